@@ -1,0 +1,362 @@
+/* The control plane's side of the data plane: publishing the L3 table, keeping the kernel
+ * mirrors in step, ARP learning and resolution, and the status pages. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+
+#include "appliance.h"
+#include "edge_log.h"
+#include "edge_rcu.h"
+#include "nbr.h"
+
+static uint32_t mask_of(uint8_t prefix)
+{
+	return prefix ? rte_cpu_to_be_32(~0u << (32 - prefix)) : 0;
+}
+
+int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
+{
+	struct dp_l3 *l3 = calloc(1, sizeof(*l3)), *old;
+
+	if (!l3)
+		return -ENOMEM;
+	l3->default_if = (int8_t)cfg->default_if;
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *ifc = &cfg->ifs[i];
+		struct dp_if *d = &l3->ifs[i];
+
+		d->present = true;
+		d->port_id = app->ports[i].port_id;
+		d->tap_port_id = app->ports[i].tap_port_id;
+		d->mac = app->ports[i].mac;
+		d->n_addrs = ifc->n_addrs;
+		d->up = ifc->n_addrs > 0;
+		for (int a = 0; a < ifc->n_addrs; a++) {
+			d->addr[a] = ifc->addrs[a].addr;
+			d->mask[a] = mask_of(ifc->addrs[a].prefix);
+			if (!d->gateway)
+				d->gateway = ifc->addrs[a].gateway;
+		}
+		if (i == cfg->default_if)
+			l3->default_gw = d->gateway;
+	}
+	old = edge_rcu_publish(&dp_l3_current, l3);
+	edge_rcu_retire(old, free);
+	return 0;
+}
+
+static bool has_addr(const struct cfg_iface *ifc, const struct cfg_ipv4 *a)
+{
+	for (int i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].addr == a->addr && ifc->addrs[i].prefix == a->prefix)
+			return true;
+	return false;
+}
+
+static uint32_t default_gw(const struct edge_cfg *cfg)
+{
+	if (!cfg || cfg->default_if < 0)
+		return 0;
+	for (int i = 0; i < cfg->ifs[cfg->default_if].n_addrs; i++)
+		if (cfg->ifs[cfg->default_if].addrs[i].gateway)
+			return cfg->ifs[cfg->default_if].addrs[i].gateway;
+	return 0;
+}
+
+int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const struct edge_cfg *next,
+	char *err, size_t errlen)
+{
+	uint32_t ogw = default_gw(old), ngw = default_gw(next);
+	int ret = 0;
+	char a[16];
+
+	for (int i = 0; i < next->n_ifs; i++) {
+		int ifindex = app->ports[i].tap_ifindex;
+
+		for (int k = 0; old && k < old->ifs[i].n_addrs; k++)
+			if (!has_addr(&next->ifs[i], &old->ifs[i].addrs[k]))
+				tap_addr(ifindex, false, old->ifs[i].addrs[k].addr, old->ifs[i].addrs[k].prefix);
+		for (int k = 0; k < next->ifs[i].n_addrs; k++) {
+			const struct cfg_ipv4 *ad = &next->ifs[i].addrs[k];
+
+			if (old && has_addr(&old->ifs[i], ad))
+				continue;
+			ret = tap_addr(ifindex, true, ad->addr, ad->prefix);
+			if (ret < 0) {
+				snprintf(err, errlen, "kernel mirror %s: cannot add %s: %s",
+					app->ports[i].tap_name, cfg_ipv4_str(ad->addr, a), strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	if (old && old->default_if >= 0 && (ogw != ngw || old->default_if != next->default_if))
+		tap_default_route(app->ports[old->default_if].tap_ifindex, false, ogw);
+	if (ngw && (!old || ogw != ngw || old->default_if != next->default_if)) {
+		ret = tap_default_route(app->ports[next->default_if].tap_ifindex, true, ngw);
+		if (ret < 0) {
+			snprintf(err, errlen, "default route via %s: %s", cfg_ipv4_str(ngw, a),
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---------------- ARP: learning and resolution ---------------- */
+
+static void inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
+{
+	m->port = port;
+	if (rte_ring_enqueue(app->workers[0].inject_ring, m) < 0) {
+		dp_stats[DP_STATS_CP].ifs[dp_port_ifi[port]].drops[DP_DROP_TX_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void arp_learn(struct appliance *app, uint8_t ifi, const struct rte_arp_ipv4 *a)
+{
+	uint64_t expires = rte_get_timer_cycles() + app->tsc_hz * app->cfg.arp_timeout_s;
+	void *waiting[NBR_PENDING_PKTS];
+	unsigned int n;
+
+	if (nbr_update(ifi, a->arp_sip, a->arp_sha.addr_bytes, expires) < 0)
+		return;
+	/* what waited for this next hop leaves now */
+	n = nbr_pending_take(ifi, a->arp_sip, waiting, NBR_PENDING_PKTS);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = waiting[i];
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+		rte_ether_addr_copy(&a->arp_sha, &eth->dst_addr);
+		inject(app, m, app->ports[ifi].port_id);
+	}
+}
+
+/* The interface address on @target's subnet (the ARP sender), else the first one. */
+static uint32_t arp_source(const struct cfg_iface *ifc, uint32_t target)
+{
+	for (int i = 0; i < ifc->n_addrs; i++)
+		if ((ifc->addrs[i].addr & mask_of(ifc->addrs[i].prefix)) ==
+			(target & mask_of(ifc->addrs[i].prefix)))
+			return ifc->addrs[i].addr;
+	return ifc->n_addrs ? ifc->addrs[0].addr : 0;
+}
+
+static void arp_request(uint8_t ifi, uint32_t target, void *arg)
+{
+	struct appliance *app = arg;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->mp);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	if (!m)
+		return;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	eth->src_addr = app->ports[ifi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = app->ports[ifi].mac;
+	arp->arp_data.arp_sip = arp_source(&app->cfg.ifs[ifi], target);
+	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = target;
+	inject(app, m, app->ports[ifi].port_id);
+}
+
+static void pending_drop(void *pkt, void *arg)
+{
+	struct rte_mbuf *m = pkt;
+
+	(void)arg;
+	dp_stats[DP_STATS_CP].ifs[dp_port_ifi[m->port]].drops[DP_DROP_NBR_UNRESOLVED]++;
+	rte_pktmbuf_free(m);
+}
+
+unsigned int app_drain_punts(struct appliance *app)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int n = rte_ring_dequeue_burst(app->punt_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t ifi = dp_port_ifi[m->port];
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+
+		switch (m->hash.usr) {
+		case DP_PUNT_ARP_REPLY:
+			arp_learn(app, ifi, &arp->arp_data);
+			inject(app, m, app->ports[ifi].tap_port_id);	/* the kernel learns too */
+			break;
+		case DP_PUNT_ARP_LEARN:
+			arp_learn(app, ifi, &arp->arp_data);
+			rte_pktmbuf_free(m);
+			break;
+		case DP_PUNT_RESOLVE: {
+			/* the next hop travels in the (already filled) destination IP's place */
+			uint32_t nh = m->hash.fdir.hi;
+			int r = nbr_pending_add(ifi, nh, m, rte_get_timer_cycles());
+
+			if (r < 0) {
+				dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_NBR_QUEUE_FULL]++;
+				rte_pktmbuf_free(m);
+			} else if (r == 1) {
+				arp_request(ifi, nh, app);
+			}
+			break;
+		}
+		default:
+			rte_pktmbuf_free(m);
+		}
+	}
+	return n;
+}
+
+void app_timers(struct appliance *app)
+{
+	uint64_t now = rte_get_timer_cycles();
+
+	nbr_reap(now, -1);
+	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1) */
+	nbr_pending_tick(now - app->tsc_hz, 3, now, arp_request, pending_drop, app);
+}
+
+/* ---------------- status pages ---------------- */
+
+static void if_page(void *ctx, int ifi, FILE *out)
+{
+	struct appliance *app = ctx;
+	const struct cfg_iface *ifc = &app->cfg.ifs[ifi];
+	const struct port_info *pi = &app->ports[ifi];
+	struct dp_if_stats st;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], a[16], g[16];
+	bool up = false;
+	uint32_t speed = 0;
+	uint64_t drops = 0;
+
+	dp_stats_sum(ifi, &st);
+	port_link(pi, &up, &speed);
+	rte_ether_format_addr(mac, sizeof(mac), &pi->mac);
+	fprintf(out, "Interface %s\n", ifc->name);
+	fprintf(out, "  Port                  : %u (%s) %s\n", pi->port_id, pi->driver, ifc->port);
+	fprintf(out, "  Kernel mirror         : %s\n", pi->tap_name);
+	fprintf(out, "  MAC address           : %s\n", mac);
+	fprintf(out, "  Link                  : %s", up ? "up" : "down");
+	if (up && speed && speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+		fprintf(out, " %u Mb/s", speed);
+	fprintf(out, "\n  Queues                : %u rx, %u tx\n", pi->n_rxq, pi->n_txq);
+	for (int k = 0; k < ifc->n_addrs; k++)
+		fprintf(out, "  IPv4                  : %s/%u gateway %s\n",
+			cfg_ipv4_str(ifc->addrs[k].addr, a), ifc->addrs[k].prefix,
+			ifc->addrs[k].gateway ? cfg_ipv4_str(ifc->addrs[k].gateway, g) : "none");
+	if (!ifc->n_addrs)
+		fprintf(out, "  IPv4                  : none\n");
+	fprintf(out, "  Default route         : %s\n", app->cfg.default_if == ifi ? "yes" : "no");
+	fprintf(out, "  RX packets            : %lu (%lu bytes)\n", st.rx_pkts, st.rx_bytes);
+	fprintf(out, "  TX packets            : %lu (%lu bytes)\n", st.tx_pkts, st.tx_bytes);
+	fprintf(out, "  ARP replies           : %lu\n", st.arp_replies);
+	fprintf(out, "  ICMP echo replies     : %lu\n", st.icmp_echo_replies);
+	fprintf(out, "  To kernel             : %lu\n", st.to_kernel);
+	fprintf(out, "  From kernel           : %lu\n", st.from_kernel);
+	fprintf(out, "  To control plane      : %lu\n", st.punted);
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		drops += st.drops[r];
+	fprintf(out, "  Dropped               : %lu\n", drops);
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		if (st.drops[r])
+			fprintf(out, "    %-18s %10lu  %s\n", dp_drop_name(r), st.drops[r],
+				dp_drop_text(r));
+}
+
+static void status_page(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+	time_t up = time(NULL) - app->started;
+
+	fprintf(out, "Appliance\n");
+	fprintf(out, "  Uptime                : %ldd %02ld:%02ld:%02ld\n", up / 86400,
+		up / 3600 % 24, up / 60 % 60, up % 60);
+	fprintf(out, "  Configuration         : %s\n", app->cfg_path);
+	fprintf(out, "  Memory                : %s, %d MB\n",
+		app->cfg.hugepages ? "hugepages" : "no hugepages", app->cfg.memory_mb);
+	fprintf(out, "  Neighbours            : %u\n", nbr_count());
+	for (unsigned int w = 0; w < app->n_workers; w++) {
+		const struct dp_worker *wk = &app->workers[w];
+		uint64_t loops = wk->loops, idle = wk->idle_loops;
+
+		fprintf(out, "  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
+			w, wk->lcore_id, wk->n_rxq, loops, loops ? 100.0 * idle / loops : 100.0);
+	}
+	for (int i = 0; i < app->cfg.n_ifs; i++)
+		if_page(ctx, i, out);
+}
+
+struct arp_list {
+	FILE *out;
+	struct appliance *app;
+	uint64_t now;
+};
+
+static void arp_row(const struct nbr_entry *n, void *arg)
+{
+	struct arp_list *l = arg;
+	char a[16];
+
+	fprintf(l->out, "%-16s %-4s %02x:%02x:%02x:%02x:%02x:%02x  %s\n", cfg_ipv4_str(n->ip, a),
+		l->app->cfg.ifs[n->ifi].name, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+		n->mac[5], nbr_valid(n, l->now) ? "reachable" : "expired");
+}
+
+static void arp_page(void *ctx, FILE *out)
+{
+	struct arp_list l = { out, ctx, rte_get_timer_cycles() };
+
+	fprintf(out, "%-16s %-4s %-18s %s\n", "Address", "If", "MAC", "State");
+	nbr_foreach(arp_row, &l);
+}
+
+static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errlen)
+{
+	struct appliance *app = ctx;
+	int ret;
+
+	/* persist first: a change the file cannot hold is not made at all */
+	ret = cfg_save(app->cfg_path, next, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = app_sync_kernel(app, &app->cfg, next, err, errlen);
+	if (ret < 0) {
+		char e2[256];
+		/* put the file and the kernel back as they were */
+		cfg_save(app->cfg_path, &app->cfg, e2, sizeof(e2));
+		app_sync_kernel(app, next, &app->cfg, e2, sizeof(e2));
+		return ret;
+	}
+	ret = app_publish_l3(app, next);
+	if (ret < 0) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	for (int i = 0; i < next->n_ifs; i++)
+		if (next->ifs[i].n_addrs == 0)
+			nbr_reap(0, i);
+	app->cfg = *next;
+	return 0;
+}
+
+const struct cli_ops app_cli_ops = {
+	.apply = apply,
+	.status = status_page,
+	.iface = if_page,
+	.arp = arp_page,
+};

@@ -1,0 +1,40 @@
+/* The running appliance as the control plane sees it: configuration, ports, workers, rings,
+ * and the operations the CLI calls. One instance, owned by the control-plane thread. */
+#ifndef EDGE_APPLIANCE_H
+#define EDGE_APPLIANCE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "cli.h"
+#include "dp.h"
+#include "edge_config.h"
+#include "port.h"
+
+struct appliance {
+	char cfg_path[256];
+	struct edge_cfg cfg;
+	struct port_info ports[EDGE_MAX_IFACES];
+	struct dp_worker workers[EDGE_MAX_WORKERS];
+	unsigned int n_workers;
+	struct rte_mempool *mp;
+	struct rte_ring *punt_ring;
+	volatile bool stop;
+	time_t started;
+	uint64_t tsc_hz;
+	struct cli cli;
+};
+
+/* Builds the L3 table for the data plane from @cfg and the ports, and publishes it. */
+int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg);
+/* Brings the kernel mirrors' addresses and default route from @old to @next. */
+int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const struct edge_cfg *next,
+	char *err, size_t errlen);
+/* Handles what the workers punted: ARP learning and packets waiting for resolution. */
+unsigned int app_drain_punts(struct appliance *app);
+/* Once a second: neighbour expiry and ARP retries. */
+void app_timers(struct appliance *app);
+
+extern const struct cli_ops app_cli_ops;
+
+#endif

@@ -1,0 +1,243 @@
+/* edged: the appliance daemon. Reads the configuration, starts DPDK and the ports, launches
+ * the worker lcores, then runs the control plane's event loop on the main lcore until
+ * SIGTERM or SIGINT, when it stops the workers and releases every port. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "appliance.h"
+#include "ctl.h"
+#include "edge_log.h"
+#include "edge_rcu.h"
+#include "nbr.h"
+
+static struct appliance app;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	app.stop = true;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s -c FILE [-t]\n"
+		"  -c FILE   configuration (libconfig syntax; see config/lab.conf)\n"
+		"  -t        check the configuration and exit\n", prog);
+}
+
+/* Gives every worker its rx queues: port queues round robin, each TAP to one worker. */
+static void assign_queues(struct appliance *a)
+{
+	unsigned int next = 0;
+
+	for (int i = 0; i < a->cfg.n_ifs; i++) {
+		for (uint16_t q = 0; q < a->ports[i].n_rxq; q++) {
+			struct dp_worker *w = &a->workers[next++ % a->n_workers];
+			w->rxq[w->n_rxq++] = (struct dp_rxq){ a->ports[i].port_id, q, (uint8_t)i, false };
+		}
+		struct dp_worker *w = &a->workers[i % a->n_workers];
+		w->rxq[w->n_rxq++] = (struct dp_rxq){ a->ports[i].tap_port_id, 0, (uint8_t)i, true };
+	}
+}
+
+static int start(int argc, char **argv)
+{
+	char *eal_argv[64], eal_buf[2048], err[512];
+	int eal_argc, ret;
+	unsigned int lcore;
+
+	eal_argc = port_eal_args(&app.cfg, argv[0], eal_argv, 64, eal_buf, sizeof(eal_buf));
+	if (eal_argc < 0) {
+		LOG_ERRX("mgmt", "EAL arguments too long");
+		return -E2BIG;
+	}
+	(void)argc;
+	ret = rte_eal_init(eal_argc, eal_argv);
+	if (ret < 0) {
+		LOG_ERRX("mgmt", "DPDK EAL failed to start: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	app.n_workers = rte_lcore_count() - 1;
+	if (app.n_workers == 0 || app.n_workers > EDGE_MAX_WORKERS) {
+		LOG_ERRX("mgmt", "eal.cores '%s': need 2..%d lcores (the first runs the control "
+			"plane, the others are workers)", app.cfg.cores, EDGE_MAX_WORKERS + 1);
+		return -EINVAL;
+	}
+	app.tsc_hz = rte_get_timer_hz();
+	app.mp = rte_pktmbuf_pool_create("mbufs", 8192 * (app.cfg.n_ifs + 1) - 1, 256, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!app.mp) {
+		LOG_ERRX("mgmt", "cannot allocate packet buffers: %s (raise eal.memory_mb)",
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	app.punt_ring = rte_ring_create("punt", 4096, rte_socket_id(), RING_F_SC_DEQ);
+	if (!app.punt_ring)
+		return -ENOMEM;
+	for (int i = 0; i < app.cfg.n_ifs; i++) {
+		ret = port_setup(&app.cfg.ifs[i], i, app.n_workers, app.mp, &app.ports[i], err,
+			sizeof(err));
+		if (ret < 0) {
+			LOG_ERRX("mgmt", "%s", err);
+			return ret;
+		}
+		dp_port_ifi[app.ports[i].port_id] = (uint8_t)i;
+		dp_port_ifi[app.ports[i].tap_port_id] = (uint8_t)i;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		rte_ether_format_addr(mac, sizeof(mac), &app.ports[i].mac);
+		LOG_INFO_("mgmt", "interface %s: port %u (%s) %s, mirror %s, %u rx queues",
+			app.cfg.ifs[i].name, app.ports[i].port_id, app.ports[i].driver, mac,
+			app.ports[i].tap_name, app.ports[i].n_rxq);
+	}
+	ret = nbr_init(12);
+	if (ret < 0)
+		return ret;
+	ret = app_sync_kernel(&app, NULL, &app.cfg, err, sizeof(err));
+	if (ret < 0) {
+		LOG_ERRX("mgmt", "%s", err);
+		return ret;
+	}
+	ret = app_publish_l3(&app, &app.cfg);
+	if (ret < 0)
+		return ret;
+
+	unsigned int w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct dp_worker *wk = &app.workers[w];
+		char name[32];
+
+		snprintf(name, sizeof(name), "inject%u", w);
+		wk->id = w;
+		wk->lcore_id = lcore;
+		wk->punt_ring = app.punt_ring;
+		wk->inject_ring = rte_ring_create(name, 1024, rte_socket_id(),
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!wk->inject_ring)
+			return -ENOMEM;
+		wk->burst = app.cfg.burst;
+		wk->idle_sleep_us = app.cfg.idle_sleep_us;
+		wk->stop = &app.stop;
+		w++;
+	}
+	assign_queues(&app);
+	w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
+	return 0;
+}
+
+static void control_loop(struct ctl_server *ctl)
+{
+	uint64_t next_tick = 0;
+
+	rcu_register_thread();
+	while (!app.stop) {
+		struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd));
+		int busy = app_drain_punts(&app) > 0;
+		int r;
+
+		/* offline while blocked, so grace periods never wait for this thread */
+		rcu_thread_offline();
+		r = poll(pfd, n, busy ? 0 : 5);
+		rcu_thread_online();
+		if (r > 0)
+			ctl_serve(ctl, pfd, n);
+		if (rte_get_timer_cycles() >= next_tick) {
+			app_timers(&app);
+			next_tick = rte_get_timer_cycles() + app.tsc_hz;
+		}
+	}
+	rcu_thread_offline();
+}
+
+static void stop_all(struct ctl_server *ctl)
+{
+	app.stop = true;
+	rte_eal_mp_wait_lcore();
+	if (ctl)
+		ctl_close(ctl);
+	for (int i = 0; i < app.cfg.n_ifs; i++)
+		port_teardown(&app.ports[i]);
+	rcu_barrier();
+	nbr_fini();
+	rte_eal_cleanup();
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool check_only = false;
+	struct ctl_server ctl;
+	char err[512];
+	int opt, ret;
+
+	while ((opt = getopt(argc, argv, "c:th")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		default:
+			usage(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (!path) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (cfg_load(path, &app.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edged: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("edged: %s: configuration OK (%d interfaces)\n", path, app.cfg.n_ifs);
+		return 0;
+	}
+	snprintf(app.cfg_path, sizeof(app.cfg_path), "%s", path);
+	if (edge_log_open(app.cfg.log_target, app.cfg.log_file, app.cfg.log_level) < 0) {
+		fprintf(stderr, "edged: cannot open log file %s: %s\n", app.cfg.log_file,
+			strerror(errno));
+		return 1;
+	}
+	app.started = time(NULL);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = start(argc, argv);
+	if (ret < 0) {
+		stop_all(NULL);
+		return 1;
+	}
+	app.cli = (struct cli){ .cfg = &app.cfg, .ops = &app_cli_ops, .ctx = &app };
+	ret = ctl_open(&ctl, app.cfg.ctl_socket, &app.cli);
+	if (ret < 0) {
+		LOG_ERRX("mgmt", "control socket %s: %s", app.cfg.ctl_socket, strerror(-ret));
+		stop_all(NULL);
+		return 1;
+	}
+	LOG_INFO_("mgmt", "edged started: %d interfaces, %u workers, control socket %s",
+		app.cfg.n_ifs, app.n_workers, app.cfg.ctl_socket);
+	control_loop(&ctl);
+	LOG_INFO_("mgmt", "edged stopping");
+	stop_all(&ctl);
+	LOG_INFO_("mgmt", "edged stopped");
+	edge_log_close();
+	return 0;
+}

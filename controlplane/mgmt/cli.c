@@ -1,0 +1,258 @@
+/* Command grammar and handlers for edgectl. Each handler validates every word before it
+ * touches a copy of the configuration; only a fully valid edit reaches cli_ops.apply. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "edge_log.h"
+
+struct cmd {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(struct cli *cli, int argc, char **argv, FILE *out);
+};
+
+#define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default]"
+
+static int refuse(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	return -EINVAL;
+}
+
+int cli_split(const char *line, char *buf, size_t buflen, char **words, int max)
+{
+	size_t len = strlen(line);
+	int n = 0;
+
+	if (len >= buflen)
+		return -E2BIG;
+	memcpy(buf, line, len + 1);
+	for (char *save, *w = strtok_r(buf, " \t\r\n", &save); w;
+		w = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == max)
+			return -E2BIG;
+		words[n++] = w;
+	}
+	return n;
+}
+
+/* "ipv4 <if>": the interface named by a word, or a refusal naming it. */
+static int want_iface(struct cli *cli, const char *cmd, const char *word, FILE *out)
+{
+	int ifi = cfg_iface_find(cli->cfg, word);
+
+	if (ifi < 0) {
+		char have[3 * EDGE_MAX_IFACES + 1] = "";
+
+		for (int i = 0; i < cli->cfg->n_ifs; i++) {
+			strcat(have, " ");
+			strcat(have, cli->cfg->ifs[i].name);
+		}
+		return refuse(out, "%s: '%s': no such interface (configured:%s)", cmd, word,
+			cli->cfg->n_ifs ? have : " none");
+	}
+	return ifi;
+}
+
+static int apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out)
+{
+	char err[256] = "";
+
+	if (cli->ops->apply(cli->ctx, next, err, sizeof(err)) < 0)
+		return refuse(out, "%s: not applied: %s", what, err);
+	edge_log(LOG_INFO, "mgmt", "configuration changed: %s", what);
+	return 0;
+}
+
+static void ipv4_show(const struct edge_cfg *cfg, int ifi, FILE *out)
+{
+	const struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char a[16], g[16];
+
+	fprintf(out, "Interface               : %s\n", ifc->name);
+	if (ifc->n_addrs == 0)
+		fprintf(out, "Address                 : none\n");
+	for (int i = 0; i < ifc->n_addrs; i++) {
+		cfg_ipv4_str(ifc->addrs[i].addr, a);
+		fprintf(out, "Address                 : %s/%u\n", a, ifc->addrs[i].prefix);
+		fprintf(out, "Gateway                 : %s\n",
+			ifc->addrs[i].gateway ? cfg_ipv4_str(ifc->addrs[i].gateway, g) : "none");
+	}
+	fprintf(out, "Default route           : %s\n", cfg->default_if == ifi ? "yes" : "no");
+}
+
+/* The gateway of @ifi's first address that has one, or 0. */
+static uint32_t if_gateway(const struct cfg_iface *ifc)
+{
+	for (int i = 0; i < ifc->n_addrs; i++)
+		if (ifc->addrs[i].gateway)
+			return ifc->addrs[i].gateway;
+	return 0;
+}
+
+static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	struct edge_cfg next;
+	char err[200], what[200];
+	uint32_t addr, gw = 0;
+	uint8_t prefix;
+	int ifi;
+
+	if (argc < 2)
+		return refuse(out, "ipv4: missing interface (usage: %s)", IPV4_USAGE);
+	if ((ifi = want_iface(cli, "ipv4", argv[1], out)) < 0)
+		return ifi;
+	if (argc == 2) {
+		ipv4_show(cli->cfg, ifi, out);
+		return 0;
+	}
+	next = *cli->cfg;
+	if (!strcmp(argv[2], "add")) {
+		if (argc < 4)
+			return refuse(out, "ipv4 %s add: missing <address>/<prefix> <gateway>", argv[1]);
+		if (argc > 5)
+			return refuse(out, "ipv4 %s add: '%s': unexpected word", argv[1], argv[5]);
+		int r = cfg_parse_prefix(argv[3], &addr, &prefix);
+		if (r == -ERANGE)
+			return refuse(out, "ipv4: '%s': prefix must be 0..32", argv[3]);
+		if (r < 0)
+			return refuse(out, "ipv4: '%s': expected <a.b.c.d>/<prefix>", argv[3]);
+		if (argc == 5 && cfg_parse_ipv4(argv[4], &gw) < 0)
+			return refuse(out, "ipv4: gateway '%s' is not an IPv4 address", argv[4]);
+		if (cfg_ipv4_add(&next, ifi, addr, prefix, gw, err, sizeof(err)) < 0)
+			return refuse(out, "%s", err);
+	} else if (!strcmp(argv[2], "del")) {
+		if (argc != 4)
+			return refuse(out, "ipv4 %s del: %s", argv[1],
+				argc < 4 ? "missing <address>" : "too many words");
+		char *slash = strchr(argv[3], '/');
+		if (slash)
+			*slash = '\0';	/* "del a.b.c.d/n" is accepted as the address */
+		if (cfg_parse_ipv4(argv[3], &addr) < 0)
+			return refuse(out, "ipv4: '%s': not an IPv4 address", argv[3]);
+		if (cfg_ipv4_del(&next, ifi, addr, err, sizeof(err)) < 0)
+			return refuse(out, "%s", err);
+		if (next.default_if == ifi && !if_gateway(&next.ifs[ifi]))
+			next.default_if = -1;
+	} else if (!strcmp(argv[2], "default")) {
+		if (argc != 3)
+			return refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1], argv[3]);
+		if (!if_gateway(&next.ifs[ifi]))
+			return refuse(out, "ipv4 %s default: interface %s has no gateway "
+				"(ipv4 %s add <address>/<prefix> <gateway> first)", argv[1], argv[1], argv[1]);
+		next.default_if = ifi;
+	} else {
+		return refuse(out, "ipv4 %s: '%s': expected add, del or default", argv[1], argv[2]);
+	}
+	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s", argv[1], argv[2], argc > 3 ? " " : "",
+		argc > 3 ? argv[3] : "", argc > 4 ? " " : "", argc > 4 ? argv[4] : "");
+	return apply(cli, &next, what, out);
+}
+
+static int cmd_iface(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	int ifi = -1;
+
+	if (argc > 2)
+		return refuse(out, "iface: '%s': unexpected word", argv[2]);
+	if (argc == 2 && (ifi = want_iface(cli, "iface", argv[1], out)) < 0)
+		return ifi;
+	if (!cli->ops->iface)
+		return refuse(out, "iface: not available here");
+	for (int i = 0; i < cli->cfg->n_ifs; i++)
+		if (ifi < 0 || ifi == i)
+			cli->ops->iface(cli->ctx, i, out);
+	return 0;
+}
+
+static int cmd_status(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	if (argc > 1)
+		return refuse(out, "status: '%s': unexpected word", argv[1]);
+	if (!cli->ops->status)
+		return refuse(out, "status: not available here");
+	cli->ops->status(cli->ctx, out);
+	return 0;
+}
+
+static int cmd_arp(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	if (argc > 1)
+		return refuse(out, "arp: '%s': unexpected word", argv[1]);
+	if (!cli->ops->arp)
+		return refuse(out, "arp: not available here");
+	cli->ops->arp(cli->ctx, out);
+	return 0;
+}
+
+static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	long n = 50;
+	char *end;
+
+	(void)cli;
+	if (argc > 2)
+		return refuse(out, "log: '%s': unexpected word", argv[2]);
+	if (argc == 2) {
+		n = strtol(argv[1], &end, 10);
+		if (*end || n < 1 || n > 100000)
+			return refuse(out, "log: '%s': expected a number of lines (1..100000)", argv[1]);
+	}
+	edge_log_dump(out, (int)n);
+	return 0;
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out);
+
+static const struct cmd commands[] = {
+	{ "ipv4", IPV4_USAGE,
+		"show or change an interface's IPv4 addressing", cmd_ipv4 },
+	{ "iface", "iface [<if>]", "interfaces: link, addresses, counters, drops by reason", cmd_iface },
+	{ "status", "status", "the appliance at a glance: interfaces, workers, counters", cmd_status },
+	{ "arp", "arp", "the data plane's neighbour table", cmd_arp },
+	{ "log", "log [<lines>]", "recent log lines", cmd_log },
+	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	(void)cli;
+	for (const struct cmd *c = commands; c->name; c++)
+		if (argc < 2 || !strcmp(argv[1], c->name))
+			fprintf(out, "%-60s %s\n", c->usage, c->help);
+	if (argc >= 2) {
+		for (const struct cmd *c = commands; c->name; c++)
+			if (!strcmp(argv[1], c->name))
+				return 0;
+		return refuse(out, "help: '%s': no such command", argv[1]);
+	}
+	return 0;
+}
+
+int cli_exec(struct cli *cli, const char *line, FILE *out)
+{
+	char buf[1024], *argv[CLI_MAX_WORDS];
+	int argc = cli_split(line, buf, sizeof(buf), argv, CLI_MAX_WORDS);
+
+	if (argc < 0)
+		return refuse(out, "command too long");
+	if (argc == 0)
+		return 0;
+	for (const struct cmd *c = commands; c->name; c++)
+		if (!strcmp(argv[0], c->name))
+			return c->run(cli, argc, argv, out);
+	return refuse(out, "'%s': unknown command (try 'help')", argv[0]);
+}

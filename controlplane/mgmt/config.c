@@ -1,0 +1,362 @@
+/* Configuration: libconfig file <-> struct edge_cfg, and the validated edits the CLI makes.
+ * The file is the single source of truth across restarts; every live change is saved back. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "edge_config.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+void cfg_defaults(struct edge_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->cores, sizeof(cfg->cores), "0,1");
+	cfg->memory_mb = 256;
+	cfg->burst = 32;
+	cfg->idle_sleep_us = 200;
+	cfg->arp_timeout_s = 300;
+	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/edged.sock");
+	cfg->log_target = LOG_TARGET_STDERR;
+	cfg->log_level = LOG_INFO;
+	cfg->default_if = -1;
+}
+
+int cfg_parse_ipv4(const char *s, uint32_t *addr)
+{
+	unsigned int o[4];
+	char tail;
+
+	if (sscanf(s, "%3u.%3u.%3u.%3u%c", &o[0], &o[1], &o[2], &o[3], &tail) != 4)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++)
+		if (o[i] > 255)
+			return -EINVAL;
+	/* reject leading '+', spaces and the like that sscanf would skip */
+	for (const char *p = s; *p; p++)
+		if ((*p < '0' || *p > '9') && *p != '.')
+			return -EINVAL;
+	*addr = htonl(o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3]);
+	return 0;
+}
+
+int cfg_parse_prefix(const char *s, uint32_t *addr, uint8_t *prefix)
+{
+	char ip[32];
+	const char *slash = strchr(s, '/');
+	char *end;
+	long n;
+
+	if (!slash || slash - s >= (long)sizeof(ip) || slash[1] == '\0')
+		return -EINVAL;
+	memcpy(ip, s, slash - s);
+	ip[slash - s] = '\0';
+	if (cfg_parse_ipv4(ip, addr) < 0)
+		return -EINVAL;
+	errno = 0;
+	n = strtol(slash + 1, &end, 10);
+	if (*end || errno || n < 0 || n > 32 || slash[1] == '-' || slash[1] == '+')
+		return -ERANGE;
+	*prefix = (uint8_t)n;
+	return 0;
+}
+
+const char *cfg_ipv4_str(uint32_t addr, char buf[16])
+{
+	return inet_ntop(AF_INET, &addr, buf, 16);
+}
+
+int cfg_iface_find(const struct edge_cfg *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (strcmp(cfg->ifs[i].name, name) == 0)
+			return i;
+	return -ENOENT;
+}
+
+static uint32_t prefix_mask(uint8_t prefix)
+{
+	return prefix ? htonl(~0u << (32 - prefix)) : 0;
+}
+
+int cfg_ipv4_add(struct edge_cfg *cfg, int ifi, uint32_t addr, uint8_t prefix, uint32_t gw,
+	char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	uint32_t mask = prefix_mask(prefix);
+	char a[16], g[16];
+
+	cfg_ipv4_str(addr, a);
+	if (prefix > 32)
+		return ERR("ipv4: '%s/%u': prefix must be 0..32", a, prefix);
+	if ((ntohl(addr) >> 24) == 0 || (ntohl(addr) >> 24) == 127 || (ntohl(addr) >> 28) >= 14)
+		return ERR("ipv4: '%s': not a unicast host address", a);
+	if (prefix < 31 && ((addr & ~mask) == 0 || (addr | mask) == 0xffffffffu))
+		return ERR("ipv4: '%s/%u': that is the network or broadcast address", a, prefix);
+	if (gw) {
+		cfg_ipv4_str(gw, g);
+		if ((gw & mask) != (addr & mask))
+			return ERR("ipv4: gateway '%s' is not inside %s/%u", g, a, prefix);
+		if (gw == addr)
+			return ERR("ipv4: gateway '%s' is the address itself", g);
+	}
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int j = 0; j < cfg->ifs[i].n_addrs; j++)
+			if (cfg->ifs[i].addrs[j].addr == addr)
+				return ERR("ipv4: '%s' is already configured on interface %s", a,
+					cfg->ifs[i].name);
+	if (ifc->n_addrs >= EDGE_MAX_ADDRS)
+		return ERR("ipv4: interface %s already has %d addresses", ifc->name, EDGE_MAX_ADDRS);
+	ifc->addrs[ifc->n_addrs++] = (struct cfg_ipv4){ .addr = addr, .prefix = prefix, .gateway = gw };
+	return 0;
+}
+
+int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char a[16];
+
+	for (int j = 0; j < ifc->n_addrs; j++) {
+		if (ifc->addrs[j].addr != addr)
+			continue;
+		memmove(&ifc->addrs[j], &ifc->addrs[j + 1], (ifc->n_addrs - j - 1) * sizeof(ifc->addrs[0]));
+		ifc->n_addrs--;
+		return 0;
+	}
+	return ERR("ipv4: '%s' is not configured on interface %s", cfg_ipv4_str(addr, a), ifc->name);
+}
+
+static const char *level_names[] = { [LOG_ERR] = "err", [LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug" };
+
+static int level_parse(const char *s)
+{
+	for (int i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (level_names[i] && strcmp(level_names[i], s) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static int copy_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
+	char *err, size_t errlen)
+{
+	const char *v;
+
+	if (!config_setting_lookup_string(grp, key, &v))
+		return 0;
+	if (strlen(v) >= len)
+		return ERR("line %d: '%s' is longer than %zu characters",
+			config_setting_source_line(grp), key, len - 1);
+	snprintf(dst, len, "%s", v);
+	return 0;
+}
+
+static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct edge_cfg *cfg,
+	int ifi, char *err, size_t errlen)
+{
+	const config_setting_t *v4;
+	const char *name;
+	int line = config_setting_source_line(s);
+
+	if (!config_setting_lookup_string(s, "name", &name))
+		return ERR("line %d: interface without a name", line);
+	if (strlen(name) != 1 || name[0] < 'a' || name[0] >= 'a' + EDGE_MAX_IFACES)
+		return ERR("line %d: interface '%s': names are a..%c", line, name,
+			'a' + EDGE_MAX_IFACES - 1);
+	if (cfg_iface_find(cfg, name) >= 0)
+		return ERR("line %d: interface '%s' is defined twice", line, name);
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	if (copy_str(s, "port", ifc->port, sizeof(ifc->port), err, errlen) < 0 ||
+		copy_str(s, "tap", ifc->tap, sizeof(ifc->tap), err, errlen) < 0)
+		return -EINVAL;
+	if (!ifc->port[0])
+		return ERR("line %d: interface '%s' has no port (PCI address or vdev)", line, name);
+	if (!ifc->tap[0])
+		snprintf(ifc->tap, sizeof(ifc->tap), "edge-%s", name);
+	config_setting_lookup_int(s, "rx_queues", &ifc->rx_queues);
+	cfg->n_ifs = ifi + 1;	/* so cfg_ipv4_add sees this interface */
+
+	v4 = config_setting_get_member(s, "ipv4");
+	for (int i = 0; v4 && i < config_setting_length(v4); i++) {
+		const config_setting_t *a = config_setting_get_elem(v4, i);
+		const char *addr, *gw = NULL;
+		uint32_t ip, gwip = 0;
+		uint8_t prefix;
+
+		if (!config_setting_lookup_string(a, "address", &addr))
+			return ERR("line %d: ipv4 entry without 'address'", config_setting_source_line(a));
+		if (cfg_parse_prefix(addr, &ip, &prefix) < 0)
+			return ERR("line %d: ipv4: '%s': expected a.b.c.d/prefix with prefix 0..32",
+				config_setting_source_line(a), addr);
+		if (config_setting_lookup_string(a, "gateway", &gw) && gw[0] &&
+			cfg_parse_ipv4(gw, &gwip) < 0)
+			return ERR("line %d: ipv4: gateway '%s' is not an IPv4 address",
+				config_setting_source_line(a), gw);
+		char e2[200];
+		if (cfg_ipv4_add(cfg, ifi, ip, prefix, gwip, e2, sizeof(e2)) < 0)
+			return ERR("line %d: %s", config_setting_source_line(a), e2);
+	}
+	return 0;
+}
+
+int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	config_t c;
+	const config_setting_t *s;
+	const char *str;
+	int rc = -EINVAL;
+	char e[300];
+
+	cfg_defaults(cfg);
+	config_init(&c);
+	if (!config_read_file(&c, path)) {
+		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&c),
+				config_error_text(&c));
+		goto out;
+	}
+#define FAIL(...) do { snprintf(e, sizeof(e), __VA_ARGS__); FAILE(); } while (0)
+#define FAILE() do { snprintf(err, errlen, "%s: %s", path, e); goto out; } while (0)
+	if ((s = config_lookup(&c, "eal"))) {
+		if (copy_str(s, "cores", cfg->cores, sizeof(cfg->cores), e, sizeof(e)) < 0 ||
+			copy_str(s, "extra", cfg->eal_extra, sizeof(cfg->eal_extra), e, sizeof(e)) < 0)
+			FAILE();
+		config_setting_lookup_int(s, "memory_mb", &cfg->memory_mb);
+		int hp;
+		if (config_setting_lookup_bool(s, "hugepages", &hp))
+			cfg->hugepages = hp;
+		if (cfg->memory_mb < 64 || cfg->memory_mb > 1 << 20)
+			FAIL("eal.memory_mb %d: must be 64..1048576", cfg->memory_mb);
+	}
+	if ((s = config_lookup(&c, "dataplane"))) {
+		config_setting_lookup_int(s, "burst", &cfg->burst);
+		config_setting_lookup_int(s, "idle_sleep_us", &cfg->idle_sleep_us);
+		config_setting_lookup_int(s, "arp_timeout", &cfg->arp_timeout_s);
+		if (cfg->burst < 1 || cfg->burst > 64)
+			FAIL("dataplane.burst %d: must be 1..64", cfg->burst);
+		if (cfg->idle_sleep_us < 0 || cfg->idle_sleep_us > 100000)
+			FAIL("dataplane.idle_sleep_us %d: must be 0..100000", cfg->idle_sleep_us);
+		if (cfg->arp_timeout_s < 10 || cfg->arp_timeout_s > 86400)
+			FAIL("dataplane.arp_timeout %d: must be 10..86400", cfg->arp_timeout_s);
+	}
+	if ((s = config_lookup(&c, "mgmt"))) {
+		if (copy_str(s, "socket", cfg->ctl_socket, sizeof(cfg->ctl_socket), e, sizeof(e)) < 0 ||
+			copy_str(s, "log_file", cfg->log_file, sizeof(cfg->log_file), e, sizeof(e)) < 0)
+			FAILE();
+		if (config_setting_lookup_string(s, "log", &str)) {
+			if (!strcmp(str, "stderr"))
+				cfg->log_target = LOG_TARGET_STDERR;
+			else if (!strcmp(str, "file"))
+				cfg->log_target = LOG_TARGET_FILE;
+			else if (!strcmp(str, "syslog"))
+				cfg->log_target = LOG_TARGET_SYSLOG;
+			else
+				FAIL("mgmt.log '%s': must be stderr, file or syslog", str);
+		}
+		if (config_setting_lookup_string(s, "log_level", &str) &&
+			(cfg->log_level = level_parse(str)) < 0)
+			FAIL("mgmt.log_level '%s': must be err, warning, notice, info or debug", str);
+		if (cfg->log_target == LOG_TARGET_FILE && !cfg->log_file[0])
+			FAIL("mgmt.log is 'file' but mgmt.log_file is not set");
+	}
+	s = config_lookup(&c, "interfaces");
+	if (s && !config_setting_is_list(s))
+		FAIL("line %d: 'interfaces' must be a list ( {...}, ... )", config_setting_source_line(s));
+	for (int i = 0; s && i < config_setting_length(s); i++) {
+		if (i >= EDGE_MAX_IFACES)
+			FAIL("more than %d interfaces", EDGE_MAX_IFACES);
+		if (load_iface(config_setting_get_elem(s, i), &cfg->ifs[i], cfg, i, e, sizeof(e)) < 0)
+			FAILE();
+	}
+	if (config_lookup_string(&c, "ipv4_default", &str)) {
+		cfg->default_if = cfg_iface_find(cfg, str);
+		if (cfg->default_if < 0)
+			FAIL("ipv4_default '%s': no such interface", str);
+	}
+#undef FAIL
+#undef FAILE
+	rc = 0;
+out:
+	config_destroy(&c);
+	return rc;
+}
+
+static void set_str(config_setting_t *grp, const char *key, const char *v)
+{
+	config_setting_set_string(config_setting_add(grp, key, CONFIG_TYPE_STRING), v);
+}
+
+static void set_int(config_setting_t *grp, const char *key, int v)
+{
+	config_setting_set_int(config_setting_add(grp, key, CONFIG_TYPE_INT), v);
+}
+
+int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	static const char *targets[] = { "stderr", "file", "syslog" };
+	config_t c;
+	config_setting_t *root, *g, *list;
+	char tmp[512], a[16];
+	int rc = 0;
+
+	config_init(&c);
+	root = config_root_setting(&c);
+	g = config_setting_add(root, "eal", CONFIG_TYPE_GROUP);
+	set_str(g, "cores", cfg->cores);
+	set_int(g, "memory_mb", cfg->memory_mb);
+	config_setting_set_bool(config_setting_add(g, "hugepages", CONFIG_TYPE_BOOL), cfg->hugepages);
+	set_str(g, "extra", cfg->eal_extra);
+	g = config_setting_add(root, "dataplane", CONFIG_TYPE_GROUP);
+	set_int(g, "burst", cfg->burst);
+	set_int(g, "idle_sleep_us", cfg->idle_sleep_us);
+	set_int(g, "arp_timeout", cfg->arp_timeout_s);
+	g = config_setting_add(root, "mgmt", CONFIG_TYPE_GROUP);
+	set_str(g, "socket", cfg->ctl_socket);
+	set_str(g, "log", targets[cfg->log_target]);
+	set_str(g, "log_file", cfg->log_file);
+	set_str(g, "log_level", level_names[cfg->log_level]);
+	list = config_setting_add(root, "interfaces", CONFIG_TYPE_LIST);
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *ifc = &cfg->ifs[i];
+		config_setting_t *e = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
+		config_setting_t *v4;
+
+		set_str(e, "name", ifc->name);
+		set_str(e, "port", ifc->port);
+		set_str(e, "tap", ifc->tap);
+		if (ifc->rx_queues)
+			set_int(e, "rx_queues", ifc->rx_queues);
+		v4 = config_setting_add(e, "ipv4", CONFIG_TYPE_LIST);
+		for (int j = 0; j < ifc->n_addrs; j++) {
+			config_setting_t *ae = config_setting_add(v4, NULL, CONFIG_TYPE_GROUP);
+			char pfx[24];
+
+			snprintf(pfx, sizeof(pfx), "%s/%u", cfg_ipv4_str(ifc->addrs[j].addr, a),
+				ifc->addrs[j].prefix);
+			set_str(ae, "address", pfx);
+			if (ifc->addrs[j].gateway)
+				set_str(ae, "gateway", cfg_ipv4_str(ifc->addrs[j].gateway, a));
+		}
+	}
+	if (cfg->default_if >= 0)
+		set_str(root, "ipv4_default", cfg->ifs[cfg->default_if].name);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (!config_write_file(&c, tmp)) {
+		rc = -errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+	} else if (rename(tmp, path) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	config_destroy(&c);
+	return rc;
+}

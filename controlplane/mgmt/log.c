@@ -1,0 +1,104 @@
+/* Control-plane logging: one formatter for every component, a ring of recent lines for
+ * `edgectl log`, and a mutex because several control threads log. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "edge_log.h"
+
+#define LOG_RING 512
+#define LOG_LINE 512
+
+static struct {
+	pthread_mutex_t lock;
+	enum log_target target;
+	FILE *file;
+	int level;
+	char ring[LOG_RING][LOG_LINE];
+	unsigned int head;	/* next slot to write */
+	unsigned int count;
+} lg = { .lock = PTHREAD_MUTEX_INITIALIZER, .target = LOG_TARGET_STDERR, .level = LOG_INFO };
+
+static const char *sev[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+int edge_log_open(enum log_target target, const char *file, int level)
+{
+	FILE *f = NULL;
+
+	if (target == LOG_TARGET_FILE) {
+		f = fopen(file, "a");
+		if (!f)
+			return -1;
+		setvbuf(f, NULL, _IOLBF, 0);
+	}
+	if (target == LOG_TARGET_SYSLOG)
+		openlog("edge", LOG_NDELAY | LOG_PID, LOG_LOCAL0);
+	pthread_mutex_lock(&lg.lock);
+	if (lg.file)
+		fclose(lg.file);
+	lg.file = f;
+	lg.target = target;
+	lg.level = level;
+	pthread_mutex_unlock(&lg.lock);
+	return 0;
+}
+
+void edge_log_close(void)
+{
+	pthread_mutex_lock(&lg.lock);
+	if (lg.file)
+		fclose(lg.file);
+	lg.file = NULL;
+	if (lg.target == LOG_TARGET_SYSLOG)
+		closelog();
+	lg.target = LOG_TARGET_STDERR;
+	pthread_mutex_unlock(&lg.lock);
+}
+
+void edge_log(int level, const char *component, const char *fmt, ...)
+{
+	char msg[LOG_LINE - 96], stamp[32];
+	struct timeval tv;
+	struct tm tm;
+	va_list ap;
+	char *line;
+
+	if (level > lg.level && level > LOG_INFO)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+
+	pthread_mutex_lock(&lg.lock);
+	line = lg.ring[lg.head];
+	/* a line longer than a ring slot is cut there, on purpose */
+	int n = snprintf(line, LOG_LINE, "%s.%03ld local0.%s edge %s: %s", stamp,
+		(long)tv.tv_usec / 1000, sev[level & 7], component, msg);
+	(void)n;
+	lg.head = (lg.head + 1) % LOG_RING;
+	if (lg.count < LOG_RING)
+		lg.count++;
+	if (level <= lg.level) {
+		if (lg.target == LOG_TARGET_SYSLOG)
+			syslog(level, "%s: %s", component, msg);
+		else
+			fprintf(lg.file ? lg.file : stderr, "%s\n", line);
+	}
+	pthread_mutex_unlock(&lg.lock);
+}
+
+void edge_log_dump(FILE *out, int n)
+{
+	pthread_mutex_lock(&lg.lock);
+	if (n <= 0 || (unsigned int)n > lg.count)
+		n = lg.count;
+	for (unsigned int i = lg.head + LOG_RING - n; i < lg.head + LOG_RING; i++)
+		fprintf(out, "%s\n", lg.ring[i % LOG_RING]);
+	pthread_mutex_unlock(&lg.lock);
+}

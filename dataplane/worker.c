@@ -1,0 +1,140 @@
+/* The worker lcore's main loop: poll every rx queue it owns, run the stages over each
+ * burst, send in bursts, report a quiescent state once per pass, and back off when idle
+ * so that a two-core machine can run the appliance and its clients together. */
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "dp.h"
+#include "edge_rcu.h"
+
+/* Sends a burst; what the queue does not take is dropped and counted under @full.
+ * Returns how many were sent. */
+static inline uint16_t send_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+	uint16_t n, struct dp_if_stats *st, enum dp_drop_reason full)
+{
+	uint16_t sent = rte_eth_tx_burst(port, queue, pkts, n);
+
+	if (unlikely(sent < n)) {
+		st->drops[full] += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+	return sent;
+}
+
+/* To the wire: counted as the interface's transmit. */
+static inline void tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n,
+	struct dp_if_stats *st)
+{
+	uint64_t bytes = 0;
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	sent = send_burst(port, queue, pkts, n, st, DP_DROP_TX_FULL);
+	if (likely(sent == n))
+		st->tx_bytes += bytes;
+	else
+		for (uint16_t i = 0; i < sent; i++)
+			st->tx_bytes += pkts[i]->pkt_len;
+	st->tx_pkts += sent;
+}
+
+static inline void punt(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	struct dp_if_stats *st)
+{
+	unsigned int q;
+
+	if (n == 0)
+		return;
+	q = rte_ring_enqueue_burst(w->punt_ring, (void **)pkts, n, NULL);
+	st->punted += q;
+	if (unlikely(q < n)) {
+		st->drops[DP_DROP_PUNT_FULL] += n - q;
+		rte_pktmbuf_free_bulk(pkts + q, n - q);
+	}
+}
+
+/* Kernel -> wire: what the TAP mirror sends leaves through its port as it is. */
+static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi,
+	struct rte_mbuf **pkts, uint16_t n, struct dp_if_stats *st)
+{
+	const struct dp_if *ifp = &l3->ifs[ifi];
+
+	st->from_kernel += n;
+	tx_burst(ifp->port_id, w->id, pkts, n, st);
+}
+
+/* Control plane -> wire: packets it built or resolved, each tagged with its out port. */
+static inline unsigned int inject_input(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int n = rte_ring_dequeue_burst(w->inject_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct dp_if_stats *st = &dp_stats[w->id].ifs[dp_port_ifi[pkts[i]->port]];
+
+		tx_burst(pkts[i]->port, w->id, &pkts[i], 1, st);
+	}
+	return n;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *pkts[64];
+	struct dp_burst_out out;
+	unsigned int idle = 0;
+
+	edge_rcu_reader_start();
+	while (!*w->stop) {
+		const struct dp_l3 *l3 = edge_rcu_read(dp_l3_current);
+		unsigned int work = 0;
+
+		for (unsigned int q = 0; q < w->n_rxq; q++) {
+			const struct dp_rxq *rq = &w->rxq[q];
+			struct dp_if_stats *st = &dp_stats[w->id].ifs[rq->ifi];
+			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue_id, pkts, w->burst);
+
+			if (n == 0)
+				continue;
+			work += n;
+			if (rq->is_tap) {
+				tap_input(l3, w, rq->ifi, pkts, n, st);
+				continue;
+			}
+			out.n_tx = out.n_kernel = out.n_punt = 0;
+			dp_port_input(l3, rq->ifi, pkts, n, &out, st);
+			tx_burst(rq->port_id, w->id, out.tx, out.n_tx, st);
+			if (out.n_kernel)
+				send_burst(l3->ifs[rq->ifi].tap_port_id, w->id, out.kernel,
+					out.n_kernel, st, DP_DROP_KERNEL_FULL);
+			punt(w, out.punt, out.n_punt, st);
+		}
+		work += inject_input(w);
+		w->loops++;
+		edge_rcu_quiescent();
+
+		if (work) {
+			idle = 0;
+			continue;
+		}
+		/* Back off: spin a little, then sleep progressively longer, offline so that
+		 * grace periods do not wait for an idle core. */
+		w->idle_loops++;
+		if (++idle < 64 || w->idle_sleep_us == 0) {
+			rte_pause();
+			continue;
+		}
+		unsigned int us = idle < 1024 ? 10 : w->idle_sleep_us;
+		edge_rcu_offline();
+		usleep(us);
+		edge_rcu_online();
+	}
+	edge_rcu_reader_stop();
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* The operator's command language (MMP style, as in the guide): parsing, validation and
+ * dispatch. It edits a copy of the configuration and hands the result to the appliance
+ * through cli_ops, so a rejected command changes nothing and the grammar is testable
+ * without a running data plane. */
+#ifndef EDGE_CLI_H
+#define EDGE_CLI_H
+
+#include <stdio.h>
+
+#include "edge_config.h"
+
+struct cli_ops {
+	/* Makes @next the running configuration (data plane, kernel mirror, file). */
+	int (*apply)(void *ctx, const struct edge_cfg *next, char *err, size_t errlen);
+	/* Status pages; any may be NULL (then the command says it is unavailable). */
+	void (*status)(void *ctx, FILE *out);
+	void (*iface)(void *ctx, int ifi, FILE *out);
+	void (*arp)(void *ctx, FILE *out);
+};
+
+struct cli {
+	struct edge_cfg *cfg;		/* the running configuration; replaced only by apply */
+	const struct cli_ops *ops;
+	void *ctx;
+};
+
+#define CLI_MAX_WORDS 32
+
+/* Splits @line into words (spaces/tabs; no quoting needed by any command). Returns the
+ * count, or -E2BIG. @buf receives the words' storage. */
+int cli_split(const char *line, char *buf, size_t buflen, char **words, int max);
+
+/* Runs one command line, writing its answer to @out. 0 on success, negative errno when
+ * the command was refused (its message, naming the bad word, is in @out). */
+int cli_exec(struct cli *cli, const char *line, FILE *out);
+
+#endif

@@ -1,0 +1,36 @@
+/* The control socket: edgectl's UNIX-socket link to edged. One command line per request;
+ * the answer is the command's output followed by a trailer line "\x04<rc>\n", so a client
+ * knows where an answer ends and whether the command was refused. */
+#ifndef EDGE_CTL_H
+#define EDGE_CTL_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include "cli.h"
+
+#define CTL_TRAILER '\x04'
+#define CTL_MAX_CLIENTS 16
+#define CTL_LINE_MAX 1024
+
+struct ctl_client {
+	int fd;
+	size_t len;
+	char buf[CTL_LINE_MAX];
+};
+
+struct ctl_server {
+	int lfd;
+	char path[108];
+	struct cli *cli;
+	struct ctl_client clients[CTL_MAX_CLIENTS];
+};
+
+int ctl_open(struct ctl_server *s, const char *path, struct cli *cli);
+void ctl_close(struct ctl_server *s);
+/* Fills @pfd with the fds to poll; returns how many. */
+int ctl_pollfds(struct ctl_server *s, struct pollfd *pfd, int max);
+/* Serves whatever @pfd (as filled by ctl_pollfds and polled) says is ready. */
+void ctl_serve(struct ctl_server *s, const struct pollfd *pfd, int n);
+
+#endif

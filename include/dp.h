@@ -1,0 +1,139 @@
+/* Contract between the control plane and the data-plane workers: the L3 table the control
+ * plane publishes (interfaces, addresses, routes), per-lcore counters with their drop
+ * reasons, and the worker descriptor.
+ *
+ * dp_l3_current: written by the control plane only (one thread), published with
+ * edge_rcu_publish(); read by workers lock-free. A published dp_l3 is immutable. */
+#ifndef EDGE_DP_H
+#define EDGE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "edge_limits.h"
+
+struct dp_if {
+	bool present;
+	bool up;			/* administratively up: has at least one address */
+	uint16_t port_id;		/* DPDK port of the interface */
+	uint16_t tap_port_id;		/* DPDK port of its kernel TAP mirror */
+	struct rte_ether_addr mac;
+	uint8_t n_addrs;
+	uint32_t addr[EDGE_MAX_ADDRS];	/* network byte order */
+	uint32_t mask[EDGE_MAX_ADDRS];
+	uint32_t gateway;		/* first configured gateway, or 0 */
+};
+
+struct dp_l3 {
+	struct dp_if ifs[EDGE_MAX_IFACES];
+	int8_t default_if;		/* interface of the default route, -1 = none */
+	uint32_t default_gw;
+};
+
+extern struct dp_l3 *dp_l3_current;
+
+/* Why a packet was dropped. Every drop is counted under exactly one reason. */
+#define DP_DROP_REASONS(X)                                                                       \
+	X(L2_SHORT, "frame shorter than its headers")                                            \
+	X(L2_OTHER_HOST, "destination MAC is neither ours nor broadcast")                        \
+	X(L2_OWN_FRAME, "our own transmitted frame seen again (af_packet echoes them)")         \
+	X(L2_ETHERTYPE, "ethertype not handled (IPv6, VLAN, ...)")                               \
+	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                   \
+	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                         \
+	X(ARP_OTHER, "ARP reply not addressed to us")                                            \
+	X(IP_HEADER, "IPv4 version or header length invalid")                                    \
+	X(IP_LENGTH, "IPv4 total length does not fit the frame")                                 \
+	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                             \
+	X(IP_TTL, "IPv4 TTL is zero")                                                            \
+	X(IP_FRAGMENT, "IPv4 fragment (not reassembled)")                                        \
+	X(IP_NOT_LOCAL, "IPv4 destination is not an address of this interface")                 \
+	X(IP_SOURCE, "IPv4 source is broadcast, multicast, loopback or ours")                    \
+	X(ICMP_MALFORMED, "ICMP truncated or checksum wrong")                                    \
+	X(FIREWALL, "refused by the interface firewall")                                         \
+	X(IF_DOWN, "interface has no address")                                                   \
+	X(TX_FULL, "port transmit queue full")                                                    \
+	X(KERNEL_FULL, "kernel TAP queue full")                                                  \
+	X(PUNT_FULL, "control-plane queue full")                                                 \
+	X(NBR_UNRESOLVED, "next hop did not answer ARP")                                         \
+	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")
+
+enum dp_drop_reason {
+#define X(name, text) DP_DROP_##name,
+	DP_DROP_REASONS(X)
+#undef X
+	DP_DROP_MAX
+};
+
+const char *dp_drop_name(enum dp_drop_reason r);
+const char *dp_drop_text(enum dp_drop_reason r);
+
+/* One interface's counters on one lcore: written by that lcore only, summed on read. */
+struct dp_if_stats {
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t tx_pkts, tx_bytes;
+	uint64_t to_kernel, from_kernel;
+	uint64_t arp_replies, icmp_echo_replies, punted;
+	uint64_t drops[DP_DROP_MAX];
+} __rte_cache_aligned;
+
+struct dp_lcore_stats {
+	struct dp_if_stats ifs[EDGE_MAX_IFACES];
+} __rte_cache_aligned;
+
+/* Slot EDGE_MAX_WORKERS belongs to the control plane (what it sends and drops). */
+extern struct dp_lcore_stats dp_stats[EDGE_MAX_WORKERS + 1];
+#define DP_STATS_CP EDGE_MAX_WORKERS
+
+void dp_stats_sum(int ifi, struct dp_if_stats *out);
+
+/* What a punted mbuf is for; carried in mbuf->hash.usr. */
+enum dp_punt_kind {
+	DP_PUNT_ARP_REPLY = 1,	/* learn the sender, then hand the reply to the kernel */
+	DP_PUNT_ARP_LEARN,	/* a request for us from a sender we did not know */
+	DP_PUNT_RESOLVE,	/* IPv4 packet ready to send but its next hop is unresolved */
+};
+
+/* Where a burst's packets go after the per-packet stages. */
+struct dp_burst_out {
+	struct rte_mbuf *tx[64];	/* back out of the same port */
+	struct rte_mbuf *kernel[64];	/* to the interface's TAP mirror */
+	struct rte_mbuf *punt[64];	/* to the control plane */
+	uint16_t n_tx, n_kernel, n_punt;
+};
+
+/* Runs the per-packet stages (L2, ARP, IPv4, ICMP, classification) over a burst received
+ * on interface @ifi and sorts the packets into @out; drops are freed and counted in @st. */
+void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n,
+	struct dp_burst_out *out, struct dp_if_stats *st);
+
+/* A worker lcore's work list. */
+struct dp_rxq {
+	uint16_t port_id, queue_id;
+	uint8_t ifi;
+	bool is_tap;		/* kernel -> wire */
+};
+
+struct dp_worker {
+	unsigned int id;	/* 0..n_workers-1: its tx queue on every port, its stats slot */
+	unsigned int lcore_id;
+	struct dp_rxq rxq[2 * EDGE_MAX_IFACES];
+	unsigned int n_rxq;
+	struct rte_ring *punt_ring;	/* to the control plane, shared by all workers */
+	struct rte_ring *inject_ring;	/* from the control plane, this worker's own */
+	unsigned int burst;
+	unsigned int idle_sleep_us;
+	volatile bool *stop;
+	uint64_t loops, idle_loops;	/* for `edgectl status` */
+};
+
+int dp_worker_main(void *arg);
+
+/* Port ids to interface index, set before workers start, never changed after. */
+extern uint8_t dp_port_ifi[RTE_MAX_ETHPORTS];
+
+#endif

@@ -1,0 +1,11 @@
+/* Compile-time bounds shared by both planes. */
+#ifndef EDGE_LIMITS_H
+#define EDGE_LIMITS_H
+
+#define EDGE_MAX_IFACES 8	/* interfaces a..h */
+#define EDGE_MAX_ADDRS 8	/* IPv4 addresses per interface */
+#define EDGE_MAX_WORKERS 16	/* worker lcores */
+#define EDGE_IFNAME_LEN 8
+#define EDGE_PORTSPEC_LEN 256
+
+#endif

@@ -1,0 +1,45 @@
+/* Port bring-up: each interface's DPDK port (PCI NIC or virtual device), its queues, and the
+ * kernel TAP mirror that carries the exception path and holds the interface's addresses. */
+#ifndef EDGE_PORT_H
+#define EDGE_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "edge_config.h"
+
+struct port_info {
+	bool open;
+	uint16_t port_id;
+	uint16_t tap_port_id;
+	bool tap_open;
+	int tap_ifindex;
+	char tap_name[16];
+	struct rte_ether_addr mac;
+	uint16_t n_rxq, n_txq;
+	char driver[32];
+};
+
+/* Fills argv with EAL words for @cfg (cores, memory, every port's -a/--vdev). Returns argc
+ * or -E2BIG. Strings live in @buf. */
+int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int max,
+	char *buf, size_t buflen);
+
+/* Configures and starts the interface's port with @n_workers rx (where it has them) and tx
+ * queues, then creates and starts its TAP mirror with the same MAC. */
+int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers,
+	struct rte_mempool *mp, struct port_info *pi, char *err, size_t errlen);
+void port_teardown(struct port_info *pi);
+
+/* Link state for status pages. */
+int port_link(const struct port_info *pi, bool *up, uint32_t *speed_mbps);
+
+/* Kernel side of the mirror (rtnetlink). Return 0 or a negative errno. */
+int tap_link_up(int ifindex);
+int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix);
+int tap_default_route(int ifindex, bool add, uint32_t gateway);
+
+#endif

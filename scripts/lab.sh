@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The lab: the appliance on virtual ports, with an "internet" and an "internal" network,
+# all inside network namespaces this script makes (nothing lands in the machine's own).
+#
+#   public (198.18.20.2) --veth-- [b] edged [a] --veth-- (198.18.10.2) internal
+#                                   namespace "edge"
+#
+#   scripts/lab.sh up       set up, start edged, show it answering ping and its status
+#   scripts/lab.sh down     stop what "up" started and remove what it made
+#   scripts/lab.sh status   what is running
+#   scripts/lab.sh restart  stop and start edged only (the namespaces stay)
+# Only 198.18.0.0/15 addresses carry lab traffic.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN=${EDGE_LAB_RUN:-/run/edge-lab}
+NS_EDGE=edge NS_PUB=public NS_INT=internal
+EDGED=$ROOT/build/edged
+EDGECTL=$ROOT/build/edgectl
+CONF=$RUN/edged.conf
+SOCK=$RUN/edged.sock
+
+say() { printf 'lab: %s\n' "$*"; }
+die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (sudo scripts/lab.sh $*): it makes namespaces and starts DPDK"
+
+ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+edged_pid() { [ -f "$RUN/edged.pid" ] && cat "$RUN/edged.pid" || true; }
+edged_alive() {
+	local pid; pid=$(edged_pid)
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q edged "/proc/$pid/comm" 2>/dev/null
+}
+
+ctl() { "$EDGECTL" -s "$SOCK" "$@"; }
+
+start_edged() {
+	edged_alive && { say "edged already running (pid $(edged_pid))"; return 0; }
+	rm -f "$SOCK"
+	ip netns exec $NS_EDGE "$EDGED" -c "$CONF" >>"$RUN/edged.out" 2>&1 &
+	echo $! > "$RUN/edged.pid"
+	# wait (bounded) for its control socket
+	for _ in $(seq 1 150); do
+		if [ -S "$SOCK" ] && ctl status >/dev/null 2>&1; then
+			say "edged running (pid $(edged_pid)), control socket $SOCK"
+			return 0
+		fi
+		edged_alive || break
+		sleep 0.2
+	done
+	tail -20 "$RUN/edged.out" "$RUN/edged.log" 2>/dev/null >&2 || true
+	die "edged did not start (output above)"
+}
+
+stop_edged() {
+	local pid; pid=$(edged_pid)
+	if edged_alive; then
+		kill -TERM "$pid"
+		for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+		if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; say "edged killed (did not stop in 10 s)"; fi
+		say "edged stopped"
+	fi
+	rm -f "$RUN/edged.pid"
+}
+
+mk_ns() {
+	ns_exists "$1" && die "namespace '$1' exists already and is not the lab's: remove it or run 'lab.sh down'"
+	ip netns add "$1"
+	echo "$1" >> "$RUN/namespaces"
+	ip -n "$1" link set lo up
+}
+
+# veth pair: $1 end in the edge namespace (an edged port), $2 end in namespace $3
+mk_link() {
+	ip link add "$1" netns $NS_EDGE type veth peer name "$2" netns "$3"
+	ip -n $NS_EDGE link set "$1" up
+	ip -n "$3" link set "$2" up
+	# the edge side speaks only through DPDK: no kernel addresses, no IPv6 chatter
+	ip netns exec $NS_EDGE sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1"
+	# ...and the kernel's own stack must not answer what arrives there, as it would for the
+	# mirrors' addresses (weak host model). af_packet has its copy before these checks:
+	# no ARP replies, and strict reverse-path filtering drops every IPv4 packet, since no
+	# route points back out of a port's veth.
+	ip netns exec $NS_EDGE sysctl -qw "net.ipv4.conf.$1.arp_ignore=8" "net.ipv4.conf.$1.rp_filter=1"
+	ip -n $NS_EDGE link set "$1" arp off
+	# veth leaves TCP/UDP checksums to "hardware": compute them, since DPDK is that hardware
+	ip netns exec "$3" ethtool -K "$2" tx off >/dev/null 2>&1 || true
+	ip netns exec $NS_EDGE ethtool -K "$1" tx off rx off >/dev/null 2>&1 || true
+}
+
+up() {
+	QUIET_HUGEPAGES=${QUIET_HUGEPAGES:-} "$ROOT/scripts/setup.sh"
+	mkdir -p "$RUN"
+	if [ -f "$RUN/namespaces" ]; then
+		say "lab already up; restarting edged"
+		start_edged
+	else
+		: > "$RUN/namespaces"
+		mk_ns $NS_EDGE; mk_ns $NS_PUB; mk_ns $NS_INT
+		mk_link veth-a int0 $NS_INT
+		mk_link veth-b pub0 $NS_PUB
+		ip -n $NS_INT addr add 198.18.10.2/24 dev int0
+		ip -n $NS_PUB addr add 198.18.20.2/24 dev pub0
+		ip -n $NS_INT route add 198.18.20.0/24 via 198.18.10.1
+		ip -n $NS_PUB route add 198.18.10.0/24 via 198.18.20.1
+		cp config/lab.conf "$CONF"
+		local free; free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+		if [ "${free:-0}" -ge 160 ] && [ -z "${EDGE_LAB_NO_HUGE:-}" ]; then
+			sed -i 's/^\(\s*hugepages = \)false;/\1true;/' "$CONF"
+			say "DPDK memory: hugepages"
+		else
+			say "DPDK memory: --no-huge (no hugepages reserved)"
+		fi
+		start_edged
+	fi
+	if [ -z "${EDGE_LAB_QUIET:-}" ]; then
+		say "public host pings the appliance's public address (interface b):"
+		ip netns exec $NS_PUB ping -c 3 -i 0.2 -W 2 198.18.20.1 || true
+		say "internal host pings the appliance's internal address (interface a):"
+		ip netns exec $NS_INT ping -c 3 -i 0.2 -W 2 198.18.10.1 || true
+		say "edgectl status:"
+		ctl status
+		say "try: $EDGECTL -s $SOCK     (interactive; 'help' lists commands)"
+	fi
+}
+
+down() {
+	stop_edged
+	if [ -f "$RUN/namespaces" ]; then
+		while read -r ns; do
+			[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true
+		done < "$RUN/namespaces"
+		rm -f "$RUN/namespaces"
+		say "namespaces removed"
+	fi
+	rm -f "$SOCK" "$CONF" "$RUN/edged.conf.tmp."* 2>/dev/null || true
+}
+
+status() {
+	if [ -f "$RUN/namespaces" ]; then say "namespaces: $(tr '\n' ' ' < "$RUN/namespaces")"; else say "lab is down"; fi
+	if edged_alive; then say "edged running (pid $(edged_pid))"; ctl status; else say "edged not running"; fi
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+status) status ;;
+restart) stop_edged; start_edged ;;
+*) echo "usage: $0 up|down|status|restart" >&2; exit 2 ;;
+esac

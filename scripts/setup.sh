@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what the appliance needs (Debian 12 packages), reserves hugepages where the
+# machine allows, and builds. Idempotent, and quiet when everything is already there.
+#   scripts/setup.sh            packages + hugepages + build (./build)
+#   scripts/setup.sh --no-build packages + hugepages only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+	# build
+	gcc make meson ninja-build pkg-config clang libclang-rt-14-dev
+	# libraries
+	libdpdk-dev liburcu-dev libconfig-dev libcunit1-dev libsrtp2-dev libssl-dev libedit-dev
+	libmnl-dev zlib1g-dev libidn-dev
+	# lab and tests
+	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
+	openssl valgrind
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup: run as root (sudo scripts/setup.sh): it installs packages and reserves hugepages" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# coturn's package may start its own service; the tests start turnserver themselves
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
+		systemctl stop coturn || true
+	fi
+fi
+
+# Hugepages: 2 MB pages for DPDK. Ask for HUGEPAGES (default 256 = 512 MB) if fewer are
+# reserved; the kernel may give fewer, or none in a container: DPDK then runs --no-huge.
+want=${HUGEPAGES:-256}
+hp=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+if [ -w "$hp" ]; then
+	have=$(cat "$hp")
+	if [ "$have" -lt "$want" ]; then
+		echo "$want" > "$hp" 2>/dev/null || true
+		have=$(cat "$hp")
+	fi
+	if [ "$have" -ge 128 ]; then
+		mountpoint -q /dev/hugepages 2>/dev/null || { mkdir -p /dev/hugepages; mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true; }
+		[ "${QUIET_HUGEPAGES:-}" ] || say "hugepages: $have x 2 MB reserved"
+	else
+		say "hugepages: only $have x 2 MB could be reserved; DPDK will run with --no-huge"
+	fi
+else
+	say "hugepages: not available on this machine; DPDK will run with --no-huge"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+	if [ ! -f build/build.ninja ]; then
+		meson setup build >/dev/null || { echo "setup: meson setup failed (see build/meson-logs)" >&2; exit 1; }
+	fi
+	ninja -C build >/tmp/edge-build.log 2>&1 || { cat /tmp/edge-build.log >&2; echo "setup: build failed" >&2; exit 1; }
+	say "built: build/edged build/edgectl"
+fi
