@@ -57,9 +57,13 @@ int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int
 	ADD("%s", prog);
 	ADD("-l");
 	ADD("%s", cfg->cores);
-	ADD("--in-memory");	/* no files in /var/run: several appliances (and tests) coexist */
-	if (!cfg->hugepages)
+	/* no files in /var/run, so several appliances (and tests) coexist */
+	if (cfg->hugepages) {
+		ADD("--in-memory");
+	} else {
 		ADD("--no-huge");
+		ADD("--no-shconf");
+	}
 	ADD("-m");
 	ADD("%d", cfg->memory_mb);
 	for (int i = 0; i < cfg->n_ifs; i++) {

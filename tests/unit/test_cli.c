@@ -1,0 +1,203 @@
+/* The CLI grammar: each command changes what it says and nothing else; each malformed
+ * command is refused with a message naming the bad word, and changes nothing. */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static struct edge_cfg running;
+static int applies;
+static int fail_apply;
+
+static int fake_apply(void *ctx, const struct edge_cfg *next, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (fail_apply) {
+		snprintf(err, errlen, "disk full");
+		return -ENOSPC;
+	}
+	running = *next;
+	applies++;
+	return 0;
+}
+
+static void fake_iface(void *ctx, int ifi, FILE *out)
+{
+	(void)ctx;
+	fprintf(out, "page of %s\n", running.ifs[ifi].name);
+}
+
+static const struct cli_ops ops = { .apply = fake_apply, .iface = fake_iface };
+static struct cli cli = { .cfg = &running, .ops = &ops };
+
+static char out_text[8192];
+
+/* Runs @line; returns its status and leaves its answer in out_text. */
+static int run(const char *line)
+{
+	FILE *f = fmemopen(out_text, sizeof(out_text), "w");
+	int rc;
+
+	memset(out_text, 0, sizeof(out_text));
+	rc = cli_exec(&cli, line, f);
+	fclose(f);
+	return rc;
+}
+
+static void reset(void)
+{
+	cfg_defaults(&running);
+	running.n_ifs = 2;
+	snprintf(running.ifs[0].name, sizeof(running.ifs[0].name), "a");
+	snprintf(running.ifs[1].name, sizeof(running.ifs[1].name), "b");
+	applies = 0;
+	fail_apply = 0;
+}
+
+/* A refused command: status, message naming @word, configuration untouched. */
+static void refused(const char *line, const char *word)
+{
+	struct edge_cfg before = running;
+	int n = applies;
+
+	CU_ASSERT_EQUAL(run(line), -EINVAL);
+	if (!strstr(out_text, word) || strncmp(out_text, "error: ", 7) != 0) {
+		fprintf(stderr, "\n  '%s' answered: %s", line, out_text);
+		CU_FAIL("refusal does not name the bad word");
+	}
+	CU_ASSERT_EQUAL(memcmp(&before, &running, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(applies, n);
+}
+
+static void test_guide_commands(void)
+{
+	reset();
+	/* the guide's three lines, with lab addresses */
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.254"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.254"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b default"), 0);
+	CU_ASSERT_EQUAL(applies, 3);
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 1);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].addr, inet_addr("198.18.10.1"));
+	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].prefix, 24);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].gateway, inet_addr("198.18.10.254"));
+	CU_ASSERT_EQUAL(running.default_if, 1);
+
+	CU_ASSERT_EQUAL(run("ipv4 b"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "198.18.20.1/24"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "198.18.20.254"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Default route           : yes"));
+}
+
+static void test_add_del(void)
+{
+	reset();
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.11.1/24"), 0);	/* gateway optional */
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 2);
+	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.10.1"), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 1);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].addr, inet_addr("198.18.11.1"));
+	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.11.1/24"), 0);	/* with its prefix too */
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 0);
+	/* tabs and extra spaces are only separators */
+	CU_ASSERT_EQUAL(run("  ipv4\ta   add 198.18.12.1/24  "), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].addr, inet_addr("198.18.12.1"));
+}
+
+static void test_default_follows_gateway(void)
+{
+	reset();
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b default"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b del 198.18.20.1"), 0);
+	CU_ASSERT_EQUAL(running.default_if, -1);	/* no gateway left: no default route */
+}
+
+static void test_refusals(void)
+{
+	reset();
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
+	refused("ipv4 z add 198.18.9.1/24 198.18.9.2", "'z'");
+	refused("ipv4 a add 198.18.10.9/33 198.18.10.2", "'198.18.10.9/33'");
+	refused("ipv4 a add 198.18.10.9/24 198.18.9.1", "'198.18.9.1'");
+	refused("ipv4 a add 198.18.10.300/24 198.18.10.2", "'198.18.10.300/24'");
+	refused("ipv4 a add 198.18.10.9 198.18.10.2", "'198.18.10.9'");
+	refused("ipv4 a add 198.18.10.9/24 gateway", "'gateway'");
+	refused("ipv4 a add 198.18.10.9/24 198.18.10.2 extra", "'extra'");
+	refused("ipv4 a add", "missing");
+	refused("ipv4 a add 198.18.10.1/24 198.18.10.2", "'198.18.10.1' is already configured");
+	refused("ipv4 b add 198.18.10.1/24", "already configured on interface a");
+	refused("ipv4 a add 127.0.0.5/8", "'127.0.0.5'");
+	refused("ipv4 a add 224.0.0.5/24", "'224.0.0.5'");
+	refused("ipv4 a add 198.18.10.255/24", "broadcast");
+	refused("ipv4 a del 198.18.99.1", "'198.18.99.1'");
+	refused("ipv4 a del nonsense", "'nonsense'");
+	refused("ipv4 a del", "missing");
+	refused("ipv4 b default", "no gateway");
+	refused("ipv4 a defualt", "'defualt'");
+	refused("ipv4", "missing interface");
+	refused("ipv5 a", "'ipv5'");
+	refused("iface q", "'q'");
+	refused("log many", "'many'");
+	refused("help nosuch", "'nosuch'");
+	refused("status now", "'now'");
+	/* eight addresses is the most an interface takes */
+	for (int i = 2; i <= 8; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "ipv4 a add 198.18.%d.1/24", 10 + i);
+		CU_ASSERT_EQUAL(run(line), 0);
+	}
+	refused("ipv4 a add 198.18.30.1/24", "already has 8 addresses");
+}
+
+static void test_apply_failure_changes_nothing(void)
+{
+	reset();
+	fail_apply = 1;
+	refused("ipv4 a add 198.18.10.1/24 198.18.10.2", "disk full");
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 0);
+}
+
+static void test_misc(void)
+{
+	char long_line[2048];
+
+	reset();
+	CU_ASSERT_EQUAL(run(""), 0);
+	CU_ASSERT_EQUAL(run("   "), 0);
+	CU_ASSERT_EQUAL(run("help"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "ipv4 <if>"));
+	CU_ASSERT_EQUAL(run("help ipv4"), 0);
+	CU_ASSERT_PTR_NULL(strstr(out_text, "iface [<if>]"));
+	CU_ASSERT_EQUAL(run("iface b"), 0);
+	CU_ASSERT_STRING_EQUAL(out_text, "page of b\n");
+	CU_ASSERT_EQUAL(run("status"), -EINVAL);	/* no status op in this harness */
+	memset(long_line, 'x', sizeof(long_line) - 1);
+	long_line[sizeof(long_line) - 1] = '\0';
+	CU_ASSERT_EQUAL(run(long_line), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "too long"));
+}
+
+int main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("cli", NULL, NULL);
+	CU_add_test(s, "the guide's ipv4 commands", test_guide_commands);
+	CU_add_test(s, "add and del addresses", test_add_del);
+	CU_add_test(s, "default route needs a gateway", test_default_follows_gateway);
+	CU_add_test(s, "malformed commands are refused and change nothing", test_refusals);
+	CU_add_test(s, "a failed apply changes nothing", test_apply_failure_changes_nothing);
+	CU_add_test(s, "help, empty lines, long lines", test_misc);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,184 @@
+/* Configuration: the lab's and the guide's files load as written, a save reloads to the
+ * same model, and every malformed file is refused with its line and the bad value named. */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "edge_config.h"
+
+static char path_buf[512];
+
+static const char *src(const char *rel)
+{
+	const char *root = getenv("EDGE_SRCDIR");
+
+	snprintf(path_buf, sizeof(path_buf), "%s/%s", root ? root : EDGE_SRCDIR, rel);
+	return path_buf;
+}
+
+static uint32_t ip(const char *s)
+{
+	return inet_addr(s);
+}
+
+static void test_lab_conf(void)
+{
+	struct edge_cfg c;
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/lab.conf"), &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.n_ifs, 2);
+	CU_ASSERT_STRING_EQUAL(c.ifs[0].name, "a");
+	CU_ASSERT_STRING_EQUAL(c.ifs[1].name, "b");
+	CU_ASSERT_STRING_EQUAL(c.ifs[0].port, "net_af_packet0,iface=veth-a,qpairs=1");
+	CU_ASSERT_STRING_EQUAL(c.ifs[1].tap, "edge-b");
+	CU_ASSERT_EQUAL(c.ifs[0].n_addrs, 1);
+	CU_ASSERT_EQUAL(c.ifs[0].addrs[0].addr, ip("198.18.10.1"));
+	CU_ASSERT_EQUAL(c.ifs[0].addrs[0].prefix, 24);
+	CU_ASSERT_EQUAL(c.ifs[1].addrs[0].gateway, ip("198.18.20.2"));
+	CU_ASSERT_EQUAL(c.default_if, 1);
+	CU_ASSERT_FALSE(c.hugepages);
+	CU_ASSERT_STRING_EQUAL(c.cores, "0,1");
+	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_FILE);
+	CU_ASSERT_STRING_EQUAL(c.ctl_socket, "/run/edge-lab/edged.sock");
+}
+
+static void test_guide_conf(void)
+{
+	struct edge_cfg c;
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/cms-edge.conf"), &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.n_ifs, 2);
+	/* ipv4 a add 10.124.144.80/24 10.124.144.1 ; ipv4 b add 10.124.42.112/24 10.124.42.1 */
+	CU_ASSERT_EQUAL(c.ifs[0].addrs[0].addr, ip("10.124.144.80"));
+	CU_ASSERT_EQUAL(c.ifs[0].addrs[0].gateway, ip("10.124.144.1"));
+	CU_ASSERT_EQUAL(c.ifs[1].addrs[0].addr, ip("10.124.42.112"));
+	CU_ASSERT_EQUAL(c.ifs[1].addrs[0].prefix, 24);
+	/* ipv4 b default */
+	CU_ASSERT_EQUAL(c.default_if, 1);
+	CU_ASSERT_TRUE(c.hugepages);
+	CU_ASSERT_STRING_EQUAL(c.ifs[0].port, "0000:03:00.0");
+	CU_ASSERT_STRING_EQUAL(c.ifs[0].tap, "edge-a");	/* defaulted */
+	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_SYSLOG);
+}
+
+static void test_save_roundtrip(void)
+{
+	struct edge_cfg a, b;
+	char err[256] = "", tmp[] = "/tmp/edge-cfg-XXXXXX";
+	int fd = mkstemp(tmp);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/lab.conf"), &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_ipv4_add(&a, 0, ip("198.18.11.1"), 24, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 2);
+	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].addr, ip("198.18.11.1"));
+	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].gateway, 0);
+	unlink(tmp);
+}
+
+/* Writes @text to a temporary file, loads it, and checks the error mentions @needle. */
+static void refused(const char *text, const char *needle)
+{
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", err[512] = "";
+	struct edge_cfg c;
+	int fd = mkstemp(tmp);
+	FILE *f = fdopen(fd, "w");
+
+	fputs(text, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(cfg_load(tmp, &c, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, needle)) {
+		fprintf(stderr, "\n  expected '%s' in: %s\n", needle, err);
+		CU_FAIL("error message does not name the problem");
+	}
+	unlink(tmp);
+}
+
+#define IF_A(v4) "interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv4 = ( " v4 " ); } );\n"
+
+static void test_malformed(void)
+{
+	refused("eal: { cores = \"0,1\" \n", "syntax error");
+	refused(IF_A("{ address = \"198.18.10.1/33\"; }"), "198.18.10.1/33");
+	refused(IF_A("{ address = \"198.18.10.300/24\"; }"), "198.18.10.300/24");
+	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = \"198.18.11.1\"; }"), "198.18.11.1");
+	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = \"gw\"; }"), "'gw'");
+	refused(IF_A("{ address = \"198.18.10.0/24\"; }"), "network or broadcast");
+	refused(IF_A("{ address = \"198.18.10.1/24\"; }, { address = \"198.18.10.1/24\"; }"),
+		"already configured");
+	refused(IF_A("{ gateway = \"198.18.10.2\"; }"), "without 'address'");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; }, { name = \"a\"; port = \"x\"; } );",
+		"defined twice");
+	refused("interfaces = ( { name = \"z\"; port = \"net_ring0\"; } );", "'z'");
+	refused("interfaces = ( { name = \"a\"; } );", "no port");
+	refused(IF_A("") "ipv4_default = \"q\";\n", "'q'");
+	refused("mgmt: { log = \"printer\"; };", "'printer'");
+	refused("mgmt: { log = \"file\"; };", "log_file");
+	refused("mgmt: { log_level = \"loud\"; };", "'loud'");
+	refused("dataplane: { burst = 500; };", "burst 500");
+	refused("eal: { memory_mb = 1; };", "memory_mb 1");
+}
+
+static void test_missing_file(void)
+{
+	struct edge_cfg c;
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL(cfg_load("/nonexistent/edged.conf", &c, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot read"));
+}
+
+static void test_parse_ipv4(void)
+{
+	uint32_t a;
+	uint8_t p;
+
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("198.18.0.1", &a), 0);
+	CU_ASSERT_EQUAL(a, ip("198.18.0.1"));
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("198.18.0", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("198.18.0.1.5", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("198.18.0.256", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4(" 198.18.0.1", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("198.18.0.1 ", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("+1.2.3.4", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_ipv4("", &a), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/0", &a, &p), 0);
+	CU_ASSERT_EQUAL(p, 0);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/32", &a, &p), 0);
+	CU_ASSERT_EQUAL(p, 32);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/33", &a, &p), -ERANGE);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/-1", &a, &p), -ERANGE);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/", &a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1", &a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/2x", &a, &p), -ERANGE);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("config", NULL, NULL);
+	CU_add_test(s, "lab.conf loads as written", test_lab_conf);
+	CU_add_test(s, "the guide's deployment loads", test_guide_conf);
+	CU_add_test(s, "save then load gives the same model", test_save_roundtrip);
+	CU_add_test(s, "malformed files are refused, naming the problem", test_malformed);
+	CU_add_test(s, "a missing file is reported", test_missing_file);
+	CU_add_test(s, "address and prefix parsing is strict", test_parse_ipv4);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
