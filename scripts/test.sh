@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs every test, setting up whatever is missing first (packages, hugepages, build):
+#   1. unit tests (CUnit), built normally
+#   2. the same unit tests under ASan+UBSan
+#   3. the lab integration tests (root, network namespaces; skipped where impossible)
+#   4. the STUN parser's fuzzer for a bounded time (EDGE_FUZZ_SECONDS, default 60)
+# Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+pass=0 fail=0 skipped=0
+step() { printf '\n=== %s\n' "$*"; }
+tally() { pass=$((pass + $1)); fail=$((fail + $2)); }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "test: run as root (sudo scripts/test.sh): setup installs packages, the lab makes namespaces" >&2
+	exit 1
+fi
+step "setup"
+scripts/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+
+# meson prints "Ok: N" / "Fail: N" lines in its summary
+meson_counts() {
+	local log=$1 ok f to
+	ok=$(awk '/^Ok:/ {print $2}' "$log"); f=$(awk '/^Fail:/ {print $2}' "$log")
+	to=$(awk '/^Timeout:/ {print $2}' "$log")
+	tally "${ok:-0}" "$(( ${f:-0} + ${to:-0} ))"
+	[ -n "$ok" ] || tally 0 1
+}
+
+step "unit tests"
+meson test -C build --suite unit --print-errorlogs 2>&1 | tee /tmp/edge-unit.log
+meson_counts /tmp/edge-unit.log
+
+step "unit tests under ASan+UBSan"
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if ninja -C build-asan >/tmp/edge-asan-build.log 2>&1; then
+	meson test -C build-asan --suite unit --print-errorlogs 2>&1 | tee /tmp/edge-asan.log
+	meson_counts /tmp/edge-asan.log
+else
+	tail -30 /tmp/edge-asan-build.log
+	tally 0 1
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "lab integration tests"
+if [ -n "${EDGE_SKIP_LAB:-}" ]; then
+	echo "skipped (EDGE_SKIP_LAB set)"; skipped=$((skipped + 1))
+else
+	tests/integration/test_lab.sh 2>&1 | tee /tmp/edge-lab.log
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" = 77 ]; then
+		skipped=$((skipped + 1))
+	else
+		p=$(sed -n 's/^lab tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' /tmp/edge-lab.log)
+		f=$(sed -n 's/^lab tests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' /tmp/edge-lab.log)
+		if [ -n "$p" ]; then tally "$p" "$f"; else tally 0 1; fi
+		[ "$rc" = 0 ] || [ "${f:-1}" -gt 0 ] || tally 0 1
+	fi
+fi
+
+step "fuzzing the STUN parser"
+if [ -x scripts/fuzz.sh ]; then
+	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
+else
+	echo "no fuzz target yet"; skipped=$((skipped + 1))
+fi
+
+echo
+if [ "$skipped" -gt 0 ]; then
+	echo "tests: $pass passed, $fail failed, $skipped skipped"
+else
+	echo "tests: $pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
