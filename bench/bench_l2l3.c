@@ -1,0 +1,133 @@
+/* ICMP echo path cost: mbufs go round a ring-backed port (net_ring: rx burst, stages, tx
+ * burst), measured beside the framework floor — the same loop with no stages — in one run.
+ * Prints ns and cycles per packet and Mpps per core. Usage: bench_l2l3 [packets] */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "dp.h"
+#include "nbr.h"
+
+#define BURST 32
+#define POOL 4096
+
+static struct rte_mempool *mp;
+static struct rte_ring *rxr, *txr;
+static uint16_t port;
+static uint8_t tmpl[14 + 20 + 8 + 56];
+static struct dp_l3 l3;
+static struct dp_if_stats st;
+
+static void build_template(void)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)tmpl;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+
+	eth->dst_addr = l3.ifs[0].mac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 0, 0, 0, 0, 2 } };
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = htons(20 + 8 + 56);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = inet_addr("198.18.20.2");
+	ip->dst_addr = inet_addr("198.18.20.1");
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	ic->icmp_ident = htons(1);
+	for (int i = 0; i < 56; i++)
+		((uint8_t *)(ic + 1))[i] = (uint8_t)i;
+	ic->icmp_cksum = ~rte_raw_cksum(ic, 8 + 56);
+}
+
+/* One pass: BURST fresh echo requests in, through the port, out; with or without stages. */
+static inline void pass(bool stages)
+{
+	struct rte_mbuf *pkts[BURST], *done[BURST];
+	struct dp_burst_out out;
+	uint16_t n;
+
+	n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL);	/* last pass's output */
+	if (n < BURST)
+		n += rte_pktmbuf_alloc_bulk(mp, done + n, BURST - n) == 0 ? BURST - n : 0;
+	for (uint16_t i = 0; i < n; i++) {
+		rte_memcpy(rte_pktmbuf_mtod(done[i], void *), tmpl, sizeof(tmpl));
+		done[i]->data_len = done[i]->pkt_len = sizeof(tmpl);
+	}
+	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL);	/* the "wire" delivers them */
+
+	n = rte_eth_rx_burst(port, 0, pkts, BURST);
+	if (stages) {
+		out.n_tx = out.n_kernel = out.n_punt = 0;
+		dp_port_input(&l3, 0, pkts, n, &out, &st);
+		rte_eth_tx_burst(port, 0, out.tx, out.n_tx);
+	} else {
+		rte_eth_tx_burst(port, 0, pkts, n);
+	}
+}
+
+static double run(bool stages, unsigned long packets, double *cycles)
+{
+	uint64_t t0, t1;
+	unsigned long passes = packets / BURST;
+
+	for (int i = 0; i < 1000; i++)	/* warm caches and the pool */
+		pass(stages);
+	t0 = rte_rdtsc_precise();
+	for (unsigned long i = 0; i < passes; i++)
+		pass(stages);
+	t1 = rte_rdtsc_precise();
+	*cycles = (double)(t1 - t0) / (passes * BURST);
+	return *cycles * 1e9 / rte_get_tsc_hz();
+}
+
+int main(int argc, char **argv)
+{
+	char *eal[] = { "bench_l2l3", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+		"--log-level=lib.*:error", NULL };
+	unsigned long packets = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000000;
+	double c_floor, c_icmp, ns_floor, ns_icmp;
+
+	if (rte_eal_init(9, eal) < 0)
+		return 1;
+	mp = rte_pktmbuf_pool_create("bench", POOL - 1, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	rxr = rte_ring_create("rx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	txr = rte_ring_create("tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!mp || !rxr || !txr || nbr_init(6) < 0)
+		return 1;
+	port = (uint16_t)rte_eth_from_rings("ring0", &rxr, 1, &txr, 1, 0);
+	struct rte_eth_conf conf = { 0 };
+	if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
+		rte_eth_rx_queue_setup(port, 0, 1024, 0, NULL, mp) < 0 ||
+		rte_eth_tx_queue_setup(port, 0, 1024, 0, NULL) < 0 || rte_eth_dev_start(port) < 0)
+		return 1;
+	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .port_id = port, .n_addrs = 1,
+		.mac = { { 2, 0, 0, 0, 0, 1 } }, .addr = { inet_addr("198.18.20.1") },
+		.mask = { htonl(0xffffff00) } };
+	build_template();
+	rcu_register_thread();
+
+	ns_floor = run(false, packets, &c_floor);
+	ns_icmp = run(true, packets, &c_icmp);
+	if (st.icmp_echo_replies == 0) {
+		fprintf(stderr, "bench_l2l3: no echo reply was produced: the benchmark is broken\n");
+		return 1;
+	}
+	printf("%-42s %10s %10s %10s\n", "path (98-byte echo requests, burst 32)", "ns/pkt", "cycles", "Mpps/core");
+	printf("%-42s %10.1f %10.1f %10.2f\n", "floor: net_ring rx -> tx, no stages", ns_floor, c_floor, 1e3 / ns_floor);
+	printf("%-42s %10.1f %10.1f %10.2f\n", "ICMP echo: rx -> stages -> tx", ns_icmp, c_icmp, 1e3 / ns_icmp);
+	printf("%-42s %10.1f %10.1f\n", "stages alone (difference)", ns_icmp - ns_floor, c_icmp - c_floor);
+	printf("ratio echo/floor: %.2f   TSC %.2f GHz   %lu packets per path\n", ns_icmp / ns_floor,
+		rte_get_tsc_hz() / 1e9, packets);
+	rcu_unregister_thread();
+	return 0;
+}
