@@ -1,6 +1,6 @@
 /* The CLI grammar: each command changes what it says and nothing else; each malformed
  * command is refused with a message naming the bad word, and changes nothing. */
-#include <CUnit/Basic.h>
+#include "unit.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,22 +182,17 @@ static void test_misc(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "too long"));
 }
 
+static const struct unit_test tests[] = {
+	{ "the guide's ipv4 commands", test_guide_commands },
+	{ "add and del addresses", test_add_del },
+	{ "default route needs a gateway", test_default_follows_gateway },
+	{ "malformed commands are refused and change nothing", test_refusals },
+	{ "a failed apply changes nothing", test_apply_failure_changes_nothing },
+	{ "help, empty lines, long lines", test_misc },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("cli", NULL, NULL);
-	CU_add_test(s, "the guide's ipv4 commands", test_guide_commands);
-	CU_add_test(s, "add and del addresses", test_add_del);
-	CU_add_test(s, "default route needs a gateway", test_default_follows_gateway);
-	CU_add_test(s, "malformed commands are refused and change nothing", test_refusals);
-	CU_add_test(s, "a failed apply changes nothing", test_apply_failure_changes_nothing);
-	CU_add_test(s, "help, empty lines, long lines", test_misc);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_run("cli", tests);
 }

@@ -1,6 +1,6 @@
 /* Configuration: the lab's and the guide's files load as written, a save reloads to the
  * same model, and every malformed file is refused with its line and the bad value named. */
-#include <CUnit/Basic.h>
+#include "unit.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,22 +163,17 @@ static void test_parse_ipv4(void)
 	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/2x", &a, &p), -ERANGE);
 }
 
+static const struct unit_test tests[] = {
+	{ "lab.conf loads as written", test_lab_conf },
+	{ "the guide's deployment loads", test_guide_conf },
+	{ "save then load gives the same model", test_save_roundtrip },
+	{ "malformed files are refused, naming the problem", test_malformed },
+	{ "a missing file is reported", test_missing_file },
+	{ "address and prefix parsing is strict", test_parse_ipv4 },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("config", NULL, NULL);
-	CU_add_test(s, "lab.conf loads as written", test_lab_conf);
-	CU_add_test(s, "the guide's deployment loads", test_guide_conf);
-	CU_add_test(s, "save then load gives the same model", test_save_roundtrip);
-	CU_add_test(s, "malformed files are refused, naming the problem", test_malformed);
-	CU_add_test(s, "a missing file is reported", test_missing_file);
-	CU_add_test(s, "address and prefix parsing is strict", test_parse_ipv4);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_run("config", tests);
 }

@@ -1,7 +1,7 @@
 /* The data plane's per-packet stages on crafted mbufs: what each packet becomes (a reply on
  * the wire, a hand-off to the kernel or the control plane, or a drop under its reason).
  * DPDK runs without hugepages or devices; no root needed. */
-#include <CUnit/Basic.h>
+#include "unit.h"
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -73,6 +73,14 @@ static struct rte_mbuf *ipv4(uint8_t proto, const char *src, const char *dst, si
 static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)
 {
 	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+}
+
+/* Recomputes the IPv4 header checksum after a test edited the header. */
+static struct rte_mbuf *reseal(struct rte_mbuf *m)
+{
+	ip_of(m)->hdr_checksum = 0;
+	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
+	return m;
 }
 
 static struct rte_mbuf *echo_request(const char *src, const char *dst, size_t data)
@@ -248,26 +256,18 @@ static void test_ipv4_validation(void)
 
 	m = echo_request(PEER_IP, OUR_IP, 8);
 	ip_of(m)->total_length = htons(2000);
-	ip_of(m)->hdr_checksum = 0;
-	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
-	dropped_as(m, DP_DROP_IP_LENGTH);
+	dropped_as(reseal(m), DP_DROP_IP_LENGTH);
 
 	m = echo_request(PEER_IP, OUR_IP, 8);
 	ip_of(m)->time_to_live = 0;
-	ip_of(m)->hdr_checksum = 0;
-	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
-	dropped_as(m, DP_DROP_IP_TTL);
+	dropped_as(reseal(m), DP_DROP_IP_TTL);
 
 	m = echo_request(PEER_IP, OUR_IP, 8);
 	ip_of(m)->fragment_offset = htons(RTE_IPV4_HDR_MF_FLAG);
-	ip_of(m)->hdr_checksum = 0;
-	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
-	dropped_as(m, DP_DROP_IP_FRAGMENT);
+	dropped_as(reseal(m), DP_DROP_IP_FRAGMENT);
 	m = echo_request(PEER_IP, OUR_IP, 8);
 	ip_of(m)->fragment_offset = htons(100);
-	ip_of(m)->hdr_checksum = 0;
-	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
-	dropped_as(m, DP_DROP_IP_FRAGMENT);
+	dropped_as(reseal(m), DP_DROP_IP_FRAGMENT);
 
 	dropped_as(echo_request(PEER_IP, "198.18.20.9", 8), DP_DROP_IP_NOT_LOCAL);
 	dropped_as(echo_request(PEER_IP, "198.18.10.1", 8), DP_DROP_IP_NOT_LOCAL);	/* strong host: a's address on b */
@@ -338,12 +338,23 @@ static void test_burst_counters(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0);
 }
 
+static const struct unit_test tests[] = {
+	{ "ARP request for our address is answered in place", test_arp_request_answered },
+	{ "a known ARP sender is not punted again", test_arp_known_sender_not_punted },
+	{ "other ARP: not for us, replies, malformed", test_arp_other },
+	{ "ICMP echo request becomes a valid reply", test_icmp_echo },
+	{ "bad ICMP is dropped, other ICMP goes to the kernel", test_icmp_bad },
+	{ "IPv4 header validation, each under its reason", test_ipv4_validation },
+	{ "Ethernet: not ours, own frame, other ethertypes, interface down", test_l2 },
+	{ "TCP and UDP go to the kernel mirror", test_exception_path },
+	{ "a mixed burst is counted and nothing leaks", test_burst_counters },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
 	char *eal[] = { "test_l2l3", "-l", "0", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
 		"--log-level=lib.*:error", NULL };
-	CU_pSuite s;
-
 	if (rte_eal_init(9, eal) < 0)
 		return 1;
 	mp = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
@@ -355,22 +366,8 @@ int main(void)
 		.addr = { inet_addr("198.18.10.1") }, .mask = { htonl(0xffffff00) } };
 	l3.default_if = -1;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("l2l3", NULL, NULL);
-	CU_add_test(s, "ARP request for our address is answered in place", test_arp_request_answered);
-	CU_add_test(s, "a known ARP sender is not punted again", test_arp_known_sender_not_punted);
-	CU_add_test(s, "other ARP: not for us, replies, malformed", test_arp_other);
-	CU_add_test(s, "ICMP echo request becomes a valid reply", test_icmp_echo);
-	CU_add_test(s, "bad ICMP is dropped, other ICMP goes to the kernel", test_icmp_bad);
-	CU_add_test(s, "IPv4 header validation, each under its reason", test_ipv4_validation);
-	CU_add_test(s, "Ethernet: not ours, own frame, other ethertypes, interface down", test_l2);
-	CU_add_test(s, "TCP and UDP go to the kernel mirror", test_exception_path);
-	CU_add_test(s, "a mixed burst is counted and nothing leaks", test_burst_counters);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	int failed = unit_run("l2l3", tests);
+
 	rcu_barrier();
 	nbr_fini();
 	rte_eal_cleanup();

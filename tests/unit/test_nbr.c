@@ -2,7 +2,7 @@
  * packets waiting for ARP, and a hammer test — readers look up without locks while the
  * writer replaces and deletes entries; run under ASan this catches any use after free,
  * and the final check catches any lost update. */
-#include <CUnit/Basic.h>
+#include "unit.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -196,20 +196,20 @@ static void test_hammer(void)
 	rcu_barrier();	/* every retired entry is freed before the leak check at exit */
 }
 
+static const struct unit_test tests[] = {
+	{ "update, lookup, expiry, delete", test_basic },
+	{ "packets waiting for ARP are bounded, retried, dropped", test_pending },
+	{ "readers during replace/delete: no torn entry, no lost update", test_hammer },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
-	CU_pSuite s;
+	int failed;
 
-	if (nbr_init(8) < 0 || CU_initialize_registry() != CUE_SUCCESS)
+	if (nbr_init(8) < 0)
 		return 1;
-	s = CU_add_suite("nbr", NULL, NULL);
-	CU_add_test(s, "update, lookup, expiry, delete", test_basic);
-	CU_add_test(s, "packets waiting for ARP are bounded, retried, dropped", test_pending);
-	CU_add_test(s, "readers during replace/delete: no torn entry, no lost update", test_hammer);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = unit_run("nbr", tests);
 	nbr_fini();
-	return failed ? 1 : 0;
+	return failed;
 }
