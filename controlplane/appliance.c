@@ -8,6 +8,9 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <unistd.h>
 
 #include "appliance.h"
 #include "edge_log.h"
@@ -202,6 +205,18 @@ unsigned int app_drain_punts(struct appliance *app)
 			arp_learn(app, ifi, &arp->arp_data);
 			rte_pktmbuf_free(m);
 			break;
+		case DP_PUNT_PING_REPLY: {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+			struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip +
+				(ip->version_ihl & 0xf) * 4);
+
+			if (rte_be_to_cpu_16(ic->icmp_seq_nb) == app->ping.seq && !app->ping.answered) {
+				app->ping.answered = true;
+				app->ping.got_tsc = rte_get_timer_cycles();
+			}
+			rte_pktmbuf_free(m);
+			break;
+		}
 		case DP_PUNT_RESOLVE: {
 			/* the next hop travels in the (already filled) destination IP's place */
 			uint32_t nh = m->hash.fdir.hi;
@@ -229,6 +244,136 @@ void app_timers(struct appliance *app)
 	nbr_reap(now, -1);
 	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1) */
 	nbr_pending_tick(now - app->tsc_hz, 3, now, arp_request, pending_drop, app);
+}
+
+/* Sends an IPv4 packet built by the control plane (Ethernet destination still to fill)
+ * to @nexthop on @ifi: at once if the neighbour is known, else after ARP resolves it. */
+static int send_ipv4(struct appliance *app, uint8_t ifi, uint32_t nexthop, struct rte_mbuf *m)
+{
+	uint64_t now = rte_get_timer_cycles();
+	const struct nbr_entry *n = nbr_lookup(ifi, nexthop);
+	int r;
+
+	if (nbr_valid(n, now)) {
+		memcpy(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr.addr_bytes, n->mac, 6);
+		inject(app, m, app->ports[ifi].port_id);
+		return 0;
+	}
+	m->port = app->ports[ifi].port_id;
+	r = nbr_pending_add(ifi, nexthop, m, now);
+	if (r < 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_NBR_QUEUE_FULL]++;
+		rte_pktmbuf_free(m);
+		return r;
+	}
+	if (r == 1)
+		arp_request(ifi, nexthop, app);
+	return 0;
+}
+
+/* The interface and next hop for @dst: a connected subnet first, else the default route. */
+static int route(const struct edge_cfg *cfg, uint32_t dst, uint8_t *ifi, uint32_t *nexthop,
+	uint32_t *src)
+{
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int k = 0; k < cfg->ifs[i].n_addrs; k++) {
+			uint32_t mask = mask_of(cfg->ifs[i].addrs[k].prefix);
+
+			if ((cfg->ifs[i].addrs[k].addr & mask) == (dst & mask)) {
+				*ifi = (uint8_t)i;
+				*nexthop = dst;
+				*src = cfg->ifs[i].addrs[k].addr;
+				return 0;
+			}
+		}
+	if (cfg->default_if < 0 || !default_gw(cfg))
+		return -ENETUNREACH;
+	*ifi = (uint8_t)cfg->default_if;
+	*nexthop = default_gw(cfg);
+	*src = cfg->ifs[cfg->default_if].addrs[0].addr;
+	return 0;
+}
+
+static struct rte_mbuf *echo_request(struct appliance *app, uint8_t ifi, uint32_t src,
+	uint32_t dst, uint16_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->mp);
+	const size_t data = 56;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+
+	if (!m)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) + sizeof(*ic) + data);
+	memset(eth, 0, m->data_len);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	eth->src_addr = app->ports[ifi].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*ic) + data);
+	ip->packet_id = rte_cpu_to_be_16(seq);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	ic->icmp_ident = rte_cpu_to_be_16(DP_PING_IDENT);
+	ic->icmp_seq_nb = rte_cpu_to_be_16(seq);
+	for (size_t i = 0; i < data; i++)
+		((uint8_t *)(ic + 1))[i] = (uint8_t)i;
+	ic->icmp_cksum = ~rte_raw_cksum(ic, sizeof(*ic) + data);
+	return m;
+}
+
+static int ping(void *ctx, uint32_t dst, int count, FILE *out)
+{
+	struct appliance *app = ctx;
+	uint32_t nexthop, src;
+	uint8_t ifi;
+	int replies = 0;
+	char a[16], s[16];
+
+	if (route(&app->cfg, dst, &ifi, &nexthop, &src) < 0) {
+		fprintf(out, "ping: %s: no route (no interface on its subnet, no default route)\n",
+			cfg_ipv4_str(dst, a));
+		return -ENETUNREACH;
+	}
+	fprintf(out, "PING %s from %s interface %s: 56 data bytes\n", cfg_ipv4_str(dst, a),
+		cfg_ipv4_str(src, s), app->cfg.ifs[ifi].name);
+	for (int i = 1; i <= count; i++) {
+		struct rte_mbuf *m;
+		uint64_t deadline;
+
+		app->ping.seq++;
+		app->ping.answered = false;
+		app->ping.sent_tsc = rte_get_timer_cycles();
+		m = echo_request(app, ifi, src, dst, app->ping.seq);
+		if (!m || send_ipv4(app, ifi, nexthop, m) < 0) {
+			fprintf(out, "icmp_seq=%d: cannot send (out of buffers or ARP queue full)\n", i);
+			continue;
+		}
+		/* serve the punt ring while waiting (the reply and any ARP answer come that way),
+		 * reporting quiescent states so grace periods keep moving */
+		deadline = app->ping.sent_tsc + app->tsc_hz;
+		while (!app->ping.answered && rte_get_timer_cycles() < deadline) {
+			if (!app_drain_punts(app))
+				usleep(200);
+			rcu_quiescent_state();
+		}
+		if (app->ping.answered) {
+			replies++;
+			fprintf(out, "64 bytes from %s: icmp_seq=%d time=%.3f ms\n", a, i,
+				(app->ping.got_tsc - app->ping.sent_tsc) * 1e3 / app->tsc_hz);
+		} else {
+			fprintf(out, "icmp_seq=%d: no reply within 1 s\n", i);
+		}
+	}
+	fprintf(out, "--- %s ping statistics ---\n%d packets transmitted, %d received\n", a, count,
+		replies);
+	return replies ? 0 : -EHOSTUNREACH;
 }
 
 /* ---------------- status pages ---------------- */
@@ -359,4 +504,5 @@ const struct cli_ops app_cli_ops = {
 	.status = status_page,
 	.iface = if_page,
 	.arp = arp_page,
+	.ping = ping,
 };

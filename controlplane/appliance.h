@@ -23,6 +23,11 @@ struct appliance {
 	time_t started;
 	uint64_t tsc_hz;
 	struct cli cli;
+	struct {
+		uint16_t seq;		/* the probe in flight */
+		bool answered;
+		uint64_t sent_tsc, got_tsc;
+	} ping;
 };
 
 /* Builds the L3 table for the data plane from @cfg and the ports, and publishes it. */

@@ -140,6 +140,12 @@ static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 
 	if (ip_len < ihl + sizeof(*icmp))
 		return drop(m, st, DP_DROP_ICMP_MALFORMED);
+	if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY &&
+		icmp->icmp_ident == RTE_BE16(DP_PING_IDENT)) {
+		m->hash.usr = DP_PUNT_PING_REPLY;
+		out->punt[out->n_punt++] = m;
+		return;
+	}
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
 		out->kernel[out->n_kernel++] = m;	/* errors and replies for the kernel's flows */
 		st->to_kernel++;

@@ -16,6 +16,9 @@ struct cli_ops {
 	void (*status)(void *ctx, FILE *out);
 	void (*iface)(void *ctx, int ifi, FILE *out);
 	void (*arp)(void *ctx, FILE *out);
+	/* Sends @count echo requests from the data plane to @addr (network order) and reports
+	 * them; returns 0 if any reply came back. */
+	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
 };
 
 struct cli {

@@ -96,7 +96,11 @@ enum dp_punt_kind {
 	DP_PUNT_ARP_REPLY = 1,	/* learn the sender, then hand the reply to the kernel */
 	DP_PUNT_ARP_LEARN,	/* a request for us from a sender we did not know */
 	DP_PUNT_RESOLVE,	/* IPv4 packet ready to send but its next hop is unresolved */
+	DP_PUNT_PING_REPLY,	/* echo reply to the control plane's own ping (edgectl ping) */
 };
+
+/* ICMP identifier of the control plane's echo requests: their replies are punted to it. */
+#define DP_PING_IDENT 0xed6e
 
 /* Where a burst's packets go after the per-packet stages. */
 struct dp_burst_out {

@@ -197,6 +197,32 @@ static int cmd_arp(struct cli *cli, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	uint32_t addr;
+	long count = 3;
+	char *end;
+
+	if (argc < 2)
+		return refuse(out, "ping: missing <address>");
+	if (argc > 3)
+		return refuse(out, "ping: '%s': unexpected word", argv[3]);
+	if (cfg_parse_ipv4(argv[1], &addr) < 0)
+		return refuse(out, "ping: '%s': not an IPv4 address", argv[1]);
+	if (argc == 3) {
+		count = strtol(argv[2], &end, 10);
+		if (*end || count < 1 || count > 10)
+			return refuse(out, "ping: '%s': count must be 1..10", argv[2]);
+	}
+	if (!cli->ops->ping)
+		return refuse(out, "ping: not available here");
+	if (cli->ops->ping(cli->ctx, addr, (int)count, out) < 0) {
+		fprintf(out, "error: ping: no reply from %s\n", argv[1]);
+		return -EHOSTUNREACH;
+	}
+	return 0;
+}
+
 static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
 {
 	long n = 50;
@@ -222,6 +248,8 @@ static const struct cmd commands[] = {
 	{ "iface", "iface [<if>]", "interfaces: link, addresses, counters, drops by reason", cmd_iface },
 	{ "status", "status", "the appliance at a glance: interfaces, workers, counters", cmd_status },
 	{ "arp", "arp", "the data plane's neighbour table", cmd_arp },
+	{ "ping", "ping <address> [<count>]", "echo requests from the data plane (resolves ARP itself)",
+		cmd_ping },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
 	{ NULL, NULL, NULL, NULL },

@@ -49,6 +49,16 @@ check "the data plane learnt the public host from its ARP request" \
 	sh -c "'$ROOT/build/edgectl' -s $SOCK arp | grep -E '^198\.18\.20\.2 ' | grep -qi '$pub_mac'"
 check "large echo requests (1472 bytes) are answered" in_pub ping -c 2 -i 0.2 -W 2 -s 1472 198.18.20.1
 
+echo "ARP resolution by the appliance itself"
+ip -n internal addr add 198.18.10.3/24 dev int0	# a host that never spoke to the appliance
+int_mac=$(ip -n internal link show int0 | awk '/link\/ether/ {print $2}')
+check_not "198.18.10.3 is not in the neighbour table yet" \
+	sh -c "'$ROOT/build/edgectl' -s $SOCK arp | grep -q '^198\.18\.10\.3 '"
+check "edgectl ping 198.18.10.3: the data plane resolves it by ARP and gets replies" ctl ping 198.18.10.3 2
+check "the neighbour table now holds 198.18.10.3 at the internal host's MAC" \
+	sh -c "'$ROOT/build/edgectl' -s $SOCK arp | grep -E '^198\.18\.10\.3 ' | grep -qi '$int_mac'"
+check_not "edgectl ping to a silent address fails" ctl ping 198.18.10.77 1
+
 echo "counters move while a namespace pings"
 before=$(counter b "ICMP echo replies")
 in_pub ping -c 20 -i 0.05 -W 2 198.18.20.1 >/dev/null 2>&1

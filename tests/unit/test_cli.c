@@ -145,6 +145,10 @@ static void test_refusals(void)
 	refused("log many", "'many'");
 	refused("help nosuch", "'nosuch'");
 	refused("status now", "'now'");
+	refused("ping", "missing");
+	refused("ping 198.18.10.300", "'198.18.10.300'");
+	refused("ping 198.18.10.2 0", "'0'");
+	refused("ping 198.18.10.2 3 x", "'x'");
 	/* eight addresses is the most an interface takes */
 	for (int i = 2; i <= 8; i++) {
 		char line[64];

@@ -228,6 +228,14 @@ static void test_icmp_bad(void)
 	((struct rte_icmp_hdr *)(ip_of(m) + 1))->icmp_cksum ^= 0x0100;
 	dropped_as(m, DP_DROP_ICMP_MALFORMED);
 	dropped_as(ipv4(IPPROTO_ICMP, PEER_IP, OUR_IP, 4), DP_DROP_ICMP_MALFORMED);
+	/* replies to the control plane's own pings go to it */
+	m = echo_request(PEER_IP, OUR_IP, 8);
+	((struct rte_icmp_hdr *)(ip_of(m) + 1))->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	((struct rte_icmp_hdr *)(ip_of(m) + 1))->icmp_ident = htons(DP_PING_IDENT);
+	run1(m);
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_punt ? out.punt[0]->hash.usr : 0, DP_PUNT_PING_REPLY);
+	free_out();
 	/* other ICMP (errors, replies to the kernel's own pings) belongs to the kernel */
 	m = echo_request(PEER_IP, OUR_IP, 8);
 	((struct rte_icmp_hdr *)(ip_of(m) + 1))->icmp_type = 3;
