@@ -95,6 +95,7 @@ static int start(int argc, char **argv)
 		}
 		dp_port_ifi[app.ports[i].port_id] = (uint8_t)i;
 		dp_port_ifi[app.ports[i].tap_port_id] = (uint8_t)i;
+		dp_port_is_tap[app.ports[i].tap_port_id] = true;
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 		rte_ether_format_addr(mac, sizeof(mac), &app.ports[i].mac);
 		LOG_INFO_("mgmt", "interface %s: port %u (%s) %s, mirror %s, %u rx queues",

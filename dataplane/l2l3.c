@@ -15,6 +15,7 @@
 struct dp_l3 *dp_l3_current;
 struct dp_lcore_stats dp_stats[EDGE_MAX_WORKERS + 1];
 uint8_t dp_port_ifi[RTE_MAX_ETHPORTS];
+bool dp_port_is_tap[RTE_MAX_ETHPORTS];
 
 static const struct {
 	const char *name, *text;

@@ -76,9 +76,13 @@ static inline unsigned int inject_input(struct dp_worker *w)
 	unsigned int n = rte_ring_dequeue_burst(w->inject_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct dp_if_stats *st = &dp_stats[w->id].ifs[dp_port_ifi[pkts[i]->port]];
+		uint16_t port = pkts[i]->port;
+		struct dp_if_stats *st = &dp_stats[w->id].ifs[dp_port_ifi[port]];
 
-		tx_burst(pkts[i]->port, w->id, &pkts[i], 1, st);
+		if (dp_port_is_tap[port])	/* to the kernel: not the wire's transmit */
+			send_burst(port, w->id, &pkts[i], 1, st, DP_DROP_KERNEL_FULL);
+		else
+			tx_burst(port, w->id, &pkts[i], 1, st);
 	}
 	return n;
 }

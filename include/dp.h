@@ -137,7 +137,9 @@ struct dp_worker {
 
 int dp_worker_main(void *arg);
 
-/* Port ids to interface index, set before workers start, never changed after. */
+/* Port ids to interface index, and which ports are TAP mirrors; set before workers start,
+ * never changed after. */
 extern uint8_t dp_port_ifi[RTE_MAX_ETHPORTS];
+extern bool dp_port_is_tap[RTE_MAX_ETHPORTS];
 
 #endif
