@@ -11,6 +11,7 @@
 
 #include "dp.h"
 #include "nbr.h"
+#include "relay.h"
 
 struct dp_l3 *dp_l3_current;
 struct dp_lcore_stats dp_stats[EDGE_MAX_WORKERS + 1];
@@ -188,9 +189,40 @@ static inline bool bad_source(const struct dp_if *ifp, uint32_t src)
 	return false;
 }
 
-static inline void ipv4_input(const struct dp_if *ifp, struct rte_mbuf *m, struct rte_ether_hdr *eth,
+/* UDP for the TURN relay's fast path; false when the packet is not the relay's. */
+static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, uint64_t now,
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
+	uint16_t ulen, dport;
+
+	if (ip_len < ihl + sizeof(*udp))
+		return false;	/* the kernel counts its own malformed UDP */
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
+		return false;
+	if (udp->dst_port == l3->turn_port && (l3->turn_listen & (1u << ifi))) {
+		/* RFC 7983: 64..79 is ChannelData; STUN (0..3) goes to the TURN server */
+		const uint8_t *first = (const uint8_t *)(udp + 1);
+		if (ulen > sizeof(*udp) && (*first & 0xf0) == 0x40) {
+			relay_channel_data(l3, ifi, m, ip, ihl, udp, ulen, now, out, st);
+			return true;
+		}
+		return false;
+	}
+	dport = rte_be_to_cpu_16(udp->dst_port);
+	if (dport >= l3->relay_lo && dport <= l3->relay_hi) {
+		relay_from_peer(l3, ifi, m, ip, ihl, udp, ulen, now, out, st);
+		return true;
+	}
+	return false;
+}
+
+static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, uint64_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	uint16_t frame_l3 = m->data_len - sizeof(*eth);
 	uint16_t ihl, ip_len;
@@ -227,6 +259,9 @@ static inline void ipv4_input(const struct dp_if *ifp, struct rte_mbuf *m, struc
 
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
+	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
+		udp_relay(l3, ifi, m, ip, ihl, ip_len, now, out, st))
+		return;
 
 	/* TCP, and UDP for which no fast path exists: the exception path */
 	out->kernel[out->n_kernel++] = m;
@@ -237,6 +272,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
+	uint64_t now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < n && i < 8; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -271,7 +307,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			if (rte_is_broadcast_ether_addr(&eth->dst_addr))
 				drop(m, st, DP_DROP_IP_NOT_LOCAL);
 			else
-				ipv4_input(ifp, m, eth, out, st);
+				ipv4_input(l3, ifi, m, eth, now, out, st);
 			break;
 		default:
 			drop(m, st, DP_DROP_L2_ETHERTYPE);

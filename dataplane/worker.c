@@ -112,8 +112,17 @@ int dp_worker_main(void *arg)
 				continue;
 			}
 			out.n_tx = out.n_kernel = out.n_punt = 0;
+			out.fwd_mask = 0;
 			dp_port_input(l3, rq->ifi, pkts, n, &out, st);
 			tx_burst(rq->port_id, w->id, out.tx, out.n_tx, st);
+			while (out.fwd_mask) {	/* relayed: out of the interface that reaches the far end */
+				unsigned int o = __builtin_ctz(out.fwd_mask);
+
+				out.fwd_mask &= out.fwd_mask - 1;
+				tx_burst(l3->ifs[o].port_id, w->id, out.fwd[o], out.n_fwd[o],
+					&dp_stats[w->id].ifs[o]);
+				out.n_fwd[o] = 0;
+			}
 			if (out.n_kernel)
 				send_burst(l3->ifs[rq->ifi].tap_port_id, w->id, out.kernel,
 					out.n_kernel, st, DP_DROP_KERNEL_FULL);

@@ -33,6 +33,10 @@ struct dp_l3 {
 	struct dp_if ifs[EDGE_MAX_IFACES];
 	int8_t default_if;		/* interface of the default route, -1 = none */
 	uint32_t default_gw;
+	/* TURN: where clients and peers reach the relay (the allocations are in turn_tables.h) */
+	uint16_t turn_port;		/* network byte order; 0 = TURN off */
+	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
+	uint8_t turn_listen;		/* bit i: interface i takes TURN clients */
 };
 
 extern struct dp_l3 *dp_l3_current;
@@ -60,7 +64,13 @@ extern struct dp_l3 *dp_l3_current;
 	X(KERNEL_FULL, "kernel TAP queue full")                                                  \
 	X(PUNT_FULL, "control-plane queue full")                                                 \
 	X(NBR_UNRESOLVED, "next hop did not answer ARP")                                         \
-	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")
+	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")                                     \
+	X(TURN_MALFORMED, "ChannelData shorter than it says, or bad channel number")              \
+	X(TURN_NO_ALLOC, "no allocation for that client or relay port")                          \
+	X(TURN_EXPIRED, "allocation expired")                                                     \
+	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                    \
+	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                      \
+	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,
@@ -78,6 +88,8 @@ struct dp_if_stats {
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel;
 	uint64_t arp_replies, icmp_echo_replies, punted;
+	uint64_t relay_c2p_pkts, relay_c2p_bytes;	/* TURN: client -> peer, received here */
+	uint64_t relay_p2c_pkts, relay_p2c_bytes;	/* TURN: peer -> client, received here */
 	uint64_t drops[DP_DROP_MAX];
 } __rte_cache_aligned;
 
@@ -104,6 +116,9 @@ enum dp_punt_kind {
 
 /* Where a burst's packets go after the per-packet stages. */
 struct dp_burst_out {
+	struct rte_mbuf *fwd[EDGE_MAX_IFACES][64];	/* relayed: out of that interface */
+	uint16_t n_fwd[EDGE_MAX_IFACES];
+	uint8_t fwd_mask;				/* interfaces with n_fwd > 0 */
 	struct rte_mbuf *tx[64];	/* back out of the same port */
 	struct rte_mbuf *kernel[64];	/* to the interface's TAP mirror */
 	struct rte_mbuf *punt[64];	/* to the control plane */

@@ -1,0 +1,137 @@
+/* TURN allocation tables: what the data plane needs to relay without asking anyone.
+ *
+ * Written by the control plane only (one thread); read lock-free by worker lcores.
+ * - slots[]: one RCU pointer per allocation slot. A published turn_alloc is immutable: a
+ *   new permission or channel publishes a new copy in the slot and retires the old one.
+ * - by_client: DPDK cuckoo hash (lock-free readers, RW_CONCURRENCY_LF), client 5-tuple ->
+ *   slot. Key positions freed only after a grace period.
+ * - relay[ifi][port]: direct-indexed, relay port -> slot + 1 (0 = free).
+ * Readers check every expiry inline against the TSC, so nothing relays past its lifetime even
+ * before the control plane's timer wheel reaps it. */
+#ifndef EDGE_TURN_TABLES_H
+#define EDGE_TURN_TABLES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+
+#include "edge_limits.h"
+#include "edge_rcu.h"
+
+#define TURN_MAX_PERMS 8	/* per allocation; more gets 508 from the control plane */
+#define TURN_MAX_CHANS 8
+
+struct turn_key {
+	uint32_t client_ip, server_ip;		/* network byte order */
+	uint16_t client_port, server_port;	/* network byte order */
+};
+
+struct turn_perm {
+	uint32_t peer_ip;			/* network byte order */
+	struct rte_ether_addr nh_mac;		/* next hop towards the peer */
+	uint16_t reserved;
+	uint64_t expires;			/* TSC */
+};
+
+struct turn_chan {
+	uint32_t peer_ip;			/* network byte order */
+	uint16_t peer_port;			/* network byte order */
+	uint16_t number;			/* host order, 0x4000..0x4FFF */
+	uint8_t perm;				/* index of the peer's permission */
+	uint8_t reserved[7];
+	uint64_t expires;
+};
+
+struct turn_alloc {
+	struct rcu_head rcu;
+	uint32_t slot;
+	struct turn_key key;
+	struct rte_ether_addr client_mac;	/* the client's packets came from there: the way back */
+	uint8_t client_if, relay_if;
+	uint32_t relay_ip;			/* the relay interface's real address */
+	uint16_t relay_port;			/* network byte order */
+	uint8_t n_perms, n_chans;
+	uint64_t expires;
+	struct turn_perm perms[TURN_MAX_PERMS];
+	struct turn_chan chans[TURN_MAX_CHANS];
+};
+
+struct turn_tables {
+	struct rte_hash *by_client;
+	struct turn_alloc **slots;
+	uint32_t capacity;
+	uint32_t *relay[EDGE_MAX_IFACES];	/* 65536 entries each, allocated on demand */
+	/* control plane only */
+	uint32_t *free_slots;
+	uint32_t n_free;
+	uint32_t n_allocs;
+};
+
+extern struct turn_tables turn_tab;
+
+int turn_tables_init(uint32_t capacity, int socket_id);
+void turn_tables_fini(void);	/* every reader gone */
+
+/* Writer side (control plane). Publishes @a (which the tables then own): a new allocation
+ * if its key is new, else a replacement of the allocation in that slot. -ENOSPC when full,
+ * -EADDRINUSE when its relay port is taken by another allocation. */
+int turn_alloc_publish(struct turn_alloc *a);
+/* Removes the allocation with @key; its memory and hash position go after a grace period. */
+int turn_alloc_remove(const struct turn_key *key);
+/* A copy of the allocation with @key for editing (caller frees or publishes it), or NULL. */
+struct turn_alloc *turn_alloc_copy(const struct turn_key *key);
+size_t turn_tables_memory(void);
+/* Recycles what removals left once their grace period ended (slots, hash positions, memory).
+ * Called by the control plane's timer and when slots run out. Returns how many. */
+unsigned int turn_tables_reclaim(void);	/* bytes held, for the memory-per-allocation figure */
+
+/* Reader side (workers). */
+static inline const struct turn_alloc *turn_by_client(const struct turn_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(turn_tab.by_client, key, &data) < 0)
+		return NULL;
+	return rcu_dereference(turn_tab.slots[(uint32_t)(uintptr_t)data]);
+}
+
+static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint16_t port_be)
+{
+	const uint32_t *t = turn_tab.relay[ifi];
+	uint32_t s;
+
+	if (!t || !(s = t[rte_be_to_cpu_16(port_be)]))
+		return NULL;
+	return rcu_dereference(turn_tab.slots[s - 1]);
+}
+
+static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a, uint32_t peer_ip,
+	uint64_t now)
+{
+	for (unsigned int i = 0; i < a->n_perms; i++)
+		if (a->perms[i].peer_ip == peer_ip)
+			return a->perms[i].expires > now ? &a->perms[i] : NULL;
+	return NULL;
+}
+
+static inline const struct turn_chan *turn_chan_by_number(const struct turn_alloc *a, uint16_t number,
+	uint64_t now)
+{
+	for (unsigned int i = 0; i < a->n_chans; i++)
+		if (a->chans[i].number == number)
+			return a->chans[i].expires > now ? &a->chans[i] : NULL;
+	return NULL;
+}
+
+static inline const struct turn_chan *turn_chan_by_peer(const struct turn_alloc *a, uint32_t ip,
+	uint16_t port, uint64_t now)
+{
+	for (unsigned int i = 0; i < a->n_chans; i++)
+		if (a->chans[i].peer_ip == ip && a->chans[i].peer_port == port)
+			return a->chans[i].expires > now ? &a->chans[i] : NULL;
+	return NULL;
+}
+
+#endif

@@ -1,0 +1,347 @@
+/* The TURN fast path on crafted mbufs: ChannelData from a client leaves as UDP from the
+ * relay address to the peer, UDP from a peer leaves as ChannelData to the client, with
+ * valid checksums and the payload untouched; and every reason not to relay is a counted
+ * drop. Also the tables' publish/replace/remove under RCU. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+#include "turn_tables.h"
+#include "unit.h"
+
+static struct rte_mempool *mp;
+static struct dp_l3 l3;
+static struct dp_if_stats st;
+static struct dp_burst_out out;
+static const struct rte_ether_addr mac_b = { { 2, 0, 0, 0, 0, 0xb } }, mac_a = { { 2, 0, 0, 0, 0, 0xa } };
+static const struct rte_ether_addr client_mac = { { 2, 0, 0, 0, 1, 1 } }, peer_nh = { { 2, 0, 0, 0, 2, 2 } };
+#define IF_A 0	/* internal: relay side */
+#define IF_B 1	/* public: clients */
+#define SERVER "198.18.20.1"
+#define CLIENT "198.18.20.2"
+#define RELAY "198.18.10.1"
+#define PEER "198.18.10.2"
+
+static uint64_t far(void)
+{
+	return rte_rdtsc() + rte_get_tsc_hz() * 600;
+}
+
+static struct turn_key client_key(void)
+{
+	return (struct turn_key){ inet_addr(CLIENT), inet_addr(SERVER), htons(40000), htons(3478) };
+}
+
+static int publish_alloc(uint64_t alloc_exp, uint64_t perm_exp, uint64_t chan_exp, bool resolved)
+{
+	struct turn_alloc *a = calloc(1, sizeof(*a));
+
+	a->key = client_key();
+	a->client_mac = client_mac;
+	a->client_if = IF_B;
+	a->relay_if = IF_A;
+	a->relay_ip = inet_addr(RELAY);
+	a->relay_port = htons(50000);
+	a->expires = alloc_exp;
+	a->n_perms = 1;
+	a->perms[0] = (struct turn_perm){ .peer_ip = inet_addr(PEER), .expires = perm_exp };
+	if (resolved)
+		a->perms[0].nh_mac = peer_nh;
+	a->n_chans = 1;
+	a->chans[0] = (struct turn_chan){ .peer_ip = inet_addr(PEER), .peer_port = htons(7000),
+		.number = 0x4001, .perm = 0, .expires = chan_exp };
+	return turn_alloc_publish(a);
+}
+
+static struct rte_mbuf *udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+	const struct rte_ether_addr *dmac, const uint8_t *payload, uint16_t len, bool cksum)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + len);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(eth, 0, 42);
+	eth->dst_addr = *dmac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 9 } };
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = htons(20 + 8 + len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = inet_addr(src);
+	ip->dst_addr = inet_addr(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = htons(sport);
+	u->dst_port = htons(dport);
+	u->dgram_len = htons(8 + len);
+	memcpy(u + 1, payload, len);
+	u->dgram_cksum = cksum ? rte_ipv4_udptcp_cksum(ip, u) : 0;
+	return m;
+}
+
+static struct rte_mbuf *channel_data(uint16_t number, const uint8_t *data, uint16_t dlen, bool cksum)
+{
+	uint8_t buf[2048];
+
+	buf[0] = number >> 8;
+	buf[1] = number & 0xff;
+	buf[2] = dlen >> 8;
+	buf[3] = dlen & 0xff;
+	memcpy(buf + 4, data, dlen);
+	return udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, buf, 4 + dlen, cksum);
+}
+
+static void run1(uint8_t ifi, struct rte_mbuf *m)
+{
+	memset(&st, 0, sizeof(st));
+	memset(&out, 0, sizeof(out));
+	dp_port_input(&l3, ifi, &m, 1, &out, &st);
+}
+
+static void free_out(void)
+{
+	for (int i = 0; i < EDGE_MAX_IFACES; i++)
+		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
+	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
+	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
+	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
+}
+
+static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+}
+
+static void test_client_to_peer(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	/* every length from 0 to 200 (odd and even), then the big ones, with and without a checksum */
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (int ck = 0; ck <= 1; ck++) {
+			struct rte_mbuf *m;
+			struct rte_ipv4_hdr *ip;
+			struct rte_udp_hdr *u;
+			struct rte_ether_hdr *eth;
+
+			run1(IF_B, channel_data(0x4001, data, (uint16_t)len, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_pkts, 1);
+			m = out.fwd[IF_A][0];
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			ip = ip_of(m);
+			u = (struct rte_udp_hdr *)(ip + 1);
+			CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &peer_nh));
+			CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_a));
+			CU_ASSERT_EQUAL(ip->src_addr, inet_addr(RELAY));
+			CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(PEER));
+			CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+			CU_ASSERT_EQUAL(ntohs(ip->total_length), 28 + len);
+			CU_ASSERT_EQUAL(m->pkt_len, 42u + len);
+			CU_ASSERT_EQUAL(ntohs(u->src_port), 50000);
+			CU_ASSERT_EQUAL(ntohs(u->dst_port), 7000);
+			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + len);
+			CU_ASSERT_EQUAL(memcmp(u + 1, data, len), 0);
+			if (ck)
+				CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0)
+			else
+				CU_ASSERT_EQUAL(u->dgram_cksum, 0);
+			free_out();
+		}
+	}
+}
+
+static void test_padded_channel_data(void)
+{
+	uint8_t buf[16] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0xAA, 0xBB, 0xCC };
+	struct rte_mbuf *m = udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, buf, 12, true);
+	struct rte_udp_hdr *u;
+
+	run1(IF_B, m);
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+	u = (struct rte_udp_hdr *)(ip_of(out.fwd[IF_A][0]) + 1);
+	CU_ASSERT_EQUAL(ntohs(u->dgram_len), 13);
+	CU_ASSERT_EQUAL(memcmp(u + 1, "hello", 5), 0);
+	CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip_of(out.fwd[IF_A][0]), u), 0);
+	free_out();
+}
+
+static void test_peer_to_client(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (int ck = 0; ck <= 1; ck++) {
+			struct rte_mbuf *m;
+			struct rte_ipv4_hdr *ip;
+			struct rte_udp_hdr *u;
+			struct relay_hdr { uint16_t n, l; } *cd;
+			struct rte_ether_hdr *eth;
+
+			run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
+			m = out.fwd[IF_B][0];
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			ip = ip_of(m);
+			u = (struct rte_udp_hdr *)(ip + 1);
+			cd = (void *)(u + 1);
+			CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &client_mac));
+			CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_b));
+			CU_ASSERT_EQUAL(ip->src_addr, inet_addr(SERVER));
+			CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(CLIENT));
+			CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+			CU_ASSERT_EQUAL(ntohs(u->src_port), 3478);
+			CU_ASSERT_EQUAL(ntohs(u->dst_port), 40000);
+			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 12 + len);
+			CU_ASSERT_EQUAL(ntohs(cd->n), 0x4001);
+			CU_ASSERT_EQUAL(ntohs(cd->l), len);
+			CU_ASSERT_EQUAL(m->pkt_len, 46u + len);
+			CU_ASSERT_EQUAL(memcmp(cd + 1, data, len), 0);
+			if (ck)
+				CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0)
+			else
+				CU_ASSERT_EQUAL(u->dgram_cksum, 0);
+			free_out();
+		}
+	}
+}
+
+static void dropped_as(uint8_t ifi, struct rte_mbuf *m, enum dp_drop_reason r)
+{
+	uint64_t total = 0;
+
+	run1(ifi, m);
+	for (int i = 0; i < DP_DROP_MAX; i++)
+		total += st.drops[i];
+	CU_ASSERT_EQUAL(st.drops[r], 1);
+	CU_ASSERT_EQUAL(total, 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A] + out.n_fwd[IF_B] + out.n_tx + out.n_kernel, 0);
+	if (st.drops[r] != 1)
+		for (int i = 0; i < DP_DROP_MAX; i++)
+			if (st.drops[i])
+				fprintf(stderr, "\n   dropped as %s, not %s", dp_drop_name(i), dp_drop_name(r));
+}
+
+static void test_refusals(void)
+{
+	uint8_t d[8] = "abcdefg", buf[12] = { 0x40, 0x01, 0x00, 0x08 };
+	uint64_t past = rte_rdtsc() - 1;
+
+	dropped_as(IF_B, channel_data(0x4002, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
+	dropped_as(IF_B, udp_pkt(CLIENT, 40001, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1, 0, 0 }, 4, true),
+		DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, buf, 6, true), DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1 }, 2, true),
+		DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_A, udp_pkt("198.18.10.9", 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_A, udp_pkt(PEER, 7001, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50001, &mac_a, d, 8, true), DP_DROP_TURN_NO_ALLOC);
+	/* expiries, each checked inline */
+	CU_ASSERT_EQUAL(publish_alloc(past, far(), far(), true), 0);
+	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_EXPIRED);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_EXPIRED);
+	CU_ASSERT_EQUAL(publish_alloc(far(), past, far(), true), 0);
+	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), past, true), 0);
+	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), false), 0);
+	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NH_UNRESOLVED);
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);
+	/* the STUN side of the TURN port is not the fast path's: the kernel/control plane gets it */
+	run1(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x00, 0x01, 0, 0 }, 4, true));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+}
+
+static void test_remove(void)
+{
+	struct turn_key k = client_key();
+	uint8_t d[4] = "abc";
+
+	CU_ASSERT_EQUAL(turn_tab.n_allocs, 1);
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), -ENOENT);
+	dropped_as(IF_B, channel_data(0x4001, d, 4, true), DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 4, true), DP_DROP_TURN_NO_ALLOC);
+	/* after the grace period the slot and the port come back */
+	rcu_thread_offline();
+	rcu_barrier();
+	rcu_thread_online();
+	CU_ASSERT_EQUAL(turn_tables_reclaim(), 1);
+	CU_ASSERT_EQUAL(turn_tab.n_free, turn_tab.capacity);
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);
+	run1(IF_B, channel_data(0x4001, d, 4, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+}
+
+static void test_table_limits(void)
+{
+	struct turn_alloc *a = calloc(1, sizeof(*a));
+
+	/* a second allocation may not take a relay port in use */
+	a->key = client_key();
+	a->key.client_port = htons(40009);
+	a->relay_if = IF_A;
+	a->relay_port = htons(50000);
+	CU_ASSERT_EQUAL(turn_alloc_publish(a), -EADDRINUSE);
+	a->relay_port = htons(50002);
+	a->n_perms = TURN_MAX_PERMS + 1;
+	CU_ASSERT_EQUAL(turn_alloc_publish(a), -EINVAL);
+	free(a);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0);	/* nothing leaked by the fast path */
+}
+
+static const struct unit_test tests[] = {
+	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid", test_client_to_peer },
+	{ "client -> peer: padded ChannelData", test_padded_channel_data },
+	{ "peer -> client: UDP becomes ChannelData, every length, checksums valid", test_peer_to_client },
+	{ "every reason not to relay is a counted drop", test_refusals },
+	{ "remove, grace period, reuse", test_remove },
+	{ "relay port in use, too many permissions", test_table_limits },
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	char *eal[] = { "test_relay", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+		"--log-level=lib.*:error", NULL };
+	int failed;
+
+	if (rte_eal_init(9, eal) < 0)
+		return 1;
+	mp = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (!mp || turn_tables_init(64, 0) < 0)
+		return 1;
+	l3.ifs[IF_A] = (struct dp_if){ .present = true, .up = true, .mac = mac_a, .n_addrs = 1,
+		.addr = { inet_addr(RELAY) }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[IF_B] = (struct dp_if){ .present = true, .up = true, .mac = mac_b, .n_addrs = 1,
+		.addr = { inet_addr(SERVER) }, .mask = { htonl(0xffffff00) } };
+	l3.default_if = IF_B;
+	l3.turn_port = htons(3478);
+	l3.relay_lo = 49152;
+	l3.relay_hi = 65535;
+	l3.turn_listen = 1u << IF_B | 1u << IF_A;
+	rcu_register_thread();
+	if (publish_alloc(far(), far(), far(), true) < 0)
+		return 1;
+	failed = unit_run("relay", tests);
+	rcu_unregister_thread();
+	rcu_barrier();
+	turn_tables_fini();
+	rte_eal_cleanup();
+	return failed;
+}
