@@ -158,7 +158,7 @@ static inline void relay_from_peer(const struct dp_l3 *l3, uint8_t ifi, struct r
 	const struct rte_ipv4_hdr *ip, uint16_t ihl, const struct rte_udp_hdr *udp, uint16_t ulen,
 	uint64_t now, struct dp_burst_out *out, struct dp_if_stats *st)
 {
-	const struct turn_alloc *a = turn_by_relay(ifi, udp->dst_port);
+	const struct turn_alloc *a = turn_by_relay(ifi, ip->dst_addr, udp->dst_port);
 	const struct turn_chan *ch;
 	uint32_t peer_ip = ip->src_addr, data_sum = 0;
 	uint16_t peer_port = udp->src_port, dlen = ulen - 8, old_ck = udp->dgram_cksum;
@@ -166,7 +166,7 @@ static inline void relay_from_peer(const struct dp_l3 *l3, uint8_t ifi, struct r
 	struct relay_cd_hdr *cd;
 	int delta = 4 - (int)(ihl - sizeof(struct rte_ipv4_hdr));
 
-	if (unlikely(!a || a->relay_ip != ip->dst_addr)) {
+	if (unlikely(!a)) {
 		st->drops[DP_DROP_TURN_NO_ALLOC]++;
 		goto drop;
 	}

@@ -50,7 +50,8 @@ void turn_tables_fini(void)
 	for (uint32_t i = 0; turn_tab.slots && i < turn_tab.capacity; i++)
 		free(turn_tab.slots[i]);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		free(turn_tab.relay[i]);
+		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
+			free(turn_tab.relay[i][k].ports);
 	rte_hash_free(turn_tab.by_client);
 	free(turn_tab.slots);
 	free(turn_tab.free_slots);
@@ -60,6 +61,27 @@ void turn_tables_fini(void)
 static void alloc_free_rcu(struct rcu_head *h)
 {
 	free(caa_container_of(h, struct turn_alloc, rcu));
+}
+
+/* The port table of relay address @ip on @ifi, made on first use. */
+static uint32_t *relay_ports(uint8_t ifi, uint32_t ip)
+{
+	struct turn_relay_addr *r = turn_tab.relay[ifi];
+
+	for (int k = 0; k < EDGE_MAX_ADDRS; k++) {
+		if (r[k].ports && r[k].ip == ip)
+			return r[k].ports;
+		if (!r[k].ports) {
+			uint32_t *t = calloc(65536, sizeof(uint32_t));
+
+			if (!t)
+				return NULL;
+			r[k].ip = ip;
+			__atomic_store_n(&r[k].ports, t, __ATOMIC_RELEASE);
+			return t;
+		}
+	}
+	return NULL;
 }
 
 int turn_alloc_publish(struct turn_alloc *a)
@@ -72,18 +94,16 @@ int turn_alloc_publish(struct turn_alloc *a)
 	if (a->relay_if >= EDGE_MAX_IFACES || a->n_perms > TURN_MAX_PERMS ||
 		a->n_chans > TURN_MAX_CHANS)
 		return -EINVAL;
-	if (!turn_tab.relay[a->relay_if]) {
-		turn_tab.relay[a->relay_if] = calloc(65536, sizeof(uint32_t));
-		if (!turn_tab.relay[a->relay_if])
-			return -ENOMEM;
-	}
-	relay = turn_tab.relay[a->relay_if];
+	relay = relay_ports(a->relay_if, a->relay_ip);
+	if (!relay)
+		return -ENOMEM;
 
 	if (rte_hash_lookup_data(turn_tab.by_client, &a->key, &data) >= 0) {
 		/* a new version of an existing allocation: same slot, same relay port */
 		struct turn_alloc *old = turn_tab.slots[(uint32_t)(uintptr_t)data];
 
-		if (old->relay_port != a->relay_port || old->relay_if != a->relay_if)
+		if (old->relay_port != a->relay_port || old->relay_if != a->relay_if ||
+			old->relay_ip != a->relay_ip)
 			return -EINVAL;
 		a->slot = old->slot;
 		rcu_assign_pointer(turn_tab.slots[a->slot], a);
@@ -159,7 +179,7 @@ int turn_alloc_remove(const struct turn_key *key)
 	a = turn_tab.slots[(uint32_t)(uintptr_t)data];
 	/* unreachable first (port, then hash), then the slot; readers that already hold the
 	 * pointer keep a valid object until the grace period ends */
-	__atomic_store_n(&turn_tab.relay[a->relay_if][rte_be_to_cpu_16(a->relay_port)], 0,
+	__atomic_store_n(&relay_ports(a->relay_if, a->relay_ip)[rte_be_to_cpu_16(a->relay_port)], 0,
 		__ATOMIC_RELEASE);
 	pos = rte_hash_del_key(turn_tab.by_client, key);
 	rcu_assign_pointer(turn_tab.slots[a->slot], NULL);
@@ -190,7 +210,8 @@ size_t turn_tables_memory(void)
 		(size_t)turn_tab.n_allocs * sizeof(struct turn_alloc);
 
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		if (turn_tab.relay[i])
-			bytes += 65536 * sizeof(uint32_t);
+		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
+			if (turn_tab.relay[i][k].ports)
+				bytes += 65536 * sizeof(uint32_t);
 	return bytes;	/* the hash's own memory is measured by the caller (rte_malloc stats) */
 }

@@ -5,7 +5,8 @@
  *   new permission or channel publishes a new copy in the slot and retires the old one.
  * - by_client: DPDK cuckoo hash (lock-free readers, RW_CONCURRENCY_LF), client 5-tuple ->
  *   slot. Key positions freed only after a grace period.
- * - relay[ifi][port]: direct-indexed, relay port -> slot + 1 (0 = free).
+ * - relay[ifi][k]: per relay address (up to EDGE_MAX_ADDRS an interface, so a box with 16
+ *   addresses holds a million allocations), a direct-indexed port -> slot + 1 (0 = free).
  * Readers check every expiry inline against the TSC, so nothing relays past its lifetime even
  * before the control plane's timer wheel reaps it. */
 #ifndef EDGE_TURN_TABLES_H
@@ -62,7 +63,10 @@ struct turn_tables {
 	struct rte_hash *by_client;
 	struct turn_alloc **slots;
 	uint32_t capacity;
-	uint32_t *relay[EDGE_MAX_IFACES];	/* 65536 entries each, allocated on demand */
+	struct turn_relay_addr {
+		uint32_t ip;			/* network byte order; set before ports */
+		uint32_t *ports;		/* 65536 entries, allocated on first use */
+	} relay[EDGE_MAX_IFACES][EDGE_MAX_ADDRS];
 	/* control plane only */
 	uint32_t *free_slots;
 	uint32_t n_free;
@@ -97,14 +101,22 @@ static inline const struct turn_alloc *turn_by_client(const struct turn_key *key
 	return rcu_dereference(turn_tab.slots[(uint32_t)(uintptr_t)data]);
 }
 
-static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint16_t port_be)
+static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint32_t ip, uint16_t port_be)
 {
-	const uint32_t *t = turn_tab.relay[ifi];
-	uint32_t s;
+	const struct turn_relay_addr *r = turn_tab.relay[ifi];
 
-	if (!t || !(s = t[rte_be_to_cpu_16(port_be)]))
-		return NULL;
-	return rcu_dereference(turn_tab.slots[s - 1]);
+	for (unsigned int k = 0; k < EDGE_MAX_ADDRS; k++) {
+		const uint32_t *t = __atomic_load_n(&r[k].ports, __ATOMIC_ACQUIRE);
+		uint32_t s;
+
+		if (!t)
+			return NULL;
+		if (r[k].ip != ip)
+			continue;
+		s = __atomic_load_n(&t[rte_be_to_cpu_16(port_be)], __ATOMIC_RELAXED);
+		return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
+	}
+	return NULL;
 }
 
 static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a, uint32_t peer_ip,

@@ -296,6 +296,7 @@ static void test_table_limits(void)
 	a->key = client_key();
 	a->key.client_port = htons(40009);
 	a->relay_if = IF_A;
+	a->relay_ip = inet_addr(RELAY);
 	a->relay_port = htons(50000);
 	CU_ASSERT_EQUAL(turn_alloc_publish(a), -EADDRINUSE);
 	a->relay_port = htons(50002);
