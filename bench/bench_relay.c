@@ -52,12 +52,16 @@ static void alloc_of(uint32_t i, struct turn_key *key, unsigned int *k, uint16_t
 
 static int fill(uint32_t n)
 {
-	uint64_t far = rte_rdtsc() + rte_get_tsc_hz() * 3600;
+	uint32_t far = turn_ticks(rte_rdtsc() + rte_get_tsc_hz() * 3600);
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct turn_alloc *a = calloc(1, sizeof(*a));
+		struct turn_alloc *a = turn_alloc_new();
 		unsigned int k;
 
+		if (!a) {
+			fprintf(stderr, "bench_relay: allocation pool empty at %u\n", i);
+			return -1;
+		}
 		alloc_of(i, &a->key, &k, &a->relay_port);
 		a->client_mac = (struct rte_ether_addr){ { 2, 0, 0, 0, 1, 1 } };
 		a->client_if = IF_B;
@@ -65,10 +69,10 @@ static int fill(uint32_t n)
 		a->relay_ip = relay_ip(k);
 		a->expires = far;
 		a->n_perms = 1;
-		a->perms[0] = (struct turn_perm){ .peer_ip = inet_addr("198.18.200.2"),
+		a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr("198.18.200.2"),
 			.nh_mac = { { 2, 0, 0, 0, 2, 2 } }, .expires = far };
 		a->n_chans = 1;
-		a->chans[0] = (struct turn_chan){ .peer_ip = inet_addr("198.18.200.2"),
+		a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr("198.18.200.2"),
 			.peer_port = htons(7000), .number = 0x4000 + (uint16_t)(i & 0xfff), .expires = far };
 		if (turn_alloc_publish(a) < 0) {
 			fprintf(stderr, "bench_relay: allocation %u not published\n", i);
@@ -127,8 +131,11 @@ static inline void pass(bool stages, bool c2p)
 
 	if (n < BURST && rte_pktmbuf_alloc_bulk(mp, done + n, BURST - n) == 0)
 		n = BURST;
-	for (uint16_t j = 0; j < n; j++)
-		make(done[j], idx[pos++ & (NIDX - 1)] % n_allocs, c2p);
+	for (uint16_t j = 0; j < n; j++) {
+		uint32_t i = idx[pos++ & (NIDX - 1)] % n_allocs;
+
+		make(done[j], c2p ? i : (i & ~15u) | (i & 7u), c2p);	/* p2c: relays on a */
+	}
 	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL);
 	n = rte_eth_rx_burst(port, 0, pkts, BURST);
 	if (!stages) {
@@ -137,7 +144,7 @@ static inline void pass(bool stages, bool c2p)
 	}
 	out.n_tx = out.n_kernel = out.n_punt = 0;
 	out.fwd_mask = 0;
-	dp_port_input(&l3, c2p ? IF_B : (idx[0] & 0), pkts, n, &out, &st);
+	dp_port_input(&l3, c2p ? IF_B : IF_A, pkts, n, &out, &st);
 	while (out.fwd_mask) {
 		unsigned int o = __builtin_ctz(out.fwd_mask);
 		out.fwd_mask &= out.fwd_mask - 1;
@@ -163,8 +170,10 @@ static double run(bool stages, bool c2p, unsigned long packets, double *cyc)
 
 int main(int argc, char **argv)
 {
-	char *eal[] = { "bench_relay", "-l", "0", "--no-huge", "-m", "2048", "--no-pci", "--no-shconf",
-		"--log-level=lib.*:error", NULL };
+	/* hugepages when there are enough (BENCH_HUGE=1), else 4 KB pages and their TLB misses */
+	bool huge = getenv("BENCH_HUGE") && atoi(getenv("BENCH_HUGE"));
+	char *eal[] = { "bench_relay", "-l", "0", huge ? "--in-memory" : "--no-huge", "-m", "1600",
+		"--no-pci", huge ? "--no-telemetry" : "--no-shconf", "--log-level=lib.*:error", NULL };
 	unsigned long packets = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000000;
 	uint32_t max = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1000000;
 	uint32_t sizes[] = { 1000, 100000, 1000000 };
@@ -204,6 +213,7 @@ int main(int argc, char **argv)
 	l3.turn_listen = 1u << IF_B;
 	rcu_register_thread();
 
+	printf("memory: %s\n", huge ? "2 MB hugepages" : "4 KB pages (--no-huge)");
 	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst 32)", "allocs", "ns/pkt",
 		"cycles", "Mpps/core", "vs 1K");
 	for (unsigned int s = 0; s < RTE_DIM(sizes) && sizes[s] <= max; s++) {
@@ -229,8 +239,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_relay: nothing relayed client -> peer: broken\n");
 			return 1;
 		}
-		/* peer -> client: packets arrive on the relay interfaces; the stage runs per ifi,
-		 * so half the allocations (relay address on a) are measured here */
+		/* peer -> client: packets arrive on interface a, for the allocations relayed there */
 		memset(&st, 0, sizeof(st));
 		ns = run(true, false, packets, &c);
 		if (s == 0)

@@ -191,8 +191,8 @@ static inline bool bad_source(const struct dp_if *ifp, uint32_t src)
 
 /* UDP for the TURN relay's fast path; false when the packet is not the relay's. */
 static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, uint64_t now,
-	struct dp_burst_out *out, struct dp_if_stats *st)
+	const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct relay_batch *rb,
+	struct dp_if_stats *st)
 {
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
 	uint16_t ulen, dport;
@@ -205,22 +205,21 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	if (udp->dst_port == l3->turn_port && (l3->turn_listen & (1u << ifi))) {
 		/* RFC 7983: 64..79 is ChannelData; STUN (0..3) goes to the TURN server */
 		const uint8_t *first = (const uint8_t *)(udp + 1);
-		if (ulen > sizeof(*udp) && (*first & 0xf0) == 0x40) {
-			relay_channel_data(l3, ifi, m, ip, ihl, udp, ulen, now, out, st);
-			return true;
-		}
+		if (ulen > sizeof(*udp) && (*first & 0xf0) == 0x40)
+			return relay_queue_c2p(rb, m, ip, ihl, udp, ulen, st);
 		return false;
 	}
 	dport = rte_be_to_cpu_16(udp->dst_port);
 	if (dport >= l3->relay_lo && dport <= l3->relay_hi) {
-		relay_from_peer(l3, ifi, m, ip, ihl, udp, ulen, now, out, st);
+		rb->p2c[rb->n_p2c++] = (struct relay_job){ m, ip, udp, ihl, ulen, 0 };
 		return true;
 	}
 	return false;
 }
 
 static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, uint64_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+	struct rte_ether_hdr *eth, struct relay_batch *rb, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -260,7 +259,7 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
 	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
-		udp_relay(l3, ifi, m, ip, ihl, ip_len, now, out, st))
+		udp_relay(l3, ifi, m, ip, ihl, ip_len, rb, st))
 		return;
 
 	/* TCP, and UDP for which no fast path exists: the exception path */
@@ -272,7 +271,9 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
-	uint64_t now = rte_rdtsc();
+	struct relay_batch rb;
+
+	rb.n_c2p = rb.n_p2c = 0;
 
 	for (uint16_t i = 0; i < n && i < 8; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -307,10 +308,12 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			if (rte_is_broadcast_ether_addr(&eth->dst_addr))
 				drop(m, st, DP_DROP_IP_NOT_LOCAL);
 			else
-				ipv4_input(l3, ifi, m, eth, now, out, st);
+				ipv4_input(l3, ifi, m, eth, &rb, out, st);
 			break;
 		default:
 			drop(m, st, DP_DROP_L2_ETHERTYPE);
 		}
 	}
+	if (rb.n_c2p | rb.n_p2c)
+		relay_run(l3, ifi, &rb, rte_rdtsc(), out, st);
 }

@@ -1,13 +1,16 @@
-/* The TURN relay's fast path (RFC 8656 section 11-12), run inside the IPv4 stage:
+/* The TURN relay's fast path (RFC 8656 sections 11-12), run over a burst:
  *   client -> peer: ChannelData on a TURN listen address becomes a UDP datagram from the
  *                   relay address to the channel's peer;
  *   peer -> client: a UDP datagram to a relay port becomes ChannelData to the client.
- * Both rewrite the packet in place (the payload never moves), patch the UDP checksum
- * incrementally (RFC 1624) and fill fresh Ethernet/IPv4 headers. No lock, no heap, no log. */
+ * Lookups go in stages over the whole burst (bulk hash lookup, then prefetch the slots,
+ * then the allocations), so that a million allocations cost cache misses in parallel, not
+ * one after another. Packets are rewritten in place (the payload never moves), the UDP
+ * checksum is patched incrementally (RFC 1624). No lock, no heap, no log. */
 #ifndef EDGE_RELAY_H
 #define EDGE_RELAY_H
 
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 #include <rte_udp.h>
 
 #include "dp.h"
@@ -16,6 +19,19 @@
 struct relay_cd_hdr {
 	rte_be16_t number;
 	rte_be16_t length;
+};
+
+/* A packet the IPv4 stage found for the relay, with what it parsed. */
+struct relay_job {
+	struct rte_mbuf *m;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+	uint16_t ihl, ulen, dlen;
+};
+
+struct relay_batch {
+	struct relay_job c2p[64], p2c[64];
+	uint16_t n_c2p, n_p2c;
 };
 
 static inline uint32_t csum_fold(uint32_t s)
@@ -79,64 +95,68 @@ static inline void relay_emit(struct dp_burst_out *out, uint8_t ifi, struct rte_
 	out->fwd_mask |= 1u << ifi;
 }
 
-/* Client -> peer. @udp points into @m; @ulen is the UDP length (already checked to fit). */
-static inline void relay_channel_data(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+static inline void relay_drop(struct rte_mbuf *m, struct dp_if_stats *st, enum dp_drop_reason r)
+{
+	st->drops[r]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Queues ChannelData from a client, once its header is known to be sound. */
+static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 	const struct rte_ipv4_hdr *ip, uint16_t ihl, const struct rte_udp_hdr *udp, uint16_t ulen,
-	uint64_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+	struct dp_if_stats *st)
 {
 	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(udp + 1);
-	struct turn_key key = { ip->src_addr, ip->dst_addr, udp->src_port, udp->dst_port };
-	const struct turn_alloc *a;
+	uint16_t dlen;
+
+	if (ulen < sizeof(*udp) + sizeof(*cd) || rte_be_to_cpu_16(cd->number) > 0x4fff ||
+		(dlen = rte_be_to_cpu_16(cd->length)) > ulen - sizeof(*udp) - sizeof(*cd)) {
+		relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+		return true;
+	}
+	rb->c2p[rb->n_c2p++] = (struct relay_job){ m, ip, udp, ihl, ulen, dlen };
+	return true;
+}
+
+/* Client -> peer, for one job whose allocation lookup gave @a. */
+static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const struct relay_job *j,
+	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(j->udp + 1);
+	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
 	const struct turn_perm *pm;
-	uint16_t number, dlen, old_ck;
+	uint16_t dlen = j->dlen, old_ck = j->udp->dgram_cksum;
 	uint32_t data_sum = 0;
 	struct rte_udp_hdr *nu;
 
-	if (ulen < 8 + 4)
-		goto malformed;
-	number = rte_be_to_cpu_16(cd->number);
-	dlen = rte_be_to_cpu_16(cd->length);
-	if (number > 0x4fff || dlen > ulen - 12)
-		goto malformed;
-	a = turn_by_client(&key);
-	if (unlikely(!a || a->client_if != ifi)) {	/* the same 5-tuple on another wire is not the client */
-		st->drops[DP_DROP_TURN_NO_ALLOC]++;
-		goto drop;
-	}
-	if (unlikely(a->expires <= now)) {
-		st->drops[DP_DROP_TURN_EXPIRED]++;
-		goto drop;
-	}
-	ch = turn_chan_by_number(a, number, now);
-	if (unlikely(!ch)) {
-		st->drops[DP_DROP_TURN_NO_CHANNEL]++;
-		goto drop;
-	}
-	pm = &a->perms[ch->perm];
-	if (unlikely(pm->expires <= now)) {
-		st->drops[DP_DROP_TURN_NO_PERMISSION]++;
-		goto drop;
-	}
-	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac))) {
-		st->drops[DP_DROP_TURN_NH_UNRESOLVED]++;
-		goto drop;
-	}
+	if (unlikely(!a || a->client_if != ifi))	/* the same 5-tuple on another wire is not the client */
+		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
+	if (unlikely(!turn_live(a->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
+	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
+	if (unlikely(!ch))
+		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
+	pm = &a->pc[ch->perm].perm;
+	if (unlikely(!turn_live(pm->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
+		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
 
-	/* the payload's own sum, from the old checksum (padding, if any, summed out directly) */
-	old_ck = udp->dgram_cksum;
+	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
-		if (dlen == ulen - 12)
-			data_sum = csum_remove(old_ck, csum_udp_hdrs(ip->src_addr, ip->dst_addr,
-				udp->src_port, udp->dst_port, udp->dgram_len) + cd->number + cd->length);
-		else	/* rare: padded ChannelData over UDP; sum the data itself */
+		if (dlen == j->ulen - 12)
+			data_sum = csum_remove(old_ck, csum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
+				j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) +
+				cd->number + cd->length);
+		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += dlen;
 
 	/* drop the old headers and the ChannelData header, keep the payload where it is */
-	rte_pktmbuf_adj(m, (uint16_t)(ihl - sizeof(struct rte_ipv4_hdr) + 4));
+	rte_pktmbuf_adj(m, (uint16_t)(j->ihl - sizeof(struct rte_ipv4_hdr) + 4));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
 	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, ch->peer_ip, 8 + dlen);
 	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
@@ -146,55 +166,38 @@ static inline void relay_channel_data(const struct dp_l3 *l3, uint8_t ifi, struc
 	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, ch->peer_ip,
 		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
 	relay_emit(out, a->relay_if, m);
-	return;
-malformed:
-	st->drops[DP_DROP_TURN_MALFORMED]++;
-drop:
-	rte_pktmbuf_free(m);
 }
 
-/* Peer -> client, for a datagram to relay port @udp->dst_port of interface @ifi. */
-static inline void relay_from_peer(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	const struct rte_ipv4_hdr *ip, uint16_t ihl, const struct rte_udp_hdr *udp, uint16_t ulen,
-	uint64_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+/* Peer -> client, for one job whose relay-port lookup gave @a. */
+static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
 {
-	const struct turn_alloc *a = turn_by_relay(ifi, ip->dst_addr, udp->dst_port);
+	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
-	uint32_t peer_ip = ip->src_addr, data_sum = 0;
-	uint16_t peer_port = udp->src_port, dlen = ulen - 8, old_ck = udp->dgram_cksum;
+	uint32_t peer_ip = j->ip->src_addr, data_sum = 0;
+	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8, old_ck = j->udp->dgram_cksum;
+	int delta = 4 - (int)(j->ihl - sizeof(struct rte_ipv4_hdr));
 	struct rte_udp_hdr *nu;
 	struct relay_cd_hdr *cd;
-	int delta = 4 - (int)(ihl - sizeof(struct rte_ipv4_hdr));
 
-	if (unlikely(!a)) {
-		st->drops[DP_DROP_TURN_NO_ALLOC]++;
-		goto drop;
-	}
-	if (unlikely(a->expires <= now)) {
-		st->drops[DP_DROP_TURN_EXPIRED]++;
-		goto drop;
-	}
-	if (unlikely(!turn_perm_find(a, peer_ip, now))) {
-		st->drops[DP_DROP_TURN_NO_PERMISSION]++;
-		goto drop;
-	}
+	if (unlikely(!a))
+		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
+	if (unlikely(!turn_live(a->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
+	if (unlikely(!turn_perm_find(a, peer_ip, now)))
+		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
-	if (unlikely(!ch)) {
-		/* no channel: a Data indication is needed (built with the STUN codec) */
-		st->drops[DP_DROP_TURN_NO_CHANNEL]++;
-		goto drop;
-	}
+	if (unlikely(!ch))	/* no channel: needs a Data indication (the STUN codec's job) */
+		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
 	if (old_ck)
-		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, ip->dst_addr, peer_port,
-			udp->dst_port, udp->dgram_len));
-	st->relay_p2c_pkts++;
-	st->relay_p2c_bytes += dlen;
+		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
+			j->udp->dst_port, j->udp->dgram_len));
 
 	/* room for the ChannelData header in front of the payload, which stays put */
-	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : rte_pktmbuf_adj(m, (uint16_t)-delta) == NULL) {
-		st->drops[DP_DROP_TURN_MALFORMED]++;
-		goto drop;
-	}
+	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : !rte_pktmbuf_adj(m, (uint16_t)-delta))
+		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+	st->relay_p2c_pkts++;
+	st->relay_p2c_bytes += dlen;
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 32 + dlen)));
 	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
 		a->key.client_ip, 12 + dlen);
@@ -209,9 +212,67 @@ static inline void relay_from_peer(const struct dp_l3 *l3, uint8_t ifi, struct r
 		csum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
 			nu->dgram_len)) : 0;
 	relay_emit(out, a->client_if, m);
-	return;
-drop:
-	rte_pktmbuf_free(m);
+}
+
+/* Runs the batch: lookups in stages with prefetches, then each packet. */
+static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_batch *rb,
+	uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct turn_alloc *a[64];
+	uint32_t now = turn_ticks(tsc);
+	unsigned int n;
+
+	if ((n = rb->n_c2p)) {
+		struct turn_key keys[64];
+		const void *kp[64];
+		void *data[64];
+		uint64_t hits = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			const struct relay_job *j = &rb->c2p[i];
+
+			keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+				j->udp->dst_port };
+			kp[i] = &keys[i];
+		}
+		rte_hash_lookup_bulk_data(turn_tab.by_client, kp, n, &hits, data);
+		for (unsigned int i = 0; i < n; i++)
+			if (hits >> i & 1)
+				rte_prefetch0(&turn_tab.slots[(uintptr_t)data[i]]);
+		for (unsigned int i = 0; i < n; i++) {
+			a[i] = hits >> i & 1 ? rcu_dereference(turn_tab.slots[(uintptr_t)data[i]]) : NULL;
+			if (a[i])
+				rte_prefetch0(a[i]);
+		}
+		for (unsigned int i = 0; i < n; i++)
+			relay_c2p_one(l3, ifi, &rb->c2p[i], a[i], now, out, st);
+	}
+	if ((n = rb->n_p2c)) {
+		const uint32_t *slot[64];
+
+		for (unsigned int i = 0; i < n; i++) {
+			const struct relay_job *j = &rb->p2c[i];
+			const uint32_t *t = turn_relay_ports(ifi, j->ip->dst_addr);
+
+			slot[i] = t ? &t[rte_be_to_cpu_16(j->udp->dst_port)] : NULL;
+			if (slot[i])
+				rte_prefetch0(slot[i]);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			uint32_t s = slot[i] ? __atomic_load_n(slot[i], __ATOMIC_RELAXED) : 0;
+
+			slot[i] = s ? (const uint32_t *)&turn_tab.slots[s - 1] : NULL;
+			if (slot[i])
+				rte_prefetch0(slot[i]);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			a[i] = slot[i] ? rcu_dereference(*(struct turn_alloc *const *)slot[i]) : NULL;
+			if (a[i])
+				rte_prefetch0(a[i]);
+		}
+		for (unsigned int i = 0; i < n; i++)
+			relay_p2c_one(l3, &rb->p2c[i], a[i], now, out, st);
+	}
 }
 
 #endif

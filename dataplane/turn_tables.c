@@ -32,9 +32,13 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 		reclaimed_init = true;
 	}
 	turn_tab.by_client = rte_hash_create(&hp);
-	turn_tab.slots = calloc(capacity, sizeof(*turn_tab.slots));
+	/* one object per allocation, plus spares for the copies that changes publish */
+	turn_tab.pool = rte_mempool_create("turn_allocs", capacity + capacity / 8 + 64,
+		sizeof(struct turn_alloc), 0, 0, NULL, NULL, NULL, NULL, socket_id, 0);
+	turn_tab.slots = rte_zmalloc_socket("turn_slots", capacity * sizeof(*turn_tab.slots),
+		RTE_CACHE_LINE_SIZE, socket_id);
 	turn_tab.free_slots = malloc(capacity * sizeof(uint32_t));
-	if (!turn_tab.by_client || !turn_tab.slots || !turn_tab.free_slots) {
+	if (!turn_tab.by_client || !turn_tab.pool || !turn_tab.slots || !turn_tab.free_slots) {
 		turn_tables_fini();
 		return -ENOMEM;
 	}
@@ -48,19 +52,38 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 void turn_tables_fini(void)
 {
 	for (uint32_t i = 0; turn_tab.slots && i < turn_tab.capacity; i++)
-		free(turn_tab.slots[i]);
+		if (turn_tab.slots[i])
+			rte_mempool_put(turn_tab.pool, turn_tab.slots[i]);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
 		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
-			free(turn_tab.relay[i][k].ports);
+			rte_free(turn_tab.relay[i][k].ports);
 	rte_hash_free(turn_tab.by_client);
-	free(turn_tab.slots);
+	rte_free(turn_tab.slots);
+	rte_mempool_free(turn_tab.pool);
 	free(turn_tab.free_slots);
 	memset(&turn_tab, 0, sizeof(turn_tab));
 }
 
+struct turn_alloc *turn_alloc_new(void)
+{
+	void *obj;
+
+	if (rte_mempool_get(turn_tab.pool, &obj) < 0)
+		return NULL;
+	memset(obj, 0, sizeof(struct turn_alloc));
+	return obj;
+}
+
+void turn_alloc_discard(struct turn_alloc *a)
+{
+	if (a)
+		rte_mempool_put(turn_tab.pool, a);
+}
+
 static void alloc_free_rcu(struct rcu_head *h)
 {
-	free(caa_container_of(h, struct turn_alloc, rcu));
+	/* the pool's ring takes puts from any thread, so call_rcu's own thread may do this */
+	rte_mempool_put(turn_tab.pool, caa_container_of(h, struct turn_alloc, rcu));
 }
 
 /* The port table of relay address @ip on @ifi, made on first use. */
@@ -72,7 +95,8 @@ static uint32_t *relay_ports(uint8_t ifi, uint32_t ip)
 		if (r[k].ports && r[k].ip == ip)
 			return r[k].ports;
 		if (!r[k].ports) {
-			uint32_t *t = calloc(65536, sizeof(uint32_t));
+			uint32_t *t = rte_zmalloc("turn_relay_ports", 65536 * sizeof(uint32_t),
+				RTE_CACHE_LINE_SIZE);
 
 			if (!t)
 				return NULL;
@@ -156,7 +180,7 @@ unsigned int turn_tables_reclaim(void)
 
 		rte_hash_free_key_with_position(turn_tab.by_client, r->key_pos);
 		turn_tab.free_slots[turn_tab.n_free++] = r->a->slot;
-		free(r->a);
+		rte_mempool_put(turn_tab.pool, r->a);
 		free(r);
 		count++;
 	}
@@ -198,7 +222,7 @@ struct turn_alloc *turn_alloc_copy(const struct turn_key *key)
 
 	if (rte_hash_lookup_data(turn_tab.by_client, key, &data) < 0)
 		return NULL;
-	c = malloc(sizeof(*c));
+	c = turn_alloc_new();
 	if (c)
 		memcpy(c, turn_tab.slots[(uint32_t)(uintptr_t)data], sizeof(*c));
 	return c;
@@ -206,12 +230,7 @@ struct turn_alloc *turn_alloc_copy(const struct turn_key *key)
 
 size_t turn_tables_memory(void)
 {
-	size_t bytes = (size_t)turn_tab.capacity * (sizeof(*turn_tab.slots) + sizeof(uint32_t)) +
-		(size_t)turn_tab.n_allocs * sizeof(struct turn_alloc);
-
-	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
-			if (turn_tab.relay[i][k].ports)
-				bytes += 65536 * sizeof(uint32_t);
-	return bytes;	/* the hash's own memory is measured by the caller (rte_malloc stats) */
+	/* everything else (pool, slots, hash, port tables) is rte_malloc'd: callers count it
+	 * from rte_malloc's statistics */
+	return (size_t)turn_tab.capacity * sizeof(uint32_t);
 }

@@ -17,12 +17,27 @@
 
 #include <rte_ether.h>
 #include <rte_hash.h>
+#include <rte_mempool.h>
 
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
 #define TURN_MAX_PERMS 8	/* per allocation; more gets 508 from the control plane */
 #define TURN_MAX_CHANS 8
+
+/* Expiry times are 32-bit "turn ticks" of 2^20 TSC cycles (~0.4 ms at 2.6 GHz), compared with
+ * wrap-around arithmetic: entries live hours, the counter wraps after weeks. */
+#define TURN_TICK_SHIFT 20
+
+static inline uint32_t turn_ticks(uint64_t tsc)
+{
+	return (uint32_t)(tsc >> TURN_TICK_SHIFT);
+}
+
+static inline bool turn_live(uint32_t expires, uint32_t now)
+{
+	return (int32_t)(expires - now) > 0;
+}
 
 struct turn_key {
 	uint32_t client_ip, server_ip;		/* network byte order */
@@ -31,9 +46,9 @@ struct turn_key {
 
 struct turn_perm {
 	uint32_t peer_ip;			/* network byte order */
-	struct rte_ether_addr nh_mac;		/* next hop towards the peer */
+	struct rte_ether_addr nh_mac;		/* next hop towards the peer; zero = unresolved */
 	uint16_t reserved;
-	uint64_t expires;			/* TSC */
+	uint32_t expires;			/* turn ticks */
 };
 
 struct turn_chan {
@@ -41,26 +56,35 @@ struct turn_chan {
 	uint16_t peer_port;			/* network byte order */
 	uint16_t number;			/* host order, 0x4000..0x4FFF */
 	uint8_t perm;				/* index of the peer's permission */
-	uint8_t reserved[7];
-	uint64_t expires;
+	uint8_t reserved[3];
+	uint32_t expires;			/* turn ticks */
+};
+
+/* Permission i and channel i side by side, so that with one peer (the WebRTC case) a packet
+ * reads a single cache line of the allocation. The two indices are otherwise unrelated. */
+struct turn_pc {
+	struct turn_perm perm;
+	struct turn_chan chan;
 };
 
 struct turn_alloc {
-	struct rcu_head rcu;
-	uint32_t slot;
+	/* cache line 0: everything a packet needs when there is one peer */
 	struct turn_key key;
-	struct rte_ether_addr client_mac;	/* the client's packets came from there: the way back */
-	uint8_t client_if, relay_if;
 	uint32_t relay_ip;			/* the relay interface's real address */
+	struct rte_ether_addr client_mac;	/* the client's packets came from there: the way back */
 	uint16_t relay_port;			/* network byte order */
+	uint32_t expires;			/* turn ticks */
+	uint8_t client_if, relay_if;
 	uint8_t n_perms, n_chans;
-	uint64_t expires;
-	struct turn_perm perms[TURN_MAX_PERMS];
-	struct turn_chan chans[TURN_MAX_CHANS];
-};
+	struct turn_pc pc[TURN_MAX_PERMS];
+	/* cold: the writer's */
+	uint32_t slot;
+	struct rcu_head rcu;
+} __rte_cache_aligned;
 
 struct turn_tables {
 	struct rte_hash *by_client;
+	struct rte_mempool *pool;		/* turn_alloc objects, hugepage-backed when possible */
 	struct turn_alloc **slots;
 	uint32_t capacity;
 	struct turn_relay_addr {
@@ -78,7 +102,11 @@ extern struct turn_tables turn_tab;
 int turn_tables_init(uint32_t capacity, int socket_id);
 void turn_tables_fini(void);	/* every reader gone */
 
-/* Writer side (control plane). Publishes @a (which the tables then own): a new allocation
+/* Writer side (control plane). A zeroed allocation to fill and publish, or NULL when the pool
+ * is empty; turn_alloc_discard() gives back one that was not published. */
+struct turn_alloc *turn_alloc_new(void);
+void turn_alloc_discard(struct turn_alloc *a);
+/* Publishes @a (which the tables then own): a new allocation
  * if its key is new, else a replacement of the allocation in that slot. -ENOSPC when full,
  * -EADDRINUSE when its relay port is taken by another allocation. */
 int turn_alloc_publish(struct turn_alloc *a);
@@ -101,48 +129,52 @@ static inline const struct turn_alloc *turn_by_client(const struct turn_key *key
 	return rcu_dereference(turn_tab.slots[(uint32_t)(uintptr_t)data]);
 }
 
-static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint32_t ip, uint16_t port_be)
+/* The port table of relay address @ip on interface @ifi, or NULL. */
+static inline const uint32_t *turn_relay_ports(uint8_t ifi, uint32_t ip)
 {
 	const struct turn_relay_addr *r = turn_tab.relay[ifi];
 
 	for (unsigned int k = 0; k < EDGE_MAX_ADDRS; k++) {
 		const uint32_t *t = __atomic_load_n(&r[k].ports, __ATOMIC_ACQUIRE);
-		uint32_t s;
 
-		if (!t)
-			return NULL;
-		if (r[k].ip != ip)
-			continue;
-		s = __atomic_load_n(&t[rte_be_to_cpu_16(port_be)], __ATOMIC_RELAXED);
-		return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
+		if (!t || r[k].ip == ip)
+			return t;
 	}
 	return NULL;
 }
 
+static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint32_t ip, uint16_t port_be)
+{
+	const uint32_t *t = turn_relay_ports(ifi, ip);
+	uint32_t s = t ? __atomic_load_n(&t[rte_be_to_cpu_16(port_be)], __ATOMIC_RELAXED) : 0;
+
+	return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
+}
+
 static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a, uint32_t peer_ip,
-	uint64_t now)
+	uint32_t now)
 {
 	for (unsigned int i = 0; i < a->n_perms; i++)
-		if (a->perms[i].peer_ip == peer_ip)
-			return a->perms[i].expires > now ? &a->perms[i] : NULL;
+		if (a->pc[i].perm.peer_ip == peer_ip)
+			return turn_live(a->pc[i].perm.expires, now) ? &a->pc[i].perm : NULL;
 	return NULL;
 }
 
 static inline const struct turn_chan *turn_chan_by_number(const struct turn_alloc *a, uint16_t number,
-	uint64_t now)
+	uint32_t now)
 {
 	for (unsigned int i = 0; i < a->n_chans; i++)
-		if (a->chans[i].number == number)
-			return a->chans[i].expires > now ? &a->chans[i] : NULL;
+		if (a->pc[i].chan.number == number)
+			return turn_live(a->pc[i].chan.expires, now) ? &a->pc[i].chan : NULL;
 	return NULL;
 }
 
 static inline const struct turn_chan *turn_chan_by_peer(const struct turn_alloc *a, uint32_t ip,
-	uint16_t port, uint64_t now)
+	uint16_t port, uint32_t now)
 {
 	for (unsigned int i = 0; i < a->n_chans; i++)
-		if (a->chans[i].peer_ip == ip && a->chans[i].peer_port == port)
-			return a->chans[i].expires > now ? &a->chans[i] : NULL;
+		if (a->pc[i].chan.peer_ip == ip && a->pc[i].chan.peer_port == port)
+			return turn_live(a->pc[i].chan.expires, now) ? &a->pc[i].chan : NULL;
 	return NULL;
 }
 

@@ -28,9 +28,9 @@ static const struct rte_ether_addr client_mac = { { 2, 0, 0, 0, 1, 1 } }, peer_n
 #define RELAY "198.18.10.1"
 #define PEER "198.18.10.2"
 
-static uint64_t far(void)
+static uint32_t far(void)
 {
-	return rte_rdtsc() + rte_get_tsc_hz() * 600;
+	return turn_ticks(rte_rdtsc() + rte_get_tsc_hz() * 600);
 }
 
 static struct turn_key client_key(void)
@@ -38,9 +38,9 @@ static struct turn_key client_key(void)
 	return (struct turn_key){ inet_addr(CLIENT), inet_addr(SERVER), htons(40000), htons(3478) };
 }
 
-static int publish_alloc(uint64_t alloc_exp, uint64_t perm_exp, uint64_t chan_exp, bool resolved)
+static int publish_alloc(uint32_t alloc_exp, uint32_t perm_exp, uint32_t chan_exp, bool resolved)
 {
-	struct turn_alloc *a = calloc(1, sizeof(*a));
+	struct turn_alloc *a = turn_alloc_new();
 
 	a->key = client_key();
 	a->client_mac = client_mac;
@@ -50,11 +50,11 @@ static int publish_alloc(uint64_t alloc_exp, uint64_t perm_exp, uint64_t chan_ex
 	a->relay_port = htons(50000);
 	a->expires = alloc_exp;
 	a->n_perms = 1;
-	a->perms[0] = (struct turn_perm){ .peer_ip = inet_addr(PEER), .expires = perm_exp };
+	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER), .expires = perm_exp };
 	if (resolved)
-		a->perms[0].nh_mac = peer_nh;
+		a->pc[0].perm.nh_mac = peer_nh;
 	a->n_chans = 1;
-	a->chans[0] = (struct turn_chan){ .peer_ip = inet_addr(PEER), .peer_port = htons(7000),
+	a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr(PEER), .peer_port = htons(7000),
 		.number = 0x4001, .perm = 0, .expires = chan_exp };
 	return turn_alloc_publish(a);
 }
@@ -237,7 +237,7 @@ static void dropped_as(uint8_t ifi, struct rte_mbuf *m, enum dp_drop_reason r)
 static void test_refusals(void)
 {
 	uint8_t d[8] = "abcdefg", buf[12] = { 0x40, 0x01, 0x00, 0x08 };
-	uint64_t past = rte_rdtsc() - 1;
+	uint32_t past = turn_ticks(rte_rdtsc()) - 1;
 
 	dropped_as(IF_B, channel_data(0x4002, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
 	dropped_as(IF_B, udp_pkt(CLIENT, 40001, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1, 0, 0 }, 4, true),
@@ -290,7 +290,7 @@ static void test_remove(void)
 
 static void test_table_limits(void)
 {
-	struct turn_alloc *a = calloc(1, sizeof(*a));
+	struct turn_alloc *a = turn_alloc_new();
 
 	/* a second allocation may not take a relay port in use */
 	a->key = client_key();
@@ -302,7 +302,7 @@ static void test_table_limits(void)
 	a->relay_port = htons(50002);
 	a->n_perms = TURN_MAX_PERMS + 1;
 	CU_ASSERT_EQUAL(turn_alloc_publish(a), -EINVAL);
-	free(a);
+	turn_alloc_discard(a);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0);	/* nothing leaked by the fast path */
 }
 
