@@ -223,24 +223,25 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 	unsigned int n;
 
 	if ((n = rb->n_c2p)) {
+		const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
 		struct turn_key keys[64];
-		const void *kp[64];
-		void *data[64];
-		uint64_t hits = 0;
+		uint32_t h[64];
 
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->c2p[i];
 
 			keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
 				j->udp->dst_port };
-			kp[i] = &keys[i];
+			h[i] = turn_ctab_hash(t, &keys[i]);
+			rte_prefetch0(&t->b[h[i] & t->mask]);
 		}
-		rte_hash_lookup_bulk_data(turn_tab.by_client, kp, n, &hits, data);
-		for (unsigned int i = 0; i < n; i++)
-			if (hits >> i & 1)
-				rte_prefetch0(&turn_tab.slots[(uintptr_t)data[i]]);
 		for (unsigned int i = 0; i < n; i++) {
-			a[i] = hits >> i & 1 ? rcu_dereference(turn_tab.slots[(uintptr_t)data[i]]) : NULL;
+			h[i] = turn_ctab_find(t, &keys[i], h[i]);	/* now slot + 1, or 0 */
+			if (h[i])
+				rte_prefetch0(&turn_tab.slots[h[i] - 1]);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			a[i] = h[i] ? rcu_dereference(turn_tab.slots[h[i] - 1]) : NULL;
 			if (a[i])
 				rte_prefetch0(a[i]);
 		}

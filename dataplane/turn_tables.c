@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_jhash.h>
 #include <rte_malloc.h>
-#include <urcu/lfstack.h>
+#include <rte_random.h>
 
 #include "turn_tables.h"
 
@@ -14,31 +13,137 @@ struct turn_tables turn_tab;
 static struct cds_lfs_stack reclaimed;	/* see turn_alloc_remove() */
 static bool reclaimed_init;
 
+/* ---- the client table (see include/turn_tables.h) ---- */
+
+static struct turn_ctab *ctab_create(uint32_t buckets)
+{
+	struct turn_ctab *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->b = rte_zmalloc("turn_ctab", (size_t)buckets * sizeof(*t->b), RTE_CACHE_LINE_SIZE);
+	if (!t->b) {
+		free(t);
+		return NULL;
+	}
+	t->mask = buckets - 1;
+	t->seed0 = rte_rand();
+	t->seed1 = rte_rand();
+	return t;
+}
+
+static void ctab_free(struct turn_ctab *t)
+{
+	if (t) {
+		rte_free(t->b);
+		free(t);
+	}
+}
+
+static void ctab_free_rcu(struct rcu_head *h)
+{
+	ctab_free(caa_container_of(h, struct turn_ctab, rcu));
+}
+
+/* Writer: the entry of @k, or NULL. */
+static struct turn_centry *ctab_entry(struct turn_ctab *t, const struct turn_key *k)
+{
+	uint32_t b = turn_ctab_hash(t, k) & t->mask;
+
+	for (uint32_t probe = 0; probe <= t->max_probe; probe++, b = (b + 1) & t->mask)
+		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
+			struct turn_centry *e = &t->b[b].e[i];
+
+			if (e->slot1 == 0)
+				return NULL;
+			if (e->slot1 != TURN_CTAB_TOMB && turn_key_eq(&e->key, k))
+				return e;
+		}
+	return NULL;
+}
+
+/* Writer: adds @k (not present) in the first empty entry of its probe sequence. The key is
+ * written before the slot is released, and an entry's key never changes once it is used, so
+ * a reader that sees the slot sees the whole key. */
+static int ctab_insert(struct turn_ctab *t, const struct turn_key *k, uint32_t slot1)
+{
+	uint32_t b = turn_ctab_hash(t, k) & t->mask;
+
+	for (uint32_t probe = 0; probe <= t->mask; probe++, b = (b + 1) & t->mask)
+		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
+			struct turn_centry *e = &t->b[b].e[i];
+
+			if (e->slot1 != 0)
+				continue;
+			e->key = *k;
+			if (probe > t->max_probe)
+				__atomic_store_n(&t->max_probe, probe, __ATOMIC_RELEASE);
+			__atomic_store_n(&e->slot1, slot1, __ATOMIC_RELEASE);
+			t->used++;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/* Writer: a clean copy of @old (no tombstones) with @buckets buckets and a fresh seed. */
+static struct turn_ctab *ctab_rebuild(const struct turn_ctab *old, uint32_t buckets)
+{
+	struct turn_ctab *t = ctab_create(buckets);
+
+	if (!t)
+		return NULL;
+	for (uint32_t b = 0; b <= old->mask; b++)
+		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
+			const struct turn_centry *e = &old->b[b].e[i];
+
+			if (e->slot1 && e->slot1 != TURN_CTAB_TOMB && ctab_insert(t, &e->key, e->slot1) < 0) {
+				ctab_free(t);
+				return NULL;
+			}
+		}
+	return t;
+}
+
+/* Keeps the table at most 3/4 full counting tombstones: rebuilds (growing if live entries
+ * alone pass half) and swaps the new table in; readers finish on the old one. */
+static int ctab_make_room(void)
+{
+	struct turn_ctab *t = turn_tab.by_client, *n;
+	uint32_t entries = (t->mask + 1) * TURN_CTAB_WAYS;
+
+	if ((t->used + t->tombs + 1) * 4 <= entries * 3)
+		return 0;
+	n = ctab_rebuild(t, (t->used + 1) * 2 > entries ? (t->mask + 1) * 2 : t->mask + 1);
+	if (!n)
+		return -ENOMEM;
+	rcu_assign_pointer(turn_tab.by_client, n);
+	call_rcu(&t->rcu, ctab_free_rcu);
+	return 0;
+}
+
 int turn_tables_init(uint32_t capacity, int socket_id)
 {
-	struct rte_hash_parameters hp = {
-		.name = "turn_by_client",
-		.entries = capacity < 8 ? 8 : capacity,
-		.key_len = sizeof(struct turn_key),
-		.hash_func = rte_jhash,
-		.socket_id = socket_id,
-		/* lock-free readers, one writer; key slots are freed by us after a grace period */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	uint32_t buckets = 16;
 
 	memset(&turn_tab, 0, sizeof(turn_tab));
 	if (!reclaimed_init) {
 		cds_lfs_init(&reclaimed);
 		reclaimed_init = true;
 	}
-	turn_tab.by_client = rte_hash_create(&hp);
-	/* one object per allocation, plus spares for the copies that changes publish */
-	turn_tab.pool = rte_mempool_create("turn_allocs", capacity + capacity / 8 + 64,
-		sizeof(struct turn_alloc), 0, 0, NULL, NULL, NULL, NULL, socket_id, 0);
+	while (buckets * TURN_CTAB_WAYS < capacity * 2)	/* at most half full */
+		buckets *= 2;
+	turn_tab.by_client = ctab_create(buckets);
+	/* one object per allocation, plus spares for the copies that changes publish and that
+	 * wait out a grace period */
+	turn_tab.n_objs = capacity + capacity / 32 + 64;
+	turn_tab.objs = rte_zmalloc_socket("turn_allocs", (size_t)turn_tab.n_objs * sizeof(struct turn_alloc),
+		RTE_CACHE_LINE_SIZE, socket_id);
+	turn_tab.free_objs = malloc(turn_tab.n_objs * sizeof(uint32_t));
 	turn_tab.slots = rte_zmalloc_socket("turn_slots", capacity * sizeof(*turn_tab.slots),
 		RTE_CACHE_LINE_SIZE, socket_id);
 	turn_tab.free_slots = malloc(capacity * sizeof(uint32_t));
-	if (!turn_tab.by_client || !turn_tab.pool || !turn_tab.slots || !turn_tab.free_slots) {
+	if (!turn_tab.by_client || !turn_tab.objs || !turn_tab.free_objs || !turn_tab.slots ||
+		!turn_tab.free_slots) {
 		turn_tables_fini();
 		return -ENOMEM;
 	}
@@ -46,44 +151,72 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 	for (uint32_t i = 0; i < capacity; i++)
 		turn_tab.free_slots[i] = capacity - 1 - i;	/* slot 0 is handed out first */
 	turn_tab.n_free = capacity;
+	for (uint32_t i = 0; i < turn_tab.n_objs; i++)
+		turn_tab.free_objs[i] = turn_tab.n_objs - 1 - i;
+	turn_tab.n_free_objs = turn_tab.n_objs;
 	return 0;
 }
 
 void turn_tables_fini(void)
 {
-	for (uint32_t i = 0; turn_tab.slots && i < turn_tab.capacity; i++)
-		if (turn_tab.slots[i])
-			rte_mempool_put(turn_tab.pool, turn_tab.slots[i]);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
 		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
 			rte_free(turn_tab.relay[i][k].ports);
-	rte_hash_free(turn_tab.by_client);
+	ctab_free(turn_tab.by_client);
 	rte_free(turn_tab.slots);
-	rte_mempool_free(turn_tab.pool);
+	rte_free(turn_tab.objs);
+	free(turn_tab.free_objs);
 	free(turn_tab.free_slots);
 	memset(&turn_tab, 0, sizeof(turn_tab));
 }
 
 struct turn_alloc *turn_alloc_new(void)
 {
-	void *obj;
+	struct turn_alloc *a;
 
-	if (rte_mempool_get(turn_tab.pool, &obj) < 0)
+	if (turn_tab.n_free_objs == 0 && turn_tables_reclaim() == 0)
 		return NULL;
-	memset(obj, 0, sizeof(struct turn_alloc));
-	return obj;
+	a = &turn_tab.objs[turn_tab.free_objs[--turn_tab.n_free_objs]];
+	memset(a, 0, sizeof(*a));
+	return a;
 }
 
 void turn_alloc_discard(struct turn_alloc *a)
 {
 	if (a)
-		rte_mempool_put(turn_tab.pool, a);
+		turn_tab.free_objs[turn_tab.n_free_objs++] = (uint32_t)(a - turn_tab.objs);
 }
 
-static void alloc_free_rcu(struct rcu_head *h)
+/* After a grace period, call_rcu's own thread only moves a retired allocation onto the
+ * reclaimed stack; the control plane (the tables' only writer) recycles it from there, so
+ * the free lists keep a single writer. */
+static void alloc_retired_rcu(struct rcu_head *h)
 {
-	/* the pool's ring takes puts from any thread, so call_rcu's own thread may do this */
-	rte_mempool_put(turn_tab.pool, caa_container_of(h, struct turn_alloc, rcu));
+	cds_lfs_push(&reclaimed, &caa_container_of(h, struct turn_alloc, rcu)->node);
+}
+
+static void alloc_retire(struct turn_alloc *a, bool release_slot)
+{
+	a->release_slot = release_slot;
+	cds_lfs_node_init(&a->node);
+	call_rcu(&a->rcu, alloc_retired_rcu);
+}
+
+unsigned int turn_tables_reclaim(void)
+{
+	struct cds_lfs_head *head = __cds_lfs_pop_all(&reclaimed);
+	struct cds_lfs_node *n, *next;
+	unsigned int count = 0;
+
+	cds_lfs_for_each_safe(head, n, next) {
+		struct turn_alloc *a = caa_container_of(n, struct turn_alloc, node);
+
+		if (a->release_slot)
+			turn_tab.free_slots[turn_tab.n_free++] = a->slot;
+		turn_alloc_discard(a);
+		count++;
+	}
+	return count;
 }
 
 /* The port table of relay address @ip on @ifi, made on first use. */
@@ -111,9 +244,9 @@ static uint32_t *relay_ports(uint8_t ifi, uint32_t ip)
 int turn_alloc_publish(struct turn_alloc *a)
 {
 	uint16_t port = rte_be_to_cpu_16(a->relay_port);
+	struct turn_centry *e;
 	uint32_t *relay;
-	void *data;
-	int32_t pos;
+	int ret;
 
 	if (a->relay_if >= EDGE_MAX_IFACES || a->n_perms > TURN_MAX_PERMS ||
 		a->n_chans > TURN_MAX_CHANS)
@@ -122,115 +255,80 @@ int turn_alloc_publish(struct turn_alloc *a)
 	if (!relay)
 		return -ENOMEM;
 
-	if (rte_hash_lookup_data(turn_tab.by_client, &a->key, &data) >= 0) {
+	e = ctab_entry(turn_tab.by_client, &a->key);
+	if (e) {
 		/* a new version of an existing allocation: same slot, same relay port */
-		struct turn_alloc *old = turn_tab.slots[(uint32_t)(uintptr_t)data];
+		struct turn_alloc *old = turn_tab.slots[e->slot1 - 1];
 
 		if (old->relay_port != a->relay_port || old->relay_if != a->relay_if ||
 			old->relay_ip != a->relay_ip)
 			return -EINVAL;
 		a->slot = old->slot;
 		rcu_assign_pointer(turn_tab.slots[a->slot], a);
-		call_rcu(&old->rcu, alloc_free_rcu);
+		alloc_retire(old, false);
 		return 0;
 	}
 	if (relay[port])
 		return -EADDRINUSE;
-	if (turn_tab.n_free == 0 && turn_tables_reclaim() == 0)
+	if (turn_tab.n_free == 0)
+		turn_tables_reclaim();
+	if (turn_tab.n_free == 0)
 		return -ENOSPC;
+	ret = ctab_make_room();
+	if (ret < 0)
+		return ret;
 	a->slot = turn_tab.free_slots[--turn_tab.n_free];
 	/* publish the object before anything that leads to it */
 	rcu_assign_pointer(turn_tab.slots[a->slot], a);
-	pos = rte_hash_add_key_data(turn_tab.by_client, &a->key, (void *)(uintptr_t)a->slot);
-	if (pos < 0) {
+	ret = ctab_insert(turn_tab.by_client, &a->key, a->slot + 1);
+	if (ret < 0) {
 		turn_tab.slots[a->slot] = NULL;
 		turn_tab.free_slots[turn_tab.n_free++] = a->slot;
-		return pos;
+		return ret;
 	}
 	__atomic_store_n(&relay[port], a->slot + 1, __ATOMIC_RELEASE);
 	turn_tab.n_allocs++;
 	return 0;
 }
 
-/* What a removal leaves for after the grace period. call_rcu's own thread only moves it to
- * the reclaimed stack; the control plane (the tables' only writer) recycles it from there,
- * so the hash and the free-slot list keep a single writer. */
-struct retired_alloc {
-	struct rcu_head rcu;
-	struct cds_lfs_node node;
-	struct turn_alloc *a;
-	int32_t key_pos;
-};
-
-static void alloc_remove_rcu(struct rcu_head *h)
-{
-	struct retired_alloc *r = caa_container_of(h, struct retired_alloc, rcu);
-
-	cds_lfs_push(&reclaimed, &r->node);
-}
-
-unsigned int turn_tables_reclaim(void)
-{
-	struct cds_lfs_head *head = __cds_lfs_pop_all(&reclaimed);
-	struct cds_lfs_node *n, *next;
-	unsigned int count = 0;
-
-	cds_lfs_for_each_safe(head, n, next) {
-		struct retired_alloc *r = caa_container_of(n, struct retired_alloc, node);
-
-		rte_hash_free_key_with_position(turn_tab.by_client, r->key_pos);
-		turn_tab.free_slots[turn_tab.n_free++] = r->a->slot;
-		rte_mempool_put(turn_tab.pool, r->a);
-		free(r);
-		count++;
-	}
-	return count;
-}
-
 int turn_alloc_remove(const struct turn_key *key)
 {
-	struct retired_alloc *r = malloc(sizeof(*r));
+	struct turn_centry *e = ctab_entry(turn_tab.by_client, key);
 	struct turn_alloc *a;
-	void *data;
-	int32_t pos;
 
-	if (!r)
-		return -ENOMEM;
-	if (rte_hash_lookup_data(turn_tab.by_client, key, &data) < 0) {
-		free(r);
+	if (!e)
 		return -ENOENT;
-	}
-	a = turn_tab.slots[(uint32_t)(uintptr_t)data];
+	a = turn_tab.slots[e->slot1 - 1];
 	/* unreachable first (port, then hash), then the slot; readers that already hold the
 	 * pointer keep a valid object until the grace period ends */
 	__atomic_store_n(&relay_ports(a->relay_if, a->relay_ip)[rte_be_to_cpu_16(a->relay_port)], 0,
 		__ATOMIC_RELEASE);
-	pos = rte_hash_del_key(turn_tab.by_client, key);
+	__atomic_store_n(&e->slot1, TURN_CTAB_TOMB, __ATOMIC_RELEASE);
+	turn_tab.by_client->tombs++;
+	turn_tab.by_client->used--;
 	rcu_assign_pointer(turn_tab.slots[a->slot], NULL);
-	r->a = a;
-	r->key_pos = pos;
-	cds_lfs_node_init(&r->node);
-	call_rcu(&r->rcu, alloc_remove_rcu);
+	alloc_retire(a, true);
 	turn_tab.n_allocs--;
 	return 0;
 }
 
 struct turn_alloc *turn_alloc_copy(const struct turn_key *key)
 {
-	void *data;
+	struct turn_centry *e = ctab_entry(turn_tab.by_client, key);
 	struct turn_alloc *c;
 
-	if (rte_hash_lookup_data(turn_tab.by_client, key, &data) < 0)
+	if (!e)
 		return NULL;
 	c = turn_alloc_new();
 	if (c)
-		memcpy(c, turn_tab.slots[(uint32_t)(uintptr_t)data], sizeof(*c));
+		memcpy(c, turn_tab.slots[e->slot1 - 1], sizeof(*c));
 	return c;
 }
 
 size_t turn_tables_memory(void)
 {
-	/* everything else (pool, slots, hash, port tables) is rte_malloc'd: callers count it
-	 * from rte_malloc's statistics */
-	return (size_t)turn_tab.capacity * sizeof(uint32_t);
+	/* everything else (objects, slots, client table, port tables) is rte_malloc'd: callers
+	 * count it from rte_malloc's statistics */
+	return (size_t)turn_tab.capacity * sizeof(uint32_t) + (size_t)turn_tab.n_objs * sizeof(uint32_t) +
+		sizeof(struct turn_ctab);
 }

@@ -3,8 +3,11 @@
  * Written by the control plane only (one thread); read lock-free by worker lcores.
  * - slots[]: one RCU pointer per allocation slot. A published turn_alloc is immutable: a
  *   new permission or channel publishes a new copy in the slot and retires the old one.
- * - by_client: DPDK cuckoo hash (lock-free readers, RW_CONCURRENCY_LF), client 5-tuple ->
- *   slot. Key positions freed only after a grace period.
+ * - by_client: our own open-addressing table, client 5-tuple -> slot: 64-byte buckets of four
+ *   {key, slot} entries, so a hit costs one cache line and no second lookup (DPDK's cuckoo
+ *   hash keeps keys apart from buckets: one more dependent miss per packet, measured in
+ *   bench/results/relay.md). Keyed hash (a random seed per table) against chosen collisions.
+ *   Deletes leave tombstones; the writer rebuilds the table off-line and swaps it by RCU.
  * - relay[ifi][k]: per relay address (up to EDGE_MAX_ADDRS an interface, so a box with 16
  *   addresses holds a million allocations), a direct-indexed port -> slot + 1 (0 = free).
  * Readers check every expiry inline against the TSC, so nothing relays past its lifetime even
@@ -14,10 +17,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
-#include <rte_hash.h>
-#include <rte_mempool.h>
+
+#include <urcu/lfstack.h>
 
 #include "edge_limits.h"
 #include "edge_rcu.h"
@@ -79,12 +83,37 @@ struct turn_alloc {
 	struct turn_pc pc[TURN_MAX_PERMS];
 	/* cold: the writer's */
 	uint32_t slot;
+	bool release_slot;			/* retired by a removal, not by a newer version */
+	struct cds_lfs_node node;
 	struct rcu_head rcu;
 } __rte_cache_aligned;
 
+#define TURN_CTAB_WAYS 4
+#define TURN_CTAB_TOMB UINT32_MAX
+
+struct turn_centry {
+	struct turn_key key;
+	uint32_t slot1;				/* slot + 1; 0 = empty (ends a probe); TOMB = deleted */
+};
+
+struct turn_cbucket {
+	struct turn_centry e[TURN_CTAB_WAYS];
+} __rte_cache_aligned;
+
+struct turn_ctab {
+	struct turn_cbucket *b;
+	uint32_t mask;				/* buckets - 1 */
+	uint32_t max_probe;			/* longest probe a key needed (buckets) */
+	uint64_t seed0, seed1;
+	/* writer only */
+	uint32_t used, tombs;
+	struct rcu_head rcu;
+};
+
 struct turn_tables {
-	struct rte_hash *by_client;
-	struct rte_mempool *pool;		/* turn_alloc objects, hugepage-backed when possible */
+	struct turn_ctab *by_client;		/* RCU pointer: rebuilt tables replace it */
+	struct turn_alloc *objs;		/* every allocation object, in DPDK (hugepage) memory */
+	uint32_t n_objs;
 	struct turn_alloc **slots;
 	uint32_t capacity;
 	struct turn_relay_addr {
@@ -94,6 +123,8 @@ struct turn_tables {
 	/* control plane only */
 	uint32_t *free_slots;
 	uint32_t n_free;
+	uint32_t *free_objs;
+	uint32_t n_free_objs;
 	uint32_t n_allocs;
 };
 
@@ -102,8 +133,8 @@ extern struct turn_tables turn_tab;
 int turn_tables_init(uint32_t capacity, int socket_id);
 void turn_tables_fini(void);	/* every reader gone */
 
-/* Writer side (control plane). A zeroed allocation to fill and publish, or NULL when the pool
- * is empty; turn_alloc_discard() gives back one that was not published. */
+/* Writer side (control plane). A zeroed allocation to fill and publish, or NULL when none is
+ * free; turn_alloc_discard() gives back one that was not published. */
 struct turn_alloc *turn_alloc_new(void);
 void turn_alloc_discard(struct turn_alloc *a);
 /* Publishes @a (which the tables then own): a new allocation
@@ -120,13 +151,54 @@ size_t turn_tables_memory(void);
 unsigned int turn_tables_reclaim(void);	/* bytes held, for the memory-per-allocation figure */
 
 /* Reader side (workers). */
+static inline uint32_t turn_ctab_hash(const struct turn_ctab *t, const struct turn_key *k)
+{
+	uint64_t a, h;
+	uint32_t c;
+
+	memcpy(&a, k, 8);
+	memcpy(&c, (const uint8_t *)k + 8, 4);
+	h = (a ^ t->seed0) * 0x9e3779b97f4a7c15ULL;
+	h ^= (c ^ t->seed1) + (h >> 29);
+	h *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline bool turn_key_eq(const struct turn_key *a, const struct turn_key *b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return x == y && a->client_port == b->client_port && a->server_port == b->server_port;
+}
+
+/* Slot + 1 of @k, or 0. */
+static inline uint32_t turn_ctab_find(const struct turn_ctab *t, const struct turn_key *k, uint32_t h)
+{
+	uint32_t b = h & t->mask;
+
+	for (uint32_t probe = 0; probe <= t->max_probe; probe++, b = (b + 1) & t->mask) {
+		const struct turn_centry *e = t->b[b].e;
+
+		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
+			uint32_t s = __atomic_load_n(&e[i].slot1, __ATOMIC_ACQUIRE);
+
+			if (s == 0)
+				return 0;
+			if (s != TURN_CTAB_TOMB && turn_key_eq(&e[i].key, k))
+				return s;
+		}
+	}
+	return 0;
+}
+
 static inline const struct turn_alloc *turn_by_client(const struct turn_key *key)
 {
-	void *data;
+	const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
+	uint32_t s = turn_ctab_find(t, key, turn_ctab_hash(t, key));
 
-	if (rte_hash_lookup_data(turn_tab.by_client, key, &data) < 0)
-		return NULL;
-	return rcu_dereference(turn_tab.slots[(uint32_t)(uintptr_t)data]);
+	return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
 }
 
 /* The port table of relay address @ip on interface @ifi, or NULL. */
