@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include "cksum.h"
 #include "dp.h"
 #include "nbr.h"
 #include "relay.h"
@@ -168,7 +169,7 @@ static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 	ip->dst_addr = a;
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = cksum_ipv4_20(ip);
 
 	struct rte_ether_addr mac = eth->src_addr;
 	eth->src_addr = eth->dst_addr;
@@ -240,7 +241,7 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
 		return drop(m, st, DP_DROP_IP_CHECKSUM);
 	default:
-		if (rte_raw_cksum(ip, ihl) != 0xffff)
+		if (!cksum_ipv4_ok(ip, ihl))
 			return drop(m, st, DP_DROP_IP_CHECKSUM);
 	}
 	if (ip->time_to_live == 0)

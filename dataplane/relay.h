@@ -13,6 +13,7 @@
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "dp.h"
 #include "turn_tables.h"
 
@@ -86,7 +87,7 @@ static inline void relay_write_l3(struct rte_mbuf *m, const struct rte_ether_add
 	ip->src_addr = src;
 	ip->dst_addr = dst;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = cksum_ipv4_20(ip);
 }
 
 static inline void relay_emit(struct dp_burst_out *out, uint8_t ifi, struct rte_mbuf *m)
@@ -236,12 +237,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 			rte_prefetch0(&t->b[h[i] & t->mask]);
 		}
 		for (unsigned int i = 0; i < n; i++) {
-			h[i] = turn_ctab_find(t, &keys[i], h[i]);	/* now slot + 1, or 0 */
-			if (h[i])
-				rte_prefetch0(&turn_tab.slots[h[i] - 1]);
-		}
-		for (unsigned int i = 0; i < n; i++) {
-			a[i] = h[i] ? rcu_dereference(turn_tab.slots[h[i] - 1]) : NULL;
+			a[i] = turn_ctab_find(t, &keys[i], h[i]);
 			if (a[i])
 				rte_prefetch0(a[i]);
 		}

@@ -45,40 +45,40 @@ static void ctab_free_rcu(struct rcu_head *h)
 	ctab_free(caa_container_of(h, struct turn_ctab, rcu));
 }
 
-/* Writer: the entry of @k, or NULL. */
-static struct turn_centry *ctab_entry(struct turn_ctab *t, const struct turn_key *k)
+/* Writer: where the allocation pointer of @k lies, or NULL. */
+static struct turn_alloc **ctab_entry(struct turn_ctab *t, const struct turn_key *k)
 {
 	uint32_t b = turn_ctab_hash(t, k) & t->mask;
 
 	for (uint32_t probe = 0; probe <= t->max_probe; probe++, b = (b + 1) & t->mask)
 		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
-			struct turn_centry *e = &t->b[b].e[i];
+			struct turn_cbucket *bk = &t->b[b];
 
-			if (e->slot1 == 0)
+			if (!bk->a[i])
 				return NULL;
-			if (e->slot1 != TURN_CTAB_TOMB && turn_key_eq(&e->key, k))
-				return e;
+			if (bk->a[i] != TURN_CTAB_TOMB && turn_key_eq(&bk->key[i], k))
+				return &bk->a[i];
 		}
 	return NULL;
 }
 
-/* Writer: adds @k (not present) in the first empty entry of its probe sequence. The key is
- * written before the slot is released, and an entry's key never changes once it is used, so
- * a reader that sees the slot sees the whole key. */
-static int ctab_insert(struct turn_ctab *t, const struct turn_key *k, uint32_t slot1)
+/* Writer: adds @k (not present) in the first empty way of its probe sequence. The key is
+ * written before the pointer is released, and a way's key never changes once it is used, so
+ * a reader that sees the pointer sees the whole key. */
+static int ctab_insert(struct turn_ctab *t, const struct turn_key *k, struct turn_alloc *a)
 {
 	uint32_t b = turn_ctab_hash(t, k) & t->mask;
 
 	for (uint32_t probe = 0; probe <= t->mask; probe++, b = (b + 1) & t->mask)
 		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
-			struct turn_centry *e = &t->b[b].e[i];
+			struct turn_cbucket *bk = &t->b[b];
 
-			if (e->slot1 != 0)
+			if (bk->a[i])
 				continue;
-			e->key = *k;
+			bk->key[i] = *k;
 			if (probe > t->max_probe)
 				__atomic_store_n(&t->max_probe, probe, __ATOMIC_RELEASE);
-			__atomic_store_n(&e->slot1, slot1, __ATOMIC_RELEASE);
+			__atomic_store_n(&bk->a[i], a, __ATOMIC_RELEASE);
 			t->used++;
 			return 0;
 		}
@@ -94,9 +94,9 @@ static struct turn_ctab *ctab_rebuild(const struct turn_ctab *old, uint32_t buck
 		return NULL;
 	for (uint32_t b = 0; b <= old->mask; b++)
 		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
-			const struct turn_centry *e = &old->b[b].e[i];
+			struct turn_alloc *a = old->b[b].a[i];
 
-			if (e->slot1 && e->slot1 != TURN_CTAB_TOMB && ctab_insert(t, &e->key, e->slot1) < 0) {
+			if (a && a != TURN_CTAB_TOMB && ctab_insert(t, &old->b[b].key[i], a) < 0) {
 				ctab_free(t);
 				return NULL;
 			}
@@ -105,7 +105,7 @@ static struct turn_ctab *ctab_rebuild(const struct turn_ctab *old, uint32_t buck
 }
 
 /* Keeps the table at most 3/4 full counting tombstones: rebuilds (growing if live entries
- * alone pass half) and swaps the new table in; readers finish on the old one. */
+ * alone pass 2/3) and swaps the new table in; readers finish on the old one. */
 static int ctab_make_room(void)
 {
 	struct turn_ctab *t = turn_tab.by_client, *n;
@@ -113,7 +113,7 @@ static int ctab_make_room(void)
 
 	if ((t->used + t->tombs + 1) * 4 <= entries * 3)
 		return 0;
-	n = ctab_rebuild(t, (t->used + 1) * 2 > entries ? (t->mask + 1) * 2 : t->mask + 1);
+	n = ctab_rebuild(t, (t->used + 1) * 3 > entries * 2 ? (t->mask + 1) * 2 : t->mask + 1);
 	if (!n)
 		return -ENOMEM;
 	rcu_assign_pointer(turn_tab.by_client, n);
@@ -130,7 +130,7 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 		cds_lfs_init(&reclaimed);
 		reclaimed_init = true;
 	}
-	while (buckets * TURN_CTAB_WAYS < capacity * 2)	/* at most half full */
+	while (buckets * TURN_CTAB_WAYS * 2 < capacity * 3)	/* at most 2/3 full */
 		buckets *= 2;
 	turn_tab.by_client = ctab_create(buckets);
 	/* one object per allocation, plus spares for the copies that changes publish and that
@@ -244,7 +244,7 @@ static uint32_t *relay_ports(uint8_t ifi, uint32_t ip)
 int turn_alloc_publish(struct turn_alloc *a)
 {
 	uint16_t port = rte_be_to_cpu_16(a->relay_port);
-	struct turn_centry *e;
+	struct turn_alloc **e;
 	uint32_t *relay;
 	int ret;
 
@@ -258,13 +258,14 @@ int turn_alloc_publish(struct turn_alloc *a)
 	e = ctab_entry(turn_tab.by_client, &a->key);
 	if (e) {
 		/* a new version of an existing allocation: same slot, same relay port */
-		struct turn_alloc *old = turn_tab.slots[e->slot1 - 1];
+		struct turn_alloc *old = *e;
 
 		if (old->relay_port != a->relay_port || old->relay_if != a->relay_if ||
 			old->relay_ip != a->relay_ip)
 			return -EINVAL;
 		a->slot = old->slot;
 		rcu_assign_pointer(turn_tab.slots[a->slot], a);
+		rcu_assign_pointer(*e, a);
 		alloc_retire(old, false);
 		return 0;
 	}
@@ -280,7 +281,7 @@ int turn_alloc_publish(struct turn_alloc *a)
 	a->slot = turn_tab.free_slots[--turn_tab.n_free];
 	/* publish the object before anything that leads to it */
 	rcu_assign_pointer(turn_tab.slots[a->slot], a);
-	ret = ctab_insert(turn_tab.by_client, &a->key, a->slot + 1);
+	ret = ctab_insert(turn_tab.by_client, &a->key, a);
 	if (ret < 0) {
 		turn_tab.slots[a->slot] = NULL;
 		turn_tab.free_slots[turn_tab.n_free++] = a->slot;
@@ -293,17 +294,17 @@ int turn_alloc_publish(struct turn_alloc *a)
 
 int turn_alloc_remove(const struct turn_key *key)
 {
-	struct turn_centry *e = ctab_entry(turn_tab.by_client, key);
+	struct turn_alloc **e = ctab_entry(turn_tab.by_client, key);
 	struct turn_alloc *a;
 
 	if (!e)
 		return -ENOENT;
-	a = turn_tab.slots[e->slot1 - 1];
+	a = *e;
 	/* unreachable first (port, then hash), then the slot; readers that already hold the
 	 * pointer keep a valid object until the grace period ends */
 	__atomic_store_n(&relay_ports(a->relay_if, a->relay_ip)[rte_be_to_cpu_16(a->relay_port)], 0,
 		__ATOMIC_RELEASE);
-	__atomic_store_n(&e->slot1, TURN_CTAB_TOMB, __ATOMIC_RELEASE);
+	__atomic_store_n(e, TURN_CTAB_TOMB, __ATOMIC_RELEASE);
 	turn_tab.by_client->tombs++;
 	turn_tab.by_client->used--;
 	rcu_assign_pointer(turn_tab.slots[a->slot], NULL);
@@ -314,14 +315,14 @@ int turn_alloc_remove(const struct turn_key *key)
 
 struct turn_alloc *turn_alloc_copy(const struct turn_key *key)
 {
-	struct turn_centry *e = ctab_entry(turn_tab.by_client, key);
+	struct turn_alloc **e = ctab_entry(turn_tab.by_client, key);
 	struct turn_alloc *c;
 
 	if (!e)
 		return NULL;
 	c = turn_alloc_new();
 	if (c)
-		memcpy(c, turn_tab.slots[e->slot1 - 1], sizeof(*c));
+		memcpy(c, *e, sizeof(*c));
 	return c;
 }
 

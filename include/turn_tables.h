@@ -3,8 +3,9 @@
  * Written by the control plane only (one thread); read lock-free by worker lcores.
  * - slots[]: one RCU pointer per allocation slot. A published turn_alloc is immutable: a
  *   new permission or channel publishes a new copy in the slot and retires the old one.
- * - by_client: our own open-addressing table, client 5-tuple -> slot: 64-byte buckets of four
- *   {key, slot} entries, so a hit costs one cache line and no second lookup (DPDK's cuckoo
+ * - by_client: our own open-addressing table, client 5-tuple -> allocation: 64-byte buckets of
+ *   three keys and their allocation pointers, so a hit costs one cache line and leads straight
+ *   to the allocation (DPDK's cuckoo
  *   hash keeps keys apart from buckets: one more dependent miss per packet, measured in
  *   bench/results/relay.md). Keyed hash (a random seed per table) against chosen collisions.
  *   Deletes leave tombstones; the writer rebuilds the table off-line and swaps it by RCU.
@@ -88,16 +89,14 @@ struct turn_alloc {
 	struct rcu_head rcu;
 } __rte_cache_aligned;
 
-#define TURN_CTAB_WAYS 4
-#define TURN_CTAB_TOMB UINT32_MAX
+#define TURN_CTAB_WAYS 3
+#define TURN_CTAB_TOMB ((struct turn_alloc *)1)
 
-struct turn_centry {
-	struct turn_key key;
-	uint32_t slot1;				/* slot + 1; 0 = empty (ends a probe); TOMB = deleted */
-};
-
+/* a[i] is NULL (empty: ends a probe), TURN_CTAB_TOMB (deleted) or the allocation of key[i]. */
 struct turn_cbucket {
-	struct turn_centry e[TURN_CTAB_WAYS];
+	struct turn_alloc *a[TURN_CTAB_WAYS];
+	struct turn_key key[TURN_CTAB_WAYS];
+	uint32_t reserved;
 } __rte_cache_aligned;
 
 struct turn_ctab {
@@ -173,32 +172,32 @@ static inline bool turn_key_eq(const struct turn_key *a, const struct turn_key *
 	return x == y && a->client_port == b->client_port && a->server_port == b->server_port;
 }
 
-/* Slot + 1 of @k, or 0. */
-static inline uint32_t turn_ctab_find(const struct turn_ctab *t, const struct turn_key *k, uint32_t h)
+/* The allocation of @k (hashed to @h), or NULL. */
+static inline const struct turn_alloc *turn_ctab_find(const struct turn_ctab *t,
+	const struct turn_key *k, uint32_t h)
 {
 	uint32_t b = h & t->mask;
 
 	for (uint32_t probe = 0; probe <= t->max_probe; probe++, b = (b + 1) & t->mask) {
-		const struct turn_centry *e = t->b[b].e;
+		const struct turn_cbucket *bk = &t->b[b];
 
 		for (unsigned int i = 0; i < TURN_CTAB_WAYS; i++) {
-			uint32_t s = __atomic_load_n(&e[i].slot1, __ATOMIC_ACQUIRE);
+			const struct turn_alloc *a = __atomic_load_n(&bk->a[i], __ATOMIC_ACQUIRE);
 
-			if (s == 0)
-				return 0;
-			if (s != TURN_CTAB_TOMB && turn_key_eq(&e[i].key, k))
-				return s;
+			if (!a)
+				return NULL;
+			if (a != TURN_CTAB_TOMB && turn_key_eq(&bk->key[i], k))
+				return a;
 		}
 	}
-	return 0;
+	return NULL;
 }
 
 static inline const struct turn_alloc *turn_by_client(const struct turn_key *key)
 {
 	const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
-	uint32_t s = turn_ctab_find(t, key, turn_ctab_hash(t, key));
 
-	return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
+	return turn_ctab_find(t, key, turn_ctab_hash(t, key));
 }
 
 /* The port table of relay address @ip on interface @ifi, or NULL. */
