@@ -48,6 +48,12 @@ int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
 		if (i == cfg->default_if)
 			l3->default_gw = d->gateway;
 	}
+	if (cfg->turn.enabled && cfg->turn.listen_mask) {
+		l3->turn_port = rte_cpu_to_be_16(cfg->turn.port);
+		l3->relay_lo = cfg->turn.relay_lo;
+		l3->relay_hi = cfg->turn.relay_hi;
+		l3->turn_listen = cfg->turn.listen_mask;
+	}
 	old = edge_rcu_publish(&dp_l3_current, l3);
 	edge_rcu_retire(old, free);
 	return 0;

@@ -26,6 +26,42 @@ struct cfg_iface {
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_FILE, LOG_TARGET_SYSLOG };
 
+#define TURN_MAX_USERS 64
+#define TURN_MAX_PEER_RULES 32
+
+struct cfg_prefix {
+	uint32_t addr;		/* network byte order, host bits zero */
+	uint8_t len;
+};
+
+struct cfg_turn_user {
+	char name[64];
+	char password[64];
+};
+
+/* The guide's `turn` component (status page fields in comments). */
+struct cfg_turn {
+	bool enabled;				/* Enabled */
+	struct cfg_turn_user users[TURN_MAX_USERS];	/* Username, Password */
+	int n_users;
+	char realm[64];				/* Realm */
+	bool short_term;			/* Short term credentials */
+	char shared_secret[128];		/* Shared secret ("" = none) */
+	uint32_t public_ip;			/* Public IP (0 = none) */
+	bool high_capacity;			/* High Capacity Mode */
+	uint16_t port;				/* UDP and TCP port, 3478 */
+	uint16_t tls_port;			/* TLS port (0 = none) */
+	char tls_key[128], tls_cert[128], tls_bundle[128];	/* TLS key, cert, bundle */
+	uint8_t listen_mask;			/* Listen interface ... (bit per interface) */
+	uint16_t relay_lo, relay_hi;		/* relay port range */
+	uint32_t max_allocs;			/* 0 = no limit */
+	uint32_t max_allocs_per_user;		/* 0 = no limit */
+	uint32_t bandwidth_kbps;		/* per allocation, each way; 0 = no limit */
+	uint32_t lifetime_max;			/* seconds */
+	struct cfg_prefix denied[TURN_MAX_PEER_RULES], allowed[TURN_MAX_PEER_RULES];
+	int n_denied, n_allowed;
+};
+
 struct edge_cfg {
 	/* EAL */
 	char cores[64];			/* lcore list for -l, first is the control plane */
@@ -41,10 +77,13 @@ struct edge_cfg {
 	enum log_target log_target;
 	char log_file[256];
 	int log_level;			/* syslog level: LOG_ERR .. LOG_DEBUG */
+	char cert_dir[256];		/* where key and certificate files are looked up */
 	/* interfaces */
 	struct cfg_iface ifs[EDGE_MAX_IFACES];
 	int n_ifs;
 	int default_if;			/* index into ifs carrying the default route; -1 = none */
+	/* components */
+	struct cfg_turn turn;
 };
 
 void cfg_defaults(struct edge_cfg *cfg);
@@ -68,5 +107,8 @@ int cfg_parse_ipv4(const char *s, uint32_t *addr);
 int cfg_parse_prefix(const char *s, uint32_t *addr, uint8_t *prefix);
 
 const char *cfg_ipv4_str(uint32_t addr, char buf[16]);
+
+/* The interface whose first address relays TURN: the first listen interface. -1 if none. */
+int cfg_turn_relay_if(const struct cfg_turn *t);
 
 #endif

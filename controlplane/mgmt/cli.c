@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_int.h"
 #include "edge_log.h"
 
 struct cmd {
@@ -18,8 +19,7 @@ struct cmd {
 
 #define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default]"
 
-static int refuse(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(FILE *out, const char *fmt, ...)
+int cli_refuse(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,8 +48,7 @@ int cli_split(const char *line, char *buf, size_t buflen, char **words, int max)
 	return n;
 }
 
-/* "ipv4 <if>": the interface named by a word, or a refusal naming it. */
-static int want_iface(struct cli *cli, const char *cmd, const char *word, FILE *out)
+int cli_want_iface(struct cli *cli, const char *cmd, const char *word, FILE *out)
 {
 	int ifi = cfg_iface_find(cli->cfg, word);
 
@@ -60,18 +59,18 @@ static int want_iface(struct cli *cli, const char *cmd, const char *word, FILE *
 			strcat(have, " ");
 			strcat(have, cli->cfg->ifs[i].name);
 		}
-		return refuse(out, "%s: '%s': no such interface (configured:%s)", cmd, word,
+		return cli_refuse(out, "%s: '%s': no such interface (configured:%s)", cmd, word,
 			cli->cfg->n_ifs ? have : " none");
 	}
 	return ifi;
 }
 
-static int apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out)
+int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out)
 {
 	char err[256] = "";
 
 	if (cli->ops->apply(cli->ctx, next, err, sizeof(err)) < 0)
-		return refuse(out, "%s: not applied: %s", what, err);
+		return cli_refuse(out, "%s: not applied: %s", what, err);
 	edge_log(LOG_INFO, "mgmt", "configuration changed: %s", what);
 	return 0;
 }
@@ -111,8 +110,8 @@ static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
 	int ifi;
 
 	if (argc < 2)
-		return refuse(out, "ipv4: missing interface (usage: %s)", IPV4_USAGE);
-	if ((ifi = want_iface(cli, "ipv4", argv[1], out)) < 0)
+		return cli_refuse(out, "ipv4: missing interface (usage: %s)", IPV4_USAGE);
+	if ((ifi = cli_want_iface(cli, "ipv4", argv[1], out)) < 0)
 		return ifi;
 	if (argc == 2) {
 		ipv4_show(cli->cfg, ifi, out);
@@ -121,44 +120,44 @@ static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
 	next = *cli->cfg;
 	if (!strcmp(argv[2], "add")) {
 		if (argc < 4)
-			return refuse(out, "ipv4 %s add: missing <address>/<prefix> <gateway>", argv[1]);
+			return cli_refuse(out, "ipv4 %s add: missing <address>/<prefix> <gateway>", argv[1]);
 		if (argc > 5)
-			return refuse(out, "ipv4 %s add: '%s': unexpected word", argv[1], argv[5]);
+			return cli_refuse(out, "ipv4 %s add: '%s': unexpected word", argv[1], argv[5]);
 		int r = cfg_parse_prefix(argv[3], &addr, &prefix);
 		if (r == -ERANGE)
-			return refuse(out, "ipv4: '%s': prefix must be 0..32", argv[3]);
+			return cli_refuse(out, "ipv4: '%s': prefix must be 0..32", argv[3]);
 		if (r < 0)
-			return refuse(out, "ipv4: '%s': expected <a.b.c.d>/<prefix>", argv[3]);
+			return cli_refuse(out, "ipv4: '%s': expected <a.b.c.d>/<prefix>", argv[3]);
 		if (argc == 5 && cfg_parse_ipv4(argv[4], &gw) < 0)
-			return refuse(out, "ipv4: gateway '%s' is not an IPv4 address", argv[4]);
+			return cli_refuse(out, "ipv4: gateway '%s' is not an IPv4 address", argv[4]);
 		if (cfg_ipv4_add(&next, ifi, addr, prefix, gw, err, sizeof(err)) < 0)
-			return refuse(out, "%s", err);
+			return cli_refuse(out, "%s", err);
 	} else if (!strcmp(argv[2], "del")) {
 		if (argc != 4)
-			return refuse(out, "ipv4 %s del: %s", argv[1],
+			return cli_refuse(out, "ipv4 %s del: %s", argv[1],
 				argc < 4 ? "missing <address>" : "too many words");
 		char *slash = strchr(argv[3], '/');
 		if (slash)
 			*slash = '\0';	/* "del a.b.c.d/n" is accepted as the address */
 		if (cfg_parse_ipv4(argv[3], &addr) < 0)
-			return refuse(out, "ipv4: '%s': not an IPv4 address", argv[3]);
+			return cli_refuse(out, "ipv4: '%s': not an IPv4 address", argv[3]);
 		if (cfg_ipv4_del(&next, ifi, addr, err, sizeof(err)) < 0)
-			return refuse(out, "%s", err);
+			return cli_refuse(out, "%s", err);
 		if (next.default_if == ifi && !if_gateway(&next.ifs[ifi]))
 			next.default_if = -1;
 	} else if (!strcmp(argv[2], "default")) {
 		if (argc != 3)
-			return refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1], argv[3]);
+			return cli_refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1], argv[3]);
 		if (!if_gateway(&next.ifs[ifi]))
-			return refuse(out, "ipv4 %s default: interface %s has no gateway "
+			return cli_refuse(out, "ipv4 %s default: interface %s has no gateway "
 				"(ipv4 %s add <address>/<prefix> <gateway> first)", argv[1], argv[1], argv[1]);
 		next.default_if = ifi;
 	} else {
-		return refuse(out, "ipv4 %s: '%s': expected add, del or default", argv[1], argv[2]);
+		return cli_refuse(out, "ipv4 %s: '%s': expected add, del or default", argv[1], argv[2]);
 	}
 	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s", argv[1], argv[2], argc > 3 ? " " : "",
 		argc > 3 ? argv[3] : "", argc > 4 ? " " : "", argc > 4 ? argv[4] : "");
-	return apply(cli, &next, what, out);
+	return cli_apply(cli, &next, what, out);
 }
 
 static int cmd_iface(struct cli *cli, int argc, char **argv, FILE *out)
@@ -166,11 +165,11 @@ static int cmd_iface(struct cli *cli, int argc, char **argv, FILE *out)
 	int ifi = -1;
 
 	if (argc > 2)
-		return refuse(out, "iface: '%s': unexpected word", argv[2]);
-	if (argc == 2 && (ifi = want_iface(cli, "iface", argv[1], out)) < 0)
+		return cli_refuse(out, "iface: '%s': unexpected word", argv[2]);
+	if (argc == 2 && (ifi = cli_want_iface(cli, "iface", argv[1], out)) < 0)
 		return ifi;
 	if (!cli->ops->iface)
-		return refuse(out, "iface: not available here");
+		return cli_refuse(out, "iface: not available here");
 	for (int i = 0; i < cli->cfg->n_ifs; i++)
 		if (ifi < 0 || ifi == i)
 			cli->ops->iface(cli->ctx, i, out);
@@ -180,9 +179,9 @@ static int cmd_iface(struct cli *cli, int argc, char **argv, FILE *out)
 static int cmd_status(struct cli *cli, int argc, char **argv, FILE *out)
 {
 	if (argc > 1)
-		return refuse(out, "status: '%s': unexpected word", argv[1]);
+		return cli_refuse(out, "status: '%s': unexpected word", argv[1]);
 	if (!cli->ops->status)
-		return refuse(out, "status: not available here");
+		return cli_refuse(out, "status: not available here");
 	cli->ops->status(cli->ctx, out);
 	return 0;
 }
@@ -190,9 +189,9 @@ static int cmd_status(struct cli *cli, int argc, char **argv, FILE *out)
 static int cmd_arp(struct cli *cli, int argc, char **argv, FILE *out)
 {
 	if (argc > 1)
-		return refuse(out, "arp: '%s': unexpected word", argv[1]);
+		return cli_refuse(out, "arp: '%s': unexpected word", argv[1]);
 	if (!cli->ops->arp)
-		return refuse(out, "arp: not available here");
+		return cli_refuse(out, "arp: not available here");
 	cli->ops->arp(cli->ctx, out);
 	return 0;
 }
@@ -204,18 +203,18 @@ static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
 	char *end;
 
 	if (argc < 2)
-		return refuse(out, "ping: missing <address>");
+		return cli_refuse(out, "ping: missing <address>");
 	if (argc > 3)
-		return refuse(out, "ping: '%s': unexpected word", argv[3]);
+		return cli_refuse(out, "ping: '%s': unexpected word", argv[3]);
 	if (cfg_parse_ipv4(argv[1], &addr) < 0)
-		return refuse(out, "ping: '%s': not an IPv4 address", argv[1]);
+		return cli_refuse(out, "ping: '%s': not an IPv4 address", argv[1]);
 	if (argc == 3) {
 		count = strtol(argv[2], &end, 10);
 		if (*end || count < 1 || count > 10)
-			return refuse(out, "ping: '%s': count must be 1..10", argv[2]);
+			return cli_refuse(out, "ping: '%s': count must be 1..10", argv[2]);
 	}
 	if (!cli->ops->ping)
-		return refuse(out, "ping: not available here");
+		return cli_refuse(out, "ping: not available here");
 	if (cli->ops->ping(cli->ctx, addr, (int)count, out) < 0) {
 		fprintf(out, "error: ping: no reply from %s\n", argv[1]);
 		return -EHOSTUNREACH;
@@ -230,11 +229,11 @@ static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
 
 	(void)cli;
 	if (argc > 2)
-		return refuse(out, "log: '%s': unexpected word", argv[2]);
+		return cli_refuse(out, "log: '%s': unexpected word", argv[2]);
 	if (argc == 2) {
 		n = strtol(argv[1], &end, 10);
 		if (*end || n < 1 || n > 100000)
-			return refuse(out, "log: '%s': expected a number of lines (1..100000)", argv[1]);
+			return cli_refuse(out, "log: '%s': expected a number of lines (1..100000)", argv[1]);
 	}
 	edge_log_dump(out, (int)n);
 	return 0;
@@ -250,6 +249,8 @@ static const struct cmd commands[] = {
 	{ "arp", "arp", "the data plane's neighbour table", cmd_arp },
 	{ "ping", "ping <address> [<count>]", "echo requests from the data plane (resolves ARP itself)",
 		cmd_ping },
+	{ "turn", "turn [<setting> ...]", "the TURN server: status page, or change a setting ('help turn')",
+		turn_cli },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
 	{ NULL, NULL, NULL, NULL },
@@ -261,11 +262,13 @@ static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out)
 	for (const struct cmd *c = commands; c->name; c++)
 		if (argc < 2 || !strcmp(argv[1], c->name))
 			fprintf(out, "%-60s %s\n", c->usage, c->help);
+	if (argc >= 2 && !strcmp(argv[1], "turn"))
+		turn_cli_help(out);
 	if (argc >= 2) {
 		for (const struct cmd *c = commands; c->name; c++)
 			if (!strcmp(argv[1], c->name))
 				return 0;
-		return refuse(out, "help: '%s': no such command", argv[1]);
+		return cli_refuse(out, "help: '%s': no such command", argv[1]);
 	}
 	return 0;
 }
@@ -276,11 +279,11 @@ int cli_exec(struct cli *cli, const char *line, FILE *out)
 	int argc = cli_split(line, buf, sizeof(buf), argv, CLI_MAX_WORDS);
 
 	if (argc < 0)
-		return refuse(out, "command too long");
+		return cli_refuse(out, "command too long");
 	if (argc == 0)
 		return 0;
 	for (const struct cmd *c = commands; c->name; c++)
 		if (!strcmp(argv[0], c->name))
 			return c->run(cli, argc, argv, out);
-	return refuse(out, "'%s': unknown command (try 'help')", argv[0]);
+	return cli_refuse(out, "'%s': unknown command (try 'help')", argv[0]);
 }

@@ -25,6 +25,17 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->log_level = LOG_INFO;
 	cfg->default_if = -1;
+	snprintf(cfg->cert_dir, sizeof(cfg->cert_dir), "/etc/edge/certs");
+	cfg->turn.port = 3478;
+	cfg->turn.high_capacity = true;
+	cfg->turn.relay_lo = 49152;
+	cfg->turn.relay_hi = 65535;
+	cfg->turn.lifetime_max = 3600;
+}
+
+int cfg_turn_relay_if(const struct cfg_turn *t)
+{
+	return t->listen_mask ? __builtin_ctz(t->listen_mask) : -1;
 }
 
 int cfg_parse_ipv4(const char *s, uint32_t *addr)
@@ -204,6 +215,107 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 	return 0;
 }
 
+static int load_prefixes(const config_setting_t *grp, const char *key, struct cfg_prefix *out,
+	int *n, char *err, size_t errlen)
+{
+	const config_setting_t *list = config_setting_get_member(grp, key);
+
+	for (int i = 0; list && i < config_setting_length(list); i++) {
+		const char *v = config_setting_get_string_elem(list, i);
+		uint32_t a;
+		uint8_t len;
+
+		if (i >= TURN_MAX_PEER_RULES)
+			return ERR("turn.%s: more than %d entries", key, TURN_MAX_PEER_RULES);
+		if (!v || cfg_parse_prefix(v, &a, &len) < 0)
+			return ERR("line %d: turn.%s: '%s': expected a.b.c.d/prefix",
+				config_setting_source_line(list), key, v ? v : "?");
+		out[i] = (struct cfg_prefix){ a & (len ? htonl(~0u << (32 - len)) : 0), len };
+		*n = i + 1;
+	}
+	return 0;
+}
+
+static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	struct cfg_turn *t = &cfg->turn;
+	const config_setting_t *l;
+	const char *str;
+	int v, line = config_setting_source_line(s);
+
+	if (config_setting_lookup_bool(s, "enabled", &v))
+		t->enabled = v;
+	if (config_setting_lookup_bool(s, "short_term", &v))
+		t->short_term = v;
+	if (config_setting_lookup_bool(s, "high_capacity", &v))
+		t->high_capacity = v;
+	if (copy_str(s, "realm", t->realm, sizeof(t->realm), err, errlen) < 0 ||
+		copy_str(s, "shared_secret", t->shared_secret, sizeof(t->shared_secret), err, errlen) < 0 ||
+		copy_str(s, "tls_key", t->tls_key, sizeof(t->tls_key), err, errlen) < 0 ||
+		copy_str(s, "tls_cert", t->tls_cert, sizeof(t->tls_cert), err, errlen) < 0 ||
+		copy_str(s, "tls_bundle", t->tls_bundle, sizeof(t->tls_bundle), err, errlen) < 0)
+		return -EINVAL;
+	if (config_setting_lookup_string(s, "public_ip", &str) && str[0] &&
+		cfg_parse_ipv4(str, &t->public_ip) < 0)
+		return ERR("line %d: turn.public_ip '%s' is not an IPv4 address", line, str);
+	if (config_setting_lookup_int(s, "port", &v)) {
+		if (v < 1 || v > 65535)
+			return ERR("line %d: turn.port %d: must be 1..65535", line, v);
+		t->port = (uint16_t)v;
+	}
+	if (config_setting_lookup_int(s, "tls_port", &v)) {
+		if (v < 0 || v > 65535)
+			return ERR("line %d: turn.tls_port %d: must be 0 (none) or 1..65535", line, v);
+		t->tls_port = (uint16_t)v;
+	}
+	if (config_setting_lookup_string(s, "relay_ports", &str)) {
+		unsigned int lo, hi;
+		char tail;
+		if (sscanf(str, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi)
+			return ERR("line %d: turn.relay_ports '%s': expected lo-hi within 1024-65535",
+				line, str);
+		t->relay_lo = (uint16_t)lo;
+		t->relay_hi = (uint16_t)hi;
+	}
+	config_setting_lookup_int(s, "max_allocations", (int *)&t->max_allocs);
+	config_setting_lookup_int(s, "max_allocations_per_user", (int *)&t->max_allocs_per_user);
+	config_setting_lookup_int(s, "bandwidth_kbps", (int *)&t->bandwidth_kbps);
+	if (config_setting_lookup_int(s, "lifetime_max", &v)) {
+		if (v < 600 || v > 86400)
+			return ERR("line %d: turn.lifetime_max %d: must be 600..86400 s", line, v);
+		t->lifetime_max = (uint32_t)v;
+	}
+	l = config_setting_get_member(s, "listen");
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const char *name = config_setting_get_string_elem(l, i);
+		int ifi = name ? cfg_iface_find(cfg, name) : -1;
+
+		if (ifi < 0)
+			return ERR("line %d: turn.listen: '%s': no such interface",
+				config_setting_source_line(l), name ? name : "?");
+		t->listen_mask |= 1u << ifi;
+	}
+	l = config_setting_get_member(s, "users");
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const config_setting_t *u = config_setting_get_elem(l, i);
+		struct cfg_turn_user *cu = &t->users[i];
+
+		if (i >= TURN_MAX_USERS)
+			return ERR("turn.users: more than %d", TURN_MAX_USERS);
+		if (copy_str(u, "name", cu->name, sizeof(cu->name), err, errlen) < 0 ||
+			copy_str(u, "password", cu->password, sizeof(cu->password), err, errlen) < 0)
+			return -EINVAL;
+		if (!cu->name[0] || !cu->password[0])
+			return ERR("line %d: turn.users: an entry needs a name and a password",
+				config_setting_source_line(u));
+		t->n_users = i + 1;
+	}
+	if (load_prefixes(s, "denied_peers", t->denied, &t->n_denied, err, errlen) < 0 ||
+		load_prefixes(s, "allowed_peers", t->allowed, &t->n_allowed, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	config_t c;
@@ -248,6 +360,7 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 	}
 	if ((s = config_lookup(&c, "mgmt"))) {
 		if (copy_str(s, "socket", cfg->ctl_socket, sizeof(cfg->ctl_socket), e, sizeof(e)) < 0 ||
+			copy_str(s, "cert_dir", cfg->cert_dir, sizeof(cfg->cert_dir), e, sizeof(e)) < 0 ||
 			copy_str(s, "log_file", cfg->log_file, sizeof(cfg->log_file), e, sizeof(e)) < 0)
 			FAILE();
 		if (config_setting_lookup_string(s, "log", &str)) {
@@ -275,6 +388,8 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 		if (load_iface(config_setting_get_elem(s, i), &cfg->ifs[i], cfg, i, e, sizeof(e)) < 0)
 			FAILE();
 	}
+	if ((s = config_lookup(&c, "turn")) && load_turn(s, cfg, e, sizeof(e)) < 0)
+		FAILE();
 	if (config_lookup_string(&c, "ipv4_default", &str)) {
 		cfg->default_if = cfg_iface_find(cfg, str);
 		if (cfg->default_if < 0)
@@ -296,6 +411,59 @@ static void set_str(config_setting_t *grp, const char *key, const char *v)
 static void set_int(config_setting_t *grp, const char *key, int v)
 {
 	config_setting_set_int(config_setting_add(grp, key, CONFIG_TYPE_INT), v);
+}
+
+static void set_bool(config_setting_t *grp, const char *key, bool v)
+{
+	config_setting_set_bool(config_setting_add(grp, key, CONFIG_TYPE_BOOL), v);
+}
+
+static void save_prefixes(config_setting_t *g, const char *key, const struct cfg_prefix *p, int n)
+{
+	config_setting_t *l = config_setting_add(g, key, CONFIG_TYPE_ARRAY);
+	char a[16], buf[24];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%s/%u", cfg_ipv4_str(p[i].addr, a), p[i].len);
+		config_setting_set_string_elem(l, -1, buf);
+	}
+}
+
+static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	config_setting_t *g = config_setting_add(root, "turn", CONFIG_TYPE_GROUP), *l;
+	char a[16], buf[16];
+
+	set_bool(g, "enabled", t->enabled);
+	set_str(g, "realm", t->realm);
+	l = config_setting_add(g, "users", CONFIG_TYPE_LIST);
+	for (int i = 0; i < t->n_users; i++) {
+		config_setting_t *u = config_setting_add(l, NULL, CONFIG_TYPE_GROUP);
+		set_str(u, "name", t->users[i].name);
+		set_str(u, "password", t->users[i].password);
+	}
+	set_bool(g, "short_term", t->short_term);
+	set_str(g, "shared_secret", t->shared_secret);
+	set_str(g, "public_ip", t->public_ip ? cfg_ipv4_str(t->public_ip, a) : "");
+	set_bool(g, "high_capacity", t->high_capacity);
+	set_int(g, "port", t->port);
+	set_int(g, "tls_port", t->tls_port);
+	set_str(g, "tls_key", t->tls_key);
+	set_str(g, "tls_cert", t->tls_cert);
+	set_str(g, "tls_bundle", t->tls_bundle);
+	l = config_setting_add(g, "listen", CONFIG_TYPE_ARRAY);
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (t->listen_mask & (1u << i))
+			config_setting_set_string_elem(l, -1, cfg->ifs[i].name);
+	snprintf(buf, sizeof(buf), "%u-%u", t->relay_lo, t->relay_hi);
+	set_str(g, "relay_ports", buf);
+	set_int(g, "max_allocations", (int)t->max_allocs);
+	set_int(g, "max_allocations_per_user", (int)t->max_allocs_per_user);
+	set_int(g, "bandwidth_kbps", (int)t->bandwidth_kbps);
+	set_int(g, "lifetime_max", (int)t->lifetime_max);
+	save_prefixes(g, "denied_peers", t->denied, t->n_denied);
+	save_prefixes(g, "allowed_peers", t->allowed, t->n_allowed);
 }
 
 int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen)
@@ -322,6 +490,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	set_str(g, "log", targets[cfg->log_target]);
 	set_str(g, "log_file", cfg->log_file);
 	set_str(g, "log_level", level_names[cfg->log_level]);
+	set_str(g, "cert_dir", cfg->cert_dir);
 	list = config_setting_add(root, "interfaces", CONFIG_TYPE_LIST);
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct cfg_iface *ifc = &cfg->ifs[i];
@@ -347,6 +516,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	}
 	if (cfg->default_if >= 0)
 		set_str(root, "ipv4_default", cfg->ifs[cfg->default_if].name);
+	save_turn(root, cfg);
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	if (!config_write_file(&c, tmp)) {

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "edge_log.h"
+#include <unistd.h>
 
 static struct edge_cfg running;
 static int applies;
@@ -166,6 +168,142 @@ static void test_apply_failure_changes_nothing(void)
 	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 0);
 }
 
+/* The guide's turn lines, then the status page field for field as the guide prints it. */
+static void test_turn_guide(void)
+{
+	char dir[] = "/tmp/edge-certs-XXXXXX", path[600];
+	const char *page =
+		"Enabled                 : true\n"
+		"Username                : admin\n"
+		"Password                : Cisco.123\n"
+		"Short term credentials  : disabled\n"
+		"Shared secret           : none\n"
+		"Realm                   : cms.demo\n"
+		"Public IP               : none\n"
+		"High Capacity Mode      : enabled\n"
+		"Relay address           : 198.18.10.1\n"
+		"TLS port                : 447\n"
+		"TLS cert                : cmsedge-fullchain.cer\n"
+		"TLS key                 : edge.key\n"
+		"TLS bundle              : none\n"
+		"Listen interface      a\n"
+		"Listen interface      b\n";
+
+	reset();
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", dir);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, i ? "edge.key" : "cmsedge-fullchain.cer");
+		FILE *f = fopen(path, "w");
+		fputs("x\n", f);
+		fclose(f);
+	}
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
+	CU_ASSERT_EQUAL(run("turn certs edge.key cmsedge-fullchain.cer"), 0);
+	CU_ASSERT_EQUAL(run("turn listen a b"), 0);
+	CU_ASSERT_EQUAL(run("turn credentials admin Cisco.123 cms.demo"), 0);
+	CU_ASSERT_EQUAL(run("turn tls 447"), 0);
+	CU_ASSERT_EQUAL(run("turn enable"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	if (strncmp(out_text, page, strlen(page)) != 0)
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", out_text, page);
+	CU_ASSERT_EQUAL(strncmp(out_text, page, strlen(page)), 0);
+	/* with a 1:1 NAT the public address shows; the relay address stays the interface's */
+	CU_ASSERT_EQUAL(run("turn public-ip 198.18.99.1"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Public IP               : 198.18.99.1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Relay address           : 198.18.10.1\n"));
+	CU_ASSERT_EQUAL(run("turn public-ip none"), 0);
+	CU_ASSERT_EQUAL(running.turn.public_ip, 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, "cmsedge-fullchain.cer");
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_turn_settings(void)
+{
+	reset();
+	CU_ASSERT_EQUAL(run("turn listen b"), 0);
+	CU_ASSERT_EQUAL(running.turn.listen_mask, 2);
+	CU_ASSERT_EQUAL(run("turn credentials alice s3cret example.org"), 0);
+	CU_ASSERT_EQUAL(run("turn credentials bob hunter22 example.org"), 0);
+	CU_ASSERT_EQUAL(run("turn credentials alice n3w example.org"), 0);	/* changes alice */
+	CU_ASSERT_EQUAL(running.turn.n_users, 2);
+	CU_ASSERT_STRING_EQUAL(running.turn.users[0].password, "n3w");
+	CU_ASSERT_EQUAL(run("turn credentials delete bob"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_users, 1);
+	CU_ASSERT_EQUAL(run("turn shared-secret 0123456789abcdef"), 0);
+	CU_ASSERT_STRING_EQUAL(running.turn.shared_secret, "0123456789abcdef");
+	CU_ASSERT_EQUAL(run("turn short-term-credentials enable"), 0);
+	CU_ASSERT_TRUE(running.turn.short_term);
+	CU_ASSERT_EQUAL(run("turn relay-ports 40000-40999"), 0);
+	CU_ASSERT_EQUAL(running.turn.relay_lo, 40000);
+	CU_ASSERT_EQUAL(running.turn.relay_hi, 40999);
+	CU_ASSERT_EQUAL(run("turn port 3479"), 0);
+	CU_ASSERT_EQUAL(run("turn quota total 1000"), 0);
+	CU_ASSERT_EQUAL(run("turn quota user 10"), 0);
+	CU_ASSERT_EQUAL(run("turn bandwidth 2000"), 0);
+	CU_ASSERT_EQUAL(run("turn peers deny 198.18.30.7/16"), 0);
+	CU_ASSERT_EQUAL(running.turn.denied[0].addr, inet_addr("198.18.0.0"));	/* host bits cleared */
+	CU_ASSERT_EQUAL(running.turn.denied[0].len, 16);
+	CU_ASSERT_EQUAL(run("turn peers allow 198.18.200.0/24"), 0);
+	CU_ASSERT_EQUAL(run("turn peers delete deny 198.18.0.0/16"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_denied, 0);
+	CU_ASSERT_EQUAL(run("turn enable"), 0);
+	CU_ASSERT_EQUAL(run("turn disable"), 0);
+	CU_ASSERT_FALSE(running.turn.enabled);
+}
+
+static void test_turn_refusals(void)
+{
+	reset();
+	refused("turn enable", "no listen interface");
+	refused("turn listen q", "'q'");
+	refused("turn listen", "missing");
+	refused("turn credentials admin", "missing");
+	refused("turn credentials ad:min pw realm", "'ad:min'");
+	refused("turn credentials delete nobody", "'nobody'");
+	refused("turn public-ip 1.2.3", "'1.2.3'");
+	refused("turn tls 70000", "'70000'");
+	refused("turn tls 3478", "'3478'");
+	refused("turn certs missing.key missing.cer", "'missing.key'");
+	refused("turn short-term-credentials maybe", "'maybe'");
+	refused("turn shared-secret short", "'short");
+	refused("turn relay-ports 100-200", "'100-200'");
+	refused("turn relay-ports 50000-40000", "'50000-40000'");
+	refused("turn relay-ports 3000-4000", "contains the TURN port");
+	refused("turn port 0", "'0'");
+	refused("turn port 50000", "inside the relay port range");
+	refused("turn quota all 5", "'all'");
+	refused("turn quota total -1", "'-1'");
+	refused("turn bandwidth lots", "'lots'");
+	refused("turn peers deny 198.18.0.0", "'198.18.0.0'");
+	refused("turn peers block 198.18.0.0/16", "'block'");
+	refused("turn peers delete allow 198.18.0.0/16", "not in the list");
+	refused("turn frobnicate", "'frobnicate'");
+	refused("turn enable now", "too many words");
+}
+
+static void test_turn_log_hides_secrets(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	reset();
+	CU_ASSERT_EQUAL(run("turn credentials carol Pa55word-x example.org"), 0);
+	CU_ASSERT_EQUAL(run("turn shared-secret TopSecretValue1"), 0);
+	f = open_memstream(&text, &len);
+	edge_log_dump(f, 5);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "turn credentials carol ********"));
+	CU_ASSERT_PTR_NULL(strstr(text, "Pa55word-x"));
+	CU_ASSERT_PTR_NULL(strstr(text, "TopSecretValue1"));
+	free(text);
+}
+
 static void test_misc(void)
 {
 	char long_line[2048];
@@ -193,10 +331,15 @@ static const struct unit_test tests[] = {
 	{ "malformed commands are refused and change nothing", test_refusals },
 	{ "a failed apply changes nothing", test_apply_failure_changes_nothing },
 	{ "help, empty lines, long lines", test_misc },
+	{ "turn: the guide's commands and its status page, field for field", test_turn_guide },
+	{ "turn: every setting", test_turn_settings },
+	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
+	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
 	{ NULL, NULL },
 };
 
 int main(void)
 {
+	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_ERR);	/* keep lines for `log`, print none */
 	return unit_run("cli", tests);
 }

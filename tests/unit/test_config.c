@@ -65,6 +65,19 @@ static void test_guide_conf(void)
 	CU_ASSERT_STRING_EQUAL(c.ifs[0].port, "0000:03:00.0");
 	CU_ASSERT_STRING_EQUAL(c.ifs[0].tap, "edge-a");	/* defaulted */
 	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_SYSLOG);
+	/* the turn lines of the guide */
+	CU_ASSERT_TRUE(c.turn.enabled);
+	CU_ASSERT_EQUAL(c.turn.n_users, 1);
+	CU_ASSERT_STRING_EQUAL(c.turn.users[0].name, "admin");
+	CU_ASSERT_STRING_EQUAL(c.turn.users[0].password, "Cisco.123");
+	CU_ASSERT_STRING_EQUAL(c.turn.realm, "cms.demo");
+	CU_ASSERT_EQUAL(c.turn.tls_port, 447);
+	CU_ASSERT_STRING_EQUAL(c.turn.tls_key, "edge.key");
+	CU_ASSERT_STRING_EQUAL(c.turn.tls_cert, "cmsedge-fullchain.cer");
+	CU_ASSERT_EQUAL(c.turn.listen_mask, 3);
+	CU_ASSERT_EQUAL(cfg_turn_relay_if(&c.turn), 0);	/* relay address: interface a's */
+	CU_ASSERT_EQUAL(c.turn.port, 3478);
+	CU_ASSERT_EQUAL(c.turn.public_ip, 0);
 }
 
 static void test_save_roundtrip(void)
@@ -77,6 +90,12 @@ static void test_save_roundtrip(void)
 	close(fd);
 	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/lab.conf"), &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg_ipv4_add(&a, 0, ip("198.18.11.1"), 24, 0, err, sizeof(err)), 0);
+	a.turn.public_ip = ip("198.18.99.1");
+	a.turn.short_term = true;
+	snprintf(a.turn.shared_secret, sizeof(a.turn.shared_secret), "s3cr3t-s3cr3t");
+	a.turn.max_allocs = 5000;
+	a.turn.bandwidth_kbps = 1500;
+	a.turn.denied[a.turn.n_denied++] = (struct cfg_prefix){ ip("198.18.64.0"), 18 };
 	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
@@ -127,6 +146,13 @@ static void test_malformed(void)
 	refused("mgmt: { log_level = \"loud\"; };", "'loud'");
 	refused("dataplane: { burst = 500; };", "burst 500");
 	refused("eal: { memory_mb = 1; };", "memory_mb 1");
+	refused(IF_A("") "turn: { listen = [ \"z\" ]; };", "'z'");
+	refused("turn: { relay_ports = \"10-20\"; };", "'10-20'");
+	refused("turn: { port = 70000; };", "70000");
+	refused("turn: { public_ip = \"nat\"; };", "'nat'");
+	refused("turn: { users = ( { name = \"x\"; } ); };", "name and a password");
+	refused("turn: { denied_peers = [ \"198.18.0.0\" ]; };", "'198.18.0.0'");
+	refused("turn: { lifetime_max = 5; };", "lifetime_max 5");
 }
 
 static void test_missing_file(void)

@@ -1,0 +1,21 @@
+/* What the CLI's command modules share: refusing with a message, naming interfaces, and
+ * handing a validated configuration to the appliance. Private to the CLI. */
+#ifndef EDGE_CLI_INT_H
+#define EDGE_CLI_INT_H
+
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Prints "error: ..." and returns -EINVAL. */
+int cli_refuse(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The index of interface @word, or a refusal naming it (negative). */
+int cli_want_iface(struct cli *cli, const char *cmd, const char *word, FILE *out);
+/* Applies @next through cli_ops.apply and logs @what; a refusal if it fails. */
+int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out);
+
+/* The turn component's commands (controlplane/mgmt/cli_turn.c). */
+int turn_cli(struct cli *cli, int argc, char **argv, FILE *out);
+void turn_cli_help(FILE *out);
+
+#endif

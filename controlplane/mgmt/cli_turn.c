@@ -1,0 +1,429 @@
+/* The `turn` commands: the guide's (`turn listen a b`, `turn credentials <u> <p> <realm>`,
+ * `turn public-ip x.x.x.x`, `turn tls 447`, `turn certs <key> <crt>`, `turn enable`) and the
+ * settings its status page shows, plus our own for ports, quotas and peer policy. Each
+ * validates every word, edits a copy of the configuration and applies it whole. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "cli_int.h"
+
+struct turn_sub {
+	const char *name, *usage, *help;
+	int min_args, max_args;		/* words after the subcommand */
+	int (*run)(struct cli *cli, struct edge_cfg *next, int argc, char **argv, FILE *out);
+};
+
+static const char *on_off(bool v, const char *on, const char *off)
+{
+	return v ? on : off;
+}
+
+static int enable_word(const char *cmd, const char *w, bool *v, FILE *out)
+{
+	if (!strcmp(w, "enable"))
+		*v = true;
+	else if (!strcmp(w, "disable"))
+		*v = false;
+	else
+		return cli_refuse(out, "%s: '%s': expected enable or disable", cmd, w);
+	return 0;
+}
+
+/* A number in [lo, hi], or "none" (0) where @none_ok. */
+static int number(const char *cmd, const char *w, long lo, long hi, bool none_ok, uint32_t *v,
+	FILE *out)
+{
+	char *end;
+	long n;
+
+	if (none_ok && !strcmp(w, "none")) {
+		*v = 0;
+		return 0;
+	}
+	n = strtol(w, &end, 10);
+	if (*end || end == w || n < lo || n > hi)
+		return cli_refuse(out, "%s: '%s': expected a number %ld..%ld%s", cmd, w, lo, hi,
+			none_ok ? " or none" : "");
+	*v = (uint32_t)n;
+	return 0;
+}
+
+static int sub_enable(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc, (void)out;
+	n->turn.enabled = !strcmp(argv[0], "enable");
+	if (n->turn.enabled && !n->turn.listen_mask)
+		return cli_refuse(out, "turn enable: no listen interface (turn listen <if> ... first)");
+	return 0;
+}
+
+static int sub_listen(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	uint8_t mask = 0;
+
+	for (int i = 1; i < argc; i++) {
+		int ifi = cli_want_iface(cli, "turn listen", argv[i], out);
+		if (ifi < 0)
+			return ifi;
+		mask |= 1u << ifi;
+	}
+	n->turn.listen_mask = mask;
+	return 0;
+}
+
+static bool printable_word(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int sub_credentials(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	struct cfg_turn *t = &n->turn;
+	int k;
+
+	(void)cli;
+	if (!strcmp(argv[1], "delete")) {
+		if (argc != 3)
+			return cli_refuse(out, "turn credentials delete: expected <username>");
+		for (k = 0; k < t->n_users && strcmp(t->users[k].name, argv[2]); k++)
+			;
+		if (k == t->n_users)
+			return cli_refuse(out, "turn credentials delete: '%s': no such user", argv[2]);
+		memmove(&t->users[k], &t->users[k + 1], (t->n_users - k - 1) * sizeof(t->users[0]));
+		t->n_users--;
+		return 0;
+	}
+	if (argc != 4)
+		return cli_refuse(out, "turn credentials: expected <username> <password> <realm>");
+	for (int i = 1; i <= 3; i++) {
+		if (strlen(argv[i]) >= sizeof(t->users[0].name))
+			return cli_refuse(out, "turn credentials: '%.20s...': longer than %zu characters",
+				argv[i], sizeof(t->users[0].name) - 1);
+		if (!printable_word(argv[i]))
+			return cli_refuse(out, "turn credentials: '%s': control characters are not allowed",
+				argv[i]);
+	}
+	if (strchr(argv[1], ':'))
+		return cli_refuse(out, "turn credentials: '%s': a username may not contain ':' "
+			"(the long-term key is MD5(username:realm:password))", argv[1]);
+	for (k = 0; k < t->n_users && strcmp(t->users[k].name, argv[1]); k++)
+		;
+	if (k == TURN_MAX_USERS)
+		return cli_refuse(out, "turn credentials: already %d users", TURN_MAX_USERS);
+	snprintf(t->users[k].name, sizeof(t->users[k].name), "%s", argv[1]);
+	snprintf(t->users[k].password, sizeof(t->users[k].password), "%s", argv[2]);
+	if (k == t->n_users)
+		t->n_users++;
+	if (t->realm[0] && strcmp(t->realm, argv[3]))
+		fprintf(out, "note: realm changed from '%s' to '%s' for every user\n", t->realm, argv[3]);
+	snprintf(t->realm, sizeof(t->realm), "%s", argv[3]);
+	return 0;
+}
+
+static int sub_public_ip(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	if (!strcmp(argv[1], "none")) {
+		n->turn.public_ip = 0;
+		return 0;
+	}
+	if (cfg_parse_ipv4(argv[1], &n->turn.public_ip) < 0)
+		return cli_refuse(out, "turn public-ip: '%s': not an IPv4 address (or none)", argv[1]);
+	return 0;
+}
+
+static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	uint32_t port = 0;
+	int r;
+
+	(void)cli, (void)argc;
+	if ((r = number("turn tls", argv[1], 1, 65535, true, &port, out)) < 0)
+		return r;
+	if (port && port == n->turn.port)
+		return cli_refuse(out, "turn tls: '%s': that is the UDP/TCP port too", argv[1]);
+	n->turn.tls_port = (uint16_t)port;
+	return 0;
+}
+
+/* A key or certificate file: a bare name in the certificate directory, or a path. */
+static int cert_file(struct cli *cli, const char *cmd, const char *name, char *dst, size_t len,
+	FILE *out)
+{
+	char path[512];
+
+	if (strlen(name) >= len)
+		return cli_refuse(out, "%s: '%s': name too long", cmd, name);
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", cli->cfg->cert_dir, name);
+	if (access(path, R_OK) < 0)
+		return cli_refuse(out, "%s: '%s': cannot read %s: %s", cmd, name, path, strerror(errno));
+	snprintf(dst, len, "%s", name);
+	return 0;
+}
+
+static int sub_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	struct cfg_turn *t = &n->turn;
+	int r;
+
+	if ((r = cert_file(cli, "turn certs", argv[1], t->tls_key, sizeof(t->tls_key), out)) < 0 ||
+		(r = cert_file(cli, "turn certs", argv[2], t->tls_cert, sizeof(t->tls_cert), out)) < 0)
+		return r;
+	t->tls_bundle[0] = '\0';
+	if (argc == 4 && (r = cert_file(cli, "turn certs", argv[3], t->tls_bundle,
+				  sizeof(t->tls_bundle), out)) < 0)
+		return r;
+	return 0;
+}
+
+static int sub_short_term(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	return enable_word("turn short-term-credentials", argv[1], &n->turn.short_term, out);
+}
+
+static int sub_high_capacity(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	return enable_word("turn high-capacity-mode", argv[1], &n->turn.high_capacity, out);
+}
+
+static int sub_shared_secret(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	struct cfg_turn *t = &n->turn;
+
+	(void)cli, (void)argc;
+	if (!strcmp(argv[1], "none")) {
+		t->shared_secret[0] = '\0';
+		return 0;
+	}
+	if (strlen(argv[1]) >= sizeof(t->shared_secret) || strlen(argv[1]) < 8)
+		return cli_refuse(out, "turn shared-secret: '%.16s...': must be 8..%zu characters",
+			argv[1], sizeof(t->shared_secret) - 1);
+	snprintf(t->shared_secret, sizeof(t->shared_secret), "%s", argv[1]);
+	return 0;
+}
+
+static int sub_port(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	uint32_t port = 0;
+	int r;
+
+	(void)cli, (void)argc;
+	if ((r = number("turn port", argv[1], 1, 65535, false, &port, out)) < 0)
+		return r;
+	if (port == n->turn.tls_port)
+		return cli_refuse(out, "turn port: '%s': that is the TLS port", argv[1]);
+	if (port >= n->turn.relay_lo && port <= n->turn.relay_hi)
+		return cli_refuse(out, "turn port: '%s': inside the relay port range %u-%u", argv[1],
+			n->turn.relay_lo, n->turn.relay_hi);
+	n->turn.port = (uint16_t)port;
+	return 0;
+}
+
+static int sub_relay_ports(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	unsigned int lo, hi;
+	char tail;
+
+	(void)cli, (void)argc;
+	if (sscanf(argv[1], "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi)
+		return cli_refuse(out, "turn relay-ports: '%s': expected <lo>-<hi> within 1024-65535",
+			argv[1]);
+	if (n->turn.port >= lo && n->turn.port <= hi)
+		return cli_refuse(out, "turn relay-ports: '%s': contains the TURN port %u", argv[1],
+			n->turn.port);
+	n->turn.relay_lo = (uint16_t)lo;
+	n->turn.relay_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int sub_quota(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	if (!strcmp(argv[1], "total"))
+		return number("turn quota total", argv[2], 1, 100000000, true, &n->turn.max_allocs, out);
+	if (!strcmp(argv[1], "user"))
+		return number("turn quota user", argv[2], 1, 1000000, true, &n->turn.max_allocs_per_user,
+			out);
+	return cli_refuse(out, "turn quota: '%s': expected total or user", argv[1]);
+}
+
+static int sub_bandwidth(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	return number("turn bandwidth", argv[1], 8, 10000000, true, &n->turn.bandwidth_kbps, out);
+}
+
+static int sub_lifetime(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	return number("turn max-lifetime", argv[1], 600, 86400, false, &n->turn.lifetime_max, out);
+}
+
+static int sub_peers(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	struct cfg_turn *t = &n->turn;
+	bool del = !strcmp(argv[1], "delete");
+	const char *kind = argv[del ? 2 : 1], *word = argv[del ? 3 : 2];
+	struct cfg_prefix *list, p;
+	int *count, k;
+	uint32_t a;
+	uint8_t len;
+
+	(void)cli;
+	if (argc != (del ? 4 : 3))
+		return cli_refuse(out, "turn peers: expected [delete] allow|deny <a.b.c.d/prefix>");
+	if (!strcmp(kind, "deny")) {
+		list = t->denied;
+		count = &t->n_denied;
+	} else if (!strcmp(kind, "allow")) {
+		list = t->allowed;
+		count = &t->n_allowed;
+	} else {
+		return cli_refuse(out, "turn peers: '%s': expected allow, deny or delete", kind);
+	}
+	if (cfg_parse_prefix(word, &a, &len) < 0)
+		return cli_refuse(out, "turn peers: '%s': expected a.b.c.d/prefix", word);
+	p = (struct cfg_prefix){ a & (len ? htonl(~0u << (32 - len)) : 0), len };
+	for (k = 0; k < *count && (list[k].addr != p.addr || list[k].len != p.len); k++)
+		;
+	if (del) {
+		if (k == *count)
+			return cli_refuse(out, "turn peers delete %s: '%s': not in the list", kind, word);
+		memmove(&list[k], &list[k + 1], (*count - k - 1) * sizeof(*list));
+		(*count)--;
+		return 0;
+	}
+	if (k < *count)
+		return cli_refuse(out, "turn peers %s: '%s': already in the list", kind, word);
+	if (*count == TURN_MAX_PEER_RULES)
+		return cli_refuse(out, "turn peers %s: already %d entries", kind, TURN_MAX_PEER_RULES);
+	list[(*count)++] = p;
+	return 0;
+}
+
+static const struct turn_sub subs[] = {
+	{ "enable", "turn enable", "start relaying on the listen interfaces", 0, 0, sub_enable },
+	{ "disable", "turn disable", "stop the TURN server (allocations end)", 0, 0, sub_enable },
+	{ "listen", "turn listen <if> [<if> ...]", "interfaces that take TURN clients; the first relays",
+		1, EDGE_MAX_IFACES, sub_listen },
+	{ "credentials", "turn credentials <username> <password> <realm> | delete <username>",
+		"long-term credentials (add or change a user; one realm)", 2, 3, sub_credentials },
+	{ "public-ip", "turn public-ip <a.b.c.d>|none", "the 1:1 NAT address advertised as relay", 1, 1,
+		sub_public_ip },
+	{ "tls", "turn tls <port>|none", "TURN over TLS port", 1, 1, sub_tls },
+	{ "certs", "turn certs <key> <cert> [<bundle>]", "TLS key, full-chain certificate, CA bundle",
+		2, 3, sub_certs },
+	{ "short-term-credentials", "turn short-term-credentials enable|disable",
+		"accept short-term credentials (RFC 8489 9.1)", 1, 1, sub_short_term },
+	{ "shared-secret", "turn shared-secret <secret>|none",
+		"time-limited credentials (TURN REST API, coturn's use-auth-secret)", 1, 1, sub_shared_secret },
+	{ "high-capacity-mode", "turn high-capacity-mode enable|disable", "as on the status page", 1, 1,
+		sub_high_capacity },
+	{ "port", "turn port <port>", "UDP and TCP port (3478)", 1, 1, sub_port },
+	{ "relay-ports", "turn relay-ports <lo>-<hi>", "relay port range (49152-65535)", 1, 1,
+		sub_relay_ports },
+	{ "quota", "turn quota total|user <n>|none", "allocation limits, in total and per user", 2, 2,
+		sub_quota },
+	{ "bandwidth", "turn bandwidth <kbit/s>|none", "cap per allocation and direction", 1, 1,
+		sub_bandwidth },
+	{ "max-lifetime", "turn max-lifetime <s>", "longest allocation lifetime granted (3600)", 1, 1,
+		sub_lifetime },
+	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/prefix>",
+		"peer addresses to refuse (403), or allow despite a deny", 2, 3, sub_peers },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};
+
+void turn_cli_help(FILE *out)
+{
+	for (const struct turn_sub *s = subs; s->name; s++)
+		fprintf(out, "  %-66s %s\n", s->usage, s->help);
+}
+
+static void status_page(const struct edge_cfg *cfg, FILE *out)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	int rif = cfg_turn_relay_if(t);
+	char a[16];
+
+	/* the guide's page, field for field (its last lines have no colon) */
+	fprintf(out, "Enabled                 : %s\n", t->enabled ? "true" : "false");
+	if (t->n_users == 0)
+		fprintf(out, "Username                : none\nPassword                : none\n");
+	for (int i = 0; i < t->n_users; i++)
+		fprintf(out, "Username                : %s\nPassword                : %s\n",
+			t->users[i].name, t->users[i].password);
+	fprintf(out, "Short term credentials  : %s\n", on_off(t->short_term, "enabled", "disabled"));
+	fprintf(out, "Shared secret           : %s\n", t->shared_secret[0] ? t->shared_secret : "none");
+	fprintf(out, "Realm                   : %s\n", t->realm[0] ? t->realm : "none");
+	fprintf(out, "Public IP               : %s\n", t->public_ip ? cfg_ipv4_str(t->public_ip, a) : "none");
+	fprintf(out, "High Capacity Mode      : %s\n", on_off(t->high_capacity, "enabled", "disabled"));
+	fprintf(out, "Relay address           : %s\n", rif >= 0 && cfg->ifs[rif].n_addrs ?
+		cfg_ipv4_str(cfg->ifs[rif].addrs[0].addr, a) : "none");
+	if (t->tls_port)
+		fprintf(out, "TLS port                : %u\n", t->tls_port);
+	else
+		fprintf(out, "TLS port                : none\n");
+	fprintf(out, "TLS cert                : %s\n", t->tls_cert[0] ? t->tls_cert : "none");
+	fprintf(out, "TLS key                 : %s\n", t->tls_key[0] ? t->tls_key : "none");
+	fprintf(out, "TLS bundle              : %s\n", t->tls_bundle[0] ? t->tls_bundle : "none");
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (t->listen_mask & (1u << i))
+			fprintf(out, "Listen interface      %s\n", cfg->ifs[i].name);
+	/* ours */
+	fprintf(out, "\nUDP/TCP port            : %u\n", t->port);
+	fprintf(out, "Relay ports             : %u-%u\n", t->relay_lo, t->relay_hi);
+	fprintf(out, "Max allocations         : ");
+	t->max_allocs ? fprintf(out, "%u\n", t->max_allocs) : fprintf(out, "none\n");
+	fprintf(out, "Max allocations per user: ");
+	t->max_allocs_per_user ? fprintf(out, "%u\n", t->max_allocs_per_user) : fprintf(out, "none\n");
+	fprintf(out, "Bandwidth per allocation: ");
+	t->bandwidth_kbps ? fprintf(out, "%u kbit/s\n", t->bandwidth_kbps) : fprintf(out, "none\n");
+	fprintf(out, "Max lifetime            : %u s\n", t->lifetime_max);
+	for (int i = 0; i < t->n_denied; i++)
+		fprintf(out, "Denied peers            : %s/%u\n", cfg_ipv4_str(t->denied[i].addr, a),
+			t->denied[i].len);
+	for (int i = 0; i < t->n_allowed; i++)
+		fprintf(out, "Allowed peers           : %s/%u\n", cfg_ipv4_str(t->allowed[i].addr, a),
+			t->allowed[i].len);
+}
+
+int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	struct edge_cfg next;
+	char what[256];
+	int r, off = 0;
+
+	if (argc == 1) {
+		status_page(cli->cfg, out);
+		return 0;
+	}
+	for (const struct turn_sub *s = subs; s->name; s++) {
+		if (strcmp(argv[1], s->name))
+			continue;
+		if (argc - 2 < s->min_args || argc - 2 > s->max_args)
+			return cli_refuse(out, "turn %s: %s (usage: %s)", s->name,
+				argc - 2 < s->min_args ? "missing words" : "too many words", s->usage);
+		next = *cli->cfg;
+		if ((r = s->run(cli, &next, argc - 1, argv + 1, out)) < 0)
+			return r;
+		for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
+			off += snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "",
+				/* no password or secret in a log line */
+				(i == 3 && !strcmp(argv[1], "credentials") && strcmp(argv[2], "delete")) ||
+				(i == 2 && !strcmp(argv[1], "shared-secret") && strcmp(argv[2], "none")) ?
+				"********" : argv[i]);
+		return cli_apply(cli, &next, what, out);
+	}
+	return cli_refuse(out, "turn: '%s': unknown setting (help turn lists them)", argv[1]);
+}
