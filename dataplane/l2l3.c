@@ -208,11 +208,26 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 		const uint8_t *first = (const uint8_t *)(udp + 1);
 		if (ulen > sizeof(*udp) && (*first & 0xf0) == 0x40)
 			return relay_queue_c2p(rb, m, ip, ihl, udp, ulen, st);
+		if (ulen > sizeof(*udp) && *first < 4) {
+			struct relay_job *j = &rb->c2p[rb->n_c2p];
+			int r = relay_parse_send(udp, ulen, j);
+
+			if (r == 0)
+				return false;	/* a request: the TURN server's */
+			if (r < 0) {
+				drop(m, st, DP_DROP_TURN_MALFORMED);
+				return true;
+			}
+			j->m = m, j->ip = ip, j->udp = udp, j->ihl = ihl, j->ulen = ulen;
+			rb->n_c2p++;
+			return true;
+		}
 		return false;
 	}
 	dport = rte_be_to_cpu_16(udp->dst_port);
 	if (dport >= l3->relay_lo && dport <= l3->relay_hi) {
-		rb->p2c[rb->n_p2c++] = (struct relay_job){ m, ip, udp, ihl, ulen, 0 };
+		rb->p2c[rb->n_p2c++] = (struct relay_job){ .m = m, .ip = ip, .udp = udp, .ihl = ihl,
+			.ulen = ulen };
 		return true;
 	}
 	return false;

@@ -1,7 +1,8 @@
 /* The TURN relay's fast path (RFC 8656 sections 11-12), run over a burst:
- *   client -> peer: ChannelData on a TURN listen address becomes a UDP datagram from the
- *                   relay address to the channel's peer;
- *   peer -> client: a UDP datagram to a relay port becomes ChannelData to the client.
+ *   client -> peer: ChannelData (or a Send indication) on a TURN listen address becomes a UDP
+ *                   datagram from the relay address to the channel's (the indication's) peer;
+ *   peer -> client: a UDP datagram to a relay port becomes ChannelData to the client, or a
+ *                   Data indication when no channel is bound to that peer.
  * Lookups go in stages over the whole burst (bulk hash lookup, then prefetch the slots,
  * then the allocations), so that a million allocations cost cache misses in parallel, not
  * one after another. Packets are rewritten in place (the payload never moves), the UDP
@@ -28,7 +29,45 @@ struct relay_job {
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 	uint16_t ihl, ulen, dlen;
+	uint16_t data_off;		/* Send indication: DATA's value, from the UDP payload */
+	uint16_t peer_port;		/* Send indication: XOR-PEER-ADDRESS, network order */
+	uint32_t peer_ip;		/* ... 0 for ChannelData */
 };
+
+#define STUN_COOKIE 0x2112a442u
+#define STUN_SEND_INDICATION 0x0016
+#define STUN_DATA_INDICATION 0x0117
+#define STUN_ATTR_XOR_PEER_ADDRESS 0x0012
+#define STUN_ATTR_DATA 0x0013
+#define STUN_ATTR_DONT_FRAGMENT 0x001a
+
+/* Loads and stores at any alignment (STUN fields sit wherever the packet puts them). */
+static inline uint16_t rd16(const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline uint32_t rd32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline void wr16(void *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static inline void wr32(void *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
 
 struct relay_batch {
 	struct relay_job c2p[64], p2c[64];
@@ -115,8 +154,115 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 		relay_drop(m, st, DP_DROP_TURN_MALFORMED);
 		return true;
 	}
-	rb->c2p[rb->n_c2p++] = (struct relay_job){ m, ip, udp, ihl, ulen, dlen };
+	rb->c2p[rb->n_c2p++] = (struct relay_job){ .m = m, .ip = ip, .udp = udp, .ihl = ihl,
+		.ulen = ulen, .dlen = dlen };
 	return true;
+}
+
+/* A Send indication (RFC 8656 11.2): 1 and @j filled if it is one the fast path can relay,
+ * 0 if it is not a Send indication (the TURN server's), -1 to discard it silently (an
+ * indication gets no error response): malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer,
+ * or an unknown comprehension-required attribute. */
+static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen, struct relay_job *j)
+{
+	const uint8_t *p = (const uint8_t *)(udp + 1);
+	uint16_t plen = ulen - sizeof(*udp), mlen, off;
+	bool peer = false, data = false;
+
+	if (plen < 20 || rte_be_to_cpu_16(rd16(p)) != STUN_SEND_INDICATION ||
+		rte_be_to_cpu_32(rd32(p + 4)) != STUN_COOKIE)
+		return 0;
+	mlen = rte_be_to_cpu_16(rd16(p + 2));
+	if ((mlen & 3) || mlen > plen - 20)
+		return -1;
+	for (off = 20; off + 4 <= 20 + mlen;) {
+		uint16_t at = rte_be_to_cpu_16(rd16(p + off));
+		uint16_t al = rte_be_to_cpu_16(rd16(p + off + 2));
+
+		if (al > 20 + mlen - off - 4)
+			return -1;
+		if (at == STUN_ATTR_XOR_PEER_ADDRESS && !peer) {
+			if (al != 8 || p[off + 5] != 0x01)	/* IPv4 only, as the relay is */
+				return -1;
+			j->peer_port = rd16(p + off + 6) ^ RTE_BE16(STUN_COOKIE >> 16);
+			j->peer_ip = rd32(p + off + 8) ^ RTE_BE32(STUN_COOKIE);
+			peer = true;
+		} else if (at == STUN_ATTR_DATA && !data) {
+			j->data_off = off + 4;
+			j->dlen = al;
+			data = true;
+		} else if (at < 0x8000 && at != STUN_ATTR_DONT_FRAGMENT && at != STUN_ATTR_XOR_PEER_ADDRESS &&
+			at != STUN_ATTR_DATA) {
+			return -1;	/* unknown comprehension-required */
+		}
+		off += 4 + ((al + 3) & ~3);
+	}
+	return peer && data && j->peer_ip ? 1 : -1;
+}
+
+/* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */
+static inline uint32_t csum_odd(const void *p, size_t len)
+{
+	return rte_bswap16(rte_raw_cksum(p, len));
+}
+
+/* Client -> peer, a Send indication: the DATA value becomes the UDP payload, in place. */
+static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const uint8_t *p = (const uint8_t *)(j->udp + 1);
+	uint16_t plen = j->ulen - 8, dlen = j->dlen, old_ck = j->udp->dgram_cksum;
+	struct rte_mbuf *m = j->m;
+	const struct turn_perm *pm;
+	uint32_t data_sum = 0;
+	struct rte_udp_hdr *nu;
+
+	if (unlikely(!turn_live(a->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
+	pm = turn_perm_find(a, j->peer_ip, now);
+	if (unlikely(!pm))
+		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
+		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
+	if (old_ck) {
+		/* everything but the DATA value leaves: sum it out of the old checksum */
+		uint32_t removed = csum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+			j->udp->dst_port, j->udp->dgram_len) + rte_raw_cksum(p, j->data_off);
+		uint16_t tail = j->data_off + dlen;
+
+		if (tail < plen)
+			removed += dlen & 1 ? csum_odd(p + tail, plen - tail) : rte_raw_cksum(p + tail, plen - tail);
+		data_sum = csum_remove(old_ck, removed);
+	}
+	st->relay_c2p_pkts++;
+	st->relay_c2p_bytes += dlen;
+	rte_pktmbuf_adj(m, (uint16_t)(RTE_ETHER_HDR_LEN + j->ihl + 8 + j->data_off - (RTE_ETHER_HDR_LEN + 28)));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
+	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, j->peer_ip, 8 + dlen);
+	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
+	nu->src_port = a->relay_port;
+	nu->dst_port = j->peer_port;
+	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
+	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, j->peer_ip,
+		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
+	relay_emit(out, a->relay_if, m);
+}
+
+/* A transaction ID for Data indications: per-lcore xorshift, seeded from the TSC. The ID
+ * of an indication only has to differ between messages (RFC 8489 6). */
+static inline void relay_tid(uint8_t tid[12])
+{
+	static __thread uint64_t x;
+	uint64_t a, b;
+
+	if (unlikely(!x))
+		x = rte_rdtsc() | 1;
+	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+	a = x;
+	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+	b = x;
+	memcpy(tid, &a, 8);
+	memcpy(tid + 8, &b, 4);
 }
 
 /* Client -> peer, for one job whose allocation lookup gave @a. */
@@ -133,6 +279,8 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 
 	if (unlikely(!a || a->client_if != ifi))	/* the same 5-tuple on another wire is not the client */
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
+	if (j->peer_ip)
+		return relay_send_one(l3, j, a, now, out, st);
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
@@ -169,6 +317,58 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	relay_emit(out, a->relay_if, m);
 }
 
+/* Peer -> client with no channel for that peer: a Data indication (RFC 8656 11.4) with
+ * XOR-PEER-ADDRESS and DATA built in front of the payload, which stays put. */
+static inline void relay_data_indication(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, uint32_t data_sum, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	struct rte_mbuf *m = j->m;
+	uint16_t dlen = j->ulen - 8, pad = (4 - (dlen & 3)) & 3, old_ck = j->udp->dgram_cksum;
+	uint32_t peer_ip = j->ip->src_addr;
+	uint16_t peer_port = j->udp->src_port;
+	int delta = 36 - (int)(j->ihl - sizeof(struct rte_ipv4_hdr));
+	struct rte_udp_hdr *nu;
+	uint8_t *stun;
+	uint16_t ulen;
+
+	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : !rte_pktmbuf_adj(m, (uint16_t)-delta))
+		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + 36 + dlen)));
+	if (pad) {
+		uint8_t *z = (uint8_t *)rte_pktmbuf_append(m, pad);
+
+		if (!z)
+			return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+		memset(z, 0, pad);
+	}
+	st->relay_p2c_pkts++;
+	st->relay_p2c_bytes += dlen;
+	ulen = 8 + 36 + dlen + pad;
+	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
+		a->key.client_ip, ulen);
+	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
+	stun = (uint8_t *)(nu + 1);
+	wr16(stun, RTE_BE16(STUN_DATA_INDICATION));
+	wr16(stun + 2, rte_cpu_to_be_16(16 + dlen + pad));
+	wr32(stun + 4, RTE_BE32(STUN_COOKIE));
+	relay_tid(stun + 8);
+	wr16(stun + 20, RTE_BE16(STUN_ATTR_XOR_PEER_ADDRESS));
+	wr16(stun + 22, RTE_BE16(8));
+	wr16(stun + 24, RTE_BE16(0x0001));	/* reserved 0, family IPv4 */
+	wr16(stun + 26, peer_port ^ RTE_BE16(STUN_COOKIE >> 16));
+	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_COOKIE));
+	wr16(stun + 32, RTE_BE16(STUN_ATTR_DATA));
+	wr16(stun + 34, rte_cpu_to_be_16(dlen));
+	nu->src_port = a->key.server_port;
+	nu->dst_port = a->key.client_port;
+	nu->dgram_len = rte_cpu_to_be_16(ulen);
+	nu->dgram_cksum = old_ck ? csum_final(data_sum + rte_raw_cksum(stun, 36) +
+		csum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
+			nu->dgram_len)) : 0;
+	relay_emit(out, a->client_if, m);
+}
+
 /* Peer -> client, for one job whose relay-port lookup gave @a. */
 static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
 	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
@@ -188,11 +388,11 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 	if (unlikely(!turn_perm_find(a, peer_ip, now)))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
-	if (unlikely(!ch))	/* no channel: needs a Data indication (the STUN codec's job) */
-		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
 	if (old_ck)
 		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
 			j->udp->dst_port, j->udp->dgram_len));
+	if (!ch)
+		return relay_data_indication(l3, j, a, data_sum, out, st);
 
 	/* room for the ChannelData header in front of the payload, which stays put */
 	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : !rte_pktmbuf_adj(m, (uint16_t)-delta))

@@ -218,6 +218,120 @@ static void test_peer_to_client(void)
 	}
 }
 
+/* A Send indication from the client: XOR-PEER-ADDRESS, optional extras, DATA (+ padding). */
+static struct rte_mbuf *send_indication(const char *peer, uint16_t port, const uint8_t *data,
+	uint16_t dlen, bool with_software, bool cksum)
+{
+	uint8_t b[2048];
+	uint16_t n = 20;
+	uint32_t ip = inet_addr(peer) ^ htonl(0x2112a442);
+	uint16_t xp = htons(port ^ 0x2112);
+
+	memset(b, 0, sizeof(b));
+	b[0] = 0x00, b[1] = 0x16;
+	b[4] = 0x21, b[5] = 0x12, b[6] = 0xa4, b[7] = 0x42;
+	for (int i = 8; i < 20; i++)
+		b[i] = (uint8_t)(i * 3);
+	if (with_software) {	/* a comprehension-optional attribute before the others */
+		b[n] = 0x80, b[n + 1] = 0x22, b[n + 3] = 5;
+		memcpy(b + n + 4, "edge1", 5);
+		n += 4 + 8;
+	}
+	b[n] = 0x00, b[n + 1] = 0x12, b[n + 3] = 8;
+	b[n + 5] = 0x01;
+	memcpy(b + n + 6, &xp, 2);
+	memcpy(b + n + 8, &ip, 4);
+	n += 12;
+	b[n] = 0x00, b[n + 1] = 0x13, b[n + 2] = dlen >> 8, b[n + 3] = dlen & 0xff;
+	memcpy(b + n + 4, data, dlen);
+	for (int i = 0; i < ((4 - (dlen & 3)) & 3); i++)
+		b[n + 4 + dlen + i] = 0xEE;	/* padding need not be zero */
+	n += 4 + ((dlen + 3) & ~3);
+	b[2] = (n - 20) >> 8, b[3] = (n - 20) & 0xff;
+	return udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, b, n, cksum);
+}
+
+static void test_send_indication(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 5 + 9);
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int v = 0; v < 4; v++) {
+			bool ck = v & 1, sw = v & 2;
+			struct rte_ipv4_hdr *ip;
+			struct rte_udp_hdr *u;
+
+			run1(IF_B, send_indication(PEER, 7000, data, (uint16_t)len, sw, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			ip = ip_of(out.fwd[IF_A][0]);
+			u = (struct rte_udp_hdr *)(ip + 1);
+			CU_ASSERT_EQUAL(ip->src_addr, inet_addr(RELAY));
+			CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(PEER));
+			CU_ASSERT_EQUAL(ntohs(u->src_port), 50000);
+			CU_ASSERT_EQUAL(ntohs(u->dst_port), 7000);
+			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + len);
+			CU_ASSERT_EQUAL(out.fwd[IF_A][0]->pkt_len, 42u + len);
+			CU_ASSERT_EQUAL(memcmp(u + 1, data, len), 0);
+			if (ck)
+				CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0)
+			else
+				CU_ASSERT_EQUAL(u->dgram_cksum, 0);
+			free_out();
+		}
+	}
+	/* any peer port with a permission will do: Send needs no channel */
+	run1(IF_B, send_indication(PEER, 9999, data, 10, false, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+}
+
+static void test_data_indication(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 11 + 4);
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int ck = 0; ck <= 1; ck++) {
+			struct rte_ipv4_hdr *ip;
+			struct rte_udp_hdr *u;
+			uint8_t *b;
+			uint16_t pad = (4 - (len & 3)) & 3, xport;
+			uint32_t xaddr;
+
+			/* port 7001 has a permission (same IP) but no channel */
+			run1(IF_A, udp_pkt(PEER, 7001, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			ip = ip_of(out.fwd[IF_B][0]);
+			u = (struct rte_udp_hdr *)(ip + 1);
+			b = (uint8_t *)(u + 1);
+			CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(CLIENT));
+			CU_ASSERT_EQUAL(ntohs(u->dst_port), 40000);
+			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + 36 + len + pad);
+			CU_ASSERT_EQUAL(out.fwd[IF_B][0]->pkt_len, 42u + 36 + len + pad);
+			CU_ASSERT(b[0] == 0x01 && b[1] == 0x17);			/* Data indication */
+			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), 16 + len + pad);		/* STUN length */
+			CU_ASSERT(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42);
+			CU_ASSERT(b[20] == 0x00 && b[21] == 0x12 && b[23] == 8 && b[25] == 0x01);
+			memcpy(&xport, b + 26, 2);
+			memcpy(&xaddr, b + 28, 4);
+			CU_ASSERT_EQUAL(ntohs(xport) ^ 0x2112, 7001);
+			CU_ASSERT_EQUAL(xaddr ^ htonl(0x2112a442), inet_addr(PEER));
+			CU_ASSERT(b[32] == 0x00 && b[33] == 0x13 && (b[34] << 8 | b[35]) == len);
+			CU_ASSERT_EQUAL(memcmp(b + 36, data, len), 0);
+			for (int i = 0; i < pad; i++)
+				CU_ASSERT_EQUAL(b[36 + len + i], 0);
+			if (ck)
+				CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0)
+			else
+				CU_ASSERT_EQUAL(u->dgram_cksum, 0);
+			free_out();
+		}
+	}
+}
+
 static void dropped_as(uint8_t ifi, struct rte_mbuf *m, enum dp_drop_reason r)
 {
 	uint64_t total = 0;
@@ -246,7 +360,23 @@ static void test_refusals(void)
 	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1 }, 2, true),
 		DP_DROP_TURN_MALFORMED);
 	dropped_as(IF_A, udp_pkt("198.18.10.9", 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
-	dropped_as(IF_A, udp_pkt(PEER, 7001, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
+	/* Send indications that cannot be relayed are discarded silently, and counted */
+	dropped_as(IF_B, send_indication("198.18.10.9", 7000, d, 8, false, true), DP_DROP_TURN_NO_PERMISSION);
+	{
+		struct rte_mbuf *m = send_indication(PEER, 7000, d, 8, false, true);
+		uint8_t *b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
+
+		b[3] += 4;	/* STUN length past the datagram */
+		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
+		m = send_indication(PEER, 7000, d, 8, false, true);
+		b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
+		b[20 + 12 + 1] = 0x33;	/* DATA becomes an unknown comprehension-required attribute */
+		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
+		m = send_indication(PEER, 7000, d, 8, false, true);
+		b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
+		b[20 + 5] = 0x02;	/* an IPv6 peer */
+		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
+	}
 	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50001, &mac_a, d, 8, true), DP_DROP_TURN_NO_ALLOC);
 	/* expiries, each checked inline */
 	CU_ASSERT_EQUAL(publish_alloc(past, far(), far(), true), 0);
@@ -311,6 +441,8 @@ static const struct unit_test tests[] = {
 	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid", test_client_to_peer },
 	{ "client -> peer: padded ChannelData", test_padded_channel_data },
 	{ "peer -> client: UDP becomes ChannelData, every length, checksums valid", test_peer_to_client },
+	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
+	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
 	{ "every reason not to relay is a counted drop", test_refusals },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
