@@ -24,6 +24,8 @@ int cli_refuse(FILE *out, const char *fmt, ...)
 	va_list ap;
 
 	fputs("error: ", out);
+	if (!fmt)	/* never, but GCC 12 with UBSan cannot see that and warns */
+		fmt = "";
 	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
 	va_end(ap);
