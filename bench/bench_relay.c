@@ -83,8 +83,12 @@ static int fill(uint32_t n)
 	return 0;
 }
 
+enum bcase { CD_C2P, CD_P2C, SEND, DATA, N_CASES };
+static const char *case_name[N_CASES] = { "ChannelData client -> peer", "ChannelData peer -> client",
+	"Send indication client -> peer", "Data indication peer -> client" };
+
 /* Writes the headers of packet for allocation @i (payload stays in place between passes). */
-static inline void make(struct rte_mbuf *m, uint32_t i, bool c2p)
+static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 {
 	struct turn_key key;
 	unsigned int k;
@@ -92,9 +96,10 @@ static inline void make(struct rte_mbuf *m, uint32_t i, bool c2p)
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *u;
-	uint16_t l4 = c2p ? 8 + 4 + PAYLOAD : 8 + PAYLOAD;
+	bool c2p = bc == CD_C2P || bc == SEND;
+	uint16_t l4 = bc == CD_C2P ? 8 + 4 + PAYLOAD : bc == SEND ? 8 + 36 + PAYLOAD : 8 + PAYLOAD;
 
-	m->data_off = RTE_PKTMBUF_HEADROOM + (c2p ? 0 : 4);
+	m->data_off = RTE_PKTMBUF_HEADROOM + (bc == CD_C2P || bc == SEND ? 0 : 4);
 	m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + 20 + l4;
 	alloc_of(i, &key, &k, &rport);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -111,21 +116,29 @@ static inline void make(struct rte_mbuf *m, uint32_t i, bool c2p)
 	ip->dst_addr = c2p ? key.server_ip : relay_ip(k);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u->src_port = c2p ? key.client_port : htons(7000);
+	u->src_port = c2p ? key.client_port : htons(bc == DATA ? 7001 : 7000);	/* 7001: no channel */
 	u->dst_port = c2p ? key.server_port : rport;
 	u->dgram_len = rte_cpu_to_be_16(l4);
 	u->dgram_cksum = 0x1234;	/* any non-zero value: the relay patches it incrementally */
-	if (c2p) {
+	if (bc == CD_C2P) {
 		uint16_t *cd = (uint16_t *)(u + 1);
 		cd[0] = rte_cpu_to_be_16(0x4000 + (i & 0xfff));
 		cd[1] = rte_cpu_to_be_16(PAYLOAD);
+	} else if (bc == SEND) {
+		static const uint8_t hdr[36] = { 0x00, 0x16, 0x00, 16 + PAYLOAD, 0x21, 0x12, 0xa4, 0x42,
+			1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+			0x00, 0x12, 0x00, 0x08, 0x00, 0x01, (7000 ^ 0x2112) >> 8, (7000 ^ 0x2112) & 0xff,
+			198 ^ 0x21, 18 ^ 0x12, 200 ^ 0xa4, 2 ^ 0x42,
+			0x00, 0x13, 0x00, PAYLOAD };
+		memcpy(u + 1, hdr, sizeof(hdr));
 	}
 }
 
 static unsigned long pos;
 
-static inline void pass(bool stages, bool c2p)
+static inline void pass(bool stages, enum bcase bc)
 {
+	bool c2p = bc == CD_C2P || bc == SEND;
 	struct rte_mbuf *pkts[BURST], *done[BURST];
 	static struct dp_burst_out out;
 	uint16_t n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL);
@@ -135,7 +148,7 @@ static inline void pass(bool stages, bool c2p)
 	for (uint16_t j = 0; j < n; j++) {
 		uint32_t i = idx[pos++ & (NIDX - 1)] % n_allocs;
 
-		make(done[j], c2p ? i : (i & ~15u) | (i & 7u), c2p);	/* p2c: relays on a */
+		make(done[j], c2p ? i : (i & ~15u) | (i & 7u), bc);	/* p2c: relays on a */
 	}
 	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL);
 	n = rte_eth_rx_burst(port, 0, pkts, BURST);
@@ -154,16 +167,16 @@ static inline void pass(bool stages, bool c2p)
 	}
 }
 
-static double run(bool stages, bool c2p, unsigned long packets, double *cyc)
+static double run(bool stages, enum bcase bc, unsigned long packets, double *cyc)
 {
 	unsigned long passes = packets / BURST;
 	uint64_t t0, t1;
 
 	for (int i = 0; i < 2000; i++)
-		pass(stages, c2p);
+		pass(stages, bc);
 	t0 = rte_rdtsc_precise();
 	for (unsigned long i = 0; i < passes; i++)
-		pass(stages, c2p);
+		pass(stages, bc);
 	t1 = rte_rdtsc_precise();
 	*cyc = (double)(t1 - t0) / (passes * BURST);
 	return *cyc * 1e9 / rte_get_tsc_hz();
@@ -178,7 +191,7 @@ int main(int argc, char **argv)
 	unsigned long packets = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000000;
 	uint32_t max = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1000000;
 	uint32_t sizes[] = { 1000, 100000, 1000000 };
-	double base_c2p = 0, base_p2c = 0;
+	double base[N_CASES] = { 0 };
 	struct rte_eth_conf conf = { 0 };
 
 	if (rte_eal_init(9, eal) < 0)
@@ -230,31 +243,22 @@ int main(int argc, char **argv)
 		double per_alloc = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes +
 			turn_tables_memory()) / sizes[s];
 
-		const char *only = getenv("BENCH_CASE");	/* c2p or p2c: one case (for callgrind) */
-		bool do_c2p = !only || !strcmp(only, "c2p"), do_p2c = !only || !strcmp(only, "p2c");
+		const char *only = getenv("BENCH_CASE");	/* one case by name (for callgrind) */
+		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data" };
 
-		fl = run(false, true, packets, &fl_c);
+		fl = run(false, CD_C2P, packets, &fl_c);
 		printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n", "floor: ring rx -> tx, no stages", sizes[s], fl, fl_c, 1e3 / fl, "");
-		memset(&st, 0, sizeof(st));
-		if (do_c2p) {
-			ns = run(true, true, packets, &c);
+		for (int bc = 0; bc < N_CASES; bc++) {
+			if (only && strcmp(only, short_name[bc]))
+				continue;
+			memset(&st, 0, sizeof(st));
+			ns = run(true, bc, packets, &c);
 			if (s == 0)
-				base_c2p = ns;
-			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", "ChannelData client -> peer", sizes[s], ns, c, 1e3 / ns, ns / base_c2p);
-			if (st.relay_c2p_pkts == 0) {
-				fprintf(stderr, "bench_relay: nothing relayed client -> peer: broken\n");
-				return 1;
-			}
-		}
-		/* peer -> client: packets arrive on interface a, for the allocations relayed there */
-		memset(&st, 0, sizeof(st));
-		if (do_p2c) {
-			ns = run(true, false, packets, &c);
-			if (s == 0)
-				base_p2c = ns;
-			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", "ChannelData peer -> client", sizes[s], ns, c, 1e3 / ns, ns / base_p2c);
-			if (st.relay_p2c_pkts == 0) {
-				fprintf(stderr, "bench_relay: nothing relayed peer -> client: broken\n");
+				base[bc] = ns;
+			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc], sizes[s], ns, c,
+				1e3 / ns, ns / base[bc]);
+			if (st.relay_c2p_pkts + st.relay_p2c_pkts == 0) {
+				fprintf(stderr, "bench_relay: %s relayed nothing: broken\n", case_name[bc]);
 				return 1;
 			}
 		}

@@ -45,7 +45,7 @@ MD
 }
 
 relay() {
-	local out=bench/results/relay.md pk=10000000 cg=64000 table huge=0 c2p p2c
+	local out=bench/results/relay.md pk=10000000 cg=64000 table huge=0 ir=""
 	# a million allocations want ~700 MB of DPDK memory: hugepages if they can be had
 	local free; free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 	if [ "${free:-0}" -lt 900 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
@@ -57,14 +57,13 @@ relay() {
 	table=$(BENCH_HUGE=$huge ./build/bench/bench_relay $pk)
 	echo "$table"
 	if command -v valgrind >/dev/null; then
-		for c in c2p p2c; do
+		for c in c2p p2c send data; do
 			BENCH_CASE=$c valgrind --tool=callgrind --toggle-collect=dp_port_input \
 				--callgrind-out-file=/tmp/edge-cg-$c.out ./build/bench/bench_relay $cg 1000 \
 				>/dev/null 2>/tmp/edge-cg-$c.log
+			# dp_port_input ran for the measured packets plus 2000 warm-up bursts of 32
+			ir="$ir $c $(awk -v n=$((cg + 64000)) '/Collected/ {printf "%.0f", $4 / n}' /tmp/edge-cg-$c.log),"
 		done
-		# dp_port_input ran for the measured packets plus 2000 warm-up bursts of 32
-		c2p=$(awk -v n=$((cg + 64000)) '/Collected/ {printf "%.0f", $4 / n}' /tmp/edge-cg-c2p.log)
-		p2c=$(awk -v n=$((cg + 64000)) '/Collected/ {printf "%.0f", $4 / n}' /tmp/edge-cg-p2c.log)
 	fi
 	cat > $out <<MD
 # TURN relay fast path: ChannelData both ways, 1K / 100K / 1M allocations
@@ -86,10 +85,11 @@ relay port tables) plus the free lists, divided by the allocations.
 $table
 \`\`\`
 
-Instructions per packet in \`dp_port_input\` (callgrind, 1K allocations, stable across runs):
-client -> peer **${c2p:-n/a}**, peer -> client **${p2c:-n/a}**. The peer -> client case runs on an
-interface with 8 addresses (the benchmark needs 16 relay addresses for a million allocations),
-so its address checks cost more than on a typical interface with one or two.
+Instructions per packet in \`dp_port_input\` (callgrind, 1K allocations, fixed seeds, so they
+repeat exactly): **${ir:- n/a}** (c2p/p2c: ChannelData client -> peer / peer -> client; send: Send
+indication; data: Data indication). The peer -> client cases run on an interface with 8 addresses
+(the benchmark needs 16 relay addresses for a million allocations), so their address checks cost
+more than on a typical interface with one or two.
 
 Targets (issue 4): at most 100 ns per ChannelData packet on one core; at 1M allocations at most
 1.3x the cost at 1K; at most 512 bytes per allocation.
