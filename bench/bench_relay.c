@@ -236,7 +236,8 @@ int main(int argc, char **argv)
 		double c, ns, fl_c, fl;
 
 		rte_malloc_get_socket_stats(0, &m0);
-		if (turn_tables_init(sizes[s], 0) < 0 || fill(sizes[s]) < 0)
+		if (turn_tables_init(sizes[s], 0) < 0 || turn_tables_add_lcore(rte_lcore_id()) < 0 ||
+			fill(sizes[s]) < 0)
 			return 1;
 		rte_malloc_get_socket_stats(0, &m1);
 		n_allocs = sizes[s];

@@ -53,6 +53,13 @@ int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
 		l3->relay_lo = cfg->turn.relay_lo;
 		l3->relay_hi = cfg->turn.relay_hi;
 		l3->turn_listen = cfg->turn.listen_mask;
+		if (cfg->turn.bandwidth_kbps) {
+			double bps = cfg->turn.bandwidth_kbps * 1000.0 / 8;
+
+			l3->turn_rate = (uint64_t)(bps / app->tsc_hz * 4294967296.0);
+			/* 100 ms of traffic, and never less than two full-size packets */
+			l3->turn_burst = bps / 10 > 3000 ? (uint32_t)(bps / 10) : 3000;
+		}
 	}
 	old = edge_rcu_publish(&dp_l3_current, l3);
 	edge_rcu_retire(old, free);

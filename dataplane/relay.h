@@ -10,7 +10,9 @@
 #ifndef EDGE_RELAY_H
 #define EDGE_RELAY_H
 
+#include <rte_cycles.h>
 #include <rte_ip.h>
+#include <rte_lcore.h>
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
@@ -159,6 +161,30 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 	return true;
 }
 
+/* The allocation's token bucket for this lcore and direction (0 = client -> peer): true if
+ * @bytes may pass. Per-lcore state, so no atomics; a fresh bucket starts full. */
+static inline bool relay_within_cap(const struct dp_l3 *l3, const struct turn_alloc *a, int dir,
+	uint32_t bytes, uint64_t tsc)
+{
+	struct turn_bucket *b;
+	uint64_t burst, tokens;
+
+	if (likely(!l3->turn_rate))
+		return true;
+	b = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs][dir];
+	burst = (uint64_t)l3->turn_burst << 32;
+	tokens = b->tokens + (tsc - b->last) * l3->turn_rate;
+	if (tokens > burst || tsc - b->last > rte_get_tsc_hz() || b->last == 0)
+		tokens = burst;		/* full, and no overflow after a long quiet */
+	b->last = tsc;
+	if (tokens < (uint64_t)bytes << 32) {
+		b->tokens = tokens;
+		return false;
+	}
+	b->tokens = tokens - ((uint64_t)bytes << 32);
+	return true;
+}
+
 /* A Send indication (RFC 8656 11.2): 1 and @j filled if it is one the fast path can relay,
  * 0 if it is not a Send indication (the TURN server's), -1 to discard it silently (an
  * indication gets no error response): malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer,
@@ -208,7 +234,8 @@ static inline uint32_t csum_odd(const void *p, size_t len)
 
 /* Client -> peer, a Send indication: the DATA value becomes the UDP payload, in place. */
 static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	const uint8_t *p = (const uint8_t *)(j->udp + 1);
 	uint16_t plen = j->ulen - 8, dlen = j->dlen, old_ck = j->udp->dgram_cksum;
@@ -224,6 +251,8 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
+	if (unlikely(!relay_within_cap(l3, a, 0, dlen, tsc)))
+		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (old_ck) {
 		/* everything but the DATA value leaves: sum it out of the old checksum */
 		uint32_t removed = csum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
@@ -267,7 +296,8 @@ static inline void relay_tid(uint8_t tid[12])
 
 /* Client -> peer, for one job whose allocation lookup gave @a. */
 static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(j->udp + 1);
 	struct rte_mbuf *m = j->m;
@@ -280,7 +310,7 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	if (unlikely(!a || a->client_if != ifi))	/* the same 5-tuple on another wire is not the client */
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
 	if (j->peer_ip)
-		return relay_send_one(l3, j, a, now, out, st);
+		return relay_send_one(l3, j, a, now, tsc, out, st);
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
@@ -291,6 +321,8 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
+	if (unlikely(!relay_within_cap(l3, a, 0, dlen, tsc)))
+		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
@@ -371,7 +403,8 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 
 /* Peer -> client, for one job whose relay-port lookup gave @a. */
 static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
@@ -387,6 +420,8 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	if (unlikely(!turn_perm_find(a, peer_ip, now)))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(!relay_within_cap(l3, a, 1, dlen, tsc)))
+		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (old_ck)
 		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
@@ -442,7 +477,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rte_prefetch0(a[i]);
 		}
 		for (unsigned int i = 0; i < n; i++)
-			relay_c2p_one(l3, ifi, &rb->c2p[i], a[i], now, out, st);
+			relay_c2p_one(l3, ifi, &rb->c2p[i], a[i], now, tsc, out, st);
 	}
 	if ((n = rb->n_p2c)) {
 		const uint32_t *slot[64];
@@ -468,7 +503,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rte_prefetch0(a[i]);
 		}
 		for (unsigned int i = 0; i < n; i++)
-			relay_p2c_one(l3, &rb->p2c[i], a[i], now, out, st);
+			relay_p2c_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);
 	}
 }
 

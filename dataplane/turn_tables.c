@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
 
@@ -157,8 +158,20 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 	return 0;
 }
 
+int turn_tables_add_lcore(unsigned int lcore)
+{
+	if (lcore >= RTE_MAX_LCORE)
+		return -EINVAL;
+	if (!turn_tab.buckets[lcore])
+		turn_tab.buckets[lcore] = rte_zmalloc("turn_buckets",
+			(size_t)turn_tab.n_objs * sizeof(*turn_tab.buckets[lcore]), RTE_CACHE_LINE_SIZE);
+	return turn_tab.buckets[lcore] ? 0 : -ENOMEM;
+}
+
 void turn_tables_fini(void)
 {
+	for (int l = 0; l < RTE_MAX_LCORE; l++)
+		rte_free(turn_tab.buckets[l]);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
 		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
 			rte_free(turn_tab.relay[i][k].ports);
@@ -264,6 +277,11 @@ int turn_alloc_publish(struct turn_alloc *a)
 			old->relay_ip != a->relay_ip)
 			return -EINVAL;
 		a->slot = old->slot;
+		/* the new object inherits the buckets' state (approximately: workers race) */
+		for (int l = 0; l < RTE_MAX_LCORE; l++)
+			if (turn_tab.buckets[l])
+				memcpy(turn_tab.buckets[l][a - turn_tab.objs], turn_tab.buckets[l][old - turn_tab.objs],
+					sizeof(turn_tab.buckets[l][0]));
 		rcu_assign_pointer(turn_tab.slots[a->slot], a);
 		rcu_assign_pointer(*e, a);
 		alloc_retire(old, false);
@@ -279,6 +297,10 @@ int turn_alloc_publish(struct turn_alloc *a)
 	if (ret < 0)
 		return ret;
 	a->slot = turn_tab.free_slots[--turn_tab.n_free];
+	/* a new allocation starts with full buckets (tokens 0 and last 0 refill at once) */
+	for (int l = 0; l < RTE_MAX_LCORE; l++)
+		if (turn_tab.buckets[l])
+			memset(turn_tab.buckets[l][a - turn_tab.objs], 0, sizeof(turn_tab.buckets[l][0]));
 	/* publish the object before anything that leads to it */
 	rcu_assign_pointer(turn_tab.slots[a->slot], a);
 	ret = ctab_insert(turn_tab.by_client, &a->key, a);

@@ -37,6 +37,8 @@ struct dp_l3 {
 	uint16_t turn_port;		/* network byte order; 0 = TURN off */
 	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
 	uint8_t turn_listen;		/* bit i: interface i takes TURN clients */
+	uint64_t turn_rate;		/* per allocation and direction: bytes per TSC tick << 32; 0 = no cap */
+	uint32_t turn_burst;		/* bucket depth, bytes */
 };
 
 extern struct dp_l3 *dp_l3_current;
@@ -70,7 +72,8 @@ extern struct dp_l3 *dp_l3_current;
 	X(TURN_EXPIRED, "allocation expired")                                                     \
 	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                    \
 	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                      \
-	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")
+	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")                      \
+	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,

@@ -113,6 +113,11 @@ struct turn_tables {
 	struct turn_ctab *by_client;		/* RCU pointer: rebuilt tables replace it */
 	struct turn_alloc *objs;		/* every allocation object, in DPDK (hugepage) memory */
 	uint32_t n_objs;
+	/* bandwidth caps: per lcore (each writes only its own), per object, per direction */
+	struct turn_bucket {
+		uint64_t tokens;		/* bytes << 32 */
+		uint64_t last;			/* TSC of the last refill */
+	} (*buckets[RTE_MAX_LCORE])[2];
 	struct turn_alloc **slots;
 	uint32_t capacity;
 	struct turn_relay_addr {
@@ -130,6 +135,8 @@ struct turn_tables {
 extern struct turn_tables turn_tab;
 
 int turn_tables_init(uint32_t capacity, int socket_id);
+/* Gives lcore @lcore its token buckets (call for every worker before it relays). */
+int turn_tables_add_lcore(unsigned int lcore);
 void turn_tables_fini(void);	/* every reader gone */
 
 /* Writer side (control plane). A zeroed allocation to fill and publish, or NULL when none is

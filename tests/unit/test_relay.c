@@ -396,6 +396,43 @@ static void test_refusals(void)
 	free_out();
 }
 
+static void test_bandwidth_cap(void)
+{
+	uint8_t d[1000] = { 0 };
+	uint64_t passed = 0, limited = 0, t0;
+
+	/* 100 kB/s each way, 10 kB bucket */
+	l3.turn_rate = (uint64_t)((100000.0 / rte_get_tsc_hz()) * 4294967296.0);
+	l3.turn_burst = 10000;
+	for (int i = 0; i < 30; i++) {
+		run1(IF_B, channel_data(0x4001, d, sizeof(d), true));
+		passed += out.n_fwd[IF_A];
+		limited += st.drops[DP_DROP_TURN_RATE_LIMIT];
+		free_out();
+	}
+	CU_ASSERT(passed >= 9 && passed <= 11);	/* the bucket's depth, and no more */
+	CU_ASSERT_EQUAL(passed + limited, 30);
+	/* the other direction has its own bucket */
+	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, sizeof(d), true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_B], 1);
+	free_out();
+	/* 50 ms later, about 5 kB more may pass */
+	t0 = rte_rdtsc();
+	while (rte_rdtsc() - t0 < rte_get_tsc_hz() / 20)
+		;
+	passed = 0;
+	for (int i = 0; i < 10; i++) {
+		run1(IF_B, channel_data(0x4001, d, sizeof(d), true));
+		passed += out.n_fwd[IF_A];
+		free_out();
+	}
+	CU_ASSERT(passed >= 4 && passed <= 6);
+	l3.turn_rate = 0;
+	run1(IF_B, channel_data(0x4001, d, sizeof(d), true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);	/* no cap, no limit */
+	free_out();
+}
+
 static void test_remove(void)
 {
 	struct turn_key k = client_key();
@@ -444,6 +481,7 @@ static const struct unit_test tests[] = {
 	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
 	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
 	{ "every reason not to relay is a counted drop", test_refusals },
+	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
 	{ NULL, NULL },
@@ -458,7 +496,7 @@ int main(void)
 	if (rte_eal_init(9, eal) < 0)
 		return 1;
 	mp = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (!mp || turn_tables_init(64, 0) < 0)
+	if (!mp || turn_tables_init(64, 0) < 0 || turn_tables_add_lcore(rte_lcore_id()) < 0)
 		return 1;
 	l3.ifs[IF_A] = (struct dp_if){ .present = true, .up = true, .mac = mac_a, .n_addrs = 1,
 		.addr = { inet_addr(RELAY) }, .mask = { htonl(0xffffff00) } };
