@@ -1,0 +1,178 @@
+/* STUN building into a caller's buffer: typed attribute writers that pad to four bytes and
+ * keep the header's length current; the first failure sticks, so a caller checks once. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "stun.h"
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+void stun_build(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t method, uint8_t cls,
+	const uint8_t tid[STUN_TID_LEN])
+{
+	b->buf = buf;
+	b->cap = cap;
+	b->len = STUN_HDR_LEN;
+	b->err = cap < STUN_HDR_LEN ? -ENOSPC : 0;
+	if (b->err)
+		return;
+	put16(buf, stun_type(method, cls));
+	put16(buf + 2, 0);
+	buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
+	memcpy(buf + 8, tid, STUN_TID_LEN);
+}
+
+/* Reserves an attribute of @len value bytes (zero padding written); returns its value. */
+static uint8_t *reserve(struct stun_builder *b, uint16_t type, size_t len)
+{
+	size_t padded = (len + 3) & ~(size_t)3;
+	uint8_t *p;
+
+	if (b->err)
+		return NULL;
+	if (len > 0xffff || b->len + 4 + padded > b->cap || b->len + 4 + padded - STUN_HDR_LEN > 0xffff) {
+		b->err = -ENOSPC;
+		return NULL;
+	}
+	p = b->buf + b->len;
+	put16(p, type);
+	put16(p + 2, (uint16_t)len);
+	memset(p + 4 + len, 0, padded - len);
+	b->len += 4 + padded;
+	put16(b->buf + 2, (uint16_t)(b->len - STUN_HDR_LEN));
+	return p + 4;
+}
+
+int stun_add(struct stun_builder *b, uint16_t type, const void *val, size_t len)
+{
+	uint8_t *p = reserve(b, type, len);
+
+	if (!p)
+		return b->err;
+	if (len)
+		memcpy(p, val, len);
+	return 0;
+}
+
+int stun_add_pad(struct stun_builder *b, uint16_t type, const void *val, size_t len, uint8_t pad)
+{
+	uint8_t *p = reserve(b, type, len);
+
+	if (!p)
+		return b->err;
+	if (len)
+		memcpy(p, val, len);
+	memset(p + len, pad, ((len + 3) & ~(size_t)3) - len);
+	return 0;
+}
+
+int stun_add_u32(struct stun_builder *b, uint16_t type, uint32_t v)
+{
+	uint32_t be = htonl(v);
+
+	return stun_add(b, type, &be, 4);
+}
+
+int stun_add_u64(struct stun_builder *b, uint16_t type, uint64_t v)
+{
+	uint32_t be[2] = { htonl((uint32_t)(v >> 32)), htonl((uint32_t)v) };
+
+	return stun_add(b, type, be, 8);
+}
+
+int stun_add_str(struct stun_builder *b, uint16_t type, const char *s)
+{
+	return stun_add(b, type, s, strlen(s));
+}
+
+static int put_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a, bool xor)
+{
+	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
+	size_t n = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	uint8_t *p;
+	uint16_t port = a->port;
+
+	if (!n)
+		return b->err = b->err ? b->err : -EINVAL;
+	p = reserve(b, type, 4 + n);
+	if (!p)
+		return b->err;
+	if (xor)
+		port ^= htons(STUN_MAGIC >> 16);
+	p[0] = 0;
+	p[1] = a->family == 4 ? 0x01 : 0x02;
+	memcpy(p + 2, &port, 2);
+	for (size_t i = 0; i < n; i++)
+		p[4 + i] = a->ip[i] ^ (!xor ? 0 : i < 4 ? cookie[i] : b->buf[8 + i - 4]);
+	return 0;
+}
+
+int stun_add_xor_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a)
+{
+	return put_addr(b, type, a, true);
+}
+
+int stun_add_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a)
+{
+	return put_addr(b, type, a, false);
+}
+
+int stun_add_error(struct stun_builder *b, int code, const char *reason)
+{
+	size_t rl = strlen(reason);
+	uint8_t *p;
+
+	if (code < 300 || code > 699)
+		return b->err = b->err ? b->err : -EINVAL;
+	if (rl > 763)	/* RFC 8489 14.8: fewer than 128 characters, up to 763 bytes */
+		rl = 763;
+	p = reserve(b, STUN_ATTR_ERROR_CODE, 4 + rl);
+	if (!p)
+		return b->err;
+	p[0] = p[1] = 0;
+	p[2] = (uint8_t)(code / 100);
+	p[3] = (uint8_t)(code % 100);
+	memcpy(p + 4, reason, rl);
+	return 0;
+}
+
+int stun_add_unknown(struct stun_builder *b, const uint16_t *types, unsigned int n)
+{
+	uint8_t *p = reserve(b, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * n);
+
+	if (!p)
+		return b->err;
+	for (unsigned int i = 0; i < n; i++)
+		put16(p + 2 * i, types[i]);
+	return 0;
+}
+
+int stun_add_transport(struct stun_builder *b, uint8_t proto)
+{
+	uint8_t v[4] = { proto, 0, 0, 0 };
+
+	return stun_add(b, STUN_ATTR_REQUESTED_TRANSPORT, v, 4);
+}
+
+int stun_add_channel(struct stun_builder *b, uint16_t ch)
+{
+	uint8_t v[4] = { ch >> 8, ch & 0xff, 0, 0 };
+
+	return stun_add(b, STUN_ATTR_CHANNEL_NUMBER, v, 4);
+}
+
+int stun_add_even_port(struct stun_builder *b, bool reserve_next)
+{
+	uint8_t v = reserve_next ? 0x80 : 0;
+
+	return stun_add(b, STUN_ATTR_EVEN_PORT, &v, 1);
+}
+
+int stun_build_end(struct stun_builder *b)
+{
+	return b->err ? b->err : (int)b->len;
+}
