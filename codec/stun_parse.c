@@ -45,6 +45,8 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 		return -STUN_E_LENGTH;
 	if ((size_t)mlen + STUN_HDR_LEN > len)
 		return -STUN_E_SHORT;
+	if (mlen > 0xffff - STUN_HDR_LEN)	/* the view's offsets are 16-bit */
+		return -STUN_E_LENGTH;
 
 	memset(m, 0, sizeof(*m));
 	m->buf = buf;
@@ -57,15 +59,16 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 		return -STUN_E_TYPE;
 
 	for (off = STUN_HDR_LEN; off < m->len;) {
-		uint16_t at, al, padded;
+		uint16_t at, al;
+		uint32_t padded;	/* 32 bits: a length of 0xffff pads to 0x10000 */
 		int ai;
 
 		if (m->len - off < 4)
 			return -STUN_E_ATTR;
 		at = be16(buf + off);
 		al = be16(buf + off + 2);
-		padded = (uint16_t)((al + 3) & ~3);
-		if (padded > m->len - off - 4)
+		padded = ((uint32_t)al + 3) & ~3u;
+		if (padded > (uint32_t)(m->len - off - 4))
 			return -STUN_E_ATTR;
 		if (m->fp_at)
 			break;	/* nothing may follow FINGERPRINT: ignore it */
@@ -84,8 +87,10 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 			}
 			goto next;
 		}
-		if (ai == STUN_AI_XOR_PEER_ADDRESS && m->n_peers < STUN_MAX_PEERS)
-			m->peer_off[m->n_peers++] = (uint16_t)(off + 4);
+		if (ai == STUN_AI_XOR_PEER_ADDRESS && m->n_peers < STUN_MAX_PEERS) {
+			m->peer_off[m->n_peers] = (uint16_t)(off + 4);
+			m->peer_len[m->n_peers++] = al;
+		}
 		if (!m->off[ai]) {	/* duplicates: the first one counts */
 			m->off[ai] = (uint16_t)(off + 4);
 			m->alen[ai] = al;
@@ -100,7 +105,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 			}
 		}
 next:
-		off = (uint16_t)(off + 4 + padded);
+		off = (uint16_t)(off + 4 + padded);	/* <= m->len, checked above */
 	}
 	return 0;
 }
@@ -168,16 +173,18 @@ static int get_addr(const uint8_t *p, uint16_t len, const uint8_t *tid, bool xor
 	return -EINVAL;
 }
 
-int stun_get_xor_addr_at(const struct stun_msg *m, uint16_t off, uint16_t len, struct stun_addr *a)
+int stun_get_peer(const struct stun_msg *m, unsigned int i, struct stun_addr *a)
 {
-	if (!off)
+	if (i >= m->n_peers)
 		return -EINVAL;
-	return get_addr(m->buf + off, len, m->tid, true, a);
+	return get_addr(m->buf + m->peer_off[i], m->peer_len[i], m->tid, true, a);
 }
 
 int stun_get_xor_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a)
 {
-	return stun_get_xor_addr_at(m, m->off[ai], m->alen[ai], a);
+	if (!m->off[ai])
+		return -EINVAL;
+	return get_addr(stun_val(m, ai), m->alen[ai], m->tid, true, a);
 }
 
 int stun_get_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a)

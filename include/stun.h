@@ -102,6 +102,7 @@ struct stun_msg {
 	uint16_t off[STUN_AI_MAX];	/* value offset of each known attribute's first copy; 0 = absent */
 	uint16_t alen[STUN_AI_MAX];
 	uint16_t peer_off[STUN_MAX_PEERS];	/* every XOR-PEER-ADDRESS (value offsets) */
+	uint16_t peer_len[STUN_MAX_PEERS];
 	uint8_t n_peers;
 	uint8_t n_unknown;
 	uint16_t unknown[STUN_MAX_UNKNOWN];	/* unknown comprehension-required types */
@@ -154,8 +155,8 @@ struct stun_addr {
 	uint8_t ip[16];
 };
 
-/* (XOR-)address at value offset @off (from m->off[] or m->peer_off[]). */
-int stun_get_xor_addr_at(const struct stun_msg *m, uint16_t off, uint16_t len, struct stun_addr *a);
+/* The @i-th XOR-PEER-ADDRESS (CreatePermission may carry several). */
+int stun_get_peer(const struct stun_msg *m, unsigned int i, struct stun_addr *a);
 int stun_get_xor_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a);
 int stun_get_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a);
 /* ERROR-CODE: the number (300..699) and the reason phrase. */

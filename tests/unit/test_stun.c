@@ -277,10 +277,11 @@ static void test_round_trips(void)
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&m, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
 	CU_ASSERT(a.family == 4 && a.port == relay.port && !memcmp(a.ip, relay.ip, 4));
 	CU_ASSERT_EQUAL(m.n_peers, 3);
-	CU_ASSERT_EQUAL(stun_get_xor_addr_at(&m, m.peer_off[1], 8, &a), 0);
+	CU_ASSERT_EQUAL(stun_get_peer(&m, 1, &a), 0);
 	CU_ASSERT(a.port == peers[1].port && !memcmp(a.ip, peers[1].ip, 4));
-	CU_ASSERT_EQUAL(stun_get_xor_addr_at(&m, m.peer_off[2], 20, &a), 0);
+	CU_ASSERT_EQUAL(stun_get_peer(&m, 2, &a), 0);
 	CU_ASSERT(a.family == 6 && !memcmp(a.ip, peer6.ip, 16));
+	CU_ASSERT_EQUAL(stun_get_peer(&m, 3, &a), -EINVAL);
 	CU_ASSERT_EQUAL(stun_get_u32(&m, STUN_AI_LIFETIME, &v), 0);
 	CU_ASSERT_EQUAL(v, 600);
 	CU_ASSERT_EQUAL(stun_get_transport(&m, &proto), 0);
@@ -342,6 +343,9 @@ static void test_malformed(void)
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);
 	buf[103] = 0x04;
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), 0);
+	buf[102] = 0xff, buf[103] = 0xff;	/* 0xffff: its padding would wrap a 16-bit length */
+	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);
+	buf[102] = 0x00, buf[103] = 0x04;
 	/* wrong FINGERPRINT */
 	n = unhex(v_request, buf);
 	buf[107] ^= 1;
