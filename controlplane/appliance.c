@@ -189,6 +189,11 @@ static void arp_request(uint8_t ifi, uint32_t target, void *arg)
 	inject(app, m, app->ports[ifi].port_id);
 }
 
+void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target)
+{
+	arp_request(ifi, target, app);
+}
+
 static void pending_drop(void *pkt, void *arg)
 {
 	struct rte_mbuf *m = pkt;
@@ -509,7 +514,41 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 		if (next->ifs[i].n_addrs == 0)
 			nbr_reap(0, i);
 	app->cfg = *next;
+	app_turn_config(app);
 	return 0;
+}
+
+static void turn_allocations(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+
+	turn_server_list(app->turn, out);
+}
+
+static void turn_stats(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+	struct dp_if_stats st, sum = { 0 };
+
+	turn_server_print_stats(app->turn, out);
+	for (int i = 0; i < app->cfg.n_ifs; i++) {
+		dp_stats_sum(i, &st);
+		sum.relay_c2p_pkts += st.relay_c2p_pkts;
+		sum.relay_c2p_bytes += st.relay_c2p_bytes;
+		sum.relay_p2c_pkts += st.relay_p2c_pkts;
+		sum.relay_p2c_bytes += st.relay_p2c_bytes;
+		for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
+			sum.drops[r] += st.drops[r];
+	}
+	fprintf(out, "Relayed client -> peer  : %lu packets, %lu bytes\n", sum.relay_c2p_pkts,
+		sum.relay_c2p_bytes);
+	fprintf(out, "Relayed peer -> client  : %lu packets, %lu bytes\n", sum.relay_p2c_pkts,
+		sum.relay_p2c_bytes);
+	for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
+		if (sum.drops[r])
+			fprintf(out, "  dropped %-18s: %lu  %s\n", dp_drop_name(r), sum.drops[r],
+				dp_drop_text(r));
+	fprintf(out, "Send errors (socket)    : %lu\n", app->turn_send_errors);
 }
 
 const struct cli_ops app_cli_ops = {
@@ -518,4 +557,6 @@ const struct cli_ops app_cli_ops = {
 	.iface = if_page,
 	.arp = arp_page,
 	.ping = ping,
+	.turn_allocations = turn_allocations,
+	.turn_stats = turn_stats,
 };

@@ -10,6 +10,7 @@
 #include "dp.h"
 #include "edge_config.h"
 #include "port.h"
+#include "turn/turn_server.h"
 
 struct appliance {
 	char cfg_path[256];
@@ -28,6 +29,11 @@ struct appliance {
 		bool answered;
 		uint64_t sent_tsc, got_tsc;
 	} ping;
+	/* TURN (controlplane/turn_glue.c) */
+	struct turn_server *turn;
+	int turn_fd;
+	uint16_t turn_port;
+	uint64_t turn_send_errors;
 };
 
 /* Builds the L3 table for the data plane from @cfg and the ports, and publishes it. */
@@ -39,6 +45,14 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 unsigned int app_drain_punts(struct appliance *app);
 /* Once a second: neighbour expiry and ARP retries. */
 void app_timers(struct appliance *app);
+
+/* Sends an ARP request for @target out of @ifi. */
+void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target);
+
+int app_turn_start(struct appliance *app);
+void app_turn_stop(struct appliance *app);
+void app_turn_config(struct appliance *app);	/* after app->cfg changed */
+unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
 
 extern const struct cli_ops app_cli_ops;
 

@@ -21,6 +21,7 @@
 #include "edge_log.h"
 #include "edge_rcu.h"
 #include "nbr.h"
+#include "turn_tables.h"
 
 static struct appliance app;
 
@@ -133,6 +134,9 @@ static int start(int argc, char **argv)
 		w++;
 	}
 	assign_queues(&app);
+	ret = app_turn_start(&app);
+	if (ret < 0)
+		return ret;
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
@@ -146,19 +150,28 @@ static void control_loop(struct ctl_server *ctl)
 	rcu_register_thread();
 	while (!app.stop) {
 		struct pollfd pfd[CTL_MAX_CLIENTS + 1];
-		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd));
+		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 1);
 		int busy = app_drain_punts(&app) > 0;
-		int r;
+		int r, turn_slot = -1;
+
+		if (app.turn_fd >= 0) {
+			turn_slot = n;
+			pfd[n++] = (struct pollfd){ .fd = app.turn_fd, .events = POLLIN };
+		}
 
 		/* offline while blocked, so grace periods never wait for this thread */
 		rcu_thread_offline();
 		r = poll(pfd, n, busy ? 0 : 5);
 		rcu_thread_online();
+		if (r > 0 && turn_slot >= 0 && pfd[turn_slot].revents)
+			app_turn_input(&app);
 		if (r > 0)
-			ctl_serve(ctl, pfd, n);
+			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : n);
 		if (rte_get_timer_cycles() >= next_tick) {
 			app_timers(&app);
-			next_tick = rte_get_timer_cycles() + app.tsc_hz;
+			if (app.turn)
+				turn_server_tick(app.turn);
+			next_tick = rte_get_timer_cycles() + app.tsc_hz / 10;
 		}
 	}
 	rcu_thread_offline();
@@ -170,9 +183,12 @@ static void stop_all(struct ctl_server *ctl)
 	rte_eal_mp_wait_lcore();
 	if (ctl)
 		ctl_close(ctl);
+	if (app.turn)
+		app_turn_stop(&app);
 	for (int i = 0; i < app.cfg.n_ifs; i++)
 		port_teardown(&app.ports[i]);
 	rcu_barrier();
+	turn_tables_fini();
 	nbr_fini();
 	rte_eal_cleanup();
 }

@@ -2,6 +2,8 @@
  * IPv4 validation, ICMP echo, and the hand-off of everything else for our addresses to the
  * kernel (exception path). Run to completion over a burst; never allocates from the heap,
  * never locks, never logs: every drop is counted under its reason. */
+#include <stddef.h>
+
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -39,22 +41,18 @@ const char *dp_drop_text(enum dp_drop_reason r)
 
 void dp_stats_sum(int ifi, struct dp_if_stats *out)
 {
+	/* every field is a uint64_t counter (checked below), so the struct sums as an array */
+	const size_t n = offsetof(struct dp_if_stats, drops) / sizeof(uint64_t) + DP_DROP_MAX;
+	uint64_t *o = (uint64_t *)out;
+
+	RTE_BUILD_BUG_ON(offsetof(struct dp_if_stats, drops) % sizeof(uint64_t) != 0);
 	memset(out, 0, sizeof(*out));
 	for (int l = 0; l <= EDGE_MAX_WORKERS; l++) {
 		/* a torn read of one 64-bit counter is impossible on x86-64; sums may lag */
-		const volatile struct dp_if_stats *s = &dp_stats[l].ifs[ifi];
+		const volatile uint64_t *c = (const volatile uint64_t *)&dp_stats[l].ifs[ifi];
 
-		out->rx_pkts += s->rx_pkts;
-		out->rx_bytes += s->rx_bytes;
-		out->tx_pkts += s->tx_pkts;
-		out->tx_bytes += s->tx_bytes;
-		out->to_kernel += s->to_kernel;
-		out->from_kernel += s->from_kernel;
-		out->arp_replies += s->arp_replies;
-		out->icmp_echo_replies += s->icmp_echo_replies;
-		out->punted += s->punted;
-		for (int r = 0; r < DP_DROP_MAX; r++)
-			out->drops[r] += s->drops[r];
+		for (size_t i = 0; i < n; i++)
+			o[i] += c[i];
 	}
 }
 
@@ -204,9 +202,11 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
 		return false;
 	if (udp->dst_port == l3->turn_port && (l3->turn_listen & (1u << ifi))) {
-		/* RFC 7983: 64..79 is ChannelData; STUN (0..3) goes to the TURN server */
+		/* ChannelData: 0x40..0x7f (RFC 5766's channel range, which deployed clients
+		 * such as coturn's still use; RFC 8656 narrowed it to 0x40..0x4f); STUN (0..3)
+		 * goes to the TURN server */
 		const uint8_t *first = (const uint8_t *)(udp + 1);
-		if (ulen > sizeof(*udp) && (*first & 0xf0) == 0x40)
+		if (ulen > sizeof(*udp) && (*first & 0xc0) == 0x40)
 			return relay_queue_c2p(rb, m, ip, ihl, udp, ulen, st);
 		if (ulen > sizeof(*udp) && *first < 4) {
 			struct relay_job *j = &rb->c2p[rb->n_c2p];

@@ -151,7 +151,7 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(udp + 1);
 	uint16_t dlen;
 
-	if (ulen < sizeof(*udp) + sizeof(*cd) || rte_be_to_cpu_16(cd->number) > 0x4fff ||
+	if (ulen < sizeof(*udp) + sizeof(*cd) || rte_be_to_cpu_16(cd->number) > TURN_CHANNEL_MAX ||
 		(dlen = rte_be_to_cpu_16(cd->length)) > ulen - sizeof(*udp) - sizeof(*cd)) {
 		relay_drop(m, st, DP_DROP_TURN_MALFORMED);
 		return true;

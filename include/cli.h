@@ -19,6 +19,8 @@ struct cli_ops {
 	/* Sends @count echo requests from the data plane to @addr (network order) and reports
 	 * them; returns 0 if any reply came back. */
 	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
+	void (*turn_allocations)(void *ctx, FILE *out);	/* `turn allocations` */
+	void (*turn_stats)(void *ctx, FILE *out);		/* `turn stats` */
 };
 
 struct cli {

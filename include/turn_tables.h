@@ -29,6 +29,10 @@
 
 #define TURN_MAX_PERMS 8	/* per allocation; more gets 508 from the control plane */
 #define TURN_MAX_CHANS 8
+/* Channel numbers: RFC 8656 allows 0x4000-0x4FFF; we also take RFC 5766's 0x5000-0x7FFF,
+ * which deployed clients (coturn's among them) still pick, as coturn itself does. */
+#define TURN_CHANNEL_MIN 0x4000
+#define TURN_CHANNEL_MAX 0x7fff
 
 /* Expiry times are 32-bit "turn ticks" of 2^20 TSC cycles (~0.4 ms at 2.6 GHz), compared with
  * wrap-around arithmetic: entries live hours, the counter wraps after weeks. */
@@ -59,7 +63,7 @@ struct turn_perm {
 struct turn_chan {
 	uint32_t peer_ip;			/* network byte order */
 	uint16_t peer_port;			/* network byte order */
-	uint16_t number;			/* host order, 0x4000..0x4FFF */
+	uint16_t number;			/* host order, TURN_CHANNEL_MIN..MAX */
 	uint8_t perm;				/* index of the peer's permission */
 	uint8_t reserved[3];
 	uint32_t expires;			/* turn ticks */

@@ -3,6 +3,7 @@
  * settings its status page shows, plus our own for ports, quotas and peer policy. Each
  * validates every word, edits a copy of the configuration and applies it whole. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -346,6 +347,8 @@ static const struct turn_sub subs[] = {
 
 void turn_cli_help(FILE *out)
 {
+	fprintf(out, "  %-66s %s\n", "turn allocations", "live allocations: client, relay, user, age, peers");
+	fprintf(out, "  %-66s %s\n", "turn stats", "requests, errors by code, relayed packets, drops");
 	for (const struct turn_sub *s = subs; s->name; s++)
 		fprintf(out, "  %-66s %s\n", s->usage, s->help);
 }
@@ -406,6 +409,17 @@ int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)
 
 	if (argc == 1) {
 		status_page(cli->cfg, out);
+		return 0;
+	}
+	if (!strcmp(argv[1], "allocations") || !strcmp(argv[1], "stats")) {
+		bool list = !strcmp(argv[1], "allocations");
+		void (*op)(void *, FILE *) = list ? cli->ops->turn_allocations : cli->ops->turn_stats;
+
+		if (argc > 2)
+			return cli_refuse(out, "turn %s: '%s': unexpected word", argv[1], argv[2]);
+		if (!op)
+			return cli_refuse(out, "turn %s: not available here", argv[1]);
+		op(cli->ctx, out);
 		return 0;
 	}
 	for (const struct turn_sub *s = subs; s->name; s++) {

@@ -1,0 +1,1008 @@
+/* TURN over UDP, control side (RFC 8656): requests in, answers out, tables published for
+ * the data plane. Authentication is the long-term mechanism (REALM/NONCE challenge, users
+ * from the configuration or TURN REST API time-limited usernames) or short-term (RFC 8489
+ * 9.1). Lifetimes run on the timing wheel; the data plane also checks them inline. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <rte_cycles.h>
+
+#include "edge_log.h"
+#include "stun.h"
+#include "turn_server.h"
+#include "turn_tables.h"
+#include "twheel.h"
+
+#define DEFAULT_LIFETIME 600
+#define PERM_LIFETIME 300
+#define CHAN_LIFETIME 600
+#define NONCE_LIFETIME 600
+#define RESERVATION_LIFETIME 30
+#define TXN_SLOTS 2048
+#define TXN_TTL_MS 40000
+#define ALLOC_BUCKETS 4096
+#define SOFTWARE "edge TURN"
+
+struct perm {
+	uint32_t ip;
+	uint64_t expires_ms;
+	uint8_t mac[6];
+	bool resolved;
+};
+
+struct chan {
+	uint16_t num;
+	uint16_t port;		/* network order */
+	uint32_t ip;
+	uint64_t expires_ms;
+};
+
+struct alloc {
+	struct alloc *next;
+	struct turn_server *srv;
+	struct turn_key key;
+	uint8_t client_if;
+	uint8_t client_mac[6];
+	bool client_resolved;
+	uint32_t relay_ip;
+	uint16_t relay_port;	/* host order */
+	char user[128];
+	struct stun_key hmac;	/* the key the client authenticated with */
+	uint64_t created_ms, expires_ms;
+	struct tw_timer timer;
+	struct perm perms[TURN_MAX_PERMS];
+	int n_perms;
+	struct chan chans[TURN_MAX_CHANS];
+	int n_chans;
+	bool published, dirty;
+};
+
+struct txn {
+	uint32_t ip;
+	uint16_t port;
+	uint8_t tid[STUN_TID_LEN];
+	uint64_t expires_ms;
+	uint16_t len;
+	uint8_t resp[300];
+};
+
+struct reservation {
+	uint8_t token[8];
+	uint16_t port;
+	uint64_t expires_ms;
+};
+
+struct turn_server {
+	struct edge_cfg cfg;
+	struct turn_env env;
+	struct alloc *buckets[ALLOC_BUCKETS];
+	unsigned int n_allocs;
+	struct twheel wheel;
+	uint8_t port_used[65536 / 8];
+	uint32_t relay_ip;		/* the relay interface's first address */
+	int relay_if;
+	uint8_t nonce_secret[20];
+	struct stun_key nonce_key;
+	struct txn txns[TXN_SLOTS];
+	struct reservation resv[64];
+	struct turn_stats st;
+	uint64_t rnd;
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t now_ms(const struct turn_server *s)
+{
+	return s->env.now_ms(s->env.ctx);
+}
+
+static uint32_t rnd32(struct turn_server *s)
+{
+	s->rnd ^= s->rnd << 13, s->rnd ^= s->rnd >> 7, s->rnd ^= s->rnd << 17;
+	return (uint32_t)s->rnd;
+}
+
+static unsigned int key_hash(const struct turn_key *k)
+{
+	uint64_t h = ((uint64_t)k->client_ip << 32 | k->server_ip) * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((uint64_t)k->client_port << 16 | k->server_port) * 0xff51afd7ed558ccdULL;
+	return (unsigned int)(h >> 40) & (ALLOC_BUCKETS - 1);
+}
+
+static struct alloc *alloc_find(struct turn_server *s, const struct turn_key *k)
+{
+	for (struct alloc *a = s->buckets[key_hash(k)]; a; a = a->next)
+		if (!memcmp(&a->key, k, sizeof(*k)))
+			return a;
+	return NULL;
+}
+
+static bool port_taken(const struct turn_server *s, uint16_t p)
+{
+	return s->port_used[p >> 3] & (1u << (p & 7));
+}
+
+static void port_set(struct turn_server *s, uint16_t p, bool used)
+{
+	if (used)
+		s->port_used[p >> 3] |= (uint8_t)(1u << (p & 7));
+	else
+		s->port_used[p >> 3] &= (uint8_t)~(1u << (p & 7));
+}
+
+/* A free relay port (even if asked; with the next one free too if @pair), or 0. */
+static uint16_t port_pick(struct turn_server *s, bool even, bool pair)
+{
+	uint32_t lo = s->cfg.turn.relay_lo, hi = s->cfg.turn.relay_hi, n = hi - lo + 1;
+	uint32_t start = rnd32(s) % n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t p = (uint16_t)(lo + (start + i) % n);
+
+		if (port_taken(s, p) || (even && (p & 1)) || (pair && (p == hi || port_taken(s, p + 1))))
+			continue;
+		return p;
+	}
+	return 0;
+}
+
+/* Peers never relayed to (the class of coturn's CVE-2020-26262), then the operator's
+ * denied ranges, unless an allowed range says otherwise. */
+static bool peer_forbidden(const struct turn_server *s, uint32_t ip)
+{
+	const struct cfg_turn *t = &s->cfg.turn;
+	uint32_t h = ntohl(ip);
+
+	for (int i = 0; i < t->n_allowed; i++)
+		if ((ip & (t->allowed[i].len ? htonl(~0u << (32 - t->allowed[i].len)) : 0)) == t->allowed[i].addr)
+			return false;
+	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 14 || (h >> 16) == 0xa9fe)
+		return true;
+	for (int i = 0; i < s->cfg.n_ifs; i++)
+		for (int k = 0; k < s->cfg.ifs[i].n_addrs; k++)
+			if (s->cfg.ifs[i].addrs[k].addr == ip)
+				return true;
+	if (t->public_ip == ip)
+		return true;
+	for (int i = 0; i < t->n_denied; i++)
+		if ((ip & (t->denied[i].len ? htonl(~0u << (32 - t->denied[i].len)) : 0)) == t->denied[i].addr)
+			return true;
+	return false;
+}
+
+/* ---- the data plane's copy ---- */
+
+static uint32_t ticks_at(const struct turn_server *s, uint64_t ms)
+{
+	uint64_t now = now_ms(s), tsc = rte_get_tsc_cycles();
+
+	if (ms <= now)
+		return turn_ticks(tsc);
+	return turn_ticks(tsc + (ms - now) * (rte_get_tsc_hz() / 1000));
+}
+
+static void publish(struct turn_server *s, struct alloc *a)
+{
+	struct turn_alloc *d;
+	int ret;
+
+	if (!a->client_resolved) {
+		a->dirty = true;	/* the tick publishes it once ARP answers */
+		return;
+	}
+	d = turn_alloc_new();
+	if (!d) {
+		a->dirty = true;
+		LOG_WARN("turn", "no free allocation object for the data plane; retrying");
+		return;
+	}
+	d->key = a->key;
+	d->relay_ip = a->relay_ip;
+	memcpy(d->client_mac.addr_bytes, a->client_mac, 6);
+	d->relay_port = htons(a->relay_port);
+	d->expires = ticks_at(s, a->expires_ms);
+	d->client_if = a->client_if;
+	d->relay_if = (uint8_t)s->relay_if;
+	d->n_perms = (uint8_t)a->n_perms;
+	for (int i = 0; i < a->n_perms; i++) {
+		struct turn_perm *p = &d->pc[i].perm;
+
+		p->peer_ip = a->perms[i].ip;
+		if (a->perms[i].resolved)
+			memcpy(p->nh_mac.addr_bytes, a->perms[i].mac, 6);
+		p->expires = ticks_at(s, a->perms[i].expires_ms);
+	}
+	d->n_chans = (uint8_t)a->n_chans;
+	for (int i = 0; i < a->n_chans; i++) {
+		struct turn_chan *c = &d->pc[i].chan;
+
+		c->peer_ip = a->chans[i].ip;
+		c->peer_port = a->chans[i].port;
+		c->number = a->chans[i].num;
+		c->expires = ticks_at(s, a->chans[i].expires_ms);
+		for (int k = 0; k < a->n_perms; k++)
+			if (a->perms[k].ip == c->peer_ip)
+				c->perm = (uint8_t)k;
+	}
+	ret = turn_alloc_publish(d);
+	if (ret < 0) {
+		turn_alloc_discard(d);
+		a->dirty = true;
+		LOG_WARN("turn", "publishing an allocation failed: %s", strerror(-ret));
+		return;
+	}
+	a->published = true;
+	a->dirty = false;
+}
+
+static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
+{
+	struct alloc **pp = &s->buckets[key_hash(&a->key)];
+	char c[16];
+
+	while (*pp != a)
+		pp = &(*pp)->next;
+	*pp = a->next;
+	if (a->published)
+		turn_alloc_remove(&a->key);
+	tw_del(&s->wheel, &a->timer);
+	port_set(s, a->relay_port, false);
+	stun_key_free(&a->hmac);
+	s->n_allocs--;
+	edge_log(LOG_INFO, "turn", "allocation %s:%u relay %u ended (%s)", cfg_ipv4_str(a->key.client_ip, c),
+		ntohs(a->key.client_port), a->relay_port, why);
+	free(a);
+}
+
+/* ---- nonces: stateless, "<seconds in hex>" + HMAC over it and the client address ---- */
+
+static void nonce_make(struct turn_server *s, uint32_t client_ip, char out[41])
+{
+	uint64_t t = s->env.unix_s(s->env.ctx);
+	uint8_t mac[64];
+	unsigned int ml;
+	const void *p[2] = { &t, &client_ip };
+	size_t l[2] = { sizeof(t), sizeof(client_ip) };
+
+	stun_key_mac(&s->nonce_key, p, l, 2, mac, &ml);
+	snprintf(out, 41, "%016llx", (unsigned long long)t);
+	for (int i = 0; i < 12; i++)
+		snprintf(out + 16 + 2 * i, 3, "%02x", mac[i]);
+}
+
+/* 0 valid, -EKEYEXPIRED stale, -EINVAL not ours. */
+static int nonce_check(struct turn_server *s, uint32_t client_ip, const char *n, size_t len)
+{
+	char want[41], ts[17];
+	uint64_t t, now = s->env.unix_s(s->env.ctx);
+	uint8_t mac[64];
+	unsigned int ml;
+	const void *p[2] = { &t, &client_ip };
+	size_t l[2] = { sizeof(t), sizeof(client_ip) };
+
+	if (len != 40)
+		return -EINVAL;
+	memcpy(ts, n, 16);
+	ts[16] = '\0';
+	t = strtoull(ts, NULL, 16);
+	stun_key_mac(&s->nonce_key, p, l, 2, mac, &ml);
+	snprintf(want, 17, "%016llx", (unsigned long long)t);
+	for (int i = 0; i < 12; i++)
+		snprintf(want + 16 + 2 * i, 3, "%02x", mac[i]);
+	if (memcmp(want, n, 40))
+		return -EINVAL;
+	return now - t > NONCE_LIFETIME ? -EKEYEXPIRED : 0;
+}
+
+/* ---- answering ---- */
+
+struct reply {
+	struct stun_builder b;
+	const struct stun_msg *req;
+	const struct stun_key *key;	/* sign with it, when the request authenticated */
+	int code;
+};
+
+static void reply_start(struct reply *r, uint8_t *out, size_t cap, const struct stun_msg *m, int code)
+{
+	r->req = m;
+	r->key = NULL;
+	r->code = code;
+	stun_build(&r->b, out, cap, m->method, code ? STUN_ERROR : STUN_SUCCESS, m->tid);
+	if (code) {
+		static const struct {
+			int code;
+			const char *reason;
+		} reasons[] = { { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+			{ 420, "Unknown Attribute" }, { 437, "Allocation Mismatch" },
+			{ 438, "Stale Nonce" }, { 440, "Address Family not Supported" },
+			{ 441, "Wrong Credentials" }, { 442, "Unsupported Transport Protocol" },
+			{ 443, "Peer Address Family Mismatch" }, { 486, "Allocation Quota Reached" },
+			{ 500, "Server Error" }, { 508, "Insufficient Capacity" } };
+		const char *why = "Error";
+
+		for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+			if (reasons[i].code == code)
+				why = reasons[i].reason;
+		stun_add_error(&r->b, code, why);
+	}
+}
+
+static size_t reply_end(struct turn_server *s, struct reply *r)
+{
+	int len;
+
+	stun_add_str(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE);
+	if (r->key)
+		stun_add_integrity(&r->b, r->key);
+	if (r->req->fp_at)	/* answer with a FINGERPRINT if asked with one */
+		stun_add_fingerprint(&r->b);
+	len = stun_build_end(&r->b);
+	if (len < 0)
+		return 0;
+	if (r->code) {
+		s->st.responses_err++;
+		s->st.err[r->code]++;
+	} else {
+		s->st.responses_ok++;
+	}
+	return (size_t)len;
+}
+
+/* A challenge: 401 or 438 with REALM and a fresh NONCE (no integrity: there is no key). */
+static size_t challenge(struct turn_server *s, const struct stun_msg *m, uint32_t client_ip, int code,
+	uint8_t *out, size_t cap)
+{
+	struct reply r;
+	char nonce[41];
+
+	reply_start(&r, out, cap, m, code);
+	nonce_make(s, client_ip, nonce);
+	stun_add_str(&r.b, STUN_ATTR_REALM, s->cfg.turn.realm);
+	stun_add_str(&r.b, STUN_ATTR_NONCE, nonce);
+	return reply_end(s, &r);
+}
+
+/* The password of @user (a configured user, or a TURN REST API username). */
+static int password_of(struct turn_server *s, const char *user, size_t ulen, char *pw, size_t pwlen)
+{
+	const struct cfg_turn *t = &s->cfg.turn;
+	char name[128];
+
+	for (int i = 0; i < t->n_users; i++)
+		if (strlen(t->users[i].name) == ulen && !memcmp(t->users[i].name, user, ulen)) {
+			snprintf(pw, pwlen, "%s", t->users[i].password);
+			return 0;
+		}
+	if (t->shared_secret[0] && ulen < sizeof(name)) {
+		memcpy(name, user, ulen);
+		name[ulen] = '\0';
+		if (stun_rest_check_expiry(name, ulen, s->env.unix_s(s->env.ctx)) == 0)
+			return stun_rest_password(t->shared_secret, name, pw, pwlen);
+	}
+	return -ENOENT;
+}
+
+/* Checks a request's credentials. 0 with @key set up and @user filled, or the error code to
+ * answer (401/438 are challenges; 400 for missing pieces). */
+static int authenticate(struct turn_server *s, const struct stun_msg *m, uint32_t client_ip,
+	struct stun_key *key, char *user, size_t userlen)
+{
+	const struct cfg_turn *t = &s->cfg.turn;
+	const char *u = NULL, *realm, *nonce;
+	size_t ul = 0, rl, nl;
+	char pw[128], name[128], realm_s[128];
+	uint8_t lt[16];
+	int ret;
+
+	if (!m->mi_at)
+		return 401;
+	if (stun_has(m, STUN_AI_USERHASH) && m->alen[STUN_AI_USERHASH] == 32) {
+		for (int i = 0; i < t->n_users && !u; i++) {
+			uint8_t h[32];
+			if (stun_userhash(t->users[i].name, t->realm, h) == 0 &&
+				!memcmp(h, stun_val(m, STUN_AI_USERHASH), 32)) {
+				u = t->users[i].name;
+				ul = strlen(u);
+			}
+		}
+		if (!u)
+			return 401;
+	} else if (stun_get_str(m, STUN_AI_USERNAME, &u, &ul) < 0) {
+		return 400;
+	}
+	if (ul == 0 || ul >= sizeof(name))
+		return 401;
+	memcpy(name, u, ul);
+	name[ul] = '\0';
+	snprintf(user, userlen, "%s", name);
+
+	/* short-term credentials (RFC 8489 9.1): no REALM, no NONCE, the password is the key */
+	if (t->short_term && !stun_has(m, STUN_AI_REALM) && !stun_has(m, STUN_AI_NONCE)) {
+		if (password_of(s, u, ul, pw, sizeof(pw)) < 0 ||
+			stun_key_init(key, STUN_MAC_SHA1, (const uint8_t *)pw, strlen(pw)) < 0)
+			return 401;
+		if (stun_check_integrity(m, key) == 0)
+			return 0;
+		stun_key_free(key);
+		return 401;
+	}
+	if (stun_get_str(m, STUN_AI_REALM, &realm, &rl) < 0 ||
+		stun_get_str(m, STUN_AI_NONCE, &nonce, &nl) < 0)
+		return 400;
+	if (rl != strlen(t->realm) || memcmp(realm, t->realm, rl))
+		return 401;
+	ret = nonce_check(s, client_ip, nonce, nl);
+	if (ret == -EKEYEXPIRED) {
+		s->st.stale_nonces++;
+		return 438;
+	}
+	if (ret < 0 || password_of(s, u, ul, pw, sizeof(pw)) < 0)
+		return 401;
+	snprintf(realm_s, sizeof(realm_s), "%s", t->realm);
+	if (stun_long_term_key(name, realm_s, pw, lt) < 0 || stun_key_init(key, STUN_MAC_SHA1, lt, 16) < 0)
+		return 500;
+	if (stun_check_integrity(m, key) == 0)
+		return 0;
+	stun_key_free(key);
+	return 401;
+}
+
+static struct txn *txn_slot(struct turn_server *s, uint32_t ip, uint16_t port, const uint8_t *tid)
+{
+	uint32_t h;
+
+	memcpy(&h, tid + 8, 4);
+	return &s->txns[(h ^ ip ^ port) & (TXN_SLOTS - 1)];
+}
+
+static void txn_remember(struct turn_server *s, uint32_t ip, uint16_t port, const uint8_t *tid,
+	const uint8_t *resp, size_t len)
+{
+	struct txn *t = txn_slot(s, ip, port, tid);
+
+	if (len > sizeof(t->resp))
+		return;
+	t->ip = ip;
+	t->port = port;
+	memcpy(t->tid, tid, STUN_TID_LEN);
+	t->expires_ms = now_ms(s) + TXN_TTL_MS;
+	t->len = (uint16_t)len;
+	memcpy(t->resp, resp, len);
+}
+
+static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, uint64_t until)
+{
+	int i;
+
+	for (i = 0; i < a->n_perms && a->perms[i].ip != ip; i++)
+		;
+	if (i == a->n_perms) {
+		a->perms[i] = (struct perm){ .ip = ip };
+		a->n_perms++;
+	}
+	if (a->perms[i].expires_ms < until)
+		a->perms[i].expires_ms = until;
+	if (!a->perms[i].resolved &&
+		s->env.resolve(s->env.ctx, (uint8_t)s->relay_if, ip, a->perms[i].mac) == 0)
+		a->perms[i].resolved = true;
+	if (!a->perms[i].resolved)
+		a->dirty = true;
+}
+
+/* Drops permissions and channels whose time is up (the data plane already ignores them). */
+static void alloc_prune(struct turn_server *s, struct alloc *a)
+{
+	uint64_t now = now_ms(s);
+	int n = 0;
+
+	for (int i = 0; i < a->n_perms; i++)
+		if (a->perms[i].expires_ms > now)
+			a->perms[n++] = a->perms[i];
+	a->n_perms = n;
+	n = 0;
+	for (int i = 0; i < a->n_chans; i++)
+		if (a->chans[i].expires_ms > now)
+			a->chans[n++] = a->chans[i];
+	a->n_chans = n;
+}
+
+static unsigned int allocs_of(const struct turn_server *s, const char *user)
+{
+	unsigned int n = 0;
+
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		for (const struct alloc *a = s->buckets[b]; a; a = a->next)
+			n += !strcmp(a->user, user);
+	return n;
+}
+
+static uint32_t lifetime_of(const struct turn_server *s, const struct stun_msg *m)
+{
+	uint32_t want = DEFAULT_LIFETIME;
+
+	if (stun_get_u32(m, STUN_AI_LIFETIME, &want) < 0)
+		want = DEFAULT_LIFETIME;
+	return want > s->cfg.turn.lifetime_max ? s->cfg.turn.lifetime_max : want;
+}
+
+static void timer_fire(struct tw_timer *t);
+
+static int do_allocate(struct turn_server *s, struct reply *r, const struct stun_msg *m,
+	const struct turn_key *k, uint8_t ifi, const char *user, struct stun_key *key)
+{
+	struct stun_addr relayed = { .family = 4 }, mapped = { .family = 4 };
+	uint8_t proto, token[8] = { 0 };
+	uint32_t lifetime;
+	uint16_t port = 0;
+	struct alloc *a;
+	bool even = false, pair = false;
+
+	if (stun_get_transport(m, &proto) < 0)
+		return 400;
+	if (proto != IPPROTO_UDP)
+		return 442;	/* TCP relays (RFC 6062) come with the stream transports */
+	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)) {
+		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4)
+			return 400;
+		if (stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0] != 0x01)
+			return 440;
+	}
+	if (stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY))
+		return 440;	/* dual allocation needs IPv6 */
+	if (stun_has(m, STUN_AI_EVEN_PORT) && stun_has(m, STUN_AI_RESERVATION_TOKEN))
+		return 400;
+	if (s->relay_if < 0 || !s->relay_ip)
+		return 508;
+	if (s->cfg.turn.max_allocs && s->n_allocs >= s->cfg.turn.max_allocs) {
+		s->st.quota_refusals++;
+		return 486;
+	}
+	if (s->cfg.turn.max_allocs_per_user && allocs_of(s, user) >= s->cfg.turn.max_allocs_per_user) {
+		s->st.quota_refusals++;
+		return 486;
+	}
+	if (stun_has(m, STUN_AI_RESERVATION_TOKEN)) {
+		if (m->alen[STUN_AI_RESERVATION_TOKEN] != 8)
+			return 400;
+		for (size_t i = 0; i < sizeof(s->resv) / sizeof(s->resv[0]) && !port; i++)
+			if (s->resv[i].port && !memcmp(s->resv[i].token, stun_val(m, STUN_AI_RESERVATION_TOKEN), 8) &&
+				s->resv[i].expires_ms > now_ms(s)) {
+				port = s->resv[i].port;
+				s->resv[i].port = 0;	/* used: the reserved port becomes this allocation's */
+			}
+		if (!port)
+			return 508;
+	} else {
+		if (stun_has(m, STUN_AI_EVEN_PORT)) {
+			if (m->alen[STUN_AI_EVEN_PORT] != 1)
+				return 400;
+			even = true;
+			pair = stun_val(m, STUN_AI_EVEN_PORT)[0] & 0x80;
+		}
+		port = port_pick(s, even, pair);
+		if (!port)
+			return 508;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 508;
+	lifetime = lifetime_of(s, m);
+	if (lifetime == 0)
+		lifetime = DEFAULT_LIFETIME;
+	a->srv = s;
+	a->key = *k;
+	a->client_if = ifi;
+	a->relay_ip = s->relay_ip;
+	a->relay_port = port;
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	a->hmac = *key;
+	key->inner = key->outer = NULL;	/* the allocation owns it now */
+	a->created_ms = now_ms(s);
+	a->expires_ms = a->created_ms + lifetime * 1000ull;
+	tw_timer_init(&a->timer, timer_fire);
+	tw_add(&s->wheel, &a->timer, a->expires_ms / 1000 + 1);
+	port_set(s, port, true);
+	if (pair) {
+		size_t i;
+
+		port_set(s, port + 1, true);
+		RAND_bytes(token, sizeof(token));
+		for (i = 0; i < sizeof(s->resv) / sizeof(s->resv[0]) && s->resv[i].port &&
+			s->resv[i].expires_ms > now_ms(s); i++)
+			;
+		if (i < sizeof(s->resv) / sizeof(s->resv[0]))
+			s->resv[i] = (struct reservation){ .port = port + 1,
+				.expires_ms = now_ms(s) + RESERVATION_LIFETIME * 1000 };
+		memcpy(s->resv[i < 64 ? i : 0].token, token, 8);
+	}
+	a->next = s->buckets[key_hash(k)];
+	s->buckets[key_hash(k)] = a;
+	s->n_allocs++;
+	s->st.allocations_created++;
+	a->client_resolved = s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
+	publish(s, a);
+
+	relayed.port = htons(port);
+	memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip, 4);
+	mapped.port = k->client_port;
+	memcpy(mapped.ip, &k->client_ip, 4);
+	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
+	if (pair)
+		stun_add(&r->b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
+	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+	char c[16];
+	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u: relay %u, lifetime %u s", user,
+		cfg_ipv4_str(k->client_ip, c), ntohs(k->client_port), port, lifetime);
+	return 0;
+}
+
+static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_msg *m, struct alloc *a)
+{
+	uint32_t lifetime;
+
+	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY) &&
+		(m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 ||
+			stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0] != 0x01))
+		return 443;
+	lifetime = lifetime_of(s, m);
+	if (stun_has(m, STUN_AI_LIFETIME) && lifetime == 0) {
+		stun_add_u32(&r->b, STUN_ATTR_LIFETIME, 0);
+		s->st.allocations_deleted++;
+		alloc_free(s, a, "deleted by the client");
+		return 0;
+	}
+	a->expires_ms = now_ms(s) + lifetime * 1000ull;
+	tw_add(&s->wheel, &a->timer, a->expires_ms / 1000 + 1);
+	alloc_prune(s, a);
+	publish(s, a);
+	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
+	return 0;
+}
+
+static int do_permission(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
+{
+	uint64_t until = now_ms(s) + PERM_LIFETIME * 1000ull;
+	struct stun_addr p;
+	int new_ips = 0;
+
+	if (!m->n_peers)
+		return 400;
+	for (unsigned int i = 0; i < m->n_peers; i++) {	/* all or nothing */
+		uint32_t ip;
+		bool known = false;
+
+		if (stun_get_peer(m, i, &p) < 0)
+			return 400;
+		if (p.family != 4)
+			return 443;
+		memcpy(&ip, p.ip, 4);
+		if (peer_forbidden(s, ip)) {
+			s->st.forbidden_peers++;
+			return 403;
+		}
+		for (int k = 0; k < a->n_perms; k++)
+			known |= a->perms[k].ip == ip;
+		new_ips += !known;
+	}
+	alloc_prune(s, a);
+	if (a->n_perms + new_ips > TURN_MAX_PERMS)
+		return 508;
+	for (unsigned int i = 0; i < m->n_peers; i++) {
+		uint32_t ip;
+
+		stun_get_peer(m, i, &p);
+		memcpy(&ip, p.ip, 4);
+		perm_install(s, a, ip, until);
+	}
+	publish(s, a);
+	return 0;
+}
+
+static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
+{
+	struct stun_addr p;
+	uint16_t num;
+	uint32_t ip;
+	int i;
+
+	if (stun_get_channel(m, &num) < 0 || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
+		return 400;
+	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
+		return 400;
+	if (p.family != 4)
+		return 443;
+	memcpy(&ip, p.ip, 4);
+	if (peer_forbidden(s, ip)) {
+		s->st.forbidden_peers++;
+		return 403;
+	}
+	alloc_prune(s, a);
+	/* a number is bound to one peer, a peer to one number (RFC 8656 11.1) */
+	for (i = 0; i < a->n_chans; i++) {
+		bool same_num = a->chans[i].num == num;
+		bool same_peer = a->chans[i].ip == ip && a->chans[i].port == p.port;
+
+		if (same_num != same_peer) {
+			char c[16], pe[16];
+
+			edge_log(LOG_NOTICE, "turn", "channel bind from %s:%u refused: channel 0x%04x is "
+				"bound to %s:%u (asked: %s:%u)", cfg_ipv4_str(a->key.client_ip, c),
+				ntohs(a->key.client_port), a->chans[i].num,
+				cfg_ipv4_str(a->chans[i].ip, pe), ntohs(a->chans[i].port),
+				cfg_ipv4_str(ip, c), ntohs(p.port));
+			return 400;
+		}
+		if (same_num)
+			break;
+	}
+	if (i == a->n_chans) {
+		bool has_perm = false;
+
+		for (int k = 0; k < a->n_perms; k++)
+			has_perm |= a->perms[k].ip == ip;
+		if (a->n_chans == TURN_MAX_CHANS || (!has_perm && a->n_perms == TURN_MAX_PERMS))
+			return 508;
+		a->chans[i] = (struct chan){ .num = num, .ip = ip, .port = p.port };
+		a->n_chans++;
+	}
+	a->chans[i].expires_ms = now_ms(s) + CHAN_LIFETIME * 1000ull;
+	perm_install(s, a, ip, now_ms(s) + PERM_LIFETIME * 1000ull);
+	publish(s, a);
+	return 0;
+}
+
+size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
+	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+{
+	struct turn_key k = { src_ip, dst_ip, src_port, dst_port };
+	struct stun_key key = { 0 };
+	struct stun_msg m;
+	struct reply r;
+	struct alloc *a;
+	char user[128] = "";
+	size_t n;
+	int ret, code;
+
+	ret = stun_parse(buf, len, &m);
+	if (ret < 0 || m.len != len) {
+		code = ret < 0 ? stun_parse_error_code(ret, buf, len) : 400;
+		s->st.discarded += !code;
+		if (!code)
+			return 0;
+		/* a malformed request we can still answer: the header is sound */
+		if (len < STUN_HDR_LEN || ret == -STUN_E_NOT_STUN)
+			return 0;
+		m = (struct stun_msg){ .buf = buf, .len = STUN_HDR_LEN, .tid = buf + 8,
+			.method = (uint16_t)(((buf[0] << 8 | buf[1]) & 0x000f) |
+				(((buf[0] << 8 | buf[1]) & 0x00e0) >> 1) | (((buf[0] << 8 | buf[1]) & 0x3e00) >> 2)) };
+		reply_start(&r, out, cap, &m, 400);
+		return reply_end(s, &r);
+	}
+	if (m.cls != STUN_REQUEST) {
+		s->st.discarded++;	/* indications that reach us (the data plane takes Send) */
+		return 0;
+	}
+	s->st.requests++;
+	/* a retransmission gets the answer the original got (RFC 8489 6.3.1) */
+	{
+		struct txn *t = txn_slot(s, src_ip, src_port, m.tid);
+
+		if (t->ip == src_ip && t->port == src_port && !memcmp(t->tid, m.tid, STUN_TID_LEN) &&
+			t->expires_ms > now_ms(s) && t->len <= cap) {
+			s->st.retransmits++;
+			memcpy(out, t->resp, t->len);
+			return t->len;
+		}
+	}
+	if (m.n_unknown) {
+		reply_start(&r, out, cap, &m, 420);
+		stun_add_unknown(&r.b, m.unknown, m.n_unknown);
+		return reply_end(s, &r);
+	}
+	if (m.method == STUN_BINDING) {	/* no authentication (RFC 8489 3) */
+		struct stun_addr mapped = { .family = 4, .port = src_port };
+
+		memcpy(mapped.ip, &src_ip, 4);
+		reply_start(&r, out, cap, &m, 0);
+		stun_add_xor_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+		return reply_end(s, &r);
+	}
+	if (m.method != STUN_ALLOCATE && m.method != STUN_REFRESH &&
+		m.method != STUN_CREATE_PERMISSION && m.method != STUN_CHANNEL_BIND) {
+		reply_start(&r, out, cap, &m, 400);
+		return reply_end(s, &r);
+	}
+	code = authenticate(s, &m, src_ip, &key, user, sizeof(user));
+	if (code == 401 || code == 438) {
+		s->st.auth_failures += code == 401 && m.mi_at;
+		return challenge(s, &m, src_ip, code, out, cap);
+	}
+	if (code) {
+		reply_start(&r, out, cap, &m, code);
+		return reply_end(s, &r);
+	}
+	a = alloc_find(s, &k);
+	/* build the answer: success attributes are added by the handlers, so start it first */
+	reply_start(&r, out, cap, &m, 0);
+	if (m.method == STUN_ALLOCATE) {
+		/* an Allocate on a live 5-tuple that is no retransmission (answered above) */
+		code = a ? 437 : do_allocate(s, &r, &m, &k, ifi, user, &key);
+	} else if (!a) {
+		code = 437;
+	} else if (strcmp(a->user, user)) {
+		code = 441;	/* RFC 8656 5: the same credentials as the Allocate */
+	} else if (m.method == STUN_REFRESH) {
+		code = do_refresh(s, &r, &m, a);
+		a = NULL;	/* may be gone */
+	} else if (m.method == STUN_CREATE_PERMISSION) {
+		code = do_permission(s, &m, a);
+	} else {
+		code = do_channel_bind(s, &m, a);
+	}
+	if (code)
+		reply_start(&r, out, cap, &m, code);
+	r.key = key.inner ? &key : NULL;
+	if (!r.key) {
+		/* the allocation took the key: sign with its copy */
+		struct alloc *owner = alloc_find(s, &k);
+		r.key = owner ? &owner->hmac : NULL;
+	}
+	n = reply_end(s, &r);
+	stun_key_free(&key);
+	if (n)
+		txn_remember(s, src_ip, src_port, m.tid, out, n);
+	return n;
+}
+
+static void timer_fire(struct tw_timer *t)
+{
+	struct alloc *a = (struct alloc *)((char *)t - offsetof(struct alloc, timer));
+
+	a->srv->st.allocations_expired++;
+	alloc_free(a->srv, a, "lifetime expired");
+}
+
+/* The relay address: the first address of the first listen interface. */
+static void relay_from_cfg(struct turn_server *s)
+{
+	s->relay_if = cfg_turn_relay_if(&s->cfg.turn);
+	s->relay_ip = s->relay_if >= 0 && s->cfg.ifs[s->relay_if].n_addrs ?
+		s->cfg.ifs[s->relay_if].addrs[0].addr : 0;
+}
+
+struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct turn_env *env)
+{
+	struct turn_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->env = *env;
+	if (tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
+		RAND_bytes(s->nonce_secret, sizeof(s->nonce_secret)) != 1 ||
+		RAND_bytes((uint8_t *)&s->rnd, sizeof(s->rnd)) != 1 ||
+		stun_key_init(&s->nonce_key, STUN_MAC_SHA1, s->nonce_secret, sizeof(s->nonce_secret)) < 0) {
+		turn_server_free(s);
+		return NULL;
+	}
+	s->rnd |= 1;
+	relay_from_cfg(s);
+	return s;
+}
+
+static void free_all(struct turn_server *s, const char *why)
+{
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		while (s->buckets[b])
+			alloc_free(s, s->buckets[b], why);
+}
+
+void turn_server_free(struct turn_server *s)
+{
+	if (!s)
+		return;
+	free_all(s, "server stopped");
+	tw_fini(&s->wheel);
+	stun_key_free(&s->nonce_key);
+	free(s);
+}
+
+void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
+{
+	uint32_t old_relay = s->relay_ip;
+
+	s->cfg = *cfg;
+	relay_from_cfg(s);
+	/* allocations whose relay address went away, or all of them when TURN stops */
+	if (!cfg->turn.enabled)
+		free_all(s, "TURN disabled");
+	else if (old_relay != s->relay_ip)
+		free_all(s, "relay address changed");
+}
+
+void turn_server_tick(struct turn_server *s)
+{
+	tw_advance(&s->wheel, now_ms(s) / 1000);
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
+			if (!a->dirty)
+				continue;
+			if (!a->client_resolved)
+				a->client_resolved = s->env.resolve(s->env.ctx, a->client_if,
+					a->key.client_ip, a->client_mac) == 0;
+			for (int i = 0; i < a->n_perms; i++)
+				if (!a->perms[i].resolved)
+					a->perms[i].resolved = s->env.resolve(s->env.ctx,
+						(uint8_t)s->relay_if, a->perms[i].ip, a->perms[i].mac) == 0;
+			publish(s, a);
+		}
+}
+
+unsigned int turn_server_allocations(const struct turn_server *s)
+{
+	return s->n_allocs;
+}
+
+const struct turn_stats *turn_server_stats(const struct turn_server *s)
+{
+	return &s->st;
+}
+
+void turn_server_list(const struct turn_server *s, FILE *out)
+{
+	uint64_t now = s->env.now_ms(s->env.ctx);
+	char c[16], p[16], r[16];
+
+	fprintf(out, "%-22s %-22s %-16s %6s %6s %-10s %s\n", "Client", "Relay", "User", "Age",
+		"Left", "State", "Peers (channels)");
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		for (const struct alloc *a = s->buckets[b]; a; a = a->next) {
+			char client[32], relay[32];
+
+			snprintf(client, sizeof(client), "%s:%u", cfg_ipv4_str(a->key.client_ip, c),
+				ntohs(a->key.client_port));
+			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r), a->relay_port);
+			fprintf(out, "%-22s %-22s %-16s %5llus %5llds %-10s", client, relay, a->user,
+				(unsigned long long)((now - a->created_ms) / 1000),
+				(long long)((int64_t)(a->expires_ms - now) / 1000),
+				a->dirty ? "resolving" : "relaying");
+			for (int i = 0; i < a->n_perms; i++) {
+				int chans = 0;
+
+				for (int k = 0; k < a->n_chans; k++)
+					chans += a->chans[k].ip == a->perms[i].ip;
+				fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p), chans);
+			}
+			fputc('\n', out);
+		}
+	fprintf(out, "%u allocations\n", s->n_allocs);
+}
+
+void turn_server_print_stats(const struct turn_server *s, FILE *out)
+{
+	const struct turn_stats *t = &s->st;
+
+	fprintf(out, "Allocations             : %u\n", s->n_allocs);
+	fprintf(out, "Allocations created     : %llu\n", (unsigned long long)t->allocations_created);
+	fprintf(out, "Allocations expired     : %llu\n", (unsigned long long)t->allocations_expired);
+	fprintf(out, "Allocations deleted     : %llu\n", (unsigned long long)t->allocations_deleted);
+	fprintf(out, "Requests                : %llu\n", (unsigned long long)t->requests);
+	fprintf(out, "Successes               : %llu\n", (unsigned long long)t->responses_ok);
+	fprintf(out, "Errors                  : %llu\n", (unsigned long long)t->responses_err);
+	for (int c = 300; c < 700; c++)
+		if (t->err[c])
+			fprintf(out, "  error %d             : %llu\n", c, (unsigned long long)t->err[c]);
+	fprintf(out, "Retransmissions         : %llu\n", (unsigned long long)t->retransmits);
+	fprintf(out, "Discarded               : %llu\n", (unsigned long long)t->discarded);
+	fprintf(out, "Authentication failures : %llu\n", (unsigned long long)t->auth_failures);
+	fprintf(out, "Stale nonces            : %llu\n", (unsigned long long)t->stale_nonces);
+	fprintf(out, "Quota refusals          : %llu\n", (unsigned long long)t->quota_refusals);
+	fprintf(out, "Forbidden peers         : %llu\n", (unsigned long long)t->forbidden_peers);
+}
