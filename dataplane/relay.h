@@ -38,7 +38,7 @@ struct relay_job {
 
 #define STUN_COOKIE 0x2112a442u
 #define STUN_SEND_INDICATION 0x0016
-#define STUN_DATA_INDICATION 0x0117
+#define STUN_DATA_INDICATION 0x0017	/* method 7, class indication (C0 = 0x0010) */
 #define STUN_ATTR_XOR_PEER_ADDRESS 0x0012
 #define STUN_ATTR_DATA 0x0013
 #define STUN_ATTR_DONT_FRAGMENT 0x001a

@@ -12,6 +12,7 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "stun.h"
 #include "turn_tables.h"
 #include "unit.h"
 
@@ -311,7 +312,18 @@ static void test_data_indication(void)
 			CU_ASSERT_EQUAL(ntohs(u->dst_port), 40000);
 			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + 36 + len + pad);
 			CU_ASSERT_EQUAL(out.fwd[IF_B][0]->pkt_len, 42u + 36 + len + pad);
-			CU_ASSERT(b[0] == 0x01 && b[1] == 0x17);			/* Data indication */
+			CU_ASSERT(b[0] == 0x00 && b[1] == 0x17);			/* Data indication */
+			{
+				/* and the codec, written apart, reads it as one */
+				struct stun_msg sm;
+				struct stun_addr pa;
+
+				CU_ASSERT_EQUAL_FATAL(stun_parse(b, 36 + len + pad, &sm), 0);
+				CU_ASSERT(sm.method == STUN_DATA && sm.cls == STUN_INDICATION);
+				CU_ASSERT_EQUAL(sm.alen[STUN_AI_DATA], len);
+				CU_ASSERT_EQUAL(stun_get_peer(&sm, 0, &pa), 0);
+				CU_ASSERT_EQUAL(ntohs(pa.port), 7001);
+			}
 			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), 16 + len + pad);		/* STUN length */
 			CU_ASSERT(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42);
 			CU_ASSERT(b[20] == 0x00 && b[21] == 0x12 && b[23] == 8 && b[25] == 0x01);
