@@ -2,7 +2,8 @@
 # Runs every test, setting up whatever is missing first (packages, hugepages, build):
 #   1. unit tests (CUnit), built normally
 #   2. the same unit tests under ASan+UBSan
-#   3. the lab integration tests (root, network namespaces; skipped where impossible)
+#   3. the lab integration tests (root, network namespaces; skipped where impossible): the
+#      appliance itself, then TURN with coturn's clients
 #   4. the STUN parser's fuzzer for a bounded time (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
@@ -46,21 +47,25 @@ else
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-step "lab integration tests"
-if [ -n "${EDGE_SKIP_LAB:-}" ]; then
-	echo "skipped (EDGE_SKIP_LAB set)"; skipped=$((skipped + 1))
-else
-	tests/integration/test_lab.sh 2>&1 | tee /tmp/edge-lab.log
+# an integration script ends with "<name> tests: N passed, N failed" (or exits 77: skipped)
+integration() {
+	local name=$1 script=$2 rc p f
+	step "$name integration tests"
+	if [ -n "${EDGE_SKIP_LAB:-}" ]; then
+		echo "skipped (EDGE_SKIP_LAB set)"; skipped=$((skipped + 1)); return
+	fi
+	"$script" 2>&1 | tee "/tmp/edge-$name.log"
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" = 77 ]; then
-		skipped=$((skipped + 1))
-	else
-		p=$(sed -n 's/^lab tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' /tmp/edge-lab.log)
-		f=$(sed -n 's/^lab tests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' /tmp/edge-lab.log)
-		if [ -n "$p" ]; then tally "$p" "$f"; else tally 0 1; fi
-		[ "$rc" = 0 ] || [ "${f:-1}" -gt 0 ] || tally 0 1
+		skipped=$((skipped + 1)); return
 	fi
-fi
+	p=$(sed -n "s/^$name tests: \([0-9]*\) passed, \([0-9]*\) failed\$/\1/p" "/tmp/edge-$name.log")
+	f=$(sed -n "s/^$name tests: \([0-9]*\) passed, \([0-9]*\) failed\$/\2/p" "/tmp/edge-$name.log")
+	if [ -n "$p" ]; then tally "$p" "$f"; else tally 0 1; fi
+	[ "$rc" = 0 ] || [ "${f:-1}" -gt 0 ] || tally 0 1
+}
+integration lab tests/integration/test_lab.sh
+integration turn tests/integration/test_turn.sh
 
 step "fuzzing the STUN parser"
 if [ -x scripts/fuzz.sh ]; then
