@@ -10,7 +10,7 @@
 #include "dp.h"
 #include "edge_config.h"
 #include "port.h"
-#include "turn/turn_server.h"
+#include "turn_server.h"
 
 struct appliance {
 	char cfg_path[256];

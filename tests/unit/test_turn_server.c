@@ -1,0 +1,374 @@
+/* The TURN server's request handling with a clock of our own: challenges, every error the
+ * RFC names, retransmissions, stale nonces, lifetimes, quotas, reservations, and what it
+ * publishes to the data plane's tables. Messages are built and read with the codec. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+
+#include "edge_log.h"
+#include "stun.h"
+#include "turn_server.h"
+#include "turn_tables.h"
+#include "unit.h"
+
+static uint64_t clock_ms = 1000000, clock_unix = 1700000000;
+static struct edge_cfg cfg;
+static struct turn_server *srv;
+static uint8_t out[2048];
+static struct stun_msg resp;
+static char nonce[64];
+
+static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
+{
+	(void)ctx, (void)ifi;
+	memset(mac, 0x02, 6);
+	mac[5] = ((const uint8_t *)&ip)[3];	/* the last octet of the address */
+	return 0;
+}
+
+static uint64_t fake_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_ms;
+}
+
+static uint64_t fake_unix(void *ctx)
+{
+	(void)ctx;
+	return clock_unix;
+}
+
+#define CLIENT "198.18.20.2"
+#define SERVER "198.18.20.1"
+
+struct req {
+	struct stun_builder b;
+	uint8_t buf[1024];
+	uint8_t tid[12];
+};
+
+static void req_start(struct req *r, uint16_t method)
+{
+	for (int i = 0; i < 12; i++)
+		r->tid[i] = (uint8_t)rand();
+	stun_build(&r->b, r->buf, sizeof(r->buf), method, STUN_REQUEST, r->tid);
+}
+
+/* Adds USERNAME, REALM, NONCE and MESSAGE-INTEGRITY with @user's long-term key. */
+static void req_auth(struct req *r, const char *user, const char *pw)
+{
+	uint8_t k16[16];
+	struct stun_key k;
+
+	stun_add_str(&r->b, STUN_ATTR_USERNAME, user);
+	stun_add_str(&r->b, STUN_ATTR_REALM, "lab.example");
+	stun_add_str(&r->b, STUN_ATTR_NONCE, nonce);
+	stun_long_term_key(user, "lab.example", pw, k16);
+	stun_key_init(&k, STUN_MAC_SHA1, k16, 16);
+	stun_add_integrity(&r->b, &k);
+	stun_key_free(&k);
+}
+
+/* Sends @r from CLIENT:@port; parses the answer into resp. Returns the error code, 0 for
+ * success, -1 for no answer. */
+static int send_req(struct req *r, uint16_t port)
+{
+	int len = stun_build_end(&r->b);
+	size_t n;
+	int code;
+	const char *reason, *s;
+	size_t rl;
+
+	CU_ASSERT_FATAL(len > 0);
+	n = turn_server_input(srv, 1, inet_addr(CLIENT), htons(port), inet_addr(SERVER), htons(3478),
+		r->buf, (size_t)len, out, sizeof(out));
+	if (n == 0)
+		return -1;
+	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+	CU_ASSERT_EQUAL(memcmp(resp.tid, r->tid, 12), 0);
+	if (stun_get_str(&resp, STUN_AI_NONCE, &s, &rl) == 0 && rl < sizeof(nonce)) {
+		memcpy(nonce, s, rl);
+		nonce[rl] = '\0';
+	}
+	if (resp.cls == STUN_SUCCESS)
+		return 0;
+	CU_ASSERT_EQUAL_FATAL(stun_get_error(&resp, &code, &reason, &rl), 0);
+	return code;
+}
+
+static int allocate(uint16_t port, const char *user, const char *pw, uint8_t proto)
+{
+	struct req r;
+
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, proto);
+	req_auth(&r, user, pw);
+	return send_req(&r, port);
+}
+
+static void test_challenge_and_allocate(void)
+{
+	struct req r;
+	struct stun_addr a;
+	uint32_t life;
+	uint8_t k16[16];
+	struct stun_key k;
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(40000), htons(3478) };
+
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 401);
+	CU_ASSERT(stun_has(&resp, STUN_AI_REALM) && stun_has(&resp, STUN_AI_NONCE));
+	CU_ASSERT_EQUAL(strlen(nonce), 40);
+
+	CU_ASSERT_EQUAL(allocate(40000, "edge", "pw", IPPROTO_UDP), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(memcmp(a.ip, "\xc6\x12\x0a\x01", 4), 0);	/* 198.18.10.1: interface a */
+	CU_ASSERT(ntohs(a.port) >= 49152);
+	CU_ASSERT_EQUAL(stun_get_u32(&resp, STUN_AI_LIFETIME, &life), 0);
+	CU_ASSERT_EQUAL(life, 600);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(ntohs(a.port), 40000);
+	stun_long_term_key("edge", "lab.example", "pw", k16);
+	stun_key_init(&k, STUN_MAC_SHA1, k16, 16);
+	CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0);	/* the answer is signed */
+	stun_key_free(&k);
+	rcu_quiescent_state();
+	CU_ASSERT_PTR_NOT_NULL(turn_by_client(&key));	/* and the data plane knows it */
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), 1);
+}
+
+static void test_retransmission_and_mismatch(void)
+{
+	struct req r;
+	uint8_t first[2048];
+	size_t n1, n2;
+	int len;
+
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	req_auth(&r, "edge", "pw");
+	len = stun_build_end(&r.b);
+	n1 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER), htons(3478),
+		r.buf, (size_t)len, first, sizeof(first));
+	n2 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER), htons(3478),
+		r.buf, (size_t)len, out, sizeof(out));
+	CU_ASSERT(n1 > 0 && n1 == n2);
+	CU_ASSERT_EQUAL(memcmp(first, out, n1), 0);	/* the same answer, not a second allocation */
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), 2);
+	CU_ASSERT_EQUAL(allocate(40001, "edge", "pw", IPPROTO_UDP), 437);	/* a new transaction */
+}
+
+static void test_errors(void)
+{
+	struct req r;
+
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "wrong", IPPROTO_UDP), 401);
+	CU_ASSERT_EQUAL(allocate(40002, "nobody", "pw", IPPROTO_UDP), 401);
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", IPPROTO_TCP), 442);
+	req_start(&r, STUN_ALLOCATE);	/* no REQUESTED-TRANSPORT */
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add(&r.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\x00\x00\x00", 4);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40002), 440);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add_even_port(&r.b, false);
+	stun_add(&r.b, STUN_ATTR_RESERVATION_TOKEN, "12345678", 8);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);	/* both at once */
+	req_start(&r, STUN_REFRESH);	/* no allocation on this 5-tuple */
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40099), 437);
+	req_start(&r, STUN_ALLOCATE);	/* REALM but no NONCE */
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add_str(&r.b, STUN_ATTR_USERNAME, "edge");
+	stun_add_str(&r.b, STUN_ATTR_REALM, "lab.example");
+	{
+		struct stun_key k;
+		stun_key_init(&k, STUN_MAC_SHA1, (const uint8_t *)"x", 1);
+		stun_add_integrity(&r.b, &k);
+		stun_key_free(&k);
+	}
+	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);
+	/* a Send indication is not the server's: no answer */
+	stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
+	CU_ASSERT_EQUAL(send_req(&r, 40002), -1);
+}
+
+static void test_stale_nonce(void)
+{
+	clock_unix += 601;
+	CU_ASSERT_EQUAL(allocate(40003, "edge", "pw", IPPROTO_UDP), 438);
+	CU_ASSERT(stun_has(&resp, STUN_AI_NONCE));	/* a fresh one to retry with */
+	CU_ASSERT_EQUAL(allocate(40003, "edge", "pw", IPPROTO_UDP), 0);
+}
+
+static void test_permissions_and_channels(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(40000), htons(3478) };
+	struct stun_addr peer = { .family = 4, .port = htons(3480) }, lo = { .family = 4 };
+	const struct turn_alloc *a;
+	struct req r;
+
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2 */
+	memcpy(lo.ip, "\x7f\x00\x00\x01", 4);
+	req_start(&r, STUN_CREATE_PERMISSION);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &lo);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 403);	/* loopback: never */
+	req_start(&r, STUN_CREATE_PERMISSION);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 400);	/* no peer */
+	req_start(&r, STUN_CREATE_PERMISSION);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 0);
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4001);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 0);
+	rcu_quiescent_state();
+	a = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->n_perms, 1);
+	CU_ASSERT_EQUAL(a->n_chans, 1);
+	CU_ASSERT_EQUAL(a->pc[0].chan.number, 0x4001);
+	CU_ASSERT_EQUAL(a->pc[0].perm.nh_mac.addr_bytes[5], 2);	/* resolved next hop */
+	peer.port = htons(3481);	/* the channel to another peer: 400 */
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4001);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 400);
+	req_start(&r, STUN_CHANNEL_BIND);	/* out of range */
+	stun_add_channel(&r.b, 0x3fff);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 400);
+	/* another user may not touch it */
+	req_start(&r, STUN_REFRESH);
+	req_auth(&r, "other", "pw2");
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 441);
+}
+
+static void test_refresh_delete_and_expiry(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(40003), htons(3478) };
+	unsigned int before = turn_server_allocations(srv);
+	struct req r;
+
+	req_start(&r, STUN_REFRESH);
+	stun_add_u32(&r.b, STUN_ATTR_LIFETIME, 0);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40003), 0);
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), before - 1);
+	rcu_quiescent_state();
+	CU_ASSERT_PTR_NULL(turn_by_client(&key));
+	/* the rest expire when their lifetime runs out, not before */
+	clock_ms += 599 * 1000;
+	turn_server_tick(srv);
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), before - 1);
+	clock_ms += 5 * 1000;
+	turn_server_tick(srv);
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), 0);
+	CU_ASSERT(turn_server_stats(srv)->allocations_expired >= 2);
+}
+
+static void test_quota_and_reservation(void)
+{
+	struct req r;
+	struct stun_addr a;
+	uint16_t even_port;
+	uint8_t token[8];
+
+	cfg.turn.max_allocs_per_user = 1;
+	turn_server_config(srv, &cfg);
+	clock_unix += 601;
+	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 438);	/* nonce aged */
+	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 0);
+	CU_ASSERT_EQUAL(allocate(41001, "edge", "pw", IPPROTO_UDP), 486);
+	CU_ASSERT_EQUAL(allocate(41001, "other", "pw2", IPPROTO_UDP), 0);	/* per user */
+	cfg.turn.max_allocs_per_user = 0;
+	turn_server_config(srv, &cfg);
+	/* EVEN-PORT with R: an even port, and a token for the next one */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add_even_port(&r.b, true);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL_FATAL(send_req(&r, 41002), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
+	even_port = ntohs(a.port);
+	CU_ASSERT_EQUAL(even_port % 2, 0);
+	CU_ASSERT_EQUAL_FATAL(resp.alen[STUN_AI_RESERVATION_TOKEN], 8);
+	memcpy(token, stun_val(&resp, STUN_AI_RESERVATION_TOKEN), 8);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add(&r.b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL_FATAL(send_req(&r, 41003), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(ntohs(a.port), even_port + 1);
+	req_start(&r, STUN_ALLOCATE);	/* a token is good once */
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add(&r.b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 41004), 508);
+	/* disabling TURN ends them all */
+	cfg.turn.enabled = false;
+	turn_server_config(srv, &cfg);
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), 0);
+}
+
+static const struct unit_test tests[] = {
+	{ "401 challenge, then an allocation, signed and published", test_challenge_and_allocate },
+	{ "retransmission gets the same answer; a new Allocate gets 437", test_retransmission_and_mismatch },
+	{ "401, 442, 400, 440, 437, and indications unanswered", test_errors },
+	{ "a stale nonce gets 438 and a fresh one", test_stale_nonce },
+	{ "permissions (403 for loopback), channels, 441 for another user", test_permissions_and_channels },
+	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time", test_refresh_delete_and_expiry },
+	{ "quota per user (486), EVEN-PORT and RESERVATION-TOKEN", test_quota_and_reservation },
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	char *eal[] = { "test_turn_server", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
+		"--no-shconf", "--log-level=lib.*:error", NULL };
+	struct turn_env env = { .resolve = fake_resolve, .now_ms = fake_ms, .unix_s = fake_unix };
+	char err[200];
+	int failed;
+
+	if (rte_eal_init(9, eal) < 0 || turn_tables_init(64, 0) < 0)
+		return 1;
+	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_ERR);
+	cfg_defaults(&cfg);
+	cfg.n_ifs = 2;
+	snprintf(cfg.ifs[0].name, sizeof(cfg.ifs[0].name), "a");
+	snprintf(cfg.ifs[1].name, sizeof(cfg.ifs[1].name), "b");
+	cfg_ipv4_add(&cfg, 0, inet_addr("198.18.10.1"), 24, inet_addr("198.18.10.2"), err, sizeof(err));
+	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err, sizeof(err));
+	cfg.turn.enabled = true;
+	cfg.turn.listen_mask = 3;
+	snprintf(cfg.turn.realm, sizeof(cfg.turn.realm), "lab.example");
+	cfg.turn.users[0] = (struct cfg_turn_user){ "edge", "pw" };
+	cfg.turn.users[1] = (struct cfg_turn_user){ "other", "pw2" };
+	cfg.turn.n_users = 2;
+	rcu_register_thread();
+	srv = turn_server_new(&cfg, &env);
+	if (!srv)
+		return 1;
+	failed = unit_run("turn_server", tests);
+	turn_server_free(srv);
+	rcu_unregister_thread();
+	rcu_barrier();
+	turn_tables_fini();
+	rte_eal_cleanup();
+	return failed;
+}
