@@ -41,6 +41,10 @@ echo "Binding"
 out=$(timeout 10 ip netns exec public turnutils_stunclient 198.18.20.1 2>&1)
 if echo "$out" | grep -q "UDP reflexive addr: 198.18.20.2:"; then ok "turnutils_stunclient gets its reflexive address"; else bad "stunclient: $out"; fi
 
+echo "ICE: aioice gathers a relayed candidate"
+out=$(timeout 30 ip netns exec public /usr/bin/python3 tests/integration/clients/aioice_relay.py 2>&1)
+if echo "$out" | grep -q "^relay 198.18.10.1 "; then ok "aioice's relayed candidate is on the relay address ($out)"; else bad "aioice: $out"; fi
+
 echo "relaying through the data plane"
 l=$(uclient -u edge -w edge-lab-password -e 198.18.10.2 -r 3480 -n 50 -m 2 -l 172 -c | lost)
 if [ "$l" = 0 ]; then ok "ChannelData, 2 clients x 50 packets of 172 bytes: none lost"; else bad "ChannelData: lost '$l'"; fi
@@ -78,7 +82,7 @@ out=$(uclient -u edge -w edge-lab-password -e 198.18.10.2 -r 3480 -n 3 -m 2 -c)
 q=$(stat_of "Quota refusals")
 if [ "${q:-0}" -ge 1 ]; then ok "over the allocation quota: 486 ($q refusals)"; else bad "quota: '$q'"; fi
 ctl turn quota total none >/dev/null
-ch=$(ip netns exec public python3 - <<'PY'
+ch=$(ip netns exec public /usr/bin/python3 - <<'PY'
 import os, socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
 s.connect(("198.18.20.1", 3478))
