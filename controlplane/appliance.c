@@ -429,6 +429,7 @@ static void if_page(void *ctx, int ifi, FILE *out)
 	fprintf(out, "  TX packets            : %lu (%lu bytes)\n", st.tx_pkts, st.tx_bytes);
 	fprintf(out, "  ARP replies           : %lu\n", st.arp_replies);
 	fprintf(out, "  ICMP echo replies     : %lu\n", st.icmp_echo_replies);
+	fprintf(out, "  STUN Binding replies  : %lu\n", st.stun_binding_replies);
 	fprintf(out, "  To kernel             : %lu\n", st.to_kernel);
 	fprintf(out, "  From kernel           : %lu\n", st.from_kernel);
 	fprintf(out, "  To control plane      : %lu\n", st.punted);

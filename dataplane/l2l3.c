@@ -15,6 +15,7 @@
 #include "dp.h"
 #include "nbr.h"
 #include "relay.h"
+#include "stun_binding.h"
 
 struct dp_l3 *dp_l3_current;
 struct dp_lcore_stats dp_stats[EDGE_MAX_WORKERS + 1];
@@ -191,7 +192,7 @@ static inline bool bad_source(const struct dp_if *ifp, uint32_t src)
 /* UDP for the TURN relay's fast path; false when the packet is not the relay's. */
 static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
 	const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct relay_batch *rb,
-	struct dp_if_stats *st)
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
 	uint16_t ulen, dport;
@@ -212,8 +213,9 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 			struct relay_job *j = &rb->c2p[rb->n_c2p];
 			int r = relay_parse_send(udp, ulen, j);
 
-			if (r == 0)
-				return false;	/* a request: the TURN server's */
+			if (r == 0)	/* a request: Binding is ours, the rest the TURN server's */
+				return stun_binding_answer(&l3->ifs[ifi], m, (struct rte_ipv4_hdr *)ip, ihl,
+					(struct rte_udp_hdr *)udp, ulen, out, st);
 			if (r < 0) {
 				drop(m, st, DP_DROP_TURN_MALFORMED);
 				return true;
@@ -275,7 +277,7 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
 	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
-		udp_relay(l3, ifi, m, ip, ihl, ip_len, rb, st))
+		udp_relay(l3, ifi, m, ip, ihl, ip_len, rb, out, st))
 		return;
 
 	/* TCP, and UDP for which no fast path exists: the exception path */

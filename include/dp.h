@@ -90,7 +90,7 @@ struct dp_if_stats {
 	uint64_t rx_pkts, rx_bytes;
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel;
-	uint64_t arp_replies, icmp_echo_replies, punted;
+	uint64_t arp_replies, icmp_echo_replies, punted, stun_binding_replies;
 	uint64_t relay_c2p_pkts, relay_c2p_bytes;	/* TURN: client -> peer, received here */
 	uint64_t relay_p2c_pkts, relay_p2c_bytes;	/* TURN: peer -> client, received here */
 	uint64_t drops[DP_DROP_MAX];

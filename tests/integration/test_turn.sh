@@ -40,6 +40,8 @@ sleep 0.5
 echo "Binding"
 out=$(timeout 10 ip netns exec public turnutils_stunclient 198.18.20.1 2>&1)
 if echo "$out" | grep -q "UDP reflexive addr: 198.18.20.2:"; then ok "turnutils_stunclient gets its reflexive address"; else bad "stunclient: $out"; fi
+n=$(ctl iface b | sed -n 's/ *STUN Binding replies *: \([0-9]*\)/\1/p')
+if [ "${n:-0}" -ge 1 ]; then ok "the data plane answered it ($n Binding replies on b)"; else bad "Binding replies on b: '$n'"; fi
 
 echo "ICE: aioice gathers a relayed candidate"
 out=$(timeout 30 ip netns exec public /usr/bin/python3 tests/integration/clients/aioice_relay.py 2>&1)

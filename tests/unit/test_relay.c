@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -344,6 +346,60 @@ static void test_data_indication(void)
 	}
 }
 
+static void test_binding_on_the_data_plane(void)
+{
+	for (int fp = 0; fp <= 1; fp++) {
+		uint8_t req[128], tid[12] = { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 };
+		struct stun_builder b;
+		struct stun_msg sm;
+		struct stun_addr a;
+		struct rte_ipv4_hdr *ip;
+		struct rte_udp_hdr *u;
+
+		stun_build(&b, req, sizeof(req), STUN_BINDING, STUN_REQUEST, tid);
+		stun_add_str(&b, STUN_ATTR_SOFTWARE, "a client");
+		if (fp)
+			stun_add_fingerprint(&b);
+		run1(IF_B, udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req, (uint16_t)stun_build_end(&b), true));
+		CU_ASSERT_EQUAL_FATAL(out.n_tx, 1);
+		CU_ASSERT_EQUAL(st.stun_binding_replies, 1);
+		ip = ip_of(out.tx[0]);
+		u = (struct rte_udp_hdr *)(ip + 1);
+		CU_ASSERT_EQUAL(ip->src_addr, inet_addr(SERVER));
+		CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(CLIENT));
+		CU_ASSERT_EQUAL(ntohs(u->src_port), 3478);
+		CU_ASSERT_EQUAL(ntohs(u->dst_port), 40123);
+		CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+		CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0);
+		CU_ASSERT(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out.tx[0], struct rte_ether_hdr *)->src_addr, &mac_b));
+		/* the codec reads it as the answer, with the client's address in it */
+		CU_ASSERT_EQUAL_FATAL(stun_parse((uint8_t *)(u + 1), ntohs(u->dgram_len) - 8, &sm), 0);
+		CU_ASSERT(sm.method == STUN_BINDING && sm.cls == STUN_SUCCESS);
+		CU_ASSERT_EQUAL(memcmp(sm.tid, tid, 12), 0);
+		CU_ASSERT_EQUAL(stun_get_xor_addr(&sm, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
+		CU_ASSERT_EQUAL(ntohs(a.port), 40123);
+		CU_ASSERT_EQUAL(memcmp(a.ip, "\xc6\x12\x14\x02", 4), 0);
+		CU_ASSERT_EQUAL(stun_check_fingerprint(&sm), fp ? 0 : -ENOENT);
+		free_out();
+	}
+	/* with MESSAGE-INTEGRITY (an authenticated Binding) it is the server's */
+	{
+		uint8_t req[128], tid[12] = { 1 };
+		struct stun_builder b;
+		struct stun_key k;
+
+		stun_key_init(&k, STUN_MAC_SHA1, (const uint8_t *)"pw", 2);
+		stun_build(&b, req, sizeof(req), STUN_BINDING, STUN_REQUEST, tid);
+		stun_add_str(&b, STUN_ATTR_USERNAME, "u");
+		stun_add_integrity(&b, &k);
+		stun_key_free(&k);
+		run1(IF_B, udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req, (uint16_t)stun_build_end(&b), true));
+		CU_ASSERT_EQUAL(out.n_kernel, 1);
+		CU_ASSERT_EQUAL(out.n_tx, 0);
+		free_out();
+	}
+}
+
 static void dropped_as(uint8_t ifi, struct rte_mbuf *m, enum dp_drop_reason r)
 {
 	uint64_t total = 0;
@@ -493,6 +549,7 @@ static const struct unit_test tests[] = {
 	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
 	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
 	{ "every reason not to relay is a counted drop", test_refusals },
+	{ "STUN Binding answered by the data plane; authenticated ones go on", test_binding_on_the_data_plane },
 	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
