@@ -131,6 +131,15 @@ static inline void relay_write_l3(struct rte_mbuf *m, const struct rte_ether_add
 	ip->hdr_checksum = cksum_ipv4_20(ip);
 }
 
+/* The allocation's traffic, in this lcore's own line (prefetched by relay_run). */
+static inline void relay_count(const struct turn_alloc *a, int dir, uint32_t bytes)
+{
+	struct turn_lcore_obj *c = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs];
+
+	c->pkts[dir]++;
+	c->bytes[dir] += bytes;
+}
+
 static inline void relay_emit(struct dp_burst_out *out, uint8_t ifi, struct rte_mbuf *m)
 {
 	out->fwd[ifi][out->n_fwd[ifi]++] = m;
@@ -171,7 +180,7 @@ static inline bool relay_within_cap(const struct dp_l3 *l3, const struct turn_al
 
 	if (likely(!l3->turn_rate))
 		return true;
-	b = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs][dir];
+	b = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[dir];
 	burst = (uint64_t)l3->turn_burst << 32;
 	tokens = b->tokens + (tsc - b->last) * l3->turn_rate;
 	if (tokens > burst || tsc - b->last > rte_get_tsc_hz() || b->last == 0)
@@ -265,6 +274,7 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 	}
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += dlen;
+	relay_count(a, 0, dlen);
 	rte_pktmbuf_adj(m, (uint16_t)(RTE_ETHER_HDR_LEN + j->ihl + 8 + j->data_off - (RTE_ETHER_HDR_LEN + 28)));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
 	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, j->peer_ip, 8 + dlen);
@@ -335,6 +345,7 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	}
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += dlen;
+	relay_count(a, 0, dlen);
 
 	/* drop the old headers and the ChannelData header, keep the payload where it is */
 	rte_pktmbuf_adj(m, (uint16_t)(j->ihl - sizeof(struct rte_ipv4_hdr) + 4));
@@ -376,6 +387,7 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	}
 	st->relay_p2c_pkts++;
 	st->relay_p2c_bytes += dlen;
+	relay_count(a, 1, dlen);
 	ulen = 8 + 36 + dlen + pad;
 	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
 		a->key.client_ip, ulen);
@@ -434,6 +446,7 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
 	st->relay_p2c_pkts++;
 	st->relay_p2c_bytes += dlen;
+	relay_count(a, 1, dlen);
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 32 + dlen)));
 	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
 		a->key.client_ip, 12 + dlen);
@@ -455,6 +468,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 	uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct turn_alloc *a[64];
+	const struct turn_lcore_obj *lc = turn_tab.buckets[rte_lcore_id()];
 	uint32_t now = turn_ticks(tsc);
 	unsigned int n;
 
@@ -473,8 +487,10 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 		}
 		for (unsigned int i = 0; i < n; i++) {
 			a[i] = turn_ctab_find(t, &keys[i], h[i]);
-			if (a[i])
+			if (a[i]) {
 				rte_prefetch0(a[i]);
+				rte_prefetch0(&lc[a[i] - turn_tab.objs]);
+			}
 		}
 		for (unsigned int i = 0; i < n; i++)
 			relay_c2p_one(l3, ifi, &rb->c2p[i], a[i], now, tsc, out, st);
@@ -499,8 +515,10 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 		}
 		for (unsigned int i = 0; i < n; i++) {
 			a[i] = slot[i] ? rcu_dereference(*(struct turn_alloc *const *)slot[i]) : NULL;
-			if (a[i])
+			if (a[i]) {
 				rte_prefetch0(a[i]);
+				rte_prefetch0(&lc[a[i] - turn_tab.objs]);
+			}
 		}
 		for (unsigned int i = 0; i < n; i++)
 			relay_p2c_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);

@@ -280,8 +280,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 		/* the new object inherits the buckets' state (approximately: workers race) */
 		for (int l = 0; l < RTE_MAX_LCORE; l++)
 			if (turn_tab.buckets[l])
-				memcpy(turn_tab.buckets[l][a - turn_tab.objs], turn_tab.buckets[l][old - turn_tab.objs],
-					sizeof(turn_tab.buckets[l][0]));
+				memcpy(&turn_tab.buckets[l][a - turn_tab.objs],
+					&turn_tab.buckets[l][old - turn_tab.objs], sizeof(turn_tab.buckets[l][0]));
 		rcu_assign_pointer(turn_tab.slots[a->slot], a);
 		rcu_assign_pointer(*e, a);
 		alloc_retire(old, false);
@@ -300,7 +300,7 @@ int turn_alloc_publish(struct turn_alloc *a)
 	/* a new allocation starts with full buckets (tokens 0 and last 0 refill at once) */
 	for (int l = 0; l < RTE_MAX_LCORE; l++)
 		if (turn_tab.buckets[l])
-			memset(turn_tab.buckets[l][a - turn_tab.objs], 0, sizeof(turn_tab.buckets[l][0]));
+			memset(&turn_tab.buckets[l][a - turn_tab.objs], 0, sizeof(turn_tab.buckets[l][0]));
 	/* publish the object before anything that leads to it */
 	rcu_assign_pointer(turn_tab.slots[a->slot], a);
 	ret = ctab_insert(turn_tab.by_client, &a->key, a);
@@ -346,6 +346,28 @@ struct turn_alloc *turn_alloc_copy(const struct turn_key *key)
 	if (c)
 		memcpy(c, *e, sizeof(*c));
 	return c;
+}
+
+int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2], uint64_t bytes[2])
+{
+	struct turn_alloc **e = ctab_entry(turn_tab.by_client, key);
+	size_t obj;
+
+	if (!e)
+		return -ENOENT;
+	obj = (size_t)(*e - turn_tab.objs);
+	pkts[0] = pkts[1] = bytes[0] = bytes[1] = 0;
+	for (int l = 0; l < RTE_MAX_LCORE; l++) {
+		const volatile struct turn_lcore_obj *c = &turn_tab.buckets[l][obj];
+
+		if (!turn_tab.buckets[l])
+			continue;
+		for (int d = 0; d < 2; d++) {
+			pkts[d] += c->pkts[d];
+			bytes[d] += c->bytes[d];
+		}
+	}
+	return 0;
 }
 
 size_t turn_tables_memory(void)

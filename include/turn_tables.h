@@ -117,11 +117,15 @@ struct turn_tables {
 	struct turn_ctab *by_client;		/* RCU pointer: rebuilt tables replace it */
 	struct turn_alloc *objs;		/* every allocation object, in DPDK (hugepage) memory */
 	uint32_t n_objs;
-	/* bandwidth caps: per lcore (each writes only its own), per object, per direction */
-	struct turn_bucket {
-		uint64_t tokens;		/* bytes << 32 */
-		uint64_t last;			/* TSC of the last refill */
-	} (*buckets[RTE_MAX_LCORE])[2];
+	/* per lcore (each writes only its own), per allocation object: one cache line with the
+	 * bandwidth cap's token buckets and the traffic counters, both ways (0: to the peer) */
+	struct turn_lcore_obj {
+		struct turn_bucket {
+			uint64_t tokens;	/* bytes << 32 */
+			uint64_t last;		/* TSC of the last refill */
+		} bucket[2];
+		uint64_t pkts[2], bytes[2];
+	} __rte_cache_aligned *buckets[RTE_MAX_LCORE];
 	struct turn_alloc **slots;
 	uint32_t capacity;
 	struct turn_relay_addr {
@@ -158,7 +162,9 @@ struct turn_alloc *turn_alloc_copy(const struct turn_key *key);
 size_t turn_tables_memory(void);
 /* Recycles what removals left once their grace period ended (slots, hash positions, memory).
  * Called by the control plane's timer and when slots run out. Returns how many. */
-unsigned int turn_tables_reclaim(void);	/* bytes held, for the memory-per-allocation figure */
+unsigned int turn_tables_reclaim(void);
+/* Traffic of the allocation with @key, summed over the lcores ([0]: towards the peer). */
+int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2], uint64_t bytes[2]);	/* bytes held, for the memory-per-allocation figure */
 
 /* Reader side (workers). */
 static inline uint32_t turn_ctab_hash(const struct turn_ctab *t, const struct turn_key *k)

@@ -960,8 +960,8 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 	uint64_t now = s->env.now_ms(s->env.ctx);
 	char c[16], p[16], r[16];
 
-	fprintf(out, "%-22s %-22s %-16s %6s %6s %-10s %s\n", "Client", "Relay", "User", "Age",
-		"Left", "State", "Peers (channels)");
+	fprintf(out, "%-22s %-22s %-12s %6s %6s %-9s %12s %12s %s\n", "Client", "Relay", "User",
+		"Age", "Left", "State", "To peers", "To client", "Peers (channels)");
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		for (const struct alloc *a = s->buckets[b]; a; a = a->next) {
 			char client[32], relay[32];
@@ -969,10 +969,15 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 			snprintf(client, sizeof(client), "%s:%u", cfg_ipv4_str(a->key.client_ip, c),
 				ntohs(a->key.client_port));
 			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r), a->relay_port);
-			fprintf(out, "%-22s %-22s %-16s %5llus %5llds %-10s", client, relay, a->user,
-				(unsigned long long)((now - a->created_ms) / 1000),
+			uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
+
+			if (a->published)
+				turn_alloc_traffic(&a->key, pk, by);
+			fprintf(out, "%-22s %-22s %-12s %5llus %5llds %-9s %12llu %12llu", client, relay,
+				a->user, (unsigned long long)((now - a->created_ms) / 1000),
 				(long long)((int64_t)(a->expires_ms - now) / 1000),
-				a->dirty ? "resolving" : "relaying");
+				a->dirty ? "resolving" : "relaying", (unsigned long long)by[0],
+				(unsigned long long)by[1]);
 			for (int i = 0; i < a->n_perms; i++) {
 				int chans = 0;
 
@@ -982,7 +987,7 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 			}
 			fputc('\n', out);
 		}
-	fprintf(out, "%u allocations\n", s->n_allocs);
+	fprintf(out, "%u allocations (bytes of payload relayed each way)\n", s->n_allocs);
 }
 
 void turn_server_print_stats(const struct turn_server *s, FILE *out)

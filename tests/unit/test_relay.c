@@ -163,6 +163,24 @@ static void test_client_to_peer(void)
 	}
 }
 
+static void test_traffic_per_allocation(void)
+{
+	struct turn_key k = client_key();
+	uint64_t pk[2], by[2], pk0[2], by0[2];
+	uint8_t d[100] = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(turn_alloc_traffic(&k, pk0, by0), 0);
+	run1(IF_B, channel_data(0x4001, d, 100, true));
+	free_out();
+	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 60, true));
+	free_out();
+	CU_ASSERT_EQUAL(turn_alloc_traffic(&k, pk, by), 0);
+	CU_ASSERT_EQUAL(pk[0] - pk0[0], 1);
+	CU_ASSERT_EQUAL(by[0] - by0[0], 100);
+	CU_ASSERT_EQUAL(pk[1] - pk0[1], 1);
+	CU_ASSERT_EQUAL(by[1] - by0[1], 60);
+}
+
 static void test_padded_channel_data(void)
 {
 	uint8_t buf[16] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0xAA, 0xBB, 0xCC };
@@ -545,6 +563,7 @@ static void test_table_limits(void)
 static const struct unit_test tests[] = {
 	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid", test_client_to_peer },
 	{ "client -> peer: padded ChannelData", test_padded_channel_data },
+	{ "traffic counted per allocation, each way", test_traffic_per_allocation },
 	{ "peer -> client: UDP becomes ChannelData, every length, checksums valid", test_peer_to_client },
 	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
 	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
