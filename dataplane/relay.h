@@ -194,6 +194,30 @@ static inline bool relay_within_cap(const struct dp_l3 *l3, const struct turn_al
 	return true;
 }
 
+/* Client -> peer, the common end: the payload (@dlen bytes, already where it stays, @drop
+ * bytes after the frame's start) becomes a UDP datagram from the relay address to the peer. */
+static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc *a,
+	const struct turn_perm *pm, struct rte_mbuf *m, uint16_t drop, uint32_t peer_ip,
+	uint16_t peer_port, uint16_t dlen, uint16_t old_ck, uint32_t data_sum,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	struct rte_udp_hdr *nu;
+
+	st->relay_c2p_pkts++;
+	st->relay_c2p_bytes += dlen;
+	relay_count(a, 0, dlen);
+	rte_pktmbuf_adj(m, drop);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
+	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, peer_ip, 8 + dlen);
+	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
+	nu->src_port = a->relay_port;
+	nu->dst_port = peer_port;
+	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
+	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, peer_ip,
+		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
+	relay_emit(out, a->relay_if, m);
+}
+
 /* A Send indication (RFC 8656 11.2): 1 and @j filled if it is one the fast path can relay,
  * 0 if it is not a Send indication (the TURN server's), -1 to discard it silently (an
  * indication gets no error response): malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer,
@@ -251,7 +275,6 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 	struct rte_mbuf *m = j->m;
 	const struct turn_perm *pm;
 	uint32_t data_sum = 0;
-	struct rte_udp_hdr *nu;
 
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
@@ -272,19 +295,9 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 			removed += dlen & 1 ? csum_odd(p + tail, plen - tail) : rte_raw_cksum(p + tail, plen - tail);
 		data_sum = csum_remove(old_ck, removed);
 	}
-	st->relay_c2p_pkts++;
-	st->relay_c2p_bytes += dlen;
-	relay_count(a, 0, dlen);
-	rte_pktmbuf_adj(m, (uint16_t)(RTE_ETHER_HDR_LEN + j->ihl + 8 + j->data_off - (RTE_ETHER_HDR_LEN + 28)));
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
-	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, j->peer_ip, 8 + dlen);
-	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
-	nu->src_port = a->relay_port;
-	nu->dst_port = j->peer_port;
-	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
-	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, j->peer_ip,
-		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
-	relay_emit(out, a->relay_if, m);
+	/* the DATA value stays where it is; everything before it goes */
+	relay_to_peer(l3, a, pm, m, (uint16_t)(j->ihl + 8 + j->data_off - 28), j->peer_ip,
+		j->peer_port, dlen, old_ck, data_sum, out, st);
 }
 
 /* A transaction ID for Data indications: per-lcore xorshift, seeded from the TSC. The ID
@@ -315,7 +328,6 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	const struct turn_perm *pm;
 	uint16_t dlen = j->dlen, old_ck = j->udp->dgram_cksum;
 	uint32_t data_sum = 0;
-	struct rte_udp_hdr *nu;
 
 	if (unlikely(!a || a->client_if != ifi))	/* the same 5-tuple on another wire is not the client */
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
@@ -343,21 +355,9 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
-	st->relay_c2p_pkts++;
-	st->relay_c2p_bytes += dlen;
-	relay_count(a, 0, dlen);
-
-	/* drop the old headers and the ChannelData header, keep the payload where it is */
-	rte_pktmbuf_adj(m, (uint16_t)(j->ihl - sizeof(struct rte_ipv4_hdr) + 4));
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
-	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, ch->peer_ip, 8 + dlen);
-	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
-	nu->src_port = a->relay_port;
-	nu->dst_port = ch->peer_port;
-	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
-	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, ch->peer_ip,
-		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
-	relay_emit(out, a->relay_if, m);
+	/* the old headers and the ChannelData header go, the payload stays where it is */
+	relay_to_peer(l3, a, pm, m, (uint16_t)(j->ihl - sizeof(struct rte_ipv4_hdr) + 4), ch->peer_ip,
+		ch->peer_port, dlen, old_ck, data_sum, out, st);
 }
 
 /* Peer -> client with no channel for that peer: a Data indication (RFC 8656 11.4) with

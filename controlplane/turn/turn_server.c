@@ -666,6 +666,19 @@ static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_
 	return 0;
 }
 
+/* A peer a client may name: 0 with @ip set, or the error code (443 IPv6, 403 forbidden). */
+static int peer_check(struct turn_server *s, const struct stun_addr *p, uint32_t *ip)
+{
+	if (p->family != 4)
+		return 443;
+	memcpy(ip, p->ip, 4);
+	if (peer_forbidden(s, *ip)) {
+		s->st.forbidden_peers++;
+		return 403;
+	}
+	return 0;
+}
+
 static int do_permission(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
 {
 	uint64_t until = now_ms(s) + PERM_LIFETIME * 1000ull;
@@ -677,16 +690,12 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 	for (unsigned int i = 0; i < m->n_peers; i++) {	/* all or nothing */
 		uint32_t ip;
 		bool known = false;
+		int code;
 
 		if (stun_get_peer(m, i, &p) < 0)
 			return 400;
-		if (p.family != 4)
-			return 443;
-		memcpy(&ip, p.ip, 4);
-		if (peer_forbidden(s, ip)) {
-			s->st.forbidden_peers++;
-			return 403;
-		}
+		if ((code = peer_check(s, &p, &ip)))
+			return code;
 		for (int k = 0; k < a->n_perms; k++)
 			known |= a->perms[k].ip == ip;
 		new_ips += !known;
@@ -716,13 +725,8 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 		return 400;
 	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
 		return 400;
-	if (p.family != 4)
-		return 443;
-	memcpy(&ip, p.ip, 4);
-	if (peer_forbidden(s, ip)) {
-		s->st.forbidden_peers++;
-		return 403;
-	}
+	if ((i = peer_check(s, &p, &ip)))
+		return i;
 	alloc_prune(s, a);
 	/* a number is bound to one peer, a peer to one number (RFC 8656 11.1) */
 	for (i = 0; i < a->n_chans; i++) {
