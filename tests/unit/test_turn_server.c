@@ -326,6 +326,40 @@ static void test_quota_and_reservation(void)
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 0);
 }
 
+static void test_short_term_and_rest(void)
+{
+	struct req r;
+	struct stun_key k;
+	char user[64], pw[64];
+
+	cfg.turn.enabled = true;
+	cfg.turn.short_term = true;
+	snprintf(cfg.turn.shared_secret, sizeof(cfg.turn.shared_secret), "north-secret");
+	turn_server_config(srv, &cfg);
+	/* short-term (RFC 8489 9.1): USERNAME and an HMAC keyed with the password itself */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add_str(&r.b, STUN_ATTR_USERNAME, "edge");
+	stun_key_init(&k, STUN_MAC_SHA1, (const uint8_t *)"pw", 2);
+	stun_add_integrity(&r.b, &k);
+	CU_ASSERT_EQUAL(send_req(&r, 42000), 0);
+	CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0);
+	stun_key_free(&k);
+	/* TURN REST API: "expiry:user", password base64(HMAC-SHA1(secret, username)) */
+	snprintf(user, sizeof(user), "%llu:dora", (unsigned long long)clock_unix + 3600);
+	CU_ASSERT_EQUAL(stun_rest_password("north-secret", user, pw, sizeof(pw)), 0);
+	req_start(&r, STUN_ALLOCATE);	/* get a nonce first */
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(send_req(&r, 42001), 401);
+	CU_ASSERT_EQUAL(allocate(42001, user, pw, IPPROTO_UDP), 0);
+	snprintf(user, sizeof(user), "%llu:dora", (unsigned long long)clock_unix - 1);	/* expired */
+	CU_ASSERT_EQUAL(stun_rest_password("north-secret", user, pw, sizeof(pw)), 0);
+	CU_ASSERT_EQUAL(allocate(42002, user, pw, IPPROTO_UDP), 401);
+	cfg.turn.short_term = false;
+	cfg.turn.shared_secret[0] = '\0';
+	turn_server_config(srv, &cfg);
+}
+
 static const struct unit_test tests[] = {
 	{ "401 challenge, then an allocation, signed and published", test_challenge_and_allocate },
 	{ "retransmission gets the same answer; a new Allocate gets 437", test_retransmission_and_mismatch },
@@ -334,6 +368,7 @@ static const struct unit_test tests[] = {
 	{ "permissions (403 for loopback), channels, 441 for another user", test_permissions_and_channels },
 	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time", test_refresh_delete_and_expiry },
 	{ "quota per user (486), EVEN-PORT and RESERVATION-TOKEN", test_quota_and_reservation },
+	{ "short-term credentials; TURN REST API usernames, and their expiry", test_short_term_and_rest },
 	{ NULL, NULL },
 };
 
