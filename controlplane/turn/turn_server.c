@@ -91,6 +91,7 @@ struct turn_server {
 	struct reservation resv[64];
 	struct turn_stats st;
 	uint64_t rnd;
+	unsigned int n_dirty;		/* allocations waiting for a next hop: the tick's work */
 };
 
 /* ---- small helpers ---- */
@@ -177,6 +178,13 @@ static bool peer_forbidden(const struct turn_server *s, uint32_t ip)
 
 /* ---- the data plane's copy ---- */
 
+static void set_dirty(struct turn_server *s, struct alloc *a, bool dirty)
+{
+	if (a->dirty != dirty)
+		s->n_dirty += dirty ? 1u : -1u;
+	a->dirty = dirty;
+}
+
 static uint32_t ticks_at(const struct turn_server *s, uint64_t ms)
 {
 	uint64_t now = now_ms(s), tsc = rte_get_tsc_cycles();
@@ -192,12 +200,12 @@ static void publish(struct turn_server *s, struct alloc *a)
 	int ret;
 
 	if (!a->client_resolved) {
-		a->dirty = true;	/* the tick publishes it once ARP answers */
+		set_dirty(s, a, true);	/* the tick publishes it once ARP answers */
 		return;
 	}
 	d = turn_alloc_new();
 	if (!d) {
-		a->dirty = true;
+		set_dirty(s, a, true);
 		LOG_WARN("turn", "no free allocation object for the data plane; retrying");
 		return;
 	}
@@ -232,12 +240,12 @@ static void publish(struct turn_server *s, struct alloc *a)
 	ret = turn_alloc_publish(d);
 	if (ret < 0) {
 		turn_alloc_discard(d);
-		a->dirty = true;
+		set_dirty(s, a, true);
 		LOG_WARN("turn", "publishing an allocation failed: %s", strerror(-ret));
 		return;
 	}
 	a->published = true;
-	a->dirty = false;
+	set_dirty(s, a, false);
 }
 
 static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
@@ -251,6 +259,7 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	if (a->published)
 		turn_alloc_remove(&a->key);
 	tw_del(&s->wheel, &a->timer);
+	set_dirty(s, a, false);
 	port_set(s, a->relay_port, false);
 	stun_key_free(&a->hmac);
 	s->n_allocs--;
@@ -492,7 +501,7 @@ static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, ui
 		s->env.resolve(s->env.ctx, (uint8_t)s->relay_if, ip, a->perms[i].mac) == 0)
 		a->perms[i].resolved = true;
 	if (!a->perms[i].resolved)
-		a->dirty = true;
+		set_dirty(s, a, true);
 }
 
 /* Drops permissions and channels whose time is up (the data plane already ignores them). */
@@ -934,7 +943,7 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 void turn_server_tick(struct turn_server *s)
 {
 	tw_advance(&s->wheel, now_ms(s) / 1000);
-	for (int b = 0; b < ALLOC_BUCKETS; b++)
+	for (int b = 0; s->n_dirty && b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
 			if (!a->dirty)
 				continue;
