@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stringprep.h>
-#include <zlib.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -144,12 +143,11 @@ static uint32_t fingerprint(const uint8_t *buf, uint16_t at)
 {
 	uint16_t patched = (uint16_t)(at - STUN_HDR_LEN + 8);
 	uint8_t l[2] = { patched >> 8, patched & 0xff };
-	uLong crc = crc32(0L, Z_NULL, 0);
+	uint32_t crc = stun_crc32(0, buf, 2);
 
-	crc = crc32(crc, buf, 2);
-	crc = crc32(crc, l, 2);
-	crc = crc32(crc, buf + 4, at - 4u);
-	return (uint32_t)crc ^ STUN_FINGERPRINT_XOR;
+	crc = stun_crc32(crc, l, 2);
+	crc = stun_crc32(crc, buf + 4, at - 4u);
+	return crc ^ STUN_FINGERPRINT_XOR;
 }
 
 int stun_check_fingerprint(const struct stun_msg *m)
@@ -179,7 +177,7 @@ static int add_mac(struct stun_builder *b, const struct stun_key *k, uint16_t ty
 
 	if (b->err)
 		return b->err;
-	if (b->len + 4 + maclen > b->cap)
+	if (b->len + 4 + maclen > b->cap || b->len + 4 + maclen > STUN_MAX_MSG)
 		return b->err = -ENOSPC;
 	if (mac_upto(k, b->buf, at, (uint16_t)(at - STUN_HDR_LEN + 4 + maclen), mac, &ml) < 0)
 		return b->err = -EIO;
@@ -212,7 +210,7 @@ int stun_add_fingerprint(struct stun_builder *b)
 
 	if (b->err)
 		return b->err;
-	if (b->len + 8 > b->cap)
+	if (b->len + 8 > b->cap || b->len + 8 > STUN_MAX_MSG)
 		return b->err = -ENOSPC;
 	fp = fingerprint(b->buf, at);
 	put16(b->buf + 2, (uint16_t)(at - STUN_HDR_LEN + 8));
@@ -337,6 +335,23 @@ int stun_rest_password(const char *secret, const char *username, char *out, size
 	return 0;
 }
 
+int stun_short_term_key(const char *pass, uint8_t *out, size_t outlen)
+{
+	char prepped[514];	/* RFC 8489 14.3: usernames and passwords under 509 bytes */
+	size_t n;
+	int ret = stun_saslprep(pass, prepped, sizeof(prepped));
+
+	if (ret < 0)
+		return ret;
+	n = strlen(prepped);
+	if (n > outlen)
+		ret = -ENOSPC;
+	else
+		memcpy(out, prepped, n);
+	OPENSSL_cleanse(prepped, sizeof(prepped));
+	return ret < 0 ? ret : (int)n;
+}
+
 int stun_rest_check_expiry(const char *username, size_t len, uint64_t now)
 {
 	uint64_t expiry = 0;
@@ -350,4 +365,24 @@ int stun_rest_check_expiry(const char *username, size_t len, uint64_t now)
 	if (i == 0 || (i < len && username[i] != ':'))
 		return -EINVAL;
 	return expiry > now ? 0 : -EKEYEXPIRED;
+}
+
+int stun_rest_long_term_key(const char *secret, const char *user, size_t len, const char *realm,
+	uint64_t now, uint8_t key[16])
+{
+	char name[512], pass[64];
+	int ret;
+
+	if (len == 0 || len >= sizeof(name) || memchr(user, '\0', len))
+		return -EINVAL;
+	ret = stun_rest_check_expiry(user, len, now);
+	if (ret < 0)
+		return ret;
+	memcpy(name, user, len);
+	name[len] = '\0';
+	ret = stun_rest_password(secret, name, pass, sizeof(pass));
+	if (ret == 0)
+		ret = stun_long_term_key(name, realm, pass, key);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	return ret;
 }

@@ -1,5 +1,6 @@
 /* STUN building into a caller's buffer: typed attribute writers that pad to four bytes and
- * keep the header's length current; the first failure sticks, so a caller checks once. */
+ * keep the header's length current; the first failure sticks, so a caller checks once.
+ * Nothing is written past the capacity the caller gave: an mbuf's data room is safe. */
 #include <arpa/inet.h>
 #include <errno.h>
 
@@ -23,7 +24,7 @@ void stun_build(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t metho
 	put16(buf, stun_type(method, cls));
 	put16(buf + 2, 0);
 	buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
-	memcpy(buf + 8, tid, STUN_TID_LEN);
+	memmove(buf + 8, tid, STUN_TID_LEN);	/* an answer may be built over its request */
 }
 
 /* Reserves an attribute of @len value bytes (zero padding written); returns its value. */
@@ -34,7 +35,8 @@ static uint8_t *reserve(struct stun_builder *b, uint16_t type, size_t len)
 
 	if (b->err)
 		return NULL;
-	if (len > 0xffff || b->len + 4 + padded > b->cap || b->len + 4 + padded - STUN_HDR_LEN > 0xffff) {
+	/* the parser's views are 16-bit: a message, header included, stays under 64 KiB */
+	if (len > 0xffff || b->len + 4 + padded > b->cap || b->len + 4 + padded > STUN_MAX_MSG) {
 		b->err = -ENOSPC;
 		return NULL;
 	}
@@ -121,7 +123,9 @@ int stun_add_addr(struct stun_builder *b, uint16_t type, const struct stun_addr 
 	return put_addr(b, type, a, false);
 }
 
-int stun_add_error(struct stun_builder *b, int code, const char *reason)
+/* ERROR-CODE and ADDRESS-ERROR-CODE: @first is the leading byte (0, or the family). */
+static int put_error(struct stun_builder *b, uint16_t type, uint8_t first, int code,
+	const char *reason)
 {
 	size_t rl = strlen(reason);
 	uint8_t *p;
@@ -130,14 +134,74 @@ int stun_add_error(struct stun_builder *b, int code, const char *reason)
 		return b->err = b->err ? b->err : -EINVAL;
 	if (rl > 763)	/* RFC 8489 14.8: fewer than 128 characters, up to 763 bytes */
 		rl = 763;
-	p = reserve(b, STUN_ATTR_ERROR_CODE, 4 + rl);
+	p = reserve(b, type, 4 + rl);
 	if (!p)
 		return b->err;
-	p[0] = p[1] = 0;
+	p[0] = first;
+	p[1] = 0;
 	p[2] = (uint8_t)(code / 100);
 	p[3] = (uint8_t)(code % 100);
 	memcpy(p + 4, reason, rl);
 	return 0;
+}
+
+int stun_add_error(struct stun_builder *b, int code, const char *reason)
+{
+	return put_error(b, STUN_ATTR_ERROR_CODE, 0, code, reason);
+}
+
+static int wire_family(struct stun_builder *b, uint8_t family)
+{
+	if (family != 4 && family != 6)
+		return b->err = b->err ? b->err : -EINVAL;
+	return family == 4 ? 0x01 : 0x02;
+}
+
+int stun_add_address_error(struct stun_builder *b, uint8_t family, int code, const char *reason)
+{
+	int wf = wire_family(b, family);
+
+	return wf < 0 ? wf : put_error(b, STUN_ATTR_ADDRESS_ERROR_CODE, (uint8_t)wf, code, reason);
+}
+
+int stun_add_family(struct stun_builder *b, uint16_t type, uint8_t family)
+{
+	int wf = wire_family(b, family);
+	uint8_t v[4] = { (uint8_t)wf, 0, 0, 0 };
+
+	return wf < 0 ? wf : stun_add(b, type, v, 4);
+}
+
+int stun_add_icmp(struct stun_builder *b, uint8_t type, uint16_t code, uint32_t data)
+{
+	/* RFC 8656 18.14: 16 reserved bits, a 7-bit type, a 9-bit code, 32 bits of data */
+	uint16_t tc = (uint16_t)((type & 0x7f) << 9 | (code & 0x1ff));
+	uint8_t v[8] = { 0, 0, tc >> 8, tc & 0xff, data >> 24, (data >> 16) & 0xff,
+		(data >> 8) & 0xff, data & 0xff };
+
+	if (type > 0x7f || code > 0x1ff)
+		return b->err = b->err ? b->err : -EINVAL;
+	return stun_add(b, STUN_ATTR_ICMP, v, 8);
+}
+
+int stun_add_password_algorithms(struct stun_builder *b, const uint16_t *algs, unsigned int n)
+{
+	uint8_t *p = reserve(b, STUN_ATTR_PASSWORD_ALGORITHMS, 4 * (size_t)n);
+
+	if (!p)
+		return b->err;
+	for (unsigned int i = 0; i < n; i++) {	/* no algorithm defined so far has parameters */
+		put16(p + 4 * i, algs[i]);
+		put16(p + 4 * i + 2, 0);
+	}
+	return 0;
+}
+
+int stun_add_password_algorithm(struct stun_builder *b, uint16_t alg)
+{
+	uint8_t v[4] = { alg >> 8, alg & 0xff, 0, 0 };
+
+	return stun_add(b, STUN_ATTR_PASSWORD_ALGORITHM, v, 4);
 }
 
 int stun_add_unknown(struct stun_builder *b, const uint16_t *types, unsigned int n)
@@ -175,4 +239,54 @@ int stun_add_even_port(struct stun_builder *b, bool reserve_next)
 int stun_build_end(struct stun_builder *b)
 {
 	return b->err ? b->err : (int)b->len;
+}
+
+const char *stun_reason(int code)
+{
+	static const struct {
+		int code;
+		const char *reason;
+	} reasons[] = {
+		{ 300, "Try Alternate" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 405, "Mobility Forbidden" }, { 420, "Unknown Attribute" },
+		{ 437, "Allocation Mismatch" }, { 438, "Stale Nonce" },
+		{ 440, "Address Family not Supported" }, { 441, "Wrong Credentials" },
+		{ 442, "Unsupported Transport Protocol" }, { 443, "Peer Address Family Mismatch" },
+		{ 446, "Connection Already Exists" }, { 447, "Connection Timeout or Failure" },
+		{ 486, "Allocation Quota Reached" }, { 487, "Role Conflict" },
+		{ 500, "Server Error" }, { 508, "Insufficient Capacity" },
+	};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == code)
+			return reasons[i].reason;
+	return "Error";
+}
+
+int stun_build_response(struct stun_builder *b, uint8_t *buf, size_t cap,
+	const struct stun_msg *req, int code)
+{
+	stun_build(b, buf, cap, req->method, code ? STUN_ERROR : STUN_SUCCESS, req->tid);
+	if (!code)
+		return b->err;
+	stun_add_error(b, code, stun_reason(code));
+	if (code == 420 && req->n_unknown)
+		stun_add_unknown(b, req->unknown, req->n_unknown);
+	return b->err;
+}
+
+int stun_channel_data_build(uint8_t *buf, size_t cap, uint16_t ch, const void *data, size_t len,
+	bool stream)
+{
+	size_t total = STUN_CHANNEL_HDR_LEN + len, padded = stream ? (total + 3) & ~(size_t)3 : total;
+
+	if (ch < STUN_CHANNEL_MIN || ch > STUN_CHANNEL_MAX || len > 0xffff)
+		return -EINVAL;
+	if (padded > cap)
+		return -ENOSPC;
+	stun_channel_data_hdr(buf, ch, (uint16_t)len);
+	if (len && buf + STUN_CHANNEL_HDR_LEN != data)	/* the payload may already be in place */
+		memmove(buf + STUN_CHANNEL_HDR_LEN, data, len);
+	memset(buf + total, 0, padded - total);
+	return (int)padded;
 }

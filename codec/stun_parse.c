@@ -1,22 +1,17 @@
 /* STUN parsing: one pass over the attributes, bounds and padding checked, offsets recorded
  * for the known ones, unknown comprehension-required ones collected for a 420, and what
- * follows the integrity attributes ignored as RFC 8489 14.5-14.7 require. */
+ * follows the integrity attributes ignored as RFC 8489 14.5-14.7 require. No heap, no copy:
+ * the view points into the caller's packet. */
 #include <arpa/inet.h>
 #include <errno.h>
 
 #include "stun.h"
 
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
+#define be16 stun_rd16
+#define be32 stun_rd32
 
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* The dense index of a known attribute type, or -1. */
+/* The dense index of a known attribute type, or -1. A switch: the compiler makes it a
+ * jump table or a binary search, either cheaper than a 64K-entry table in the cache. */
 static int attr_index(uint16_t type)
 {
 	switch (type) {
@@ -30,6 +25,35 @@ static int attr_index(uint16_t type)
 	}
 }
 
+/* Method/class pairs no agent may send: Send and Data exist only as indications (RFC 8656
+ * 10, 11), the TURN requests never as indications. */
+static bool type_allowed(uint16_t method, uint8_t cls)
+{
+	switch (method) {
+	case STUN_SEND:
+	case STUN_DATA:
+		return cls == STUN_INDICATION;
+	case STUN_ALLOCATE:
+	case STUN_REFRESH:
+	case STUN_CREATE_PERMISSION:
+	case STUN_CHANNEL_BIND:
+	case STUN_CONNECT:
+	case STUN_CONNECTION_BIND:
+		return cls != STUN_INDICATION;
+	default:
+		return true;
+	}
+}
+
+static void note_unknown(struct stun_msg *m, uint16_t at)
+{
+	for (int i = 0; i < m->n_unknown; i++)
+		if (m->unknown[i] == at)
+			return;
+	if (m->n_unknown < STUN_MAX_UNKNOWN)
+		m->unknown[m->n_unknown++] = at;
+}
+
 int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 {
 	uint16_t type, mlen, off;
@@ -40,29 +64,32 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 	type = be16(buf);
 	if ((type & 0xc000) || be32(buf + 4) != STUN_MAGIC)
 		return -STUN_E_NOT_STUN;
+
+	/* the header is sound from here on: keep it, so a broken request can still be answered */
+	memset(m, 0, sizeof(*m));
+	m->buf = buf;
+	m->len = STUN_HDR_LEN;
+	m->method = (uint16_t)((type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2));
+	m->cls = (uint8_t)(((type >> 4) & 1) | ((type >> 7) & 2));
+	m->tid = buf + 8;
 	mlen = be16(buf + 2);
 	if (mlen & 3)
 		return -STUN_E_LENGTH;
 	if ((size_t)mlen + STUN_HDR_LEN > len)
 		return -STUN_E_SHORT;
-	if (mlen > 0xffff - STUN_HDR_LEN)	/* the view's offsets are 16-bit */
+	if (mlen > STUN_MAX_MSG - STUN_HDR_LEN)	/* the view's offsets are 16-bit */
 		return -STUN_E_LENGTH;
-
-	memset(m, 0, sizeof(*m));
-	m->buf = buf;
-	m->len = (uint16_t)(mlen + STUN_HDR_LEN);
-	m->method = (uint16_t)((type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2));
-	m->cls = (uint8_t)(((type >> 4) & 1) | ((type >> 7) & 2));
-	m->tid = buf + 8;
-	/* Send and Data exist only as indications; everything else of TURN is request/response */
-	if ((m->method == STUN_SEND || m->method == STUN_DATA) && m->cls != STUN_INDICATION)
+	if (!type_allowed(m->method, m->cls))
 		return -STUN_E_TYPE;
+	m->len = (uint16_t)(mlen + STUN_HDR_LEN);
 
 	for (off = STUN_HDR_LEN; off < m->len;) {
 		uint16_t at, al;
 		uint32_t padded;	/* 32 bits: a length of 0xffff pads to 0x10000 */
 		int ai;
 
+		if (m->fp_at)
+			break;	/* FINGERPRINT is last: whatever follows is ignored, unread */
 		if (m->len - off < 4)
 			return -STUN_E_ATTR;
 		at = be16(buf + off);
@@ -70,39 +97,34 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 		padded = ((uint32_t)al + 3) & ~3u;
 		if (padded > (uint32_t)(m->len - off - 4))
 			return -STUN_E_ATTR;
-		if (m->fp_at)
-			break;	/* nothing may follow FINGERPRINT: ignore it */
+		/* after MESSAGE-INTEGRITY only MESSAGE-INTEGRITY-SHA256 and FINGERPRINT count,
+		 * after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT (RFC 8489 14.5, 14.6) */
 		if (after_mi256 && at != STUN_ATTR_FINGERPRINT)
 			goto next;
 		if (after_mi && at != STUN_ATTR_FINGERPRINT && at != STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
 			goto next;
 		ai = attr_index(at);
 		if (ai < 0) {
-			if (at < 0x8000 && m->n_unknown < STUN_MAX_UNKNOWN) {
-				bool seen = false;
-				for (int i = 0; i < m->n_unknown; i++)
-					seen |= m->unknown[i] == at;
-				if (!seen)
-					m->unknown[m->n_unknown++] = at;
-			}
+			if (at < 0x8000)	/* comprehension-required: the 420's list */
+				note_unknown(m, at);
 			goto next;
 		}
 		if (ai == STUN_AI_XOR_PEER_ADDRESS && m->n_peers < STUN_MAX_PEERS) {
 			m->peer_off[m->n_peers] = (uint16_t)(off + 4);
 			m->peer_len[m->n_peers++] = al;
 		}
-		if (!m->off[ai]) {	/* duplicates: the first one counts */
-			m->off[ai] = (uint16_t)(off + 4);
-			m->alen[ai] = al;
-			if (at == STUN_ATTR_MESSAGE_INTEGRITY) {
-				m->mi_at = off;
-				after_mi = true;
-			} else if (at == STUN_ATTR_MESSAGE_INTEGRITY_SHA256) {
-				m->mi256_at = off;
-				after_mi256 = true;
-			} else if (at == STUN_ATTR_FINGERPRINT) {
-				m->fp_at = off;
-			}
+		if (m->off[ai])
+			goto next;	/* a duplicate: the first one counts (RFC 8489 14) */
+		m->off[ai] = (uint16_t)(off + 4);
+		m->alen[ai] = al;
+		if (at == STUN_ATTR_MESSAGE_INTEGRITY) {
+			m->mi_at = off;
+			after_mi = true;
+		} else if (at == STUN_ATTR_MESSAGE_INTEGRITY_SHA256) {
+			m->mi256_at = off;
+			after_mi256 = true;
+		} else if (at == STUN_ATTR_FINGERPRINT) {
+			m->fp_at = off;
 		}
 next:
 		off = (uint16_t)(off + 4 + padded);	/* <= m->len, checked above */
@@ -120,9 +142,39 @@ int stun_parse_error_code(int err, const uint8_t *buf, size_t len)
 	return 400;
 }
 
+const char *stun_parse_strerror(int err)
+{
+	static const char *const names[STUN_E_MAX] = {
+		[0] = "ok",
+		[STUN_E_SHORT] = "truncated",
+		[STUN_E_NOT_STUN] = "not STUN",
+		[STUN_E_LENGTH] = "bad length",
+		[STUN_E_ATTR] = "attribute overruns the message",
+		[STUN_E_TYPE] = "method cannot have that class",
+	};
+
+	if (err > 0 || -err >= STUN_E_MAX)
+		return "unknown error";
+	return names[-err];
+}
+
+int stun_unknown_answer(const struct stun_msg *m)
+{
+	if (!m->n_unknown)
+		return 0;
+	return m->cls == STUN_REQUEST ? 420 : -EPROTO;
+}
+
+/* ---- attribute values ---- */
+
+static bool present(const struct stun_msg *m, enum stun_attr_index ai)
+{
+	return (unsigned int)ai < STUN_AI_MAX && m->off[ai];
+}
+
 int stun_get_u32(const struct stun_msg *m, enum stun_attr_index ai, uint32_t *v)
 {
-	if (!m->off[ai] || m->alen[ai] != 4)
+	if (!present(m, ai) || m->alen[ai] != 4)
 		return -EINVAL;
 	*v = be32(stun_val(m, ai));
 	return 0;
@@ -130,87 +182,110 @@ int stun_get_u32(const struct stun_msg *m, enum stun_attr_index ai, uint32_t *v)
 
 int stun_get_u64(const struct stun_msg *m, enum stun_attr_index ai, uint64_t *v)
 {
-	const uint8_t *p = stun_val(m, ai);
+	const uint8_t *p;
 
-	if (!m->off[ai] || m->alen[ai] != 8)
+	if (!present(m, ai) || m->alen[ai] != 8)
 		return -EINVAL;
+	p = stun_val(m, ai);
 	*v = (uint64_t)be32(p) << 32 | be32(p + 4);
 	return 0;
 }
 
 int stun_get_str(const struct stun_msg *m, enum stun_attr_index ai, const char **s, size_t *len)
 {
-	if (!m->off[ai])
+	if (!present(m, ai))
 		return -EINVAL;
 	*s = (const char *)stun_val(m, ai);
 	*len = m->alen[ai];
 	return 0;
 }
 
-static int get_addr(const uint8_t *p, uint16_t len, const uint8_t *tid, bool xor,
-	struct stun_addr *a)
+/* MAPPED-ADDRESS and ALTERNATE-SERVER: the same layout without the XOR. */
+static int plain_addr(const uint8_t *p, uint16_t len, struct stun_addr *a)
 {
-	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
-
-	if (len < 4 || p[0] != 0)
+	if (len != 8 && len != 20)
+		return -EINVAL;
+	if (p[0] != 0 || !((p[1] == 0x01 && len == 8) || (p[1] == 0x02 && len == 20)))
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
+	a->family = p[1] == 0x01 ? 4 : 6;
 	memcpy(&a->port, p + 2, 2);
-	if (xor)
-		a->port ^= htons(STUN_MAGIC >> 16);
-	if (p[1] == 0x01 && len == 8) {
-		a->family = 4;
-		for (int i = 0; i < 4; i++)
-			a->ip[i] = p[4 + i] ^ (xor ? cookie[i] : 0);
-		return 0;
-	}
-	if (p[1] == 0x02 && len == 20) {
-		a->family = 6;
-		for (int i = 0; i < 16; i++)
-			a->ip[i] = p[4 + i] ^ (xor ? (i < 4 ? cookie[i] : tid[i - 4]) : 0);
-		return 0;
-	}
-	return -EINVAL;
+	memcpy(a->ip, p + 4, len - 4u);
+	return 0;
 }
 
 int stun_get_peer(const struct stun_msg *m, unsigned int i, struct stun_addr *a)
 {
 	if (i >= m->n_peers)
 		return -EINVAL;
-	return get_addr(m->buf + m->peer_off[i], m->peer_len[i], m->tid, true, a);
+	memset(a, 0, sizeof(*a));
+	return stun_xor_addr_decode(m->buf + m->peer_off[i], m->peer_len[i], m->tid, a);
 }
 
 int stun_get_xor_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a)
 {
-	if (!m->off[ai])
+	if (!present(m, ai))
 		return -EINVAL;
-	return get_addr(stun_val(m, ai), m->alen[ai], m->tid, true, a);
+	memset(a, 0, sizeof(*a));
+	return stun_xor_addr_decode(stun_val(m, ai), m->alen[ai], m->tid, a);
 }
 
 int stun_get_addr(const struct stun_msg *m, enum stun_attr_index ai, struct stun_addr *a)
 {
-	if (!m->off[ai])
+	if (!present(m, ai))
 		return -EINVAL;
-	return get_addr(stun_val(m, ai), m->alen[ai], m->tid, false, a);
+	return plain_addr(stun_val(m, ai), m->alen[ai], a);
+}
+
+/* ERROR-CODE and ADDRESS-ERROR-CODE share the class (3 bits) and number (0..99) fields. */
+static int error_fields(const uint8_t *p, uint16_t len, int *code, const char **reason,
+	size_t *rlen)
+{
+	if (len < 4 || (p[2] & 0x07) < 3 || (p[2] & 0x07) > 6 || p[3] > 99)
+		return -EINVAL;
+	*code = (p[2] & 0x07) * 100 + p[3];
+	*reason = (const char *)p + 4;
+	*rlen = len - 4u;
+	return 0;
 }
 
 int stun_get_error(const struct stun_msg *m, int *code, const char **reason, size_t *len)
 {
-	const uint8_t *p = stun_val(m, STUN_AI_ERROR_CODE);
+	if (!present(m, STUN_AI_ERROR_CODE))
+		return -EINVAL;
+	return error_fields(stun_val(m, STUN_AI_ERROR_CODE), m->alen[STUN_AI_ERROR_CODE], code,
+		reason, len);
+}
 
-	if (!m->off[STUN_AI_ERROR_CODE] || m->alen[STUN_AI_ERROR_CODE] < 4)
+static int family_of(uint8_t wire, uint8_t *family)
+{
+	if (wire != 0x01 && wire != 0x02)
 		return -EINVAL;
-	if ((p[2] & 0x07) < 3 || (p[2] & 0x07) > 6 || p[3] > 99)
-		return -EINVAL;
-	*code = (p[2] & 0x07) * 100 + p[3];
-	*reason = (const char *)p + 4;
-	*len = m->alen[STUN_AI_ERROR_CODE] - 4u;
+	*family = wire == 0x01 ? 4 : 6;
 	return 0;
+}
+
+int stun_get_address_error(const struct stun_msg *m, uint8_t *family, int *code,
+	const char **reason, size_t *len)
+{
+	const uint8_t *p = stun_val(m, STUN_AI_ADDRESS_ERROR_CODE);
+
+	if (!present(m, STUN_AI_ADDRESS_ERROR_CODE) || m->alen[STUN_AI_ADDRESS_ERROR_CODE] < 4 ||
+		family_of(p[0], family) < 0)
+		return -EINVAL;
+	return error_fields(p, m->alen[STUN_AI_ADDRESS_ERROR_CODE], code, reason, len);
+}
+
+int stun_get_family(const struct stun_msg *m, enum stun_attr_index ai, uint8_t *family)
+{
+	if (!present(m, ai) || m->alen[ai] != 4)
+		return -EINVAL;
+	return family_of(stun_val(m, ai)[0], family);
 }
 
 int stun_get_channel(const struct stun_msg *m, uint16_t *ch)
 {
-	if (!m->off[STUN_AI_CHANNEL_NUMBER] || m->alen[STUN_AI_CHANNEL_NUMBER] != 4)
+	if (!present(m, STUN_AI_CHANNEL_NUMBER) || m->alen[STUN_AI_CHANNEL_NUMBER] != 4)
 		return -EINVAL;
 	*ch = be16(stun_val(m, STUN_AI_CHANNEL_NUMBER));
 	return 0;
@@ -218,8 +293,81 @@ int stun_get_channel(const struct stun_msg *m, uint16_t *ch)
 
 int stun_get_transport(const struct stun_msg *m, uint8_t *proto)
 {
-	if (!m->off[STUN_AI_REQUESTED_TRANSPORT] || m->alen[STUN_AI_REQUESTED_TRANSPORT] != 4)
+	if (!present(m, STUN_AI_REQUESTED_TRANSPORT) || m->alen[STUN_AI_REQUESTED_TRANSPORT] != 4)
 		return -EINVAL;
 	*proto = stun_val(m, STUN_AI_REQUESTED_TRANSPORT)[0];
+	return 0;
+}
+
+int stun_get_even_port(const struct stun_msg *m, bool *reserve_next)
+{
+	if (!present(m, STUN_AI_EVEN_PORT) || m->alen[STUN_AI_EVEN_PORT] != 1)
+		return -EINVAL;
+	*reserve_next = stun_val(m, STUN_AI_EVEN_PORT)[0] & 0x80;
+	return 0;
+}
+
+int stun_get_icmp(const struct stun_msg *m, uint8_t *type, uint16_t *code, uint32_t *data)
+{
+	const uint8_t *p = stun_val(m, STUN_AI_ICMP);
+
+	if (!present(m, STUN_AI_ICMP) || m->alen[STUN_AI_ICMP] != 8)
+		return -EINVAL;
+	/* RFC 8656 18.14: 16 reserved bits, a 7-bit type, a 9-bit code, 32 bits of data */
+	*type = (uint8_t)(be16(p + 2) >> 9);
+	*code = be16(p + 2) & 0x1ff;
+	*data = be32(p + 4);
+	return 0;
+}
+
+int stun_get_unknown_list(const struct stun_msg *m, uint16_t *types, unsigned int max,
+	unsigned int *n)
+{
+	const uint8_t *p = stun_val(m, STUN_AI_UNKNOWN_ATTRIBUTES);
+	uint16_t len = m->alen[STUN_AI_UNKNOWN_ATTRIBUTES];
+
+	if (!present(m, STUN_AI_UNKNOWN_ATTRIBUTES) || (len & 1))
+		return -EINVAL;
+	*n = len / 2u;
+	for (unsigned int i = 0; i < *n && i < max; i++)
+		types[i] = be16(p + 2 * i);
+	return 0;
+}
+
+int stun_get_password_algorithms(const struct stun_msg *m, uint16_t *algs, unsigned int max,
+	unsigned int *n)
+{
+	const uint8_t *p = stun_val(m, STUN_AI_PASSWORD_ALGORITHMS);
+	uint32_t len = m->alen[STUN_AI_PASSWORD_ALGORITHMS], off = 0;
+
+	if (!present(m, STUN_AI_PASSWORD_ALGORITHMS))
+		return -EINVAL;
+	*n = 0;
+	/* each: algorithm (16 bits), parameters length (16 bits), parameters padded to 4 */
+	while (off < len) {
+		uint32_t plen;
+
+		if (len - off < 4)
+			return -EINVAL;
+		plen = ((uint32_t)be16(p + off + 2) + 3) & ~3u;
+		if (plen > len - off - 4)
+			return -EINVAL;
+		if (*n < max)
+			algs[*n] = be16(p + off);
+		(*n)++;
+		off += 4 + plen;
+	}
+	return 0;
+}
+
+int stun_get_password_algorithm(const struct stun_msg *m, uint16_t *alg)
+{
+	const uint8_t *p = stun_val(m, STUN_AI_PASSWORD_ALGORITHM);
+	uint16_t len = m->alen[STUN_AI_PASSWORD_ALGORITHM];
+
+	if (!present(m, STUN_AI_PASSWORD_ALGORITHM) || len < 4 ||
+		(((uint32_t)be16(p + 2) + 3) & ~3u) != len - 4u)
+		return -EINVAL;
+	*alg = be16(p);
 	return 0;
 }
