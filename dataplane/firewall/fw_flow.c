@@ -1,0 +1,50 @@
+/* The flow table's life outside the fast path: made once at start-up (preallocated, so the
+ * workers never allocate), counted for status pages, freed at shutdown. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw.h"
+
+struct fw_flowtab *fw_flowtab_create(uint32_t entries)
+{
+	struct fw_flowtab *ft;
+	uint32_t buckets = 16;
+	size_t size;
+
+	if (entries > (1u << 30)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (buckets * FW_FLOW_WAYS < entries)
+		buckets *= 2;
+	ft = malloc(sizeof(*ft));
+	size = (size_t)buckets * sizeof(ft->bucket[0]);
+	if (!ft || !(ft->bucket = aligned_alloc(64, size))) {
+		free(ft);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(ft->bucket, 0, size);
+	ft->mask = buckets - 1;
+	return ft;
+}
+
+void fw_flowtab_free(struct fw_flowtab *ft)
+{
+	if (!ft)
+		return;
+	free(ft->bucket);
+	free(ft);
+}
+
+uint32_t fw_flowtab_live(const struct fw_flowtab *ft, uint32_t now)
+{
+	uint32_t n = 0;
+
+	for (uint32_t b = 0; b <= ft->mask; b++)
+		for (int i = 0; i < FW_FLOW_WAYS; i++)
+			n += (int32_t)(__atomic_load_n(&ft->bucket[b][i].expires, __ATOMIC_RELAXED) -
+				     now) > 0;
+	return n;
+}

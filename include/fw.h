@@ -1,0 +1,447 @@
+/* The per-interface in-line firewall: the operator's rules (a plain value the CLI edits and
+ * the configuration file keeps), their compiled form the workers match against, per-lcore
+ * hit counters, and the flow table that lets replies to the appliance's own traffic in.
+ *
+ * fw_ruleset: built by the control plane (fw_compile, one thread, off the fast path) and
+ *   published with one pointer store (edge_rcu_publish); read by workers lock-free. A
+ *   published rule set is immutable. NULL means the interface's firewall is disabled.
+ * fw_counters: one per lcore and interface, written by that lcore only, summed on read.
+ * fw_flowtab: written and read by every worker, no locks: each entry has a sequence count
+ *   (odd while a writer rewrites it). It is a cache of recent flows, not a ledger: a busy
+ *   table overwrites its oldest entries, and a reader racing a writer may miss.
+ *
+ * What a packet meets (fw_verdict_ipv4 does all of it):
+ *   TCP, UDP   the first rule matching the destination port, protocol and source wins, else
+ *              the default. A packet so denied still passes if it is a reply to a flow the
+ *              appliance opened itself (fw_flow_note_outbound saw the outbound side).
+ *   ICMP       queries (echo, ...) always pass: the data plane answers echo itself and an
+ *              operator needs ping. Errors (unreachable, time exceeded, ...) pass only if the
+ *              packet they quote belongs to a flow the appliance opened, or to one whose
+ *              replies the rules would let in; an error quoting anything else is dropped.
+ *   others     the default policy.
+ *   ARP        never reaches the firewall.
+ * All addresses and ports handed to the fast path are in host byte order. */
+#ifndef EDGE_FW_H
+#define EDGE_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_MAX_RULES 1024
+
+enum fw_action {
+	FW_ALLOW = 0,	/* zero, so a zeroed configuration is "disabled, default allow" */
+	FW_DENY = 1,
+};
+
+#define FW_PROTO_TCP 0x1
+#define FW_PROTO_UDP 0x2
+#define FW_PROTO_BOTH (FW_PROTO_TCP | FW_PROTO_UDP)
+
+/* One rule as the operator wrote it: `allow|deny <port>[-<port>][/tcp|/udp] [from <prefix>]`. */
+struct fw_rule {
+	uint8_t action;		/* enum fw_action */
+	uint8_t protos;		/* FW_PROTO_TCP | FW_PROTO_UDP: at least one */
+	uint8_t has_src;	/* limited to a source prefix */
+	uint8_t src_len;	/* its length, 0..32 */
+	uint16_t port_lo;	/* destination ports, inclusive */
+	uint16_t port_hi;
+	uint32_t src_addr;	/* host order; host bits are zero */
+	/* Bookkeeping set by fw_cmd_apply / fw_rule_add, not part of what the rule means:
+	 * its counter slot (kept while the rule lives, so deleting another rule does not move
+	 * its hits) and a serial unique to this rule in the process (a new rule that reuses a
+	 * slot starts from zero hits). */
+	uint16_t slot;
+	uint32_t serial;
+};
+
+/* An interface's firewall: a plain value type, copied freely. */
+struct fw_if_config {
+	bool enabled;
+	uint8_t default_action;		/* enum fw_action */
+	uint16_t n_rules;
+	struct fw_rule rules[FW_MAX_RULES];	/* in match order */
+};
+
+/* Counter slots: one per rule slot, then the outcomes no rule decides. */
+enum fw_slot {
+	FW_SLOT_DEFAULT_ALLOW = FW_MAX_RULES,	/* no rule matched; default allow */
+	FW_SLOT_DEFAULT_DENY,		/* no rule matched; default deny: dropped */
+	FW_SLOT_REPLY,			/* denied by rule or default, but a reply to our own flow */
+	FW_SLOT_ICMP,			/* ICMP passed (queries; errors about an allowed flow) */
+	FW_SLOT_ICMP_DENY,		/* ICMP error about no flow we have or allow: dropped */
+	FW_SLOT_MALFORMED,		/* TCP/UDP/ICMP header cut short: dropped */
+	FW_SLOT_DISABLED,		/* passed because the firewall is off (rs == NULL) */
+	FW_SLOT_MAX
+};
+
+/* ---- configuration and CLI (control plane) ---- */
+
+/* Runs one `firewall <if> ...` command on @cfg; @argv holds the words after the interface:
+ *   default allow|deny          allow|deny <ports>[/tcp|/udp] [from <a.b.c.d>[/<len>]]
+ *   enable | disable            delete allow|deny <ports>[/tcp|/udp] [from <prefix>]
+ * <ports> is a port (0..65535) or a range lo-hi. A rule without /proto covers TCP and UDP;
+ * new rules go last. Returns 0, or a negative errno with @err naming the bad word, @cfg
+ * untouched: -EINVAL (syntax), -EEXIST (the same rule is already there), -ENOENT (delete:
+ * no such rule), -ENOSPC (FW_MAX_RULES reached). */
+int fw_cmd_apply(struct fw_if_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses the words of one rule, action first ({"allow", "22/tcp", "from", "1.2.3.0/24"});
+ * slot and serial are left zero. 0 or -EINVAL with @err naming the bad word. */
+int fw_rule_parse(int argc, char **argv, struct fw_rule *r, char *err, size_t errlen);
+
+/* Appends @r (its match fields) as a new rule: gives it a free slot and a new serial. */
+int fw_rule_add(struct fw_if_config *cfg, const struct fw_rule *r, char *err, size_t errlen);
+
+/* True when @a and @b match the same packets with the same action. */
+bool fw_rule_same(const struct fw_rule *a, const struct fw_rule *b);
+
+/* The canonical text of a rule, action first ("allow 3478/udp from 198.18.20.0/24"); split
+ * on spaces it is an argv fw_cmd_apply takes back. snprintf's contract: returns the length
+ * the whole text needs; it was cut short if that is >= @len. */
+int fw_rule_format(const struct fw_rule *r, char *buf, size_t len);
+
+/* The index of the first rule that matches, -1 for none (the default decides): the
+ * reference the compiled form is tested against, and what a CLI may use to check that an
+ * edit keeps its own session reachable before enabling (the spec's SSH safety). */
+int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
+	uint16_t dport);
+
+/* ---- counters (written per lcore by the fast path, summed by the control plane) ---- */
+
+struct fw_hit {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint32_t serial;	/* the rule these hits belong to; 0 for the fixed slots */
+	uint32_t pad[3];
+};
+
+/* Zero it before first use (the fixed slots' serial is 0). About 33 KB. */
+struct fw_counters {
+	struct fw_hit hit[FW_SLOT_MAX];
+} __attribute__((aligned(64)));
+
+/* Summing: start a sum for @cfg's current rules, then add each lcore's counters. Hits
+ * recorded for a rule since deleted (or for an older rule in the same slot) are left out. */
+void fw_counters_sum_init(struct fw_counters *sum, const struct fw_if_config *cfg);
+void fw_counters_add(struct fw_counters *sum, const struct fw_counters *one);
+
+/* The `firewall <if>` status page for interface @ifname (NULL: no Interface line), with
+ * the hit counters in @sum (NULL: all zero). snprintf's contract, like fw_rule_format. */
+int fw_status_format(const char *ifname, const struct fw_if_config *cfg,
+	const struct fw_counters *sum, char *buf, size_t len);
+
+/* ---- the compiled rule set ---- */
+
+/* A verdict-table entry: bit 0 allow, bits 1..11 the counter slot; or, with FW_ENT_CHAIN,
+ * the index of a chain that decides by source address. */
+#define FW_ENT_CHAIN 0x8000u
+
+struct fw_chain {
+	uint32_t off;	/* first interval in bounds[] / ent[] */
+	uint32_t n;	/* intervals: at least 1 */
+};
+
+struct fw_ruleset {
+	/* Per destination port, for TCP [0] and UDP [1]: 256 KB, so any rule count costs one
+	 * load; only the ports under a `from` rule need a second look. */
+	uint16_t port[2][65536];
+	uint16_t other;		/* IP protocols other than TCP, UDP, ICMP: the default */
+	uint32_t n_chains;
+	const struct fw_chain *chains;
+	/* Each chain cuts the IPv4 source space into intervals where the first matching rule
+	 * is the same: bounds[] holds the intervals' first addresses (ascending, the first 0),
+	 * ent[] their verdict entries. Found by a branch-free binary search. */
+	const uint32_t *bounds;
+	const uint16_t *ent;
+	uint32_t serial[FW_SLOT_MAX];	/* per slot: the rule's serial, 0 for fixed slots */
+};
+
+/* Builds the immutable rule set for @cfg (its `enabled` flag is not looked at: publish NULL
+ * for a disabled interface). Returns NULL with errno set (ENOMEM, EINVAL for a config whose
+ * slots are not distinct, E2BIG for source-prefix layouts too big to tabulate). */
+struct fw_ruleset *fw_compile(const struct fw_if_config *cfg);
+void fw_ruleset_free(struct fw_ruleset *rs);
+
+/* ---- the flow table: replies to the appliance's own traffic ---- */
+
+#define FW_FLOW_WAYS 4			/* entries per bucket (two cache lines) */
+#define FW_FLOW_UDP_TIMEOUT 60		/* seconds after the last outbound packet */
+#define FW_FLOW_TCP_TIMEOUT 7200	/* established */
+#define FW_FLOW_TCP_SYN_TIMEOUT 60	/* our SYN sent, nothing else yet */
+#define FW_FLOW_TCP_END_TIMEOUT 30	/* we sent FIN or RST */
+#define FW_FLOW_REFRESH 2		/* an entry is rewritten at most this often (seconds) */
+
+#define FW_TCP_FIN 0x01
+#define FW_TCP_SYN 0x02
+#define FW_TCP_RST 0x04
+#define FW_TCP_ACK 0x10
+
+struct fw_flow {
+	uint32_t seq;		/* even: stable; odd: a writer is rewriting the entry */
+	uint32_t expires;	/* in the caller's seconds; <= now: free */
+	uint64_t addrs;		/* remote address << 32 | local address */
+	uint64_t ports;		/* ipproto << 32 | remote port << 16 | local port */
+	uint64_t pad;
+};
+
+struct fw_flowtab {
+	uint32_t mask;		/* buckets - 1 */
+	struct fw_flow (*bucket)[FW_FLOW_WAYS];
+};
+
+/* A table of about @entries flows (rounded up to a power of two, at least 64), zeroed.
+ * NULL with errno set on failure. One table may serve every interface and worker. */
+struct fw_flowtab *fw_flowtab_create(uint32_t entries);
+void fw_flowtab_free(struct fw_flowtab *ft);
+
+/* Live entries at @now: for status pages (walks the whole table). */
+uint32_t fw_flowtab_live(const struct fw_flowtab *ft, uint32_t now);
+
+/* ---- the fast path ---- */
+
+/* A verdict: bits 0..31 as a table entry (bit 0 allow, bits 1..11 the slot), bits 32..63 the
+ * deciding rule's serial (0 for the fixed slots), which fw_count needs. */
+typedef uint64_t fw_verdict_t;
+
+#define FW_V(slot, allow) ((fw_verdict_t)(((uint32_t)(slot) << 1) | (allow)))
+
+static inline bool fw_allowed(fw_verdict_t v)
+{
+	return v & 1;
+}
+
+/* The counter slot: a rule's slot (< FW_MAX_RULES) or an enum fw_slot. */
+static inline unsigned int fw_slot(fw_verdict_t v)
+{
+	return (uint32_t)v >> 1;
+}
+
+static inline uint64_t fw_flow_hash(uint64_t addrs, uint64_t ports)
+{
+	uint64_t h = addrs * 0x9e3779b97f4a7c15ull ^ ports * 0xc2b2ae3d27d4eb4full;
+
+	return h ^ h >> 31;
+}
+
+/* Is (@ipproto, @remote -> @local) a flow the appliance opened, alive at @now? */
+static inline bool fw_flow_lookup(const struct fw_flowtab *ft, uint8_t ipproto, uint32_t remote_ip,
+	uint16_t remote_port, uint32_t local_ip, uint16_t local_port, uint32_t now)
+{
+	uint64_t addrs = (uint64_t)remote_ip << 32 | local_ip;
+	uint64_t ports = (uint64_t)ipproto << 32 | (uint32_t)remote_port << 16 | local_port;
+	const struct fw_flow *b = ft->bucket[(fw_flow_hash(addrs, ports) >> 32) & ft->mask];
+
+	for (int i = 0; i < FW_FLOW_WAYS; i++) {
+		const struct fw_flow *f = &b[i];
+
+		/* a few looks at most: a writer holds an entry for four stores */
+		for (int tries = 0; tries < 4; tries++) {
+			/* acquire loads (plain moves on x86) keep the second look at the sequence
+			 * after the fields: they are trusted only if no writer came meanwhile */
+			uint32_t s1 = __atomic_load_n(&f->seq, __ATOMIC_ACQUIRE);
+			uint64_t a = __atomic_load_n(&f->addrs, __ATOMIC_ACQUIRE);
+			uint64_t p = __atomic_load_n(&f->ports, __ATOMIC_ACQUIRE);
+			uint32_t e = __atomic_load_n(&f->expires, __ATOMIC_ACQUIRE);
+
+			if (!(s1 & 1) && __atomic_load_n(&f->seq, __ATOMIC_RELAXED) == s1) {
+				if (a == addrs && p == ports && (int32_t)(e - now) > 0)
+					return true;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
+/* Called by a worker for each packet the appliance itself sends out of an interface (from
+ * its kernel mirror or its control plane; not relayed traffic), so that the replies pass a
+ * default-deny firewall. @tcp_flags: the TCP header's flags byte (0 for UDP). Other
+ * protocols are not tracked. Writes memory only when the entry is new or its timeout moves
+ * on by FW_FLOW_REFRESH seconds; a note lost to a concurrent writer is redone by the next
+ * packet. */
+static inline void fw_flow_note_outbound(struct fw_flowtab *ft, uint8_t ipproto, uint32_t local_ip,
+	uint16_t local_port, uint32_t remote_ip, uint16_t remote_port, uint8_t tcp_flags,
+	uint32_t now)
+{
+	uint64_t addrs = (uint64_t)remote_ip << 32 | local_ip;
+	uint64_t ports = (uint64_t)ipproto << 32 | (uint32_t)remote_port << 16 | local_port;
+	struct fw_flow *b = ft->bucket[(fw_flow_hash(addrs, ports) >> 32) & ft->mask];
+	struct fw_flow *victim = NULL;
+	uint32_t timeout, expires, s;
+	int32_t oldest = INT32_MAX;
+
+	if (ipproto == 17)
+		timeout = FW_FLOW_UDP_TIMEOUT;
+	else if (ipproto != 6)
+		return;
+	else if (tcp_flags & (FW_TCP_FIN | FW_TCP_RST))
+		timeout = FW_FLOW_TCP_END_TIMEOUT;
+	else if ((tcp_flags & (FW_TCP_SYN | FW_TCP_ACK)) == FW_TCP_SYN)
+		timeout = FW_FLOW_TCP_SYN_TIMEOUT;
+	else
+		timeout = FW_FLOW_TCP_TIMEOUT;
+	expires = now + timeout;
+
+	/* the entry itself if present, else a free one, else the one closest to expiry */
+	for (int i = 0; i < FW_FLOW_WAYS; i++) {
+		struct fw_flow *f = &b[i];
+		int32_t left = (int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now);
+
+		if (__atomic_load_n(&f->addrs, __ATOMIC_RELAXED) == addrs &&
+			__atomic_load_n(&f->ports, __ATOMIC_RELAXED) == ports) {
+			/* never shortened: TCP is not tracked closely enough for that to be safe */
+			if (left > 0 && left + FW_FLOW_REFRESH >= (int32_t)timeout)
+				return;
+			victim = f;
+			break;
+		}
+		if (left < oldest) {
+			oldest = left;
+			victim = f;
+		}
+	}
+	s = __atomic_load_n(&victim->seq, __ATOMIC_RELAXED);
+	if ((s & 1) || !__atomic_compare_exchange_n(&victim->seq, &s, s + 1, false,
+			       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;	/* another worker is writing this entry: leave it to them */
+	/* release stores: a reader that sees any new field also sees the odd sequence */
+	__atomic_store_n(&victim->addrs, addrs, __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->ports, ports, __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->expires, expires, __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* Off the common path: a port under `from` rules, decided by the source address. */
+static inline uint32_t fw_chain_lookup(const struct fw_ruleset *rs, uint32_t chain, uint32_t src_ip)
+{
+	const struct fw_chain *c = &rs->chains[chain];
+	const uint32_t *b = rs->bounds + c->off;
+	uint32_t n = c->n;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		b = b[half] <= src_ip ? b + half : b;
+		n -= half;
+	}
+	return rs->ent[b - rs->bounds];
+}
+
+/* The verdict for a TCP (6) or UDP (17) packet @src_ip:@sport -> @dst_ip:@dport arriving on
+ * an interface whose published rule set is @rs (NULL: firewall disabled). @ft may be NULL
+ * (no reply tracking). @now: the same seconds fw_flow_note_outbound was given. Other
+ * protocols get the default policy (ICMP: use fw_verdict_icmp). */
+static inline fw_verdict_t fw_verdict(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	uint8_t ipproto, uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport,
+	uint32_t now)
+{
+	uint32_t e;
+
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (ipproto == 6 || ipproto == 17) {
+		e = rs->port[ipproto == 17][dport];
+		if (__builtin_expect(e & FW_ENT_CHAIN, 0))
+			e = fw_chain_lookup(rs, e & ~FW_ENT_CHAIN, src_ip);
+		if (!(e & 1) && ft &&
+			fw_flow_lookup(ft, ipproto, src_ip, sport, dst_ip, dport, now))
+			return FW_V(FW_SLOT_REPLY, 1);
+	} else {
+		e = rs->other;
+	}
+	return (fw_verdict_t)rs->serial[e >> 1] << 32 | e;
+}
+
+static inline bool fw_icmp_is_error(uint8_t type)
+{
+	/* unreachable, source quench, redirect, time exceeded, parameter problem */
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+static inline uint32_t fw_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t fw_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The verdict for an ICMP message @icmp of @len bytes (header included). An error quotes
+ * the IP header and first 8 bytes of a packet this appliance sent: it passes if that packet
+ * belongs to a flow in @ft, or if the rules would let that flow's replies in. */
+static inline fw_verdict_t fw_verdict_icmp(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	const uint8_t *icmp, uint32_t len, uint32_t now)
+{
+	const uint8_t *in = icmp + 8;
+	uint32_t ihl, local, remote;
+	uint16_t lport, rport;
+	uint8_t proto;
+
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (len < 8)
+		return FW_V(FW_SLOT_MALFORMED, 0);
+	if (!fw_icmp_is_error(icmp[0]))
+		return FW_V(FW_SLOT_ICMP, 1);
+	if (len < 8 + 20 || (in[0] >> 4) != 4 || (ihl = (in[0] & 0xfu) * 4) < 20 ||
+		len < 8 + ihl + 4)
+		return FW_V(FW_SLOT_MALFORMED, 0);
+	proto = in[9];
+	if (proto == 1)	/* about our own ICMP: ICMP passes */
+		return FW_V(FW_SLOT_ICMP, 1);
+	if (proto != 6 && proto != 17)
+		return rs->other & 1 ? FW_V(FW_SLOT_ICMP, 1) : FW_V(FW_SLOT_ICMP_DENY, 0);
+	local = fw_rd32(in + 12);
+	remote = fw_rd32(in + 16);
+	lport = fw_rd16(in + ihl);
+	rport = fw_rd16(in + ihl + 2);
+	if (fw_allowed(fw_verdict(rs, ft, proto, remote, local, rport, lport, now)))
+		return FW_V(FW_SLOT_ICMP, 1);
+	return FW_V(FW_SLOT_ICMP_DENY, 0);
+}
+
+/* Everything in one call for the worker: @ip points at a validated IPv4 header (not a
+ * fragment) with @len bytes from there to the end of the packet. */
+static inline fw_verdict_t fw_verdict_ipv4(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	const void *ip, uint32_t len, uint32_t now)
+{
+	const uint8_t *h = ip;
+	uint32_t ihl = (h[0] & 0xfu) * 4;
+	uint8_t proto = h[9];
+
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (proto == 6 || proto == 17) {
+		if (len < ihl + 4)
+			return FW_V(FW_SLOT_MALFORMED, 0);
+		return fw_verdict(rs, ft, proto, fw_rd32(h + 12), fw_rd32(h + 16),
+			fw_rd16(h + ihl), fw_rd16(h + ihl + 2), now);
+	}
+	if (proto == 1)
+		return fw_verdict_icmp(rs, ft, h + ihl, len - ihl, now);
+	return (fw_verdict_t)rs->serial[rs->other >> 1] << 32 | rs->other;
+}
+
+/* Counts a packet of @bytes under its verdict in this lcore's @c. A slot taken over by a
+ * new rule restarts from zero the first time this lcore sees the new rule's serial. */
+static inline void fw_count(struct fw_counters *c, fw_verdict_t v, uint32_t bytes)
+{
+	struct fw_hit *h = &c->hit[fw_slot(v)];
+	uint32_t serial = (uint32_t)(v >> 32);
+	uint64_t pkts = 0, octets = 0;
+
+	/* relaxed atomics: plain moves on x86, but a reader summing meanwhile is no data race */
+	if (__builtin_expect(__atomic_load_n(&h->serial, __ATOMIC_RELAXED) == serial, 1)) {
+		pkts = __atomic_load_n(&h->pkts, __ATOMIC_RELAXED);
+		octets = __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&h->pkts, pkts + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->bytes, octets + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->serial, serial, __ATOMIC_RELEASE);
+}
+
+#endif
