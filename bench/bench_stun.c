@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 		{ "long-term key MD5(u:r:p)", "long_term_key", op_long_term_key, 100 },
 		{ "CRC-32 100 B: ours (slice-by-8)", "crc_ours", op_crc_ours, 10 },
 		{ "CRC-32 100 B: zlib crc32()", "crc_zlib", op_crc_zlib, 10 },
-		{ "CRC-32 1200 B: ours (slice-by-8)", "crc_ours_1200", op_crc_ours_1200, 10 },
+		{ "CRC-32 1200 B: stun_crc32 (zlib)", "crc_ours_1200", op_crc_ours_1200, 10 },
 		{ "CRC-32 1200 B: zlib crc32()", "crc_zlib_1200", op_crc_zlib_1200, 10 },
 		{ "HMAC-SHA1 100 B: stun_key (ours)", "mac_mdctx", op_mac_mdctx, 10 },
 		{ "HMAC-SHA1 100 B: EVP_MAC_CTX_dup", "mac_dup", op_mac_dup, 10 },
