@@ -63,8 +63,8 @@ NOINLINE static void op_allocate_parse(void)
 	uint8_t proto;
 	uint32_t life;
 
-	if (stun_parse(alloc_req, (size_t)alloc_len, &m) == 0 && stun_get_transport(&m, &proto) == 0 &&
-		stun_get_u32(&m, STUN_AI_LIFETIME, &life) == 0)
+	if (stun_parse(alloc_req, (size_t)alloc_len, &m) == 0 &&
+		stun_get_transport(&m, &proto) == 0 && stun_get_u32(&m, STUN_AI_LIFETIME, &life) == 0)
 		sink += proto + life + m.n_unknown;
 }
 
@@ -296,8 +296,8 @@ int main(int argc, char **argv)
 			ops[i].fn();
 		c1 = __rdtsc();
 		t1 = now_ns();
-		printf("%-36s %10.1f %10.1f %12.0f\n", ops[i].name, (t1 - t0) / n, (double)(c1 - c0) / n,
-			n / ((t1 - t0) / 1e9));
+		printf("%-36s %10.1f %10.1f %12.0f\n", ops[i].name, (t1 - t0) / n,
+			(double)(c1 - c0) / n, n / ((t1 - t0) / 1e9));
 	}
 	stun_key_free(&key);
 	stun_key_free(&key256);

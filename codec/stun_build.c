@@ -278,7 +278,8 @@ int stun_build_response(struct stun_builder *b, uint8_t *buf, size_t cap,
 int stun_channel_data_build(uint8_t *buf, size_t cap, uint16_t ch, const void *data, size_t len,
 	bool stream)
 {
-	size_t total = STUN_CHANNEL_HDR_LEN + len, padded = stream ? (total + 3) & ~(size_t)3 : total;
+	size_t total = STUN_CHANNEL_HDR_LEN + len;
+	size_t padded = stream ? (total + 3) & ~(size_t)3 : total;
 
 	if (ch < STUN_CHANNEL_MIN || ch > STUN_CHANNEL_MAX || len > 0xffff)
 		return -EINVAL;

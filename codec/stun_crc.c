@@ -43,9 +43,9 @@ uint32_t stun_crc32(uint32_t crc, const void *buf, size_t len)
 		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
 			(uint32_t)p[7] << 24;
 
-		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^ table[5][(lo >> 16) & 0xff] ^
-			table[4][lo >> 24] ^ table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
-			table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
+			table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^ table[3][hi & 0xff] ^
+			table[2][(hi >> 8) & 0xff] ^ table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
 	}
 	while (len--)
 		crc = (crc >> 8) ^ table[0][(crc ^ *p++) & 0xff];

@@ -101,7 +101,8 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 		 * after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT (RFC 8489 14.5, 14.6) */
 		if (after_mi256 && at != STUN_ATTR_FINGERPRINT)
 			goto next;
-		if (after_mi && at != STUN_ATTR_FINGERPRINT && at != STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
+		if (after_mi && at != STUN_ATTR_FINGERPRINT &&
+			at != STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
 			goto next;
 		ai = attr_index(at);
 		if (ai < 0) {

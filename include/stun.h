@@ -101,14 +101,14 @@ struct stun_msg {
 	uint16_t method;
 	uint8_t cls;
 	const uint8_t *tid;
-	uint16_t off[STUN_AI_MAX];	/* value offset of each known attribute's first copy; 0 = absent */
+	uint16_t off[STUN_AI_MAX];	/* value offset of each known attribute's first copy, or 0 */
 	uint16_t alen[STUN_AI_MAX];
 	uint16_t peer_off[STUN_MAX_PEERS];	/* every XOR-PEER-ADDRESS (value offsets) */
 	uint16_t peer_len[STUN_MAX_PEERS];
 	uint8_t n_peers;
 	uint8_t n_unknown;
 	uint16_t unknown[STUN_MAX_UNKNOWN];	/* unknown comprehension-required types */
-	uint16_t mi_at, mi256_at, fp_at;	/* offsets of those attributes' headers; 0 = absent */
+	uint16_t mi_at, mi256_at, fp_at;	/* offsets of those attributes' headers, or 0 */
 };
 
 /* Why a buffer is not a usable STUN message. The values are stable: callers count by them. */
@@ -340,7 +340,9 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 		if (next > fi->len)
 			return -EBADMSG;
 		if (at == 0x0012) {		/* XOR-PEER-ADDRESS: the first one counts */
-			if (!peer && stun_xor_addr_decode(buf + off + 4, al, buf + 8, &fi->peer) < 0)
+			if (peer)
+				goto next;
+			if (stun_xor_addr_decode(buf + off + 4, al, buf + 8, &fi->peer) < 0)
 				return -EBADMSG;
 			peer = true;
 		} else if (at == 0x0013) {	/* DATA */
@@ -355,6 +357,7 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 		} else if (at < 0x8000) {
 			return -ENOTSUP;
 		}
+next:
 		off = next;
 	}
 	return peer && fi->data_off ? 0 : -EBADMSG;

@@ -33,16 +33,17 @@ static void check_fast_path(const uint8_t *data, size_t size)
 	fast = stun_fast_indication(data, size, 0x0016, &fi);
 	full = stun_parse(data, size, &m);
 	if (fast == 0) {
-		if (full != 0 || m.method != STUN_SEND || m.cls != STUN_INDICATION || m.len != fi.len ||
-			m.off[STUN_AI_DATA] != fi.data_off || m.alen[STUN_AI_DATA] != fi.data_len ||
-			stun_get_peer(&m, 0, &a) != 0 || a.family != fi.peer.family ||
-			a.port != fi.peer.port || memcmp(a.ip, fi.peer.ip, a.family == 4 ? 4 : 16) ||
-			m.n_unknown)
+		if (full != 0 || m.method != STUN_SEND || m.cls != STUN_INDICATION ||
+			m.len != fi.len || m.off[STUN_AI_DATA] != fi.data_off ||
+			m.alen[STUN_AI_DATA] != fi.data_len || stun_get_peer(&m, 0, &a) != 0 ||
+			a.family != fi.peer.family || a.port != fi.peer.port ||
+			memcmp(a.ip, fi.peer.ip, a.family == 4 ? 4 : 16) || m.n_unknown)
 			abort();
 		if (fi.data_off + fi.data_len > fi.len)
 			abort();
-	} else if (full == 0 && m.method == STUN_SEND && m.cls == STUN_INDICATION && !m.n_unknown &&
-		!m.mi_at && !m.mi256_at && stun_get_peer(&m, 0, &a) == 0 && stun_has(&m, STUN_AI_DATA)) {
+	} else if (full == 0 && m.method == STUN_SEND && m.cls == STUN_INDICATION &&
+		!m.n_unknown && !m.mi_at && !m.mi256_at && stun_get_peer(&m, 0, &a) == 0 &&
+		stun_has(&m, STUN_AI_DATA)) {
 		/* the parser is happy and nothing needs the slow path: the fast path must be too,
 		 * unless a known attribute other than the relaying ones is present */
 		bool others = false;
