@@ -236,6 +236,10 @@ static inline bool fw_flow_lookup(const struct fw_flowtab *ft, uint8_t ipproto, 
 	for (int i = 0; i < FW_FLOW_WAYS; i++) {
 		const struct fw_flow *f = &b[i];
 
+		/* most entries differ in their addresses: one load tells (a writer caught in the
+		 * act here can only cost a miss, never a false hit) */
+		if (__atomic_load_n(&f->addrs, __ATOMIC_RELAXED) != addrs)
+			continue;
 		/* a few looks at most: a writer holds an entry for four stores */
 		for (int tries = 0; tries < 4; tries++) {
 			/* acquire loads (plain moves on x86) keep the second look at the sequence
