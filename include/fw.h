@@ -20,7 +20,16 @@
  *              replies the rules would let in; an error quoting anything else is dropped.
  *   others     the default policy.
  *   ARP        never reaches the firewall.
- * All addresses and ports handed to the fast path are in host byte order. */
+ * All addresses and ports handed to the fast path are in host byte order; `now` is any
+ * seconds counter (e.g. rte_rdtsc() / rte_get_tsc_hz(), once per burst), the same for both.
+ *
+ * A worker, per packet received on interface i (after L2/L3, before classification):
+ *	v = fw_verdict_ipv4(edge_rcu_read(fw_rules[i]), flows, ip, ip_len, now);
+ *	fw_count(&my_fw_counters[i], v, pkt_len);
+ *	if (!fw_allowed(v))
+ *		drop(DP_DROP_FIREWALL);
+ * and per packet the appliance itself sends (from a kernel mirror or the control plane):
+ *	fw_flow_note_ipv4(flows, ip, ip_len, now); */
 #ifndef EDGE_FW_H
 #define EDGE_FW_H
 
@@ -106,6 +115,11 @@ int fw_rule_format(const struct fw_rule *r, char *buf, size_t len);
  * reference the compiled form is tested against, and what a CLI may use to check that an
  * edit keeps its own session reachable before enabling (the spec's SSH safety). */
 int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
+	uint16_t dport);
+
+/* Whether @cfg, once enabled, would let a TCP/UDP packet from @src_ip to @dport in (rules,
+ * then the default; replies aside). */
+bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
 	uint16_t dport);
 
 /* ---- counters (written per lcore by the fast path, summed by the control plane) ---- */
@@ -419,6 +433,8 @@ static inline fw_verdict_t fw_verdict_ipv4(const struct fw_ruleset *rs, const st
 
 	if (!rs)
 		return FW_V(FW_SLOT_DISABLED, 1);
+	if (len < ihl)
+		return FW_V(FW_SLOT_MALFORMED, 0);
 	if (proto == 6 || proto == 17) {
 		if (len < ihl + 4)
 			return FW_V(FW_SLOT_MALFORMED, 0);
@@ -428,6 +444,21 @@ static inline fw_verdict_t fw_verdict_ipv4(const struct fw_ruleset *rs, const st
 	if (proto == 1)
 		return fw_verdict_icmp(rs, ft, h + ihl, len - ihl, now);
 	return (fw_verdict_t)rs->serial[rs->other >> 1] << 32 | rs->other;
+}
+
+/* fw_flow_note_outbound() for an outbound IPv4 packet at @ip (@len bytes from there to the
+ * end): TCP and UDP are noted, the rest ignored, as are packets cut before their ports. */
+static inline void fw_flow_note_ipv4(struct fw_flowtab *ft, const void *ip, uint32_t len,
+	uint32_t now)
+{
+	const uint8_t *h = ip;
+	uint32_t ihl = (h[0] & 0xfu) * 4;
+	uint8_t proto = h[9];
+
+	if ((proto != 6 && proto != 17) || len < ihl + 4)
+		return;
+	fw_flow_note_outbound(ft, proto, fw_rd32(h + 12), fw_rd16(h + ihl), fw_rd32(h + 16),
+		fw_rd16(h + ihl + 2), proto == 6 && len >= ihl + 14 ? h[ihl + 13] : 0, now);
 }
 
 /* Counts a packet of @bytes under its verdict in this lcore's @c. A slot taken over by a

@@ -28,9 +28,9 @@ static int fw_refuse(char *err, size_t errlen, int rc, const char *fmt, ...)
 
 static int fw_refuse(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
@@ -293,6 +293,14 @@ int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t sr
 			return (int)i;
 	}
 	return -1;
+}
+
+bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
+	uint16_t dport)
+{
+	int i = fw_config_match(cfg, ipproto, src_ip, dport);
+
+	return (i >= 0 ? cfg->rules[i].action : cfg->default_action) == FW_ALLOW;
 }
 
 void fw_counters_sum_init(struct fw_counters *sum, const struct fw_if_config *cfg)

@@ -71,6 +71,9 @@ static void test_guide_commands(void)
 	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(203, 0, 113, 9), 22)), rule_slot(c, 1));
 	CU_ASSERT_TRUE(fw_allowed(v(rs, TCP, IP(203, 0, 113, 9), 443)));
 	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(203, 0, 113, 9), 443)), FW_SLOT_DEFAULT_ALLOW);
+	/* what a CLI can ask before enabling: is my session's port still reachable? */
+	CU_ASSERT_FALSE(fw_config_allows(c, TCP, IP(203, 0, 113, 9), 22));
+	CU_ASSERT_TRUE(fw_config_allows(c, TCP, IP(203, 0, 113, 9), 443));
 	CU_ASSERT_EQUAL(cmd(c, "disable"), 0);
 	CU_ASSERT_FALSE(c->enabled);
 	/* disabled: the data plane publishes NULL, and NULL lets everything through */
@@ -778,6 +781,46 @@ static void test_icmp_and_ipv4(void)
 	free(c);
 }
 
+/* The worker's outbound side: whole packets noted, their replies let in. */
+static void test_outbound_ipv4(void)
+{
+	struct fw_if_config *c = cfg_new();
+	struct fw_flowtab *ft = fw_flowtab_create(256);
+	struct fw_ruleset *rs;
+	uint32_t me = IP(198, 18, 0, 1), srv = IP(198, 18, 7, 7);
+	uint8_t out[64], in[64], l4[20] = { 0 };
+	uint32_t n_out, n_in;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
+	cmd(c, "default deny");
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	/* our SYN 198.18.0.1:50000 -> srv:443, and the SYN-ACK back */
+	l4[0] = 50000 >> 8, l4[1] = 50000 & 0xff, l4[2] = 443 >> 8, l4[3] = 443 & 0xff;
+	l4[13] = FW_TCP_SYN;
+	n_out = mk_ipv4(out, TCP, me, srv, l4, 20);
+	l4[0] = 443 >> 8, l4[1] = 443 & 0xff, l4[2] = 50000 >> 8, l4[3] = 50000 & 0xff;
+	l4[13] = FW_TCP_SYN | FW_TCP_ACK;
+	n_in = mk_ipv4(in, TCP, srv, me, l4, 20);
+	CU_ASSERT_FALSE(fw_allowed(fw_verdict_ipv4(rs, ft, in, n_in, 10)));
+	fw_flow_note_ipv4(ft, out, 23, 10);	/* cut before its ports: ignored */
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 10), 0);
+	fw_flow_note_ipv4(ft, out, n_out, 10);
+	CU_ASSERT_EQUAL(fw_slot(fw_verdict_ipv4(rs, ft, in, n_in, 10)), FW_SLOT_REPLY);
+	CU_ASSERT_FALSE(fw_allowed(fw_verdict_ipv4(rs, ft, in, n_in, 10 + 60)));
+	/* our ACK: established, two hours */
+	out[20 + 13] = FW_TCP_ACK;
+	fw_flow_note_ipv4(ft, out, n_out, 11);
+	CU_ASSERT_TRUE(fw_allowed(fw_verdict_ipv4(rs, ft, in, n_in, 11 + 7199)));
+	/* ICMP is not noted */
+	out[9] = 1;
+	fw_flow_note_ipv4(ft, out, n_out, 12);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 12), 1);
+	fw_ruleset_free(rs);
+	fw_flowtab_free(ft);
+	free(c);
+}
+
 /* ---- concurrency: publish by pointer swap, read lock-free ---- */
 
 #define READERS 2
@@ -962,6 +1005,7 @@ int main(void)
 		{ "replies to our own flows, and their timeouts", test_flow_replies },
 		{ "flow table stays bounded, no false replies", test_flow_table_bounded },
 		{ "ICMP queries and errors; whole IPv4 packets", test_icmp_and_ipv4 },
+		{ "outbound packets noted, their replies let in", test_outbound_ipv4 },
 		{ "readers never see half a rule set during swaps", test_concurrent_publish },
 		{ "flow table written and read by several threads", test_concurrent_flows },
 		{ NULL, NULL },
