@@ -194,7 +194,7 @@ void fw_ruleset_free(struct fw_ruleset *rs);
 
 struct fw_flow {
 	uint32_t seq;		/* even: stable; odd: a writer is rewriting the entry */
-	uint32_t expires;	/* in the caller's seconds; <= now: free */
+	uint32_t expires;	/* in the caller's seconds; <= now (or ports 0): free */
 	uint64_t addrs;		/* remote address << 32 | local address */
 	uint64_t ports;		/* ipproto << 32 | remote port << 16 | local port */
 	uint64_t pad;
@@ -305,10 +305,12 @@ static inline void fw_flow_note_outbound(struct fw_flowtab *ft, uint8_t ipproto,
 	/* the entry itself if present, else a free one, else the one closest to expiry */
 	for (int i = 0; i < FW_FLOW_WAYS; i++) {
 		struct fw_flow *f = &b[i];
-		int32_t left = (int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now);
+		uint64_t p = __atomic_load_n(&f->ports, __ATOMIC_RELAXED);
+		/* never used (ports 0) is free whatever the clock reads */
+		int32_t left = p ? (int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now) :
+			INT32_MIN;
 
-		if (__atomic_load_n(&f->addrs, __ATOMIC_RELAXED) == addrs &&
-			__atomic_load_n(&f->ports, __ATOMIC_RELAXED) == ports) {
+		if (p == ports && __atomic_load_n(&f->addrs, __ATOMIC_RELAXED) == addrs) {
 			/* never shortened: TCP is not tracked closely enough for that to be safe */
 			if (left > 0 && left + FW_FLOW_REFRESH >= (int32_t)timeout)
 				return;

@@ -43,8 +43,11 @@ uint32_t fw_flowtab_live(const struct fw_flowtab *ft, uint32_t now)
 	uint32_t n = 0;
 
 	for (uint32_t b = 0; b <= ft->mask; b++)
-		for (int i = 0; i < FW_FLOW_WAYS; i++)
-			n += (int32_t)(__atomic_load_n(&ft->bucket[b][i].expires, __ATOMIC_RELAXED) -
-				     now) > 0;
+		for (int i = 0; i < FW_FLOW_WAYS; i++) {
+			const struct fw_flow *f = &ft->bucket[b][i];
+
+			n += __atomic_load_n(&f->ports, __ATOMIC_RELAXED) &&
+				(int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now) > 0;
+		}
 	return n;
 }

@@ -670,6 +670,15 @@ static void test_flow_replies(void)
 	fw_flow_note_outbound(ft, UDP, me, 40005, dns, 53, 0, UINT32_MAX - 10);
 	CU_ASSERT_TRUE(fw_allowed(fw_verdict(rs, ft, UDP, dns, me, 53, 40005, 20)));
 	CU_ASSERT_FALSE(fw_allowed(fw_verdict(rs, ft, UDP, dns, me, 53, 40005, 60)));
+	/* a clock past 2^31 (seconds since 1970 after 2038): unused entries stay free */
+	fw_flowtab_free(ft);
+	ft = fw_flowtab_create(64);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 0x90000000u), 0);
+	for (uint16_t p = 0; p < 64; p++)
+		fw_flow_note_outbound(ft, UDP, me, (uint16_t)(30000 + p), dns, 53, 0, 0x90000000u);
+	CU_ASSERT(fw_flowtab_live(ft, 0x90000000u) > 32);
+	CU_ASSERT_TRUE(fw_allowed(fw_verdict(rs, ft, UDP, dns, me, 53, 30063, 0x90000000u + 59)));
 	fw_ruleset_free(rs);
 	fw_flowtab_free(ft);
 	free(c);
