@@ -178,8 +178,8 @@ int main(int argc, char **argv)
 
 	if (!cfg || !ft || !n)
 		return 1;
-	printf("%-40s %9s %9s %10s %10s %13s\n", "case (fw_verdict + fw_count)", "compile", "ns/pkt",
-		"cycles/pkt", "allowed", "pkts/s/core");
+	printf("%-40s %9s %9s %10s %10s %13s\n", "case (fw_verdict + fw_count)", "compile",
+		"ns/pkt", "cycles/pkt", "allowed", "pkts/s/core");
 	for (int c = 0; c < (int)(sizeof(cases) / sizeof(cases[0])); c++) {
 		struct fw_ruleset *rs;
 		double t0, t1, tc;

@@ -102,7 +102,8 @@ static int fw_chain_make(struct fw_build *b, const uint16_t *list, uint32_t n, u
 		b->paint[i] = fallback;
 	for (uint32_t i = n; i-- > 0;) {
 		const struct fw_rule *r = &rules[list[i]];
-		uint64_t end = (uint64_t)r->src_addr + (r->src_len ? 1ull << (32 - r->src_len) : 1ull << 32);
+		uint64_t end = (uint64_t)r->src_addr +
+			       (r->src_len ? 1ull << (32 - r->src_len) : 1ull << 32);
 		uint32_t lo = 0, hi = m;
 
 		while (lo < hi) {	/* the cut at the prefix's start */

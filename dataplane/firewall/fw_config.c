@@ -109,8 +109,8 @@ static int fw_parse_prefix(const char *w, struct fw_rule *r, char *err, size_t e
 	if (inet_pton(AF_INET, addr, &a) != 1)
 		goto bad;
 	if (slash && !fw_number(slash + 1, strlen(slash + 1), 32, &len))
-		return fw_refuse(err, errlen, -EINVAL, "firewall: '%s': prefix length must be 0..32",
-			w);
+		return fw_refuse(
+			err, errlen, -EINVAL, "firewall: '%s': prefix length must be 0..32", w);
 	host = ntohl(a.s_addr);
 	mask = len ? ~0u << (32 - len) : 0;
 	if (host & ~mask) {
@@ -389,7 +389,8 @@ int fw_status_format(const char *ifname, const struct fw_if_config *cfg,
 	}
 	fw_out(&o, "Passed by default       : %llu\n",
 		(unsigned long long)HIT(FW_SLOT_DEFAULT_ALLOW)->pkts);
-	fw_out(&o, "Replies let in          : %llu\n", (unsigned long long)HIT(FW_SLOT_REPLY)->pkts);
+	fw_out(&o, "Replies let in          : %llu\n",
+		(unsigned long long)HIT(FW_SLOT_REPLY)->pkts);
 	fw_out(&o, "ICMP passed             : %llu\n", (unsigned long long)HIT(FW_SLOT_ICMP)->pkts);
 	fw_out(&o, "Dropped by rules        : %llu\n", (unsigned long long)rule_drops);
 	fw_out(&o, "Dropped by default      : %llu\n",
