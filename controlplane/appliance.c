@@ -1,7 +1,9 @@
 /* The control plane's side of the data plane: publishing the L3 table, keeping the kernel
  * mirrors in step, ARP learning and resolution, and the status pages. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -22,12 +24,24 @@ static uint32_t mask_of(uint8_t prefix)
 	return prefix ? rte_cpu_to_be_32(~0u << (32 - prefix)) : 0;
 }
 
-int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
+static void l3_free(void *p)
 {
-	struct dp_l3 *l3 = calloc(1, sizeof(*l3)), *old;
+	struct dp_l3 *l3 = p;
 
-	if (!l3)
-		return -ENOMEM;
+	for (int i = 0; i < EDGE_MAX_IFACES; i++)
+		fw_ruleset_free(l3->fw[i]);
+	free(l3);
+}
+
+struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct dp_l3 *l3 = calloc(1, sizeof(*l3));
+
+	if (!l3) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	l3->default_if = (int8_t)cfg->default_if;
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct cfg_iface *ifc = &cfg->ifs[i];
@@ -61,8 +75,38 @@ int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
 			l3->turn_burst = bps / 10 > 3000 ? (uint32_t)(bps / 10) : 3000;
 		}
 	}
-	old = edge_rcu_publish(&dp_l3_current, l3);
-	edge_rcu_retire(old, free);
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		if (!cfg->ifs[i].fw.enabled)
+			continue;
+		l3->fw[i] = fw_compile(&cfg->ifs[i].fw);
+		if (!l3->fw[i]) {
+			snprintf(err, errlen, "firewall %s: cannot compile its rules: %s",
+				cfg->ifs[i].name, errno == E2BIG ? "too many source-prefix rules" :
+				strerror(errno));
+			l3_free(l3);
+			return NULL;
+		}
+	}
+	return l3;
+}
+
+void app_publish(struct dp_l3 *l3)
+{
+	struct dp_l3 *old = edge_rcu_publish(&dp_l3_current, l3);
+
+	edge_rcu_retire(old, l3_free);
+}
+
+int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg)
+{
+	char err[256];
+	struct dp_l3 *l3 = app_build_l3(app, cfg, err, sizeof(err));
+
+	if (!l3) {
+		LOG_ERRX("mgmt", "%s", err);
+		return -EINVAL;
+	}
+	app_publish(l3);
 	return 0;
 }
 
@@ -492,31 +536,72 @@ static void arp_page(void *ctx, FILE *out)
 static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errlen)
 {
 	struct appliance *app = ctx;
+	struct dp_l3 *l3;
 	int ret;
 
-	/* persist first: a change the file cannot hold is not made at all */
+	/* what the data plane will read, first: a rule set that cannot compile changes nothing */
+	l3 = app_build_l3(app, next, err, errlen);
+	if (!l3)
+		return -EINVAL;
+	/* persist next: a change the file cannot hold is not made at all */
 	ret = cfg_save(app->cfg_path, next, err, errlen);
-	if (ret < 0)
+	if (ret < 0) {
+		l3_free(l3);
 		return ret;
+	}
 	ret = app_sync_kernel(app, &app->cfg, next, err, errlen);
 	if (ret < 0) {
 		char e2[256];
 		/* put the file and the kernel back as they were */
 		cfg_save(app->cfg_path, &app->cfg, e2, sizeof(e2));
 		app_sync_kernel(app, next, &app->cfg, e2, sizeof(e2));
+		l3_free(l3);
 		return ret;
 	}
-	ret = app_publish_l3(app, next);
-	if (ret < 0) {
-		snprintf(err, errlen, "out of memory");
-		return ret;
-	}
+	app_publish(l3);
 	for (int i = 0; i < next->n_ifs; i++)
 		if (next->ifs[i].n_addrs == 0)
 			nbr_reap(0, i);
 	app->cfg = *next;
 	app_turn_config(app);
 	return 0;
+}
+
+static void firewall_page(void *ctx, int ifi, FILE *out)
+{
+	struct appliance *app = ctx;
+	const struct cfg_iface *ifc = &app->cfg.ifs[ifi];
+	static struct fw_counters sum;	/* 33 KB: not on the stack */
+	const struct cfg_turn *t = &app->cfg.turn;
+	struct dp_if_stats st;
+	char *text;
+	int n, blocked = 0, total = 0;
+
+	fw_counters_sum_init(&sum, &ifc->fw);
+	for (int l = 0; l < RTE_MAX_LCORE; l++)
+		if (dp_fw_counters[l])
+			fw_counters_add(&sum, &dp_fw_counters[l][ifi]);
+	n = fw_status_format(ifc->name, &ifc->fw, &sum, NULL, 0);
+	text = malloc((size_t)n + 1);
+	if (text) {
+		fw_status_format(ifc->name, &ifc->fw, &sum, text, (size_t)n + 1);
+		fputs(text, out);
+		free(text);
+	}
+	dp_stats_sum(ifi, &st);
+	fprintf(out, "Dropped by the firewall : %lu packets\n", st.drops[DP_DROP_FIREWALL]);
+	/* TURN's ports are not opened behind the operator's back: say when they are shut */
+	if (t->enabled && (t->listen_mask & (1u << ifi))) {
+		bool turn_ok = fw_config_allows(&ifc->fw, IPPROTO_UDP, 0, t->port);
+
+		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
+			blocked += !fw_config_allows(&ifc->fw, IPPROTO_UDP, 0, (uint16_t)p);
+		fprintf(out, "TURN port %u/udp        : %s%s\n", t->port, turn_ok ? "allowed" : "BLOCKED",
+			ifc->fw.enabled ? "" : " (firewall disabled)");
+		fprintf(out, "TURN relay ports        : %s (%u-%u/udp%s)\n",
+			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
+			t->relay_lo, t->relay_hi, ifc->fw.enabled ? "" : ", firewall disabled");
+	}
 }
 
 static void turn_allocations(void *ctx, FILE *out)
@@ -559,5 +644,6 @@ const struct cli_ops app_cli_ops = {
 	.arp = arp_page,
 	.ping = ping,
 	.turn_allocations = turn_allocations,
+	.firewall = firewall_page,
 	.turn_stats = turn_stats,
 };

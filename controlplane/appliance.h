@@ -36,7 +36,13 @@ struct appliance {
 	uint64_t turn_send_errors;
 };
 
-/* Builds the L3 table for the data plane from @cfg and the ports, and publishes it. */
+/* Builds the L3 table for the data plane from @cfg and the ports (firewalls compiled):
+ * NULL with @err set when a rule set cannot compile. */
+struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, char *err,
+	size_t errlen);
+/* Makes @l3 the data plane's and retires the old one after a grace period. */
+void app_publish(struct dp_l3 *l3);
+/* Both, for start-up. */
 int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg);
 /* Brings the kernel mirrors' addresses and default route from @old to @next. */
 int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const struct edge_cfg *next,

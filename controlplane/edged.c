@@ -14,6 +14,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "appliance.h"
@@ -106,6 +107,16 @@ static int start(int argc, char **argv)
 	ret = nbr_init(12);
 	if (ret < 0)
 		return ret;
+	/* the firewall's flow table and every worker's hit counters, before any packet */
+	dp_fw_flows = fw_flowtab_create(65536);
+	if (!dp_fw_flows)
+		return -ENOMEM;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		dp_fw_counters[lcore] = rte_zmalloc("fw_counters",
+			EDGE_MAX_IFACES * sizeof(struct fw_counters), RTE_CACHE_LINE_SIZE);
+		if (!dp_fw_counters[lcore])
+			return -ENOMEM;
+	}
 	ret = app_sync_kernel(&app, NULL, &app.cfg, err, sizeof(err));
 	if (ret < 0) {
 		LOG_ERRX("mgmt", "%s", err);

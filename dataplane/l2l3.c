@@ -21,6 +21,8 @@ struct dp_l3 *dp_l3_current;
 struct dp_lcore_stats dp_stats[EDGE_MAX_WORKERS + 1];
 uint8_t dp_port_ifi[RTE_MAX_ETHPORTS];
 bool dp_port_is_tap[RTE_MAX_ETHPORTS];
+struct fw_flowtab *dp_fw_flows;
+struct fw_counters *dp_fw_counters[RTE_MAX_LCORE];
 
 static const struct {
 	const char *name, *text;
@@ -236,7 +238,7 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 }
 
 static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, struct relay_batch *rb, struct dp_burst_out *out,
+	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
 	struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
@@ -274,6 +276,15 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	if (frame_l3 > ip_len)
 		rte_pktmbuf_trim(m, frame_l3 - ip_len);
 
+	/* the interface's firewall, before anything else of ours sees the packet */
+	if (l3->fw[ifi]) {
+		fw_verdict_t v = fw_verdict_ipv4(l3->fw[ifi], dp_fw_flows, ip, ip_len, now_s);
+
+		fw_count(&dp_fw_counters[rte_lcore_id()][ifi], v, m->pkt_len);
+		if (unlikely(!fw_allowed(v)))
+			return drop(m, st, DP_DROP_FIREWALL);
+	}
+
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
 	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
@@ -290,6 +301,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct relay_batch rb;
+	uint32_t now_s = l3->fw[ifi] ? (uint32_t)(rte_rdtsc() / rte_get_tsc_hz()) : 0;
 
 	rb.n_c2p = rb.n_p2c = 0;
 
@@ -326,7 +338,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			if (rte_is_broadcast_ether_addr(&eth->dst_addr))
 				drop(m, st, DP_DROP_IP_NOT_LOCAL);
 			else
-				ipv4_input(l3, ifi, m, eth, &rb, out, st);
+				ipv4_input(l3, ifi, m, eth, now_s, &rb, out, st);
 			break;
 		default:
 			drop(m, st, DP_DROP_L2_ETHERTYPE);

@@ -65,6 +65,19 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 
+	/* the appliance's own connections: their replies pass a default-deny firewall */
+	if (dp_fw_flows) {
+		uint32_t now_s = (uint32_t)(rte_rdtsc() / rte_get_tsc_hz());
+
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+
+			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+				pkts[i]->data_len >= sizeof(*eth) + 20)
+				fw_flow_note_ipv4(dp_fw_flows, eth + 1, pkts[i]->data_len - sizeof(*eth),
+					now_s);
+		}
+	}
 	st->from_kernel += n;
 	tx_burst(ifp->port_id, w->id, pkts, n, st);
 }

@@ -21,6 +21,7 @@ struct cli_ops {
 	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
 	void (*turn_allocations)(void *ctx, FILE *out);	/* `turn allocations` */
 	void (*turn_stats)(void *ctx, FILE *out);		/* `turn stats` */
+	void (*firewall)(void *ctx, int ifi, FILE *out);	/* `firewall <if>` */
 };
 
 struct cli {

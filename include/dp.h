@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include "edge_limits.h"
+#include "fw.h"
 
 struct dp_if {
 	bool present;
@@ -38,6 +39,8 @@ struct dp_l3 {
 	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
 	uint8_t turn_listen;		/* bit i: interface i takes TURN clients */
 	uint64_t turn_rate;		/* per allocation and direction: bytes per TSC tick << 32; 0 = no cap */
+	/* the interfaces' compiled firewalls (NULL: disabled); owned by this table */
+	struct fw_ruleset *fw[EDGE_MAX_IFACES];
 	uint32_t turn_burst;		/* bucket depth, bytes */
 };
 
@@ -154,6 +157,12 @@ struct dp_worker {
 };
 
 int dp_worker_main(void *arg);
+
+/* The firewall's state the workers share: the flow table of the appliance's own connections
+ * (replies pass a default deny), and per lcore an array of EDGE_MAX_IFACES hit counters.
+ * Both set up before the workers start. */
+extern struct fw_flowtab *dp_fw_flows;
+extern struct fw_counters *dp_fw_counters[RTE_MAX_LCORE];
 
 /* Port ids to interface index, and which ports are TAP mirrors; set before workers start,
  * never changed after. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "edge_limits.h"
+#include "fw.h"
 
 struct cfg_ipv4 {
 	uint32_t addr;		/* network byte order */
@@ -22,6 +23,7 @@ struct cfg_iface {
 	struct cfg_ipv4 addrs[EDGE_MAX_ADDRS];
 	int n_addrs;
 	int rx_queues;				/* 0 = one per worker */
+	struct fw_if_config fw;			/* the interface's firewall */
 };
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_FILE, LOG_TARGET_SYSLOG };

@@ -3,7 +3,7 @@
 #   1. unit tests (CUnit), built normally
 #   2. the same unit tests under ASan+UBSan
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
-#      appliance itself, then TURN with coturn's clients
+#      appliance itself, TURN with coturn's clients, the firewall
 #   4. the STUN parser's fuzzer for a bounded time (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
@@ -66,6 +66,7 @@ integration() {
 }
 integration lab tests/integration/test_lab.sh
 integration turn tests/integration/test_turn.sh
+integration firewall tests/integration/test_firewall.sh
 
 step "fuzzing the STUN parser"
 if [ -x scripts/fuzz.sh ]; then

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,51 @@ static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* `firewall <if> [default allow|deny | allow|deny <ports>[/tcp|/udp] [from <prefix>] |
+ * delete allow|deny ... | enable | disable]`, the guide's `firewall a deny 22` among them. */
+static int cmd_firewall(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	struct edge_cfg *next;
+	char err[256], what[256];
+	int ifi, r, off = 0;
+
+	if (argc < 2)
+		return cli_refuse(out, "firewall: missing interface (usage: firewall <if> [...])");
+	if ((ifi = cli_want_iface(cli, "firewall", argv[1], out)) < 0)
+		return ifi;
+	if (argc == 2) {
+		if (!cli->ops->firewall)
+			return cli_refuse(out, "firewall: not available here");
+		cli->ops->firewall(cli->ctx, ifi, out);
+		return 0;
+	}
+	next = malloc(sizeof(*next));	/* a configuration holds 8 rule lists: not on the stack */
+	if (!next)
+		return cli_refuse(out, "firewall: out of memory");
+	*next = *cli->cfg;
+	r = fw_cmd_apply(&next->ifs[ifi].fw, argc - 2, argv + 2, err, sizeof(err));
+	if (r < 0) {
+		free(next);
+		return cli_refuse(out, "%s", err);
+	}
+	/* a local console cannot be cut off; but say when TURN or SSH will be shut out */
+	if (next->ifs[ifi].fw.enabled) {
+		const struct cfg_turn *t = &next->turn;
+
+		if (t->enabled && (t->listen_mask & (1u << ifi)) &&
+			!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_UDP, 0, t->port))
+			fprintf(out, "warning: interface %s will refuse TURN on %u/udp\n", argv[1], t->port);
+		if (!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_TCP, 0, 22))
+			fprintf(out, "note: interface %s refuses new SSH (22/tcp); sessions already "
+				"open stay up\n", argv[1]);
+	}
+	for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
+		off += snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "", argv[i]);
+	r = cli_apply(cli, next, what, out);
+	free(next);
+	return r;
+}
+
 static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
 {
 	long n = 50;
@@ -253,6 +299,9 @@ static const struct cmd commands[] = {
 		cmd_ping },
 	{ "turn", "turn [<setting> ...]", "the TURN server: status page, or change a setting ('help turn')",
 		turn_cli },
+	{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny <ports>[/tcp|/udp] "
+		"[from <prefix>] | enable | disable]", "the interface's firewall: status page, or change it",
+		cmd_firewall },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
 	{ NULL, NULL, NULL, NULL },

@@ -167,6 +167,53 @@ static int copy_str(const config_setting_t *grp, const char *key, char *dst, siz
 	return 0;
 }
 
+/* Runs one firewall command (space-separated words) on @fw, as the CLI would. */
+static int fw_words(struct fw_if_config *fw, const char *text, int line, char *err, size_t errlen)
+{
+	char buf[256], *argv[16], e[200];
+	int argc = 0;
+
+	if (strlen(text) >= sizeof(buf))
+		return ERR("line %d: firewall rule too long", line);
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *save, *w = strtok_r(buf, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	if (fw_cmd_apply(fw, argc, argv, e, sizeof(e)) < 0)
+		return ERR("line %d: %s", line, e);
+	return 0;
+}
+
+/* firewall: { enabled = true; default = "allow"; rules = [ "deny 22", ... ]; } */
+static int load_firewall(const config_setting_t *g, struct fw_if_config *fw, char *err,
+	size_t errlen)
+{
+	const config_setting_t *rules;
+	const char *def;
+	int en, line;
+
+	memset(fw, 0, sizeof(*fw));
+	if (!g)
+		return 0;
+	line = config_setting_source_line(g);
+	if (config_setting_lookup_string(g, "default", &def)) {
+		char cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "default %.16s", def);
+		if (fw_words(fw, cmd, line, err, errlen) < 0)
+			return -EINVAL;
+	}
+	rules = config_setting_get_member(g, "rules");
+	for (int i = 0; rules && i < config_setting_length(rules); i++) {
+		const char *r = config_setting_get_string_elem(rules, i);
+
+		if (!r || fw_words(fw, r, config_setting_source_line(rules), err, errlen) < 0)
+			return r ? -EINVAL : ERR("line %d: firewall rules must be strings", line);
+	}
+	if (config_setting_lookup_bool(g, "enabled", &en))
+		fw->enabled = en;
+	return 0;
+}
+
 static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct edge_cfg *cfg,
 	int ifi, char *err, size_t errlen)
 {
@@ -191,6 +238,8 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 		snprintf(ifc->tap, sizeof(ifc->tap), "edge-%s", name);
 	config_setting_lookup_int(s, "rx_queues", &ifc->rx_queues);
 	cfg->n_ifs = ifi + 1;	/* so cfg_ipv4_add sees this interface */
+	if (load_firewall(config_setting_get_member(s, "firewall"), &ifc->fw, err, errlen) < 0)
+		return -EINVAL;
 
 	v4 = config_setting_get_member(s, "ipv4");
 	for (int i = 0; v4 && i < config_setting_length(v4); i++) {
@@ -502,6 +551,21 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 		set_str(e, "tap", ifc->tap);
 		if (ifc->rx_queues)
 			set_int(e, "rx_queues", ifc->rx_queues);
+		if (ifc->fw.enabled || ifc->fw.n_rules || ifc->fw.default_action != FW_ALLOW) {
+			config_setting_t *fg = config_setting_add(e, "firewall", CONFIG_TYPE_GROUP);
+			config_setting_t *rl;
+
+			config_setting_set_bool(config_setting_add(fg, "enabled", CONFIG_TYPE_BOOL),
+				ifc->fw.enabled);
+			set_str(fg, "default", ifc->fw.default_action == FW_DENY ? "deny" : "allow");
+			rl = config_setting_add(fg, "rules", CONFIG_TYPE_ARRAY);
+			for (int k = 0; k < ifc->fw.n_rules; k++) {
+				char rule[128];
+
+				fw_rule_format(&ifc->fw.rules[k], rule, sizeof(rule));
+				config_setting_set_string_elem(rl, -1, rule);
+			}
+		}
 		v4 = config_setting_add(e, "ipv4", CONFIG_TYPE_LIST);
 		for (int j = 0; j < ifc->n_addrs; j++) {
 			config_setting_t *ae = config_setting_add(v4, NULL, CONFIG_TYPE_GROUP);

@@ -65,7 +65,7 @@ static int run(int fd, const char *line)
 	}
 }
 
-static const char *words[] = { "ipv4", "iface", "status", "arp", "ping", "log", "help", "add", "del",
+static const char *words[] = { "ipv4", "iface", "status", "arp", "ping", "turn", "firewall", "log", "help", "add", "del",
 	"default", "quit", "exit", NULL };
 
 static char *complete_word(const char *text, int state)

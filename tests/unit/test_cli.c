@@ -304,6 +304,29 @@ static void test_turn_log_hides_secrets(void)
 	free(text);
 }
 
+static void test_firewall_commands(void)
+{
+	reset();
+	/* the guide's three lines */
+	CU_ASSERT_EQUAL(run("firewall a default allow"), 0);
+	CU_ASSERT_EQUAL(run("firewall a deny 22"), 0);
+	CU_ASSERT_EQUAL(run("firewall a enable"), 0);
+	CU_ASSERT_TRUE(running.ifs[0].fw.enabled);
+	CU_ASSERT_EQUAL(running.ifs[0].fw.n_rules, 1);
+	CU_ASSERT_FALSE(fw_config_allows(&running.ifs[0].fw, 6, 0, 22));
+	CU_ASSERT_TRUE(fw_config_allows(&running.ifs[0].fw, 6, 0, 23));
+	CU_ASSERT_FALSE(running.ifs[1].fw.enabled);	/* b untouched */
+	CU_ASSERT_EQUAL(run("firewall a allow 3478/udp from 198.18.20.0/24"), 0);
+	CU_ASSERT_EQUAL(run("firewall a delete deny 22"), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].fw.n_rules, 1);
+	refused("firewall a deny 22x", "'22x'");
+	refused("firewall a allow 70000", "'70000'");
+	refused("firewall a delete deny 23", "23");
+	refused("firewall q deny 22", "'q'");
+	refused("firewall a frobnicate", "'frobnicate'");
+	refused("firewall", "missing interface");
+}
+
 static void test_misc(void)
 {
 	char long_line[2048];
@@ -335,6 +358,7 @@ static const struct unit_test tests[] = {
 	{ "turn: every setting", test_turn_settings },
 	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
 	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
+	{ "firewall: the guide's commands, rules, refusals", test_firewall_commands },
 	{ NULL, NULL },
 };
 

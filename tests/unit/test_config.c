@@ -96,8 +96,26 @@ static void test_save_roundtrip(void)
 	a.turn.max_allocs = 5000;
 	a.turn.bandwidth_kbps = 1500;
 	a.turn.denied[a.turn.n_denied++] = (struct cfg_prefix){ ip("198.18.64.0"), 18 };
+	{
+		char w0[] = "deny", w1[] = "22", w2[] = "allow", w3[] = "3478/udp", w4[] = "from",
+			w5[] = "198.18.20.0/24", w6[] = "enable", w7[] = "default", w8[] = "deny";
+		char *r1[] = { w0, w1 }, *r2[] = { w2, w3, w4, w5 }, *r3[] = { w6 }, *r4[] = { w7, w8 };
+
+		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 2, r1, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 4, r2, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 1, r3, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 2, r4, err, sizeof(err)), 0);
+	}
 	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
+	/* the firewall comes back as the same rules (slots and serials are bookkeeping) */
+	CU_ASSERT_TRUE(b.ifs[1].fw.enabled);
+	CU_ASSERT_EQUAL(b.ifs[1].fw.default_action, FW_DENY);
+	CU_ASSERT_EQUAL_FATAL(b.ifs[1].fw.n_rules, 2);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_TRUE(fw_rule_same(&a.ifs[1].fw.rules[i], &b.ifs[1].fw.rules[i]));
+	for (int i = 0; i < a.n_ifs; i++)
+		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)), memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
 	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 2);
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].addr, ip("198.18.11.1"));
@@ -153,6 +171,8 @@ static void test_malformed(void)
 	refused("turn: { users = ( { name = \"x\"; } ); };", "name and a password");
 	refused("turn: { denied_peers = [ \"198.18.0.0\" ]; };", "'198.18.0.0'");
 	refused("turn: { lifetime_max = 5; };", "lifetime_max 5");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; firewall = { rules = [ \"deny 22x\" ]; }; } );",
+		"'22x'");
 }
 
 static void test_missing_file(void)
