@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "cli_int.h"
@@ -399,6 +400,19 @@ static void status_page(const struct edge_cfg *cfg, FILE *out)
 	for (int i = 0; i < t->n_allowed; i++)
 		fprintf(out, "Allowed peers           : %s/%u\n", cfg_ipv4_str(t->allowed[i].addr, a),
 			t->allowed[i].len);
+	/* the firewall does not open TURN's ports by itself: say where they are shut */
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct fw_if_config *fw = &cfg->ifs[i].fw;
+		unsigned int blocked = 0, total = 0;
+
+		if (!(t->listen_mask & (1u << i)) || !fw->enabled)
+			continue;
+		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
+			blocked += !fw_config_allows(fw, IPPROTO_UDP, 0, (uint16_t)p);
+		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s\n", cfg->ifs[i].name,
+			fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
+			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED");
+	}
 }
 
 int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)

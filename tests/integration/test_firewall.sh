@@ -69,6 +69,7 @@ tcp_open public 198.18.20.1 8080 && ok "the allowed port answers" || bad "8080 r
 tcp_open public 198.18.20.1 8081 && bad "8081 answered under default deny" || ok "another port is refused"
 page=$(ctl firewall b)
 echo "$page" | grep -q "TURN port 3478/udp        : BLOCKED" && ok "the status page says TURN is blocked" || bad "TURN port line: $(echo "$page" | grep TURN)"
+ctl turn | grep -q "^Firewall b *: TURN port BLOCKED" && ok "the turn status page says so too" || bad "turn page: $(ctl turn | grep Firewall)"
 ctl firewall b allow 3478/udp >/dev/null
 ctl firewall b allow 49152-65535/udp >/dev/null
 l=$(relay_lost -n 30)
