@@ -3,16 +3,9 @@
 # allows, replies to the appliance's own connections, TURN kept relaying, counters, a rule
 # change under traffic, persistence across a restart. Exit 77 where namespaces cannot be made.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-SOCK=/run/edge-lab/edged.sock
-LAB=$ROOT/scripts/lab.sh
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 PIDS=()
 
-ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-ctl() { timeout 10 "$ROOT/build/edgectl" -s "$SOCK" "$@"; }
 # tcp_open <ns> <addr> <port>: 0 if a TCP connection is accepted within 2 s
 tcp_open() { timeout 4 ip netns exec "$1" nc -z -w 2 "$2" "$3" >/dev/null 2>&1; }
 listen() {	# a TCP listener in the edge namespace (the kernel mirror) on <port>
@@ -24,11 +17,7 @@ relay_lost() {
 		-r 3480 "$@" -m 1 -l 172 -c 198.18.20.1 2>&1 | sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1
 }
 
-if [ "$(id -u)" != 0 ] || ! ip netns add edge-probe-$$ 2>/dev/null; then
-	echo "firewall tests: skipped (need root and network namespaces)"
-	exit 77
-fi
-ip netns del edge-probe-$$
+require_netns firewall
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	"$LAB" down >/dev/null 2>&1 || true
@@ -95,5 +84,4 @@ tcp_open public 198.18.20.1 8080 && ok "and the allowed port still answers" || b
 ctl firewall b disable >/dev/null
 tcp_open public 198.18.20.1 8081 && ok "disable opens it again" || bad "disable did not"
 
-echo "firewall tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish firewall

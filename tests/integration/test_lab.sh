@@ -5,28 +5,17 @@
 # Traffic stays on 198.18.0.0/15 inside the namespaces that scripts/lab.sh makes and removes.
 # Exit 77 (skip) where namespaces cannot be made.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
+. "$(dirname "$0")/lib.sh"
 RUN=/run/edge-lab
-SOCK=$RUN/edged.sock
-LAB=$ROOT/scripts/lab.sh
-pass=0 fail=0
 
-ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
 check() { local what=$1; shift; if "$@" >/tmp/edge-it.out 2>&1; then ok "$what"; else bad "$what"; sed 's/^/        /' /tmp/edge-it.out | tail -15; fi; }
 check_not() { local what=$1; shift; if "$@" >/tmp/edge-it.out 2>&1; then bad "$what"; sed 's/^/        /' /tmp/edge-it.out | tail -15; else ok "$what"; fi; }
-ctl() { timeout 10 "$ROOT/build/edgectl" -s "$SOCK" "$@"; }
 in_pub() { timeout 20 ip netns exec public "$@"; }
 in_int() { timeout 20 ip netns exec internal "$@"; }
 in_edge() { timeout 20 ip netns exec edge "$@"; }
 counter() { ctl iface "$1" | awk -v k="$2" -F: '$1 ~ k {split($2, a, " "); print a[1]; exit}'; }
 
-if [ "$(id -u)" != 0 ] || ! ip netns add edge-probe-$$ 2>/dev/null; then
-	echo "lab tests: skipped (need root and network namespaces)"
-	exit 77
-fi
-ip netns del edge-probe-$$
+require_netns lab
 
 cleanup() { "$LAB" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -124,5 +113,4 @@ check_not "edged exited within 10 s of SIGTERM" test -d /proc/$pid
 check_not "its TAP mirrors are gone" ip -n edge link show edge-a
 check "its log says it stopped" grep -q "edged stopped" $RUN/edged.log
 
-echo "lab tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish lab

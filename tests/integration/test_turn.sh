@@ -4,25 +4,14 @@
 # internal namespace through the data plane, turnutils_stunclient for Binding, and the
 # negative cases a user would hit. Exit 77 where namespaces cannot be made.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-SOCK=/run/edge-lab/edged.sock
-LAB=$ROOT/scripts/lab.sh
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 PEER_PID=
 
-ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-ctl() { timeout 10 "$ROOT/build/edgectl" -s "$SOCK" "$@"; }
 uclient() { timeout 60 ip netns exec public turnutils_uclient "$@" 198.18.20.1 2>&1; }
 lost() { sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1; }
 stat_of() { ctl turn stats | awk -F: -v k="$1" '$1 ~ k {gsub(/ /, "", $2); split($2, a, ","); print a[1]; exit}'; }
 
-if [ "$(id -u)" != 0 ] || ! ip netns add edge-probe-$$ 2>/dev/null; then
-	echo "turn tests: skipped (need root and network namespaces)"
-	exit 77
-fi
-ip netns del edge-probe-$$
+require_netns turn
 command -v turnutils_uclient >/dev/null || { echo "turn tests: coturn's clients missing (scripts/setup.sh installs them)"; echo "turn tests: 0 passed, 1 failed"; exit 1; }
 
 cleanup() {
@@ -118,5 +107,4 @@ echo "status pages"
 ctl turn | grep -q "^Enabled                 : true" && ok "turn status page says Enabled : true" || bad "turn page"
 ctl turn stats | grep -q "error 401" && ok "turn stats counts errors by code" || bad "turn stats"
 
-echo "turn tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish turn
