@@ -10,6 +10,8 @@
 #ifndef EDGE_RELAY_H
 #define EDGE_RELAY_H
 
+#include <errno.h>
+
 #include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
@@ -18,6 +20,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "stun.h"
 #include "turn_tables.h"
 
 struct relay_cd_hdr {
@@ -36,12 +39,9 @@ struct relay_job {
 	uint32_t peer_ip;		/* ... 0 for ChannelData */
 };
 
-#define STUN_COOKIE 0x2112a442u
+/* the wire types of the two indications (method 6 and 7, indication class C0 = 0x0010) */
 #define STUN_SEND_INDICATION 0x0016
-#define STUN_DATA_INDICATION 0x0017	/* method 7, class indication (C0 = 0x0010) */
-#define STUN_ATTR_XOR_PEER_ADDRESS 0x0012
-#define STUN_ATTR_DATA 0x0013
-#define STUN_ATTR_DONT_FRAGMENT 0x001a
+#define STUN_DATA_INDICATION 0x0017
 
 /* Loads and stores at any alignment (STUN fields sit wherever the packet puts them). */
 static inline uint16_t rd16(const void *p)
@@ -218,45 +218,26 @@ static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc
 	relay_emit(out, a->relay_if, m);
 }
 
-/* A Send indication (RFC 8656 11.2): 1 and @j filled if it is one the fast path can relay,
- * 0 if it is not a Send indication (the TURN server's), -1 to discard it silently (an
- * indication gets no error response): malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer,
- * or an unknown comprehension-required attribute. */
+/* A Send indication (RFC 8656 11.2), read by the codec's fast path: 1 and @j filled if the
+ * fast path can relay it, 0 if it is not a Send indication (a request: Binding is ours, the
+ * rest the TURN server's), -1 to discard it silently (an indication gets no error response):
+ * malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer, integrity or unknown
+ * comprehension-required attributes. */
 static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen, struct relay_job *j)
 {
-	const uint8_t *p = (const uint8_t *)(udp + 1);
-	uint16_t plen = ulen - sizeof(*udp), mlen, off;
-	bool peer = false, data = false;
+	struct stun_fast_ind fi;
+	int r = stun_fast_indication((const uint8_t *)(udp + 1), ulen - sizeof(*udp),
+		STUN_SEND_INDICATION, &fi);
 
-	if (plen < 20 || rte_be_to_cpu_16(rd16(p)) != STUN_SEND_INDICATION ||
-		rte_be_to_cpu_32(rd32(p + 4)) != STUN_COOKIE)
+	if (r == -EINVAL)
 		return 0;
-	mlen = rte_be_to_cpu_16(rd16(p + 2));
-	if ((mlen & 3) || mlen > plen - 20)
+	if (r < 0 || fi.peer.family != 4)
 		return -1;
-	for (off = 20; off + 4 <= 20 + mlen;) {
-		uint16_t at = rte_be_to_cpu_16(rd16(p + off));
-		uint16_t al = rte_be_to_cpu_16(rd16(p + off + 2));
-
-		if (al > 20 + mlen - off - 4)
-			return -1;
-		if (at == STUN_ATTR_XOR_PEER_ADDRESS && !peer) {
-			if (al != 8 || p[off + 5] != 0x01)	/* IPv4 only, as the relay is */
-				return -1;
-			j->peer_port = rd16(p + off + 6) ^ RTE_BE16(STUN_COOKIE >> 16);
-			j->peer_ip = rd32(p + off + 8) ^ RTE_BE32(STUN_COOKIE);
-			peer = true;
-		} else if (at == STUN_ATTR_DATA && !data) {
-			j->data_off = off + 4;
-			j->dlen = al;
-			data = true;
-		} else if (at < 0x8000 && at != STUN_ATTR_DONT_FRAGMENT && at != STUN_ATTR_XOR_PEER_ADDRESS &&
-			at != STUN_ATTR_DATA) {
-			return -1;	/* unknown comprehension-required */
-		}
-		off += 4 + ((al + 3) & ~3);
-	}
-	return peer && data && j->peer_ip ? 1 : -1;
+	j->data_off = fi.data_off;
+	j->dlen = fi.data_len;
+	j->peer_port = fi.peer.port;
+	memcpy(&j->peer_ip, fi.peer.ip, 4);
+	return j->peer_ip ? 1 : -1;
 }
 
 /* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */
@@ -395,13 +376,13 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	stun = (uint8_t *)(nu + 1);
 	wr16(stun, RTE_BE16(STUN_DATA_INDICATION));
 	wr16(stun + 2, rte_cpu_to_be_16(16 + dlen + pad));
-	wr32(stun + 4, RTE_BE32(STUN_COOKIE));
+	wr32(stun + 4, RTE_BE32(STUN_MAGIC));
 	relay_tid(stun + 8);
 	wr16(stun + 20, RTE_BE16(STUN_ATTR_XOR_PEER_ADDRESS));
 	wr16(stun + 22, RTE_BE16(8));
 	wr16(stun + 24, RTE_BE16(0x0001));	/* reserved 0, family IPv4 */
-	wr16(stun + 26, peer_port ^ RTE_BE16(STUN_COOKIE >> 16));
-	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_COOKIE));
+	wr16(stun + 26, peer_port ^ RTE_BE16(STUN_MAGIC >> 16));
+	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_MAGIC));
 	wr16(stun + 32, RTE_BE16(STUN_ATTR_DATA));
 	wr16(stun + 34, rte_cpu_to_be_16(dlen));
 	nu->src_port = a->key.server_port;

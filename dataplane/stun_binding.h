@@ -5,14 +5,13 @@
 #ifndef EDGE_STUN_BINDING_H
 #define EDGE_STUN_BINDING_H
 
-#include <zlib.h>
-
 #include <rte_ip.h>
 #include <rte_udp.h>
 
 #include "cksum.h"
 #include "dp.h"
 #include "relay.h"
+#include "stun.h"
 
 #define STUN_BINDING_REQUEST 0x0001
 #define STUN_BINDING_SUCCESS 0x0101
@@ -31,7 +30,7 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 	uint16_t port;
 
 	if (plen < 20 || rte_be_to_cpu_16(rd16(p)) != STUN_BINDING_REQUEST ||
-		rte_be_to_cpu_32(rd32(p + 4)) != STUN_COOKIE || ihl != sizeof(*ip))
+		rte_be_to_cpu_32(rd32(p + 4)) != STUN_MAGIC || ihl != sizeof(*ip))
 		return false;
 	mlen = rte_be_to_cpu_16(rd16(p + 2));
 	if ((mlen & 3) || mlen != plen - 20)
@@ -57,10 +56,10 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 	wr16(p + 20, RTE_BE16(0x0020));
 	wr16(p + 22, RTE_BE16(8));
 	wr16(p + 24, RTE_BE16(0x0001));
-	wr16(p + 26, udp->src_port ^ RTE_BE16(STUN_COOKIE >> 16));
-	wr32(p + 28, ip->src_addr ^ RTE_BE32(STUN_COOKIE));
+	wr16(p + 26, udp->src_port ^ RTE_BE16(STUN_MAGIC >> 16));
+	wr32(p + 28, ip->src_addr ^ RTE_BE32(STUN_MAGIC));
 	if (fingerprint) {
-		uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, 32) ^ 0x5354554eu;
+		uint32_t crc = stun_crc32(0, p, 32) ^ STUN_FINGERPRINT_XOR;
 
 		wr16(p + 32, RTE_BE16(0x8028));
 		wr16(p + 34, RTE_BE16(4));
