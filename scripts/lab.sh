@@ -90,6 +90,7 @@ mk_link() {
 up() {
 	QUIET_HUGEPAGES=${QUIET_HUGEPAGES:-} "$ROOT/scripts/setup.sh"
 	mkdir -p "$RUN"
+	mkdir -p -m 700 "$RUN/certs"	# mgmt.cert_dir in lab.conf: TLS keys and certificates
 	if [ -f "$RUN/namespaces" ]; then
 		say "lab already up; restarting edged"
 		start_edged
