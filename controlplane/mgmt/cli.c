@@ -302,6 +302,9 @@ static const struct cmd commands[] = {
 	{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny <ports>[/tcp|/udp] "
 		"[from <prefix>] | enable | disable]", "the interface's firewall: status page, or change it",
 		cmd_firewall },
+	{ "pki", "pki list | inspect | match | verify ...",
+		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
+		pki_cli },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
 	{ NULL, NULL, NULL, NULL },
@@ -315,6 +318,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out)
 			fprintf(out, "%-60s %s\n", c->usage, c->help);
 	if (argc >= 2 && !strcmp(argv[1], "turn"))
 		turn_cli_help(out);
+	if (argc >= 2 && !strcmp(argv[1], "pki"))
+		pki_cli_help(out);
 	if (argc >= 2) {
 		for (const struct cmd *c = commands; c->name; c++)
 			if (!strcmp(argv[1], c->name))

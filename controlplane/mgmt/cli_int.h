@@ -18,4 +18,12 @@ int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FI
 int turn_cli(struct cli *cli, int argc, char **argv, FILE *out);
 void turn_cli_help(FILE *out);
 
+/* The pki commands (controlplane/mgmt/pki.c). */
+int pki_cli(struct cli *cli, int argc, char **argv, FILE *out);
+void pki_cli_help(FILE *out);
+/* Puts @word's path in @path (a bare name is looked up in the certificate directory) and
+ * checks that it is a readable file; a refusal naming @word otherwise. */
+int pki_cli_file(struct cli *cli, const char *cmd, const char *word, char *path, size_t len,
+	FILE *out);
+
 #endif

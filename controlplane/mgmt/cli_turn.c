@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli_int.h"
+#include "pki.h"
 
 struct turn_sub {
 	const char *name, *usage, *help;
@@ -154,36 +155,41 @@ static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, F
 	return 0;
 }
 
-/* A key or certificate file: a bare name in the certificate directory, or a path. */
-static int cert_file(struct cli *cli, const char *cmd, const char *name, char *dst, size_t len,
-	FILE *out)
+/* A key or certificate file: a bare name in the certificate directory, or a path. Its path
+ * goes to @path; the name as typed to @dst, which is what the configuration keeps. */
+static int cert_file(struct cli *cli, const char *cmd, const char *name, char *path, size_t plen,
+	char *dst, size_t len, FILE *out)
 {
-	char path[512];
+	int r;
 
 	if (strlen(name) >= len)
 		return cli_refuse(out, "%s: '%s': name too long", cmd, name);
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "%s/%s", cli->cfg->cert_dir, name);
-	if (access(path, R_OK) < 0)
-		return cli_refuse(out, "%s: '%s': cannot read %s: %s", cmd, name, path, strerror(errno));
+	if ((r = pki_cli_file(cli, cmd, name, path, plen, out)) < 0)
+		return r;
 	snprintf(dst, len, "%s", name);
 	return 0;
 }
 
+/* The guide's `turn certs <key> <crt> [<bundle>]`: refused unless the key is the certificate's,
+ * the chain is in order and valid now, and the bundle holds certificates. */
 static int sub_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	struct cfg_turn *t = &n->turn;
+	char key[512], cert[512], bundle[512] = "", err[512];
 	int r;
 
-	if ((r = cert_file(cli, "turn certs", argv[1], t->tls_key, sizeof(t->tls_key), out)) < 0 ||
-		(r = cert_file(cli, "turn certs", argv[2], t->tls_cert, sizeof(t->tls_cert), out)) < 0)
+	if ((r = cert_file(cli, "turn certs", argv[1], key, sizeof(key), t->tls_key,
+			sizeof(t->tls_key), out)) < 0 ||
+		(r = cert_file(cli, "turn certs", argv[2], cert, sizeof(cert), t->tls_cert,
+			sizeof(t->tls_cert), out)) < 0)
 		return r;
 	t->tls_bundle[0] = '\0';
-	if (argc == 4 && (r = cert_file(cli, "turn certs", argv[3], t->tls_bundle,
-				  sizeof(t->tls_bundle), out)) < 0)
+	if (argc == 4 && (r = cert_file(cli, "turn certs", argv[3], bundle, sizeof(bundle),
+				  t->tls_bundle, sizeof(t->tls_bundle), out)) < 0)
 		return r;
+	if (pki_check_pair(key, cert, bundle, err, sizeof(err)) < 0)
+		return cli_refuse(out, "turn certs: %s", err);
+	fprintf(out, "SUCCESS: Key and certificate pair match\n");
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "edge_log.h"
+#include "test_certs.h"
 #include <unistd.h>
 
 static struct edge_cfg running;
@@ -171,7 +172,7 @@ static void test_apply_failure_changes_nothing(void)
 /* The guide's turn lines, then the status page field for field as the guide prints it. */
 static void test_turn_guide(void)
 {
-	char dir[] = "/tmp/edge-certs-XXXXXX", path[600];
+	struct tc_lab lab;
 	const char *page =
 		"Enabled                 : true\n"
 		"Username                : admin\n"
@@ -190,17 +191,12 @@ static void test_turn_guide(void)
 		"Listen interface      b\n";
 
 	reset();
-	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", dir);
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, i ? "edge.key" : "cmsedge-fullchain.cer");
-		FILE *f = fopen(path, "w");
-		fputs("x\n", f);
-		fclose(f);
-	}
+	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
 	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
 	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
 	CU_ASSERT_EQUAL(run("turn certs edge.key cmsedge-fullchain.cer"), 0);
+	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n");
 	CU_ASSERT_EQUAL(run("turn listen a b"), 0);
 	CU_ASSERT_EQUAL(run("turn credentials admin Cisco.123 cms.demo"), 0);
 	CU_ASSERT_EQUAL(run("turn tls 447"), 0);
@@ -216,10 +212,53 @@ static void test_turn_guide(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Relay address           : 198.18.10.1\n"));
 	CU_ASSERT_EQUAL(run("turn public-ip none"), 0);
 	CU_ASSERT_EQUAL(running.turn.public_ip, 0);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", dir, "cmsedge-fullchain.cer");
-	unlink(path);
-	rmdir(dir);
+	tc_lab_free(&lab);
+}
+
+/* `turn certs` takes only a key with its certificate, valid now; anything else is refused
+ * with the file and the problem named, and the configuration stays as it was. */
+static void test_turn_certs(void)
+{
+	const struct tc_spec old = { .cn = "edge.lab.example", .not_before = "20190101000000Z",
+		.not_after = "20200101000000Z" };
+	struct tc_lab lab;
+	EVP_PKEY *other;
+	X509 *expired;
+
+	reset();
+	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
+	CU_ASSERT_FATAL((other = tc_key()) != NULL);
+	CU_ASSERT_FATAL((expired = tc_cert(&old, lab.key, lab.ca, lab.ca_key)) != NULL);
+	CU_ASSERT_FATAL(tc_write(lab.dir, "other.key", other, NULL, 0) == 0);
+	CU_ASSERT_FATAL(tc_write(lab.dir, "expired.cer", NULL, &expired, 1) == 0);
+	CU_ASSERT_FATAL(tc_write_text(lab.dir, "garbage.key", "not a key\n") == 0);
+
+	CU_ASSERT_EQUAL(run("turn certs edge.key edge.cer ca.pem"), 0);
+	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n");
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_key, "edge.key");
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_cert, "edge.cer");
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_bundle, "ca.pem");
+	refused("turn certs other.key edge.cer", "other.key does not match the certificate in "
+		"edge.cer");
+	refused("turn certs edge.key expired.cer", "expired.cer: certificate expired on "
+		"2020-01-01 00:00:00 UTC");
+	refused("turn certs garbage.key edge.cer", "garbage.key: not a private key (PEM)");
+	refused("turn certs edge.cer edge.key", "edge.cer: not a private key");
+	refused("turn certs edge.key edge.cer garbage.key", "garbage.key: not a certificate (PEM)");
+	refused("turn certs edge.key edge.cer nobundle.pem", "'nobundle.pem': cannot read");
+	CU_ASSERT_PTR_NULL(strstr(out_text, "SUCCESS"));
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_key, "edge.key");	/* as before */
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_bundle, "ca.pem");
+	/* a path is stored as typed */
+	char line[256];
+	snprintf(line, sizeof(line), "turn certs %s/edge.key cmsedge-fullchain.cer", lab.dir);
+	CU_ASSERT_EQUAL(run(line), 0);
+	CU_ASSERT_EQUAL(strncmp(running.turn.tls_key, lab.dir, strlen(lab.dir)), 0);
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_bundle, "");
+	X509_free(expired);
+	EVP_PKEY_free(other);
+	tc_lab_free(&lab);
 }
 
 static void test_turn_settings(void)
@@ -356,6 +395,7 @@ static const struct unit_test tests[] = {
 	{ "help, empty lines, long lines", test_misc },
 	{ "turn: the guide's commands and its status page, field for field", test_turn_guide },
 	{ "turn: every setting", test_turn_settings },
+	{ "turn certs: only a matching pair, valid now", test_turn_certs },
 	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
 	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
 	{ "firewall: the guide's commands, rules, refusals", test_firewall_commands },
