@@ -393,7 +393,8 @@ static inline int stun_fast_data_indication(const uint8_t *buf, size_t len, stru
 }
 
 /* Framing on a stream (TCP, TLS; RFC 8656 12.5, RFC 6062): the length of the frame at @buf,
- * a STUN message (20 + its length) or a ChannelData message padded to four bytes; 0 when
+ * a STUN message (20 + its length) or a ChannelData message (channels 0x4000-0x7fff, as the
+ * TURN server binds them) padded to four bytes; 0 when
  * fewer than four bytes are there to tell; -EBADMSG when the stream holds neither (the
  * connection is then beyond saving: close it). */
 static inline int stun_frame_len(const uint8_t *buf, size_t len)
@@ -402,7 +403,7 @@ static inline int stun_frame_len(const uint8_t *buf, size_t len)
 		return 0;
 	if ((buf[0] & 0xc0) == 0)
 		return STUN_HDR_LEN + stun_rd16(buf + 2);
-	if ((buf[0] & 0xf0) == 0x40)
+	if ((buf[0] & 0xc0) == 0x40)	/* 0x4000-0x7fff: RFC 5766's numbers are still in use */
 		return (STUN_CHANNEL_HDR_LEN + stun_rd16(buf + 2) + 3) & ~3;
 	return -EBADMSG;
 }

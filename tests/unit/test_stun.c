@@ -945,6 +945,8 @@ static void test_fast_path(void)
 	CU_ASSERT_EQUAL(stun_fast_channel_data(buf, 20, &ch, &dlen), -EINVAL);
 	buf[0] = 0x50;
 	CU_ASSERT_EQUAL(stun_fast_channel_data(buf, 20, &ch, &dlen), -EINVAL);
+	CU_ASSERT_EQUAL(stun_frame_len(buf, 20), 20);	/* RFC 5766's channel range frames too */
+	buf[0] = 0x80;
 	CU_ASSERT_EQUAL(stun_frame_len(buf, 20), -EBADMSG);
 	CU_ASSERT_EQUAL(stun_frame_len(buf, 3), 0);
 
