@@ -178,6 +178,11 @@ static void inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
 	}
 }
 
+void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
+{
+	inject(app, m, port);
+}
+
 static void arp_learn(struct appliance *app, uint8_t ifi, const struct rte_arp_ipv4 *a)
 {
 	uint64_t expires = rte_get_timer_cycles() + app->tsc_hz * app->cfg.arp_timeout_s;
@@ -292,6 +297,9 @@ unsigned int app_drain_punts(struct appliance *app)
 			}
 			break;
 		}
+		case DP_PUNT_TURN_STREAM:
+			app_turn_from_peer(app, m);
+			break;
 		default:
 			rte_pktmbuf_free(m);
 		}
@@ -617,6 +625,8 @@ static void turn_stats(void *ctx, FILE *out)
 	struct dp_if_stats st, sum = { 0 };
 
 	turn_server_print_stats(app->turn, out);
+	if (app->streams)
+		tstreams_print_stats(app->streams, out);
 	for (int i = 0; i < app->cfg.n_ifs; i++) {
 		dp_stats_sum(i, &st);
 		sum.relay_c2p_pkts += st.relay_c2p_pkts;
@@ -635,6 +645,8 @@ static void turn_stats(void *ctx, FILE *out)
 			fprintf(out, "  dropped %-18s: %lu  %s\n", dp_drop_name(r), sum.drops[r],
 				dp_drop_text(r));
 	fprintf(out, "Send errors (socket)    : %lu\n", app->turn_send_errors);
+	if (app->turn_stream_nombuf)
+		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
 }
 
 const struct cli_ops app_cli_ops = {

@@ -11,6 +11,7 @@
 #include "edge_config.h"
 #include "port.h"
 #include "turn_server.h"
+#include "turn_stream.h"
 
 struct appliance {
 	char cfg_path[256];
@@ -31,9 +32,11 @@ struct appliance {
 	} ping;
 	/* TURN (controlplane/turn_glue.c) */
 	struct turn_server *turn;
+	struct tstreams *streams;	/* TURN over TCP and TLS */
 	int turn_fd;
 	uint16_t turn_port;
 	uint64_t turn_send_errors;
+	uint64_t turn_stream_nombuf;	/* stream clients' datagrams lost for want of an mbuf */
 };
 
 /* Builds the L3 table for the data plane from @cfg and the ports (firewalls compiled):
@@ -59,6 +62,13 @@ int app_turn_start(struct appliance *app);
 void app_turn_stop(struct appliance *app);
 void app_turn_config(struct appliance *app);	/* after app->cfg changed */
 unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
+/* Serves TURN's TCP and TLS connections; their descriptor to poll (-1: none). */
+unsigned int app_turn_streams(struct appliance *app);
+int app_turn_streams_fd(const struct appliance *app);
+/* A peer's datagram for a stream client (punted by the data plane); consumes @m. */
+void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
+/* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */
+void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
 
 extern const struct cli_ops app_cli_ops;
 

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,14 +161,18 @@ static void control_loop(struct ctl_server *ctl)
 
 	rcu_register_thread();
 	while (!app.stop) {
-		struct pollfd pfd[CTL_MAX_CLIENTS + 1];
-		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 1);
+		struct pollfd pfd[CTL_MAX_CLIENTS + 2];
+		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 2);
 		int busy = app_drain_punts(&app) > 0;
-		int r, turn_slot = -1;
+		int r, turn_slot = -1, stream_slot = -1, sfd = app_turn_streams_fd(&app);
 
 		if (app.turn_fd >= 0) {
 			turn_slot = n;
 			pfd[n++] = (struct pollfd){ .fd = app.turn_fd, .events = POLLIN };
+		}
+		if (sfd >= 0) {
+			stream_slot = n;
+			pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		}
 
 		/* offline while blocked, so grace periods never wait for this thread */
@@ -176,12 +181,16 @@ static void control_loop(struct ctl_server *ctl)
 		rcu_thread_online();
 		if (r > 0 && turn_slot >= 0 && pfd[turn_slot].revents)
 			app_turn_input(&app);
+		if (r > 0 && stream_slot >= 0 && pfd[stream_slot].revents)
+			app_turn_streams(&app);
 		if (r > 0)
-			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : n);
+			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : stream_slot >= 0 ? stream_slot : n);
 		if (rte_get_timer_cycles() >= next_tick) {
 			app_timers(&app);
 			if (app.turn)
 				turn_server_tick(app.turn);
+			if (app.streams)
+				tstreams_tick(app.streams);
 			next_tick = rte_get_timer_cycles() + app.tsc_hz / 10;
 		}
 	}
@@ -242,6 +251,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "edged: cannot open log file %s: %s\n", app.cfg.log_file,
 			strerror(errno));
 		return 1;
+	}
+	/* TURN over TCP/TLS holds a descriptor per client: as many as the system lets us */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	app.started = time(NULL);
 	signal(SIGTERM, on_signal);

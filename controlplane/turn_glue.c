@@ -10,11 +10,15 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "appliance.h"
 #include "edge_log.h"
 #include "nbr.h"
+#include "pki.h"
 #include "turn_tables.h"
 
 static uint64_t env_now_ms(void *ctx)
@@ -65,6 +69,166 @@ static int env_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	return -EAGAIN;
 }
 
+/* A stream client's datagram for its peer leaves through the data plane, from the relay
+ * address and port, as if the fast path had relayed it. */
+static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data, size_t len)
+{
+	struct appliance *app = ctx;
+	struct dp_if_stats *st = &dp_stats[DP_STATS_CP].ifs[ifi];
+	const struct turn_alloc *a;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct rte_mbuf *m;
+
+	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - sizeof(*ip) - sizeof(*udp)) {
+		st->drops[DP_DROP_TURN_MALFORMED]++;	/* would need IP fragments */
+		return;
+	}
+	m = rte_pktmbuf_alloc(app->mp);
+	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) +
+		sizeof(*ip) + sizeof(*udp) + len)) : NULL;
+	if (!eth) {
+		rte_pktmbuf_free(m);
+		app->turn_stream_nombuf++;
+		return;
+	}
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	memcpy(eth->dst_addr.addr_bytes, mac, 6);
+	eth->src_addr = app->ports[ifi].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP, .src_addr = relay_ip, .dst_addr = peer_ip,
+		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	*udp = (struct rte_udp_hdr){ .src_port = relay_port, .dst_port = peer_port,
+		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len)) };
+	memcpy(udp + 1, data, len);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	st->relay_c2p_pkts++;
+	st->relay_c2p_bytes += len;
+	/* the allocation's own counters, in the control plane's line */
+	a = turn_by_relay(ifi, relay_ip, relay_port);
+	if (a && turn_tab.buckets[rte_lcore_id()]) {
+		struct turn_lcore_obj *c = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs];
+
+		c->pkts[0]++;
+		c->bytes[0] += len;
+	}
+	app_inject(app, m, app->ports[ifi].port_id);
+}
+
+void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+		RTE_ETHER_HDR_LEN);
+	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint8_t frame[2048];
+	uint32_t conn = 0;
+	size_t n;
+
+	/* the data plane validated the headers and the lengths before it punted */
+	if (app->turn && app->streams && m->data_len >= RTE_ETHER_HDR_LEN + ihl + ulen &&
+		ulen >= sizeof(*udp)) {
+		n = turn_server_from_peer(app->turn, ip->dst_addr, rte_be_to_cpu_16(udp->dst_port),
+			ip->src_addr, udp->src_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp),
+			frame, sizeof(frame), &conn);
+		if (n)
+			tstreams_send(app->streams, conn, frame, n);
+	}
+	rte_pktmbuf_free(m);
+}
+
+/* TCP relays (RFC 6062): the stream layer's, once it exists */
+static int env_tcp_listen(void *ctx, uint32_t conn, uint32_t ip, uint16_t port)
+{
+	struct appliance *app = ctx;
+
+	return app->streams ? tstreams_tcp_listen(app->streams, conn, ip, port) : -ENOTCONN;
+}
+
+static void env_tcp_unlisten(void *ctx, uint32_t ip, uint16_t port)
+{
+	struct appliance *app = ctx;
+
+	if (app->streams)
+		tstreams_tcp_unlisten(app->streams, ip, port);
+}
+
+static int env_tcp_connect(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12])
+{
+	struct appliance *app = ctx;
+
+	return app->streams ? tstreams_tcp_connect(app->streams, conn, relay_ip, relay_port,
+		peer_ip, peer_port, tid) : -ENOTCONN;
+}
+
+static uint32_t env_tcp_owner(void *ctx, uint32_t cid)
+{
+	struct appliance *app = ctx;
+
+	return app->streams ? tstreams_tcp_owner(app->streams, cid) : 0;
+}
+
+static void env_tcp_bind(void *ctx, uint32_t conn, uint32_t cid)
+{
+	struct appliance *app = ctx;
+
+	if (app->streams)
+		tstreams_tcp_bind(app->streams, conn, cid);
+}
+
+/* The TURN listen interface holding local address @ip, or -1. */
+static int listen_ifi_of(void *ctx, uint32_t ip)
+{
+	struct appliance *app = ctx;
+
+	for (int i = 0; i < app->cfg.n_ifs; i++) {
+		if (!(app->cfg.turn.listen_mask & (1u << i)))
+			continue;
+		for (int k = 0; k < app->cfg.ifs[i].n_addrs; k++)
+			if (app->cfg.ifs[i].addrs[k].addr == ip)
+				return i;
+	}
+	return -1;
+}
+
+static void streams_config(struct appliance *app)
+{
+	const struct cfg_turn *t = &app->cfg.turn;
+	struct tstream_cfg c = { .tcp_port = t->enabled ? t->port : 0,
+		.tls_port = t->enabled ? t->tls_port : 0, .max_conns = t->max_conns,
+		.max_per_addr = t->max_conns_per_addr, .handshake_s = t->handshake_timeout,
+		.idle_s = t->idle_timeout };
+	char err[512];
+
+	if (!app->streams)
+		return;
+	/* unset names (or ones too long for a path) leave "": no TLS, or no bundle */
+	if (pki_path(app->cfg.cert_dir, t->tls_key, c.key, sizeof(c.key)) < 0 ||
+		pki_path(app->cfg.cert_dir, t->tls_cert, c.cert, sizeof(c.cert)) < 0)
+		c.key[0] = c.cert[0] = '\0';
+	if (pki_path(app->cfg.cert_dir, t->tls_bundle, c.bundle, sizeof(c.bundle)) < 0)
+		c.bundle[0] = '\0';
+	if (tstreams_config(app->streams, &c, err, sizeof(err)) < 0)
+		LOG_WARN("turn", "%s", err);
+}
+
+unsigned int app_turn_streams(struct appliance *app)
+{
+	return app->streams ? tstreams_serve(app->streams) : 0;
+}
+
+int app_turn_streams_fd(const struct appliance *app)
+{
+	return app->streams ? tstreams_fd(app->streams) : -1;
+}
+
 static void close_socket(struct appliance *app)
 {
 	if (app->turn_fd >= 0)
@@ -102,7 +266,9 @@ static int open_socket(struct appliance *app)
 int app_turn_start(struct appliance *app)
 {
 	struct turn_env env = { .ctx = app, .resolve = env_resolve, .now_ms = env_now_ms,
-		.unix_s = env_unix_s };
+		.unix_s = env_unix_s, .to_peer = env_to_peer, .tcp_listen = env_tcp_listen,
+		.tcp_unlisten = env_tcp_unlisten, .tcp_connect = env_tcp_connect,
+		.tcp_owner = env_tcp_owner, .tcp_bind = env_tcp_bind };
 	uint32_t capacity = app->cfg.turn.max_allocs ? app->cfg.turn.max_allocs : 65536;
 	unsigned int lcore;
 	int ret;
@@ -116,17 +282,26 @@ int app_turn_start(struct appliance *app)
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		if ((ret = turn_tables_add_lcore(lcore)) < 0)
 			return ret;
+	/* the control plane relays for stream clients: its own counter line */
+	if ((ret = turn_tables_add_lcore(rte_lcore_id())) < 0)
+		return ret;
 	app->turn = turn_server_new(&app->cfg, &env);
 	if (!app->turn)
 		return -ENOMEM;
+	app->streams = tstreams_new(app->turn, listen_ifi_of, app);
+	if (!app->streams)
+		return -ENOMEM;
 	if (app->cfg.turn.enabled)
 		open_socket(app);
+	streams_config(app);
 	return 0;
 }
 
 void app_turn_stop(struct appliance *app)
 {
 	close_socket(app);
+	tstreams_free(app->streams);	/* first: closing a connection ends its allocation */
+	app->streams = NULL;
 	turn_server_free(app->turn);
 	app->turn = NULL;
 }
@@ -140,6 +315,7 @@ void app_turn_config(struct appliance *app)
 		open_socket(app);
 	else
 		close_socket(app);
+	streams_config(app);
 }
 
 /* The interface a datagram arrived on, from its TAP's ifindex. */

@@ -415,6 +415,15 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(!relay_within_cap(l3, a, 1, dlen, tsc)))
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
+	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {
+		/* its client is on TCP/TLS: the control plane frames it into that stream */
+		st->relay_p2c_pkts++;
+		st->relay_p2c_bytes += dlen;
+		relay_count(a, 1, dlen);
+		m->hash.usr = DP_PUNT_TURN_STREAM;
+		out->punt[out->n_punt++] = m;
+		return;
+	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (old_ck)
 		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,

@@ -115,6 +115,7 @@ enum dp_punt_kind {
 	DP_PUNT_ARP_LEARN,	/* a request for us from a sender we did not know */
 	DP_PUNT_RESOLVE,	/* IPv4 packet ready to send but its next hop is unresolved */
 	DP_PUNT_PING_REPLY,	/* echo reply to the control plane's own ping (edgectl ping) */
+	DP_PUNT_TURN_STREAM,	/* a peer's datagram for a TURN client on TCP/TLS (permitted) */
 };
 
 /* ICMP identifier of the control plane's echo requests: their replies are punted to it. */

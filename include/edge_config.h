@@ -60,6 +60,8 @@ struct cfg_turn {
 	uint32_t max_allocs_per_user;		/* 0 = no limit */
 	uint32_t bandwidth_kbps;		/* per allocation, each way; 0 = no limit */
 	uint32_t lifetime_max;			/* seconds */
+	uint32_t max_conns, max_conns_per_addr;	/* TCP/TLS connections; 0 = no limit */
+	uint32_t handshake_timeout, idle_timeout;	/* seconds; 0 = none */
 	struct cfg_prefix denied[TURN_MAX_PEER_RULES], allowed[TURN_MAX_PEER_RULES];
 	int n_denied, n_allowed;
 };

@@ -6,10 +6,22 @@
 #ifndef EDGE_TURN_SERVER_H
 #define EDGE_TURN_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "edge_config.h"
+
+enum turn_transport { TURN_UDP, TURN_TCP, TURN_TLS };
+
+/* Where a client's message came from. Addresses and ports in network byte order. */
+struct turn_src {
+	uint8_t ifi;			/* the interface it arrived on */
+	uint8_t transport;		/* enum turn_transport */
+	uint32_t ip, dst_ip;		/* the client, and the server address it reached */
+	uint16_t port, dst_port;
+	uint32_t conn;			/* its stream connection (nonzero), 0 over UDP */
+};
 
 struct turn_env {
 	void *ctx;
@@ -19,12 +31,33 @@ struct turn_env {
 	int (*resolve)(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
 	uint64_t (*now_ms)(void *ctx);	/* monotonic */
 	uint64_t (*unix_s)(void *ctx);	/* wall clock, for REST API credentials */
+	/* Stream clients' relayed data: a UDP datagram of @len bytes from the relay address
+	 * to the peer, whose next hop is @mac, out of interface @ifi. May be NULL (dropped). */
+	void (*to_peer)(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
+		uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data,
+		size_t len);
+	/* TCP relays (RFC 6062), done by the stream layer; NULL: Allocate for TCP gets 442.
+	 * A listener on the relay address and port of an allocation made over connection
+	 * @conn (peers' connections to it are offered to the client): 0 or -errno. */
+	int (*tcp_listen)(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_t relay_port);
+	/* The allocation ended: its listener and its peer connections close. */
+	void (*tcp_unlisten)(void *ctx, uint32_t relay_ip, uint16_t relay_port);
+	/* Connect: a TCP connection from the relay address to the peer, answered later with
+	 * turn_server_connect_done(). 0, -EEXIST if one to that peer exists, or -errno. */
+	int (*tcp_connect)(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_t relay_port,
+		uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12]);
+	/* The control connection whose allocation peer connection @cid belongs to, or 0 if
+	 * there is no such connection waiting for its ConnectionBind. */
+	uint32_t (*tcp_owner)(void *ctx, uint32_t cid);
+	/* ConnectionBind accepted: data connection @conn carries @cid's bytes from now on. */
+	void (*tcp_bind)(void *ctx, uint32_t conn, uint32_t cid);
 };
 
 struct turn_stats {
 	uint64_t requests, responses_ok, responses_err, retransmits, discarded;
 	uint64_t allocations_created, allocations_expired, allocations_deleted;
 	uint64_t auth_failures, stale_nonces, quota_refusals, forbidden_peers;
+	uint64_t stream_c2p, stream_p2c, stream_drops;	/* relayed for stream clients */
 	uint64_t err[700];		/* responses by error code */
 };
 
@@ -41,6 +74,36 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg);
  * nothing is to be sent back. Addresses and ports in network byte order. */
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
 	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap);
+
+/* One whole frame from a stream client (TCP or TLS; framed with stun_frame_len()): a STUN
+ * message, or ChannelData with its padding. Requests are answered into @out (the length is
+ * returned, 0 for none); ChannelData and Send indications go to their peer via
+ * env->to_peer. The same allocations, permissions, channels, credentials and quotas as over
+ * UDP; an allocation made over a connection lives no longer than it. */
+size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *src,
+	const uint8_t *buf, size_t len, uint8_t *out, size_t cap);
+/* The connection @conn closed: its allocation ends. */
+void turn_server_stream_closed(struct turn_server *s, uint32_t conn);
+/* Whether connection @conn holds an allocation. */
+bool turn_server_stream_allocated(const struct turn_server *s, uint32_t conn);
+/* A datagram from a peer (the data plane handed it over: it reached the relay port of a
+ * stream client's allocation and passed the permission check), framed for that client's
+ * stream into @out: ChannelData padded to four bytes, or a Data indication. Returns the
+ * length and the connection to write it to, or 0 (no such allocation, or no permission). */
+size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t *data, size_t len, uint8_t *out,
+	size_t cap, uint32_t *conn);
+
+/* RFC 6062. The answer to the Connect that connection @conn sent with transaction @tid:
+ * success with CONNECTION-ID @cid, or 447 when @err; 0 if the allocation is gone. */
+size_t turn_server_connect_done(struct turn_server *s, uint32_t conn, const uint8_t tid[12],
+	uint32_t cid, int err, uint8_t *out, size_t cap);
+/* A peer connected to relay port @relay_port: the ConnectionAttempt indication for the
+ * allocation's control connection (*@conn), or 0 when no TCP allocation there has a
+ * permission for @peer_ip (the connection is then refused). */
+size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap,
+	uint32_t *conn);
 
 /* Lifetimes, and next hops that were still being resolved. Call every ~100 ms. */
 void turn_server_tick(struct turn_server *s);

@@ -53,6 +53,17 @@ struct turn_key {
 	uint16_t client_port, server_port;	/* network byte order */
 };
 
+/* A stream (TCP, TLS) client's allocation: its key names the connection, with server address
+ * 0, which no datagram can carry (the data plane only takes packets for its own addresses),
+ * and its client interface is TURN_CLIENT_STREAM: what peers send it goes to the control
+ * plane, which writes it into the client's stream. */
+#define TURN_CLIENT_STREAM 0xff
+
+static inline struct turn_key turn_stream_key(uint32_t conn)
+{
+	return (struct turn_key){ .client_ip = conn };
+}
+
 struct turn_perm {
 	uint32_t peer_ip;			/* network byte order */
 	struct rte_ether_addr nh_mac;		/* next hop towards the peer; zero = unresolved */

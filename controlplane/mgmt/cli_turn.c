@@ -152,6 +152,8 @@ static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, F
 	if (port && port == n->turn.port)
 		return cli_refuse(out, "turn tls: '%s': that is the UDP/TCP port too", argv[1]);
 	n->turn.tls_port = (uint16_t)port;
+	if (port && (!n->turn.tls_key[0] || !n->turn.tls_cert[0]))
+		fprintf(out, "warning: no certificate yet: TLS listens once 'turn certs' names one\n");
 	return 0;
 }
 
@@ -320,6 +322,28 @@ static int sub_peers(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 	return 0;
 }
 
+static int sub_connections(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	bool total = !strcmp(argv[1], "total");
+
+	(void)cli, (void)argc;
+	if (!total && strcmp(argv[1], "per-address"))
+		return cli_refuse(out, "turn connections: '%s': expected total or per-address", argv[1]);
+	return number(total ? "turn connections total" : "turn connections per-address", argv[2], 1,
+		65534, true, total ? &n->turn.max_conns : &n->turn.max_conns_per_addr, out);
+}
+
+static int sub_timeouts(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	bool hs = !strcmp(argv[1], "handshake");
+
+	(void)cli, (void)argc;
+	if (!hs && strcmp(argv[1], "idle"))
+		return cli_refuse(out, "turn timeouts: '%s': expected handshake or idle", argv[1]);
+	return number(hs ? "turn timeouts handshake" : "turn timeouts idle", argv[2], 1,
+		hs ? 3600 : 86400, true, hs ? &n->turn.handshake_timeout : &n->turn.idle_timeout, out);
+}
+
 static const struct turn_sub subs[] = {
 	{ "enable", "turn enable", "start relaying on the listen interfaces", 0, 0, sub_enable },
 	{ "disable", "turn disable", "stop the TURN server (allocations end)", 0, 0, sub_enable },
@@ -349,6 +373,12 @@ static const struct turn_sub subs[] = {
 		sub_lifetime },
 	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/prefix>",
 		"peer addresses to refuse (403), or allow despite a deny", 2, 3, sub_peers },
+	{ "connections", "turn connections total|per-address <n>|none",
+		"TCP/TLS client connections allowed (16384 in all, 1024 per address)", 2, 2,
+		sub_connections },
+	{ "timeouts", "turn timeouts handshake|idle <s>|none",
+		"close TLS handshakes not done (10 s), connections idle without allocation (60 s)", 2, 2,
+		sub_timeouts },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
@@ -400,6 +430,14 @@ static void status_page(const struct edge_cfg *cfg, FILE *out)
 	fprintf(out, "Bandwidth per allocation: ");
 	t->bandwidth_kbps ? fprintf(out, "%u kbit/s\n", t->bandwidth_kbps) : fprintf(out, "none\n");
 	fprintf(out, "Max lifetime            : %u s\n", t->lifetime_max);
+	fprintf(out, "Max TCP/TLS connections : ");
+	t->max_conns ? fprintf(out, "%u", t->max_conns) : fprintf(out, "none");
+	fprintf(out, " (per address: ");
+	t->max_conns_per_addr ? fprintf(out, "%u)\n", t->max_conns_per_addr) : fprintf(out, "none)\n");
+	fprintf(out, "Handshake timeout       : ");
+	t->handshake_timeout ? fprintf(out, "%u s\n", t->handshake_timeout) : fprintf(out, "none\n");
+	fprintf(out, "Idle timeout            : ");
+	t->idle_timeout ? fprintf(out, "%u s\n", t->idle_timeout) : fprintf(out, "none\n");
 	for (int i = 0; i < t->n_denied; i++)
 		fprintf(out, "Denied peers            : %s/%u\n", cfg_ipv4_str(t->denied[i].addr, a),
 			t->denied[i].len);

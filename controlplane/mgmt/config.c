@@ -2,6 +2,7 @@
  * The file is the single source of truth across restarts; every live change is saved back. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,10 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->turn.relay_lo = 49152;
 	cfg->turn.relay_hi = 65535;
 	cfg->turn.lifetime_max = 3600;
+	cfg->turn.max_conns = 16384;
+	cfg->turn.max_conns_per_addr = 1024;
+	cfg->turn.handshake_timeout = 10;
+	cfg->turn.idle_timeout = 60;
 }
 
 int cfg_turn_relay_if(const struct cfg_turn *t)
@@ -334,6 +339,26 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 			return ERR("line %d: turn.lifetime_max %d: must be 600..86400 s", line, v);
 		t->lifetime_max = (uint32_t)v;
 	}
+	{
+		static const struct {
+			const char *name;
+			size_t off;
+			int max;
+		} lims[] = {
+			{ "max_connections", offsetof(struct cfg_turn, max_conns), 65534 },
+			{ "max_connections_per_address", offsetof(struct cfg_turn, max_conns_per_addr), 65534 },
+			{ "handshake_timeout", offsetof(struct cfg_turn, handshake_timeout), 3600 },
+			{ "idle_timeout", offsetof(struct cfg_turn, idle_timeout), 86400 },
+		};
+
+		for (size_t i = 0; i < sizeof(lims) / sizeof(lims[0]); i++)
+			if (config_setting_lookup_int(s, lims[i].name, &v)) {
+				if (v < 0 || v > lims[i].max)
+					return ERR("line %d: turn.%s %d: must be 0 (none)..%d", line,
+						lims[i].name, v, lims[i].max);
+				*(uint32_t *)((char *)t + lims[i].off) = (uint32_t)v;
+			}
+	}
 	l = config_setting_get_member(s, "listen");
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const char *name = config_setting_get_string_elem(l, i);
@@ -511,6 +536,10 @@ static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
 	set_int(g, "max_allocations_per_user", (int)t->max_allocs_per_user);
 	set_int(g, "bandwidth_kbps", (int)t->bandwidth_kbps);
 	set_int(g, "lifetime_max", (int)t->lifetime_max);
+	set_int(g, "max_connections", (int)t->max_conns);
+	set_int(g, "max_connections_per_address", (int)t->max_conns_per_addr);
+	set_int(g, "handshake_timeout", (int)t->handshake_timeout);
+	set_int(g, "idle_timeout", (int)t->idle_timeout);
 	save_prefixes(g, "denied_peers", t->denied, t->n_denied);
 	save_prefixes(g, "allowed_peers", t->allowed, t->n_allowed);
 }

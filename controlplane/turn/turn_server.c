@@ -44,7 +44,12 @@ struct chan {
 struct alloc {
 	struct alloc *next;
 	struct turn_server *srv;
-	struct turn_key key;
+	struct turn_key key;		/* for a stream client: turn_stream_key() of its connection */
+	uint32_t cli_ip;		/* the client's address and port, network order */
+	uint16_t cli_port;
+	uint8_t transport;		/* TURN_UDP, TURN_TCP, TURN_TLS */
+	uint32_t conn;			/* its stream connection, 0 over UDP */
+	bool tcp;			/* a TCP relay (RFC 6062): nothing for the data plane */
 	uint8_t client_if;
 	uint8_t client_mac[6];
 	bool client_resolved;
@@ -83,6 +88,7 @@ struct turn_server {
 	unsigned int n_allocs;
 	struct twheel wheel;
 	uint8_t port_used[65536 / 8];
+	struct alloc **by_port;		/* relay port -> allocation (peer data for stream clients) */
 	uint32_t relay_ip;		/* the relay interface's first address */
 	int relay_if;
 	uint8_t nonce_secret[20];
@@ -176,6 +182,11 @@ static bool peer_forbidden(const struct turn_server *s, uint32_t ip)
 	return false;
 }
 
+static const char *transport_tag(uint8_t t)
+{
+	return t == TURN_TCP ? "/tcp" : t == TURN_TLS ? "/tls" : "";
+}
+
 /* ---- the data plane's copy ---- */
 
 static void set_dirty(struct turn_server *s, struct alloc *a, bool dirty)
@@ -199,6 +210,8 @@ static void publish(struct turn_server *s, struct alloc *a)
 	struct turn_alloc *d;
 	int ret;
 
+	if (a->tcp)
+		return;		/* peers reach a TCP relay through the kernel */
 	if (!a->client_resolved) {
 		set_dirty(s, a, true);	/* the tick publishes it once ARP answers */
 		return;
@@ -214,7 +227,7 @@ static void publish(struct turn_server *s, struct alloc *a)
 	memcpy(d->client_mac.addr_bytes, a->client_mac, 6);
 	d->relay_port = htons(a->relay_port);
 	d->expires = ticks_at(s, a->expires_ms);
-	d->client_if = a->client_if;
+	d->client_if = a->conn ? TURN_CLIENT_STREAM : a->client_if;
 	d->relay_if = (uint8_t)s->relay_if;
 	d->n_perms = (uint8_t)a->n_perms;
 	for (int i = 0; i < a->n_perms; i++) {
@@ -261,10 +274,13 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	tw_del(&s->wheel, &a->timer);
 	set_dirty(s, a, false);
 	port_set(s, a->relay_port, false);
+	s->by_port[a->relay_port] = NULL;
+	if (a->tcp && s->env.tcp_unlisten)
+		s->env.tcp_unlisten(s->env.ctx, a->relay_ip, htons(a->relay_port));
 	stun_key_free(&a->hmac);
 	s->n_allocs--;
-	edge_log(LOG_INFO, "turn", "allocation %s:%u relay %u ended (%s)", cfg_ipv4_str(a->key.client_ip, c),
-		ntohs(a->key.client_port), a->relay_port, why);
+	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)", cfg_ipv4_str(a->cli_ip, c),
+		ntohs(a->cli_port), transport_tag(a->transport), a->relay_port, why);
 	free(a);
 }
 
@@ -543,8 +559,9 @@ static uint32_t lifetime_of(const struct turn_server *s, const struct stun_msg *
 static void timer_fire(struct tw_timer *t);
 
 static int do_allocate(struct turn_server *s, struct reply *r, const struct stun_msg *m,
-	const struct turn_key *k, uint8_t ifi, const char *user, struct stun_key *key)
+	const struct turn_key *k, const struct turn_src *src, const char *user, struct stun_key *key)
 {
+	uint8_t ifi = src->ifi;
 	struct stun_addr relayed = { .family = 4 }, mapped = { .family = 4 };
 	uint8_t proto, token[8] = { 0 };
 	uint32_t lifetime;
@@ -554,8 +571,16 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 
 	if (stun_get_transport(m, &proto) < 0)
 		return 400;
-	if (proto != IPPROTO_UDP)
-		return 442;	/* TCP relays (RFC 6062) come with the stream transports */
+	if (proto == IPPROTO_TCP) {
+		/* RFC 6062 5.1: only over a stream, and no port pairs */
+		if (!src->conn || !s->env.tcp_listen)
+			return src->conn ? 442 : 400;
+		if (stun_has(m, STUN_AI_EVEN_PORT) || stun_has(m, STUN_AI_RESERVATION_TOKEN) ||
+			stun_has(m, STUN_AI_DONT_FRAGMENT))
+			return 400;
+	} else if (proto != IPPROTO_UDP) {
+		return 442;
+	}
 	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)) {
 		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4)
 			return 400;
@@ -606,7 +631,16 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		lifetime = DEFAULT_LIFETIME;
 	a->srv = s;
 	a->key = *k;
+	a->cli_ip = src->ip;
+	a->cli_port = src->port;
+	a->transport = src->transport;
+	a->conn = src->conn;
+	a->tcp = proto == IPPROTO_TCP;
 	a->client_if = ifi;
+	if (a->tcp && s->env.tcp_listen(s->env.ctx, a->conn, s->relay_ip, htons(port)) < 0) {
+		free(a);
+		return 508;
+	}
 	a->relay_ip = s->relay_ip;
 	a->relay_port = port;
 	snprintf(a->user, sizeof(a->user), "%s", user);
@@ -617,6 +651,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	tw_timer_init(&a->timer, timer_fire);
 	tw_add(&s->wheel, &a->timer, a->expires_ms / 1000 + 1);
 	port_set(s, port, true);
+	s->by_port[port] = a;
 	if (pair) {
 		size_t i;
 
@@ -634,21 +669,22 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	s->buckets[key_hash(k)] = a;
 	s->n_allocs++;
 	s->st.allocations_created++;
-	a->client_resolved = s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
+	/* a stream client's packets go through the kernel: no next hop of ours to resolve */
+	a->client_resolved = a->conn || s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
 	publish(s, a);
 
 	relayed.port = htons(port);
 	memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip, 4);
-	mapped.port = k->client_port;
-	memcpy(mapped.ip, &k->client_ip, 4);
+	mapped.port = src->port;
+	memcpy(mapped.ip, &src->ip, 4);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
 	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
 	if (pair)
 		stun_add(&r->b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
 	char c[16];
-	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u: relay %u, lifetime %u s", user,
-		cfg_ipv4_str(k->client_ip, c), ntohs(k->client_port), port, lifetime);
+	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u%s: relay %u, lifetime %u s", user,
+		cfg_ipv4_str(src->ip, c), ntohs(src->port), transport_tag(src->transport), port, lifetime);
 	return 0;
 }
 
@@ -746,8 +782,8 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 			char c[16], pe[16];
 
 			edge_log(LOG_NOTICE, "turn", "channel bind from %s:%u refused: channel 0x%04x is "
-				"bound to %s:%u (asked: %s:%u)", cfg_ipv4_str(a->key.client_ip, c),
-				ntohs(a->key.client_port), a->chans[i].num,
+				"bound to %s:%u (asked: %s:%u)", cfg_ipv4_str(a->cli_ip, c),
+				ntohs(a->cli_port), a->chans[i].num,
 				cfg_ipv4_str(a->chans[i].ip, pe), ntohs(a->chans[i].port),
 				cfg_ipv4_str(ip, c), ntohs(p.port));
 			return 400;
@@ -771,10 +807,107 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 	return 0;
 }
 
-size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
-	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+/* ---- TCP relays (RFC 6062) ---- */
+
+static const struct perm *perm_live(const struct turn_server *s, const struct alloc *a, uint32_t ip)
 {
-	struct turn_key k = { src_ip, dst_ip, src_port, dst_port };
+	for (int i = 0; i < a->n_perms; i++)
+		if (a->perms[i].ip == ip)
+			return a->perms[i].expires_ms > now_ms(s) ? &a->perms[i] : NULL;
+	return NULL;
+}
+
+/* Connect (RFC 6062 5.2): -1 when the connection is under way (answered later), else the
+ * error code. */
+static int do_connect(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
+{
+	struct stun_addr p;
+	uint32_t ip;
+	int code, r;
+
+	if (!a->tcp || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
+		return 400;
+	if ((code = peer_check(s, &p, &ip)))
+		return code;
+	r = s->env.tcp_connect(s->env.ctx, a->conn, a->relay_ip, htons(a->relay_port), ip, p.port,
+		m->tid);
+	return r == -EEXIST ? 446 : r < 0 ? 447 : -1;
+}
+
+/* ConnectionBind (RFC 6062 5.4), on a new connection: the peer connection must wait for
+ * it, and belong to an allocation of the same user. */
+static int do_connection_bind(struct turn_server *s, const struct stun_msg *m,
+	const struct turn_src *src, const char *user)
+{
+	uint32_t cid, owner;
+	struct turn_key ok;
+	struct alloc *a;
+
+	if (stun_get_u32(m, STUN_AI_CONNECTION_ID, &cid) < 0)
+		return 400;
+	owner = s->env.tcp_owner ? s->env.tcp_owner(s->env.ctx, cid) : 0;
+	ok = turn_stream_key(owner);
+	if (!owner || !(a = alloc_find(s, &ok)))
+		return 400;
+	if (strcmp(a->user, user))
+		return 441;
+	s->env.tcp_bind(s->env.ctx, src->conn, cid);
+	return 0;
+}
+
+size_t turn_server_connect_done(struct turn_server *s, uint32_t conn, const uint8_t tid[12],
+	uint32_t cid, int err, uint8_t *out, size_t cap)
+{
+	struct turn_key k = turn_stream_key(conn);
+	struct alloc *a = alloc_find(s, &k);
+	struct stun_msg req = { .method = STUN_CONNECT, .tid = tid };
+	struct reply r;
+
+	if (!a)
+		return 0;
+	reply_start(&r, out, cap, &req, err ? 447 : 0);
+	if (!err)
+		stun_add_u32(&r.b, STUN_ATTR_CONNECTION_ID, cid);
+	r.key = &a->hmac;
+	return reply_end(s, &r);
+}
+
+size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap,
+	uint32_t *conn)
+{
+	struct alloc *a = s->by_port[relay_port];
+	struct stun_addr peer = { .family = 4, .port = peer_port };
+	struct stun_builder b;
+	uint8_t tid[STUN_TID_LEN];
+	int n;
+
+	if (!a || !a->tcp || !perm_live(s, a, peer_ip))
+		return 0;
+	memcpy(peer.ip, &peer_ip, 4);
+	for (int i = 0; i < STUN_TID_LEN; i += 4) {
+		uint32_t x = rnd32(s);
+
+		memcpy(tid + i, &x, 4);
+	}
+	stun_build(&b, out, cap, STUN_CONNECTION_ATTEMPT, STUN_INDICATION, tid);
+	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	stun_add_u32(&b, STUN_ATTR_CONNECTION_ID, cid);
+	n = stun_build_end(&b);
+	if (n <= 0)
+		return 0;
+	*conn = a->conn;
+	return (size_t)n;
+}
+
+/* A request or other STUN message from @src (a whole one: datagram or frame). */
+static size_t serve(struct turn_server *s, const struct turn_src *src, const uint8_t *buf,
+	size_t len, uint8_t *out, size_t cap)
+{
+	struct turn_key k = src->conn ? turn_stream_key(src->conn) :
+		(struct turn_key){ src->ip, src->dst_ip, src->port, src->dst_port };
+	uint32_t src_ip = src->ip;
+	uint16_t src_port = src->port;
 	struct stun_key key = { 0 };
 	struct stun_msg m;
 	struct reply r;
@@ -828,7 +961,8 @@ size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, ui
 		return reply_end(s, &r);
 	}
 	if (m.method != STUN_ALLOCATE && m.method != STUN_REFRESH &&
-		m.method != STUN_CREATE_PERMISSION && m.method != STUN_CHANNEL_BIND) {
+		m.method != STUN_CREATE_PERMISSION && m.method != STUN_CHANNEL_BIND &&
+		((m.method != STUN_CONNECT && m.method != STUN_CONNECTION_BIND) || !src->conn)) {
 		reply_start(&r, out, cap, &m, 400);
 		return reply_end(s, &r);
 	}
@@ -846,7 +980,9 @@ size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, ui
 	reply_start(&r, out, cap, &m, 0);
 	if (m.method == STUN_ALLOCATE) {
 		/* an Allocate on a live 5-tuple that is no retransmission (answered above) */
-		code = a ? 437 : do_allocate(s, &r, &m, &k, ifi, user, &key);
+		code = a ? 437 : do_allocate(s, &r, &m, &k, src, user, &key);
+	} else if (m.method == STUN_CONNECTION_BIND) {
+		code = a ? 400 : do_connection_bind(s, &m, src, user);
 	} else if (!a) {
 		code = 437;
 	} else if (strcmp(a->user, user)) {
@@ -856,6 +992,12 @@ size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, ui
 		a = NULL;	/* may be gone */
 	} else if (m.method == STUN_CREATE_PERMISSION) {
 		code = do_permission(s, &m, a);
+	} else if (m.method == STUN_CONNECT) {
+		code = do_connect(s, &m, a);
+		if (code < 0) {		/* answered when the connection is made or fails */
+			stun_key_free(&key);
+			return 0;
+		}
 	} else {
 		code = do_channel_bind(s, &m, a);
 	}
@@ -872,6 +1014,146 @@ size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, ui
 	if (n)
 		txn_remember(s, src_ip, src_port, m.tid, out, n);
 	return n;
+}
+
+size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
+	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+{
+	struct turn_src src = { .ifi = ifi, .transport = TURN_UDP, .ip = src_ip, .dst_ip = dst_ip,
+		.port = src_port, .dst_port = dst_port };
+
+	return serve(s, &src, buf, len, out, cap);
+}
+
+/* ---- stream clients: relayed data passes through here, not the fast path ---- */
+
+/* Client -> peer for a stream client: @data goes to the peer if a live permission allows. */
+static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, uint16_t port,
+	const uint8_t *data, size_t len)
+{
+	const struct perm *p = perm_live(s, a, ip);
+
+	if (!p || !p->resolved || !s->env.to_peer || a->expires_ms <= now_ms(s)) {
+		s->st.stream_drops++;
+		return;
+	}
+	s->st.stream_c2p++;
+	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), ip, port,
+		p->mac, data, len);
+}
+
+size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *src,
+	const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+{
+	struct turn_key k = turn_stream_key(src->conn);
+	struct stun_fast_ind fi;
+	struct alloc *a;
+	int r;
+
+	if (len >= STUN_CHANNEL_HDR_LEN && (buf[0] & 0xc0) == 0x40) {
+		uint16_t num = (uint16_t)(buf[0] << 8 | buf[1]), dlen = (uint16_t)(buf[2] << 8 | buf[3]);
+		uint64_t now = now_ms(s);
+		int i;
+
+		a = alloc_find(s, &k);
+		if (!a || dlen > len - STUN_CHANNEL_HDR_LEN) {
+			s->st.stream_drops++;
+			return 0;
+		}
+		for (i = 0; i < a->n_chans && (a->chans[i].num != num || a->chans[i].expires_ms <= now); i++)
+			;
+		if (i == a->n_chans) {
+			s->st.stream_drops++;
+			return 0;
+		}
+		stream_to_peer(s, a, a->chans[i].ip, a->chans[i].port, buf + STUN_CHANNEL_HDR_LEN, dlen);
+		return 0;
+	}
+	r = stun_fast_indication(buf, len, 0x0016, &fi);
+	if (r == -EINVAL || r == -ENOTSUP)
+		return r == -EINVAL ? serve(s, src, buf, len, out, cap) : (s->st.discarded++, 0);
+	a = alloc_find(s, &k);
+	if (r < 0 || fi.peer.family != 4 || !a) {
+		s->st.discarded++;
+		return 0;
+	}
+	{
+		uint32_t ip;
+
+		memcpy(&ip, fi.peer.ip, 4);
+		stream_to_peer(s, a, ip, fi.peer.port, buf + fi.data_off, fi.data_len);
+	}
+	return 0;
+}
+
+void turn_server_stream_closed(struct turn_server *s, uint32_t conn)
+{
+	struct turn_key k = turn_stream_key(conn);
+	struct alloc *a = alloc_find(s, &k);
+
+	if (a) {
+		s->st.allocations_deleted++;
+		alloc_free(s, a, "connection closed");
+	}
+}
+
+bool turn_server_stream_allocated(const struct turn_server *s, uint32_t conn)
+{
+	struct turn_key k = turn_stream_key(conn);
+
+	return alloc_find((struct turn_server *)s, &k) != NULL;
+}
+
+size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t *data, size_t len, uint8_t *out,
+	size_t cap, uint32_t *conn)
+{
+	struct alloc *a = s->by_port[relay_port];
+	struct stun_builder b;
+	struct stun_addr peer = { .family = 4, .port = peer_port };
+	uint8_t tid[STUN_TID_LEN];
+	uint64_t now = now_ms(s);
+	int n;
+
+	if (!a || !a->conn || a->relay_ip != relay_ip || a->expires_ms <= now ||
+		!perm_live(s, a, peer_ip) || len > 65535) {
+		s->st.stream_drops++;
+		return 0;
+	}
+	*conn = a->conn;
+	for (int i = 0; i < a->n_chans; i++) {
+		const struct chan *c = &a->chans[i];
+		size_t padded = (STUN_CHANNEL_HDR_LEN + len + 3) & ~(size_t)3;
+
+		if (c->ip != peer_ip || c->port != peer_port || c->expires_ms <= now)
+			continue;
+		if (padded > cap) {
+			s->st.stream_drops++;
+			return 0;
+		}
+		stun_channel_data_hdr(out, c->num, (uint16_t)len);
+		memcpy(out + STUN_CHANNEL_HDR_LEN, data, len);
+		memset(out + STUN_CHANNEL_HDR_LEN + len, 0, padded - STUN_CHANNEL_HDR_LEN - len);
+		s->st.stream_p2c++;
+		return padded;
+	}
+	/* no channel: a Data indication (RFC 8656 11.4) */
+	memcpy(peer.ip, &peer_ip, 4);
+	for (int i = 0; i < STUN_TID_LEN; i += 4) {
+		uint32_t x = rnd32(s);
+
+		memcpy(tid + i, &x, 4);
+	}
+	stun_build(&b, out, cap, STUN_DATA, STUN_INDICATION, tid);
+	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	stun_add(&b, STUN_ATTR_DATA, data, len);
+	n = stun_build_end(&b);
+	if (n <= 0) {
+		s->st.stream_drops++;
+		return 0;
+	}
+	s->st.stream_p2c++;
+	return (size_t)n;
 }
 
 static void timer_fire(struct tw_timer *t)
@@ -898,7 +1180,8 @@ struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct tur
 		return NULL;
 	s->cfg = *cfg;
 	s->env = *env;
-	if (tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
+	s->by_port = calloc(65536, sizeof(*s->by_port));
+	if (!s->by_port || tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
 		RAND_bytes(s->nonce_secret, sizeof(s->nonce_secret)) != 1 ||
 		RAND_bytes((uint8_t *)&s->rnd, sizeof(s->rnd)) != 1 ||
 		stun_key_init(&s->nonce_key, STUN_MAC_SHA1, s->nonce_secret, sizeof(s->nonce_secret)) < 0) {
@@ -924,6 +1207,7 @@ void turn_server_free(struct turn_server *s)
 	free_all(s, "server stopped");
 	tw_fini(&s->wheel);
 	stun_key_free(&s->nonce_key);
+	free(s->by_port);
 	free(s);
 }
 
@@ -979,8 +1263,8 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 		for (const struct alloc *a = s->buckets[b]; a; a = a->next) {
 			char client[32], relay[32];
 
-			snprintf(client, sizeof(client), "%s:%u", cfg_ipv4_str(a->key.client_ip, c),
-				ntohs(a->key.client_port));
+			snprintf(client, sizeof(client), "%s:%u%s", cfg_ipv4_str(a->cli_ip, c),
+				ntohs(a->cli_port), transport_tag(a->transport));
 			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r), a->relay_port);
 			uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
 
@@ -1023,4 +1307,7 @@ void turn_server_print_stats(const struct turn_server *s, FILE *out)
 	fprintf(out, "Stale nonces            : %llu\n", (unsigned long long)t->stale_nonces);
 	fprintf(out, "Quota refusals          : %llu\n", (unsigned long long)t->quota_refusals);
 	fprintf(out, "Forbidden peers         : %llu\n", (unsigned long long)t->forbidden_peers);
+	fprintf(out, "Stream relayed          : %llu client -> peer, %llu peer -> client, %llu dropped\n",
+		(unsigned long long)t->stream_c2p, (unsigned long long)t->stream_p2c,
+		(unsigned long long)t->stream_drops);
 }

@@ -2,6 +2,7 @@
  * RFC names, retransmissions, stale nonces, lifetimes, quotas, reservations, and what it
  * publishes to the data plane's tables. Messages are built and read with the codec. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,7 +168,8 @@ static void test_errors(void)
 
 	CU_ASSERT_EQUAL(allocate(40002, "edge", "wrong", IPPROTO_UDP), 401);
 	CU_ASSERT_EQUAL(allocate(40002, "nobody", "pw", IPPROTO_UDP), 401);
-	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", IPPROTO_TCP), 442);
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", IPPROTO_TCP), 400);	/* RFC 6062 5.1: not over UDP */
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", 1), 442);	/* ICMP: no such relay */
 	req_start(&r, STUN_ALLOCATE);	/* no REQUESTED-TRANSPORT */
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);
@@ -360,7 +362,255 @@ static void test_short_term_and_rest(void)
 	turn_server_config(srv, &cfg);
 }
 
+/* ---- stream clients (TCP, TLS) and TCP relays (RFC 6062), with a fake stream layer ---- */
+
+static struct {
+	int calls;
+	uint32_t relay_ip, peer_ip;
+	uint16_t relay_port, peer_port;
+	uint8_t data[64];
+	size_t len;
+} sent;
+
+static struct {
+	int listens, unlistens, connects, binds;
+	uint32_t owner_of_cid, bound_conn, bound_cid;
+	uint8_t tid[12];
+} tcp;
+
+static void fake_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data, size_t len)
+{
+	(void)ctx, (void)ifi, (void)mac;
+	sent.calls++;
+	sent.relay_ip = relay_ip;
+	sent.relay_port = relay_port;
+	sent.peer_ip = peer_ip;
+	sent.peer_port = peer_port;
+	sent.len = len < sizeof(sent.data) ? len : sizeof(sent.data);
+	memcpy(sent.data, data, sent.len);
+}
+
+static int fake_tcp_listen(void *ctx, uint32_t conn, uint32_t ip, uint16_t port)
+{
+	(void)ctx, (void)conn, (void)ip, (void)port;
+	tcp.listens++;
+	return 0;
+}
+
+static void fake_tcp_unlisten(void *ctx, uint32_t ip, uint16_t port)
+{
+	(void)ctx, (void)ip, (void)port;
+	tcp.unlistens++;
+}
+
+static int fake_tcp_connect(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12])
+{
+	(void)ctx, (void)conn, (void)relay_ip, (void)relay_port, (void)peer_ip, (void)peer_port;
+	memcpy(tcp.tid, tid, 12);
+	return tcp.connects++ ? -EEXIST : 0;	/* the second one to the same peer: 446 */
+}
+
+static uint32_t fake_tcp_owner(void *ctx, uint32_t cid)
+{
+	(void)ctx;
+	return cid == 0x00010005 ? tcp.owner_of_cid : 0;
+}
+
+static void fake_tcp_bind(void *ctx, uint32_t conn, uint32_t cid)
+{
+	(void)ctx;
+	tcp.binds++;
+	tcp.bound_conn = conn;
+	tcp.bound_cid = cid;
+}
+
+/* Sends @r on stream connection @conn (from CLIENT:@port); the answer as send_req's. */
+static int send_stream(struct req *r, uint32_t conn, uint16_t port)
+{
+	struct turn_src src = { .ifi = 1, .transport = TURN_TCP, .ip = inet_addr(CLIENT),
+		.port = htons(port), .dst_ip = inet_addr(SERVER), .dst_port = htons(3478), .conn = conn };
+	int len = stun_build_end(&r->b), code;
+	const char *reason, *s;
+	size_t n, rl;
+
+	CU_ASSERT_FATAL(len > 0);
+	n = turn_server_stream_input(srv, &src, r->buf, (size_t)len, out, sizeof(out));
+	if (n == 0)
+		return -1;
+	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+	if (stun_get_str(&resp, STUN_AI_NONCE, &s, &rl) == 0 && rl < sizeof(nonce)) {
+		memcpy(nonce, s, rl);
+		nonce[rl] = '\0';
+	}
+	if (resp.cls == STUN_SUCCESS)
+		return 0;
+	CU_ASSERT_EQUAL_FATAL(stun_get_error(&resp, &code, &reason, &rl), 0);
+	return code;
+}
+
+static size_t stream_raw(uint32_t conn, const uint8_t *buf, size_t len)
+{
+	struct turn_src src = { .ifi = 1, .transport = TURN_TCP, .ip = inet_addr(CLIENT),
+		.port = htons(41000), .dst_ip = inet_addr(SERVER), .dst_port = htons(3478), .conn = conn };
+
+	return turn_server_stream_input(srv, &src, buf, len, out, sizeof(out));
+}
+
+static void test_stream_client(void)
+{
+	struct turn_key key = turn_stream_key(7);
+	const struct turn_alloc *d;
+	struct stun_addr a, peer = { .family = 4, .port = htons(3480) };
+	uint8_t cd[12] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0, 0 };
+	uint16_t relay_port;
+	unsigned int before = turn_server_allocations(srv);
+	uint32_t conn = 0;
+	struct req r;
+	size_t n;
+
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2 */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(send_stream(&r, 7, 41000), 401);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 7, 41000), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(ntohs(a.port), 41000);	/* the client's own address, not the key's */
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
+	relay_port = ntohs(a.port);
+	rcu_quiescent_state();
+	d = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->client_if, TURN_CLIENT_STREAM);	/* peers' data: to the control plane */
+	CU_ASSERT(turn_server_stream_allocated(srv, 7));
+
+	/* a channel, then ChannelData (padded on the stream) goes to the peer */
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4001);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 7, 41000), 0);
+	sent.calls = 0;
+	CU_ASSERT_EQUAL(stream_raw(7, cd, sizeof(cd)), 0);
+	CU_ASSERT_EQUAL(sent.calls, 1);
+	CU_ASSERT(sent.len == 5 && !memcmp(sent.data, "hello", 5));
+	CU_ASSERT(sent.peer_ip == inet_addr("198.18.10.2") && sent.peer_port == htons(3480));
+	CU_ASSERT(sent.relay_ip == inet_addr("198.18.10.1") && sent.relay_port == htons(relay_port));
+	cd[1] = 0x02;	/* an unbound channel: dropped */
+	CU_ASSERT_EQUAL(stream_raw(7, cd, sizeof(cd)), 0);
+	CU_ASSERT_EQUAL(sent.calls, 1);
+	CU_ASSERT_EQUAL(stream_raw(8, cd, sizeof(cd)), 0);	/* no allocation on that connection */
+	CU_ASSERT_EQUAL(sent.calls, 1);
+	/* a Send indication too */
+	stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	stun_add(&r.b, STUN_ATTR_DATA, "indicated", 9);
+	n = (size_t)stun_build_end(&r.b);
+	CU_ASSERT_EQUAL(stream_raw(7, r.buf, n), 0);
+	CU_ASSERT(sent.calls == 2 && sent.len == 9 && !memcmp(sent.data, "indicated", 9));
+
+	/* peer -> client: ChannelData padded to 4 on a bound channel, else a Data indication */
+	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port, inet_addr("198.18.10.2"),
+		htons(3480), (const uint8_t *)"abcde", 5, out, sizeof(out), &conn);
+	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_EQUAL(conn, 7);
+	CU_ASSERT(out[0] == 0x40 && out[1] == 0x01 && out[3] == 5 && !memcmp(out + 4, "abcde", 5));
+	CU_ASSERT(out[9] == 0 && out[10] == 0 && out[11] == 0);
+	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port, inet_addr("198.18.10.2"),
+		htons(3999), (const uint8_t *)"abcde", 5, out, sizeof(out), &conn);
+	CU_ASSERT_FATAL(n > 20);
+	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+	CU_ASSERT(resp.method == STUN_DATA && resp.cls == STUN_INDICATION);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_PEER_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(ntohs(a.port), 3999);
+	CU_ASSERT_EQUAL(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
+		inet_addr("198.18.10.9"), htons(3480), (const uint8_t *)"x", 1, out, sizeof(out), &conn), 0);
+
+	/* the connection closes: so does its allocation */
+	turn_server_stream_closed(srv, 7);
+	CU_ASSERT_FALSE(turn_server_stream_allocated(srv, 7));
+	CU_ASSERT_EQUAL(turn_server_allocations(srv), before);
+}
+
+static void test_tcp_relay(void)
+{
+	struct stun_addr peer = { .family = 4, .port = htons(8080) };
+	struct stun_key k;
+	uint8_t k16[16];
+	uint32_t cid;
+	struct req r;
+
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);
+	memset(&tcp, 0, sizeof(tcp));
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_TCP);
+	stun_add_even_port(&r.b, false);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 400);	/* no port pairs for TCP */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_TCP);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 0);
+	CU_ASSERT_EQUAL(tcp.listens, 1);
+	/* Connect: answered later, by the stream layer */
+	req_start(&r, STUN_CONNECT);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), -1);
+	CU_ASSERT_EQUAL(memcmp(tcp.tid, r.tid, 12), 0);
+	req_start(&r, STUN_CONNECT);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 446);
+	{
+		size_t n = turn_server_connect_done(srv, 9, tcp.tid, 0x00010005, 0, out, sizeof(out));
+
+		CU_ASSERT_FATAL(n > 0);
+		CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+		CU_ASSERT(resp.method == STUN_CONNECT && resp.cls == STUN_SUCCESS);
+		CU_ASSERT(stun_get_u32(&resp, STUN_AI_CONNECTION_ID, &cid) == 0 && cid == 0x00010005);
+		stun_long_term_key("edge", "lab.example", "pw", k16);
+		stun_key_init(&k, STUN_MAC_SHA1, k16, 16);
+		CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0);
+		stun_key_free(&k);
+		n = turn_server_connect_done(srv, 9, tcp.tid, 0, ETIMEDOUT, out, sizeof(out));
+		CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+		CU_ASSERT(resp.cls == STUN_ERROR);
+	}
+	/* ConnectionBind on a new connection: the same user only, and a known id */
+	tcp.owner_of_cid = 9;
+	req_start(&r, STUN_CONNECTION_BIND);
+	stun_add_u32(&r.b, STUN_ATTR_CONNECTION_ID, 0x00010005);
+	req_auth(&r, "other", "pw2");
+	CU_ASSERT_EQUAL(send_stream(&r, 10, 42001), 441);
+	req_start(&r, STUN_CONNECTION_BIND);
+	stun_add_u32(&r.b, STUN_ATTR_CONNECTION_ID, 0x00099999);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 10, 42001), 400);
+	CU_ASSERT_EQUAL(tcp.binds, 0);
+	req_start(&r, STUN_CONNECTION_BIND);
+	stun_add_u32(&r.b, STUN_ATTR_CONNECTION_ID, 0x00010005);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 10, 42001), 0);
+	CU_ASSERT(tcp.binds == 1 && tcp.bound_conn == 10 && tcp.bound_cid == 0x00010005);
+	/* Connect over UDP is no method of ours */
+	req_start(&r, STUN_CONNECT);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40077), 400);
+	turn_server_stream_closed(srv, 9);
+	CU_ASSERT_EQUAL(tcp.unlistens, 1);
+}
+
 static const struct unit_test tests[] = {
+	{ "over TCP: allocate, ChannelData and Send out, peer data framed in, close ends it",
+		test_stream_client },
+	{ "TCP relays (RFC 6062): Allocate, Connect (446), answer, ConnectionBind (441, 400)",
+		test_tcp_relay },
 	{ "401 challenge, then an allocation, signed and published", test_challenge_and_allocate },
 	{ "retransmission gets the same answer; a new Allocate gets 437", test_retransmission_and_mismatch },
 	{ "401, 442, 400, 440, 437, and indications unanswered", test_errors },
@@ -376,7 +626,9 @@ int main(void)
 {
 	char *eal[] = { "test_turn_server", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
 		"--no-shconf", "--log-level=lib.*:error", NULL };
-	struct turn_env env = { .resolve = fake_resolve, .now_ms = fake_ms, .unix_s = fake_unix };
+	struct turn_env env = { .resolve = fake_resolve, .now_ms = fake_ms, .unix_s = fake_unix,
+		.to_peer = fake_to_peer, .tcp_listen = fake_tcp_listen, .tcp_unlisten = fake_tcp_unlisten,
+		.tcp_connect = fake_tcp_connect, .tcp_owner = fake_tcp_owner, .tcp_bind = fake_tcp_bind };
 	char err[200];
 	int failed;
 

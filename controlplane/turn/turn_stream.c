@@ -1,0 +1,1189 @@
+/* TURN over TCP and TLS: listeners, connections, framing, limits (include/turn_stream.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "edge_log.h"
+#include "stun.h"
+#include "turn_stream.h"
+
+#define MAX_CONNS 65535		/* connection ids: 16-bit slot, generation above */
+#define IN_CAP 4096		/* the largest frame kept; longer ones are skipped */
+#define OUT_CAP 65536		/* per connection: a slow reader loses what does not fit */
+#define ACCEPTS_PER_SERVE 64
+#define READ_PER_EVENT 65536
+#define ADDR_BUCKETS 4096
+#define TAG_TCP ((uint64_t)1 << 40)
+#define TAG_TLS ((uint64_t)2 << 40)
+#define TAG_RELAY ((uint64_t)3 << 40)	/* | relay port: a TCP relay's listener */
+#define PEER_WAIT_S 30			/* RFC 6062: Connect, and ConnectionBind, within 30 s */
+
+/* HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
+ * connection waiting for the client's ConnectionBind; OPEN: carries data. */
+enum conn_state { HANDSHAKE, CONNECTING, WAITING, OPEN };
+
+/* A client's connection (framed TURN), or a peer's on a TCP relay (raw bytes). A client
+ * connection that sent ConnectionBind becomes raw too: a pipe to its peer's. */
+struct conn {
+	uint32_t id;
+	int fd;
+	SSL *ssl;			/* NULL over TCP */
+	enum conn_state state;
+	bool peer;			/* a peer's connection on a TCP relay */
+	bool paused;			/* not read: its pipe partner's buffer is full */
+	uint32_t pipe;			/* the connection its bytes go to, or 0 */
+	uint32_t owner;			/* peer: the allocation's control connection */
+	uint16_t relay_port;		/* peer: of that allocation, host order */
+	uint8_t tid[12];		/* peer we connected: the Connect request's */
+	struct turn_src src;		/* peer: its address in ip/port, ours in dst_* */
+	uint64_t opened_ms, active_ms;
+	uint32_t want_events;
+	uint8_t in[IN_CAP];
+	size_t in_len;
+	size_t skip;			/* bytes of an oversize frame still to throw away */
+	uint8_t *out;			/* OUT_CAP bytes once something waits, else NULL */
+	size_t out_head, out_tail;
+	size_t retry_len;		/* SSL_write must be retried with this length */
+};
+
+struct addr_count {
+	struct addr_count *next;
+	uint32_t ip;
+	uint32_t n;
+};
+
+struct relay_listener {
+	int fd;
+	uint32_t ip;
+	uint32_t owner;			/* the allocation's control connection */
+};
+
+struct tstreams {
+	struct turn_server *srv;
+	int (*ifi_of)(void *ctx, uint32_t ip);
+	void *ctx;
+	struct tstream_cfg cfg;
+	int ep;
+	int lfd[2];			/* TCP, TLS listeners */
+	uint16_t lport[2];
+	SSL_CTX *tls;			/* the last good context; NULL = none */
+	struct timespec mtime[3];	/* of key, cert, bundle when loaded */
+	char loaded[3][512];		/* their paths */
+	struct conn **conns;		/* by slot */
+	uint16_t gen[MAX_CONNS];
+	unsigned int n_open[2];
+	unsigned int n_peers;
+	struct relay_listener *relays[65536];	/* by relay port: TCP relays' listeners */
+	uint32_t next_slot;
+	struct addr_count *addrs[ADDR_BUCKETS];
+	struct tstream_stats st;
+	uint8_t scratch[2048];
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* ---- per source address counts ---- */
+
+static struct addr_count **addr_slot(struct tstreams *t, uint32_t ip)
+{
+	struct addr_count **pp = &t->addrs[(ip * 2654435761u) >> 20 & (ADDR_BUCKETS - 1)];
+
+	while (*pp && (*pp)->ip != ip)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static uint32_t addr_count(struct tstreams *t, uint32_t ip)
+{
+	struct addr_count *a = *addr_slot(t, ip);
+
+	return a ? a->n : 0;
+}
+
+static int addr_add(struct tstreams *t, uint32_t ip, int d)
+{
+	struct addr_count **pp = addr_slot(t, ip), *a = *pp;
+
+	if (!a) {
+		if (d < 0 || !(a = calloc(1, sizeof(*a))))
+			return -ENOMEM;
+		a->ip = ip;
+		*pp = a;
+	}
+	a->n += (uint32_t)d;
+	if (a->n == 0) {
+		*pp = a->next;
+		free(a);
+	}
+	return 0;
+}
+
+/* ---- TLS context ---- */
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+	const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char turn[] = "stun.turn";
+
+	(void)ssl, (void)arg;
+	/* RFC 7443: "stun.turn"; a client that offers only other protocols goes on without */
+	for (unsigned int i = 0; i < inlen; i += 1u + in[i])
+		if (in[i] == sizeof(turn) - 1 && i + 1u + in[i] <= inlen &&
+			!memcmp(in + i + 1, turn, sizeof(turn) - 1)) {
+			*out = in + i + 1;
+			*outlen = in[i];
+			return SSL_TLSEXT_ERR_OK;
+		}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+static void tls_err(char *err, size_t errlen, const char *what, const char *path)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s %s%s%s", what, path, buf[0] ? ": " : "", buf);
+}
+
+static SSL_CTX *tls_context(const struct tstream_cfg *c, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx) {
+		snprintf(err, errlen, "cannot make a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* TLS 1.2: forward secrecy and AEAD only; TLS 1.3 keeps OpenSSL's suites (all AEAD) */
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!SHA1");
+	/* a client that just closes its socket has closed: not a TLS error */
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
+		SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+		SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"edge-turn", 9);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
+		tls_err(err, errlen, "TLS certificate chain", c->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+		tls_err(err, errlen, "TLS key", c->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_err(err, errlen, "TLS key does not match the certificate in", c->cert);
+		goto fail;
+	}
+	/* a certificate out of its dates would fail every client's check: keep the old one */
+	if (X509_cmp_current_time(X509_get0_notAfter(SSL_CTX_get0_certificate(ctx))) < 0 ||
+		X509_cmp_current_time(X509_get0_notBefore(SSL_CTX_get0_certificate(ctx))) > 0) {
+		snprintf(err, errlen, "TLS certificate %s is expired or not yet valid", c->cert);
+		goto fail;
+	}
+	if (c->bundle[0]) {
+		/* the CA bundle's certificates go out with ours, for clients that lack them */
+		STACK_OF(X509_INFO) *inf = NULL;
+		BIO *b = BIO_new_file(c->bundle, "r");
+
+		if (b)
+			inf = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+		BIO_free(b);
+		if (!inf || sk_X509_INFO_num(inf) == 0) {
+			sk_X509_INFO_pop_free(inf, X509_INFO_free);
+			tls_err(err, errlen, "TLS bundle", c->bundle);
+			goto fail;
+		}
+		for (int i = 0; i < sk_X509_INFO_num(inf); i++) {
+			X509_INFO *x = sk_X509_INFO_value(inf, i);
+
+			if (x->x509)
+				SSL_CTX_add1_chain_cert(ctx, x->x509);
+		}
+		sk_X509_INFO_pop_free(inf, X509_INFO_free);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void file_mtime(const char *path, struct timespec *ts)
+{
+	struct stat sb;
+
+	if (path[0] && stat(path, &sb) == 0)
+		*ts = sb.st_mtim;
+	else
+		*ts = (struct timespec){ 0, 0 };
+}
+
+static bool files_changed(const struct tstreams *t, const struct tstream_cfg *c)
+{
+	const char *p[3] = { c->key, c->cert, c->bundle };
+
+	for (int i = 0; i < 3; i++) {
+		struct timespec ts;
+
+		if (strcmp(p[i], t->loaded[i]))
+			return true;
+		file_mtime(p[i], &ts);
+		if (ts.tv_sec != t->mtime[i].tv_sec || ts.tv_nsec != t->mtime[i].tv_nsec)
+			return true;
+	}
+	return false;
+}
+
+/* Loads the certificate files if they changed: 0, or negative with @err (old context kept). */
+static int tls_reload(struct tstreams *t, char *err, size_t errlen)
+{
+	const char *p[3] = { t->cfg.key, t->cfg.cert, t->cfg.bundle };
+	SSL_CTX *ctx;
+
+	if (!t->cfg.key[0] || !t->cfg.cert[0] || !files_changed(t, &t->cfg))
+		return 0;
+	/* remember what was tried, so a broken file is reported once, not every tick */
+	for (int i = 0; i < 3; i++) {
+		snprintf(t->loaded[i], sizeof(t->loaded[i]), "%s", p[i]);
+		file_mtime(p[i], &t->mtime[i]);
+	}
+	ctx = tls_context(&t->cfg, err, errlen);
+	if (!ctx) {
+		LOG_ERRX("turn", "%s; %s", err, t->tls ? "TLS keeps the last good certificate" :
+			"no TLS until a good one is given");
+		return -EINVAL;
+	}
+	SSL_CTX_free(t->tls);	/* connections made with it hold their own reference */
+	t->tls = ctx;
+	LOG_INFO_("turn", "TLS certificate %s loaded", t->cfg.cert);
+	return 0;
+}
+
+/* ---- listeners ---- */
+
+static void listener_close(struct tstreams *t, int k)
+{
+	if (t->lfd[k] >= 0) {
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, t->lfd[k], NULL);
+		close(t->lfd[k]);
+	}
+	t->lfd[k] = -1;
+	t->lport[k] = 0;
+}
+
+static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = k ? TAG_TLS : TAG_TCP };
+	int one = 1, fd;
+
+	if (t->lfd[k] >= 0 && t->lport[k] == port)
+		return 0;
+	listener_close(t, k);
+	if (!port)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0 ||
+		epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = -errno;
+
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", k ? "TLS" : "TCP", port,
+			strerror(-e));
+		LOG_ERRX("turn", "%s", err);
+		close(fd);
+		return e;
+	}
+	t->lfd[k] = fd;
+	t->lport[k] = port;
+	LOG_INFO_("turn", "listening on %s port %u", k ? "TLS" : "TCP", port);
+	return 0;
+}
+
+/* ---- connections ---- */
+
+static struct conn *conn_get(const struct tstreams *t, uint32_t id)
+{
+	struct conn *c = id ? t->conns[id & 0xffff] : NULL;
+
+	return c && c->id == id ? c : NULL;
+}
+
+/* Epoll interest: input unless paused (or a peer still waiting), output while bytes wait
+ * or a connect or handshake needs it. */
+static void conn_events(struct tstreams *t, struct conn *c, bool want_out)
+{
+	uint32_t want = (c->paused || c->state == WAITING ? 0 : EPOLLIN) |
+		(want_out || c->out || c->state == CONNECTING ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want, .data.u64 = c->id };
+
+	if (want != c->want_events && epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->want_events = want;
+}
+
+static void conn_close(struct tstreams *t, struct conn *c, const char *why)
+{
+	struct conn *p = conn_get(t, c->pipe);
+	char a[16];
+
+	t->conns[c->id & 0xffff] = NULL;	/* first: what this close closes cannot reach it */
+	if (!c->peer && c->state == OPEN && !c->pipe)
+		turn_server_stream_closed(t->srv, c->id);
+	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->ssl) {
+		if (c->state == OPEN)
+			SSL_shutdown(c->ssl);	/* close_notify, best effort: we do not wait */
+		SSL_free(c->ssl);
+	}
+	close(c->fd);
+	if (c->peer) {
+		t->n_peers--;
+	} else {
+		addr_add(t, c->src.ip, -1);
+		t->n_open[c->src.transport == TURN_TLS]--;
+	}
+	edge_log(LOG_DEBUG, "turn", "%s connection %s:%u closed (%s)", c->peer ? "peer" :
+		c->src.transport == TURN_TLS ? "TLS" : "TCP", inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)),
+		ntohs(c->src.port), why);
+	free(c->out);
+	free(c);
+	if (p) {	/* a pipe closes as a whole */
+		p->pipe = 0;
+		conn_close(t, p, "the other side closed");
+	}
+}
+
+static uint32_t slot_free(struct tstreams *t)
+{
+	for (uint32_t i = 0; i < MAX_CONNS; i++) {
+		uint32_t s = (t->next_slot + i) % MAX_CONNS;
+
+		if (!t->conns[s]) {
+			t->next_slot = s + 1;
+			return s;
+		}
+	}
+	return UINT32_MAX;
+}
+
+/* A new connection object for socket @fd, registered with epoll for @events. */
+static struct conn *conn_new(struct tstreams *t, int fd, uint32_t events)
+{
+	uint32_t slot = slot_free(t);
+	struct epoll_event ev;
+	struct conn *c;
+
+	if (slot == UINT32_MAX || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	t->gen[slot]++;
+	c->id = (uint32_t)t->gen[slot] << 16 | slot;
+	if (c->id == 0)	/* 0 means UDP to the TURN server */
+		c->id = (uint32_t)++t->gen[slot] << 16 | slot;
+	c->fd = fd;
+	c->opened_ms = c->active_ms = mono_ms();
+	ev = (struct epoll_event){ .events = events, .data.u64 = c->id };
+	c->want_events = events;
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		return NULL;
+	}
+	t->conns[slot] = c;
+	return c;
+}
+
+/* Takes one connection off listener @k's queue (accepted, or refused and closed): false when
+ * the queue is empty. */
+static bool accept_one(struct tstreams *t, int k)
+{
+	struct sockaddr_in peer, local;
+	socklen_t pl = sizeof(peer), ll = sizeof(local);
+	struct conn *c;
+	int fd, ifi, one = 1;
+	unsigned int open = t->n_open[0] + t->n_open[1];
+
+	fd = accept4(t->lfd[k], (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
+		(ifi = t->ifi_of(t->ctx, local.sin_addr.s_addr)) < 0) {
+		t->st.refused_iface++;	/* not an address of a TURN listen interface */
+		close(fd);
+		return true;
+	}
+	if ((t->cfg.max_conns && open >= t->cfg.max_conns) || open + t->n_peers >= MAX_CONNS - 1) {
+		t->st.refused_total++;
+		close(fd);
+		return true;
+	}
+	if (t->cfg.max_per_addr && addr_count(t, peer.sin_addr.s_addr) >= t->cfg.max_per_addr) {
+		t->st.refused_addr++;
+		close(fd);
+		return true;
+	}
+	if (k == 1 && !t->tls) {
+		t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+		close(fd);
+		return true;
+	}
+	if (addr_add(t, peer.sin_addr.s_addr, 1) < 0) {
+		close(fd);
+		return true;
+	}
+	c = conn_new(t, fd, EPOLLIN);
+	if (!c) {
+		addr_add(t, peer.sin_addr.s_addr, -1);
+		close(fd);
+		return true;
+	}
+	c->src = (struct turn_src){ .ifi = (uint8_t)ifi, .transport = k ? TURN_TLS : TURN_TCP,
+		.ip = peer.sin_addr.s_addr, .port = peer.sin_port, .dst_ip = local.sin_addr.s_addr,
+		.dst_port = local.sin_port, .conn = c->id };
+	c->state = k ? HANDSHAKE : OPEN;
+	t->n_open[k]++;
+	t->st.accepted[k]++;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (k && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) {
+		conn_close(t, c, "no memory for TLS");
+		return true;
+	}
+	if (k)
+		SSL_set_accept_state(c->ssl);
+	return true;
+}
+
+/* Bytes waiting in @c's buffer (0 when none). */
+static size_t conn_pending(const struct conn *c)
+{
+	return c->out ? c->out_tail - c->out_head : 0;
+}
+
+static bool conn_flush(struct tstreams *t, struct conn *c);
+
+/* A pipe partner of @c paused for want of room in @c: room again, so it reads on. */
+static void pipe_resume(struct tstreams *t, struct conn *c)
+{
+	struct conn *p = conn_get(t, c->pipe);
+
+	if (p && p->paused && conn_pending(c) < OUT_CAP / 2) {
+		p->paused = false;
+		conn_events(t, p, false);
+	}
+}
+
+/* Writes what waits in @c's buffer. False when the connection failed (and is closed). */
+static bool conn_flush(struct tstreams *t, struct conn *c)
+{
+	while (c->out && c->out_head < c->out_tail) {
+		size_t len = c->retry_len ? c->retry_len : c->out_tail - c->out_head;
+		ssize_t n;
+
+		if (c->ssl) {
+			int r;
+
+			ERR_clear_error();
+			r = SSL_write(c->ssl, c->out + c->out_head, (int)len);
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
+
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+					c->retry_len = len;
+					break;
+				}
+				conn_close(t, c, "write failed");
+				return false;
+			}
+			n = r;
+			c->retry_len = 0;
+		} else {
+			n = send(c->fd, c->out + c->out_head, len, MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					break;
+				conn_close(t, c, "write failed");
+				return false;
+			}
+		}
+		c->out_head += (size_t)n;
+		t->st.bytes_out += (uint64_t)n;
+	}
+	if (c->out && c->out_head == c->out_tail) {
+		free(c->out);	/* idle connections hold no output buffer */
+		c->out = NULL;
+		c->out_head = c->out_tail = 0;
+	}
+	conn_events(t, c, false);
+	pipe_resume(t, c);
+	return true;
+}
+
+/* Appends @len bytes to @c's output. -ENOBUFS when they do not fit (a frame for a slow
+ * reader: dropped, as a datagram would be). */
+static int conn_queue(struct conn *c, const uint8_t *frame, size_t len)
+{
+	if (c->state != OPEN)
+		return -ENOENT;
+	if (!c->out && !(c->out = malloc(OUT_CAP)))
+		return -ENOMEM;
+	if (c->out_tail + len > OUT_CAP && c->out_head > 0 && !c->retry_len) {
+		memmove(c->out, c->out + c->out_head, c->out_tail - c->out_head);
+		c->out_tail -= c->out_head;
+		c->out_head = 0;
+	}
+	if (c->out_tail + len > OUT_CAP)
+		return -ENOBUFS;
+	memcpy(c->out + c->out_tail, frame, len);
+	c->out_tail += len;
+	return 0;
+}
+
+int tstreams_send(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_t len)
+{
+	struct conn *c = conn_get(t, conn);
+	int r;
+
+	if (!c || c->pipe)
+		return -ENOENT;
+	r = conn_queue(c, frame, len);
+	if (r == -ENOBUFS)
+		t->st.slow_drops++;	/* a datagram lost, as it would be over UDP */
+	if (r == 0) {
+		t->st.frames_out++;
+		if (!c->retry_len)
+			conn_flush(t, c);
+	}
+	return r;
+}
+
+/* Raw bytes for @c's pipe partner; false if the partner is gone (and @c with it). */
+static bool pipe_write(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct conn *p = conn_get(t, c->pipe);
+	uint32_t id = c->id;
+
+	if (!p || conn_queue(p, buf, len) < 0) {
+		conn_close(t, c, "pipe broken");
+		return false;
+	}
+	t->st.peer_bytes[c->peer] += len;
+	if (!p->retry_len && !conn_flush(t, p))
+		return false;	/* the other side failed: the pipe is closed */
+	return conn_get(t, id) != NULL;
+}
+
+/* Frames in @c's input buffer go to the TURN server; answers are queued. False if @c was
+ * closed (the stream held neither STUN nor ChannelData). */
+static bool conn_frames(struct tstreams *t, struct conn *c)
+{
+	uint32_t id = c->id;
+	size_t off = 0;
+
+	while (c->in_len - off >= 4 && !c->pipe) {
+		int fl = stun_frame_len(c->in + off, c->in_len - off);
+		size_t n;
+
+		if (fl < 0) {
+			t->st.framing_errors++;
+			conn_close(t, c, "neither STUN nor ChannelData on the stream");
+			return false;
+		}
+		if (fl > IN_CAP) {
+			/* longer than anything we relay: thrown away, the stream stays in step */
+			t->st.oversize++;
+			c->skip = (size_t)fl;
+			break;
+		}
+		if ((size_t)fl > c->in_len - off)
+			break;
+		t->st.frames_in++;
+		n = turn_server_stream_input(t->srv, &c->src, c->in + off, (size_t)fl, t->scratch,
+			sizeof(t->scratch));
+		if (!(c = conn_get(t, id)))
+			return false;
+		if (n && conn_queue(c, t->scratch, n) == 0)
+			t->st.frames_out++;
+		off += (size_t)fl;
+	}
+	if (c->skip) {
+		size_t drop = c->in_len - off < c->skip ? c->in_len - off : c->skip;
+
+		off += drop;
+		c->skip -= drop;
+	}
+	if (c->pipe && c->in_len > off) {
+		/* ConnectionBind made it a pipe: what followed is the peer's */
+		size_t rest = c->in_len - off;
+
+		c->in_len = 0;
+		return pipe_write(t, c, c->in + off, rest);
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return true;
+}
+
+static void conn_handshake(struct tstreams *t, struct conn *c)
+{
+	const unsigned char *alpn;
+	unsigned int alen;
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->state = OPEN;
+		t->st.handshakes++;
+		t->st.resumed += SSL_session_reused(c->ssl) == 1;
+		SSL_get0_alpn_selected(c->ssl, &alpn, &alen);
+		t->st.alpn_turn += alen > 0;
+		conn_events(t, c, false);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		conn_events(t, c, e == SSL_ERROR_WANT_WRITE);
+	} else {
+		char why[160];
+
+		t->st.tls_errors++;
+		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
+		ERR_clear_error();
+		conn_close(t, c, why);
+	}
+}
+
+/* Up to @room bytes from @c: their count, 0 when nothing is there now, -1 when @c closed. */
+static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_t room)
+{
+	ssize_t n;
+
+	if (c->ssl) {
+		int r, e;
+
+		ERR_clear_error();
+		r = SSL_read(c->ssl, dst, (int)room);
+		if (r > 0)
+			return r;
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		if (e == SSL_ERROR_ZERO_RETURN) {
+			t->st.closed_by_client++;
+			conn_close(t, c, "closed by the client");
+		} else {
+			char why[160];
+
+			t->st.tls_errors++;
+			ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
+			ERR_clear_error();
+			conn_close(t, c, why);
+		}
+		return -1;
+	}
+	n = recv(c->fd, dst, room, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0) {
+		t->st.closed_by_client += !c->peer;
+		conn_close(t, c, n == 0 ? "closed by the other end" : strerror(errno));
+		return -1;
+	}
+	return n;
+}
+
+/* Reads what @c has; false if it closed. */
+static bool conn_read(struct tstreams *t, struct conn *c)
+{
+	size_t total = 0;
+
+	/* TLS reads on until OpenSSL wants more from the socket: a record it holds half read
+	 * would wake no one; over TCP the socket itself says when more is there */
+	while (c->ssl || total < READ_PER_EVENT) {
+		struct conn *p = conn_get(t, c->pipe);
+		uint8_t *dst;
+		size_t room;
+		ssize_t n;
+
+		if (c->pipe) {
+			/* raw bytes, as many as the other side has room for: TCP's own back-pressure */
+			room = p ? OUT_CAP - conn_pending(p) : 0;
+			if (room > sizeof(t->scratch))
+				room = sizeof(t->scratch);
+			if (!room) {
+				c->paused = true;
+				conn_events(t, c, false);
+				return true;
+			}
+			dst = t->scratch;
+		} else if (c->skip) {
+			dst = t->scratch;
+			room = c->skip < sizeof(t->scratch) ? c->skip : sizeof(t->scratch);
+		} else {
+			dst = c->in + c->in_len;
+			room = IN_CAP - c->in_len;
+		}
+		n = conn_recv(t, c, dst, room);
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		t->st.bytes_in += (uint64_t)n;
+		c->active_ms = mono_ms();
+		if (c->pipe) {
+			if (!pipe_write(t, c, dst, (size_t)n))
+				return false;
+		} else if (c->skip) {
+			c->skip -= (size_t)n;
+		} else {
+			c->in_len += (size_t)n;
+			if (!conn_frames(t, c))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* ---- TCP relays (RFC 6062) ---- */
+
+/* A socket bound to relay address @ip, port @port (network order), that may share the port
+ * with the allocation's listener and its other connections. */
+static int relay_socket(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = port, .sin_addr.s_addr = ip };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int tstreams_tcp_listen(struct tstreams *t, uint32_t conn, uint32_t relay_ip, uint16_t relay_port)
+{
+	uint16_t hp = ntohs(relay_port);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_RELAY | hp };
+	struct relay_listener *l;
+	int fd = relay_socket(relay_ip, relay_port);
+
+	if (fd < 0)
+		return fd;
+	if (t->relays[hp] || listen(fd, 64) < 0 || !(l = calloc(1, sizeof(*l)))) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(l);
+		close(fd);
+		return -errno;
+	}
+	*l = (struct relay_listener){ .fd = fd, .ip = relay_ip, .owner = conn };
+	t->relays[hp] = l;
+	return 0;
+}
+
+void tstreams_tcp_unlisten(struct tstreams *t, uint32_t relay_ip, uint16_t relay_port)
+{
+	uint16_t hp = ntohs(relay_port);
+	struct relay_listener *l = t->relays[hp];
+
+	if (l && l->ip == relay_ip) {
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, l->fd, NULL);
+		close(l->fd);
+		free(l);
+		t->relays[hp] = NULL;
+	}
+	for (uint32_t s = 0; s < MAX_CONNS; s++) {
+		struct conn *c = t->conns[s];
+
+		if (c && c->peer && c->relay_port == hp && c->src.dst_ip == relay_ip)
+			conn_close(t, c, "allocation ended");
+	}
+}
+
+static struct conn *peer_new(struct tstreams *t, int fd, uint32_t owner, uint32_t relay_ip,
+	uint16_t relay_port, uint32_t ip, uint16_t port, enum conn_state state)
+{
+	struct conn *c = conn_new(t, fd, state == CONNECTING ? EPOLLOUT : 0);
+
+	if (!c)
+		return NULL;
+	c->peer = true;
+	c->state = state;
+	c->owner = owner;
+	c->relay_port = ntohs(relay_port);
+	c->src = (struct turn_src){ .ip = ip, .port = port, .dst_ip = relay_ip,
+		.dst_port = relay_port, .conn = c->id };
+	t->n_peers++;
+	return c;
+}
+
+int tstreams_tcp_connect(struct tstreams *t, uint32_t conn, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = peer_port,
+		.sin_addr.s_addr = peer_ip };
+	struct conn *c;
+	int fd;
+
+	for (uint32_t s = 0; s < MAX_CONNS; s++) {
+		c = t->conns[s];
+		if (c && c->peer && c->owner == conn && c->src.ip == peer_ip && c->src.port == peer_port)
+			return -EEXIST;	/* 446 */
+	}
+	if (t->n_open[0] + t->n_open[1] + t->n_peers >= MAX_CONNS - 1)
+		return -ENOSPC;
+	fd = relay_socket(relay_ip, relay_port);
+	if (fd < 0)
+		return fd;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	c = peer_new(t, fd, conn, relay_ip, relay_port, peer_ip, peer_port, CONNECTING);
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	memcpy(c->tid, tid, sizeof(c->tid));
+	return 0;
+}
+
+uint32_t tstreams_tcp_owner(struct tstreams *t, uint32_t cid)
+{
+	struct conn *p = conn_get(t, cid);
+
+	return p && p->peer && p->state == WAITING ? p->owner : 0;
+}
+
+void tstreams_tcp_bind(struct tstreams *t, uint32_t conn, uint32_t cid)
+{
+	struct conn *p = conn_get(t, cid), *c = conn_get(t, conn);
+
+	if (!p || !c)
+		return;
+	p->state = OPEN;
+	p->pipe = conn;
+	c->pipe = cid;
+	t->st.peer_binds++;
+	conn_events(t, p, false);	/* the peer's bytes flow now */
+}
+
+/* Our connection to a peer is made, or failed: the Connect gets its answer. */
+static void peer_connected(struct tstreams *t, struct conn *c)
+{
+	struct conn *ctl = conn_get(t, c->owner);
+	int err = 0;
+	socklen_t el = sizeof(err);
+	size_t n;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	n = turn_server_connect_done(t->srv, c->owner, c->tid, c->id, err, t->scratch,
+		sizeof(t->scratch));
+	if (n && ctl && conn_queue(ctl, t->scratch, n) == 0)
+		conn_flush(t, ctl);
+	if (err || !n) {
+		t->st.peer_connect_fails++;
+		conn_close(t, c, err ? strerror(err) : "allocation gone");
+		return;
+	}
+	t->st.peer_connects++;
+	c->state = WAITING;
+	c->opened_ms = mono_ms();	/* the client has 30 s to bind it */
+	conn_events(t, c, false);
+}
+
+/* A peer connects to a TCP relay: offered to the client if a permission allows. */
+static void relay_accept(struct tstreams *t, uint16_t hp)
+{
+	struct relay_listener *l = t->relays[hp];
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	struct conn *c, *ctl;
+	uint32_t owner = 0;
+	size_t n;
+	int fd;
+
+	if (!l || (fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+		return;
+	c = peer_new(t, fd, l->owner, l->ip, htons(hp), peer.sin_addr.s_addr, peer.sin_port, WAITING);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	n = turn_server_connection_attempt(t->srv, hp, peer.sin_addr.s_addr, peer.sin_port, c->id,
+		t->scratch, sizeof(t->scratch), &owner);
+	ctl = conn_get(t, owner);
+	if (!n || !ctl || conn_queue(ctl, t->scratch, n) < 0) {
+		t->st.peer_refused++;
+		conn_close(t, c, "no permission for that peer");
+		return;
+	}
+	t->st.peer_attempts++;
+	conn_flush(t, ctl);
+}
+
+static void conn_event(struct tstreams *t, struct conn *c, uint32_t ev)
+{
+	uint32_t id = c->id;
+
+	if (c->state == CONNECTING) {
+		peer_connected(t, c);
+		return;
+	}
+	if ((ev & (EPOLLHUP | EPOLLERR)) && (c->state == WAITING || c->paused)) {
+		conn_close(t, c, "reset");	/* it would wake us again and again */
+		return;
+	}
+	if (c->state == HANDSHAKE) {
+		conn_handshake(t, c);
+		if (!(c = conn_get(t, id)) || c->state != OPEN)
+			return;
+	}
+	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->paused && c->state == OPEN &&
+		!conn_read(t, c))
+		return;
+	if ((c = conn_get(t, id)) && c->out)
+		conn_flush(t, c);
+}
+
+unsigned int tstreams_serve(struct tstreams *t)
+{
+	struct epoll_event evs[64];
+	int n = epoll_wait(t->ep, evs, 64, 0);
+
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = evs[i].data.u64;
+		struct conn *c;
+
+		if (tag == TAG_TCP || tag == TAG_TLS) {
+			int k = tag == TAG_TLS;
+
+			for (int a = 0; a < ACCEPTS_PER_SERVE && t->lfd[k] >= 0 && accept_one(t, k); a++)
+				;
+		} else if ((tag & ~(uint64_t)0xffff) == TAG_RELAY) {
+			relay_accept(t, (uint16_t)tag);
+		} else if ((c = conn_get(t, (uint32_t)tag))) {
+			conn_event(t, c, evs[i].events);
+		}
+	}
+	return n > 0 ? (unsigned int)n : 0;
+}
+
+void tstreams_tick(struct tstreams *t)
+{
+	uint64_t now = mono_ms();
+	char err[512];
+
+	for (uint32_t s = 0; s < MAX_CONNS; s++) {
+		struct conn *c = t->conns[s];
+
+		if (!c)
+			continue;
+		if (c->state == HANDSHAKE && t->cfg.handshake_s &&
+			now - c->opened_ms >= t->cfg.handshake_s * 1000ull) {
+			t->st.handshake_timeouts++;
+			conn_close(t, c, "handshake timeout");
+		} else if (c->state == CONNECTING && now - c->opened_ms >= PEER_WAIT_S * 1000ull) {
+			size_t n = turn_server_connect_done(t->srv, c->owner, c->tid, 0, ETIMEDOUT,
+				t->scratch, sizeof(t->scratch));
+			struct conn *ctl = conn_get(t, c->owner);
+
+			if (n && ctl && conn_queue(ctl, t->scratch, n) == 0)
+				conn_flush(t, ctl);
+			t->st.peer_connect_fails++;
+			if ((c = t->conns[s]))
+				conn_close(t, c, "connect timeout");
+		} else if (c->state == WAITING && now - c->opened_ms >= PEER_WAIT_S * 1000ull) {
+			t->st.peer_bind_timeouts++;
+			conn_close(t, c, "no ConnectionBind in 30 s");
+		} else if (c->state == OPEN && !c->peer && !c->pipe && t->cfg.idle_s &&
+			now - c->active_ms >= t->cfg.idle_s * 1000ull &&
+			!turn_server_stream_allocated(t->srv, c->id)) {
+			/* with an allocation, its lifetime decides (the client refreshes it) */
+			t->st.idle_timeouts++;
+			conn_close(t, c, "idle timeout");
+		}
+	}
+	tls_reload(t, err, sizeof(err));
+	/* a certificate that came good on disk opens the TLS port */
+	if (t->cfg.tls_port && t->tls && t->lfd[1] < 0)
+		listener_open(t, 1, t->cfg.tls_port, err, sizeof(err));
+}
+
+struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, uint32_t ip),
+	void *ctx)
+{
+	struct tstreams *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->srv = srv;
+	t->ifi_of = ifi_of;
+	t->ctx = ctx;
+	t->lfd[0] = t->lfd[1] = -1;
+	t->ep = epoll_create1(EPOLL_CLOEXEC);
+	t->conns = calloc(MAX_CONNS, sizeof(*t->conns));
+	if (t->ep < 0 || !t->conns) {
+		tstreams_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void close_all(struct tstreams *t, const char *why)
+{
+	for (uint32_t s = 0; s < MAX_CONNS; s++)
+		if (t->conns[s])
+			conn_close(t, t->conns[s], why);
+}
+
+void tstreams_free(struct tstreams *t)
+{
+	if (!t)
+		return;
+	if (t->conns)
+		close_all(t, "TURN stopped");
+	for (int p = 0; p < 65536; p++)
+		if (t->relays[p]) {
+			close(t->relays[p]->fd);
+			free(t->relays[p]);
+		}
+	listener_close(t, 0);
+	listener_close(t, 1);
+	if (t->ep >= 0)
+		close(t->ep);
+	SSL_CTX_free(t->tls);
+	free(t->conns);
+	free(t);
+}
+
+int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, size_t errlen)
+{
+	int ret = 0, r;
+
+	t->cfg = *c;
+	if (!c->key[0] || !c->cert[0]) {
+		SSL_CTX_free(t->tls);
+		t->tls = NULL;
+		memset(t->loaded, 0, sizeof(t->loaded));
+	} else if ((r = tls_reload(t, err, errlen)) < 0) {
+		ret = r;
+	}
+	if ((r = listener_open(t, 0, c->tcp_port, err, errlen)) < 0)
+		ret = r;
+	if ((r = listener_open(t, 1, c->tls_port && t->tls ? c->tls_port : 0, err, errlen)) < 0)
+		ret = r;
+	if (c->tls_port && !t->tls && ret == 0) {
+		snprintf(err, errlen, "TLS port %u: no certificate (turn certs)", c->tls_port);
+		ret = -ENOENT;
+	}
+	if (!c->tcp_port && !c->tls_port)
+		close_all(t, "TURN stopped");
+	return ret;
+}
+
+int tstreams_fd(const struct tstreams *t)
+{
+	return t->ep;
+}
+
+unsigned int tstreams_open(const struct tstreams *t, unsigned int *tcp, unsigned int *tls)
+{
+	if (tcp)
+		*tcp = t->n_open[0];
+	if (tls)
+		*tls = t->n_open[1];
+	return t->n_open[0] + t->n_open[1];
+}
+
+const struct tstream_stats *tstreams_stats(const struct tstreams *t)
+{
+	return &t->st;
+}
+
+static void limit(FILE *out, uint32_t v, const char *unit)
+{
+	if (v)
+		fprintf(out, "%u%s", v, unit);
+	else
+		fprintf(out, "none");
+}
+
+void tstreams_print_stats(const struct tstreams *t, FILE *out)
+{
+	const struct tstream_stats *s = &t->st;
+
+	fprintf(out, "Stream connections      : %u open (TCP %u, TLS %u), %llu accepted, %llu refused "
+		"at a limit\n", t->n_open[0] + t->n_open[1], t->n_open[0], t->n_open[1],
+		(unsigned long long)(s->accepted[0] + s->accepted[1]),
+		(unsigned long long)(s->refused_total + s->refused_addr));
+	fprintf(out, "Stream limits           : ");
+	limit(out, t->cfg.max_conns, "");
+	fprintf(out, " total, ");
+	limit(out, t->cfg.max_per_addr, "");
+	fprintf(out, " per address; handshake ");
+	limit(out, t->cfg.handshake_s, " s");
+	fprintf(out, ", idle ");
+	limit(out, t->cfg.idle_s, " s");
+	fprintf(out, "\n");
+	fprintf(out, "Stream refusals         : %llu over the total, %llu over the per-address limit, "
+		"%llu not on a listen interface\n", (unsigned long long)s->refused_total,
+		(unsigned long long)s->refused_addr, (unsigned long long)s->refused_iface);
+	fprintf(out, "Stream closes           : %llu handshake timeouts, %llu idle timeouts, %llu TLS "
+		"errors, %llu framing errors, %llu by clients\n",
+		(unsigned long long)s->handshake_timeouts, (unsigned long long)s->idle_timeouts,
+		(unsigned long long)s->tls_errors, (unsigned long long)s->framing_errors,
+		(unsigned long long)s->closed_by_client);
+	fprintf(out, "Stream drops            : %llu datagrams dropped for slow readers, %llu oversize "
+		"frames skipped\n", (unsigned long long)s->slow_drops, (unsigned long long)s->oversize);
+	fprintf(out, "TLS handshakes          : %llu (%llu resumed, %llu with ALPN stun.turn), "
+		"certificate %s\n", (unsigned long long)s->handshakes, (unsigned long long)s->resumed,
+		(unsigned long long)s->alpn_turn, t->tls ? t->cfg.cert : "none");
+	fprintf(out, "TCP relays (RFC 6062)   : %u peer connections; %llu connected (%llu failed), %llu "
+		"offered (%llu refused), %llu bound (%llu not in time); %llu / %llu bytes to / from "
+		"peers\n", t->n_peers, (unsigned long long)s->peer_connects,
+		(unsigned long long)s->peer_connect_fails, (unsigned long long)s->peer_attempts,
+		(unsigned long long)s->peer_refused, (unsigned long long)s->peer_binds,
+		(unsigned long long)s->peer_bind_timeouts, (unsigned long long)s->peer_bytes[0],
+		(unsigned long long)s->peer_bytes[1]);
+	fprintf(out, "Stream frames           : %llu in, %llu out (%llu / %llu bytes)\n",
+		(unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
+		(unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+}
