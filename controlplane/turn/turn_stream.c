@@ -560,6 +560,51 @@ static int conn_queue(struct conn *c, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+/* Sends @len bytes: written at once when nothing waits before them (the common case: no
+ * copy, no buffer), else, or what the socket did not take, queued. 0, -ENOBUFS (nothing
+ * sent: no room), -ENOENT (not open), or -EPIPE (the connection failed: the caller closes
+ * it). */
+static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+	int r;
+
+	if (c->state != OPEN)
+		return -ENOENT;
+	if (!c->out) {
+		if (c->ssl) {
+			ERR_clear_error();
+			r = SSL_write(c->ssl, buf, (int)len);
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
+
+				if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+					return -EPIPE;
+				/* to be retried with the same bytes: they move to the buffer */
+				if ((r = conn_queue(c, buf, len)) < 0)
+					return r;
+				c->retry_len = len;
+				conn_events(t, c, false);
+				return 0;
+			}
+			done = (size_t)r;
+		} else {
+			ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+				return -EPIPE;
+			done = n > 0 ? (size_t)n : 0;
+		}
+		t->st.bytes_out += done;
+		if (done == len)
+			return 0;
+	}
+	if ((r = conn_queue(c, buf + done, len - done)) < 0)
+		return r;
+	conn_events(t, c, false);
+	return 0;
+}
+
 int tstreams_send(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_t len)
 {
 	struct conn *c = conn_get(t, conn);
@@ -567,31 +612,34 @@ int tstreams_send(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_
 
 	if (!c || c->pipe)
 		return -ENOENT;
-	r = conn_queue(c, frame, len);
+	r = conn_send(t, c, frame, len);
 	if (r == -ENOBUFS)
 		t->st.slow_drops++;	/* a datagram lost, as it would be over UDP */
-	if (r == 0) {
+	else if (r == -EPIPE)
+		conn_close(t, c, "write failed");
+	else if (r == 0)
 		t->st.frames_out++;
-		if (!c->retry_len)
-			conn_flush(t, c);
-	}
 	return r;
 }
 
-/* Raw bytes for @c's pipe partner; false if the partner is gone (and @c with it). */
+/* Raw bytes for @c's pipe partner (who has room: the reader checked); false if either end
+ * is gone (the pipe closes as a whole). */
 static bool pipe_write(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct conn *p = conn_get(t, c->pipe);
-	uint32_t id = c->id;
+	int r;
 
-	if (!p || conn_queue(p, buf, len) < 0) {
+	if (!p) {
 		conn_close(t, c, "pipe broken");
 		return false;
 	}
+	r = conn_send(t, p, buf, len);
+	if (r < 0) {
+		conn_close(t, p, r == -EPIPE ? "write failed" : "pipe broken");
+		return false;
+	}
 	t->st.peer_bytes[c->peer] += len;
-	if (!p->retry_len && !conn_flush(t, p))
-		return false;	/* the other side failed: the pipe is closed */
-	return conn_get(t, id) != NULL;
+	return true;
 }
 
 /* Frames in @c's input buffer go to the TURN server; answers are queued. False if @c was
@@ -600,6 +648,7 @@ static bool conn_frames(struct tstreams *t, struct conn *c)
 {
 	uint32_t id = c->id;
 	size_t off = 0;
+	int r = 0;
 
 	while (c->in_len - off >= 4 && !c->pipe) {
 		int fl = stun_frame_len(c->in + off, c->in_len - off);
@@ -623,8 +672,11 @@ static bool conn_frames(struct tstreams *t, struct conn *c)
 			sizeof(t->scratch));
 		if (!(c = conn_get(t, id)))
 			return false;
-		if (n && conn_queue(c, t->scratch, n) == 0)
-			t->st.frames_out++;
+		if (n && (r = conn_send(t, c, t->scratch, n)) == -EPIPE) {
+			conn_close(t, c, "write failed");
+			return false;
+		}
+		t->st.frames_out += n && r == 0;
 		off += (size_t)fl;
 	}
 	if (c->skip) {
@@ -690,9 +742,12 @@ static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_
 		e = SSL_get_error(c->ssl, r);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return 0;
-		if (e == SSL_ERROR_ZERO_RETURN) {
+		if (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL) {
+			/* close_notify, or the socket closed or reset under TLS: the client left */
 			t->st.closed_by_client++;
-			conn_close(t, c, "closed by the client");
+			ERR_clear_error();
+			conn_close(t, c, e == SSL_ERROR_ZERO_RETURN ? "closed by the client" :
+				"connection reset by the client");
 		} else {
 			char why[160];
 
@@ -906,6 +961,7 @@ void tstreams_tcp_bind(struct tstreams *t, uint32_t conn, uint32_t cid)
 static void peer_connected(struct tstreams *t, struct conn *c)
 {
 	struct conn *ctl = conn_get(t, c->owner);
+	uint32_t id = c->id;
 	int err = 0;
 	socklen_t el = sizeof(err);
 	size_t n;
@@ -916,8 +972,10 @@ static void peer_connected(struct tstreams *t, struct conn *c)
 		return;
 	n = turn_server_connect_done(t->srv, c->owner, c->tid, c->id, err, t->scratch,
 		sizeof(t->scratch));
-	if (n && ctl && conn_queue(ctl, t->scratch, n) == 0)
-		conn_flush(t, ctl);
+	if (n && ctl)
+		tstreams_send(t, ctl->id, t->scratch, n);
+	if (!(c = conn_get(t, id)))
+		return;		/* the control connection failed, and its allocation ended */
 	if (err || !n) {
 		t->st.peer_connect_fails++;
 		conn_close(t, c, err ? strerror(err) : "allocation gone");
@@ -936,7 +994,7 @@ static void relay_accept(struct tstreams *t, uint16_t hp)
 	struct sockaddr_in peer;
 	socklen_t pl = sizeof(peer);
 	struct conn *c, *ctl;
-	uint32_t owner = 0;
+	uint32_t owner = 0, id;
 	size_t n;
 	int fd;
 
@@ -950,13 +1008,14 @@ static void relay_accept(struct tstreams *t, uint16_t hp)
 	n = turn_server_connection_attempt(t->srv, hp, peer.sin_addr.s_addr, peer.sin_port, c->id,
 		t->scratch, sizeof(t->scratch), &owner);
 	ctl = conn_get(t, owner);
-	if (!n || !ctl || conn_queue(ctl, t->scratch, n) < 0) {
+	id = c->id;
+	if (!n || !ctl || tstreams_send(t, owner, t->scratch, n) < 0) {
 		t->st.peer_refused++;
-		conn_close(t, c, "no permission for that peer");
+		if ((c = conn_get(t, id)))
+			conn_close(t, c, "no permission for that peer");
 		return;
 	}
 	t->st.peer_attempts++;
-	conn_flush(t, ctl);
 }
 
 static void conn_event(struct tstreams *t, struct conn *c, uint32_t ev)
@@ -1025,8 +1084,8 @@ void tstreams_tick(struct tstreams *t)
 				t->scratch, sizeof(t->scratch));
 			struct conn *ctl = conn_get(t, c->owner);
 
-			if (n && ctl && conn_queue(ctl, t->scratch, n) == 0)
-				conn_flush(t, ctl);
+			if (n && ctl)
+				tstreams_send(t, ctl->id, t->scratch, n);
 			t->st.peer_connect_fails++;
 			if ((c = t->conns[s]))
 				conn_close(t, c, "connect timeout");
