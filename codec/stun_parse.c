@@ -140,6 +140,16 @@ int stun_parse_error_code(int err, const uint8_t *buf, size_t len)
 		return 0;
 	if (((buf[0] & 0x01) | (buf[1] & 0x10)) != 0)	/* not a request */
 		return 0;
+	/* a request of a method that has none (Send, Data), however malformed otherwise: its
+	 * error response would be a type no agent may send either, so it gets nothing (found
+	 * by fuzz_turn) */
+	{
+		uint16_t t = (uint16_t)(buf[0] << 8 | buf[1]);
+		uint16_t method = (uint16_t)(((t & 0x3e00) >> 2) | ((t & 0x00e0) >> 1) | (t & 0x000f));
+
+		if (method == STUN_SEND || method == STUN_DATA)
+			return 0;
+	}
 	return 400;
 }
 

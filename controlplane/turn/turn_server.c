@@ -918,7 +918,9 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 
 	ret = stun_parse(buf, len, &m);
 	if (ret < 0 || m.len != len) {
-		code = ret < 0 ? stun_parse_error_code(ret, buf, len) : 400;
+		/* bytes after the message: malformed, but only a request is answered (an
+		 * indication never is; found by fuzz_turn) */
+		code = ret < 0 ? stun_parse_error_code(ret, buf, len) : m.cls == STUN_REQUEST ? 400 : 0;
 		s->st.discarded += !code;
 		if (!code)
 			return 0;

@@ -336,6 +336,17 @@ static void test_malformed(void)
 	buf[3] = 0x57;
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_LENGTH);	/* not a multiple of 4 */
 	CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_LENGTH, buf, n), 400);	/* a request: 400 */
+	{	/* a Send "request": no response type exists for it, so no answer */
+		uint8_t send_req[20] = { 0x00, 0x06, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+
+		CU_ASSERT_EQUAL(stun_parse(send_req, 20, &m), -STUN_E_TYPE);
+		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_TYPE, send_req, 20), 0);
+		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_LENGTH, send_req, 20), 0);
+		send_req[1] = 0x07;	/* Data */
+		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_ATTR, send_req, 20), 0);
+		send_req[1] = 0x03;	/* Allocate: a malformed one is answered */
+		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_ATTR, send_req, 20), 400);
+	}
 	buf[3] = 0x58;
 	buf[22] = 0x00, buf[23] = 0x60;	/* SOFTWARE claims 96 bytes */
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);

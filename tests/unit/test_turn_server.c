@@ -201,6 +201,18 @@ static void test_errors(void)
 	/* a Send indication is not the server's: no answer */
 	stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
 	CU_ASSERT_EQUAL(send_req(&r, 40002), -1);
+	{	/* nor with bytes after it, nor a Send "request" (fuzz_turn found both answered) */
+		uint8_t d[24] = { 0x00, 0x16, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+
+		CU_ASSERT_EQUAL(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
+			inet_addr(SERVER), htons(3478), d, sizeof(d), out, sizeof(out)), 0);
+		d[1] = 0x06;
+		CU_ASSERT_EQUAL(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
+			inet_addr(SERVER), htons(3478), d, 20, out, sizeof(out)), 0);
+		d[1] = 0x03;	/* an Allocate with bytes after it: 400 */
+		CU_ASSERT(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
+			inet_addr(SERVER), htons(3478), d, sizeof(d), out, sizeof(out)) > 0);
+	}
 }
 
 static void test_stale_nonce(void)
