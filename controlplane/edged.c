@@ -157,13 +157,18 @@ static int start(int argc, char **argv)
 
 static void control_loop(struct ctl_server *ctl)
 {
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, last_punt = 0;
 
 	rcu_register_thread();
 	while (!app.stop) {
 		struct pollfd pfd[CTL_MAX_CLIENTS + 2];
 		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 2);
 		int busy = app_drain_punts(&app) > 0;
+		/* The punt ring has no descriptor to wake us: while packets come that way (peers'
+		 * data for TURN clients on TCP/TLS), look again every 200 us, else every 5 ms. */
+		uint64_t now = rte_get_timer_cycles();
+		struct timespec wait = { 0, busy ? 0 : now - last_punt < app.tsc_hz / 10 ? 200000 :
+			5000000 };
 		int r, turn_slot = -1, stream_slot = -1, sfd = app_turn_streams_fd(&app);
 
 		if (app.turn_fd >= 0) {
@@ -177,7 +182,7 @@ static void control_loop(struct ctl_server *ctl)
 
 		/* offline while blocked, so grace periods never wait for this thread */
 		rcu_thread_offline();
-		r = poll(pfd, n, busy ? 0 : 5);
+		r = ppoll(pfd, n, &wait, NULL);
 		rcu_thread_online();
 		if (r > 0 && turn_slot >= 0 && pfd[turn_slot].revents)
 			app_turn_input(&app);
@@ -185,6 +190,8 @@ static void control_loop(struct ctl_server *ctl)
 			app_turn_streams(&app);
 		if (r > 0)
 			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : stream_slot >= 0 ? stream_slot : n);
+		if (busy)
+			last_punt = now;
 		if (rte_get_timer_cycles() >= next_tick) {
 			app_timers(&app);
 			if (app.turn)
