@@ -1001,7 +1001,7 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 			return 0;
 		}
 	} else {
-		code = do_channel_bind(s, &m, a);
+		code = a->tcp ? 400 : do_channel_bind(s, &m, a);	/* no channels on a TCP relay */
 	}
 	if (code)
 		reply_start(&r, out, cap, &m, code);
@@ -1035,7 +1035,8 @@ static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, 
 {
 	const struct perm *p = perm_live(s, a, ip);
 
-	if (!p || !p->resolved || !s->env.to_peer || a->expires_ms <= now_ms(s)) {
+	/* a TCP relay carries its data on its peers' connections, not in datagrams */
+	if (!p || !p->resolved || !s->env.to_peer || a->tcp || a->expires_ms <= now_ms(s)) {
 		s->st.stream_drops++;
 		return;
 	}

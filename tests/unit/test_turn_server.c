@@ -578,6 +578,11 @@ static void test_tcp_relay(void)
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 446);
+	req_start(&r, STUN_CHANNEL_BIND);	/* channels are for UDP relays */
+	stun_add_channel(&r.b, 0x4001);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 400);
 	{
 		size_t n = turn_server_connect_done(srv, 9, tcp.tid, 0x00010005, 0, out, sizeof(out));
 
