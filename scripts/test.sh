@@ -66,6 +66,7 @@ integration() {
 }
 integration lab tests/integration/test_lab.sh
 integration turn tests/integration/test_turn.sh
+integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
 
 step "fuzzing the STUN parser"
