@@ -609,6 +609,13 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 		fprintf(out, "TURN relay ports        : %s (%u-%u/udp%s)\n",
 			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
 			t->relay_lo, t->relay_hi, ifc->fw.enabled ? "" : ", firewall disabled");
+		fprintf(out, "TURN port %u/tcp        : %s%s\n", t->port,
+			fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
+			ifc->fw.enabled ? "" : " (firewall disabled)");
+		if (t->tls_port)
+			fprintf(out, "TURN TLS port %u/tcp     : %s%s\n", t->tls_port,
+				fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->tls_port) ? "allowed" : "BLOCKED",
+				ifc->fw.enabled ? "" : " (firewall disabled)");
 	}
 }
 

@@ -453,9 +453,12 @@ static void status_page(const struct edge_cfg *cfg, FILE *out)
 			continue;
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
 			blocked += !fw_config_allows(fw, IPPROTO_UDP, 0, (uint16_t)p);
-		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s\n", cfg->ifs[i].name,
-			fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
-			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED");
+		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s, TCP port %s, TLS port %s\n",
+			cfg->ifs[i].name, fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
+			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
+			fw_config_allows(fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
+			!t->tls_port ? "none" : fw_config_allows(fw, IPPROTO_TCP, 0, t->tls_port) ?
+			"allowed" : "BLOCKED");
 	}
 }
 

@@ -697,6 +697,29 @@ static bool conn_frames(struct tstreams *t, struct conn *c)
 	return true;
 }
 
+/* A TLS failure closes @c, counted, and logged with OpenSSL's reason (a client's "unknown
+ * ca" alert says it does not trust our certificate): at most one line a second. */
+static void tls_failed(struct tstreams *t, struct conn *c, const char *what)
+{
+	static uint64_t last_s, quiet;
+	uint64_t now_s = mono_ms() / 1000;
+	char why[160], a[16];
+
+	t->st.tls_errors++;
+	ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
+	ERR_clear_error();
+	if (now_s != last_s) {
+		edge_log(LOG_NOTICE, "turn", "TLS %s with %s:%u failed: %s%s", what,
+			inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)), ntohs(c->src.port), why,
+			quiet ? " (and more, not logged)" : "");
+		last_s = now_s;
+		quiet = 0;
+	} else {
+		quiet++;
+	}
+	conn_close(t, c, why);
+}
+
 static void conn_handshake(struct tstreams *t, struct conn *c)
 {
 	const unsigned char *alpn;
@@ -718,12 +741,7 @@ static void conn_handshake(struct tstreams *t, struct conn *c)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		conn_events(t, c, e == SSL_ERROR_WANT_WRITE);
 	} else {
-		char why[160];
-
-		t->st.tls_errors++;
-		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
-		ERR_clear_error();
-		conn_close(t, c, why);
+		tls_failed(t, c, "handshake");
 	}
 }
 
@@ -749,12 +767,7 @@ static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_
 			conn_close(t, c, e == SSL_ERROR_ZERO_RETURN ? "closed by the client" :
 				"connection reset by the client");
 		} else {
-			char why[160];
-
-			t->st.tls_errors++;
-			ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
-			ERR_clear_error();
-			conn_close(t, c, why);
+			tls_failed(t, c, "session");
 		}
 		return -1;
 	}

@@ -364,6 +364,21 @@ static void test_firewall_commands(void)
 	refused("firewall q deny 22", "'q'");
 	refused("firewall a frobnicate", "'frobnicate'");
 	refused("firewall", "missing interface");
+	/* the turn page says which of TURN's ports the firewall shuts (a rule with "from" opens
+	 * a port to some only, which the page does not count as open) */
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24"), 0);
+	CU_ASSERT_EQUAL(run("turn listen a"), 0);
+	CU_ASSERT_EQUAL(run("turn tls 447"), 0);
+	CU_ASSERT_EQUAL(run("firewall a default deny"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TURN port BLOCKED, relay ports BLOCKED, TCP port BLOCKED, "
+		"TLS port BLOCKED"));
+	CU_ASSERT_EQUAL(run("firewall a allow 447/tcp"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TCP port BLOCKED, TLS port allowed"));
+	CU_ASSERT_EQUAL(run("firewall a allow 3478"), 0);	/* both protocols */
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TURN port allowed, relay ports BLOCKED, TCP port allowed"));
 }
 
 static void test_misc(void)
