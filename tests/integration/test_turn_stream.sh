@@ -184,6 +184,17 @@ alpn=$(tls -alpn stun.turn -CAfile "$W/ca.pem" | sed -n 's/^ALPN protocol: //p')
 proto=$(proto_of "$(tls -brief -alpn stun.turn -CAfile "$W/ca.pem")")
 [ "$alpn" = stun.turn ] && ok "ALPN stun.turn negotiated" || bad "ALPN: '$alpn'"
 [ "$proto" = TLSv1.3 ] && ok "TLS 1.3 negotiated" || gap "TLS 1.3: got '$proto'"
+# session resumption: a TLS 1.3 ticket (the client stays a second to receive it), used again
+(sleep 1; echo Q) | timeout 10 ip netns exec "$PUB" openssl s_client -connect $SRV:$TLS_PORT \
+	-CAfile "$W/ca.pem" -sess_out "$W/sess" >/dev/null 2>&1
+out=$(tls -CAfile "$W/ca.pem" -sess_in "$W/sess")
+if echo "$out" | grep -q "^Reused, TLSv1.3"; then
+	ok "a TLS 1.3 session resumes from its ticket"
+	if edged; then
+		r=$(ctl turn stats | sed -n 's/^TLS handshakes *: [0-9]* (\([0-9]*\) resumed.*/\1/p')
+		[ "${r:-0}" -ge 1 ] && ok "turn stats counts it ($r resumed)" || bad "resumed handshakes: '$r'"
+	fi
+else gap "TLS 1.3 session resumption: $(echo "$out" | grep -m1 -E '^(New|Reused),')"; fi
 # the TLS 1.1 probe must be able to speak TLS 1.1 at all: first against openssl's own server
 bg "$W/s_server.log" timeout 10 ip netns exec "$PUB" openssl s_server -accept 198.18.20.2:4433 -naccept 1 \
 	-cert "$CERTS/edge-fullchain.pem" -key "$CERTS/edge.key" -cipher 'DEFAULT:@SECLEVEL=0' -quiet
@@ -206,6 +217,50 @@ U="$U -p $TLS_PORT -E $W/ca.pem"
 relay "TLS, channels, 2 clients x 40 x 172 bytes" 80 -t -S -c $U -n 40 -m 2 -l 172
 relay "TLS, channels, 1200 bytes" 60 -t -S -c $U -n 30 -m 2 -l 1200
 relay "TLS, Send/Data indications" 60 -t -S -c -s $U -n 30 -m 2 -l 172
+
+if edged; then
+	echo "certificate changes, with a TLS session in flight"
+	serial_of() { tls -CAfile "$W/ca.pem" | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2; }
+	# mk_leaf <out.pem> <key>: another leaf for the key, signed by the test CA, as a full chain
+	mk_leaf() {
+		openssl req -new -key "$2" -subj "/CN=edge.lab.example" -out "$W/leaf.csr" &&
+		openssl x509 -req -in "$W/leaf.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -days 2 -sha256 \
+			-set_serial "0x$(openssl rand -hex 8)" -extfile "$W/edge.ext" -out "$W/leaf.pem" &&
+		cat "$W/leaf.pem" "$W/ca.pem" > "$1"
+	} >/dev/null 2>&1
+	s0=$(serial_of)
+	# a session that lives through every change below: 500 messages, one every 10 ms
+	bg "$W/long.log" uclient -t -S -c $U -n 500 -m 1 -l 172 -z 10
+	long_pid=${PIDS[-1]}
+	sleep 1
+	(umask 077; openssl ecparam -name prime256v1 -genkey -noout -out "$CERTS/edge2.key")
+	mk_leaf "$CERTS/edge2-fullchain.pem" "$CERTS/edge2.key"
+	out=$(ctl turn certs edge2.key edge2-fullchain.pem 2>&1)
+	s1=$(serial_of)
+	if echo "$out" | grep -q SUCCESS && [ -n "$s1" ] && [ "$s1" != "$s0" ]; then
+		ok "turn certs with a new pair: the next handshake gets it (serial $s0 -> $s1)"
+	else bad "new pair: '$out', serial $s0 -> '$s1'"; fi
+	mk_leaf "$W/renewed.pem" "$CERTS/edge2.key"
+	cp "$W/renewed.pem" "$CERTS/edge2-fullchain.pem"	# renewed in place, as by SFTP
+	want=$(openssl x509 -in "$W/renewed.pem" -noout -serial | cut -d= -f2)
+	for _ in $(seq 1 30); do [ "$(serial_of)" = "$want" ] && break; sleep 0.2; done
+	s2=$(serial_of)
+	[ "$s2" = "$want" ] && ok "the file renewed on disk is picked up by itself (serial $s2)" || bad "renewed file: serial '$s2', want $want"
+	echo "not a certificate" > "$CERTS/edge2-fullchain.pem"
+	for _ in $(seq 1 30); do ctl log 30 | grep -q "keeps the last good certificate" && break; sleep 0.2; done
+	s3=$(serial_of)
+	if [ "$s3" = "$s2" ] && ctl log 30 | grep -q "keeps the last good certificate"; then
+		ok "a broken file on disk: logged, and TLS keeps the last good certificate (serial $s3)"
+	else bad "broken file: serial '$s3' (was $s2), log: $(ctl log 30 | grep -m1 -i tls)"; fi
+	cp "$W/renewed.pem" "$CERTS/edge2-fullchain.pem"
+	for _ in $(seq 1 150); do kill -0 "$long_pid" 2>/dev/null || break; sleep 0.1; done
+	l=$(lost < "$W/long.log"); r=$(recvd < "$W/long.log")
+	if [ "$l" = 0 ] && [ "$r" = 500 ]; then
+		ok "the session begun before the changes ran on through them: none lost ($r echoed)"
+	else bad "session across the changes: lost '$l', echoed '$r' of 500: $(tail -2 "$W/long.log" | tr '\n' ' ')"; fi
+	ctl turn certs edge.key edge-fullchain.pem >/dev/null || bad "back to the first pair: refused"
+	rm -f "$CERTS/edge2.key" "$CERTS/edge2-fullchain.pem"
+fi
 
 echo "RFC 6062 TCP relays"
 # uclient -T is client-to-client (it ignores -e/-r; turnutils_peer has no TCP mode): each
