@@ -85,6 +85,9 @@ for _ in $(seq 1 50); do ip netns exec cturn ss -ltn | grep -q ":$PORT " && brea
 sleep 0.5
 
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }	# utime + stime, in ticks
+# the main thread's alone: edged's control plane (TLS, TURN, the stream layer); the rest of
+# edged's CPU is its workers (the data plane, and the TAP exception path TCP takes)
+cp_of() { awk '{print $14 + $15}' "/proc/$1/task/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 EDGED_PID=$(cat /run/edge-lab/edged.pid)
@@ -102,14 +105,14 @@ negotiated() {
 
 # handshakes <server-ip> <pid> [s_time option]: "handshakes wall_s cpu_s"
 handshakes() {
-	local c0 c1 t0 t1 out n
-	c0=$(cpu_of "$2"); t0=$(now)
+	local c0 c1 t0 t1 out n m0 m1
+	c0=$(cpu_of "$2"); m0=$(cp_of "$2"); t0=$(now)
 	out=$(timeout $((STIME + 30)) ip netns exec public openssl s_time -connect "$1:$PORT" -new -time "$STIME" ${3:-} 2>&1) || true
-	c1=$(cpu_of "$2"); t1=$(now)
+	c1=$(cpu_of "$2"); m1=$(cp_of "$2"); t1=$(now)
 	# "1234 connections in 1.33s; 840.60 connections/user sec, ..." (s_time's own "real
 	# seconds" are whole ones: the wall time is taken here)
 	n=$(echo "$out" | sed -n 's/^\([0-9]*\) connections in [0-9.]*s;.*/\1/p' | head -1)
-	echo "${n:-0} $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}')"
+	echo "${n:-0} $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}') $(awk -v d=$((m1 - m0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}')"
 }
 
 # run <server-ip> <peer-ip> <pid> <payload>: "sent recv loss% cpu_s rate"; rate: packets
@@ -118,18 +121,18 @@ handshakes() {
 # shows traffic to the last that shows more, so that neither connecting and allocating nor
 # uclient's wait for stragglers dilutes it
 run() {
-	local c0 c1 out sent recv loss rate
-	c0=$(cpu_of "$3")
+	local c0 c1 out sent recv loss rate m0 m1
+	c0=$(cpu_of "$3"); m0=$(cp_of "$3")
 	out=$(timeout 300 ip netns exec public turnutils_uclient -t -S -p $PORT -u edge -w edge-lab-password \
 		-e "$2" -r 3480 -n "$MSGS" -m "$CLIENTS" -l "$4" -z "$INTERVAL" -c "$1" 2>&1) || true
-	c1=$(cpu_of "$3")
+	c1=$(cpu_of "$3"); m1=$(cp_of "$3")
 	sent=$(echo "$out" | sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\)$/\1/p' | tail -1)
 	recv=$(echo "$out" | sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\)$/\2/p' | tail -1)
 	loss=$(echo "$out" | sed -n 's/.*Total lost packets [0-9]* (\([0-9.]*\)%).*/\1/p' | tail -1)
 	rate=$(echo "$out" | sed -n 's/^\([0-9]*\): : start_mclient: msz=[0-9]*, tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\),.*/\1 \2 \3/p' |
 		awk '$2 + $3 > p1 { if (!n++) { t0 = $1; p0 = $2 + $3 } t1 = $1; p1 = $2 + $3 }
 			END { if (t1 > t0) printf "%.0f", (p1 - p0) / (t1 - t0); else print "n/a" }')
-	echo "${sent:-0} ${recv:-0} ${loss:-100} $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}') ${rate:-n/a}"
+	echo "${sent:-0} ${recv:-0} ${loss:-100} $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}') ${rate:-n/a} $(awk -v d=$((m1 - m0)) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz}')"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", a / b; else print "n/a" }'; }
 
@@ -146,29 +149,34 @@ idle_e=$(awk -v d=$(( $(cpu_of "$EDGED_PID") - i0e )) -v hz="$HZ" 'BEGIN {printf
 idle_c=$(awk -v d=$(( $(cpu_of "$COTURN_PID") - i0c )) -v hz="$HZ" 'BEGIN {printf "%.2f", d / hz / 5}')
 echo "idle: edged ${idle_e} CPU-s per second, coturn ${idle_c}"
 
-hs_table="| server | protocol | handshakes | seconds | handshakes/s | server CPU s | handshakes per server CPU-second |
-|---|---|---|---|---|---|---|"
+declare -A PER PERM	# per CPU-second and per main-thread CPU-second, by "server variant"
+hs_table="| server | protocol | handshakes | seconds | handshakes/s | server CPU s | of which main thread | handshakes per server CPU-second | per main-thread CPU-second |
+|---|---|---|---|---|---|---|---|---|"
 for variant in default -tls1_2; do
 	for srv in edged coturn; do
 		set -- $(handshakes "$(ip_of $srv)" "$(pid_of $srv)" "$([ $variant = default ] || echo $variant)")
 		proto=$([ $variant = default ] && { [ $srv = edged ] && echo "${neg_e%% *}" || echo "${neg_c%% *}"; } || echo TLSv1.2)
-		rate=$(ratio "$1" "$2"); per=$(ratio "$1" "$3")
-		echo "handshakes $srv $variant: $1 in $2 s -> $rate/s, server CPU $3 s -> $per per CPU-second"
+		rate=$(ratio "$1" "$2"); per=$(ratio "$1" "$3"); perm=$(ratio "$1" "$4"); main=$4
+		[ $srv = edged ] || { main=-; perm=-; }	# coturn's work is spread over its threads
+		PER["$srv $variant"]=$per; PERM["$srv $variant"]=$perm
+		echo "handshakes $srv $variant: $1 in $2 s -> $rate/s, server CPU $3 s (main thread $4) -> $per per CPU-second"
 		hs_table="$hs_table
-| $srv | ${proto:-n/a} | $1 | $2 | $rate | $3 | $per |"
+| $srv | ${proto:-n/a} | $1 | $2 | $rate | $3 | $main | $per | $perm |"
 	done
 done
 
-relay_table="| server | payload | sent | received | loss % | packets relayed/s | server CPU s | packets relayed per server CPU-second |
-|---|---|---|---|---|---|---|---|"
+relay_table="| server | payload | sent | received | loss % | packets relayed/s | server CPU s | of which main thread | packets relayed per server CPU-second | per main-thread CPU-second |
+|---|---|---|---|---|---|---|---|---|---|"
 for size in 172 1200; do
 	for srv in edged coturn; do
 		set -- $(run "$(ip_of $srv)" "$(peer_of $srv)" "$(pid_of $srv)" $size)
 		pkts=$(( $1 + $2 ))
-		per=$(ratio $pkts "$4")
-		echo "relay $srv $size: sent $1 received $2 loss $3%, $5 packets/s while relaying, cpu $4 s -> $per per CPU-second"
+		per=$(ratio $pkts "$4"); perm=$(ratio $pkts "$6"); main=$6
+		[ $srv = edged ] || { main=-; perm=-; }
+		PER["$srv $size"]=$per; PERM["$srv $size"]=$perm
+		echo "relay $srv $size: sent $1 received $2 loss $3%, $5 packets/s while relaying, cpu $4 s (main thread $6) -> $per per CPU-second"
 		relay_table="$relay_table
-| $srv | $size | $1 | $2 | $3 | $5 | $4 | $per |"
+| $srv | $size | $1 | $2 | $3 | $5 | $4 | $main | $per | $perm |"
 	done
 done
 
@@ -177,6 +185,12 @@ if [ "$(cat /run/edge-lab/edged.pid 2>/dev/null)" != "$EDGED_PID" ]; then
 	echo "bench: edged was restarted during the run (someone else used the lab): not writing $OUT" >&2
 	exit 1
 fi
+# edged / coturn, side by side in this run
+x() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratios="| edged / coturn | handshakes, default | handshakes, TLS 1.2 | relayed, 172 B | relayed, 1200 B |
+|---|---|---|---|---|
+| per server CPU-second | $(x "${PER[edged default]}" "${PER[coturn default]}") | $(x "${PER[edged -tls1_2]}" "${PER[coturn -tls1_2]}") | $(x "${PER[edged 172]}" "${PER[coturn 172]}") | $(x "${PER[edged 1200]}" "${PER[coturn 1200]}") |
+| edged's main thread only | $(x "${PERM[edged default]}" "${PER[coturn default]}") | $(x "${PERM[edged -tls1_2]}" "${PER[coturn -tls1_2]}") | $(x "${PERM[edged 172]}" "${PER[coturn 172]}") | $(x "${PERM[edged 1200]}" "${PER[coturn 1200]}") |"
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 cat > "$OUT" <<MD
 # TURN over TLS in the lab: edged beside coturn
@@ -187,6 +201,17 @@ cat > "$OUT" <<MD
 - Certificate: one EC P-256 leaf signed by a test CA, the same file for both servers. Negotiated with \`openssl s_client -alpn stun.turn\`:
   edged \`${neg_e:-nothing}\`, coturn \`${neg_c:-nothing}\` (protocol, cipher, ALPN).
   edged's TLS set up: $edged_tls.
+
+## In short
+
+$ratios
+
+Both relay every message (no loss) at the offered load. Per CPU-second coturn does more: edged's
+TLS and TURN work (its main thread) costs about what coturn's whole process does, and on top
+of it edged's worker carries every TCP segment between the af_packet port and the kernel's
+TAP mirror, polling (with back-off) while it waits. That second part is the price of a
+kernel-bypass data plane for traffic that the kernel terminates; on UDP, the fast path, the
+data plane is the whole cost (\`bench/results/turn_lab.md\`, \`relay.md\`).
 
 ## TLS handshakes
 
@@ -211,6 +236,12 @@ packets per server CPU-second says what each costs (the CPU of the whole run, co
 TLS handshakes and allocating included).
 
 $relay_table
+
+"Of which main thread", for edged: its control plane, which holds TLS, the TURN server and
+the stream layer; the rest of its CPU is its worker lcore, the data plane, through which every
+TCP segment passes twice on its way to and from the kernel's TCP (the TAP exception path, on
+af_packet ports here). coturn spreads its work over several threads, so no such split is
+given for it.
 
 Idle cost, measured first over 5 s: edged ${idle_e} CPU-seconds per second (its worker polls,
 backing off), coturn ${idle_c}. That idle polling is inside edged's CPU figures above.
