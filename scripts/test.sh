@@ -3,8 +3,10 @@
 #   1. unit tests (CUnit), built normally
 #   2. the same unit tests under ASan+UBSan
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
-#      appliance itself, TURN with coturn's clients, the firewall
-#   4. the STUN parser's fuzzer for a bounded time (EDGE_FUZZ_SECONDS, default 60)
+#      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
+#      firewall
+#   4. the fuzzers (the STUN codec, the TURN server), each for a bounded time
+#      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -69,7 +71,7 @@ integration turn tests/integration/test_turn.sh
 integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
 
-step "fuzzing the STUN parser"
+step "fuzzing the STUN codec and the TURN server"
 if [ -x scripts/fuzz.sh ]; then
 	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
 else
