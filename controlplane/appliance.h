@@ -65,6 +65,7 @@ unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
 /* Serves TURN's TCP and TLS connections; their descriptor to poll (-1: none). */
 unsigned int app_turn_streams(struct appliance *app);
 int app_turn_streams_fd(const struct appliance *app);
+bool app_turn_streams_pending(const struct appliance *app);	/* serve them without waiting */
 /* A peer's datagram for a stream client (punted by the data plane); consumes @m. */
 void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */

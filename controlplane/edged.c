@@ -163,12 +163,12 @@ static void control_loop(struct ctl_server *ctl)
 	while (!app.stop) {
 		struct pollfd pfd[CTL_MAX_CLIENTS + 2];
 		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 2);
-		int busy = app_drain_punts(&app) > 0;
+		int busy = app_drain_punts(&app) > 0, streams_now = app_turn_streams_pending(&app);
 		/* The punt ring has no descriptor to wake us: while packets come that way (peers'
 		 * data for TURN clients on TCP/TLS), look again every 200 us, else every 5 ms. */
 		uint64_t now = rte_get_timer_cycles();
-		struct timespec wait = { 0, busy ? 0 : now - last_punt < app.tsc_hz / 10 ? 200000 :
-			5000000 };
+		struct timespec wait = { 0, busy || streams_now ? 0 : now - last_punt < app.tsc_hz / 10 ?
+			200000 : 5000000 };
 		int r, turn_slot = -1, stream_slot = -1, sfd = app_turn_streams_fd(&app);
 
 		if (app.turn_fd >= 0) {
@@ -186,7 +186,7 @@ static void control_loop(struct ctl_server *ctl)
 		rcu_thread_online();
 		if (r > 0 && turn_slot >= 0 && pfd[turn_slot].revents)
 			app_turn_input(&app);
-		if (r > 0 && stream_slot >= 0 && pfd[stream_slot].revents)
+		if ((r > 0 && stream_slot >= 0 && pfd[stream_slot].revents) || streams_now)
 			app_turn_streams(&app);
 		if (r > 0)
 			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : stream_slot >= 0 ? stream_slot : n);

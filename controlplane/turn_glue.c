@@ -86,6 +86,16 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 		st->drops[DP_DROP_TURN_MALFORMED]++;	/* would need IP fragments */
 		return;
 	}
+	/* the allocation's bandwidth cap, as the fast path applies it, in the control plane's
+	 * own bucket line */
+	a = turn_by_relay(ifi, relay_ip, relay_port);
+	if (a && dp_l3_current->turn_rate && turn_tab.buckets[rte_lcore_id()] &&
+		!turn_bucket_take(&turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[0],
+			dp_l3_current->turn_rate, dp_l3_current->turn_burst, (uint32_t)len, rte_rdtsc(),
+			rte_get_tsc_hz())) {
+		st->drops[DP_DROP_TURN_RATE_LIMIT]++;
+		return;
+	}
 	m = rte_pktmbuf_alloc(app->mp);
 	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) +
 		sizeof(*ip) + sizeof(*udp) + len)) : NULL;
@@ -110,7 +120,6 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += len;
 	/* the allocation's own counters, in the control plane's line */
-	a = turn_by_relay(ifi, relay_ip, relay_port);
 	if (a && turn_tab.buckets[rte_lcore_id()]) {
 		struct turn_lcore_obj *c = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs];
 
@@ -131,9 +140,10 @@ void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m)
 	uint32_t conn = 0;
 	size_t n;
 
-	/* the data plane validated the headers and the lengths before it punted */
+	/* the data plane validated the headers and the lengths before it punted; the UDP
+	 * checksum it left for the client to check, which a stream's client cannot */
 	if (app->turn && app->streams && m->data_len >= RTE_ETHER_HDR_LEN + ihl + ulen &&
-		ulen >= sizeof(*udp)) {
+		ulen >= sizeof(*udp) && (!udp->dgram_cksum || rte_ipv4_udptcp_cksum_verify(ip, udp) == 0)) {
 		n = turn_server_from_peer(app->turn, ip->dst_addr, rte_be_to_cpu_16(udp->dst_port),
 			ip->src_addr, udp->src_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp),
 			frame, sizeof(frame), &conn);
@@ -222,6 +232,11 @@ static void streams_config(struct appliance *app)
 unsigned int app_turn_streams(struct appliance *app)
 {
 	return app->streams ? tstreams_serve(app->streams) : 0;
+}
+
+bool app_turn_streams_pending(const struct appliance *app)
+{
+	return app->streams && tstreams_pending(app->streams);
 }
 
 int app_turn_streams_fd(const struct appliance *app)

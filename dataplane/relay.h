@@ -175,23 +175,10 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 static inline bool relay_within_cap(const struct dp_l3 *l3, const struct turn_alloc *a, int dir,
 	uint32_t bytes, uint64_t tsc)
 {
-	struct turn_bucket *b;
-	uint64_t burst, tokens;
-
 	if (likely(!l3->turn_rate))
 		return true;
-	b = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[dir];
-	burst = (uint64_t)l3->turn_burst << 32;
-	tokens = b->tokens + (tsc - b->last) * l3->turn_rate;
-	if (tokens > burst || tsc - b->last > rte_get_tsc_hz() || b->last == 0)
-		tokens = burst;		/* full, and no overflow after a long quiet */
-	b->last = tsc;
-	if (tokens < (uint64_t)bytes << 32) {
-		b->tokens = tokens;
-		return false;
-	}
-	b->tokens = tokens - ((uint64_t)bytes << 32);
-	return true;
+	return turn_bucket_take(&turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[dir],
+		l3->turn_rate, l3->turn_burst, bytes, tsc, rte_get_tsc_hz());
 }
 
 /* Client -> peer, the common end: the payload (@dlen bytes, already where it stays, @drop

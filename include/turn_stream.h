@@ -7,7 +7,8 @@
  * Certificates are loaded into a new TLS context on every change (of the configuration or
  * of the files on disk); a context that fails to load is refused with its reason and the
  * listener keeps the last good one. Connections keep the context they were accepted with.
- * Single-threaded: the control plane's. */
+ * Single-threaded: the control plane's. The process must ignore SIGPIPE (OpenSSL writes to
+ * its sockets with write(), and a client may be gone by then). */
 #ifndef EDGE_TURN_STREAM_H
 #define EDGE_TURN_STREAM_H
 
@@ -20,6 +21,7 @@
 
 struct tstream_cfg {
 	uint16_t tcp_port, tls_port;		/* host order; 0 = no listener */
+	uint32_t bind_ip;			/* listen on it only (network order); 0 = all */
 	char key[512], cert[512], bundle[512];	/* paths; "" = none */
 	uint32_t max_conns, max_per_addr;	/* 0 = no limit */
 	uint32_t handshake_s, idle_s;		/* timeouts; 0 = none */
@@ -52,6 +54,9 @@ int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, 
 int tstreams_fd(const struct tstreams *t);
 /* Serves what is ready, a bounded amount. Returns how many events it handled. */
 unsigned int tstreams_serve(struct tstreams *t);
+/* Whether connections wait to be served with no event to say so (bytes already inside
+ * OpenSSL): the caller then calls tstreams_serve() without waiting for the descriptor. */
+bool tstreams_pending(const struct tstreams *t);
 /* Timeouts, and certificate files changed on disk. Call about every 100 ms. */
 void tstreams_tick(struct tstreams *t);
 /* Queues @len bytes (one whole frame) for connection @conn. 0, -ENOENT (gone), or -ENOBUFS

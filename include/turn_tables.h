@@ -153,6 +153,24 @@ struct turn_tables {
 
 extern struct turn_tables turn_tab;
 
+/* Takes @bytes from token bucket @b (refilled at @rate bytes per TSC tick << 32, @burst
+ * deep): true if they may pass. A fresh bucket, or one quiet for a second, starts full. */
+static inline bool turn_bucket_take(struct turn_bucket *b, uint64_t rate, uint32_t burst,
+	uint32_t bytes, uint64_t tsc, uint64_t tsc_hz)
+{
+	uint64_t full = (uint64_t)burst << 32, tokens = b->tokens + (tsc - b->last) * rate;
+
+	if (tokens > full || tsc - b->last > tsc_hz || b->last == 0)
+		tokens = full;		/* full, and no overflow after a long quiet */
+	b->last = tsc;
+	if (tokens < (uint64_t)bytes << 32) {
+		b->tokens = tokens;
+		return false;
+	}
+	b->tokens = tokens - ((uint64_t)bytes << 32);
+	return true;
+}
+
 int turn_tables_init(uint32_t capacity, int socket_id);
 /* Gives lcore @lcore its token buckets (call for every worker before it relays). */
 int turn_tables_add_lcore(unsigned int lcore);

@@ -210,8 +210,10 @@ static void publish(struct turn_server *s, struct alloc *a)
 	struct turn_alloc *d;
 	int ret;
 
-	if (a->tcp)
-		return;		/* peers reach a TCP relay through the kernel */
+	if (a->tcp) {
+		set_dirty(s, a, false);	/* peers reach a TCP relay through the kernel */
+		return;
+	}
 	if (!a->client_resolved) {
 		set_dirty(s, a, true);	/* the tick publishes it once ARP answers */
 		return;

@@ -29,6 +29,10 @@
 #define TAG_TLS ((uint64_t)2 << 40)
 #define TAG_RELAY ((uint64_t)3 << 40)	/* | relay port: a TCP relay's listener */
 #define PEER_WAIT_S 30			/* RFC 6062: Connect, and ConnectionBind, within 30 s */
+#define PEERS_PER_ALLOC 64		/* peer connections of one TCP relay, pending or open */
+/* Datagrams for a client queue up to this much; the rest of the buffer is kept for the
+ * server's own answers, which a client on a stream does not ask for twice. */
+#define OUT_DATA_CAP (OUT_CAP * 3 / 4)
 
 /* HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
  * connection waiting for the client's ConnectionBind; OPEN: carries data. */
@@ -43,7 +47,11 @@ struct conn {
 	enum conn_state state;
 	bool peer;			/* a peer's connection on a TCP relay */
 	bool paused;			/* not read: its pipe partner's buffer is full */
+	bool again;			/* on the list of connections OpenSSL holds bytes for */
+	bool failed;			/* a fatal error: no close_notify */
+	bool drain;			/* its pipe partner left: close once the output is out */
 	uint32_t pipe;			/* the connection its bytes go to, or 0 */
+	uint32_t n_peer_conns;		/* a control connection: its TCP relay's peer connections */
 	uint32_t owner;			/* peer: the allocation's control connection */
 	uint16_t relay_port;		/* peer: of that allocation, host order */
 	uint8_t tid[12];		/* peer we connected: the Connect request's */
@@ -85,6 +93,10 @@ struct tstreams {
 	uint16_t gen[MAX_CONNS];
 	unsigned int n_open[2];
 	unsigned int n_peers;
+	uint32_t *again;		/* connections with bytes inside OpenSSL: read them next */
+	unsigned int n_again;
+	uint64_t lretry_ms[2];		/* a listener that could not open: when to try again */
+	bool lpaused[2];		/* out of descriptors: listener off the epoll set a while */
 	struct relay_listener *relays[65536];	/* by relay port: TCP relays' listeners */
 	uint32_t next_slot;
 	struct addr_count *addrs[ADDR_BUCKETS];
@@ -168,8 +180,10 @@ static void tls_err(char *err, size_t errlen, const char *what, const char *path
 
 static SSL_CTX *tls_context(const struct tstream_cfg *c, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx;
 
+	ERR_clear_error();	/* a stale error would be reported as this load's reason */
+	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		snprintf(err, errlen, "cannot make a TLS context");
 		return NULL;
@@ -289,13 +303,15 @@ static void listener_close(struct tstreams *t, int k)
 		epoll_ctl(t->ep, EPOLL_CTL_DEL, t->lfd[k], NULL);
 		close(t->lfd[k]);
 	}
+	t->lpaused[k] = false;
 	t->lfd[k] = -1;
 	t->lport[k] = 0;
 }
 
 static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = t->cfg.bind_ip };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = k ? TAG_TLS : TAG_TCP };
 	int one = 1, fd;
 
@@ -314,8 +330,9 @@ static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, si
 
 		snprintf(err, errlen, "cannot listen on %s port %u: %s", k ? "TLS" : "TCP", port,
 			strerror(-e));
-		LOG_ERRX("turn", "%s", err);
+		LOG_ERRX("turn", "%s (trying again every 10 s)", err);
 		close(fd);
+		t->lretry_ms[k] = mono_ms() + 10000;
 		return e;
 	}
 	t->lfd[k] = fd;
@@ -355,13 +372,18 @@ static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 		turn_server_stream_closed(t->srv, c->id);
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->ssl) {
-		if (c->state == OPEN)
+		if (c->state == OPEN && !c->failed)
 			SSL_shutdown(c->ssl);	/* close_notify, best effort: we do not wait */
 		SSL_free(c->ssl);
+		ERR_clear_error();
 	}
 	close(c->fd);
 	if (c->peer) {
+		struct conn *o = conn_get(t, c->owner);
+
 		t->n_peers--;
+		if (o && o->n_peer_conns)
+			o->n_peer_conns--;
 	} else {
 		addr_add(t, c->src.ip, -1);
 		t->n_open[c->src.transport == TURN_TLS]--;
@@ -371,9 +393,24 @@ static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 		ntohs(c->src.port), why);
 	free(c->out);
 	free(c);
-	if (p) {	/* a pipe closes as a whole */
+	if (p) {	/* a pipe closes as a whole, once what it carried has gone out */
 		p->pipe = 0;
-		conn_close(t, p, "the other side closed");
+		if (p->out && !p->failed && p->state == OPEN) {
+			p->drain = true;
+			p->paused = true;	/* nothing more is read from it */
+			conn_events(t, p, false);
+		} else {
+			conn_close(t, p, "the other side closed");
+		}
+	}
+}
+
+/* Connection @c has bytes inside OpenSSL that no epoll event will announce: served next. */
+static void again_push(struct tstreams *t, struct conn *c)
+{
+	if (!c->again && t->n_again < MAX_CONNS) {
+		c->again = true;
+		t->again[t->n_again++] = c->id;
 	}
 }
 
@@ -426,6 +463,16 @@ static bool accept_one(struct tstreams *t, int k)
 	unsigned int open = t->n_open[0] + t->n_open[1];
 
 	fd = accept4(t->lfd[k], (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* out of descriptors: the queue stays readable, so stop listening a second
+		 * rather than wake for it again and again */
+		t->st.refused_total++;
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, t->lfd[k], NULL);
+		t->lpaused[k] = true;
+		t->lretry_ms[k] = mono_ms() + 1000;
+		LOG_WARN("turn", "out of file descriptors: %s connections refused for a second",
+			k ? "TLS" : "TCP");
+	}
 	if (fd < 0)
 		return false;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
@@ -488,9 +535,11 @@ static void pipe_resume(struct tstreams *t, struct conn *c)
 {
 	struct conn *p = conn_get(t, c->pipe);
 
-	if (p && p->paused && conn_pending(c) < OUT_CAP / 2) {
+	if (p && p->paused && !p->drain && conn_pending(c) < OUT_CAP / 2) {
 		p->paused = false;
 		conn_events(t, p, false);
+		if (p->ssl && SSL_has_pending(p->ssl))
+			again_push(t, p);	/* read when it paused, still inside OpenSSL */
 	}
 }
 
@@ -513,6 +562,7 @@ static bool conn_flush(struct tstreams *t, struct conn *c)
 					c->retry_len = len;
 					break;
 				}
+				c->failed = true;
 				conn_close(t, c, "write failed");
 				return false;
 			}
@@ -523,6 +573,7 @@ static bool conn_flush(struct tstreams *t, struct conn *c)
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
 					break;
+				c->failed = true;
 				conn_close(t, c, "write failed");
 				return false;
 			}
@@ -534,21 +585,28 @@ static bool conn_flush(struct tstreams *t, struct conn *c)
 		free(c->out);	/* idle connections hold no output buffer */
 		c->out = NULL;
 		c->out_head = c->out_tail = 0;
+		if (c->drain) {
+			conn_close(t, c, "the other side closed, and all it sent is out");
+			return false;
+		}
 	}
 	conn_events(t, c, false);
 	pipe_resume(t, c);
 	return true;
 }
 
-/* Appends @len bytes to @c's output. -ENOBUFS when they do not fit (a frame for a slow
- * reader: dropped, as a datagram would be). */
-static int conn_queue(struct conn *c, const uint8_t *frame, size_t len)
+/* Appends @len bytes to @c's output if no more than @cap would then wait. -ENOBUFS when they
+ * do not fit (a frame for a slow reader: dropped, as a datagram would be). */
+static int conn_queue(struct conn *c, const uint8_t *frame, size_t len, size_t cap)
 {
-	if (c->state != OPEN)
+	if (c->state != OPEN || c->drain)
 		return -ENOENT;
+	if (conn_pending(c) + len > cap)
+		return -ENOBUFS;
 	if (!c->out && !(c->out = malloc(OUT_CAP)))
 		return -ENOMEM;
-	if (c->out_tail + len > OUT_CAP && c->out_head > 0 && !c->retry_len) {
+	/* moving bytes an SSL_write is to retry is allowed: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER */
+	if (c->out_tail + len > OUT_CAP && c->out_head > 0) {
 		memmove(c->out, c->out + c->out_head, c->out_tail - c->out_head);
 		c->out_tail -= c->out_head;
 		c->out_head = 0;
@@ -564,12 +622,13 @@ static int conn_queue(struct conn *c, const uint8_t *frame, size_t len)
  * copy, no buffer), else, or what the socket did not take, queued. 0, -ENOBUFS (nothing
  * sent: no room), -ENOENT (not open), or -EPIPE (the connection failed: the caller closes
  * it). */
-static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len)
+static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len,
+	size_t cap)
 {
 	size_t done = 0;
 	int r;
 
-	if (c->state != OPEN)
+	if (c->state != OPEN || c->drain)
 		return -ENOENT;
 	if (!c->out) {
 		if (c->ssl) {
@@ -578,10 +637,12 @@ static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, siz
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
 
-				if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+				if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
+					c->failed = true;
 					return -EPIPE;
-				/* to be retried with the same bytes: they move to the buffer */
-				if ((r = conn_queue(c, buf, len)) < 0)
+				}
+				/* to be retried with the same bytes: they move to the (empty) buffer */
+				if ((r = conn_queue(c, buf, len, OUT_CAP)) < 0)
 					return r;
 				c->retry_len = len;
 				conn_events(t, c, false);
@@ -591,35 +652,46 @@ static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, siz
 		} else {
 			ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
 
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+				c->failed = true;
 				return -EPIPE;
+			}
 			done = n > 0 ? (size_t)n : 0;
 		}
 		t->st.bytes_out += done;
 		if (done == len)
 			return 0;
 	}
-	if ((r = conn_queue(c, buf + done, len - done)) < 0)
+	/* what the socket did not take must go out after it, whatever the cap */
+	if ((r = conn_queue(c, buf + done, len - done, done ? OUT_CAP : cap)) < 0)
 		return r;
 	conn_events(t, c, false);
 	return 0;
 }
 
-int tstreams_send(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_t len)
+/* One frame for client connection @conn, queued only while no more than @cap waits. */
+static int send_frame(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_t len,
+	size_t cap)
 {
 	struct conn *c = conn_get(t, conn);
 	int r;
 
 	if (!c || c->pipe)
 		return -ENOENT;
-	r = conn_send(t, c, frame, len);
+	r = conn_send(t, c, frame, len, cap);
 	if (r == -ENOBUFS)
-		t->st.slow_drops++;	/* a datagram lost, as it would be over UDP */
+		t->st.slow_drops++;	/* lost, as it would be over UDP */
 	else if (r == -EPIPE)
 		conn_close(t, c, "write failed");
 	else if (r == 0)
 		t->st.frames_out++;
 	return r;
+}
+
+/* A peer's datagram: up to OUT_DATA_CAP waiting, the rest is kept for the server's answers */
+int tstreams_send(struct tstreams *t, uint32_t conn, const uint8_t *frame, size_t len)
+{
+	return send_frame(t, conn, frame, len, OUT_DATA_CAP);
 }
 
 /* Raw bytes for @c's pipe partner (who has room: the reader checked); false if either end
@@ -633,7 +705,7 @@ static bool pipe_write(struct tstreams *t, struct conn *c, const uint8_t *buf, s
 		conn_close(t, c, "pipe broken");
 		return false;
 	}
-	r = conn_send(t, p, buf, len);
+	r = conn_send(t, p, buf, len, OUT_CAP);
 	if (r < 0) {
 		conn_close(t, p, r == -EPIPE ? "write failed" : "pipe broken");
 		return false;
@@ -672,11 +744,12 @@ static bool conn_frames(struct tstreams *t, struct conn *c)
 			sizeof(t->scratch));
 		if (!(c = conn_get(t, id)))
 			return false;
-		if (n && (r = conn_send(t, c, t->scratch, n)) == -EPIPE) {
+		if (n && (r = conn_send(t, c, t->scratch, n, OUT_CAP)) == -EPIPE) {
 			conn_close(t, c, "write failed");
 			return false;
 		}
 		t->st.frames_out += n && r == 0;
+		t->st.slow_drops += n && r == -ENOBUFS;
 		off += (size_t)fl;
 	}
 	if (c->skip) {
@@ -706,6 +779,7 @@ static void tls_failed(struct tstreams *t, struct conn *c, const char *what)
 	char why[160], a[16];
 
 	t->st.tls_errors++;
+	c->failed = true;
 	ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
 	ERR_clear_error();
 	if (now_s != last_s) {
@@ -764,6 +838,7 @@ static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_
 			/* close_notify, or the socket closed or reset under TLS: the client left */
 			t->st.closed_by_client++;
 			ERR_clear_error();
+			c->failed = e == SSL_ERROR_SYSCALL;	/* no close_notify into a dead socket */
 			conn_close(t, c, e == SSL_ERROR_ZERO_RETURN ? "closed by the client" :
 				"connection reset by the client");
 		} else {
@@ -776,6 +851,7 @@ static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_
 		return 0;
 	if (n <= 0) {
 		t->st.closed_by_client += !c->peer;
+		c->failed = n < 0;
 		conn_close(t, c, n == 0 ? "closed by the other end" : strerror(errno));
 		return -1;
 	}
@@ -787,9 +863,9 @@ static bool conn_read(struct tstreams *t, struct conn *c)
 {
 	size_t total = 0;
 
-	/* TLS reads on until OpenSSL wants more from the socket: a record it holds half read
-	 * would wake no one; over TCP the socket itself says when more is there */
-	while (c->ssl || total < READ_PER_EVENT) {
+	/* a budget per event, so that one client cannot hold the control plane; what is left
+	 * in the socket wakes epoll again, what OpenSSL holds goes on the again list */
+	while (total < READ_PER_EVENT) {
 		struct conn *p = conn_get(t, c->pipe);
 		uint8_t *dst;
 		size_t room;
@@ -832,6 +908,8 @@ static bool conn_read(struct tstreams *t, struct conn *c)
 				return false;
 		}
 	}
+	if (c->ssl && !c->paused && SSL_has_pending(c->ssl))
+		again_push(t, c);
 	return true;
 }
 
@@ -903,7 +981,7 @@ void tstreams_tcp_unlisten(struct tstreams *t, uint32_t relay_ip, uint16_t relay
 static struct conn *peer_new(struct tstreams *t, int fd, uint32_t owner, uint32_t relay_ip,
 	uint16_t relay_port, uint32_t ip, uint16_t port, enum conn_state state)
 {
-	struct conn *c = conn_new(t, fd, state == CONNECTING ? EPOLLOUT : 0);
+	struct conn *c = conn_new(t, fd, state == CONNECTING ? EPOLLOUT : 0), *o;
 
 	if (!c)
 		return NULL;
@@ -914,6 +992,8 @@ static struct conn *peer_new(struct tstreams *t, int fd, uint32_t owner, uint32_
 	c->src = (struct turn_src){ .ip = ip, .port = port, .dst_ip = relay_ip,
 		.dst_port = relay_port, .conn = c->id };
 	t->n_peers++;
+	if ((o = conn_get(t, owner)))
+		o->n_peer_conns++;
 	return c;
 }
 
@@ -930,8 +1010,9 @@ int tstreams_tcp_connect(struct tstreams *t, uint32_t conn, uint32_t relay_ip, u
 		if (c && c->peer && c->owner == conn && c->src.ip == peer_ip && c->src.port == peer_port)
 			return -EEXIST;	/* 446 */
 	}
-	if (t->n_open[0] + t->n_open[1] + t->n_peers >= MAX_CONNS - 1)
-		return -ENOSPC;
+	if (t->n_open[0] + t->n_open[1] + t->n_peers >= MAX_CONNS - 1 ||
+		((c = conn_get(t, conn)) && c->n_peer_conns >= PEERS_PER_ALLOC))
+		return -ENOSPC;		/* 447 */
 	fd = relay_socket(relay_ip, relay_port);
 	if (fd < 0)
 		return fd;
@@ -986,7 +1067,7 @@ static void peer_connected(struct tstreams *t, struct conn *c)
 	n = turn_server_connect_done(t->srv, c->owner, c->tid, c->id, err, t->scratch,
 		sizeof(t->scratch));
 	if (n && ctl)
-		tstreams_send(t, ctl->id, t->scratch, n);
+		send_frame(t, ctl->id, t->scratch, n, OUT_CAP);
 	if (!(c = conn_get(t, id)))
 		return;		/* the control connection failed, and its allocation ended */
 	if (err || !n) {
@@ -1013,6 +1094,11 @@ static void relay_accept(struct tstreams *t, uint16_t hp)
 
 	if (!l || (fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
 		return;
+	if ((ctl = conn_get(t, l->owner)) && ctl->n_peer_conns >= PEERS_PER_ALLOC) {
+		t->st.peer_refused++;	/* that allocation has enough peers */
+		close(fd);
+		return;
+	}
 	c = peer_new(t, fd, l->owner, l->ip, htons(hp), peer.sin_addr.s_addr, peer.sin_port, WAITING);
 	if (!c) {
 		close(fd);
@@ -1022,7 +1108,7 @@ static void relay_accept(struct tstreams *t, uint16_t hp)
 		t->scratch, sizeof(t->scratch), &owner);
 	ctl = conn_get(t, owner);
 	id = c->id;
-	if (!n || !ctl || tstreams_send(t, owner, t->scratch, n) < 0) {
+	if (!n || !ctl || send_frame(t, owner, t->scratch, n, OUT_CAP) < 0) {
 		t->st.peer_refused++;
 		if ((c = conn_get(t, id)))
 			conn_close(t, c, "no permission for that peer");
@@ -1058,7 +1144,21 @@ static void conn_event(struct tstreams *t, struct conn *c, uint32_t ev)
 unsigned int tstreams_serve(struct tstreams *t)
 {
 	struct epoll_event evs[64];
-	int n = epoll_wait(t->ep, evs, 64, 0);
+	unsigned int snap = t->n_again;
+	int n;
+
+	/* connections whose bytes OpenSSL already holds: no event will come for them */
+	for (unsigned int i = 0; i < snap; i++) {
+		struct conn *c = conn_get(t, t->again[i]);
+
+		if (c) {
+			c->again = false;
+			conn_event(t, c, EPOLLIN);
+		}
+	}
+	memmove(t->again, t->again + snap, (t->n_again - snap) * sizeof(*t->again));
+	t->n_again -= snap;
+	n = epoll_wait(t->ep, evs, 64, 0);
 
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = evs[i].data.u64;
@@ -1075,7 +1175,12 @@ unsigned int tstreams_serve(struct tstreams *t)
 			conn_event(t, c, evs[i].events);
 		}
 	}
-	return n > 0 ? (unsigned int)n : 0;
+	return (n > 0 ? (unsigned int)n : 0) + snap;
+}
+
+bool tstreams_pending(const struct tstreams *t)
+{
+	return t->n_again > 0;
 }
 
 void tstreams_tick(struct tstreams *t)
@@ -1098,14 +1203,16 @@ void tstreams_tick(struct tstreams *t)
 			struct conn *ctl = conn_get(t, c->owner);
 
 			if (n && ctl)
-				tstreams_send(t, ctl->id, t->scratch, n);
+				send_frame(t, ctl->id, t->scratch, n, OUT_CAP);
 			t->st.peer_connect_fails++;
 			if ((c = t->conns[s]))
 				conn_close(t, c, "connect timeout");
 		} else if (c->state == WAITING && now - c->opened_ms >= PEER_WAIT_S * 1000ull) {
 			t->st.peer_bind_timeouts++;
 			conn_close(t, c, "no ConnectionBind in 30 s");
-		} else if (c->state == OPEN && !c->peer && !c->pipe && t->cfg.idle_s &&
+		} else if (c->drain && now - c->active_ms >= PEER_WAIT_S * 1000ull) {
+			conn_close(t, c, "the other side closed, and this one does not read");
+		} else if (c->state == OPEN && !c->peer && !c->pipe && !c->drain && t->cfg.idle_s &&
 			now - c->active_ms >= t->cfg.idle_s * 1000ull &&
 			!turn_server_stream_allocated(t->srv, c->id)) {
 			/* with an allocation, its lifetime decides (the client refreshes it) */
@@ -1114,9 +1221,19 @@ void tstreams_tick(struct tstreams *t)
 		}
 	}
 	tls_reload(t, err, sizeof(err));
-	/* a certificate that came good on disk opens the TLS port */
-	if (t->cfg.tls_port && t->tls && t->lfd[1] < 0)
+	/* a certificate that came good on disk opens the TLS port; a port that was taken is
+	 * tried again now and then */
+	if (t->cfg.tcp_port && t->lfd[0] < 0 && now >= t->lretry_ms[0])
+		listener_open(t, 0, t->cfg.tcp_port, err, sizeof(err));
+	if (t->cfg.tls_port && t->tls && t->lfd[1] < 0 && now >= t->lretry_ms[1])
 		listener_open(t, 1, t->cfg.tls_port, err, sizeof(err));
+	for (int k = 0; k < 2; k++)
+		if (t->lpaused[k] && t->lfd[k] >= 0 && now >= t->lretry_ms[k]) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = k ? TAG_TLS : TAG_TCP };
+
+			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->lfd[k], &ev) == 0)
+				t->lpaused[k] = false;
+		}
 }
 
 struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, uint32_t ip),
@@ -1132,7 +1249,8 @@ struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, 
 	t->lfd[0] = t->lfd[1] = -1;
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	t->conns = calloc(MAX_CONNS, sizeof(*t->conns));
-	if (t->ep < 0 || !t->conns) {
+	t->again = calloc(MAX_CONNS, sizeof(*t->again));
+	if (t->ep < 0 || !t->conns || !t->again) {
 		tstreams_free(t);
 		return NULL;
 	}
@@ -1163,6 +1281,7 @@ void tstreams_free(struct tstreams *t)
 		close(t->ep);
 	SSL_CTX_free(t->tls);
 	free(t->conns);
+	free(t->again);
 	free(t);
 }
 
