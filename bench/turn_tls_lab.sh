@@ -180,6 +180,23 @@ for size in 172 1200; do
 	done
 done
 
+# where edged's worker spends its time while it relays over TLS: perf samples of that thread
+# for 5 s under the same load (the top symbols, kernel ones marked [k])
+profile="(perf not available)"
+WORKER_TID=$(grep -l "^rte-worker" /proc/$EDGED_PID/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5 || true)
+if command -v perf >/dev/null && [ -n "$WORKER_TID" ]; then
+	timeout 120 ip netns exec public turnutils_uclient -t -S -p $PORT -u edge -w edge-lab-password \
+		-e 198.18.10.2 -r 3480 -n "$MSGS" -m "$CLIENTS" -l 172 -z "$INTERVAL" -c 198.18.20.1 >/dev/null 2>&1 &
+	UC=$!
+	sleep 3
+	if timeout 30 perf record -q -t "$WORKER_TID" -o "$W/perf.data" -- sleep 5 >/dev/null 2>&1; then
+		profile=$(perf report -i "$W/perf.data" --no-children --sort symbol 2>/dev/null |
+			awk '/^ *[0-9.]+%/ && n++ < 8 { $1 = $1; sub(/ - -$/, ""); print "- " $0 }' || true)
+	fi
+	wait "$UC" 2>/dev/null || true
+fi
+echo "worker profile:"; echo "$profile"
+
 # the lab is shared: a restart by someone else meanwhile makes edged's figures meaningless
 if [ "$(cat /run/edge-lab/edged.pid 2>/dev/null)" != "$EDGED_PID" ]; then
 	echo "bench: edged was restarted during the run (someone else used the lab): not writing $OUT" >&2
@@ -242,6 +259,17 @@ the stream layer; the rest of its CPU is its worker lcore, the data plane, throu
 TCP segment passes twice on its way to and from the kernel's TCP (the TAP exception path, on
 af_packet ports here). coturn spreads its work over several threads, so no such split is
 given for it.
+
+Where edged's worker spends its time while relaying at 172 bytes (\`perf record -t\` on the
+worker thread for 5 s, top symbols by samples; \`[k]\` is the kernel):
+
+$profile
+
+The kernel's own TCP work (\`tcp_ack\` and the like) runs inside
+the worker's writes to the TAP mirror, so it is counted as edged's; the scheduler's switch
+(\`finish_task_switch\`) and \`clock_nanosleep\` are the worker's back-off sleeps between
+packets at this load: it wakes thousands of times a second to find one packet or none.
+Cheaper waits (rx interrupts where the port has them) are the data plane's to take up.
 
 Idle cost, measured first over 5 s: edged ${idle_e} CPU-seconds per second (its worker polls,
 backing off), coturn ${idle_c}. That idle polling is inside edged's CPU figures above.
