@@ -30,14 +30,8 @@ EDGE_LAB_QUIET=1 QUIET_HUGEPAGES=1 scripts/lab.sh up >/dev/null
 "$ROOT/build/edgectl" -s $SOCK turn enable >/dev/null
 
 # coturn's namespace, on the same public and internal networks
-ip netns add cturn
-ip -n cturn link set lo up
-ip link add ct-b netns cturn type veth peer name pub1 netns public
-ip link add ct-a netns cturn type veth peer name int1 netns internal
-ip -n cturn addr add 198.18.21.1/24 dev ct-b && ip -n cturn link set ct-b up
-ip -n cturn addr add 198.18.11.1/24 dev ct-a && ip -n cturn link set ct-a up
-ip -n public addr add 198.18.21.2/24 dev pub1 && ip -n public link set pub1 up
-ip -n internal addr add 198.18.11.2/24 dev int1 && ip -n internal link set int1 up
+. "$ROOT/bench/coturn_netns.sh"
+coturn_netns_up
 ip netns exec cturn turnserver -n --listening-ip=198.18.21.1 --relay-ip=198.18.11.1 \
 	--lt-cred-mech --user=edge:edge-lab-password --realm=lab.example --no-tls --no-dtls \
 	--no-cli --min-port=49152 --max-port=65535 --log-file=/dev/null >/dev/null 2>&1 &

@@ -61,14 +61,8 @@ E turn tls $PORT >/dev/null || edged_tls="no (turn tls refused)"
 E turn enable >/dev/null
 
 # coturn's namespace, on the same public and internal networks
-ip netns add cturn
-ip -n cturn link set lo up
-ip link add ct-b netns cturn type veth peer name pub1 netns public
-ip link add ct-a netns cturn type veth peer name int1 netns internal
-ip -n cturn addr add 198.18.21.1/24 dev ct-b && ip -n cturn link set ct-b up
-ip -n cturn addr add 198.18.11.1/24 dev ct-a && ip -n cturn link set ct-a up
-ip -n public addr add 198.18.21.2/24 dev pub1 && ip -n public link set pub1 up
-ip -n internal addr add 198.18.11.2/24 dev int1 && ip -n internal link set int1 up
+. "$ROOT/bench/coturn_netns.sh"
+coturn_netns_up
 # no --no-tlsv1 --no-tlsv1_1: OpenSSL 3's default security level refuses TLS 1.0/1.1 anyway
 # (tests/integration/test_turn_stream.sh checks it), and with them uclient -S, which tries
 # TLS 1.0/1.1-only contexts at random, hangs against coturn
