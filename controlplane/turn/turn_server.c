@@ -129,6 +129,17 @@ static struct alloc *alloc_find(struct turn_server *s, const struct turn_key *k)
 	return NULL;
 }
 
+/* A transaction ID for the server's own indications (Data, ConnectionAttempt): one that
+ * differs from message to message is all RFC 8489 6 asks of it. */
+static void random_tid(struct turn_server *s, uint8_t tid[STUN_TID_LEN])
+{
+	for (int i = 0; i < STUN_TID_LEN; i += 4) {
+		uint32_t x = rnd32(s);
+
+		memcpy(tid + i, &x, 4);
+	}
+}
+
 static bool port_taken(const struct turn_server *s, uint16_t p)
 {
 	return s->port_used[p >> 3] & (1u << (p & 7));
@@ -887,11 +898,7 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 	if (!a || !a->tcp || !perm_live(s, a, peer_ip))
 		return 0;
 	memcpy(peer.ip, &peer_ip, 4);
-	for (int i = 0; i < STUN_TID_LEN; i += 4) {
-		uint32_t x = rnd32(s);
-
-		memcpy(tid + i, &x, 4);
-	}
+	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_CONNECTION_ATTEMPT, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	stun_add_u32(&b, STUN_ATTR_CONNECTION_ID, cid);
@@ -1144,11 +1151,7 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 	}
 	/* no channel: a Data indication (RFC 8656 11.4) */
 	memcpy(peer.ip, &peer_ip, 4);
-	for (int i = 0; i < STUN_TID_LEN; i += 4) {
-		uint32_t x = rnd32(s);
-
-		memcpy(tid + i, &x, 4);
-	}
+	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_DATA, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	stun_add(&b, STUN_ATTR_DATA, data, len);
