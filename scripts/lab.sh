@@ -87,10 +87,35 @@ mk_link() {
 	ip netns exec $NS_EDGE ethtool -K "$1" tx off rx off >/dev/null 2>&1 || true
 }
 
+# A lab CA and a certificate for the appliance's public address, for TURN over TLS out of the
+# box (`turn certs lab.key lab-fullchain.pem`; clients trust lab-ca.pem). Made once per lab.
+lab_certs() {
+	local d=$RUN/certs
+	[ -f "$d/lab-fullchain.pem" ] && return 0
+	(
+		set -e
+		umask 077
+		openssl ecparam -name prime256v1 -genkey -noout -out "$d/lab-ca.key"
+		openssl req -x509 -new -key "$d/lab-ca.key" -sha256 -days 365 -subj "/CN=edge lab CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+			-out "$d/lab-ca.pem"
+		openssl ecparam -name prime256v1 -genkey -noout -out "$d/lab.key"
+		openssl req -new -key "$d/lab.key" -subj "/CN=edge.lab.example" -out "$d/lab.csr"
+		printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+			"extendedKeyUsage=serverAuth" "subjectAltName=IP:198.18.20.1,DNS:edge.lab.example" > "$d/lab.ext"
+		openssl x509 -req -in "$d/lab.csr" -CA "$d/lab-ca.pem" -CAkey "$d/lab-ca.key" -days 365 -sha256 \
+			-set_serial "0x$(openssl rand -hex 8)" -extfile "$d/lab.ext" -out "$d/lab.pem"
+		cat "$d/lab.pem" "$d/lab-ca.pem" > "$d/lab-fullchain.pem"
+		rm -f "$d/lab.csr" "$d/lab.ext" "$d/lab.pem"
+		chmod 644 "$d/lab-ca.pem"
+	) >/dev/null 2>&1 || say "could not make the lab certificate (openssl); TLS needs one of yours"
+}
+
 up() {
 	QUIET_HUGEPAGES=${QUIET_HUGEPAGES:-} "$ROOT/scripts/setup.sh"
 	mkdir -p "$RUN"
 	mkdir -p -m 700 "$RUN/certs"	# mgmt.cert_dir in lab.conf: TLS keys and certificates
+	lab_certs
 	if [ -f "$RUN/namespaces" ]; then
 		say "lab already up; restarting edged"
 		start_edged
