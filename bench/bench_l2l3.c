@@ -53,7 +53,7 @@ static void build_template(void)
 static inline void pass(bool stages)
 {
 	struct rte_mbuf *pkts[BURST], *done[BURST];
-	struct dp_burst_out out;
+	struct dp_burst_out out = { .fwd_mask = 0 };
 	uint16_t n;
 
 	n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL);	/* last pass's output */
@@ -67,7 +67,7 @@ static inline void pass(bool stages)
 
 	n = rte_eth_rx_burst(port, 0, pkts, BURST);
 	if (stages) {
-		out.n_tx = out.n_kernel = out.n_punt = 0;
+		out.n_tx = out.n_kernel = out.n_punt = out.n_data = 0;
 		dp_port_input(&l3, 0, pkts, n, &out, &st);
 		rte_eth_tx_burst(port, 0, out.tx, out.n_tx);
 	} else {

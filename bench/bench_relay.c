@@ -156,7 +156,7 @@ static inline void pass(bool stages, enum bcase bc)
 		rte_eth_tx_burst(port, 0, pkts, n);
 		return;
 	}
-	out.n_tx = out.n_kernel = out.n_punt = 0;
+	out.n_tx = out.n_kernel = out.n_punt = out.n_data = 0;
 	out.fwd_mask = 0;
 	dp_port_input(&l3, c2p ? IF_B : IF_A, pkts, n, &out, &st);
 	while (out.fwd_mask) {

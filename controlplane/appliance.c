@@ -297,12 +297,17 @@ unsigned int app_drain_punts(struct appliance *app)
 			}
 			break;
 		}
-		case DP_PUNT_TURN_STREAM:
-			app_turn_from_peer(app, m);
-			break;
 		default:
 			rte_pktmbuf_free(m);
 		}
+	}
+	/* peers' datagrams for TURN clients on TCP/TLS come on a ring of their own */
+	if (app->data_ring) {
+		unsigned int d = rte_ring_dequeue_burst(app->data_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+
+		for (unsigned int i = 0; i < d; i++)
+			app_turn_from_peer(app, pkts[i]);
+		n += d;
 	}
 	return n;
 }

@@ -21,6 +21,7 @@ struct appliance {
 	unsigned int n_workers;
 	struct rte_mempool *mp;
 	struct rte_ring *punt_ring;
+	struct rte_ring *data_ring;	/* peers' datagrams for TURN clients on TCP/TLS */
 	volatile bool stop;
 	time_t started;
 	uint64_t tsc_hz;

@@ -87,7 +87,8 @@ static int start(int argc, char **argv)
 		return -ENOMEM;
 	}
 	app.punt_ring = rte_ring_create("punt", 4096, rte_socket_id(), RING_F_SC_DEQ);
-	if (!app.punt_ring)
+	app.data_ring = rte_ring_create("turn-data", 4096, rte_socket_id(), RING_F_SC_DEQ);
+	if (!app.punt_ring || !app.data_ring)
 		return -ENOMEM;
 	for (int i = 0; i < app.cfg.n_ifs; i++) {
 		ret = port_setup(&app.cfg.ifs[i], i, app.n_workers, app.mp, &app.ports[i], err,
@@ -136,6 +137,7 @@ static int start(int argc, char **argv)
 		wk->id = w;
 		wk->lcore_id = lcore;
 		wk->punt_ring = app.punt_ring;
+		wk->data_ring = app.data_ring;
 		wk->inject_ring = rte_ring_create(name, 1024, rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!wk->inject_ring)

@@ -408,7 +408,7 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		st->relay_p2c_bytes += dlen;
 		relay_count(a, 1, dlen);
 		m->hash.usr = DP_PUNT_TURN_STREAM;
-		out->punt[out->n_punt++] = m;
+		out->data[out->n_data++] = m;
 		return;
 	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);

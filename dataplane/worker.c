@@ -44,14 +44,14 @@ static inline void tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkt
 	st->tx_pkts += sent;
 }
 
-static inline void punt(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+static inline void punt(struct rte_ring *ring, struct rte_mbuf **pkts, uint16_t n,
 	struct dp_if_stats *st)
 {
 	unsigned int q;
 
 	if (n == 0)
 		return;
-	q = rte_ring_enqueue_burst(w->punt_ring, (void **)pkts, n, NULL);
+	q = rte_ring_enqueue_burst(ring, (void **)pkts, n, NULL);
 	st->punted += q;
 	if (unlikely(q < n)) {
 		st->drops[DP_DROP_PUNT_FULL] += n - q;
@@ -104,7 +104,7 @@ int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[64];
-	struct dp_burst_out out;
+	struct dp_burst_out out = { .fwd_mask = 0 };	/* all zero: n_fwd[] counts from 0 */
 	unsigned int idle = 0;
 
 	edge_rcu_reader_start();
@@ -124,7 +124,7 @@ int dp_worker_main(void *arg)
 				tap_input(l3, w, rq->ifi, pkts, n, st);
 				continue;
 			}
-			out.n_tx = out.n_kernel = out.n_punt = 0;
+			out.n_tx = out.n_kernel = out.n_punt = out.n_data = 0;
 			out.fwd_mask = 0;
 			dp_port_input(l3, rq->ifi, pkts, n, &out, st);
 			tx_burst(rq->port_id, w->id, out.tx, out.n_tx, st);
@@ -139,7 +139,8 @@ int dp_worker_main(void *arg)
 			if (out.n_kernel)
 				send_burst(l3->ifs[rq->ifi].tap_port_id, w->id, out.kernel,
 					out.n_kernel, st, DP_DROP_KERNEL_FULL);
-			punt(w, out.punt, out.n_punt, st);
+			punt(w->punt_ring, out.punt, out.n_punt, st);
+			punt(w->data_ring, out.data, out.n_data, st);
 		}
 		work += inject_input(w);
 		w->loops++;

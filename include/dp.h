@@ -129,7 +129,10 @@ struct dp_burst_out {
 	struct rte_mbuf *tx[64];	/* back out of the same port */
 	struct rte_mbuf *kernel[64];	/* to the interface's TAP mirror */
 	struct rte_mbuf *punt[64];	/* to the control plane */
-	uint16_t n_tx, n_kernel, n_punt;
+	/* peers' datagrams for TURN clients on TCP/TLS, to the control plane on a ring of their
+	 * own: a flood of them never crowds ARP off the punt ring */
+	struct rte_mbuf *data[64];
+	uint16_t n_tx, n_kernel, n_punt, n_data;
 };
 
 /* Runs the per-packet stages (L2, ARP, IPv4, ICMP, classification) over a burst received
@@ -150,6 +153,7 @@ struct dp_worker {
 	struct dp_rxq rxq[2 * EDGE_MAX_IFACES];
 	unsigned int n_rxq;
 	struct rte_ring *punt_ring;	/* to the control plane, shared by all workers */
+	struct rte_ring *data_ring;	/* likewise, for struct dp_burst_out's data[] */
 	struct rte_ring *inject_ring;	/* from the control plane, this worker's own */
 	unsigned int burst;
 	unsigned int idle_sleep_us;

@@ -115,6 +115,7 @@ static void free_out(void)
 	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
 	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
 	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
+	rte_pktmbuf_free_bulk(out.data, out.n_data);
 }
 
 static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)
@@ -548,6 +549,42 @@ static void test_remove(void)
 	free_out();
 }
 
+/* A client on TCP/TLS: peers' datagrams pass the permission check here, then go to the control
+ * plane on their own ring (out.data), untouched; nothing of theirs leaves for the wire. */
+static void test_stream_client(void)
+{
+	struct turn_alloc *a = turn_alloc_new();
+	struct turn_key k = turn_stream_key(77);
+	uint8_t d[5] = "abcd";
+	struct rte_mbuf *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	a->key = k;
+	a->client_if = TURN_CLIENT_STREAM;
+	a->relay_if = IF_A;
+	a->relay_ip = inet_addr(RELAY);
+	a->relay_port = htons(50002);
+	a->expires = far();
+	a->n_perms = 1;
+	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER), .nh_mac = peer_nh,
+		.expires = far() };
+	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
+	rcu_quiescent_state();
+	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50002, &mac_a, d, 5, true));
+	CU_ASSERT_EQUAL_FATAL(out.n_data, 1);
+	CU_ASSERT_EQUAL(out.n_punt + out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
+	m = out.data[0];
+	CU_ASSERT_EQUAL(m->hash.usr, DP_PUNT_TURN_STREAM);
+	CU_ASSERT_EQUAL(ip_of(m)->dst_addr, inet_addr(RELAY));	/* as it came, for the control plane */
+	CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
+	free_out();
+	/* a peer without a permission: dropped here, the control plane never sees it */
+	dropped_as(IF_A, udp_pkt("198.18.10.9", 7000, RELAY, 50002, &mac_a, d, 5, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	CU_ASSERT_EQUAL(out.n_data, 0);
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
+}
+
 static void test_table_limits(void)
 {
 	struct turn_alloc *a = turn_alloc_new();
@@ -576,6 +613,8 @@ static const struct unit_test tests[] = {
 	{ "every reason not to relay is a counted drop", test_refusals },
 	{ "STUN Binding answered by the data plane; authenticated ones go on", test_binding_on_the_data_plane },
 	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
+	{ "a client on TCP/TLS: permitted peers' datagrams go to the control plane's data ring",
+		test_stream_client },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
 	{ NULL, NULL },
