@@ -69,7 +69,6 @@ int tstreams_tcp_connect(struct tstreams *t, uint32_t conn, uint32_t relay_ip, u
 	uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12]);
 uint32_t tstreams_tcp_owner(struct tstreams *t, uint32_t cid);
 void tstreams_tcp_bind(struct tstreams *t, uint32_t conn, uint32_t cid);
-unsigned int tstreams_open(const struct tstreams *t, unsigned int *tcp, unsigned int *tls);
 const struct tstream_stats *tstreams_stats(const struct tstreams *t);
 /* The `turn stats` lines. */
 void tstreams_print_stats(const struct tstreams *t, FILE *out);

@@ -101,7 +101,7 @@ struct tstreams {
 	uint32_t next_slot;
 	struct addr_count *addrs[ADDR_BUCKETS];
 	struct tstream_stats st;
-	uint8_t scratch[2048];
+	uint8_t scratch[16384];		/* answers built; a pipe's bytes, a TLS record at a time */
 };
 
 static uint64_t mono_ms(void)
@@ -1313,15 +1313,6 @@ int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, 
 int tstreams_fd(const struct tstreams *t)
 {
 	return t->ep;
-}
-
-unsigned int tstreams_open(const struct tstreams *t, unsigned int *tcp, unsigned int *tls)
-{
-	if (tcp)
-		*tcp = t->n_open[0];
-	if (tls)
-		*tls = t->n_open[1];
-	return t->n_open[0] + t->n_open[1];
 }
 
 const struct tstream_stats *tstreams_stats(const struct tstreams *t)
