@@ -66,6 +66,73 @@ struct cfg_turn {
 	int n_denied, n_allowed;
 };
 
+/* Which components this appliance runs (DESIGN: roles). Config file only: `role = "both"`. */
+enum edge_role { EDGE_ROLE_BOTH, EDGE_ROLE_EDGE, EDGE_ROLE_CORE };
+
+#define WEB_MAX_LISTEN 4
+#define WEB_MAX_ADMINS 16
+
+/* "<if>:<port>", as webbridge3 writes its listeners. */
+struct cfg_listen {
+	uint8_t ifi;		/* index into edge_cfg.ifs */
+	uint16_t port;
+};
+
+/* The guide's `webbridge3` component (edge): status page fields in comments. */
+struct cfg_webbridge3 {
+	bool enabled;					/* Enabled */
+	struct cfg_listen https[WEB_MAX_LISTEN];	/* HTTPS listening ports and interfaces */
+	int n_https;
+	char https_key[128], https_cert[128];		/* HTTPS Key file, Full chain certificate */
+	char frame_ancestors[256];			/* HTTPS Frame-Ancestors ("" = none) */
+	bool http_redirect;				/* HTTP redirect (port 80 -> HTTPS) */
+	struct cfg_listen c2w[WEB_MAX_LISTEN];		/* C2W listening ports and interfaces */
+	int n_c2w;
+	char c2w_key[128], c2w_cert[128];		/* C2W Key file, Full chain certificate */
+	char c2w_trust[128];				/* C2W Trust bundle */
+	char meetingapps_host[128];			/* Meetingapps address ("" = none) */
+	uint16_t meetingapps_port;			/* Meetingapps port (0 = none) */
+	char meetingapps_secret[128];
+	bool audio_priority;				/* Audio priority flag (default Enabled) */
+	char options[128];				/* Beta options ("" = none) */
+	char webapp_dir[256];				/* the web app's files ("" = built-in path) */
+};
+
+/* The guide's `callbridge` component (core). */
+struct cfg_callbridge {
+	bool enabled;
+	uint8_t listen_mask;				/* Listening interfaces (bit per interface) */
+	int prefer_if;					/* Preferred interface (-1 = none) */
+	char key[128], cert[128], bundle[128];		/* Key file, Certificate file */
+	char address[128];				/* Address ("" = none) */
+	char trust_c2w[128];				/* C2W trusted certs */
+	char trust_cluster[128];			/* Callbridge cluster trusted certs */
+	char trust_branding[128];			/* Callbridge trust branding certs */
+	char ucm_trust[128];				/* UCM trusted certs */
+	bool ucm_verify;				/* UCM verification mode */
+	char imps_trust[128];				/* IMPS trusted certs */
+	bool imps_verify;				/* IMPS verification mode */
+	int jwt_expiry_hours;				/* WC3 JWT Expiry in hours, 1..24 */
+	char db_path[256];				/* SQLite database (spaces, webBridges, ...) */
+};
+
+/* The guide's `webadmin` component (core): web admin pages and the REST API. */
+struct cfg_webadmin {
+	bool enabled;					/* Enabled */
+	int ifi;					/* TLS listening interface (-1 = none) */
+	uint16_t port;					/* TLS listening port */
+	char key[128], cert[128], bundle[128];		/* Key file, Certificate file */
+	bool http_redirect;				/* HTTP redirect */
+};
+
+/* The appliance's administrators (MMP `user ...`): HTTP Basic for the REST API and the
+ * web admin pages. Only a crypt(3) hash of the password is kept. */
+struct cfg_admin {
+	char name[32];
+	char role[16];					/* "admin", "api", ... */
+	char hash[128];					/* crypt(3), e.g. "$y$..." */
+};
+
 struct edge_cfg {
 	/* EAL */
 	char cores[64];			/* lcore list for -l, first is the control plane */
@@ -88,6 +155,12 @@ struct edge_cfg {
 	int default_if;			/* index into ifs carrying the default route; -1 = none */
 	/* components */
 	struct cfg_turn turn;
+	enum edge_role role;
+	struct cfg_webbridge3 wb3;
+	struct cfg_callbridge cb;
+	struct cfg_webadmin webadmin;
+	struct cfg_admin admins[WEB_MAX_ADMINS];
+	int n_admins;
 };
 
 void cfg_defaults(struct edge_cfg *cfg);

@@ -36,6 +36,14 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->turn.max_conns_per_addr = 1024;
 	cfg->turn.handshake_timeout = 10;
 	cfg->turn.idle_timeout = 60;
+	cfg->role = EDGE_ROLE_BOTH;
+	cfg->wb3.audio_priority = true;
+	cfg->cb.enabled = true;
+	cfg->cb.prefer_if = -1;
+	cfg->cb.jwt_expiry_hours = 24;
+	snprintf(cfg->cb.db_path, sizeof(cfg->cb.db_path), "/var/lib/edged/callbridge.db");
+	cfg->webadmin.ifi = -1;
+	cfg->webadmin.port = 443;
 }
 
 int cfg_turn_relay_if(const struct cfg_turn *t)
