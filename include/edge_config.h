@@ -188,4 +188,24 @@ const char *cfg_ipv4_str(uint32_t addr, char buf[16]);
 /* The interface whose first address relays TURN: the first listen interface. -1 if none. */
 int cfg_turn_relay_if(const struct cfg_turn *t);
 
+/* "<if>:<port>" (webbridge3's listeners): 0, -EINVAL (not that shape), -ENOENT (no such
+ * interface) or -ERANGE (port not 1..65535). */
+int cfg_parse_listen(const struct edge_cfg *cfg, const char *s, struct cfg_listen *l);
+const char *cfg_listen_str(const struct edge_cfg *cfg, const struct cfg_listen *l, char *buf,
+	size_t len);
+/* "both", "edge" or "core". */
+const char *cfg_role_name(enum edge_role role);
+
+/* Administrators: a name is [a-z_][a-z0-9_.-]{0,30}; a role admin, api, audit or appadmin. */
+bool cfg_admin_name_ok(const char *name);
+bool cfg_admin_role_ok(const char *role);
+/* The index of administrator @name in cfg->admins, or -ENOENT. */
+int cfg_admin_find(const struct edge_cfg *cfg, const char *name);
+/* A crypt(3) yescrypt hash ("$y$...") of @password with a fresh salt: 0 or -errno. */
+int cfg_admin_hash(const char *password, char *hash, size_t len);
+/* 0 if @user is an administrator and @password is theirs, -EACCES otherwise (or -ENOMEM).
+ * The REST API's HTTP Basic authentication. Takes a yescrypt's time whether or not the
+ * user exists. */
+int cfg_admin_check(const struct edge_cfg *cfg, const char *user, const char *password);
+
 #endif

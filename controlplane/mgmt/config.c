@@ -1,6 +1,7 @@
 /* Configuration: libconfig file <-> struct edge_cfg, and the validated edits the CLI makes.
  * The file is the single source of truth across restarts; every live change is saved back. */
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <errno.h>
 #include <stddef.h>
 #include <libconfig.h>
@@ -398,6 +399,347 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 	return 0;
 }
 
+/* --- webbridge3, callbridge, webadmin, the role and the administrators --- */
+
+static const char *const role_names[] = { [EDGE_ROLE_BOTH] = "both", [EDGE_ROLE_EDGE] = "edge",
+	[EDGE_ROLE_CORE] = "core" };
+
+const char *cfg_role_name(enum edge_role role)
+{
+	return role_names[role];
+}
+
+int cfg_parse_listen(const struct edge_cfg *cfg, const char *s, struct cfg_listen *l)
+{
+	const char *colon = strchr(s, ':');
+	char name[EDGE_IFNAME_LEN], *end;
+	long port;
+	int ifi;
+
+	if (!colon || colon == s || colon - s >= (long)sizeof(name) || !colon[1])
+		return -EINVAL;
+	memcpy(name, s, colon - s);
+	name[colon - s] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || errno || colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	if ((ifi = cfg_iface_find(cfg, name)) < 0)
+		return -ENOENT;
+	if (port < 1 || port > 65535)
+		return -ERANGE;
+	*l = (struct cfg_listen){ .ifi = (uint8_t)ifi, .port = (uint16_t)port };
+	return 0;
+}
+
+const char *cfg_listen_str(const struct edge_cfg *cfg, const struct cfg_listen *l, char *buf,
+	size_t len)
+{
+	snprintf(buf, len, "%s:%u", l->ifi < cfg->n_ifs ? cfg->ifs[l->ifi].name : "?", l->port);
+	return buf;
+}
+
+bool cfg_admin_role_ok(const char *role)
+{
+	static const char *const roles[] = { "admin", "api", "audit", "appadmin" };
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strcmp(role, roles[i]))
+			return true;
+	return false;
+}
+
+bool cfg_admin_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 31 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+			    name[i] == '_' || name[i] == '.' || name[i] == '-'))
+			return false;
+	return true;
+}
+
+int cfg_admin_find(const struct edge_cfg *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_admins; i++)
+		if (!strcmp(cfg->admins[i].name, name))
+			return i;
+	return -ENOENT;
+}
+
+int cfg_admin_hash(const char *password, char *hash, size_t len)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	int rc = 0;
+
+	/* yescrypt, libxcrypt's default cost; the salt comes from the kernel's random */
+	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
+		return errno ? -errno : -EINVAL;
+	if (!(cd = calloc(1, sizeof(*cd))))	/* 32 KB: not on the stack */
+		return -ENOMEM;
+	if (!crypt_rn(password, salt, cd, sizeof(*cd)) || cd->output[0] == '*')
+		rc = errno ? -errno : -EINVAL;
+	else if (strlen(cd->output) >= len)
+		rc = -ENAMETOOLONG;
+	else
+		snprintf(hash, len, "%s", cd->output);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+/* Equal strings, in a time that depends on @b's length only (the stored hash). */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	volatile unsigned char d = la != lb;
+
+	for (size_t i = 0; i < lb; i++)
+		d |= (unsigned char)(i < la ? a[i] : 0) ^ (unsigned char)b[i];
+	return d == 0;
+}
+
+int cfg_admin_check(const struct edge_cfg *cfg, const char *user, const char *password)
+{
+	/* an unknown user costs a hash too, so the time does not tell who exists */
+	static const char dummy[] = "$y$j9T$krVVmbffYR9fbOzGEPGOy1$"
+		"puaJMOS.DCYO.mlkKZAIRSgc29wc9i/TgNUEl2F2Py5";
+	int i = cfg_admin_find(cfg, user);
+	const char *hash = i >= 0 ? cfg->admins[i].hash : dummy;
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	bool ok;
+
+	if (!cd)
+		return -ENOMEM;
+	ok = crypt_rn(password, hash, cd, sizeof(*cd)) && cd->output[0] != '*' &&
+		same_secret(cd->output, hash) && i >= 0;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok ? 0 : -EACCES;
+}
+
+/* A list of "<if>:<port>" strings. */
+static int load_listens(const config_setting_t *g, const char *grp, const char *key,
+	const struct edge_cfg *cfg, struct cfg_listen *out, int *n, char *err, size_t errlen)
+{
+	const config_setting_t *l = config_setting_get_member(g, key);
+	int line = l ? config_setting_source_line(l) : 0;
+
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const char *v = config_setting_get_string_elem(l, i);
+		int r;
+
+		if (i >= WEB_MAX_LISTEN)
+			return ERR("line %d: %s.%s: more than %d listeners", line, grp, key,
+				WEB_MAX_LISTEN);
+		if (!v)
+			return ERR("line %d: %s.%s: expected strings \"<if>:<port>\"", line, grp, key);
+		r = cfg_parse_listen(cfg, v, &out[i]);
+		if (r == -ENOENT)
+			return ERR("line %d: %s.%s: '%s': no such interface", line, grp, key, v);
+		if (r == -ERANGE)
+			return ERR("line %d: %s.%s: '%s': port must be 1..65535", line, grp, key, v);
+		if (r < 0)
+			return ERR("line %d: %s.%s: '%s': expected <if>:<port>", line, grp, key, v);
+		for (int k = 0; k < i; k++)
+			if (out[k].ifi == out[i].ifi && out[k].port == out[i].port)
+				return ERR("line %d: %s.%s: '%s' given twice", line, grp, key, v);
+		*n = i + 1;
+	}
+	return 0;
+}
+
+/* An integer member in [lo, hi]; untouched when absent. */
+static int load_range(const config_setting_t *g, const char *grp, const char *key, int lo, int hi,
+	int *v, char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+	int x;
+
+	if (!m)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_INT)
+		return ERR("line %d: %s.%s: expected a number", config_setting_source_line(m), grp, key);
+	x = config_setting_get_int(m);
+	if (x < lo || x > hi)
+		return ERR("line %d: %s.%s %d: must be %d..%d", config_setting_source_line(m), grp, key,
+			x, lo, hi);
+	*v = x;
+	return 0;
+}
+
+/* An interface named by a string member; "" leaves -1. */
+static int load_ifname(const config_setting_t *g, const char *grp, const char *key,
+	const struct edge_cfg *cfg, int *ifi, char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+	const char *v;
+
+	if (!m)
+		return 0;
+	if (!(v = config_setting_get_string(m)))
+		return ERR("line %d: %s.%s: expected an interface name", config_setting_source_line(m),
+			grp, key);
+	if (!v[0]) {
+		*ifi = -1;
+		return 0;
+	}
+	if ((*ifi = cfg_iface_find(cfg, v)) < 0)
+		return ERR("line %d: %s.%s: '%s': no such interface", config_setting_source_line(m),
+			grp, key, v);
+	return 0;
+}
+
+static void load_bool(const config_setting_t *g, const char *key, bool *dst)
+{
+	int v;
+
+	if (config_setting_lookup_bool(g, key, &v))
+		*dst = v;
+}
+
+#define STR(g, key, dst) copy_str(g, key, dst, sizeof(dst), err, errlen)
+
+static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct cfg_webbridge3 *w = &cfg->wb3;
+	int port = w->meetingapps_port;
+
+	load_bool(g, "enabled", &w->enabled);
+	load_bool(g, "http_redirect", &w->http_redirect);
+	load_bool(g, "audio_priority", &w->audio_priority);
+	if (STR(g, "https_key", w->https_key) < 0 || STR(g, "https_cert", w->https_cert) < 0 ||
+		STR(g, "frame_ancestors", w->frame_ancestors) < 0 ||
+		STR(g, "c2w_key", w->c2w_key) < 0 || STR(g, "c2w_cert", w->c2w_cert) < 0 ||
+		STR(g, "c2w_trust", w->c2w_trust) < 0 ||
+		STR(g, "meetingapps_host", w->meetingapps_host) < 0 ||
+		STR(g, "meetingapps_secret", w->meetingapps_secret) < 0 ||
+		STR(g, "options", w->options) < 0 || STR(g, "webapp_dir", w->webapp_dir) < 0 ||
+		load_listens(g, "webbridge3", "https_listen", cfg, w->https, &w->n_https, err,
+			errlen) < 0 ||
+		load_listens(g, "webbridge3", "c2w_listen", cfg, w->c2w, &w->n_c2w, err, errlen) < 0 ||
+		load_range(g, "webbridge3", "meetingapps_port", 0, 65535, &port, err, errlen) < 0)
+		return -EINVAL;
+	w->meetingapps_port = (uint16_t)port;
+	return 0;
+}
+
+static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct cfg_callbridge *c = &cfg->cb;
+	const config_setting_t *l = config_setting_get_member(g, "listen");
+
+	load_bool(g, "enabled", &c->enabled);
+	load_bool(g, "ucm_verify", &c->ucm_verify);
+	load_bool(g, "imps_verify", &c->imps_verify);
+	if (STR(g, "key", c->key) < 0 || STR(g, "cert", c->cert) < 0 ||
+		STR(g, "bundle", c->bundle) < 0 || STR(g, "address", c->address) < 0 ||
+		STR(g, "trust_c2w", c->trust_c2w) < 0 || STR(g, "trust_cluster", c->trust_cluster) < 0 ||
+		STR(g, "trust_branding", c->trust_branding) < 0 ||
+		STR(g, "ucm_trust", c->ucm_trust) < 0 || STR(g, "imps_trust", c->imps_trust) < 0 ||
+		STR(g, "db_path", c->db_path) < 0 ||
+		load_ifname(g, "callbridge", "prefer", cfg, &c->prefer_if, err, errlen) < 0 ||
+		load_range(g, "callbridge", "jwt_expiry_hours", 1, 24, &c->jwt_expiry_hours, err,
+			errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const char *name = config_setting_get_string_elem(l, i);
+		int ifi = name ? cfg_iface_find(cfg, name) : -1;
+
+		if (ifi < 0)
+			return ERR("line %d: callbridge.listen: '%s': no such interface",
+				config_setting_source_line(l), name ? name : "?");
+		c->listen_mask |= 1u << ifi;
+	}
+	return 0;
+}
+
+static int load_webadmin(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct cfg_webadmin *w = &cfg->webadmin;
+	int port = w->port;
+
+	load_bool(g, "enabled", &w->enabled);
+	load_bool(g, "http_redirect", &w->http_redirect);
+	if (STR(g, "key", w->key) < 0 || STR(g, "cert", w->cert) < 0 ||
+		STR(g, "bundle", w->bundle) < 0 ||
+		load_ifname(g, "webadmin", "listen", cfg, &w->ifi, err, errlen) < 0 ||
+		load_range(g, "webadmin", "port", 1, 65535, &port, err, errlen) < 0)
+		return -EINVAL;
+	w->port = (uint16_t)port;
+	return 0;
+}
+
+/* admins = ( { name = "admin"; role = "admin"; hash = "$y$..."; }, ... ); */
+static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	if (!config_setting_is_list(l))
+		return ERR("line %d: 'admins' must be a list ( {...}, ... )",
+			config_setting_source_line(l));
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *u = config_setting_get_elem(l, i);
+		struct cfg_admin *a = &cfg->admins[i];
+		int line = config_setting_source_line(u);
+
+		if (i >= WEB_MAX_ADMINS)
+			return ERR("line %d: admins: more than %d", line, WEB_MAX_ADMINS);
+		if (STR(u, "name", a->name) < 0 || STR(u, "role", a->role) < 0 ||
+			STR(u, "hash", a->hash) < 0)
+			return -EINVAL;
+		if (!cfg_admin_name_ok(a->name))
+			return ERR("line %d: admins: name '%s': expected [a-z_][a-z0-9_.-]{0,30}", line,
+				a->name);
+		if (!cfg_admin_role_ok(a->role))
+			return ERR("line %d: admins: %s: role '%s': must be admin, api, audit or "
+				"appadmin", line, a->name, a->role);
+		if (a->hash[0] != '$')
+			return ERR("line %d: admins: %s: hash '%.8s...': expected a crypt(3) hash "
+				"such as \"$y$...\"", line, a->name, a->hash);
+		for (int k = 0; k < i; k++)
+			if (!strcmp(cfg->admins[k].name, a->name))
+				return ERR("line %d: admins: '%s' is defined twice", line, a->name);
+		cfg->n_admins = i + 1;
+	}
+	return 0;
+}
+
+static int load_web(const config_t *c, struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	const config_setting_t *s;
+	const char *str;
+
+	if ((s = config_lookup(c, "role"))) {
+		int r = -1;
+
+		str = config_setting_get_string(s);
+		for (int i = 0; str && i < (int)(sizeof(role_names) / sizeof(role_names[0])); i++)
+			if (!strcmp(str, role_names[i]))
+				r = i;
+		if (r < 0)
+			return ERR("line %d: role '%s': must be both, edge or core",
+				config_setting_source_line(s), str ? str : "?");
+		cfg->role = (enum edge_role)r;
+	}
+	if ((s = config_lookup(c, "webbridge3")) && load_webbridge3(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if ((s = config_lookup(c, "callbridge")) && load_callbridge(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if ((s = config_lookup(c, "webadmin")) && load_webadmin(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if ((s = config_lookup(c, "admins")) && load_admins(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+#undef STR
+
 int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	config_t c;
@@ -471,6 +813,8 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 			FAILE();
 	}
 	if ((s = config_lookup(&c, "turn")) && load_turn(s, cfg, e, sizeof(e)) < 0)
+		FAILE();
+	if (load_web(&c, cfg, e, sizeof(e)) < 0)
 		FAILE();
 	if (config_lookup_string(&c, "ipv4_default", &str)) {
 		cfg->default_if = cfg_iface_find(cfg, str);
@@ -552,6 +896,82 @@ static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
 	save_prefixes(g, "allowed_peers", t->allowed, t->n_allowed);
 }
 
+static void save_listens(config_setting_t *g, const char *key, const struct edge_cfg *cfg,
+	const struct cfg_listen *l, int n)
+{
+	config_setting_t *a = config_setting_add(g, key, CONFIG_TYPE_ARRAY);
+	char buf[24];
+
+	for (int i = 0; i < n; i++)
+		config_setting_set_string_elem(a, -1, cfg_listen_str(cfg, &l[i], buf, sizeof(buf)));
+}
+
+static void save_web(config_setting_t *root, const struct edge_cfg *cfg)
+{
+	const struct cfg_webbridge3 *w = &cfg->wb3;
+	const struct cfg_callbridge *c = &cfg->cb;
+	const struct cfg_webadmin *wa = &cfg->webadmin;
+	config_setting_t *g, *l;
+
+	set_str(root, "role", role_names[cfg->role]);
+	g = config_setting_add(root, "webbridge3", CONFIG_TYPE_GROUP);
+	set_bool(g, "enabled", w->enabled);
+	save_listens(g, "https_listen", cfg, w->https, w->n_https);
+	set_str(g, "https_key", w->https_key);
+	set_str(g, "https_cert", w->https_cert);
+	set_str(g, "frame_ancestors", w->frame_ancestors);
+	set_bool(g, "http_redirect", w->http_redirect);
+	save_listens(g, "c2w_listen", cfg, w->c2w, w->n_c2w);
+	set_str(g, "c2w_key", w->c2w_key);
+	set_str(g, "c2w_cert", w->c2w_cert);
+	set_str(g, "c2w_trust", w->c2w_trust);
+	set_str(g, "meetingapps_host", w->meetingapps_host);
+	set_int(g, "meetingapps_port", w->meetingapps_port);
+	set_str(g, "meetingapps_secret", w->meetingapps_secret);
+	set_bool(g, "audio_priority", w->audio_priority);
+	set_str(g, "options", w->options);
+	set_str(g, "webapp_dir", w->webapp_dir);
+
+	g = config_setting_add(root, "callbridge", CONFIG_TYPE_GROUP);
+	set_bool(g, "enabled", c->enabled);
+	l = config_setting_add(g, "listen", CONFIG_TYPE_ARRAY);
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (c->listen_mask & (1u << i))
+			config_setting_set_string_elem(l, -1, cfg->ifs[i].name);
+	set_str(g, "prefer", c->prefer_if >= 0 ? cfg->ifs[c->prefer_if].name : "");
+	set_str(g, "key", c->key);
+	set_str(g, "cert", c->cert);
+	set_str(g, "bundle", c->bundle);
+	set_str(g, "address", c->address);
+	set_str(g, "trust_c2w", c->trust_c2w);
+	set_str(g, "trust_cluster", c->trust_cluster);
+	set_str(g, "trust_branding", c->trust_branding);
+	set_str(g, "ucm_trust", c->ucm_trust);
+	set_bool(g, "ucm_verify", c->ucm_verify);
+	set_str(g, "imps_trust", c->imps_trust);
+	set_bool(g, "imps_verify", c->imps_verify);
+	set_int(g, "jwt_expiry_hours", c->jwt_expiry_hours);
+	set_str(g, "db_path", c->db_path);
+
+	g = config_setting_add(root, "webadmin", CONFIG_TYPE_GROUP);
+	set_bool(g, "enabled", wa->enabled);
+	set_str(g, "listen", wa->ifi >= 0 ? cfg->ifs[wa->ifi].name : "");
+	set_int(g, "port", wa->port);
+	set_str(g, "key", wa->key);
+	set_str(g, "cert", wa->cert);
+	set_str(g, "bundle", wa->bundle);
+	set_bool(g, "http_redirect", wa->http_redirect);
+
+	l = config_setting_add(root, "admins", CONFIG_TYPE_LIST);
+	for (int i = 0; i < cfg->n_admins; i++) {
+		config_setting_t *u = config_setting_add(l, NULL, CONFIG_TYPE_GROUP);
+
+		set_str(u, "name", cfg->admins[i].name);
+		set_str(u, "role", cfg->admins[i].role);
+		set_str(u, "hash", cfg->admins[i].hash);
+	}
+}
+
 int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	static const char *targets[] = { "stderr", "file", "syslog" };
@@ -618,6 +1038,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	if (cfg->default_if >= 0)
 		set_str(root, "ipv4_default", cfg->ifs[cfg->default_if].name);
 	save_turn(root, cfg);
+	save_web(root, cfg);
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	if (!config_write_file(&c, tmp)) {
