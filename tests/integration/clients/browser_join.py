@@ -174,6 +174,12 @@ def kill_pids(pids):
         pids = alive
 
 
+def empty_result():
+    return {'ok': False, 'state': None, 'participant': None, 'call': None, 'conference': None,
+            'roster': [], 'candidatesSent': 0, 'relayCandidatesSent': 0, 'offerSent': False,
+            'error': None, 'console': []}
+
+
 class Run:
     def __init__(self, args):
         self.a = args
@@ -182,10 +188,7 @@ class Run:
         self.driver = None
         self.service = None
         self.started = []       # pids of what we started (chromedriver, chromium and children)
-        self.result = {'ok': False, 'state': None, 'participant': None, 'call': None,
-                       'conference': None, 'roster': [], 'candidatesSent': 0,
-                       'relayCandidatesSent': 0, 'offerSent': False, 'error': None,
-                       'console': []}
+        self.result = empty_result()
         self.shot_taken = False
 
     def left(self):
@@ -403,7 +406,7 @@ class Run:
 def main():
     a = parse_args()
     if not os.path.isfile(a.ca):
-        print(json.dumps({'ok': False, 'error': f'no CA file {a.ca}'}))
+        print(json.dumps(dict(empty_result(), error=f'no CA file {a.ca}')))
         print(f'browser_join: no CA file {a.ca}', file=sys.stderr)
         return 1
 
@@ -443,7 +446,7 @@ def main():
                 print(f'browser_join: cleanup: {e}', file=sys.stderr)
             finally:
                 signal.alarm(0)
-    result = run.result if run else {'ok': False}
+    result = run.result if run else empty_result()
     if reason:
         result['ok'] = False
         if not result.get('error'):
