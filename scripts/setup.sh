@@ -11,7 +11,7 @@ PACKAGES=(
 	gcc make meson ninja-build pkg-config clang libclang-rt-14-dev
 	# libraries
 	libdpdk-dev liburcu-dev libconfig-dev libcunit1-dev libsrtp2-dev libssl-dev libedit-dev
-	libmnl-dev zlib1g-dev libidn-dev libcrypt-dev
+	libmnl-dev zlib1g-dev libidn-dev libsqlite3-dev libcrypt-dev
 	# lab and tests
 	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
 	openssl valgrind

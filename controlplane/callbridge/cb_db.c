@@ -1,0 +1,1062 @@
+/* The callbridge's store in SQLite (cb_db.h): one table per API object, built from the same
+ * field tables the REST API parses and renders with, plus a key/value table of settings. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "cb_db.h"
+
+#define CB_DB_SCHEMA_VERSION 1
+#define SQL_MAX 2048
+#define QUOTE_(x) #x
+#define CB_DB_STRINGIFY(x) QUOTE_(x)
+
+struct cb_db {
+	sqlite3 *sql;
+};
+
+/* --- validators --- */
+
+int cb_db_check_text(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	while (*p) {
+		uint32_t cp;
+		int n;
+
+		if (*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+		} else {
+			return -EINVAL;
+		}
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -EINVAL;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+			cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+			cp == 0xffff || (cp >= 0x80 && cp < 0xa0))
+			return -EINVAL;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static int check_digits(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	return 0;
+}
+
+static int check_label_chars(const char *v, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > 253)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return -EINVAL;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_'))
+			return -EINVAL;
+		if (++label > 63)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* A host name (or IPv4 address), or an IPv6 address, bracketed or not. */
+static int check_host_n(const char *v, size_t len)
+{
+	char buf[64];
+	struct in6_addr a6;
+
+	if (len && v[0] == '[') {
+		if (len < 3 || v[len - 1] != ']' || len - 2 >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, v + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 ? 0 : -EINVAL;
+	}
+	if (memchr(v, ':', len)) {
+		if (len >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 ? 0 : -EINVAL;
+	}
+	return check_label_chars(v, len);
+}
+
+int cb_db_check_host(const char *v)
+{
+	return check_host_n(v, strlen(v));
+}
+
+static int check_port(const char *p, size_t len)
+{
+	unsigned long n = 0;
+
+	if (len == 0 || len > 5)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -EINVAL;
+		n = n * 10 + (unsigned long)(p[i] - '0');
+	}
+	return n >= 1 && n <= 65535 ? 0 : -EINVAL;
+}
+
+/* c2w://host:port (port required) or https://host[:port]. */
+static int check_url(const char *v)
+{
+	const char *host, *end, *colon;
+	bool need_port;
+
+	if (!strncmp(v, "c2w://", 6)) {
+		host = v + 6;
+		need_port = true;
+	} else if (!strncmp(v, "https://", 8)) {
+		host = v + 8;
+		need_port = false;
+	} else {
+		return -EINVAL;
+	}
+	end = host + strlen(host);
+	if (*host == '[') {
+		const char *rb = strchr(host, ']');
+
+		if (!rb)
+			return -EINVAL;
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (!colon && rb + 1 != end)
+			return -EINVAL;
+	} else {
+		colon = strchr(host, ':');
+	}
+	if (!colon && need_port)
+		return -EINVAL;
+	if (colon && check_port(colon + 1, (size_t)(end - colon - 1)))
+		return -EINVAL;
+	return check_host_n(host, (size_t)((colon ? colon : end) - host));
+}
+
+static int check_guid(const char *v)
+{
+	if (strlen(v) != 36)
+		return -EINVAL;
+	for (int i = 0; i < 36; i++) {
+		char c = v[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return -EINVAL;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+				   (c >= 'A' && c <= 'F'))) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const char secret_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+
+static int check_secret(const char *v)
+{
+	return strspn(v, secret_chars) == strlen(v) ? 0 : -EINVAL;
+}
+
+static int check_one_of(const char *v, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(v, *list))
+			return 0;
+	return -EINVAL;
+}
+
+static int check_layout(const char *v)
+{
+	static const char *const layouts[] = { "allEqual", "speakerOnly", "telepresence",
+		"stacked", "allEqualQuarters", "allEqualNinths", "allEqualSixteenths",
+		"allEqualTwentyFifths", "onePlusFive", "onePlusSeven", "onePlusNine", "automatic",
+		"onePlusN", NULL };
+
+	return check_one_of(v, layouts);
+}
+
+static int check_turn_type(const char *v)
+{
+	static const char *const types[] = { "acano", "cms", "expressway", "lyncEdge",
+		"standard", NULL };
+
+	return check_one_of(v, types);
+}
+
+/* --- the objects' fields --- */
+
+#define STR(st, api, m, fl, chk) \
+	{ api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, "", chk, 0, 0 }
+#define STRD(st, api, m, fl, def, chk) \
+	{ api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, def, chk, 0, 0 }
+#define BOOL(st, api, m, def) { api, CB_FT_BOOL, offsetof(st, m), 0, 0, def, NULL, 0, 0 }
+#define INT(st, api, m, lo, hi) { api, CB_FT_INT, offsetof(st, m), 0, 0, "", NULL, lo, hi }
+
+static const struct cb_db_field cospace_fields[] = {
+	STR(struct cb_cospace, "name", name, CB_DBF_LIST, NULL),
+	{ "autoGenerated", CB_FT_CONST, 0, 0, CB_DBF_LIST, "false", NULL, 0, 0 },
+	STR(struct cb_cospace, "uri", uri, CB_DBF_LIST, NULL),
+	STR(struct cb_cospace, "secondaryUri", secondary_uri, CB_DBF_LIST, NULL),
+	STR(struct cb_cospace, "callId", call_id, CB_DBF_LIST, check_digits),
+	STR(struct cb_cospace, "passcode", passcode, 0, check_digits),
+	STR(struct cb_cospace, "secret", secret, 0, check_secret),
+	BOOL(struct cb_cospace, "requireCallId", require_call_id, "false"),
+	STR(struct cb_cospace, "cdrTag", cdr_tag, 0, NULL),
+	STR(struct cb_cospace, "defaultLayout", default_layout, 0, check_layout),
+	BOOL(struct cb_cospace, "nonMemberAccess", non_member_access, "true"),
+	STR(struct cb_cospace, "ownerJid", owner_jid, 0, NULL),
+	STR(struct cb_cospace, "streamUrl", stream_url, 0, NULL),
+	STR(struct cb_cospace, "callLegProfile", call_leg_profile, 0, check_guid),
+	STR(struct cb_cospace, "callProfile", call_profile, 0, check_guid),
+	STR(struct cb_cospace, "callBrandingProfile", call_branding_profile, 0, check_guid),
+	STR(struct cb_cospace, "tenant", tenant, CB_DBF_LIST, check_guid),
+};
+
+static const struct cb_db_field webbridge_fields[] = {
+	STR(struct cb_webbridge, "url", url, CB_DBF_LIST, check_url),
+	STR(struct cb_webbridge, "tenant", tenant, CB_DBF_LIST, check_guid),
+	STR(struct cb_webbridge, "tenantGroup", tenant_group, 0, check_guid),
+	STR(struct cb_webbridge, "callBridge", call_bridge, 0, check_guid),
+	STR(struct cb_webbridge, "callBridgeGroup", call_bridge_group, 0, check_guid),
+	STR(struct cb_webbridge, "webBridgeProfile", web_bridge_profile, 0, check_guid),
+};
+
+static const struct cb_db_field turnserver_fields[] = {
+	STR(struct cb_turnserver, "serverAddress", server_address, CB_DBF_LIST, cb_db_check_host),
+	STR(struct cb_turnserver, "clientAddress", client_address, CB_DBF_LIST, cb_db_check_host),
+	STR(struct cb_turnserver, "username", username, 0, NULL),
+	STR(struct cb_turnserver, "password", password, CB_DBF_HIDDEN, NULL),
+	STRD(struct cb_turnserver, "type", type, 0, "standard", check_turn_type),
+	INT(struct cb_turnserver, "numRegistrations", num_registrations, 1, 1000),
+	INT(struct cb_turnserver, "tcpPortNumberOverride", tcp_port_number_override, 1, 65535),
+	STR(struct cb_turnserver, "callBridge", call_bridge, 0, check_guid),
+	STR(struct cb_turnserver, "callBridgeGroup", call_bridge_group, 0, check_guid),
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct cb_db_class classes[CB_DB_NKINDS] = {
+	[CB_DB_COSPACE] = { "coSpaces", "coSpace", sizeof(struct cb_cospace), cospace_fields,
+		N(cospace_fields) },
+	[CB_DB_WEBBRIDGE] = { "webBridges", "webBridge", sizeof(struct cb_webbridge),
+		webbridge_fields, N(webbridge_fields) },
+	[CB_DB_TURNSERVER] = { "turnServers", "turnServer", sizeof(struct cb_turnserver),
+		turnserver_fields, N(turnserver_fields) },
+};
+
+/* The columns a list's filter looks in. */
+static const char *const filter_cols[CB_DB_NKINDS][4] = {
+	[CB_DB_COSPACE] = { "name", "uri", "callId", NULL },
+	[CB_DB_WEBBRIDGE] = { "url", NULL },
+	[CB_DB_TURNSERVER] = { "serverAddress", "clientAddress", NULL },
+};
+
+const struct cb_db_class *cb_db_class(enum cb_db_kind kind)
+{
+	return (unsigned int)kind < CB_DB_NKINDS ? &classes[kind] : NULL;
+}
+
+const struct cb_db_field *cb_db_field(enum cb_db_kind kind, const char *name)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+
+	for (unsigned int i = 0; c && i < c->n_fields; i++)
+		if (!strcmp(c->fields[i].name, name))
+			return &c->fields[i];
+	return NULL;
+}
+
+static int set_default(const struct cb_db_field *f, void *obj)
+{
+	char *p = (char *)obj + f->off;
+
+	switch (f->type) {
+	case CB_FT_STR:
+		snprintf(p, f->size, "%s", f->def);
+		return 0;
+	case CB_FT_BOOL:
+		*(bool *)p = !strcmp(f->def, "true");
+		return 0;
+	case CB_FT_INT:
+		*(int *)p = 0;
+		return 0;
+	case CB_FT_CONST:
+		break;
+	}
+	return -EINVAL;
+}
+
+void cb_db_obj_init(enum cb_db_kind kind, void *obj)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+
+	if (!c)
+		return;
+	memset(obj, 0, c->size);
+	for (unsigned int i = 0; i < c->n_fields; i++)
+		set_default(&c->fields[i], obj);
+}
+
+int cb_db_field_set(const struct cb_db_field *f, void *obj, const char *value)
+{
+	char *p = (char *)obj + f->off;
+	size_t len = strlen(value);
+
+	if (f->type == CB_FT_CONST)
+		return -EINVAL;
+	if (!len)
+		return set_default(f, obj);
+	switch (f->type) {
+	case CB_FT_STR:
+		if (len >= f->size)
+			return -E2BIG;
+		if (cb_db_check_text(value) || (f->check && f->check(value)))
+			return -EINVAL;
+		memcpy(p, value, len + 1);
+		return 0;
+	case CB_FT_BOOL:
+		if (!strcasecmp(value, "true"))
+			*(bool *)p = true;
+		else if (!strcasecmp(value, "false"))
+			*(bool *)p = false;
+		else
+			return -EINVAL;
+		return 0;
+	case CB_FT_INT: {
+		long n = 0;
+
+		if (len > 6 || check_digits(value))
+			return -EINVAL;
+		n = strtol(value, NULL, 10);
+		if (n < f->min || n > f->max)
+			return -EINVAL;
+		*(int *)p = (int)n;
+		return 0;
+	}
+	case CB_FT_CONST:
+		break;
+	}
+	return -EINVAL;
+}
+
+const char *cb_db_field_get(const struct cb_db_field *f, const void *obj, char *buf, size_t len)
+{
+	const char *p = (const char *)obj + f->off;
+
+	switch (f->type) {
+	case CB_FT_STR:
+		snprintf(buf, len, "%s", p);
+		break;
+	case CB_FT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)p ? "true" : "false");
+		break;
+	case CB_FT_INT:
+		if (*(const int *)p)
+			snprintf(buf, len, "%d", *(const int *)p);
+		else if (len)
+			buf[0] = '\0';
+		break;
+	case CB_FT_CONST:
+		snprintf(buf, len, "%s", f->def);
+		break;
+	}
+	return buf;
+}
+
+/* --- ids and secrets --- */
+
+static int random_fill(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cb_db_uuid(char *out)
+{
+	uint8_t b[16];
+	int rc = random_fill(b, sizeof(b));
+
+	if (rc)
+		return rc;
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, CB_DB_ID_LEN,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		b[15]);
+	return 0;
+}
+
+int cb_db_secret(char *out)
+{
+	uint8_t b[CB_DB_SECRET_LEN];
+	int rc = random_fill(b, sizeof(b));
+
+	if (rc)
+		return rc;
+	/* 64 symbols: each byte's low six bits pick one without bias */
+	for (int i = 0; i < CB_DB_SECRET_LEN; i++)
+		out[i] = secret_chars[b[i] & 63];
+	out[CB_DB_SECRET_LEN] = '\0';
+	return 0;
+}
+
+/* --- SQL --- */
+
+static int sql_exec(struct cb_db *db, const char *sql)
+{
+	return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int sql_prepare(struct cb_db *db, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Appends to a statement being built; our identifiers only, never a value. */
+static void sql_cat(char *sql, const char *fmt, const char *a)
+{
+	size_t n = strlen(sql);
+
+	snprintf(sql + n, SQL_MAX - n, fmt, a);
+}
+
+static bool stored(const struct cb_db_field *f)
+{
+	return f->type != CB_FT_CONST;
+}
+
+/* "c1, c2, ..." or with a suffix per column ("c1 = ?, c2 = ?"). */
+static void sql_columns(char *sql, const struct cb_db_class *c, const char *suffix)
+{
+	bool first = true;
+
+	for (unsigned int i = 0; i < c->n_fields; i++) {
+		if (!stored(&c->fields[i]))
+			continue;
+		sql_cat(sql, first ? "%s" : ", %s", c->fields[i].name);
+		sql_cat(sql, "%s", suffix);
+		first = false;
+	}
+}
+
+static int bind_fields(sqlite3_stmt *st, const struct cb_db_class *c, const void *obj, int idx)
+{
+	for (unsigned int i = 0; i < c->n_fields; i++) {
+		const struct cb_db_field *f = &c->fields[i];
+		const char *p = (const char *)obj + f->off;
+		int rc = SQLITE_OK;
+
+		switch (f->type) {
+		case CB_FT_STR:
+			rc = *p ? sqlite3_bind_text(st, idx, p, -1, SQLITE_TRANSIENT)
+				: sqlite3_bind_null(st, idx);
+			break;
+		case CB_FT_BOOL:
+			rc = sqlite3_bind_int(st, idx, *(const bool *)p);
+			break;
+		case CB_FT_INT:
+			rc = *(const int *)p ? sqlite3_bind_int(st, idx, *(const int *)p)
+				: sqlite3_bind_null(st, idx);
+			break;
+		case CB_FT_CONST:
+			continue;
+		}
+		if (rc != SQLITE_OK)
+			return -EIO;
+		idx++;
+	}
+	return idx;
+}
+
+/* Reads "id, c1, c2, ..." from the statement's current row. */
+static void read_fields(sqlite3_stmt *st, const struct cb_db_class *c, void *obj)
+{
+	const unsigned char *t;
+	int col = 1;
+
+	memset(obj, 0, c->size);
+	t = sqlite3_column_text(st, 0);
+	snprintf(obj, CB_DB_ID_LEN, "%s", t ? (const char *)t : "");
+	for (unsigned int i = 0; i < c->n_fields; i++) {
+		const struct cb_db_field *f = &c->fields[i];
+		char *p = (char *)obj + f->off;
+
+		if (!stored(f))
+			continue;
+		if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+			set_default(f, obj);
+		} else if (f->type == CB_FT_STR) {
+			t = sqlite3_column_text(st, col);
+			snprintf(p, f->size, "%s", t ? (const char *)t : "");
+		} else if (f->type == CB_FT_BOOL) {
+			*(bool *)p = sqlite3_column_int(st, col) != 0;
+		} else {
+			*(int *)p = sqlite3_column_int(st, col);
+		}
+		col++;
+	}
+}
+
+static int create_tables(struct cb_db *db)
+{
+	char sql[SQL_MAX];
+
+	for (int k = 0; k < CB_DB_NKINDS; k++) {
+		const struct cb_db_class *c = &classes[k];
+
+		snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY",
+			c->plural);
+		for (unsigned int i = 0; i < c->n_fields; i++) {
+			const struct cb_db_field *f = &c->fields[i];
+
+			if (!stored(f))
+				continue;
+			sql_cat(sql, ", %s", f->name);
+			sql_cat(sql, " %s", f->type == CB_FT_STR ? "TEXT" : "INTEGER");
+			/* a backstop under the explicit checks in check_unique() */
+			if (k == CB_DB_COSPACE && (!strcmp(f->name, "uri") ||
+							  !strcmp(f->name, "callId")))
+				sql_cat(sql, "%s", " UNIQUE");
+		}
+		sql_cat(sql, "%s", ")");
+		if (sql_exec(db, sql))
+			return -EIO;
+	}
+	return sql_exec(db,
+		"CREATE TABLE IF NOT EXISTS general (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+}
+
+static int mkdir_p(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
+{
+	bool file = strcmp(path, ":memory:") && strncmp(path, "file:", 5);
+	sqlite3_stmt *st;
+	struct cb_db *db;
+	int version = -1, rc;
+
+	*dbp = NULL;
+	if (file && (rc = mkdir_p(path))) {
+		snprintf(err, errlen, "%s: cannot make its directory: %s", path, strerror(-rc));
+		return rc;
+	}
+	db = calloc(1, sizeof(*db));
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (sqlite3_open_v2(path, &db->sql,
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
+		rc = -EIO;
+		goto fail;
+	}
+	if (file)
+		chmod(path, 0600);	/* it holds TURN passwords */
+	sqlite3_busy_timeout(db->sql, 2000);
+	if (sql_exec(db, "PRAGMA journal_mode=WAL") || sql_exec(db, "PRAGMA synchronous=NORMAL"))
+		goto sqlfail;
+	if (sql_prepare(db, "PRAGMA user_version", &st))
+		goto sqlfail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0)
+		goto sqlfail;
+	if (version > CB_DB_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this build's %d", path,
+			version, CB_DB_SCHEMA_VERSION);
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (sql_exec(db, "BEGIN") || create_tables(db) ||
+		sql_exec(db, "PRAGMA user_version = " CB_DB_STRINGIFY(CB_DB_SCHEMA_VERSION)) ||
+		sql_exec(db, "COMMIT"))
+		goto sqlfail;
+	*dbp = db;
+	return 0;
+sqlfail:
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->sql));
+	rc = -EIO;
+fail:
+	sqlite3_close(db->sql);
+	free(db);
+	return rc;
+}
+
+void cb_db_close(struct cb_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->sql);
+	free(db);
+}
+
+/* 1 if another row of the table has value in one of the columns, 0 if not, -EIO. */
+static int taken(struct cb_db *db, const char *table, const char *col1, const char *col2,
+	const char *value, const char *id)
+{
+	char sql[SQL_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE (%s = ?1", table, col1);
+	if (col2)
+		sql_cat(sql, " OR %s = ?1", col2);
+	sql_cat(sql, "%s", ") AND id <> ?2 LIMIT 1");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The real API's rules: callIds are unique, and so are URIs, primary or secondary. */
+static int check_unique(struct cb_db *db, const struct cb_cospace *cs, const char **dup)
+{
+	const struct {
+		const char *name, *value, *col1, *col2;
+	} checks[] = {
+		{ "callId", cs->call_id, "callId", NULL },
+		{ "uri", cs->uri, "uri", "secondaryUri" },
+		{ "secondaryUri", cs->secondary_uri, "uri", "secondaryUri" },
+	};
+
+	for (unsigned int i = 0; i < N(checks); i++) {
+		int rc;
+
+		if (!checks[i].value[0])
+			continue;
+		rc = taken(db, "coSpaces", checks[i].col1, checks[i].col2, checks[i].value, cs->id);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			*dup = checks[i].name;
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* What a write does first: a secret for a coSpace that has a callId, and the unique checks. */
+static int before_write(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup)
+{
+	struct cb_cospace *cs = obj;
+	int rc;
+
+	if (kind != CB_DB_COSPACE)
+		return 0;
+	if (cs->call_id[0] && !cs->secret[0] && (rc = cb_db_secret(cs->secret)))
+		return rc;
+	return check_unique(db, cs, dup);
+}
+
+static int step_write(sqlite3_stmt *st, const char **dup)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT) {
+		*dup = NULL;
+		return -EEXIST;
+	}
+	return -EIO;
+}
+
+int cb_db_obj_add(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+	char sql[SQL_MAX], *id = obj;
+	const char *dummy;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return -EINVAL;
+	if (!dup)
+		dup = &dummy;
+	if ((rc = cb_db_uuid(id)) || (rc = before_write(db, kind, obj, dup)))
+		return rc;
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (id, ", c->plural);
+	sql_columns(sql, c, "");
+	sql_cat(sql, "%s", ") VALUES (?");
+	for (unsigned int i = 0; i < c->n_fields; i++)
+		if (stored(&c->fields[i]))
+			sql_cat(sql, "%s", ", ?");
+	sql_cat(sql, "%s", ")");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (bind_fields(st, c, obj, 2) < 0) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	return step_write(st, dup);
+}
+
+int cb_db_obj_update(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+	char sql[SQL_MAX], *id = obj;
+	const char *dummy;
+	sqlite3_stmt *st;
+	int rc, idx;
+
+	if (!c)
+		return -EINVAL;
+	if (!dup)
+		dup = &dummy;
+	if ((rc = before_write(db, kind, obj, dup)))
+		return rc;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET ", c->plural);
+	sql_columns(sql, c, " = ?");
+	sql_cat(sql, "%s", " WHERE id = ?");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	idx = bind_fields(st, c, obj, 1);
+	if (idx < 0) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, idx, id, -1, SQLITE_STATIC);
+	rc = step_write(st, dup);
+	if (rc)
+		return rc;
+	return sqlite3_changes(db->sql) ? 0 : -ENOENT;
+}
+
+int cb_db_obj_delete(struct cb_db *db, enum cb_db_kind kind, const char *id)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+	char sql[SQL_MAX];
+	const char *dup;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?", c->plural);
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = step_write(st, &dup);
+	if (rc)
+		return rc;
+	return sqlite3_changes(db->sql) ? 0 : -ENOENT;
+}
+
+/* "SELECT id, c1, ... FROM table " */
+static void sql_select(char *sql, const struct cb_db_class *c)
+{
+	snprintf(sql, SQL_MAX, "SELECT id, ");
+	sql_columns(sql, c, "");
+	sql_cat(sql, " FROM %s ", c->plural);
+}
+
+int cb_db_obj_get(struct cb_db *db, enum cb_db_kind kind, const char *id, void *obj)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+	char sql[SQL_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return -EINVAL;
+	sql_select(sql, c);
+	sql_cat(sql, "%s", "WHERE id = ?");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_fields(st, c, obj);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static void sql_filter(char *sql, enum cb_db_kind kind, bool filtered)
+{
+	if (!filtered)
+		return;
+	sql_cat(sql, "%s", "WHERE ");
+	for (int i = 0; filter_cols[kind][i]; i++) {
+		sql_cat(sql, "%s", i ? " OR " : "");
+		sql_cat(sql, "instr(lower(coalesce(%s, '')), lower(?1)) > 0", filter_cols[kind][i]);
+	}
+	sql_cat(sql, "%s", " ");
+}
+
+int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
+	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
+	void *ctx, unsigned int *total)
+{
+	const struct cb_db_class *c = cb_db_class(kind);
+	bool filtered = filter && *filter;
+	char sql[SQL_MAX];
+	union cb_db_any obj;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return -EINVAL;
+	if (total) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s ", c->plural);
+		sql_filter(sql, kind, filtered);
+		if (sql_prepare(db, sql, &st))
+			return -EIO;
+		if (filtered)
+			sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		*total = rc == SQLITE_ROW ? (unsigned int)sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return -EIO;
+	}
+	sql_select(sql, c);
+	sql_filter(sql, kind, filtered);
+	sql_cat(sql, "%s", "ORDER BY rowid LIMIT ?2 OFFSET ?3");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	if (filtered)
+		sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int64(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_fields(st, c, &obj);
+		if (fn && fn(ctx, &obj)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cb_db_cospace_by_meeting_id(struct cb_db *db, const char *id, struct cb_cospace *out)
+{
+	const struct cb_db_class *c = &classes[CB_DB_COSPACE];
+	char sql[SQL_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!id || !*id)
+		return -ENOENT;
+	sql_select(sql, c);
+	/* NULLs sort first, so DESC puts a callId match ahead of a URI one */
+	sql_cat(sql, "%s", "WHERE callId = ?1 OR uri = ?1 OR secondaryUri = ?1 "
+			   "ORDER BY callId = ?1 DESC, rowid LIMIT 1");
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_fields(st, c, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+struct fill {
+	void *out;
+	size_t size;
+	unsigned int max, n;
+};
+
+static int fill_one(void *ctx, const void *obj)
+{
+	struct fill *f = ctx;
+
+	if (f->n < f->max)
+		memcpy((char *)f->out + (size_t)f->n * f->size, obj, f->size);
+	f->n++;
+	return 0;
+}
+
+static int fill_array(struct cb_db *db, enum cb_db_kind kind, void *out, unsigned int max)
+{
+	struct fill f = { out, classes[kind].size, max, 0 };
+	int rc = cb_db_obj_list(db, kind, NULL, 0, 0, fill_one, &f, NULL);
+
+	return rc ? rc : (int)f.n;
+}
+
+int cb_db_webbridges(struct cb_db *db, struct cb_webbridge *out, unsigned int max)
+{
+	return fill_array(db, CB_DB_WEBBRIDGE, out, max);
+}
+
+int cb_db_turnservers(struct cb_db *db, struct cb_turnserver *out, unsigned int max)
+{
+	return fill_array(db, CB_DB_TURNSERVER, out, max);
+}
+
+/* --- general settings --- */
+
+static const struct {
+	const char *key;
+	size_t off, size;
+	int (*check)(const char *v);
+} general_keys[] = {
+	{ "turnServerAddress", offsetof(struct cb_general, turn_server_address),
+		sizeof(((struct cb_general *)0)->turn_server_address), cb_db_check_host },
+	{ "turnClientAddress", offsetof(struct cb_general, turn_client_address),
+		sizeof(((struct cb_general *)0)->turn_client_address), cb_db_check_host },
+	{ "turnUsername", offsetof(struct cb_general, turn_username),
+		sizeof(((struct cb_general *)0)->turn_username), NULL },
+	{ "turnPassword", offsetof(struct cb_general, turn_password),
+		sizeof(((struct cb_general *)0)->turn_password), NULL },
+};
+
+int cb_db_general_get(struct cb_db *db, struct cb_general *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sql_prepare(db, "SELECT key, value FROM general", &st))
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		for (unsigned int i = 0; k && v && i < N(general_keys); i++) {
+			char *dst = (char *)out + general_keys[i].off;
+
+			if (!strcmp(k, general_keys[i].key))
+				snprintf(dst, general_keys[i].size, "%s", v);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cb_db_general_set(struct cb_db *db, const struct cb_general *g, const char **bad)
+{
+	const char *dummy;
+	int rc = 0;
+
+	if (!bad)
+		bad = &dummy;
+	for (unsigned int i = 0; i < N(general_keys); i++) {
+		const char *v = (const char *)g + general_keys[i].off;
+		size_t len = strnlen(v, general_keys[i].size);
+
+		*bad = general_keys[i].key;
+		if (len >= general_keys[i].size)
+			return -E2BIG;
+		if (len && (cb_db_check_text(v) || (general_keys[i].check &&
+							   general_keys[i].check(v))))
+			return -EINVAL;
+	}
+	*bad = NULL;
+	if (sql_exec(db, "BEGIN"))
+		return -EIO;
+	for (unsigned int i = 0; i < N(general_keys) && !rc; i++) {
+		const char *v = (const char *)g + general_keys[i].off;
+		sqlite3_stmt *st;
+
+		if (sql_prepare(db, *v ? "INSERT OR REPLACE INTO general (key, value) VALUES (?, ?)"
+				       : "DELETE FROM general WHERE key = ?",
+			    &st)) {
+			rc = -EIO;
+			break;
+		}
+		sqlite3_bind_text(st, 1, general_keys[i].key, -1, SQLITE_STATIC);
+		if (*v)
+			sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -EIO;
+		sqlite3_finalize(st);
+	}
+	if (sql_exec(db, rc ? "ROLLBACK" : "COMMIT"))
+		rc = -EIO;
+	return rc;
+}

@@ -1,0 +1,193 @@
+/* The callbridge's store: a file that survives a reopen (schema version, WAL, its directory
+ * made), the meeting-id lookup the callbridge joins guests with, the arrays it reads
+ * webBridges and turnServers from, and the general settings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cb_db.h"
+#include "unit.h"
+
+static void set(enum cb_db_kind kind, void *obj, const char *name, const char *value)
+{
+	const struct cb_db_field *f = cb_db_field(kind, name);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(cb_db_field_set(f, obj, value), 0);
+}
+
+static void test_file_reopen(void)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[256];
+	struct cb_cospace cs, got;
+	struct cb_general g = { 0 };
+	struct cb_db *db;
+	struct stat sb;
+	sqlite3 *raw;
+	sqlite3_stmt *st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sub/dir/cb.db", dir);
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	cb_db_obj_init(CB_DB_COSPACE, &cs);
+	CU_ASSERT(cs.non_member_access);
+	set(CB_DB_COSPACE, &cs, "name", "9999");
+	set(CB_DB_COSPACE, &cs, "uri", "9999");
+	set(CB_DB_COSPACE, &cs, "callId", "9999");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &cs, NULL), 0);
+	snprintf(g.turn_server_address, sizeof(g.turn_server_address), "192.0.2.2");
+	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, NULL), 0);
+	cb_db_close(db);
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cb_db_cospace_get(db, cs.id, &got), 0);
+	CU_ASSERT_EQUAL(memcmp(&cs, &got, sizeof(cs)), 0);
+	CU_ASSERT_EQUAL(strlen(got.secret), CB_DB_SECRET_LEN);
+	memset(&g, 0, sizeof(g));
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_server_address, "192.0.2.2");
+	cb_db_close(db);
+
+	/* schema version and WAL as another reader sees them; a newer schema is refused */
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+	CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	CU_ASSERT_EQUAL(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+	CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	CU_ASSERT_EQUAL(sqlite3_exec(raw, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	CU_ASSERT_EQUAL(cb_db_open(path, &db, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NULL(db);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "newer"));
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(path), 0);
+	CU_ASSERT_EQUAL(cb_db_open("/proc/nope/cb.db", &db, err, sizeof(err)) < 0, 1);
+	CU_ASSERT(err[0] != '\0');
+}
+
+static void test_meeting_id(void)
+{
+	struct cb_cospace a, b, got;
+	struct cb_db *db;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
+	cb_db_obj_init(CB_DB_COSPACE, &a);
+	set(CB_DB_COSPACE, &a, "uri", "1234");		/* a URI that looks like b's callId */
+	set(CB_DB_COSPACE, &a, "secondaryUri", "team.a");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &a, NULL), 0);
+	CU_ASSERT_EQUAL(a.secret[0], '\0');		/* no callId, no secret */
+	cb_db_obj_init(CB_DB_COSPACE, &b);
+	set(CB_DB_COSPACE, &b, "callId", "1234");
+	set(CB_DB_COSPACE, &b, "uri", "bee");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &b, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, b.id);		/* callId first */
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "team.a", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, a.id);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "bee", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, b.id);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "nobody", &got), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "", &got), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, b.id), 0);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, a.id);
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, b.id), -ENOENT);
+	cb_db_close(db);
+}
+
+static void test_arrays_general(void)
+{
+	struct cb_webbridge wb, wbs[2];
+	struct cb_turnserver ts;
+	struct cb_general g = { 0 };
+	const char *bad = NULL;
+	struct cb_db *db;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cb_db_webbridges(db, wbs, 2), 0);
+	for (int i = 0; i < 3; i++) {
+		char url[64];
+
+		cb_db_obj_init(CB_DB_WEBBRIDGE, &wb);
+		snprintf(url, sizeof(url), "c2w://wb%d.example:6000", i);
+		set(CB_DB_WEBBRIDGE, &wb, "url", url);
+		CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_WEBBRIDGE, &wb, NULL), 0);
+	}
+	CU_ASSERT_EQUAL(cb_db_webbridges(db, wbs, 2), 3);
+	CU_ASSERT_STRING_EQUAL(wbs[0].url, "c2w://wb0.example:6000");
+	CU_ASSERT_STRING_EQUAL(wbs[1].url, "c2w://wb1.example:6000");
+	cb_db_obj_init(CB_DB_TURNSERVER, &ts);
+	CU_ASSERT_STRING_EQUAL(ts.type, "standard");
+	set(CB_DB_TURNSERVER, &ts, "numRegistrations", "5");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_TURNSERVER, &ts, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_turnservers(db, &ts, 1), 1);
+	CU_ASSERT_EQUAL(ts.num_registrations, 5);
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_TURNSERVER, &wb, NULL), -ENOENT);
+
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_username, "");
+	snprintf(g.turn_client_address, sizeof(g.turn_client_address), "[2001:db8::1]");
+	snprintf(g.turn_username, sizeof(g.turn_username), "user");
+	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, &bad), 0);
+	snprintf(g.turn_server_address, sizeof(g.turn_server_address), "bad host");
+	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, &bad), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(bad, "turnServerAddress");
+	memset(&g, 0, sizeof(g));
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_client_address, "[2001:db8::1]");
+	CU_ASSERT_STRING_EQUAL(g.turn_server_address, "");
+	g.turn_username[0] = '\0';
+	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, &bad), 0);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_username, "");
+	cb_db_close(db);
+}
+
+static void test_uuid(void)
+{
+	char a[CB_DB_ID_LEN], b[CB_DB_ID_LEN];
+
+	CU_ASSERT_EQUAL(cb_db_uuid(a), 0);
+	CU_ASSERT_EQUAL(cb_db_uuid(b), 0);
+	CU_ASSERT_EQUAL(strlen(a), 36);
+	CU_ASSERT_NOT_EQUAL(strcmp(a, b), 0);
+	CU_ASSERT_EQUAL(a[14], '4');
+	CU_ASSERT(strchr("89ab", a[19]) != NULL);
+	CU_ASSERT_EQUAL(strspn(a, "0123456789abcdef-"), 36);
+	CU_ASSERT_EQUAL(cb_db_check_host("edge.cms.demo"), 0);
+	CU_ASSERT_EQUAL(cb_db_check_host("192.0.2.1"), 0);
+	CU_ASSERT_EQUAL(cb_db_check_host("::1"), 0);
+	CU_ASSERT_EQUAL(cb_db_check_host("a..b"), -EINVAL);
+	CU_ASSERT_EQUAL(cb_db_check_host(""), -EINVAL);
+	CU_ASSERT_EQUAL(cb_db_check_text("caf\xc3\xa9"), 0);
+	CU_ASSERT_EQUAL(cb_db_check_text("\xc0\xaf"), -EINVAL);	/* overlong '/' */
+	CU_ASSERT_EQUAL(cb_db_check_text("\xed\xa0\x80"), -EINVAL);	/* a surrogate */
+	CU_ASSERT_EQUAL(cb_db_check_text("a\tb"), -EINVAL);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "file, reopen, schema", test_file_reopen },
+		{ "meeting id lookup", test_meeting_id },
+		{ "arrays and general settings", test_arrays_general },
+		{ "uuid and validators", test_uuid },
+		{ NULL, NULL },
+	};
+
+	return unit_run("cb_db", tests);
+}
