@@ -428,7 +428,10 @@ int cfg_parse_listen(const struct edge_cfg *cfg, const char *s, struct cfg_liste
 		return -ENOENT;
 	if (port < 1 || port > 65535)
 		return -ERANGE;
-	*l = (struct cfg_listen){ .ifi = (uint8_t)ifi, .port = (uint16_t)port };
+	/* field by field: a struct copy could leave stack bytes in the padding, and a saved
+	 * configuration is compared byte for byte with the one loaded back */
+	l->ifi = (uint8_t)ifi;
+	l->port = (uint16_t)port;
 	return 0;
 }
 
@@ -537,12 +540,14 @@ static int load_listens(const config_setting_t *g, const char *grp, const char *
 			return ERR("line %d: %s.%s: more than %d listeners", line, grp, key,
 				WEB_MAX_LISTEN);
 		if (!v)
-			return ERR("line %d: %s.%s: expected strings \"<if>:<port>\"", line, grp, key);
+			return ERR("line %d: %s.%s: expected strings \"<if>:<port>\"", line, grp,
+				key);
 		r = cfg_parse_listen(cfg, v, &out[i]);
 		if (r == -ENOENT)
 			return ERR("line %d: %s.%s: '%s': no such interface", line, grp, key, v);
 		if (r == -ERANGE)
-			return ERR("line %d: %s.%s: '%s': port must be 1..65535", line, grp, key, v);
+			return ERR("line %d: %s.%s: '%s': port must be 1..65535", line, grp, key,
+				v);
 		if (r < 0)
 			return ERR("line %d: %s.%s: '%s': expected <if>:<port>", line, grp, key, v);
 		for (int k = 0; k < i; k++)
@@ -563,11 +568,12 @@ static int load_range(const config_setting_t *g, const char *grp, const char *ke
 	if (!m)
 		return 0;
 	if (config_setting_type(m) != CONFIG_TYPE_INT)
-		return ERR("line %d: %s.%s: expected a number", config_setting_source_line(m), grp, key);
+		return ERR("line %d: %s.%s: expected a number", config_setting_source_line(m), grp,
+			key);
 	x = config_setting_get_int(m);
 	if (x < lo || x > hi)
-		return ERR("line %d: %s.%s %d: must be %d..%d", config_setting_source_line(m), grp, key,
-			x, lo, hi);
+		return ERR("line %d: %s.%s %d: must be %d..%d", config_setting_source_line(m), grp,
+			key, x, lo, hi);
 	*v = x;
 	return 0;
 }
@@ -582,8 +588,8 @@ static int load_ifname(const config_setting_t *g, const char *grp, const char *k
 	if (!m)
 		return 0;
 	if (!(v = config_setting_get_string(m)))
-		return ERR("line %d: %s.%s: expected an interface name", config_setting_source_line(m),
-			grp, key);
+		return ERR("line %d: %s.%s: expected an interface name",
+			config_setting_source_line(m), grp, key);
 	if (!v[0]) {
 		*ifi = -1;
 		return 0;
@@ -602,7 +608,27 @@ static void load_bool(const config_setting_t *g, const char *key, bool *dst)
 		*dst = v;
 }
 
-#define STR(g, key, dst) copy_str(g, key, dst, sizeof(dst), err, errlen)
+/* As copy_str, but the rest of @dst is zeroed: a configuration saved and loaded back is the
+ * same bytes (cfg_defaults' longer strings leave no tail). */
+static int load_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
+	char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(grp, key);
+	const char *v;
+
+	if (!m)
+		return 0;
+	if (!(v = config_setting_get_string(m)))
+		return ERR("line %d: '%s': expected a string", config_setting_source_line(m), key);
+	if (strlen(v) >= len)
+		return ERR("line %d: '%s' is longer than %zu characters",
+			config_setting_source_line(m), key, len - 1);
+	memset(dst, 0, len);
+	memcpy(dst, v, strlen(v));
+	return 0;
+}
+
+#define STR(g, key, dst) load_str(g, key, dst, sizeof(dst), err, errlen)
 
 static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char *err,
 	size_t errlen)
@@ -622,7 +648,8 @@ static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char
 		STR(g, "options", w->options) < 0 || STR(g, "webapp_dir", w->webapp_dir) < 0 ||
 		load_listens(g, "webbridge3", "https_listen", cfg, w->https, &w->n_https, err,
 			errlen) < 0 ||
-		load_listens(g, "webbridge3", "c2w_listen", cfg, w->c2w, &w->n_c2w, err, errlen) < 0 ||
+		load_listens(g, "webbridge3", "c2w_listen", cfg, w->c2w, &w->n_c2w, err,
+			errlen) < 0 ||
 		load_range(g, "webbridge3", "meetingapps_port", 0, 65535, &port, err, errlen) < 0)
 		return -EINVAL;
 	w->meetingapps_port = (uint16_t)port;
@@ -640,7 +667,8 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	load_bool(g, "imps_verify", &c->imps_verify);
 	if (STR(g, "key", c->key) < 0 || STR(g, "cert", c->cert) < 0 ||
 		STR(g, "bundle", c->bundle) < 0 || STR(g, "address", c->address) < 0 ||
-		STR(g, "trust_c2w", c->trust_c2w) < 0 || STR(g, "trust_cluster", c->trust_cluster) < 0 ||
+		STR(g, "trust_c2w", c->trust_c2w) < 0 ||
+		STR(g, "trust_cluster", c->trust_cluster) < 0 ||
 		STR(g, "trust_branding", c->trust_branding) < 0 ||
 		STR(g, "ucm_trust", c->ucm_trust) < 0 || STR(g, "imps_trust", c->imps_trust) < 0 ||
 		STR(g, "db_path", c->db_path) < 0 ||
@@ -694,8 +722,8 @@ static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *er
 			STR(u, "hash", a->hash) < 0)
 			return -EINVAL;
 		if (!cfg_admin_name_ok(a->name))
-			return ERR("line %d: admins: name '%s': expected [a-z_][a-z0-9_.-]{0,30}", line,
-				a->name);
+			return ERR("line %d: admins: name '%s': expected [a-z_][a-z0-9_.-]{0,30}",
+				line, a->name);
 		if (!cfg_admin_role_ok(a->role))
 			return ERR("line %d: admins: %s: role '%s': must be admin, api, audit or "
 				"appadmin", line, a->name, a->role);

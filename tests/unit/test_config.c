@@ -123,6 +123,9 @@ static void test_save_roundtrip(void)
 	unlink(tmp);
 }
 
+/* A string field as a load leaves it: the value, then zeros. */
+#define SET(field, value) (memset(field, 0, sizeof(field)), memcpy(field, value, strlen(value)))
+
 /* The web components, the role and the administrators go to the file and come back. */
 static void test_web_roundtrip(void)
 {
@@ -140,47 +143,48 @@ static void test_web_roundtrip(void)
 	a.wb3.n_https = 2;
 	CU_ASSERT_EQUAL(cfg_parse_listen(&a, "a:6000", &a.wb3.c2w[0]), 0);
 	a.wb3.n_c2w = 1;
-	snprintf(a.wb3.https_key, sizeof(a.wb3.https_key), "edge.key");
-	snprintf(a.wb3.https_cert, sizeof(a.wb3.https_cert), "cmsedge-fullchain.cer");
-	snprintf(a.wb3.c2w_key, sizeof(a.wb3.c2w_key), "edge.key");
-	snprintf(a.wb3.c2w_cert, sizeof(a.wb3.c2w_cert), "cmsedge-fullchain.cer");
-	snprintf(a.wb3.c2w_trust, sizeof(a.wb3.c2w_trust), "cmscore-fullchain.cer");
-	snprintf(a.wb3.frame_ancestors, sizeof(a.wb3.frame_ancestors), "https://intra.example 'self'");
-	snprintf(a.wb3.meetingapps_host, sizeof(a.wb3.meetingapps_host), "apps.example");
+	SET(a.wb3.https_key, "edge.key");
+	SET(a.wb3.https_cert, "cmsedge-fullchain.cer");
+	SET(a.wb3.c2w_key, "edge.key");
+	SET(a.wb3.c2w_cert, "cmsedge-fullchain.cer");
+	SET(a.wb3.c2w_trust, "cmscore-fullchain.cer");
+	SET(a.wb3.frame_ancestors, "https://intra.example 'self'");
+	SET(a.wb3.meetingapps_host, "apps.example");
 	a.wb3.meetingapps_port = 8443;
-	snprintf(a.wb3.meetingapps_secret, sizeof(a.wb3.meetingapps_secret), "0123456789abcdef");
+	SET(a.wb3.meetingapps_secret, "0123456789abcdef");
 	a.wb3.audio_priority = false;
 	a.wb3.http_redirect = true;
-	snprintf(a.wb3.options, sizeof(a.wb3.options), "beta1 beta2");
-	snprintf(a.wb3.webapp_dir, sizeof(a.wb3.webapp_dir), "/usr/share/edge/webapp");
+	SET(a.wb3.options, "beta1 beta2");
+	SET(a.wb3.webapp_dir, "/usr/share/edge/webapp");
 	a.cb.enabled = false;
 	a.cb.listen_mask = 3;
 	a.cb.prefer_if = 1;
-	snprintf(a.cb.key, sizeof(a.cb.key), "core.key");
-	snprintf(a.cb.cert, sizeof(a.cb.cert), "cmscore-fullchain.cer");
-	snprintf(a.cb.bundle, sizeof(a.cb.bundle), "ca.pem");
-	snprintf(a.cb.address, sizeof(a.cb.address), "core.cms.demo");
-	snprintf(a.cb.trust_c2w, sizeof(a.cb.trust_c2w), "cmsedge-fullchain.cer");
-	snprintf(a.cb.trust_cluster, sizeof(a.cb.trust_cluster), "cluster.pem");
-	snprintf(a.cb.trust_branding, sizeof(a.cb.trust_branding), "branding.pem");
-	snprintf(a.cb.ucm_trust, sizeof(a.cb.ucm_trust), "ucm.pem");
-	snprintf(a.cb.imps_trust, sizeof(a.cb.imps_trust), "imps.pem");
+	SET(a.cb.key, "core.key");
+	SET(a.cb.cert, "cmscore-fullchain.cer");
+	SET(a.cb.bundle, "ca.pem");
+	SET(a.cb.address, "core.cms.demo");
+	SET(a.cb.trust_c2w, "cmsedge-fullchain.cer");
+	SET(a.cb.trust_cluster, "cluster.pem");
+	SET(a.cb.trust_branding, "branding.pem");
+	SET(a.cb.ucm_trust, "ucm.pem");
+	SET(a.cb.imps_trust, "imps.pem");
 	a.cb.ucm_verify = a.cb.imps_verify = true;
 	a.cb.jwt_expiry_hours = 8;
-	snprintf(a.cb.db_path, sizeof(a.cb.db_path), "/tmp/cb.db");
+	SET(a.cb.db_path, "/tmp/cb.db");
 	a.webadmin.enabled = true;
 	a.webadmin.ifi = 0;
 	a.webadmin.port = 8443;
-	snprintf(a.webadmin.key, sizeof(a.webadmin.key), "core.key");
-	snprintf(a.webadmin.cert, sizeof(a.webadmin.cert), "cmscore-fullchain.cer");
-	snprintf(a.webadmin.bundle, sizeof(a.webadmin.bundle), "ca.pem");
+	SET(a.webadmin.key, "core.key");
+	SET(a.webadmin.cert, "cmscore-fullchain.cer");
+	SET(a.webadmin.bundle, "ca.pem");
 	a.webadmin.http_redirect = true;
-	snprintf(a.admins[0].name, sizeof(a.admins[0].name), "admin");
-	snprintf(a.admins[0].role, sizeof(a.admins[0].role), "admin");
+	SET(a.admins[0].name, "admin");
+	SET(a.admins[0].role, "admin");
 	CU_ASSERT_EQUAL(cfg_admin_hash("Cisco.123", a.admins[0].hash, sizeof(a.admins[0].hash)), 0);
-	snprintf(a.admins[1].name, sizeof(a.admins[1].name), "api_user");
-	snprintf(a.admins[1].role, sizeof(a.admins[1].role), "api");
-	CU_ASSERT_EQUAL(cfg_admin_hash("api-pass-1", a.admins[1].hash, sizeof(a.admins[1].hash)), 0);
+	SET(a.admins[1].name, "api_user");
+	SET(a.admins[1].role, "api");
+	CU_ASSERT_EQUAL(
+		cfg_admin_hash("api-pass-1", a.admins[1].hash, sizeof(a.admins[1].hash)), 0);
 	a.n_admins = 2;
 	CU_ASSERT_EQUAL(strncmp(a.admins[0].hash, "$y$", 3), 0);
 
@@ -199,7 +203,8 @@ static void test_web_roundtrip(void)
 	CU_ASSERT_EQUAL(cfg_admin_check(&b, "admin", "api-pass-1"), -EACCES);
 	CU_ASSERT_EQUAL(cfg_admin_check(&b, "nobody", "Cisco.123"), -EACCES);
 	for (int i = 0; i < a.n_ifs; i++)
-		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)), memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
+		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)),
+			memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
 	/* and what is not set stays at its default: none, -1, 24 hours */
 	cfg_defaults(&a);
@@ -266,16 +271,21 @@ static void test_malformed(void)
 	refused("role = \"middle\";", "line 1: role 'middle'");
 	refused(IF_A("") "webbridge3: {\n https_listen = [ \"z:445\" ]; };", "line 3: "
 		"webbridge3.https_listen: 'z:445': no such interface");
-	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a:0\" ]; };", "'a:0': port must be 1..65535");
-	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a6000\" ]; };", "'a6000': expected <if>:<port>");
+	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a:0\" ]; };",
+		"'a:0': port must be 1..65535");
+	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a6000\" ]; };",
+		"'a6000': expected <if>:<port>");
 	refused(IF_A("") "webbridge3: { https_listen = [ \"a:1\", \"a:2\", \"a:3\", \"a:4\", "
 		"\"a:5\" ]; };", "more than 4 listeners");
-	refused(IF_A("") "webbridge3: { https_listen = [ \"a:445\", \"a:445\" ]; };", "given twice");
-	refused("webbridge3: { meetingapps_port = 65536; };", "meetingapps_port 65536: must be 0..65535");
+	refused(IF_A("") "webbridge3: { https_listen = [ \"a:445\", \"a:445\" ]; };",
+		"given twice");
+	refused("webbridge3: { meetingapps_port = 65536; };",
+		"meetingapps_port 65536: must be 0..65535");
 	refused("\nwebbridge3: {\n https_key = \"" "0123456789012345678901234567890123456789"
 		"0123456789012345678901234567890123456789012345678901234567890123456789"
 		"0123456789012345678901234567890\"; };", "'https_key' is longer than 127");
-	refused("callbridge: {\n\n jwt_expiry_hours = 25; };", "line 3: callbridge.jwt_expiry_hours 25: "
+	refused("callbridge: {\n\n jwt_expiry_hours = 25; };",
+		"line 3: callbridge.jwt_expiry_hours 25: "
 		"must be 1..24");
 	refused("callbridge: { jwt_expiry_hours = 0; };", "jwt_expiry_hours 0");
 	refused(IF_A("") "callbridge: { listen = [ \"a\", \"q\" ]; };", "callbridge.listen: 'q'");
@@ -283,12 +293,14 @@ static void test_malformed(void)
 	refused(IF_A("") "webadmin: { listen = \"q\"; };", "webadmin.listen: 'q'");
 	refused("webadmin: { port = 0; };", "webadmin.port 0: must be 1..65535");
 	refused("webadmin: { port = \"443\"; };", "webadmin.port: expected a number");
-	refused("admins = ( { name = \"root\"; role = \"god\"; hash = \"$y$x\"; } );", "role 'god'");
+	refused("admins = ( { name = \"root\"; role = \"god\"; hash = \"$y$x\"; } );",
+		"role 'god'");
 	refused("admins = ( { name = \"Root\"; role = \"admin\"; hash = \"$y$x\"; } );", "'Root'");
 	refused("admins = ( { name = \"root\"; role = \"admin\"; hash = \"secret\"; } );",
 		"expected a crypt(3) hash");
 	refused("admins = ( { name = \"root\"; role = \"admin\"; hash = \"$y$x\"; },\n"
-		" { name = \"root\"; role = \"api\"; hash = \"$y$x\"; } );", "line 2: admins: 'root' is "
+		" { name = \"root\"; role = \"api\"; hash = \"$y$x\"; } );",
+		"line 2: admins: 'root' is "
 		"defined twice");
 }
 
