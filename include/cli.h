@@ -5,6 +5,7 @@
 #ifndef EDGE_CLI_H
 #define EDGE_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "edge_config.h"
@@ -22,6 +23,15 @@ struct cli_ops {
 	void (*turn_allocations)(void *ctx, FILE *out);	/* `turn allocations` */
 	void (*turn_stats)(void *ctx, FILE *out);		/* `turn stats` */
 	void (*firewall)(void *ctx, int ifi, FILE *out);	/* `firewall <if>` */
+	/* Brings @component ("webbridge3", "callbridge" or "webadmin") in line with the running
+	 * configuration, which the CLI has just applied: starts or restarts it when enabled,
+	 * stops it when not. Its answer goes to @out; 0 or -errno. */
+	int (*restart)(void *ctx, const char *component, FILE *out);
+	/* Live tables: @what is "callbridge calls", "callbridge participants" or
+	 * "webbridge3 connections". */
+	void (*web_info)(void *ctx, const char *what, FILE *out);
+	/* Whether the web admin service runs (its status page's STATUS line). */
+	bool (*webadmin_running)(void *ctx);
 };
 
 struct cli {

@@ -299,6 +299,17 @@ static const struct cmd commands[] = {
 		cmd_ping },
 	{ "turn", "turn [<setting> ...]", "the TURN server: status page, or change a setting ('help turn')",
 		turn_cli },
+	{ "webbridge3", "webbridge3 [<setting> ...]",
+		"the web bridge (edge): status page, or a setting ('help webbridge3')",
+		webbridge3_cli },
+	{ "callbridge", "callbridge [<setting> ...]",
+		"the call bridge (core): status page, or a setting ('help callbridge')",
+		callbridge_cli },
+	{ "webadmin", "webadmin [<setting> ...]",
+		"web admin pages and REST API (core): status page, or a setting ('help webadmin')",
+		webadmin_cli },
+	{ "user", "user [list | add | del | passwd ...]",
+		"administrators of the web admin pages and the REST API ('help user')", user_cli },
 	{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny <ports>[/tcp|/udp] "
 		"[from <prefix>] | enable | disable]", "the interface's firewall: status page, or change it",
 		cmd_firewall },
@@ -320,6 +331,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out)
 		turn_cli_help(out);
 	if (argc >= 2 && !strcmp(argv[1], "pki"))
 		pki_cli_help(out);
+	if (argc >= 2)
+		web_cli_help(argv[1], out);
 	if (argc >= 2) {
 		for (const struct cmd *c = commands; c->name; c++)
 			if (!strcmp(argv[1], c->name))

@@ -18,6 +18,15 @@ int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FI
 int turn_cli(struct cli *cli, int argc, char **argv, FILE *out);
 void turn_cli_help(FILE *out);
 
+/* The web components' commands and the administrators (controlplane/mgmt/cli_web.c):
+ * `webbridge3 ...`, `callbridge ...`, `webadmin ...`, `user ...`. */
+int webbridge3_cli(struct cli *cli, int argc, char **argv, FILE *out);
+int callbridge_cli(struct cli *cli, int argc, char **argv, FILE *out);
+int webadmin_cli(struct cli *cli, int argc, char **argv, FILE *out);
+int user_cli(struct cli *cli, int argc, char **argv, FILE *out);
+/* The sub-commands of @cmd ("webbridge3", "callbridge", "webadmin" or "user"). */
+void web_cli_help(const char *cmd, FILE *out);
+
 /* The pki commands (controlplane/mgmt/pki.c). */
 int pki_cli(struct cli *cli, int argc, char **argv, FILE *out);
 void pki_cli_help(FILE *out);

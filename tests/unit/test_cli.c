@@ -33,7 +33,36 @@ static void fake_iface(void *ctx, int ifi, FILE *out)
 	fprintf(out, "page of %s\n", running.ifs[ifi].name);
 }
 
-static const struct cli_ops ops = { .apply = fake_apply, .iface = fake_iface };
+static char restarted[64];	/* the component the last restart named */
+static int restarts;
+static bool wa_running;
+
+static int fake_restart(void *ctx, const char *component, FILE *out)
+{
+	(void)ctx;
+	snprintf(restarted, sizeof(restarted), "%s", component);
+	restarts++;
+	fprintf(out, "%s restarted\n", component);
+	return 0;
+}
+
+static void fake_web_info(void *ctx, const char *what, FILE *out)
+{
+	(void)ctx;
+	fprintf(out, "table of %s\n", what);
+}
+
+static bool fake_webadmin_running(void *ctx)
+{
+	(void)ctx;
+	return wa_running;
+}
+
+static const struct cli_ops ops = {.apply = fake_apply,
+	.iface = fake_iface,
+	.restart = fake_restart,
+	.web_info = fake_web_info,
+	.webadmin_running = fake_webadmin_running};
 static struct cli cli = { .cfg = &running, .ops = &ops };
 
 static char out_text[8192];
@@ -58,6 +87,9 @@ static void reset(void)
 	snprintf(running.ifs[1].name, sizeof(running.ifs[1].name), "b");
 	applies = 0;
 	fail_apply = 0;
+	restarts = 0;
+	restarted[0] = '\0';
+	wa_running = false;
 }
 
 /* A refused command: status, message naming @word, configuration untouched. */
@@ -401,6 +433,477 @@ static void test_misc(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "too long"));
 }
 
+
+/* --- webbridge3, callbridge, webadmin, user --- */
+
+static void ok(const char *line)
+{
+	int rc = run(line);
+
+	if (rc != 0)
+		fprintf(stderr, "\n  '%s' answered: %s", line, out_text);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+static void page_is(const char *line, const char *want)
+{
+	ok(line);
+	if (strcmp(out_text, want) != 0)
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", out_text, want);
+	CU_ASSERT_STRING_EQUAL(out_text, want);
+}
+
+/* The guide's two boxes: lab certificates under the guide's names, addresses on a and b. */
+static void web_lab(struct tc_lab *lab)
+{
+	X509 *chain[2];
+
+	reset();
+	CU_ASSERT_FATAL(tc_lab_make(lab) == 0);
+	chain[0] = lab->leaf;
+	chain[1] = lab->ca;
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab->dir);
+	CU_ASSERT_FATAL(tc_write(lab->dir, "core.key", lab->key, NULL, 0) == 0);
+	CU_ASSERT_FATAL(tc_write(lab->dir, "cmscore-fullchain.cer", NULL, chain, 2) == 0);
+	CU_ASSERT_FATAL(tc_write_text(lab->dir, "garbage.pem", "no certificate here\n") == 0);
+	ok("ipv4 a add 198.18.10.1/24 198.18.10.2");
+	ok("ipv4 b add 198.18.20.1/24 198.18.20.2");
+}
+
+static void test_webbridge3_guide(void)
+{
+	const char *page =
+		"Enabled                               : true\n"
+		"HTTPS listening ports and interfaces  : a:445 b:445\n"
+		"HTTPS Key file                        : edge.key\n"
+		"HTTPS Full chain certificate file     : cmsedge-fullchain.cer\n"
+		"HTTPS Frame-Ancestors                 : none\n"
+		"HTTP redirect                         : Disabled\n"
+		"C2W listening ports and interfaces    : a:6000\n"
+		"C2W Key file                          : edge.key\n"
+		"C2W Full chain certificate file       : cmsedge-fullchain.cer\n"
+		"C2W Trust bundle                      : cmscore-fullchain.cer\n"
+		"Meetingapps address                   : none\n"
+		"Meetingapps port                      : none\n"
+		"Audio priority flag                   : Enabled\n"
+		"Beta options                          : none\n";
+	struct tc_lab lab;
+
+	web_lab(&lab);
+	running.role = EDGE_ROLE_EDGE;
+	/* the guide's lines, in its order */
+	ok("webbridge3 https certs edge.key cmsedge-fullchain.cer");
+	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n"
+		"webbridge3: takes effect on 'webbridge3 enable'\n");
+	ok("webbridge3 https listen b:445");
+	CU_ASSERT_EQUAL(running.wb3.n_https, 1);
+	ok("webbridge3 https listen a:445 b:445");
+	ok("webbridge3 c2w certs edge.key cmsedge-fullchain.cer");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "SUCCESS: Key and certificate pair match\n"));
+	ok("webbridge3 c2w listen a:6000");
+	ok("webbridge3 c2w trust cmscore-fullchain.cer");
+	CU_ASSERT_EQUAL(restarts, 0);
+	ok("webbridge3 enable");
+	CU_ASSERT_TRUE(running.wb3.enabled);
+	CU_ASSERT_EQUAL(restarts, 1);
+	CU_ASSERT_STRING_EQUAL(restarted, "webbridge3");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "webbridge3 restarted\n"));
+	page_is("webbridge3", page);
+	/* the model behind the page */
+	CU_ASSERT_EQUAL(running.wb3.n_https, 2);
+	CU_ASSERT_EQUAL(running.wb3.https[0].ifi, 0);
+	CU_ASSERT_EQUAL(running.wb3.https[1].port, 445);
+	CU_ASSERT_EQUAL(running.wb3.c2w[0].port, 6000);
+	/* every other setting, then the page again */
+	ok("webbridge3 https frame-ancestors https://intranet.example 'self'");
+	CU_ASSERT_STRING_EQUAL(out_text, "webbridge3: takes effect on 'webbridge3 restart'\n");
+	ok("webbridge3 http-redirect enable");
+	ok("webbridge3 meetingapps add apps.example 8443 0123456789abcdef");
+	ok("webbridge3 options beta1 beta2");
+	ok("webbridge3 audio-priority disable");
+	ok("webbridge3");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "HTTPS Frame-Ancestors                 : "
+		"https://intranet.example 'self'\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "HTTP redirect                         : Enabled\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "Meetingapps address                   : apps.example\n"
+				 "Meetingapps port                      : 8443\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Audio priority flag                   : Disabled\n"
+		"Beta options                          : beta1 beta2\n"));
+	CU_ASSERT_PTR_NULL(strstr(out_text, "0123456789abcdef")); /* the secret is not shown */
+	ok("webbridge3 meetingapps del");
+	CU_ASSERT_STRING_EQUAL(running.wb3.meetingapps_host, "");
+	CU_ASSERT_EQUAL(running.wb3.meetingapps_port, 0);
+	ok("webbridge3 https frame-ancestors none");
+	ok("webbridge3 options none");
+	CU_ASSERT_STRING_EQUAL(running.wb3.options, "");
+	ok("webbridge3 c2w trust none");
+	ok("webbridge3 connections");
+	CU_ASSERT_STRING_EQUAL(out_text, "table of webbridge3 connections\n");
+	/* restart and disable apply, then ask the appliance */
+	ok("webbridge3 c2w trust cmscore-fullchain.cer");
+	ok("webbridge3 restart");
+	CU_ASSERT_EQUAL(restarts, 2);
+	ok("webbridge3 disable");
+	CU_ASSERT_FALSE(running.wb3.enabled);
+	CU_ASSERT_EQUAL(restarts, 3);
+	refused("webbridge3 restart", "disabled");
+	CU_ASSERT_EQUAL(restarts, 3);
+	/* on an edge the core's components are not there, but their pages are */
+	refused("callbridge listen a", "callbridge: not on this appliance (role edge)");
+	refused("webadmin listen a 443", "webadmin: not on this appliance (role edge)");
+	refused("callbridge restart", "callbridge: not on this appliance (role edge)");
+	ok("callbridge");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Listening interfaces  : none\n"));
+	ok("webadmin");
+	tc_lab_free(&lab);
+}
+
+static void test_webbridge3_refusals(void)
+{
+	struct tc_lab lab;
+	EVP_PKEY *other;
+
+	web_lab(&lab);
+	CU_ASSERT_FATAL((other = tc_key()) != NULL);
+	CU_ASSERT_FATAL(tc_write(lab.dir, "other.key", other, NULL, 0) == 0);
+	/* nothing set yet: enable names what is missing */
+	refused("webbridge3 enable", "no HTTPS listener");
+	refused("webbridge3 enable", "no C2W trust bundle");
+	CU_ASSERT_EQUAL(restarts, 0);
+	/* listeners */
+	CU_ASSERT_EQUAL(run("webbridge3 https listen z:445"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(out_text,
+		"error: webbridge3 https listen: 'z:445': no such interface "
+		"(configured: a b)\n");
+	refused("webbridge3 https listen a:0", "'a:0': port must be 1..65535");
+	refused("webbridge3 https listen a:65536", "'a:65536'");
+	refused("webbridge3 https listen a445", "'a445': expected <if>:<port>");
+	refused("webbridge3 https listen a:44x", "'a:44x'");
+	refused("webbridge3 https listen a:445 a:445", "'a:445': given twice");
+	refused("webbridge3 https listen a:1 a:2 a:3 a:4 a:5", "'a:5': at most 4 listeners");
+	refused("webbridge3 c2w listen q:6000", "'q:6000': no such interface");
+	refused("webbridge3 https listen", "missing words");
+	refused("webbridge3 https", "missing words (expected certs, listen, frame-ancestors)");
+	refused("webbridge3 https lisen a:445", "'lisen'");
+	/* ports: C2W apart from HTTPS, and nobody on webadmin's interface and port */
+	ok("webbridge3 https listen a:445 b:445");
+	refused("webbridge3 c2w listen b:445", "'b:445': clashes with webbridge3 HTTPS on b:445");
+	refused("webbridge3 c2w listen a:6000 b:445", "'b:445'");
+	refused("webbridge3 c2w listen a:445", "C2W needs a port of its own");
+	ok("webadmin listen a 443");
+	refused("webbridge3 https listen a:443", "'a:443': clashes with webadmin on a:443");
+	refused("webbridge3 c2w listen a:443", "'a:443': clashes with webadmin on a:443");
+	ok("webbridge3 c2w listen b:443");	/* another interface: fine */
+	ok("webbridge3 c2w listen a:6000");
+	refused("webbridge3 https listen a:6000", "'a:6000': clashes with webbridge3 C2W");
+	refused("webadmin listen a 6000", "'a:6000': clashes with webbridge3 C2W on a:6000");
+	refused("webadmin listen b 445", "'b:445': clashes with webbridge3 HTTPS on b:445");
+	ok("turn listen b");
+	ok("turn tls 447");
+	refused("webbridge3 https listen b:447", "'b:447': clashes with turn TLS on b:447");
+	/* port 80: one redirect per interface */
+	ok("webadmin http-redirect enable");
+	refused("webbridge3 http-redirect enable",
+		"'a:80': clashes with webadmin HTTP redirect on a:80");
+	ok("webbridge3 https listen b:445");
+	ok("webbridge3 http-redirect enable");
+	refused("webbridge3 https listen a:445 b:445",
+		"'a:80': clashes with webadmin HTTP redirect");
+	refused("webbridge3 http-redirect maybe", "'maybe'");
+	/* certificates: files in the certificate directory, a matching pair */
+	refused("webbridge3 https certs missing.key cmsedge-fullchain.cer",
+		"'missing.key': cannot read");
+	refused("webbridge3 https certs edge.key missing.cer", "'missing.cer'");
+	refused("webbridge3 https certs other.key cmsedge-fullchain.cer",
+		"other.key does not match");
+	refused("webbridge3 c2w certs other.key edge.cer", "other.key does not match");
+	refused("webbridge3 c2w certs edge.key", "missing words");
+	refused("webbridge3 c2w certs edge.key edge.cer ca.pem", "too many words");
+	refused("webbridge3 c2w trust garbage.pem", "'garbage.pem': no certificate in it");
+	refused("webbridge3 c2w trust missing.pem", "'missing.pem': cannot read");
+	CU_ASSERT_PTR_NULL(strstr(out_text, "SUCCESS"));
+	/* the rest */
+	refused("webbridge3 meetingapps add apps.example 0 0123456789abcdef", "'0'");
+	refused("webbridge3 meetingapps add apps/example 443 0123456789abcdef", "'apps/example'");
+	refused("webbridge3 meetingapps add apps.example 443 short", "must be 8..127");
+	refused("webbridge3 meetingapps del", "no meetingapps server");
+	refused("webbridge3 meetingapps", "missing words");
+	refused("webbridge3 options a;b", "'a;b'");
+	refused("webbridge3 options none x", "'x'");
+	refused("webbridge3 https frame-ancestors https://a.example;script-src", "';'");
+	refused("webbridge3 audio-priority loud", "'loud'");
+	refused("webbridge3 enable now", "too many words");
+	refused("webbridge3 frobnicate", "'frobnicate'");
+	/* all set but the trust: enable names it */
+	ok("webbridge3 https certs edge.key cmsedge-fullchain.cer");
+	ok("webbridge3 c2w certs edge.key cmsedge-fullchain.cer");
+	refused("webbridge3 enable",
+		"not ready: no C2W trust bundle (webbridge3 c2w trust <bundle>)");
+	CU_ASSERT_FALSE(running.wb3.enabled);
+	/* a core has no web bridge */
+	running.role = EDGE_ROLE_CORE;
+	refused("webbridge3 https listen a:445", "webbridge3: not on this appliance (role core)");
+	refused("webbridge3 connections", "role core");
+	ok("webbridge3");
+	CU_ASSERT_EQUAL(restarts, 0);
+	EVP_PKEY_free(other);
+	tc_lab_free(&lab);
+}
+
+static void test_callbridge(void)
+{
+	const char *page =
+		"Listening interfaces  : a\n"
+		"Preferred interface   : none\n"
+		"Key file              : core.key\n"
+		"Certificate file      : cmscore-fullchain.cer\n"
+		"Address               : none\n"
+		"C2W trusted certs                   : cmsedge-fullchain.cer\n"
+		"Callbridge cluster trusted certs    : none\n"
+		"Callbridge trust branding certs     : none\n"
+		"UCM trusted certs         : none\n"
+		"UCM verification mode     : disabled\n"
+		"IMPS trusted certs        : none\n"
+		"IMPS verification mode    : disabled\n"
+		"WC3 JWT Expiry in hours   : 24\n";
+	struct tc_lab lab;
+
+	web_lab(&lab);
+	running.role = EDGE_ROLE_CORE;
+	refused("callbridge restart", "not ready: no listening interface");
+	ok("callbridge listen a");
+	ok("callbridge certs core.key cmscore-fullchain.cer");
+	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n"
+		"callbridge: takes effect on 'callbridge restart'\n");
+	ok("callbridge restart");	/* no C2W trust yet: a warning, not a refusal */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "warning: no C2W trust"));
+	ok("callbridge trust c2w cmsedge-fullchain.cer");
+	ok("callbridge restart");	/* the guide applies the configuration so */
+	CU_ASSERT_STRING_EQUAL(out_text, "callbridge restarted\n");
+	CU_ASSERT_STRING_EQUAL(restarted, "callbridge");
+	CU_ASSERT_EQUAL(restarts, 2);
+	page_is("callbridge", page);
+	/* every setting */
+	ok("callbridge listen a b");
+	CU_ASSERT_EQUAL(running.cb.listen_mask, 3);
+	ok("callbridge prefer b");
+	CU_ASSERT_EQUAL(running.cb.prefer_if, 1);
+	refused("callbridge listen a", "the preferred interface b would not listen");
+	ok("callbridge certs core.key cmscore-fullchain.cer ca.pem");
+	CU_ASSERT_STRING_EQUAL(running.cb.bundle, "ca.pem");
+	ok("callbridge trust cluster ca.pem");
+	ok("callbridge trust branding ca.pem");
+	ok("callbridge ucm trust ca.pem");
+	ok("callbridge ucm verify enable");
+	ok("callbridge imps trust ca.pem");
+	ok("callbridge imps verify enable");
+	ok("callbridge wc3jwt expiry 8");
+	ok("callbridge");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Listening interfaces  : a b\n"
+		"Preferred interface   : b\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Callbridge cluster trusted certs    : ca.pem\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "UCM verification mode     : enabled\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "IMPS verification mode    : enabled\n"
+		"WC3 JWT Expiry in hours   : 8\n"));
+	ok("callbridge trust cluster none");
+	CU_ASSERT_STRING_EQUAL(running.cb.trust_cluster, "");
+	ok("callbridge prefer none");
+	ok("callbridge calls");
+	CU_ASSERT_STRING_EQUAL(out_text, "table of callbridge calls\n");
+	ok("callbridge participants");
+	CU_ASSERT_STRING_EQUAL(out_text, "table of callbridge participants\n");
+	/* refusals */
+	refused("callbridge listen z",
+		"callbridge listen: 'z': no such interface (configured: a b)");
+	refused("callbridge prefer z", "'z'");
+	refused("callbridge certs core.key edge.cer garbage.pem", "garbage.pem");
+	refused("callbridge certs missing.key edge.cer", "'missing.key'");
+	refused("callbridge trust c2w garbage.pem", "'garbage.pem': no certificate");
+	refused("callbridge trust everyone ca.pem", "'everyone': expected c2w, cluster, branding");
+	refused("callbridge ucm verify sometimes", "'sometimes'");
+	refused("callbridge imps trust", "missing words");
+	refused("callbridge wc3jwt expiry 25", "'25': expected a number 1..24");
+	refused("callbridge wc3jwt expiry 0", "'0'");
+	refused("callbridge wc3jwt expiry 1h", "'1h'");
+	refused("callbridge wc3jwt", "missing words");
+	refused("callbridge calls now", "too many words");
+	ok("callbridge disable");
+	CU_ASSERT_FALSE(running.cb.enabled);
+	refused("callbridge restart", "callbridge is disabled");
+	ok("callbridge enable");
+	CU_ASSERT_TRUE(running.cb.enabled);
+	CU_ASSERT_EQUAL(restarts, 4);
+	tc_lab_free(&lab);
+}
+
+static void test_webadmin(void)
+{
+	const char *page =
+		"Enabled                 : true\n"
+		"TLS listening interface : a\n"
+		"TLS listening port      : 443\n"
+		"Key file                : core.key\n"
+		"Certificate file        : cmscore-fullchain.cer\n"
+		"HTTP redirect           : Disabled\n"
+		"STATUS                  : webadmin running\n";
+	struct tc_lab lab;
+
+	web_lab(&lab);
+	ok("webadmin");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TLS listening interface : none\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "STATUS                  : webadmin not running\n"));
+	refused("webadmin enable", "not ready: no listening interface");
+	ok("webadmin listen a 443");
+	refused("webadmin enable", "not ready: no certificate");
+	ok("webadmin certs core.key cmscore-fullchain.cer");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "SUCCESS: Key and certificate pair match\n"));
+	ok("webadmin enable");
+	CU_ASSERT_STRING_EQUAL(restarted, "webadmin");
+	wa_running = true;
+	page_is("webadmin", page);
+	ok("webadmin http-redirect enable");
+	CU_ASSERT_TRUE(running.webadmin.http_redirect);
+	ok("webadmin listen b 8443");
+	CU_ASSERT_EQUAL(running.webadmin.ifi, 1);
+	CU_ASSERT_EQUAL(running.webadmin.port, 8443);
+	ok("webadmin certs core.key cmscore-fullchain.cer ca.pem");
+	CU_ASSERT_STRING_EQUAL(running.webadmin.bundle, "ca.pem");
+	ok("webadmin restart");
+	ok("webadmin disable");
+	CU_ASSERT_FALSE(running.webadmin.enabled);
+	CU_ASSERT_EQUAL(restarts, 3);
+	refused("webadmin listen z 443",
+		"webadmin listen: 'z': no such interface (configured: a b)");
+	refused("webadmin listen a 0", "'0'");
+	refused("webadmin listen a https", "'https'");
+	refused("webadmin listen a", "missing words");
+	refused("webadmin certs other.key cmscore-fullchain.cer", "'other.key'");
+	refused("webadmin http-redirect on", "'on'");
+	refused("webadmin restart", "webadmin is disabled");
+	/* a web bridge on the same box takes port 80 on b first */
+	ok("webbridge3 https listen b:445");
+	ok("webadmin http-redirect disable");
+	ok("webbridge3 http-redirect enable");
+	refused("webadmin http-redirect enable",
+		"'b:80': clashes with webbridge3 HTTP redirect on b:80");
+	tc_lab_free(&lab);
+}
+
+/* Without the appliance's ops, the commands that need them say so and change nothing. */
+static void test_web_ops_missing(void)
+{
+	static const struct cli_ops bare = { .apply = fake_apply };
+	struct cli c = { .cfg = &running, .ops = &bare };
+	struct edge_cfg before;
+	FILE *f;
+
+	reset();
+	before = running;
+	f = fmemopen(out_text, sizeof(out_text), "w");
+	CU_ASSERT_EQUAL(cli_exec(&c, "callbridge disable", f), -EINVAL);
+	CU_ASSERT_EQUAL(cli_exec(&c, "callbridge calls", f), -EINVAL);
+	CU_ASSERT_EQUAL(cli_exec(&c, "webbridge3 connections", f), -EINVAL);
+	CU_ASSERT_EQUAL(cli_exec(&c, "webadmin", f), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "error: callbridge disable: not available here\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "error: callbridge calls: not available here\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "error: webbridge3 connections: not available here\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "STATUS                  : webadmin not running\n"));
+	CU_ASSERT_EQUAL(memcmp(&before, &running, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(applies, 0);
+}
+
+static void test_users(void)
+{
+	char *text = NULL, hash[128];
+	size_t len = 0;
+	FILE *f;
+
+	reset();
+	ok("user list");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "no users"));
+	ok("user add admin admin Cisco.123x");
+	CU_ASSERT_EQUAL(running.n_admins, 1);
+	CU_ASSERT_STRING_EQUAL(running.admins[0].role, "admin");
+	CU_ASSERT_EQUAL(strncmp(running.admins[0].hash, "$y$", 3), 0);	/* yescrypt */
+	CU_ASSERT_PTR_NULL(strstr(running.admins[0].hash, "Cisco.123x"));
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", "Cisco.123x"), 0);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", "Cisco.123"), -EACCES);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", ""), -EACCES);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "nobody", "Cisco.123x"), -EACCES);
+	ok("user add api_1 api s3cret-api");
+	ok("user add auditor audit 12345678");
+	ok("user list");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "admin                            admin\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "api_1                            api\n"));
+	CU_ASSERT_PTR_NULL(strstr(out_text, "$y$"));
+	/* a new password replaces the old one */
+	snprintf(hash, sizeof(hash), "%s", running.admins[1].hash);
+	ok("user passwd api_1 n3w-secret");
+	CU_ASSERT_STRING_NOT_EQUAL(running.admins[1].hash, hash);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "api_1", "n3w-secret"), 0);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "api_1", "s3cret-api"), -EACCES);
+	/* refusals */
+	refused("user add Bob api password1", "'Bob'");
+	refused("user add 1bob api password1", "'1bob'");
+	refused("user add bob root password1", "'root'");
+	refused("user add bob api short", "password too short: at least 8 characters");
+	refused("user add bob api", "no password");
+	refused("user add admin api password1", "'admin': already a user");
+	refused("user passwd nobody password1", "'nobody': no such user");
+	refused("user passwd api_1 short", "too short");
+	refused("user passwd api_1", "no password");
+	refused("user del nobody", "'nobody'");
+	refused("user del admin", "'admin': the last admin user cannot be deleted");
+	refused("user add bob api password1 extra", "too many words");
+	refused("user frob", "'frob'");
+	/* the passwords never reach the log */
+	f = open_memstream(&text, &len);
+	edge_log_dump(f, 10);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "user add admin admin ********"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "user passwd api_1 ********"));
+	CU_ASSERT_PTR_NULL(strstr(text, "Cisco.123x"));
+	CU_ASSERT_PTR_NULL(strstr(text, "n3w-secret"));
+	free(text);
+	/* with a second admin, the first may go */
+	ok("user del auditor");
+	ok("user add root admin password2");
+	ok("user del admin");
+	CU_ASSERT_EQUAL(running.n_admins, 2);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", "Cisco.123x"), -EACCES);
+	CU_ASSERT_EQUAL(cfg_admin_check(&running, "root", "password2"), 0);
+	/* users exist on every role */
+	running.role = EDGE_ROLE_EDGE;
+	ok("user add ops appadmin password3");
+}
+
+static void test_web_help(void)
+{
+	reset();
+	ok("help");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "webbridge3 [<setting> ...]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "callbridge [<setting> ...]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "webadmin [<setting> ...]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "user [list"));
+	ok("help webbridge3");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "webbridge3 https listen <if>:<port>"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "webbridge3 meetingapps add <host> <port> <secret>"));
+	CU_ASSERT_PTR_NULL(strstr(out_text, "callbridge listen"));
+	ok("help callbridge");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "callbridge wc3jwt expiry <1-24>"));
+	ok("help webadmin");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "webadmin listen <if> <port>"));
+	ok("help user");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "user passwd <name> [<password>]"));
+}
+
 static const struct unit_test tests[] = {
 	{ "the guide's ipv4 commands", test_guide_commands },
 	{ "add and del addresses", test_add_del },
@@ -414,6 +917,13 @@ static const struct unit_test tests[] = {
 	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
 	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
 	{ "firewall: the guide's commands, rules, refusals", test_firewall_commands },
+	{ "webbridge3: the guide's commands, its page byte for byte", test_webbridge3_guide },
+	{ "webbridge3: bad interfaces, ports, clashes, files refused", test_webbridge3_refusals },
+	{ "callbridge: the guide's commands, its status page, every setting", test_callbridge },
+	{ "webadmin: commands, status page, clashes", test_webadmin },
+	{ "web components without the appliance's ops", test_web_ops_missing },
+	{ "user: add, del, passwd, and cfg_admin_check", test_users },
+	{ "help lists the web components' commands", test_web_help },
 	{ NULL, NULL },
 };
 
