@@ -3,12 +3,14 @@
  * over the control socket; the grammar lives in edged, so both modes answer alike. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -31,12 +33,112 @@ static int ctl_connect(const char *path)
 	return fd;
 }
 
+/* `user add <name> <role>` and `user passwd <name>` without a password: edgectl asks for it
+ * (twice, not echoed) and appends it, so it is never on a command line or in the history. */
+static const char *wants_password(const char *line)
+{
+	char buf[CTL_LINE_MAX], *w[5], *save;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok_r(buf, " \t", &save); t && n < 5; t = strtok_r(NULL, " \t", &save))
+		w[n++] = t;
+	if (n < 2 || strcmp(w[0], "user"))
+		return NULL;
+	if (n == 4 && !strcmp(w[1], "add"))
+		return "user add";
+	if (n == 3 && !strcmp(w[1], "passwd"))
+		return "user passwd";
+	return NULL;
+}
+
+static struct termios saved_tio;
+static volatile sig_atomic_t tio_changed;
+
+/* Echo back on if the operator interrupts the prompt. */
+static void restore_tty(int sig)
+{
+	if (tio_changed)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* One line from the terminal with echo off. 0 or -errno. */
+static int read_secret(const char *prompt, char *buf, size_t len)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct termios t;
+	int rc = 0;
+
+	fputs(prompt, stdout);
+	fflush(stdout);
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return -errno;
+	t = saved_tio;
+	t.c_lflag &= ~ECHO;
+	t.c_lflag |= ECHONL;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], restore_tty);
+	tio_changed = 1;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) < 0)
+		rc = -errno;
+	else if (!fgets(buf, len, stdin))
+		rc = -EIO;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	tio_changed = 0;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	if (!rc && !strchr(buf, '\n') && !feof(stdin))
+		rc = -E2BIG;
+	buf[strcspn(buf, "\n")] = '\0';
+	return rc;
+}
+
+/* @line with the password it lacks appended to @full; 0, or an error printed and -EINVAL. */
+static int with_password(const char *line, const char *cmd, char *full, size_t len)
+{
+	char a[256], b[256];
+	int rc = -EINVAL, r;
+
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "error: %s: no password, and no terminal to ask for one (give it "
+			"as the last word)\n", cmd);
+		return -EINVAL;
+	}
+	if ((r = read_secret("Password: ", a, sizeof(a))) < 0 ||
+		(r = read_secret("Password again: ", b, sizeof(b))) < 0)
+		fprintf(stderr, "error: %s: password not read: %s\n", cmd,
+			r == -E2BIG ? "too long" : strerror(-r));
+	else if (strcmp(a, b))
+		fprintf(stderr, "error: %s: the two passwords differ; nothing changed\n", cmd);
+	else if (!a[0])
+		fprintf(stderr, "error: %s: empty password; nothing changed\n", cmd);
+	else if (strpbrk(a, " \t"))
+		fprintf(stderr, "error: %s: a password may not contain blanks\n", cmd);
+	else if ((size_t)snprintf(full, len, "%s %s", line, a) >= len)
+		fprintf(stderr, "error: command too long\n");
+	else
+		rc = 0;
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
+	return rc;
+}
+
 /* Sends one line, prints the answer; returns the command's status (0 = accepted). */
 static int run(int fd, const char *line)
 {
-	char buf[4096];
-	size_t len = strlen(line);
+	char buf[4096], full[CTL_LINE_MAX];
+	const char *cmd = wants_password(line);
+	size_t len;
 	bool at_line_start = true;
+
+	if (cmd) {
+		if (with_password(line, cmd, full, sizeof(full)) < 0)
+			return EINVAL;
+		line = full;
+	}
+	len = strlen(line);
 
 	if (len + 1 > CTL_LINE_MAX) {
 		fprintf(stderr, "error: command too long\n");
@@ -44,8 +146,10 @@ static int run(int fd, const char *line)
 	}
 	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
 		fprintf(stderr, "edgectl: lost the connection to edged\n");
+		explicit_bzero(full, sizeof(full));
 		return 255;
 	}
+	explicit_bzero(full, sizeof(full));	/* it may hold a password */
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
 
