@@ -670,4 +670,7 @@ const struct cli_ops app_cli_ops = {
 	.turn_allocations = turn_allocations,
 	.firewall = firewall_page,
 	.turn_stats = turn_stats,
+	.restart = app_web_restart,
+	.web_info = app_web_info,
+	.webadmin_running = app_webadmin_running,
 };

@@ -38,6 +38,9 @@ struct appliance {
 	uint16_t turn_port;
 	uint64_t turn_send_errors;
 	uint64_t turn_stream_nombuf;	/* stream clients' datagrams lost for want of an mbuf */
+	/* webbridge3 and the callbridge: threads of their own (controlplane/web_glue.c) */
+	struct wb3 *wb3;
+	struct callbridge *cb;
 };
 
 /* Builds the L3 table for the data plane from @cfg and the ports (firewalls compiled):
@@ -71,6 +74,13 @@ bool app_turn_streams_pending(const struct appliance *app);	/* serve them withou
 void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
+
+/* Starts webbridge3 and the callbridge (each idle while disabled or not in this role). */
+int app_web_start(struct appliance *app);
+void app_web_stop(struct appliance *app);
+int app_web_restart(void *ctx, const char *component, FILE *out);
+void app_web_info(void *ctx, const char *what, FILE *out);
+bool app_webadmin_running(void *ctx);
 
 extern const struct cli_ops app_cli_ops;
 

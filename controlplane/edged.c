@@ -151,6 +151,9 @@ static int start(int argc, char **argv)
 	ret = app_turn_start(&app);
 	if (ret < 0)
 		return ret;
+	ret = app_web_start(&app);
+	if (ret < 0)
+		return ret;
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
@@ -212,6 +215,7 @@ static void stop_all(struct ctl_server *ctl)
 	rte_eal_mp_wait_lcore();
 	if (ctl)
 		ctl_close(ctl);
+	app_web_stop(&app);
 	if (app.turn)
 		app_turn_stop(&app);
 	for (int i = 0; i < app.cfg.n_ifs; i++)

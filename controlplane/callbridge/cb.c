@@ -1,0 +1,1101 @@
+/* The callbridge (see cb.h and docs/webbridge3.md). Its thread runs one libwebsockets
+ * context holding the webadmin's HTTPS listener (REST API and pages, cb_api.c) and the C2W
+ * client links: one per /api/v1/webBridges object, dialled with `callbridge certs`, the web
+ * bridge checked against `callbridge trust c2w` and the URL's host, redialled with back-off.
+ * Guests join through those links (cb_conf.c keeps the meetings). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cb.h"
+#include "cb_api.h"
+#include "cb_conf.h"
+#include "cb_db.h"
+#include "edge_log.h"
+#include "pki.h"
+#include "../web/web.h"
+#include "../web/web_jwt.h"
+
+#define CB_MAX_LINKS 16
+#define C2W_MAX_MSG (256 * 1024)
+#define C2W_MAX_QUEUE (8 * 1024 * 1024)
+#define C2W_BACKOFF_MAX_S 10
+#define CB_MAX_TURN 8
+
+/* One web bridge's C2W link: the lws user data of its client connection. */
+struct cb_link {
+	struct callbridge *cb;
+	struct cb_link *next;
+	unsigned int no;		/* the log's "web bridge link N" */
+	char wb_id[CB_ID_LEN];		/* its /api/v1/webBridges id */
+	char url[256], host[128];
+	int port;
+	struct lws *wsi;		/* NULL while not connected */
+	bool up;			/* TLS and WebSocket up */
+	bool gone;			/* its webBridge was deleted: free once closed */
+	char wb_guid[CB_ID_LEN];	/* from its hello */
+	const char *status;		/* for /webBridges/<id>/status */
+	char why[200];			/* the last failure */
+	unsigned int backoff_s;
+	lws_sorted_usec_list_t sul;	/* the next dial */
+	struct web_msgq q;
+	struct web_rx rx;
+	time_t since;
+};
+
+struct callbridge {
+	pthread_t thread;
+	pthread_mutex_t lock;		/* cfg_next, the flags, links for readers */
+	pthread_cond_t cond;
+	struct edge_cfg cfg, cfg_next;
+	bool want_restart, restart_done, stop, destroying, resync;
+	int restart_rc;
+	char restart_msg[1024];
+	struct lws_context *ctx;
+	struct lws_vhost *client_vh;
+	bool webadmin_up;
+	struct cb_model model;
+	struct cb_db *db;
+	struct cb_api api;
+	struct web_jwt_key key;		/* signs the guests' JWTs: the C2W key */
+	struct cb_link *links;
+	unsigned int next_link_no;
+	char cert[300], key_path[300], trust[300];
+};
+
+static int say(struct callbridge *cb, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int say(struct callbridge *cb, int rc, const char *fmt, ...)
+{
+	size_t n = strlen(cb->restart_msg);
+	va_list ap;
+
+	if (n < sizeof(cb->restart_msg) - 1) {
+		va_start(ap, fmt);
+		vsnprintf(cb->restart_msg + n, sizeof(cb->restart_msg) - n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* ---- C2W links ---- */
+
+static int link_send(struct cb_link *l, json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	int rc = -ENOTCONN;
+
+	if (s && l->wsi && l->up)
+		rc = web_msgq_push(l->wsi, &l->q, s, strlen(s), C2W_MAX_QUEUE);
+	free(s);
+	json_decref(msg);
+	if (rc < 0)
+		LOG_WARN("callbridge", "web bridge link %u: message not sent (%s)", l->no,
+			strerror(-rc));
+	return rc;
+}
+
+static struct cb_link *link_by_no(struct callbridge *cb, unsigned int no)
+{
+	for (struct cb_link *l = cb->links; l; l = l->next)
+		if (l->no == no)
+			return l;
+	return NULL;
+}
+
+static void dial(lws_sorted_usec_list_t *sul);
+
+static void schedule_dial(struct cb_link *l)
+{
+	unsigned int s = l->backoff_s;
+
+	l->backoff_s = l->backoff_s ? l->backoff_s * 2 : 1;
+	if (l->backoff_s > C2W_BACKOFF_MAX_S)
+		l->backoff_s = C2W_BACKOFF_MAX_S;
+	lws_sul_schedule(l->cb->ctx, 0, &l->sul, dial, (lws_usec_t)s * LWS_US_PER_SEC);
+}
+
+/* "c2w://host:port" */
+static int parse_url(struct cb_link *l)
+{
+	const char *p;
+	char *colon;
+
+	if (strncasecmp(l->url, "c2w://", 6))
+		return -EINVAL;
+	p = l->url + 6;
+	snprintf(l->host, sizeof(l->host), "%s", p);
+	l->host[strcspn(l->host, "/")] = '\0';
+	colon = strrchr(l->host, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	l->port = atoi(colon + 1);
+	return l->host[0] && l->port > 0 && l->port < 65536 ? 0 : -EINVAL;
+}
+
+static void dial(lws_sorted_usec_list_t *sul)
+{
+	struct cb_link *l = lws_container_of(sul, struct cb_link, sul);
+	struct callbridge *cb = l->cb;
+	struct lws_client_connect_info ci;
+
+	if (l->wsi || l->gone)
+		return;
+	memset(&ci, 0, sizeof(ci));
+	ci.context = cb->ctx;
+	ci.vhost = cb->client_vh;
+	ci.address = l->host;
+	ci.port = l->port;
+	ci.host = l->host;
+	ci.origin = l->host;
+	ci.path = "/c2w";
+	ci.protocol = "c2w";
+	ci.alpn = "http/1.1";
+	/* the host name check is ours (check_server_cert): it covers IP addresses too */
+	ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+	ci.userdata = l;
+	ci.pwsi = &l->wsi;
+	if (!lws_client_connect_via_info(&ci)) {
+		/* a name that does not resolve fails here, synchronously; say so once */
+		struct in_addr a;
+		const char *st = inet_pton(AF_INET, l->host, &a) == 1 ? "connectionFailure" :
+			"dnsFailure";
+		l->wsi = NULL;
+		if (strcmp(l->status, st))
+			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
+				"(%s): %s", l->no, l->url, !strcmp(st, "dnsFailure") ?
+				"name resolution failed" : "cannot connect");
+		l->status = st;
+		schedule_dial(l);
+	}
+}
+
+static void link_free(struct cb_link *l)
+{
+	lws_sul_cancel(&l->sul);
+	web_msgq_clear(&l->q);
+	web_rx_reset(&l->rx);
+	free(l);
+}
+
+/* Brings the links in line with the webBridges in the store. */
+static void sync_links(struct callbridge *cb)
+{
+	struct cb_webbridge wbs[CB_MAX_LINKS];
+	int n = cb->db ? cb_db_webbridges(cb->db, wbs, CB_MAX_LINKS) : 0;
+
+	if (n < 0)
+		n = 0;
+	pthread_mutex_lock(&cb->lock);
+	/* drop links whose webBridge went or changed its url */
+	for (struct cb_link **pp = &cb->links; *pp;) {
+		struct cb_link *l = *pp;
+		bool keep = false;
+		for (int i = 0; i < n && !keep; i++)
+			keep = !strcmp(wbs[i].id, l->wb_id) && !strcmp(wbs[i].url, l->url);
+		if (keep || l->gone) {
+			pp = &l->next;
+			continue;
+		}
+		if (l->wsi) {
+			l->gone = true;	/* freed when its connection closes */
+			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+			pp = &l->next;
+		} else {
+			*pp = l->next;
+			link_free(l);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct cb_link *l;
+		for (l = cb->links; l; l = l->next)
+			if (!l->gone && !strcmp(l->wb_id, wbs[i].id))
+				break;
+		if (l)
+			continue;
+		l = calloc(1, sizeof(*l));
+		if (!l)
+			break;
+		l->cb = cb;
+		l->no = ++cb->next_link_no;
+		memcpy(l->wb_id, wbs[i].id, sizeof(l->wb_id));
+		l->wb_id[sizeof(l->wb_id) - 1] = '\0';
+		snprintf(l->url, sizeof(l->url), "%s", wbs[i].url);
+		l->status = "unused";
+		l->next = cb->links;
+		cb->links = l;
+		if (parse_url(l) < 0) {
+			/* https:// is the older web bridge: not a C2W link */
+			snprintf(l->why, sizeof(l->why), "not a c2w:// URL");
+			continue;
+		}
+		if (cb->client_vh)
+			lws_sul_schedule(cb->ctx, 0, &l->sul, dial, 1);
+	}
+	pthread_mutex_unlock(&cb->lock);
+}
+
+/* ---- guests ---- */
+
+static void add_turn_urls(json_t *urls, const char *addr, const char *type, int tcp_port)
+{
+	char host[256], buf[300];
+	int port;
+	char *colon;
+
+	snprintf(host, sizeof(host), "%s", addr);
+	colon = strrchr(host, ':');
+	/* acano, cms and expressway listen on 3478; lyncEdge and standard on 443 */
+	port = !type || !*type || !strcmp(type, "acano") || !strcmp(type, "cms") ||
+		!strcmp(type, "expressway") ? 3478 : 443;
+	if (colon && !strchr(colon + 1, ']') && strchr(host, ':') == colon) {
+		*colon = '\0';
+		port = atoi(colon + 1);
+	}
+	snprintf(buf, sizeof(buf), "turn:%s:%d?transport=udp", host, port);
+	json_array_append_new(urls, json_string(buf));
+	snprintf(buf, sizeof(buf), "turn:%s:%d?transport=tcp", host, port);
+	json_array_append_new(urls, json_string(buf));
+	if (tcp_port && tcp_port != port) {
+		/* tcpPortNumberOverride: the TLS port (`turn tls 447`) */
+		snprintf(buf, sizeof(buf), "turns:%s:%d?transport=tcp", host, tcp_port);
+		json_array_append_new(urls, json_string(buf));
+	}
+}
+
+/* The TURN servers a guest's browser gets: Configuration > General, then /turnServers. */
+static json_t *ice_servers(struct callbridge *cb)
+{
+	json_t *a = json_array();
+	struct cb_general g;
+	struct cb_turnserver ts[CB_MAX_TURN];
+	int n;
+
+	if (!cb_db_general_get(cb->db, &g) && (g.turn_client_address[0] ||
+		g.turn_server_address[0])) {
+		json_t *urls = json_array();
+		add_turn_urls(urls, g.turn_client_address[0] ? g.turn_client_address :
+			g.turn_server_address, "acano", 0);
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "urls", urls, "username",
+			g.turn_username, "credential", g.turn_password));
+	}
+	n = cb_db_turnservers(cb->db, ts, CB_MAX_TURN);
+	for (int i = 0; i < n; i++) {
+		const char *addr = ts[i].client_address[0] ? ts[i].client_address :
+			ts[i].server_address;
+		if (!addr[0])
+			continue;
+		json_t *urls = json_array();
+		add_turn_urls(urls, addr, ts[i].type, ts[i].tcp_port_number_override);
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "urls", urls, "username",
+			ts[i].username, "credential", ts[i].password));
+	}
+	return a;
+}
+
+static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, const char *code,
+	const char *message)
+{
+	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: %s", login, message);
+	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s}", "type", "joinResult", "req", req, "ok",
+		0, "error", code, "message", message));
+}
+
+static void roster(struct callbridge *cb, struct cb_call *c)
+{
+	json_t *parts = json_array();
+
+	if (!c)
+		return;
+	for (struct cb_leg *l = c->legs; l; l = l->next)
+		if (l->session)
+			json_array_append_new(parts, json_pack("{s:s, s:s, s:b, s:b}", "id", l->id,
+				"name", l->name, "audioMuted", l->audio_muted, "videoMuted",
+				l->video_muted));
+	for (struct cb_leg *l = c->legs; l; l = l->next) {
+		struct cb_link *k = l->session ? link_by_no(cb, l->link) : NULL;
+		if (k)
+			link_send(k, json_pack("{s:s, s:s, s:{s:s, s:O}}", "type", "signal",
+				"participant", l->id, "msg", "type", "roster", "participants", parts));
+	}
+	json_decref(parts);
+}
+
+static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
+{
+	json_int_t req = json_integer_value(json_object_get(m, "req"));
+	const char *id = json_string_value(json_object_get(m, "meetingId"));
+	const char *pass = json_string_value(json_object_get(m, "passcode"));
+	const char *name = json_string_value(json_object_get(m, "name"));
+	const char *remote = json_string_value(json_object_get(m, "remote"));
+	const char *session = json_string_value(json_object_get(m, "session"));
+	struct cb_cospace s;
+	unsigned int login;
+	struct cb_leg *leg;
+
+	RAND_bytes((unsigned char *)&login, sizeof(login));
+	login = 1000000000u + login % 2000000000u;
+	if (!id || !name || !*name) {
+		join_refuse(l, req, login, "badRequest", "A meeting ID and a name are needed.");
+		return;
+	}
+	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: resolution in progress",
+		login);
+	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: call ID lookup scheduled",
+		login);
+	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: resolution in progress",
+		login);
+	if (!cb->db || cb_db_cospace_by_meeting_id(cb->db, id, &s) < 0) {
+		join_refuse(l, req, login, "meetingNotFound",
+			"That meeting ID was not found. Check it and try again.");
+		return;
+	}
+	if (s.passcode[0] && (!pass || !*pass)) {
+		join_refuse(l, req, login, "passcodeRequired", "This meeting needs a passcode.");
+		return;
+	}
+	if (s.passcode[0] && (strlen(pass) != strlen(s.passcode) ||
+		CRYPTO_memcmp(s.passcode, pass, strlen(pass)))) {
+		join_refuse(l, req, login, "invalidPasscode", "The passcode is not correct.");
+		return;
+	}
+	struct cb_conf_space sp = { .id = s.id, .name = s.name[0] ? s.name : s.uri };
+	leg = cb_conf_join(&cb->model, &sp, login, name, remote ? remote : "", l->no);
+	if (!leg) {
+		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
+		return;
+	}
+	json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "sub", leg->guest,
+		"callbridge", cb->model.guid, "call", leg->call->id, "participant", leg->id, "name",
+		leg->name, "conference", leg->call->name, "session", session ? session : "");
+	char *tok = web_jwt_sign(&cb->key, claims, time(NULL),
+		(long)cb->cfg.cb.jwt_expiry_hours * 3600);
+	json_decref(claims);
+	if (!tok) {
+		LOG_ERRX("callbridge", "cannot sign a JWT with %s", cb->cfg.cb.key);
+		cb_conf_leave(&cb->model, leg, "failed login");
+		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
+		return;
+	}
+	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o}", "type", "joinResult",
+		"req", req, "ok", 1, "jwt", tok, "participant", leg->id, "call", leg->call->id,
+		"conference", leg->call->name, "iceServers", ice_servers(cb)));
+	free(tok);
+}
+
+static void media_unavailable(struct cb_link *l, struct cb_leg *leg)
+{
+	link_send(l, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "signal", "participant",
+		leg->id, "msg", "type", "media", "state", "unavailable", "message",
+		"This meeting server relays signalling only; media is not enabled yet."));
+}
+
+/* Counts candidate types for the log, from "candidate:... typ relay ..." */
+static const char *cand_type(const char *c)
+{
+	const char *t = strstr(c, " typ ");
+
+	if (!t)
+		return "unknown";
+	t += 5;
+	if (!strncmp(t, "host", 4))
+		return "host";
+	if (!strncmp(t, "srflx", 5))
+		return "srflx";
+	if (!strncmp(t, "prflx", 5))
+		return "prflx";
+	if (!strncmp(t, "relay", 5))
+		return "relay";
+	return "unknown";
+}
+
+static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg *leg,
+	json_t *msg)
+{
+	const char *type = json_string_value(json_object_get(msg, "type"));
+
+	if (!type)
+		return;
+	if (!strcmp(type, "offer")) {
+		const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+		unsigned int mlines = 0;
+		for (const char *p = sdp; p && (p = strstr(p, "\nm=")); p++)
+			mlines++;
+		pthread_mutex_lock(&cb->model.lock);
+		leg->offer_seen = true;
+		pthread_mutex_unlock(&cb->model.lock);
+		edge_log(LOG_INFO, "host:server", "INFO : call %d: SDP offer received (%u media lines, "
+			"%zu bytes)", leg->call_no, mlines, sdp ? strlen(sdp) : 0);
+		media_unavailable(l, leg);
+	} else if (!strcmp(type, "candidate")) {
+		const char *c = json_string_value(json_object_get(msg, "candidate"));
+		pthread_mutex_lock(&cb->model.lock);
+		if (c && *c)
+			leg->n_candidates++;
+		pthread_mutex_unlock(&cb->model.lock);
+		if (c && *c)
+			edge_log(LOG_INFO, "host:server", "INFO : call %d: ICE candidate %u from \"%s\" "
+				"(%s)", leg->call_no, leg->n_candidates, leg->guest, cand_type(c));
+		else
+			edge_log(LOG_INFO, "host:server", "INFO : call %d: end of ICE candidates from "
+				"\"%s\" (%u)", leg->call_no, leg->guest, leg->n_candidates);
+	} else if (!strcmp(type, "mute")) {
+		json_t *a = json_object_get(msg, "audio"), *v = json_object_get(msg, "video");
+		pthread_mutex_lock(&cb->model.lock);
+		if (json_is_boolean(a))
+			leg->audio_muted = json_is_true(a);
+		if (json_is_boolean(v))
+			leg->video_muted = json_is_true(v);
+		pthread_mutex_unlock(&cb->model.lock);
+		edge_log(LOG_INFO, "host:server", "INFO : call %d: \"%s\" audio %s, video %s",
+			leg->call_no, leg->guest, leg->audio_muted ? "muted" : "unmuted",
+			leg->video_muted ? "muted" : "unmuted");
+		roster(cb, leg->call);
+	}
+}
+
+static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why)
+{
+	struct cb_call *c = leg->call;
+	bool last = c->n_legs == 1;
+
+	cb_conf_leave(&cb->model, leg, why);
+	if (!last)
+		roster(cb, c);
+}
+
+static void link_message(struct callbridge *cb, struct cb_link *l)
+{
+	json_t *m = json_loads(l->rx.buf, 0, NULL);
+	const char *type = json_string_value(json_object_get(m, "type"));
+	const char *p = json_string_value(json_object_get(m, "participant"));
+	struct cb_leg *leg = p ? cb_conf_leg(&cb->model, p) : NULL;
+
+	if (leg && leg->link != l->no)
+		leg = NULL;	/* another web bridge's guest */
+	if (!type) {
+		LOG_WARN("callbridge", "web bridge link %u: message without a type", l->no);
+	} else if (!strcmp(type, "hello")) {
+		const char *g = json_string_value(json_object_get(m, "guid"));
+		snprintf(l->wb_guid, sizeof(l->wb_guid), "%s", g ? g : "");
+		LOG_INFO_("callbridge", "Received guid %s from webbridge %s:%d", l->wb_guid, l->host,
+			l->port);
+	} else if (!strcmp(type, "join")) {
+		guest_join(cb, l, m);
+	} else if (!strcmp(type, "session") && leg) {
+		const char *ua = json_string_value(json_object_get(m, "userAgent"));
+		cb_conf_session(&cb->model, leg, ua);
+		edge_log(LOG_INFO, "host:server", "INFO : call %d: setting up combined RTP session for "
+			"DTLS (combined media and control)", leg->call_no);
+		roster(cb, leg->call);
+	} else if (!strcmp(type, "signal") && leg) {
+		json_t *msg = json_object_get(m, "msg");
+		if (json_is_object(msg))
+			guest_signal(cb, l, leg, msg);
+	} else if (!strcmp(type, "leave") && leg) {
+		leave_leg(cb, leg, "session resource teardown");
+	}
+	json_decref(m);
+}
+
+static void drop_on_link(struct cb_model *m, struct cb_leg *leg, void *arg)
+{
+	struct callbridge *cb = arg;
+	(void)m;
+	leave_leg(cb, leg, "web bridge connection loss");
+}
+
+/* protocol[0] of the client vhost: the web bridge's certificate must name the URL's host. */
+static int check_server_cert(struct lws *wsi, void *user, void *in, size_t len)
+{
+	X509_STORE_CTX *xs = user;
+	struct cb_link *l = wsi ? lws_wsi_user(wsi) : NULL;
+	X509 *x = X509_STORE_CTX_get_current_cert(xs);
+	int depth = X509_STORE_CTX_get_error_depth(xs);
+	(void)in;
+
+	if (!len) {
+		if (l)
+			snprintf(l->why, sizeof(l->why), "certificate not trusted: %s "
+				"(is its CA in 'callbridge trust c2w'?)",
+				X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+		return 1;
+	}
+	if (depth || !l || !x)
+		return 0;
+	struct in_addr a;
+	int ok = inet_pton(AF_INET, l->host, &a) == 1 ?
+		X509_check_ip_asc(x, l->host, 0) == 1 :
+		X509_check_host(x, l->host, 0, 0, NULL) == 1;
+	if (!ok) {
+		snprintf(l->why, sizeof(l->why), "certificate does not name %s", l->host);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
+		return 1;
+	}
+	return 0;
+}
+
+static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	struct cb_link *l = user;
+	struct callbridge *cb = l ? l->cb : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		return check_server_cert(wsi, user, in, len);
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+		const char *e = in ? (const char *)in : "unknown error";
+		if (!l)
+			return 0;
+		l->wsi = NULL;
+		l->up = false;
+		if (l->why[0] || strstr(e, "ssl") || strstr(e, "SSL") || strstr(e, "tls") ||
+			strstr(e, "cert")) {
+			l->status = "tlsFailure";
+			LOG_WARN("callbridge", "TLS negotiation error towards the %s: %s", l->url,
+				l->why[0] ? l->why : e);
+		} else {
+			l->status = strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo") ?
+				"dnsFailure" : "connectionFailure";
+			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
+				"(%s)", l->no, e);
+		}
+		l->why[0] = '\0';
+		if (l->gone) {
+			for (struct cb_link **pp = &cb->links; *pp; pp = &(*pp)->next)
+				if (*pp == l) {
+					*pp = l->next;
+					break;
+				}
+			link_free(l);
+		} else if (!cb->destroying) {
+			schedule_dial(l);
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		l->up = true;
+		l->status = "success";
+		l->backoff_s = 0;
+		l->since = time(NULL);
+		l->why[0] = '\0';
+		LOG_INFO_("callbridge", "C2W connection for webbridge %s:%d UP", l->host, l->port);
+		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", cb->model.guid,
+			"role", "callbridge"));
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
+			LOG_WARN("callbridge", "web bridge link %u: message over %d bytes dropped",
+				l->no, C2W_MAX_MSG);
+			return 0;
+		}
+		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+			return 0;
+		link_message(cb, l);
+		web_rx_reset(&l->rx);
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return web_msgq_write(wsi, &l->q);
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (!l)
+			return 0;
+		if (l->up)
+			LOG_WARN("callbridge", "C2W connection for webbridge %s:%d DOWN", l->host,
+				l->port);
+		l->up = false;
+		l->wsi = NULL;
+		web_msgq_clear(&l->q);
+		web_rx_reset(&l->rx);
+		if (!cb->destroying)
+			cb_conf_each_on_link(&cb->model, l->no, drop_on_link, cb);
+		if (l->gone) {
+			for (struct cb_link **pp = &cb->links; *pp; pp = &(*pp)->next)
+				if (*pp == l) {
+					*pp = l->next;
+					break;
+				}
+			link_free(l);
+		} else if (!cb->destroying) {
+			l->status = "connectionFailure";
+			schedule_dial(l);
+		}
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* ---- webadmin: the REST API and pages over HTTPS ---- */
+
+struct cb_http {
+	struct web_rx body;
+	char method[8];
+	char path[512];
+	char query[512];
+	char user[64], pass[128];
+	bool too_big;
+};
+
+static int api_auth(void *ctx, const char *user, const char *password)
+{
+	struct callbridge *cb = ctx;
+
+	if (!user || !password)
+		return -EACCES;
+	return cfg_admin_check(&cb->cfg, user, password);
+}
+
+static int api_drop_leg(void *ctx, const char *id)
+{
+	struct callbridge *cb = ctx;
+	struct cb_leg *leg = cb_conf_leg(&cb->model, id);
+	struct cb_link *l;
+
+	if (!leg)
+		return -ENOENT;
+	l = link_by_no(cb, leg->link);
+	if (l)
+		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", leg->id,
+			"reason", "You were removed from the meeting."));
+	leave_leg(cb, leg, "API request");
+	return 0;
+}
+
+static int api_drop_call(void *ctx, const char *id)
+{
+	struct callbridge *cb = ctx;
+	struct cb_call *c;
+
+	for (c = cb->model.calls; c && strcmp(c->id, id); c = c->next)
+		;
+	if (!c)
+		return -ENOENT;
+	while (c) {
+		struct cb_leg *leg = c->legs;
+		bool last = c->n_legs == 1;
+		struct cb_link *l = link_by_no(cb, leg->link);
+		if (l)
+			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant",
+				leg->id, "reason", "The meeting was ended."));
+		cb_conf_leave(&cb->model, leg, "API request");
+		if (last)
+			break;
+	}
+	return 0;
+}
+
+static void api_changed(void *ctx, const char *object)
+{
+	struct callbridge *cb = ctx;
+
+	if (!strcmp(object, "webBridges"))
+		cb->resync = true;	/* after this request: the links follow the store */
+}
+
+static const char *api_wb_status(void *ctx, const char *id)
+{
+	struct callbridge *cb = ctx;
+
+	for (struct cb_link *l = cb->links; l; l = l->next)
+		if (!l->gone && !strcmp(l->wb_id, id))
+			return l->status;
+	return "unused";
+}
+
+static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_http *h)
+{
+	struct cb_api_req rq = {
+		.method = h->method, .path = h->path, .query = h->query[0] ? h->query : NULL,
+		.body = h->body.buf, .body_len = h->body.len,
+		.user = h->user[0] ? h->user : NULL, .password = h->user[0] ? h->pass : NULL,
+	};
+	struct cb_api_resp rs;
+	struct web_hdr hdrs[4];
+	int nh = 0, rc;
+
+	memset(&rs, 0, sizeof(rs));
+	if (h->too_big) {
+		rs.status = 413;
+		rs.content_type = "text/xml";
+	} else if (cb_api_handle(&cb->api, &rq, &rs) < 0) {
+		rs.status = 500;
+		rs.content_type = "text/plain";
+	}
+	OPENSSL_cleanse(h->pass, sizeof(h->pass));
+	if (rs.location[0])
+		hdrs[nh++] = (struct web_hdr){ "location:", rs.location };
+	if (rs.www_authenticate)
+		hdrs[nh++] = (struct web_hdr){ "www-authenticate:", rs.www_authenticate };
+	hdrs[nh++] = (struct web_hdr){ "cache-control:", "no-store" };
+	hdrs[nh] = (struct web_hdr){ NULL, NULL };
+	/* the request is done with: answering may end the transaction and free @h */
+	web_rx_reset(&h->body);
+	if (cb->resync) {
+		cb->resync = false;
+		sync_links(cb);
+	}
+	rc = web_respond(wsi, (unsigned int)rs.status, rs.content_type ? rs.content_type :
+		"text/plain", hdrs, rs.body ? rs.body : "", rs.body ? rs.body_len : 0);
+	cb_api_resp_free(&rs);
+	return rc;
+}
+
+static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	struct cb_http *h = user;
+	struct callbridge *cb = lws_context_user(lws_get_context(wsi));
+	char auth[400];
+	static const struct { enum lws_token_indexes tok; const char *m; } methods[] = {
+		{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_PUT_URI, "PUT" }, { WSI_TOKEN_DELETE_URI, "DELETE" },
+	};
+
+	if (!h)		/* after the transaction ended, lws may call us without our data */
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		web_rx_reset(&h->body);
+		memset(h, 0, sizeof(*h));
+		for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+			if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
+				snprintf(h->method, sizeof(h->method), "%s", methods[i].m);
+				lws_hdr_copy(wsi, h->path, sizeof(h->path), methods[i].tok);
+			}
+		if (!h->method[0])
+			return web_respond(wsi, 405, "text/plain", NULL, "method not allowed\n", 19);
+		if (lws_hdr_copy(wsi, h->query, sizeof(h->query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
+			h->query[0] = '\0';
+		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
+			web_basic_auth(auth, h->user, sizeof(h->user), h->pass, sizeof(h->pass));
+		OPENSSL_cleanse(auth, sizeof(auth));
+		if (!strcmp(h->method, "POST") || !strcmp(h->method, "PUT")) {
+			char cl[16];
+			if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+				atol(cl) > 0)
+				return 0;	/* the body follows */
+		}
+		return webadmin_answer(wsi, cb, h);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!h->too_big && web_rx_add(&h->body, in, len, CB_API_MAX_BODY) < 0)
+			h->too_big = true;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return webadmin_answer(wsi, cb, h);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		web_rx_reset(&h->body);
+		OPENSSL_cleanse(h->pass, sizeof(h->pass));
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols webadmin_protocols[] = {
+	{ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+	{ "webadmin", cb_webadmin, sizeof(struct cb_http), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocols client_protocols[] = {
+	{ "c2w", cb_c2w_client, 0, 16384, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_http_mount webadmin_mount = {
+	.mountpoint = "/", .mountpoint_len = 1, .origin = "webadmin",
+	.origin_protocol = LWSMPRO_CALLBACK,
+};
+
+/* ---- the context ---- */
+
+#define TLS_OPTS (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION)
+#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+static int build(struct callbridge *cb)
+{
+	const struct edge_cfg *cfg = &cb->cfg;
+	struct lws_context_creation_info ci, vi;
+	char ip[16], err[256], key[300], cert[300];
+	int rc;
+
+	cb->restart_msg[0] = '\0';
+	if (cfg->role == EDGE_ROLE_EDGE)
+		return say(cb, 0, "callbridge: not on this appliance (role edge)\n");
+	rc = cb_db_open(cfg->cb.db_path, &cb->db, err, sizeof(err));
+	if (rc < 0) {
+		LOG_ERRX("callbridge", "database: %s", err);
+		return say(cb, rc, "callbridge: database: %s\n", err);
+	}
+	cb->api = (struct cb_api){ .db = cb->db, .model = &cb->model, .env = {
+		.ctx = cb, .auth = api_auth, .drop_leg = api_drop_leg, .drop_call = api_drop_call,
+		.changed = api_changed, .webbridge_status = api_wb_status } };
+	memset(&ci, 0, sizeof(ci));
+	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	ci.user = cb;
+	ci.port = CONTEXT_PORT_NO_LISTEN;
+	cb->ctx = lws_create_context(&ci);
+	if (!cb->ctx)
+		return say(cb, -ENOMEM, "callbridge: cannot create its event loop\n");
+
+	/* webadmin: the REST API and the pages */
+	const struct cfg_webadmin *wa = &cfg->webadmin;
+	if (!wa->enabled) {
+		say(cb, 0, "webadmin: disabled\n");
+	} else if (wa->ifi < 0 || wa->ifi >= cfg->n_ifs || !cfg->ifs[wa->ifi].n_addrs) {
+		say(cb, 0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
+	} else if (!wa->key[0] || !wa->cert[0] || pki_path(cfg->cert_dir, wa->key, key,
+		sizeof(key)) < 0 || pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
+		say(cb, 0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
+	} else {
+		memset(&vi, 0, sizeof(vi));
+		cfg_ipv4_str(cfg->ifs[wa->ifi].addrs[0].addr, ip);
+		vi.vhost_name = "webadmin";
+		vi.iface = ip;
+		vi.port = wa->port;
+		vi.protocols = webadmin_protocols;
+		vi.mounts = &webadmin_mount;
+		vi.ssl_cert_filepath = cert;
+		vi.ssl_private_key_filepath = key;
+		vi.ssl_options_set = TLS_OPTS;
+		vi.ssl_cipher_list = TLS12_CIPHERS;
+		vi.alpn = "http/1.1";
+		vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+			LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+		if (lws_create_vhost(cb->ctx, &vi)) {
+			cb->webadmin_up = true;
+			say(cb, 0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
+				wa->port, ip, wa->port);
+		} else {
+			say(cb, 0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
+		}
+	}
+
+	/* C2W: our certificate and key, and whom we trust */
+	if (!cfg->cb.enabled)
+		return say(cb, 0, "callbridge: disabled\n");
+	if (!cfg->cb.key[0] || !cfg->cb.cert[0] ||
+		pki_path(cfg->cert_dir, cfg->cb.key, cb->key_path, sizeof(cb->key_path)) < 0 ||
+		pki_path(cfg->cert_dir, cfg->cb.cert, cb->cert, sizeof(cb->cert)) < 0)
+		return say(cb, 0, "callbridge: no certificate ('callbridge certs'): no C2W links\n");
+	if (!cfg->cb.trust_c2w[0] || pki_path(cfg->cert_dir, cfg->cb.trust_c2w, cb->trust,
+		sizeof(cb->trust)) < 0)
+		return say(cb, 0, "callbridge: no 'callbridge trust c2w': no C2W links (WebRTC "
+			"fails without it)\n");
+	rc = web_jwt_key_load(&cb->key, cb->key_path, err, sizeof(err));
+	if (rc < 0)
+		return say(cb, 0, "callbridge: %s: no C2W links\n", err);
+	memset(&vi, 0, sizeof(vi));
+	vi.vhost_name = "c2w-client";
+	vi.port = CONTEXT_PORT_NO_LISTEN;
+	vi.protocols = client_protocols;
+	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	vi.client_ssl_cert_filepath = cb->cert;
+	vi.client_ssl_private_key_filepath = cb->key_path;
+	vi.client_ssl_ca_filepath = cb->trust;
+	vi.ssl_options_set = TLS_OPTS;
+	vi.client_ssl_cipher_list = TLS12_CIPHERS;
+	cb->client_vh = lws_create_vhost(cb->ctx, &vi);
+	if (!cb->client_vh)
+		return say(cb, -EINVAL, "callbridge: cannot load its C2W certificate (see the log)\n");
+	sync_links(cb);
+	unsigned int n = 0;
+	for (struct cb_link *l = cb->links; l; l = l->next)
+		n++;
+	say(cb, 0, "callbridge: %s, %u web bridge%s to connect to\n", cb->model.guid, n,
+		n == 1 ? "" : "s");
+	LOG_NOTE("callbridge", "started: GUID %s, %u web bridges", cb->model.guid, n);
+	return 0;
+}
+
+static void teardown(struct callbridge *cb)
+{
+	/* the guests' legs end with the links */
+	while (cb->model.calls)
+		leave_leg(cb, cb->model.calls->legs, "callbridge restart");
+	if (cb->ctx) {
+		cb->destroying = true;
+		lws_context_destroy(cb->ctx);
+		cb->destroying = false;
+	}
+	pthread_mutex_lock(&cb->lock);
+	cb->ctx = NULL;
+	cb->client_vh = NULL;
+	cb->webadmin_up = false;
+	while (cb->links) {
+		struct cb_link *l = cb->links;
+		cb->links = l->next;
+		web_msgq_clear(&l->q);
+		web_rx_reset(&l->rx);
+		free(l);
+	}
+	pthread_mutex_unlock(&cb->lock);
+	web_jwt_key_free(&cb->key);
+	if (cb->db) {
+		cb_db_close(cb->db);
+		cb->db = NULL;
+	}
+}
+
+static void *cb_main(void *arg)
+{
+	struct callbridge *cb = arg;
+
+	pthread_setname_np(pthread_self(), "callbridge");
+	for (;;) {
+		pthread_mutex_lock(&cb->lock);
+		bool stop = cb->stop, restart = cb->want_restart;
+		if (restart) {
+			cb->cfg = cb->cfg_next;
+			cb->want_restart = false;
+		}
+		pthread_mutex_unlock(&cb->lock);
+		if (stop)
+			break;
+		if (restart) {
+			teardown(cb);
+			int rc = build(cb);
+			pthread_mutex_lock(&cb->lock);
+			cb->restart_rc = rc;
+			cb->restart_done = true;
+			pthread_cond_broadcast(&cb->cond);
+			pthread_mutex_unlock(&cb->lock);
+		}
+		if (cb->ctx) {
+			lws_service(cb->ctx, 0);
+		} else {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_mutex_lock(&cb->lock);
+			if (!cb->stop && !cb->want_restart)
+				pthread_cond_timedwait(&cb->cond, &cb->lock, &ts);
+			pthread_mutex_unlock(&cb->lock);
+		}
+	}
+	teardown(cb);
+	return NULL;
+}
+
+struct callbridge *cb_start(const struct edge_cfg *cfg)
+{
+	struct callbridge *cb = calloc(1, sizeof(*cb));
+
+	if (!cb)
+		return NULL;
+	web_lws_logging();
+	pthread_mutex_init(&cb->lock, NULL);
+	pthread_cond_init(&cb->cond, NULL);
+	cb_conf_init(&cb->model);
+	cb->cfg_next = *cfg;
+	cb->want_restart = true;
+	if (pthread_create(&cb->thread, NULL, cb_main, cb)) {
+		free(cb);
+		return NULL;
+	}
+	return cb;
+}
+
+int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out)
+{
+	struct timespec ts;
+	int rc = -ETIMEDOUT;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&cb->lock);
+	cb->cfg_next = *cfg;
+	cb->want_restart = true;
+	cb->restart_done = false;
+	if (cb->ctx)
+		lws_cancel_service(cb->ctx);
+	pthread_cond_broadcast(&cb->cond);
+	while (!cb->restart_done)
+		if (pthread_cond_timedwait(&cb->cond, &cb->lock, &ts))
+			break;
+	if (cb->restart_done) {
+		rc = cb->restart_rc;
+		if (out)
+			fputs(cb->restart_msg, out);
+	} else if (out) {
+		fprintf(out, "callbridge: still restarting after 10 s\n");
+	}
+	pthread_mutex_unlock(&cb->lock);
+	return rc;
+}
+
+void cb_stop(struct callbridge *cb)
+{
+	if (!cb)
+		return;
+	pthread_mutex_lock(&cb->lock);
+	cb->stop = true;
+	if (cb->ctx)
+		lws_cancel_service(cb->ctx);
+	pthread_cond_broadcast(&cb->cond);
+	pthread_mutex_unlock(&cb->lock);
+	pthread_join(cb->thread, NULL);
+	cb_conf_fini(&cb->model);
+	pthread_mutex_destroy(&cb->lock);
+	pthread_cond_destroy(&cb->cond);
+	free(cb);
+}
+
+void cb_show_calls(struct callbridge *cb, FILE *out)
+{
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&cb->model.lock);
+	fprintf(out, "callbridge GUID %s: %u call%s\n", cb->model.guid, cb->model.n_calls,
+		cb->model.n_calls == 1 ? "" : "s");
+	fprintf(out, "%-36s  %-20s  %5s  %8s\n", "call", "name", "legs", "up (s)");
+	for (struct cb_call *c = cb->model.calls; c; c = c->next)
+		fprintf(out, "%-36s  %-20s  %5u  %8ld\n", c->id, c->name, c->n_legs,
+			(long)(now - c->started));
+	pthread_mutex_unlock(&cb->model.lock);
+}
+
+void cb_show_participants(struct callbridge *cb, FILE *out)
+{
+	time_t now = time(NULL);
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&cb->model.lock);
+	fprintf(out, "%-36s  %-16s  %-16s  %-10s  %-8s  %-5s  %-5s  %s\n", "participant (call leg)",
+		"name", "guest", "space", "state", "audio", "video", "from");
+	for (struct cb_call *c = cb->model.calls; c; c = c->next)
+		for (struct cb_leg *l = c->legs; l; l = l->next, n++)
+			fprintf(out, "%-36s  %-16s  %-16s  %-10s  %-8s  %-5s  %-5s  %s (%s, %lds)\n",
+				l->id, l->name, l->guest, c->name, l->session ? "joined" : "joining",
+				l->audio_muted ? "muted" : "on", l->video_muted ? "muted" : "on",
+				l->remote, l->user_agent[0] ? l->user_agent : "-",
+				(long)(now - l->started));
+	fprintf(out, "%u participant%s\n", n, n == 1 ? "" : "s");
+	pthread_mutex_unlock(&cb->model.lock);
+}
+
+bool cb_webadmin_running(struct callbridge *cb)
+{
+	bool up;
+
+	pthread_mutex_lock(&cb->lock);
+	up = cb->webadmin_up;
+	pthread_mutex_unlock(&cb->lock);
+	return up;
+}

@@ -1,0 +1,223 @@
+/* Helpers shared by webbridge3 and the callbridge over libwebsockets (see web.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "edge_log.h"
+#include "web.h"
+
+struct web_msg {
+	struct web_msg *next;
+	size_t len;
+	unsigned char data[];	/* LWS_PRE bytes, then the message */
+};
+
+void web_uuid(char out[WEB_UUID_LEN])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		/* OpenSSL's generator failing is not something to limp on with */
+		LOG_ERRX("mgmt", "RAND_bytes failed: cannot make a UUID");
+		abort();
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, WEB_UUID_LEN,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		b[13], b[14], b[15]);
+}
+
+int web_respond(struct lws *wsi, unsigned int status, const char *ctype, const struct web_hdr *hdrs,
+	const char *body, size_t len)
+{
+	unsigned char head[LWS_PRE + 2048], *start = head + LWS_PRE, *p = start,
+		*end = head + sizeof(head) - 1;
+	unsigned char *buf;
+
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
+		return -1;
+	for (; hdrs && hdrs->name; hdrs++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)hdrs->name,
+			(const unsigned char *)hdrs->value, (int)strlen(hdrs->value), &p, end))
+			return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	if (len) {
+		buf = malloc(LWS_PRE + len);
+		if (!buf)
+			return -1;
+		memcpy(buf + LWS_PRE, body, len);
+		int n = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+		free(buf);
+		if (n < 0)
+			return -1;
+	}
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int web_msgq_push(struct lws *wsi, struct web_msgq *q, const char *data, size_t len, size_t max)
+{
+	struct web_msg *m;
+
+	if (q->bytes + len > max)
+		return -ENOBUFS;
+	m = malloc(sizeof(*m) + LWS_PRE + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data + LWS_PRE, data, len);
+	if (q->tail)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->n++;
+	q->bytes += len;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+int web_msgq_write(struct lws *wsi, struct web_msgq *q)
+{
+	struct web_msg *m = q->head;
+
+	if (!m)
+		return 0;
+	if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+		return -1;
+	q->head = m->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->n--;
+	q->bytes -= m->len;
+	free(m);
+	if (q->head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+void web_msgq_clear(struct web_msgq *q)
+{
+	while (q->head) {
+		struct web_msg *m = q->head;
+		q->head = m->next;
+		free(m);
+	}
+	q->tail = NULL;
+	q->n = 0;
+	q->bytes = 0;
+}
+
+int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max)
+{
+	if (rx->len + len > max) {
+		web_rx_reset(rx);
+		return -EMSGSIZE;
+	}
+	if (rx->len + len + 1 > rx->cap) {
+		size_t cap = rx->cap ? rx->cap : 1024;
+		while (cap < rx->len + len + 1)
+			cap *= 2;
+		char *nb = realloc(rx->buf, cap);
+		if (!nb) {
+			web_rx_reset(rx);
+			return -ENOMEM;
+		}
+		rx->buf = nb;
+		rx->cap = cap;
+	}
+	memcpy(rx->buf + rx->len, data, len);
+	rx->len += len;
+	rx->buf[rx->len] = '\0';
+	return 0;
+}
+
+void web_rx_reset(struct web_rx *rx)
+{
+	free(rx->buf);
+	rx->buf = NULL;
+	rx->len = rx->cap = 0;
+}
+
+void web_peer(struct lws *wsi, char *buf, size_t len)
+{
+	if (!lws_get_peer_simple(wsi, buf, len))
+		snprintf(buf, len, "?");
+	/* lws listens on IPv6 sockets: an IPv4 peer comes as ::ffff:a.b.c.d */
+	if (!strncmp(buf, "::ffff:", 7) && strchr(buf + 7, '.'))
+		memmove(buf, buf + 7, strlen(buf + 7) + 1);
+}
+
+void web_fd_peer(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	snprintf(buf, len, "?");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)len);
+	} else if (ss.ss_family == AF_INET6) {
+		struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], buf, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+	}
+}
+
+static void lws_to_edge_log(int level, const char *line)
+{
+	char msg[256];
+	size_t n;
+
+	snprintf(msg, sizeof(msg), "%s", line);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	edge_log(level == LLL_ERR ? LOG_ERR : LOG_WARNING, "lws", "%s", msg);
+}
+
+void web_lws_logging(void)
+{
+	static bool done;
+
+	if (!done) {
+		lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_edge_log);
+		done = true;
+	}
+}
+
+int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen)
+{
+	char dec[256];
+	int n;
+	char *colon;
+
+	if (strncasecmp(hdr, "Basic ", 6))
+		return -EINVAL;
+	n = lws_b64_decode_string(hdr + 6, dec, sizeof(dec) - 1);
+	if (n <= 0)
+		return -EINVAL;
+	dec[n] = '\0';
+	colon = strchr(dec, ':');
+	if (!colon || (size_t)(colon - dec) >= ulen || strlen(colon + 1) >= plen)
+		return -EINVAL;
+	*colon = '\0';
+	snprintf(user, ulen, "%s", dec);
+	snprintf(pass, plen, "%s", colon + 1);
+	OPENSSL_cleanse(dec, sizeof(dec));
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* What webbridge3 and the callbridge share on top of libwebsockets: answering an HTTP
+ * request in one call, queues of WebSocket messages, collecting a message's fragments,
+ * UUIDs, and lws's own log lines routed to ours. */
+#ifndef EDGE_WEB_H
+#define EDGE_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libwebsockets.h>
+
+#define WEB_UUID_LEN 37
+
+/* A random (version 4) UUID, lowercase. */
+void web_uuid(char out[WEB_UUID_LEN]);
+
+/* A header to add to an answer: both NULL ends a list. */
+struct web_hdr {
+	const char *name;	/* with its colon: "location:" */
+	const char *value;
+};
+
+/* Writes a whole answer (status, type, @hdrs, @body) on an HTTP @wsi. Returns what the lws
+ * callback must return: 0, or -1 when the connection is to close. */
+int web_respond(struct lws *wsi, unsigned int status, const char *ctype, const struct web_hdr *hdrs,
+	const char *body, size_t len);
+
+/* Messages waiting for a WebSocket to be writable, each with LWS_PRE bytes of headroom. */
+struct web_msg;
+struct web_msgq {
+	struct web_msg *head, *tail;
+	unsigned int n;
+	size_t bytes;
+};
+
+/* Queues a copy of @data and asks for a writable callback. -ENOBUFS when more than @max
+ * bytes would be waiting (a reader that does not read), -ENOMEM. */
+int web_msgq_push(struct lws *wsi, struct web_msgq *q, const char *data, size_t len, size_t max);
+/* On LWS_CALLBACK_*_WRITEABLE: writes one message, asks again if more wait. -1: close. */
+int web_msgq_write(struct lws *wsi, struct web_msgq *q);
+void web_msgq_clear(struct web_msgq *q);
+
+/* A message arriving in fragments, NUL-terminated when complete. */
+struct web_rx {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Adds a fragment; -EMSGSIZE past @max bytes (the buffer is then emptied). */
+int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max);
+void web_rx_reset(struct web_rx *rx);
+
+/* The peer's address as text, IPv4 as a.b.c.d ("?" if unknown); of a socket, @fd. */
+void web_peer(struct lws *wsi, char *buf, size_t len);
+void web_fd_peer(int fd, char *buf, size_t len);
+
+/* lws's warnings and errors go to our log under @component; once per process. */
+void web_lws_logging(void);
+
+/* Decodes "Basic <base64>" into @user and @pass; -EINVAL if it is not that. */
+int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
+
+#endif

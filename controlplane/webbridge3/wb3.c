@@ -1,0 +1,1263 @@
+/* webbridge3 (see wb3.h and docs/webbridge3.md): the web app's files and POST /api/join on
+ * the HTTPS listeners, the guests' signalling WebSockets on /api/ws, and the C2W listener
+ * where callbridges connect with a client certificate that must chain to `c2w trust`.
+ * A join travels to a callbridge over C2W and its answer comes back to the waiting HTTP
+ * request; a guest's WebSocket is bound to the callbridge that signed its JWT. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "edge_log.h"
+#include "pki.h"
+#include "wb3.h"
+#include "../web/web.h"
+#include "../web/web_jwt.h"
+
+#ifndef EDGE_WEBAPP_DIR
+#define EDGE_WEBAPP_DIR "/usr/share/edged/webapp"
+#endif
+
+#define WB3_JOIN_TIMEOUT_S 10
+#define WB3_MAX_BODY 8192		/* POST /api/join */
+#define WB3_MAX_WS_MSG (64 * 1024)	/* a browser's message: an SDP offer fits */
+#define WB3_MAX_WS_QUEUE (512 * 1024)	/* waiting for a slow browser */
+#define C2W_MAX_MSG (256 * 1024)
+#define C2W_MAX_QUEUE (8 * 1024 * 1024)
+
+/* A callbridge connected over C2W: the lws per-session data of the "c2w" protocol. */
+struct wb3_link {
+	struct lws *wsi;
+	struct wb3_link *next;
+	char guid[WEB_UUID_LEN];	/* from its hello; "" until then */
+	char peer[64];
+	char subject[128];		/* its certificate's subject */
+	struct web_jwt_key key;		/* its certificate's public key: checks its JWTs */
+	struct web_msgq q;
+	struct web_rx rx;
+	time_t since;
+	unsigned long joins;
+};
+
+/* A request on the HTTPS listeners' "/api" mount; a join waits here for its callbridge. */
+struct wb3_http {
+	struct lws *wsi;
+	struct wb3_http *next;		/* in wb3.joins while waiting */
+	struct wb3_link *link;
+	struct web_rx body;
+	lws_sorted_usec_list_t sul;	/* the join's deadline */
+	uint32_t req;
+	bool post, too_big, waiting, ready;
+	char path[64];
+	char session[WEB_UUID_LEN];
+	char name[65];
+	char peer[64];
+	char referer[160], ua[200];
+	struct timespec t0;
+	unsigned int status;
+	char *answer;
+	size_t answer_len;
+	char participant[WEB_UUID_LEN];
+};
+
+/* A guest's signalling WebSocket: the lws per-session data of "wb3-signalling". */
+struct wb3_guest {
+	struct lws *wsi;
+	struct wb3_guest *next;
+	struct wb3_link *link;		/* NULL once its callbridge is gone */
+	struct web_msgq q;
+	struct web_rx rx;
+	bool authed, left, closing;
+	char participant[WEB_UUID_LEN], call[WEB_UUID_LEN], callbridge[WEB_UUID_LEN];
+	char guest[24], name[65];
+	char session[WEB_UUID_LEN];
+	char ua[200];
+};
+
+struct wb3 {
+	pthread_t thread;
+	pthread_mutex_t lock;		/* cfg_next and the flags; the lists for readers */
+	pthread_cond_t cond;
+	struct edge_cfg cfg, cfg_next;
+	bool want_restart, restart_done, stop;
+	bool destroying;		/* lws_context_destroy is closing everything */
+	int restart_rc;
+	char restart_msg[1024];
+	struct lws_context *ctx;
+	char guid[WEB_UUID_LEN];
+	struct wb3_link *links;
+	struct wb3_guest *guests;
+	struct wb3_http *joins;
+	uint32_t next_req;
+	unsigned int rr;		/* round robin over callbridges */
+	/* what the vhosts point at while the context lives */
+	struct lws_http_mount mount_api, mount_root;
+	struct lws_protocol_vhost_options hdr_csp, hdr_nosniff, hdr_referrer, hdr_hsts;
+	char csp[512];
+	char webapp_dir[256];
+	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
+	time_t refuse_logged;
+	unsigned long refused, joins_ok, joins_failed;
+};
+
+static void ts_now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static double ts_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	ts_now(&t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Text a stranger sent, made safe for one log line. */
+static void clean(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && *src && i + 1 < len; src++)
+		dst[i++] = (*src >= 0x20 && *src < 0x7f && *src != '"') ? *src : '?';
+	dst[i] = '\0';
+}
+
+static const char *browser_of(const char *ua)
+{
+	if (strstr(ua, "Firefox/"))
+		return "Firefox";
+	if (strstr(ua, "Edg/"))
+		return "Edge";
+	if (strstr(ua, "Chrome/") || strstr(ua, "HeadlessChrome/"))
+		return "Chrome";
+	if (strstr(ua, "Safari/"))
+		return "Safari";
+	return "unknown";
+}
+
+/* ---- sending ---- */
+
+static int send_json(struct lws *wsi, struct web_msgq *q, json_t *msg, size_t max)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	int rc = s ? web_msgq_push(wsi, q, s, strlen(s), max) : -ENOMEM;
+
+	free(s);
+	json_decref(msg);
+	return rc;
+}
+
+static int link_send(struct wb3_link *l, json_t *msg)
+{
+	int rc = send_json(l->wsi, &l->q, msg, C2W_MAX_QUEUE);
+
+	if (rc < 0)
+		LOG_WARN("webbridge3", "C2W: callbridge %s: message not sent (%s)", l->guid,
+			strerror(-rc));
+	return rc;
+}
+
+static void guest_send(struct wb3_guest *g, json_t *msg)
+{
+	if (send_json(g->wsi, &g->q, msg, WB3_MAX_WS_QUEUE) < 0) {
+		/* a browser that reads nothing: end it rather than queue without bound */
+		g->closing = true;
+		lws_callback_on_writable(g->wsi);
+	}
+}
+
+static void guest_error(struct wb3_guest *g, const char *code, const char *message)
+{
+	guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error", code, "message",
+		message));
+}
+
+static void guest_end(struct wb3_guest *g, const char *reason)
+{
+	guest_send(g, json_pack("{s:s, s:s}", "type", "ended", "reason", reason));
+	g->closing = true;
+	lws_callback_on_writable(g->wsi);
+}
+
+/* ---- joins waiting for a callbridge ---- */
+
+static void join_unlink(struct wb3 *w, struct wb3_http *h)
+{
+	for (struct wb3_http **pp = &w->joins; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	h->next = NULL;
+	h->waiting = false;
+	lws_sul_cancel(&h->sul);
+}
+
+/* The answer to a join, sent when the HTTP connection is writable. Takes @body. */
+static void join_answer(struct wb3 *w, struct wb3_http *h, unsigned int status, json_t *body)
+{
+	if (h->waiting)
+		join_unlink(w, h);
+	h->status = status;
+	h->answer = json_dumps(body, JSON_COMPACT);
+	h->answer_len = h->answer ? strlen(h->answer) : 0;
+	json_decref(body);
+	h->ready = true;
+	if (status == 200)
+		w->joins_ok++;
+	else
+		w->joins_failed++;
+	lws_callback_on_writable(h->wsi);
+}
+
+static void join_fail(struct wb3 *w, struct wb3_http *h, unsigned int status, const char *code,
+	const char *message)
+{
+	join_answer(w, h, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+static void join_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct wb3_http *h = lws_container_of(sul, struct wb3_http, sul);
+	struct wb3 *w = lws_context_user(lws_get_context(h->wsi));
+
+	LOG_WARN("webbridge3", "join %u: no answer from callbridge %s in %d s", h->req,
+		h->link ? h->link->guid : "?", WB3_JOIN_TIMEOUT_S);
+	join_fail(w, h, 504, "callBridgeTimeout", "The meeting server did not answer. Try again.");
+}
+
+static unsigned int status_of(const char *code)
+{
+	if (!strcmp(code, "meetingNotFound"))
+		return 404;
+	if (!strcmp(code, "passcodeRequired") || !strcmp(code, "invalidPasscode"))
+		return 403;
+	if (!strcmp(code, "badRequest"))
+		return 400;
+	if (!strcmp(code, "participantLimitReached"))
+		return 409;
+	return 503;
+}
+
+static struct wb3_link *pick_link(struct wb3 *w)
+{
+	unsigned int n = 0, i = 0;
+
+	for (struct wb3_link *l = w->links; l; l = l->next)
+		n += l->guid[0] != '\0';
+	if (!n)
+		return NULL;
+	unsigned int want = w->rr++ % n;
+	for (struct wb3_link *l = w->links; l; l = l->next)
+		if (l->guid[0] && i++ == want)
+			return l;
+	return NULL;
+}
+
+/* A string field of a browser's JSON, present, 1..@max bytes, printable. */
+static const char *field(json_t *o, const char *key, size_t max, bool required, char *why,
+	size_t wlen)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			snprintf(why, wlen, "%s is missing", key);
+		return required ? NULL : "";
+	}
+	s = json_string_value(v);
+	if (!s) {
+		snprintf(why, wlen, "%s must be a string", key);
+		return NULL;
+	}
+	if (strlen(s) > max || (required && !*s)) {
+		snprintf(why, wlen, "%s must be 1 to %zu characters", key, max);
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(why, wlen, "%s holds a control character", key);
+			return NULL;
+		}
+	return s;
+}
+
+static void join_start(struct wb3 *w, struct wb3_http *h)
+{
+	json_error_t jerr;
+	json_t *o = h->body.buf ? json_loads(h->body.buf, 0, &jerr) : NULL;
+	const char *id, *pass, *name;
+	char why[96] = "", safe[65];
+	struct wb3_link *l;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		join_fail(w, h, 400, "badRequest", "The request is not a JSON object.");
+		return;
+	}
+	if (!(id = field(o, "meetingId", 64, true, why, sizeof(why))) ||
+		!(pass = field(o, "passcode", 32, false, why, sizeof(why))) ||
+		!(name = field(o, "name", 64, true, why, sizeof(why)))) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Bad request: %s.", why);
+		json_decref(o);
+		join_fail(w, h, 400, "badRequest", msg);
+		return;
+	}
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	web_uuid(h->session);
+	clean(safe, sizeof(safe), name);
+	edge_log(LOG_INFO, "client_backend",
+		"INFO : WebApp Audit : Session: %s : Participant %s performed action of join call",
+		h->session, safe);
+	l = pick_link(w);
+	if (!l) {
+		json_decref(o);
+		LOG_WARN("webbridge3", "join from %s: no callbridge connected over C2W", h->peer);
+		join_fail(w, h, 503, "callBridgeUnavailable",
+			"The meeting service is not available right now. Try again later.");
+		return;
+	}
+	h->req = ++w->next_req;
+	h->link = l;
+	l->joins++;
+	if (link_send(l, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "join",
+		"req", (json_int_t)h->req, "session", h->session, "meetingId", id, "passcode", pass,
+		"name", name, "userAgent", browser_of(h->ua), "remote", h->peer)) < 0) {
+		json_decref(o);
+		join_fail(w, h, 503, "callBridgeUnavailable",
+			"The meeting service is not available right now. Try again later.");
+		return;
+	}
+	json_decref(o);
+	h->waiting = true;
+	h->next = w->joins;
+	w->joins = h;
+	lws_sul_schedule(lws_get_context(h->wsi), 0, &h->sul, join_timeout,
+		WB3_JOIN_TIMEOUT_S * LWS_US_PER_SEC);
+}
+
+/* The callbridge's joinResult. */
+static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
+{
+	uint32_t req = (uint32_t)json_integer_value(json_object_get(m, "req"));
+	struct wb3_http *h;
+
+	for (h = w->joins; h && h->req != req; h = h->next)
+		;
+	if (!h || h->link != l)
+		return;		/* the browser went away, or it timed out */
+	if (!json_is_true(json_object_get(m, "ok"))) {
+		const char *code = json_string_value(json_object_get(m, "error"));
+		const char *msg = json_string_value(json_object_get(m, "message"));
+		code = code ? code : "callBridgeUnavailable";
+		join_fail(w, h, status_of(code), code, msg ? msg : "The join was refused.");
+		return;
+	}
+	const char *p = json_string_value(json_object_get(m, "participant"));
+	snprintf(h->participant, sizeof(h->participant), "%s", p ? p : "");
+	json_t *a = json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?}", "jwt", json_object_get(m, "jwt"),
+		"participant", json_object_get(m, "participant"), "call", json_object_get(m, "call"),
+		"conference", json_object_get(m, "conference"), "ws", "/api/ws", "iceServers",
+		json_object_get(m, "iceServers"));
+	join_answer(w, h, 200, a);
+}
+
+/* nginx-style access line, as the guide's wb3_frontend prints it. */
+static void access_log(struct wb3_http *h, size_t sent)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	edge_log(LOG_INFO, "wb3_frontend",
+		"[Join call:%s] %s - - [%s] status %u \"%s /api%s HTTP/1.1\" bytes_sent %zu "
+		"http_referer \"%s\" http_user_agent \"%s\" request_time %.3f",
+		h->participant[0] ? h->participant : "-", h->peer, date, h->status,
+		h->post ? "POST" : "GET", h->path, sent, h->referer, h->ua, ts_since(&h->t0));
+}
+
+static int http_send_answer(struct wb3_http *h)
+{
+	static const struct web_hdr hdrs[] = {
+		{ "cache-control:", "no-store" },
+		{ "x-content-type-options:", "nosniff" },
+		{ NULL, NULL }
+	};
+	char *answer = h->answer;
+	size_t len = h->answer_len;
+	struct lws *wsi = h->wsi;
+
+	/* log and forget first: answering may end the transaction and free @h */
+	access_log(h, len);
+	h->ready = false;
+	h->answer = NULL;
+	int rc = web_respond(wsi, h->status, "application/json", hdrs, answer ? answer : "{}",
+		answer ? len : 2);
+	free(answer);
+	return rc;
+}
+
+static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	struct wb3_http *h = user;
+	struct wb3 *w = lws_context_user(lws_get_context(wsi));
+	char cl[16];
+
+	if (!h)		/* after the transaction ended, lws may call us without our data */
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (h->waiting)
+			join_unlink(w, h);
+		free(h->answer);
+		web_rx_reset(&h->body);
+		memset(h, 0, sizeof(*h));
+		h->wsi = wsi;
+		ts_now(&h->t0);
+		snprintf(h->path, sizeof(h->path), "%s", in ? (const char *)in : "");
+		web_peer(wsi, h->peer, sizeof(h->peer));
+		{
+			char tmp[200];
+			if (lws_hdr_copy(wsi, tmp, sizeof(tmp), WSI_TOKEN_HTTP_USER_AGENT) < 0)
+				tmp[0] = '\0';
+			clean(h->ua, sizeof(h->ua), tmp);
+			if (lws_hdr_copy(wsi, tmp, sizeof(tmp), WSI_TOKEN_HTTP_REFERER) < 0)
+				tmp[0] = '\0';
+			clean(h->referer, sizeof(h->referer), tmp);
+		}
+		h->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+		if (strcmp(h->path, "/join")) {
+			h->status = 404;
+			h->answer = strdup("{\"error\":\"notFound\",\"message\":\"No such page.\"}");
+			h->answer_len = h->answer ? strlen(h->answer) : 0;
+			return http_send_answer(h);
+		}
+		if (!h->post) {
+			h->status = 405;
+			h->answer = strdup("{\"error\":\"badRequest\",\"message\":\"Use POST.\"}");
+			h->answer_len = h->answer ? strlen(h->answer) : 0;
+			return http_send_answer(h);
+		}
+		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+			atol(cl) <= 0) {
+			join_fail(w, h, 400, "badRequest", "The request has no body.");
+			return 0;
+		}
+		if (atol(cl) > WB3_MAX_BODY) {
+			join_fail(w, h, 413, "badRequest", "The request is too large.");
+			return 0;
+		}
+		return 0;	/* the body follows */
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!h->too_big && web_rx_add(&h->body, in, len, WB3_MAX_BODY) < 0)
+			h->too_big = true;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (h->ready)
+			return 0;
+		if (h->too_big)
+			join_fail(w, h, 413, "badRequest", "The request is too large.");
+		else
+			join_start(w, h);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (h->ready)
+			return http_send_answer(h);
+		return 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (h->waiting)
+			join_unlink(w, h);
+		lws_sul_cancel(&h->sul);
+		free(h->answer);
+		h->answer = NULL;
+		web_rx_reset(&h->body);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+/* ---- guests' WebSockets ---- */
+
+static struct wb3_guest *guest_by_participant(struct wb3 *w, const char *p)
+{
+	for (struct wb3_guest *g = w->guests; g; g = g->next)
+		if (g->authed && !strcmp(g->participant, p))
+			return g;
+	return NULL;
+}
+
+static struct wb3_link *link_by_guid(struct wb3 *w, const char *guid)
+{
+	for (struct wb3_link *l = w->links; l; l = l->next)
+		if (l->guid[0] && !strcmp(l->guid, guid))
+			return l;
+	return NULL;
+}
+
+static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
+{
+	const char *tok = json_string_value(json_object_get(m, "jwt"));
+	json_t *claims = NULL;
+	struct wb3_link *l = NULL;
+	int rc = -EBADMSG;
+
+	/* which callbridge signed it: read the claim unverified, then verify with its key */
+	if (tok) {
+		const char *d1 = strchr(tok, '.');
+		const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+		if (d2 && d2 - d1 - 1 < 4096) {
+			char b64[4100], raw[3100];
+			size_t n = 0;
+			for (const char *p = d1 + 1; p < d2; p++)
+				b64[n++] = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+			while (n % 4)
+				b64[n++] = '=';
+			int k = EVP_DecodeBlock((unsigned char *)raw, (unsigned char *)b64, (int)n);
+			if (k > 0 && k < (int)sizeof(raw)) {
+				raw[k] = '\0';
+				json_t *u = json_loads(raw, 0, NULL);
+				const char *cb = json_string_value(json_object_get(u, "callbridge"));
+				l = cb ? link_by_guid(w, cb) : NULL;
+				json_decref(u);
+			}
+		}
+	}
+	if (l)
+		rc = web_jwt_verify(&l->key, tok, time(NULL), &claims);
+	if (rc < 0) {
+		char peer[64];
+		web_peer(g->wsi, peer, sizeof(peer));
+		LOG_WARN("client_backend", "WARNING : WebSocket : %s token from %s refused",
+			rc == -EKEYEXPIRED ? "expired" : l ? "invalid" : "unknown callbridge's", peer);
+		guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error",
+			rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
+			rc == -EKEYEXPIRED ? "Your session has expired. Join again." :
+			"Your session is not valid. Join again."));
+		g->closing = true;
+		return;
+	}
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	const char *call = json_string_value(json_object_get(claims, "call"));
+	const char *part = json_string_value(json_object_get(claims, "participant"));
+	const char *name = json_string_value(json_object_get(claims, "name"));
+	const char *conf = json_string_value(json_object_get(claims, "conference"));
+	if (!sub || !call || !part || strlen(part) >= sizeof(g->participant)) {
+		json_decref(claims);
+		guest_error(g, "invalidToken", "Your session is not valid. Join again.");
+		g->closing = true;
+		return;
+	}
+	if (guest_by_participant(w, part)) {
+		json_decref(claims);
+		guest_error(g, "alreadyConnected", "This session is already in use.");
+		g->closing = true;
+		return;
+	}
+	snprintf(g->participant, sizeof(g->participant), "%s", part);
+	snprintf(g->call, sizeof(g->call), "%s", call);
+	snprintf(g->callbridge, sizeof(g->callbridge), "%s", l->guid);
+	snprintf(g->guest, sizeof(g->guest), "%s", sub);
+	snprintf(g->name, sizeof(g->name), "%s", name ? name : "");
+	const char *sess = json_string_value(json_object_get(claims, "session"));
+	snprintf(g->session, sizeof(g->session), "%s", sess ? sess : "");
+	g->link = l;
+	g->authed = true;
+	edge_log(LOG_INFO, "client_backend",
+		"INFO : WebSocket : Got authenticated JWT for %s callbridge %s call %s participant %s "
+		"tracing 0", g->guest, l->guid, g->call, g->participant);
+	guest_send(g, json_pack("{s:s, s:s, s:s, s:s}", "type", "authenticated", "participant",
+		g->participant, "name", g->name, "conference", conf ? conf : ""));
+	link_send(l, json_pack("{s:s, s:s, s:s}", "type", "session", "participant", g->participant,
+		"userAgent", browser_of(g->ua)));
+	json_decref(claims);
+}
+
+static void guest_leave_audit(struct wb3_guest *g)
+{
+	char safe[65];
+
+	clean(safe, sizeof(safe), g->name);
+	edge_log(LOG_INFO, "client_backend",
+		"INFO : WebApp Audit : Session: %s : Participant %s(%s) performed action of leave call",
+		g->session, safe, g->participant);
+}
+
+/* Checks a browser's signalling message before it goes to the callbridge. */
+static const char *signal_ok(json_t *m, const char *type)
+{
+	if (!strcmp(type, "offer")) {
+		const char *sdp = json_string_value(json_object_get(m, "sdp"));
+		return sdp && !strncmp(sdp, "v=0", 3) ? NULL : "offer: sdp must be an SDP text";
+	}
+	if (!strcmp(type, "candidate")) {
+		json_t *c = json_object_get(m, "candidate");
+		if (!json_is_string(c) || json_string_length(c) > 1024)
+			return "candidate: candidate must be a string";
+		return NULL;
+	}
+	if (!strcmp(type, "mute")) {
+		json_t *a = json_object_get(m, "audio"), *v = json_object_get(m, "video");
+		if ((a && !json_is_boolean(a)) || (v && !json_is_boolean(v)) || (!a && !v))
+			return "mute: audio and video must be true or false";
+		return NULL;
+	}
+	return "unknown message type";
+}
+
+static void guest_message(struct wb3 *w, struct wb3_guest *g)
+{
+	json_t *m = json_loads(g->rx.buf, 0, NULL);
+	const char *type = json_string_value(json_object_get(m, "type"));
+	const char *why;
+
+	if (!json_is_object(m) || !type) {
+		guest_error(g, "badMessage", "A message must be a JSON object with a type.");
+		json_decref(m);
+		return;
+	}
+	if (!g->authed) {
+		if (!strcmp(type, "auth"))
+			guest_auth(w, g, m);
+		else {
+			guest_error(g, "notAuthenticated", "Send auth first.");
+			g->closing = true;
+		}
+		json_decref(m);
+		return;
+	}
+	if (!strcmp(type, "leave")) {
+		if (!g->left) {
+			g->left = true;
+			guest_leave_audit(g);
+			if (g->link)
+				link_send(g->link, json_pack("{s:s, s:s, s:s}", "type", "leave",
+					"participant", g->participant, "reason", "left"));
+		}
+		guest_send(g, json_pack("{s:s}", "type", "left"));
+		g->closing = true;
+		json_decref(m);
+		return;
+	}
+	why = signal_ok(m, type);
+	if (why)
+		guest_error(g, "badMessage", why);
+	else if (!g->link)
+		guest_error(g, "callBridgeUnavailable", "The meeting server is not connected.");
+	else
+		link_send(g->link, json_pack("{s:s, s:s, s:O}", "type", "signal", "participant",
+			g->participant, "msg", m));
+	json_decref(m);
+}
+
+static void guest_unlink(struct wb3 *w, struct wb3_guest *g)
+{
+	pthread_mutex_lock(&w->lock);
+	for (struct wb3_guest **pp = &w->guests; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+}
+
+static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+	void *in, size_t len)
+{
+	struct wb3_guest *g = user;
+	struct wb3 *w = lws_context_user(lws_get_context(wsi));
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED: {
+		char tmp[200];
+		memset(g, 0, sizeof(*g));
+		g->wsi = wsi;
+		if (lws_hdr_copy(wsi, tmp, sizeof(tmp), WSI_TOKEN_HTTP_USER_AGENT) < 0)
+			tmp[0] = '\0';
+		clean(g->ua, sizeof(g->ua), tmp);
+		pthread_mutex_lock(&w->lock);
+		g->next = w->guests;
+		w->guests = g;
+		pthread_mutex_unlock(&w->lock);
+		/* a socket that never authenticates does not stay */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 30);
+		return 0;
+	}
+	case LWS_CALLBACK_RECEIVE:
+		if (g->closing)
+			return 0;
+		if (web_rx_add(&g->rx, in, len, WB3_MAX_WS_MSG) < 0) {
+			guest_error(g, "badMessage", "Message too large.");
+			return 0;
+		}
+		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+			return 0;
+		guest_message(w, g);
+		if (g->authed)
+			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		web_rx_reset(&g->rx);
+		if (g->closing)
+			lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (web_msgq_write(wsi, &g->q) < 0)
+			return -1;
+		if (g->closing && !g->q.head) {
+			lws_close_reason(wsi, g->left ? LWS_CLOSE_STATUS_NORMAL : 4001,
+				(unsigned char *)"bye", 3);
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (g->authed && !g->left) {
+			g->left = true;
+			guest_leave_audit(g);
+			if (g->link && !w->destroying)
+				link_send(g->link, json_pack("{s:s, s:s, s:s}", "type", "leave",
+					"participant", g->participant, "reason", "closed"));
+		}
+		guest_unlink(w, g);
+		web_msgq_clear(&g->q);
+		web_rx_reset(&g->rx);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- C2W: callbridges ---- */
+
+static void link_message(struct wb3 *w, struct wb3_link *l)
+{
+	json_t *m = json_loads(l->rx.buf, 0, NULL);
+	const char *type = json_string_value(json_object_get(m, "type"));
+
+	if (!json_is_object(m) || !type) {
+		LOG_WARN("webbridge3", "C2W: callbridge at %s sent a message without a type", l->peer);
+	} else if (!strcmp(type, "hello")) {
+		const char *guid = json_string_value(json_object_get(m, "guid"));
+		if (guid && strlen(guid) == WEB_UUID_LEN - 1) {
+			pthread_mutex_lock(&w->lock);
+			snprintf(l->guid, sizeof(l->guid), "%s", guid);
+			pthread_mutex_unlock(&w->lock);
+			LOG_INFO_("webbridge3", "C2W: callbridge %s connected from %s (%s)", l->guid,
+				l->peer, l->subject);
+		}
+	} else if (!l->guid[0]) {
+		LOG_WARN("webbridge3", "C2W: callbridge at %s spoke before its hello", l->peer);
+	} else if (!strcmp(type, "joinResult")) {
+		join_result(w, l, m);
+	} else if (!strcmp(type, "signal") || !strcmp(type, "drop")) {
+		const char *p = json_string_value(json_object_get(m, "participant"));
+		struct wb3_guest *g = p ? guest_by_participant(w, p) : NULL;
+		if (g && g->link == l) {
+			if (!strcmp(type, "drop")) {
+				const char *why = json_string_value(json_object_get(m, "reason"));
+				g->left = true;	/* the callbridge ended it: no leave to send back */
+				guest_leave_audit(g);
+				guest_end(g, why ? why : "The meeting ended.");
+			} else if (json_is_object(json_object_get(m, "msg"))) {
+				guest_send(g, json_incref(json_object_get(m, "msg")));
+			}
+		}
+	}
+	json_decref(m);
+}
+
+static void link_closed(struct wb3 *w, struct wb3_link *l)
+{
+	pthread_mutex_lock(&w->lock);
+	for (struct wb3_link **pp = &w->links; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	if (w->destroying) {
+		for (struct wb3_guest *g = w->guests; g; g = g->next)
+			if (g->link == l)
+				g->link = NULL;
+		web_msgq_clear(&l->q);
+		web_rx_reset(&l->rx);
+		web_jwt_key_free(&l->key);
+		return;
+	}
+	for (struct wb3_http *h = w->joins, *n; h; h = n) {
+		n = h->next;
+		if (h->link == l)
+			join_fail(w, h, 503, "callBridgeUnavailable",
+				"The meeting server went away. Try again.");
+	}
+	for (struct wb3_guest *g = w->guests; g; g = g->next)
+		if (g->link == l) {
+			g->link = NULL;
+			if (!g->left) {
+				g->left = true;
+				guest_leave_audit(g);
+				guest_end(g, "The connection to the meeting server was lost.");
+			}
+		}
+	if (l->guid[0] || l->peer[0])
+		LOG_WARN("webbridge3", "C2W: callbridge %s at %s disconnected",
+			l->guid[0] ? l->guid : "(no hello)", l->peer);
+	web_msgq_clear(&l->q);
+	web_rx_reset(&l->rx);
+	web_jwt_key_free(&l->key);
+}
+
+static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	struct wb3_link *l = user;
+	struct wb3 *w = lws_context_user(lws_get_context(wsi));
+	char err[160];
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED: {
+		memset(l, 0, sizeof(*l));
+		l->wsi = wsi;
+		l->since = time(NULL);
+		web_peer(wsi, l->peer, sizeof(l->peer));
+		SSL *ssl = lws_get_ssl(wsi);
+		X509 *x = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+		if (!x) {
+			LOG_WARN("webbridge3", "C2W: refusing %s: no client certificate", l->peer);
+			return -1;
+		}
+		X509_NAME_oneline(X509_get_subject_name(x), l->subject, sizeof(l->subject));
+		int rc = web_jwt_key_from_cert(&l->key, x, err, sizeof(err));
+		X509_free(x);
+		if (rc < 0) {
+			LOG_WARN("webbridge3", "C2W: refusing callbridge at %s: %s", l->peer, err);
+			return -1;
+		}
+		pthread_mutex_lock(&w->lock);
+		l->next = w->links;
+		w->links = l;
+		pthread_mutex_unlock(&w->lock);
+		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", w->guid, "role",
+			"webbridge3"));
+		return 0;
+	}
+	case LWS_CALLBACK_RECEIVE:
+		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
+			LOG_WARN("webbridge3", "C2W: callbridge at %s: message over %d bytes dropped",
+				l->peer, C2W_MAX_MSG);
+			return 0;
+		}
+		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+			return 0;
+		link_message(w, l);
+		web_rx_reset(&l->rx);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return web_msgq_write(wsi, &l->q);
+	case LWS_CALLBACK_CLOSED:
+		link_closed(w, l);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* protocol[0] of the C2W listener: refuses a client certificate that does not chain to the
+ * trust bundle, and says why in the log (the guide: without the trust step WebRTC fails). */
+static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	if (reason == LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION) {
+		X509_STORE_CTX *xs = user;
+		SSL *ssl = in;
+		char subj[160] = "?", peer[64];
+
+		if (len)	/* OpenSSL's own check passed */
+			return 0;
+		/* name the callbridge's own certificate, whichever link of its chain failed */
+		X509 *x = X509_STORE_CTX_get0_cert(xs);
+		if (x)
+			X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+		web_fd_peer(SSL_get_fd(ssl), peer, sizeof(peer));
+		static time_t last;
+		time_t now = time(NULL);
+		if (now != last) {
+			last = now;
+			LOG_WARN("webbridge3", "C2W: refused the callbridge at %s: certificate %s: %s "
+				"(is its CA in 'webbridge3 c2w trust'?)", peer, subj,
+				X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+		}
+		return 1;
+	}
+	if (reason == LWS_CALLBACK_HTTP)
+		return web_respond(wsi, 404, "text/plain", NULL, "C2W only\n", 9);
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* Port 80: sends browsers to HTTPS (webbridge3 http-redirect enable). */
+static int cb_redirect(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	if (reason == LWS_CALLBACK_HTTP) {
+		const char *url = lws_vhost_user(lws_get_vhost(wsi));
+		unsigned char buf[LWS_PRE + 512], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
+		if (lws_http_redirect(wsi, HTTP_STATUS_MOVED_PERMANENTLY, (const unsigned char *)url,
+			(int)strlen(url), &p, end) < 0)
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols https_protocols[] = {
+	{ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+	{ "wb3-api", cb_api, sizeof(struct wb3_http), 0, 0, NULL, 0 },
+	{ "wb3-signalling", cb_signalling, sizeof(struct wb3_guest), 8192, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocols c2w_protocols[] = {
+	{ "c2w-http", cb_c2w_http, 0, 0, 0, NULL, 0 },
+	{ "c2w", cb_c2w, sizeof(struct wb3_link), 16384, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocols redirect_protocols[] = {
+	{ "http", cb_redirect, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- the context ---- */
+
+#define TLS_OPTS (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION)
+#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+static const char *if_addr(const struct edge_cfg *cfg, int ifi, char buf[16])
+{
+	if (ifi < 0 || ifi >= cfg->n_ifs || !cfg->ifs[ifi].n_addrs)
+		return NULL;
+	return cfg_ipv4_str(cfg->ifs[ifi].addrs[0].addr, buf);
+}
+
+static int say(struct wb3 *w, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(struct wb3 *w, int rc, const char *fmt, ...)
+{
+	size_t n = strlen(w->restart_msg);
+	va_list ap;
+
+	if (n < sizeof(w->restart_msg) - 1) {
+		va_start(ap, fmt);
+		vsnprintf(w->restart_msg + n, sizeof(w->restart_msg) - n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, char *kp,
+	char *cp, size_t len)
+{
+	if (!key[0] || !cert[0] || pki_path(cfg->cert_dir, key, kp, len) < 0 ||
+		pki_path(cfg->cert_dir, cert, cp, len) < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static int build(struct wb3 *w)
+{
+	const struct edge_cfg *cfg = &w->cfg;
+	const struct cfg_webbridge3 *c = &cfg->wb3;
+	struct lws_context_creation_info ci;
+	struct lws_context_creation_info vi;
+	char key[300], cert[300], trust[300], ip[16], name[32], err[256];
+	int nv = 0;
+
+	w->restart_msg[0] = '\0';
+	if (!c->enabled)
+		return say(w, 0, "webbridge3: disabled\n");
+	if (cfg->role == EDGE_ROLE_CORE)
+		return say(w, 0, "webbridge3: not on this appliance (role core)\n");
+	memset(&ci, 0, sizeof(ci));
+	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	ci.user = w;
+	ci.port = CONTEXT_PORT_NO_LISTEN;
+	w->ctx = lws_create_context(&ci);
+	if (!w->ctx)
+		return say(w, -ENOMEM, "webbridge3: cannot create the web server\n");
+
+	snprintf(w->webapp_dir, sizeof(w->webapp_dir), "%s", c->webapp_dir[0] ? c->webapp_dir :
+		EDGE_WEBAPP_DIR);
+	/* the web app loads only its own files and talks only to us; who may frame it is the
+	 * operator's `https frame-ancestors` */
+	snprintf(w->csp, sizeof(w->csp), "default-src 'self'; connect-src 'self' wss:; "
+		"img-src 'self' data:; media-src 'self' blob: mediastream:; base-uri 'none'; "
+		"form-action 'self'; frame-ancestors %s", c->frame_ancestors[0] ?
+		c->frame_ancestors : "'self'");
+	w->hdr_csp = (struct lws_protocol_vhost_options){ &w->hdr_nosniff, NULL,
+		"content-security-policy:", w->csp };
+	w->hdr_nosniff = (struct lws_protocol_vhost_options){ &w->hdr_referrer, NULL,
+		"x-content-type-options:", "nosniff" };
+	w->hdr_referrer = (struct lws_protocol_vhost_options){ &w->hdr_hsts, NULL,
+		"referrer-policy:", "same-origin" };
+	w->hdr_hsts = (struct lws_protocol_vhost_options){ NULL, NULL,
+		"strict-transport-security:", "max-age=31536000" };
+	memset(&w->mount_api, 0, sizeof(w->mount_api));
+	w->mount_api.mount_next = &w->mount_root;
+	w->mount_api.mountpoint = "/api";
+	w->mount_api.mountpoint_len = 4;
+	w->mount_api.origin = "wb3-api";
+	w->mount_api.origin_protocol = LWSMPRO_CALLBACK;
+	memset(&w->mount_root, 0, sizeof(w->mount_root));
+	w->mount_root.mountpoint = "/";
+	w->mount_root.mountpoint_len = 1;
+	w->mount_root.origin = w->webapp_dir;
+	w->mount_root.def = "index.html";
+	w->mount_root.origin_protocol = LWSMPRO_FILE;
+	w->mount_root.cache_max_age = 0;
+
+	if (paths(cfg, c->https_key, c->https_cert, key, cert, sizeof(key)) < 0)
+		say(w, 0, "webbridge3: no HTTPS certificate ('webbridge3 https certs'): not listening "
+			"for browsers\n");
+	else
+		for (int i = 0; i < c->n_https; i++) {
+			if (!if_addr(cfg, c->https[i].ifi, ip)) {
+				say(w, 0, "webbridge3: interface %s has no address\n",
+					cfg->ifs[c->https[i].ifi].name);
+				continue;
+			}
+			memset(&vi, 0, sizeof(vi));
+			snprintf(name, sizeof(name), "https-%s-%u", cfg->ifs[c->https[i].ifi].name,
+				c->https[i].port);
+			vi.vhost_name = name;
+			vi.iface = ip;
+			vi.port = c->https[i].port;
+			vi.protocols = https_protocols;
+			vi.mounts = &w->mount_api;
+			vi.headers = &w->hdr_csp;
+			vi.ssl_cert_filepath = cert;
+			vi.ssl_private_key_filepath = key;
+			vi.ssl_options_set = TLS_OPTS;
+			vi.ssl_cipher_list = TLS12_CIPHERS;
+			vi.alpn = "http/1.1";
+			vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+			vi.user = w;
+			if (!lws_create_vhost(w->ctx, &vi)) {
+				say(w, 0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n", ip,
+					vi.port);
+				continue;
+			}
+			nv++;
+			say(w, 0, "webbridge3: HTTPS on %s:%u (%s:%u)\n", cfg->ifs[c->https[i].ifi].name,
+				vi.port, ip, vi.port);
+			if (c->http_redirect) {
+				snprintf(w->https_urls[i], sizeof(w->https_urls[i]), "https://%s:%u/", ip,
+					c->https[i].port);
+				memset(&vi, 0, sizeof(vi));
+				snprintf(name, sizeof(name), "redirect-%s", cfg->ifs[c->https[i].ifi].name);
+				vi.vhost_name = name;
+				vi.iface = ip;
+				vi.port = 80;
+				vi.protocols = redirect_protocols;
+				vi.user = w->https_urls[i];
+				if (lws_create_vhost(w->ctx, &vi))
+					say(w, 0, "webbridge3: HTTP redirect on %s:80\n", ip);
+				else
+					say(w, 0, "webbridge3: cannot listen on %s:80 for the redirect\n", ip);
+			}
+		}
+
+	if (paths(cfg, c->c2w_key, c->c2w_cert, key, cert, sizeof(key)) < 0 || !c->c2w_trust[0] ||
+		pki_path(cfg->cert_dir, c->c2w_trust, trust, sizeof(trust)) < 0)
+		say(w, 0, "webbridge3: C2W needs 'webbridge3 c2w certs' and 'webbridge3 c2w trust': "
+			"no callbridge can connect\n");
+	else
+		for (int i = 0; i < c->n_c2w; i++) {
+			if (!if_addr(cfg, c->c2w[i].ifi, ip))
+				continue;
+			memset(&vi, 0, sizeof(vi));
+			snprintf(name, sizeof(name), "c2w-%s-%u", cfg->ifs[c->c2w[i].ifi].name,
+				c->c2w[i].port);
+			vi.vhost_name = name;
+			vi.iface = ip;
+			vi.port = c->c2w[i].port;
+			vi.protocols = c2w_protocols;
+			vi.ssl_cert_filepath = cert;
+			vi.ssl_private_key_filepath = key;
+			vi.ssl_ca_filepath = trust;
+			vi.ssl_options_set = TLS_OPTS;
+			vi.ssl_cipher_list = TLS12_CIPHERS;
+			vi.alpn = "http/1.1";
+			vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+				LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+			vi.user = w;
+			if (!lws_create_vhost(w->ctx, &vi)) {
+				say(w, 0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n", ip,
+					vi.port);
+				continue;
+			}
+			nv++;
+			say(w, 0, "webbridge3: C2W on %s:%u (%s:%u), trusting %s\n",
+				cfg->ifs[c->c2w[i].ifi].name, vi.port, ip, vi.port, c->c2w_trust);
+		}
+	(void)err;
+	if (!nv) {
+		lws_context_destroy(w->ctx);
+		w->ctx = NULL;
+		return say(w, -EADDRNOTAVAIL, "webbridge3: nothing is listening\n");
+	}
+	LOG_NOTE("webbridge3", "started (%d listeners)", nv);
+	return 0;
+}
+
+static void teardown(struct wb3 *w)
+{
+	if (!w->ctx)
+		return;
+	w->destroying = true;
+	lws_context_destroy(w->ctx);	/* closes every connection: their CLOSED callbacks run */
+	w->destroying = false;
+	pthread_mutex_lock(&w->lock);
+	w->ctx = NULL;
+	w->links = NULL;
+	w->guests = NULL;
+	pthread_mutex_unlock(&w->lock);
+	w->joins = NULL;
+	LOG_NOTE("webbridge3", "stopped");
+}
+
+static void *wb3_main(void *arg)
+{
+	struct wb3 *w = arg;
+
+	pthread_setname_np(pthread_self(), "webbridge3");
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		bool stop = w->stop, restart = w->want_restart;
+		if (restart) {
+			w->cfg = w->cfg_next;
+			w->want_restart = false;
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			break;
+		if (restart) {
+			teardown(w);
+			int rc = build(w);
+			pthread_mutex_lock(&w->lock);
+			w->restart_rc = rc;
+			w->restart_done = true;
+			pthread_cond_broadcast(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+		}
+		if (w->ctx) {
+			lws_service(w->ctx, 0);
+		} else {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_mutex_lock(&w->lock);
+			if (!w->stop && !w->want_restart)
+				pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+			pthread_mutex_unlock(&w->lock);
+		}
+	}
+	teardown(w);
+	return NULL;
+}
+
+struct wb3 *wb3_start(const struct edge_cfg *cfg)
+{
+	struct wb3 *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	web_lws_logging();
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	web_uuid(w->guid);
+	w->cfg_next = *cfg;
+	w->want_restart = true;
+	if (pthread_create(&w->thread, NULL, wb3_main, w)) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int wb3_restart(struct wb3 *w, const struct edge_cfg *cfg, FILE *out)
+{
+	struct timespec ts;
+	int rc = -ETIMEDOUT;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&w->lock);
+	w->cfg_next = *cfg;
+	w->want_restart = true;
+	w->restart_done = false;
+	if (w->ctx)
+		lws_cancel_service(w->ctx);
+	pthread_cond_broadcast(&w->cond);
+	while (!w->restart_done)
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts))
+			break;
+	if (w->restart_done) {
+		rc = w->restart_rc;
+		if (out)
+			fputs(w->restart_msg, out);
+	} else if (out) {
+		fprintf(out, "webbridge3: still restarting after 10 s\n");
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+void wb3_stop(struct wb3 *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	if (w->ctx)
+		lws_cancel_service(w->ctx);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
+
+void wb3_connections(struct wb3 *w, FILE *out)
+{
+	unsigned int nl = 0, ng = 0;
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&w->lock);
+	fprintf(out, "webbridge3 GUID %s: %s\n", w->guid, w->ctx ? "running" : "not running");
+	fprintf(out, "%-36s  %-15s  %8s  %6s  %s\n", "callbridge", "address", "up (s)", "joins",
+		"certificate");
+	for (struct wb3_link *l = w->links; l; l = l->next, nl++)
+		fprintf(out, "%-36s  %-15s  %8ld  %6lu  %s\n", l->guid[0] ? l->guid : "(no hello)",
+			l->peer, (long)(now - l->since), l->joins, l->subject);
+	for (struct wb3_guest *g = w->guests; g; g = g->next)
+		ng += g->authed;
+	fprintf(out, "C2W links: %u   guests connected: %u   joins answered: %lu, refused: %lu\n",
+		nl, ng, w->joins_ok, w->joins_failed);
+	pthread_mutex_unlock(&w->lock);
+}
