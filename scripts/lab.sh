@@ -87,11 +87,27 @@ mk_link() {
 	ip netns exec $NS_EDGE ethtool -K "$1" tx off rx off >/dev/null 2>&1 || true
 }
 
-# A lab CA and a certificate for the appliance's public address, for TURN over TLS out of the
-# box (`turn certs lab.key lab-fullchain.pem`; clients trust lab-ca.pem). Made once per lab.
+# A lab CA and certificates signed by it, made once per lab (clients trust lab-ca.pem):
+#   lab.key, lab-fullchain.pem	the edge: TURN over TLS, webbridge3's HTTPS and C2W listener
+#				(`turn certs lab.key lab-fullchain.pem`); names 198.18.20.1,
+#				198.18.10.1 and edge.lab.example
+#   core.key, core-fullchain.pem	the core: the callbridge's C2W client certificate and the
+#				webadmin (198.18.10.1, core.lab.example)
+lab_cert() {	# <dir> <name> <CN> <subjectAltName> <extendedKeyUsage>
+	local d=$1 n=$2
+	openssl ecparam -name prime256v1 -genkey -noout -out "$d/$n.key"
+	openssl req -new -key "$d/$n.key" -subj "/CN=$3" -out "$d/$n.csr"
+	printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=$5" "subjectAltName=$4" > "$d/$n.ext"
+	openssl x509 -req -in "$d/$n.csr" -CA "$d/lab-ca.pem" -CAkey "$d/lab-ca.key" -days 365 \
+		-sha256 -set_serial "0x$(openssl rand -hex 8)" -extfile "$d/$n.ext" -out "$d/$n.pem"
+	cat "$d/$n.pem" "$d/lab-ca.pem" > "$d/$n-fullchain.pem"
+	rm -f "$d/$n.csr" "$d/$n.ext" "$d/$n.pem"
+}
+
 lab_certs() {
 	local d=$RUN/certs
-	[ -f "$d/lab-fullchain.pem" ] && return 0
+	[ -f "$d/lab-fullchain.pem" ] && [ -f "$d/core-fullchain.pem" ] && return 0
 	(
 		set -e
 		umask 077
@@ -99,16 +115,12 @@ lab_certs() {
 		openssl req -x509 -new -key "$d/lab-ca.key" -sha256 -days 365 -subj "/CN=edge lab CA" \
 			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
 			-out "$d/lab-ca.pem"
-		openssl ecparam -name prime256v1 -genkey -noout -out "$d/lab.key"
-		openssl req -new -key "$d/lab.key" -subj "/CN=edge.lab.example" -out "$d/lab.csr"
-		printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-			"extendedKeyUsage=serverAuth" "subjectAltName=IP:198.18.20.1,DNS:edge.lab.example" > "$d/lab.ext"
-		openssl x509 -req -in "$d/lab.csr" -CA "$d/lab-ca.pem" -CAkey "$d/lab-ca.key" -days 365 -sha256 \
-			-set_serial "0x$(openssl rand -hex 8)" -extfile "$d/lab.ext" -out "$d/lab.pem"
-		cat "$d/lab.pem" "$d/lab-ca.pem" > "$d/lab-fullchain.pem"
-		rm -f "$d/lab.csr" "$d/lab.ext" "$d/lab.pem"
+		lab_cert "$d" lab edge.lab.example \
+			"IP:198.18.20.1,IP:198.18.10.1,DNS:edge.lab.example" "serverAuth,clientAuth"
+		lab_cert "$d" core core.lab.example "IP:198.18.10.1,DNS:core.lab.example" \
+			"serverAuth,clientAuth"
 		chmod 644 "$d/lab-ca.pem"
-	) >/dev/null 2>&1 || say "could not make the lab certificate (openssl); TLS needs one of yours"
+	) >/dev/null 2>&1 || say "could not make the lab certificates (openssl); TLS needs yours"
 }
 
 up() {
@@ -158,7 +170,8 @@ down() {
 		rm -f "$RUN/namespaces"
 		say "namespaces removed"
 	fi
-	rm -f "$SOCK" "$CONF" "$RUN/edged.conf.tmp."* 2>/dev/null || true
+	# the callbridge's database (spaces, webBridges) is the lab's too
+	rm -f "$SOCK" "$CONF" "$RUN/edged.conf.tmp."* "$RUN"/callbridge.db* 2>/dev/null || true
 }
 
 status() {

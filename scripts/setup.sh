@@ -12,9 +12,12 @@ PACKAGES=(
 	# libraries
 	libdpdk-dev liburcu-dev libconfig-dev libcunit1-dev libsrtp2-dev libssl-dev libedit-dev
 	libmnl-dev zlib1g-dev libidn-dev libsqlite3-dev libcrypt-dev
+	libwebsockets-dev libjansson-dev libjwt-dev
 	# lab and tests
 	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
-	openssl valgrind
+	openssl valgrind curl
+	# the guests' browser for the webbridge3 tests, driven by selenium; certutil for its CA
+	chromium chromium-driver python3-selenium libnss3-tools
 )
 
 say() { printf 'setup: %s\n' "$*"; }
