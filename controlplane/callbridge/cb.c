@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -36,6 +38,63 @@
 #define C2W_BACKOFF_MAX_S 10
 #define CB_MAX_TURN 8
 
+/* A name looked up in a thread of its own: getaddrinfo() can block for seconds, and the
+ * callbridge's thread serves every guest. The link and the thread share it; the last to let
+ * go frees it, so a link deleted meanwhile leaves the thread nothing to trip on. */
+struct cb_resolve {
+	int refs;			/* atomic */
+	int done;			/* atomic: the answer is in */
+	int err;			/* getaddrinfo()'s, 0 = found */
+	char host[128];
+	char addr[INET_ADDRSTRLEN];
+};
+
+static void resolve_put(struct cb_resolve *r)
+{
+	if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(r);
+}
+
+static void *resolve_main(void *arg)
+{
+	struct cb_resolve *r = arg;
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+
+	r->err = getaddrinfo(r->host, NULL, &hints, &ai);
+	if (!r->err && ai)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, r->addr,
+			sizeof(r->addr));
+	else if (!r->err)
+		r->err = EAI_NONAME;
+	if (ai)
+		freeaddrinfo(ai);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	resolve_put(r);
+	return NULL;
+}
+
+static struct cb_resolve *resolve_start(const char *host)
+{
+	struct cb_resolve *r = calloc(1, sizeof(*r));
+	pthread_attr_t at;
+	pthread_t t;
+	int rc;
+
+	if (!r)
+		return NULL;
+	r->refs = 2;
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &at, resolve_main, r);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* One web bridge's C2W link: the lws user data of its client connection. */
 struct cb_link {
 	struct callbridge *cb;
@@ -52,6 +111,7 @@ struct cb_link {
 	char why[200];			/* the last failure */
 	unsigned int backoff_s;
 	lws_sorted_usec_list_t sul;	/* the next dial */
+	struct cb_resolve *res;		/* its host name being looked up */
 	struct web_msgq q;
 	struct web_rx rx;
 	time_t since;
@@ -75,6 +135,7 @@ struct callbridge {
 	struct cb_link *links;
 	unsigned int next_link_no;
 	char cert[300], key_path[300], trust[300];
+	char redirect_url[64];		/* webadmin http-redirect's target */
 };
 
 static int say(struct callbridge *cb, int rc, const char *fmt, ...)
@@ -153,13 +214,43 @@ static void dial(lws_sorted_usec_list_t *sul)
 	struct cb_link *l = lws_container_of(sul, struct cb_link, sul);
 	struct callbridge *cb = l->cb;
 	struct lws_client_connect_info ci;
+	char addr[INET_ADDRSTRLEN];
+	struct in_addr a;
 
 	if (l->wsi || l->gone)
 		return;
+	if (inet_pton(AF_INET, l->host, &a) == 1) {
+		inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	} else if (!l->res) {
+		l->res = resolve_start(l->host);
+		if (!l->res) {
+			schedule_dial(l);
+			return;
+		}
+		lws_sul_schedule(cb->ctx, 0, &l->sul, dial, 50 * LWS_US_PER_MS);
+		return;
+	} else if (!__atomic_load_n(&l->res->done, __ATOMIC_ACQUIRE)) {
+		lws_sul_schedule(cb->ctx, 0, &l->sul, dial, 100 * LWS_US_PER_MS);
+		return;
+	} else {
+		int err = l->res->err;
+		snprintf(addr, sizeof(addr), "%s", l->res->addr);
+		resolve_put(l->res);
+		l->res = NULL;
+		if (err) {
+			/* the 2.x wording; said once until it changes */
+			if (strcmp(l->status, "dnsFailure"))
+				LOG_WARN("callbridge", "web bridge link %u: name resolution for \"%s\" "
+					"failed (%s)", l->no, l->host, gai_strerror(err));
+			l->status = "dnsFailure";
+			schedule_dial(l);
+			return;
+		}
+	}
 	memset(&ci, 0, sizeof(ci));
 	ci.context = cb->ctx;
 	ci.vhost = cb->client_vh;
-	ci.address = l->host;
+	ci.address = addr;
 	ci.port = l->port;
 	ci.host = l->host;
 	ci.origin = l->host;
@@ -171,16 +262,11 @@ static void dial(lws_sorted_usec_list_t *sul)
 	ci.userdata = l;
 	ci.pwsi = &l->wsi;
 	if (!lws_client_connect_via_info(&ci)) {
-		/* a name that does not resolve fails here, synchronously; say so once */
-		struct in_addr a;
-		const char *st = inet_pton(AF_INET, l->host, &a) == 1 ? "connectionFailure" :
-			"dnsFailure";
 		l->wsi = NULL;
-		if (strcmp(l->status, st))
+		if (strcmp(l->status, "connectionFailure"))
 			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
-				"(%s): %s", l->no, l->url, !strcmp(st, "dnsFailure") ?
-				"name resolution failed" : "cannot connect");
-		l->status = st;
+				"(%s): cannot connect", l->no, l->url);
+		l->status = "connectionFailure";
 		schedule_dial(l);
 	}
 }
@@ -188,6 +274,7 @@ static void dial(lws_sorted_usec_list_t *sul)
 static void link_free(struct cb_link *l)
 {
 	lws_sul_cancel(&l->sul);
+	resolve_put(l->res);
 	web_msgq_clear(&l->q);
 	web_rx_reset(&l->rx);
 	free(l);
@@ -868,6 +955,7 @@ static int build(struct callbridge *cb)
 		cfg_ipv4_str(cfg->ifs[wa->ifi].addrs[0].addr, ip);
 		vi.vhost_name = "webadmin";
 		vi.iface = ip;
+		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
 		vi.port = wa->port;
 		vi.protocols = webadmin_protocols;
 		vi.mounts = &webadmin_mount;
@@ -876,12 +964,27 @@ static int build(struct callbridge *cb)
 		vi.ssl_options_set = TLS_OPTS;
 		vi.ssl_cipher_list = TLS12_CIPHERS;
 		vi.alpn = "http/1.1";
-		vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 			LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 		if (lws_create_vhost(cb->ctx, &vi)) {
 			cb->webadmin_up = true;
 			say(cb, 0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
 				wa->port, ip, wa->port);
+			if (wa->http_redirect) {
+				snprintf(cb->redirect_url, sizeof(cb->redirect_url), "https://%s:%u/", ip,
+					wa->port);
+				memset(&vi, 0, sizeof(vi));
+				vi.vhost_name = "webadmin-redirect";
+				vi.iface = ip;
+				vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+				vi.port = 80;
+				vi.protocols = web_redirect_protocols;
+				vi.user = cb->redirect_url;
+				if (lws_create_vhost(cb->ctx, &vi))
+					say(cb, 0, "webadmin: HTTP redirect on %s:80\n", ip);
+				else
+					say(cb, 0, "webadmin: cannot listen on %s:80 for the redirect\n", ip);
+			}
 		} else {
 			say(cb, 0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
 		}
@@ -905,7 +1008,7 @@ static int build(struct callbridge *cb)
 	vi.vhost_name = "c2w-client";
 	vi.port = CONTEXT_PORT_NO_LISTEN;
 	vi.protocols = client_protocols;
-	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	vi.client_ssl_cert_filepath = cb->cert;
 	vi.client_ssl_private_key_filepath = cb->key_path;
 	vi.client_ssl_ca_filepath = cb->trust;
@@ -941,6 +1044,7 @@ static void teardown(struct callbridge *cb)
 	while (cb->links) {
 		struct cb_link *l = cb->links;
 		cb->links = l->next;
+		resolve_put(l->res);
 		web_msgq_clear(&l->q);
 		web_rx_reset(&l->rx);
 		free(l);

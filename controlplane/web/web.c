@@ -221,3 +221,23 @@ int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t 
 	OPENSSL_cleanse(dec, sizeof(dec));
 	return 0;
 }
+
+/* Port 80: every request is sent on to the HTTPS URL the vhost's user data holds. */
+static int redirect_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	if (reason == LWS_CALLBACK_HTTP) {
+		const char *url = lws_vhost_user(lws_get_vhost(wsi));
+		unsigned char buf[LWS_PRE + 512], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
+		if (lws_http_redirect(wsi, HTTP_STATUS_MOVED_PERMANENTLY, (const unsigned char *)url,
+			(int)strlen(url), &p, end) < 0)
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const struct lws_protocols web_redirect_protocols[] = {
+	{ "http", redirect_cb, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};

@@ -57,6 +57,10 @@ void web_fd_peer(int fd, char *buf, size_t len);
 /* lws's warnings and errors go to our log under @component; once per process. */
 void web_lws_logging(void);
 
+/* A plain HTTP vhost with these protocols answers everything with a 301 to the URL in its
+ * vhost user data (the HTTP redirects of webbridge3 and webadmin). */
+extern const struct lws_protocols web_redirect_protocols[];
+
 /* Decodes "Basic <base64>" into @user and @pass; -EINVAL if it is not that. */
 int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
 

@@ -910,21 +910,6 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-/* Port 80: sends browsers to HTTPS (webbridge3 http-redirect enable). */
-static int cb_redirect(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-	size_t len)
-{
-	if (reason == LWS_CALLBACK_HTTP) {
-		const char *url = lws_vhost_user(lws_get_vhost(wsi));
-		unsigned char buf[LWS_PRE + 512], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
-		if (lws_http_redirect(wsi, HTTP_STATUS_MOVED_PERMANENTLY, (const unsigned char *)url,
-			(int)strlen(url), &p, end) < 0)
-			return -1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
 static const struct lws_protocols https_protocols[] = {
 	{ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
 	{ "wb3-api", cb_api, sizeof(struct wb3_http), 0, 0, NULL, 0 },
@@ -935,11 +920,6 @@ static const struct lws_protocols https_protocols[] = {
 static const struct lws_protocols c2w_protocols[] = {
 	{ "c2w-http", cb_c2w_http, 0, 0, 0, NULL, 0 },
 	{ "c2w", cb_c2w, sizeof(struct wb3_link), 16384, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
-
-static const struct lws_protocols redirect_protocols[] = {
-	{ "http", cb_redirect, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -1045,6 +1025,7 @@ static int build(struct wb3 *w)
 				c->https[i].port);
 			vi.vhost_name = name;
 			vi.iface = ip;
+			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
 			vi.port = c->https[i].port;
 			vi.protocols = https_protocols;
 			vi.mounts = &w->mount_api;
@@ -1054,7 +1035,7 @@ static int build(struct wb3 *w)
 			vi.ssl_options_set = TLS_OPTS;
 			vi.ssl_cipher_list = TLS12_CIPHERS;
 			vi.alpn = "http/1.1";
-			vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {
 				say(w, 0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n", ip,
@@ -1071,8 +1052,9 @@ static int build(struct wb3 *w)
 				snprintf(name, sizeof(name), "redirect-%s", cfg->ifs[c->https[i].ifi].name);
 				vi.vhost_name = name;
 				vi.iface = ip;
+				vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
 				vi.port = 80;
-				vi.protocols = redirect_protocols;
+				vi.protocols = web_redirect_protocols;
 				vi.user = w->https_urls[i];
 				if (lws_create_vhost(w->ctx, &vi))
 					say(w, 0, "webbridge3: HTTP redirect on %s:80\n", ip);
@@ -1094,6 +1076,7 @@ static int build(struct wb3 *w)
 				c->c2w[i].port);
 			vi.vhost_name = name;
 			vi.iface = ip;
+			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
 			vi.port = c->c2w[i].port;
 			vi.protocols = c2w_protocols;
 			vi.ssl_cert_filepath = cert;
@@ -1102,7 +1085,7 @@ static int build(struct wb3 *w)
 			vi.ssl_options_set = TLS_OPTS;
 			vi.ssl_cipher_list = TLS12_CIPHERS;
 			vi.alpn = "http/1.1";
-			vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 				LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {

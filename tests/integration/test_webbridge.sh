@@ -133,6 +133,8 @@ echo "== callbridge restart: C2W with certificates both ways"
 ctl callbridge restart > "$W/restart.out" 2>&1
 wait_log "C2W connection for webbridge $INT_IP:6000 UP" 15 && ok "callbridge: C2W connection for webbridge $INT_IP:6000 UP" || bad "no C2W link: $(tail -5 "$LOG")"
 wait_wb success 10 && ok "API: /webBridges/<id>/status success" || bad "webBridge status $(wb_status)"
+out=$(timeout 5 ip netns exec internal curl -sS -o /dev/null -w '%{http_code}' --cacert "$CERTS/lab-ca.pem" "https://$INT_IP:445/" 2>&1)
+case "$out" in *"Couldn't connect"*|*refused*|000*) ok "webbridge3 HTTPS listens on b only (a:445 refused)" ;; *) bad "a:445 answered: $out" ;; esac
 ctl webbridge3 connections | grep -q "CN = core.lab.example\|CN=core.lab.example" && ok "webbridge3 connections: the callbridge's certificate" || bad "webbridge3 connections: $(ctl webbridge3 connections)"
 
 echo "== a guest joins 9999 from Chromium, as Thomas"
@@ -232,6 +234,17 @@ else
 	bad "no joining leg to delete: $out"
 fi
 
+# the JWT's lifetime is `callbridge wc3jwt expiry` (default 24 hours)
+jwt_life() { /usr/bin/python3 -c 'import json,sys,base64
+t=json.loads(sys.stdin.read().rsplit("\n",2)[0])["jwt"].split(".")[1]
+c=json.loads(base64.urlsafe_b64decode(t+"="*(-len(t)%4)))
+print(c["exp"]-c["iat"], c["sub"][:5], c["conference"])' 2>&1; }
+life=$(join 4242 2468 Eve | jwt_life)
+[ "$life" = "86400 guest locked" ] && ok "JWT: 24 hours for guest account, conference 'locked'" || bad "JWT claims: $life"
+ctl callbridge wc3jwt expiry 1 >/dev/null && ctl callbridge restart >/dev/null && wait_wb success 15
+life=$(join 4242 2468 Eve | jwt_life)
+[ "$life" = "3600 guest locked" ] && ok "callbridge wc3jwt expiry 1 -> JWTs for 3600 s" || bad "JWT after wc3jwt expiry 1: $life"
+ctl callbridge wc3jwt expiry 24 >/dev/null && ctl callbridge restart >/dev/null && wait_wb success 15
 echo "== webbridge3 restart: the callbridge reconnects"
 : > "$W/mark"
 LOG0=$(wc -l < "$LOG")
@@ -284,7 +297,16 @@ ctl webbridge3 http-redirect enable >/dev/null && ctl webbridge3 restart >/dev/n
 out=$(timeout 10 ip netns exec public curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$PUB_IP/some/page" 2>&1)
 case "$out" in 301\ https://$PUB_IP:445/*) ok "http://$PUB_IP/ -> $out" ;; *) bad "redirect: $out" ;; esac
 
-echo "== API: delete"
+ctl webadmin http-redirect enable >/dev/null && ctl webadmin restart >/dev/null
+out=$(timeout 10 ip netns exec internal curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$INT_IP/" 2>&1)
+[ "$out" = "301 https://$INT_IP:443/" ] && ok "webadmin http-redirect: http://$INT_IP/ -> $out" || bad "webadmin redirect: $out"
+
+echo "== API: modify and delete"
+out=$(api PUT "/webBridges/$WB" --data-urlencode "url=c2w://edge.lab.example:6000")
+[ "$(code <<<"$out")" = 200 ] && api GET "/webBridges/$WB" | grep -q "<url>c2w://edge.lab.example:6000</url>" && ok "API: webBridge modified" || bad "PUT webBridge: $out"
+# a name this lab's DNS cannot answer: looked up aside, the API stays responsive meanwhile
+t0=$(date +%s%N); out=$(api GET /coSpaces); t1=$(date +%s%N)
+[ "$(code <<<"$out")" = 200 ] && [ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && ok "the API answers while the web bridge's name is being looked up ($(( (t1 - t0) / 1000000 )) ms)" || bad "API during lookup: $out"
 out=$(api DELETE "/webBridges/$WB")
 [ "$(code <<<"$out")" = 200 ] && ok "API: webBridge deleted" || bad "DELETE webBridge: $out"
 out=$(api DELETE "/coSpaces/$SPACE")
