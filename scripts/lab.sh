@@ -9,6 +9,8 @@
 #   scripts/lab.sh down     stop what "up" started and remove what it made
 #   scripts/lab.sh status   what is running
 #   scripts/lab.sh restart  stop and start edged only (the namespaces stay)
+#   scripts/lab.sh webrtc   set up webbridge3, webadmin and the callbridge with the guide's
+#                           commands and space 9999, and say how a guest joins
 # Only 198.18.0.0/15 addresses carry lab traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -179,10 +181,46 @@ status() {
 	if edged_alive; then say "edged running (pid $(edged_pid))"; ctl status; else say "edged not running"; fi
 }
 
+# The guide's second half, in the lab: webbridge3 on b:445 (C2W on a:6000), the webadmin and
+# REST API on a:443, the callbridge linked to webbridge3 over C2W, space 9999, the TURN server
+# the browsers get. Idempotent enough to run twice (the API refuses a second space 9999).
+webrtc() {
+	edged_alive || die "edged is not running: lab.sh up first"
+	local pw=${EDGE_LAB_ADMIN_PW:-edge-lab-admin} c
+	ctl user add admin admin "$pw" >/dev/null 2>&1 || ctl user passwd admin "$pw" >/dev/null
+	for c in "turn listen a b" "turn tls 447" "turn certs lab.key lab-fullchain.pem" "turn enable" \
+		"webbridge3 https certs lab.key lab-fullchain.pem" "webbridge3 https listen b:445" \
+		"webbridge3 c2w certs lab.key lab-fullchain.pem" "webbridge3 c2w listen a:6000" \
+		"webbridge3 c2w trust lab-ca.pem" "webbridge3 enable" \
+		"webadmin listen a 443" "webadmin certs core.key core-fullchain.pem" "webadmin enable" \
+		"callbridge listen a" "callbridge certs core.key core-fullchain.pem" \
+		"callbridge trust c2w lab-ca.pem"; do
+		say "edgectl $c"
+		ctl $c | sed 's/^/    /'
+	done
+	api() { ip netns exec $NS_INT curl -sS --cacert "$RUN/certs/lab-ca.pem" -u "admin:$pw" -o /dev/null \
+		-w "    HTTP %{http_code}\n" "https://198.18.10.1:443$1" "${@:2}"; }
+	say "API: space 9999, the web bridge c2w://198.18.10.1:6000, the TURN server for browsers"
+	api /api/v1/coSpaces -d name=9999 -d uri=9999 -d callId=9999
+	api /api/v1/webBridges --data-urlencode url=c2w://198.18.10.1:6000
+	api /general -d turnServerAddress=198.18.10.1 -d turnClientAddress=198.18.20.1 -d turnUsername=edge \
+		-d turnPassword=edge-lab-password -d turnPasswordConfirm=edge-lab-password
+	say "edgectl callbridge restart"
+	ctl callbridge restart | sed 's/^/    /'
+	sleep 2
+	ctl webbridge3 connections | sed 's/^/    /'
+	say "a guest joins 9999 as Thomas from headless Chromium in the public namespace:"
+	say "  sudo ip netns exec public /usr/bin/python3 tests/integration/clients/browser_join.py \\"
+	say "      --url https://198.18.20.1:445/ --ca $RUN/certs/lab-ca.pem --meeting 9999 --name Thomas --stay 10"
+	say "  then: $EDGECTL -s $SOCK callbridge participants; ... log 60"
+	say "REST API: curl --cacert $RUN/certs/lab-ca.pem -u admin:$pw https://198.18.10.1/api/v1/coSpaces (from the internal namespace)"
+}
+
 case "${1:-}" in
 up) up ;;
+webrtc) webrtc ;;
 down) down ;;
 status) status ;;
 restart) stop_edged; start_edged ;;
-*) echo "usage: $0 up|down|status|restart" >&2; exit 2 ;;
+*) echo "usage: $0 up|down|status|restart|webrtc" >&2; exit 2 ;;
 esac
