@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUN=${EDGE_LAB_RUN:-/run/edge-lab}
-NS_EDGE=edge NS_PUB=public NS_INT=internal
+NS_EDGE=edge NS_PUB=public NS_INT=internal NS_CORE=core
 EDGED=$ROOT/build/edged
 EDGECTL=$ROOT/build/edgectl
 CONF=$RUN/edged.conf
@@ -27,41 +27,56 @@ die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (sudo scripts/lab.sh $*): it makes namespaces and starts DPDK"
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
-edged_pid() { [ -f "$RUN/edged.pid" ] && cat "$RUN/edged.pid" || true; }
+# Two appliances can run: "edged" (the lab's, namespace edge) and, with EDGE_LAB_TWO=1, "core"
+# (namespace core: the callbridge and webadmin on a box of their own, as in the guide).
+inst() {
+	if [ "${1:-edged}" = core ]; then
+		I_NAME=core I_NS=$NS_CORE I_CONF=$RUN/core.conf I_SOCK=$RUN/core.sock I_PID=$RUN/core.pid
+		I_OUT=$RUN/core.out I_LOG=$RUN/core.log
+	else
+		I_NAME=edged I_NS=$NS_EDGE I_CONF=$CONF I_SOCK=$SOCK I_PID=$RUN/edged.pid
+		I_OUT=$RUN/edged.out I_LOG=$RUN/edged.log
+	fi
+}
+edged_pid() { inst "${1:-}"; [ -f "$I_PID" ] && cat "$I_PID" || true; }
 edged_alive() {
-	local pid; pid=$(edged_pid)
+	local pid; pid=$(edged_pid "${1:-}")
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q edged "/proc/$pid/comm" 2>/dev/null
 }
 
 ctl() { "$EDGECTL" -s "$SOCK" "$@"; }
 
 start_edged() {
-	edged_alive && { say "edged already running (pid $(edged_pid))"; return 0; }
-	rm -f "$SOCK"
-	ip netns exec $NS_EDGE "$EDGED" -c "$CONF" >>"$RUN/edged.out" 2>&1 &
-	echo $! > "$RUN/edged.pid"
+	edged_alive "${1:-}" && { say "$I_NAME already running (pid $(edged_pid "${1:-}"))"; return 0; }
+	inst "${1:-}"
+	rm -f "$I_SOCK"
+	ip netns exec "$I_NS" "$EDGED" -c "$I_CONF" >>"$I_OUT" 2>&1 &
+	echo $! > "$I_PID"
 	# wait (bounded) for its control socket
 	for _ in $(seq 1 150); do
-		if [ -S "$SOCK" ] && ctl status >/dev/null 2>&1; then
-			say "edged running (pid $(edged_pid)), control socket $SOCK"
+		if [ -S "$I_SOCK" ] && "$EDGECTL" -s "$I_SOCK" status >/dev/null 2>&1; then
+			say "$I_NAME running (pid $(cat "$I_PID")), control socket $I_SOCK"
 			return 0
 		fi
-		edged_alive || break
+		edged_alive "${1:-}" || break
+		inst "${1:-}"
 		sleep 0.2
 	done
-	tail -20 "$RUN/edged.out" "$RUN/edged.log" 2>/dev/null >&2 || true
-	die "edged did not start (output above)"
+	tail -20 "$I_OUT" "$I_LOG" 2>/dev/null >&2 || true
+	die "$I_NAME did not start (output above)"
 }
 
 stop_edged() {
-	local pid; pid=$(edged_pid)
-	if edged_alive; then
+	local pid; pid=$(edged_pid "${1:-}")
+	if edged_alive "${1:-}"; then
+		inst "${1:-}"
 		kill -TERM "$pid"
 		for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-		if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; say "edged killed (did not stop in 10 s)"; fi
-		say "edged stopped"
+		if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; say "$I_NAME killed (did not stop in 10 s)"; fi
+		say "$I_NAME stopped"
 	fi
-	rm -f "$RUN/edged.pid"
+	inst "${1:-}"
+	rm -f "$I_PID"
 }
 
 mk_ns() {
@@ -71,8 +86,10 @@ mk_ns() {
 	ip -n "$1" link set lo up
 }
 
-# veth pair: $1 end in the edge namespace (an edged port), $2 end in namespace $3
+# veth pair: $1 end in the appliance's namespace $4 (default edge; an edged port), $2 end in
+# namespace $3
 mk_link() {
+	local NS_EDGE=${4:-$NS_EDGE}
 	ip link add "$1" netns $NS_EDGE type veth peer name "$2" netns "$3"
 	ip -n $NS_EDGE link set "$1" up
 	ip -n "$3" link set "$2" up
@@ -94,7 +111,7 @@ mk_link() {
 #				(`turn certs lab.key lab-fullchain.pem`); names 198.18.20.1,
 #				198.18.10.1 and edge.lab.example
 #   core.key, core-fullchain.pem	the core: the callbridge's C2W client certificate and the
-#				webadmin (198.18.10.1, core.lab.example)
+#				webadmin (198.18.10.1, and 198.18.10.3 for a core of its own; core.lab.example)
 lab_cert() {	# <dir> <name> <CN> <subjectAltName> <extendedKeyUsage>
 	local d=$1 n=$2
 	openssl ecparam -name prime256v1 -genkey -noout -out "$d/$n.key"
@@ -119,7 +136,7 @@ lab_certs() {
 			-out "$d/lab-ca.pem"
 		lab_cert "$d" lab edge.lab.example \
 			"IP:198.18.20.1,IP:198.18.10.1,DNS:edge.lab.example" "serverAuth,clientAuth"
-		lab_cert "$d" core core.lab.example "IP:198.18.10.1,DNS:core.lab.example" \
+		lab_cert "$d" core core.lab.example "IP:198.18.10.1,IP:198.18.10.3,DNS:core.lab.example" \
 			"serverAuth,clientAuth"
 		chmod 644 "$d/lab-ca.pem"
 	) >/dev/null 2>&1 || say "could not make the lab certificates (openssl); TLS needs yours"
@@ -133,12 +150,24 @@ up() {
 	if [ -f "$RUN/namespaces" ]; then
 		say "lab already up; restarting edged"
 		start_edged
+		[ -f "$RUN/core.conf" ] && start_edged core
 	else
 		: > "$RUN/namespaces"
 		mk_ns $NS_EDGE; mk_ns $NS_PUB; mk_ns $NS_INT
 		mk_link veth-a int0 $NS_INT
 		mk_link veth-b pub0 $NS_PUB
-		ip -n $NS_INT addr add 198.18.10.2/24 dev int0
+		if [ -n "${EDGE_LAB_TWO:-}" ]; then
+			# the core appliance (198.18.10.3) shares the internal network: a bridge there
+			mk_ns $NS_CORE
+			mk_link core-a core0 $NS_INT $NS_CORE
+			ip -n $NS_INT link add br0 type bridge
+			ip -n $NS_INT link set int0 master br0
+			ip -n $NS_INT link set core0 master br0
+			ip -n $NS_INT link set br0 up
+			ip -n $NS_INT addr add 198.18.10.2/24 dev br0
+		else
+			ip -n $NS_INT addr add 198.18.10.2/24 dev int0
+		fi
 		ip -n $NS_PUB addr add 198.18.20.2/24 dev pub0
 		ip -n $NS_INT route add 198.18.20.0/24 via 198.18.10.1
 		ip -n $NS_PUB route add 198.18.10.0/24 via 198.18.20.1
@@ -150,7 +179,13 @@ up() {
 		else
 			say "DPDK memory: --no-huge (no hugepages reserved)"
 		fi
+		if [ -n "${EDGE_LAB_TWO:-}" ]; then
+			# two appliances as in the guide: this one is the edge, the core runs beside it
+			sed -i 's/^role = "both";/role = "edge";/' "$CONF"
+			cp config/lab-core.conf "$RUN/core.conf"
+		fi
 		start_edged
+		[ -f "$RUN/core.conf" ] && start_edged core
 	fi
 	if [ -z "${EDGE_LAB_QUIET:-}" ]; then
 		say "public host pings the appliance's public address (interface b):"
@@ -164,6 +199,7 @@ up() {
 }
 
 down() {
+	stop_edged core
 	stop_edged
 	if [ -f "$RUN/namespaces" ]; then
 		while read -r ns; do
@@ -173,12 +209,13 @@ down() {
 		say "namespaces removed"
 	fi
 	# the callbridge's database (spaces, webBridges) is the lab's too
-	rm -f "$SOCK" "$CONF" "$RUN/edged.conf.tmp."* "$RUN"/callbridge.db* 2>/dev/null || true
+	rm -f "$SOCK" "$CONF" "$RUN/edged.conf.tmp."* "$RUN"/callbridge.db* "$RUN"/core.* 2>/dev/null || true
 }
 
 status() {
 	if [ -f "$RUN/namespaces" ]; then say "namespaces: $(tr '\n' ' ' < "$RUN/namespaces")"; else say "lab is down"; fi
 	if edged_alive; then say "edged running (pid $(edged_pid))"; ctl status; else say "edged not running"; fi
+	if edged_alive core; then say "core running (pid $(edged_pid core)), control socket $RUN/core.sock"; fi
 }
 
 # The guide's second half, in the lab: webbridge3 on b:445 (C2W on a:6000), the webadmin and
@@ -221,6 +258,6 @@ up) up ;;
 webrtc) webrtc ;;
 down) down ;;
 status) status ;;
-restart) stop_edged; start_edged ;;
+restart) stop_edged; start_edged; if [ -f "$RUN/core.conf" ]; then stop_edged core; start_edged core; fi ;;
 *) echo "usage: $0 up|down|status|restart|webrtc" >&2; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 #   2. the same unit tests under ASan+UBSan
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
 #      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
-#      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium)
+#      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
+#      appliance and then in two (edge and core, as the guide deploys them)
 #   4. the fuzzers (the STUN codec, the TURN server), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
@@ -71,6 +72,7 @@ integration turn tests/integration/test_turn.sh
 integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
 integration webbridge tests/integration/test_webbridge.sh
+WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 
 step "fuzzing the STUN codec and the TURN server"
 if [ -x scripts/fuzz.sh ]; then

@@ -37,6 +37,8 @@
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
 #define C2W_BACKOFF_MAX_S 10
 #define CB_MAX_TURN 8
+#define CB_MAX_LEGS 450			/* guests per callbridge: CMS's figure (CVD) */
+#define CB_JOIN_REAP_S 60		/* a guest whose WebSocket never came is let go */
 
 /* A name looked up in a thread of its own: getaddrinfo() can block for seconds, and the
  * callbridge's thread serves every guest. The link and the thread share it; the last to let
@@ -112,20 +114,18 @@ struct cb_link {
 	unsigned int backoff_s;
 	lws_sorted_usec_list_t sul;	/* the next dial */
 	struct cb_resolve *res;		/* its host name being looked up */
+	bool dialing;			/* connect in flight: its failure reschedules */
 	struct web_msgq q;
 	struct web_rx rx;
 	time_t since;
 };
 
 struct callbridge {
-	pthread_t thread;
-	pthread_mutex_t lock;		/* cfg_next, the flags, links for readers */
-	pthread_cond_t cond;
-	struct edge_cfg cfg, cfg_next;
-	bool want_restart, restart_done, stop, destroying, resync;
-	int restart_rc;
-	char restart_msg[1024];
-	struct lws_context *ctx;
+	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
+	pthread_mutex_t lock;		/* links and webadmin_up, for readers in other threads */
+	bool destroying, resync;
+	struct lws_context *ctx;	/* the thread's */
+	lws_sorted_usec_list_t reap_sul;
 	struct lws_vhost *client_vh;
 	bool webadmin_up;
 	struct cb_model model;
@@ -138,20 +138,8 @@ struct callbridge {
 	char redirect_url[64];		/* webadmin http-redirect's target */
 };
 
-static int say(struct callbridge *cb, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int say(struct callbridge *cb, int rc, const char *fmt, ...)
-{
-	size_t n = strlen(cb->restart_msg);
-	va_list ap;
-
-	if (n < sizeof(cb->restart_msg) - 1) {
-		va_start(ap, fmt);
-		vsnprintf(cb->restart_msg + n, sizeof(cb->restart_msg) - n, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+/* what build() did, for the operator who restarted */
+#define SAY(...) web_svc_say(&cb->svc, __VA_ARGS__)
 
 /* ---- C2W links ---- */
 
@@ -261,8 +249,12 @@ static void dial(lws_sorted_usec_list_t *sul)
 	ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	ci.userdata = l;
 	ci.pwsi = &l->wsi;
+	l->dialing = true;
 	if (!lws_client_connect_via_info(&ci)) {
 		l->wsi = NULL;
+		if (!l->dialing)
+			return;		/* its error callback came first and rescheduled */
+		l->dialing = false;
 		if (strcmp(l->status, "connectionFailure"))
 			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
 				"(%s): cannot connect", l->no, l->url);
@@ -434,6 +426,7 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	struct cb_cospace s;
 	unsigned int login;
 	struct cb_leg *leg;
+	unsigned int legs = 0;
 
 	RAND_bytes((unsigned char *)&login, sizeof(login));
 	login = 1000000000u + login % 2000000000u;
@@ -461,6 +454,13 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		join_refuse(l, req, login, "invalidPasscode", "The passcode is not correct.");
 		return;
 	}
+	for (struct cb_call *c = cb->model.calls; c; c = c->next)
+		legs += c->n_legs;
+	if (legs >= CB_MAX_LEGS) {
+		join_refuse(l, req, login, "participantLimitReached",
+			"The meeting server is full. Try again later.");
+		return;
+	}
 	struct cb_conf_space sp = { .id = s.id, .name = s.name[0] ? s.name : s.uri };
 	leg = cb_conf_join(&cb->model, &sp, login, name, remote ? remote : "", l->no);
 	if (!leg) {
@@ -471,10 +471,10 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		"callbridge", cb->model.guid, "call", leg->call->id, "participant", leg->id, "name",
 		leg->name, "conference", leg->call->name, "session", session ? session : "");
 	char *tok = web_jwt_sign(&cb->key, claims, time(NULL),
-		(long)cb->cfg.cb.jwt_expiry_hours * 3600);
+		(long)cb->svc.cfg.cb.jwt_expiry_hours * 3600);
 	json_decref(claims);
 	if (!tok) {
-		LOG_ERRX("callbridge", "cannot sign a JWT with %s", cb->cfg.cb.key);
+		LOG_ERRX("callbridge", "cannot sign a JWT with %s", cb->svc.cfg.cb.key);
 		cb_conf_leave(&cb->model, leg, "failed login");
 		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
 		return;
@@ -556,6 +556,30 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 	}
 }
 
+static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why);
+
+/* Every few seconds: guests who joined but whose WebSocket never came (the browser went
+ * away) are let go, so joins alone cannot fill the callbridge. */
+static void reap(lws_sorted_usec_list_t *sul)
+{
+	struct callbridge *cb = lws_container_of(sul, struct callbridge, reap_sul);
+	time_t now = time(NULL);
+
+again:	/* a leave may free the leg and its call: start over after each */
+	for (struct cb_call *c = cb->model.calls; c; c = c->next)
+		for (struct cb_leg *l = c->legs; l; l = l->next)
+			if (!l->session && now - l->started >= CB_JOIN_REAP_S) {
+				struct cb_link *k = link_by_no(cb, l->link);
+				if (k)
+					link_send(k, json_pack("{s:s, s:s, s:s}", "type", "drop",
+						"participant", l->id, "reason",
+						"This session has ended. Join again."));
+				leave_leg(cb, l, "no session within 60 s");
+				goto again;
+			}
+	lws_sul_schedule(cb->ctx, 0, &cb->reap_sul, reap, 5 * LWS_US_PER_SEC);
+}
+
 static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why)
 {
 	struct cb_call *c = leg->call;
@@ -596,6 +620,10 @@ static void link_message(struct callbridge *cb, struct cb_link *l)
 			guest_signal(cb, l, leg, msg);
 	} else if (!strcmp(type, "leave") && leg) {
 		leave_leg(cb, leg, "session resource teardown");
+	} else if ((!strcmp(type, "session") || !strcmp(type, "signal")) && p && !leg) {
+		/* its leg is gone (left, removed, never came in time): the browser must know */
+		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", p, "reason",
+			"This session has ended. Join again."));
 	}
 	json_decref(m);
 }
@@ -607,49 +635,45 @@ static void drop_on_link(struct cb_model *m, struct cb_leg *leg, void *arg)
 	leave_leg(cb, leg, "web bridge connection loss");
 }
 
-/* protocol[0] of the client vhost: the web bridge's certificate must name the URL's host. */
-static int check_server_cert(struct lws *wsi, void *user, void *in, size_t len)
+/* The web bridge's certificate (its chain already checked against `callbridge trust c2w`)
+ * must name the URL's host. Checked here, before the WebSocket is up: lws 4.1 sends its
+ * verification callback to the context's first protocol, not to ours. */
+static bool names_host(struct lws *wsi, struct cb_link *l)
 {
-	X509_STORE_CTX *xs = user;
-	struct cb_link *l = wsi ? lws_wsi_user(wsi) : NULL;
-	X509 *x = X509_STORE_CTX_get_current_cert(xs);
-	int depth = X509_STORE_CTX_get_error_depth(xs);
-	(void)in;
-
-	if (!len) {
-		if (l)
-			snprintf(l->why, sizeof(l->why), "certificate not trusted: %s "
-				"(is its CA in 'callbridge trust c2w'?)",
-				X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
-		return 1;
-	}
-	if (depth || !l || !x)
-		return 0;
+	SSL *ssl = lws_get_ssl(wsi);
+	X509 *x = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	struct in_addr a;
-	int ok = inet_pton(AF_INET, l->host, &a) == 1 ?
-		X509_check_ip_asc(x, l->host, 0) == 1 :
-		X509_check_host(x, l->host, 0, 0, NULL) == 1;
-	if (!ok) {
-		snprintf(l->why, sizeof(l->why), "certificate does not name %s", l->host);
-		X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
-		return 1;
-	}
-	return 0;
+
+	if (!x)
+		return false;
+	if (inet_pton(AF_INET, l->host, &a) == 1)
+		return X509_check_ip_asc(x, l->host, 0) == 1;
+	return X509_check_host(x, l->host, 0, 0, NULL) == 1;
 }
 
 static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	size_t len)
 {
-	struct cb_link *l = user;
+	/* @user is the link only for a connection's own reasons: the TLS ones bring other things */
+	struct cb_link *l = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR ||
+		reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
+		reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
+		reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_CLOSED ?
+		user : NULL;
 	struct callbridge *cb = l ? l->cb : NULL;
 
 	switch (reason) {
-	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-		return check_server_cert(wsi, user, in, len);
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+		if (l && !names_host(wsi, l)) {
+			snprintf(l->why, sizeof(l->why), "its certificate does not name %s", l->host);
+			return -1;
+		}
+		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
 		const char *e = in ? (const char *)in : "unknown error";
 		if (!l)
 			return 0;
+		l->dialing = false;
 		l->wsi = NULL;
 		l->up = false;
 		if (l->why[0] || strstr(e, "ssl") || strstr(e, "SSL") || strstr(e, "tls") ||
@@ -677,6 +701,7 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		l->dialing = false;
 		l->up = true;
 		l->status = "success";
 		l->backoff_s = 0;
@@ -745,7 +770,7 @@ static int api_auth(void *ctx, const char *user, const char *password)
 
 	if (!user || !password)
 		return -EACCES;
-	return cfg_admin_check(&cb->cfg, user, password);
+	return cfg_admin_check(&cb->svc.cfg, user, password);
 }
 
 static int api_drop_leg(void *ctx, const char *id)
@@ -915,20 +940,19 @@ static const struct lws_http_mount webadmin_mount = {
 #define TLS_OPTS (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION)
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
-static int build(struct callbridge *cb)
+static int build_ctx(struct callbridge *cb)
 {
-	const struct edge_cfg *cfg = &cb->cfg;
+	const struct edge_cfg *cfg = &cb->svc.cfg;
 	struct lws_context_creation_info ci, vi;
 	char ip[16], err[256], key[300], cert[300];
 	int rc;
 
-	cb->restart_msg[0] = '\0';
 	if (cfg->role == EDGE_ROLE_EDGE)
-		return say(cb, 0, "callbridge: not on this appliance (role edge)\n");
+		return SAY(0, "callbridge: not on this appliance (role edge)\n");
 	rc = cb_db_open(cfg->cb.db_path, &cb->db, err, sizeof(err));
 	if (rc < 0) {
 		LOG_ERRX("callbridge", "database: %s", err);
-		return say(cb, rc, "callbridge: database: %s\n", err);
+		return SAY(rc, "callbridge: database: %s\n", err);
 	}
 	cb->api = (struct cb_api){ .db = cb->db, .model = &cb->model, .env = {
 		.ctx = cb, .auth = api_auth, .drop_leg = api_drop_leg, .drop_call = api_drop_call,
@@ -939,17 +963,19 @@ static int build(struct callbridge *cb)
 	ci.port = CONTEXT_PORT_NO_LISTEN;
 	cb->ctx = lws_create_context(&ci);
 	if (!cb->ctx)
-		return say(cb, -ENOMEM, "callbridge: cannot create its event loop\n");
+		return SAY(-ENOMEM, "callbridge: cannot create its event loop\n");
+	memset(&cb->reap_sul, 0, sizeof(cb->reap_sul));
+	lws_sul_schedule(cb->ctx, 0, &cb->reap_sul, reap, 5 * LWS_US_PER_SEC);
 
 	/* webadmin: the REST API and the pages */
 	const struct cfg_webadmin *wa = &cfg->webadmin;
 	if (!wa->enabled) {
-		say(cb, 0, "webadmin: disabled\n");
+		SAY(0, "webadmin: disabled\n");
 	} else if (wa->ifi < 0 || wa->ifi >= cfg->n_ifs || !cfg->ifs[wa->ifi].n_addrs) {
-		say(cb, 0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
+		SAY(0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
 	} else if (!wa->key[0] || !wa->cert[0] || pki_path(cfg->cert_dir, wa->key, key,
 		sizeof(key)) < 0 || pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
-		say(cb, 0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
+		SAY(0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
 	} else {
 		memset(&vi, 0, sizeof(vi));
 		cfg_ipv4_str(cfg->ifs[wa->ifi].addrs[0].addr, ip);
@@ -968,7 +994,7 @@ static int build(struct callbridge *cb)
 			LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 		if (lws_create_vhost(cb->ctx, &vi)) {
 			cb->webadmin_up = true;
-			say(cb, 0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
+			SAY(0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
 				wa->port, ip, wa->port);
 			if (wa->http_redirect) {
 				snprintf(cb->redirect_url, sizeof(cb->redirect_url), "https://%s:%u/", ip,
@@ -981,29 +1007,29 @@ static int build(struct callbridge *cb)
 				vi.protocols = web_redirect_protocols;
 				vi.user = cb->redirect_url;
 				if (lws_create_vhost(cb->ctx, &vi))
-					say(cb, 0, "webadmin: HTTP redirect on %s:80\n", ip);
+					SAY(0, "webadmin: HTTP redirect on %s:80\n", ip);
 				else
-					say(cb, 0, "webadmin: cannot listen on %s:80 for the redirect\n", ip);
+					SAY(0, "webadmin: cannot listen on %s:80 for the redirect\n", ip);
 			}
 		} else {
-			say(cb, 0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
+			SAY(0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
 		}
 	}
 
 	/* C2W: our certificate and key, and whom we trust */
 	if (!cfg->cb.enabled)
-		return say(cb, 0, "callbridge: disabled\n");
+		return SAY(0, "callbridge: disabled\n");
 	if (!cfg->cb.key[0] || !cfg->cb.cert[0] ||
 		pki_path(cfg->cert_dir, cfg->cb.key, cb->key_path, sizeof(cb->key_path)) < 0 ||
 		pki_path(cfg->cert_dir, cfg->cb.cert, cb->cert, sizeof(cb->cert)) < 0)
-		return say(cb, 0, "callbridge: no certificate ('callbridge certs'): no C2W links\n");
+		return SAY(0, "callbridge: no certificate ('callbridge certs'): no C2W links\n");
 	if (!cfg->cb.trust_c2w[0] || pki_path(cfg->cert_dir, cfg->cb.trust_c2w, cb->trust,
 		sizeof(cb->trust)) < 0)
-		return say(cb, 0, "callbridge: no 'callbridge trust c2w': no C2W links (WebRTC "
+		return SAY(0, "callbridge: no 'callbridge trust c2w': no C2W links (WebRTC "
 			"fails without it)\n");
 	rc = web_jwt_key_load(&cb->key, cb->key_path, err, sizeof(err));
 	if (rc < 0)
-		return say(cb, 0, "callbridge: %s: no C2W links\n", err);
+		return SAY(0, "callbridge: %s: no C2W links\n", err);
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "c2w-client";
 	vi.port = CONTEXT_PORT_NO_LISTEN;
@@ -1016,25 +1042,36 @@ static int build(struct callbridge *cb)
 	vi.client_ssl_cipher_list = TLS12_CIPHERS;
 	cb->client_vh = lws_create_vhost(cb->ctx, &vi);
 	if (!cb->client_vh)
-		return say(cb, -EINVAL, "callbridge: cannot load its C2W certificate (see the log)\n");
+		return SAY(-EINVAL, "callbridge: cannot load its C2W certificate (see the log)\n");
 	sync_links(cb);
 	unsigned int n = 0;
 	for (struct cb_link *l = cb->links; l; l = l->next)
 		n++;
-	say(cb, 0, "callbridge: %s, %u web bridge%s to connect to\n", cb->model.guid, n,
+	SAY(0, "callbridge: %s, %u web bridge%s to connect to\n", cb->model.guid, n,
 		n == 1 ? "" : "s");
 	LOG_NOTE("callbridge", "started: GUID %s, %u web bridges", cb->model.guid, n);
 	return 0;
 }
 
-static void teardown(struct callbridge *cb)
+static int build(struct web_svc *svc, struct lws_context **ctxp)
 {
+	struct callbridge *cb = (struct callbridge *)svc;
+	int rc = build_ctx(cb);
+
+	*ctxp = cb->ctx;	/* webadmin may serve though C2W cannot start */
+	return rc;
+}
+
+static void teardown(struct web_svc *svc, struct lws_context *ctx)
+{
+	struct callbridge *cb = (struct callbridge *)svc;
+
 	/* the guests' legs end with the links */
 	while (cb->model.calls)
 		leave_leg(cb, cb->model.calls->legs, "callbridge restart");
-	if (cb->ctx) {
+	if (ctx) {
 		cb->destroying = true;
-		lws_context_destroy(cb->ctx);
+		lws_context_destroy(ctx);
 		cb->destroying = false;
 	}
 	pthread_mutex_lock(&cb->lock);
@@ -1057,59 +1094,20 @@ static void teardown(struct callbridge *cb)
 	}
 }
 
-static void *cb_main(void *arg)
-{
-	struct callbridge *cb = arg;
-
-	pthread_setname_np(pthread_self(), "callbridge");
-	for (;;) {
-		pthread_mutex_lock(&cb->lock);
-		bool stop = cb->stop, restart = cb->want_restart;
-		if (restart) {
-			cb->cfg = cb->cfg_next;
-			cb->want_restart = false;
-		}
-		pthread_mutex_unlock(&cb->lock);
-		if (stop)
-			break;
-		if (restart) {
-			teardown(cb);
-			int rc = build(cb);
-			pthread_mutex_lock(&cb->lock);
-			cb->restart_rc = rc;
-			cb->restart_done = true;
-			pthread_cond_broadcast(&cb->cond);
-			pthread_mutex_unlock(&cb->lock);
-		}
-		if (cb->ctx) {
-			lws_service(cb->ctx, 0);
-		} else {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_mutex_lock(&cb->lock);
-			if (!cb->stop && !cb->want_restart)
-				pthread_cond_timedwait(&cb->cond, &cb->lock, &ts);
-			pthread_mutex_unlock(&cb->lock);
-		}
-	}
-	teardown(cb);
-	return NULL;
-}
-
 struct callbridge *cb_start(const struct edge_cfg *cfg)
 {
 	struct callbridge *cb = calloc(1, sizeof(*cb));
 
 	if (!cb)
 		return NULL;
-	web_lws_logging();
 	pthread_mutex_init(&cb->lock, NULL);
-	pthread_cond_init(&cb->cond, NULL);
 	cb_conf_init(&cb->model);
-	cb->cfg_next = *cfg;
-	cb->want_restart = true;
-	if (pthread_create(&cb->thread, NULL, cb_main, cb)) {
+	cb->svc.name = "callbridge";
+	cb->svc.build = build;
+	cb->svc.teardown = teardown;
+	if (web_svc_start(&cb->svc, cfg) < 0) {
+		cb_conf_fini(&cb->model);
+		pthread_mutex_destroy(&cb->lock);
 		free(cb);
 		return NULL;
 	}
@@ -1118,46 +1116,16 @@ struct callbridge *cb_start(const struct edge_cfg *cfg)
 
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out)
 {
-	struct timespec ts;
-	int rc = -ETIMEDOUT;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
-	pthread_mutex_lock(&cb->lock);
-	cb->cfg_next = *cfg;
-	cb->want_restart = true;
-	cb->restart_done = false;
-	if (cb->ctx)
-		lws_cancel_service(cb->ctx);
-	pthread_cond_broadcast(&cb->cond);
-	while (!cb->restart_done)
-		if (pthread_cond_timedwait(&cb->cond, &cb->lock, &ts))
-			break;
-	if (cb->restart_done) {
-		rc = cb->restart_rc;
-		if (out)
-			fputs(cb->restart_msg, out);
-	} else if (out) {
-		fprintf(out, "callbridge: still restarting after 10 s\n");
-	}
-	pthread_mutex_unlock(&cb->lock);
-	return rc;
+	return web_svc_restart(&cb->svc, cfg, out);
 }
 
 void cb_stop(struct callbridge *cb)
 {
 	if (!cb)
 		return;
-	pthread_mutex_lock(&cb->lock);
-	cb->stop = true;
-	if (cb->ctx)
-		lws_cancel_service(cb->ctx);
-	pthread_cond_broadcast(&cb->cond);
-	pthread_mutex_unlock(&cb->lock);
-	pthread_join(cb->thread, NULL);
+	web_svc_stop(&cb->svc);
 	cb_conf_fini(&cb->model);
 	pthread_mutex_destroy(&cb->lock);
-	pthread_cond_destroy(&cb->cond);
 	free(cb);
 }
 

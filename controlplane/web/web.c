@@ -1,9 +1,12 @@
 /* Helpers shared by webbridge3 and the callbridge over libwebsockets (see web.h). */
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -121,8 +124,11 @@ void web_msgq_clear(struct web_msgq *q)
 
 int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max)
 {
+	if (rx->discard)
+		return -EMSGSIZE;
 	if (rx->len + len > max) {
 		web_rx_reset(rx);
+		rx->discard = true;
 		return -EMSGSIZE;
 	}
 	if (rx->len + len + 1 > rx->cap) {
@@ -132,6 +138,7 @@ int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max)
 		char *nb = realloc(rx->buf, cap);
 		if (!nb) {
 			web_rx_reset(rx);
+			rx->discard = true;
 			return -ENOMEM;
 		}
 		rx->buf = nb;
@@ -148,6 +155,7 @@ void web_rx_reset(struct web_rx *rx)
 	free(rx->buf);
 	rx->buf = NULL;
 	rx->len = rx->cap = 0;
+	rx->discard = false;
 }
 
 void web_peer(struct lws *wsi, char *buf, size_t len)
@@ -241,3 +249,121 @@ const struct lws_protocols web_redirect_protocols[] = {
 	{ "http", redirect_cb, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
+
+int web_svc_say(struct web_svc *s, int rc, const char *fmt, ...)
+{
+	size_t n = strlen(s->building);
+	va_list ap;
+
+	if (n < sizeof(s->building) - 1) {
+		va_start(ap, fmt);
+		vsnprintf(s->building + n, sizeof(s->building) - n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static void *svc_main(void *arg)
+{
+	struct web_svc *s = arg;
+	struct lws_context *ctx = NULL;
+
+	pthread_setname_np(pthread_self(), s->name);
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		bool stop = s->stop, restart = s->want_restart;
+		if (restart) {
+			s->cfg = s->next;
+			s->want_restart = false;
+			s->live = NULL;		/* nobody wakes what is about to go */
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
+		if (restart) {
+			s->teardown(s, ctx);
+			ctx = NULL;
+			s->building[0] = '\0';
+			int rc = s->build(s, &ctx);
+			pthread_mutex_lock(&s->lock);
+			s->live = ctx;
+			s->restart_rc = rc;
+			memcpy(s->msg, s->building, sizeof(s->msg));
+			s->restart_done = true;
+			pthread_cond_broadcast(&s->cond);
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (ctx) {
+			lws_service(ctx, 0);
+		} else {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_mutex_lock(&s->lock);
+			if (!s->stop && !s->want_restart)
+				pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+			pthread_mutex_unlock(&s->lock);
+		}
+	}
+	pthread_mutex_lock(&s->lock);
+	s->live = NULL;
+	pthread_mutex_unlock(&s->lock);
+	s->teardown(s, ctx);
+	return NULL;
+}
+
+int web_svc_start(struct web_svc *s, const struct edge_cfg *cfg)
+{
+	web_lws_logging();
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->next = *cfg;
+	s->want_restart = true;
+	if (pthread_create(&s->thread, NULL, svc_main, s)) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->cond);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int web_svc_restart(struct web_svc *s, const struct edge_cfg *cfg, FILE *out)
+{
+	struct timespec ts;
+	int rc = -ETIMEDOUT;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&s->lock);
+	s->next = *cfg;
+	s->want_restart = true;
+	s->restart_done = false;
+	if (s->live)
+		lws_cancel_service(s->live);
+	pthread_cond_broadcast(&s->cond);
+	while (!s->restart_done)
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts))
+			break;
+	if (s->restart_done) {
+		rc = s->restart_rc;
+		if (out)
+			fputs(s->msg, out);
+	} else if (out) {
+		fprintf(out, "%s: still restarting after 10 s\n", s->name);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void web_svc_stop(struct web_svc *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	if (s->live)
+		lws_cancel_service(s->live);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+}

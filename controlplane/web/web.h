@@ -4,10 +4,14 @@
 #ifndef EDGE_WEB_H
 #define EDGE_WEB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <libwebsockets.h>
+
+#include "edge_config.h"
 
 #define WEB_UUID_LEN 37
 
@@ -44,9 +48,11 @@ void web_msgq_clear(struct web_msgq *q);
 struct web_rx {
 	char *buf;
 	size_t len, cap;
+	bool discard;		/* it grew past its limit: the rest of it is dropped */
 };
 
-/* Adds a fragment; -EMSGSIZE past @max bytes (the buffer is then emptied). */
+/* Adds a fragment; -EMSGSIZE past @max bytes: the buffer is emptied and the message's later
+ * fragments are dropped too, until web_rx_reset() (call it at the final fragment). */
 int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max);
 void web_rx_reset(struct web_rx *rx);
 
@@ -63,5 +69,40 @@ extern const struct lws_protocols web_redirect_protocols[];
 
 /* Decodes "Basic <base64>" into @user and @pass; -EINVAL if it is not that. */
 int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
+
+
+/* A component's thread (webbridge3, the callbridge): one libwebsockets context, built from a
+ * copy of the configuration at start and at every restart, served until stop. Other threads
+ * restart and stop it; the context they may wake is published under the lock, so none of them
+ * ever touches one being destroyed. */
+struct web_svc {
+	const char *name;
+	/* In the thread: makes the context for svc->cfg (NULL: nothing to serve, e.g. disabled),
+	 * saying what it did with web_svc_say(). 0 or -errno. */
+	int (*build)(struct web_svc *s, struct lws_context **ctx);
+	/* In the thread: ends what build made; destroys @ctx (may be NULL). */
+	void (*teardown)(struct web_svc *s, struct lws_context *ctx);
+	struct edge_cfg cfg;		/* the running configuration: the thread's */
+	/* private */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct edge_cfg next;
+	bool want_restart, restart_done, stop;
+	int restart_rc;
+	struct lws_context *live;	/* under lock */
+	char msg[1024];			/* the last build's words, under lock */
+	char building[1024];		/* the thread's, while it builds */
+};
+
+/* Starts the thread, which builds from @cfg at once. 0 or -errno. */
+int web_svc_start(struct web_svc *s, const struct edge_cfg *cfg);
+/* Tears down and builds again from @cfg; waits up to 10 s and writes the build's words to
+ * @out (may be NULL). The build's result, or -ETIMEDOUT. */
+int web_svc_restart(struct web_svc *s, const struct edge_cfg *cfg, FILE *out);
+void web_svc_stop(struct web_svc *s);
+/* For build(): adds a line to what the restart reports; returns @rc. */
+int web_svc_say(struct web_svc *s, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

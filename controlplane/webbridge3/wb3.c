@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #define WB3_MAX_BODY 8192		/* POST /api/join */
 #define WB3_MAX_WS_MSG (64 * 1024)	/* a browser's message: an SDP offer fits */
 #define WB3_MAX_WS_QUEUE (512 * 1024)	/* waiting for a slow browser */
+#define WB3_MAX_JOINS_WAITING 256	/* joins the callbridges have not answered yet */
 #define C2W_MAX_MSG (256 * 1024)
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
 
@@ -60,6 +62,7 @@ struct wb3_http {
 	lws_sorted_usec_list_t sul;	/* the join's deadline */
 	uint32_t req;
 	bool post, too_big, waiting, ready;
+	bool close;			/* answered before its body was read: close after */
 	char path[64];
 	char session[WEB_UUID_LEN];
 	char name[65];
@@ -80,6 +83,8 @@ struct wb3_guest {
 	struct web_msgq q;
 	struct web_rx rx;
 	bool authed, left, closing;
+	double tokens;			/* messages it may still send now (rate_ok) */
+	struct timespec refill;
 	char participant[WEB_UUID_LEN], call[WEB_UUID_LEN], callbridge[WEB_UUID_LEN];
 	char guest[24], name[65];
 	char session[WEB_UUID_LEN];
@@ -87,15 +92,11 @@ struct wb3_guest {
 };
 
 struct wb3 {
-	pthread_t thread;
-	pthread_mutex_t lock;		/* cfg_next and the flags; the lists for readers */
-	pthread_cond_t cond;
-	struct edge_cfg cfg, cfg_next;
-	bool want_restart, restart_done, stop;
+	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
+	pthread_mutex_t lock;		/* the lists, for readers in other threads */
 	bool destroying;		/* lws_context_destroy is closing everything */
-	int restart_rc;
-	char restart_msg[1024];
-	struct lws_context *ctx;
+	bool running;
+	struct lws_context *ctx;	/* the thread's */
 	char guid[WEB_UUID_LEN];
 	struct wb3_link *links;
 	struct wb3_guest *guests;
@@ -170,13 +171,45 @@ static int link_send(struct wb3_link *l, json_t *msg)
 	return rc;
 }
 
+/* Ends a guest's socket once what is queued for it is out, or in 5 s if it does not read. */
+static void guest_closing(struct wb3_guest *g)
+{
+	if (!g->closing) {
+		g->closing = true;
+		lws_set_timeout(g->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+	}
+	lws_callback_on_writable(g->wsi);
+}
+
+/* A browser sends a few messages a second (a burst of ICE candidates at the start): 20 a
+ * second with bursts of 60 is far above that and far below a flood. */
+#define GUEST_MSG_RATE 20.0
+#define GUEST_MSG_BURST 60.0
+
+static bool rate_ok(struct wb3_guest *g)
+{
+	struct timespec now;
+
+	ts_now(&now);
+	if (!g->refill.tv_sec) {
+		g->tokens = GUEST_MSG_BURST;
+	} else {
+		g->tokens += GUEST_MSG_RATE * ((double)(now.tv_sec - g->refill.tv_sec) +
+			(double)(now.tv_nsec - g->refill.tv_nsec) / 1e9);
+		if (g->tokens > GUEST_MSG_BURST)
+			g->tokens = GUEST_MSG_BURST;
+	}
+	g->refill = now;
+	if (g->tokens < 1.0)
+		return false;
+	g->tokens -= 1.0;
+	return true;
+}
+
 static void guest_send(struct wb3_guest *g, json_t *msg)
 {
-	if (send_json(g->wsi, &g->q, msg, WB3_MAX_WS_QUEUE) < 0) {
-		/* a browser that reads nothing: end it rather than queue without bound */
-		g->closing = true;
-		lws_callback_on_writable(g->wsi);
-	}
+	if (send_json(g->wsi, &g->q, msg, WB3_MAX_WS_QUEUE) < 0)
+		guest_closing(g);	/* a browser that reads nothing: end it, not queue forever */
 }
 
 static void guest_error(struct wb3_guest *g, const char *code, const char *message)
@@ -188,8 +221,7 @@ static void guest_error(struct wb3_guest *g, const char *code, const char *messa
 static void guest_end(struct wb3_guest *g, const char *reason)
 {
 	guest_send(g, json_pack("{s:s, s:s}", "type", "ended", "reason", reason));
-	g->closing = true;
-	lws_callback_on_writable(g->wsi);
+	guest_closing(g);
 }
 
 /* ---- joins waiting for a callbridge ---- */
@@ -311,7 +343,7 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	}
 	if (!(id = field(o, "meetingId", 64, true, why, sizeof(why))) ||
 		!(pass = field(o, "passcode", 32, false, why, sizeof(why))) ||
-		!(name = field(o, "name", 64, true, why, sizeof(why)))) {
+		!(name = field(o, "name", 63, true, why, sizeof(why)))) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "Bad request: %s.", why);
 		json_decref(o);
@@ -324,6 +356,17 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	edge_log(LOG_INFO, "client_backend",
 		"INFO : WebApp Audit : Session: %s : Participant %s performed action of join call",
 		h->session, safe);
+	unsigned int waiting = 0;
+	for (struct wb3_http *j = w->joins; j; j = j->next)
+		waiting++;
+	if (waiting >= WB3_MAX_JOINS_WAITING) {
+		json_decref(o);
+		LOG_WARN("webbridge3", "join from %s: %u joins already waiting for a callbridge",
+			h->peer, waiting);
+		join_fail(w, h, 503, "callBridgeUnavailable",
+			"The meeting service is busy. Try again in a moment.");
+		return;
+	}
 	l = pick_link(w);
 	if (!l) {
 		json_decref(o);
@@ -359,8 +402,15 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 
 	for (h = w->joins; h && h->req != req; h = h->next)
 		;
-	if (!h || h->link != l)
-		return;		/* the browser went away, or it timed out */
+	if (!h || h->link != l) {
+		/* the browser went away, or it timed out: the guest the callbridge made for it
+		 * will never come; let it go at once */
+		const char *p = json_string_value(json_object_get(m, "participant"));
+		if (json_is_true(json_object_get(m, "ok")) && p)
+			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "leave", "participant", p,
+				"reason", "closed"));
+		return;
+	}
 	if (!json_is_true(json_object_get(m, "ok"))) {
 		const char *code = json_string_value(json_object_get(m, "error"));
 		const char *msg = json_string_value(json_object_get(m, "message"));
@@ -408,10 +458,12 @@ static int http_send_answer(struct wb3_http *h)
 	access_log(h, len);
 	h->ready = false;
 	h->answer = NULL;
+	bool close = h->close;
 	int rc = web_respond(wsi, h->status, "application/json", hdrs, answer ? answer : "{}",
 		answer ? len : 2);
 	free(answer);
-	return rc;
+	/* a body we did not read must not be taken for the next request */
+	return close ? -1 : rc;
 }
 
 static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -432,7 +484,7 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		memset(h, 0, sizeof(*h));
 		h->wsi = wsi;
 		ts_now(&h->t0);
-		snprintf(h->path, sizeof(h->path), "%s", in ? (const char *)in : "");
+		clean(h->path, sizeof(h->path), in ? (const char *)in : "");
 		web_peer(wsi, h->peer, sizeof(h->peer));
 		{
 			char tmp[200];
@@ -444,6 +496,7 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			clean(h->referer, sizeof(h->referer), tmp);
 		}
 		h->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+		h->close = h->post;	/* until its body is read */
 		if (strcmp(h->path, "/join")) {
 			h->status = 404;
 			h->answer = strdup("{\"error\":\"notFound\",\"message\":\"No such page.\"}");
@@ -456,15 +509,28 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			h->answer_len = h->answer ? strlen(h->answer) : 0;
 			return http_send_answer(h);
 		}
+		{
+			/* JSON only: a cross-site form can post text/plain, not this */
+			char ct[64];
+			if (lws_hdr_copy(wsi, ct, sizeof(ct), WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0 ||
+				strncasecmp(ct, "application/json", 16)) {
+				join_fail(w, h, 415, "badRequest", "The request must be JSON.");
+				h->close = true;
+				return 0;
+			}
+		}
 		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
 			atol(cl) <= 0) {
 			join_fail(w, h, 400, "badRequest", "The request has no body.");
+			h->close = true;
 			return 0;
 		}
 		if (atol(cl) > WB3_MAX_BODY) {
 			join_fail(w, h, 413, "badRequest", "The request is too large.");
+			h->close = true;
 			return 0;
 		}
+		h->close = false;
 		return 0;	/* the body follows */
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!h->too_big && web_rx_add(&h->body, in, len, WB3_MAX_BODY) < 0)
@@ -552,7 +618,7 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 			rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
 			rc == -EKEYEXPIRED ? "Your session has expired. Join again." :
 			"Your session is not valid. Join again."));
-		g->closing = true;
+		guest_closing(g);
 		return;
 	}
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
@@ -563,13 +629,13 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 	if (!sub || !call || !part || strlen(part) >= sizeof(g->participant)) {
 		json_decref(claims);
 		guest_error(g, "invalidToken", "Your session is not valid. Join again.");
-		g->closing = true;
+		guest_closing(g);
 		return;
 	}
 	if (guest_by_participant(w, part)) {
 		json_decref(claims);
 		guest_error(g, "alreadyConnected", "This session is already in use.");
-		g->closing = true;
+		guest_closing(g);
 		return;
 	}
 	snprintf(g->participant, sizeof(g->participant), "%s", part);
@@ -639,7 +705,7 @@ static void guest_message(struct wb3 *w, struct wb3_guest *g)
 			guest_auth(w, g, m);
 		else {
 			guest_error(g, "notAuthenticated", "Send auth first.");
-			g->closing = true;
+			guest_closing(g);
 		}
 		json_decref(m);
 		return;
@@ -653,7 +719,7 @@ static void guest_message(struct wb3 *w, struct wb3_guest *g)
 					"participant", g->participant, "reason", "left"));
 		}
 		guest_send(g, json_pack("{s:s}", "type", "left"));
-		g->closing = true;
+		guest_closing(g);
 		json_decref(m);
 		return;
 	}
@@ -704,12 +770,21 @@ static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_RECEIVE:
 		if (g->closing)
 			return 0;
-		if (web_rx_add(&g->rx, in, len, WB3_MAX_WS_MSG) < 0) {
+		web_rx_add(&g->rx, in, len, WB3_MAX_WS_MSG);
+		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+			return 0;
+		if (g->rx.discard) {
+			web_rx_reset(&g->rx);
 			guest_error(g, "badMessage", "Message too large.");
 			return 0;
 		}
-		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		if (!rate_ok(g)) {
+			/* a flood: each message costs the callbridge, and rosters go to everyone */
+			web_rx_reset(&g->rx);
+			guest_error(g, "tooManyMessages", "Too many messages.");
+			guest_closing(g);
 			return 0;
+		}
 		guest_message(w, g);
 		if (g->authed)
 			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -754,7 +829,14 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 		LOG_WARN("webbridge3", "C2W: callbridge at %s sent a message without a type", l->peer);
 	} else if (!strcmp(type, "hello")) {
 		const char *guid = json_string_value(json_object_get(m, "guid"));
-		if (guid && strlen(guid) == WEB_UUID_LEN - 1) {
+		struct wb3_link *other = guid ? link_by_guid(w, guid) : NULL;
+		if (l->guid[0] || !guid || strlen(guid) != WEB_UUID_LEN - 1 || other) {
+			/* a GUID is a callbridge's for good: its JWTs are checked with its key */
+			LOG_WARN("webbridge3", "C2W: callbridge at %s (%s): %s: closing", l->peer,
+				l->subject, l->guid[0] ? "a second hello" : other ?
+				"its GUID is another connected callbridge's" : "hello without a GUID");
+			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+		} else {
 			pthread_mutex_lock(&w->lock);
 			snprintf(l->guid, sizeof(l->guid), "%s", guid);
 			pthread_mutex_unlock(&w->lock);
@@ -768,7 +850,7 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 	} else if (!strcmp(type, "signal") || !strcmp(type, "drop")) {
 		const char *p = json_string_value(json_object_get(m, "participant"));
 		struct wb3_guest *g = p ? guest_by_participant(w, p) : NULL;
-		if (g && g->link == l) {
+		if (g && g->link == l && !g->left) {
 			if (!strcmp(type, "drop")) {
 				const char *why = json_string_value(json_object_get(m, "reason"));
 				g->left = true;	/* the callbridge ended it: no leave to send back */
@@ -859,9 +941,9 @@ static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 	case LWS_CALLBACK_RECEIVE:
 		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
-			LOG_WARN("webbridge3", "C2W: callbridge at %s: message over %d bytes dropped",
+			LOG_WARN("webbridge3", "C2W: callbridge at %s: message over %d bytes: closing",
 				l->peer, C2W_MAX_MSG);
-			return 0;
+			return -1;
 		}
 		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 			return 0;
@@ -935,19 +1017,8 @@ static const char *if_addr(const struct edge_cfg *cfg, int ifi, char buf[16])
 	return cfg_ipv4_str(cfg->ifs[ifi].addrs[0].addr, buf);
 }
 
-static int say(struct wb3 *w, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(struct wb3 *w, int rc, const char *fmt, ...)
-{
-	size_t n = strlen(w->restart_msg);
-	va_list ap;
-
-	if (n < sizeof(w->restart_msg) - 1) {
-		va_start(ap, fmt);
-		vsnprintf(w->restart_msg + n, sizeof(w->restart_msg) - n, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+/* what build() did, for the operator who restarted */
+#define SAY(...) web_svc_say(&w->svc, __VA_ARGS__)
 
 static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, char *kp,
 	char *cp, size_t len)
@@ -958,27 +1029,27 @@ static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, 
 	return 0;
 }
 
-static int build(struct wb3 *w)
+static int build(struct web_svc *svc, struct lws_context **ctxp)
 {
-	const struct edge_cfg *cfg = &w->cfg;
+	struct wb3 *w = (struct wb3 *)svc;
+	const struct edge_cfg *cfg = &w->svc.cfg;
 	const struct cfg_webbridge3 *c = &cfg->wb3;
 	struct lws_context_creation_info ci;
 	struct lws_context_creation_info vi;
 	char key[300], cert[300], trust[300], ip[16], name[32], err[256];
 	int nv = 0;
 
-	w->restart_msg[0] = '\0';
 	if (!c->enabled)
-		return say(w, 0, "webbridge3: disabled\n");
+		return SAY(0, "webbridge3: disabled\n");
 	if (cfg->role == EDGE_ROLE_CORE)
-		return say(w, 0, "webbridge3: not on this appliance (role core)\n");
+		return SAY(0, "webbridge3: not on this appliance (role core)\n");
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	ci.user = w;
 	ci.port = CONTEXT_PORT_NO_LISTEN;
 	w->ctx = lws_create_context(&ci);
 	if (!w->ctx)
-		return say(w, -ENOMEM, "webbridge3: cannot create the web server\n");
+		return SAY(-ENOMEM, "webbridge3: cannot create the web server\n");
 
 	snprintf(w->webapp_dir, sizeof(w->webapp_dir), "%s", c->webapp_dir[0] ? c->webapp_dir :
 		EDGE_WEBAPP_DIR);
@@ -1011,12 +1082,12 @@ static int build(struct wb3 *w)
 	w->mount_root.cache_max_age = 0;
 
 	if (paths(cfg, c->https_key, c->https_cert, key, cert, sizeof(key)) < 0)
-		say(w, 0, "webbridge3: no HTTPS certificate ('webbridge3 https certs'): not listening "
+		SAY(0, "webbridge3: no HTTPS certificate ('webbridge3 https certs'): not listening "
 			"for browsers\n");
 	else
 		for (int i = 0; i < c->n_https; i++) {
 			if (!if_addr(cfg, c->https[i].ifi, ip)) {
-				say(w, 0, "webbridge3: interface %s has no address\n",
+				SAY(0, "webbridge3: interface %s has no address\n",
 					cfg->ifs[c->https[i].ifi].name);
 				continue;
 			}
@@ -1038,12 +1109,12 @@ static int build(struct wb3 *w)
 			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {
-				say(w, 0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n", ip,
+				SAY(0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n", ip,
 					vi.port);
 				continue;
 			}
 			nv++;
-			say(w, 0, "webbridge3: HTTPS on %s:%u (%s:%u)\n", cfg->ifs[c->https[i].ifi].name,
+			SAY(0, "webbridge3: HTTPS on %s:%u (%s:%u)\n", cfg->ifs[c->https[i].ifi].name,
 				vi.port, ip, vi.port);
 			if (c->http_redirect) {
 				snprintf(w->https_urls[i], sizeof(w->https_urls[i]), "https://%s:%u/", ip,
@@ -1057,15 +1128,15 @@ static int build(struct wb3 *w)
 				vi.protocols = web_redirect_protocols;
 				vi.user = w->https_urls[i];
 				if (lws_create_vhost(w->ctx, &vi))
-					say(w, 0, "webbridge3: HTTP redirect on %s:80\n", ip);
+					SAY(0, "webbridge3: HTTP redirect on %s:80\n", ip);
 				else
-					say(w, 0, "webbridge3: cannot listen on %s:80 for the redirect\n", ip);
+					SAY(0, "webbridge3: cannot listen on %s:80 for the redirect\n", ip);
 			}
 		}
 
 	if (paths(cfg, c->c2w_key, c->c2w_cert, key, cert, sizeof(key)) < 0 || !c->c2w_trust[0] ||
 		pki_path(cfg->cert_dir, c->c2w_trust, trust, sizeof(trust)) < 0)
-		say(w, 0, "webbridge3: C2W needs 'webbridge3 c2w certs' and 'webbridge3 c2w trust': "
+		SAY(0, "webbridge3: C2W needs 'webbridge3 c2w certs' and 'webbridge3 c2w trust': "
 			"no callbridge can connect\n");
 	else
 		for (int i = 0; i < c->n_c2w; i++) {
@@ -1089,78 +1160,45 @@ static int build(struct wb3 *w)
 				LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {
-				say(w, 0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n", ip,
+				SAY(0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n", ip,
 					vi.port);
 				continue;
 			}
 			nv++;
-			say(w, 0, "webbridge3: C2W on %s:%u (%s:%u), trusting %s\n",
+			SAY(0, "webbridge3: C2W on %s:%u (%s:%u), trusting %s\n",
 				cfg->ifs[c->c2w[i].ifi].name, vi.port, ip, vi.port, c->c2w_trust);
 		}
 	(void)err;
 	if (!nv) {
 		lws_context_destroy(w->ctx);
 		w->ctx = NULL;
-		return say(w, -EADDRNOTAVAIL, "webbridge3: nothing is listening\n");
+		return SAY(-EADDRNOTAVAIL, "webbridge3: nothing is listening\n");
 	}
 	LOG_NOTE("webbridge3", "started (%d listeners)", nv);
+	pthread_mutex_lock(&w->lock);
+	w->running = true;
+	pthread_mutex_unlock(&w->lock);
+	*ctxp = w->ctx;
 	return 0;
 }
 
-static void teardown(struct wb3 *w)
+static void teardown(struct web_svc *svc, struct lws_context *ctx)
 {
-	if (!w->ctx)
+	struct wb3 *w = (struct wb3 *)svc;
+
+	if (!ctx)
 		return;
 	w->destroying = true;
-	lws_context_destroy(w->ctx);	/* closes every connection: their CLOSED callbacks run */
+	lws_context_destroy(ctx);	/* closes every connection: their CLOSED callbacks run */
 	w->destroying = false;
 	pthread_mutex_lock(&w->lock);
 	w->ctx = NULL;
+	w->running = false;
 	w->links = NULL;
 	w->guests = NULL;
 	pthread_mutex_unlock(&w->lock);
 	w->joins = NULL;
 	LOG_NOTE("webbridge3", "stopped");
-}
-
-static void *wb3_main(void *arg)
-{
-	struct wb3 *w = arg;
-
-	pthread_setname_np(pthread_self(), "webbridge3");
-	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		bool stop = w->stop, restart = w->want_restart;
-		if (restart) {
-			w->cfg = w->cfg_next;
-			w->want_restart = false;
-		}
-		pthread_mutex_unlock(&w->lock);
-		if (stop)
-			break;
-		if (restart) {
-			teardown(w);
-			int rc = build(w);
-			pthread_mutex_lock(&w->lock);
-			w->restart_rc = rc;
-			w->restart_done = true;
-			pthread_cond_broadcast(&w->cond);
-			pthread_mutex_unlock(&w->lock);
-		}
-		if (w->ctx) {
-			lws_service(w->ctx, 0);
-		} else {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_mutex_lock(&w->lock);
-			if (!w->stop && !w->want_restart)
-				pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-			pthread_mutex_unlock(&w->lock);
-		}
-	}
-	teardown(w);
-	return NULL;
 }
 
 struct wb3 *wb3_start(const struct edge_cfg *cfg)
@@ -1169,13 +1207,13 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg)
 
 	if (!w)
 		return NULL;
-	web_lws_logging();
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
 	web_uuid(w->guid);
-	w->cfg_next = *cfg;
-	w->want_restart = true;
-	if (pthread_create(&w->thread, NULL, wb3_main, w)) {
+	w->svc.name = "webbridge3";
+	w->svc.build = build;
+	w->svc.teardown = teardown;
+	if (web_svc_start(&w->svc, cfg) < 0) {
+		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
 	}
@@ -1184,45 +1222,15 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg)
 
 int wb3_restart(struct wb3 *w, const struct edge_cfg *cfg, FILE *out)
 {
-	struct timespec ts;
-	int rc = -ETIMEDOUT;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
-	pthread_mutex_lock(&w->lock);
-	w->cfg_next = *cfg;
-	w->want_restart = true;
-	w->restart_done = false;
-	if (w->ctx)
-		lws_cancel_service(w->ctx);
-	pthread_cond_broadcast(&w->cond);
-	while (!w->restart_done)
-		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts))
-			break;
-	if (w->restart_done) {
-		rc = w->restart_rc;
-		if (out)
-			fputs(w->restart_msg, out);
-	} else if (out) {
-		fprintf(out, "webbridge3: still restarting after 10 s\n");
-	}
-	pthread_mutex_unlock(&w->lock);
-	return rc;
+	return web_svc_restart(&w->svc, cfg, out);
 }
 
 void wb3_stop(struct wb3 *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	if (w->ctx)
-		lws_cancel_service(w->ctx);
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	web_svc_stop(&w->svc);
 	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
 	free(w);
 }
 
@@ -1232,7 +1240,7 @@ void wb3_connections(struct wb3 *w, FILE *out)
 	time_t now = time(NULL);
 
 	pthread_mutex_lock(&w->lock);
-	fprintf(out, "webbridge3 GUID %s: %s\n", w->guid, w->ctx ? "running" : "not running");
+	fprintf(out, "webbridge3 GUID %s: %s\n", w->guid, w->running ? "running" : "not running");
 	fprintf(out, "%-36s  %-15s  %8s  %6s  %s\n", "callbridge", "address", "up (s)", "joins",
 		"certificate");
 	for (struct wb3_link *l = w->links; l; l = l->next, nl++)

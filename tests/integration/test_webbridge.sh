@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
 # webbridge3 and the callbridge in the lab, set up with the guide's commands: a guest
 # "Thomas" joins space 9999 from headless Chromium (Debian's, trusting the lab CA) on
-# https://198.18.20.1:445/, is seen by `edgectl callbridge participants` and the REST API,
+# https://198.18.20.1:445/, is seen by `edgecctl callbridge participants` and the REST API,
 # leaves, and the log tells the guide's story line by line. Also: the REST API (create, list,
 # modify, delete; its failure reasons), C2W refusing an untrusted callbridge, the callbridge
 # reconnecting after `webbridge3 restart`, the web app's errors for an unknown meeting and a
 # wrong passcode, the HTTP redirect, and the status pages. Exit 77 where namespaces cannot
 # be made.
+#
+# WEBBRIDGE_TWO=1 runs the lab with two appliances, as the guide deploys them: the edge
+# (webbridge3, TURN) and the core (callbridge, webadmin; 198.18.10.3) on the internal network;
+# C2W then crosses both data planes.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 PUB_IP=198.18.20.1 INT_IP=198.18.10.1
 CERTS=/run/edge-lab/certs LOG=/run/edge-lab/edged.log
+TWO=${WEBBRIDGE_TWO:-}
+if [ -n "$TWO" ]; then
+	CORE_IP=198.18.10.3 CLOG=/run/edge-lab/core.log SUITE=webbridge-two
+	cctl() { timeout 10 "$ROOT/build/edgectl" -s /run/edge-lab/core.sock "$@"; }
+else
+	CORE_IP=198.18.10.1 CLOG=$LOG SUITE=webbridge
+	cctl() { ctl "$@"; }
+fi
 BROWSER=$ROOT/tests/integration/clients/browser_join.py
 ADMIN_PW=edge-lab-admin-pw
 W= PIDS=()
 
-require_netns webbridge
+require_netns $SUITE
 for t in curl openssl /usr/bin/chromium /usr/bin/chromedriver certutil; do
-	command -v $t >/dev/null || { echo "webbridge tests: $t missing (scripts/setup.sh installs it)"; echo "webbridge tests: 0 passed, 1 failed"; exit 1; }
+	command -v $t >/dev/null || { echo "$SUITE tests: $t missing (scripts/setup.sh installs it)"; echo "$SUITE tests: 0 passed, 1 failed"; exit 1; }
 done
 
 cleanup() {
@@ -35,7 +47,7 @@ W=$(mktemp -d /tmp/edge-webbridge.XXXXXX)
 api() {
 	local m=$1 p=$2; shift 2
 	timeout 15 ip netns exec internal curl -sS --cacert "$CERTS/lab-ca.pem" -u "admin:$ADMIN_PW" \
-		-X "$m" -w '\nHTTP %{http_code}\n' -D "$W/headers" "$@" "https://$INT_IP:443/api/v1$p" 2>&1
+		-X "$m" -w '\nHTTP %{http_code}\n' -D "$W/headers" "$@" "https://$CORE_IP:443/api/v1$p" 2>&1
 }
 code() { tail -1 | awk '{print $2}'; }
 location() { tr -d '\r' < "$W/headers" | sed -n 's/^[Ll]ocation: //p'; }
@@ -46,19 +58,20 @@ join() {
 		"https://$PUB_IP:445/api/join" 2>&1
 }
 browser() { timeout 120 ip netns exec public /usr/bin/python3 "$BROWSER" --url "https://$PUB_IP:445/" --ca "$CERTS/lab-ca.pem" "$@"; }
-# wait_log <regex> <seconds>: until the appliance's log has it (bounded)
-wait_log() { local i; for i in $(seq 1 $(($2 * 10))); do grep -q -- "$1" "$LOG" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# wait_log <file> <regex> <seconds>: until an appliance's log has it (bounded)
+wait_log() { local i; for i in $(seq 1 $(($3 * 10))); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wb_status() { api GET "/webBridges/$WB/status" | sed -n 's:.*<status>\(.*\)</status>.*:\1:p'; }
 wait_wb() { local i; for i in $(seq 1 $(($2 * 5))); do [ "$(wb_status)" = "$1" ] && return 0; sleep 0.2; done; return 1; }
 ctl_ok() { local out; out=$(ctl "$@" 2>&1) || { bad "edgectl $*: $out"; return 1; }; echo "$out"; }
+cctl_ok() { local out; out=$(cctl "$@" 2>&1) || { bad "edgectl (core) $*: $out"; return 1; }; echo "$out"; }
 
 echo "== lab"
-EDGE_LAB_QUIET=1 "$LAB" up >"$W/lab.out" 2>&1 || { cat "$W/lab.out"; echo "webbridge tests: 0 passed, 1 failed"; exit 1; }
+EDGE_LAB_TWO=$TWO EDGE_LAB_QUIET=1 "$LAB" up >"$W/lab.out" 2>&1 || { cat "$W/lab.out"; echo "$SUITE tests: 0 passed, 1 failed"; exit 1; }
 : > "$W/mark"
 
 echo "== the guide's set-up, through edgectl"
 {
-	ctl_ok user add admin admin "$ADMIN_PW" &&
+	cctl_ok user add admin admin "$ADMIN_PW" &&
 	ctl_ok turn listen a b && ctl_ok turn tls 447 && ctl_ok turn certs lab.key lab-fullchain.pem &&
 	ctl_ok turn enable &&
 	ctl_ok webbridge3 https certs lab.key lab-fullchain.pem &&
@@ -67,11 +80,11 @@ echo "== the guide's set-up, through edgectl"
 	ctl_ok webbridge3 c2w listen a:6000 &&
 	ctl_ok webbridge3 c2w trust lab-ca.pem &&
 	ctl_ok webbridge3 enable &&
-	ctl_ok webadmin listen a 443 && ctl_ok webadmin certs core.key core-fullchain.pem &&
-	ctl_ok webadmin enable &&
-	ctl_ok callbridge listen a && ctl_ok callbridge certs core.key core-fullchain.pem &&
-	ctl_ok callbridge trust c2w lab-ca.pem &&
-	ctl_ok callbridge restart
+	cctl_ok webadmin listen a 443 && cctl_ok webadmin certs core.key core-fullchain.pem &&
+	cctl_ok webadmin enable &&
+	cctl_ok callbridge listen a && cctl_ok callbridge certs core.key core-fullchain.pem &&
+	cctl_ok callbridge trust c2w lab-ca.pem &&
+	cctl_ok callbridge restart
 } > "$W/setup.out" && ok "webbridge3, webadmin and callbridge configured with the guide's commands"
 grep -q "SUCCESS: Key and certificate pair match" "$W/setup.out" && ok "certs: SUCCESS: Key and certificate pair match" || bad "no SUCCESS line for the certificates: $(tail -3 "$W/setup.out")"
 
@@ -86,10 +99,10 @@ for f in "Enabled                               : true" \
 	grep -qxF "$f" <<<"$page" || { bad "webbridge3 page lacks '$f': $page"; continue; }
 done
 ok "webbridge3 status page"
-page=$(ctl callbridge)
+page=$(cctl callbridge)
 grep -qx "Listening interfaces  : a" <<<"$page" && grep -qx "C2W trusted certs                   : lab-ca.pem" <<<"$page" &&
 	grep -qx "WC3 JWT Expiry in hours   : 24" <<<"$page" && ok "callbridge status page" || bad "callbridge page: $page"
-page=$(ctl webadmin)
+page=$(cctl webadmin)
 grep -qx "STATUS                  : webadmin running" <<<"$page" && grep -qx "TLS listening port      : 443" <<<"$page" &&
 	ok "webadmin status page: running on 443" || bad "webadmin page: $page"
 
@@ -122,7 +135,7 @@ WB=$(location); WB=${WB##*/}
 out=$(timeout 15 ip netns exec internal curl -sS --cacert "$CERTS/lab-ca.pem" -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' \
 	--data-urlencode "turnServerAddress=$INT_IP" --data-urlencode "turnClientAddress=$PUB_IP" \
 	--data-urlencode turnUsername=edge --data-urlencode turnPassword=edge-lab-password \
-	--data-urlencode turnPasswordConfirm=edge-lab-password "https://$INT_IP:443/general" 2>&1)
+	--data-urlencode turnPasswordConfirm=edge-lab-password "https://$CORE_IP:443/general" 2>&1)
 [ "$out" = 303 ] && ok "webadmin Configuration > General: TURN server saved" || bad "webadmin general: $out"
 out=$(api POST /turnServers --data-urlencode "serverAddress=$INT_IP" --data-urlencode "clientAddress=$PUB_IP" \
 	--data-urlencode username=edge --data-urlencode password=edge-lab-password --data-urlencode type=cms \
@@ -130,24 +143,24 @@ out=$(api POST /turnServers --data-urlencode "serverAddress=$INT_IP" --data-urle
 [ "$(code <<<"$out")" = 200 ] && ok "API: turnServer with tcpPortNumberOverride 447" || bad "API turnServer: $out"
 
 echo "== callbridge restart: C2W with certificates both ways"
-ctl callbridge restart > "$W/restart.out" 2>&1
-wait_log "C2W connection for webbridge $INT_IP:6000 UP" 15 && ok "callbridge: C2W connection for webbridge $INT_IP:6000 UP" || bad "no C2W link: $(tail -5 "$LOG")"
+cctl callbridge restart > "$W/restart.out" 2>&1
+wait_log "$CLOG" "C2W connection for webbridge $INT_IP:6000 UP" 15 && ok "callbridge: C2W connection for webbridge $INT_IP:6000 UP" || bad "no C2W link: $(tail -5 "$CLOG")"
 wait_wb success 10 && ok "API: /webBridges/<id>/status success" || bad "webBridge status $(wb_status)"
 out=$(timeout 5 ip netns exec internal curl -sS -o /dev/null -w '%{http_code}' --cacert "$CERTS/lab-ca.pem" "https://$INT_IP:445/" 2>&1)
 case "$out" in *"Couldn't connect"*|*refused*|000*) ok "webbridge3 HTTPS listens on b only (a:445 refused)" ;; *) bad "a:445 answered: $out" ;; esac
 ctl webbridge3 connections | grep -q "CN = core.lab.example\|CN=core.lab.example" && ok "webbridge3 connections: the callbridge's certificate" || bad "webbridge3 connections: $(ctl webbridge3 connections)"
 
 echo "== a guest joins 9999 from Chromium, as Thomas"
-LOG0=$(wc -l < "$LOG")
+LOG0=$(wc -l < "$LOG") C0=$(wc -l < "$CLOG")
 browser --meeting 9999 --name Thomas --stay 8 --mute > "$W/thomas.json" 2> "$W/thomas.err" &
 BPID=$!; PIDS+=($BPID)
 seen=
 for _ in $(seq 1 300); do
-	if ctl callbridge participants 2>/dev/null | grep -q "Thomas .* joined"; then seen=1; break; fi
+	if cctl callbridge participants 2>/dev/null | grep -q "Thomas .* joined"; then seen=1; break; fi
 	kill -0 $BPID 2>/dev/null || break
 	sleep 0.1
 done
-[ -n "$seen" ] && ok "edgectl callbridge participants: Thomas joined" || bad "Thomas not in 'callbridge participants': $(ctl callbridge participants)"
+[ -n "$seen" ] && ok "edgecctl callbridge participants: Thomas joined" || bad "Thomas not in 'callbridge participants': $(cctl callbridge participants)"
 out=$(api GET /participants)
 grep -q '<participants total="1">' <<<"$out" && grep -q "<name>Thomas</name>" <<<"$out" && ok "API /participants: Thomas" || bad "API participants: $out"
 out=$(api GET /calls)
@@ -165,12 +178,15 @@ out=$(api GET /participants)
 grep -q '<participants total="0"' <<<"$out" && ok "after leaving: no participants" || bad "participants left behind: $out"
 out=$(api GET /calls)
 grep -q '<calls total="0"' <<<"$out" && ok "after leaving: the conference is gone" || bad "calls left behind: $out"
-ctl callbridge participants | grep -q "^0 participants" && ok "edgectl: 0 participants" || bad "edgectl participants: $(ctl callbridge participants)"
+cctl callbridge participants | grep -q "^0 participants" && ok "edgectl: 0 participants" || bad "edgectl participants: $(cctl callbridge participants)"
 
 # the guide's story, in order
 tail -n +"$((LOG0 + 1))" "$LOG" > "$W/story.log"
+# with two appliances each has its half of the story; with one, the whole story is in order
+tail -n +"$((C0 + 1))" "$CLOG" > "$W/story-core.log"
+[ -n "$TWO" ] || cp "$W/story.log" "$W/story-core.log"
 P=$(sed -n 's/.*"participant": "\([0-9a-f-]*\)".*/\1/p' <<<"$res")
-G=$(grep -o 'created guest account with user ID "guest[0-9]\{10\}"' "$W/story.log" | head -1 | grep -o 'guest[0-9]*')
+G=$(grep -o 'created guest account with user ID "guest[0-9]\{10\}"' "$W/story-core.log" | head -1 | grep -o 'guest[0-9]*')
 story=(
 	"client_backend: INFO : WebApp Audit : Session: [0-9a-f-]* : Participant Thomas performed action of join call"
 	"host:server: INFO : guest login request [0-9]*: resolution in progress"
@@ -199,17 +215,30 @@ story=(
 	"host:server: INFO : destroying guest account with user ID \"$G\""
 	"host:server: INFO : conference [0-9a-f-]* destroyed"
 )
-line=0 missing=
-for s in "${story[@]}"; do
-	n=$(tail -n +"$((line + 1))" "$W/story.log" | grep -n -- "$s" | head -1 | cut -d: -f1)
-	if [ -z "$n" ]; then missing="$s"; break; fi
-	line=$((line + n))
-done
+# in_order <file> <regex>...: every line, in this order; the first missing one in $missing
+in_order() {
+	local f=$1 line=0 n s; shift
+	for s in "$@"; do
+		n=$(tail -n +"$((line + 1))" "$f" | grep -n -- "$s" | head -1 | cut -d: -f1)
+		[ -n "$n" ] || { missing=$s; return 1; }
+		line=$((line + n))
+	done
+}
+missing=
+if [ -n "$TWO" ]; then
+	core_story=() edge_story=()
+	for s in "${story[@]}"; do
+		case $s in host:server*) core_story+=("$s") ;; *) edge_story+=("$s") ;; esac
+	done
+	in_order "$W/story-core.log" "${core_story[@]}" && in_order "$W/story.log" "${edge_story[@]}"
+else
+	in_order "$W/story.log" "${story[@]}"
+fi
 [ -n "$P" ] && [ -n "$G" ] && [ -z "$missing" ] && ok "the log tells the guide's story in order (${#story[@]} lines, guest $G)" ||
 	{ bad "log story: missing (in order) '$missing'"; sed 's/^/      /' "$W/story.log" | head -60; }
 grep -q "client_backend: INFO : WebApp Audit : Session: [0-9a-f-]* : Participant Thomas($P) performed action of leave call" "$W/story.log" &&
 	ok "edge audit: Thomas($P) performed action of leave call" || bad "no leave audit line"
-grep -q "audio muted" "$W/story.log" && ok "the mute reached the callbridge" || bad "no mute in the log"
+grep -q "audio muted" "$W/story-core.log" && ok "the mute reached the callbridge" || bad "no mute in the log"
 
 echo "== the web app's errors"
 browser --meeting 1234567 --name Eve --expect-error "not found" > "$W/unknown.json" 2> "$W/unknown.err" &&
@@ -229,7 +258,7 @@ out=$(api GET /callLegs)
 LEG=$(grep -o '<callLeg id="[0-9a-f-]*"' <<<"$out" | head -1 | grep -o '[0-9a-f-]\{36\}')
 if [ -n "$LEG" ]; then
 	out=$(api DELETE "/callLegs/$LEG")
-	[ "$(code <<<"$out")" = 200 ] && wait_log "destroying API call leg $LEG" 5 && ok "API: DELETE callLeg ends it" || bad "DELETE callLeg: $out"
+	[ "$(code <<<"$out")" = 200 ] && wait_log "$CLOG" "destroying API call leg $LEG" 5 && ok "API: DELETE callLeg ends it" || bad "DELETE callLeg: $out"
 else
 	bad "no joining leg to delete: $out"
 fi
@@ -241,17 +270,16 @@ c=json.loads(base64.urlsafe_b64decode(t+"="*(-len(t)%4)))
 print(c["exp"]-c["iat"], c["sub"][:5], c["conference"])' 2>&1; }
 life=$(join 4242 2468 Eve | jwt_life)
 [ "$life" = "86400 guest locked" ] && ok "JWT: 24 hours for guest account, conference 'locked'" || bad "JWT claims: $life"
-ctl callbridge wc3jwt expiry 1 >/dev/null && ctl callbridge restart >/dev/null && wait_wb success 15
+cctl callbridge wc3jwt expiry 1 >/dev/null && cctl callbridge restart >/dev/null && wait_wb success 15
 life=$(join 4242 2468 Eve | jwt_life)
 [ "$life" = "3600 guest locked" ] && ok "callbridge wc3jwt expiry 1 -> JWTs for 3600 s" || bad "JWT after wc3jwt expiry 1: $life"
-ctl callbridge wc3jwt expiry 24 >/dev/null && ctl callbridge restart >/dev/null && wait_wb success 15
+cctl callbridge wc3jwt expiry 24 >/dev/null && cctl callbridge restart >/dev/null && wait_wb success 15
 echo "== webbridge3 restart: the callbridge reconnects"
-: > "$W/mark"
-LOG0=$(wc -l < "$LOG")
+C0=$(wc -l < "$CLOG")
 ctl webbridge3 restart > "$W/wb3r.out" 2>&1
-for _ in $(seq 1 150); do tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && break; sleep 0.1; done
-tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "C2W connection for webbridge $INT_IP:6000 DOWN" && ok "callbridge saw the link go down" || bad "no DOWN line"
-tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && ok "callbridge reconnected after webbridge3 restart" || bad "no reconnection: $(tail -5 "$LOG")"
+for _ in $(seq 1 150); do tail -n +"$((C0 + 1))" "$CLOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && break; sleep 0.1; done
+tail -n +"$((C0 + 1))" "$CLOG" | grep -q "C2W connection for webbridge $INT_IP:6000 DOWN" && ok "callbridge saw the link go down" || bad "no DOWN line"
+tail -n +"$((C0 + 1))" "$CLOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && ok "callbridge reconnected after webbridge3 restart" || bad "no reconnection: $(tail -5 "$CLOG")"
 out=$(join 9999 "" Sam)
 [ "$(code <<<"$out")" = 200 ] && ok "a join works again after the restart" || bad "join after restart: $out"
 
@@ -270,26 +298,26 @@ echo "== an untrusted callbridge is refused"
 		-set_serial 0x1234 -extfile "$W/o.ext" -out "$W/o.pem"
 	cat "$W/o.pem" "$W/other-ca.pem" > "$CERTS/other-core-fullchain.pem"
 ) >/dev/null 2>&1 || bad "could not make the other CA"
-LOG0=$(wc -l < "$LOG")
-ctl callbridge certs other-core.key other-core-fullchain.pem >/dev/null && ctl callbridge restart >/dev/null
+LOG0=$(wc -l < "$LOG") C0=$(wc -l < "$CLOG")
+cctl callbridge certs other-core.key other-core-fullchain.pem >/dev/null && cctl callbridge restart >/dev/null
 for _ in $(seq 1 100); do tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "C2W: refused the callbridge" && break; sleep 0.1; done
-tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "webbridge3: C2W: refused the callbridge at $INT_IP: certificate .*rogue.lab.example.*(is its CA in 'webbridge3 c2w trust'?)" &&
+tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "webbridge3: C2W: refused the callbridge at $CORE_IP: certificate .*rogue.lab.example.*(is its CA in 'webbridge3 c2w trust'?)" &&
 	ok "webbridge3 refuses a callbridge its trust bundle does not cover, and says why" || bad "no refusal line: $(tail -5 "$LOG")"
-tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && bad "the untrusted callbridge got through" || ok "no C2W link for the untrusted callbridge"
+tail -n +"$((C0 + 1))" "$CLOG" | grep -q "C2W connection for webbridge $INT_IP:6000 UP" && bad "the untrusted callbridge got through" || ok "no C2W link for the untrusted callbridge"
 out=$(join 9999 "" Mallory)
 [ "$(code <<<"$out")" = 503 ] && grep -q callBridgeUnavailable <<<"$out" && ok "a join meanwhile: 503 callBridgeUnavailable, not a hang" || bad "join with no callbridge: $out"
-ctl callbridge certs core.key core-fullchain.pem >/dev/null && ctl callbridge restart >/dev/null
+cctl callbridge certs core.key core-fullchain.pem >/dev/null && cctl callbridge restart >/dev/null
 wait_wb success 15 && ok "the right certificate again: linked" || bad "not relinked: $(wb_status)"
 
 echo "== the callbridge checks the web bridge too"
-ctl callbridge trust c2w other-ca.pem >/dev/null 2>&1 || { cp "$W/other-ca.pem" "$CERTS/other-ca.pem"; ctl callbridge trust c2w other-ca.pem >/dev/null; }
-LOG0=$(wc -l < "$LOG")
-ctl callbridge restart >/dev/null
-for _ in $(seq 1 100); do tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "TLS negotiation error towards the c2w://$INT_IP:6000" && break; sleep 0.1; done
-tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "TLS negotiation error towards the c2w://$INT_IP:6000" && ok "callbridge: TLS negotiation error towards an untrusted web bridge" || bad "no TLS error line: $(tail -5 "$LOG")"
+cctl callbridge trust c2w other-ca.pem >/dev/null 2>&1 || { cp "$W/other-ca.pem" "$CERTS/other-ca.pem"; cctl callbridge trust c2w other-ca.pem >/dev/null; }
+C0=$(wc -l < "$CLOG")
+cctl callbridge restart >/dev/null
+for _ in $(seq 1 100); do tail -n +"$((C0 + 1))" "$CLOG" | grep -q "TLS negotiation error towards the c2w://$INT_IP:6000" && break; sleep 0.1; done
+tail -n +"$((C0 + 1))" "$CLOG" | grep -q "TLS negotiation error towards the c2w://$INT_IP:6000" && ok "callbridge: TLS negotiation error towards an untrusted web bridge" || bad "no TLS error line: $(tail -5 "$CLOG")"
 wait_wb tlsFailure 10 && ok "API: webBridge status tlsFailure" || bad "status $(wb_status)"
 rm -f "$CERTS/other-ca.pem"
-ctl callbridge trust c2w lab-ca.pem >/dev/null && ctl callbridge restart >/dev/null
+cctl callbridge trust c2w lab-ca.pem >/dev/null && cctl callbridge restart >/dev/null
 wait_wb success 15 && ok "trusted again: linked" || bad "not relinked: $(wb_status)"
 
 echo "== HTTP redirect"
@@ -297,9 +325,9 @@ ctl webbridge3 http-redirect enable >/dev/null && ctl webbridge3 restart >/dev/n
 out=$(timeout 10 ip netns exec public curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$PUB_IP/some/page" 2>&1)
 case "$out" in 301\ https://$PUB_IP:445/*) ok "http://$PUB_IP/ -> $out" ;; *) bad "redirect: $out" ;; esac
 
-ctl webadmin http-redirect enable >/dev/null && ctl webadmin restart >/dev/null
-out=$(timeout 10 ip netns exec internal curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$INT_IP/" 2>&1)
-[ "$out" = "301 https://$INT_IP:443/" ] && ok "webadmin http-redirect: http://$INT_IP/ -> $out" || bad "webadmin redirect: $out"
+cctl webadmin http-redirect enable >/dev/null && cctl webadmin restart >/dev/null
+out=$(timeout 10 ip netns exec internal curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$CORE_IP/" 2>&1)
+[ "$out" = "301 https://$CORE_IP:443/" ] && ok "webadmin http-redirect: http://$CORE_IP/ -> $out" || bad "webadmin redirect: $out"
 
 echo "== API: modify and delete"
 out=$(api PUT "/webBridges/$WB" --data-urlencode "url=c2w://edge.lab.example:6000")
@@ -315,4 +343,4 @@ out=$(join 9999 "" Late)
 [ "$(code <<<"$out")" = 503 ] || [ "$(code <<<"$out")" = 404 ] && ok "after the deletes, joining 9999 fails cleanly ($(code <<<"$out"))" || bad "join after delete: $out"
 
 pgrep -x edged >/dev/null && ok "edged still running" || bad "edged died"
-finish webbridge
+finish $SUITE
