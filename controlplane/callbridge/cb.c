@@ -228,8 +228,10 @@ static void dial(lws_sorted_usec_list_t *sul)
 		if (err) {
 			/* the 2.x wording; said once until it changes */
 			if (strcmp(l->status, "dnsFailure"))
-				LOG_WARN("callbridge", "web bridge link %u: name resolution for \"%s\" "
-					"failed (%s)", l->no, l->host, gai_strerror(err));
+				LOG_WARN("callbridge",
+					"web bridge link %u: name resolution for \"%s\" "
+					"failed (%s)",
+					l->no, l->host, gai_strerror(err));
 			l->status = "dnsFailure";
 			schedule_dial(l);
 			return;
@@ -249,6 +251,7 @@ static void dial(lws_sorted_usec_list_t *sul)
 	ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	ci.userdata = l;
 	ci.pwsi = &l->wsi;
+	ci.retry_and_idle_policy = &web_idle_policy;
 	l->dialing = true;
 	if (!lws_client_connect_via_info(&ci)) {
 		l->wsi = NULL;
@@ -256,8 +259,10 @@ static void dial(lws_sorted_usec_list_t *sul)
 			return;		/* its error callback came first and rescheduled */
 		l->dialing = false;
 		if (strcmp(l->status, "connectionFailure"))
-			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
-				"(%s): cannot connect", l->no, l->url);
+			LOG_WARN("callbridge",
+				"failed to establish connection to web bridge link %u "
+				"(%s): cannot connect",
+				l->no, l->url);
 		l->status = "connectionFailure";
 		schedule_dial(l);
 	}
@@ -293,7 +298,8 @@ static void sync_links(struct callbridge *cb)
 		}
 		if (l->wsi) {
 			l->gone = true;	/* freed when its connection closes */
-			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+			lws_set_timeout(
+				l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 			pp = &l->next;
 		} else {
 			*pp = l->next;
@@ -410,7 +416,8 @@ static void roster(struct callbridge *cb, struct cb_call *c)
 		struct cb_link *k = l->session ? link_by_no(cb, l->link) : NULL;
 		if (k)
 			link_send(k, json_pack("{s:s, s:s, s:{s:s, s:O}}", "type", "signal",
-				"participant", l->id, "msg", "type", "roster", "participants", parts));
+					     "participant", l->id, "msg", "type", "roster",
+					     "participants", parts));
 	}
 	json_decref(parts);
 }
@@ -526,8 +533,10 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 		pthread_mutex_lock(&cb->model.lock);
 		leg->offer_seen = true;
 		pthread_mutex_unlock(&cb->model.lock);
-		edge_log(LOG_INFO, "host:server", "INFO : call %d: SDP offer received (%u media lines, "
-			"%zu bytes)", leg->call_no, mlines, sdp ? strlen(sdp) : 0);
+		edge_log(LOG_INFO, "host:server",
+			"INFO : call %d: SDP offer received (%u media lines, "
+			"%zu bytes)",
+			leg->call_no, mlines, sdp ? strlen(sdp) : 0);
 		media_unavailable(l, leg);
 	} else if (!strcmp(type, "candidate")) {
 		const char *c = json_string_value(json_object_get(msg, "candidate"));
@@ -536,11 +545,15 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 			leg->n_candidates++;
 		pthread_mutex_unlock(&cb->model.lock);
 		if (c && *c)
-			edge_log(LOG_INFO, "host:server", "INFO : call %d: ICE candidate %u from \"%s\" "
-				"(%s)", leg->call_no, leg->n_candidates, leg->guest, cand_type(c));
+			edge_log(LOG_INFO, "host:server",
+				"INFO : call %d: ICE candidate %u from \"%s\" "
+				"(%s)",
+				leg->call_no, leg->n_candidates, leg->guest, cand_type(c));
 		else
-			edge_log(LOG_INFO, "host:server", "INFO : call %d: end of ICE candidates from "
-				"\"%s\" (%u)", leg->call_no, leg->guest, leg->n_candidates);
+			edge_log(LOG_INFO, "host:server",
+				"INFO : call %d: end of ICE candidates from "
+				"\"%s\" (%u)",
+				leg->call_no, leg->guest, leg->n_candidates);
 	} else if (!strcmp(type, "mute")) {
 		json_t *a = json_object_get(msg, "audio"), *v = json_object_get(msg, "video");
 		pthread_mutex_lock(&cb->model.lock);
@@ -604,15 +617,17 @@ static void link_message(struct callbridge *cb, struct cb_link *l)
 	} else if (!strcmp(type, "hello")) {
 		const char *g = json_string_value(json_object_get(m, "guid"));
 		snprintf(l->wb_guid, sizeof(l->wb_guid), "%s", g ? g : "");
-		LOG_INFO_("callbridge", "Received guid %s from webbridge %s:%d", l->wb_guid, l->host,
-			l->port);
+		LOG_INFO_("callbridge", "Received guid %s from webbridge %s:%d", l->wb_guid,
+			l->host, l->port);
 	} else if (!strcmp(type, "join")) {
 		guest_join(cb, l, m);
 	} else if (!strcmp(type, "session") && leg) {
 		const char *ua = json_string_value(json_object_get(m, "userAgent"));
 		cb_conf_session(&cb->model, leg, ua);
-		edge_log(LOG_INFO, "host:server", "INFO : call %d: setting up combined RTP session for "
-			"DTLS (combined media and control)", leg->call_no);
+		edge_log(LOG_INFO, "host:server",
+			"INFO : call %d: setting up combined RTP session for "
+			"DTLS (combined media and control)",
+			leg->call_no);
 		roster(cb, leg->call);
 	} else if (!strcmp(type, "signal") && leg) {
 		json_t *msg = json_object_get(m, "msg");
@@ -622,8 +637,8 @@ static void link_message(struct callbridge *cb, struct cb_link *l)
 		leave_leg(cb, leg, "session resource teardown");
 	} else if ((!strcmp(type, "session") || !strcmp(type, "signal")) && p && !leg) {
 		/* its leg is gone (left, removed, never came in time): the browser must know */
-		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", p, "reason",
-			"This session has ended. Join again."));
+		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", p,
+				     "reason", "This session has ended. Join again."));
 	}
 	json_decref(m);
 }
@@ -656,16 +671,20 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 {
 	/* @user is the link only for a connection's own reasons: the TLS ones bring other things */
 	struct cb_link *l = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR ||
-		reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
-		reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
-		reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == LWS_CALLBACK_CLIENT_CLOSED ?
-		user : NULL;
+					    reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
+					    reason == LWS_CALLBACK_CLIENT_ESTABLISHED ||
+					    reason == LWS_CALLBACK_CLIENT_RECEIVE ||
+					    reason == LWS_CALLBACK_CLIENT_WRITEABLE ||
+					    reason == LWS_CALLBACK_CLIENT_CLOSED
+				    ? user
+				    : NULL;
 	struct callbridge *cb = l ? l->cb : NULL;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
 		if (l && !names_host(wsi, l)) {
-			snprintf(l->why, sizeof(l->why), "its certificate does not name %s", l->host);
+			snprintf(l->why, sizeof(l->why), "its certificate does not name %s",
+				l->host);
 			return -1;
 		}
 		return 0;
@@ -682,10 +701,14 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 			LOG_WARN("callbridge", "TLS negotiation error towards the %s: %s", l->url,
 				l->why[0] ? l->why : e);
 		} else {
-			l->status = strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo") ?
-				"dnsFailure" : "connectionFailure";
-			LOG_WARN("callbridge", "failed to establish connection to web bridge link %u "
-				"(%s)", l->no, e);
+			l->status =
+				strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo")
+					? "dnsFailure"
+					: "connectionFailure";
+			LOG_WARN("callbridge",
+				"failed to establish connection to web bridge link %u "
+				"(%s)",
+				l->no, e);
 		}
 		l->why[0] = '\0';
 		if (l->gone) {
@@ -891,7 +914,8 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 				lws_hdr_copy(wsi, h->path, sizeof(h->path), methods[i].tok);
 			}
 		if (!h->method[0])
-			return web_respond(wsi, 405, "text/plain", NULL, "method not allowed\n", 19);
+			return web_respond(
+				wsi, 405, "text/plain", NULL, "method not allowed\n", 19);
 		if (lws_hdr_copy(wsi, h->query, sizeof(h->query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
 			h->query[0] = '\0';
 		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
@@ -997,19 +1021,23 @@ static int build_ctx(struct callbridge *cb)
 			SAY(0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
 				wa->port, ip, wa->port);
 			if (wa->http_redirect) {
-				snprintf(cb->redirect_url, sizeof(cb->redirect_url), "https://%s:%u/", ip,
-					wa->port);
+				snprintf(cb->redirect_url, sizeof(cb->redirect_url),
+					"https://%s:%u/", ip, wa->port);
 				memset(&vi, 0, sizeof(vi));
 				vi.vhost_name = "webadmin-redirect";
 				vi.iface = ip;
-				vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+				vi.options |=
+					LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
 				vi.port = 80;
 				vi.protocols = web_redirect_protocols;
 				vi.user = cb->redirect_url;
 				if (lws_create_vhost(cb->ctx, &vi))
 					SAY(0, "webadmin: HTTP redirect on %s:80\n", ip);
 				else
-					SAY(0, "webadmin: cannot listen on %s:80 for the redirect\n", ip);
+					SAY(0,
+						"webadmin: cannot listen on %s:80 for the "
+						"redirect\n",
+						ip);
 			}
 		} else {
 			SAY(0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
@@ -1153,11 +1181,12 @@ void cb_show_participants(struct callbridge *cb, FILE *out)
 		"name", "guest", "space", "state", "audio", "video", "from");
 	for (struct cb_call *c = cb->model.calls; c; c = c->next)
 		for (struct cb_leg *l = c->legs; l; l = l->next, n++)
-			fprintf(out, "%-36s  %-16s  %-16s  %-10s  %-8s  %-5s  %-5s  %s (%s, %lds)\n",
-				l->id, l->name, l->guest, c->name, l->session ? "joined" : "joining",
-				l->audio_muted ? "muted" : "on", l->video_muted ? "muted" : "on",
-				l->remote, l->user_agent[0] ? l->user_agent : "-",
-				(long)(now - l->started));
+			fprintf(out,
+				"%-36s  %-16s  %-16s  %-10s  %-8s  %-5s  %-5s  %s (%s, %lds)\n",
+				l->id, l->name, l->guest, c->name,
+				l->session ? "joined" : "joining", l->audio_muted ? "muted" : "on",
+				l->video_muted ? "muted" : "on", l->remote,
+				l->user_agent[0] ? l->user_agent : "-", (long)(now - l->started));
 	fprintf(out, "%u participant%s\n", n, n == 1 ? "" : "s");
 	pthread_mutex_unlock(&cb->model.lock);
 }

@@ -142,8 +142,8 @@ void cb_conf_session(struct cb_model *m, struct cb_leg *l, const char *ua)
 	CB_LOG("call %d: ActiveControlState change, unknown -> unknown", l->call_no);
 	CB_LOG("call %d: ActiveControlState change, unknown -> inactive", l->call_no);
 	CB_LOG("call %d: ActiveControlState finality change (inactive, final=1)", l->call_no);
-	edge_log(LOG_INFO, "host:server", "INFO : participant \"%s\" joined space %s (%s)", l->guest,
-		l->call->cospace, l->call->name);
+	edge_log(LOG_INFO, "host:server", "INFO : participant \"%s\" joined space %s (%s)",
+		l->guest, l->call->cospace, l->call->name);
 	CB_LOG("participant \"%s\" (%s) joined conference %svia WB3", l->guest, l->id,
 		l->call->internal);
 	pthread_mutex_unlock(&m->lock);

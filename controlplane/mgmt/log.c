@@ -24,6 +24,22 @@ static struct {
 
 static const char *sev[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
+/* The guide's facilities: the callbridge ("host:server") logs to user, webbridge3's access log
+ * ("wb3_frontend") to local7, everything else to local0. */
+static int facility_of(const char *component, const char **name)
+{
+	if (!strcmp(component, "host:server")) {
+		*name = "user";
+		return LOG_USER;
+	}
+	if (!strcmp(component, "wb3_frontend")) {
+		*name = "local7";
+		return LOG_LOCAL7;
+	}
+	*name = "local0";
+	return LOG_LOCAL0;
+}
+
 int edge_log_open(enum log_target target, const char *file, int level)
 {
 	FILE *f = NULL;
@@ -61,6 +77,8 @@ void edge_log_close(void)
 void edge_log(int level, const char *component, const char *fmt, ...)
 {
 	char msg[LOG_LINE - 96], stamp[32];
+	const char *fac;
+	int facility;
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
@@ -71,6 +89,7 @@ void edge_log(int level, const char *component, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	facility = facility_of(component, &fac);
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
@@ -78,15 +97,15 @@ void edge_log(int level, const char *component, const char *fmt, ...)
 	pthread_mutex_lock(&lg.lock);
 	line = lg.ring[lg.head];
 	/* a line longer than a ring slot is cut there, on purpose */
-	int n = snprintf(line, LOG_LINE, "%s.%03ld local0.%s edge %s: %s", stamp,
-		(long)tv.tv_usec / 1000, sev[level & 7], component, msg);
+	int n = snprintf(line, LOG_LINE, "%s.%03ld %s.%s edge %s: %s", stamp,
+		(long)tv.tv_usec / 1000, fac, sev[level & 7], component, msg);
 	(void)n;
 	lg.head = (lg.head + 1) % LOG_RING;
 	if (lg.count < LOG_RING)
 		lg.count++;
 	if (level <= lg.level) {
 		if (lg.target == LOG_TARGET_SYSLOG)
-			syslog(level, "%s: %s", component, msg);
+			syslog(facility | level, "%s: %s", component, msg);
 		else
 			fprintf(lg.file ? lg.file : stderr, "%s\n", line);
 	}

@@ -230,6 +230,13 @@ int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t 
 	return 0;
 }
 
+/* WebSockets that say nothing for 20 s are pinged; one silent for 45 s is gone (a browser
+ * that vanished, a web bridge behind a cut link): its guests and legs end. */
+const lws_retry_bo_t web_idle_policy = {
+	.secs_since_valid_ping = 20,
+	.secs_since_valid_hangup = 45,
+};
+
 /* Port 80: every request is sent on to the HTTPS URL the vhost's user data holds. */
 static int redirect_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	size_t len)
@@ -237,8 +244,8 @@ static int redirect_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 	if (reason == LWS_CALLBACK_HTTP) {
 		const char *url = lws_vhost_user(lws_get_vhost(wsi));
 		unsigned char buf[LWS_PRE + 512], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
-		if (lws_http_redirect(wsi, HTTP_STATUS_MOVED_PERMANENTLY, (const unsigned char *)url,
-			(int)strlen(url), &p, end) < 0)
+		if (lws_http_redirect(wsi, HTTP_STATUS_MOVED_PERMANENTLY,
+			    (const unsigned char *)url, (int)strlen(url), &p, end) < 0)
 			return -1;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	}

@@ -63,6 +63,9 @@ void web_fd_peer(int fd, char *buf, size_t len);
 /* lws's warnings and errors go to our log under @component; once per process. */
 void web_lws_logging(void);
 
+/* Ping after 20 s of silence, hang up after 45: for the guests' and C2W's WebSockets. */
+extern const lws_retry_bo_t web_idle_policy;
+
 /* A plain HTTP vhost with these protocols answers everything with a 301 to the URL in its
  * vhost user data (the HTTP redirects of webbridge3 and webadmin). */
 extern const struct lws_protocols web_redirect_protocols[];

@@ -21,7 +21,8 @@ static int alg_of(EVP_PKEY *pk, char *err, size_t errlen)
 		size_t gl;
 		if (EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), &gl) != 1 ||
 			strcmp(group, "prime256v1")) {
-			snprintf(err, errlen, "EC key on curve '%s': JWTs need P-256 (prime256v1)", group);
+			snprintf(err, errlen, "EC key on curve '%s': JWTs need P-256 (prime256v1)",
+				group);
 			return -EINVAL;
 		}
 		return JWT_ALG_ES256;

@@ -91,6 +91,19 @@ struct wb3_guest {
 	char ua[200];
 };
 
+/* Failed joins (unknown meeting, wrong passcode) per source address, so that passcodes cannot
+ * be guessed at speed: past WB3_MAX_FAILS in WB3_FAIL_WINDOW_S seconds an address is told to
+ * wait. A small table: a newcomer takes its slot from whoever hashed there. */
+#define WB3_FAIL_SLOTS 1024
+#define WB3_MAX_FAILS 10
+#define WB3_FAIL_WINDOW_S 60
+
+struct wb3_fails {
+	char peer[48];
+	time_t since;
+	unsigned int n;
+};
+
 struct wb3 {
 	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
 	pthread_mutex_t lock;		/* the lists, for readers in other threads */
@@ -110,6 +123,7 @@ struct wb3 {
 	char webapp_dir[256];
 	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
 	time_t refuse_logged;
+	struct wb3_fails fails[WB3_FAIL_SLOTS];
 	unsigned long refused, joins_ok, joins_failed;
 };
 
@@ -209,7 +223,7 @@ static bool rate_ok(struct wb3_guest *g)
 static void guest_send(struct wb3_guest *g, json_t *msg)
 {
 	if (send_json(g->wsi, &g->q, msg, WB3_MAX_WS_QUEUE) < 0)
-		guest_closing(g);	/* a browser that reads nothing: end it, not queue forever */
+		guest_closing(g); /* a browser that reads nothing: end it, not queue forever */
 }
 
 static void guest_error(struct wb3_guest *g, const char *code, const char *message)
@@ -284,6 +298,45 @@ static unsigned int status_of(const char *code)
 	return 503;
 }
 
+static struct wb3_fails *fails_of(struct wb3 *w, const char *peer, bool take)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct wb3_fails *f;
+
+	for (const char *p = peer; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	f = &w->fails[h % WB3_FAIL_SLOTS];
+	if (strcmp(f->peer, peer)) {
+		if (!take)
+			return NULL;
+		snprintf(f->peer, sizeof(f->peer), "%s", peer);
+		f->n = 0;
+		f->since = time(NULL);
+	}
+	if (time(NULL) - f->since >= WB3_FAIL_WINDOW_S) {
+		f->n = 0;
+		f->since = time(NULL);
+	}
+	return f;
+}
+
+static bool too_many_fails(struct wb3 *w, const char *peer)
+{
+	struct wb3_fails *f = fails_of(w, peer, false);
+
+	return f && f->n >= WB3_MAX_FAILS;
+}
+
+static void count_fail(struct wb3 *w, const char *peer)
+{
+	struct wb3_fails *f = fails_of(w, peer, true);
+
+	if (++f->n == WB3_MAX_FAILS)
+		LOG_WARN("webbridge3",
+			"%s: %u failed joins in %d s: refusing its joins for a while", peer, f->n,
+			WB3_FAIL_WINDOW_S);
+}
+
 static struct wb3_link *pick_link(struct wb3 *w)
 {
 	unsigned int n = 0, i = 0;
@@ -356,6 +409,12 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	edge_log(LOG_INFO, "client_backend",
 		"INFO : WebApp Audit : Session: %s : Participant %s performed action of join call",
 		h->session, safe);
+	if (too_many_fails(w, h->peer)) {
+		json_decref(o);
+		join_fail(w, h, 429, "tooManyAttempts",
+			"Too many attempts. Wait a minute and try again.");
+		return;
+	}
 	unsigned int waiting = 0;
 	for (struct wb3_http *j = w->joins; j; j = j->next)
 		waiting++;
@@ -415,15 +474,17 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 		const char *code = json_string_value(json_object_get(m, "error"));
 		const char *msg = json_string_value(json_object_get(m, "message"));
 		code = code ? code : "callBridgeUnavailable";
+		if (!strcmp(code, "meetingNotFound") || !strcmp(code, "invalidPasscode"))
+			count_fail(w, h->peer);
 		join_fail(w, h, status_of(code), code, msg ? msg : "The join was refused.");
 		return;
 	}
 	const char *p = json_string_value(json_object_get(m, "participant"));
 	snprintf(h->participant, sizeof(h->participant), "%s", p ? p : "");
-	json_t *a = json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?}", "jwt", json_object_get(m, "jwt"),
-		"participant", json_object_get(m, "participant"), "call", json_object_get(m, "call"),
-		"conference", json_object_get(m, "conference"), "ws", "/api/ws", "iceServers",
-		json_object_get(m, "iceServers"));
+	json_t *a = json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?}", "jwt",
+		json_object_get(m, "jwt"), "participant", json_object_get(m, "participant"), "call",
+		json_object_get(m, "call"), "conference", json_object_get(m, "conference"), "ws",
+		"/api/ws", "iceServers", json_object_get(m, "iceServers"));
 	join_answer(w, h, 200, a);
 }
 
@@ -499,7 +560,8 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		h->close = h->post;	/* until its body is read */
 		if (strcmp(h->path, "/join")) {
 			h->status = 404;
-			h->answer = strdup("{\"error\":\"notFound\",\"message\":\"No such page.\"}");
+			h->answer =
+				strdup("{\"error\":\"notFound\",\"message\":\"No such page.\"}");
 			h->answer_len = h->answer ? strlen(h->answer) : 0;
 			return http_send_answer(h);
 		}
@@ -601,7 +663,8 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 			if (k > 0 && k < (int)sizeof(raw)) {
 				raw[k] = '\0';
 				json_t *u = json_loads(raw, 0, NULL);
-				const char *cb = json_string_value(json_object_get(u, "callbridge"));
+				const char *cb =
+					json_string_value(json_object_get(u, "callbridge"));
 				l = cb ? link_by_guid(w, cb) : NULL;
 				json_decref(u);
 			}
@@ -613,7 +676,10 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 		char peer[64];
 		web_peer(g->wsi, peer, sizeof(peer));
 		LOG_WARN("client_backend", "WARNING : WebSocket : %s token from %s refused",
-			rc == -EKEYEXPIRED ? "expired" : l ? "invalid" : "unknown callbridge's", peer);
+			rc == -EKEYEXPIRED ? "expired"
+			: l		   ? "invalid"
+					   : "unknown callbridge's",
+			peer);
 		guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error",
 			rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
 			rc == -EKEYEXPIRED ? "Your session has expired. Join again." :
@@ -648,8 +714,10 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 	g->link = l;
 	g->authed = true;
 	edge_log(LOG_INFO, "client_backend",
-		"INFO : WebSocket : Got authenticated JWT for %s callbridge %s call %s participant %s "
-		"tracing 0", g->guest, l->guid, g->call, g->participant);
+		"INFO : WebSocket : Got authenticated JWT for %s callbridge %s call %s participant "
+		"%s "
+		"tracing 0",
+		g->guest, l->guid, g->call, g->participant);
 	guest_send(g, json_pack("{s:s, s:s, s:s, s:s}", "type", "authenticated", "participant",
 		g->participant, "name", g->name, "conference", conf ? conf : ""));
 	link_send(l, json_pack("{s:s, s:s, s:s}", "type", "session", "participant", g->participant,
@@ -663,7 +731,8 @@ static void guest_leave_audit(struct wb3_guest *g)
 
 	clean(safe, sizeof(safe), g->name);
 	edge_log(LOG_INFO, "client_backend",
-		"INFO : WebApp Audit : Session: %s : Participant %s(%s) performed action of leave call",
+		"INFO : WebApp Audit : Session: %s : Participant %s(%s) performed action of leave "
+		"call",
 		g->session, safe, g->participant);
 }
 
@@ -826,22 +895,26 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 	const char *type = json_string_value(json_object_get(m, "type"));
 
 	if (!json_is_object(m) || !type) {
-		LOG_WARN("webbridge3", "C2W: callbridge at %s sent a message without a type", l->peer);
+		LOG_WARN("webbridge3", "C2W: callbridge at %s sent a message without a type",
+			l->peer);
 	} else if (!strcmp(type, "hello")) {
 		const char *guid = json_string_value(json_object_get(m, "guid"));
 		struct wb3_link *other = guid ? link_by_guid(w, guid) : NULL;
 		if (l->guid[0] || !guid || strlen(guid) != WEB_UUID_LEN - 1 || other) {
 			/* a GUID is a callbridge's for good: its JWTs are checked with its key */
 			LOG_WARN("webbridge3", "C2W: callbridge at %s (%s): %s: closing", l->peer,
-				l->subject, l->guid[0] ? "a second hello" : other ?
-				"its GUID is another connected callbridge's" : "hello without a GUID");
-			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+				l->subject,
+				l->guid[0] ? "a second hello"
+				: other	   ? "its GUID is another connected callbridge's"
+					   : "hello without a GUID");
+			lws_set_timeout(
+				l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 		} else {
 			pthread_mutex_lock(&w->lock);
 			snprintf(l->guid, sizeof(l->guid), "%s", guid);
 			pthread_mutex_unlock(&w->lock);
-			LOG_INFO_("webbridge3", "C2W: callbridge %s connected from %s (%s)", l->guid,
-				l->peer, l->subject);
+			LOG_INFO_("webbridge3", "C2W: callbridge %s connected from %s (%s)",
+				l->guid, l->peer, l->subject);
 		}
 	} else if (!l->guid[0]) {
 		LOG_WARN("webbridge3", "C2W: callbridge at %s spoke before its hello", l->peer);
@@ -853,7 +926,7 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 		if (g && g->link == l && !g->left) {
 			if (!strcmp(type, "drop")) {
 				const char *why = json_string_value(json_object_get(m, "reason"));
-				g->left = true;	/* the callbridge ended it: no leave to send back */
+				g->left = true; /* the callbridge ended it: no leave to send back */
 				guest_leave_audit(g);
 				guest_end(g, why ? why : "The meeting ended.");
 			} else if (json_is_object(json_object_get(m, "msg"))) {
@@ -941,8 +1014,9 @@ static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 	case LWS_CALLBACK_RECEIVE:
 		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
-			LOG_WARN("webbridge3", "C2W: callbridge at %s: message over %d bytes: closing",
-				l->peer, C2W_MAX_MSG);
+			LOG_WARN("webbridge3",
+				"C2W: callbridge at %s: message over %d bytes: closing", l->peer,
+				C2W_MAX_MSG);
 			return -1;
 		}
 		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
@@ -981,8 +1055,10 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 		time_t now = time(NULL);
 		if (now != last) {
 			last = now;
-			LOG_WARN("webbridge3", "C2W: refused the callbridge at %s: certificate %s: %s "
-				"(is its CA in 'webbridge3 c2w trust'?)", peer, subj,
+			LOG_WARN("webbridge3",
+				"C2W: refused the callbridge at %s: certificate %s: %s "
+				"(is its CA in 'webbridge3 c2w trust'?)",
+				peer, subj,
 				X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
 		}
 		return 1;
@@ -1101,6 +1177,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			vi.protocols = https_protocols;
 			vi.mounts = &w->mount_api;
 			vi.headers = &w->hdr_csp;
+			vi.retry_and_idle_policy = &web_idle_policy;
 			vi.ssl_cert_filepath = cert;
 			vi.ssl_private_key_filepath = key;
 			vi.ssl_options_set = TLS_OPTS;
@@ -1109,28 +1186,33 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {
-				SAY(0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n", ip,
-					vi.port);
+				SAY(0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n",
+					ip, vi.port);
 				continue;
 			}
 			nv++;
-			SAY(0, "webbridge3: HTTPS on %s:%u (%s:%u)\n", cfg->ifs[c->https[i].ifi].name,
-				vi.port, ip, vi.port);
+			SAY(0, "webbridge3: HTTPS on %s:%u (%s:%u)\n",
+				cfg->ifs[c->https[i].ifi].name, vi.port, ip, vi.port);
 			if (c->http_redirect) {
-				snprintf(w->https_urls[i], sizeof(w->https_urls[i]), "https://%s:%u/", ip,
-					c->https[i].port);
+				snprintf(w->https_urls[i], sizeof(w->https_urls[i]),
+					"https://%s:%u/", ip, c->https[i].port);
 				memset(&vi, 0, sizeof(vi));
-				snprintf(name, sizeof(name), "redirect-%s", cfg->ifs[c->https[i].ifi].name);
+				snprintf(name, sizeof(name), "redirect-%s",
+					cfg->ifs[c->https[i].ifi].name);
 				vi.vhost_name = name;
 				vi.iface = ip;
-				vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+				vi.options |=
+					LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
 				vi.port = 80;
 				vi.protocols = web_redirect_protocols;
 				vi.user = w->https_urls[i];
 				if (lws_create_vhost(w->ctx, &vi))
 					SAY(0, "webbridge3: HTTP redirect on %s:80\n", ip);
 				else
-					SAY(0, "webbridge3: cannot listen on %s:80 for the redirect\n", ip);
+					SAY(0,
+						"webbridge3: cannot listen on %s:80 for the "
+						"redirect\n",
+						ip);
 			}
 		}
 
@@ -1153,6 +1235,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			vi.ssl_cert_filepath = cert;
 			vi.ssl_private_key_filepath = key;
 			vi.ssl_ca_filepath = trust;
+			vi.retry_and_idle_policy = &web_idle_policy;
 			vi.ssl_options_set = TLS_OPTS;
 			vi.ssl_cipher_list = TLS12_CIPHERS;
 			vi.alpn = "http/1.1";
@@ -1160,8 +1243,8 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 				LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 			vi.user = w;
 			if (!lws_create_vhost(w->ctx, &vi)) {
-				SAY(0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n", ip,
-					vi.port);
+				SAY(0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n",
+					ip, vi.port);
 				continue;
 			}
 			nv++;

@@ -46,7 +46,8 @@ static void test_jwt_round_trip(void)
 	tok = sign(&priv, 1000, 3600);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
 	CU_ASSERT_EQUAL(web_jwt_verify(&pub, tok, 2000, &claims), 0);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(claims, "sub")), "guest1573064743");
+	CU_ASSERT_STRING_EQUAL(
+		json_string_value(json_object_get(claims, "sub")), "guest1573064743");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(claims, "name")), "Thomas");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(claims, "exp")), 4600);
 	json_decref(claims);
@@ -198,7 +199,7 @@ static void test_legs_go_with_their_link(void)
 	dropped = 0;
 	cb_conf_each_on_link(&m, 1, drop, NULL);
 	CU_ASSERT_EQUAL(dropped, 6);
-	CU_ASSERT_EQUAL(m.n_calls, 3);			/* link 2's three guests remain, one each */
+	CU_ASSERT_EQUAL(m.n_calls, 3); /* link 2's three guests remain, one each */
 	for (struct cb_call *c = m.calls; c; c = c->next) {
 		CU_ASSERT_EQUAL(c->n_legs, 1);
 		CU_ASSERT_EQUAL(c->legs->link, 2);
