@@ -671,17 +671,18 @@ void cb_db_close(struct cb_db *db)
 	free(db);
 }
 
-/* 1 if another row of the table has value in one of the columns, 0 if not, -EIO. */
-static int taken(struct cb_db *db, const char *table, const char *col1, const char *col2,
-	const char *value, const char *id)
+/* 1 if another row of the table has value in one of the columns (a NULL-ended list), 0 if
+ * not, -EIO. */
+static int taken(struct cb_db *db, const char *table, const char *const *cols, const char *value,
+	const char *id)
 {
 	char sql[SQL_MAX];
 	sqlite3_stmt *st;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE (%s = ?1", table, col1);
-	if (col2)
-		sql_cat(sql, " OR %s = ?1", col2);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE (%s = ?1", table, cols[0]);
+	for (unsigned int i = 1; cols[i]; i++)
+		sql_cat(sql, " OR %s = ?1", cols[i]);
 	sql_cat(sql, "%s", ") AND id <> ?2 LIMIT 1");
 	if (sql_prepare(db, sql, &st))
 		return -EIO;
@@ -694,15 +695,20 @@ static int taken(struct cb_db *db, const char *table, const char *col1, const ch
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* The real API's rules: callIds are unique, and so are URIs, primary or secondary. */
+/* The real API's rules: callIds are unique, and so are URIs, primary or secondary. And since
+ * guests join with any of them as the meeting ID, which must name one space, a callId may not
+ * be another space's URI either, nor a URI another's callId: a callId that clashes is a
+ * duplicate callId (duplicateCoSpaceId), a URI that clashes a duplicate URI
+ * (duplicateCoSpaceUri). A space's own callId and URI may be equal. */
 static int check_unique(struct cb_db *db, const struct cb_cospace *cs, const char **dup)
 {
+	static const char *const all[] = { "callId", "uri", "secondaryUri", NULL };
 	const struct {
-		const char *name, *value, *col1, *col2;
+		const char *name, *value;
 	} checks[] = {
-		{ "callId", cs->call_id, "callId", NULL },
-		{ "uri", cs->uri, "uri", "secondaryUri" },
-		{ "secondaryUri", cs->secondary_uri, "uri", "secondaryUri" },
+		{ "callId", cs->call_id },
+		{ "uri", cs->uri },
+		{ "secondaryUri", cs->secondary_uri },
 	};
 
 	for (unsigned int i = 0; i < N(checks); i++) {
@@ -710,7 +716,7 @@ static int check_unique(struct cb_db *db, const struct cb_cospace *cs, const cha
 
 		if (!checks[i].value[0])
 			continue;
-		rc = taken(db, "coSpaces", checks[i].col1, checks[i].col2, checks[i].value, cs->id);
+		rc = taken(db, "coSpaces", all, checks[i].value, cs->id);
 		if (rc < 0)
 			return rc;
 		if (rc) {

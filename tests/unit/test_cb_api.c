@@ -261,6 +261,18 @@ static void test_cospace_duplicates(void)
 	CU_ASSERT(has("<duplicateCoSpaceUri />"));
 	CU_ASSERT_EQUAL(req("PUT", b, NULL, "callId=100"), 400);
 	CU_ASSERT(has("<duplicateCoSpaceId />"));
+	/* a meeting ID names one space: a callId may not be another's URI, nor the reverse */
+	CU_ASSERT_EQUAL(req("PUT", a, NULL, "secondaryUri=300"), 200);
+	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, "name=c&callId=300"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceId />"));
+	CU_ASSERT_EQUAL(req("PUT", b, NULL, "callId=300"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceId />"));
+	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, "name=c&uri=200"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceUri />"));
+	CU_ASSERT_EQUAL(req("PUT", a, NULL, "secondaryUri=200"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceUri />"));
+	CU_ASSERT_EQUAL(req("PUT", b, NULL, "uri=200"), 200);	/* its own callId */
+	CU_ASSERT_EQUAL(req("PUT", b, NULL, "uri=beta"), 200);
 	/* an object may keep its own values */
 	CU_ASSERT_EQUAL(req("PUT", a, NULL, "callId=100&uri=alpha&name=a2"), 200);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", NULL, NULL), 200);

@@ -79,32 +79,79 @@ static void test_file_reopen(void)
 
 static void test_meeting_id(void)
 {
-	struct cb_cospace a, b, got;
+	struct cb_cospace a, b, c, got;
+	const char *dup;
 	struct cb_db *db;
 	char err[256];
 
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
 	cb_db_obj_init(CB_DB_COSPACE, &a);
-	set(CB_DB_COSPACE, &a, "uri", "1234");		/* a URI that looks like b's callId */
+	set(CB_DB_COSPACE, &a, "uri", "1234");
 	set(CB_DB_COSPACE, &a, "secondaryUri", "team.a");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.secret[0], '\0');		/* no callId, no secret */
 	cb_db_obj_init(CB_DB_COSPACE, &b);
-	set(CB_DB_COSPACE, &b, "callId", "1234");
+	set(CB_DB_COSPACE, &b, "callId", "5678");
 	set(CB_DB_COSPACE, &b, "uri", "bee");
+	set(CB_DB_COSPACE, &b, "secondaryUri", "8765");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &b, NULL), 0);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
-	CU_ASSERT_STRING_EQUAL(got.id, b.id);		/* callId first */
+	CU_ASSERT_STRING_EQUAL(got.id, a.id);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "5678", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, b.id);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "team.a", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, a.id);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "bee", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, b.id);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "nobody", &got), -ENOENT);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "", &got), -ENOENT);
-	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, b.id), 0);
+
+	/* a meeting ID names one space: no callId that is another's URI, nor the reverse */
+	cb_db_obj_init(CB_DB_COSPACE, &c);
+	set(CB_DB_COSPACE, &c, "callId", "1234");	/* a's uri */
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	set(CB_DB_COSPACE, &c, "callId", "8765");	/* b's secondaryUri */
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	cb_db_obj_init(CB_DB_COSPACE, &c);
+	set(CB_DB_COSPACE, &c, "uri", "5678");		/* b's callId */
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_STRING_EQUAL(dup, "uri");
+	cb_db_obj_init(CB_DB_COSPACE, &c);
+	set(CB_DB_COSPACE, &c, "secondaryUri", "5678");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_STRING_EQUAL(dup, "secondaryUri");
+	/* the same on an update, and a space's own callId may equal its own URI */
+	set(CB_DB_COSPACE, &b, "callId", "1234");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &b, &dup), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	set(CB_DB_COSPACE, &b, "callId", "5678");
+	set(CB_DB_COSPACE, &b, "uri", "5678");
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &b, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "5678", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, b.id);
 	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, a.id);
-	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, b.id), -ENOENT);
+
+	/* once a space is gone, its values are free for others */
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, a.id), 0);
+	cb_db_obj_init(CB_DB_COSPACE, &c);
+	set(CB_DB_COSPACE, &c, "callId", "1234");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, c.id);
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, a.id), -ENOENT);
 	cb_db_close(db);
 }
 
