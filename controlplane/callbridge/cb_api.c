@@ -1113,7 +1113,7 @@ static void general_post(struct req *r)
 		{ "turnUsername", "Username" },
 		{ "turnPassword", "Password" },
 	};
-	const char *pw, *confirm, *bad = NULL, *error = NULL;
+	const char *pw, *confirm, *clear, *bad = NULL, *error = NULL;
 	char msg[160];
 	struct cb_general g;
 	struct params ps;
@@ -1144,8 +1144,9 @@ static void general_post(struct req *r)
 		error = "A value is too long";
 	pw = param_get(&ps, "turnPassword");
 	confirm = param_get(&ps, "turnPasswordConfirm");
+	clear = param_get(&ps, "turnPasswordClear");
 	if (error) {
-	} else if (param_get(&ps, "turnPasswordClear")) {
+	} else if (clear && !strcmp(clear, "1")) {	/* the checkbox's value, nothing else */
 		g.turn_password[0] = '\0';
 	} else if ((pw && *pw) || (confirm && *confirm)) {
 		if (!pw || !confirm || strcmp(pw, confirm))

@@ -771,7 +771,14 @@ static void test_general_page(void)
 	CU_ASSERT(has("<tr><th>Password</th><td>set</td></tr>"));
 	CU_ASSERT(!has("pw1"));
 	CU_ASSERT(has("<tr><td>c2w://edge:6000</td><td>connectionFailure</td></tr>"));
-	/* clear the password */
+	/* clear the password: only the checkbox's value "1" does */
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear="), 303);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_password, "pw1");
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear"), 303);
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear=0"), 303);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_password, "pw1");
 	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear=1"), 303);
 	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
 	CU_ASSERT_STRING_EQUAL(g.turn_password, "");
