@@ -605,12 +605,24 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* The -wal and -shm a build before this one may have left with the umask's mode. */
+static void chmod_side(const char *path)
+{
+	static const char *const ext[] = { "-wal", "-shm" };
+	char side[4096];
+
+	for (unsigned int i = 0; i < N(ext); i++)
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path, ext[i]) < sizeof(side))
+			chmod(side, 0600);
+}
+
 int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 {
 	bool file = strcmp(path, ":memory:") && strncmp(path, "file:", 5);
 	sqlite3_stmt *st;
 	struct cb_db *db;
 	int version = -1, rc;
+	mode_t mask;
 
 	*dbp = NULL;
 	if (file && (rc = mkdir_p(path))) {
@@ -622,6 +634,9 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* It holds TURN passwords: the file, its -wal and its -shm are made 0600 whatever the
+	 * umask (SQLite gives the -wal and -shm the database's mode when it makes them later). */
+	mask = umask(077);
 	if (sqlite3_open_v2(path, &db->sql,
 		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		SQLITE_OK) {
@@ -631,7 +646,7 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		goto fail;
 	}
 	if (file)
-		chmod(path, 0600);	/* it holds TURN passwords */
+		chmod(path, 0600);	/* one made before, with the umask's mode */
 	sqlite3_busy_timeout(db->sql, 2000);
 	if (sql_exec(db, "PRAGMA journal_mode=WAL") || sql_exec(db, "PRAGMA synchronous=NORMAL"))
 		goto sqlfail;
@@ -652,6 +667,9 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		sql_exec(db, "PRAGMA user_version = " CB_DB_STRINGIFY(CB_DB_SCHEMA_VERSION)) ||
 		sql_exec(db, "COMMIT"))
 		goto sqlfail;
+	if (file)
+		chmod_side(path);
+	umask(mask);
 	*dbp = db;
 	return 0;
 sqlfail:
@@ -659,6 +677,7 @@ sqlfail:
 	rc = -EIO;
 fail:
 	sqlite3_close(db->sql);
+	umask(mask);
 	free(db);
 	return rc;
 }

@@ -23,17 +23,20 @@ static void set(enum cb_db_kind kind, void *obj, const char *name, const char *v
 
 static void test_file_reopen(void)
 {
-	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[256];
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], side[160], err[256];
 	struct cb_cospace cs, got;
 	struct cb_general g = { 0 };
 	struct cb_db *db;
 	struct stat sb;
 	sqlite3 *raw;
 	sqlite3_stmt *st;
+	mode_t mask;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sub/dir/cb.db", dir);
+	mask = umask(022);	/* the usual one: files 0644 unless the store sees to it */
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(umask(022), 022);	/* given back */
 	CU_ASSERT_EQUAL(stat(path, &sb), 0);
 	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
 	cb_db_obj_init(CB_DB_COSPACE, &cs);
@@ -44,7 +47,30 @@ static void test_file_reopen(void)
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &cs, NULL), 0);
 	snprintf(g.turn_server_address, sizeof(g.turn_server_address), "192.0.2.2");
 	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, NULL), 0);
+	/* after writes, the -wal and -shm (TURN passwords in them) are 0600 too */
+	snprintf(side, sizeof(side), "%s-wal", path);
+	CU_ASSERT_EQUAL(stat(side, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	CU_ASSERT_EQUAL(stat(side, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
 	cb_db_close(db);
+
+	/* a store an older build left 0644, its -wal too, is made 0600 on open */
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(raw, "CREATE TABLE scratch (x)", NULL, NULL, NULL),
+		SQLITE_OK);
+	CU_ASSERT_EQUAL(chmod(path, 0644), 0);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	CU_ASSERT_EQUAL(chmod(side, 0644), 0);
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(stat(side, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	cb_db_close(db);
+	sqlite3_close(raw);
+	umask(mask);
 
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cb_db_cospace_get(db, cs.id, &got), 0);
