@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -532,6 +533,9 @@ static int load_listens(const config_setting_t *g, const char *grp, const char *
 	const config_setting_t *l = config_setting_get_member(g, key);
 	int line = l ? config_setting_source_line(l) : 0;
 
+	if (l && !config_setting_is_array(l) && !config_setting_is_list(l))
+		return ERR("line %d: %s.%s: expected a list [ \"<if>:<port>\", ... ]", line, grp,
+			key);
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const char *v = config_setting_get_string_elem(l, i);
 		int r;
@@ -600,13 +604,22 @@ static int load_ifname(const config_setting_t *g, const char *grp, const char *k
 	return 0;
 }
 
-static void load_bool(const config_setting_t *g, const char *key, bool *dst)
+/* A boolean member; untouched when absent, refused when of another type (enabled = 1;). */
+static int load_bool(const config_setting_t *g, const char *grp, const char *key, bool *dst,
+	char *err, size_t errlen)
 {
-	int v;
+	const config_setting_t *m = config_setting_get_member(g, key);
 
-	if (config_setting_lookup_bool(g, key, &v))
-		*dst = v;
+	if (!m)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+		return ERR("line %d: %s.%s: expected true or false", config_setting_source_line(m),
+			grp, key);
+	*dst = config_setting_get_bool(m);
+	return 0;
 }
+
+#define BOOL(g, grp, key, dst) load_bool(g, grp, key, dst, err, errlen)
 
 /* As copy_str, but the rest of @dst is zeroed: a configuration saved and loaded back is the
  * same bytes (cfg_defaults' longer strings leave no tail). */
@@ -636,10 +649,10 @@ static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char
 	struct cfg_webbridge3 *w = &cfg->wb3;
 	int port = w->meetingapps_port;
 
-	load_bool(g, "enabled", &w->enabled);
-	load_bool(g, "http_redirect", &w->http_redirect);
-	load_bool(g, "audio_priority", &w->audio_priority);
-	if (STR(g, "https_key", w->https_key) < 0 || STR(g, "https_cert", w->https_cert) < 0 ||
+	if (BOOL(g, "webbridge3", "enabled", &w->enabled) < 0 ||
+		BOOL(g, "webbridge3", "http_redirect", &w->http_redirect) < 0 ||
+		BOOL(g, "webbridge3", "audio_priority", &w->audio_priority) < 0 ||
+		STR(g, "https_key", w->https_key) < 0 || STR(g, "https_cert", w->https_cert) < 0 ||
 		STR(g, "frame_ancestors", w->frame_ancestors) < 0 ||
 		STR(g, "c2w_key", w->c2w_key) < 0 || STR(g, "c2w_cert", w->c2w_cert) < 0 ||
 		STR(g, "c2w_trust", w->c2w_trust) < 0 ||
@@ -662,10 +675,10 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	struct cfg_callbridge *c = &cfg->cb;
 	const config_setting_t *l = config_setting_get_member(g, "listen");
 
-	load_bool(g, "enabled", &c->enabled);
-	load_bool(g, "ucm_verify", &c->ucm_verify);
-	load_bool(g, "imps_verify", &c->imps_verify);
-	if (STR(g, "key", c->key) < 0 || STR(g, "cert", c->cert) < 0 ||
+	if (BOOL(g, "callbridge", "enabled", &c->enabled) < 0 ||
+		BOOL(g, "callbridge", "ucm_verify", &c->ucm_verify) < 0 ||
+		BOOL(g, "callbridge", "imps_verify", &c->imps_verify) < 0 ||
+		STR(g, "key", c->key) < 0 || STR(g, "cert", c->cert) < 0 ||
 		STR(g, "bundle", c->bundle) < 0 || STR(g, "address", c->address) < 0 ||
 		STR(g, "trust_c2w", c->trust_c2w) < 0 ||
 		STR(g, "trust_cluster", c->trust_cluster) < 0 ||
@@ -694,9 +707,9 @@ static int load_webadmin(const config_setting_t *g, struct edge_cfg *cfg, char *
 	struct cfg_webadmin *w = &cfg->webadmin;
 	int port = w->port;
 
-	load_bool(g, "enabled", &w->enabled);
-	load_bool(g, "http_redirect", &w->http_redirect);
-	if (STR(g, "key", w->key) < 0 || STR(g, "cert", w->cert) < 0 ||
+	if (BOOL(g, "webadmin", "enabled", &w->enabled) < 0 ||
+		BOOL(g, "webadmin", "http_redirect", &w->http_redirect) < 0 ||
+		STR(g, "key", w->key) < 0 || STR(g, "cert", w->cert) < 0 ||
 		STR(g, "bundle", w->bundle) < 0 ||
 		load_ifname(g, "webadmin", "listen", cfg, &w->ifi, err, errlen) < 0 ||
 		load_range(g, "webadmin", "port", 1, 65535, &port, err, errlen) < 0)
@@ -727,9 +740,9 @@ static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *er
 		if (!cfg_admin_role_ok(a->role))
 			return ERR("line %d: admins: %s: role '%s': must be admin, api, audit or "
 				"appadmin", line, a->name, a->role);
-		if (a->hash[0] != '$')
-			return ERR("line %d: admins: %s: hash '%.8s...': expected a crypt(3) hash "
-				"such as \"$y$...\"", line, a->name, a->hash);
+		if (a->hash[0] != '$')	/* none of it shown: it may be a password */
+			return ERR("line %d: admins: %s: hash: expected a crypt(3) hash such as "
+				"\"$y$...\"", line, a->name);
 		for (int k = 0; k < i; k++)
 			if (!strcmp(cfg->admins[k].name, a->name))
 				return ERR("line %d: admins: '%s' is defined twice", line, a->name);
@@ -1006,7 +1019,8 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	config_t c;
 	config_setting_t *root, *g, *list;
 	char tmp[512], a[16];
-	int rc = 0;
+	int rc = 0, fd;
+	FILE *f;
 
 	config_init(&c);
 	root = config_root_setting(&c);
@@ -1068,10 +1082,31 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	save_turn(root, cfg);
 	save_web(root, cfg);
 
+	/* 0600 from the start: admin password hashes, meetingapps_secret, TURN credentials */
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (!config_write_file(&c, tmp)) {
-		rc = -errno ? -errno : -EIO;
+	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && !unlink(tmp))	/* one a crash of ours left */
+		fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(-rc));
+		config_destroy(&c);
+		return rc;
+	}
+	if (!(f = fdopen(fd, "w"))) {
+		rc = -errno;
+		close(fd);
+	} else {
+		errno = 0;
+		config_write(&c, f);
+		if (fflush(f) || ferror(f) || fsync(fd))
+			rc = errno ? -errno : -EIO;
+		if (fclose(f) && !rc)
+			rc = errno ? -errno : -EIO;
+	}
+	if (rc) {
 		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+		unlink(tmp);
 	} else if (rename(tmp, path) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));

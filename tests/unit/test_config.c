@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -188,7 +189,17 @@ static void test_web_roundtrip(void)
 	a.n_admins = 2;
 	CU_ASSERT_EQUAL(strncmp(a.admins[0].hash, "$y$", 3), 0);
 
-	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
+	/* hashes and secrets in it: 0600 whatever the umask, over a file that was 0644 */
+	{
+		mode_t mask = umask(022);
+		struct stat sb;
+
+		CU_ASSERT_EQUAL(chmod(tmp, 0644), 0);
+		CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
+		umask(mask);
+		CU_ASSERT_EQUAL(stat(tmp, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	}
 	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(b.role, EDGE_ROLE_EDGE);
 	CU_ASSERT_EQUAL(b.wb3.n_https, 2);
@@ -231,6 +242,25 @@ static void refused(const char *text, const char *needle)
 	if (!strstr(err, needle)) {
 		fprintf(stderr, "\n  expected '%s' in: %s\n", needle, err);
 		CU_FAIL("error message does not name the problem");
+	}
+	unlink(tmp);
+}
+
+/* As refused(), and the error does not contain @secret. */
+static void refused_without(const char *text, const char *needle, const char *secret)
+{
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", err[512] = "";
+	struct edge_cfg c;
+	int fd = mkstemp(tmp);
+	FILE *f = fdopen(fd, "w");
+
+	fputs(text, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(cfg_load(tmp, &c, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, needle));
+	if (strstr(err, secret)) {
+		fprintf(stderr, "\n  '%s' shown in: %s\n", secret, err);
+		CU_FAIL("error message shows a secret");
 	}
 	unlink(tmp);
 }
@@ -298,6 +328,23 @@ static void test_malformed(void)
 	refused("admins = ( { name = \"Root\"; role = \"admin\"; hash = \"$y$x\"; } );", "'Root'");
 	refused("admins = ( { name = \"root\"; role = \"admin\"; hash = \"secret\"; } );",
 		"expected a crypt(3) hash");
+	/* not a word of the hash: it may be a password typed in the wrong place */
+	refused_without("admins = ( { name = \"root\"; role = \"admin\"; "
+			"hash = \"Xq7secretpw\"; } );",
+		"line 1: admins: root: hash: expected", "Xq7");
+	/* a value of the wrong type is refused, not ignored */
+	refused("webbridge3: {\n enabled = 1; };",
+		"line 2: webbridge3.enabled: expected true or false");
+	refused("callbridge: { ucm_verify = \"yes\"; };",
+		"line 1: callbridge.ucm_verify: expected true or false");
+	refused("\nwebadmin: { http_redirect = 0; };",
+		"line 2: webadmin.http_redirect: expected true or false");
+	refused(IF_A("") "webbridge3: {\n https_listen = \"a:445\"; };",
+		"line 3: webbridge3.https_listen: expected a list");
+	refused(IF_A("") "webbridge3: { c2w_listen = 6000; };",
+		"webbridge3.c2w_listen: expected a list");
+	refused(IF_A("") "webbridge3: { c2w_listen = ( \"a:6000\", 1 ); };",
+		"expected strings");
 	refused("admins = ( { name = \"root\"; role = \"admin\"; hash = \"$y$x\"; },\n"
 		" { name = \"root\"; role = \"api\"; hash = \"$y$x\"; } );",
 		"line 2: admins: 'root' is "
