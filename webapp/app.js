@@ -84,7 +84,7 @@
     const id = p.get('id') || p.get('meetingId');
     if (id !== null) el.meetingId.value = id;
     if (p.get('name') !== null) el.name.value = p.get('name');
-    if (p.get('passcode') !== null) el.passcode.value = p.get('passcode');
+    // never ?passcode=: a passcode in the URL ends up in history, logs and Referer headers
   }
 
   async function onJoin(event) {
