@@ -10,7 +10,10 @@
 #    "candidatesSent": N, "relayCandidatesSent": N, "offerSent": ..., "error": ...,
 #    "console": [browser console errors], ...}
 # and exits 0 when the expected outcome happened, 1 (with a one-line reason on stderr) if not.
-# chromedriver is reached on loopback only; every wait is bounded by --timeout.
+# chromedriver is reached on loopback only; every wait is bounded by --timeout, and so is every
+# WebDriver call (a client timeout: a wedged browser cannot hang us). The cleanup is bounded
+# too and cannot be interrupted: it ends chromedriver, Chromium and their children by PID
+# (only those it started) whatever quitting the session did.
 #
 # usage: browser_join.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
 #        [--passcode X] [--name Thomas] [--stay 3] [--mute] [--expect-error TEXT]
@@ -26,6 +29,8 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.remote.remote_connection import RemoteConnection
+    import urllib3
 except ImportError:
     # Debian's python3-selenium lives in the system Python; another python3 (pyenv, venv)
     # earlier in PATH does not see it
@@ -64,8 +69,21 @@ class Failed(Exception):
     pass
 
 
-class Deadline(Exception):
+class Abort(BaseException):
+    """Not an Exception: the helpers' `except Exception` (a picture, the console) cannot
+    swallow it, so a deadline or a SIGTERM always reaches main() and its cleanup."""
+
+
+class Deadline(Abort):
     pass
+
+
+class Terminated(Abort):
+    pass
+
+
+# every WebDriver call of the cleanup gives up after this long (a wedged Chromium)
+CLEANUP_CALL_TIMEOUT = 10
 
 
 def parse_args():
@@ -109,8 +127,8 @@ def make_nssdb(home, ca):
             raise Failed(f'{" ".join(cmd[:3])}... failed: {(r.stderr or r.stdout).strip()}')
 
 
-def descendants(pid):
-    """pids of every process below pid (from /proc)"""
+def descendants(*roots):
+    """pids of every process below the roots (from /proc)"""
     children = {}
     for d in os.listdir('/proc'):
         if not d.isdigit():
@@ -121,7 +139,7 @@ def descendants(pid):
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [pid]
+    out, todo = [], list(roots)
     while todo:
         for c in children.get(todo.pop(), []):
             out.append(c)
@@ -144,34 +162,45 @@ def pids_using(path):
     return out
 
 
-def running(pid):
-    """pid exists and is not a zombie"""
+def proc_stat(pid):
+    """(state, start time) of pid from /proc, None if it is gone"""
     try:
         with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError):
-        return False
+            fields = f.read().rsplit(')', 1)[1].split()
+        return fields[0], int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
-def kill_pids(pids):
-    pids = [p for p in set(pids) if p != os.getpid()]
+def running(pid, start=None):
+    """pid exists, is not a zombie, and (if given) is the process that started at start"""
+    st = proc_stat(pid)
+    return st is not None and st[0] != 'Z' and (start is None or st[1] == start)
+
+
+def kill_pids(procs):
+    """SIGTERM, then SIGKILL after 2 s, the processes of procs ({pid: start time}); a pid
+    that now names another process (its start time differs) is left alone. About 4 s at most."""
+    procs = {p: t for p, t in procs.items() if p != os.getpid()}
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        alive = []
-        for p in pids:
+        alive = {}
+        for p, t in procs.items():
+            if not running(p, t):
+                continue
             try:
                 os.kill(p, sig)
-                alive.append(p)
-            except ProcessLookupError:
+                alive[p] = t
+            except (ProcessLookupError, PermissionError):
                 pass
         if not alive:
             return
         end = time.monotonic() + 2
         while time.monotonic() < end:
-            alive = [p for p in alive if running(p)]
+            alive = {p: t for p, t in alive.items() if running(p, t)}
             if not alive:
                 return
             time.sleep(0.1)
-        pids = alive
+        procs = alive
 
 
 def empty_result():
@@ -187,9 +216,24 @@ class Run:
         self.tmp = tempfile.mkdtemp(prefix='browser-join-')
         self.driver = None
         self.service = None
-        self.started = []       # pids of what we started (chromedriver, chromium and children)
+        self.procs = {}         # what we started (chromedriver, chromium, children): pid: start
         self.result = empty_result()
         self.shot_taken = False
+        self.wedged = False     # a WebDriver call of the cleanup timed out: no more of them
+
+    def collect(self):
+        """remembers chromedriver, what it started, and whatever names our temporary
+        directory (Chromium's processes, orphaned ones too), with their start times"""
+        # only roots still the process we saw: a pid used again names another's children
+        roots = [p for p, t in self.procs.items() if running(p, t)]
+        proc = getattr(self.service, 'process', None) if self.service else None
+        if proc is not None:
+            roots.append(proc.pid)      # our child, unreaped: its pid is not used again
+        pids = roots + descendants(*roots) + pids_using(self.tmp)
+        for p in pids:
+            st = proc_stat(p)
+            if st and p not in self.procs:
+                self.procs[p] = st[1]
 
     def left(self):
         return self.deadline - time.monotonic()
@@ -228,13 +272,36 @@ class Run:
         r['statusText'] = snap.get('statusText') or None
         return snap
 
+    def webdriver_failed(self, what, e):
+        """a WebDriver call of a helper failed: say so; one that timed out (no answer from
+        chromedriver) means no more are tried. A Deadline/Terminated is not caught here."""
+        if not isinstance(e, WebDriverException):
+            self.wedged = True
+        print(f'browser_join: {what}: {type(e).__name__}: {str(e).strip()[:200]}',
+              file=sys.stderr)
+
     def screenshot(self):
-        if self.a.screenshot and self.driver and not self.shot_taken:
+        if self.a.screenshot and self.driver and not self.shot_taken and not self.wedged:
             try:
                 self.driver.save_screenshot(self.a.screenshot)
                 self.shot_taken = True
             except Exception as e:  # the run's outcome does not depend on a picture
-                print(f'browser_join: no screenshot: {e}', file=sys.stderr)
+                self.webdriver_failed('no screenshot', e)
+
+    def bound_client(self, seconds):
+        """every later WebDriver request gives up after seconds, without retries. Selenium
+        4.8's RemoteConnection.set_timeout is a class setting read when a connection pool is
+        made, and a Service's driver made its keep-alive pool already: a new one replaces it."""
+        RemoteConnection.set_timeout(seconds)
+        ce = self.driver.command_executor
+        old = getattr(ce, '_conn', None)
+        ce._conn = urllib3.PoolManager(timeout=urllib3.Timeout(connect=min(5, seconds),
+                                                               read=seconds), retries=False)
+        if old is not None:
+            try:
+                old.clear()
+            except Exception:
+                pass
 
     def start_browser(self):
         home = os.path.join(self.tmp, 'home')
@@ -251,6 +318,9 @@ class Run:
                   'ALL_PROXY'):
             env.pop(k, None)
         env['NO_PROXY'] = env['no_proxy'] = 'localhost,127.0.0.1'
+        # Chromium's scoped directories go in ours, so a killed browser leaves none in /tmp
+        env['TMPDIR'] = os.path.join(self.tmp, 'tmp')
+        os.makedirs(env['TMPDIR'], mode=0o700)
         os.environ.pop('http_proxy', None)
         os.environ.pop('HTTP_PROXY', None)
         os.environ['NO_PROXY'] = os.environ['no_proxy'] = 'localhost,127.0.0.1'
@@ -264,18 +334,27 @@ class Run:
         self.service = Service(CHROMEDRIVER, env=env,
                                service_args=['--log-level=WARNING',
                                              '--log-path=' + os.path.join(self.tmp, 'chromedriver.log')])
-        self.service.start()
-        self.started.append(self.service.process.pid)
-        self.driver = webdriver.Chrome(service=self.service, options=opts)
-        self.started.extend(descendants(self.service.process.pid))
         budget = max(5, int(self.left()))
+        # the driver's requests wait at most a little longer than its own page and script
+        # timeouts (set before the driver exists: its connection pool reads it when made)
+        RemoteConnection.set_timeout(budget + 10)
+        # webdriver.Chrome starts the service itself (starting it here too made a second
+        # chromedriver); its pid and Chromium's are remembered as soon as they exist
+        try:
+            self.driver = webdriver.Chrome(service=self.service, options=opts)
+        finally:
+            self.collect()
         self.driver.set_page_load_timeout(budget)
         self.driver.set_script_timeout(budget)
+        self.collect()
 
     def console_errors(self):
+        if self.wedged:
+            return
         try:
             logs = self.driver.get_log('browser')
-        except Exception:
+        except Exception as e:
+            self.webdriver_failed('no console log', e)
             return
         for e in logs:
             if e.get('level') == 'SEVERE':
@@ -377,30 +456,42 @@ class Run:
             raise Failed(f'after Leave the state is {st}, not left')
         r['ok'] = True
 
-    def cleanup(self):
-        if self.driver:
-            self.console_errors()
-        pids = list(self.started)
-        if self.service and self.service.process:
-            pids += descendants(self.service.process.pid)
-        pids += pids_using(self.tmp)
-        if self.driver:
+    def cleanup(self, failed=False):
+        """Bounded, and called with SIGTERM and SIGALRM ignored: a picture if the run failed,
+        the console, the session closed (each WebDriver call at most CLEANUP_CALL_TIMEOUT s,
+        none after one timed out), then, whatever those did, everything we started ended by
+        PID, chromedriver reaped, the temporary directory removed."""
+        try:
+            self.collect()
+            if self.driver:
+                self.bound_client(CLEANUP_CALL_TIMEOUT)
+                if failed:
+                    self.screenshot()
+                self.console_errors()
+                if not self.wedged:
+                    try:
+                        # the session only: webdriver.Chrome.quit() also runs Service.stop(),
+                        # whose shutdown request has no timeout and which waits up to 90 s
+                        webdriver.Remote.quit(self.driver)
+                    except Exception as e:
+                        self.webdriver_failed('quit', e)
+        except Exception as e:
+            print(f'browser_join: cleanup: {type(e).__name__}: {e}', file=sys.stderr)
+        finally:
             try:
-                self.driver.quit()
+                self.collect()
             except Exception:
                 pass
-        if self.service:
-            try:
-                self.service.stop()
-            except Exception:
-                pass
-        kill_pids(pids + pids_using(self.tmp))
-        if self.service and self.service.process:
-            try:  # chromedriver is our child: reap it
-                self.service.process.wait(timeout=5)
-            except Exception:
-                pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+            kill_pids(self.procs)
+            proc = getattr(self.service, 'process', None) if self.service else None
+            if proc is not None:
+                try:  # chromedriver is our child: reap it
+                    proc.wait(timeout=2)
+                except Exception:
+                    pass
+                # ended: Service.__del__ has nothing left to stop (its stop() is unbounded)
+                self.service.process = None
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def main():
@@ -415,37 +506,38 @@ def main():
         raise Deadline(f'the run took longer than --timeout {a.timeout:g} s')
     signal.signal(signal.SIGALRM, on_alarm)
     def on_term(signum, frame):
-        raise Failed('terminated')
+        raise Terminated('terminated')
     signal.signal(signal.SIGTERM, on_term)
     signal.alarm(int(a.timeout) + 5)
 
     run = None
     reason = None
     try:
-        check_loopback()
-        run = Run(a)
-        run.run()
-    except (Failed, Deadline) as e:
-        reason = str(e)
-    except WebDriverException as e:
-        reason = f'webdriver: {(e.msg or str(e)).strip().splitlines()[0]}'
-    except Exception as e:  # report, clean up, and fail: never a traceback without the JSON line
-        reason = f'{type(e).__name__}: {e}'
+        try:
+            check_loopback()
+            run = Run(a)
+            run.run()
+        except (Failed, Abort) as e:
+            reason = str(e)
+        except WebDriverException as e:
+            reason = f'webdriver: {(e.msg or str(e)).strip().splitlines()[0]}'
+        except Exception as e:  # report, clean up, and fail: never a traceback without the JSON line
+            reason = f'{type(e).__name__}: {e}'
+    except Abort as e:  # a signal while the reason was being put into words
+        reason = reason or str(e)
     finally:
-        signal.alarm(0)
-        if run is not None:
-            signal.alarm(30)   # cleanup is bounded too
+        # nothing interrupts the cleanup (it is bounded by itself); a signal that lands
+        # before the handlers are gone is caught and the ignoring done again
+        while True:
             try:
-                if reason:
-                    try:
-                        run.screenshot()
-                    except Exception:
-                        pass
-                run.cleanup()
-            except Exception as e:
-                print(f'browser_join: cleanup: {e}', file=sys.stderr)
-            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGALRM, signal.SIG_IGN)
                 signal.alarm(0)
+                break
+            except Abort as e:
+                reason = reason or str(e)
+        if run is not None:
+            run.cleanup(failed=bool(reason))
     result = run.result if run else empty_result()
     if reason:
         result['ok'] = False
