@@ -577,6 +577,7 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 			nbr_reap(0, i);
 	app->cfg = *next;
 	app_turn_config(app);
+	app_web_config(app);
 	return 0;
 }
 

@@ -81,6 +81,7 @@ void app_web_stop(struct appliance *app);
 int app_web_restart(void *ctx, const char *component, FILE *out);
 void app_web_info(void *ctx, const char *what, FILE *out);
 bool app_webadmin_running(void *ctx);
+void app_web_config(struct appliance *app);	/* after app->cfg changed */
 
 extern const struct cli_ops app_cli_ops;
 

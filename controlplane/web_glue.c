@@ -68,6 +68,12 @@ void app_web_info(void *ctx, const char *what, FILE *out)
 			cfg_role_name(app->cfg.role));
 }
 
+void app_web_config(struct appliance *app)
+{
+	if (app->cb)
+		cb_admins(app->cb, &app->cfg);
+}
+
 bool app_webadmin_running(void *ctx)
 {
 	struct appliance *app = ctx;

@@ -39,6 +39,7 @@
 #define CB_MAX_TURN 8
 #define CB_MAX_LEGS 450			/* guests per callbridge: CMS's figure (CVD) */
 #define CB_JOIN_REAP_S 60		/* a guest whose WebSocket never came is let go */
+#define CB_MAX_LOGIN_FAILS 10		/* failed logins an address may have in a minute */
 
 /* A name looked up in a thread of its own: getaddrinfo() can block for seconds, and the
  * callbridge's thread serves every guest. The link and the thread share it; the last to let
@@ -136,6 +137,13 @@ struct callbridge {
 	unsigned int next_link_no;
 	char cert[300], key_path[300], trust[300];
 	char redirect_url[64];		/* webadmin http-redirect's target */
+	/* who may use the API: the running configuration's users, kept current by cb_admins()
+	 * (a `user` change applies at once, no restart) */
+	pthread_mutex_t auth_lock;
+	struct edge_cfg *auth;
+	const char *method;		/* the request being answered (roles) */
+	struct web_fails login_fails;	/* failed logins per address */
+	char peer[64];			/* the request's address */
 };
 
 /* what build() did, for the operator who restarted */
@@ -780,6 +788,9 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 
 struct cb_http {
 	struct web_rx body;
+	bool cross_site;		/* a write whose Origin is not this server */
+	char origin[128];
+	char peer[64];
 	char method[8];
 	char path[512];
 	char query[512];
@@ -787,13 +798,42 @@ struct cb_http {
 	bool too_big;
 };
 
+/* HTTP Basic against the appliance's users. Roles: admin and api may change the API's
+ * objects, appadmin too and the pages; audit may only read. A password check costs a hash
+ * (milliseconds): an address that keeps failing is refused without one. */
 static int api_auth(void *ctx, const char *user, const char *password)
 {
 	struct callbridge *cb = ctx;
+	int rc, i;
+	bool read_only = cb->method && !strcmp(cb->method, "GET");
 
 	if (!user || !password)
 		return -EACCES;
-	return cfg_admin_check(&cb->svc.cfg, user, password);
+	if (web_fails_blocked(&cb->login_fails, cb->peer))
+		return -EACCES;
+	pthread_mutex_lock(&cb->auth_lock);
+	rc = cfg_admin_check(cb->auth, user, password);
+	if (!rc) {
+		i = cfg_admin_find(cb->auth, user);
+		if (i < 0 || (!read_only && !strcmp(cb->auth->admins[i].role, "audit")))
+			rc = -EPERM;
+	}
+	pthread_mutex_unlock(&cb->auth_lock);
+	if (rc == -EACCES && web_fails_count(&cb->login_fails, cb->peer))
+		LOG_WARN("webadmin", "%s: %u failed logins in 60 s: refusing it for a while",
+			cb->peer, CB_MAX_LOGIN_FAILS);
+	if (rc == -EPERM)
+		LOG_WARN("webadmin", "%s: user %s (audit) may only read: %s refused", cb->peer, user,
+			cb->method);
+	return rc ? -EACCES : 0;
+}
+
+void cb_admins(struct callbridge *cb, const struct edge_cfg *cfg)
+{
+	pthread_mutex_lock(&cb->auth_lock);
+	memcpy(cb->auth->admins, cfg->admins, sizeof(cfg->admins));
+	cb->auth->n_admins = cfg->n_admins;
+	pthread_mutex_unlock(&cb->auth_lock);
 }
 
 static int api_drop_leg(void *ctx, const char *id)
@@ -868,9 +908,22 @@ static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_htt
 	if (h->too_big) {
 		rs.status = 413;
 		rs.content_type = "text/xml";
-	} else if (cb_api_handle(&cb->api, &rq, &rs) < 0) {
-		rs.status = 500;
+	} else if (h->cross_site) {
+		/* a page elsewhere made this browser send it (CSRF): only our own pages may */
+		LOG_WARN("webadmin", "%s: %s %s from another site (Origin %s) refused", h->peer,
+			h->method, h->path, h->origin);
+		rs.status = 403;
 		rs.content_type = "text/plain";
+		rs.body = strdup("cross-site request refused\n");
+		rs.body_len = rs.body ? strlen(rs.body) : 0;
+	} else {
+		cb->method = h->method;
+		snprintf(cb->peer, sizeof(cb->peer), "%s", h->peer);
+		if (cb_api_handle(&cb->api, &rq, &rs) < 0) {
+			rs.status = 500;
+			rs.content_type = "text/plain";
+		}
+		cb->method = NULL;
 	}
 	OPENSSL_cleanse(h->pass, sizeof(h->pass));
 	if (rs.location[0])
@@ -889,6 +942,32 @@ static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_htt
 		"text/plain", hdrs, rs.body ? rs.body : "", rs.body ? rs.body_len : 0);
 	cb_api_resp_free(&rs);
 	return rc;
+}
+
+/* The query string as the client sent it: lws hands its arguments over one by one and already
+ * decoded, so each is encoded again for the API's own parser (a value may hold '&' or '='). */
+static void query_of(struct lws *wsi, char *q, size_t len)
+{
+	char frag[512], enc[1024];
+	size_t n = 0;
+
+	q[0] = '\0';
+	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS,
+		i) > 0; i++) {
+		char *eq = strchr(frag, '=');
+		if (eq)
+			*eq = '\0';
+		lws_urlencode(enc, frag, sizeof(enc));
+		n += (size_t)snprintf(q + n, n < len ? len - n : 0, "%s%s", n ? "&" : "", enc);
+		if (eq) {
+			lws_urlencode(enc, eq + 1, sizeof(enc));
+			n += (size_t)snprintf(q + n, n < len ? len - n : 0, "=%s", enc);
+		}
+		if (n >= len) {		/* too long for us: nothing rather than a part */
+			q[0] = '\0';
+			return;
+		}
+	}
 }
 
 static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -916,11 +995,20 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (!h->method[0])
 			return web_respond(
 				wsi, 405, "text/plain", NULL, "method not allowed\n", 19);
-		if (lws_hdr_copy(wsi, h->query, sizeof(h->query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
-			h->query[0] = '\0';
 		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
 			web_basic_auth(auth, h->user, sizeof(h->user), h->pass, sizeof(h->pass));
 		OPENSSL_cleanse(auth, sizeof(auth));
+		web_peer(wsi, h->peer, sizeof(h->peer));
+		if (strcmp(h->method, "GET") &&
+			lws_hdr_copy(wsi, h->origin, sizeof(h->origin), WSI_TOKEN_ORIGIN) > 0) {
+			/* browsers say where a write comes from; API clients send no Origin */
+			char host[120], self[128];
+			if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+				host[0] = '\0';
+			snprintf(self, sizeof(self), "https://%s", host);
+			h->cross_site = strcmp(h->origin, self) != 0;
+		}
+		query_of(wsi, h->query, sizeof(h->query));
 		if (!strcmp(h->method, "POST") || !strcmp(h->method, "PUT")) {
 			char cl[16];
 			if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
@@ -1129,6 +1217,15 @@ struct callbridge *cb_start(const struct edge_cfg *cfg)
 	if (!cb)
 		return NULL;
 	pthread_mutex_init(&cb->lock, NULL);
+	pthread_mutex_init(&cb->auth_lock, NULL);
+	cb->auth = calloc(1, sizeof(*cb->auth));
+	if (!cb->auth) {
+		free(cb);
+		return NULL;
+	}
+	cb_admins(cb, cfg);
+	cb->login_fails.max = CB_MAX_LOGIN_FAILS;
+	cb->login_fails.window_s = 60;
 	cb_conf_init(&cb->model);
 	cb->svc.name = "callbridge";
 	cb->svc.build = build;
@@ -1136,6 +1233,8 @@ struct callbridge *cb_start(const struct edge_cfg *cfg)
 	if (web_svc_start(&cb->svc, cfg) < 0) {
 		cb_conf_fini(&cb->model);
 		pthread_mutex_destroy(&cb->lock);
+		pthread_mutex_destroy(&cb->auth_lock);
+		free(cb->auth);
 		free(cb);
 		return NULL;
 	}
@@ -1154,6 +1253,8 @@ void cb_stop(struct callbridge *cb)
 	web_svc_stop(&cb->svc);
 	cb_conf_fini(&cb->model);
 	pthread_mutex_destroy(&cb->lock);
+	pthread_mutex_destroy(&cb->auth_lock);
+	free(cb->auth);
 	free(cb);
 }
 

@@ -17,6 +17,9 @@ struct callbridge *cb_start(const struct edge_cfg *cfg);
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out);
 void cb_stop(struct callbridge *cb);
 
+/* The appliance's users changed (`user add|del|passwd`): the API takes them at once. */
+void cb_admins(struct callbridge *cb, const struct edge_cfg *cfg);
+
 /* `callbridge calls`, `callbridge participants`: the live tables. */
 void cb_show_calls(struct callbridge *cb, FILE *out);
 void cb_show_participants(struct callbridge *cb, FILE *out);

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -373,4 +374,39 @@ void web_svc_stop(struct web_svc *s)
 	pthread_join(s->thread, NULL);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+}
+
+static struct web_fail *fail_slot(struct web_fails *f, const char *peer, bool take)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct web_fail *e;
+	time_t now = time(NULL);
+
+	for (const char *p = peer; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	e = &f->slot[h % WEB_FAIL_SLOTS];
+	if (strcmp(e->peer, peer)) {
+		if (!take)
+			return NULL;
+		snprintf(e->peer, sizeof(e->peer), "%s", peer);
+		e->n = 0;
+		e->since = now;
+	}
+	if (now - e->since >= (time_t)f->window_s) {
+		e->n = 0;
+		e->since = now;
+	}
+	return e;
+}
+
+bool web_fails_blocked(struct web_fails *f, const char *peer)
+{
+	struct web_fail *e = fail_slot(f, peer, false);
+
+	return e && e->n >= f->max;
+}
+
+bool web_fails_count(struct web_fails *f, const char *peer)
+{
+	return ++fail_slot(f, peer, true)->n == f->max;
 }

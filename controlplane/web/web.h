@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -73,6 +74,27 @@ extern const struct lws_protocols web_redirect_protocols[];
 /* Decodes "Basic <base64>" into @user and @pass; -EINVAL if it is not that. */
 int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
 
+
+/* Failures per source address (failed joins, failed logins), so that passcodes and passwords
+ * cannot be guessed at speed: past @max in @window_s seconds an address is refused until its
+ * window ends. A fixed table: a newcomer takes its slot from whoever hashed there. Used from
+ * one thread. */
+#define WEB_FAIL_SLOTS 1024
+
+struct web_fail {
+	char peer[48];
+	time_t since;
+	unsigned int n;
+};
+
+struct web_fails {
+	struct web_fail slot[WEB_FAIL_SLOTS];
+	unsigned int max, window_s;
+};
+
+bool web_fails_blocked(struct web_fails *f, const char *peer);
+/* Counts one; returns true when this one reached the limit (log it then, once). */
+bool web_fails_count(struct web_fails *f, const char *peer);
 
 /* A component's thread (webbridge3, the callbridge): one libwebsockets context, built from a
  * copy of the configuration at start and at every restart, served until stop. Other threads

@@ -91,18 +91,9 @@ struct wb3_guest {
 	char ua[200];
 };
 
-/* Failed joins (unknown meeting, wrong passcode) per source address, so that passcodes cannot
- * be guessed at speed: past WB3_MAX_FAILS in WB3_FAIL_WINDOW_S seconds an address is told to
- * wait. A small table: a newcomer takes its slot from whoever hashed there. */
-#define WB3_FAIL_SLOTS 1024
+/* Failed joins (unknown meeting, wrong passcode) an address may have in a minute */
 #define WB3_MAX_FAILS 10
 #define WB3_FAIL_WINDOW_S 60
-
-struct wb3_fails {
-	char peer[48];
-	time_t since;
-	unsigned int n;
-};
 
 struct wb3 {
 	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
@@ -123,7 +114,7 @@ struct wb3 {
 	char webapp_dir[256];
 	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
 	time_t refuse_logged;
-	struct wb3_fails fails[WB3_FAIL_SLOTS];
+	struct web_fails fails;		/* failed joins per address */
 	unsigned long refused, joins_ok, joins_failed;
 };
 
@@ -298,45 +289,6 @@ static unsigned int status_of(const char *code)
 	return 503;
 }
 
-static struct wb3_fails *fails_of(struct wb3 *w, const char *peer, bool take)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	struct wb3_fails *f;
-
-	for (const char *p = peer; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	f = &w->fails[h % WB3_FAIL_SLOTS];
-	if (strcmp(f->peer, peer)) {
-		if (!take)
-			return NULL;
-		snprintf(f->peer, sizeof(f->peer), "%s", peer);
-		f->n = 0;
-		f->since = time(NULL);
-	}
-	if (time(NULL) - f->since >= WB3_FAIL_WINDOW_S) {
-		f->n = 0;
-		f->since = time(NULL);
-	}
-	return f;
-}
-
-static bool too_many_fails(struct wb3 *w, const char *peer)
-{
-	struct wb3_fails *f = fails_of(w, peer, false);
-
-	return f && f->n >= WB3_MAX_FAILS;
-}
-
-static void count_fail(struct wb3 *w, const char *peer)
-{
-	struct wb3_fails *f = fails_of(w, peer, true);
-
-	if (++f->n == WB3_MAX_FAILS)
-		LOG_WARN("webbridge3",
-			"%s: %u failed joins in %d s: refusing its joins for a while", peer, f->n,
-			WB3_FAIL_WINDOW_S);
-}
-
 static struct wb3_link *pick_link(struct wb3 *w)
 {
 	unsigned int n = 0, i = 0;
@@ -409,7 +361,7 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	edge_log(LOG_INFO, "client_backend",
 		"INFO : WebApp Audit : Session: %s : Participant %s performed action of join call",
 		h->session, safe);
-	if (too_many_fails(w, h->peer)) {
+	if (web_fails_blocked(&w->fails, h->peer)) {
 		json_decref(o);
 		join_fail(w, h, 429, "tooManyAttempts",
 			"Too many attempts. Wait a minute and try again.");
@@ -474,8 +426,10 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 		const char *code = json_string_value(json_object_get(m, "error"));
 		const char *msg = json_string_value(json_object_get(m, "message"));
 		code = code ? code : "callBridgeUnavailable";
-		if (!strcmp(code, "meetingNotFound") || !strcmp(code, "invalidPasscode"))
-			count_fail(w, h->peer);
+		if ((!strcmp(code, "meetingNotFound") || !strcmp(code, "invalidPasscode")) &&
+			web_fails_count(&w->fails, h->peer))
+			LOG_WARN("webbridge3", "%s: %u failed joins in %d s: refusing its joins for a "
+				"while", h->peer, WB3_MAX_FAILS, WB3_FAIL_WINDOW_S);
 		join_fail(w, h, status_of(code), code, msg ? msg : "The join was refused.");
 		return;
 	}
@@ -1292,6 +1246,8 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg)
 		return NULL;
 	pthread_mutex_init(&w->lock, NULL);
 	web_uuid(w->guid);
+	w->fails.max = WB3_MAX_FAILS;
+	w->fails.window_s = WB3_FAIL_WINDOW_S;
 	w->svc.name = "webbridge3";
 	w->svc.build = build;
 	w->svc.teardown = teardown;

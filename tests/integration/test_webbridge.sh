@@ -131,6 +131,22 @@ out=$(api POST /webBridges --data-urlencode url=ftp://x)
 out=$(api POST /webBridges --data-urlencode "url=c2w://$INT_IP:6000")
 WB=$(location); WB=${WB##*/}
 [ "$(code <<<"$out")" = 200 ] && [ -n "$WB" ] && ok "API: webBridge c2w://$INT_IP:6000 created" || bad "API create webBridge: $out"
+out=$(api POST /coSpaces --data-urlencode "name=R&D 100%" --data-urlencode callId=5150)
+[ "$(code <<<"$out")" = 200 ] && api GET "/coSpaces?filter=R%26D%20100%25" | grep -q '<coSpaces total="1">' &&
+	ok "API: a filter with '&' and '%' finds 'R&D 100%'" || bad "API filter: $(api GET "/coSpaces?filter=R%26D%20100%25")"
+# users: roles, and changes that apply at once (no restart)
+cctl user add auditor audit "audit-pw-1234" >/dev/null
+out=$(api GET /coSpaces -u auditor:audit-pw-1234)
+[ "$(code <<<"$out")" = 200 ] && ok "API: an audit user reads" || bad "audit read: $out"
+out=$(api POST /coSpaces -u auditor:audit-pw-1234 --data-urlencode name=nope)
+[ "$(code <<<"$out")" = 401 ] && ok "API: an audit user may not write (401)" || bad "audit write: $out"
+cctl user del auditor >/dev/null
+out=$(api GET /coSpaces -u auditor:audit-pw-1234)
+[ "$(code <<<"$out")" = 401 ] && ok "API: a deleted user is refused at once" || bad "deleted user: $out"
+out=$(api POST /coSpaces -H "Origin: https://evil.example" --data-urlencode name=csrf)
+[ "$(code <<<"$out")" = 403 ] && ok "API: a write from another site's page (Origin) -> 403" || bad "CSRF: $out"
+out=$(api POST /coSpaces -H "Origin: https://$CORE_IP" --data-urlencode name=own-page)
+[ "$(code <<<"$out")" = 200 ] && ok "API: a write from the webadmin's own origin passes" || bad "own origin: $out"
 # Configuration > General: the TURN server the browsers get
 out=$(timeout 15 ip netns exec internal curl -sS --cacert "$CERTS/lab-ca.pem" -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' \
 	--data-urlencode "turnServerAddress=$INT_IP" --data-urlencode "turnClientAddress=$PUB_IP" \
@@ -351,6 +367,12 @@ out=$(api DELETE "/coSpaces/$SPACE")
 out=$(join 9999 "" Late)
 # 429 too: this address was refused for guessing just now
 case "$(code <<<"$out")" in 503|404|429) ok "after the deletes, joining 9999 fails cleanly ($(code <<<"$out"))" ;; *) bad "join after delete: $out" ;; esac
+
+echo "== passwords cannot be guessed at speed"
+for i in $(seq 1 11); do api GET /coSpaces -u "admin:wrong$i" >/dev/null; done
+out=$(api GET /coSpaces)
+[ "$(code <<<"$out")" = 401 ] && grep -q "198.18.10.2: 10 failed logins in 60 s" "$CLOG" &&
+	ok "10 wrong passwords: that address is refused even with the right one, and it is logged" || bad "login limit: $(code <<<"$out")"
 
 pgrep -x edged >/dev/null && ok "edged still running" || bad "edged died"
 finish $SUITE
