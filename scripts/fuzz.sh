@@ -4,6 +4,8 @@
 #   fuzz_stun  the STUN codec (seeds: the RFC vectors)
 #   fuzz_turn  the TURN server under clients' UDP datagrams, stream frames, signed requests
 #              and peers' data (seeds: allocations, channels, TCP relays)
+#   fuzz_api   the callbridge's REST API and webadmin pages under any request, and the
+#              guests' JWT check under any token (seeds: the API's objects)
 # Fails on any crash, leak or UB, keeping the input in tests/fuzz/crashes/. Prints the
 # executions and their rate.
 set -euo pipefail
@@ -42,4 +44,5 @@ fuzz() {
 status=0
 fuzz fuzz_stun stun || status=1
 fuzz fuzz_turn turn || status=1
+fuzz fuzz_api api || status=1
 exit $status

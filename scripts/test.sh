@@ -74,7 +74,7 @@ integration firewall tests/integration/test_firewall.sh
 integration webbridge tests/integration/test_webbridge.sh
 WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 
-step "fuzzing the STUN codec and the TURN server"
+step "fuzzing the STUN codec, the TURN server and the REST API"
 if [ -x scripts/fuzz.sh ]; then
 	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
 else

@@ -1,0 +1,172 @@
+/* libFuzzer target for what strangers send the callbridge's webadmin and the guests' tokens:
+ * the REST API and the webadmin pages (cb_api.c over the SQLite store, cb_db.c) under any
+ * method, path, query, credentials and form body, and the JWT check (web_jwt.c) under any
+ * token. Nothing may crash, leak or read out of bounds (ASan+UBSan watch), an answer must
+ * have a status and a body as long as it says, and no forged token may pass.
+ *
+ * The input is one request: [method byte] then path, query and "user:password" each ended by
+ * a newline, then the body. Requests signed as "admin:pw" get past authentication, so every
+ * handler is reachable; a few calls and legs are live. The store starts empty every 512
+ * inputs (objects the fuzzer created would otherwise pile up). A second reading of the same
+ * bytes as a token goes to web_jwt_verify, against a real key. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "../../controlplane/callbridge/cb_api.h"
+#include "../../controlplane/callbridge/cb_db.h"
+#include "../../controlplane/web/web_jwt.h"
+#include "edge_log.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct cb_api api;
+static struct cb_model model;
+static struct cb_call call;
+static struct cb_leg legs[2];
+static struct web_jwt_key pub;
+static unsigned int runs;
+
+static int auth(void *ctx, const char *user, const char *password)
+{
+	(void)ctx;
+	return user && password && !strcmp(user, "admin") && !strcmp(password, "pw") ? 0 : -EACCES;
+}
+
+static int drop(void *ctx, const char *id)
+{
+	(void)ctx;
+	return strcmp(id, legs[0].id) && strcmp(id, call.id) ? -ENOENT : 0;
+}
+
+static void changed(void *ctx, const char *object)
+{
+	(void)ctx, (void)object;
+}
+
+static const char *wb_status(void *ctx, const char *id)
+{
+	(void)ctx;
+	return id[0] == 'a' ? "success" : NULL;
+}
+
+static void open_db(void)
+{
+	char err[128];
+
+	if (api.db)
+		cb_db_close(api.db);
+	if (cb_db_open(":memory:", &api.db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_api: %s\n", err);
+		abort();
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	EVP_PKEY *k;
+
+	(void)argc, (void)argv;
+	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_CRIT);
+	open_db();
+	pthread_mutex_init(&model.lock, NULL);
+	snprintf(model.guid, sizeof(model.guid), "320d02c3-7af5-4e4f-b51c-9a7a4dc0b8b9");
+	snprintf(call.id, sizeof(call.id), "04704220-95a8-4d36-a6ec-3d4d789d9250");
+	snprintf(call.name, sizeof(call.name), "9999 <&\"'>");
+	snprintf(call.cospace, sizeof(call.cospace), "58ef98d1-5181-4e63-a386-4b60597be7e4");
+	for (int i = 0; i < 2; i++) {
+		snprintf(legs[i].id, sizeof(legs[i].id), "fcfe42f4-ac94-4ab2-a14a-f4165ec960a%d", i);
+		snprintf(legs[i].participant_id, sizeof(legs[i].participant_id),
+			"aaaaaaaa-ac94-4ab2-a14a-f4165ec960a%d", i);
+		snprintf(legs[i].guest, sizeof(legs[i].guest), "guest157306474%d", i);
+		snprintf(legs[i].name, sizeof(legs[i].name), "Thomas]]><x>%d", i);
+		legs[i].call = &call;
+		legs[i].session = i;
+	}
+	legs[0].next = &legs[1];
+	call.legs = &legs[0];
+	call.n_legs = call.max_legs = 2;
+	model.calls = &call;
+	model.n_calls = 1;
+	api.model = &model;
+	api.env = (struct cb_api_env){ .auth = auth, .drop_leg = drop, .drop_call = drop,
+		.changed = changed, .webbridge_status = wb_status };
+	/* a real EC key, as a callbridge's certificate carries it: forged tokens must fail */
+	char err[64];
+	X509 *x = X509_new();
+	k = EVP_EC_gen("P-256");
+	if (!k || !x || X509_set_pubkey(x, k) != 1 ||
+		web_jwt_key_from_cert(&pub, x, err, sizeof(err)) < 0)
+		abort();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return 0;
+}
+
+/* the next field, up to a newline; NUL-terminated in @buf */
+static const uint8_t *field(const uint8_t *p, const uint8_t *end, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (p < end && *p != '\n') {
+		if (n + 1 < len && *p)
+			buf[n++] = (char)*p;
+		p++;
+	}
+	buf[n] = '\0';
+	return p < end ? p + 1 : p;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *methods[] = { "GET", "POST", "PUT", "DELETE", "PATCH", "" };
+	char path[1024], query[1024], cred[256], *colon;
+	const uint8_t *p = data, *end = data + size;
+	struct cb_api_req rq = { 0 };
+	struct cb_api_resp rs;
+	json_t *claims = NULL;
+
+	if (++runs % 512 == 0)
+		open_db();
+	if (!size)
+		return 0;
+	rq.method = methods[*p++ % 6];
+	p = field(p, end, path, sizeof(path));
+	p = field(p, end, query, sizeof(query));
+	p = field(p, end, cred, sizeof(cred));
+	rq.path = path;
+	rq.query = query[0] ? query : NULL;
+	colon = strchr(cred, ':');
+	if (colon) {
+		*colon = '\0';
+		rq.user = cred;
+		rq.password = colon + 1;
+	}
+	rq.body = (const char *)p;
+	rq.body_len = (size_t)(end - p);
+	memset(&rs, 0, sizeof(rs));
+	if (cb_api_handle(&api, &rq, &rs) == 0) {
+		if (rs.status < 200 || rs.status > 599 || !rs.content_type)
+			abort();
+		if (rs.body && strlen(rs.body) != rs.body_len)
+			abort();
+	}
+	cb_api_resp_free(&rs);
+
+	/* the same bytes as a token: never valid without the key's signature */
+	{
+		char *tok = malloc(size + 1);
+		memcpy(tok, data, size);
+		tok[size] = '\0';
+		if (web_jwt_verify(&pub, tok, 1000, &claims) == 0)
+			abort();
+		json_decref(claims);
+		free(tok);
+	}
+	return 0;
+}
