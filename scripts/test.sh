@@ -6,7 +6,7 @@
 #      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
 #      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
 #      appliance and then in two (edge and core, as the guide deploys them)
-#   4. the fuzzers (the STUN codec, the TURN server), each for a bounded time
+#   4. the fuzzers (the STUN codec, the TURN server, the REST API), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail

@@ -127,6 +127,8 @@ struct callbridge {
 	bool destroying, resync;
 	struct lws_context *ctx;	/* the thread's */
 	lws_sorted_usec_list_t reap_sul;
+	lws_sorted_usec_list_t roster_sul;
+	bool roster_scheduled;
 	struct lws_vhost *client_vh;
 	bool webadmin_up;
 	struct cb_model model;
@@ -430,6 +432,31 @@ static void roster(struct callbridge *cb, struct cb_call *c)
 	json_decref(parts);
 }
 
+/* Rosters go out at most every 100 ms per call: each change would otherwise send the whole
+ * roster to every guest at once (n * n per change, and guests choose how often they mute). */
+static void rosters_due(lws_sorted_usec_list_t *sul)
+{
+	struct callbridge *cb = lws_container_of(sul, struct callbridge, roster_sul);
+
+	cb->roster_scheduled = false;
+	for (struct cb_call *c = cb->model.calls; c; c = c->next)
+		if (c->roster_due) {
+			c->roster_due = false;
+			roster(cb, c);
+		}
+}
+
+static void roster_later(struct callbridge *cb, struct cb_call *c)
+{
+	if (c->roster_due)
+		return;
+	c->roster_due = true;
+	if (!cb->roster_scheduled && cb->ctx) {
+		cb->roster_scheduled = true;
+		lws_sul_schedule(cb->ctx, 0, &cb->roster_sul, rosters_due, 100 * LWS_US_PER_MS);
+	}
+}
+
 static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 {
 	json_int_t req = json_integer_value(json_object_get(m, "req"));
@@ -573,7 +600,7 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 		edge_log(LOG_INFO, "host:server", "INFO : call %d: \"%s\" audio %s, video %s",
 			leg->call_no, leg->guest, leg->audio_muted ? "muted" : "unmuted",
 			leg->video_muted ? "muted" : "unmuted");
-		roster(cb, leg->call);
+		roster_later(cb, leg->call);
 	}
 }
 
@@ -608,7 +635,7 @@ static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why
 
 	cb_conf_leave(&cb->model, leg, why);
 	if (!last)
-		roster(cb, c);
+		roster_later(cb, c);
 }
 
 static void link_message(struct callbridge *cb, struct cb_link *l)
@@ -636,7 +663,7 @@ static void link_message(struct callbridge *cb, struct cb_link *l)
 			"INFO : call %d: setting up combined RTP session for "
 			"DTLS (combined media and control)",
 			leg->call_no);
-		roster(cb, leg->call);
+		roster_later(cb, leg->call);
 	} else if (!strcmp(type, "signal") && leg) {
 		json_t *msg = json_object_get(m, "msg");
 		if (json_is_object(msg))
@@ -1077,6 +1104,8 @@ static int build_ctx(struct callbridge *cb)
 	if (!cb->ctx)
 		return SAY(-ENOMEM, "callbridge: cannot create its event loop\n");
 	memset(&cb->reap_sul, 0, sizeof(cb->reap_sul));
+	memset(&cb->roster_sul, 0, sizeof(cb->roster_sul));
+	cb->roster_scheduled = false;
 	lws_sul_schedule(cb->ctx, 0, &cb->reap_sul, reap, 5 * LWS_US_PER_SEC);
 
 	/* webadmin: the REST API and the pages */

@@ -45,6 +45,7 @@ struct cb_call {
 	time_t started;
 	unsigned int n_legs;
 	unsigned int max_legs;		/* most legs it has had at once */
+	bool roster_due;		/* its roster changed: sent to everyone shortly */
 	struct cb_leg *legs;
 	struct cb_call *next;
 };
