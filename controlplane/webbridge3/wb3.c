@@ -629,10 +629,9 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 	if (rc < 0) {
 		char peer[64];
 		web_peer(g->wsi, peer, sizeof(peer));
-		LOG_WARN("client_backend", "WARNING : WebSocket : %s token from %s refused",
-			rc == -EKEYEXPIRED ? "expired"
-			: l		   ? "invalid"
-					   : "unknown callbridge's",
+		const char *what = rc == -EKEYEXPIRED ? "expired" : l ? "invalid" :
+			"unknown callbridge's";
+		LOG_WARN("client_backend", "WARNING : WebSocket : %s token from %s refused", what,
 			peer);
 		guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error",
 			rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
@@ -856,13 +855,11 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 		struct wb3_link *other = guid ? link_by_guid(w, guid) : NULL;
 		if (l->guid[0] || !guid || strlen(guid) != WEB_UUID_LEN - 1 || other) {
 			/* a GUID is a callbridge's for good: its JWTs are checked with its key */
+			const char *why = l->guid[0] ? "a second hello" : other ?
+				"its GUID is another connected callbridge's" : "hello without a GUID";
 			LOG_WARN("webbridge3", "C2W: callbridge at %s (%s): %s: closing", l->peer,
-				l->subject,
-				l->guid[0] ? "a second hello"
-				: other	   ? "its GUID is another connected callbridge's"
-					   : "hello without a GUID");
-			lws_set_timeout(
-				l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+				l->subject, why);
+			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 		} else {
 			pthread_mutex_lock(&w->lock);
 			snprintf(l->guid, sizeof(l->guid), "%s", guid);
