@@ -701,18 +701,26 @@ static bool names_host(struct lws *wsi, struct cb_link *l)
 	return X509_check_host(x, l->host, 0, 0, NULL) == 1;
 }
 
+static bool own_reason(enum lws_callback_reasons reason)
+{
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	size_t len)
 {
 	/* @user is the link only for a connection's own reasons: the TLS ones bring other things */
-	struct cb_link *l = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR ||
-					    reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
-					    reason == LWS_CALLBACK_CLIENT_ESTABLISHED ||
-					    reason == LWS_CALLBACK_CLIENT_RECEIVE ||
-					    reason == LWS_CALLBACK_CLIENT_WRITEABLE ||
-					    reason == LWS_CALLBACK_CLIENT_CLOSED
-				    ? user
-				    : NULL;
+	struct cb_link *l = own_reason(reason) ? user : NULL;
 	struct callbridge *cb = l ? l->cb : NULL;
 
 	switch (reason) {
@@ -736,10 +744,8 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 			LOG_WARN("callbridge", "TLS negotiation error towards the %s: %s", l->url,
 				l->why[0] ? l->why : e);
 		} else {
-			l->status =
-				strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo")
-					? "dnsFailure"
-					: "connectionFailure";
+			bool dns = strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo");
+			l->status = dns ? "dnsFailure" : "connectionFailure";
 			LOG_WARN("callbridge",
 				"failed to establish connection to web bridge link %u "
 				"(%s)",
