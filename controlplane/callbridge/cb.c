@@ -287,6 +287,19 @@ static void link_free(struct cb_link *l)
 	free(l);
 }
 
+/* A deleted webBridge's link, once its connection is gone. */
+static void link_drop(struct callbridge *cb, struct cb_link *l)
+{
+	pthread_mutex_lock(&cb->lock);
+	for (struct cb_link **pp = &cb->links; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	pthread_mutex_unlock(&cb->lock);
+	link_free(l);
+}
+
 /* Brings the links in line with the webBridges in the store. */
 static void sync_links(struct callbridge *cb)
 {
@@ -753,12 +766,7 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		l->why[0] = '\0';
 		if (l->gone) {
-			for (struct cb_link **pp = &cb->links; *pp; pp = &(*pp)->next)
-				if (*pp == l) {
-					*pp = l->next;
-					break;
-				}
-			link_free(l);
+			link_drop(cb, l);
 		} else if (!cb->destroying) {
 			schedule_dial(l);
 		}
@@ -801,12 +809,7 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!cb->destroying)
 			cb_conf_each_on_link(&cb->model, l->no, drop_on_link, cb);
 		if (l->gone) {
-			for (struct cb_link **pp = &cb->links; *pp; pp = &(*pp)->next)
-				if (*pp == l) {
-					*pp = l->next;
-					break;
-				}
-			link_free(l);
+			link_drop(cb, l);
 		} else if (!cb->destroying) {
 			l->status = "connectionFailure";
 			schedule_dial(l);
