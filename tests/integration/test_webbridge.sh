@@ -256,6 +256,32 @@ grep -q "client_backend: INFO : WebApp Audit : Session: [0-9a-f-]* : Participant
 	ok "edge audit: Thomas($P) performed action of leave call" || bad "no leave audit line"
 grep -q "audio muted" "$W/story-core.log" && ok "the mute reached the callbridge" || bad "no mute in the log"
 
+echo "== two guests in one meeting: the conference lasts until the last one leaves"
+browser --meeting 9999 --name Anna --stay 16 > "$W/anna.json" 2> "$W/anna.err" &
+APID=$!; PIDS+=($APID)
+sleep 3
+browser --meeting 9999 --name Bob --stay 4 > "$W/bob.json" 2> "$W/bob.err" &
+BPID=$!; PIDS+=($BPID)
+both=
+for _ in $(seq 1 200); do
+	out=$(api GET /participants)
+	if grep -q '<participants total="2">' <<<"$out"; then both=1; break; fi
+	sleep 0.1
+done
+[ -n "$both" ] && grep -q "<name>Anna</name>" <<<"$out" && grep -q "<name>Bob</name>" <<<"$out" &&
+	api GET /calls | grep -q '<calls total="1">' && ok "Anna and Bob in one conference (2 participants, 1 call)" ||
+	bad "two guests: $out"
+wait $BPID; brc=$?
+[ $brc = 0 ] && ok "Bob left" || bad "Bob: $(cat "$W/bob.err") $(tail -1 "$W/bob.json")"
+sleep 0.5
+out=$(api GET /participants)
+grep -q '<participants total="1">' <<<"$out" && grep -q "<name>Anna</name>" <<<"$out" &&
+	api GET /calls | grep -q '<calls total="1">' && ok "after Bob left: Anna alone, the conference stays" || bad "after Bob: $out"
+wait $APID; arc=$?
+[ $arc = 0 ] && ok "Anna left" || bad "Anna: $(cat "$W/anna.err") $(tail -1 "$W/anna.json")"
+sleep 0.5
+api GET /calls | grep -q '<calls total="0"' && ok "after the last one left: no conference" || bad "calls after both left: $(api GET /calls)"
+
 echo "== the web app's errors"
 browser --meeting 1234567 --name Eve --expect-error "not found" > "$W/unknown.json" 2> "$W/unknown.err" &&
 	ok "web app: an unknown meeting ID gets 'not found'" || bad "unknown meeting: $(cat "$W/unknown.err") $(tail -1 "$W/unknown.json")"
