@@ -68,6 +68,17 @@ int cli_want_iface(struct cli *cli, const char *cmd, const char *word, FILE *out
 	return ifi;
 }
 
+int cli_enable_word(const char *cmd, const char *w, bool *v, FILE *out)
+{
+	if (!strcmp(w, "enable"))
+		*v = true;
+	else if (!strcmp(w, "disable"))
+		*v = false;
+	else
+		return cli_refuse(out, "%s: '%s': expected enable or disable", cmd, w);
+	return 0;
+}
+
 int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out)
 {
 	char err[256] = "";

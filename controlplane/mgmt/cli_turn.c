@@ -24,17 +24,6 @@ static const char *on_off(bool v, const char *on, const char *off)
 	return v ? on : off;
 }
 
-static int enable_word(const char *cmd, const char *w, bool *v, FILE *out)
-{
-	if (!strcmp(w, "enable"))
-		*v = true;
-	else if (!strcmp(w, "disable"))
-		*v = false;
-	else
-		return cli_refuse(out, "%s: '%s': expected enable or disable", cmd, w);
-	return 0;
-}
-
 /* A number in [lo, hi], or "none" (0) where @none_ok. */
 static int number(const char *cmd, const char *w, long lo, long hi, bool none_ok, uint32_t *v,
 	FILE *out)
@@ -157,54 +146,26 @@ static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, F
 	return 0;
 }
 
-/* A key or certificate file: a bare name in the certificate directory, or a path. Its path
- * goes to @path; the name as typed to @dst, which is what the configuration keeps. */
-static int cert_file(struct cli *cli, const char *cmd, const char *name, char *path, size_t plen,
-	char *dst, size_t len, FILE *out)
-{
-	int r;
-
-	if (strlen(name) >= len)
-		return cli_refuse(out, "%s: '%s': name too long", cmd, name);
-	if ((r = pki_cli_file(cli, cmd, name, path, plen, out)) < 0)
-		return r;
-	snprintf(dst, len, "%s", name);
-	return 0;
-}
-
 /* The guide's `turn certs <key> <crt> [<bundle>]`: refused unless the key is the certificate's,
  * the chain is in order and valid now, and the bundle holds certificates. */
 static int sub_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	struct cfg_turn *t = &n->turn;
-	char key[512], cert[512], bundle[512] = "", err[512];
-	int r;
 
-	if ((r = cert_file(cli, "turn certs", argv[1], key, sizeof(key), t->tls_key,
-			sizeof(t->tls_key), out)) < 0 ||
-		(r = cert_file(cli, "turn certs", argv[2], cert, sizeof(cert), t->tls_cert,
-			sizeof(t->tls_cert), out)) < 0)
-		return r;
-	t->tls_bundle[0] = '\0';
-	if (argc == 4 && (r = cert_file(cli, "turn certs", argv[3], bundle, sizeof(bundle),
-				  t->tls_bundle, sizeof(t->tls_bundle), out)) < 0)
-		return r;
-	if (pki_check_pair(key, cert, bundle, err, sizeof(err)) < 0)
-		return cli_refuse(out, "turn certs: %s", err);
-	fprintf(out, "SUCCESS: Key and certificate pair match\n");
-	return 0;
+	return pki_cli_certs(cli, "turn certs", argc, argv, t->tls_key, t->tls_cert, t->tls_bundle,
+		sizeof(t->tls_key), out);
 }
 
 static int sub_short_term(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	(void)cli, (void)argc;
-	return enable_word("turn short-term-credentials", argv[1], &n->turn.short_term, out);
+	return cli_enable_word("turn short-term-credentials", argv[1], &n->turn.short_term, out);
 }
 
 static int sub_high_capacity(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	(void)cli, (void)argc;
-	return enable_word("turn high-capacity-mode", argv[1], &n->turn.high_capacity, out);
+	return cli_enable_word("turn high-capacity-mode", argv[1], &n->turn.high_capacity, out);
 }
 
 static int sub_shared_secret(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)

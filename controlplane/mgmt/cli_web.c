@@ -51,17 +51,6 @@ struct web_comp {
 
 /* --- words --- */
 
-static int enable_word(const char *cmd, const char *w, bool *v, FILE *out)
-{
-	if (!strcmp(w, "enable"))
-		*v = true;
-	else if (!strcmp(w, "disable"))
-		*v = false;
-	else
-		return cli_refuse(out, "%s: '%s': expected enable or disable", cmd, w);
-	return 0;
-}
-
 static int number_word(const char *cmd, const char *w, long lo, long hi, long *v, FILE *out)
 {
 	char *end;
@@ -113,44 +102,6 @@ static int listen_words(struct cli *cli, const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-/* A key or certificate file that must exist: its path to @path, the name as typed to @dst. */
-static int file_word(struct cli *cli, const char *cmd, const char *word, char *path, size_t plen,
-	char *dst, size_t len, FILE *out)
-{
-	int r;
-
-	if (strlen(word) >= len)
-		return cli_refuse(out, "%s: '%s': name too long (at most %zu characters)", cmd,
-			word, len - 1);
-	if ((r = pki_cli_file(cli, cmd, word, path, plen, out)) < 0)
-		return r;
-	snprintf(dst, len, "%s", word);
-	return 0;
-}
-
-/* `... certs <key> <cert> [<bundle>]`: the key must be the certificate's, the chain in order
- * and valid now, the bundle hold certificates; as `turn certs`. */
-static int certs_words(struct cli *cli, const char *cmd, int argc, char **argv, char *key,
-	char *cert, char *bundle, size_t len, FILE *out)
-{
-	char kp[512], cp[512], bp[512] = "", err[512];
-	int r;
-
-	if ((r = file_word(cli, cmd, argv[1], kp, sizeof(kp), key, len, out)) < 0 ||
-		(r = file_word(cli, cmd, argv[2], cp, sizeof(cp), cert, len, out)) < 0)
-		return r;
-	if (bundle) {
-		bundle[0] = '\0';
-		if (argc > 3 && (r = file_word(cli, cmd, argv[3], bp, sizeof(bp), bundle, len,
-					 out)) < 0)
-			return r;
-	}
-	if (pki_check_pair(kp, cp, bp, err, sizeof(err)) < 0)
-		return cli_refuse(out, "%s: %s", cmd, err);
-	fprintf(out, "SUCCESS: Key and certificate pair match\n");
-	return 0;
-}
-
 /* A trust bundle, or "none": the file must hold at least one PEM certificate. */
 static int trust_word(struct cli *cli, const char *cmd, const char *word, char *dst, size_t len,
 	FILE *out)
@@ -165,7 +116,7 @@ static int trust_word(struct cli *cli, const char *cmd, const char *word, char *
 		return 0;
 	}
 	/* @dst is in the configuration being edited: a refusal discards it whole */
-	if ((r = file_word(cli, cmd, word, path, sizeof(path), dst, len, out)) < 0)
+	if ((r = pki_cli_name(cli, cmd, word, path, sizeof(path), dst, len, out)) < 0)
 		return r;
 	if (!(b = BIO_new_file(path, "r")))
 		return cli_refuse(out, "%s: '%s': cannot read %s", cmd, word, path);
@@ -312,13 +263,13 @@ static int ports_check(const struct edge_cfg *n, unsigned int mask, const char *
 
 static int wb3_https_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
-	return certs_words(cli, "webbridge3 https certs", argc, argv, n->wb3.https_key,
+	return pki_cli_certs(cli, "webbridge3 https certs", argc, argv, n->wb3.https_key,
 		n->wb3.https_cert, NULL, sizeof(n->wb3.https_key), out);
 }
 
 static int wb3_c2w_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
-	return certs_words(cli, "webbridge3 c2w certs", argc, argv, n->wb3.c2w_key,
+	return pki_cli_certs(cli, "webbridge3 c2w certs", argc, argv, n->wb3.c2w_key,
 		n->wb3.c2w_cert, NULL, sizeof(n->wb3.c2w_key), out);
 }
 
@@ -365,7 +316,7 @@ static int wb3_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char
 	int r;
 
 	(void)cli, (void)argc;
-	if ((r = enable_word(cmd, argv[1], &n->wb3.http_redirect, out)) < 0)
+	if ((r = cli_enable_word(cmd, argv[1], &n->wb3.http_redirect, out)) < 0)
 		return r;
 	return ports_check(n, 1u << CL_WB3_REDIRECT, cmd, out);
 }
@@ -421,7 +372,7 @@ static int wb3_audio_priority(struct cli *cli, struct edge_cfg *n, int argc, cha
 	FILE *out)
 {
 	(void)cli, (void)argc;
-	return enable_word("webbridge3 audio-priority", argv[1], &n->wb3.audio_priority, out);
+	return cli_enable_word("webbridge3 audio-priority", argv[1], &n->wb3.audio_priority, out);
 }
 
 static int wb3_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd, FILE *out)
@@ -563,7 +514,7 @@ static int cb_prefer(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 
 static int cb_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
-	return certs_words(cli, "callbridge certs", argc, argv, n->cb.key, n->cb.cert,
+	return pki_cli_certs(cli, "callbridge certs", argc, argv, n->cb.key, n->cb.cert,
 		n->cb.bundle, sizeof(n->cb.key), out);
 }
 
@@ -583,13 +534,13 @@ TRUST_SUB(cb_imps_trust, "callbridge imps trust", imps_trust)
 static int cb_ucm_verify(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	(void)cli, (void)argc;
-	return enable_word("callbridge ucm verify", argv[1], &n->cb.ucm_verify, out);
+	return cli_enable_word("callbridge ucm verify", argv[1], &n->cb.ucm_verify, out);
 }
 
 static int cb_imps_verify(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	(void)cli, (void)argc;
-	return enable_word("callbridge imps verify", argv[1], &n->cb.imps_verify, out);
+	return cli_enable_word("callbridge imps verify", argv[1], &n->cb.imps_verify, out);
 }
 
 static int cb_jwt_expiry(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
@@ -702,7 +653,7 @@ static int wa_listen(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 
 static int wa_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
-	return certs_words(cli, "webadmin certs", argc, argv, n->webadmin.key, n->webadmin.cert,
+	return pki_cli_certs(cli, "webadmin certs", argc, argv, n->webadmin.key, n->webadmin.cert,
 		n->webadmin.bundle, sizeof(n->webadmin.key), out);
 }
 
@@ -713,7 +664,7 @@ static int wa_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char 
 	int r;
 
 	(void)cli, (void)argc;
-	if ((r = enable_word(cmd, argv[1], &n->webadmin.http_redirect, out)) < 0)
+	if ((r = cli_enable_word(cmd, argv[1], &n->webadmin.http_redirect, out)) < 0)
 		return r;
 	return ports_check(n, 1u << CL_WEBADMIN_REDIRECT, cmd, out);
 }

@@ -524,6 +524,44 @@ int pki_cli_file(struct cli *cli, const char *cmd, const char *word, char *path,
 	return 0;
 }
 
+/* A key or certificate file that must exist: its path to @path, the name as typed to @dst. */
+int pki_cli_name(struct cli *cli, const char *cmd, const char *word, char *path, size_t plen,
+	char *dst, size_t len, FILE *out)
+{
+	int r;
+
+	if (strlen(word) >= len)
+		return cli_refuse(out, "%s: '%s': name too long (at most %zu characters)", cmd,
+			word, len - 1);
+	if ((r = pki_cli_file(cli, cmd, word, path, plen, out)) < 0)
+		return r;
+	snprintf(dst, len, "%s", word);
+	return 0;
+}
+
+/* `... certs <key> <cert> [<bundle>]`: the key must be the certificate's, the chain in order
+ * and valid now, the bundle hold certificates; as `turn certs`. */
+int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char *key,
+	char *cert, char *bundle, size_t len, FILE *out)
+{
+	char kp[512], cp[512], bp[512] = "", err[512];
+	int r;
+
+	if ((r = pki_cli_name(cli, cmd, argv[1], kp, sizeof(kp), key, len, out)) < 0 ||
+		(r = pki_cli_name(cli, cmd, argv[2], cp, sizeof(cp), cert, len, out)) < 0)
+		return r;
+	if (bundle) {
+		bundle[0] = '\0';
+		if (argc > 3 && (r = pki_cli_name(cli, cmd, argv[3], bp, sizeof(bp), bundle, len,
+					 out)) < 0)
+			return r;
+	}
+	if (pki_check_pair(kp, cp, bp, err, sizeof(err)) < 0)
+		return cli_refuse(out, "%s: %s", cmd, err);
+	fprintf(out, "SUCCESS: Key and certificate pair match\n");
+	return 0;
+}
+
 /* @word's file, loaded; a refusal naming it otherwise. */
 static int load_word(struct cli *cli, const char *cmd, const char *word, struct pem_file *pf,
 	FILE *out)
