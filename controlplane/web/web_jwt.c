@@ -129,36 +129,60 @@ char *web_jwt_sign(const struct web_jwt_key *k, json_t *claims, time_t now, long
 	return tok;
 }
 
+/* Part @i (0: header, 1: claims) of @token, base64url-decoded and parsed, unverified; NULL
+ * if it is not a JSON object of at most 3 KB. */
+static json_t *part(const char *token, int i)
+{
+	const char *p = token, *end;
+	char b64[4100], raw[3100];
+	size_t n = 0;
+	int m;
+	json_t *j;
+
+	for (; i > 0 && p; i--)
+		p = (p = strchr(p, '.')) ? p + 1 : NULL;
+	if (!p || !(end = strchr(p, '.')) || end == p || (size_t)(end - p) > sizeof(b64) - 4)
+		return NULL;
+	/* base64url to base64, padded, for OpenSSL's decoder */
+	for (; p < end; p++)
+		b64[n++] = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+	while (n % 4)
+		b64[n++] = '=';
+	m = EVP_DecodeBlock((unsigned char *)raw, (const unsigned char *)b64, (int)n);
+	if (m <= 0 || m >= (int)sizeof(raw))
+		return NULL;
+	raw[m] = '\0';
+	j = json_loads(raw, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 /* The token's header names the algorithm; it must be the key's own. Checked before libjwt
  * sees the token: libjwt 1.10 would otherwise take "HS256" and use the public key, which
  * anyone has, as the HMAC secret. */
 static int header_alg_ok(const char *token, int alg)
 {
-	const char *dot = strchr(token, '.');
-	char b64[512], raw[400];
-	size_t n;
-	int m;
-	json_t *h;
-	const char *a;
-	int ok;
+	json_t *h = part(token, 0);
+	const char *a = json_string_value(json_object_get(h, "alg"));
+	int ok = a && !strcmp(a, jwt_alg_str(alg));
 
-	if (!dot || (n = (size_t)(dot - token)) == 0 || n >= sizeof(b64) - 4)
-		return 0;
-	/* base64url to base64, padded, for OpenSSL's decoder */
-	for (size_t i = 0; i < n; i++)
-		b64[i] = token[i] == '-' ? '+' : token[i] == '_' ? '/' : token[i];
-	while (n % 4)
-		b64[n++] = '=';
-	b64[n] = '\0';
-	m = EVP_DecodeBlock((unsigned char *)raw, (const unsigned char *)b64, (int)n);
-	if (m <= 0 || m >= (int)sizeof(raw))
-		return 0;
-	raw[m] = '\0';
-	h = json_loads(raw, 0, NULL);
-	a = json_string_value(json_object_get(h, "alg"));
-	ok = a && !strcmp(a, jwt_alg_str(alg));
 	json_decref(h);
 	return ok;
+}
+
+int web_jwt_peek(const char *token, const char *claim, char *buf, size_t len)
+{
+	json_t *c = part(token, 1);
+	const char *v = json_string_value(json_object_get(c, claim));
+	int rc = v && strlen(v) < len ? 0 : -ENOENT;
+
+	if (!rc)
+		snprintf(buf, len, "%s", v);
+	json_decref(c);
+	return rc;
 }
 
 int web_jwt_verify(const struct web_jwt_key *k, const char *token, time_t now, json_t **claims)

@@ -25,6 +25,10 @@ void web_jwt_key_free(struct web_jwt_key *k);
  * exp = @now + @lifetime. A malloc'd token, or NULL. */
 char *web_jwt_sign(const struct web_jwt_key *k, json_t *claims, time_t now, long lifetime);
 
+/* The string claim @claim of @token, UNVERIFIED: only to choose the key to verify it with
+ * (which callbridge signed it). 0, or -ENOENT. */
+int web_jwt_peek(const char *token, const char *claim, char *buf, size_t len);
+
 /* Checks @token's algorithm, signature and expiry at @now. On success 0 and *@claims (a new
  * JSON object); -EKEYEXPIRED when expired, -EBADMSG otherwise. */
 int web_jwt_verify(const struct web_jwt_key *k, const char *token, time_t now, json_t **claims);

@@ -51,6 +51,14 @@ static void test_jwt_round_trip(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(claims, "name")), "Thomas");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(claims, "exp")), 4600);
 	json_decref(claims);
+	/* the signer's claim can be read before checking (to pick the key), and only that */
+	char sub[32];
+	CU_ASSERT_EQUAL(web_jwt_peek(tok, "sub", sub, sizeof(sub)), 0);
+	CU_ASSERT_STRING_EQUAL(sub, "guest1573064743");
+	CU_ASSERT_EQUAL(web_jwt_peek(tok, "sub", sub, 8), -ENOENT);	/* does not fit */
+	CU_ASSERT_EQUAL(web_jwt_peek(tok, "exp", sub, sizeof(sub)), -ENOENT);	/* not a string */
+	CU_ASSERT_EQUAL(web_jwt_peek("a.b.c", "sub", sub, sizeof(sub)), -ENOENT);
+	CU_ASSERT_EQUAL(web_jwt_peek("no dots", "sub", sub, sizeof(sub)), -ENOENT);
 	/* expired an hour on */
 	CU_ASSERT_EQUAL(web_jwt_verify(&pub, tok, 4600, &claims), -EKEYEXPIRED);
 	CU_ASSERT_PTR_NULL(claims);
