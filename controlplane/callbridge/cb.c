@@ -118,7 +118,6 @@ struct cb_link {
 	bool dialing;			/* connect in flight: its failure reschedules */
 	struct web_msgq q;
 	struct web_rx rx;
-	time_t since;
 };
 
 struct callbridge {
@@ -777,7 +776,6 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 		l->up = true;
 		l->status = "success";
 		l->backoff_s = 0;
-		l->since = time(NULL);
 		l->why[0] = '\0';
 		LOG_INFO_("callbridge", "C2W connection for webbridge %s:%d UP", l->host, l->port);
 		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", cb->model.guid,

@@ -86,7 +86,6 @@ int web_msgq_push(struct lws *wsi, struct web_msgq *q, const char *data, size_t 
 	else
 		q->head = m;
 	q->tail = m;
-	q->n++;
 	q->bytes += len;
 	lws_callback_on_writable(wsi);
 	return 0;
@@ -103,7 +102,6 @@ int web_msgq_write(struct lws *wsi, struct web_msgq *q)
 	q->head = m->next;
 	if (!q->head)
 		q->tail = NULL;
-	q->n--;
 	q->bytes -= m->len;
 	free(m);
 	if (q->head)
@@ -119,7 +117,6 @@ void web_msgq_clear(struct web_msgq *q)
 		free(m);
 	}
 	q->tail = NULL;
-	q->n = 0;
 	q->bytes = 0;
 }
 

@@ -34,7 +34,6 @@ int web_respond(struct lws *wsi, unsigned int status, const char *ctype, const s
 struct web_msg;
 struct web_msgq {
 	struct web_msg *head, *tail;
-	unsigned int n;
 	size_t bytes;
 };
 

@@ -113,9 +113,8 @@ struct wb3 {
 	char csp[512];
 	char webapp_dir[256];
 	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
-	time_t refuse_logged;
 	struct web_fails fails;		/* failed joins per address */
-	unsigned long refused, joins_ok, joins_failed;
+	unsigned long joins_ok, joins_failed;
 };
 
 static void ts_now(struct timespec *t)
@@ -1045,7 +1044,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 	const struct cfg_webbridge3 *c = &cfg->wb3;
 	struct lws_context_creation_info ci;
 	struct lws_context_creation_info vi;
-	char key[300], cert[300], trust[300], ip[16], name[32], err[256];
+	char key[300], cert[300], trust[300], ip[16], name[32];
 	int nv = 0;
 
 	if (!c->enabled)
@@ -1184,7 +1183,6 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			SAY(0, "webbridge3: C2W on %s:%u (%s:%u), trusting %s\n",
 				cfg->ifs[c->c2w[i].ifi].name, vi.port, ip, vi.port, c->c2w_trust);
 		}
-	(void)err;
 	if (!nv) {
 		lws_context_destroy(w->ctx);
 		w->ctx = NULL;
