@@ -168,17 +168,110 @@ static int level_parse(const char *s)
 	return -EINVAL;
 }
 
-static int copy_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
-	char *err, size_t errlen)
+/* An integer member in [lo, hi]; untouched when absent. */
+static int load_range(const config_setting_t *g, const char *grp, const char *key, int lo, int hi,
+	int *v, char *err, size_t errlen)
 {
+	const config_setting_t *m = config_setting_get_member(g, key);
+	int x;
+
+	if (!m)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_INT)
+		return ERR("line %d: %s.%s: expected a number", config_setting_source_line(m), grp,
+			key);
+	x = config_setting_get_int(m);
+	if (x < lo || x > hi)
+		return ERR("line %d: %s.%s %d: must be %d..%d", config_setting_source_line(m), grp,
+			key, x, lo, hi);
+	*v = x;
+	return 0;
+}
+
+/* An interface named by a string member; "" leaves -1. */
+static int load_ifname(const config_setting_t *g, const char *grp, const char *key,
+	const struct edge_cfg *cfg, int *ifi, char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
 	const char *v;
 
-	if (!config_setting_lookup_string(grp, key, &v))
+	if (!m)
 		return 0;
+	if (!(v = config_setting_get_string(m)))
+		return ERR("line %d: %s.%s: expected an interface name",
+			config_setting_source_line(m), grp, key);
+	if (!v[0]) {
+		*ifi = -1;
+		return 0;
+	}
+	if ((*ifi = cfg_iface_find(cfg, v)) < 0)
+		return ERR("line %d: %s.%s: '%s': no such interface", config_setting_source_line(m),
+			grp, key, v);
+	return 0;
+}
+
+/* A boolean member; untouched when absent, refused when of another type (enabled = 1;). */
+static int load_bool(const config_setting_t *g, const char *grp, const char *key, bool *dst,
+	char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+
+	if (!m)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+		return ERR("line %d: %s.%s: expected true or false", config_setting_source_line(m),
+			grp, key);
+	*dst = config_setting_get_bool(m);
+	return 0;
+}
+
+#define BOOL(g, grp, key, dst) load_bool(g, grp, key, dst, err, errlen)
+
+/* A string member copied into @dst, whose rest is zeroed: a configuration saved and loaded
+ * back is the same bytes (cfg_defaults' longer strings leave no tail). Untouched when absent. */
+static int load_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
+	char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(grp, key);
+	const char *v;
+
+	if (!m)
+		return 0;
+	if (!(v = config_setting_get_string(m)))
+		return ERR("line %d: '%s': expected a string", config_setting_source_line(m), key);
 	if (strlen(v) >= len)
 		return ERR("line %d: '%s' is longer than %zu characters",
-			config_setting_source_line(grp), key, len - 1);
-	snprintf(dst, len, "%s", v);
+			config_setting_source_line(m), key, len - 1);
+	memset(dst, 0, len);
+	memcpy(dst, v, strlen(v));
+	return 0;
+}
+
+#define STR(g, key, dst) load_str(g, key, dst, sizeof(dst), err, errlen)
+
+/* A string member: 1 and @v when present, 0 when absent, an error when of another type. */
+static int load_cstr(const config_setting_t *g, const char *grp, const char *key, const char **v,
+	char *err, size_t errlen)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+
+	if (!m)
+		return 0;
+	if (!(*v = config_setting_get_string(m)))
+		return ERR("line %d: %s.%s: expected a string", config_setting_source_line(m), grp,
+			key);
+	return 1;
+}
+
+/* A list (or array) member into @l: NULL when absent, an error when of another type; @shape
+ * shows what was expected. */
+static int load_list(const config_setting_t *g, const char *grp, const char *key,
+	const char *shape, const config_setting_t **l, char *err, size_t errlen)
+{
+	*l = config_setting_get_member(g, key);
+	if (*l && !config_setting_is_list(*l) && !config_setting_is_array(*l))
+		return ERR("line %d: %s.%s: expected a list %s", config_setting_source_line(*l),
+			grp, key, shape);
 	return 0;
 }
 
@@ -204,29 +297,30 @@ static int load_firewall(const config_setting_t *g, struct fw_if_config *fw, cha
 {
 	const config_setting_t *rules;
 	const char *def;
-	int en, line;
+	int found, line;
 
 	memset(fw, 0, sizeof(*fw));
 	if (!g)
 		return 0;
 	line = config_setting_source_line(g);
-	if (config_setting_lookup_string(g, "default", &def)) {
+	if ((found = load_cstr(g, "firewall", "default", &def, err, errlen)) < 0)
+		return found;
+	if (found) {
 		char cmd[32];
 
 		snprintf(cmd, sizeof(cmd), "default %.16s", def);
 		if (fw_words(fw, cmd, line, err, errlen) < 0)
 			return -EINVAL;
 	}
-	rules = config_setting_get_member(g, "rules");
+	if (load_list(g, "firewall", "rules", "[ \"<rule>\", ... ]", &rules, err, errlen) < 0)
+		return -EINVAL;
 	for (int i = 0; rules && i < config_setting_length(rules); i++) {
 		const char *r = config_setting_get_string_elem(rules, i);
 
 		if (!r || fw_words(fw, r, config_setting_source_line(rules), err, errlen) < 0)
 			return r ? -EINVAL : ERR("line %d: firewall rules must be strings", line);
 	}
-	if (config_setting_lookup_bool(g, "enabled", &en))
-		fw->enabled = en;
-	return 0;
+	return load_bool(g, "firewall", "enabled", &fw->enabled, err, errlen);
 }
 
 static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct edge_cfg *cfg,
@@ -234,42 +328,46 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 {
 	const config_setting_t *v4;
 	const char *name;
-	int line = config_setting_source_line(s);
+	int r, line = config_setting_source_line(s);
 
-	if (!config_setting_lookup_string(s, "name", &name))
-		return ERR("line %d: interface without a name", line);
+	if ((r = load_cstr(s, "interface", "name", &name, err, errlen)) <= 0)
+		return r < 0 ? r : ERR("line %d: interface without a name", line);
 	if (strlen(name) != 1 || name[0] < 'a' || name[0] >= 'a' + EDGE_MAX_IFACES)
 		return ERR("line %d: interface '%s': names are a..%c", line, name,
 			'a' + EDGE_MAX_IFACES - 1);
 	if (cfg_iface_find(cfg, name) >= 0)
 		return ERR("line %d: interface '%s' is defined twice", line, name);
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
-	if (copy_str(s, "port", ifc->port, sizeof(ifc->port), err, errlen) < 0 ||
-		copy_str(s, "tap", ifc->tap, sizeof(ifc->tap), err, errlen) < 0)
+	if (STR(s, "port", ifc->port) < 0 || STR(s, "tap", ifc->tap) < 0)
 		return -EINVAL;
 	if (!ifc->port[0])
 		return ERR("line %d: interface '%s' has no port (PCI address or vdev)", line, name);
 	if (!ifc->tap[0])
 		snprintf(ifc->tap, sizeof(ifc->tap), "edge-%s", name);
-	config_setting_lookup_int(s, "rx_queues", &ifc->rx_queues);
+	if (load_range(s, "interface", "rx_queues", 0, 64, &ifc->rx_queues, err, errlen) < 0)
+		return -EINVAL;
 	cfg->n_ifs = ifi + 1;	/* so cfg_ipv4_add sees this interface */
 	if (load_firewall(config_setting_get_member(s, "firewall"), &ifc->fw, err, errlen) < 0)
 		return -EINVAL;
 
-	v4 = config_setting_get_member(s, "ipv4");
+	if (load_list(s, "interface", "ipv4", "( { address = \"a.b.c.d/n\"; }, ... )", &v4, err,
+		errlen) < 0)
+		return -EINVAL;
 	for (int i = 0; v4 && i < config_setting_length(v4); i++) {
 		const config_setting_t *a = config_setting_get_elem(v4, i);
 		const char *addr, *gw = NULL;
 		uint32_t ip, gwip = 0;
 		uint8_t prefix;
 
-		if (!config_setting_lookup_string(a, "address", &addr))
-			return ERR("line %d: ipv4 entry without 'address'", config_setting_source_line(a));
+		if ((r = load_cstr(a, "ipv4", "address", &addr, err, errlen)) <= 0)
+			return r < 0 ? r : ERR("line %d: ipv4 entry without 'address'",
+				config_setting_source_line(a));
 		if (cfg_parse_prefix(addr, &ip, &prefix) < 0)
 			return ERR("line %d: ipv4: '%s': expected a.b.c.d/prefix with prefix 0..32",
 				config_setting_source_line(a), addr);
-		if (config_setting_lookup_string(a, "gateway", &gw) && gw[0] &&
-			cfg_parse_ipv4(gw, &gwip) < 0)
+		if ((r = load_cstr(a, "ipv4", "gateway", &gw, err, errlen)) < 0)
+			return r;
+		if (r && gw[0] && cfg_parse_ipv4(gw, &gwip) < 0)
 			return ERR("line %d: ipv4: gateway '%s' is not an IPv4 address",
 				config_setting_source_line(a), gw);
 		char e2[200];
@@ -282,7 +380,10 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 static int load_prefixes(const config_setting_t *grp, const char *key, struct cfg_prefix *out,
 	int *n, char *err, size_t errlen)
 {
-	const config_setting_t *list = config_setting_get_member(grp, key);
+	const config_setting_t *list;
+
+	if (load_list(grp, "turn", key, "[ \"a.b.c.d/n\", ... ]", &list, err, errlen) < 0)
+		return -EINVAL;
 
 	for (int i = 0; list && i < config_setting_length(list); i++) {
 		const char *v = config_setting_get_string_elem(list, i);
@@ -303,73 +404,69 @@ static int load_prefixes(const config_setting_t *grp, const char *key, struct cf
 static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	struct cfg_turn *t = &cfg->turn;
+	/* the numbers, each with the range the CLI takes (0: none) */
+	static const struct {
+		const char *name;
+		size_t off, size;
+		int lo, hi;
+	} nums[] = {
+#define NUM(key, field, lo, hi) \
+	{ key, offsetof(struct cfg_turn, field), sizeof(((struct cfg_turn *)0)->field), lo, hi }
+		NUM("port", port, 1, 65535),
+		NUM("tls_port", tls_port, 0, 65535),
+		NUM("max_allocations", max_allocs, 0, 100000000),
+		NUM("max_allocations_per_user", max_allocs_per_user, 0, 1000000),
+		NUM("bandwidth_kbps", bandwidth_kbps, 0, 10000000),
+		NUM("lifetime_max", lifetime_max, 600, 86400),
+		NUM("max_connections", max_conns, 0, 65534),
+		NUM("max_connections_per_address", max_conns_per_addr, 0, 65534),
+		NUM("handshake_timeout", handshake_timeout, 0, 3600),
+		NUM("idle_timeout", idle_timeout, 0, 86400),
+#undef NUM
+	};
 	const config_setting_t *l;
 	const char *str;
-	int v, line = config_setting_source_line(s);
+	int r, line = config_setting_source_line(s);
 
-	if (config_setting_lookup_bool(s, "enabled", &v))
-		t->enabled = v;
-	if (config_setting_lookup_bool(s, "short_term", &v))
-		t->short_term = v;
-	if (config_setting_lookup_bool(s, "high_capacity", &v))
-		t->high_capacity = v;
-	if (copy_str(s, "realm", t->realm, sizeof(t->realm), err, errlen) < 0 ||
-		copy_str(s, "shared_secret", t->shared_secret, sizeof(t->shared_secret), err, errlen) < 0 ||
-		copy_str(s, "tls_key", t->tls_key, sizeof(t->tls_key), err, errlen) < 0 ||
-		copy_str(s, "tls_cert", t->tls_cert, sizeof(t->tls_cert), err, errlen) < 0 ||
-		copy_str(s, "tls_bundle", t->tls_bundle, sizeof(t->tls_bundle), err, errlen) < 0)
+	if (BOOL(s, "turn", "enabled", &t->enabled) < 0 ||
+		BOOL(s, "turn", "short_term", &t->short_term) < 0 ||
+		BOOL(s, "turn", "high_capacity", &t->high_capacity) < 0 ||
+		STR(s, "realm", t->realm) < 0 || STR(s, "shared_secret", t->shared_secret) < 0 ||
+		STR(s, "tls_key", t->tls_key) < 0 || STR(s, "tls_cert", t->tls_cert) < 0 ||
+		STR(s, "tls_bundle", t->tls_bundle) < 0)
 		return -EINVAL;
-	if (config_setting_lookup_string(s, "public_ip", &str) && str[0] &&
-		cfg_parse_ipv4(str, &t->public_ip) < 0)
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char *f = (char *)t + nums[i].off;
+		int v = nums[i].size == 2 ? *(uint16_t *)f : (int)*(uint32_t *)f;
+
+		if (load_range(s, "turn", nums[i].name, nums[i].lo, nums[i].hi, &v, err, errlen) < 0)
+			return -EINVAL;
+		if (nums[i].size == 2)
+			*(uint16_t *)f = (uint16_t)v;
+		else
+			*(uint32_t *)f = (uint32_t)v;
+	}
+	if (t->bandwidth_kbps && t->bandwidth_kbps < 8)
+		return ERR("line %d: turn.bandwidth_kbps %u: must be 0 (none) or 8..10000000", line,
+			t->bandwidth_kbps);
+	if ((r = load_cstr(s, "turn", "public_ip", &str, err, errlen)) < 0)
+		return r;
+	if (r && str[0] && cfg_parse_ipv4(str, &t->public_ip) < 0)
 		return ERR("line %d: turn.public_ip '%s' is not an IPv4 address", line, str);
-	if (config_setting_lookup_int(s, "port", &v)) {
-		if (v < 1 || v > 65535)
-			return ERR("line %d: turn.port %d: must be 1..65535", line, v);
-		t->port = (uint16_t)v;
-	}
-	if (config_setting_lookup_int(s, "tls_port", &v)) {
-		if (v < 0 || v > 65535)
-			return ERR("line %d: turn.tls_port %d: must be 0 (none) or 1..65535", line, v);
-		t->tls_port = (uint16_t)v;
-	}
-	if (config_setting_lookup_string(s, "relay_ports", &str)) {
+	if ((r = load_cstr(s, "turn", "relay_ports", &str, err, errlen)) < 0)
+		return r;
+	if (r) {
 		unsigned int lo, hi;
 		char tail;
+
 		if (sscanf(str, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi)
 			return ERR("line %d: turn.relay_ports '%s': expected lo-hi within 1024-65535",
 				line, str);
 		t->relay_lo = (uint16_t)lo;
 		t->relay_hi = (uint16_t)hi;
 	}
-	config_setting_lookup_int(s, "max_allocations", (int *)&t->max_allocs);
-	config_setting_lookup_int(s, "max_allocations_per_user", (int *)&t->max_allocs_per_user);
-	config_setting_lookup_int(s, "bandwidth_kbps", (int *)&t->bandwidth_kbps);
-	if (config_setting_lookup_int(s, "lifetime_max", &v)) {
-		if (v < 600 || v > 86400)
-			return ERR("line %d: turn.lifetime_max %d: must be 600..86400 s", line, v);
-		t->lifetime_max = (uint32_t)v;
-	}
-	{
-		static const struct {
-			const char *name;
-			size_t off;
-			int max;
-		} lims[] = {
-			{ "max_connections", offsetof(struct cfg_turn, max_conns), 65534 },
-			{ "max_connections_per_address", offsetof(struct cfg_turn, max_conns_per_addr), 65534 },
-			{ "handshake_timeout", offsetof(struct cfg_turn, handshake_timeout), 3600 },
-			{ "idle_timeout", offsetof(struct cfg_turn, idle_timeout), 86400 },
-		};
-
-		for (size_t i = 0; i < sizeof(lims) / sizeof(lims[0]); i++)
-			if (config_setting_lookup_int(s, lims[i].name, &v)) {
-				if (v < 0 || v > lims[i].max)
-					return ERR("line %d: turn.%s %d: must be 0 (none)..%d", line,
-						lims[i].name, v, lims[i].max);
-				*(uint32_t *)((char *)t + lims[i].off) = (uint32_t)v;
-			}
-	}
-	l = config_setting_get_member(s, "listen");
+	if (load_list(s, "turn", "listen", "[ \"<if>\", ... ]", &l, err, errlen) < 0)
+		return -EINVAL;
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const char *name = config_setting_get_string_elem(l, i);
 		int ifi = name ? cfg_iface_find(cfg, name) : -1;
@@ -379,15 +476,16 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 				config_setting_source_line(l), name ? name : "?");
 		t->listen_mask |= 1u << ifi;
 	}
-	l = config_setting_get_member(s, "users");
+	if (load_list(s, "turn", "users", "( { name = \"...\"; password = \"...\"; }, ... )", &l,
+		err, errlen) < 0)
+		return -EINVAL;
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const config_setting_t *u = config_setting_get_elem(l, i);
 		struct cfg_turn_user *cu = &t->users[i];
 
 		if (i >= TURN_MAX_USERS)
 			return ERR("turn.users: more than %d", TURN_MAX_USERS);
-		if (copy_str(u, "name", cu->name, sizeof(cu->name), err, errlen) < 0 ||
-			copy_str(u, "password", cu->password, sizeof(cu->password), err, errlen) < 0)
+		if (STR(u, "name", cu->name) < 0 || STR(u, "password", cu->password) < 0)
 			return -EINVAL;
 		if (!cu->name[0] || !cu->password[0])
 			return ERR("line %d: turn.users: an entry needs a name and a password",
@@ -562,87 +660,6 @@ static int load_listens(const config_setting_t *g, const char *grp, const char *
 	return 0;
 }
 
-/* An integer member in [lo, hi]; untouched when absent. */
-static int load_range(const config_setting_t *g, const char *grp, const char *key, int lo, int hi,
-	int *v, char *err, size_t errlen)
-{
-	const config_setting_t *m = config_setting_get_member(g, key);
-	int x;
-
-	if (!m)
-		return 0;
-	if (config_setting_type(m) != CONFIG_TYPE_INT)
-		return ERR("line %d: %s.%s: expected a number", config_setting_source_line(m), grp,
-			key);
-	x = config_setting_get_int(m);
-	if (x < lo || x > hi)
-		return ERR("line %d: %s.%s %d: must be %d..%d", config_setting_source_line(m), grp,
-			key, x, lo, hi);
-	*v = x;
-	return 0;
-}
-
-/* An interface named by a string member; "" leaves -1. */
-static int load_ifname(const config_setting_t *g, const char *grp, const char *key,
-	const struct edge_cfg *cfg, int *ifi, char *err, size_t errlen)
-{
-	const config_setting_t *m = config_setting_get_member(g, key);
-	const char *v;
-
-	if (!m)
-		return 0;
-	if (!(v = config_setting_get_string(m)))
-		return ERR("line %d: %s.%s: expected an interface name",
-			config_setting_source_line(m), grp, key);
-	if (!v[0]) {
-		*ifi = -1;
-		return 0;
-	}
-	if ((*ifi = cfg_iface_find(cfg, v)) < 0)
-		return ERR("line %d: %s.%s: '%s': no such interface", config_setting_source_line(m),
-			grp, key, v);
-	return 0;
-}
-
-/* A boolean member; untouched when absent, refused when of another type (enabled = 1;). */
-static int load_bool(const config_setting_t *g, const char *grp, const char *key, bool *dst,
-	char *err, size_t errlen)
-{
-	const config_setting_t *m = config_setting_get_member(g, key);
-
-	if (!m)
-		return 0;
-	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-		return ERR("line %d: %s.%s: expected true or false", config_setting_source_line(m),
-			grp, key);
-	*dst = config_setting_get_bool(m);
-	return 0;
-}
-
-#define BOOL(g, grp, key, dst) load_bool(g, grp, key, dst, err, errlen)
-
-/* As copy_str, but the rest of @dst is zeroed: a configuration saved and loaded back is the
- * same bytes (cfg_defaults' longer strings leave no tail). */
-static int load_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
-	char *err, size_t errlen)
-{
-	const config_setting_t *m = config_setting_get_member(grp, key);
-	const char *v;
-
-	if (!m)
-		return 0;
-	if (!(v = config_setting_get_string(m)))
-		return ERR("line %d: '%s': expected a string", config_setting_source_line(m), key);
-	if (strlen(v) >= len)
-		return ERR("line %d: '%s' is longer than %zu characters",
-			config_setting_source_line(m), key, len - 1);
-	memset(dst, 0, len);
-	memcpy(dst, v, strlen(v));
-	return 0;
-}
-
-#define STR(g, key, dst) load_str(g, key, dst, sizeof(dst), err, errlen)
-
 static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char *err,
 	size_t errlen)
 {
@@ -673,7 +690,7 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	size_t errlen)
 {
 	struct cfg_callbridge *c = &cfg->cb;
-	const config_setting_t *l = config_setting_get_member(g, "listen");
+	const config_setting_t *l;
 
 	if (BOOL(g, "callbridge", "enabled", &c->enabled) < 0 ||
 		BOOL(g, "callbridge", "ucm_verify", &c->ucm_verify) < 0 ||
@@ -687,7 +704,8 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 		STR(g, "db_path", c->db_path) < 0 ||
 		load_ifname(g, "callbridge", "prefer", cfg, &c->prefer_if, err, errlen) < 0 ||
 		load_range(g, "callbridge", "jwt_expiry_hours", 1, 24, &c->jwt_expiry_hours, err,
-			errlen) < 0)
+			errlen) < 0 ||
+		load_list(g, "callbridge", "listen", "[ \"<if>\", ... ]", &l, err, errlen) < 0)
 		return -EINVAL;
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const char *name = config_setting_get_string_elem(l, i);
@@ -779,7 +797,53 @@ static int load_web(const config_t *c, struct edge_cfg *cfg, char *err, size_t e
 	return 0;
 }
 
+/* eal, dataplane and mgmt */
+static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	const config_setting_t *s;
+	const char *str;
+	int r;
+
+	if ((s = config_lookup(c, "eal")) &&
+		(STR(s, "cores", cfg->cores) < 0 || STR(s, "extra", cfg->eal_extra) < 0 ||
+		 load_range(s, "eal", "memory_mb", 64, 1 << 20, &cfg->memory_mb, err, errlen) < 0 ||
+		 BOOL(s, "eal", "hugepages", &cfg->hugepages) < 0))
+		return -EINVAL;
+	if ((s = config_lookup(c, "dataplane")) &&
+		(load_range(s, "dataplane", "burst", 1, 64, &cfg->burst, err, errlen) < 0 ||
+		 load_range(s, "dataplane", "idle_sleep_us", 0, 100000, &cfg->idle_sleep_us, err,
+			errlen) < 0 ||
+		 load_range(s, "dataplane", "arp_timeout", 10, 86400, &cfg->arp_timeout_s, err,
+			errlen) < 0))
+		return -EINVAL;
+	if (!(s = config_lookup(c, "mgmt")))
+		return 0;
+	if (STR(s, "socket", cfg->ctl_socket) < 0 || STR(s, "cert_dir", cfg->cert_dir) < 0 ||
+		STR(s, "log_file", cfg->log_file) < 0)
+		return -EINVAL;
+	if ((r = load_cstr(s, "mgmt", "log", &str, err, errlen)) < 0)
+		return r;
+	if (r) {
+		if (!strcmp(str, "stderr"))
+			cfg->log_target = LOG_TARGET_STDERR;
+		else if (!strcmp(str, "file"))
+			cfg->log_target = LOG_TARGET_FILE;
+		else if (!strcmp(str, "syslog"))
+			cfg->log_target = LOG_TARGET_SYSLOG;
+		else
+			return ERR("mgmt.log '%s': must be stderr, file or syslog", str);
+	}
+	if ((r = load_cstr(s, "mgmt", "log_level", &str, err, errlen)) < 0)
+		return r;
+	if (r && (cfg->log_level = level_parse(str)) < 0)
+		return ERR("mgmt.log_level '%s': must be err, warning, notice, info or debug", str);
+	if (cfg->log_target == LOG_TARGET_FILE && !cfg->log_file[0])
+		return ERR("mgmt.log is 'file' but mgmt.log_file is not set");
+	return 0;
+}
+
 #undef STR
+#undef BOOL
 
 int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 {
@@ -801,49 +865,8 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 	}
 #define FAIL(...) do { snprintf(e, sizeof(e), __VA_ARGS__); FAILE(); } while (0)
 #define FAILE() do { snprintf(err, errlen, "%s: %s", path, e); goto out; } while (0)
-	if ((s = config_lookup(&c, "eal"))) {
-		if (copy_str(s, "cores", cfg->cores, sizeof(cfg->cores), e, sizeof(e)) < 0 ||
-			copy_str(s, "extra", cfg->eal_extra, sizeof(cfg->eal_extra), e, sizeof(e)) < 0)
-			FAILE();
-		config_setting_lookup_int(s, "memory_mb", &cfg->memory_mb);
-		int hp;
-		if (config_setting_lookup_bool(s, "hugepages", &hp))
-			cfg->hugepages = hp;
-		if (cfg->memory_mb < 64 || cfg->memory_mb > 1 << 20)
-			FAIL("eal.memory_mb %d: must be 64..1048576", cfg->memory_mb);
-	}
-	if ((s = config_lookup(&c, "dataplane"))) {
-		config_setting_lookup_int(s, "burst", &cfg->burst);
-		config_setting_lookup_int(s, "idle_sleep_us", &cfg->idle_sleep_us);
-		config_setting_lookup_int(s, "arp_timeout", &cfg->arp_timeout_s);
-		if (cfg->burst < 1 || cfg->burst > 64)
-			FAIL("dataplane.burst %d: must be 1..64", cfg->burst);
-		if (cfg->idle_sleep_us < 0 || cfg->idle_sleep_us > 100000)
-			FAIL("dataplane.idle_sleep_us %d: must be 0..100000", cfg->idle_sleep_us);
-		if (cfg->arp_timeout_s < 10 || cfg->arp_timeout_s > 86400)
-			FAIL("dataplane.arp_timeout %d: must be 10..86400", cfg->arp_timeout_s);
-	}
-	if ((s = config_lookup(&c, "mgmt"))) {
-		if (copy_str(s, "socket", cfg->ctl_socket, sizeof(cfg->ctl_socket), e, sizeof(e)) < 0 ||
-			copy_str(s, "cert_dir", cfg->cert_dir, sizeof(cfg->cert_dir), e, sizeof(e)) < 0 ||
-			copy_str(s, "log_file", cfg->log_file, sizeof(cfg->log_file), e, sizeof(e)) < 0)
-			FAILE();
-		if (config_setting_lookup_string(s, "log", &str)) {
-			if (!strcmp(str, "stderr"))
-				cfg->log_target = LOG_TARGET_STDERR;
-			else if (!strcmp(str, "file"))
-				cfg->log_target = LOG_TARGET_FILE;
-			else if (!strcmp(str, "syslog"))
-				cfg->log_target = LOG_TARGET_SYSLOG;
-			else
-				FAIL("mgmt.log '%s': must be stderr, file or syslog", str);
-		}
-		if (config_setting_lookup_string(s, "log_level", &str) &&
-			(cfg->log_level = level_parse(str)) < 0)
-			FAIL("mgmt.log_level '%s': must be err, warning, notice, info or debug", str);
-		if (cfg->log_target == LOG_TARGET_FILE && !cfg->log_file[0])
-			FAIL("mgmt.log is 'file' but mgmt.log_file is not set");
-	}
+	if (load_basics(&c, cfg, e, sizeof(e)) < 0)
+		FAILE();
 	s = config_lookup(&c, "interfaces");
 	if (s && !config_setting_is_list(s))
 		FAIL("line %d: 'interfaces' must be a list ( {...}, ... )", config_setting_source_line(s));
@@ -857,10 +880,11 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 		FAILE();
 	if (load_web(&c, cfg, e, sizeof(e)) < 0)
 		FAILE();
-	if (config_lookup_string(&c, "ipv4_default", &str)) {
-		cfg->default_if = cfg_iface_find(cfg, str);
-		if (cfg->default_if < 0)
-			FAIL("ipv4_default '%s': no such interface", str);
+	if ((s = config_lookup(&c, "ipv4_default"))) {
+		str = config_setting_get_string(s);
+		if (!str || (cfg->default_if = cfg_iface_find(cfg, str)) < 0)
+			FAIL("line %d: ipv4_default '%s': no such interface",
+				config_setting_source_line(s), str ? str : "?");
 	}
 #undef FAIL
 #undef FAILE

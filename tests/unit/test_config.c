@@ -349,6 +349,40 @@ static void test_malformed(void)
 		" { name = \"root\"; role = \"api\"; hash = \"$y$x\"; } );",
 		"line 2: admins: 'root' is "
 		"defined twice");
+	/* ... in every section, the older ones too */
+	refused("turn: {\n port = \"3478\"; };", "line 2: turn.port: expected a number");
+	refused("turn: { enabled = \"yes\"; };", "turn.enabled: expected true or false");
+	refused("turn: { short_term = 1; };", "turn.short_term: expected true or false");
+	refused("turn: { max_allocations = \"many\"; };", "turn.max_allocations: expected a number");
+	refused("turn: { max_allocations = -1; };", "turn.max_allocations -1: must be 0..100000000");
+	refused("turn: { bandwidth_kbps = 4; };", "turn.bandwidth_kbps 4: must be 0 (none) or 8..");
+	refused("turn: { idle_timeout = 1.5; };", "turn.idle_timeout: expected a number");
+	refused("turn: { realm = 7; };", "'realm': expected a string");
+	refused("turn: { public_ip = 1; };", "turn.public_ip: expected a string");
+	refused("turn: { relay_ports = 49152; };", "turn.relay_ports: expected a string");
+	refused("eal: { hugepages = \"no\"; };", "eal.hugepages: expected true or false");
+	refused("eal: { memory_mb = \"512\"; };", "eal.memory_mb: expected a number");
+	refused("dataplane: { arp_timeout = \"60\"; };", "dataplane.arp_timeout: expected a number");
+	refused("mgmt: { log = 2; };", "mgmt.log: expected a string");
+	refused("mgmt: { socket = 2; };", "'socket': expected a string");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; rx_queues = \"2\"; } );",
+		"interface.rx_queues: expected a number");
+	refused("interfaces = ( { name = 1; port = \"net_ring0\"; } );",
+		"interface.name: expected a string");
+	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = 0; }"),
+		"ipv4.gateway: expected a string");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; firewall = { enabled = 1; }; } );",
+		"firewall.enabled: expected true or false");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; firewall = { rules = \"deny 22\"; }; } );",
+		"firewall.rules: expected a list");
+	refused(IF_A("") "ipv4_default = 1;", "ipv4_default '?'");
+	refused(IF_A("") "turn: {\n listen = \"a\"; };", "line 3: turn.listen: expected a list");
+	refused("turn: { users = { name = \"u\"; password = \"p\"; }; };",
+		"turn.users: expected a list");
+	refused("turn: { denied_peers = \"198.18.0.0/15\"; };", "turn.denied_peers: expected a list");
+	refused(IF_A("") "callbridge: { listen = \"a\"; };", "callbridge.listen: expected a list");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv4 = \"198.18.10.1/24\"; } );",
+		"interface.ipv4: expected a list");
 }
 
 static void test_missing_file(void)
