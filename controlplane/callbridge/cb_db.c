@@ -2,6 +2,7 @@
  * field tables the REST API parses and renders with, plus a key/value table of settings. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -621,8 +623,7 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 	bool file = strcmp(path, ":memory:") && strncmp(path, "file:", 5);
 	sqlite3_stmt *st;
 	struct cb_db *db;
-	int version = -1, rc;
-	mode_t mask;
+	int version = -1, rc, fd;
 
 	*dbp = NULL;
 	if (file && (rc = mkdir_p(path))) {
@@ -634,9 +635,20 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* It holds TURN passwords: the file, its -wal and its -shm are made 0600 whatever the
-	 * umask (SQLite gives the -wal and -shm the database's mode when it makes them later). */
-	mask = umask(077);
+	/* It holds TURN passwords: the file is made (or made again, if an older build left it
+	 * with the umask's mode) 0600 before SQLite opens it; SQLite gives the -wal and -shm the
+	 * database's mode, whatever the umask, when it makes them. */
+	if (file) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600)) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(db);
+			return rc;
+		}
+		close(fd);
+	}
 	if (sqlite3_open_v2(path, &db->sql,
 		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		SQLITE_OK) {
@@ -645,8 +657,6 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		rc = -EIO;
 		goto fail;
 	}
-	if (file)
-		chmod(path, 0600);	/* one made before, with the umask's mode */
 	sqlite3_busy_timeout(db->sql, 2000);
 	if (sql_exec(db, "PRAGMA journal_mode=WAL") || sql_exec(db, "PRAGMA synchronous=NORMAL"))
 		goto sqlfail;
@@ -669,7 +679,6 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		goto sqlfail;
 	if (file)
 		chmod_side(path);
-	umask(mask);
 	*dbp = db;
 	return 0;
 sqlfail:
@@ -677,7 +686,6 @@ sqlfail:
 	rc = -EIO;
 fail:
 	sqlite3_close(db->sql);
-	umask(mask);
 	free(db);
 	return rc;
 }
