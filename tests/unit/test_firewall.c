@@ -591,7 +591,7 @@ static void test_counters_and_status(void)
 	CU_ASSERT_EQUAL(strlen(page), 9);
 	n = fw_status_format("b", c, NULL, NULL, 0);	/* zeros: shorter */
 	CU_ASSERT_EQUAL(fw_status_format("b", c, NULL, page, sizeof(page)), n);
-	CU_ASSERT_EQUAL(strlen(page), n);
+	CU_ASSERT_EQUAL(strlen(page), (size_t)n);
 	CU_ASSERT_PTR_NOT_NULL(strstr(page, "packets 0 bytes 0\n"));
 
 	/* deleting rule 1 leaves rule 2's hits with it; a new rule in the freed slot starts
