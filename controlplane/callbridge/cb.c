@@ -477,8 +477,10 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	const char *name = json_string_value(json_object_get(m, "name"));
 	const char *remote = json_string_value(json_object_get(m, "remote"));
 	const char *session = json_string_value(json_object_get(m, "session"));
+	struct cb_accessmethod am;
 	struct cb_cospace s;
 	unsigned int login;
+	int rc;
 	struct cb_leg *leg;
 	unsigned int legs = 0;
 
@@ -494,20 +496,23 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		login);
 	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: resolution in progress",
 		login);
-	if (!cb->db || cb_db_cospace_by_meeting_id(cb->db, id, &s) < 0) {
+	rc = cb->db ? cb_db_meeting_find(cb->db, id, pass, &s, &am) : -EIO;
+	if (rc == -EACCES && (!pass || !*pass)) {
+		join_refuse(l, req, login, "passcodeRequired", "This meeting needs a passcode.");
+		return;
+	}
+	if (rc == -EACCES) {
+		join_refuse(l, req, login, "invalidPasscode", "The passcode is not correct.");
+		return;
+	}
+	if (rc) {
 		join_refuse(l, req, login, "meetingNotFound",
 			"That meeting ID was not found. Check it and try again.");
 		return;
 	}
-	if (s.passcode[0] && (!pass || !*pass)) {
-		join_refuse(l, req, login, "passcodeRequired", "This meeting needs a passcode.");
-		return;
-	}
-	if (s.passcode[0] && (strlen(pass) != strlen(s.passcode) ||
-		CRYPTO_memcmp(s.passcode, pass, strlen(pass)))) {
-		join_refuse(l, req, login, "invalidPasscode", "The passcode is not correct.");
-		return;
-	}
+	if (am.id[0])
+		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: via access "
+			"method %s%s%s", login, am.id, am.name[0] ? " " : "", am.name);
 	for (struct cb_call *c = cb->model.calls; c; c = c->next)
 		legs += c->n_legs;
 	if (legs >= CB_MAX_LEGS) {

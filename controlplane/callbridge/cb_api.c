@@ -367,7 +367,8 @@ static void render_obj(struct sbuf *sb, enum cb_db_kind kind, const void *obj, b
 	for (unsigned int i = 0; i < c->n_fields; i++) {
 		const struct cb_db_field *f = &c->fields[i];
 
-		if ((f->flags & CB_DBF_HIDDEN) || (list && !(f->flags & CB_DBF_LIST)))
+		if ((f->flags & (CB_DBF_HIDDEN | CB_DBF_PARENT)) ||
+			(list && !(f->flags & CB_DBF_LIST)))
 			continue;
 		cb_db_field_get(f, obj, buf, sizeof(buf));
 		if (*buf)
@@ -389,7 +390,42 @@ static int list_one(void *ctx, const void *obj)
 	return 0;
 }
 
-static void obj_list(struct req *r, enum cb_db_kind kind)
+/* An access method's space, from its path: 0, or answered (404 or 503) and non-zero. */
+static int parent_check(struct req *r, const char *parent)
+{
+	union cb_db_any cs;
+	int rc;
+
+	if (!parent)
+		return 0;
+	rc = cb_db_obj_get(r->api->db, CB_DB_COSPACE, parent, &cs);
+	if (rc == -ENOENT)
+		fail_missing(r, "coSpace");
+	else if (rc)
+		fail(r, 503, "databaseNotReady");
+	return rc;
+}
+
+/* Reads object id of kind, in parent's space for an access method: 0, or answered (404 when
+ * it is not there, or is another space's) and non-zero. */
+static int obj_read(struct req *r, enum cb_db_kind kind, const char *parent, const char *id,
+	union cb_db_any *obj)
+{
+	int rc;
+
+	if (parent_check(r, parent))
+		return -ENOENT;
+	rc = cb_db_obj_get(r->api->db, kind, id, obj);
+	if (!rc && parent && strcmp(obj->am.cospace, parent))
+		rc = -ENOENT;
+	if (rc == -ENOENT)
+		fail_missing(r, cb_db_class(kind)->singular);
+	else if (rc)
+		fail(r, 503, "databaseNotReady");
+	return rc;
+}
+
+static void obj_list(struct req *r, enum cb_db_kind kind, const char *parent)
 {
 	const struct cb_db_class *c = cb_db_class(kind);
 	struct sbuf items = { 0 };
@@ -398,11 +434,11 @@ static void obj_list(struct req *r, enum cb_db_kind kind)
 	struct page pg;
 	int rc;
 
-	if (parse_page(r, &pg))
+	if (parse_page(r, &pg) || parent_check(r, parent))
 		return;
 	/* limit=0: the total alone */
-	rc = cb_db_obj_list(r->api->db, kind, pg.filter, pg.offset, pg.limit ? pg.limit : 1,
-		pg.limit ? list_one : NULL, &l, &total);
+	rc = cb_db_obj_list_in(r->api->db, kind, parent, pg.filter, pg.offset,
+		pg.limit ? pg.limit : 1, pg.limit ? list_one : NULL, &l, &total);
 	if (rc) {
 		fail(r, 503, "databaseNotReady");
 	} else {
@@ -416,20 +452,12 @@ static void obj_list(struct req *r, enum cb_db_kind kind)
 	free(items.p);
 }
 
-static void obj_get(struct req *r, enum cb_db_kind kind, const char *id)
+static void obj_get(struct req *r, enum cb_db_kind kind, const char *parent, const char *id)
 {
-	const struct cb_db_class *c = cb_db_class(kind);
 	union cb_db_any obj;
-	int rc = cb_db_obj_get(r->api->db, kind, id, &obj);
 
-	if (rc == -ENOENT) {
-		fail_missing(r, c->singular);
+	if (obj_read(r, kind, parent, id, &obj))
 		return;
-	}
-	if (rc) {
-		fail(r, 503, "databaseNotReady");
-		return;
-	}
 	sb_add(&r->sb, XML_HEAD);
 	render_obj(&r->sb, kind, &obj, false);
 	ok_xml(r);
@@ -445,7 +473,8 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 		const struct cb_db_field *f;
 		int rc;
 
-		if (kind == CB_DB_COSPACE && !strcmp(k, "regenerateSecret")) {
+		if ((kind == CB_DB_COSPACE || kind == CB_DB_ACCESSMETHOD) &&
+			!strcmp(k, "regenerateSecret")) {
 			if (!strcasecmp(v, "true")) {
 				regenerate = true;
 			} else if (strcasecmp(v, "false") && *v) {
@@ -455,7 +484,7 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 			continue;
 		}
 		f = cb_db_field(kind, k);
-		if (!f || f->type == CB_FT_CONST) {
+		if (!f || f->type == CB_FT_CONST || (f->flags & CB_DBF_PARENT)) {
 			fail_param(r, k, "unrecognized");
 			return -EINVAL;
 		}
@@ -465,7 +494,8 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 			return rc;
 		}
 	}
-	if (regenerate && cb_db_secret(((struct cb_cospace *)obj)->secret)) {
+	if (regenerate && cb_db_secret(kind == CB_DB_COSPACE ? ((struct cb_cospace *)obj)->secret
+							      : ((struct cb_accessmethod *)obj)->secret)) {
 		fail(r, 503, "databaseNotReady");
 		return -EIO;
 	}
@@ -474,16 +504,18 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 
 static void write_failed(struct req *r, enum cb_db_kind kind, int rc, const char *dup)
 {
-	if (rc == -EEXIST && kind == CB_DB_COSPACE)
-		fail(r, 400, dup && !strcmp(dup, "callId") ? "duplicateCoSpaceId"
-							   : "duplicateCoSpaceUri");
+	if (rc == -EEXIST && (kind == CB_DB_COSPACE || kind == CB_DB_ACCESSMETHOD))
+		fail(r, 400, !dup ? "duplicateCoSpaceUri" :
+			!strcmp(dup, "callId") ? "duplicateCoSpaceId" :
+			!strcmp(dup, "passcode") ? "duplicateCoSpaceIdPasscode" :
+			"duplicateCoSpaceUri");
 	else if (rc == -ENOENT)
 		fail_missing(r, cb_db_class(kind)->singular);
 	else
 		fail(r, 503, "databaseNotReady");
 }
 
-static void obj_write(struct req *r, enum cb_db_kind kind, const char *id)
+static void obj_write(struct req *r, enum cb_db_kind kind, const char *parent, const char *id)
 {
 	const struct cb_db_class *c = cb_db_class(kind);
 	union cb_db_any obj;
@@ -494,13 +526,14 @@ static void obj_write(struct req *r, enum cb_db_kind kind, const char *id)
 	if (parse_form(r, r->in->body, r->in->body ? r->in->body_len : 0, &ps))
 		return;
 	if (id) {
-		rc = cb_db_obj_get(r->api->db, kind, id, &obj);
-		if (rc) {
-			write_failed(r, kind, rc, NULL);
+		if (obj_read(r, kind, parent, id, &obj))
 			goto out;
-		}
 	} else {
+		if (parent_check(r, parent))
+			goto out;
 		cb_db_obj_init(kind, &obj);
+		if (parent)
+			snprintf(obj.am.cospace, sizeof(obj.am.cospace), "%s", parent);
 	}
 	if (apply_params(r, kind, &obj, &ps))
 		goto out;
@@ -512,7 +545,10 @@ static void obj_write(struct req *r, enum cb_db_kind kind, const char *id)
 	}
 	r->resp->status = 200;
 	r->resp->content_type = CT_XML;
-	if (!id)
+	if (!id && parent)
+		snprintf(r->resp->location, sizeof(r->resp->location),
+			"/api/v1/coSpaces/%s/%s/%s", parent, c->plural, obj.cs.id);
+	else if (!id)
 		snprintf(r->resp->location, sizeof(r->resp->location), "/api/v1/%s/%s", c->plural,
 			obj.cs.id);
 	if (changed_name[kind])
@@ -521,10 +557,14 @@ out:
 	params_free(&ps);
 }
 
-static void obj_delete(struct req *r, enum cb_db_kind kind, const char *id)
+static void obj_delete(struct req *r, enum cb_db_kind kind, const char *parent, const char *id)
 {
-	int rc = cb_db_obj_delete(r->api->db, kind, id);
+	union cb_db_any obj;
+	int rc;
 
+	if (parent && obj_read(r, kind, parent, id, &obj))
+		return;
+	rc = cb_db_obj_delete(r->api->db, kind, id);
 	if (rc) {
 		write_failed(r, kind, rc, NULL);
 		return;
@@ -569,26 +609,34 @@ static bool is(const char *method, const char *want)
 	return !strcmp(method, want);
 }
 
-static void route_stored(struct req *r, enum cb_db_kind kind)
+/* A collection (id NULL) or one object of kind, in parent's space for access methods. */
+static void route_obj(struct req *r, enum cb_db_kind kind, const char *parent, const char *id)
 {
 	const char *m = r->in->method;
 
-	if (r->nseg == 1) {
-		if (is(m, "GET"))
-			obj_list(r, kind);
-		else if (is(m, "POST"))
-			obj_write(r, kind, NULL);
-		else
-			fail(r, 405, "invalidOperation");
-	} else if (r->nseg == 2) {
-		if (is(m, "GET"))
-			obj_get(r, kind, r->seg[1]);
-		else if (is(m, "PUT"))
-			obj_write(r, kind, r->seg[1]);
-		else if (is(m, "DELETE"))
-			obj_delete(r, kind, r->seg[1]);
-		else
-			fail(r, 405, "invalidOperation");
+	if (!id && is(m, "GET"))
+		obj_list(r, kind, parent);
+	else if (!id && is(m, "POST"))
+		obj_write(r, kind, parent, NULL);
+	else if (id && is(m, "GET"))
+		obj_get(r, kind, parent, id);
+	else if (id && is(m, "PUT"))
+		obj_write(r, kind, parent, id);
+	else if (id && is(m, "DELETE"))
+		obj_delete(r, kind, parent, id);
+	else
+		fail(r, 405, "invalidOperation");
+}
+
+static void route_stored(struct req *r, enum cb_db_kind kind)
+{
+	const char *m = r->in->method;
+	bool am = kind == CB_DB_COSPACE && r->nseg >= 3 && !strcmp(r->seg[2], "accessMethods");
+
+	if (r->nseg <= 2) {
+		route_obj(r, kind, NULL, r->nseg == 2 ? r->seg[1] : NULL);
+	} else if (am) {
+		route_obj(r, CB_DB_ACCESSMETHOD, r->seg[1], r->nseg == 4 ? r->seg[3] : NULL);
 	} else if (r->nseg == 3 && kind == CB_DB_WEBBRIDGE && !strcmp(r->seg[2], "status")) {
 		if (is(m, "GET"))
 			webbridge_status(r, r->seg[1]);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include "cb_db.h"
@@ -227,6 +228,13 @@ static int check_turn_type(const char *v)
 	return check_one_of(v, types);
 }
 
+static int check_scope(const char *v)
+{
+	static const char *const scopes[] = { "public", "private", NULL };
+
+	return check_one_of(v, scopes);
+}
+
 /* --- the objects' fields --- */
 
 #define STR(st, api, m, fl, chk) \
@@ -277,6 +285,17 @@ static const struct cb_db_field turnserver_fields[] = {
 	STR(struct cb_turnserver, "callBridgeGroup", call_bridge_group, 0, check_guid),
 };
 
+static const struct cb_db_field accessmethod_fields[] = {
+	STR(struct cb_accessmethod, "coSpace", cospace, CB_DBF_PARENT, check_guid),
+	STR(struct cb_accessmethod, "uri", uri, CB_DBF_LIST, NULL),
+	STR(struct cb_accessmethod, "callId", call_id, CB_DBF_LIST, check_digits),
+	STR(struct cb_accessmethod, "passcode", passcode, CB_DBF_LIST, check_digits),
+	STR(struct cb_accessmethod, "name", name, CB_DBF_LIST, NULL),
+	STR(struct cb_accessmethod, "secret", secret, CB_DBF_LIST, check_secret),
+	STRD(struct cb_accessmethod, "scope", scope, CB_DBF_LIST, "public", check_scope),
+	STR(struct cb_accessmethod, "callLegProfile", call_leg_profile, 0, check_guid),
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct cb_db_class classes[CB_DB_NKINDS] = {
@@ -286,6 +305,8 @@ static const struct cb_db_class classes[CB_DB_NKINDS] = {
 		webbridge_fields, N(webbridge_fields) },
 	[CB_DB_TURNSERVER] = { "turnServers", "turnServer", sizeof(struct cb_turnserver),
 		turnserver_fields, N(turnserver_fields) },
+	[CB_DB_ACCESSMETHOD] = { "accessMethods", "accessMethod", sizeof(struct cb_accessmethod),
+		accessmethod_fields, N(accessmethod_fields) },
 };
 
 /* The columns a list's filter looks in. */
@@ -293,6 +314,7 @@ static const char *const filter_cols[CB_DB_NKINDS][4] = {
 	[CB_DB_COSPACE] = { "name", "uri", "callId", NULL },
 	[CB_DB_WEBBRIDGE] = { "url", NULL },
 	[CB_DB_TURNSERVER] = { "serverAddress", "clientAddress", NULL },
+	[CB_DB_ACCESSMETHOD] = { "name", "uri", "callId", NULL },
 };
 
 const struct cb_db_class *cb_db_class(enum cb_db_kind kind)
@@ -698,44 +720,56 @@ void cb_db_close(struct cb_db *db)
 	free(db);
 }
 
-/* 1 if another row of the table has value in one of the columns (a NULL-ended list), 0 if
- * not, -EIO. */
-static int taken(struct cb_db *db, const char *table, const char *const *cols, const char *value,
-	const char *id)
+/* Who else uses value as a meeting ID, skipping the row self: 1 if another space (or one of
+ * its access methods) does, 2 if space itself (or another of its access methods) does with
+ * the same passcode, 0 if nobody, -EIO. */
+static int meeting_id_used(struct cb_db *db, const char *value, const char *space,
+	const char *self, const char *passcode)
 {
-	char sql[SQL_MAX];
+	static const char sql[] =
+		"SELECT id, passcode FROM coSpaces "
+		"WHERE (callId = ?1 OR uri = ?1 OR secondaryUri = ?1) AND id <> ?2 "
+		"UNION ALL SELECT coSpace, passcode FROM accessMethods "
+		"WHERE (callId = ?1 OR uri = ?1) AND id <> ?2";
 	sqlite3_stmt *st;
-	int rc;
+	int rc = SQLITE_DONE, used = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE (%s = ?1", table, cols[0]);
-	for (unsigned int i = 1; cols[i]; i++)
-		sql_cat(sql, " OR %s = ?1", cols[i]);
-	sql_cat(sql, "%s", ") AND id <> ?2 LIMIT 1");
 	if (sql_prepare(db, sql, &st))
 		return -EIO;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	sqlite3_bind_text(st, 2, self, -1, SQLITE_STATIC);
+	while (used != 1 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *owner = (const char *)sqlite3_column_text(st, 0);
+		const char *pc = (const char *)sqlite3_column_text(st, 1);
+
+		if (!owner || strcmp(owner, space))
+			used = 1;
+		else if (!strcmp(pc ? pc : "", passcode))
+			used = 2;
+	}
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return used == 1 || rc == SQLITE_DONE ? used : -EIO;
 }
 
 /* The real API's rules: callIds are unique, and so are URIs, primary or secondary. And since
  * guests join with any of them as the meeting ID, which must name one space, a callId may not
  * be another space's URI either, nor a URI another's callId: a callId that clashes is a
  * duplicate callId (duplicateCoSpaceId), a URI that clashes a duplicate URI
- * (duplicateCoSpaceUri). A space's own callId and URI may be equal. */
-static int check_unique(struct cb_db *db, const struct cb_cospace *cs, const char **dup)
+ * (duplicateCoSpaceUri). A space's access methods count as the space: they may reuse its
+ * meeting IDs, or each other's, with another passcode (else "passcode":
+ * duplicateCoSpaceIdPasscode). A space's own callId and URI may be equal. */
+static int check_unique(struct cb_db *db, enum cb_db_kind kind, const void *obj,
+	const char **dup)
 {
-	static const char *const all[] = { "callId", "uri", "secondaryUri", NULL };
+	const struct cb_cospace *cs = obj;
+	const struct cb_accessmethod *am = obj;
+	const bool is_am = kind == CB_DB_ACCESSMETHOD;
 	const struct {
 		const char *name, *value;
 	} checks[] = {
-		{ "callId", cs->call_id },
-		{ "uri", cs->uri },
-		{ "secondaryUri", cs->secondary_uri },
+		{ "callId", is_am ? am->call_id : cs->call_id },
+		{ "uri", is_am ? am->uri : cs->uri },
+		{ "secondaryUri", is_am ? "" : cs->secondary_uri },
 	};
 
 	for (unsigned int i = 0; i < N(checks); i++) {
@@ -743,28 +777,39 @@ static int check_unique(struct cb_db *db, const struct cb_cospace *cs, const cha
 
 		if (!checks[i].value[0])
 			continue;
-		rc = taken(db, "coSpaces", all, checks[i].value, cs->id);
+		rc = meeting_id_used(db, checks[i].value, is_am ? am->cospace : cs->id,
+			is_am ? am->id : cs->id, is_am ? am->passcode : cs->passcode);
 		if (rc < 0)
 			return rc;
 		if (rc) {
-			*dup = checks[i].name;
+			*dup = rc == 2 ? "passcode" : checks[i].name;
 			return -EEXIST;
 		}
 	}
 	return 0;
 }
 
-/* What a write does first: a secret for a coSpace that has a callId, and the unique checks. */
+/* What a write does first: a secret for a coSpace or access method that has a callId, the
+ * access method's space, and the unique checks. */
 static int before_write(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup)
 {
 	struct cb_cospace *cs = obj;
+	struct cb_accessmethod *am = obj;
+	union cb_db_any parent;
 	int rc;
 
-	if (kind != CB_DB_COSPACE)
+	if (kind == CB_DB_COSPACE) {
+		if (cs->call_id[0] && !cs->secret[0] && (rc = cb_db_secret(cs->secret)))
+			return rc;
+	} else if (kind == CB_DB_ACCESSMETHOD) {
+		if ((rc = cb_db_obj_get(db, CB_DB_COSPACE, am->cospace, &parent)))
+			return rc;
+		if (am->call_id[0] && !am->secret[0] && (rc = cb_db_secret(am->secret)))
+			return rc;
+	} else {
 		return 0;
-	if (cs->call_id[0] && !cs->secret[0] && (rc = cb_db_secret(cs->secret)))
-		return rc;
-	return check_unique(db, cs, dup);
+	}
+	return check_unique(db, kind, obj, dup);
 }
 
 static int step_write(sqlite3_stmt *st, const char **dup)
@@ -853,14 +898,34 @@ int cb_db_obj_delete(struct cb_db *db, enum cb_db_kind kind, const char *id)
 
 	if (!c)
 		return -EINVAL;
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?", c->plural);
-	if (sql_prepare(db, sql, &st))
+	if (kind == CB_DB_COSPACE && sql_exec(db, "BEGIN"))
 		return -EIO;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?", c->plural);
+	if (sql_prepare(db, sql, &st)) {
+		rc = -EIO;
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = step_write(st, &dup);
-	if (rc)
-		return rc;
-	return sqlite3_changes(db->sql) ? 0 : -ENOENT;
+	if (!rc && !sqlite3_changes(db->sql))
+		rc = -ENOENT;
+	if (rc || kind != CB_DB_COSPACE)
+		goto out;
+	/* the space's access methods go with it */
+	if (sql_prepare(db, "DELETE FROM accessMethods WHERE coSpace = ?", &st)) {
+		rc = -EIO;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = step_write(st, &dup);
+out:
+	if (kind == CB_DB_COSPACE) {
+		if (!rc && sql_exec(db, "COMMIT"))
+			rc = -EIO;
+		if (rc)
+			sql_exec(db, "ROLLBACK");
+	}
+	return rc;
 }
 
 /* "SELECT id, c1, ... FROM table " */
@@ -894,21 +959,34 @@ int cb_db_obj_get(struct cb_db *db, enum cb_db_kind kind, const char *id, void *
 	return rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
-static void sql_filter(char *sql, enum cb_db_kind kind, bool filtered)
+/* "WHERE coSpace = ?4 AND (filter) ", either part as asked, or nothing. */
+static void sql_filter(char *sql, enum cb_db_kind kind, bool filtered, bool in_parent)
 {
-	if (!filtered)
+	if (!filtered && !in_parent)
 		return;
 	sql_cat(sql, "%s", "WHERE ");
+	if (in_parent)
+		sql_cat(sql, "%s", filtered ? "coSpace = ?4 AND " : "coSpace = ?4 ");
+	if (!filtered)
+		return;
+	sql_cat(sql, "%s", "(");
 	for (int i = 0; filter_cols[kind][i]; i++) {
 		sql_cat(sql, "%s", i ? " OR " : "");
 		sql_cat(sql, "instr(lower(coalesce(%s, '')), lower(?1)) > 0", filter_cols[kind][i]);
 	}
-	sql_cat(sql, "%s", " ");
+	sql_cat(sql, "%s", ") ");
 }
 
 int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
 	void *ctx, unsigned int *total)
+{
+	return cb_db_obj_list_in(db, kind, NULL, filter, offset, limit, fn, ctx, total);
+}
+
+int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent,
+	const char *filter, unsigned int offset, unsigned int limit,
+	int (*fn)(void *ctx, const void *obj), void *ctx, unsigned int *total)
 {
 	const struct cb_db_class *c = cb_db_class(kind);
 	bool filtered = filter && *filter;
@@ -917,15 +995,17 @@ int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!c)
+	if (!c || (parent != NULL) != (kind == CB_DB_ACCESSMETHOD))
 		return -EINVAL;
 	if (total) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s ", c->plural);
-		sql_filter(sql, kind, filtered);
+		sql_filter(sql, kind, filtered, parent);
 		if (sql_prepare(db, sql, &st))
 			return -EIO;
 		if (filtered)
 			sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
+		if (parent)
+			sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		*total = rc == SQLITE_ROW ? (unsigned int)sqlite3_column_int64(st, 0) : 0;
 		sqlite3_finalize(st);
@@ -933,12 +1013,14 @@ int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 			return -EIO;
 	}
 	sql_select(sql, c);
-	sql_filter(sql, kind, filtered);
+	sql_filter(sql, kind, filtered, parent);
 	sql_cat(sql, "%s", "ORDER BY rowid LIMIT ?2 OFFSET ?3");
 	if (sql_prepare(db, sql, &st))
 		return -EIO;
 	if (filtered)
 		sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
+	if (parent)
+		sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
 	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -952,29 +1034,65 @@ int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int cb_db_cospace_by_meeting_id(struct cb_db *db, const char *id, struct cb_cospace *out)
+int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
+	struct cb_cospace *out, struct cb_accessmethod *am)
 {
-	const struct cb_db_class *c = &classes[CB_DB_COSPACE];
-	char sql[SQL_MAX];
+	/* every row names the same space (check_unique): the passcode picks the way in */
+	static const char sql[] =
+		"SELECT 0, id, passcode FROM coSpaces WHERE callId = ?1 OR uri = ?1 OR "
+		"secondaryUri = ?1 UNION ALL SELECT 1, id, passcode FROM accessMethods "
+		"WHERE callId = ?1 OR uri = ?1";
+	char pick[CB_DB_ID_LEN] = "", open_pick[CB_DB_ID_LEN] = "";
+	bool pick_am = false, open_am = false, any = false;
+	size_t plen = passcode ? strlen(passcode) : 0;
+	union cb_db_any way;
 	sqlite3_stmt *st;
 	int rc;
 
+	if (am)
+		am->id[0] = '\0';
 	if (!id || !*id)
 		return -ENOENT;
-	sql_select(sql, c);
-	/* NULLs sort first, so DESC puts a callId match ahead of a URI one */
-	sql_cat(sql, "%s", "WHERE callId = ?1 OR uri = ?1 OR secondaryUri = ?1 "
-			   "ORDER BY callId = ?1 DESC, rowid LIMIT 1");
 	if (sql_prepare(db, sql, &st))
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_fields(st, c, out);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rid = (const char *)sqlite3_column_text(st, 1);
+		const char *pc = (const char *)sqlite3_column_text(st, 2);
+		bool is_am = sqlite3_column_int(st, 0) == 1;
+
+		any = true;
+		if (!rid)
+			continue;
+		if (!pc || !*pc) {
+			if (!open_pick[0]) {
+				snprintf(open_pick, sizeof(open_pick), "%s", rid);
+				open_am = is_am;
+			}
+		} else if (!pick[0] && plen && strlen(pc) == plen &&
+			!CRYPTO_memcmp(pc, passcode, plen)) {
+			snprintf(pick, sizeof(pick), "%s", rid);
+			pick_am = is_am;
+		}
+	}
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (!any)
+		return -ENOENT;
+	if (!pick[0]) {		/* no passcode matched: a way in without one, if any */
+		if (!open_pick[0])
+			return -EACCES;
+		memcpy(pick, open_pick, sizeof(pick));
+		pick_am = open_am;
+	}
+	if (!pick_am)
+		return cb_db_obj_get(db, CB_DB_COSPACE, pick, out);
+	if ((rc = cb_db_obj_get(db, CB_DB_ACCESSMETHOD, pick, &way)))
+		return rc;
+	if (am)
+		*am = way.am;
+	return cb_db_obj_get(db, CB_DB_COSPACE, way.am.cospace, out);
 }
 
 struct fill {

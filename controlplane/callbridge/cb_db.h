@@ -34,6 +34,21 @@ struct cb_cospace {
 	char tenant[CB_DB_ID_LEN];
 };
 
+/* Another way into a coSpace (/coSpaces/<id>/accessMethods): its own callId or uri, with its
+ * own passcode. A meeting ID names one space; inside a space, the space and its access
+ * methods may share a meeting ID when their passcodes differ, and the passcode picks one. */
+struct cb_accessmethod {
+	char id[CB_DB_ID_LEN];
+	char cospace[CB_DB_ID_LEN];	/* the space's id: from the path, not a parameter */
+	char uri[256];
+	char call_id[33];		/* digits */
+	char passcode[33];		/* digits */
+	char name[256];
+	char secret[65];		/* auto-generated (22 chars) when callId is set */
+	char scope[8];			/* public (default) or private */
+	char call_leg_profile[CB_DB_ID_LEN];
+};
+
 struct cb_webbridge {
 	char id[CB_DB_ID_LEN];
 	char url[256];			/* c2w://host:port or https://host[:port] */
@@ -70,9 +85,12 @@ union cb_db_any {
 	struct cb_cospace cs;
 	struct cb_webbridge wb;
 	struct cb_turnserver ts;
+	struct cb_accessmethod am;
 };
 
-enum cb_db_kind { CB_DB_COSPACE, CB_DB_WEBBRIDGE, CB_DB_TURNSERVER, CB_DB_NKINDS };
+enum cb_db_kind {
+	CB_DB_COSPACE, CB_DB_WEBBRIDGE, CB_DB_TURNSERVER, CB_DB_ACCESSMETHOD, CB_DB_NKINDS
+};
 
 /* One field of an object: its API parameter name is also its XML element and SQL column. */
 enum cb_db_ftype {
@@ -84,6 +102,7 @@ enum cb_db_ftype {
 
 #define CB_DBF_LIST	0x1	/* shown in a GET of the collection */
 #define CB_DBF_HIDDEN	0x2	/* never rendered (passwords) */
+#define CB_DBF_PARENT	0x4	/* the owner's id: set from the path, never a parameter */
 
 struct cb_db_field {
 	const char *name;
@@ -122,8 +141,12 @@ int cb_db_field_set(const struct cb_db_field *f, void *obj, const char *value);
 /* The field's text form in buf ("" when unset); returns buf. */
 const char *cb_db_field_get(const struct cb_db_field *f, const void *obj, char *buf, size_t len);
 
-/* Writes. add gives the object a new id; a coSpace with a callId and no secret gets one.
- * -EEXIST: *dup names the parameter that clashed ("callId", "uri", "secondaryUri").
+/* Writes. add gives the object a new id; a coSpace or access method with a callId and no
+ * secret gets one. An access method's cospace must name a coSpace (else -ENOENT); deleting a
+ * coSpace deletes its access methods.
+ * -EEXIST: *dup names the parameter that clashed ("callId", "uri", "secondaryUri") with
+ * another space, or is "passcode" when the space already has that meeting ID with that
+ * passcode.
  * -ENOENT: no object with that id. -EIO: SQLite failed. */
 int cb_db_obj_add(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup);
 int cb_db_obj_update(struct cb_db *db, enum cb_db_kind kind, void *obj, const char **dup);
@@ -137,10 +160,18 @@ int cb_db_obj_get(struct cb_db *db, enum cb_db_kind kind, const char *id, void *
 int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
 	void *ctx, unsigned int *total);
+/* As cb_db_obj_list, for the access methods of one coSpace (filter: name, uri or callId). */
+int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent,
+	const char *filter, unsigned int offset, unsigned int limit,
+	int (*fn)(void *ctx, const void *obj), void *ctx, unsigned int *total);
 
 /* What the callbridge asks. */
-/* The coSpace whose callId, uri or secondaryUri is id (callId first); 0 or -ENOENT. */
-int cb_db_cospace_by_meeting_id(struct cb_db *db, const char *id, struct cb_cospace *out);
+/* A guest's way in: the space that meeting ID id names, through the space itself or one of
+ * its access methods, whichever has the passcode given (NULL = none); one without a passcode
+ * lets anyone in. 0 with *out (and *am, its id "" when the space itself matched), -ENOENT for
+ * an unknown meeting ID, -EACCES when the passcode matches none, -EIO. */
+int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
+	struct cb_cospace *out, struct cb_accessmethod *am);
 /* Fill an array: return how many there are (may exceed max: only max are written) or -errno. */
 int cb_db_webbridges(struct cb_db *db, struct cb_webbridge *out, unsigned int max);
 int cb_db_turnservers(struct cb_db *db, struct cb_turnserver *out, unsigned int max);

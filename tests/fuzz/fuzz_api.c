@@ -6,8 +6,10 @@
  *
  * The input is one request: [method byte] then path, query and "user:password" each ended by
  * a newline, then the body. Requests signed as "admin:pw" get past authentication, so every
- * handler is reachable; a few calls and legs are live. The store starts empty every 512
- * inputs (objects the fuzzer created would otherwise pile up). A second reading of the same
+ * handler is reachable; a few calls and legs are live. The store starts every 512 inputs
+ * (objects the fuzzer created would otherwise pile up) with one coSpace and one access method
+ * of it, whose random ids a path names as "@s" and "@a". The query and the password are also
+ * a guest's meeting ID and passcode, looked up as a join would. A second reading of the same
  * bytes as a token goes to web_jwt_verify, against a real key. */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +33,8 @@ static struct cb_call call;
 static struct cb_leg legs[2];
 static struct web_jwt_key pub;
 static unsigned int runs;
+static struct cb_cospace space;
+static struct cb_accessmethod way;
 
 static int auth(void *ctx, const char *user, const char *password)
 {
@@ -65,6 +69,39 @@ static void open_db(void)
 		fprintf(stderr, "fuzz_api: %s\n", err);
 		abort();
 	}
+	cb_db_obj_init(CB_DB_COSPACE, &space);
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &way);
+	if (cb_db_field_set(cb_db_field(CB_DB_COSPACE, "callId"), &space, "9999") ||
+		cb_db_field_set(cb_db_field(CB_DB_COSPACE, "passcode"), &space, "1111") ||
+		cb_db_obj_add(api.db, CB_DB_COSPACE, &space, NULL))
+		abort();
+	memcpy(way.cospace, space.id, sizeof(way.cospace));
+	if (cb_db_field_set(cb_db_field(CB_DB_ACCESSMETHOD, "callId"), &way, "9999") ||
+		cb_db_field_set(cb_db_field(CB_DB_ACCESSMETHOD, "passcode"), &way, "2222") ||
+		cb_db_obj_add(api.db, CB_DB_ACCESSMETHOD, &way, NULL))
+		abort();
+}
+
+/* @path with "@s" and "@a" replaced by the ids of the store's space and access method */
+static void expand(char *path, size_t len)
+{
+	char out[1024];
+	size_t n = 0;
+
+	for (const char *p = path; *p && n + 1 < sizeof(out); p++) {
+		const char *id = p[0] == '@' && p[1] == 's' ? space.id :
+				 p[0] == '@' && p[1] == 'a' ? way.id : NULL;
+
+		if (id && n + strlen(id) + 1 < sizeof(out)) {
+			memcpy(out + n, id, strlen(id));
+			n += strlen(id);
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	snprintf(path, len, "%s", out);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -139,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = field(p, end, path, sizeof(path));
 	p = field(p, end, query, sizeof(query));
 	p = field(p, end, cred, sizeof(cred));
+	expand(path, sizeof(path));
 	rq.path = path;
 	rq.query = query[0] ? query : NULL;
 	colon = strchr(cred, ':');
@@ -157,6 +195,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	cb_api_resp_free(&rs);
+
+	/* a guest's way in: whatever it finds is a space, reached by a passcode it has */
+	{
+		struct cb_accessmethod am;
+		struct cb_cospace cs;
+		const char *pc = colon ? colon + 1 : NULL;
+		int rc = cb_db_meeting_find(api.db, query, pc, &cs, &am);
+
+		if (rc == 0 && !cs.id[0])
+			abort();
+		if (rc == 0 && cs.passcode[0] && !am.id[0] && (!pc || strcmp(pc, cs.passcode)))
+			abort();
+		if (rc == 0 && am.id[0] && am.passcode[0] && (!pc || strcmp(pc, am.passcode)))
+			abort();
+	}
 
 	/* the same bytes as a token: never valid without the key's signature */
 	{

@@ -113,6 +113,7 @@ out=$(api POST /coSpaces --data-urlencode name=9999 --data-urlencode uri=9999 --
 SPACE=$(location); SPACE=${SPACE##*/}
 [ "$(code <<<"$out")" = 200 ] && [ -n "$SPACE" ] && ok "API: coSpace 9999 created ($SPACE)" || bad "API create coSpace: $out"
 out=$(api POST /coSpaces --data-urlencode name=locked --data-urlencode uri=locked.space --data-urlencode callId=4242 --data-urlencode passcode=2468)
+LOCKED=$(location); LOCKED=${LOCKED##*/}
 [ "$(code <<<"$out")" = 200 ] && ok "API: coSpace 4242 with a passcode created" || bad "API create coSpace 4242: $out"
 out=$(api POST /coSpaces --data-urlencode name=again --data-urlencode callId=9999)
 [ "$(code <<<"$out")" = 400 ] && grep -q "<duplicateCoSpaceId" <<<"$out" && ok "API: a second callId 9999 -> duplicateCoSpaceId" || bad "API duplicate callId: $out"
@@ -291,6 +292,18 @@ out=$(join 4242 2468 Eve)
 [ "$(code <<<"$out")" = 200 ] && grep -q '"jwt"' <<<"$out" && ok "/api/join: the right passcode gets a JWT" || bad "right passcode: $out"
 grep -q "turns:$PUB_IP:447?transport=tcp" <<<"$out" && grep -q "turn:$PUB_IP:3478?transport=udp" <<<"$out" &&
 	ok "/api/join: TURN servers from the callbridge (UDP 3478, TLS 447)" || bad "iceServers: $out"
+# an access method: the hosts' way into 4242, the same meeting ID with a passcode of their own
+out=$(api POST "/coSpaces/$LOCKED/accessMethods" --data-urlencode callId=4242 --data-urlencode passcode=1357 --data-urlencode name=Hosts)
+AM=$(location); AM=${AM##*/}
+list=$(api GET "/coSpaces/$LOCKED/accessMethods")
+[ "$(code <<<"$out")" = 200 ] && grep -q "<accessMethods total=\"1\"><accessMethod id=\"$AM\">" <<<"$list" &&
+	ok "API: accessMethod for 4242 with passcode 1357 created" || bad "API accessMethod: $out $list"
+out=$(join 4242 1357 Hosta)
+[ "$(code <<<"$out")" = 200 ] && grep -q '"jwt"' <<<"$out" && wait_log "$CLOG" "via access method $AM Hosts" 5 &&
+	ok "/api/join: the access method's passcode lets a guest in, and the log says which way" || bad "join via accessMethod: $out"
+out=$(api POST "/coSpaces/$LOCKED/accessMethods" --data-urlencode callId=4242 --data-urlencode passcode=2468)
+[ "$(code <<<"$out")" = 400 ] && grep -q "<duplicateCoSpaceIdPasscode" <<<"$out" &&
+	ok "API: the space's own meeting ID and passcode again -> duplicateCoSpaceIdPasscode" || bad "API duplicate access: $out"
 out=$(join "" "" Eve)
 [ "$(code <<<"$out")" = 400 ] && grep -q meetingId <<<"$out" && ok "/api/join: no meeting ID -> 400 naming it" || bad "empty meeting: $out"
 out=$(timeout 15 ip netns exec public curl -sS --cacert "$CERTS/lab-ca.pem" -H 'Content-Type: application/json' -w '\nHTTP %{http_code}\n' -d 'not json' "https://$PUB_IP:445/api/join" 2>&1)

@@ -284,6 +284,97 @@ static void test_cospace_duplicates(void)
 }
 
 static void expect_param_error(const char *method, const char *path, const char *body,
+	const char *param, const char *error);
+
+/* /coSpaces/<id>/accessMethods: another callId or uri into a space, with its own passcode */
+static void test_access_methods(void)
+{
+	char a[128], b[128], coll[192], coll_b[192], m1[256], m2[256], other[256];
+	const char *slash;
+
+	fresh();
+	create("coSpaces", "name=9999&uri=9999&callId=9999&passcode=1111", a, sizeof(a));
+	create("coSpaces", "name=b&uri=bee&callId=200", b, sizeof(b));
+	snprintf(coll, sizeof(coll), "%s/accessMethods", a);
+	snprintf(coll_b, sizeof(coll_b), "%s/accessMethods", b);
+	CU_ASSERT_EQUAL(req("GET", coll, NULL, NULL), 200);
+	CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><accessMethods total=\"0\">"
+				       "</accessMethods>");
+	/* created in the space's collection, found at the Location given */
+	CU_ASSERT_EQUAL_FATAL(req("POST", coll, NULL, "callId=8888&passcode=4321&name=Hosts"), 200);
+	CU_ASSERT_EQUAL(strncmp(R.location, coll, strlen(coll)), 0);
+	CU_ASSERT_EQUAL(strlen(R.location), strlen(coll) + 1 + 36);
+	snprintf(m1, sizeof(m1), "%s", R.location);
+	CU_ASSERT_EQUAL(req("GET", m1, NULL, NULL), 200);
+	CU_ASSERT(has("<callId>8888</callId>"));
+	CU_ASSERT(has("<passcode>4321</passcode>"));
+	CU_ASSERT(has("<name>Hosts</name>"));
+	CU_ASSERT(has("<scope>public</scope>"));
+	CU_ASSERT(has("<secret>"));			/* a callId brings a secret */
+	CU_ASSERT(!has("coSpace"));			/* the path says whose it is */
+	slash = strrchr(m1, '/');
+	CU_ASSERT(has(slash + 1));			/* <accessMethod id="..."> */
+	CU_ASSERT_EQUAL(req("PUT", m1, NULL, "scope=private&uri=hosts.9999"), 200);
+	CU_ASSERT_EQUAL(req("GET", coll, NULL, NULL), 200);
+	CU_ASSERT(has("total=\"1\""));
+	CU_ASSERT(has("<uri>hosts.9999</uri>"));
+	CU_ASSERT(has("<scope>private</scope>"));
+	CU_ASSERT_EQUAL(req("GET", coll, "filter=HOSTS", NULL), 200);
+	CU_ASSERT(has("total=\"1\""));
+	CU_ASSERT_EQUAL(req("GET", coll, "filter=nobody", NULL), 200);
+	CU_ASSERT(has("total=\"0\""));
+	CU_ASSERT_EQUAL(req("GET", coll_b, NULL, NULL), 200);	/* another space's: empty */
+	CU_ASSERT(has("total=\"0\""));
+
+	/* bad values and parameters are named */
+	expect_param_error("PUT", m1, "scope=world", "scope", "invalidValue");
+	expect_param_error("POST", coll, "callId=12ab", "callId", "invalidValue");
+	expect_param_error("POST", coll, "coSpace=x", "coSpace", "unrecognized");
+	expect_param_error("POST", coll, "secondaryUri=x", "secondaryUri", "unrecognized");
+
+	/* a meeting ID names one space; inside it, the passcode tells the ways in apart */
+	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "callId=8888&passcode=1"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceId />"));
+	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "uri=9999"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceUri />"));
+	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, "uri=8888"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceUri />"));
+	CU_ASSERT_EQUAL(req("PUT", b, NULL, "callId=8888"), 400);
+	CU_ASSERT(has("<duplicateCoSpaceId />"));
+	CU_ASSERT_EQUAL(req("POST", coll, NULL, "callId=9999&passcode=1111"), 400);
+	CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><failureDetails>"
+				       "<duplicateCoSpaceIdPasscode /></failureDetails>");
+	CU_ASSERT_EQUAL(req("POST", coll, NULL, "callId=9999&passcode=2222"), 200);
+	snprintf(m2, sizeof(m2), "%s", R.location);
+	CU_ASSERT_EQUAL(req("PUT", a, NULL, "passcode=2222"), 400);	/* now the method's */
+	CU_ASSERT(has("<duplicateCoSpaceIdPasscode />"));
+
+	/* an access method is reached through its own space only */
+	snprintf(other, sizeof(other), "%s%s", coll_b, strrchr(m1, '/'));
+	CU_ASSERT_EQUAL(req("GET", other, NULL, NULL), 404);
+	CU_ASSERT(has("<accessMethodDoesNotExist />"));
+	CU_ASSERT_EQUAL(req("PUT", other, NULL, "name=x"), 404);
+	CU_ASSERT_EQUAL(req("DELETE", other, NULL, NULL), 404);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces/0badc0de/accessMethods", NULL, NULL), 404);
+	CU_ASSERT(has("<coSpaceDoesNotExist />"));
+	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces/0badc0de/accessMethods", NULL, "callId=1"),
+		404);
+	CU_ASSERT(has("<coSpaceDoesNotExist />"));
+	CU_ASSERT_EQUAL(req("PATCH", coll, NULL, NULL), 405);
+	CU_ASSERT_EQUAL(req("POST", m1, NULL, "name=x"), 405);
+
+	/* deleted one by one, or with their space */
+	CU_ASSERT_EQUAL(req("DELETE", m2, NULL, NULL), 200);
+	CU_ASSERT_EQUAL(req("GET", m2, NULL, NULL), 404);
+	CU_ASSERT(has("<accessMethodDoesNotExist />"));
+	CU_ASSERT_EQUAL(req("DELETE", a, NULL, NULL), 200);
+	CU_ASSERT_EQUAL(req("GET", m1, NULL, NULL), 404);
+	CU_ASSERT(has("<coSpaceDoesNotExist />"));
+	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "callId=8888"), 200);	/* 8888 is free */
+	done();
+}
+
+static void expect_param_error(const char *method, const char *path, const char *body,
 	const char *param, const char *error)
 {
 	char want[160];
@@ -506,7 +597,8 @@ static void test_paths_methods(void)
 {
 	static const char *const unknown[] = { "/api/v1/foo", "/api/v1", "/api/v1/",
 		"/api/v2/coSpaces", "/api/v1//coSpaces", "/api/v1/coSpaces/x/y/z",
-		"/api/v1/coSpaces/x/accessMethods", "/api/v1/turnServers/x/status",
+		"/api/v1/coSpaces/x/accessMethods/y/z", "/api/v1/webBridges/x/accessMethods",
+		"/api/v1/turnServers/x/status",
 		"/api/v1/calls/x/y", "/api/v1/cospace", "/api", NULL };
 
 	fresh();
@@ -890,6 +982,7 @@ int main(void)
 		{ "pagination and filter", test_pagination_filter },
 		{ "webBridges", test_webbridges },
 		{ "turnServers", test_turnservers },
+		{ "coSpace accessMethods", test_access_methods },
 		{ "unknown paths and methods", test_paths_methods },
 		{ "calls, callLegs, participants", test_live },
 		{ "DELETE callLeg/participant", test_drop },

@@ -103,6 +103,12 @@ static void test_file_reopen(void)
 	CU_ASSERT(err[0] != '\0');
 }
 
+/* The space a guest reaches with meeting ID id and no passcode. */
+static int space_of(struct cb_db *db, const char *id, struct cb_cospace *out)
+{
+	return cb_db_meeting_find(db, id, NULL, out, NULL);
+}
+
 static void test_meeting_id(void)
 {
 	struct cb_cospace a, b, c, got;
@@ -121,16 +127,16 @@ static void test_meeting_id(void)
 	set(CB_DB_COSPACE, &b, "uri", "bee");
 	set(CB_DB_COSPACE, &b, "secondaryUri", "8765");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &b, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "1234", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, a.id);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "5678", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "5678", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, b.id);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "team.a", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "team.a", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, a.id);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "bee", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "bee", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, b.id);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "nobody", &got), -ENOENT);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "", &got), -ENOENT);
+	CU_ASSERT_EQUAL(space_of(db, "nobody", &got), -ENOENT);
+	CU_ASSERT_EQUAL(space_of(db, "", &got), -ENOENT);
 
 	/* a meeting ID names one space: no callId that is another's URI, nor the reverse */
 	cb_db_obj_init(CB_DB_COSPACE, &c);
@@ -165,9 +171,9 @@ static void test_meeting_id(void)
 	set(CB_DB_COSPACE, &b, "callId", "5678");
 	set(CB_DB_COSPACE, &b, "uri", "5678");
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &b, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "5678", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "5678", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, b.id);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "1234", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, a.id);
 
 	/* once a space is gone, its values are free for others */
@@ -175,9 +181,125 @@ static void test_meeting_id(void)
 	cb_db_obj_init(CB_DB_COSPACE, &c);
 	set(CB_DB_COSPACE, &c, "callId", "1234");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_cospace_by_meeting_id(db, "1234", &got), 0);
+	CU_ASSERT_EQUAL(space_of(db, "1234", &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, c.id);
 	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, a.id), -ENOENT);
+	cb_db_close(db);
+}
+
+static int count_one(void *ctx, const void *obj)
+{
+	(void)obj;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* A space's access methods: the passcode picks the way in, and they go with the space. */
+static void test_access_methods(void)
+{
+	struct cb_accessmethod host, open, stray, am;
+	struct cb_cospace sp, other, got;
+	unsigned int total = 0;
+	const char *dup;
+	struct cb_db *db;
+	char err[256];
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
+	cb_db_obj_init(CB_DB_COSPACE, &sp);
+	set(CB_DB_COSPACE, &sp, "callId", "9999");
+	set(CB_DB_COSPACE, &sp, "passcode", "1111");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_COSPACE, &sp, NULL), 0);
+	cb_db_obj_init(CB_DB_COSPACE, &other);
+	set(CB_DB_COSPACE, &other, "uri", "other");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_COSPACE, &other, NULL), 0);
+
+	/* the hosts' way in: the same callId, another passcode */
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &host);
+	CU_ASSERT_STRING_EQUAL(host.scope, "public");
+	snprintf(host.cospace, sizeof(host.cospace), "%s", sp.id);
+	set(CB_DB_ACCESSMETHOD, &host, "callId", "9999");
+	set(CB_DB_ACCESSMETHOD, &host, "passcode", "2222");
+	set(CB_DB_ACCESSMETHOD, &host, "name", "hosts");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &host, NULL), 0);
+	CU_ASSERT_EQUAL(strlen(host.secret), CB_DB_SECRET_LEN);
+	/* and one with no passcode at all, by URI */
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &open);
+	snprintf(open.cospace, sizeof(open.cospace), "%s", sp.id);
+	set(CB_DB_ACCESSMETHOD, &open, "uri", "lobby.9999");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &open, NULL), 0);
+	CU_ASSERT_EQUAL(open.secret[0], '\0');
+
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "1111", &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_EQUAL(am.id[0], '\0');			/* the space's own passcode */
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_STRING_EQUAL(am.id, host.id);
+	CU_ASSERT_STRING_EQUAL(am.name, "hosts");
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "3333", &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "222", &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "", &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", NULL, &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_STRING_EQUAL(am.id, open.id);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", "42", &got, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "8888", "2222", &got, &am), -ENOENT);
+
+	/* the clashes: another space's meeting ID, or this one's with the same passcode */
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &stray);
+	snprintf(stray.cospace, sizeof(stray.cospace), "%s", other.id);
+	set(CB_DB_ACCESSMETHOD, &stray, "callId", "9999");
+	set(CB_DB_ACCESSMETHOD, &stray, "passcode", "5555");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "callId");
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &stray);
+	snprintf(stray.cospace, sizeof(stray.cospace), "%s", sp.id);
+	set(CB_DB_ACCESSMETHOD, &stray, "callId", "9999");
+	set(CB_DB_ACCESSMETHOD, &stray, "passcode", "2222");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "passcode");
+	set(CB_DB_ACCESSMETHOD, &stray, "callId", "");
+	set(CB_DB_ACCESSMETHOD, &stray, "uri", "other");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "uri");
+	set(CB_DB_COSPACE, &other, "secondaryUri", "lobby.9999");
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &other, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "secondaryUri");
+	set(CB_DB_COSPACE, &sp, "passcode", "2222");	/* the hosts' */
+	dup = NULL;
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &sp, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "passcode");
+	/* an access method needs a space that exists */
+	snprintf(stray.cospace, sizeof(stray.cospace), "%s", "00000000-0000-4000-8000-000000000000");
+	set(CB_DB_ACCESSMETHOD, &stray, "uri", "nowhere");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, NULL), -ENOENT);
+
+	/* listed per space */
+	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, sp.id, NULL, 0, 0, count_one,
+		&n, &total), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(total, 2);
+	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, sp.id, "HOST", 0, 0, NULL, NULL,
+		&total), 0);
+	CU_ASSERT_EQUAL(total, 1);
+	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, other.id, NULL, 0, 0, NULL,
+		NULL, &total), 0);
+	CU_ASSERT_EQUAL(total, 0);
+	CU_ASSERT_EQUAL(cb_db_obj_list(db, CB_DB_ACCESSMETHOD, NULL, 0, 0, NULL, NULL, &total),
+		-EINVAL);				/* whose? */
+
+	/* deleting the space deletes its ways in, and frees their meeting IDs */
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, sp.id), 0);
+	CU_ASSERT_EQUAL(cb_db_obj_get(db, CB_DB_ACCESSMETHOD, host.id, &am), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, &got, &am), -ENOENT);
+	set(CB_DB_COSPACE, &other, "secondaryUri", "lobby.9999");
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &other, NULL), 0);
 	cb_db_close(db);
 }
 
@@ -257,6 +379,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		{ "file, reopen, schema", test_file_reopen },
 		{ "meeting id lookup", test_meeting_id },
+		{ "access methods", test_access_methods },
 		{ "arrays and general settings", test_arrays_general },
 		{ "uuid and validators", test_uuid },
 		{ NULL, NULL },
