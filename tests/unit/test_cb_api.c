@@ -333,17 +333,25 @@ static void test_access_methods(void)
 	expect_param_error("POST", coll, "secondaryUri=x", "secondaryUri", "unrecognized");
 
 	/* a meeting ID names one space; inside it, the passcode tells the ways in apart */
-	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "callId=8888&passcode=1"), 400);
-	CU_ASSERT(has("<duplicateCoSpaceId />"));
-	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "uri=9999"), 400);
-	CU_ASSERT(has("<duplicateCoSpaceUri />"));
-	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, "uri=8888"), 400);
-	CU_ASSERT(has("<duplicateCoSpaceUri />"));
-	CU_ASSERT_EQUAL(req("PUT", b, NULL, "callId=8888"), 400);
-	CU_ASSERT(has("<duplicateCoSpaceId />"));
-	CU_ASSERT_EQUAL(req("POST", coll, NULL, "callId=9999&passcode=1111"), 400);
-	CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><failureDetails>"
-				       "<duplicateCoSpaceIdPasscode /></failureDetails>");
+	{
+		const struct {
+			const char *method, *path, *body, *reason;
+		} dups[] = {
+			{ "POST", coll_b, "callId=8888&passcode=1", "duplicateCoSpaceId" },
+			{ "POST", coll_b, "uri=9999", "duplicateCoSpaceUri" },
+			{ "POST", "/api/v1/coSpaces", "uri=8888", "duplicateCoSpaceUri" },
+			{ "PUT", b, "callId=8888", "duplicateCoSpaceId" },
+			{ "POST", coll, "callId=9999&passcode=1111", "duplicateCoSpaceIdPasscode" },
+		};
+		char want[128];
+
+		for (unsigned int i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+			snprintf(want, sizeof(want), "<?xml version=\"1.0\"?><failureDetails><%s />"
+				"</failureDetails>", dups[i].reason);
+			CU_ASSERT_EQUAL(req(dups[i].method, dups[i].path, NULL, dups[i].body), 400);
+			CU_ASSERT_STRING_EQUAL(R.body ? R.body : "", want);
+		}
+	}
 	CU_ASSERT_EQUAL(req("POST", coll, NULL, "callId=9999&passcode=2222"), 200);
 	snprintf(m2, sizeof(m2), "%s", R.location);
 	CU_ASSERT_EQUAL(req("PUT", a, NULL, "passcode=2222"), 400);	/* now the method's */

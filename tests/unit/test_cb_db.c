@@ -194,13 +194,37 @@ static int count_one(void *ctx, const void *obj)
 	return 0;
 }
 
+/* An access method of space with callId, uri and passcode (NULL: unset). */
+static void method(struct cb_accessmethod *am, const char *space, const char *call_id,
+	const char *uri, const char *passcode)
+{
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, am);
+	snprintf(am->cospace, sizeof(am->cospace), "%s", space);
+	if (call_id)
+		set(CB_DB_ACCESSMETHOD, am, "callId", call_id);
+	if (uri)
+		set(CB_DB_ACCESSMETHOD, am, "uri", uri);
+	if (passcode)
+		set(CB_DB_ACCESSMETHOD, am, "passcode", passcode);
+}
+
+/* Adding (or, with update, changing) obj is refused as a duplicate of parameter want. */
+static void clash(struct cb_db *db, enum cb_db_kind kind, void *obj, bool update,
+	const char *want)
+{
+	const char *dup = NULL;
+
+	CU_ASSERT_EQUAL(update ? cb_db_obj_update(db, kind, obj, &dup)
+			       : cb_db_obj_add(db, kind, obj, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", want);
+}
+
 /* A space's access methods: the passcode picks the way in, and they go with the space. */
 static void test_access_methods(void)
 {
 	struct cb_accessmethod host, open, stray, am;
 	struct cb_cospace sp, other, got;
 	unsigned int total = 0;
-	const char *dup;
 	struct cb_db *db;
 	char err[256];
 	int n = 0;
@@ -215,18 +239,13 @@ static void test_access_methods(void)
 	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_COSPACE, &other, NULL), 0);
 
 	/* the hosts' way in: the same callId, another passcode */
-	cb_db_obj_init(CB_DB_ACCESSMETHOD, &host);
+	method(&host, sp.id, "9999", NULL, "2222");
 	CU_ASSERT_STRING_EQUAL(host.scope, "public");
-	snprintf(host.cospace, sizeof(host.cospace), "%s", sp.id);
-	set(CB_DB_ACCESSMETHOD, &host, "callId", "9999");
-	set(CB_DB_ACCESSMETHOD, &host, "passcode", "2222");
 	set(CB_DB_ACCESSMETHOD, &host, "name", "hosts");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &host, NULL), 0);
 	CU_ASSERT_EQUAL(strlen(host.secret), CB_DB_SECRET_LEN);
 	/* and one with no passcode at all, by URI */
-	cb_db_obj_init(CB_DB_ACCESSMETHOD, &open);
-	snprintf(open.cospace, sizeof(open.cospace), "%s", sp.id);
-	set(CB_DB_ACCESSMETHOD, &open, "uri", "lobby.9999");
+	method(&open, sp.id, NULL, "lobby.9999", NULL);
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &open, NULL), 0);
 	CU_ASSERT_EQUAL(open.secret[0], '\0');
 
@@ -248,36 +267,18 @@ static void test_access_methods(void)
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "8888", "2222", &got, &am), -ENOENT);
 
 	/* the clashes: another space's meeting ID, or this one's with the same passcode */
-	cb_db_obj_init(CB_DB_ACCESSMETHOD, &stray);
-	snprintf(stray.cospace, sizeof(stray.cospace), "%s", other.id);
-	set(CB_DB_ACCESSMETHOD, &stray, "callId", "9999");
-	set(CB_DB_ACCESSMETHOD, &stray, "passcode", "5555");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "callId");
-	cb_db_obj_init(CB_DB_ACCESSMETHOD, &stray);
-	snprintf(stray.cospace, sizeof(stray.cospace), "%s", sp.id);
-	set(CB_DB_ACCESSMETHOD, &stray, "callId", "9999");
-	set(CB_DB_ACCESSMETHOD, &stray, "passcode", "2222");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "passcode");
-	set(CB_DB_ACCESSMETHOD, &stray, "callId", "");
-	set(CB_DB_ACCESSMETHOD, &stray, "uri", "other");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "uri");
+	method(&stray, other.id, "9999", NULL, "5555");
+	clash(db, CB_DB_ACCESSMETHOD, &stray, false, "callId");
+	method(&stray, sp.id, "9999", NULL, "2222");
+	clash(db, CB_DB_ACCESSMETHOD, &stray, false, "passcode");
+	method(&stray, sp.id, NULL, "other", NULL);
+	clash(db, CB_DB_ACCESSMETHOD, &stray, false, "uri");
 	set(CB_DB_COSPACE, &other, "secondaryUri", "lobby.9999");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &other, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "secondaryUri");
+	clash(db, CB_DB_COSPACE, &other, true, "secondaryUri");
 	set(CB_DB_COSPACE, &sp, "passcode", "2222");	/* the hosts' */
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &sp, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", "passcode");
+	clash(db, CB_DB_COSPACE, &sp, true, "passcode");
 	/* an access method needs a space that exists */
-	snprintf(stray.cospace, sizeof(stray.cospace), "%s", "00000000-0000-4000-8000-000000000000");
-	set(CB_DB_ACCESSMETHOD, &stray, "uri", "nowhere");
+	method(&stray, "00000000-0000-4000-8000-000000000000", NULL, "nowhere", NULL);
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, NULL), -ENOENT);
 
 	/* listed per space */
