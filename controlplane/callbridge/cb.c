@@ -478,6 +478,7 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	const char *remote = json_string_value(json_object_get(m, "remote"));
 	const char *session = json_string_value(json_object_get(m, "session"));
 	struct cb_accessmethod am;
+	struct cb_wbprofile prof;
 	struct cb_cospace s;
 	unsigned int login;
 	int rc;
@@ -496,7 +497,22 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		login);
 	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: resolution in progress",
 		login);
-	rc = cb->db ? cb_db_meeting_find(cb->db, id, pass, &s, &am) : -EIO;
+	/* what the guests of this web bridge may use: its profile, or the system's */
+	if (!cb->db || cb_db_wbprofile_for(cb->db, l->wb_id, &prof)) {
+		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
+		return;
+	}
+	if (!prof.allow_unauthenticated_guests) {
+		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: web "
+			"bridge profile %s does not allow guests", login, prof.id[0] ? prof.id :
+			"(default)");
+		join_refuse(l, req, login, "guestAccessDisabled",
+			"Guests cannot join meetings here.");
+		return;
+	}
+	rc = cb_db_meeting_find(cb->db, id, pass,
+		(prof.resolve_cospace_call_ids ? CB_DB_BY_CALL_ID : 0) |
+		(strcmp(prof.resolve_cospace_uris, "off") ? CB_DB_BY_URI : 0), &s, &am);
 	if (rc == -EACCES && (!pass || !*pass)) {
 		join_refuse(l, req, login, "passcodeRequired", "This meeting needs a passcode.");
 		return;

@@ -647,6 +647,55 @@ static void route_stored(struct req *r, enum cb_db_kind kind)
 	}
 }
 
+/* /system/profiles: the profiles objects get when theirs names none (here, the web bridges'
+ * webBridgeProfile). */
+static void system_profiles(struct req *r)
+{
+	const char *m = r->in->method, *bad = NULL;
+	struct cb_general g;
+	struct params ps;
+	int rc;
+
+	if (!is(m, "GET") && !is(m, "PUT")) {
+		fail(r, 405, "invalidOperation");
+		return;
+	}
+	if (cb_db_general_get(r->api->db, &g)) {
+		fail(r, 503, "databaseNotReady");
+		return;
+	}
+	if (is(m, "GET")) {
+		sb_add(&r->sb, XML_HEAD "<profiles>");
+		if (g.web_bridge_profile[0])
+			sb_elem(&r->sb, "webBridgeProfile", g.web_bridge_profile);
+		sb_add(&r->sb, "</profiles>");
+		ok_xml(r);
+		return;
+	}
+	if (parse_form(r, r->in->body, r->in->body ? r->in->body_len : 0, &ps))
+		return;
+	for (unsigned int i = 0; i < ps.n; i++) {
+		if (strcmp(ps.p[i].key, "webBridgeProfile")) {
+			fail_param(r, ps.p[i].key, "unrecognized");
+			goto out;
+		}
+		if (strlen(ps.p[i].value) >= sizeof(g.web_bridge_profile)) {
+			fail_param(r, ps.p[i].key, "invalidValue");
+			goto out;
+		}
+		snprintf(g.web_bridge_profile, sizeof(g.web_bridge_profile), "%s", ps.p[i].value);
+	}
+	rc = cb_db_general_set(r->api->db, &g, &bad);
+	if (rc == -EINVAL || rc == -E2BIG)
+		fail_param(r, bad ? bad : "webBridgeProfile", "invalidValue");
+	else if (rc)
+		fail(r, 503, "databaseNotReady");
+	else
+		ok_xml(r);
+out:
+	params_free(&ps);
+}
+
 /* --- the live objects: calls, callLegs, participants, read under model->lock --- */
 
 enum live { LIVE_CALL, LIVE_LEG, LIVE_PARTICIPANT };
@@ -976,6 +1025,7 @@ static void route_api(struct req *r, char *path)
 		{ "coSpaces", false, CB_DB_COSPACE },
 		{ "webBridges", false, CB_DB_WEBBRIDGE },
 		{ "turnServers", false, CB_DB_TURNSERVER },
+		{ "webBridgeProfiles", false, CB_DB_WBPROFILE },
 		{ "calls", true, LIVE_CALL },
 		{ "callLegs", true, LIVE_LEG },
 		{ "participants", true, LIVE_PARTICIPANT },
@@ -983,6 +1033,10 @@ static void route_api(struct req *r, char *path)
 
 	if (strncmp(path, "/api/v1/", 8) || split_api_path(r, path + 8)) {
 		fail(r, 404, "unrecognizedObject");
+		return;
+	}
+	if (r->nseg == 2 && !strcmp(r->seg[0], "system") && !strcmp(r->seg[1], "profiles")) {
+		system_profiles(r);
 		return;
 	}
 	for (unsigned int i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {

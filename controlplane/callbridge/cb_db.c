@@ -228,6 +228,14 @@ static int check_turn_type(const char *v)
 	return check_one_of(v, types);
 }
 
+static int check_uri_resolution(const char *v)
+{
+	static const char *const modes[] = { "off", "domainSuggestionDisabled",
+		"domainSuggestionEnabled", NULL };
+
+	return check_one_of(v, modes);
+}
+
 static int check_scope(const char *v)
 {
 	static const char *const scopes[] = { "public", "private", NULL };
@@ -296,6 +304,21 @@ static const struct cb_db_field accessmethod_fields[] = {
 	STR(struct cb_accessmethod, "callLegProfile", call_leg_profile, 0, check_guid),
 };
 
+static const struct cb_db_field wbprofile_fields[] = {
+	STR(struct cb_wbprofile, "name", name, CB_DBF_LIST, NULL),
+	STR(struct cb_wbprofile, "resourceArchive", resource_archive, 0, NULL),
+	BOOL(struct cb_wbprofile, "allowPasscodes", allow_passcodes, "true"),
+	BOOL(struct cb_wbprofile, "allowSecrets", allow_secrets, "true"),
+	BOOL(struct cb_wbprofile, "userPortalEnabled", user_portal_enabled, "true"),
+	BOOL(struct cb_wbprofile, "allowUnauthenticatedGuests", allow_unauthenticated_guests,
+		"true"),
+	BOOL(struct cb_wbprofile, "resolveCoSpaceCallIds", resolve_cospace_call_ids, "true"),
+	BOOL(struct cb_wbprofile, "resolveLyncConferenceIds", resolve_lync_conference_ids,
+		"false"),
+	STRD(struct cb_wbprofile, "resolveCoSpaceUris", resolve_cospace_uris, 0, "off",
+		check_uri_resolution),
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct cb_db_class classes[CB_DB_NKINDS] = {
@@ -307,6 +330,8 @@ static const struct cb_db_class classes[CB_DB_NKINDS] = {
 		turnserver_fields, N(turnserver_fields) },
 	[CB_DB_ACCESSMETHOD] = { "accessMethods", "accessMethod", sizeof(struct cb_accessmethod),
 		accessmethod_fields, N(accessmethod_fields) },
+	[CB_DB_WBPROFILE] = { "webBridgeProfiles", "webBridgeProfile",
+		sizeof(struct cb_wbprofile), wbprofile_fields, N(wbprofile_fields) },
 };
 
 /* The columns a list's filter looks in. */
@@ -315,6 +340,7 @@ static const char *const filter_cols[CB_DB_NKINDS][4] = {
 	[CB_DB_WEBBRIDGE] = { "url", NULL },
 	[CB_DB_TURNSERVER] = { "serverAddress", "clientAddress", NULL },
 	[CB_DB_ACCESSMETHOD] = { "name", "uri", "callId", NULL },
+	[CB_DB_WBPROFILE] = { "name", NULL },
 };
 
 const struct cb_db_class *cb_db_class(enum cb_db_kind kind)
@@ -1034,14 +1060,20 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
+int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, unsigned int by,
 	struct cb_cospace *out, struct cb_accessmethod *am)
 {
 	/* every row names the same space (check_unique): the passcode picks the way in */
-	static const char sql[] =
-		"SELECT 0, id, passcode FROM coSpaces WHERE callId = ?1 OR uri = ?1 OR "
-		"secondaryUri = ?1 UNION ALL SELECT 1, id, passcode FROM accessMethods "
-		"WHERE callId = ?1 OR uri = ?1";
+	static const char *const sql[4] = {
+		[CB_DB_BY_CALL_ID] = "SELECT 0, id, passcode FROM coSpaces WHERE callId = ?1 "
+			"UNION ALL SELECT 1, id, passcode FROM accessMethods WHERE callId = ?1",
+		[CB_DB_BY_URI] = "SELECT 0, id, passcode FROM coSpaces WHERE uri = ?1 OR "
+			"secondaryUri = ?1 UNION ALL SELECT 1, id, passcode FROM accessMethods "
+			"WHERE uri = ?1",
+		[CB_DB_BY_CALL_ID | CB_DB_BY_URI] = "SELECT 0, id, passcode FROM coSpaces "
+			"WHERE callId = ?1 OR uri = ?1 OR secondaryUri = ?1 UNION ALL "
+			"SELECT 1, id, passcode FROM accessMethods WHERE callId = ?1 OR uri = ?1",
+	};
 	char pick[CB_DB_ID_LEN] = "", open_pick[CB_DB_ID_LEN] = "";
 	bool pick_am = false, open_am = false, any = false;
 	size_t plen = passcode ? strlen(passcode) : 0;
@@ -1051,9 +1083,10 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
 
 	if (am)
 		am->id[0] = '\0';
-	if (!id || !*id)
+	by &= CB_DB_BY_CALL_ID | CB_DB_BY_URI;
+	if (!id || !*id || !by)
 		return -ENOENT;
-	if (sql_prepare(db, sql, &st))
+	if (sql_prepare(db, sql[by], &st))
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1093,6 +1126,34 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
 	if (am)
 		*am = way.am;
 	return cb_db_obj_get(db, CB_DB_COSPACE, way.am.cospace, out);
+}
+
+int cb_db_wbprofile_for(struct cb_db *db, const char *wb_id, struct cb_wbprofile *out)
+{
+	union cb_db_any wb, wp;
+	struct cb_general g;
+	int rc;
+
+	cb_db_obj_init(CB_DB_WBPROFILE, out);
+	rc = wb_id ? cb_db_obj_get(db, CB_DB_WEBBRIDGE, wb_id, &wb) : -ENOENT;
+	if (rc == -EIO)
+		return rc;
+	if (!rc && wb.wb.web_bridge_profile[0]) {
+		rc = cb_db_obj_get(db, CB_DB_WBPROFILE, wb.wb.web_bridge_profile, &wp);
+		if (rc != -ENOENT) {
+			if (!rc)
+				*out = wp.wp;
+			return rc;
+		}
+	}
+	if ((rc = cb_db_general_get(db, &g)))
+		return rc;
+	if (!g.web_bridge_profile[0])
+		return 0;
+	rc = cb_db_obj_get(db, CB_DB_WBPROFILE, g.web_bridge_profile, &wp);
+	if (!rc)
+		*out = wp.wp;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 struct fill {
@@ -1144,6 +1205,8 @@ static const struct {
 		sizeof(((struct cb_general *)0)->turn_username), NULL },
 	{ "turnPassword", offsetof(struct cb_general, turn_password),
 		sizeof(((struct cb_general *)0)->turn_password), NULL },
+	{ "webBridgeProfile", offsetof(struct cb_general, web_bridge_profile),
+		sizeof(((struct cb_general *)0)->web_bridge_profile), check_guid },
 };
 
 int cb_db_general_get(struct cb_db *db, struct cb_general *out)

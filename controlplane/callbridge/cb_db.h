@@ -49,6 +49,23 @@ struct cb_accessmethod {
 	char call_leg_profile[CB_DB_ID_LEN];
 };
 
+/* How guests use the web bridges it is given to (/webBridgeProfiles; a webBridge's
+ * webBridgeProfile, else /system/profiles' one, else these defaults). */
+struct cb_wbprofile {
+	char id[CB_DB_ID_LEN];
+	char name[256];
+	char resource_archive[256];		/* stored only */
+	bool allow_passcodes;			/* true; stored only */
+	bool allow_secrets;			/* true; stored only */
+	bool user_portal_enabled;		/* true; stored only (no user sign-in here) */
+	bool allow_unauthenticated_guests;	/* true: guests may join by meeting ID */
+	bool resolve_cospace_call_ids;		/* true: a meeting ID may be a callId */
+	bool resolve_lync_conference_ids;	/* false; stored only (no Lync here) */
+	char resolve_cospace_uris[32];		/* off (default), domainSuggestionDisabled or
+						 * domainSuggestionEnabled: a meeting ID may be a
+						 * URI unless off */
+};
+
 struct cb_webbridge {
 	char id[CB_DB_ID_LEN];
 	char url[256];			/* c2w://host:port or https://host[:port] */
@@ -78,6 +95,7 @@ struct cb_general {
 	char turn_client_address[256];
 	char turn_username[128];
 	char turn_password[128];
+	char web_bridge_profile[CB_DB_ID_LEN];	/* /system/profiles: the web bridges' default */
 };
 
 /* Room for any of them, for code that handles objects by kind. */
@@ -86,10 +104,12 @@ union cb_db_any {
 	struct cb_webbridge wb;
 	struct cb_turnserver ts;
 	struct cb_accessmethod am;
+	struct cb_wbprofile wp;
 };
 
 enum cb_db_kind {
-	CB_DB_COSPACE, CB_DB_WEBBRIDGE, CB_DB_TURNSERVER, CB_DB_ACCESSMETHOD, CB_DB_NKINDS
+	CB_DB_COSPACE, CB_DB_WEBBRIDGE, CB_DB_TURNSERVER, CB_DB_ACCESSMETHOD,
+	CB_DB_WBPROFILE, CB_DB_NKINDS
 };
 
 /* One field of an object: its API parameter name is also its XML element and SQL column. */
@@ -166,12 +186,18 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
 	int (*fn)(void *ctx, const void *obj), void *ctx, unsigned int *total);
 
 /* What the callbridge asks. */
-/* A guest's way in: the space that meeting ID id names, through the space itself or one of
- * its access methods, whichever has the passcode given (NULL = none); one without a passcode
- * lets anyone in. 0 with *out (and *am, its id "" when the space itself matched), -ENOENT for
- * an unknown meeting ID, -EACCES when the passcode matches none, -EIO. */
-int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode,
+/* A guest's way in: the space that meeting ID id names, as a callId (CB_DB_BY_CALL_ID) or a
+ * URI (CB_DB_BY_URI), through the space itself or one of its access methods, whichever has
+ * the passcode given (NULL = none); one without a passcode lets anyone in. 0 with *out (and
+ * *am, its id "" when the space itself matched), -ENOENT for an unknown meeting ID, -EACCES
+ * when the passcode matches none, -EIO. */
+#define CB_DB_BY_CALL_ID	0x1
+#define CB_DB_BY_URI		0x2
+int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, unsigned int by,
 	struct cb_cospace *out, struct cb_accessmethod *am);
+/* The profile guests of web bridge wb_id (NULL: none) get: its webBridgeProfile, else the
+ * system's, else the defaults (a reference to a deleted profile counts as none). 0 or -EIO. */
+int cb_db_wbprofile_for(struct cb_db *db, const char *wb_id, struct cb_wbprofile *out);
 /* Fill an array: return how many there are (may exceed max: only max are written) or -errno. */
 int cb_db_webbridges(struct cb_db *db, struct cb_webbridge *out, unsigned int max);
 int cb_db_turnservers(struct cb_db *db, struct cb_turnserver *out, unsigned int max);

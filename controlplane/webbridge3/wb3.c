@@ -279,7 +279,8 @@ static unsigned int status_of(const char *code)
 {
 	if (!strcmp(code, "meetingNotFound"))
 		return 404;
-	if (!strcmp(code, "passcodeRequired") || !strcmp(code, "invalidPasscode"))
+	if (!strcmp(code, "passcodeRequired") || !strcmp(code, "invalidPasscode") ||
+		!strcmp(code, "guestAccessDisabled"))
 		return 403;
 	if (!strcmp(code, "badRequest"))
 		return 400;

@@ -9,7 +9,8 @@
  * handler is reachable; a few calls and legs are live. The store starts every 512 inputs
  * (objects the fuzzer created would otherwise pile up) with one coSpace and one access method
  * of it, whose random ids a path names as "@s" and "@a". The query and the password are also
- * a guest's meeting ID and passcode, looked up as a join would. A second reading of the same
+ * a guest's meeting ID and passcode, looked up as a join would (by callId, URI, both or
+ * neither, from the input's size). A second reading of the same
  * bytes as a token goes to web_jwt_verify, against a real key. */
 #include <errno.h>
 #include <stdio.h>
@@ -201,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cb_accessmethod am;
 		struct cb_cospace cs;
 		const char *pc = colon ? colon + 1 : NULL;
-		int rc = cb_db_meeting_find(api.db, query, pc, &cs, &am);
+		int rc = cb_db_meeting_find(api.db, query, pc, size & 3, &cs, &am);
 
 		if (rc == 0 && !cs.id[0])
 			abort();

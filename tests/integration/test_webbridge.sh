@@ -304,6 +304,26 @@ out=$(join 4242 1357 Hosta)
 out=$(api POST "/coSpaces/$LOCKED/accessMethods" --data-urlencode callId=4242 --data-urlencode passcode=2468)
 [ "$(code <<<"$out")" = 400 ] && grep -q "<duplicateCoSpaceIdPasscode" <<<"$out" &&
 	ok "API: the space's own meeting ID and passcode again -> duplicateCoSpaceIdPasscode" || bad "API duplicate access: $out"
+# web bridge profiles: a URI is no meeting ID by default; the system's profile can make it one,
+# and a web bridge's own profile can shut guests out
+out=$(join locked.space 2468 Uri)
+[ "$(code <<<"$out")" = 404 ] && ok "/api/join: a URI is no meeting ID by default (resolveCoSpaceUris off)" || bad "URI join by default: $out"
+api POST /webBridgeProfiles --data-urlencode name=uris --data-urlencode resolveCoSpaceUris=domainSuggestionDisabled >/dev/null
+P_URIS=$(location); P_URIS=${P_URIS##*/}
+out=$(api PUT /system/profiles --data-urlencode "webBridgeProfile=$P_URIS")
+[ "$(code <<<"$out")" = 200 ] && api GET /system/profiles | grep -q "<webBridgeProfile>$P_URIS</webBridgeProfile>" &&
+	ok "API: /system/profiles names the web bridges' default profile" || bad "system profiles: $out"
+out=$(join locked.space 2468 Uri)
+[ "$(code <<<"$out")" = 200 ] && ok "/api/join: with the system's profile resolving URIs, locked.space joins" || bad "URI join with profile: $out"
+api POST /webBridgeProfiles --data-urlencode name=closed --data-urlencode allowUnauthenticatedGuests=false >/dev/null
+P_CLOSED=$(location); P_CLOSED=${P_CLOSED##*/}
+api PUT "/webBridges/$WB" --data-urlencode "webBridgeProfile=$P_CLOSED" >/dev/null
+out=$(join 4242 2468 Eve)
+[ "$(code <<<"$out")" = 403 ] && grep -q guestAccessDisabled <<<"$out" && wait_log "$CLOG" "profile $P_CLOSED does not allow guests" 5 &&
+	ok "/api/join: the web bridge's profile allows no guests -> 403 guestAccessDisabled, logged" || bad "closed profile: $out"
+api PUT "/webBridges/$WB" --data-urlencode "webBridgeProfile=" >/dev/null
+out=$(join 4242 2468 Eve)
+[ "$(code <<<"$out")" = 200 ] && ok "/api/join: its profile unset, the system's applies again" || bad "after unsetting the profile: $out"
 out=$(join "" "" Eve)
 [ "$(code <<<"$out")" = 400 ] && grep -q meetingId <<<"$out" && ok "/api/join: no meeting ID -> 400 naming it" || bad "empty meeting: $out"
 out=$(timeout 15 ip netns exec public curl -sS --cacert "$CERTS/lab-ca.pem" -H 'Content-Type: application/json' -w '\nHTTP %{http_code}\n' -d 'not json' "https://$PUB_IP:445/api/join" 2>&1)

@@ -382,6 +382,51 @@ static void test_access_methods(void)
 	done();
 }
 
+/* /webBridgeProfiles and the system's default one (/system/profiles) */
+static void test_wbprofiles(void)
+{
+	char p[128], wb[128], body[96];
+	const char *id;
+
+	fresh();
+	create("webBridgeProfiles", "name=guests&resolveCoSpaceUris=domainSuggestionEnabled", p,
+		sizeof(p));
+	id = strrchr(p, '/') + 1;
+	CU_ASSERT_EQUAL(req("GET", p, NULL, NULL), 200);
+	CU_ASSERT(has("<name>guests</name>"));
+	CU_ASSERT(has("<allowUnauthenticatedGuests>true</allowUnauthenticatedGuests>"));
+	CU_ASSERT(has("<resolveCoSpaceCallIds>true</resolveCoSpaceCallIds>"));
+	CU_ASSERT(has("<resolveLyncConferenceIds>false</resolveLyncConferenceIds>"));
+	CU_ASSERT(has("<resolveCoSpaceUris>domainSuggestionEnabled</resolveCoSpaceUris>"));
+	CU_ASSERT_EQUAL(req("PUT", p, NULL, "allowUnauthenticatedGuests=false"), 200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/webBridgeProfiles", "filter=GUEST", NULL), 200);
+	CU_ASSERT(has("<webBridgeProfiles total=\"1\"><webBridgeProfile id=\""));
+	expect_param_error("PUT", p, "resolveCoSpaceUris=on", "resolveCoSpaceUris", "invalidValue");
+	expect_param_error("PUT", p, "allowPasscodes=maybe", "allowPasscodes", "invalidValue");
+	/* given to one web bridge, or to all as the system's */
+	create("webBridges", "url=c2w://edge.lab.example:6000", wb, sizeof(wb));
+	snprintf(body, sizeof(body), "webBridgeProfile=%s", id);
+	CU_ASSERT_EQUAL(req("PUT", wb, NULL, body), 200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/system/profiles", NULL, NULL), 200);
+	CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><profiles></profiles>");
+	CU_ASSERT_EQUAL(req("PUT", "/api/v1/system/profiles", NULL, body), 200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/system/profiles", NULL, NULL), 200);
+	CU_ASSERT(has(id));
+	expect_param_error("PUT", "/api/v1/system/profiles", "webBridgeProfile=nope",
+		"webBridgeProfile", "invalidValue");
+	expect_param_error("PUT", "/api/v1/system/profiles", "callProfile=x", "callProfile",
+		"unrecognized");
+	CU_ASSERT_EQUAL(req("POST", "/api/v1/system/profiles", NULL, "x=1"), 405);
+	CU_ASSERT_EQUAL(req("PUT", "/api/v1/system/profiles", NULL, "webBridgeProfile="), 200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/system/profiles", NULL, NULL), 200);
+	CU_ASSERT(!has(id));
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/system", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(req("DELETE", p, NULL, NULL), 200);
+	CU_ASSERT_EQUAL(req("GET", p, NULL, NULL), 404);
+	CU_ASSERT(has("<webBridgeProfileDoesNotExist />"));
+	done();
+}
+
 static void expect_param_error(const char *method, const char *path, const char *body,
 	const char *param, const char *error)
 {
@@ -991,6 +1036,7 @@ int main(void)
 		{ "webBridges", test_webbridges },
 		{ "turnServers", test_turnservers },
 		{ "coSpace accessMethods", test_access_methods },
+		{ "webBridgeProfiles, system profiles", test_wbprofiles },
 		{ "unknown paths and methods", test_paths_methods },
 		{ "calls, callLegs, participants", test_live },
 		{ "DELETE callLeg/participant", test_drop },

@@ -103,10 +103,12 @@ static void test_file_reopen(void)
 	CU_ASSERT(err[0] != '\0');
 }
 
+#define ALL (CB_DB_BY_CALL_ID | CB_DB_BY_URI)
+
 /* The space a guest reaches with meeting ID id and no passcode. */
 static int space_of(struct cb_db *db, const char *id, struct cb_cospace *out)
 {
-	return cb_db_meeting_find(db, id, NULL, out, NULL);
+	return cb_db_meeting_find(db, id, NULL, ALL, out, NULL);
 }
 
 static void test_meeting_id(void)
@@ -249,22 +251,29 @@ static void test_access_methods(void)
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &open, NULL), 0);
 	CU_ASSERT_EQUAL(open.secret[0], '\0');
 
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "1111", &got, &am), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "1111", ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
 	CU_ASSERT_EQUAL(am.id[0], '\0');			/* the space's own passcode */
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", &got, &am), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
 	CU_ASSERT_STRING_EQUAL(am.id, host.id);
 	CU_ASSERT_STRING_EQUAL(am.name, "hosts");
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "3333", &got, &am), -EACCES);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "222", &got, &am), -EACCES);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "", &got, &am), -EACCES);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", NULL, &got, &am), -EACCES);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, &got, &am), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "3333", ALL, &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "222", ALL, &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "", ALL, &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", NULL, ALL, &got, &am), -EACCES);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
 	CU_ASSERT_STRING_EQUAL(am.id, open.id);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", "42", &got, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "8888", "2222", &got, &am), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", "42", ALL, &got, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "8888", "2222", ALL, &got, &am), -ENOENT);
+	/* as the web bridge's profile resolves meeting IDs: callIds, URIs, or neither */
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", CB_DB_BY_CALL_ID, &got, &am), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", CB_DB_BY_URI, &got, &am), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, CB_DB_BY_URI, &got, &am), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, CB_DB_BY_CALL_ID, &got, &am),
+		-ENOENT);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "1111", 0, &got, &am), -ENOENT);
 
 	/* the clashes: another space's meeting ID, or this one's with the same passcode */
 	method(&stray, other.id, "9999", NULL, "5555");
@@ -298,9 +307,56 @@ static void test_access_methods(void)
 	/* deleting the space deletes its ways in, and frees their meeting IDs */
 	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, sp.id), 0);
 	CU_ASSERT_EQUAL(cb_db_obj_get(db, CB_DB_ACCESSMETHOD, host.id, &am), -ENOENT);
-	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, &got, &am), -ENOENT);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.9999", NULL, ALL, &got, &am), -ENOENT);
 	set(CB_DB_COSPACE, &other, "secondaryUri", "lobby.9999");
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &other, NULL), 0);
+	cb_db_close(db);
+}
+
+/* Which profile a web bridge's guests get: its own, else the system's, else the defaults. */
+static void test_wbprofile_for(void)
+{
+	struct cb_wbprofile strict, open, got;
+	struct cb_webbridge wb;
+	struct cb_general g;
+	struct cb_db *db;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
+	cb_db_obj_init(CB_DB_WEBBRIDGE, &wb);
+	set(CB_DB_WEBBRIDGE, &wb, "url", "c2w://wb.example:6000");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_WEBBRIDGE, &wb, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);
+	CU_ASSERT_EQUAL(got.id[0], '\0');			/* the defaults */
+	CU_ASSERT(got.allow_unauthenticated_guests && got.resolve_cospace_call_ids);
+	CU_ASSERT_STRING_EQUAL(got.resolve_cospace_uris, "off");
+
+	cb_db_obj_init(CB_DB_WBPROFILE, &open);
+	set(CB_DB_WBPROFILE, &open, "resolveCoSpaceUris", "domainSuggestionDisabled");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_WBPROFILE, &open, NULL), 0);
+	cb_db_obj_init(CB_DB_WBPROFILE, &strict);
+	set(CB_DB_WBPROFILE, &strict, "allowUnauthenticatedGuests", "false");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_WBPROFILE, &strict, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	snprintf(g.web_bridge_profile, sizeof(g.web_bridge_profile), "%s", open.id);
+	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);	/* the system's */
+	CU_ASSERT_STRING_EQUAL(got.id, open.id);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, NULL, &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, open.id);
+	set(CB_DB_WEBBRIDGE, &wb, "webBridgeProfile", strict.id);
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_WEBBRIDGE, &wb, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);	/* its own */
+	CU_ASSERT_STRING_EQUAL(got.id, strict.id);
+	CU_ASSERT(!got.allow_unauthenticated_guests);
+	/* a profile deleted under them: as if none were named */
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_WBPROFILE, strict.id), 0);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, open.id);
+	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_WBPROFILE, open.id), 0);
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);
+	CU_ASSERT_EQUAL(got.id[0], '\0');
+	CU_ASSERT(got.allow_unauthenticated_guests);
 	cb_db_close(db);
 }
 
@@ -381,6 +437,7 @@ int main(void)
 		{ "file, reopen, schema", test_file_reopen },
 		{ "meeting id lookup", test_meeting_id },
 		{ "access methods", test_access_methods },
+		{ "web bridge profiles", test_wbprofile_for },
 		{ "arrays and general settings", test_arrays_general },
 		{ "uuid and validators", test_uuid },
 		{ NULL, NULL },
