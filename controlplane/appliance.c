@@ -118,6 +118,15 @@ static bool has_addr(const struct cfg_iface *ifc, const struct cfg_ipv4 *a)
 	return false;
 }
 
+static bool has_route(const struct cfg_iface *ifc, const struct cfg_route *r)
+{
+	for (int i = 0; ifc && i < ifc->n_routes; i++)
+		if (ifc->routes[i].net == r->net && ifc->routes[i].prefix == r->prefix &&
+			ifc->routes[i].gateway == r->gateway)
+			return true;
+	return false;
+}
+
 static uint32_t default_gw(const struct edge_cfg *cfg)
 {
 	if (!cfg || cfg->default_if < 0)
@@ -155,15 +164,36 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 		}
 	}
 	if (old && old->default_if >= 0 && (ogw != ngw || old->default_if != next->default_if))
-		tap_default_route(app->ports[old->default_if].tap_ifindex, false, ogw);
+		tap_route(app->ports[old->default_if].tap_ifindex, false, 0, 0, ogw);
 	if (ngw && (!old || ogw != ngw || old->default_if != next->default_if)) {
-		ret = tap_default_route(app->ports[next->default_if].tap_ifindex, true, ngw);
+		ret = tap_route(app->ports[next->default_if].tap_ifindex, true, 0, 0, ngw);
 		if (ret < 0) {
 			snprintf(err, errlen, "default route via %s: %s", cfg_ipv4_str(ngw, a),
 				strerror(-ret));
 			return ret;
 		}
 	}
+	/* the static routes: gone ones out first, then the new ones (their gateways' subnets
+	 * are in place by now) */
+	for (int i = 0; old && i < old->n_ifs; i++)
+		for (int k = 0; k < old->ifs[i].n_routes; k++)
+			if (!has_route(i < next->n_ifs ? &next->ifs[i] : NULL, &old->ifs[i].routes[k]))
+				tap_route(app->ports[i].tap_ifindex, false, old->ifs[i].routes[k].net,
+					old->ifs[i].routes[k].prefix, old->ifs[i].routes[k].gateway);
+	for (int i = 0; i < next->n_ifs; i++)
+		for (int k = 0; k < next->ifs[i].n_routes; k++) {
+			const struct cfg_route *r = &next->ifs[i].routes[k];
+			char g[16];
+
+			if (old && i < old->n_ifs && has_route(&old->ifs[i], r))
+				continue;
+			ret = tap_route(app->ports[i].tap_ifindex, true, r->net, r->prefix, r->gateway);
+			if (ret < 0) {
+				snprintf(err, errlen, "route %s/%u via %s: %s", cfg_ipv4_str(r->net, a),
+					r->prefix, cfg_ipv4_str(r->gateway, g), strerror(-ret));
+				return ret;
+			}
+		}
 	return 0;
 }
 

@@ -36,29 +36,13 @@ static uint64_t env_unix_s(void *ctx)
 	return (uint64_t)time(NULL);
 }
 
-/* The next hop towards @ip out of @ifi: @ip on a connected subnet, else the gateway. */
-static uint32_t next_hop(const struct cfg_iface *ifc, uint32_t ip)
-{
-	uint32_t gw = 0;
-
-	for (int k = 0; k < ifc->n_addrs; k++) {
-		uint32_t mask = ifc->addrs[k].prefix ? htonl(~0u << (32 - ifc->addrs[k].prefix)) : 0;
-
-		if ((ifc->addrs[k].addr & mask) == (ip & mask))
-			return ip;
-		if (!gw)
-			gw = ifc->addrs[k].gateway;
-	}
-	return gw;
-}
-
 static int env_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 {
 	struct appliance *app = ctx;
 	const struct nbr_entry *n;
 	uint32_t nh;
 
-	if (ifi >= app->cfg.n_ifs || !(nh = next_hop(&app->cfg.ifs[ifi], ip)))
+	if (ifi >= app->cfg.n_ifs || !(nh = cfg_next_hop(&app->cfg.ifs[ifi], ip)))
 		return -ENETUNREACH;
 	n = nbr_lookup(ifi, nh);
 	if (nbr_valid(n, rte_get_timer_cycles())) {

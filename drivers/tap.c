@@ -79,7 +79,7 @@ int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix)
 	return (!add && ret == -EADDRNOTAVAIL) ? 0 : ret;
 }
 
-int tap_default_route(int ifindex, bool add, uint32_t gateway)
+int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -90,11 +90,13 @@ int tap_default_route(int ifindex, bool add, uint32_t gateway)
 	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 0;
+	rtm->rtm_dst_len = dst_len;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
+	if (dst_len)
+		mnl_attr_put_u32(nlh, RTA_DST, dst);
 	mnl_attr_put_u32(nlh, RTA_GATEWAY, gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	ret = nl_talk(nlh);

@@ -16,12 +16,21 @@ struct cfg_ipv4 {
 	uint32_t gateway;	/* network byte order; 0 = none */
 };
 
+/* A static route out of an interface: net/prefix via a gateway on one of its subnets. */
+struct cfg_route {
+	uint32_t net;		/* network byte order, host bits zero */
+	uint8_t prefix;		/* 0..32 */
+	uint32_t gateway;	/* network byte order */
+};
+
 struct cfg_iface {
 	char name[EDGE_IFNAME_LEN];		/* "a", "b", ... */
 	char port[EDGE_PORTSPEC_LEN];		/* PCI address or vdev string */
 	char tap[16];				/* kernel mirror name; "" = edge-<name> */
 	struct cfg_ipv4 addrs[EDGE_MAX_ADDRS];
 	int n_addrs;
+	struct cfg_route routes[EDGE_MAX_ROUTES];
+	int n_routes;
 	int rx_queues;				/* 0 = one per worker */
 	struct fw_if_config fw;			/* the interface's firewall */
 };
@@ -177,6 +186,16 @@ int cfg_iface_find(const struct edge_cfg *cfg, const char *name);
 int cfg_ipv4_add(struct edge_cfg *cfg, int ifi, uint32_t addr, uint8_t prefix, uint32_t gw,
 	char *err, size_t errlen);
 int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t errlen);
+/* A route: net/prefix with no host bits set, via a gateway inside one of the interface's
+ * subnets (not one of its addresses), no net/prefix twice on one interface. */
+int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, uint32_t gw,
+	char *err, size_t errlen);
+int cfg_route_del(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, char *err,
+	size_t errlen);
+/* The next hop towards ip out of interface ifc: ip itself on a connected subnet, else the
+ * gateway of the longest static route that covers it, else the interface's gateway; 0 when
+ * there is none. */
+uint32_t cfg_next_hop(const struct cfg_iface *ifc, uint32_t ip);
 
 /* Parses "a.b.c.d" (strict: four decimal octets). Returns 0 or -EINVAL. */
 int cfg_parse_ipv4(const char *s, uint32_t *addr);

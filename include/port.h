@@ -40,6 +40,7 @@ int port_link(const struct port_info *pi, bool *up, uint32_t *speed_mbps);
 /* Kernel side of the mirror (rtnetlink). Return 0 or a negative errno. */
 int tap_link_up(int ifindex);
 int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix);
-int tap_default_route(int ifindex, bool add, uint32_t gateway);
+/* A route to dst/dst_len (0/0: the default route) via gateway out of ifindex. */
+int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway);
 
 #endif

@@ -18,7 +18,8 @@ struct cmd {
 	int (*run)(struct cli *cli, int argc, char **argv, FILE *out);
 };
 
-#define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default]"
+#define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default | " \
+	"route add <net>/<prefix> <gateway> | route del <net>/<prefix>]"
 
 int cli_refuse(FILE *out, const char *fmt, ...)
 {
@@ -104,6 +105,41 @@ static void ipv4_show(const struct edge_cfg *cfg, int ifi, FILE *out)
 			ifc->addrs[i].gateway ? cfg_ipv4_str(ifc->addrs[i].gateway, g) : "none");
 	}
 	fprintf(out, "Default route           : %s\n", cfg->default_if == ifi ? "yes" : "no");
+	for (int i = 0; i < ifc->n_routes; i++)
+		fprintf(out, "Route                   : %s/%u via %s\n",
+			cfg_ipv4_str(ifc->routes[i].net, a), ifc->routes[i].prefix,
+			cfg_ipv4_str(ifc->routes[i].gateway, g));
+}
+
+/* ipv4 <if> route add <net>/<prefix> <gateway> | route del <net>/<prefix>, on next. */
+static int ipv4_route(struct edge_cfg *next, int ifi, int argc, char **argv, FILE *out)
+{
+	bool add = argc > 3 && !strcmp(argv[3], "add");
+	char err[200];
+	uint32_t net, gw;
+	uint8_t prefix;
+	int r;
+
+	if (argc < 4)
+		return cli_refuse(out, "ipv4 %s route: missing add or del", argv[1]);
+	if (!add && strcmp(argv[3], "del"))
+		return cli_refuse(out, "ipv4 %s route: '%s': expected add or del", argv[1], argv[3]);
+	if (argc < (add ? 6 : 5))
+		return cli_refuse(out, "ipv4 %s route %s: missing %s", argv[1], argv[3],
+			add ? "<net>/<prefix> <gateway>" : "<net>/<prefix>");
+	if (argc > (add ? 6 : 5))
+		return cli_refuse(out, "ipv4 %s route %s: '%s': unexpected word", argv[1], argv[3],
+			argv[add ? 6 : 5]);
+	r = cfg_parse_prefix(argv[4], &net, &prefix);
+	if (r == -ERANGE)
+		return cli_refuse(out, "ipv4 route: '%s': prefix must be 0..32", argv[4]);
+	if (r < 0)
+		return cli_refuse(out, "ipv4 route: '%s': expected <a.b.c.d>/<prefix>", argv[4]);
+	if (add && cfg_parse_ipv4(argv[5], &gw) < 0)
+		return cli_refuse(out, "ipv4 route: gateway '%s' is not an IPv4 address", argv[5]);
+	r = add ? cfg_route_add(next, ifi, net, prefix, gw, err, sizeof(err))
+		: cfg_route_del(next, ifi, net, prefix, err, sizeof(err));
+	return r < 0 ? cli_refuse(out, "%s", err) : 0;
 }
 
 /* The gateway of @ifi's first address that has one, or 0. */
@@ -159,6 +195,11 @@ static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
 			return cli_refuse(out, "%s", err);
 		if (next.default_if == ifi && !if_gateway(&next.ifs[ifi]))
 			next.default_if = -1;
+	} else if (!strcmp(argv[2], "route")) {
+		int r = ipv4_route(&next, ifi, argc, argv, out);
+
+		if (r < 0)
+			return r;
 	} else if (!strcmp(argv[2], "default")) {
 		if (argc != 3)
 			return cli_refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1], argv[3]);
@@ -167,10 +208,12 @@ static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
 				"(ipv4 %s add <address>/<prefix> <gateway> first)", argv[1], argv[1], argv[1]);
 		next.default_if = ifi;
 	} else {
-		return cli_refuse(out, "ipv4 %s: '%s': expected add, del or default", argv[1], argv[2]);
+		return cli_refuse(out, "ipv4 %s: '%s': expected add, del, default or route", argv[1],
+			argv[2]);
 	}
-	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s", argv[1], argv[2], argc > 3 ? " " : "",
-		argc > 3 ? argv[3] : "", argc > 4 ? " " : "", argc > 4 ? argv[4] : "");
+	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s%s%s", argv[1], argv[2],
+		argc > 3 ? " " : "", argc > 3 ? argv[3] : "", argc > 4 ? " " : "",
+		argc > 4 ? argv[4] : "", argc > 5 ? " " : "", argc > 5 ? argv[5] : "");
 	return cli_apply(cli, &next, what, out);
 }
 

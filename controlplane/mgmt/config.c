@@ -142,19 +142,120 @@ int cfg_ipv4_add(struct edge_cfg *cfg, int ifi, uint32_t addr, uint8_t prefix, u
 	return 0;
 }
 
+/* Whether gw lies inside one of ifc's subnets (and is not one of its addresses). */
+static bool on_link(const struct cfg_iface *ifc, uint32_t gw)
+{
+	bool in = false;
+
+	for (int k = 0; k < ifc->n_addrs; k++) {
+		uint32_t mask = prefix_mask(ifc->addrs[k].prefix);
+
+		if (ifc->addrs[k].addr == gw)
+			return false;
+		in |= (ifc->addrs[k].addr & mask) == (gw & mask);
+	}
+	return in;
+}
+
 int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t errlen)
 {
 	struct cfg_iface *ifc = &cfg->ifs[ifi];
 	char a[16];
 
 	for (int j = 0; j < ifc->n_addrs; j++) {
+		struct cfg_iface after;
+
 		if (ifc->addrs[j].addr != addr)
 			continue;
-		memmove(&ifc->addrs[j], &ifc->addrs[j + 1], (ifc->n_addrs - j - 1) * sizeof(ifc->addrs[0]));
-		ifc->n_addrs--;
+		after = *ifc;
+		memmove(&after.addrs[j], &after.addrs[j + 1],
+			(size_t)(after.n_addrs - j - 1) * sizeof(after.addrs[0]));
+		after.n_addrs--;
+		for (int r = 0; r < after.n_routes; r++)
+			if (!on_link(&after, after.routes[r].gateway)) {
+				char n[16], g[16];
+
+				return ERR("ipv4: '%s' is the way to the gateway of route %s/%u via %s "
+					"(ipv4 %s route del %s/%u first)", cfg_ipv4_str(addr, a),
+					cfg_ipv4_str(after.routes[r].net, n), after.routes[r].prefix,
+					cfg_ipv4_str(after.routes[r].gateway, g), ifc->name, n,
+					after.routes[r].prefix);
+			}
+		*ifc = after;
 		return 0;
 	}
 	return ERR("ipv4: '%s' is not configured on interface %s", cfg_ipv4_str(addr, a), ifc->name);
+}
+
+int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, uint32_t gw,
+	char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char n[16], g[16];
+
+	cfg_ipv4_str(net, n);
+	cfg_ipv4_str(gw, g);
+	if (prefix > 32)
+		return ERR("ipv4 route: '%s/%u': prefix must be 0..32", n, prefix);
+	if (prefix == 0)
+		return ERR("ipv4 route: '%s/0' is the default route: 'ipv4 %s default' makes the "
+			"interface's gateway the default", n, ifc->name);
+	if (net & ~prefix_mask(prefix)) {
+		char c[16];
+
+		return ERR("ipv4 route: '%s/%u' has host bits set: the network is %s/%u", n, prefix,
+			cfg_ipv4_str(net & prefix_mask(prefix), c), prefix);
+	}
+	if (!gw || !on_link(ifc, gw))
+		return ERR("ipv4 route: gateway '%s' is not on a subnet of interface %s", g,
+			ifc->name);
+	for (int i = 0; i < ifc->n_routes; i++)
+		if (ifc->routes[i].net == net && ifc->routes[i].prefix == prefix)
+			return ERR("ipv4 route: %s/%u is already routed on interface %s (via %s)", n,
+				prefix, ifc->name, cfg_ipv4_str(ifc->routes[i].gateway, g));
+	if (ifc->n_routes >= EDGE_MAX_ROUTES)
+		return ERR("ipv4 route: interface %s already has %d routes", ifc->name,
+			EDGE_MAX_ROUTES);
+	ifc->routes[ifc->n_routes++] = (struct cfg_route){ net, prefix, gw };
+	return 0;
+}
+
+int cfg_route_del(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, char *err,
+	size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char n[16];
+
+	for (int i = 0; i < ifc->n_routes; i++) {
+		if (ifc->routes[i].net != net || ifc->routes[i].prefix != prefix)
+			continue;
+		memmove(&ifc->routes[i], &ifc->routes[i + 1],
+			(size_t)(ifc->n_routes - i - 1) * sizeof(ifc->routes[0]));
+		ifc->n_routes--;
+		return 0;
+	}
+	return ERR("ipv4 route: no route to %s/%u on interface %s", cfg_ipv4_str(net, n), prefix,
+		ifc->name);
+}
+
+uint32_t cfg_next_hop(const struct cfg_iface *ifc, uint32_t ip)
+{
+	const struct cfg_route *best = NULL;
+	uint32_t gw = 0;
+
+	for (int k = 0; k < ifc->n_addrs; k++) {
+		uint32_t mask = prefix_mask(ifc->addrs[k].prefix);
+
+		if ((ifc->addrs[k].addr & mask) == (ip & mask))
+			return ip;
+		if (!gw)
+			gw = ifc->addrs[k].gateway;
+	}
+	for (int i = 0; i < ifc->n_routes; i++)
+		if ((ip & prefix_mask(ifc->routes[i].prefix)) == ifc->routes[i].net &&
+			(!best || ifc->routes[i].prefix > best->prefix))
+			best = &ifc->routes[i];
+	return best ? best->gateway : gw;
 }
 
 static const char *level_names[] = { [LOG_ERR] = "err", [LOG_WARNING] = "warning",
@@ -323,6 +424,31 @@ static int load_firewall(const config_setting_t *g, struct fw_if_config *fw, cha
 	return load_bool(g, "firewall", "enabled", &fw->enabled, err, errlen);
 }
 
+/* routes = [ "<net>/<prefix> <gateway>", ... ], after the interface's addresses */
+static int load_routes(const config_setting_t *s, struct edge_cfg *cfg, int ifi, char *err,
+	size_t errlen)
+{
+	const config_setting_t *l;
+
+	if (load_list(s, "interface", "routes", "[ \"<net>/<prefix> <gateway>\", ... ]", &l, err,
+		errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const char *v = config_setting_get_string_elem(l, i);
+		char net[24], gw[24], tail, e2[200];
+		uint32_t n, g;
+		uint8_t prefix;
+
+		if (!v || sscanf(v, "%23s %23s %c", net, gw, &tail) != 2 ||
+			cfg_parse_prefix(net, &n, &prefix) < 0 || cfg_parse_ipv4(gw, &g) < 0)
+			return ERR("line %d: routes: '%s': expected \"<net>/<prefix> <gateway>\"",
+				config_setting_source_line(l), v ? v : "?");
+		if (cfg_route_add(cfg, ifi, n, prefix, g, e2, sizeof(e2)) < 0)
+			return ERR("line %d: %s", config_setting_source_line(l), e2);
+	}
+	return 0;
+}
+
 static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct edge_cfg *cfg,
 	int ifi, char *err, size_t errlen)
 {
@@ -374,7 +500,7 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 		if (cfg_ipv4_add(cfg, ifi, ip, prefix, gwip, e2, sizeof(e2)) < 0)
 			return ERR("line %d: %s", config_setting_source_line(a), e2);
 	}
-	return 0;
+	return load_routes(s, cfg, ifi, err, errlen);
 }
 
 static int load_prefixes(const config_setting_t *grp, const char *key, struct cfg_prefix *out,
@@ -1099,6 +1225,18 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 			set_str(ae, "address", pfx);
 			if (ifc->addrs[j].gateway)
 				set_str(ae, "gateway", cfg_ipv4_str(ifc->addrs[j].gateway, a));
+		}
+		if (ifc->n_routes) {
+			config_setting_t *rt = config_setting_add(e, "routes", CONFIG_TYPE_ARRAY);
+
+			for (int j = 0; j < ifc->n_routes; j++) {
+				char line[48], g[16];
+
+				snprintf(line, sizeof(line), "%s/%u %s",
+					cfg_ipv4_str(ifc->routes[j].net, a), ifc->routes[j].prefix,
+					cfg_ipv4_str(ifc->routes[j].gateway, g));
+				config_setting_set_string_elem(rt, -1, line);
+			}
 		}
 	}
 	if (cfg->default_if >= 0)

@@ -6,6 +6,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 PEER_PID=
+FAR_PID=
+FAR_NS=edge-far
 
 uclient() { timeout 60 ip netns exec public turnutils_uclient "$@" 198.18.20.1 2>&1; }
 lost() { sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1; }
@@ -16,6 +18,8 @@ command -v turnutils_uclient >/dev/null || { echo "turn tests: coturn's clients 
 
 cleanup() {
 	[ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null
+	[ -n "$FAR_PID" ] && kill "$FAR_PID" 2>/dev/null
+	ip netns del "$FAR_NS" 2>/dev/null
 	"$LAB" down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -102,6 +106,39 @@ set -- $ch
 [ "${3:-0}" = 1 ] && ok "an unknown comprehension-required attribute gets 420 with UNKNOWN-ATTRIBUTES" || bad "420"
 [ "${4:-0}" = 1 ] && ok "non-STUN garbage is dropped silently" || bad "garbage answered"
 if ctl status >/dev/null; then ok "edged still answers after all that"; else bad "edged is gone"; fi
+
+echo "a static route: a peer behind a router on the internal side"
+# 198.18.30.0/24 is behind the internal namespace, which also answers as 198.18.10.4; a's
+# gateway (198.18.10.2) reaches it too, so the neighbour table tells which way was taken
+ip netns del "$FAR_NS" 2>/dev/null
+ip netns add "$FAR_NS" && ip -n "$FAR_NS" link set lo up &&
+	ip link add far0 netns internal type veth peer name far1 netns "$FAR_NS" &&
+	ip -n internal addr add 198.18.30.1/24 dev far0 && ip -n internal link set far0 up &&
+	ip -n internal addr add 198.18.10.4/24 dev int0 &&
+	ip -n "$FAR_NS" addr add 198.18.30.2/24 dev far1 && ip -n "$FAR_NS" link set far1 up &&
+	ip -n "$FAR_NS" route add default via 198.18.30.1 &&
+	ip netns exec internal sysctl -qw net.ipv4.ip_forward=1 || bad "cannot make the routed peer's namespace"
+ip netns exec "$FAR_NS" turnutils_peer -L 198.18.30.2 -p 3480 >/dev/null 2>&1 &
+FAR_PID=$!
+sleep 0.5
+l=$(uclient -u edge -w edge-lab-password -e 198.18.30.2 -r 3480 -n 10 -m 1 -l 172 -c | lost)
+[ "$l" = 0 ] && ! ctl arp | grep -q "198\.18\.10\.4 " && ok "without a route, 198.18.30.2 is reached through a's gateway" || bad "via the gateway: lost '$l', $(ctl arp)"
+out=$(ctl ipv4 a route add 198.18.30.0/24 198.18.10.4 2>&1)
+[ $? = 0 ] && ctl ipv4 a | grep -q "Route                   : 198.18.30.0/24 via 198.18.10.4" &&
+	ok "edgectl ipv4 a route add 198.18.30.0/24 198.18.10.4" || bad "route add: $out"
+l=$(uclient -u edge -w edge-lab-password -e 198.18.30.2 -r 3480 -n 50 -m 2 -l 172 -c | lost)
+[ "$l" = 0 ] && ctl arp | grep -q "198\.18\.10\.4 " &&
+	ok "through the route's gateway 198.18.10.4, 2 clients x 50 packets to 198.18.30.2: none lost" || bad "routed relay: lost '$l', $(ctl arp)"
+ip -n edge route show 198.18.30.0/24 | grep -q "via 198.18.10.4" &&
+	ok "the kernel mirror routes 198.18.30.0/24 via 198.18.10.4 too" || bad "kernel route: $(ip -n edge route show)"
+ip netns exec edge ping -c 1 -W 2 198.18.30.2 >/dev/null 2>&1 &&
+	ok "the control plane reaches 198.18.30.2 through the route (ping)" || bad "no ping to 198.18.30.2"
+grep -q '"198.18.30.0/24 198.18.10.4"' /run/edge-lab/edged.conf && ok "the route is saved in the configuration" || bad "route not saved: $(grep -n routes /run/edge-lab/edged.conf)"
+ctl ipv4 a route del 198.18.30.0/24 >/dev/null
+! ip -n edge route show 198.18.30.0/24 | grep -q via && ok "route del: gone from the kernel mirror too" || bad "kernel route left: $(ip -n edge route show)"
+kill "$FAR_PID" 2>/dev/null; FAR_PID=
+ip netns del "$FAR_NS"
+ip -n internal addr del 198.18.10.4/24 dev int0
 
 echo "status pages"
 ctl turn | grep -q "^Enabled                 : true" && ok "turn status page says Enabled : true" || bad "turn page"

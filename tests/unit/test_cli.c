@@ -193,6 +193,64 @@ static void test_refusals(void)
 	refused("ipv4 a add 198.18.30.1/24", "already has 8 addresses");
 }
 
+/* Static routes: the prefix's host bits, the gateway's subnet, duplicates and removal. */
+static void test_routes(void)
+{
+	reset();
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.30.0/24 198.18.10.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.32.0/20 198.18.10.3"), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].n_routes, 2);
+	CU_ASSERT_EQUAL(running.ifs[0].routes[0].net, inet_addr("198.18.30.0"));
+	CU_ASSERT_EQUAL(running.ifs[0].routes[0].prefix, 24);
+	CU_ASSERT_EQUAL(running.ifs[0].routes[0].gateway, inet_addr("198.18.10.2"));
+	CU_ASSERT_EQUAL(run("ipv4 a"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Route                   : 198.18.30.0/24 via "
+						"198.18.10.2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "198.18.32.0/20 via 198.18.10.3"));
+	/* the next hop: on the subnet itself, else the longest route, else the gateway */
+	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.10.7")),
+		inet_addr("198.18.10.7"));
+	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.30.9")),
+		inet_addr("198.18.10.2"));
+	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.40.9")),
+		inet_addr("198.18.10.3"));
+	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.19.0.1")), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.40.0/24 198.18.10.4"), 0);	/* longer */
+	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.40.9")),
+		inet_addr("198.18.10.4"));
+	refused("ipv4 a route add 198.18.30.1/24 198.18.10.2",
+		"'198.18.30.1/24' has host bits set: the network is 198.18.30.0/24");
+	refused("ipv4 a route add 198.18.31.0/24 198.18.11.2", "gateway '198.18.11.2' is not on");
+	refused("ipv4 a route add 198.18.31.0/24 198.18.10.1", "'198.18.10.1'");	/* ours */
+	refused("ipv4 a route add 198.18.30.0/24 198.18.10.5", "198.18.30.0/24 is already routed");
+	refused("ipv4 a route add 198.18.31.0/33 198.18.10.2", "'198.18.31.0/33'");
+	refused("ipv4 a route add 0.0.0.0/0 198.18.10.2", "'0.0.0.0/0' is the default route");
+	refused("ipv4 a route add 198.18.31.0 198.18.10.2", "'198.18.31.0'");
+	refused("ipv4 a route add 198.18.31.0/24 gw", "'gw'");
+	refused("ipv4 a route add 198.18.31.0/24", "missing");
+	refused("ipv4 a route add 198.18.31.0/24 198.18.10.2 x", "'x'");
+	refused("ipv4 a route change 198.18.31.0/24", "'change'");
+	refused("ipv4 a route", "missing add or del");
+	refused("ipv4 a route del 198.18.31.0/24", "no route to 198.18.31.0/24");
+	refused("ipv4 b route add 198.18.31.0/24 198.18.10.2", "not on a subnet of interface b");
+	/* the address that reaches the gateways stays until their routes go */
+	refused("ipv4 a del 198.18.10.1", "route 198.18.30.0/24 via 198.18.10.2");
+	CU_ASSERT_EQUAL(run("ipv4 a route del 198.18.30.0/24"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route del 198.18.32.0/20"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route del 198.18.40.0/24"), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].n_routes, 0);
+	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.10.1"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24"), 0);
+	for (int i = 0; i < EDGE_MAX_ROUTES; i++) {
+		char line[80];
+
+		snprintf(line, sizeof(line), "ipv4 a route add 198.19.%d.0/24 198.18.10.2", i);
+		CU_ASSERT_EQUAL(run(line), 0);
+	}
+	refused("ipv4 a route add 198.19.99.0/24 198.18.10.2", "already has 16 routes");
+}
+
 static void test_apply_failure_changes_nothing(void)
 {
 	reset();
@@ -909,6 +967,7 @@ static const struct unit_test tests[] = {
 	{ "add and del addresses", test_add_del },
 	{ "default route needs a gateway", test_default_follows_gateway },
 	{ "malformed commands are refused and change nothing", test_refusals },
+	{ "static routes", test_routes },
 	{ "a failed apply changes nothing", test_apply_failure_changes_nothing },
 	{ "help, empty lines, long lines", test_misc },
 	{ "turn: the guide's commands and its status page, field for field", test_turn_guide },

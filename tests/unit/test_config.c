@@ -91,6 +91,10 @@ static void test_save_roundtrip(void)
 	close(fd);
 	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/lab.conf"), &a, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg_ipv4_add(&a, 0, ip("198.18.11.1"), 24, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_route_add(&a, 0, ip("198.18.30.0"), 24, ip("198.18.11.2"), err,
+		sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_route_add(&a, 0, ip("198.18.32.0"), 20, ip("198.18.10.2"), err,
+		sizeof(err)), 0);
 	a.turn.public_ip = ip("198.18.99.1");
 	a.turn.short_term = true;
 	snprintf(a.turn.shared_secret, sizeof(a.turn.shared_secret), "s3cr3t-s3cr3t");
@@ -121,6 +125,9 @@ static void test_save_roundtrip(void)
 	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 2);
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].addr, ip("198.18.11.1"));
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].gateway, 0);
+	CU_ASSERT_EQUAL(b.ifs[0].n_routes, 2);
+	CU_ASSERT_EQUAL(b.ifs[0].routes[1].net, ip("198.18.32.0"));
+	CU_ASSERT_EQUAL(b.ifs[0].routes[1].prefix, 20);
 	unlink(tmp);
 }
 
@@ -376,6 +383,14 @@ static void test_malformed(void)
 	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; firewall = { rules = \"deny 22\"; }; } );",
 		"firewall.rules: expected a list");
 	refused(IF_A("") "ipv4_default = 1;", "ipv4_default '?'");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv4 = ( { address = "
+		"\"198.18.10.1/24\"; } );\n routes = [ \"198.18.30.0/24 198.18.11.2\" ]; } );",
+		"line 2: ipv4 route: gateway '198.18.11.2' is not on a subnet of interface a");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv4 = ( { address = "
+		"\"198.18.10.1/24\"; } ); routes = [ \"198.18.30.0/24\" ]; } );",
+		"routes: '198.18.30.0/24': expected \"<net>/<prefix> <gateway>\"");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; routes = \"x\"; } );",
+		"interface.routes: expected a list");
 	refused(IF_A("") "turn: {\n listen = \"a\"; };", "line 3: turn.listen: expected a list");
 	refused("turn: { users = { name = \"u\"; password = \"p\"; }; };",
 		"turn.users: expected a list");
