@@ -116,7 +116,7 @@ static int ipv4_route(struct edge_cfg *next, int ifi, int argc, char **argv, FIL
 {
 	bool add = argc > 3 && !strcmp(argv[3], "add");
 	char err[200];
-	uint32_t net, gw;
+	uint32_t net, gw = 0;
 	uint8_t prefix;
 	int r;
 
