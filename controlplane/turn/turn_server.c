@@ -64,6 +64,7 @@ struct alloc {
 	struct chan chans[TURN_MAX_CHANS];
 	int n_chans;
 	bool published, dirty;
+	uint64_t retry_ms;		/* dirty with no progress: when the tick tries again */
 };
 
 struct txn {
@@ -216,6 +217,14 @@ static uint32_t ticks_at(const struct turn_server *s, uint64_t ms)
 	return turn_ticks(tsc + (ms - now) * (rte_get_tsc_hz() / 1000));
 }
 
+static bool all_resolved(const struct alloc *a)
+{
+	for (int i = 0; i < a->n_perms; i++)
+		if (!a->perms[i].resolved)
+			return false;
+	return a->client_resolved;
+}
+
 static void publish(struct turn_server *s, struct alloc *a)
 {
 	struct turn_alloc *d;
@@ -271,7 +280,7 @@ static void publish(struct turn_server *s, struct alloc *a)
 		return;
 	}
 	a->published = true;
-	set_dirty(s, a, false);
+	set_dirty(s, a, !all_resolved(a));	/* the tick keeps asking for the rest */
 }
 
 static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
@@ -529,8 +538,10 @@ static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, ui
 	if (!a->perms[i].resolved &&
 		s->env.resolve(s->env.ctx, (uint8_t)s->relay_if, ip, a->perms[i].mac) == 0)
 		a->perms[i].resolved = true;
-	if (!a->perms[i].resolved)
+	if (!a->perms[i].resolved) {
 		set_dirty(s, a, true);
+		a->retry_ms = 0;	/* a new next hop: the next tick asks at once */
+	}
 }
 
 /* Drops permissions and channels whose time is up (the data plane already ignores them). */
@@ -1219,34 +1230,103 @@ void turn_server_free(struct turn_server *s)
 	free(s);
 }
 
+/* Whether the interfaces' addressing or routes differ: next hops may have moved. */
+static bool l3_changed(const struct edge_cfg *a, const struct edge_cfg *b)
+{
+	if (a->n_ifs != b->n_ifs)
+		return true;
+	for (int i = 0; i < a->n_ifs; i++) {
+		const struct cfg_iface *x = &a->ifs[i], *y = &b->ifs[i];
+
+		if (x->n_addrs != y->n_addrs || x->n_routes != y->n_routes ||
+			memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * (size_t)x->n_addrs) ||
+			memcmp(x->routes, y->routes, sizeof(x->routes[0]) * (size_t)x->n_routes))
+			return true;
+	}
+	return false;
+}
+
+/* Resolves one next hop again into mac (and *resolved): true if anything changed. */
+static bool reresolve(struct turn_server *s, uint8_t ifi, uint32_t ip, uint8_t mac[6],
+	bool *resolved)
+{
+	uint8_t m[6];
+	bool ok = s->env.resolve(s->env.ctx, ifi, ip, m) == 0;
+	bool changed = ok != *resolved || (ok && memcmp(m, mac, 6));
+
+	if (ok)
+		memcpy(mac, m, 6);
+	*resolved = ok;
+	return changed;
+}
+
 void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 {
 	uint32_t old_relay = s->relay_ip;
+	bool moved = l3_changed(&s->cfg, cfg);
 
 	s->cfg = *cfg;
 	relay_from_cfg(s);
 	/* allocations whose relay address went away, or all of them when TURN stops */
-	if (!cfg->turn.enabled)
+	if (!cfg->turn.enabled) {
 		free_all(s, "TURN disabled");
-	else if (old_relay != s->relay_ip)
+		return;
+	}
+	if (old_relay != s->relay_ip) {
 		free_all(s, "relay address changed");
+		return;
+	}
+	if (!moved)
+		return;
+	/* an address, gateway or route changed: every next hop is looked up again, and an
+	 * allocation whose next hops moved is published anew (one not answering ARP yet waits
+	 * unresolved, which the tick retries) */
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
+			bool changed = false;
+
+			if (a->tcp)
+				continue;
+			if (!a->conn)
+				changed |= reresolve(s, a->client_if, a->key.client_ip, a->client_mac,
+					&a->client_resolved);
+			for (int i = 0; i < a->n_perms; i++)
+				changed |= reresolve(s, (uint8_t)s->relay_if, a->perms[i].ip,
+					a->perms[i].mac, &a->perms[i].resolved);
+			if (changed) {
+				a->retry_ms = 0;
+				publish(s, a);
+			}
+		}
 }
 
 void turn_server_tick(struct turn_server *s)
 {
-	tw_advance(&s->wheel, now_ms(s) / 1000);
+	uint64_t now = now_ms(s);
+
+	tw_advance(&s->wheel, now / 1000);
 	for (int b = 0; s->n_dirty && b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
-			if (!a->dirty)
+			bool progress = false;
+
+			if (!a->dirty || now < a->retry_ms)
 				continue;
 			if (!a->client_resolved)
-				a->client_resolved = s->env.resolve(s->env.ctx, a->client_if,
-					a->key.client_ip, a->client_mac) == 0;
+				progress |= a->client_resolved = s->env.resolve(s->env.ctx,
+					a->client_if, a->key.client_ip, a->client_mac) == 0;
 			for (int i = 0; i < a->n_perms; i++)
 				if (!a->perms[i].resolved)
-					a->perms[i].resolved = s->env.resolve(s->env.ctx,
-						(uint8_t)s->relay_if, a->perms[i].ip, a->perms[i].mac) == 0;
-			publish(s, a);
+					progress |= a->perms[i].resolved = s->env.resolve(s->env.ctx,
+						(uint8_t)s->relay_if, a->perms[i].ip,
+						a->perms[i].mac) == 0;
+			if (progress || !a->published) {
+				publish(s, a);
+				a->retry_ms = 0;
+			} else {
+				/* a next hop that does not answer ARP: asked once a second, not at
+				 * every tick */
+				a->retry_ms = now + 1000;
+			}
 		}
 }
 

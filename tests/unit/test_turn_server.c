@@ -21,11 +21,18 @@ static uint8_t out[2048];
 static struct stun_msg resp;
 static char nonce[64];
 
+static uint32_t arp_silent;		/* this address does not answer ARP (yet) */
+static uint8_t mac_shift;		/* added to every MAC's last byte: next hops moved */
+static unsigned int resolves;		/* calls, to see the tick's pace */
+
 static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 {
 	(void)ctx, (void)ifi;
+	resolves++;
+	if (ip == arp_silent)
+		return -EAGAIN;
 	memset(mac, 0x02, 6);
-	mac[5] = ((const uint8_t *)&ip)[3];	/* the last octet of the address */
+	mac[5] = (uint8_t)(((const uint8_t *)&ip)[3] + mac_shift);	/* the address's last octet */
 	return 0;
 }
 
@@ -139,6 +146,65 @@ static void test_challenge_and_allocate(void)
 	rcu_quiescent_state();
 	CU_ASSERT_PTR_NOT_NULL(turn_by_client(&key));	/* and the data plane knows it */
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 1);
+}
+
+/* The last byte of the next-hop MAC the data plane has for @key's permission to @peer: 0
+ * while unresolved, -1 when there is no such allocation or permission. */
+static int nh_of(const struct turn_key *key, uint32_t peer)
+{
+	const struct turn_alloc *a;
+
+	rcu_quiescent_state();
+	a = turn_by_client(key);
+	for (unsigned int i = 0; a && i < a->n_perms; i++)
+		if (a->pc[i].perm.peer_ip == peer)
+			return rte_is_zero_ether_addr(&a->pc[i].perm.nh_mac) ? 0 :
+				a->pc[i].perm.nh_mac.addr_bytes[5];
+	return -1;
+}
+
+/* A peer that answers ARP late is published when it does, asked once a second meanwhile;
+ * when addresses or routes change, next hops are looked up again and republished. */
+static void test_next_hops(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(40050), htons(3478) };
+	struct stun_addr peer = { .family = 4, .port = htons(3480) };
+	uint32_t peer_ip = inet_addr("198.18.10.7");
+	struct edge_cfg routed = cfg;
+	unsigned int before;
+	char err[200];
+	struct req r;
+
+	arp_silent = peer_ip;
+	CU_ASSERT_EQUAL_FATAL(allocate(40050, "edge", "pw", IPPROTO_UDP), 0);
+	memcpy(peer.ip, &peer_ip, 4);
+	req_start(&r, STUN_CREATE_PERMISSION);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 40050), 0);
+	turn_server_tick(srv);			/* still silent: asked, no progress */
+	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 0);	/* unresolved: the data plane waits */
+	before = resolves;
+	clock_ms += 100;
+	turn_server_tick(srv);			/* within the second: not asked again */
+	CU_ASSERT_EQUAL(resolves, before);
+	arp_silent = 0;				/* it answers */
+	clock_ms += 1000;
+	turn_server_tick(srv);
+	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 7);
+	/* a route is added: next hops are asked again, and the moved one is published */
+	CU_ASSERT_EQUAL(cfg_route_add(&routed, 0, inet_addr("198.18.30.0"), 24,
+		inet_addr("198.18.10.4"), err, sizeof(err)), 0);
+	mac_shift = 100;
+	before = resolves;
+	turn_server_config(srv, &cfg);		/* nothing changed: nothing asked */
+	CU_ASSERT_EQUAL(resolves, before);
+	turn_server_config(srv, &routed);
+	CU_ASSERT(resolves > before);
+	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 107);
+	mac_shift = 0;
+	turn_server_config(srv, &cfg);		/* and back */
+	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 7);
 }
 
 static void test_retransmission_and_mismatch(void)
@@ -633,6 +699,7 @@ static const struct unit_test tests[] = {
 	{ "401, 442, 400, 440, 437, and indications unanswered", test_errors },
 	{ "a stale nonce gets 438 and a fresh one", test_stale_nonce },
 	{ "permissions (403 for loopback), channels, 441 for another user", test_permissions_and_channels },
+	{ "next hops: a late ARP answer, routes changing", test_next_hops },
 	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time", test_refresh_delete_and_expiry },
 	{ "quota per user (486), EVEN-PORT and RESERVATION-TOKEN", test_quota_and_reservation },
 	{ "short-term credentials; TURN REST API usernames, and their expiry", test_short_term_and_rest },
