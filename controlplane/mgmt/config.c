@@ -136,20 +136,39 @@ int cfg_ipv4_add(struct edge_cfg *cfg, int ifi, uint32_t addr, uint8_t prefix, u
 			if (cfg->ifs[i].addrs[j].addr == addr)
 				return ERR("ipv4: '%s' is already configured on interface %s", a,
 					cfg->ifs[i].name);
+	/* connected subnets and static routes never overlap, and no route goes via us */
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int j = 0; j < cfg->ifs[i].n_routes; j++) {
+			const struct cfg_route *r = &cfg->ifs[i].routes[j];
+			char n[16];
+
+			cfg_ipv4_str(r->net, n);
+			if (r->gateway == addr)
+				return ERR("ipv4: '%s' is the gateway of route %s/%u on interface %s "
+					"(ipv4 %s route del %s/%u first)", a, n, r->prefix,
+					cfg->ifs[i].name, cfg->ifs[i].name, n, r->prefix);
+			if (r->prefix >= prefix && (r->net & mask) == (addr & mask))
+				return ERR("ipv4: '%s/%u' takes in route %s/%u on interface %s "
+					"(ipv4 %s route del %s/%u first)", a, prefix, n, r->prefix,
+					cfg->ifs[i].name, cfg->ifs[i].name, n, r->prefix);
+		}
 	if (ifc->n_addrs >= EDGE_MAX_ADDRS)
 		return ERR("ipv4: interface %s already has %d addresses", ifc->name, EDGE_MAX_ADDRS);
 	ifc->addrs[ifc->n_addrs++] = (struct cfg_ipv4){ .addr = addr, .prefix = prefix, .gateway = gw };
 	return 0;
 }
 
-/* Whether gw lies inside one of ifc's subnets (and is not one of its addresses). */
-static bool on_link(const struct cfg_iface *ifc, uint32_t gw)
+/* Whether gw lies inside one of ifc's subnets, leaving out address @skip (-1: none), and is
+ * not one of its addresses. */
+static bool on_link(const struct cfg_iface *ifc, uint32_t gw, int skip)
 {
 	bool in = false;
 
 	for (int k = 0; k < ifc->n_addrs; k++) {
 		uint32_t mask = prefix_mask(ifc->addrs[k].prefix);
 
+		if (k == skip)
+			continue;
 		if (ifc->addrs[k].addr == gw)
 			return false;
 		in |= (ifc->addrs[k].addr & mask) == (gw & mask);
@@ -163,25 +182,21 @@ int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t
 	char a[16];
 
 	for (int j = 0; j < ifc->n_addrs; j++) {
-		struct cfg_iface after;
-
 		if (ifc->addrs[j].addr != addr)
 			continue;
-		after = *ifc;
-		memmove(&after.addrs[j], &after.addrs[j + 1],
-			(size_t)(after.n_addrs - j - 1) * sizeof(after.addrs[0]));
-		after.n_addrs--;
-		for (int r = 0; r < after.n_routes; r++)
-			if (!on_link(&after, after.routes[r].gateway)) {
+		for (int r = 0; r < ifc->n_routes; r++)
+			if (!on_link(ifc, ifc->routes[r].gateway, j)) {
 				char n[16], g[16];
 
 				return ERR("ipv4: '%s' is the way to the gateway of route %s/%u via %s "
 					"(ipv4 %s route del %s/%u first)", cfg_ipv4_str(addr, a),
-					cfg_ipv4_str(after.routes[r].net, n), after.routes[r].prefix,
-					cfg_ipv4_str(after.routes[r].gateway, g), ifc->name, n,
-					after.routes[r].prefix);
+					cfg_ipv4_str(ifc->routes[r].net, n), ifc->routes[r].prefix,
+					cfg_ipv4_str(ifc->routes[r].gateway, g), ifc->name, n,
+					ifc->routes[r].prefix);
 			}
-		*ifc = after;
+		memmove(&ifc->addrs[j], &ifc->addrs[j + 1],
+			(size_t)(ifc->n_addrs - j - 1) * sizeof(ifc->addrs[0]));
+		ifc->n_addrs--;
 		return 0;
 	}
 	return ERR("ipv4: '%s' is not configured on interface %s", cfg_ipv4_str(addr, a), ifc->name);
@@ -206,13 +221,32 @@ int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, u
 		return ERR("ipv4 route: '%s/%u' has host bits set: the network is %s/%u", n, prefix,
 			cfg_ipv4_str(net & prefix_mask(prefix), c), prefix);
 	}
-	if (!gw || !on_link(ifc, gw))
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *o = &cfg->ifs[i];
+
+		for (int k = 0; k < o->n_addrs; k++) {
+			uint32_t m = prefix_mask(o->addrs[k].prefix);
+
+			if (o->addrs[k].addr == gw)
+				return ERR("ipv4 route: gateway '%s' is an address of this appliance "
+					"(interface %s)", g, o->name);
+			/* inside a connected subnet, the kernel and TURN would disagree */
+			if (prefix >= o->addrs[k].prefix && (net & m) == (o->addrs[k].addr & m)) {
+				char c[16];
+
+				return ERR("ipv4 route: %s/%u is inside %s/%u, connected on interface "
+					"%s", n, prefix, cfg_ipv4_str(o->addrs[k].addr & m, c),
+					o->addrs[k].prefix, o->name);
+			}
+		}
+		for (int k = 0; k < o->n_routes; k++)
+			if (o->routes[k].net == net && o->routes[k].prefix == prefix)
+				return ERR("ipv4 route: %s/%u is already routed on interface %s (via "
+					"%s)", n, prefix, o->name, cfg_ipv4_str(o->routes[k].gateway, g));
+	}
+	if (!gw || !on_link(ifc, gw, -1))
 		return ERR("ipv4 route: gateway '%s' is not on a subnet of interface %s", g,
 			ifc->name);
-	for (int i = 0; i < ifc->n_routes; i++)
-		if (ifc->routes[i].net == net && ifc->routes[i].prefix == prefix)
-			return ERR("ipv4 route: %s/%u is already routed on interface %s (via %s)", n,
-				prefix, ifc->name, cfg_ipv4_str(ifc->routes[i].gateway, g));
 	if (ifc->n_routes >= EDGE_MAX_ROUTES)
 		return ERR("ipv4 route: interface %s already has %d routes", ifc->name,
 			EDGE_MAX_ROUTES);

@@ -234,6 +234,20 @@ static void test_routes(void)
 	refused("ipv4 a route", "missing add or del");
 	refused("ipv4 a route del 198.18.31.0/24", "no route to 198.18.31.0/24");
 	refused("ipv4 b route add 198.18.31.0/24 198.18.10.2", "not on a subnet of interface b");
+	/* connected subnets and routes never overlap, one network has one route, and no
+	 * route goes via an address of ours */
+	refused("ipv4 a route add 198.18.10.128/25 198.18.10.2",
+		"198.18.10.128/25 is inside 198.18.10.0/24, connected on interface a");
+	refused("ipv4 a route add 198.18.10.0/24 198.18.10.2", "is inside 198.18.10.0/24");
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24"), 0);
+	refused("ipv4 b route add 198.18.30.0/24 198.18.20.2",
+		"198.18.30.0/24 is already routed on interface a (via 198.18.10.2)");
+	refused("ipv4 a add 198.18.10.2/24", "'198.18.10.2' is the gateway of route 198.18.30.0/24");
+	refused("ipv4 b add 198.18.30.1/24", "'198.18.30.1/24' takes in route 198.18.30.0/24");
+	refused("ipv4 b add 198.18.0.1/16", "takes in route");
+	CU_ASSERT_EQUAL(run("ipv4 b route add 198.18.64.0/18 198.18.20.2"), 0);	/* elsewhere */
+	CU_ASSERT_EQUAL(run("ipv4 b route del 198.18.64.0/18"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b del 198.18.20.1"), 0);
 	/* the address that reaches the gateways stays until their routes go */
 	refused("ipv4 a del 198.18.10.1", "route 198.18.30.0/24 via 198.18.10.2");
 	CU_ASSERT_EQUAL(run("ipv4 a route del 198.18.30.0/24"), 0);
