@@ -521,6 +521,10 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		join_refuse(l, req, login, "invalidPasscode", "The passcode is not correct.");
 		return;
 	}
+	if (rc == -EIO) {
+		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
+		return;
+	}
 	if (rc) {
 		join_refuse(l, req, login, "meetingNotFound",
 			"That meeting ID was not found. Check it and try again.");

@@ -390,6 +390,23 @@ static int list_one(void *ctx, const void *obj)
 	return 0;
 }
 
+/* A webBridgeProfile named by another object must exist ("" names none): 0, or answered
+ * (400 webBridgeProfileDoesNotExist, or 503) and non-zero. */
+static int profile_check(struct req *r, const char *id)
+{
+	union cb_db_any wp;
+	int rc;
+
+	if (!*id)
+		return 0;
+	rc = cb_db_obj_get(r->api->db, CB_DB_WBPROFILE, id, &wp);
+	if (rc == -ENOENT)
+		fail(r, 400, "webBridgeProfileDoesNotExist");
+	else if (rc)
+		fail(r, 503, "databaseNotReady");
+	return rc;
+}
+
 /* An access method's space, from its path: 0, or answered (404 or 503) and non-zero. */
 static int parent_check(struct req *r, const char *parent)
 {
@@ -535,7 +552,8 @@ static void obj_write(struct req *r, enum cb_db_kind kind, const char *parent, c
 		if (parent)
 			snprintf(obj.am.cospace, sizeof(obj.am.cospace), "%s", parent);
 	}
-	if (apply_params(r, kind, &obj, &ps))
+	if (apply_params(r, kind, &obj, &ps) ||
+		(kind == CB_DB_WEBBRIDGE && profile_check(r, obj.wb.web_bridge_profile)))
 		goto out;
 	rc = id ? cb_db_obj_update(r->api->db, kind, &obj, &dup)
 		: cb_db_obj_add(r->api->db, kind, &obj, &dup);
@@ -685,6 +703,14 @@ static void system_profiles(struct req *r)
 		}
 		snprintf(g.web_bridge_profile, sizeof(g.web_bridge_profile), "%s", ps.p[i].value);
 	}
+	/* a well-formed id (as a webBridge's webBridgeProfile is checked), of a profile that is */
+	if (g.web_bridge_profile[0] &&
+		cb_db_field(CB_DB_WEBBRIDGE, "webBridgeProfile")->check(g.web_bridge_profile)) {
+		fail_param(r, "webBridgeProfile", "invalidValue");
+		goto out;
+	}
+	if (profile_check(r, g.web_bridge_profile))
+		goto out;
 	rc = cb_db_general_set(r->api->db, &g, &bad);
 	if (rc == -EINVAL || rc == -E2BIG)
 		fail_param(r, bad ? bad : "webBridgeProfile", "invalidValue");

@@ -1270,7 +1270,9 @@ int cb_db_general_set(struct cb_db *db, const struct cb_general *g, const char *
 			rc = -EIO;
 		sqlite3_finalize(st);
 	}
-	if (sql_exec(db, rc ? "ROLLBACK" : "COMMIT"))
+	if (!rc && sql_exec(db, "COMMIT"))
 		rc = -EIO;
+	if (rc)
+		sql_exec(db, "ROLLBACK");	/* never leave the transaction open */
 	return rc;
 }

@@ -414,6 +414,9 @@ static void test_wbprofiles(void)
 	CU_ASSERT(has(id));
 	expect_param_error("PUT", "/api/v1/system/profiles", "webBridgeProfile=nope",
 		"webBridgeProfile", "invalidValue");
+	CU_ASSERT_EQUAL(req("PUT", "/api/v1/system/profiles", NULL,
+		"webBridgeProfile=11111111-2222-4333-8444-555555555555"), 400);
+	CU_ASSERT(has("<webBridgeProfileDoesNotExist />"));
 	expect_param_error("PUT", "/api/v1/system/profiles", "callProfile=x", "callProfile",
 		"unrecognized");
 	CU_ASSERT_EQUAL(req("POST", "/api/v1/system/profiles", NULL, "x=1"), 405);
@@ -541,7 +544,7 @@ static void test_webbridges(void)
 		"url=c2w://edge:0", "url=c2w://edge:65536", "url=c2w://:6000",
 		"url=c2w://edge:6000/x", "url=https://ed%20ge", "url=c2w://a..b:6000",
 		"url=https://[zz::1]:445", "url=edge.cms.demo", NULL };
-	char path[128], status[160];
+	char path[128], status[160], prof[128], body[192];
 
 	fresh();
 	for (int i = 0; bad[i]; i++)
@@ -568,14 +571,18 @@ static void test_webbridges(void)
 				NULL, NULL),
 		404);
 	CU_ASSERT(has("<webBridgeDoesNotExist />"));
+	/* a profile that is not there is refused; one that is, taken */
 	CU_ASSERT_EQUAL(req("PUT", path, NULL,
-				"url=https%3A%2F%2F%5B2001%3Adb8%3A%3A1%5D%3A445&"
-				"webBridgeProfile=11111111-2222-4333-8444-555555555555"),
-		200);
+				"webBridgeProfile=11111111-2222-4333-8444-555555555555"), 400);
+	CU_ASSERT(has("<webBridgeProfileDoesNotExist />"));
+	create("webBridgeProfiles", "name=p", prof, sizeof(prof));
+	snprintf(body, sizeof(body), "url=https%%3A%%2F%%2F%%5B2001%%3Adb8%%3A%%3A1%%5D%%3A445&"
+		"webBridgeProfile=%s", strrchr(prof, '/') + 1);
+	CU_ASSERT_EQUAL(req("PUT", path, NULL, body), 200);
 	CU_ASSERT_EQUAL(n_changed, 2);
 	CU_ASSERT_EQUAL(req("GET", path, NULL, NULL), 200);
 	CU_ASSERT(has("<url>https://[2001:db8::1]:445</url>"));
-	CU_ASSERT(has("<webBridgeProfile>11111111-2222-4333-8444-555555555555</webBridgeProfile>"));
+	CU_ASSERT(has(strrchr(prof, '/') + 1));
 	CU_ASSERT_EQUAL(req("PUT", path, NULL, "url=https%3A%2F%2Fwb.example.com"), 200);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/webBridges", "filter=EXAMPLE", NULL), 200);
 	CU_ASSERT(has("total=\"1\""));
