@@ -458,6 +458,26 @@ static int load_firewall(const config_setting_t *g, struct fw_if_config *fw, cha
 	return load_bool(g, "firewall", "enabled", &fw->enabled, err, errlen);
 }
 
+/* listen = [ "<if>", ... ] of group grp, as a bit per interface in *mask */
+static int load_ifmask(const config_setting_t *g, const char *grp, const struct edge_cfg *cfg,
+	uint8_t *mask, char *err, size_t errlen)
+{
+	const config_setting_t *l;
+
+	if (load_list(g, grp, "listen", "[ \"<if>\", ... ]", &l, err, errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const char *name = config_setting_get_string_elem(l, i);
+		int ifi = name ? cfg_iface_find(cfg, name) : -1;
+
+		if (ifi < 0)
+			return ERR("line %d: %s.listen: '%s': no such interface",
+				config_setting_source_line(l), grp, name ? name : "?");
+		*mask |= (uint8_t)(1u << ifi);
+	}
+	return 0;
+}
+
 /* routes = [ "<net>/<prefix> <gateway>", ... ], after the interface's addresses */
 static int load_routes(const config_setting_t *s, struct edge_cfg *cfg, int ifi, char *err,
 	size_t errlen)
@@ -625,17 +645,8 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 		t->relay_lo = (uint16_t)lo;
 		t->relay_hi = (uint16_t)hi;
 	}
-	if (load_list(s, "turn", "listen", "[ \"<if>\", ... ]", &l, err, errlen) < 0)
+	if (load_ifmask(s, "turn", cfg, &t->listen_mask, err, errlen) < 0)
 		return -EINVAL;
-	for (int i = 0; l && i < config_setting_length(l); i++) {
-		const char *name = config_setting_get_string_elem(l, i);
-		int ifi = name ? cfg_iface_find(cfg, name) : -1;
-
-		if (ifi < 0)
-			return ERR("line %d: turn.listen: '%s': no such interface",
-				config_setting_source_line(l), name ? name : "?");
-		t->listen_mask |= 1u << ifi;
-	}
 	if (load_list(s, "turn", "users", "( { name = \"...\"; password = \"...\"; }, ... )", &l,
 		err, errlen) < 0)
 		return -EINVAL;
@@ -850,7 +861,6 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	size_t errlen)
 {
 	struct cfg_callbridge *c = &cfg->cb;
-	const config_setting_t *l;
 
 	if (BOOL(g, "callbridge", "enabled", &c->enabled) < 0 ||
 		BOOL(g, "callbridge", "ucm_verify", &c->ucm_verify) < 0 ||
@@ -865,17 +875,8 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 		load_ifname(g, "callbridge", "prefer", cfg, &c->prefer_if, err, errlen) < 0 ||
 		load_range(g, "callbridge", "jwt_expiry_hours", 1, 24, &c->jwt_expiry_hours, err,
 			errlen) < 0 ||
-		load_list(g, "callbridge", "listen", "[ \"<if>\", ... ]", &l, err, errlen) < 0)
+		load_ifmask(g, "callbridge", cfg, &c->listen_mask, err, errlen) < 0)
 		return -EINVAL;
-	for (int i = 0; l && i < config_setting_length(l); i++) {
-		const char *name = config_setting_get_string_elem(l, i);
-		int ifi = name ? cfg_iface_find(cfg, name) : -1;
-
-		if (ifi < 0)
-			return ERR("line %d: callbridge.listen: '%s': no such interface",
-				config_setting_source_line(l), name ? name : "?");
-		c->listen_mask |= 1u << ifi;
-	}
 	return 0;
 }
 
@@ -1059,6 +1060,16 @@ static void set_str(config_setting_t *grp, const char *key, const char *v)
 	config_setting_set_string(config_setting_add(grp, key, CONFIG_TYPE_STRING), v);
 }
 
+/* listen = [ "<if>", ... ] from a bit per interface */
+static void save_ifmask(config_setting_t *grp, const struct edge_cfg *cfg, uint8_t mask)
+{
+	config_setting_t *l = config_setting_add(grp, "listen", CONFIG_TYPE_ARRAY);
+
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (mask & (1u << i))
+			config_setting_set_string_elem(l, -1, cfg->ifs[i].name);
+}
+
 static void set_int(config_setting_t *grp, const char *key, int v)
 {
 	config_setting_set_int(config_setting_add(grp, key, CONFIG_TYPE_INT), v);
@@ -1103,10 +1114,7 @@ static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
 	set_str(g, "tls_key", t->tls_key);
 	set_str(g, "tls_cert", t->tls_cert);
 	set_str(g, "tls_bundle", t->tls_bundle);
-	l = config_setting_add(g, "listen", CONFIG_TYPE_ARRAY);
-	for (int i = 0; i < cfg->n_ifs; i++)
-		if (t->listen_mask & (1u << i))
-			config_setting_set_string_elem(l, -1, cfg->ifs[i].name);
+	save_ifmask(g, cfg, t->listen_mask);
 	snprintf(buf, sizeof(buf), "%u-%u", t->relay_lo, t->relay_hi);
 	set_str(g, "relay_ports", buf);
 	set_int(g, "max_allocations", (int)t->max_allocs);
@@ -1159,10 +1167,7 @@ static void save_web(config_setting_t *root, const struct edge_cfg *cfg)
 
 	g = config_setting_add(root, "callbridge", CONFIG_TYPE_GROUP);
 	set_bool(g, "enabled", c->enabled);
-	l = config_setting_add(g, "listen", CONFIG_TYPE_ARRAY);
-	for (int i = 0; i < cfg->n_ifs; i++)
-		if (c->listen_mask & (1u << i))
-			config_setting_set_string_elem(l, -1, cfg->ifs[i].name);
+	save_ifmask(g, cfg, c->listen_mask);
 	set_str(g, "prefer", c->prefer_if >= 0 ? cfg->ifs[c->prefer_if].name : "");
 	set_str(g, "key", c->key);
 	set_str(g, "cert", c->cert);
