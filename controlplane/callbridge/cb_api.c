@@ -90,6 +90,14 @@ static void sb_esc(struct sbuf *sb, const char *s)
 }
 
 /* <name>value</name>, escaped */
+/* <name id="id"> */
+static void sb_open(struct sbuf *sb, const char *name, const char *id)
+{
+	sb_printf(sb, "<%s id=\"", name);
+	sb_esc(sb, id);
+	sb_add(sb, "\">");
+}
+
 static void sb_elem(struct sbuf *sb, const char *name, const char *value)
 {
 	sb_printf(sb, "<%s>", name);
@@ -361,9 +369,7 @@ static void render_obj(struct sbuf *sb, enum cb_db_kind kind, const void *obj, b
 	const struct cb_db_class *c = cb_db_class(kind);
 	char buf[512];
 
-	sb_printf(sb, "<%s id=\"", c->singular);
-	sb_esc(sb, obj);
-	sb_add(sb, "\">");
+	sb_open(sb, c->singular, obj);
 	for (unsigned int i = 0; i < c->n_fields; i++) {
 		const struct cb_db_field *f = &c->fields[i];
 
@@ -614,9 +620,8 @@ static void webbridge_status(struct req *r, const char *id)
 		fail(r, 503, "databaseNotReady");
 		return;
 	}
-	sb_add(&r->sb, XML_HEAD "<webBridge id=\"");
-	sb_esc(&r->sb, wb.id);
-	sb_add(&r->sb, "\">");
+	sb_add(&r->sb, XML_HEAD);
+	sb_open(&r->sb, "webBridge", wb.id);
 	sb_elem(&r->sb, "status", wb_status(r->api, wb.id));
 	sb_add(&r->sb, "</webBridge>");
 	ok_xml(r);
@@ -733,9 +738,7 @@ static unsigned long since(time_t t, time_t now)
 
 static void render_call(struct sbuf *sb, const struct cb_call *c, bool full, time_t now)
 {
-	sb_add(sb, "<call id=\"");
-	sb_esc(sb, c->id);
-	sb_add(sb, "\">");
+	sb_open(sb, "call", c->id);
 	sb_elem(sb, "name", c->name);
 	sb_elem(sb, "coSpace", c->cospace);
 	sb_elem(sb, "callCorrelator", c->correlator);
@@ -757,9 +760,7 @@ static void render_call(struct sbuf *sb, const struct cb_call *c, bool full, tim
 /* A web app guest's leg: type acano, subtype webApp, as CMS shows a Web App participant. */
 static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_t now)
 {
-	sb_add(sb, "<callLeg id=\"");
-	sb_esc(sb, l->id);
-	sb_add(sb, "\">");
+	sb_open(sb, "callLeg", l->id);
 	sb_elem(sb, "name", l->name);
 	sb_elem(sb, "remoteParty", l->guest);
 	sb_elem(sb, "originalRemoteParty", l->guest);
@@ -784,9 +785,7 @@ static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_
 
 static void render_participant(struct sbuf *sb, const struct cb_leg *l, bool full, time_t now)
 {
-	sb_add(sb, "<participant id=\"");
-	sb_esc(sb, l->participant_id);
-	sb_add(sb, "\">");
+	sb_open(sb, "participant", l->participant_id);
 	sb_elem(sb, "name", l->name);
 	sb_elem(sb, "call", l->call ? l->call->id : "");
 	if (full) {
