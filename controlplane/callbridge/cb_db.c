@@ -1003,6 +1003,22 @@ static void sql_filter(char *sql, enum cb_db_kind kind, bool filtered, bool in_p
 	sql_cat(sql, "%s", ") ");
 }
 
+/* sql, then its WHERE for filter (NULL: none) and parent (NULL: none), then tail; prepared
+ * with ?1 and ?4 bound. */
+static int prepare_filtered(struct cb_db *db, char *sql, enum cb_db_kind kind, const char *filter,
+	const char *parent, const char *tail, sqlite3_stmt **st)
+{
+	sql_filter(sql, kind, filter != NULL, parent != NULL);
+	sql_cat(sql, "%s", tail);
+	if (sql_prepare(db, sql, st))
+		return -EIO;
+	if (filter)
+		sqlite3_bind_text(*st, 1, filter, -1, SQLITE_STATIC);
+	if (parent)
+		sqlite3_bind_text(*st, 4, parent, -1, SQLITE_STATIC);
+	return 0;
+}
+
 int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
 	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
 	void *ctx, unsigned int *total)
@@ -1025,13 +1041,8 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
 		return -EINVAL;
 	if (total) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s ", c->plural);
-		sql_filter(sql, kind, filtered, parent);
-		if (sql_prepare(db, sql, &st))
+		if (prepare_filtered(db, sql, kind, filtered ? filter : NULL, parent, "", &st))
 			return -EIO;
-		if (filtered)
-			sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
-		if (parent)
-			sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		*total = rc == SQLITE_ROW ? (unsigned int)sqlite3_column_int64(st, 0) : 0;
 		sqlite3_finalize(st);
@@ -1039,14 +1050,9 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
 			return -EIO;
 	}
 	sql_select(sql, c);
-	sql_filter(sql, kind, filtered, parent);
-	sql_cat(sql, "%s", "ORDER BY rowid LIMIT ?2 OFFSET ?3");
-	if (sql_prepare(db, sql, &st))
+	if (prepare_filtered(db, sql, kind, filtered ? filter : NULL, parent,
+		    "ORDER BY rowid LIMIT ?2 OFFSET ?3", &st))
 		return -EIO;
-	if (filtered)
-		sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
-	if (parent)
-		sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
 	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
