@@ -111,10 +111,20 @@ static int space_of(struct cb_db *db, const char *id, struct cb_cospace *out)
 	return cb_db_meeting_find(db, id, NULL, ALL, out, NULL);
 }
 
+/* Adding (or, with update, changing) obj is refused as a duplicate of parameter want. */
+static void clash(struct cb_db *db, enum cb_db_kind kind, void *obj, bool update,
+	const char *want)
+{
+	const char *dup = NULL;
+
+	CU_ASSERT_EQUAL(update ? cb_db_obj_update(db, kind, obj, &dup)
+			       : cb_db_obj_add(db, kind, obj, &dup), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(dup ? dup : "", want);
+}
+
 static void test_meeting_id(void)
 {
 	struct cb_cospace a, b, c, got;
-	const char *dup;
 	struct cb_db *db;
 	char err[256];
 
@@ -143,33 +153,18 @@ static void test_meeting_id(void)
 	/* a meeting ID names one space: no callId that is another's URI, nor the reverse */
 	cb_db_obj_init(CB_DB_COSPACE, &c);
 	set(CB_DB_COSPACE, &c, "callId", "1234");	/* a's uri */
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
-	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	clash(db, CB_DB_COSPACE, &c, false, "callId");
 	set(CB_DB_COSPACE, &c, "callId", "8765");	/* b's secondaryUri */
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
-	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	clash(db, CB_DB_COSPACE, &c, false, "callId");
 	cb_db_obj_init(CB_DB_COSPACE, &c);
 	set(CB_DB_COSPACE, &c, "uri", "5678");		/* b's callId */
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
-	CU_ASSERT_STRING_EQUAL(dup, "uri");
+	clash(db, CB_DB_COSPACE, &c, false, "uri");
 	cb_db_obj_init(CB_DB_COSPACE, &c);
 	set(CB_DB_COSPACE, &c, "secondaryUri", "5678");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &c, &dup), -EEXIST);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
-	CU_ASSERT_STRING_EQUAL(dup, "secondaryUri");
+	clash(db, CB_DB_COSPACE, &c, false, "secondaryUri");
 	/* the same on an update, and a space's own callId may equal its own URI */
 	set(CB_DB_COSPACE, &b, "callId", "1234");
-	dup = NULL;
-	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &b, &dup), -EEXIST);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
-	CU_ASSERT_STRING_EQUAL(dup, "callId");
+	clash(db, CB_DB_COSPACE, &b, true, "callId");
 	set(CB_DB_COSPACE, &b, "callId", "5678");
 	set(CB_DB_COSPACE, &b, "uri", "5678");
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &b, NULL), 0);
@@ -208,17 +203,6 @@ static void method(struct cb_accessmethod *am, const char *space, const char *ca
 		set(CB_DB_ACCESSMETHOD, am, "uri", uri);
 	if (passcode)
 		set(CB_DB_ACCESSMETHOD, am, "passcode", passcode);
-}
-
-/* Adding (or, with update, changing) obj is refused as a duplicate of parameter want. */
-static void clash(struct cb_db *db, enum cb_db_kind kind, void *obj, bool update,
-	const char *want)
-{
-	const char *dup = NULL;
-
-	CU_ASSERT_EQUAL(update ? cb_db_obj_update(db, kind, obj, &dup)
-			       : cb_db_obj_add(db, kind, obj, &dup), -EEXIST);
-	CU_ASSERT_STRING_EQUAL(dup ? dup : "", want);
 }
 
 /* A space's access methods: the passcode picks the way in, and they go with the space. */
