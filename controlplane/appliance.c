@@ -43,6 +43,7 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		return NULL;
 	}
 	l3->default_if = (int8_t)cfg->default_if;
+	l3->relay_if = -1;
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct cfg_iface *ifc = &cfg->ifs[i];
 		struct dp_if *d = &l3->ifs[i];
@@ -66,6 +67,9 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		l3->turn_port = rte_cpu_to_be_16(cfg->turn.port);
 		l3->relay_lo = cfg->turn.relay_lo;
 		l3->relay_hi = cfg->turn.relay_hi;
+		l3->relay_if = (int8_t)cfg_turn_relay_if(&cfg->turn);
+		if (l3->relay_if >= 0 && cfg->ifs[l3->relay_if].n_addrs)
+			l3->relay_ip = cfg->ifs[l3->relay_if].addrs[0].addr;
 		l3->turn_listen = cfg->turn.listen_mask;
 		if (cfg->turn.bandwidth_kbps) {
 			double bps = cfg->turn.bandwidth_kbps * 1000.0 / 8;
@@ -219,8 +223,13 @@ static void arp_learn(struct appliance *app, uint8_t ifi, const struct rte_arp_i
 	void *waiting[NBR_PENDING_PKTS];
 	unsigned int n;
 
-	if (nbr_update(ifi, a->arp_sip, a->arp_sha.addr_bytes, expires) < 0)
+	/* the data plane passes only senders on the interface's subnets; the table's bound
+	 * keeps room for the next hops we are resolving ourselves */
+	if (nbr_learn(ifi, a->arp_sip, a->arp_sha.addr_bytes, expires,
+		nbr_pending_has(ifi, a->arp_sip)) < 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].arp_not_learned++;
 		return;
+	}
 	/* what waited for this next hop leaves now */
 	n = nbr_pending_take(ifi, a->arp_sip, waiting, NBR_PENDING_PKTS);
 	for (unsigned int i = 0; i < n; i++) {
@@ -515,6 +524,7 @@ static void if_page(void *ctx, int ifi, FILE *out)
 	fprintf(out, "  RX packets            : %lu (%lu bytes)\n", st.rx_pkts, st.rx_bytes);
 	fprintf(out, "  TX packets            : %lu (%lu bytes)\n", st.tx_pkts, st.tx_bytes);
 	fprintf(out, "  ARP replies           : %lu\n", st.arp_replies);
+	fprintf(out, "  ARP not learned       : %lu\n", st.arp_not_learned);
 	fprintf(out, "  ICMP echo replies     : %lu\n", st.icmp_echo_replies);
 	fprintf(out, "  STUN Binding replies  : %lu\n", st.stun_binding_replies);
 	fprintf(out, "  To kernel             : %lu\n", st.to_kernel);
@@ -540,7 +550,7 @@ static void status_page(void *ctx, FILE *out)
 	fprintf(out, "  Configuration         : %s\n", app->cfg_path);
 	fprintf(out, "  Memory                : %s, %d MB\n",
 		app->cfg.hugepages ? "hugepages" : "no hugepages", app->cfg.memory_mb);
-	fprintf(out, "  Neighbours            : %u\n", nbr_count());
+	fprintf(out, "  Neighbours            : %u (at most %u)\n", nbr_count(), NBR_MAX_ENTRIES);
 	for (unsigned int w = 0; w < app->n_workers; w++) {
 		const struct dp_worker *wk = &app->workers[w];
 		uint64_t loops = wk->loops, idle = wk->idle_loops;
@@ -662,6 +672,14 @@ static void turn_allocations(void *ctx, FILE *out)
 	turn_server_list(app->turn, out);
 }
 
+static void turn_guest_peers(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+
+	if (app->turn)
+		turn_server_print_guest_peers(app->turn, out);
+}
+
 static void turn_stats(void *ctx, FILE *out)
 {
 	struct appliance *app = ctx;
@@ -701,6 +719,7 @@ const struct cli_ops app_cli_ops = {
 	.turn_allocations = turn_allocations,
 	.firewall = firewall_page,
 	.turn_stats = turn_stats,
+	.turn_guest_peers = turn_guest_peers,
 	.restart = app_web_restart,
 	.web_info = app_web_info,
 	.webadmin_running = app_webadmin_running,

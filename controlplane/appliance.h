@@ -3,6 +3,7 @@
 #ifndef EDGE_APPLIANCE_H
 #define EDGE_APPLIANCE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -12,6 +13,8 @@
 #include "port.h"
 #include "turn_server.h"
 #include "turn_stream.h"
+
+#define APP_MAX_MEDIA 32
 
 struct appliance {
 	char cfg_path[256];
@@ -38,6 +41,12 @@ struct appliance {
 	uint16_t turn_port;
 	uint64_t turn_send_errors;
 	uint64_t turn_stream_nombuf;	/* stream clients' datagrams lost for want of an mbuf */
+	/* the callbridges' media ports as webbridge3 heard them over C2W (its thread writes,
+	 * under media_lock; the control loop hands them to the TURN server on its tick) */
+	pthread_mutex_t media_lock;
+	struct turn_media_target media[APP_MAX_MEDIA];
+	unsigned int n_media;
+	bool media_changed;
 	/* webbridge3 and the callbridge: threads of their own (controlplane/web_glue.c) */
 	struct wb3 *wb3;
 	struct callbridge *cb;
@@ -66,6 +75,9 @@ int app_turn_start(struct appliance *app);
 void app_turn_stop(struct appliance *app);
 void app_turn_config(struct appliance *app);	/* after app->cfg changed */
 unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
+/* Gives the TURN server the media ports guests' relays may reach, when they changed: this
+ * appliance's own (callbridge media) and those webbridge3 heard of. On the tick. */
+void app_turn_media(struct appliance *app, bool force);
 /* Serves TURN's TCP and TLS connections; their descriptor to poll (-1: none). */
 unsigned int app_turn_streams(struct appliance *app);
 int app_turn_streams_fd(const struct appliance *app);

@@ -148,6 +148,7 @@ static int start(int argc, char **argv)
 		w++;
 	}
 	assign_queues(&app);
+	pthread_mutex_init(&app.media_lock, NULL);	/* webbridge3's thread and the tick share it */
 	ret = app_turn_start(&app);
 	if (ret < 0)
 		return ret;
@@ -199,8 +200,10 @@ static void control_loop(struct ctl_server *ctl)
 			last_punt = now;
 		if (rte_get_timer_cycles() >= next_tick) {
 			app_timers(&app);
-			if (app.turn)
+			if (app.turn) {
+				app_turn_media(&app, false);
 				turn_server_tick(app.turn);
+			}
 			if (app.streams)
 				tstreams_tick(app.streams);
 			next_tick = rte_get_timer_cycles() + app.tsc_hz / 10;

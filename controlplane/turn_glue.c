@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -262,6 +263,47 @@ static int open_socket(struct appliance *app)
 	return 0;
 }
 
+/* The relay range and the kernel's ephemeral ports must not meet: the data plane owns the
+ * range on the relay address, so a reply to the kernel's own query (a DNS lookup for a
+ * c2w:// name) on a port in it would be dropped. Reserved while TURN is on, released when
+ * it is off and at exit (app_turn_stop). */
+static void reserve_relay_range(const struct cfg_turn *t)
+{
+	static uint16_t lo, hi;		/* what is reserved now; 0 = nothing */
+	unsigned int elo, ehi;
+	FILE *f;
+	int r;
+
+	if (!t || !t->enabled) {
+		/* whatever was saved goes back, even after a failed change of the range */
+		if ((r = tap_reserve_ports(0, 0)) < 0)
+			LOG_WARN("turn", "cannot give the relay ports back to the kernel: %s",
+				strerror(-r));
+		lo = hi = 0;
+		return;
+	}
+	if (lo == t->relay_lo && hi == t->relay_hi)
+		return;
+	r = tap_reserve_ports(t->relay_lo, t->relay_hi);
+	if (r < 0) {
+		LOG_WARN("turn", "cannot reserve relay ports %u-%u from the kernel (%s): replies to "
+			"the appliance's own UDP on those ports will be dropped", t->relay_lo,
+			t->relay_hi, strerror(-r));
+		lo = hi = 0;
+		return;
+	}
+	lo = t->relay_lo;
+	hi = t->relay_hi;
+	LOG_INFO_("turn", "relay ports %u-%u reserved from the kernel's ephemeral ports", lo, hi);
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f && fscanf(f, "%u %u", &elo, &ehi) == 2 && lo <= elo && hi >= ehi)
+		LOG_WARN("turn", "relay ports %u-%u cover every ephemeral port of the kernel (%u-%u): "
+			"its own connections will fail; narrow the relay ports or widen "
+			"net.ipv4.ip_local_port_range", lo, hi, elo, ehi);
+	if (f)
+		fclose(f);
+}
+
 int app_turn_start(struct appliance *app)
 {
 	struct turn_env env = { .ctx = app, .resolve = env_resolve, .now_ms = env_now_ms,
@@ -292,17 +334,44 @@ int app_turn_start(struct appliance *app)
 		return -ENOMEM;
 	if (app->cfg.turn.enabled)
 		open_socket(app);
+	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
+	app_turn_media(app, true);	/* this appliance's own media ports, before any C2W */
 	return 0;
 }
 
 void app_turn_stop(struct appliance *app)
 {
 	close_socket(app);
+	reserve_relay_range(NULL);
 	tstreams_free(app->streams);	/* first: closing a connection ends its allocation */
 	app->streams = NULL;
 	turn_server_free(app->turn);
 	app->turn = NULL;
+}
+
+void app_turn_media(struct appliance *app, bool force)
+{
+	struct turn_media_target t[APP_MAX_MEDIA + WEB_MAX_LISTEN];
+	const struct cfg_callbridge *cb = &app->cfg.cb;
+	unsigned int n = 0;
+
+	if (!app->turn || (!force && !__atomic_load_n(&app->media_changed, __ATOMIC_ACQUIRE)))
+		return;
+	/* this appliance's own callbridge (role both) */
+	for (int i = 0; app->cfg.role == EDGE_ROLE_BOTH && i < cb->n_media; i++) {
+		const struct cfg_iface *f = &app->cfg.ifs[cb->media[i].ifi];
+
+		if (f->n_addrs)
+			t[n++] = (struct turn_media_target){ .ip = f->addrs[0].addr,
+				.port = htons(cb->media[i].port) };
+	}
+	pthread_mutex_lock(&app->media_lock);
+	for (unsigned int i = 0; i < app->n_media; i++)
+		t[n++] = app->media[i];
+	app->media_changed = false;
+	pthread_mutex_unlock(&app->media_lock);
+	turn_server_set_media_targets(app->turn, t, n);
 }
 
 void app_turn_config(struct appliance *app)
@@ -310,10 +379,12 @@ void app_turn_config(struct appliance *app)
 	if (!app->turn)
 		return;
 	turn_server_config(app->turn, &app->cfg);
+	app_turn_media(app, true);
 	if (app->cfg.turn.enabled)
 		open_socket(app);
 	else
 		close_socket(app);
+	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
 }
 

@@ -8,10 +8,29 @@
 #include "edge_log.h"
 #include "webbridge3/wb3.h"
 
+/* webbridge3's thread: the linked callbridges' media ports, for the control loop's tick */
+static void media_ports(void *ctx, const struct wb3_media *m, unsigned int n)
+{
+	struct appliance *app = ctx;
+
+	pthread_mutex_lock(&app->media_lock);
+	app->n_media = 0;
+	for (unsigned int i = 0; i < n && i < APP_MAX_MEDIA; i++)
+		app->media[app->n_media++] = (struct turn_media_target){ .ip = m[i].ip,
+			.port = m[i].port };
+	__atomic_store_n(&app->media_changed, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&app->media_lock);
+	if (n > APP_MAX_MEDIA)
+		LOG_WARN("webbridge3", "%u media ports announced: only the first %d are reachable "
+			"by guests", n, APP_MAX_MEDIA);
+}
+
 int app_web_start(struct appliance *app)
 {
 	if (app->cfg.role != EDGE_ROLE_CORE) {
-		app->wb3 = wb3_start(&app->cfg);
+		const struct wb3_services svc = { .ctx = app, .media_ports = media_ports };
+
+		app->wb3 = wb3_start(&app->cfg, &svc);
 		if (!app->wb3)
 			return -ENOMEM;
 	}

@@ -92,6 +92,10 @@ static inline void arp_input(const struct dp_if *ifp, uint8_t ifi, struct rte_mb
 	if (arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY)) {
 		if (if_addr_index(ifp, tip) < 0 || !rte_is_same_ether_addr(&a->arp_tha, &ifp->mac))
 			return drop(m, st, DP_DROP_ARP_OTHER);
+		if (!nbr_on_link(ifp->addr, ifp->mask, ifp->n_addrs, sip)) {
+			st->arp_not_learned++;
+			return drop(m, st, DP_DROP_ARP_OFF_SUBNET);
+		}
 		/* the control plane learns it and passes it on to the kernel, whose own
 		 * resolutions (for the exception path's connections) wait for it too */
 		m->hash.usr = DP_PUNT_ARP_REPLY;
@@ -104,8 +108,11 @@ static inline void arp_input(const struct dp_if *ifp, uint8_t ifi, struct rte_mb
 		return drop(m, st, DP_DROP_ARP_NOT_FOR_US);
 
 	/* RFC 826: the target merges the sender's mapping. Only the control plane writes the
-	 * neighbour table, so tell it when the mapping is new or changed. */
-	if (sip != 0) {
+	 * neighbour table, so tell it when the mapping is new or changed. A sender off the
+	 * interface's subnets (or claiming our address) is answered but never learnt. */
+	if (sip != 0 && !nbr_on_link(ifp->addr, ifp->mask, ifp->n_addrs, sip)) {
+		st->arp_not_learned++;
+	} else if (sip != 0) {
 		const struct nbr_entry *n = nbr_lookup(ifi, sip);
 
 		if (!n || memcmp(n->mac, a->arp_sha.addr_bytes, 6) != 0) {
@@ -228,8 +235,15 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 		}
 		return false;
 	}
+	/* The relay range is the relay's on its address (and on one that still holds
+	 * allocations): what matches none of them is dropped there, counted. On any other
+	 * address of ours the port is the kernel's. The kernel never picks an ephemeral port
+	 * in the range (edged reserves it: tap_reserve_ports), so the replies to its own
+	 * queries never land here. */
 	dport = rte_be_to_cpu_16(udp->dst_port);
-	if (dport >= l3->relay_lo && dport <= l3->relay_hi) {
+	if (dport >= l3->relay_lo && dport <= l3->relay_hi &&
+		((ifi == l3->relay_if && ip->dst_addr == l3->relay_ip) ||
+		 turn_relay_ports(ifi, ip->dst_addr))) {
 		rb->p2c[rb->n_p2c++] = (struct relay_job){ .m = m, .ip = ip, .udp = udp, .ihl = ihl,
 			.ulen = ulen };
 		return true;

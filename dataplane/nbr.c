@@ -7,6 +7,7 @@
 #include "nbr.h"
 
 static struct cds_lfht *nbr_ht;
+static unsigned int nbr_n;	/* entries in nbr_ht: the writer's own count, for the bound */
 
 static inline uint64_t nbr_key(uint8_t ifi, uint32_t ip)
 {
@@ -58,6 +59,7 @@ void nbr_fini(void)
 	}
 	cds_lfht_destroy(nbr_ht, NULL);
 	nbr_ht = NULL;
+	nbr_n = 0;
 }
 
 const struct nbr_entry *nbr_lookup(uint8_t ifi, uint32_t ip)
@@ -71,12 +73,17 @@ const struct nbr_entry *nbr_lookup(uint8_t ifi, uint32_t ip)
 	return node ? caa_container_of(node, struct nbr_entry, node) : NULL;
 }
 
-int nbr_update(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires)
+/* @limit: how many entries a new neighbour may find in the table. */
+static int nbr_put(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires,
+	unsigned int limit)
 {
 	uint64_t key = nbr_key(ifi, ip);
-	struct nbr_entry *n = calloc(1, sizeof(*n));
+	struct nbr_entry *n;
 	struct cds_lfht_node *old;
 
+	if (nbr_n >= limit && !nbr_lookup(ifi, ip))
+		return -ENOSPC;
+	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->ip = ip;
@@ -87,13 +94,26 @@ int nbr_update(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires)
 	old = cds_lfht_add_replace(nbr_ht, nbr_hash(key), nbr_match, &key, &n->node);
 	if (old)
 		call_rcu(&caa_container_of(old, struct nbr_entry, node)->rcu, nbr_free_rcu);
+	else
+		nbr_n++;
 	return 0;
+}
+
+int nbr_update(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires)
+{
+	return nbr_put(ifi, ip, mac, expires, NBR_MAX_ENTRIES);
+}
+
+int nbr_learn(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires, bool solicited)
+{
+	return nbr_put(ifi, ip, mac, expires, solicited ? NBR_MAX_ENTRIES : NBR_UNSOLICITED_MAX);
 }
 
 static int nbr_remove(struct nbr_entry *n)
 {
 	if (cds_lfht_del(nbr_ht, &n->node) != 0)
 		return -ENOENT;
+	nbr_n--;
 	call_rcu(&n->rcu, nbr_free_rcu);
 	return 0;
 }
@@ -156,6 +176,11 @@ static struct nbr_pending *pending_find(uint8_t ifi, uint32_t ip)
 		if (pending[i].used && pending[i].ifi == ifi && pending[i].ip == ip)
 			return &pending[i];
 	return NULL;
+}
+
+bool nbr_pending_has(uint8_t ifi, uint32_t ip)
+{
+	return pending_find(ifi, ip) != NULL;
 }
 
 int nbr_pending_add(uint8_t ifi, uint32_t ip, void *pkt, uint64_t now)

@@ -249,6 +249,8 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 	pm = turn_perm_find(a, j->peer_ip, now);
 	if (unlikely(!pm))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(pm->port && pm->port != j->peer_port))	/* the line turn_perm_find read */
+		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
 	if (unlikely(!relay_within_cap(l3, a, 0, dlen, tsc)))
@@ -306,8 +308,8 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
 	if (unlikely(!ch))
 		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
-	pm = &a->pc[ch->perm].perm;
-	if (unlikely(!turn_live(pm->expires, now)))
+	pm = &a->pc[ch->perm].perm;	/* no port check: ChannelBind checked the channel's */
+	if (unlikely(pm->peer_ip != ch->peer_ip || !turn_live(pm->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
@@ -388,6 +390,7 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 {
 	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
+	const struct turn_perm *pm;
 	uint32_t peer_ip = j->ip->src_addr, data_sum = 0;
 	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8, old_ck = j->udp->dgram_cksum;
 	int delta = 4 - (int)(j->ihl - sizeof(struct rte_ipv4_hdr));
@@ -398,8 +401,11 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
-	if (unlikely(!turn_perm_find(a, peer_ip, now)))
+	pm = turn_perm_find(a, peer_ip, now);
+	if (unlikely(!pm))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(pm->port && pm->port != peer_port))
+		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
 	if (unlikely(!relay_within_cap(l3, a, 1, dlen, tsc)))
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {

@@ -221,6 +221,8 @@ unsigned int turn_tables_reclaim(void)
 	struct cds_lfs_node *n, *next;
 	unsigned int count = 0;
 
+	if (!head)	/* cds_lfs_for_each_safe reads through the head: UB on NULL */
+		return 0;
 	cds_lfs_for_each_safe(head, n, next) {
 		struct turn_alloc *a = caa_container_of(n, struct turn_alloc, node);
 

@@ -2,6 +2,7 @@
  * and the default route, so the control plane's ordinary sockets work through it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
@@ -101,4 +102,51 @@ int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gat
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	ret = nl_talk(nlh);
 	return (!add && ret == -ESRCH) ? 0 : ret;
+}
+
+/* ---- the relay range, kept from the kernel's ephemeral ports ---- */
+
+static struct {
+	bool saved;		/* orig holds what the file said before our first write */
+	char orig[4096];
+} rsv;
+
+static int write_reserved(const char *v)
+{
+	FILE *f = fopen(TAP_RESERVED_PORTS, "w");
+	int e = 0;
+
+	if (!f)
+		return -errno;
+	/* an empty list clears the file: the kernel wants a newline then */
+	if (fprintf(f, "%s\n", v) < 0)
+		e = -EIO;
+	if (fclose(f) != 0 && !e)
+		e = -errno;
+	return e;
+}
+
+int tap_reserve_ports(uint16_t lo, uint16_t hi)
+{
+	char v[sizeof(rsv.orig) + 16];
+
+	if (!lo) {
+		if (!rsv.saved)
+			return 0;
+		rsv.saved = false;
+		return write_reserved(rsv.orig);
+	}
+	if (!rsv.saved) {
+		FILE *f = fopen(TAP_RESERVED_PORTS, "r");
+
+		if (!f)
+			return -errno;
+		if (!fgets(rsv.orig, sizeof(rsv.orig), f))
+			rsv.orig[0] = '\0';
+		fclose(f);
+		rsv.orig[strcspn(rsv.orig, "\n")] = '\0';
+		rsv.saved = true;
+	}
+	snprintf(v, sizeof(v), "%s%s%u-%u", rsv.orig, rsv.orig[0] ? "," : "", lo, hi);
+	return write_reserved(v);
 }

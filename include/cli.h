@@ -22,6 +22,8 @@ struct cli_ops {
 	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
 	void (*turn_allocations)(void *ctx, FILE *out);	/* `turn allocations` */
 	void (*turn_stats)(void *ctx, FILE *out);		/* `turn stats` */
+	/* the `turn` page's "Guest peers : ..." line: the media targets guests may reach */
+	void (*turn_guest_peers)(void *ctx, FILE *out);
 	void (*firewall)(void *ctx, int ifi, FILE *out);	/* `firewall <if>` */
 	/* Brings @component ("webbridge3", "callbridge" or "webadmin") in line with the running
 	 * configuration, which the CLI has just applied: starts or restarts it when enabled,

@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -24,8 +25,18 @@ struct ctl_server {
 	char path[108];
 	struct cli *cli;
 	struct ctl_client clients[CTL_MAX_CLIENTS];
+	long gid;			/* mgmt.socket_group's, or -1: root only */
+	time_t refused_logged;		/* refusals are logged at most once in CTL_REFUSE_LOG_S */
+	unsigned int refused_quiet;	/* ... and the ones not logged are counted */
 };
 
+#define CTL_REFUSE_LOG_S 10
+
+/* Creates the socket at @path already owned by root:<mgmt.socket_group> with mode 0660
+ * (0600 without a group): bound inside a fresh 0700 directory beside @path, then renamed
+ * into place, so there is no moment at which anyone else could connect. Every connection
+ * is checked again on accept (SO_PEERCRED): root, edged's own user, or a member of the
+ * group; others get one line of refusal. */
 int ctl_open(struct ctl_server *s, const char *path, struct cli *cli);
 void ctl_close(struct ctl_server *s);
 /* Fills @pfd with the fds to poll; returns how many. */

@@ -37,6 +37,10 @@ struct dp_l3 {
 	/* TURN: where clients and peers reach the relay (the allocations are in turn_tables.h) */
 	uint16_t turn_port;		/* network byte order; 0 = TURN off */
 	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
+	int8_t relay_if;		/* where the relay's address is (-1 = none) ... */
+	uint32_t relay_ip;		/* ... and that address: the range is the relay's there
+					 * (and on addresses that still hold allocations), the
+					 * kernel's everywhere else */
 	uint8_t turn_listen;		/* bit i: interface i takes TURN clients */
 	uint64_t turn_rate;		/* per allocation and direction: bytes per TSC tick << 32; 0 = no cap */
 	/* the interfaces' compiled firewalls (NULL: disabled); owned by this table */
@@ -55,6 +59,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                   \
 	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                         \
 	X(ARP_OTHER, "ARP reply not addressed to us")                                            \
+	X(ARP_OFF_SUBNET, "ARP reply from a sender not on the interface's subnets")             \
 	X(IP_HEADER, "IPv4 version or header length invalid")                                    \
 	X(IP_LENGTH, "IPv4 total length does not fit the frame")                                 \
 	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                             \
@@ -74,6 +79,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(TURN_NO_ALLOC, "no allocation for that client or relay port")                          \
 	X(TURN_EXPIRED, "allocation expired")                                                     \
 	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                    \
+	X(TURN_PEER_PORT, "peer port not permitted (a guest's permission names one port)")       \
 	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                      \
 	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")                      \
 	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")
@@ -94,6 +100,7 @@ struct dp_if_stats {
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel;
 	uint64_t arp_replies, icmp_echo_replies, punted, stun_binding_replies;
+	uint64_t arp_not_learned;	/* ARP senders refused: off the subnets, or the table full */
 	uint64_t relay_c2p_pkts, relay_c2p_bytes;	/* TURN: client -> peer, received here */
 	uint64_t relay_p2c_pkts, relay_p2c_bytes;	/* TURN: peer -> client, received here */
 	uint64_t drops[DP_DROP_MAX];

@@ -123,6 +123,10 @@ struct cfg_callbridge {
 	bool imps_verify;				/* IMPS verification mode */
 	int jwt_expiry_hours;				/* WC3 JWT Expiry in hours, 1..24 */
 	char db_path[256];				/* SQLite database (spaces, webBridges, ...) */
+	/* Media ports: one UDP port per media interface carries every leg (DESIGN: the media
+	 * plane); guests' TURN allocations may reach these and nothing else. */
+	struct cfg_listen media[WEB_MAX_LISTEN];
+	int n_media;
 };
 
 /* The guide's `webadmin` component (core): web admin pages and the REST API. */
@@ -154,6 +158,7 @@ struct edge_cfg {
 	int arp_timeout_s;
 	/* management */
 	char ctl_socket[108];
+	char ctl_group[32];		/* mgmt.socket_group: may use edgectl too ("" = root only) */
 	enum log_target log_target;
 	char log_file[256];
 	int log_level;			/* syslog level: LOG_ERR .. LOG_DEBUG */
@@ -204,8 +209,40 @@ int cfg_parse_prefix(const char *s, uint32_t *addr, uint8_t *prefix);
 
 const char *cfg_ipv4_str(uint32_t addr, char buf[16]);
 
+/* The callbridge media port (index into cfg->cb.media) that lies inside TURN's relay ports
+ * on the relay interface, where the relay would take its packets: -1 if none. */
+int cfg_media_in_relay(const struct edge_cfg *cfg);
 /* The interface whose first address relays TURN: the first listen interface. -1 if none. */
 int cfg_turn_relay_if(const struct cfg_turn *t);
+
+/* TURN's peer policy for operators' allocations (guests reach only media targets, see
+ * turn_server.h). First match wins:
+ *   1. never: 0/8, loopback, multicast, 255.255.255.255, the network and broadcast address
+ *      of every connected subnet, and this appliance's own addresses (interfaces', public
+ *      IP), save the relay address with a port of the relay range (a hairpin to another
+ *      allocation, DESIGN); no allow range opens these (coturn's CVE-2020-26262 class);
+ *   2. the operator's deny ranges (`turn peers deny`, denied_peers);
+ *   3. the operator's allow ranges (`turn peers allow`, allowed_peers);
+ *   4. refused by default: cfg_turn_special[] (RFC 1918, CGN, link-local, benchmarking,
+ *      documentation, reserved), and the subnets and routes of every interface that does
+ *      not hold the default route (the networks behind the edge);
+ *   5. relayed. @port is the peer's (network order), 0 when unknown. */
+enum cfg_peer_verdict {
+	CFG_PEER_OK,
+	CFG_PEER_NEVER,
+	CFG_PEER_DENIED,
+	CFG_PEER_ALLOWED,
+	CFG_PEER_SPECIAL,
+	CFG_PEER_INTERNAL,
+};
+enum cfg_peer_verdict cfg_turn_peer_verdict(const struct edge_cfg *cfg, uint32_t ip, uint16_t port);
+static inline bool cfg_peer_refused(enum cfg_peer_verdict v)
+{
+	return v != CFG_PEER_OK && v != CFG_PEER_ALLOWED;
+}
+extern const struct cfg_prefix cfg_turn_special[];
+extern const int cfg_turn_n_special;
+bool cfg_prefix_has(const struct cfg_prefix *p, uint32_t ip);
 
 /* "<if>:<port>" (webbridge3's listeners): 0, -EINVAL (not that shape), -ENOENT (no such
  * interface) or -ERANGE (port not 1..65535). */

@@ -17,6 +17,11 @@ void edge_log_close(void);
 void edge_log(int level, const char *component, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Copies @src to @dst (always terminated, cut to fit) with every control character (C0,
+ * DEL, C1, tabs too) and every byte that is not part of valid UTF-8 written as "\xNN", so a
+ * log line can never move a terminal's cursor or retitle its window. Returns the length. */
+size_t edge_log_sanitize(char *dst, size_t dstlen, const char *src);
+
 /* Writes the last @n remembered lines (oldest first) to @out. */
 void edge_log_dump(FILE *out, int n);
 

@@ -10,6 +10,7 @@
 #ifndef EDGE_NBR_H
 #define EDGE_NBR_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,8 +36,41 @@ static inline bool nbr_valid(const struct nbr_entry *n, uint64_t now)
 	return n && n->expires > now;
 }
 
-/* Writer (control plane). 0 or -ENOMEM. */
+/* The table is bounded: a stranger's ARP cannot grow it without limit. Senders nobody asked
+ * for (ARP requests, unsolicited replies) are learnt only up to NBR_UNSOLICITED_MAX, so the
+ * rest stays for the resolutions the control plane starts itself (the TURN server's and
+ * the relay's next hops): those are never crowded out, and nothing is evicted for them. */
+#define NBR_MAX_ENTRIES 4096
+
+/* Whether @ip may be a neighbour on a link whose addresses and masks (network byte order)
+ * are @addr/@mask: inside one of its subnets, and neither ours nor the subnet's network or
+ * broadcast address. ARP from anyone else is not learnt. */
+static inline bool nbr_on_link(const uint32_t *addr, const uint32_t *mask, unsigned int n,
+	uint32_t ip)
+{
+	bool on = false;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (ip == addr[i])
+			return false;
+		if ((ip & mask[i]) != (addr[i] & mask[i]))
+			continue;
+		/* /31 (RFC 3021) has no network or broadcast address; /32 has no neighbour */
+		if (mask[i] == 0xffffffff ||
+			(mask[i] != htonl(0xfffffffe) &&
+			 ((ip & ~mask[i]) == 0 || (ip | mask[i]) == 0xffffffff)))
+			continue;
+		on = true;
+	}
+	return on;
+}
+
+/* Writer (control plane). 0, -ENOMEM, or -ENOSPC when @ip is new and the table holds
+ * NBR_MAX_ENTRIES. A known neighbour is always updated. */
 int nbr_update(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires);
+/* nbr_update for what ARP taught: @solicited when the control plane is resolving @ip (see
+ * nbr_pending_add); otherwise a new neighbour is refused (-ENOSPC) past NBR_UNSOLICITED_MAX. */
+int nbr_learn(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expires, bool solicited);
 int nbr_delete(uint8_t ifi, uint32_t ip);
 /* Deletes every entry expired at @now, or every entry of @ifi when ifi >= 0 and now == 0. */
 unsigned int nbr_reap(uint64_t now, int ifi);
@@ -51,6 +85,10 @@ void nbr_foreach(void (*fn)(const struct nbr_entry *n, void *arg), void *arg);
 /* Queues @pkt for (ifi, ip). Returns 1 if this is a new resolution (send an ARP request
  * now), 0 if queued behind one in progress, -ENOSPC when full (the caller drops it). */
 int nbr_pending_add(uint8_t ifi, uint32_t ip, void *pkt, uint64_t now);
+#define NBR_UNSOLICITED_MAX (NBR_MAX_ENTRIES - NBR_PENDING_SLOTS)
+
+/* Whether a resolution of (ifi, ip) is in progress. */
+bool nbr_pending_has(uint8_t ifi, uint32_t ip);
 /* Removes and returns up to @max queued packets for (ifi, ip), oldest first. */
 unsigned int nbr_pending_take(uint8_t ifi, uint32_t ip, void **pkts, unsigned int max);
 /* For resolutions started before @deadline: calls @retry(ifi, ip) for those with tries left

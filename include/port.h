@@ -43,4 +43,11 @@ int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix);
 /* A route to dst/dst_len (0/0: the default route) via gateway out of ifindex. */
 int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway);
 
+/* Keeps the kernel's ephemeral ports (this namespace's, where the TAP mirrors are) out of
+ * the TURN relay range: writes ip_local_reserved_ports as it was plus lo-hi. The relay
+ * owns the range in the data plane, so a reply to a kernel socket on a port in it would
+ * be dropped. lo = 0 puts the file back as it was before the first call. 0 or -errno. */
+int tap_reserve_ports(uint16_t lo, uint16_t hi);
+#define TAP_RESERVED_PORTS "/proc/sys/net/ipv4/ip_local_reserved_ports"
+
 #endif

@@ -57,7 +57,11 @@ struct turn_stats {
 	uint64_t requests, responses_ok, responses_err, retransmits, discarded;
 	uint64_t allocations_created, allocations_expired, allocations_deleted;
 	uint64_t auth_failures, stale_nonces, quota_refusals, forbidden_peers;
+	uint64_t guest_refusals;	/* of forbidden_peers: a guest's peer was no media target */
 	uint64_t stream_c2p, stream_p2c, stream_drops;	/* relayed for stream clients */
+	uint64_t reservations_refused;	/* EVEN-PORT R=1 with the table full; bad tokens */
+	uint64_t reservations_expired;	/* held ports handed back unused */
+	uint64_t challenges_dropped;	/* unauthenticated UDP answers over the per-source rate */
 	uint64_t err[700];		/* responses by error code */
 };
 
@@ -104,6 +108,25 @@ size_t turn_server_connect_done(struct turn_server *s, uint32_t conn, const uint
 size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port,
 	uint32_t peer_ip, uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap,
 	uint32_t *conn);
+
+/* Guests: an allocation authenticated with a TURN REST API credential (the shared secret;
+ * the callbridge gives one to each guest) may reach only media targets, the (IPv4, UDP port)
+ * pairs the appliance names here: CreatePermission to another address, ChannelBind to
+ * another port, and Connect get 403, and a permission carries its target's port, which the
+ * data plane checks (turn_perm.port). Operators' static credentials follow the peer policy
+ * (cfg_turn_peer_verdict). Network byte order. */
+struct turn_media_target {
+	uint32_t ip;
+	uint16_t port;
+};
+#define TURN_MAX_MEDIA_TARGETS 64
+/* Replaces the list (copied; entries past TURN_MAX_MEDIA_TARGETS, and ones with address or
+ * port 0, are ignored). Guests' permissions and channels to what is no longer listed go,
+ * and their allocations are republished. */
+void turn_server_set_media_targets(struct turn_server *s, const struct turn_media_target *t,
+	unsigned int n);
+/* "Guest peers             : <ip:port>, ..." ("none" when empty), for the `turn` page. */
+void turn_server_print_guest_peers(const struct turn_server *s, FILE *out);
 
 /* Lifetimes, and next hops that were still being resolved. Call every ~100 ms. */
 void turn_server_tick(struct turn_server *s);

@@ -67,7 +67,8 @@ static inline struct turn_key turn_stream_key(uint32_t conn)
 struct turn_perm {
 	uint32_t peer_ip;			/* network byte order */
 	struct rte_ether_addr nh_mac;		/* next hop towards the peer; zero = unresolved */
-	uint16_t reserved;
+	uint16_t port;				/* network order; 0 = any (RFC 8656: by IP only);
+						 * a guest's: its media target's port */
 	uint32_t expires;			/* turn ticks */
 };
 

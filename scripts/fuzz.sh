@@ -4,8 +4,9 @@
 #   fuzz_stun  the STUN codec (seeds: the RFC vectors)
 #   fuzz_turn  the TURN server under clients' UDP datagrams, stream frames, signed requests
 #              and peers' data (seeds: allocations, channels, TCP relays)
-#   fuzz_api   the callbridge's REST API and webadmin pages under any request, and the
-#              guests' JWT check under any token (seeds: the API's objects)
+#   fuzz_api   the callbridge's REST API and webadmin pages under any request, the
+#              guests' JWT check under any token, and both ends of C2W under any fragments,
+#              oversized messages among them (seeds: the API's objects, C2W messages)
 # Fails on any crash, leak or UB, keeping the input in tests/fuzz/crashes/. Prints the
 # executions and their rate.
 set -euo pipefail

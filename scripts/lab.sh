@@ -225,23 +225,27 @@ webrtc() {
 	edged_alive || die "edged is not running: lab.sh up first"
 	local pw=${EDGE_LAB_ADMIN_PW:-edge-lab-admin} c
 	ctl user add admin admin "$pw" >/dev/null 2>&1 || ctl user passwd admin "$pw" >/dev/null
-	for c in "turn listen a b" "turn tls 447" "turn certs lab.key lab-fullchain.pem" "turn enable" \
+	local secret=${EDGE_LAB_TURN_SECRET:-edge-lab-guest-secret}
+	for c in "turn listen a b" "turn tls 447" "turn certs lab.key lab-fullchain.pem" \
+		"turn shared-secret $secret" "turn enable" \
 		"webbridge3 https certs lab.key lab-fullchain.pem" "webbridge3 https listen b:445" \
 		"webbridge3 c2w certs lab.key lab-fullchain.pem" "webbridge3 c2w listen a:6000" \
 		"webbridge3 c2w trust lab-ca.pem" "webbridge3 enable" \
 		"webadmin listen a 443" "webadmin certs core.key core-fullchain.pem" "webadmin enable" \
 		"callbridge listen a" "callbridge certs core.key core-fullchain.pem" \
-		"callbridge trust c2w lab-ca.pem"; do
+		"callbridge trust c2w lab-ca.pem" "callbridge media a:10000"; do
 		say "edgectl $c"
 		ctl $c | sed 's/^/    /'
 	done
 	api() { ip netns exec $NS_INT curl -sS --cacert "$RUN/certs/lab-ca.pem" -u "admin:$pw" -o /dev/null \
 		-w "    HTTP %{http_code}\n" "https://198.18.10.1:443$1" "${@:2}"; }
+	# guests get TURN credentials of their own, made from the shared secret the TURN server
+	# checks; the operator's password (turn credentials) is never handed to them
 	say "API: space 9999, the web bridge c2w://198.18.10.1:6000, the TURN server for browsers"
 	api /api/v1/coSpaces -d name=9999 -d uri=9999 -d callId=9999
 	api /api/v1/webBridges --data-urlencode url=c2w://198.18.10.1:6000
-	api /general -d turnServerAddress=198.18.10.1 -d turnClientAddress=198.18.20.1 -d turnUsername=edge \
-		-d turnPassword=edge-lab-password -d turnPasswordConfirm=edge-lab-password
+	api /general -d turnServerAddress=198.18.10.1 -d turnClientAddress=198.18.20.1 \
+		--data-urlencode "turnSharedSecret=$secret" --data-urlencode "turnSharedSecretConfirm=$secret"
 	say "edgectl callbridge restart"
 	ctl callbridge restart | sed 's/^/    /'
 	sleep 2

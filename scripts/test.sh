@@ -5,7 +5,8 @@
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
 #      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
 #      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
-#      appliance and then in two (edge and core, as the guide deploys them)
+#      appliance and then in two (edge and core, as the guide deploys them), and the attacks
+#      on the appliance (tests/integration/security/), each of which must fail
 #   4. the fuzzers (the STUN codec, the TURN server, the REST API), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
@@ -73,6 +74,7 @@ integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
 integration webbridge tests/integration/test_webbridge.sh
 WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
+integration security tests/integration/test_security.sh
 
 step "fuzzing the STUN codec, the TURN server and the REST API"
 if [ -x scripts/fuzz.sh ]; then

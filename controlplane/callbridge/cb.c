@@ -29,6 +29,7 @@
 #include "cb_db.h"
 #include "edge_log.h"
 #include "pki.h"
+#include "stun.h"
 #include "../web/web.h"
 #include "../web/web_jwt.h"
 
@@ -36,10 +37,13 @@
 #define C2W_MAX_MSG (256 * 1024)
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
 #define C2W_BACKOFF_MAX_S 10
+#define C2W_LOG_EVERY_S 10		/* a link's dropped messages: a line, then a count */
 #define CB_MAX_TURN 8
 #define CB_MAX_LEGS 450			/* guests per callbridge: CMS's figure (CVD) */
 #define CB_JOIN_REAP_S 60		/* a guest whose WebSocket never came is let go */
 #define CB_MAX_LOGIN_FAILS 10		/* failed logins an address may have in a minute */
+#define CB_LOGIN_KEYS 4096		/* addresses tracked for that (addr_limit.h) */
+enum { CB_LOG_LOGINS, CB_LOG_GUESTS };	/* web_log_once tags */
 
 /* A name looked up in a thread of its own: getaddrinfo() can block for seconds, and the
  * callbridge's thread serves every guest. The link and the thread share it; the last to let
@@ -118,6 +122,10 @@ struct cb_link {
 	bool dialing;			/* connect in flight: its failure reschedules */
 	struct web_msgq q;
 	struct web_rx rx;
+	bool broken;			/* no longer usable: closing, then redialled */
+	unsigned long too_big_rx;	/* messages dropped: over C2W_MAX_MSG */
+	unsigned long too_big_tx;	/* messages not sent: they would have been */
+	time_t logged_rx, logged_tx;	/* those are logged once per C2W_LOG_EVERY_S */
 };
 
 struct callbridge {
@@ -142,8 +150,9 @@ struct callbridge {
 	 * (a `user` change applies at once, no restart) */
 	pthread_mutex_t auth_lock;
 	struct edge_cfg *auth;
-	const char *method;		/* the request being answered (roles) */
-	struct web_fails login_fails;	/* failed logins per address */
+	struct addr_limit *login_fails;	/* failed logins per address (the thread's) */
+	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
+	bool warned_static_turn;	/* logged that a static-password TURN server was withheld */
 	char peer[64];			/* the request's address */
 };
 
@@ -152,16 +161,52 @@ struct callbridge {
 
 /* ---- C2W links ---- */
 
+static bool log_due(time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (*last && now - *last < C2W_LOG_EVERY_S)
+		return false;
+	*last = now;
+	return true;
+}
+
+/* A link that cannot carry what it must (its peer does not read, or speaks garbage) is
+ * closed, never left up and deaf: CLIENT_CLOSED then ends its guests and redials. */
+static void link_kill(struct cb_link *l, const char *why)
+{
+	if (l->broken)
+		return;
+	l->broken = true;
+	LOG_WARN("callbridge", "web bridge link %u (%s): %s: closing it, to redial", l->no,
+		l->url, why);
+	if (l->wsi)
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
+/* Sends @msg (taken) if it fits what the web bridge reads (C2W_MAX_MSG); a message that does
+ * not is not sent (-EMSGSIZE, counted), the link carries on. */
 static int link_send(struct cb_link *l, json_t *msg)
 {
-	char *s = json_dumps(msg, JSON_COMPACT);
-	int rc = -ENOTCONN;
+	size_t len;
+	char *s;
+	int rc = web_json_dump(msg, C2W_MAX_MSG, &s, &len);
 
-	if (s && l->wsi && l->up)
-		rc = web_msgq_push(l->wsi, &l->q, s, strlen(s), C2W_MAX_QUEUE);
+	if (rc == -EMSGSIZE) {
+		l->too_big_tx++;
+		if (log_due(&l->logged_tx))
+			LOG_WARN("callbridge", "web bridge link %u: a message of %zu bytes is over "
+				"C2W's %d: not sent (%lu so far)", l->no, len, C2W_MAX_MSG,
+				l->too_big_tx);
+		return rc;
+	}
+	if (!rc)
+		rc = l->up && !l->broken ? web_msgq_push(l->wsi, &l->q, s, len, C2W_MAX_QUEUE) :
+			-ENOTCONN;
 	free(s);
-	json_decref(msg);
-	if (rc < 0)
+	if (rc == -ENOBUFS)
+		link_kill(l, "the web bridge reads nothing (8 MB waiting)");
+	else if (rc < 0)
 		LOG_WARN("callbridge", "web bridge link %u: message not sent (%s)", l->no,
 			strerror(-rc));
 	return rc;
@@ -385,12 +430,32 @@ static void add_turn_urls(json_t *urls, const char *addr, const char *type, int 
 	}
 }
 
-/* The TURN servers a guest's browser gets: Configuration > General, then /turnServers. */
-static json_t *ice_servers(struct callbridge *cb)
+/* A guest's own TURN credentials (the TURN REST API: username "<expiry>:<guest account>",
+ * password base64(HMAC-SHA1(secret, username))), valid as long as the guest's JWT. The TURN
+ * server checks them with the same secret and lets such allocations reach only media. */
+static json_t *guest_turn(json_t *urls, const char *secret, const char *guest, long lifetime_s)
 {
-	json_t *a = json_array();
-	struct cb_general g;
+	char user[160], pw[64];
+
+	snprintf(user, sizeof(user), "%lld:%s", (long long)time(NULL) + lifetime_s, guest);
+	if (stun_rest_password(secret, user, pw, sizeof(pw)) < 0) {
+		json_decref(urls);
+		return NULL;
+	}
+	return json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user, "credential", pw);
+}
+
+/* The TURN servers a guest's browser gets: Configuration > General, then /turnServers, each
+ * with credentials made for this guest from its shared secret. A TURN server configured with
+ * a static username and password only is never handed to guests: that password is the
+ * operator's, and with it a guest's relay could reach whatever the operator's can. */
+static json_t *ice_servers(struct callbridge *cb, const char *guest)
+{
+	long life = (long)cb->svc.cfg.cb.jwt_expiry_hours * 3600;
 	struct cb_turnserver ts[CB_MAX_TURN];
+	json_t *a = json_array(), *e;
+	struct cb_general g;
+	bool withheld = false;
 	int n;
 
 	if (!cb_db_general_get(cb->db, &g) && (g.turn_client_address[0] ||
@@ -398,8 +463,12 @@ static json_t *ice_servers(struct callbridge *cb)
 		json_t *urls = json_array();
 		add_turn_urls(urls, g.turn_client_address[0] ? g.turn_client_address :
 			g.turn_server_address, "acano", 0);
-		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "urls", urls, "username",
-			g.turn_username, "credential", g.turn_password));
+		if (!g.turn_shared_secret[0]) {
+			json_decref(urls);
+			withheld = true;
+		} else if ((e = guest_turn(urls, g.turn_shared_secret, guest, life))) {
+			json_array_append_new(a, e);
+		}
 	}
 	n = cb_db_turnservers(cb->db, ts, CB_MAX_TURN);
 	for (int i = 0; i < n; i++) {
@@ -407,10 +476,20 @@ static json_t *ice_servers(struct callbridge *cb)
 			ts[i].server_address;
 		if (!addr[0])
 			continue;
+		if (!ts[i].shared_secret[0]) {
+			withheld = true;
+			continue;
+		}
 		json_t *urls = json_array();
 		add_turn_urls(urls, addr, ts[i].type, ts[i].tcp_port_number_override);
-		json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "urls", urls, "username",
-			ts[i].username, "credential", ts[i].password));
+		if ((e = guest_turn(urls, ts[i].shared_secret, guest, life)))
+			json_array_append_new(a, e);
+	}
+	if (withheld && !cb->warned_static_turn) {
+		cb->warned_static_turn = true;
+		LOG_WARN("callbridge", "a TURN server has no shared secret: guests are not given "
+			"it (its static password is never handed to guests; set turnSharedSecret in "
+			"Configuration > General or sharedSecret on /turnServers)");
 	}
 	return a;
 }
@@ -423,23 +502,32 @@ static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, c
 		0, "error", code, "message", message));
 }
 
+/* The roster goes once to each web bridge, naming its guests that get it: one message per
+ * guest made it n copies of n entries on C2W (450 guests: ~20 MB a roster, over the link's
+ * 8 MB queue); this way 450 guests are one message of ~50-120 KB. */
 static void roster(struct callbridge *cb, struct cb_call *c)
 {
-	json_t *parts = json_array();
+	json_t *parts;
 
 	if (!c)
 		return;
+	parts = json_array();
 	for (struct cb_leg *l = c->legs; l; l = l->next)
 		if (l->session)
 			json_array_append_new(parts, json_pack("{s:s, s:s, s:b, s:b}", "id", l->id,
 				"name", l->name, "audioMuted", l->audio_muted, "videoMuted",
 				l->video_muted));
-	for (struct cb_leg *l = c->legs; l; l = l->next) {
-		struct cb_link *k = l->session ? link_by_no(cb, l->link) : NULL;
-		if (k)
-			link_send(k, json_pack("{s:s, s:s, s:{s:s, s:O}}", "type", "signal",
-					     "participant", l->id, "msg", "type", "roster",
-					     "participants", parts));
+	for (struct cb_link *k = cb->links; k; k = k->next) {
+		json_t *to = json_array();
+		for (struct cb_leg *l = c->legs; l; l = l->next)
+			if (l->session && l->link == k->no)
+				json_array_append_new(to, json_string(l->id));
+		if (json_array_size(to))
+			link_send(k, json_pack("{s:s, s:o, s:{s:s, s:O}}", "type", "signal",
+				"participants", to, "msg", "type", "roster", "participants",
+				parts));
+		else
+			json_decref(to);
 	}
 	json_decref(parts);
 }
@@ -483,7 +571,6 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	unsigned int login;
 	int rc;
 	struct cb_leg *leg;
-	unsigned int legs = 0;
 
 	RAND_bytes((unsigned char *)&login, sizeof(login));
 	login = 1000000000u + login % 2000000000u;
@@ -513,6 +600,14 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	rc = cb_db_meeting_find(cb->db, id, pass,
 		(prof.resolve_cospace_call_ids ? CB_DB_BY_CALL_ID : 0) |
 		(strcmp(prof.resolve_cospace_uris, "off") ? CB_DB_BY_URI : 0), &s, &am);
+	if (rc == -EPERM) {
+		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: space "
+			"%s (%s) admits members only (nonMemberAccess false)", login, s.id,
+			s.name[0] ? s.name : s.uri);
+		join_refuse(l, req, login, "nonMemberAccessDisabled",
+			"This meeting is for the members of its space only: guests cannot join it.");
+		return;
+	}
 	if (rc == -EACCES && (!pass || !*pass)) {
 		join_refuse(l, req, login, "passcodeRequired", "This meeting needs a passcode.");
 		return;
@@ -533,11 +628,26 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	if (am.id[0])
 		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: via access "
 			"method %s%s%s", login, am.id, am.name[0] ? " " : "", am.name);
-	for (struct cb_call *c = cb->model.calls; c; c = c->next)
-		legs += c->n_legs;
-	if (legs >= CB_MAX_LEGS) {
+	rc = cb_conf_admit(&cb->model, s.id, remote ? remote : "", CB_MAX_LEGS);
+	if (rc == -ENOSPC) {
 		join_refuse(l, req, login, "participantLimitReached",
 			"The meeting server is full. Try again later.");
+		return;
+	}
+	if (rc == -EDQUOT) {
+		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: space "
+			"%s has %d participants", login, s.id, CB_CONF_MAX_SPACE_LEGS);
+		join_refuse(l, req, login, "participantLimitReached",
+			"This meeting is full. Try again later.");
+		return;
+	}
+	if (rc == -EUSERS) {
+		if (web_log_once(cb->log_once, remote ? remote : "", CB_LOG_GUESTS))
+			LOG_WARN("callbridge", "guest login request %u: refused: %s already has %d "
+				"guests in calls (logged once a minute)", login, remote ? remote : "",
+				CB_CONF_MAX_ADDR_LEGS);
+		join_refuse(l, req, login, "tooManyParticipants",
+			"Too many guests from your address are in meetings. Leave one and try again.");
 		return;
 	}
 	struct cb_conf_space sp = { .id = s.id, .name = s.name[0] ? s.name : s.uri };
@@ -560,8 +670,28 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 	}
 	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o}", "type", "joinResult",
 		"req", req, "ok", 1, "jwt", tok, "participant", leg->id, "call", leg->call->id,
-		"conference", leg->call->name, "iceServers", ice_servers(cb)));
+		"conference", leg->call->name, "iceServers", ice_servers(cb, leg->guest)));
 	free(tok);
+}
+
+/* Where this callbridge's media ports are ("a.b.c.d:port", each media interface's first
+ * address): the web bridge lets its guests' TURN relays reach these and nothing else. */
+static json_t *media_ports(struct callbridge *cb)
+{
+	const struct edge_cfg *c = &cb->svc.cfg;
+	json_t *a = json_array();
+
+	for (int i = 0; i < c->cb.n_media; i++) {
+		const struct cfg_iface *f = &c->ifs[c->cb.media[i].ifi];
+		char ip[16], buf[32];
+
+		if (!f->n_addrs)
+			continue;
+		snprintf(buf, sizeof(buf), "%s:%u", cfg_ipv4_str(f->addrs[0].addr, ip),
+			c->cb.media[i].port);
+		json_array_append_new(a, json_string(buf));
+	}
+	return json_pack("{s:s, s:o}", "type", "media", "addresses", a);
 }
 
 static void media_unavailable(struct cb_link *l, struct cb_leg *leg)
@@ -675,13 +805,19 @@ static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why
 		roster_later(cb, c);
 }
 
-static void link_message(struct callbridge *cb, struct cb_link *l)
+/* One whole message from a web bridge. -EBADMSG: it is not JSON, so the link cannot be
+ * trusted to be in step any more (close it). */
+static int link_message(struct callbridge *cb, struct cb_link *l, const char *buf)
 {
-	json_t *m = json_loads(l->rx.buf, 0, NULL);
+	json_t *m = json_loads(buf, 0, NULL);
 	const char *type = json_string_value(json_object_get(m, "type"));
 	const char *p = json_string_value(json_object_get(m, "participant"));
 	struct cb_leg *leg = p ? cb_conf_leg(&cb->model, p) : NULL;
 
+	if (!json_is_object(m)) {
+		json_decref(m);
+		return -EBADMSG;
+	}
 	if (leg && leg->link != l->no)
 		leg = NULL;	/* another web bridge's guest */
 	if (!type) {
@@ -713,6 +849,36 @@ static void link_message(struct callbridge *cb, struct cb_link *l)
 				     "reason", "This session has ended. Join again."));
 	}
 	json_decref(m);
+	return 0;
+}
+
+/* One fragment from a web bridge (@final: its message's last). A message over C2W_MAX_MSG
+ * is dropped whole (counted) and the next one read; one that is not JSON closes the link.
+ * Sans I/O past the link's queue: the fuzzer calls it. -1: close the connection. */
+static int link_receive(struct callbridge *cb, struct cb_link *l, const void *in, size_t len,
+	bool final)
+{
+	int rc = web_rx_msg(&l->rx, in, len, final, C2W_MAX_MSG);
+
+	if (l->broken)
+		return -1;
+	if (rc == -EMSGSIZE || rc == -ENOMEM) {
+		l->too_big_rx++;
+		if (log_due(&l->logged_rx))
+			LOG_WARN("callbridge", "web bridge link %u: a message over %d bytes "
+				"dropped (%lu so far); reading the next", l->no, C2W_MAX_MSG,
+				l->too_big_rx);
+		return 0;
+	}
+	if (rc <= 0)
+		return 0;
+	rc = link_message(cb, l, l->rx.buf);
+	web_rx_reset(&l->rx);
+	if (rc < 0) {
+		link_kill(l, "it sent a message that is not a JSON object");
+		return -1;
+	}
+	return l->broken ? -1 : 0;
 }
 
 static void drop_on_link(struct cb_model *m, struct cb_leg *leg, void *arg)
@@ -799,24 +965,17 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		l->dialing = false;
 		l->up = true;
+		l->broken = false;
 		l->status = "success";
 		l->backoff_s = 0;
 		l->why[0] = '\0';
 		LOG_INFO_("callbridge", "C2W connection for webbridge %s:%d UP", l->host, l->port);
 		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", cb->model.guid,
 			"role", "callbridge"));
+		link_send(l, media_ports(cb));
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
-			LOG_WARN("callbridge", "web bridge link %u: message over %d bytes dropped",
-				l->no, C2W_MAX_MSG);
-			return 0;
-		}
-		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-			return 0;
-		link_message(cb, l);
-		web_rx_reset(&l->rx);
-		return 0;
+		return link_receive(cb, l, in, len, web_rx_final(wsi));
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return web_msgq_write(wsi, &l->q);
 	case LWS_CALLBACK_CLIENT_CLOSED:
@@ -857,34 +1016,33 @@ struct cb_http {
 	bool too_big;
 };
 
-/* HTTP Basic against the appliance's users. Roles: admin and api may change the API's
- * objects, appadmin too and the pages; audit may only read. A password check costs a hash
- * (milliseconds): an address that keeps failing is refused without one. */
+/* HTTP Basic against the appliance's users: the user's role (what each may use is cb_api's
+ * to decide, cb_api.h), or -EACCES. A password check costs a hash (milliseconds): an address
+ * that keeps failing is refused without one. */
 static int api_auth(void *ctx, const char *user, const char *password)
 {
 	struct callbridge *cb = ctx;
 	int rc, i;
-	bool read_only = cb->method && !strcmp(cb->method, "GET");
 
 	if (!user || !password)
 		return -EACCES;
-	if (web_fails_blocked(&cb->login_fails, cb->peer))
+	/* counted as a failure before the check, given back when the password was right */
+	if (!web_limit_take(cb->login_fails, cb->peer, 0))
 		return -EACCES;
 	pthread_mutex_lock(&cb->auth_lock);
 	rc = cfg_admin_check(cb->auth, user, password);
 	if (!rc) {
 		i = cfg_admin_find(cb->auth, user);
-		if (i < 0 || (!read_only && !strcmp(cb->auth->admins[i].role, "audit")))
-			rc = -EPERM;
+		rc = i < 0 ? -EACCES : (int)cb_api_role(cb->auth->admins[i].role);
 	}
 	pthread_mutex_unlock(&cb->auth_lock);
-	if (rc == -EACCES && web_fails_count(&cb->login_fails, cb->peer))
+	if (rc != -EACCES)
+		web_limit_refund(cb->login_fails, cb->peer, 0);
+	else if (web_limit_over(cb->login_fails, cb->peer, 0) &&
+		web_log_once(cb->log_once, cb->peer, CB_LOG_LOGINS))
 		LOG_WARN("webadmin", "%s: %u failed logins in 60 s: refusing it for a while",
 			cb->peer, CB_MAX_LOGIN_FAILS);
-	if (rc == -EPERM)
-		LOG_WARN("webadmin", "%s: user %s (audit) may only read: %s refused", cb->peer, user,
-			cb->method);
-	return rc ? -EACCES : 0;
+	return rc < 0 ? -EACCES : rc;
 }
 
 void cb_admins(struct callbridge *cb, const struct edge_cfg *cfg)
@@ -952,43 +1110,56 @@ static const char *api_wb_status(void *ctx, const char *id)
 	return "unused";
 }
 
-static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_http *h)
+/* Decided on the headers alone, before lws reads any body: a write from another site, no or
+ * wrong credentials, a role that may not (cb_api_check()), a body declared over the limit.
+ * 0 = go on; else @rs holds the refusal, and lws discards the body of the refused request
+ * unread (LRS_DISCARD_BODY), so a stranger never makes us buffer a byte of it. */
+static int webadmin_refuse(struct callbridge *cb, struct cb_http *h, long body_len,
+	struct cb_api_resp *rs)
 {
 	struct cb_api_req rq = {
 		.method = h->method, .path = h->path, .query = h->query[0] ? h->query : NULL,
-		.body = h->body.buf, .body_len = h->body.len,
 		.user = h->user[0] ? h->user : NULL, .password = h->user[0] ? h->pass : NULL,
 	};
-	struct cb_api_resp rs;
-	struct web_hdr hdrs[4];
-	int nh = 0, rc;
+	int rc;
 
-	memset(&rs, 0, sizeof(rs));
-	if (h->too_big) {
-		rs.status = 413;
-		rs.content_type = "text/xml";
-	} else if (h->cross_site) {
+	memset(rs, 0, sizeof(*rs));
+	if (h->cross_site) {
 		/* a page elsewhere made this browser send it (CSRF): only our own pages may */
 		LOG_WARN("webadmin", "%s: %s %s from another site (Origin %s) refused", h->peer,
 			h->method, h->path, h->origin);
-		rs.status = 403;
-		rs.content_type = "text/plain";
-		rs.body = strdup("cross-site request refused\n");
-		rs.body_len = rs.body ? strlen(rs.body) : 0;
-	} else {
-		cb->method = h->method;
-		snprintf(cb->peer, sizeof(cb->peer), "%s", h->peer);
-		if (cb_api_handle(&cb->api, &rq, &rs) < 0) {
-			rs.status = 500;
-			rs.content_type = "text/plain";
-		}
-		cb->method = NULL;
+		rs->status = 403;
+		rs->content_type = "text/plain";
+		rs->body = strdup("cross-site request refused\n");
+		rs->body_len = rs->body ? strlen(rs->body) : 0;
+		return -EPERM;
 	}
+	snprintf(cb->peer, sizeof(cb->peer), "%s", h->peer);
+	rc = cb_api_check(&cb->api, &rq, rs);
+	if (rc == -EPERM)
+		LOG_WARN("webadmin", "%s: user %s may not %s %s: its role does not allow it (403)",
+			h->peer, h->user, h->method, h->path);
+	else if (rc == -ENOMEM)
+		rs->content_type = "text/plain";
+	else if (!rc && body_len > CB_API_MAX_BODY) {
+		rs->status = 413;
+		rs->content_type = "text/xml";
+		rc = -E2BIG;
+	}
+	return rc;
+}
+
+static int webadmin_send(struct lws *wsi, struct callbridge *cb, struct cb_http *h,
+	struct cb_api_resp *rs)
+{
+	struct web_hdr hdrs[4];
+	int nh = 0, rc;
+
 	OPENSSL_cleanse(h->pass, sizeof(h->pass));
-	if (rs.location[0])
-		hdrs[nh++] = (struct web_hdr){ "location:", rs.location };
-	if (rs.www_authenticate)
-		hdrs[nh++] = (struct web_hdr){ "www-authenticate:", rs.www_authenticate };
+	if (rs->location[0])
+		hdrs[nh++] = (struct web_hdr){ "location:", rs->location };
+	if (rs->www_authenticate)
+		hdrs[nh++] = (struct web_hdr){ "www-authenticate:", rs->www_authenticate };
 	hdrs[nh++] = (struct web_hdr){ "cache-control:", "no-store" };
 	hdrs[nh] = (struct web_hdr){ NULL, NULL };
 	/* the request is done with: answering may end the transaction and free @h */
@@ -997,10 +1168,35 @@ static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_htt
 		cb->resync = false;
 		sync_links(cb);
 	}
-	rc = web_respond(wsi, (unsigned int)rs.status, rs.content_type ? rs.content_type :
-		"text/plain", hdrs, rs.body ? rs.body : "", rs.body ? rs.body_len : 0);
-	cb_api_resp_free(&rs);
+	rc = web_respond(wsi, (unsigned int)rs->status, rs->content_type ? rs->content_type :
+		"text/plain", hdrs, rs->body ? rs->body : "", rs->body ? rs->body_len : 0);
+	cb_api_resp_free(rs);
 	return rc;
+}
+
+/* A request webadmin_refuse() let through, with its body if it has one. */
+static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_http *h)
+{
+	struct cb_api_req rq = {
+		.method = h->method, .path = h->path, .query = h->query[0] ? h->query : NULL,
+		.body = h->body.buf, .body_len = h->body.len,
+		.user = h->user[0] ? h->user : NULL, .password = h->user[0] ? h->pass : NULL,
+		.checked = true,
+	};
+	struct cb_api_resp rs;
+
+	memset(&rs, 0, sizeof(rs));
+	if (h->too_big) {
+		rs.status = 413;
+		rs.content_type = "text/xml";
+	} else {
+		snprintf(cb->peer, sizeof(cb->peer), "%s", h->peer);
+		if (cb_api_handle(&cb->api, &rq, &rs) < 0) {
+			rs.status = 500;
+			rs.content_type = "text/plain";
+		}
+	}
+	return webadmin_send(wsi, cb, h, &rs);
 }
 
 /* The query string as the client sent it: lws hands its arguments over one by one and already
@@ -1034,6 +1230,8 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
 	struct cb_http *h = user;
 	struct callbridge *cb = lws_context_user(lws_get_context(wsi));
+	struct cb_api_resp rs;
+	long body_len = 0;
 	char auth[400];
 	static const struct { enum lws_token_indexes tok; const char *m; } methods[] = {
 		{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_POST_URI, "POST" },
@@ -1070,10 +1268,13 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 		query_of(wsi, h->query, sizeof(h->query));
 		if (!strcmp(h->method, "POST") || !strcmp(h->method, "PUT")) {
 			char cl[16];
-			if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-				atol(cl) > 0)
-				return 0;	/* the body follows */
+			if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+				body_len = atol(cl);
 		}
+		if (webadmin_refuse(cb, h, body_len, &rs))
+			return webadmin_send(wsi, cb, h, &rs);
+		if (body_len > 0)
+			return 0;	/* the body follows */
 		return webadmin_answer(wsi, cb, h);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!h->too_big && web_rx_add(&h->body, in, len, CB_API_MAX_BODY) < 0)
@@ -1285,21 +1486,27 @@ struct callbridge *cb_start(const struct edge_cfg *cfg)
 		return NULL;
 	}
 	cb_admins(cb, cfg);
-	cb->login_fails.max = CB_MAX_LOGIN_FAILS;
-	cb->login_fails.window_s = 60;
+	cb->login_fails = addr_limit_new(CB_LOGIN_KEYS, CB_MAX_LOGIN_FAILS, 60 * 1000);
+	cb->log_once = web_log_once_new(60 * 1000);
+	if (!cb->login_fails || !cb->log_once)
+		goto fail;
 	cb_conf_init(&cb->model);
 	cb->svc.name = "callbridge";
 	cb->svc.build = build;
 	cb->svc.teardown = teardown;
 	if (web_svc_start(&cb->svc, cfg) < 0) {
 		cb_conf_fini(&cb->model);
-		pthread_mutex_destroy(&cb->lock);
-		pthread_mutex_destroy(&cb->auth_lock);
-		free(cb->auth);
-		free(cb);
-		return NULL;
+		goto fail;
 	}
 	return cb;
+fail:
+	addr_limit_free(cb->login_fails);
+	addr_limit_free(cb->log_once);
+	pthread_mutex_destroy(&cb->lock);
+	pthread_mutex_destroy(&cb->auth_lock);
+	free(cb->auth);
+	free(cb);
+	return NULL;
 }
 
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out)
@@ -1313,6 +1520,8 @@ void cb_stop(struct callbridge *cb)
 		return;
 	web_svc_stop(&cb->svc);
 	cb_conf_fini(&cb->model);
+	addr_limit_free(cb->login_fails);
+	addr_limit_free(cb->log_once);
 	pthread_mutex_destroy(&cb->lock);
 	pthread_mutex_destroy(&cb->auth_lock);
 	free(cb->auth);

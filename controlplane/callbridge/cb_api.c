@@ -1169,6 +1169,7 @@ static void page_status(struct req *r)
 	row(r, "TURN Server address (Web app)", g.turn_client_address);
 	row(r, "Username", g.turn_username);
 	row(r, "Password", g.turn_password[0] ? "set" : "not set");
+	row(r, "Shared secret (guests)", g.turn_shared_secret[0] ? "set" : "not set");
 	sb_add(&r->sb, "</table>\n<h2>TURN servers (API)</h2>\n<table>\n"
 		       "<tr><th>Server address</th><th>Client address</th><th>Type</th></tr>\n");
 	cb_db_obj_list(r->api->db, CB_DB_TURNSERVER, NULL, 0, 0, status_turnserver, r, NULL);
@@ -1193,6 +1194,22 @@ static void input(struct req *r, const char *label, const char *name, const char
 	sb_add(&r->sb, "\"></td></tr>\n");
 }
 
+/* A secret's fields: never sent back (blank fields leave it as it is), typed twice, and a
+ * box to clear it. */
+static void secret_inputs(struct req *r, const char *label, const char *name, bool set)
+{
+	char l[80], n[64];
+
+	snprintf(l, sizeof(l), "%s%s", label, set ? " (set; blank = unchanged)" : "");
+	input(r, l, name, "password", "");
+	snprintf(l, sizeof(l), "Confirm %s", label);
+	snprintf(n, sizeof(n), "%sConfirm", name);
+	input(r, l, n, "password", "");
+	sb_printf(&r->sb, "<tr><th><label for=\"%sClear\">Clear %s</label></th>"
+		"<td><input type=\"checkbox\" id=\"%sClear\" name=\"%sClear\" value=\"1\">"
+		"</td></tr>\n", name, label, name, name);
+}
+
 static void page_general(struct req *r, const struct cb_general *g, const char *error)
 {
 	page_head(r, "General configuration");
@@ -1208,14 +1225,10 @@ static void page_general(struct req *r, const struct cb_general *g, const char *
 	input(r, "TURN Server address (Web app)", "turnClientAddress", "text",
 		g->turn_client_address);
 	input(r, "Username", "turnUsername", "text", g->turn_username);
-	/* the password is never sent back: blank fields leave it as it is */
-	input(r, g->turn_password[0] ? "Password (set; blank = unchanged)" : "Password",
-		"turnPassword", "password", "");
-	input(r, "Confirm password", "turnPasswordConfirm", "password", "");
-	sb_add(&r->sb, "<tr><th><label for=\"turnPasswordClear\">Clear password</label></th>"
-		       "<td><input type=\"checkbox\" id=\"turnPasswordClear\" "
-		       "name=\"turnPasswordClear\" value=\"1\"></td></tr>\n"
-		       "</table>\n<p><input type=\"submit\" value=\"Submit\"></p>\n</form>\n");
+	secret_inputs(r, "Password", "turnPassword", g->turn_password[0]);
+	/* ours: guests get credentials of their own made with it, never the password above */
+	secret_inputs(r, "Shared secret (guests)", "turnSharedSecret", g->turn_shared_secret[0]);
+	sb_add(&r->sb, "</table>\n<p><input type=\"submit\" value=\"Submit\"></p>\n</form>\n");
 	page_tail(r);
 }
 
@@ -1232,6 +1245,31 @@ static int form_field(const struct params *ps, const char *key, char *dst, size_
 	return 0;
 }
 
+/* A secret from its fields (secret_inputs()): cleared, set when typed twice alike, or left
+ * as it is. NULL, or what is wrong. */
+static const char *secret_field(const struct params *ps, const char *name, const char *mismatch,
+	char *dst, size_t size)
+{
+	char key[64];
+	const char *v, *confirm, *clear;
+
+	v = param_get(ps, name);
+	snprintf(key, sizeof(key), "%sConfirm", name);
+	confirm = param_get(ps, key);
+	snprintf(key, sizeof(key), "%sClear", name);
+	clear = param_get(ps, key);
+	if (clear && !strcmp(clear, "1")) {	/* the checkbox's value, nothing else */
+		dst[0] = '\0';
+	} else if ((v && *v) || (confirm && *confirm)) {
+		if (!v || !confirm || strcmp(v, confirm))
+			return mismatch;
+		if (strlen(v) >= size)
+			return "A value is too long";
+		memcpy(dst, v, strlen(v) + 1);
+	}
+	return NULL;
+}
+
 static void general_post(struct req *r)
 {
 	static const char *const labels[][2] = {
@@ -1239,8 +1277,9 @@ static void general_post(struct req *r)
 		{ "turnClientAddress", "TURN Server address (Web app)" },
 		{ "turnUsername", "Username" },
 		{ "turnPassword", "Password" },
+		{ "turnSharedSecret", "Shared secret" },
 	};
-	const char *pw, *confirm, *clear, *bad = NULL, *error = NULL;
+	const char *bad = NULL, *error = NULL;
 	char msg[160];
 	struct cb_general g;
 	struct params ps;
@@ -1269,20 +1308,12 @@ static void general_post(struct req *r)
 			sizeof(g.turn_client_address)) ||
 		form_field(&ps, "turnUsername", g.turn_username, sizeof(g.turn_username)))
 		error = "A value is too long";
-	pw = param_get(&ps, "turnPassword");
-	confirm = param_get(&ps, "turnPasswordConfirm");
-	clear = param_get(&ps, "turnPasswordClear");
-	if (error) {
-	} else if (clear && !strcmp(clear, "1")) {	/* the checkbox's value, nothing else */
-		g.turn_password[0] = '\0';
-	} else if ((pw && *pw) || (confirm && *confirm)) {
-		if (!pw || !confirm || strcmp(pw, confirm))
-			error = "The passwords do not match";
-		else if (strlen(pw) >= sizeof(g.turn_password))
-			error = "The password is too long";
-		else
-			memcpy(g.turn_password, pw, strlen(pw) + 1);
-	}
+	if (!error)
+		error = secret_field(&ps, "turnPassword", "The passwords do not match", g.turn_password,
+			sizeof(g.turn_password));
+	if (!error)
+		error = secret_field(&ps, "turnSharedSecret", "The shared secrets do not match",
+			g.turn_shared_secret, sizeof(g.turn_shared_secret));
 	params_free(&ps);
 	if (!error && (rc = cb_db_general_set(r->api->db, &g, &bad))) {
 		error = "The database is not ready";
@@ -1335,6 +1366,100 @@ static void route_page(struct req *r, const char *path)
 	}
 }
 
+/* --- who may use what (cb_api.h has the roles and where they come from) --- */
+
+enum cb_api_role cb_api_role(const char *name)
+{
+	static const char *const names[] = { [CB_ROLE_ADMIN] = "admin",
+		[CB_ROLE_APPADMIN] = "appadmin", [CB_ROLE_API] = "api", [CB_ROLE_AUDIT] = "audit" };
+
+	for (unsigned int i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return (enum cb_api_role)i;
+	return CB_ROLE_NONE;
+}
+
+bool cb_api_role_may(enum cb_api_role role, const char *method, bool is_api)
+{
+	switch (role) {
+	case CB_ROLE_ADMIN:
+	case CB_ROLE_APPADMIN:
+		return true;
+	case CB_ROLE_API:
+		return is_api;
+	case CB_ROLE_AUDIT:
+		return method && is(method, "GET");
+	default:
+		return false;
+	}
+}
+
+static bool is_api_path(const char *path)
+{
+	return path && (!strncmp(path, "/api/", 5) || !strcmp(path, "/api"));
+}
+
+static int check(struct cb_api *api, const struct cb_api_req *in, struct req *r)
+{
+	bool is_api = is_api_path(in->path);
+	int role = api->env.auth ? api->env.auth(api->env.ctx, in->user, in->password) : -EACCES;
+
+	if (role < 0) {
+		r->resp->status = 401;
+		r->resp->www_authenticate = "Basic realm=\"webadmin\"";
+		if (is_api) {
+			r->resp->content_type = CT_XML;
+			sb_add(&r->sb, XML_HEAD "<failureDetails><authenticationFailure />"
+						"</failureDetails>");
+		} else {
+			page_error(r, 401, "Authorization required");
+		}
+		return -EACCES;
+	}
+	if (!cb_api_role_may((enum cb_api_role)role, in->method, is_api)) {
+		if (is_api)	/* ours: the real API names no reason for a role's refusal */
+			fail(r, 403, "insufficientPrivileges");
+		else
+			page_error(r, 403, "Forbidden: this user's role may not do that");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The answer's body into r->resp: 0, or -ENOMEM (r->resp is then a bare 500). */
+static int finish(struct req *r)
+{
+	if (r->sb.oom) {
+		free(r->sb.p);
+		memset(r->resp, 0, sizeof(*r->resp));
+		r->resp->status = 500;
+		return -ENOMEM;
+	}
+	r->resp->body = r->sb.p;
+	r->resp->body_len = r->sb.len;
+	if (r->resp->body && !r->resp->body_len) {
+		free(r->resp->body);
+		r->resp->body = NULL;
+	}
+	return 0;
+}
+
+int cb_api_check(struct cb_api *api, const struct cb_api_req *in, struct cb_api_resp *resp)
+{
+	struct cb_api_resp rs;
+	struct req r = { .api = api, .in = in, .resp = &rs };
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	rc = check(api, in, &r);
+	if (!rc)
+		return 0;
+	if (finish(&r))
+		rc = -ENOMEM;
+	*resp = rs;
+	return rc;
+}
+
 /* --- the entry point --- */
 
 static bool known_method(const char *m)
@@ -1346,7 +1471,7 @@ int cb_api_handle(struct cb_api *api, const struct cb_api_req *in, struct cb_api
 {
 	struct req r = { .api = api, .in = in, .resp = resp };
 	const char *path = in->path ? in->path : "";
-	bool is_api = !strncmp(path, "/api/", 5) || !strcmp(path, "/api");
+	bool is_api = is_api_path(path);
 	char *copy, *q;
 
 	memset(resp, 0, sizeof(*resp));
@@ -1361,16 +1486,8 @@ int cb_api_handle(struct cb_api *api, const struct cb_api_req *in, struct cb_api
 			r.query = path + (q - copy) + 1;
 	}
 	r.path = copy;
-	if (!api->env.auth || api->env.auth(api->env.ctx, in->user, in->password)) {
-		resp->status = 401;
-		resp->www_authenticate = "Basic realm=\"webadmin\"";
-		if (is_api) {
-			resp->content_type = CT_XML;
-			sb_add(&r.sb, XML_HEAD "<failureDetails><authenticationFailure />"
-					       "</failureDetails>");
-		} else {
-			page_error(&r, 401, "Authorization required");
-		}
+	if (!in->checked && check(api, in, &r)) {
+		/* refused: resp and r.sb hold the answer */
 	} else if (in->body && in->body_len > CB_API_MAX_BODY) {
 		if (is_api)
 			fail(&r, 413, "parameterError");
@@ -1387,20 +1504,10 @@ int cb_api_handle(struct cb_api *api, const struct cb_api_req *in, struct cb_api
 		route_page(&r, copy);
 	}
 	free(copy);
-	if (r.sb.oom)
-		goto oom;
-	resp->body = r.sb.p;
-	resp->body_len = r.sb.len;
-	if (resp->body && !resp->body_len) {
-		free(resp->body);
-		resp->body = NULL;
-	}
-	return 0;
+	return finish(&r);
 oom:
-	free(r.sb.p);
-	memset(resp, 0, sizeof(*resp));
-	resp->status = 500;
-	return -ENOMEM;
+	r.sb.oom = true;
+	return finish(&r);
 }
 
 void cb_api_resp_free(struct cb_api_resp *resp)

@@ -10,11 +10,30 @@
 
 #define CB_API_MAX_BODY (64 * 1024)	/* larger bodies get 413 */
 
+/* The webadmin users' roles (MMP `user add <name> <role>`, CMS-SPEC 1.8) and what each may
+ * use, as the real product's MMP Command Line Reference has them (CMS 2.0, section 7 "MMP
+ * User Account Commands", p.27; manualsbrain.com/zh/manuals/1613740/?page=27):
+ *   admin     "permitted to do all tasks": the pages and the API, reading and writing;
+ *   appadmin  "can perform application level configuration through the Web Admin
+ *             Interface": the pages, and the API (inferred: the reference names none for
+ *             it, and the Web Admin of CMS 2.9+ configures through an API page of its own);
+ *   api       "can use the API": /api/... only, never a page;
+ *   audit     "to send audit logs to a Syslog server": it configures nothing. Ours lets it
+ *             read (GET, pages and API) and nothing else (the real one has no Web Admin);
+ *   crypto    "crypto-related tasks" (the MMP's pki): nothing here, nor any other name. */
+enum cb_api_role { CB_ROLE_ADMIN, CB_ROLE_APPADMIN, CB_ROLE_API, CB_ROLE_AUDIT, CB_ROLE_NONE };
+
+/* The role a user's role name gives; CB_ROLE_NONE for crypto or an unknown name. */
+enum cb_api_role cb_api_role(const char *name);
+/* Whether @role may use @method on a page (is_api false) or on the API (/api/...). */
+bool cb_api_role_may(enum cb_api_role role, const char *method, bool is_api);
+
 /* What the callbridge lends the API. Called from the thread that calls cb_api_handle(). */
 struct cb_api_env {
 	void *ctx;
-	/* 0 = these Basic credentials may use the API and the webadmin (user/password may be
-	 * NULL). Without this callback every request is refused. */
+	/* These Basic credentials' user's role (enum cb_api_role, >= 0), or -EACCES for no or
+	 * wrong credentials (user/password may be NULL). Without this callback every request
+	 * is refused. */
 	int (*auth)(void *ctx, const char *user, const char *password);
 	/* DELETE /callLegs/<id> (and /participants/<id>): 0 or -ENOENT. Called without
 	 * model->lock. NULL: 405 invalidOperation. */
@@ -43,10 +62,11 @@ struct cb_api_req {
 	const char *body;		/* application/x-www-form-urlencoded, or NULL */
 	size_t body_len;
 	const char *user, *password;	/* Basic credentials, decoded; NULL if none */
+	bool checked;			/* cb_api_check() passed it already: not again */
 };
 
 struct cb_api_resp {
-	int status;			/* 200, 303, 400, 401, 404, 405, 413, 500 */
+	int status;			/* 200, 303, 400, 401, 403, 404, 405, 413, 500 */
 	const char *content_type;	/* static: "text/xml", "text/html; charset=utf-8" */
 	char location[128];		/* Location header's value, "" = none */
 	const char *www_authenticate;	/* static WWW-Authenticate value or NULL */
@@ -54,8 +74,14 @@ struct cb_api_resp {
 	size_t body_len;
 };
 
-/* Answers one request: fills resp and returns 0, or returns -ENOMEM (resp->status 500,
- * no body). */
+/* Decides on the request line and the credentials alone, so that the HTTP server can refuse
+ * before it reads any body: 0 (it may go on; resp untouched), or fills resp with the refusal
+ * and returns -EACCES (401: no or wrong credentials) or -EPERM (403: the user's role may not
+ * use that page or method), or -ENOMEM (resp->status 500). req->body is not looked at. */
+int cb_api_check(struct cb_api *api, const struct cb_api_req *req, struct cb_api_resp *resp);
+
+/* Answers one request (cb_api_check() first, unless req->checked): fills resp and returns 0,
+ * or returns -ENOMEM (resp->status 500, no body). */
 int cb_api_handle(struct cb_api *api, const struct cb_api_req *req, struct cb_api_resp *resp);
 
 /* free(resp->body) and forget it. */

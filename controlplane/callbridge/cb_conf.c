@@ -126,6 +126,28 @@ struct cb_leg *cb_conf_join(struct cb_model *m, const struct cb_conf_space *spac
 	return l;
 }
 
+int cb_conf_admit(const struct cb_model *m, const char *space_id, const char *remote,
+	unsigned int max_legs)
+{
+	unsigned int legs = 0, here = 0, mine = 0;
+
+	for (const struct cb_call *c = m->calls; c; c = c->next) {
+		legs += c->n_legs;
+		if (!strcmp(c->cospace, space_id))
+			here = c->n_legs;
+		if (*remote)
+			for (const struct cb_leg *l = c->legs; l; l = l->next)
+				mine += web_addr_same(l->remote, remote);
+	}
+	if (legs >= max_legs)
+		return -ENOSPC;
+	if (here >= CB_CONF_MAX_SPACE_LEGS)
+		return -EDQUOT;
+	if (mine >= CB_CONF_MAX_ADDR_LEGS)
+		return -EUSERS;
+	return 0;
+}
+
 void cb_conf_session(struct cb_model *m, struct cb_leg *l, const char *ua)
 {
 	pthread_mutex_lock(&m->lock);

@@ -22,6 +22,18 @@ struct cb_conf_space {
 struct cb_leg *cb_conf_join(struct cb_model *m, const struct cb_conf_space *space,
 	unsigned int login, const char *name, const char *remote, unsigned int link);
 
+/* Guests in one space's conference, and guests in calls from one address (webbridge3's
+ * "remote": an IPv4 address, or an IPv6 /64), so that one client cannot take every leg of
+ * the callbridge with joins that succeed. */
+#define CB_CONF_MAX_SPACE_LEGS 100
+#define CB_CONF_MAX_ADDR_LEGS 20
+
+/* Whether one more guest from @remote may join space @space_id: 0, or -ENOSPC (the
+ * callbridge has @max_legs legs), -EDQUOT (the space has CB_CONF_MAX_SPACE_LEGS), -EUSERS
+ * (@remote has CB_CONF_MAX_ADDR_LEGS). The model's thread; O(legs). */
+int cb_conf_admit(const struct cb_model *m, const char *space_id, const char *remote,
+	unsigned int max_legs);
+
 /* The guest's WebSocket is up (webbridge3 checked the JWT): the leg gets its call number and
  * joins the conference for real. */
 void cb_conf_session(struct cb_model *m, struct cb_leg *leg, const char *user_agent);

@@ -286,6 +286,7 @@ static const struct cb_db_field turnserver_fields[] = {
 	STR(struct cb_turnserver, "clientAddress", client_address, CB_DBF_LIST, cb_db_check_host),
 	STR(struct cb_turnserver, "username", username, 0, NULL),
 	STR(struct cb_turnserver, "password", password, CB_DBF_HIDDEN, NULL),
+	STR(struct cb_turnserver, "sharedSecret", shared_secret, CB_DBF_HIDDEN, NULL),
 	STRD(struct cb_turnserver, "type", type, 0, "standard", check_turn_type),
 	INT(struct cb_turnserver, "numRegistrations", num_registrations, 1, 1000),
 	INT(struct cb_turnserver, "tcpPortNumberOverride", tcp_port_number_override, 1, 65535),
@@ -602,6 +603,37 @@ static void read_fields(sqlite3_stmt *st, const struct cb_db_class *c, void *obj
 	}
 }
 
+/* A database made by an older version lacks the columns of newer fields: they are added
+ * (empty), so an upgrade keeps every stored object. */
+static int add_columns(struct cb_db *db, const struct cb_db_class *c)
+{
+	char sql[SQL_MAX];
+
+	for (unsigned int i = 0; i < c->n_fields; i++) {
+		const struct cb_db_field *f = &c->fields[i];
+		sqlite3_stmt *st;
+		bool have = false;
+
+		if (!stored(f))
+			continue;
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?",
+			c->plural);
+		if (sql_prepare(db, sql, &st))
+			return -EIO;
+		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+		have = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (have)
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN ", c->plural);
+		sql_cat(sql, "%s", f->name);
+		sql_cat(sql, " %s", f->type == CB_FT_STR ? "TEXT" : "INTEGER");
+		if (sql_exec(db, sql))
+			return -EIO;
+	}
+	return 0;
+}
+
 static int create_tables(struct cb_db *db)
 {
 	char sql[SQL_MAX];
@@ -624,7 +656,7 @@ static int create_tables(struct cb_db *db)
 				sql_cat(sql, "%s", " UNIQUE");
 		}
 		sql_cat(sql, "%s", ")");
-		if (sql_exec(db, sql))
+		if (sql_exec(db, sql) || add_columns(db, c))
 			return -EIO;
 	}
 	return sql_exec(db,
@@ -1080,8 +1112,8 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 			"WHERE callId = ?1 OR uri = ?1 OR secondaryUri = ?1 UNION ALL "
 			"SELECT 1, id, passcode FROM accessMethods WHERE callId = ?1 OR uri = ?1",
 	};
-	char pick[CB_DB_ID_LEN] = "", open_pick[CB_DB_ID_LEN] = "";
-	bool pick_am = false, open_am = false, any = false;
+	char pick[CB_DB_ID_LEN] = "", open_pick[CB_DB_ID_LEN] = "", first[CB_DB_ID_LEN] = "";
+	bool pick_am = false, open_am = false, first_am = false, any = false;
 	size_t plen = passcode ? strlen(passcode) : 0;
 	union cb_db_any way;
 	sqlite3_stmt *st;
@@ -1103,6 +1135,10 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 		any = true;
 		if (!rid)
 			continue;
+		if (!first[0]) {
+			snprintf(first, sizeof(first), "%s", rid);
+			first_am = is_am;
+		}
 		if (!pc || !*pc) {
 			if (!open_pick[0]) {
 				snprintf(open_pick, sizeof(open_pick), "%s", rid);
@@ -1117,8 +1153,24 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
-	if (!any)
+	if (!any || !first[0])
 		return -ENOENT;
+	/* nonMemberAccess false: "Controls whether non-members of the coSpace are able to have
+	 * access to the coSpace" (CMS 2.0 API Reference p.31), and a guest of the web app is no
+	 * member. It holds for the access methods too: with the restriction on, CMS's web app
+	 * help says, "the space owner and space members cannot enter the space meeting using the
+	 * join links ... and dial/join information" (which lists the access methods): no way in
+	 * by meeting ID is left. Asked before the passcode, so such a space is no passcode
+	 * oracle. */
+	if (first_am) {
+		if ((rc = cb_db_obj_get(db, CB_DB_ACCESSMETHOD, first, &way)))
+			return rc;
+		snprintf(first, sizeof(first), "%s", way.am.cospace);
+	}
+	if ((rc = cb_db_obj_get(db, CB_DB_COSPACE, first, out)))
+		return rc;
+	if (!out->non_member_access)
+		return -EPERM;
 	if (!pick[0]) {		/* no passcode matched: a way in without one, if any */
 		if (!open_pick[0])
 			return -EACCES;
@@ -1126,12 +1178,12 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 		pick_am = open_am;
 	}
 	if (!pick_am)
-		return cb_db_obj_get(db, CB_DB_COSPACE, pick, out);
+		return 0;	/* every row names the one space, *out */
 	if ((rc = cb_db_obj_get(db, CB_DB_ACCESSMETHOD, pick, &way)))
 		return rc;
 	if (am)
 		*am = way.am;
-	return cb_db_obj_get(db, CB_DB_COSPACE, way.am.cospace, out);
+	return 0;
 }
 
 int cb_db_wbprofile_for(struct cb_db *db, const char *wb_id, struct cb_wbprofile *out)
@@ -1211,6 +1263,8 @@ static const struct {
 		sizeof(((struct cb_general *)0)->turn_username), NULL },
 	{ "turnPassword", offsetof(struct cb_general, turn_password),
 		sizeof(((struct cb_general *)0)->turn_password), NULL },
+	{ "turnSharedSecret", offsetof(struct cb_general, turn_shared_secret),
+		sizeof(((struct cb_general *)0)->turn_shared_secret), NULL },
 	{ "webBridgeProfile", offsetof(struct cb_general, web_bridge_profile),
 		sizeof(((struct cb_general *)0)->web_bridge_profile), check_guid },
 };

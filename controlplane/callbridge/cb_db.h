@@ -82,6 +82,9 @@ struct cb_turnserver {
 	char client_address[256];	/* how clients reach it */
 	char username[128];
 	char password[128];		/* never rendered by the API */
+	/* TURN REST API shared secret (ours): guests get credentials of their own made with it;
+	 * a turnServer without one is never handed to guests (its password is the operator's) */
+	char shared_secret[128];	/* never rendered by the API */
 	char type[16];			/* acano|cms|expressway|lyncEdge|standard (default) */
 	int num_registrations;		/* 0 = unset, else 1..1000 */
 	int tcp_port_number_override;	/* 0 = unset, else 1..65535 */
@@ -95,6 +98,7 @@ struct cb_general {
 	char turn_client_address[256];
 	char turn_username[128];
 	char turn_password[128];
+	char turn_shared_secret[128];	/* guests' TURN credentials are made with it (ours) */
 	char web_bridge_profile[CB_DB_ID_LEN];	/* /system/profiles: the web bridges' default */
 };
 
@@ -189,8 +193,9 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
 /* A guest's way in: the space that meeting ID id names, as a callId (CB_DB_BY_CALL_ID) or a
  * URI (CB_DB_BY_URI), through the space itself or one of its access methods, whichever has
  * the passcode given (NULL = none); one without a passcode lets anyone in. 0 with *out (and
- * *am, its id "" when the space itself matched), -ENOENT for an unknown meeting ID, -EACCES
- * when the passcode matches none, -EIO. */
+ * *am, its id "" when the space itself matched), -ENOENT for an unknown meeting ID, -EPERM
+ * (*out filled) when the space has nonMemberAccess false (members only: no guest, by any of
+ * its ways in, whatever the passcode), -EACCES when the passcode matches none, -EIO. */
 #define CB_DB_BY_CALL_ID	0x1
 #define CB_DB_BY_URI		0x2
 int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, unsigned int by,

@@ -213,6 +213,11 @@ static int sub_relay_ports(struct cli *cli, struct edge_cfg *n, int argc, char *
 	if (n->turn.port >= lo && n->turn.port <= hi)
 		return cli_refuse(out, "turn relay-ports: '%s': contains the TURN port %u", argv[1],
 			n->turn.port);
+	for (int i = 0; i < n->cb.n_media; i++)
+		if (n->cb.media[i].ifi == cfg_turn_relay_if(&n->turn) && n->cb.media[i].port >= lo &&
+			n->cb.media[i].port <= hi)
+			return cli_refuse(out, "turn relay-ports: '%s': contains the callbridge's "
+				"media port %u", argv[1], n->cb.media[i].port);
 	n->turn.relay_lo = (uint16_t)lo;
 	n->turn.relay_hi = (uint16_t)hi;
 	return 0;
@@ -333,7 +338,8 @@ static const struct turn_sub subs[] = {
 	{ "max-lifetime", "turn max-lifetime <s>", "longest allocation lifetime granted (3600)", 1, 1,
 		sub_lifetime },
 	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/prefix>",
-		"peer addresses to refuse (403), or allow despite a deny", 2, 3, sub_peers },
+		"peers to refuse (403), or to relay to despite the default refusals (private and "
+		"special ranges, internal subnets); deny wins over allow", 2, 3, sub_peers },
 	{ "connections", "turn connections total|per-address <n>|none",
 		"TCP/TLS client connections allowed (16384 in all, 1024 per address)", 2, 2,
 		sub_connections },
@@ -351,8 +357,73 @@ void turn_cli_help(FILE *out)
 		fprintf(out, "  %-66s %s\n", s->usage, s->help);
 }
 
-static void status_page(const struct edge_cfg *cfg, FILE *out)
+/* " (allowed)" when an allow range takes in all of @p, " (partly allowed)" when some of it. */
+static const char *allowed_note(const struct cfg_turn *t, const struct cfg_prefix *p)
 {
+	const char *note = "";
+
+	for (int i = 0; i < t->n_allowed; i++) {
+		const struct cfg_prefix *al = &t->allowed[i];
+
+		if (al->len <= p->len && cfg_prefix_has(al, p->addr))
+			return " (allowed)";
+		if (al->len > p->len && cfg_prefix_has(p, al->addr))
+			note = " (partly allowed)";
+	}
+	return note;
+}
+
+static void prefix_line(const char *field, const struct cfg_prefix *p, const char *note, FILE *out)
+{
+	char a[16];
+
+	fprintf(out, "%-24s: %s/%u%s\n", field, cfg_ipv4_str(p->addr, a), p->len, note);
+}
+
+/* The peer policy as cfg_turn_peer_verdict() applies it, in its order. */
+static void peer_policy(const struct edge_cfg *cfg, FILE *out)
+{
+	const struct cfg_turn *t = &cfg->turn;
+
+	fprintf(out, "Never relayed to        : this appliance's addresses (but relay ports), "
+		"0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255, subnets' network and "
+		"broadcast addresses\n");
+	if (!t->n_denied)
+		fprintf(out, "Denied peers            : none\n");
+	for (int i = 0; i < t->n_denied; i++)
+		prefix_line("Denied peers", &t->denied[i], "", out);
+	if (!t->n_allowed)
+		fprintf(out, "Allowed peers           : none\n");
+	for (int i = 0; i < t->n_allowed; i++)
+		prefix_line("Allowed peers", &t->allowed[i], "", out);
+	for (int i = 0; i < cfg_turn_n_special; i++)
+		prefix_line("Refused by default", &cfg_turn_special[i],
+			allowed_note(t, &cfg_turn_special[i]), out);
+	/* the networks behind the interfaces without the default route */
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *ifc = &cfg->ifs[i];
+		char note[64];
+
+		if (i == cfg->default_if)
+			continue;
+		for (int k = 0; k < ifc->n_addrs + ifc->n_routes; k++) {
+			struct cfg_prefix p = k < ifc->n_addrs ?
+				(struct cfg_prefix){ ifc->addrs[k].addr, ifc->addrs[k].prefix } :
+				(struct cfg_prefix){ ifc->routes[k - ifc->n_addrs].net,
+					ifc->routes[k - ifc->n_addrs].prefix };
+
+			p.addr &= p.len ? htonl(~0u << (32 - p.len)) : 0;
+			snprintf(note, sizeof(note), " (%s %s, not public)%s",
+				k < ifc->n_addrs ? "subnet of" : "routed via", ifc->name,
+				allowed_note(t, &p));
+			prefix_line("Refused by default", &p, note, out);
+		}
+	}
+}
+
+static void status_page(struct cli *cli, FILE *out)
+{
+	const struct edge_cfg *cfg = cli->cfg;
 	const struct cfg_turn *t = &cfg->turn;
 	int rif = cfg_turn_relay_if(t);
 	char a[16];
@@ -399,12 +470,11 @@ static void status_page(const struct edge_cfg *cfg, FILE *out)
 	t->handshake_timeout ? fprintf(out, "%u s\n", t->handshake_timeout) : fprintf(out, "none\n");
 	fprintf(out, "Idle timeout            : ");
 	t->idle_timeout ? fprintf(out, "%u s\n", t->idle_timeout) : fprintf(out, "none\n");
-	for (int i = 0; i < t->n_denied; i++)
-		fprintf(out, "Denied peers            : %s/%u\n", cfg_ipv4_str(t->denied[i].addr, a),
-			t->denied[i].len);
-	for (int i = 0; i < t->n_allowed; i++)
-		fprintf(out, "Allowed peers           : %s/%u\n", cfg_ipv4_str(t->allowed[i].addr, a),
-			t->allowed[i].len);
+	peer_policy(cfg, out);
+	if (cli->ops->turn_guest_peers)	/* the media targets guests' allocations may reach */
+		cli->ops->turn_guest_peers(cli->ctx, out);
+	else
+		fprintf(out, "Guest peers             : none\n");
 	/* the firewall does not open TURN's ports by itself: say where they are shut */
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct fw_if_config *fw = &cfg->ifs[i].fw;
@@ -430,7 +500,7 @@ int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)
 	int r, off = 0;
 
 	if (argc == 1) {
-		status_page(cli->cfg, out);
+		status_page(cli, out);
 		return 0;
 	}
 	if (!strcmp(argv[1], "allocations") || !strcmp(argv[1], "stats")) {

@@ -555,6 +555,29 @@ static int cb_jwt_expiry(struct cli *cli, struct edge_cfg *n, int argc, char **a
 	return 0;
 }
 
+/* Media ports: "none", or one <if>:<port> per media interface. */
+static int cb_media(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	const char *cmd = "callbridge media";
+	int r;
+
+	if (argc == 2 && !strcmp(argv[1], "none")) {
+		n->cb.n_media = 0;
+		return 0;
+	}
+	if ((r = listen_words(cli, cmd, argc, argv, n->cb.media, &n->cb.n_media, out)) < 0)
+		return r;
+	for (int i = 1; i < n->cb.n_media; i++)
+		for (int k = 0; k < i; k++)
+			if (n->cb.media[k].ifi == n->cb.media[i].ifi)
+				return cli_refuse(out, "%s: '%s': one media port per interface", cmd,
+					argv[i + 1]);
+	if ((r = cfg_media_in_relay(n)) >= 0)
+		return cli_refuse(out, "%s: '%s': inside TURN's relay ports %u-%u on that interface",
+			cmd, argv[r + 1], n->turn.relay_lo, n->turn.relay_hi);
+	return 0;
+}
+
 static int cb_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd, FILE *out)
 {
 	(void)cli;
@@ -594,6 +617,13 @@ static void cb_page(struct cli *cli, FILE *out)
 	fprintf(out, "IMPS trusted certs        : %s\n", STRV(b->imps_trust));
 	fprintf(out, "IMPS verification mode    : %s\n", b->imps_verify ? "enabled" : "disabled");
 	fprintf(out, "WC3 JWT Expiry in hours   : %d\n", b->jwt_expiry_hours);
+	fprintf(out, "Media ports               :");
+	for (int i = 0; i < b->n_media; i++) {
+		char buf[24];
+
+		fprintf(out, " %s", cfg_listen_str(c, &b->media[i], buf, sizeof(buf)));
+	}
+	fprintf(out, "%s\n", b->n_media ? "" : " none");
 }
 
 static const struct web_sub cb_subs[] = {
@@ -618,6 +648,9 @@ static const struct web_sub cb_subs[] = {
 		1, 1, cb_imps_trust, SUB_SET, 0 },
 	{ "imps", "verify", "callbridge imps verify enable|disable", "verify IM and Presence", 1, 1,
 		cb_imps_verify, SUB_SET, 0 },
+	{ "media", NULL, "callbridge media <if>:<port> [<if>:<port> ...]|none",
+		"UDP media ports (guests' TURN relays may reach only these)", 1, WEB_MAX_LISTEN,
+		cb_media, SUB_SET, 0 },
 	{ "wc3jwt", "expiry", "callbridge wc3jwt expiry <1-24>",
 		"hours a web app's login token lasts", 1, 1, cb_jwt_expiry, SUB_SET, 0 },
 	{ "enable", NULL, "callbridge enable", "start the callbridge", 0, 0, NULL, SUB_SWITCH, 0 },

@@ -2,6 +2,7 @@
  * The file is the single source of truth across restarts; every live change is saved back. */
 #include <arpa/inet.h>
 #include <crypt.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -51,6 +52,124 @@ void cfg_defaults(struct edge_cfg *cfg)
 int cfg_turn_relay_if(const struct cfg_turn *t)
 {
 	return t->listen_mask ? __builtin_ctz(t->listen_mask) : -1;
+}
+
+int cfg_media_in_relay(const struct edge_cfg *cfg)
+{
+	int rif = cfg_turn_relay_if(&cfg->turn);
+
+	for (int i = 0; i < cfg->cb.n_media; i++)
+		if (cfg->cb.media[i].ifi == rif && cfg->cb.media[i].port >= cfg->turn.relay_lo &&
+			cfg->cb.media[i].port <= cfg->turn.relay_hi)
+			return i;
+	return -1;
+}
+
+/* --- TURN's peer policy --- */
+
+static uint32_t prefix_mask(uint8_t prefix);
+
+#define NET4(a, b, c, d) __builtin_bswap32((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NET4 assumes a little-endian host");
+
+/* Private and special-purpose ranges (RFC 6890): the networks behind an edge, or nobody's. */
+const struct cfg_prefix cfg_turn_special[] = {
+	{ NET4(10, 0, 0, 0), 8 },	/* RFC 1918 */
+	{ NET4(100, 64, 0, 0), 10 },	/* carrier-grade NAT, RFC 6598 */
+	{ NET4(169, 254, 0, 0), 16 },	/* link-local */
+	{ NET4(172, 16, 0, 0), 12 },	/* RFC 1918 */
+	{ NET4(192, 0, 0, 0), 24 },	/* IETF protocol assignments */
+	{ NET4(192, 0, 2, 0), 24 },	/* TEST-NET-1 */
+	{ NET4(192, 168, 0, 0), 16 },	/* RFC 1918 */
+	{ NET4(198, 18, 0, 0), 15 },	/* benchmarking, RFC 2544 */
+	{ NET4(198, 51, 100, 0), 24 },	/* TEST-NET-2 */
+	{ NET4(203, 0, 113, 0), 24 },	/* TEST-NET-3 */
+	{ NET4(240, 0, 0, 0), 4 },	/* reserved */
+};
+const int cfg_turn_n_special = sizeof(cfg_turn_special) / sizeof(cfg_turn_special[0]);
+
+bool cfg_prefix_has(const struct cfg_prefix *p, uint32_t ip)
+{
+	return (ip & prefix_mask(p->len)) == (p->addr & prefix_mask(p->len));
+}
+
+static bool in_any(const struct cfg_prefix *p, int n, uint32_t ip)
+{
+	for (int i = 0; i < n; i++)
+		if (cfg_prefix_has(&p[i], ip))
+			return true;
+	return false;
+}
+
+/* One of our own addresses; *@relay when it is the relay address (or the public one). */
+static bool own_address(const struct edge_cfg *cfg, uint32_t ip, bool *relay)
+{
+	int rif = cfg_turn_relay_if(&cfg->turn);
+
+	*relay = ip == cfg->turn.public_ip ||
+		(rif >= 0 && rif < cfg->n_ifs && cfg->ifs[rif].n_addrs && cfg->ifs[rif].addrs[0].addr == ip);
+	if (*relay)
+		return true;
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int k = 0; k < cfg->ifs[i].n_addrs; k++)
+			if (cfg->ifs[i].addrs[k].addr == ip)
+				return true;
+	return false;
+}
+
+/* The network or broadcast address of a connected subnet (/31 and /32 have none). */
+static bool subnet_edge(const struct edge_cfg *cfg, uint32_t ip)
+{
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int k = 0; k < cfg->ifs[i].n_addrs; k++) {
+			const struct cfg_ipv4 *a = &cfg->ifs[i].addrs[k];
+			uint32_t m = prefix_mask(a->prefix);
+
+			if (a->prefix <= 30 && (ip & m) == (a->addr & m) && ((ip & ~m) == 0 || (ip | m) == ~0u))
+				return true;
+		}
+	return false;
+}
+
+/* On a subnet or a static route of an interface that does not hold the default route. */
+static bool internal_net(const struct edge_cfg *cfg, uint32_t ip)
+{
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *ifc = &cfg->ifs[i];
+
+		if (i == cfg->default_if)
+			continue;
+		for (int k = 0; k < ifc->n_addrs; k++)
+			if (((ip ^ ifc->addrs[k].addr) & prefix_mask(ifc->addrs[k].prefix)) == 0)
+				return true;
+		for (int k = 0; k < ifc->n_routes; k++)
+			if (((ip ^ ifc->routes[k].net) & prefix_mask(ifc->routes[k].prefix)) == 0)
+				return true;
+	}
+	return false;
+}
+
+enum cfg_peer_verdict cfg_turn_peer_verdict(const struct edge_cfg *cfg, uint32_t ip, uint16_t port)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	uint32_t h = ntohl(ip), p = ntohs(port);
+	bool relay;
+
+	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) == 14 || h == ~0u || subnet_edge(cfg, ip))
+		return CFG_PEER_NEVER;
+	/* a hairpin to another allocation's relayed address is the one own address a peer
+	 * may have (DESIGN: media legs through our own relay) */
+	if (own_address(cfg, ip, &relay) && !(relay && p && p >= t->relay_lo && p <= t->relay_hi))
+		return CFG_PEER_NEVER;
+	if (in_any(t->denied, t->n_denied, ip))
+		return CFG_PEER_DENIED;
+	if (in_any(t->allowed, t->n_allowed, ip))
+		return CFG_PEER_ALLOWED;
+	if (in_any(cfg_turn_special, cfg_turn_n_special, ip))
+		return CFG_PEER_SPECIAL;
+	if (internal_net(cfg, ip))
+		return CFG_PEER_INTERNAL;
+	return CFG_PEER_OK;
 }
 
 int cfg_parse_ipv4(const char *s, uint32_t *addr)
@@ -875,8 +994,14 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 		load_ifname(g, "callbridge", "prefer", cfg, &c->prefer_if, err, errlen) < 0 ||
 		load_range(g, "callbridge", "jwt_expiry_hours", 1, 24, &c->jwt_expiry_hours, err,
 			errlen) < 0 ||
-		load_ifmask(g, "callbridge", cfg, &c->listen_mask, err, errlen) < 0)
+		load_ifmask(g, "callbridge", cfg, &c->listen_mask, err, errlen) < 0 ||
+		load_listens(g, "callbridge", "media", cfg, c->media, &c->n_media, err, errlen) < 0)
 		return -EINVAL;
+	for (int i = 1; i < c->n_media; i++)
+		for (int k = 0; k < i; k++)
+			if (c->media[k].ifi == c->media[i].ifi)
+				return ERR("callbridge.media: one media port per interface (%s twice)",
+					cfg->ifs[c->media[i].ifi].name);
 	return 0;
 }
 
@@ -980,8 +1105,13 @@ static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_
 	if (!(s = config_lookup(c, "mgmt")))
 		return 0;
 	if (STR(s, "socket", cfg->ctl_socket) < 0 || STR(s, "cert_dir", cfg->cert_dir) < 0 ||
-		STR(s, "log_file", cfg->log_file) < 0)
+		STR(s, "log_file", cfg->log_file) < 0 || STR(s, "socket_group", cfg->ctl_group) < 0)
 		return -EINVAL;
+	/* a group name as useradd(8) takes one; whether it exists is checked at start */
+	for (const char *p = cfg->ctl_group; *p; p++)
+		if (!(islower((unsigned char)*p) || *p == '_' ||
+			(p > cfg->ctl_group && (isdigit((unsigned char)*p) || *p == '-'))))
+			return ERR("mgmt.socket_group '%s': not a group name", cfg->ctl_group);
 	if ((r = load_cstr(s, "mgmt", "log", &str, err, errlen)) < 0)
 		return r;
 	if (r) {
@@ -1182,6 +1312,7 @@ static void save_web(config_setting_t *root, const struct edge_cfg *cfg)
 	set_bool(g, "imps_verify", c->imps_verify);
 	set_int(g, "jwt_expiry_hours", c->jwt_expiry_hours);
 	set_str(g, "db_path", c->db_path);
+	save_listens(g, "media", cfg, c->media, c->n_media);
 
 	g = config_setting_add(root, "webadmin", CONFIG_TYPE_GROUP);
 	set_bool(g, "enabled", wa->enabled);
@@ -1224,6 +1355,8 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	set_int(g, "arp_timeout", cfg->arp_timeout_s);
 	g = config_setting_add(root, "mgmt", CONFIG_TYPE_GROUP);
 	set_str(g, "socket", cfg->ctl_socket);
+	if (cfg->ctl_group[0])
+		set_str(g, "socket_group", cfg->ctl_group);
 	set_str(g, "log", targets[cfg->log_target]);
 	set_str(g, "log_file", cfg->log_file);
 	set_str(g, "log_level", level_names[cfg->log_level]);

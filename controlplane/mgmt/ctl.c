@@ -2,6 +2,8 @@
  * accepts edgectl connections, reads command lines, answers each through the CLI. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +16,67 @@
 #include "ctl.h"
 #include "edge_log.h"
 
-int ctl_open(struct ctl_server *s, const char *path, struct cli *cli)
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+/* Binds @fd at @path as root:@gid with @mode: see ctl.h. 0 or -errno. */
+static int bind_private(int fd, const char *path, long gid, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char dir[sizeof(sa.sun_path) - 2];	/* room for "/s" */
+	const char *slash = strrchr(path, '/');
+	int n, e = 0;
+
+	n = slash ? snprintf(dir, sizeof(dir), "%.*s/.ctlXXXXXX", (int)(slash - path), path) :
+		snprintf(dir, sizeof(dir), ".ctlXXXXXX");
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if (!mkdtemp(dir))	/* 0700: nobody else can reach what is bound inside */
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		chown(sa.sun_path, (uid_t)-1, gid >= 0 ? (gid_t)gid : (gid_t)-1) < 0 ||
+		chmod(sa.sun_path, mode) < 0 || rename(sa.sun_path, path) < 0)
+		e = -errno;
+	if (e)
+		unlink(sa.sun_path);
+	rmdir(dir);
+	return e;
+}
+
+int ctl_open(struct ctl_server *s, const char *path, struct cli *cli)
+{
+	const char *group = cli && cli->cfg ? cli->cfg->ctl_group : "";
+	int fd, e;
 
 	memset(s, 0, sizeof(*s));
 	s->cli = cli;
+	s->gid = -1;
+	s->lfd = -1;
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (group[0]) {
+		struct group *gr = getgrnam(group);
+
+		if (!gr) {
+			LOG_ERRX("mgmt", "mgmt.socket_group '%s': no such group", group);
+			return -ENOENT;
+		}
+		s->gid = gr->gr_gid;
+	}
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);	/* a socket left by a process that died */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		int e = -errno;
+	/* root and the admin group only: this is the appliance's console */
+	if ((e = bind_private(fd, path, s->gid, s->gid >= 0 ? 0660 : 0600)) < 0 ||
+		(listen(fd, 8) < 0 && (e = -errno))) {
 		close(fd);
 		return e;
 	}
-	chmod(path, 0660);	/* root and the admin group only: this is the appliance's console */
 	s->lfd = fd;
 	return 0;
 }
@@ -46,7 +86,7 @@ void ctl_close(struct ctl_server *s)
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0)
 			close(s->clients[i].fd);
-	if (s->lfd > 0) {
+	if (s->lfd >= 0) {
 		close(s->lfd);
 		unlink(s->path);
 	}
@@ -125,6 +165,50 @@ static void serve_client(struct ctl_server *s, struct ctl_client *c)
 	}
 }
 
+/* Who may use the console: root, edged's own user, a member of mgmt.socket_group. The
+ * socket's mode already keeps others out; this holds if the mode is ever wrong. */
+static bool peer_allowed(struct ctl_server *s, int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	gid_t groups[256];
+	time_t now;
+	char msg[160];
+	int n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		uc = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	else if (uc.uid == 0 || uc.uid == geteuid())
+		return true;
+	else if (s->gid >= 0 && uc.gid == (gid_t)s->gid)
+		return true;
+	len = sizeof(groups);
+	if (s->gid >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t i = 0; i < len / sizeof(gid_t); i++)
+			if (groups[i] == (gid_t)s->gid)
+				return true;
+	n = snprintf(msg, sizeof(msg), "error: permission denied: uid %u is not root%s%s\n%c%d\n",
+		(unsigned int)uc.uid, s->gid >= 0 ? " nor in group " : "",
+		s->gid >= 0 ? s->cli->cfg->ctl_group : "", CTL_TRAILER, EACCES);
+	if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		{ /* closed below anyway */ }
+	now = time(NULL);
+	if (now - s->refused_logged >= CTL_REFUSE_LOG_S) {
+		if (s->refused_quiet)
+			edge_log(LOG_WARNING, "mgmt", "control socket: refused uid %u (pid %d), and %u "
+				"more since the last report", (unsigned int)uc.uid, (int)uc.pid,
+				s->refused_quiet);
+		else
+			edge_log(LOG_WARNING, "mgmt", "control socket: refused uid %u (pid %d)",
+				(unsigned int)uc.uid, (int)uc.pid);
+		s->refused_logged = now;
+		s->refused_quiet = 0;
+	} else {
+		s->refused_quiet++;
+	}
+	return false;
+}
+
 void ctl_serve(struct ctl_server *s, const struct pollfd *pfd, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -137,6 +221,10 @@ void ctl_serve(struct ctl_server *s, const struct pollfd *pfd, int n)
 
 			if (fd < 0)
 				continue;
+			if (!peer_allowed(s, fd)) {
+				close(fd);
+				continue;
+			}
 			for (int k = 0; k < CTL_MAX_CLIENTS; k++)
 				if (s->clients[k].fd < 0) {
 					slot = k;

@@ -125,6 +125,48 @@ static int with_password(const char *line, const char *cmd, char *full, size_t l
 	return rc;
 }
 
+/* Prints what edged sent, byte by byte, never a raw control character: newlines and
+ * printable ASCII pass, a complete UTF-8 sequence passes unless it is a C1 control
+ * (U+0080..U+009F), anything else (ESC, BEL, CR, DEL, stray bytes) is written "\xNN". A
+ * log line of a stranger's request cannot drive the operator's terminal. */
+static struct {
+	unsigned char seq[4];
+	unsigned int n, want;
+} u8;
+
+static void put_escaped(const unsigned char *p, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		printf("\\x%02x", p[i]);
+}
+
+static void put_safe(unsigned char c)
+{
+	if (u8.want) {
+		if ((c & 0xc0) == 0x80) {
+			u8.seq[u8.n++] = c;
+			if (u8.n < u8.want)
+				return;
+			if (u8.seq[0] == 0xc2 && u8.seq[1] < 0xa0)
+				put_escaped(u8.seq, u8.n);
+			else
+				fwrite(u8.seq, 1, u8.n, stdout);
+			u8.n = u8.want = 0;
+			return;
+		}
+		put_escaped(u8.seq, u8.n);	/* cut short: not UTF-8 */
+		u8.n = u8.want = 0;
+	}
+	if (c == '\n' || (c >= 0x20 && c < 0x7f))
+		putchar(c);
+	else if (c >= 0xc2 && c <= 0xf4) {
+		u8.seq[0] = c;
+		u8.n = 1;
+		u8.want = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	} else
+		put_escaped(&c, 1);
+}
+
 /* Sends one line, prints the answer; returns the command's status (0 = accepted). */
 static int run(int fd, const char *line)
 {
@@ -144,26 +186,27 @@ static int run(int fd, const char *line)
 		fprintf(stderr, "error: command too long\n");
 		return 7;
 	}
-	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		fprintf(stderr, "edgectl: lost the connection to edged\n");
-		explicit_bzero(full, sizeof(full));
-		return 255;
-	}
+	/* a failed write still reads on: edged may have said why it closed (a refusal) */
+	if (write(fd, line, len) == (ssize_t)len)
+		(void)!write(fd, "\n", 1);
 	explicit_bzero(full, sizeof(full));	/* it may hold a password */
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
+		ssize_t r = read(fd, buf, sizeof(buf) - 1);
 
 		if (r <= 0) {
 			fprintf(stderr, "edgectl: lost the connection to edged\n");
 			return 255;
 		}
+		buf[r] = '\0';
 		for (ssize_t i = 0; i < r; i++) {
 			if (at_line_start && buf[i] == CTL_TRAILER) {
 				/* trailer: "\x04<rc>\n", always last */
+				put_escaped(u8.seq, u8.n);
+				u8.n = u8.want = 0;
 				fflush(stdout);
 				return atoi(&buf[i + 1]);
 			}
-			putchar(buf[i]);
+			put_safe((unsigned char)buf[i]);
 			at_line_start = buf[i] == '\n';
 		}
 	}
@@ -228,6 +271,7 @@ int main(int argc, char **argv)
 
 	if (!path)
 		path = "/run/edged.sock";
+	signal(SIGPIPE, SIG_IGN);	/* edged closing on us is reported, not fatal */
 	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
 		switch (opt) {
 		case 's':

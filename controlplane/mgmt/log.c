@@ -2,6 +2,7 @@
  * `edgectl log`, and a mutex because several control threads log. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -74,9 +75,72 @@ void edge_log_close(void)
 	pthread_mutex_unlock(&lg.lock);
 }
 
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0 if it is not one: no
+ * overlong form, no surrogate, nothing past U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;	/* ASCII is handled by the caller; 0x80..0xc1 and 0xf5.. never lead */
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		(len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+size_t edge_log_sanitize(char *dst, size_t dstlen, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = strlen(src), o = 0;
+
+	if (!dstlen)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		size_t u = 1;
+
+		if (s[i] >= 0x80) {
+			u = utf8_len(s + i, n - i);
+			/* U+0080..U+009F are the C1 controls (CSI among them): escaped like C0 */
+			if (u == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
+				u = 0;
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			u = 0;
+		}
+		if (u) {
+			if (o + u >= dstlen)
+				break;
+			memcpy(dst + o, s + i, u);
+			o += u;
+			i += u;
+			continue;
+		}
+		if (o + 4 >= dstlen)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[s[i] >> 4];
+		dst[o++] = hex[s[i] & 15];
+		i++;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 void edge_log(int level, const char *component, const char *fmt, ...)
 {
-	char msg[LOG_LINE - 96], stamp[32];
+	char raw[LOG_LINE - 96], msg[LOG_LINE - 96], stamp[32];
 	const char *fac;
 	int facility;
 	struct timeval tv;
@@ -87,8 +151,10 @@ void edge_log(int level, const char *component, const char *fmt, ...)
 	if (level > lg.level && level > LOG_INFO)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* what a stranger put in a request reaches the file, syslog and `edgectl log` escaped */
+	edge_log_sanitize(msg, sizeof(msg), raw);
 	facility = facility_of(component, &fac);
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);

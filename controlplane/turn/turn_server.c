@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <rte_cycles.h>
 
+#include "addr_limit.h"
 #include "edge_log.h"
 #include "stun.h"
+#include "turn_resv.h"
 #include "turn_server.h"
 #include "turn_tables.h"
 #include "twheel.h"
@@ -21,7 +24,13 @@
 #define PERM_LIFETIME 300
 #define CHAN_LIFETIME 600
 #define NONCE_LIFETIME 600
-#define RESERVATION_LIFETIME 30
+/* Answers to unauthenticated requests over UDP (401/438 challenges, errors before
+ * authentication): at most CHALLENGE_MAX per CHALLENGE_WINDOW_MS per source address, so
+ * that a spoofed source gets at most 20 x ~80 bytes a second reflected at it (see serve()). */
+#define CHALLENGE_MAX 20
+#define CHALLENGE_WINDOW_MS 1000
+#define CHALLENGE_SOURCES 4096
+#define CHALLENGE_GLOBAL_MAX 1000	/* a second, to sources the table has no room for */
 #define TXN_SLOTS 2048
 #define TXN_TTL_MS 40000
 #define ALLOC_BUCKETS 4096
@@ -32,6 +41,7 @@ struct perm {
 	uint64_t expires_ms;
 	uint8_t mac[6];
 	bool resolved;
+	uint16_t port;		/* network order: the one port it opens (a guest's, a hairpin's); 0 = any */
 };
 
 struct chan {
@@ -50,6 +60,7 @@ struct alloc {
 	uint8_t transport;		/* TURN_UDP, TURN_TCP, TURN_TLS */
 	uint32_t conn;			/* its stream connection, 0 over UDP */
 	bool tcp;			/* a TCP relay (RFC 6062): nothing for the data plane */
+	bool guest;			/* TURN REST API credentials: media targets only */
 	uint8_t client_if;
 	uint8_t client_mac[6];
 	bool client_resolved;
@@ -76,12 +87,6 @@ struct txn {
 	uint8_t resp[300];
 };
 
-struct reservation {
-	uint8_t token[8];
-	uint16_t port;
-	uint64_t expires_ms;
-};
-
 struct turn_server {
 	struct edge_cfg cfg;
 	struct turn_env env;
@@ -95,10 +100,17 @@ struct turn_server {
 	uint8_t nonce_secret[20];
 	struct stun_key nonce_key;
 	struct txn txns[TXN_SLOTS];
-	struct reservation resv[64];
+	struct turn_resv_table resv;	/* EVEN-PORT R=1: ports held for a RESERVATION-TOKEN */
+	struct addr_limit *chal_limit;	/* unauthenticated answers per source address (UDP) */
+	uint64_t chal_global_ms;	/* when the shared budget's second began */
+	unsigned int chal_global;	/* answers from the shared budget in it */
 	struct turn_stats st;
 	uint64_t rnd;
 	unsigned int n_dirty;		/* allocations waiting for a next hop: the tick's work */
+	struct turn_media_target media[TURN_MAX_MEDIA_TARGETS];	/* what guests may reach */
+	unsigned int n_media;
+	uint64_t guest_log_ms;		/* last refused guest logged (one a second) */
+	unsigned int guest_unlogged;	/* refused since, not logged */
 };
 
 /* ---- small helpers ---- */
@@ -154,6 +166,12 @@ static void port_set(struct turn_server *s, uint16_t p, bool used)
 		s->port_used[p >> 3] &= (uint8_t)~(1u << (p & 7));
 }
 
+/* A reservation's port, expired or given up (turn_resv_release_fn). */
+static void resv_release(void *ctx, uint16_t port)
+{
+	port_set(ctx, port, false);
+}
+
 /* A free relay port (even if asked; with the next one free too if @pair), or 0. */
 static uint16_t port_pick(struct turn_server *s, bool even, bool pair)
 {
@@ -170,28 +188,30 @@ static uint16_t port_pick(struct turn_server *s, bool even, bool pair)
 	return 0;
 }
 
-/* Peers never relayed to (the class of coturn's CVE-2020-26262), then the operator's
- * denied ranges, unless an allowed range says otherwise. */
-static bool peer_forbidden(const struct turn_server *s, uint32_t ip)
+/* The peer policy for operators' allocations: cfg_turn_peer_verdict() (edge_config.h), whose
+ * order is: own addresses (save a hairpin to a relay port), loopback, 0/8, multicast and
+ * broadcast always refused; then the operator's deny ranges; then allow; then the private
+ * and special ranges and the subnets behind the non-public interfaces, refused by default.
+ * @port (network order) is the peer's, 0 when unknown. */
+static bool peer_forbidden(const struct turn_server *s, uint32_t ip, uint16_t port)
 {
-	const struct cfg_turn *t = &s->cfg.turn;
-	uint32_t h = ntohl(ip);
+	return cfg_peer_refused(cfg_turn_peer_verdict(&s->cfg, ip, port));
+}
 
-	for (int i = 0; i < t->n_allowed; i++)
-		if ((ip & (t->allowed[i].len ? htonl(~0u << (32 - t->allowed[i].len)) : 0)) == t->allowed[i].addr)
-			return false;
-	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 14 || (h >> 16) == 0xa9fe)
-		return true;
-	for (int i = 0; i < s->cfg.n_ifs; i++)
-		for (int k = 0; k < s->cfg.ifs[i].n_addrs; k++)
-			if (s->cfg.ifs[i].addrs[k].addr == ip)
-				return true;
-	if (t->public_ip == ip)
-		return true;
-	for (int i = 0; i < t->n_denied; i++)
-		if ((ip & (t->denied[i].len ? htonl(~0u << (32 - t->denied[i].len)) : 0)) == t->denied[i].addr)
-			return true;
-	return false;
+/* The port a guest may reach on media target @ip: @port if listed, else the first listed
+ * port of @ip, 0 when @ip is no media target. */
+static uint16_t media_port(const struct turn_server *s, uint32_t ip, uint16_t port)
+{
+	uint16_t first = 0;
+
+	for (unsigned int i = 0; i < s->n_media; i++)
+		if (s->media[i].ip == ip) {
+			if (s->media[i].port == port)
+				return port;
+			if (!first)
+				first = s->media[i].port;
+		}
+	return first;
 }
 
 static const char *transport_tag(uint8_t t)
@@ -256,21 +276,30 @@ static void publish(struct turn_server *s, struct alloc *a)
 		struct turn_perm *p = &d->pc[i].perm;
 
 		p->peer_ip = a->perms[i].ip;
+		p->port = a->perms[i].port;
 		if (a->perms[i].resolved)
 			memcpy(p->nh_mac.addr_bytes, a->perms[i].mac, 6);
 		p->expires = ticks_at(s, a->perms[i].expires_ms);
 	}
-	d->n_chans = (uint8_t)a->n_chans;
+	/* a channel relays only under its peer's permission (RFC 8656 12: when the permission
+	 * has expired and the channel has not, no data flows). Pruning moves permissions, so the
+	 * index is found by peer address at every publish, and a channel whose permission is gone
+	 * is left out until one is installed again. */
+	d->n_chans = 0;
 	for (int i = 0; i < a->n_chans; i++) {
-		struct turn_chan *c = &d->pc[i].chan;
+		struct turn_chan *c = &d->pc[d->n_chans].chan;
+		int k;
 
+		for (k = 0; k < a->n_perms && a->perms[k].ip != a->chans[i].ip; k++)
+			;
+		if (k == a->n_perms)
+			continue;
 		c->peer_ip = a->chans[i].ip;
 		c->peer_port = a->chans[i].port;
 		c->number = a->chans[i].num;
 		c->expires = ticks_at(s, a->chans[i].expires_ms);
-		for (int k = 0; k < a->n_perms; k++)
-			if (a->perms[k].ip == c->peer_ip)
-				c->perm = (uint8_t)k;
+		c->perm = (uint8_t)k;
+		d->n_chans++;
 	}
 	ret = turn_alloc_publish(d);
 	if (ret < 0) {
@@ -306,42 +335,69 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	free(a);
 }
 
-/* ---- nonces: stateless, "<seconds in hex>" + HMAC over it and the client address ---- */
+/* ---- nonces: stateless, base64url of "<seconds, 4 bytes>" + an HMAC over them and the
+ * client address ----
+ * 20 characters, short because a challenge goes to whoever claims a source address (each byte
+ * is reflection). The tag is HMAC-SHA1 with the server's random nonce_key truncated to 88 bits
+ * (RFC 2104 5 allows truncation to half the output and no less than 80 bits): forging a nonce
+ * means guessing 2^88 tags online, and one is good for one client address for NONCE_LIFETIME. */
+#define NONCE_TAG 11
+#define NONCE_RAW (4 + NONCE_TAG)
+#define NONCE_LEN (NONCE_RAW / 3 * 4)	/* 15 bytes: 20 characters, no padding */
 
-static void nonce_make(struct turn_server *s, uint32_t client_ip, char out[41])
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void nonce_raw(struct turn_server *s, uint32_t t, uint32_t client_ip, uint8_t raw[NONCE_RAW])
 {
-	uint64_t t = s->env.unix_s(s->env.ctx);
 	uint8_t mac[64];
 	unsigned int ml;
-	const void *p[2] = { &t, &client_ip };
-	size_t l[2] = { sizeof(t), sizeof(client_ip) };
+	const void *p[2] = { raw, &client_ip };
+	size_t l[2] = { 4, sizeof(client_ip) };
 
+	raw[0] = (uint8_t)(t >> 24), raw[1] = (uint8_t)(t >> 16), raw[2] = (uint8_t)(t >> 8);
+	raw[3] = (uint8_t)t;
 	stun_key_mac(&s->nonce_key, p, l, 2, mac, &ml);
-	snprintf(out, 41, "%016llx", (unsigned long long)t);
-	for (int i = 0; i < 12; i++)
-		snprintf(out + 16 + 2 * i, 3, "%02x", mac[i]);
+	memcpy(raw + 4, mac, NONCE_TAG);
+}
+
+static void nonce_make(struct turn_server *s, uint32_t client_ip, char out[NONCE_LEN + 1])
+{
+	uint8_t raw[NONCE_RAW];
+
+	nonce_raw(s, (uint32_t)s->env.unix_s(s->env.ctx), client_ip, raw);
+	for (int i = 0, o = 0; i < NONCE_RAW; i += 3) {
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+
+		for (int k = 18; k >= 0; k -= 6)
+			out[o++] = b64url[(v >> k) & 63];
+	}
+	out[NONCE_LEN] = '\0';
 }
 
 /* 0 valid, -EKEYEXPIRED stale, -EINVAL not ours. */
 static int nonce_check(struct turn_server *s, uint32_t client_ip, const char *n, size_t len)
 {
-	char want[41], ts[17];
-	uint64_t t, now = s->env.unix_s(s->env.ctx);
-	uint8_t mac[64];
-	unsigned int ml;
-	const void *p[2] = { &t, &client_ip };
-	size_t l[2] = { sizeof(t), sizeof(client_ip) };
+	uint8_t raw[NONCE_RAW], want[NONCE_RAW];
+	uint64_t now = s->env.unix_s(s->env.ctx);
+	uint32_t t;
 
-	if (len != 40)
+	if (len != NONCE_LEN)
 		return -EINVAL;
-	memcpy(ts, n, 16);
-	ts[16] = '\0';
-	t = strtoull(ts, NULL, 16);
-	stun_key_mac(&s->nonce_key, p, l, 2, mac, &ml);
-	snprintf(want, 17, "%016llx", (unsigned long long)t);
-	for (int i = 0; i < 12; i++)
-		snprintf(want + 16 + 2 * i, 3, "%02x", mac[i]);
-	if (memcmp(want, n, 40))
+	for (int i = 0, o = 0; i < NONCE_LEN; i += 4) {
+		uint32_t v = 0;
+
+		for (int k = 0; k < 4; k++) {
+			const char *c = memchr(b64url, n[i + k], 64);
+
+			if (!c || !n[i + k])
+				return -EINVAL;
+			v = v << 6 | (uint32_t)(c - b64url);
+		}
+		raw[o++] = (uint8_t)(v >> 16), raw[o++] = (uint8_t)(v >> 8), raw[o++] = (uint8_t)v;
+	}
+	t = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+	nonce_raw(s, t, client_ip, want);
+	if (CRYPTO_memcmp(want, raw, NONCE_RAW))
 		return -EINVAL;
 	return now - t > NONCE_LIFETIME ? -EKEYEXPIRED : 0;
 }
@@ -384,9 +440,12 @@ static size_t reply_end(struct turn_server *s, struct reply *r)
 {
 	int len;
 
-	stun_add_str(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE);
-	if (r->key)
+	/* SOFTWARE is diagnostic only (RFC 8489 14.14): said to authenticated clients, not
+	 * reflected at whoever a datagram claims to come from */
+	if (r->key) {
+		stun_add_str(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE);
 		stun_add_integrity(&r->b, r->key);
+	}
 	if (r->req->fp_at)	/* answer with a FINGERPRINT if asked with one */
 		stun_add_fingerprint(&r->b);
 	len = stun_build_end(&r->b);
@@ -406,7 +465,7 @@ static size_t challenge(struct turn_server *s, const struct stun_msg *m, uint32_
 	uint8_t *out, size_t cap)
 {
 	struct reply r;
-	char nonce[41];
+	char nonce[NONCE_LEN + 1];
 
 	reply_start(&r, out, cap, m, code);
 	nonce_make(s, client_ip, nonce);
@@ -582,6 +641,16 @@ static uint32_t lifetime_of(const struct turn_server *s, const struct stun_msg *
 
 static void timer_fire(struct tw_timer *t);
 
+/* Whether @user authenticated with a TURN REST API credential (no configured user has that
+ * name, and password_of() looks those up first): a guest. */
+static bool user_is_guest(const struct turn_server *s, const char *user)
+{
+	for (int i = 0; i < s->cfg.turn.n_users; i++)
+		if (!strcmp(s->cfg.turn.users[i].name, user))
+			return false;
+	return true;
+}
+
 static int do_allocate(struct turn_server *s, struct reply *r, const struct stun_msg *m,
 	const struct turn_key *k, const struct turn_src *src, const char *user, struct stun_key *key)
 {
@@ -591,7 +660,8 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	uint32_t lifetime;
 	uint16_t port = 0;
 	struct alloc *a;
-	bool even = false, pair = false;
+	bool even = false, pair = false, reserved = false;
+	int ret;
 
 	if (stun_get_transport(m, &proto) < 0)
 		return 400;
@@ -599,6 +669,11 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		/* RFC 6062 5.1: only over a stream, and no port pairs */
 		if (!src->conn || !s->env.tcp_listen)
 			return src->conn ? 442 : 400;
+		/* a guest's media is UDP: no listener of ours for it to hold */
+		if (user_is_guest(s, user)) {
+			s->st.guest_refusals++;
+			return 403;
+		}
 		if (stun_has(m, STUN_AI_EVEN_PORT) || stun_has(m, STUN_AI_RESERVATION_TOKEN) ||
 			stun_has(m, STUN_AI_DONT_FRAGMENT))
 			return 400;
@@ -626,16 +701,17 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		return 486;
 	}
 	if (stun_has(m, STUN_AI_RESERVATION_TOKEN)) {
-		if (m->alen[STUN_AI_RESERVATION_TOKEN] != 8)
+		if (m->alen[STUN_AI_RESERVATION_TOKEN] != TURN_RESV_TOKEN_LEN)
 			return 400;
-		for (size_t i = 0; i < sizeof(s->resv) / sizeof(s->resv[0]) && !port; i++)
-			if (s->resv[i].port && !memcmp(s->resv[i].token, stun_val(m, STUN_AI_RESERVATION_TOKEN), 8) &&
-				s->resv[i].expires_ms > now_ms(s)) {
-				port = s->resv[i].port;
-				s->resv[i].port = 0;	/* used: the reserved port becomes this allocation's */
-			}
-		if (!port)
+		/* RFC 8656 7.2: a token "not valid for some reason" (unknown, expired, used, or
+		 * another user's) gets 508; the reserved port becomes this allocation's */
+		ret = turn_resv_take(&s->resv, stun_val(m, STUN_AI_RESERVATION_TOKEN), user, now_ms(s));
+		if (ret < 0) {
+			s->st.reservations_refused++;
 			return 508;
+		}
+		port = (uint16_t)ret;
+		reserved = true;
 	} else {
 		if (stun_has(m, STUN_AI_EVEN_PORT)) {
 			if (m->alen[STUN_AI_EVEN_PORT] != 1)
@@ -646,10 +722,22 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		port = port_pick(s, even, pair);
 		if (!port)
 			return 508;
+		/* hold port + 1 now: a full table refuses (508) rather than drop a live one */
+		if (pair && turn_resv_add(&s->resv, port + 1, user, now_ms(s), token) < 0) {
+			s->st.reservations_refused++;
+			return 508;
+		}
+		if (pair)
+			port_set(s, port + 1, true);
 	}
 	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		if (pair && (ret = turn_resv_take(&s->resv, token, user, now_ms(s))) > 0)
+			resv_release(s, (uint16_t)ret);
+		if (reserved)
+			resv_release(s, port);
 		return 508;
+	}
 	lifetime = lifetime_of(s, m);
 	if (lifetime == 0)
 		lifetime = DEFAULT_LIFETIME;
@@ -660,6 +748,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	a->transport = src->transport;
 	a->conn = src->conn;
 	a->tcp = proto == IPPROTO_TCP;
+	a->guest = user_is_guest(s, user);
 	a->client_if = ifi;
 	if (a->tcp && s->env.tcp_listen(s->env.ctx, a->conn, s->relay_ip, htons(port)) < 0) {
 		free(a);
@@ -676,19 +765,6 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	tw_add(&s->wheel, &a->timer, a->expires_ms / 1000 + 1);
 	port_set(s, port, true);
 	s->by_port[port] = a;
-	if (pair) {
-		size_t i;
-
-		port_set(s, port + 1, true);
-		RAND_bytes(token, sizeof(token));
-		for (i = 0; i < sizeof(s->resv) / sizeof(s->resv[0]) && s->resv[i].port &&
-			s->resv[i].expires_ms > now_ms(s); i++)
-			;
-		if (i < sizeof(s->resv) / sizeof(s->resv[0]))
-			s->resv[i] = (struct reservation){ .port = port + 1,
-				.expires_ms = now_ms(s) + RESERVATION_LIFETIME * 1000 };
-		memcpy(s->resv[i < 64 ? i : 0].token, token, 8);
-	}
 	a->next = s->buckets[key_hash(k)];
 	s->buckets[key_hash(k)] = a;
 	s->n_allocs++;
@@ -735,17 +811,69 @@ static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_
 	return 0;
 }
 
-/* A peer a client may name: 0 with @ip set, or the error code (443 IPv6, 403 forbidden). */
-static int peer_check(struct turn_server *s, const struct stun_addr *p, uint32_t *ip)
+/* A guest's peer refused: counted, and logged at most once a second (a stranger holding
+ * guest credentials can repeat it at will). */
+static void guest_refused(struct turn_server *s, const struct alloc *a, const char *what,
+	uint32_t ip, uint16_t port)
 {
+	uint64_t now = now_ms(s);
+	char c[16], pe[16];
+
+	s->st.forbidden_peers++;
+	s->st.guest_refusals++;
+	if (s->guest_log_ms && now - s->guest_log_ms < 1000) {
+		s->guest_unlogged++;
+		return;
+	}
+	edge_log(LOG_NOTICE, "turn", "guest %s from %s:%u%s refused: peer %s:%u is not a media "
+		"target (%u more refused since the last line)", what, cfg_ipv4_str(a->cli_ip, c),
+		ntohs(a->cli_port), transport_tag(a->transport), cfg_ipv4_str(ip, pe), ntohs(port),
+		s->guest_unlogged);
+	s->guest_log_ms = now;
+	s->guest_unlogged = 0;
+}
+
+/* A peer a client may name: 0 with @ip set, or the error code (443 IPv6, 403 forbidden). A
+ * guest's must be a media target: its address for a permission (@exact false), address and
+ * port for a channel (@exact). */
+static int peer_check(struct turn_server *s, const struct alloc *a, const struct stun_addr *p,
+	bool exact, uint32_t *ip)
+{
+	uint16_t mp;
+
 	if (p->family != 4)
 		return 443;
 	memcpy(ip, p->ip, 4);
-	if (peer_forbidden(s, *ip)) {
+	if (a->guest) {
+		mp = media_port(s, *ip, p->port);
+		if (mp && (!exact || mp == p->port))
+			return 0;
+		guest_refused(s, a, exact ? "channel bind" : "permission", *ip, p->port);
+		return 403;
+	}
+	if (peer_forbidden(s, *ip, p->port)) {
 		s->st.forbidden_peers++;
 		return 403;
 	}
 	return 0;
+}
+
+/* The one port a permission to @ip opens (0: any): a guest's media target's. A hairpin (our
+ * own relay address) keeps any port: two browsers on this server pair several relayed
+ * candidates of each other's, one address and many relay ports; the policy checked the port
+ * asked for, and a datagram to one of our own addresses never leaves by the wire. */
+static uint16_t perm_port_for(const struct turn_server *s, const struct alloc *a, uint32_t ip,
+	uint16_t port)
+{
+	(void)ip;
+	return a->guest ? media_port(s, ip, port) : 0;
+}
+
+static void perm_set_port(struct alloc *a, uint32_t ip, uint16_t port)
+{
+	for (int i = 0; i < a->n_perms; i++)
+		if (a->perms[i].ip == ip)
+			a->perms[i].port = port;
 }
 
 static int do_permission(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
@@ -763,7 +891,7 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 
 		if (stun_get_peer(m, i, &p) < 0)
 			return 400;
-		if ((code = peer_check(s, &p, &ip)))
+		if ((code = peer_check(s, a, &p, false, &ip)))
 			return code;
 		for (int k = 0; k < a->n_perms; k++)
 			known |= a->perms[k].ip == ip;
@@ -778,6 +906,7 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 		stun_get_peer(m, i, &p);
 		memcpy(&ip, p.ip, 4);
 		perm_install(s, a, ip, until);
+		perm_set_port(a, ip, perm_port_for(s, a, ip, p.port));
 	}
 	publish(s, a);
 	return 0;
@@ -794,7 +923,7 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 		return 400;
 	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
 		return 400;
-	if ((i = peer_check(s, &p, &ip)))
+	if ((i = peer_check(s, a, &p, true, &ip)))
 		return i;
 	alloc_prune(s, a);
 	/* a number is bound to one peer, a peer to one number (RFC 8656 11.1) */
@@ -827,6 +956,7 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 	}
 	a->chans[i].expires_ms = now_ms(s) + CHAN_LIFETIME * 1000ull;
 	perm_install(s, a, ip, now_ms(s) + PERM_LIFETIME * 1000ull);
+	perm_set_port(a, ip, perm_port_for(s, a, ip, p.port));
 	publish(s, a);
 	return 0;
 }
@@ -851,7 +981,12 @@ static int do_connect(struct turn_server *s, const struct stun_msg *m, struct al
 
 	if (!a->tcp || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
 		return 400;
-	if ((code = peer_check(s, &p, &ip)))
+	if (a->guest && p.family == 4) {	/* a guest's media is UDP: no TCP peer at all */
+		memcpy(&ip, p.ip, 4);
+		guest_refused(s, a, "connect", ip, p.port);
+		return 403;
+	}
+	if ((code = peer_check(s, a, &p, true, &ip)))
 		return code;
 	r = s->env.tcp_connect(s->env.ctx, a->conn, a->relay_ip, htons(a->relay_port), ip, p.port,
 		m->tid);
@@ -904,10 +1039,18 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 	struct stun_addr peer = { .family = 4, .port = peer_port };
 	struct stun_builder b;
 	uint8_t tid[STUN_TID_LEN];
+	const struct perm *p;
 	int n;
 
-	if (!a || !a->tcp || !perm_live(s, a, peer_ip))
+	/* a peer's connection under the same rules as a Connect: none for a guest (media is
+	 * UDP), and the policy as it is now, not as it was when the permission was made */
+	if (!a || !a->tcp || a->guest || !(p = perm_live(s, a, peer_ip)) ||
+		(p->port && p->port != peer_port))
 		return 0;
+	if (peer_forbidden(s, peer_ip, peer_port)) {
+		s->st.forbidden_peers++;
+		return 0;
+	}
 	memcpy(peer.ip, &peer_ip, 4);
 	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_CONNECTION_ATTEMPT, STUN_INDICATION, tid);
@@ -918,6 +1061,36 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 		return 0;
 	*conn = a->conn;
 	return (size_t)n;
+}
+
+/* Whether an answer to a request not (yet) authenticated may go out to @src. Over UDP the
+ * source address is whatever the sender wrote, so each such answer is reflected at it: the
+ * smallest challenge is ~4x a 20-byte request (REALM, NONCE, ERROR-CODE), hence at most
+ * CHALLENGE_MAX a window per address, the rest dropped and counted. TCP and TLS answer only
+ * after a handshake with the real address: nothing to reflect, no limit. */
+static bool unauth_answer_ok(struct turn_server *s, const struct turn_src *src)
+{
+	uint64_t full = addr_limit_table_full(s->chal_limit), now = now_ms(s);
+
+	if (src->transport != TURN_UDP ||
+		addr_limit_take(s->chal_limit, &src->ip, sizeof(src->ip), now))
+		return true;
+	/* Refused because every tracked source is over its limit (a spoofed flood from many
+	 * addresses): a newcomer must still get its challenge, or nobody could authenticate
+	 * while it lasts. Such answers share one budget a second, which bounds what the flood
+	 * can reflect in all. */
+	if (addr_limit_table_full(s->chal_limit) != full) {
+		if (now - s->chal_global_ms >= CHALLENGE_WINDOW_MS) {
+			s->chal_global_ms = now;
+			s->chal_global = 0;
+		}
+		if (s->chal_global < CHALLENGE_GLOBAL_MAX) {
+			s->chal_global++;
+			return true;
+		}
+	}
+	s->st.challenges_dropped++;
+	return false;
 }
 
 /* A request or other STUN message from @src (a whole one: datagram or frame). */
@@ -945,7 +1118,7 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		if (!code)
 			return 0;
 		/* a malformed request we can still answer: the header is sound */
-		if (len < STUN_HDR_LEN || ret == -STUN_E_NOT_STUN)
+		if (len < STUN_HDR_LEN || ret == -STUN_E_NOT_STUN || !unauth_answer_ok(s, src))
 			return 0;
 		m = (struct stun_msg){ .buf = buf, .len = STUN_HDR_LEN, .tid = buf + 8,
 			.method = (uint16_t)(((buf[0] << 8 | buf[1]) & 0x000f) |
@@ -970,6 +1143,8 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		}
 	}
 	if (m.n_unknown) {
+		if (!unauth_answer_ok(s, src))
+			return 0;
 		reply_start(&r, out, cap, &m, 420);
 		stun_add_unknown(&r.b, m.unknown, m.n_unknown);
 		return reply_end(s, &r);
@@ -977,6 +1152,8 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	if (m.method == STUN_BINDING) {	/* no authentication (RFC 8489 3) */
 		struct stun_addr mapped = { .family = 4, .port = src_port };
 
+		if (!unauth_answer_ok(s, src))
+			return 0;
 		memcpy(mapped.ip, &src_ip, 4);
 		reply_start(&r, out, cap, &m, 0);
 		stun_add_xor_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
@@ -985,15 +1162,19 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	if (m.method != STUN_ALLOCATE && m.method != STUN_REFRESH &&
 		m.method != STUN_CREATE_PERMISSION && m.method != STUN_CHANNEL_BIND &&
 		((m.method != STUN_CONNECT && m.method != STUN_CONNECTION_BIND) || !src->conn)) {
+		if (!unauth_answer_ok(s, src))
+			return 0;
 		reply_start(&r, out, cap, &m, 400);
 		return reply_end(s, &r);
 	}
 	code = authenticate(s, &m, src_ip, &key, user, sizeof(user));
 	if (code == 401 || code == 438) {
 		s->st.auth_failures += code == 401 && m.mi_at;
-		return challenge(s, &m, src_ip, code, out, cap);
+		return unauth_answer_ok(s, src) ? challenge(s, &m, src_ip, code, out, cap) : 0;
 	}
 	if (code) {
+		if (!unauth_answer_ok(s, src))
+			return 0;
 		reply_start(&r, out, cap, &m, code);
 		return reply_end(s, &r);
 	}
@@ -1056,7 +1237,8 @@ static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, 
 	const struct perm *p = perm_live(s, a, ip);
 
 	/* a TCP relay carries its data on its peers' connections, not in datagrams */
-	if (!p || !p->resolved || !s->env.to_peer || a->tcp || a->expires_ms <= now_ms(s)) {
+	if (!p || (p->port && p->port != port) || !p->resolved || !s->env.to_peer || a->tcp ||
+		a->expires_ms <= now_ms(s)) {
 		s->st.stream_drops++;
 		return;
 	}
@@ -1136,10 +1318,11 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 	struct stun_addr peer = { .family = 4, .port = peer_port };
 	uint8_t tid[STUN_TID_LEN];
 	uint64_t now = now_ms(s);
+	const struct perm *p = a ? perm_live(s, a, peer_ip) : NULL;
 	int n;
 
-	if (!a || !a->conn || a->relay_ip != relay_ip || a->expires_ms <= now ||
-		!perm_live(s, a, peer_ip) || len > 65535) {
+	if (!a || !a->conn || a->relay_ip != relay_ip || a->expires_ms <= now || !p ||
+		(p->port && p->port != peer_port) || len > 65535) {
 		s->st.stream_drops++;
 		return 0;
 	}
@@ -1200,7 +1383,8 @@ struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct tur
 	s->cfg = *cfg;
 	s->env = *env;
 	s->by_port = calloc(65536, sizeof(*s->by_port));
-	if (!s->by_port || tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
+	s->chal_limit = addr_limit_new(CHALLENGE_SOURCES, CHALLENGE_MAX, CHALLENGE_WINDOW_MS);
+	if (!s->by_port || !s->chal_limit || tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
 		RAND_bytes(s->nonce_secret, sizeof(s->nonce_secret)) != 1 ||
 		RAND_bytes((uint8_t *)&s->rnd, sizeof(s->rnd)) != 1 ||
 		stun_key_init(&s->nonce_key, STUN_MAC_SHA1, s->nonce_secret, sizeof(s->nonce_secret)) < 0) {
@@ -1217,6 +1401,7 @@ static void free_all(struct turn_server *s, const char *why)
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		while (s->buckets[b])
 			alloc_free(s, s->buckets[b], why);
+	turn_resv_clear(&s->resv, resv_release, s);
 }
 
 void turn_server_free(struct turn_server *s)
@@ -1226,6 +1411,7 @@ void turn_server_free(struct turn_server *s)
 	free_all(s, "server stopped");
 	tw_fini(&s->wheel);
 	stun_key_free(&s->nonce_key);
+	addr_limit_free(s->chal_limit);
 	free(s->by_port);
 	free(s);
 }
@@ -1260,10 +1446,67 @@ static bool reresolve(struct turn_server *s, uint8_t ifi, uint32_t ip, uint8_t m
 	return changed;
 }
 
+/* Whether a permission or channel to @ip:@port (network order) is still allowed: a guest's
+ * to a media target, an operator's by the peer policy. */
+static bool peer_still_ok(const struct turn_server *s, const struct alloc *a, uint32_t ip,
+	uint16_t port)
+{
+	if (a->guest)
+		return port && media_port(s, ip, port) == port;
+	/* an operator's permission holds no port: a hairpin's is judged as for a relay port */
+	return !peer_forbidden(s, ip, port ? port : htons(s->cfg.turn.relay_lo));
+}
+
+/* Withdraws the permissions and channels that the policy no longer allows (media targets or
+ * the peer policy changed), and republishes what lost any. */
+static void peers_recheck(struct turn_server *s, const char *why)
+{
+	for (int b = 0; b < ALLOC_BUCKETS; b++)
+		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
+			int np = 0, nc = 0, lost;
+			char c[16];
+
+			for (int i = 0; i < a->n_perms; i++)
+				if (peer_still_ok(s, a, a->perms[i].ip, a->perms[i].port))
+					a->perms[np++] = a->perms[i];
+			for (int i = 0; i < a->n_chans; i++) {
+				bool perm = false;
+
+				for (int k = 0; k < np; k++)
+					perm |= a->perms[k].ip == a->chans[i].ip;
+				if (perm && peer_still_ok(s, a, a->chans[i].ip, a->chans[i].port))
+					a->chans[nc++] = a->chans[i];
+			}
+			lost = a->n_perms - np + a->n_chans - nc;
+			if (!lost)
+				continue;
+			edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u: %d permissions, %d "
+				"channels withdrawn (%s)", cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port),
+				transport_tag(a->transport), a->relay_port, a->n_perms - np,
+				a->n_chans - nc, why);
+			a->n_perms = np;
+			a->n_chans = nc;
+			publish(s, a);
+		}
+}
+
+/* Whether what the peer policy reads changed (cfg_turn_peer_verdict). */
+static bool policy_changed(const struct edge_cfg *a, const struct edge_cfg *b)
+{
+	const struct cfg_turn *x = &a->turn, *y = &b->turn;
+
+	return l3_changed(a, b) || a->default_if != b->default_if || x->public_ip != y->public_ip ||
+		x->listen_mask != y->listen_mask || x->relay_lo != y->relay_lo ||
+		x->relay_hi != y->relay_hi || x->n_denied != y->n_denied ||
+		x->n_allowed != y->n_allowed ||
+		memcmp(x->denied, y->denied, sizeof(x->denied[0]) * (size_t)x->n_denied) ||
+		memcmp(x->allowed, y->allowed, sizeof(x->allowed[0]) * (size_t)x->n_allowed);
+}
+
 void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 {
 	uint32_t old_relay = s->relay_ip;
-	bool moved = l3_changed(&s->cfg, cfg);
+	bool moved = l3_changed(&s->cfg, cfg), policy = policy_changed(&s->cfg, cfg);
 
 	s->cfg = *cfg;
 	relay_from_cfg(s);
@@ -1276,6 +1519,8 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 		free_all(s, "relay address changed");
 		return;
 	}
+	if (policy)
+		peers_recheck(s, "peer policy changed");
 	if (!moved)
 		return;
 	/* an address, gateway or route changed: every next hop is looked up again, and an
@@ -1300,11 +1545,38 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 		}
 }
 
+void turn_server_set_media_targets(struct turn_server *s, const struct turn_media_target *t,
+	unsigned int n)
+{
+	s->n_media = 0;
+	for (unsigned int i = 0; i < n && s->n_media < TURN_MAX_MEDIA_TARGETS; i++)
+		if (t[i].ip && t[i].port)
+			s->media[s->n_media++] = t[i];
+	if (n > TURN_MAX_MEDIA_TARGETS)
+		LOG_WARN("turn", "%u media targets: guests reach only the first %d", n,
+			TURN_MAX_MEDIA_TARGETS);
+	peers_recheck(s, "media targets changed");
+}
+
+void turn_server_print_guest_peers(const struct turn_server *s, FILE *out)
+{
+	char a[16];
+
+	fprintf(out, "Guest peers             : ");
+	if (!s->n_media)
+		fprintf(out, "none");
+	for (unsigned int i = 0; i < s->n_media; i++)
+		fprintf(out, "%s%s:%u", i ? ", " : "", cfg_ipv4_str(s->media[i].ip, a),
+			ntohs(s->media[i].port));
+	fputc('\n', out);
+}
+
 void turn_server_tick(struct turn_server *s)
 {
 	uint64_t now = now_ms(s);
 
 	tw_advance(&s->wheel, now / 1000);
+	s->st.reservations_expired += turn_resv_expire(&s->resv, now, resv_release, s);
 	for (int b = 0; s->n_dirty && b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
 			bool progress = false;
@@ -1368,7 +1640,11 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 
 				for (int k = 0; k < a->n_chans; k++)
 					chans += a->chans[k].ip == a->perms[i].ip;
-				fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p), chans);
+				if (a->perms[i].port)	/* a guest's, or a hairpin: one port */
+					fprintf(out, " %s:%u(%d)", cfg_ipv4_str(a->perms[i].ip, p),
+						ntohs(a->perms[i].port), chans);
+				else
+					fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p), chans);
 			}
 			fputc('\n', out);
 		}
@@ -1395,7 +1671,11 @@ void turn_server_print_stats(const struct turn_server *s, FILE *out)
 	fprintf(out, "Stale nonces            : %llu\n", (unsigned long long)t->stale_nonces);
 	fprintf(out, "Quota refusals          : %llu\n", (unsigned long long)t->quota_refusals);
 	fprintf(out, "Forbidden peers         : %llu\n", (unsigned long long)t->forbidden_peers);
+	fprintf(out, "Guest refusals          : %llu\n", (unsigned long long)t->guest_refusals);
 	fprintf(out, "Stream relayed          : %llu client -> peer, %llu peer -> client, %llu dropped\n",
 		(unsigned long long)t->stream_c2p, (unsigned long long)t->stream_p2c,
 		(unsigned long long)t->stream_drops);
+	fprintf(out, "Reservations            : %u held, %llu expired, %llu refused\n", s->resv.n,
+		(unsigned long long)t->reservations_expired, (unsigned long long)t->reservations_refused);
+	fprintf(out, "Challenges dropped (rate): %llu\n", (unsigned long long)t->challenges_dropped);
 }

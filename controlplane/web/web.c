@@ -87,7 +87,8 @@ int web_msgq_push(struct lws *wsi, struct web_msgq *q, const char *data, size_t 
 		q->head = m;
 	q->tail = m;
 	q->bytes += len;
-	lws_callback_on_writable(wsi);
+	if (wsi)
+		lws_callback_on_writable(wsi);
 	return 0;
 }
 
@@ -120,13 +121,32 @@ void web_msgq_clear(struct web_msgq *q)
 	q->bytes = 0;
 }
 
+int web_json_dump(json_t *msg, size_t max, char **out, size_t *len)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+
+	json_decref(msg);
+	*out = NULL;
+	*len = 0;
+	if (!s)
+		return -ENOMEM;
+	*len = strlen(s);
+	if (*len > max) {
+		free(s);
+		return -EMSGSIZE;
+	}
+	*out = s;
+	return 0;
+}
+
 int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max)
 {
 	if (rx->discard)
-		return -EMSGSIZE;
+		return rx->err;
 	if (rx->len + len > max) {
 		web_rx_reset(rx);
 		rx->discard = true;
+		rx->err = -EMSGSIZE;
 		return -EMSGSIZE;
 	}
 	if (rx->len + len + 1 > rx->cap) {
@@ -137,6 +157,7 @@ int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max)
 		if (!nb) {
 			web_rx_reset(rx);
 			rx->discard = true;
+			rx->err = -ENOMEM;
 			return -ENOMEM;
 		}
 		rx->buf = nb;
@@ -153,7 +174,35 @@ void web_rx_reset(struct web_rx *rx)
 	free(rx->buf);
 	rx->buf = NULL;
 	rx->len = rx->cap = 0;
-	rx->discard = false;
+	rx->discard = rx->done = false;
+	rx->err = 0;
+}
+
+int web_rx_msg(struct web_rx *rx, const void *data, size_t len, bool final, size_t max)
+{
+	int rc;
+
+	if (rx->done)
+		web_rx_reset(rx);	/* the last message was taken: this one is new */
+	rc = web_rx_add(rx, data, len, max);
+	if (!final)
+		return 0;
+	if (rx->discard) {
+		rc = rx->err;
+		web_rx_reset(rx);	/* the next fragment starts the next message */
+		return rc;
+	}
+	if (rc < 0) {
+		web_rx_reset(rx);
+		return rc;
+	}
+	rx->done = true;
+	return 1;
+}
+
+bool web_rx_final(struct lws *wsi)
+{
+	return lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 }
 
 void web_peer(struct lws *wsi, char *buf, size_t len)
@@ -373,37 +422,67 @@ void web_svc_stop(struct web_svc *s)
 	pthread_cond_destroy(&s->cond);
 }
 
-static struct web_fail *fail_slot(struct web_fails *f, const char *peer, bool take)
+size_t web_addr_key(const char *peer, unsigned int tag, uint8_t key[ADDR_LIMIT_KEY_MAX])
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	struct web_fail *e;
-	time_t now = time(NULL);
+	struct in6_addr a6;
+	size_t n;
 
-	for (const char *p = peer; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	e = &f->slot[h % WEB_FAIL_SLOTS];
-	if (strcmp(e->peer, peer)) {
-		if (!take)
-			return NULL;
-		snprintf(e->peer, sizeof(e->peer), "%s", peer);
-		e->n = 0;
-		e->since = now;
+	if (inet_pton(AF_INET, peer, key) == 1) {
+		n = 4;
+	} else if (inet_pton(AF_INET6, peer, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			memcpy(key, &a6.s6_addr[12], 4);
+			n = 4;
+		} else {
+			memcpy(key, a6.s6_addr, 8);	/* the /64 */
+			n = 8;
+		}
+	} else {
+		/* not an address ("?"): its text in 15 bytes, a length no address has */
+		n = ADDR_LIMIT_KEY_MAX - 1;
+		memset(key, 0, n);
+		memcpy(key, peer, strnlen(peer, n));
 	}
-	if (now - e->since >= (time_t)f->window_s) {
-		e->n = 0;
-		e->since = now;
-	}
-	return e;
+	key[n] = (uint8_t)tag;
+	return n + 1;
 }
 
-bool web_fails_blocked(struct web_fails *f, const char *peer)
+bool web_addr_same(const char *a, const char *b)
 {
-	struct web_fail *e = fail_slot(f, peer, false);
+	uint8_t ka[ADDR_LIMIT_KEY_MAX], kb[ADDR_LIMIT_KEY_MAX];
+	size_t na = web_addr_key(a, 0, ka), nb = web_addr_key(b, 0, kb);
 
-	return e && e->n >= f->max;
+	return na == nb && !memcmp(ka, kb, na);
 }
 
-bool web_fails_count(struct web_fails *f, const char *peer)
+uint64_t web_limit_now(void)
 {
-	return ++fail_slot(f, peer, true)->n == f->max;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+bool web_limit_take(struct addr_limit *l, const char *peer, unsigned int tag)
+{
+	uint8_t k[ADDR_LIMIT_KEY_MAX];
+	size_t n = web_addr_key(peer, tag, k);
+
+	return addr_limit_take(l, k, n, web_limit_now());
+}
+
+void web_limit_refund(struct addr_limit *l, const char *peer, unsigned int tag)
+{
+	uint8_t k[ADDR_LIMIT_KEY_MAX];
+	size_t n = web_addr_key(peer, tag, k);
+
+	addr_limit_refund(l, k, n, web_limit_now());
+}
+
+bool web_limit_over(const struct addr_limit *l, const char *peer, unsigned int tag)
+{
+	uint8_t k[ADDR_LIMIT_KEY_MAX];
+	size_t n = web_addr_key(peer, tag, k);
+
+	return addr_limit_over(l, k, n, web_limit_now());
 }

@@ -7,11 +7,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <libwebsockets.h>
 
+#include "addr_limit.h"
 #include "edge_config.h"
 
 #define WEB_UUID_LEN 37
@@ -37,24 +40,43 @@ struct web_msgq {
 	size_t bytes;
 };
 
-/* Queues a copy of @data and asks for a writable callback. -ENOBUFS when more than @max
- * bytes would be waiting (a reader that does not read), -ENOMEM. */
+/* Queues a copy of @data and asks for a writable callback (none when @wsi is NULL: a test).
+ * -ENOBUFS when more than @max bytes would be waiting (a reader that does not read), -ENOMEM. */
 int web_msgq_push(struct lws *wsi, struct web_msgq *q, const char *data, size_t len, size_t max);
 /* On LWS_CALLBACK_*_WRITEABLE: writes one message, asks again if more wait. -1: close. */
 int web_msgq_write(struct lws *wsi, struct web_msgq *q);
 void web_msgq_clear(struct web_msgq *q);
+
+/* @msg as compact JSON, measured: what a peer whose messages stop at @max bytes can take
+ * (jansson re-encodes numbers longer than they came: 0.1 as 0.10000000000000001). Sets *out
+ * (free() it) and *len; -EMSGSIZE over @max (*len says by how much: the size it would have),
+ * -ENOMEM. Takes @msg. */
+int web_json_dump(json_t *msg, size_t max, char **out, size_t *len);
 
 /* A message arriving in fragments, NUL-terminated when complete. */
 struct web_rx {
 	char *buf;
 	size_t len, cap;
 	bool discard;		/* it grew past its limit: the rest of it is dropped */
+	bool done;		/* buf holds a whole message: the next fragment starts another */
+	int err;		/* why it is discarded: -EMSGSIZE, -ENOMEM */
 };
 
 /* Adds a fragment; -EMSGSIZE past @max bytes: the buffer is emptied and the message's later
- * fragments are dropped too, until web_rx_reset() (call it at the final fragment). */
+ * fragments are dropped too, until web_rx_reset(). For a body; a WebSocket's messages go
+ * through web_rx_msg(), which resets at each message's end. */
 int web_rx_add(struct web_rx *rx, const void *data, size_t len, size_t max);
 void web_rx_reset(struct web_rx *rx);
+
+/* One fragment of a WebSocket message; @final: its last (web_rx_final()). Returns 1 when
+ * rx->buf holds the whole message (NUL-terminated, rx->len bytes, until the next call), 0
+ * while more is to come, and -EMSGSIZE (or -ENOMEM) once, at the final fragment of a message
+ * that grew past @max bytes: that message is dropped whole. Whatever happened, the next
+ * fragment starts a new message: one message dropped never takes the next ones with it. */
+int web_rx_msg(struct web_rx *rx, const void *data, size_t len, bool final, size_t max);
+/* In LWS_CALLBACK_(CLIENT_)RECEIVE: whether @wsi's fragment ends its message (the frame is
+ * the message's final one and nothing of it is left to come in a later callback). */
+bool web_rx_final(struct lws *wsi);
 
 /* The peer's address as text, IPv4 as a.b.c.d ("?" if unknown); of a socket, @fd. */
 void web_peer(struct lws *wsi, char *buf, size_t len);
@@ -74,26 +96,33 @@ extern const struct lws_protocols web_redirect_protocols[];
 int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
 
 
-/* Failures per source address (failed joins, failed logins), so that passcodes and passwords
- * cannot be guessed at speed: past @max in @window_s seconds an address is refused until its
- * window ends. A fixed table: a newcomer takes its slot from whoever hashed there. Used from
- * one thread. */
-#define WEB_FAIL_SLOTS 1024
+/* Per-address limits (include/addr_limit.h) over web_peer()'s text: failed joins and logins,
+ * so that passcodes and passwords cannot be guessed at speed, and log lines a stranger can
+ * trigger. An address is keyed by its 4 bytes (IPv4) or by its /64 (IPv6: one subscriber's
+ * prefix, so that a host cannot step through its own addresses); anything else by its text,
+ * cut short. @tag (0..255) goes into the key, so that one table can count several kinds of
+ * event. The clock is CLOCK_MONOTONIC. Each table is used from one thread. */
+size_t web_addr_key(const char *peer, unsigned int tag, uint8_t key[ADDR_LIMIT_KEY_MAX]);
+/* Whether @a and @b are the same address for these limits. */
+bool web_addr_same(const char *a, const char *b);
+uint64_t web_limit_now(void);
+/* Check and count (addr_limit_take); give one back (addr_limit_refund); over the limit now. */
+bool web_limit_take(struct addr_limit *l, const char *peer, unsigned int tag);
+void web_limit_refund(struct addr_limit *l, const char *peer, unsigned int tag);
+bool web_limit_over(const struct addr_limit *l, const char *peer, unsigned int tag);
 
-struct web_fail {
-	char peer[48];
-	time_t since;
-	unsigned int n;
-};
+/* A table for web_log_once: each address and tag once per @window_ms. */
+#define WEB_LOG_ONCE_KEYS 1024
+static inline struct addr_limit *web_log_once_new(unsigned int window_ms)
+{
+	return addr_limit_new(WEB_LOG_ONCE_KEYS, 1, window_ms);
+}
 
-struct web_fails {
-	struct web_fail slot[WEB_FAIL_SLOTS];
-	unsigned int max, window_s;
-};
-
-bool web_fails_blocked(struct web_fails *f, const char *peer);
-/* Counts one; returns true when this one reached the limit (log it then, once). */
-bool web_fails_count(struct web_fails *f, const char *peer);
+/* True the first time @peer and @tag come in a window of @l: log then, and not again. */
+static inline bool web_log_once(struct addr_limit *l, const char *peer, unsigned int tag)
+{
+	return l && web_limit_take(l, peer, tag);
+}
 
 /* A component's thread (webbridge3, the callbridge): one libwebsockets context, built from a
  * copy of the configuration at start and at every restart, served until stop. Other threads

@@ -37,7 +37,13 @@
 #define WB3_MAX_WS_QUEUE (512 * 1024)	/* waiting for a slow browser */
 #define WB3_MAX_JOINS_WAITING 256	/* joins the callbridges have not answered yet */
 #define C2W_MAX_MSG (256 * 1024)
+#define WB3_MAX_MEDIA 8		/* media ports a callbridge may announce */
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
+/* What guests' signalling may fill of a link's queue: past it their messages are refused
+ * (callBridgeBusy) and the rest is kept for joins, sessions and leaves. */
+#define C2W_GUEST_QUEUE (C2W_MAX_QUEUE / 2)
+#define C2W_LOG_EVERY_S 10		/* a link's dropped messages: a line, then a count */
+enum { WB3_LOG_TOO_BIG = 16, WB3_LOG_BUSY };	/* web_log_once tags (the joins' are below) */
 
 /* A callbridge connected over C2W: the lws per-session data of the "c2w" protocol. */
 struct wb3_link {
@@ -51,6 +57,11 @@ struct wb3_link {
 	struct web_rx rx;
 	time_t since;
 	unsigned long joins;
+	bool broken;			/* no longer usable: closing (the callbridge redials) */
+	unsigned long too_big_rx;	/* its messages dropped: over C2W_MAX_MSG */
+	time_t logged_rx;
+	struct wb3_media media[WB3_MAX_MEDIA];	/* its media ports, from its "media" message */
+	unsigned int n_media;
 };
 
 /* A request on the HTTPS listeners' "/api" mount; a join waits here for its callbridge. */
@@ -91,9 +102,16 @@ struct wb3_guest {
 	char ua[200];
 };
 
-/* Failed joins (unknown meeting, wrong passcode) an address may have in a minute */
+/* Failed joins (unknown meeting, wrong passcode) an address may have in a minute; each join
+ * is counted when it goes to the callbridge and given back when it was not such a failure,
+ * so joins in flight count too. Addresses tracked: a table full of blocked addresses refuses
+ * newcomers (addr_limit.h). */
 #define WB3_MAX_FAILS 10
 #define WB3_FAIL_WINDOW_S 60
+#define WB3_FAIL_KEYS 8192
+/* Joins one address may have waiting for a callbridge: a browser makes one at a time. */
+#define WB3_MAX_JOINS_PER_ADDR 8
+enum { WB3_LOG_FAILS, WB3_LOG_JOINS };	/* web_log_once tags */
 
 struct wb3 {
 	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
@@ -113,8 +131,12 @@ struct wb3 {
 	char csp[512];
 	char webapp_dir[256];
 	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
-	struct web_fails fails;		/* failed joins per address */
+	struct addr_limit *fails;	/* failed joins per address (the thread's) */
+	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
 	unsigned long joins_ok, joins_failed;
+	unsigned long c2w_too_big;	/* guests' messages refused: too large for C2W */
+	unsigned long c2w_busy;		/* guests' messages refused: C2W_GUEST_QUEUE full */
+	struct wb3_services services;
 };
 
 static void ts_now(struct timespec *t)
@@ -165,11 +187,40 @@ static int send_json(struct lws *wsi, struct web_msgq *q, json_t *msg, size_t ma
 	return rc;
 }
 
+/* A link that cannot carry what it must (its callbridge does not read, or speaks garbage)
+ * is closed, never left up and deaf: the callbridge redials, its guests are told. */
+static void link_kill(struct wb3_link *l, const char *why)
+{
+	if (l->broken)
+		return;
+	l->broken = true;
+	LOG_WARN("webbridge3", "C2W: callbridge %s at %s: %s: closing the link",
+		l->guid[0] ? l->guid : "(no hello)", l->peer, why);
+	if (l->wsi)
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
+/* Queues @msg (taken) for a callbridge if it fits what the callbridge reads (C2W_MAX_MSG,
+ * measured as sent: -EMSGSIZE, the link carries on) and @max bytes of queue (-ENOBUFS). */
+static int link_push(struct wb3_link *l, json_t *msg, size_t max)
+{
+	size_t len;
+	char *s;
+	int rc = web_json_dump(msg, C2W_MAX_MSG, &s, &len);
+
+	if (!rc)
+		rc = l->broken ? -ENOTCONN : web_msgq_push(l->wsi, &l->q, s, len, max);
+	free(s);
+	return rc;
+}
+
 static int link_send(struct wb3_link *l, json_t *msg)
 {
-	int rc = send_json(l->wsi, &l->q, msg, C2W_MAX_QUEUE);
+	int rc = link_push(l, msg, C2W_MAX_QUEUE);
 
-	if (rc < 0)
+	if (rc == -ENOBUFS)
+		link_kill(l, "it reads nothing (8 MB waiting)");
+	else if (rc < 0)
 		LOG_WARN("webbridge3", "C2W: callbridge %s: message not sent (%s)", l->guid,
 			strerror(-rc));
 	return rc;
@@ -272,6 +323,7 @@ static void join_timeout(lws_sorted_usec_list_t *sul)
 
 	LOG_WARN("webbridge3", "join %u: no answer from callbridge %s in %d s", h->req,
 		h->link ? h->link->guid : "?", WB3_JOIN_TIMEOUT_S);
+	web_limit_refund(w->fails, h->peer, 0);	/* not the guest's failure */
 	join_fail(w, h, 504, "callBridgeTimeout", "The meeting server did not answer. Try again.");
 }
 
@@ -280,12 +332,14 @@ static unsigned int status_of(const char *code)
 	if (!strcmp(code, "meetingNotFound"))
 		return 404;
 	if (!strcmp(code, "passcodeRequired") || !strcmp(code, "invalidPasscode") ||
-		!strcmp(code, "guestAccessDisabled"))
+		!strcmp(code, "guestAccessDisabled") || !strcmp(code, "nonMemberAccessDisabled"))
 		return 403;
 	if (!strcmp(code, "badRequest"))
 		return 400;
 	if (!strcmp(code, "participantLimitReached"))
 		return 409;
+	if (!strcmp(code, "tooManyParticipants"))
+		return 429;
 	return 503;
 }
 
@@ -361,16 +415,29 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	edge_log(LOG_INFO, "client_backend",
 		"INFO : WebApp Audit : Session: %s : Participant %s performed action of join call",
 		h->session, safe);
-	if (web_fails_blocked(&w->fails, h->peer)) {
+	unsigned int waiting = 0, mine = 0;
+	for (struct wb3_http *j = w->joins; j; j = j->next) {
+		waiting++;
+		mine += web_addr_same(j->peer, h->peer);
+	}
+	if (mine >= WB3_MAX_JOINS_PER_ADDR) {
+		json_decref(o);
+		if (web_log_once(w->log_once, h->peer, WB3_LOG_JOINS))
+			LOG_WARN("webbridge3", "join from %s: %u of its joins already waiting: "
+				"refusing more (logged once a minute)", h->peer, mine);
+		join_fail(w, h, 429, "tooManyJoins",
+			"Too many joins from your address at once. Wait a moment and try again.");
+		return;
+	}
+	/* counted as a failure now, given back when the answer says otherwise */
+	if (!web_limit_take(w->fails, h->peer, 0)) {
 		json_decref(o);
 		join_fail(w, h, 429, "tooManyAttempts",
 			"Too many attempts. Wait a minute and try again.");
 		return;
 	}
-	unsigned int waiting = 0;
-	for (struct wb3_http *j = w->joins; j; j = j->next)
-		waiting++;
 	if (waiting >= WB3_MAX_JOINS_WAITING) {
+		web_limit_refund(w->fails, h->peer, 0);
 		json_decref(o);
 		LOG_WARN("webbridge3", "join from %s: %u joins already waiting for a callbridge",
 			h->peer, waiting);
@@ -380,6 +447,7 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	}
 	l = pick_link(w);
 	if (!l) {
+		web_limit_refund(w->fails, h->peer, 0);
 		json_decref(o);
 		LOG_WARN("webbridge3", "join from %s: no callbridge connected over C2W", h->peer);
 		join_fail(w, h, 503, "callBridgeUnavailable",
@@ -392,6 +460,7 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	if (link_send(l, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "join",
 		"req", (json_int_t)h->req, "session", h->session, "meetingId", id, "passcode", pass,
 		"name", name, "userAgent", browser_of(h->ua), "remote", h->peer)) < 0) {
+		web_limit_refund(w->fails, h->peer, 0);
 		json_decref(o);
 		join_fail(w, h, 503, "callBridgeUnavailable",
 			"The meeting service is not available right now. Try again later.");
@@ -426,13 +495,16 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 		const char *code = json_string_value(json_object_get(m, "error"));
 		const char *msg = json_string_value(json_object_get(m, "message"));
 		code = code ? code : "callBridgeUnavailable";
-		if ((!strcmp(code, "meetingNotFound") || !strcmp(code, "invalidPasscode")) &&
-			web_fails_count(&w->fails, h->peer))
+		if (strcmp(code, "meetingNotFound") && strcmp(code, "invalidPasscode"))
+			web_limit_refund(w->fails, h->peer, 0);
+		else if (web_limit_over(w->fails, h->peer, 0) &&
+			web_log_once(w->log_once, h->peer, WB3_LOG_FAILS))
 			LOG_WARN("webbridge3", "%s: %u failed joins in %d s: refusing its joins for a "
 				"while", h->peer, WB3_MAX_FAILS, WB3_FAIL_WINDOW_S);
 		join_fail(w, h, status_of(code), code, msg ? msg : "The join was refused.");
 		return;
 	}
+	web_limit_refund(w->fails, h->peer, 0);
 	const char *p = json_string_value(json_object_get(m, "participant"));
 	snprintf(h->participant, sizeof(h->participant), "%s", p ? p : "");
 	json_t *a = json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?}", "jwt",
@@ -693,6 +765,72 @@ static const char *signal_ok(json_t *m, const char *type)
 	return "unknown message type";
 }
 
+/* Whether @v holds only what the protocol has: no number that is not an integer (jansson
+ * writes 0.1 back as 0.10000000000000001, five times as long) and no deep nesting. */
+static bool plain(json_t *v, int depth)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	if (json_is_real(v) || depth > 8)
+		return false;
+	if (json_is_object(v))
+		json_object_foreach(v, k, e)
+			if (!plain(e, depth + 1))
+				return false;
+	if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			if (!plain(e, depth + 1))
+				return false;
+	return true;
+}
+
+/* A guest's offer, candidate or mute, on to its callbridge as "signal". Measured as it will
+ * be sent before anything else: a message the callbridge cannot read must never reach C2W
+ * (it cost every guest of the link their joins), and the guest is told. */
+static void guest_signal(struct wb3 *w, struct wb3_guest *g, json_t *m)
+{
+	struct wb3_link *l = g->link;
+	char *s, peer[64];
+	size_t len;
+	int rc = web_json_dump(json_pack("{s:s, s:s, s:O}", "type", "signal", "participant",
+		g->participant, "msg", m), C2W_MAX_MSG, &s, &len);
+
+	if (rc == -EMSGSIZE) {
+		w->c2w_too_big++;
+		web_peer(g->wsi, peer, sizeof(peer));
+		if (web_log_once(w->log_once, peer, WB3_LOG_TOO_BIG))
+			LOG_WARN("webbridge3", "guest %s from %s: a message of %zu bytes would "
+				"be %zu on C2W, over its %d: refused (too large for C2W; %lu so "
+				"far, logged once a minute per address)", g->participant, peer,
+				g->rx.len, len, C2W_MAX_MSG, w->c2w_too_big);
+		guest_error(g, "messageTooLarge",
+			"That message is too large to pass on to the meeting server.");
+		return;
+	}
+	if (!rc && !plain(m, 0)) {
+		free(s);
+		guest_error(g, "badMessage", "Numbers must be integers, and nesting shallow.");
+		return;
+	}
+	if (!rc)
+		rc = l->broken ? -ENOTCONN : web_msgq_push(l->wsi, &l->q, s, len, C2W_GUEST_QUEUE);
+	free(s);
+	if (rc == -ENOBUFS) {
+		w->c2w_busy++;
+		web_peer(g->wsi, peer, sizeof(peer));
+		if (web_log_once(w->log_once, peer, WB3_LOG_BUSY))
+			LOG_WARN("webbridge3", "C2W: callbridge %s has %d bytes waiting: guests' "
+				"messages refused (%lu so far, logged once a minute per address)",
+				l->guid, C2W_GUEST_QUEUE, w->c2w_busy);
+		guest_error(g, "callBridgeBusy",
+			"The meeting server is busy: that message was not sent. Try again.");
+	} else if (rc < 0) {
+		guest_error(g, "callBridgeUnavailable", "The meeting server is not connected.");
+	}
+}
+
 static void guest_message(struct wb3 *w, struct wb3_guest *g)
 {
 	json_t *m = json_loads(g->rx.buf, 0, NULL);
@@ -733,8 +871,7 @@ static void guest_message(struct wb3 *w, struct wb3_guest *g)
 	else if (!g->link)
 		guest_error(g, "callBridgeUnavailable", "The meeting server is not connected.");
 	else
-		link_send(g->link, json_pack("{s:s, s:s, s:O}", "type", "signal", "participant",
-			g->participant, "msg", m));
+		guest_signal(w, g, m);
 	json_decref(m);
 }
 
@@ -771,22 +908,22 @@ static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 30);
 		return 0;
 	}
-	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE: {
 		if (g->closing)
 			return 0;
-		web_rx_add(&g->rx, in, len, WB3_MAX_WS_MSG);
-		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		/* an oversized message is dropped whole; the next fragment starts the next one */
+		int rc = web_rx_msg(&g->rx, in, len, web_rx_final(wsi), WB3_MAX_WS_MSG);
+		if (!rc)
 			return 0;
-		if (g->rx.discard) {
-			web_rx_reset(&g->rx);
-			guest_error(g, "badMessage", "Message too large.");
-			return 0;
-		}
 		if (!rate_ok(g)) {
 			/* a flood: each message costs the callbridge, and rosters go to everyone */
 			web_rx_reset(&g->rx);
 			guest_error(g, "tooManyMessages", "Too many messages.");
 			guest_closing(g);
+			return 0;
+		}
+		if (rc < 0) {
+			guest_error(g, "badMessage", "Message too large (over 64 KB).");
 			return 0;
 		}
 		guest_message(w, g);
@@ -796,6 +933,7 @@ static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (g->closing)
 			lws_callback_on_writable(wsi);
 		return 0;
+	}
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (web_msgq_write(wsi, &g->q) < 0)
 			return -1;
@@ -824,12 +962,98 @@ static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void
 
 /* ---- C2W: callbridges ---- */
 
-static void link_message(struct wb3 *w, struct wb3_link *l)
+/* Tells the appliance the media ports of every linked callbridge. */
+static void media_publish(struct wb3 *w)
 {
-	json_t *m = json_loads(l->rx.buf, 0, NULL);
+	struct wb3_media *all;
+	unsigned int n = 0;
+
+	if (!w->services.media_ports)
+		return;
+	for (struct wb3_link *l = w->links; l; l = l->next)
+		n += l->n_media;
+	all = calloc(n ? n : 1, sizeof(*all));
+	if (!all) {
+		LOG_ERRX("webbridge3", "out of memory: the callbridges' media ports are not passed on");
+		return;
+	}
+	n = 0;
+	for (struct wb3_link *l = w->links; l; l = l->next)
+		for (unsigned int i = 0; i < l->n_media; i++)
+			all[n++] = l->media[i];
+	w->services.media_ports(w->services.ctx, all, n);
+	free(all);
+}
+
+/* A callbridge's "media" message: its media ports as "a.b.c.d:port" strings. Anything
+ * else in the list is refused whole (logged), and the link's ports are then none. */
+static void link_media(struct wb3 *w, struct wb3_link *l, json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	l->n_media = 0;
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v), *colon = s ? strrchr(s, ':') : NULL;
+		char ip[16], *end;
+		struct in_addr in;
+		unsigned long port;
+
+		if (!colon || colon - s >= (ptrdiff_t)sizeof(ip) || l->n_media >= WB3_MAX_MEDIA)
+			goto bad;
+		memcpy(ip, s, (size_t)(colon - s));
+		ip[colon - s] = '\0';
+		port = strtoul(colon + 1, &end, 10);
+		if (inet_pton(AF_INET, ip, &in) != 1 || *end || !colon[1] || !port || port > 65535)
+			goto bad;
+		l->media[l->n_media++] = (struct wb3_media){ .ip = in.s_addr,
+			.port = htons((uint16_t)port) };
+	}
+	if (!json_is_array(a))
+		goto bad;
+	LOG_INFO_("webbridge3", "C2W: callbridge %s has %u media port%s", l->guid, l->n_media,
+		l->n_media == 1 ? "" : "s");
+	media_publish(w);
+	return;
+bad:
+	l->n_media = 0;
+	LOG_WARN("webbridge3", "C2W: callbridge %s sent media ports that are not a list of "
+		"\"a.b.c.d:port\": none taken", l->guid);
+	media_publish(w);
+}
+
+/* A "signal" for several of the link's guests (a roster): written once, queued for each. */
+static void link_signal_many(struct wb3 *w, struct wb3_link *l, json_t *m)
+{
+	json_t *msg = json_object_get(m, "msg"), *p;
+	size_t i, len;
+	char *s;
+
+	if (!json_is_object(msg) || !(s = json_dumps(msg, JSON_COMPACT)))
+		return;
+	len = strlen(s);
+	json_array_foreach(json_object_get(m, "participants"), i, p) {
+		const char *id = json_string_value(p);
+		struct wb3_guest *g = id ? guest_by_participant(w, id) : NULL;
+		if (g && g->link == l && !g->left &&
+			web_msgq_push(g->wsi, &g->q, s, len, WB3_MAX_WS_QUEUE) < 0)
+			guest_closing(g); /* a browser that reads nothing */
+	}
+	free(s);
+}
+
+/* One whole message from a callbridge. -EBADMSG: not a JSON object, so the link cannot be
+ * trusted to be in step any more (close it). */
+static int link_message(struct wb3 *w, struct wb3_link *l, const char *buf)
+{
+	json_t *m = json_loads(buf, 0, NULL);
 	const char *type = json_string_value(json_object_get(m, "type"));
 
-	if (!json_is_object(m) || !type) {
+	if (!json_is_object(m)) {
+		json_decref(m);
+		return -EBADMSG;
+	}
+	if (!type) {
 		LOG_WARN("webbridge3", "C2W: callbridge at %s sent a message without a type",
 			l->peer);
 	} else if (!strcmp(type, "hello")) {
@@ -841,7 +1065,10 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 				"its GUID is another connected callbridge's" : "hello without a GUID";
 			LOG_WARN("webbridge3", "C2W: callbridge at %s (%s): %s: closing", l->peer,
 				l->subject, why);
-			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+			l->broken = true;
+			if (l->wsi)
+				lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+					LWS_TO_KILL_ASYNC);
 		} else {
 			pthread_mutex_lock(&w->lock);
 			snprintf(l->guid, sizeof(l->guid), "%s", guid);
@@ -851,8 +1078,12 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 		}
 	} else if (!l->guid[0]) {
 		LOG_WARN("webbridge3", "C2W: callbridge at %s spoke before its hello", l->peer);
+	} else if (!strcmp(type, "media")) {
+		link_media(w, l, json_object_get(m, "addresses"));
 	} else if (!strcmp(type, "joinResult")) {
 		join_result(w, l, m);
+	} else if (!strcmp(type, "signal") && json_object_get(m, "participants")) {
+		link_signal_many(w, l, m);
 	} else if (!strcmp(type, "signal") || !strcmp(type, "drop")) {
 		const char *p = json_string_value(json_object_get(m, "participant"));
 		struct wb3_guest *g = p ? guest_by_participant(w, p) : NULL;
@@ -868,6 +1099,46 @@ static void link_message(struct wb3 *w, struct wb3_link *l)
 		}
 	}
 	json_decref(m);
+	return 0;
+}
+
+static bool log_due(time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (*last && now - *last < C2W_LOG_EVERY_S)
+		return false;
+	*last = now;
+	return true;
+}
+
+/* One fragment from a callbridge (@final: its message's last). A message over C2W_MAX_MSG
+ * is dropped whole (counted) and the next one read; one that is not JSON closes the link.
+ * Needs no socket: the fuzzer calls it. -1: close the connection. */
+static int link_receive(struct wb3 *w, struct wb3_link *l, const void *in, size_t len,
+	bool final)
+{
+	int rc = web_rx_msg(&l->rx, in, len, final, C2W_MAX_MSG);
+
+	if (l->broken)
+		return -1;
+	if (rc == -EMSGSIZE || rc == -ENOMEM) {
+		l->too_big_rx++;
+		if (log_due(&l->logged_rx))
+			LOG_WARN("webbridge3", "C2W: callbridge %s: a message over %d bytes "
+				"dropped (%lu so far); reading the next", l->guid, C2W_MAX_MSG,
+				l->too_big_rx);
+		return 0;
+	}
+	if (rc <= 0)
+		return 0;
+	rc = link_message(w, l, l->rx.buf);
+	web_rx_reset(&l->rx);
+	if (rc < 0) {
+		link_kill(l, "it sent a message that is not a JSON object");
+		return -1;
+	}
+	return l->broken ? -1 : 0;
 }
 
 static void link_closed(struct wb3 *w, struct wb3_link *l)
@@ -879,6 +1150,10 @@ static void link_closed(struct wb3 *w, struct wb3_link *l)
 			break;
 		}
 	pthread_mutex_unlock(&w->lock);
+	if (l->n_media) {
+		l->n_media = 0;
+		media_publish(w);	/* l is off the list: its ports go */
+	}
 	if (w->destroying) {
 		for (struct wb3_guest *g = w->guests; g; g = g->next)
 			if (g->link == l)
@@ -890,9 +1165,12 @@ static void link_closed(struct wb3 *w, struct wb3_link *l)
 	}
 	for (struct wb3_http *h = w->joins, *n; h; h = n) {
 		n = h->next;
-		if (h->link == l)
+		if (h->link == l) {
+			/* not a failed guess: the callbridge went away (a restart) before answering */
+			web_limit_refund(w->fails, h->peer, 0);
 			join_fail(w, h, 503, "callBridgeUnavailable",
 				"The meeting server went away. Try again.");
+		}
 	}
 	for (struct wb3_guest *g = w->guests; g; g = g->next)
 		if (g->link == l) {
@@ -946,17 +1224,7 @@ static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	}
 	case LWS_CALLBACK_RECEIVE:
-		if (web_rx_add(&l->rx, in, len, C2W_MAX_MSG) < 0) {
-			LOG_WARN("webbridge3",
-				"C2W: callbridge at %s: message over %d bytes: closing", l->peer,
-				C2W_MAX_MSG);
-			return -1;
-		}
-		if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-			return 0;
-		link_message(w, l);
-		web_rx_reset(&l->rx);
-		return 0;
+		return link_receive(w, l, in, len, web_rx_final(wsi));
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return web_msgq_write(wsi, &l->q);
 	case LWS_CALLBACK_CLOSED:
@@ -1216,20 +1484,31 @@ static void teardown(struct web_svc *svc, struct lws_context *ctx)
 	LOG_NOTE("webbridge3", "stopped");
 }
 
-struct wb3 *wb3_start(const struct edge_cfg *cfg)
+struct wb3 *wb3_start(const struct edge_cfg *cfg, const struct wb3_services *svc)
 {
 	struct wb3 *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return NULL;
+	if (svc)
+		w->services = *svc;
 	pthread_mutex_init(&w->lock, NULL);
 	web_uuid(w->guid);
-	w->fails.max = WB3_MAX_FAILS;
-	w->fails.window_s = WB3_FAIL_WINDOW_S;
+	w->fails = addr_limit_new(WB3_FAIL_KEYS, WB3_MAX_FAILS, WB3_FAIL_WINDOW_S * 1000);
+	w->log_once = web_log_once_new(60 * 1000);
+	if (!w->fails || !w->log_once) {
+		addr_limit_free(w->fails);
+		addr_limit_free(w->log_once);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return NULL;
+	}
 	w->svc.name = "webbridge3";
 	w->svc.build = build;
 	w->svc.teardown = teardown;
 	if (web_svc_start(&w->svc, cfg) < 0) {
+		addr_limit_free(w->fails);
+		addr_limit_free(w->log_once);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
@@ -1247,6 +1526,8 @@ void wb3_stop(struct wb3 *w)
 	if (!w)
 		return;
 	web_svc_stop(&w->svc);
+	addr_limit_free(w->fails);
+	addr_limit_free(w->log_once);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -1267,5 +1548,7 @@ void wb3_connections(struct wb3 *w, FILE *out)
 		ng += g->authed;
 	fprintf(out, "C2W links: %u   guests connected: %u   joins answered: %lu, refused: %lu\n",
 		nl, ng, w->joins_ok, w->joins_failed);
+	fprintf(out, "guests' messages refused: %lu too large for C2W, %lu with C2W busy\n",
+		w->c2w_too_big, w->c2w_busy);
 	pthread_mutex_unlock(&w->lock);
 }

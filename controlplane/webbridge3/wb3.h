@@ -4,14 +4,29 @@
 #ifndef EDGE_WB3_H
 #define EDGE_WB3_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "edge_config.h"
 
 struct wb3;
 
+/* A callbridge's media port, as it announced it over C2W (network byte order). */
+struct wb3_media {
+	uint32_t ip;
+	uint16_t port;
+};
+
+/* What webbridge3 tells the appliance, from its own thread. */
+struct wb3_services {
+	void *ctx;
+	/* The media ports of every linked callbridge, after any of them changed: the guests'
+	 * TURN relays may reach these and nothing else. May be NULL. */
+	void (*media_ports)(void *ctx, const struct wb3_media *m, unsigned int n);
+};
+
 /* Starts the thread (nothing listens while @cfg has webbridge3 disabled). */
-struct wb3 *wb3_start(const struct edge_cfg *cfg);
+struct wb3 *wb3_start(const struct edge_cfg *cfg, const struct wb3_services *svc);
 /* Stops listening and closes every connection, then listens again with @cfg; what it did
  * goes to @out (may be NULL). 0, or -errno with the reason in @out and the log. */
 int wb3_restart(struct wb3 *w, const struct edge_cfg *cfg, FILE *out);

@@ -11,7 +11,13 @@
  * of it, whose random ids a path names as "@s" and "@a". The query and the password are also
  * a guest's meeting ID and passcode, looked up as a join would (by callId, URI, both or
  * neither, from the input's size). A second reading of the same
- * bytes as a token goes to web_jwt_verify, against a real key. */
+ * bytes as a token goes to web_jwt_verify, against a real key.
+ *
+ * A third reading is C2W: records [flags][n][length, 2 bytes big-endian][data], each a
+ * WebSocket fragment (flags bit 0: the message's final one; bit 1: the data n + 1 times, so
+ * that messages past C2W's 256 KiB come from small inputs), fed to both ends' C2W receive
+ * paths (fuzz_c2w_cb.c, fuzz_c2w_wb3.c) as lws would. Neither may crash or send what the
+ * other cannot read, and after the input each must still read the next whole message. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,7 @@
 #include "../../controlplane/callbridge/cb_db.h"
 #include "../../controlplane/web/web_jwt.h"
 #include "edge_log.h"
+#include "fuzz_c2w.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -143,7 +150,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	X509_free(x);
 	EVP_PKEY_free(k);
+	fuzz_c2w_cb_init();
+	fuzz_c2w_wb3_init();
 	return 0;
+}
+
+/* The input as C2W fragments, to both ends. */
+static void c2w(const uint8_t *p, const uint8_t *end)
+{
+	static uint8_t big[2 * 1024 * 1024];
+	size_t total = 0;
+
+	fuzz_c2w_cb_begin(api.db);
+	fuzz_c2w_wb3_begin();
+	while (end - p >= 4) {
+		unsigned int flags = p[0], n = (flags & 2) ? p[1] + 1u : 1u;
+		size_t len = (size_t)p[2] << 8 | p[3];
+		const uint8_t *d = p + 4;
+
+		if (len > (size_t)(end - d))
+			len = (size_t)(end - d);
+		p = d + len;
+		if (len * n > sizeof(big) || total + len * n > sizeof(big))
+			break;
+		total += len * n;
+		for (unsigned int i = 0; i < n; i++)
+			memcpy(big + i * len, d, len);
+		fuzz_c2w_cb_fragment(big, len * n, flags & 1);
+		fuzz_c2w_wb3_fragment(big, len * n, flags & 1);
+	}
+	fuzz_c2w_cb_end();
+	fuzz_c2w_wb3_end();
 }
 
 /* the next field, up to a newline; NUL-terminated in @buf */
@@ -222,5 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(claims);
 		free(tok);
 	}
+
+	c2w(data, data + size);
 	return 0;
 }

@@ -25,6 +25,7 @@ else
 fi
 BROWSER=$ROOT/tests/integration/clients/browser_join.py
 ADMIN_PW=edge-lab-admin-pw
+TURN_SECRET=lab-guest-secret-42
 W= PIDS=()
 
 require_netns $SUITE
@@ -73,7 +74,7 @@ echo "== the guide's set-up, through edgectl"
 {
 	cctl_ok user add admin admin "$ADMIN_PW" &&
 	ctl_ok turn listen a b && ctl_ok turn tls 447 && ctl_ok turn certs lab.key lab-fullchain.pem &&
-	ctl_ok turn enable &&
+	ctl_ok turn shared-secret "$TURN_SECRET" && ctl_ok turn enable &&
 	ctl_ok webbridge3 https certs lab.key lab-fullchain.pem &&
 	ctl_ok webbridge3 https listen b:445 &&
 	ctl_ok webbridge3 c2w certs lab.key lab-fullchain.pem &&
@@ -140,7 +141,7 @@ cctl user add auditor audit "audit-pw-1234" >/dev/null
 out=$(api GET /coSpaces -u auditor:audit-pw-1234)
 [ "$(code <<<"$out")" = 200 ] && ok "API: an audit user reads" || bad "audit read: $out"
 out=$(api POST /coSpaces -u auditor:audit-pw-1234 --data-urlencode name=nope)
-[ "$(code <<<"$out")" = 401 ] && ok "API: an audit user may not write (401)" || bad "audit write: $out"
+[ "$(code <<<"$out")" = 403 ] && ok "API: an audit user may not write (403)" || bad "audit write: $out"
 cctl user del auditor >/dev/null
 out=$(api GET /coSpaces -u auditor:audit-pw-1234)
 [ "$(code <<<"$out")" = 401 ] && ok "API: a deleted user is refused at once" || bad "deleted user: $out"
@@ -152,10 +153,11 @@ out=$(api POST /coSpaces -H "Origin: https://$CORE_IP" --data-urlencode name=own
 out=$(timeout 15 ip netns exec internal curl -sS --cacert "$CERTS/lab-ca.pem" -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' \
 	--data-urlencode "turnServerAddress=$INT_IP" --data-urlencode "turnClientAddress=$PUB_IP" \
 	--data-urlencode turnUsername=edge --data-urlencode turnPassword=edge-lab-password \
-	--data-urlencode turnPasswordConfirm=edge-lab-password "https://$CORE_IP:443/general" 2>&1)
+	--data-urlencode turnPasswordConfirm=edge-lab-password --data-urlencode "turnSharedSecret=$TURN_SECRET" \
+	--data-urlencode "turnSharedSecretConfirm=$TURN_SECRET" "https://$CORE_IP:443/general" 2>&1)
 [ "$out" = 303 ] && ok "webadmin Configuration > General: TURN server saved" || bad "webadmin general: $out"
 out=$(api POST /turnServers --data-urlencode "serverAddress=$INT_IP" --data-urlencode "clientAddress=$PUB_IP" \
-	--data-urlencode username=edge --data-urlencode password=edge-lab-password --data-urlencode type=cms \
+	--data-urlencode username=edge --data-urlencode password=edge-lab-password --data-urlencode "sharedSecret=$TURN_SECRET" --data-urlencode type=cms \
 	--data-urlencode tcpPortNumberOverride=447)
 [ "$(code <<<"$out")" = 200 ] && ok "API: turnServer with tcpPortNumberOverride 447" || bad "API turnServer: $out"
 
@@ -292,6 +294,9 @@ out=$(join 4242 2468 Eve)
 [ "$(code <<<"$out")" = 200 ] && grep -q '"jwt"' <<<"$out" && ok "/api/join: the right passcode gets a JWT" || bad "right passcode: $out"
 grep -q "turns:$PUB_IP:447?transport=tcp" <<<"$out" && grep -q "turn:$PUB_IP:3478?transport=udp" <<<"$out" &&
 	ok "/api/join: TURN servers from the callbridge (UDP 3478, TLS 447)" || bad "iceServers: $out"
+# the guest's own credentials, made from the shared secret: never the operator's password
+grep -q '"username": *"[0-9]*:guest[0-9]*"' <<<"$out" && ! grep -q 'edge-lab-password' <<<"$out" &&
+	ok "/api/join: TURN credentials of the guest's own, not the operator's password" || bad "TURN credentials: $out"
 # an access method: the hosts' way into 4242, the same meeting ID with a passcode of their own
 out=$(api POST "/coSpaces/$LOCKED/accessMethods" --data-urlencode callId=4242 --data-urlencode passcode=1357 --data-urlencode name=Hosts)
 AM=$(location); AM=${AM##*/}

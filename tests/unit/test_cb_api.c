@@ -19,11 +19,22 @@ static char dropped[64];
 static int drop_rc;
 static bool lock_free_in_drop;
 
+static int n_auth;		/* credentials checked (each a password hash in the callbridge) */
+
+/* One user per role, and "crypto" (a role of the MMP's with nothing to do here). */
 static int t_auth(void *ctx, const char *user, const char *password)
 {
+	static const struct { const char *user, *pw; int role; } users[] = {
+		{ "admin", "s3cret", CB_ROLE_ADMIN }, { "appadmin", "pw-app", CB_ROLE_APPADMIN },
+		{ "apiuser", "pw-api", CB_ROLE_API }, { "auditor", "pw-audit", CB_ROLE_AUDIT },
+		{ "crypto", "pw-crypto", CB_ROLE_NONE },
+	};
+
 	(void)ctx;
-	if (user && password && !strcmp(user, "admin") && !strcmp(password, "s3cret"))
-		return 0;
+	n_auth++;
+	for (size_t i = 0; user && password && i < sizeof(users) / sizeof(users[0]); i++)
+		if (!strcmp(user, users[i].user) && !strcmp(password, users[i].pw))
+			return users[i].role;
 	return -EACCES;
 }
 
@@ -64,7 +75,7 @@ static void fresh(void)
 	api.env.drop_leg = t_drop_leg;
 	api.env.changed = t_changed;
 	api.env.webbridge_status = t_wb_status;
-	n_changed = 0;
+	n_changed = n_auth = 0;
 	last_changed[0] = dropped[0] = '\0';
 	drop_rc = 0;
 }
@@ -80,7 +91,8 @@ static void done(void)
 static int call_as(const char *user, const char *pw, const char *method, const char *path,
 	const char *query, const char *body, size_t body_len)
 {
-	struct cb_api_req q = { method, path, query, body, body_len, user, pw };
+	struct cb_api_req q = { .method = method, .path = path, .query = query, .body = body,
+		.body_len = body_len, .user = user, .password = pw };
 
 	cb_api_resp_free(&R);
 	CU_ASSERT_EQUAL(cb_api_handle(&api, &q, &R), 0);
@@ -142,6 +154,136 @@ static void test_auth(void)
 	/* no auth callback: nobody gets in */
 	api.env.auth = NULL;
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", NULL, NULL), 401);
+	done();
+}
+
+/* Each role against each page and method, as the MMP reference has them (cb_api.h): admin
+ * and appadmin everything, api the API only, audit reading only, crypto nothing. A refusal
+ * for the role is 403 (the credentials were right), changes nothing, and says so. */
+static void test_roles(void)
+{
+	static const struct { const char *m, *path, *body; } uses[] = {
+		{ "GET", "/", NULL },
+		{ "GET", "/general", NULL },
+		{ "POST", "/general", "turnUsername=x" },
+		{ "GET", "/api/v1/coSpaces", NULL },
+		{ "POST", "/api/v1/coSpaces", "name=x" },
+		{ "PUT", "/api/v1/coSpaces/00000000-0000-4000-8000-000000000000", "name=y" },
+		{ "DELETE", "/api/v1/coSpaces/00000000-0000-4000-8000-000000000000", NULL },
+		{ "GET", "/api/v1/system/profiles", NULL },
+	};
+	static const struct { const char *user, *pw, *may; } roles[] = {
+		/* one letter per use above: y = may, n = 403 */
+		{ "admin", "s3cret", "yyyyyyyy" },
+		{ "appadmin", "pw-app", "yyyyyyyy" },
+		{ "apiuser", "pw-api", "nnnyyyyy" },
+		{ "auditor", "pw-audit", "yynynnny" },
+		{ "crypto", "pw-crypto", "nnnnnnnn" },
+	};
+
+	fresh();
+	for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++)
+		for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+			bool may = roles[r].may[u] == 'y';
+			const char *b = uses[u].body;
+			struct cb_api_req q = { .method = uses[u].m, .path = uses[u].path,
+				.user = roles[r].user, .password = roles[r].pw };
+			struct cb_api_resp rs;
+			int st, changed = n_changed;
+
+			memset(&rs, 0xa5, sizeof(rs));		/* untouched when it may go on */
+			CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), may ? 0 : -EPERM);
+			if (may) {
+				CU_ASSERT_EQUAL(rs.status, (int)0xa5a5a5a5);
+			} else {
+				cb_api_resp_free(&rs);
+			}
+			st = call_as(roles[r].user, roles[r].pw, uses[u].m, uses[u].path, NULL, b,
+				b ? strlen(b) : 0);
+			if (may) {
+				CU_ASSERT(st != 403 && st != 401);
+			} else {
+				CU_ASSERT_EQUAL(st, 403);
+				CU_ASSERT_EQUAL(n_changed, changed);
+				CU_ASSERT_PTR_NULL(R.www_authenticate);	/* no new login helps */
+			}
+		}
+	/* what the refusals say: an XML reason on the API, a page on the webadmin */
+	CU_ASSERT_EQUAL(call_as("apiuser", "pw-api", "GET", "/general", NULL, NULL, 0), 403);
+	CU_ASSERT_STRING_EQUAL(R.content_type, "text/html; charset=utf-8");
+	CU_ASSERT(has("Forbidden"));
+	CU_ASSERT_EQUAL(call_as("auditor", "pw-audit", "POST", "/api/v1/coSpaces", NULL, "name=z",
+		6), 403);
+	CU_ASSERT_STRING_EQUAL(R.content_type, "text/xml");
+	CU_ASSERT(has("<failureDetails><insufficientPrivileges /></failureDetails>"));
+	/* none of the refused writes made anything */
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", NULL, "name=x"), 200);
+	CU_ASSERT(has("<coSpaces total=\"3\">"));	/* admin's, appadmin's, apiuser's */
+	/* the role names as the configuration spells them */
+	CU_ASSERT_EQUAL(cb_api_role("admin"), CB_ROLE_ADMIN);
+	CU_ASSERT_EQUAL(cb_api_role("appadmin"), CB_ROLE_APPADMIN);
+	CU_ASSERT_EQUAL(cb_api_role("api"), CB_ROLE_API);
+	CU_ASSERT_EQUAL(cb_api_role("audit"), CB_ROLE_AUDIT);
+	CU_ASSERT_EQUAL(cb_api_role("crypto"), CB_ROLE_NONE);
+	CU_ASSERT_EQUAL(cb_api_role("Admin"), CB_ROLE_NONE);
+	CU_ASSERT_EQUAL(cb_api_role(""), CB_ROLE_NONE);
+	CU_ASSERT_EQUAL(cb_api_role(NULL), CB_ROLE_NONE);
+	CU_ASSERT_FALSE(cb_api_role_may(CB_ROLE_AUDIT, NULL, true));
+	CU_ASSERT_FALSE(cb_api_role_may((enum cb_api_role)42, "GET", true));
+	done();
+}
+
+/* The webadmin decides on the request line and the credentials, before it reads a body:
+ * cb_api_check() answers a POST with wrong credentials 401 from the headers alone (the body
+ * not there yet: it is never read, nor buffered), and a request it let through is not
+ * checked again (one password hash per request). */
+static void test_check_before_body(void)
+{
+	struct cb_api_req q = { .method = "POST", .path = "/api/v1/coSpaces", .user = "admin",
+		.password = "wrong" };
+	struct cb_api_resp rs;
+
+	fresh();
+	CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), -EACCES);
+	CU_ASSERT_EQUAL(rs.status, 401);
+	CU_ASSERT_STRING_EQUAL(rs.www_authenticate, "Basic realm=\"webadmin\"");
+	CU_ASSERT_PTR_NOT_NULL(rs.body);
+	CU_ASSERT(rs.body && strstr(rs.body, "<authenticationFailure />"));
+	cb_api_resp_free(&rs);
+	q.path = "/general";
+	q.user = NULL;
+	q.password = NULL;
+	CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), -EACCES);
+	CU_ASSERT_EQUAL(rs.status, 401);
+	CU_ASSERT_STRING_EQUAL(rs.content_type, "text/html; charset=utf-8");
+	cb_api_resp_free(&rs);
+	CU_ASSERT_EQUAL(n_auth, 2);
+	CU_ASSERT_EQUAL(n_changed, 0);
+
+	/* let through on its headers; the body then comes, and is not checked a second time */
+	q.user = "admin";
+	q.password = "s3cret";
+	n_auth = 0;
+	CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), 0);
+	q.body = "turnUsername=carol";
+	q.body_len = strlen(q.body);
+	q.checked = true;
+	cb_api_resp_free(&R);
+	CU_ASSERT_EQUAL(cb_api_handle(&api, &q, &R), 0);
+	CU_ASSERT_EQUAL(R.status, 303);
+	CU_ASSERT_EQUAL(n_auth, 1);
+	/* unchecked, cb_api_handle() checks for itself */
+	q.checked = false;
+	q.password = "wrong";
+	cb_api_resp_free(&R);
+	CU_ASSERT_EQUAL(cb_api_handle(&api, &q, &R), 0);
+	CU_ASSERT_EQUAL(R.status, 401);
+	CU_ASSERT_EQUAL(n_auth, 2);
+	/* no auth callback: nobody, at the headers either */
+	api.env.auth = NULL;
+	q.password = "s3cret";
+	CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), -EACCES);
+	cb_api_resp_free(&rs);
 	done();
 }
 
@@ -934,6 +1076,26 @@ static void test_general_page(void)
 	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear=1"), 303);
 	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
 	CU_ASSERT_STRING_EQUAL(g.turn_password, "");
+	/* the guests' shared secret: typed twice, never shown, cleared by its own box */
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL,
+				"turnSharedSecret=s1&turnSharedSecretConfirm=s2"), 400);
+	CU_ASSERT(has("The shared secrets do not match"));
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL,
+				"turnSharedSecret=guest-s3cret&turnSharedSecretConfirm=guest-s3cret"), 303);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_shared_secret, "guest-s3cret");
+	CU_ASSERT_EQUAL(req("GET", "/general", NULL, NULL), 200);
+	CU_ASSERT(has("Shared secret (guests) (set; blank = unchanged)"));
+	CU_ASSERT(!has("guest-s3cret"));
+	CU_ASSERT_EQUAL(req("GET", "/", NULL, NULL), 200);
+	CU_ASSERT(has("<tr><th>Shared secret (guests)</th><td>set</td></tr>"));
+	CU_ASSERT(!has("guest-s3cret"));
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPasswordClear=1"), 303);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_shared_secret, "guest-s3cret");
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnSharedSecretClear=1"), 303);
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_shared_secret, "");
 	CU_ASSERT_EQUAL(req("PUT", "/general", NULL, NULL), 405);
 	done();
 }
@@ -1035,6 +1197,8 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "auth", test_auth },
+		{ "roles: each against each page and method", test_roles },
+		{ "credentials decided before the body", test_check_before_body },
 		{ "coSpace create/get/list/put/delete", test_cospace_crud },
 		{ "coSpace escaping", test_cospace_escaping },
 		{ "coSpace duplicates", test_cospace_duplicates },

@@ -297,6 +297,52 @@ static void test_access_methods(void)
 	cb_db_close(db);
 }
 
+/* nonMemberAccess false: no guest comes in, by the space's own meeting ID or by any of its
+ * access methods, with or without the right passcode; true (the default) lets them in. */
+static void test_non_member_access(void)
+{
+	struct cb_accessmethod host, open, am;
+	struct cb_cospace sp, got;
+	struct cb_db *db;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
+	cb_db_obj_init(CB_DB_COSPACE, &sp);
+	CU_ASSERT(sp.non_member_access);			/* the API's default */
+	set(CB_DB_COSPACE, &sp, "name", "board");
+	set(CB_DB_COSPACE, &sp, "callId", "7777");
+	set(CB_DB_COSPACE, &sp, "nonMemberAccess", "false");
+	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_COSPACE, &sp, NULL), 0);
+	method(&host, sp.id, "7777", NULL, "2222");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &host, NULL), 0);
+	method(&open, sp.id, "7778", "lobby.board", NULL);
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &open, NULL), 0);
+
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", NULL, ALL, &got, &am), -EPERM);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);			/* named for the log */
+	CU_ASSERT_STRING_EQUAL(got.name, "board");
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", "2222", ALL, &got, &am), -EPERM);
+	CU_ASSERT_EQUAL(am.id[0], '\0');
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", "9999", ALL, &got, &am), -EPERM);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7778", NULL, ALL, &got, &am), -EPERM);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "lobby.board", NULL, ALL, &got, &am), -EPERM);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7779", NULL, ALL, &got, &am), -ENOENT);
+
+	/* opened: every way in works again, each picked by its passcode */
+	set(CB_DB_COSPACE, &sp, "nonMemberAccess", "true");
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &sp, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", NULL, ALL, &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_EQUAL(am.id[0], '\0');			/* the space's own, open */
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", "2222", ALL, &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_STRING_EQUAL(am.id, host.id);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7778", NULL, ALL, &got, &am), 0);
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
+	CU_ASSERT_STRING_EQUAL(am.id, open.id);
+	cb_db_close(db);
+}
+
 /* Which profile a web bridge's guests get: its own, else the system's, else the defaults. */
 static void test_wbprofile_for(void)
 {
@@ -393,6 +439,39 @@ static void test_arrays_general(void)
 	cb_db_close(db);
 }
 
+/* A store made before turnServers had sharedSecret: opening adds the column, the stored
+ * object stays, and the new field reads back once set. */
+static void test_upgrade_columns(void)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[256];
+	struct cb_turnserver ts;
+	struct cb_db *db;
+	sqlite3 *raw;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cb.db", dir);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(raw, "CREATE TABLE turnServers (id TEXT PRIMARY KEY, "
+		"serverAddress TEXT, clientAddress TEXT, username TEXT, password TEXT, type TEXT, "
+		"numRegistrations INTEGER, tcpPortNumberOverride INTEGER, callBridge TEXT, "
+		"callBridgeGroup TEXT); INSERT INTO turnServers (id, serverAddress, type) VALUES "
+		"('0f1e2d3c-4b5a-4968-8776-655443322110', 'turn.example', 'cms');",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cb_db_turnservers(db, &ts, 1), 1);
+	CU_ASSERT_STRING_EQUAL(ts.server_address, "turn.example");
+	CU_ASSERT_STRING_EQUAL(ts.shared_secret, "");
+	set(CB_DB_TURNSERVER, &ts, "sharedSecret", "s3cret");
+	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_TURNSERVER, &ts, NULL), 0);
+	memset(&ts, 0, sizeof(ts));
+	CU_ASSERT_EQUAL(cb_db_turnservers(db, &ts, 1), 1);
+	CU_ASSERT_STRING_EQUAL(ts.shared_secret, "s3cret");
+	cb_db_close(db);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(path), 0);
+}
+
 static void test_uuid(void)
 {
 	char a[CB_DB_ID_LEN], b[CB_DB_ID_LEN];
@@ -421,8 +500,10 @@ int main(void)
 		{ "file, reopen, schema", test_file_reopen },
 		{ "meeting id lookup", test_meeting_id },
 		{ "access methods", test_access_methods },
+		{ "nonMemberAccess false admits no guest", test_non_member_access },
 		{ "web bridge profiles", test_wbprofile_for },
 		{ "arrays and general settings", test_arrays_general },
+		{ "an older store gains new columns", test_upgrade_columns },
 		{ "uuid and validators", test_uuid },
 		{ NULL, NULL },
 	};

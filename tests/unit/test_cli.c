@@ -58,7 +58,14 @@ static bool fake_webadmin_running(void *ctx)
 	return wa_running;
 }
 
+static void fake_turn_guest_peers(void *ctx, FILE *out)
+{
+	(void)ctx;
+	fprintf(out, "Guest peers             : 198.18.10.3:50000\n");
+}
+
 static const struct cli_ops ops = {.apply = fake_apply,
+	.turn_guest_peers = fake_turn_guest_peers,
 	.iface = fake_iface,
 	.restart = fake_restart,
 	.web_info = fake_web_info,
@@ -397,6 +404,53 @@ static void test_turn_settings(void)
 	CU_ASSERT_EQUAL(run("turn enable"), 0);
 	CU_ASSERT_EQUAL(run("turn disable"), 0);
 	CU_ASSERT_FALSE(running.turn.enabled);
+}
+
+/* The `turn` page shows the peer policy in the order it applies: never, denied, allowed, the
+ * default refusals (with what an allow range opens of them), the internal subnets, and the
+ * guests' media targets. */
+static void test_turn_peer_page(void)
+{
+	static const char *const want[] = {
+		"Never relayed to        : this appliance's addresses (but relay ports), 0.0.0.0/8, ",
+		"Denied peers            : 198.18.30.0/24\n",
+		"Allowed peers           : 198.18.0.0/15\n",
+		"Allowed peers           : 10.1.0.0/16\n",
+		"Refused by default      : 10.0.0.0/8 (partly allowed)\n",
+		"Refused by default      : 100.64.0.0/10\n",
+		"Refused by default      : 172.16.0.0/12\n",
+		"Refused by default      : 192.168.0.0/16\n",
+		"Refused by default      : 198.18.0.0/15 (allowed)\n",
+		"Refused by default      : 240.0.0.0/4\n",
+		"Refused by default      : 198.18.10.0/24 (subnet of a, not public) (allowed)\n",
+		"Refused by default      : 198.18.30.0/24 (routed via a, not public) (allowed)\n",
+		"Guest peers             : 198.18.10.3:50000\n",
+	};
+
+	reset();
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b default"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.30.0/24 198.18.10.4"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Denied peers            : none\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Allowed peers           : none\n"));
+	CU_ASSERT_EQUAL(run("turn peers allow 198.18.0.0/15"), 0);
+	CU_ASSERT_EQUAL(run("turn peers allow 10.1.0.0/16"), 0);
+	CU_ASSERT_EQUAL(run("turn peers deny 198.18.30.0/24"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(out_text, want[i]));
+		if (!strstr(out_text, want[i]))
+			fprintf(stderr, "\n   missing: %s", want[i]);
+	}
+	/* b holds the default route: its subnet is not refused as internal */
+	CU_ASSERT_PTR_NULL(strstr(out_text, "198.18.20.0/24 (subnet of b"));
+	/* and in that order */
+	CU_ASSERT(strstr(out_text, "Never relayed") < strstr(out_text, "Denied peers") &&
+		strstr(out_text, "Denied peers") < strstr(out_text, "Allowed peers") &&
+		strstr(out_text, "Allowed peers") < strstr(out_text, "Refused by default") &&
+		strstr(out_text, "Refused by default") < strstr(out_text, "Guest peers"));
 }
 
 static void test_turn_refusals(void)
@@ -739,7 +793,8 @@ static void test_callbridge(void)
 		"UCM verification mode     : disabled\n"
 		"IMPS trusted certs        : none\n"
 		"IMPS verification mode    : disabled\n"
-		"WC3 JWT Expiry in hours   : 24\n";
+		"WC3 JWT Expiry in hours   : 24\n"
+		"Media ports               : none\n";
 	struct tc_lab lab;
 
 	web_lab(&lab);
@@ -772,13 +827,29 @@ static void test_callbridge(void)
 	ok("callbridge imps trust ca.pem");
 	ok("callbridge imps verify enable");
 	ok("callbridge wc3jwt expiry 8");
+	ok("callbridge media a:10000 b:50002");	/* TURN does not listen: no relay interface */
+	CU_ASSERT_EQUAL(running.cb.n_media, 2);
+	CU_ASSERT_EQUAL(running.cb.media[1].port, 50002);
 	ok("callbridge");
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Listening interfaces  : a b\n"
 		"Preferred interface   : b\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Callbridge cluster trusted certs    : ca.pem\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "UCM verification mode     : enabled\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "IMPS verification mode    : enabled\n"
-		"WC3 JWT Expiry in hours   : 8\n"));
+		"WC3 JWT Expiry in hours   : 8\n"
+		"Media ports               : a:10000 b:50002\n"));
+	refused("callbridge media a:50000 a:50002", "'a:50002': one media port per interface");
+	/* with TURN relaying from b, b's media port may not be a relay port, nor become one */
+	running.turn.listen_mask = 2;
+	refused("callbridge media a:10000 b:50002",
+		"'b:50002': inside TURN's relay ports 49152-65535 on that interface");
+	refused("turn relay-ports 50000-60000", "contains the callbridge's media port 50002");
+	running.turn.listen_mask = 0;
+	refused("callbridge media c:50000", "'c:50000': no such interface");
+	refused("callbridge media a:0", "'a:0': port must be 1..65535");
+	CU_ASSERT_EQUAL(running.cb.n_media, 2);	/* a refusal changes nothing */
+	ok("callbridge media none");
+	CU_ASSERT_EQUAL(running.cb.n_media, 0);
 	ok("callbridge trust cluster none");
 	CU_ASSERT_STRING_EQUAL(running.cb.trust_cluster, "");
 	ok("callbridge prefer none");
@@ -988,6 +1059,8 @@ static const struct unit_test tests[] = {
 	{ "turn: every setting", test_turn_settings },
 	{ "turn certs: only a matching pair, valid now", test_turn_certs },
 	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
+	{ "turn: the page shows the peer policy in its order, and the guests' peers",
+		test_turn_peer_page },
 	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
 	{ "firewall: the guide's commands, rules, refusals", test_firewall_commands },
 	{ "webbridge3: the guide's commands, its page byte for byte", test_webbridge3_guide },

@@ -46,6 +46,7 @@ static void test_lab_conf(void)
 	CU_ASSERT_STRING_EQUAL(c.cores, "0,1");
 	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_FILE);
 	CU_ASSERT_STRING_EQUAL(c.ctl_socket, "/run/edge-lab/edged.sock");
+	CU_ASSERT_STRING_EQUAL(c.ctl_group, "");	/* no mgmt.socket_group: root only */
 }
 
 static void test_guide_conf(void)
@@ -128,6 +129,7 @@ static void test_save_roundtrip(void)
 	CU_ASSERT_EQUAL(cfg_route_add(&a, 0, ip("198.18.32.0"), 20, ip("198.18.10.2"), err,
 		sizeof(err)), 0);
 	a.turn.public_ip = ip("198.18.99.1");
+	snprintf(a.ctl_group, sizeof(a.ctl_group), "edge-ops");
 	a.turn.short_term = true;
 	snprintf(a.turn.shared_secret, sizeof(a.turn.shared_secret), "s3cr3t-s3cr3t");
 	a.turn.max_allocs = 5000;
@@ -154,6 +156,7 @@ static void test_save_roundtrip(void)
 	for (int i = 0; i < a.n_ifs; i++)
 		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)), memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_STRING_EQUAL(b.ctl_group, "edge-ops");
 	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 2);
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].addr, ip("198.18.11.1"));
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].gateway, 0);
@@ -208,6 +211,8 @@ static void test_web_roundtrip(void)
 	a.cb.ucm_verify = a.cb.imps_verify = true;
 	a.cb.jwt_expiry_hours = 8;
 	SET(a.cb.db_path, "/tmp/cb.db");
+	a.cb.media[0] = (struct cfg_listen){ .ifi = 1, .port = 50000 };
+	a.cb.n_media = 1;
 	a.webadmin.enabled = true;
 	a.webadmin.ifi = 0;
 	a.webadmin.port = 8443;
@@ -243,6 +248,8 @@ static void test_web_roundtrip(void)
 	CU_ASSERT_EQUAL(b.wb3.https[1].port, 445);
 	CU_ASSERT_EQUAL(b.wb3.c2w[0].port, 6000);
 	CU_ASSERT_EQUAL(b.cb.prefer_if, 1);
+	CU_ASSERT_EQUAL(b.cb.n_media, 1);
+	CU_ASSERT_EQUAL(b.cb.media[0].port, 50000);
 	CU_ASSERT_EQUAL(b.webadmin.ifi, 0);
 	CU_ASSERT_STRING_EQUAL(b.admins[1].name, "api_user");
 	CU_ASSERT_EQUAL(cfg_admin_check(&b, "admin", "Cisco.123"), 0);
@@ -313,6 +320,9 @@ static void test_malformed(void)
 	refused("mgmt: { log = \"printer\"; };", "'printer'");
 	refused("mgmt: { log = \"file\"; };", "log_file");
 	refused("mgmt: { log_level = \"loud\"; };", "'loud'");
+	refused("mgmt: { socket_group = \"adm;rm\"; };", "'adm;rm'");
+	refused("mgmt: { socket_group = \"9adm\"; };", "'9adm'");
+	refused("mgmt: { socket_group = 4; };", "'socket_group': expected a string");
 	refused("dataplane: { burst = 500; };", "burst 500");
 	refused("eal: { memory_mb = 1; };", "memory_mb 1");
 	refused(IF_A("") "turn: { listen = [ \"z\" ]; };", "'z'");
@@ -341,6 +351,8 @@ static void test_malformed(void)
 	refused("\nwebbridge3: {\n https_key = \"" "0123456789012345678901234567890123456789"
 		"0123456789012345678901234567890123456789012345678901234567890123456789"
 		"0123456789012345678901234567890\"; };", "'https_key' is longer than 127");
+	refused(IF_A("") "callbridge: { media = [ \"a:50000\", \"a:50002\" ]; };",
+		"one media port per interface (a twice)");
 	refused("callbridge: {\n\n jwt_expiry_hours = 25; };",
 		"line 3: callbridge.jwt_expiry_hours 25: "
 		"must be 1..24");

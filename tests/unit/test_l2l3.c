@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "dp.h"
 #include "nbr.h"
@@ -191,6 +192,29 @@ static void test_arp_other(void)
 	dropped_as(m, DP_DROP_ARP_MALFORMED);
 }
 
+/* ARP from a sender off the interface's subnets (or claiming our own or the broadcast
+ * address) is never learnt: a request is still answered, a reply dropped, both counted. */
+static void test_arp_off_subnet(void)
+{
+	struct rte_ether_addr bc = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	const char *senders[] = { "10.9.9.9", "198.18.21.2", "198.18.10.2", OUR_IP, "198.18.20.255" };
+
+	for (unsigned int k = 0; k < RTE_DIM(senders); k++) {
+		run1(arp(RTE_ARP_OP_REQUEST, senders[k], OUR_IP, &bc));
+		CU_ASSERT_EQUAL(out.n_tx, 1);
+		CU_ASSERT_EQUAL(out.n_punt, 0);
+		CU_ASSERT_EQUAL(st.arp_not_learned, 1);
+		free_out();
+		dropped_as(arp(RTE_ARP_OP_REPLY, senders[k], OUR_IP, &our_mac), DP_DROP_ARP_OFF_SUBNET);
+		CU_ASSERT_EQUAL(st.arp_not_learned, 1);
+	}
+	/* on the subnet: learnt as before, nothing refused */
+	run1(arp(RTE_ARP_OP_REQUEST, "198.18.20.200", OUR_IP, &bc));
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(st.arp_not_learned, 0);
+	free_out();
+}
+
 static void test_icmp_echo(void)
 {
 	size_t sizes[] = { 0, 56, 1472 };
@@ -328,6 +352,50 @@ static void test_exception_path(void)
 	free_out();
 }
 
+static struct rte_mbuf *udp_to(const char *src, const char *dst, uint16_t dport)
+{
+	struct rte_mbuf *m = ipv4(IPPROTO_UDP, src, dst, 8 + 20);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip_of(m) + 1);
+
+	u->src_port = htons(53);
+	u->dst_port = htons(dport);
+	u->dgram_len = htons(8 + 20);
+	return m;
+}
+
+/* With TURN on, the relay range is the relay's on the relay address only: a datagram for
+ * a port of the range on another address of ours (the reply to the kernel's own query) goes
+ * to the kernel; on the relay address, one that matches no allocation is dropped, counted. */
+static void test_relay_range_owner(void)
+{
+	struct rte_mbuf *m;
+
+	l3.turn_port = htons(3478);
+	l3.turn_listen = 1;
+	l3.relay_lo = 49152;
+	l3.relay_hi = 65535;
+	l3.relay_if = 0;
+	l3.relay_ip = inet_addr(OUR_IP);
+	dropped_as(udp_to(PEER_IP, OUR_IP, 50000), DP_DROP_TURN_NO_ALLOC);
+	/* below the range: the kernel's, as ever */
+	run1(udp_to(PEER_IP, OUR_IP, 40000));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	/* interface 1's address is no relay address: the whole range is the kernel's there */
+	m = udp_to("198.18.10.2", "198.18.10.1", 50000);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr = l3.ifs[1].mac;
+	memset(&st, 0, sizeof(st));
+	memset(&out, 0, sizeof(out));
+	dp_port_input(&l3, 1, &m, 1, &out, &st);
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(total_drops(), 0);
+	free_out();
+	l3.turn_port = 0;
+	l3.turn_listen = 0;
+	l3.relay_if = -1;
+	l3.relay_ip = 0;
+}
+
 static void test_burst_counters(void)
 {
 	struct rte_mbuf *pkts[40];
@@ -350,11 +418,13 @@ static const struct unit_test tests[] = {
 	{ "ARP request for our address is answered in place", test_arp_request_answered },
 	{ "a known ARP sender is not punted again", test_arp_known_sender_not_punted },
 	{ "other ARP: not for us, replies, malformed", test_arp_other },
+	{ "ARP from off the interface's subnets is not learnt, and counted", test_arp_off_subnet },
 	{ "ICMP echo request becomes a valid reply", test_icmp_echo },
 	{ "bad ICMP is dropped, other ICMP goes to the kernel", test_icmp_bad },
 	{ "IPv4 header validation, each under its reason", test_ipv4_validation },
 	{ "Ethernet: not ours, own frame, other ethertypes, interface down", test_l2 },
 	{ "TCP and UDP go to the kernel mirror", test_exception_path },
+	{ "the relay range is the relay's on its address only", test_relay_range_owner },
 	{ "a mixed burst is counted and nothing leaks", test_burst_counters },
 	{ NULL, NULL },
 };

@@ -3,6 +3,8 @@
  * writer replaces and deletes entries; run under ASan this catches any use after free,
  * and the final check catches any lost update. */
 #include "unit.h"
+#include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -42,6 +44,59 @@ static void test_basic(void)
 	CU_ASSERT_EQUAL(nbr_count(), 0);
 	CU_ASSERT_EQUAL(nbr_delete(0, 0x0a000001), -ENOENT);
 	rcu_unregister_thread();
+}
+
+/* Only senders on one of the link's subnets are neighbours: not ours, not the subnet's
+ * network or broadcast address, nothing off-subnet. */
+static void test_on_link(void)
+{
+	const uint32_t addr[2] = { htonl(0xc6121401), htonl(0xc6120a00) };	/* .20.1/24, .10.0/31 */
+	const uint32_t mask[2] = { htonl(0xffffff00), htonl(0xfffffffe) };
+
+	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 1, htonl(0xc6121402)));	/* 198.18.20.2 */
+	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 1, htonl(0xc61214fe)));
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121501)));	/* 198.18.21.1 */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0x0a000001)));	/* 10.0.0.1 */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121401)));	/* ours */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121400)));	/* network */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc61214ff)));	/* broadcast */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 0, htonl(0xc6121402)));	/* no address */
+	/* a /31 has two hosts and no broadcast (RFC 3021) */
+	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 2, htonl(0xc6120a01)));
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 2, htonl(0xc6120a02)));
+}
+
+/* A flood of new senders stops at NBR_UNSOLICITED_MAX; what is known still updates, and the
+ * control plane's own resolutions still find room, up to NBR_MAX_ENTRIES and no further. */
+static void test_bounded(void)
+{
+	unsigned int learnt = 0;
+
+	rcu_register_thread();
+	for (uint32_t i = 0; i < NBR_MAX_ENTRIES + 100; i++)
+		if (nbr_learn(0, 0x0a000000 + i, mac1, 100, false) == 0)
+			learnt++;
+	CU_ASSERT_EQUAL(learnt, NBR_UNSOLICITED_MAX);
+	CU_ASSERT_EQUAL(nbr_count(), NBR_UNSOLICITED_MAX);
+	CU_ASSERT_EQUAL(nbr_learn(1, 0x0b000001, mac1, 100, false), -ENOSPC);
+	/* a known neighbour still moves */
+	CU_ASSERT_EQUAL(nbr_learn(0, 0x0a000005, mac2, 200, false), 0);
+	CU_ASSERT_EQUAL(memcmp(nbr_lookup(0, 0x0a000005)->mac, mac2, 6), 0);
+	/* the next hops we resolve ourselves: the reserve, then no more */
+	for (uint32_t i = 0; i < NBR_PENDING_SLOTS; i++)
+		CU_ASSERT_EQUAL(nbr_learn(1, 0x0c000000 + i, mac1, 100, true), 0);
+	CU_ASSERT_EQUAL(nbr_count(), NBR_MAX_ENTRIES);
+	CU_ASSERT_EQUAL(nbr_learn(1, 0x0d000001, mac1, 100, true), -ENOSPC);
+	CU_ASSERT_EQUAL(nbr_update(1, 0x0d000001, mac1, 100), -ENOSPC);
+	CU_ASSERT_EQUAL(nbr_count(), NBR_MAX_ENTRIES);
+	/* expiry makes room again */
+	CU_ASSERT_EQUAL(nbr_reap(150, -1), NBR_MAX_ENTRIES - 1);
+	CU_ASSERT_EQUAL(nbr_learn(1, 0x0d000001, mac1, 100, false), 0);
+	nbr_reap(0, 0);
+	nbr_reap(0, 1);
+	CU_ASSERT_EQUAL(nbr_count(), 0);
+	rcu_unregister_thread();
+	rcu_barrier();
 }
 
 static int retried, dropped;
@@ -198,6 +253,8 @@ static void test_hammer(void)
 
 static const struct unit_test tests[] = {
 	{ "update, lookup, expiry, delete", test_basic },
+	{ "only senders on the link's subnets are neighbours", test_on_link },
+	{ "the table is bounded, with room kept for our own resolutions", test_bounded },
 	{ "packets waiting for ARP are bounded, retried, dropped", test_pending },
 	{ "readers during replace/delete: no torn entry, no lost update", test_hammer },
 	{ NULL, NULL },

@@ -483,6 +483,35 @@ static void test_refusals(void)
 	free_out();
 }
 
+/* A guest's permission names its media target's port (turn_perm.port): a Send indication to
+ * another port of the peer, and a datagram from another port, are dropped and counted;
+ * ChannelData goes by its channel, whose port the control plane checked at ChannelBind. */
+static void test_peer_port(void)
+{
+	struct turn_key k = client_key();
+	struct turn_alloc *a = turn_alloc_copy(&k);
+	uint8_t d[8] = "abcdefg";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	a->pc[0].perm.port = htons(7000);
+	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
+	dropped_as(IF_B, send_indication(PEER, 443, d, 8, false, true), DP_DROP_TURN_PEER_PORT);
+	dropped_as(IF_A, udp_pkt(PEER, 443, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_PEER_PORT);
+	run1(IF_B, send_indication(PEER, 7000, d, 8, false, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_B], 1);
+	free_out();
+	run1(IF_B, channel_data(0x4001, d, 8, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);	/* any port again */
+	run1(IF_B, send_indication(PEER, 443, d, 8, false, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+}
+
 static void test_bandwidth_cap(void)
 {
 	uint8_t d[1000] = { 0 };
@@ -611,6 +640,7 @@ static const struct unit_test tests[] = {
 	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
 	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
 	{ "every reason not to relay is a counted drop", test_refusals },
+	{ "a permission with a port: Send to and data from another port dropped", test_peer_port },
 	{ "STUN Binding answered by the data plane; authenticated ones go on", test_binding_on_the_data_plane },
 	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
 	{ "a client on TCP/TLS: permitted peers' datagrams go to the control plane's data ring",

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 
 #include "edge_log.h"
@@ -129,7 +130,7 @@ static void test_challenge_and_allocate(void)
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	CU_ASSERT_EQUAL(send_req(&r, 40000), 401);
 	CU_ASSERT(stun_has(&resp, STUN_AI_REALM) && stun_has(&resp, STUN_AI_NONCE));
-	CU_ASSERT_EQUAL(strlen(nonce), 40);
+	CU_ASSERT_EQUAL(strlen(nonce), 20);
 
 	CU_ASSERT_EQUAL(allocate(40000, "edge", "pw", IPPROTO_UDP), 0);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
@@ -689,6 +690,482 @@ static void test_tcp_relay(void)
 	CU_ASSERT_EQUAL(tcp.unlistens, 1);
 }
 
+/* ---- issue 12 (h6): EVEN-PORT reservations, challenge size and rate, channels whose
+ * permission expired ---- */
+
+/* Ends every allocation and reservation (TURN off and on again): the tests below start clean. */
+static void turn_restart(void)
+{
+	cfg.turn.enabled = false;
+	turn_server_config(srv, &cfg);
+	cfg.turn.enabled = true;
+	cfg.turn.max_allocs_per_user = 0;
+	turn_server_config(srv, &cfg);
+	clock_ms += 1000;	/* a new window for the challenge limit */
+	/* the data plane's objects come back after a grace period: wait for them */
+	rcu_thread_offline();
+	rcu_barrier();
+	rcu_thread_online();
+}
+
+/* Allocate from CLIENT:@port as @user, with EVEN-PORT (R=@r) or RESERVATION-TOKEN @tok_in;
+ * the relay port into *@relay and any token into @tok_out. Returns the error code or 0. */
+static int allocate_resv(uint16_t port, const char *user, const char *pw, int r,
+	const uint8_t *tok_in, uint8_t *tok_out, uint16_t *relay)
+{
+	struct req q;
+	struct stun_addr a;
+	int code;
+
+	req_start(&q, STUN_ALLOCATE);
+	stun_add_transport(&q.b, IPPROTO_UDP);
+	if (r >= 0)
+		stun_add_even_port(&q.b, r);
+	if (tok_in)
+		stun_add(&q.b, STUN_ATTR_RESERVATION_TOKEN, tok_in, 8);
+	req_auth(&q, user, pw);
+	code = send_req(&q, port);
+	if (code == 0 && relay && stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a) == 0)
+		*relay = ntohs(a.port);
+	if (code == 0 && tok_out && resp.alen[STUN_AI_RESERVATION_TOKEN] == 8)
+		memcpy(tok_out, stun_val(&resp, STUN_AI_RESERVATION_TOKEN), 8);
+	return code;
+}
+
+/* A reserved port comes back when its 30 s are up (it used to stay taken for ever). */
+static void test_h6_reservation_expires(void)
+{
+	uint8_t tok[8];
+	uint16_t relay = 0, relay2 = 0;
+
+	turn_restart();
+	cfg.turn.relay_lo = 60000, cfg.turn.relay_hi = 60001;	/* one pair: nothing else free */
+	turn_server_config(srv, &cfg);
+	CU_ASSERT_EQUAL_FATAL(allocate_resv(42100, "edge", "pw", 1, NULL, tok, &relay), 0);
+	CU_ASSERT_EQUAL(relay, 60000);
+	CU_ASSERT_EQUAL(allocate_resv(42101, "edge", "pw", -1, NULL, NULL, NULL), 508);	/* held */
+	clock_ms += 29 * 1000;
+	turn_server_tick(srv);
+	CU_ASSERT_EQUAL(allocate_resv(42102, "edge", "pw", -1, NULL, NULL, NULL), 508);	/* 29 s: still */
+	clock_ms += 1001;
+	turn_server_tick(srv);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->reservations_expired, 1);
+	CU_ASSERT_EQUAL(allocate_resv(42103, "edge", "pw", -1, tok, NULL, NULL), 508);	/* gone */
+	CU_ASSERT_EQUAL(allocate_resv(42104, "edge", "pw", -1, NULL, NULL, &relay2), 0);	/* free */
+	CU_ASSERT_EQUAL(relay2, 60001);
+	cfg.turn.relay_lo = 49152, cfg.turn.relay_hi = 65535;
+	turn_restart();
+}
+
+/* A token is good once, for the user that got it, from any address (RFC 8656 7.2); another
+ * user's Allocate with it gets 508 and leaves it to its owner. */
+static void test_h6_token_bound_to_user(void)
+{
+	uint8_t tok[8];
+	uint16_t even = 0, odd = 0;
+
+	turn_restart();
+	CU_ASSERT_EQUAL_FATAL(allocate_resv(42200, "edge", "pw", 1, NULL, tok, &even), 0);
+	CU_ASSERT_EQUAL(allocate_resv(42201, "other", "pw2", -1, tok, NULL, NULL), 508);
+	CU_ASSERT_EQUAL(allocate_resv(42202, "edge", "pw", -1, tok, NULL, &odd), 0);
+	CU_ASSERT_EQUAL(odd, even + 1);
+	CU_ASSERT_EQUAL(allocate_resv(42203, "edge", "pw", -1, tok, NULL, NULL), 508);	/* once */
+	turn_restart();
+}
+
+/* With every reservation live, EVEN-PORT R=1 gets 508: the 65th used to overwrite the first
+ * entry's token, so the first token named nothing and the new one another client's port. */
+static void test_h6_full_table_refuses(void)
+{
+	uint8_t tok[65][8];
+	uint16_t relay[65];
+	int ok = 0;
+
+	turn_restart();
+	for (int i = 0; i < 64; i++)
+		ok += allocate_resv((uint16_t)(43000 + i), "edge", "pw", 1, NULL, tok[i], &relay[i]) == 0;
+	CU_ASSERT_EQUAL_FATAL(ok, 64);
+	CU_ASSERT_EQUAL(allocate_resv(43064, "edge", "pw", 1, NULL, tok[64], &relay[64]), 508);
+	CU_ASSERT(turn_server_stats(srv)->reservations_refused >= 1);
+	CU_ASSERT_EQUAL(allocate_resv(43065, "edge", "pw", 0, NULL, NULL, NULL), 0);	/* R=0 is fine */
+	for (int i = 0; i < 64; i += 63) {	/* the first and the last still hold their ports */
+		uint16_t odd = 0;
+
+		CU_ASSERT_EQUAL(allocate_resv((uint16_t)(43100 + i), "edge", "pw", -1, tok[i], NULL, &odd), 0);
+		CU_ASSERT_EQUAL(odd, relay[i] + 1);
+	}
+	turn_restart();
+}
+
+/* An unauthenticated 20-byte request: a 401 of REALM, NONCE and ERROR-CODE only (no
+ * SOFTWARE, a 20-character nonce), at most 20 a second per source over UDP, none of it
+ * limited over a stream. */
+static void test_h6_challenge_size_and_rate(void)
+{
+	uint8_t req[20] = { 0x00, 0x03, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };	/* Allocate */
+	uint32_t spoofed = inet_addr("198.18.20.77");
+	uint64_t dropped = turn_server_stats(srv)->challenges_dropped;
+	struct turn_src tcp = { .ifi = 1, .transport = TURN_TCP, .ip = spoofed,
+		.dst_ip = inet_addr(SERVER), .port = htons(5000), .dst_port = htons(3478), .conn = 77 };
+	size_t n, answered = 0;
+	const char *s;
+	size_t sl;
+
+	clock_ms += 1000;
+	for (int i = 0; i < 25; i++) {
+		req[19] = (uint8_t)i;	/* a new transaction each time */
+		n = turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478), req,
+			sizeof(req), out, sizeof(out));
+		if (i == 0) {
+			CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+			CU_ASSERT_EQUAL(resp.cls, STUN_ERROR);
+			CU_ASSERT(!stun_has(&resp, STUN_AI_SOFTWARE));
+			CU_ASSERT(stun_get_str(&resp, STUN_AI_NONCE, &s, &sl) == 0 && sl == 20);
+			CU_ASSERT(n <= 80);	/* was 116: 5.8x a 20-byte request, now 4x */
+		}
+		answered += n > 0;
+	}
+	CU_ASSERT_EQUAL(answered, 20);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->challenges_dropped, dropped + 5);
+	/* another source is not held back, nor a stream client (no spoofing over TCP) */
+	CU_ASSERT(turn_server_input(srv, 1, inet_addr("198.18.20.78"), htons(4000), inet_addr(SERVER),
+		htons(3478), req, sizeof(req), out, sizeof(out)) > 0);
+	CU_ASSERT(turn_server_stream_input(srv, &tcp, req, sizeof(req), out, sizeof(out)) > 0);
+	clock_ms += 1000;	/* the next second: answered again */
+	CU_ASSERT(turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478), req,
+		sizeof(req), out, sizeof(out)) > 0);
+	clock_ms += 1000;
+}
+
+/* Permission and channel side by side: the channel index of each published channel names its
+ * own peer's permission, whatever the pruning did. */
+static bool h6_chans_consistent(const struct turn_alloc *a)
+{
+	for (unsigned int i = 0; i < a->n_chans; i++)
+		if (a->pc[a->pc[i].chan.perm].perm.peer_ip != a->pc[i].chan.peer_ip)
+			return false;
+	return true;
+}
+
+static int h6_perm(uint16_t port, const char *ip)
+{
+	struct stun_addr p = { .family = 4, .port = htons(3480) };
+	uint32_t a = inet_addr(ip);
+	struct req r;
+
+	memcpy(p.ip, &a, 4);
+	req_start(&r, STUN_CREATE_PERMISSION);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+	req_auth(&r, "edge", "pw");
+	return send_req(&r, port);
+}
+
+/* A channel (600 s) outlives its permission (300 s): once that permission is pruned, the
+ * channel used to point at another peer's permission and relay under it. */
+static void test_h6_channel_without_permission(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(42300), htons(3478) };
+	struct stun_addr peer = { .family = 4, .port = htons(3480) };
+	const struct turn_alloc *a;
+	struct req r;
+	int n_allowed = cfg.turn.n_allowed;
+
+	/* the peers are in 198.18/15, which the peer policy refuses unless allowed */
+	cfg.turn.allowed[cfg.turn.n_allowed++] = (struct cfg_prefix){ inet_addr("198.18.10.0"), 24 };
+	turn_restart();
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2: A */
+	CU_ASSERT_EQUAL_FATAL(allocate(42300, "edge", "pw", IPPROTO_UDP), 0);
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4002);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL_FATAL(send_req(&r, 42300), 0);
+	clock_ms += 200 * 1000;
+	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0);	/* B, until 500 s */
+	clock_ms += 101 * 1000;	/* 301 s: A's permission is over, its channel is not */
+	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0);	/* prunes A, publishes */
+	rcu_quiescent_state();
+	a = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->n_perms, 1);
+	CU_ASSERT(h6_chans_consistent(a));
+	CU_ASSERT_PTR_NULL(turn_chan_by_number(a, 0x4002, turn_ticks(rte_get_tsc_cycles())));
+	/* a permission for A again: the channel relays again, under A's permission */
+	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.2"), 0);
+	rcu_quiescent_state();
+	a = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT(h6_chans_consistent(a));
+	CU_ASSERT_PTR_NOT_NULL(turn_chan_by_number(a, 0x4002, turn_ticks(rte_get_tsc_cycles())));
+	cfg.turn.n_allowed = n_allowed;
+	turn_restart();
+}
+
+/* ---- the peer policy (cfg_turn_peer_verdict) and guests' media targets ---- */
+
+static enum cfg_peer_verdict verdict(const struct edge_cfg *c, const char *ip, uint16_t port)
+{
+	return cfg_turn_peer_verdict(c, inet_addr(ip), htons(port));
+}
+
+/* Each default range refused, one address inside each boundary and one just outside; the
+ * never-relayed ones whatever is allowed; deny over allow over the defaults. */
+static void test_peer_policy(void)
+{
+	static const struct {
+		const char *in[2], *out[2];
+	} ranges[] = {
+		{ { "10.0.0.0", "10.255.255.255" }, { "9.255.255.255", "11.0.0.0" } },
+		{ { "100.64.0.0", "100.127.255.255" }, { "100.63.255.255", "100.128.0.0" } },
+		{ { "169.254.0.1", "169.254.255.254" }, { "169.253.255.255", "169.255.0.0" } },
+		{ { "172.16.0.0", "172.31.255.255" }, { "172.15.255.255", "172.32.0.0" } },
+		{ { "192.0.0.0", "192.0.0.255" }, { "191.255.255.255", "192.0.1.0" } },
+		{ { "192.0.2.0", "192.0.2.255" }, { "192.0.1.255", "192.0.3.0" } },
+		{ { "192.168.0.0", "192.168.255.255" }, { "192.167.255.255", "192.169.0.0" } },
+		{ { "198.18.0.0", "198.19.255.255" }, { "198.17.255.255", "198.20.0.0" } },
+		{ { "198.51.100.0", "198.51.100.255" }, { "198.51.99.255", "198.51.101.0" } },
+		{ { "203.0.113.0", "203.0.113.255" }, { "203.0.112.255", "203.0.114.0" } },
+		{ { "240.0.0.0", "255.255.255.254" }, { "223.255.255.255", "1.0.0.0" } },
+	};
+	static const char *const never[] = { "0.0.0.0", "0.255.255.255", "127.0.0.1",
+		"127.255.255.255", "224.0.0.1", "239.255.255.255", "255.255.255.255",
+		"198.18.10.1", "198.18.20.1", "198.18.10.0", "198.18.10.255", "198.18.20.255" };
+	static const char *const open_[] = { "1.0.0.0", "126.255.255.255", "128.0.0.0", "8.8.8.8",
+		"223.255.255.254" };
+	struct edge_cfg c = cfg;
+	char err[200];
+
+	c.turn.n_allowed = c.turn.n_denied = 0;
+	c.default_if = 1;	/* b (198.18.20.1/24) is public, a (198.18.10.1/24) internal */
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		for (int k = 0; k < 2; k++) {
+			CU_ASSERT_EQUAL(verdict(&c, ranges[i].in[k], 3480), CFG_PEER_SPECIAL);
+			CU_ASSERT_EQUAL(verdict(&c, ranges[i].out[k], 3480), CFG_PEER_OK);
+			if (verdict(&c, ranges[i].in[k], 3480) != CFG_PEER_SPECIAL ||
+				verdict(&c, ranges[i].out[k], 3480) != CFG_PEER_OK)
+				fprintf(stderr, "\n   range %zu: %s / %s", i, ranges[i].in[k], ranges[i].out[k]);
+		}
+	for (size_t i = 0; i < sizeof(open_) / sizeof(open_[0]); i++)
+		CU_ASSERT_EQUAL(verdict(&c, open_[i], 3480), CFG_PEER_OK);
+	/* allowing everything opens neither our addresses nor loopback, 0/8, multicast,
+	 * broadcast, or a subnet's network and broadcast address */
+	c.turn.allowed[c.turn.n_allowed++] = (struct cfg_prefix){ 0, 0 };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		CU_ASSERT_EQUAL(verdict(&c, never[i], 3480), CFG_PEER_NEVER);
+		if (verdict(&c, never[i], 3480) != CFG_PEER_NEVER)
+			fprintf(stderr, "\n   %s is not refused", never[i]);
+	}
+	CU_ASSERT_EQUAL(verdict(&c, "10.1.2.3", 3480), CFG_PEER_ALLOWED);
+	/* our own relay address: a hairpin to a relay port only, then the policy as for anyone */
+	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 3478), CFG_PEER_NEVER);
+	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 0), CFG_PEER_NEVER);
+	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 50000), CFG_PEER_ALLOWED);
+	CU_ASSERT_EQUAL(verdict(&c, "198.18.20.1", 50000), CFG_PEER_NEVER);	/* not the relay's */
+	c.turn.public_ip = inet_addr("203.0.113.9");
+	CU_ASSERT_EQUAL(verdict(&c, "203.0.113.9", 443), CFG_PEER_NEVER);
+	CU_ASSERT_EQUAL(verdict(&c, "203.0.113.9", 50000), CFG_PEER_ALLOWED);
+	c.turn.public_ip = 0;
+	/* allow over the defaults, deny over allow */
+	c.turn.n_allowed = 0;
+	c.turn.allowed[c.turn.n_allowed++] = (struct cfg_prefix){ inet_addr("10.1.0.0"), 16 };
+	CU_ASSERT_EQUAL(verdict(&c, "10.1.2.3", 3480), CFG_PEER_ALLOWED);
+	CU_ASSERT_EQUAL(verdict(&c, "10.2.0.0", 3480), CFG_PEER_SPECIAL);
+	c.turn.denied[c.turn.n_denied++] = (struct cfg_prefix){ inet_addr("10.1.2.0"), 24 };
+	CU_ASSERT_EQUAL(verdict(&c, "10.1.2.3", 3480), CFG_PEER_DENIED);
+	CU_ASSERT_EQUAL(verdict(&c, "10.1.3.3", 3480), CFG_PEER_ALLOWED);
+	c.turn.denied[c.turn.n_denied++] = (struct cfg_prefix){ inet_addr("8.8.8.0"), 24 };
+	CU_ASSERT_EQUAL(verdict(&c, "8.8.8.8", 3480), CFG_PEER_DENIED);
+	/* the subnets and routes behind a non-public interface, though public addresses */
+	c = cfg;
+	c.turn.n_allowed = 0;
+	c.ifs[0].n_addrs = c.ifs[1].n_addrs = 0;
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 0, inet_addr("5.5.5.1"), 24, inet_addr("5.5.5.2"), err,
+		sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 1, inet_addr("6.6.6.1"), 24, inet_addr("6.6.6.2"), err,
+		sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_route_add(&c, 0, inet_addr("7.7.0.0"), 16, inet_addr("5.5.5.9"), err,
+		sizeof(err)), 0);
+	c.default_if = 1;
+	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.7", 3480), CFG_PEER_INTERNAL);
+	CU_ASSERT_EQUAL(verdict(&c, "7.7.1.1", 3480), CFG_PEER_INTERNAL);
+	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.7", 3480), CFG_PEER_OK);	/* the public side's */
+	CU_ASSERT_EQUAL(verdict(&c, "5.5.6.1", 3480), CFG_PEER_OK);
+	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.0", 3480), CFG_PEER_NEVER);
+	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.255", 3480), CFG_PEER_NEVER);
+	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.255", 3480), CFG_PEER_NEVER);
+	c.default_if = -1;	/* no default route: nothing is public */
+	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.7", 3480), CFG_PEER_INTERNAL);
+	c.turn.allowed[c.turn.n_allowed++] = (struct cfg_prefix){ inet_addr("5.5.5.0"), 24 };
+	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.7", 3480), CFG_PEER_ALLOWED);
+	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.0", 3480), CFG_PEER_NEVER);
+}
+
+static int peer_req(uint16_t method, uint16_t port, const char *user, const char *pw,
+	const char *ip, uint16_t peer_port, uint32_t conn)
+{
+	struct stun_addr p = { .family = 4, .port = htons(peer_port) };
+	uint32_t a = inet_addr(ip);
+	struct req r;
+
+	memcpy(p.ip, &a, 4);
+	req_start(&r, method);
+	if (method == STUN_CHANNEL_BIND)
+		stun_add_channel(&r.b, 0x4010);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+	req_auth(&r, user, pw);
+	return conn ? send_stream(&r, conn, port) : send_req(&r, port);
+}
+
+/* The port of @key's published permission to @ip (host order), or -1 when there is none. */
+static int perm_port(const struct turn_key *key, const char *ip)
+{
+	const struct turn_alloc *a;
+
+	rcu_quiescent_state();
+	a = turn_by_client(key);
+	for (unsigned int i = 0; a && i < a->n_perms; i++)
+		if (a->pc[i].perm.peer_ip == inet_addr(ip))
+			return ntohs(a->pc[i].perm.port);
+	return -1;
+}
+
+/* The operator's policy through the server: 403 counted, allowed ranges relayed, and
+ * permissions to peers the policy no longer allows withdrawn when it changes. */
+static void test_peer_policy_server(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(44000), htons(3478) };
+	uint64_t forbidden;
+	int n_allowed = cfg.turn.n_allowed;
+
+	turn_restart();
+	CU_ASSERT_EQUAL_FATAL(allocate(44000, "edge", "pw", IPPROTO_UDP), 0);
+	forbidden = turn_server_stats(srv)->forbidden_peers;
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "10.0.0.5", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.255", 3480, 0), 403);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->forbidden_peers, forbidden + 3);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->guest_refusals, 0);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480, 0), 0);
+	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.2"), 0);	/* an operator's: any port */
+	/* a hairpin to another allocation's relay port; our other ports never */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3478, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 50001, 0), 0);
+	/* ... and a second relay port of the same address: both pass (browsers pair several
+	 * relayed candidates of one server), so the permission holds no port */
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.1", 50003, 0), 0);
+	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.1"), 0);
+	/* the allow range goes: the permissions it let in go too */
+	cfg.turn.n_allowed = 0;
+	turn_server_config(srv, &cfg);
+	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.2"), -1);
+	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.1"), -1);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480, 0), 403);
+	cfg.turn.n_allowed = n_allowed;
+	turn_server_config(srv, &cfg);
+	turn_restart();
+}
+
+/* Guests (TURN REST API credentials) reach the media targets only: 403 elsewhere, for
+ * another port on a channel, and for any Connect; their permissions carry the target's port;
+ * operators' static credentials keep the policy; a new list withdraws what it no longer has. */
+static void test_guest_media_targets(void)
+{
+	struct turn_key gkey = { inet_addr(CLIENT), inet_addr(SERVER), htons(44100), htons(3478) };
+	struct turn_key okey = { inet_addr(CLIENT), inet_addr(SERVER), htons(44101), htons(3478) };
+	struct turn_media_target t[2] = { { inet_addr("198.18.10.3"), htons(50000) },
+		{ inet_addr("198.18.10.6"), htons(50010) } };
+	const struct turn_alloc *a;
+	char user[64], pw[64];
+	uint64_t forbidden, refused;
+	uint32_t conn = 0;
+	size_t n;
+	struct req r;
+
+	turn_restart();
+	snprintf(cfg.turn.shared_secret, sizeof(cfg.turn.shared_secret), "north-secret");
+	turn_server_config(srv, &cfg);
+	turn_server_set_media_targets(srv, t, 2);
+	snprintf(user, sizeof(user), "%llu:guest", (unsigned long long)clock_unix + 3600);
+	CU_ASSERT_EQUAL_FATAL(stun_rest_password("north-secret", user, pw, sizeof(pw)), 0);
+	CU_ASSERT_EQUAL_FATAL(allocate(44100, user, pw, IPPROTO_UDP), 0);
+	CU_ASSERT_EQUAL_FATAL(allocate(44101, "edge", "pw", IPPROTO_UDP), 0);
+	forbidden = turn_server_stats(srv)->forbidden_peers;
+	refused = turn_server_stats(srv)->guest_refusals;
+	/* 198.18.0.0/15 is allowed for operators: the guest is refused all the same */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.2", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44100, user, pw, "198.18.10.3", 443, 0), 403);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->guest_refusals, refused + 2);
+	CU_ASSERT_EQUAL(turn_server_stats(srv)->forbidden_peers, forbidden + 2);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.3"), -1);
+	/* the target: a permission by address carries its port (whatever port was named) */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.3", 3480, 0), 0);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.3"), 50000);
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44100, user, pw, "198.18.10.6", 50010, 0), 0);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), 50010);
+	/* the operator's static credentials: the policy, unchanged */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44101, "edge", "pw", "198.18.10.2", 3480, 0), 0);
+	CU_ASSERT_EQUAL(perm_port(&okey, "198.18.10.2"), 0);
+	/* a TCP allocation (RFC 6062) for a guest: 403 (media is UDP), so no listener of ours
+	 * and no Connect, even to a target */
+	memset(&tcp, 0, sizeof(tcp));
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_TCP);
+	req_auth(&r, user, pw);
+	CU_ASSERT_EQUAL_FATAL(send_stream(&r, 30, 44102), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CONNECT, 44102, user, pw, "198.18.10.3", 50000, 30), 437);
+	CU_ASSERT_EQUAL(tcp.connects, 0);
+	CU_ASSERT_EQUAL(tcp.listens, 0);
+	turn_server_stream_closed(srv, 30);
+	/* a guest on a stream: Send only to the target's port, peers' data only from it */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	req_auth(&r, user, pw);
+	CU_ASSERT_EQUAL_FATAL(send_stream(&r, 31, 44103), 0);
+	{
+		struct stun_addr ra;
+		struct stun_addr peer = { .family = 4, .port = htons(443) };
+		uint16_t relay_port;
+
+		CU_ASSERT_EQUAL_FATAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &ra), 0);
+		relay_port = ntohs(ra.port);
+		CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44103, user, pw, "198.18.10.3", 50000, 31), 0);
+		memcpy(peer.ip, "\xc6\x12\x0a\x03", 4);
+		sent.calls = 0;
+		for (int port = 443; port; port = port == 443 ? 50000 : 0) {
+			peer.port = htons((uint16_t)port);
+			stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
+			stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+			stun_add(&r.b, STUN_ATTR_DATA, "x", 1);
+			n = (size_t)stun_build_end(&r.b);
+			stream_raw(31, r.buf, n);
+		}
+		CU_ASSERT(sent.calls == 1 && sent.peer_port == htons(50000));
+		CU_ASSERT_EQUAL(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
+			inet_addr("198.18.10.3"), htons(443), (const uint8_t *)"x", 1, out, sizeof(out),
+			&conn), 0);
+		CU_ASSERT(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
+			inet_addr("198.18.10.3"), htons(50000), (const uint8_t *)"x", 1, out, sizeof(out),
+			&conn) > 0);
+	}
+	turn_server_stream_closed(srv, 31);
+	/* a new list without 198.18.10.3: the guest's permission to it goes, the rest stays */
+	t[0].ip = inet_addr("198.18.10.4");
+	turn_server_set_media_targets(srv, t, 2);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.3"), -1);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), 50010);
+	CU_ASSERT_EQUAL(perm_port(&okey, "198.18.10.2"), 0);
+	rcu_quiescent_state();
+	a = turn_by_client(&gkey);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT(a->n_perms == 1 && a->n_chans == 1 && a->pc[0].chan.peer_port == htons(50010));
+	/* and none at all: the guest keeps its allocation, with no peer */
+	turn_server_set_media_targets(srv, NULL, 0);
+	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), -1);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.6", 50010, 0), 403);
+	cfg.turn.shared_secret[0] = '\0';
+	turn_restart();
+}
+
 static const struct unit_test tests[] = {
 	{ "over TCP: allocate, ChannelData and Send out, peer data framed in, close ends it",
 		test_stream_client },
@@ -703,6 +1180,17 @@ static const struct unit_test tests[] = {
 	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time", test_refresh_delete_and_expiry },
 	{ "quota per user (486), EVEN-PORT and RESERVATION-TOKEN", test_quota_and_reservation },
 	{ "short-term credentials; TURN REST API usernames, and their expiry", test_short_term_and_rest },
+	{ "h6: a reserved port comes back after 30 s", test_h6_reservation_expires },
+	{ "h6: a token is used once, by its user only (508 for another)", test_h6_token_bound_to_user },
+	{ "h6: a full reservation table refuses (508), overwrites nothing", test_h6_full_table_refuses },
+	{ "h6: a 401 is small and rate-limited per source over UDP", test_h6_challenge_size_and_rate },
+	{ "h6: a channel whose permission expired is not published", test_h6_channel_without_permission },
+	{ "peer policy: default ranges at their boundaries, never-relayed, deny > allow > defaults, "
+		"internal subnets", test_peer_policy },
+	{ "peer policy in the server: 403 counted, hairpin port, withdrawn when it changes",
+		test_peer_policy_server },
+	{ "guests reach media targets only: 403 elsewhere, port carried, Connect refused, list "
+		"replaced", test_guest_media_targets },
 	{ NULL, NULL },
 };
 
@@ -731,6 +1219,10 @@ int main(void)
 	cfg.turn.users[0] = (struct cfg_turn_user){ "edge", "pw" };
 	cfg.turn.users[1] = (struct cfg_turn_user){ "other", "pw2" };
 	cfg.turn.n_users = 2;
+	/* the tests' peers are in the benchmarking range, refused by default: allowed as the lab
+	 * does (config/lab.conf); test_peer_policy checks the policy itself */
+	cfg.turn.allowed[0] = (struct cfg_prefix){ inet_addr("198.18.0.0"), 15 };
+	cfg.turn.n_allowed = 1;
 	rcu_register_thread();
 	srv = turn_server_new(&cfg, &env);
 	if (!srv)

@@ -2,6 +2,7 @@
  * the callbridge's key checks against its certificate and nothing else (another key, a
  * changed claim, "alg" swapped to HS256 or none, expiry); a conference comes with its first
  * guest and goes with its last, guest accounts are per join, and legs go with their link. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,130 @@ static void test_legs_go_with_their_link(void)
 	cb_conf_fini(&m);
 }
 
+/* The failed-join and failed-login limit: addresses are keys, exact (the old 1024-slot table
+ * let two addresses share a count, and a newcomer zeroed it); an IPv4-mapped address is its
+ * IPv4; an IPv6 host is its /64. */
+static void test_addr_limit_by_peer(void)
+{
+	struct addr_limit *l = addr_limit_new(64, 10, 60000);
+	uint8_t k1[ADDR_LIMIT_KEY_MAX], k2[ADDR_LIMIT_KEY_MAX];
+	int allowed = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_EQUAL(web_addr_key("198.18.20.2", 0, k1), 5);
+	CU_ASSERT_EQUAL(web_addr_key("::ffff:198.18.20.2", 0, k2), 5);
+	CU_ASSERT_EQUAL(memcmp(k1, k2, 5), 0);
+	CU_ASSERT_TRUE(web_addr_same("2001:db8:1:2::1", "2001:db8:1:2:ffff::7"));
+	CU_ASSERT_FALSE(web_addr_same("2001:db8:1:2::1", "2001:db8:1:3::1"));
+	CU_ASSERT_FALSE(web_addr_same("198.18.20.2", "198.18.20.3"));
+	CU_ASSERT_FALSE(web_addr_same("?", "0.0.0.0"));
+	/* "198.18.20.2" and "198.18.21.27" shared a slot of the old table */
+	for (int i = 0; i < 60; i++)
+		allowed += web_limit_take(l, "198.18.20.2", 0);
+	CU_ASSERT_EQUAL(allowed, 10);
+	CU_ASSERT_TRUE(web_limit_over(l, "198.18.20.2", 0));
+	CU_ASSERT_FALSE(web_limit_over(l, "198.18.21.27", 0));
+	CU_ASSERT_TRUE(web_limit_take(l, "198.18.21.27", 0));
+	CU_ASSERT_TRUE(web_limit_over(l, "198.18.20.2", 0));	/* not lifted by a neighbour */
+	/* a tag is another count: a log line once per address and kind */
+	CU_ASSERT_TRUE(web_limit_take(l, "198.18.20.2", 1));
+	addr_limit_free(l);
+	l = web_log_once_new(60000);
+	CU_ASSERT_TRUE(web_log_once(l, "198.18.20.2", 0));
+	CU_ASSERT_FALSE(web_log_once(l, "198.18.20.2", 0));
+	CU_ASSERT_TRUE(web_log_once(l, "198.18.20.2", 1));
+	CU_ASSERT_TRUE(web_log_once(l, "198.18.20.3", 0));
+	addr_limit_free(l);
+}
+
+/* One client cannot take every leg: a space holds CB_CONF_MAX_SPACE_LEGS guests, an address
+ * CB_CONF_MAX_ADDR_LEGS, the callbridge its total. */
+static void test_conference_caps(void)
+{
+	struct cb_model m;
+	struct cb_conf_space a = { "aaaaaaaa-5181-4e63-a386-4b60597be7e4", "A" };
+	struct cb_conf_space b = { "bbbbbbbb-5181-4e63-a386-4b60597be7e4", "B" };
+	char ip[32];
+
+	cb_conf_init(&m);
+	for (int i = 0; i < CB_CONF_MAX_ADDR_LEGS; i++) {
+		CU_ASSERT_EQUAL(cb_conf_admit(&m, a.id, "198.18.20.2", 450), 0);
+		CU_ASSERT_PTR_NOT_NULL(cb_conf_join(&m, &a, 1, "g", "198.18.20.2", 1));
+	}
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, a.id, "198.18.20.2", 450), -EUSERS);
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, b.id, "198.18.20.2", 450), -EUSERS);
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, a.id, "198.18.20.3", 450), 0);
+	for (int i = CB_CONF_MAX_ADDR_LEGS; i < CB_CONF_MAX_SPACE_LEGS; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 256, i % 256);
+		CU_ASSERT_EQUAL(cb_conf_admit(&m, a.id, ip, 450), 0);
+		CU_ASSERT_PTR_NOT_NULL(cb_conf_join(&m, &a, 1, "g", ip, 1));
+	}
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, a.id, "198.18.20.3", 450), -EDQUOT);
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, b.id, "198.18.20.3", 450), 0);
+	CU_ASSERT_EQUAL(cb_conf_admit(&m, b.id, "198.18.20.3", CB_CONF_MAX_SPACE_LEGS), -ENOSPC);
+	cb_conf_fini(&m);
+}
+
+/* A WebSocket message dropped for its size is dropped whole, and the next one is read: the
+ * callbridge used to keep discarding after one oversized C2W message, deaf but "up". */
+static void test_rx_resync(void)
+{
+	struct web_rx rx = { 0 };
+
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "ab", 2, false, 16), 0);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "cd", 2, true, 16), 1);
+	CU_ASSERT_STRING_EQUAL(rx.buf, "abcd");
+	CU_ASSERT_EQUAL(rx.len, 4);
+	/* the next fragment starts a new message */
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "x", 1, true, 16), 1);
+	CU_ASSERT_STRING_EQUAL(rx.buf, "x");
+	/* over the limit in its first fragment: reported once, at the end of the message */
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "0123456789abcdefg", 17, false, 16), 0);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "more", 4, false, 16), 0);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "end", 3, true, 16), -EMSGSIZE);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "{\"a\":1}", 7, true, 16), 1);
+	CU_ASSERT_STRING_EQUAL(rx.buf, "{\"a\":1}");
+	/* over it in its last fragment, alone */
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "0123456789", 10, false, 16), 0);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "0123456789", 10, true, 16), -EMSGSIZE);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "0123456789abcdefg", 17, true, 16), -EMSGSIZE);
+	/* exactly the limit fits; an empty message is an empty string */
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "0123456789abcdef", 16, true, 16), 1);
+	CU_ASSERT_EQUAL(rx.len, 16);
+	CU_ASSERT_EQUAL(web_rx_msg(&rx, "", 0, true, 16), 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rx.buf);
+	CU_ASSERT_STRING_EQUAL(rx.buf, "");
+	web_rx_reset(&rx);
+	CU_ASSERT_PTR_NULL(rx.buf);
+}
+
+/* What a guest can send inside 64 KiB may re-encode past C2W's 256 KiB: measured first. */
+static void test_json_dump_measured(void)
+{
+	size_t n = 16000, len = 0;
+	char *text = malloc(n * 4 + 16), *out = (char *)1, *p = text;
+	json_t *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	p += sprintf(p, "[");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, i ? ",0.1" : "0.1");
+	sprintf(p, "]");
+	CU_ASSERT(strlen(text) <= 64 * 1024);
+	m = json_loads(text, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(web_json_dump(m, 256 * 1024, &out, &len), -EMSGSIZE);
+	CU_ASSERT_PTR_NULL(out);
+	CU_ASSERT(len > 256 * 1024);
+	CU_ASSERT_EQUAL(web_json_dump(json_pack("{s:s, s:i}", "type", "x", "n", 1), 64, &out,
+		&len), 0);
+	CU_ASSERT_STRING_EQUAL(out, "{\"type\":\"x\",\"n\":1}");
+	CU_ASSERT_EQUAL(len, strlen(out));
+	free(out);
+	CU_ASSERT_EQUAL(web_json_dump(json_pack("{s:s}", "type", "x"), 5, &out, &len), -EMSGSIZE);
+	free(text);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -226,6 +351,10 @@ int main(void)
 		{ "uuid v4", test_uuid },
 		{ "conference lifecycle", test_conference_lifecycle },
 		{ "legs go with their C2W link", test_legs_go_with_their_link },
+		{ "failures counted per address, exactly", test_addr_limit_by_peer },
+		{ "a space and an address have their caps", test_conference_caps },
+		{ "web_rx: an oversized message is dropped, the next one read", test_rx_resync },
+		{ "C2W messages measured before sending", test_json_dump_measured },
 		{ NULL, NULL }
 	};
 	int rc;
