@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "dp.h"
 #include "edge_config.h"
+#include "evloop.h"
 #include "port.h"
 #include "turn_server.h"
 #include "turn_stream.h"
@@ -29,6 +30,7 @@ struct appliance {
 	time_t started;
 	uint64_t tsc_hz;
 	struct cli cli;
+	struct evloop *loop;		/* the control loop: components register their fds there */
 	struct {
 		uint16_t seq;		/* the probe in flight */
 		bool answered;
@@ -78,10 +80,8 @@ unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
 /* Gives the TURN server the media ports guests' relays may reach, when they changed: this
  * appliance's own (callbridge media) and those webbridge3 heard of. On the tick. */
 void app_turn_media(struct appliance *app, bool force);
-/* Serves TURN's TCP and TLS connections; their descriptor to poll (-1: none). */
+/* Serves TURN's TCP and TLS connections (their descriptor is registered with app->loop). */
 unsigned int app_turn_streams(struct appliance *app);
-int app_turn_streams_fd(const struct appliance *app);
-bool app_turn_streams_pending(const struct appliance *app);	/* serve them without waiting */
 /* A peer's datagram for a stream client (punted by the data plane); consumes @m. */
 void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */

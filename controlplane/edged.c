@@ -3,7 +3,6 @@
  * SIGTERM or SIGINT, when it stops the workers and releases every port. */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include "ctl.h"
 #include "edge_log.h"
 #include "edge_rcu.h"
+#include "evloop.h"
 #include "nbr.h"
 #include "turn_tables.h"
 
@@ -161,53 +161,49 @@ static int start(int argc, char **argv)
 	return 0;
 }
 
-static void control_loop(struct ctl_server *ctl)
+/* offline while blocked, so grace periods never wait for this thread */
+static void rcu_offline(void *ctx)
 {
-	uint64_t next_tick = 0, last_punt = 0;
+	(void)ctx;
+	rcu_thread_offline();
+}
+
+static void rcu_online(void *ctx)
+{
+	(void)ctx;
+	rcu_thread_online();
+}
+
+/* Every 100 ms: neighbour expiry and ARP retries, TURN's timers and media ports. */
+static void on_tick(void *ctx)
+{
+	struct appliance *a = ctx;
+
+	app_timers(a);
+	if (a->turn) {
+		app_turn_media(a, false);
+		turn_server_tick(a->turn);
+	}
+	if (a->streams)
+		tstreams_tick(a->streams);
+}
+
+static void control_loop(void)
+{
+	uint64_t last_punt = 0;
 
 	rcu_register_thread();
+	evloop_set_block_hooks(app.loop, rcu_offline, rcu_online, NULL);
 	while (!app.stop) {
-		struct pollfd pfd[CTL_MAX_CLIENTS + 2];
-		int n = ctl_pollfds(ctl, pfd, RTE_DIM(pfd) - 2);
-		int busy = app_drain_punts(&app) > 0, streams_now = app_turn_streams_pending(&app);
+		bool busy = app_drain_punts(&app) > 0;
+		uint64_t now = rte_get_timer_cycles();
 		/* The punt ring has no descriptor to wake us: while packets come that way (peers'
 		 * data for TURN clients on TCP/TLS), look again every 200 us, else every 5 ms. */
-		uint64_t now = rte_get_timer_cycles();
-		struct timespec wait = { 0, busy || streams_now ? 0 : now - last_punt < app.tsc_hz / 10 ?
-			200000 : 5000000 };
-		int r, turn_slot = -1, stream_slot = -1, sfd = app_turn_streams_fd(&app);
+		long wait_us = busy ? 0 : now - last_punt < app.tsc_hz / 10 ? 200 : 5000;
 
-		if (app.turn_fd >= 0) {
-			turn_slot = n;
-			pfd[n++] = (struct pollfd){ .fd = app.turn_fd, .events = POLLIN };
-		}
-		if (sfd >= 0) {
-			stream_slot = n;
-			pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		}
-
-		/* offline while blocked, so grace periods never wait for this thread */
-		rcu_thread_offline();
-		r = ppoll(pfd, n, &wait, NULL);
-		rcu_thread_online();
-		if (r > 0 && turn_slot >= 0 && pfd[turn_slot].revents)
-			app_turn_input(&app);
-		if ((r > 0 && stream_slot >= 0 && pfd[stream_slot].revents) || streams_now)
-			app_turn_streams(&app);
-		if (r > 0)
-			ctl_serve(ctl, pfd, turn_slot >= 0 ? turn_slot : stream_slot >= 0 ? stream_slot : n);
+		evloop_run_once(app.loop, wait_us);
 		if (busy)
 			last_punt = now;
-		if (rte_get_timer_cycles() >= next_tick) {
-			app_timers(&app);
-			if (app.turn) {
-				app_turn_media(&app, false);
-				turn_server_tick(app.turn);
-			}
-			if (app.streams)
-				tstreams_tick(app.streams);
-			next_tick = rte_get_timer_cycles() + app.tsc_hz / 10;
-		}
 	}
 	rcu_thread_offline();
 }
@@ -227,6 +223,8 @@ static void stop_all(struct ctl_server *ctl)
 	turn_tables_fini();
 	nbr_fini();
 	rte_eal_cleanup();
+	evloop_free(app.loop);
+	app.loop = NULL;
 }
 
 int main(int argc, char **argv)
@@ -282,13 +280,18 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	app.loop = evloop_new();
+	if (!app.loop || evloop_add_timer(app.loop, 100, on_tick, &app) < 0) {
+		LOG_ERRX("mgmt", "cannot allocate the control loop");
+		return 1;
+	}
 	ret = start(argc, argv);
 	if (ret < 0) {
 		stop_all(NULL);
 		return 1;
 	}
 	app.cli = (struct cli){ .cfg = &app.cfg, .ops = &app_cli_ops, .ctx = &app };
-	ret = ctl_open(&ctl, app.cfg.ctl_socket, &app.cli);
+	ret = ctl_open(&ctl, app.cfg.ctl_socket, &app.cli, app.loop);
 	if (ret < 0) {
 		LOG_ERRX("mgmt", "control socket %s: %s", app.cfg.ctl_socket, strerror(-ret));
 		stop_all(NULL);
@@ -296,7 +299,7 @@ int main(int argc, char **argv)
 	}
 	LOG_INFO_("mgmt", "edged started: %d interfaces, %u workers, control socket %s",
 		app.cfg.n_ifs, app.n_workers, app.cfg.ctl_socket);
-	control_loop(&ctl);
+	control_loop();
 	LOG_INFO_("mgmt", "edged stopping");
 	stop_all(&ctl);
 	LOG_INFO_("mgmt", "edged stopped");

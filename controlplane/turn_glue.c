@@ -219,20 +219,34 @@ unsigned int app_turn_streams(struct appliance *app)
 	return app->streams ? tstreams_serve(app->streams) : 0;
 }
 
-bool app_turn_streams_pending(const struct appliance *app)
+static void on_streams(void *ctx, int fd, short revents)
 {
+	(void)fd;
+	(void)revents;
+	app_turn_streams(ctx);
+}
+
+/* bytes OpenSSL already holds: no poll announces them, so the loop must not wait */
+static bool streams_pending(void *ctx)
+{
+	struct appliance *app = ctx;
+
 	return app->streams && tstreams_pending(app->streams);
 }
 
-int app_turn_streams_fd(const struct appliance *app)
+static void on_socket(void *ctx, int fd, short revents)
 {
-	return app->streams ? tstreams_fd(app->streams) : -1;
+	(void)fd;
+	(void)revents;
+	app_turn_input(ctx);
 }
 
 static void close_socket(struct appliance *app)
 {
-	if (app->turn_fd >= 0)
+	if (app->turn_fd >= 0) {
+		evloop_del_fd(app->loop, app->turn_fd);
 		close(app->turn_fd);
+	}
 	app->turn_fd = -1;
 	app->turn_port = 0;
 }
@@ -241,7 +255,7 @@ static void close_socket(struct appliance *app)
 static int open_socket(struct appliance *app)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(app->cfg.turn.port) };
-	int one = 1, fd;
+	int one = 1, fd, e;
 
 	if (app->turn_fd >= 0 && app->turn_port == app->cfg.turn.port)
 		return 0;
@@ -252,9 +266,14 @@ static int open_socket(struct appliance *app)
 	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
+		e = -errno;
 		close(fd);
 		LOG_ERRX("turn", "cannot listen on UDP port %u: %s", app->cfg.turn.port, strerror(-e));
+		return e;
+	}
+	if ((e = evloop_add_fd(app->loop, fd, POLLIN, on_socket, app)) < 0) {
+		close(fd);
+		LOG_ERRX("turn", "cannot serve UDP port %u: %s", app->cfg.turn.port, strerror(-e));
 		return e;
 	}
 	app->turn_fd = fd;
@@ -332,6 +351,10 @@ int app_turn_start(struct appliance *app)
 	app->streams = tstreams_new(app->turn, listen_ifi_of, app);
 	if (!app->streams)
 		return -ENOMEM;
+	ret = evloop_add_fd(app->loop, tstreams_fd(app->streams), POLLIN, on_streams, app);
+	if (ret < 0 || (ret = evloop_set_pending(app->loop, tstreams_fd(app->streams),
+		streams_pending)) < 0)
+		return ret;
 	if (app->cfg.turn.enabled)
 		open_socket(app);
 	reserve_relay_range(&app->cfg.turn);
@@ -344,6 +367,8 @@ void app_turn_stop(struct appliance *app)
 {
 	close_socket(app);
 	reserve_relay_range(NULL);
+	if (app->streams)
+		evloop_del_fd(app->loop, tstreams_fd(app->streams));
 	tstreams_free(app->streams);	/* first: closing a connection ends its allocation */
 	app->streams = NULL;
 	turn_server_free(app->turn);

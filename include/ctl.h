@@ -4,11 +4,11 @@
 #ifndef EDGE_CTL_H
 #define EDGE_CTL_H
 
-#include <poll.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "cli.h"
+#include "evloop.h"
 
 #define CTL_TRAILER '\x04'
 #define CTL_MAX_CLIENTS 16
@@ -24,6 +24,7 @@ struct ctl_server {
 	int lfd;
 	char path[108];
 	struct cli *cli;
+	struct evloop *loop;		/* serves the listening socket and every client */
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	long gid;			/* mgmt.socket_group's, or -1: root only */
 	time_t refused_logged;		/* refusals are logged at most once in CTL_REFUSE_LOG_S */
@@ -36,12 +37,10 @@ struct ctl_server {
  * (0600 without a group): bound inside a fresh 0700 directory beside @path, then renamed
  * into place, so there is no moment at which anyone else could connect. Every connection
  * is checked again on accept (SO_PEERCRED): root, edged's own user, or a member of the
- * group; others get one line of refusal. */
-int ctl_open(struct ctl_server *s, const char *path, struct cli *cli);
+ * group; others get one line of refusal. The socket and each client registers with @loop,
+ * whose passes serve them. */
+int ctl_open(struct ctl_server *s, const char *path, struct cli *cli, struct evloop *loop);
+/* Closes every client and the socket, and takes them out of the loop. */
 void ctl_close(struct ctl_server *s);
-/* Fills @pfd with the fds to poll; returns how many. */
-int ctl_pollfds(struct ctl_server *s, struct pollfd *pfd, int max);
-/* Serves whatever @pfd (as filled by ctl_pollfds and polled) says is ready. */
-void ctl_serve(struct ctl_server *s, const struct pollfd *pfd, int n);
 
 #endif

@@ -45,13 +45,16 @@ static int bind_private(int fd, const char *path, long gid, mode_t mode)
 	return e;
 }
 
-int ctl_open(struct ctl_server *s, const char *path, struct cli *cli)
+static void on_accept(void *ctx, int lfd, short revents);
+
+int ctl_open(struct ctl_server *s, const char *path, struct cli *cli, struct evloop *loop)
 {
 	const char *group = cli && cli->cfg ? cli->cfg->ctl_group : "";
 	int fd, e;
 
 	memset(s, 0, sizeof(*s));
 	s->cli = cli;
+	s->loop = loop;
 	s->gid = -1;
 	s->lfd = -1;
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
@@ -77,6 +80,11 @@ int ctl_open(struct ctl_server *s, const char *path, struct cli *cli)
 		close(fd);
 		return e;
 	}
+	if ((e = evloop_add_fd(loop, fd, POLLIN, on_accept, s)) < 0) {
+		close(fd);
+		unlink(path);
+		return e;
+	}
 	s->lfd = fd;
 	return 0;
 }
@@ -84,30 +92,21 @@ int ctl_open(struct ctl_server *s, const char *path, struct cli *cli)
 void ctl_close(struct ctl_server *s)
 {
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
-		if (s->clients[i].fd >= 0)
+		if (s->clients[i].fd >= 0) {
+			evloop_del_fd(s->loop, s->clients[i].fd);
 			close(s->clients[i].fd);
+		}
 	if (s->lfd >= 0) {
+		evloop_del_fd(s->loop, s->lfd);
 		close(s->lfd);
 		unlink(s->path);
 	}
 	s->lfd = -1;
 }
 
-int ctl_pollfds(struct ctl_server *s, struct pollfd *pfd, int max)
+static void drop_client(struct ctl_server *s, struct ctl_client *c)
 {
-	int n = 0;
-
-	if (max < 1)
-		return 0;
-	pfd[n++] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
-	for (int i = 0; i < CTL_MAX_CLIENTS && n < max; i++)
-		if (s->clients[i].fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd, .events = POLLIN };
-	return n;
-}
-
-static void drop_client(struct ctl_client *c)
-{
+	evloop_del_fd(s->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
@@ -121,7 +120,7 @@ static void answer(struct ctl_server *s, struct ctl_client *c, const char *line)
 	int rc;
 
 	if (!out) {
-		drop_client(c);
+		drop_client(s, c);
 		return;
 	}
 	rc = cli_exec(s->cli, line, out);
@@ -130,7 +129,7 @@ static void answer(struct ctl_server *s, struct ctl_client *c, const char *line)
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(c->fd, text + off, len - off);
 		if (w <= 0) {	/* a client that stopped reading loses its answer, nobody else waits */
-			drop_client(c);
+			drop_client(s, c);
 			break;
 		}
 		off += w;
@@ -144,7 +143,7 @@ static void serve_client(struct ctl_server *s, struct ctl_client *c)
 	char *nl;
 
 	if (r <= 0) {
-		drop_client(c);
+		drop_client(s, c);
 		return;
 	}
 	c->len += r;
@@ -161,7 +160,7 @@ static void serve_client(struct ctl_server *s, struct ctl_client *c)
 		static const char msg[] = "error: command too long\n\x04" "7\n";
 		if (write(c->fd, msg, sizeof(msg) - 1) < 0)
 			{ /* dropped below anyway */ }
-		drop_client(c);
+		drop_client(s, c);
 	}
 }
 
@@ -209,42 +208,43 @@ static bool peer_allowed(struct ctl_server *s, int fd)
 	return false;
 }
 
-void ctl_serve(struct ctl_server *s, const struct pollfd *pfd, int n)
+static void on_client(void *ctx, int fd, short revents)
 {
-	for (int i = 0; i < n; i++) {
-		if (!pfd[i].revents)
-			continue;
-		if (pfd[i].fd == s->lfd) {
-			int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-			struct timeval tv = { .tv_sec = 2 };
-			int slot = -1;
+	struct ctl_server *s = ctx;
 
-			if (fd < 0)
-				continue;
-			if (!peer_allowed(s, fd)) {
-				close(fd);
-				continue;
-			}
-			for (int k = 0; k < CTL_MAX_CLIENTS; k++)
-				if (s->clients[k].fd < 0) {
-					slot = k;
-					break;
-				}
-			if (slot < 0) {
-				close(fd);
-				edge_log(LOG_WARNING, "mgmt", "control socket: too many clients, refused one");
-				continue;
-			}
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			s->clients[slot].fd = fd;
-			s->clients[slot].len = 0;
-			continue;
+	(void)revents;
+	for (int k = 0; k < CTL_MAX_CLIENTS; k++)
+		if (s->clients[k].fd == fd) {
+			serve_client(s, &s->clients[k]);
+			return;
 		}
-		for (int k = 0; k < CTL_MAX_CLIENTS; k++)
-			if (s->clients[k].fd == pfd[i].fd) {
-				serve_client(s, &s->clients[k]);
-				break;
-			}
+}
+
+static void on_accept(void *ctx, int lfd, short revents)
+{
+	struct ctl_server *s = ctx;
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), slot = -1;
+
+	(void)revents;
+	if (fd < 0)
+		return;
+	if (!peer_allowed(s, fd)) {
+		close(fd);
+		return;
 	}
+	for (int k = 0; k < CTL_MAX_CLIENTS; k++)
+		if (s->clients[k].fd < 0) {
+			slot = k;
+			break;
+		}
+	if (slot < 0 || evloop_add_fd(s->loop, fd, POLLIN, on_client, s) < 0) {
+		close(fd);
+		edge_log(LOG_WARNING, "mgmt", "control socket: too many clients, refused one");
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s->clients[slot].fd = fd;
+	s->clients[slot].len = 0;
 }
