@@ -17,7 +17,9 @@
 #include "appliance.h"
 #include "edge_log.h"
 #include "edge_rcu.h"
+#include "metrics.h"
 #include "nbr.h"
+#include "turn_metrics.h"
 
 static uint32_t mask_of(uint8_t prefix)
 {
@@ -710,6 +712,88 @@ static void turn_stats(void *ctx, FILE *out)
 		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
 }
 
+/* ---------------- metrics (metrics.h) ---------------- */
+
+/* Per-interface counters, summed over the lcores' slots on read, as the `iface` page does. */
+static struct appliance *metrics_app;
+static const char *const if_labels[] = { "interface", NULL };
+static const char *const if_drop_labels[] = { "interface", "reason", NULL };
+
+static void if_metric_collect(void *ctx, struct metrics_sink *sink)
+{
+	size_t off = (size_t)(uintptr_t)ctx;
+	struct dp_if_stats st;
+
+	for (int i = 0; i < metrics_app->cfg.n_ifs; i++) {
+		const char *v[] = { metrics_app->cfg.ifs[i].name };
+
+		dp_stats_sum(i, &st);
+		metrics_sample_u64(sink, v, *(const uint64_t *)((const char *)&st + off));
+	}
+}
+
+static void if_drops_collect(void *ctx, struct metrics_sink *sink)
+{
+	struct dp_if_stats st;
+
+	(void)ctx;
+	for (int i = 0; i < metrics_app->cfg.n_ifs; i++) {
+		dp_stats_sum(i, &st);
+		for (int r = 0; r < DP_DROP_MAX; r++) {
+			const char *v[] = { metrics_app->cfg.ifs[i].name, dp_drop_name(r) };
+
+			metrics_sample_u64(sink, v, st.drops[r]);
+		}
+	}
+}
+
+#define IF_METRIC(n, h, field)                                                                   \
+	{ n, h, METRICS_COUNTER, if_labels, if_metric_collect,                                   \
+		(void *)(uintptr_t)offsetof(struct dp_if_stats, field) }
+
+static const struct metrics_family if_families[] = {
+	IF_METRIC("edge_interface_rx_packets_total", "Packets received on the interface.", rx_pkts),
+	IF_METRIC("edge_interface_rx_bytes_total", "Bytes received on the interface.", rx_bytes),
+	IF_METRIC("edge_interface_tx_packets_total", "Packets sent on the interface.", tx_pkts),
+	IF_METRIC("edge_interface_tx_bytes_total", "Bytes sent on the interface.", tx_bytes),
+	{ "edge_interface_drops_total", "Packets dropped on the interface, by reason.",
+		METRICS_COUNTER, if_drop_labels, if_drops_collect, NULL },
+};
+
+int app_metrics_start(struct appliance *app)
+{
+	int ret = 0;
+
+	if (!(app->metrics = metrics_registry_new()))
+		return -ENOMEM;
+	metrics_app = app;
+	for (size_t i = 0; !ret && i < sizeof(if_families) / sizeof(if_families[0]); i++)
+		ret = metrics_register(app->metrics, &if_families[i]);
+	if (!ret)
+		ret = turn_metrics_register(app->metrics, app);
+	if (ret)
+		LOG_ERRX("mgmt", "metrics: registering the counters: %s", strerror(-ret));
+	return ret;
+}
+
+void app_metrics_stop(struct appliance *app)
+{
+	metrics_registry_free(app->metrics);
+	app->metrics = NULL;
+}
+
+static void metrics_page(void *ctx, FILE *out, bool json)
+{
+	struct appliance *app = ctx;
+
+	if (!app->metrics)
+		fprintf(out, "metrics: not available (see the log)\n");
+	else if (json)
+		metrics_write_json(app->metrics, out);
+	else
+		metrics_write_prometheus(app->metrics, out);
+}
+
 const struct cli_ops app_cli_ops = {
 	.apply = apply,
 	.status = status_page,
@@ -723,4 +807,5 @@ const struct cli_ops app_cli_ops = {
 	.restart = app_web_restart,
 	.web_info = app_web_info,
 	.webadmin_running = app_webadmin_running,
+	.metrics = metrics_page,
 };

@@ -11,6 +11,7 @@
 #include "dp.h"
 #include "edge_config.h"
 #include "evloop.h"
+#include "metrics.h"
 #include "port.h"
 #include "turn_server.h"
 #include "turn_stream.h"
@@ -31,6 +32,7 @@ struct appliance {
 	uint64_t tsc_hz;
 	struct cli cli;
 	struct evloop *loop;		/* the control loop: components register their fds there */
+	struct metrics_registry *metrics;	/* every component's counters (metrics.h) */
 	struct {
 		uint16_t seq;		/* the probe in flight */
 		bool answered;
@@ -86,6 +88,11 @@ unsigned int app_turn_streams(struct appliance *app);
 void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
+
+/* The counters registry, filled with the interfaces' and TURN's families (read at collect
+ * time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */
+int app_metrics_start(struct appliance *app);
+void app_metrics_stop(struct appliance *app);
 
 /* Starts webbridge3 and the callbridge (each idle while disabled or not in this role). */
 int app_web_start(struct appliance *app);

@@ -34,6 +34,8 @@ struct cli_ops {
 	void (*web_info)(void *ctx, const char *what, FILE *out);
 	/* Whether the web admin service runs (its status page's STATUS line). */
 	bool (*webadmin_running)(void *ctx);
+	/* `metrics [json]`: every registered counter, Prometheus text or JSON (metrics.h). */
+	void (*metrics)(void *ctx, FILE *out, bool json);
 };
 
 struct cli {

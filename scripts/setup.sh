@@ -16,6 +16,8 @@ PACKAGES=(
 	# lab and tests
 	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
 	openssl valgrind curl
+	# promtool, to check the metrics exposition (tests/unit/test_metrics.c, test_turn.sh)
+	prometheus
 	# the guests' browser for the webbridge3 tests, driven by selenium; certutil for its CA
 	chromium chromium-driver python3-selenium libnss3-tools
 )
@@ -36,10 +38,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	# coturn's package may start its own service; the tests start turnserver themselves
-	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
-		systemctl stop coturn || true
-	fi
+	# coturn's and prometheus's packages may start their own services; the tests start what
+	# they need themselves
+	for svc in coturn prometheus; do
+		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $svc 2>/dev/null; then
+			systemctl stop $svc || true
+		fi
+	done
 fi
 
 # Hugepages: 2 MB pages for DPDK. Ask for HUGEPAGES (default 256 = 512 MB) if fewer are

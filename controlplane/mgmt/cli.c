@@ -341,6 +341,19 @@ static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+static int cmd_metrics(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	bool json = argc > 1 && !strcmp(argv[1], "json");
+
+	if (argc > 2 || (argc == 2 && !json))
+		return cli_refuse(out, "metrics: '%s': unexpected word (try 'metrics json')",
+			argv[json ? 2 : 1]);
+	if (!cli->ops->metrics)
+		return cli_refuse(out, "metrics: not available here");
+	cli->ops->metrics(cli->ctx, out, json);
+	return 0;
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out);
 
 static const struct cmd commands[] = {
@@ -371,6 +384,8 @@ static const struct cmd commands[] = {
 		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
 		pki_cli },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log },
+	{ "metrics", "metrics [json]", "every counter: Prometheus text exposition, or JSON",
+		cmd_metrics },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -152,4 +152,19 @@ echo "status pages"
 ctl turn | grep -q "^Enabled                 : true" && ok "turn status page says Enabled : true" || bad "turn page"
 ctl turn stats | grep -q "error 401" && ok "turn stats counts errors by code" || bad "turn stats"
 
+echo "metrics: the registry reads the same counters (no traffic now)"
+m=$(ctl metrics)
+for d in "client -> peer:client_to_peer" "peer -> client:peer_to_client"; do
+	t=$(ctl turn stats | sed -n "s/Relayed ${d%%:*} *: \([0-9]*\) packets.*/\1/p")
+	v=$(echo "$m" | sed -n "s/^edge_turn_relayed_packets_total{direction=\"${d#*:}\",transport=\"udp\"} //p")
+	[ -n "$t" ] && [ "$t" -gt 0 ] && [ "$v" = "$t" ] && ok "metrics: relayed ${d#*:} packets = turn stats ($v)" ||
+		bad "metrics relayed ${d#*:}: '$v', turn stats '$t'"
+done
+echo "$m" | grep -q '^edge_turn_errors_total{code="401"} [1-9]' && ok "metrics: TURN errors by code" || bad "metrics: no 401 in $(echo "$m" | grep errors_total)"
+if command -v promtool >/dev/null; then
+	out=$(echo "$m" | promtool check metrics 2>&1) && ok "promtool check metrics accepts edgectl metrics" || bad "promtool: $out"
+fi
+ctl metrics json | python3 -c 'import json,sys; f=json.load(sys.stdin)["families"]; assert any(x["name"]=="edge_turn_relayed_packets_total" for x in f)' &&
+	ok "edgectl metrics json parses" || bad "metrics json"
+
 finish turn

@@ -64,8 +64,15 @@ static void fake_turn_guest_peers(void *ctx, FILE *out)
 	fprintf(out, "Guest peers             : 198.18.10.3:50000\n");
 }
 
+static void fake_metrics(void *ctx, FILE *out, bool json)
+{
+	(void)ctx;
+	fputs(json ? "{\"families\":[]}\n" : "# HELP edge_x_total x\n", out);
+}
+
 static const struct cli_ops ops = {.apply = fake_apply,
 	.turn_guest_peers = fake_turn_guest_peers,
+	.metrics = fake_metrics,
 	.iface = fake_iface,
 	.restart = fake_restart,
 	.web_info = fake_web_info,
@@ -1047,6 +1054,27 @@ static void test_web_help(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "user passwd <name> [<password>]"));
 }
 
+/* `metrics [json]` hands over to the op; anything else is refused; no op: unavailable. */
+static void test_metrics_command(void)
+{
+	static const struct cli_ops bare = { .apply = fake_apply };
+	struct cli c = { .cfg = &running, .ops = &bare };
+	FILE *f;
+
+	reset();
+	ok("metrics");
+	CU_ASSERT_STRING_EQUAL(out_text, "# HELP edge_x_total x\n");
+	ok("metrics json");
+	CU_ASSERT_STRING_EQUAL(out_text, "{\"families\":[]}\n");
+	refused("metrics xml", "xml");
+	refused("metrics json extra", "extra");
+	memset(out_text, 0, sizeof(out_text));
+	f = fmemopen(out_text, sizeof(out_text), "w");
+	CU_ASSERT_EQUAL(cli_exec(&c, "metrics", f), -EINVAL);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(out_text, "error: metrics: not available here\n");
+}
+
 static const struct unit_test tests[] = {
 	{ "the guide's ipv4 commands", test_guide_commands },
 	{ "add and del addresses", test_add_del },
@@ -1070,6 +1098,7 @@ static const struct unit_test tests[] = {
 	{ "web components without the appliance's ops", test_web_ops_missing },
 	{ "user: add, del, passwd, and cfg_admin_check", test_users },
 	{ "help lists the web components' commands", test_web_help },
+	{ "metrics: text, json, refusals, no op", test_metrics_command },
 	{ NULL, NULL },
 };
 
