@@ -27,6 +27,15 @@
 
 static struct appliance app;
 
+/* Packet buffers and rings, sized so that a worker's whole burst always fits: a burst leaves
+ * the mempool cache in one go and lands in any ring in one enqueue. */
+#define MBUFS_PER_PORT 8192
+#define MBUF_CACHE 256
+#define PUNT_RING 4096		/* workers -> control plane (ARP, TURN stream data) */
+#define INJECT_RING 1024	/* control plane -> one worker */
+_Static_assert(EDGE_MAX_BURST <= MBUF_CACHE && EDGE_MAX_BURST < INJECT_RING &&
+	EDGE_MAX_BURST < PUNT_RING, "a burst must fit the mempool cache and every ring");
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -79,15 +88,15 @@ static int start(int argc, char **argv)
 		return -EINVAL;
 	}
 	app.tsc_hz = rte_get_timer_hz();
-	app.mp = rte_pktmbuf_pool_create("mbufs", 8192 * (app.cfg.n_ifs + 1) - 1, 256, 0,
+	app.mp = rte_pktmbuf_pool_create("mbufs", MBUFS_PER_PORT * (app.cfg.n_ifs + 1) - 1, MBUF_CACHE, 0,
 		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (!app.mp) {
 		LOG_ERRX("mgmt", "cannot allocate packet buffers: %s (raise eal.memory_mb)",
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	app.punt_ring = rte_ring_create("punt", 4096, rte_socket_id(), RING_F_SC_DEQ);
-	app.data_ring = rte_ring_create("turn-data", 4096, rte_socket_id(), RING_F_SC_DEQ);
+	app.punt_ring = rte_ring_create("punt", PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
+	app.data_ring = rte_ring_create("turn-data", PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (!app.punt_ring || !app.data_ring)
 		return -ENOMEM;
 	for (int i = 0; i < app.cfg.n_ifs; i++) {
@@ -138,7 +147,7 @@ static int start(int argc, char **argv)
 		wk->lcore_id = lcore;
 		wk->punt_ring = app.punt_ring;
 		wk->data_ring = app.data_ring;
-		wk->inject_ring = rte_ring_create(name, 1024, rte_socket_id(),
+		wk->inject_ring = rte_ring_create(name, INJECT_RING, rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!wk->inject_ring)
 			return -ENOMEM;

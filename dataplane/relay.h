@@ -72,7 +72,7 @@ static inline void wr32(void *p, uint32_t v)
 
 
 struct relay_batch {
-	struct relay_job c2p[64], p2c[64];
+	struct relay_job c2p[EDGE_MAX_BURST], p2c[EDGE_MAX_BURST];
 	uint16_t n_c2p, n_p2c;
 };
 
@@ -450,15 +450,15 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_batch *rb,
 	uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
 {
-	const struct turn_alloc *a[64];
+	const struct turn_alloc *a[EDGE_MAX_BURST];
 	const struct turn_lcore_obj *lc = turn_tab.buckets[rte_lcore_id()];
 	uint32_t now = turn_ticks(tsc);
 	unsigned int n;
 
 	if ((n = rb->n_c2p)) {
 		const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
-		struct turn_key keys[64];
-		uint32_t h[64];
+		struct turn_key keys[EDGE_MAX_BURST];
+		uint32_t h[EDGE_MAX_BURST];
 
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->c2p[i];
@@ -479,7 +479,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 			relay_c2p_one(l3, ifi, &rb->c2p[i], a[i], now, tsc, out, st);
 	}
 	if ((n = rb->n_p2c)) {
-		const uint32_t *slot[64];
+		const uint32_t *slot[EDGE_MAX_BURST];
 
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->p2c[i];

@@ -103,7 +103,7 @@ static inline unsigned int inject_input(struct dp_worker *w)
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
-	struct rte_mbuf *pkts[64];
+	struct rte_mbuf *pkts[EDGE_MAX_BURST];
 	struct dp_burst_out out = { .fwd_mask = 0 };	/* all zero: n_fwd[] counts from 0 */
 	unsigned int idle = 0;
 

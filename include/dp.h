@@ -130,15 +130,15 @@ enum dp_punt_kind {
 
 /* Where a burst's packets go after the per-packet stages. */
 struct dp_burst_out {
-	struct rte_mbuf *fwd[EDGE_MAX_IFACES][64];	/* relayed: out of that interface */
+	struct rte_mbuf *fwd[EDGE_MAX_IFACES][EDGE_MAX_BURST];	/* relayed: out of that interface */
 	uint16_t n_fwd[EDGE_MAX_IFACES];
 	uint8_t fwd_mask;				/* interfaces with n_fwd > 0 */
-	struct rte_mbuf *tx[64];	/* back out of the same port */
-	struct rte_mbuf *kernel[64];	/* to the interface's TAP mirror */
-	struct rte_mbuf *punt[64];	/* to the control plane */
+	struct rte_mbuf *tx[EDGE_MAX_BURST];	/* back out of the same port */
+	struct rte_mbuf *kernel[EDGE_MAX_BURST];	/* to the interface's TAP mirror */
+	struct rte_mbuf *punt[EDGE_MAX_BURST];	/* to the control plane */
 	/* peers' datagrams for TURN clients on TCP/TLS, to the control plane on a ring of their
 	 * own: a flood of them never crowds ARP off the punt ring */
-	struct rte_mbuf *data[64];
+	struct rte_mbuf *data[EDGE_MAX_BURST];
 	uint16_t n_tx, n_kernel, n_punt, n_data;
 };
 

@@ -8,5 +8,8 @@
 #define EDGE_MAX_WORKERS 16	/* worker lcores */
 #define EDGE_IFNAME_LEN 8
 #define EDGE_PORTSPEC_LEN 256
+/* The most packets a worker takes from a queue at once (dataplane.burst, 1..this): every
+ * per-burst array is this long. */
+#define EDGE_MAX_BURST 64
 
 #endif

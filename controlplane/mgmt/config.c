@@ -1096,7 +1096,7 @@ static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_
 		 BOOL(s, "eal", "hugepages", &cfg->hugepages) < 0))
 		return -EINVAL;
 	if ((s = config_lookup(c, "dataplane")) &&
-		(load_range(s, "dataplane", "burst", 1, 64, &cfg->burst, err, errlen) < 0 ||
+		(load_range(s, "dataplane", "burst", 1, EDGE_MAX_BURST, &cfg->burst, err, errlen) < 0 ||
 		 load_range(s, "dataplane", "idle_sleep_us", 0, 100000, &cfg->idle_sleep_us, err,
 			errlen) < 0 ||
 		 load_range(s, "dataplane", "arp_timeout", 10, 86400, &cfg->arp_timeout_s, err,
