@@ -7,8 +7,8 @@
 
 #include "stun.h"
 
-#define be16 stun_rd16
-#define be32 stun_rd32
+#define be16 edge_be16
+#define be32 edge_be32
 
 /* The dense index of a known attribute type, or -1. A switch: the compiler makes it a
  * jump table or a binary search, either cheaper than a 64K-entry table in the cache. */

@@ -20,6 +20,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "edge_bytes.h"
 #include "stun.h"
 #include "turn_tables.h"
 
@@ -42,34 +43,6 @@ struct relay_job {
 /* the wire types of the two indications (method 6 and 7, indication class C0 = 0x0010) */
 #define STUN_SEND_INDICATION 0x0016
 #define STUN_DATA_INDICATION 0x0017
-
-/* Loads and stores at any alignment (STUN fields sit wherever the packet puts them). */
-static inline uint16_t rd16(const void *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static inline uint32_t rd32(const void *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline void wr16(void *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static inline void wr32(void *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
 
 struct relay_batch {
 	struct relay_job c2p[EDGE_MAX_BURST], p2c[EDGE_MAX_BURST];

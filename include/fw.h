@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edge_bytes.h"
+
 #define FW_MAX_RULES 1024
 
 enum fw_action {
@@ -380,16 +382,6 @@ static inline bool fw_icmp_is_error(uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-static inline uint32_t fw_rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint16_t fw_rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* The verdict for an ICMP message @icmp of @len bytes (header included). An error quotes
  * the IP header and first 8 bytes of a packet this appliance sent: it passes if that packet
  * belongs to a flow in @ft, or if the rules would let that flow's replies in. */
@@ -415,10 +407,10 @@ static inline fw_verdict_t fw_verdict_icmp(const struct fw_ruleset *rs, const st
 		return FW_V(FW_SLOT_ICMP, 1);
 	if (proto != 6 && proto != 17)
 		return rs->other & 1 ? FW_V(FW_SLOT_ICMP, 1) : FW_V(FW_SLOT_ICMP_DENY, 0);
-	local = fw_rd32(in + 12);
-	remote = fw_rd32(in + 16);
-	lport = fw_rd16(in + ihl);
-	rport = fw_rd16(in + ihl + 2);
+	local = edge_be32(in + 12);
+	remote = edge_be32(in + 16);
+	lport = edge_be16(in + ihl);
+	rport = edge_be16(in + ihl + 2);
 	if (fw_allowed(fw_verdict(rs, ft, proto, remote, local, rport, lport, now)))
 		return FW_V(FW_SLOT_ICMP, 1);
 	return FW_V(FW_SLOT_ICMP_DENY, 0);
@@ -440,8 +432,8 @@ static inline fw_verdict_t fw_verdict_ipv4(const struct fw_ruleset *rs, const st
 	if (proto == 6 || proto == 17) {
 		if (len < ihl + 4)
 			return FW_V(FW_SLOT_MALFORMED, 0);
-		return fw_verdict(rs, ft, proto, fw_rd32(h + 12), fw_rd32(h + 16),
-			fw_rd16(h + ihl), fw_rd16(h + ihl + 2), now);
+		return fw_verdict(rs, ft, proto, edge_be32(h + 12), edge_be32(h + 16),
+			edge_be16(h + ihl), edge_be16(h + ihl + 2), now);
 	}
 	if (proto == 1)
 		return fw_verdict_icmp(rs, ft, h + ihl, len - ihl, now);
@@ -459,8 +451,8 @@ static inline void fw_flow_note_ipv4(struct fw_flowtab *ft, const void *ip, uint
 
 	if ((proto != 6 && proto != 17) || len < ihl + 4)
 		return;
-	fw_flow_note_outbound(ft, proto, fw_rd32(h + 12), fw_rd16(h + ihl), fw_rd32(h + 16),
-		fw_rd16(h + ihl + 2), proto == 6 && len >= ihl + 14 ? h[ihl + 13] : 0, now);
+	fw_flow_note_outbound(ft, proto, edge_be32(h + 12), edge_be16(h + ihl), edge_be32(h + 16),
+		edge_be16(h + ihl + 2), proto == 6 && len >= ihl + 14 ? h[ihl + 13] : 0, now);
 }
 
 /* Counts a packet of @bytes under its verdict in this lcore's @c. A slot taken over by a

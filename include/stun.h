@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "edge_bytes.h"
+
 #define STUN_MAGIC 0x2112a442u
 #define STUN_HDR_LEN 20
 #define STUN_TID_LEN 12
@@ -243,16 +245,6 @@ static inline enum stun_demux stun_demux(uint8_t first)
  * These agree with stun_parse() wherever they answer 0 (the fuzzer checks it); anything
  * they do not handle (authentication, unknown attributes) they leave to the slow path. */
 
-static inline uint16_t stun_rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t stun_rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 #define STUN_CHANNEL_MIN 0x4000	/* RFC 8656 12: 0x4000..0x4fff; 0x5000..0x7fff reserved */
 #define STUN_CHANNEL_MAX 0x4fff
 #define STUN_CHANNEL_HDR_LEN 4
@@ -265,8 +257,8 @@ static inline int stun_fast_channel_data(const uint8_t *buf, size_t len, uint16_
 {
 	if (len < STUN_CHANNEL_HDR_LEN || (buf[0] & 0xf0) != 0x40)
 		return -EINVAL;
-	*ch = stun_rd16(buf);
-	*data_len = stun_rd16(buf + 2);
+	*ch = edge_be16(buf);
+	*data_len = edge_be16(buf + 2);
 	return *data_len <= len - STUN_CHANNEL_HDR_LEN ? 0 : -EMSGSIZE;
 }
 
@@ -320,9 +312,9 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 	uint32_t mlen, off;
 	bool peer = false;
 
-	if (len < STUN_HDR_LEN || stun_rd16(buf) != type || stun_rd32(buf + 4) != STUN_MAGIC)
+	if (len < STUN_HDR_LEN || edge_be16(buf) != type || edge_be32(buf + 4) != STUN_MAGIC)
 		return -EINVAL;
-	mlen = stun_rd16(buf + 2);
+	mlen = edge_be16(buf + 2);
 	if ((mlen & 3) || mlen + STUN_HDR_LEN > len || mlen + STUN_HDR_LEN > STUN_MAX_MSG)
 		return -EBADMSG;
 	fi->len = (uint16_t)(mlen + STUN_HDR_LEN);
@@ -334,8 +326,8 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 
 		if (fi->len - off < 4)
 			return -EBADMSG;
-		at = stun_rd16(buf + off);
-		al = stun_rd16(buf + off + 2);
+		at = edge_be16(buf + off);
+		al = edge_be16(buf + off + 2);
 		next = off + 4 + (((uint32_t)al + 3) & ~3u);
 		if (next > fi->len)
 			return -EBADMSG;
@@ -402,9 +394,9 @@ static inline int stun_frame_len(const uint8_t *buf, size_t len)
 	if (len < 4)
 		return 0;
 	if ((buf[0] & 0xc0) == 0)
-		return STUN_HDR_LEN + stun_rd16(buf + 2);
+		return STUN_HDR_LEN + edge_be16(buf + 2);
 	if ((buf[0] & 0xc0) == 0x40)	/* 0x4000-0x7fff: RFC 5766's numbers are still in use */
-		return (STUN_CHANNEL_HDR_LEN + stun_rd16(buf + 2) + 3) & ~3;
+		return (STUN_CHANNEL_HDR_LEN + edge_be16(buf + 2) + 3) & ~3;
 	return -EBADMSG;
 }
 
