@@ -17,6 +17,7 @@
 
 #include "edge_log.h"
 #include "stun.h"
+#include "tls_policy.h"
 #include "turn_stream.h"
 
 #define MAX_CONNS 65535		/* connection ids: 16-bit slot, generation above */
@@ -188,12 +189,13 @@ static SSL_CTX *tls_context(const struct tstream_cfg *c, char *err, size_t errle
 		snprintf(err, errlen, "cannot make a TLS context");
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	/* TLS 1.2: forward secrecy and AEAD only; TLS 1.3 keeps OpenSSL's suites (all AEAD) */
-	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!SHA1");
+	if (tls_policy_apply(ctx) < 0) {	/* the appliance's one policy */
+		SSL_CTX_free(ctx);
+		snprintf(err, errlen, "cannot apply the TLS policy (OpenSSL refused it)");
+		return NULL;
+	}
 	/* a client that just closes its socket has closed: not a TLS error */
-	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
-		SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 		SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"edge-turn", 9);

@@ -23,6 +23,7 @@
 
 #include "edge_log.h"
 #include "pki.h"
+#include "tls_policy.h"
 #include "wb3.h"
 #include "../web/web.h"
 #include "../web/web_jwt.h"
@@ -1284,8 +1285,9 @@ static const struct lws_protocols c2w_protocols[] = {
 
 /* ---- the context ---- */
 
-#define TLS_OPTS (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION)
-#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+/* every TLS endpoint of the appliance shares one policy (tls_policy.h) */
+#define TLS_OPTS TLS_POLICY_OPTIONS
+#define TLS12_CIPHERS TLS_POLICY_TLS12_CIPHERS
 
 static const char *if_addr(const struct edge_cfg *cfg, int ifi, char buf[16])
 {
