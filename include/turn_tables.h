@@ -22,8 +22,6 @@
 
 #include <rte_ether.h>
 
-#include <urcu/lfstack.h>
-
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
