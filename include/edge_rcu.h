@@ -6,7 +6,6 @@
 
 #define _LGPL_SOURCE
 #include <urcu-qsbr.h>
-#include <urcu/lfstack.h>
 #include <urcu/rculfhash.h>
 #include <stdlib.h>
 

@@ -22,6 +22,10 @@
 
 #include <rte_ether.h>
 
+/* before edge_rcu.h's _LGPL_SOURCE: the library's stack functions, not its inline ones
+ * (whose push does member access through a NULL head, which UBSan stops on) */
+#include <urcu/lfstack.h>
+
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
