@@ -81,6 +81,15 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 			l3->turn_burst = bps / 10 > 3000 ? (uint32_t)(bps / 10) : 3000;
 		}
 	}
+	/* the media ports of this appliance's own callbridge: the SFU's fast path */
+	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media; i++) {
+		const struct cfg_listen *ml = &cfg->cb.media[i];
+
+		if (cfg->ifs[ml->ifi].n_addrs) {
+			l3->media_port[ml->ifi] = rte_cpu_to_be_16(ml->port);
+			l3->media_ip[ml->ifi] = cfg->ifs[ml->ifi].addrs[0].addr;
+		}
+	}
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		if (!cfg->ifs[i].fw.enabled)
 			continue;
@@ -619,6 +628,7 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 			nbr_reap(0, i);
 	app->cfg = *next;
 	app_turn_config(app);
+	app_media_config(app);
 	app_web_config(app);
 	return 0;
 }

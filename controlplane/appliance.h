@@ -54,6 +54,8 @@ struct appliance {
 	/* webbridge3 and the callbridge: threads of their own (controlplane/web_glue.c) */
 	struct wb3 *wb3;
 	struct callbridge *cb;
+	/* the media server (controlplane/media_glue.c): on the control loop's thread */
+	struct media_server *mediasrv;
 };
 
 /* Builds the L3 table for the data plane from @cfg and the ports (firewalls compiled):
@@ -74,6 +76,11 @@ void app_timers(struct appliance *app);
 
 /* Sends an ARP request for @target out of @ifi. */
 void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target);
+
+/* The media server, where the callbridge runs (before it: the callbridge calls it). */
+int app_media_start(struct appliance *app);
+void app_media_stop(struct appliance *app);
+void app_media_config(struct appliance *app);	/* after app->cfg changed */
 
 int app_turn_start(struct appliance *app);
 void app_turn_stop(struct appliance *app);

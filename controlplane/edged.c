@@ -163,6 +163,9 @@ static int start(int argc, char **argv)
 		return ret;
 	if (app_metrics_start(&app) < 0)	/* logged; the appliance runs without them */
 		LOG_WARN("mgmt", "metrics: the registry is incomplete");
+	ret = app_media_start(&app);
+	if (ret < 0)
+		return ret;
 	ret = app_web_start(&app);
 	if (ret < 0)
 		return ret;
@@ -226,6 +229,7 @@ static void stop_all(struct ctl_server *ctl)
 	if (ctl)
 		ctl_close(ctl);
 	app_web_stop(&app);
+	app_media_stop(&app);
 	app_metrics_stop(&app);
 	if (app.turn)
 		app_turn_stop(&app);

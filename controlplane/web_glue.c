@@ -6,6 +6,7 @@
 #include "appliance.h"
 #include "callbridge/cb.h"
 #include "edge_log.h"
+#include "media/media_server.h"
 #include "webbridge3/wb3.h"
 
 /* webbridge3's thread: the linked callbridges' media ports, for the control loop's tick */
@@ -35,7 +36,7 @@ int app_web_start(struct appliance *app)
 			return -ENOMEM;
 	}
 	if (app->cfg.role != EDGE_ROLE_EDGE) {
-		app->cb = cb_start(&app->cfg);
+		app->cb = cb_start(&app->cfg, app->mediasrv);
 		if (!app->cb)
 			return -ENOMEM;
 	}
@@ -82,6 +83,15 @@ void app_web_info(void *ctx, const char *what, FILE *out)
 		cb_show_calls(app->cb, out);
 	else if (!strcmp(what, "callbridge participants") && app->cb)
 		cb_show_participants(app->cb, out);
+	else if (!strcmp(what, "callbridge media") && app->cb)
+		media_show(app->mediasrv, out);
+	else if (!strcmp(what, "callbridge media rotate") && app->cb) {
+		if (!app->mediasrv || media_server_rotate(app->mediasrv) < 0)
+			fprintf(out, "callbridge media rotate: no media server to rotate\n");
+		else
+			fprintf(out, "callbridge media rotate: legs made from now on use a new "
+				"certificate\n");
+	}
 	else
 		fprintf(out, "%s: not on this appliance (role %s)\n", what,
 			cfg_role_name(app->cfg.role));

@@ -15,6 +15,7 @@
 #include "dp.h"
 #include "nbr.h"
 #include "relay.h"
+#include "sfu.h"
 #include "stun_binding.h"
 
 struct dp_l3 *dp_l3_current;
@@ -251,6 +252,23 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	return false;
 }
 
+/* UDP for a media port: the SFU's fast path takes SRTP/SRTCP of connected legs; false for
+ * the rest, which goes to the media server's socket through the kernel. */
+static inline bool udp_media(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+	uint16_t ulen;
+
+	if (ip_len < ihl + sizeof(*udp) || !sfu_is_media_port(l3, ifi, ip->dst_addr, udp->dst_port))
+		return false;
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
+		return false;	/* the kernel counts its own malformed UDP */
+	return sfu_input(l3, m, ip, ihl, udp, ulen, out, st);
+}
+
 static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
 	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
 	struct dp_if_stats *st)
@@ -301,6 +319,9 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
+	if (ip->next_proto_id == IPPROTO_UDP && l3->media_port[ifi] &&
+		udp_media(l3, ifi, m, ip, ihl, ip_len, out, st))
+		return;
 	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
 		udp_relay(l3, ifi, m, ip, ihl, ip_len, rb, out, st))
 		return;

@@ -46,6 +46,10 @@ struct dp_l3 {
 	/* the interfaces' compiled firewalls (NULL: disabled); owned by this table */
 	struct fw_ruleset *fw[EDGE_MAX_IFACES];
 	uint32_t turn_burst;		/* bucket depth, bytes */
+	/* the callbridge's media port on each interface (network order, 0 = none) and the
+	 * address it is on: the SFU's fast path (sfu.h) */
+	uint16_t media_port[EDGE_MAX_IFACES];
+	uint32_t media_ip[EDGE_MAX_IFACES];
 };
 
 extern struct dp_l3 *dp_l3_current;
@@ -82,7 +86,14 @@ extern struct dp_l3 *dp_l3_current;
 	X(TURN_PEER_PORT, "peer port not permitted (a guest's permission names one port)")       \
 	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                      \
 	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")                      \
-	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")
+	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")                                 \
+	X(MEDIA_NO_LEG, "RTP/RTCP on a media port from no connected leg")                         \
+	X(MEDIA_MALFORMED, "RTCP compound malformed, or packet in pieces")                        \
+	X(MEDIA_AUTH, "SRTP/SRTCP authentication failed (wrong key or tampered)")                \
+	X(MEDIA_REPLAY, "SRTP/SRTCP replayed or too old")                                         \
+	X(MEDIA_SSRC, "RTP from an SSRC the leg did not announce")                               \
+	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                   \
+	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,
@@ -103,6 +114,9 @@ struct dp_if_stats {
 	uint64_t arp_not_learned;	/* ARP senders refused: off the subnets, or the table full */
 	uint64_t relay_c2p_pkts, relay_c2p_bytes;	/* TURN: client -> peer, received here */
 	uint64_t relay_p2c_pkts, relay_p2c_bytes;	/* TURN: peer -> client, received here */
+	uint64_t sfu_rx_pkts;		/* RTP/RTCP to a media port, received here */
+	uint64_t sfu_tx_pkts;		/* copies sent to receivers, from here */
+	uint64_t sfu_no_receiver;	/* authenticated but nobody takes it now */
 	uint64_t drops[DP_DROP_MAX];
 } __rte_cache_aligned;
 

@@ -2,10 +2,16 @@
 // The protocol (POST /api/join, the WebSocket /api/ws with subprotocol wb3-signalling) is in
 // docs/webbridge3.md. Plain JavaScript, no build step, no external URLs.
 //
+// Media follows docs/webbridge3.md's media contract (issue 13): the page is always the offerer;
+// mids 0/1 send our microphone and camera, then one recvonly audio+video pair per other
+// participant the server says we can receive ("renegotiate"), never removed, reused when the
+// server maps them to someone else. Each remote MediaStream's id is its participant's id.
+//
 // For tests: document.body.dataset.state is one of
 //   "join" | "joining" | "in-call" | "left" | "ended" | "error"
 // and window.wb3 holds what happened (participant, call, conference, candidatesSent,
-// relayCandidatesSent, offerSent, lastError, ...).
+// relayCandidatesSent, offerSent, lastError, remoteParticipants, mediaState, renegotiations,
+// and the non-enumerable pc, ...). `?relay=1` makes the page use TURN relays only.
 'use strict';
 
 (function () {
@@ -20,8 +26,10 @@
     error: $('error'), status: $('status'), conference: $('conference'), media: $('media'),
     mediaNote: $('media-note'), roster: $('roster'), rosterCount: $('roster-count'),
     muteAudio: $('mute-audio'), muteVideo: $('mute-video'), leave: $('leave'),
-    remoteVideo: $('remote-video'), localVideo: $('local-video'),
+    remoteGrid: $('remote-grid'), localVideo: $('local-video'),
   };
+  // ?relay=1: only relayed candidates (tests force the path through our TURN server this way)
+  const RELAY_ONLY = new URLSearchParams(location.search).get('relay') === '1';
 
   // What tests (and curious people in the console) can read
   const wb3 = window.wb3 = {
@@ -29,7 +37,15 @@
     candidatesSent: 0, relayCandidatesSent: 0, endOfCandidatesSent: false, offerSent: false,
     answerReceived: false, remoteCandidates: 0, localMedia: null, media: null,
     audioMuted: false, videoMuted: false, roster: [], lastError: '',
+    remoteParticipants: [],  // ids of the participants that have a tile, in tile order
+    mediaState: 'none',      // 'none' | 'negotiating' | 'connected' | 'failed'
+    renegotiations: 0,       // offers sent, the first one included
+    relayOnly: RELAY_ONLY,
   };
+  // Not enumerable: JSON.stringify(wb3) and WebDriver's serialisation of wb3 leave them out
+  Object.defineProperty(wb3, 'pc', {
+    get: () => (session ? session.pc : null), enumerable: false,
+  });
 
   // One join attempt's resources; replaced on every join
   let session = null;
@@ -177,6 +193,9 @@
     wb3.media = null;
     wb3.audioMuted = wb3.videoMuted = false;
     wb3.roster = [];
+    wb3.remoteParticipants = [];
+    wb3.mediaState = 'none';
+    wb3.renegotiations = 0;
     el.media.textContent = '';
     el.mediaNote.textContent = '';
     renderRoster([]);
@@ -187,6 +206,11 @@
       pendingCandidates: [],   // local candidates gathered before the offer went out
       remoteCandidates: [],    // remote candidates that came before the answer
       remoteDescriptionSet: false,
+      offerInFlight: false,    // an offer went out and its answer is not applied yet
+      offerWanted: false,      // another offer is due once the one in flight is answered
+      sources: 0,              // the last "renegotiate" N: receive pairs we must have
+      tiles: new Map(),        // participant id -> { tile, video, label, stream }
+      everInRoster: new Set(), // ids some roster named: a later roster without them = they left
     };
   }
 
@@ -202,10 +226,13 @@
       try { s.pc.close(); } catch (e) { /* already closed */ }
     }
     if (s.stream) s.stream.getTracks().forEach((t) => t.stop());
+    for (const id of Array.from(s.tiles.keys())) removeTile(s, id);
     el.localVideo.srcObject = null;
-    el.remoteVideo.srcObject = null;
-    el.localVideo.hidden = el.remoteVideo.hidden = true;
-    if (session === s) session = null;
+    el.localVideo.hidden = true;
+    if (session === s) {
+      wb3.mediaState = 'none';
+      session = null;
+    }
   }
 
   function send(s, msg) {
@@ -271,6 +298,10 @@
       case 'roster':
         wb3.roster = Array.isArray(msg.participants) ? msg.participants : [];
         renderRoster(wb3.roster);
+        rosterChanged(s);
+        break;
+      case 'renegotiate':
+        onRenegotiate(s, msg);
         break;
       case 'answer':
         onAnswer(s, msg);
@@ -315,6 +346,7 @@
   function mediaText(msg) {
     const states = {
       unavailable: 'Audio and video are not available in this meeting yet',
+      error: 'Audio and video failed',
       connecting: 'Connecting audio and video\u2026',
       connected: 'Audio and video connected',
     };
@@ -392,7 +424,41 @@
     s.leaveTimer = setTimeout(done, LEAVE_TIMEOUT_MS);
   }
 
-  // ---------------------------------------------------------------- media (signalling)
+  // ---------------------------------------------------------------- media: the peer connection
+
+  // Ends an async step quietly if its session is over (left, ended, replaced)
+  function gone(s) {
+    return session !== s || s.closing;
+  }
+
+  // The first offer's m-lines: mid 0 audio, mid 1 video, both sendonly, with our tracks when
+  // we have them (without a track the m-line still goes out and the server answers recvonly)
+  function addSendTransceivers(pc, stream) {
+    const audio = stream ? stream.getAudioTracks()[0] : undefined;
+    const video = stream ? stream.getVideoTracks()[0] : undefined;
+    pc.addTransceiver(audio || 'audio', { direction: 'sendonly', streams: audio ? [stream] : [] });
+    pc.addTransceiver(video || 'video', { direction: 'sendonly', streams: video ? [stream] : [] });
+  }
+
+  // Receive pairs are every transceiver after the first two, audio then video, so that their
+  // mids are consecutive (2,3 then 4,5 ...). They are never stopped: one the server does not
+  // use is answered 'inactive' and given to someone else later.
+  function recvPairs(pc) {
+    return Math.floor(Math.max(0, pc.getTransceivers().length - 2) / 2);
+  }
+
+  function ensureRecvPairs(pc, n) {
+    for (let i = recvPairs(pc); i < n; i++) {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+  }
+
+  function rtcConfig(iceServers) {
+    const config = { iceServers: iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
+    if (RELAY_ONLY) config.iceTransportPolicy = 'relay';
+    return config;
+  }
 
   async function startMedia(s) {
     let stream = null;
@@ -405,7 +471,7 @@
       el.mediaNote.textContent = 'Your camera and microphone are not used (' + why +
         '): you can still see and hear the meeting.';
     }
-    if (session !== s || s.closing) {
+    if (gone(s)) {
       if (stream) stream.getTracks().forEach((t) => t.stop());
       return;
     }
@@ -420,43 +486,72 @@
 
     let pc;
     try {
-      pc = s.pc = new RTCPeerConnection({ iceServers: s.iceServers });
+      pc = s.pc = new RTCPeerConnection(rtcConfig(s.iceServers));
+      addSendTransceivers(pc, stream);
     } catch (e) {
       mediaFailed('The browser refused the media settings: ' + e.message);
       return;
     }
     pc.onicecandidate = (ev) => onLocalCandidate(s, ev.candidate);
-    pc.ontrack = (ev) => {
-      if (ev.streams && ev.streams[0] && el.remoteVideo.srcObject !== ev.streams[0]) {
-        el.remoteVideo.srcObject = ev.streams[0];
-        el.remoteVideo.hidden = false;
-      }
-    };
-    pc.onconnectionstatechange = () => {
-      if (session === s && pc.connectionState === 'failed')
-        el.media.textContent = 'Audio and video could not connect';
-    };
+    pc.ontrack = (ev) => onRemoteTrack(s, ev);
+    pc.onconnectionstatechange = () => onConnectionState(s);
+    wb3.mediaState = 'negotiating';
+    await sendOffer(s, false);
+  }
 
+  // Sends an offer for pc as it is now; with recv, first adds the receive pairs the last
+  // "renegotiate" asked for (the first offer has none). Only the page offers, and only one
+  // offer is in flight at a time: no glare.
+  async function sendOffer(s, recv) {
+    const pc = s.pc;
+    s.offerInFlight = true;
     try {
-      if (stream) {
-        for (const t of stream.getTracks()) pc.addTrack(t, stream);
-      } else {
-        pc.addTransceiver('audio', { direction: 'recvonly' });
-        pc.addTransceiver('video', { direction: 'recvonly' });
-      }
+      if (recv) ensureRecvPairs(pc, s.sources);
       const offer = await pc.createOffer();
-      if (session !== s || s.closing) return;
+      if (gone(s)) return;
       await pc.setLocalDescription(offer);
-      if (session !== s || s.closing) return;
-      if (send(s, { type: 'offer', sdp: pc.localDescription.sdp })) {
+      if (gone(s)) return;
+      if (!send(s, { type: 'offer', sdp: pc.localDescription.sdp })) {
+        s.offerInFlight = false;
+        return;
+      }
+      wb3.renegotiations++;
+      if (!wb3.offerSent) {
         wb3.offerSent = true;
         const queued = s.pendingCandidates;
         s.pendingCandidates = [];
         queued.forEach((m) => sendCandidate(s, m));
       }
     } catch (e) {
-      if (session === s && !s.closing) mediaFailed('Could not prepare audio and video: ' + e.message);
+      s.offerInFlight = false;
+      if (!gone(s)) mediaFailed('Could not prepare audio and video: ' + e.message);
     }
+  }
+
+  // {"type":"renegotiate","sources":N}: at least N receive pairs, then a new offer, even when
+  // we had N already (the server may have mapped the pairs to other participants)
+  function onRenegotiate(s, msg) {
+    const n = Number(msg.sources);
+    if (!Number.isInteger(n) || n < 0 || n > 1000) {
+      console.warn('wb3: a renegotiate message with a bad "sources"', msg.sources);
+      return;
+    }
+    s.sources = n;
+    if (!s.pc || s.offerInFlight || !wb3.offerSent) {
+      s.offerWanted = true;   // after the answer to the offer in flight (or to the first one)
+      return;
+    }
+    sendOffer(s, true);
+  }
+
+  function onConnectionState(s) {
+    if (session !== s || !s.pc) return;
+    const st = s.pc.connectionState;
+    if (st === 'connected') wb3.mediaState = 'connected';
+    else if (st === 'failed') wb3.mediaState = 'failed';
+    else if (st === 'closed') wb3.mediaState = 'none';
+    else wb3.mediaState = 'negotiating';   // new, connecting, disconnected (which may recover)
+    if (st === 'failed') el.media.textContent = 'Audio and video could not connect';
   }
 
   function mediaFailed(text) {
@@ -464,6 +559,108 @@
     console.error('wb3:', text);
     el.mediaNote.textContent = text;
   }
+
+  // ---------------------------------------------------------------- media: remote tiles
+
+  function displayName(id) {
+    const p = wb3.roster.find((q) => q && q.id === id);
+    return (p && p.name) || 'Guest';
+  }
+
+  // The contract names the source participant as the track's stream (a=msid): its id is the
+  // participant id, and that participant's audio and video share the stream
+  function onRemoteTrack(s, ev) {
+    if (gone(s)) return;
+    const stream = ev.streams && ev.streams[0];
+    if (!stream || !stream.id || stream.id === wb3.participant) return;
+    const id = stream.id;
+    // a track of someone a roster has already shown leaving: their tile must not come back
+    if (s.everInRoster.has(id) && !wb3.roster.some((p) => p && p.id === id)) return;
+    const t = s.tiles.get(id) || addTile(s, id);
+    if (t.stream !== stream) {
+      t.stream = stream;
+      // the audio and video m-lines of one participant fire one event each: the stream's
+      // later tracks reach the element by themselves; a participant moved to other m-lines
+      // comes with another stream
+      stream.addEventListener('removetrack', () => {
+        if (stream.getTracks().length === 0 && t.stream === stream && s.tiles.get(id) === t)
+          removeTile(s, id);
+      });
+      t.video.srcObject = stream;
+      play(t);
+    }
+    ev.track.addEventListener('ended', () => {
+      if (t.stream === stream && stream.getTracks().every((k) => k.readyState === 'ended') &&
+          s.tiles.get(id) === t)
+        removeTile(s, id);
+    });
+  }
+
+  function addTile(s, id) {
+    const tile = document.createElement('figure');
+    tile.className = 'tile';
+    tile.dataset.id = id;
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = false;       // their audio plays through this element
+    const label = document.createElement('figcaption');
+    label.textContent = displayName(id);
+    tile.append(video, label);
+    el.remoteGrid.appendChild(tile);
+    const t = { tile: tile, video: video, label: label, stream: null };
+    s.tiles.set(id, t);
+    tilesChanged(s);
+    return t;
+  }
+
+  function removeTile(s, id) {
+    const t = s.tiles.get(id);
+    if (!t) return;
+    s.tiles.delete(id);
+    t.video.srcObject = null;
+    t.tile.remove();
+    tilesChanged(s);
+  }
+
+  function tilesChanged(s) {
+    if (session === s || session === null) wb3.remoteParticipants = Array.from(s.tiles.keys());
+    el.remoteGrid.dataset.count = String(s.tiles.size);
+  }
+
+  // Autoplay with sound needs a user gesture; Join was one, but should the browser still
+  // refuse, the picture plays muted and a click on the tile turns the sound on
+  function play(t) {
+    const p = t.video.play();
+    if (!p || !p.catch) return;
+    p.catch((e) => {
+      if (!e || e.name !== 'NotAllowedError' || t.video.muted) return;
+      t.video.muted = true;
+      t.tile.classList.add('click-for-sound');
+      t.tile.title = 'Click to hear ' + t.label.textContent;
+      t.tile.addEventListener('click', () => {
+        t.video.muted = false;
+        t.tile.classList.remove('click-for-sound');
+        t.tile.title = '';
+        t.video.play().catch(() => { /* still refused: stays muted */ });
+      }, { once: true });
+      t.video.play().catch(() => { /* not even muted: nothing more to do */ });
+    });
+  }
+
+  // A roster without someone an earlier roster had: they left, their tile goes. Someone whose
+  // stream arrived before any roster named them keeps their tile until then.
+  function rosterChanged(s) {
+    const now = new Set();
+    for (const p of wb3.roster) if (p && p.id) now.add(p.id);
+    for (const id of now) s.everInRoster.add(id);
+    for (const [id, t] of Array.from(s.tiles)) {
+      if (!now.has(id) && s.everInRoster.has(id)) removeTile(s, id);
+      else t.label.textContent = displayName(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- media: ICE and the answer
 
   function onLocalCandidate(s, c) {
     if (session !== s || s.closing) return;
@@ -498,11 +695,19 @@
       await s.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
       wb3.answerReceived = true;
       s.remoteDescriptionSet = true;
-      const queued = s.remoteCandidates;
-      s.remoteCandidates = [];
-      for (const m of queued) await addRemoteCandidate(s, m);
     } catch (e) {
-      mediaFailed('The meeting\u2019s media answer was not accepted: ' + e.message);
+      if (!gone(s)) mediaFailed('The meeting\u2019s media answer was not accepted: ' + e.message);
+    }
+    if (gone(s)) return;
+    const queued = s.remoteCandidates;
+    s.remoteCandidates = [];
+    for (const m of queued) await addRemoteCandidate(s, m);
+    if (gone(s)) return;
+    // answered (or refused): the next offer may go, if a "renegotiate" asked for one meanwhile
+    s.offerInFlight = false;
+    if (s.offerWanted) {
+      s.offerWanted = false;
+      sendOffer(s, true);
     }
   }
 
@@ -523,6 +728,34 @@
       console.warn('wb3: a remote candidate was not accepted', e.message);
     }
   }
+
+  // ---------------------------------------------------------------- a hook for tests
+
+  // wb3.offerSteps([2, 1, 3]): the m-lines ({mid, kind, direction}) of the offers this page
+  // would send: the initial one, then one per "renegotiate" N listed, made on a peer
+  // connection of its own (no socket, no server, no camera). Not enumerable, like wb3.pc.
+  async function offerSteps(sources) {
+    const steps = [0].concat(sources || []);
+    const pc = new RTCPeerConnection(rtcConfig([]));
+    const out = [];
+    try {
+      addSendTransceivers(pc, null);
+      for (let i = 0; i < steps.length; i++) {
+        if (i > 0) ensureRecvPairs(pc, steps[i]);
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);   // gives the new m-lines their mids
+        out.push(pc.localDescription.sdp.split('\r\nm=').slice(1).map((m) => ({
+          kind: m.split(' ')[0],
+          mid: (m.match(/\r\na=mid:(\S+)/) || [])[1] || null,
+          direction: (m.match(/\r\na=(sendrecv|sendonly|recvonly|inactive)\r\n/) || [])[1] || null,
+        })));
+      }
+    } finally {
+      pc.close();
+    }
+    return out;
+  }
+  Object.defineProperty(wb3, 'offerSteps', { value: offerSteps, enumerable: false });
 
   // ---------------------------------------------------------------- start
 

@@ -27,6 +27,7 @@
 #include "cb_api.h"
 #include "cb_conf.h"
 #include "cb_db.h"
+#include "cb_media.h"
 #include "edge_log.h"
 #include "pki.h"
 #include "stun.h"
@@ -137,6 +138,9 @@ struct callbridge {
 	lws_sorted_usec_list_t reap_sul;
 	lws_sorted_usec_list_t roster_sul;
 	bool roster_scheduled;
+	lws_sorted_usec_list_t media_sul;	/* the media server's events */
+	struct media_server *media;	/* NULL: signalling only */
+	struct cb_media_io media_io;
 	struct lws_vhost *client_vh;
 	bool webadmin_up;
 	struct cb_model model;
@@ -531,6 +535,7 @@ static void roster(struct callbridge *cb, struct cb_call *c)
 			json_decref(to);
 	}
 	json_decref(parts);
+	cb_media_check(&cb->media_io, c);
 }
 
 /* Rosters go out at most every 100 ms per call: each change would otherwise send the whole
@@ -695,13 +700,6 @@ static json_t *media_ports(struct callbridge *cb)
 	return json_pack("{s:s, s:o}", "type", "media", "addresses", a);
 }
 
-static void media_unavailable(struct cb_link *l, struct cb_leg *leg)
-{
-	link_send(l, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "signal", "participant",
-		leg->id, "msg", "type", "media", "state", "unavailable", "message",
-		"This meeting server relays signalling only; media is not enabled yet."));
-}
-
 /* Counts candidate types for the log, from "candidate:... typ relay ..." */
 static const char *cand_type(const char *c)
 {
@@ -740,7 +738,9 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 			"INFO : call %d: SDP offer received (%u media lines, "
 			"%zu bytes)",
 			leg->call_no, mlines, sdp ? strlen(sdp) : 0);
-		media_unavailable(l, leg);
+		(void)l;
+		if (cb_media_offer(cb->media, &cb->media_io, leg, sdp))
+			roster_later(cb, leg->call);	/* the others renegotiate to receive it */
 	} else if (!strcmp(type, "candidate")) {
 		const char *c = json_string_value(json_object_get(msg, "candidate"));
 		pthread_mutex_lock(&cb->model.lock);
@@ -768,11 +768,65 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 		edge_log(LOG_INFO, "host:server", "INFO : call %d: \"%s\" audio %s, video %s",
 			leg->call_no, leg->guest, leg->audio_muted ? "muted" : "unmuted",
 			leg->video_muted ? "muted" : "unmuted");
+		if (leg->media_open)
+			media_leg_mute(cb->media, leg->id, leg->audio_muted, leg->video_muted);
 		roster_later(cb, leg->call);
 	}
 }
 
 static void leave_leg(struct callbridge *cb, struct cb_leg *leg, const char *why);
+
+/* cb_media's way to a guest's browser: a signal through the leg's web bridge */
+static void media_to_guest(void *ctx, struct cb_leg *leg, json_t *msg)
+{
+	struct callbridge *cb = ctx;
+	struct cb_link *l = link_by_no(cb, leg->link);
+
+	if (!l) {
+		json_decref(msg);
+		return;
+	}
+	link_send(l, json_pack("{s:s, s:s, s:o}", "type", "signal", "participant", leg->id, "msg",
+		msg));
+}
+
+/* cb_conf_leave()'s hook: a leg's media ends with it */
+static void media_on_leave(void *ctx, struct cb_leg *leg, const char *why)
+{
+	struct callbridge *cb = ctx;
+
+	cb_media_leave(cb->media, leg, why);
+}
+
+/* The media server's news, four times a second: a leg whose browser went silent (consent) or
+ * whose DTLS failed leaves the meeting, and its guest is told. */
+static void media_events(lws_sorted_usec_list_t *sul)
+{
+	struct callbridge *cb = lws_container_of(sul, struct callbridge, media_sul);
+	struct media_event ev[32];
+	unsigned int n = media_events_take(cb->media, ev, 32);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct cb_leg *leg = cb_conf_leg(&cb->model, ev[i].id);
+		char why[160];
+
+		if (!leg)
+			continue;
+		if (ev[i].type == MEDIA_EV_CONNECTED) {
+			edge_log(LOG_INFO, "host:server", "INFO : call %d: media connected (%s)",
+				leg->call_no, ev[i].why);
+			continue;
+		}
+		snprintf(why, sizeof(why), "media %s", ev[i].why);
+		struct cb_link *l = link_by_no(cb, leg->link);
+		if (l)
+			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant",
+				leg->id, "reason", "The connection to your browser's media was lost. "
+				"Join again."));
+		leave_leg(cb, leg, why);
+	}
+	lws_sul_schedule(cb->ctx, 0, &cb->media_sul, media_events, 250 * LWS_US_PER_MS);
+}
 
 /* Every few seconds: guests who joined but whose WebSocket never came (the browser went
  * away) are let go, so joins alone cannot fill the callbridge. */
@@ -1340,8 +1394,10 @@ static int build_ctx(struct callbridge *cb)
 		return SAY(-ENOMEM, "callbridge: cannot create its event loop\n");
 	memset(&cb->reap_sul, 0, sizeof(cb->reap_sul));
 	memset(&cb->roster_sul, 0, sizeof(cb->roster_sul));
+	memset(&cb->media_sul, 0, sizeof(cb->media_sul));
 	cb->roster_scheduled = false;
 	lws_sul_schedule(cb->ctx, 0, &cb->reap_sul, reap, 5 * LWS_US_PER_SEC);
+	lws_sul_schedule(cb->ctx, 0, &cb->media_sul, media_events, 250 * LWS_US_PER_MS);
 
 	/* webadmin: the REST API and the pages */
 	const struct cfg_webadmin *wa = &cfg->webadmin;
@@ -1474,7 +1530,7 @@ static void teardown(struct web_svc *svc, struct lws_context *ctx)
 	}
 }
 
-struct callbridge *cb_start(const struct edge_cfg *cfg)
+struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *media)
 {
 	struct callbridge *cb = calloc(1, sizeof(*cb));
 
@@ -1493,6 +1549,10 @@ struct callbridge *cb_start(const struct edge_cfg *cfg)
 	if (!cb->login_fails || !cb->log_once)
 		goto fail;
 	cb_conf_init(&cb->model);
+	cb->media = media;
+	cb->media_io = (struct cb_media_io){ .ctx = cb, .to_guest = media_to_guest };
+	cb->model.on_leave = media_on_leave;
+	cb->model.on_leave_ctx = cb;
 	cb->svc.name = "callbridge";
 	cb->svc.build = build;
 	cb->svc.teardown = teardown;

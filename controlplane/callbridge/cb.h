@@ -10,8 +10,10 @@
 #include "edge_config.h"
 
 struct callbridge;
+struct media_server;
 
-struct callbridge *cb_start(const struct edge_cfg *cfg);
+/* @media: the media server the guests' legs use (NULL: signalling only). */
+struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *media);
 /* `callbridge restart` (and `webadmin restart`): closes everything and starts again with
  * @cfg. What it did goes to @out (may be NULL). 0 or -errno. */
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out);

@@ -175,6 +175,8 @@ void cb_conf_leave(struct cb_model *m, struct cb_leg *l, const char *why)
 {
 	struct cb_call *c = l->call;
 
+	if (m->on_leave)
+		m->on_leave(m->on_leave_ctx, l, why);
 	pthread_mutex_lock(&m->lock);
 	CB_LOG("user \"%s\": deactivating due to %s", l->guest, why);
 	if (l->call_no) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #define CB_ID_LEN 37		/* a UUID and its NUL */
+#define CB_MAX_PAIRS 24		/* other participants a guest receives (media_tables.h) */
 
 struct cb_call;
 
@@ -30,6 +31,15 @@ struct cb_leg {
 	bool offer_seen;		/* an SDP offer arrived */
 	unsigned int n_candidates;	/* ICE candidates that arrived */
 	unsigned int link;		/* which C2W link carries it */
+	/* media (cb_media.c, the callbridge's thread only): what its last offer said, and
+	 * which source each of its receive pairs (an audio and a video m-line) carries */
+	bool media_open;		/* an answer went out: it sends and receives */
+	uint32_t audio_ssrc, video_ssrc;
+	char cname[64];
+	char video_codec[16];		/* what it sends video with: "VP8", "H264" */
+	char pair_src[CB_MAX_PAIRS][CB_ID_LEN];	/* the source's leg id, "" = free */
+	unsigned int n_pairs;		/* receive pairs in its last offer */
+	uint64_t sdp_version;
 	struct cb_call *call;
 	struct cb_leg *next;		/* in call->legs */
 };
@@ -55,6 +65,9 @@ struct cb_model {
 	struct cb_call *calls;
 	unsigned int n_calls;
 	char guid[CB_ID_LEN];		/* this callbridge's GUID (JWT "callbridge") */
+	/* called by cb_conf_leave() before a leg goes (its media ends), lock not held */
+	void (*on_leave)(void *ctx, struct cb_leg *l, const char *why);
+	void *on_leave_ctx;
 };
 
 #endif

@@ -648,6 +648,10 @@ static const struct web_sub cb_subs[] = {
 		1, 1, cb_imps_trust, SUB_SET, 0 },
 	{ "imps", "verify", "callbridge imps verify enable|disable", "verify IM and Presence", 1, 1,
 		cb_imps_verify, SUB_SET, 0 },
+	{ "media", "rotate", "callbridge media rotate",
+		"a new DTLS certificate for the media legs made from now on", 0, 0, NULL, SUB_INFO, 0 },
+	{ "media", NULL, "callbridge media", "media legs: 5-tuple, SRTP profile, packets each way",
+		0, 0, NULL, SUB_INFO, 0 },
 	{ "media", NULL, "callbridge media <if>:<port> [<if>:<port> ...]|none",
 		"UDP media ports (guests' TURN relays may reach only these)", 1, WEB_MAX_LISTEN,
 		cb_media, SUB_SET, 0 },
@@ -902,6 +906,11 @@ static const struct web_sub *find_sub(const struct web_comp *c, int argc, char *
 		if (strcmp(argv[1], s->w1))
 			continue;
 		if (!s->w2) {
+			/* one word, two forms told apart by their arguments ("callbridge media"
+			 * shows the legs, "callbridge media a:10000" sets the port) */
+			if ((argc - 2 < s->min_args || argc - 2 > s->max_args) && s[1].w1 &&
+				!strcmp(s[1].w1, s->w1) && !s[1].w2)
+				continue;
 			*skip = 2;
 			return s;
 		}

@@ -1,0 +1,338 @@
+/* A guest's media, as the callbridge negotiates it: the browser always offers (its own
+ * audio and video, sendonly, then one recvonly audio + video pair per other participant it
+ * can receive); we answer as an ICE-lite, DTLS-passive endpoint and map each receive pair to
+ * one source, whose SSRCs the answer declares (a=ssrc, a=msid: the browser's MediaStream id
+ * is the source's participant id). When the others change, the guest is asked to offer
+ * again ({"type":"renegotiate","sources":N}); the browser is the only offerer, so there is
+ * no glare. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "cb_media.h"
+#include "cb_sdp.h"
+#include "edge_log.h"
+
+#define ANSWER_MAX (64 * 1024)
+
+static void media_error(const struct cb_media_io *io, struct cb_leg *leg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void media_error(const struct cb_media_io *io, struct cb_leg *leg, const char *fmt, ...)
+{
+	char msg[400], clean[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	edge_log_sanitize(clean, sizeof(clean), msg);
+	edge_log(LOG_WARNING, "host:server", "WARNING : call %d: media refused: %s", leg->call_no,
+		clean);
+	io->to_guest(io->ctx, leg, json_pack("{s:s, s:s, s:s}", "type", "media", "state", "error",
+		"message", msg));
+}
+
+static struct cb_leg *leg_in_call(struct cb_call *c, const char *id)
+{
+	for (struct cb_leg *l = c->legs; l; l = l->next)
+		if (!strcmp(l->id, id))
+			return l;
+	return NULL;
+}
+
+static bool assigned(const struct cb_leg *leg, const char *id)
+{
+	for (unsigned int k = 0; k < leg->n_pairs && k < CB_MAX_PAIRS; k++)
+		if (!strcmp(leg->pair_src[k], id))
+			return true;
+	return false;
+}
+
+/* How many other participants of @leg's call send media now. */
+static unsigned int others_open(const struct cb_leg *leg)
+{
+	unsigned int n = 0;
+
+	for (const struct cb_leg *o = leg->call->legs; o; o = o->next)
+		n += o != leg && o->media_open;
+	return n;
+}
+
+/* Keeps each receive pair on the source it had while that source is still sending, and gives
+ * the free pairs to sources that have none. */
+static void map_pairs(struct cb_leg *leg, unsigned int n_pairs)
+{
+	if (n_pairs > CB_MAX_PAIRS)
+		n_pairs = CB_MAX_PAIRS;
+	for (unsigned int k = n_pairs; k < CB_MAX_PAIRS; k++)
+		leg->pair_src[k][0] = 0;
+	leg->n_pairs = n_pairs;
+	for (unsigned int k = 0; k < n_pairs; k++) {
+		struct cb_leg *s = leg->pair_src[k][0] ? leg_in_call(leg->call, leg->pair_src[k]) :
+			NULL;
+
+		if (!s || !s->media_open || s == leg)
+			leg->pair_src[k][0] = 0;
+	}
+	for (struct cb_leg *s = leg->call->legs; s; s = s->next) {
+		if (s == leg || !s->media_open || assigned(leg, s->id))
+			continue;
+		for (unsigned int k = 0; k < n_pairs; k++)
+			if (!leg->pair_src[k][0]) {
+				snprintf(leg->pair_src[k], CB_ID_LEN, "%s", s->id);
+				break;
+			}
+	}
+}
+
+static void source_of(const struct cb_leg *s, bool audio, struct sdp_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	snprintf(src->stream_id, sizeof(src->stream_id), "%s", s->id);
+	snprintf(src->track_id, sizeof(src->track_id), "%s-%s", audio ? "audio" : "video", s->id);
+	snprintf(src->cname, sizeof(src->cname), "%s", s->cname[0] ? s->cname : s->id);
+	src->ssrc = audio ? s->audio_ssrc : s->video_ssrc;
+	snprintf(src->codec, sizeof(src->codec), "%s", audio ? "opus" : s->video_codec);
+}
+
+/* The payload type the offer gives @name on any line of its kind (BUNDLE makes them agree),
+ * 0xff when none. */
+static uint8_t pt_of(const struct sdp_offer *o, bool audio, const char *name)
+{
+	struct sdp_codec c;
+
+	for (unsigned int i = 0; i < o->n_media; i++) {
+		const struct sdp_media *m = &o->media[i];
+
+		if (!m->other && m->audio == audio && sdp_choose(m, name, &c) == 0)
+			return c.pt;
+	}
+	return 0xff;
+}
+
+struct offer_lines {
+	int a_send, v_send;		/* the guest's own audio and video, -1 = none */
+	int recv_a[CB_MAX_PAIRS], recv_v[CB_MAX_PAIRS];
+	unsigned int na, nv;
+};
+
+static void sort_lines(const struct sdp_offer *o, struct offer_lines *ol)
+{
+	ol->a_send = ol->v_send = -1;
+	ol->na = ol->nv = 0;
+	for (unsigned int i = 0; i < o->n_media; i++) {
+		const struct sdp_media *m = &o->media[i];
+
+		if (m->other || m->port0)
+			continue;
+		if (m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV) {
+			if (m->audio && ol->a_send < 0)
+				ol->a_send = (int)i;
+			else if (!m->audio && ol->v_send < 0)
+				ol->v_send = (int)i;
+		} else if (m->dir == SDP_RECVONLY) {
+			if (m->audio && ol->na < CB_MAX_PAIRS)
+				ol->recv_a[ol->na++] = (int)i;
+			else if (!m->audio && ol->nv < CB_MAX_PAIRS)
+				ol->recv_v[ol->nv++] = (int)i;
+		}
+	}
+}
+
+/* What the offer says the guest sends, for the media server. */
+static int describe(const struct sdp_offer *o, const struct offer_lines *ol, struct cb_leg *leg,
+	struct media_leg_desc *d, char *err, size_t errlen)
+{
+	struct sdp_codec vc;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", leg->id);
+	snprintf(d->call, sizeof(d->call), "%s", leg->call->id);
+	snprintf(d->name, sizeof(d->name), "%s", leg->name);
+	snprintf(d->remote_ufrag, sizeof(d->remote_ufrag), "%s", o->ufrag);
+	snprintf(d->remote_pwd, sizeof(d->remote_pwd), "%s", o->pwd);
+	if (o->fp_len != sizeof(d->remote_fp)) {
+		snprintf(err, errlen, "the DTLS fingerprint is not SHA-256");
+		return -EINVAL;
+	}
+	memcpy(d->remote_fp, o->fp, sizeof(d->remote_fp));
+	d->pt[MEDIA_OPUS] = pt_of(o, true, "opus");
+	d->pt[MEDIA_VP8] = pt_of(o, false, "VP8");
+	d->pt[MEDIA_H264] = pt_of(o, false, "H264");
+	leg->audio_ssrc = leg->video_ssrc = 0;
+	leg->video_codec[0] = 0;
+	if (ol->a_send >= 0)
+		leg->audio_ssrc = o->media[ol->a_send].ssrc;
+	if (ol->v_send >= 0 && sdp_choose(&o->media[ol->v_send], NULL, &vc) == 0) {
+		leg->video_ssrc = o->media[ol->v_send].ssrc;
+		snprintf(leg->video_codec, sizeof(leg->video_codec), "%s", vc.name);
+	}
+	if (ol->a_send >= 0 || ol->v_send >= 0)
+		snprintf(leg->cname, sizeof(leg->cname), "%s",
+			o->media[ol->a_send >= 0 ? ol->a_send : ol->v_send].cname);
+	d->audio_ssrc = leg->audio_ssrc;
+	d->video_ssrc = leg->video_ssrc;
+	return 0;
+}
+
+/* The answer's role for each m-line, from the pairs' mapping. */
+static void roles(const struct sdp_offer *o, const struct offer_lines *ol, struct cb_leg *leg,
+	struct sdp_answer_params *ap)
+{
+	unsigned int n = ol->na < ol->nv ? ol->na : ol->nv;
+
+	for (unsigned int i = 0; i < o->n_media; i++)
+		ap->role[i] = o->media[i].other ? SDP_ROLE_REJECT : SDP_ROLE_INACTIVE;
+	if (ol->a_send >= 0)
+		ap->role[ol->a_send] = SDP_ROLE_RECV;
+	if (ol->v_send >= 0)
+		ap->role[ol->v_send] = SDP_ROLE_RECV;
+	for (unsigned int k = 0; k < n; k++) {
+		struct cb_leg *s = leg->pair_src[k][0] ? leg_in_call(leg->call, leg->pair_src[k]) :
+			NULL;
+
+		if (!s)
+			continue;
+		if (s->audio_ssrc) {
+			ap->role[ol->recv_a[k]] = SDP_ROLE_SEND;
+			source_of(s, true, &ap->src[ol->recv_a[k]]);
+		}
+		if (s->video_ssrc) {
+			ap->role[ol->recv_v[k]] = SDP_ROLE_SEND;
+			source_of(s, false, &ap->src[ol->recv_v[k]]);
+		}
+	}
+}
+
+static void tell_sources(struct media_server *ms, struct cb_leg *leg)
+{
+	char (*ids)[MEDIA_ID_LEN] = calloc(CB_MAX_PAIRS, MEDIA_ID_LEN);
+	unsigned int n = 0;
+
+	if (!ids)
+		return;
+	for (unsigned int k = 0; k < leg->n_pairs; k++)
+		if (leg->pair_src[k][0])
+			snprintf(ids[n++], MEDIA_ID_LEN, "%s", leg->pair_src[k]);
+	media_leg_sources(ms, leg->id, (const char (*)[MEDIA_ID_LEN])ids, n);
+	free(ids);
+}
+
+bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struct cb_leg *leg,
+	const char *sdp)
+{
+	struct sdp_offer *o = calloc(1, sizeof(*o));
+	struct sdp_answer_params *ap = calloc(1, sizeof(*ap));
+	char *answer = malloc(ANSWER_MAX), err[256];
+	struct media_leg_desc d;
+	struct media_local local;
+	struct offer_lines ol;
+	bool first = false;
+	int rc;
+
+	if (!o || !ap || !answer) {
+		media_error(io, leg, "The meeting server is out of memory.");
+		goto out;
+	}
+	if (!ms) {
+		media_error(io, leg, "This meeting server has no media port: the meeting "
+			"carries signalling only.");
+		goto out;
+	}
+	if (!sdp || sdp_parse_offer(sdp, o, err, sizeof(err)) < 0) {
+		media_error(io, leg, "The browser's offer was refused: %s", sdp ? err : "no SDP");
+		goto out;
+	}
+	sort_lines(o, &ol);
+	if (describe(o, &ol, leg, &d, err, sizeof(err)) < 0) {
+		media_error(io, leg, "The browser's offer was refused: %s", err);
+		goto out;
+	}
+	if (ol.a_send >= 0 && d.pt[MEDIA_OPUS] == 0xff) {
+		media_error(io, leg, "The browser offers no audio codec the meeting can forward "
+			"(Opus).");
+		goto out;
+	}
+	if (ol.v_send >= 0 && !leg->video_codec[0]) {
+		media_error(io, leg, "The browser offers no video codec the meeting can forward "
+			"(VP8, H.264).");
+		goto out;
+	}
+	rc = media_leg_open(ms, &d, &local);
+	if (rc < 0) {
+		media_error(io, leg, "%s", rc == -ENOSPC ? "The meeting server has no room for "
+			"more media." : rc == -EPROTO ? "An ICE restart or a new DTLS certificate "
+			"is not supported: join again." : "The meeting server cannot take media now.");
+		goto out;
+	}
+	map_pairs(leg, ol.na < ol.nv ? ol.na : ol.nv);
+	roles(o, &ol, leg, ap);
+	ap->ufrag = local.ufrag;
+	ap->pwd = local.pwd;
+	ap->fingerprint = local.fingerprint;
+	if (!leg->sdp_version)
+		RAND_bytes((unsigned char *)&ap->session_id, sizeof(ap->session_id));
+	ap->session_id = (ap->session_id >> 2) | 1;	/* positive as a signed 64-bit number */
+	ap->session_version = ++leg->sdp_version;
+	ap->n_cand = local.n_cand;
+	for (unsigned int i = 0; i < local.n_cand && i < SDP_MAX_CAND; i++) {
+		snprintf(ap->cand[i].ip, sizeof(ap->cand[i].ip), "%s", local.cand[i].ip);
+		ap->cand[i].port = local.cand[i].port;
+	}
+	if (sdp_build_answer(o, ap, answer, ANSWER_MAX, err, sizeof(err)) < 0) {
+		media_error(io, leg, "No answer could be made to the browser's offer: %s", err);
+		goto out;
+	}
+	tell_sources(ms, leg);
+	first = !leg->media_open;
+	leg->media_open = true;
+	media_leg_mute(ms, leg->id, leg->audio_muted, leg->video_muted);
+	io->to_guest(io->ctx, leg, json_pack("{s:s, s:s}", "type", "answer", "sdp", answer));
+	edge_log(LOG_INFO, "host:server", "INFO : call %d: SDP answer sent (%u receive pairs, "
+		"%u other participants with media)", leg->call_no, leg->n_pairs, others_open(leg));
+	/* fewer pairs than participants: ask for more at once */
+	if (others_open(leg) > leg->n_pairs)
+		io->to_guest(io->ctx, leg, json_pack("{s:s, s:i}", "type", "renegotiate", "sources",
+			(int)others_open(leg)));
+out:
+	free(o);
+	free(ap);
+	free(answer);
+	return first;
+}
+
+/* Whether @leg's pairs carry exactly the others that send media now. */
+static bool pairs_current(const struct cb_leg *leg)
+{
+	unsigned int mapped = 0;
+
+	for (unsigned int k = 0; k < leg->n_pairs; k++) {
+		const struct cb_leg *s = leg->pair_src[k][0] ?
+			leg_in_call(leg->call, leg->pair_src[k]) : NULL;
+
+		if (leg->pair_src[k][0] && (!s || !s->media_open))
+			return false;	/* a source that left */
+		mapped += s != NULL;
+	}
+	return mapped == others_open(leg) || mapped == CB_MAX_PAIRS;
+}
+
+void cb_media_check(const struct cb_media_io *io, struct cb_call *c)
+{
+	for (struct cb_leg *l = c->legs; l; l = l->next)
+		if (l->media_open && l->session && !pairs_current(l))
+			io->to_guest(io->ctx, l, json_pack("{s:s, s:i}", "type", "renegotiate",
+				"sources", (int)others_open(l)));
+}
+
+void cb_media_leave(struct media_server *ms, struct cb_leg *leg, const char *why)
+{
+	if (!leg->media_open)
+		return;
+	leg->media_open = false;
+	media_leg_close(ms, leg->id, why);
+}

@@ -1,0 +1,975 @@
+/* The media server: every meeting leg's ICE-lite checks and DTLS handshake arrive on the
+ * media ports' kernel sockets (the data plane passes all but SRTP there); once a leg has a
+ * nominated path, keys and a next hop, it is published in the SFU tables and the data plane
+ * forwards its media alone. Consent (RFC 7675) is watched here: checks keep coming to us.
+ *
+ * Locking: the callbridge's thread and the control loop share the legs under ms->lock, held
+ * briefly. Only the control loop publishes (edge_rcu_publish). SRTP contexts are made here
+ * and, once published, used only by the data plane (media_tables.h); they are freed after
+ * the grace period that follows the last table naming them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "edge_log.h"
+#include "edge_rcu.h"
+#include "media_dtls.h"
+#include "media_ice.h"
+#include "media_server.h"
+#include "media_tables.h"
+
+#define MS_MAX_PATHS 4		/* addresses a leg's checks came from (candidate pairs) */
+#define MS_MAX_EVENTS 256
+#define MS_MAX_HANDSHAKES 64	/* DTLS handshakes in flight at once */
+#define MS_ICE_WAIT_MS 60000	/* a leg no check reached for this long is reported once */
+
+enum ms_state { MS_NEW, MS_ICE, MS_DTLS, MS_UP, MS_ENDED };
+
+static const char *const ms_state_name[] = { "waiting for ICE", "ICE connected",
+	"DTLS", "connected", "ended" };
+
+struct ms_tx {
+	uint16_t dst;		/* receiver slot */
+	srtp_t tx;
+};
+
+struct ms_leg {
+	bool used;
+	uint16_t slot;
+	enum ms_state state;
+	struct media_leg_desc d;
+	char ufrag[16], pwd[40];
+	struct stun_key key;
+	bool key_ok;
+	uint64_t opened_ms, consent_ms;
+	bool ice_wait_logged;
+	/* paths that passed a check, and the nominated one */
+	struct {
+		uint32_t ip;
+		uint16_t port;		/* network order */
+	} paths[MS_MAX_PATHS];
+	unsigned int n_paths;
+	int nominated;			/* index into paths, -1 = none */
+	uint8_t ifi;
+	uint32_t local_ip;
+	uint16_t local_port;		/* network order */
+	uint8_t mac[6];
+	bool mac_ok;
+	/* DTLS and SRTP */
+	struct mdtls *dtls;
+	struct mdtls_keys keys;
+	srtp_t rx;
+	struct ms_tx tx[MEDIA_MAX_OUT];
+	unsigned int n_tx;
+	/* what it takes, and what it sends */
+	uint16_t sources[MEDIA_MAX_OUT];
+	unsigned int n_sources;
+	char source_ids[MEDIA_MAX_OUT][MEDIA_ID_LEN];
+	bool audio_muted, video_muted;
+	/* control-plane counters */
+	uint64_t checks, check_fail, dtls_in, dtls_out;
+};
+
+struct ms_port {
+	int fd;
+	uint8_t ifi;
+	uint32_t ip;		/* network order */
+	uint16_t port;		/* host order */
+};
+
+struct media_server {
+	pthread_mutex_t lock;
+	struct evloop *loop;
+	struct media_server_env env;
+	struct mdtls_ctx *dtls;
+	int timer;
+	struct ms_port ports[MEDIA_MAX_PORTS];
+	unsigned int n_ports;
+	struct ms_leg legs[MEDIA_MAX_LEGS];
+	bool slot_busy[MEDIA_MAX_LEGS];	/* a retired slot waits for its grace period */
+	bool dirty;			/* the published table is out of date */
+	struct media_event events[MS_MAX_EVENTS];
+	unsigned int ev_head, ev_n;
+	/* counters of what no leg owns */
+	uint64_t unknown_ufrag, not_stun, rtp_early, dtls_unknown, handshakes_refused;
+};
+
+/* What a publication made unreachable, freed after its grace period: the old table, the
+ * contexts only it still named, and the slots of the legs that ended. */
+struct ms_retired {
+	struct media_tab *tab;
+	struct media_server *ms;
+	srtp_t *ctx;
+	unsigned int n_ctx, cap_ctx;
+	uint16_t *slots;
+	unsigned int n_slots, cap_slots;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void tab_free(struct media_tab *t)
+{
+	if (!t)
+		return;
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		free(t->legs[i]);
+	free(t);
+}
+
+static void retired_free(void *obj)
+{
+	struct ms_retired *r = obj;
+
+	tab_free(r->tab);
+	for (unsigned int i = 0; i < r->n_ctx; i++)
+		srtp_dealloc(r->ctx[i]);
+	for (unsigned int i = 0; i < r->n_slots; i++)
+		media_leg_counters_reset(r->slots[i]);
+	if (r->n_slots) {
+		pthread_mutex_lock(&r->ms->lock);
+		for (unsigned int i = 0; i < r->n_slots; i++)
+			r->ms->slot_busy[r->slots[i]] = false;
+		pthread_mutex_unlock(&r->ms->lock);
+	}
+	free(r->ctx);
+	free(r->slots);
+	free(r);
+}
+
+/* Adds @ctx to what @r frees; if memory runs out, waits for the grace period here so that
+ * nothing leaks and nothing is freed early. */
+static void retire_ctx(struct ms_retired *r, srtp_t ctx)
+{
+	if (!ctx)
+		return;
+	if (r->n_ctx == r->cap_ctx) {
+		unsigned int cap = r->cap_ctx ? 2 * r->cap_ctx : 16;
+		srtp_t *n = realloc(r->ctx, cap * sizeof(*n));
+
+		if (!n) {
+			synchronize_rcu();
+			srtp_dealloc(ctx);
+			return;
+		}
+		r->ctx = n;
+		r->cap_ctx = cap;
+	}
+	r->ctx[r->n_ctx++] = ctx;
+}
+
+static int retire_slot(struct ms_retired *r, uint16_t slot)
+{
+	if (r->n_slots == r->cap_slots) {
+		unsigned int cap = r->cap_slots ? 2 * r->cap_slots : 8;
+		uint16_t *n = realloc(r->slots, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->slots = n;
+		r->cap_slots = cap;
+	}
+	r->slots[r->n_slots++] = slot;
+	return 0;
+}
+
+static void ms_event(struct media_server *ms, const struct ms_leg *l, enum media_event_type type,
+	const char *why)
+{
+	struct media_event *e;
+
+	if (ms->ev_n == MS_MAX_EVENTS) {	/* the oldest goes: the callbridge is not reading */
+		ms->ev_head = (ms->ev_head + 1) % MS_MAX_EVENTS;
+		ms->ev_n--;
+	}
+	e = &ms->events[(ms->ev_head + ms->ev_n++) % MS_MAX_EVENTS];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", l->d.id);
+	e->type = type;
+	snprintf(e->why, sizeof(e->why), "%s", why ? why : "");
+}
+
+unsigned int media_events_take(struct media_server *ms, struct media_event *ev, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (!ms)
+		return 0;
+	pthread_mutex_lock(&ms->lock);
+	while (n < max && ms->ev_n) {
+		ev[n++] = ms->events[ms->ev_head];
+		ms->ev_head = (ms->ev_head + 1) % MS_MAX_EVENTS;
+		ms->ev_n--;
+	}
+	pthread_mutex_unlock(&ms->lock);
+	return n;
+}
+
+static struct ms_leg *leg_by_id(struct media_server *ms, const char *id)
+{
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (ms->legs[i].used && !strcmp(ms->legs[i].d.id, id))
+			return &ms->legs[i];
+	return NULL;
+}
+
+static struct ms_leg *leg_by_ufrag(struct media_server *ms, const char *ufrag)
+{
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (ms->legs[i].used && ms->legs[i].state != MS_ENDED &&
+			!strcmp(ms->legs[i].ufrag, ufrag))
+			return &ms->legs[i];
+	return NULL;
+}
+
+static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t port,
+	uint32_t lip, uint16_t lport)
+{
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+
+		if (!l->used || l->state == MS_ENDED || l->local_ip != lip || l->local_port != lport)
+			continue;
+		for (unsigned int p = 0; p < l->n_paths; p++)
+			if (l->paths[p].ip == ip && l->paths[p].port == port)
+				return l;
+	}
+	return NULL;
+}
+
+/* ICE's ufrag and pwd: letters and digits (ice-char is also '+' and '/', which nothing needs) */
+static void random_token(char *out, size_t n)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t r[64];
+
+	if (RAND_bytes(r, (int)n) != 1)
+		abort();	/* no randomness: nothing here may go on */
+	for (size_t i = 0; i < n; i++)
+		out[i] = abc[r[i] % (sizeof(abc) - 1)];
+	out[n] = 0;
+}
+
+static void local_of(struct media_server *ms, struct media_local *local)
+{
+	local->n_cand = 0;
+	for (unsigned int i = 0; i < ms->n_ports && local->n_cand < MEDIA_MAX_CAND; i++) {
+		struct in_addr a = { .s_addr = ms->ports[i].ip };
+
+		inet_ntop(AF_INET, &a, local->cand[local->n_cand].ip, sizeof(local->cand[0].ip));
+		local->cand[local->n_cand++].port = ms->ports[i].port;
+	}
+	snprintf(local->fingerprint, sizeof(local->fingerprint), "%s",
+		mdtls_ctx_fingerprint(ms->dtls));
+}
+
+int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
+	struct media_local *local)
+{
+	struct ms_leg *l;
+	int slot = -1;
+
+	if (!ms)
+		return -ENODEV;
+	pthread_mutex_lock(&ms->lock);
+	if (!ms->n_ports) {
+		pthread_mutex_unlock(&ms->lock);
+		return -ENETDOWN;
+	}
+	l = leg_by_id(ms, d->id);
+	if (l && l->state != MS_ENDED) {	/* a renegotiation: ICE and DTLS go on */
+		bool ice_same = !strcmp(l->d.remote_ufrag, d->remote_ufrag);
+
+		if (!ice_same || memcmp(l->d.remote_fp, d->remote_fp, sizeof(d->remote_fp))) {
+			pthread_mutex_unlock(&ms->lock);
+			return -EPROTO;	/* an ICE restart or a new certificate: not yet */
+		}
+		l->d = *d;
+		edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
+		ms->dirty = true;
+		goto out;
+	}
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (!ms->legs[i].used && !ms->slot_busy[i]) {
+			slot = (int)i;
+			break;
+		}
+	if (slot < 0) {
+		pthread_mutex_unlock(&ms->lock);
+		return -ENOSPC;
+	}
+	l = &ms->legs[slot];
+	memset(l, 0, sizeof(*l));
+	l->used = true;
+	l->slot = (uint16_t)slot;
+	l->d = *d;
+	edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
+	l->nominated = -1;
+	l->opened_ms = now_ms();
+	random_token(l->ufrag, 8);
+	random_token(l->pwd, 24);
+	l->key_ok = mice_key_init(&l->key, l->pwd) == 0;
+	l->dtls = mdtls_new(ms->dtls, d->remote_fp, sizeof(d->remote_fp));
+	if (!l->dtls || !l->key_ok) {
+		if (l->key_ok)
+			stun_key_free(&l->key);
+		mdtls_free(l->dtls);
+		l->used = false;
+		pthread_mutex_unlock(&ms->lock);
+		return -ENOMEM;
+	}
+	edge_log(LOG_INFO, "host:server", "INFO : media: leg %s (\"%s\") opened: ufrag %s", d->id,
+		d->name, l->ufrag);
+out:
+	snprintf(local->ufrag, sizeof(local->ufrag), "%s", l->ufrag);
+	snprintf(local->pwd, sizeof(local->pwd), "%s", l->pwd);
+	local_of(ms, local);
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
+int media_leg_sources(struct media_server *ms, const char *id, const char (*src)[MEDIA_ID_LEN],
+	unsigned int n)
+{
+	struct ms_leg *l;
+
+	if (!ms)
+		return -ENODEV;
+	pthread_mutex_lock(&ms->lock);
+	l = leg_by_id(ms, id);
+	if (!l) {
+		pthread_mutex_unlock(&ms->lock);
+		return -ENOENT;
+	}
+	l->n_sources = 0;
+	for (unsigned int i = 0; i < n && i < MEDIA_MAX_OUT; i++)
+		snprintf(l->source_ids[l->n_sources++], MEDIA_ID_LEN, "%s", src[i]);
+	ms->dirty = true;
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
+int media_leg_mute(struct media_server *ms, const char *id, bool audio, bool video)
+{
+	struct ms_leg *l;
+
+	if (!ms)
+		return -ENODEV;
+	pthread_mutex_lock(&ms->lock);
+	l = leg_by_id(ms, id);
+	if (l) {
+		l->audio_muted = audio;
+		l->video_muted = video;
+		ms->dirty = true;
+	}
+	pthread_mutex_unlock(&ms->lock);
+	return l ? 0 : -ENOENT;
+}
+
+/* Ends @l: the next publication drops it and retires its contexts and slot. */
+static void leg_end(struct media_server *ms, struct ms_leg *l, const char *why, bool tell)
+{
+	if (l->state == MS_ENDED)
+		return;
+	edge_log(LOG_INFO, "host:server", "INFO : media: leg %s (\"%s\") ended: %s", l->d.id,
+		l->d.name, why);
+	l->state = MS_ENDED;
+	ms->dirty = true;
+	if (tell)
+		ms_event(ms, l, MEDIA_EV_ENDED, why);
+}
+
+void media_leg_close(struct media_server *ms, const char *id, const char *why)
+{
+	struct ms_leg *l;
+
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ms->lock);
+	l = leg_by_id(ms, id);
+	if (l)
+		leg_end(ms, l, why ? why : "left", false);
+	pthread_mutex_unlock(&ms->lock);
+}
+
+static int make_srtp(srtp_t *s, const struct mdtls_keys *k, bool inbound)
+{
+	srtp_policy_t p;
+	uint8_t key[32];
+
+	memset(&p, 0, sizeof(p));
+	if (k->profile == MDTLS_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	memcpy(key, inbound ? k->client_key : k->server_key, k->key_len);
+	memcpy(key + k->key_len, inbound ? k->client_salt : k->server_salt, k->salt_len);
+	p.key = key;
+	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	p.window_size = 1024;
+	p.allow_repeat_tx = 1;	/* a retransmission is forwarded with its original index */
+	p.next = NULL;
+	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -EINVAL;
+}
+
+/* Sends @len bytes from our media port to @l's path @pi. */
+static void send_to(struct media_server *ms, const struct ms_leg *l, uint32_t ip, uint16_t port,
+	const uint8_t *buf, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port };
+
+	for (unsigned int i = 0; i < ms->n_ports; i++)
+		if (ms->ports[i].ip == l->local_ip && htons(ms->ports[i].port) == l->local_port) {
+			(void)sendto(ms->ports[i].fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+			return;
+		}
+}
+
+static void dtls_flush(struct media_server *ms, struct ms_leg *l, uint32_t ip, uint16_t port)
+{
+	uint8_t buf[MDTLS_MTU + 64];
+	int n;
+
+	while ((n = mdtls_output(l->dtls, buf, sizeof(buf))) > 0) {
+		send_to(ms, l, ip, port, buf, (size_t)n);
+		l->dtls_out++;
+	}
+}
+
+static unsigned int handshakes_in_flight(const struct media_server *ms)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		n += ms->legs[i].used && ms->legs[i].state == MS_DTLS;
+	return n;
+}
+
+static void send_to_port(const struct ms_port *p, const uint8_t *buf, size_t len,
+	const struct sockaddr_in *to)
+{
+	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
+}
+
+static void on_stun(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
+	size_t len, const struct sockaddr_in *from)
+{
+	struct mice_check c;
+	struct stun_addr a;
+	struct ms_leg *l;
+	uint8_t out[256];
+	int n;
+
+	if (mice_parse(buf, len, &c) < 0) {
+		ms->not_stun++;
+		return;
+	}
+	l = leg_by_ufrag(ms, c.local_ufrag);
+	if (!l || strcmp(c.remote_ufrag, l->d.remote_ufrag)) {
+		ms->unknown_ufrag++;
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	a.port = from->sin_port;
+	memcpy(a.ip, &from->sin_addr.s_addr, 4);
+	n = mice_answer_key(buf, len, &c, &l->key, &a, out, sizeof(out));
+	if (n < 0) {
+		l->check_fail++;
+		return;
+	}
+	send_to_port(p, out, (size_t)n, from);
+	if (c.controlled)
+		return;		/* a 487: not a check that succeeded */
+	l->checks++;
+	l->consent_ms = now_ms();
+	/* remember the path; the first ones the DTLS handshake may come from */
+	unsigned int pi;
+	for (pi = 0; pi < l->n_paths; pi++)
+		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port)
+			break;
+	if (pi == l->n_paths) {
+		if (l->n_paths < MS_MAX_PATHS)
+			l->n_paths++;
+		else
+			pi = MS_MAX_PATHS - 1;	/* the newest replaces the last */
+		l->paths[pi].ip = from->sin_addr.s_addr;
+		l->paths[pi].port = from->sin_port;
+		l->local_ip = p->ip;
+		l->local_port = htons(p->port);
+		l->ifi = p->ifi;
+	}
+	if (l->state == MS_NEW) {
+		l->state = MS_ICE;
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s ICE connected from %s:%u",
+			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+	}
+	if (c.use_candidate && l->nominated != (int)pi) {
+		/* a (re)nomination: the data plane's 5-tuple changes with the next table */
+		l->nominated = (int)pi;
+		l->mac_ok = false;
+		ms->dirty = true;
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s path nominated: %s:%u",
+			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+	}
+}
+
+static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
+	size_t len, const struct sockaddr_in *from)
+{
+	struct ms_leg *l = leg_by_path(ms, from->sin_addr.s_addr, from->sin_port, p->ip,
+		htons(p->port));
+
+	if (!l || !l->dtls) {
+		ms->dtls_unknown++;	/* DTLS only from a path that passed a check */
+		return;
+	}
+	if (l->state == MS_ICE) {
+		if (handshakes_in_flight(ms) >= MS_MAX_HANDSHAKES) {
+			ms->handshakes_refused++;
+			return;	/* the browser retransmits; others' handshakes go on */
+		}
+		l->state = MS_DTLS;
+	}
+	l->dtls_in++;
+	mdtls_input(l->dtls, buf, len);
+	dtls_flush(ms, l, from->sin_addr.s_addr, from->sin_port);
+	switch (mdtls_state(l->dtls)) {
+	case MDTLS_DONE:
+		if (l->rx)
+			break;
+		if (mdtls_keys(l->dtls, &l->keys) < 0 || make_srtp(&l->rx, &l->keys, true) < 0) {
+			leg_end(ms, l, "DTLS keys could not be made", true);
+			break;
+		}
+		l->state = MS_UP;
+		ms->dirty = true;
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s DTLS done (%s)", l->d.id,
+			l->keys.profile_name);
+		ms_event(ms, l, MEDIA_EV_CONNECTED, l->keys.profile_name);
+		break;
+	case MDTLS_FAILED:
+		leg_end(ms, l, mdtls_error(l->dtls), true);
+		break;
+	case MDTLS_CLOSED:
+		leg_end(ms, l, "DTLS closed by the browser", true);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool leg_ready(const struct ms_leg *l)
+{
+	return l->used && l->state == MS_UP && l->rx && l->nominated >= 0 && l->mac_ok;
+}
+
+static bool takes(const struct ms_leg *r, const struct ms_leg *src)
+{
+	for (unsigned int i = 0; i < r->n_sources; i++)
+		if (!strcmp(r->source_ids[i], src->d.id))
+			return true;
+	return false;
+}
+
+/* @l's outbound context for receiver @r: kept from before, or made now. NULL on failure. */
+static srtp_t tx_for(struct ms_leg *l, const struct ms_leg *r, struct ms_tx *keep,
+	unsigned int *n_keep)
+{
+	srtp_t ctx = NULL;
+
+	for (unsigned int i = 0; i < l->n_tx; i++)
+		if (l->tx[i].dst == r->slot && l->tx[i].tx) {
+			ctx = l->tx[i].tx;
+			l->tx[i].tx = NULL;	/* moved to @keep */
+			break;
+		}
+	if (!ctx && make_srtp(&ctx, &r->keys, false) < 0)
+		return NULL;
+	keep[(*n_keep)++] = (struct ms_tx){ .dst = r->slot, .tx = ctx };
+	return ctx;
+}
+
+static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_leg *e,
+	struct ms_retired *ret)
+{
+	struct ms_tx keep[MEDIA_MAX_OUT];
+	unsigned int n_keep = 0;
+
+	e->slot = l->slot;
+	e->ifi = l->ifi;
+	memcpy(e->mac, l->mac, 6);
+	e->local_ip = l->local_ip;
+	e->local_port = l->local_port;
+	e->remote_ip = l->paths[l->nominated].ip;
+	e->remote_port = l->paths[l->nominated].port;
+	e->rx = l->rx;
+	e->audio_ssrc = l->d.audio_ssrc;
+	e->video_ssrc = l->d.video_ssrc;
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
+		struct ms_leg *r = &ms->legs[i];
+		struct media_out *o;
+		srtp_t ctx;
+
+		if (r == l || !leg_ready(r) || strcmp(r->d.call, l->d.call))
+			continue;
+		if (!(ctx = tx_for(l, r, keep, &n_keep)))
+			continue;
+		o = &e->out[e->n_out++];
+		o->tx = ctx;
+		o->dst = r->slot;
+		o->fwd_audio = takes(r, l) && !l->audio_muted;
+		o->fwd_video = takes(r, l) && !l->video_muted;
+		o->dst_audio_ssrc = r->d.audio_ssrc;
+		o->dst_video_ssrc = r->d.video_ssrc;
+		memset(o->pt_map, 0xff, sizeof(o->pt_map));
+		for (int c = 0; c < MEDIA_N_CODECS; c++)
+			if (l->d.pt[c] < 128 && r->d.pt[c] < 128)
+				o->pt_map[l->d.pt[c]] = r->d.pt[c];
+	}
+	/* contexts for receivers that are gone retire with the old table */
+	for (unsigned int i = 0; i < l->n_tx; i++)
+		retire_ctx(ret, l->tx[i].tx);
+	memcpy(l->tx, keep, n_keep * sizeof(keep[0]));
+	l->n_tx = n_keep;
+}
+
+/* Builds and publishes the table of every ready leg; what it replaced goes after a grace
+ * period. Control loop only, under ms->lock. */
+static void ms_publish(struct media_server *ms)
+{
+	struct media_tab *t = calloc(1, sizeof(*t));
+	struct ms_retired *ret = calloc(1, sizeof(*ret));
+
+	if (!t || !ret) {
+		free(t);
+		free(ret);
+		return;		/* stays dirty: the next tick tries again */
+	}
+	ret->ms = ms;
+	if (RAND_bytes((uint8_t *)&t->seed, sizeof(t->seed)) != 1)
+		t->seed = (uint32_t)now_ms();
+	/* next hops first: a leg is published once its packets can leave */
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+
+		if (l->used && l->state == MS_UP && l->nominated >= 0 && !l->mac_ok && ms->env.resolve)
+			l->mac_ok = ms->env.resolve(ms->env.ctx, l->ifi, l->paths[l->nominated].ip,
+				l->mac) == 0;
+	}
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+		struct media_leg *e;
+
+		if (!leg_ready(l))
+			continue;
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			continue;
+		build_leg(ms, l, e, ret);
+		t->legs[l->slot] = e;
+		t->n_legs++;
+		uint32_t h = media_hash(t->seed, e->remote_ip, e->remote_port, e->local_ip,
+			e->local_port);
+		while (t->index[h & (MEDIA_INDEX_SIZE - 1)])
+			h++;
+		t->index[h & (MEDIA_INDEX_SIZE - 1)] = (uint16_t)(l->slot + 1);
+	}
+	/* the ended legs: their contexts and slots go with the old table */
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+
+		if (!l->used || l->state != MS_ENDED)
+			continue;
+		retire_ctx(ret, l->rx);
+		for (unsigned int k = 0; k < l->n_tx; k++)
+			retire_ctx(ret, l->tx[k].tx);
+		if (retire_slot(ret, l->slot) < 0)
+			continue;	/* out of memory: the slot stays for the next try */
+		mdtls_free(l->dtls);
+		if (l->key_ok)
+			stun_key_free(&l->key);
+		ms->slot_busy[l->slot] = true;
+		memset(l, 0, sizeof(*l));
+	}
+	/* and the contexts of legs that no longer take part (kept legs moved theirs out) */
+	ret->tab = edge_rcu_publish(&media_tab_current, t);
+	edge_rcu_retire(ret, retired_free);
+	ms->dirty = false;
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (ms->legs[i].used && ms->legs[i].state == MS_UP && ms->legs[i].nominated >= 0 &&
+			!ms->legs[i].mac_ok)
+			ms->dirty = true;	/* ARP pending: try again on the next tick */
+}
+
+static void ms_tick(void *ctx)
+{
+	struct media_server *ms = ctx;
+	uint64_t now = now_ms();
+
+	pthread_mutex_lock(&ms->lock);
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+
+		if (!l->used || l->state == MS_ENDED)
+			continue;
+		if (l->state == MS_NEW) {
+			if (!l->ice_wait_logged && now - l->opened_ms > MS_ICE_WAIT_MS) {
+				l->ice_wait_logged = true;
+				edge_log(LOG_WARNING, "host:server", "WARNING : media: leg %s "
+					"(\"%s\"): no ICE check arrived within %d s", l->d.id, l->d.name,
+					MS_ICE_WAIT_MS / 1000);
+			}
+			continue;
+		}
+		if (now - l->consent_ms > MICE_CONSENT_TIMEOUT_MS) {
+			leg_end(ms, l, "consent expired (no ICE check for 30 s)", true);
+			continue;
+		}
+		if (l->state == MS_DTLS && mdtls_timeout_ms(l->dtls) == 0) {
+			unsigned int p = l->nominated >= 0 ? (unsigned int)l->nominated : l->n_paths - 1;
+
+			mdtls_timer(l->dtls);
+			dtls_flush(ms, l, l->paths[p].ip, l->paths[p].port);
+			if (mdtls_state(l->dtls) == MDTLS_FAILED)
+				leg_end(ms, l, "DTLS handshake timed out", true);
+		}
+	}
+	if (ms->dirty)
+		ms_publish(ms);
+	pthread_mutex_unlock(&ms->lock);
+}
+
+static void on_socket(void *ctx, int fd, short revents)
+{
+	struct media_server *ms = ctx;
+	uint8_t buf[2048];
+	const struct ms_port *p = NULL;
+
+	(void)revents;
+	for (unsigned int i = 0; i < ms->n_ports; i++)
+		if (ms->ports[i].fd == fd)
+			p = &ms->ports[i];
+	if (!p)
+		return;
+	pthread_mutex_lock(&ms->lock);
+	for (unsigned int served = 0; served < 64; served++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+
+		if (n <= 0)
+			break;
+		if (buf[0] < 4)
+			on_stun(ms, p, buf, (size_t)n, &from);
+		else if (buf[0] >= 20 && buf[0] <= 63)
+			on_dtls(ms, p, buf, (size_t)n, &from);
+		else if (buf[0] >= 128 && buf[0] <= 191)
+			ms->rtp_early++;	/* before the leg's keys: nobody can read it */
+		else
+			ms->not_stun++;
+	}
+	if (ms->dirty)
+		ms_publish(ms);
+	pthread_mutex_unlock(&ms->lock);
+}
+
+static void close_ports(struct media_server *ms)
+{
+	for (unsigned int i = 0; i < ms->n_ports; i++) {
+		evloop_del_fd(ms->loop, ms->ports[i].fd);
+		close(ms->ports[i].fd);
+	}
+	ms->n_ports = 0;
+}
+
+int media_server_config(struct media_server *ms, const struct edge_cfg *cfg)
+{
+	struct ms_port want[MEDIA_MAX_PORTS];
+	unsigned int n = 0;
+	bool same;
+
+	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media &&
+		n < MEDIA_MAX_PORTS; i++) {
+		const struct cfg_iface *f = &cfg->ifs[cfg->cb.media[i].ifi];
+
+		if (f->n_addrs)
+			want[n++] = (struct ms_port){ .fd = -1, .ifi = cfg->cb.media[i].ifi,
+				.ip = f->addrs[0].addr, .port = cfg->cb.media[i].port };
+	}
+	pthread_mutex_lock(&ms->lock);
+	same = n == ms->n_ports;
+	for (unsigned int i = 0; same && i < n; i++)
+		same = want[i].ip == ms->ports[i].ip && want[i].port == ms->ports[i].port &&
+			want[i].ifi == ms->ports[i].ifi;
+	if (same) {
+		pthread_mutex_unlock(&ms->lock);
+		return 0;
+	}
+	close_ports(ms);
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (ms->legs[i].used)
+			leg_end(ms, &ms->legs[i], "media port changed", true);
+	for (unsigned int i = 0; i < n; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = want[i].ip,
+			.sin_port = htons(want[i].port) };
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &want[i].ip, ip, sizeof(ip));
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			evloop_add_fd(ms->loop, fd, POLLIN, on_socket, ms) < 0) {
+			LOG_ERRX("media", "cannot listen on %s:%u/udp", ip, want[i].port);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		want[i].fd = fd;
+		ms->ports[ms->n_ports++] = want[i];
+		LOG_INFO_("media", "media port %s:%u/udp ready", ip, want[i].port);
+	}
+	ms_publish(ms);
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
+struct media_server *media_server_new(struct evloop *loop, const struct media_server_env *env,
+	char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct media_server *ms = calloc(1, sizeof(*ms));
+
+	if (!ms) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_once(&once, (void (*)(void))srtp_init);
+	pthread_mutex_init(&ms->lock, NULL);
+	ms->loop = loop;
+	ms->env = *env;
+	ms->dtls = mdtls_ctx_new(err, errlen);
+	if (!ms->dtls) {
+		free(ms);
+		return NULL;
+	}
+	ms->timer = evloop_add_timer(loop, 100, ms_tick, ms);
+	if (ms->timer < 0) {
+		snprintf(err, errlen, "no timer left in the control loop");
+		mdtls_ctx_free(ms->dtls);
+		free(ms);
+		return NULL;
+	}
+	return ms;
+}
+
+int media_server_rotate(struct media_server *ms)
+{
+	int rc;
+
+	pthread_mutex_lock(&ms->lock);
+	rc = mdtls_ctx_rotate(ms->dtls);
+	pthread_mutex_unlock(&ms->lock);
+	return rc;
+}
+
+void media_server_free(struct media_server *ms)
+{
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ms->lock);
+	close_ports(ms);
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
+		if (ms->legs[i].used)
+			leg_end(ms, &ms->legs[i], "media server stopped", false);
+	ms_publish(ms);		/* an empty table: every context retires */
+	pthread_mutex_unlock(&ms->lock);
+	evloop_del_timer(ms->loop, ms->timer);
+	edge_rcu_barrier();
+	mdtls_ctx_free(ms->dtls);
+	pthread_mutex_destroy(&ms->lock);
+	free(ms);
+}
+
+static const char *profile_short(const struct ms_leg *l)
+{
+	if (!l->rx)
+		return "-";
+	return l->keys.profile == MDTLS_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" :
+		"AES_CM_128_HMAC_SHA1_80";
+}
+
+void media_show(struct media_server *ms, FILE *out)
+{
+	if (!ms) {
+		fprintf(out, "media: not running on this appliance\n");
+		return;
+	}
+	pthread_mutex_lock(&ms->lock);
+	fprintf(out, "Media ports               : ");
+	for (unsigned int i = 0; i < ms->n_ports; i++) {
+		struct in_addr a = { .s_addr = ms->ports[i].ip };
+		fprintf(out, "%s%s:%u", i ? ", " : "", inet_ntoa(a), ms->ports[i].port);
+	}
+	fprintf(out, "%s\nDTLS fingerprint          : sha-256 %s\n", ms->n_ports ? "" : "none",
+		mdtls_ctx_fingerprint(ms->dtls));
+	fprintf(out, "Unknown ICE username      : %lu\nDTLS from unknown paths   : %lu\n"
+		"RTP before keys           : %lu\nNot STUN/DTLS/RTP         : %lu\n"
+		"DTLS handshakes refused   : %lu\n",
+		(unsigned long)ms->unknown_ufrag, (unsigned long)ms->dtls_unknown,
+		(unsigned long)ms->rtp_early, (unsigned long)ms->not_stun,
+		(unsigned long)ms->handshakes_refused);
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		const struct ms_leg *l = &ms->legs[i];
+		struct media_lcore_leg c;
+		char local[32] = "-", remote[32] = "-";
+
+		if (!l->used)
+			continue;
+		n++;
+		media_leg_counters(l->slot, &c);
+		if (l->nominated >= 0) {
+			struct in_addr a = { .s_addr = l->paths[l->nominated].ip };
+			struct in_addr b = { .s_addr = l->local_ip };
+
+			snprintf(remote, sizeof(remote), "%s:%u", inet_ntoa(a),
+				ntohs(l->paths[l->nominated].port));
+			snprintf(local, sizeof(local), "%s:%u", inet_ntoa(b), ntohs(l->local_port));
+		}
+		fprintf(out, "\nLeg %s (\"%s\")\n  State                   : %s\n"
+			"  5-tuple                 : udp %s <-> %s\n"
+			"  SRTP profile            : %s\n"
+			"  Received                : %lu packets, %lu bytes\n"
+			"  Sent                    : %lu packets, %lu bytes\n"
+			"  Authentication failures : %lu SRTP, %lu ICE\n"
+			"  Replayed                : %lu\n"
+			"  Key frames requested    : %lu\n"
+			"  Receives from           : %u participants\n",
+			l->d.id, l->d.name, ms_state_name[l->state], local, remote, profile_short(l),
+			(unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes, (unsigned long)c.tx_pkts,
+			(unsigned long)c.tx_bytes, (unsigned long)c.auth_fail,
+			(unsigned long)l->check_fail, (unsigned long)c.replay,
+			(unsigned long)c.keyframe_req, l->n_sources);
+	}
+	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
+	pthread_mutex_unlock(&ms->lock);
+}

@@ -1,0 +1,311 @@
+/* The SFU's fast path: SRTP and SRTCP from a known meeting leg on a media port are
+ * unprotected once with the leg's inbound context, then protected once per receiver with the
+ * context made for that receiver and this source, and sent (media_tables.h says who owns
+ * which context). RTCP goes where it names: sender reports to the source's receivers,
+ * key-frame requests (PLI/FIR), NACKs and receiver reports to the sender of the SSRC they
+ * name, a key-frame request at most once a second per sender and lcore. STUN, DTLS and
+ * anything that is not RTP go to the control plane's socket (the media server). No lock,
+ * no heap but the mempool, no log: every drop is counted under its reason. */
+#ifndef EDGE_SFU_H
+#define EDGE_SFU_H
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_udp.h>
+
+#include "cksum.h"
+#include "dp.h"
+#include "edge_bytes.h"
+#include "edge_rcu.h"
+#include "media_tables.h"
+
+#define SFU_HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+
+static inline void sfu_drop(struct rte_mbuf *m, struct dp_if_stats *st, enum dp_drop_reason r)
+{
+	st->drops[r]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Whether (@ifi, @dst_ip, @dst_port) is a media port: cheap enough for every UDP packet. */
+static inline bool sfu_is_media_port(const struct dp_l3 *l3, uint8_t ifi, uint32_t dst_ip,
+	uint16_t dst_port)
+{
+	return l3->media_port[ifi] && l3->media_port[ifi] == dst_port && l3->media_ip[ifi] == dst_ip;
+}
+
+/* Writes fresh Ethernet, IPv4 and UDP headers for @plen bytes of payload that sit right after
+ * them in @m, towards @dst, and queues @m out of @dst's interface. */
+static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
+	struct rte_mbuf *m, uint16_t plen, struct dp_burst_out *out)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	m->data_len = m->pkt_len = (uint32_t)(SFU_HDRS + plen);
+	memcpy(eth->dst_addr.addr_bytes, dst->mac, 6);
+	eth->src_addr = l3->ifs[dst->ifi].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP, .src_addr = dst->local_ip, .dst_addr = dst->remote_ip,
+		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + plen)) };
+	ip->hdr_checksum = cksum_ipv4_20(ip);
+	*udp = (struct rte_udp_hdr){ .src_port = dst->local_port, .dst_port = dst->remote_port,
+		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + plen)) };
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	out->fwd[dst->ifi][out->n_fwd[dst->ifi]++] = m;
+	out->fwd_mask |= 1u << dst->ifi;
+}
+
+/* A fresh mbuf holding @len bytes of @p after room for the headers, with room for the SRTP
+ * trailer; NULL when the pool is empty. */
+static inline struct rte_mbuf *sfu_copy(struct rte_mempool *mp, const uint8_t *p, uint16_t len)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(mp);
+
+	if (unlikely(!c))
+		return NULL;
+	if (unlikely(rte_pktmbuf_tailroom(c) < SFU_HDRS + len + MEDIA_SRTP_TRAILER)) {
+		rte_pktmbuf_free(c);
+		return NULL;
+	}
+	memcpy(rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS), p, len);
+	return c;
+}
+
+/* Protects @len bytes of plaintext at @p (RTP when !@rtcp) for receiver @o and sends it:
+ * in @m itself when @in_place (the last receiver; @p then lies inside @m right after
+ * its headers), else in a copy. */
+static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_tab *t,
+	const struct media_out *o, struct rte_mbuf *m, const uint8_t *p, uint16_t len, bool rtcp,
+	bool in_place, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct media_leg *dst = t->legs[o->dst];
+	struct rte_mbuf *c;
+	uint8_t *q;
+	int n = len;
+
+	if (unlikely(!dst)) {
+		if (in_place)
+			rte_pktmbuf_free(m);
+		return;
+	}
+	if (in_place) {
+		c = m;
+		q = (uint8_t *)p;
+	} else {
+		c = sfu_copy(m->pool, p, len);
+		if (unlikely(!c)) {
+			st->drops[DP_DROP_MEDIA_NOMBUF]++;
+			return;
+		}
+		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+	}
+	if (!rtcp)
+		q[1] = (uint8_t)((q[1] & 0x80) | o->pt_map[q[1] & 0x7f]);
+	if (unlikely((rtcp ? srtp_protect_rtcp(o->tx, q, &n) : srtp_protect(o->tx, q, &n)) !=
+		srtp_err_status_ok)) {
+		st->drops[DP_DROP_MEDIA_PROTECT]++;
+		rte_pktmbuf_free(c);
+		return;
+	}
+	struct media_lcore_leg *dc = &media_lcore[rte_lcore_id()][dst->slot];
+	dc->tx_pkts++;
+	dc->tx_bytes += (uint32_t)n;
+	st->sfu_tx_pkts++;
+	sfu_emit(l3, dst, c, (uint16_t)n, out);
+}
+
+/* Sends @len bytes of plaintext at @p to every receiver in @mask (bit i: leg->out[i]). */
+static inline void sfu_fan_out(const struct dp_l3 *l3, const struct media_tab *t,
+	const struct media_leg *leg, uint32_t mask, struct rte_mbuf *m, uint8_t *p, uint16_t len,
+	bool rtcp, bool can_reuse, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	if (!mask) {
+		rte_pktmbuf_free(m);	/* nobody takes it now: consumed, not a drop */
+		st->sfu_no_receiver++;
+		return;
+	}
+	while (mask) {
+		unsigned int i = __builtin_ctz(mask);
+
+		mask &= mask - 1;
+		sfu_forward_one(l3, t, &leg->out[i], m, p, len, rtcp, can_reuse && !mask, out, st);
+	}
+	if (!can_reuse)
+		rte_pktmbuf_free(m);
+}
+
+/* Which of @leg's receivers own @ssrc (one of their own streams): a mask over leg->out. */
+static inline uint32_t sfu_route_ssrc(const struct media_leg *leg, uint32_t ssrc)
+{
+	uint32_t mask = 0;
+
+	if (!ssrc)
+		return 0;
+	for (unsigned int i = 0; i < leg->n_out; i++)
+		if (leg->out[i].dst_audio_ssrc == ssrc || leg->out[i].dst_video_ssrc == ssrc)
+			mask |= 1u << i;
+	return mask;
+}
+
+/* Where a compound RTCP packet from @leg goes; -1 when it is malformed. */
+static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_t *p,
+	uint16_t len, uint32_t *keyframe)
+{
+	uint32_t mask = 0;
+	bool sr = false;
+
+	*keyframe = 0;
+	for (uint32_t off = 0; off + 4 <= len;) {
+		uint8_t pt = p[off + 1], count = p[off] & 0x1f;
+		uint32_t plen = ((uint32_t)edge_be16(p + off + 2) + 1) * 4;
+
+		if ((p[off] >> 6) != 2 || off + plen > len)
+			return -1;
+		switch (pt) {
+		case 200:	/* SR: report blocks after 28 bytes */
+		case 201:	/* RR: after 8 */
+			if (pt == 200)
+				sr = true;
+			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8); b < count &&
+				at + 24 <= off + plen; b++, at += 24)
+				mask |= sfu_route_ssrc(leg, edge_be32(p + at));
+			break;
+		case 205:	/* RTPFB (NACK, ...): media source at 8 */
+			if (plen >= 12)
+				mask |= sfu_route_ssrc(leg, edge_be32(p + off + 8));
+			break;
+		case 206:	/* PSFB */
+			if (count == 4) {	/* FIR: FCI entries of 8 bytes from 12 */
+				for (uint32_t at = off + 12; at + 8 <= off + plen; at += 8)
+					*keyframe |= sfu_route_ssrc(leg, edge_be32(p + at));
+			} else if (plen >= 12) {
+				uint32_t r = sfu_route_ssrc(leg, edge_be32(p + off + 8));
+
+				if (count == 1)	/* PLI */
+					*keyframe |= r;
+				else if (count != 15)	/* REMB is ours to answer, later */
+					mask |= r;
+			}
+			break;
+		default:	/* SDES, BYE, APP, XR ride along */
+			break;
+		}
+		off += plen;
+	}
+	if (sr)	/* a sender report: to everyone who takes this source */
+		for (unsigned int i = 0; i < leg->n_out; i++)
+			if (leg->out[i].fwd_audio || leg->out[i].fwd_video)
+				mask |= 1u << i;
+	return mask | *keyframe;
+}
+
+/* A key-frame request reaches a sender at most once a second (per lcore): the rest of a
+ * burst of requests (every receiver asks when it joins) is dropped here. */
+static inline uint32_t sfu_keyframe_limit(const struct media_tab *t, const struct media_leg *leg,
+	uint32_t keyframe, struct media_lcore_leg *lc, uint64_t now, uint64_t hz)
+{
+	uint32_t refused = 0;
+
+	while (keyframe) {
+		unsigned int i = __builtin_ctz(keyframe);
+		const struct media_leg *dst = t->legs[leg->out[i].dst];
+
+		keyframe &= keyframe - 1;
+		if (!dst)
+			continue;
+		struct media_lcore_leg *dc = &lc[dst->slot];
+		if (dc->last_pli && now - dc->last_pli < hz) {
+			refused |= 1u << i;
+			continue;
+		}
+		dc->last_pli = now;
+		lc[leg->slot].keyframe_req++;
+	}
+	return refused;
+}
+
+/* A datagram for a media port. False: not ours to forward (STUN, DTLS, anything not RTP):
+ * the caller hands it to the kernel, where the media server's socket takes it. */
+static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	uint8_t *p = (uint8_t *)(udp + 1);
+	uint16_t len = (uint16_t)(ulen - sizeof(*udp));
+	const struct media_tab *t;
+	const struct media_leg *leg;
+	struct media_lcore_leg *lc;
+	srtp_err_status_t e;
+	int n = len;
+	bool rtcp;
+
+	if (len < 12 || (p[0] & 0xc0) != 0x80)
+		return false;	/* RFC 7983: not RTP/RTCP */
+	st->sfu_rx_pkts++;
+	t = edge_rcu_read(media_tab_current);
+	lc = media_lcore[rte_lcore_id()];
+	leg = t && lc ? media_lookup(t, ip->src_addr, udp->src_port, ip->dst_addr, udp->dst_port) :
+		NULL;
+	if (!leg) {
+		sfu_drop(m, st, DP_DROP_MEDIA_NO_LEG);
+		return true;
+	}
+	if (unlikely(!rte_pktmbuf_is_contiguous(m))) {
+		sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
+		return true;
+	}
+	rtcp = p[1] >= 192 && p[1] <= 223;	/* RFC 5761 section 4 */
+	e = rtcp ? srtp_unprotect_rtcp(leg->rx, p, &n) : srtp_unprotect(leg->rx, p, &n);
+	if (unlikely(e != srtp_err_status_ok)) {
+		if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) {
+			lc[leg->slot].replay++;
+			sfu_drop(m, st, DP_DROP_MEDIA_REPLAY);
+		} else {
+			lc[leg->slot].auth_fail++;
+			sfu_drop(m, st, DP_DROP_MEDIA_AUTH);
+		}
+		return true;
+	}
+	lc[leg->slot].rx_pkts++;
+	lc[leg->slot].rx_bytes += len;
+	/* the last receiver reuses this mbuf when the headers before @p are exactly ours */
+	bool reuse = ihl == sizeof(*ip) && rte_pktmbuf_tailroom(m) >= MEDIA_SRTP_TRAILER + 16 &&
+		p == rte_pktmbuf_mtod_offset(m, uint8_t *, SFU_HDRS);
+	uint32_t mask = 0;
+
+	if (rtcp) {
+		uint32_t keyframe;
+		int64_t r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
+
+		if (r < 0) {
+			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
+			return true;
+		}
+		mask = (uint32_t)r;
+		if (keyframe)
+			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(), rte_get_tsc_hz());
+	} else {
+		uint32_t ssrc = edge_be32(p + 8);
+		uint8_t pt = p[1] & 0x7f;
+		bool audio = ssrc == leg->audio_ssrc;
+
+		if (unlikely(!audio && ssrc != leg->video_ssrc)) {
+			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
+			return true;
+		}
+		for (unsigned int i = 0; i < leg->n_out; i++)
+			if ((audio ? leg->out[i].fwd_audio : leg->out[i].fwd_video) &&
+				leg->out[i].pt_map[pt] != 0xff)
+				mask |= 1u << i;
+	}
+	sfu_fan_out(l3, t, leg, mask, m, p, (uint16_t)n, rtcp, reuse, out, st);
+	return true;
+}
+
+#endif

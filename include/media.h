@@ -1,0 +1,66 @@
+/* The media server: ICE-lite and DTLS-SRTP for every meeting leg, on the media ports, and
+ * the SFU tables it publishes to the data plane (media_tables.h). What the callbridge calls.
+ *
+ * Threads: the media server's sockets and timers run on the control loop's thread; the
+ * callbridge calls media_leg_*() from its own thread. Both take the server's lock, briefly:
+ * nothing blocks under it. Table publication happens on the control loop only. */
+#ifndef EDGE_MEDIA_H
+#define EDGE_MEDIA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MEDIA_ID_LEN 40
+#define MEDIA_MAX_CAND 4
+
+/* The codecs the SFU forwards, for payload-type maps. */
+enum media_codec { MEDIA_OPUS, MEDIA_VP8, MEDIA_H264, MEDIA_N_CODECS };
+
+/* What the callbridge learnt from a guest's offer. */
+struct media_leg_desc {
+	char id[MEDIA_ID_LEN];		/* the call leg's id */
+	char call[MEDIA_ID_LEN];	/* its conference: legs of one call hear each other */
+	char name[64];			/* display name, for the log */
+	char remote_ufrag[64], remote_pwd[160];
+	uint8_t remote_fp[32];		/* SHA-256 of the browser's DTLS certificate */
+	uint32_t audio_ssrc, video_ssrc;	/* what it sends (0: nothing) */
+	uint8_t pt[MEDIA_N_CODECS];	/* its payload type for each codec, 0xff: none */
+};
+
+/* What the answer tells the browser. */
+struct media_local {
+	char ufrag[16], pwd[40];
+	char fingerprint[100];		/* "AB:CD:...", sha-256 */
+	unsigned int n_cand;
+	struct {
+		char ip[16];
+		uint16_t port;
+	} cand[MEDIA_MAX_CAND];
+};
+
+enum media_event_type { MEDIA_EV_CONNECTED, MEDIA_EV_ENDED };
+
+struct media_event {
+	char id[MEDIA_ID_LEN];
+	enum media_event_type type;
+	char why[96];
+};
+
+struct media_server;
+
+/* A new leg (-ENOSPC when the table is full), or a renegotiation of a known one (ICE and DTLS
+ * carry on; SSRCs and payload types are taken anew). */
+int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
+	struct media_local *local);
+/* The sources (other legs' ids) receiver @id takes now, as its last answer mapped them. */
+int media_leg_sources(struct media_server *ms, const char *id, const char (*src)[MEDIA_ID_LEN],
+	unsigned int n);
+int media_leg_mute(struct media_server *ms, const char *id, bool audio, bool video);
+void media_leg_close(struct media_server *ms, const char *id, const char *why);
+/* Events since the last call, oldest first: up to @max. */
+unsigned int media_events_take(struct media_server *ms, struct media_event *ev, unsigned int max);
+/* `callbridge media`: the legs with their 5-tuple, state, profile and counters. */
+void media_show(struct media_server *ms, FILE *out);
+
+#endif
