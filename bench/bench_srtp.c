@@ -1,6 +1,8 @@
 /* The SFU's per-packet crypto in memory on one core: unprotect a sender's packet once, then copy
  * and protect it for each of R receivers. Built twice: against the OpenSSL libsrtp2 and Debian's.
- *   bench_srtp [ms-per-case]    (ms 0: one batch per case, for callgrind) */
+ * The OpenSSL build also carries our own GCM (dataplane/srtp_fast.c): "ours" runs only that,
+ * on the same packets, still checked by libsrtp's receivers.
+ *   bench_srtp [ms-per-case] [ours]    (ms 0: one batch per case, for callgrind) */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +12,10 @@
 #include <x86intrin.h>
 
 #include <srtp2/srtp.h>
+
+#ifdef BENCH_SRTP_OURS
+#include "../dataplane/srtp_fast.h"
+#endif
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -59,13 +65,19 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* The master key || salt of the session made from @seed. */
+static void bench_key(uint8_t key[32], const struct profile *pr, uint8_t seed)
+{
+	for (int i = 0; i < pr->key_len; i++)
+		key[i] = (uint8_t)(seed * 31 + i * 7 + 1);
+}
+
 static int bench_session(srtp_t *s, const struct profile *pr, uint8_t seed, int window)
 {
 	uint8_t key[32];
 	srtp_policy_t p;
 
-	for (int i = 0; i < pr->key_len; i++)
-		key[i] = (uint8_t)(seed * 31 + i * 7 + 1);
+	bench_key(key, pr, seed);
 	memset(&p, 0, sizeof(p));
 	if (pr->gcm) {
 		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
@@ -147,6 +159,64 @@ static __attribute__((noinline)) int bench_forward(struct legs *l, uint8_t *pkt,
 	return len;
 }
 
+#ifdef BENCH_SRTP_OURS
+/* Our contexts in place of the SFU's libsrtp sessions, keyed as those are. */
+static struct {
+	struct srtp_fast in, out[MAXR];
+} ours;
+
+static int ours_make(const struct profile *pr, int r)
+{
+	uint8_t key[32];
+
+	bench_key(key, pr, 1);
+	if (srtp_fast_init(&ours.in, key, key + 16, true))
+		return -EINVAL;
+	for (int i = 0; i < r; i++) {
+		bench_key(key, pr, (uint8_t)(10 + i));
+		if (srtp_fast_init(&ours.out[i], key, key + 16, false))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void ours_free(int r)
+{
+	srtp_fast_free(&ours.in);
+	for (int i = 0; i < r; i++)
+		srtp_fast_free(&ours.out[i]);
+}
+
+/* bench_forward with our contexts */
+static __attribute__((noinline)) int bench_forward_ours(uint8_t *pkt, int len, int r)
+{
+	if (srtp_fast_unprotect(&ours.in, pkt, &len))
+		return -EIO;
+	for (int i = 0; i < r; i++) {
+		int n = len;
+
+		memcpy(out_pkts[i], pkt, len);
+		if (srtp_fast_protect(&ours.out[i], out_pkts[i], &n))
+			return -EIO;
+		if (i == 0 && n > SLOT)
+			return -EMSGSIZE;
+	}
+	return len;
+}
+#endif
+
+/* Which code forwards: libsrtp's sessions, or ours keyed the same. */
+static int use_ours;
+
+static int forward(struct legs *l, uint8_t *pkt, int len, int r)
+{
+#ifdef BENCH_SRTP_OURS
+	if (use_ours)
+		return bench_forward_ours(pkt, len, r);
+#endif
+	return bench_forward(l, pkt, len, r);
+}
+
 struct result {
 	double ns, cycles;	/* per forwarded packet (one unprotect + r protects) */
 	long packets;
@@ -166,6 +236,10 @@ static int run_case(const struct profile *pr, int payload, int r, int ms, const 
 
 	if ((rc = legs_make(&l, pr, r)))
 		goto out;
+#ifdef BENCH_SRTP_OURS
+	if (use_ours && (rc = ours_make(pr, r)))
+		goto out;
+#endif
 	do {
 		uint64_t t0;
 		double n0;
@@ -176,7 +250,7 @@ static int run_case(const struct profile *pr, int payload, int r, int ms, const 
 		t0 = __rdtsc();
 		CALLGRIND_TOGGLE_COLLECT;
 		for (int i = 0; i < BATCH; i++) {
-			rc = bench_forward(&l, in_pkts[i], in_lens[i], r);
+			rc = forward(&l, in_pkts[i], in_lens[i], r);
 			if (rc < 0)
 				break;
 			if (i == 0) {
@@ -212,20 +286,36 @@ static int run_case(const struct profile *pr, int payload, int r, int ms, const 
 	rc = 0;
 out:
 	legs_free(&l);
+#ifdef BENCH_SRTP_OURS
+	if (use_ours)
+		ours_free(r);
+#endif
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	int ms = argc > 1 ? atoi(argv[1]) : 200;
+	const char *lib = BENCH_SRTP_LIB;
+	size_t n_profiles = sizeof(profiles) / sizeof(profiles[0]);
 
+	if (argc > 2 && !strcmp(argv[2], "ours")) {
+#ifdef BENCH_SRTP_OURS
+		use_ours = 1;
+		lib = BENCH_SRTP_OURS;
+		n_profiles = 1;	/* ours is GCM only */
+#else
+		fprintf(stderr, "bench_srtp: built without our SRTP\n");
+		return 2;
+#endif
+	}
 	if (srtp_init() != srtp_err_status_ok)
 		return 1;
 	printf("# %s, crypto: %s, %d ms per case, checked by each receiver\n",
-	       srtp_get_version_string(), BENCH_SRTP_LIB, ms);
+	       srtp_get_version_string(), lib, ms);
 	printf("%-6s %-18s %5s %2s %9s %9s %10s %11s %11s %9s\n", "lib", "profile", "bytes", "R",
 	       "ns/pkt", "ns/rcv", "cyc/pkt", "fwd-pkt/s", "out-pkt/s", "packets");
-	for (size_t p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++)
+	for (size_t p = 0; p < n_profiles; p++)
 		for (size_t s = 0; s < sizeof(payloads) / sizeof(payloads[0]); s++)
 			for (size_t k = 0; k < sizeof(receivers) / sizeof(receivers[0]); k++) {
 				const struct profile *pr = &profiles[p];
@@ -233,13 +323,14 @@ int main(int argc, char **argv)
 				struct result res = { 0 };
 				char tag[64];
 
-				snprintf(tag, sizeof(tag), "%s/%d/R%d", pr->name, payloads[s], r);
+				snprintf(tag, sizeof(tag), "%s%s/%d/R%d", use_ours ? "ours/" : "",
+					 pr->name, payloads[s], r);
 				if (run_case(pr, payloads[s], r, ms, tag, &res)) {
 					fprintf(stderr, "bench_srtp: %s failed\n", tag);
 					return 1;
 				}
 				printf("%-6s %-18s %5d %2d %9.1f %9.1f %10.0f %11.0f %11.0f %9ld\n",
-				       BENCH_SRTP_LIB, pr->name, payloads[s], r, res.ns,
+				       lib, pr->name, payloads[s], r, res.ns,
 				       res.ns / r, res.cycles, 1e9 / res.ns, r * 1e9 / res.ns,
 				       res.packets);
 				fflush(stdout);

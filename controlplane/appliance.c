@@ -51,6 +51,8 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		struct dp_if *d = &l3->ifs[i];
 
 		d->present = true;
+		l3->own_mac[l3->n_own_macs] = app->ports[i].mac;
+		l3->own_mac_ifi[l3->n_own_macs++] = (uint8_t)i;
 		d->port_id = app->ports[i].port_id;
 		d->tap_port_id = app->ports[i].tap_port_id;
 		d->mac = app->ports[i].mac;
@@ -221,6 +223,17 @@ static void inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
 		dp_stats[DP_STATS_CP].ifs[dp_port_ifi[port]].drops[DP_DROP_TX_FULL]++;
 		rte_pktmbuf_free(m);
 	}
+}
+
+bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6])
+{
+	for (int i = 0; i < app->cfg.n_ifs; i++)
+		for (int k = 0; k < app->cfg.ifs[i].n_addrs; k++)
+			if (app->cfg.ifs[i].addrs[k].addr == ip) {
+				memcpy(mac, app->ports[i].mac.addr_bytes, 6);
+				return true;
+			}
+	return false;
 }
 
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)

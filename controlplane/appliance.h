@@ -95,6 +95,9 @@ unsigned int app_turn_streams(struct appliance *app);
 void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
+/* Whether @ip is one of our own addresses, and the MAC of the interface that holds it: the
+ * "next hop" of a hairpin (the worker hands such a packet back to its input stages). */
+bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6]);
 
 /* The counters registry, filled with the interfaces' and TURN's families (read at collect
  * time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */

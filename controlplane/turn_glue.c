@@ -43,6 +43,8 @@ static int env_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	const struct nbr_entry *n;
 	uint32_t nh;
 
+	if (app_own_mac(app, ip, mac))
+		return 0;	/* a hairpin: our own media port or another allocation's relay port */
 	if (ifi >= app->cfg.n_ifs || !(nh = cfg_next_hop(&app->cfg.ifs[ifi], ip)))
 		return -ENETUNREACH;
 	n = nbr_lookup(ifi, nh);

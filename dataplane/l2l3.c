@@ -299,7 +299,7 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 		return drop(m, st, DP_DROP_IP_TTL);
 	if (if_addr_index(ifp, ip->dst_addr) < 0)
 		return drop(m, st, DP_DROP_IP_NOT_LOCAL);
-	if (bad_source(ifp, ip->src_addr))
+	if (!out->hairpin && bad_source(ifp, ip->src_addr))
 		return drop(m, st, DP_DROP_IP_SOURCE);
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return drop(m, st, DP_DROP_IP_FRAGMENT);

@@ -57,6 +57,17 @@ static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
+	/* a burst fans out to many times its size: a full queue leaves now (the worker's
+	 * flush), or, where nobody can send it (tests), the copy is dropped and counted */
+	if (unlikely(out->n_fwd[dst->ifi] == EDGE_MAX_BURST)) {
+		if (!out->flush) {
+			out->flush_drops++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		out->flush(out->flush_ctx, dst->ifi, out->fwd[dst->ifi], out->n_fwd[dst->ifi]);
+		out->n_fwd[dst->ifi] = 0;
+	}
 	out->fwd[dst->ifi][out->n_fwd[dst->ifi]++] = m;
 	out->fwd_mask |= 1u << dst->ifi;
 }
@@ -280,8 +291,17 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	uint32_t mask = 0;
 
 	if (rtcp) {
-		uint32_t keyframe;
-		int64_t r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
+		uint32_t keyframe, sender = n >= 8 ? edge_be32(p + 4) : 0;
+		int64_t r;
+
+		/* RTCP only from an SSRC the leg announced: each receiver's contexts number a
+		 * sender's SRTCP on their own, so two legs sending as one SSRC would reuse a
+		 * receiver's keystream (and a nonce, with GCM) */
+		if (unlikely(!sender || (sender != leg->audio_ssrc && sender != leg->video_ssrc))) {
+			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
+			return true;
+		}
+		r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
 
 		if (r < 0) {
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
@@ -295,7 +315,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		uint8_t pt = p[1] & 0x7f;
 		bool audio = ssrc == leg->audio_ssrc;
 
-		if (unlikely(!audio && ssrc != leg->video_ssrc)) {
+		if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
 			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
 			return true;
 		}

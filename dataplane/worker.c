@@ -82,8 +82,103 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 	tx_burst(ifp->port_id, w->id, pkts, n, st);
 }
 
-/* Control plane -> wire: packets it built or resolved, each tagged with its out port. */
-static inline unsigned int inject_input(struct dp_worker *w)
+/* Hairpins waiting for the input stages, by the interface whose MAC they carry. */
+struct hairpins {
+	struct rte_mbuf *m[EDGE_MAX_IFACES][EDGE_MAX_BURST];
+	uint16_t n[EDGE_MAX_IFACES];
+	uint8_t mask;
+};
+
+/* Sends @n packets out of interface @o, keeping back those addressed to one of our own MACs
+ * for @hp (dropped when @hp is NULL: a hairpin of a hairpin would be a loop). */
+static inline void fwd_burst(const struct dp_l3 *l3, struct dp_worker *w, uint8_t o,
+	struct rte_mbuf **pkts, uint16_t n, struct hairpins *hp)
+{
+	struct dp_if_stats *st = &dp_stats[w->id].ifs[o];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		int t = dp_own_mac(l3, &eth->dst_addr);
+
+		if (likely(t < 0)) {
+			pkts[k++] = pkts[i];
+		} else if (!hp || hp->n[t] == EDGE_MAX_BURST) {
+			st->drops[DP_DROP_HAIRPIN_LOOP]++;
+			rte_pktmbuf_free(pkts[i]);
+		} else {
+			hp->m[t][hp->n[t]++] = pkts[i];
+			hp->mask |= 1u << t;
+		}
+	}
+	tx_burst(l3->ifs[o].port_id, w->id, pkts, k, st);
+}
+
+/* What a full fwd[] queue is flushed with in the middle of a pass (the SFU's fan-out). */
+struct flush_ctx {
+	const struct dp_l3 *l3;
+	struct dp_worker *w;
+	struct hairpins *hp;
+};
+
+static void flush_fwd(void *ctx, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct flush_ctx *f = ctx;
+
+	fwd_burst(f->l3, f->w, ifi, pkts, n, f->hp);
+}
+
+/* Everything a pass of the input stages sorted into @out, received on @ifi. */
+static inline void emit(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi,
+	struct dp_burst_out *out, struct dp_if_stats *st, struct hairpins *hp)
+{
+	fwd_burst(l3, w, ifi, out->tx, out->n_tx, hp);
+	while (out->fwd_mask) {	/* relayed: out of the interface that reaches the far end */
+		unsigned int o = __builtin_ctz(out->fwd_mask);
+
+		out->fwd_mask &= out->fwd_mask - 1;
+		fwd_burst(l3, w, (uint8_t)o, out->fwd[o], out->n_fwd[o], hp);
+		out->n_fwd[o] = 0;
+	}
+	if (out->n_kernel)
+		send_burst(l3->ifs[ifi].tap_port_id, w->id, out->kernel, out->n_kernel, st,
+			DP_DROP_KERNEL_FULL);
+	punt(w->punt_ring, out->punt, out->n_punt, st);
+	punt(w->data_ring, out->data, out->n_data, st);
+}
+
+/* The hairpins go through the input stages as if received on the interface that holds their
+ * destination. What they produce may hairpin once more (a relayed guest's media reaches the
+ * SFU, whose copy for another relayed guest goes back into the relay: @next), and no more:
+ * nothing loops. */
+static inline void hairpin_input(const struct dp_l3 *l3, struct dp_worker *w,
+	struct hairpins *hp, struct hairpins *next, struct dp_burst_out *out)
+{
+	while (hp->mask) {
+		unsigned int t = __builtin_ctz(hp->mask);
+		struct dp_if_stats *st = &dp_stats[w->id].ifs[t];
+
+		hp->mask &= hp->mask - 1;
+		out->n_tx = out->n_kernel = out->n_punt = out->n_data = 0;
+		out->fwd_mask = 0;
+		out->hairpin = true;
+		st->hairpin_pkts += hp->n[t];
+		struct flush_ctx fc = { .l3 = l3, .w = w, .hp = next };
+		out->flush_ctx = &fc;
+		dp_port_input(l3, (uint8_t)t, hp->m[t], hp->n[t], out, st);
+		hp->n[t] = 0;
+		emit(l3, w, (uint8_t)t, out, st, next);
+		out->hairpin = false;
+	}
+	if (next && next->mask)
+		hairpin_input(l3, w, next, NULL, out);
+}
+
+/* Control plane -> wire: packets it built or resolved, each tagged with its out port (one
+ * addressed to our own MAC is a hairpin: the media server's answer to a leg that comes
+ * through our relay). */
+static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker *w,
+	struct hairpins *hp)
 {
 	struct rte_mbuf *pkts[32];
 	unsigned int n = rte_ring_dequeue_burst(w->inject_ring, (void **)pkts, RTE_DIM(pkts), NULL);
@@ -95,7 +190,7 @@ static inline unsigned int inject_input(struct dp_worker *w)
 		if (dp_port_is_tap[port])	/* to the kernel: not the wire's transmit */
 			send_burst(port, w->id, &pkts[i], 1, st, DP_DROP_KERNEL_FULL);
 		else
-			tx_burst(port, w->id, &pkts[i], 1, st);
+			fwd_burst(l3, w, dp_port_ifi[port], &pkts[i], 1, hp);
 	}
 	return n;
 }
@@ -105,6 +200,10 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[EDGE_MAX_BURST];
 	struct dp_burst_out out = { .fwd_mask = 0 };	/* all zero: n_fwd[] counts from 0 */
+	struct hairpins hp = { .mask = 0 }, hp2 = { .mask = 0 };
+	struct flush_ctx fc;
+
+	out.flush = flush_fwd;
 	unsigned int idle = 0;
 
 	edge_rcu_reader_start();
@@ -126,23 +225,16 @@ int dp_worker_main(void *arg)
 			}
 			out.n_tx = out.n_kernel = out.n_punt = out.n_data = 0;
 			out.fwd_mask = 0;
+			fc = (struct flush_ctx){ .l3 = l3, .w = w, .hp = &hp };
+			out.flush_ctx = &fc;
 			dp_port_input(l3, rq->ifi, pkts, n, &out, st);
-			tx_burst(rq->port_id, w->id, out.tx, out.n_tx, st);
-			while (out.fwd_mask) {	/* relayed: out of the interface that reaches the far end */
-				unsigned int o = __builtin_ctz(out.fwd_mask);
-
-				out.fwd_mask &= out.fwd_mask - 1;
-				tx_burst(l3->ifs[o].port_id, w->id, out.fwd[o], out.n_fwd[o],
-					&dp_stats[w->id].ifs[o]);
-				out.n_fwd[o] = 0;
-			}
-			if (out.n_kernel)
-				send_burst(l3->ifs[rq->ifi].tap_port_id, w->id, out.kernel,
-					out.n_kernel, st, DP_DROP_KERNEL_FULL);
-			punt(w->punt_ring, out.punt, out.n_punt, st);
-			punt(w->data_ring, out.data, out.n_data, st);
+			emit(l3, w, rq->ifi, &out, st, &hp);
+			if (unlikely(hp.mask))
+				hairpin_input(l3, w, &hp, &hp2, &out);
 		}
-		work += inject_input(w);
+		work += inject_input(l3, w, &hp);
+		if (unlikely(hp.mask))
+			hairpin_input(l3, w, &hp, &hp2, &out);
 		w->loops++;
 		edge_rcu_quiescent();
 

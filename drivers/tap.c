@@ -2,6 +2,7 @@
  * and the default route, so the control plane's ordinary sockets work through it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -44,6 +45,23 @@ out:
 	return ret;
 }
 
+/* A hairpinned datagram (a TURN client's for our own media port) reaches the mirror from
+ * one of our own addresses (the relay's): the kernel drops such a source unless the
+ * interface accepts local sources. Best effort: logged by the caller's tests, not fatal. */
+static void accept_local(int ifindex)
+{
+	char name[IF_NAMESIZE], path[128];
+	FILE *f;
+
+	if (!if_indextoname((unsigned int)ifindex, name))
+		return;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", name);
+	if ((f = fopen(path, "w"))) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+}
+
 int tap_link_up(int ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -57,6 +75,7 @@ int tap_link_up(int ifindex)
 	ifm->ifi_index = ifindex;
 	ifm->ifi_flags = IFF_UP;
 	ifm->ifi_change = IFF_UP;
+	accept_local(ifindex);
 	return nl_talk(nlh);
 }
 

@@ -50,6 +50,13 @@ struct dp_l3 {
 	 * address it is on: the SFU's fast path (sfu.h) */
 	uint16_t media_port[EDGE_MAX_IFACES];
 	uint32_t media_ip[EDGE_MAX_IFACES];
+	/* the interfaces' own MACs, packed: a packet we address to one of them (a TURN client's
+	 * datagram for our own media port or relay port, the SFU's for a leg that comes through
+	 * our relay) is a hairpin: the worker hands it back to the input stages, never to the
+	 * wire (DESIGN: media legs through our own relay) */
+	uint8_t n_own_macs;
+	struct rte_ether_addr own_mac[EDGE_MAX_IFACES];
+	uint8_t own_mac_ifi[EDGE_MAX_IFACES];
 };
 
 extern struct dp_l3 *dp_l3_current;
@@ -93,7 +100,8 @@ extern struct dp_l3 *dp_l3_current;
 	X(MEDIA_REPLAY, "SRTP/SRTCP replayed or too old")                                         \
 	X(MEDIA_SSRC, "RTP from an SSRC the leg did not announce")                               \
 	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                   \
-	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")
+	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")                                          \
+	X(HAIRPIN_LOOP, "addressed to ourselves again after a hairpin")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,
@@ -117,6 +125,7 @@ struct dp_if_stats {
 	uint64_t sfu_rx_pkts;		/* RTP/RTCP to a media port, received here */
 	uint64_t sfu_tx_pkts;		/* copies sent to receivers, from here */
 	uint64_t sfu_no_receiver;	/* authenticated but nobody takes it now */
+	uint64_t hairpin_pkts;		/* our own packets for our own addresses, taken in here */
 	uint64_t drops[DP_DROP_MAX];
 } __rte_cache_aligned;
 
@@ -154,7 +163,22 @@ struct dp_burst_out {
 	 * own: a flood of them never crowds ARP off the punt ring */
 	struct rte_mbuf *data[EDGE_MAX_BURST];
 	uint16_t n_tx, n_kernel, n_punt, n_data;
+	bool hairpin;		/* the burst is hairpinned: its sources are our own addresses */
+	/* sends fwd[@ifi] now when a fan-out fills it (the SFU's copies); NULL: such copies are
+	 * dropped and counted in flush_drops */
+	void (*flush)(void *ctx, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n);
+	void *flush_ctx;
+	uint64_t flush_drops;
 };
+
+/* The interface whose MAC @mac is, -1 when it is none of ours. */
+static inline int dp_own_mac(const struct dp_l3 *l3, const struct rte_ether_addr *mac)
+{
+	for (unsigned int i = 0; i < l3->n_own_macs; i++)
+		if (rte_is_same_ether_addr(&l3->own_mac[i], mac))
+			return l3->own_mac_ifi[i];
+	return -1;
+}
 
 /* Runs the per-packet stages (L2, ARP, IPv4, ICMP, classification) over a burst received
  * on interface @ifi and sorts the packets into @out; drops are freed and counted in @st. */

@@ -252,6 +252,15 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 		media_error(io, leg, "The browser's offer was refused: %s", err);
 		goto out;
 	}
+	/* two legs sending as one SSRC would share a receiver's keystream (media_tables.h) */
+	for (const struct cb_leg *x = leg->call->legs; x; x = x->next)
+		if (x != leg && x->media_open && ((leg->audio_ssrc && (leg->audio_ssrc ==
+			x->audio_ssrc || leg->audio_ssrc == x->video_ssrc)) || (leg->video_ssrc &&
+			(leg->video_ssrc == x->audio_ssrc || leg->video_ssrc == x->video_ssrc)))) {
+			media_error(io, leg, "The browser's offer was refused: its SSRC is another "
+				"participant's. Join again.");
+			goto out;
+		}
 	if (ol.a_send >= 0 && d.pt[MEDIA_OPUS] == 0xff) {
 		media_error(io, leg, "The browser offers no audio codec the meeting can forward "
 			"(Opus).");

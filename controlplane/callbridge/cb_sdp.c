@@ -15,9 +15,9 @@
 struct sdp_xport {
 	char ufrag[64], pwd[128];
 	char setup[16];
-	bool fp_set;		/* a sha-256 fingerprint was given */
+	bool fp_set; /* a sha-256 fingerprint was given */
 	uint8_t fp[32];
-	char fp_other[16];	/* the algorithm of a fingerprint we cannot use, if any */
+	char fp_other[16]; /* the algorithm of a fingerprint we cannot use, if any */
 };
 
 struct sdp_parser {
@@ -25,13 +25,13 @@ struct sdp_parser {
 	char *err;
 	size_t errlen;
 	unsigned lineno;
-	char line[SDP_MAX_LINE + 1];	/* the line as sent, for error messages */
-	char work[SDP_MAX_LINE + 1];	/* the same, cut into tokens by the parser */
+	char line[SDP_MAX_LINE + 1]; /* the line as sent, for error messages */
+	char work[SDP_MAX_LINE + 1]; /* the same, cut into tokens by the parser */
 	struct sdp_xport sess, mx[SDP_MAX_MEDIA];
 	enum sdp_dir sess_dir;
-	struct sdp_media *m;	/* the m-section being read, NULL at the session level */
-	bool m_msid_attr;	/* the m-section had an a=msid line: a=ssrc msid: does not override */
-	bool m_fid;		/* the m-section had an a=ssrc-group:FID line */
+	struct sdp_media *m; /* the m-section being read, NULL at the session level */
+	bool m_msid_attr;    /* the m-section had an a=msid line: a=ssrc msid: does not override */
+	bool m_fid;	     /* the m-section had an a=ssrc-group:FID line */
 	bool group_seen;
 	unsigned n_bundle;
 	char bundle[SDP_MAX_MEDIA][32];
@@ -91,6 +91,20 @@ static bool is_token(const char *s, size_t max)
 		return false;
 	for (; *s; s++)
 		if (*s <= 0x20 || *s >= 0x7f || strchr("\"(),/:;<=>?@[\\]", *s))
+			return false;
+	return true;
+}
+
+/* RFC 5576's cname value is a byte-string; browsers' hold '+' and '/' (base64): any visible
+ * ASCII, nothing that could end the line or the attribute. */
+static bool is_visible(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > max)
+		return false;
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7f)
 			return false;
 	return true;
 }
@@ -205,9 +219,9 @@ static void fb_add(struct sdp_codec *c, const char *fb)
 		}
 }
 
-static const char *const ext_audio[] = { "urn:ietf:params:rtp-hdrext:ssrc-audio-level", NULL };
-static const char *const ext_video[] = { "urn:3gpp:video-orientation",
-	"urn:ietf:params:rtp-hdrext:toffset", NULL };
+static const char *const ext_audio[] = {"urn:ietf:params:rtp-hdrext:ssrc-audio-level", NULL};
+static const char *const ext_video[] = {
+	"urn:3gpp:video-orientation", "urn:ietf:params:rtp-hdrext:toffset", NULL};
 
 static bool ext_allowed(bool audio, const char *uri)
 {
@@ -266,7 +280,8 @@ static int parse_fingerprint(struct sdp_parser *p, struct sdp_xport *x, char *v)
 		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
 
 		if (n == sizeof(fp) || lo < 0 || (s[2] && s[2] != ':'))
-			return fail(p, -EINVAL, "a=fingerprint: sha-256 must be 32 hex pairs AB:CD:...");
+			return fail(p, -EINVAL,
+				"a=fingerprint: sha-256 must be 32 hex pairs AB:CD:...");
 		fp[n++] = (uint8_t)(hi << 4 | lo);
 		if (!s[2])
 			break;
@@ -278,8 +293,8 @@ static int parse_fingerprint(struct sdp_parser *p, struct sdp_xport *x, char *v)
 	return 0;
 }
 
-static int parse_xport(struct sdp_parser *p, struct sdp_xport *x, const char *name, char *v,
-	bool *done)
+static int parse_xport(
+	struct sdp_parser *p, struct sdp_xport *x, const char *name, char *v, bool *done)
 {
 	*done = true;
 	if (!strcmp(name, "ice-ufrag")) {
@@ -309,7 +324,7 @@ static int parse_xport(struct sdp_parser *p, struct sdp_xport *x, const char *na
 
 static bool parse_dir(const char *name, enum sdp_dir *d)
 {
-	static const char *const names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
+	static const char *const names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
 
 	for (unsigned i = 0; i < 4; i++)
 		if (!strcmp(name, names[i])) {
@@ -358,7 +373,7 @@ static int parse_rtpmap(struct sdp_parser *p, struct sdp_media *m, char *v)
 		return fail(p, -EINVAL, "a=rtpmap: channels must be 1..255");
 	c = codec_by_pt(m, n);
 	if (!c)
-		return 0;	/* not in the m-line, or beyond what we keep */
+		return 0; /* not in the m-line, or beyond what we keep */
 	copy_str(c->name, sizeof(c->name), name);
 	c->clock = hz;
 	c->channels = (uint8_t)chans;
@@ -410,7 +425,7 @@ static int parse_extmap(struct sdp_parser *p, struct sdp_media *m, char *v)
 
 	if (!id || !uri)
 		return fail(p, -EINVAL, "a=extmap: needs an id and a URI");
-	id[strcspn(id, "/")] = '\0';	/* Firefox's "2/recvonly" */
+	id[strcspn(id, "/")] = '\0'; /* Firefox's "2/recvonly" */
 	if (!parse_uint(id, 255, &n) || !n)
 		return fail(p, -EINVAL, "a=extmap: id must be 1..255");
 	ext_add(m, (uint8_t)n, uri);
@@ -448,7 +463,7 @@ static int parse_ssrc_group(struct sdp_parser *p, struct sdp_media *m, char *v)
 	if (!a || !b || !parse_uint(a, UINT32_MAX, &sa) || !parse_uint(b, UINT32_MAX, &sb))
 		return fail(p, -EINVAL, "a=ssrc-group:FID: needs two SSRCs");
 	if (p->m_fid)
-		return 0;	/* simulcast's several FID groups: the first is the one we use */
+		return 0; /* simulcast's several FID groups: the first is the one we use */
 	p->m_fid = true;
 	m->ssrc = sa;
 	m->rtx_ssrc = sb;
@@ -482,7 +497,7 @@ static int parse_media_attr(struct sdp_parser *p, const char *name, char *v)
 		if (!copy_str(m->msid, sizeof(m->msid), v))
 			m->msid[0] = '\0';
 	} else if (m->other) {
-		return 0;	/* its codecs and streams are none of our business */
+		return 0; /* its codecs and streams are none of our business */
 	} else if (!strcmp(name, "rtpmap")) {
 		return parse_rtpmap(p, m, v);
 	} else if (!strcmp(name, "fmtp")) {
@@ -526,7 +541,7 @@ static const struct {
 	uint8_t pt;
 	const char *name;
 	uint32_t clock;
-} static_pts[] = { { 0, "PCMU", 8000 }, { 8, "PCMA", 8000 }, { 9, "G722", 8000 } };
+} static_pts[] = {{0, "PCMU", 8000}, {8, "PCMA", 8000}, {9, "G722", 8000}};
 
 /* Codecs without an rtpmap (and not static) are dropped: nothing can be said about them. */
 static void end_media(struct sdp_media *m)
@@ -578,7 +593,8 @@ static int parse_mline(struct sdp_parser *p, char *v)
 	m->other = !m->audio && strcmp(kind, "video");
 	port[strcspn(port, "/")] = '\0';
 	if (!parse_uint(port, 65535, &n))
-		return fail(p, -EINVAL, "m-line %u (%s): port is not 0..65535", o->n_media - 1, kind);
+		return fail(
+			p, -EINVAL, "m-line %u (%s): port is not 0..65535", o->n_media - 1, kind);
 	m->port0 = n == 0;
 	if (!copy_str(m->proto, sizeof(m->proto), proto) || !is_token(fmt, sizeof(m->fmt) - 1))
 		return fail(p, -EINVAL, "m-line %u (%s): protocol or format too long",
@@ -600,7 +616,7 @@ static int parse_mline(struct sdp_parser *p, char *v)
 
 static const char *dir_name(enum sdp_dir d)
 {
-	static const char *const names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
+	static const char *const names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
 
 	return names[d & 3];
 }
@@ -619,11 +635,11 @@ static int check_media(struct sdp_parser *p, unsigned i)
 	if (!live)
 		return 0;
 	if (strcmp(m->proto, "UDP/TLS/RTP/SAVPF"))
-		return fail(p, -EPROTONOSUPPORT, "m-line %u (%s): protocol %s, we need "
-			"UDP/TLS/RTP/SAVPF", i, m->kind, m->proto);
+		return fail(p, -EPROTONOSUPPORT, "m-line %u (%s): protocol %s, we need %s", i,
+			m->kind, m->proto, "UDP/TLS/RTP/SAVPF");
 	if (!m->bundled)
-		return fail(p, -EINVAL, "m-line %u (%s): mid %s is not in the BUNDLE group",
-			i, m->kind, m->mid);
+		return fail(p, -EINVAL, "m-line %u (%s): mid %s is not in the BUNDLE group", i,
+			m->kind, m->mid);
 	if (!m->rtcp_mux)
 		return fail(p, -EINVAL, "m-line %u (%s): no a=rtcp-mux", i, m->kind);
 	return 0;
@@ -661,8 +677,8 @@ static int check_transport(struct sdp_parser *p)
 	if (!o->setup[0])
 		return fail(p, -EINVAL, "no a=setup");
 	if (strcmp(o->setup, "actpass") && strcmp(o->setup, "active"))
-		return fail(p, -EINVAL, "a=setup:%s: we are DTLS passive, the offer must be "
-			"actpass or active", o->setup);
+		return fail(p, -EINVAL, "a=setup:%s: we are DTLS passive, the offer must be %s",
+			o->setup, "actpass or active");
 	return 0;
 }
 
@@ -687,7 +703,8 @@ static int finish(struct sdp_parser *p)
 		for (unsigned i = 0; i < o->n_media; i++)
 			found |= !strcmp(o->media[i].mid, p->bundle[k]);
 		if (!found)
-			return fail(p, -EINVAL, "a=group:BUNDLE: mid %s has no m-line", p->bundle[k]);
+			return fail(
+				p, -EINVAL, "a=group:BUNDLE: mid %s has no m-line", p->bundle[k]);
 	}
 	if ((r = check_transport(p)))
 		return r;
@@ -712,10 +729,9 @@ static int parse_line(struct sdp_parser *p, bool first)
 
 int sdp_parse_offer(const char *sdp, struct sdp_offer *o, char *err, size_t errlen)
 {
-	struct sdp_parser p;	/* 13 KiB */
+	struct sdp_parser p; /* 17 KiB */
 	size_t total;
 	bool first = true;
-	int r;
 
 	memset(&p, 0, sizeof(p));
 	memset(o, 0, offsetof(struct sdp_offer, media));
@@ -732,6 +748,7 @@ int sdp_parse_offer(const char *sdp, struct sdp_offer *o, char *err, size_t errl
 	for (const char *s = sdp; *s;) {
 		const char *nl = memchr(s, '\n', total - (size_t)(s - sdp));
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		int r;
 
 		p.lineno++;
 		if (n && s[n - 1] == '\r')
@@ -749,7 +766,7 @@ int sdp_parse_offer(const char *sdp, struct sdp_offer *o, char *err, size_t errl
 			return r;
 		s = nl + 1;
 		if (!n)
-			continue;	/* a blank line says nothing */
+			continue; /* a blank line says nothing */
 		if ((r = parse_line(&p, first)))
 			return r;
 		first = false;
@@ -810,8 +827,8 @@ static int h264_rank(const struct sdp_codec *c)
 static int codec_rank(const struct sdp_media *m, const struct sdp_codec *c)
 {
 	if (m->audio)
-		return !strcasecmp(c->name, "opus") && c->clock == 48000 && c->channels == 2 ?
-			10 : -1;
+		return !strcasecmp(c->name, "opus") && c->clock == 48000 && c->channels == 2 ? 10
+											     : -1;
 	if (c->clock != 90000)
 		return -1;
 	if (!strcasecmp(c->name, "VP8"))
@@ -881,9 +898,9 @@ static int afail(char *err, size_t errlen, int e, const char *fmt, ...)
 
 static int afail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
@@ -894,8 +911,8 @@ static int afail(char *err, size_t errlen, int e, const char *fmt, ...)
 /* "AV1, VP9": the media codecs of an m-line, each name once, for an error message */
 static void offered_list(const struct sdp_media *m, char *out, size_t outlen)
 {
-	static const char *const skip[] = { "rtx", "red", "ulpfec", "flexfec-03", "CN",
-		"telephone-event" };
+	static const char *const skip[] = {
+		"rtx", "red", "ulpfec", "flexfec-03", "CN", "telephone-event"};
 	size_t len = 0;
 
 	out[0] = '\0';
@@ -940,8 +957,8 @@ static int check_params(const struct sdp_answer_params *p, char *err, size_t err
 	if (!p->pwd || (n = strlen(p->pwd)) < 22 || n > 256 || !is_ice_chars(p->pwd))
 		return afail(err, errlen, -EINVAL, "answer: pwd must be 22 to 256 ice-chars");
 	if (!p->fingerprint || !valid_fingerprint(p->fingerprint))
-		return afail(err, errlen, -EINVAL, "answer: fingerprint must be a sha-256 "
-			"AB:CD:... in upper case");
+		return afail(err, errlen, -EINVAL, "answer: fingerprint must be %s",
+			"sha-256 AB:CD:... in upper case");
 	if (!p->n_cand || p->n_cand > SDP_MAX_CAND)
 		return afail(err, errlen, -EINVAL, "answer: 1 to %d candidates", SDP_MAX_CAND);
 	for (unsigned i = 0; i < p->n_cand; i++) {
@@ -951,8 +968,8 @@ static int check_params(const struct sdp_answer_params *p, char *err, size_t err
 			(inet_pton(AF_INET, p->cand[i].ip, a) != 1 &&
 				inet_pton(AF_INET6, p->cand[i].ip, a) != 1) ||
 			!p->cand[i].port)
-			return afail(err, errlen, -EINVAL, "answer: candidate %u: bad address or "
-				"port", i);
+			return afail(err, errlen, -EINVAL,
+				"answer: candidate %u: bad address or port", i);
 	}
 	return 0;
 }
@@ -960,11 +977,12 @@ static int check_params(const struct sdp_answer_params *p, char *err, size_t err
 static bool source_ok(const struct sdp_source *s)
 {
 	return memchr(s->stream_id, '\0', sizeof(s->stream_id)) &&
-		memchr(s->track_id, '\0', sizeof(s->track_id)) &&
-		memchr(s->cname, '\0', sizeof(s->cname)) && memchr(s->codec, '\0', sizeof(s->codec)) &&
-		is_token(s->stream_id, sizeof(s->stream_id)) &&
-		is_token(s->track_id, sizeof(s->track_id)) && is_token(s->cname, sizeof(s->cname)) &&
-		s->ssrc;
+	       memchr(s->track_id, '\0', sizeof(s->track_id)) &&
+	       memchr(s->cname, '\0', sizeof(s->cname)) &&
+	       memchr(s->codec, '\0', sizeof(s->codec)) &&
+	       is_token(s->stream_id, sizeof(s->stream_id)) &&
+	       is_token(s->track_id, sizeof(s->track_id)) && is_visible(s->cname, sizeof(s->cname)) &&
+	       s->ssrc;
 }
 
 /* What each m-line becomes: rejected, or a direction and a codec. */
@@ -990,24 +1008,27 @@ static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *
 		const struct sdp_source *s = &p->src[i];
 
 		if (!source_ok(s))
-			return afail(err, errlen, -EINVAL, "m-line %u (%s): source needs stream id, "
-				"track id, cname (token characters) and an SSRC", i, m->kind);
+			return afail(err, errlen, -EINVAL, "m-line %u (%s): source needs %s", i,
+				m->kind, "stream and track ids (token characters), a cname (visible ASCII), an SSRC");
 		if (!they_recv)
-			return afail(err, errlen, -EINVAL, "m-line %u (%s): a source to send, but the "
-				"offer is %s", i, m->kind, dir_name(m->dir));
+			return afail(err, errlen, -EINVAL,
+				"m-line %u (%s): a source to send, but the offer is %s", i, m->kind,
+				dir_name(m->dir));
 		if (sdp_choose(m, s->codec, &pl->codec)) {
 			offered_list(m, offered, sizeof(offered));
-			return afail(err, errlen, -ENOENT, "m-line %u (%s): the source sends %s, which "
-				"this receiver cannot take; offered: %s", i, m->kind,
-				s->codec[0] ? s->codec : "(none)", offered);
+			return afail(err, errlen, -ENOENT,
+				"m-line %u (%s): the source sends %s, %s; offered: %s", i, m->kind,
+				s->codec[0] ? s->codec : "(none)",
+				"which this receiver cannot take", offered);
 		}
 		pl->dir = SDP_SENDONLY;
 		return 0;
 	}
 	if (sdp_choose(m, NULL, &pl->codec)) {
 		offered_list(m, offered, sizeof(offered));
-		return afail(err, errlen, -ENOENT, "m-line %u (%s): no codec we can forward; "
-			"offered: %s", i, m->kind, offered);
+		return afail(err, errlen, -ENOENT,
+			"m-line %u (%s): no codec we can forward; offered: %s", i, m->kind,
+			offered);
 	}
 	pl->dir = role == SDP_ROLE_RECV && they_send ? SDP_RECVONLY : SDP_INACTIVE;
 	return 0;
@@ -1027,14 +1048,20 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 	}
 	put(b, "m=%s %u %s %u\r\nc=IN %s %s\r\n", m->kind, p->cand[0].port, m->proto, c->pt, ipv,
 		p->cand[0].ip);
-	put(b, "a=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\n"
-		"a=setup:passive\r\na=%s\r\na=rtcp-mux\r\n", m->mid, p->ufrag, p->pwd,
-		p->fingerprint, dir_name(pl->dir));
+	put(b,
+		"a=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\n"
+		"a=setup:passive\r\na=%s\r\na=rtcp-mux\r\n",
+		m->mid, p->ufrag, p->pwd, p->fingerprint, dir_name(pl->dir));
 	if (m->rtcp_rsize)
 		put(b, "a=rtcp-rsize\r\n");
-	for (unsigned k = 0; k < m->n_ext; k++)
-		if (ext_allowed(m->audio, m->ext[k].uri))
+	for (unsigned k = 0; k < m->n_ext; k++) {
+		bool again = false;
+
+		for (unsigned j = 0; j < k; j++)
+			again |= !strcmp(m->ext[j].uri, m->ext[k].uri);
+		if (ext_allowed(m->audio, m->ext[k].uri) && !again)
 			put(b, "a=extmap:%u %s\r\n", m->ext[k].id, m->ext[k].uri);
+	}
 	if (c->channels)
 		put(b, "a=rtpmap:%u %s/%u/%u\r\n", c->pt, c->name, c->clock, c->channels);
 	else
@@ -1059,8 +1086,8 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 int sdp_build_answer(const struct sdp_offer *o, const struct sdp_answer_params *p, char *out,
 	size_t outlen, char *err, size_t errlen)
 {
-	struct sdp_plan plan[SDP_MAX_MEDIA];	/* 18 KiB */
-	struct sdp_buf b = { .p = out, .cap = outlen };
+	struct sdp_plan plan[SDP_MAX_MEDIA]; /* 18 KiB */
+	struct sdp_buf b = {.p = out, .cap = outlen};
 	bool any = false;
 	int r;
 
@@ -1092,8 +1119,8 @@ int sdp_build_answer(const struct sdp_offer *o, const struct sdp_answer_params *
 		put_media(&b, o, p, i, &plan[i]);
 	if (b.over) {
 		out[0] = '\0';
-		return afail(err, errlen, -ENOSPC, "answer: longer than the %zu-byte buffer",
-			outlen);
+		return afail(
+			err, errlen, -ENOSPC, "answer: longer than the %zu-byte buffer", outlen);
 	}
 	return (int)b.len;
 }

@@ -8,20 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_MEDIA 32	/* m-lines in one offer; more is refused */
-#define SDP_MAX_CODECS 48	/* per m-line; Chromium's recvonly video offers 34 PTs */
-#define SDP_MAX_FB 8		/* rtcp-fb lines per codec */
-#define SDP_MAX_EXT 16		/* extmaps per m-line */
-#define SDP_MAX_LINE 4096	/* one line, without its line ending */
+#define SDP_MAX_MEDIA 32	 /* m-lines in one offer; more is refused */
+#define SDP_MAX_CODECS 48	 /* per m-line; Chromium's recvonly video offers 34 PTs */
+#define SDP_MAX_FB 8		 /* rtcp-fb lines per codec */
+#define SDP_MAX_EXT 16		 /* extmaps per m-line */
+#define SDP_MAX_LINE 4096	 /* one line, without its line ending */
 #define SDP_MAX_LEN (256 * 1024) /* the whole offer */
 #define SDP_MAX_CAND 4
 
 struct sdp_codec {
 	uint8_t pt;
-	char name[16];		/* as offered: "opus", "VP8", "H264" */
+	char name[16]; /* as offered: "opus", "VP8", "H264" */
 	uint32_t clock;
-	uint8_t channels;	/* 0 when the rtpmap has none */
-	char fmtp[200];		/* the a=fmtp value, "" if none */
+	uint8_t channels; /* 0 when the rtpmap has none */
+	char fmtp[200];	  /* the a=fmtp value, "" if none */
 	uint8_t n_fb;
 	char fb[SDP_MAX_FB][40]; /* "nack", "nack pli", "ccm fir", "transport-cc", ... */
 };
@@ -34,24 +34,24 @@ struct sdp_extmap {
 enum sdp_dir { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 
 struct sdp_media {
-	bool audio;		/* else video, unless other */
-	bool other;		/* application or anything else: rejected (port 0) in the answer */
-	char kind[16];		/* the m-line's media: "audio", "video", "application" */
-	char proto[32];		/* "UDP/TLS/RTP/SAVPF" */
-	char fmt[32];		/* the first format, echoed when the line is rejected */
+	bool audio;	/* else video, unless other */
+	bool other;	/* application or anything else: rejected (port 0) in the answer */
+	char kind[16];	/* the m-line's media: "audio", "video", "application" */
+	char proto[32]; /* "UDP/TLS/RTP/SAVPF" */
+	char fmt[32];	/* the first format, echoed when the line is rejected */
 	char mid[32];
-	enum sdp_dir dir;	/* the offerer's direction */
-	bool port0;		/* port 0 without a=bundle-only: the offerer rejected it */
+	enum sdp_dir dir; /* the offerer's direction */
+	bool port0;	  /* port 0 without a=bundle-only: the offerer rejected it */
 	bool bundle_only;
-	bool bundled;		/* its mid is in the BUNDLE group */
+	bool bundled; /* its mid is in the BUNDLE group */
 	bool rtcp_mux, rtcp_rsize;
-	uint8_t n_codecs;	/* in the offerer's order of preference */
+	uint8_t n_codecs; /* in the offerer's order of preference */
 	struct sdp_codec codecs[SDP_MAX_CODECS];
 	uint8_t n_ext;
 	struct sdp_extmap ext[SDP_MAX_EXT];
-	uint32_t ssrc;		/* the media SSRC (first of a=ssrc-group:FID, else first a=ssrc) */
-	uint32_t rtx_ssrc;	/* second of a=ssrc-group:FID; 0 if none */
-	char msid[80];		/* "<stream> <track>" from a=msid or a=ssrc msid:, "" if none */
+	uint32_t ssrc;	   /* the media SSRC (first of a=ssrc-group:FID, else first a=ssrc) */
+	uint32_t rtx_ssrc; /* second of a=ssrc-group:FID; 0 if none */
+	char msid[80];	   /* "<stream> <track>" from a=msid or a=ssrc msid:, "" if none */
 	char cname[64];
 };
 
@@ -61,10 +61,10 @@ struct sdp_media {
  * of a small thread. */
 struct sdp_offer {
 	char ufrag[64], pwd[128];
-	char fp_alg[16];	/* "sha-256" */
+	char fp_alg[16]; /* "sha-256" */
 	uint8_t fp[64];
 	uint8_t fp_len;
-	char setup[16];		/* "actpass" or "active" */
+	char setup[16]; /* "actpass" or "active" */
 	bool bundle;
 	unsigned n_media;
 	struct sdp_media media[SDP_MAX_MEDIA];
@@ -81,31 +81,31 @@ int sdp_parse_offer(const char *sdp, struct sdp_offer *o, char *err, size_t errl
 int sdp_choose(const struct sdp_media *m, const char *name, struct sdp_codec *out);
 
 enum sdp_role {
-	SDP_ROLE_RECV,		/* the guest sends to us: recvonly (inactive if it offers no send) */
-	SDP_ROLE_SEND,		/* we send a source's stream: sendonly */
+	SDP_ROLE_RECV, /* the guest sends to us: recvonly (inactive if it offers no send) */
+	SDP_ROLE_SEND, /* we send a source's stream: sendonly */
 	SDP_ROLE_INACTIVE,
-	SDP_ROLE_REJECT,	/* port 0 */
+	SDP_ROLE_REJECT, /* port 0 */
 };
 
 struct sdp_source {
-	char stream_id[64];	/* the browser's MediaStream id: the source participant's id */
+	char stream_id[64]; /* the browser's MediaStream id: the source participant's id */
 	char track_id[80];
 	char cname[64];
 	uint32_t ssrc;
-	char codec[16];		/* what the source sends ("VP8"): the receiver's PT for it is used */
+	char codec[16]; /* what the source sends ("VP8"): the receiver's PT for it is used */
 };
 
 struct sdp_answer_params {
-	const char *ufrag, *pwd;	/* ours, ICE-lite */
-	const char *fingerprint;	/* ours, sha-256, "AB:CD:..." */
+	const char *ufrag, *pwd; /* ours, ICE-lite */
+	const char *fingerprint; /* ours, sha-256, "AB:CD:..." */
 	uint64_t session_id, session_version;
 	unsigned n_cand;
 	struct {
 		char ip[46];
 		uint16_t port;
 	} cand[SDP_MAX_CAND];
-	enum sdp_role role[SDP_MAX_MEDIA];	/* per m-line of the offer */
-	struct sdp_source src[SDP_MAX_MEDIA];	/* for SDP_ROLE_SEND lines */
+	enum sdp_role role[SDP_MAX_MEDIA];    /* per m-line of the offer */
+	struct sdp_source src[SDP_MAX_MEDIA]; /* for SDP_ROLE_SEND lines */
 };
 
 /* The answer, CRLF lines, NUL-terminated. Its length, or a negative errno with err naming

@@ -429,6 +429,15 @@ static int make_srtp(srtp_t *s, const struct mdtls_keys *k, bool inbound)
 	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -EINVAL;
 }
 
+static void send_to_port(const struct media_server *ms, const struct ms_port *p,
+	const uint8_t *buf, size_t len, const struct sockaddr_in *to)
+{
+	if (ms->env.send_own && ms->env.send_own(ms->env.ctx, p->ifi, p->ip, htons(p->port),
+		to->sin_addr.s_addr, to->sin_port, buf, len) == 0)
+		return;
+	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
+}
+
 /* Sends @len bytes from our media port to @l's path @pi. */
 static void send_to(struct media_server *ms, const struct ms_leg *l, uint32_t ip, uint16_t port,
 	const uint8_t *buf, size_t len)
@@ -437,7 +446,7 @@ static void send_to(struct media_server *ms, const struct ms_leg *l, uint32_t ip
 
 	for (unsigned int i = 0; i < ms->n_ports; i++)
 		if (ms->ports[i].ip == l->local_ip && htons(ms->ports[i].port) == l->local_port) {
-			(void)sendto(ms->ports[i].fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+			send_to_port(ms, &ms->ports[i], buf, len, &to);
 			return;
 		}
 }
@@ -462,11 +471,6 @@ static unsigned int handshakes_in_flight(const struct media_server *ms)
 	return n;
 }
 
-static void send_to_port(const struct ms_port *p, const uint8_t *buf, size_t len,
-	const struct sockaddr_in *to)
-{
-	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
-}
 
 static void on_stun(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
 	size_t len, const struct sockaddr_in *from)
@@ -495,7 +499,7 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 		l->check_fail++;
 		return;
 	}
-	send_to_port(p, out, (size_t)n, from);
+	send_to_port(ms, p, out, (size_t)n, from);
 	if (c.controlled)
 		return;		/* a 487: not a check that succeeded */
 	l->checks++;

@@ -4,6 +4,7 @@
 #ifndef EDGE_MEDIA_SERVER_H
 #define EDGE_MEDIA_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "edge_config.h"
@@ -15,6 +16,11 @@ struct media_server_env {
 	/* The MAC of the next hop towards @ip out of @ifi: 0, -EAGAIN while ARP is asked
 	 * (the server asks again on its tick), -ENETUNREACH. */
 	int (*resolve)(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
+	/* Sends @len bytes from (@src, @sport) to (@dst, @dport) (network order) when @dst is one
+	 * of our own addresses (a leg through our TURN relay: a hairpin in the data plane); any
+	 * error, -EHOSTUNREACH among them, sends it through the kernel socket instead. */
+	int (*send_own)(void *ctx, uint8_t ifi, uint32_t src, uint16_t sport, uint32_t dst,
+		uint16_t dport, const uint8_t *buf, size_t len);
 };
 
 /* NULL with the reason in @err. The server serves @loop from now on (its thread). */

@@ -19,8 +19,9 @@ static int set_role(struct sdp_answer_params *p, unsigned i, char *r)
 		p->role[i] = SDP_ROLE_REJECT;
 	} else if (!strncmp(r, "send:", 5)) {
 		struct sdp_source *s = &p->src[i];
-		char *save, *codec = strtok_r(r + 5, ":", &save), *stream = strtok_r(NULL, ":", &save),
-		     *track = strtok_r(NULL, ":", &save), *ssrc = strtok_r(NULL, ":", &save);
+		char *save, *codec = strtok_r(r + 5, ":", &save),
+			    *stream = strtok_r(NULL, ":", &save),
+			    *track = strtok_r(NULL, ":", &save), *ssrc = strtok_r(NULL, ":", &save);
 
 		if (!codec || !stream || !track || !ssrc)
 			return -EINVAL;
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || !(f = fopen(argv[1], "rb"))) {
 		fprintf(stderr, "usage: sdp_answer_tool OFFER [recv|inactive|reject|"
-			"send:CODEC:STREAM:TRACK:SSRC ...]\n");
+				"send:CODEC:STREAM:TRACK:SSRC ...]\n");
 		return 2;
 	}
 	n = fread(sdp, 1, SDP_MAX_LEN, f);

@@ -13,7 +13,7 @@
 #define EDGE_SRCDIR "."
 #endif
 
-static struct sdp_offer offer;	/* 850 KiB: not on the stack */
+static struct sdp_offer offer; /* 850 KiB: not on the stack */
 static struct sdp_answer_params params;
 static char answer[65536], err[256], text[SDP_MAX_LEN + 64];
 
@@ -73,8 +73,8 @@ static void default_params(void)
 	params.cand[0].port = 3478;
 }
 
-static void set_source(unsigned i, const char *stream, const char *kind, uint32_t ssrc,
-	const char *codec_name)
+static void set_source(
+	unsigned i, const char *stream, const char *kind, uint32_t ssrc, const char *codec_name)
 {
 	struct sdp_source *s = &params.src[i];
 
@@ -132,7 +132,7 @@ static void assert_crlf(void)
 
 static void test_parse_chromium_initial(void)
 {
-	static const uint8_t fp0[4] = { 0x60, 0x67, 0xde, 0x45 };
+	static const uint8_t fp0[4] = {0x60, 0x67, 0xde, 0x45};
 	const struct sdp_media *a, *v;
 
 	parse_ok(fixture("chromium-initial.sdp"));
@@ -195,7 +195,7 @@ static void test_parse_chromium_2pairs(void)
 	}
 	CU_ASSERT_EQUAL(offer.media[1].ssrc, 2533008788u);
 	CU_ASSERT_EQUAL(offer.media[1].rtx_ssrc, 1949626943u);
-	CU_ASSERT_EQUAL(offer.media[3].ssrc, 0);	/* recvonly: Chromium sends none */
+	CU_ASSERT_EQUAL(offer.media[3].ssrc, 0); /* recvonly: Chromium sends none */
 	/* the recvonly video lists 34 payload types, more than the sendonly one */
 	CU_ASSERT_EQUAL(offer.media[3].n_codecs, 34);
 	CU_ASSERT_STRING_EQUAL(codec(&offer.media[3], 49)->name, "flexfec-03");
@@ -241,36 +241,35 @@ static void test_parse_firefox(void)
 
 /* ---- codec choice ---- */
 
-static const char *tmpl =
-	"v=0\r\n"
-	"o=- 1 2 IN IP4 127.0.0.1\r\n"
-	"s=-\r\n"
-	"t=0 0\r\n"
-	"a=group:BUNDLE 0 1\r\n"
-	"m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"
-	"c=IN IP4 0.0.0.0\r\n"
-	"a=ice-ufrag:abcd\r\n"
-	"a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-	"a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
-	"01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
-	"a=setup:actpass\r\n"
-	"a=mid:0\r\n"
-	"a=sendonly\r\n"
-	"a=rtcp-mux\r\n"
-	"a=rtpmap:111 opus/48000/2\r\n"
-	"m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"
-	"c=IN IP4 0.0.0.0\r\n"
-	"a=ice-ufrag:abcd\r\n"
-	"a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-	"a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
-	"01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
-	"a=setup:actpass\r\n"
-	"a=mid:1\r\n"
-	"a=sendonly\r\n"
-	"a=rtcp-mux\r\n"
-	"a=rtpmap:96 VP8/90000\r\n"
-	"a=rtpmap:97 rtx/90000\r\n"
-	"a=fmtp:97 apt=96\r\n";
+static const char *tmpl = "v=0\r\n"
+			  "o=- 1 2 IN IP4 127.0.0.1\r\n"
+			  "s=-\r\n"
+			  "t=0 0\r\n"
+			  "a=group:BUNDLE 0 1\r\n"
+			  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"
+			  "c=IN IP4 0.0.0.0\r\n"
+			  "a=ice-ufrag:abcd\r\n"
+			  "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+			  "a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
+			  "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
+			  "a=setup:actpass\r\n"
+			  "a=mid:0\r\n"
+			  "a=sendonly\r\n"
+			  "a=rtcp-mux\r\n"
+			  "a=rtpmap:111 opus/48000/2\r\n"
+			  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"
+			  "c=IN IP4 0.0.0.0\r\n"
+			  "a=ice-ufrag:abcd\r\n"
+			  "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+			  "a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
+			  "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\r\n"
+			  "a=setup:actpass\r\n"
+			  "a=mid:1\r\n"
+			  "a=sendonly\r\n"
+			  "a=rtcp-mux\r\n"
+			  "a=rtpmap:96 VP8/90000\r\n"
+			  "a=rtpmap:97 rtx/90000\r\n"
+			  "a=fmtp:97 apt=96\r\n";
 
 /* base with every occurrence of from replaced by to, in one of two buffers used in turn */
 static const char *subst(const char *base, const char *from, const char *to)
@@ -303,39 +302,39 @@ static void test_template_parses(void)
 {
 	parse_ok(tmpl);
 	CU_ASSERT_EQUAL(offer.n_media, 2);
-	CU_ASSERT_STRING_EQUAL(offer.media[0].codecs[1].name, "PCMU");	/* static PT */
+	CU_ASSERT_STRING_EQUAL(offer.media[0].codecs[1].name, "PCMU"); /* static PT */
 }
 
 static void test_choose(void)
 {
 	struct sdp_codec c;
-	const char *h264 =
-		"m=video 9 UDP/TLS/RTP/SAVPF 102 104 106 108\r\n"
-		"a=rtpmap:102 H264/90000\r\n"
-		"a=fmtp:102 packetization-mode=0;profile-level-id=42e01f\r\n"
-		"a=rtpmap:104 H264/90000\r\n"
-		"a=fmtp:104 level-asymmetry-allowed=1; packetization-mode=1; profile-level-id=4d001f\r\n"
-		"a=rtpmap:106 H264/90000\r\n"
-		"a=fmtp:106 packetization-mode=1;profile-level-id=42e01f\r\n"
-		"a=rtcp-fb:106 goog-remb\r\n"
-		"a=rtcp-fb:106 transport-cc\r\n"
-		"a=rtcp-fb:106 nack pli\r\n"
-		"a=rtpmap:108 H264/90000\r\n"
-		"a=fmtp:108 packetization-mode=1;profile-level-id=42c01f\r\n";
+	const char *h264 = "m=video 9 UDP/TLS/RTP/SAVPF 102 104 106 108\r\n"
+			   "a=rtpmap:102 H264/90000\r\n"
+			   "a=fmtp:102 packetization-mode=0;profile-level-id=42e01f\r\n"
+			   "a=rtpmap:104 H264/90000\r\n"
+			   "a=fmtp:104 level-asymmetry-allowed=1; packetization-mode=1; "
+			   "profile-level-id=4d001f\r\n"
+			   "a=rtpmap:106 H264/90000\r\n"
+			   "a=fmtp:106 packetization-mode=1;profile-level-id=42e01f\r\n"
+			   "a=rtcp-fb:106 goog-remb\r\n"
+			   "a=rtcp-fb:106 transport-cc\r\n"
+			   "a=rtcp-fb:106 nack pli\r\n"
+			   "a=rtpmap:108 H264/90000\r\n"
+			   "a=fmtp:108 packetization-mode=1;profile-level-id=42c01f\r\n";
 	char m[2048];
 
 	parse_ok(fixture("chromium-initial.sdp"));
 	CU_ASSERT_EQUAL_FATAL(sdp_choose(&offer.media[0], NULL, &c), 0);
 	CU_ASSERT_EQUAL(c.pt, 111);
-	CU_ASSERT_EQUAL(c.n_fb, 0);	/* transport-cc dropped */
+	CU_ASSERT_EQUAL(c.n_fb, 0); /* transport-cc dropped */
 	CU_ASSERT_EQUAL_FATAL(sdp_choose(&offer.media[1], NULL, &c), 0);
 	CU_ASSERT_EQUAL(c.pt, 96);
 	CU_ASSERT_EQUAL(c.n_fb, 3);
 	for (unsigned i = 0; i < c.n_fb; i++)
 		CU_ASSERT(!strcmp(c.fb[i], "nack") || !strcmp(c.fb[i], "nack pli") ||
-			!strcmp(c.fb[i], "ccm fir"));
+			  !strcmp(c.fb[i], "ccm fir"));
 	CU_ASSERT_EQUAL_FATAL(sdp_choose(&offer.media[1], "H264", &c), 0);
-	CU_ASSERT_EQUAL(c.pt, 108);	/* packetization-mode=1, 42e01f */
+	CU_ASSERT_EQUAL(c.pt, 108); /* packetization-mode=1, 42e01f */
 	CU_ASSERT_EQUAL(sdp_choose(&offer.media[1], "VP9", &c), -ENOENT);
 	CU_ASSERT_EQUAL(sdp_choose(&offer.media[0], "PCMU", &c), -ENOENT);
 
@@ -385,8 +384,8 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_EQUAL(count(answer, "a=rtcp-rsize\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=ice-ufrag:edgeLite\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=fingerprint:sha-256 AA:BB:CC:DD:"), 2);
-	CU_ASSERT_EQUAL(count(answer,
-		"a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ host\r\n"), 2);
+	CU_ASSERT_EQUAL(
+		count(answer, "a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ host\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=end-of-candidates\r\n"), 2);
 	/* nothing we do not do */
 	CU_ASSERT_PTR_NULL(strstr(answer, "rtx"));
@@ -402,11 +401,13 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_PTR_NULL(strstr(answer, "actpass"));
 
 	a = section(0);
-	CU_ASSERT(!strncmp(a, "m=audio 3478 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 198.18.20.1\r\n", 58));
+	CU_ASSERT(
+		!strncmp(a, "m=audio 3478 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 198.18.20.1\r\n", 58));
 	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=mid:0\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=rtpmap:111 opus/48000/2\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=fmtp:111 minptime=10;useinbandfec=1\r\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(a, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"));
 	CU_ASSERT_EQUAL(count(a, "a=extmap:"), 1);
 	CU_ASSERT_EQUAL(count(a, "a=rtcp-fb:"), 0);
 	v = section(1);
@@ -442,9 +443,10 @@ static void test_answer_initial_firefox(void)
 	CU_ASSERT_PTR_NULL(strstr(answer, "csrc-audio-level"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "rtx"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
-	CU_ASSERT_PTR_NULL(strstr(answer, "a=rtcp-rsize\r\na=extmap:1"));	/* not offered for audio */
-	CU_ASSERT_EQUAL(count(answer,
-		"a=candidate:2 1 udp 2130706430 2001:db8::1 3479 typ host\r\n"), 2);
+	CU_ASSERT_PTR_NULL(
+		strstr(answer, "a=rtcp-rsize\r\na=extmap:1")); /* not offered for audio */
+	CU_ASSERT_EQUAL(
+		count(answer, "a=candidate:2 1 udp 2130706430 2001:db8::1 3479 typ host\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=recvonly\r\n"), 2);
 }
 
@@ -519,13 +521,41 @@ static void test_answer_send_roles(void)
 	CU_ASSERT_EQUAL(build(), -EINVAL);
 }
 
+/* The second offer of a call (captured after the first answer was applied): Chromium now
+ * carries its candidates, Firefox a session-level a=sendrecv that every m-line overrides. */
+static void test_reoffers(void)
+{
+	static const char *const names[] = {
+		"chromium-reoffer-2pairs.sdp", "firefox-reoffer-2pairs.sdp"};
+
+	for (unsigned f = 0; f < 2; f++) {
+		parse_ok(fixture(names[f]));
+		CU_ASSERT_EQUAL_FATAL(offer.n_media, 6);
+		CU_ASSERT_STRING_EQUAL(offer.setup, "actpass");
+		for (unsigned i = 0; i < 6; i++)
+			CU_ASSERT_EQUAL(offer.media[i].dir, i < 2 ? SDP_SENDONLY : SDP_RECVONLY);
+		default_params();
+		set_source(2, "bob", "audio", 5555, "opus");
+		set_source(3, "bob", "video", 6666, "VP8");
+		params.role[4] = params.role[5] = SDP_ROLE_INACTIVE;
+		CU_ASSERT_FATAL(build() > 0);
+		assert_crlf();
+		CU_ASSERT_PTR_NOT_NULL(strstr(answer, "a=group:BUNDLE 0 1 2 3 4 5\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(section(3), "a=ssrc:6666 msid:bob video-bob\r\n"));
+		CU_ASSERT_EQUAL(count(answer, "a=recvonly\r\n"), 2);
+		CU_ASSERT_EQUAL(count(answer, "a=sendonly\r\n"), 2);
+		CU_ASSERT_EQUAL(count(answer, "a=inactive\r\n"), 2);
+	}
+	CU_ASSERT_STRING_EQUAL(offer.ufrag, "7aae3b8c");
+}
+
 static void test_answer_reject(void)
 {
 	const char *s;
 
 	/* a data channel, and the offerer's own rejected line: port 0, mid kept, not bundled */
-	snprintf(text, sizeof(text), "%s", variant("a=group:BUNDLE 0 1\r\n",
-		"a=group:BUNDLE 0 1 2\r\n"));
+	snprintf(text, sizeof(text), "%s",
+		variant("a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1 2\r\n"));
 	snprintf(text + strlen(text), sizeof(text) - strlen(text),
 		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 		"c=IN IP4 0.0.0.0\r\na=mid:2\r\na=sctp-port:5000\r\n"
@@ -565,7 +595,7 @@ static void test_answer_no_codec(void)
 	default_params();
 	CU_ASSERT_EQUAL(build(), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(err, "m-line 1 (video): no codec we can forward; "
-		"offered: AV1, VP9, H264");
+				    "offered: AV1, VP9, H264");
 	/* an inactive line needs a codec too; a rejected one does not */
 	params.role[1] = SDP_ROLE_INACTIVE;
 	CU_ASSERT_EQUAL(build(), -ENOENT);
@@ -579,8 +609,8 @@ static void test_answer_errors(void)
 
 	parse_ok(fixture("chromium-initial.sdp"));
 	default_params();
-	CU_ASSERT_EQUAL(sdp_build_answer(&offer, &params, small, sizeof(small), err, sizeof(err)),
-		-ENOSPC);
+	CU_ASSERT_EQUAL(
+		sdp_build_answer(&offer, &params, small, sizeof(small), err, sizeof(err)), -ENOSPC);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "longer than"));
 	params.fingerprint = "aa:bb";
 	CU_ASSERT_EQUAL(build(), -EINVAL);
@@ -601,58 +631,62 @@ static void test_answer_errors(void)
 /* ---- bad offers ---- */
 
 struct bad {
-	const char *from, *to;	/* the change to tmpl */
+	const char *from, *to; /* the change to tmpl */
 	int err;
 	const char *says;
 };
 
 static const struct bad bad_offers[] = {
-	{ "a=ice-ufrag:abcd\r\n", "", -EINVAL, "no a=ice-ufrag" },
-	{ "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", "", -EINVAL, "no a=ice-pwd" },
-	{ "a=ice-pwd:abcdefghijklmnopqrstuvwx", "a=ice-pwd:short", -EINVAL, "a=ice-pwd" },
-	{ "a=ice-ufrag:abcd", "a=ice-ufrag:ab\"d", -EINVAL, "a=ice-ufrag" },
-	{ "a=fingerprint:sha-256", "a=x-fingerprint:sha-256", -EINVAL, "no a=fingerprint" },
-	{ "a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:",
+	{"a=ice-ufrag:abcd\r\n", "", -EINVAL, "no a=ice-ufrag"},
+	{"a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", "", -EINVAL, "no a=ice-pwd"},
+	{"a=ice-pwd:abcdefghijklmnopqrstuvwx", "a=ice-pwd:short", -EINVAL, "a=ice-pwd"},
+	{"a=ice-ufrag:abcd", "a=ice-ufrag:ab\"d", -EINVAL, "a=ice-ufrag"},
+	{"a=fingerprint:sha-256", "a=x-fingerprint:sha-256", -EINVAL, "no a=fingerprint"},
+	{"a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:",
 		"a=fingerprint:sha-1 01:23:45:67:89:AB:CD:EF:01:23:", -ENOTSUP,
-		"sha-1 offered, we need sha-256" },
-	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD\r\n", -EINVAL, "31 bytes" },
-	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EG\r\n", -EINVAL, "hex pairs" },
-	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EF:01\r\n", -EINVAL, "hex pairs" },
-	{ "a=setup:actpass", "a=setup:passive", -EINVAL, "a=setup:passive" },
-	{ "a=setup:actpass\r\n", "", -EINVAL, "no a=setup" },
-	{ "a=rtcp-mux\r\n", "", -EINVAL, "no a=rtcp-mux" },
-	{ "a=group:BUNDLE 0 1\r\n", "", -EINVAL, "no a=group:BUNDLE" },
-	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0\r\n", -EINVAL, "not in the BUNDLE group" },
-	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1 7\r\n", -EINVAL, "mid 7 has no m-line" },
-	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1\r\na=group:BUNDLE 0\r\n", -EINVAL,
-		"more than one BUNDLE" },
-	{ "a=mid:1\r\n", "", -EINVAL, "m-line 1 (video): no a=mid" },
-	{ "a=mid:1\r\n", "a=mid:0\r\n", -EINVAL, "used twice" },
-	{ "a=mid:1\r\n", "a=mid:1 2\r\n", -EINVAL, "a=mid" },
-	{ "v=0\r\n", "", -EINVAL, "starts with v=0" },
-	{ "v=0\r\n", "v=0\r\nhello\r\n", -EINVAL, "line 2 (hello): not an SDP line" },
-	{ "s=-\r\n", "s=\x01\r\n", -EINVAL, "control character 0x01" },
-	{ "s=-\r\n", "s=caf\xc3\xa9\r\n", 0, NULL },	/* UTF-8 is fine */
-	{ "s=-\r\n", "s=caf\xe9\r\n", -EILSEQ, "not UTF-8" },
-	{ "s=-\r\n", "s=\xc0\xaf\r\n", -EILSEQ, "not UTF-8" },
-	{ "s=-\r\n", "s=\xed\xa0\x80\r\n", -EILSEQ, "not UTF-8" },
-	{ "s=-\r\n", "s=\xf0\x9f\r\n", -EILSEQ, "not UTF-8" },
-	{ "s=-\r\n", "s=a\rb\r\n", -EINVAL, "carriage return" },
-	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus", -EINVAL, "clock rate" },
-	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:128 opus/48000/2", -EINVAL, "payload type" },
-	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/0", -EINVAL, "channels" },
-	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/99999999999/2", -EINVAL, "clock" },
-	{ "111 0\r\n", "111 x\r\n", -EINVAL, "m-line 0 (audio): payload type 'x'" },
-	{ "m=video 9 UDP", "m=video 70000 UDP", -EINVAL, "port" },
-	{ "m=video 9 UDP/TLS/RTP/SAVPF 96 97", "m=video 9", -EINVAL, "needs media, port" },
-	{ "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 RTP/AVP", -EPROTONOSUPPORT, "RTP/AVP" },
-	{ "a=fmtp:97 apt=96", "a=fmtp:x apt=96", -EINVAL, "a=fmtp" },
-	{ "a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111", "a=sendonly\r\na=rtcp-mux\r\na=extmap:0 u\r\n"
-		"a=rtpmap:111", -EINVAL, "a=extmap: id" },
-	{ "a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111", "a=sendonly\r\na=rtcp-mux\r\n"
-		"a=ssrc:4294967296 cname:x\r\na=rtpmap:111", -EINVAL, "a=ssrc" },
-	{ "a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96", -EINVAL, "truncated" },
-	{ "a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1\r\n", -EINVAL, "FID" },
+		"sha-1 offered, we need sha-256"},
+	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD\r\n", -EINVAL, "31 bytes"},
+	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EG\r\n", -EINVAL, "hex pairs"},
+	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EF:01\r\n", -EINVAL, "hex pairs"},
+	{"a=setup:actpass", "a=setup:passive", -EINVAL, "a=setup:passive"},
+	{"a=setup:actpass\r\n", "", -EINVAL, "no a=setup"},
+	{"a=rtcp-mux\r\n", "", -EINVAL, "no a=rtcp-mux"},
+	{"a=group:BUNDLE 0 1\r\n", "", -EINVAL, "no a=group:BUNDLE"},
+	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0\r\n", -EINVAL, "not in the BUNDLE group"},
+	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1 7\r\n", -EINVAL, "mid 7 has no m-line"},
+	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1\r\na=group:BUNDLE 0\r\n", -EINVAL,
+		"more than one BUNDLE"},
+	{"a=mid:1\r\n", "", -EINVAL, "m-line 1 (video): no a=mid"},
+	{"a=mid:1\r\n", "a=mid:0\r\n", -EINVAL, "used twice"},
+	{"a=mid:1\r\n", "a=mid:1 2\r\n", -EINVAL, "a=mid"},
+	{"v=0\r\n", "", -EINVAL, "starts with v=0"},
+	{"v=0\r\n", "v=0\r\nhello\r\n", -EINVAL, "line 2 (hello): not an SDP line"},
+	{"s=-\r\n", "s=\x01\r\n", -EINVAL, "control character 0x01"},
+	{"s=-\r\n", "s=caf\xc3\xa9\r\n", 0, NULL}, /* UTF-8 is fine */
+	{"s=-\r\n", "s=caf\xe9\r\n", -EILSEQ, "not UTF-8"},
+	{"s=-\r\n", "s=\xc0\xaf\r\n", -EILSEQ, "not UTF-8"},
+	{"s=-\r\n", "s=\xed\xa0\x80\r\n", -EILSEQ, "not UTF-8"},
+	{"s=-\r\n", "s=\xf0\x9f\r\n", -EILSEQ, "not UTF-8"},
+	{"s=-\r\n", "s=a\rb\r\n", -EINVAL, "carriage return"},
+	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus", -EINVAL, "clock rate"},
+	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:128 opus/48000/2", -EINVAL, "payload type"},
+	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/0", -EINVAL, "channels"},
+	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/99999999999/2", -EINVAL, "clock"},
+	{"111 0\r\n", "111 x\r\n", -EINVAL, "m-line 0 (audio): payload type 'x'"},
+	{"m=video 9 UDP", "m=video 70000 UDP", -EINVAL, "port"},
+	{"m=video 9 UDP/TLS/RTP/SAVPF 96 97", "m=video 9", -EINVAL, "needs media, port"},
+	{"m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 RTP/AVP", -EPROTONOSUPPORT, "RTP/AVP"},
+	{"a=fmtp:97 apt=96", "a=fmtp:x apt=96", -EINVAL, "a=fmtp"},
+	{"a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
+		"a=sendonly\r\na=rtcp-mux\r\na=extmap:0 u\r\n"
+		"a=rtpmap:111",
+		-EINVAL, "a=extmap: id"},
+	{"a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
+		"a=sendonly\r\na=rtcp-mux\r\n"
+		"a=ssrc:4294967296 cname:x\r\na=rtpmap:111",
+		-EINVAL, "a=ssrc"},
+	{"a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96", -EINVAL, "truncated"},
+	{"a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1\r\n", -EINVAL, "FID"},
 };
 
 static void test_bad_offers(void)
@@ -663,7 +697,7 @@ static void test_bad_offers(void)
 
 		const char *sdp = variant(b->from, b->to);
 
-		CU_ASSERT_FATAL(strcmp(sdp, tmpl) != 0);	/* the change applied */
+		CU_ASSERT_FATAL(strcmp(sdp, tmpl) != 0); /* the change applied */
 		r = sdp_parse_offer(sdp, &offer, err, sizeof(err));
 		if (getenv("SDP_TEST_SHOW"))
 			fprintf(stderr, "\n  %s", err);
@@ -726,8 +760,8 @@ static void test_many_codecs(void)
 	for (int pt = 30; pt < 90; pt++)
 		n += (size_t)snprintf(pts + n, sizeof(pts) - n, " %d", pt);
 	snprintf(pts + n, sizeof(pts) - n, "\r\n");
-	n = (size_t)snprintf(text, sizeof(text), "%s", subst(tmpl, "SAVPF 96 97\r\n",
-		subst("SAVPF 96 97@", "@", pts)));
+	n = (size_t)snprintf(text, sizeof(text), "%s",
+		subst(tmpl, "SAVPF 96 97\r\n", subst("SAVPF 96 97@", "@", pts)));
 	for (int pt = 30; pt < 90; pt++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 			"a=rtpmap:%d VP9/90000\r\na=rtcp-fb:%d goog-remb\r\n", pt, pt);
@@ -772,7 +806,7 @@ static void test_truncations(void)
 
 static void test_fingerprint_str(void)
 {
-	static const uint8_t fp[3] = { 0xab, 0x01, 0xff };
+	static const uint8_t fp[3] = {0xab, 0x01, 0xff};
 	char s[16];
 
 	CU_ASSERT_EQUAL(sdp_fingerprint_str(fp, 3, s, sizeof(s)), 0);
@@ -794,23 +828,24 @@ static void test_fingerprint_str(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{ "parse Chromium initial offer", test_parse_chromium_initial },
-		{ "parse Chromium offer with 2 receive pairs", test_parse_chromium_2pairs },
-		{ "parse Firefox offers", test_parse_firefox },
-		{ "the template offer parses", test_template_parses },
-		{ "codec choice", test_choose },
-		{ "answer to Chromium's first offer", test_answer_initial_chromium },
-		{ "answer to Firefox's first offer", test_answer_initial_firefox },
-		{ "answer with sources, inactive lines", test_answer_send_roles },
-		{ "rejected and other m-lines", test_answer_reject },
-		{ "no codec we can forward", test_answer_no_codec },
-		{ "answer parameter errors", test_answer_errors },
-		{ "bad offers are refused, named", test_bad_offers },
-		{ "limits", test_limits },
-		{ "more codecs and feedback than we keep", test_many_codecs },
-		{ "every truncation of a real offer", test_truncations },
-		{ "fingerprint string", test_fingerprint_str },
-		{ NULL, NULL },
+		{"parse Chromium initial offer", test_parse_chromium_initial},
+		{"parse Chromium offer with 2 receive pairs", test_parse_chromium_2pairs},
+		{"parse Firefox offers", test_parse_firefox},
+		{"the template offer parses", test_template_parses},
+		{"codec choice", test_choose},
+		{"answer to Chromium's first offer", test_answer_initial_chromium},
+		{"answer to Firefox's first offer", test_answer_initial_firefox},
+		{"answer with sources, inactive lines", test_answer_send_roles},
+		{"answers to re-offers", test_reoffers},
+		{"rejected and other m-lines", test_answer_reject},
+		{"no codec we can forward", test_answer_no_codec},
+		{"answer parameter errors", test_answer_errors},
+		{"bad offers are refused, named", test_bad_offers},
+		{"limits", test_limits},
+		{"more codecs and feedback than we keep", test_many_codecs},
+		{"every truncation of a real offer", test_truncations},
+		{"fingerprint string", test_fingerprint_str},
+		{NULL, NULL},
 	};
 
 	return unit_run("cb_sdp", tests);

@@ -1,0 +1,302 @@
+/* libFuzzer target for a media port's input: whatever a browser or a stranger sends there must
+ * neither crash, leak an mbuf or memory, nor read out of bounds (ASan+UBSan watch), in the
+ * SFU's fast path (RFC 7983 demux, SRTP/SRTCP unprotect, the RTCP parser, the fan-out) and in
+ * the media server's parsers for what the fast path hands it (ICE-lite checks, DTLS records).
+ *
+ * Each input goes, as it is, to every stage:
+ *   1. as a UDP payload from leg A's 5-tuple to the media port, through dp_port_input();
+ *   2. when it looks like RTP/RTCP, protected first with A's key as A's browser would, so the
+ *      SSRC check, sfu_rtcp_targets() and the fan-out to B run on authenticated input;
+ *   3. to sfu_rtcp_targets() directly;
+ *   4. to mice_parse() and, when it parses, mice_answer();
+ *   5. to mdtls_input() on a fresh DTLS leg, drained with mdtls_output().
+ * A's contexts are made anew for every input, so no input depends on the ones before it. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+#include <srtp2/srtp.h>
+
+#include "dp.h"
+#include "edge_rcu.h"
+#include "media_dtls.h"
+#include "media_ice.h"
+#include "media_tables.h"
+#include "sfu.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* RTE_IPV4() shifts an int into the sign bit: UBSan would stop every run */
+#define IP4(a, b, c, d) \
+	RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define OUR_IP IP4(198, 18, 32, 1)
+#define MEDIA_PORT 5004
+#define A_IP IP4(198, 18, 32, 11)
+#define A_PORT 40001
+#define B_IP IP4(198, 18, 32, 12)
+#define B_PORT 40002
+#define MAX_PAYLOAD 8192
+#define ICE_PWD "fuzzfuzzfuzzfuzzfuzzfu"
+
+static struct rte_mempool *mp;
+static struct dp_l3 l3;
+static struct media_tab tab;
+static struct media_leg leg_a, leg_b;
+static srtp_t a_send;			/* A's browser: protects what it sends */
+static struct mdtls_ctx *dtls;
+static uint8_t remote_fp[MDTLS_FP_LEN];
+static const struct rte_ether_addr our_mac = { { 2, 0, 0, 0, 0x32, 1 } };
+static const uint8_t key_a[30] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+	19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
+static const uint8_t key_b[30] = { 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba,
+	0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9,
+	0xca, 0xcb, 0xcc, 0xcd, 0xce };
+
+static srtp_t mk_ctx(const uint8_t *key, bool gcm, bool inbound)
+{
+	srtp_policy_t p;
+	uint8_t k[30];
+	srtp_t s;
+
+	memset(&p, 0, sizeof(p));
+	if (gcm) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	memcpy(k, key, sizeof(k));
+	p.key = k;
+	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	p.window_size = 1024;
+	p.allow_repeat_tx = 1;
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		abort();
+	return s;
+}
+
+static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t port,
+	uint32_t audio, uint32_t video, const struct media_leg *to, uint8_t pt_shift)
+{
+	struct media_out *o = &l->out[0];
+
+	l->slot = slot;
+	l->ifi = 0;
+	memset(l->mac, 2, 6);
+	l->local_ip = OUR_IP;
+	l->local_port = htons(MEDIA_PORT);
+	l->remote_ip = ip;
+	l->remote_port = htons(port);
+	l->audio_ssrc = audio;
+	l->video_ssrc = video;
+	l->n_out = 1;
+	o->dst = to->slot;
+	o->fwd_audio = o->fwd_video = true;
+	o->dst_audio_ssrc = to->audio_ssrc;
+	o->dst_video_ssrc = to->video_ssrc;
+	for (int pt = 0; pt < 128; pt++)	/* most types map, a few do not */
+		o->pt_map[pt] = pt % 7 == 3 ? 0xff : (uint8_t)((pt + pt_shift) & 0x7f);
+}
+
+static void index_add(const struct media_leg *e)
+{
+	uint32_t h = media_hash(tab.seed, e->remote_ip, e->remote_port, e->local_ip, e->local_port);
+
+	while (tab.index[h & (MEDIA_INDEX_SIZE - 1)])
+		h++;
+	tab.index[h & (MEDIA_INDEX_SIZE - 1)] = (uint16_t)(e->slot + 1);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *eal[] = { "fuzz_media", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
+		"--no-shconf", "--log-level=lib.*:error", NULL };
+	char err[128];
+
+	(void)argc, (void)argv;
+	if (rte_eal_init(9, eal) < 0 || srtp_init() != srtp_err_status_ok ||
+		media_tables_add_lcore(rte_lcore_id()) < 0)
+		abort();
+	mp = rte_pktmbuf_pool_create("fuzz", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 14 + 60 + 8 +
+		MAX_PAYLOAD + 64, 0);
+	if (!mp)
+		abort();
+	rcu_register_thread();
+	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
+		.addr = { OUR_IP }, .mask = { htonl(0xffffff00) } };
+	l3.default_if = 0;
+	l3.relay_if = -1;
+	l3.media_port[0] = htons(MEDIA_PORT);
+	l3.media_ip[0] = OUR_IP;
+
+	/* A (AES-CM) sends to B (GCM) and B to A; A's SSRCs are 1 and 2, B's 3 and 4, so that
+	 * short mutated RTCP finds them */
+	tab.seed = 0x1234;
+	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);
+	leg_init(&leg_b, 7, B_IP, B_PORT, 3, 4, &leg_a, 1);
+	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);	/* now that B's SSRCs are set */
+	leg_b.rx = mk_ctx(key_b, true, true);
+	leg_b.out[0].tx = mk_ctx(key_a, false, false);
+	tab.legs[leg_a.slot] = &leg_a;
+	tab.legs[leg_b.slot] = &leg_b;
+	tab.n_legs = 2;
+	index_add(&leg_a);
+	index_add(&leg_b);
+	media_tab_current = &tab;
+
+	dtls = mdtls_ctx_new(err, sizeof(err));
+	if (!dtls)
+		abort();
+	SHA256((const uint8_t *)"a browser's certificate", 24, remote_fp);
+	return 0;
+}
+
+static struct rte_mbuf *frame(const uint8_t *pl, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *u;
+
+	if (!m)
+		abort();	/* the pool empties only if an earlier input leaked */
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + 8 + len));
+	if (!eth)
+		abort();
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	memset(eth, 0, 14 + 20 + 8);
+	eth->dst_addr = our_mac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 9 } };
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = htons((uint16_t)(20 + 8 + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = A_IP;
+	ip->dst_addr = OUR_IP;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u->src_port = htons(A_PORT);
+	u->dst_port = htons(MEDIA_PORT);
+	u->dgram_len = htons((uint16_t)(8 + len));
+	memcpy(u + 1, pl, len);
+	return m;
+}
+
+/* What the fast path sent is a well-formed datagram to B from the media port. */
+static void check_sent(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	if (m->data_len < 14 + 20 + 8 || m->pkt_len != m->data_len ||
+		ntohs(ip->total_length) != m->data_len - 14 || ip->dst_addr != B_IP ||
+		ip->src_addr != OUR_IP || u->src_port != htons(MEDIA_PORT) ||
+		u->dst_port != htons(B_PORT) || rte_ipv4_cksum(ip) != 0 ||
+		rte_ipv4_udptcp_cksum_verify(ip, u) != 0)
+		abort();
+}
+
+static void run(const uint8_t *pl, size_t len)
+{
+	struct dp_burst_out out;
+	struct dp_if_stats st;
+	struct rte_mbuf *m = frame(pl, len);
+
+	memset(&out, 0, sizeof(out));
+	memset(&st, 0, sizeof(st));
+	dp_port_input(&l3, 0, &m, 1, &out, &st);
+	for (unsigned int i = 0; i < out.n_fwd[0]; i++)
+		check_sent(out.fwd[0][i]);
+	for (int i = 0; i < EDGE_MAX_IFACES; i++)
+		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
+	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
+	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
+	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
+	rte_pktmbuf_free_bulk(out.data, out.n_data);
+	if (rte_mempool_in_use_count(mp) != 0)
+		abort();	/* an mbuf the fast path neither queued nor freed */
+}
+
+static void fuzz_fast_path(const uint8_t *data, size_t size)
+{
+	static uint8_t buf[MAX_PAYLOAD + SRTP_MAX_TRAILER_LEN + 16];
+	int n = (int)size;
+
+	/* A's contexts anew: replay windows and rollover counters start from zero */
+	leg_a.rx = mk_ctx(key_a, false, true);
+	leg_a.out[0].tx = mk_ctx(key_b, true, false);
+	a_send = mk_ctx(key_a, false, false);
+
+	run(data, size);
+	if (size >= 12 && (data[0] & 0xc0) == 0x80) {
+		bool rtcp = data[1] >= 192 && data[1] <= 223;
+
+		memcpy(buf, data, size);
+		if ((rtcp ? srtp_protect_rtcp(a_send, buf, &n) : srtp_protect(a_send, buf, &n)) ==
+			srtp_err_status_ok && (size_t)n <= MAX_PAYLOAD + 32) {
+			run(buf, (size_t)n);
+			run(buf, (size_t)n);	/* once more: a replay */
+		}
+	}
+	srtp_dealloc(leg_a.rx);
+	srtp_dealloc(leg_a.out[0].tx);
+	srtp_dealloc(a_send);
+	media_leg_counters_reset(leg_a.slot);
+	media_leg_counters_reset(leg_b.slot);	/* its last_pli: every input may ask again */
+}
+
+static void fuzz_ice(const uint8_t *data, size_t size)
+{
+	struct mice_check c;
+	uint8_t out[512];
+
+	if (mice_parse(data, size, &c) != 0)
+		return;
+	if (memchr(c.local_ufrag, 0, sizeof(c.local_ufrag)) == NULL ||
+		memchr(c.remote_ufrag, 0, sizeof(c.remote_ufrag)) == NULL)
+		abort();
+	(void)mice_answer(data, size, &c, ICE_PWD, A_IP, A_PORT, out, sizeof(out));
+	(void)mice_answer(data, size, &c, ICE_PWD, A_IP, A_PORT, out, 40);	/* too small */
+}
+
+static void fuzz_dtls(const uint8_t *data, size_t size)
+{
+	struct mdtls *d = mdtls_new(dtls, remote_fp, sizeof(remote_fp));
+	uint8_t out[MDTLS_MTU];
+	int n;
+
+	if (!d)
+		abort();
+	(void)mdtls_input(d, data, size);
+	while ((n = mdtls_output(d, out, sizeof(out))) > 0)
+		if (n > MDTLS_MTU)
+			abort();
+	(void)mdtls_timeout_ms(d);
+	(void)mdtls_input(d, data, size);	/* the same record again */
+	while (mdtls_output(d, out, sizeof(out)) > 0)
+		;
+	mdtls_free(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t keyframe;
+
+	if (size > MAX_PAYLOAD)
+		return 0;
+	fuzz_fast_path(data, size);
+	(void)sfu_rtcp_targets(&leg_a, data, (uint16_t)size, &keyframe);
+	(void)sfu_rtcp_targets(&leg_b, data, (uint16_t)size, &keyframe);
+	fuzz_ice(data, size);
+	fuzz_dtls(data, size);
+	return 0;
+}
