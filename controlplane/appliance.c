@@ -69,6 +69,8 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 	}
 	if (cfg->turn.enabled && cfg->turn.listen_mask) {
 		l3->turn_port = rte_cpu_to_be_16(cfg->turn.port);
+		if (cfg->turn.browser_port != cfg->turn.port)
+			l3->turn_port2 = rte_cpu_to_be_16(cfg->turn.browser_port);
 		l3->relay_lo = cfg->turn.relay_lo;
 		l3->relay_hi = cfg->turn.relay_hi;
 		l3->relay_if = (int8_t)cfg_turn_relay_if(&cfg->turn);

@@ -195,6 +195,38 @@ static int listen_ifi_of(void *ctx, uint32_t ip)
 	return -1;
 }
 
+/* The browser port's TCP and TLS: a listener on each address of each TURN listen interface
+ * where no other component holds that TCP port (those are skipped, and said once). When
+ * it is also the TLS port, these listeners serve that TLS: no listener of its own. */
+static void browser_streams(struct appliance *app, struct tstream_cfg *c)
+{
+	static uint8_t said_skipped;
+	const struct edge_cfg *cfg = &app->cfg;
+	const struct cfg_turn *t = &cfg->turn;
+	uint8_t mask = t->enabled ? cfg_turn_browser_tcp_mask(cfg) : 0, skipped = 0;
+
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const char *who = NULL;
+
+		if (mask & (1u << i)) {
+			for (int k = 0; k < cfg->ifs[i].n_addrs && c->n_mux < TSTREAM_MAX_MUX; k++)
+				c->mux_ip[c->n_mux++] = cfg->ifs[i].addrs[k].addr;
+		} else if (t->enabled && t->browser_port && t->browser_port != t->port &&
+			(t->listen_mask & (1u << i)) &&
+			(who = cfg_tcp_port_owner(cfg, i, t->browser_port))) {
+			skipped |= (uint8_t)(1u << i);
+			if (!(said_skipped & (1u << i)))
+				LOG_INFO_("turn", "browser port %u: UDP only on interface %s, "
+					"whose TCP %u is %s's", t->browser_port,
+					cfg->ifs[i].name, t->browser_port, who);
+		}
+	}
+	said_skipped = skipped;
+	c->mux_port = c->n_mux ? t->browser_port : 0;
+	if (c->mux_port && c->tls_port == c->mux_port)
+		c->tls_port = 0;
+}
+
 static void streams_config(struct appliance *app)
 {
 	const struct cfg_turn *t = &app->cfg.turn;
@@ -206,6 +238,7 @@ static void streams_config(struct appliance *app)
 
 	if (!app->streams)
 		return;
+	browser_streams(app, &c);
 	/* unset names (or ones too long for a path) leave "": no TLS, or no bundle */
 	if (pki_path(app->cfg.cert_dir, t->tls_key, c.key, sizeof(c.key)) < 0 ||
 		pki_path(app->cfg.cert_dir, t->tls_cert, c.cert, sizeof(c.cert)) < 0)
@@ -243,25 +276,38 @@ static void on_socket(void *ctx, int fd, short revents)
 	app_turn_input(ctx);
 }
 
-static void close_socket(struct appliance *app)
+/* The browser port's UDP socket (cfg_turn.browser_port): served like the TURN port's, its
+ * answers from it. Here rather than in struct appliance: one appliance a process. */
+static int browser_fd = -1;
+static uint16_t browser_port;
+
+static void close_fd(struct appliance *app, int *fd, uint16_t *port)
 {
-	if (app->turn_fd >= 0) {
-		evloop_del_fd(app->loop, app->turn_fd);
-		close(app->turn_fd);
+	if (*fd >= 0) {
+		evloop_del_fd(app->loop, *fd);
+		close(*fd);
 	}
-	app->turn_fd = -1;
-	app->turn_port = 0;
+	*fd = -1;
+	*port = 0;
 }
 
-/* (Re)binds the TURN socket to the configured port on every address of the namespace. */
-static int open_socket(struct appliance *app)
+static void close_socket(struct appliance *app)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(app->cfg.turn.port) };
+	close_fd(app, &app->turn_fd, &app->turn_port);
+	close_fd(app, &browser_fd, &browser_port);
+}
+
+/* (Re)binds a TURN socket to UDP @want on every address of the namespace (0: closed). */
+static int open_fd(struct appliance *app, int *fdp, uint16_t *portp, uint16_t want)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(want) };
 	int one = 1, fd, e;
 
-	if (app->turn_fd >= 0 && app->turn_port == app->cfg.turn.port)
+	if (*fdp >= 0 && *portp == want)
 		return 0;
-	close_socket(app);
+	close_fd(app, fdp, portp);
+	if (!want)
+		return 0;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -270,18 +316,29 @@ static int open_socket(struct appliance *app)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		e = -errno;
 		close(fd);
-		LOG_ERRX("turn", "cannot listen on UDP port %u: %s", app->cfg.turn.port, strerror(-e));
+		LOG_ERRX("turn", "cannot listen on UDP port %u: %s", want, strerror(-e));
 		return e;
 	}
 	if ((e = evloop_add_fd(app->loop, fd, POLLIN, on_socket, app)) < 0) {
 		close(fd);
-		LOG_ERRX("turn", "cannot serve UDP port %u: %s", app->cfg.turn.port, strerror(-e));
+		LOG_ERRX("turn", "cannot serve UDP port %u: %s", want, strerror(-e));
 		return e;
 	}
-	app->turn_fd = fd;
-	app->turn_port = app->cfg.turn.port;
-	LOG_INFO_("turn", "listening on UDP port %u", app->turn_port);
+	*fdp = fd;
+	*portp = want;
+	LOG_INFO_("turn", "listening on UDP port %u%s", want, fdp == &browser_fd ?
+		" (the browser port)" : "");
 	return 0;
+}
+
+/* The TURN port's socket, and the browser port's unless that is the same port. */
+static int open_socket(struct appliance *app)
+{
+	const struct cfg_turn *t = &app->cfg.turn;
+	int r = open_fd(app, &app->turn_fd, &app->turn_port, t->port);
+
+	open_fd(app, &browser_fd, &browser_port, t->browser_port != t->port ? t->browser_port : 0);
+	return r;
 }
 
 /* The relay range and the kernel's ephemeral ports must not meet: the data plane owns the
@@ -336,6 +393,7 @@ int app_turn_start(struct appliance *app)
 	int ret;
 
 	app->turn_fd = -1;
+	browser_fd = -1;
 	ret = turn_tables_init(capacity, (int)rte_socket_id());
 	if (ret < 0) {
 		LOG_ERRX("turn", "cannot allocate tables for %u allocations (raise eal.memory_mb)", capacity);
@@ -424,19 +482,20 @@ static int ifi_of(const struct appliance *app, int ifindex)
 	return -1;
 }
 
-unsigned int app_turn_input(struct appliance *app)
+/* Serves up to 64 datagrams of socket @fd, which listens on UDP @port. */
+static unsigned int serve_fd(struct appliance *app, int fd, uint16_t port)
 {
 	uint8_t buf[2048], out[2048];
 	unsigned int served = 0;
 
-	while (app->turn_fd >= 0 && served < 64) {
+	while (fd >= 0 && served < 64) {
 		struct sockaddr_in src;
 		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr mh = { .msg_name = &src, .msg_namelen = sizeof(src), .msg_iov = &iov,
 			.msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 		struct in_pktinfo *pi = NULL;
-		ssize_t n = recvmsg(app->turn_fd, &mh, 0);
+		ssize_t n = recvmsg(fd, &mh, 0);
 		size_t rl;
 		int ifi;
 
@@ -450,7 +509,7 @@ unsigned int app_turn_input(struct appliance *app)
 			!(app->cfg.turn.listen_mask & (1u << ifi)))
 			continue;	/* not on a TURN listen interface */
 		rl = turn_server_input(app->turn, (uint8_t)ifi, src.sin_addr.s_addr, src.sin_port,
-			pi->ipi_addr.s_addr, htons(app->turn_port), buf, (size_t)n, out, sizeof(out));
+			pi->ipi_addr.s_addr, htons(port), buf, (size_t)n, out, sizeof(out));
 		if (rl) {
 			/* answer from the address the request was sent to */
 			struct in_pktinfo *spi;
@@ -465,9 +524,15 @@ unsigned int app_turn_input(struct appliance *app)
 			spi = (struct in_pktinfo *)CMSG_DATA(c);
 			memset(spi, 0, sizeof(*spi));
 			spi->ipi_spec_dst = pi->ipi_addr;
-			if (sendmsg(app->turn_fd, &om, 0) < 0)
+			if (sendmsg(fd, &om, 0) < 0)
 				app->turn_send_errors++;
 		}
 	}
 	return served;
+}
+
+unsigned int app_turn_input(struct appliance *app)
+{
+	return serve_fd(app, app->turn_fd, app->turn_port) +
+		serve_fd(app, browser_fd, browser_port);
 }

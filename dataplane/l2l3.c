@@ -212,7 +212,9 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
 		return false;
-	if (udp->dst_port == l3->turn_port && (l3->turn_listen & (1u << ifi))) {
+	if ((udp->dst_port == l3->turn_port ||
+		(udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
+		(l3->turn_listen & (1u << ifi))) {
 		/* ChannelData: 0x40..0x7f (RFC 5766's channel range, which deployed clients
 		 * such as coturn's still use; RFC 8656 narrowed it to 0x40..0x4f); STUN (0..3)
 		 * goes to the TURN server */

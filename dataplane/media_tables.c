@@ -1,7 +1,10 @@
-/* The SFU's per-lcore leg counters and the published table pointer (media_tables.h). */
+/* The SFU's per-lcore leg counters, the published table pointer, and the SRTP contexts the
+ * control plane makes for it (media_tables.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include <rte_lcore.h>
 
@@ -60,4 +63,89 @@ void media_tables_fini(void)
 		free(media_lcore[l]);
 		media_lcore[l] = NULL;
 	}
+}
+
+/* srtp_fast's state sits right after the handle, in one cache-aligned allocation. */
+struct media_srtp_fast {
+	struct media_srtp h;
+	_Alignas(64) struct srtp_fast f;
+};
+
+static int srtp_lib_new(srtp_t *s, int profile, const uint8_t *key, const uint8_t *salt,
+	bool inbound)
+{
+	uint8_t k[SRTP_AES_ICM_128_KEY_LEN_WSALT];
+	size_t salt_len = profile == MEDIA_SRTP_AEAD_AES_128_GCM ? 12 : 14;
+	srtp_policy_t p;
+	srtp_err_status_t e;
+
+	memset(&p, 0, sizeof(p));
+	if (profile == MEDIA_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	memset(k, 0, sizeof(k));
+	memcpy(k, key, 16);
+	memcpy(k + 16, salt, salt_len);
+	p.key = k;
+	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	p.window_size = SRTP_FAST_RTP_WINDOW;	/* libwebrtc's, as srtp_fast's */
+	p.allow_repeat_tx = 1;	/* a retransmission is forwarded with its original index */
+	p.next = NULL;
+	e = srtp_create(s, &p);
+	OPENSSL_cleanse(k, sizeof(k));
+	return e == srtp_err_status_ok ? 0 : e == srtp_err_status_alloc_fail ? -ENOMEM : -EINVAL;
+}
+
+int media_srtp_new(struct media_srtp **out, int profile, const uint8_t *key, const uint8_t *salt,
+	bool inbound, unsigned int flags)
+{
+	struct media_srtp_fast *mf;
+	struct media_srtp *s;
+	int rc;
+
+	*out = NULL;
+	if (profile != MEDIA_SRTP_AEAD_AES_128_GCM && profile != MEDIA_SRTP_AES128_CM_SHA1_80)
+		return -EPROTONOSUPPORT;
+	if (profile == MEDIA_SRTP_AEAD_AES_128_GCM && !(flags & MEDIA_SRTP_LIBSRTP)) {
+		mf = aligned_alloc(64, sizeof(*mf));
+		if (!mf)
+			return -ENOMEM;
+		rc = srtp_fast_init(&mf->f, key, salt, inbound);
+		if (rc < 0) {
+			free(mf);
+			return rc;
+		}
+		mf->h = (struct media_srtp){ .fast = true, .f = &mf->f };
+		*out = &mf->h;
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	rc = srtp_lib_new(&s->lib, profile, key, salt, inbound);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void media_srtp_free(struct media_srtp *s)
+{
+	if (!s)
+		return;
+	if (s->fast) {
+		struct media_srtp_fast *mf = (struct media_srtp_fast *)s;	/* h is first */
+
+		srtp_fast_free(&mf->f);
+		free(mf);
+		return;
+	}
+	srtp_dealloc(s->lib);
+	free(s);
 }

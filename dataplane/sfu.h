@@ -118,8 +118,8 @@ static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_ta
 	}
 	if (!rtcp)
 		q[1] = (uint8_t)((q[1] & 0x80) | o->pt_map[q[1] & 0x7f]);
-	if (unlikely((rtcp ? srtp_protect_rtcp(o->tx, q, &n) : srtp_protect(o->tx, q, &n)) !=
-		srtp_err_status_ok)) {
+	if (unlikely((rtcp ? media_srtp_protect_rtcp(&o->tx, q, &n) :
+		media_srtp_protect(&o->tx, q, &n)) != MEDIA_SRTP_OK)) {
 		st->drops[DP_DROP_MEDIA_PROTECT]++;
 		rte_pktmbuf_free(c);
 		return;
@@ -252,9 +252,10 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	const struct media_tab *t;
 	const struct media_leg *leg;
 	struct media_lcore_leg *lc;
-	srtp_err_status_t e;
+	enum media_srtp_rc e;
+	uint32_t ssrc;
+	bool rtcp, audio;
 	int n = len;
-	bool rtcp;
 
 	if (len < 12 || (p[0] & 0xc0) != 0x80)
 		return false;	/* RFC 7983: not RTP/RTCP */
@@ -272,14 +273,29 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		return true;
 	}
 	rtcp = p[1] >= 192 && p[1] <= 223;	/* RFC 5761 section 4 */
-	e = rtcp ? srtp_unprotect_rtcp(leg->rx, p, &n) : srtp_unprotect(leg->rx, p, &n);
-	if (unlikely(e != srtp_err_status_ok)) {
-		if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) {
+	/* Only SSRCs the leg announced, checked on the clear header before any crypto: RTCP's
+	 * sender too, since each receiver's contexts number a sender's SRTCP on their own, so two
+	 * legs sending as one SSRC would reuse a receiver's keystream (and a nonce, with GCM).
+	 * Checked first, a context never holds a stream for anything else (srtp_fast has room for
+	 * SRTP_FAST_MAX_STREAMS SSRCs; a browser sends RTX, FEC and per-transceiver RTCP SSRCs
+	 * that would otherwise take it, and a forged SSRC costs no decryption). */
+	ssrc = edge_be32(p + (rtcp ? 4 : 8));
+	audio = ssrc == leg->audio_ssrc;
+	if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
+		sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
+		return true;
+	}
+	e = rtcp ? media_srtp_unprotect_rtcp(&leg->rx, p, &n) :
+		media_srtp_unprotect(&leg->rx, p, &n);
+	if (unlikely(e != MEDIA_SRTP_OK)) {
+		if (e == MEDIA_SRTP_REPLAY) {
 			lc[leg->slot].replay++;
 			sfu_drop(m, st, DP_DROP_MEDIA_REPLAY);
-		} else {
+		} else if (e == MEDIA_SRTP_AUTH) {
 			lc[leg->slot].auth_fail++;
 			sfu_drop(m, st, DP_DROP_MEDIA_AUTH);
+		} else {	/* too short for its tag, header past the end */
+			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
 		}
 		return true;
 	}
@@ -291,17 +307,8 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	uint32_t mask = 0;
 
 	if (rtcp) {
-		uint32_t keyframe, sender = n >= 8 ? edge_be32(p + 4) : 0;
-		int64_t r;
-
-		/* RTCP only from an SSRC the leg announced: each receiver's contexts number a
-		 * sender's SRTCP on their own, so two legs sending as one SSRC would reuse a
-		 * receiver's keystream (and a nonce, with GCM) */
-		if (unlikely(!sender || (sender != leg->audio_ssrc && sender != leg->video_ssrc))) {
-			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
-			return true;
-		}
-		r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
+		uint32_t keyframe;
+		int64_t r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
 
 		if (r < 0) {
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
@@ -311,14 +318,8 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		if (keyframe)
 			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(), rte_get_tsc_hz());
 	} else {
-		uint32_t ssrc = edge_be32(p + 8);
 		uint8_t pt = p[1] & 0x7f;
-		bool audio = ssrc == leg->audio_ssrc;
 
-		if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
-			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
-			return true;
-		}
 		for (unsigned int i = 0; i < leg->n_out; i++)
 			if ((audio ? leg->out[i].fwd_audio : leg->out[i].fwd_video) &&
 				leg->out[i].pt_map[pt] != 0xff)

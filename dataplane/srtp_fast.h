@@ -18,7 +18,10 @@
 /* room a caller must leave after the packet for protect: the tag, plus SRTCP's E|index word */
 #define SRTP_FAST_RTP_TRAILER SRTP_FAST_TAG_LEN
 #define SRTP_FAST_RTCP_TRAILER (SRTP_FAST_TAG_LEN + 4)
-/* SSRCs per context: a source's audio, video, RTX and RTCP-only SSRCs fit with room to spare */
+/* SSRCs per context. The SFU checks a packet's SSRC against the leg's announced audio and video
+ * SSRCs before it unprotects (sfu.h), so an inbound context (per leg) and an outbound one (per
+ * receiver and source) each see at most those two at a time; the rest is room for SSRCs that
+ * change on renegotiation. A context never frees a stream: a new SSRC past this is refused. */
 #define SRTP_FAST_MAX_STREAMS 8
 /* libwebrtc's inbound window: video retransmissions arrive up to ~1000 packets late */
 #define SRTP_FAST_RTP_WINDOW 1024

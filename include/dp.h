@@ -36,6 +36,7 @@ struct dp_l3 {
 	uint32_t default_gw;
 	/* TURN: where clients and peers reach the relay (the allocations are in turn_tables.h) */
 	uint16_t turn_port;		/* network byte order; 0 = TURN off */
+	uint16_t turn_port2;		/* the browser port (443), the same way; 0 = none */
 	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
 	int8_t relay_if;		/* where the relay's address is (-1 = none) ... */
 	uint32_t relay_ip;		/* ... and that address: the range is the relay's there
@@ -98,7 +99,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(MEDIA_MALFORMED, "RTCP compound malformed, or packet in pieces")                        \
 	X(MEDIA_AUTH, "SRTP/SRTCP authentication failed (wrong key or tampered)")                \
 	X(MEDIA_REPLAY, "SRTP/SRTCP replayed or too old")                                         \
-	X(MEDIA_SSRC, "RTP from an SSRC the leg did not announce")                               \
+	X(MEDIA_SSRC, "RTP or RTCP from an SSRC the leg did not announce")                     \
 	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                   \
 	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")                                          \
 	X(HAIRPIN_LOOP, "addressed to ourselves again after a hairpin")

@@ -62,6 +62,9 @@ struct cfg_turn {
 	bool high_capacity;			/* High Capacity Mode */
 	uint16_t port;				/* UDP and TCP port, 3478 */
 	uint16_t tls_port;			/* TLS port (0 = none) */
+	/* ours: UDP, TCP and TLS on one port that browsers use (443; 0 = none): on every listen
+	 * interface for UDP, and for TCP and TLS where no other component listens on it */
+	uint16_t browser_port;
 	char tls_key[128], tls_cert[128], tls_bundle[128];	/* TLS key, cert, bundle */
 	uint8_t listen_mask;			/* Listen interface ... (bit per interface) */
 	uint16_t relay_lo, relay_hi;		/* relay port range */
@@ -214,6 +217,16 @@ const char *cfg_ipv4_str(uint32_t addr, char buf[16]);
 int cfg_media_in_relay(const struct edge_cfg *cfg);
 /* The interface whose first address relays TURN: the first listen interface. -1 if none. */
 int cfg_turn_relay_if(const struct cfg_turn *t);
+
+/* The component other than TURN that listens on TCP @port of interface @ifi ("webadmin",
+ * "webbridge3 HTTPS", ...), or NULL: the listeners cli_web.c's port check knows. */
+const char *cfg_tcp_port_owner(const struct edge_cfg *cfg, int ifi, uint16_t port);
+/* The ports below 1024 that browsers use for TURN (WebRTC's TURN port rule): 53, 80, 443. */
+bool cfg_turn_browser_ok(uint16_t port);
+/* The browser port's interfaces for TCP and TLS: the TURN listen interfaces where no other
+ * component holds that TCP port (cfg_tcp_port_owner). 0 when the port is none or is
+ * TURN's own UDP/TCP port already. */
+uint8_t cfg_turn_browser_tcp_mask(const struct edge_cfg *cfg);
 
 /* TURN's peer policy for operators' allocations (guests reach only media targets, see
  * turn_server.h). First match wins:

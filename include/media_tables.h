@@ -6,7 +6,7 @@
  * renegotiated, muted or ended; read lock-free by workers. A published media_tab and its
  * legs are immutable. The SRTP contexts they point to are not: a context is owned by ONE
  * worker, the one RSS gives the source leg's 5-tuple to (a leg's packets always arrive on
- * one queue), which is the only lcore that ever calls srtp_* on it:
+ * one queue), which is the only lcore that ever calls media_srtp_(un)protect* on it:
  *   - leg->rx          the leg's inbound context: unprotects what the leg sends;
  *   - leg->out[i].tx   an outbound context keyed with the RECEIVER's key, made for this
  *                      source only: protects what this leg's packets become for out[i].
@@ -14,6 +14,15 @@
  * context keeps its replay window and rollover counter across table versions (the control
  * plane copies the pointer, never the context). The control plane frees a context only
  * after a grace period following the table that last named it.
+ *
+ * A context (struct media_srtp) is ours for AEAD_AES_128_GCM (dataplane/srtp_fast.c, about
+ * a quarter of libsrtp2's cost per packet: bench/results/srtp.md) and libsrtp2's for
+ * AES128_CM_SHA1_80; a table holds it by value (a tag and a pointer), the control plane
+ * holds the allocation (media_srtp_new) and frees it (media_srtp_free) after the grace period.
+ * The srtp_fast state is heap-allocated once and never moves (OpenSSL's GCM state points
+ * into it). An srtp_fast context holds SRTP_FAST_MAX_STREAMS SSRCs: the fast path checks a
+ * packet's SSRC against the leg's announced ones BEFORE unprotecting it (sfu.h), so a
+ * context only ever sees a source's announced audio and video SSRCs.
  *
  * Per-leg counters live in per-lcore arrays indexed by the leg's slot (media_lcore),
  * summed on read. */
@@ -27,16 +36,101 @@
 #include <srtp2/srtp.h>
 
 #include "edge_limits.h"
+#include "../dataplane/srtp_fast.h"
 
 #define MEDIA_MAX_LEGS 1024	/* legs the data plane knows at once */
 #define MEDIA_MAX_OUT 24	/* receivers of one source (a meeting of 25) */
 #define MEDIA_MAX_PORTS 8	/* media ports (one per media interface) */
 #define MEDIA_INDEX_SIZE (4 * MEDIA_MAX_LEGS)	/* open addressing, power of two */
-/* what libsrtp appends: a 16-byte tag (GCM) or 10 (HMAC-SHA1-80), plus SRTCP's index */
+/* what protect appends: a 16-byte tag (GCM) or 10 (HMAC-SHA1-80), plus SRTCP's index */
 #define MEDIA_SRTP_TRAILER 32
+_Static_assert(SRTP_FAST_RTCP_TRAILER <= MEDIA_SRTP_TRAILER, "srtp_fast's trailer fits");
+
+/* DTLS-SRTP protection profiles (RFC 5764, RFC 7714 ids, as media_dtls.h reports them) */
+#define MEDIA_SRTP_AES128_CM_SHA1_80 1
+#define MEDIA_SRTP_AEAD_AES_128_GCM 7
+/* media_srtp_new() flags: libsrtp2 for GCM as well (benchmarks and interop tests) */
+#define MEDIA_SRTP_LIBSRTP 1u
+
+/* One SRTP/SRTCP context as the fast path uses it: which implementation, and its state. */
+struct media_srtp {
+	bool fast;			/* srtp_fast (GCM), else libsrtp2 */
+	union {
+		struct srtp_fast *f;
+		srtp_t lib;
+	};
+};
+
+/* What an (un)protect came to: all the fast path tells apart. */
+enum media_srtp_rc {
+	MEDIA_SRTP_OK,
+	MEDIA_SRTP_AUTH,	/* the tag does not verify: wrong key, tampered */
+	MEDIA_SRTP_REPLAY,	/* index already accepted, or behind the window */
+	MEDIA_SRTP_OTHER,	/* too short, malformed header, no room for a new SSRC, ... */
+};
+
+/* A context for @profile from the DTLS-exported master @key (16 bytes) and @salt (14 for
+ * AES-CM, 12 for GCM); @inbound unprotects (with a replay window of 1024), else it protects
+ * and protects a repeated index again (forwarded retransmissions). Heap-allocated, never
+ * moves. libsrtp2 must be initialised (srtp_init). 0 or a negative errno. */
+int media_srtp_new(struct media_srtp **out, int profile, const uint8_t *key, const uint8_t *salt,
+	bool inbound, unsigned int flags);
+void media_srtp_free(struct media_srtp *s);	/* NULL: nothing */
+
+static inline enum media_srtp_rc media_srtp_fast_rc(int rc)
+{
+	if (__builtin_expect(rc == 0, 1))
+		return MEDIA_SRTP_OK;
+	if (rc == SRTP_FAST_E_AUTH)
+		return MEDIA_SRTP_AUTH;
+	return srtp_fast_is_replay(rc) ? MEDIA_SRTP_REPLAY : MEDIA_SRTP_OTHER;
+}
+
+static inline enum media_srtp_rc media_srtp_lib_rc(srtp_err_status_t e)
+{
+	if (__builtin_expect(e == srtp_err_status_ok, 1))
+		return MEDIA_SRTP_OK;
+	if (e == srtp_err_status_auth_fail)
+		return MEDIA_SRTP_AUTH;
+	if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old)
+		return MEDIA_SRTP_REPLAY;
+	return MEDIA_SRTP_OTHER;
+}
+
+/* In place, as srtp_(un)protect(_rtcp): one branch on the implementation, which is the same
+ * for every packet of a leg (the predictor learns it). */
+static inline enum media_srtp_rc media_srtp_unprotect(const struct media_srtp *c, void *p, int *n)
+{
+	if (c->fast)
+		return media_srtp_fast_rc(srtp_fast_unprotect(c->f, p, n));
+	return media_srtp_lib_rc(srtp_unprotect(c->lib, p, n));
+}
+
+static inline enum media_srtp_rc media_srtp_unprotect_rtcp(const struct media_srtp *c, void *p,
+	int *n)
+{
+	if (c->fast)
+		return media_srtp_fast_rc(srtp_fast_unprotect_rtcp(c->f, p, n));
+	return media_srtp_lib_rc(srtp_unprotect_rtcp(c->lib, p, n));
+}
+
+static inline enum media_srtp_rc media_srtp_protect(const struct media_srtp *c, void *p, int *n)
+{
+	if (c->fast)
+		return media_srtp_fast_rc(srtp_fast_protect(c->f, p, n));
+	return media_srtp_lib_rc(srtp_protect(c->lib, p, n));
+}
+
+static inline enum media_srtp_rc media_srtp_protect_rtcp(const struct media_srtp *c, void *p,
+	int *n)
+{
+	if (c->fast)
+		return media_srtp_fast_rc(srtp_fast_protect_rtcp(c->f, p, n));
+	return media_srtp_lib_rc(srtp_protect_rtcp(c->lib, p, n));
+}
 
 struct media_out {
-	srtp_t tx;			/* the receiver's key, this source's stream: see above */
+	struct media_srtp tx;		/* the receiver's key, this source's stream (above) */
 	uint16_t dst;			/* the receiver's slot */
 	bool fwd_audio, fwd_video;	/* the receiver takes this source's audio / video now
 					 * (it has a slot for it and the source is not muted) */
@@ -51,7 +145,7 @@ struct media_leg {
 	uint8_t mac[6];			/* next hop towards the remote end */
 	uint32_t local_ip, remote_ip;	/* network order */
 	uint16_t local_port, remote_port;	/* network order */
-	srtp_t rx;
+	struct media_srtp rx;		/* copied from the control plane's media_srtp_new() */
 	uint32_t audio_ssrc, video_ssrc;	/* what the leg sends (0: nothing) */
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];

@@ -2,7 +2,8 @@
  * and their framing, in the control plane on kernel sockets of the TAP mirrors. Whole frames
  * go to the TURN server (turn_server_stream_input); what the server or a peer has for a
  * client is written into its stream, behind a bounded buffer: a client that does not read
- * loses datagrams, as it would over UDP, and holds up no one else.
+ * loses datagrams, as it would over UDP, and holds up no one else. The browser port (443) takes
+ * both TLS and plain TURN on one port, per address, told apart by each connection's first byte.
  *
  * Certificates are loaded into a new TLS context on every change (of the configuration or
  * of the files on disk); a context that fails to load is refused with its reason and the
@@ -19,9 +20,17 @@
 
 #include "turn_server.h"
 
+#define TSTREAM_MAX_MUX 32
+
 struct tstream_cfg {
 	uint16_t tcp_port, tls_port;		/* host order; 0 = no listener */
 	uint32_t bind_ip;			/* listen on it only (network order); 0 = all */
+	/* The browser port (Chromium uses TURN below 1024 only on 53, 80, 443): TLS and TURN
+	 * over TCP on one port, told apart by the first byte; on each of these addresses only
+	 * (another component may hold the port on the others). 0 = none. */
+	uint16_t mux_port;
+	uint32_t mux_ip[TSTREAM_MAX_MUX];	/* network order */
+	unsigned int n_mux;
 	char key[512], cert[512], bundle[512];	/* paths; "" = none */
 	uint32_t max_conns, max_per_addr;	/* 0 = no limit */
 	uint32_t handshake_s, idle_s;		/* timeouts; 0 = none */
@@ -32,6 +41,7 @@ struct tstream_stats {
 	uint64_t handshakes, resumed, alpn_turn;
 	uint64_t handshake_timeouts, idle_timeouts, tls_errors, framing_errors, oversize;
 	uint64_t closed_by_client, frames_in, frames_out, slow_drops;
+	uint64_t mux_accepted, mux_tls, mux_tcp;	/* the browser port's, and what they were */
 	uint64_t bytes_in, bytes_out;
 	/* TCP relays (RFC 6062) */
 	uint64_t peer_connects, peer_connect_fails, peer_attempts, peer_refused, peer_binds,
@@ -39,6 +49,12 @@ struct tstream_stats {
 };
 
 struct tstreams;
+
+enum { TSTREAM_TURN, TSTREAM_TLS };
+
+/* What a browser-port connection carries, by its first byte (RFC 7983): TSTREAM_TLS (a
+ * ClientHello), TSTREAM_TURN (STUN or ChannelData), or -EPROTO (neither: closed). */
+int tstream_first_byte(uint8_t b);
 
 /* @ifi_of: the TURN listen interface that holds local address @ip (network order), or -1;
  * connections to any other address are closed at once. */

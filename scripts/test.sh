@@ -7,7 +7,7 @@
 #      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
 #      appliance and then in two (edge and core, as the guide deploys them), and the attacks
 #      on the appliance (tests/integration/security/), each of which must fail
-#   4. the fuzzers (the STUN codec, the TURN server, the REST API), each for a bounded time
+#   4. the fuzzers (the STUN codec, the TURN server, the REST API, the media port, SDP), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
@@ -76,7 +76,7 @@ integration webbridge tests/integration/test_webbridge.sh
 WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 integration security tests/integration/test_security.sh
 
-step "fuzzing the STUN codec, the TURN server and the REST API"
+step "fuzzing the STUN codec, the TURN server, the REST API, the media port and SDP"
 if [ -x scripts/fuzz.sh ]; then
 	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
 else

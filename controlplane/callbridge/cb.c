@@ -28,6 +28,7 @@
 #include "cb_conf.h"
 #include "cb_db.h"
 #include "cb_media.h"
+#include "cb_turn_urls.h"
 #include "edge_log.h"
 #include "pki.h"
 #include "stun.h"
@@ -409,29 +410,21 @@ static void sync_links(struct callbridge *cb)
 
 /* ---- guests ---- */
 
+/* The URLs of one TURN server, as cb_turn_urls.h picks them; a port browsers never use for
+ * TURN (tcpPortNumberOverride 447) is left out, and said once. */
 static void add_turn_urls(json_t *urls, const char *addr, const char *type, int tcp_port)
 {
-	char host[256], buf[300];
-	int port;
-	char *colon;
+	static bool warned;
+	struct cb_turn_urls u;
 
-	snprintf(host, sizeof(host), "%s", addr);
-	colon = strrchr(host, ':');
-	/* acano, cms and expressway listen on 3478; lyncEdge and standard on 443 */
-	port = !type || !*type || !strcmp(type, "acano") || !strcmp(type, "cms") ||
-		!strcmp(type, "expressway") ? 3478 : 443;
-	if (colon && !strchr(colon + 1, ']') && strchr(host, ':') == colon) {
-		*colon = '\0';
-		port = atoi(colon + 1);
-	}
-	snprintf(buf, sizeof(buf), "turn:%s:%d?transport=udp", host, port);
-	json_array_append_new(urls, json_string(buf));
-	snprintf(buf, sizeof(buf), "turn:%s:%d?transport=tcp", host, port);
-	json_array_append_new(urls, json_string(buf));
-	if (tcp_port && tcp_port != port) {
-		/* tcpPortNumberOverride: the TLS port (`turn tls 447`) */
-		snprintf(buf, sizeof(buf), "turns:%s:%d?transport=tcp", host, tcp_port);
-		json_array_append_new(urls, json_string(buf));
+	cb_turn_urls(addr, type, tcp_port, &u);
+	for (int i = 0; i < u.n; i++)
+		json_array_append_new(urls, json_string(u.url[i]));
+	if (u.dropped_port && !warned) {
+		warned = true;
+		LOG_WARN("callbridge", "TURN server %s: port %d is not handed to guests: browsers "
+			"use TURN below port 1024 only on 53, 80 and 443 (they get the server's 443 "
+			"instead, if it is ours)", addr, u.dropped_port);
 	}
 }
 

@@ -32,13 +32,14 @@
 #define MS_ICE_WAIT_MS 60000	/* a leg no check reached for this long is reported once */
 
 enum ms_state { MS_NEW, MS_ICE, MS_DTLS, MS_UP, MS_ENDED };
+_Static_assert(MS_ENDED + 1 == MEDIA_N_STATES, "media_server_stats() counts every state");
 
 static const char *const ms_state_name[] = { "waiting for ICE", "ICE connected",
 	"DTLS", "connected", "ended" };
 
 struct ms_tx {
 	uint16_t dst;		/* receiver slot */
-	srtp_t tx;
+	struct media_srtp *tx;
 };
 
 struct ms_leg {
@@ -58,6 +59,7 @@ struct ms_leg {
 	} paths[MS_MAX_PATHS];
 	unsigned int n_paths;
 	int nominated;			/* index into paths, -1 = none */
+	bool via_relay;			/* the nominated path is our own TURN relay's */
 	uint8_t ifi;
 	uint32_t local_ip;
 	uint16_t local_port;		/* network order */
@@ -66,7 +68,7 @@ struct ms_leg {
 	/* DTLS and SRTP */
 	struct mdtls *dtls;
 	struct mdtls_keys keys;
-	srtp_t rx;
+	struct media_srtp *rx;		/* what its table entries copy (media_tables.h) */
 	struct ms_tx tx[MEDIA_MAX_OUT];
 	unsigned int n_tx;
 	/* what it takes, and what it sends */
@@ -98,8 +100,9 @@ struct media_server {
 	bool dirty;			/* the published table is out of date */
 	struct media_event events[MS_MAX_EVENTS];
 	unsigned int ev_head, ev_n;
-	/* counters of what no leg owns */
+	/* counters of what no leg owns, and of legs gone (monotonic for the metrics) */
 	uint64_t unknown_ufrag, not_stun, rtp_early, dtls_unknown, handshakes_refused;
+	uint64_t gone_checks, gone_check_fail, legs_ended;
 };
 
 /* What a publication made unreachable, freed after its grace period: the old table, the
@@ -107,7 +110,7 @@ struct media_server {
 struct ms_retired {
 	struct media_tab *tab;
 	struct media_server *ms;
-	srtp_t *ctx;
+	struct media_srtp **ctx;
 	unsigned int n_ctx, cap_ctx;
 	uint16_t *slots;
 	unsigned int n_slots, cap_slots;
@@ -136,7 +139,7 @@ static void retired_free(void *obj)
 
 	tab_free(r->tab);
 	for (unsigned int i = 0; i < r->n_ctx; i++)
-		srtp_dealloc(r->ctx[i]);
+		media_srtp_free(r->ctx[i]);
 	for (unsigned int i = 0; i < r->n_slots; i++)
 		media_leg_counters_reset(r->slots[i]);
 	if (r->n_slots) {
@@ -152,17 +155,17 @@ static void retired_free(void *obj)
 
 /* Adds @ctx to what @r frees; if memory runs out, waits for the grace period here so that
  * nothing leaks and nothing is freed early. */
-static void retire_ctx(struct ms_retired *r, srtp_t ctx)
+static void retire_ctx(struct ms_retired *r, struct media_srtp *ctx)
 {
 	if (!ctx)
 		return;
 	if (r->n_ctx == r->cap_ctx) {
 		unsigned int cap = r->cap_ctx ? 2 * r->cap_ctx : 16;
-		srtp_t *n = realloc(r->ctx, cap * sizeof(*n));
+		struct media_srtp **n = realloc(r->ctx, cap * sizeof(*n));
 
 		if (!n) {
 			synchronize_rcu();
-			srtp_dealloc(ctx);
+			media_srtp_free(ctx);
 			return;
 		}
 		r->ctx = n;
@@ -406,27 +409,17 @@ void media_leg_close(struct media_server *ms, const char *id, const char *why)
 	pthread_mutex_unlock(&ms->lock);
 }
 
-static int make_srtp(srtp_t *s, const struct mdtls_keys *k, bool inbound)
+/* GCM legs get our srtp_fast, AES-CM legs libsrtp2 (media_srtp_new); a retransmission is
+ * protected again with its original index either way. */
+static int make_srtp(struct media_srtp **s, const struct mdtls_keys *k, bool inbound)
 {
-	srtp_policy_t p;
-	uint8_t key[32];
-
-	memset(&p, 0, sizeof(p));
-	if (k->profile == MDTLS_SRTP_AEAD_AES_128_GCM) {
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-	} else {
-		srtp_crypto_policy_set_rtp_default(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	}
-	memcpy(key, inbound ? k->client_key : k->server_key, k->key_len);
-	memcpy(key + k->key_len, inbound ? k->client_salt : k->server_salt, k->salt_len);
-	p.key = key;
-	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	p.window_size = 1024;
-	p.allow_repeat_tx = 1;	/* a retransmission is forwarded with its original index */
-	p.next = NULL;
-	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -EINVAL;
+	_Static_assert(MDTLS_SRTP_AEAD_AES_128_GCM == MEDIA_SRTP_AEAD_AES_128_GCM &&
+		MDTLS_SRTP_AES128_CM_SHA1_80 == MEDIA_SRTP_AES128_CM_SHA1_80, "RFC 5764/7714 ids");
+	if (k->key_len != SRTP_FAST_KEY_LEN ||
+		k->salt_len != (k->profile == MDTLS_SRTP_AEAD_AES_128_GCM ? 12u : 14u))
+		return -EINVAL;
+	return media_srtp_new(s, k->profile, inbound ? k->client_key : k->server_key,
+		inbound ? k->client_salt : k->server_salt, inbound, 0);
 }
 
 static void send_to_port(const struct media_server *ms, const struct ms_port *p,
@@ -528,10 +521,12 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	if (c.use_candidate && l->nominated != (int)pi) {
 		/* a (re)nomination: the data plane's 5-tuple changes with the next table */
 		l->nominated = (int)pi;
+		l->via_relay = ms->env.is_own && ms->env.is_own(ms->env.ctx, from->sin_addr.s_addr);
 		l->mac_ok = false;
 		ms->dirty = true;
-		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s path nominated: %s:%u",
-			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s path nominated: %s:%u (%s)",
+			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port),
+			l->via_relay ? "through our TURN relay" : "direct");
 	}
 }
 
@@ -594,10 +589,10 @@ static bool takes(const struct ms_leg *r, const struct ms_leg *src)
 }
 
 /* @l's outbound context for receiver @r: kept from before, or made now. NULL on failure. */
-static srtp_t tx_for(struct ms_leg *l, const struct ms_leg *r, struct ms_tx *keep,
+static struct media_srtp *tx_for(struct ms_leg *l, const struct ms_leg *r, struct ms_tx *keep,
 	unsigned int *n_keep)
 {
-	srtp_t ctx = NULL;
+	struct media_srtp *ctx = NULL;
 
 	for (unsigned int i = 0; i < l->n_tx; i++)
 		if (l->tx[i].dst == r->slot && l->tx[i].tx) {
@@ -624,20 +619,20 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->local_port = l->local_port;
 	e->remote_ip = l->paths[l->nominated].ip;
 	e->remote_port = l->paths[l->nominated].port;
-	e->rx = l->rx;
+	e->rx = *l->rx;		/* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
 		struct ms_leg *r = &ms->legs[i];
 		struct media_out *o;
-		srtp_t ctx;
+		struct media_srtp *ctx;
 
 		if (r == l || !leg_ready(r) || strcmp(r->d.call, l->d.call))
 			continue;
 		if (!(ctx = tx_for(l, r, keep, &n_keep)))
 			continue;
 		o = &e->out[e->n_out++];
-		o->tx = ctx;
+		o->tx = *ctx;
 		o->dst = r->slot;
 		o->fwd_audio = takes(r, l) && !l->audio_muted;
 		o->fwd_video = takes(r, l) && !l->video_muted;
@@ -710,6 +705,9 @@ static void ms_publish(struct media_server *ms)
 		mdtls_free(l->dtls);
 		if (l->key_ok)
 			stun_key_free(&l->key);
+		ms->gone_checks += l->checks;
+		ms->gone_check_fail += l->check_fail;
+		ms->legs_ended++;
 		ms->slot_busy[l->slot] = true;
 		memset(l, 0, sizeof(*l));
 	}
@@ -961,6 +959,7 @@ void media_show(struct media_server *ms, FILE *out)
 		}
 		fprintf(out, "\nLeg %s (\"%s\")\n  State                   : %s\n"
 			"  5-tuple                 : udp %s <-> %s\n"
+			"  Path                    : %s\n"
 			"  SRTP profile            : %s\n"
 			"  Received                : %lu packets, %lu bytes\n"
 			"  Sent                    : %lu packets, %lu bytes\n"
@@ -968,7 +967,9 @@ void media_show(struct media_server *ms, FILE *out)
 			"  Replayed                : %lu\n"
 			"  Key frames requested    : %lu\n"
 			"  Receives from           : %u participants\n",
-			l->d.id, l->d.name, ms_state_name[l->state], local, remote, profile_short(l),
+			l->d.id, l->d.name, ms_state_name[l->state], local, remote,
+			l->nominated < 0 ? "-" : l->via_relay ? "relay (through our TURN server)" :
+			"direct", profile_short(l),
 			(unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes, (unsigned long)c.tx_pkts,
 			(unsigned long)c.tx_bytes, (unsigned long)c.auth_fail,
 			(unsigned long)l->check_fail, (unsigned long)c.replay,
@@ -976,4 +977,35 @@ void media_show(struct media_server *ms, FILE *out)
 	}
 	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
 	pthread_mutex_unlock(&ms->lock);
+}
+
+void media_server_stats(struct media_server *ms, struct media_server_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!ms)
+		return;
+	pthread_mutex_lock(&ms->lock);
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		const struct ms_leg *l = &ms->legs[i];
+
+		if (!l->used)
+			continue;
+		s->legs[l->state]++;
+		s->ice_checks += l->checks;
+		s->ice_auth_fail += l->check_fail;
+	}
+	s->ice_checks += ms->gone_checks;
+	s->ice_auth_fail += ms->gone_check_fail;
+	s->unknown_ufrag = ms->unknown_ufrag;
+	s->dtls_unknown = ms->dtls_unknown;
+	s->rtp_early = ms->rtp_early;
+	s->not_stun = ms->not_stun;
+	s->handshakes_refused = ms->handshakes_refused;
+	s->legs_ended = ms->legs_ended;
+	pthread_mutex_unlock(&ms->lock);
+}
+
+const char *media_server_state_name(unsigned int state)
+{
+	return state < MEDIA_N_STATES ? ms_state_name[state] : "?";
 }

@@ -4,6 +4,7 @@
 #ifndef EDGE_MEDIA_SERVER_H
 #define EDGE_MEDIA_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct media_server_env {
 	 * error, -EHOSTUNREACH among them, sends it through the kernel socket instead. */
 	int (*send_own)(void *ctx, uint8_t ifi, uint32_t src, uint16_t sport, uint32_t dst,
 		uint16_t dport, const uint8_t *buf, size_t len);
+	/* Whether @ip (network order) is one of our own addresses: a path from there is a
+	 * guest relayed by our TURN server. May be NULL. */
+	bool (*is_own)(void *ctx, uint32_t ip);
 };
 
 /* NULL with the reason in @err. The server serves @loop from now on (its thread). */
@@ -31,6 +35,18 @@ struct media_server *media_server_new(struct evloop *loop, const struct media_se
 int media_server_config(struct media_server *ms, const struct edge_cfg *cfg);
 /* Ends every leg, closes the sockets, waits for the tables' grace period, frees. */
 void media_server_free(struct media_server *ms);
+/* For the metrics registry: legs by state (waiting for ICE, ICE connected, DTLS, connected,
+ * ended), and what the media ports refused. Safe from any thread. */
+#define MEDIA_N_STATES 5
+struct media_server_stats {
+	unsigned int legs[MEDIA_N_STATES];
+	uint64_t legs_ended;		/* since start */
+	uint64_t ice_checks, ice_auth_fail;
+	uint64_t unknown_ufrag, dtls_unknown, rtp_early, not_stun, handshakes_refused;
+};
+void media_server_stats(struct media_server *ms, struct media_server_stats *s);
+const char *media_server_state_name(unsigned int state);
+
 /* `callbridge media rotate`: a new DTLS certificate for the legs made from now on. */
 int media_server_rotate(struct media_server *ms);
 

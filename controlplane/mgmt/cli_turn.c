@@ -1,6 +1,7 @@
 /* The `turn` commands: the guide's (`turn listen a b`, `turn credentials <u> <p> <realm>`,
  * `turn public-ip x.x.x.x`, `turn tls 447`, `turn certs <key> <crt>`, `turn enable`) and the
- * settings its status page shows, plus our own for ports, quotas and peer policy. Each
+ * settings its status page shows, plus our own for ports (the browser port among them), quotas
+ * and peer policy. Each
  * validates every word, edits a copy of the configuration and applies it whole. */
 #include <errno.h>
 #include <stdbool.h>
@@ -143,6 +144,46 @@ static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, F
 	n->turn.tls_port = (uint16_t)port;
 	if (port && (!n->turn.tls_key[0] || !n->turn.tls_cert[0]))
 		fprintf(out, "warning: no certificate yet: TLS listens once 'turn certs' names one\n");
+	return 0;
+}
+
+/* Ours: `turn browser-port 443|80|53|none`. Chromium uses TURN below port 1024 only on 53, 80
+ * and 443, so a guest behind a firewall that lets out only 443 reaches us there: UDP on every
+ * listen interface, TCP and TLS (one port, by the first byte) where no other component holds
+ * the TCP port. TURN yields such an interface rather than refusing the setting: the lab's
+ * and many sites' webadmin has 443 of one interface, and its guests come in on another. */
+static int sub_browser_port(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	const struct cfg_turn *t = &n->turn;
+	uint32_t port = 0;
+	int r;
+
+	(void)argc;
+	if ((r = number("turn browser-port", argv[1], 1, 65535, true, &port, out)) < 0)
+		return r;
+	if (port && !cfg_turn_browser_ok((uint16_t)port))
+		return cli_refuse(out, "turn browser-port: '%s': browsers use TURN below 1024 only "
+			"on 53, 80 and 443 (or none)", argv[1]);
+	for (int i = 0; port && i < n->cb.n_media; i++)
+		if ((t->listen_mask & (1u << n->cb.media[i].ifi)) && n->cb.media[i].port == port)
+			return cli_refuse(out, "turn browser-port: '%s': the callbridge's media "
+				"port on %s", argv[1], n->ifs[n->cb.media[i].ifi].name);
+	n->turn.browser_port = (uint16_t)port;
+	if (port && port == t->port)
+		fprintf(out, "note: %u is the TURN port already: nothing more listens\n", t->port);
+	for (int i = 0; port && port != t->port && i < n->n_ifs; i++) {
+		const char *who = (t->listen_mask & (1u << i)) ?
+			cfg_tcp_port_owner(n, i, (uint16_t)port) : NULL;
+
+		if (who)
+			fprintf(out, "note: %s listens on TCP %s:%u: TURN takes only UDP %u there, "
+				"TCP and TLS on the other listen interfaces\n", who,
+				n->ifs[i].name, port, port);
+	}
+	if (port && port != t->port && (!t->tls_key[0] || !t->tls_cert[0]))
+		fprintf(out, "note: no certificate yet: TLS on %u once 'turn certs' names one\n",
+			port);
+	(void)cli;
 	return 0;
 }
 
@@ -322,6 +363,9 @@ static const struct turn_sub subs[] = {
 	{ "tls", "turn tls <port>|none", "TURN over TLS port", 1, 1, sub_tls },
 	{ "certs", "turn certs <key> <cert> [<bundle>]", "TLS key, full-chain certificate, CA bundle",
 		2, 3, sub_certs },
+	{ "browser-port", "turn browser-port 443|80|53|none",
+		"UDP, TCP and TLS for browsers (443); TCP/TLS only where no other component has "
+		"the port", 1, 1, sub_browser_port },
 	{ "short-term-credentials", "turn short-term-credentials enable|disable",
 		"accept short-term credentials (RFC 8489 9.1)", 1, 1, sub_short_term },
 	{ "shared-secret", "turn shared-secret <secret>|none",
@@ -421,6 +465,39 @@ static void peer_policy(const struct edge_cfg *cfg, FILE *out)
 	}
 }
 
+/* The browser port, and where its TCP and TLS listen (cfg_turn_browser_tcp_mask). */
+static void browser_line(const struct edge_cfg *cfg, FILE *out)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	uint8_t tcp = cfg_turn_browser_tcp_mask(cfg);
+	bool tls = t->tls_key[0] && t->tls_cert[0];
+
+	if (!t->browser_port) {
+		fprintf(out, "Browser port            : none\n");
+		return;
+	}
+	if (t->browser_port == t->port) {
+		fprintf(out, "Browser port            : %u (the UDP/TCP port)\n", t->browser_port);
+		return;
+	}
+	fprintf(out, "Browser port            : %u (UDP on every listen interface; TCP%s on",
+		t->browser_port, tls ? " and TLS" : ", TLS once certs are set,");
+	if (!tcp)
+		fprintf(out, " none");
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if (tcp & (1u << i))
+			fprintf(out, " %s", cfg->ifs[i].name);
+	fprintf(out, ")\n");
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const char *who = (t->listen_mask & (1u << i)) ?
+			cfg_tcp_port_owner(cfg, i, t->browser_port) : NULL;
+
+		if (who)
+			fprintf(out, "Browser port on %-8s: UDP only (%s has TCP %u)\n",
+				cfg->ifs[i].name, who, t->browser_port);
+	}
+}
+
 static void status_page(struct cli *cli, FILE *out)
 {
 	const struct edge_cfg *cfg = cli->cfg;
@@ -454,6 +531,7 @@ static void status_page(struct cli *cli, FILE *out)
 			fprintf(out, "Listen interface      %s\n", cfg->ifs[i].name);
 	/* ours */
 	fprintf(out, "\nUDP/TCP port            : %u\n", t->port);
+	browser_line(cfg, out);
 	fprintf(out, "Relay ports             : %u-%u\n", t->relay_lo, t->relay_hi);
 	fprintf(out, "Max allocations         : ");
 	t->max_allocs ? fprintf(out, "%u\n", t->max_allocs) : fprintf(out, "none\n");
@@ -484,12 +562,21 @@ static void status_page(struct cli *cli, FILE *out)
 			continue;
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
 			blocked += !fw_config_allows(fw, IPPROTO_UDP, 0, (uint16_t)p);
-		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s, TCP port %s, TLS port %s\n",
+		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s, TCP port %s, "
+			"TLS port %s",
 			cfg->ifs[i].name, fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
 			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
 			fw_config_allows(fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
 			!t->tls_port ? "none" : fw_config_allows(fw, IPPROTO_TCP, 0, t->tls_port) ?
 			"allowed" : "BLOCKED");
+		if (t->browser_port && t->browser_port != t->port)
+			fprintf(out, ", browser port UDP %s, TCP %s",
+				fw_config_allows(fw, IPPROTO_UDP, 0, t->browser_port) ? "allowed" :
+				"BLOCKED",
+				!(cfg_turn_browser_tcp_mask(cfg) & (1u << i)) ? "not ours" :
+				fw_config_allows(fw, IPPROTO_TCP, 0, t->browser_port) ? "allowed" :
+				"BLOCKED");
+		fprintf(out, "\n");
 	}
 }
 

@@ -575,6 +575,15 @@ static int cb_media(struct cli *cli, struct edge_cfg *n, int argc, char **argv, 
 	if ((r = cfg_media_in_relay(n)) >= 0)
 		return cli_refuse(out, "%s: '%s': inside TURN's relay ports %u-%u on that interface",
 			cmd, argv[r + 1], n->turn.relay_lo, n->turn.relay_hi);
+	/* the data plane would give the port to one of the two: neither may lose it */
+	for (int i = 0; i < n->cb.n_media; i++) {
+		const struct cfg_listen *m = &n->cb.media[i];
+
+		if (n->turn.enabled && (n->turn.listen_mask & (1u << m->ifi)) &&
+			(m->port == n->turn.port || m->port == n->turn.browser_port))
+			return cli_refuse(out, "%s: '%s': TURN listens on UDP %u there", cmd,
+				argv[i + 1], m->port);
+	}
 	return 0;
 }
 

@@ -31,6 +31,7 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->default_if = -1;
 	snprintf(cfg->cert_dir, sizeof(cfg->cert_dir), "/etc/edge/certs");
 	cfg->turn.port = 3478;
+	cfg->turn.browser_port = 443;
 	cfg->turn.high_capacity = true;
 	cfg->turn.relay_lo = 49152;
 	cfg->turn.relay_hi = 65535;
@@ -47,6 +48,47 @@ void cfg_defaults(struct edge_cfg *cfg)
 	snprintf(cfg->cb.db_path, sizeof(cfg->cb.db_path), "/var/lib/edged/callbridge.db");
 	cfg->webadmin.ifi = -1;
 	cfg->webadmin.port = 443;
+}
+
+const char *cfg_tcp_port_owner(const struct edge_cfg *cfg, int ifi, uint16_t port)
+{
+	const struct cfg_webbridge3 *w = &cfg->wb3;
+
+	/* by role, as cli_web.c's claims_of() counts them */
+	for (int i = 0; cfg->role != EDGE_ROLE_CORE && i < w->n_https; i++) {
+		if (w->https[i].ifi == ifi && w->https[i].port == port)
+			return "webbridge3 HTTPS";
+		if (w->http_redirect && w->https[i].ifi == ifi && port == 80)
+			return "webbridge3 HTTP redirect";
+	}
+	for (int i = 0; cfg->role != EDGE_ROLE_CORE && i < w->n_c2w; i++)
+		if (w->c2w[i].ifi == ifi && w->c2w[i].port == port)
+			return "webbridge3 C2W";
+	if (cfg->role != EDGE_ROLE_EDGE && cfg->webadmin.ifi == ifi) {
+		if (cfg->webadmin.port == port)
+			return "webadmin";
+		if (cfg->webadmin.http_redirect && port == 80)
+			return "webadmin HTTP redirect";
+	}
+	return NULL;
+}
+
+bool cfg_turn_browser_ok(uint16_t port)
+{
+	return port == 53 || port == 80 || port == 443;
+}
+
+uint8_t cfg_turn_browser_tcp_mask(const struct edge_cfg *cfg)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	uint8_t mask = 0;
+
+	if (!t->browser_port || t->browser_port == t->port)
+		return 0;
+	for (int i = 0; i < cfg->n_ifs; i++)
+		if ((t->listen_mask & (1u << i)) && !cfg_tcp_port_owner(cfg, i, t->browser_port))
+			mask |= (uint8_t)(1u << i);
+	return mask;
 }
 
 int cfg_turn_relay_if(const struct cfg_turn *t)
@@ -713,6 +755,7 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 	{ key, offsetof(struct cfg_turn, field), sizeof(((struct cfg_turn *)0)->field), lo, hi }
 		NUM("port", port, 1, 65535),
 		NUM("tls_port", tls_port, 0, 65535),
+		NUM("browser_port", browser_port, 0, 65535),
 		NUM("max_allocations", max_allocs, 0, 100000000),
 		NUM("max_allocations_per_user", max_allocs_per_user, 0, 1000000),
 		NUM("bandwidth_kbps", bandwidth_kbps, 0, 10000000),
@@ -745,6 +788,9 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 		else
 			*(uint32_t *)f = (uint32_t)v;
 	}
+	if (t->browser_port && !cfg_turn_browser_ok(t->browser_port))
+		return ERR("line %d: turn.browser_port %u: must be 0 (none), 53, 80 or 443 (the "
+			"ports below 1024 browsers use for TURN)", line, t->browser_port);
 	if (t->bandwidth_kbps && t->bandwidth_kbps < 8)
 		return ERR("line %d: turn.bandwidth_kbps %u: must be 0 (none) or 8..10000000", line,
 			t->bandwidth_kbps);
@@ -1241,6 +1287,7 @@ static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
 	set_bool(g, "high_capacity", t->high_capacity);
 	set_int(g, "port", t->port);
 	set_int(g, "tls_port", t->tls_port);
+	set_int(g, "browser_port", t->browser_port);
 	set_str(g, "tls_key", t->tls_key);
 	set_str(g, "tls_cert", t->tls_cert);
 	set_str(g, "tls_bundle", t->tls_bundle);

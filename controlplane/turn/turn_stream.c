@@ -26,8 +26,7 @@
 #define ACCEPTS_PER_SERVE 64
 #define READ_PER_EVENT 65536
 #define ADDR_BUCKETS 4096
-#define TAG_TCP ((uint64_t)1 << 40)
-#define TAG_TLS ((uint64_t)2 << 40)
+#define TAG_LISTEN ((uint64_t)1 << 40)	/* | listener index: 0 TCP, 1 TLS, 2... the browser port's */
 #define TAG_RELAY ((uint64_t)3 << 40)	/* | relay port: a TCP relay's listener */
 #define PEER_WAIT_S 30			/* RFC 6062: Connect, and ConnectionBind, within 30 s */
 #define PEERS_PER_ALLOC 64		/* peer connections of one TCP relay, pending or open */
@@ -35,9 +34,15 @@
  * server's own answers, which a client on a stream does not ask for twice. */
 #define OUT_DATA_CAP (OUT_CAP * 3 / 4)
 
-/* HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
+#define N_LISTEN (2 + TSTREAM_MAX_MUX)
+#define L_TCP 0
+#define L_TLS 1
+#define L_MUX 2			/* the first of the browser port's, one per address */
+
+/* SNIFF: on the browser port, waiting for the first byte to say TLS or TURN over TCP;
+ * HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
  * connection waiting for the client's ConnectionBind; OPEN: carries data. */
-enum conn_state { HANDSHAKE, CONNECTING, WAITING, OPEN };
+enum conn_state { SNIFF, HANDSHAKE, CONNECTING, WAITING, OPEN };
 
 /* A client's connection (framed TURN), or a peer's on a TCP relay (raw bytes). A client
  * connection that sent ConnectionBind becomes raw too: a pipe to its peer's. */
@@ -85,8 +90,9 @@ struct tstreams {
 	void *ctx;
 	struct tstream_cfg cfg;
 	int ep;
-	int lfd[2];			/* TCP, TLS listeners */
-	uint16_t lport[2];
+	int lfd[N_LISTEN];		/* listeners: L_TCP, L_TLS, L_MUX + i */
+	uint16_t lport[N_LISTEN];
+	uint32_t lip[N_LISTEN];		/* the address each is bound to (network order) */
 	SSL_CTX *tls;			/* the last good context; NULL = none */
 	struct timespec mtime[3];	/* of key, cert, bundle when loaded */
 	char loaded[3][512];		/* their paths */
@@ -96,8 +102,8 @@ struct tstreams {
 	unsigned int n_peers;
 	uint32_t *again;		/* connections with bytes inside OpenSSL: read them next */
 	unsigned int n_again;
-	uint64_t lretry_ms[2];		/* a listener that could not open: when to try again */
-	bool lpaused[2];		/* out of descriptors: listener off the epoll set a while */
+	uint64_t lretry_ms[N_LISTEN];	/* a listener that could not open: when to try again */
+	bool lpaused[N_LISTEN];		/* out of descriptors: listener off the epoll set a while */
 	struct relay_listener *relays[65536];	/* by relay port: TCP relays' listeners */
 	uint32_t next_slot;
 	struct addr_count *addrs[ADDR_BUCKETS];
@@ -299,6 +305,11 @@ static int tls_reload(struct tstreams *t, char *err, size_t errlen)
 
 /* ---- listeners ---- */
 
+static const char *listener_name(int k)
+{
+	return k == L_TCP ? "TCP" : k == L_TLS ? "TLS" : "TCP and TLS";
+}
+
 static void listener_close(struct tstreams *t, int k)
 {
 	if (t->lfd[k] >= 0) {
@@ -308,16 +319,20 @@ static void listener_close(struct tstreams *t, int k)
 	t->lpaused[k] = false;
 	t->lfd[k] = -1;
 	t->lport[k] = 0;
+	t->lip[k] = 0;
 }
 
-static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, size_t errlen)
+/* Listener @k on @ip:@port (0: closed); one that is already there stays. */
+static int listener_open(struct tstreams *t, int k, uint32_t ip, uint16_t port, char *err,
+	size_t errlen)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = t->cfg.bind_ip };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = k ? TAG_TLS : TAG_TCP };
+		.sin_addr.s_addr = ip };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN | (uint64_t)k };
+	char a[16];
 	int one = 1, fd;
 
-	if (t->lfd[k] >= 0 && t->lport[k] == port)
+	if (t->lfd[k] >= 0 && t->lport[k] == port && t->lip[k] == ip)
 		return 0;
 	listener_close(t, k);
 	if (!port)
@@ -326,12 +341,13 @@ static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, si
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_ntop(AF_INET, &ip, a, sizeof(a));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0 ||
 		epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = -errno;
 
-		snprintf(err, errlen, "cannot listen on %s port %u: %s", k ? "TLS" : "TCP", port,
-			strerror(-e));
+		snprintf(err, errlen, "cannot listen on %s port %s%s%u: %s", listener_name(k),
+			ip ? a : "", ip ? ":" : "", port, strerror(-e));
 		LOG_ERRX("turn", "%s (trying again every 10 s)", err);
 		close(fd);
 		t->lretry_ms[k] = mono_ms() + 10000;
@@ -339,8 +355,23 @@ static int listener_open(struct tstreams *t, int k, uint16_t port, char *err, si
 	}
 	t->lfd[k] = fd;
 	t->lport[k] = port;
-	LOG_INFO_("turn", "listening on %s port %u", k ? "TLS" : "TCP", port);
+	t->lip[k] = ip;
+	LOG_INFO_("turn", "listening on %s port %s%s%u%s", listener_name(k), ip ? a : "",
+		ip ? ":" : "", port, k >= L_MUX ? " (the browser port: TLS or TURN by the first "
+		"byte)" : "");
 	return 0;
+}
+
+int tstream_first_byte(uint8_t b)
+{
+	/* RFC 7983's ranges, as they fall on a stream: 0..3 STUN, 64..79 ChannelData (64..127
+	 * as RFC 5766 had it, which deployed clients still use), 22 a TLS handshake record
+	 * (a ClientHello); anything else (an HTTP request, SSH) is neither */
+	if (b == 0x16)
+		return TSTREAM_TLS;
+	if (b < 4 || (b & 0xc0) == 0x40)
+		return TSTREAM_TURN;
+	return -EPROTO;
 }
 
 /* ---- connections ---- */
@@ -454,8 +485,10 @@ static struct conn *conn_new(struct tstreams *t, int fd, uint32_t events)
 	return c;
 }
 
+static bool conn_to_tls(struct tstreams *t, struct conn *c);
+
 /* Takes one connection off listener @k's queue (accepted, or refused and closed): false when
- * the queue is empty. */
+ * the queue is empty. The browser port's wait for their first byte (SNIFF), as TCP till then. */
 static bool accept_one(struct tstreams *t, int k)
 {
 	struct sockaddr_in peer, local;
@@ -473,7 +506,7 @@ static bool accept_one(struct tstreams *t, int k)
 		t->lpaused[k] = true;
 		t->lretry_ms[k] = mono_ms() + 1000;
 		LOG_WARN("turn", "out of file descriptors: %s connections refused for a second",
-			k ? "TLS" : "TCP");
+			listener_name(k));
 	}
 	if (fd < 0)
 		return false;
@@ -493,7 +526,7 @@ static bool accept_one(struct tstreams *t, int k)
 		close(fd);
 		return true;
 	}
-	if (k == 1 && !t->tls) {
+	if (k == L_TLS && !t->tls) {
 		t->st.tls_errors++;	/* no certificate yet: nothing to offer */
 		close(fd);
 		return true;
@@ -508,20 +541,71 @@ static bool accept_one(struct tstreams *t, int k)
 		close(fd);
 		return true;
 	}
-	c->src = (struct turn_src){ .ifi = (uint8_t)ifi, .transport = k ? TURN_TLS : TURN_TCP,
+	c->src = (struct turn_src){ .ifi = (uint8_t)ifi, .transport = TURN_TCP,
 		.ip = peer.sin_addr.s_addr, .port = peer.sin_port, .dst_ip = local.sin_addr.s_addr,
 		.dst_port = local.sin_port, .conn = c->id };
-	c->state = k ? HANDSHAKE : OPEN;
-	t->n_open[k]++;
-	t->st.accepted[k]++;
+	t->n_open[0]++;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (k && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) {
-		conn_close(t, c, "no memory for TLS");
+	if (k >= L_MUX) {
+		c->state = SNIFF;
+		t->st.mux_accepted++;
 		return true;
 	}
-	if (k)
-		SSL_set_accept_state(c->ssl);
+	c->state = OPEN;
+	if (k == L_TLS)
+		conn_to_tls(t, c);
+	else
+		t->st.accepted[0]++;
 	return true;
+}
+
+/* @c (accepted as TCP) carries TLS: a handshake to do. False if it was closed. */
+static bool conn_to_tls(struct tstreams *t, struct conn *c)
+{
+	c->src.transport = TURN_TLS;
+	t->n_open[0]--;
+	t->n_open[1]++;
+	t->st.accepted[1]++;
+	c->state = HANDSHAKE;
+	if (!t->tls || !(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, c->fd) != 1) {
+		if (!t->tls)
+			t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+		conn_close(t, c, t->tls ? "no memory for TLS" : "no TLS certificate");
+		return false;
+	}
+	SSL_set_accept_state(c->ssl);
+	return true;
+}
+
+/* A browser port's connection: its first byte says what it carries (tstream_first_byte).
+ * False if it was closed (neither, or gone). */
+static bool conn_sniff(struct tstreams *t, struct conn *c)
+{
+	uint8_t b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return true;	/* nothing yet */
+	if (n <= 0) {
+		t->st.closed_by_client++;
+		c->failed = n < 0;
+		conn_close(t, c, n == 0 ? "closed by the client" : strerror(errno));
+		return false;
+	}
+	switch (tstream_first_byte(b)) {
+	case TSTREAM_TLS:
+		t->st.mux_tls++;
+		return conn_to_tls(t, c);
+	case TSTREAM_TURN:
+		t->st.mux_tcp++;
+		t->st.accepted[0]++;
+		c->state = OPEN;
+		return true;
+	default:
+		t->st.framing_errors++;
+		conn_close(t, c, "neither TLS nor STUN nor ChannelData on the browser port");
+		return false;
+	}
 }
 
 /* Bytes waiting in @c's buffer (0 when none). */
@@ -1131,6 +1215,8 @@ static void conn_event(struct tstreams *t, struct conn *c, uint32_t ev)
 		conn_close(t, c, "reset");	/* it would wake us again and again */
 		return;
 	}
+	if (c->state == SNIFF && (!conn_sniff(t, c) || c->state == SNIFF))
+		return;		/* closed, or no byte yet */
 	if (c->state == HANDSHAKE) {
 		conn_handshake(t, c);
 		if (!(c = conn_get(t, id)) || c->state != OPEN)
@@ -1166,10 +1252,11 @@ unsigned int tstreams_serve(struct tstreams *t)
 		uint64_t tag = evs[i].data.u64;
 		struct conn *c;
 
-		if (tag == TAG_TCP || tag == TAG_TLS) {
-			int k = tag == TAG_TLS;
+		if ((tag & ~(uint64_t)0xffff) == TAG_LISTEN) {
+			int k = (int)(tag & 0xffff);
 
-			for (int a = 0; a < ACCEPTS_PER_SERVE && t->lfd[k] >= 0 && accept_one(t, k); a++)
+			for (int a = 0; k < N_LISTEN && a < ACCEPTS_PER_SERVE && t->lfd[k] >= 0 &&
+				accept_one(t, k); a++)
 				;
 		} else if ((tag & ~(uint64_t)0xffff) == TAG_RELAY) {
 			relay_accept(t, (uint16_t)tag);
@@ -1195,10 +1282,15 @@ void tstreams_tick(struct tstreams *t)
 
 		if (!c)
 			continue;
-		if (c->state == HANDSHAKE && t->cfg.handshake_s &&
+		if ((c->state == HANDSHAKE || c->state == SNIFF) && t->cfg.handshake_s &&
 			now - c->opened_ms >= t->cfg.handshake_s * 1000ull) {
+			/* the browser port's first byte is a handshake's start, by this clock */
 			t->st.handshake_timeouts++;
 			conn_close(t, c, "handshake timeout");
+		} else if (c->state == SNIFF && t->cfg.idle_s &&
+			now - c->opened_ms >= t->cfg.idle_s * 1000ull) {
+			t->st.idle_timeouts++;	/* no handshake timeout set: silence is idleness */
+			conn_close(t, c, "idle timeout");
 		} else if (c->state == CONNECTING && now - c->opened_ms >= PEER_WAIT_S * 1000ull) {
 			size_t n = turn_server_connect_done(t->srv, c->owner, c->tid, 0, ETIMEDOUT,
 				t->scratch, sizeof(t->scratch));
@@ -1225,13 +1317,18 @@ void tstreams_tick(struct tstreams *t)
 	tls_reload(t, err, sizeof(err));
 	/* a certificate that came good on disk opens the TLS port; a port that was taken is
 	 * tried again now and then */
-	if (t->cfg.tcp_port && t->lfd[0] < 0 && now >= t->lretry_ms[0])
-		listener_open(t, 0, t->cfg.tcp_port, err, sizeof(err));
-	if (t->cfg.tls_port && t->tls && t->lfd[1] < 0 && now >= t->lretry_ms[1])
-		listener_open(t, 1, t->cfg.tls_port, err, sizeof(err));
-	for (int k = 0; k < 2; k++)
+	if (t->cfg.tcp_port && t->lfd[L_TCP] < 0 && now >= t->lretry_ms[L_TCP])
+		listener_open(t, L_TCP, t->cfg.bind_ip, t->cfg.tcp_port, err, sizeof(err));
+	if (t->cfg.tls_port && t->tls && t->lfd[L_TLS] < 0 && now >= t->lretry_ms[L_TLS])
+		listener_open(t, L_TLS, t->cfg.bind_ip, t->cfg.tls_port, err, sizeof(err));
+	for (unsigned int i = 0; t->cfg.mux_port && i < t->cfg.n_mux; i++)
+		if (t->lfd[L_MUX + i] < 0 && now >= t->lretry_ms[L_MUX + i])
+			listener_open(t, L_MUX + (int)i, t->cfg.mux_ip[i], t->cfg.mux_port, err,
+				sizeof(err));
+	for (int k = 0; k < N_LISTEN; k++)
 		if (t->lpaused[k] && t->lfd[k] >= 0 && now >= t->lretry_ms[k]) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = k ? TAG_TLS : TAG_TCP };
+			struct epoll_event ev = { .events = EPOLLIN,
+				.data.u64 = TAG_LISTEN | (uint64_t)k };
 
 			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->lfd[k], &ev) == 0)
 				t->lpaused[k] = false;
@@ -1248,7 +1345,8 @@ struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, 
 	t->srv = srv;
 	t->ifi_of = ifi_of;
 	t->ctx = ctx;
-	t->lfd[0] = t->lfd[1] = -1;
+	for (int k = 0; k < N_LISTEN; k++)
+		t->lfd[k] = -1;
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	t->conns = calloc(MAX_CONNS, sizeof(*t->conns));
 	t->again = calloc(MAX_CONNS, sizeof(*t->again));
@@ -1277,8 +1375,8 @@ void tstreams_free(struct tstreams *t)
 			close(t->relays[p]->fd);
 			free(t->relays[p]);
 		}
-	listener_close(t, 0);
-	listener_close(t, 1);
+	for (int k = 0; k < N_LISTEN; k++)
+		listener_close(t, k);
 	if (t->ep >= 0)
 		close(t->ep);
 	SSL_CTX_free(t->tls);
@@ -1299,15 +1397,21 @@ int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, 
 	} else if ((r = tls_reload(t, err, errlen)) < 0) {
 		ret = r;
 	}
-	if ((r = listener_open(t, 0, c->tcp_port, err, errlen)) < 0)
+	if ((r = listener_open(t, L_TCP, c->bind_ip, c->tcp_port, err, errlen)) < 0)
 		ret = r;
-	if ((r = listener_open(t, 1, c->tls_port && t->tls ? c->tls_port : 0, err, errlen)) < 0)
+	if ((r = listener_open(t, L_TLS, c->bind_ip, c->tls_port && t->tls ? c->tls_port : 0, err,
+		errlen)) < 0)
 		ret = r;
+	/* the browser port: its plain TURN needs no certificate, its TLS waits for one */
+	for (unsigned int i = 0; i < TSTREAM_MAX_MUX; i++)
+		if ((r = listener_open(t, L_MUX + (int)i, i < c->n_mux ? c->mux_ip[i] : 0,
+			i < c->n_mux ? c->mux_port : 0, err, errlen)) < 0)
+			ret = r;
 	if (c->tls_port && !t->tls && ret == 0) {
 		snprintf(err, errlen, "TLS port %u: no certificate (turn certs)", c->tls_port);
 		ret = -ENOENT;
 	}
-	if (!c->tcp_port && !c->tls_port)
+	if (!c->tcp_port && !c->tls_port && !(c->mux_port && c->n_mux))
 		close_all(t, "TURN stopped");
 	return ret;
 }
@@ -1338,6 +1442,9 @@ void tstreams_print_stats(const struct tstreams *t, FILE *out)
 		"at a limit\n", t->n_open[0] + t->n_open[1], t->n_open[0], t->n_open[1],
 		(unsigned long long)(s->accepted[0] + s->accepted[1]),
 		(unsigned long long)(s->refused_total + s->refused_addr));
+	fprintf(out, "Browser port            : %llu connections: %llu TLS, %llu TURN over TCP "
+		"(by their first byte)\n", (unsigned long long)s->mux_accepted,
+		(unsigned long long)s->mux_tls, (unsigned long long)s->mux_tcp);
 	fprintf(out, "Stream limits           : ");
 	limit(out, t->cfg.max_conns, "");
 	fprintf(out, " total, ");

@@ -30,6 +30,10 @@ void fuzz_c2w_cb_init(void)
 		abort();
 	unlink(path);
 	cb_conf_init(&fcb.model);
+	/* as cb_start() wires it, with no media server: offers get the "no media port" answer */
+	fcb.media_io = (struct cb_media_io){ .ctx = &fcb, .to_guest = media_to_guest };
+	fcb.model.on_leave = media_on_leave;
+	fcb.model.on_leave_ctx = &fcb;
 	snprintf(fcb.model.guid, sizeof(fcb.model.guid), "320d02c3-7af5-4e4f-b51c-9a7a4dc0b8b9");
 	fcb.svc.cfg.cb.jwt_expiry_hours = 1;
 	fcb.log_once = web_log_once_new(60 * 1000);

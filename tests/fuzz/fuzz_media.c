@@ -4,13 +4,18 @@
  * the media server's parsers for what the fast path hands it (ICE-lite checks, DTLS records).
  *
  * Each input goes, as it is, to every stage:
- *   1. as a UDP payload from leg A's 5-tuple to the media port, through dp_port_input();
- *   2. when it looks like RTP/RTCP, protected first with A's key as A's browser would, so the
- *      SSRC check, sfu_rtcp_targets() and the fan-out to B run on authenticated input;
+ *   1. as a UDP payload from leg A's 5-tuple, then from leg B's, to the media port, through
+ *      dp_port_input();
+ *   2. when it looks like RTP/RTCP, protected first with the leg's key as its browser would, so
+ *      the SSRC check, sfu_rtcp_targets() and the fan-out to the other leg run on authenticated
+ *      input;
  *   3. to sfu_rtcp_targets() directly;
  *   4. to mice_parse() and, when it parses, mice_answer();
  *   5. to mdtls_input() on a fresh DTLS leg, drained with mdtls_output().
- * A's contexts are made anew for every input, so no input depends on the ones before it. */
+ * A is AES128_CM_SHA1_80 (libsrtp2), B AEAD_AES_128_GCM (our srtp_fast), both as the media
+ * server makes them (media_srtp_new): A's input is unprotected by libsrtp2 and protected for B
+ * by srtp_fast, B's the other way round. Every context is made anew for every input, so no
+ * input depends on the ones before it. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +54,7 @@ static struct rte_mempool *mp;
 static struct dp_l3 l3;
 static struct media_tab tab;
 static struct media_leg leg_a, leg_b;
-static srtp_t a_send;			/* A's browser: protects what it sends */
+static srtp_t a_send, b_send;		/* the browsers: protect what they send */
 static struct mdtls_ctx *dtls;
 static uint8_t remote_fp[MDTLS_FP_LEN];
 static const struct rte_ether_addr our_mac = { { 2, 0, 0, 0, 0x32, 1 } };
@@ -59,6 +64,7 @@ static const uint8_t key_b[30] = { 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb
 	0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9,
 	0xca, 0xcb, 0xcc, 0xcd, 0xce };
 
+/* A browser's own context (libsrtp2). */
 static srtp_t mk_ctx(const uint8_t *key, bool gcm, bool inbound)
 {
 	srtp_policy_t p;
@@ -143,8 +149,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);
 	leg_init(&leg_b, 7, B_IP, B_PORT, 3, 4, &leg_a, 1);
 	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);	/* now that B's SSRCs are set */
-	leg_b.rx = mk_ctx(key_b, true, true);
-	leg_b.out[0].tx = mk_ctx(key_a, false, false);
 	tab.legs[leg_a.slot] = &leg_a;
 	tab.legs[leg_b.slot] = &leg_b;
 	tab.n_legs = 2;
@@ -159,7 +163,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static struct rte_mbuf *frame(const uint8_t *pl, size_t len)
+static struct rte_mbuf *frame(const struct media_leg *from, const uint8_t *pl, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	struct rte_ether_hdr *eth;
@@ -181,41 +185,42 @@ static struct rte_mbuf *frame(const uint8_t *pl, size_t len)
 	ip->total_length = htons((uint16_t)(20 + 8 + len));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = A_IP;
+	ip->src_addr = from->remote_ip;
 	ip->dst_addr = OUR_IP;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u->src_port = htons(A_PORT);
+	u->src_port = from->remote_port;
 	u->dst_port = htons(MEDIA_PORT);
 	u->dgram_len = htons((uint16_t)(8 + len));
 	memcpy(u + 1, pl, len);
 	return m;
 }
 
-/* What the fast path sent is a well-formed datagram to B from the media port. */
-static void check_sent(struct rte_mbuf *m)
+/* What the fast path sent is a well-formed datagram to @to from the media port. */
+static void check_sent(struct rte_mbuf *m, const struct media_leg *to)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 
 	if (m->data_len < 14 + 20 + 8 || m->pkt_len != m->data_len ||
-		ntohs(ip->total_length) != m->data_len - 14 || ip->dst_addr != B_IP ||
+		ntohs(ip->total_length) != m->data_len - 14 || ip->dst_addr != to->remote_ip ||
 		ip->src_addr != OUR_IP || u->src_port != htons(MEDIA_PORT) ||
-		u->dst_port != htons(B_PORT) || rte_ipv4_cksum(ip) != 0 ||
+		u->dst_port != to->remote_port || rte_ipv4_cksum(ip) != 0 ||
 		rte_ipv4_udptcp_cksum_verify(ip, u) != 0)
 		abort();
 }
 
-static void run(const uint8_t *pl, size_t len)
+static void run(const struct media_leg *from, const struct media_leg *to, const uint8_t *pl,
+	size_t len)
 {
 	struct dp_burst_out out;
 	struct dp_if_stats st;
-	struct rte_mbuf *m = frame(pl, len);
+	struct rte_mbuf *m = frame(from, pl, len);
 
 	memset(&out, 0, sizeof(out));
 	memset(&st, 0, sizeof(st));
 	dp_port_input(&l3, 0, &m, 1, &out, &st);
 	for (unsigned int i = 0; i < out.n_fwd[0]; i++)
-		check_sent(out.fwd[0][i]);
+		check_sent(out.fwd[0][i], to);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
 		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
 	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
@@ -226,30 +231,60 @@ static void run(const uint8_t *pl, size_t len)
 		abort();	/* an mbuf the fast path neither queued nor freed */
 }
 
-static void fuzz_fast_path(const uint8_t *data, size_t size)
+/* Ours, as the media server's make_srtp() makes them: GCM in srtp_fast, AES-CM in libsrtp2. */
+static struct media_srtp *mk_ours(const uint8_t *key, bool gcm, bool inbound)
+{
+	struct media_srtp *s;
+
+	if (media_srtp_new(&s, gcm ? MEDIA_SRTP_AEAD_AES_128_GCM : MEDIA_SRTP_AES128_CM_SHA1_80,
+		key, key + 16, inbound, 0) < 0 || s->fast != gcm)
+		abort();
+	return s;
+}
+
+/* The input from @from's 5-tuple as it is, then protected by @send as @from's browser would
+ * (twice: the second is a replay). */
+static void fuzz_from(const struct media_leg *from, const struct media_leg *to, srtp_t send,
+	const uint8_t *data, size_t size)
 {
 	static uint8_t buf[MAX_PAYLOAD + SRTP_MAX_TRAILER_LEN + 16];
 	int n = (int)size;
 
-	/* A's contexts anew: replay windows and rollover counters start from zero */
-	leg_a.rx = mk_ctx(key_a, false, true);
-	leg_a.out[0].tx = mk_ctx(key_b, true, false);
-	a_send = mk_ctx(key_a, false, false);
-
-	run(data, size);
+	run(from, to, data, size);
 	if (size >= 12 && (data[0] & 0xc0) == 0x80) {
 		bool rtcp = data[1] >= 192 && data[1] <= 223;
 
 		memcpy(buf, data, size);
-		if ((rtcp ? srtp_protect_rtcp(a_send, buf, &n) : srtp_protect(a_send, buf, &n)) ==
+		if ((rtcp ? srtp_protect_rtcp(send, buf, &n) : srtp_protect(send, buf, &n)) ==
 			srtp_err_status_ok && (size_t)n <= MAX_PAYLOAD + 32) {
-			run(buf, (size_t)n);
-			run(buf, (size_t)n);	/* once more: a replay */
+			run(from, to, buf, (size_t)n);
+			run(from, to, buf, (size_t)n);	/* once more: a replay */
 		}
 	}
-	srtp_dealloc(leg_a.rx);
-	srtp_dealloc(leg_a.out[0].tx);
+}
+
+static void fuzz_fast_path(const uint8_t *data, size_t size)
+{
+	struct media_srtp *a_rx = mk_ours(key_a, false, true), *a_tx = mk_ours(key_b, true, false);
+	struct media_srtp *b_rx = mk_ours(key_b, true, true), *b_tx = mk_ours(key_a, false, false);
+
+	/* replay windows and rollover counters start from zero */
+	leg_a.rx = *a_rx;
+	leg_a.out[0].tx = *a_tx;
+	leg_b.rx = *b_rx;
+	leg_b.out[0].tx = *b_tx;
+	a_send = mk_ctx(key_a, false, false);
+	b_send = mk_ctx(key_b, true, false);
+
+	fuzz_from(&leg_a, &leg_b, a_send, data, size);
+	fuzz_from(&leg_b, &leg_a, b_send, data, size);
+
+	media_srtp_free(a_rx);
+	media_srtp_free(a_tx);
+	media_srtp_free(b_rx);
+	media_srtp_free(b_tx);
 	srtp_dealloc(a_send);
+	srtp_dealloc(b_send);
 	media_leg_counters_reset(leg_a.slot);
 	media_leg_counters_reset(leg_b.slot);	/* its last_pli: every input may ask again */
 }

@@ -218,6 +218,38 @@ relay "TLS, channels, 2 clients x 40 x 172 bytes" 80 -t -S -c $U -n 40 -m 2 -l 1
 relay "TLS, channels, 1200 bytes" 60 -t -S -c $U -n 30 -m 2 -l 1200
 relay "TLS, Send/Data indications" 60 -t -S -c -s $U -n 30 -m 2 -l 172
 
+echo "the browser port: UDP, TCP and TLS on 443 (turn browser-port; Chromium tries no other port below 1024)"
+if edged; then
+	B=443 UB="-u edge -w edge-lab-password -e $PEER -r 3480 -p 443"
+	bp=$(field "Browser port")
+	echo "$bp" | grep -q "^$B (UDP on every listen interface; TCP and TLS on .*b" && ok "turn page: Browser port : $bp" || bad "Browser port: '$bp'"
+	relay "UDP 443, channels, 2 clients x 40 x 172 bytes" 80 -c $UB -n 40 -m 2 -l 172
+	relay "UDP 443, Send/Data indications" 60 -c -s $UB -n 30 -m 2 -l 172
+	m0=$(stream_stat "Browser port" "TLS"); c0=$(stream_stat "Browser port" "TURN over")
+	relay "TCP 443, channels, 2 clients x 40 x 172 bytes" 80 -t -c $UB -n 40 -m 2 -l 172
+	relay "TLS 443, channels, 2 clients x 40 x 172 bytes" 80 -t -S -c $UB -E "$W/ca.pem" -n 40 -m 2 -l 172
+	relay "TLS 443, channels, 1200 bytes" 60 -t -S -c $UB -E "$W/ca.pem" -n 30 -m 2 -l 1200
+	m1=$(stream_stat "Browser port" "TLS"); c1=$(stream_stat "Browser port" "TURN over")
+	if [ "${m1:-0}" -ge $(( ${m0:-0} + 4 )) ] && [ "${c1:-0}" -ge $(( ${c0:-0} + 2 )) ]; then
+		ok "turn stats tells them apart by the first byte: TLS $m0 -> $m1, TURN over TCP $c0 -> $c1"
+	else bad "Browser port stats: TLS '$m0' -> '$m1', TCP '$c0' -> '$c1'"; fi
+	out=$(echo Q | timeout 10 ip netns exec "$PUB" openssl s_client -connect $SRV:443 -CAfile "$W/ca.pem" \
+		-verify_return_error -alpn stun.turn 2>&1); rc=$?
+	[ $rc = 0 ] && echo "$out" | grep -q "^ALPN protocol: stun.turn" && ok "openssl s_client on 443: verified, ALPN stun.turn" || bad "s_client on 443: rc $rc $(echo "$out" | grep -m1 -i error)"
+	out=$(ctl turn browser-port 447 2>&1); rc=$?
+	[ $rc != 0 ] && echo "$out" | grep -q "'447'.*53, 80 and 443" && ok "turn browser-port 447 is refused, naming the word ($out)" || bad "browser-port 447: rc $rc '$out'"
+	ctl turn browser-port none >/dev/null || bad "turn browser-port none refused"
+	sleep 0.5
+	if ! timeout 5 ip netns exec "$PUB" bash -c "exec 3<>/dev/tcp/$SRV/443" 2>/dev/null; then
+		ok "with browser-port none nothing listens on TCP 443"
+	else bad "browser-port none: TCP 443 still accepts"; fi
+	ctl turn browser-port 443 >/dev/null || bad "turn browser-port 443 refused"
+	sleep 0.5
+	relay "TLS 443 again after browser-port 443" 20 -t -S -c $UB -E "$W/ca.pem" -n 20 -m 1 -l 172
+else
+	echo "  (skipped: coturn is not set up on 443 here)"
+fi
+
 if edged; then
 	echo "certificate changes, with a TLS session in flight"
 	serial_of() { tls -CAfile "$W/ca.pem" | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2; }

@@ -285,6 +285,8 @@ wait $APID; arc=$?
 sleep 0.5
 api GET /calls | grep -q '<calls total="0"' && ok "after the last one left: no conference" || bad "calls after both left: $(api GET /calls)"
 
+. "$(dirname "$0")/webbridge_media.sh"
+
 echo "== the web app's errors"
 browser --meeting 1234567 --name Eve --expect-error "not found" > "$W/unknown.json" 2> "$W/unknown.err" &&
 	ok "web app: an unknown meeting ID gets 'not found'" || bad "unknown meeting: $(cat "$W/unknown.err") $(tail -1 "$W/unknown.json")"
@@ -292,8 +294,9 @@ browser --meeting 4242 --passcode 1111 --name Eve --expect-error "passcode" > "$
 	ok "web app: a wrong passcode gets the passcode error" || bad "wrong passcode: $(cat "$W/pass.err") $(tail -1 "$W/pass.json")"
 out=$(join 4242 2468 Eve)
 [ "$(code <<<"$out")" = 200 ] && grep -q '"jwt"' <<<"$out" && ok "/api/join: the right passcode gets a JWT" || bad "right passcode: $out"
-grep -q "turns:$PUB_IP:447?transport=tcp" <<<"$out" && grep -q "turn:$PUB_IP:3478?transport=udp" <<<"$out" &&
-	ok "/api/join: TURN servers from the callbridge (UDP 3478, TLS 447)" || bad "iceServers: $out"
+grep -q "turns:$PUB_IP:443?transport=tcp" <<<"$out" && grep -q "turn:$PUB_IP:443?transport=udp" <<<"$out" &&
+	grep -q "turn:$PUB_IP:3478?transport=udp" <<<"$out" && ! grep -q ":447" <<<"$out" &&
+	ok "/api/join: TURN servers from the callbridge (UDP 3478 and 443, TLS 443; never 447, which browsers do not try)" || bad "iceServers: $out"
 # the guest's own credentials, made from the shared secret: never the operator's password
 grep -q '"username": *"[0-9]*:guest[0-9]*"' <<<"$out" && ! grep -q 'edge-lab-password' <<<"$out" &&
 	ok "/api/join: TURN credentials of the guest's own, not the operator's password" || bad "TURN credentials: $out"

@@ -851,6 +851,11 @@ static void test_callbridge(void)
 	refused("callbridge media a:10000 b:50002",
 		"'b:50002': inside TURN's relay ports 49152-65535 on that interface");
 	refused("turn relay-ports 50000-60000", "contains the callbridge's media port 50002");
+	/* nor TURN's own UDP ports there (3478, and the browsers' 443) when TURN is on */
+	running.turn.enabled = true;
+	refused("callbridge media b:3478", "'b:3478': TURN listens on UDP 3478 there");
+	refused("callbridge media b:443", "'b:443': TURN listens on UDP 443 there");
+	running.turn.enabled = false;
 	running.turn.listen_mask = 0;
 	refused("callbridge media c:50000", "'c:50000': no such interface");
 	refused("callbridge media a:0", "'a:0': port must be 1..65535");

@@ -1,6 +1,9 @@
-/* The SFU fast path (dataplane/sfu.h) through dp_port_input, with real libsrtp2 contexts: the
- * test plays three browsers (A, B, C) that send SRTP/SRTCP to the media port and decrypt what
- * the data plane sends them; every reason not to forward is a counted drop, and no mbuf leaks.
+/* The SFU fast path (dataplane/sfu.h) through dp_port_input, with the data plane's contexts as
+ * the media server makes them (media_srtp_new: our srtp_fast for GCM, libsrtp2 for AES-CM):
+ * the test plays three browsers (A and C on AES128_CM_SHA1_80, B on AEAD_AES_128_GCM) whose own
+ * contexts are libsrtp2's, so B's traffic also proves srtp_fast against libsrtp2 end to end.
+ * They send SRTP/SRTCP to the media port and decrypt what the data plane sends them; every
+ * reason not to forward is a counted drop, and no mbuf leaks.
  * Three tests guard bugs this suite found in sfu.h's first version (fixed): "Found:". */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -46,16 +49,19 @@ static struct browser {
 	uint8_t key_out[30];	/* what we protect with towards it */
 	srtp_t send, recv;	/* the browser's own contexts */
 } brw[N_LEGS] = {
-	[A] = { "198.18.30.11", 40001, { { 2, 0, 0, 0, 0x30, 0x11 } }, 5, false,
-		0xa0a0a001, 0xa0a0a002, 111, 96 },
-	[B] = { "198.18.30.12", 40002, { { 2, 0, 0, 0, 0x30, 0x12 } }, 9, true,
-		0xb0b0b001, 0xb0b0b002, 109, 98 },
-	[C] = { "198.18.30.13", 40003, { { 2, 0, 0, 0, 0x30, 0x13 } }, 17, false,
-		0xc0c0c001, 0, 111, 96 },
+	[A] = { .ip = "198.18.30.11", .port = 40001, .mac = { { 2, 0, 0, 0, 0x30, 0x11 } },
+		.slot = 5, .gcm = false, .audio_ssrc = 0xa0a0a001, .video_ssrc = 0xa0a0a002,
+		.pt_opus = 111, .pt_vp8 = 96 },
+	[B] = { .ip = "198.18.30.12", .port = 40002, .mac = { { 2, 0, 0, 0, 0x30, 0x12 } },
+		.slot = 9, .gcm = true, .audio_ssrc = 0xb0b0b001, .video_ssrc = 0xb0b0b002,
+		.pt_opus = 109, .pt_vp8 = 98 },
+	[C] = { .ip = "198.18.30.13", .port = 40003, .mac = { { 2, 0, 0, 0, 0x30, 0x13 } },
+		.slot = 17, .gcm = false, .audio_ssrc = 0xc0c0c001, .video_ssrc = 0,
+		.pt_opus = 111, .pt_vp8 = 96 },
 };
 
-static srtp_t rx[N_LEGS];		/* ours: leg->rx */
-static srtp_t tx[N_LEGS][N_LEGS];	/* ours: source x's out[] entry for receiver y */
+static struct media_srtp *rx[N_LEGS];		/* ours: leg->rx */
+static struct media_srtp *tx[N_LEGS][N_LEGS];	/* ours: source x's out[] for receiver y */
 static srtp_t evil;			/* A's SSRCs, another key */
 static struct media_tab *tab;
 static uint16_t next_seq = 1000;	/* one counter for every stream: gaps are harmless */
@@ -82,6 +88,13 @@ static int mk_ctx(srtp_t *s, bool gcm, const uint8_t *key, bool inbound)
 	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -1;
 }
 
+/* Ours, as the media server's make_srtp() makes them from the exported key and salt. */
+static int mk_ours(struct media_srtp **s, bool gcm, const uint8_t *key, bool inbound)
+{
+	return media_srtp_new(s, gcm ? MEDIA_SRTP_AEAD_AES_128_GCM : MEDIA_SRTP_AES128_CM_SHA1_80,
+		key, key + 16, inbound, 0);
+}
+
 /* The table as the media server would build it (ms_publish/build_leg), published. */
 static int build_tab(void)
 {
@@ -102,7 +115,7 @@ static int build_tab(void)
 		e->local_port = htons(MEDIA_PORT);
 		e->remote_ip = inet_addr(s->ip);
 		e->remote_port = htons(s->port);
-		e->rx = rx[x];
+		e->rx = *rx[x];
 		e->audio_ssrc = s->audio_ssrc;
 		e->video_ssrc = s->video_ssrc;
 		for (int y = 0; y < N_LEGS; y++) {
@@ -111,7 +124,7 @@ static int build_tab(void)
 			if (y == x)
 				continue;
 			o = &e->out[e->n_out++];
-			o->tx = tx[x][y];
+			o->tx = *tx[x][y];
 			o->dst = brw[y].slot;
 			o->fwd_audio = true;
 			o->fwd_video = y != C;	/* C has no video slot */
@@ -143,10 +156,11 @@ static int setup_keys(void)
 	for (int x = 0; x < N_LEGS; x++) {
 		if (mk_ctx(&brw[x].send, brw[x].gcm, brw[x].key_in, false) < 0 ||
 			mk_ctx(&brw[x].recv, brw[x].gcm, brw[x].key_out, true) < 0 ||
-			mk_ctx(&rx[x], brw[x].gcm, brw[x].key_in, true) < 0)
+			mk_ours(&rx[x], brw[x].gcm, brw[x].key_in, true) < 0 ||
+			rx[x]->fast != brw[x].gcm)
 			return -1;
 		for (int y = 0; y < N_LEGS; y++)
-			if (y != x && mk_ctx(&tx[x][y], brw[y].gcm, brw[y].key_out, false) < 0)
+			if (y != x && mk_ours(&tx[x][y], brw[y].gcm, brw[y].key_out, false) < 0)
 				return -1;
 	}
 	uint8_t k[30];
@@ -554,21 +568,25 @@ static void test_ssrc_zero_not_announced(void)
 
 static void test_no_leg(void)
 {
-	uint8_t p[2048];
+	uint8_t p[2048], q[2048];
 	uint16_t len = rtp(p, brw[A].pt_opus, false, brw[A].audio_ssrc, 148);
-	struct rte_mbuf *m[3];
+	uint16_t qlen = rtp(q, brw[B].pt_opus, false, brw[B].audio_ssrc, 148);
+	struct rte_mbuf *m[4];
 
 	begin();
 	len = protect(brw[A].send, p, len, false);
+	qlen = protect(brw[A].send, q, qlen, false);
 	m[0] = frame("198.18.30.99", 40009, p, len);		/* a stranger */
 	m[1] = frame(brw[A].ip, (uint16_t)(brw[A].port + 1), p, len);	/* A's address */
-	m[2] = frame(brw[B].ip, brw[B].port, p, len);		/* B's 5-tuple, A's key */
-	run(m, 3);
+	m[2] = frame(brw[B].ip, brw[B].port, p, len);		/* B's 5-tuple, A's SSRC */
+	m[3] = frame(brw[B].ip, brw[B].port, q, qlen);		/* B's SSRC, A's key */
+	run(m, 4);
 	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_NO_LEG], 2);
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);	/* checked before any crypto */
 	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_AUTH], 1);
-	CU_ASSERT_EQUAL(drops_total(), 3);
+	CU_ASSERT_EQUAL(drops_total(), 4);
 	CU_ASSERT_EQUAL(out.n_fwd[IF0] + out.n_kernel, 0);
-	CU_ASSERT_EQUAL(st.sfu_rx_pkts, 3);
+	CU_ASSERT_EQUAL(st.sfu_rx_pkts, 4);
 	end();
 }
 
@@ -614,7 +632,7 @@ static void check_rtcp_to(const uint8_t *plain, uint16_t len, const bool to[N_LE
 	for (int y = 0; y < N_LEGS; y++)
 		n += to[y];
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], n);
-	CU_ASSERT_EQUAL(st.sfu_tx_pkts, n);
+	CU_ASSERT_EQUAL(st.sfu_tx_pkts, (uint64_t)n);
 	receive_all(true, got, got_pl, got_len);
 	for (int y = 0; y < N_LEGS; y++) {
 		CU_ASSERT_EQUAL(got[y], to[y] ? 1 : 0);
@@ -800,6 +818,109 @@ static void test_no_receiver(void)
 	end();
 }
 
+/* B's GCM leg, RTCP both ways: B's SRTCP (libsrtp2 GCM) is unprotected by our srtp_fast and
+ * reaches A and C re-protected by libsrtp2 (AES-CM); A's and C's reach B protected by
+ * srtp_fast and decrypt in B's libsrtp2, index after index; B's replayed, old-keyed or
+ * tampered SRTCP is dropped under its reason. */
+static void test_gcm_srtcp_both_ways(void)
+{
+	uint8_t p[64], buf[2048];
+	uint16_t len = rtcp_sr_sdes(p, brw[B].video_ssrc), n;
+	struct media_lcore_leg b0 = counters(B), b1;
+	struct rte_mbuf *two[2];
+
+	begin();
+	CU_ASSERT(rx[B]->fast && tx[A][B]->fast && tx[C][B]->fast && !tx[B][A]->fast);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	check_rtcp_to(p, len, (const bool[N_LEGS]){ [A] = true, [C] = true });
+	free_out();
+	for (int i = 0; i < 3; i++) {	/* SRTCP index 0, 1, 2 from each towards B */
+		len = rtcp_sr_sdes(p, brw[A].video_ssrc);
+		run1(from(A, p, len, true));
+		CU_ASSERT_EQUAL(drops_total(), 0);
+		check_rtcp_to(p, len, b_and_c);
+		free_out();
+		len = rtcp_sr_sdes(p, brw[C].audio_ssrc);
+		run1(from(C, p, len, true));
+		check_rtcp_to(p, len, (const bool[N_LEGS]){ [A] = true, [B] = true });
+		free_out();
+	}
+	/* B's SR in one burst twice: the second is a replay (srtp_fast's SRTCP window) */
+	len = rtcp_sr_sdes(p, brw[B].audio_ssrc);
+	memcpy(buf, p, len);
+	n = protect(brw[B].send, buf, len, true);
+	two[0] = frame(brw[B].ip, brw[B].port, buf, n);
+	two[1] = frame(brw[B].ip, brw[B].port, buf, n);
+	run(two, 2);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 2);
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_REPLAY], 1);
+	CU_ASSERT_EQUAL(drops_total(), 1);
+	free_out();
+	/* tampered in its encrypted payload, and cut short of its tag */
+	memcpy(buf, p, len);
+	n = protect(brw[B].send, buf, len, true);
+	buf[12] ^= 0x40;
+	run1(frame(brw[B].ip, brw[B].port, buf, n));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_AUTH], 1);
+	free_out();
+	run1(frame(brw[B].ip, brw[B].port, buf, 14));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_MALFORMED], 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	b1 = counters(B);
+	CU_ASSERT_EQUAL(b1.rx_pkts - b0.rx_pkts, 2);
+	CU_ASSERT_EQUAL(b1.replay - b0.replay, 1);
+	CU_ASSERT_EQUAL(b1.auth_fail - b0.auth_fail, 1);
+	end();
+}
+
+/* B's GCM RTP: audio to A and C, video to A only, each decrypting in its libsrtp2 (AES-CM);
+ * a replay dropped by srtp_fast's window. First B's browser sends, with its right key, from
+ * more SSRCs than an srtp_fast context has room for (RTX, FEC, per-transceiver RTCP SSRCs do
+ * this): refused on the SSRC before any crypto, they take no stream, and B's own still pass. */
+static void test_gcm_rtp_from_b(void)
+{
+	uint8_t p[2048], buf[2048], got_pl[N_LEGS][2048];
+	uint16_t len, n, got_len[N_LEGS];
+	int got[N_LEGS];
+
+	unsigned int streams = rx[B]->f->n_streams;	/* B's own, from the tests before */
+
+	begin();
+	CU_ASSERT(streams <= 2);
+	for (uint32_t i = 0; i < 2 * SRTP_FAST_MAX_STREAMS; i++) {
+		len = rtp(p, brw[B].pt_vp8, false, 0xbbbb0000u + i, 100);
+		run1(from(B, p, len, false));
+		len = rtcp_sr_sdes(p, 0xbbbc0000u + i);
+		run1(from(B, p, len, true));
+		CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);
+	}
+	CU_ASSERT_EQUAL(rx[B]->f->n_streams, streams);	/* they took no stream */
+	len = rtp(p, brw[B].pt_opus, false, brw[B].audio_ssrc, 148);
+	memcpy(buf, p, len);
+	n = protect(brw[B].send, buf, len, false);
+	run1(frame(brw[B].ip, brw[B].port, buf, n));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	receive_all(false, got, got_pl, got_len);
+	CU_ASSERT(got[A] == 1 && got[C] == 1 && got[B] == 0);
+	CU_ASSERT_EQUAL(got_len[A], len);
+	CU_ASSERT_EQUAL(got_pl[A][1], brw[A].pt_opus);
+	CU_ASSERT_EQUAL(memcmp(got_pl[C] + 2, p + 2, len - 2), 0);
+	free_out();
+	run1(frame(brw[B].ip, brw[B].port, buf, n));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_REPLAY], 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	free_out();
+	len = rtp(p, brw[B].pt_vp8, true, brw[B].video_ssrc, 1188);
+	run1(from(B, p, len, false));
+	receive_all(false, got, got_pl, got_len);
+	CU_ASSERT(got[A] == 1 && got[C] == 0);
+	CU_ASSERT_EQUAL(got_pl[A][1], 0x80 | brw[A].pt_vp8);
+	CU_ASSERT_EQUAL(memcmp(got_pl[A] + 2, p + 2, len - 2), 0);
+	CU_ASSERT(rx[B]->f->n_streams <= 2);	/* B's audio and video SSRCs, nothing else */
+	end();
+}
+
 /* The pool runs dry: the receivers that get no copy are counted, the rest still get theirs. */
 static void test_pool_empty(void)
 {
@@ -879,6 +1000,8 @@ static const struct unit_test tests[] = {
 	{ "RTCP from B with C's sender SSRC: dropped", test_rtcp_foreign_sender_ssrc },
 	{ "malformed RTCP compound dropped", test_rtcp_malformed },
 	{ "no receiver: consumed, counted, freed", test_no_receiver },
+	{ "GCM leg (srtp_fast): SRTCP both ways, replay, tamper", test_gcm_srtcp_both_ways },
+	{ "GCM leg (srtp_fast): RTP to the AES-CM legs, replay", test_gcm_rtp_from_b },
 	{ "pool empty: copies counted, no leak", test_pool_empty },
 	{ "a full burst's fan-out stays inside dp_burst_out.fwd", test_full_burst_fan_out },
 	{ "no mbuf left in use", test_no_leak_overall },
@@ -909,12 +1032,12 @@ int main(void)
 	media_tab_current = NULL;
 	for (int x = 0; x < N_LEGS; x++) {
 		free(tab->legs[brw[x].slot]);
-		srtp_dealloc(rx[x]);
+		media_srtp_free(rx[x]);
 		srtp_dealloc(brw[x].send);
 		srtp_dealloc(brw[x].recv);
 		for (int y = 0; y < N_LEGS; y++)
 			if (y != x)
-				srtp_dealloc(tx[x][y]);
+				media_srtp_free(tx[x][y]);
 	}
 	srtp_dealloc(evil);
 	free(tab);

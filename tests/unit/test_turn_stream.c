@@ -2,7 +2,8 @@
  * coalesced and split byte by byte, a stream of garbage, TLS with the client verifying our
  * certificate and ALPN stun.turn, a stalled handshake, the per-address limit, and certificate
  * files that change on disk (the next handshake takes the new one, a broken file leaves the
- * last good one). Binding requests need no allocation, so they are what the clients send. */
+ * last good one); the browser port, TLS and TURN over TCP on one port told apart by the
+ * first byte. Binding requests need no allocation, so they are what the clients send. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -156,7 +157,7 @@ static void test_garbage_closes(void)
 }
 
 /* A TLS client trusting the lab CA, offering ALPN stun.turn: its SSL, or NULL. */
-static SSL *tls_dial(SSL_CTX **ctx, int *fd)
+static SSL *tls_dial_to(uint16_t p, SSL_CTX **ctx, int *fd)
 {
 	static const unsigned char alpn[] = "\x09stun.turn";
 	char ca[128];
@@ -167,7 +168,7 @@ static SSL *tls_dial(SSL_CTX **ctx, int *fd)
 	SSL_CTX_set_verify(*ctx, SSL_VERIFY_PEER, NULL);
 	CU_ASSERT_FATAL(SSL_CTX_load_verify_locations(*ctx, ca, NULL) == 1);
 	SSL_CTX_set_alpn_protos(*ctx, alpn, sizeof(alpn) - 1);
-	*fd = dial(tcfg.tls_port);
+	*fd = dial(p);
 	s = SSL_new(*ctx);
 	SSL_set_fd(s, *fd);
 	SSL_set1_host(s, "edge.lab.example");
@@ -190,6 +191,11 @@ static SSL *tls_dial(SSL_CTX **ctx, int *fd)
 	close(*fd);
 	SSL_CTX_free(*ctx);
 	return NULL;
+}
+
+static SSL *tls_dial(SSL_CTX **ctx, int *fd)
+{
+	return tls_dial_to(tcfg.tls_port, ctx, fd);
 }
 
 static long served_serial(void)
@@ -298,6 +304,93 @@ static void test_certificate_changes(void)
 	X509_free(chain[0]);
 }
 
+static void test_first_byte(void)
+{
+	CU_ASSERT_EQUAL(tstream_first_byte(0x16), TSTREAM_TLS);	/* a ClientHello's record */
+	for (int b = 0; b < 4; b++)
+		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN);	/* STUN */
+	for (int b = 0x40; b < 0x80; b++)
+		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN);	/* ChannelData */
+	CU_ASSERT_EQUAL(tstream_first_byte('G'), TSTREAM_TURN);	/* 0x47: a channel number */
+	CU_ASSERT(tstream_first_byte(0x04) < 0);
+	CU_ASSERT(tstream_first_byte(0x14) < 0);	/* a TLS record, but not a handshake */
+	CU_ASSERT(tstream_first_byte(0x17) < 0);
+	CU_ASSERT(tstream_first_byte(0x80) < 0);	/* RTP */
+	CU_ASSERT(tstream_first_byte(0xff) < 0);
+}
+
+/* The browser port takes TURN over TCP: a Binding answered, frames split as they come. */
+static void test_mux_tcp(void)
+{
+	const struct tstream_stats *st = tstreams_stats(ts);
+	uint64_t tcp = st->mux_tcp, acc = st->accepted[0];
+	uint8_t req[64];
+	size_t l = binding(req, 7);
+	int fd = dial(tcfg.mux_port);
+
+	CU_ASSERT_EQUAL(send(fd, req, 1, 0), 1);	/* the first byte alone decides */
+	pump(20);
+	CU_ASSERT_EQUAL(st->mux_tcp, tcp + 1);
+	CU_ASSERT_EQUAL(send(fd, req + 1, l - 1, 0), (ssize_t)(l - 1));
+	CU_ASSERT_EQUAL(answers(fd, 7, 1), 1);
+	CU_ASSERT_EQUAL(st->accepted[0], acc + 1);
+	close(fd);
+}
+
+/* ... and TLS on the same port: verified, ALPN stun.turn, a Binding answered. */
+static void test_mux_tls(void)
+{
+	const struct tstream_stats *st = tstreams_stats(ts);
+	uint64_t tls = st->mux_tls, hs = st->handshakes;
+	const unsigned char *proto;
+	unsigned int plen;
+	uint8_t req[64], buf[256];
+	int fd, n = 0;
+	SSL_CTX *ctx;
+	SSL *s = tls_dial_to(tcfg.mux_port, &ctx, &fd);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(SSL_get_verify_result(s), X509_V_OK);
+	SSL_get0_alpn_selected(s, &proto, &plen);
+	CU_ASSERT(plen == 9 && !memcmp(proto, "stun.turn", 9));
+	CU_ASSERT_EQUAL(SSL_write(s, req, (int)binding(req, 9)), 20);
+	for (int i = 0; i < 100 && n <= 0; i++) {
+		pump(5);
+		n = SSL_read(s, buf, sizeof(buf));
+	}
+	CU_ASSERT_FATAL(n >= 20);
+	CU_ASSERT_EQUAL(stun_frame_len(buf, (size_t)n), n);
+	CU_ASSERT_EQUAL(st->mux_tls, tls + 1);
+	CU_ASSERT_EQUAL(st->handshakes, hs + 1);
+	SSL_free(s);
+	close(fd);
+	SSL_CTX_free(ctx);
+}
+
+/* Neither (here 0x80, RTP's; an HTTP request's letters fall among the channel numbers and
+ * are skipped as oversize ChannelData, as on the TCP port): closed, counted; and a client that
+ * connects and says nothing is closed at the handshake timeout. */
+static void test_mux_neither(void)
+{
+	const struct tstream_stats *st = tstreams_stats(ts);
+	uint64_t fe = st->framing_errors, hto = st->handshake_timeouts;
+	static const char post[] = "\x80POST / HTTP/1.1\r\n";
+	uint8_t c;
+	int fd = dial(tcfg.mux_port), quiet;
+
+	CU_ASSERT_EQUAL(send(fd, post, sizeof(post) - 1, 0), (ssize_t)(sizeof(post) - 1));
+	pump(50);
+	CU_ASSERT(recv(fd, &c, 1, 0) <= 0);	/* a reset: its bytes were never read */
+	CU_ASSERT_EQUAL(st->framing_errors, fe + 1);
+	close(fd);
+	quiet = dial(tcfg.mux_port);
+	pump(1300);	/* 1 s here */
+	CU_ASSERT_EQUAL(st->handshake_timeouts, hto + 1);
+	CU_ASSERT(recv(quiet, &c, 1, 0) <= 0);
+	close(quiet);
+	pump(20);
+}
+
 static const struct unit_test tests[] = {
 	{ "frames coalesced in one write, and split a byte at a time", test_framing },
 	{ "a stream of neither STUN nor ChannelData is closed, and counted", test_garbage_closes },
@@ -307,6 +400,12 @@ static const struct unit_test tests[] = {
 		test_per_address_limit },
 	{ "a certificate renewed on disk is taken; a broken one leaves the last good one",
 		test_certificate_changes },
+	{ "the browser port's first byte: 0x16 TLS, STUN and ChannelData TURN, else neither",
+		test_first_byte },
+	{ "the browser port: TURN over TCP, told by its first byte alone", test_mux_tcp },
+	{ "the browser port: TLS verified with ALPN stun.turn, a request answered", test_mux_tls },
+	{ "the browser port: neither is closed and counted; silence at the handshake timeout",
+		test_mux_neither },
 	{ NULL, NULL },
 };
 
@@ -333,14 +432,17 @@ int main(void)
 		.max_per_addr = 2, .handshake_s = 1, .idle_s = 60 };
 	snprintf(tcfg.key, sizeof(tcfg.key), "%s/edge.key", lab.dir);
 	snprintf(tcfg.cert, sizeof(tcfg.cert), "%s/cmsedge-fullchain.cer", lab.dir);
-	/* two free loopback ports */
+	/* three free loopback ports: TCP, TLS, and the browser port's */
+	tcfg.mux_ip[0] = htonl(INADDR_LOOPBACK);
+	tcfg.n_mux = 1;
 	for (int i = 0; i < 200; i++) {
-		port = (uint16_t)(40000 + (getpid() * 7 + i * 2) % 9000);
+		port = (uint16_t)(40000 + (getpid() * 7 + i * 3) % 9000);
 		tcfg.tcp_port = port;
 		tcfg.tls_port = (uint16_t)(port + 1);
+		tcfg.mux_port = (uint16_t)(port + 2);
 		if (tstreams_config(ts, &tcfg, err, sizeof(err)) == 0)
 			break;
-		tcfg.tcp_port = tcfg.tls_port = 0;
+		tcfg.tcp_port = tcfg.tls_port = tcfg.mux_port = 0;
 	}
 	if (tcfg.tcp_port)
 		failed = unit_run("turn_stream", tests);

@@ -361,7 +361,10 @@ class Run:
                 self.result['console'].append(e.get('message'))
 
     def click(self, el_id):
-        self.driver.find_element(By.ID, el_id).click()
+        # the element's own click(): a coordinate click can land beside it while the in-call
+        # view is still laying out (the media note appearing moves the buttons)
+        el = self.driver.find_element(By.ID, el_id)
+        self.driver.execute_script('arguments[0].click();', el)
 
     def run(self):
         a, r = self.a, self.result

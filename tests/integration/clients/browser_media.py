@@ -15,7 +15,8 @@
 # "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
-#        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one] [--gone-timeout 40]
+#        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
+#        [--gone-timeout 40]
 #        [--timeout 180] [--interval 3] [--min-variance 20] [--screenshot-dir DIR]
 import argparse, json, os, shutil, signal, sys, tempfile, time
 import urllib.parse
@@ -169,6 +170,10 @@ def parse_args():
     g.add_argument('--kill-one', action='store_true',
                    help="after the first check guest K's Chromium is killed: the others' roster "
                         'must lose it within --gone-timeout')
+    g.add_argument('--freeze-one', action='store_true',
+                   help="after the first check guest K's Chromium is stopped (SIGSTOP): its "
+                        'WebSocket stays open, its ICE checks stop, so only consent (RFC 7675) '
+                        'can end it; the others\' roster must lose it within --gone-timeout')
     p.add_argument('--gone-timeout', type=float, default=40.0,
                    help='seconds a killed guest may stay in the others\' roster')
     p.add_argument('--interval', type=float, default=3.0, help='seconds between the two samples')
@@ -512,9 +517,9 @@ class Run:
         last.gone = True    # out of the meeting: not checked again (its session is closed later)
         return [f'leave: {f}' for f in res['failures']]
 
-    def kill_one(self, last):
-        """last's Chromium is killed by PID, without leaving: how long until no other roster
-        has it"""
+    def kill_one(self, last, sig=signal.SIGKILL):
+        """last's Chromium is killed (or stopped, SIGSTOP) by PID, without leaving: how long
+        until no other roster has it"""
         others = [g for g in self.live() if g is not last]
         pid = last.r['participant']
         victims = {}
@@ -531,9 +536,10 @@ class Run:
         for p, t in victims.items():
             if bj.running(p, t):
                 try:
-                    os.kill(p, signal.SIGKILL)
+                    os.kill(p, sig)
                 except (ProcessLookupError, PermissionError):
                     pass
+        res['signal'] = signal.Signals(sig).name
         last.gone = last.killed = True
         t0 = time.monotonic()
         try:
@@ -574,7 +580,9 @@ class Run:
             failures = self.leave_one(last, last_sample)
         elif a.kill_one:
             failures = self.kill_one(last)
-        if (a.leave_one or a.kill_one):
+        elif a.freeze_one:
+            failures = self.kill_one(last, signal.SIGSTOP)
+        if (a.leave_one or a.kill_one or a.freeze_one):
             rest = self.live()
             if len(rest) > 1:
                 f2, _ = self.check_media(rest, 'after')

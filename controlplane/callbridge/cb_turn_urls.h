@@ -1,0 +1,72 @@
+/* The TURN URLs a guest's browser is handed for one TURN server: a pure function, header only
+ * (the callbridge and its unit test share it). Chromium ignores TURN servers on ports below 1024
+ * other than 53, 80 and 443 (WebRTC's TURN port rule), so such a URL is never handed out. */
+#ifndef EDGE_CB_TURN_URLS_H
+#define EDGE_CB_TURN_URLS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CB_TURN_URLS_MAX 6
+#define CB_TURN_BROWSER_PORT 443	/* our TURN server's browser port (turn browser-port) */
+
+struct cb_turn_urls {
+	char url[CB_TURN_URLS_MAX][300];
+	int n;
+	int dropped_port;	/* a port left out under the port rule (the last one), or 0 */
+};
+
+/* Whether a browser uses a TURN server on @port. */
+static inline bool cb_turn_port_ok(int port)
+{
+	return (port >= 1024 && port <= 65535) || port == 53 || port == 80 || port == 443;
+}
+
+static inline void cb_turn_url_add(struct cb_turn_urls *u, const char *scheme, const char *host,
+	int port, const char *transport)
+{
+	if (!cb_turn_port_ok(port)) {
+		u->dropped_port = port;
+		return;
+	}
+	if (u->n < CB_TURN_URLS_MAX)
+		snprintf(u->url[u->n++], sizeof(u->url[0]), "%s:%s:%d?transport=%s", scheme, host,
+			port, transport);
+}
+
+/* The URLs for a TURN server at @addr ("host" or "host:port"), of /turnServers @type, with
+ * tcpPortNumberOverride @tcp_port (0 = none): turn: over UDP and TCP on its port (3478 for
+ * acano, cms and expressway, else 443, unless @addr names one); for our own (acano, cms)
+ * also UDP and TLS on the browser port, which it listens on beside `turn tls <port>`; and
+ * turns: on @tcp_port. Each only on a port browsers use. */
+static inline void cb_turn_urls(const char *addr, const char *type, int tcp_port,
+	struct cb_turn_urls *u)
+{
+	bool ours = !type || !*type || !strcmp(type, "acano") || !strcmp(type, "cms");
+	char host[256], *colon;
+	int port;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(host, sizeof(host), "%s", addr);
+	colon = strrchr(host, ':');
+	/* acano, cms and expressway listen on 3478; lyncEdge and standard on 443 */
+	port = ours || !strcmp(type, "expressway") ? 3478 : 443;
+	if (colon && !strchr(colon + 1, ']') && strchr(host, ':') == colon) {
+		*colon = '\0';
+		port = atoi(colon + 1);
+	}
+	cb_turn_url_add(u, "turn", host, port, "udp");
+	cb_turn_url_add(u, "turn", host, port, "tcp");
+	if (ours && port != CB_TURN_BROWSER_PORT) {
+		cb_turn_url_add(u, "turn", host, CB_TURN_BROWSER_PORT, "udp");
+		cb_turn_url_add(u, "turns", host, CB_TURN_BROWSER_PORT, "tcp");
+	}
+	/* tcpPortNumberOverride: the TLS port (`turn tls 447`: below 1024, so left out, and
+	 * the browser port's TLS serves browsers instead) */
+	if (tcp_port && tcp_port != port && !(ours && tcp_port == CB_TURN_BROWSER_PORT))
+		cb_turn_url_add(u, "turns", host, tcp_port, "tcp");
+}
+
+#endif
