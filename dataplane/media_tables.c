@@ -93,7 +93,7 @@ static int srtp_lib_new(srtp_t *s, int profile, const uint8_t *key, const uint8_
 	p.key = k;
 	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p.window_size = SRTP_FAST_RTP_WINDOW;	/* libwebrtc's, as srtp_fast's */
-	p.allow_repeat_tx = 1;	/* a retransmission is forwarded with its original index */
+	p.allow_repeat_tx = 0;	/* never one index twice under one key (media_srtp_protect_at) */
 	p.next = NULL;
 	e = srtp_create(s, &p);
 	OPENSSL_cleanse(k, sizeof(k));

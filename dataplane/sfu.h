@@ -319,11 +319,15 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(), rte_get_tsc_hz());
 	} else {
 		uint8_t pt = p[1] & 0x7f;
+		/* a muted stream still reaches its receivers once every 2^14 packets: each
+		 * receiver's context (and the browser behind it) numbers the stream by what it
+		 * sees, and a gap of 2^15 would put both a rollover behind (RFC 3711 A) */
+		bool keepalive = (edge_be16(p + 2) & 0x3fff) == 0;
 
 		for (unsigned int i = 0; i < leg->n_out; i++)
-			if ((audio ? leg->out[i].fwd_audio : leg->out[i].fwd_video) &&
-				leg->out[i].pt_map[pt] != 0xff)
-				mask |= 1u << i;
+			if ((audio ? leg->out[i].fwd_audio : leg->out[i].fwd_video) ||
+				(keepalive && leg->out[i].takes))
+				mask |= leg->out[i].pt_map[pt] != 0xff ? 1u << i : 0;
 	}
 	sfu_fan_out(l3, t, leg, mask, m, p, (uint16_t)n, rtcp, reuse, out, st);
 	return true;

@@ -368,24 +368,9 @@ static inline void win_add(uint64_t *w, unsigned int bits, bool *seen, uint64_t 
 	w[idx / 64] |= 1ull << (idx % 64);
 }
 
-/* RFC 3711 Appendix A's index estimate, in libsrtp's exact form: until the stream passes
- * index 2^15 the ROC is taken as 0 (a first packet at 0xfff0 must not look like ROC -1), and
- * the tie at distance 2^15 breaks as libsrtp breaks it, so both ends pick the same ROC. */
 static inline uint64_t rtp_index(const struct srtp_fast_stream *st, uint16_t seq)
 {
-	uint16_t u = (uint16_t)(seq - (uint16_t)st->rtp_top);
-	bool low_half = (st->rtp_top & 0xffff) < SEQ_MEDIAN;
-	int64_t d;
-
-	if (!st->rtp_seen || st->rtp_top <= SEQ_MEDIAN)
-		return seq;
-	if (u < SEQ_MEDIAN)
-		d = u;
-	else if (u > SEQ_MEDIAN)
-		d = (int64_t)u - 65536;
-	else /* the tie: ahead when the last SEQ is in the lower half */
-		d = low_half ? u : (int64_t)u - 65536;
-	return (uint64_t)((int64_t)st->rtp_top + d);
+	return srtp_fast_index(st->rtp_top, st->rtp_seen, seq);
 }
 
 /* --- RTP --- */
@@ -434,17 +419,16 @@ int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len)
 	else
 		return SRTP_FAST_E_STREAMS;
 	idx = rtp_index(st, (uint16_t)(pkt[2] << 8 | pkt[3]));
-	/* repeats pass (a retransmission forwarded with its index); too old can't be placed */
-	if (st->rtp_seen && idx <= st->rtp_top && st->rtp_top - idx >= SRTP_FAST_RTP_WINDOW)
-		return SRTP_FAST_E_OLD;
+	/* the window holds what was sent: an index once, never twice (one nonce, one packet);
+	 * a repeat or what is too old to place is refused */
+	if ((rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx)))
+		return rc;
 	rtp_iv(iv, s->rtp.salt, ssrc, idx);
 	rc = key_aead(
 		&s->rtp, true, iv, pkt, (size_t)h, NULL, pkt + h, (size_t)(*len - h), pkt + *len);
 	if (rc)
 		return rc;
-	if (!st->rtp_seen || idx > st->rtp_top)
-		st->rtp_top = idx;
-	st->rtp_seen = true;
+	win_add(st->rtp_win, SRTP_FAST_RTP_WINDOW, &st->rtp_seen, &st->rtp_top, idx);
 	*len += TAG;
 	return 0;
 }

@@ -83,6 +83,26 @@ void srtp_fast_free(struct srtp_fast *s);
  * allow_repeat_tx); an index behind the window is refused. On any error on unprotect the
  * packet's payload may be overwritten: drop it. */
 int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len);
+/* RFC 3711 Appendix A's index estimate for @seq in a stream whose highest index so far is
+ * @top (@seen false: none yet), in libsrtp's exact form: until the stream passes index 2^15
+ * the ROC is taken as 0 (a first packet at 0xfff0 must not look like ROC -1), and the tie at
+ * distance 2^15 breaks as libsrtp breaks it, so both ends pick the same ROC. */
+static inline uint64_t srtp_fast_index(uint64_t top, bool seen, uint16_t seq)
+{
+	uint16_t u = (uint16_t)(seq - (uint16_t)top);
+	bool low_half = (top & 0xffff) < (1u << 15);
+	int64_t d;
+
+	if (!seen || top <= (1u << 15))
+		return seq;
+	if (u < (1u << 15))
+		d = u;
+	else if (u > (1u << 15))
+		d = (int64_t)u - 65536;
+	else /* the tie: ahead when the last SEQ is in the lower half */
+		d = low_half ? u : (int64_t)u - 65536;
+	return (uint64_t)((int64_t)top + d);
+}
 int srtp_fast_unprotect(struct srtp_fast *s, uint8_t *pkt, int *len);
 int srtp_fast_protect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len);
 int srtp_fast_unprotect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len);

@@ -82,15 +82,26 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 	tx_burst(ifp->port_id, w->id, pkts, n, st);
 }
 
-/* Hairpins waiting for the input stages, by the interface whose MAC they carry. */
+/* Hairpins waiting for the input stages, by the interface whose MAC they carry. A level's
+ * queue is run through the stages with its own output (@out), whose hairpins go to @next; the
+ * last level has none, so nothing loops. A full queue is run at once, never dropped: one
+ * packet from a relayed guest fans out to every other relayed guest. */
 struct hairpins {
 	struct rte_mbuf *m[EDGE_MAX_IFACES][EDGE_MAX_BURST];
 	uint16_t n[EDGE_MAX_IFACES];
 	uint8_t mask;
+	bool running;			/* being run: what it makes goes to @next */
+	const struct dp_l3 *l3;
+	struct dp_worker *w;
+	struct dp_burst_out *out;
+	struct hairpins *next;
 };
 
+static void hairpin_run(struct hairpins *hp);
+
 /* Sends @n packets out of interface @o, keeping back those addressed to one of our own MACs
- * for @hp (dropped when @hp is NULL: a hairpin of a hairpin would be a loop). */
+ * for @hp (dropped and counted when @hp is NULL: a hairpin of the last level, or an answer
+ * to a request, which never hairpins). */
 static inline void fwd_burst(const struct dp_l3 *l3, struct dp_worker *w, uint8_t o,
 	struct rte_mbuf **pkts, uint16_t n, struct hairpins *hp)
 {
@@ -103,7 +114,11 @@ static inline void fwd_burst(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 
 		if (likely(t < 0)) {
 			pkts[k++] = pkts[i];
-		} else if (!hp || hp->n[t] == EDGE_MAX_BURST) {
+			continue;
+		}
+		if (hp && hp->n[t] == EDGE_MAX_BURST && !hp->running)
+			hairpin_run(hp);
+		if (!hp || hp->n[t] == EDGE_MAX_BURST) {
 			st->drops[DP_DROP_HAIRPIN_LOOP]++;
 			rte_pktmbuf_free(pkts[i]);
 		} else {
@@ -128,11 +143,12 @@ static void flush_fwd(void *ctx, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n
 	fwd_burst(f->l3, f->w, ifi, pkts, n, f->hp);
 }
 
-/* Everything a pass of the input stages sorted into @out, received on @ifi. */
+/* Everything a pass of the input stages sorted into @out, received on @ifi. Answers to
+ * requests (tx: ARP, echo, STUN Binding) go back where they came from and never hairpin. */
 static inline void emit(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi,
 	struct dp_burst_out *out, struct dp_if_stats *st, struct hairpins *hp)
 {
-	fwd_burst(l3, w, ifi, out->tx, out->n_tx, hp);
+	fwd_burst(l3, w, ifi, out->tx, out->n_tx, NULL);
 	while (out->fwd_mask) {	/* relayed: out of the interface that reaches the far end */
 		unsigned int o = __builtin_ctz(out->fwd_mask);
 
@@ -147,31 +163,34 @@ static inline void emit(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi
 	punt(w->data_ring, out->data, out->n_data, st);
 }
 
-/* The hairpins go through the input stages as if received on the interface that holds their
- * destination. What they produce may hairpin once more (a relayed guest's media reaches the
- * SFU, whose copy for another relayed guest goes back into the relay: @next), and no more:
- * nothing loops. */
-static inline void hairpin_input(const struct dp_l3 *l3, struct dp_worker *w,
-	struct hairpins *hp, struct hairpins *next, struct dp_burst_out *out)
+/* Runs @hp's queues through the input stages as if received on the interface that holds
+ * their destination (a relayed guest's media reaches the SFU, whose copy for another relayed
+ * guest goes back into the relay: the next level), then the next level's. */
+static void hairpin_run(struct hairpins *hp)
 {
+	struct dp_burst_out *out = hp->out;
+
+	hp->running = true;
 	while (hp->mask) {
 		unsigned int t = __builtin_ctz(hp->mask);
-		struct dp_if_stats *st = &dp_stats[w->id].ifs[t];
+		struct dp_if_stats *st = &dp_stats[hp->w->id].ifs[t];
+		struct flush_ctx fc = { .l3 = hp->l3, .w = hp->w, .hp = hp->next };
+		uint16_t n = hp->n[t];
 
 		hp->mask &= hp->mask - 1;
+		hp->n[t] = 0;
 		out->n_tx = out->n_kernel = out->n_punt = out->n_data = 0;
 		out->fwd_mask = 0;
 		out->hairpin = true;
-		st->hairpin_pkts += hp->n[t];
-		struct flush_ctx fc = { .l3 = l3, .w = w, .hp = next };
+		out->flush = flush_fwd;
 		out->flush_ctx = &fc;
-		dp_port_input(l3, (uint8_t)t, hp->m[t], hp->n[t], out, st);
-		hp->n[t] = 0;
-		emit(l3, w, (uint8_t)t, out, st, next);
-		out->hairpin = false;
+		st->hairpin_pkts += n;
+		dp_port_input(hp->l3, (uint8_t)t, hp->m[t], n, out, st);
+		emit(hp->l3, hp->w, (uint8_t)t, out, st, hp->next);
 	}
-	if (next && next->mask)
-		hairpin_input(l3, w, next, NULL, out);
+	hp->running = false;
+	if (hp->next && hp->next->mask)
+		hairpin_run(hp->next);
 }
 
 /* Control plane -> wire: packets it built or resolved, each tagged with its out port (one
@@ -200,7 +219,10 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[EDGE_MAX_BURST];
 	struct dp_burst_out out = { .fwd_mask = 0 };	/* all zero: n_fwd[] counts from 0 */
-	struct hairpins hp = { .mask = 0 }, hp2 = { .mask = 0 };
+	/* three passes' outputs: the wire's, and each hairpin level's */
+	static __thread struct dp_burst_out out1, out2;
+	struct hairpins hp2 = { .w = w, .out = &out2 };
+	struct hairpins hp = { .w = w, .out = &out1, .next = &hp2 };
 	struct flush_ctx fc;
 
 	out.flush = flush_fwd;
@@ -227,14 +249,16 @@ int dp_worker_main(void *arg)
 			out.fwd_mask = 0;
 			fc = (struct flush_ctx){ .l3 = l3, .w = w, .hp = &hp };
 			out.flush_ctx = &fc;
+			hp.l3 = hp2.l3 = l3;
 			dp_port_input(l3, rq->ifi, pkts, n, &out, st);
 			emit(l3, w, rq->ifi, &out, st, &hp);
 			if (unlikely(hp.mask))
-				hairpin_input(l3, w, &hp, &hp2, &out);
+				hairpin_run(&hp);
 		}
+		hp.l3 = hp2.l3 = l3;
 		work += inject_input(l3, w, &hp);
 		if (unlikely(hp.mask))
-			hairpin_input(l3, w, &hp, &hp2, &out);
+			hairpin_run(&hp);
 		w->loops++;
 		edge_rcu_quiescent();
 

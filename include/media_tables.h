@@ -134,6 +134,7 @@ struct media_out {
 	uint16_t dst;			/* the receiver's slot */
 	bool fwd_audio, fwd_video;	/* the receiver takes this source's audio / video now
 					 * (it has a slot for it and the source is not muted) */
+	bool takes;			/* it has a slot for this source (muted or not) */
 	uint32_t dst_audio_ssrc;	/* the receiver's own streams: RTCP from this source */
 	uint32_t dst_video_ssrc;	/* naming them goes to the receiver */
 	uint8_t pt_map[128];		/* this source's payload type -> the receiver's, 0xff: none */

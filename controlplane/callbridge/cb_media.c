@@ -143,9 +143,17 @@ static void sort_lines(const struct sdp_offer *o, struct offer_lines *ol)
 	}
 }
 
+/* What a guest sends, from its offer: the leg keeps it only once the offer is answered. */
+struct leg_send {
+	uint32_t audio_ssrc, video_ssrc;
+	char cname[64];
+	char video_codec[16];
+};
+
 /* What the offer says the guest sends, for the media server. */
-static int describe(const struct sdp_offer *o, const struct offer_lines *ol, struct cb_leg *leg,
-	struct media_leg_desc *d, char *err, size_t errlen)
+static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
+	const struct cb_leg *leg, struct media_leg_desc *d, struct leg_send *ls, char *err,
+	size_t errlen)
 {
 	struct sdp_codec vc;
 
@@ -163,20 +171,42 @@ static int describe(const struct sdp_offer *o, const struct offer_lines *ol, str
 	d->pt[MEDIA_OPUS] = pt_of(o, true, "opus");
 	d->pt[MEDIA_VP8] = pt_of(o, false, "VP8");
 	d->pt[MEDIA_H264] = pt_of(o, false, "H264");
-	leg->audio_ssrc = leg->video_ssrc = 0;
-	leg->video_codec[0] = 0;
+	memset(ls, 0, sizeof(*ls));
 	if (ol->a_send >= 0)
-		leg->audio_ssrc = o->media[ol->a_send].ssrc;
+		ls->audio_ssrc = o->media[ol->a_send].ssrc;
 	if (ol->v_send >= 0 && sdp_choose(&o->media[ol->v_send], NULL, &vc) == 0) {
-		leg->video_ssrc = o->media[ol->v_send].ssrc;
-		snprintf(leg->video_codec, sizeof(leg->video_codec), "%s", vc.name);
+		ls->video_ssrc = o->media[ol->v_send].ssrc;
+		snprintf(ls->video_codec, sizeof(ls->video_codec), "%s", vc.name);
 	}
 	if (ol->a_send >= 0 || ol->v_send >= 0)
-		snprintf(leg->cname, sizeof(leg->cname), "%s",
+		snprintf(ls->cname, sizeof(ls->cname), "%s",
 			o->media[ol->a_send >= 0 ? ol->a_send : ol->v_send].cname);
-	d->audio_ssrc = leg->audio_ssrc;
-	d->video_ssrc = leg->video_ssrc;
+	d->audio_ssrc = ls->audio_ssrc;
+	d->video_ssrc = ls->video_ssrc;
 	return 0;
+}
+
+/* Whether @ssrc belongs to a leg of @c other than @leg, now or ever (0: free). -ENOSPC when
+ * the call remembers too many to tell. */
+static int ssrc_taken(const struct cb_call *c, const struct cb_leg *leg, uint32_t ssrc)
+{
+	if (!ssrc)
+		return 0;
+	for (unsigned int i = 0; i < c->n_ssrcs; i++)
+		if (c->ssrcs[i].ssrc == ssrc)
+			return strcmp(c->ssrcs[i].leg, leg->id) ? 1 : 0;
+	return c->n_ssrcs == CB_CALL_SSRCS ? -ENOSPC : 0;
+}
+
+static void ssrc_remember(struct cb_call *c, const struct cb_leg *leg, uint32_t ssrc)
+{
+	for (unsigned int i = 0; ssrc && i < c->n_ssrcs; i++)
+		if (c->ssrcs[i].ssrc == ssrc)
+			return;
+	if (!ssrc || c->n_ssrcs == CB_CALL_SSRCS)
+		return;
+	c->ssrcs[c->n_ssrcs].ssrc = ssrc;
+	snprintf(c->ssrcs[c->n_ssrcs++].leg, CB_ID_LEN, "%s", leg->id);
 }
 
 /* The answer's role for each m-line, from the pairs' mapping. */
@@ -229,6 +259,7 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 	struct sdp_answer_params *ap = calloc(1, sizeof(*ap));
 	char *answer = malloc(ANSWER_MAX), err[256];
 	struct media_leg_desc d;
+	struct leg_send ls;
 	struct media_local local;
 	struct offer_lines ol;
 	bool first = false;
@@ -248,25 +279,29 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 		goto out;
 	}
 	sort_lines(o, &ol);
-	if (describe(o, &ol, leg, &d, err, sizeof(err)) < 0) {
+	if (describe(o, &ol, leg, &d, &ls, err, sizeof(err)) < 0) {
 		media_error(io, leg, "The browser's offer was refused: %s", err);
 		goto out;
 	}
-	/* two legs sending as one SSRC would share a receiver's keystream (media_tables.h) */
-	for (const struct cb_leg *x = leg->call->legs; x; x = x->next)
-		if (x != leg && x->media_open && ((leg->audio_ssrc && (leg->audio_ssrc ==
-			x->audio_ssrc || leg->audio_ssrc == x->video_ssrc)) || (leg->video_ssrc &&
-			(leg->video_ssrc == x->audio_ssrc || leg->video_ssrc == x->video_ssrc)))) {
-			media_error(io, leg, "The browser's offer was refused: its SSRC is another "
-				"participant's. Join again.");
-			goto out;
-		}
+	/* two legs sending as one SSRC would share a receiver's keystream (media_tables.h):
+	 * not now, nor one that left (its receivers may still be there) */
+	if (ssrc_taken(leg->call, leg, ls.audio_ssrc) || ssrc_taken(leg->call, leg, ls.video_ssrc) ||
+		(ls.audio_ssrc && ls.audio_ssrc == ls.video_ssrc)) {
+		media_error(io, leg, "The browser's offer was refused: its SSRC is another "
+			"participant's. Join again.");
+		goto out;
+	}
+	if (!leg->media_open && others_open(leg) >= CB_MAX_PAIRS) {
+		media_error(io, leg, "This meeting's media is full (%d participants send and "
+			"receive media): you are in the meeting without it.", CB_MAX_PAIRS + 1);
+		goto out;
+	}
 	if (ol.a_send >= 0 && d.pt[MEDIA_OPUS] == 0xff) {
 		media_error(io, leg, "The browser offers no audio codec the meeting can forward "
 			"(Opus).");
 		goto out;
 	}
-	if (ol.v_send >= 0 && !leg->video_codec[0]) {
+	if (ol.v_send >= 0 && !ls.video_codec[0]) {
 		media_error(io, leg, "The browser offers no video codec the meeting can forward "
 			"(VP8, H.264).");
 		goto out;
@@ -278,14 +313,23 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 			"is not supported: join again." : "The meeting server cannot take media now.");
 		goto out;
 	}
+	/* answered from here on: the leg sends what this offer says */
+	leg->audio_ssrc = ls.audio_ssrc;
+	leg->video_ssrc = ls.video_ssrc;
+	snprintf(leg->cname, sizeof(leg->cname), "%s", ls.cname);
+	snprintf(leg->video_codec, sizeof(leg->video_codec), "%s", ls.video_codec);
+	ssrc_remember(leg->call, leg, ls.audio_ssrc);
+	ssrc_remember(leg->call, leg, ls.video_ssrc);
 	map_pairs(leg, ol.na < ol.nv ? ol.na : ol.nv);
 	roles(o, &ol, leg, ap);
 	ap->ufrag = local.ufrag;
 	ap->pwd = local.pwd;
 	ap->fingerprint = local.fingerprint;
-	if (!leg->sdp_version)
-		RAND_bytes((unsigned char *)&ap->session_id, sizeof(ap->session_id));
-	ap->session_id = (ap->session_id >> 2) | 1;	/* positive as a signed 64-bit number */
+	if (!leg->sdp_session) {	/* one session id for all its answers (RFC 3264 8) */
+		RAND_bytes((unsigned char *)&leg->sdp_session, sizeof(leg->sdp_session));
+		leg->sdp_session = (leg->sdp_session >> 2) | 1;	/* positive as a signed number */
+	}
+	ap->session_id = leg->sdp_session;
 	ap->session_version = ++leg->sdp_version;
 	ap->n_cand = local.n_cand;
 	for (unsigned int i = 0; i < local.n_cand && i < SDP_MAX_CAND; i++) {

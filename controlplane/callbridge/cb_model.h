@@ -12,6 +12,7 @@
 
 #define CB_ID_LEN 37		/* a UUID and its NUL */
 #define CB_MAX_PAIRS 24		/* other participants a guest receives (media_tables.h) */
+#define CB_CALL_SSRCS 256	/* SSRCs a call remembers */
 
 struct cb_call;
 
@@ -39,7 +40,7 @@ struct cb_leg {
 	char video_codec[16];		/* what it sends video with: "VP8", "H264" */
 	char pair_src[CB_MAX_PAIRS][CB_ID_LEN];	/* the source's leg id, "" = free */
 	unsigned int n_pairs;		/* receive pairs in its last offer */
-	uint64_t sdp_version;
+	uint64_t sdp_session, sdp_version;	/* the answers' o= line: one session, counted */
 	struct cb_call *call;
 	struct cb_leg *next;		/* in call->legs */
 };
@@ -56,6 +57,13 @@ struct cb_call {
 	unsigned int n_legs;
 	unsigned int max_legs;		/* most legs it has had at once */
 	bool roster_due;		/* its roster changed: sent to everyone shortly */
+	/* every SSRC a leg of this call ever sent (cb_media.c): another leg may never take one,
+	 * while receivers that got it could still hold it (the call's life) */
+	struct {
+		uint32_t ssrc;
+		char leg[CB_ID_LEN];
+	} ssrcs[CB_CALL_SSRCS];
+	unsigned int n_ssrcs;
 	struct cb_leg *legs;
 	struct cb_call *next;
 };

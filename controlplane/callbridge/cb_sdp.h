@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_MEDIA 32	 /* m-lines in one offer; more is refused */
+#define SDP_MAX_MEDIA 50	 /* m-lines in one offer (2 + 24 receive pairs); more is refused */
 #define SDP_MAX_CODECS 48	 /* per m-line; Chromium's recvonly video offers 34 PTs */
 #define SDP_MAX_FB 8		 /* rtcp-fb lines per codec */
 #define SDP_MAX_EXT 16		 /* extmaps per m-line */

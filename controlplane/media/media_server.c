@@ -37,14 +37,19 @@ _Static_assert(MS_ENDED + 1 == MEDIA_N_STATES, "media_server_stats() counts ever
 static const char *const ms_state_name[] = { "waiting for ICE", "ICE connected",
 	"DTLS", "connected", "ended" };
 
+/* A source's outbound context for one receiver: it lives as long as both legs do (made anew,
+ * it would number the source's SRTCP from 0 again under the receiver's key: a reused nonce),
+ * and names its receiver by slot and serial (a slot is reused by other legs). */
 struct ms_tx {
 	uint16_t dst;		/* receiver slot */
+	uint64_t dst_serial;
 	struct media_srtp *tx;
 };
 
 struct ms_leg {
 	bool used;
 	uint16_t slot;
+	uint64_t serial;		/* unique over the server's life */
 	enum ms_state state;
 	struct media_leg_desc d;
 	char ufrag[16], pwd[40];
@@ -52,15 +57,20 @@ struct ms_leg {
 	bool key_ok;
 	uint64_t opened_ms, consent_ms;
 	bool ice_wait_logged;
-	/* paths that passed a check, and the nominated one */
+	/* paths (candidate pairs: the browser's address and our media port it reached) that
+	 * passed a check, and the nominated one */
 	struct {
 		uint32_t ip;
 		uint16_t port;		/* network order */
+		uint32_t lip;		/* our media port's address ... */
+		uint16_t lport;		/* ... and port, network order */
+		uint8_t ifi;
 	} paths[MS_MAX_PATHS];
 	unsigned int n_paths;
 	int nominated;			/* index into paths, -1 = none */
+	unsigned int dtls_path;		/* the path DTLS last came by */
 	bool via_relay;			/* the nominated path is our own TURN relay's */
-	uint8_t ifi;
+	uint8_t ifi;			/* the nominated path's local end */
 	uint32_t local_ip;
 	uint16_t local_port;		/* network order */
 	uint8_t mac[6];
@@ -96,13 +106,15 @@ struct media_server {
 	struct ms_port ports[MEDIA_MAX_PORTS];
 	unsigned int n_ports;
 	struct ms_leg legs[MEDIA_MAX_LEGS];
-	bool slot_busy[MEDIA_MAX_LEGS];	/* a retired slot waits for its grace period */
+	bool slot_busy[MEDIA_MAX_LEGS];	/* a retired slot waits for its grace period (written
+					 * by the RCU callback too: atomics, no lock) */
+	uint64_t next_serial;
 	bool dirty;			/* the published table is out of date */
 	struct media_event events[MS_MAX_EVENTS];
 	unsigned int ev_head, ev_n;
 	/* counters of what no leg owns, and of legs gone (monotonic for the metrics) */
 	uint64_t unknown_ufrag, not_stun, rtp_early, dtls_unknown, handshakes_refused;
-	uint64_t gone_checks, gone_check_fail, legs_ended;
+	uint64_t gone_checks, gone_check_fail, legs_ended, ctx_leaked;
 };
 
 /* What a publication made unreachable, freed after its grace period: the old table, the
@@ -140,21 +152,19 @@ static void retired_free(void *obj)
 	tab_free(r->tab);
 	for (unsigned int i = 0; i < r->n_ctx; i++)
 		media_srtp_free(r->ctx[i]);
-	for (unsigned int i = 0; i < r->n_slots; i++)
+	/* no lock: edge_rcu_retire() may run this at once, under ms->lock, when it runs short
+	 * of memory */
+	for (unsigned int i = 0; i < r->n_slots; i++) {
 		media_leg_counters_reset(r->slots[i]);
-	if (r->n_slots) {
-		pthread_mutex_lock(&r->ms->lock);
-		for (unsigned int i = 0; i < r->n_slots; i++)
-			r->ms->slot_busy[r->slots[i]] = false;
-		pthread_mutex_unlock(&r->ms->lock);
+		__atomic_store_n(&r->ms->slot_busy[r->slots[i]], false, __ATOMIC_RELEASE);
 	}
 	free(r->ctx);
 	free(r->slots);
 	free(r);
 }
 
-/* Adds @ctx to what @r frees; if memory runs out, waits for the grace period here so that
- * nothing leaks and nothing is freed early. */
+/* Adds @ctx to what @r frees. Out of memory it is kept, never freed early (the table that
+ * names it is not unpublished yet): leaked, counted and logged once. */
 static void retire_ctx(struct ms_retired *r, struct media_srtp *ctx)
 {
 	if (!ctx)
@@ -164,8 +174,8 @@ static void retire_ctx(struct ms_retired *r, struct media_srtp *ctx)
 		struct media_srtp **n = realloc(r->ctx, cap * sizeof(*n));
 
 		if (!n) {
-			synchronize_rcu();
-			media_srtp_free(ctx);
+			if (!r->ms->ctx_leaked++)
+				LOG_ERRX("media", "out of memory retiring an SRTP context: kept");
 			return;
 		}
 		r->ctx = n;
@@ -244,10 +254,11 @@ static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
 
-		if (!l->used || l->state == MS_ENDED || l->local_ip != lip || l->local_port != lport)
+		if (!l->used || l->state == MS_ENDED)
 			continue;
 		for (unsigned int p = 0; p < l->n_paths; p++)
-			if (l->paths[p].ip == ip && l->paths[p].port == port)
+			if (l->paths[p].ip == ip && l->paths[p].port == port &&
+				l->paths[p].lip == lip && l->paths[p].lport == lport)
 				return l;
 	}
 	return NULL;
@@ -307,7 +318,7 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 		goto out;
 	}
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
-		if (!ms->legs[i].used && !ms->slot_busy[i]) {
+		if (!ms->legs[i].used && !__atomic_load_n(&ms->slot_busy[i], __ATOMIC_ACQUIRE)) {
 			slot = (int)i;
 			break;
 		}
@@ -319,6 +330,7 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 	memset(l, 0, sizeof(*l));
 	l->used = true;
 	l->slot = (uint16_t)slot;
+	l->serial = ++ms->next_serial;
 	l->d = *d;
 	edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
 	l->nominated = -1;
@@ -431,26 +443,29 @@ static void send_to_port(const struct media_server *ms, const struct ms_port *p,
 	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
 }
 
-/* Sends @len bytes from our media port to @l's path @pi. */
-static void send_to(struct media_server *ms, const struct ms_leg *l, uint32_t ip, uint16_t port,
+/* Sends @len bytes over @l's path @pi, from our end of it. */
+static void send_to(struct media_server *ms, const struct ms_leg *l, unsigned int pi,
 	const uint8_t *buf, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = l->paths[pi].ip,
+		.sin_port = l->paths[pi].port };
 
 	for (unsigned int i = 0; i < ms->n_ports; i++)
-		if (ms->ports[i].ip == l->local_ip && htons(ms->ports[i].port) == l->local_port) {
+		if (ms->ports[i].ip == l->paths[pi].lip &&
+			htons(ms->ports[i].port) == l->paths[pi].lport) {
 			send_to_port(ms, &ms->ports[i], buf, len, &to);
 			return;
 		}
 }
 
-static void dtls_flush(struct media_server *ms, struct ms_leg *l, uint32_t ip, uint16_t port)
+/* What DTLS has to send goes over the path its last record came by. */
+static void dtls_flush(struct media_server *ms, struct ms_leg *l)
 {
 	uint8_t buf[MDTLS_MTU + 64];
 	int n;
 
 	while ((n = mdtls_output(l->dtls, buf, sizeof(buf))) > 0) {
-		send_to(ms, l, ip, port, buf, (size_t)n);
+		send_to(ms, l, l->dtls_path, buf, (size_t)n);
 		l->dtls_out++;
 	}
 }
@@ -500,18 +515,19 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	/* remember the path; the first ones the DTLS handshake may come from */
 	unsigned int pi;
 	for (pi = 0; pi < l->n_paths; pi++)
-		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port)
+		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port &&
+			l->paths[pi].lip == p->ip && l->paths[pi].lport == htons(p->port))
 			break;
 	if (pi == l->n_paths) {
 		if (l->n_paths < MS_MAX_PATHS)
 			l->n_paths++;
-		else
-			pi = MS_MAX_PATHS - 1;	/* the newest replaces the last */
+		else	/* the newest replaces the oldest that is not the nominated one */
+			pi = l->nominated == 0 ? 1 : 0;
 		l->paths[pi].ip = from->sin_addr.s_addr;
 		l->paths[pi].port = from->sin_port;
-		l->local_ip = p->ip;
-		l->local_port = htons(p->port);
-		l->ifi = p->ifi;
+		l->paths[pi].lip = p->ip;
+		l->paths[pi].lport = htons(p->port);
+		l->paths[pi].ifi = p->ifi;
 	}
 	if (l->state == MS_NEW) {
 		l->state = MS_ICE;
@@ -521,6 +537,9 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	if (c.use_candidate && l->nominated != (int)pi) {
 		/* a (re)nomination: the data plane's 5-tuple changes with the next table */
 		l->nominated = (int)pi;
+		l->local_ip = l->paths[pi].lip;
+		l->local_port = l->paths[pi].lport;
+		l->ifi = l->paths[pi].ifi;
 		l->via_relay = ms->env.is_own && ms->env.is_own(ms->env.ctx, from->sin_addr.s_addr);
 		l->mac_ok = false;
 		ms->dirty = true;
@@ -549,7 +568,11 @@ static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint
 	}
 	l->dtls_in++;
 	mdtls_input(l->dtls, buf, len);
-	dtls_flush(ms, l, from->sin_addr.s_addr, from->sin_port);
+	for (unsigned int pi = 0; pi < l->n_paths; pi++)
+		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port &&
+			l->paths[pi].lip == p->ip && l->paths[pi].lport == htons(p->port))
+			l->dtls_path = pi;
+	dtls_flush(ms, l);
 	switch (mdtls_state(l->dtls)) {
 	case MDTLS_DONE:
 		if (l->rx)
@@ -589,29 +612,40 @@ static bool takes(const struct ms_leg *r, const struct ms_leg *src)
 }
 
 /* @l's outbound context for receiver @r: kept from before, or made now. NULL on failure. */
-static struct media_srtp *tx_for(struct ms_leg *l, const struct ms_leg *r, struct ms_tx *keep,
-	unsigned int *n_keep)
+/* @l's outbound context for receiver @r: the one it has, or a new one. NULL on failure. */
+static struct media_srtp *tx_for(struct ms_leg *l, const struct ms_leg *r)
 {
 	struct media_srtp *ctx = NULL;
 
 	for (unsigned int i = 0; i < l->n_tx; i++)
-		if (l->tx[i].dst == r->slot && l->tx[i].tx) {
-			ctx = l->tx[i].tx;
-			l->tx[i].tx = NULL;	/* moved to @keep */
-			break;
-		}
-	if (!ctx && make_srtp(&ctx, &r->keys, false) < 0)
+		if (l->tx[i].dst == r->slot && l->tx[i].dst_serial == r->serial)
+			return l->tx[i].tx;
+	if (l->n_tx == MEDIA_MAX_OUT || make_srtp(&ctx, &r->keys, false) < 0)
 		return NULL;
-	keep[(*n_keep)++] = (struct ms_tx){ .dst = r->slot, .tx = ctx };
+	l->tx[l->n_tx++] = (struct ms_tx){ .dst = r->slot, .dst_serial = r->serial, .tx = ctx };
 	return ctx;
+}
+
+/* Whether the receiver an outbound context was made for still lives. */
+static bool tx_receiver_lives(const struct media_server *ms, const struct ms_tx *t)
+{
+	const struct ms_leg *r = &ms->legs[t->dst];
+
+	return r->used && r->serial == t->dst_serial && r->state != MS_ENDED;
 }
 
 static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_leg *e,
 	struct ms_retired *ret)
 {
-	struct ms_tx keep[MEDIA_MAX_OUT];
-	unsigned int n_keep = 0;
+	unsigned int k = 0;
 
+	/* contexts for receivers that are gone retire with the old table */
+	for (unsigned int i = 0; i < l->n_tx; i++)
+		if (tx_receiver_lives(ms, &l->tx[i]))
+			l->tx[k++] = l->tx[i];
+		else
+			retire_ctx(ret, l->tx[i].tx);
+	l->n_tx = k;
 	e->slot = l->slot;
 	e->ifi = l->ifi;
 	memcpy(e->mac, l->mac, 6);
@@ -629,13 +663,14 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 
 		if (r == l || !leg_ready(r) || strcmp(r->d.call, l->d.call))
 			continue;
-		if (!(ctx = tx_for(l, r, keep, &n_keep)))
+		if (!(ctx = tx_for(l, r)))
 			continue;
 		o = &e->out[e->n_out++];
 		o->tx = *ctx;
 		o->dst = r->slot;
 		o->fwd_audio = takes(r, l) && !l->audio_muted;
 		o->fwd_video = takes(r, l) && !l->video_muted;
+		o->takes = takes(r, l);
 		o->dst_audio_ssrc = r->d.audio_ssrc;
 		o->dst_video_ssrc = r->d.video_ssrc;
 		memset(o->pt_map, 0xff, sizeof(o->pt_map));
@@ -643,11 +678,6 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 			if (l->d.pt[c] < 128 && r->d.pt[c] < 128)
 				o->pt_map[l->d.pt[c]] = r->d.pt[c];
 	}
-	/* contexts for receivers that are gone retire with the old table */
-	for (unsigned int i = 0; i < l->n_tx; i++)
-		retire_ctx(ret, l->tx[i].tx);
-	memcpy(l->tx, keep, n_keep * sizeof(keep[0]));
-	l->n_tx = n_keep;
 }
 
 /* Builds and publishes the table of every ready leg; what it replaced goes after a grace
@@ -697,18 +727,18 @@ static void ms_publish(struct media_server *ms)
 
 		if (!l->used || l->state != MS_ENDED)
 			continue;
+		if (retire_slot(ret, l->slot) < 0)
+			continue;	/* out of memory: the leg stays for the next try */
 		retire_ctx(ret, l->rx);
 		for (unsigned int k = 0; k < l->n_tx; k++)
 			retire_ctx(ret, l->tx[k].tx);
-		if (retire_slot(ret, l->slot) < 0)
-			continue;	/* out of memory: the slot stays for the next try */
 		mdtls_free(l->dtls);
 		if (l->key_ok)
 			stun_key_free(&l->key);
 		ms->gone_checks += l->checks;
 		ms->gone_check_fail += l->check_fail;
 		ms->legs_ended++;
-		ms->slot_busy[l->slot] = true;
+		__atomic_store_n(&ms->slot_busy[l->slot], true, __ATOMIC_RELEASE);
 		memset(l, 0, sizeof(*l));
 	}
 	/* and the contexts of legs that no longer take part (kept legs moved theirs out) */
@@ -746,10 +776,8 @@ static void ms_tick(void *ctx)
 			continue;
 		}
 		if (l->state == MS_DTLS && mdtls_timeout_ms(l->dtls) == 0) {
-			unsigned int p = l->nominated >= 0 ? (unsigned int)l->nominated : l->n_paths - 1;
-
 			mdtls_timer(l->dtls);
-			dtls_flush(ms, l, l->paths[p].ip, l->paths[p].port);
+			dtls_flush(ms, l);
 			if (mdtls_state(l->dtls) == MDTLS_FAILED)
 				leg_end(ms, l, "DTLS handshake timed out", true);
 		}

@@ -714,16 +714,19 @@ static void test_limits(void)
 {
 	size_t n;
 
-	/* 33 m-lines */
+	/* SDP_MAX_MEDIA m-lines (a guest and 24 receive pairs), then one more */
+	char more[64];
+
 	n = (size_t)snprintf(text, sizeof(text), "%s", tmpl);
-	for (int i = 2; i < 32; i++)
+	for (int i = 2; i < SDP_MAX_MEDIA; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 			"m=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:%d\r\n", i);
 	parse_ok(text);
-	CU_ASSERT_EQUAL(offer.n_media, 32);
+	CU_ASSERT_EQUAL(offer.n_media, SDP_MAX_MEDIA);
 	snprintf(text + n, sizeof(text) - n, "m=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:x\r\n");
 	CU_ASSERT_EQUAL(sdp_parse_offer(text, &offer, err, sizeof(err)), -E2BIG);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than 32 m-lines"));
+	snprintf(more, sizeof(more), "more than %d m-lines", SDP_MAX_MEDIA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, more));
 
 	/* a line of 4096 bytes is fine, one of 4097 is not */
 	n = (size_t)snprintf(text, sizeof(text), "%sa=x-long:", tmpl);

@@ -128,6 +128,7 @@ static int build_tab(void)
 			o->dst = brw[y].slot;
 			o->fwd_audio = true;
 			o->fwd_video = y != C;	/* C has no video slot */
+			o->takes = true;
 			o->dst_audio_ssrc = brw[y].audio_ssrc;
 			o->dst_video_ssrc = brw[y].video_ssrc;
 			memset(o->pt_map, 0xff, sizeof(o->pt_map));
@@ -984,9 +985,42 @@ static void test_no_leak_overall(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0);
 }
 
+/* A's audio muted: its receivers get none of it, but for one packet in 2^14, so that their
+ * contexts' and browsers' rollover counters stay in step (RFC 3711 A needs gaps below 2^15). */
+static void test_muted_keepalive(void)
+{
+	const struct media_tab *tab = media_tab_current;
+	struct media_leg *a = (struct media_leg *)tab->legs[brw[A].slot];
+	uint8_t p[2048], got_pl[N_LEGS][2048];
+	uint16_t len, got_len[N_LEGS];
+	int got[N_LEGS];
+
+	begin();
+	for (unsigned int i = 0; i < a->n_out; i++)
+		a->out[i].fwd_audio = false;
+	if (next_seq % 16384 == 0)
+		next_seq++;
+	len = rtp(p, brw[A].pt_opus, false, brw[A].audio_ssrc, 148);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	next_seq = (uint16_t)((next_seq / 16384 + 1) * 16384);
+	len = rtp(p, brw[A].pt_opus, false, brw[A].audio_ssrc, 148);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 2);	/* the keepalive: to B and C */
+	receive_all(false, got, got_pl, got_len);
+	CU_ASSERT_EQUAL(got[B], 1);
+	CU_ASSERT_EQUAL(got[C], 1);
+	for (unsigned int i = 0; i < a->n_out; i++)
+		a->out[i].fwd_audio = true;
+	end();
+}
+
 static const struct unit_test tests[] = {
 	{ "RTP from A reaches B and C, re-encrypted, PT mapped", test_audio_to_all },
 	{ "video skips a receiver without a video slot", test_video_not_to_c },
+	{ "a muted stream: one keepalive in 2^14 packets", test_muted_keepalive },
 	{ "IPv4 options: copies for everyone", test_ip_options },
 	{ "wrong key or tampered: dropped, auth_fail counted", test_wrong_key },
 	{ "replayed packet dropped", test_replay },

@@ -59,7 +59,7 @@ out=$(pivot_py --secret "$TURN_SECRET" --name mallory connect "$CORE_IP:443")
 out=$(pivot_py --secret "$TURN_SECRET" --name mallory connect "$INT_IP:6000")
 [ "$(pivot_code allocate <<<"$out")" = 403 ] && ok "... and to Connect to the edge's own C2W port $INT_IP:6000: 403" ||
 	bad "guest Connect $INT_IP:6000: $(tr '\n' ' ' <<<"$out")"
-wait_log "$LOG" "guest permission from 198.18.20.2:[0-9]* refused: peer 198.18.10.2:3480 is not a media target" 3 &&
+wait_log "$LOG" "guest \(permission\|channel bind\) from 198.18.20.2:[0-9]* refused: peer 198.18.10.2:348[01] is not a media target" 3 &&
 	ok "the refusal is logged with the client and the peer" || bad "no log line for the refused guest: $(tail -n +$((n0 + 1)) "$LOG" | grep -i guest | tail -2)"
 f1=$(pivot_stat "Forbidden peers")
 # the relay, the permission and the channel (the TCP allocations were refused before any peer)
