@@ -114,10 +114,18 @@ if [ "$n200" -ge 1 ] && [ "$n200" -le 20 ] && [ $((n200 + n429)) = 40 ]; then
 else
 	bad "40 simultaneous joins from one address: $n200 legs (at most 20), $n429 429: $(cat "$W"/b.$ATK.* | grep -v '^HTTP' | cut -c1-80 | sort | uniq -c | sort -rn | head -3)"
 fi
-lim_join "$ATK" 9999 "" More "$W/b.more"
-grep -q '"error":"tooManyParticipants"' "$W/b.more" && grep -q '^HTTP 429' "$W/b.more" &&
-	ok "$ATK's next join: 429 tooManyParticipants" || bad "$ATK's next join: $(tail -2 "$W/b.more" | cut -c1-200)"
-lim_collect "$W/b.more"
+# a busy machine may have answered fewer of the burst (joins in progress are capped at 8):
+# one at a time up to 20 legs, then the next is refused for the legs, not for the burst
+legs=$n200
+for i in $(seq 1 $((21 - n200))); do
+	lim_join "$ATK" 9999 "" More "$W/b.more.$i"
+	grep -q '^HTTP 200' "$W/b.more.$i" || { cp "$W/b.more.$i" "$W/b.more"; break; }
+	legs=$((legs + 1))
+done
+grep -q '"error":"tooManyParticipants"' "$W/b.more" && grep -q '^HTTP 429' "$W/b.more" && [ "$legs" = 20 ] &&
+	ok "$ATK's legs stop at 20: its next join gets 429 tooManyParticipants" ||
+	bad "$ATK's next join at $legs legs: $(tail -2 "$W/b.more" 2>/dev/null | cut -c1-200)"
+lim_collect "$W/b.more.*"
 n=$(tail -n +$((c0 + 1)) "$CLOG" | grep -c "$ATK already has 20 guests")
 [ "$n" = 1 ] && ok "the callbridge logged it once" || bad "the per-address refusal was logged $n times (once wanted)"
 lim_legit "while $ATK holds its 20 legs"
