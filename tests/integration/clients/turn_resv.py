@@ -166,12 +166,19 @@ def resv(args):
     me = args.ip
     clients, tokens, ports, codes = [], [], [], []
     first = None
+    held = []   # every socket stays open: the kernel gives none of their ports out again
     for i in range(args.count):
-        c = Client(args.server, me, args.user, args.password)
-        if first:	# one challenge for the address: its nonce serves every socket
-            c.realm, c.nonce = first.realm, first.nonce
-        code, port, tok = c.allocate(even=True)
-        first = first or (c if c.nonce else None)
+        for _ in range(5):
+            c = Client(args.server, me, args.user, args.password)
+            held.append(c)
+            if first:	# one challenge for the address: its nonce serves every socket
+                c.realm, c.nonce = first.realm, first.nonce
+            code, port, tok = c.allocate(even=True)
+            first = first or (c if c.nonce else None)
+            # 437: an allocation of an earlier run (another process) still holds this
+            # 5-tuple on the server; another port is another client
+            if code != 437:
+                break
         codes.append(code)
         if code == 0:
             clients.append(c)
