@@ -422,9 +422,9 @@ static void test_turn_peer_page(void)
 		"Never relayed to        : this appliance's addresses (but relay ports), 0.0.0.0/8, ",
 		"Denied peers            : 198.18.30.0/24\n",
 		"Allowed peers           : 198.18.0.0/15\n",
-		"Allowed peers           : 10.1.0.0/16\n",
-		"Refused by default      : 10.0.0.0/8 (partly allowed)\n",
-		"Refused by default      : 100.64.0.0/10\n",
+		"Allowed peers           : 100.64.1.0/24\n",
+		"Refused by default      : 10.0.0.0/8\n",
+		"Refused by default      : 100.64.0.0/10 (partly allowed)\n",
 		"Refused by default      : 172.16.0.0/12\n",
 		"Refused by default      : 192.168.0.0/16\n",
 		"Refused by default      : 198.18.0.0/15 (allowed)\n",
@@ -443,7 +443,7 @@ static void test_turn_peer_page(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Denied peers            : none\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Allowed peers           : none\n"));
 	CU_ASSERT_EQUAL(run("turn peers allow 198.18.0.0/15"), 0);
-	CU_ASSERT_EQUAL(run("turn peers allow 10.1.0.0/16"), 0);
+	CU_ASSERT_EQUAL(run("turn peers allow 100.64.1.0/24"), 0);
 	CU_ASSERT_EQUAL(run("turn peers deny 198.18.30.0/24"), 0);
 	CU_ASSERT_EQUAL(run("turn"), 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
