@@ -238,6 +238,58 @@ bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6])
 	return false;
 }
 
+int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
+{
+	struct appliance *app = ctx;
+	const struct nbr_entry *n;
+	uint32_t nh;
+
+	if (app_own_mac(app, ip, mac))
+		return 0;	/* a hairpin: our own media port or an allocation's relay port */
+	if (ifi >= app->cfg.n_ifs || !(nh = cfg_next_hop(&app->cfg.ifs[ifi], ip)))
+		return -ENETUNREACH;
+	n = nbr_lookup(ifi, nh);
+	if (nbr_valid(n, rte_get_timer_cycles())) {
+		memcpy(mac, n->mac, 6);
+		return 0;
+	}
+	app_arp_request(app, ifi, nh);
+	return -EAGAIN;
+}
+
+struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
+	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct rte_mbuf *m;
+
+	if (len > RTE_ETHER_MTU - sizeof(*ip) - sizeof(*udp))
+		return NULL;
+	m = rte_pktmbuf_alloc(app->mp);
+	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) +
+		sizeof(*ip) + sizeof(*udp) + len)) : NULL;
+	if (!eth) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	memcpy(eth->dst_addr.addr_bytes, mac, 6);
+	eth->src_addr = app->ports[ifi].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP, .src_addr = src, .dst_addr = dst,
+		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	*udp = (struct rte_udp_hdr){ .src_port = sport, .dst_port = dport,
+		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len)) };
+	memcpy(udp + 1, data, len);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	return m;
+}
+
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
 {
 	inject(app, m, port);

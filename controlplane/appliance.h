@@ -98,6 +98,14 @@ void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
 /* Whether @ip is one of our own addresses, and the MAC of the interface that holds it: the
  * "next hop" of a hairpin (the worker hands such a packet back to its input stages). */
 bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6]);
+/* The MAC of the next hop towards @ip out of @ifi (@ctx: the appliance), for the TURN server's
+ * and the media server's environments: 0; -EAGAIN while ARP is asked (asked here);
+ * -ENETUNREACH. One of our own addresses resolves to our own MAC (a hairpin). */
+int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
+/* A UDP datagram of @len bytes from (@src, @sport) to (@dst, @dport) (network order) towards
+ * @mac, out of @ifi, checksums made; NULL when it would need IP fragments or no mbuf is free. */
+struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
+	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len);
 
 /* The counters registry, filled with the interfaces' and TURN's families (read at collect
  * time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */

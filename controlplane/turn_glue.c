@@ -37,25 +37,6 @@ static uint64_t env_unix_s(void *ctx)
 	return (uint64_t)time(NULL);
 }
 
-static int env_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
-{
-	struct appliance *app = ctx;
-	const struct nbr_entry *n;
-	uint32_t nh;
-
-	if (app_own_mac(app, ip, mac))
-		return 0;	/* a hairpin: our own media port or another allocation's relay port */
-	if (ifi >= app->cfg.n_ifs || !(nh = cfg_next_hop(&app->cfg.ifs[ifi], ip)))
-		return -ENETUNREACH;
-	n = nbr_lookup(ifi, nh);
-	if (nbr_valid(n, rte_get_timer_cycles())) {
-		memcpy(mac, n->mac, 6);
-		return 0;
-	}
-	app_arp_request(app, ifi, nh);
-	return -EAGAIN;
-}
-
 /* A stream client's datagram for its peer leaves through the data plane, from the relay
  * address and port, as if the fast path had relayed it. */
 static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
@@ -64,12 +45,9 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	struct appliance *app = ctx;
 	struct dp_if_stats *st = &dp_stats[DP_STATS_CP].ifs[ifi];
 	const struct turn_alloc *a;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
 	struct rte_mbuf *m;
 
-	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - sizeof(*ip) - sizeof(*udp)) {
+	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - 28) {
 		st->drops[DP_DROP_TURN_MALFORMED]++;	/* would need IP fragments */
 		return;
 	}
@@ -83,27 +61,11 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 		st->drops[DP_DROP_TURN_RATE_LIMIT]++;
 		return;
 	}
-	m = rte_pktmbuf_alloc(app->mp);
-	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) +
-		sizeof(*ip) + sizeof(*udp) + len)) : NULL;
-	if (!eth) {
-		rte_pktmbuf_free(m);
+	m = app_udp_frame(app, ifi, mac, relay_ip, relay_port, peer_ip, peer_port, data, len);
+	if (!m) {
 		app->turn_stream_nombuf++;
 		return;
 	}
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	memcpy(eth->dst_addr.addr_bytes, mac, 6);
-	eth->src_addr = app->ports[ifi].mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
-		.next_proto_id = IPPROTO_UDP, .src_addr = relay_ip, .dst_addr = peer_ip,
-		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	*udp = (struct rte_udp_hdr){ .src_port = relay_port, .dst_port = peer_port,
-		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len)) };
-	memcpy(udp + 1, data, len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += len;
 	/* the allocation's own counters, in the control plane's line */
@@ -384,7 +346,7 @@ static void reserve_relay_range(const struct cfg_turn *t)
 
 int app_turn_start(struct appliance *app)
 {
-	struct turn_env env = { .ctx = app, .resolve = env_resolve, .now_ms = env_now_ms,
+	struct turn_env env = { .ctx = app, .resolve = app_resolve, .now_ms = env_now_ms,
 		.unix_s = env_unix_s, .to_peer = env_to_peer, .tcp_listen = env_tcp_listen,
 		.tcp_unlisten = env_tcp_unlisten, .tcp_connect = env_tcp_connect,
 		.tcp_owner = env_tcp_owner, .tcp_bind = env_tcp_bind };
