@@ -224,7 +224,9 @@ static void inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
 	if (rte_ring_enqueue(app->workers[0].inject_ring, m) < 0) {
 		dp_stats[DP_STATS_CP].ifs[dp_port_ifi[port]].drops[DP_DROP_TX_FULL]++;
 		rte_pktmbuf_free(m);
+		return;
 	}
+	dp_wake_kick(&app->workers[0].wake);
 }
 
 bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6])
@@ -414,6 +416,9 @@ unsigned int app_drain_punts(struct appliance *app)
 			}
 			break;
 		}
+		case DP_PUNT_TURN:
+			app_turn_punt(app, m);
+			break;
 		default:
 			rte_pktmbuf_free(m);
 		}
@@ -635,6 +640,9 @@ static void status_page(void *ctx, FILE *out)
 
 		fprintf(out, "  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
 			w, wk->lcore_id, wk->n_rxq, loops, loops ? 100.0 * idle / loops : 100.0);
+		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us); %lu wakes from the "
+			"deepest to traffic, first burst at most %u packets\n", wk->sleeps,
+			wk->idle_sleep_us, wk->deep_wakes, wk->deep_wake_max);
 	}
 	for (int i = 0; i < app->cfg.n_ifs; i++)
 		if_page(ctx, i, out);
@@ -784,7 +792,7 @@ static void turn_stats(void *ctx, FILE *out)
 		if (sum.drops[r])
 			fprintf(out, "  dropped %-18s: %lu  %s\n", dp_drop_name(r), sum.drops[r],
 				dp_drop_text(r));
-	fprintf(out, "Send errors (socket)    : %lu\n", app->turn_send_errors);
+	fprintf(out, "Answers not sent        : %lu\n", app->turn_send_errors);
 	if (app->turn_stream_nombuf)
 		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
 }

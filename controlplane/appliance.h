@@ -27,6 +27,7 @@ struct appliance {
 	struct rte_mempool *mp;
 	struct rte_ring *punt_ring;
 	struct rte_ring *data_ring;	/* peers' datagrams for TURN clients on TCP/TLS */
+	struct dp_wake cp_wake;		/* kicked by a worker that punts while the loop sleeps */
 	volatile bool stop;
 	time_t started;
 	uint64_t tsc_hz;
@@ -41,9 +42,7 @@ struct appliance {
 	/* TURN (controlplane/turn_glue.c) */
 	struct turn_server *turn;
 	struct tstreams *streams;	/* TURN over TCP and TLS */
-	int turn_fd;
-	uint16_t turn_port;
-	uint64_t turn_send_errors;
+	uint64_t turn_send_errors;	/* UDP answers not sent: no mbuf */
 	uint64_t turn_stream_nombuf;	/* stream clients' datagrams lost for want of an mbuf */
 	/* the callbridges' media ports as webbridge3 heard them over C2W (its thread writes,
 	 * under media_lock; the control loop hands them to the TURN server on its tick) */
@@ -85,7 +84,7 @@ void app_media_config(struct appliance *app);	/* after app->cfg changed */
 int app_turn_start(struct appliance *app);
 void app_turn_stop(struct appliance *app);
 void app_turn_config(struct appliance *app);	/* after app->cfg changed */
-unsigned int app_turn_input(struct appliance *app);	/* serves the TURN socket */
+void app_turn_punt(struct appliance *app, struct rte_mbuf *m);	/* a UDP request */
 /* Gives the TURN server the media ports guests' relays may reach, when they changed: this
  * appliance's own (callbridge media) and those webbridge3 heard of. On the tick. */
 void app_turn_media(struct appliance *app, bool force);

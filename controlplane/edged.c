@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,16 @@ static void assign_queues(struct appliance *a)
 	}
 }
 
+/* a worker punted while the loop slept: what it punted is drained by the loop's next pass */
+static void on_wake(void *ctx, int fd, short revents)
+{
+	uint64_t v;
+
+	(void)ctx;
+	(void)revents;
+	(void)!read(fd, &v, sizeof(v));
+}
+
 static int start(int argc, char **argv)
 {
 	char *eal_argv[64], eal_buf[2048], err[512];
@@ -99,6 +110,12 @@ static int start(int argc, char **argv)
 	app.data_ring = rte_ring_create("turn-data", PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (!app.punt_ring || !app.data_ring)
 		return -ENOMEM;
+	app.cp_wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (app.cp_wake.fd < 0)
+		return -errno;
+	ret = evloop_add_fd(app.loop, app.cp_wake.fd, POLLIN, on_wake, NULL);
+	if (ret < 0)
+		return ret;
 	for (int i = 0; i < app.cfg.n_ifs; i++) {
 		ret = port_setup(&app.cfg.ifs[i], i, app.n_workers, app.mp, &app.ports[i], err,
 			sizeof(err));
@@ -154,6 +171,10 @@ static int start(int argc, char **argv)
 		wk->burst = app.cfg.burst;
 		wk->idle_sleep_us = app.cfg.idle_sleep_us;
 		wk->stop = &app.stop;
+		wk->cp_wake = &app.cp_wake;
+		wk->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (wk->wake.fd < 0)
+			return -errno;
 		w++;
 	}
 	assign_queues(&app);
@@ -202,22 +223,24 @@ static void on_tick(void *ctx)
 		tstreams_tick(a->streams);
 }
 
+/* Drains the punt rings between passes of the event loop. While they bring work the loop
+ * only looks at its descriptors; when they are empty it sleeps until a descriptor, a timer
+ * or a worker's kick (app.cp_wake: the flag is set before the rings are looked at again, so
+ * a punt that races the sleep always wakes it). */
 static void control_loop(void)
 {
-	uint64_t last_punt = 0;
-
 	rcu_register_thread();
 	evloop_set_block_hooks(app.loop, rcu_offline, rcu_online, NULL);
 	while (!app.stop) {
-		bool busy = app_drain_punts(&app) > 0;
-		uint64_t now = rte_get_timer_cycles();
-		/* The punt ring has no descriptor to wake us: while packets come that way (peers'
-		 * data for TURN clients on TCP/TLS), look again every 200 us, else every 5 ms. */
-		long wait_us = busy ? 0 : now - last_punt < app.tsc_hz / 10 ? 200 : 5000;
+		long wait_us = 0;
 
+		if (app_drain_punts(&app) == 0) {
+			__atomic_store_n(&app.cp_wake.sleeping, 1, __ATOMIC_SEQ_CST);
+			if (rte_ring_count(app.punt_ring) == 0 && rte_ring_count(app.data_ring) == 0)
+				wait_us = -1;
+		}
 		evloop_run_once(app.loop, wait_us);
-		if (busy)
-			last_punt = now;
+		__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
 	}
 	rcu_thread_offline();
 }

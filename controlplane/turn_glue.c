@@ -1,6 +1,7 @@
-/* The TURN server in the appliance: its UDP socket on the kernel mirrors (requests reach it
- * through the exception path; the data plane keeps ChannelData and Send indications), next
- * hops resolved with the data plane's neighbour table, and the `turn` status commands. */
+/* The TURN server in the appliance: its UDP requests come on the punt ring (the data plane
+ * keeps ChannelData and Send indications) and its answers leave through the inject ring, its
+ * TCP and TLS through the kernel mirrors; next hops resolved with the data plane's neighbour
+ * table. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -231,78 +232,6 @@ static bool streams_pending(void *ctx)
 	return app->streams && tstreams_pending(app->streams);
 }
 
-static void on_socket(void *ctx, int fd, short revents)
-{
-	(void)fd;
-	(void)revents;
-	app_turn_input(ctx);
-}
-
-/* The browser port's UDP socket (cfg_turn.browser_port): served like the TURN port's, its
- * answers from it. Here rather than in struct appliance: one appliance a process. */
-static int browser_fd = -1;
-static uint16_t browser_port;
-
-static void close_fd(struct appliance *app, int *fd, uint16_t *port)
-{
-	if (*fd >= 0) {
-		evloop_del_fd(app->loop, *fd);
-		close(*fd);
-	}
-	*fd = -1;
-	*port = 0;
-}
-
-static void close_socket(struct appliance *app)
-{
-	close_fd(app, &app->turn_fd, &app->turn_port);
-	close_fd(app, &browser_fd, &browser_port);
-}
-
-/* (Re)binds a TURN socket to UDP @want on every address of the namespace (0: closed). */
-static int open_fd(struct appliance *app, int *fdp, uint16_t *portp, uint16_t want)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(want) };
-	int one = 1, fd, e;
-
-	if (*fdp >= 0 && *portp == want)
-		return 0;
-	close_fd(app, fdp, portp);
-	if (!want)
-		return 0;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = -errno;
-		close(fd);
-		LOG_ERRX("turn", "cannot listen on UDP port %u: %s", want, strerror(-e));
-		return e;
-	}
-	if ((e = evloop_add_fd(app->loop, fd, POLLIN, on_socket, app)) < 0) {
-		close(fd);
-		LOG_ERRX("turn", "cannot serve UDP port %u: %s", want, strerror(-e));
-		return e;
-	}
-	*fdp = fd;
-	*portp = want;
-	LOG_INFO_("turn", "listening on UDP port %u%s", want, fdp == &browser_fd ?
-		" (the browser port)" : "");
-	return 0;
-}
-
-/* The TURN port's socket, and the browser port's unless that is the same port. */
-static int open_socket(struct appliance *app)
-{
-	const struct cfg_turn *t = &app->cfg.turn;
-	int r = open_fd(app, &app->turn_fd, &app->turn_port, t->port);
-
-	open_fd(app, &browser_fd, &browser_port, t->browser_port != t->port ? t->browser_port : 0);
-	return r;
-}
-
 /* The relay range and the kernel's ephemeral ports must not meet: the data plane owns the
  * range on the relay address, so a reply to the kernel's own query (a DNS lookup for a
  * c2w:// name) on a port in it would be dropped. Reserved while TURN is on, released when
@@ -354,8 +283,6 @@ int app_turn_start(struct appliance *app)
 	unsigned int lcore;
 	int ret;
 
-	app->turn_fd = -1;
-	browser_fd = -1;
 	ret = turn_tables_init(capacity, (int)rte_socket_id());
 	if (ret < 0) {
 		LOG_ERRX("turn", "cannot allocate tables for %u allocations (raise eal.memory_mb)", capacity);
@@ -377,8 +304,6 @@ int app_turn_start(struct appliance *app)
 	if (ret < 0 || (ret = evloop_set_pending(app->loop, tstreams_fd(app->streams),
 		streams_pending)) < 0)
 		return ret;
-	if (app->cfg.turn.enabled)
-		open_socket(app);
 	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
 	app_turn_media(app, true);	/* this appliance's own media ports, before any C2W */
@@ -387,7 +312,6 @@ int app_turn_start(struct appliance *app)
 
 void app_turn_stop(struct appliance *app)
 {
-	close_socket(app);
 	reserve_relay_range(NULL);
 	if (app->streams)
 		evloop_del_fd(app->loop, tstreams_fd(app->streams));
@@ -427,74 +351,42 @@ void app_turn_config(struct appliance *app)
 		return;
 	turn_server_config(app->turn, &app->cfg);
 	app_turn_media(app, true);
-	if (app->cfg.turn.enabled)
-		open_socket(app);
-	else
-		close_socket(app);
 	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
 }
 
-/* The interface a datagram arrived on, from its TAP's ifindex. */
-static int ifi_of(const struct appliance *app, int ifindex)
+/* A request the data plane punted (DP_PUNT_TURN): served by the TURN server, its answer
+ * built from the address the request was sent to and injected towards the MAC it came from.
+ * The data plane checked the IPv4 header and the UDP length; the UDP checksum is ours. */
+void app_turn_punt(struct appliance *app, struct rte_mbuf *m)
 {
-	for (int i = 0; i < app->cfg.n_ifs; i++)
-		if (app->ports[i].tap_ifindex == ifindex)
-			return i;
-	return -1;
-}
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip +
+		(ip->version_ihl & 0xf) * 4);
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint8_t ifi = (uint8_t)m->hash.fdir.hi, out[2048];
+	struct rte_mbuf *r;
+	size_t rl;
 
-/* Serves up to 64 datagrams of socket @fd, which listens on UDP @port. */
-static unsigned int serve_fd(struct appliance *app, int fd, uint16_t port)
-{
-	uint8_t buf[2048], out[2048];
-	unsigned int served = 0;
-
-	while (fd >= 0 && served < 64) {
-		struct sockaddr_in src;
-		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_name = &src, .msg_namelen = sizeof(src), .msg_iov = &iov,
-			.msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct in_pktinfo *pi = NULL;
-		ssize_t n = recvmsg(fd, &mh, 0);
-		size_t rl;
-		int ifi;
-
-		if (n < 0)
-			break;
-		served++;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-				pi = (struct in_pktinfo *)CMSG_DATA(c);
-		if (!pi || (ifi = ifi_of(app, pi->ipi_ifindex)) < 0 ||
-			!(app->cfg.turn.listen_mask & (1u << ifi)))
-			continue;	/* not on a TURN listen interface */
-		rl = turn_server_input(app->turn, (uint8_t)ifi, src.sin_addr.s_addr, src.sin_port,
-			pi->ipi_addr.s_addr, htons(port), buf, (size_t)n, out, sizeof(out));
-		if (rl) {
-			/* answer from the address the request was sent to */
-			struct in_pktinfo *spi;
-			struct iovec oiov = { out, rl };
-			struct msghdr om = { .msg_name = &src, .msg_namelen = sizeof(src), .msg_iov = &oiov,
-				.msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-			struct cmsghdr *c = CMSG_FIRSTHDR(&om);
-
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(*spi));
-			spi = (struct in_pktinfo *)CMSG_DATA(c);
-			memset(spi, 0, sizeof(*spi));
-			spi->ipi_spec_dst = pi->ipi_addr;
-			if (sendmsg(fd, &om, 0) < 0)
-				app->turn_send_errors++;
-		}
+	if (!app->turn || ifi >= app->cfg.n_ifs || !(app->cfg.turn.listen_mask & (1u << ifi))) {
+		rte_pktmbuf_free(m);	/* TURN went off while it waited on the ring */
+		return;
 	}
-	return served;
-}
-
-unsigned int app_turn_input(struct appliance *app)
-{
-	return serve_fd(app, app->turn_fd, app->turn_port) +
-		serve_fd(app, browser_fd, browser_port);
+	if (udp->dgram_cksum && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_UDP_CHECKSUM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rl = turn_server_input(app->turn, ifi, ip->src_addr, udp->src_port, ip->dst_addr,
+		udp->dst_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp), out, sizeof(out));
+	if (rl) {
+		r = app_udp_frame(app, ifi, eth->src_addr.addr_bytes, ip->dst_addr, udp->dst_port,
+			ip->src_addr, udp->src_port, out, rl);
+		if (r)
+			app_inject(app, r, app->ports[ifi].port_id);
+		else
+			app->turn_send_errors++;
+	}
+	rte_pktmbuf_free(m);
 }

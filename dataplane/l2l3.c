@@ -199,6 +199,16 @@ static inline bool bad_source(const struct dp_if *ifp, uint32_t src)
 	return false;
 }
 
+/* A STUN request for the TURN server: on the punt ring straight to its input (no kernel
+ * socket, no TAP write); the control plane checks the UDP checksum and answers through the
+ * inject ring. */
+static inline void turn_punt(struct rte_mbuf *m, uint8_t ifi, struct dp_burst_out *out)
+{
+	m->hash.usr = DP_PUNT_TURN;
+	m->hash.fdir.hi = ifi;
+	out->punt[out->n_punt++] = m;
+}
+
 /* UDP for the TURN relay's fast path; false when the packet is not the relay's. */
 static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
 	const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct relay_batch *rb,
@@ -225,9 +235,12 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 			struct relay_job *j = &rb->c2p[rb->n_c2p];
 			int r = relay_parse_send(udp, ulen, j);
 
-			if (r == 0)	/* a request: Binding is ours, the rest the TURN server's */
-				return stun_binding_answer(&l3->ifs[ifi], m, (struct rte_ipv4_hdr *)ip, ihl,
-					(struct rte_udp_hdr *)udp, ulen, out, st);
+			if (r == 0) {	/* a request: Binding is ours, the rest the TURN server's */
+				if (!stun_binding_answer(&l3->ifs[ifi], m, (struct rte_ipv4_hdr *)ip, ihl,
+					(struct rte_udp_hdr *)udp, ulen, out, st))
+					turn_punt(m, ifi, out);
+				return true;
+			}
 			if (r < 0) {
 				drop(m, st, DP_DROP_TURN_MALFORMED);
 				return true;
@@ -236,7 +249,9 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 			rb->n_c2p++;
 			return true;
 		}
-		return false;
+		/* neither STUN nor ChannelData (RFC 7983's other ranges): no TURN message */
+		drop(m, st, DP_DROP_TURN_MALFORMED);
+		return true;
 	}
 	/* The relay range is the relay's on its address (and on one that still holds
 	 * allocations): what matches none of them is dropped there, counted. On any other

@@ -1,6 +1,8 @@
 /* The worker lcore's main loop: poll every rx queue it owns, run the stages over each
  * burst, send in bursts, report a quiescent state once per pass, and back off when idle
  * so that a two-core machine can run the appliance and its clients together. */
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -44,8 +46,8 @@ static inline void tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkt
 	st->tx_pkts += sent;
 }
 
-static inline void punt(struct rte_ring *ring, struct rte_mbuf **pkts, uint16_t n,
-	struct dp_if_stats *st)
+static inline void punt(struct dp_worker *w, struct rte_ring *ring, struct rte_mbuf **pkts,
+	uint16_t n, struct dp_if_stats *st)
 {
 	unsigned int q;
 
@@ -53,6 +55,8 @@ static inline void punt(struct rte_ring *ring, struct rte_mbuf **pkts, uint16_t 
 		return;
 	q = rte_ring_enqueue_burst(ring, (void **)pkts, n, NULL);
 	st->punted += q;
+	if (q)
+		dp_wake_kick(w->cp_wake);
 	if (unlikely(q < n)) {
 		st->drops[DP_DROP_PUNT_FULL] += n - q;
 		rte_pktmbuf_free_bulk(pkts + q, n - q);
@@ -159,8 +163,8 @@ static inline void emit(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi
 	if (out->n_kernel)
 		send_burst(l3->ifs[ifi].tap_port_id, w->id, out->kernel, out->n_kernel, st,
 			DP_DROP_KERNEL_FULL);
-	punt(w->punt_ring, out->punt, out->n_punt, st);
-	punt(w->data_ring, out->data, out->n_data, st);
+	punt(w, w->punt_ring, out->punt, out->n_punt, st);
+	punt(w, w->data_ring, out->data, out->n_data, st);
 }
 
 /* Runs @hp's queues through the input stages as if received on the interface that holds
@@ -214,6 +218,26 @@ static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker
 	return n;
 }
 
+/* Sleeps up to @us, or until the control plane injects (it kicks w->wake after its enqueue;
+ * the ring is looked at after the flag is set, so no inject waits out a whole sleep).
+ * Offline meanwhile, so that grace periods do not wait for an idle core. */
+static void idle_sleep(struct dp_worker *w, unsigned int us)
+{
+	struct pollfd pfd = { .fd = w->wake.fd, .events = POLLIN };
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	uint64_t v;
+
+	__atomic_store_n(&w->wake.sleeping, 1, __ATOMIC_SEQ_CST);
+	if (rte_ring_count(w->inject_ring) == 0) {
+		edge_rcu_offline();
+		if (ppoll(&pfd, w->wake.fd >= 0, &ts, NULL) > 0)
+			(void)!read(w->wake.fd, &v, sizeof(v));
+		edge_rcu_online();
+	}
+	__atomic_store_n(&w->wake.sleeping, 0, __ATOMIC_SEQ_CST);
+	w->sleeps++;
+}
+
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -226,7 +250,10 @@ int dp_worker_main(void *arg)
 	struct flush_ctx fc;
 
 	out.flush = flush_fwd;
-	unsigned int idle = 0;
+	/* idle passes in a row, and the back-off's sleep: it starts at 10 us and doubles every
+	 * 16 sleeps up to w->idle_sleep_us, so a short gap costs little latency and a long
+	 * idle next to no CPU */
+	unsigned int idle = 0, sleep_us = 0, at_level = 0;
 
 	edge_rcu_reader_start();
 	while (!*w->stop) {
@@ -263,20 +290,27 @@ int dp_worker_main(void *arg)
 		edge_rcu_quiescent();
 
 		if (work) {
-			idle = 0;
+			if (unlikely(sleep_us && 2 * sleep_us >= w->idle_sleep_us)) {
+				w->deep_wakes++;
+				if (work > w->deep_wake_max)
+					w->deep_wake_max = (uint16_t)RTE_MIN(work, (unsigned int)UINT16_MAX);
+			}
+			idle = sleep_us = at_level = 0;
 			continue;
 		}
-		/* Back off: spin a little, then sleep progressively longer, offline so that
-		 * grace periods do not wait for an idle core. */
+		/* Back off: spin a little, then sleep progressively longer. */
 		w->idle_loops++;
 		if (++idle < 64 || w->idle_sleep_us == 0) {
 			rte_pause();
 			continue;
 		}
-		unsigned int us = idle < 1024 ? 10 : w->idle_sleep_us;
-		edge_rcu_offline();
-		usleep(us);
-		edge_rcu_online();
+		if (sleep_us == 0) {
+			sleep_us = RTE_MIN(10u, w->idle_sleep_us);
+		} else if (++at_level == 16) {
+			sleep_us = RTE_MIN(2 * sleep_us, w->idle_sleep_us);
+			at_level = 0;
+		}
+		idle_sleep(w, sleep_us);
 	}
 	edge_rcu_reader_stop();
 	return 0;

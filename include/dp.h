@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -75,6 +76,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(IP_HEADER, "IPv4 version or header length invalid")                                    \
 	X(IP_LENGTH, "IPv4 total length does not fit the frame")                                 \
 	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                             \
+	X(UDP_CHECKSUM, "UDP checksum wrong (a request for the TURN server)")                     \
 	X(IP_TTL, "IPv4 TTL is zero")                                                            \
 	X(IP_FRAGMENT, "IPv4 fragment (not reassembled)")                                        \
 	X(IP_NOT_LOCAL, "IPv4 destination is not an address of this interface")                 \
@@ -87,7 +89,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(PUNT_FULL, "control-plane queue full")                                                 \
 	X(NBR_UNRESOLVED, "next hop did not answer ARP")                                         \
 	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")                                     \
-	X(TURN_MALFORMED, "ChannelData shorter than it says, or bad channel number")              \
+	X(TURN_MALFORMED, "ChannelData shorter than it says, bad channel, or not STUN/ChannelData") \
 	X(TURN_NO_ALLOC, "no allocation for that client or relay port")                          \
 	X(TURN_EXPIRED, "allocation expired")                                                     \
 	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                    \
@@ -147,7 +149,27 @@ enum dp_punt_kind {
 	DP_PUNT_RESOLVE,	/* IPv4 packet ready to send but its next hop is unresolved */
 	DP_PUNT_PING_REPLY,	/* echo reply to the control plane's own ping (edgectl ping) */
 	DP_PUNT_TURN_STREAM,	/* a peer's datagram for a TURN client on TCP/TLS (permitted) */
+	DP_PUNT_TURN,		/* a STUN message for the TURN server (Allocate, Refresh, ...);
+				 * the interface it came in on in hash.fdir.hi */
 };
+
+/* Wakes the control plane when a worker punts while it sleeps in poll: it sets @sleeping
+ * before it blocks and checks the rings after; a worker that punts reads it after its
+ * enqueue and, if set, clears it and writes the eventfd (both sides sequentially
+ * consistent, so one of them always sees the other). */
+struct dp_wake {
+	int fd;				/* eventfd, or -1 */
+	uint32_t sleeping;
+} __rte_cache_aligned;
+
+static inline void dp_wake_kick(struct dp_wake *wk)
+{
+	static const uint64_t one = 1;
+
+	if (wk && wk->fd >= 0 && __atomic_load_n(&wk->sleeping, __ATOMIC_SEQ_CST) &&
+		__atomic_exchange_n(&wk->sleeping, 0, __ATOMIC_SEQ_CST))
+		(void)!write(wk->fd, &one, sizeof(one));
+}
 
 /* ICMP identifier of the control plane's echo requests: their replies are punted to it. */
 #define DP_PING_IDENT 0xed6e
@@ -201,10 +223,15 @@ struct dp_worker {
 	struct rte_ring *punt_ring;	/* to the control plane, shared by all workers */
 	struct rte_ring *data_ring;	/* likewise, for struct dp_burst_out's data[] */
 	struct rte_ring *inject_ring;	/* from the control plane, this worker's own */
+	struct dp_wake *cp_wake;	/* the control plane's, kicked after a punt */
 	unsigned int burst;
-	unsigned int idle_sleep_us;
+	unsigned int idle_sleep_us;	/* the longest sleep of the back-off */
 	volatile bool *stop;
-	uint64_t loops, idle_loops;	/* for `edgectl status` */
+	struct dp_wake wake;		/* its own: the control plane kicks it after an inject */
+	/* for `edgectl status`: passes, idle passes, sleeps; wakes from the deepest sleeps to
+	 * find packets waiting, and the largest such first burst (what an idle worker risks) */
+	uint64_t loops, idle_loops, sleeps, deep_wakes;
+	uint16_t deep_wake_max;
 };
 
 int dp_worker_main(void *arg);

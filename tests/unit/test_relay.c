@@ -413,8 +413,10 @@ static void test_binding_on_the_data_plane(void)
 		stun_add_integrity(&b, &k);
 		stun_key_free(&k);
 		run1(IF_B, udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req, (uint16_t)stun_build_end(&b), true));
-		CU_ASSERT_EQUAL(out.n_kernel, 1);
-		CU_ASSERT_EQUAL(out.n_tx, 0);
+		CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+		CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_TURN);
+		CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, IF_B);
+		CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
 		free_out();
 	}
 }
@@ -477,10 +479,17 @@ static void test_refusals(void)
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), false), 0);
 	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NH_UNRESOLVED);
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);
-	/* the STUN side of the TURN port is not the fast path's: the kernel/control plane gets it */
+	/* the STUN side of the TURN port is not the fast path's: the TURN server gets it on the
+	 * punt ring, malformed or not (it answers 400), never the kernel */
 	run1(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x00, 0x01, 0, 0 }, 4, true));
-	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_kernel, 0);
 	free_out();
+	/* what is neither STUN nor ChannelData (RTP, DTLS) is no TURN message: dropped, counted */
+	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x80, 0, 0, 1 }, 4,
+		true), DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 22, 0xfe, 0xfd, 0 },
+		4, true), DP_DROP_TURN_MALFORMED);
 }
 
 /* A guest's permission names its media target's port (turn_perm.port): a Send indication to
