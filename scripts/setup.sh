@@ -22,6 +22,8 @@ PACKAGES=(
 	prometheus
 	# the guests' browser for the webbridge3 tests, driven by selenium; certutil for its CA
 	chromium chromium-driver python3-selenium libnss3-tools
+	# edgeload's plots (bench/edgeload/el_plot.py)
+	python3-matplotlib
 )
 
 say() { printf 'setup: %s\n' "$*"; }
