@@ -130,6 +130,10 @@ void turn_server_print_guest_peers(const struct turn_server *s, FILE *out);
 
 /* Lifetimes, and next hops that were still being resolved. Call every ~100 ms. */
 void turn_server_tick(struct turn_server *s);
+/* A neighbour was learnt (an ARP reply): allocations waiting for a next hop are published now,
+ * not at the next tick, so a peer's first packets after its ChannelBind are not dropped for
+ * want of the MAC for up to a tick. */
+void turn_server_neighbour_learned(struct turn_server *s);
 
 unsigned int turn_server_allocations(const struct turn_server *s);
 const struct turn_stats *turn_server_stats(const struct turn_server *s);

@@ -1571,17 +1571,15 @@ void turn_server_print_guest_peers(const struct turn_server *s, FILE *out)
 	fputc('\n', out);
 }
 
-void turn_server_tick(struct turn_server *s)
+/* Publishes the allocations whose next hops have resolved since they were made. @learned: a
+ * neighbour was just learnt, so those waiting out their retry are asked at once too. */
+static void resolve_dirty(struct turn_server *s, uint64_t now, bool learned)
 {
-	uint64_t now = now_ms(s);
-
-	tw_advance(&s->wheel, now / 1000);
-	s->st.reservations_expired += turn_resv_expire(&s->resv, now, resv_release, s);
 	for (int b = 0; s->n_dirty && b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
 			bool progress = false;
 
-			if (!a->dirty || now < a->retry_ms)
+			if (!a->dirty || (now < a->retry_ms && !learned))
 				continue;
 			if (!a->client_resolved)
 				progress |= a->client_resolved = s->env.resolve(s->env.ctx,
@@ -1600,6 +1598,20 @@ void turn_server_tick(struct turn_server *s)
 				a->retry_ms = now + 1000;
 			}
 		}
+}
+
+void turn_server_tick(struct turn_server *s)
+{
+	uint64_t now = now_ms(s);
+
+	tw_advance(&s->wheel, now / 1000);
+	s->st.reservations_expired += turn_resv_expire(&s->resv, now, resv_release, s);
+	resolve_dirty(s, now, false);
+}
+
+void turn_server_neighbour_learned(struct turn_server *s)
+{
+	resolve_dirty(s, now_ms(s), true);
 }
 
 unsigned int turn_server_allocations(const struct turn_server *s)
