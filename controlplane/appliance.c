@@ -375,6 +375,7 @@ unsigned int app_drain_punts(struct appliance *app)
 {
 	struct rte_mbuf *pkts[32];
 	unsigned int n = rte_ring_dequeue_burst(app->punt_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+	bool learned = false;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -386,10 +387,12 @@ unsigned int app_drain_punts(struct appliance *app)
 		case DP_PUNT_ARP_REPLY:
 			arp_learn(app, ifi, &arp->arp_data);
 			inject(app, m, app->ports[ifi].tap_port_id);	/* the kernel learns too */
+			learned = true;
 			break;
 		case DP_PUNT_ARP_LEARN:
 			arp_learn(app, ifi, &arp->arp_data);
 			rte_pktmbuf_free(m);
+			learned = true;
 			break;
 		case DP_PUNT_PING_REPLY: {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -423,6 +426,8 @@ unsigned int app_drain_punts(struct appliance *app)
 			rte_pktmbuf_free(m);
 		}
 	}
+	if (learned && app->turn)
+		turn_server_neighbour_learned(app->turn);
 	/* peers' datagrams for TURN clients on TCP/TLS come on a ring of their own */
 	if (app->data_ring) {
 		unsigned int d = rte_ring_dequeue_burst(app->data_ring, (void **)pkts, RTE_DIM(pkts), NULL);
@@ -640,9 +645,10 @@ static void status_page(void *ctx, FILE *out)
 
 		fprintf(out, "  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
 			w, wk->lcore_id, wk->n_rxq, loops, loops ? 100.0 * idle / loops : 100.0);
-		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us); %lu wakes from the "
-			"deepest to traffic, first burst at most %u packets\n", wk->sleeps,
-			wk->idle_sleep_us, wk->deep_wakes, wk->deep_wake_max);
+		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us%s); %lu wakes from "
+			"the deepest to traffic, first burst at most %u packets\n", wk->sleeps,
+			wk->idle_sleep_us, wk->rx_intr ? ", then until a receive interrupt" : "",
+			wk->deep_wakes, wk->deep_wake_max);
 	}
 	for (int i = 0; i < app->cfg.n_ifs; i++)
 		if_page(ctx, i, out);
