@@ -30,7 +30,8 @@
 #define EL_LOSS_GRACE_SLOTS 25		/* "lost so far" ignores the last 250 ms in flight */
 #define EL_SLOT_NS 10000000ull
 
-enum el_astate { A_NEW, A_ALLOCATING, A_OK, A_BOUND, A_FAILED, A_RELEASED };
+/* A_UNBOUND: allocated, but its channel (or permission) refused: still released at the end */
+enum el_astate { A_NEW, A_ALLOCATING, A_OK, A_BOUND, A_UNBOUND, A_FAILED, A_RELEASED };
 enum el_kind { K_ALLOCATE, K_BIND, K_REFRESH, K_RELEASE };
 
 struct el_alloc {
@@ -324,8 +325,10 @@ static void txn_fail(struct el_engine *e, struct el_txn *t, uint64_t now)
 {
 	struct el_alloc *al = &e->al[t->a];
 
-	if (t->kind == K_ALLOCATE || (t->kind == K_BIND && !t->renewal))
+	if (t->kind == K_ALLOCATE)
 		al->state = A_FAILED;
+	else if (t->kind == K_BIND && !t->renewal)
+		al->state = A_UNBOUND;
 	txn_outcome(e, t, false, now);
 	txn_end(e, t);
 }
@@ -908,8 +911,8 @@ static void phases(struct el_engine *e)
 	if (res->bind.ok && !el_stopping)
 		traffic(e);
 	if (!cfg->keep)
-		control_phase(e, EL_PH_RELEASE, K_RELEASE, 1u << A_OK | 1u << A_BOUND,
-			&res->release, 0);
+		control_phase(e, EL_PH_RELEASE, K_RELEASE,
+			1u << A_OK | 1u << A_BOUND | 1u << A_UNBOUND, &res->release, 0);
 }
 
 int el_run(const struct el_cfg *cfg, const struct el_backend_ops *ops, struct el_result *res,

@@ -108,5 +108,10 @@ int main(int argc, char **argv)
 	ret = outputs(argv[0], &cfg, &res);
 	if (res.auth_failed)
 		return EL_EXIT_AUTH;
+	if (res.alloc.ok && !res.bind.ok) {
+		fprintf(stderr, "edgeload: no channel or permission was granted: nothing relayed "
+			"(the errors above say why)\n");
+		return 1;
+	}
 	return ret < 0 ? 1 : 0;
 }
