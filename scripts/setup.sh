@@ -17,7 +17,7 @@ PACKAGES=(
 	libwebsockets-dev libjansson-dev libjwt-dev
 	# lab and tests
 	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
-	openssl valgrind curl
+	openssl valgrind curl strace
 	# promtool, to check the metrics exposition (tests/unit/test_metrics.c, test_turn.sh)
 	prometheus
 	# the guests' browser for the webbridge3 tests, driven by selenium; certutil for its CA

@@ -70,6 +70,7 @@ integration() {
 }
 integration lab tests/integration/test_lab.sh
 integration turn tests/integration/test_turn.sh
+integration edgeload tests/integration/test_edgeload.sh
 integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
 integration webbridge tests/integration/test_webbridge.sh
