@@ -13,7 +13,8 @@
 # EDGE_PERF_NS (edged's network namespace; default edgeperf), EDGE_PERF_NO_HUGE=1 (--no-huge
 # even where hugepages are reserved), EDGE_PERF_IDLE_SLEEP_US=N (the worker's longest idle sleep;
 # 0: it busy-polls CPU 1, the classic DPDK way, for latency without the idle back-off's wake-up
-# cost; default 200 as in perf.conf), EDGE_PERF_LOCK_WAIT=S (wait up to S seconds for the lab
+# cost; default 1000 as in perf.conf), EDGE_PERF_RELAY_PORTS=LO-HI (TURN's relay port range: one
+# allocation a port, so 49152-65535 holds 16384), EDGE_PERF_LOCK_WAIT=S (wait up to S seconds for the lab
 # lock instead of refusing at once).
 #
 # CPUs (this machine has 2): edged's EAL cores are "0,1": its worker (the data plane, the
@@ -95,10 +96,10 @@ stop_edged() {
 
 up() {
 	[ -x "$EDGED" ] && [ -x "$EDGECTL" ] || die "no $EDGED or $EDGECTL: build them (ninja -C ${BUILD#$ROOT/} edged edgectl) or set EDGE_BUILD"
-	[ -f /run/edge-lab/namespaces ] && die "the lab is up (/run/edge-lab): scripts/lab.sh down first"
 	if ! edged_alive && ! flock -w "$LOCK_WAIT" "$LOCK" true; then
 		die "$LOCK is held: the lab (scripts/lab.sh) or another perf lab is running (EDGE_PERF_LOCK_WAIT=S waits)"
 	fi
+	[ -f /run/edge-lab/namespaces ] && die "the lab is up (/run/edge-lab): scripts/lab.sh down first"
 	mkdir -p "$RUN"
 	mkdir -p -m 700 "$RUN/certs"
 	if [ -f "$RUN/namespace" ]; then
@@ -117,6 +118,11 @@ up() {
 			say "DPDK memory: hugepages"
 		else
 			say "DPDK memory: --no-huge (no hugepages reserved)"
+		fi
+		if [ -n "${EDGE_PERF_RELAY_PORTS:-}" ]; then
+			case "$EDGE_PERF_RELAY_PORTS" in *[!0-9-]*) die "EDGE_PERF_RELAY_PORTS='$EDGE_PERF_RELAY_PORTS': expected LO-HI" ;; esac
+			sed -i "s/^\(\s*relay_ports = \)\"[0-9-]*\";/\1\"$EDGE_PERF_RELAY_PORTS\";/" "$CONF"
+			say "relay ports: $EDGE_PERF_RELAY_PORTS"
 		fi
 		if [ -n "${EDGE_PERF_IDLE_SLEEP_US:-}" ]; then
 			case "$EDGE_PERF_IDLE_SLEEP_US" in *[!0-9]*) die "EDGE_PERF_IDLE_SLEEP_US='$EDGE_PERF_IDLE_SLEEP_US': expected microseconds" ;; esac
