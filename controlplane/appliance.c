@@ -645,10 +645,9 @@ static void status_page(void *ctx, FILE *out)
 
 		fprintf(out, "  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
 			w, wk->lcore_id, wk->n_rxq, loops, loops ? 100.0 * idle / loops : 100.0);
-		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us%s); %lu wakes from "
-			"the deepest to traffic, first burst at most %u packets\n", wk->sleeps,
-			wk->idle_sleep_us, wk->rx_intr ? ", then until a receive interrupt" : "",
-			wk->deep_wakes, wk->deep_wake_max);
+		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us); %lu wakes from the "
+			"deepest to traffic, first burst at most %u packets\n", wk->sleeps,
+			wk->idle_sleep_us, wk->deep_wakes, wk->deep_wake_max);
 	}
 	for (int i = 0; i < app->cfg.n_ifs; i++)
 		if_page(ctx, i, out);

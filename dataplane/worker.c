@@ -2,12 +2,10 @@
  * burst, send in bursts, report a quiescent state once per pass, and back off when idle
  * so that a two-core machine can run the appliance and its clients together. */
 #include <poll.h>
-#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_epoll.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
@@ -240,57 +238,6 @@ static void idle_sleep(struct dp_worker *w, unsigned int us)
 	w->sleeps++;
 }
 
-/* Receive interrupts, the pattern of DPDK's l3fwd-power: when every rx queue of the worker
- * has one, they and the worker's wake eventfd join this thread's epoll, and the deepest
- * sleep waits on it. */
-static void wake_read(int fd, void *arg)
-{
-	uint64_t v;
-
-	(void)arg;
-	(void)!read(fd, &v, sizeof(v));
-}
-
-static bool intr_setup(struct dp_worker *w)
-{
-	static __thread struct rte_epoll_event wake_ev;	/* epoll keeps a pointer to it */
-	unsigned int q;
-
-	for (q = 0; q < w->n_rxq; q++)
-		if (rte_eth_dev_rx_intr_ctl_q(w->rxq[q].port_id, w->rxq[q].queue_id,
-			RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, NULL) < 0)
-			break;	/* -ENOTSUP: af_packet, memif, af_xdp */
-	if (q == w->n_rxq && w->wake.fd >= 0) {
-		wake_ev.epdata = (struct rte_epoll_data){ .event = EPOLLIN, .cb_fun = wake_read };
-		if (rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, w->wake.fd, &wake_ev) == 0)
-			return true;
-	}
-	while (q-- > 0)
-		rte_eth_dev_rx_intr_ctl_q(w->rxq[q].port_id, w->rxq[q].queue_id,
-			RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, NULL);
-	return false;
-}
-
-/* Sleeps until a packet, an inject or @ms pass. A packet that lands between the last poll and
- * the interrupt's enabling raises no interrupt on some drivers (memif): @ms bounds its wait. */
-static void intr_sleep(struct dp_worker *w, int ms)
-{
-	struct rte_epoll_event ev[8];
-
-	for (unsigned int q = 0; q < w->n_rxq; q++)
-		rte_eth_dev_rx_intr_enable(w->rxq[q].port_id, w->rxq[q].queue_id);
-	__atomic_store_n(&w->wake.sleeping, 1, __ATOMIC_SEQ_CST);
-	if (rte_ring_count(w->inject_ring) == 0) {
-		edge_rcu_offline();
-		rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, RTE_DIM(ev), ms);
-		edge_rcu_online();
-	}
-	__atomic_store_n(&w->wake.sleeping, 0, __ATOMIC_SEQ_CST);
-	for (unsigned int q = 0; q < w->n_rxq; q++)
-		rte_eth_dev_rx_intr_disable(w->rxq[q].port_id, w->rxq[q].queue_id);
-	w->sleeps++;
-}
-
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -308,7 +255,6 @@ int dp_worker_main(void *arg)
 	 * idle next to no CPU */
 	unsigned int idle = 0, sleep_us = 0, at_level = 0;
 
-	w->rx_intr = intr_setup(w);
 	edge_rcu_reader_start();
 	while (!*w->stop) {
 		const struct dp_l3 *l3 = edge_rcu_read(dp_l3_current);
@@ -364,10 +310,7 @@ int dp_worker_main(void *arg)
 			sleep_us = RTE_MIN(2 * sleep_us, w->idle_sleep_us);
 			at_level = 0;
 		}
-		if (w->rx_intr && sleep_us == w->idle_sleep_us)
-			intr_sleep(w, 10);
-		else
-			idle_sleep(w, sleep_us);
+		idle_sleep(w, sleep_us);
 	}
 	edge_rcu_reader_stop();
 	return 0;

@@ -109,15 +109,7 @@ static int queues_setup(uint16_t port, uint16_t nrx, uint16_t ntx, struct rte_me
 			"(af_packet: add qpairs=%u)", what, ntx, ntx, info.max_tx_queues, ntx);
 		return -EINVAL;
 	}
-	/* receive interrupts where the driver has them (memif, tap, most NICs): an idle worker
-	 * then sleeps until a packet comes (dataplane/worker.c); drivers without them (af_packet)
-	 * ignore the flag or refuse it, and are configured again without */
-	conf.intr_conf.rxq = 1;
 	ret = rte_eth_dev_configure(port, nrx, ntx, &conf);
-	if (ret < 0) {
-		conf.intr_conf.rxq = 0;
-		ret = rte_eth_dev_configure(port, nrx, ntx, &conf);
-	}
 	if (ret < 0)
 		goto fail;
 	for (uint16_t q = 0; q < nrx; q++)

@@ -228,8 +228,6 @@ struct dp_worker {
 	unsigned int idle_sleep_us;	/* the longest sleep of the back-off */
 	volatile bool *stop;
 	struct dp_wake wake;		/* its own: the control plane kicks it after an inject */
-	bool rx_intr;			/* every rx queue has a receive interrupt: deep sleeps
-					 * wait for packets, not for a timer */
 	/* for `edgectl status`: passes, idle passes, sleeps; wakes from the deepest sleeps to
 	 * find packets waiting, and the largest such first burst (what an idle worker risks) */
 	uint64_t loops, idle_loops, sleeps, deep_wakes;
