@@ -56,6 +56,7 @@ enum { DPDK_CLIENT, DPDK_PEER, DPDK_NPORTS };
 
 struct el_backend {
 	struct el_net net;
+	uint64_t busy_ns;		/* when a poll last brought a burst: traffic is flowing */
 	uint16_t port[DPDK_NPORTS];
 	bool started[DPDK_NPORTS];
 	struct rte_ether_addr mac[DPDK_NPORTS];	/* ours */
@@ -507,8 +508,10 @@ static unsigned int dpdk_recv(struct el_backend *b, struct el_dgram *d, unsigned
 			break;
 		}
 		/* two CPUs, shared: spin briefly (an answer from the data plane is a few µs away),
-		 * then yield the CPU in short sleeps so the server's control plane can run */
-		if (now - start < DPDK_SPIN_NS) {
+		 * then yield the CPU in short sleeps so the server's control plane can run. While
+		 * traffic flows (a burst in the last millisecond) it spins the whole wait: a sleep
+		 * on this kind of machine can last milliseconds, and the ports' rings overflow */
+		if (now - start < DPDK_SPIN_NS || now - b->busy_ns < 1000000) {
 			rte_pause();
 		} else {
 			uint64_t left = (end - now) / 1000;
@@ -516,6 +519,8 @@ static unsigned int dpdk_recv(struct el_backend *b, struct el_dgram *d, unsigned
 			usleep(left < 20 ? (unsigned int)left + 1 : 20);
 		}
 	}
+	if (got >= 8)
+		b->busy_ns = el_now_ns();
 	return got;
 }
 
