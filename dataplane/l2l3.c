@@ -215,6 +215,7 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
+	const uint32_t *ports;
 	uint16_t ulen, dport;
 
 	if (ip_len < ihl + sizeof(*udp))
@@ -259,11 +260,20 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	 * in the range (edged reserves it: tap_reserve_ports), so the replies to its own
 	 * queries never land here. */
 	dport = rte_be_to_cpu_16(udp->dst_port);
-	if (dport >= l3->relay_lo && dport <= l3->relay_hi &&
-		((ifi == l3->relay_if && ip->dst_addr == l3->relay_ip) ||
-		 turn_relay_ports(ifi, ip->dst_addr))) {
-		rb->p2c[rb->n_p2c++] = (struct relay_job){ .m = m, .ip = ip, .udp = udp, .ihl = ihl,
-			.ulen = ulen };
+	if (dport < l3->relay_lo || dport > l3->relay_hi)
+		return false;
+	/* the port table, looked up once here for relay_run too */
+	ports = turn_relay_ports(ifi, ip->dst_addr);
+	if (ports || (ifi == l3->relay_if && ip->dst_addr == l3->relay_ip)) {
+		struct relay_job *j = &rb->p2c[rb->n_p2c++];
+
+		/* field by field: a compound literal zeroes the whole job first (a rep stos) */
+		j->ports = ports;
+		j->m = m;
+		j->ip = ip;
+		j->udp = udp;
+		j->ihl = ihl;
+		j->ulen = ulen;
 		return true;
 	}
 	return false;

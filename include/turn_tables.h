@@ -215,10 +215,13 @@ static inline uint32_t turn_ctab_hash(const struct turn_ctab *t, const struct tu
 static inline bool turn_key_eq(const struct turn_key *a, const struct turn_key *b)
 {
 	uint64_t x, y;
+	uint32_t p, q;
 
 	memcpy(&x, a, 8);
 	memcpy(&y, b, 8);
-	return x == y && a->client_port == b->client_port && a->server_port == b->server_port;
+	memcpy(&p, (const uint8_t *)a + 8, 4);	/* both ports in one compare */
+	memcpy(&q, (const uint8_t *)b + 8, 4);
+	return x == y && p == q;
 }
 
 /* The allocation of @k (hashed to @h), or NULL. */
