@@ -45,7 +45,7 @@ static void alloc_of(uint32_t i, struct turn_key *key, unsigned int *k, uint16_t
 {
 	key->client_ip = htonl(0xc6120000 + 1 + i / 60000);	/* 198.18.0.1 ... */
 	key->client_port = htons(1024 + i % 60000);
-	key->server_ip = inet_addr("198.18.20.1");
+	key->server_ip = htonl(0xc6121401);	/* 198.18.20.1: a constant, not parsed per packet */
 	key->server_port = htons(3478);
 	*k = i % 16;
 	*rport = htons(1024 + i / 16);
@@ -112,7 +112,7 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	ip->fragment_offset = 0;
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = c2p ? key.client_ip : inet_addr("198.18.200.2");
+	ip->src_addr = c2p ? key.client_ip : htonl(0xc612c802);	/* 198.18.200.2 */
 	ip->dst_addr = c2p ? key.server_ip : relay_ip(k);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
