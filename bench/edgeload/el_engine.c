@@ -83,6 +83,7 @@ struct el_engine {
 	uint8_t tid_salt[4];
 	/* time */
 	uint64_t t0, hard_deadline, last_scan, next_tick;
+	uint64_t measure_ns;		/* the warm-up's end: sent before it is not counted */
 	uint64_t sent_ring[32], ring_pos;
 	/* the second in progress */
 	uint64_t sec_tx, sec_rx;
@@ -544,6 +545,8 @@ static void client_data(struct el_engine *e, uint32_t a, const uint8_t *p, size_
 		e->res->bad_payload++;
 		return;
 	}
+	if (ts < e->measure_ns)
+		return;		/* sent during the warm-up */
 	e->res->rx_client++;
 	seq_check(e, &al->hi_seq, &al->rx, seq);
 	record_latency(e, rx_ns, ts);
@@ -575,7 +578,10 @@ static void peer_input(struct el_engine *e, const struct el_dgram *d)
 		e->res->bad_payload++;
 		return;
 	}
-	e->res->rx_peer++;
+	if (ts >= e->measure_ns)	/* not one of the warm-up's: counted */
+		e->res->rx_peer++;
+	else if (e->cfg->peer_mode == EL_PEER_SINK)
+		return;
 	if (e->cfg->peer_mode == EL_PEER_SINK) {
 		seq_check(e, &e->al[a].peer_hi, &e->al[a].peer_rx, seq);
 		record_latency(e, d->rx_ns, ts);
@@ -758,8 +764,10 @@ static uint64_t send_units(struct el_engine *e, uint64_t units, uint32_t burst, 
 			build_data(e, a, &e->out[n], e->txbuf[n], now);
 	}
 	sent = e->ops->send(e->b, e->out, n);
-	e->res->sent += sent;
-	e->res->tx_refused += n - sent;
+	if (now >= e->measure_ns) {
+		e->res->sent += sent;
+		e->res->tx_refused += n - sent;
+	}
 	e->sec_tx += sent;
 	return sent / burst;
 }
@@ -805,9 +813,17 @@ static void traffic(struct el_engine *e)
 		if (e->al[a].state == A_BOUND)
 			e->act[e->n_act++] = a;
 	e->res->active = e->n_act;
-	end = now + (uint64_t)(e->cfg->duration_s * 1e9);
+	e->measure_ns = now + (uint64_t)(e->cfg->warmup_s * 1e9);
+	end = e->measure_ns + (uint64_t)(e->cfg->duration_s * 1e9);
 	el_pacer_init(&pacer, unit_rate(e->cfg, e->n_act, burst), now, EL_LAG_NS);
 	while (now < end && now < e->hard_deadline && !el_stopping) {
+		if (start < e->measure_ns && now >= e->measure_ns) {
+			/* the warm-up is over: what is measured starts here */
+			start = now;
+			cpu0 = cpu_self_s();
+			srv0 = cpu_server_s(e->cfg);
+			pacer.skipped = 0;
+		}
 		uint64_t units = el_pacer_due(&pacer, now, EL_MAX_BATCH / burst), wait = 0;
 
 		if (units)
@@ -949,7 +965,8 @@ int el_run(const struct el_cfg *cfg, const struct el_backend_ops *ops, struct el
 		ops->local(e->b, e->n + k, &e->peer_ip[k], &e->peer_port[k]);
 	e->t0 = el_now_ns();
 	e->next_tick = e->t0 + 1000000000ull;
-	e->hard_deadline = e->t0 + (uint64_t)((3 * cfg->phase_timeout_s + cfg->duration_s + 5 +
+	e->hard_deadline = e->t0 + (uint64_t)((3 * cfg->phase_timeout_s + cfg->duration_s +
+		cfg->warmup_s + 5 +
 		(cfg->alloc_rate ? (double)e->n / cfg->alloc_rate : 0)) * 1e9) +
 		cfg->drain_ms * 1000000ull;
 	phases(e);

@@ -33,6 +33,7 @@ struct el_cfg {
 	uint32_t frame_packets;		/* video: packets per frame */
 	uint64_t rate;			/* total packets per second cap; 0: none */
 	double duration_s;
+	double warmup_s;		/* traffic before the measurement, not counted */
 	uint32_t drain_ms;
 	double phase_timeout_s;		/* each control phase, beyond its paced length */
 	bool send_ind, keep, quiet, own_target;

@@ -178,7 +178,12 @@ static void test_args(void)
 	refused(OK_BASE "--size 10", "--size 10: smaller than the 24-byte timestamp header");
 	refused(OK_BASE "--duration 0", "--duration");
 	refused(OK_BASE "--pattern loud", "--pattern: 'loud'");
-	refused(OK_BASE "--allocations 1000 --rate 10", "--rate 10");
+	/* fewer packets a second than allocations: the pacer's round robin gives each a turn */
+	CU_ASSERT_EQUAL(parse(OK_BASE "--allocations 1000 --pps 1 --rate 10 --warmup 1.5", &cfg,
+		err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.rate, 10);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.warmup_s, 1.5, 1e-9);
+	refused(OK_BASE "--warmup -1", "--warmup");
 	refused(OK_BASE "--pattern max --pps 10", "--pps");
 	refused(OK_BASE "--window x", "--window: 'x' is not a number");
 	refused(OK_BASE "--peer mirror", "--peer");
