@@ -105,11 +105,16 @@ and the same payloads. Each server's relay has CPU 1 to itself; edgeload runs on
   namespace of its own, driven by edgeload's kernel-socket back-end (sendmmsg/recvmmsg) over
   two veth pairs.
 
+Every traffic run starts with 1 s of the same traffic that is not counted (`--warmup 1`: the
+first second carries the allocations' first packets, and its latencies the start-up).
 "Relayed" counts both directions, each at the far end: client->peer packets received by the
 peers plus peer->client packets received by the clients. CPU is every thread of the server
 over the traffic phase; "per CPU-second" is relayed / that. "No loss" is the highest total
-relayed rate (2 x the clients' send rate) at which a {dur} s run lost nothing, found by six
-bisection steps. Latency is the clients' round trip (client -> relay -> peer -> relay ->
+relayed rate (2 x the clients' send rate) at which a {dur} s run lost at most 1 packet in
+10 000, found by six bisection steps: not 0, because this virtual machine stalls a CPU for up to
+~10 ms now and then (seen as p99.9 latencies of 5-10 ms at any rate, and losses on both sides of
+the memif rings of 4 096 descriptors once a stall outlasts them), while coturn's sockets hold
+8 MB each. Latency is the clients' round trip (client -> relay -> peer -> relay ->
 client: two relay hops, edgeload's own stack on both ends) at half of each server's own
 no-loss rate: p50 / p90 / p99 / p99.9 in microseconds.
 
