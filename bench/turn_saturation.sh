@@ -38,7 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.png "$OUT"/*.log "$OUT"/*.txt
+# SAT_RESUME=1 keeps the cases a stopped run finished and runs only the rest
+[ "${SAT_RESUME:-0}" = 1 ] || rm -f "$OUT"/*.json "$OUT"/*.png "$OUT"/*.log "$OUT"/*.txt
 
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
@@ -96,14 +97,14 @@ load_once() {
 			--peer-dev net_memif1,role=client,socket=/run/edge-perf/a.sock,socket-abstract=no,rsize=12 \
 			--server 198.18.20.1:3478 --peer-ip 198.18.10.2 --server-pid "$EDGED_PID" \
 			--user edge --password edge-lab-password --clients "$n" --client-ip $CLIENTS \
-			--peers 64 --peer-port 40000 --size "$size" --quiet --json "$json" "$@" \
-			>"${json%.json}.log" 2>&1 || true
+			--peers 64 --peer-port 40000 --size "$size" --phase-timeout 300 --quiet \
+			--json "$json" "$@" >"${json%.json}.log" 2>&1 || true
 	else
 		timeout 600 "$EL" --backend sock --client-netns sat-ld --peer-netns sat-ld --lcore 0 \
 			--server 198.18.121.1:3478 --peer-ip 198.18.111.2 --server-pid "$COTURN_PID" \
 			--user edge --password edge-lab-password --clients "$n" --client-ip $CLIENTS \
-			--peers 64 --peer-port 40000 --size "$size" --quiet --json "$json" "$@" \
-			>"${json%.json}.log" 2>&1 || true
+			--peers 64 --peer-port 40000 --size "$size" --phase-timeout 300 --quiet \
+			--json "$json" "$@" >"${json%.json}.log" 2>&1 || true
 	fi
 	[ -s "$json" ] || { echo "edgeload wrote no $json: $(tail -2 "${json%.json}.log")" >&2; return 1; }
 }
@@ -155,13 +156,18 @@ for n in 1000 "$BIG"; do
 	for size in 172 1200; do
 		for srv in edged coturn; do
 			base=$OUT/$srv-$n-$size
-			load "$srv" "$n" "$size" "$base-sat.json" --pattern max --duration "$DUR" \
-				--warmup 1 || continue
+			[ -s "$base-half.json" ] && continue	# SAT_RESUME: done
+			if [ ! -s "$base-noloss.txt" ]; then
+				load "$srv" "$n" "$size" "$base-sat.json" --pattern max \
+					--duration "$DUR" --warmup 1 || continue
+				sat=$(fig "$base-sat.json" "int(d['traffic']['sent_pps'])")
+				echo "$srv $n x $size B: saturation $(fig "$base-sat.json" \
+					"int(d['traffic']['c2p_pps'] + d['traffic']['p2c_pps'])") relayed pps"
+				nl=$(search "$srv" "$n" "$size" "$sat")
+				echo "$nl" > "$base-noloss.txt"
+			fi
 			sat=$(fig "$base-sat.json" "int(d['traffic']['sent_pps'])")
-			echo "$srv $n x $size B: saturation $(fig "$base-sat.json" \
-				"int(d['traffic']['c2p_pps'] + d['traffic']['p2c_pps'])") relayed pps"
-			nl=$(search "$srv" "$n" "$size" "$sat")
-			echo "$nl" > "$base-noloss.txt"
+			nl=$(cat "$base-noloss.txt")
 			half=$(( nl / 2 ))
 			[ "$half" -gt 0 ] || half=$(( sat / 20 ))
 			load "$srv" "$n" "$size" "$base-half.json" --pattern custom --rate "$half" \

@@ -33,7 +33,7 @@ def relayed(j):
     return j["traffic"]["c2p_pps"] + j["traffic"]["p2c_pps"]
 
 
-rows, ratios, per_cpu = [], [], {}
+rows, ratios, per_cpu, short = [], [], {}, []
 for n, size in CASES:
     for srv in SERVERS:
         sat, half = run(srv, n, size, "sat"), run(srv, n, size, "half")
@@ -47,6 +47,10 @@ for n, size in CASES:
         lat = half["traffic"]["latency"] if half else None
         latcol = (f"{lat['p50_us']:.0f} / {lat['p90_us']:.0f} / {lat['p99_us']:.0f} / "
                   f"{lat['p999_us']:.0f}" if lat and lat["count"] else "-")
+        if sat["allocate"]["ok"] < n:
+            short.append(f"{srv} at {n} x {size} B: {sat['allocate']['ok']} allocations made "
+                         f"(the phase's time ran out at {sat['allocate']['per_second']:,.0f} "
+                         "Allocate/s), and the traffic runs used those")
         rows.append(f"| {n} | {size} | {srv} | {relayed(sat):,.0f} | {sat['traffic']['loss_pct']:.1f} "
                     f"| {cpu:.2f} | {pcs:,.0f} | {2 * nl:,} | {latcol} |")
     e, c = per_cpu.get(("edged", n, size)), per_cpu.get(("coturn", n, size))
@@ -92,7 +96,7 @@ with open(md, "w") as f:
 
 - Machine: {machine}
 - Date: {today}
-- Command: `sudo bench/turn_saturation.sh {dur} {big}` (about 15 minutes); each run's JSON and
+- Command: `sudo bench/turn_saturation.sh {dur} {big}` (about 40 minutes); each run's JSON and
   the latency plots are in `bench/results/turn_saturation/`
 
 Both servers are driven by `edgeload` (ours, `bench/edgeload/`), one after the other, with the
@@ -122,7 +126,11 @@ no-loss rate: p50 / p90 / p99 / p99.9 in microseconds.
 
 | allocations | payload B | server | relayed pps at saturation | loss % | server CPU s | relayed per CPU-second | no-loss relayed pps | RTT at half of it, µs |
 |---|---|---|---|---|---|---|---|---|
-""" + "\n".join(rows) + f"""
+""" + "\n".join(rows) + ("\n\nShort of the allocation count: " + "; ".join(short) + "." if short else "") + f"""
+
+Under overload a server relays less than it can at its no-loss rate (coturn at 50 000: the
+kernel's socket queues overflow and its one thread spends itself on packets it then drops), so
+the no-loss column can exceed the saturation column.
 
 ## edged / coturn, relayed packets per server CPU-second
 
