@@ -34,6 +34,7 @@
 #define TXN_SLOTS 2048
 #define TXN_TTL_MS 40000
 #define ALLOC_BUCKETS 65536	/* 100 000 allocations: chains of 1.5 on average */
+#define USER_BUCKETS 1024
 #define SOFTWARE "edge TURN"
 
 struct perm {
@@ -87,11 +88,20 @@ struct txn {
 	uint8_t resp[300];
 };
 
+/* Allocations per user, counted as they come and go, so that max_allocs_per_user costs a
+ * lookup, not a walk over every allocation (65 536 buckets and more). */
+struct user_count {
+	struct user_count *next;
+	unsigned int n;
+	char user[];
+};
+
 struct turn_server {
 	struct edge_cfg cfg;
 	struct turn_env env;
 	struct alloc *buckets[ALLOC_BUCKETS];
 	unsigned int n_allocs;
+	struct user_count *users[USER_BUCKETS];
 	struct twheel wheel;
 	uint8_t port_used[65536 / 8];
 	struct alloc **by_port;		/* relay port -> allocation (peer data for stream clients) */
@@ -312,6 +322,48 @@ static void publish(struct turn_server *s, struct alloc *a)
 	set_dirty(s, a, !all_resolved(a));	/* the tick keeps asking for the rest */
 }
 
+static struct user_count **user_slot(struct turn_server *s, const char *user)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct user_count **pp;
+
+	for (const char *c = user; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (pp = &s->users[h % USER_BUCKETS]; *pp && strcmp((*pp)->user, user); pp = &(*pp)->next)
+		;
+	return pp;
+}
+
+static unsigned int allocs_of(struct turn_server *s, const char *user)
+{
+	const struct user_count *u = *user_slot(s, user);
+
+	return u ? u->n : 0;
+}
+
+/* One allocation more (@d 1) or fewer (-1) for @user; a user's entry lives while it holds
+ * any. 0, or -ENOMEM. */
+static int user_count_add(struct turn_server *s, const char *user, int d)
+{
+	struct user_count **pp = user_slot(s, user), *u = *pp;
+
+	if (!u) {
+		if (d < 0)
+			return 0;
+		u = calloc(1, sizeof(*u) + strlen(user) + 1);
+		if (!u)
+			return -ENOMEM;
+		strcpy(u->user, user);
+		*pp = u;
+	}
+	u->n += (unsigned int)d;
+	if (u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+	return 0;
+}
+
 static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 {
 	struct alloc **pp = &s->buckets[key_hash(&a->key)];
@@ -329,6 +381,7 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	if (a->tcp && s->env.tcp_unlisten)
 		s->env.tcp_unlisten(s->env.ctx, a->relay_ip, htons(a->relay_port));
 	stun_key_free(&a->hmac);
+	user_count_add(s, a->user, -1);
 	s->n_allocs--;
 	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)", cfg_ipv4_str(a->cli_ip, c),
 		ntohs(a->cli_port), transport_tag(a->transport), a->relay_port, why);
@@ -620,16 +673,6 @@ static void alloc_prune(struct turn_server *s, struct alloc *a)
 	a->n_chans = n;
 }
 
-static unsigned int allocs_of(const struct turn_server *s, const char *user)
-{
-	unsigned int n = 0;
-
-	for (int b = 0; b < ALLOC_BUCKETS; b++)
-		for (const struct alloc *a = s->buckets[b]; a; a = a->next)
-			n += !strcmp(a->user, user);
-	return n;
-}
-
 static uint32_t lifetime_of(const struct turn_server *s, const struct stun_msg *m)
 {
 	uint32_t want = DEFAULT_LIFETIME;
@@ -750,13 +793,18 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	a->tcp = proto == IPPROTO_TCP;
 	a->guest = user_is_guest(s, user);
 	a->client_if = ifi;
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	if (user_count_add(s, a->user, 1) < 0) {
+		free(a);
+		return 508;
+	}
 	if (a->tcp && s->env.tcp_listen(s->env.ctx, a->conn, s->relay_ip, htons(port)) < 0) {
+		user_count_add(s, a->user, -1);
 		free(a);
 		return 508;
 	}
 	a->relay_ip = s->relay_ip;
 	a->relay_port = port;
-	snprintf(a->user, sizeof(a->user), "%s", user);
 	a->hmac = *key;
 	key->inner = key->outer = NULL;	/* the allocation owns it now */
 	a->created_ms = now_ms(s);

@@ -376,6 +376,13 @@ static void test_quota_and_reservation(void)
 	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 0);
 	CU_ASSERT_EQUAL(allocate(41001, "edge", "pw", IPPROTO_UDP), 486);
 	CU_ASSERT_EQUAL(allocate(41001, "other", "pw2", IPPROTO_UDP), 0);	/* per user */
+	/* the count goes down with the allocation: deleted, the user may allocate again */
+	req_start(&r, STUN_REFRESH);
+	stun_add_u32(&r.b, STUN_ATTR_LIFETIME, 0);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 41000), 0);
+	CU_ASSERT_EQUAL(allocate(41010, "edge", "pw", IPPROTO_UDP), 0);
+	CU_ASSERT_EQUAL(allocate(41011, "edge", "pw", IPPROTO_UDP), 486);
 	cfg.turn.max_allocs_per_user = 0;
 	turn_server_config(srv, &cfg);
 	/* EVEN-PORT with R: an even port, and a token for the next one */
