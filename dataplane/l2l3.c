@@ -246,7 +246,7 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 				drop(m, st, DP_DROP_TURN_MALFORMED);
 				return true;
 			}
-			j->m = m, j->ip = ip, j->udp = udp, j->ihl = ihl, j->ulen = ulen;
+			relay_job_set(j, m, ip, udp, ihl, ulen);
 			rb->n_c2p++;
 			return true;
 		}
@@ -267,13 +267,8 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	if (ports || (ifi == l3->relay_if && ip->dst_addr == l3->relay_ip)) {
 		struct relay_job *j = &rb->p2c[rb->n_p2c++];
 
-		/* field by field: a compound literal zeroes the whole job first (a rep stos) */
+		relay_job_set(j, m, ip, udp, ihl, ulen);
 		j->ports = ports;
-		j->m = m;
-		j->ip = ip;
-		j->udp = udp;
-		j->ihl = ihl;
-		j->ulen = ulen;
 		return true;
 	}
 	return false;
