@@ -238,9 +238,12 @@ static void control_loop(void)
 			__atomic_store_n(&app.cp_wake.sleeping, 1, __ATOMIC_SEQ_CST);
 			if (rte_ring_count(app.punt_ring) == 0 && rte_ring_count(app.data_ring) == 0)
 				wait_us = -1;
+			else	/* raced: no sleep, so no worker need write the eventfd */
+				__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
 		}
 		evloop_run_once(app.loop, wait_us);
-		__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
+		if (wait_us)
+			__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
 	}
 	rcu_thread_offline();
 }
