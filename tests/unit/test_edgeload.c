@@ -203,7 +203,7 @@ static void test_target_guard(void)
 
 	CU_ASSERT_FALSE(el_target_ok(inet_addr("8.8.8.8"), false));
 	CU_ASSERT_FALSE(el_target_ok(inet_addr("198.20.0.1"), false));
-	CU_ASSERT_FALSE(el_target_ok(inet_addr("10.0.0.1"), false));
+	CU_ASSERT_FALSE(el_target_ok(inet_addr("203.0.113.7"), false));	/* TEST-NET-3 */
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("198.18.20.1"), false));
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("198.19.255.254"), false));
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("127.0.0.1"), false));
