@@ -566,7 +566,8 @@ static void dpdk_local(const struct el_backend *b, uint32_t ep, uint32_t *ip, ui
 	}
 }
 
-static void dpdk_tx_flush(struct el_backend *b, int side, struct rte_mbuf **pkts, uint16_t n)
+/* Returns how many the port took; the rest are freed and counted. */
+static uint16_t dpdk_tx_flush(struct el_backend *b, int side, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t sent = 0;
 
@@ -577,6 +578,7 @@ static void dpdk_tx_flush(struct el_backend *b, int side, struct rte_mbuf **pkts
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		b->st.tx_dropped += n - sent;
 	}
+	return sent;
 }
 
 static unsigned int dpdk_send(struct el_backend *b, const struct el_dgram *d, unsigned int n)
@@ -584,6 +586,7 @@ static unsigned int dpdk_send(struct el_backend *b, const struct el_dgram *d, un
 	struct rte_mbuf *mb[EL_MAX_BATCH], *out[DPDK_NPORTS][EL_MAX_BATCH];
 	uint16_t nout[DPDK_NPORTS] = { 0 };
 	uint32_t n_eps = b->net.n_clients + b->net.n_peers;
+	unsigned int taken = 0;
 
 	if (n > EL_MAX_BATCH)
 		n = EL_MAX_BATCH;
@@ -607,8 +610,9 @@ static unsigned int dpdk_send(struct el_backend *b, const struct el_dgram *d, un
 	}
 	for (int side = 0; side < DPDK_NPORTS; side++)
 		if (nout[side])
-			dpdk_tx_flush(b, side, out[side], nout[side]);
-	return n;
+			taken += dpdk_tx_flush(b, side, out[side], nout[side]);
+	/* what a port did not take is the caller's to count as not sent, not as lost */
+	return taken;
 }
 
 /* The server's MAC on the client port: ARP for it every 100 ms, for at most 5 s. The peer
