@@ -19,7 +19,6 @@
 #include "edge_rcu.h"
 #include "metrics.h"
 #include "nbr.h"
-#include "turn_metrics.h"
 
 static uint32_t mask_of(uint8_t prefix)
 {
@@ -420,23 +419,58 @@ unsigned int app_drain_punts(struct appliance *app)
 			break;
 		}
 		case DP_PUNT_TURN:
-			app_turn_punt(app, m);
+			if (app->on_turn_punt.fn)
+				app->on_turn_punt.fn(app->on_turn_punt.ctx, m);
+			else
+				rte_pktmbuf_free(m);
 			break;
 		default:
 			rte_pktmbuf_free(m);
 		}
 	}
-	if (learned && app->turn)
-		turn_server_neighbour_learned(app->turn);
+	for (int i = 0; learned && i < app->n_on_neighbour; i++)
+		app->on_neighbour[i].fn(app->on_neighbour[i].ctx);
 	/* peers' datagrams for TURN clients on TCP/TLS come on a ring of their own */
 	if (app->data_ring) {
 		unsigned int d = rte_ring_dequeue_burst(app->data_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 
-		for (unsigned int i = 0; i < d; i++)
-			app_turn_from_peer(app, pkts[i]);
+		for (unsigned int i = 0; i < d; i++) {
+			if (app->on_peer_data.fn)
+				app->on_peer_data.fn(app->on_peer_data.ctx, pkts[i]);
+			else
+				rte_pktmbuf_free(pkts[i]);
+		}
 		n += d;
 	}
 	return n;
+}
+
+static int add_hook(struct app_hook *hooks, int *n, void (*fn)(void *), void *ctx)
+{
+	if (*n == APP_MAX_HOOKS)
+		return -ENOSPC;
+	hooks[(*n)++] = (struct app_hook){ fn, ctx };
+	return 0;
+}
+
+int app_on_config(struct appliance *app, void (*fn)(void *ctx), void *ctx)
+{
+	return add_hook(app->on_config, &app->n_on_config, fn, ctx);
+}
+
+int app_on_neighbour(struct appliance *app, void (*fn)(void *ctx), void *ctx)
+{
+	return add_hook(app->on_neighbour, &app->n_on_neighbour, fn, ctx);
+}
+
+void app_on_turn_punt(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	app->on_turn_punt = (struct app_pkt_hook){ fn, ctx };
+}
+
+void app_on_peer_data(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	app->on_peer_data = (struct app_pkt_hook){ fn, ctx };
 }
 
 void app_timers(struct appliance *app)
@@ -707,9 +741,8 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 		if (next->ifs[i].n_addrs == 0)
 			nbr_reap(0, i);
 	app->cfg = *next;
-	app_turn_config(app);
-	app_media_config(app);
-	app_web_config(app);
+	for (int i = 0; i < app->n_on_config; i++)
+		app->on_config[i].fn(app->on_config[i].ctx);
 	return 0;
 }
 
@@ -755,51 +788,6 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 				fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->tls_port) ? "allowed" : "BLOCKED",
 				ifc->fw.enabled ? "" : " (firewall disabled)");
 	}
-}
-
-static void turn_allocations(void *ctx, FILE *out)
-{
-	struct appliance *app = ctx;
-
-	turn_server_list(app->turn, out);
-}
-
-static void turn_guest_peers(void *ctx, FILE *out)
-{
-	struct appliance *app = ctx;
-
-	if (app->turn)
-		turn_server_print_guest_peers(app->turn, out);
-}
-
-static void turn_stats(void *ctx, FILE *out)
-{
-	struct appliance *app = ctx;
-	struct dp_if_stats st, sum = { 0 };
-
-	turn_server_print_stats(app->turn, out);
-	if (app->streams)
-		tstreams_print_stats(app->streams, out);
-	for (int i = 0; i < app->cfg.n_ifs; i++) {
-		dp_stats_sum(i, &st);
-		sum.relay_c2p_pkts += st.relay_c2p_pkts;
-		sum.relay_c2p_bytes += st.relay_c2p_bytes;
-		sum.relay_p2c_pkts += st.relay_p2c_pkts;
-		sum.relay_p2c_bytes += st.relay_p2c_bytes;
-		for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
-			sum.drops[r] += st.drops[r];
-	}
-	fprintf(out, "Relayed client -> peer  : %lu packets, %lu bytes\n", sum.relay_c2p_pkts,
-		sum.relay_c2p_bytes);
-	fprintf(out, "Relayed peer -> client  : %lu packets, %lu bytes\n", sum.relay_p2c_pkts,
-		sum.relay_p2c_bytes);
-	for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
-		if (sum.drops[r])
-			fprintf(out, "  dropped %-18s: %lu  %s\n", dp_drop_name(r), sum.drops[r],
-				dp_drop_text(r));
-	fprintf(out, "Answers not sent        : %lu\n", app->turn_send_errors);
-	if (app->turn_stream_nombuf)
-		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
 }
 
 /* ---------------- metrics (metrics.h) ---------------- */
@@ -859,8 +847,6 @@ int app_metrics_start(struct appliance *app)
 	metrics_app = app;
 	for (size_t i = 0; !ret && i < sizeof(if_families) / sizeof(if_families[0]); i++)
 		ret = metrics_register(app->metrics, &if_families[i]);
-	if (!ret)
-		ret = turn_metrics_register(app->metrics, app);
 	if (ret)
 		LOG_ERRX("mgmt", "metrics: registering the counters: %s", strerror(-ret));
 	return ret;
@@ -868,34 +854,25 @@ int app_metrics_start(struct appliance *app)
 
 void app_metrics_stop(struct appliance *app)
 {
+	app->cli.metrics = NULL;
 	metrics_registry_free(app->metrics);
 	app->metrics = NULL;
 }
 
-static void metrics_page(void *ctx, FILE *out, bool json)
-{
-	struct appliance *app = ctx;
-
-	if (!app->metrics)
-		fprintf(out, "metrics: not available (see the log)\n");
-	else if (json)
-		metrics_write_json(app->metrics, out);
-	else
-		metrics_write_prometheus(app->metrics, out);
-}
-
 const struct cli_ops app_cli_ops = {
 	.apply = apply,
-	.status = status_page,
-	.iface = if_page,
-	.arp = arp_page,
-	.ping = ping,
-	.turn_allocations = turn_allocations,
-	.firewall = firewall_page,
-	.turn_stats = turn_stats,
-	.turn_guest_peers = turn_guest_peers,
-	.restart = app_web_restart,
-	.web_info = app_web_info,
-	.webadmin_running = app_webadmin_running,
-	.metrics = metrics_page,
 };
+
+int app_cli_register(struct appliance *app)
+{
+	static struct dp_cli_ops ops = {
+		.status = status_page,
+		.iface = if_page,
+		.arp = arp_page,
+		.ping = ping,
+		.firewall = firewall_page,
+	};
+
+	ops.ctx = app;
+	return dp_cli_register(&app->cli, &ops);
+}

@@ -17,6 +17,20 @@
 #include "turn_stream.h"
 
 #define APP_MAX_MEDIA 32
+#define APP_MAX_HOOKS 8
+
+/* A component's callback the appliance core calls back (it never calls a component by name:
+ * components depend on the core, not the other way round). */
+struct app_hook {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+/* A component's handler for packets the workers punted to the control plane; consumes @m. */
+struct app_pkt_hook {
+	void (*fn)(void *ctx, struct rte_mbuf *m);
+	void *ctx;
+};
 
 struct appliance {
 	char cfg_path[256];
@@ -55,7 +69,26 @@ struct appliance {
 	struct callbridge *cb;
 	/* the media server (controlplane/media_glue.c): on the control loop's thread */
 	struct media_server *mediasrv;
+	/* what components registered (app_on_config, app_on_neighbour, app_on_punt) */
+	struct app_hook on_config[APP_MAX_HOOKS], on_neighbour[APP_MAX_HOOKS];
+	int n_on_config, n_on_neighbour;
+	struct app_pkt_hook on_turn_punt;	/* DP_PUNT_TURN: a UDP request for TURN */
+	struct app_pkt_hook on_peer_data;	/* the data ring: peers' datagrams for TURN's
+						 * stream clients */
 };
+
+/* Components register here: @fn(@ctx) after every change of app->cfg (in registration
+ * order), or whenever the data plane learnt a neighbour. 0 or -ENOSPC. */
+int app_on_config(struct appliance *app, void (*fn)(void *ctx), void *ctx);
+int app_on_neighbour(struct appliance *app, void (*fn)(void *ctx), void *ctx);
+/* Who takes TURN's punted requests and the data ring's datagrams (one each; without one
+ * they are freed). */
+void app_on_turn_punt(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m),
+	void *ctx);
+void app_on_peer_data(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m),
+	void *ctx);
+/* The data plane's interface commands (status, iface, arp, ping, firewall) into app->cli. */
+int app_cli_register(struct appliance *app);
 
 /* Builds the L3 table for the data plane from @cfg and the ports (firewalls compiled):
  * NULL with @err set when a rule set cannot compile. */
@@ -79,19 +112,10 @@ void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target);
 /* The media server, where the callbridge runs (before it: the callbridge calls it). */
 int app_media_start(struct appliance *app);
 void app_media_stop(struct appliance *app);
-void app_media_config(struct appliance *app);	/* after app->cfg changed */
 
+/* TURN (turn_glue.c): the server, its streams, its commands, counters and tick. */
 int app_turn_start(struct appliance *app);
 void app_turn_stop(struct appliance *app);
-void app_turn_config(struct appliance *app);	/* after app->cfg changed */
-void app_turn_punt(struct appliance *app, struct rte_mbuf *m);	/* a UDP request */
-/* Gives the TURN server the media ports guests' relays may reach, when they changed: this
- * appliance's own (callbridge media) and those webbridge3 heard of. On the tick. */
-void app_turn_media(struct appliance *app, bool force);
-/* Serves TURN's TCP and TLS connections (their descriptor is registered with app->loop). */
-unsigned int app_turn_streams(struct appliance *app);
-/* A peer's datagram for a stream client (punted by the data plane); consumes @m. */
-void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m);
 /* Queues @m (a whole frame, Ethernet header filled) to leave through DPDK port @port. */
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port);
 /* Whether @ip is one of our own addresses, and the MAC of the interface that holds it: the
@@ -106,18 +130,14 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
 struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
 	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len);
 
-/* The counters registry, filled with the interfaces' and TURN's families (read at collect
- * time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */
+/* The counters registry, with the interfaces' families (components add theirs as they
+ * start; read at collect time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */
 int app_metrics_start(struct appliance *app);
 void app_metrics_stop(struct appliance *app);
 
 /* Starts webbridge3 and the callbridge (each idle while disabled or not in this role). */
 int app_web_start(struct appliance *app);
 void app_web_stop(struct appliance *app);
-int app_web_restart(void *ctx, const char *component, FILE *out);
-void app_web_info(void *ctx, const char *what, FILE *out);
-bool app_webadmin_running(void *ctx);
-void app_web_config(struct appliance *app);	/* after app->cfg changed */
 
 extern const struct cli_ops app_cli_ops;
 

@@ -179,11 +179,15 @@ static int start(int argc, char **argv)
 	}
 	assign_queues(&app);
 	pthread_mutex_init(&app.media_lock, NULL);	/* webbridge3's thread and the tick share it */
+	/* the registry and the CLI first: each component registers its counters and commands */
+	if (app_metrics_start(&app) < 0)	/* logged; the appliance runs without them */
+		LOG_WARN("mgmt", "metrics: the registry is incomplete");
+	app.cli.metrics = app.metrics;
+	if ((ret = app_cli_register(&app)) < 0)
+		return ret;
 	ret = app_turn_start(&app);
 	if (ret < 0)
 		return ret;
-	if (app_metrics_start(&app) < 0)	/* logged; the appliance runs without them */
-		LOG_WARN("mgmt", "metrics: the registry is incomplete");
 	ret = app_media_start(&app);
 	if (ret < 0)
 		return ret;
@@ -209,18 +213,10 @@ static void rcu_online(void *ctx)
 	rcu_thread_online();
 }
 
-/* Every 100 ms: neighbour expiry and ARP retries, TURN's timers and media ports. */
+/* Every 100 ms: neighbour expiry and ARP retries (components register their own ticks). */
 static void on_tick(void *ctx)
 {
-	struct appliance *a = ctx;
-
-	app_timers(a);
-	if (a->turn) {
-		app_turn_media(a, false);
-		turn_server_tick(a->turn);
-	}
-	if (a->streams)
-		tstreams_tick(a->streams);
+	app_timers(ctx);
 }
 
 /* Drains the punt rings between passes of the event loop. While they bring work the loop
@@ -327,12 +323,12 @@ int main(int argc, char **argv)
 		LOG_ERRX("mgmt", "cannot allocate the control loop");
 		return 1;
 	}
+	cli_init(&app.cli, &app.cfg, &app_cli_ops, &app);
 	ret = start(argc, argv);
 	if (ret < 0) {
 		stop_all(NULL);
 		return 1;
 	}
-	app.cli = (struct cli){ .cfg = &app.cfg, .ops = &app_cli_ops, .ctx = &app };
 	ret = ctl_open(&ctl, app.cfg.ctl_socket, &app.cli, app.loop);
 	if (ret < 0) {
 		LOG_ERRX("mgmt", "control socket %s: %s", app.cfg.ctl_socket, strerror(-ret));

@@ -110,6 +110,15 @@ static bool media_is_own(void *ctx, uint32_t ip)
 	return app_own_mac(ctx, ip, mac);
 }
 
+/* after app->cfg changed */
+static void on_config(void *ctx)
+{
+	struct appliance *app = ctx;
+
+	if (app->mediasrv)
+		media_server_config(app->mediasrv, &app->cfg);
+}
+
 int app_media_start(struct appliance *app)
 {
 	const struct media_server_env env = { .ctx = app, .resolve = app_resolve,
@@ -131,13 +140,9 @@ int app_media_start(struct appliance *app)
 		return -ENOMEM;
 	}
 	media_metrics(app, true);
+	if ((ret = app_on_config(app, on_config, app)) < 0)
+		return ret;
 	return media_server_config(app->mediasrv, &app->cfg);
-}
-
-void app_media_config(struct appliance *app)
-{
-	if (app->mediasrv)
-		media_server_config(app->mediasrv, &app->cfg);
 }
 
 void app_media_stop(struct appliance *app)

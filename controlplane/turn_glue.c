@@ -21,6 +21,7 @@
 #include "edge_log.h"
 #include "nbr.h"
 #include "pki.h"
+#include "turn_metrics.h"
 #include "turn_tables.h"
 
 static uint64_t env_now_ms(void *ctx)
@@ -79,8 +80,10 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	app_inject(app, m, app->ports[ifi].port_id);
 }
 
-void app_turn_from_peer(struct appliance *app, struct rte_mbuf *m)
+/* A peer's datagram for a stream client (the data ring); consumes @m. */
+static void turn_from_peer(void *ctx, struct rte_mbuf *m)
 {
+	struct appliance *app = ctx;
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
 		RTE_ETHER_HDR_LEN);
 	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
@@ -212,16 +215,15 @@ static void streams_config(struct appliance *app)
 		LOG_WARN("turn", "%s", err);
 }
 
-unsigned int app_turn_streams(struct appliance *app)
-{
-	return app->streams ? tstreams_serve(app->streams) : 0;
-}
-
+/* TURN's TCP and TLS connections (their descriptor is registered with app->loop). */
 static void on_streams(void *ctx, int fd, short revents)
 {
+	struct appliance *app = ctx;
+
 	(void)fd;
 	(void)revents;
-	app_turn_streams(ctx);
+	if (app->streams)
+		tstreams_serve(app->streams);
 }
 
 /* bytes OpenSSL already holds: no poll announces them, so the loop must not wait */
@@ -273,6 +275,157 @@ static void reserve_relay_range(const struct cfg_turn *t)
 		fclose(f);
 }
 
+/* Gives the TURN server the media ports guests' relays may reach, when they changed: this
+ * appliance's own (callbridge media) and those webbridge3 heard of. */
+static void turn_media(struct appliance *app, bool force)
+{
+	struct turn_media_target t[APP_MAX_MEDIA + WEB_MAX_LISTEN];
+	const struct cfg_callbridge *cb = &app->cfg.cb;
+	unsigned int n = 0;
+
+	if (!app->turn || (!force && !__atomic_load_n(&app->media_changed, __ATOMIC_ACQUIRE)))
+		return;
+	/* this appliance's own callbridge (role both) */
+	for (int i = 0; app->cfg.role == EDGE_ROLE_BOTH && i < cb->n_media; i++) {
+		const struct cfg_iface *f = &app->cfg.ifs[cb->media[i].ifi];
+
+		if (f->n_addrs)
+			t[n++] = (struct turn_media_target){ .ip = f->addrs[0].addr,
+				.port = htons(cb->media[i].port) };
+	}
+	pthread_mutex_lock(&app->media_lock);
+	for (unsigned int i = 0; i < app->n_media; i++)
+		t[n++] = app->media[i];
+	app->media_changed = false;
+	pthread_mutex_unlock(&app->media_lock);
+	turn_server_set_media_targets(app->turn, t, n);
+}
+
+/* after app->cfg changed */
+static void on_config(void *ctx)
+{
+	struct appliance *app = ctx;
+
+	if (!app->turn)
+		return;
+	turn_server_config(app->turn, &app->cfg);
+	turn_media(app, true);
+	reserve_relay_range(&app->cfg.turn);
+	streams_config(app);
+}
+
+static void turn_allocations(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+
+	turn_server_list(app->turn, out);
+}
+
+static void turn_guest_peers(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+
+	if (app->turn)
+		turn_server_print_guest_peers(app->turn, out);
+}
+
+static void turn_stats(void *ctx, FILE *out)
+{
+	struct appliance *app = ctx;
+	struct dp_if_stats st, sum = { 0 };
+
+	turn_server_print_stats(app->turn, out);
+	if (app->streams)
+		tstreams_print_stats(app->streams, out);
+	for (int i = 0; i < app->cfg.n_ifs; i++) {
+		dp_stats_sum(i, &st);
+		sum.relay_c2p_pkts += st.relay_c2p_pkts;
+		sum.relay_c2p_bytes += st.relay_c2p_bytes;
+		sum.relay_p2c_pkts += st.relay_p2c_pkts;
+		sum.relay_p2c_bytes += st.relay_p2c_bytes;
+		for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
+			sum.drops[r] += st.drops[r];
+	}
+	fprintf(out, "Relayed client -> peer  : %lu packets, %lu bytes\n", sum.relay_c2p_pkts,
+		sum.relay_c2p_bytes);
+	fprintf(out, "Relayed peer -> client  : %lu packets, %lu bytes\n", sum.relay_p2c_pkts,
+		sum.relay_p2c_bytes);
+	for (int r = DP_DROP_TURN_MALFORMED; r <= DP_DROP_TURN_RATE_LIMIT; r++)
+		if (sum.drops[r])
+			fprintf(out, "  dropped %-18s: %lu  %s\n", dp_drop_name(r), sum.drops[r],
+				dp_drop_text(r));
+	fprintf(out, "Answers not sent        : %lu\n", app->turn_send_errors);
+	if (app->turn_stream_nombuf)
+		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
+}
+
+
+/* Every 100 ms: TURN's timers, its streams' timeouts, and the media ports webbridge3 heard of. */
+static void on_tick(void *ctx)
+{
+	struct appliance *app = ctx;
+
+	if (!app->turn)
+		return;
+	turn_media(app, false);
+	turn_server_tick(app->turn);
+	if (app->streams)
+		tstreams_tick(app->streams);
+}
+
+/* the data plane learnt a neighbour: allocations waiting for it are published */
+static void on_neighbour(void *ctx)
+{
+	struct appliance *app = ctx;
+
+	if (app->turn)
+		turn_server_neighbour_learned(app->turn);
+}
+
+/* A request the data plane punted (DP_PUNT_TURN): served by the TURN server, its answer
+ * built from the address the request was sent to and injected towards the MAC it came from.
+ * The data plane checked the IPv4 header and the UDP length; the UDP checksum is ours. */
+static void turn_punt(void *ctx, struct rte_mbuf *m)
+{
+	struct appliance *app = ctx;
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip +
+		(ip->version_ihl & 0xf) * 4);
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint8_t ifi = (uint8_t)m->hash.fdir.hi, out[2048];
+	struct rte_mbuf *r;
+	size_t rl;
+
+	if (!app->turn || ifi >= app->cfg.n_ifs || !(app->cfg.turn.listen_mask & (1u << ifi))) {
+		rte_pktmbuf_free(m);	/* TURN went off while it waited on the ring */
+		return;
+	}
+	if (udp->dgram_cksum && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_UDP_CHECKSUM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rl = turn_server_input(app->turn, ifi, ip->src_addr, udp->src_port, ip->dst_addr,
+		udp->dst_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp), out, sizeof(out));
+	if (rl) {
+		r = app_udp_frame(app, ifi, eth->src_addr.addr_bytes, ip->dst_addr, udp->dst_port,
+			ip->src_addr, udp->src_port, out, rl);
+		if (r)
+			app_inject(app, r, app->ports[ifi].port_id);
+		else
+			app->turn_send_errors++;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static struct turn_cli_ops cli_ops_turn = {
+	.allocations = turn_allocations,
+	.stats = turn_stats,
+	.guest_peers = turn_guest_peers,
+};
+static int tick_id = -1;
+
 int app_turn_start(struct appliance *app)
 {
 	struct turn_env env = { .ctx = app, .resolve = app_resolve, .now_ms = env_now_ms,
@@ -306,12 +459,28 @@ int app_turn_start(struct appliance *app)
 		return ret;
 	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
-	app_turn_media(app, true);	/* this appliance's own media ports, before any C2W */
+	turn_media(app, true);	/* this appliance's own media ports, before any C2W */
+	cli_ops_turn.ctx = app;
+	if ((tick_id = evloop_add_timer(app->loop, 100, on_tick, app)) < 0)
+		return tick_id;
+	if ((ret = app_on_config(app, on_config, app)) < 0 ||
+		(ret = app_on_neighbour(app, on_neighbour, app)) < 0 ||
+		(ret = turn_cli_register(&app->cli, &cli_ops_turn)) < 0)
+		return ret;
+	app_on_turn_punt(app, turn_punt, app);
+	app_on_peer_data(app, turn_from_peer, app);
+	if (app->metrics && (ret = turn_metrics_register(app->metrics, app)) < 0)
+		LOG_WARN("turn", "metrics: %s", strerror(-ret));	/* it runs without them */
 	return 0;
 }
 
 void app_turn_stop(struct appliance *app)
 {
+	app_on_turn_punt(app, NULL, NULL);
+	app_on_peer_data(app, NULL, NULL);
+	if (tick_id >= 0)
+		evloop_del_timer(app->loop, tick_id);
+	tick_id = -1;
 	reserve_relay_range(NULL);
 	if (app->streams)
 		evloop_del_fd(app->loop, tstreams_fd(app->streams));
@@ -319,74 +488,4 @@ void app_turn_stop(struct appliance *app)
 	app->streams = NULL;
 	turn_server_free(app->turn);
 	app->turn = NULL;
-}
-
-void app_turn_media(struct appliance *app, bool force)
-{
-	struct turn_media_target t[APP_MAX_MEDIA + WEB_MAX_LISTEN];
-	const struct cfg_callbridge *cb = &app->cfg.cb;
-	unsigned int n = 0;
-
-	if (!app->turn || (!force && !__atomic_load_n(&app->media_changed, __ATOMIC_ACQUIRE)))
-		return;
-	/* this appliance's own callbridge (role both) */
-	for (int i = 0; app->cfg.role == EDGE_ROLE_BOTH && i < cb->n_media; i++) {
-		const struct cfg_iface *f = &app->cfg.ifs[cb->media[i].ifi];
-
-		if (f->n_addrs)
-			t[n++] = (struct turn_media_target){ .ip = f->addrs[0].addr,
-				.port = htons(cb->media[i].port) };
-	}
-	pthread_mutex_lock(&app->media_lock);
-	for (unsigned int i = 0; i < app->n_media; i++)
-		t[n++] = app->media[i];
-	app->media_changed = false;
-	pthread_mutex_unlock(&app->media_lock);
-	turn_server_set_media_targets(app->turn, t, n);
-}
-
-void app_turn_config(struct appliance *app)
-{
-	if (!app->turn)
-		return;
-	turn_server_config(app->turn, &app->cfg);
-	app_turn_media(app, true);
-	reserve_relay_range(&app->cfg.turn);
-	streams_config(app);
-}
-
-/* A request the data plane punted (DP_PUNT_TURN): served by the TURN server, its answer
- * built from the address the request was sent to and injected towards the MAC it came from.
- * The data plane checked the IPv4 header and the UDP length; the UDP checksum is ours. */
-void app_turn_punt(struct appliance *app, struct rte_mbuf *m)
-{
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip +
-		(ip->version_ihl & 0xf) * 4);
-	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	uint8_t ifi = (uint8_t)m->hash.fdir.hi, out[2048];
-	struct rte_mbuf *r;
-	size_t rl;
-
-	if (!app->turn || ifi >= app->cfg.n_ifs || !(app->cfg.turn.listen_mask & (1u << ifi))) {
-		rte_pktmbuf_free(m);	/* TURN went off while it waited on the ring */
-		return;
-	}
-	if (udp->dgram_cksum && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
-		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_UDP_CHECKSUM]++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rl = turn_server_input(app->turn, ifi, ip->src_addr, udp->src_port, ip->dst_addr,
-		udp->dst_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp), out, sizeof(out));
-	if (rl) {
-		r = app_udp_frame(app, ifi, eth->src_addr.addr_bytes, ip->dst_addr, udp->dst_port,
-			ip->src_addr, udp->src_port, out, rl);
-		if (r)
-			app_inject(app, r, app->ports[ifi].port_id);
-		else
-			app->turn_send_errors++;
-	}
-	rte_pktmbuf_free(m);
 }

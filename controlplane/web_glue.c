@@ -26,23 +26,6 @@ static void media_ports(void *ctx, const struct wb3_media *m, unsigned int n)
 			"by guests", n, APP_MAX_MEDIA);
 }
 
-int app_web_start(struct appliance *app)
-{
-	if (app->cfg.role != EDGE_ROLE_CORE) {
-		const struct wb3_services svc = { .ctx = app, .media_ports = media_ports };
-
-		app->wb3 = wb3_start(&app->cfg, &svc);
-		if (!app->wb3)
-			return -ENOMEM;
-	}
-	if (app->cfg.role != EDGE_ROLE_EDGE) {
-		app->cb = cb_start(&app->cfg, app->mediasrv);
-		if (!app->cb)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 void app_web_stop(struct appliance *app)
 {
 	/* the callbridge first: its guests' legs end while the web bridge still carries them */
@@ -52,7 +35,7 @@ void app_web_stop(struct appliance *app)
 	app->wb3 = NULL;
 }
 
-int app_web_restart(void *ctx, const char *component, FILE *out)
+static int web_restart(void *ctx, const char *component, FILE *out)
 {
 	struct appliance *app = ctx;
 
@@ -73,7 +56,7 @@ int app_web_restart(void *ctx, const char *component, FILE *out)
 	return cb_restart(app->cb, &app->cfg, out);
 }
 
-void app_web_info(void *ctx, const char *what, FILE *out)
+static void web_info(void *ctx, const char *what, FILE *out)
 {
 	struct appliance *app = ctx;
 
@@ -97,15 +80,46 @@ void app_web_info(void *ctx, const char *what, FILE *out)
 			cfg_role_name(app->cfg.role));
 }
 
-void app_web_config(struct appliance *app)
+/* after app->cfg changed: the administrators the web admin knows */
+static void on_config(void *ctx)
 {
+	struct appliance *app = ctx;
+
 	if (app->cb)
 		cb_admins(app->cb, &app->cfg);
 }
 
-bool app_webadmin_running(void *ctx)
+static bool webadmin_running(void *ctx)
 {
 	struct appliance *app = ctx;
 
 	return app->cb && cb_webadmin_running(app->cb);
+}
+
+int app_web_start(struct appliance *app)
+{
+	static struct web_cli_ops ops = {
+		.restart = web_restart,
+		.info = web_info,
+		.webadmin_running = webadmin_running,
+	};
+	int ret;
+
+	ops.ctx = app;
+	if ((ret = web_cli_register(&app->cli, &ops)) < 0 ||
+		(ret = app_on_config(app, on_config, app)) < 0)
+		return ret;
+	if (app->cfg.role != EDGE_ROLE_CORE) {
+		const struct wb3_services svc = { .ctx = app, .media_ports = media_ports };
+
+		app->wb3 = wb3_start(&app->cfg, &svc);
+		if (!app->wb3)
+			return -ENOMEM;
+	}
+	if (app->cfg.role != EDGE_ROLE_EDGE) {
+		app->cb = cb_start(&app->cfg, app->mediasrv);
+		if (!app->cb)
+			return -ENOMEM;
+	}
+	return 0;
 }

@@ -6,43 +6,96 @@
 #define EDGE_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "edge_config.h"
 
+struct metrics_registry;
+struct cli;
+
 struct cli_ops {
 	/* Makes @next the running configuration (data plane, kernel mirror, file). */
 	int (*apply)(void *ctx, const struct edge_cfg *next, char *err, size_t errlen);
-	/* Status pages; any may be NULL (then the command says it is unavailable). */
+};
+
+/* A command: the CLI's own (ipv4, pki, log, metrics, help) and those components register
+ * (the data plane's interfaces, turn, webbridge3, callbridge, webadmin, user, ...). @run gets
+ * the registering component's @ctx. */
+typedef int cli_run_fn(struct cli *cli, void *ctx, int argc, char **argv, FILE *out);
+
+struct cli_command {
+	const char *name;
+	const char *usage;
+	const char *help;
+	cli_run_fn *run;
+	void (*more_help)(FILE *out);	/* `help <name>`: its settings, one a line; may be NULL */
+	/* `edgectl --json <name> [<arg>]`: the counters behind the page, as the metric families
+	 * whose names start with one of these prefixes (NULL-terminated; NULL: the page has no
+	 * JSON form), and the label its argument selects ("interface" for `iface a`; NULL: the
+	 * JSON form takes no argument). */
+	const char *const *json_families;
+	const char *json_label;
+	void *ctx;
+};
+
+#define CLI_MAX_COMMANDS 32
+
+struct cli {
+	struct edge_cfg *cfg;		/* the running configuration; replaced only by apply */
+	const struct cli_ops *ops;
+	void *ctx;
+	struct metrics_registry *metrics;	/* `metrics` and `--json`; NULL: not available */
+	struct cli_command cmds[CLI_MAX_COMMANDS];
+	int n_cmds;
+};
+
+/* Makes @cli with the CLI's own commands. */
+void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, void *ctx);
+/* Adds @cmd (copied; its strings must outlive @cli). 0, -EEXIST (that name is taken),
+ * -EINVAL (no name or run) or -ENOSPC. */
+int cli_register(struct cli *cli, const struct cli_command *cmd);
+
+/* What the components' commands need of their component; any may be NULL (then the page or
+ * action says it is not available here). Each registers with its own. */
+
+/* The data plane's interfaces: `status`, `iface`, `arp`, `ping`, `firewall` (in cli.c). */
+struct dp_cli_ops {
 	void (*status)(void *ctx, FILE *out);
 	void (*iface)(void *ctx, int ifi, FILE *out);
 	void (*arp)(void *ctx, FILE *out);
 	/* Sends @count echo requests from the data plane to @addr (network order) and reports
 	 * them; returns 0 if any reply came back. */
 	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
-	void (*turn_allocations)(void *ctx, FILE *out);	/* `turn allocations` */
-	void (*turn_stats)(void *ctx, FILE *out);		/* `turn stats` */
-	/* the `turn` page's "Guest peers : ..." line: the media targets guests may reach */
-	void (*turn_guest_peers)(void *ctx, FILE *out);
 	void (*firewall)(void *ctx, int ifi, FILE *out);	/* `firewall <if>` */
+	void *ctx;
+};
+int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops);
+
+/* TURN: `turn ...` (cli_turn.c). */
+struct turn_cli_ops {
+	void (*allocations)(void *ctx, FILE *out);	/* `turn allocations` */
+	void (*stats)(void *ctx, FILE *out);		/* `turn stats` */
+	/* the `turn` page's "Guest peers : ..." line: the media targets guests may reach */
+	void (*guest_peers)(void *ctx, FILE *out);
+	void *ctx;
+};
+int turn_cli_register(struct cli *cli, const struct turn_cli_ops *ops);
+
+/* The web components: `webbridge3`, `callbridge`, `webadmin`, `user` (cli_web.c). */
+struct web_cli_ops {
 	/* Brings @component ("webbridge3", "callbridge" or "webadmin") in line with the running
 	 * configuration, which the CLI has just applied: starts or restarts it when enabled,
 	 * stops it when not. Its answer goes to @out; 0 or -errno. */
 	int (*restart)(void *ctx, const char *component, FILE *out);
 	/* Live tables: @what is "callbridge calls", "callbridge participants" or
 	 * "webbridge3 connections". */
-	void (*web_info)(void *ctx, const char *what, FILE *out);
+	void (*info)(void *ctx, const char *what, FILE *out);
 	/* Whether the web admin service runs (its status page's STATUS line). */
 	bool (*webadmin_running)(void *ctx);
-	/* `metrics [json]`: every registered counter, Prometheus text or JSON (metrics.h). */
-	void (*metrics)(void *ctx, FILE *out, bool json);
-};
-
-struct cli {
-	struct edge_cfg *cfg;		/* the running configuration; replaced only by apply */
-	const struct cli_ops *ops;
 	void *ctx;
 };
+int web_cli_register(struct cli *cli, const struct web_cli_ops *ops);
 
 #define CLI_MAX_WORDS 32
 
@@ -51,7 +104,9 @@ struct cli {
 int cli_split(const char *line, char *buf, size_t buflen, char **words, int max);
 
 /* Runs one command line, writing its answer to @out. 0 on success, negative errno when
- * the command was refused (its message, naming the bad word, is in @out). */
+ * the command was refused (its message, naming the bad word, is in @out). A line starting
+ * with "--json" asks for the JSON form of the page that follows (cli_command.json_families):
+ * `--json turn`, `--json iface a`, `--json metrics`. */
 int cli_exec(struct cli *cli, const char *line, FILE *out);
 
 #endif

@@ -149,6 +149,32 @@ struct cfg_admin {
 	char hash[128];					/* crypt(3), e.g. "$y$..." */
 };
 
+/* Prometheus's endpoint (`metrics listen|allow|certs|enable|disable`): GET /metrics. */
+#define CFG_METRICS_MAX_ALLOW 8
+struct cfg_metrics {
+	bool enabled;
+	int ifi;			/* the interface whose first address it listens on; -1: none */
+	uint16_t port;			/* 9100 by default, node exporter's */
+	struct cfg_prefix allow[CFG_METRICS_MAX_ALLOW];	/* scrapers; none: anyone */
+	int n_allow;
+	char key[128], cert[128];	/* both set: HTTPS (names in cert_dir) */
+};
+
+/* Remote syslog (`syslog server add|del`, `syslog enable|disable`), RFC 5424. */
+#define CFG_SYSLOG_MAX_SERVERS 4
+enum cfg_syslog_transport { CFG_SYSLOG_UDP, CFG_SYSLOG_TCP, CFG_SYSLOG_TLS };
+struct cfg_syslog_server {
+	char host[128];			/* a name or an address literal */
+	uint16_t port;
+	enum cfg_syslog_transport transport;
+};
+struct cfg_syslog {
+	bool enabled;
+	struct cfg_syslog_server servers[CFG_SYSLOG_MAX_SERVERS];
+	int n_servers;
+	char ca[128];			/* TLS servers are checked against this bundle (cert_dir) */
+};
+
 struct edge_cfg {
 	/* EAL */
 	char cores[64];			/* lcore list for -l, first is the control plane */
@@ -166,6 +192,8 @@ struct edge_cfg {
 	char log_file[256];
 	int log_level;			/* syslog level: LOG_ERR .. LOG_DEBUG */
 	char cert_dir[256];		/* where key and certificate files are looked up */
+	struct cfg_metrics metrics;
+	struct cfg_syslog syslog;
 	/* interfaces */
 	struct cfg_iface ifs[EDGE_MAX_IFACES];
 	int n_ifs;
@@ -262,6 +290,14 @@ bool cfg_prefix_has(const struct cfg_prefix *p, uint32_t ip);
 int cfg_parse_listen(const struct edge_cfg *cfg, const char *s, struct cfg_listen *l);
 const char *cfg_listen_str(const struct edge_cfg *cfg, const struct cfg_listen *l, char *buf,
 	size_t len);
+/* "udp", "tcp" or "tls"; and back (-EINVAL). */
+const char *cfg_syslog_transport_name(enum cfg_syslog_transport t);
+int cfg_syslog_transport_parse(const char *s, enum cfg_syslog_transport *t);
+/* "<host>[:<port>]" (an IPv6 literal in brackets when a port follows) with the transport's
+ * default port (514 for UDP and TCP, 6514 for TLS): 0 or -EINVAL with @err naming the word. */
+int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
+	struct cfg_syslog_server *out, char *err, size_t errlen);
+
 /* "both", "edge" or "core". */
 const char *cfg_role_name(enum edge_role role);
 

@@ -70,5 +70,11 @@ int metrics_write_prometheus(const struct metrics_registry *r, FILE *out);
  * last], "sum" and "count" instead of "value". Non-finite values are the strings "NaN",
  * "+Inf", "-Inf". 0, -ENOMEM or -EIO. */
 int metrics_write_json(const struct metrics_registry *r, FILE *out);
+/* The same, of the families whose name starts with one of @prefixes (NULL-terminated; NULL:
+ * every family) and, when @label and @value are set, only of the samples whose @label is
+ * @value (families without that label left out): `edgectl --json iface a`. @matched (may be
+ * NULL) gets how many samples were written. */
+int metrics_write_json_filtered(const struct metrics_registry *r, FILE *out,
+	const char *const *prefixes, const char *label, const char *value, unsigned int *matched);
 
 #endif

@@ -10,13 +10,7 @@
 #include "cli.h"
 #include "cli_int.h"
 #include "edge_log.h"
-
-struct cmd {
-	const char *name;
-	const char *usage;
-	const char *help;
-	int (*run)(struct cli *cli, int argc, char **argv, FILE *out);
-};
+#include "metrics.h"
 
 #define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default | " \
 	"route add <net>/<prefix> <gateway> | route del <net>/<prefix>]"
@@ -151,7 +145,7 @@ static uint32_t if_gateway(const struct cfg_iface *ifc)
 	return 0;
 }
 
-static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_ipv4(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
 	struct edge_cfg next;
 	char err[200], what[200];
@@ -211,50 +205,59 @@ static int cmd_ipv4(struct cli *cli, int argc, char **argv, FILE *out)
 		return cli_refuse(out, "ipv4 %s: '%s': expected add, del, default or route", argv[1],
 			argv[2]);
 	}
+	(void)ctx;
 	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s%s%s", argv[1], argv[2],
 		argc > 3 ? " " : "", argc > 3 ? argv[3] : "", argc > 4 ? " " : "",
 		argc > 4 ? argv[4] : "", argc > 5 ? " " : "", argc > 5 ? argv[5] : "");
 	return cli_apply(cli, &next, what, out);
 }
 
-static int cmd_iface(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_iface(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct dp_cli_ops *o = ctx;
 	int ifi = -1;
 
 	if (argc > 2)
 		return cli_refuse(out, "iface: '%s': unexpected word", argv[2]);
 	if (argc == 2 && (ifi = cli_want_iface(cli, "iface", argv[1], out)) < 0)
 		return ifi;
-	if (!cli->ops->iface)
+	if (!o->iface)
 		return cli_refuse(out, "iface: not available here");
 	for (int i = 0; i < cli->cfg->n_ifs; i++)
 		if (ifi < 0 || ifi == i)
-			cli->ops->iface(cli->ctx, i, out);
+			o->iface(o->ctx, i, out);
 	return 0;
 }
 
-static int cmd_status(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_status(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct dp_cli_ops *o = ctx;
+
+	(void)cli;
 	if (argc > 1)
 		return cli_refuse(out, "status: '%s': unexpected word", argv[1]);
-	if (!cli->ops->status)
+	if (!o->status)
 		return cli_refuse(out, "status: not available here");
-	cli->ops->status(cli->ctx, out);
+	o->status(o->ctx, out);
 	return 0;
 }
 
-static int cmd_arp(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_arp(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct dp_cli_ops *o = ctx;
+
+	(void)cli;
 	if (argc > 1)
 		return cli_refuse(out, "arp: '%s': unexpected word", argv[1]);
-	if (!cli->ops->arp)
+	if (!o->arp)
 		return cli_refuse(out, "arp: not available here");
-	cli->ops->arp(cli->ctx, out);
+	o->arp(o->ctx, out);
 	return 0;
 }
 
-static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_ping(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct dp_cli_ops *o = ctx;
 	uint32_t addr;
 	long count = 3;
 	char *end;
@@ -270,9 +273,10 @@ static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
 		if (*end || count < 1 || count > 10)
 			return cli_refuse(out, "ping: '%s': count must be 1..10", argv[2]);
 	}
-	if (!cli->ops->ping)
+	(void)cli;
+	if (!o->ping)
 		return cli_refuse(out, "ping: not available here");
-	if (cli->ops->ping(cli->ctx, addr, (int)count, out) < 0) {
+	if (o->ping(o->ctx, addr, (int)count, out) < 0) {
 		fprintf(out, "error: ping: no reply from %s\n", argv[1]);
 		return -EHOSTUNREACH;
 	}
@@ -281,8 +285,9 @@ static int cmd_ping(struct cli *cli, int argc, char **argv, FILE *out)
 
 /* `firewall <if> [default allow|deny | allow|deny <ports>[/tcp|/udp] [from <prefix>] |
  * delete allow|deny ... | enable | disable]`, the guide's `firewall a deny 22` among them. */
-static int cmd_firewall(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_firewall(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct dp_cli_ops *o = ctx;
 	struct edge_cfg *next;
 	char err[256], what[256];
 	int ifi, r, off = 0;
@@ -292,9 +297,9 @@ static int cmd_firewall(struct cli *cli, int argc, char **argv, FILE *out)
 	if ((ifi = cli_want_iface(cli, "firewall", argv[1], out)) < 0)
 		return ifi;
 	if (argc == 2) {
-		if (!cli->ops->firewall)
+		if (!o->firewall)
 			return cli_refuse(out, "firewall: not available here");
-		cli->ops->firewall(cli->ctx, ifi, out);
+		o->firewall(o->ctx, ifi, out);
 		return 0;
 	}
 	next = malloc(sizeof(*next));	/* a configuration holds 8 rule lists: not on the stack */
@@ -324,12 +329,13 @@ static int cmd_firewall(struct cli *cli, int argc, char **argv, FILE *out)
 	return r;
 }
 
-static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_log(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
 	long n = 50;
 	char *end;
 
 	(void)cli;
+	(void)ctx;
 	if (argc > 2)
 		return cli_refuse(out, "log: '%s': unexpected word", argv[2]);
 	if (argc == 2) {
@@ -341,73 +347,153 @@ static int cmd_log(struct cli *cli, int argc, char **argv, FILE *out)
 	return 0;
 }
 
-static int cmd_metrics(struct cli *cli, int argc, char **argv, FILE *out)
+static int cmd_metrics(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
 	bool json = argc > 1 && !strcmp(argv[1], "json");
 
+	(void)ctx;
 	if (argc > 2 || (argc == 2 && !json))
 		return cli_refuse(out, "metrics: '%s': unexpected word (try 'metrics json')",
 			argv[json ? 2 : 1]);
-	if (!cli->ops->metrics)
+	if (!cli->metrics)
 		return cli_refuse(out, "metrics: not available here");
-	cli->ops->metrics(cli->ctx, out, json);
+	if (json)
+		metrics_write_json(cli->metrics, out);
+	else
+		metrics_write_prometheus(cli->metrics, out);
 	return 0;
 }
 
-static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out);
+static const struct cli_command *find_command(const struct cli *cli, const char *name)
+{
+	for (int i = 0; i < cli->n_cmds; i++)
+		if (!strcmp(cli->cmds[i].name, name))
+			return &cli->cmds[i];
+	return NULL;
+}
 
-static const struct cmd commands[] = {
-	{ "ipv4", IPV4_USAGE,
-		"show or change an interface's IPv4 addressing", cmd_ipv4 },
-	{ "iface", "iface [<if>]", "interfaces: link, addresses, counters, drops by reason", cmd_iface },
-	{ "status", "status", "the appliance at a glance: interfaces, workers, counters", cmd_status },
-	{ "arp", "arp", "the data plane's neighbour table", cmd_arp },
-	{ "ping", "ping <address> [<count>]", "echo requests from the data plane (resolves ARP itself)",
-		cmd_ping },
-	{ "turn", "turn [<setting> ...]", "the TURN server: status page, or change a setting ('help turn')",
-		turn_cli },
-	{ "webbridge3", "webbridge3 [<setting> ...]",
-		"the web bridge (edge): status page, or a setting ('help webbridge3')",
-		webbridge3_cli },
-	{ "callbridge", "callbridge [<setting> ...]",
-		"the call bridge (core): status page, or a setting ('help callbridge')",
-		callbridge_cli },
-	{ "webadmin", "webadmin [<setting> ...]",
-		"web admin pages and REST API (core): status page, or a setting ('help webadmin')",
-		webadmin_cli },
-	{ "user", "user [list | add | del | passwd ...]",
-		"administrators of the web admin pages and the REST API ('help user')", user_cli },
-	{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny <ports>[/tcp|/udp] "
-		"[from <prefix>] | enable | disable]", "the interface's firewall: status page, or change it",
-		cmd_firewall },
+static int cmd_help(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
+{
+	const struct cli_command *c;
+
+	(void)ctx;
+	if (argc > 2)
+		return cli_refuse(out, "help: '%s': unexpected word", argv[2]);
+	if (argc == 2) {
+		if (!(c = find_command(cli, argv[1])))
+			return cli_refuse(out, "help: '%s': no such command", argv[1]);
+		fprintf(out, "%-60s %s\n", c->usage, c->help);
+		if (c->more_help)
+			c->more_help(out);
+		return 0;
+	}
+	for (int i = 0; i < cli->n_cmds; i++)
+		fprintf(out, "%-60s %s\n", cli->cmds[i].usage, cli->cmds[i].help);
+	fprintf(out, "%-60s %s\n", "--json <command> [<arg>]",
+		"a page's counters as JSON (edgectl --json ...)");
+	return 0;
+}
+
+/* `--json <command> [<arg>]`: the counters behind a page, from the registry. */
+static int run_json(struct cli *cli, int argc, char **argv, FILE *out)
+{
+	const struct cli_command *c;
+	unsigned int matched = 0;
+	char have[256] = "";
+	size_t off = 0;
+	int r;
+
+	if (argc < 2)
+		return cli_refuse(out, "--json: missing command (e.g. --json turn)");
+	c = find_command(cli, argv[1]);
+	if (!c || !c->json_families) {
+		for (int i = 0; i < cli->n_cmds; i++)
+			if (cli->cmds[i].json_families)
+				off += (size_t)snprintf(have + off, off < sizeof(have) ?
+					sizeof(have) - off : 0, " %s", cli->cmds[i].name);
+		return cli_refuse(out, "--json: '%s': %s (pages with one:%s)", argv[1],
+			c ? "this page has no JSON form" : "unknown command", have);
+	}
+	if (argc > (c->json_label ? 3 : 2))
+		return cli_refuse(out, "--json %s: '%s': unexpected word", argv[1],
+			argv[c->json_label ? 3 : 2]);
+	if (argc == 3 && !strcmp(c->json_label, "interface") &&
+		(r = cli_want_iface(cli, "--json", argv[2], out)) < 0)
+		return r;
+	if (!cli->metrics)
+		return cli_refuse(out, "--json: not available here");
+	r = metrics_write_json_filtered(cli->metrics, out, c->json_families,
+		argc == 3 ? c->json_label : NULL, argc == 3 ? argv[2] : NULL, &matched);
+	if (r < 0)
+		return cli_refuse(out, "--json %s: %s", argv[1], strerror(-r));
+	if (argc == 3 && !matched)	/* written, but say so: a typo is not an empty page */
+		return cli_refuse(out, "--json %s: '%s': no %s of that name has counters", argv[1],
+			argv[2], c->json_label);
+	return 0;
+}
+
+int cli_register(struct cli *cli, const struct cli_command *cmd)
+{
+	if (!cmd->name || !*cmd->name || !cmd->run || !cmd->usage || !cmd->help)
+		return -EINVAL;
+	if (find_command(cli, cmd->name))
+		return -EEXIST;
+	if (cli->n_cmds == CLI_MAX_COMMANDS)
+		return -ENOSPC;
+	cli->cmds[cli->n_cmds++] = *cmd;
+	return 0;
+}
+
+static const char *const all_families[] = { "", NULL };
+
+static const struct cli_command own_commands[] = {
+	{ "ipv4", IPV4_USAGE, "show or change an interface's IPv4 addressing", cmd_ipv4,
+		NULL, NULL, NULL, NULL },
 	{ "pki", "pki list | inspect | match | verify ...",
 		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
-		pki_cli },
-	{ "log", "log [<lines>]", "recent log lines", cmd_log },
+		pki_cli, pki_cli_help, NULL, NULL, NULL },
+	{ "log", "log [<lines>]", "recent log lines", cmd_log, NULL, NULL, NULL, NULL },
 	{ "metrics", "metrics [json]", "every counter: Prometheus text exposition, or JSON",
-		cmd_metrics },
-	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help },
-	{ NULL, NULL, NULL, NULL },
+		cmd_metrics, NULL, all_families, NULL, NULL },
+	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help,
+		NULL, NULL, NULL, NULL },
 };
 
-static int cmd_help(struct cli *cli, int argc, char **argv, FILE *out)
+void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, void *ctx)
 {
-	(void)cli;
-	for (const struct cmd *c = commands; c->name; c++)
-		if (argc < 2 || !strcmp(argv[1], c->name))
-			fprintf(out, "%-60s %s\n", c->usage, c->help);
-	if (argc >= 2 && !strcmp(argv[1], "turn"))
-		turn_cli_help(out);
-	if (argc >= 2 && !strcmp(argv[1], "pki"))
-		pki_cli_help(out);
-	if (argc >= 2)
-		web_cli_help(argv[1], out);
-	if (argc >= 2) {
-		for (const struct cmd *c = commands; c->name; c++)
-			if (!strcmp(argv[1], c->name))
-				return 0;
-		return cli_refuse(out, "help: '%s': no such command", argv[1]);
-	}
+	memset(cli, 0, sizeof(*cli));
+	cli->cfg = cfg;
+	cli->ops = ops;
+	cli->ctx = ctx;
+	for (size_t i = 0; i < sizeof(own_commands) / sizeof(own_commands[0]); i++)
+		cli_register(cli, &own_commands[i]);
+}
+
+static const char *const if_families[] = { "edge_interface_", "edge_worker_", NULL };
+static const char *const fw_families[] = { "edge_firewall_", NULL };
+
+int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops)
+{
+	const struct cli_command cmds[] = {
+		{ "iface", "iface [<if>]", "interfaces: link, addresses, counters, drops by reason",
+			cmd_iface, NULL, if_families, "interface", (void *)ops },
+		{ "status", "status", "the appliance at a glance: interfaces, workers, counters",
+			cmd_status, NULL, if_families, NULL, (void *)ops },
+		{ "arp", "arp", "the data plane's neighbour table", cmd_arp, NULL, NULL, NULL,
+			(void *)ops },
+		{ "ping", "ping <address> [<count>]",
+			"echo requests from the data plane (resolves ARP itself)", cmd_ping, NULL, NULL,
+			NULL, (void *)ops },
+		{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny "
+			"<ports>[/tcp|/udp] [from <prefix>] | enable | disable]",
+			"the interface's firewall: status page, or change it", cmd_firewall, NULL,
+			fw_families, "interface", (void *)ops },
+	};
+	int r;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if ((r = cli_register(cli, &cmds[i])) < 0)
+			return r;
 	return 0;
 }
 
@@ -415,13 +501,15 @@ int cli_exec(struct cli *cli, const char *line, FILE *out)
 {
 	char buf[1024], *argv[CLI_MAX_WORDS];
 	int argc = cli_split(line, buf, sizeof(buf), argv, CLI_MAX_WORDS);
+	const struct cli_command *c;
 
 	if (argc < 0)
 		return cli_refuse(out, "command too long");
 	if (argc == 0)
 		return 0;
-	for (const struct cmd *c = commands; c->name; c++)
-		if (!strcmp(argv[0], c->name))
-			return c->run(cli, argc, argv, out);
-	return cli_refuse(out, "'%s': unknown command (try 'help')", argv[0]);
+	if (!strcmp(argv[0], "--json"))
+		return run_json(cli, argc, argv, out);
+	if (!(c = find_command(cli, argv[0])))
+		return cli_refuse(out, "'%s': unknown command (try 'help')", argv[0]);
+	return c->run(cli, c->ctx, argc, argv, out);
 }

@@ -17,21 +17,8 @@ int cli_enable_word(const char *cmd, const char *w, bool *v, FILE *out);
 /* Applies @next through cli_ops.apply and logs @what; a refusal if it fails. */
 int cli_apply(struct cli *cli, const struct edge_cfg *next, const char *what, FILE *out);
 
-/* The turn component's commands (controlplane/mgmt/cli_turn.c). */
-int turn_cli(struct cli *cli, int argc, char **argv, FILE *out);
-void turn_cli_help(FILE *out);
-
-/* The web components' commands and the administrators (controlplane/mgmt/cli_web.c):
- * `webbridge3 ...`, `callbridge ...`, `webadmin ...`, `user ...`. */
-int webbridge3_cli(struct cli *cli, int argc, char **argv, FILE *out);
-int callbridge_cli(struct cli *cli, int argc, char **argv, FILE *out);
-int webadmin_cli(struct cli *cli, int argc, char **argv, FILE *out);
-int user_cli(struct cli *cli, int argc, char **argv, FILE *out);
-/* The sub-commands of @cmd ("webbridge3", "callbridge", "webadmin" or "user"). */
-void web_cli_help(const char *cmd, FILE *out);
-
 /* The pki commands (controlplane/mgmt/pki.c). */
-int pki_cli(struct cli *cli, int argc, char **argv, FILE *out);
+int pki_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out);
 void pki_cli_help(FILE *out);
 /* Puts @word's path in @path (a bare name is looked up in the certificate directory) and
  * checks that it is a readable file; a refusal naming @word otherwise. */

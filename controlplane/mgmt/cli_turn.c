@@ -393,7 +393,7 @@ static const struct turn_sub subs[] = {
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
-void turn_cli_help(FILE *out)
+static void turn_cli_help(FILE *out)
 {
 	fprintf(out, "  %-66s %s\n", "turn allocations", "live allocations: client, relay, user, age, peers");
 	fprintf(out, "  %-66s %s\n", "turn stats", "requests, errors by code, relayed packets, drops");
@@ -498,7 +498,7 @@ static void browser_line(const struct edge_cfg *cfg, FILE *out)
 	}
 }
 
-static void status_page(struct cli *cli, FILE *out)
+static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *out)
 {
 	const struct edge_cfg *cfg = cli->cfg;
 	const struct cfg_turn *t = &cfg->turn;
@@ -549,8 +549,8 @@ static void status_page(struct cli *cli, FILE *out)
 	fprintf(out, "Idle timeout            : ");
 	t->idle_timeout ? fprintf(out, "%u s\n", t->idle_timeout) : fprintf(out, "none\n");
 	peer_policy(cfg, out);
-	if (cli->ops->turn_guest_peers)	/* the media targets guests' allocations may reach */
-		cli->ops->turn_guest_peers(cli->ctx, out);
+	if (ops->guest_peers)	/* the media targets guests' allocations may reach */
+		ops->guest_peers(ops->ctx, out);
 	else
 		fprintf(out, "Guest peers             : none\n");
 	/* the firewall does not open TURN's ports by itself: say where they are shut */
@@ -580,25 +580,26 @@ static void status_page(struct cli *cli, FILE *out)
 	}
 }
 
-int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)
+static int turn_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	const struct turn_cli_ops *ops = ctx;
 	struct edge_cfg next;
 	char what[256];
 	int r, off = 0;
 
 	if (argc == 1) {
-		status_page(cli, out);
+		status_page(cli, ops, out);
 		return 0;
 	}
 	if (!strcmp(argv[1], "allocations") || !strcmp(argv[1], "stats")) {
 		bool list = !strcmp(argv[1], "allocations");
-		void (*op)(void *, FILE *) = list ? cli->ops->turn_allocations : cli->ops->turn_stats;
+		void (*op)(void *, FILE *) = list ? ops->allocations : ops->stats;
 
 		if (argc > 2)
 			return cli_refuse(out, "turn %s: '%s': unexpected word", argv[1], argv[2]);
 		if (!op)
 			return cli_refuse(out, "turn %s: not available here", argv[1]);
-		op(cli->ctx, out);
+		op(ops->ctx, out);
 		return 0;
 	}
 	for (const struct turn_sub *s = subs; s->name; s++) {
@@ -619,4 +620,15 @@ int turn_cli(struct cli *cli, int argc, char **argv, FILE *out)
 		return cli_apply(cli, &next, what, out);
 	}
 	return cli_refuse(out, "turn: '%s': unknown setting (help turn lists them)", argv[1]);
+}
+
+static const char *const turn_families[] = { "edge_turn_", NULL };
+
+int turn_cli_register(struct cli *cli, const struct turn_cli_ops *ops)
+{
+	const struct cli_command cmd = { "turn", "turn [<setting> ...]",
+		"the TURN server: status page, or change a setting ('help turn')", turn_cli,
+		turn_cli_help, turn_families, NULL, (void *)ops };
+
+	return cli_register(cli, &cmd);
 }

@@ -44,7 +44,7 @@ struct web_comp {
 	size_t enabled;			/* offsetof its `enabled` in struct edge_cfg */
 	bool live;			/* changes need no restart */
 	const struct web_sub *subs;
-	void (*page)(struct cli *cli, FILE *out);
+	void (*page)(struct cli *cli, const struct web_cli_ops *ops, FILE *out);
 	/* Whether @n lets it start; a refusal naming what is missing otherwise. */
 	int (*ready)(struct cli *cli, const struct edge_cfg *n, const char *cmd, FILE *out);
 };
@@ -397,11 +397,12 @@ static int wb3_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd,
 	return ports_check(n, CL_WB3, cmd, out);
 }
 
-static void wb3_page(struct cli *cli, FILE *out)
+static void wb3_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 {
 	const struct edge_cfg *c = cli->cfg;
 	const struct cfg_webbridge3 *w = &c->wb3;
 	char buf[24];
+	(void)ops;
 
 #define LINE(label, ...) \
 	(fprintf(out, "%-38s: ", label), fprintf(out, __VA_ARGS__), fputc('\n', out))
@@ -602,10 +603,11 @@ static int cb_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd, 
 	return 0;
 }
 
-static void cb_page(struct cli *cli, FILE *out)
+static void cb_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 {
 	const struct edge_cfg *c = cli->cfg;
 	const struct cfg_callbridge *b = &c->cb;
+	(void)ops;
 
 	/* the guide's page: three column widths, as printed */
 	fprintf(out, "Listening interfaces  :");
@@ -729,11 +731,11 @@ static int wa_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd, 
 	return ports_check(n, CL_WA, cmd, out);
 }
 
-static void wa_page(struct cli *cli, FILE *out)
+static void wa_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 {
 	const struct edge_cfg *c = cli->cfg;
 	const struct cfg_webadmin *w = &c->webadmin;
-	bool running = cli->ops->webadmin_running && cli->ops->webadmin_running(cli->ctx);
+	bool running = ops->webadmin_running && ops->webadmin_running(ops->ctx);
 
 	fprintf(out, "Enabled                 : %s\n", w->enabled ? "true" : "false");
 	fprintf(out, "TLS listening interface : %s\n", w->ifi >= 0 ? c->ifs[w->ifi].name : "none");
@@ -853,9 +855,10 @@ static int user_passwd(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 	return set_password("user passwd", &n->admins[i], argv[2], out);
 }
 
-static void user_page(struct cli *cli, FILE *out)
+static void user_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 {
 	const struct edge_cfg *c = cli->cfg;
+	(void)ops;
 
 	if (!c->n_admins) {
 		fprintf(out, "no users (user add <name> admin)\n");
@@ -939,7 +942,8 @@ static const struct web_sub *find_sub(const struct web_comp *c, int argc, char *
 	return NULL;
 }
 
-static int web_run(const struct web_comp *c, struct cli *cli, int argc, char **argv, FILE *out)
+static int web_run(const struct web_comp *c, struct cli *cli, const struct web_cli_ops *ops,
+	int argc, char **argv, FILE *out)
 {
 	const struct web_sub *s;
 	struct edge_cfg *next;
@@ -947,7 +951,7 @@ static int web_run(const struct web_comp *c, struct cli *cli, int argc, char **a
 	int r, skip, off = 0;
 
 	if (argc == 1) {
-		c->page(cli, out);
+		c->page(cli, ops, out);
 		return 0;
 	}
 	if (c->absent >= 0 && cli->cfg->role == (enum edge_role)c->absent)
@@ -961,16 +965,16 @@ static int web_run(const struct web_comp *c, struct cli *cli, int argc, char **a
 		return cli_refuse(out, "%s: %s (usage: %s)", cmd, argc - skip < s->min_args ?
 			"missing words" : "too many words", s->usage);
 	if (s->kind == SUB_SHOW) {
-		c->page(cli, out);
+		c->page(cli, ops, out);
 		return 0;
 	}
 	if (s->kind == SUB_INFO) {
-		if (!cli->ops->web_info)
+		if (!ops->info)
 			return cli_refuse(out, "%s: not available here", cmd);
-		cli->ops->web_info(cli->ctx, cmd, out);
+		ops->info(ops->ctx, cmd, out);
 		return 0;
 	}
-	if (s->kind == SUB_SWITCH && !cli->ops->restart)
+	if (s->kind == SUB_SWITCH && !ops->restart)
 		return cli_refuse(out, "%s: not available here", cmd);
 	if (!(next = malloc(sizeof(*next))))	/* 180 KB: not on the stack */
 		return cli_refuse(out, "%s: out of memory", cmd);
@@ -991,40 +995,81 @@ static int web_run(const struct web_comp *c, struct cli *cli, int argc, char **a
 			on ? "restart" : "enable");
 	}
 	if (r >= 0 && s->kind == SUB_SWITCH)
-		r = cli->ops->restart(cli->ctx, c->name, out);
+		r = ops->restart(ops->ctx, c->name, out);
 	explicit_bzero(next, sizeof(*next));	/* a password may have passed through */
 	free(next);
 	return r;
 }
 
-int webbridge3_cli(struct cli *cli, int argc, char **argv, FILE *out)
+static int webbridge3_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
-	return web_run(&wb3_comp, cli, argc, argv, out);
+	return web_run(&wb3_comp, cli, ctx, argc, argv, out);
 }
 
-int callbridge_cli(struct cli *cli, int argc, char **argv, FILE *out)
+static int callbridge_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
-	return web_run(&cb_comp, cli, argc, argv, out);
+	return web_run(&cb_comp, cli, ctx, argc, argv, out);
 }
 
-int webadmin_cli(struct cli *cli, int argc, char **argv, FILE *out)
+static int webadmin_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
-	return web_run(&wa_comp, cli, argc, argv, out);
+	return web_run(&wa_comp, cli, ctx, argc, argv, out);
 }
 
-int user_cli(struct cli *cli, int argc, char **argv, FILE *out)
+static int user_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
-	return web_run(&user_comp, cli, argc, argv, out);
+	return web_run(&user_comp, cli, ctx, argc, argv, out);
 }
 
-void web_cli_help(const char *cmd, FILE *out)
+static void web_help(const struct web_comp *c, FILE *out)
 {
-	static const struct web_comp *const comps[] = { &wb3_comp, &cb_comp, &wa_comp, &user_comp };
+	for (const struct web_sub *s = c->subs; s->w1; s++)
+		fprintf(out, "  %-66s %s\n", s->usage, s->help);
+}
 
-	for (size_t i = 0; i < sizeof(comps) / sizeof(comps[0]); i++) {
-		if (strcmp(cmd, comps[i]->name))
-			continue;
-		for (const struct web_sub *s = comps[i]->subs; s->w1; s++)
-			fprintf(out, "  %-66s %s\n", s->usage, s->help);
-	}
+static void wb3_help(FILE *out)
+{
+	web_help(&wb3_comp, out);
+}
+
+static void cb_help(FILE *out)
+{
+	web_help(&cb_comp, out);
+}
+
+static void wa_help(FILE *out)
+{
+	web_help(&wa_comp, out);
+}
+
+static void user_help(FILE *out)
+{
+	web_help(&user_comp, out);
+}
+
+static const char *const wb3_families[] = { "edge_webbridge3_", NULL };
+static const char *const cb_families[] = { "edge_callbridge_", "edge_media_", NULL };
+
+int web_cli_register(struct cli *cli, const struct web_cli_ops *ops)
+{
+	const struct cli_command cmds[] = {
+		{ "webbridge3", "webbridge3 [<setting> ...]",
+			"the web bridge (edge): status page, or a setting ('help webbridge3')",
+			webbridge3_cli, wb3_help, wb3_families, NULL, (void *)ops },
+		{ "callbridge", "callbridge [<setting> ...]",
+			"the call bridge (core): status page, or a setting ('help callbridge')",
+			callbridge_cli, cb_help, cb_families, NULL, (void *)ops },
+		{ "webadmin", "webadmin [<setting> ...]",
+			"web admin pages and REST API (core): status page, or a setting "
+			"('help webadmin')", webadmin_cli, wa_help, NULL, NULL, (void *)ops },
+		{ "user", "user [list | add | del | passwd ...]",
+			"administrators of the web admin pages and the REST API ('help user')",
+			user_cli, user_help, NULL, NULL, (void *)ops },
+	};
+	int r;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if ((r = cli_register(cli, &cmds[i])) < 0)
+			return r;
+	return 0;
 }

@@ -56,27 +56,6 @@ static const char *base_name(const char *path)
 	return slash && slash[1] ? slash + 1 : path;
 }
 
-int pki_path(const char *cert_dir, const char *name, char *buf, size_t len)
-{
-	int n;
-
-	if (!name || !*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		return -EINVAL;
-	if (strchr(name, '/')) {
-		n = snprintf(buf, len, "%s", name);
-	} else {
-		bool slash;
-
-		if (!cert_dir || !*cert_dir)
-			return -EINVAL;
-		slash = cert_dir[strlen(cert_dir) - 1] == '/';
-		n = snprintf(buf, len, "%s%s%s", cert_dir, slash ? "" : "/", name);
-	}
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* The whole of a regular file, at most PKI_MAX_FILE; freed with OPENSSL_clear_free since it
  * may hold a private key. Non-blocking open: a FIFO named by mistake must not hang the CLI. */
 static int read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen)
@@ -877,8 +856,9 @@ void pki_cli_help(FILE *out)
 		fprintf(out, "  %-66s %s\n", s->usage, s->help);
 }
 
-int pki_cli(struct cli *cli, int argc, char **argv, FILE *out)
+int pki_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
+	(void)ctx;
 	if (argc < 2)
 		return cli_refuse(out, "pki: missing subcommand (usage: %s)", PKI_USAGE);
 	for (const struct pki_sub *s = subs; s->name; s++) {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "edge_log.h"
+#include "metrics.h"
 #include "test_certs.h"
 #include <unistd.h>
 
@@ -64,20 +65,50 @@ static void fake_turn_guest_peers(void *ctx, FILE *out)
 	fprintf(out, "Guest peers             : 198.18.10.3:50000\n");
 }
 
-static void fake_metrics(void *ctx, FILE *out, bool json)
+/* A registry with one plain counter and one per interface, as the appliance's. */
+static void x_collect(void *ctx, struct metrics_sink *sink)
 {
 	(void)ctx;
-	fputs(json ? "{\"families\":[]}\n" : "# HELP edge_x_total x\n", out);
+	metrics_sample_u64(sink, NULL, 7);
 }
 
-static const struct cli_ops ops = {.apply = fake_apply,
-	.turn_guest_peers = fake_turn_guest_peers,
-	.metrics = fake_metrics,
-	.iface = fake_iface,
-	.restart = fake_restart,
-	.web_info = fake_web_info,
-	.webadmin_running = fake_webadmin_running};
-static struct cli cli = { .cfg = &running, .ops = &ops };
+static void if_collect(void *ctx, struct metrics_sink *sink)
+{
+	static const char *const a[] = { "a" }, *const b[] = { "b" };
+
+	(void)ctx;
+	metrics_sample_u64(sink, a, 11);
+	metrics_sample_u64(sink, b, 22);
+}
+
+static const char *const if_label[] = { "interface", NULL };
+static const struct metrics_family x_family = { "edge_x_total", "x", METRICS_COUNTER, NULL,
+	x_collect, NULL };
+static const struct metrics_family if_family = { "edge_interface_rx_packets_total", "rx",
+	METRICS_COUNTER, if_label, if_collect, NULL };
+static struct metrics_registry *registry;
+
+static const struct cli_ops ops = { .apply = fake_apply };
+static const struct dp_cli_ops dp_ops = { .iface = fake_iface };
+static const struct turn_cli_ops turn_ops = { .guest_peers = fake_turn_guest_peers };
+static const struct web_cli_ops web_ops = { .restart = fake_restart, .info = fake_web_info,
+	.webadmin_running = fake_webadmin_running };
+static struct cli cli;
+
+/* The CLI as edged makes it: its own commands, then each component's. */
+static void cli_setup(void)
+{
+	cli_init(&cli, &running, &ops, NULL);
+	CU_ASSERT_EQUAL(dp_cli_register(&cli, &dp_ops), 0);
+	CU_ASSERT_EQUAL(turn_cli_register(&cli, &turn_ops), 0);
+	CU_ASSERT_EQUAL(web_cli_register(&cli, &web_ops), 0);
+	if (!registry) {
+		registry = metrics_registry_new();
+		CU_ASSERT_EQUAL(metrics_register(registry, &x_family), 0);
+		CU_ASSERT_EQUAL(metrics_register(registry, &if_family), 0);
+	}
+	cli.metrics = registry;
+}
 
 static char out_text[8192];
 
@@ -95,6 +126,7 @@ static int run(const char *line)
 
 static void reset(void)
 {
+	cli_setup();
 	cfg_defaults(&running);
 	running.n_ifs = 2;
 	snprintf(running.ifs[0].name, sizeof(running.ifs[0].name), "a");
@@ -950,12 +982,14 @@ static void test_webadmin(void)
 /* Without the appliance's ops, the commands that need them say so and change nothing. */
 static void test_web_ops_missing(void)
 {
-	static const struct cli_ops bare = { .apply = fake_apply };
-	struct cli c = { .cfg = &running, .ops = &bare };
+	static const struct web_cli_ops none;
+	static struct cli c;
 	struct edge_cfg before;
 	FILE *f;
 
 	reset();
+	cli_init(&c, &running, &ops, NULL);
+	CU_ASSERT_EQUAL(web_cli_register(&c, &none), 0);
 	before = running;
 	f = fmemopen(out_text, sizeof(out_text), "w");
 	CU_ASSERT_EQUAL(cli_exec(&c, "callbridge disable", f), -EINVAL);
@@ -1059,25 +1093,81 @@ static void test_web_help(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "user passwd <name> [<password>]"));
 }
 
-/* `metrics [json]` hands over to the op; anything else is refused; no op: unavailable. */
+/* `metrics [json]` writes the registry; anything else is refused; no registry: unavailable. */
 static void test_metrics_command(void)
 {
-	static const struct cli_ops bare = { .apply = fake_apply };
-	struct cli c = { .cfg = &running, .ops = &bare };
+	static struct cli c;
 	FILE *f;
 
 	reset();
 	ok("metrics");
-	CU_ASSERT_STRING_EQUAL(out_text, "# HELP edge_x_total x\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "# HELP edge_x_total x\n# TYPE edge_x_total "
+		"counter\nedge_x_total 7\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "edge_interface_rx_packets_total{interface=\"b\"} 22\n"));
 	ok("metrics json");
-	CU_ASSERT_STRING_EQUAL(out_text, "{\"families\":[]}\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"families\":[{\"name\":\"edge_x_total\""));
 	refused("metrics xml", "xml");
 	refused("metrics json extra", "extra");
+	cli_init(&c, &running, &ops, NULL);
 	memset(out_text, 0, sizeof(out_text));
 	f = fmemopen(out_text, sizeof(out_text), "w");
 	CU_ASSERT_EQUAL(cli_exec(&c, "metrics", f), -EINVAL);
 	fclose(f);
 	CU_ASSERT_STRING_EQUAL(out_text, "error: metrics: not available here\n");
+}
+
+/* `--json <page> [<arg>]`: the counters behind the page, filtered by its argument. */
+static void test_json_pages(void)
+{
+	reset();
+	ok("--json iface");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "\"name\":\"edge_interface_rx_packets_total\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"a\"},\"value\":11"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"b\"},\"value\":22"));
+	CU_ASSERT_PTR_NULL(strstr(out_text, "edge_x_total"));	/* not the page's */
+	ok("--json iface b");
+	CU_ASSERT_PTR_NULL(strstr(out_text, "\"a\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"b\"},\"value\":22"));
+	ok("--json metrics");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "edge_x_total"));
+	ok("--json turn");	/* a page whose component has no counters yet: an empty list */
+	CU_ASSERT_STRING_EQUAL(out_text, "{\"families\":[]}\n");
+	refused("--json iface z", "'z'");
+	refused("--json iface a b", "'b'");
+	refused("--json arp", "'arp'");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "no JSON form"));
+	refused("--json nosuch", "'nosuch'");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "pages with one: metrics iface status firewall turn"));
+	refused("--json", "missing command");
+	refused("--json turn extra", "'extra'");
+}
+
+/* Components register commands; a name is registered once, the table is bounded. */
+static void test_register(void)
+{
+	static struct cli c;
+	static const struct cli_command dup = { "turn", "turn", "again", NULL, NULL, NULL, NULL,
+		NULL };
+	struct cli_command cmd = { "x", "x", "x", NULL, NULL, NULL, NULL, NULL };
+	char names[CLI_MAX_COMMANDS][8];
+	int r = 0;
+
+	reset();
+	CU_ASSERT_EQUAL(cli_register(&cli, &dup), -EINVAL);	/* no run */
+	cmd.run = cli.cmds[0].run;
+	cmd.name = "turn";
+	CU_ASSERT_EQUAL(cli_register(&cli, &cmd), -EEXIST);
+	cli_init(&c, &running, &ops, NULL);
+	for (int i = 0; i < CLI_MAX_COMMANDS && r == 0; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%d", i);
+		cmd.name = names[i];
+		r = cli_register(&c, &cmd);
+	}
+	CU_ASSERT_EQUAL(r, -ENOSPC);
+	CU_ASSERT_EQUAL(c.n_cmds, CLI_MAX_COMMANDS);
+	ok("help turn");	/* a component's own help follows its line */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "turn [<setting> ...]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "turn credentials"));
 }
 
 static const struct unit_test tests[] = {
@@ -1103,6 +1193,8 @@ static const struct unit_test tests[] = {
 	{ "web components without the appliance's ops", test_web_ops_missing },
 	{ "user: add, del, passwd, and cfg_admin_check", test_users },
 	{ "help lists the web components' commands", test_web_help },
+	{ "--json pages from the registry", test_json_pages },
+	{ "components register their commands", test_register },
 	{ "metrics: text, json, refusals, no op", test_metrics_command },
 	{ NULL, NULL },
 };

@@ -19,7 +19,7 @@
 static struct tc_lab lab;
 static struct edge_cfg running;
 static const struct cli_ops ops;	/* pki changes no configuration */
-static struct cli cli = { .cfg = &running, .ops = &ops };
+static struct cli cli;
 static char *out_text;
 static char err[512];
 
@@ -46,6 +46,7 @@ static int run(const char *line)
 static void setup(void)
 {
 	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
+	cli_init(&cli, &running, &ops, NULL);
 	cfg_defaults(&running);
 	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
 	err[0] = '\0';

@@ -47,6 +47,8 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->cb.jwt_expiry_hours = 24;
 	snprintf(cfg->cb.db_path, sizeof(cfg->cb.db_path), "/var/lib/edged/callbridge.db");
 	cfg->webadmin.ifi = -1;
+	cfg->metrics.ifi = -1;
+	cfg->metrics.port = 9100;
 	cfg->webadmin.port = 443;
 }
 
@@ -1101,6 +1103,11 @@ static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *er
 	return 0;
 }
 
+static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen);
+static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen);
+
 static int load_web(const config_t *c, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	const config_setting_t *s;
@@ -1125,6 +1132,10 @@ static int load_web(const config_t *c, struct edge_cfg *cfg, char *err, size_t e
 	if ((s = config_lookup(c, "webadmin")) && load_webadmin(s, cfg, err, errlen) < 0)
 		return -EINVAL;
 	if ((s = config_lookup(c, "admins")) && load_admins(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if ((s = config_lookup(c, "metrics")) && load_metrics(s, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if ((s = config_lookup(c, "syslog")) && load_syslog(s, cfg, err, errlen) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -1176,6 +1187,139 @@ static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_
 		return ERR("mgmt.log_level '%s': must be err, warning, notice, info or debug", str);
 	if (cfg->log_target == LOG_TARGET_FILE && !cfg->log_file[0])
 		return ERR("mgmt.log is 'file' but mgmt.log_file is not set");
+	return 0;
+}
+
+static const char *const syslog_transports[] = { "udp", "tcp", "tls" };
+
+const char *cfg_syslog_transport_name(enum cfg_syslog_transport t)
+{
+	return (unsigned int)t < 3 ? syslog_transports[t] : "?";
+}
+
+int cfg_syslog_transport_parse(const char *s, enum cfg_syslog_transport *t)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, syslog_transports[i])) {
+			*t = (enum cfg_syslog_transport)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
+	struct cfg_syslog_server *out, char *err, size_t errlen)
+{
+	const char *host = hostport, *colon, *end;
+	size_t hlen;
+	long port = t == CFG_SYSLOG_TLS ? 6514 : 514;
+	char *e;
+
+	if (*host == '[') {	/* [v6]:port */
+		end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return ERR("'%s': expected [<IPv6 address>]:<port>", hostport);
+		host++;
+		hlen = (size_t)(end - host);
+		colon = end[1] ? end + 1 : NULL;
+	} else {
+		colon = strchr(host, ':');
+		if (colon && strchr(colon + 1, ':'))	/* a bare IPv6 literal, no port */
+			colon = NULL;
+		hlen = colon ? (size_t)(colon - host) : strlen(host);
+	}
+	if (colon) {
+		errno = 0;
+		port = strtol(colon + 1, &e, 10);
+		if (!colon[1] || *e || errno || port < 1 || port > 65535)
+			return ERR("'%s': port must be 1..65535", hostport);
+	}
+	if (!hlen || hlen >= sizeof(out->host))
+		return ERR("'%s': %s", hostport, hlen ? "host name too long" : "missing host");
+	for (size_t i = 0; i < hlen; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i]))
+			return ERR("'%s': not a host name or address", hostport);
+	memset(out, 0, sizeof(*out));
+	memcpy(out->host, host, hlen);
+	out->port = (uint16_t)port;
+	out->transport = t;
+	return 0;
+}
+
+/* metrics = { enabled = true; listen = "a"; port = 9100; allow = [ "198.18.0.0/15" ];
+ *	key = "m.key"; cert = "m.crt"; }; */
+static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct cfg_metrics *m = &cfg->metrics;
+	const config_setting_t *list;
+	int port = m->port;
+
+	if (BOOL(g, "metrics", "enabled", &m->enabled) < 0 ||
+		load_ifname(g, "metrics", "listen", cfg, &m->ifi, err, errlen) < 0 ||
+		load_range(g, "metrics", "port", 1, 65535, &port, err, errlen) < 0 ||
+		STR(g, "key", m->key) < 0 || STR(g, "cert", m->cert) < 0 ||
+		load_list(g, "metrics", "allow", "[ \"a.b.c.d/n\", ... ]", &list, err, errlen) < 0)
+		return -EINVAL;
+	m->port = (uint16_t)port;
+	for (int i = 0; list && i < config_setting_length(list); i++) {
+		const char *v = config_setting_get_string_elem(list, i);
+		uint32_t a;
+		uint8_t len;
+
+		if (i >= CFG_METRICS_MAX_ALLOW)
+			return ERR("metrics.allow: more than %d entries", CFG_METRICS_MAX_ALLOW);
+		if (!v || cfg_parse_prefix(v, &a, &len) < 0)
+			return ERR("line %d: metrics.allow: '%s': expected a.b.c.d/prefix",
+				config_setting_source_line(list), v ? v : "?");
+		m->allow[i] = (struct cfg_prefix){ a & (len ? htonl(~0u << (32 - len)) : 0), len };
+		m->n_allow = i + 1;
+	}
+	if (!m->key[0] != !m->cert[0])
+		return ERR("metrics: key and cert go together (both for HTTPS, neither for HTTP)");
+	if (m->enabled && m->ifi < 0)
+		return ERR("metrics: enabled without 'listen' (the interface to serve on)");
+	return 0;
+}
+
+/* syslog = { enabled = true; ca = "ca.pem";
+ *	servers = ( { host = "198.18.20.2"; port = 514; transport = "udp"; } ); }; */
+static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err,
+	size_t errlen)
+{
+	struct cfg_syslog *sl = &cfg->syslog;
+	const config_setting_t *list = config_setting_get_member(g, "servers");
+
+	if (BOOL(g, "syslog", "enabled", &sl->enabled) < 0 || STR(g, "ca", sl->ca) < 0)
+		return -EINVAL;
+	if (list && !config_setting_is_list(list))
+		return ERR("line %d: syslog.servers: expected ( { host = ...; }, ... )",
+			config_setting_source_line(list));
+	for (int i = 0; list && i < config_setting_length(list); i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		const char *host = NULL, *tr = "udp";
+		enum cfg_syslog_transport t;
+		char hp[160], e2[200];
+		int port = 0;
+
+		if (i >= CFG_SYSLOG_MAX_SERVERS)
+			return ERR("syslog.servers: more than %d servers", CFG_SYSLOG_MAX_SERVERS);
+		if (!config_setting_is_group(e) || !config_setting_lookup_string(e, "host", &host))
+			return ERR("line %d: syslog.servers: an entry without 'host'",
+				config_setting_source_line(e));
+		config_setting_lookup_string(e, "transport", &tr);
+		if (cfg_syslog_transport_parse(tr, &t) < 0)
+			return ERR("line %d: syslog.servers: transport '%s': must be udp, tcp or tls",
+				config_setting_source_line(e), tr);
+		if (load_range(e, "syslog.servers", "port", 1, 65535, &port, err, errlen) < 0)
+			return -EINVAL;
+		snprintf(hp, sizeof(hp), strchr(host, ':') && port ? "[%s]" : "%s", host);
+		if (port)
+			snprintf(hp + strlen(hp), sizeof(hp) - strlen(hp), ":%d", port);
+		if (cfg_syslog_server_parse(hp, t, &sl->servers[i], e2, sizeof(e2)) < 0)
+			return ERR("line %d: syslog.servers: %s", config_setting_source_line(e), e2);
+		sl->n_servers = i + 1;
+	}
 	return 0;
 }
 
@@ -1380,6 +1524,40 @@ static void save_web(config_setting_t *root, const struct edge_cfg *cfg)
 	}
 }
 
+static void save_obs(config_setting_t *root, const struct edge_cfg *cfg)
+{
+	const struct cfg_metrics *m = &cfg->metrics;
+	const struct cfg_syslog *sl = &cfg->syslog;
+	config_setting_t *g, *l;
+
+	g = config_setting_add(root, "metrics", CONFIG_TYPE_GROUP);
+	set_bool(g, "enabled", m->enabled);
+	if (m->ifi >= 0)
+		set_str(g, "listen", cfg->ifs[m->ifi].name);
+	set_int(g, "port", m->port);
+	l = config_setting_add(g, "allow", CONFIG_TYPE_ARRAY);
+	for (int i = 0; i < m->n_allow; i++) {
+		char a[16], buf[24];
+
+		snprintf(buf, sizeof(buf), "%s/%u", cfg_ipv4_str(m->allow[i].addr, a),
+			m->allow[i].len);
+		config_setting_set_string_elem(l, -1, buf);
+	}
+	set_str(g, "key", m->key);
+	set_str(g, "cert", m->cert);
+	g = config_setting_add(root, "syslog", CONFIG_TYPE_GROUP);
+	set_bool(g, "enabled", sl->enabled);
+	set_str(g, "ca", sl->ca);
+	l = config_setting_add(g, "servers", CONFIG_TYPE_LIST);
+	for (int i = 0; i < sl->n_servers; i++) {
+		config_setting_t *e = config_setting_add(l, NULL, CONFIG_TYPE_GROUP);
+
+		set_str(e, "host", sl->servers[i].host);
+		set_int(e, "port", sl->servers[i].port);
+		set_str(e, "transport", cfg_syslog_transport_name(sl->servers[i].transport));
+	}
+}
+
 int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	static const char *targets[] = { "stderr", "file", "syslog" };
@@ -1462,6 +1640,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 		set_str(root, "ipv4_default", cfg->ifs[cfg->default_if].name);
 	save_turn(root, cfg);
 	save_web(root, cfg);
+	save_obs(root, cfg);
 
 	/* 0600 from the start: admin password hashes, meetingapps_secret, TURN credentials */
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());

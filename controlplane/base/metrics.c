@@ -36,6 +36,10 @@ struct metrics_sink {
 	FILE *out;	 /* SINK_PROM */
 	json_t *samples; /* SINK_JSON: the family's array */
 	int err;
+	/* SINK_JSON: only the samples whose label number @label_idx is @value (filtered writer) */
+	int label_idx;
+	const char *value;
+	unsigned int matched;
 };
 
 struct metrics_registry *metrics_registry_new(void)
@@ -238,6 +242,15 @@ static void json_add(struct metrics_sink *k, json_t *sample)
 {
 	if (!sample || json_array_append_new(k->samples, sample))
 		k->err = -ENOMEM;
+	else
+		k->matched++;
+}
+
+/* Whether the filtered writer keeps a sample with these label values. */
+static bool json_wanted(const struct metrics_sink *k, const char *const *values)
+{
+	return k->label_idx < 0 || (values && values[k->label_idx] &&
+		!strcmp(values[k->label_idx], k->value));
 }
 
 /* ---------------- samples ---------------- */
@@ -248,6 +261,10 @@ static void sample_out(
 	if (k->kind == SINK_PROM) {
 		prom_series(k, "", values, NULL);
 		fprintf(k->out, " %s\n", text);
+		json_decref(jv);
+		return;
+	}
+	if (!json_wanted(k, values)) {
 		json_decref(jv);
 		return;
 	}
@@ -286,6 +303,8 @@ void metrics_histogram(struct metrics_sink *k, const char *const *values, const 
 	json_t *buckets = NULL;
 
 	if (!k || k->e->f.type != METRICS_HISTOGRAM)
+		return;
+	if (k->kind == SINK_JSON && !json_wanted(k, values))
 		return;
 	if (k->kind == SINK_JSON && !(buckets = json_array()))
 		k->err = -ENOMEM;
@@ -338,10 +357,30 @@ int metrics_write_prometheus(const struct metrics_registry *r, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
-int metrics_write_json(const struct metrics_registry *r, FILE *out)
+/* The family's index of label @name, or -1. */
+static int label_index(const struct metrics_entry *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_labels; i++)
+		if (!strcmp(e->f.labels[i], name))
+			return (int)i;
+	return -1;
+}
+
+static bool prefixed(const char *name, const char *const *prefixes)
+{
+	if (!prefixes)
+		return true;
+	for (; *prefixes; prefixes++)
+		if (!strncmp(name, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+int metrics_write_json_filtered(const struct metrics_registry *r, FILE *out,
+	const char *const *prefixes, const char *label, const char *value, unsigned int *matched)
 {
 	struct metrics_registry *rw = (struct metrics_registry *)r; /* the lock only */
-	struct metrics_sink k = {.kind = SINK_JSON, .out = out};
+	struct metrics_sink k = {.kind = SINK_JSON, .out = out, .label_idx = -1};
 	json_t *families = json_array(), *root;
 	int ret = 0;
 
@@ -352,6 +391,12 @@ int metrics_write_json(const struct metrics_registry *r, FILE *out)
 	for (const struct metrics_entry *e = r->head; e && !k.err; e = e->next) {
 		json_t *fam;
 
+		if (!prefixed(e->f.name, prefixes))
+			continue;
+		k.label_idx = label && value ? label_index(e, label) : -1;
+		k.value = value;
+		if (label && value && k.label_idx < 0)
+			continue;	/* a family without the label has nothing of that one */
 		k.e = e;
 		k.samples = json_array();
 		fam = k.samples ? json_pack("{s:s, s:s, s:s, s:o}", "name", e->f.name, "help",
@@ -365,10 +410,17 @@ int metrics_write_json(const struct metrics_registry *r, FILE *out)
 		e->f.collect(e->f.ctx, &k);
 	}
 	pthread_mutex_unlock(&rw->lock);
+	if (matched)
+		*matched = k.matched;
 	if (k.err)
 		ret = k.err;
 	else if (json_dumpf(root, out, JSON_COMPACT) || fputc('\n', out) == EOF || ferror(out))
 		ret = -EIO;
 	json_decref(root);
 	return ret;
+}
+
+int metrics_write_json(const struct metrics_registry *r, FILE *out)
+{
+	return metrics_write_json_filtered(r, out, NULL, NULL, NULL, NULL);
 }
