@@ -135,6 +135,10 @@ struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t
 int app_metrics_start(struct appliance *app);
 void app_metrics_stop(struct appliance *app);
 
+/* The Prometheus endpoint and remote syslog (obs_glue.c): `metrics ...`, `syslog ...`. */
+int app_obs_start(struct appliance *app);
+void app_obs_stop(struct appliance *app);
+
 /* Starts webbridge3 and the callbridge (each idle while disabled or not in this role). */
 int app_web_start(struct appliance *app);
 void app_web_stop(struct appliance *app);

@@ -194,6 +194,9 @@ static int start(int argc, char **argv)
 	ret = app_web_start(&app);
 	if (ret < 0)
 		return ret;
+	ret = app_obs_start(&app);
+	if (ret < 0)
+		return ret;
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
@@ -204,13 +207,13 @@ static int start(int argc, char **argv)
 static void rcu_offline(void *ctx)
 {
 	(void)ctx;
-	rcu_thread_offline();
+	edge_rcu_offline();
 }
 
 static void rcu_online(void *ctx)
 {
 	(void)ctx;
-	rcu_thread_online();
+	edge_rcu_online();
 }
 
 /* Every 100 ms: neighbour expiry and ARP retries (components register their own ticks). */
@@ -225,7 +228,7 @@ static void on_tick(void *ctx)
  * a punt that races the sleep always wakes it). */
 static void control_loop(void)
 {
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	evloop_set_block_hooks(app.loop, rcu_offline, rcu_online, NULL);
 	while (!app.stop) {
 		long wait_us = 0;
@@ -241,7 +244,7 @@ static void control_loop(void)
 		if (wait_us)
 			__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
 	}
-	rcu_thread_offline();
+	edge_rcu_offline();
 }
 
 static void stop_all(struct ctl_server *ctl)
@@ -250,6 +253,7 @@ static void stop_all(struct ctl_server *ctl)
 	rte_eal_mp_wait_lcore();
 	if (ctl)
 		ctl_close(ctl);
+	app_obs_stop(&app);
 	app_web_stop(&app);
 	app_media_stop(&app);
 	app_metrics_stop(&app);
@@ -257,7 +261,7 @@ static void stop_all(struct ctl_server *ctl)
 		app_turn_stop(&app);
 	for (int i = 0; i < app.cfg.n_ifs; i++)
 		port_teardown(&app.ports[i]);
-	rcu_barrier();
+	edge_rcu_barrier();
 	turn_tables_fini();
 	nbr_fini();
 	rte_eal_cleanup();

@@ -20,7 +20,8 @@ struct cli_ops {
 };
 
 /* A command: the CLI's own (ipv4, pki, log, metrics, help) and those components register
- * (the data plane's interfaces, turn, webbridge3, callbridge, webadmin, user, ...). @run gets
+ * (the data plane's interfaces, turn, webbridge3, callbridge, webadmin, user, metrics,
+ * syslog, ...). @run gets
  * the registering component's @ctx. */
 typedef int cli_run_fn(struct cli *cli, void *ctx, int argc, char **argv, FILE *out);
 
@@ -50,7 +51,7 @@ struct cli {
 	int n_cmds;
 };
 
-/* Makes @cli with the CLI's own commands. */
+/* Makes @cli with the CLI's own commands (ipv4, pki, log, help). */
 void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, void *ctx);
 /* Adds @cmd (copied; its strings must outlive @cli). 0, -EEXIST (that name is taken),
  * -EINVAL (no name or run) or -ENOSPC. */
@@ -96,6 +97,15 @@ struct web_cli_ops {
 	void *ctx;
 };
 int web_cli_register(struct cli *cli, const struct web_cli_ops *ops);
+
+/* Observability: `metrics` (the registry, and the endpoint Prometheus scrapes) and `syslog`
+ * (cli_obs.c); the two status pages' live lines. */
+struct obs_cli_ops {
+	void (*metrics_status)(void *ctx, FILE *out);	/* scrapes, refusals, running or why not */
+	void (*syslog_status)(void *ctx, FILE *out);	/* each server: state, sent, lost */
+	void *ctx;
+};
+int obs_cli_register(struct cli *cli, const struct obs_cli_ops *ops);
 
 #define CLI_MAX_WORDS 32
 

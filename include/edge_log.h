@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <syslog.h>
 
 #include "edge_config.h"
@@ -21,6 +22,13 @@ void edge_log(int level, const char *component, const char *fmt, ...)
  * DEL, C1, tabs too) and every byte that is not part of valid UTF-8 written as "\xNN", so a
  * log line can never move a terminal's cursor or retitle its window. Returns the length. */
 size_t edge_log_sanitize(char *dst, size_t dstlen, const char *src);
+
+/* A second sink for every line at or above the configured level (remote syslog): @facility
+ * as <syslog.h> has it (LOG_LOCAL0), @msg already sanitized. Called with the log's lock held,
+ * so it must queue and return, never wait on the network nor log; NULL removes it. */
+typedef void (*edge_log_remote_fn)(void *ctx, int facility, int severity,
+	const struct timeval *tv, const char *component, const char *msg);
+void edge_log_set_remote(edge_log_remote_fn fn, void *ctx);
 
 /* Writes the last @n remembered lines (oldest first) to @out. */
 void edge_log_dump(FILE *out, int n);

@@ -10,6 +10,8 @@
 #   fuzz_media the media port: the SFU's fast path (SRTP/SRTCP unprotect, the RTCP router),
 #              ICE-lite checks and DTLS records (seeds: RTP, RTCP, a signed check, a
 #              ClientHello)
+#   fuzz_http  the metrics endpoint's HTTP request-head parser (seeds: Prometheus's own
+#              request, pipelined, absolute-form, bodies, HTTP/2's preface)
 #   fuzz_sdp   the callbridge's SDP offer parser and answer builder (seeds: Chromium's and
 #              Firefox's real offers)
 # Fails on any crash, leak or UB, keeping the input in tests/fuzz/crashes/. Prints the
@@ -53,4 +55,5 @@ fuzz fuzz_turn turn || status=1
 fuzz fuzz_api api || status=1
 fuzz fuzz_media media || status=1
 fuzz fuzz_sdp sdp 32768 || status=1
+fuzz fuzz_http http 16384 || status=1
 exit $status

@@ -21,6 +21,8 @@ static struct {
 	char ring[LOG_RING][LOG_LINE];
 	unsigned int head;	/* next slot to write */
 	unsigned int count;
+	edge_log_remote_fn remote; /* remote syslog; called under the lock, must not block */
+	void *remote_ctx;
 } lg = { .lock = PTHREAD_MUTEX_INITIALIZER, .target = LOG_TARGET_STDERR, .level = LOG_INFO };
 
 static const char *sev[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -174,7 +176,19 @@ void edge_log(int level, const char *component, const char *fmt, ...)
 			syslog(facility | level, "%s: %s", component, msg);
 		else
 			fprintf(lg.file ? lg.file : stderr, "%s\n", line);
+		/* under the lock so that once edge_log_set_remote() returns, the old sink is
+		 * never called again and its owner may free it */
+		if (lg.remote)
+			lg.remote(lg.remote_ctx, facility, level, &tv, component, msg);
 	}
+	pthread_mutex_unlock(&lg.lock);
+}
+
+void edge_log_set_remote(edge_log_remote_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&lg.lock);
+	lg.remote = fn;
+	lg.remote_ctx = ctx;
 	pthread_mutex_unlock(&lg.lock);
 }
 

@@ -347,23 +347,6 @@ static int cmd_log(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 	return 0;
 }
 
-static int cmd_metrics(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
-{
-	bool json = argc > 1 && !strcmp(argv[1], "json");
-
-	(void)ctx;
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_refuse(out, "metrics: '%s': unexpected word (try 'metrics json')",
-			argv[json ? 2 : 1]);
-	if (!cli->metrics)
-		return cli_refuse(out, "metrics: not available here");
-	if (json)
-		metrics_write_json(cli->metrics, out);
-	else
-		metrics_write_prometheus(cli->metrics, out);
-	return 0;
-}
-
 static const struct cli_command *find_command(const struct cli *cli, const char *name)
 {
 	for (int i = 0; i < cli->n_cmds; i++)
@@ -444,8 +427,6 @@ int cli_register(struct cli *cli, const struct cli_command *cmd)
 	return 0;
 }
 
-static const char *const all_families[] = { "", NULL };
-
 static const struct cli_command own_commands[] = {
 	{ "ipv4", IPV4_USAGE, "show or change an interface's IPv4 addressing", cmd_ipv4,
 		NULL, NULL, NULL, NULL },
@@ -453,8 +434,6 @@ static const struct cli_command own_commands[] = {
 		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
 		pki_cli, pki_cli_help, NULL, NULL, NULL },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log, NULL, NULL, NULL, NULL },
-	{ "metrics", "metrics [json]", "every counter: Prometheus text exposition, or JSON",
-		cmd_metrics, NULL, all_families, NULL, NULL },
 	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help,
 		NULL, NULL, NULL, NULL },
 };

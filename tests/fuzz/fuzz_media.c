@@ -135,7 +135,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		MAX_PAYLOAD + 64, 0);
 	if (!mp)
 		abort();
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
 		.addr = { OUR_IP }, .mask = { htonl(0xffffff00) } };
 	l3.default_if = 0;

@@ -177,8 +177,8 @@ static void signed_request(uint8_t op, uint8_t arg, const uint8_t *d, size_t len
  * check that runs at exit. */
 static void drain_rcu(void)
 {
-	rcu_thread_offline();
-	rcu_barrier();
+	edge_rcu_offline();
+	edge_rcu_barrier();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -200,7 +200,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (rte_eal_init(9, eal) < 0 || turn_tables_init(256, 0) < 0)
 		abort();
 	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_EMERG);
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	if (atexit(drain_rcu) != 0)
 		abort();
 	cfg_defaults(&cfg);
@@ -277,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		turn_server_stream_closed(srv, c);
 	clock_ms += 2 * 3600 * 1000;
 	turn_server_tick(srv);
-	rcu_quiescent_state();
+	edge_rcu_quiescent();
 	turn_tables_reclaim();
 	n_relay = 0;
 	return 0;

@@ -93,6 +93,7 @@ static const struct dp_cli_ops dp_ops = { .iface = fake_iface };
 static const struct turn_cli_ops turn_ops = { .guest_peers = fake_turn_guest_peers };
 static const struct web_cli_ops web_ops = { .restart = fake_restart, .info = fake_web_info,
 	.webadmin_running = fake_webadmin_running };
+static const struct obs_cli_ops obs_ops;
 static struct cli cli;
 
 /* The CLI as edged makes it: its own commands, then each component's. */
@@ -102,6 +103,7 @@ static void cli_setup(void)
 	CU_ASSERT_EQUAL(dp_cli_register(&cli, &dp_ops), 0);
 	CU_ASSERT_EQUAL(turn_cli_register(&cli, &turn_ops), 0);
 	CU_ASSERT_EQUAL(web_cli_register(&cli, &web_ops), 0);
+	CU_ASSERT_EQUAL(obs_cli_register(&cli, &obs_ops), 0);
 	if (!registry) {
 		registry = metrics_registry_new();
 		CU_ASSERT_EQUAL(metrics_register(registry, &x_family), 0);
@@ -1109,6 +1111,7 @@ static void test_metrics_command(void)
 	refused("metrics xml", "xml");
 	refused("metrics json extra", "extra");
 	cli_init(&c, &running, &ops, NULL);
+	CU_ASSERT_EQUAL(obs_cli_register(&c, &obs_ops), 0);
 	memset(out_text, 0, sizeof(out_text));
 	f = fmemopen(out_text, sizeof(out_text), "w");
 	CU_ASSERT_EQUAL(cli_exec(&c, "metrics", f), -EINVAL);
@@ -1137,7 +1140,7 @@ static void test_json_pages(void)
 	refused("--json arp", "'arp'");
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "no JSON form"));
 	refused("--json nosuch", "'nosuch'");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "pages with one: metrics iface status firewall turn"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "pages with one: iface status firewall turn "));
 	refused("--json", "missing command");
 	refused("--json turn extra", "'extra'");
 }
@@ -1170,6 +1173,98 @@ static void test_register(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "turn credentials"));
 }
 
+/* `metrics listen|allow|certs|enable|disable` edit the endpoint's settings, each word checked;
+ * `metrics status` shows them. */
+static void test_metrics_endpoint(void)
+{
+	struct tc_lab lab;
+
+	reset();
+	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
+	refused("metrics enable", "metrics listen <if> <port> first");
+	ok("metrics listen a 9100");
+	CU_ASSERT_EQUAL(running.metrics.ifi, 0);
+	CU_ASSERT_EQUAL(running.metrics.port, 9100);
+	refused("metrics listen z 9100", "'z'");
+	refused("metrics listen a 0", "'0'");
+	refused("metrics listen a 70000", "'70000'");
+	refused("metrics listen a", "missing words");
+	ok("metrics allow add 198.18.20.0/24");
+	ok("metrics allow add 198.18.30.7/32");
+	refused("metrics allow add 198.18.20.9/24", "already allowed");	/* same network */
+	refused("metrics allow add 198.18.20.0/33", "'198.18.20.0/33'");
+	refused("metrics allow del 198.18.40.0/24", "not in the list");
+	refused("metrics allow move 198.18.40.0/24", "move");
+	ok("metrics allow del 198.18.30.7/32");
+	CU_ASSERT_EQUAL(running.metrics.n_allow, 1);
+	ok("metrics certs edge.key cmsedge-fullchain.cer");
+	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n");
+	refused("metrics certs edge.key ca.pem", "ca.pem");	/* not the key's certificate */
+	CU_ASSERT_STRING_EQUAL(running.metrics.cert, "cmsedge-fullchain.cer");
+	ok("metrics enable");
+	CU_ASSERT(running.metrics.enabled);
+	ok("metrics status");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Enabled                 : true\n"
+		"Listening interface     : a\nListening port          : 9100\n"
+		"Protocol                : HTTPS\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Allowed scrapers        : 198.18.20.0/24\n"));
+	/* a port another listener holds on that interface */
+	ok("turn listen a");
+	ok("turn enable");
+	refused("metrics listen a 3478", "TURN listens there");
+	ok("metrics certs none");
+	CU_ASSERT_STRING_EQUAL(running.metrics.key, "");
+	ok("metrics disable");
+	refused("metrics frobnicate", "'frobnicate'");
+	tc_lab_free(&lab);
+}
+
+/* `syslog server add|del`, `syslog ca`, `syslog enable|disable` (CMS-SPEC 1.8). */
+static void test_syslog_commands(void)
+{
+	struct tc_lab lab;
+
+	reset();
+	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
+	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
+	page_is("syslog", "Enabled                 : false\nCA bundle               : none\n"
+		"Servers                 : none\n");
+	ok("syslog server add 198.18.20.2");
+	CU_ASSERT_EQUAL(running.syslog.n_servers, 1);
+	CU_ASSERT_EQUAL(running.syslog.servers[0].port, 514);
+	CU_ASSERT_EQUAL(running.syslog.servers[0].transport, CFG_SYSLOG_UDP);
+	ok("syslog server add 198.18.20.2:1514 tcp");
+	refused("syslog server add 198.18.20.2:1514 tcp", "already a server");
+	refused("syslog server add logs.example tls", "syslog ca <bundle> first");
+	refused("syslog server add 198.18.20.2:0", "port must be 1..65535");
+	refused("syslog server add 198.18.20.2:x", "port must be 1..65535");
+	refused("syslog server add 198.18.20.2 sctp", "'sctp'");
+	refused("syslog server add bad/name", "'bad/name'");
+	refused("syslog ca nosuch.pem", "nosuch.pem");
+	ok("syslog ca ca.pem");
+	ok("syslog server add logs.example tls");
+	CU_ASSERT_EQUAL(running.syslog.servers[2].port, 6514);
+	ok("syslog server add [2001:db8::5]:6000 udp");
+	CU_ASSERT_STRING_EQUAL(running.syslog.servers[3].host, "2001:db8::5");
+	refused("syslog server add 198.18.20.9", "at most 4 servers");
+	refused("syslog ca none", "uses TLS");
+	ok("syslog enable");
+	ok("syslog");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Server                  : 198.18.20.2:1514 tcp\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Server                  : logs.example:6514 tls\n"));
+	ok("syslog server del 198.18.20.2:1514");	/* that one */
+	CU_ASSERT_EQUAL(running.syslog.n_servers, 3);
+	ok("syslog server del logs.example");
+	refused("syslog server del logs.example", "no such server");
+	ok("syslog server del 198.18.20.2");		/* every server on the host */
+	CU_ASSERT_EQUAL(running.syslog.n_servers, 1);
+	refused("syslog enable now", "'now'");
+	ok("syslog disable");
+	CU_ASSERT(!running.syslog.enabled);
+	tc_lab_free(&lab);
+}
+
 static const struct unit_test tests[] = {
 	{ "the guide's ipv4 commands", test_guide_commands },
 	{ "add and del addresses", test_add_del },
@@ -1195,6 +1290,8 @@ static const struct unit_test tests[] = {
 	{ "help lists the web components' commands", test_web_help },
 	{ "--json pages from the registry", test_json_pages },
 	{ "components register their commands", test_register },
+	{ "metrics endpoint settings", test_metrics_endpoint },
+	{ "syslog servers", test_syslog_commands },
 	{ "metrics: text, json, refusals, no op", test_metrics_command },
 	{ NULL, NULL },
 };

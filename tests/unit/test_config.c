@@ -117,6 +117,9 @@ static void lab_and_tmp(struct edge_cfg *a, char *tmp)
 	CU_ASSERT_EQUAL_FATAL(cfg_load(src("config/lab.conf"), a, err, sizeof(err)), 0);
 }
 
+/* A string field as a load leaves it: the value, then zeros. */
+#define SET(field, value) (memset(field, 0, sizeof(field)), memcpy(field, value, strlen(value)))
+
 static void test_save_roundtrip(void)
 {
 	struct edge_cfg a, b;
@@ -135,6 +138,17 @@ static void test_save_roundtrip(void)
 	a.turn.max_allocs = 5000;
 	a.turn.bandwidth_kbps = 1500;
 	a.turn.denied[a.turn.n_denied++] = (struct cfg_prefix){ ip("198.18.64.0"), 18 };
+	a.metrics = (struct cfg_metrics){ .enabled = true, .ifi = 1, .port = 9443, .n_allow = 2,
+		.allow = { { ip("198.18.20.0"), 24 }, { ip("198.18.30.7"), 32 } } };
+	SET(a.metrics.key, "m.key");
+	SET(a.metrics.cert, "m.crt");
+	a.syslog.enabled = true;
+	SET(a.syslog.ca, "ca.pem");
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("198.18.20.2", CFG_SYSLOG_UDP,
+		&a.syslog.servers[0], err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("[2001:db8::5]:6000", CFG_SYSLOG_TLS,
+		&a.syslog.servers[1], err, sizeof(err)), 0);
+	a.syslog.n_servers = 2;
 	{
 		char w0[] = "deny", w1[] = "22", w2[] = "allow", w3[] = "3478/udp", w4[] = "from",
 			w5[] = "198.18.20.0/24", w6[] = "enable", w7[] = "default", w8[] = "deny";
@@ -157,6 +171,10 @@ static void test_save_roundtrip(void)
 		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)), memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
 	CU_ASSERT_STRING_EQUAL(b.ctl_group, "edge-ops");
+	CU_ASSERT_EQUAL(b.metrics.port, 9443);
+	CU_ASSERT_STRING_EQUAL(b.syslog.servers[1].host, "2001:db8::5");
+	CU_ASSERT_EQUAL(b.syslog.servers[1].port, 6000);
+	CU_ASSERT_EQUAL(b.syslog.servers[1].transport, CFG_SYSLOG_TLS);
 	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 2);
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].addr, ip("198.18.11.1"));
 	CU_ASSERT_EQUAL(b.ifs[0].addrs[1].gateway, 0);
@@ -166,8 +184,6 @@ static void test_save_roundtrip(void)
 	unlink(tmp);
 }
 
-/* A string field as a load leaves it: the value, then zeros. */
-#define SET(field, value) (memset(field, 0, sizeof(field)), memcpy(field, value, strlen(value)))
 
 /* The web components, the role and the administrators go to the file and come back. */
 static void test_web_roundtrip(void)
@@ -328,6 +344,15 @@ static void test_malformed(void)
 	refused(IF_A("") "turn: { listen = [ \"z\" ]; };", "'z'");
 	refused("turn: { relay_ports = \"10-20\"; };", "'10-20'");
 	refused("turn: { port = 70000; };", "70000");
+	refused("metrics: { enabled = true; };", "without 'listen'");
+	refused(IF_A("") "metrics: { listen = \"a\"; port = 0; };", "port 0");
+	refused(IF_A("") "metrics: { listen = \"a\"; allow = [ \"198.18.0.0/40\" ]; };",
+		"'198.18.0.0/40'");
+	refused(IF_A("") "metrics: { listen = \"a\"; key = \"k\"; };", "key and cert go together");
+	refused("syslog: { servers = ( { port = 514; } ); };", "without 'host'");
+	refused("syslog: { servers = ( { host = \"h\"; transport = \"sctp\"; } ); };", "'sctp'");
+	refused("syslog: { servers = ( { host = \"h\"; port = 99999; } ); };", "99999");
+	refused("syslog: { servers = ( { host = \"a b\"; } ); };", "'a b'");
 	refused("turn: { public_ip = \"nat\"; };", "'nat'");
 	refused("turn: { users = ( { name = \"x\"; } ); };", "name and a password");
 	refused("turn: { denied_peers = [ \"198.18.0.0\" ]; };", "'198.18.0.0'");
