@@ -16,7 +16,7 @@
 #include "dp.h"
 #include "nbr.h"
 
-#define BURST 32
+#define BURST EDGE_DEFAULT_BURST
 #define POOL 4096
 
 static struct rte_mempool *mp;
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		.mac = { { 2, 0, 0, 0, 0, 1 } }, .addr = { inet_addr("198.18.20.1") },
 		.mask = { htonl(0xffffff00) } };
 	build_template();
-	rcu_register_thread();
+	edge_rcu_reader_start();
 
 	ns_floor = run(false, packets, &c_floor);
 	ns_icmp = run(true, packets, &c_icmp);
@@ -122,12 +122,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_l2l3: no echo reply was produced: the benchmark is broken\n");
 		return 1;
 	}
-	printf("%-42s %10s %10s %10s\n", "path (98-byte echo requests, burst 32)", "ns/pkt", "cycles", "Mpps/core");
+	printf("%-42s %10s %10s %10s\n", "path (98-byte echo requests, burst " RTE_STR(BURST) ")", "ns/pkt", "cycles", "Mpps/core");
 	printf("%-42s %10.1f %10.1f %10.2f\n", "floor: net_ring rx -> tx, no stages", ns_floor, c_floor, 1e3 / ns_floor);
 	printf("%-42s %10.1f %10.1f %10.2f\n", "ICMP echo: rx -> stages -> tx", ns_icmp, c_icmp, 1e3 / ns_icmp);
 	printf("%-42s %10.1f %10.1f\n", "stages alone (difference)", ns_icmp - ns_floor, c_icmp - c_floor);
 	printf("ratio echo/floor: %.2f   TSC %.2f GHz   %lu packets per path\n", ns_icmp / ns_floor,
 		rte_get_tsc_hz() / 1e9, packets);
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 	return 0;
 }

@@ -18,9 +18,10 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "edge_bytes.h"
 #include "turn_tables.h"
 
-#define BURST 32
+#define BURST EDGE_DEFAULT_BURST
 #define PAYLOAD 172		/* a typical audio RTP packet */
 #define IF_A 0			/* relay side: 8 relay addresses */
 #define IF_B 1			/* clients */
@@ -121,9 +122,10 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	u->dgram_len = rte_cpu_to_be_16(l4);
 	u->dgram_cksum = 0x1234;	/* any non-zero value: the relay patches it incrementally */
 	if (bc == CD_C2P) {
-		uint16_t *cd = (uint16_t *)(u + 1);
-		cd[0] = rte_cpu_to_be_16(0x4000 + (i & 0xfff));
-		cd[1] = rte_cpu_to_be_16(PAYLOAD);
+		uint8_t *cd = (uint8_t *)(u + 1);
+
+		edge_put_be16(cd, (uint16_t)(0x4000 + (i & 0xfff)));
+		edge_put_be16(cd + 2, PAYLOAD);
 	} else if (bc == SEND) {
 		static const uint8_t hdr[36] = { 0x00, 0x16, 0x00, 16 + PAYLOAD, 0x21, 0x12, 0xa4, 0x42,
 			1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
@@ -226,10 +228,10 @@ int main(int argc, char **argv)
 	l3.relay_lo = 1024;
 	l3.relay_hi = 65535;
 	l3.turn_listen = 1u << IF_B;
-	rcu_register_thread();
+	edge_rcu_reader_start();
 
 	printf("memory: %s\n", huge ? "2 MB hugepages" : "4 KB pages (--no-huge)");
-	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst 32)", "allocs", "ns/pkt",
+	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst " RTE_STR(BURST) ")", "allocs", "ns/pkt",
 		"cycles", "Mpps/core", "vs 1K");
 	for (unsigned int s = 0; s < RTE_DIM(sizes) && sizes[s] <= max; s++) {
 		struct rte_malloc_socket_stats m0, m1;
@@ -264,11 +266,11 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("%-34s %9u %9.0f bytes (table memory / allocations)\n", "memory per allocation", sizes[s], per_alloc);
-		rcu_thread_offline();
-		rcu_barrier();
-		rcu_thread_online();
+		edge_rcu_offline();
+		edge_rcu_barrier();
+		edge_rcu_online();
 		turn_tables_fini();
 	}
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 	return 0;
 }

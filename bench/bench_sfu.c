@@ -29,7 +29,7 @@
 #define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
 #endif
 
-enum { MAXR = 9, BATCH = 1024, BURST = 32, POOL = 8191, IF0 = 0, PORT = 5004 };
+enum { MAXR = 9, BATCH = 1024, BURST = EDGE_DEFAULT_BURST, POOL = 8191, IF0 = 0, PORT = 5004 };
 #define OUR_IP "198.18.40.1"
 #define SRC_IP "198.18.40.100"
 #define SRC_PORT 41000
@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 	l3.media_port[IF0] = htons(PORT);
 	l3.media_ip[IF0] = inet_addr(OUR_IP);
 	out.flush = flush;
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	printf("# %s, lcore %u, TSC %lu Hz, %d ms per case, burst %d, batch %d\n",
 		srtp_get_version_string(), rte_lcore_id(), (unsigned long)rte_get_tsc_hz(), ms,
 		BURST, BATCH);
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
 					res.out / res.ns * 1e9);
 				fflush(stdout);
 			}
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 	media_tables_fini();
 	srtp_shutdown();
 	rte_mempool_free(mp);

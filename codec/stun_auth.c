@@ -157,17 +157,10 @@ int stun_check_fingerprint(const struct stun_msg *m)
 	if (!m->fp_at || m->alen[STUN_AI_FINGERPRINT] != 4)
 		return -ENOENT;
 	v = m->buf + m->fp_at + 4;
-	return fingerprint(m->buf, m->fp_at) == ((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
-		(uint32_t)v[2] << 8 | v[3]) ? 0 : -EBADMSG;
+	return fingerprint(m->buf, m->fp_at) == edge_be32(v) ? 0 : -EBADMSG;
 }
 
 /* ---- building's finishing attributes ---- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
 
 static int add_mac(struct stun_builder *b, const struct stun_key *k, uint16_t type, size_t maclen)
 {
@@ -181,9 +174,9 @@ static int add_mac(struct stun_builder *b, const struct stun_key *k, uint16_t ty
 		return b->err = -ENOSPC;
 	if (mac_upto(k, b->buf, at, (uint16_t)(at - STUN_HDR_LEN + 4 + maclen), mac, &ml) < 0)
 		return b->err = -EIO;
-	put16(b->buf + 2, (uint16_t)(at - STUN_HDR_LEN + 4 + maclen));
-	put16(b->buf + at, type);
-	put16(b->buf + at + 2, (uint16_t)maclen);
+	edge_put_be16(b->buf + 2, (uint16_t)(at - STUN_HDR_LEN + 4 + maclen));
+	edge_put_be16(b->buf + at, type);
+	edge_put_be16(b->buf + at + 2, (uint16_t)maclen);
 	memcpy(b->buf + at + 4, mac, maclen);
 	b->len += 4 + maclen;
 	return 0;
@@ -213,9 +206,9 @@ int stun_add_fingerprint(struct stun_builder *b)
 	if (b->len + 8 > b->cap || b->len + 8 > STUN_MAX_MSG)
 		return b->err = -ENOSPC;
 	fp = fingerprint(b->buf, at);
-	put16(b->buf + 2, (uint16_t)(at - STUN_HDR_LEN + 8));
-	put16(b->buf + at, STUN_ATTR_FINGERPRINT);
-	put16(b->buf + at + 2, 4);
+	edge_put_be16(b->buf + 2, (uint16_t)(at - STUN_HDR_LEN + 8));
+	edge_put_be16(b->buf + at, STUN_ATTR_FINGERPRINT);
+	edge_put_be16(b->buf + at + 2, 4);
 	b->buf[at + 4] = fp >> 24;
 	b->buf[at + 5] = (fp >> 16) & 0xff;
 	b->buf[at + 6] = (fp >> 8) & 0xff;

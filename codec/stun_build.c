@@ -6,12 +6,6 @@
 
 #include "stun.h"
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
 void stun_build(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t method, uint8_t cls,
 	const uint8_t tid[STUN_TID_LEN])
 {
@@ -21,8 +15,8 @@ void stun_build(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t metho
 	b->err = cap < STUN_HDR_LEN ? -ENOSPC : 0;
 	if (b->err)
 		return;
-	put16(buf, stun_type(method, cls));
-	put16(buf + 2, 0);
+	edge_put_be16(buf, stun_type(method, cls));
+	edge_put_be16(buf + 2, 0);
 	buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
 	memmove(buf + 8, tid, STUN_TID_LEN);	/* an answer may be built over its request */
 }
@@ -41,11 +35,11 @@ static uint8_t *reserve(struct stun_builder *b, uint16_t type, size_t len)
 		return NULL;
 	}
 	p = b->buf + b->len;
-	put16(p, type);
-	put16(p + 2, (uint16_t)len);
+	edge_put_be16(p, type);
+	edge_put_be16(p + 2, (uint16_t)len);
 	memset(p + 4 + len, 0, padded - len);
 	b->len += 4 + padded;
-	put16(b->buf + 2, (uint16_t)(b->len - STUN_HDR_LEN));
+	edge_put_be16(b->buf + 2, (uint16_t)(b->len - STUN_HDR_LEN));
 	return p + 4;
 }
 
@@ -107,7 +101,7 @@ static int put_addr(struct stun_builder *b, uint16_t type, const struct stun_add
 		port ^= htons(STUN_MAGIC >> 16);
 	p[0] = 0;
 	p[1] = a->family == 4 ? 0x01 : 0x02;
-	memcpy(p + 2, &port, 2);
+	wr16(p + 2, port);
 	for (size_t i = 0; i < n; i++)
 		p[4 + i] = a->ip[i] ^ (!xor ? 0 : i < 4 ? cookie[i] : b->buf[8 + i - 4]);
 	return 0;
@@ -191,8 +185,8 @@ int stun_add_password_algorithms(struct stun_builder *b, const uint16_t *algs, u
 	if (!p)
 		return b->err;
 	for (unsigned int i = 0; i < n; i++) {	/* no algorithm defined so far has parameters */
-		put16(p + 4 * i, algs[i]);
-		put16(p + 4 * i + 2, 0);
+		edge_put_be16(p + 4 * i, algs[i]);
+		edge_put_be16(p + 4 * i + 2, 0);
 	}
 	return 0;
 }
@@ -211,7 +205,7 @@ int stun_add_unknown(struct stun_builder *b, const uint16_t *types, unsigned int
 	if (!p)
 		return b->err;
 	for (unsigned int i = 0; i < n; i++)
-		put16(p + 2 * i, types[i]);
+		edge_put_be16(p + 2 * i, types[i]);
 	return 0;
 }
 

@@ -69,8 +69,8 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 	memset(m, 0, sizeof(*m));
 	m->buf = buf;
 	m->len = STUN_HDR_LEN;
-	m->method = (uint16_t)((type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2));
-	m->cls = (uint8_t)(((type >> 4) & 1) | ((type >> 7) & 2));
+	m->method = stun_type_method(type);
+	m->cls = stun_type_class(type);
 	m->tid = buf + 8;
 	mlen = be16(buf + 2);
 	if (mlen & 3)
@@ -138,18 +138,13 @@ int stun_parse_error_code(int err, const uint8_t *buf, size_t len)
 	/* only a request that is recognisably STUN gets an answer (RFC 8489 6.3) */
 	if (err >= 0 || err == -STUN_E_NOT_STUN || len < STUN_HDR_LEN)
 		return 0;
-	if (((buf[0] & 0x01) | (buf[1] & 0x10)) != 0)	/* not a request */
+	if (stun_type_class(be16(buf)) != STUN_REQUEST)
 		return 0;
 	/* a request of a method that has none (Send, Data), however malformed otherwise: its
 	 * error response would be a type no agent may send either, so it gets nothing (found
 	 * by fuzz_turn) */
-	{
-		uint16_t t = (uint16_t)(buf[0] << 8 | buf[1]);
-		uint16_t method = (uint16_t)(((t & 0x3e00) >> 2) | ((t & 0x00e0) >> 1) | (t & 0x000f));
-
-		if (method == STUN_SEND || method == STUN_DATA)
-			return 0;
-	}
+	if (stun_type_method(be16(buf)) == STUN_SEND || stun_type_method(be16(buf)) == STUN_DATA)
+		return 0;
 	return 400;
 }
 

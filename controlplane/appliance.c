@@ -372,7 +372,7 @@ static void pending_drop(void *pkt, void *arg)
 
 unsigned int app_drain_punts(struct appliance *app)
 {
-	struct rte_mbuf *pkts[32];
+	struct rte_mbuf *pkts[EDGE_RING_BURST];
 	unsigned int n = rte_ring_dequeue_burst(app->punt_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 	bool learned = false;
 
@@ -597,7 +597,7 @@ static int ping(void *ctx, uint32_t dst, int count, FILE *out)
 		while (!app->ping.answered && rte_get_timer_cycles() < deadline) {
 			if (!app_drain_punts(app))
 				usleep(200);
-			rcu_quiescent_state();
+			edge_rcu_quiescent();
 		}
 		if (app->ping.answered) {
 			replies++;
@@ -792,8 +792,108 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 
 /* ---------------- metrics (metrics.h) ---------------- */
 
-/* Per-interface counters, summed over the lcores' slots on read, as the `iface` page does. */
+/* The collectors run on the scraper's thread while the control thread may be copying a new
+ * configuration into app->cfg (apply): what they need of it (interface names, the firewall
+ * rules' text, slots and serials) is a snapshot the control thread rebuilds after each
+ * change and swaps under metrics_lock. The counters themselves are per-lcore slots and
+ * per-worker fields, each written by one thread, read here with aligned atomic loads. */
+struct fw_snap_rule {
+	uint16_t slot;
+	uint32_t serial;	/* 0: a fixed slot (default, replies, ICMP...) */
+	char text[64];		/* fw_rule_format's, or the fixed slot's name */
+};
+
+struct metrics_snap {
+	int n_ifs;
+	char ifname[EDGE_MAX_IFACES][EDGE_IFNAME_LEN];
+	unsigned int n_rules[EDGE_MAX_IFACES];
+	struct fw_snap_rule *rules[EDGE_MAX_IFACES];
+};
+
 static struct appliance *metrics_app;
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;	/* metrics_cur */
+static struct metrics_snap *metrics_cur;
+
+/* The outcomes no rule decides, as the `firewall <if>` page names them. */
+static const struct {
+	enum fw_slot slot;
+	const char *name;
+} fw_fixed[] = {
+	{ FW_SLOT_DEFAULT_ALLOW, "default allow" },
+	{ FW_SLOT_DEFAULT_DENY, "default deny" },
+	{ FW_SLOT_REPLY, "reply let in" },
+	{ FW_SLOT_ICMP, "icmp passed" },
+	{ FW_SLOT_ICMP_DENY, "icmp error dropped" },
+	{ FW_SLOT_MALFORMED, "malformed dropped" },
+	{ FW_SLOT_DISABLED, "firewall disabled" },
+};
+
+#define FW_N_FIXED (sizeof(fw_fixed) / sizeof(fw_fixed[0]))
+
+static void metrics_snap_free(struct metrics_snap *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < EDGE_MAX_IFACES; i++)
+		free(m->rules[i]);
+	free(m);
+}
+
+static struct metrics_snap *metrics_snap_new(const struct edge_cfg *cfg)
+{
+	struct metrics_snap *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->n_ifs = cfg->n_ifs;
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct fw_if_config *fw = &cfg->ifs[i].fw;
+		struct fw_snap_rule *r;
+		unsigned int n = 0;
+
+		snprintf(m->ifname[i], sizeof(m->ifname[i]), "%s", cfg->ifs[i].name);
+		r = m->rules[i] = calloc(fw->n_rules + FW_N_FIXED, sizeof(*r));
+		if (!r) {
+			metrics_snap_free(m);
+			return NULL;
+		}
+		for (unsigned int k = 0; k < fw->n_rules; k++) {
+			if (fw->rules[k].slot >= FW_MAX_RULES)
+				continue;
+			r[n].slot = fw->rules[k].slot;
+			r[n].serial = fw->rules[k].serial;
+			fw_rule_format(&fw->rules[k], r[n].text, sizeof(r[n].text));
+			n++;
+		}
+		for (size_t k = 0; k < FW_N_FIXED; k++, n++) {
+			r[n].slot = (uint16_t)fw_fixed[k].slot;
+			snprintf(r[n].text, sizeof(r[n].text), "%s", fw_fixed[k].name);
+		}
+		m->n_rules[i] = n;
+	}
+	return m;
+}
+
+/* After every change of app->cfg (and at start): a new snapshot, swapped in. A snapshot
+ * that cannot be built leaves the last one (names and rules a change behind, not wrong). */
+static void metrics_on_config(void *ctx)
+{
+	struct appliance *app = ctx;
+	struct metrics_snap *m = metrics_snap_new(&app->cfg), *old;
+
+	if (!m) {
+		LOG_WARN("mgmt", "metrics: no memory for the firewall rules' names: the last are "
+			"kept");
+		return;
+	}
+	pthread_mutex_lock(&metrics_lock);
+	old = metrics_cur;
+	metrics_cur = m;
+	pthread_mutex_unlock(&metrics_lock);
+	metrics_snap_free(old);
+}
+
+/* Per-interface counters, summed over the lcores' slots on read, as the `iface` page does. */
 static const char *const if_labels[] = { "interface", NULL };
 static const char *const if_drop_labels[] = { "interface", "reason", NULL };
 
@@ -802,12 +902,14 @@ static void if_metric_collect(void *ctx, struct metrics_sink *sink)
 	size_t off = (size_t)(uintptr_t)ctx;
 	struct dp_if_stats st;
 
-	for (int i = 0; i < metrics_app->cfg.n_ifs; i++) {
-		const char *v[] = { metrics_app->cfg.ifs[i].name };
+	pthread_mutex_lock(&metrics_lock);
+	for (int i = 0; metrics_cur && i < metrics_cur->n_ifs; i++) {
+		const char *v[] = { metrics_cur->ifname[i] };
 
 		dp_stats_sum(i, &st);
 		metrics_sample_u64(sink, v, *(const uint64_t *)((const char *)&st + off));
 	}
+	pthread_mutex_unlock(&metrics_lock);
 }
 
 static void if_drops_collect(void *ctx, struct metrics_sink *sink)
@@ -815,15 +917,84 @@ static void if_drops_collect(void *ctx, struct metrics_sink *sink)
 	struct dp_if_stats st;
 
 	(void)ctx;
-	for (int i = 0; i < metrics_app->cfg.n_ifs; i++) {
+	pthread_mutex_lock(&metrics_lock);
+	for (int i = 0; metrics_cur && i < metrics_cur->n_ifs; i++) {
 		dp_stats_sum(i, &st);
 		for (int r = 0; r < DP_DROP_MAX; r++) {
-			const char *v[] = { metrics_app->cfg.ifs[i].name, dp_drop_name(r) };
+			const char *v[] = { metrics_cur->ifname[i], dp_drop_name(r) };
 
 			metrics_sample_u64(sink, v, st.drops[r]);
 		}
 	}
+	pthread_mutex_unlock(&metrics_lock);
 }
+
+/* Firewall hits per rule, summed over the lcores as fw_counters_add does: a slot's hits
+ * count only while its serial is the rule's (a deleted rule's, or an older rule's in the
+ * same slot, are left out). ctx: 0 packets, 1 bytes. */
+static const char *const fw_labels[] = { "interface", "rule", NULL };
+
+static void fw_hits_collect(void *ctx, struct metrics_sink *sink)
+{
+	bool bytes = (uintptr_t)ctx != 0;
+
+	pthread_mutex_lock(&metrics_lock);
+	for (int i = 0; metrics_cur && i < metrics_cur->n_ifs; i++) {
+		for (unsigned int k = 0; k < metrics_cur->n_rules[i]; k++) {
+			const struct fw_snap_rule *r = &metrics_cur->rules[i][k];
+			const char *v[] = { metrics_cur->ifname[i], r->text };
+			uint64_t sum = 0;
+
+			for (int l = 0; l < RTE_MAX_LCORE; l++) {
+				const struct fw_hit *h;
+
+				if (!dp_fw_counters[l])
+					continue;
+				h = &dp_fw_counters[l][i].hit[r->slot];
+				if (__atomic_load_n(&h->serial, __ATOMIC_ACQUIRE) != r->serial)
+					continue;
+				sum += __atomic_load_n(bytes ? &h->bytes : &h->pkts, __ATOMIC_RELAXED);
+			}
+			metrics_sample_u64(sink, v, sum);
+		}
+	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+/* The workers' busy and idle figures of the `status` page. app->workers is fixed for the
+ * process's life; each field is written by its worker only (aligned, so a load is whole).
+ * ctx: the field's offset in struct dp_worker. */
+static const char *const wk_labels[] = { "worker", "lcore", NULL };
+
+static void wk_collect(void *ctx, struct metrics_sink *sink)
+{
+	size_t off = (size_t)(uintptr_t)ctx;
+
+	for (unsigned int w = 0; w < metrics_app->n_workers; w++) {
+		const struct dp_worker *wk = &metrics_app->workers[w];
+		const void *f = (const char *)wk + off;
+		char id[12], lc[12];
+		const char *v[] = { id, lc };
+		uint64_t x;
+
+		snprintf(id, sizeof(id), "%u", w);
+		snprintf(lc, sizeof(lc), "%u", wk->lcore_id);
+		if (off == offsetof(struct dp_worker, idle_sleep_us)) {	/* set before start */
+			metrics_sample(sink, v, wk->idle_sleep_us / 1e6);
+			continue;
+		}
+		if (off == offsetof(struct dp_worker, deep_wake_max))
+			x = __atomic_load_n((const uint16_t *)f, __ATOMIC_RELAXED);
+		else if (off == offsetof(struct dp_worker, n_rxq))
+			x = *(const unsigned int *)f;	/* set before the workers start */
+		else
+			x = __atomic_load_n((const uint64_t *)f, __ATOMIC_RELAXED);
+		metrics_sample_u64(sink, v, x);
+	}
+}
+
+#define WK_METRIC(n, h, t, field)                                                                \
+	{ n, h, t, wk_labels, wk_collect, (void *)(uintptr_t)offsetof(struct dp_worker, field) }
 
 #define IF_METRIC(n, h, field)                                                                   \
 	{ n, h, METRICS_COUNTER, if_labels, if_metric_collect,                                   \
@@ -834,8 +1005,47 @@ static const struct metrics_family if_families[] = {
 	IF_METRIC("edge_interface_rx_bytes_total", "Bytes received on the interface.", rx_bytes),
 	IF_METRIC("edge_interface_tx_packets_total", "Packets sent on the interface.", tx_pkts),
 	IF_METRIC("edge_interface_tx_bytes_total", "Bytes sent on the interface.", tx_bytes),
+	IF_METRIC("edge_interface_to_kernel_packets_total",
+		"Packets handed to the interface's kernel mirror (TCP services, SSH).", to_kernel),
+	IF_METRIC("edge_interface_from_kernel_packets_total",
+		"Packets the kernel mirror sent out of the interface.", from_kernel),
+	IF_METRIC("edge_interface_arp_replies_total", "ARP requests for our addresses answered "
+		"by the data plane.", arp_replies),
+	IF_METRIC("edge_interface_icmp_echo_replies_total", "ICMP echo requests answered by the "
+		"data plane.", icmp_echo_replies),
+	IF_METRIC("edge_interface_stun_binding_replies_total", "STUN Binding requests answered by "
+		"the data plane.", stun_binding_replies),
+	IF_METRIC("edge_interface_punted_packets_total", "Packets handed to the control plane.",
+		punted),
+	IF_METRIC("edge_interface_sfu_rx_packets_total", "RTP/RTCP received on a media port.",
+		sfu_rx_pkts),
+	IF_METRIC("edge_interface_sfu_tx_packets_total", "RTP/RTCP copies sent to receivers.",
+		sfu_tx_pkts),
+	IF_METRIC("edge_interface_hairpin_packets_total", "Our own packets for our own addresses, "
+		"taken in again.", hairpin_pkts),
 	{ "edge_interface_drops_total", "Packets dropped on the interface, by reason.",
 		METRICS_COUNTER, if_drop_labels, if_drops_collect, NULL },
+	WK_METRIC("edge_worker_polls_total", "Passes of the worker's loop over its rx queues.",
+		METRICS_COUNTER, loops),
+	WK_METRIC("edge_worker_idle_polls_total", "Passes of the worker's loop that found no "
+		"packet (idle share: idle_polls / polls).", METRICS_COUNTER, idle_loops),
+	WK_METRIC("edge_worker_sleeps_total", "Sleeps of the worker's idle back-off.",
+		METRICS_COUNTER, sleeps),
+	WK_METRIC("edge_worker_deep_wakes_total", "Wakes of the worker from its deepest sleep "
+		"to find packets waiting.", METRICS_COUNTER, deep_wakes),
+	WK_METRIC("edge_worker_deep_wake_max_packets", "The largest first burst a worker found "
+		"on waking from its deepest sleep.", METRICS_GAUGE, deep_wake_max),
+	WK_METRIC("edge_worker_idle_sleep_max_seconds", "The longest sleep of the worker's idle "
+		"back-off.", METRICS_GAUGE, idle_sleep_us),
+	WK_METRIC("edge_worker_rx_queues", "Receive queues the worker polls.", METRICS_GAUGE,
+		n_rxq),
+	{ "edge_firewall_rule_hits_total", "Packets the interface's firewall decided by each "
+		"rule (the rule as `firewall <if>` prints it), by the default policy, or by the "
+		"fixed outcomes (replies let in, ICMP, malformed, firewall disabled).",
+		METRICS_COUNTER, fw_labels, fw_hits_collect, (void *)(uintptr_t)0 },
+	{ "edge_firewall_rule_hit_bytes_total", "Bytes of the packets counted in "
+		"edge_firewall_rule_hits_total.", METRICS_COUNTER, fw_labels, fw_hits_collect,
+		(void *)(uintptr_t)1 },
 };
 
 int app_metrics_start(struct appliance *app)
@@ -845,6 +1055,11 @@ int app_metrics_start(struct appliance *app)
 	if (!(app->metrics = metrics_registry_new()))
 		return -ENOMEM;
 	metrics_app = app;
+	metrics_on_config(app);
+	if ((ret = app_on_config(app, metrics_on_config, app)) < 0)
+		LOG_ERRX("mgmt", "metrics: interface names and firewall rules will not follow "
+			"configuration changes: %s", strerror(-ret));
+	ret = 0;
 	for (size_t i = 0; !ret && i < sizeof(if_families) / sizeof(if_families[0]); i++)
 		ret = metrics_register(app->metrics, &if_families[i]);
 	if (ret)
@@ -857,6 +1072,10 @@ void app_metrics_stop(struct appliance *app)
 	app->cli.metrics = NULL;
 	metrics_registry_free(app->metrics);
 	app->metrics = NULL;
+	pthread_mutex_lock(&metrics_lock);
+	metrics_snap_free(metrics_cur);
+	metrics_cur = NULL;
+	pthread_mutex_unlock(&metrics_lock);
 }
 
 const struct cli_ops app_cli_ops = {

@@ -2,6 +2,7 @@
  * the control thread writes) and the relayed traffic the workers count per lcore (summed on
  * read, as `turn stats` does). Collected when a writer runs, never pushed. */
 #include <stddef.h>
+#include <string.h>
 
 #include "turn_metrics.h"
 
@@ -34,6 +35,17 @@ static const struct tm_plain {
 	{"edge_turn_challenges_dropped_total",
 		"Unauthenticated TURN requests left unanswered over the per-source rate.",
 		offsetof(struct turn_stats, challenges_dropped)},
+	{"edge_turn_guest_refusals_total",
+		"TURN permissions of guests refused: the peer is no meeting's media port.",
+		offsetof(struct turn_stats, guest_refusals)},
+	{"edge_turn_stream_relay_drops_total",
+		"Datagrams for or from TURN's TCP/TLS clients the TURN server dropped.",
+		offsetof(struct turn_stats, stream_drops)},
+	{"edge_turn_reservations_refused_total",
+		"EVEN-PORT reservations refused (table full) and bad RESERVATION-TOKENs.",
+		offsetof(struct turn_stats, reservations_refused)},
+	{"edge_turn_reservations_expired_total", "Reserved relay ports handed back unused.",
+		offsetof(struct turn_stats, reservations_expired)},
 };
 
 static void tm_plain_collect(void *ctx, struct metrics_sink *sink)
@@ -161,7 +173,161 @@ static void tm_relay_drops(void *ctx, struct metrics_sink *sink)
 	}
 }
 
+/* TURN over TCP and TLS (turn_stream.c): its counters are written by the control thread
+ * only, aligned, and the object lives until app_turn_stop, after the registry is gone. */
+static const struct tstreams *tm_streams(void)
+{
+	return tm_app ? tm_app->streams : NULL;
+}
+
+static const char *const transport_labels[] = {"transport", NULL};
+
+static void tm_stream_conns(void *ctx, struct metrics_sink *sink)
+{
+	const struct tstreams *t = tm_streams();
+	static const char *const tcp[] = {"tcp"}, *const tls[] = {"tls"};
+	unsigned int n_tcp = 0, n_tls = 0;
+
+	(void)ctx;
+	if (t)
+		tstreams_open_count(t, &n_tcp, &n_tls);
+	metrics_sample_u64(sink, tcp, n_tcp);
+	metrics_sample_u64(sink, tls, n_tls);
+}
+
+static void tm_tls_handshakes(void *ctx, struct metrics_sink *sink)
+{
+	const struct tstreams *t = tm_streams();
+	const struct tstream_stats *st = t ? tstreams_stats(t) : NULL;
+	static const char *const ok[] = {"ok"}, *const failed[] = {"failed"},
+				 *const timeout[] = {"timeout"};
+
+	(void)ctx;
+	metrics_sample_u64(sink, ok, st ? __atomic_load_n(&st->handshakes, __ATOMIC_RELAXED) : 0);
+	metrics_sample_u64(
+		sink, failed, st ? __atomic_load_n(&st->handshake_fails, __ATOMIC_RELAXED) : 0);
+	metrics_sample_u64(sink, timeout,
+		st ? __atomic_load_n(&st->tls_handshake_timeouts, __ATOMIC_RELAXED) : 0);
+}
+
+/* One sample a label value, each a field of the streams' stats. */
+struct tm_field {
+	const char *label;
+	size_t off;
+};
+
+static void tm_stream_fields(struct metrics_sink *sink, const struct tm_field *f, size_t n)
+{
+	const struct tstreams *t = tm_streams();
+	const struct tstream_stats *st = t ? tstreams_stats(t) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *v[] = {f[i].label};
+
+		metrics_sample_u64(sink, v, st ? __atomic_load_n((const uint64_t *)((const char *)st +
+			f[i].off), __ATOMIC_RELAXED) : 0);
+	}
+}
+
+#define TSF(label, field) {label, offsetof(struct tstream_stats, field)}
+
+static void tm_stream_accepted(void *ctx, struct metrics_sink *sink)
+{
+	static const struct tm_field f[] = {TSF("tcp", accepted[0]), TSF("tls", accepted[1])};
+
+	(void)ctx;
+	tm_stream_fields(sink, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void tm_stream_refused(void *ctx, struct metrics_sink *sink)
+{
+	static const struct tm_field f[] = {TSF("limit", refused_total),
+		TSF("per_address_limit", refused_addr), TSF("not_a_listen_address", refused_iface)};
+
+	(void)ctx;
+	tm_stream_fields(sink, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void tm_stream_closes(void *ctx, struct metrics_sink *sink)
+{
+	static const struct tm_field f[] = {TSF("client", closed_by_client),
+		TSF("handshake_timeout", handshake_timeouts), TSF("idle_timeout", idle_timeouts),
+		TSF("tls_error", tls_errors), TSF("framing_error", framing_errors)};
+
+	(void)ctx;
+	tm_stream_fields(sink, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void tm_browser_port(void *ctx, struct metrics_sink *sink)
+{
+	static const struct tm_field f[] = {TSF("tls", mux_tls), TSF("turn", mux_tcp)};
+
+	(void)ctx;
+	tm_stream_fields(sink, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void tm_stream_slow(void *ctx, struct metrics_sink *sink)
+{
+	static const struct tm_field f[] = {TSF("slow_reader", slow_drops),
+		TSF("oversize_frame", oversize)};
+
+	(void)ctx;
+	tm_stream_fields(sink, f, sizeof(f) / sizeof(f[0]));
+}
+
+static const char *const close_labels[] = {"reason", NULL};
+static const char *const protocol_labels[] = {"protocol", NULL};
+
+/* The TURN server keeps the histograms with atomic stores (turn_server_alloc_latency). */
+static void tm_alloc_latency(void *ctx, struct metrics_sink *sink)
+{
+	static const char *const names[TURN_ALLOC_RESULTS] = {
+		[TURN_ALLOC_OK] = "success",
+		[TURN_ALLOC_CHALLENGE] = "challenge",
+		[TURN_ALLOC_ERROR] = "error",
+	};
+	uint64_t bucket[TURN_ALLOC_BOUNDS + 1];
+	double sum;
+
+	(void)ctx;
+	for (int r = 0; r < TURN_ALLOC_RESULTS; r++) {
+		const char *v[] = {names[r]};
+		uint64_t count = 0;
+
+		sum = 0;
+		if (tm_app && tm_app->turn)
+			count = turn_server_alloc_latency(
+				tm_app->turn, (enum turn_alloc_result)r, bucket, &sum);
+		else
+			memset(bucket, 0, sizeof(bucket));
+		metrics_histogram(sink, v, turn_alloc_bounds_s, bucket, TURN_ALLOC_BOUNDS, sum, count);
+	}
+}
+
 static const struct metrics_family tm_families[] = {
+	{"edge_turn_stream_connections", "TURN connections open now over TCP and TLS.",
+		METRICS_GAUGE, transport_labels, tm_stream_conns, NULL},
+	{"edge_turn_stream_accepted_total", "TURN connections accepted, by transport.",
+		METRICS_COUNTER, transport_labels, tm_stream_accepted, NULL},
+	{"edge_turn_stream_refused_total", "TURN connections refused at accept, by reason.",
+		METRICS_COUNTER, close_labels, tm_stream_refused, NULL},
+	{"edge_turn_stream_closes_total", "TURN connections closed, by reason.", METRICS_COUNTER,
+		close_labels, tm_stream_closes, NULL},
+	{"edge_turn_browser_port_connections_total",
+		"Connections to the browser port, by what their first byte said they carry.",
+		METRICS_COUNTER, protocol_labels, tm_browser_port, NULL},
+	{"edge_turn_stream_datagrams_dropped_total",
+		"TCP/TLS clients' datagrams dropped: peers' for a slow reader, clients' frames too "
+		"large to relay.", METRICS_COUNTER,
+		close_labels, tm_stream_slow, NULL},
+	{"edge_turn_tls_handshakes_total",
+		"TURN TLS handshakes: completed, failed (or refused without a certificate), timed "
+		"out.",
+		METRICS_COUNTER, result_labels, tm_tls_handshakes, NULL},
+	{"edge_turn_allocate_seconds",
+		"Time from an Allocate request reaching the TURN server to its answer built, by "
+		"answer (success; challenge: 401 or 438; error). Retransmissions are not counted.",
+		METRICS_HISTOGRAM, result_labels, tm_alloc_latency, NULL},
 	{"edge_turn_responses_total", "TURN responses sent, by result.", METRICS_COUNTER,
 		result_labels, tm_responses, NULL},
 	{"edge_turn_errors_total", "TURN error responses sent, by error code.", METRICS_COUNTER,

@@ -7,6 +7,7 @@
 #include "callbridge/cb.h"
 #include "edge_log.h"
 #include "media/media_server.h"
+#include "metrics.h"
 #include "webbridge3/wb3.h"
 
 /* webbridge3's thread: the linked callbridges' media ports, for the control loop's tick */
@@ -26,8 +27,139 @@ static void media_ports(void *ctx, const struct wb3_media *m, unsigned int n)
 			"by guests", n, APP_MAX_MEDIA);
 }
 
+/* ---- metrics: webbridge3's and the callbridge's figures ----
+ * Collected on the scraper's thread through wb3_figures() and cb_figures(), which take the
+ * components' own locks and read their counters atomically. app->wb3 and app->cb are set
+ * before the families are registered and freed only after they are unregistered (the
+ * registry's mutex: no collect runs past metrics_unregister), so the pointers stay good. */
+
+static const char *const reason_labels[] = { "reason", NULL };
+
+enum web_figure {
+	WB3_JOINS, WB3_FAILS, WB3_GUESTS, WB3_LINKS,
+	CB_CALLS, CB_PARTICIPANTS, CB_JOINS, CB_FAILS, CB_LINKS,
+};
+
+static void web_collect(void *ctx, struct metrics_sink *sink, enum web_figure what)
+{
+	struct appliance *app = ctx;
+
+	if (what <= WB3_LINKS) {
+		struct wb3_figures f;
+
+		if (!app->wb3)
+			return;
+		wb3_figures(app->wb3, &f);
+		if (what == WB3_JOINS)
+			metrics_sample_u64(sink, NULL, f.joins_ok);
+		else if (what == WB3_GUESTS)
+			metrics_sample_u64(sink, NULL, f.guests);
+		else if (what == WB3_LINKS)
+			metrics_sample_u64(sink, NULL, f.links);
+		else
+			for (unsigned int i = 0; i < WB3_JOIN_FAIL_REASONS; i++) {
+				const char *v[] = { wb3_join_fail_reasons[i] };
+
+				metrics_sample_u64(sink, v, f.join_fails[i]);
+			}
+		return;
+	}
+	struct cb_figures f;
+
+	if (!app->cb)
+		return;
+	cb_figures(app->cb, &f);
+	if (what == CB_CALLS)
+		metrics_sample_u64(sink, NULL, f.calls);
+	else if (what == CB_PARTICIPANTS)
+		metrics_sample_u64(sink, NULL, f.participants);
+	else if (what == CB_JOINS)
+		metrics_sample_u64(sink, NULL, f.joins_ok);
+	else if (what == CB_LINKS)
+		metrics_sample_u64(sink, NULL, f.links);
+	else
+		for (unsigned int i = 0; i < CB_JOIN_FAIL_REASONS; i++) {
+			const char *v[] = { cb_join_fail_reasons[i] };
+
+			metrics_sample_u64(sink, v, f.join_fails[i]);
+		}
+}
+
+#define WEB_COLLECT(what)                                                                        \
+	static void collect_##what(void *ctx, struct metrics_sink *sink)                         \
+	{                                                                                        \
+		web_collect(ctx, sink, what);                                                    \
+	}
+WEB_COLLECT(WB3_JOINS)
+WEB_COLLECT(WB3_FAILS)
+WEB_COLLECT(WB3_GUESTS)
+WEB_COLLECT(WB3_LINKS)
+WEB_COLLECT(CB_CALLS)
+WEB_COLLECT(CB_PARTICIPANTS)
+WEB_COLLECT(CB_JOINS)
+WEB_COLLECT(CB_FAILS)
+WEB_COLLECT(CB_LINKS)
+
+static const struct metrics_family wb3_families[] = {
+	{ "edge_webbridge3_guest_joins_total", "Guests' joins answered with a JWT.",
+		METRICS_COUNTER, NULL, collect_WB3_JOINS, NULL },
+	{ "edge_webbridge3_guest_join_failures_total", "Guests' joins refused, by the error "
+		"code of the answer (\"other\": a code the callbridge sent that is not known here).",
+		METRICS_COUNTER, reason_labels, collect_WB3_FAILS, NULL },
+	{ "edge_webbridge3_guests", "Guests connected now (signalling authenticated).",
+		METRICS_GAUGE, NULL, collect_WB3_GUESTS, NULL },
+	{ "edge_webbridge3_c2w_links", "Callbridges linked over C2W now (hello received).",
+		METRICS_GAUGE, NULL, collect_WB3_LINKS, NULL },
+};
+
+static const struct metrics_family cb_families[] = {
+	{ "edge_callbridge_calls", "Calls (meetings with participants) now.", METRICS_GAUGE,
+		NULL, collect_CB_CALLS, NULL },
+	{ "edge_callbridge_participants", "Participants (call legs, joining or joined) now.",
+		METRICS_GAUGE, NULL, collect_CB_PARTICIPANTS, NULL },
+	{ "edge_callbridge_joins_total", "Guests' joins the callbridge accepted.",
+		METRICS_COUNTER, NULL, collect_CB_JOINS, NULL },
+	{ "edge_callbridge_join_failures_total", "Guests' joins the callbridge refused, by "
+		"error code.", METRICS_COUNTER, reason_labels, collect_CB_FAILS, NULL },
+	{ "edge_callbridge_c2w_connections", "C2W links to web bridges up now.", METRICS_GAUGE,
+		NULL, collect_CB_LINKS, NULL },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static void web_metrics_stop(struct appliance *app)
+{
+	for (size_t i = 0; app->metrics && i < N_OF(wb3_families); i++)
+		metrics_unregister(app->metrics, wb3_families[i].name);	/* -ENOENT: never was */
+	for (size_t i = 0; app->metrics && i < N_OF(cb_families); i++)
+		metrics_unregister(app->metrics, cb_families[i].name);
+}
+
+/* The families of the components this appliance runs; without a registry, none. */
+static void web_metrics_start(struct appliance *app)
+{
+	int ret = 0;
+
+	for (size_t i = 0; app->metrics && app->wb3 && !ret && i < N_OF(wb3_families); i++) {
+		struct metrics_family f = wb3_families[i];
+
+		f.ctx = app;
+		ret = metrics_register(app->metrics, &f);
+	}
+	for (size_t i = 0; app->metrics && app->cb && !ret && i < N_OF(cb_families); i++) {
+		struct metrics_family f = cb_families[i];
+
+		f.ctx = app;
+		ret = metrics_register(app->metrics, &f);
+	}
+	if (ret)	/* it runs without them */
+		LOG_WARN("webbridge3", "metrics: registering the web counters: %s", strerror(-ret));
+}
+
 void app_web_stop(struct appliance *app)
 {
+	/* the counters first: no collect may run once the components are freed */
+	web_metrics_stop(app);
 	/* the callbridge first: its guests' legs end while the web bridge still carries them */
 	cb_stop(app->cb);
 	app->cb = NULL;
@@ -121,5 +253,6 @@ int app_web_start(struct appliance *app)
 		if (!app->cb)
 			return -ENOMEM;
 	}
+	web_metrics_start(app);
 	return 0;
 }

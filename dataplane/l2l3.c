@@ -147,7 +147,6 @@ static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 	uint16_t ihl, uint16_t ip_len, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
-	uint32_t sum;
 	uint32_t a;
 
 	if (ip_len < ihl + sizeof(*icmp))
@@ -167,11 +166,8 @@ static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 		return drop(m, st, DP_DROP_ICMP_MALFORMED);
 
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-	sum = (uint16_t)~rte_be_to_cpu_16(icmp->icmp_cksum) + (uint32_t)(~(RTE_IP_ICMP_ECHO_REQUEST << 8) & 0xffff) +
-		(RTE_IP_ICMP_ECHO_REPLY << 8);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
+	icmp->icmp_cksum = rte_cpu_to_be_16(cksum_patch16(rte_be_to_cpu_16(icmp->icmp_cksum),
+		RTE_IP_ICMP_ECHO_REQUEST << 8, RTE_IP_ICMP_ECHO_REPLY << 8));
 
 	a = ip->src_addr;
 	ip->src_addr = ip->dst_addr;

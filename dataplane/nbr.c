@@ -93,7 +93,7 @@ static int nbr_put(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expi
 	cds_lfht_node_init(&n->node);
 	old = cds_lfht_add_replace(nbr_ht, nbr_hash(key), nbr_match, &key, &n->node);
 	if (old)
-		call_rcu(&caa_container_of(old, struct nbr_entry, node)->rcu, nbr_free_rcu);
+		edge_rcu_retire_head(&caa_container_of(old, struct nbr_entry, node)->rcu, nbr_free_rcu);
 	else
 		nbr_n++;
 	return 0;
@@ -114,7 +114,7 @@ static int nbr_remove(struct nbr_entry *n)
 	if (cds_lfht_del(nbr_ht, &n->node) != 0)
 		return -ENOENT;
 	nbr_n--;
-	call_rcu(&n->rcu, nbr_free_rcu);
+	edge_rcu_retire_head(&n->rcu, nbr_free_rcu);
 	return 0;
 }
 

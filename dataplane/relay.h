@@ -42,47 +42,10 @@ struct relay_job {
 	const uint32_t *ports;		/* peer -> client: the relay address's port table */
 };
 
-/* the wire types of the two indications (method 6 and 7, indication class C0 = 0x0010) */
-#define STUN_SEND_INDICATION 0x0016
-#define STUN_DATA_INDICATION 0x0017
-
 struct relay_batch {
 	struct relay_job c2p[EDGE_MAX_BURST], p2c[EDGE_MAX_BURST];
 	uint16_t n_c2p, n_p2c;
 };
-
-static inline uint32_t csum_fold(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/* One's complement sum of a 32-bit field's two 16-bit words, as they lie in memory. */
-static inline uint32_t csum_w32(uint32_t v)
-{
-	return (v & 0xffff) + (v >> 16);
-}
-
-/* Sum of a UDP pseudo-header and UDP header (checksum field taken as 0), as in memory. */
-static inline uint32_t csum_udp_hdrs(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-	uint16_t len_be)
-{
-	return csum_w32(src) + csum_w32(dst) + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport + dport;
-}
-
-/* From an old UDP checksum, the sum of what it covered minus @removed (a partial sum). */
-static inline uint32_t csum_remove(uint16_t old_ck, uint32_t removed)
-{
-	return csum_fold((uint16_t)~old_ck + (uint16_t)~csum_fold(removed));
-}
-
-static inline uint16_t csum_final(uint32_t sum)
-{
-	uint16_t ck = (uint16_t)~csum_fold(sum);
-
-	return ck ? ck : 0xffff;	/* 0 would mean "no checksum" */
-}
 
 static inline void relay_write_l3(struct rte_mbuf *m, const struct rte_ether_addr *src_mac,
 	const struct rte_ether_addr *dst_mac, uint32_t src, uint32_t dst, uint16_t l4_len)
@@ -188,7 +151,7 @@ static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc
 	nu->src_port = a->relay_port;
 	nu->dst_port = peer_port;
 	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
-	nu->dgram_cksum = old_ck ? csum_final(data_sum + csum_udp_hdrs(a->relay_ip, peer_ip,
+	nu->dgram_cksum = old_ck ? cksum_final(data_sum + cksum_udp_hdrs(a->relay_ip, peer_ip,
 		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
 	relay_emit(out, a->relay_if, m);
 }
@@ -211,14 +174,8 @@ static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen,
 	j->data_off = fi.data_off;
 	j->dlen = fi.data_len;
 	j->peer_port = fi.peer.port;
-	memcpy(&j->peer_ip, fi.peer.ip, 4);
+	j->peer_ip = rd32(fi.peer.ip);
 	return j->peer_ip ? 1 : -1;
-}
-
-/* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */
-static inline uint32_t csum_odd(const void *p, size_t len)
-{
-	return rte_bswap16(rte_raw_cksum(p, len));
 }
 
 /* Client -> peer, a Send indication: the DATA value becomes the UDP payload, in place. */
@@ -245,13 +202,13 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (old_ck) {
 		/* everything but the DATA value leaves: sum it out of the old checksum */
-		uint32_t removed = csum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+		uint32_t removed = cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
 			j->udp->dst_port, j->udp->dgram_len) + rte_raw_cksum(p, j->data_off);
 		uint16_t tail = j->data_off + dlen;
 
 		if (tail < plen)
-			removed += dlen & 1 ? csum_odd(p + tail, plen - tail) : rte_raw_cksum(p + tail, plen - tail);
-		data_sum = csum_remove(old_ck, removed);
+			removed += dlen & 1 ? cksum_odd(p + tail, plen - tail) : rte_raw_cksum(p + tail, plen - tail);
+		data_sum = cksum_remove(old_ck, removed);
 	}
 	/* the DATA value stays where it is; everything before it goes */
 	relay_to_peer(l3, a, j->lo, pm, m, (uint16_t)(j->ihl + 8 + j->data_off - 28), j->peer_ip,
@@ -307,7 +264,7 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
 		if (dlen == j->ulen - 12)
-			data_sum = csum_remove(old_ck, csum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
+			data_sum = cksum_remove(old_ck, cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
 				j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) +
 				cd->number + cd->length);
 		else
@@ -365,8 +322,8 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	nu->src_port = a->key.server_port;
 	nu->dst_port = a->key.client_port;
 	nu->dgram_len = rte_cpu_to_be_16(ulen);
-	nu->dgram_cksum = old_ck ? csum_final(data_sum + rte_raw_cksum(stun, 36) +
-		csum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
+	nu->dgram_cksum = old_ck ? cksum_final(data_sum + rte_raw_cksum(stun, 36) +
+		cksum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
 			nu->dgram_len)) : 0;
 	relay_emit(out, a->client_if, m);
 }
@@ -407,7 +364,7 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (old_ck)
-		data_sum = csum_remove(old_ck, csum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
+		data_sum = cksum_remove(old_ck, cksum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
 			j->udp->dst_port, j->udp->dgram_len));
 	if (!ch)
 		return relay_data_indication(l3, j, a, data_sum, out, st);
@@ -428,8 +385,8 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 	nu->dgram_len = rte_cpu_to_be_16(12 + dlen);
 	cd->number = rte_cpu_to_be_16(ch->number);
 	cd->length = rte_cpu_to_be_16(dlen);
-	nu->dgram_cksum = old_ck ? csum_final(data_sum + cd->number + cd->length +
-		csum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
+	nu->dgram_cksum = old_ck ? cksum_final(data_sum + cd->number + cd->length +
+		cksum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
 			nu->dgram_len)) : 0;
 	relay_emit(out, a->client_if, m);
 }
@@ -444,7 +401,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 	unsigned int n;
 
 	if ((n = rb->n_c2p)) {
-		const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
+		const struct turn_ctab *t = edge_rcu_read(turn_tab.by_client);
 		struct turn_key keys[EDGE_MAX_BURST];
 		uint32_t h[EDGE_MAX_BURST];
 
@@ -486,7 +443,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rte_prefetch0(slot[i]);
 		}
 		for (unsigned int i = 0; i < n; i++) {
-			a[i] = slot[i] ? rcu_dereference(*(struct turn_alloc *const *)slot[i]) : NULL;
+			a[i] = slot[i] ? edge_rcu_read(*(struct turn_alloc *const *)slot[i]) : NULL;
 			if (a[i]) {
 				rb->p2c[i].lo = &lc[a[i] - turn_tab.objs];
 				rte_prefetch0(a[i]);

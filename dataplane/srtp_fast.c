@@ -5,6 +5,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED /* AES_set_encrypt_key: the fallback without AES-NI */
 
 #include "srtp_fast.h"
+#include "../include/edge_bytes.h"	/* built alone too (tests, benches): no include path */
 
 #include <string.h>
 
@@ -19,19 +20,6 @@
 #endif
 
 enum { RTP_HDR = 12, RTCP_HDR = 8, TAG = SRTP_FAST_TAG_LEN, SEQ_MEDIAN = 1 << 15 };
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* --- AES-128 with AES-NI: the key schedule once, blocks and CTR for OpenSSL's GCM128 --- */
 #ifdef SRTP_FAST_AESNI
@@ -92,7 +80,7 @@ static AESNI void aesni_ctr32(const unsigned char *in, unsigned char *out, size_
 {
 	const __m128i *rk = key;
 	__m128i iv = _mm_loadu_si128((const __m128i *)ivec);
-	uint32_t c = be32(ivec + 12);
+	uint32_t c = edge_be32(ivec + 12);
 
 	while (blocks >= 8) {
 		__m128i b[8];
@@ -385,7 +373,7 @@ static inline int rtp_hdr_len(const uint8_t *p, int len, int tag)
 	if (p[0] & 0x10) {
 		if (h + 4 > len - tag)
 			return -EINVAL;
-		h += 4 + 4 * (p[h + 2] << 8 | p[h + 3]);
+		h += 4 + 4 * edge_be16(p + h + 2);
 	}
 	return h <= len - tag ? h : -EINVAL;
 }
@@ -395,8 +383,8 @@ static inline void rtp_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc,
 {
 	iv[0] = salt[0];
 	iv[1] = salt[1];
-	put_be32(iv + 2, be32(salt + 2) ^ ssrc);
-	put_be32(iv + 6, be32(salt + 6) ^ (uint32_t)(idx >> 16));
+	edge_put_be32(iv + 2, edge_be32(salt + 2) ^ ssrc);
+	edge_put_be32(iv + 6, edge_be32(salt + 6) ^ (uint32_t)(idx >> 16));
 	iv[10] = salt[10] ^ (uint8_t)(idx >> 8);
 	iv[11] = salt[11] ^ (uint8_t)idx;
 }
@@ -411,14 +399,14 @@ int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len)
 
 	if (h < 0)
 		return h;
-	ssrc = be32(pkt + 8);
+	ssrc = edge_be32(pkt + 8);
 	if ((i = stream_find(s, ssrc)) >= 0)
 		st = &s->st[i];
 	else if (s->n_streams < SRTP_FAST_MAX_STREAMS)
 		st = stream_add(s, ssrc);
 	else
 		return SRTP_FAST_E_STREAMS;
-	idx = rtp_index(st, (uint16_t)(pkt[2] << 8 | pkt[3]));
+	idx = rtp_index(st, edge_be16(pkt + 2));
 	/* the window holds what was sent: an index once, never twice (one nonce, one packet);
 	 * a repeat or what is too old to place is refused */
 	if ((rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx)))
@@ -443,7 +431,7 @@ int srtp_fast_unprotect(struct srtp_fast *s, uint8_t *pkt, int *len)
 
 	if (h < 0)
 		return h;
-	ssrc = be32(pkt + 8);
+	ssrc = edge_be32(pkt + 8);
 	if ((i = stream_find(s, ssrc)) >= 0) {
 		st = &s->st[i];
 	} else {
@@ -453,7 +441,7 @@ int srtp_fast_unprotect(struct srtp_fast *s, uint8_t *pkt, int *len)
 		st->rtp_top = 0;
 		st->rtp_seen = false;
 	}
-	idx = rtp_index(st, (uint16_t)(pkt[2] << 8 | pkt[3]));
+	idx = rtp_index(st, edge_be16(pkt + 2));
 	if ((rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx)))
 		return rc;
 	rtp_iv(iv, s->rtp.salt, ssrc, idx);
@@ -475,10 +463,10 @@ static inline void rtcp_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc
 {
 	iv[0] = salt[0];
 	iv[1] = salt[1];
-	put_be32(iv + 2, be32(salt + 2) ^ ssrc);
+	edge_put_be32(iv + 2, edge_be32(salt + 2) ^ ssrc);
 	iv[6] = salt[6];
 	iv[7] = salt[7];
-	put_be32(iv + 8, be32(salt + 8) ^ idx);
+	edge_put_be32(iv + 8, edge_be32(salt + 8) ^ idx);
 }
 
 int srtp_fast_protect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len)
@@ -490,7 +478,7 @@ int srtp_fast_protect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len)
 
 	if (*len < RTCP_HDR || (pkt[0] & 0xc0) != 0x80)
 		return -EINVAL;
-	ssrc = be32(pkt + 4);
+	ssrc = edge_be32(pkt + 4);
 	if ((i = stream_find(s, ssrc)) >= 0)
 		st = &s->st[i];
 	else if (s->n_streams < SRTP_FAST_MAX_STREAMS)
@@ -500,7 +488,7 @@ int srtp_fast_protect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len)
 	idx = st->rtcp_top; /* RFC 3711 3.4: the first is 0 */
 	if (idx > 0x7fffffff)
 		return SRTP_FAST_E_INDEX;
-	put_be32(word, 0x80000000u | idx); /* E: always encrypted */
+	edge_put_be32(word, 0x80000000u | idx); /* E: always encrypted */
 	rtcp_iv(iv, s->rtcp.salt, ssrc, idx);
 	rc = key_aead(&s->rtcp, true, iv, pkt, RTCP_HDR, word, pkt + RTCP_HDR,
 		(size_t)(*len - RTCP_HDR), pkt + *len);
@@ -522,8 +510,8 @@ int srtp_fast_unprotect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len)
 
 	if (*len < RTCP_HDR + TAG + 4 || (pkt[0] & 0xc0) != 0x80)
 		return -EINVAL;
-	ssrc = be32(pkt + 4);
-	word = be32(pkt + *len - 4);
+	ssrc = edge_be32(pkt + 4);
+	word = edge_be32(pkt + *len - 4);
 	idx = word & 0x7fffffff;
 	body = *len - 4 - TAG; /* header and payload */
 	if ((i = stream_find(s, ssrc)) >= 0) {

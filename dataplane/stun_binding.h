@@ -13,9 +13,6 @@
 #include "relay.h"
 #include "stun.h"
 
-#define STUN_BINDING_REQUEST 0x0001
-#define STUN_BINDING_SUCCESS 0x0101
-
 /* True if @m was a Binding request and now is its answer (in out->tx). */
 static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf *m,
 	struct rte_ipv4_hdr *ip, uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen,
@@ -40,7 +37,7 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 
 		if (al > 20 + mlen - off - 4)
 			return false;
-		if (at == 0x8028)
+		if (at == STUN_ATTR_FINGERPRINT)
 			fingerprint = true;
 		else if (at < 0x8000)
 			return false;	/* USERNAME, MESSAGE-INTEGRITY, unknown required: the server's */
@@ -53,7 +50,7 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 	rlen = 12 + (fingerprint ? 8 : 0);
 	wr16(p, RTE_BE16(STUN_BINDING_SUCCESS));
 	wr16(p + 2, rte_cpu_to_be_16(rlen));
-	wr16(p + 20, RTE_BE16(0x0020));
+	wr16(p + 20, RTE_BE16(STUN_ATTR_XOR_MAPPED_ADDRESS));
 	wr16(p + 22, RTE_BE16(8));
 	wr16(p + 24, RTE_BE16(0x0001));
 	wr16(p + 26, udp->src_port ^ RTE_BE16(STUN_MAGIC >> 16));
@@ -61,7 +58,7 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 	if (fingerprint) {
 		uint32_t crc = stun_crc32(0, p, 32) ^ STUN_FINGERPRINT_XOR;
 
-		wr16(p + 32, RTE_BE16(0x8028));
+		wr16(p + 32, RTE_BE16(STUN_ATTR_FINGERPRINT));
 		wr16(p + 34, RTE_BE16(4));
 		wr32(p + 36, rte_cpu_to_be_32(crc));
 	}

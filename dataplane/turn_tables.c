@@ -117,8 +117,8 @@ static int ctab_make_room(void)
 	n = ctab_rebuild(t, (t->used + 1) * 3 > entries * 2 ? (t->mask + 1) * 2 : t->mask + 1);
 	if (!n)
 		return -ENOMEM;
-	rcu_assign_pointer(turn_tab.by_client, n);
-	call_rcu(&t->rcu, ctab_free_rcu);
+	edge_rcu_assign(turn_tab.by_client, n);
+	edge_rcu_retire_head(&t->rcu, ctab_free_rcu);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ static void alloc_retire(struct turn_alloc *a, bool release_slot)
 {
 	a->release_slot = release_slot;
 	cds_lfs_node_init(&a->node);
-	call_rcu(&a->rcu, alloc_retired_rcu);
+	edge_rcu_retire_head(&a->rcu, alloc_retired_rcu);
 }
 
 unsigned int turn_tables_reclaim(void)
@@ -284,8 +284,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 			if (turn_tab.buckets[l])
 				memcpy(&turn_tab.buckets[l][a - turn_tab.objs],
 					&turn_tab.buckets[l][old - turn_tab.objs], sizeof(turn_tab.buckets[l][0]));
-		rcu_assign_pointer(turn_tab.slots[a->slot], a);
-		rcu_assign_pointer(*e, a);
+		edge_rcu_assign(turn_tab.slots[a->slot], a);
+		edge_rcu_assign(*e, a);
 		alloc_retire(old, false);
 		return 0;
 	}
@@ -304,7 +304,7 @@ int turn_alloc_publish(struct turn_alloc *a)
 		if (turn_tab.buckets[l])
 			memset(&turn_tab.buckets[l][a - turn_tab.objs], 0, sizeof(turn_tab.buckets[l][0]));
 	/* publish the object before anything that leads to it */
-	rcu_assign_pointer(turn_tab.slots[a->slot], a);
+	edge_rcu_assign(turn_tab.slots[a->slot], a);
 	ret = ctab_insert(turn_tab.by_client, &a->key, a);
 	if (ret < 0) {
 		turn_tab.slots[a->slot] = NULL;
@@ -331,7 +331,7 @@ int turn_alloc_remove(const struct turn_key *key)
 	__atomic_store_n(e, TURN_CTAB_TOMB, __ATOMIC_RELEASE);
 	turn_tab.by_client->tombs++;
 	turn_tab.by_client->used--;
-	rcu_assign_pointer(turn_tab.slots[a->slot], NULL);
+	edge_rcu_assign(turn_tab.slots[a->slot], NULL);
 	alloc_retire(a, true);
 	turn_tab.n_allocs--;
 	return 0;

@@ -203,7 +203,7 @@ static void hairpin_run(struct hairpins *hp)
 static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker *w,
 	struct hairpins *hp)
 {
-	struct rte_mbuf *pkts[32];
+	struct rte_mbuf *pkts[EDGE_RING_BURST];
 	unsigned int n = rte_ring_dequeue_burst(w->inject_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 
 	for (unsigned int i = 0; i < n; i++) {

@@ -11,5 +11,14 @@
 /* The most packets a worker takes from a queue at once (dataplane.burst, 1..this): every
  * per-burst array is this long. */
 #define EDGE_MAX_BURST 64
+/* dataplane.burst's default, and the burst the benchmarks measure. */
+#define EDGE_DEFAULT_BURST 32
+/* The most packets taken at once from an internal ring (control plane -> worker injection,
+ * worker -> control plane punts and stream data): a ring drain is a burst too. */
+#define EDGE_RING_BURST 32
+
+_Static_assert(EDGE_DEFAULT_BURST >= 1 && EDGE_DEFAULT_BURST <= EDGE_MAX_BURST,
+	"the default burst must be a valid dataplane.burst");
+_Static_assert(EDGE_RING_BURST <= EDGE_MAX_BURST, "a ring drain is at most a burst");
 
 #endif

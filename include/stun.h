@@ -142,11 +142,34 @@ const char *stun_parse_strerror(int err);
  * the receiver discards. */
 int stun_unknown_answer(const struct stun_msg *m);
 
+/* The message type field (RFC 8489 5): the 12 method bits M11..M0 with the two class bits
+ * C1 C0 between them, at bits 8 and 4. The one encoder and decoder of it: nothing else takes
+ * a type apart by hand. STUN_TYPE() is a constant expression, for case labels and wire
+ * constants. */
+#define STUN_TYPE(method, cls)                                                                     \
+	((uint16_t)(((method) & 0x000f) | (((method) & 0x0070) << 1) | (((method) & 0x0f80) << 2) | \
+		(((cls) & 1) << 4) | (((cls) & 2) << 7)))
+
 static inline uint16_t stun_type(uint16_t method, uint8_t cls)
 {
-	return (uint16_t)((method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2) |
-		((cls & 1) << 4) | ((cls & 2) << 7));
+	return STUN_TYPE(method, cls);
 }
+
+static inline uint16_t stun_type_method(uint16_t type)
+{
+	return (uint16_t)((type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2));
+}
+
+static inline uint8_t stun_type_class(uint16_t type)
+{
+	return (uint8_t)(((type >> 4) & 1) | ((type >> 7) & 2));
+}
+
+/* The message types the data plane matches on the wire. */
+#define STUN_BINDING_REQUEST STUN_TYPE(STUN_BINDING, STUN_REQUEST)		/* 0x0001 */
+#define STUN_BINDING_SUCCESS STUN_TYPE(STUN_BINDING, STUN_SUCCESS)		/* 0x0101 */
+#define STUN_SEND_INDICATION STUN_TYPE(STUN_SEND, STUN_INDICATION)		/* 0x0016 */
+#define STUN_DATA_INDICATION STUN_TYPE(STUN_DATA, STUN_INDICATION)		/* 0x0017 */
 
 static inline bool stun_has(const struct stun_msg *m, enum stun_attr_index ai)
 {
@@ -301,7 +324,7 @@ static inline int stun_xor_addr_decode(const uint8_t *p, uint16_t len, const uin
 	return -EINVAL;
 }
 
-/* A Send (@type 0x0016) or Data (0x0017) indication: 0 with @fi filled in; -EINVAL when
+/* A Send (@type STUN_SEND_INDICATION) or Data (STUN_DATA_INDICATION) indication: 0 with @fi filled in; -EINVAL when
  * @buf is not that message type; -EBADMSG when it is malformed (bounds, padding, a bad
  * address) or lacks XOR-PEER-ADDRESS or DATA (RFC 8656 10.2 and 11.4: discard it);
  * -ENOTSUP when it holds something the fast path leaves to stun_parse() (integrity
@@ -331,20 +354,20 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 		next = off + 4 + (((uint32_t)al + 3) & ~3u);
 		if (next > fi->len)
 			return -EBADMSG;
-		if (at == 0x0012) {		/* XOR-PEER-ADDRESS: the first one counts */
+		if (at == STUN_ATTR_XOR_PEER_ADDRESS) {	/* the first one counts */
 			if (peer)
 				goto next;
 			if (stun_xor_addr_decode(buf + off + 4, al, buf + 8, &fi->peer) < 0)
 				return -EBADMSG;
 			peer = true;
-		} else if (at == 0x0013) {	/* DATA */
+		} else if (at == STUN_ATTR_DATA) {
 			if (!fi->data_off) {
 				fi->data_off = (uint16_t)(off + 4);
 				fi->data_len = al;
 			}
-		} else if (at == 0x001a) {	/* DONT-FRAGMENT */
+		} else if (at == STUN_ATTR_DONT_FRAGMENT) {
 			fi->dont_fragment = true;
-		} else if (at == 0x8028) {	/* FINGERPRINT ends the message */
+		} else if (at == STUN_ATTR_FINGERPRINT) {	/* it ends the message */
 			break;
 		} else if (at < 0x8000) {
 			return -ENOTSUP;
@@ -360,7 +383,7 @@ static inline int stun_fast_send_indication(const uint8_t *buf, size_t len, stru
 	uint16_t *data_off, uint16_t *data_len)
 {
 	struct stun_fast_ind fi;
-	int ret = stun_fast_indication(buf, len, 0x0016, &fi);
+	int ret = stun_fast_indication(buf, len, STUN_SEND_INDICATION, &fi);
 
 	if (ret == 0) {
 		*peer = fi.peer;
@@ -374,7 +397,7 @@ static inline int stun_fast_data_indication(const uint8_t *buf, size_t len, stru
 	uint16_t *data_off, uint16_t *data_len)
 {
 	struct stun_fast_ind fi;
-	int ret = stun_fast_indication(buf, len, 0x0017, &fi);
+	int ret = stun_fast_indication(buf, len, STUN_DATA_INDICATION, &fi);
 
 	if (ret == 0) {
 		*peer = fi.peer;

@@ -65,6 +65,15 @@ struct turn_stats {
 	uint64_t err[700];		/* responses by error code */
 };
 
+/* Allocate latency, from a request reaching the server (turn_server_input or
+ * turn_server_stream_input) to its answer built, by the answer: a success, a challenge (401
+ * or 438: credentials or a fresh nonce wanted) or another error. Retransmissions answered
+ * from the cache, and requests left unanswered, are not counted. */
+enum turn_alloc_result { TURN_ALLOC_OK, TURN_ALLOC_CHALLENGE, TURN_ALLOC_ERROR, TURN_ALLOC_RESULTS };
+#define TURN_ALLOC_BOUNDS 16
+/* The buckets' upper bounds, in seconds (10 us .. 1 s), increasing. */
+extern const double turn_alloc_bounds_s[TURN_ALLOC_BOUNDS];
+
 struct turn_server;
 
 struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct turn_env *env);
@@ -137,6 +146,12 @@ void turn_server_neighbour_learned(struct turn_server *s);
 
 unsigned int turn_server_allocations(const struct turn_server *s);
 const struct turn_stats *turn_server_stats(const struct turn_server *s);
+/* One result's Allocate latency histogram, safe to read from any thread while the control
+ * thread serves (atomic loads): @bucket[i] counts the answers in (bounds[i-1], bounds[i]],
+ * @bucket[TURN_ALLOC_BOUNDS] those slower than the last bound (not cumulative); @sum_s gets
+ * their total time in seconds. Returns their count (the buckets' sum). */
+uint64_t turn_server_alloc_latency(const struct turn_server *s, enum turn_alloc_result res,
+	uint64_t bucket[TURN_ALLOC_BOUNDS + 1], double *sum_s);
 void turn_server_list(const struct turn_server *s, FILE *out);	/* `turn allocations` */
 void turn_server_print_stats(const struct turn_server *s, FILE *out);	/* `turn stats` */
 

@@ -39,6 +39,8 @@ struct tstream_cfg {
 struct tstream_stats {
 	uint64_t accepted[2], refused_total, refused_addr, refused_iface;	/* [0] TCP, [1] TLS */
 	uint64_t handshakes, resumed, alpn_turn;
+	uint64_t handshake_fails;	/* TLS handshakes failed, or refused: no certificate yet */
+	uint64_t tls_handshake_timeouts;	/* of handshake_timeouts: TLS ones (not sniffing) */
 	uint64_t handshake_timeouts, idle_timeouts, tls_errors, framing_errors, oversize;
 	uint64_t closed_by_client, frames_in, frames_out, slow_drops;
 	uint64_t mux_accepted, mux_tls, mux_tcp;	/* the browser port's, and what they were */
@@ -86,6 +88,10 @@ int tstreams_tcp_connect(struct tstreams *t, uint32_t conn, uint32_t relay_ip, u
 uint32_t tstreams_tcp_owner(struct tstreams *t, uint32_t cid);
 void tstreams_tcp_bind(struct tstreams *t, uint32_t conn, uint32_t cid);
 const struct tstream_stats *tstreams_stats(const struct tstreams *t);
+/* Connections open now, TCP and TLS (a browser-port connection counts as TCP until its
+ * first byte says TLS). Safe from any thread: the counts are read whole; tstream_stats'
+ * counters too (aligned, written by the control thread only). */
+void tstreams_open_count(const struct tstreams *t, unsigned int *tcp, unsigned int *tls);
 /* The `turn stats` lines. */
 void tstreams_print_stats(const struct tstreams *t, FILE *out);
 

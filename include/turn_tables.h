@@ -22,10 +22,6 @@
 
 #include <rte_ether.h>
 
-/* before edge_rcu.h's _LGPL_SOURCE: the library's stack functions, not its inline ones
- * (whose push does member access through a NULL head, which UBSan stops on) */
-#include <urcu/lfstack.h>
-
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
@@ -247,7 +243,7 @@ static inline const struct turn_alloc *turn_ctab_find(const struct turn_ctab *t,
 
 static inline const struct turn_alloc *turn_by_client(const struct turn_key *key)
 {
-	const struct turn_ctab *t = rcu_dereference(turn_tab.by_client);
+	const struct turn_ctab *t = edge_rcu_read(turn_tab.by_client);
 
 	return turn_ctab_find(t, key, turn_ctab_hash(t, key));
 }
@@ -271,7 +267,7 @@ static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint32_t ip, u
 	const uint32_t *t = turn_relay_ports(ifi, ip);
 	uint32_t s = t ? __atomic_load_n(&t[rte_be_to_cpu_16(port_be)], __ATOMIC_RELAXED) : 0;
 
-	return s ? rcu_dereference(turn_tab.slots[s - 1]) : NULL;
+	return s ? edge_rcu_read(turn_tab.slots[s - 1]) : NULL;
 }
 
 static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a, uint32_t peer_ip,

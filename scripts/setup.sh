@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
 	# build
 	gcc make meson ninja-build pkg-config clang libclang-rt-14-dev
+	# the formatting check (scripts/check-format.sh) and the dependency check (binutils nm)
+	clang-format binutils
 	# apt-get source, to build libsrtp2 against OpenSSL (build_libsrtp2_openssl)
 	dpkg-dev
 	# libraries

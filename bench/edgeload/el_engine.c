@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 
+#include "edge_bytes.h"
 #include "stun.h"
 #include "el_engine.h"
 #include "el_report.h"
@@ -107,25 +108,6 @@ void el_stop(void)
 
 /* ---- small helpers ---- */
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)edge_be32(p) << 32 | edge_be32(p + 4);
-}
-
 static void count_error(struct el_phase_result *pr, int code)
 {
 	for (unsigned int i = 0; i < pr->n_err; i++)
@@ -179,8 +161,8 @@ static double cpu_server_s(const struct el_cfg *cfg)
 
 static void new_tid(struct el_engine *e, uint32_t a, uint8_t tid[STUN_TID_LEN])
 {
-	put_be32(tid, a);
-	put_be32(tid + 4, ++e->tid_seq);
+	edge_put_be32(tid, a);
+	edge_put_be32(tid + 4, ++e->tid_seq);
 	memcpy(tid + 8, e->tid_salt, 4);
 }
 
@@ -204,7 +186,7 @@ static void add_peer(struct el_engine *e, struct stun_builder *b, uint32_t a)
 	uint32_t k = a % e->cfg->net.n_peers;
 
 	pa.port = e->peer_port[k];
-	memcpy(pa.ip, &e->peer_ip[k], 4);
+	wr32(pa.ip, e->peer_ip[k]);
 	stun_add_xor_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, &pa);
 }
 
@@ -413,7 +395,7 @@ static bool allocated(struct el_engine *e, struct el_alloc *al, const struct stu
 
 	if (stun_get_xor_addr(m, STUN_AI_XOR_RELAYED_ADDRESS, &ra) < 0 || ra.family != 4)
 		return false;
-	memcpy(&al->relay_ip, ra.ip, 4);
+	al->relay_ip = rd32(ra.ip);
 	al->relay_port = ra.port;
 	if (!el_target_ok(al->relay_ip, e->cfg->own_target)) {
 		e->res->relay_outside++;
@@ -493,10 +475,10 @@ static void response(struct el_engine *e, uint32_t a, const uint8_t *buf, uint16
 
 static void payload_write(uint8_t *p, uint32_t a, uint64_t seq, uint64_t now)
 {
-	put_be32(p, EL_MAGIC);
-	put_be32(p + 4, a);
-	put_be64(p + 8, seq);
-	put_be64(p + 16, now);
+	edge_put_be32(p, EL_MAGIC);
+	edge_put_be32(p + 4, a);
+	edge_put_be64(p + 8, seq);
+	edge_put_be64(p + 16, now);
 }
 
 /* Reads our header from @p; the allocation index, or -1 when it is none of ours. */
@@ -510,8 +492,8 @@ static int64_t payload_read(struct el_engine *e, const uint8_t *p, size_t len, u
 	a = edge_be32(p + 4);
 	if (a >= e->n)
 		return -1;
-	*seq = get_be64(p + 8);
-	*ts = get_be64(p + 16);
+	*seq = edge_be64(p + 8);
+	*ts = edge_be64(p + 16);
 	return a;
 }
 
@@ -960,7 +942,7 @@ int el_run(const struct el_cfg *cfg, const struct el_backend_ops *ops, struct el
 		return ret;
 	}
 	if (RAND_bytes(e->tid_salt, sizeof(e->tid_salt)) != 1)
-		put_be32(e->tid_salt, (uint32_t)el_now_ns());
+		edge_put_be32(e->tid_salt, (uint32_t)el_now_ns());
 	for (uint32_t k = 0; k < cfg->net.n_peers; k++)
 		ops->local(e->b, e->n + k, &e->peer_ip[k], &e->peer_port[k]);
 	e->t0 = el_now_ns();

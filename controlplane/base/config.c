@@ -22,7 +22,7 @@ void cfg_defaults(struct edge_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->cores, sizeof(cfg->cores), "0,1");
 	cfg->memory_mb = 256;
-	cfg->burst = 32;
+	cfg->burst = EDGE_DEFAULT_BURST;
 	cfg->idle_sleep_us = 200;
 	cfg->arp_timeout_s = 300;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/edged.sock");

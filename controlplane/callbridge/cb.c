@@ -160,6 +160,9 @@ struct callbridge {
 	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
 	bool warned_static_turn;	/* logged that a static-password TURN server was withheld */
 	char peer[64];			/* the request's address */
+	/* guests' joins for cb_figures: this thread adds, any thread reads, both atomically */
+	uint64_t joins_ok;
+	uint64_t join_fails[CB_JOIN_FAIL_REASONS];	/* by cb_join_fail_reasons */
 };
 
 /* what build() did, for the operator who restarted */
@@ -492,9 +495,19 @@ static json_t *ice_servers(struct callbridge *cb, const char *guest)
 	return a;
 }
 
+const char *const cb_join_fail_reasons[CB_JOIN_FAIL_REASONS] = { "badRequest",
+	"meetingNotFound", "passcodeRequired", "invalidPasscode", "guestAccessDisabled",
+	"nonMemberAccessDisabled", "participantLimitReached", "tooManyParticipants",
+	"callBridgeUnavailable", "other" };
+
 static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, const char *code,
 	const char *message)
 {
+	unsigned int i = 0;
+
+	while (i < CB_JOIN_FAIL_REASONS - 1 && strcmp(code, cb_join_fail_reasons[i]))
+		i++;
+	__atomic_fetch_add(&l->cb->join_fails[i], 1, __ATOMIC_RELAXED);
 	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: %s", login, message);
 	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s}", "type", "joinResult", "req", req, "ok",
 		0, "error", code, "message", message));
@@ -671,6 +684,7 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		"req", req, "ok", 1, "jwt", tok, "participant", leg->id, "call", leg->call->id,
 		"conference", leg->call->name, "iceServers", ice_servers(cb, leg->guest)));
 	free(tok);
+	__atomic_fetch_add(&cb->joins_ok, 1, __ATOMIC_RELAXED);
 }
 
 /* Where this callbridge's media ports are ("a.b.c.d:port", each media interface's first
@@ -1615,6 +1629,24 @@ void cb_show_participants(struct callbridge *cb, FILE *out)
 				l->user_agent[0] ? l->user_agent : "-", (long)(now - l->started));
 	fprintf(out, "%u participant%s\n", n, n == 1 ? "" : "s");
 	pthread_mutex_unlock(&cb->model.lock);
+}
+
+void cb_figures(struct callbridge *cb, struct cb_figures *f)
+{
+	*f = (struct cb_figures){ 0 };
+	pthread_mutex_lock(&cb->model.lock);
+	f->calls = cb->model.n_calls;
+	for (const struct cb_call *c = cb->model.calls; c; c = c->next)
+		f->participants += c->n_legs;
+	pthread_mutex_unlock(&cb->model.lock);
+	pthread_mutex_lock(&cb->lock);
+	for (const struct cb_link *l = cb->links; l; l = l->next)
+		f->links += __atomic_load_n(&l->up, __ATOMIC_RELAXED) &&
+			!__atomic_load_n(&l->broken, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&cb->lock);
+	f->joins_ok = __atomic_load_n(&cb->joins_ok, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < CB_JOIN_FAIL_REASONS; i++)
+		f->join_fails[i] = __atomic_load_n(&cb->join_fails[i], __ATOMIC_RELAXED);
 }
 
 bool cb_webadmin_running(struct callbridge *cb)

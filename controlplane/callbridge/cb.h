@@ -5,6 +5,7 @@
 #define EDGE_CB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "edge_config.h"
@@ -26,5 +27,20 @@ void cb_admins(struct callbridge *cb, const struct edge_cfg *cfg);
 void cb_show_calls(struct callbridge *cb, FILE *out);
 void cb_show_participants(struct callbridge *cb, FILE *out);
 bool cb_webadmin_running(struct callbridge *cb);
+
+/* Why guests' joins were refused: the joinResult error codes, "other" last. */
+#define CB_JOIN_FAIL_REASONS 10
+extern const char *const cb_join_fail_reasons[CB_JOIN_FAIL_REASONS];
+
+/* What the metrics read: calls and participants (call legs, joining or joined) now, C2W
+ * links to web bridges up now, guests' joins accepted and refused by reason. */
+struct cb_figures {
+	unsigned int calls, participants, links;
+	uint64_t joins_ok;
+	uint64_t join_fails[CB_JOIN_FAIL_REASONS];
+};
+
+/* From any thread (the model and links under their locks, the counters atomic). */
+void cb_figures(struct callbridge *cb, struct cb_figures *f);
 
 #endif

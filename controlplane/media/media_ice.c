@@ -117,7 +117,7 @@ int mice_answer(const uint8_t *buf, size_t len, const struct mice_check *c, cons
 	int ret;
 
 	from.port = htons(from_port);
-	memcpy(from.ip, &from_ip, 4);
+	wr32(from.ip, from_ip);
 	ret = mice_key_init(&key, local_pwd);
 	if (ret < 0)
 		return -EINVAL;

@@ -501,7 +501,7 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	memset(&a, 0, sizeof(a));
 	a.family = 4;
 	a.port = from->sin_port;
-	memcpy(a.ip, &from->sin_addr.s_addr, 4);
+	wr32(a.ip, from->sin_addr.s_addr);
 	n = mice_answer_key(buf, len, &c, &l->key, &a, out, sizeof(out));
 	if (n < 0) {
 		l->check_fail++;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -96,6 +97,14 @@ struct user_count {
 	char user[];
 };
 
+/* Allocate latency, one per enum turn_alloc_result: the control thread adds with atomic
+ * stores (it is the only writer), a scraper's thread reads with atomic loads. The count is
+ * the buckets' sum, so it can never disagree with them. */
+struct turn_alloc_hist {
+	uint64_t bucket[TURN_ALLOC_BOUNDS + 1];	/* the last: above the last bound */
+	uint64_t sum_ns;
+};
+
 struct turn_server {
 	struct edge_cfg cfg;
 	struct turn_env env;
@@ -115,6 +124,8 @@ struct turn_server {
 	uint64_t chal_global_ms;	/* when the shared budget's second began */
 	unsigned int chal_global;	/* answers from the shared budget in it */
 	struct turn_stats st;
+	int last_code;			/* the last answer built (reply_end): serve_timed's */
+	struct turn_alloc_hist alloc_hist[TURN_ALLOC_RESULTS];	/* written here, read anywhere */
 	uint64_t rnd;
 	unsigned int n_dirty;		/* allocations waiting for a next hop: the tick's work */
 	struct turn_media_target media[TURN_MAX_MEDIA_TARGETS];	/* what guests may reach */
@@ -448,7 +459,7 @@ static int nonce_check(struct turn_server *s, uint32_t client_ip, const char *n,
 		}
 		raw[o++] = (uint8_t)(v >> 16), raw[o++] = (uint8_t)(v >> 8), raw[o++] = (uint8_t)v;
 	}
-	t = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+	t = edge_be32(raw);
 	nonce_raw(s, t, client_ip, want);
 	if (CRYPTO_memcmp(want, raw, NONCE_RAW))
 		return -EINVAL;
@@ -510,6 +521,7 @@ static size_t reply_end(struct turn_server *s, struct reply *r)
 	} else {
 		s->st.responses_ok++;
 	}
+	s->last_code = r->code;
 	return (size_t)len;
 }
 
@@ -614,10 +626,7 @@ static int authenticate(struct turn_server *s, const struct stun_msg *m, uint32_
 
 static struct txn *txn_slot(struct turn_server *s, uint32_t ip, uint16_t port, const uint8_t *tid)
 {
-	uint32_t h;
-
-	memcpy(&h, tid + 8, 4);
-	return &s->txns[(h ^ ip ^ port) & (TXN_SLOTS - 1)];
+	return &s->txns[(rd32(tid + 8) ^ ip ^ port) & (TXN_SLOTS - 1)];
 }
 
 static void txn_remember(struct turn_server *s, uint32_t ip, uint16_t port, const uint8_t *tid,
@@ -824,7 +833,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	relayed.port = htons(port);
 	memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip, 4);
 	mapped.port = src->port;
-	memcpy(mapped.ip, &src->ip, 4);
+	wr32(mapped.ip, src->ip);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
 	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
 	if (pair)
@@ -952,7 +961,7 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 		uint32_t ip;
 
 		stun_get_peer(m, i, &p);
-		memcpy(&ip, p.ip, 4);
+		ip = rd32(p.ip);
 		perm_install(s, a, ip, until);
 		perm_set_port(a, ip, perm_port_for(s, a, ip, p.port));
 	}
@@ -1030,7 +1039,7 @@ static int do_connect(struct turn_server *s, const struct stun_msg *m, struct al
 	if (!a->tcp || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
 		return 400;
 	if (a->guest && p.family == 4) {	/* a guest's media is UDP: no TCP peer at all */
-		memcpy(&ip, p.ip, 4);
+		ip = rd32(p.ip);
 		guest_refused(s, a, "connect", ip, p.port);
 		return 403;
 	}
@@ -1099,7 +1108,7 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 		s->st.forbidden_peers++;
 		return 0;
 	}
-	memcpy(peer.ip, &peer_ip, 4);
+	wr32(peer.ip, peer_ip);
 	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_CONNECTION_ATTEMPT, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
@@ -1169,8 +1178,7 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		if (len < STUN_HDR_LEN || ret == -STUN_E_NOT_STUN || !unauth_answer_ok(s, src))
 			return 0;
 		m = (struct stun_msg){ .buf = buf, .len = STUN_HDR_LEN, .tid = buf + 8,
-			.method = (uint16_t)(((buf[0] << 8 | buf[1]) & 0x000f) |
-				(((buf[0] << 8 | buf[1]) & 0x00e0) >> 1) | (((buf[0] << 8 | buf[1]) & 0x3e00) >> 2)) };
+			.method = stun_type_method(edge_be16(buf)) };
 		reply_start(&r, out, cap, &m, 400);
 		return reply_end(s, &r);
 	}
@@ -1202,7 +1210,7 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 
 		if (!unauth_answer_ok(s, src))
 			return 0;
-		memcpy(mapped.ip, &src_ip, 4);
+		wr32(mapped.ip, src_ip);
 		reply_start(&r, out, cap, &m, 0);
 		stun_add_xor_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
 		return reply_end(s, &r);
@@ -1267,13 +1275,74 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	return n;
 }
 
+/* ---- Allocate latency ---- */
+
+const double turn_alloc_bounds_s[TURN_ALLOC_BOUNDS] = { 10e-6, 25e-6, 50e-6, 100e-6, 250e-6,
+	500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* One more for the only writer: a whole store another thread's load sees whole. */
+static void hist_add(uint64_t *x, uint64_t v)
+{
+	__atomic_store_n(x, *x + v, __ATOMIC_RELAXED);
+}
+
+static void alloc_observe(struct turn_server *s, int code, uint64_t ns)
+{
+	struct turn_alloc_hist *h = &s->alloc_hist[code == 0 ? TURN_ALLOC_OK :
+		code == 401 || code == 438 ? TURN_ALLOC_CHALLENGE : TURN_ALLOC_ERROR];
+	unsigned int i = 0;
+
+	while (i < TURN_ALLOC_BOUNDS && ns > turn_alloc_bounds_s[i] * 1e9)
+		i++;
+	hist_add(&h->sum_ns, ns);
+	hist_add(&h->bucket[i], 1);
+}
+
+/* serve(), timing the Allocate requests it answers: from the request's arrival to its
+ * answer built. Retransmissions answered from the cache and requests left unanswered (over
+ * the unauthenticated rate) are not timed. */
+static size_t serve_timed(struct turn_server *s, const struct turn_src *src, const uint8_t *buf,
+	size_t len, uint8_t *out, size_t cap)
+{
+	bool alloc = len >= STUN_HDR_LEN &&
+		edge_be16(buf) == STUN_TYPE(STUN_ALLOCATE, STUN_REQUEST);
+	uint64_t t0 = alloc ? mono_ns() : 0, retransmits = s->st.retransmits;
+	size_t n;
+
+	s->last_code = -1;
+	n = serve(s, src, buf, len, out, cap);
+	if (alloc && n && s->last_code >= 0 && s->st.retransmits == retransmits)
+		alloc_observe(s, s->last_code, mono_ns() - t0);
+	return n;
+}
+
+uint64_t turn_server_alloc_latency(const struct turn_server *s, enum turn_alloc_result res,
+	uint64_t bucket[TURN_ALLOC_BOUNDS + 1], double *sum_s)
+{
+	const struct turn_alloc_hist *h = &s->alloc_hist[res];
+	uint64_t count = 0;
+
+	for (unsigned int i = 0; i <= TURN_ALLOC_BOUNDS; i++)
+		count += bucket[i] = __atomic_load_n(&h->bucket[i], __ATOMIC_RELAXED);
+	*sum_s = (double)__atomic_load_n(&h->sum_ns, __ATOMIC_RELAXED) / 1e9;
+	return count;
+}
+
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
 	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
 {
 	struct turn_src src = { .ifi = ifi, .transport = TURN_UDP, .ip = src_ip, .dst_ip = dst_ip,
 		.port = src_port, .dst_port = dst_port };
 
-	return serve(s, &src, buf, len, out, cap);
+	return serve_timed(s, &src, buf, len, out, cap);
 }
 
 /* ---- stream clients: relayed data passes through here, not the fast path ---- */
@@ -1304,7 +1373,7 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 	int r;
 
 	if (len >= STUN_CHANNEL_HDR_LEN && (buf[0] & 0xc0) == 0x40) {
-		uint16_t num = (uint16_t)(buf[0] << 8 | buf[1]), dlen = (uint16_t)(buf[2] << 8 | buf[3]);
+		uint16_t num = edge_be16(buf), dlen = edge_be16(buf + 2);
 		uint64_t now = now_ms(s);
 		int i;
 
@@ -1322,20 +1391,15 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 		stream_to_peer(s, a, a->chans[i].ip, a->chans[i].port, buf + STUN_CHANNEL_HDR_LEN, dlen);
 		return 0;
 	}
-	r = stun_fast_indication(buf, len, 0x0016, &fi);
+	r = stun_fast_indication(buf, len, STUN_SEND_INDICATION, &fi);
 	if (r == -EINVAL || r == -ENOTSUP)
-		return r == -EINVAL ? serve(s, src, buf, len, out, cap) : (s->st.discarded++, 0);
+		return r == -EINVAL ? serve_timed(s, src, buf, len, out, cap) : (s->st.discarded++, 0);
 	a = alloc_find(s, &k);
 	if (r < 0 || fi.peer.family != 4 || !a) {
 		s->st.discarded++;
 		return 0;
 	}
-	{
-		uint32_t ip;
-
-		memcpy(&ip, fi.peer.ip, 4);
-		stream_to_peer(s, a, ip, fi.peer.port, buf + fi.data_off, fi.data_len);
-	}
+	stream_to_peer(s, a, rd32(fi.peer.ip), fi.peer.port, buf + fi.data_off, fi.data_len);
 	return 0;
 }
 
@@ -1392,7 +1456,7 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 		return padded;
 	}
 	/* no channel: a Data indication (RFC 8656 11.4) */
-	memcpy(peer.ip, &peer_ip, 4);
+	wr32(peer.ip, peer_ip);
 	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_DATA, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);

@@ -528,6 +528,7 @@ static bool accept_one(struct tstreams *t, int k)
 	}
 	if (k == L_TLS && !t->tls) {
 		t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+		t->st.handshake_fails++;
 		close(fd);
 		return true;
 	}
@@ -568,8 +569,10 @@ static bool conn_to_tls(struct tstreams *t, struct conn *c)
 	t->st.accepted[1]++;
 	c->state = HANDSHAKE;
 	if (!t->tls || !(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, c->fd) != 1) {
-		if (!t->tls)
+		if (!t->tls) {
 			t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+			t->st.handshake_fails++;
+		}
 		conn_close(t, c, t->tls ? "no memory for TLS" : "no TLS certificate");
 		return false;
 	}
@@ -901,6 +904,7 @@ static void conn_handshake(struct tstreams *t, struct conn *c)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		conn_events(t, c, e == SSL_ERROR_WANT_WRITE);
 	} else {
+		t->st.handshake_fails++;
 		tls_failed(t, c, "handshake");
 	}
 }
@@ -1286,6 +1290,7 @@ void tstreams_tick(struct tstreams *t)
 			now - c->opened_ms >= t->cfg.handshake_s * 1000ull) {
 			/* the browser port's first byte is a handshake's start, by this clock */
 			t->st.handshake_timeouts++;
+			t->st.tls_handshake_timeouts += c->state == HANDSHAKE;
 			conn_close(t, c, "handshake timeout");
 		} else if (c->state == SNIFF && t->cfg.idle_s &&
 			now - c->opened_ms >= t->cfg.idle_s * 1000ull) {
@@ -1424,6 +1429,12 @@ int tstreams_fd(const struct tstreams *t)
 const struct tstream_stats *tstreams_stats(const struct tstreams *t)
 {
 	return &t->st;
+}
+
+void tstreams_open_count(const struct tstreams *t, unsigned int *tcp, unsigned int *tls)
+{
+	*tcp = __atomic_load_n(&t->n_open[0], __ATOMIC_RELAXED);
+	*tls = __atomic_load_n(&t->n_open[1], __ATOMIC_RELAXED);
 }
 
 static void limit(FILE *out, uint32_t v, const char *unit)

@@ -135,6 +135,9 @@ struct wb3 {
 	struct addr_limit *fails;	/* failed joins per address (the thread's) */
 	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
 	unsigned long joins_ok, joins_failed;
+	/* failed joins by reason (wb3_join_fail_reasons), for wb3_figures: this thread adds,
+	 * any thread reads, both atomically */
+	uint64_t join_fails[WB3_JOIN_FAIL_REASONS];
 	unsigned long c2w_too_big;	/* guests' messages refused: too large for C2W */
 	unsigned long c2w_busy;		/* guests' messages refused: C2W_GUEST_QUEUE full */
 	struct wb3_services services;
@@ -305,15 +308,26 @@ static void join_answer(struct wb3 *w, struct wb3_http *h, unsigned int status, 
 	json_decref(body);
 	h->ready = true;
 	if (status == 200)
-		w->joins_ok++;
+		__atomic_fetch_add(&w->joins_ok, 1, __ATOMIC_RELAXED);
 	else
-		w->joins_failed++;
+		__atomic_fetch_add(&w->joins_failed, 1, __ATOMIC_RELAXED);
 	lws_callback_on_writable(h->wsi);
 }
+
+const char *const wb3_join_fail_reasons[WB3_JOIN_FAIL_REASONS] = { "badRequest",
+	"meetingNotFound", "passcodeRequired", "invalidPasscode", "guestAccessDisabled",
+	"nonMemberAccessDisabled", "participantLimitReached", "tooManyParticipants", "tooManyJoins",
+	"tooManyAttempts", "callBridgeUnavailable", "callBridgeTimeout", "other" };
 
 static void join_fail(struct wb3 *w, struct wb3_http *h, unsigned int status, const char *code,
 	const char *message)
 {
+	unsigned int i = 0;
+
+	/* the callbridge's codes are a stranger's text to us: anything unknown is "other" */
+	while (i < WB3_JOIN_FAIL_REASONS - 1 && strcmp(code, wb3_join_fail_reasons[i]))
+		i++;
+	__atomic_fetch_add(&w->join_fails[i], 1, __ATOMIC_RELAXED);
 	join_answer(w, h, status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
@@ -1532,6 +1546,20 @@ void wb3_stop(struct wb3 *w)
 	addr_limit_free(w->log_once);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
+}
+
+void wb3_figures(struct wb3 *w, struct wb3_figures *f)
+{
+	*f = (struct wb3_figures){ 0 };
+	pthread_mutex_lock(&w->lock);
+	for (const struct wb3_link *l = w->links; l; l = l->next)
+		f->links += l->guid[0] != '\0';	/* set under the lock */
+	for (const struct wb3_guest *g = w->guests; g; g = g->next)
+		f->guests += __atomic_load_n(&g->authed, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&w->lock);
+	f->joins_ok = __atomic_load_n(&w->joins_ok, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < WB3_JOIN_FAIL_REASONS; i++)
+		f->join_fails[i] = __atomic_load_n(&w->join_fails[i], __ATOMIC_RELAXED);
 }
 
 void wb3_connections(struct wb3 *w, FILE *out)

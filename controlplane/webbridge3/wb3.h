@@ -35,4 +35,20 @@ void wb3_stop(struct wb3 *w);
 /* `webbridge3 connections`: the callbridges linked over C2W and the guests. */
 void wb3_connections(struct wb3 *w, FILE *out);
 
+/* Why joins failed: the error codes a guest's join is answered with, "other" last (a code
+ * the callbridge sent that is none of these). */
+#define WB3_JOIN_FAIL_REASONS 13
+extern const char *const wb3_join_fail_reasons[WB3_JOIN_FAIL_REASONS];
+
+/* What the metrics read: C2W links up (their hello received), guests connected (signalling
+ * authenticated), joins answered with a JWT, and the failed ones by reason. */
+struct wb3_figures {
+	unsigned int links, guests;
+	uint64_t joins_ok;
+	uint64_t join_fails[WB3_JOIN_FAIL_REASONS];
+};
+
+/* From any thread (the lists under webbridge3's lock, the counters atomic). */
+void wb3_figures(struct wb3 *w, struct wb3_figures *f);
+
 #endif

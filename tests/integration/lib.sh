@@ -9,6 +9,23 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
 bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
 ctl() { timeout 10 "$ROOT/build/edgectl" -s "$SOCK" "$@"; }
+# metric <family> [<label>=<value> ...] -- <page> [<arg>]: a counter from the registry, as
+# `edgectl --json <page> [<arg>]` gives it, summed over the samples whose labels match
+# (empty when the family is not there): the tests read figures here, not from page text.
+metric() {
+	local want=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do want+=("$1"); shift; done
+	shift
+	ctl --json "$@" | python3 -c '
+import json, sys
+name, want = sys.argv[1], dict(w.split("=", 1) for w in sys.argv[2:])
+for f in json.load(sys.stdin)["families"]:
+    if f["name"] == name:
+        s = [x for x in f["samples"] if all(x["labels"].get(k) == v for k, v in want.items())]
+        v = sum(x.get("value", x.get("count", 0)) for x in s)
+        print(int(v) if v == int(v) else v)
+' "${want[@]}"
+}
 
 # require_netns <suite>: exits 77 unless we are root and may make network namespaces
 require_netns() {

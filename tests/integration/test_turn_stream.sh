@@ -75,8 +75,20 @@ relay() {
 tls() { echo Q | timeout 10 ip netns exec "$PUB" openssl s_client -connect $SRV:$TLS_PORT "$@" 2>&1; }
 proto_of() { echo "$1" | sed -n 's/^Protocol version: //p' | head -1; }	# from s_client -brief
 field() { ctl turn | sed -n "s/^$1 *: //p"; }
-# stream_stat <line> <counter>: a number from turn stats, e.g. "Stream closes" "handshake timeouts"
-stream_stat() { ctl turn stats | sed -n "s/^$1 *: //p" | grep -o "[0-9]* $2" | awk '{print $1}'; }
+# stream_stat <line> <counter>: a figure of TURN's streams, from the registry (metric, lib.sh)
+stream_stat() {
+	case "$1/$2" in
+	"Browser port/TLS") metric edge_turn_browser_port_connections_total protocol=tls -- turn ;;
+	"Browser port/TURN over") metric edge_turn_browser_port_connections_total protocol=turn -- turn ;;
+	"Stream closes/TLS errors") metric edge_turn_stream_closes_total reason=tls_error -- turn ;;
+	"Stream closes/handshake timeouts")
+		metric edge_turn_stream_closes_total reason=handshake_timeout -- turn ;;
+	"Stream closes/idle timeouts") metric edge_turn_stream_closes_total reason=idle_timeout -- turn ;;
+	"Stream drops/datagrams dropped")
+		metric edge_turn_stream_datagrams_dropped_total reason=slow_reader -- turn ;;
+	*) echo "stream_stat: '$1' '$2': no such figure" >&2 ;;
+	esac
+}
 conns_line() { ctl turn stats | sed -n 's/^Stream connections *: \([0-9]*\) open (TCP \([0-9]*\), TLS \([0-9]*\)), \([0-9]*\) accepted, \([0-9]*\) refused.*/\1 \2 \3 \4 \5/p'; }
 
 # ---- certificates: a test CA, an EC P-256 server certificate it signs, and another CA ----

@@ -260,7 +260,7 @@ grep -q "client_backend: INFO : WebApp Audit : Session: [0-9a-f-]* : Participant
 grep -q "audio muted" "$W/story-core.log" && ok "the mute reached the callbridge" || bad "no mute in the log"
 
 echo "== two guests in one meeting: the conference lasts until the last one leaves"
-browser --meeting 9999 --name Anna --stay 16 > "$W/anna.json" 2> "$W/anna.err" &
+browser --meeting 9999 --name Anna --stay 25 > "$W/anna.json" 2> "$W/anna.err" &
 APID=$!; PIDS+=($APID)
 sleep 3
 browser --meeting 9999 --name Bob --stay 4 > "$W/bob.json" 2> "$W/bob.err" &

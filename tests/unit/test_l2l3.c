@@ -161,14 +161,14 @@ static void test_arp_request_answered(void)
 
 static void test_arp_known_sender_not_punted(void)
 {
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	CU_ASSERT_EQUAL(nbr_update(0, inet_addr(PEER_IP), peer_mac.addr_bytes, UINT64_MAX), 0);
 	run1(arp(RTE_ARP_OP_REQUEST, PEER_IP, OUR_IP, &our_mac));
 	CU_ASSERT_EQUAL(out.n_tx, 1);
 	CU_ASSERT_EQUAL(out.n_punt, 0);
 	free_out();
 	nbr_delete(0, inet_addr(PEER_IP));
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 }
 
 static void test_arp_other(void)
@@ -446,7 +446,7 @@ int main(void)
 
 	int failed = unit_run("l2l3", tests);
 
-	rcu_barrier();
+	edge_rcu_barrier();
 	nbr_fini();
 	rte_eal_cleanup();
 	return failed ? 1 : 0;

@@ -18,7 +18,7 @@ static void test_basic(void)
 {
 	const struct nbr_entry *n;
 
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	CU_ASSERT_PTR_NULL(nbr_lookup(0, 0x0a000001));
 	CU_ASSERT_EQUAL(nbr_update(0, 0x0a000001, mac1, 100), 0);
 	n = nbr_lookup(0, 0x0a000001);
@@ -43,7 +43,7 @@ static void test_basic(void)
 	CU_ASSERT_EQUAL(nbr_reap(0, 0), 1);
 	CU_ASSERT_EQUAL(nbr_count(), 0);
 	CU_ASSERT_EQUAL(nbr_delete(0, 0x0a000001), -ENOENT);
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 }
 
 /* Only senders on one of the link's subnets are neighbours: not ours, not the subnet's
@@ -72,7 +72,7 @@ static void test_bounded(void)
 {
 	unsigned int learnt = 0;
 
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	for (uint32_t i = 0; i < NBR_MAX_ENTRIES + 100; i++)
 		if (nbr_learn(0, 0x0a000000 + i, mac1, 100, false) == 0)
 			learnt++;
@@ -95,8 +95,8 @@ static void test_bounded(void)
 	nbr_reap(0, 0);
 	nbr_reap(0, 1);
 	CU_ASSERT_EQUAL(nbr_count(), 0);
-	rcu_unregister_thread();
-	rcu_barrier();
+	edge_rcu_reader_stop();
+	edge_rcu_barrier();
 }
 
 static int retried, dropped;
@@ -167,7 +167,7 @@ static void *reader(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (int i = 0; i < 64; i++) {
 			uint32_t key = rand_r(&seed) % KEYS;
@@ -182,9 +182,9 @@ static void *reader(void *arg)
 				atomic_fetch_add(&bad, 1);
 			atomic_fetch_add_explicit(&checks, 1, memory_order_relaxed);
 		}
-		rcu_quiescent_state();
+		edge_rcu_quiescent();
 	}
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 	return NULL;
 }
 
@@ -200,7 +200,7 @@ static void test_hammer(void)
 	atomic_store(&stop, false);
 	for (int i = 0; i < READERS; i++)
 		pthread_create(&th[i], NULL, reader, (void *)(uintptr_t)(i + 1));
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (int i = 0; i < 256; i++) {
@@ -218,14 +218,14 @@ static void test_hammer(void)
 			}
 			writes++;
 		}
-		rcu_quiescent_state();
+		edge_rcu_quiescent();
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
 	atomic_store(&stop, true);
-	rcu_thread_offline();
+	edge_rcu_offline();
 	for (int i = 0; i < READERS; i++)
 		pthread_join(th[i], NULL);
-	rcu_thread_online();
+	edge_rcu_online();
 
 	/* no lost update: the table holds exactly the last write of every key */
 	unsigned int present = 0;
@@ -247,8 +247,8 @@ static void test_hammer(void)
 	printf("\n    %lu writes, %lu reader checks, %u entries at the end ", writes,
 		atomic_load(&checks), present);
 	nbr_reap(0, 0);
-	rcu_unregister_thread();
-	rcu_barrier();	/* every retired entry is freed before the leak check at exit */
+	edge_rcu_reader_stop();
+	edge_rcu_barrier();	/* every retired entry is freed before the leak check at exit */
 }
 
 static const struct unit_test tests[] = {

@@ -575,9 +575,9 @@ static void test_remove(void)
 	dropped_as(IF_B, channel_data(0x4001, d, 4, true), DP_DROP_TURN_NO_ALLOC);
 	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 4, true), DP_DROP_TURN_NO_ALLOC);
 	/* after the grace period the slot and the port come back */
-	rcu_thread_offline();
-	rcu_barrier();
-	rcu_thread_online();
+	edge_rcu_offline();
+	edge_rcu_barrier();
+	edge_rcu_online();
 	CU_ASSERT(turn_tables_reclaim() >= 1);	/* the removed one, and the versions it replaced */
 	CU_ASSERT_EQUAL(turn_tab.n_free, turn_tab.capacity);
 	CU_ASSERT_EQUAL(turn_tab.n_free_objs, turn_tab.n_objs);	/* no object leaked */
@@ -607,7 +607,7 @@ static void test_stream_client(void)
 	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER), .nh_mac = peer_nh,
 		.expires = far() };
 	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
-	rcu_quiescent_state();
+	edge_rcu_quiescent();
 	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50002, &mac_a, d, 5, true));
 	CU_ASSERT_EQUAL_FATAL(out.n_data, 1);
 	CU_ASSERT_EQUAL(out.n_punt + out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
@@ -679,12 +679,12 @@ int main(void)
 	l3.relay_lo = 49152;
 	l3.relay_hi = 65535;
 	l3.turn_listen = 1u << IF_B | 1u << IF_A;
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	if (publish_alloc(far(), far(), far(), true) < 0)
 		return 1;
 	failed = unit_run("relay", tests);
-	rcu_unregister_thread();
-	rcu_barrier();
+	edge_rcu_reader_stop();
+	edge_rcu_barrier();
 	turn_tables_fini();
 	rte_eal_cleanup();
 	return failed;

@@ -18,6 +18,7 @@
 #include <srtp2/srtp.h>
 
 #include "dp.h"
+#include "edge_bytes.h"
 #include "edge_rcu.h"
 #include "media_tables.h"
 #include "unit.h"
@@ -189,24 +190,19 @@ static uint16_t rtp(uint8_t *buf, uint8_t pt, bool marker, uint32_t ssrc, uint16
 	return (uint16_t)(12 + plen);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24, p[1] = v >> 16 & 0xff, p[2] = v >> 8 & 0xff, p[3] = v & 0xff;
-}
-
 /* A PLI (fmt 1) or a FIR (fmt 4) from @sender's video naming @media. */
 static uint16_t rtcp_keyframe(uint8_t *buf, bool fir, uint32_t sender, uint32_t media)
 {
 	if (!fir) {
 		buf[0] = 0x81, buf[1] = 206, buf[2] = 0, buf[3] = 2;
-		put32(buf + 4, sender);
-		put32(buf + 8, media);
+		edge_put_be32(buf + 4, sender);
+		edge_put_be32(buf + 8, media);
 		return 12;
 	}
 	buf[0] = 0x84, buf[1] = 206, buf[2] = 0, buf[3] = 4;
-	put32(buf + 4, sender);
-	put32(buf + 8, 0);
-	put32(buf + 12, media);
+	edge_put_be32(buf + 4, sender);
+	edge_put_be32(buf + 8, 0);
+	edge_put_be32(buf + 12, media);
 	buf[16] = 7, buf[17] = buf[18] = buf[19] = 0;
 	return 20;
 }
@@ -215,11 +211,11 @@ static uint16_t rtcp_keyframe(uint8_t *buf, bool fir, uint32_t sender, uint32_t 
 static uint16_t rtcp_sr_sdes(uint8_t *buf, uint32_t ssrc)
 {
 	buf[0] = 0x80, buf[1] = 200, buf[2] = 0, buf[3] = 6;
-	put32(buf + 4, ssrc);
+	edge_put_be32(buf + 4, ssrc);
 	for (int i = 8; i < 28; i++)
 		buf[i] = (uint8_t)i;
 	buf[28] = 0x81, buf[29] = 202, buf[30] = 0, buf[31] = 2;
-	put32(buf + 32, ssrc);
+	edge_put_be32(buf + 32, ssrc);
 	buf[36] = 1, buf[37] = 1, buf[38] = 'a', buf[39] = 0;
 	return 40;
 }
@@ -724,8 +720,8 @@ static void test_rr_to_sender(void)
 	uint16_t len = 32;
 
 	begin();
-	put32(p + 4, brw[B].audio_ssrc);
-	put32(p + 8, brw[A].audio_ssrc);
+	edge_put_be32(p + 4, brw[B].audio_ssrc);
+	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	for (int i = 12; i < 32; i++)
 		p[i] = (uint8_t)i;
 	run1(from(B, p, len, true));
@@ -734,8 +730,8 @@ static void test_rr_to_sender(void)
 	free_out();
 	/* a NACK (RTPFB fmt 1) from C about A's audio: to A */
 	p[0] = 0x81, p[1] = 205, p[3] = 3;
-	put32(p + 4, brw[C].audio_ssrc);
-	put32(p + 8, brw[A].audio_ssrc);
+	edge_put_be32(p + 4, brw[C].audio_ssrc);
+	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	run1(from(C, p, 16, true));
 	check_rtcp_to(p, 16, only_a);
 	end();
@@ -756,8 +752,8 @@ static void test_rtcp_foreign_sender_ssrc(void)
 	uint8_t p[64] = { 0x81, 201, 0, 7 };
 
 	begin();
-	put32(p + 4, brw[C].audio_ssrc);	/* C's, sent by B */
-	put32(p + 8, brw[A].audio_ssrc);
+	edge_put_be32(p + 4, brw[C].audio_ssrc);	/* C's, sent by B */
+	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	run1(from(B, p, 32, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
 	CU_ASSERT_EQUAL(drops_total(), 1);
@@ -810,8 +806,8 @@ static void test_no_receiver(void)
 	/* an RR from A about a stream nobody sends */
 	memset(p, 0, 32);
 	p[0] = 0x81, p[1] = 201, p[3] = 7;
-	put32(p + 4, brw[A].audio_ssrc);
-	put32(p + 8, 0x55555555);
+	edge_put_be32(p + 4, brw[A].audio_ssrc);
+	edge_put_be32(p + 8, 0x55555555);
 	run1(from(A, p, 32, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
 	CU_ASSERT_EQUAL(drops_total(), 0);
@@ -1060,9 +1056,9 @@ int main(void)
 	l3.relay_if = -1;
 	l3.media_port[IF0] = htons(MEDIA_PORT);
 	l3.media_ip[IF0] = inet_addr(OUR_IP);
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	failed = unit_run("sfu", tests);
-	rcu_unregister_thread();
+	edge_rcu_reader_stop();
 	media_tab_current = NULL;
 	for (int x = 0; x < N_LEGS; x++) {
 		free(tab->legs[brw[x].slot]);

@@ -421,7 +421,7 @@ int main(void)
 	if (rte_eal_init(9, eal) < 0 || turn_tables_init(64, 0) < 0 || tc_lab_make(&lab) < 0)
 		return 1;
 	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_CRIT);
-	rcu_register_thread();
+	edge_rcu_reader_start();
 	cfg_defaults(&cfg);
 	cfg.turn.enabled = true;
 	srv = turn_server_new(&cfg, &env);
@@ -451,8 +451,8 @@ int main(void)
 	tstreams_free(ts);
 	turn_server_free(srv);
 	tc_lab_free(&lab);
-	rcu_unregister_thread();
-	rcu_barrier();
+	edge_rcu_reader_stop();
+	edge_rcu_barrier();
 	turn_tables_fini();
 	rte_eal_cleanup();
 	return failed;
