@@ -77,6 +77,7 @@ integration turn tests/integration/test_turn.sh
 integration edgeload tests/integration/test_edgeload.sh
 integration turn-stream tests/integration/test_turn_stream.sh
 integration firewall tests/integration/test_firewall.sh
+integration observability tests/integration/test_observability.sh
 integration webbridge tests/integration/test_webbridge.sh
 WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 integration security tests/integration/test_security.sh
