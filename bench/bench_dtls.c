@@ -130,7 +130,7 @@ static void run(struct row *r, struct mdtls_ctx *sctx, const char *offer)
 	SSL_CTX *cctx = client_ctx(offer, fp);
 	double t0;
 
-	for (int i = 0; i < 50; i++) {	/* warm up */
+	for (int i = 0; i < 50; i++) { /* warm up */
 		double ignored = 0;
 
 		handshake(cctx, sctx, fp, &ignored, r);
@@ -164,8 +164,8 @@ int main(int argc, char **argv)
 	}
 	printf("DTLS 1.2 handshakes, one core, in memory (%s); %d per row\n",
 		OpenSSL_version(OPENSSL_VERSION), n);
-	printf("%-24s %-30s %-8s %12s %12s %12s %12s\n", "profile", "cipher", "group",
-		"c+s us/hs", "c+s hs/s", "server us/hs", "server hs/s");
+	printf("%-24s %-30s %-8s %12s %12s %12s %12s\n", "profile", "cipher", "group", "c+s us/hs",
+		"c+s hs/s", "server us/hs", "server hs/s");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct row *r = &rows[i];
 

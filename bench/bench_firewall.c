@@ -17,7 +17,7 @@
 #include "fw.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-#define NPKT 4096	/* the traffic pattern, replayed */
+#define NPKT 4096 /* the traffic pattern, replayed */
 #define ME IP(198, 18, 0, 1)
 #define NOW 1000
 
@@ -30,8 +30,8 @@ struct pkt {
 
 struct bench_case {
 	const char *name;
-	int n_rules;		/* 0, 10 or 1000 */
-	int traffic;		/* 0 mixed, 1 all denied, 2 all under `from` rules */
+	int n_rules; /* 0, 10 or 1000 */
+	int traffic; /* 0 mixed, 1 all denied, 2 all under `from` rules */
 };
 
 static const struct bench_case cases[] = {
@@ -75,9 +75,16 @@ static void apply(struct fw_if_config *c, const char *line)
 static void make_rules(struct fw_if_config *c, int n)
 {
 	static const char *const edge[] = {
-		"allow 3478/udp", "allow 3478/tcp", "allow 443/tcp", "allow 445/tcp",
-		"allow 447/tcp", "allow 32768-65535/udp", "allow 22/tcp from 198.18.20.0/24",
-		"deny 22", "allow 5061/tcp from 198.18.30.0/24", "deny 1-1023/udp",
+		"allow 3478/udp",
+		"allow 3478/tcp",
+		"allow 443/tcp",
+		"allow 445/tcp",
+		"allow 447/tcp",
+		"allow 32768-65535/udp",
+		"allow 22/tcp from 198.18.20.0/24",
+		"deny 22",
+		"allow 5061/tcp from 198.18.30.0/24",
+		"deny 1-1023/udp",
 	};
 	char line[96];
 
@@ -108,32 +115,32 @@ static void make_traffic(int kind, struct fw_flowtab *ft)
 		p->sport = (uint16_t)(1024 + rnd() % 60000);
 		p->proto = 17;
 		p->len = 200;
-		if (kind == 1) {	/* strays to closed ports: denied, looked up as replies */
+		if (kind == 1) { /* strays to closed ports: denied, looked up as replies */
 			p->dport = (uint16_t)(1 + rnd() % 1023);
 			p->proto = rnd() % 2 ? 6 : 17;
-		} else if (kind == 2) {	/* ports under `from` rules, half of them from inside */
+		} else if (kind == 2) { /* ports under `from` rules, half of them from inside */
 			int k = 1 + (int)(rnd() % 99);
 
 			p->dport = (uint16_t)(1024 + (k * 10 - 10) * 31 + rnd() % 21);
 			p->src = IP(198, 18, (k * 10) % 250, rnd() % 256) ^ (rnd() % 2 ? 0 : 0x100);
-		} else if (r < 60) {	/* peers to relay ports */
+		} else if (r < 60) { /* peers to relay ports */
 			p->dport = (uint16_t)(32768 + rnd() % 32768);
-		} else if (r < 75) {	/* TURN */
+		} else if (r < 75) { /* TURN */
 			p->dport = 3478;
-		} else if (r < 85) {	/* web */
+		} else if (r < 85) { /* web */
 			p->dport = 443;
 			p->proto = 6;
 			p->len = 60;
-		} else if (r < 90) {	/* SSH, some from the admin network */
+		} else if (r < 90) { /* SSH, some from the admin network */
 			p->dport = 22;
 			p->proto = 6;
 			p->len = 60;
 			if (r % 2)
 				p->src = IP(198, 18, 20, rnd() % 256);
-		} else if (r < 95) {	/* strays */
+		} else if (r < 95) { /* strays */
 			p->dport = (uint16_t)rnd();
 			p->proto = rnd() % 2 ? 6 : 17;
-		} else {		/* answers to our DNS questions */
+		} else { /* answers to our DNS questions */
 			p->src = IP(198, 18, 5, 5);
 			p->sport = 53;
 			p->dport = (uint16_t)(20000 + i);
@@ -196,7 +203,7 @@ int main(int argc, char **argv)
 			perror("fw_compile");
 			return 1;
 		}
-		bench_run(rs, ft, NPKT);	/* warm the caches */
+		bench_run(rs, ft, NPKT); /* warm the caches */
 		before = sink;
 		t0 = now_ns();
 		c0 = __rdtsc();

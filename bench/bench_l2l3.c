@@ -56,14 +56,14 @@ static inline void pass(bool stages)
 	struct dp_burst_out out = { .fwd_mask = 0 };
 	uint16_t n;
 
-	n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL);	/* last pass's output */
+	n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL); /* last pass's output */
 	if (n < BURST)
 		n += rte_pktmbuf_alloc_bulk(mp, done + n, BURST - n) == 0 ? BURST - n : 0;
 	for (uint16_t i = 0; i < n; i++) {
 		rte_memcpy(rte_pktmbuf_mtod(done[i], void *), tmpl, sizeof(tmpl));
 		done[i]->data_len = done[i]->pkt_len = sizeof(tmpl);
 	}
-	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL);	/* the "wire" delivers them */
+	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL); /* the "wire" delivers them */
 
 	n = rte_eth_rx_burst(port, 0, pkts, BURST);
 	if (stages) {
@@ -80,7 +80,7 @@ static double run(bool stages, unsigned long packets, double *cycles)
 	uint64_t t0, t1;
 	unsigned long passes = packets / BURST;
 
-	for (int i = 0; i < 1000; i++)	/* warm caches and the pool */
+	for (int i = 0; i < 1000; i++) /* warm caches and the pool */
 		pass(stages);
 	t0 = rte_rdtsc_precise();
 	for (unsigned long i = 0; i < passes; i++)
@@ -92,8 +92,8 @@ static double run(bool stages, unsigned long packets, double *cycles)
 
 int main(int argc, char **argv)
 {
-	char *eal[] = { "bench_l2l3", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-		"--log-level=lib.*:error", NULL };
+	char *eal[] = { "bench_l2l3", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
+		"--no-shconf", "--log-level=lib.*:error", NULL };
 	unsigned long packets = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000000;
 	double c_floor, c_icmp, ns_floor, ns_icmp;
 
@@ -110,8 +110,12 @@ int main(int argc, char **argv)
 		rte_eth_rx_queue_setup(port, 0, 1024, 0, NULL, mp) < 0 ||
 		rte_eth_tx_queue_setup(port, 0, 1024, 0, NULL) < 0 || rte_eth_dev_start(port) < 0)
 		return 1;
-	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .port_id = port, .n_addrs = 1,
-		.mac = { { 2, 0, 0, 0, 0, 1 } }, .addr = { inet_addr("198.18.20.1") },
+	l3.ifs[0] = (struct dp_if){ .present = true,
+		.up = true,
+		.port_id = port,
+		.n_addrs = 1,
+		.mac = { { 2, 0, 0, 0, 0, 1 } },
+		.addr = { inet_addr("198.18.20.1") },
 		.mask = { htonl(0xffffff00) } };
 	build_template();
 	edge_rcu_reader_start();
@@ -119,13 +123,18 @@ int main(int argc, char **argv)
 	ns_floor = run(false, packets, &c_floor);
 	ns_icmp = run(true, packets, &c_icmp);
 	if (st.icmp_echo_replies == 0) {
-		fprintf(stderr, "bench_l2l3: no echo reply was produced: the benchmark is broken\n");
+		fprintf(stderr,
+			"bench_l2l3: no echo reply was produced: the benchmark is broken\n");
 		return 1;
 	}
-	printf("%-42s %10s %10s %10s\n", "path (98-byte echo requests, burst " RTE_STR(BURST) ")", "ns/pkt", "cycles", "Mpps/core");
-	printf("%-42s %10.1f %10.1f %10.2f\n", "floor: net_ring rx -> tx, no stages", ns_floor, c_floor, 1e3 / ns_floor);
-	printf("%-42s %10.1f %10.1f %10.2f\n", "ICMP echo: rx -> stages -> tx", ns_icmp, c_icmp, 1e3 / ns_icmp);
-	printf("%-42s %10.1f %10.1f\n", "stages alone (difference)", ns_icmp - ns_floor, c_icmp - c_floor);
+	printf("%-42s %10s %10s %10s\n", "path (98-byte echo requests, burst " RTE_STR(BURST) ")",
+		"ns/pkt", "cycles", "Mpps/core");
+	printf("%-42s %10.1f %10.1f %10.2f\n", "floor: net_ring rx -> tx, no stages", ns_floor,
+		c_floor, 1e3 / ns_floor);
+	printf("%-42s %10.1f %10.1f %10.2f\n", "ICMP echo: rx -> stages -> tx", ns_icmp, c_icmp,
+		1e3 / ns_icmp);
+	printf("%-42s %10.1f %10.1f\n", "stages alone (difference)", ns_icmp - ns_floor,
+		c_icmp - c_floor);
 	printf("ratio echo/floor: %.2f   TSC %.2f GHz   %lu packets per path\n", ns_icmp / ns_floor,
 		rte_get_tsc_hz() / 1e9, packets);
 	edge_rcu_reader_stop();

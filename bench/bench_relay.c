@@ -22,10 +22,10 @@
 #include "turn_tables.h"
 
 #define BURST EDGE_DEFAULT_BURST
-#define PAYLOAD 172		/* a typical audio RTP packet */
-#define IF_A 0			/* relay side: 8 relay addresses */
-#define IF_B 1			/* clients */
-#define IF_C 2			/* relay side: 8 more */
+#define PAYLOAD 172 /* a typical audio RTP packet */
+#define IF_A 0	    /* relay side: 8 relay addresses */
+#define IF_B 1	    /* clients */
+#define IF_C 2	    /* relay side: 8 more */
 #define NIDX (1 << 20)
 
 static struct rte_mempool *mp;
@@ -33,20 +33,20 @@ static struct rte_ring *rxr, *txr;
 static uint16_t port;
 static struct dp_l3 l3;
 static struct dp_if_stats st;
-static uint32_t *idx;		/* random allocation per packet */
+static uint32_t *idx; /* random allocation per packet */
 static uint32_t n_allocs;
 
 static uint32_t relay_ip(unsigned int k)
 {
-	return htonl(0xc6126401 + (k << 8));	/* 198.18.100.1, 198.18.101.1, ... */
+	return htonl(0xc6126401 + (k << 8)); /* 198.18.100.1, 198.18.101.1, ... */
 }
 
 /* Allocation @i's client and relay (a pure function, so packets can be made for any i). */
 static void alloc_of(uint32_t i, struct turn_key *key, unsigned int *k, uint16_t *rport)
 {
-	key->client_ip = htonl(0xc6120000 + 1 + i / 60000);	/* 198.18.0.1 ... */
+	key->client_ip = htonl(0xc6120000 + 1 + i / 60000); /* 198.18.0.1 ... */
 	key->client_port = htons(1024 + i % 60000);
-	key->server_ip = htonl(0xc6121401);	/* 198.18.20.1: a constant, not parsed per packet */
+	key->server_ip = htonl(0xc6121401); /* 198.18.20.1: a constant, not parsed per packet */
 	key->server_port = htons(3478);
 	*k = i % 16;
 	*rport = htons(1024 + i / 16);
@@ -72,10 +72,13 @@ static int fill(uint32_t n)
 		a->expires = far;
 		a->n_perms = 1;
 		a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr("198.18.200.2"),
-			.nh_mac = { { 2, 0, 0, 0, 2, 2 } }, .expires = far };
+			.nh_mac = { { 2, 0, 0, 0, 2, 2 } },
+			.expires = far };
 		a->n_chans = 1;
 		a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr("198.18.200.2"),
-			.peer_port = htons(7000), .number = 0x4000 + (uint16_t)(i & 0xfff), .expires = far };
+			.peer_port = htons(7000),
+			.number = 0x4000 + (uint16_t)(i & 0xfff),
+			.expires = far };
 		if (turn_alloc_publish(a) < 0) {
 			fprintf(stderr, "bench_relay: allocation %u not published\n", i);
 			return -1;
@@ -85,8 +88,9 @@ static int fill(uint32_t n)
 }
 
 enum bcase { CD_C2P, CD_P2C, SEND, DATA, N_CASES };
-static const char *case_name[N_CASES] = { "ChannelData client -> peer", "ChannelData peer -> client",
-	"Send indication client -> peer", "Data indication peer -> client" };
+static const char *case_name[N_CASES] = { "ChannelData client -> peer",
+	"ChannelData peer -> client", "Send indication client -> peer",
+	"Data indication peer -> client" };
 
 /* Writes the headers of packet for allocation @i (payload stays in place between passes). */
 static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
@@ -113,25 +117,25 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	ip->fragment_offset = 0;
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = c2p ? key.client_ip : htonl(0xc612c802);	/* 198.18.200.2 */
+	ip->src_addr = c2p ? key.client_ip : htonl(0xc612c802); /* 198.18.200.2 */
 	ip->dst_addr = c2p ? key.server_ip : relay_ip(k);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u->src_port = c2p ? key.client_port : htons(bc == DATA ? 7001 : 7000);	/* 7001: no channel */
+	u->src_port = c2p ? key.client_port :
+			    htons(bc == DATA ? 7001 : 7000); /* 7001: no channel */
 	u->dst_port = c2p ? key.server_port : rport;
 	u->dgram_len = rte_cpu_to_be_16(l4);
-	u->dgram_cksum = 0x1234;	/* any non-zero value: the relay patches it incrementally */
+	u->dgram_cksum = 0x1234; /* any non-zero value: the relay patches it incrementally */
 	if (bc == CD_C2P) {
 		uint8_t *cd = (uint8_t *)(u + 1);
 
 		edge_put_be16(cd, (uint16_t)(0x4000 + (i & 0xfff)));
 		edge_put_be16(cd + 2, PAYLOAD);
 	} else if (bc == SEND) {
-		static const uint8_t hdr[36] = { 0x00, 0x16, 0x00, 16 + PAYLOAD, 0x21, 0x12, 0xa4, 0x42,
-			1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-			0x00, 0x12, 0x00, 0x08, 0x00, 0x01, (7000 ^ 0x2112) >> 8, (7000 ^ 0x2112) & 0xff,
-			198 ^ 0x21, 18 ^ 0x12, 200 ^ 0xa4, 2 ^ 0x42,
-			0x00, 0x13, 0x00, PAYLOAD };
+		static const uint8_t hdr[36] = { 0x00, 0x16, 0x00, 16 + PAYLOAD, 0x21, 0x12, 0xa4,
+			0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x00, 0x12, 0x00, 0x08, 0x00,
+			0x01, (7000 ^ 0x2112) >> 8, (7000 ^ 0x2112) & 0xff, 198 ^ 0x21, 18 ^ 0x12,
+			200 ^ 0xa4, 2 ^ 0x42, 0x00, 0x13, 0x00, PAYLOAD };
 		memcpy(u + 1, hdr, sizeof(hdr));
 	}
 }
@@ -150,7 +154,7 @@ static inline void pass(bool stages, enum bcase bc)
 	for (uint16_t j = 0; j < n; j++) {
 		uint32_t i = idx[pos++ & (NIDX - 1)] % n_allocs;
 
-		make(done[j], c2p ? i : (i & ~15u) | (i & 7u), bc);	/* p2c: relays on a */
+		make(done[j], c2p ? i : (i & ~15u) | (i & 7u), bc); /* p2c: relays on a */
 	}
 	rte_ring_enqueue_burst(rxr, (void **)done, n, NULL);
 	n = rte_eth_rx_burst(port, 0, pkts, BURST);
@@ -189,7 +193,8 @@ int main(int argc, char **argv)
 	/* hugepages when there are enough (BENCH_HUGE=1), else 4 KB pages and their TLB misses */
 	bool huge = getenv("BENCH_HUGE") && atoi(getenv("BENCH_HUGE"));
 	char *eal[] = { "bench_relay", "-l", "0", huge ? "--in-memory" : "--no-huge", "-m", "1600",
-		"--no-pci", huge ? "--no-telemetry" : "--no-shconf", "--log-level=lib.*:error", NULL };
+		"--no-pci", huge ? "--no-telemetry" : "--no-shconf", "--log-level=lib.*:error",
+		NULL };
 	unsigned long packets = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000000;
 	uint32_t max = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1000000;
 	uint32_t sizes[] = { 1000, 100000, 1000000 };
@@ -210,12 +215,15 @@ int main(int argc, char **argv)
 		rte_eth_tx_queue_setup(port, 0, 1024, 0, NULL) < 0 || rte_eth_dev_start(port) < 0)
 		return 1;
 	srand(1);
-	rte_srand(1);	/* the tables' hash seeds too: callgrind counts repeat exactly */
+	rte_srand(1); /* the tables' hash seeds too: callgrind counts repeat exactly */
 	for (uint32_t i = 0; i < NIDX; i++)
 		idx[i] = (uint32_t)rand();
 	for (int i = 0; i < 3; i++) {
-		l3.ifs[i] = (struct dp_if){ .present = true, .up = true, .port_id = port,
-			.mac = { { 2, 0, 0, 0, 0, (uint8_t)(0xa + i) } }, .mask = { htonl(0xffffff00) } };
+		l3.ifs[i] = (struct dp_if){ .present = true,
+			.up = true,
+			.port_id = port,
+			.mac = { { 2, 0, 0, 0, 0, (uint8_t)(0xa + i) } },
+			.mask = { htonl(0xffffff00) } };
 	}
 	l3.ifs[IF_B].n_addrs = 1;
 	l3.ifs[IF_B].addr[0] = inet_addr("198.18.20.1");
@@ -231,26 +239,28 @@ int main(int argc, char **argv)
 	edge_rcu_reader_start();
 
 	printf("memory: %s\n", huge ? "2 MB hugepages" : "4 KB pages (--no-huge)");
-	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst " RTE_STR(BURST) ")", "allocs", "ns/pkt",
-		"cycles", "Mpps/core", "vs 1K");
+	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst " RTE_STR(BURST) ")",
+		"allocs", "ns/pkt", "cycles", "Mpps/core", "vs 1K");
 	for (unsigned int s = 0; s < RTE_DIM(sizes) && sizes[s] <= max; s++) {
 		struct rte_malloc_socket_stats m0, m1;
 		double c, ns, fl_c, fl;
 
 		rte_malloc_get_socket_stats(0, &m0);
-		if (turn_tables_init(sizes[s], 0) < 0 || turn_tables_add_lcore(rte_lcore_id()) < 0 ||
-			fill(sizes[s]) < 0)
+		if (turn_tables_init(sizes[s], 0) < 0 ||
+			turn_tables_add_lcore(rte_lcore_id()) < 0 || fill(sizes[s]) < 0)
 			return 1;
 		rte_malloc_get_socket_stats(0, &m1);
 		n_allocs = sizes[s];
 		double per_alloc = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes +
-			turn_tables_memory()) / sizes[s];
+					   turn_tables_memory()) /
+			sizes[s];
 
-		const char *only = getenv("BENCH_CASE");	/* one case by name (for callgrind) */
+		const char *only = getenv("BENCH_CASE"); /* one case by name (for callgrind) */
 		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data" };
 
 		fl = run(false, CD_C2P, packets, &fl_c);
-		printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n", "floor: ring rx -> tx, no stages", sizes[s], fl, fl_c, 1e3 / fl, "");
+		printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n", "floor: ring rx -> tx, no stages",
+			sizes[s], fl, fl_c, 1e3 / fl, "");
 		for (int bc = 0; bc < N_CASES; bc++) {
 			if (only && strcmp(only, short_name[bc]))
 				continue;
@@ -258,14 +268,16 @@ int main(int argc, char **argv)
 			ns = run(true, bc, packets, &c);
 			if (s == 0)
 				base[bc] = ns;
-			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc], sizes[s], ns, c,
-				1e3 / ns, ns / base[bc]);
+			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc], sizes[s], ns,
+				c, 1e3 / ns, ns / base[bc]);
 			if (st.relay_c2p_pkts + st.relay_p2c_pkts == 0) {
-				fprintf(stderr, "bench_relay: %s relayed nothing: broken\n", case_name[bc]);
+				fprintf(stderr, "bench_relay: %s relayed nothing: broken\n",
+					case_name[bc]);
 				return 1;
 			}
 		}
-		printf("%-34s %9u %9.0f bytes (table memory / allocations)\n", "memory per allocation", sizes[s], per_alloc);
+		printf("%-34s %9u %9.0f bytes (table memory / allocations)\n",
+			"memory per allocation", sizes[s], per_alloc);
 		edge_rcu_offline();
 		edge_rcu_barrier();
 		edge_rcu_online();

@@ -53,7 +53,7 @@ static struct dp_l3 l3;
 static struct dp_if_stats st;
 static struct dp_burst_out out;
 static const struct rte_ether_addr our_mac = { { 2, 0, 0, 0, 0x40, 1 } };
-static uint64_t sent;		/* packets the fast path handed out (flushed or in fwd[]) */
+static uint64_t sent; /* packets the fast path handed out (flushed or in fwd[]) */
 
 /* One case's legs: the sender (slot 0) and R receivers (slots 1..R), with the browsers' own
  * libsrtp2 contexts: the sender's to protect, each receiver's to check what it got. */
@@ -120,7 +120,7 @@ static int bench_init(struct bench *b, const struct impl *im, int r)
 	struct media_leg *e;
 
 	memset(b, 0, sizeof(*b));
-	b->seq = 0xfff0;	/* the ROC rolls over in the first batch */
+	b->seq = 0xfff0; /* the ROC rolls over in the first batch */
 	b->tab = calloc(1, sizeof(*b->tab));
 	if (!b->tab)
 		return -1;
@@ -149,8 +149,8 @@ static int bench_init(struct bench *b, const struct impl *im, int r)
 
 		for (int i = 0; i < 30; i++)
 			key[i] = (uint8_t)(0x80 + y * 31 + i * 3);
-		if (media_srtp_new(&b->tx[y - 1], im->profile, key, key + 16, false,
-			im->flags) < 0 ||
+		if (media_srtp_new(&b->tx[y - 1], im->profile, key, key + 16, false, im->flags) <
+				0 ||
 			lib_ctx(&b->rcv[y - 1], im->profile, key, true) < 0)
 			return -1;
 		o->tx = *b->tx[y - 1];
@@ -159,12 +159,12 @@ static int bench_init(struct bench *b, const struct impl *im, int r)
 		o->dst_audio_ssrc = b->tab->legs[y]->audio_ssrc;
 		o->dst_video_ssrc = b->tab->legs[y]->video_ssrc;
 		memset(o->pt_map, 0xff, sizeof(o->pt_map));
-		o->pt_map[111] = 111;	/* Opus */
-		o->pt_map[96] = 96;	/* VP8 */
+		o->pt_map[111] = 111; /* Opus */
+		o->pt_map[96] = 96;   /* VP8 */
 	}
 	for (int y = 0; y <= r; y++)
 		index_add(b->tab, b->tab->legs[y]);
-	media_tab_current = b->tab;	/* one thread: no grace period to wait for */
+	media_tab_current = b->tab; /* one thread: no grace period to wait for */
 	return 0;
 }
 
@@ -230,11 +230,15 @@ static struct rte_mbuf *frame(struct bench *b, int payload, uint8_t *plain, uint
 	eth->dst_addr = our_mac;
 	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 9 } };
 	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
-		.next_proto_id = IPPROTO_UDP, .src_addr = inet_addr(SRC_IP),
-		.dst_addr = inet_addr(OUR_IP), .total_length = htons((uint16_t)(20 + 8 + n)) };
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45,
+		.time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP,
+		.src_addr = inet_addr(SRC_IP),
+		.dst_addr = inet_addr(OUR_IP),
+		.total_length = htons((uint16_t)(20 + 8 + n)) };
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	*u = (struct rte_udp_hdr){ .src_port = htons(SRC_PORT), .dst_port = htons(PORT),
+	*u = (struct rte_udp_hdr){ .src_port = htons(SRC_PORT),
+		.dst_port = htons(PORT),
 		.dgram_len = htons((uint16_t)(8 + n)) };
 	memcpy(u + 1, pl, (size_t)n);
 	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
@@ -276,8 +280,8 @@ static int check(struct bench *b, int payload, int r)
 		int n = (int)c->data_len - 42, y = (int)(ntohl(ip->dst_addr) - 0xc6122800u - 10);
 
 		if (y >= 1 && y <= r &&
-			srtp_unprotect(b->rcv[y - 1], p, &n) == srtp_err_status_ok &&
-			n == plen && !memcmp(p + 2, plain + 2, plen - 2u))
+			srtp_unprotect(b->rcv[y - 1], p, &n) == srtp_err_status_ok && n == plen &&
+			!memcmp(p + 2, plain + 2, plen - 2u))
 			got |= 1 << y;
 	}
 	rte_pktmbuf_free_bulk(out.fwd[IF0], out.n_fwd[IF0]);
@@ -352,8 +356,9 @@ done:
 int main(int argc, char **argv)
 {
 	int ms = argc > 1 ? atoi(argv[1]) : 300;
-	char lcore[16], *eal[] = { "bench_sfu", "-l", lcore, "--no-huge", "-m", "256", "--no-pci",
-		"--no-shconf", "--log-level=lib.*:error", NULL };
+	char lcore[16],
+		*eal[] = { "bench_sfu", "-l", lcore, "--no-huge", "-m", "256", "--no-pci",
+			"--no-shconf", "--log-level=lib.*:error", NULL };
 	cpu_set_t cs;
 	int cpu = 0;
 
@@ -369,8 +374,12 @@ int main(int argc, char **argv)
 		(int)rte_socket_id());
 	if (!mp)
 		return 1;
-	l3.ifs[IF0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
-		.addr = { inet_addr(OUR_IP) }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[IF0] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = our_mac,
+		.n_addrs = 1,
+		.addr = { inet_addr(OUR_IP) },
+		.mask = { htonl(0xffffff00) } };
 	l3.default_if = IF0;
 	l3.relay_if = -1;
 	l3.media_port[IF0] = htons(PORT);
@@ -395,11 +404,10 @@ int main(int argc, char **argv)
 				bool gcm = im->profile == MEDIA_SRTP_AEAD_AES_128_GCM;
 
 				printf("%s %s %d %d %lu %lu %.1f %.1f %.0f %.0f %.0f\n", im->name,
-					gcm ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80",
-					payloads[s], r, (unsigned long)res.in,
-					(unsigned long)res.out, res.ns / res.in, res.ns / res.out,
-					(double)res.cyc / res.in, res.in / res.ns * 1e9,
-					res.out / res.ns * 1e9);
+					gcm ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80", payloads[s],
+					r, (unsigned long)res.in, (unsigned long)res.out,
+					res.ns / res.in, res.ns / res.out, (double)res.cyc / res.in,
+					res.in / res.ns * 1e9, res.out / res.ns * 1e9);
 				fflush(stdout);
 			}
 	edge_rcu_reader_stop();

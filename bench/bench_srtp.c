@@ -50,9 +50,9 @@ struct legs {
 	srtp_t sfu_out[MAXR], rcv_in[MAXR];
 };
 
-static uint8_t in_pkts[BATCH][SLOT];	/* protected by the sender, one batch ahead */
+static uint8_t in_pkts[BATCH][SLOT]; /* protected by the sender, one batch ahead */
 static int in_lens[BATCH];
-static uint8_t out_pkts[MAXR][SLOT];	/* one out buffer per receiver, as a tx mbuf */
+static uint8_t out_pkts[MAXR][SLOT]; /* one out buffer per receiver, as a tx mbuf */
 static uint8_t plain_ref[SLOT];
 static uint8_t sample[MAXR][SLOT];
 static int sample_len[MAXR];
@@ -102,7 +102,7 @@ static int legs_make(struct legs *l, const struct profile *pr, int r)
 		return -EINVAL;
 	for (int i = 0; i < r; i++)
 		if (bench_session(&l->sfu_out[i], pr, 10 + i, 64) ||
-		    bench_session(&l->rcv_in[i], pr, 10 + i, 1024))
+			bench_session(&l->rcv_in[i], pr, 10 + i, 1024))
 			return -EINVAL;
 	return 0;
 }
@@ -218,17 +218,17 @@ static int forward(struct legs *l, uint8_t *pkt, int len, int r)
 }
 
 struct result {
-	double ns, cycles;	/* per forwarded packet (one unprotect + r protects) */
+	double ns, cycles; /* per forwarded packet (one unprotect + r protects) */
 	long packets;
 };
 
 /* Forward batches until ms have passed (ms 0: one batch). The first packet of every batch is
  * checked after the fact by each receiver's inbound session: a broken setup can't look fast. */
 static int run_case(const struct profile *pr, int payload, int r, int ms, const char *tag,
-		    struct result *res)
+	struct result *res)
 {
 	struct legs l;
-	uint16_t seq = 0xfff0;	/* roll over early: the ROC path is part of the work */
+	uint16_t seq = 0xfff0; /* roll over early: the ROC path is part of the work */
 	double ns = 0;
 	uint64_t cyc = 0;
 	long pk = 0;
@@ -272,7 +272,7 @@ static int run_case(const struct profile *pr, int payload, int r, int ms, const 
 			int n = sample_len[j];
 
 			if (srtp_unprotect(l.rcv_in[j], sample[j], &n) != srtp_err_status_ok ||
-			    n != HDR + payload || memcmp(sample[j], plain_ref, n) != 0) {
+				n != HDR + payload || memcmp(sample[j], plain_ref, n) != 0) {
 				fprintf(stderr, "bench_srtp: receiver %d got a wrong packet\n", j);
 				rc = -EBADMSG;
 				goto out;
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
 #ifdef BENCH_SRTP_OURS
 		use_ours = 1;
 		lib = BENCH_SRTP_OURS;
-		n_profiles = 1;	/* ours is GCM only */
+		n_profiles = 1; /* ours is GCM only */
 #else
 		fprintf(stderr, "bench_srtp: built without our SRTP\n");
 		return 2;
@@ -312,9 +312,9 @@ int main(int argc, char **argv)
 	if (srtp_init() != srtp_err_status_ok)
 		return 1;
 	printf("# %s, crypto: %s, %d ms per case, checked by each receiver\n",
-	       srtp_get_version_string(), lib, ms);
+		srtp_get_version_string(), lib, ms);
 	printf("%-6s %-18s %5s %2s %9s %9s %10s %11s %11s %9s\n", "lib", "profile", "bytes", "R",
-	       "ns/pkt", "ns/rcv", "cyc/pkt", "fwd-pkt/s", "out-pkt/s", "packets");
+		"ns/pkt", "ns/rcv", "cyc/pkt", "fwd-pkt/s", "out-pkt/s", "packets");
 	for (size_t p = 0; p < n_profiles; p++)
 		for (size_t s = 0; s < sizeof(payloads) / sizeof(payloads[0]); s++)
 			for (size_t k = 0; k < sizeof(receivers) / sizeof(receivers[0]); k++) {
@@ -324,15 +324,14 @@ int main(int argc, char **argv)
 				char tag[64];
 
 				snprintf(tag, sizeof(tag), "%s%s/%d/R%d", use_ours ? "ours/" : "",
-					 pr->name, payloads[s], r);
+					pr->name, payloads[s], r);
 				if (run_case(pr, payloads[s], r, ms, tag, &res)) {
 					fprintf(stderr, "bench_srtp: %s failed\n", tag);
 					return 1;
 				}
 				printf("%-6s %-18s %5d %2d %9.1f %9.1f %10.0f %11.0f %11.0f %9ld\n",
-				       lib, pr->name, payloads[s], r, res.ns,
-				       res.ns / r, res.cycles, 1e9 / res.ns, r * 1e9 / res.ns,
-				       res.packets);
+					lib, pr->name, payloads[s], r, res.ns, res.ns / r,
+					res.cycles, 1e9 / res.ns, r * 1e9 / res.ns, res.packets);
 				fflush(stdout);
 			}
 	srtp_shutdown();

@@ -64,7 +64,8 @@ NOINLINE static void op_allocate_parse(void)
 	uint32_t life;
 
 	if (stun_parse(alloc_req, (size_t)alloc_len, &m) == 0 &&
-		stun_get_transport(&m, &proto) == 0 && stun_get_u32(&m, STUN_AI_LIFETIME, &life) == 0)
+		stun_get_transport(&m, &proto) == 0 &&
+		stun_get_u32(&m, STUN_AI_LIFETIME, &life) == 0)
 		sink += proto + life + m.n_unknown;
 }
 
@@ -174,7 +175,7 @@ NOINLINE static void op_mac_reinit(void)
 	uint8_t out[EVP_MAX_MD_SIZE];
 	size_t ol;
 
-	EVP_MAC_init(mac_kept, NULL, 0, NULL);	/* NULL key: reuse the one set at set-up */
+	EVP_MAC_init(mac_kept, NULL, 0, NULL); /* NULL key: reuse the one set at set-up */
 	EVP_MAC_update(mac_kept, alloc_req, 100);
 	EVP_MAC_final(mac_kept, out, &ol, sizeof(out));
 	sink += out[0];
@@ -249,10 +250,10 @@ static double now_ns(void)
 int main(int argc, char **argv)
 {
 	static const struct {
-		const char *name;	/* the table's label */
-		const char *op;		/* BENCH_OP and callgrind's op_<op> */
+		const char *name; /* the table's label */
+		const char *op;	  /* BENCH_OP and callgrind's op_<op> */
 		void (*fn)(void);
-		long scale;	/* fewer iterations for the slow ones */
+		long scale; /* fewer iterations for the slow ones */
 	} ops[] = {
 		{ "ChannelData recognition (fast)", "channel_data", op_channel_data, 1 },
 		{ "Send indication (fast path)", "send_fast", op_send_fast, 1 },
@@ -302,5 +303,5 @@ int main(int argc, char **argv)
 	stun_key_free(&key);
 	stun_key_free(&key256);
 	EVP_MAC_CTX_free(mac_kept);
-	return sink == 0xdeadbeef;	/* keeps the work observable */
+	return sink == 0xdeadbeef; /* keeps the work observable */
 }

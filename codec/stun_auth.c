@@ -45,7 +45,7 @@ int stun_key_init(struct stun_key *k, enum stun_mac mac, const uint8_t *key, siz
 		return ret;
 	md = mac == STUN_MAC_SHA256 ? md_sha256 : md_sha1;
 	memset(block, 0, sizeof(block));
-	if (len > sizeof(block)) {	/* RFC 2104: long keys are hashed first */
+	if (len > sizeof(block)) { /* RFC 2104: long keys are hashed first */
 		if (!EVP_Digest(key, len, block, &hl, md, NULL))
 			return -EIO;
 	} else {
@@ -234,8 +234,8 @@ int stun_saslprep(const char *in, char *out, size_t outlen)
 
 	for (const char *p = in; ascii(in) && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -EINVAL;	/* control characters are prohibited (RFC 4013 2.3) */
-	if (ascii(in)) {	/* printable ASCII maps to itself */
+			return -EINVAL; /* control characters are prohibited (RFC 4013 2.3) */
+	if (ascii(in)) {		/* printable ASCII maps to itself */
 		if (strlen(in) >= outlen)
 			return -ENOSPC;
 		memcpy(out, in, strlen(in) + 1);
@@ -256,7 +256,7 @@ static int digest3(const EVP_MD *md, const char *a, const char *b, const char *c
 	char buf[1024];
 	unsigned int len;
 	int n = c ? snprintf(buf, sizeof(buf), "%s:%s:%s", a, b, c) :
-		snprintf(buf, sizeof(buf), "%s:%s", a, b);
+		    snprintf(buf, sizeof(buf), "%s:%s", a, b);
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
@@ -330,7 +330,7 @@ int stun_rest_password(const char *secret, const char *username, char *out, size
 
 int stun_short_term_key(const char *pass, uint8_t *out, size_t outlen)
 {
-	char prepped[514];	/* RFC 8489 14.3: usernames and passwords under 509 bytes */
+	char prepped[514]; /* RFC 8489 14.3: usernames and passwords under 509 bytes */
 	size_t n;
 	int ret = stun_saslprep(pass, prepped, sizeof(prepped));
 

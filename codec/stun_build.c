@@ -18,7 +18,7 @@ void stun_build(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t metho
 	edge_put_be16(buf, stun_type(method, cls));
 	edge_put_be16(buf + 2, 0);
 	buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
-	memmove(buf + 8, tid, STUN_TID_LEN);	/* an answer may be built over its request */
+	memmove(buf + 8, tid, STUN_TID_LEN); /* an answer may be built over its request */
 }
 
 /* Reserves an attribute of @len value bytes (zero padding written); returns its value. */
@@ -85,7 +85,7 @@ int stun_add_str(struct stun_builder *b, uint16_t type, const char *s)
 	return stun_add(b, type, s, strlen(s));
 }
 
-static int put_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a, bool xor)
+static int put_addr(struct stun_builder *b, uint16_t type, const struct stun_addr *a, bool use_xor)
 {
 	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
 	size_t n = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
@@ -97,13 +97,13 @@ static int put_addr(struct stun_builder *b, uint16_t type, const struct stun_add
 	p = reserve(b, type, 4 + n);
 	if (!p)
 		return b->err;
-	if (xor)
+	if (use_xor)
 		port ^= htons(STUN_MAGIC >> 16);
 	p[0] = 0;
 	p[1] = a->family == 4 ? 0x01 : 0x02;
 	wr16(p + 2, port);
 	for (size_t i = 0; i < n; i++)
-		p[4 + i] = a->ip[i] ^ (!xor ? 0 : i < 4 ? cookie[i] : b->buf[8 + i - 4]);
+		p[4 + i] = a->ip[i] ^ (!use_xor ? 0 : i < 4 ? cookie[i] : b->buf[8 + i - 4]);
 	return 0;
 }
 
@@ -126,7 +126,7 @@ static int put_error(struct stun_builder *b, uint16_t type, uint8_t first, int c
 
 	if (code < 300 || code > 699)
 		return b->err = b->err ? b->err : -EINVAL;
-	if (rl > 763)	/* RFC 8489 14.8: fewer than 128 characters, up to 763 bytes */
+	if (rl > 763) /* RFC 8489 14.8: fewer than 128 characters, up to 763 bytes */
 		rl = 763;
 	p = reserve(b, type, 4 + rl);
 	if (!p)
@@ -184,7 +184,7 @@ int stun_add_password_algorithms(struct stun_builder *b, const uint16_t *algs, u
 
 	if (!p)
 		return b->err;
-	for (unsigned int i = 0; i < n; i++) {	/* no algorithm defined so far has parameters */
+	for (unsigned int i = 0; i < n; i++) { /* no algorithm defined so far has parameters */
 		edge_put_be16(p + 4 * i, algs[i]);
 		edge_put_be16(p + 4 * i + 2, 0);
 	}
@@ -241,14 +241,24 @@ const char *stun_reason(int code)
 		int code;
 		const char *reason;
 	} reasons[] = {
-		{ 300, "Try Alternate" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
-		{ 403, "Forbidden" }, { 405, "Mobility Forbidden" }, { 420, "Unknown Attribute" },
-		{ 437, "Allocation Mismatch" }, { 438, "Stale Nonce" },
-		{ 440, "Address Family not Supported" }, { 441, "Wrong Credentials" },
-		{ 442, "Unsupported Transport Protocol" }, { 443, "Peer Address Family Mismatch" },
-		{ 446, "Connection Already Exists" }, { 447, "Connection Timeout or Failure" },
-		{ 486, "Allocation Quota Reached" }, { 487, "Role Conflict" },
-		{ 500, "Server Error" }, { 508, "Insufficient Capacity" },
+		{ 300, "Try Alternate" },
+		{ 400, "Bad Request" },
+		{ 401, "Unauthorized" },
+		{ 403, "Forbidden" },
+		{ 405, "Mobility Forbidden" },
+		{ 420, "Unknown Attribute" },
+		{ 437, "Allocation Mismatch" },
+		{ 438, "Stale Nonce" },
+		{ 440, "Address Family not Supported" },
+		{ 441, "Wrong Credentials" },
+		{ 442, "Unsupported Transport Protocol" },
+		{ 443, "Peer Address Family Mismatch" },
+		{ 446, "Connection Already Exists" },
+		{ 447, "Connection Timeout or Failure" },
+		{ 486, "Allocation Quota Reached" },
+		{ 487, "Role Conflict" },
+		{ 500, "Server Error" },
+		{ 508, "Insufficient Capacity" },
 	};
 
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
@@ -280,7 +290,7 @@ int stun_channel_data_build(uint8_t *buf, size_t cap, uint16_t ch, const void *d
 	if (padded > cap)
 		return -ENOSPC;
 	stun_channel_data_hdr(buf, ch, (uint16_t)len);
-	if (len && buf + STUN_CHANNEL_HDR_LEN != data)	/* the payload may already be in place */
+	if (len && buf + STUN_CHANNEL_HDR_LEN != data) /* the payload may already be in place */
 		memmove(buf + STUN_CHANNEL_HDR_LEN, data, len);
 	memset(buf + total, 0, padded - total);
 	return (int)padded;

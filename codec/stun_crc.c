@@ -7,7 +7,7 @@
 
 #include "stun.h"
 
-#define STUN_CRC_ZLIB_FROM 384	/* the crossover measured on the bench machine */
+#define STUN_CRC_ZLIB_FROM 384 /* the crossover measured on the bench machine */
 
 static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -38,14 +38,16 @@ uint32_t stun_crc32(uint32_t crc, const void *buf, size_t len)
 	crc = ~crc;
 	for (; len >= 8; p += 8, len -= 8) {
 		/* assembled byte by byte so that it is the same on any host byte order */
-		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			(uint32_t)p[3] << 24);
+		uint32_t lo = crc ^
+			((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+				(uint32_t)p[3] << 24);
 		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
 			(uint32_t)p[7] << 24;
 
 		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
 			table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^ table[3][hi & 0xff] ^
-			table[2][(hi >> 8) & 0xff] ^ table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+			table[2][(hi >> 8) & 0xff] ^ table[1][(hi >> 16) & 0xff] ^
+			table[0][hi >> 24];
 	}
 	while (len--)
 		crc = (crc >> 8) ^ table[0][(crc ^ *p++) & 0xff];

@@ -77,7 +77,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 		return -STUN_E_LENGTH;
 	if ((size_t)mlen + STUN_HDR_LEN > len)
 		return -STUN_E_SHORT;
-	if (mlen > STUN_MAX_MSG - STUN_HDR_LEN)	/* the view's offsets are 16-bit */
+	if (mlen > STUN_MAX_MSG - STUN_HDR_LEN) /* the view's offsets are 16-bit */
 		return -STUN_E_LENGTH;
 	if (!type_allowed(m->method, m->cls))
 		return -STUN_E_TYPE;
@@ -85,11 +85,11 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 
 	for (off = STUN_HDR_LEN; off < m->len;) {
 		uint16_t at, al;
-		uint32_t padded;	/* 32 bits: a length of 0xffff pads to 0x10000 */
+		uint32_t padded; /* 32 bits: a length of 0xffff pads to 0x10000 */
 		int ai;
 
 		if (m->fp_at)
-			break;	/* FINGERPRINT is last: whatever follows is ignored, unread */
+			break; /* FINGERPRINT is last: whatever follows is ignored, unread */
 		if (m->len - off < 4)
 			return -STUN_E_ATTR;
 		at = be16(buf + off);
@@ -106,7 +106,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 			goto next;
 		ai = attr_index(at);
 		if (ai < 0) {
-			if (at < 0x8000)	/* comprehension-required: the 420's list */
+			if (at < 0x8000) /* comprehension-required: the 420's list */
 				note_unknown(m, at);
 			goto next;
 		}
@@ -115,7 +115,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 			m->peer_len[m->n_peers++] = al;
 		}
 		if (m->off[ai])
-			goto next;	/* a duplicate: the first one counts (RFC 8489 14) */
+			goto next; /* a duplicate: the first one counts (RFC 8489 14) */
 		m->off[ai] = (uint16_t)(off + 4);
 		m->alen[ai] = al;
 		if (at == STUN_ATTR_MESSAGE_INTEGRITY) {
@@ -128,7 +128,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
 			m->fp_at = off;
 		}
 next:
-		off = (uint16_t)(off + 4 + padded);	/* <= m->len, checked above */
+		off = (uint16_t)(off + 4 + padded); /* <= m->len, checked above */
 	}
 	return 0;
 }

@@ -85,7 +85,8 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		}
 	}
 	/* the media ports of this appliance's own callbridge: the SFU's fast path */
-	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media; i++) {
+	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media;
+		i++) {
 		const struct cfg_listen *ml = &cfg->cb.media[i];
 
 		if (cfg->ifs[ml->ifi].n_addrs) {
@@ -99,8 +100,8 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		l3->fw[i] = fw_compile(&cfg->ifs[i].fw);
 		if (!l3->fw[i]) {
 			snprintf(err, errlen, "firewall %s: cannot compile its rules: %s",
-				cfg->ifs[i].name, errno == E2BIG ? "too many source-prefix rules" :
-				strerror(errno));
+				cfg->ifs[i].name,
+				errno == E2BIG ? "too many source-prefix rules" : strerror(errno));
 			l3_free(l3);
 			return NULL;
 		}
@@ -167,7 +168,8 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 
 		for (int k = 0; old && k < old->ifs[i].n_addrs; k++)
 			if (!has_addr(&next->ifs[i], &old->ifs[i].addrs[k]))
-				tap_addr(ifindex, false, old->ifs[i].addrs[k].addr, old->ifs[i].addrs[k].prefix);
+				tap_addr(ifindex, false, old->ifs[i].addrs[k].addr,
+					old->ifs[i].addrs[k].prefix);
 		for (int k = 0; k < next->ifs[i].n_addrs; k++) {
 			const struct cfg_ipv4 *ad = &next->ifs[i].addrs[k];
 
@@ -176,7 +178,8 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 			ret = tap_addr(ifindex, true, ad->addr, ad->prefix);
 			if (ret < 0) {
 				snprintf(err, errlen, "kernel mirror %s: cannot add %s: %s",
-					app->ports[i].tap_name, cfg_ipv4_str(ad->addr, a), strerror(-ret));
+					app->ports[i].tap_name, cfg_ipv4_str(ad->addr, a),
+					strerror(-ret));
 				return ret;
 			}
 		}
@@ -195,9 +198,11 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 	 * are in place by now) */
 	for (int i = 0; old && i < old->n_ifs; i++)
 		for (int k = 0; k < old->ifs[i].n_routes; k++)
-			if (!has_route(i < next->n_ifs ? &next->ifs[i] : NULL, &old->ifs[i].routes[k]))
-				tap_route(app->ports[i].tap_ifindex, false, old->ifs[i].routes[k].net,
-					old->ifs[i].routes[k].prefix, old->ifs[i].routes[k].gateway);
+			if (!has_route(i < next->n_ifs ? &next->ifs[i] : NULL,
+				    &old->ifs[i].routes[k]))
+				tap_route(app->ports[i].tap_ifindex, false,
+					old->ifs[i].routes[k].net, old->ifs[i].routes[k].prefix,
+					old->ifs[i].routes[k].gateway);
 	for (int i = 0; i < next->n_ifs; i++)
 		for (int k = 0; k < next->ifs[i].n_routes; k++) {
 			const struct cfg_route *r = &next->ifs[i].routes[k];
@@ -205,10 +210,12 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 
 			if (old && i < old->n_ifs && has_route(&old->ifs[i], r))
 				continue;
-			ret = tap_route(app->ports[i].tap_ifindex, true, r->net, r->prefix, r->gateway);
+			ret = tap_route(app->ports[i].tap_ifindex, true, r->net, r->prefix,
+				r->gateway);
 			if (ret < 0) {
-				snprintf(err, errlen, "route %s/%u via %s: %s", cfg_ipv4_str(r->net, a),
-					r->prefix, cfg_ipv4_str(r->gateway, g), strerror(-ret));
+				snprintf(err, errlen, "route %s/%u via %s: %s",
+					cfg_ipv4_str(r->net, a), r->prefix,
+					cfg_ipv4_str(r->gateway, g), strerror(-ret));
 				return ret;
 			}
 		}
@@ -246,7 +253,7 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	uint32_t nh;
 
 	if (app_own_mac(app, ip, mac))
-		return 0;	/* a hairpin: our own media port or an allocation's relay port */
+		return 0; /* a hairpin: our own media port or an allocation's relay port */
 	if (ifi >= app->cfg.n_ifs || !(nh = cfg_next_hop(&app->cfg.ifs[ifi], ip)))
 		return -ENETUNREACH;
 	n = nbr_lookup(ifi, nh);
@@ -269,8 +276,9 @@ struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t
 	if (len > RTE_ETHER_MTU - sizeof(*ip) - sizeof(*udp))
 		return NULL;
 	m = rte_pktmbuf_alloc(app->mp);
-	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) +
-		sizeof(*ip) + sizeof(*udp) + len)) : NULL;
+	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+			  (uint16_t)(sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + len)) :
+		  NULL;
 	if (!eth) {
 		rte_pktmbuf_free(m);
 		return NULL;
@@ -280,11 +288,15 @@ struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t
 	memcpy(eth->dst_addr.addr_bytes, mac, 6);
 	eth->src_addr = app->ports[ifi].mac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
-		.next_proto_id = IPPROTO_UDP, .src_addr = src, .dst_addr = dst,
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45,
+		.time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP,
+		.src_addr = src,
+		.dst_addr = dst,
 		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	*udp = (struct rte_udp_hdr){ .src_port = sport, .dst_port = dport,
+	*udp = (struct rte_udp_hdr){ .src_port = sport,
+		.dst_port = dport,
 		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len)) };
 	memcpy(udp + 1, data, len);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
@@ -305,7 +317,7 @@ static void arp_learn(struct appliance *app, uint8_t ifi, const struct rte_arp_i
 	/* the data plane passes only senders on the interface's subnets; the table's bound
 	 * keeps room for the next hops we are resolving ourselves */
 	if (nbr_learn(ifi, a->arp_sip, a->arp_sha.addr_bytes, expires,
-		nbr_pending_has(ifi, a->arp_sip)) < 0) {
+		    nbr_pending_has(ifi, a->arp_sip)) < 0) {
 		dp_stats[DP_STATS_CP].ifs[ifi].arp_not_learned++;
 		return;
 	}
@@ -385,7 +397,7 @@ unsigned int app_drain_punts(struct appliance *app)
 		switch (m->hash.usr) {
 		case DP_PUNT_ARP_REPLY:
 			arp_learn(app, ifi, &arp->arp_data);
-			inject(app, m, app->ports[ifi].tap_port_id);	/* the kernel learns too */
+			inject(app, m, app->ports[ifi].tap_port_id); /* the kernel learns too */
 			learned = true;
 			break;
 		case DP_PUNT_ARP_LEARN:
@@ -398,7 +410,8 @@ unsigned int app_drain_punts(struct appliance *app)
 			struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip +
 				(ip->version_ihl & 0xf) * 4);
 
-			if (rte_be_to_cpu_16(ic->icmp_seq_nb) == app->ping.seq && !app->ping.answered) {
+			if (rte_be_to_cpu_16(ic->icmp_seq_nb) == app->ping.seq &&
+				!app->ping.answered) {
 				app->ping.answered = true;
 				app->ping.got_tsc = rte_get_timer_cycles();
 			}
@@ -432,7 +445,8 @@ unsigned int app_drain_punts(struct appliance *app)
 		app->on_neighbour[i].fn(app->on_neighbour[i].ctx);
 	/* peers' datagrams for TURN clients on TCP/TLS come on a ring of their own */
 	if (app->data_ring) {
-		unsigned int d = rte_ring_dequeue_burst(app->data_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+		unsigned int d =
+			rte_ring_dequeue_burst(app->data_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 
 		for (unsigned int i = 0; i < d; i++) {
 			if (app->on_peer_data.fn)
@@ -530,8 +544,8 @@ static int route(const struct edge_cfg *cfg, uint32_t dst, uint8_t *ifi, uint32_
 	return 0;
 }
 
-static struct rte_mbuf *echo_request(struct appliance *app, uint8_t ifi, uint32_t src,
-	uint32_t dst, uint16_t seq)
+static struct rte_mbuf *echo_request(struct appliance *app, uint8_t ifi, uint32_t src, uint32_t dst,
+	uint16_t seq)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(app->mp);
 	const size_t data = 56;
@@ -541,7 +555,8 @@ static struct rte_mbuf *echo_request(struct appliance *app, uint8_t ifi, uint32_
 
 	if (!m)
 		return NULL;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) + sizeof(*ic) + data);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+		sizeof(*eth) + sizeof(*ip) + sizeof(*ic) + data);
 	memset(eth, 0, m->data_len);
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	ic = (struct rte_icmp_hdr *)(ip + 1);
@@ -588,7 +603,8 @@ static int ping(void *ctx, uint32_t dst, int count, FILE *out)
 		app->ping.sent_tsc = rte_get_timer_cycles();
 		m = echo_request(app, ifi, src, dst, app->ping.seq);
 		if (!m || send_ipv4(app, ifi, nexthop, m) < 0) {
-			fprintf(out, "icmp_seq=%d: cannot send (out of buffers or ARP queue full)\n", i);
+			fprintf(out,
+				"icmp_seq=%d: cannot send (out of buffers or ARP queue full)\n", i);
 			continue;
 		}
 		/* serve the punt ring while waiting (the reply and any ARP answer come that way),
@@ -677,11 +693,13 @@ static void status_page(void *ctx, FILE *out)
 		const struct dp_worker *wk = &app->workers[w];
 		uint64_t loops = wk->loops, idle = wk->idle_loops;
 
-		fprintf(out, "  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
+		fprintf(out,
+			"  Worker %u              : lcore %u, %u rx queues, %lu polls, %.1f%% idle\n",
 			w, wk->lcore_id, wk->n_rxq, loops, loops ? 100.0 * idle / loops : 100.0);
-		fprintf(out, "    Idle back-off       : %lu sleeps (at most %u us); %lu wakes from the "
-			"deepest to traffic, first burst at most %u packets\n", wk->sleeps,
-			wk->idle_sleep_us, wk->deep_wakes, wk->deep_wake_max);
+		fprintf(out,
+			"    Idle back-off       : %lu sleeps (at most %u us); %lu wakes from the "
+			"deepest to traffic, first burst at most %u packets\n",
+			wk->sleeps, wk->idle_sleep_us, wk->deep_wakes, wk->deep_wake_max);
 	}
 	for (int i = 0; i < app->cfg.n_ifs; i++)
 		if_page(ctx, i, out);
@@ -750,7 +768,7 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 {
 	struct appliance *app = ctx;
 	const struct cfg_iface *ifc = &app->cfg.ifs[ifi];
-	static struct fw_counters sum;	/* 33 KB: not on the stack */
+	static struct fw_counters sum; /* 33 KB: not on the stack */
 	const struct cfg_turn *t = &app->cfg.turn;
 	struct dp_if_stats st;
 	char *text;
@@ -775,17 +793,22 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
 			blocked += !fw_config_allows(&ifc->fw, IPPROTO_UDP, 0, (uint16_t)p);
-		fprintf(out, "TURN port %u/udp        : %s%s\n", t->port, turn_ok ? "allowed" : "BLOCKED",
+		fprintf(out, "TURN port %u/udp        : %s%s\n", t->port,
+			turn_ok ? "allowed" : "BLOCKED",
 			ifc->fw.enabled ? "" : " (firewall disabled)");
 		fprintf(out, "TURN relay ports        : %s (%u-%u/udp%s)\n",
-			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
+			blocked == 0		 ? "allowed" :
+				blocked == total ? "BLOCKED" :
+						   "partly BLOCKED",
 			t->relay_lo, t->relay_hi, ifc->fw.enabled ? "" : ", firewall disabled");
 		fprintf(out, "TURN port %u/tcp        : %s%s\n", t->port,
 			fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
 			ifc->fw.enabled ? "" : " (firewall disabled)");
 		if (t->tls_port)
 			fprintf(out, "TURN TLS port %u/tcp     : %s%s\n", t->tls_port,
-				fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->tls_port) ? "allowed" : "BLOCKED",
+				fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->tls_port) ?
+					"allowed" :
+					"BLOCKED",
 				ifc->fw.enabled ? "" : " (firewall disabled)");
 	}
 }
@@ -799,8 +822,8 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
  * per-worker fields, each written by one thread, read here with aligned atomic loads. */
 struct fw_snap_rule {
 	uint16_t slot;
-	uint32_t serial;	/* 0: a fixed slot (default, replies, ICMP...) */
-	char text[64];		/* fw_rule_format's, or the fixed slot's name */
+	uint32_t serial; /* 0: a fixed slot (default, replies, ICMP...) */
+	char text[64];	 /* fw_rule_format's, or the fixed slot's name */
 };
 
 struct metrics_snap {
@@ -811,7 +834,7 @@ struct metrics_snap {
 };
 
 static struct appliance *metrics_app;
-static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;	/* metrics_cur */
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER; /* metrics_cur */
 static struct metrics_snap *metrics_cur;
 
 /* The outcomes no rule decides, as the `firewall <if>` page names them. */
@@ -882,7 +905,8 @@ static void metrics_on_config(void *ctx)
 	struct metrics_snap *m = metrics_snap_new(&app->cfg), *old;
 
 	if (!m) {
-		LOG_WARN("mgmt", "metrics: no memory for the firewall rules' names: the last are "
+		LOG_WARN("mgmt",
+			"metrics: no memory for the firewall rules' names: the last are "
 			"kept");
 		return;
 	}
@@ -953,7 +977,8 @@ static void fw_hits_collect(void *ctx, struct metrics_sink *sink)
 				h = &dp_fw_counters[l][i].hit[r->slot];
 				if (__atomic_load_n(&h->serial, __ATOMIC_ACQUIRE) != r->serial)
 					continue;
-				sum += __atomic_load_n(bytes ? &h->bytes : &h->pkts, __ATOMIC_RELAXED);
+				sum += __atomic_load_n(bytes ? &h->bytes : &h->pkts,
+					__ATOMIC_RELAXED);
 			}
 			metrics_sample_u64(sink, v, sum);
 		}
@@ -979,26 +1004,31 @@ static void wk_collect(void *ctx, struct metrics_sink *sink)
 
 		snprintf(id, sizeof(id), "%u", w);
 		snprintf(lc, sizeof(lc), "%u", wk->lcore_id);
-		if (off == offsetof(struct dp_worker, idle_sleep_us)) {	/* set before start */
+		if (off == offsetof(struct dp_worker, idle_sleep_us)) { /* set before start */
 			metrics_sample(sink, v, wk->idle_sleep_us / 1e6);
 			continue;
 		}
 		if (off == offsetof(struct dp_worker, deep_wake_max))
 			x = __atomic_load_n((const uint16_t *)f, __ATOMIC_RELAXED);
 		else if (off == offsetof(struct dp_worker, n_rxq))
-			x = *(const unsigned int *)f;	/* set before the workers start */
+			x = *(const unsigned int *)f; /* set before the workers start */
 		else
 			x = __atomic_load_n((const uint64_t *)f, __ATOMIC_RELAXED);
 		metrics_sample_u64(sink, v, x);
 	}
 }
 
-#define WK_METRIC(n, h, t, field)                                                                \
-	{ n, h, t, wk_labels, wk_collect, (void *)(uintptr_t)offsetof(struct dp_worker, field) }
+#define WK_METRIC(n, h, t, field)                                                                  \
+	{                                                                                          \
+		n, h, t, wk_labels, wk_collect,                                                    \
+			(void *)(uintptr_t)offsetof(struct dp_worker, field)                       \
+	}
 
-#define IF_METRIC(n, h, field)                                                                   \
-	{ n, h, METRICS_COUNTER, if_labels, if_metric_collect,                                   \
-		(void *)(uintptr_t)offsetof(struct dp_if_stats, field) }
+#define IF_METRIC(n, h, field)                                                                     \
+	{                                                                                          \
+		n, h, METRICS_COUNTER, if_labels, if_metric_collect,                               \
+			(void *)(uintptr_t)offsetof(struct dp_if_stats, field)                     \
+	}
 
 static const struct metrics_family if_families[] = {
 	IF_METRIC("edge_interface_rx_packets_total", "Packets received on the interface.", rx_pkts),
@@ -1009,43 +1039,61 @@ static const struct metrics_family if_families[] = {
 		"Packets handed to the interface's kernel mirror (TCP services, SSH).", to_kernel),
 	IF_METRIC("edge_interface_from_kernel_packets_total",
 		"Packets the kernel mirror sent out of the interface.", from_kernel),
-	IF_METRIC("edge_interface_arp_replies_total", "ARP requests for our addresses answered "
-		"by the data plane.", arp_replies),
-	IF_METRIC("edge_interface_icmp_echo_replies_total", "ICMP echo requests answered by the "
-		"data plane.", icmp_echo_replies),
-	IF_METRIC("edge_interface_stun_binding_replies_total", "STUN Binding requests answered by "
-		"the data plane.", stun_binding_replies),
+	IF_METRIC("edge_interface_arp_replies_total",
+		"ARP requests for our addresses answered "
+		"by the data plane.",
+		arp_replies),
+	IF_METRIC("edge_interface_icmp_echo_replies_total",
+		"ICMP echo requests answered by the "
+		"data plane.",
+		icmp_echo_replies),
+	IF_METRIC("edge_interface_stun_binding_replies_total",
+		"STUN Binding requests answered by "
+		"the data plane.",
+		stun_binding_replies),
 	IF_METRIC("edge_interface_punted_packets_total", "Packets handed to the control plane.",
 		punted),
 	IF_METRIC("edge_interface_sfu_rx_packets_total", "RTP/RTCP received on a media port.",
 		sfu_rx_pkts),
 	IF_METRIC("edge_interface_sfu_tx_packets_total", "RTP/RTCP copies sent to receivers.",
 		sfu_tx_pkts),
-	IF_METRIC("edge_interface_hairpin_packets_total", "Our own packets for our own addresses, "
-		"taken in again.", hairpin_pkts),
+	IF_METRIC("edge_interface_hairpin_packets_total",
+		"Our own packets for our own addresses, "
+		"taken in again.",
+		hairpin_pkts),
 	{ "edge_interface_drops_total", "Packets dropped on the interface, by reason.",
 		METRICS_COUNTER, if_drop_labels, if_drops_collect, NULL },
 	WK_METRIC("edge_worker_polls_total", "Passes of the worker's loop over its rx queues.",
 		METRICS_COUNTER, loops),
-	WK_METRIC("edge_worker_idle_polls_total", "Passes of the worker's loop that found no "
-		"packet (idle share: idle_polls / polls).", METRICS_COUNTER, idle_loops),
+	WK_METRIC("edge_worker_idle_polls_total",
+		"Passes of the worker's loop that found no "
+		"packet (idle share: idle_polls / polls).",
+		METRICS_COUNTER, idle_loops),
 	WK_METRIC("edge_worker_sleeps_total", "Sleeps of the worker's idle back-off.",
 		METRICS_COUNTER, sleeps),
-	WK_METRIC("edge_worker_deep_wakes_total", "Wakes of the worker from its deepest sleep "
-		"to find packets waiting.", METRICS_COUNTER, deep_wakes),
-	WK_METRIC("edge_worker_deep_wake_max_packets", "The largest first burst a worker found "
-		"on waking from its deepest sleep.", METRICS_GAUGE, deep_wake_max),
-	WK_METRIC("edge_worker_idle_sleep_max_seconds", "The longest sleep of the worker's idle "
-		"back-off.", METRICS_GAUGE, idle_sleep_us),
+	WK_METRIC("edge_worker_deep_wakes_total",
+		"Wakes of the worker from its deepest sleep "
+		"to find packets waiting.",
+		METRICS_COUNTER, deep_wakes),
+	WK_METRIC("edge_worker_deep_wake_max_packets",
+		"The largest first burst a worker found "
+		"on waking from its deepest sleep.",
+		METRICS_GAUGE, deep_wake_max),
+	WK_METRIC("edge_worker_idle_sleep_max_seconds",
+		"The longest sleep of the worker's idle "
+		"back-off.",
+		METRICS_GAUGE, idle_sleep_us),
 	WK_METRIC("edge_worker_rx_queues", "Receive queues the worker polls.", METRICS_GAUGE,
 		n_rxq),
-	{ "edge_firewall_rule_hits_total", "Packets the interface's firewall decided by each "
+	{ "edge_firewall_rule_hits_total",
+		"Packets the interface's firewall decided by each "
 		"rule (the rule as `firewall <if>` prints it), by the default policy, or by the "
 		"fixed outcomes (replies let in, ICMP, malformed, firewall disabled).",
 		METRICS_COUNTER, fw_labels, fw_hits_collect, (void *)(uintptr_t)0 },
-	{ "edge_firewall_rule_hit_bytes_total", "Bytes of the packets counted in "
-		"edge_firewall_rule_hits_total.", METRICS_COUNTER, fw_labels, fw_hits_collect,
-		(void *)(uintptr_t)1 },
+	{ "edge_firewall_rule_hit_bytes_total",
+		"Bytes of the packets counted in "
+		"edge_firewall_rule_hits_total.",
+		METRICS_COUNTER, fw_labels, fw_hits_collect, (void *)(uintptr_t)1 },
 };
 
 int app_metrics_start(struct appliance *app)
@@ -1057,8 +1105,10 @@ int app_metrics_start(struct appliance *app)
 	metrics_app = app;
 	metrics_on_config(app);
 	if ((ret = app_on_config(app, metrics_on_config, app)) < 0)
-		LOG_ERRX("mgmt", "metrics: interface names and firewall rules will not follow "
-			"configuration changes: %s", strerror(-ret));
+		LOG_ERRX("mgmt",
+			"metrics: interface names and firewall rules will not follow "
+			"configuration changes: %s",
+			strerror(-ret));
 	ret = 0;
 	for (size_t i = 0; !ret && i < sizeof(if_families) / sizeof(if_families[0]); i++)
 		ret = metrics_register(app->metrics, &if_families[i]);

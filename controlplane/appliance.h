@@ -40,24 +40,24 @@ struct appliance {
 	unsigned int n_workers;
 	struct rte_mempool *mp;
 	struct rte_ring *punt_ring;
-	struct rte_ring *data_ring;	/* peers' datagrams for TURN clients on TCP/TLS */
-	struct dp_wake cp_wake;		/* kicked by a worker that punts while the loop sleeps */
+	struct rte_ring *data_ring; /* peers' datagrams for TURN clients on TCP/TLS */
+	struct dp_wake cp_wake;	    /* kicked by a worker that punts while the loop sleeps */
 	volatile bool stop;
 	time_t started;
 	uint64_t tsc_hz;
 	struct cli cli;
-	struct evloop *loop;		/* the control loop: components register their fds there */
-	struct metrics_registry *metrics;	/* every component's counters (metrics.h) */
+	struct evloop *loop; /* the control loop: components register their fds there */
+	struct metrics_registry *metrics; /* every component's counters (metrics.h) */
 	struct {
-		uint16_t seq;		/* the probe in flight */
+		uint16_t seq; /* the probe in flight */
 		bool answered;
 		uint64_t sent_tsc, got_tsc;
 	} ping;
 	/* TURN (controlplane/turn_glue.c) */
 	struct turn_server *turn;
-	struct tstreams *streams;	/* TURN over TCP and TLS */
-	uint64_t turn_send_errors;	/* UDP answers not sent: no mbuf */
-	uint64_t turn_stream_nombuf;	/* stream clients' datagrams lost for want of an mbuf */
+	struct tstreams *streams;    /* TURN over TCP and TLS */
+	uint64_t turn_send_errors;   /* UDP answers not sent: no mbuf */
+	uint64_t turn_stream_nombuf; /* stream clients' datagrams lost for want of an mbuf */
 	/* the callbridges' media ports as webbridge3 heard them over C2W (its thread writes,
 	 * under media_lock; the control loop hands them to the TURN server on its tick) */
 	pthread_mutex_t media_lock;
@@ -72,8 +72,8 @@ struct appliance {
 	/* what components registered (app_on_config, app_on_neighbour, app_on_punt) */
 	struct app_hook on_config[APP_MAX_HOOKS], on_neighbour[APP_MAX_HOOKS];
 	int n_on_config, n_on_neighbour;
-	struct app_pkt_hook on_turn_punt;	/* DP_PUNT_TURN: a UDP request for TURN */
-	struct app_pkt_hook on_peer_data;	/* the data ring: peers' datagrams for TURN's
+	struct app_pkt_hook on_turn_punt; /* DP_PUNT_TURN: a UDP request for TURN */
+	struct app_pkt_hook on_peer_data; /* the data ring: peers' datagrams for TURN's
 						 * stream clients */
 };
 
@@ -83,10 +83,8 @@ int app_on_config(struct appliance *app, void (*fn)(void *ctx), void *ctx);
 int app_on_neighbour(struct appliance *app, void (*fn)(void *ctx), void *ctx);
 /* Who takes TURN's punted requests and the data ring's datagrams (one each; without one
  * they are freed). */
-void app_on_turn_punt(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m),
-	void *ctx);
-void app_on_peer_data(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m),
-	void *ctx);
+void app_on_turn_punt(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m), void *ctx);
+void app_on_peer_data(struct appliance *app, void (*fn)(void *ctx, struct rte_mbuf *m), void *ctx);
 /* The data plane's interface commands (status, iface, arp, ping, firewall) into app->cli. */
 int app_cli_register(struct appliance *app);
 
@@ -128,7 +126,8 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
 /* A UDP datagram of @len bytes from (@src, @sport) to (@dst, @dport) (network order) towards
  * @mac, out of @ifi, checksums made; NULL when it would need IP fragments or no mbuf is free. */
 struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
-	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len);
+	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data,
+	size_t len);
 
 /* The counters registry, with the interfaces' families (components add theirs as they
  * start; read at collect time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */

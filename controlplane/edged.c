@@ -32,10 +32,11 @@ static struct appliance app;
  * the mempool cache in one go and lands in any ring in one enqueue. */
 #define MBUFS_PER_PORT 8192
 #define MBUF_CACHE 256
-#define PUNT_RING 4096		/* workers -> control plane (ARP, TURN stream data) */
-#define INJECT_RING 1024	/* control plane -> one worker */
+#define PUNT_RING 4096	 /* workers -> control plane (ARP, TURN stream data) */
+#define INJECT_RING 1024 /* control plane -> one worker */
 _Static_assert(EDGE_MAX_BURST <= MBUF_CACHE && EDGE_MAX_BURST < INJECT_RING &&
-	EDGE_MAX_BURST < PUNT_RING, "a burst must fit the mempool cache and every ring");
+		EDGE_MAX_BURST < PUNT_RING,
+	"a burst must fit the mempool cache and every ring");
 
 static void on_signal(int sig)
 {
@@ -45,9 +46,11 @@ static void on_signal(int sig)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s -c FILE [-t]\n"
+	fprintf(stderr,
+		"usage: %s -c FILE [-t]\n"
 		"  -c FILE   configuration (libconfig syntax; see config/lab.conf)\n"
-		"  -t        check the configuration and exit\n", prog);
+		"  -t        check the configuration and exit\n",
+		prog);
 }
 
 /* Gives every worker its rx queues: port queues round robin, each TAP to one worker. */
@@ -58,10 +61,12 @@ static void assign_queues(struct appliance *a)
 	for (int i = 0; i < a->cfg.n_ifs; i++) {
 		for (uint16_t q = 0; q < a->ports[i].n_rxq; q++) {
 			struct dp_worker *w = &a->workers[next++ % a->n_workers];
-			w->rxq[w->n_rxq++] = (struct dp_rxq){ a->ports[i].port_id, q, (uint8_t)i, false };
+			w->rxq[w->n_rxq++] =
+				(struct dp_rxq){ a->ports[i].port_id, q, (uint8_t)i, false };
 		}
 		struct dp_worker *w = &a->workers[i % a->n_workers];
-		w->rxq[w->n_rxq++] = (struct dp_rxq){ a->ports[i].tap_port_id, 0, (uint8_t)i, true };
+		w->rxq[w->n_rxq++] =
+			(struct dp_rxq){ a->ports[i].tap_port_id, 0, (uint8_t)i, true };
 	}
 }
 
@@ -94,13 +99,15 @@ static int start(int argc, char **argv)
 	}
 	app.n_workers = rte_lcore_count() - 1;
 	if (app.n_workers == 0 || app.n_workers > EDGE_MAX_WORKERS) {
-		LOG_ERRX("mgmt", "eal.cores '%s': need 2..%d lcores (the first runs the control "
-			"plane, the others are workers)", app.cfg.cores, EDGE_MAX_WORKERS + 1);
+		LOG_ERRX("mgmt",
+			"eal.cores '%s': need 2..%d lcores (the first runs the control "
+			"plane, the others are workers)",
+			app.cfg.cores, EDGE_MAX_WORKERS + 1);
 		return -EINVAL;
 	}
 	app.tsc_hz = rte_get_timer_hz();
-	app.mp = rte_pktmbuf_pool_create("mbufs", MBUFS_PER_PORT * (app.cfg.n_ifs + 1) - 1, MBUF_CACHE, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	app.mp = rte_pktmbuf_pool_create("mbufs", MBUFS_PER_PORT * (app.cfg.n_ifs + 1) - 1,
+		MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (!app.mp) {
 		LOG_ERRX("mgmt", "cannot allocate packet buffers: %s (raise eal.memory_mb)",
 			rte_strerror(rte_errno));
@@ -139,7 +146,8 @@ static int start(int argc, char **argv)
 	dp_fw_flows = fw_flowtab_create(65536);
 	if (!dp_fw_flows)
 		return -ENOMEM;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		dp_fw_counters[lcore] = rte_zmalloc("fw_counters",
 			EDGE_MAX_IFACES * sizeof(struct fw_counters), RTE_CACHE_LINE_SIZE);
 		if (!dp_fw_counters[lcore])
@@ -155,7 +163,8 @@ static int start(int argc, char **argv)
 		return ret;
 
 	unsigned int w = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		struct dp_worker *wk = &app.workers[w];
 		char name[32];
 
@@ -178,9 +187,9 @@ static int start(int argc, char **argv)
 		w++;
 	}
 	assign_queues(&app);
-	pthread_mutex_init(&app.media_lock, NULL);	/* webbridge3's thread and the tick share it */
+	pthread_mutex_init(&app.media_lock, NULL); /* webbridge3's thread and the tick share it */
 	/* the registry and the CLI first: each component registers its counters and commands */
-	if (app_metrics_start(&app) < 0)	/* logged; the appliance runs without them */
+	if (app_metrics_start(&app) < 0) /* logged; the appliance runs without them */
 		LOG_WARN("mgmt", "metrics: the registry is incomplete");
 	app.cli.metrics = app.metrics;
 	if ((ret = app_cli_register(&app)) < 0)
@@ -199,7 +208,7 @@ static int start(int argc, char **argv)
 		return ret;
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
+	rte_eal_remote_launch(dp_worker_main, &app.workers[w++], lcore);
 	return 0;
 }
 
@@ -235,9 +244,10 @@ static void control_loop(void)
 
 		if (app_drain_punts(&app) == 0) {
 			__atomic_store_n(&app.cp_wake.sleeping, 1, __ATOMIC_SEQ_CST);
-			if (rte_ring_count(app.punt_ring) == 0 && rte_ring_count(app.data_ring) == 0)
+			if (rte_ring_count(app.punt_ring) == 0 &&
+				rte_ring_count(app.data_ring) == 0)
 				wait_us = -1;
-			else	/* raced: no sleep, so no worker need write the eventfd */
+			else /* raced: no sleep, so no worker need write the eventfd */
 				__atomic_store_n(&app.cp_wake.sleeping, 0, __ATOMIC_SEQ_CST);
 		}
 		evloop_run_once(app.loop, wait_us);

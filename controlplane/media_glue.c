@@ -47,12 +47,12 @@ static void mm_legs(void *ctx, struct metrics_sink *sink)
 	}
 }
 
-#define MM_COUNTER(fn, field)                                                                  \
-	static void fn(void *ctx, struct metrics_sink *sink)                                      \
-	{                                                                                         \
-		struct media_server_stats st;                                                     \
-		media_server_stats(ctx, &st);                                                     \
-		metrics_sample_u64(sink, NULL, st.field);                                         \
+#define MM_COUNTER(fn, field)                                                                      \
+	static void fn(void *ctx, struct metrics_sink *sink)                                       \
+	{                                                                                          \
+		struct media_server_stats st;                                                      \
+		media_server_stats(ctx, &st);                                                      \
+		metrics_sample_u64(sink, NULL, st.field);                                          \
 	}
 MM_COUNTER(mm_ended, legs_ended)
 MM_COUNTER(mm_checks, ice_checks)
@@ -72,19 +72,21 @@ static const struct metrics_family mm_families[] = {
 	{ "edge_media_ice_checks_total", "ICE connectivity checks answered with success",
 		METRICS_COUNTER, NULL, mm_checks, NULL },
 	{ "edge_media_ice_auth_failures_total",
-		"ICE checks of a known username with wrong integrity (not answered)", METRICS_COUNTER,
-		NULL, mm_check_fail, NULL },
+		"ICE checks of a known username with wrong integrity (not answered)",
+		METRICS_COUNTER, NULL, mm_check_fail, NULL },
 	{ "edge_media_ice_unknown_username_total", "ICE checks naming no leg (not answered)",
 		METRICS_COUNTER, NULL, mm_unknown_ufrag, NULL },
 	{ "edge_media_dtls_unknown_path_total",
 		"DTLS records from an address no check came from (dropped)", METRICS_COUNTER, NULL,
 		mm_dtls_unknown, NULL },
-	{ "edge_media_rtp_before_keys_total", "RTP/RTCP that reached the media server before its "
-		"leg's keys (dropped)", METRICS_COUNTER, NULL, mm_rtp_early, NULL },
+	{ "edge_media_rtp_before_keys_total",
+		"RTP/RTCP that reached the media server before its "
+		"leg's keys (dropped)",
+		METRICS_COUNTER, NULL, mm_rtp_early, NULL },
 	{ "edge_media_garbage_total", "Datagrams on a media port that are not STUN, DTLS or RTP",
 		METRICS_COUNTER, NULL, mm_not_stun, NULL },
-	{ "edge_media_dtls_handshakes_refused_total",
-		"DTLS handshakes put off: too many in flight", METRICS_COUNTER, NULL, mm_refused, NULL },
+	{ "edge_media_dtls_handshakes_refused_total", "DTLS handshakes put off: too many in flight",
+		METRICS_COUNTER, NULL, mm_refused, NULL },
 };
 
 static void media_metrics(struct appliance *app, bool on)
@@ -121,8 +123,10 @@ static void on_config(void *ctx)
 
 int app_media_start(struct appliance *app)
 {
-	const struct media_server_env env = { .ctx = app, .resolve = app_resolve,
-		.send_own = media_send_own, .is_own = media_is_own };
+	const struct media_server_env env = { .ctx = app,
+		.resolve = app_resolve,
+		.send_own = media_send_own,
+		.is_own = media_is_own };
 	unsigned int lcore;
 	char err[256];
 	int ret;
@@ -130,8 +134,8 @@ int app_media_start(struct appliance *app)
 	if (app->cfg.role == EDGE_ROLE_EDGE)
 		return 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		if ((ret = media_tables_add_lcore(lcore)) < 0)
-			return ret;
+	if ((ret = media_tables_add_lcore(lcore)) < 0)
+		return ret;
 	if ((ret = media_tables_add_lcore(rte_lcore_id())) < 0)
 		return ret;
 	app->mediasrv = media_server_new(app->loop, &env, err, sizeof(err));

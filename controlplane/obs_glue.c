@@ -15,13 +15,13 @@
 
 static struct {
 	struct appliance *app;
-	struct metrics_http *http;	/* the endpoint now, or NULL */
-	struct metrics_http_cfg running;	/* what it was started with */
-	char key[512], cert[512];	/* its TLS files (running's pointers) */
-	char why[256];			/* why it is not running, when enabled */
-	struct metrics_http_stats last;	/* figures of endpoints stopped since start */
-	struct syslog_fwd *fwd;		/* remote syslog, while enabled with servers */
-	pthread_mutex_t fwd_lock;	/* fwd's replacement against the scrape thread's reads */
+	struct metrics_http *http;	 /* the endpoint now, or NULL */
+	struct metrics_http_cfg running; /* what it was started with */
+	char key[512], cert[512];	 /* its TLS files (running's pointers) */
+	char why[256];			 /* why it is not running, when enabled */
+	struct metrics_http_stats last;	 /* figures of endpoints stopped since start */
+	struct syslog_fwd *fwd;		 /* remote syslog, while enabled with servers */
+	pthread_mutex_t fwd_lock;	 /* fwd's replacement against the scrape thread's reads */
 	char syslog_why[256];
 } obs = { .fwd_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -82,8 +82,8 @@ static bool same_http(const struct metrics_http_cfg *a, const struct metrics_htt
 	return a->addr == b->addr && a->port == b->port && a->n_allow == b->n_allow &&
 		!memcmp(a->allow, b->allow, sizeof(a->allow[0]) * (size_t)a->n_allow) &&
 		!a->key_file == !b->key_file &&
-		(!a->key_file || (!strcmp(a->key_file, b->key_file) &&
-			!strcmp(a->cert_file, b->cert_file)));
+		(!a->key_file ||
+			(!strcmp(a->key_file, b->key_file) && !strcmp(a->cert_file, b->cert_file)));
 }
 
 static void http_config(struct appliance *app)
@@ -110,8 +110,9 @@ static void http_config(struct appliance *app)
 		want.allow[i].net = m->allow[i].addr;
 		want.allow[i].prefix = m->allow[i].len;
 	}
-	if (m->key[0] && (pki_path(app->cfg.cert_dir, m->key, key, sizeof(key)) < 0 ||
-		pki_path(app->cfg.cert_dir, m->cert, cert, sizeof(cert)) < 0)) {
+	if (m->key[0] &&
+		(pki_path(app->cfg.cert_dir, m->key, key, sizeof(key)) < 0 ||
+			pki_path(app->cfg.cert_dir, m->cert, cert, sizeof(cert)) < 0)) {
 		http_stop();
 		snprintf(obs.why, sizeof(obs.why), "key or certificate name too long");
 		return;
@@ -137,7 +138,8 @@ static void http_config(struct appliance *app)
 	obs.running.key_file = key[0] ? obs.key : NULL;
 	obs.running.cert_file = key[0] ? obs.cert : NULL;
 	LOG_INFO_("mgmt", "metrics: serving %s://%s:%u/metrics%s", key[0] ? "https" : "http",
-		cfg_ipv4_str(want.addr, a), want.port, want.n_allow ? " to the allowed prefixes" : "");
+		cfg_ipv4_str(want.addr, a), want.port,
+		want.n_allow ? " to the allowed prefixes" : "");
 }
 
 static void metrics_status(void *ctx, FILE *out)
@@ -200,7 +202,7 @@ static void syslog_config(struct appliance *app)
 		return;
 	}
 	if (syslog_fwd_configure(obs.fwd, servers, sl->n_servers, ca[0] ? ca : NULL, err,
-		sizeof(err)) < 0) {
+		    sizeof(err)) < 0) {
 		snprintf(obs.syslog_why, sizeof(obs.syslog_why), "%s", err);
 		LOG_ERRX("mgmt", "syslog: %s", err);
 		return;
@@ -224,7 +226,8 @@ static void syslog_status(void *ctx, FILE *out)
 	if (obs.syslog_why[0])
 		fprintf(out, "STATUS                  : not applied: %s\n", obs.syslog_why);
 	for (int i = 0; i < n && i < CFG_SYSLOG_MAX_SERVERS; i++)
-		fprintf(out, "Server                  : %s:%u %s: %s, %lu sent, %lu queued, %lu lost\n",
+		fprintf(out,
+			"Server                  : %s:%u %s: %s, %lu sent, %lu queued, %lu lost\n",
 			st[i].server.host, st[i].server.port,
 			syslog_transport_name(st[i].server.transport), st[i].state,
 			(unsigned long)st[i].sent, (unsigned long)st[i].queued,
@@ -233,14 +236,14 @@ static void syslog_status(void *ctx, FILE *out)
 
 /* ---------------- their counters ---------------- */
 
-#define HTTP_COUNTER(fn, field)                                                             \
-	static void fn(void *ctx, struct metrics_sink *sink)                                \
-	{                                                                                   \
-		struct metrics_http_stats st;                                               \
-                                                                                            \
-		(void)ctx;                                                                  \
-		http_stats(&st);                                                            \
-		metrics_sample_u64(sink, NULL, st.field);                                   \
+#define HTTP_COUNTER(fn, field)                                                                    \
+	static void fn(void *ctx, struct metrics_sink *sink)                                       \
+	{                                                                                          \
+		struct metrics_http_stats st;                                                      \
+                                                                                                   \
+		(void)ctx;                                                                         \
+		http_stats(&st);                                                                   \
+		metrics_sample_u64(sink, NULL, st.field);                                          \
 	}
 HTTP_COUNTER(mh_scrapes, scrapes)
 HTTP_COUNTER(mh_refused, refused)
@@ -269,23 +272,35 @@ static void sl_collect(void *ctx, struct metrics_sink *sink)
 	}
 }
 
-#define SL_FAMILY(n, h, type, field)                                                        \
-	{ n, h, type, server_labels, sl_collect,                                            \
-		(void *)(uintptr_t)offsetof(struct syslog_server_stats, field) }
+#define SL_FAMILY(n, h, type, field)                                                               \
+	{                                                                                          \
+		n, h, type, server_labels, sl_collect,                                             \
+			(void *)(uintptr_t)offsetof(struct syslog_server_stats, field)             \
+	}
 
 static const struct metrics_family obs_families[] = {
 	{ "edge_metrics_scrapes_total", "Scrapes of /metrics answered.", METRICS_COUNTER, NULL,
 		mh_scrapes, NULL },
-	{ "edge_metrics_refused_total", "Connections to the metrics endpoint from outside its "
-		"allow-list (closed unanswered).", METRICS_COUNTER, NULL, mh_refused, NULL },
-	{ "edge_metrics_bad_requests_total", "Requests to the metrics endpoint answered 4xx or "
-		"505.", METRICS_COUNTER, NULL, mh_bad, NULL },
-	{ "edge_metrics_tls_failures_total", "TLS handshakes with the metrics endpoint that "
-		"failed.", METRICS_COUNTER, NULL, mh_tls, NULL },
-	SL_FAMILY("edge_syslog_sent_total", "Log lines a syslog server took (TCP/TLS: "
-		"acknowledged).", METRICS_COUNTER, sent),
-	SL_FAMILY("edge_syslog_lost_total", "Log lines lost for a syslog server (queue full, "
-		"refused).", METRICS_COUNTER, lost),
+	{ "edge_metrics_refused_total",
+		"Connections to the metrics endpoint from outside its "
+		"allow-list (closed unanswered).",
+		METRICS_COUNTER, NULL, mh_refused, NULL },
+	{ "edge_metrics_bad_requests_total",
+		"Requests to the metrics endpoint answered 4xx or "
+		"505.",
+		METRICS_COUNTER, NULL, mh_bad, NULL },
+	{ "edge_metrics_tls_failures_total",
+		"TLS handshakes with the metrics endpoint that "
+		"failed.",
+		METRICS_COUNTER, NULL, mh_tls, NULL },
+	SL_FAMILY("edge_syslog_sent_total",
+		"Log lines a syslog server took (TCP/TLS: "
+		"acknowledged).",
+		METRICS_COUNTER, sent),
+	SL_FAMILY("edge_syslog_lost_total",
+		"Log lines lost for a syslog server (queue full, "
+		"refused).",
+		METRICS_COUNTER, lost),
 	SL_FAMILY("edge_syslog_queued", "Log lines waiting for a syslog server.", METRICS_GAUGE,
 		queued),
 };

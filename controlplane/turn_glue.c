@@ -50,7 +50,7 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	struct rte_mbuf *m;
 
 	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - 28) {
-		st->drops[DP_DROP_TURN_MALFORMED]++;	/* would need IP fragments */
+		st->drops[DP_DROP_TURN_MALFORMED]++; /* would need IP fragments */
 		return;
 	}
 	/* the allocation's bandwidth cap, as the fast path applies it, in the control plane's
@@ -58,8 +58,8 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	a = turn_by_relay(ifi, relay_ip, relay_port);
 	if (a && dp_l3_current->turn_rate && turn_tab.buckets[rte_lcore_id()] &&
 		!turn_bucket_take(&turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[0],
-			dp_l3_current->turn_rate, dp_l3_current->turn_burst, (uint32_t)len, rte_rdtsc(),
-			rte_get_tsc_hz())) {
+			dp_l3_current->turn_rate, dp_l3_current->turn_burst, (uint32_t)len,
+			rte_rdtsc(), rte_get_tsc_hz())) {
 		st->drops[DP_DROP_TURN_RATE_LIMIT]++;
 		return;
 	}
@@ -84,8 +84,8 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 static void turn_from_peer(void *ctx, struct rte_mbuf *m)
 {
 	struct appliance *app = ctx;
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
-		RTE_ETHER_HDR_LEN);
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
 	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
 	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
@@ -96,10 +96,11 @@ static void turn_from_peer(void *ctx, struct rte_mbuf *m)
 	/* the data plane validated the headers and the lengths before it punted; the UDP
 	 * checksum it left for the client to check, which a stream's client cannot */
 	if (app->turn && app->streams && m->data_len >= RTE_ETHER_HDR_LEN + ihl + ulen &&
-		ulen >= sizeof(*udp) && (!udp->dgram_cksum || rte_ipv4_udptcp_cksum_verify(ip, udp) == 0)) {
+		ulen >= sizeof(*udp) &&
+		(!udp->dgram_cksum || rte_ipv4_udptcp_cksum_verify(ip, udp) == 0)) {
 		n = turn_server_from_peer(app->turn, ip->dst_addr, rte_be_to_cpu_16(udp->dst_port),
-			ip->src_addr, udp->src_port, (const uint8_t *)(udp + 1), ulen - sizeof(*udp),
-			frame, sizeof(frame), &conn);
+			ip->src_addr, udp->src_port, (const uint8_t *)(udp + 1),
+			ulen - sizeof(*udp), frame, sizeof(frame), &conn);
 		if (n)
 			tstreams_send(app->streams, conn, frame, n);
 	}
@@ -128,7 +129,8 @@ static int env_tcp_connect(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_t
 	struct appliance *app = ctx;
 
 	return app->streams ? tstreams_tcp_connect(app->streams, conn, relay_ip, relay_port,
-		peer_ip, peer_port, tid) : -ENOTCONN;
+				      peer_ip, peer_port, tid) :
+			      -ENOTCONN;
 }
 
 static uint32_t env_tcp_owner(void *ctx, uint32_t cid)
@@ -182,9 +184,10 @@ static void browser_streams(struct appliance *app, struct tstream_cfg *c)
 			(who = cfg_tcp_port_owner(cfg, i, t->browser_port))) {
 			skipped |= (uint8_t)(1u << i);
 			if (!(said_skipped & (1u << i)))
-				LOG_INFO_("turn", "browser port %u: UDP only on interface %s, "
-					"whose TCP %u is %s's", t->browser_port,
-					cfg->ifs[i].name, t->browser_port, who);
+				LOG_INFO_("turn",
+					"browser port %u: UDP only on interface %s, "
+					"whose TCP %u is %s's",
+					t->browser_port, cfg->ifs[i].name, t->browser_port, who);
 		}
 	}
 	said_skipped = skipped;
@@ -197,8 +200,10 @@ static void streams_config(struct appliance *app)
 {
 	const struct cfg_turn *t = &app->cfg.turn;
 	struct tstream_cfg c = { .tcp_port = t->enabled ? t->port : 0,
-		.tls_port = t->enabled ? t->tls_port : 0, .max_conns = t->max_conns,
-		.max_per_addr = t->max_conns_per_addr, .handshake_s = t->handshake_timeout,
+		.tls_port = t->enabled ? t->tls_port : 0,
+		.max_conns = t->max_conns,
+		.max_per_addr = t->max_conns_per_addr,
+		.handshake_s = t->handshake_timeout,
 		.idle_s = t->idle_timeout };
 	char err[512];
 
@@ -240,7 +245,7 @@ static bool streams_pending(void *ctx)
  * it is off and at exit (app_turn_stop). */
 static void reserve_relay_range(const struct cfg_turn *t)
 {
-	static uint16_t lo, hi;		/* what is reserved now; 0 = nothing */
+	static uint16_t lo, hi; /* what is reserved now; 0 = nothing */
 	unsigned int elo, ehi;
 	FILE *f;
 	int r;
@@ -257,9 +262,10 @@ static void reserve_relay_range(const struct cfg_turn *t)
 		return;
 	r = tap_reserve_ports(t->relay_lo, t->relay_hi);
 	if (r < 0) {
-		LOG_WARN("turn", "cannot reserve relay ports %u-%u from the kernel (%s): replies to "
-			"the appliance's own UDP on those ports will be dropped", t->relay_lo,
-			t->relay_hi, strerror(-r));
+		LOG_WARN("turn",
+			"cannot reserve relay ports %u-%u from the kernel (%s): replies to "
+			"the appliance's own UDP on those ports will be dropped",
+			t->relay_lo, t->relay_hi, strerror(-r));
 		lo = hi = 0;
 		return;
 	}
@@ -268,9 +274,11 @@ static void reserve_relay_range(const struct cfg_turn *t)
 	LOG_INFO_("turn", "relay ports %u-%u reserved from the kernel's ephemeral ports", lo, hi);
 	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 	if (f && fscanf(f, "%u %u", &elo, &ehi) == 2 && lo <= elo && hi >= ehi)
-		LOG_WARN("turn", "relay ports %u-%u cover every ephemeral port of the kernel (%u-%u): "
+		LOG_WARN("turn",
+			"relay ports %u-%u cover every ephemeral port of the kernel (%u-%u): "
 			"its own connections will fail; narrow the relay ports or widen "
-			"net.ipv4.ip_local_port_range", lo, hi, elo, ehi);
+			"net.ipv4.ip_local_port_range",
+			lo, hi, elo, ehi);
 	if (f)
 		fclose(f);
 }
@@ -359,7 +367,6 @@ static void turn_stats(void *ctx, FILE *out)
 		fprintf(out, "Stream relay, no mbuf   : %lu\n", app->turn_stream_nombuf);
 }
 
-
 /* Every 100 ms: TURN's timers, its streams' timeouts, and the media ports webbridge3 heard of. */
 static void on_tick(void *ctx)
 {
@@ -390,15 +397,15 @@ static void turn_punt(void *ctx, struct rte_mbuf *m)
 	struct appliance *app = ctx;
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((const uint8_t *)ip +
-		(ip->version_ihl & 0xf) * 4);
+	const struct rte_udp_hdr *udp =
+		(const struct rte_udp_hdr *)((const uint8_t *)ip + (ip->version_ihl & 0xf) * 4);
 	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
 	uint8_t ifi = (uint8_t)m->hash.fdir.hi, out[2048];
 	struct rte_mbuf *r;
 	size_t rl;
 
 	if (!app->turn || ifi >= app->cfg.n_ifs || !(app->cfg.turn.listen_mask & (1u << ifi))) {
-		rte_pktmbuf_free(m);	/* TURN went off while it waited on the ring */
+		rte_pktmbuf_free(m); /* TURN went off while it waited on the ring */
 		return;
 	}
 	if (udp->dgram_cksum && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
@@ -428,22 +435,29 @@ static int tick_id = -1;
 
 int app_turn_start(struct appliance *app)
 {
-	struct turn_env env = { .ctx = app, .resolve = app_resolve, .now_ms = env_now_ms,
-		.unix_s = env_unix_s, .to_peer = env_to_peer, .tcp_listen = env_tcp_listen,
-		.tcp_unlisten = env_tcp_unlisten, .tcp_connect = env_tcp_connect,
-		.tcp_owner = env_tcp_owner, .tcp_bind = env_tcp_bind };
+	struct turn_env env = { .ctx = app,
+		.resolve = app_resolve,
+		.now_ms = env_now_ms,
+		.unix_s = env_unix_s,
+		.to_peer = env_to_peer,
+		.tcp_listen = env_tcp_listen,
+		.tcp_unlisten = env_tcp_unlisten,
+		.tcp_connect = env_tcp_connect,
+		.tcp_owner = env_tcp_owner,
+		.tcp_bind = env_tcp_bind };
 	uint32_t capacity = app->cfg.turn.max_allocs ? app->cfg.turn.max_allocs : 65536;
 	unsigned int lcore;
 	int ret;
 
 	ret = turn_tables_init(capacity, (int)rte_socket_id());
 	if (ret < 0) {
-		LOG_ERRX("turn", "cannot allocate tables for %u allocations (raise eal.memory_mb)", capacity);
+		LOG_ERRX("turn", "cannot allocate tables for %u allocations (raise eal.memory_mb)",
+			capacity);
 		return ret;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		if ((ret = turn_tables_add_lcore(lcore)) < 0)
-			return ret;
+	if ((ret = turn_tables_add_lcore(lcore)) < 0)
+		return ret;
 	/* the control plane relays for stream clients: its own counter line */
 	if ((ret = turn_tables_add_lcore(rte_lcore_id())) < 0)
 		return ret;
@@ -454,12 +468,13 @@ int app_turn_start(struct appliance *app)
 	if (!app->streams)
 		return -ENOMEM;
 	ret = evloop_add_fd(app->loop, tstreams_fd(app->streams), POLLIN, on_streams, app);
-	if (ret < 0 || (ret = evloop_set_pending(app->loop, tstreams_fd(app->streams),
-		streams_pending)) < 0)
+	if (ret < 0 ||
+		(ret = evloop_set_pending(app->loop, tstreams_fd(app->streams), streams_pending)) <
+			0)
 		return ret;
 	reserve_relay_range(&app->cfg.turn);
 	streams_config(app);
-	turn_media(app, true);	/* this appliance's own media ports, before any C2W */
+	turn_media(app, true); /* this appliance's own media ports, before any C2W */
 	cli_ops_turn.ctx = app;
 	if ((tick_id = evloop_add_timer(app->loop, 100, on_tick, app)) < 0)
 		return tick_id;
@@ -470,7 +485,7 @@ int app_turn_start(struct appliance *app)
 	app_on_turn_punt(app, turn_punt, app);
 	app_on_peer_data(app, turn_from_peer, app);
 	if (app->metrics && (ret = turn_metrics_register(app->metrics, app)) < 0)
-		LOG_WARN("turn", "metrics: %s", strerror(-ret));	/* it runs without them */
+		LOG_WARN("turn", "metrics: %s", strerror(-ret)); /* it runs without them */
 	return 0;
 }
 
@@ -484,7 +499,7 @@ void app_turn_stop(struct appliance *app)
 	reserve_relay_range(NULL);
 	if (app->streams)
 		evloop_del_fd(app->loop, tstreams_fd(app->streams));
-	tstreams_free(app->streams);	/* first: closing a connection ends its allocation */
+	tstreams_free(app->streams); /* first: closing a connection ends its allocation */
 	app->streams = NULL;
 	turn_server_free(app->turn);
 	app->turn = NULL;

@@ -18,13 +18,15 @@ static void media_ports(void *ctx, const struct wb3_media *m, unsigned int n)
 	pthread_mutex_lock(&app->media_lock);
 	app->n_media = 0;
 	for (unsigned int i = 0; i < n && i < APP_MAX_MEDIA; i++)
-		app->media[app->n_media++] = (struct turn_media_target){ .ip = m[i].ip,
-			.port = m[i].port };
+		app->media[app->n_media++] =
+			(struct turn_media_target){ .ip = m[i].ip, .port = m[i].port };
 	__atomic_store_n(&app->media_changed, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&app->media_lock);
 	if (n > APP_MAX_MEDIA)
-		LOG_WARN("webbridge3", "%u media ports announced: only the first %d are reachable "
-			"by guests", n, APP_MAX_MEDIA);
+		LOG_WARN("webbridge3",
+			"%u media ports announced: only the first %d are reachable "
+			"by guests",
+			n, APP_MAX_MEDIA);
 }
 
 /* ---- metrics: webbridge3's and the callbridge's figures ----
@@ -36,8 +38,15 @@ static void media_ports(void *ctx, const struct wb3_media *m, unsigned int n)
 static const char *const reason_labels[] = { "reason", NULL };
 
 enum web_figure {
-	WB3_JOINS, WB3_FAILS, WB3_GUESTS, WB3_LINKS,
-	CB_CALLS, CB_PARTICIPANTS, CB_JOINS, CB_FAILS, CB_LINKS,
+	WB3_JOINS,
+	WB3_FAILS,
+	WB3_GUESTS,
+	WB3_LINKS,
+	CB_CALLS,
+	CB_PARTICIPANTS,
+	CB_JOINS,
+	CB_FAILS,
+	CB_LINKS,
 };
 
 static void web_collect(void *ctx, struct metrics_sink *sink, enum web_figure what)
@@ -85,10 +94,10 @@ static void web_collect(void *ctx, struct metrics_sink *sink, enum web_figure wh
 		}
 }
 
-#define WEB_COLLECT(what)                                                                        \
-	static void collect_##what(void *ctx, struct metrics_sink *sink)                         \
-	{                                                                                        \
-		web_collect(ctx, sink, what);                                                    \
+#define WEB_COLLECT(what)                                                                          \
+	static void collect_##what(void *ctx, struct metrics_sink *sink)                           \
+	{                                                                                          \
+		web_collect(ctx, sink, what);                                                      \
 	}
 WEB_COLLECT(WB3_JOINS)
 WEB_COLLECT(WB3_FAILS)
@@ -103,7 +112,8 @@ WEB_COLLECT(CB_LINKS)
 static const struct metrics_family wb3_families[] = {
 	{ "edge_webbridge3_guest_joins_total", "Guests' joins answered with a JWT.",
 		METRICS_COUNTER, NULL, collect_WB3_JOINS, NULL },
-	{ "edge_webbridge3_guest_join_failures_total", "Guests' joins refused, by the error "
+	{ "edge_webbridge3_guest_join_failures_total",
+		"Guests' joins refused, by the error "
 		"code of the answer (\"other\": a code the callbridge sent that is not known here).",
 		METRICS_COUNTER, reason_labels, collect_WB3_FAILS, NULL },
 	{ "edge_webbridge3_guests", "Guests connected now (signalling authenticated).",
@@ -113,14 +123,16 @@ static const struct metrics_family wb3_families[] = {
 };
 
 static const struct metrics_family cb_families[] = {
-	{ "edge_callbridge_calls", "Calls (meetings with participants) now.", METRICS_GAUGE,
-		NULL, collect_CB_CALLS, NULL },
+	{ "edge_callbridge_calls", "Calls (meetings with participants) now.", METRICS_GAUGE, NULL,
+		collect_CB_CALLS, NULL },
 	{ "edge_callbridge_participants", "Participants (call legs, joining or joined) now.",
 		METRICS_GAUGE, NULL, collect_CB_PARTICIPANTS, NULL },
-	{ "edge_callbridge_joins_total", "Guests' joins the callbridge accepted.",
-		METRICS_COUNTER, NULL, collect_CB_JOINS, NULL },
-	{ "edge_callbridge_join_failures_total", "Guests' joins the callbridge refused, by "
-		"error code.", METRICS_COUNTER, reason_labels, collect_CB_FAILS, NULL },
+	{ "edge_callbridge_joins_total", "Guests' joins the callbridge accepted.", METRICS_COUNTER,
+		NULL, collect_CB_JOINS, NULL },
+	{ "edge_callbridge_join_failures_total",
+		"Guests' joins the callbridge refused, by "
+		"error code.",
+		METRICS_COUNTER, reason_labels, collect_CB_FAILS, NULL },
 	{ "edge_callbridge_c2w_connections", "C2W links to web bridges up now.", METRICS_GAUGE,
 		NULL, collect_CB_LINKS, NULL },
 };
@@ -130,7 +142,7 @@ static const struct metrics_family cb_families[] = {
 static void web_metrics_stop(struct appliance *app)
 {
 	for (size_t i = 0; app->metrics && i < N_OF(wb3_families); i++)
-		metrics_unregister(app->metrics, wb3_families[i].name);	/* -ENOENT: never was */
+		metrics_unregister(app->metrics, wb3_families[i].name); /* -ENOENT: never was */
 	for (size_t i = 0; app->metrics && i < N_OF(cb_families); i++)
 		metrics_unregister(app->metrics, cb_families[i].name);
 }
@@ -152,7 +164,7 @@ static void web_metrics_start(struct appliance *app)
 		f.ctx = app;
 		ret = metrics_register(app->metrics, &f);
 	}
-	if (ret)	/* it runs without them */
+	if (ret) /* it runs without them */
 		LOG_WARN("webbridge3", "metrics: registering the web counters: %s", strerror(-ret));
 }
 
@@ -204,10 +216,10 @@ static void web_info(void *ctx, const char *what, FILE *out)
 		if (!app->mediasrv || media_server_rotate(app->mediasrv) < 0)
 			fprintf(out, "callbridge media rotate: no media server to rotate\n");
 		else
-			fprintf(out, "callbridge media rotate: legs made from now on use a new "
+			fprintf(out,
+				"callbridge media rotate: legs made from now on use a new "
 				"certificate\n");
-	}
-	else
+	} else
 		fprintf(out, "%s: not on this appliance (role %s)\n", what,
 			cfg_role_name(app->cfg.role));
 }

@@ -36,8 +36,8 @@ static inline uint16_t cksum_ipv4_sum(const void *hdr, unsigned int ihl)
 		memcpy(&a, p, 8);
 		memcpy(&b, p + 8, 8);
 		memcpy(&w, p + 16, 4);
-		return cksum_fold64((a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) +
-			w);
+		return cksum_fold64(
+			(a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + w);
 	}
 	for (unsigned int i = 0; i < ihl; i += 4) {
 		memcpy(&w, p + i, 4);
@@ -91,7 +91,8 @@ static inline uint32_t cksum_w32(uint32_t v)
 static inline uint32_t cksum_udp_hdrs(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 	uint16_t len_be)
 {
-	return cksum_w32(src) + cksum_w32(dst) + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport + dport;
+	return cksum_w32(src) + cksum_w32(dst) + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport +
+		dport;
 }
 
 /* From an old UDP checksum, the sum of what it covered minus @removed (a partial sum). */
@@ -105,7 +106,7 @@ static inline uint16_t cksum_final(uint32_t sum)
 {
 	uint16_t ck = (uint16_t)~cksum_fold(sum);
 
-	return ck ? ck : 0xffff;	/* 0 would mean "no checksum" */
+	return ck ? ck : 0xffff; /* 0 would mean "no checksum" */
 }
 
 /* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */

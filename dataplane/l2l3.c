@@ -75,8 +75,8 @@ static inline int if_addr_index(const struct dp_if *ifp, uint32_t ip)
 	return -1;
 }
 
-static inline void arp_input(const struct dp_if *ifp, uint8_t ifi, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-	struct dp_burst_out *out, struct dp_if_stats *st)
+static inline void arp_input(const struct dp_if *ifp, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
 	struct rte_arp_ipv4 *a = &arp->arp_data;
@@ -143,8 +143,9 @@ static inline void arp_input(const struct dp_if *ifp, uint8_t ifi, struct rte_mb
 
 /* Turns an echo request into its reply in place. The ICMP checksum is patched for the
  * type change only (RFC 1624), so its cost does not grow with the payload. */
-static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, struct rte_ipv4_hdr *ip,
-	uint16_t ihl, uint16_t ip_len, struct dp_burst_out *out, struct dp_if_stats *st)
+static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth,
+	struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 	uint32_t a;
@@ -158,7 +159,7 @@ static inline void icmp_input(struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 		return;
 	}
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
-		out->kernel[out->n_kernel++] = m;	/* errors and replies for the kernel's flows */
+		out->kernel[out->n_kernel++] = m; /* errors and replies for the kernel's flows */
 		st->to_kernel++;
 		return;
 	}
@@ -215,12 +216,12 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	uint16_t ulen, dport;
 
 	if (ip_len < ihl + sizeof(*udp))
-		return false;	/* the kernel counts its own malformed UDP */
+		return false; /* the kernel counts its own malformed UDP */
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
 		return false;
 	if ((udp->dst_port == l3->turn_port ||
-		(udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
+		    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
 		(l3->turn_listen & (1u << ifi))) {
 		/* ChannelData: 0x40..0x7f (RFC 5766's channel range, which deployed clients
 		 * such as coturn's still use; RFC 8656 narrowed it to 0x40..0x4f); STUN (0..3)
@@ -232,9 +233,10 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 			struct relay_job *j = &rb->c2p[rb->n_c2p];
 			int r = relay_parse_send(udp, ulen, j);
 
-			if (r == 0) {	/* a request: Binding is ours, the rest the TURN server's */
-				if (!stun_binding_answer(&l3->ifs[ifi], m, (struct rte_ipv4_hdr *)ip, ihl,
-					(struct rte_udp_hdr *)udp, ulen, out, st))
+			if (r == 0) { /* a request: Binding is ours, the rest the TURN server's */
+				if (!stun_binding_answer(&l3->ifs[ifi], m,
+					    (struct rte_ipv4_hdr *)ip, ihl,
+					    (struct rte_udp_hdr *)udp, ulen, out, st))
 					turn_punt(m, ifi, out);
 				return true;
 			}
@@ -283,7 +285,7 @@ static inline bool udp_media(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 		return false;
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
-		return false;	/* the kernel counts its own malformed UDP */
+		return false; /* the kernel counts its own malformed UDP */
 	return sfu_input(l3, m, ip, ihl, udp, ulen, out, st);
 }
 
@@ -375,8 +377,10 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 		}
 		if (!rte_is_same_ether_addr(&eth->dst_addr, &ifp->mac) &&
 			!rte_is_broadcast_ether_addr(&eth->dst_addr)) {
-			drop(m, st, rte_is_same_ether_addr(&eth->src_addr, &ifp->mac) ?
-				DP_DROP_L2_OWN_FRAME : DP_DROP_L2_OTHER_HOST);
+			drop(m, st,
+				rte_is_same_ether_addr(&eth->src_addr, &ifp->mac) ?
+					DP_DROP_L2_OWN_FRAME :
+					DP_DROP_L2_OTHER_HOST);
 			continue;
 		}
 		if (!ifp->up) {

@@ -18,7 +18,8 @@ int media_tables_add_lcore(unsigned int lcore)
 	if (lcore >= RTE_MAX_LCORE)
 		return -EINVAL;
 	if (!media_lcore[lcore]) {
-		media_lcore[lcore] = aligned_alloc(64, sizeof(struct media_lcore_leg) * MEDIA_MAX_LEGS);
+		media_lcore[lcore] =
+			aligned_alloc(64, sizeof(struct media_lcore_leg) * MEDIA_MAX_LEGS);
 		if (!media_lcore[lcore])
 			return -ENOMEM;
 		memset(media_lcore[lcore], 0, sizeof(struct media_lcore_leg) * MEDIA_MAX_LEGS);
@@ -92,8 +93,8 @@ static int srtp_lib_new(srtp_t *s, int profile, const uint8_t *key, const uint8_
 	memcpy(k + 16, salt, salt_len);
 	p.key = k;
 	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	p.window_size = SRTP_FAST_RTP_WINDOW;	/* libwebrtc's, as srtp_fast's */
-	p.allow_repeat_tx = 0;	/* never one index twice under one key (media_srtp_protect_at) */
+	p.window_size = SRTP_FAST_RTP_WINDOW; /* libwebrtc's, as srtp_fast's */
+	p.allow_repeat_tx = 0; /* never one index twice under one key (media_srtp_protect_at) */
 	p.next = NULL;
 	e = srtp_create(s, &p);
 	OPENSSL_cleanse(k, sizeof(k));
@@ -140,7 +141,7 @@ void media_srtp_free(struct media_srtp *s)
 	if (!s)
 		return;
 	if (s->fast) {
-		struct media_srtp_fast *mf = (struct media_srtp_fast *)s;	/* h is first */
+		struct media_srtp_fast *mf = (struct media_srtp_fast *)s; /* h is first */
 
 		srtp_fast_free(&mf->f);
 		free(mf);

@@ -7,7 +7,7 @@
 #include "nbr.h"
 
 static struct cds_lfht *nbr_ht;
-static unsigned int nbr_n;	/* entries in nbr_ht: the writer's own count, for the bound */
+static unsigned int nbr_n; /* entries in nbr_ht: the writer's own count, for the bound */
 
 static inline uint64_t nbr_key(uint8_t ifi, uint32_t ip)
 {
@@ -53,9 +53,9 @@ void nbr_fini(void)
 
 	if (!nbr_ht)
 		return;
-	cds_lfht_for_each_entry(nbr_ht, &it, n, node) {
+	cds_lfht_for_each_entry (nbr_ht, &it, n, node) {
 		cds_lfht_del(nbr_ht, &n->node);
-		free(n);	/* no reader is left: see the header */
+		free(n); /* no reader is left: see the header */
 	}
 	cds_lfht_destroy(nbr_ht, NULL);
 	nbr_ht = NULL;
@@ -93,7 +93,8 @@ static int nbr_put(uint8_t ifi, uint32_t ip, const uint8_t mac[6], uint64_t expi
 	cds_lfht_node_init(&n->node);
 	old = cds_lfht_add_replace(nbr_ht, nbr_hash(key), nbr_match, &key, &n->node);
 	if (old)
-		edge_rcu_retire_head(&caa_container_of(old, struct nbr_entry, node)->rcu, nbr_free_rcu);
+		edge_rcu_retire_head(&caa_container_of(old, struct nbr_entry, node)->rcu,
+			nbr_free_rcu);
 	else
 		nbr_n++;
 	return 0;
@@ -131,7 +132,7 @@ unsigned int nbr_reap(uint64_t now, int ifi)
 	struct nbr_entry *n;
 	unsigned int gone = 0;
 
-	cds_lfht_for_each_entry(nbr_ht, &it, n, node) {
+	cds_lfht_for_each_entry (nbr_ht, &it, n, node) {
 		bool dead = ifi >= 0 && now == 0 ? n->ifi == ifi : n->expires <= now;
 
 		if (dead && nbr_remove(n) == 0)
@@ -154,7 +155,7 @@ void nbr_foreach(void (*fn)(const struct nbr_entry *n, void *arg), void *arg)
 	struct cds_lfht_iter it;
 	struct nbr_entry *n;
 
-	cds_lfht_for_each_entry(nbr_ht, &it, n, node)
+	cds_lfht_for_each_entry (nbr_ht, &it, n, node)
 		fn(n, arg);
 }
 
@@ -196,8 +197,13 @@ int nbr_pending_add(uint8_t ifi, uint32_t ip, void *pkt, uint64_t now)
 	for (int i = 0; i < NBR_PENDING_SLOTS; i++) {
 		if (pending[i].used)
 			continue;
-		pending[i] = (struct nbr_pending){ .used = true, .ifi = ifi, .ip = ip, .tries = 1,
-			.started = now, .n = 1, .pkts = { pkt } };
+		pending[i] = (struct nbr_pending){ .used = true,
+			.ifi = ifi,
+			.ip = ip,
+			.tries = 1,
+			.started = now,
+			.n = 1,
+			.pkts = { pkt } };
 		return 1;
 	}
 	return -ENOSPC;

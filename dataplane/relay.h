@@ -35,11 +35,11 @@ struct relay_job {
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 	uint16_t ihl, ulen, dlen;
-	uint16_t data_off;		/* Send indication: DATA's value, from the UDP payload */
-	uint16_t peer_port;		/* Send indication: XOR-PEER-ADDRESS, network order */
-	uint32_t peer_ip;		/* ... 0 for ChannelData */
-	struct turn_lcore_obj *lo;	/* this lcore's line of the allocation (relay_run) */
-	const uint32_t *ports;		/* peer -> client: the relay address's port table */
+	uint16_t data_off;	   /* Send indication: DATA's value, from the UDP payload */
+	uint16_t peer_port;	   /* Send indication: XOR-PEER-ADDRESS, network order */
+	uint32_t peer_ip;	   /* ... 0 for ChannelData */
+	struct turn_lcore_obj *lo; /* this lcore's line of the allocation (relay_run) */
+	const uint32_t *ports;	   /* peer -> client: the relay address's port table */
 };
 
 struct relay_batch {
@@ -117,7 +117,7 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 	j = &rb->c2p[rb->n_c2p++];
 	relay_job_set(j, m, ip, udp, ihl, ulen);
 	j->dlen = dlen;
-	j->peer_ip = 0;		/* ChannelData */
+	j->peer_ip = 0; /* ChannelData */
 	return true;
 }
 
@@ -151,8 +151,10 @@ static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc
 	nu->src_port = a->relay_port;
 	nu->dst_port = peer_port;
 	nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
-	nu->dgram_cksum = old_ck ? cksum_final(data_sum + cksum_udp_hdrs(a->relay_ip, peer_ip,
-		nu->src_port, nu->dst_port, nu->dgram_len)) : 0;
+	nu->dgram_cksum = old_ck ? cksum_final(data_sum +
+					   cksum_udp_hdrs(a->relay_ip, peer_ip, nu->src_port,
+						   nu->dst_port, nu->dgram_len)) :
+				   0;
 	relay_emit(out, a->relay_if, m);
 }
 
@@ -161,7 +163,8 @@ static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc
  * rest the TURN server's), -1 to discard it silently (an indication gets no error response):
  * malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer, integrity or unknown
  * comprehension-required attributes. */
-static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen, struct relay_job *j)
+static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen,
+	struct relay_job *j)
 {
 	struct stun_fast_ind fi;
 	int r = stun_fast_indication((const uint8_t *)(udp + 1), ulen - sizeof(*udp),
@@ -194,7 +197,7 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 	pm = turn_perm_find(a, j->peer_ip, now);
 	if (unlikely(!pm))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
-	if (unlikely(pm->port && pm->port != j->peer_port))	/* the line turn_perm_find read */
+	if (unlikely(pm->port && pm->port != j->peer_port)) /* the line turn_perm_find read */
 		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
@@ -202,12 +205,14 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (old_ck) {
 		/* everything but the DATA value leaves: sum it out of the old checksum */
-		uint32_t removed = cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
-			j->udp->dst_port, j->udp->dgram_len) + rte_raw_cksum(p, j->data_off);
+		uint32_t removed = cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
+					   j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) +
+			rte_raw_cksum(p, j->data_off);
 		uint16_t tail = j->data_off + dlen;
 
 		if (tail < plen)
-			removed += dlen & 1 ? cksum_odd(p + tail, plen - tail) : rte_raw_cksum(p + tail, plen - tail);
+			removed += dlen & 1 ? cksum_odd(p + tail, plen - tail) :
+					      rte_raw_cksum(p + tail, plen - tail);
 		data_sum = cksum_remove(old_ck, removed);
 	}
 	/* the DATA value stays where it is; everything before it goes */
@@ -244,7 +249,8 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	uint16_t dlen = j->dlen, old_ck = j->udp->dgram_cksum;
 	uint32_t data_sum = 0;
 
-	if (unlikely(!a || a->client_if != ifi))	/* the same 5-tuple on another wire is not the client */
+	if (unlikely(!a ||
+		    a->client_if != ifi)) /* the same 5-tuple on another wire is not the client */
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
 	if (j->peer_ip)
 		return relay_send_one(l3, j, a, now, tsc, out, st);
@@ -253,7 +259,7 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
 	if (unlikely(!ch))
 		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
-	pm = &a->pc[ch->perm].perm;	/* no port check: ChannelBind checked the channel's */
+	pm = &a->pc[ch->perm].perm; /* no port check: ChannelBind checked the channel's */
 	if (unlikely(pm->peer_ip != ch->peer_ip || !turn_live(pm->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
@@ -264,9 +270,10 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
 		if (dlen == j->ulen - 12)
-			data_sum = cksum_remove(old_ck, cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
-				j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) +
-				cd->number + cd->length);
+			data_sum = cksum_remove(old_ck,
+				cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+					j->udp->dst_port, j->udp->dgram_len) +
+					cd->number + cd->length);
 		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
@@ -290,7 +297,8 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	uint8_t *stun;
 	uint16_t ulen;
 
-	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : !rte_pktmbuf_adj(m, (uint16_t)-delta))
+	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
+			!rte_pktmbuf_adj(m, (uint16_t)-delta))
 		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + 36 + dlen)));
 	if (pad) {
@@ -314,7 +322,7 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	relay_tid(stun + 8);
 	wr16(stun + 20, RTE_BE16(STUN_ATTR_XOR_PEER_ADDRESS));
 	wr16(stun + 22, RTE_BE16(8));
-	wr16(stun + 24, RTE_BE16(0x0001));	/* reserved 0, family IPv4 */
+	wr16(stun + 24, RTE_BE16(0x0001)); /* reserved 0, family IPv4 */
 	wr16(stun + 26, peer_port ^ RTE_BE16(STUN_MAGIC >> 16));
 	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_MAGIC));
 	wr16(stun + 32, RTE_BE16(STUN_ATTR_DATA));
@@ -323,8 +331,9 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	nu->dst_port = a->key.client_port;
 	nu->dgram_len = rte_cpu_to_be_16(ulen);
 	nu->dgram_cksum = old_ck ? cksum_final(data_sum + rte_raw_cksum(stun, 36) +
-		cksum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
-			nu->dgram_len)) : 0;
+					   cksum_udp_hdrs(a->key.server_ip, a->key.client_ip,
+						   nu->src_port, nu->dst_port, nu->dgram_len)) :
+				   0;
 	relay_emit(out, a->client_if, m);
 }
 
@@ -364,13 +373,15 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (old_ck)
-		data_sum = cksum_remove(old_ck, cksum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port,
-			j->udp->dst_port, j->udp->dgram_len));
+		data_sum = cksum_remove(old_ck,
+			cksum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port, j->udp->dst_port,
+				j->udp->dgram_len));
 	if (!ch)
 		return relay_data_indication(l3, j, a, data_sum, out, st);
 
 	/* room for the ChannelData header in front of the payload, which stays put */
-	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) : !rte_pktmbuf_adj(m, (uint16_t)-delta))
+	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
+			!rte_pktmbuf_adj(m, (uint16_t)-delta))
 		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
 	st->relay_p2c_pkts++;
 	st->relay_p2c_bytes += dlen;
@@ -386,8 +397,9 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 	cd->number = rte_cpu_to_be_16(ch->number);
 	cd->length = rte_cpu_to_be_16(dlen);
 	nu->dgram_cksum = old_ck ? cksum_final(data_sum + cd->number + cd->length +
-		cksum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port, nu->dst_port,
-			nu->dgram_len)) : 0;
+					   cksum_udp_hdrs(a->key.server_ip, a->key.client_ip,
+						   nu->src_port, nu->dst_port, nu->dgram_len)) :
+				   0;
 	relay_emit(out, a->client_if, m);
 }
 
@@ -408,8 +420,8 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->c2p[i];
 
-			keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
-				j->udp->dst_port };
+			keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr,
+				j->udp->src_port, j->udp->dst_port };
 			h[i] = turn_ctab_hash(t, &keys[i]);
 			rte_prefetch0(&t->b[h[i] & t->mask]);
 		}

@@ -32,13 +32,14 @@ static inline void sfu_drop(struct rte_mbuf *m, struct dp_if_stats *st, enum dp_
 static inline bool sfu_is_media_port(const struct dp_l3 *l3, uint8_t ifi, uint32_t dst_ip,
 	uint16_t dst_port)
 {
-	return l3->media_port[ifi] && l3->media_port[ifi] == dst_port && l3->media_ip[ifi] == dst_ip;
+	return l3->media_port[ifi] && l3->media_port[ifi] == dst_port &&
+		l3->media_ip[ifi] == dst_ip;
 }
 
 /* Writes fresh Ethernet, IPv4 and UDP headers for @plen bytes of payload that sit right after
  * them in @m, towards @dst, and queues @m out of @dst's interface. */
-static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
-	struct rte_mbuf *m, uint16_t plen, struct dp_burst_out *out)
+static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst, struct rte_mbuf *m,
+	uint16_t plen, struct dp_burst_out *out)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -48,11 +49,15 @@ static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
 	memcpy(eth->dst_addr.addr_bytes, dst->mac, 6);
 	eth->src_addr = l3->ifs[dst->ifi].mac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45, .time_to_live = 64,
-		.next_proto_id = IPPROTO_UDP, .src_addr = dst->local_ip, .dst_addr = dst->remote_ip,
+	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45,
+		.time_to_live = 64,
+		.next_proto_id = IPPROTO_UDP,
+		.src_addr = dst->local_ip,
+		.dst_addr = dst->remote_ip,
 		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + plen)) };
 	ip->hdr_checksum = cksum_ipv4_20(ip);
-	*udp = (struct rte_udp_hdr){ .src_port = dst->local_port, .dst_port = dst->remote_port,
+	*udp = (struct rte_udp_hdr){ .src_port = dst->local_port,
+		.dst_port = dst->remote_port,
 		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + plen)) };
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	m->l2_len = RTE_ETHER_HDR_LEN;
@@ -119,7 +124,7 @@ static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_ta
 	if (!rtcp)
 		q[1] = (uint8_t)((q[1] & 0x80) | o->pt_map[q[1] & 0x7f]);
 	if (unlikely((rtcp ? media_srtp_protect_rtcp(&o->tx, q, &n) :
-		media_srtp_protect(&o->tx, q, &n)) != MEDIA_SRTP_OK)) {
+			     media_srtp_protect(&o->tx, q, &n)) != MEDIA_SRTP_OK)) {
 		st->drops[DP_DROP_MEDIA_PROTECT]++;
 		rte_pktmbuf_free(c);
 		return;
@@ -137,7 +142,7 @@ static inline void sfu_fan_out(const struct dp_l3 *l3, const struct media_tab *t
 	bool rtcp, bool can_reuse, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	if (!mask) {
-		rte_pktmbuf_free(m);	/* nobody takes it now: consumed, not a drop */
+		rte_pktmbuf_free(m); /* nobody takes it now: consumed, not a drop */
 		st->sfu_no_receiver++;
 		return;
 	}
@@ -165,8 +170,8 @@ static inline uint32_t sfu_route_ssrc(const struct media_leg *leg, uint32_t ssrc
 }
 
 /* Where a compound RTCP packet from @leg goes; -1 when it is malformed. */
-static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_t *p,
-	uint16_t len, uint32_t *keyframe)
+static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_t *p, uint16_t len,
+	uint32_t *keyframe)
 {
 	uint32_t mask = 0;
 	bool sr = false;
@@ -179,37 +184,37 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_
 		if ((p[off] >> 6) != 2 || off + plen > len)
 			return -1;
 		switch (pt) {
-		case 200:	/* SR: report blocks after 28 bytes */
-		case 201:	/* RR: after 8 */
+		case 200: /* SR: report blocks after 28 bytes */
+		case 201: /* RR: after 8 */
 			if (pt == 200)
 				sr = true;
-			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8); b < count &&
-				at + 24 <= off + plen; b++, at += 24)
+			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8);
+				b < count && at + 24 <= off + plen; b++, at += 24)
 				mask |= sfu_route_ssrc(leg, edge_be32(p + at));
 			break;
-		case 205:	/* RTPFB (NACK, ...): media source at 8 */
+		case 205: /* RTPFB (NACK, ...): media source at 8 */
 			if (plen >= 12)
 				mask |= sfu_route_ssrc(leg, edge_be32(p + off + 8));
 			break;
-		case 206:	/* PSFB */
-			if (count == 4) {	/* FIR: FCI entries of 8 bytes from 12 */
+		case 206:		  /* PSFB */
+			if (count == 4) { /* FIR: FCI entries of 8 bytes from 12 */
 				for (uint32_t at = off + 12; at + 8 <= off + plen; at += 8)
 					*keyframe |= sfu_route_ssrc(leg, edge_be32(p + at));
 			} else if (plen >= 12) {
 				uint32_t r = sfu_route_ssrc(leg, edge_be32(p + off + 8));
 
-				if (count == 1)	/* PLI */
+				if (count == 1) /* PLI */
 					*keyframe |= r;
-				else if (count != 15)	/* REMB is ours to answer, later */
+				else if (count != 15) /* REMB is ours to answer, later */
 					mask |= r;
 			}
 			break;
-		default:	/* SDES, BYE, APP, XR ride along */
+		default: /* SDES, BYE, APP, XR ride along */
 			break;
 		}
 		off += plen;
 	}
-	if (sr)	/* a sender report: to everyone who takes this source */
+	if (sr) /* a sender report: to everyone who takes this source */
 		for (unsigned int i = 0; i < leg->n_out; i++)
 			if (leg->out[i].fwd_audio || leg->out[i].fwd_video)
 				mask |= 1u << i;
@@ -258,12 +263,12 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	int n = len;
 
 	if (len < 12 || (p[0] & 0xc0) != 0x80)
-		return false;	/* RFC 7983: not RTP/RTCP */
+		return false; /* RFC 7983: not RTP/RTCP */
 	st->sfu_rx_pkts++;
 	t = edge_rcu_read(media_tab_current);
 	lc = media_lcore[rte_lcore_id()];
 	leg = t && lc ? media_lookup(t, ip->src_addr, udp->src_port, ip->dst_addr, udp->dst_port) :
-		NULL;
+			NULL;
 	if (!leg) {
 		sfu_drop(m, st, DP_DROP_MEDIA_NO_LEG);
 		return true;
@@ -272,7 +277,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
 		return true;
 	}
-	rtcp = p[1] >= 192 && p[1] <= 223;	/* RFC 5761 section 4 */
+	rtcp = p[1] >= 192 && p[1] <= 223; /* RFC 5761 section 4 */
 	/* Only SSRCs the leg announced, checked on the clear header before any crypto: RTCP's
 	 * sender too, since each receiver's contexts number a sender's SRTCP on their own, so two
 	 * legs sending as one SSRC would reuse a receiver's keystream (and a nonce, with GCM).
@@ -286,7 +291,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		return true;
 	}
 	e = rtcp ? media_srtp_unprotect_rtcp(&leg->rx, p, &n) :
-		media_srtp_unprotect(&leg->rx, p, &n);
+		   media_srtp_unprotect(&leg->rx, p, &n);
 	if (unlikely(e != MEDIA_SRTP_OK)) {
 		if (e == MEDIA_SRTP_REPLAY) {
 			lc[leg->slot].replay++;
@@ -294,7 +299,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		} else if (e == MEDIA_SRTP_AUTH) {
 			lc[leg->slot].auth_fail++;
 			sfu_drop(m, st, DP_DROP_MEDIA_AUTH);
-		} else {	/* too short for its tag, header past the end */
+		} else { /* too short for its tag, header past the end */
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
 		}
 		return true;
@@ -316,7 +321,8 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		}
 		mask = (uint32_t)r;
 		if (keyframe)
-			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(), rte_get_tsc_hz());
+			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(),
+				rte_get_tsc_hz());
 	} else {
 		uint8_t pt = p[1] & 0x7f;
 		/* a muted stream still reaches its receivers once every 2^14 packets: each

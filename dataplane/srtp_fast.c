@@ -5,7 +5,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED /* AES_set_encrypt_key: the fallback without AES-NI */
 
 #include "srtp_fast.h"
-#include "../include/edge_bytes.h"	/* built alone too (tests, benches): no include path */
+#include "../include/edge_bytes.h" /* built alone too (tests, benches): no include path */
 
 #include <string.h>
 
@@ -87,8 +87,8 @@ static AESNI void aesni_ctr32(const unsigned char *in, unsigned char *out, size_
 
 #pragma GCC unroll 10
 		for (int i = 0; i < 8; i++)
-			b[i] = _mm_xor_si128(
-				_mm_insert_epi32(iv, (int)__builtin_bswap32(c + i), 3), rk[0]);
+			b[i] = _mm_xor_si128(_mm_insert_epi32(iv, (int)__builtin_bswap32(c + i), 3),
+				rk[0]);
 #pragma GCC unroll 10
 		for (int r = 1; r < 10; r++)
 #pragma GCC unroll 10
@@ -108,18 +108,18 @@ static AESNI void aesni_ctr32(const unsigned char *in, unsigned char *out, size_
 	while (blocks >= 2) {
 		__m128i b0 =
 			_mm_xor_si128(_mm_insert_epi32(iv, (int)__builtin_bswap32(c), 3), rk[0]);
-		__m128i b1 = _mm_xor_si128(
-			_mm_insert_epi32(iv, (int)__builtin_bswap32(c + 1), 3), rk[0]);
+		__m128i b1 = _mm_xor_si128(_mm_insert_epi32(iv, (int)__builtin_bswap32(c + 1), 3),
+			rk[0]);
 
 #pragma GCC unroll 10
 		for (int r = 1; r < 10; r++) {
 			b0 = _mm_aesenc_si128(b0, rk[r]);
 			b1 = _mm_aesenc_si128(b1, rk[r]);
 		}
-		b0 = _mm_xor_si128(
-			_mm_aesenclast_si128(b0, rk[10]), _mm_loadu_si128((const __m128i *)in));
-		b1 = _mm_xor_si128(
-			_mm_aesenclast_si128(b1, rk[10]), _mm_loadu_si128((const __m128i *)in + 1));
+		b0 = _mm_xor_si128(_mm_aesenclast_si128(b0, rk[10]),
+			_mm_loadu_si128((const __m128i *)in));
+		b1 = _mm_xor_si128(_mm_aesenclast_si128(b1, rk[10]),
+			_mm_loadu_si128((const __m128i *)in + 1));
 		_mm_storeu_si128((__m128i *)out, b0);
 		_mm_storeu_si128((__m128i *)out + 1, b1);
 		c += 2;
@@ -146,8 +146,8 @@ static void aes_block(const unsigned char in[16], unsigned char out[16], const v
 }
 #endif
 
-static int key_init(
-	struct srtp_fast_key *k, const uint8_t key[16], const uint8_t salt[12], bool inbound)
+static int key_init(struct srtp_fast_key *k, const uint8_t key[16], const uint8_t salt[12],
+	bool inbound)
 {
 	memset(k, 0, sizeof(*k));
 	memcpy(k->salt, salt, SRTP_FAST_SALT_LEN);
@@ -209,9 +209,9 @@ static int key_aead(struct srtp_fast_key *k, bool seal, const uint8_t iv[12], co
 		return -EIO;
 	if (seal)
 		return EVP_CipherFinal_ex(c, buf + len, &n) &&
-				       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, tag)
-			       ? 0
-			       : -EIO;
+				EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, tag) ?
+			0 :
+			-EIO;
 	if (!EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG, tag))
 		return -EIO;
 	return EVP_CipherFinal_ex(c, buf + len, &n) ? 0 : SRTP_FAST_E_AUTH;
@@ -224,11 +224,11 @@ static int key_aead(struct srtp_fast_key *k, bool seal, const uint8_t iv[12], co
 	if (CRYPTO_gcm128_aad(g, aad, aad_len) || (aad2 && CRYPTO_gcm128_aad(g, aad2, 4)))
 		return -EIO;
 	if (seal)
-		rc = ctr ? CRYPTO_gcm128_encrypt_ctr32(g, buf, buf, len, ctr)
-			 : CRYPTO_gcm128_encrypt(g, buf, buf, len);
+		rc = ctr ? CRYPTO_gcm128_encrypt_ctr32(g, buf, buf, len, ctr) :
+			   CRYPTO_gcm128_encrypt(g, buf, buf, len);
 	else
-		rc = ctr ? CRYPTO_gcm128_decrypt_ctr32(g, buf, buf, len, ctr)
-			 : CRYPTO_gcm128_decrypt(g, buf, buf, len);
+		rc = ctr ? CRYPTO_gcm128_decrypt_ctr32(g, buf, buf, len, ctr) :
+			   CRYPTO_gcm128_decrypt(g, buf, buf, len);
 	if (rc)
 		return -EIO;
 	if (seal) {
@@ -242,18 +242,18 @@ static int key_aead(struct srtp_fast_key *k, bool seal, const uint8_t iv[12], co
 /* --- key derivation: RFC 3711 4.3.1 with kdr 0, GCM's 12-byte salt zero-padded to 14
  * (RFC 7714 section 11, as libsrtp does) --- */
 
-static int kdf(
-	const uint8_t mkey[16], const uint8_t msalt[12], uint8_t label, uint8_t *out, int len)
+static int kdf(const uint8_t mkey[16], const uint8_t msalt[12], uint8_t label, uint8_t *out,
+	int len)
 {
 	static const uint8_t zeros[32];
-	uint8_t iv[16] = {0};
+	uint8_t iv[16] = { 0 };
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0, ok;
 
 	memcpy(iv, msalt, SRTP_FAST_SALT_LEN);
 	iv[7] ^= label; /* label << 48 within the 112-bit x, which sits at IV bits 16..127 */
 	ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, mkey, iv) &&
-	     EVP_EncryptUpdate(c, out, &n, zeros, len) && n == len;
+		EVP_EncryptUpdate(c, out, &n, zeros, len) && n == len;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -EIO;
 }
@@ -326,8 +326,8 @@ static inline bool win_bit(const uint64_t *w, unsigned int bits, uint64_t i)
 }
 
 /* 0 when @idx may be accepted given the window ending at @top (nothing seen: anything may). */
-static inline int win_check(
-	const uint64_t *w, unsigned int bits, bool seen, uint64_t top, uint64_t idx)
+static inline int win_check(const uint64_t *w, unsigned int bits, bool seen, uint64_t top,
+	uint64_t idx)
 {
 	if (!seen || idx > top)
 		return 0;
@@ -412,8 +412,8 @@ int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len)
 	if ((rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx)))
 		return rc;
 	rtp_iv(iv, s->rtp.salt, ssrc, idx);
-	rc = key_aead(
-		&s->rtp, true, iv, pkt, (size_t)h, NULL, pkt + h, (size_t)(*len - h), pkt + *len);
+	rc = key_aead(&s->rtp, true, iv, pkt, (size_t)h, NULL, pkt + h, (size_t)(*len - h),
+		pkt + *len);
 	if (rc)
 		return rc;
 	win_add(st->rtp_win, SRTP_FAST_RTP_WINDOW, &st->rtp_seen, &st->rtp_top, idx);
@@ -530,8 +530,8 @@ int srtp_fast_unprotect_rtcp(struct srtp_fast *s, uint8_t *pkt, int *len)
 		rc = key_aead(&s->rtcp, false, iv, pkt, RTCP_HDR, pkt + *len - 4, pkt + RTCP_HDR,
 			(size_t)(body - RTCP_HDR), pkt + body);
 	else /* authenticated only: AAD is the whole packet and the word */
-		rc = key_aead(
-			&s->rtcp, false, iv, pkt, (size_t)body, pkt + *len - 4, pkt, 0, pkt + body);
+		rc = key_aead(&s->rtcp, false, iv, pkt, (size_t)body, pkt + *len - 4, pkt, 0,
+			pkt + body);
 	if (rc)
 		return rc;
 	if (st == &fresh)

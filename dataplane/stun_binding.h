@@ -31,16 +31,17 @@ static inline bool stun_binding_answer(const struct dp_if *ifp, struct rte_mbuf 
 		return false;
 	mlen = rte_be_to_cpu_16(rd16(p + 2));
 	if ((mlen & 3) || mlen != plen - 20)
-		return false;	/* the server answers malformed requests (400) */
+		return false; /* the server answers malformed requests (400) */
 	for (off = 20; off + 4 <= 20 + mlen;) {
-		uint16_t at = rte_be_to_cpu_16(rd16(p + off)), al = rte_be_to_cpu_16(rd16(p + off + 2));
+		uint16_t at = rte_be_to_cpu_16(rd16(p + off)),
+			 al = rte_be_to_cpu_16(rd16(p + off + 2));
 
 		if (al > 20 + mlen - off - 4)
 			return false;
 		if (at == STUN_ATTR_FINGERPRINT)
 			fingerprint = true;
 		else if (at < 0x8000)
-			return false;	/* USERNAME, MESSAGE-INTEGRITY, unknown required: the server's */
+			return false; /* USERNAME, MESSAGE-INTEGRITY, unknown required: the server's */
 		off += 4 + ((al + 3) & ~3);
 	}
 	if (m->buf_len < m->data_off + RTE_ETHER_HDR_LEN + 28 + 20 + 12 + 8)

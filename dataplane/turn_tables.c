@@ -11,7 +11,7 @@
 #include "turn_tables.h"
 
 struct turn_tables turn_tab;
-static struct cds_lfs_stack reclaimed;	/* see turn_alloc_remove() */
+static struct cds_lfs_stack reclaimed; /* see turn_alloc_remove() */
 static bool reclaimed_init;
 
 /* ---- the client table (see include/turn_tables.h) ---- */
@@ -131,14 +131,15 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 		cds_lfs_init(&reclaimed);
 		reclaimed_init = true;
 	}
-	while (buckets * TURN_CTAB_WAYS * 2 < capacity * 3)	/* at most 2/3 full */
+	while (buckets * TURN_CTAB_WAYS * 2 < capacity * 3) /* at most 2/3 full */
 		buckets *= 2;
 	turn_tab.by_client = ctab_create(buckets);
 	/* one object per allocation, plus spares for the copies that changes publish and that
 	 * wait out a grace period */
 	turn_tab.n_objs = capacity + capacity / 32 + 64;
-	turn_tab.objs = rte_zmalloc_socket("turn_allocs", (size_t)turn_tab.n_objs * sizeof(struct turn_alloc),
-		RTE_CACHE_LINE_SIZE, socket_id);
+	turn_tab.objs = rte_zmalloc_socket("turn_allocs",
+		(size_t)turn_tab.n_objs * sizeof(struct turn_alloc), RTE_CACHE_LINE_SIZE,
+		socket_id);
 	turn_tab.free_objs = malloc(turn_tab.n_objs * sizeof(uint32_t));
 	turn_tab.slots = rte_zmalloc_socket("turn_slots", capacity * sizeof(*turn_tab.slots),
 		RTE_CACHE_LINE_SIZE, socket_id);
@@ -150,7 +151,7 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 	}
 	turn_tab.capacity = capacity;
 	for (uint32_t i = 0; i < capacity; i++)
-		turn_tab.free_slots[i] = capacity - 1 - i;	/* slot 0 is handed out first */
+		turn_tab.free_slots[i] = capacity - 1 - i; /* slot 0 is handed out first */
 	turn_tab.n_free = capacity;
 	for (uint32_t i = 0; i < turn_tab.n_objs; i++)
 		turn_tab.free_objs[i] = turn_tab.n_objs - 1 - i;
@@ -164,7 +165,8 @@ int turn_tables_add_lcore(unsigned int lcore)
 		return -EINVAL;
 	if (!turn_tab.buckets[lcore])
 		turn_tab.buckets[lcore] = rte_zmalloc("turn_buckets",
-			(size_t)turn_tab.n_objs * sizeof(*turn_tab.buckets[lcore]), RTE_CACHE_LINE_SIZE);
+			(size_t)turn_tab.n_objs * sizeof(*turn_tab.buckets[lcore]),
+			RTE_CACHE_LINE_SIZE);
 	return turn_tab.buckets[lcore] ? 0 : -ENOMEM;
 }
 
@@ -221,9 +223,10 @@ unsigned int turn_tables_reclaim(void)
 	struct cds_lfs_node *n, *next;
 	unsigned int count = 0;
 
-	if (!head)	/* cds_lfs_for_each_safe reads through the head: UB on NULL */
+	if (!head) /* cds_lfs_for_each_safe reads through the head: UB on NULL */
 		return 0;
-	cds_lfs_for_each_safe(head, n, next) {
+	cds_lfs_for_each_safe(head, n, next)
+	{
 		struct turn_alloc *a = caa_container_of(n, struct turn_alloc, node);
 
 		if (a->release_slot)
@@ -283,7 +286,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 		for (int l = 0; l < RTE_MAX_LCORE; l++)
 			if (turn_tab.buckets[l])
 				memcpy(&turn_tab.buckets[l][a - turn_tab.objs],
-					&turn_tab.buckets[l][old - turn_tab.objs], sizeof(turn_tab.buckets[l][0]));
+					&turn_tab.buckets[l][old - turn_tab.objs],
+					sizeof(turn_tab.buckets[l][0]));
 		edge_rcu_assign(turn_tab.slots[a->slot], a);
 		edge_rcu_assign(*e, a);
 		alloc_retire(old, false);
@@ -302,7 +306,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 	/* a new allocation starts with full buckets (tokens 0 and last 0 refill at once) */
 	for (int l = 0; l < RTE_MAX_LCORE; l++)
 		if (turn_tab.buckets[l])
-			memset(&turn_tab.buckets[l][a - turn_tab.objs], 0, sizeof(turn_tab.buckets[l][0]));
+			memset(&turn_tab.buckets[l][a - turn_tab.objs], 0,
+				sizeof(turn_tab.buckets[l][0]));
 	/* publish the object before anything that leads to it */
 	edge_rcu_assign(turn_tab.slots[a->slot], a);
 	ret = ctab_insert(turn_tab.by_client, &a->key, a);
@@ -376,6 +381,6 @@ size_t turn_tables_memory(void)
 {
 	/* everything else (objects, slots, client table, port tables) is rte_malloc'd: callers
 	 * count it from rte_malloc's statistics */
-	return (size_t)turn_tab.capacity * sizeof(uint32_t) + (size_t)turn_tab.n_objs * sizeof(uint32_t) +
-		sizeof(struct turn_ctab);
+	return (size_t)turn_tab.capacity * sizeof(uint32_t) +
+		(size_t)turn_tab.n_objs * sizeof(uint32_t) + sizeof(struct turn_ctab);
 }

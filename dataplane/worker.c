@@ -14,8 +14,8 @@
 
 /* Sends a burst; what the queue does not take is dropped and counted under @full.
  * Returns how many were sent. */
-static inline uint16_t send_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
-	uint16_t n, struct dp_if_stats *st, enum dp_drop_reason full)
+static inline uint16_t send_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n,
+	struct dp_if_stats *st, enum dp_drop_reason full)
 {
 	uint16_t sent = rte_eth_tx_burst(port, queue, pkts, n);
 
@@ -74,12 +74,13 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 		uint32_t now_s = (uint32_t)(rte_rdtsc() / rte_get_tsc_hz());
 
 		for (uint16_t i = 0; i < n; i++) {
-			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+			struct rte_ether_hdr *eth =
+				rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 
 			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
 				pkts[i]->data_len >= sizeof(*eth) + 20)
-				fw_flow_note_ipv4(dp_fw_flows, eth + 1, pkts[i]->data_len - sizeof(*eth),
-					now_s);
+				fw_flow_note_ipv4(dp_fw_flows, eth + 1,
+					pkts[i]->data_len - sizeof(*eth), now_s);
 		}
 	}
 	st->from_kernel += n;
@@ -94,7 +95,7 @@ struct hairpins {
 	struct rte_mbuf *m[EDGE_MAX_IFACES][EDGE_MAX_BURST];
 	uint16_t n[EDGE_MAX_IFACES];
 	uint8_t mask;
-	bool running;			/* being run: what it makes goes to @next */
+	bool running; /* being run: what it makes goes to @next */
 	const struct dp_l3 *l3;
 	struct dp_worker *w;
 	struct dp_burst_out *out;
@@ -153,7 +154,7 @@ static inline void emit(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi
 	struct dp_burst_out *out, struct dp_if_stats *st, struct hairpins *hp)
 {
 	fwd_burst(l3, w, ifi, out->tx, out->n_tx, NULL);
-	while (out->fwd_mask) {	/* relayed: out of the interface that reaches the far end */
+	while (out->fwd_mask) { /* relayed: out of the interface that reaches the far end */
 		unsigned int o = __builtin_ctz(out->fwd_mask);
 
 		out->fwd_mask &= out->fwd_mask - 1;
@@ -210,7 +211,7 @@ static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker
 		uint16_t port = pkts[i]->port;
 		struct dp_if_stats *st = &dp_stats[w->id].ifs[dp_port_ifi[port]];
 
-		if (dp_port_is_tap[port])	/* to the kernel: not the wire's transmit */
+		if (dp_port_is_tap[port]) /* to the kernel: not the wire's transmit */
 			send_burst(port, w->id, &pkts[i], 1, st, DP_DROP_KERNEL_FULL);
 		else
 			fwd_burst(l3, w, dp_port_ifi[port], &pkts[i], 1, hp);
@@ -242,7 +243,7 @@ int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[EDGE_MAX_BURST];
-	struct dp_burst_out out = { .fwd_mask = 0 };	/* all zero: n_fwd[] counts from 0 */
+	struct dp_burst_out out = { .fwd_mask = 0 }; /* all zero: n_fwd[] counts from 0 */
 	/* three passes' outputs: the wire's, and each hairpin level's */
 	static __thread struct dp_burst_out out1, out2;
 	struct hairpins hp2 = { .w = w, .out = &out2 };
@@ -293,7 +294,8 @@ int dp_worker_main(void *arg)
 			if (unlikely(sleep_us && 2 * sleep_us >= w->idle_sleep_us)) {
 				w->deep_wakes++;
 				if (work > w->deep_wake_max)
-					w->deep_wake_max = (uint16_t)RTE_MIN(work, (unsigned int)UINT16_MAX);
+					w->deep_wake_max =
+						(uint16_t)RTE_MIN(work, (unsigned int)UINT16_MAX);
 			}
 			idle = sleep_us = at_level = 0;
 			continue;

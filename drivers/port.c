@@ -38,8 +38,8 @@ static void spec_name(const char *spec, char *name, size_t len)
 	snprintf(name, len, "%.*s", (int)n, spec);
 }
 
-int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int max,
-	char *buf, size_t buflen)
+int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int max, char *buf,
+	size_t buflen)
 {
 	int argc = 0;
 	bool any_pci = false;
@@ -105,8 +105,10 @@ static int queues_setup(uint16_t port, uint16_t nrx, uint16_t ntx, struct rte_me
 		nrx = 1;
 	}
 	if (ntx > info.max_tx_queues) {
-		snprintf(err, errlen, "%s: %u workers need %u tx queues, the port has %u "
-			"(af_packet: add qpairs=%u)", what, ntx, ntx, info.max_tx_queues, ntx);
+		snprintf(err, errlen,
+			"%s: %u workers need %u tx queues, the port has %u "
+			"(af_packet: add qpairs=%u)",
+			what, ntx, ntx, info.max_tx_queues, ntx);
 		return -EINVAL;
 	}
 	ret = rte_eth_dev_configure(port, nrx, ntx, &conf);
@@ -129,8 +131,8 @@ fail:
 	return ret;
 }
 
-int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers,
-	struct rte_mempool *mp, struct port_info *pi, char *err, size_t errlen)
+int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers, struct rte_mempool *mp,
+	struct port_info *pi, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	char name[RTE_DEV_NAME_MAX_LEN], what[160], tapargs[128], mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -142,8 +144,10 @@ int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers,
 	snprintf(what, sizeof(what), "interface %s (%s)", ifc->name, name);
 	ret = rte_eth_dev_get_port_by_name(name, &pi->port_id);
 	if (ret < 0) {
-		snprintf(err, errlen, "%s: no such port (not probed: check the PCI address, the "
-			"driver binding, or the vdev string)", what);
+		snprintf(err, errlen,
+			"%s: no such port (not probed: check the PCI address, the "
+			"driver binding, or the vdev string)",
+			what);
 		return -ENODEV;
 	}
 	rte_eth_dev_info_get(pi->port_id, &info);
@@ -157,7 +161,7 @@ int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers,
 	pi->n_rxq = ret;
 	pi->n_txq = n_workers;
 	pi->open = true;
-	rte_eth_promiscuous_enable(pi->port_id);	/* best effort: veth/af_packet ignore it */
+	rte_eth_promiscuous_enable(pi->port_id); /* best effort: veth/af_packet ignore it */
 	rte_eth_macaddr_get(pi->port_id, &pi->mac);
 
 	/* the kernel mirror, with the port's MAC so replies to either reach both */

@@ -126,7 +126,7 @@ int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gat
 /* ---- the relay range, kept from the kernel's ephemeral ports ---- */
 
 static struct {
-	bool saved;		/* orig holds what the file said before our first write */
+	bool saved; /* orig holds what the file said before our first write */
 	char orig[4096];
 } rsv;
 

@@ -30,7 +30,7 @@ struct cli_command {
 	const char *usage;
 	const char *help;
 	cli_run_fn *run;
-	void (*more_help)(FILE *out);	/* `help <name>`: its settings, one a line; may be NULL */
+	void (*more_help)(FILE *out); /* `help <name>`: its settings, one a line; may be NULL */
 	/* `edgectl --json <name> [<arg>]`: the counters behind the page, as the metric families
 	 * whose names start with one of these prefixes (NULL-terminated; NULL: the page has no
 	 * JSON form), and the label its argument selects ("interface" for `iface a`; NULL: the
@@ -43,10 +43,10 @@ struct cli_command {
 #define CLI_MAX_COMMANDS 32
 
 struct cli {
-	struct edge_cfg *cfg;		/* the running configuration; replaced only by apply */
+	struct edge_cfg *cfg; /* the running configuration; replaced only by apply */
 	const struct cli_ops *ops;
 	void *ctx;
-	struct metrics_registry *metrics;	/* `metrics` and `--json`; NULL: not available */
+	struct metrics_registry *metrics; /* `metrics` and `--json`; NULL: not available */
 	struct cli_command cmds[CLI_MAX_COMMANDS];
 	int n_cmds;
 };
@@ -68,15 +68,15 @@ struct dp_cli_ops {
 	/* Sends @count echo requests from the data plane to @addr (network order) and reports
 	 * them; returns 0 if any reply came back. */
 	int (*ping)(void *ctx, uint32_t addr, int count, FILE *out);
-	void (*firewall)(void *ctx, int ifi, FILE *out);	/* `firewall <if>` */
+	void (*firewall)(void *ctx, int ifi, FILE *out); /* `firewall <if>` */
 	void *ctx;
 };
 int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops);
 
 /* TURN: `turn ...` (cli_turn.c). */
 struct turn_cli_ops {
-	void (*allocations)(void *ctx, FILE *out);	/* `turn allocations` */
-	void (*stats)(void *ctx, FILE *out);		/* `turn stats` */
+	void (*allocations)(void *ctx, FILE *out); /* `turn allocations` */
+	void (*stats)(void *ctx, FILE *out);	   /* `turn stats` */
 	/* the `turn` page's "Guest peers : ..." line: the media targets guests may reach */
 	void (*guest_peers)(void *ctx, FILE *out);
 	void *ctx;
@@ -101,8 +101,8 @@ int web_cli_register(struct cli *cli, const struct web_cli_ops *ops);
 /* Observability: `metrics` (the registry, and the endpoint Prometheus scrapes) and `syslog`
  * (cli_obs.c); the two status pages' live lines. */
 struct obs_cli_ops {
-	void (*metrics_status)(void *ctx, FILE *out);	/* scrapes, refusals, running or why not */
-	void (*syslog_status)(void *ctx, FILE *out);	/* each server: state, sent, lost */
+	void (*metrics_status)(void *ctx, FILE *out); /* scrapes, refusals, running or why not */
+	void (*syslog_status)(void *ctx, FILE *out);  /* each server: state, sent, lost */
 	void *ctx;
 };
 int obs_cli_register(struct cli *cli, const struct obs_cli_ops *ops);

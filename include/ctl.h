@@ -24,11 +24,11 @@ struct ctl_server {
 	int lfd;
 	char path[108];
 	struct cli *cli;
-	struct evloop *loop;		/* serves the listening socket and every client */
+	struct evloop *loop; /* serves the listening socket and every client */
 	struct ctl_client clients[CTL_MAX_CLIENTS];
-	long gid;			/* mgmt.socket_group's, or -1: root only */
-	time_t refused_logged;		/* refusals are logged at most once in CTL_REFUSE_LOG_S */
-	unsigned int refused_quiet;	/* ... and the ones not logged are counted */
+	long gid;		    /* mgmt.socket_group's, or -1: root only */
+	time_t refused_logged;	    /* refusals are logged at most once in CTL_REFUSE_LOG_S */
+	unsigned int refused_quiet; /* ... and the ones not logged are counted */
 };
 
 #define CTL_REFUSE_LOG_S 10

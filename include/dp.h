@@ -21,33 +21,33 @@
 
 struct dp_if {
 	bool present;
-	bool up;			/* administratively up: has at least one address */
-	uint16_t port_id;		/* DPDK port of the interface */
-	uint16_t tap_port_id;		/* DPDK port of its kernel TAP mirror */
+	bool up;	      /* administratively up: has at least one address */
+	uint16_t port_id;     /* DPDK port of the interface */
+	uint16_t tap_port_id; /* DPDK port of its kernel TAP mirror */
 	struct rte_ether_addr mac;
 	uint8_t n_addrs;
-	uint32_t addr[EDGE_MAX_ADDRS];	/* network byte order */
+	uint32_t addr[EDGE_MAX_ADDRS]; /* network byte order */
 	uint32_t mask[EDGE_MAX_ADDRS];
-	uint32_t gateway;		/* first configured gateway, or 0 */
+	uint32_t gateway; /* first configured gateway, or 0 */
 };
 
 struct dp_l3 {
 	struct dp_if ifs[EDGE_MAX_IFACES];
-	int8_t default_if;		/* interface of the default route, -1 = none */
+	int8_t default_if; /* interface of the default route, -1 = none */
 	uint32_t default_gw;
 	/* TURN: where clients and peers reach the relay (the allocations are in turn_tables.h) */
-	uint16_t turn_port;		/* network byte order; 0 = TURN off */
-	uint16_t turn_port2;		/* the browser port (443), the same way; 0 = none */
-	uint16_t relay_lo, relay_hi;	/* relay port range, host order */
-	int8_t relay_if;		/* where the relay's address is (-1 = none) ... */
-	uint32_t relay_ip;		/* ... and that address: the range is the relay's there
+	uint16_t turn_port;	     /* network byte order; 0 = TURN off */
+	uint16_t turn_port2;	     /* the browser port (443), the same way; 0 = none */
+	uint16_t relay_lo, relay_hi; /* relay port range, host order */
+	int8_t relay_if;	     /* where the relay's address is (-1 = none) ... */
+	uint32_t relay_ip;	     /* ... and that address: the range is the relay's there
 					 * (and on addresses that still hold allocations), the
 					 * kernel's everywhere else */
-	uint8_t turn_listen;		/* bit i: interface i takes TURN clients */
-	uint64_t turn_rate;		/* per allocation and direction: bytes per TSC tick << 32; 0 = no cap */
+	uint8_t turn_listen;	     /* bit i: interface i takes TURN clients */
+	uint64_t turn_rate; /* per allocation and direction: bytes per TSC tick << 32; 0 = no cap */
 	/* the interfaces' compiled firewalls (NULL: disabled); owned by this table */
 	struct fw_ruleset *fw[EDGE_MAX_IFACES];
-	uint32_t turn_burst;		/* bucket depth, bytes */
+	uint32_t turn_burst; /* bucket depth, bytes */
 	/* the callbridge's media port on each interface (network order, 0 = none) and the
 	 * address it is on: the SFU's fast path (sfu.h) */
 	uint16_t media_port[EDGE_MAX_IFACES];
@@ -64,53 +64,54 @@ struct dp_l3 {
 extern struct dp_l3 *dp_l3_current;
 
 /* Why a packet was dropped. Every drop is counted under exactly one reason. */
-#define DP_DROP_REASONS(X)                                                                       \
-	X(L2_SHORT, "frame shorter than its headers")                                            \
-	X(L2_OTHER_HOST, "destination MAC is neither ours nor broadcast")                        \
-	X(L2_OWN_FRAME, "our own transmitted frame seen again (af_packet echoes them)")         \
-	X(L2_ETHERTYPE, "ethertype not handled (IPv6, VLAN, ...)")                               \
-	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                   \
-	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                         \
-	X(ARP_OTHER, "ARP reply not addressed to us")                                            \
-	X(ARP_OFF_SUBNET, "ARP reply from a sender not on the interface's subnets")             \
-	X(IP_HEADER, "IPv4 version or header length invalid")                                    \
-	X(IP_LENGTH, "IPv4 total length does not fit the frame")                                 \
-	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                             \
-	X(UDP_CHECKSUM, "UDP checksum wrong (a request for the TURN server)")                     \
-	X(IP_TTL, "IPv4 TTL is zero")                                                            \
-	X(IP_FRAGMENT, "IPv4 fragment (not reassembled)")                                        \
-	X(IP_NOT_LOCAL, "IPv4 destination is not an address of this interface")                 \
-	X(IP_SOURCE, "IPv4 source is broadcast, multicast, loopback or ours")                    \
-	X(ICMP_MALFORMED, "ICMP truncated or checksum wrong")                                    \
-	X(FIREWALL, "refused by the interface firewall")                                         \
-	X(IF_DOWN, "interface has no address")                                                   \
-	X(TX_FULL, "port transmit queue full")                                                    \
-	X(KERNEL_FULL, "kernel TAP queue full")                                                  \
-	X(PUNT_FULL, "control-plane queue full")                                                 \
-	X(NBR_UNRESOLVED, "next hop did not answer ARP")                                         \
-	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")                                     \
-	X(TURN_MALFORMED, "ChannelData shorter than it says, bad channel, or not STUN/ChannelData") \
-	X(TURN_NO_ALLOC, "no allocation for that client or relay port")                          \
-	X(TURN_EXPIRED, "allocation expired")                                                     \
-	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                    \
-	X(TURN_PEER_PORT, "peer port not permitted (a guest's permission names one port)")       \
-	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                      \
-	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")                      \
-	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")                                 \
-	X(MEDIA_NO_LEG, "RTP/RTCP on a media port from no connected leg")                         \
-	X(MEDIA_MALFORMED, "RTCP compound malformed, or packet in pieces")                        \
-	X(MEDIA_AUTH, "SRTP/SRTCP authentication failed (wrong key or tampered)")                \
-	X(MEDIA_REPLAY, "SRTP/SRTCP replayed or too old")                                         \
-	X(MEDIA_SSRC, "RTP or RTCP from an SSRC the leg did not announce")                     \
-	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                   \
-	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")                                          \
+#define DP_DROP_REASONS(X)                                                                         \
+	X(L2_SHORT, "frame shorter than its headers")                                              \
+	X(L2_OTHER_HOST, "destination MAC is neither ours nor broadcast")                          \
+	X(L2_OWN_FRAME, "our own transmitted frame seen again (af_packet echoes them)")            \
+	X(L2_ETHERTYPE, "ethertype not handled (IPv6, VLAN, ...)")                                 \
+	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                     \
+	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                           \
+	X(ARP_OTHER, "ARP reply not addressed to us")                                              \
+	X(ARP_OFF_SUBNET, "ARP reply from a sender not on the interface's subnets")                \
+	X(IP_HEADER, "IPv4 version or header length invalid")                                      \
+	X(IP_LENGTH, "IPv4 total length does not fit the frame")                                   \
+	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                               \
+	X(UDP_CHECKSUM, "UDP checksum wrong (a request for the TURN server)")                      \
+	X(IP_TTL, "IPv4 TTL is zero")                                                              \
+	X(IP_FRAGMENT, "IPv4 fragment (not reassembled)")                                          \
+	X(IP_NOT_LOCAL, "IPv4 destination is not an address of this interface")                    \
+	X(IP_SOURCE, "IPv4 source is broadcast, multicast, loopback or ours")                      \
+	X(ICMP_MALFORMED, "ICMP truncated or checksum wrong")                                      \
+	X(FIREWALL, "refused by the interface firewall")                                           \
+	X(IF_DOWN, "interface has no address")                                                     \
+	X(TX_FULL, "port transmit queue full")                                                     \
+	X(KERNEL_FULL, "kernel TAP queue full")                                                    \
+	X(PUNT_FULL, "control-plane queue full")                                                   \
+	X(NBR_UNRESOLVED, "next hop did not answer ARP")                                           \
+	X(NBR_QUEUE_FULL, "too many packets waiting for ARP")                                      \
+	X(TURN_MALFORMED,                                                                          \
+		"ChannelData shorter than it says, bad channel, or not STUN/ChannelData")          \
+	X(TURN_NO_ALLOC, "no allocation for that client or relay port")                            \
+	X(TURN_EXPIRED, "allocation expired")                                                      \
+	X(TURN_NO_PERMISSION, "no permission for that peer (or it expired)")                       \
+	X(TURN_PEER_PORT, "peer port not permitted (a guest's permission names one port)")         \
+	X(TURN_NO_CHANNEL, "channel not bound (or expired)")                                       \
+	X(TURN_NH_UNRESOLVED, "next hop towards the peer not resolved yet")                        \
+	X(TURN_RATE_LIMIT, "over the allocation's bandwidth cap")                                  \
+	X(MEDIA_NO_LEG, "RTP/RTCP on a media port from no connected leg")                          \
+	X(MEDIA_MALFORMED, "RTCP compound malformed, or packet in pieces")                         \
+	X(MEDIA_AUTH, "SRTP/SRTCP authentication failed (wrong key or tampered)")                  \
+	X(MEDIA_REPLAY, "SRTP/SRTCP replayed or too old")                                          \
+	X(MEDIA_SSRC, "RTP or RTCP from an SSRC the leg did not announce")                         \
+	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                     \
+	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")                                           \
 	X(HAIRPIN_LOOP, "addressed to ourselves again after a hairpin")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,
 	DP_DROP_REASONS(X)
 #undef X
-	DP_DROP_MAX
+		DP_DROP_MAX
 };
 
 const char *dp_drop_name(enum dp_drop_reason r);
@@ -122,13 +123,13 @@ struct dp_if_stats {
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel;
 	uint64_t arp_replies, icmp_echo_replies, punted, stun_binding_replies;
-	uint64_t arp_not_learned;	/* ARP senders refused: off the subnets, or the table full */
-	uint64_t relay_c2p_pkts, relay_c2p_bytes;	/* TURN: client -> peer, received here */
-	uint64_t relay_p2c_pkts, relay_p2c_bytes;	/* TURN: peer -> client, received here */
-	uint64_t sfu_rx_pkts;		/* RTP/RTCP to a media port, received here */
-	uint64_t sfu_tx_pkts;		/* copies sent to receivers, from here */
-	uint64_t sfu_no_receiver;	/* authenticated but nobody takes it now */
-	uint64_t hairpin_pkts;		/* our own packets for our own addresses, taken in here */
+	uint64_t arp_not_learned; /* ARP senders refused: off the subnets, or the table full */
+	uint64_t relay_c2p_pkts, relay_c2p_bytes; /* TURN: client -> peer, received here */
+	uint64_t relay_p2c_pkts, relay_p2c_bytes; /* TURN: peer -> client, received here */
+	uint64_t sfu_rx_pkts;			  /* RTP/RTCP to a media port, received here */
+	uint64_t sfu_tx_pkts;			  /* copies sent to receivers, from here */
+	uint64_t sfu_no_receiver;		  /* authenticated but nobody takes it now */
+	uint64_t hairpin_pkts; /* our own packets for our own addresses, taken in here */
 	uint64_t drops[DP_DROP_MAX];
 } __rte_cache_aligned;
 
@@ -144,12 +145,12 @@ void dp_stats_sum(int ifi, struct dp_if_stats *out);
 
 /* What a punted mbuf is for; carried in mbuf->hash.usr. */
 enum dp_punt_kind {
-	DP_PUNT_ARP_REPLY = 1,	/* learn the sender, then hand the reply to the kernel */
-	DP_PUNT_ARP_LEARN,	/* a request for us from a sender we did not know */
-	DP_PUNT_RESOLVE,	/* IPv4 packet ready to send but its next hop is unresolved */
-	DP_PUNT_PING_REPLY,	/* echo reply to the control plane's own ping (edgectl ping) */
-	DP_PUNT_TURN_STREAM,	/* a peer's datagram for a TURN client on TCP/TLS (permitted) */
-	DP_PUNT_TURN,		/* a STUN message for the TURN server (Allocate, Refresh, ...);
+	DP_PUNT_ARP_REPLY = 1, /* learn the sender, then hand the reply to the kernel */
+	DP_PUNT_ARP_LEARN,     /* a request for us from a sender we did not know */
+	DP_PUNT_RESOLVE,       /* IPv4 packet ready to send but its next hop is unresolved */
+	DP_PUNT_PING_REPLY,    /* echo reply to the control plane's own ping (edgectl ping) */
+	DP_PUNT_TURN_STREAM,   /* a peer's datagram for a TURN client on TCP/TLS (permitted) */
+	DP_PUNT_TURN,	       /* a STUN message for the TURN server (Allocate, Refresh, ...);
 				 * the interface it came in on in hash.fdir.hi */
 };
 
@@ -158,7 +159,7 @@ enum dp_punt_kind {
  * enqueue and, if set, clears it and writes the eventfd (both sides sequentially
  * consistent, so one of them always sees the other). */
 struct dp_wake {
-	int fd;				/* eventfd, or -1 */
+	int fd; /* eventfd, or -1 */
 	uint32_t sleeping;
 } __rte_cache_aligned;
 
@@ -176,17 +177,17 @@ static inline void dp_wake_kick(struct dp_wake *wk)
 
 /* Where a burst's packets go after the per-packet stages. */
 struct dp_burst_out {
-	struct rte_mbuf *fwd[EDGE_MAX_IFACES][EDGE_MAX_BURST];	/* relayed: out of that interface */
+	struct rte_mbuf *fwd[EDGE_MAX_IFACES][EDGE_MAX_BURST]; /* relayed: out of that interface */
 	uint16_t n_fwd[EDGE_MAX_IFACES];
-	uint8_t fwd_mask;				/* interfaces with n_fwd > 0 */
-	struct rte_mbuf *tx[EDGE_MAX_BURST];	/* back out of the same port */
-	struct rte_mbuf *kernel[EDGE_MAX_BURST];	/* to the interface's TAP mirror */
-	struct rte_mbuf *punt[EDGE_MAX_BURST];	/* to the control plane */
+	uint8_t fwd_mask;			 /* interfaces with n_fwd > 0 */
+	struct rte_mbuf *tx[EDGE_MAX_BURST];	 /* back out of the same port */
+	struct rte_mbuf *kernel[EDGE_MAX_BURST]; /* to the interface's TAP mirror */
+	struct rte_mbuf *punt[EDGE_MAX_BURST];	 /* to the control plane */
 	/* peers' datagrams for TURN clients on TCP/TLS, to the control plane on a ring of their
 	 * own: a flood of them never crowds ARP off the punt ring */
 	struct rte_mbuf *data[EDGE_MAX_BURST];
 	uint16_t n_tx, n_kernel, n_punt, n_data;
-	bool hairpin;		/* the burst is hairpinned: its sources are our own addresses */
+	bool hairpin; /* the burst is hairpinned: its sources are our own addresses */
 	/* sends fwd[@ifi] now when a fan-out fills it (the SFU's copies); NULL: such copies are
 	 * dropped and counted in flush_drops */
 	void (*flush)(void *ctx, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n);
@@ -212,22 +213,22 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 struct dp_rxq {
 	uint16_t port_id, queue_id;
 	uint8_t ifi;
-	bool is_tap;		/* kernel -> wire */
+	bool is_tap; /* kernel -> wire */
 };
 
 struct dp_worker {
-	unsigned int id;	/* 0..n_workers-1: its tx queue on every port, its stats slot */
+	unsigned int id; /* 0..n_workers-1: its tx queue on every port, its stats slot */
 	unsigned int lcore_id;
 	struct dp_rxq rxq[2 * EDGE_MAX_IFACES];
 	unsigned int n_rxq;
-	struct rte_ring *punt_ring;	/* to the control plane, shared by all workers */
-	struct rte_ring *data_ring;	/* likewise, for struct dp_burst_out's data[] */
-	struct rte_ring *inject_ring;	/* from the control plane, this worker's own */
-	struct dp_wake *cp_wake;	/* the control plane's, kicked after a punt */
+	struct rte_ring *punt_ring;   /* to the control plane, shared by all workers */
+	struct rte_ring *data_ring;   /* likewise, for struct dp_burst_out's data[] */
+	struct rte_ring *inject_ring; /* from the control plane, this worker's own */
+	struct dp_wake *cp_wake;      /* the control plane's, kicked after a punt */
 	unsigned int burst;
-	unsigned int idle_sleep_us;	/* the longest sleep of the back-off */
+	unsigned int idle_sleep_us; /* the longest sleep of the back-off */
 	volatile bool *stop;
-	struct dp_wake wake;		/* its own: the control plane kicks it after an inject */
+	struct dp_wake wake; /* its own: the control plane kicks it after an inject */
 	/* for `edgectl status`: passes, idle passes, sleeps; wakes from the deepest sleeps to
 	 * find packets waiting, and the largest such first burst (what an idle worker risks) */
 	uint64_t loops, idle_loops, sleeps, deep_wakes;

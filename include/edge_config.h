@@ -11,28 +11,28 @@
 #include "fw.h"
 
 struct cfg_ipv4 {
-	uint32_t addr;		/* network byte order */
-	uint8_t prefix;		/* 0..32 */
-	uint32_t gateway;	/* network byte order; 0 = none */
+	uint32_t addr;	  /* network byte order */
+	uint8_t prefix;	  /* 0..32 */
+	uint32_t gateway; /* network byte order; 0 = none */
 };
 
 /* A static route out of an interface: net/prefix via a gateway on one of its subnets. */
 struct cfg_route {
-	uint32_t net;		/* network byte order, host bits zero */
-	uint8_t prefix;		/* 0..32 */
-	uint32_t gateway;	/* network byte order */
+	uint32_t net;	  /* network byte order, host bits zero */
+	uint8_t prefix;	  /* 0..32 */
+	uint32_t gateway; /* network byte order */
 };
 
 struct cfg_iface {
-	char name[EDGE_IFNAME_LEN];		/* "a", "b", ... */
-	char port[EDGE_PORTSPEC_LEN];		/* PCI address or vdev string */
-	char tap[16];				/* kernel mirror name; "" = edge-<name> */
+	char name[EDGE_IFNAME_LEN];   /* "a", "b", ... */
+	char port[EDGE_PORTSPEC_LEN]; /* PCI address or vdev string */
+	char tap[16];		      /* kernel mirror name; "" = edge-<name> */
 	struct cfg_ipv4 addrs[EDGE_MAX_ADDRS];
 	int n_addrs;
 	struct cfg_route routes[EDGE_MAX_ROUTES];
 	int n_routes;
-	int rx_queues;				/* 0 = one per worker */
-	struct fw_if_config fw;			/* the interface's firewall */
+	int rx_queues;		/* 0 = one per worker */
+	struct fw_if_config fw; /* the interface's firewall */
 };
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_FILE, LOG_TARGET_SYSLOG };
@@ -41,7 +41,7 @@ enum log_target { LOG_TARGET_STDERR, LOG_TARGET_FILE, LOG_TARGET_SYSLOG };
 #define TURN_MAX_PEER_RULES 32
 
 struct cfg_prefix {
-	uint32_t addr;		/* network byte order, host bits zero */
+	uint32_t addr; /* network byte order, host bits zero */
 	uint8_t len;
 };
 
@@ -52,28 +52,28 @@ struct cfg_turn_user {
 
 /* The guide's `turn` component (status page fields in comments). */
 struct cfg_turn {
-	bool enabled;				/* Enabled */
-	struct cfg_turn_user users[TURN_MAX_USERS];	/* Username, Password */
+	bool enabled;				    /* Enabled */
+	struct cfg_turn_user users[TURN_MAX_USERS]; /* Username, Password */
 	int n_users;
-	char realm[64];				/* Realm */
-	bool short_term;			/* Short term credentials */
-	char shared_secret[128];		/* Shared secret ("" = none) */
-	uint32_t public_ip;			/* Public IP (0 = none) */
-	bool high_capacity;			/* High Capacity Mode */
-	uint16_t port;				/* UDP and TCP port, 3478 */
-	uint16_t tls_port;			/* TLS port (0 = none) */
+	char realm[64];		 /* Realm */
+	bool short_term;	 /* Short term credentials */
+	char shared_secret[128]; /* Shared secret ("" = none) */
+	uint32_t public_ip;	 /* Public IP (0 = none) */
+	bool high_capacity;	 /* High Capacity Mode */
+	uint16_t port;		 /* UDP and TCP port, 3478 */
+	uint16_t tls_port;	 /* TLS port (0 = none) */
 	/* ours: UDP, TCP and TLS on one port that browsers use (443; 0 = none): on every listen
 	 * interface for UDP, and for TCP and TLS where no other component listens on it */
 	uint16_t browser_port;
-	char tls_key[128], tls_cert[128], tls_bundle[128];	/* TLS key, cert, bundle */
-	uint8_t listen_mask;			/* Listen interface ... (bit per interface) */
-	uint16_t relay_lo, relay_hi;		/* relay port range */
-	uint32_t max_allocs;			/* 0 = no limit */
-	uint32_t max_allocs_per_user;		/* 0 = no limit */
-	uint32_t bandwidth_kbps;		/* per allocation, each way; 0 = no limit */
-	uint32_t lifetime_max;			/* seconds */
-	uint32_t max_conns, max_conns_per_addr;	/* TCP/TLS connections; 0 = no limit */
-	uint32_t handshake_timeout, idle_timeout;	/* seconds; 0 = none */
+	char tls_key[128], tls_cert[128], tls_bundle[128]; /* TLS key, cert, bundle */
+	uint8_t listen_mask;			  /* Listen interface ... (bit per interface) */
+	uint16_t relay_lo, relay_hi;		  /* relay port range */
+	uint32_t max_allocs;			  /* 0 = no limit */
+	uint32_t max_allocs_per_user;		  /* 0 = no limit */
+	uint32_t bandwidth_kbps;		  /* per allocation, each way; 0 = no limit */
+	uint32_t lifetime_max;			  /* seconds */
+	uint32_t max_conns, max_conns_per_addr;	  /* TCP/TLS connections; 0 = no limit */
+	uint32_t handshake_timeout, idle_timeout; /* seconds; 0 = none */
 	struct cfg_prefix denied[TURN_MAX_PEER_RULES], allowed[TURN_MAX_PEER_RULES];
 	int n_denied, n_allowed;
 };
@@ -86,46 +86,46 @@ enum edge_role { EDGE_ROLE_BOTH, EDGE_ROLE_EDGE, EDGE_ROLE_CORE };
 
 /* "<if>:<port>", as webbridge3 writes its listeners. */
 struct cfg_listen {
-	uint8_t ifi;		/* index into edge_cfg.ifs */
+	uint8_t ifi; /* index into edge_cfg.ifs */
 	uint16_t port;
 };
 
 /* The guide's `webbridge3` component (edge): status page fields in comments. */
 struct cfg_webbridge3 {
-	bool enabled;					/* Enabled */
-	struct cfg_listen https[WEB_MAX_LISTEN];	/* HTTPS listening ports and interfaces */
+	bool enabled;				 /* Enabled */
+	struct cfg_listen https[WEB_MAX_LISTEN]; /* HTTPS listening ports and interfaces */
 	int n_https;
-	char https_key[128], https_cert[128];		/* HTTPS Key file, Full chain certificate */
-	char frame_ancestors[256];			/* HTTPS Frame-Ancestors ("" = none) */
-	bool http_redirect;				/* HTTP redirect (port 80 -> HTTPS) */
-	struct cfg_listen c2w[WEB_MAX_LISTEN];		/* C2W listening ports and interfaces */
+	char https_key[128], https_cert[128];  /* HTTPS Key file, Full chain certificate */
+	char frame_ancestors[256];	       /* HTTPS Frame-Ancestors ("" = none) */
+	bool http_redirect;		       /* HTTP redirect (port 80 -> HTTPS) */
+	struct cfg_listen c2w[WEB_MAX_LISTEN]; /* C2W listening ports and interfaces */
 	int n_c2w;
-	char c2w_key[128], c2w_cert[128];		/* C2W Key file, Full chain certificate */
-	char c2w_trust[128];				/* C2W Trust bundle */
-	char meetingapps_host[128];			/* Meetingapps address ("" = none) */
-	uint16_t meetingapps_port;			/* Meetingapps port (0 = none) */
+	char c2w_key[128], c2w_cert[128]; /* C2W Key file, Full chain certificate */
+	char c2w_trust[128];		  /* C2W Trust bundle */
+	char meetingapps_host[128];	  /* Meetingapps address ("" = none) */
+	uint16_t meetingapps_port;	  /* Meetingapps port (0 = none) */
 	char meetingapps_secret[128];
-	bool audio_priority;				/* Audio priority flag (default Enabled) */
-	char options[128];				/* Beta options ("" = none) */
-	char webapp_dir[256];				/* the web app's files ("" = built-in path) */
+	bool audio_priority;  /* Audio priority flag (default Enabled) */
+	char options[128];    /* Beta options ("" = none) */
+	char webapp_dir[256]; /* the web app's files ("" = built-in path) */
 };
 
 /* The guide's `callbridge` component (core). */
 struct cfg_callbridge {
 	bool enabled;
-	uint8_t listen_mask;				/* Listening interfaces (bit per interface) */
-	int prefer_if;					/* Preferred interface (-1 = none) */
-	char key[128], cert[128], bundle[128];		/* Key file, Certificate file */
-	char address[128];				/* Address ("" = none) */
-	char trust_c2w[128];				/* C2W trusted certs */
-	char trust_cluster[128];			/* Callbridge cluster trusted certs */
-	char trust_branding[128];			/* Callbridge trust branding certs */
-	char ucm_trust[128];				/* UCM trusted certs */
-	bool ucm_verify;				/* UCM verification mode */
-	char imps_trust[128];				/* IMPS trusted certs */
-	bool imps_verify;				/* IMPS verification mode */
-	int jwt_expiry_hours;				/* WC3 JWT Expiry in hours, 1..24 */
-	char db_path[256];				/* SQLite database (spaces, webBridges, ...) */
+	uint8_t listen_mask;		       /* Listening interfaces (bit per interface) */
+	int prefer_if;			       /* Preferred interface (-1 = none) */
+	char key[128], cert[128], bundle[128]; /* Key file, Certificate file */
+	char address[128];		       /* Address ("" = none) */
+	char trust_c2w[128];		       /* C2W trusted certs */
+	char trust_cluster[128];	       /* Callbridge cluster trusted certs */
+	char trust_branding[128];	       /* Callbridge trust branding certs */
+	char ucm_trust[128];		       /* UCM trusted certs */
+	bool ucm_verify;		       /* UCM verification mode */
+	char imps_trust[128];		       /* IMPS trusted certs */
+	bool imps_verify;		       /* IMPS verification mode */
+	int jwt_expiry_hours;		       /* WC3 JWT Expiry in hours, 1..24 */
+	char db_path[256];		       /* SQLite database (spaces, webBridges, ...) */
 	/* Media ports: one UDP port per media interface carries every leg (DESIGN: the media
 	 * plane); guests' TURN allocations may reach these and nothing else. */
 	struct cfg_listen media[WEB_MAX_LISTEN];
@@ -134,37 +134,37 @@ struct cfg_callbridge {
 
 /* The guide's `webadmin` component (core): web admin pages and the REST API. */
 struct cfg_webadmin {
-	bool enabled;					/* Enabled */
-	int ifi;					/* TLS listening interface (-1 = none) */
-	uint16_t port;					/* TLS listening port */
-	char key[128], cert[128], bundle[128];		/* Key file, Certificate file */
-	bool http_redirect;				/* HTTP redirect */
+	bool enabled;			       /* Enabled */
+	int ifi;			       /* TLS listening interface (-1 = none) */
+	uint16_t port;			       /* TLS listening port */
+	char key[128], cert[128], bundle[128]; /* Key file, Certificate file */
+	bool http_redirect;		       /* HTTP redirect */
 };
 
 /* The appliance's administrators (MMP `user ...`): HTTP Basic for the REST API and the
  * web admin pages. Only a crypt(3) hash of the password is kept. */
 struct cfg_admin {
 	char name[32];
-	char role[16];					/* "admin", "api", ... */
-	char hash[128];					/* crypt(3), e.g. "$y$..." */
+	char role[16];	/* "admin", "api", ... */
+	char hash[128]; /* crypt(3), e.g. "$y$..." */
 };
 
 /* Prometheus's endpoint (`metrics listen|allow|certs|enable|disable`): GET /metrics. */
 #define CFG_METRICS_MAX_ALLOW 8
 struct cfg_metrics {
 	bool enabled;
-	int ifi;			/* the interface whose first address it listens on; -1: none */
-	uint16_t port;			/* 9100 by default, node exporter's */
-	struct cfg_prefix allow[CFG_METRICS_MAX_ALLOW];	/* scrapers; none: anyone */
+	int ifi;       /* the interface whose first address it listens on; -1: none */
+	uint16_t port; /* 9100 by default, node exporter's */
+	struct cfg_prefix allow[CFG_METRICS_MAX_ALLOW]; /* scrapers; none: anyone */
 	int n_allow;
-	char key[128], cert[128];	/* both set: HTTPS (names in cert_dir) */
+	char key[128], cert[128]; /* both set: HTTPS (names in cert_dir) */
 };
 
 /* Remote syslog (`syslog server add|del`, `syslog enable|disable`), RFC 5424. */
 #define CFG_SYSLOG_MAX_SERVERS 4
 enum cfg_syslog_transport { CFG_SYSLOG_UDP, CFG_SYSLOG_TCP, CFG_SYSLOG_TLS };
 struct cfg_syslog_server {
-	char host[128];			/* a name or an address literal */
+	char host[128]; /* a name or an address literal */
 	uint16_t port;
 	enum cfg_syslog_transport transport;
 };
@@ -172,32 +172,32 @@ struct cfg_syslog {
 	bool enabled;
 	struct cfg_syslog_server servers[CFG_SYSLOG_MAX_SERVERS];
 	int n_servers;
-	char ca[128];			/* TLS servers are checked against this bundle (cert_dir) */
+	char ca[128]; /* TLS servers are checked against this bundle (cert_dir) */
 };
 
 struct edge_cfg {
 	/* EAL */
-	char cores[64];			/* lcore list for -l, first is the control plane */
+	char cores[64]; /* lcore list for -l, first is the control plane */
 	int memory_mb;
-	bool hugepages;			/* false: --no-huge */
-	char eal_extra[256];		/* extra EAL words, space separated */
+	bool hugepages;	     /* false: --no-huge */
+	char eal_extra[256]; /* extra EAL words, space separated */
 	/* data plane */
 	int burst;
-	int idle_sleep_us;		/* longest back-off sleep of an idle worker */
+	int idle_sleep_us; /* longest back-off sleep of an idle worker */
 	int arp_timeout_s;
 	/* management */
 	char ctl_socket[108];
-	char ctl_group[32];		/* mgmt.socket_group: may use edgectl too ("" = root only) */
+	char ctl_group[32]; /* mgmt.socket_group: may use edgectl too ("" = root only) */
 	enum log_target log_target;
 	char log_file[256];
-	int log_level;			/* syslog level: LOG_ERR .. LOG_DEBUG */
-	char cert_dir[256];		/* where key and certificate files are looked up */
+	int log_level;	    /* syslog level: LOG_ERR .. LOG_DEBUG */
+	char cert_dir[256]; /* where key and certificate files are looked up */
 	struct cfg_metrics metrics;
 	struct cfg_syslog syslog;
 	/* interfaces */
 	struct cfg_iface ifs[EDGE_MAX_IFACES];
 	int n_ifs;
-	int default_if;			/* index into ifs carrying the default route; -1 = none */
+	int default_if; /* index into ifs carrying the default route; -1 = none */
 	/* components */
 	struct cfg_turn turn;
 	enum edge_role role;

@@ -26,8 +26,8 @@ size_t edge_log_sanitize(char *dst, size_t dstlen, const char *src);
 /* A second sink for every line at or above the configured level (remote syslog): @facility
  * as <syslog.h> has it (LOG_LOCAL0), @msg already sanitized. Called with the log's lock held,
  * so it must queue and return, never wait on the network nor log; NULL removes it. */
-typedef void (*edge_log_remote_fn)(void *ctx, int facility, int severity,
-	const struct timeval *tv, const char *component, const char *msg);
+typedef void (*edge_log_remote_fn)(void *ctx, int facility, int severity, const struct timeval *tv,
+	const char *component, const char *msg);
 void edge_log_set_remote(edge_log_remote_fn fn, void *ctx);
 
 /* Writes the last @n remembered lines (oldest first) to @out. */

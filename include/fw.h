@@ -42,7 +42,7 @@
 #define FW_MAX_RULES 1024
 
 enum fw_action {
-	FW_ALLOW = 0,	/* zero, so a zeroed configuration is "disabled, default allow" */
+	FW_ALLOW = 0, /* zero, so a zeroed configuration is "disabled, default allow" */
 	FW_DENY = 1,
 };
 
@@ -52,13 +52,13 @@ enum fw_action {
 
 /* One rule as the operator wrote it: `allow|deny <port>[-<port>][/tcp|/udp] [from <prefix>]`. */
 struct fw_rule {
-	uint8_t action;		/* enum fw_action */
-	uint8_t protos;		/* FW_PROTO_TCP | FW_PROTO_UDP: at least one */
-	uint8_t has_src;	/* limited to a source prefix */
-	uint8_t src_len;	/* its length, 0..32 */
-	uint16_t port_lo;	/* destination ports, inclusive */
+	uint8_t action;	  /* enum fw_action */
+	uint8_t protos;	  /* FW_PROTO_TCP | FW_PROTO_UDP: at least one */
+	uint8_t has_src;  /* limited to a source prefix */
+	uint8_t src_len;  /* its length, 0..32 */
+	uint16_t port_lo; /* destination ports, inclusive */
 	uint16_t port_hi;
-	uint32_t src_addr;	/* host order; host bits are zero */
+	uint32_t src_addr; /* host order; host bits are zero */
 	/* Bookkeeping set by fw_cmd_apply / fw_rule_add, not part of what the rule means:
 	 * its counter slot (kept while the rule lives, so deleting another rule does not move
 	 * its hits) and a serial unique to this rule in the process (a new rule that reuses a
@@ -70,20 +70,20 @@ struct fw_rule {
 /* An interface's firewall: a plain value type, copied freely. */
 struct fw_if_config {
 	bool enabled;
-	uint8_t default_action;		/* enum fw_action */
+	uint8_t default_action; /* enum fw_action */
 	uint16_t n_rules;
-	struct fw_rule rules[FW_MAX_RULES];	/* in match order */
+	struct fw_rule rules[FW_MAX_RULES]; /* in match order */
 };
 
 /* Counter slots: one per rule slot, then the outcomes no rule decides. */
 enum fw_slot {
-	FW_SLOT_DEFAULT_ALLOW = FW_MAX_RULES,	/* no rule matched; default allow */
-	FW_SLOT_DEFAULT_DENY,		/* no rule matched; default deny: dropped */
-	FW_SLOT_REPLY,			/* denied by rule or default, but a reply to our own flow */
-	FW_SLOT_ICMP,			/* ICMP passed (queries; errors about an allowed flow) */
-	FW_SLOT_ICMP_DENY,		/* ICMP error about no flow we have or allow: dropped */
-	FW_SLOT_MALFORMED,		/* TCP/UDP/ICMP header cut short: dropped */
-	FW_SLOT_DISABLED,		/* passed because the firewall is off (rs == NULL) */
+	FW_SLOT_DEFAULT_ALLOW = FW_MAX_RULES, /* no rule matched; default allow */
+	FW_SLOT_DEFAULT_DENY,		      /* no rule matched; default deny: dropped */
+	FW_SLOT_REPLY,	   /* denied by rule or default, but a reply to our own flow */
+	FW_SLOT_ICMP,	   /* ICMP passed (queries; errors about an allowed flow) */
+	FW_SLOT_ICMP_DENY, /* ICMP error about no flow we have or allow: dropped */
+	FW_SLOT_MALFORMED, /* TCP/UDP/ICMP header cut short: dropped */
+	FW_SLOT_DISABLED,  /* passed because the firewall is off (rs == NULL) */
 	FW_SLOT_MAX
 };
 
@@ -129,7 +129,7 @@ bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t 
 struct fw_hit {
 	uint64_t pkts;
 	uint64_t bytes;
-	uint32_t serial;	/* the rule these hits belong to; 0 for the fixed slots */
+	uint32_t serial; /* the rule these hits belong to; 0 for the fixed slots */
 	uint32_t pad[3];
 };
 
@@ -155,15 +155,15 @@ int fw_status_format(const char *ifname, const struct fw_if_config *cfg,
 #define FW_ENT_CHAIN 0x8000u
 
 struct fw_chain {
-	uint32_t off;	/* first interval in bounds[] / ent[] */
-	uint32_t n;	/* intervals: at least 1 */
+	uint32_t off; /* first interval in bounds[] / ent[] */
+	uint32_t n;   /* intervals: at least 1 */
 };
 
 struct fw_ruleset {
 	/* Per destination port, for TCP [0] and UDP [1]: 256 KB, so any rule count costs one
 	 * load; only the ports under a `from` rule need a second look. */
 	uint16_t port[2][65536];
-	uint16_t other;		/* IP protocols other than TCP, UDP, ICMP: the default */
+	uint16_t other; /* IP protocols other than TCP, UDP, ICMP: the default */
 	uint32_t n_chains;
 	const struct fw_chain *chains;
 	/* Each chain cuts the IPv4 source space into intervals where the first matching rule
@@ -171,7 +171,7 @@ struct fw_ruleset {
 	 * ent[] their verdict entries. Found by a branch-free binary search. */
 	const uint32_t *bounds;
 	const uint16_t *ent;
-	uint32_t serial[FW_SLOT_MAX];	/* per slot: the rule's serial, 0 for fixed slots */
+	uint32_t serial[FW_SLOT_MAX]; /* per slot: the rule's serial, 0 for fixed slots */
 };
 
 /* Builds the immutable rule set for @cfg (its `enabled` flag is not looked at: publish NULL
@@ -182,12 +182,12 @@ void fw_ruleset_free(struct fw_ruleset *rs);
 
 /* ---- the flow table: replies to the appliance's own traffic ---- */
 
-#define FW_FLOW_WAYS 4			/* entries per bucket (two cache lines) */
-#define FW_FLOW_UDP_TIMEOUT 60		/* seconds after the last outbound packet */
-#define FW_FLOW_TCP_TIMEOUT 7200	/* established */
-#define FW_FLOW_TCP_SYN_TIMEOUT 60	/* our SYN sent, nothing else yet */
-#define FW_FLOW_TCP_END_TIMEOUT 30	/* we sent FIN or RST */
-#define FW_FLOW_REFRESH 2		/* an entry is rewritten at most this often (seconds) */
+#define FW_FLOW_WAYS 4		   /* entries per bucket (two cache lines) */
+#define FW_FLOW_UDP_TIMEOUT 60	   /* seconds after the last outbound packet */
+#define FW_FLOW_TCP_TIMEOUT 7200   /* established */
+#define FW_FLOW_TCP_SYN_TIMEOUT 60 /* our SYN sent, nothing else yet */
+#define FW_FLOW_TCP_END_TIMEOUT 30 /* we sent FIN or RST */
+#define FW_FLOW_REFRESH 2	   /* an entry is rewritten at most this often (seconds) */
 
 #define FW_TCP_FIN 0x01
 #define FW_TCP_SYN 0x02
@@ -195,15 +195,15 @@ void fw_ruleset_free(struct fw_ruleset *rs);
 #define FW_TCP_ACK 0x10
 
 struct fw_flow {
-	uint32_t seq;		/* even: stable; odd: a writer is rewriting the entry */
-	uint32_t expires;	/* in the caller's seconds; <= now (or ports 0): free */
-	uint64_t addrs;		/* remote address << 32 | local address */
-	uint64_t ports;		/* ipproto << 32 | remote port << 16 | local port */
+	uint32_t seq;	  /* even: stable; odd: a writer is rewriting the entry */
+	uint32_t expires; /* in the caller's seconds; <= now (or ports 0): free */
+	uint64_t addrs;	  /* remote address << 32 | local address */
+	uint64_t ports;	  /* ipproto << 32 | remote port << 16 | local port */
 	uint64_t pad;
 };
 
 struct fw_flowtab {
-	uint32_t mask;		/* buckets - 1 */
+	uint32_t mask; /* buckets - 1 */
 	struct fw_flow (*bucket)[FW_FLOW_WAYS];
 };
 
@@ -310,7 +310,7 @@ static inline void fw_flow_note_outbound(struct fw_flowtab *ft, uint8_t ipproto,
 		uint64_t p = __atomic_load_n(&f->ports, __ATOMIC_RELAXED);
 		/* never used (ports 0) is free whatever the clock reads */
 		int32_t left = p ? (int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now) :
-			INT32_MIN;
+				   INT32_MIN;
 
 		if (p == ports && __atomic_load_n(&f->addrs, __ATOMIC_RELAXED) == addrs) {
 			/* never shortened: TCP is not tracked closely enough for that to be safe */
@@ -325,9 +325,10 @@ static inline void fw_flow_note_outbound(struct fw_flowtab *ft, uint8_t ipproto,
 		}
 	}
 	s = __atomic_load_n(&victim->seq, __ATOMIC_RELAXED);
-	if ((s & 1) || !__atomic_compare_exchange_n(&victim->seq, &s, s + 1, false,
-			       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;	/* another worker is writing this entry: leave it to them */
+	if ((s & 1) ||
+		!__atomic_compare_exchange_n(&victim->seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
+			__ATOMIC_RELAXED))
+		return; /* another worker is writing this entry: leave it to them */
 	/* release stores: a reader that sees any new field also sees the odd sequence */
 	__atomic_store_n(&victim->addrs, addrs, __ATOMIC_RELEASE);
 	__atomic_store_n(&victim->ports, ports, __ATOMIC_RELEASE);
@@ -403,7 +404,7 @@ static inline fw_verdict_t fw_verdict_icmp(const struct fw_ruleset *rs, const st
 		len < 8 + ihl + 4)
 		return FW_V(FW_SLOT_MALFORMED, 0);
 	proto = in[9];
-	if (proto == 1)	/* about our own ICMP: ICMP passes */
+	if (proto == 1) /* about our own ICMP: ICMP passes */
 		return FW_V(FW_SLOT_ICMP, 1);
 	if (proto != 6 && proto != 17)
 		return rs->other & 1 ? FW_V(FW_SLOT_ICMP, 1) : FW_V(FW_SLOT_ICMP_DENY, 0);

@@ -19,19 +19,19 @@ enum media_codec { MEDIA_OPUS, MEDIA_VP8, MEDIA_H264, MEDIA_N_CODECS };
 
 /* What the callbridge learnt from a guest's offer. */
 struct media_leg_desc {
-	char id[MEDIA_ID_LEN];		/* the call leg's id */
-	char call[MEDIA_ID_LEN];	/* its conference: legs of one call hear each other */
-	char name[64];			/* display name, for the log */
+	char id[MEDIA_ID_LEN];	 /* the call leg's id */
+	char call[MEDIA_ID_LEN]; /* its conference: legs of one call hear each other */
+	char name[64];		 /* display name, for the log */
 	char remote_ufrag[64], remote_pwd[160];
-	uint8_t remote_fp[32];		/* SHA-256 of the browser's DTLS certificate */
-	uint32_t audio_ssrc, video_ssrc;	/* what it sends (0: nothing) */
-	uint8_t pt[MEDIA_N_CODECS];	/* its payload type for each codec, 0xff: none */
+	uint8_t remote_fp[32];		 /* SHA-256 of the browser's DTLS certificate */
+	uint32_t audio_ssrc, video_ssrc; /* what it sends (0: nothing) */
+	uint8_t pt[MEDIA_N_CODECS];	 /* its payload type for each codec, 0xff: none */
 };
 
 /* What the answer tells the browser. */
 struct media_local {
 	char ufrag[16], pwd[40];
-	char fingerprint[100];		/* "AB:CD:...", sha-256 */
+	char fingerprint[100]; /* "AB:CD:...", sha-256 */
 	unsigned int n_cand;
 	struct {
 		char ip[16];

@@ -38,10 +38,10 @@
 #include "edge_limits.h"
 #include "../dataplane/srtp_fast.h"
 
-#define MEDIA_MAX_LEGS 1024	/* legs the data plane knows at once */
-#define MEDIA_MAX_OUT 24	/* receivers of one source (a meeting of 25) */
-#define MEDIA_MAX_PORTS 8	/* media ports (one per media interface) */
-#define MEDIA_INDEX_SIZE (4 * MEDIA_MAX_LEGS)	/* open addressing, power of two */
+#define MEDIA_MAX_LEGS 1024		      /* legs the data plane knows at once */
+#define MEDIA_MAX_OUT 24		      /* receivers of one source (a meeting of 25) */
+#define MEDIA_MAX_PORTS 8		      /* media ports (one per media interface) */
+#define MEDIA_INDEX_SIZE (4 * MEDIA_MAX_LEGS) /* open addressing, power of two */
 /* what protect appends: a 16-byte tag (GCM) or 10 (HMAC-SHA1-80), plus SRTCP's index */
 #define MEDIA_SRTP_TRAILER 32
 _Static_assert(SRTP_FAST_RTCP_TRAILER <= MEDIA_SRTP_TRAILER, "srtp_fast's trailer fits");
@@ -54,7 +54,7 @@ _Static_assert(SRTP_FAST_RTCP_TRAILER <= MEDIA_SRTP_TRAILER, "srtp_fast's traile
 
 /* One SRTP/SRTCP context as the fast path uses it: which implementation, and its state. */
 struct media_srtp {
-	bool fast;			/* srtp_fast (GCM), else libsrtp2 */
+	bool fast; /* srtp_fast (GCM), else libsrtp2 */
 	union {
 		struct srtp_fast *f;
 		srtp_t lib;
@@ -64,9 +64,9 @@ struct media_srtp {
 /* What an (un)protect came to: all the fast path tells apart. */
 enum media_srtp_rc {
 	MEDIA_SRTP_OK,
-	MEDIA_SRTP_AUTH,	/* the tag does not verify: wrong key, tampered */
-	MEDIA_SRTP_REPLAY,	/* index already accepted, or behind the window */
-	MEDIA_SRTP_OTHER,	/* too short, malformed header, no room for a new SSRC, ... */
+	MEDIA_SRTP_AUTH,   /* the tag does not verify: wrong key, tampered */
+	MEDIA_SRTP_REPLAY, /* index already accepted, or behind the window */
+	MEDIA_SRTP_OTHER,  /* too short, malformed header, no room for a new SSRC, ... */
 };
 
 /* A context for @profile from the DTLS-exported master @key (16 bytes) and @salt (14 for
@@ -75,7 +75,7 @@ enum media_srtp_rc {
  * moves. libsrtp2 must be initialised (srtp_init). 0 or a negative errno. */
 int media_srtp_new(struct media_srtp **out, int profile, const uint8_t *key, const uint8_t *salt,
 	bool inbound, unsigned int flags);
-void media_srtp_free(struct media_srtp *s);	/* NULL: nothing */
+void media_srtp_free(struct media_srtp *s); /* NULL: nothing */
 
 static inline enum media_srtp_rc media_srtp_fast_rc(int rc)
 {
@@ -130,32 +130,32 @@ static inline enum media_srtp_rc media_srtp_protect_rtcp(const struct media_srtp
 }
 
 struct media_out {
-	struct media_srtp tx;		/* the receiver's key, this source's stream (above) */
-	uint16_t dst;			/* the receiver's slot */
-	bool fwd_audio, fwd_video;	/* the receiver takes this source's audio / video now
+	struct media_srtp tx;	   /* the receiver's key, this source's stream (above) */
+	uint16_t dst;		   /* the receiver's slot */
+	bool fwd_audio, fwd_video; /* the receiver takes this source's audio / video now
 					 * (it has a slot for it and the source is not muted) */
-	bool takes;			/* it has a slot for this source (muted or not) */
-	uint32_t dst_audio_ssrc;	/* the receiver's own streams: RTCP from this source */
-	uint32_t dst_video_ssrc;	/* naming them goes to the receiver */
-	uint8_t pt_map[128];		/* this source's payload type -> the receiver's, 0xff: none */
+	bool takes;		   /* it has a slot for this source (muted or not) */
+	uint32_t dst_audio_ssrc;   /* the receiver's own streams: RTCP from this source */
+	uint32_t dst_video_ssrc;   /* naming them goes to the receiver */
+	uint8_t pt_map[128];	   /* this source's payload type -> the receiver's, 0xff: none */
 };
 
 struct media_leg {
 	uint16_t slot;
-	uint8_t ifi;			/* where the leg's packets arrive and leave */
-	uint8_t mac[6];			/* next hop towards the remote end */
-	uint32_t local_ip, remote_ip;	/* network order */
-	uint16_t local_port, remote_port;	/* network order */
-	struct media_srtp rx;		/* copied from the control plane's media_srtp_new() */
-	uint32_t audio_ssrc, video_ssrc;	/* what the leg sends (0: nothing) */
+	uint8_t ifi;			  /* where the leg's packets arrive and leave */
+	uint8_t mac[6];			  /* next hop towards the remote end */
+	uint32_t local_ip, remote_ip;	  /* network order */
+	uint16_t local_port, remote_port; /* network order */
+	struct media_srtp rx;		  /* copied from the control plane's media_srtp_new() */
+	uint32_t audio_ssrc, video_ssrc;  /* what the leg sends (0: nothing) */
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];
 };
 
 struct media_tab {
-	uint16_t index[MEDIA_INDEX_SIZE];	/* slot + 1 by hash of the 5-tuple; 0 = empty */
+	uint16_t index[MEDIA_INDEX_SIZE]; /* slot + 1 by hash of the 5-tuple; 0 = empty */
 	uint32_t seed;
-	struct media_leg *legs[MEDIA_MAX_LEGS];	/* by slot; NULL = none */
+	struct media_leg *legs[MEDIA_MAX_LEGS]; /* by slot; NULL = none */
 	unsigned int n_legs;
 };
 
@@ -196,12 +196,12 @@ static inline const struct media_leg *media_lookup(const struct media_tab *t, ui
 
 /* One leg's traffic on one lcore: written by that lcore only. */
 struct media_lcore_leg {
-	uint64_t rx_pkts, rx_bytes;	/* SRTP/SRTCP received and authenticated */
-	uint64_t tx_pkts, tx_bytes;	/* sent to this leg (it is the receiver) */
-	uint64_t auth_fail;		/* unprotect failed: wrong key, tampered */
-	uint64_t replay;		/* replayed or too old */
-	uint64_t keyframe_req;		/* PLI/FIR it sent that reached a sender */
-	uint64_t last_pli;		/* TSC: the last key-frame request sent TO this leg */
+	uint64_t rx_pkts, rx_bytes; /* SRTP/SRTCP received and authenticated */
+	uint64_t tx_pkts, tx_bytes; /* sent to this leg (it is the receiver) */
+	uint64_t auth_fail;	    /* unprotect failed: wrong key, tampered */
+	uint64_t replay;	    /* replayed or too old */
+	uint64_t keyframe_req;	    /* PLI/FIR it sent that reached a sender */
+	uint64_t last_pli;	    /* TSC: the last key-frame request sent TO this leg */
 } __attribute__((aligned(64)));
 
 /* [lcore id][leg slot], each allocated by media_tables_add_lcore() before that lcore
@@ -214,6 +214,6 @@ void media_leg_counters(uint16_t slot, struct media_lcore_leg *out);
 /* Zeroes slot @slot on every lcore: the writer calls it for a slot no published table has
  * named for a grace period (a new leg starts from zero). */
 void media_leg_counters_reset(uint16_t slot);
-void media_tables_fini(void);	/* every reader gone */
+void media_tables_fini(void); /* every reader gone */
 
 #endif

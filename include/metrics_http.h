@@ -18,22 +18,22 @@
 
 #include "metrics.h"
 
-#define METRICS_HTTP_MAX_ALLOW 8	/* allow-list entries */
-#define METRICS_HTTP_MAX_CONNS 32	/* open at once; beyond, the oldest idle one is closed */
-#define METRICS_HTTP_MAX_HEAD 8192	/* a request head, request line to the empty line */
-#define METRICS_HTTP_MAX_URI 2048	/* a request target */
-#define METRICS_HTTP_MAX_REQUESTS 100	/* on one connection; the last answer says close */
-#define METRICS_HTTP_HEAD_MS 10000	/* to send a whole head (TLS handshake included) */
-#define METRICS_HTTP_WRITE_MS 10000	/* to take a whole answer */
-#define METRICS_HTTP_IDLE_MS 120000	/* between two requests of a kept-alive connection */
+#define METRICS_HTTP_MAX_ALLOW 8      /* allow-list entries */
+#define METRICS_HTTP_MAX_CONNS 32     /* open at once; beyond, the oldest idle one is closed */
+#define METRICS_HTTP_MAX_HEAD 8192    /* a request head, request line to the empty line */
+#define METRICS_HTTP_MAX_URI 2048     /* a request target */
+#define METRICS_HTTP_MAX_REQUESTS 100 /* on one connection; the last answer says close */
+#define METRICS_HTTP_HEAD_MS 10000    /* to send a whole head (TLS handshake included) */
+#define METRICS_HTTP_WRITE_MS 10000   /* to take a whole answer */
+#define METRICS_HTTP_IDLE_MS 120000   /* between two requests of a kept-alive connection */
 
 struct metrics_http_cfg {
-	uint32_t addr;			/* IPv4, network order; 0 = any */
-	uint16_t port;			/* host order; 0 = an ephemeral one (metrics_http_port) */
-	int n_allow;			/* 0 = everyone */
+	uint32_t addr; /* IPv4, network order; 0 = any */
+	uint16_t port; /* host order; 0 = an ephemeral one (metrics_http_port) */
+	int n_allow;   /* 0 = everyone */
 	struct {
-		uint32_t net;		/* network order; host bits are ignored */
-		uint8_t prefix;		/* 0..32 */
+		uint32_t net;	/* network order; host bits are ignored */
+		uint8_t prefix; /* 0..32 */
 	} allow[METRICS_HTTP_MAX_ALLOW];
 	const char *key_file, *cert_file; /* PEM key, full chain; both NULL = plain HTTP */
 };
@@ -50,14 +50,14 @@ void metrics_http_stop(struct metrics_http *h);
 uint16_t metrics_http_port(const struct metrics_http *h);
 
 struct metrics_http_stats {
-	uint64_t scrapes;		/* /metrics answered (GET or HEAD) */
-	uint64_t refused;		/* not in the allow-list: closed at accept, unanswered */
-	uint64_t bad_requests;		/* answered 400, 405, 414, 431 or 505 */
-	uint64_t not_found;		/* answered 404 */
-	uint64_t tls_failures;		/* handshakes that failed on a TLS error */
-	uint64_t over_limit;		/* closed because METRICS_HTTP_MAX_CONNS were open */
-	uint64_t timeouts;		/* closed for a head, or a reader, too slow */
-	uint64_t bytes_out;		/* HTTP bytes written (before TLS) */
+	uint64_t scrapes;      /* /metrics answered (GET or HEAD) */
+	uint64_t refused;      /* not in the allow-list: closed at accept, unanswered */
+	uint64_t bad_requests; /* answered 400, 405, 414, 431 or 505 */
+	uint64_t not_found;    /* answered 404 */
+	uint64_t tls_failures; /* handshakes that failed on a TLS error */
+	uint64_t over_limit;   /* closed because METRICS_HTTP_MAX_CONNS were open */
+	uint64_t timeouts;     /* closed for a head, or a reader, too slow */
+	uint64_t bytes_out;    /* HTTP bytes written (before TLS) */
 	unsigned connections_now;
 };
 
@@ -68,8 +68,8 @@ enum metrics_http_method { METRICS_HTTP_GET, METRICS_HTTP_HEAD };
 struct metrics_http_req {
 	enum metrics_http_method method;
 	char path[METRICS_HTTP_MAX_URI + 1]; /* the target's path: no query, NUL-terminated */
-	int minor;			/* HTTP/1.<minor> */
-	bool keep_alive;		/* 1.1 unless "Connection: close", 1.0 if "keep-alive" */
+	int minor;			     /* HTTP/1.<minor> */
+	bool keep_alive; /* 1.1 unless "Connection: close", 1.0 if "keep-alive" */
 };
 
 /* Parses the request head at the start of @buf (sans I/O). Returns the head's length when it

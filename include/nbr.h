@@ -19,14 +19,14 @@
 struct nbr_entry {
 	struct cds_lfht_node node;
 	struct rcu_head rcu;
-	uint32_t ip;		/* network byte order */
+	uint32_t ip; /* network byte order */
 	uint8_t ifi;
 	uint8_t mac[6];
-	uint64_t expires;	/* in the caller's clock (TSC ticks in edged) */
+	uint64_t expires; /* in the caller's clock (TSC ticks in edged) */
 };
 
 int nbr_init(unsigned int buckets_log2);
-void nbr_fini(void);	/* call with every reader gone and the caller offline */
+void nbr_fini(void); /* call with every reader gone and the caller offline */
 
 /* Reader: a registered, online RCU thread. NULL when absent. */
 const struct nbr_entry *nbr_lookup(uint8_t ifi, uint32_t ip);
@@ -58,7 +58,7 @@ static inline bool nbr_on_link(const uint32_t *addr, const uint32_t *mask, unsig
 		/* /31 (RFC 3021) has no network or broadcast address; /32 has no neighbour */
 		if (mask[i] == 0xffffffff ||
 			(mask[i] != htonl(0xfffffffe) &&
-			 ((ip & ~mask[i]) == 0 || (ip | mask[i]) == 0xffffffff)))
+				((ip & ~mask[i]) == 0 || (ip | mask[i]) == 0xffffffff)))
 			continue;
 		on = true;
 	}
@@ -79,8 +79,8 @@ unsigned int nbr_count(void);
 void nbr_foreach(void (*fn)(const struct nbr_entry *n, void *arg), void *arg);
 
 /* Packets waiting for a resolution (control plane only). */
-#define NBR_PENDING_SLOTS 64	/* next hops being resolved at once */
-#define NBR_PENDING_PKTS 8	/* packets held per next hop */
+#define NBR_PENDING_SLOTS 64 /* next hops being resolved at once */
+#define NBR_PENDING_PKTS 8   /* packets held per next hop */
 
 /* Queues @pkt for (ifi, ip). Returns 1 if this is a new resolution (send an ARP request
  * now), 0 if queued behind one in progress, -ENOSPC when full (the caller drops it). */

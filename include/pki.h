@@ -18,7 +18,6 @@ int pki_path(const char *cert_dir, const char *name, char *buf, size_t len);
  *	-EKEYEXPIRED	a certificate has expired or is not valid yet (the message has its date)
  *	-EKEYREJECTED	the key does not match the server certificate
  * 0 when all holds (@err is then ""). */
-int pki_check_pair(const char *key, const char *cert, const char *bundle, char *err,
-	size_t errlen);
+int pki_check_pair(const char *key, const char *cert, const char *bundle, char *err, size_t errlen);
 
 #endif

@@ -25,13 +25,13 @@ struct port_info {
 
 /* Fills argv with EAL words for @cfg (cores, memory, every port's -a/--vdev). Returns argc
  * or -E2BIG. Strings live in @buf. */
-int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int max,
-	char *buf, size_t buflen);
+int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int max, char *buf,
+	size_t buflen);
 
 /* Configures and starts the interface's port with @n_workers rx (where it has them) and tx
  * queues, then creates and starts its TAP mirror with the same MAC. */
-int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers,
-	struct rte_mempool *mp, struct port_info *pi, char *err, size_t errlen);
+int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers, struct rte_mempool *mp,
+	struct port_info *pi, char *err, size_t errlen);
 void port_teardown(struct port_info *pi);
 
 /* Link state for status pages. */

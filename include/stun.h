@@ -18,7 +18,7 @@
 #define STUN_HDR_LEN 20
 #define STUN_TID_LEN 12
 #define STUN_FINGERPRINT_XOR 0x5354554eu
-#define STUN_MAX_MSG 65532	/* the longest message, header included, that we parse or build */
+#define STUN_MAX_MSG 65532 /* the longest message, header included, that we parse or build */
 
 enum stun_class {
 	STUN_REQUEST = 0,
@@ -41,42 +41,42 @@ enum stun_method {
 };
 
 /* Every attribute we know; X(name, type). Comprehension-required below 0x8000. */
-#define STUN_ATTRS(X)                                                                            \
-	X(MAPPED_ADDRESS, 0x0001)                                                                \
-	X(USERNAME, 0x0006)                                                                      \
-	X(MESSAGE_INTEGRITY, 0x0008)                                                             \
-	X(ERROR_CODE, 0x0009)                                                                    \
-	X(UNKNOWN_ATTRIBUTES, 0x000a)                                                            \
-	X(CHANNEL_NUMBER, 0x000c)                                                                \
-	X(LIFETIME, 0x000d)                                                                      \
-	X(XOR_PEER_ADDRESS, 0x0012)                                                              \
-	X(DATA, 0x0013)                                                                          \
-	X(REALM, 0x0014)                                                                         \
-	X(NONCE, 0x0015)                                                                         \
-	X(XOR_RELAYED_ADDRESS, 0x0016)                                                           \
-	X(REQUESTED_ADDRESS_FAMILY, 0x0017)                                                      \
-	X(EVEN_PORT, 0x0018)                                                                     \
-	X(REQUESTED_TRANSPORT, 0x0019)                                                           \
-	X(DONT_FRAGMENT, 0x001a)                                                                 \
-	X(ACCESS_TOKEN, 0x001b)                                                                  \
-	X(MESSAGE_INTEGRITY_SHA256, 0x001c)                                                      \
-	X(PASSWORD_ALGORITHM, 0x001d)                                                            \
-	X(USERHASH, 0x001e)                                                                      \
-	X(XOR_MAPPED_ADDRESS, 0x0020)                                                            \
-	X(RESERVATION_TOKEN, 0x0022)                                                             \
-	X(PRIORITY, 0x0024)                                                                      \
-	X(USE_CANDIDATE, 0x0025)                                                                 \
-	X(CONNECTION_ID, 0x002a)                                                                 \
-	X(ADDITIONAL_ADDRESS_FAMILY, 0x8000)                                                     \
-	X(ADDRESS_ERROR_CODE, 0x8001)                                                            \
-	X(PASSWORD_ALGORITHMS, 0x8002)                                                           \
-	X(ALTERNATE_DOMAIN, 0x8003)                                                              \
-	X(ICMP, 0x8004)                                                                          \
-	X(SOFTWARE, 0x8022)                                                                      \
-	X(ALTERNATE_SERVER, 0x8023)                                                              \
-	X(FINGERPRINT, 0x8028)                                                                   \
-	X(ICE_CONTROLLED, 0x8029)                                                                \
-	X(ICE_CONTROLLING, 0x802a)                                                               \
+#define STUN_ATTRS(X)                                                                              \
+	X(MAPPED_ADDRESS, 0x0001)                                                                  \
+	X(USERNAME, 0x0006)                                                                        \
+	X(MESSAGE_INTEGRITY, 0x0008)                                                               \
+	X(ERROR_CODE, 0x0009)                                                                      \
+	X(UNKNOWN_ATTRIBUTES, 0x000a)                                                              \
+	X(CHANNEL_NUMBER, 0x000c)                                                                  \
+	X(LIFETIME, 0x000d)                                                                        \
+	X(XOR_PEER_ADDRESS, 0x0012)                                                                \
+	X(DATA, 0x0013)                                                                            \
+	X(REALM, 0x0014)                                                                           \
+	X(NONCE, 0x0015)                                                                           \
+	X(XOR_RELAYED_ADDRESS, 0x0016)                                                             \
+	X(REQUESTED_ADDRESS_FAMILY, 0x0017)                                                        \
+	X(EVEN_PORT, 0x0018)                                                                       \
+	X(REQUESTED_TRANSPORT, 0x0019)                                                             \
+	X(DONT_FRAGMENT, 0x001a)                                                                   \
+	X(ACCESS_TOKEN, 0x001b)                                                                    \
+	X(MESSAGE_INTEGRITY_SHA256, 0x001c)                                                        \
+	X(PASSWORD_ALGORITHM, 0x001d)                                                              \
+	X(USERHASH, 0x001e)                                                                        \
+	X(XOR_MAPPED_ADDRESS, 0x0020)                                                              \
+	X(RESERVATION_TOKEN, 0x0022)                                                               \
+	X(PRIORITY, 0x0024)                                                                        \
+	X(USE_CANDIDATE, 0x0025)                                                                   \
+	X(CONNECTION_ID, 0x002a)                                                                   \
+	X(ADDITIONAL_ADDRESS_FAMILY, 0x8000)                                                       \
+	X(ADDRESS_ERROR_CODE, 0x8001)                                                              \
+	X(PASSWORD_ALGORITHMS, 0x8002)                                                             \
+	X(ALTERNATE_DOMAIN, 0x8003)                                                                \
+	X(ICMP, 0x8004)                                                                            \
+	X(SOFTWARE, 0x8022)                                                                        \
+	X(ALTERNATE_SERVER, 0x8023)                                                                \
+	X(FINGERPRINT, 0x8028)                                                                     \
+	X(ICE_CONTROLLED, 0x8029)                                                                  \
+	X(ICE_CONTROLLING, 0x802a)                                                                 \
 	X(THIRD_PARTY_AUTHORIZATION, 0x802e)
 
 enum stun_attr_type {
@@ -90,36 +90,36 @@ enum stun_attr_index {
 #define X(name, type) STUN_AI_##name,
 	STUN_ATTRS(X)
 #undef X
-	STUN_AI_MAX
+		STUN_AI_MAX
 };
 
-#define STUN_MAX_PEERS 8	/* XOR-PEER-ADDRESS occurrences kept (CreatePermission) */
-#define STUN_MAX_UNKNOWN 16	/* unknown comprehension-required attributes reported */
+#define STUN_MAX_PEERS 8    /* XOR-PEER-ADDRESS occurrences kept (CreatePermission) */
+#define STUN_MAX_UNKNOWN 16 /* unknown comprehension-required attributes reported */
 
 /* A parsed message: offsets into the caller's buffer, which must outlive it. */
 struct stun_msg {
 	const uint8_t *buf;
-	uint16_t len;			/* STUN_HDR_LEN + the header's length field */
+	uint16_t len; /* STUN_HDR_LEN + the header's length field */
 	uint16_t method;
 	uint8_t cls;
 	const uint8_t *tid;
-	uint16_t off[STUN_AI_MAX];	/* value offset of each known attribute's first copy, or 0 */
+	uint16_t off[STUN_AI_MAX]; /* value offset of each known attribute's first copy, or 0 */
 	uint16_t alen[STUN_AI_MAX];
-	uint16_t peer_off[STUN_MAX_PEERS];	/* every XOR-PEER-ADDRESS (value offsets) */
+	uint16_t peer_off[STUN_MAX_PEERS]; /* every XOR-PEER-ADDRESS (value offsets) */
 	uint16_t peer_len[STUN_MAX_PEERS];
 	uint8_t n_peers;
 	uint8_t n_unknown;
-	uint16_t unknown[STUN_MAX_UNKNOWN];	/* unknown comprehension-required types */
-	uint16_t mi_at, mi256_at, fp_at;	/* offsets of those attributes' headers, or 0 */
+	uint16_t unknown[STUN_MAX_UNKNOWN]; /* unknown comprehension-required types */
+	uint16_t mi_at, mi256_at, fp_at;    /* offsets of those attributes' headers, or 0 */
 };
 
 /* Why a buffer is not a usable STUN message. The values are stable: callers count by them. */
 enum stun_parse_error {
-	STUN_E_SHORT = 1,	/* shorter than a header, or than its length field says */
-	STUN_E_NOT_STUN,	/* top bits, magic cookie: not STUN at all (RFC 7983 demux) */
-	STUN_E_LENGTH,		/* length not a multiple of 4, or beyond 16 bits with the header */
-	STUN_E_ATTR,		/* an attribute (or its padding) runs past the message */
-	STUN_E_TYPE,		/* a class that the method cannot have */
+	STUN_E_SHORT = 1, /* shorter than a header, or than its length field says */
+	STUN_E_NOT_STUN,  /* top bits, magic cookie: not STUN at all (RFC 7983 demux) */
+	STUN_E_LENGTH,	  /* length not a multiple of 4, or beyond 16 bits with the header */
+	STUN_E_ATTR,	  /* an attribute (or its padding) runs past the message */
+	STUN_E_TYPE,	  /* a class that the method cannot have */
 	STUN_E_MAX
 };
 
@@ -147,8 +147,8 @@ int stun_unknown_answer(const struct stun_msg *m);
  * a type apart by hand. STUN_TYPE() is a constant expression, for case labels and wire
  * constants. */
 #define STUN_TYPE(method, cls)                                                                     \
-	((uint16_t)(((method) & 0x000f) | (((method) & 0x0070) << 1) | (((method) & 0x0f80) << 2) | \
-		(((cls) & 1) << 4) | (((cls) & 2) << 7)))
+	((uint16_t)(((method)&0x000f) | (((method)&0x0070) << 1) | (((method)&0x0f80) << 2) |      \
+		(((cls)&1) << 4) | (((cls)&2) << 7)))
 
 static inline uint16_t stun_type(uint16_t method, uint8_t cls)
 {
@@ -166,10 +166,10 @@ static inline uint8_t stun_type_class(uint16_t type)
 }
 
 /* The message types the data plane matches on the wire. */
-#define STUN_BINDING_REQUEST STUN_TYPE(STUN_BINDING, STUN_REQUEST)		/* 0x0001 */
-#define STUN_BINDING_SUCCESS STUN_TYPE(STUN_BINDING, STUN_SUCCESS)		/* 0x0101 */
-#define STUN_SEND_INDICATION STUN_TYPE(STUN_SEND, STUN_INDICATION)		/* 0x0016 */
-#define STUN_DATA_INDICATION STUN_TYPE(STUN_DATA, STUN_INDICATION)		/* 0x0017 */
+#define STUN_BINDING_REQUEST STUN_TYPE(STUN_BINDING, STUN_REQUEST) /* 0x0001 */
+#define STUN_BINDING_SUCCESS STUN_TYPE(STUN_BINDING, STUN_SUCCESS) /* 0x0101 */
+#define STUN_SEND_INDICATION STUN_TYPE(STUN_SEND, STUN_INDICATION) /* 0x0016 */
+#define STUN_DATA_INDICATION STUN_TYPE(STUN_DATA, STUN_INDICATION) /* 0x0017 */
 
 static inline bool stun_has(const struct stun_msg *m, enum stun_attr_index ai)
 {
@@ -193,8 +193,8 @@ int stun_get_str(const struct stun_msg *m, enum stun_attr_index ai, const char *
 
 /* An address: IPv4 (family 4, 4 bytes) or IPv6 (family 6, 16 bytes), network byte order. */
 struct stun_addr {
-	uint8_t family;			/* 4 or 6 */
-	uint16_t port;			/* network byte order */
+	uint8_t family; /* 4 or 6 */
+	uint16_t port;	/* network byte order */
 	uint8_t ip[16];
 };
 
@@ -236,13 +236,13 @@ int stun_get_password_algorithm(const struct stun_msg *m, uint16_t *alg);
 
 /* What a datagram's first byte says it is. */
 enum stun_demux {
-	STUN_DEMUX_STUN,		/* 0..3 */
-	STUN_DEMUX_ZRTP,		/* 16..19 */
-	STUN_DEMUX_DTLS,		/* 20..63 */
-	STUN_DEMUX_TURN_CHANNEL,	/* 64..79 */
-	STUN_DEMUX_QUIC,		/* 80..127 and 192..255 */
-	STUN_DEMUX_RTP,			/* 128..191: RTP and RTCP */
-	STUN_DEMUX_UNKNOWN,		/* 4..15: reserved, dropped */
+	STUN_DEMUX_STUN,	 /* 0..3 */
+	STUN_DEMUX_ZRTP,	 /* 16..19 */
+	STUN_DEMUX_DTLS,	 /* 20..63 */
+	STUN_DEMUX_TURN_CHANNEL, /* 64..79 */
+	STUN_DEMUX_QUIC,	 /* 80..127 and 192..255 */
+	STUN_DEMUX_RTP,		 /* 128..191: RTP and RTCP */
+	STUN_DEMUX_UNKNOWN,	 /* 4..15: reserved, dropped */
 };
 
 static inline enum stun_demux stun_demux(uint8_t first)
@@ -268,7 +268,7 @@ static inline enum stun_demux stun_demux(uint8_t first)
  * These agree with stun_parse() wherever they answer 0 (the fuzzer checks it); anything
  * they do not handle (authentication, unknown attributes) they leave to the slow path. */
 
-#define STUN_CHANNEL_MIN 0x4000	/* RFC 8656 12: 0x4000..0x4fff; 0x5000..0x7fff reserved */
+#define STUN_CHANNEL_MIN 0x4000 /* RFC 8656 12: 0x4000..0x4fff; 0x5000..0x7fff reserved */
 #define STUN_CHANNEL_MAX 0x4fff
 #define STUN_CHANNEL_HDR_LEN 4
 
@@ -287,11 +287,11 @@ static inline int stun_fast_channel_data(const uint8_t *buf, size_t len, uint16_
 
 /* What a Send or Data indication carries for the relay. */
 struct stun_fast_ind {
-	struct stun_addr peer;		/* the first XOR-PEER-ADDRESS, decoded */
-	uint16_t data_off;		/* the first DATA's value: offset from the message start */
+	struct stun_addr peer; /* the first XOR-PEER-ADDRESS, decoded */
+	uint16_t data_off;     /* the first DATA's value: offset from the message start */
 	uint16_t data_len;
 	bool dont_fragment;
-	uint16_t len;			/* the message's own length (20 + header's length field) */
+	uint16_t len; /* the message's own length (20 + header's length field) */
 };
 
 /* The XOR-address decoding, shared with the slow path: -EINVAL unless a well-formed IPv4 (8
@@ -306,7 +306,7 @@ static inline int stun_xor_addr_decode(const uint8_t *p, uint16_t len, const uin
 		return -EINVAL;
 	port[0] = p[2] ^ cookie[0];
 	port[1] = p[3] ^ cookie[1];
-	memcpy(&a->port, port, 2);	/* stays in network order */
+	memcpy(&a->port, port, 2); /* stays in network order */
 	if (p[0] == 0 && p[1] == 0x01 && len == 8) {
 		a->family = 4;
 		for (int i = 0; i < 4; i++)
@@ -354,7 +354,7 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 		next = off + 4 + (((uint32_t)al + 3) & ~3u);
 		if (next > fi->len)
 			return -EBADMSG;
-		if (at == STUN_ATTR_XOR_PEER_ADDRESS) {	/* the first one counts */
+		if (at == STUN_ATTR_XOR_PEER_ADDRESS) { /* the first one counts */
 			if (peer)
 				goto next;
 			if (stun_xor_addr_decode(buf + off + 4, al, buf + 8, &fi->peer) < 0)
@@ -367,7 +367,7 @@ static inline int stun_fast_indication(const uint8_t *buf, size_t len, uint16_t 
 			}
 		} else if (at == STUN_ATTR_DONT_FRAGMENT) {
 			fi->dont_fragment = true;
-		} else if (at == STUN_ATTR_FINGERPRINT) {	/* it ends the message */
+		} else if (at == STUN_ATTR_FINGERPRINT) { /* it ends the message */
 			break;
 		} else if (at < 0x8000) {
 			return -ENOTSUP;
@@ -418,7 +418,7 @@ static inline int stun_frame_len(const uint8_t *buf, size_t len)
 		return 0;
 	if ((buf[0] & 0xc0) == 0)
 		return STUN_HDR_LEN + edge_be16(buf + 2);
-	if ((buf[0] & 0xc0) == 0x40)	/* 0x4000-0x7fff: RFC 5766's numbers are still in use */
+	if ((buf[0] & 0xc0) == 0x40) /* 0x4000-0x7fff: RFC 5766's numbers are still in use */
 		return (STUN_CHANNEL_HDR_LEN + edge_be16(buf + 2) + 3) & ~3;
 	return -EBADMSG;
 }
@@ -434,7 +434,7 @@ enum stun_mac { STUN_MAC_SHA1, STUN_MAC_SHA256 };
  * may be used by several threads at once. */
 struct stun_key {
 	enum stun_mac mac;
-	void *inner, *outer;		/* EVP_MD_CTX */
+	void *inner, *outer; /* EVP_MD_CTX */
 };
 
 int stun_key_init(struct stun_key *k, enum stun_mac mac, const uint8_t *key, size_t len);
@@ -461,7 +461,7 @@ struct stun_builder {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	int err;			/* sticky: the first failure (-ENOSPC, -EINVAL) */
+	int err; /* sticky: the first failure (-ENOSPC, -EINVAL) */
 };
 
 /* Starts a message in @buf (an mbuf's data room or a stack buffer) of @cap bytes; nothing

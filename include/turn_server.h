@@ -16,11 +16,11 @@ enum turn_transport { TURN_UDP, TURN_TCP, TURN_TLS };
 
 /* Where a client's message came from. Addresses and ports in network byte order. */
 struct turn_src {
-	uint8_t ifi;			/* the interface it arrived on */
-	uint8_t transport;		/* enum turn_transport */
-	uint32_t ip, dst_ip;		/* the client, and the server address it reached */
+	uint8_t ifi;	     /* the interface it arrived on */
+	uint8_t transport;   /* enum turn_transport */
+	uint32_t ip, dst_ip; /* the client, and the server address it reached */
 	uint16_t port, dst_port;
-	uint32_t conn;			/* its stream connection (nonzero), 0 over UDP */
+	uint32_t conn; /* its stream connection (nonzero), 0 over UDP */
 };
 
 struct turn_env {
@@ -29,8 +29,8 @@ struct turn_env {
 	 * subnet, else the interface's gateway): 0, -EAGAIN while ARP runs (the server asks
 	 * again on its tick), or -ENETUNREACH. */
 	int (*resolve)(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
-	uint64_t (*now_ms)(void *ctx);	/* monotonic */
-	uint64_t (*unix_s)(void *ctx);	/* wall clock, for REST API credentials */
+	uint64_t (*now_ms)(void *ctx); /* monotonic */
+	uint64_t (*unix_s)(void *ctx); /* wall clock, for REST API credentials */
 	/* Stream clients' relayed data: a UDP datagram of @len bytes from the relay address
 	 * to the peer, whose next hop is @mac, out of interface @ifi. May be NULL (dropped). */
 	void (*to_peer)(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
@@ -57,19 +57,24 @@ struct turn_stats {
 	uint64_t requests, responses_ok, responses_err, retransmits, discarded;
 	uint64_t allocations_created, allocations_expired, allocations_deleted;
 	uint64_t auth_failures, stale_nonces, quota_refusals, forbidden_peers;
-	uint64_t guest_refusals;	/* of forbidden_peers: a guest's peer was no media target */
-	uint64_t stream_c2p, stream_p2c, stream_drops;	/* relayed for stream clients */
-	uint64_t reservations_refused;	/* EVEN-PORT R=1 with the table full; bad tokens */
-	uint64_t reservations_expired;	/* held ports handed back unused */
-	uint64_t challenges_dropped;	/* unauthenticated UDP answers over the per-source rate */
-	uint64_t err[700];		/* responses by error code */
+	uint64_t guest_refusals; /* of forbidden_peers: a guest's peer was no media target */
+	uint64_t stream_c2p, stream_p2c, stream_drops; /* relayed for stream clients */
+	uint64_t reservations_refused; /* EVEN-PORT R=1 with the table full; bad tokens */
+	uint64_t reservations_expired; /* held ports handed back unused */
+	uint64_t challenges_dropped;   /* unauthenticated UDP answers over the per-source rate */
+	uint64_t err[700];	       /* responses by error code */
 };
 
 /* Allocate latency, from a request reaching the server (turn_server_input or
  * turn_server_stream_input) to its answer built, by the answer: a success, a challenge (401
  * or 438: credentials or a fresh nonce wanted) or another error. Retransmissions answered
  * from the cache, and requests left unanswered, are not counted. */
-enum turn_alloc_result { TURN_ALLOC_OK, TURN_ALLOC_CHALLENGE, TURN_ALLOC_ERROR, TURN_ALLOC_RESULTS };
+enum turn_alloc_result {
+	TURN_ALLOC_OK,
+	TURN_ALLOC_CHALLENGE,
+	TURN_ALLOC_ERROR,
+	TURN_ALLOC_RESULTS
+};
 #define TURN_ALLOC_BOUNDS 16
 /* The buckets' upper bounds, in seconds (10 us .. 1 s), increasing. */
 extern const double turn_alloc_bounds_s[TURN_ALLOC_BOUNDS];
@@ -86,7 +91,8 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg);
  * received on interface @ifi. Writes the answer into @out and returns its length, or 0 when
  * nothing is to be sent back. Addresses and ports in network byte order. */
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
-	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap);
+	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out,
+	size_t cap);
 
 /* One whole frame from a stream client (TCP or TLS; framed with stun_frame_len()): a STUN
  * message, or ChannelData with its padding. Requests are answered into @out (the length is
@@ -114,9 +120,8 @@ size_t turn_server_connect_done(struct turn_server *s, uint32_t conn, const uint
 /* A peer connected to relay port @relay_port: the ConnectionAttempt indication for the
  * allocation's control connection (*@conn), or 0 when no TCP allocation there has a
  * permission for @peer_ip (the connection is then refused). */
-size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port,
-	uint32_t peer_ip, uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap,
-	uint32_t *conn);
+size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port, uint32_t peer_ip,
+	uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap, uint32_t *conn);
 
 /* Guests: an allocation authenticated with a TURN REST API credential (the shared secret;
  * the callbridge gives one to each guest) may reach only media targets, the (IPv4, UDP port)
@@ -152,7 +157,7 @@ const struct turn_stats *turn_server_stats(const struct turn_server *s);
  * their total time in seconds. Returns their count (the buckets' sum). */
 uint64_t turn_server_alloc_latency(const struct turn_server *s, enum turn_alloc_result res,
 	uint64_t bucket[TURN_ALLOC_BOUNDS + 1], double *sum_s);
-void turn_server_list(const struct turn_server *s, FILE *out);	/* `turn allocations` */
-void turn_server_print_stats(const struct turn_server *s, FILE *out);	/* `turn stats` */
+void turn_server_list(const struct turn_server *s, FILE *out);	      /* `turn allocations` */
+void turn_server_print_stats(const struct turn_server *s, FILE *out); /* `turn stats` */
 
 #endif

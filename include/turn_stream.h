@@ -23,31 +23,31 @@
 #define TSTREAM_MAX_MUX 32
 
 struct tstream_cfg {
-	uint16_t tcp_port, tls_port;		/* host order; 0 = no listener */
-	uint32_t bind_ip;			/* listen on it only (network order); 0 = all */
+	uint16_t tcp_port, tls_port; /* host order; 0 = no listener */
+	uint32_t bind_ip;	     /* listen on it only (network order); 0 = all */
 	/* The browser port (Chromium uses TURN below 1024 only on 53, 80, 443): TLS and TURN
 	 * over TCP on one port, told apart by the first byte; on each of these addresses only
 	 * (another component may hold the port on the others). 0 = none. */
 	uint16_t mux_port;
-	uint32_t mux_ip[TSTREAM_MAX_MUX];	/* network order */
+	uint32_t mux_ip[TSTREAM_MAX_MUX]; /* network order */
 	unsigned int n_mux;
-	char key[512], cert[512], bundle[512];	/* paths; "" = none */
-	uint32_t max_conns, max_per_addr;	/* 0 = no limit */
-	uint32_t handshake_s, idle_s;		/* timeouts; 0 = none */
+	char key[512], cert[512], bundle[512]; /* paths; "" = none */
+	uint32_t max_conns, max_per_addr;      /* 0 = no limit */
+	uint32_t handshake_s, idle_s;	       /* timeouts; 0 = none */
 };
 
 struct tstream_stats {
-	uint64_t accepted[2], refused_total, refused_addr, refused_iface;	/* [0] TCP, [1] TLS */
+	uint64_t accepted[2], refused_total, refused_addr, refused_iface; /* [0] TCP, [1] TLS */
 	uint64_t handshakes, resumed, alpn_turn;
-	uint64_t handshake_fails;	/* TLS handshakes failed, or refused: no certificate yet */
-	uint64_t tls_handshake_timeouts;	/* of handshake_timeouts: TLS ones (not sniffing) */
+	uint64_t handshake_fails;	 /* TLS handshakes failed, or refused: no certificate yet */
+	uint64_t tls_handshake_timeouts; /* of handshake_timeouts: TLS ones (not sniffing) */
 	uint64_t handshake_timeouts, idle_timeouts, tls_errors, framing_errors, oversize;
 	uint64_t closed_by_client, frames_in, frames_out, slow_drops;
-	uint64_t mux_accepted, mux_tls, mux_tcp;	/* the browser port's, and what they were */
+	uint64_t mux_accepted, mux_tls, mux_tcp; /* the browser port's, and what they were */
 	uint64_t bytes_in, bytes_out;
 	/* TCP relays (RFC 6062) */
 	uint64_t peer_connects, peer_connect_fails, peer_attempts, peer_refused, peer_binds,
-		peer_bind_timeouts, peer_bytes[2];	/* [0] client -> peer */
+		peer_bind_timeouts, peer_bytes[2]; /* [0] client -> peer */
 };
 
 struct tstreams;

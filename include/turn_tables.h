@@ -25,7 +25,7 @@
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
-#define TURN_MAX_PERMS 8	/* per allocation; more gets 508 from the control plane */
+#define TURN_MAX_PERMS 8 /* per allocation; more gets 508 from the control plane */
 #define TURN_MAX_CHANS 8
 /* Channel numbers: RFC 8656 allows 0x4000-0x4FFF; we also take RFC 5766's 0x5000-0x7FFF,
  * which deployed clients (coturn's among them) still pick, as coturn itself does. */
@@ -47,8 +47,8 @@ static inline bool turn_live(uint32_t expires, uint32_t now)
 }
 
 struct turn_key {
-	uint32_t client_ip, server_ip;		/* network byte order */
-	uint16_t client_port, server_port;	/* network byte order */
+	uint32_t client_ip, server_ip;	   /* network byte order */
+	uint16_t client_port, server_port; /* network byte order */
 };
 
 /* A stream (TCP, TLS) client's allocation: its key names the connection, with server address
@@ -63,20 +63,20 @@ static inline struct turn_key turn_stream_key(uint32_t conn)
 }
 
 struct turn_perm {
-	uint32_t peer_ip;			/* network byte order */
-	struct rte_ether_addr nh_mac;		/* next hop towards the peer; zero = unresolved */
-	uint16_t port;				/* network order; 0 = any (RFC 8656: by IP only);
+	uint32_t peer_ip;	      /* network byte order */
+	struct rte_ether_addr nh_mac; /* next hop towards the peer; zero = unresolved */
+	uint16_t port;		      /* network order; 0 = any (RFC 8656: by IP only);
 						 * a guest's: its media target's port */
-	uint32_t expires;			/* turn ticks */
+	uint32_t expires;	      /* turn ticks */
 };
 
 struct turn_chan {
-	uint32_t peer_ip;			/* network byte order */
-	uint16_t peer_port;			/* network byte order */
-	uint16_t number;			/* host order, TURN_CHANNEL_MIN..MAX */
-	uint8_t perm;				/* index of the peer's permission */
+	uint32_t peer_ip;   /* network byte order */
+	uint16_t peer_port; /* network byte order */
+	uint16_t number;    /* host order, TURN_CHANNEL_MIN..MAX */
+	uint8_t perm;	    /* index of the peer's permission */
 	uint8_t reserved[3];
-	uint32_t expires;			/* turn ticks */
+	uint32_t expires; /* turn ticks */
 };
 
 /* Permission i and channel i side by side, so that with one peer (the WebRTC case) a packet
@@ -89,16 +89,16 @@ struct turn_pc {
 struct turn_alloc {
 	/* cache line 0: everything a packet needs when there is one peer */
 	struct turn_key key;
-	uint32_t relay_ip;			/* the relay interface's real address */
-	struct rte_ether_addr client_mac;	/* the client's packets came from there: the way back */
-	uint16_t relay_port;			/* network byte order */
-	uint32_t expires;			/* turn ticks */
+	uint32_t relay_ip;		  /* the relay interface's real address */
+	struct rte_ether_addr client_mac; /* the client's packets came from there: the way back */
+	uint16_t relay_port;		  /* network byte order */
+	uint32_t expires;		  /* turn ticks */
 	uint8_t client_if, relay_if;
 	uint8_t n_perms, n_chans;
 	struct turn_pc pc[TURN_MAX_PERMS];
 	/* cold: the writer's */
 	uint32_t slot;
-	bool release_slot;			/* retired by a removal, not by a newer version */
+	bool release_slot; /* retired by a removal, not by a newer version */
 	struct cds_lfs_node node;
 	struct rcu_head rcu;
 } __rte_cache_aligned;
@@ -115,8 +115,8 @@ struct turn_cbucket {
 
 struct turn_ctab {
 	struct turn_cbucket *b;
-	uint32_t mask;				/* buckets - 1 */
-	uint32_t max_probe;			/* longest probe a key needed (buckets) */
+	uint32_t mask;	    /* buckets - 1 */
+	uint32_t max_probe; /* longest probe a key needed (buckets) */
 	uint64_t seed0, seed1;
 	/* writer only */
 	uint32_t used, tombs;
@@ -124,23 +124,23 @@ struct turn_ctab {
 };
 
 struct turn_tables {
-	struct turn_ctab *by_client;		/* RCU pointer: rebuilt tables replace it */
-	struct turn_alloc *objs;		/* every allocation object, in DPDK (hugepage) memory */
+	struct turn_ctab *by_client; /* RCU pointer: rebuilt tables replace it */
+	struct turn_alloc *objs;     /* every allocation object, in DPDK (hugepage) memory */
 	uint32_t n_objs;
 	/* per lcore (each writes only its own), per allocation object: one cache line with the
 	 * bandwidth cap's token buckets and the traffic counters, both ways (0: to the peer) */
 	struct turn_lcore_obj {
 		struct turn_bucket {
-			uint64_t tokens;	/* bytes << 32 */
-			uint64_t last;		/* TSC of the last refill */
+			uint64_t tokens; /* bytes << 32 */
+			uint64_t last;	 /* TSC of the last refill */
 		} bucket[2];
 		uint64_t pkts[2], bytes[2];
 	} __rte_cache_aligned *buckets[RTE_MAX_LCORE];
 	struct turn_alloc **slots;
 	uint32_t capacity;
 	struct turn_relay_addr {
-		uint32_t ip;			/* network byte order; set before ports */
-		uint32_t *ports;		/* 65536 entries, allocated on first use */
+		uint32_t ip;	 /* network byte order; set before ports */
+		uint32_t *ports; /* 65536 entries, allocated on first use */
 	} relay[EDGE_MAX_IFACES][EDGE_MAX_ADDRS];
 	/* control plane only */
 	uint32_t *free_slots;
@@ -160,7 +160,7 @@ static inline bool turn_bucket_take(struct turn_bucket *b, uint64_t rate, uint32
 	uint64_t full = (uint64_t)burst << 32, tokens = b->tokens + (tsc - b->last) * rate;
 
 	if (tokens > full || tsc - b->last > tsc_hz || b->last == 0)
-		tokens = full;		/* full, and no overflow after a long quiet */
+		tokens = full; /* full, and no overflow after a long quiet */
 	b->last = tsc;
 	if (tokens < (uint64_t)bytes << 32) {
 		b->tokens = tokens;
@@ -173,7 +173,7 @@ static inline bool turn_bucket_take(struct turn_bucket *b, uint64_t rate, uint32
 int turn_tables_init(uint32_t capacity, int socket_id);
 /* Gives lcore @lcore its token buckets (call for every worker before it relays). */
 int turn_tables_add_lcore(unsigned int lcore);
-void turn_tables_fini(void);	/* every reader gone */
+void turn_tables_fini(void); /* every reader gone */
 
 /* Writer side (control plane). A zeroed allocation to fill and publish, or NULL when none is
  * free; turn_alloc_discard() gives back one that was not published. */
@@ -192,7 +192,8 @@ size_t turn_tables_memory(void);
  * Called by the control plane's timer and when slots run out. Returns how many. */
 unsigned int turn_tables_reclaim(void);
 /* Traffic of the allocation with @key, summed over the lcores ([0]: towards the peer). */
-int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2], uint64_t bytes[2]);	/* bytes held, for the memory-per-allocation figure */
+int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2],
+	uint64_t bytes[2]); /* bytes held, for the memory-per-allocation figure */
 
 /* Reader side (workers). */
 static inline uint32_t turn_ctab_hash(const struct turn_ctab *t, const struct turn_key *k)
@@ -215,7 +216,7 @@ static inline bool turn_key_eq(const struct turn_key *a, const struct turn_key *
 
 	memcpy(&x, a, 8);
 	memcpy(&y, b, 8);
-	memcpy(&p, (const uint8_t *)a + 8, 4);	/* both ports in one compare */
+	memcpy(&p, (const uint8_t *)a + 8, 4); /* both ports in one compare */
 	memcpy(&q, (const uint8_t *)b + 8, 4);
 	return x == y && p == q;
 }
@@ -279,8 +280,8 @@ static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a,
 	return NULL;
 }
 
-static inline const struct turn_chan *turn_chan_by_number(const struct turn_alloc *a, uint16_t number,
-	uint32_t now)
+static inline const struct turn_chan *turn_chan_by_number(const struct turn_alloc *a,
+	uint16_t number, uint32_t now)
 {
 	for (unsigned int i = 0; i < a->n_chans; i++)
 		if (a->pc[i].chan.number == number)

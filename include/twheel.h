@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 struct tw_timer {
-	struct tw_timer *next, **pprev;	/* pprev == NULL: not armed */
+	struct tw_timer *next, **pprev; /* pprev == NULL: not armed */
 	uint64_t expires;		/* seconds, on the wheel's clock */
 	uint32_t rounds;		/* revolutions still to wait */
 	void (*fire)(struct tw_timer *t);
@@ -17,8 +17,8 @@ struct tw_timer {
 
 struct twheel {
 	struct tw_timer **slots;
-	uint32_t n_slots;		/* a power of two */
-	uint64_t now;			/* the last second processed */
+	uint32_t n_slots; /* a power of two */
+	uint64_t now;	  /* the last second processed */
 	uint64_t armed;
 };
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test, setting up whatever is missing first (packages, hugepages, build):
 #   1. unit tests (CUnit), built normally
-#   2. the control plane's dependency graph (no cycle, scripts/check-deps.py); the same unit
-#      tests under ASan+UBSan
+#   2. the control plane's dependency graph (no cycle, scripts/check-deps.py) and the C's
+#      formatting (scripts/check-format.sh); the same unit tests under ASan+UBSan
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
 #      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
 #      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
@@ -38,8 +38,9 @@ step "unit tests"
 meson test -C build --suite unit --print-errorlogs 2>&1 | tee /tmp/edge-unit.log
 meson_counts /tmp/edge-unit.log
 
-step "structure: the control plane's components depend on each other one way"
+step "structure: the control plane's components depend on each other one way; the C follows .clang-format"
 if scripts/check-deps.py build; then tally 1 0; else tally 0 1; fi
+if scripts/check-format.sh; then tally 1 0; else tally 0 1; fi
 
 step "unit tests under ASan+UBSan"
 if [ ! -f build-asan/build.ninja ]; then

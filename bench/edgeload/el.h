@@ -15,20 +15,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_MAX_BATCH 256	/* datagrams in one send or receive call */
-#define EL_MAX_DGRAM 2048	/* bytes of UDP payload an endpoint can send or receive */
+#define EL_MAX_BATCH 256  /* datagrams in one send or receive call */
+#define EL_MAX_DGRAM 2048 /* bytes of UDP payload an endpoint can send or receive */
 
 /* Where the endpoints live; filled from the command line, read by the back-end's open. */
 struct el_net {
-	uint32_t n_clients;		/* allocations: one endpoint each */
-	uint32_t n_peers;		/* peer endpoints (allocation i uses peer i % n_peers) */
-	uint32_t client_ip;		/* first client address, network order */
-	uint32_t n_client_ips;		/* client addresses: client_ip .. client_ip + n - 1 */
-	uint16_t client_port;		/* first client port, host order; 0: back-end's choice */
-	uint32_t peer_ip;		/* the peers' address, network order */
-	uint16_t peer_port;		/* first peer port, host order */
-	uint32_t server_ip;		/* the TURN server, network order */
-	uint16_t server_port;		/* host order */
+	uint32_t n_clients;    /* allocations: one endpoint each */
+	uint32_t n_peers;      /* peer endpoints (allocation i uses peer i % n_peers) */
+	uint32_t client_ip;    /* first client address, network order */
+	uint32_t n_client_ips; /* client addresses: client_ip .. client_ip + n - 1 */
+	uint16_t client_port;  /* first client port, host order; 0: back-end's choice */
+	uint32_t peer_ip;      /* the peers' address, network order */
+	uint16_t peer_port;    /* first peer port, host order */
+	uint32_t server_ip;    /* the TURN server, network order */
+	uint16_t server_port;  /* host order */
 	/* sockets back-end: the network namespaces (names under /var/run/netns) to open the
 	 * clients' and the peers' sockets in; NULL: the caller's own */
 	const char *client_netns, *peer_netns;
@@ -36,18 +36,18 @@ struct el_net {
 	 * "net_memif0,role=client,socket=/run/edge-perf/b.sock" or a PCI address); the client
 	 * port faces the TURN server's listen address, the peer port its relay address */
 	const char *eal_args, *client_port_dev, *peer_port_dev;
-	int lcore;			/* CPU to pin the engine's thread to; -1: none */
+	int lcore; /* CPU to pin the engine's thread to; -1: none */
 };
 
 /* One datagram. On send: from endpoint @ep to @rip:@rport. On receive: to endpoint @ep from
  * @rip:@rport, at @rx_ns (CLOCK_MONOTONIC nanoseconds, taken as the back-end received it). */
 struct el_dgram {
 	uint32_t ep;
-	uint32_t rip;			/* network order */
-	uint16_t rport;			/* network order */
+	uint32_t rip;	/* network order */
+	uint16_t rport; /* network order */
 	uint16_t len;
 	uint64_t rx_ns;
-	uint8_t *data;			/* send: the engine's; receive: the back-end's, valid until
+	uint8_t *data; /* send: the engine's; receive: the back-end's, valid until
 					 * the next recv call on that back-end */
 };
 
@@ -55,13 +55,13 @@ struct el_backend;
 
 /* A back-end's counters, for the summary: what it could not send or did not understand. */
 struct el_backend_stats {
-	uint64_t tx_dropped;		/* send() could not take it (queue full, ENOBUFS) */
-	uint64_t rx_dropped;		/* arrived for no endpoint, or malformed, or checksum bad */
-	uint64_t rx_other;		/* ARP and the like, handled inside the back-end */
+	uint64_t tx_dropped; /* send() could not take it (queue full, ENOBUFS) */
+	uint64_t rx_dropped; /* arrived for no endpoint, or malformed, or checksum bad */
+	uint64_t rx_other;   /* ARP and the like, handled inside the back-end */
 };
 
 struct el_backend_ops {
-	const char *name;		/* "sock", "dpdk" */
+	const char *name; /* "sock", "dpdk" */
 	/* Opens the endpoints of @net. 0, or a negative errno with a message in @err naming what
 	 * was wrong ("sock: bind 198.18.20.2:40000: Address already in use"). */
 	int (*open)(struct el_backend **b, const struct el_net *net, char *err, size_t errlen);

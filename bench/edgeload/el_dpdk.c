@@ -34,19 +34,19 @@
  * them on receive. Measured in software on this machine's CPU: 33 ns at 20 bytes of payload,
  * 69 ns at 172, 313 ns at 1200, each way; at 1200 bytes it costs more than the rest of a send,
  * so saturation runs at large sizes should turn it off. */
-#define DPDK_N_MBUFS 16383		/* 2^n - 1: the mempool's ring is sized best */
+#define DPDK_N_MBUFS 16383 /* 2^n - 1: the mempool's ring is sized best */
 #define DPDK_MBUF_CACHE 256
 /* one whole frame of EL_MAX_DGRAM bytes of payload in one segment, so rx needs no gathering */
 #define DPDK_MBUF_ROOM (RTE_PKTMBUF_HEADROOM + 2304)
 #define DPDK_RX_DESC 1024
 #define DPDK_TX_DESC 1024
-#define DPDK_HDR_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
-	sizeof(struct rte_udp_hdr))
+#define DPDK_HDR_LEN                                                                               \
+	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 #define DPDK_LINK_WAIT_MS 10000
 #define DPDK_ARP_WAIT_MS 5000
 #define DPDK_ARP_RETRY_MS 100
 #define DPDK_MAX_ARGS 64
-#define DPDK_SPIN_NS 20000		/* recv() polls this long before it sleeps */
+#define DPDK_SPIN_NS 20000 /* recv() polls this long before it sleeps */
 /* the lab's range (RFC 2544 benchmarking): ARP is answered for any address in it but the
  * server's, so that the server's gateway and off-subnet clients resolve to us */
 #define DPDK_LAB_NET RTE_IPV4(198, 18, 0, 0)
@@ -56,18 +56,18 @@ enum { DPDK_CLIENT, DPDK_PEER, DPDK_NPORTS };
 
 struct el_backend {
 	struct el_net net;
-	uint64_t busy_ns;		/* when a poll last brought a burst: traffic is flowing */
+	uint64_t busy_ns; /* when a poll last brought a burst: traffic is flowing */
 	uint16_t port[DPDK_NPORTS];
 	bool started[DPDK_NPORTS];
-	struct rte_ether_addr mac[DPDK_NPORTS];	/* ours */
-	struct rte_ether_addr dst[DPDK_NPORTS];	/* the server's side: where we send */
+	struct rte_ether_addr mac[DPDK_NPORTS]; /* ours */
+	struct rte_ether_addr dst[DPDK_NPORTS]; /* the server's side: where we send */
 	bool dst_known[DPDK_NPORTS];
-	uint16_t client_port;			/* first client port, host order */
-	uint32_t client_ip_h, peer_ip_h, server_ip_h;	/* host order, for the arithmetic */
-	uint32_t n_client_ports;		/* client ports per address */
+	uint16_t client_port;			      /* first client port, host order */
+	uint32_t client_ip_h, peer_ip_h, server_ip_h; /* host order, for the arithmetic */
+	uint32_t n_client_ports;		      /* client ports per address */
 	bool udp_csum;
 	uint16_t ip_id;
-	unsigned int rx_first;			/* which port is polled first: alternates */
+	unsigned int rx_first; /* which port is polled first: alternates */
 	struct rte_mempool *mp;
 	/* the last burst's datagrams: their payloads are the engine's until the next recv */
 	struct rte_mbuf *held[EL_MAX_BATCH];
@@ -75,8 +75,8 @@ struct el_backend {
 	struct el_backend_stats st;
 };
 
-static bool dpdk_eal_done;	/* rte_eal_init runs once per process, whatever happens later */
-static bool dpdk_own_prefix;	/* the runtime directory is edgeload-<pid>: ours to remove */
+static bool dpdk_eal_done;   /* rte_eal_init runs once per process, whatever happens later */
+static bool dpdk_own_prefix; /* the runtime directory is edgeload-<pid>: ours to remove */
 
 static const char *const dpdk_side[DPDK_NPORTS] = { "client", "peer" };
 
@@ -99,7 +99,7 @@ static bool dpdk_has_arg(char **argv, int argc, const char *const *opts)
 
 			/* "-l0" and "-l 0" alike; a long option ends at its name or at '=' */
 			if (strncmp(argv[i], *o, n) == 0 &&
-			    ((*o)[1] != '-' || argv[i][n] == 0 || argv[i][n] == '='))
+				((*o)[1] != '-' || argv[i][n] == 0 || argv[i][n] == '='))
 				return true;
 		}
 	return false;
@@ -120,8 +120,10 @@ static int dpdk_eal_args(const struct el_net *net, char **argv, char *err, size_
 
 	argv[argc++] = "edgeload";
 	if (net->eal_args && strlen(net->eal_args) >= sizeof(words)) {
-		snprintf(err, errlen, "dpdk: EAL arguments '%.40s...' are too long (at most %zu "
-			"characters)", net->eal_args, sizeof(words) - 1);
+		snprintf(err, errlen,
+			"dpdk: EAL arguments '%.40s...' are too long (at most %zu "
+			"characters)",
+			net->eal_args, sizeof(words) - 1);
 		return -E2BIG;
 	}
 	snprintf(words, sizeof(words), "%s", net->eal_args ? net->eal_args : "");
@@ -175,7 +177,8 @@ static int dpdk_eal_init(const struct el_net *net, char *err, size_t errlen)
 	int argc, ret;
 
 	if (dpdk_eal_done) {
-		snprintf(err, errlen, "dpdk: the EAL is initialised once per process: one DPDK "
+		snprintf(err, errlen,
+			"dpdk: the EAL is initialised once per process: one DPDK "
 			"back-end per run");
 		return -EALREADY;
 	}
@@ -207,14 +210,17 @@ static int dpdk_port_setup(struct el_backend *b, int side, const char *dev, char
 
 	dpdk_dev_name(dev, name, sizeof(name));
 	if (rte_eth_dev_get_port_by_name(name, &p) < 0) {
-		snprintf(err, errlen, "dpdk: %s port '%s': no such port (not probed: the EAL said "
+		snprintf(err, errlen,
+			"dpdk: %s port '%s': no such port (not probed: the EAL said "
 			"why above; check the PCI address, its driver binding, or the vdev string)",
 			dpdk_side[side], name);
 		return -ENODEV;
 	}
 	if (side == DPDK_PEER && p == b->port[DPDK_CLIENT]) {
-		snprintf(err, errlen, "dpdk: peer port '%s' is the client port too: two ports "
-			"are needed", name);
+		snprintf(err, errlen,
+			"dpdk: peer port '%s' is the client port too: two ports "
+			"are needed",
+			name);
 		return -EINVAL;
 	}
 	b->port[side] = p;
@@ -236,15 +242,17 @@ static int dpdk_port_setup(struct el_backend *b, int side, const char *dev, char
 	ret = rte_eth_dev_start(p);
 	if (ret < 0) {
 		if (strcmp(info.driver_name, "net_memif") == 0) {
-			snprintf(err, errlen, "dpdk: %s port '%s': cannot start: %s (memif: is the "
+			snprintf(err, errlen,
+				"dpdk: %s port '%s': cannot start: %s (memif: is the "
 				"server side, edged with role=server, listening on that socket? "
-				"bench/perf_lab.sh up)", dpdk_side[side], name, rte_strerror(-ret));
+				"bench/perf_lab.sh up)",
+				dpdk_side[side], name, rte_strerror(-ret));
 			return ret;
 		}
 		goto fail;
 	}
 	b->started[side] = true;
-	rte_eth_promiscuous_enable(p);	/* best effort: some ports have no such thing */
+	rte_eth_promiscuous_enable(p); /* best effort: some ports have no such thing */
 	rte_eth_macaddr_get(p, &b->mac[side]);
 	return 0;
 fail:
@@ -261,16 +269,17 @@ static int dpdk_link_wait(struct el_backend *b, char *err, size_t errlen)
 
 		for (;;) {
 			if (rte_eth_link_get_nowait(b->port[side], &link) == 0 &&
-			    link.link_status == RTE_ETH_LINK_UP)
+				link.link_status == RTE_ETH_LINK_UP)
 				break;
 			if (el_now_ns() > end) {
 				char name[RTE_DEV_NAME_MAX_LEN] = "?";
 
 				rte_eth_dev_get_name_by_port(b->port[side], name);
-				snprintf(err, errlen, "dpdk: %s port '%s': link still down after "
+				snprintf(err, errlen,
+					"dpdk: %s port '%s': link still down after "
 					"%d s (memif: is the server side, edged with role=server, "
-					"running on that socket?)", dpdk_side[side], name,
-					DPDK_LINK_WAIT_MS / 1000);
+					"running on that socket?)",
+					dpdk_side[side], name, DPDK_LINK_WAIT_MS / 1000);
 				return -ETIMEDOUT;
 			}
 			usleep(10000);
@@ -337,9 +346,9 @@ static void dpdk_arp_input(struct el_backend *b, int side, struct rte_mbuf *m)
 
 	b->st.rx_other++;
 	if (m->data_len < sizeof(*eh) + sizeof(*ah) ||
-	    ah->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-	    ah->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4)
+		ah->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+		ah->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+		ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4)
 		goto drop;
 	sip = ah->arp_data.arp_sip;
 	tip = ah->arp_data.arp_tip;
@@ -351,7 +360,7 @@ static void dpdk_arp_input(struct el_backend *b, int side, struct rte_mbuf *m)
 		b->dst_known[side] = true;
 	}
 	if (ah->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
-	    !dpdk_arp_ours(b, side, rte_be_to_cpu_32(tip), rte_be_to_cpu_32(sip)))
+		!dpdk_arp_ours(b, side, rte_be_to_cpu_32(tip), rte_be_to_cpu_32(sip)))
 		goto drop;
 	dpdk_arp_fill(m, &b->mac[side], &sha, RTE_ARP_OP_REPLY, tip, &sha, sip);
 	dpdk_tx_one(b, side, m);
@@ -426,10 +435,9 @@ static bool dpdk_rx_one(struct el_backend *b, int side, struct rte_mbuf *m, stru
 	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);
 	ulen = rte_be_to_cpu_16(uh->dgram_len);
 	if (tot < ihl + sizeof(*uh) || ulen < sizeof(*uh) || ulen > tot - ihl ||
-	    ulen - sizeof(*uh) > EL_MAX_DGRAM)
+		ulen - sizeof(*uh) > EL_MAX_DGRAM)
 		goto bad;
-	if (b->udp_csum && uh->dgram_cksum && ihl == sizeof(*ip) &&
-	    !dpdk_udp_csum_ok(ip, uh, ulen))
+	if (b->udp_csum && uh->dgram_cksum && ihl == sizeof(*ip) && !dpdk_udp_csum_ok(ip, uh, ulen))
 		goto bad;
 	ep = dpdk_ep_of(b, side, rte_be_to_cpu_32(ip->dst_addr), rte_be_to_cpu_16(uh->dst_port));
 	if (ep < 0)
@@ -593,7 +601,7 @@ static unsigned int dpdk_send(struct el_backend *b, const struct el_dgram *d, un
 	if (!n)
 		return 0;
 	if (rte_pktmbuf_alloc_bulk(b->mp, mb, n) != 0)
-		return 0;	/* the pool is dry: the caller counts these as not sent */
+		return 0; /* the pool is dry: the caller counts these as not sent */
 	for (unsigned int i = 0; i < n; i++) {
 		int side = d[i].ep < b->net.n_clients ? DPDK_CLIENT : DPDK_PEER;
 		uint32_t sip;
@@ -619,8 +627,8 @@ static unsigned int dpdk_send(struct el_backend *b, const struct el_dgram *d, un
  * port needs no such thing: a peer only answers what the relay sent it. */
 static int dpdk_resolve_server(struct el_backend *b, char *err, size_t errlen)
 {
-	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff } };
+	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff,
+							     0xff } };
 	static const struct rte_ether_addr zero;
 	uint64_t start = el_now_ns(), next = start;
 	struct el_dgram d[EL_MAX_BATCH];
@@ -634,9 +642,10 @@ static int dpdk_resolve_server(struct el_backend *b, char *err, size_t errlen)
 			snprintf(ip, sizeof(ip), "%u.%u.%u.%u", b->server_ip_h >> 24,
 				(b->server_ip_h >> 16) & 0xff, (b->server_ip_h >> 8) & 0xff,
 				b->server_ip_h & 0xff);
-			snprintf(err, errlen, "dpdk: server %s did not answer ARP on the client "
-				"port in %d s (wrong server address, or the wrong port?)", ip,
-				DPDK_ARP_WAIT_MS / 1000);
+			snprintf(err, errlen,
+				"dpdk: server %s did not answer ARP on the client "
+				"port in %d s (wrong server address, or the wrong port?)",
+				ip, DPDK_ARP_WAIT_MS / 1000);
 			return -EHOSTUNREACH;
 		}
 		if (now >= next) {
@@ -659,22 +668,26 @@ static int dpdk_resolve_server(struct el_backend *b, char *err, size_t errlen)
 static int dpdk_check_net(const struct el_net *net, char *err, size_t errlen)
 {
 	if (!net->client_port_dev || !net->client_port_dev[0] || !net->peer_port_dev ||
-	    !net->peer_port_dev[0]) {
+		!net->peer_port_dev[0]) {
 		snprintf(err, errlen, "dpdk: both a client port and a peer port are needed");
 		return -EINVAL;
 	}
 	if (!net->n_clients || !net->n_client_ips || !net->n_peers) {
-		snprintf(err, errlen, "dpdk: %s is 0", !net->n_clients ? "clients" :
-			!net->n_client_ips ? "client addresses" : "peers");
+		snprintf(err, errlen, "dpdk: %s is 0",
+			!net->n_clients		   ? "clients" :
+				!net->n_client_ips ? "client addresses" :
+						     "peers");
 		return -EINVAL;
 	}
 	uint32_t port = net->client_port ? net->client_port : 10000;
 	uint64_t per_ip = (net->n_clients + net->n_client_ips - 1) / net->n_client_ips;
 
 	if (port + per_ip - 1 > 65535) {
-		snprintf(err, errlen, "dpdk: %u clients on %u addresses need ports %u..%llu: "
-			"more client addresses, or a lower first port", net->n_clients,
-			net->n_client_ips, port, (unsigned long long)(port + per_ip - 1));
+		snprintf(err, errlen,
+			"dpdk: %u clients on %u addresses need ports %u..%llu: "
+			"more client addresses, or a lower first port",
+			net->n_clients, net->n_client_ips, port,
+			(unsigned long long)(port + per_ip - 1));
 		return -ERANGE;
 	}
 	if ((uint64_t)rte_be_to_cpu_32(net->client_ip) + net->n_client_ips - 1 > UINT32_MAX) {
@@ -764,15 +777,17 @@ static int dpdk_open(struct el_backend **bp, const struct el_net *net, char *err
 	b->mp = rte_pktmbuf_pool_create("edgeload", DPDK_N_MBUFS, DPDK_MBUF_CACHE, 0,
 		DPDK_MBUF_ROOM, (int)rte_socket_id());
 	if (!b->mp) {
-		snprintf(err, errlen, "dpdk: cannot make a pool of %d mbufs: %s (more memory: "
-			"EAL -m)", DPDK_N_MBUFS, rte_strerror(rte_errno));
+		snprintf(err, errlen,
+			"dpdk: cannot make a pool of %d mbufs: %s (more memory: "
+			"EAL -m)",
+			DPDK_N_MBUFS, rte_strerror(rte_errno));
 		ret = -ENOMEM;
 		goto fail;
 	}
 	if ((ret = dpdk_port_setup(b, DPDK_CLIENT, net->client_port_dev, err, errlen)) < 0 ||
-	    (ret = dpdk_port_setup(b, DPDK_PEER, net->peer_port_dev, err, errlen)) < 0 ||
-	    (ret = dpdk_link_wait(b, err, errlen)) < 0 ||
-	    (ret = dpdk_resolve_server(b, err, errlen)) < 0)
+		(ret = dpdk_port_setup(b, DPDK_PEER, net->peer_port_dev, err, errlen)) < 0 ||
+		(ret = dpdk_link_wait(b, err, errlen)) < 0 ||
+		(ret = dpdk_resolve_server(b, err, errlen)) < 0)
 		goto fail;
 	*bp = b;
 	return 0;

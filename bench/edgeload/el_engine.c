@@ -19,16 +19,16 @@
 #include "el_engine.h"
 #include "el_report.h"
 
-#define EL_MAGIC 0x454c4431u		/* "ELD1": our payload */
-#define EL_RTO_NS 500000000ull		/* RFC 8489 6.2.1: initial RTO */
-#define EL_MAX_SENDS 7			/* Rc */
-#define EL_LAST_WAIT_NS (16 * EL_RTO_NS)	/* Rm * RTO after the last send */
-#define EL_MAX_AUTH_ROUNDS 4		/* 401/438 answers one transaction follows */
+#define EL_MAGIC 0x454c4431u		 /* "ELD1": our payload */
+#define EL_RTO_NS 500000000ull		 /* RFC 8489 6.2.1: initial RTO */
+#define EL_MAX_SENDS 7			 /* Rc */
+#define EL_LAST_WAIT_NS (16 * EL_RTO_NS) /* Rm * RTO after the last send */
+#define EL_MAX_AUTH_ROUNDS 4		 /* 401/438 answers one transaction follows */
 #define EL_TXN_BUF 512
 #define EL_NONCE_MAX 128
-#define EL_REBIND_NS (240ull * 1000000000)	/* channels last 10 min, permissions 5 */
-#define EL_LAG_NS 10000000ull		/* the pacer catches up 10 ms at most */
-#define EL_LOSS_GRACE_SLOTS 25		/* "lost so far" ignores the last 250 ms in flight */
+#define EL_REBIND_NS (240ull * 1000000000) /* channels last 10 min, permissions 5 */
+#define EL_LAG_NS 10000000ull		   /* the pacer catches up 10 ms at most */
+#define EL_LOSS_GRACE_SLOTS 25		   /* "lost so far" ignores the last 250 ms in flight */
 #define EL_SLOT_NS 10000000ull
 
 /* A_UNBOUND: allocated, but its channel (or permission) refused: still released at the end */
@@ -39,13 +39,13 @@ struct el_alloc {
 	uint8_t state;
 	uint8_t nonce_len;
 	uint16_t channel;
-	int32_t txn;			/* its transaction's slot, or -1 */
-	uint32_t relay_ip;		/* network order */
-	uint16_t relay_port;		/* network order */
-	uint32_t lifetime;		/* seconds */
-	uint64_t renew_at, rebind_at;	/* ns: refresh the allocation, the channel */
-	uint64_t tx_seq, hi_seq, rx;	/* traffic: sent, highest seen back, received back */
-	uint64_t peer_hi, peer_rx;	/* at the peer (sink) */
+	int32_t txn;		      /* its transaction's slot, or -1 */
+	uint32_t relay_ip;	      /* network order */
+	uint16_t relay_port;	      /* network order */
+	uint32_t lifetime;	      /* seconds */
+	uint64_t renew_at, rebind_at; /* ns: refresh the allocation, the channel */
+	uint64_t tx_seq, hi_seq, rx;  /* traffic: sent, highest seen back, received back */
+	uint64_t peer_hi, peer_rx;    /* at the peer (sink) */
 	char nonce[EL_NONCE_MAX];
 };
 
@@ -53,9 +53,9 @@ struct el_txn {
 	uint32_t a;
 	uint8_t kind;
 	uint8_t sends;
-	uint8_t rounds;			/* 401 and 438 answers followed */
-	bool authed;			/* the request carries MESSAGE-INTEGRITY */
-	bool renewal;			/* a refresh during traffic, not a phase's transaction */
+	uint8_t rounds; /* 401 and 438 answers followed */
+	bool authed;	/* the request carries MESSAGE-INTEGRITY */
+	bool renewal;	/* a refresh during traffic, not a phase's transaction */
 	uint16_t len;
 	uint32_t busy_pos;
 	uint64_t t_start, t_next;
@@ -72,10 +72,10 @@ struct el_engine {
 	struct el_txn *txn;
 	uint32_t *free_slots, n_free;
 	uint32_t *busy, n_busy;
-	uint32_t *act, n_act, rr;	/* the bound allocations, sent to round-robin */
+	uint32_t *act, n_act, rr; /* the bound allocations, sent to round-robin */
 	uint8_t phase;
-	struct el_phase_result *pr;	/* the current control phase's figures */
-	uint32_t phase_done;		/* allocations through the current phase */
+	struct el_phase_result *pr; /* the current control phase's figures */
+	uint32_t phase_done;	    /* allocations through the current phase */
 	/* credentials */
 	char username[256], password[256], realm[256];
 	bool have_key;
@@ -84,7 +84,7 @@ struct el_engine {
 	uint8_t tid_salt[4];
 	/* time */
 	uint64_t t0, hard_deadline, last_scan, next_tick;
-	uint64_t measure_ns;		/* the warm-up's end: sent before it is not counted */
+	uint64_t measure_ns; /* the warm-up's end: sent before it is not counted */
 	uint64_t sent_ring[32], ring_pos;
 	/* the second in progress */
 	uint64_t sec_tx, sec_rx;
@@ -148,9 +148,10 @@ static double cpu_server_s(const struct el_cfg *cfg)
 		len = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);
 		buf[len] = '\0';
-		p = strrchr(buf, ')');	/* the command may hold spaces */
-		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			&ut, &st) != 2)
+		p = strrchr(buf, ')'); /* the command may hold spaces */
+		if (!p ||
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				&st) != 2)
 			return -1;
 		total += (double)(ut + st) / (double)tck;
 	}
@@ -235,8 +236,11 @@ static int build_request(struct el_engine *e, struct el_txn *t)
 static void txn_send(struct el_engine *e, struct el_txn *t, uint64_t now)
 {
 	struct el_dgram d = {
-		.ep = t->a, .rip = e->cfg->net.server_ip, .rport = htons(e->cfg->net.server_port),
-		.len = t->len, .data = t->buf,
+		.ep = t->a,
+		.rip = e->cfg->net.server_ip,
+		.rport = htons(e->cfg->net.server_port),
+		.len = t->len,
+		.data = t->buf,
 	};
 
 	if (t->sends && e->pr)
@@ -328,7 +332,7 @@ static void txn_timeouts(struct el_engine *e, uint64_t now)
 		if (t->sends >= EL_MAX_SENDS) {
 			if (e->pr && !t->renewal)
 				e->pr->timeouts++;
-			txn_fail(e, t, now);	/* moved another slot to i: look at it next */
+			txn_fail(e, t, now); /* moved another slot to i: look at it next */
 			continue;
 		}
 		txn_send(e, t, now);
@@ -354,8 +358,7 @@ static void learn_realm(struct el_engine *e, const struct stun_msg *m)
 	const char *s;
 	size_t len;
 
-	if (e->realm[0] || stun_get_str(m, STUN_AI_REALM, &s, &len) < 0 ||
-		len >= sizeof(e->realm))
+	if (e->realm[0] || stun_get_str(m, STUN_AI_REALM, &s, &len) < 0 || len >= sizeof(e->realm))
 		return;
 	memcpy(e->realm, s, len);
 	e->realm[len] = '\0';
@@ -450,7 +453,7 @@ static void response(struct el_engine *e, uint32_t a, const uint8_t *buf, uint16
 	}
 	t = &e->txn[al->txn];
 	if (memcmp(m.tid, t->buf + 8, STUN_TID_LEN) != 0) {
-		e->res->unmatched++;	/* a late answer to a retransmission already answered */
+		e->res->unmatched++; /* a late answer to a retransmission already answered */
 		return;
 	}
 	if (m.cls == STUN_SUCCESS) {
@@ -466,7 +469,7 @@ static void response(struct el_engine *e, uint32_t a, const uint8_t *buf, uint16
 	if (code == 401 || code == 438)
 		auth_retry(e, t, &m, code, now);
 	else if (code == 437 && t->kind == K_RELEASE && t->sends > 1)
-		success(e, t, &m, now);	/* the first Refresh got there; its answer did not */
+		success(e, t, &m, now); /* the first Refresh got there; its answer did not */
 	else
 		txn_fail(e, t, now);
 }
@@ -502,7 +505,7 @@ static void seq_check(struct el_engine *e, uint64_t *hi, uint64_t *rx, uint64_t 
 	if (*rx && seq < *hi)
 		e->res->reordered++;
 	else if (*rx && seq == *hi)
-		e->res->duplicated++;	/* only a repeat of the newest: the cheap case */
+		e->res->duplicated++; /* only a repeat of the newest: the cheap case */
 	else
 		*hi = seq;
 	(*rx)++;
@@ -528,7 +531,7 @@ static void client_data(struct el_engine *e, uint32_t a, const uint8_t *p, size_
 		return;
 	}
 	if (ts < e->measure_ns)
-		return;		/* sent during the warm-up */
+		return; /* sent during the warm-up */
 	e->res->rx_client++;
 	seq_check(e, &al->hi_seq, &al->rx, seq);
 	record_latency(e, rx_ns, ts);
@@ -560,7 +563,7 @@ static void peer_input(struct el_engine *e, const struct el_dgram *d)
 		e->res->bad_payload++;
 		return;
 	}
-	if (ts >= e->measure_ns)	/* not one of the warm-up's: counted */
+	if (ts >= e->measure_ns) /* not one of the warm-up's: counted */
 		e->res->rx_peer++;
 	else if (e->cfg->peer_mode == EL_PEER_SINK)
 		return;
@@ -573,7 +576,7 @@ static void peer_input(struct el_engine *e, const struct el_dgram *d)
 		e->res->relay_outside++;
 		return;
 	}
-	e->echo[e->n_echo] = *d;	/* back from the same endpoint to the relay address */
+	e->echo[e->n_echo] = *d; /* back from the same endpoint to the relay address */
 	e->n_echo++;
 }
 
@@ -594,7 +597,8 @@ static void flush_echo(struct el_engine *e)
 
 static uint64_t lost_so_far(const struct el_engine *e)
 {
-	uint64_t sent, got = e->cfg->peer_mode == EL_PEER_ECHO ? e->res->rx_client : e->res->rx_peer;
+	uint64_t sent,
+		got = e->cfg->peer_mode == EL_PEER_ECHO ? e->res->rx_client : e->res->rx_peer;
 
 	if (e->ring_pos < EL_LOSS_GRACE_SLOTS)
 		return 0;
@@ -605,12 +609,17 @@ static uint64_t lost_so_far(const struct el_engine *e)
 static void tick(struct el_engine *e, uint64_t now)
 {
 	struct el_second s = {
-		.t = (double)(now - e->t0) / 1e9, .phase = e->phase, .tx_pps = e->sec_tx,
-		.rx_pps = e->sec_rx, .lost = lost_so_far(e),
-		.p50_ns = el_hist_quantile(&e->ihist, 0.5), .p90_ns = el_hist_quantile(&e->ihist, 0.9),
+		.t = (double)(now - e->t0) / 1e9,
+		.phase = e->phase,
+		.tx_pps = e->sec_tx,
+		.rx_pps = e->sec_rx,
+		.lost = lost_so_far(e),
+		.p50_ns = el_hist_quantile(&e->ihist, 0.5),
+		.p90_ns = el_hist_quantile(&e->ihist, 0.9),
 		.p99_ns = el_hist_quantile(&e->ihist, 0.99),
 		.p999_ns = el_hist_quantile(&e->ihist, 0.999),
-		.done = e->phase == EL_PH_TRAFFIC || e->phase == EL_PH_DRAIN ? e->n_act : e->phase_done,
+		.done = e->phase == EL_PH_TRAFFIC || e->phase == EL_PH_DRAIN ? e->n_act :
+									       e->phase_done,
 	};
 
 	el_series_push(&e->res->series, &s);
@@ -774,8 +783,10 @@ static void renewals(struct el_engine *e, uint64_t now)
 /* Units per second of the pattern, all allocations together, capped by --rate; 0: unpaced. */
 static double unit_rate(const struct el_cfg *cfg, uint32_t n_act, uint32_t burst)
 {
-	double per = cfg->pattern == EL_PAT_AUDIO ? 50 : cfg->pattern == EL_PAT_VIDEO ? 30 :
-		cfg->pattern == EL_PAT_CUSTOM ? cfg->pps : 0;
+	double per = cfg->pattern == EL_PAT_AUDIO ? 50 :
+		cfg->pattern == EL_PAT_VIDEO	  ? 30 :
+		cfg->pattern == EL_PAT_CUSTOM	  ? cfg->pps :
+						    0;
 	double total = per * n_act, cap = cfg->rate ? (double)cfg->rate / burst : 0;
 
 	if (total == 0)
@@ -947,9 +958,10 @@ int el_run(const struct el_cfg *cfg, const struct el_backend_ops *ops, struct el
 		ops->local(e->b, e->n + k, &e->peer_ip[k], &e->peer_port[k]);
 	e->t0 = el_now_ns();
 	e->next_tick = e->t0 + 1000000000ull;
-	e->hard_deadline = e->t0 + (uint64_t)((3 * cfg->phase_timeout_s + cfg->duration_s +
-		cfg->warmup_s + 5 +
-		(cfg->alloc_rate ? (double)e->n / cfg->alloc_rate : 0)) * 1e9) +
+	e->hard_deadline = e->t0 +
+		(uint64_t)((3 * cfg->phase_timeout_s + cfg->duration_s + cfg->warmup_s + 5 +
+				   (cfg->alloc_rate ? (double)e->n / cfg->alloc_rate : 0)) *
+			1e9) +
 		cfg->drain_ms * 1000000ull;
 	phases(e);
 	if (e->sec_tx || e->sec_rx)

@@ -74,7 +74,7 @@ static int outputs(const char *argv0, const struct el_cfg *cfg, const struct el_
 
 int main(int argc, char **argv)
 {
-	static struct el_result res;	/* the series is large: not on the stack */
+	static struct el_result res; /* the series is large: not on the stack */
 	const struct el_backend_ops *ops;
 	struct el_cfg cfg;
 	char err[512] = "";
@@ -91,7 +91,8 @@ int main(int argc, char **argv)
 	}
 	ops = backend(cfg.backend);
 	if (!ops) {
-		fprintf(stderr, "edgeload: --backend %s: not built into this edgeload\n", cfg.backend);
+		fprintf(stderr, "edgeload: --backend %s: not built into this edgeload\n",
+			cfg.backend);
 		return 1;
 	}
 	if (cfg.net.lcore >= 0 && strcmp(cfg.backend, "sock") == 0)
@@ -109,7 +110,8 @@ int main(int argc, char **argv)
 	if (res.auth_failed)
 		return EL_EXIT_AUTH;
 	if (res.alloc.ok && !res.bind.ok) {
-		fprintf(stderr, "edgeload: no channel or permission was granted: nothing relayed "
+		fprintf(stderr,
+			"edgeload: no channel or permission was granted: nothing relayed "
 			"(the errors above say why)\n");
 		return 1;
 	}

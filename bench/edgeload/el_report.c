@@ -20,7 +20,11 @@
 #endif
 
 static const char *const el_phase_names[EL_PH_MAX] = {
-	"allocate", "bind", "traffic", "drain", "release",
+	"allocate",
+	"bind",
+	"traffic",
+	"drain",
+	"release",
 };
 
 static const char *const el_pattern_names[] = { "audio", "video", "max", "custom" };
@@ -37,10 +41,11 @@ static double us(uint64_t ns)
 
 void el_report_progress(const struct el_second *s, uint32_t total, bool tty)
 {
-	fprintf(stderr, "%s%7.1fs %-8s %7u/%-7u tx %9" PRIu64 " pps  rx %9" PRIu64 " pps  lost %"
-		PRIu64 "  p50 %.0f us  p99 %.0f us%s", tty ? "\r" : "", s->t,
-		el_phase_name(s->phase), s->done, total, s->tx_pps, s->rx_pps, s->lost,
-		us(s->p50_ns), us(s->p99_ns), tty ? "   " : "\n");
+	fprintf(stderr,
+		"%s%7.1fs %-8s %7u/%-7u tx %9" PRIu64 " pps  rx %9" PRIu64 " pps  lost %" PRIu64
+		"  p50 %.0f us  p99 %.0f us%s",
+		tty ? "\r" : "", s->t, el_phase_name(s->phase), s->done, total, s->tx_pps,
+		s->rx_pps, s->lost, us(s->p50_ns), us(s->p99_ns), tty ? "   " : "\n");
 	fflush(stderr);
 }
 
@@ -52,8 +57,10 @@ static void print_latency(FILE *f, const char *what, const struct el_hist *h)
 		fprintf(f, "  %-10s none measured\n", what);
 		return;
 	}
-	fprintf(f, "  %-10s us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (%" PRIu64
-		" samples)\n", what, us(el_hist_quantile(h, 0.5)), us(el_hist_quantile(h, 0.9)),
+	fprintf(f,
+		"  %-10s us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (%" PRIu64
+		" samples)\n",
+		what, us(el_hist_quantile(h, 0.5)), us(el_hist_quantile(h, 0.9)),
 		us(el_hist_quantile(h, 0.99)), us(el_hist_quantile(h, 0.999)), us(h->max),
 		h->count);
 }
@@ -63,9 +70,11 @@ static void print_phase(FILE *f, const char *name, const char *unit,
 {
 	double rate = p->seconds > 0 ? (double)p->ok / p->seconds : 0;
 
-	fprintf(f, "%-9s %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " timed out, %" PRIu64
-		" retransmissions, %" PRIu64 " stale nonces) in %.3f s: %.0f %s/s\n", name, p->ok,
-		p->failed, p->timeouts, p->retransmits, p->stale_nonce, p->seconds, rate, unit);
+	fprintf(f,
+		"%-9s %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " timed out, %" PRIu64
+		" retransmissions, %" PRIu64 " stale nonces) in %.3f s: %.0f %s/s\n",
+		name, p->ok, p->failed, p->timeouts, p->retransmits, p->stale_nonce, p->seconds,
+		rate, unit);
 	if (p->n_err) {
 		fprintf(f, "  errors:");
 		for (unsigned int i = 0; i < p->n_err; i++)
@@ -86,18 +95,22 @@ static void print_traffic(FILE *f, const struct el_cfg *cfg, const struct el_res
 
 	fprintf(f, "traffic   %u allocations for %.2f s: sent %" PRIu64 " (%.0f pps)\n", r->active,
 		t, r->sent, per_s(r->sent, t));
-	fprintf(f, "  relayed  client->peer %" PRIu64 " (%.0f pps, at the peers), peer->client %"
-		PRIu64 " (%.0f pps, at the clients)\n", r->rx_peer, per_s(r->rx_peer, t),
-		r->rx_client, per_s(r->rx_client, t));
-	fprintf(f, "  lost     %" PRIu64 " (%.4f%%, %s)  reordered %" PRIu64 "  duplicated %" PRIu64
-		"  pacer skipped %" PRIu64 "\n", r->lost,
-		r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0,
+	fprintf(f,
+		"  relayed  client->peer %" PRIu64
+		" (%.0f pps, at the peers), peer->client %" PRIu64 " (%.0f pps, at the clients)\n",
+		r->rx_peer, per_s(r->rx_peer, t), r->rx_client, per_s(r->rx_client, t));
+	fprintf(f,
+		"  lost     %" PRIu64 " (%.4f%%, %s)  reordered %" PRIu64 "  duplicated %" PRIu64
+		"  pacer skipped %" PRIu64 "\n",
+		r->lost, r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0,
 		cfg->peer_mode == EL_PEER_ECHO ? "round trips" : "at the peers", r->reordered,
 		r->duplicated, r->pacer_skipped);
 	if (r->tx_refused || r->bad_payload || r->unmatched || r->relay_outside)
-		fprintf(f, "  refused by the back-end %" PRIu64 ", bad payloads %" PRIu64
+		fprintf(f,
+			"  refused by the back-end %" PRIu64 ", bad payloads %" PRIu64
 			", unmatched answers %" PRIu64 ", relay addresses outside the lab %" PRIu64
-			"\n", r->tx_refused, r->bad_payload, r->unmatched, r->relay_outside);
+			"\n",
+			r->tx_refused, r->bad_payload, r->unmatched, r->relay_outside);
 	if (r->refreshes || r->refresh_failed)
 		fprintf(f, "  renewals %" PRIu64 " ok, %" PRIu64 " failed\n", r->refreshes,
 			r->refresh_failed);
@@ -109,9 +122,13 @@ static void print_cpu(FILE *f, const struct el_result *r)
 	fprintf(f, "cpu       edgeload %.2f s (%.2f s in the traffic phase)", r->cpu_self_s,
 		r->cpu_self_traffic_s);
 	if (r->cpu_server_valid)
-		fprintf(f, "; server %.2f s over the traffic phase: %.0f relayed packets per "
-			"server CPU-second", r->cpu_server_s,
-			r->cpu_server_s > 0 ? (double)(r->rx_peer + r->rx_client) / r->cpu_server_s : 0);
+		fprintf(f,
+			"; server %.2f s over the traffic phase: %.0f relayed packets per "
+			"server CPU-second",
+			r->cpu_server_s,
+			r->cpu_server_s > 0 ?
+				(double)(r->rx_peer + r->rx_client) / r->cpu_server_s :
+				0);
 	fputc('\n', f);
 }
 
@@ -120,23 +137,27 @@ void el_report_summary(FILE *f, const struct el_cfg *cfg, const struct el_result
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &cfg->net.server_ip, ip, sizeof(ip));
-	fprintf(f, "edgeload: %u allocations on %s:%u (%s back-end), %s, %u-byte payloads, %s "
-		"peers%s\n", r->n_allocs, ip, cfg->net.server_port, cfg->backend,
-		el_pattern_names[cfg->pattern], cfg->size,
-		cfg->peer_mode == EL_PEER_ECHO ? "echo" : "sink",
+	fprintf(f,
+		"edgeload: %u allocations on %s:%u (%s back-end), %s, %u-byte payloads, %s "
+		"peers%s\n",
+		r->n_allocs, ip, cfg->net.server_port, cfg->backend, el_pattern_names[cfg->pattern],
+		cfg->size, cfg->peer_mode == EL_PEER_ECHO ? "echo" : "sink",
 		cfg->send_ind ? ", Send indications" : "");
 	print_phase(f, "allocate", "Allocate", &r->alloc);
-	print_phase(f, cfg->send_ind ? "permit" : "bind", cfg->send_ind ? "CreatePermission" :
-		"ChannelBind", &r->bind);
+	print_phase(f, cfg->send_ind ? "permit" : "bind",
+		cfg->send_ind ? "CreatePermission" : "ChannelBind", &r->bind);
 	print_traffic(f, cfg, r);
 	if (!cfg->keep)
 		print_phase(f, "release", "Refresh", &r->release);
-	fprintf(f, "back-end  tx dropped %" PRIu64 ", rx dropped %" PRIu64 ", rx other %" PRIu64
-		"\n", r->be.tx_dropped, r->be.rx_dropped, r->be.rx_other);
+	fprintf(f,
+		"back-end  tx dropped %" PRIu64 ", rx dropped %" PRIu64 ", rx other %" PRIu64 "\n",
+		r->be.tx_dropped, r->be.rx_dropped, r->be.rx_other);
 	print_cpu(f, r);
 	if (r->auth_failed)
-		fprintf(f, "authentication failed for %" PRIu64 " allocations: check --user/"
-			"--password/--secret\n", r->auth_failed);
+		fprintf(f,
+			"authentication failed for %" PRIu64 " allocations: check --user/"
+			"--password/--secret\n",
+			r->auth_failed);
 	if (r->aborted)
 		fprintf(f, "stopped early (a signal or the run's time bound)\n");
 }
@@ -148,9 +169,9 @@ static json_t *latency_json(const struct el_hist *h)
 	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->count,
 		"min_us", h->count ? us(h->min) : 0.0, "mean_us",
 		h->count ? us(h->sum) / (double)h->count : 0.0, "p50_us",
-		us(el_hist_quantile(h, 0.5)), "p90_us", us(el_hist_quantile(h, 0.9)),
-		"p99_us", us(el_hist_quantile(h, 0.99)), "p999_us",
-		us(el_hist_quantile(h, 0.999)), "max_us", us(h->count ? h->max : 0));
+		us(el_hist_quantile(h, 0.5)), "p90_us", us(el_hist_quantile(h, 0.9)), "p99_us",
+		us(el_hist_quantile(h, 0.99)), "p999_us", us(el_hist_quantile(h, 0.999)), "max_us",
+		us(h->count ? h->max : 0));
 }
 
 /* The nonzero buckets: [lowest ns, highest ns, count]. */
@@ -160,10 +181,12 @@ static json_t *histogram_json(const struct el_hist *h)
 
 	for (unsigned int i = 0; i < EL_HIST_BUCKETS; i++)
 		if (h->b[i])
-			json_array_append_new(a, json_pack("[I, I, I]",
-				(json_int_t)el_hist_bucket_lo(i),
-				(json_int_t)(i + 1 < EL_HIST_BUCKETS ? el_hist_bucket_hi(i) : h->max),
-				(json_int_t)h->b[i]));
+			json_array_append_new(a,
+				json_pack("[I, I, I]", (json_int_t)el_hist_bucket_lo(i),
+					(json_int_t)(i + 1 < EL_HIST_BUCKETS ?
+							el_hist_bucket_hi(i) :
+							h->max),
+					(json_int_t)h->b[i]));
 	return a;
 }
 
@@ -177,19 +200,19 @@ static json_t *phase_json(const struct el_phase_result *p)
 		json_object_set_new(errs, code, json_integer((json_int_t)p->err[i].n));
 	}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o, s:o}", "ok", (json_int_t)p->ok,
-		"failed", (json_int_t)p->failed, "timeouts", (json_int_t)p->timeouts,
-		"retransmits", (json_int_t)p->retransmits, "stale_nonce",
-		(json_int_t)p->stale_nonce, "seconds", p->seconds, "per_second",
-		per_s(p->ok, p->seconds), "errors", errs, "latency", latency_json(&p->lat));
+		"failed", (json_int_t)p->failed, "timeouts", (json_int_t)p->timeouts, "retransmits",
+		(json_int_t)p->retransmits, "stale_nonce", (json_int_t)p->stale_nonce, "seconds",
+		p->seconds, "per_second", per_s(p->ok, p->seconds), "errors", errs, "latency",
+		latency_json(&p->lat));
 }
 
 static json_t *traffic_json(const struct el_result *r)
 {
 	double t = r->traffic_s;
-	json_t *o = json_pack("{s:I, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:f}",
-		"allocations", (json_int_t)r->active, "seconds", t, "sent", (json_int_t)r->sent,
-		"rx_peer", (json_int_t)r->rx_peer, "rx_client", (json_int_t)r->rx_client,
-		"sent_pps", per_s(r->sent, t), "c2p_pps", per_s(r->rx_peer, t), "p2c_pps",
+	json_t *o = json_pack("{s:I, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:f}", "allocations",
+		(json_int_t)r->active, "seconds", t, "sent", (json_int_t)r->sent, "rx_peer",
+		(json_int_t)r->rx_peer, "rx_client", (json_int_t)r->rx_client, "sent_pps",
+		per_s(r->sent, t), "c2p_pps", per_s(r->rx_peer, t), "p2c_pps",
 		per_s(r->rx_client, t), "lost", (json_int_t)r->lost, "loss_pct",
 		r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0.0);
 
@@ -214,11 +237,12 @@ static json_t *series_json(const struct el_series *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct el_second *x = el_series_at(s, i);
 
-		json_array_append_new(a, json_pack("{s:f, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
-			"t", x->t, "phase", el_phase_name(x->phase), "done", (json_int_t)x->done,
-			"tx_pps", (json_int_t)x->tx_pps, "rx_pps", (json_int_t)x->rx_pps,
-			"lost", (json_int_t)x->lost, "p50_us", us(x->p50_ns), "p90_us", us(x->p90_ns),
-			"p99_us", us(x->p99_ns), "p999_us", us(x->p999_ns)));
+		json_array_append_new(a,
+			json_pack("{s:f, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}", "t", x->t,
+				"phase", el_phase_name(x->phase), "done", (json_int_t)x->done,
+				"tx_pps", (json_int_t)x->tx_pps, "rx_pps", (json_int_t)x->rx_pps,
+				"lost", (json_int_t)x->lost, "p50_us", us(x->p50_ns), "p90_us",
+				us(x->p90_ns), "p99_us", us(x->p99_ns), "p999_us", us(x->p999_ns)));
 	}
 	return a;
 }
@@ -229,12 +253,12 @@ static json_t *config_json(const struct el_cfg *cfg)
 
 	inet_ntop(AF_INET, &cfg->net.server_ip, ip, sizeof(ip));
 	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:i, s:i, s:I, s:f, s:s, s:b, s:i, s:i}",
-		"backend", cfg->backend, "server", ip, "port", cfg->net.server_port,
-		"allocations", (int)cfg->net.n_clients, "peers", (int)cfg->net.n_peers,
-		"pattern", el_pattern_names[cfg->pattern], "size", (int)cfg->size, "pps",
-		(int)cfg->pps, "rate", (json_int_t)cfg->rate, "duration_s", cfg->duration_s,
-		"peer", cfg->peer_mode == EL_PEER_ECHO ? "echo" : "sink", "send_indications",
-		cfg->send_ind, "alloc_rate", (int)cfg->alloc_rate, "window", (int)cfg->window);
+		"backend", cfg->backend, "server", ip, "port", cfg->net.server_port, "allocations",
+		(int)cfg->net.n_clients, "peers", (int)cfg->net.n_peers, "pattern",
+		el_pattern_names[cfg->pattern], "size", (int)cfg->size, "pps", (int)cfg->pps,
+		"rate", (json_int_t)cfg->rate, "duration_s", cfg->duration_s, "peer",
+		cfg->peer_mode == EL_PEER_ECHO ? "echo" : "sink", "send_indications", cfg->send_ind,
+		"alloc_rate", (int)cfg->alloc_rate, "window", (int)cfg->window);
 }
 
 static json_t *cpu_json(const struct el_result *r)
@@ -244,8 +268,10 @@ static json_t *cpu_json(const struct el_result *r)
 
 	if (r->cpu_server_valid) {
 		json_object_set_new(o, "server_traffic_s", json_real(r->cpu_server_s));
-		json_object_set_new(o, "relayed_per_server_cpu_s", json_real(r->cpu_server_s > 0 ?
-			(double)(r->rx_peer + r->rx_client) / r->cpu_server_s : 0));
+		json_object_set_new(o, "relayed_per_server_cpu_s",
+			json_real(r->cpu_server_s > 0 ?
+					(double)(r->rx_peer + r->rx_client) / r->cpu_server_s :
+					0));
 	}
 	return o;
 }
@@ -261,16 +287,17 @@ json_t *el_report_json_obj(const struct el_cfg *cfg, const struct el_result *r)
 	json_object_set_new(o, "release", phase_json(&r->release));
 	json_object_set_new(o, "auth_failed", json_integer((json_int_t)r->auth_failed));
 	json_object_set_new(o, "aborted", json_boolean(r->aborted));
-	json_object_set_new(o, "backend", json_pack("{s:I, s:I, s:I}", "tx_dropped",
-		(json_int_t)r->be.tx_dropped, "rx_dropped", (json_int_t)r->be.rx_dropped,
-		"rx_other", (json_int_t)r->be.rx_other));
+	json_object_set_new(o, "backend",
+		json_pack("{s:I, s:I, s:I}", "tx_dropped", (json_int_t)r->be.tx_dropped,
+			"rx_dropped", (json_int_t)r->be.rx_dropped, "rx_other",
+			(json_int_t)r->be.rx_other));
 	json_object_set_new(o, "cpu", cpu_json(r));
 	json_object_set_new(o, "series", series_json(&r->series));
 	return o;
 }
 
-int el_report_json(const char *path, const struct el_cfg *cfg, const struct el_result *r,
-	char *err, size_t errlen)
+int el_report_json(const char *path, const struct el_cfg *cfg, const struct el_result *r, char *err,
+	size_t errlen)
 {
 	json_t *o = el_report_json_obj(cfg, r);
 	int ret = o ? json_dump_file(o, path, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) : -1;
@@ -297,8 +324,8 @@ int el_report_csv(const char *path, const struct el_result *r, char *err, size_t
 	for (uint32_t i = 0; i < r->series.n; i++) {
 		const struct el_second *x = el_series_at(&r->series, i);
 
-		fprintf(f, "%.3f,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,%.1f,%.1f\n", x->t,
-			el_phase_name(x->phase), x->tx_pps, x->rx_pps, x->lost, us(x->p50_ns),
+		fprintf(f, "%.3f,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,%.1f,%.1f\n",
+			x->t, el_phase_name(x->phase), x->tx_pps, x->rx_pps, x->lost, us(x->p50_ns),
 			us(x->p90_ns), us(x->p99_ns), us(x->p999_ns));
 	}
 	if (fclose(f) != 0) {
@@ -351,7 +378,8 @@ int el_report_plot(const char *argv0, const char *json_path, const char *png, ch
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "--plot %s: %s failed (%s)", png, script,
 			WIFEXITED(status) && WEXITSTATUS(status) == 2 ?
-			"python3-matplotlib is missing" : "see its message above");
+				"python3-matplotlib is missing" :
+				"see its message above");
 		return -EIO;
 	}
 	return 0;

@@ -13,8 +13,8 @@ const char *el_phase_name(unsigned int phase);
 void el_report_progress(const struct el_second *s, uint32_t total, bool tty);
 void el_report_summary(FILE *f, const struct el_cfg *cfg, const struct el_result *r);
 /* 0 or a negative errno with @err naming the file. */
-int el_report_json(const char *path, const struct el_cfg *cfg, const struct el_result *r,
-	char *err, size_t errlen);
+int el_report_json(const char *path, const struct el_cfg *cfg, const struct el_result *r, char *err,
+	size_t errlen);
 int el_report_csv(const char *path, const struct el_result *r, char *err, size_t errlen);
 /* The summary as a JSON object (the caller's reference). */
 json_t *el_report_json_obj(const struct el_cfg *cfg, const struct el_result *r);

@@ -91,7 +91,7 @@ static void sock_close(struct el_backend *b);
 
 static const char *sock_ip(uint32_t ip_net, char *s)
 {
-	struct in_addr a = {.s_addr = ip_net};
+	struct in_addr a = { .s_addr = ip_net };
 
 	return inet_ntop(AF_INET, &a, s, INET_ADDRSTRLEN);
 }
@@ -185,9 +185,9 @@ static int sock_open_one(struct el_backend *b, uint32_t si, uint32_t ip, uint16_
 	const char *ns, char *err, size_t errlen)
 {
 	struct sock_slot *s = &b->sock[si];
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port};
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port };
 	socklen_t salen = sizeof(sa);
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = si};
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = si };
 	char ipb[INET_ADDRSTRLEN], nsb[280] = "";
 	const char *what;
 	int one = 1, ret;
@@ -235,9 +235,9 @@ static int sock_open_group(struct el_backend *b, const struct el_net *net, uint3
 	if (n == 0)
 		return 0;
 	if (client && SOCK_CLIENT_BUF_TOTAL / n < SOCK_PEER_BUF)
-		bufsz = SOCK_CLIENT_BUF_TOTAL / n < SOCK_CLIENT_BUF_MIN
-				? SOCK_CLIENT_BUF_MIN
-				: (int)(SOCK_CLIENT_BUF_TOTAL / n);
+		bufsz = SOCK_CLIENT_BUF_TOTAL / n < SOCK_CLIENT_BUF_MIN ?
+			SOCK_CLIENT_BUF_MIN :
+			(int)(SOCK_CLIENT_BUF_TOTAL / n);
 	ret = sock_netns_enter(ns, &saved, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -278,16 +278,16 @@ static int sock_check(const struct el_net *net, uint32_t n_csock, char *err, siz
 			net->n_client_ips);
 		return -EINVAL;
 	}
-	if (net->client_port ? (uint64_t)net->client_port + n_csock > 65536
-			     : n_csock > SOCK_MAX_PORTS) {
+	if (net->client_port ? (uint64_t)net->client_port + n_csock > 65536 :
+			       n_csock > SOCK_MAX_PORTS) {
 		snprintf(err, errlen,
 			"sock: %u clients on %u address(es) need %u ports from %u: "
 			"past 65535; use more client addresses",
 			net->n_clients, net->n_client_ips, n_csock, net->client_port);
 		return -EINVAL;
 	}
-	if (net->peer_port ? (uint64_t)net->peer_port + net->n_peers > 65536
-			   : net->n_peers > SOCK_MAX_PORTS) {
+	if (net->peer_port ? (uint64_t)net->peer_port + net->n_peers > 65536 :
+			     net->n_peers > SOCK_MAX_PORTS) {
 		snprintf(err, errlen, "sock: %u peers from port %u: past 65535", net->n_peers,
 			net->peer_port);
 		return -EINVAL;
@@ -321,7 +321,7 @@ static int sock_open(struct el_backend **bp, const struct el_net *net, char *err
 	*bp = NULL;
 	if (net->n_clients > 0 && net->n_client_ips > 0)
 		n_csock = (uint32_t)(((uint64_t)net->n_clients + net->n_client_ips - 1) /
-				     net->n_client_ips);
+			net->n_client_ips);
 	ret = sock_check(net, n_csock, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -503,8 +503,8 @@ static void sock_poll(struct el_backend *b, unsigned int timeout_us)
 	int n = -1, i;
 
 	if (b->pwait2) {
-		struct timespec ts = {.tv_sec = timeout_us / 1000000,
-			.tv_nsec = (long)(timeout_us % 1000000) * 1000};
+		struct timespec ts = { .tv_sec = timeout_us / 1000000,
+			.tv_nsec = (long)(timeout_us % 1000000) * 1000 };
 
 		n = epoll_pwait2(b->epfd, b->ev, SOCK_EVENTS, &ts, NULL);
 		if (n < 0 && errno == ENOSYS)
@@ -524,8 +524,8 @@ static void sock_poll(struct el_backend *b, unsigned int timeout_us)
 }
 
 /* The endpoint a datagram to @dst (network order) on client socket @s is for, or UINT32_MAX. */
-static inline uint32_t sock_rx_ep(
-	const struct el_backend *b, const struct sock_slot *s, uint32_t dst)
+static inline uint32_t sock_rx_ep(const struct el_backend *b, const struct sock_slot *s,
+	uint32_t dst)
 {
 	uint32_t off = ntohl(dst) - b->client_ip, ep;
 
@@ -537,8 +537,8 @@ static inline uint32_t sock_rx_ep(
 
 /* The endpoint a message on a several-address client socket is for, from its IP_PKTINFO;
  * UINT32_MAX when the address is unknown or the cmsg missing. */
-static uint32_t sock_rx_cmsg(
-	const struct el_backend *b, const struct sock_slot *s, struct msghdr *h)
+static uint32_t sock_rx_cmsg(const struct el_backend *b, const struct sock_slot *s,
+	struct msghdr *h)
 {
 	struct cmsghdr *c;
 
@@ -601,8 +601,8 @@ static void sock_read_pass(struct el_backend *b, struct el_dgram *d, unsigned in
 	unsigned int tries = b->n_ready;
 
 	while (tries-- > 0 && b->n_ready > 0 && *got < max && *slot < EL_MAX_BATCH) {
-		unsigned int want =
-			max - *got < EL_MAX_BATCH - *slot ? max - *got : EL_MAX_BATCH - *slot;
+		unsigned int want = max - *got < EL_MAX_BATCH - *slot ? max - *got :
+									EL_MAX_BATCH - *slot;
 		uint32_t si;
 		int r;
 
@@ -628,8 +628,8 @@ static void sock_read_pass(struct el_backend *b, struct el_dgram *d, unsigned in
 	}
 }
 
-static unsigned int sock_recv(
-	struct el_backend *b, struct el_dgram *d, unsigned int max, unsigned int timeout_us)
+static unsigned int sock_recv(struct el_backend *b, struct el_dgram *d, unsigned int max,
+	unsigned int timeout_us)
 {
 	uint64_t deadline = timeout_us ? el_now_ns() + (uint64_t)timeout_us * 1000 : 0;
 	unsigned int got = 0, slot = 0, wait = timeout_us;

@@ -47,11 +47,11 @@ void el_hist_merge(struct el_hist *dst, const struct el_hist *src);
  * is floor(elapsed * rate); when the loop falls behind by more than @max_lag units it skips
  * the excess (counted) instead of bursting it out. */
 struct el_pacer {
-	double rate;			/* units per second; 0: unpaced (as fast as possible) */
+	double rate; /* units per second; 0: unpaced (as fast as possible) */
 	uint64_t start_ns;
-	uint64_t done;			/* units sent */
-	uint64_t skipped;		/* units given up after a stall */
-	uint64_t max_lag;		/* units the loop may catch up at once */
+	uint64_t done;	  /* units sent */
+	uint64_t skipped; /* units given up after a stall */
+	uint64_t max_lag; /* units the loop may catch up at once */
 };
 
 /* floor(@elapsed_ns * @rate / 1e9): the pure part, for the tests. */
@@ -68,11 +68,11 @@ uint64_t el_pacer_wait_ns(const struct el_pacer *p, uint64_t now_ns);
 
 /* One second of the run. */
 struct el_second {
-	double t;			/* seconds since the start of the run */
-	uint8_t phase;			/* enum el_phase */
+	double t;      /* seconds since the start of the run */
+	uint8_t phase; /* enum el_phase */
 	uint64_t tx_pps, rx_pps, lost;
 	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
-	uint32_t done;			/* allocations (or transactions) complete so far */
+	uint32_t done; /* allocations (or transactions) complete so far */
 };
 
 /* The last EL_SERIES_MAX seconds; older ones are overwritten (and counted in @dropped). */

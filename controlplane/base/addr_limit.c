@@ -69,9 +69,9 @@ static uint64_t load64(const uint8_t *p)
 
 static uint64_t al_hash(const struct addr_limit *l, const uint8_t *in, size_t len)
 {
-	uint64_t v[4] = {l->k0 ^ 0x736f6d6570736575ULL, l->k1 ^ 0x646f72616e646f6dULL,
-		l->k0 ^ 0x6c7967656e657261ULL, l->k1 ^ 0x7465646279746573ULL};
-	uint8_t tail[8] = {0};
+	uint64_t v[4] = { l->k0 ^ 0x736f6d6570736575ULL, l->k1 ^ 0x646f72616e646f6dULL,
+		l->k0 ^ 0x6c7967656e657261ULL, l->k1 ^ 0x7465646279746573ULL };
+	uint8_t tail[8] = { 0 };
 	size_t full = len & ~(size_t)7;
 	uint64_t m;
 

@@ -118,17 +118,17 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NET4 assumes a little
 
 /* Private and special-purpose ranges (RFC 6890): the networks behind an edge, or nobody's. */
 const struct cfg_prefix cfg_turn_special[] = {
-	{ NET4(10, 0, 0, 0), 8 },	/* RFC 1918 */
-	{ NET4(100, 64, 0, 0), 10 },	/* carrier-grade NAT, RFC 6598 */
-	{ NET4(169, 254, 0, 0), 16 },	/* link-local */
-	{ NET4(172, 16, 0, 0), 12 },	/* RFC 1918 */
-	{ NET4(192, 0, 0, 0), 24 },	/* IETF protocol assignments */
-	{ NET4(192, 0, 2, 0), 24 },	/* TEST-NET-1 */
-	{ NET4(192, 168, 0, 0), 16 },	/* RFC 1918 */
-	{ NET4(198, 18, 0, 0), 15 },	/* benchmarking, RFC 2544 */
-	{ NET4(198, 51, 100, 0), 24 },	/* TEST-NET-2 */
-	{ NET4(203, 0, 113, 0), 24 },	/* TEST-NET-3 */
-	{ NET4(240, 0, 0, 0), 4 },	/* reserved */
+	{ NET4(10, 0, 0, 0), 8 },      /* RFC 1918 */
+	{ NET4(100, 64, 0, 0), 10 },   /* carrier-grade NAT, RFC 6598 */
+	{ NET4(169, 254, 0, 0), 16 },  /* link-local */
+	{ NET4(172, 16, 0, 0), 12 },   /* RFC 1918 */
+	{ NET4(192, 0, 0, 0), 24 },    /* IETF protocol assignments */
+	{ NET4(192, 0, 2, 0), 24 },    /* TEST-NET-1 */
+	{ NET4(192, 168, 0, 0), 16 },  /* RFC 1918 */
+	{ NET4(198, 18, 0, 0), 15 },   /* benchmarking, RFC 2544 */
+	{ NET4(198, 51, 100, 0), 24 }, /* TEST-NET-2 */
+	{ NET4(203, 0, 113, 0), 24 },  /* TEST-NET-3 */
+	{ NET4(240, 0, 0, 0), 4 },     /* reserved */
 };
 const int cfg_turn_n_special = sizeof(cfg_turn_special) / sizeof(cfg_turn_special[0]);
 
@@ -151,7 +151,8 @@ static bool own_address(const struct edge_cfg *cfg, uint32_t ip, bool *relay)
 	int rif = cfg_turn_relay_if(&cfg->turn);
 
 	*relay = ip == cfg->turn.public_ip ||
-		(rif >= 0 && rif < cfg->n_ifs && cfg->ifs[rif].n_addrs && cfg->ifs[rif].addrs[0].addr == ip);
+		(rif >= 0 && rif < cfg->n_ifs && cfg->ifs[rif].n_addrs &&
+			cfg->ifs[rif].addrs[0].addr == ip);
 	if (*relay)
 		return true;
 	for (int i = 0; i < cfg->n_ifs; i++)
@@ -169,7 +170,8 @@ static bool subnet_edge(const struct edge_cfg *cfg, uint32_t ip)
 			const struct cfg_ipv4 *a = &cfg->ifs[i].addrs[k];
 			uint32_t m = prefix_mask(a->prefix);
 
-			if (a->prefix <= 30 && (ip & m) == (a->addr & m) && ((ip & ~m) == 0 || (ip | m) == ~0u))
+			if (a->prefix <= 30 && (ip & m) == (a->addr & m) &&
+				((ip & ~m) == 0 || (ip | m) == ~0u))
 				return true;
 		}
 	return false;
@@ -199,7 +201,8 @@ enum cfg_peer_verdict cfg_turn_peer_verdict(const struct edge_cfg *cfg, uint32_t
 	uint32_t h = ntohl(ip), p = ntohs(port);
 	bool relay;
 
-	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) == 14 || h == ~0u || subnet_edge(cfg, ip))
+	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) == 14 || h == ~0u ||
+		subnet_edge(cfg, ip))
 		return CFG_PEER_NEVER;
 	/* a hairpin to another allocation's relayed address is the one own address a peer
 	 * may have (DESIGN: media legs through our own relay) */
@@ -308,16 +311,20 @@ int cfg_ipv4_add(struct edge_cfg *cfg, int ifi, uint32_t addr, uint8_t prefix, u
 			cfg_ipv4_str(r->net, n);
 			if (r->gateway == addr)
 				return ERR("ipv4: '%s' is the gateway of route %s/%u on interface %s "
-					"(ipv4 %s route del %s/%u first)", a, n, r->prefix,
-					cfg->ifs[i].name, cfg->ifs[i].name, n, r->prefix);
+					   "(ipv4 %s route del %s/%u first)",
+					a, n, r->prefix, cfg->ifs[i].name, cfg->ifs[i].name, n,
+					r->prefix);
 			if (r->prefix >= prefix && (r->net & mask) == (addr & mask))
 				return ERR("ipv4: '%s/%u' takes in route %s/%u on interface %s "
-					"(ipv4 %s route del %s/%u first)", a, prefix, n, r->prefix,
-					cfg->ifs[i].name, cfg->ifs[i].name, n, r->prefix);
+					   "(ipv4 %s route del %s/%u first)",
+					a, prefix, n, r->prefix, cfg->ifs[i].name, cfg->ifs[i].name,
+					n, r->prefix);
 		}
 	if (ifc->n_addrs >= EDGE_MAX_ADDRS)
-		return ERR("ipv4: interface %s already has %d addresses", ifc->name, EDGE_MAX_ADDRS);
-	ifc->addrs[ifc->n_addrs++] = (struct cfg_ipv4){ .addr = addr, .prefix = prefix, .gateway = gw };
+		return ERR("ipv4: interface %s already has %d addresses", ifc->name,
+			EDGE_MAX_ADDRS);
+	ifc->addrs[ifc->n_addrs++] =
+		(struct cfg_ipv4){ .addr = addr, .prefix = prefix, .gateway = gw };
 	return 0;
 }
 
@@ -352,8 +359,9 @@ int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t
 				char n[16], g[16];
 
 				return ERR("ipv4: '%s' is the way to the gateway of route %s/%u via %s "
-					"(ipv4 %s route del %s/%u first)", cfg_ipv4_str(addr, a),
-					cfg_ipv4_str(ifc->routes[r].net, n), ifc->routes[r].prefix,
+					   "(ipv4 %s route del %s/%u first)",
+					cfg_ipv4_str(addr, a), cfg_ipv4_str(ifc->routes[r].net, n),
+					ifc->routes[r].prefix,
 					cfg_ipv4_str(ifc->routes[r].gateway, g), ifc->name, n,
 					ifc->routes[r].prefix);
 			}
@@ -362,7 +370,8 @@ int cfg_ipv4_del(struct edge_cfg *cfg, int ifi, uint32_t addr, char *err, size_t
 		ifc->n_addrs--;
 		return 0;
 	}
-	return ERR("ipv4: '%s' is not configured on interface %s", cfg_ipv4_str(addr, a), ifc->name);
+	return ERR("ipv4: '%s' is not configured on interface %s", cfg_ipv4_str(addr, a),
+		ifc->name);
 }
 
 int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, uint32_t gw,
@@ -377,7 +386,8 @@ int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, u
 		return ERR("ipv4 route: '%s/%u': prefix must be 0..32", n, prefix);
 	if (prefix == 0)
 		return ERR("ipv4 route: '%s/0' is the default route: 'ipv4 %s default' makes the "
-			"interface's gateway the default", n, ifc->name);
+			   "interface's gateway the default",
+			n, ifc->name);
 	if (net & ~prefix_mask(prefix)) {
 		char c[16];
 
@@ -392,20 +402,23 @@ int cfg_route_add(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, u
 
 			if (o->addrs[k].addr == gw)
 				return ERR("ipv4 route: gateway '%s' is an address of this appliance "
-					"(interface %s)", g, o->name);
+					   "(interface %s)",
+					g, o->name);
 			/* inside a connected subnet, the kernel and TURN would disagree */
 			if (prefix >= o->addrs[k].prefix && (net & m) == (o->addrs[k].addr & m)) {
 				char c[16];
 
 				return ERR("ipv4 route: %s/%u is inside %s/%u, connected on interface "
-					"%s", n, prefix, cfg_ipv4_str(o->addrs[k].addr & m, c),
+					   "%s",
+					n, prefix, cfg_ipv4_str(o->addrs[k].addr & m, c),
 					o->addrs[k].prefix, o->name);
 			}
 		}
 		for (int k = 0; k < o->n_routes; k++)
 			if (o->routes[k].net == net && o->routes[k].prefix == prefix)
 				return ERR("ipv4 route: %s/%u is already routed on interface %s (via "
-					"%s)", n, prefix, o->name, cfg_ipv4_str(o->routes[k].gateway, g));
+					   "%s)",
+					n, prefix, o->name, cfg_ipv4_str(o->routes[k].gateway, g));
 	}
 	if (!gw || !on_link(ifc, gw, -1))
 		return ERR("ipv4 route: gateway '%s' is not on a subnet of interface %s", g,
@@ -455,8 +468,11 @@ uint32_t cfg_next_hop(const struct cfg_iface *ifc, uint32_t ip)
 	return best ? best->gateway : gw;
 }
 
-static const char *level_names[] = { [LOG_ERR] = "err", [LOG_WARNING] = "warning",
-	[LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug" };
+static const char *level_names[] = { [LOG_ERR] = "err",
+	[LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug" };
 
 static int level_parse(const char *s)
 {
@@ -527,8 +543,8 @@ static int load_bool(const config_setting_t *g, const char *grp, const char *key
 
 /* A string member copied into @dst, whose rest is zeroed: a configuration saved and loaded
  * back is the same bytes (cfg_defaults' longer strings leave no tail). Untouched when absent. */
-static int load_str(const config_setting_t *grp, const char *key, char *dst, size_t len,
-	char *err, size_t errlen)
+static int load_str(const config_setting_t *grp, const char *key, char *dst, size_t len, char *err,
+	size_t errlen)
 {
 	const config_setting_t *m = config_setting_get_member(grp, key);
 	const char *v;
@@ -563,8 +579,8 @@ static int load_cstr(const config_setting_t *g, const char *grp, const char *key
 
 /* A list (or array) member into @l: NULL when absent, an error when of another type; @shape
  * shows what was expected. */
-static int load_list(const config_setting_t *g, const char *grp, const char *key,
-	const char *shape, const config_setting_t **l, char *err, size_t errlen)
+static int load_list(const config_setting_t *g, const char *grp, const char *key, const char *shape,
+	const config_setting_t **l, char *err, size_t errlen)
 {
 	*l = config_setting_get_member(g, key);
 	if (*l && !config_setting_is_list(*l) && !config_setting_is_array(*l))
@@ -582,7 +598,8 @@ static int fw_words(struct fw_if_config *fw, const char *text, int line, char *e
 	if (strlen(text) >= sizeof(buf))
 		return ERR("line %d: firewall rule too long", line);
 	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *save, *w = strtok_r(buf, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+	for (char *save, *w = strtok_r(buf, " ", &save); w && argc < 16;
+		w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	if (fw_cmd_apply(fw, argc, argv, e, sizeof(e)) < 0)
 		return ERR("line %d: %s", line, e);
@@ -648,7 +665,7 @@ static int load_routes(const config_setting_t *s, struct edge_cfg *cfg, int ifi,
 	const config_setting_t *l;
 
 	if (load_list(s, "interface", "routes", "[ \"<net>/<prefix> <gateway>\", ... ]", &l, err,
-		errlen) < 0)
+		    errlen) < 0)
 		return -EINVAL;
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const char *v = config_setting_get_string_elem(l, i);
@@ -689,12 +706,12 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 		snprintf(ifc->tap, sizeof(ifc->tap), "edge-%s", name);
 	if (load_range(s, "interface", "rx_queues", 0, 64, &ifc->rx_queues, err, errlen) < 0)
 		return -EINVAL;
-	cfg->n_ifs = ifi + 1;	/* so cfg_ipv4_add sees this interface */
+	cfg->n_ifs = ifi + 1; /* so cfg_ipv4_add sees this interface */
 	if (load_firewall(config_setting_get_member(s, "firewall"), &ifc->fw, err, errlen) < 0)
 		return -EINVAL;
 
 	if (load_list(s, "interface", "ipv4", "( { address = \"a.b.c.d/n\"; }, ... )", &v4, err,
-		errlen) < 0)
+		    errlen) < 0)
 		return -EINVAL;
 	for (int i = 0; v4 && i < config_setting_length(v4); i++) {
 		const config_setting_t *a = config_setting_get_elem(v4, i);
@@ -703,8 +720,9 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 		uint8_t prefix;
 
 		if ((r = load_cstr(a, "ipv4", "address", &addr, err, errlen)) <= 0)
-			return r < 0 ? r : ERR("line %d: ipv4 entry without 'address'",
-				config_setting_source_line(a));
+			return r < 0 ? r :
+				       ERR("line %d: ipv4 entry without 'address'",
+					       config_setting_source_line(a));
 		if (cfg_parse_prefix(addr, &ip, &prefix) < 0)
 			return ERR("line %d: ipv4: '%s': expected a.b.c.d/prefix with prefix 0..32",
 				config_setting_source_line(a), addr);
@@ -753,7 +771,7 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 		size_t off, size;
 		int lo, hi;
 	} nums[] = {
-#define NUM(key, field, lo, hi) \
+#define NUM(key, field, lo, hi)                                                                    \
 	{ key, offsetof(struct cfg_turn, field), sizeof(((struct cfg_turn *)0)->field), lo, hi }
 		NUM("port", port, 1, 65535),
 		NUM("tls_port", tls_port, 0, 65535),
@@ -783,7 +801,8 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 		char *f = (char *)t + nums[i].off;
 		int v = nums[i].size == 2 ? *(uint16_t *)f : (int)*(uint32_t *)f;
 
-		if (load_range(s, "turn", nums[i].name, nums[i].lo, nums[i].hi, &v, err, errlen) < 0)
+		if (load_range(s, "turn", nums[i].name, nums[i].lo, nums[i].hi, &v, err, errlen) <
+			0)
 			return -EINVAL;
 		if (nums[i].size == 2)
 			*(uint16_t *)f = (uint16_t)v;
@@ -792,7 +811,8 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 	}
 	if (t->browser_port && !cfg_turn_browser_ok(t->browser_port))
 		return ERR("line %d: turn.browser_port %u: must be 0 (none), 53, 80 or 443 (the "
-			"ports below 1024 browsers use for TURN)", line, t->browser_port);
+			   "ports below 1024 browsers use for TURN)",
+			line, t->browser_port);
 	if (t->bandwidth_kbps && t->bandwidth_kbps < 8)
 		return ERR("line %d: turn.bandwidth_kbps %u: must be 0 (none) or 8..10000000", line,
 			t->bandwidth_kbps);
@@ -806,7 +826,8 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 		unsigned int lo, hi;
 		char tail;
 
-		if (sscanf(str, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi)
+		if (sscanf(str, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 ||
+			lo > hi)
 			return ERR("line %d: turn.relay_ports '%s': expected lo-hi within 1024-65535",
 				line, str);
 		t->relay_lo = (uint16_t)lo;
@@ -815,7 +836,7 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 	if (load_ifmask(s, "turn", cfg, &t->listen_mask, err, errlen) < 0)
 		return -EINVAL;
 	if (load_list(s, "turn", "users", "( { name = \"...\"; password = \"...\"; }, ... )", &l,
-		err, errlen) < 0)
+		    err, errlen) < 0)
 		return -EINVAL;
 	for (int i = 0; l && i < config_setting_length(l); i++) {
 		const config_setting_t *u = config_setting_get_elem(l, i);
@@ -838,8 +859,8 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 
 /* --- webbridge3, callbridge, webadmin, the role and the administrators --- */
 
-static const char *const role_names[] = { [EDGE_ROLE_BOTH] = "both", [EDGE_ROLE_EDGE] = "edge",
-	[EDGE_ROLE_CORE] = "core" };
+static const char *const role_names
+	[] = { [EDGE_ROLE_BOTH] = "both", [EDGE_ROLE_EDGE] = "edge", [EDGE_ROLE_CORE] = "core" };
 
 const char *cfg_role_name(enum edge_role role)
 {
@@ -919,7 +940,7 @@ int cfg_admin_hash(const char *password, char *hash, size_t len)
 	/* yescrypt, libxcrypt's default cost; the salt comes from the kernel's random */
 	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
 		return errno ? -errno : -EINVAL;
-	if (!(cd = calloc(1, sizeof(*cd))))	/* 32 KB: not on the stack */
+	if (!(cd = calloc(1, sizeof(*cd)))) /* 32 KB: not on the stack */
 		return -ENOMEM;
 	if (!crypt_rn(password, salt, cd, sizeof(*cd)) || cd->output[0] == '*')
 		rc = errno ? -errno : -EINVAL;
@@ -947,7 +968,7 @@ int cfg_admin_check(const struct edge_cfg *cfg, const char *user, const char *pa
 {
 	/* an unknown user costs a hash too, so the time does not tell who exists */
 	static const char dummy[] = "$y$j9T$krVVmbffYR9fbOzGEPGOy1$"
-		"puaJMOS.DCYO.mlkKZAIRSgc29wc9i/TgNUEl2F2Py5";
+				    "puaJMOS.DCYO.mlkKZAIRSgc29wc9i/TgNUEl2F2Py5";
 	int i = cfg_admin_find(cfg, user);
 	const char *hash = i >= 0 ? cfg->admins[i].hash : dummy;
 	struct crypt_data *cd = calloc(1, sizeof(*cd));
@@ -1016,8 +1037,8 @@ static int load_webbridge3(const config_setting_t *g, struct edge_cfg *cfg, char
 		STR(g, "options", w->options) < 0 || STR(g, "webapp_dir", w->webapp_dir) < 0 ||
 		load_listens(g, "webbridge3", "https_listen", cfg, w->https, &w->n_https, err,
 			errlen) < 0 ||
-		load_listens(g, "webbridge3", "c2w_listen", cfg, w->c2w, &w->n_c2w, err,
-			errlen) < 0 ||
+		load_listens(g, "webbridge3", "c2w_listen", cfg, w->c2w, &w->n_c2w, err, errlen) <
+			0 ||
 		load_range(g, "webbridge3", "meetingapps_port", 0, 65535, &port, err, errlen) < 0)
 		return -EINVAL;
 	w->meetingapps_port = (uint16_t)port;
@@ -1053,8 +1074,7 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	return 0;
 }
 
-static int load_webadmin(const config_setting_t *g, struct edge_cfg *cfg, char *err,
-	size_t errlen)
+static int load_webadmin(const config_setting_t *g, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	struct cfg_webadmin *w = &cfg->webadmin;
 	int port = w->port;
@@ -1091,10 +1111,12 @@ static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *er
 				line, a->name);
 		if (!cfg_admin_role_ok(a->role))
 			return ERR("line %d: admins: %s: role '%s': must be admin, api, audit or "
-				"appadmin", line, a->name, a->role);
-		if (a->hash[0] != '$')	/* none of it shown: it may be a password */
+				   "appadmin",
+				line, a->name, a->role);
+		if (a->hash[0] != '$') /* none of it shown: it may be a password */
 			return ERR("line %d: admins: %s: hash: expected a crypt(3) hash such as "
-				"\"$y$...\"", line, a->name);
+				   "\"$y$...\"",
+				line, a->name);
 		for (int k = 0; k < i; k++)
 			if (!strcmp(cfg->admins[k].name, a->name))
 				return ERR("line %d: admins: '%s' is defined twice", line, a->name);
@@ -1103,10 +1125,8 @@ static int load_admins(const config_setting_t *l, struct edge_cfg *cfg, char *er
 	return 0;
 }
 
-static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err,
-	size_t errlen);
-static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err,
-	size_t errlen);
+static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err, size_t errlen);
+static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err, size_t errlen);
 
 static int load_web(const config_t *c, struct edge_cfg *cfg, char *err, size_t errlen)
 {
@@ -1149,15 +1169,17 @@ static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_
 
 	if ((s = config_lookup(c, "eal")) &&
 		(STR(s, "cores", cfg->cores) < 0 || STR(s, "extra", cfg->eal_extra) < 0 ||
-		 load_range(s, "eal", "memory_mb", 64, 1 << 20, &cfg->memory_mb, err, errlen) < 0 ||
-		 BOOL(s, "eal", "hugepages", &cfg->hugepages) < 0))
+			load_range(s, "eal", "memory_mb", 64, 1 << 20, &cfg->memory_mb, err,
+				errlen) < 0 ||
+			BOOL(s, "eal", "hugepages", &cfg->hugepages) < 0))
 		return -EINVAL;
 	if ((s = config_lookup(c, "dataplane")) &&
-		(load_range(s, "dataplane", "burst", 1, EDGE_MAX_BURST, &cfg->burst, err, errlen) < 0 ||
-		 load_range(s, "dataplane", "idle_sleep_us", 0, 100000, &cfg->idle_sleep_us, err,
-			errlen) < 0 ||
-		 load_range(s, "dataplane", "arp_timeout", 10, 86400, &cfg->arp_timeout_s, err,
-			errlen) < 0))
+		(load_range(s, "dataplane", "burst", 1, EDGE_MAX_BURST, &cfg->burst, err, errlen) <
+				0 ||
+			load_range(s, "dataplane", "idle_sleep_us", 0, 100000, &cfg->idle_sleep_us,
+				err, errlen) < 0 ||
+			load_range(s, "dataplane", "arp_timeout", 10, 86400, &cfg->arp_timeout_s,
+				err, errlen) < 0))
 		return -EINVAL;
 	if (!(s = config_lookup(c, "mgmt")))
 		return 0;
@@ -1167,7 +1189,7 @@ static int load_basics(const config_t *c, struct edge_cfg *cfg, char *err, size_
 	/* a group name as useradd(8) takes one; whether it exists is checked at start */
 	for (const char *p = cfg->ctl_group; *p; p++)
 		if (!(islower((unsigned char)*p) || *p == '_' ||
-			(p > cfg->ctl_group && (isdigit((unsigned char)*p) || *p == '-'))))
+			    (p > cfg->ctl_group && (isdigit((unsigned char)*p) || *p == '-'))))
 			return ERR("mgmt.socket_group '%s': not a group name", cfg->ctl_group);
 	if ((r = load_cstr(s, "mgmt", "log", &str, err, errlen)) < 0)
 		return r;
@@ -1215,7 +1237,7 @@ int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
 	long port = t == CFG_SYSLOG_TLS ? 6514 : 514;
 	char *e;
 
-	if (*host == '[') {	/* [v6]:port */
+	if (*host == '[') { /* [v6]:port */
 		end = strchr(host, ']');
 		if (!end || (end[1] && end[1] != ':'))
 			return ERR("'%s': expected [<IPv6 address>]:<port>", hostport);
@@ -1224,7 +1246,7 @@ int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
 		colon = end[1] ? end + 1 : NULL;
 	} else {
 		colon = strchr(host, ':');
-		if (colon && strchr(colon + 1, ':'))	/* a bare IPv6 literal, no port */
+		if (colon && strchr(colon + 1, ':')) /* a bare IPv6 literal, no port */
 			colon = NULL;
 		hlen = colon ? (size_t)(colon - host) : strlen(host);
 	}
@@ -1248,8 +1270,7 @@ int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
 
 /* metrics = { enabled = true; listen = "a"; port = 9100; allow = [ "198.18.0.0/15" ];
  *	key = "m.key"; cert = "m.crt"; }; */
-static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err,
-	size_t errlen)
+static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	struct cfg_metrics *m = &cfg->metrics;
 	const config_setting_t *list;
@@ -1284,8 +1305,7 @@ static int load_metrics(const config_setting_t *g, struct edge_cfg *cfg, char *e
 
 /* syslog = { enabled = true; ca = "ca.pem";
  *	servers = ( { host = "198.18.20.2"; port = 514; transport = "udp"; } ); }; */
-static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err,
-	size_t errlen)
+static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	struct cfg_syslog *sl = &cfg->syslog;
 	const config_setting_t *list = config_setting_get_member(g, "servers");
@@ -1317,7 +1337,8 @@ static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *er
 		if (port)
 			snprintf(hp + strlen(hp), sizeof(hp) - strlen(hp), ":%d", port);
 		if (cfg_syslog_server_parse(hp, t, &sl->servers[i], e2, sizeof(e2)) < 0)
-			return ERR("line %d: syslog.servers: %s", config_setting_source_line(e), e2);
+			return ERR("line %d: syslog.servers: %s", config_setting_source_line(e),
+				e2);
 		sl->n_servers = i + 1;
 	}
 	return 0;
@@ -1344,17 +1365,27 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 				config_error_text(&c));
 		goto out;
 	}
-#define FAIL(...) do { snprintf(e, sizeof(e), __VA_ARGS__); FAILE(); } while (0)
-#define FAILE() do { snprintf(err, errlen, "%s: %s", path, e); goto out; } while (0)
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(e, sizeof(e), __VA_ARGS__);                                               \
+		FAILE();                                                                           \
+	} while (0)
+#define FAILE()                                                                                    \
+	do {                                                                                       \
+		snprintf(err, errlen, "%s: %s", path, e);                                          \
+		goto out;                                                                          \
+	} while (0)
 	if (load_basics(&c, cfg, e, sizeof(e)) < 0)
 		FAILE();
 	s = config_lookup(&c, "interfaces");
 	if (s && !config_setting_is_list(s))
-		FAIL("line %d: 'interfaces' must be a list ( {...}, ... )", config_setting_source_line(s));
+		FAIL("line %d: 'interfaces' must be a list ( {...}, ... )",
+			config_setting_source_line(s));
 	for (int i = 0; s && i < config_setting_length(s); i++) {
 		if (i >= EDGE_MAX_IFACES)
 			FAIL("more than %d interfaces", EDGE_MAX_IFACES);
-		if (load_iface(config_setting_get_elem(s, i), &cfg->ifs[i], cfg, i, e, sizeof(e)) < 0)
+		if (load_iface(config_setting_get_elem(s, i), &cfg->ifs[i], cfg, i, e, sizeof(e)) <
+			0)
 			FAILE();
 	}
 	if ((s = config_lookup(&c, "turn")) && load_turn(s, cfg, e, sizeof(e)) < 0)
@@ -1572,7 +1603,8 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	g = config_setting_add(root, "eal", CONFIG_TYPE_GROUP);
 	set_str(g, "cores", cfg->cores);
 	set_int(g, "memory_mb", cfg->memory_mb);
-	config_setting_set_bool(config_setting_add(g, "hugepages", CONFIG_TYPE_BOOL), cfg->hugepages);
+	config_setting_set_bool(config_setting_add(g, "hugepages", CONFIG_TYPE_BOOL),
+		cfg->hugepages);
 	set_str(g, "extra", cfg->eal_extra);
 	g = config_setting_add(root, "dataplane", CONFIG_TYPE_GROUP);
 	set_int(g, "burst", cfg->burst);
@@ -1603,7 +1635,8 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 
 			config_setting_set_bool(config_setting_add(fg, "enabled", CONFIG_TYPE_BOOL),
 				ifc->fw.enabled);
-			set_str(fg, "default", ifc->fw.default_action == FW_DENY ? "deny" : "allow");
+			set_str(fg, "default",
+				ifc->fw.default_action == FW_DENY ? "deny" : "allow");
 			rl = config_setting_add(fg, "rules", CONFIG_TYPE_ARRAY);
 			for (int k = 0; k < ifc->fw.n_rules; k++) {
 				char rule[128];
@@ -1645,7 +1678,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 	/* 0600 from the start: admin password hashes, meetingapps_secret, TURN credentials */
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST && !unlink(tmp))	/* one a crash of ours left */
+	if (fd < 0 && errno == EEXIST && !unlink(tmp)) /* one a crash of ours left */
 		fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;

@@ -12,20 +12,20 @@ struct ev_fd {
 	evloop_fd_cb *cb;
 	evloop_pending_cb *pending;
 	void *ctx;
-	short ready;		/* what the pending check adds to poll's revents this pass */
+	short ready; /* what the pending check adds to poll's revents this pass */
 };
 
 struct ev_timer {
-	evloop_timer_cb *cb;	/* NULL: a free slot */
+	evloop_timer_cb *cb; /* NULL: a free slot */
 	void *ctx;
 	uint64_t period_ns, due_ns;
 };
 
 struct evloop {
-	struct pollfd pfd[EVLOOP_MAX_FDS];	/* handed to ppoll as it is */
-	struct ev_fd fds[EVLOOP_MAX_FDS];	/* fds[i] serves pfd[i] */
-	int n;					/* slots in use, holes included */
-	int live;				/* fds registered */
+	struct pollfd pfd[EVLOOP_MAX_FDS]; /* handed to ppoll as it is */
+	struct ev_fd fds[EVLOOP_MAX_FDS];  /* fds[i] serves pfd[i] */
+	int n;				   /* slots in use, holes included */
+	int live;			   /* fds registered */
 	struct ev_timer timers[EVLOOP_MAX_TIMERS];
 	evloop_hook *before, *after;
 	void *hook_ctx;
@@ -110,7 +110,9 @@ int evloop_add_timer(struct evloop *loop, uint64_t period_ms, evloop_timer_cb *c
 		if (!loop->timers[t].cb) {
 			uint64_t ns = period_ms * 1000000;
 
-			loop->timers[t] = (struct ev_timer){ .cb = cb, .ctx = ctx, .period_ns = ns,
+			loop->timers[t] = (struct ev_timer){ .cb = cb,
+				.ctx = ctx,
+				.period_ns = ns,
 				.due_ns = now_ns() + ns };
 			return t;
 		}
@@ -125,8 +127,7 @@ int evloop_del_timer(struct evloop *loop, int id)
 	return 0;
 }
 
-void evloop_set_block_hooks(struct evloop *loop, evloop_hook *before, evloop_hook *after,
-	void *ctx)
+void evloop_set_block_hooks(struct evloop *loop, evloop_hook *before, evloop_hook *after, void *ctx)
 {
 	loop->before = before;
 	loop->after = after;
@@ -150,8 +151,9 @@ static void compact(struct evloop *loop)
  * due sooner, nothing if a pending check says an fd has input already. */
 static uint64_t wait_ns(struct evloop *loop, long timeout_us, uint64_t now)
 {
-	uint64_t w = timeout_us < 0 ? UINT64_MAX : (uint64_t)timeout_us >= UINT64_MAX / 1000 ?
-		UINT64_MAX - 1 : (uint64_t)timeout_us * 1000;
+	uint64_t w = timeout_us < 0			  ? UINT64_MAX :
+		(uint64_t)timeout_us >= UINT64_MAX / 1000 ? UINT64_MAX - 1 :
+							    (uint64_t)timeout_us * 1000;
 
 	for (int i = 0; i < loop->n; i++) {
 		struct ev_fd *f = &loop->fds[i];

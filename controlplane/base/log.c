@@ -19,13 +19,14 @@ static struct {
 	FILE *file;
 	int level;
 	char ring[LOG_RING][LOG_LINE];
-	unsigned int head;	/* next slot to write */
+	unsigned int head; /* next slot to write */
 	unsigned int count;
 	edge_log_remote_fn remote; /* remote syslog; called under the lock, must not block */
 	void *remote_ctx;
 } lg = { .lock = PTHREAD_MUTEX_INITIALIZER, .target = LOG_TARGET_STDERR, .level = LOG_INFO };
 
-static const char *sev[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+static const char *sev[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info",
+	"debug" };
 
 /* The guide's facilities: the callbridge ("host:server") logs to user, webbridge3's access log
  * ("wb3_frontend") to local7, everything else to local0. */
@@ -85,7 +86,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	uint32_t cp;
 
 	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;	/* ASCII is handled by the caller; 0x80..0xc1 and 0xf5.. never lead */
+		return 0; /* ASCII is handled by the caller; 0x80..0xc1 and 0xf5.. never lead */
 	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
 	if (n < len)
 		return 0;

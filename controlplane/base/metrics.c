@@ -70,7 +70,7 @@ static bool name_ok(const char *s, bool colon)
 	for (const char *p = s; *p; p++) {
 		char c = *p;
 		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-			     (colon && c == ':');
+			(colon && c == ':');
 
 		if (!alpha && (p == s || c < '0' || c > '9'))
 			return false;
@@ -192,8 +192,8 @@ static void put_escaped(FILE *out, const char *s, bool quote)
 }
 
 /* name{l1="v1",...[,le="x"]} */
-static void prom_series(
-	const struct metrics_sink *k, const char *suffix, const char *const *values, const char *le)
+static void prom_series(const struct metrics_sink *k, const char *suffix, const char *const *values,
+	const char *le)
 {
 	const struct metrics_entry *e = k->e;
 
@@ -233,8 +233,8 @@ static json_t *json_labels(const struct metrics_entry *e, const char *const *val
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < e->n_labels; i++)
-		json_object_set_new(
-			o, e->f.labels[i], json_string(values && values[i] ? values[i] : ""));
+		json_object_set_new(o, e->f.labels[i],
+			json_string(values && values[i] ? values[i] : ""));
 	return o;
 }
 
@@ -249,14 +249,14 @@ static void json_add(struct metrics_sink *k, json_t *sample)
 /* Whether the filtered writer keeps a sample with these label values. */
 static bool json_wanted(const struct metrics_sink *k, const char *const *values)
 {
-	return k->label_idx < 0 || (values && values[k->label_idx] &&
-		!strcmp(values[k->label_idx], k->value));
+	return k->label_idx < 0 ||
+		(values && values[k->label_idx] && !strcmp(values[k->label_idx], k->value));
 }
 
 /* ---------------- samples ---------------- */
 
-static void sample_out(
-	struct metrics_sink *k, const char *const *values, const char *text, json_t *jv)
+static void sample_out(struct metrics_sink *k, const char *const *values, const char *text,
+	json_t *jv)
 {
 	if (k->kind == SINK_PROM) {
 		prom_series(k, "", values, NULL);
@@ -290,9 +290,9 @@ void metrics_sample_u64(struct metrics_sink *k, const char *const *values, uint6
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
 	/* json_int_t is signed 64-bit: beyond it (never, for a counter) the value goes as a real */
 	sample_out(k, values, buf,
-		k->kind != SINK_JSON	       ? NULL
-		: value <= (uint64_t)INT64_MAX ? json_integer((json_int_t)value)
-					       : json_real((double)value));
+		k->kind != SINK_JSON		     ? NULL :
+			value <= (uint64_t)INT64_MAX ? json_integer((json_int_t)value) :
+						       json_real((double)value));
 }
 
 void metrics_histogram(struct metrics_sink *k, const char *const *values, const double *bounds,
@@ -333,9 +333,10 @@ void metrics_histogram(struct metrics_sink *k, const char *const *values, const 
 		return;
 	}
 	if (buckets)
-		json_add(k, json_pack("{s:o, s:o, s:o, s:I}", "labels", json_labels(k->e, values),
-				    "buckets", buckets, "sum", json_number(sum), "count",
-				    (json_int_t)count));
+		json_add(k,
+			json_pack("{s:o, s:o, s:o, s:I}", "labels", json_labels(k->e, values),
+				"buckets", buckets, "sum", json_number(sum), "count",
+				(json_int_t)count));
 }
 
 /* ---------------- writers ---------------- */
@@ -343,7 +344,7 @@ void metrics_histogram(struct metrics_sink *k, const char *const *values, const 
 int metrics_write_prometheus(const struct metrics_registry *r, FILE *out)
 {
 	struct metrics_registry *rw = (struct metrics_registry *)r; /* the lock only */
-	struct metrics_sink k = {.kind = SINK_PROM, .out = out};
+	struct metrics_sink k = { .kind = SINK_PROM, .out = out };
 
 	pthread_mutex_lock(&rw->lock);
 	for (const struct metrics_entry *e = r->head; e; e = e->next) {
@@ -380,7 +381,7 @@ int metrics_write_json_filtered(const struct metrics_registry *r, FILE *out,
 	const char *const *prefixes, const char *label, const char *value, unsigned int *matched)
 {
 	struct metrics_registry *rw = (struct metrics_registry *)r; /* the lock only */
-	struct metrics_sink k = {.kind = SINK_JSON, .out = out, .label_idx = -1};
+	struct metrics_sink k = { .kind = SINK_JSON, .out = out, .label_idx = -1 };
 	json_t *families = json_array(), *root;
 	int ret = 0;
 
@@ -396,13 +397,13 @@ int metrics_write_json_filtered(const struct metrics_registry *r, FILE *out,
 		k.label_idx = label && value ? label_index(e, label) : -1;
 		k.value = value;
 		if (label && value && k.label_idx < 0)
-			continue;	/* a family without the label has nothing of that one */
+			continue; /* a family without the label has nothing of that one */
 		k.e = e;
 		k.samples = json_array();
-		fam = k.samples ? json_pack("{s:s, s:s, s:s, s:o}", "name", e->f.name, "help",
-					  e->f.help, "type", type_name(e->f.type), "samples",
-					  k.samples)
-				: NULL;
+		fam = k.samples ?
+			json_pack("{s:s, s:s, s:s, s:o}", "name", e->f.name, "help", e->f.help,
+				"type", type_name(e->f.type), "samples", k.samples) :
+			NULL;
 		if (!fam || json_array_append_new(families, fam)) {
 			k.err = -ENOMEM;
 			break;

@@ -25,19 +25,19 @@
 #include "metrics_http.h"
 #include "tls_policy.h"
 
-#define METHOD_MAX 16		/* longer than any we know: 405 without reading on */
-#define VERSION_LEN 8		/* "HTTP/1.1" */
-#define LINGER_MS 2000		/* after a last answer, for the client's close */
-#define LINGER_MAX 65536	/* bytes discarded meanwhile */
+#define METHOD_MAX 16	 /* longer than any we know: 405 without reading on */
+#define VERSION_LEN 8	 /* "HTTP/1.1" */
+#define LINGER_MS 2000	 /* after a last answer, for the client's close */
+#define LINGER_MAX 65536 /* bytes discarded meanwhile */
 #define ACCEPTS_PER_WAKE 64
-#define ACCEPT_PAUSE_MS 1000	/* out of descriptors: try again later, not in a busy loop */
+#define ACCEPT_PAUSE_MS 1000 /* out of descriptors: try again later, not in a busy loop */
 
 /* ---- the parser ---- */
 
 static bool tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
+		(c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* A request target's bytes: visible ASCII (RFC 3986 has no room for more). */
@@ -78,11 +78,11 @@ static int target_path(const char *t, size_t n, struct metrics_http_req *req)
 		else if (n > 8 && !strncasecmp(t, "https://", 8))
 			skip = 8;
 		else
-			return -400;	/* the asterisk and authority forms are not for GET */
+			return -400; /* the asterisk and authority forms are not for GET */
 		for (k = skip; k < n && t[k] != '/' && t[k] != '?' && t[k] != '#'; k++)
 			;
 		if (k == skip)
-			return -400;	/* no host */
+			return -400; /* no host */
 		t += k;
 		n -= k;
 	}
@@ -133,7 +133,7 @@ static int request_line(const char *s, size_t n, bool whole, struct metrics_http
 	if (n - v != VERSION_LEN)
 		return -400;
 	if (s[v + 5] != '1')
-		return -505;	/* HTTP/0.9, 2 and 3 are not spoken here; 1.x is 1.1 (RFC 9110 2.5) */
+		return -505; /* HTTP/0.9, 2 and 3 are not spoken here; 1.x is 1.1 (RFC 9110 2.5) */
 	req->minor = s[v + 7] - '0';
 	if (m == 3 && !memcmp(s, "GET", 3))
 		req->method = METRICS_HTTP_GET;
@@ -207,7 +207,7 @@ static int header_line(const char *s, size_t n, struct head *h)
 
 int metrics_http_parse(const char *buf, size_t len, struct metrics_http_req *req)
 {
-	struct head h = {0};
+	struct head h = { 0 };
 	const char *lf;
 	size_t off = 0, n, end;
 	int rc;
@@ -230,7 +230,7 @@ int metrics_http_parse(const char *buf, size_t len, struct metrics_http_req *req
 	if (!lf) {
 		n = len - off;
 		if (n && buf[len - 1] == '\r')
-			n--;	/* its LF may be next */
+			n--; /* its LF may be next */
 		rc = request_line(buf + off, n, false, req);
 		return rc ? rc : len >= METRICS_HTTP_MAX_HEAD ? -431 : 0;
 	}
@@ -257,7 +257,7 @@ int metrics_http_parse(const char *buf, size_t len, struct metrics_http_req *req
 			return rc;
 	}
 	if (req->minor >= 1 && h.hosts != 1)
-		return -400;	/* RFC 9112 3.2: a 1.1 request without its Host */
+		return -400; /* RFC 9112 3.2: a 1.1 request without its Host */
 	req->keep_alive = req->minor >= 1 ? !h.close : h.keep_alive && !h.close;
 	return (int)end;
 }
@@ -272,22 +272,22 @@ enum conn_state { C_FREE, C_HANDSHAKE, C_READ, C_WRITE, C_LINGER };
 struct conn {
 	enum conn_state state;
 	int fd;
-	SSL *ssl;			/* NULL over plain HTTP */
-	short events;			/* what poll waits for */
-	bool close_after;		/* the answer going out is the last */
+	SSL *ssl;	  /* NULL over plain HTTP */
+	short events;	  /* what poll waits for */
+	bool close_after; /* the answer going out is the last */
 	unsigned requests;
-	uint64_t deadline;		/* ms, monotonic: the current state's */
-	uint64_t idle_seq;		/* when it last became idle: the oldest is closed first */
+	uint64_t deadline; /* ms, monotonic: the current state's */
+	uint64_t idle_seq; /* when it last became idle: the oldest is closed first */
 	char *out;
 	size_t out_len, out_off;
-	size_t discarded;		/* LINGER */
+	size_t discarded; /* LINGER */
 	size_t in_len;
 	char in[METRICS_HTTP_MAX_HEAD];
 };
 
 struct metrics_http {
 	struct metrics_registry *reg;
-	SSL_CTX *tls;			/* NULL: plain HTTP */
+	SSL_CTX *tls; /* NULL: plain HTTP */
 	int lfd, efd;
 	uint16_t port;
 	int n_allow;
@@ -296,7 +296,7 @@ struct metrics_http {
 	uint64_t seq;
 	uint64_t accept_pause_until;
 	unsigned n_conns;
-	struct metrics_http_stats st;	/* written by the thread, read atomically */
+	struct metrics_http_stats st; /* written by the thread, read atomically */
 	struct conn conns[METRICS_HTTP_MAX_CONNS];
 };
 
@@ -313,7 +313,7 @@ static uint64_t mono_ms(void)
 static void conn_close(struct metrics_http *h, struct conn *c)
 {
 	if (c->ssl) {
-		SSL_free(c->ssl);	/* no close_notify: the answer, if any, went with LINGER */
+		SSL_free(c->ssl); /* no close_notify: the answer, if any, went with LINGER */
 		ERR_clear_error();
 	}
 	close(c->fd);
@@ -386,14 +386,22 @@ static ssize_t conn_write(struct conn *c, const char *src, size_t len)
 static const char *status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -456,7 +464,7 @@ static void respond(struct metrics_http *h, struct conn *c, int rc,
 		content = text;
 	}
 	if (status != 200 && status != 404)
-		c->close_after = true;	/* a request we did not read to its end */
+		c->close_after = true; /* a request we did not read to its end */
 	if (c->close_after)
 		conn = "Connection: close\r\n";
 	else if (req->minor == 0)
@@ -473,7 +481,7 @@ static void respond(struct metrics_http *h, struct conn *c, int rc,
 		memcpy(c->out + hlen, content, blen);
 		c->out_len = hlen + blen;
 	} else {
-		c->out_len = 0;	/* nothing to say: the connection closes */
+		c->out_len = 0; /* nothing to say: the connection closes */
 		c->close_after = true;
 	}
 	c->out_off = 0;
@@ -484,7 +492,7 @@ static void linger_start(struct conn *c, uint64_t now)
 {
 	if (c->ssl) {
 		ERR_clear_error();
-		SSL_shutdown(c->ssl);	/* close_notify, best effort: not waited for */
+		SSL_shutdown(c->ssl); /* close_notify, best effort: not waited for */
 		ERR_clear_error();
 	}
 	shutdown(c->fd, SHUT_WR);
@@ -548,7 +556,7 @@ static bool step_read(struct metrics_http *h, struct conn *c, uint64_t now)
 	c->close_after = rc < 0 || !req.keep_alive || c->requests >= METRICS_HTTP_MAX_REQUESTS;
 	respond(h, c, rc, &req);
 	if (rc > 0) {
-		c->in_len -= (size_t)rc;	/* what follows is the next request */
+		c->in_len -= (size_t)rc; /* what follows is the next request */
 		memmove(c->in, c->in + rc, c->in_len);
 	} else {
 		c->in_len = 0;
@@ -674,12 +682,13 @@ static void accept_some(struct metrics_http *h, uint64_t now)
 		int fd = accept4(h->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+				errno == ENOMEM)
 				h->accept_pause_until = now + ACCEPT_PAUSE_MS;
 			return;
 		}
 		if (!allowed(h, sa.sin_addr.s_addr)) {
-			close(fd);	/* not a byte read, not a byte said */
+			close(fd); /* not a byte read, not a byte said */
 			STAT_ADD(h, refused, 1);
 			continue;
 		}
@@ -713,7 +722,7 @@ static void accept_some(struct metrics_http *h, uint64_t now)
 		c->idle_seq = ++h->seq;
 		h->n_conns++;
 		__atomic_store_n(&h->st.connections_now, h->n_conns, __ATOMIC_RELAXED);
-		conn_run(h, c, now);	/* the request may be there already */
+		conn_run(h, c, now); /* the request may be there already */
 	}
 }
 
@@ -750,8 +759,10 @@ static void *serve(void *arg)
 
 	for (;;) {
 		uint64_t now = mono_ms(), next = expire(h, now);
-		int n = 2, timeout = next == UINT64_MAX ? -1 :
-			next - now > 60000 ? 60000 : (int)(next - now);
+		int n = 2,
+		    timeout = next == UINT64_MAX ? -1 :
+			next - now > 60000	 ? 60000 :
+						   (int)(next - now);
 
 		pfd[0] = (struct pollfd){ .fd = h->efd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = h->lfd,
@@ -765,7 +776,7 @@ static void *serve(void *arg)
 			who[n++] = c;
 		}
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
-			break;	/* EFAULT, EINVAL, ENOMEM: nothing a retry would mend */
+			break; /* EFAULT, EINVAL, ENOMEM: nothing a retry would mend */
 		if (pfd[0].revents)
 			break;
 		now = mono_ms();
@@ -815,13 +826,14 @@ static SSL_CTX *tls_load(const struct metrics_http_cfg *cfg, char *err, size_t e
 		snprintf(err, errlen, "cannot make a TLS context");
 		return NULL;
 	}
-	if (tls_policy_apply(ctx) < 0) {	/* the appliance's one policy */
+	if (tls_policy_apply(ctx) < 0) { /* the appliance's one policy */
 		snprintf(err, errlen, "cannot apply the TLS policy (OpenSSL refused it)");
 		goto fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-		SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_mode(ctx,
+		SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+			SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
 		tls_err(err, errlen, cfg->cert_file, "not a PEM certificate chain");
 		goto fail;
@@ -831,7 +843,7 @@ static SSL_CTX *tls_load(const struct metrics_http_cfg *cfg, char *err, size_t e
 			tls_err(err, errlen, cfg->key_file, "not a PEM private key");
 			goto fail;
 		}
-		ERR_clear_error();	/* a good key, another certificate's: said below */
+		ERR_clear_error(); /* a good key, another certificate's: said below */
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
@@ -855,7 +867,8 @@ fail:
 static int listen_on(struct metrics_http *h, const struct metrics_http_cfg *cfg, char *err,
 	size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = cfg->addr,
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = cfg->addr,
 		.sin_port = htons(cfg->port) };
 	socklen_t sl = sizeof(sa);
 	char a[INET_ADDRSTRLEN];
@@ -863,8 +876,8 @@ static int listen_on(struct metrics_http *h, const struct metrics_http_cfg *cfg,
 
 	h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->lfd < 0 || setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		listen(h->lfd, 64) < 0 || getsockname(h->lfd, (struct sockaddr *)&sa, &sl) < 0) {
+		bind(h->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(h->lfd, 64) < 0 ||
+		getsockname(h->lfd, (struct sockaddr *)&sa, &sl) < 0) {
 		snprintf(err, errlen, "%s:%u: %s", inet_ntop(AF_INET, &cfg->addr, a, sizeof(a)),
 			cfg->port, strerror(errno));
 		return -1;

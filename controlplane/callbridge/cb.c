@@ -40,21 +40,21 @@
 #define C2W_MAX_MSG (256 * 1024)
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
 #define C2W_BACKOFF_MAX_S 10
-#define C2W_LOG_EVERY_S 10		/* a link's dropped messages: a line, then a count */
+#define C2W_LOG_EVERY_S 10 /* a link's dropped messages: a line, then a count */
 #define CB_MAX_TURN 8
-#define CB_MAX_LEGS 450			/* guests per callbridge: CMS's figure (CVD) */
-#define CB_JOIN_REAP_S 60		/* a guest whose WebSocket never came is let go */
-#define CB_MAX_LOGIN_FAILS 10		/* failed logins an address may have in a minute */
-#define CB_LOGIN_KEYS 4096		/* addresses tracked for that (addr_limit.h) */
-enum { CB_LOG_LOGINS, CB_LOG_GUESTS };	/* web_log_once tags */
+#define CB_MAX_LEGS 450		       /* guests per callbridge: CMS's figure (CVD) */
+#define CB_JOIN_REAP_S 60	       /* a guest whose WebSocket never came is let go */
+#define CB_MAX_LOGIN_FAILS 10	       /* failed logins an address may have in a minute */
+#define CB_LOGIN_KEYS 4096	       /* addresses tracked for that (addr_limit.h) */
+enum { CB_LOG_LOGINS, CB_LOG_GUESTS }; /* web_log_once tags */
 
 /* A name looked up in a thread of its own: getaddrinfo() can block for seconds, and the
  * callbridge's thread serves every guest. The link and the thread share it; the last to let
  * go frees it, so a link deleted meanwhile leaves the thread nothing to trip on. */
 struct cb_resolve {
-	int refs;			/* atomic */
-	int done;			/* atomic: the answer is in */
-	int err;			/* getaddrinfo()'s, 0 = found */
+	int refs; /* atomic */
+	int done; /* atomic: the answer is in */
+	int err;  /* getaddrinfo()'s, 0 = found */
 	char host[128];
 	char addr[INET_ADDRSTRLEN];
 };
@@ -109,60 +109,60 @@ static struct cb_resolve *resolve_start(const char *host)
 struct cb_link {
 	struct callbridge *cb;
 	struct cb_link *next;
-	unsigned int no;		/* the log's "web bridge link N" */
-	char wb_id[CB_ID_LEN];		/* its /api/v1/webBridges id */
+	unsigned int no;       /* the log's "web bridge link N" */
+	char wb_id[CB_ID_LEN]; /* its /api/v1/webBridges id */
 	char url[256], host[128];
 	int port;
-	struct lws *wsi;		/* NULL while not connected */
-	bool up;			/* TLS and WebSocket up */
-	bool gone;			/* its webBridge was deleted: free once closed */
-	char wb_guid[CB_ID_LEN];	/* from its hello */
-	const char *status;		/* for /webBridges/<id>/status */
-	char why[200];			/* the last failure */
+	struct lws *wsi;	 /* NULL while not connected */
+	bool up;		 /* TLS and WebSocket up */
+	bool gone;		 /* its webBridge was deleted: free once closed */
+	char wb_guid[CB_ID_LEN]; /* from its hello */
+	const char *status;	 /* for /webBridges/<id>/status */
+	char why[200];		 /* the last failure */
 	unsigned int backoff_s;
-	lws_sorted_usec_list_t sul;	/* the next dial */
-	struct cb_resolve *res;		/* its host name being looked up */
-	bool dialing;			/* connect in flight: its failure reschedules */
+	lws_sorted_usec_list_t sul; /* the next dial */
+	struct cb_resolve *res;	    /* its host name being looked up */
+	bool dialing;		    /* connect in flight: its failure reschedules */
 	struct web_msgq q;
 	struct web_rx rx;
-	bool broken;			/* no longer usable: closing, then redialled */
-	unsigned long too_big_rx;	/* messages dropped: over C2W_MAX_MSG */
-	unsigned long too_big_tx;	/* messages not sent: they would have been */
-	time_t logged_rx, logged_tx;	/* those are logged once per C2W_LOG_EVERY_S */
+	bool broken;		     /* no longer usable: closing, then redialled */
+	unsigned long too_big_rx;    /* messages dropped: over C2W_MAX_MSG */
+	unsigned long too_big_tx;    /* messages not sent: they would have been */
+	time_t logged_rx, logged_tx; /* those are logged once per C2W_LOG_EVERY_S */
 };
 
 struct callbridge {
-	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
-	pthread_mutex_t lock;		/* links and webadmin_up, for readers in other threads */
+	struct web_svc svc;   /* the thread; svc.cfg is the running configuration */
+	pthread_mutex_t lock; /* links and webadmin_up, for readers in other threads */
 	bool destroying, resync;
-	struct lws_context *ctx;	/* the thread's */
+	struct lws_context *ctx; /* the thread's */
 	lws_sorted_usec_list_t reap_sul;
 	lws_sorted_usec_list_t roster_sul;
 	bool roster_scheduled;
-	lws_sorted_usec_list_t media_sul;	/* the media server's events */
-	struct media_server *media;	/* NULL: signalling only */
+	lws_sorted_usec_list_t media_sul; /* the media server's events */
+	struct media_server *media;	  /* NULL: signalling only */
 	struct cb_media_io media_io;
 	struct lws_vhost *client_vh;
 	bool webadmin_up;
 	struct cb_model model;
 	struct cb_db *db;
 	struct cb_api api;
-	struct web_jwt_key key;		/* signs the guests' JWTs: the C2W key */
+	struct web_jwt_key key; /* signs the guests' JWTs: the C2W key */
 	struct cb_link *links;
 	unsigned int next_link_no;
 	char cert[300], key_path[300], trust[300];
-	char redirect_url[64];		/* webadmin http-redirect's target */
+	char redirect_url[64]; /* webadmin http-redirect's target */
 	/* who may use the API: the running configuration's users, kept current by cb_admins()
 	 * (a `user` change applies at once, no restart) */
 	pthread_mutex_t auth_lock;
 	struct edge_cfg *auth;
-	struct addr_limit *login_fails;	/* failed logins per address (the thread's) */
+	struct addr_limit *login_fails; /* failed logins per address (the thread's) */
 	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
 	bool warned_static_turn;	/* logged that a static-password TURN server was withheld */
 	char peer[64];			/* the request's address */
 	/* guests' joins for cb_figures: this thread adds, any thread reads, both atomically */
 	uint64_t joins_ok;
-	uint64_t join_fails[CB_JOIN_FAIL_REASONS];	/* by cb_join_fail_reasons */
+	uint64_t join_fails[CB_JOIN_FAIL_REASONS]; /* by cb_join_fail_reasons */
 };
 
 /* what build() did, for the operator who restarted */
@@ -187,8 +187,8 @@ static void link_kill(struct cb_link *l, const char *why)
 	if (l->broken)
 		return;
 	l->broken = true;
-	LOG_WARN("callbridge", "web bridge link %u (%s): %s: closing it, to redial", l->no,
-		l->url, why);
+	LOG_WARN("callbridge", "web bridge link %u (%s): %s: closing it, to redial", l->no, l->url,
+		why);
 	if (l->wsi)
 		lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 }
@@ -204,14 +204,15 @@ static int link_send(struct cb_link *l, json_t *msg)
 	if (rc == -EMSGSIZE) {
 		l->too_big_tx++;
 		if (log_due(&l->logged_tx))
-			LOG_WARN("callbridge", "web bridge link %u: a message of %zu bytes is over "
-				"C2W's %d: not sent (%lu so far)", l->no, len, C2W_MAX_MSG,
-				l->too_big_tx);
+			LOG_WARN("callbridge",
+				"web bridge link %u: a message of %zu bytes is over "
+				"C2W's %d: not sent (%lu so far)",
+				l->no, len, C2W_MAX_MSG, l->too_big_tx);
 		return rc;
 	}
 	if (!rc)
 		rc = l->up && !l->broken ? web_msgq_push(l->wsi, &l->q, s, len, C2W_MAX_QUEUE) :
-			-ENOTCONN;
+					   -ENOTCONN;
 	free(s);
 	if (rc == -ENOBUFS)
 		link_kill(l, "the web bridge reads nothing (8 MB waiting)");
@@ -319,7 +320,7 @@ static void dial(lws_sorted_usec_list_t *sul)
 	if (!lws_client_connect_via_info(&ci)) {
 		l->wsi = NULL;
 		if (!l->dialing)
-			return;		/* its error callback came first and rescheduled */
+			return; /* its error callback came first and rescheduled */
 		l->dialing = false;
 		if (strcmp(l->status, "connectionFailure"))
 			LOG_WARN("callbridge",
@@ -373,9 +374,9 @@ static void sync_links(struct callbridge *cb)
 			continue;
 		}
 		if (l->wsi) {
-			l->gone = true;	/* freed when its connection closes */
-			lws_set_timeout(
-				l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+			l->gone = true; /* freed when its connection closes */
+			lws_set_timeout(l->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+				LWS_TO_KILL_ASYNC);
 			pp = &l->next;
 		} else {
 			*pp = l->next;
@@ -425,9 +426,11 @@ static void add_turn_urls(json_t *urls, const char *addr, const char *type, int 
 		json_array_append_new(urls, json_string(u.url[i]));
 	if (u.dropped_port && !warned) {
 		warned = true;
-		LOG_WARN("callbridge", "TURN server %s: port %d is not handed to guests: browsers "
+		LOG_WARN("callbridge",
+			"TURN server %s: port %d is not handed to guests: browsers "
 			"use TURN below port 1024 only on 53, 80 and 443 (they get the server's 443 "
-			"instead, if it is ours)", addr, u.dropped_port);
+			"instead, if it is ours)",
+			addr, u.dropped_port);
 	}
 }
 
@@ -459,11 +462,12 @@ static json_t *ice_servers(struct callbridge *cb, const char *guest)
 	bool withheld = false;
 	int n;
 
-	if (!cb_db_general_get(cb->db, &g) && (g.turn_client_address[0] ||
-		g.turn_server_address[0])) {
+	if (!cb_db_general_get(cb->db, &g) &&
+		(g.turn_client_address[0] || g.turn_server_address[0])) {
 		json_t *urls = json_array();
-		add_turn_urls(urls, g.turn_client_address[0] ? g.turn_client_address :
-			g.turn_server_address, "acano", 0);
+		add_turn_urls(urls,
+			g.turn_client_address[0] ? g.turn_client_address : g.turn_server_address,
+			"acano", 0);
 		if (!g.turn_shared_secret[0]) {
 			json_decref(urls);
 			withheld = true;
@@ -474,7 +478,7 @@ static json_t *ice_servers(struct callbridge *cb, const char *guest)
 	n = cb_db_turnservers(cb->db, ts, CB_MAX_TURN);
 	for (int i = 0; i < n; i++) {
 		const char *addr = ts[i].client_address[0] ? ts[i].client_address :
-			ts[i].server_address;
+							     ts[i].server_address;
 		if (!addr[0])
 			continue;
 		if (!ts[i].shared_secret[0]) {
@@ -488,17 +492,17 @@ static json_t *ice_servers(struct callbridge *cb, const char *guest)
 	}
 	if (withheld && !cb->warned_static_turn) {
 		cb->warned_static_turn = true;
-		LOG_WARN("callbridge", "a TURN server has no shared secret: guests are not given "
+		LOG_WARN("callbridge",
+			"a TURN server has no shared secret: guests are not given "
 			"it (its static password is never handed to guests; set turnSharedSecret in "
 			"Configuration > General or sharedSecret on /turnServers)");
 	}
 	return a;
 }
 
-const char *const cb_join_fail_reasons[CB_JOIN_FAIL_REASONS] = { "badRequest",
-	"meetingNotFound", "passcodeRequired", "invalidPasscode", "guestAccessDisabled",
-	"nonMemberAccessDisabled", "participantLimitReached", "tooManyParticipants",
-	"callBridgeUnavailable", "other" };
+const char *const cb_join_fail_reasons[CB_JOIN_FAIL_REASONS] = { "badRequest", "meetingNotFound",
+	"passcodeRequired", "invalidPasscode", "guestAccessDisabled", "nonMemberAccessDisabled",
+	"participantLimitReached", "tooManyParticipants", "callBridgeUnavailable", "other" };
 
 static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, const char *code,
 	const char *message)
@@ -509,8 +513,9 @@ static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, c
 		i++;
 	__atomic_fetch_add(&l->cb->join_fails[i], 1, __ATOMIC_RELAXED);
 	edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: %s", login, message);
-	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s}", "type", "joinResult", "req", req, "ok",
-		0, "error", code, "message", message));
+	link_send(l,
+		json_pack("{s:s, s:I, s:b, s:s, s:s}", "type", "joinResult", "req", req, "ok", 0,
+			"error", code, "message", message));
 }
 
 /* The roster goes once to each web bridge, naming its guests that get it: one message per
@@ -525,18 +530,20 @@ static void roster(struct callbridge *cb, struct cb_call *c)
 	parts = json_array();
 	for (struct cb_leg *l = c->legs; l; l = l->next)
 		if (l->session)
-			json_array_append_new(parts, json_pack("{s:s, s:s, s:b, s:b}", "id", l->id,
-				"name", l->name, "audioMuted", l->audio_muted, "videoMuted",
-				l->video_muted));
+			json_array_append_new(parts,
+				json_pack("{s:s, s:s, s:b, s:b}", "id", l->id, "name", l->name,
+					"audioMuted", l->audio_muted, "videoMuted",
+					l->video_muted));
 	for (struct cb_link *k = cb->links; k; k = k->next) {
 		json_t *to = json_array();
 		for (struct cb_leg *l = c->legs; l; l = l->next)
 			if (l->session && l->link == k->no)
 				json_array_append_new(to, json_string(l->id));
 		if (json_array_size(to))
-			link_send(k, json_pack("{s:s, s:o, s:{s:s, s:O}}", "type", "signal",
-				"participants", to, "msg", "type", "roster", "participants",
-				parts));
+			link_send(k,
+				json_pack("{s:s, s:o, s:{s:s, s:O}}", "type", "signal",
+					"participants", to, "msg", "type", "roster", "participants",
+					parts));
 		else
 			json_decref(to);
 	}
@@ -602,20 +609,23 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		return;
 	}
 	if (!prof.allow_unauthenticated_guests) {
-		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: web "
-			"bridge profile %s does not allow guests", login, prof.id[0] ? prof.id :
-			"(default)");
+		edge_log(LOG_INFO, "host:server",
+			"INFO : guest login request %u: refused: web "
+			"bridge profile %s does not allow guests",
+			login, prof.id[0] ? prof.id : "(default)");
 		join_refuse(l, req, login, "guestAccessDisabled",
 			"Guests cannot join meetings here.");
 		return;
 	}
 	rc = cb_db_meeting_find(cb->db, id, pass,
 		(prof.resolve_cospace_call_ids ? CB_DB_BY_CALL_ID : 0) |
-		(strcmp(prof.resolve_cospace_uris, "off") ? CB_DB_BY_URI : 0), &s, &am);
+			(strcmp(prof.resolve_cospace_uris, "off") ? CB_DB_BY_URI : 0),
+		&s, &am);
 	if (rc == -EPERM) {
-		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: space "
-			"%s (%s) admits members only (nonMemberAccess false)", login, s.id,
-			s.name[0] ? s.name : s.uri);
+		edge_log(LOG_INFO, "host:server",
+			"INFO : guest login request %u: refused: space "
+			"%s (%s) admits members only (nonMemberAccess false)",
+			login, s.id, s.name[0] ? s.name : s.uri);
 		join_refuse(l, req, login, "nonMemberAccessDisabled",
 			"This meeting is for the members of its space only: guests cannot join it.");
 		return;
@@ -638,8 +648,10 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		return;
 	}
 	if (am.id[0])
-		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: via access "
-			"method %s%s%s", login, am.id, am.name[0] ? " " : "", am.name);
+		edge_log(LOG_INFO, "host:server",
+			"INFO : guest login request %u: via access "
+			"method %s%s%s",
+			login, am.id, am.name[0] ? " " : "", am.name);
 	rc = cb_conf_admit(&cb->model, s.id, remote ? remote : "", CB_MAX_LEGS);
 	if (rc == -ENOSPC) {
 		join_refuse(l, req, login, "participantLimitReached",
@@ -647,17 +659,20 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		return;
 	}
 	if (rc == -EDQUOT) {
-		edge_log(LOG_INFO, "host:server", "INFO : guest login request %u: refused: space "
-			"%s has %d participants", login, s.id, CB_CONF_MAX_SPACE_LEGS);
+		edge_log(LOG_INFO, "host:server",
+			"INFO : guest login request %u: refused: space "
+			"%s has %d participants",
+			login, s.id, CB_CONF_MAX_SPACE_LEGS);
 		join_refuse(l, req, login, "participantLimitReached",
 			"This meeting is full. Try again later.");
 		return;
 	}
 	if (rc == -EUSERS) {
 		if (web_log_once(cb->log_once, remote ? remote : "", CB_LOG_GUESTS))
-			LOG_WARN("callbridge", "guest login request %u: refused: %s already has %d "
-				"guests in calls (logged once a minute)", login, remote ? remote : "",
-				CB_CONF_MAX_ADDR_LEGS);
+			LOG_WARN("callbridge",
+				"guest login request %u: refused: %s already has %d "
+				"guests in calls (logged once a minute)",
+				login, remote ? remote : "", CB_CONF_MAX_ADDR_LEGS);
 		join_refuse(l, req, login, "tooManyParticipants",
 			"Too many guests from your address are in meetings. Leave one and try again.");
 		return;
@@ -680,9 +695,10 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
 		return;
 	}
-	link_send(l, json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o}", "type", "joinResult",
-		"req", req, "ok", 1, "jwt", tok, "participant", leg->id, "call", leg->call->id,
-		"conference", leg->call->name, "iceServers", ice_servers(cb, leg->guest)));
+	link_send(l,
+		json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s, s:o}", "type", "joinResult", "req",
+			req, "ok", 1, "jwt", tok, "participant", leg->id, "call", leg->call->id,
+			"conference", leg->call->name, "iceServers", ice_servers(cb, leg->guest)));
 	free(tok);
 	__atomic_fetch_add(&cb->joins_ok, 1, __ATOMIC_RELAXED);
 }
@@ -726,8 +742,7 @@ static const char *cand_type(const char *c)
 	return "unknown";
 }
 
-static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg *leg,
-	json_t *msg)
+static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg *leg, json_t *msg)
 {
 	const char *type = json_string_value(json_object_get(msg, "type"));
 
@@ -747,7 +762,7 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 			leg->call_no, mlines, sdp ? strlen(sdp) : 0);
 		(void)l;
 		if (cb_media_offer(cb->media, &cb->media_io, leg, sdp))
-			roster_later(cb, leg->call);	/* the others renegotiate to receive it */
+			roster_later(cb, leg->call); /* the others renegotiate to receive it */
 	} else if (!strcmp(type, "candidate")) {
 		const char *c = json_string_value(json_object_get(msg, "candidate"));
 		pthread_mutex_lock(&cb->model.lock);
@@ -793,8 +808,8 @@ static void media_to_guest(void *ctx, struct cb_leg *leg, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	link_send(l, json_pack("{s:s, s:s, s:o}", "type", "signal", "participant", leg->id, "msg",
-		msg));
+	link_send(l,
+		json_pack("{s:s, s:s, s:o}", "type", "signal", "participant", leg->id, "msg", msg));
 }
 
 /* cb_conf_leave()'s hook: a leg's media ends with it */
@@ -827,9 +842,11 @@ static void media_events(lws_sorted_usec_list_t *sul)
 		snprintf(why, sizeof(why), "media %s", ev[i].why);
 		struct cb_link *l = link_by_no(cb, leg->link);
 		if (l)
-			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant",
-				leg->id, "reason", "The connection to your browser's media was lost. "
-				"Join again."));
+			link_send(l,
+				json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", leg->id,
+					"reason",
+					"The connection to your browser's media was lost. "
+					"Join again."));
 		leave_leg(cb, leg, why);
 	}
 	lws_sul_schedule(cb->ctx, 0, &cb->media_sul, media_events, 250 * LWS_US_PER_MS);
@@ -842,15 +859,16 @@ static void reap(lws_sorted_usec_list_t *sul)
 	struct callbridge *cb = lws_container_of(sul, struct callbridge, reap_sul);
 	time_t now = time(NULL);
 
-again:	/* a leave may free the leg and its call: start over after each */
+again: /* a leave may free the leg and its call: start over after each */
 	for (struct cb_call *c = cb->model.calls; c; c = c->next)
 		for (struct cb_leg *l = c->legs; l; l = l->next)
 			if (!l->session && now - l->started >= CB_JOIN_REAP_S) {
 				struct cb_link *k = link_by_no(cb, l->link);
 				if (k)
-					link_send(k, json_pack("{s:s, s:s, s:s}", "type", "drop",
-						"participant", l->id, "reason",
-						"This session has ended. Join again."));
+					link_send(k,
+						json_pack("{s:s, s:s, s:s}", "type", "drop",
+							"participant", l->id, "reason",
+							"This session has ended. Join again."));
 				leave_leg(cb, l, "no session within 60 s");
 				goto again;
 			}
@@ -881,7 +899,7 @@ static int link_message(struct callbridge *cb, struct cb_link *l, const char *bu
 		return -EBADMSG;
 	}
 	if (leg && leg->link != l->no)
-		leg = NULL;	/* another web bridge's guest */
+		leg = NULL; /* another web bridge's guest */
 	if (!type) {
 		LOG_WARN("callbridge", "web bridge link %u: message without a type", l->no);
 	} else if (!strcmp(type, "hello")) {
@@ -907,8 +925,9 @@ static int link_message(struct callbridge *cb, struct cb_link *l, const char *bu
 		leave_leg(cb, leg, "session resource teardown");
 	} else if ((!strcmp(type, "session") || !strcmp(type, "signal")) && p && !leg) {
 		/* its leg is gone (left, removed, never came in time): the browser must know */
-		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", p,
-				     "reason", "This session has ended. Join again."));
+		link_send(l,
+			json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", p, "reason",
+				"This session has ended. Join again."));
 	}
 	json_decref(m);
 	return 0;
@@ -927,9 +946,10 @@ static int link_receive(struct callbridge *cb, struct cb_link *l, const void *in
 	if (rc == -EMSGSIZE || rc == -ENOMEM) {
 		l->too_big_rx++;
 		if (log_due(&l->logged_rx))
-			LOG_WARN("callbridge", "web bridge link %u: a message over %d bytes "
-				"dropped (%lu so far); reading the next", l->no, C2W_MAX_MSG,
-				l->too_big_rx);
+			LOG_WARN("callbridge",
+				"web bridge link %u: a message over %d bytes "
+				"dropped (%lu so far); reading the next",
+				l->no, C2W_MAX_MSG, l->too_big_rx);
 		return 0;
 	}
 	if (rc <= 0)
@@ -1009,7 +1029,8 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 			LOG_WARN("callbridge", "TLS negotiation error towards the %s: %s", l->url,
 				l->why[0] ? l->why : e);
 		} else {
-			bool dns = strstr(e, "dns") || strstr(e, "resolv") || strstr(e, "getaddrinfo");
+			bool dns = strstr(e, "dns") || strstr(e, "resolv") ||
+				strstr(e, "getaddrinfo");
 			l->status = dns ? "dnsFailure" : "connectionFailure";
 			LOG_WARN("callbridge",
 				"failed to establish connection to web bridge link %u "
@@ -1032,8 +1053,9 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 		l->backoff_s = 0;
 		l->why[0] = '\0';
 		LOG_INFO_("callbridge", "C2W connection for webbridge %s:%d UP", l->host, l->port);
-		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", cb->model.guid,
-			"role", "callbridge"));
+		link_send(l,
+			json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", cb->model.guid,
+				"role", "callbridge"));
 		link_send(l, media_ports(cb));
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -1068,7 +1090,7 @@ static int cb_c2w_client(struct lws *wsi, enum lws_callback_reasons reason, void
 
 struct cb_http {
 	struct web_rx body;
-	bool cross_site;		/* a write whose Origin is not this server */
+	bool cross_site; /* a write whose Origin is not this server */
 	char origin[128];
 	char peer[64];
 	char method[8];
@@ -1125,8 +1147,9 @@ static int api_drop_leg(void *ctx, const char *id)
 		return -ENOENT;
 	l = link_by_no(cb, leg->link);
 	if (l)
-		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", leg->id,
-			"reason", "You were removed from the meeting."));
+		link_send(l,
+			json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", leg->id,
+				"reason", "You were removed from the meeting."));
 	leave_leg(cb, leg, "API request");
 	return 0;
 }
@@ -1145,8 +1168,9 @@ static int api_drop_call(void *ctx, const char *id)
 		bool last = c->n_legs == 1;
 		struct cb_link *l = link_by_no(cb, leg->link);
 		if (l)
-			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "drop", "participant",
-				leg->id, "reason", "The meeting was ended."));
+			link_send(l,
+				json_pack("{s:s, s:s, s:s}", "type", "drop", "participant", leg->id,
+					"reason", "The meeting was ended."));
 		cb_conf_leave(&cb->model, leg, "API request");
 		if (last)
 			break;
@@ -1159,7 +1183,7 @@ static void api_changed(void *ctx, const char *object)
 	struct callbridge *cb = ctx;
 
 	if (!strcmp(object, "webBridges"))
-		cb->resync = true;	/* after this request: the links follow the store */
+		cb->resync = true; /* after this request: the links follow the store */
 }
 
 static const char *api_wb_status(void *ctx, const char *id)
@@ -1180,8 +1204,11 @@ static int webadmin_refuse(struct callbridge *cb, struct cb_http *h, long body_l
 	struct cb_api_resp *rs)
 {
 	struct cb_api_req rq = {
-		.method = h->method, .path = h->path, .query = h->query[0] ? h->query : NULL,
-		.user = h->user[0] ? h->user : NULL, .password = h->user[0] ? h->pass : NULL,
+		.method = h->method,
+		.path = h->path,
+		.query = h->query[0] ? h->query : NULL,
+		.user = h->user[0] ? h->user : NULL,
+		.password = h->user[0] ? h->pass : NULL,
 	};
 	int rc;
 
@@ -1230,8 +1257,9 @@ static int webadmin_send(struct lws *wsi, struct callbridge *cb, struct cb_http 
 		cb->resync = false;
 		sync_links(cb);
 	}
-	rc = web_respond(wsi, (unsigned int)rs->status, rs->content_type ? rs->content_type :
-		"text/plain", hdrs, rs->body ? rs->body : "", rs->body ? rs->body_len : 0);
+	rc = web_respond(wsi, (unsigned int)rs->status,
+		rs->content_type ? rs->content_type : "text/plain", hdrs, rs->body ? rs->body : "",
+		rs->body ? rs->body_len : 0);
 	cb_api_resp_free(rs);
 	return rc;
 }
@@ -1240,9 +1268,13 @@ static int webadmin_send(struct lws *wsi, struct callbridge *cb, struct cb_http 
 static int webadmin_answer(struct lws *wsi, struct callbridge *cb, struct cb_http *h)
 {
 	struct cb_api_req rq = {
-		.method = h->method, .path = h->path, .query = h->query[0] ? h->query : NULL,
-		.body = h->body.buf, .body_len = h->body.len,
-		.user = h->user[0] ? h->user : NULL, .password = h->user[0] ? h->pass : NULL,
+		.method = h->method,
+		.path = h->path,
+		.query = h->query[0] ? h->query : NULL,
+		.body = h->body.buf,
+		.body_len = h->body.len,
+		.user = h->user[0] ? h->user : NULL,
+		.password = h->user[0] ? h->pass : NULL,
 		.checked = true,
 	};
 	struct cb_api_resp rs;
@@ -1269,8 +1301,9 @@ static void query_of(struct lws *wsi, char *q, size_t len)
 	size_t n = 0;
 
 	q[0] = '\0';
-	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS,
-		i) > 0; i++) {
+	for (int i = 0;
+		lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+		i++) {
 		char *eq = strchr(frag, '=');
 		if (eq)
 			*eq = '\0';
@@ -1280,7 +1313,7 @@ static void query_of(struct lws *wsi, char *q, size_t len)
 			lws_urlencode(enc, eq + 1, sizeof(enc));
 			n += (size_t)snprintf(q + n, n < len ? len - n : 0, "=%s", enc);
 		}
-		if (n >= len) {		/* too long for us: nothing rather than a part */
+		if (n >= len) { /* too long for us: nothing rather than a part */
 			q[0] = '\0';
 			return;
 		}
@@ -1295,12 +1328,17 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 	struct cb_api_resp rs;
 	long body_len = 0;
 	char auth[400];
-	static const struct { enum lws_token_indexes tok; const char *m; } methods[] = {
-		{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_POST_URI, "POST" },
-		{ WSI_TOKEN_PUT_URI, "PUT" }, { WSI_TOKEN_DELETE_URI, "DELETE" },
+	static const struct {
+		enum lws_token_indexes tok;
+		const char *m;
+	} methods[] = {
+		{ WSI_TOKEN_GET_URI, "GET" },
+		{ WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_PUT_URI, "PUT" },
+		{ WSI_TOKEN_DELETE_URI, "DELETE" },
 	};
 
-	if (!h)		/* after the transaction ended, lws may call us without our data */
+	if (!h) /* after the transaction ended, lws may call us without our data */
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
@@ -1312,8 +1350,8 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 				lws_hdr_copy(wsi, h->path, sizeof(h->path), methods[i].tok);
 			}
 		if (!h->method[0])
-			return web_respond(
-				wsi, 405, "text/plain", NULL, "method not allowed\n", 19);
+			return web_respond(wsi, 405, "text/plain", NULL, "method not allowed\n",
+				19);
 		if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
 			web_basic_auth(auth, h->user, sizeof(h->user), h->pass, sizeof(h->pass));
 		OPENSSL_cleanse(auth, sizeof(auth));
@@ -1336,7 +1374,7 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (webadmin_refuse(cb, h, body_len, &rs))
 			return webadmin_send(wsi, cb, h, &rs);
 		if (body_len > 0)
-			return 0;	/* the body follows */
+			return 0; /* the body follows */
 		return webadmin_answer(wsi, cb, h);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!h->too_big && web_rx_add(&h->body, in, len, CB_API_MAX_BODY) < 0)
@@ -1353,19 +1391,19 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 	}
 }
 
-static const struct lws_protocols webadmin_protocols[] = {
-	{ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+static const struct lws_protocols webadmin_protocols[] = { { "http", lws_callback_http_dummy, 0, 0,
+								   0, NULL, 0 },
 	{ "webadmin", cb_webadmin, sizeof(struct cb_http), 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 static const struct lws_protocols client_protocols[] = {
-	{ "c2w", cb_c2w_client, 0, 16384, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+	{ "c2w", cb_c2w_client, 0, 16384, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 static const struct lws_http_mount webadmin_mount = {
-	.mountpoint = "/", .mountpoint_len = 1, .origin = "webadmin",
+	.mountpoint = "/",
+	.mountpoint_len = 1,
+	.origin = "webadmin",
 	.origin_protocol = LWSMPRO_CALLBACK,
 };
 
@@ -1389,9 +1427,14 @@ static int build_ctx(struct callbridge *cb)
 		LOG_ERRX("callbridge", "database: %s", err);
 		return SAY(rc, "callbridge: database: %s\n", err);
 	}
-	cb->api = (struct cb_api){ .db = cb->db, .model = &cb->model, .env = {
-		.ctx = cb, .auth = api_auth, .drop_leg = api_drop_leg, .drop_call = api_drop_call,
-		.changed = api_changed, .webbridge_status = api_wb_status } };
+	cb->api = (struct cb_api){ .db = cb->db,
+		.model = &cb->model,
+		.env = { .ctx = cb,
+			.auth = api_auth,
+			.drop_leg = api_drop_leg,
+			.drop_call = api_drop_call,
+			.changed = api_changed,
+			.webbridge_status = api_wb_status } };
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	ci.user = cb;
@@ -1412,15 +1455,16 @@ static int build_ctx(struct callbridge *cb)
 		SAY(0, "webadmin: disabled\n");
 	} else if (wa->ifi < 0 || wa->ifi >= cfg->n_ifs || !cfg->ifs[wa->ifi].n_addrs) {
 		SAY(0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
-	} else if (!wa->key[0] || !wa->cert[0] || pki_path(cfg->cert_dir, wa->key, key,
-		sizeof(key)) < 0 || pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
+	} else if (!wa->key[0] || !wa->cert[0] ||
+		pki_path(cfg->cert_dir, wa->key, key, sizeof(key)) < 0 ||
+		pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
 		SAY(0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
 	} else {
 		memset(&vi, 0, sizeof(vi));
 		cfg_ipv4_str(cfg->ifs[wa->ifi].addrs[0].addr, ip);
 		vi.vhost_name = "webadmin";
 		vi.iface = ip;
-		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
 		vi.port = wa->port;
 		vi.protocols = webadmin_protocols;
 		vi.mounts = &webadmin_mount;
@@ -1466,9 +1510,10 @@ static int build_ctx(struct callbridge *cb)
 		pki_path(cfg->cert_dir, cfg->cb.key, cb->key_path, sizeof(cb->key_path)) < 0 ||
 		pki_path(cfg->cert_dir, cfg->cb.cert, cb->cert, sizeof(cb->cert)) < 0)
 		return SAY(0, "callbridge: no certificate ('callbridge certs'): no C2W links\n");
-	if (!cfg->cb.trust_c2w[0] || pki_path(cfg->cert_dir, cfg->cb.trust_c2w, cb->trust,
-		sizeof(cb->trust)) < 0)
-		return SAY(0, "callbridge: no 'callbridge trust c2w': no C2W links (WebRTC "
+	if (!cfg->cb.trust_c2w[0] ||
+		pki_path(cfg->cert_dir, cfg->cb.trust_c2w, cb->trust, sizeof(cb->trust)) < 0)
+		return SAY(0,
+			"callbridge: no 'callbridge trust c2w': no C2W links (WebRTC "
 			"fails without it)\n");
 	rc = web_jwt_key_load(&cb->key, cb->key_path, err, sizeof(err));
 	if (rc < 0)
@@ -1501,7 +1546,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 	struct callbridge *cb = (struct callbridge *)svc;
 	int rc = build_ctx(cb);
 
-	*ctxp = cb->ctx;	/* webadmin may serve though C2W cannot start */
+	*ctxp = cb->ctx; /* webadmin may serve though C2W cannot start */
 	return rc;
 }
 

@@ -10,7 +10,7 @@
 
 #include "cb_api.h"
 
-#define API_PAGE_MAX 20		/* the real API's largest page */
+#define API_PAGE_MAX 20 /* the real API's largest page */
 #define API_MAX_PARAMS 64
 #define XML_HEAD "<?xml version=\"1.0\"?>"
 #define CT_XML "text/xml"
@@ -75,12 +75,23 @@ static void sb_esc(struct sbuf *sb, const char *s)
 		const char *e;
 
 		switch (*s) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&#39;"; break;
-		default: continue;
+		case '&':
+			e = "&amp;";
+			break;
+		case '<':
+			e = "&lt;";
+			break;
+		case '>':
+			e = "&gt;";
+			break;
+		case '"':
+			e = "&quot;";
+			break;
+		case '\'':
+			e = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		sb_addn(sb, run, (size_t)(s - run));
 		sb_add(sb, e);
@@ -193,7 +204,7 @@ static int params_parse(const char *s, size_t len, struct params *ps, char **bad
 		char *k = NULL, *v = NULL;
 		int rc;
 
-		if (pe == s) {		/* "&&" */
+		if (pe == s) { /* "&&" */
 			s = pe + 1;
 			continue;
 		}
@@ -236,7 +247,7 @@ struct req {
 	struct cb_api_resp *resp;
 	struct sbuf sb;
 	const char *path, *query;
-	char *seg[4];		/* /api/v1/<seg0>/<seg1>/<seg2> */
+	char *seg[4]; /* /api/v1/<seg0>/<seg1>/<seg2> */
 	unsigned int nseg;
 };
 
@@ -517,8 +528,9 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 			return rc;
 		}
 	}
-	if (regenerate && cb_db_secret(kind == CB_DB_COSPACE ? ((struct cb_cospace *)obj)->secret
-							      : ((struct cb_accessmethod *)obj)->secret)) {
+	if (regenerate &&
+		cb_db_secret(kind == CB_DB_COSPACE ? ((struct cb_cospace *)obj)->secret :
+						     ((struct cb_accessmethod *)obj)->secret)) {
 		fail(r, 503, "databaseNotReady");
 		return -EIO;
 	}
@@ -528,10 +540,11 @@ static int apply_params(struct req *r, enum cb_db_kind kind, void *obj, const st
 static void write_failed(struct req *r, enum cb_db_kind kind, int rc, const char *dup)
 {
 	if (rc == -EEXIST && (kind == CB_DB_COSPACE || kind == CB_DB_ACCESSMETHOD))
-		fail(r, 400, !dup ? "duplicateCoSpaceUri" :
-			!strcmp(dup, "callId") ? "duplicateCoSpaceId" :
-			!strcmp(dup, "passcode") ? "duplicateCoSpaceIdPasscode" :
-			"duplicateCoSpaceUri");
+		fail(r, 400,
+			!dup				 ? "duplicateCoSpaceUri" :
+				!strcmp(dup, "callId")	 ? "duplicateCoSpaceId" :
+				!strcmp(dup, "passcode") ? "duplicateCoSpaceIdPasscode" :
+							   "duplicateCoSpaceUri");
 	else if (rc == -ENOENT)
 		fail_missing(r, cb_db_class(kind)->singular);
 	else
@@ -561,8 +574,8 @@ static void obj_write(struct req *r, enum cb_db_kind kind, const char *parent, c
 	if (apply_params(r, kind, &obj, &ps) ||
 		(kind == CB_DB_WEBBRIDGE && profile_check(r, obj.wb.web_bridge_profile)))
 		goto out;
-	rc = id ? cb_db_obj_update(r->api->db, kind, &obj, &dup)
-		: cb_db_obj_add(r->api->db, kind, &obj, &dup);
+	rc = id ? cb_db_obj_update(r->api->db, kind, &obj, &dup) :
+		  cb_db_obj_add(r->api->db, kind, &obj, &dup);
 	if (rc) {
 		write_failed(r, kind, rc, dup);
 		goto out;
@@ -570,8 +583,8 @@ static void obj_write(struct req *r, enum cb_db_kind kind, const char *parent, c
 	r->resp->status = 200;
 	r->resp->content_type = CT_XML;
 	if (!id && parent)
-		snprintf(r->resp->location, sizeof(r->resp->location),
-			"/api/v1/coSpaces/%s/%s/%s", parent, c->plural, obj.cs.id);
+		snprintf(r->resp->location, sizeof(r->resp->location), "/api/v1/coSpaces/%s/%s/%s",
+			parent, c->plural, obj.cs.id);
 	else if (!id)
 		snprintf(r->resp->location, sizeof(r->resp->location), "/api/v1/%s/%s", c->plural,
 			obj.cs.id);
@@ -601,8 +614,8 @@ static void obj_delete(struct req *r, enum cb_db_kind kind, const char *parent, 
 
 static const char *wb_status(struct cb_api *api, const char *id)
 {
-	const char *s = api->env.webbridge_status ? api->env.webbridge_status(api->env.ctx, id)
-						  : NULL;
+	const char *s = api->env.webbridge_status ? api->env.webbridge_status(api->env.ctx, id) :
+						    NULL;
 
 	return s ? s : "unused";
 }
@@ -942,8 +955,7 @@ static void live_get(struct req *r, enum live what, const char *id)
 static void live_delete(struct req *r, enum live what, const char *id)
 {
 	struct cb_api_env *env = &r->api->env;
-	int (*drop)(void *ctx, const char *id) = what == LIVE_CALL ? env->drop_call
-								 : env->drop_leg;
+	int (*drop)(void *ctx, const char *id) = what == LIVE_CALL ? env->drop_call : env->drop_leg;
 	int rc = -ENOENT;
 
 	if (!drop) {
@@ -1020,7 +1032,7 @@ static int split_api_path(struct req *r, char *rest)
 	size_t len = strlen(rest);
 
 	if (len && rest[len - 1] == '/')
-		rest[--len] = '\0';		/* one trailing slash */
+		rest[--len] = '\0'; /* one trailing slash */
 	r->nseg = 0;
 	if (!len)
 		return -ENOENT;
@@ -1082,8 +1094,9 @@ static void page_head(struct req *r, const char *title)
 {
 	sb_add(&r->sb, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
 	sb_esc(&r->sb, title);
-	sb_add(&r->sb, "</title></head><body>\n<p><a href=\"/\">Status</a> | "
-		       "<a href=\"/general\">Configuration &gt; General</a></p>\n<h1>");
+	sb_add(&r->sb,
+		"</title></head><body>\n<p><a href=\"/\">Status</a> | "
+		"<a href=\"/general\">Configuration &gt; General</a></p>\n<h1>");
 	sb_esc(&r->sb, title);
 	sb_add(&r->sb, "</h1>\n");
 }
@@ -1170,11 +1183,13 @@ static void page_status(struct req *r)
 	row(r, "Username", g.turn_username);
 	row(r, "Password", g.turn_password[0] ? "set" : "not set");
 	row(r, "Shared secret (guests)", g.turn_shared_secret[0] ? "set" : "not set");
-	sb_add(&r->sb, "</table>\n<h2>TURN servers (API)</h2>\n<table>\n"
-		       "<tr><th>Server address</th><th>Client address</th><th>Type</th></tr>\n");
+	sb_add(&r->sb,
+		"</table>\n<h2>TURN servers (API)</h2>\n<table>\n"
+		"<tr><th>Server address</th><th>Client address</th><th>Type</th></tr>\n");
 	cb_db_obj_list(r->api->db, CB_DB_TURNSERVER, NULL, 0, 0, status_turnserver, r, NULL);
-	sb_add(&r->sb, "</table>\n<h2>Web bridges</h2>\n<table>\n"
-		       "<tr><th>URL</th><th>Status</th></tr>\n");
+	sb_add(&r->sb,
+		"</table>\n<h2>Web bridges</h2>\n<table>\n"
+		"<tr><th>URL</th><th>Status</th></tr>\n");
 	cb_db_obj_list(r->api->db, CB_DB_WEBBRIDGE, NULL, 0, 0, status_webbridge, r, NULL);
 	sb_add(&r->sb, "</table>\n");
 	page_tail(r);
@@ -1205,9 +1220,11 @@ static void secret_inputs(struct req *r, const char *label, const char *name, bo
 	snprintf(l, sizeof(l), "Confirm %s", label);
 	snprintf(n, sizeof(n), "%sConfirm", name);
 	input(r, l, n, "password", "");
-	sb_printf(&r->sb, "<tr><th><label for=\"%sClear\">Clear %s</label></th>"
+	sb_printf(&r->sb,
+		"<tr><th><label for=\"%sClear\">Clear %s</label></th>"
 		"<td><input type=\"checkbox\" id=\"%sClear\" name=\"%sClear\" value=\"1\">"
-		"</td></tr>\n", name, label, name, name);
+		"</td></tr>\n",
+		name, label, name, name);
 }
 
 static void page_general(struct req *r, const struct cb_general *g, const char *error)
@@ -1218,8 +1235,9 @@ static void page_general(struct req *r, const struct cb_general *g, const char *
 		sb_esc(&r->sb, error);
 		sb_add(&r->sb, "</p>\n");
 	}
-	sb_add(&r->sb, "<form method=\"post\" action=\"/general\">\n"
-		       "<h2>TURN Server Settings</h2>\n<table>\n");
+	sb_add(&r->sb,
+		"<form method=\"post\" action=\"/general\">\n"
+		"<h2>TURN Server Settings</h2>\n<table>\n");
 	input(r, "TURN Server address (Call Bridge)", "turnServerAddress", "text",
 		g->turn_server_address);
 	input(r, "TURN Server address (Web app)", "turnClientAddress", "text",
@@ -1258,7 +1276,7 @@ static const char *secret_field(const struct params *ps, const char *name, const
 	confirm = param_get(ps, key);
 	snprintf(key, sizeof(key), "%sClear", name);
 	clear = param_get(ps, key);
-	if (clear && !strcmp(clear, "1")) {	/* the checkbox's value, nothing else */
+	if (clear && !strcmp(clear, "1")) { /* the checkbox's value, nothing else */
 		dst[0] = '\0';
 	} else if ((v && *v) || (confirm && *confirm)) {
 		if (!v || !confirm || strcmp(v, confirm))
@@ -1309,8 +1327,8 @@ static void general_post(struct req *r)
 		form_field(&ps, "turnUsername", g.turn_username, sizeof(g.turn_username)))
 		error = "A value is too long";
 	if (!error)
-		error = secret_field(&ps, "turnPassword", "The passwords do not match", g.turn_password,
-			sizeof(g.turn_password));
+		error = secret_field(&ps, "turnPassword", "The passwords do not match",
+			g.turn_password, sizeof(g.turn_password));
 	if (!error)
 		error = secret_field(&ps, "turnSharedSecret", "The shared secrets do not match",
 			g.turn_shared_secret, sizeof(g.turn_shared_secret));
@@ -1371,7 +1389,9 @@ static void route_page(struct req *r, const char *path)
 enum cb_api_role cb_api_role(const char *name)
 {
 	static const char *const names[] = { [CB_ROLE_ADMIN] = "admin",
-		[CB_ROLE_APPADMIN] = "appadmin", [CB_ROLE_API] = "api", [CB_ROLE_AUDIT] = "audit" };
+		[CB_ROLE_APPADMIN] = "appadmin",
+		[CB_ROLE_API] = "api",
+		[CB_ROLE_AUDIT] = "audit" };
 
 	for (unsigned int i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -1409,15 +1429,16 @@ static int check(struct cb_api *api, const struct cb_api_req *in, struct req *r)
 		r->resp->www_authenticate = "Basic realm=\"webadmin\"";
 		if (is_api) {
 			r->resp->content_type = CT_XML;
-			sb_add(&r->sb, XML_HEAD "<failureDetails><authenticationFailure />"
-						"</failureDetails>");
+			sb_add(&r->sb,
+				XML_HEAD "<failureDetails><authenticationFailure />"
+					 "</failureDetails>");
 		} else {
 			page_error(r, 401, "Authorization required");
 		}
 		return -EACCES;
 	}
 	if (!cb_api_role_may((enum cb_api_role)role, in->method, is_api)) {
-		if (is_api)	/* ours: the real API names no reason for a role's refusal */
+		if (is_api) /* ours: the real API names no reason for a role's refusal */
 			fail(r, 403, "insufficientPrivileges");
 		else
 			page_error(r, 403, "Forbidden: this user's role may not do that");

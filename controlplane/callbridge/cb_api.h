@@ -8,7 +8,7 @@
 #include "cb_db.h"
 #include "cb_model.h"
 
-#define CB_API_MAX_BODY (64 * 1024)	/* larger bodies get 413 */
+#define CB_API_MAX_BODY (64 * 1024) /* larger bodies get 413 */
 
 /* The webadmin users' roles (MMP `user add <name> <role>`, CMS-SPEC 1.8) and what each may
  * use, as the real product's MMP Command Line Reference has them (CMS 2.0, section 7 "MMP
@@ -49,28 +49,28 @@ struct cb_api_env {
 
 struct cb_api {
 	struct cb_db *db;
-	struct cb_model *model;		/* may be NULL: no calls; locked while read */
+	struct cb_model *model; /* may be NULL: no calls; locked while read */
 	struct cb_api_env env;
 };
 
 /* A request as the HTTP server parsed it. */
 struct cb_api_req {
-	const char *method;		/* "GET", "POST", "PUT", "DELETE" */
-	const char *path;		/* "/api/v1/coSpaces/<id>"; a "?query" here is split off
+	const char *method; /* "GET", "POST", "PUT", "DELETE" */
+	const char *path;   /* "/api/v1/coSpaces/<id>"; a "?query" here is split off
 					 * when query is NULL */
-	const char *query;		/* "offset=0&limit=10&filter=x", or NULL */
-	const char *body;		/* application/x-www-form-urlencoded, or NULL */
+	const char *query;  /* "offset=0&limit=10&filter=x", or NULL */
+	const char *body;   /* application/x-www-form-urlencoded, or NULL */
 	size_t body_len;
-	const char *user, *password;	/* Basic credentials, decoded; NULL if none */
-	bool checked;			/* cb_api_check() passed it already: not again */
+	const char *user, *password; /* Basic credentials, decoded; NULL if none */
+	bool checked;		     /* cb_api_check() passed it already: not again */
 };
 
 struct cb_api_resp {
-	int status;			/* 200, 303, 400, 401, 403, 404, 405, 413, 500 */
-	const char *content_type;	/* static: "text/xml", "text/html; charset=utf-8" */
-	char location[128];		/* Location header's value, "" = none */
-	const char *www_authenticate;	/* static WWW-Authenticate value or NULL */
-	char *body;			/* malloc'd, NUL-terminated, may be NULL; caller frees */
+	int status;		      /* 200, 303, 400, 401, 403, 404, 405, 413, 500 */
+	const char *content_type;     /* static: "text/xml", "text/html; charset=utf-8" */
+	char location[128];	      /* Location header's value, "" = none */
+	const char *www_authenticate; /* static WWW-Authenticate value or NULL */
+	char *body;		      /* malloc'd, NUL-terminated, may be NULL; caller frees */
 	size_t body_len;
 };
 

@@ -14,7 +14,7 @@
 
 #define CB_LOG(...) edge_log(LOG_INFO, "host:server", "INFO : " __VA_ARGS__)
 
-static unsigned int call_counter;	/* the log's "call N" */
+static unsigned int call_counter; /* the log's "call N" */
 
 void cb_conf_init(struct cb_model *m)
 {
@@ -39,8 +39,8 @@ static void guest_id(struct cb_model *m, char out[20])
 		bool used = false;
 
 		RAND_bytes((unsigned char *)&r, sizeof(r));
-		snprintf(out, 20, "guest%010llu", (unsigned long long)(1000000000ull +
-			r % 9000000000ull));
+		snprintf(out, 20, "guest%010llu",
+			(unsigned long long)(1000000000ull + r % 9000000000ull));
 		for (struct cb_call *c = m->calls; c && !used; c = c->next)
 			for (struct cb_leg *l = c->legs; l && !used; l = l->next)
 				used = !strcmp(l->guest, out);

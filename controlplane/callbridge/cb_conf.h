@@ -12,8 +12,8 @@ void cb_conf_fini(struct cb_model *m);
 
 /* The space a guest asked for, as the store found it. */
 struct cb_conf_space {
-	const char *id;		/* coSpace id */
-	const char *name;	/* its name (the conference is named after it) */
+	const char *id;	  /* coSpace id */
+	const char *name; /* its name (the conference is named after it) */
 };
 
 /* A guest joins @space: a guest account, the conference if it is the first, a call leg and a

@@ -212,18 +212,17 @@ static int check_one_of(const char *v, const char *const *list)
 
 static int check_layout(const char *v)
 {
-	static const char *const layouts[] = { "allEqual", "speakerOnly", "telepresence",
-		"stacked", "allEqualQuarters", "allEqualNinths", "allEqualSixteenths",
-		"allEqualTwentyFifths", "onePlusFive", "onePlusSeven", "onePlusNine", "automatic",
-		"onePlusN", NULL };
+	static const char *const layouts[] = { "allEqual", "speakerOnly", "telepresence", "stacked",
+		"allEqualQuarters", "allEqualNinths", "allEqualSixteenths", "allEqualTwentyFifths",
+		"onePlusFive", "onePlusSeven", "onePlusNine", "automatic", "onePlusN", NULL };
 
 	return check_one_of(v, layouts);
 }
 
 static int check_turn_type(const char *v)
 {
-	static const char *const types[] = { "acano", "cms", "expressway", "lyncEdge",
-		"standard", NULL };
+	static const char *const types[] = { "acano", "cms", "expressway", "lyncEdge", "standard",
+		NULL };
 
 	return check_one_of(v, types);
 }
@@ -245,12 +244,22 @@ static int check_scope(const char *v)
 
 /* --- the objects' fields --- */
 
-#define STR(st, api, m, fl, chk) \
-	{ api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, "", chk, 0, 0 }
-#define STRD(st, api, m, fl, def, chk) \
-	{ api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, def, chk, 0, 0 }
-#define BOOL(st, api, m, def) { api, CB_FT_BOOL, offsetof(st, m), 0, 0, def, NULL, 0, 0 }
-#define INT(st, api, m, lo, hi) { api, CB_FT_INT, offsetof(st, m), 0, 0, "", NULL, lo, hi }
+#define STR(st, api, m, fl, chk)                                                                   \
+	{                                                                                          \
+		api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, "", chk, 0, 0           \
+	}
+#define STRD(st, api, m, fl, def, chk)                                                             \
+	{                                                                                          \
+		api, CB_FT_STR, offsetof(st, m), sizeof(((st *)0)->m), fl, def, chk, 0, 0          \
+	}
+#define BOOL(st, api, m, def)                                                                      \
+	{                                                                                          \
+		api, CB_FT_BOOL, offsetof(st, m), 0, 0, def, NULL, 0, 0                            \
+	}
+#define INT(st, api, m, lo, hi)                                                                    \
+	{                                                                                          \
+		api, CB_FT_INT, offsetof(st, m), 0, 0, "", NULL, lo, hi                            \
+	}
 
 static const struct cb_db_field cospace_fields[] = {
 	STR(struct cb_cospace, "name", name, CB_DBF_LIST, NULL),
@@ -314,8 +323,7 @@ static const struct cb_db_field wbprofile_fields[] = {
 	BOOL(struct cb_wbprofile, "allowUnauthenticatedGuests", allow_unauthenticated_guests,
 		"true"),
 	BOOL(struct cb_wbprofile, "resolveCoSpaceCallIds", resolve_cospace_call_ids, "true"),
-	BOOL(struct cb_wbprofile, "resolveLyncConferenceIds", resolve_lync_conference_ids,
-		"false"),
+	BOOL(struct cb_wbprofile, "resolveLyncConferenceIds", resolve_lync_conference_ids, "false"),
 	STRD(struct cb_wbprofile, "resolveCoSpaceUris", resolve_cospace_uris, 0, "off",
 		check_uri_resolution),
 };
@@ -331,8 +339,8 @@ static const struct cb_db_class classes[CB_DB_NKINDS] = {
 		turnserver_fields, N(turnserver_fields) },
 	[CB_DB_ACCESSMETHOD] = { "accessMethods", "accessMethod", sizeof(struct cb_accessmethod),
 		accessmethod_fields, N(accessmethod_fields) },
-	[CB_DB_WBPROFILE] = { "webBridgeProfiles", "webBridgeProfile",
-		sizeof(struct cb_wbprofile), wbprofile_fields, N(wbprofile_fields) },
+	[CB_DB_WBPROFILE] = { "webBridgeProfiles", "webBridgeProfile", sizeof(struct cb_wbprofile),
+		wbprofile_fields, N(wbprofile_fields) },
 };
 
 /* The columns a list's filter looks in. */
@@ -554,15 +562,15 @@ static int bind_fields(sqlite3_stmt *st, const struct cb_db_class *c, const void
 
 		switch (f->type) {
 		case CB_FT_STR:
-			rc = *p ? sqlite3_bind_text(st, idx, p, -1, SQLITE_TRANSIENT)
-				: sqlite3_bind_null(st, idx);
+			rc = *p ? sqlite3_bind_text(st, idx, p, -1, SQLITE_TRANSIENT) :
+				  sqlite3_bind_null(st, idx);
 			break;
 		case CB_FT_BOOL:
 			rc = sqlite3_bind_int(st, idx, *(const bool *)p);
 			break;
 		case CB_FT_INT:
-			rc = *(const int *)p ? sqlite3_bind_int(st, idx, *(const int *)p)
-				: sqlite3_bind_null(st, idx);
+			rc = *(const int *)p ? sqlite3_bind_int(st, idx, *(const int *)p) :
+					       sqlite3_bind_null(st, idx);
 			break;
 		case CB_FT_CONST:
 			continue;
@@ -651,8 +659,8 @@ static int create_tables(struct cb_db *db)
 			sql_cat(sql, ", %s", f->name);
 			sql_cat(sql, " %s", f->type == CB_FT_STR ? "TEXT" : "INTEGER");
 			/* a backstop under the explicit checks in check_unique() */
-			if (k == CB_DB_COSPACE && (!strcmp(f->name, "uri") ||
-							  !strcmp(f->name, "callId")))
+			if (k == CB_DB_COSPACE &&
+				(!strcmp(f->name, "uri") || !strcmp(f->name, "callId")))
 				sql_cat(sql, "%s", " UNIQUE");
 		}
 		sql_cat(sql, "%s", ")");
@@ -730,8 +738,8 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		close(fd);
 	}
 	if (sqlite3_open_v2(path, &db->sql,
-		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		SQLITE_OK) {
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+		    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 			db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
 		rc = -EIO;
@@ -781,8 +789,8 @@ void cb_db_close(struct cb_db *db)
 /* Who else uses value as a meeting ID, skipping the row self: 1 if another space (or one of
  * its access methods) does, 2 if space itself (or another of its access methods) does with
  * the same passcode, 0 if nobody, -EIO. */
-static int meeting_id_used(struct cb_db *db, const char *value, const char *space,
-	const char *self, const char *passcode)
+static int meeting_id_used(struct cb_db *db, const char *value, const char *space, const char *self,
+	const char *passcode)
 {
 	static const char sql[] =
 		"SELECT id, passcode FROM coSpaces "
@@ -816,8 +824,7 @@ static int meeting_id_used(struct cb_db *db, const char *value, const char *spac
  * (duplicateCoSpaceUri). A space's access methods count as the space: they may reuse its
  * meeting IDs, or each other's, with another passcode (else "passcode":
  * duplicateCoSpaceIdPasscode). A space's own callId and URI may be equal. */
-static int check_unique(struct cb_db *db, enum cb_db_kind kind, const void *obj,
-	const char **dup)
+static int check_unique(struct cb_db *db, enum cb_db_kind kind, const void *obj, const char **dup)
 {
 	const struct cb_cospace *cs = obj;
 	const struct cb_accessmethod *am = obj;
@@ -1051,9 +1058,8 @@ static int prepare_filtered(struct cb_db *db, char *sql, enum cb_db_kind kind, c
 	return 0;
 }
 
-int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
-	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
-	void *ctx, unsigned int *total)
+int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter, unsigned int offset,
+	unsigned int limit, int (*fn)(void *ctx, const void *obj), void *ctx, unsigned int *total)
 {
 	return cb_db_obj_list_in(db, kind, NULL, filter, offset, limit, fn, ctx, total);
 }
@@ -1103,12 +1109,15 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 {
 	/* every row names the same space (check_unique): the passcode picks the way in */
 	static const char *const sql[4] = {
-		[CB_DB_BY_CALL_ID] = "SELECT 0, id, passcode FROM coSpaces WHERE callId = ?1 "
+		[CB_DB_BY_CALL_ID] =
+			"SELECT 0, id, passcode FROM coSpaces WHERE callId = ?1 "
 			"UNION ALL SELECT 1, id, passcode FROM accessMethods WHERE callId = ?1",
-		[CB_DB_BY_URI] = "SELECT 0, id, passcode FROM coSpaces WHERE uri = ?1 OR "
+		[CB_DB_BY_URI] =
+			"SELECT 0, id, passcode FROM coSpaces WHERE uri = ?1 OR "
 			"secondaryUri = ?1 UNION ALL SELECT 1, id, passcode FROM accessMethods "
 			"WHERE uri = ?1",
-		[CB_DB_BY_CALL_ID | CB_DB_BY_URI] = "SELECT 0, id, passcode FROM coSpaces "
+		[CB_DB_BY_CALL_ID | CB_DB_BY_URI] =
+			"SELECT 0, id, passcode FROM coSpaces "
 			"WHERE callId = ?1 OR uri = ?1 OR secondaryUri = ?1 UNION ALL "
 			"SELECT 1, id, passcode FROM accessMethods WHERE callId = ?1 OR uri = ?1",
 	};
@@ -1171,14 +1180,14 @@ int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, u
 		return rc;
 	if (!out->non_member_access)
 		return -EPERM;
-	if (!pick[0]) {		/* no passcode matched: a way in without one, if any */
+	if (!pick[0]) { /* no passcode matched: a way in without one, if any */
 		if (!open_pick[0])
 			return -EACCES;
 		memcpy(pick, open_pick, sizeof(pick));
 		pick_am = open_am;
 	}
 	if (!pick_am)
-		return 0;	/* every row names the one space, *out */
+		return 0; /* every row names the one space, *out */
 	if ((rc = cb_db_obj_get(db, CB_DB_ACCESSMETHOD, pick, &way)))
 		return rc;
 	if (am)
@@ -1306,8 +1315,9 @@ int cb_db_general_set(struct cb_db *db, const struct cb_general *g, const char *
 		*bad = general_keys[i].key;
 		if (len >= general_keys[i].size)
 			return -E2BIG;
-		if (len && (cb_db_check_text(v) || (general_keys[i].check &&
-							   general_keys[i].check(v))))
+		if (len &&
+			(cb_db_check_text(v) ||
+				(general_keys[i].check && general_keys[i].check(v))))
 			return -EINVAL;
 	}
 	*bad = NULL;
@@ -1317,8 +1327,9 @@ int cb_db_general_set(struct cb_db *db, const struct cb_general *g, const char *
 		const char *v = (const char *)g + general_keys[i].off;
 		sqlite3_stmt *st;
 
-		if (sql_prepare(db, *v ? "INSERT OR REPLACE INTO general (key, value) VALUES (?, ?)"
-				       : "DELETE FROM general WHERE key = ?",
+		if (sql_prepare(db,
+			    *v ? "INSERT OR REPLACE INTO general (key, value) VALUES (?, ?)" :
+				 "DELETE FROM general WHERE key = ?",
 			    &st)) {
 			rc = -EIO;
 			break;
@@ -1333,6 +1344,6 @@ int cb_db_general_set(struct cb_db *db, const struct cb_general *g, const char *
 	if (!rc && sql_exec(db, "COMMIT"))
 		rc = -EIO;
 	if (rc)
-		sql_exec(db, "ROLLBACK");	/* never leave the transaction open */
+		sql_exec(db, "ROLLBACK"); /* never leave the transaction open */
 	return rc;
 }

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CB_DB_ID_LEN 37		/* a UUID (8-4-4-4-12, lowercase) and its NUL */
-#define CB_DB_SECRET_LEN 22	/* an auto-generated coSpace secret, [A-Za-z0-9._-] */
+#define CB_DB_ID_LEN 37	    /* a UUID (8-4-4-4-12, lowercase) and its NUL */
+#define CB_DB_SECRET_LEN 22 /* an auto-generated coSpace secret, [A-Za-z0-9._-] */
 
 struct cb_db;
 
@@ -17,18 +17,18 @@ struct cb_db;
 struct cb_cospace {
 	char id[CB_DB_ID_LEN];
 	char name[256];
-	char uri[256];			/* unique among uri and secondaryUri */
-	char secondary_uri[256];	/* unique likewise */
-	char call_id[33];		/* digits, unique */
-	char passcode[33];		/* digits */
-	char secret[65];		/* auto-generated (22 chars) when callId is set */
-	bool require_call_id;		/* default false */
+	char uri[256];		 /* unique among uri and secondaryUri */
+	char secondary_uri[256]; /* unique likewise */
+	char call_id[33];	 /* digits, unique */
+	char passcode[33];	 /* digits */
+	char secret[65];	 /* auto-generated (22 chars) when callId is set */
+	bool require_call_id;	 /* default false */
 	char cdr_tag[101];
-	char default_layout[32];	/* allEqual, speakerOnly, telepresence, stacked, ... */
-	bool non_member_access;		/* default true */
+	char default_layout[32]; /* allEqual, speakerOnly, telepresence, stacked, ... */
+	bool non_member_access;	 /* default true */
 	char owner_jid[256];
 	char stream_url[256];
-	char call_leg_profile[CB_DB_ID_LEN];	/* GUIDs of objects we do not hold */
+	char call_leg_profile[CB_DB_ID_LEN]; /* GUIDs of objects we do not hold */
 	char call_profile[CB_DB_ID_LEN];
 	char call_branding_profile[CB_DB_ID_LEN];
 	char tenant[CB_DB_ID_LEN];
@@ -39,13 +39,13 @@ struct cb_cospace {
  * methods may share a meeting ID when their passcodes differ, and the passcode picks one. */
 struct cb_accessmethod {
 	char id[CB_DB_ID_LEN];
-	char cospace[CB_DB_ID_LEN];	/* the space's id: from the path, not a parameter */
+	char cospace[CB_DB_ID_LEN]; /* the space's id: from the path, not a parameter */
 	char uri[256];
-	char call_id[33];		/* digits */
-	char passcode[33];		/* digits */
+	char call_id[33];  /* digits */
+	char passcode[33]; /* digits */
 	char name[256];
-	char secret[65];		/* auto-generated (22 chars) when callId is set */
-	char scope[8];			/* public (default) or private */
+	char secret[65]; /* auto-generated (22 chars) when callId is set */
+	char scope[8];	 /* public (default) or private */
 	char call_leg_profile[CB_DB_ID_LEN];
 };
 
@@ -54,21 +54,21 @@ struct cb_accessmethod {
 struct cb_wbprofile {
 	char id[CB_DB_ID_LEN];
 	char name[256];
-	char resource_archive[256];		/* stored only */
-	bool allow_passcodes;			/* true; stored only */
-	bool allow_secrets;			/* true; stored only */
-	bool user_portal_enabled;		/* true; stored only (no user sign-in here) */
-	bool allow_unauthenticated_guests;	/* true: guests may join by meeting ID */
-	bool resolve_cospace_call_ids;		/* true: a meeting ID may be a callId */
-	bool resolve_lync_conference_ids;	/* false; stored only (no Lync here) */
-	char resolve_cospace_uris[32];		/* off (default), domainSuggestionDisabled or
+	char resource_archive[256];	   /* stored only */
+	bool allow_passcodes;		   /* true; stored only */
+	bool allow_secrets;		   /* true; stored only */
+	bool user_portal_enabled;	   /* true; stored only (no user sign-in here) */
+	bool allow_unauthenticated_guests; /* true: guests may join by meeting ID */
+	bool resolve_cospace_call_ids;	   /* true: a meeting ID may be a callId */
+	bool resolve_lync_conference_ids;  /* false; stored only (no Lync here) */
+	char resolve_cospace_uris[32];	   /* off (default), domainSuggestionDisabled or
 						 * domainSuggestionEnabled: a meeting ID may be a
 						 * URI unless off */
 };
 
 struct cb_webbridge {
 	char id[CB_DB_ID_LEN];
-	char url[256];			/* c2w://host:port or https://host[:port] */
+	char url[256]; /* c2w://host:port or https://host[:port] */
 	char tenant[CB_DB_ID_LEN];
 	char tenant_group[CB_DB_ID_LEN];
 	char call_bridge[CB_DB_ID_LEN];
@@ -78,16 +78,16 @@ struct cb_webbridge {
 
 struct cb_turnserver {
 	char id[CB_DB_ID_LEN];
-	char server_address[256];	/* how the callbridge reaches it: a host name or address */
-	char client_address[256];	/* how clients reach it */
+	char server_address[256]; /* how the callbridge reaches it: a host name or address */
+	char client_address[256]; /* how clients reach it */
 	char username[128];
-	char password[128];		/* never rendered by the API */
+	char password[128]; /* never rendered by the API */
 	/* TURN REST API shared secret (ours): guests get credentials of their own made with it;
 	 * a turnServer without one is never handed to guests (its password is the operator's) */
-	char shared_secret[128];	/* never rendered by the API */
-	char type[16];			/* acano|cms|expressway|lyncEdge|standard (default) */
-	int num_registrations;		/* 0 = unset, else 1..1000 */
-	int tcp_port_number_override;	/* 0 = unset, else 1..65535 */
+	char shared_secret[128];      /* never rendered by the API */
+	char type[16];		      /* acano|cms|expressway|lyncEdge|standard (default) */
+	int num_registrations;	      /* 0 = unset, else 1..1000 */
+	int tcp_port_number_override; /* 0 = unset, else 1..65535 */
 	char call_bridge[CB_DB_ID_LEN];
 	char call_bridge_group[CB_DB_ID_LEN];
 };
@@ -98,8 +98,8 @@ struct cb_general {
 	char turn_client_address[256];
 	char turn_username[128];
 	char turn_password[128];
-	char turn_shared_secret[128];	/* guests' TURN credentials are made with it (ours) */
-	char web_bridge_profile[CB_DB_ID_LEN];	/* /system/profiles: the web bridges' default */
+	char turn_shared_secret[128]; /* guests' TURN credentials are made with it (ours) */
+	char web_bridge_profile[CB_DB_ID_LEN]; /* /system/profiles: the web bridges' default */
 };
 
 /* Room for any of them, for code that handles objects by kind. */
@@ -112,8 +112,12 @@ union cb_db_any {
 };
 
 enum cb_db_kind {
-	CB_DB_COSPACE, CB_DB_WEBBRIDGE, CB_DB_TURNSERVER, CB_DB_ACCESSMETHOD,
-	CB_DB_WBPROFILE, CB_DB_NKINDS
+	CB_DB_COSPACE,
+	CB_DB_WEBBRIDGE,
+	CB_DB_TURNSERVER,
+	CB_DB_ACCESSMETHOD,
+	CB_DB_WBPROFILE,
+	CB_DB_NKINDS
 };
 
 /* One field of an object: its API parameter name is also its XML element and SQL column. */
@@ -121,28 +125,28 @@ enum cb_db_ftype {
 	CB_FT_STR,
 	CB_FT_BOOL,
 	CB_FT_INT,
-	CB_FT_CONST,		/* rendered, never stored nor settable (coSpace autoGenerated) */
+	CB_FT_CONST, /* rendered, never stored nor settable (coSpace autoGenerated) */
 };
 
-#define CB_DBF_LIST	0x1	/* shown in a GET of the collection */
-#define CB_DBF_HIDDEN	0x2	/* never rendered (passwords) */
-#define CB_DBF_PARENT	0x4	/* the owner's id: set from the path, never a parameter */
+#define CB_DBF_LIST 0x1	  /* shown in a GET of the collection */
+#define CB_DBF_HIDDEN 0x2 /* never rendered (passwords) */
+#define CB_DBF_PARENT 0x4 /* the owner's id: set from the path, never a parameter */
 
 struct cb_db_field {
 	const char *name;
 	enum cb_db_ftype type;
-	size_t off;		/* offset in the object */
-	size_t size;		/* CB_FT_STR: array size */
+	size_t off;  /* offset in the object */
+	size_t size; /* CB_FT_STR: array size */
 	unsigned int flags;
-	const char *def;	/* default: "true"/"false" for bools, a string, or a constant */
-	int (*check)(const char *value);	/* 0 or -EINVAL, for a non-empty value */
-	int min, max;		/* CB_FT_INT */
+	const char *def; /* default: "true"/"false" for bools, a string, or a constant */
+	int (*check)(const char *value); /* 0 or -EINVAL, for a non-empty value */
+	int min, max;			 /* CB_FT_INT */
 };
 
 struct cb_db_class {
-	const char *plural;	/* "coSpaces": table and API collection */
-	const char *singular;	/* "coSpace": XML element, "<singular>DoesNotExist" */
-	size_t size;		/* of the object struct */
+	const char *plural;   /* "coSpaces": table and API collection */
+	const char *singular; /* "coSpace": XML element, "<singular>DoesNotExist" */
+	size_t size;	      /* of the object struct */
 	const struct cb_db_field *fields;
 	unsigned int n_fields;
 };
@@ -181,9 +185,8 @@ int cb_db_obj_get(struct cb_db *db, enum cb_db_kind kind, const char *id, void *
  * name, uri or callId, the webBridge's url, the turnServer's serverAddress or clientAddress;
  * NULL or "" = all), in creation order, skipping offset, at most limit (0 = no limit);
  * fn returning non-zero stops. *total (if not NULL) gets the number matching. */
-int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter,
-	unsigned int offset, unsigned int limit, int (*fn)(void *ctx, const void *obj),
-	void *ctx, unsigned int *total);
+int cb_db_obj_list(struct cb_db *db, enum cb_db_kind kind, const char *filter, unsigned int offset,
+	unsigned int limit, int (*fn)(void *ctx, const void *obj), void *ctx, unsigned int *total);
 /* As cb_db_obj_list, for the access methods of one coSpace (filter: name, uri or callId). */
 int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent,
 	const char *filter, unsigned int offset, unsigned int limit,
@@ -196,8 +199,8 @@ int cb_db_obj_list_in(struct cb_db *db, enum cb_db_kind kind, const char *parent
  * *am, its id "" when the space itself matched), -ENOENT for an unknown meeting ID, -EPERM
  * (*out filled) when the space has nonMemberAccess false (members only: no guest, by any of
  * its ways in, whatever the passcode), -EACCES when the passcode matches none, -EIO. */
-#define CB_DB_BY_CALL_ID	0x1
-#define CB_DB_BY_URI		0x2
+#define CB_DB_BY_CALL_ID 0x1
+#define CB_DB_BY_URI 0x2
 int cb_db_meeting_find(struct cb_db *db, const char *id, const char *passcode, unsigned int by,
 	struct cb_cospace *out, struct cb_accessmethod *am);
 /* The profile guests of web bridge wb_id (NULL: none) get: its webBridgeProfile, else the
@@ -221,15 +224,14 @@ static inline int cb_db_webbridge_get(struct cb_db *db, const char *id, struct c
 	return cb_db_obj_get(db, CB_DB_WEBBRIDGE, id, out);
 }
 
-static inline int cb_db_turnserver_get(struct cb_db *db, const char *id,
-	struct cb_turnserver *out)
+static inline int cb_db_turnserver_get(struct cb_db *db, const char *id, struct cb_turnserver *out)
 {
 	return cb_db_obj_get(db, CB_DB_TURNSERVER, id, out);
 }
 
 /* Validators the API shares: 0 or -EINVAL. */
-int cb_db_check_text(const char *v);	/* UTF-8, no control characters */
-int cb_db_check_host(const char *v);	/* a host name, IPv4 or IPv6 address */
+int cb_db_check_text(const char *v); /* UTF-8, no control characters */
+int cb_db_check_host(const char *v); /* a host name, IPv4 or IPv6 address */
 /* A fresh lowercase v4 UUID in out[CB_DB_ID_LEN]; 0 or -errno. */
 int cb_db_uuid(char *out);
 /* A fresh coSpace secret in out[CB_DB_SECRET_LEN + 1]; 0 or -errno. */

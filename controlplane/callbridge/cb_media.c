@@ -32,8 +32,8 @@ static void media_error(const struct cb_media_io *io, struct cb_leg *leg, const 
 	edge_log_sanitize(clean, sizeof(clean), msg);
 	edge_log(LOG_WARNING, "host:server", "WARNING : call %d: media refused: %s", leg->call_no,
 		clean);
-	io->to_guest(io->ctx, leg, json_pack("{s:s, s:s, s:s}", "type", "media", "state", "error",
-		"message", msg));
+	io->to_guest(io->ctx, leg,
+		json_pack("{s:s, s:s, s:s}", "type", "media", "state", "error", "message", msg));
 }
 
 static struct cb_leg *leg_in_call(struct cb_call *c, const char *id)
@@ -73,7 +73,7 @@ static void map_pairs(struct cb_leg *leg, unsigned int n_pairs)
 	leg->n_pairs = n_pairs;
 	for (unsigned int k = 0; k < n_pairs; k++) {
 		struct cb_leg *s = leg->pair_src[k][0] ? leg_in_call(leg->call, leg->pair_src[k]) :
-			NULL;
+							 NULL;
 
 		if (!s || !s->media_open || s == leg)
 			leg->pair_src[k][0] = 0;
@@ -115,7 +115,7 @@ static uint8_t pt_of(const struct sdp_offer *o, bool audio, const char *name)
 }
 
 struct offer_lines {
-	int a_send, v_send;		/* the guest's own audio and video, -1 = none */
+	int a_send, v_send; /* the guest's own audio and video, -1 = none */
 	int recv_a[CB_MAX_PAIRS], recv_v[CB_MAX_PAIRS];
 	unsigned int na, nv;
 };
@@ -223,7 +223,7 @@ static void roles(const struct sdp_offer *o, const struct offer_lines *ol, struc
 		ap->role[ol->v_send] = SDP_ROLE_RECV;
 	for (unsigned int k = 0; k < n; k++) {
 		struct cb_leg *s = leg->pair_src[k][0] ? leg_in_call(leg->call, leg->pair_src[k]) :
-			NULL;
+							 NULL;
 
 		if (!s)
 			continue;
@@ -240,7 +240,7 @@ static void roles(const struct sdp_offer *o, const struct offer_lines *ol, struc
 
 static void tell_sources(struct media_server *ms, struct cb_leg *leg)
 {
-	char (*ids)[MEDIA_ID_LEN] = calloc(CB_MAX_PAIRS, MEDIA_ID_LEN);
+	char(*ids)[MEDIA_ID_LEN] = calloc(CB_MAX_PAIRS, MEDIA_ID_LEN);
 	unsigned int n = 0;
 
 	if (!ids)
@@ -248,7 +248,7 @@ static void tell_sources(struct media_server *ms, struct cb_leg *leg)
 	for (unsigned int k = 0; k < leg->n_pairs; k++)
 		if (leg->pair_src[k][0])
 			snprintf(ids[n++], MEDIA_ID_LEN, "%s", leg->pair_src[k]);
-	media_leg_sources(ms, leg->id, (const char (*)[MEDIA_ID_LEN])ids, n);
+	media_leg_sources(ms, leg->id, (const char(*)[MEDIA_ID_LEN])ids, n);
 	free(ids);
 }
 
@@ -270,7 +270,8 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 		goto out;
 	}
 	if (!ms) {
-		media_error(io, leg, "This meeting server has no media port: the meeting "
+		media_error(io, leg,
+			"This meeting server has no media port: the meeting "
 			"carries signalling only.");
 		goto out;
 	}
@@ -285,32 +286,41 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 	}
 	/* two legs sending as one SSRC would share a receiver's keystream (media_tables.h):
 	 * not now, nor one that left (its receivers may still be there) */
-	if (ssrc_taken(leg->call, leg, ls.audio_ssrc) || ssrc_taken(leg->call, leg, ls.video_ssrc) ||
+	if (ssrc_taken(leg->call, leg, ls.audio_ssrc) ||
+		ssrc_taken(leg->call, leg, ls.video_ssrc) ||
 		(ls.audio_ssrc && ls.audio_ssrc == ls.video_ssrc)) {
-		media_error(io, leg, "The browser's offer was refused: its SSRC is another "
+		media_error(io, leg,
+			"The browser's offer was refused: its SSRC is another "
 			"participant's. Join again.");
 		goto out;
 	}
 	if (!leg->media_open && others_open(leg) >= CB_MAX_PAIRS) {
-		media_error(io, leg, "This meeting's media is full (%d participants send and "
-			"receive media): you are in the meeting without it.", CB_MAX_PAIRS + 1);
+		media_error(io, leg,
+			"This meeting's media is full (%d participants send and "
+			"receive media): you are in the meeting without it.",
+			CB_MAX_PAIRS + 1);
 		goto out;
 	}
 	if (ol.a_send >= 0 && d.pt[MEDIA_OPUS] == 0xff) {
-		media_error(io, leg, "The browser offers no audio codec the meeting can forward "
+		media_error(io, leg,
+			"The browser offers no audio codec the meeting can forward "
 			"(Opus).");
 		goto out;
 	}
 	if (ol.v_send >= 0 && !ls.video_codec[0]) {
-		media_error(io, leg, "The browser offers no video codec the meeting can forward "
+		media_error(io, leg,
+			"The browser offers no video codec the meeting can forward "
 			"(VP8, H.264).");
 		goto out;
 	}
 	rc = media_leg_open(ms, &d, &local);
 	if (rc < 0) {
-		media_error(io, leg, "%s", rc == -ENOSPC ? "The meeting server has no room for "
-			"more media." : rc == -EPROTO ? "An ICE restart or a new DTLS certificate "
-			"is not supported: join again." : "The meeting server cannot take media now.");
+		media_error(io, leg, "%s",
+			rc == -ENOSPC	      ? "The meeting server has no room for "
+						"more media." :
+				rc == -EPROTO ? "An ICE restart or a new DTLS certificate "
+						"is not supported: join again." :
+						"The meeting server cannot take media now.");
 		goto out;
 	}
 	/* answered from here on: the leg sends what this offer says */
@@ -325,9 +335,9 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 	ap->ufrag = local.ufrag;
 	ap->pwd = local.pwd;
 	ap->fingerprint = local.fingerprint;
-	if (!leg->sdp_session) {	/* one session id for all its answers (RFC 3264 8) */
+	if (!leg->sdp_session) { /* one session id for all its answers (RFC 3264 8) */
 		RAND_bytes((unsigned char *)&leg->sdp_session, sizeof(leg->sdp_session));
-		leg->sdp_session = (leg->sdp_session >> 2) | 1;	/* positive as a signed number */
+		leg->sdp_session = (leg->sdp_session >> 2) | 1; /* positive as a signed number */
 	}
 	ap->session_id = leg->sdp_session;
 	ap->session_version = ++leg->sdp_version;
@@ -345,12 +355,15 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 	leg->media_open = true;
 	media_leg_mute(ms, leg->id, leg->audio_muted, leg->video_muted);
 	io->to_guest(io->ctx, leg, json_pack("{s:s, s:s}", "type", "answer", "sdp", answer));
-	edge_log(LOG_INFO, "host:server", "INFO : call %d: SDP answer sent (%u receive pairs, "
-		"%u other participants with media)", leg->call_no, leg->n_pairs, others_open(leg));
+	edge_log(LOG_INFO, "host:server",
+		"INFO : call %d: SDP answer sent (%u receive pairs, "
+		"%u other participants with media)",
+		leg->call_no, leg->n_pairs, others_open(leg));
 	/* fewer pairs than participants: ask for more at once */
 	if (others_open(leg) > leg->n_pairs)
-		io->to_guest(io->ctx, leg, json_pack("{s:s, s:i}", "type", "renegotiate", "sources",
-			(int)others_open(leg)));
+		io->to_guest(io->ctx, leg,
+			json_pack("{s:s, s:i}", "type", "renegotiate", "sources",
+				(int)others_open(leg)));
 out:
 	free(o);
 	free(ap);
@@ -364,11 +377,11 @@ static bool pairs_current(const struct cb_leg *leg)
 	unsigned int mapped = 0;
 
 	for (unsigned int k = 0; k < leg->n_pairs; k++) {
-		const struct cb_leg *s = leg->pair_src[k][0] ?
-			leg_in_call(leg->call, leg->pair_src[k]) : NULL;
+		const struct cb_leg *s =
+			leg->pair_src[k][0] ? leg_in_call(leg->call, leg->pair_src[k]) : NULL;
 
 		if (leg->pair_src[k][0] && (!s || !s->media_open))
-			return false;	/* a source that left */
+			return false; /* a source that left */
 		mapped += s != NULL;
 	}
 	return mapped == others_open(leg) || mapped == CB_MAX_PAIRS;
@@ -378,8 +391,9 @@ void cb_media_check(const struct cb_media_io *io, struct cb_call *c)
 {
 	for (struct cb_leg *l = c->legs; l; l = l->next)
 		if (l->media_open && l->session && !pairs_current(l))
-			io->to_guest(io->ctx, l, json_pack("{s:s, s:i}", "type", "renegotiate",
-				"sources", (int)others_open(l)));
+			io->to_guest(io->ctx, l,
+				json_pack("{s:s, s:i}", "type", "renegotiate", "sources",
+					(int)others_open(l)));
 }
 
 void cb_media_leave(struct media_server *ms, struct cb_leg *leg, const char *why)

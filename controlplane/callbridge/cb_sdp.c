@@ -219,9 +219,9 @@ static void fb_add(struct sdp_codec *c, const char *fb)
 		}
 }
 
-static const char *const ext_audio[] = {"urn:ietf:params:rtp-hdrext:ssrc-audio-level", NULL};
-static const char *const ext_video[] = {
-	"urn:3gpp:video-orientation", "urn:ietf:params:rtp-hdrext:toffset", NULL};
+static const char *const ext_audio[] = { "urn:ietf:params:rtp-hdrext:ssrc-audio-level", NULL };
+static const char *const ext_video[] = { "urn:3gpp:video-orientation",
+	"urn:ietf:params:rtp-hdrext:toffset", NULL };
 
 static bool ext_allowed(bool audio, const char *uri)
 {
@@ -293,8 +293,8 @@ static int parse_fingerprint(struct sdp_parser *p, struct sdp_xport *x, char *v)
 	return 0;
 }
 
-static int parse_xport(
-	struct sdp_parser *p, struct sdp_xport *x, const char *name, char *v, bool *done)
+static int parse_xport(struct sdp_parser *p, struct sdp_xport *x, const char *name, char *v,
+	bool *done)
 {
 	*done = true;
 	if (!strcmp(name, "ice-ufrag")) {
@@ -324,7 +324,7 @@ static int parse_xport(
 
 static bool parse_dir(const char *name, enum sdp_dir *d)
 {
-	static const char *const names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+	static const char *const names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
 
 	for (unsigned i = 0; i < 4; i++)
 		if (!strcmp(name, names[i])) {
@@ -541,7 +541,7 @@ static const struct {
 	uint8_t pt;
 	const char *name;
 	uint32_t clock;
-} static_pts[] = {{0, "PCMU", 8000}, {8, "PCMA", 8000}, {9, "G722", 8000}};
+} static_pts[] = { { 0, "PCMU", 8000 }, { 8, "PCMA", 8000 }, { 9, "G722", 8000 } };
 
 /* Codecs without an rtpmap (and not static) are dropped: nothing can be said about them. */
 static void end_media(struct sdp_media *m)
@@ -593,8 +593,8 @@ static int parse_mline(struct sdp_parser *p, char *v)
 	m->other = !m->audio && strcmp(kind, "video");
 	port[strcspn(port, "/")] = '\0';
 	if (!parse_uint(port, 65535, &n))
-		return fail(
-			p, -EINVAL, "m-line %u (%s): port is not 0..65535", o->n_media - 1, kind);
+		return fail(p, -EINVAL, "m-line %u (%s): port is not 0..65535", o->n_media - 1,
+			kind);
 	m->port0 = n == 0;
 	if (!copy_str(m->proto, sizeof(m->proto), proto) || !is_token(fmt, sizeof(m->fmt) - 1))
 		return fail(p, -EINVAL, "m-line %u (%s): protocol or format too long",
@@ -616,7 +616,7 @@ static int parse_mline(struct sdp_parser *p, char *v)
 
 static const char *dir_name(enum sdp_dir d)
 {
-	static const char *const names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+	static const char *const names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
 
 	return names[d & 3];
 }
@@ -703,8 +703,8 @@ static int finish(struct sdp_parser *p)
 		for (unsigned i = 0; i < o->n_media; i++)
 			found |= !strcmp(o->media[i].mid, p->bundle[k]);
 		if (!found)
-			return fail(
-				p, -EINVAL, "a=group:BUNDLE: mid %s has no m-line", p->bundle[k]);
+			return fail(p, -EINVAL, "a=group:BUNDLE: mid %s has no m-line",
+				p->bundle[k]);
 	}
 	if ((r = check_transport(p)))
 		return r;
@@ -827,8 +827,8 @@ static int h264_rank(const struct sdp_codec *c)
 static int codec_rank(const struct sdp_media *m, const struct sdp_codec *c)
 {
 	if (m->audio)
-		return !strcasecmp(c->name, "opus") && c->clock == 48000 && c->channels == 2 ? 10
-											     : -1;
+		return !strcasecmp(c->name, "opus") && c->clock == 48000 && c->channels == 2 ? 10 :
+											       -1;
 	if (c->clock != 90000)
 		return -1;
 	if (!strcasecmp(c->name, "VP8"))
@@ -911,8 +911,8 @@ static int afail(char *err, size_t errlen, int e, const char *fmt, ...)
 /* "AV1, VP9": the media codecs of an m-line, each name once, for an error message */
 static void offered_list(const struct sdp_media *m, char *out, size_t outlen)
 {
-	static const char *const skip[] = {
-		"rtx", "red", "ulpfec", "flexfec-03", "CN", "telephone-event"};
+	static const char *const skip[] = { "rtx", "red", "ulpfec", "flexfec-03", "CN",
+		"telephone-event" };
 	size_t len = 0;
 
 	out[0] = '\0';
@@ -977,12 +977,12 @@ static int check_params(const struct sdp_answer_params *p, char *err, size_t err
 static bool source_ok(const struct sdp_source *s)
 {
 	return memchr(s->stream_id, '\0', sizeof(s->stream_id)) &&
-	       memchr(s->track_id, '\0', sizeof(s->track_id)) &&
-	       memchr(s->cname, '\0', sizeof(s->cname)) &&
-	       memchr(s->codec, '\0', sizeof(s->codec)) &&
-	       is_token(s->stream_id, sizeof(s->stream_id)) &&
-	       is_token(s->track_id, sizeof(s->track_id)) && is_visible(s->cname, sizeof(s->cname)) &&
-	       s->ssrc;
+		memchr(s->track_id, '\0', sizeof(s->track_id)) &&
+		memchr(s->cname, '\0', sizeof(s->cname)) &&
+		memchr(s->codec, '\0', sizeof(s->codec)) &&
+		is_token(s->stream_id, sizeof(s->stream_id)) &&
+		is_token(s->track_id, sizeof(s->track_id)) &&
+		is_visible(s->cname, sizeof(s->cname)) && s->ssrc;
 }
 
 /* What each m-line becomes: rejected, or a direction and a codec. */
@@ -1009,7 +1009,8 @@ static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *
 
 		if (!source_ok(s))
 			return afail(err, errlen, -EINVAL, "m-line %u (%s): source needs %s", i,
-				m->kind, "stream and track ids (token characters), a cname (visible ASCII), an SSRC");
+				m->kind,
+				"stream and track ids (token characters), a cname (visible ASCII), an SSRC");
 		if (!they_recv)
 			return afail(err, errlen, -EINVAL,
 				"m-line %u (%s): a source to send, but the offer is %s", i, m->kind,
@@ -1087,7 +1088,7 @@ int sdp_build_answer(const struct sdp_offer *o, const struct sdp_answer_params *
 	size_t outlen, char *err, size_t errlen)
 {
 	struct sdp_plan plan[SDP_MAX_MEDIA]; /* 18 KiB */
-	struct sdp_buf b = {.p = out, .cap = outlen};
+	struct sdp_buf b = { .p = out, .cap = outlen };
 	bool any = false;
 	int r;
 
@@ -1119,8 +1120,8 @@ int sdp_build_answer(const struct sdp_offer *o, const struct sdp_answer_params *
 		put_media(&b, o, p, i, &plan[i]);
 	if (b.over) {
 		out[0] = '\0';
-		return afail(
-			err, errlen, -ENOSPC, "answer: longer than the %zu-byte buffer", outlen);
+		return afail(err, errlen, -ENOSPC, "answer: longer than the %zu-byte buffer",
+			outlen);
 	}
 	return (int)b.len;
 }

@@ -10,12 +10,12 @@
 #include <string.h>
 
 #define CB_TURN_URLS_MAX 6
-#define CB_TURN_BROWSER_PORT 443	/* our TURN server's browser port (turn browser-port) */
+#define CB_TURN_BROWSER_PORT 443 /* our TURN server's browser port (turn browser-port) */
 
 struct cb_turn_urls {
 	char url[CB_TURN_URLS_MAX][300];
 	int n;
-	int dropped_port;	/* a port left out under the port rule (the last one), or 0 */
+	int dropped_port; /* a port left out under the port rule (the last one), or 0 */
 };
 
 /* Whether a browser uses a TURN server on @port. */

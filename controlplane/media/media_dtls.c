@@ -22,9 +22,9 @@
 /* Our preference first (the server's order decides, RFC 5764 4.1.1): GCM is cheaper per packet
  * and authenticates the header too (RFC 7714). */
 #define MDTLS_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
-#define MDTLS_CERT_DAYS 365		/* browsers check the fingerprint, not the validity */
-#define MDTLS_DGRAM_CAP 1500		/* one queued datagram; OpenSSL fills up to MDTLS_MTU */
-#define MDTLS_QUEUE_MAX 64		/* datagrams waiting for mdtls_output(): a few flights */
+#define MDTLS_CERT_DAYS 365  /* browsers check the fingerprint, not the validity */
+#define MDTLS_DGRAM_CAP 1500 /* one queued datagram; OpenSSL fills up to MDTLS_MTU */
+#define MDTLS_QUEUE_MAX 64   /* datagrams waiting for mdtls_output(): a few flights */
 /* Retransmission: the path is ICE-checked and its RTT small, so start below OpenSSL's 1 s;
  * double up to 4 s; OpenSSL gives up after 12 timeouts (about 40 s in all). */
 #define MDTLS_TIMER_FIRST_US 400000u
@@ -120,7 +120,7 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	case BIO_CTRL_FLUSH:
 		d->tail_open = false;
 		return 1;
-	case BIO_CTRL_WPENDING:		/* what the open datagram holds: OpenSSL sizes records by it */
+	case BIO_CTRL_WPENDING: /* what the open datagram holds: OpenSSL sizes records by it */
 		return d->tail_open ? (long)d->tail->len : 0;
 	case BIO_CTRL_PENDING:
 		return d->in ? (long)d->in_len : 0;
@@ -166,7 +166,8 @@ static int cert_verify(X509_STORE_CTX *x, void *arg)
 		CRYPTO_memcmp(md, d->remote_fp, MDTLS_FP_LEN) != 0) {
 		if (d) {
 			d->fp_bad = true;
-			snprintf(d->err, sizeof(d->err), "fingerprint mismatch: the client's "
+			snprintf(d->err, sizeof(d->err),
+				"fingerprint mismatch: the client's "
 				"certificate is not the one its offer's a=fingerprint names");
 		}
 		X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_REJECTED);
@@ -243,7 +244,7 @@ static SSL_CTX *make_ssl_ctx(char *fp, const char **why)
 		*why = "DTLS 1.2 policy";
 		goto fail;
 	}
-	if (SSL_CTX_set_tlsext_use_srtp(s, MDTLS_SRTP_PROFILES) != 0) {	/* 0 is success */
+	if (SSL_CTX_set_tlsext_use_srtp(s, MDTLS_SRTP_PROFILES) != 0) { /* 0 is success */
 		*why = "use_srtp profiles";
 		goto fail;
 	}
@@ -299,7 +300,7 @@ int mdtls_ctx_rotate(struct mdtls_ctx *c)
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	SSL_CTX_free(c->ssl);		/* legs made with it hold their own reference */
+	SSL_CTX_free(c->ssl); /* legs made with it hold their own reference */
 	c->ssl = s;
 	memcpy(c->fp, fp, sizeof(fp));
 	return 0;
@@ -386,7 +387,7 @@ static int settle(struct mdtls *d, int r, const char *what)
 	case SSL_ERROR_ZERO_RETURN:
 		d->state = MDTLS_CLOSED;
 		snprintf(d->err, sizeof(d->err), "closed by the peer (close_notify)");
-		SSL_shutdown(d->ssl);	/* our close_notify back */
+		SSL_shutdown(d->ssl); /* our close_notify back */
 		return 0;
 	default:
 		fail(d, what);
@@ -406,7 +407,8 @@ static int handshake(struct mdtls *d)
 		return -EPROTO;
 	}
 	if (!SSL_get_selected_srtp_profile(d->ssl)) {
-		fail(d, "no SRTP profile in common (we take SRTP_AEAD_AES_128_GCM or "
+		fail(d,
+			"no SRTP profile in common (we take SRTP_AEAD_AES_128_GCM or "
 			"SRTP_AES128_CM_SHA1_80; the client offered neither or no use_srtp)");
 		SSL_shutdown(d->ssl);
 		return -EPROTO;
@@ -525,13 +527,13 @@ int mdtls_keys(struct mdtls *d, struct mdtls_keys *k)
 	if (!p)
 		return -EPROTO;
 	if (p->id == MDTLS_SRTP_AEAD_AES_128_GCM)
-		sl = 12;	/* RFC 7714 12 */
+		sl = 12; /* RFC 7714 12 */
 	else if (p->id == MDTLS_SRTP_AES128_CM_SHA1_80)
 		sl = 14;
 	else
 		return -ENOTSUP;
-	if (SSL_export_keying_material(d->ssl, m, 2 * (kl + sl), "EXTRACTOR-dtls_srtp", 19, NULL,
-			0, 0) != 1) {
+	if (SSL_export_keying_material(d->ssl, m, 2 * (kl + sl), "EXTRACTOR-dtls_srtp", 19, NULL, 0,
+		    0) != 1) {
 		ERR_clear_error();
 		return -EPROTO;
 	}

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MDTLS_MTU 1200			/* the largest datagram we send: no MTU discovery */
-#define MDTLS_FP_LEN 32			/* SHA-256 */
-#define MDTLS_FP_STR_LEN (MDTLS_FP_LEN * 3)	/* "AB:CD:...", with the terminator */
+#define MDTLS_MTU 1200			    /* the largest datagram we send: no MTU discovery */
+#define MDTLS_FP_LEN 32			    /* SHA-256 */
+#define MDTLS_FP_STR_LEN (MDTLS_FP_LEN * 3) /* "AB:CD:...", with the terminator */
 
 /* The appliance's ECDSA P-256 self-signed certificate and the SSL_CTX that serves it. */
 struct mdtls_ctx;
@@ -57,10 +57,10 @@ const char *mdtls_error(const struct mdtls *d);
 /* The SRTP master keys and salts of a finished leg (RFC 5764 4.2). "client" is the browser:
  * its key protects what it sends (our unprotect), "server" what we send. */
 struct mdtls_keys {
-	int profile;			/* RFC 5764/7714 ids: 1 AES128_CM_SHA1_80, 7 AEAD_AES_128_GCM */
-	const char *profile_name;	/* OpenSSL's name, "SRTP_AEAD_AES_128_GCM"; static */
+	int profile;		  /* RFC 5764/7714 ids: 1 AES128_CM_SHA1_80, 7 AEAD_AES_128_GCM */
+	const char *profile_name; /* OpenSSL's name, "SRTP_AEAD_AES_128_GCM"; static */
 	uint8_t client_key[16], client_salt[14], server_key[16], server_salt[14];
-	size_t key_len, salt_len;	/* 16; salt 14 for CM, 12 for GCM */
+	size_t key_len, salt_len; /* 16; salt 14 for CM, 12 for GCM */
 };
 
 #define MDTLS_SRTP_AES128_CM_SHA1_80 1

@@ -10,17 +10,17 @@
 
 #include "stun.h"
 
-#define MICE_UFRAG_MAX 64	/* with the terminator; RFC 8839 allows 4..256 ice-chars */
+#define MICE_UFRAG_MAX 64 /* with the terminator; RFC 8839 allows 4..256 ice-chars */
 
 /* What a Binding request says, for the caller's leg lookup and nomination logic. */
 struct mice_check {
-	char local_ufrag[MICE_UFRAG_MAX];	/* ours: USERNAME before the ':' */
-	char remote_ufrag[MICE_UFRAG_MAX];	/* the browser's: after the ':' */
-	bool use_candidate;			/* USE-CANDIDATE: nominates this path */
-	bool controlling;			/* ICE-CONTROLLING present (the normal case) */
-	bool controlled;			/* ICE-CONTROLLED present: a role conflict */
-	uint64_t tiebreaker;			/* the value of whichever of the two is present */
-	uint32_t priority;			/* PRIORITY, 0 when absent */
+	char local_ufrag[MICE_UFRAG_MAX];  /* ours: USERNAME before the ':' */
+	char remote_ufrag[MICE_UFRAG_MAX]; /* the browser's: after the ':' */
+	bool use_candidate;		   /* USE-CANDIDATE: nominates this path */
+	bool controlling;		   /* ICE-CONTROLLING present (the normal case) */
+	bool controlled;		   /* ICE-CONTROLLED present: a role conflict */
+	uint64_t tiebreaker;		   /* the value of whichever of the two is present */
+	uint32_t priority;		   /* PRIORITY, 0 when absent */
 	uint8_t tid[STUN_TID_LEN];
 };
 

@@ -26,22 +26,22 @@
 #include "media_server.h"
 #include "media_tables.h"
 
-#define MS_MAX_PATHS 4		/* addresses a leg's checks came from (candidate pairs) */
+#define MS_MAX_PATHS 4 /* addresses a leg's checks came from (candidate pairs) */
 #define MS_MAX_EVENTS 256
-#define MS_MAX_HANDSHAKES 64	/* DTLS handshakes in flight at once */
-#define MS_ICE_WAIT_MS 60000	/* a leg no check reached for this long is reported once */
+#define MS_MAX_HANDSHAKES 64 /* DTLS handshakes in flight at once */
+#define MS_ICE_WAIT_MS 60000 /* a leg no check reached for this long is reported once */
 
 enum ms_state { MS_NEW, MS_ICE, MS_DTLS, MS_UP, MS_ENDED };
 _Static_assert(MS_ENDED + 1 == MEDIA_N_STATES, "media_server_stats() counts every state");
 
-static const char *const ms_state_name[] = { "waiting for ICE", "ICE connected",
-	"DTLS", "connected", "ended" };
+static const char *const ms_state_name[] = { "waiting for ICE", "ICE connected", "DTLS",
+	"connected", "ended" };
 
 /* A source's outbound context for one receiver: it lives as long as both legs do (made anew,
  * it would number the source's SRTCP from 0 again under the receiver's key: a reused nonce),
  * and names its receiver by slot and serial (a slot is reused by other legs). */
 struct ms_tx {
-	uint16_t dst;		/* receiver slot */
+	uint16_t dst; /* receiver slot */
 	uint64_t dst_serial;
 	struct media_srtp *tx;
 };
@@ -49,7 +49,7 @@ struct ms_tx {
 struct ms_leg {
 	bool used;
 	uint16_t slot;
-	uint64_t serial;		/* unique over the server's life */
+	uint64_t serial; /* unique over the server's life */
 	enum ms_state state;
 	struct media_leg_desc d;
 	char ufrag[16], pwd[40];
@@ -61,24 +61,24 @@ struct ms_leg {
 	 * passed a check, and the nominated one */
 	struct {
 		uint32_t ip;
-		uint16_t port;		/* network order */
-		uint32_t lip;		/* our media port's address ... */
-		uint16_t lport;		/* ... and port, network order */
+		uint16_t port;	/* network order */
+		uint32_t lip;	/* our media port's address ... */
+		uint16_t lport; /* ... and port, network order */
 		uint8_t ifi;
 	} paths[MS_MAX_PATHS];
 	unsigned int n_paths;
-	int nominated;			/* index into paths, -1 = none */
-	unsigned int dtls_path;		/* the path DTLS last came by */
-	bool via_relay;			/* the nominated path is our own TURN relay's */
-	uint8_t ifi;			/* the nominated path's local end */
+	int nominated;		/* index into paths, -1 = none */
+	unsigned int dtls_path; /* the path DTLS last came by */
+	bool via_relay;		/* the nominated path is our own TURN relay's */
+	uint8_t ifi;		/* the nominated path's local end */
 	uint32_t local_ip;
-	uint16_t local_port;		/* network order */
+	uint16_t local_port; /* network order */
 	uint8_t mac[6];
 	bool mac_ok;
 	/* DTLS and SRTP */
 	struct mdtls *dtls;
 	struct mdtls_keys keys;
-	struct media_srtp *rx;		/* what its table entries copy (media_tables.h) */
+	struct media_srtp *rx; /* what its table entries copy (media_tables.h) */
 	struct ms_tx tx[MEDIA_MAX_OUT];
 	unsigned int n_tx;
 	/* what it takes, and what it sends */
@@ -93,8 +93,8 @@ struct ms_leg {
 struct ms_port {
 	int fd;
 	uint8_t ifi;
-	uint32_t ip;		/* network order */
-	uint16_t port;		/* host order */
+	uint32_t ip;   /* network order */
+	uint16_t port; /* host order */
 };
 
 struct media_server {
@@ -106,10 +106,10 @@ struct media_server {
 	struct ms_port ports[MEDIA_MAX_PORTS];
 	unsigned int n_ports;
 	struct ms_leg legs[MEDIA_MAX_LEGS];
-	bool slot_busy[MEDIA_MAX_LEGS];	/* a retired slot waits for its grace period (written
+	bool slot_busy[MEDIA_MAX_LEGS]; /* a retired slot waits for its grace period (written
 					 * by the RCU callback too: atomics, no lock) */
 	uint64_t next_serial;
-	bool dirty;			/* the published table is out of date */
+	bool dirty; /* the published table is out of date */
 	struct media_event events[MS_MAX_EVENTS];
 	unsigned int ev_head, ev_n;
 	/* counters of what no leg owns, and of legs gone (monotonic for the metrics) */
@@ -204,7 +204,7 @@ static void ms_event(struct media_server *ms, const struct ms_leg *l, enum media
 {
 	struct media_event *e;
 
-	if (ms->ev_n == MS_MAX_EVENTS) {	/* the oldest goes: the callbridge is not reading */
+	if (ms->ev_n == MS_MAX_EVENTS) { /* the oldest goes: the callbridge is not reading */
 		ms->ev_head = (ms->ev_head + 1) % MS_MAX_EVENTS;
 		ms->ev_n--;
 	}
@@ -248,8 +248,8 @@ static struct ms_leg *leg_by_ufrag(struct media_server *ms, const char *ufrag)
 	return NULL;
 }
 
-static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t port,
-	uint32_t lip, uint16_t lport)
+static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t port, uint32_t lip,
+	uint16_t lport)
 {
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
@@ -267,12 +267,11 @@ static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t
 /* ICE's ufrag and pwd: letters and digits (ice-char is also '+' and '/', which nothing needs) */
 static void random_token(char *out, size_t n)
 {
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	uint8_t r[64];
 
 	if (RAND_bytes(r, (int)n) != 1)
-		abort();	/* no randomness: nothing here may go on */
+		abort(); /* no randomness: nothing here may go on */
 	for (size_t i = 0; i < n; i++)
 		out[i] = abc[r[i] % (sizeof(abc) - 1)];
 	out[n] = 0;
@@ -305,12 +304,12 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 		return -ENETDOWN;
 	}
 	l = leg_by_id(ms, d->id);
-	if (l && l->state != MS_ENDED) {	/* a renegotiation: ICE and DTLS go on */
+	if (l && l->state != MS_ENDED) { /* a renegotiation: ICE and DTLS go on */
 		bool ice_same = !strcmp(l->d.remote_ufrag, d->remote_ufrag);
 
 		if (!ice_same || memcmp(l->d.remote_fp, d->remote_fp, sizeof(d->remote_fp))) {
 			pthread_mutex_unlock(&ms->lock);
-			return -EPROTO;	/* an ICE restart or a new certificate: not yet */
+			return -EPROTO; /* an ICE restart or a new certificate: not yet */
 		}
 		l->d = *d;
 		edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
@@ -426,7 +425,8 @@ void media_leg_close(struct media_server *ms, const char *id, const char *why)
 static int make_srtp(struct media_srtp **s, const struct mdtls_keys *k, bool inbound)
 {
 	_Static_assert(MDTLS_SRTP_AEAD_AES_128_GCM == MEDIA_SRTP_AEAD_AES_128_GCM &&
-		MDTLS_SRTP_AES128_CM_SHA1_80 == MEDIA_SRTP_AES128_CM_SHA1_80, "RFC 5764/7714 ids");
+			MDTLS_SRTP_AES128_CM_SHA1_80 == MEDIA_SRTP_AES128_CM_SHA1_80,
+		"RFC 5764/7714 ids");
 	if (k->key_len != SRTP_FAST_KEY_LEN ||
 		k->salt_len != (k->profile == MDTLS_SRTP_AEAD_AES_128_GCM ? 12u : 14u))
 		return -EINVAL;
@@ -434,11 +434,12 @@ static int make_srtp(struct media_srtp **s, const struct mdtls_keys *k, bool inb
 		inbound ? k->client_salt : k->server_salt, inbound, 0);
 }
 
-static void send_to_port(const struct media_server *ms, const struct ms_port *p,
-	const uint8_t *buf, size_t len, const struct sockaddr_in *to)
+static void send_to_port(const struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
+	size_t len, const struct sockaddr_in *to)
 {
-	if (ms->env.send_own && ms->env.send_own(ms->env.ctx, p->ifi, p->ip, htons(p->port),
-		to->sin_addr.s_addr, to->sin_port, buf, len) == 0)
+	if (ms->env.send_own &&
+		ms->env.send_own(ms->env.ctx, p->ifi, p->ip, htons(p->port), to->sin_addr.s_addr,
+			to->sin_port, buf, len) == 0)
 		return;
 	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
 }
@@ -447,7 +448,8 @@ static void send_to_port(const struct media_server *ms, const struct ms_port *p,
 static void send_to(struct media_server *ms, const struct ms_leg *l, unsigned int pi,
 	const uint8_t *buf, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = l->paths[pi].ip,
+	struct sockaddr_in to = { .sin_family = AF_INET,
+		.sin_addr.s_addr = l->paths[pi].ip,
 		.sin_port = l->paths[pi].port };
 
 	for (unsigned int i = 0; i < ms->n_ports; i++)
@@ -479,7 +481,6 @@ static unsigned int handshakes_in_flight(const struct media_server *ms)
 	return n;
 }
 
-
 static void on_stun(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
 	size_t len, const struct sockaddr_in *from)
 {
@@ -509,19 +510,20 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	}
 	send_to_port(ms, p, out, (size_t)n, from);
 	if (c.controlled)
-		return;		/* a 487: not a check that succeeded */
+		return; /* a 487: not a check that succeeded */
 	l->checks++;
 	l->consent_ms = now_ms();
 	/* remember the path; the first ones the DTLS handshake may come from */
 	unsigned int pi;
 	for (pi = 0; pi < l->n_paths; pi++)
-		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port &&
-			l->paths[pi].lip == p->ip && l->paths[pi].lport == htons(p->port))
+		if (l->paths[pi].ip == from->sin_addr.s_addr &&
+			l->paths[pi].port == from->sin_port && l->paths[pi].lip == p->ip &&
+			l->paths[pi].lport == htons(p->port))
 			break;
 	if (pi == l->n_paths) {
 		if (l->n_paths < MS_MAX_PATHS)
 			l->n_paths++;
-		else	/* the newest replaces the oldest that is not the nominated one */
+		else /* the newest replaces the oldest that is not the nominated one */
 			pi = l->nominated == 0 ? 1 : 0;
 		l->paths[pi].ip = from->sin_addr.s_addr;
 		l->paths[pi].port = from->sin_port;
@@ -552,25 +554,26 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
 	size_t len, const struct sockaddr_in *from)
 {
-	struct ms_leg *l = leg_by_path(ms, from->sin_addr.s_addr, from->sin_port, p->ip,
-		htons(p->port));
+	struct ms_leg *l =
+		leg_by_path(ms, from->sin_addr.s_addr, from->sin_port, p->ip, htons(p->port));
 
 	if (!l || !l->dtls) {
-		ms->dtls_unknown++;	/* DTLS only from a path that passed a check */
+		ms->dtls_unknown++; /* DTLS only from a path that passed a check */
 		return;
 	}
 	if (l->state == MS_ICE) {
 		if (handshakes_in_flight(ms) >= MS_MAX_HANDSHAKES) {
 			ms->handshakes_refused++;
-			return;	/* the browser retransmits; others' handshakes go on */
+			return; /* the browser retransmits; others' handshakes go on */
 		}
 		l->state = MS_DTLS;
 	}
 	l->dtls_in++;
 	mdtls_input(l->dtls, buf, len);
 	for (unsigned int pi = 0; pi < l->n_paths; pi++)
-		if (l->paths[pi].ip == from->sin_addr.s_addr && l->paths[pi].port == from->sin_port &&
-			l->paths[pi].lip == p->ip && l->paths[pi].lport == htons(p->port))
+		if (l->paths[pi].ip == from->sin_addr.s_addr &&
+			l->paths[pi].port == from->sin_port && l->paths[pi].lip == p->ip &&
+			l->paths[pi].lport == htons(p->port))
 			l->dtls_path = pi;
 	dtls_flush(ms, l);
 	switch (mdtls_state(l->dtls)) {
@@ -653,7 +656,7 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->local_port = l->local_port;
 	e->remote_ip = l->paths[l->nominated].ip;
 	e->remote_port = l->paths[l->nominated].port;
-	e->rx = *l->rx;		/* the handle: the state it points to stays where it is */
+	e->rx = *l->rx; /* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
@@ -690,7 +693,7 @@ static void ms_publish(struct media_server *ms)
 	if (!t || !ret) {
 		free(t);
 		free(ret);
-		return;		/* stays dirty: the next tick tries again */
+		return; /* stays dirty: the next tick tries again */
 	}
 	ret->ms = ms;
 	if (RAND_bytes((uint8_t *)&t->seed, sizeof(t->seed)) != 1)
@@ -699,9 +702,10 @@ static void ms_publish(struct media_server *ms)
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
 
-		if (l->used && l->state == MS_UP && l->nominated >= 0 && !l->mac_ok && ms->env.resolve)
+		if (l->used && l->state == MS_UP && l->nominated >= 0 && !l->mac_ok &&
+			ms->env.resolve)
 			l->mac_ok = ms->env.resolve(ms->env.ctx, l->ifi, l->paths[l->nominated].ip,
-				l->mac) == 0;
+					    l->mac) == 0;
 	}
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
@@ -728,7 +732,7 @@ static void ms_publish(struct media_server *ms)
 		if (!l->used || l->state != MS_ENDED)
 			continue;
 		if (retire_slot(ret, l->slot) < 0)
-			continue;	/* out of memory: the leg stays for the next try */
+			continue; /* out of memory: the leg stays for the next try */
 		retire_ctx(ret, l->rx);
 		for (unsigned int k = 0; k < l->n_tx; k++)
 			retire_ctx(ret, l->tx[k].tx);
@@ -748,7 +752,7 @@ static void ms_publish(struct media_server *ms)
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
 		if (ms->legs[i].used && ms->legs[i].state == MS_UP && ms->legs[i].nominated >= 0 &&
 			!ms->legs[i].mac_ok)
-			ms->dirty = true;	/* ARP pending: try again on the next tick */
+			ms->dirty = true; /* ARP pending: try again on the next tick */
 }
 
 static void ms_tick(void *ctx)
@@ -765,9 +769,10 @@ static void ms_tick(void *ctx)
 		if (l->state == MS_NEW) {
 			if (!l->ice_wait_logged && now - l->opened_ms > MS_ICE_WAIT_MS) {
 				l->ice_wait_logged = true;
-				edge_log(LOG_WARNING, "host:server", "WARNING : media: leg %s "
-					"(\"%s\"): no ICE check arrived within %d s", l->d.id, l->d.name,
-					MS_ICE_WAIT_MS / 1000);
+				edge_log(LOG_WARNING, "host:server",
+					"WARNING : media: leg %s "
+					"(\"%s\"): no ICE check arrived within %d s",
+					l->d.id, l->d.name, MS_ICE_WAIT_MS / 1000);
 			}
 			continue;
 		}
@@ -803,7 +808,8 @@ static void on_socket(void *ctx, int fd, short revents)
 	for (unsigned int served = 0; served < 64; served++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		ssize_t n =
+			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 
 		if (n <= 0)
 			break;
@@ -812,7 +818,7 @@ static void on_socket(void *ctx, int fd, short revents)
 		else if (buf[0] >= 20 && buf[0] <= 63)
 			on_dtls(ms, p, buf, (size_t)n, &from);
 		else if (buf[0] >= 128 && buf[0] <= 191)
-			ms->rtp_early++;	/* before the leg's keys: nobody can read it */
+			ms->rtp_early++; /* before the leg's keys: nobody can read it */
 		else
 			ms->not_stun++;
 	}
@@ -837,12 +843,15 @@ int media_server_config(struct media_server *ms, const struct edge_cfg *cfg)
 	bool same;
 
 	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media &&
-		n < MEDIA_MAX_PORTS; i++) {
+		n < MEDIA_MAX_PORTS;
+		i++) {
 		const struct cfg_iface *f = &cfg->ifs[cfg->cb.media[i].ifi];
 
 		if (f->n_addrs)
-			want[n++] = (struct ms_port){ .fd = -1, .ifi = cfg->cb.media[i].ifi,
-				.ip = f->addrs[0].addr, .port = cfg->cb.media[i].port };
+			want[n++] = (struct ms_port){ .fd = -1,
+				.ifi = cfg->cb.media[i].ifi,
+				.ip = f->addrs[0].addr,
+				.port = cfg->cb.media[i].port };
 	}
 	pthread_mutex_lock(&ms->lock);
 	same = n == ms->n_ports;
@@ -858,7 +867,8 @@ int media_server_config(struct media_server *ms, const struct edge_cfg *cfg)
 		if (ms->legs[i].used)
 			leg_end(ms, &ms->legs[i], "media port changed", true);
 	for (unsigned int i = 0; i < n; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = want[i].ip,
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			.sin_addr.s_addr = want[i].ip,
 			.sin_port = htons(want[i].port) };
 		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		char ip[INET_ADDRSTRLEN];
@@ -930,7 +940,7 @@ void media_server_free(struct media_server *ms)
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
 		if (ms->legs[i].used)
 			leg_end(ms, &ms->legs[i], "media server stopped", false);
-	ms_publish(ms);		/* an empty table: every context retires */
+	ms_publish(ms); /* an empty table: every context retires */
 	pthread_mutex_unlock(&ms->lock);
 	evloop_del_timer(ms->loop, ms->timer);
 	edge_rcu_barrier();
@@ -944,7 +954,7 @@ static const char *profile_short(const struct ms_leg *l)
 	if (!l->rx)
 		return "-";
 	return l->keys.profile == MDTLS_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" :
-		"AES_CM_128_HMAC_SHA1_80";
+								"AES_CM_128_HMAC_SHA1_80";
 }
 
 void media_show(struct media_server *ms, FILE *out)
@@ -961,7 +971,8 @@ void media_show(struct media_server *ms, FILE *out)
 	}
 	fprintf(out, "%s\nDTLS fingerprint          : sha-256 %s\n", ms->n_ports ? "" : "none",
 		mdtls_ctx_fingerprint(ms->dtls));
-	fprintf(out, "Unknown ICE username      : %lu\nDTLS from unknown paths   : %lu\n"
+	fprintf(out,
+		"Unknown ICE username      : %lu\nDTLS from unknown paths   : %lu\n"
 		"RTP before keys           : %lu\nNot STUN/DTLS/RTP         : %lu\n"
 		"DTLS handshakes refused   : %lu\n",
 		(unsigned long)ms->unknown_ufrag, (unsigned long)ms->dtls_unknown,
@@ -985,7 +996,8 @@ void media_show(struct media_server *ms, FILE *out)
 				ntohs(l->paths[l->nominated].port));
 			snprintf(local, sizeof(local), "%s:%u", inet_ntoa(b), ntohs(l->local_port));
 		}
-		fprintf(out, "\nLeg %s (\"%s\")\n  State                   : %s\n"
+		fprintf(out,
+			"\nLeg %s (\"%s\")\n  State                   : %s\n"
 			"  5-tuple                 : udp %s <-> %s\n"
 			"  Path                    : %s\n"
 			"  SRTP profile            : %s\n"
@@ -996,12 +1008,13 @@ void media_show(struct media_server *ms, FILE *out)
 			"  Key frames requested    : %lu\n"
 			"  Receives from           : %u participants\n",
 			l->d.id, l->d.name, ms_state_name[l->state], local, remote,
-			l->nominated < 0 ? "-" : l->via_relay ? "relay (through our TURN server)" :
-			"direct", profile_short(l),
-			(unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes, (unsigned long)c.tx_pkts,
-			(unsigned long)c.tx_bytes, (unsigned long)c.auth_fail,
-			(unsigned long)l->check_fail, (unsigned long)c.replay,
-			(unsigned long)c.keyframe_req, l->n_sources);
+			l->nominated < 0     ? "-" :
+				l->via_relay ? "relay (through our TURN server)" :
+					       "direct",
+			profile_short(l), (unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes,
+			(unsigned long)c.tx_pkts, (unsigned long)c.tx_bytes,
+			(unsigned long)c.auth_fail, (unsigned long)l->check_fail,
+			(unsigned long)c.replay, (unsigned long)c.keyframe_req, l->n_sources);
 	}
 	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
 	pthread_mutex_unlock(&ms->lock);

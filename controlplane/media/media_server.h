@@ -40,7 +40,7 @@ void media_server_free(struct media_server *ms);
 #define MEDIA_N_STATES 5
 struct media_server_stats {
 	unsigned int legs[MEDIA_N_STATES];
-	uint64_t legs_ended;		/* since start */
+	uint64_t legs_ended; /* since start */
 	uint64_t ice_checks, ice_auth_fail;
 	uint64_t unknown_ufrag, dtls_unknown, rtp_early, not_stun, handshakes_refused;
 };

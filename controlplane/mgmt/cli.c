@@ -12,7 +12,8 @@
 #include "edge_log.h"
 #include "metrics.h"
 
-#define IPV4_USAGE "ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default | " \
+#define IPV4_USAGE                                                                                 \
+	"ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default | "                       \
 	"route add <net>/<prefix> <gateway> | route del <net>/<prefix>]"
 
 int cli_refuse(FILE *out, const char *fmt, ...)
@@ -20,7 +21,7 @@ int cli_refuse(FILE *out, const char *fmt, ...)
 	va_list ap;
 
 	fputs("error: ", out);
-	if (!fmt)	/* never, but GCC 12 with UBSan cannot see that and warns */
+	if (!fmt) /* never, but GCC 12 with UBSan cannot see that and warns */
 		fmt = "";
 	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
@@ -117,7 +118,8 @@ static int ipv4_route(struct edge_cfg *next, int ifi, int argc, char **argv, FIL
 	if (argc < 4)
 		return cli_refuse(out, "ipv4 %s route: missing add or del", argv[1]);
 	if (!add && strcmp(argv[3], "del"))
-		return cli_refuse(out, "ipv4 %s route: '%s': expected add or del", argv[1], argv[3]);
+		return cli_refuse(out, "ipv4 %s route: '%s': expected add or del", argv[1],
+			argv[3]);
 	if (argc < (add ? 6 : 5))
 		return cli_refuse(out, "ipv4 %s route %s: missing %s", argv[1], argv[3],
 			add ? "<net>/<prefix> <gateway>" : "<net>/<prefix>");
@@ -131,8 +133,8 @@ static int ipv4_route(struct edge_cfg *next, int ifi, int argc, char **argv, FIL
 		return cli_refuse(out, "ipv4 route: '%s': expected <a.b.c.d>/<prefix>", argv[4]);
 	if (add && cfg_parse_ipv4(argv[5], &gw) < 0)
 		return cli_refuse(out, "ipv4 route: gateway '%s' is not an IPv4 address", argv[5]);
-	r = add ? cfg_route_add(next, ifi, net, prefix, gw, err, sizeof(err))
-		: cfg_route_del(next, ifi, net, prefix, err, sizeof(err));
+	r = add ? cfg_route_add(next, ifi, net, prefix, gw, err, sizeof(err)) :
+		  cfg_route_del(next, ifi, net, prefix, err, sizeof(err));
 	return r < 0 ? cli_refuse(out, "%s", err) : 0;
 }
 
@@ -164,16 +166,19 @@ static int cmd_ipv4(struct cli *cli, void *ctx, int argc, char **argv, FILE *out
 	next = *cli->cfg;
 	if (!strcmp(argv[2], "add")) {
 		if (argc < 4)
-			return cli_refuse(out, "ipv4 %s add: missing <address>/<prefix> <gateway>", argv[1]);
+			return cli_refuse(out, "ipv4 %s add: missing <address>/<prefix> <gateway>",
+				argv[1]);
 		if (argc > 5)
-			return cli_refuse(out, "ipv4 %s add: '%s': unexpected word", argv[1], argv[5]);
+			return cli_refuse(out, "ipv4 %s add: '%s': unexpected word", argv[1],
+				argv[5]);
 		int r = cfg_parse_prefix(argv[3], &addr, &prefix);
 		if (r == -ERANGE)
 			return cli_refuse(out, "ipv4: '%s': prefix must be 0..32", argv[3]);
 		if (r < 0)
 			return cli_refuse(out, "ipv4: '%s': expected <a.b.c.d>/<prefix>", argv[3]);
 		if (argc == 5 && cfg_parse_ipv4(argv[4], &gw) < 0)
-			return cli_refuse(out, "ipv4: gateway '%s' is not an IPv4 address", argv[4]);
+			return cli_refuse(out, "ipv4: gateway '%s' is not an IPv4 address",
+				argv[4]);
 		if (cfg_ipv4_add(&next, ifi, addr, prefix, gw, err, sizeof(err)) < 0)
 			return cli_refuse(out, "%s", err);
 	} else if (!strcmp(argv[2], "del")) {
@@ -182,7 +187,7 @@ static int cmd_ipv4(struct cli *cli, void *ctx, int argc, char **argv, FILE *out
 				argc < 4 ? "missing <address>" : "too many words");
 		char *slash = strchr(argv[3], '/');
 		if (slash)
-			*slash = '\0';	/* "del a.b.c.d/n" is accepted as the address */
+			*slash = '\0'; /* "del a.b.c.d/n" is accepted as the address */
 		if (cfg_parse_ipv4(argv[3], &addr) < 0)
 			return cli_refuse(out, "ipv4: '%s': not an IPv4 address", argv[3]);
 		if (cfg_ipv4_del(&next, ifi, addr, err, sizeof(err)) < 0)
@@ -196,14 +201,17 @@ static int cmd_ipv4(struct cli *cli, void *ctx, int argc, char **argv, FILE *out
 			return r;
 	} else if (!strcmp(argv[2], "default")) {
 		if (argc != 3)
-			return cli_refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1], argv[3]);
+			return cli_refuse(out, "ipv4 %s default: '%s': unexpected word", argv[1],
+				argv[3]);
 		if (!if_gateway(&next.ifs[ifi]))
-			return cli_refuse(out, "ipv4 %s default: interface %s has no gateway "
-				"(ipv4 %s add <address>/<prefix> <gateway> first)", argv[1], argv[1], argv[1]);
+			return cli_refuse(out,
+				"ipv4 %s default: interface %s has no gateway "
+				"(ipv4 %s add <address>/<prefix> <gateway> first)",
+				argv[1], argv[1], argv[1]);
 		next.default_if = ifi;
 	} else {
-		return cli_refuse(out, "ipv4 %s: '%s': expected add, del, default or route", argv[1],
-			argv[2]);
+		return cli_refuse(out, "ipv4 %s: '%s': expected add, del, default or route",
+			argv[1], argv[2]);
 	}
 	(void)ctx;
 	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s%s%s", argv[1], argv[2],
@@ -302,7 +310,7 @@ static int cmd_firewall(struct cli *cli, void *ctx, int argc, char **argv, FILE 
 		o->firewall(o->ctx, ifi, out);
 		return 0;
 	}
-	next = malloc(sizeof(*next));	/* a configuration holds 8 rule lists: not on the stack */
+	next = malloc(sizeof(*next)); /* a configuration holds 8 rule lists: not on the stack */
 	if (!next)
 		return cli_refuse(out, "firewall: out of memory");
 	*next = *cli->cfg;
@@ -317,10 +325,13 @@ static int cmd_firewall(struct cli *cli, void *ctx, int argc, char **argv, FILE 
 
 		if (t->enabled && (t->listen_mask & (1u << ifi)) &&
 			!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_UDP, 0, t->port))
-			fprintf(out, "warning: interface %s will refuse TURN on %u/udp\n", argv[1], t->port);
+			fprintf(out, "warning: interface %s will refuse TURN on %u/udp\n", argv[1],
+				t->port);
 		if (!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_TCP, 0, 22))
-			fprintf(out, "note: interface %s refuses new SSH (22/tcp); sessions already "
-				"open stay up\n", argv[1]);
+			fprintf(out,
+				"note: interface %s refuses new SSH (22/tcp); sessions already "
+				"open stay up\n",
+				argv[1]);
 	}
 	for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
 		off += snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "", argv[i]);
@@ -341,7 +352,8 @@ static int cmd_log(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 	if (argc == 2) {
 		n = strtol(argv[1], &end, 10);
 		if (*end || n < 1 || n > 100000)
-			return cli_refuse(out, "log: '%s': expected a number of lines (1..100000)", argv[1]);
+			return cli_refuse(out, "log: '%s': expected a number of lines (1..100000)",
+				argv[1]);
 	}
 	edge_log_dump(out, (int)n);
 	return 0;
@@ -392,8 +404,9 @@ static int run_json(struct cli *cli, int argc, char **argv, FILE *out)
 	if (!c || !c->json_families) {
 		for (int i = 0; i < cli->n_cmds; i++)
 			if (cli->cmds[i].json_families)
-				off += (size_t)snprintf(have + off, off < sizeof(have) ?
-					sizeof(have) - off : 0, " %s", cli->cmds[i].name);
+				off += (size_t)snprintf(have + off,
+					off < sizeof(have) ? sizeof(have) - off : 0, " %s",
+					cli->cmds[i].name);
 		return cli_refuse(out, "--json: '%s': %s (pages with one:%s)", argv[1],
 			c ? "this page has no JSON form" : "unknown command", have);
 	}
@@ -409,7 +422,7 @@ static int run_json(struct cli *cli, int argc, char **argv, FILE *out)
 		argc == 3 ? c->json_label : NULL, argc == 3 ? argv[2] : NULL, &matched);
 	if (r < 0)
 		return cli_refuse(out, "--json %s: %s", argv[1], strerror(-r));
-	if (argc == 3 && !matched)	/* written, but say so: a typo is not an empty page */
+	if (argc == 3 && !matched) /* written, but say so: a typo is not an empty page */
 		return cli_refuse(out, "--json %s: '%s': no %s of that name has counters", argv[1],
 			argv[2], c->json_label);
 	return 0;
@@ -428,14 +441,14 @@ int cli_register(struct cli *cli, const struct cli_command *cmd)
 }
 
 static const struct cli_command own_commands[] = {
-	{ "ipv4", IPV4_USAGE, "show or change an interface's IPv4 addressing", cmd_ipv4,
-		NULL, NULL, NULL, NULL },
+	{ "ipv4", IPV4_USAGE, "show or change an interface's IPv4 addressing", cmd_ipv4, NULL, NULL,
+		NULL, NULL },
 	{ "pki", "pki list | inspect | match | verify ...",
 		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
 		pki_cli, pki_cli_help, NULL, NULL, NULL },
 	{ "log", "log [<lines>]", "recent log lines", cmd_log, NULL, NULL, NULL, NULL },
-	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help,
-		NULL, NULL, NULL, NULL },
+	{ "help", "help [<command>]", "this list, or one command's usage", cmd_help, NULL, NULL,
+		NULL, NULL },
 };
 
 void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, void *ctx)
@@ -461,9 +474,10 @@ int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops)
 		{ "arp", "arp", "the data plane's neighbour table", cmd_arp, NULL, NULL, NULL,
 			(void *)ops },
 		{ "ping", "ping <address> [<count>]",
-			"echo requests from the data plane (resolves ARP itself)", cmd_ping, NULL, NULL,
-			NULL, (void *)ops },
-		{ "firewall", "firewall <if> [default allow|deny | [delete] allow|deny "
+			"echo requests from the data plane (resolves ARP itself)", cmd_ping, NULL,
+			NULL, NULL, (void *)ops },
+		{ "firewall",
+			"firewall <if> [default allow|deny | [delete] allow|deny "
 			"<ports>[/tcp|/udp] [from <prefix>] | enable | disable]",
 			"the interface's firewall: status page, or change it", cmd_firewall, NULL,
 			fw_families, "interface", (void *)ops },

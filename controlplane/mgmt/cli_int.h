@@ -31,7 +31,7 @@ int pki_cli_name(struct cli *cli, const char *cmd, const char *word, char *path,
  * must be readable, the key the certificate's, the chain in order and valid now; their names
  * as typed go to @key, @cert and @bundle (NULL: no bundle taken), each @len long. Prints
  * "SUCCESS: Key and certificate pair match". */
-int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char *key,
-	char *cert, char *bundle, size_t len, FILE *out);
+int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char *key, char *cert,
+	char *bundle, size_t len, FILE *out);
 
 #endif

@@ -11,9 +11,11 @@
 #include "cli_int.h"
 #include "metrics.h"
 
-#define METRICS_USAGE "metrics [json | status | listen <if> <port> | allow add|del " \
+#define METRICS_USAGE                                                                              \
+	"metrics [json | status | listen <if> <port> | allow add|del "                             \
 	"<prefix> | certs <key> <crt> | certs none | enable | disable]"
-#define SYSLOG_USAGE "syslog [server add <host>[:<port>] [udp|tcp|tls] | server del " \
+#define SYSLOG_USAGE                                                                               \
+	"syslog [server add <host>[:<port>] [udp|tcp|tls] | server del "                           \
 	"<host>[:<port>] | ca <bundle> | ca none | enable | disable]"
 
 static const char *enabled_str(bool on)
@@ -65,8 +67,9 @@ static const char *port_taken(const struct edge_cfg *n, int ifi, uint16_t port)
 	const struct cfg_turn *t = &n->turn;
 	bool turn_here = t->enabled && (t->listen_mask & (1u << ifi));
 
-	if (turn_here && (port == t->port || (t->tls_port && port == t->tls_port) ||
-		(t->browser_port && port == t->browser_port)))
+	if (turn_here &&
+		(port == t->port || (t->tls_port && port == t->tls_port) ||
+			(t->browser_port && port == t->browser_port)))
 		return "TURN";
 	return cfg_tcp_port_owner(n, ifi, port);
 }
@@ -82,13 +85,15 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 		int ifi;
 
 		if (argc != 4)
-			return cli_refuse(out, "metrics listen: %s (usage: metrics listen <if> <port>)",
+			return cli_refuse(out,
+				"metrics listen: %s (usage: metrics listen <if> <port>)",
 				argc < 4 ? "missing words" : "too many words");
 		if ((ifi = cli_want_iface(cli, "metrics listen", argv[2], out)) < 0)
 			return ifi;
 		port = strtol(argv[3], &end, 10);
 		if (*end || port < 1 || port > 65535)
-			return cli_refuse(out, "metrics listen: '%s': port must be 1..65535", argv[3]);
+			return cli_refuse(out, "metrics listen: '%s': port must be 1..65535",
+				argv[3]);
 		m->ifi = ifi;
 		m->port = (uint16_t)port;
 	} else if (!strcmp(argv[1], "allow")) {
@@ -97,9 +102,13 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 		int i, r;
 
 		if (argc != 4 || (!add && strcmp(argv[2], "del")))
-			return cli_refuse(out, "metrics allow: %s (usage: metrics allow add|del "
-				"<prefix>)", argc < 3 ? "missing add or del" : argc == 3 ?
-				"missing <prefix>" : argc > 4 ? "too many words" : argv[2]);
+			return cli_refuse(out,
+				"metrics allow: %s (usage: metrics allow add|del "
+				"<prefix>)",
+				argc < 3	  ? "missing add or del" :
+					argc == 3 ? "missing <prefix>" :
+					argc > 4  ? "too many words" :
+						    argv[2]);
 		if ((r = want_prefix("metrics allow", argv[3], &p, out)) < 0)
 			return r;
 		for (i = 0; i < m->n_allow; i++)
@@ -110,8 +119,9 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 		if (!add && i == m->n_allow)
 			return cli_refuse(out, "metrics allow del: '%s': not in the list", argv[3]);
 		if (add && m->n_allow == CFG_METRICS_MAX_ALLOW)
-			return cli_refuse(out, "metrics allow add: '%s': the list is full (%d prefixes)",
-				argv[3], CFG_METRICS_MAX_ALLOW);
+			return cli_refuse(out,
+				"metrics allow add: '%s': the list is full (%d prefixes)", argv[3],
+				CFG_METRICS_MAX_ALLOW);
 		if (add) {
 			m->allow[m->n_allow++] = p;
 		} else {
@@ -126,9 +136,10 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 			int r;
 
 			if (argc != 4)
-				return cli_refuse(out, "metrics certs: %s (usage: metrics certs <key> "
-					"<crt> | certs none)", argc < 4 ? "missing words" :
-					"too many words");
+				return cli_refuse(out,
+					"metrics certs: %s (usage: metrics certs <key> "
+					"<crt> | certs none)",
+					argc < 4 ? "missing words" : "too many words");
 			r = pki_cli_certs(cli, "metrics certs", argc - 1, argv + 1, m->key, m->cert,
 				NULL, sizeof(m->key), out);
 			if (r < 0)
@@ -136,10 +147,12 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 		}
 	} else if (!strcmp(argv[1], "enable") || !strcmp(argv[1], "disable")) {
 		if (argc != 2)
-			return cli_refuse(out, "metrics %s: '%s': unexpected word", argv[1], argv[2]);
+			return cli_refuse(out, "metrics %s: '%s': unexpected word", argv[1],
+				argv[2]);
 		m->enabled = !strcmp(argv[1], "enable");
 		if (m->enabled && m->ifi < 0)
-			return cli_refuse(out, "metrics enable: no interface to listen on (metrics "
+			return cli_refuse(out,
+				"metrics enable: no interface to listen on (metrics "
 				"listen <if> <port> first)");
 	} else {
 		return cli_refuse(out, "metrics: '%s': unknown setting (usage: %s)", argv[1],
@@ -233,8 +246,10 @@ static int syslog_set(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 		int i, kept = 0;
 
 		if (argc < 4 || (!add && strcmp(argv[2], "del")))
-			return cli_refuse(out, "syslog server: %s (usage: %s)", argc < 3 ?
-				"missing add or del" : argc == 3 ? "missing <host>" : argv[2],
+			return cli_refuse(out, "syslog server: %s (usage: %s)",
+				argc < 3	  ? "missing add or del" :
+					argc == 3 ? "missing <host>" :
+						    argv[2],
 				SYSLOG_USAGE);
 		if (argc > (add ? 5 : 4))
 			return cli_refuse(out, "syslog server %s: '%s': unexpected word", argv[2],
@@ -247,19 +262,25 @@ static int syslog_set(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 		if (add) {
 			for (i = 0; i < sl->n_servers; i++)
 				if (same_server(&sl->servers[i], &s))
-					return cli_refuse(out, "syslog server add: '%s' %s: already a "
-						"server", argv[3], cfg_syslog_transport_name(t));
+					return cli_refuse(out,
+						"syslog server add: '%s' %s: already a "
+						"server",
+						argv[3], cfg_syslog_transport_name(t));
 			if (sl->n_servers == CFG_SYSLOG_MAX_SERVERS)
-				return cli_refuse(out, "syslog server add: '%s': at most %d servers",
-					argv[3], CFG_SYSLOG_MAX_SERVERS);
+				return cli_refuse(out,
+					"syslog server add: '%s': at most %d servers", argv[3],
+					CFG_SYSLOG_MAX_SERVERS);
 			if (t == CFG_SYSLOG_TLS && !sl->ca[0])
-				return cli_refuse(out, "syslog server add: '%s' tls: no CA bundle to "
-					"check it against (syslog ca <bundle> first)", argv[3]);
+				return cli_refuse(out,
+					"syslog server add: '%s' tls: no CA bundle to "
+					"check it against (syslog ca <bundle> first)",
+					argv[3]);
 			sl->servers[sl->n_servers++] = s;
 			return 0;
 		}
 		/* del <host> removes every server on that host, del <host>:<port> that one */
-		has_port = argv[3][0] == '[' ? strstr(argv[3], "]:") != NULL :
+		has_port = argv[3][0] == '[' ?
+			strstr(argv[3], "]:") != NULL :
 			strchr(argv[3], ':') && !strchr(strchr(argv[3], ':') + 1, ':');
 		for (i = 0; i < sl->n_servers; i++)
 			if (strcmp(sl->servers[i].host, s.host) ||
@@ -273,14 +294,16 @@ static int syslog_set(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 		int r;
 
 		if (argc != 3)
-			return cli_refuse(out, "syslog ca: %s (usage: syslog ca <bundle> | ca none)",
+			return cli_refuse(out,
+				"syslog ca: %s (usage: syslog ca <bundle> | ca none)",
 				argc < 3 ? "missing <bundle>" : "too many words");
 		if (!strcmp(argv[2], "none")) {
 			for (int i = 0; i < sl->n_servers; i++)
 				if (sl->servers[i].transport == CFG_SYSLOG_TLS)
-					return cli_refuse(out, "syslog ca none: server %s uses TLS "
-						"(syslog server del %s first)", sl->servers[i].host,
-						sl->servers[i].host);
+					return cli_refuse(out,
+						"syslog ca none: server %s uses TLS "
+						"(syslog server del %s first)",
+						sl->servers[i].host, sl->servers[i].host);
 			sl->ca[0] = '\0';
 			return 0;
 		}
@@ -290,7 +313,8 @@ static int syslog_set(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 			return r;
 	} else if (!strcmp(argv[1], "enable") || !strcmp(argv[1], "disable")) {
 		if (argc != 2)
-			return cli_refuse(out, "syslog %s: '%s': unexpected word", argv[1], argv[2]);
+			return cli_refuse(out, "syslog %s: '%s': unexpected word", argv[1],
+				argv[2]);
 		sl->enabled = !strcmp(argv[1], "enable");
 	} else {
 		return cli_refuse(out, "syslog: '%s': unknown setting (usage: %s)", argv[1],
@@ -325,13 +349,17 @@ static void metrics_help(FILE *out)
 {
 	fprintf(out, "  %-66s %s\n", "metrics", "every counter, Prometheus text exposition");
 	fprintf(out, "  %-66s %s\n", "metrics json", "the same as JSON");
-	fprintf(out, "  %-66s %s\n", "metrics status", "the scrape endpoint: settings, scrapes, "
+	fprintf(out, "  %-66s %s\n", "metrics status",
+		"the scrape endpoint: settings, scrapes, "
 		"refusals");
-	fprintf(out, "  %-66s %s\n", "metrics listen <if> <port>", "serve GET /metrics on the "
+	fprintf(out, "  %-66s %s\n", "metrics listen <if> <port>",
+		"serve GET /metrics on the "
 		"interface's address (9100 by default)");
-	fprintf(out, "  %-66s %s\n", "metrics allow add|del <prefix>", "scrapers allowed (none "
+	fprintf(out, "  %-66s %s\n", "metrics allow add|del <prefix>",
+		"scrapers allowed (none "
 		"listed: any)");
-	fprintf(out, "  %-66s %s\n", "metrics certs <key> <crt> | certs none", "HTTPS with these "
+	fprintf(out, "  %-66s %s\n", "metrics certs <key> <crt> | certs none",
+		"HTTPS with these "
 		"files, or plain HTTP");
 	fprintf(out, "  %-66s %s\n", "metrics enable | disable", "start or stop the endpoint");
 }
@@ -341,9 +369,11 @@ static void syslog_help(FILE *out)
 	fprintf(out, "  %-66s %s\n", "syslog server add <host>[:<port>] [udp|tcp|tls]",
 		"a remote server (RFC 5424; 514, or 6514 for TLS)");
 	fprintf(out, "  %-66s %s\n", "syslog server del <host>[:<port>]", "remove it");
-	fprintf(out, "  %-66s %s\n", "syslog ca <bundle> | ca none", "CA bundle TLS servers are "
+	fprintf(out, "  %-66s %s\n", "syslog ca <bundle> | ca none",
+		"CA bundle TLS servers are "
 		"checked against");
-	fprintf(out, "  %-66s %s\n", "syslog enable | disable", "send the log to the servers, "
+	fprintf(out, "  %-66s %s\n", "syslog enable | disable",
+		"send the log to the servers, "
 		"or stop");
 }
 

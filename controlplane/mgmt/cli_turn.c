@@ -16,7 +16,7 @@
 
 struct turn_sub {
 	const char *name, *usage, *help;
-	int min_args, max_args;		/* words after the subcommand */
+	int min_args, max_args; /* words after the subcommand */
 	int (*run)(struct cli *cli, struct edge_cfg *next, int argc, char **argv, FILE *out);
 };
 
@@ -49,7 +49,8 @@ static int sub_enable(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 	(void)cli, (void)argc, (void)out;
 	n->turn.enabled = !strcmp(argv[0], "enable");
 	if (n->turn.enabled && !n->turn.listen_mask)
-		return cli_refuse(out, "turn enable: no listen interface (turn listen <if> ... first)");
+		return cli_refuse(out,
+			"turn enable: no listen interface (turn listen <if> ... first)");
 	return 0;
 }
 
@@ -87,7 +88,8 @@ static int sub_credentials(struct cli *cli, struct edge_cfg *n, int argc, char *
 		for (k = 0; k < t->n_users && strcmp(t->users[k].name, argv[2]); k++)
 			;
 		if (k == t->n_users)
-			return cli_refuse(out, "turn credentials delete: '%s': no such user", argv[2]);
+			return cli_refuse(out, "turn credentials delete: '%s': no such user",
+				argv[2]);
 		memmove(&t->users[k], &t->users[k + 1], (t->n_users - k - 1) * sizeof(t->users[0]));
 		t->n_users--;
 		return 0;
@@ -96,15 +98,19 @@ static int sub_credentials(struct cli *cli, struct edge_cfg *n, int argc, char *
 		return cli_refuse(out, "turn credentials: expected <username> <password> <realm>");
 	for (int i = 1; i <= 3; i++) {
 		if (strlen(argv[i]) >= sizeof(t->users[0].name))
-			return cli_refuse(out, "turn credentials: '%.20s...': longer than %zu characters",
-				argv[i], sizeof(t->users[0].name) - 1);
+			return cli_refuse(out,
+				"turn credentials: '%.20s...': longer than %zu characters", argv[i],
+				sizeof(t->users[0].name) - 1);
 		if (!printable_word(argv[i]))
-			return cli_refuse(out, "turn credentials: '%s': control characters are not allowed",
+			return cli_refuse(out,
+				"turn credentials: '%s': control characters are not allowed",
 				argv[i]);
 	}
 	if (strchr(argv[1], ':'))
-		return cli_refuse(out, "turn credentials: '%s': a username may not contain ':' "
-			"(the long-term key is MD5(username:realm:password))", argv[1]);
+		return cli_refuse(out,
+			"turn credentials: '%s': a username may not contain ':' "
+			"(the long-term key is MD5(username:realm:password))",
+			argv[1]);
 	for (k = 0; k < t->n_users && strcmp(t->users[k].name, argv[1]); k++)
 		;
 	if (k == TURN_MAX_USERS)
@@ -114,7 +120,8 @@ static int sub_credentials(struct cli *cli, struct edge_cfg *n, int argc, char *
 	if (k == t->n_users)
 		t->n_users++;
 	if (t->realm[0] && strcmp(t->realm, argv[3]))
-		fprintf(out, "note: realm changed from '%s' to '%s' for every user\n", t->realm, argv[3]);
+		fprintf(out, "note: realm changed from '%s' to '%s' for every user\n", t->realm,
+			argv[3]);
 	snprintf(t->realm, sizeof(t->realm), "%s", argv[3]);
 	return 0;
 }
@@ -127,7 +134,8 @@ static int sub_public_ip(struct cli *cli, struct edge_cfg *n, int argc, char **a
 		return 0;
 	}
 	if (cfg_parse_ipv4(argv[1], &n->turn.public_ip) < 0)
-		return cli_refuse(out, "turn public-ip: '%s': not an IPv4 address (or none)", argv[1]);
+		return cli_refuse(out, "turn public-ip: '%s': not an IPv4 address (or none)",
+			argv[1]);
 	return 0;
 }
 
@@ -143,7 +151,8 @@ static int sub_tls(struct cli *cli, struct edge_cfg *n, int argc, char **argv, F
 		return cli_refuse(out, "turn tls: '%s': that is the UDP/TCP port too", argv[1]);
 	n->turn.tls_port = (uint16_t)port;
 	if (port && (!n->turn.tls_key[0] || !n->turn.tls_cert[0]))
-		fprintf(out, "warning: no certificate yet: TLS listens once 'turn certs' names one\n");
+		fprintf(out,
+			"warning: no certificate yet: TLS listens once 'turn certs' names one\n");
 	return 0;
 }
 
@@ -162,23 +171,29 @@ static int sub_browser_port(struct cli *cli, struct edge_cfg *n, int argc, char 
 	if ((r = number("turn browser-port", argv[1], 1, 65535, true, &port, out)) < 0)
 		return r;
 	if (port && !cfg_turn_browser_ok((uint16_t)port))
-		return cli_refuse(out, "turn browser-port: '%s': browsers use TURN below 1024 only "
-			"on 53, 80 and 443 (or none)", argv[1]);
+		return cli_refuse(out,
+			"turn browser-port: '%s': browsers use TURN below 1024 only "
+			"on 53, 80 and 443 (or none)",
+			argv[1]);
 	for (int i = 0; port && i < n->cb.n_media; i++)
 		if ((t->listen_mask & (1u << n->cb.media[i].ifi)) && n->cb.media[i].port == port)
-			return cli_refuse(out, "turn browser-port: '%s': the callbridge's media "
-				"port on %s", argv[1], n->ifs[n->cb.media[i].ifi].name);
+			return cli_refuse(out,
+				"turn browser-port: '%s': the callbridge's media "
+				"port on %s",
+				argv[1], n->ifs[n->cb.media[i].ifi].name);
 	n->turn.browser_port = (uint16_t)port;
 	if (port && port == t->port)
 		fprintf(out, "note: %u is the TURN port already: nothing more listens\n", t->port);
 	for (int i = 0; port && port != t->port && i < n->n_ifs; i++) {
 		const char *who = (t->listen_mask & (1u << i)) ?
-			cfg_tcp_port_owner(n, i, (uint16_t)port) : NULL;
+			cfg_tcp_port_owner(n, i, (uint16_t)port) :
+			NULL;
 
 		if (who)
-			fprintf(out, "note: %s listens on TCP %s:%u: TURN takes only UDP %u there, "
-				"TCP and TLS on the other listen interfaces\n", who,
-				n->ifs[i].name, port, port);
+			fprintf(out,
+				"note: %s listens on TCP %s:%u: TURN takes only UDP %u there, "
+				"TCP and TLS on the other listen interfaces\n",
+				who, n->ifs[i].name, port, port);
 	}
 	if (port && port != t->port && (!t->tls_key[0] || !t->tls_cert[0]))
 		fprintf(out, "note: no certificate yet: TLS on %u once 'turn certs' names one\n",
@@ -236,8 +251,8 @@ static int sub_port(struct cli *cli, struct edge_cfg *n, int argc, char **argv, 
 	if (port == n->turn.tls_port)
 		return cli_refuse(out, "turn port: '%s': that is the TLS port", argv[1]);
 	if (port >= n->turn.relay_lo && port <= n->turn.relay_hi)
-		return cli_refuse(out, "turn port: '%s': inside the relay port range %u-%u", argv[1],
-			n->turn.relay_lo, n->turn.relay_hi);
+		return cli_refuse(out, "turn port: '%s': inside the relay port range %u-%u",
+			argv[1], n->turn.relay_lo, n->turn.relay_hi);
 	n->turn.port = (uint16_t)port;
 	return 0;
 }
@@ -249,16 +264,18 @@ static int sub_relay_ports(struct cli *cli, struct edge_cfg *n, int argc, char *
 
 	(void)cli, (void)argc;
 	if (sscanf(argv[1], "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi)
-		return cli_refuse(out, "turn relay-ports: '%s': expected <lo>-<hi> within 1024-65535",
-			argv[1]);
+		return cli_refuse(out,
+			"turn relay-ports: '%s': expected <lo>-<hi> within 1024-65535", argv[1]);
 	if (n->turn.port >= lo && n->turn.port <= hi)
 		return cli_refuse(out, "turn relay-ports: '%s': contains the TURN port %u", argv[1],
 			n->turn.port);
 	for (int i = 0; i < n->cb.n_media; i++)
-		if (n->cb.media[i].ifi == cfg_turn_relay_if(&n->turn) && n->cb.media[i].port >= lo &&
-			n->cb.media[i].port <= hi)
-			return cli_refuse(out, "turn relay-ports: '%s': contains the callbridge's "
-				"media port %u", argv[1], n->cb.media[i].port);
+		if (n->cb.media[i].ifi == cfg_turn_relay_if(&n->turn) &&
+			n->cb.media[i].port >= lo && n->cb.media[i].port <= hi)
+			return cli_refuse(out,
+				"turn relay-ports: '%s': contains the callbridge's "
+				"media port %u",
+				argv[1], n->cb.media[i].port);
 	n->turn.relay_lo = (uint16_t)lo;
 	n->turn.relay_hi = (uint16_t)hi;
 	return 0;
@@ -268,10 +285,11 @@ static int sub_quota(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 {
 	(void)cli, (void)argc;
 	if (!strcmp(argv[1], "total"))
-		return number("turn quota total", argv[2], 1, 100000000, true, &n->turn.max_allocs, out);
-	if (!strcmp(argv[1], "user"))
-		return number("turn quota user", argv[2], 1, 1000000, true, &n->turn.max_allocs_per_user,
+		return number("turn quota total", argv[2], 1, 100000000, true, &n->turn.max_allocs,
 			out);
+	if (!strcmp(argv[1], "user"))
+		return number("turn quota user", argv[2], 1, 1000000, true,
+			&n->turn.max_allocs_per_user, out);
 	return cli_refuse(out, "turn quota: '%s': expected total or user", argv[1]);
 }
 
@@ -316,7 +334,8 @@ static int sub_peers(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 		;
 	if (del) {
 		if (k == *count)
-			return cli_refuse(out, "turn peers delete %s: '%s': not in the list", kind, word);
+			return cli_refuse(out, "turn peers delete %s: '%s': not in the list", kind,
+				word);
 		memmove(&list[k], &list[k + 1], (*count - k - 1) * sizeof(*list));
 		(*count)--;
 		return 0;
@@ -324,7 +343,8 @@ static int sub_peers(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 	if (k < *count)
 		return cli_refuse(out, "turn peers %s: '%s': already in the list", kind, word);
 	if (*count == TURN_MAX_PEER_RULES)
-		return cli_refuse(out, "turn peers %s: already %d entries", kind, TURN_MAX_PEER_RULES);
+		return cli_refuse(out, "turn peers %s: already %d entries", kind,
+			TURN_MAX_PEER_RULES);
 	list[(*count)++] = p;
 	return 0;
 }
@@ -335,7 +355,8 @@ static int sub_connections(struct cli *cli, struct edge_cfg *n, int argc, char *
 
 	(void)cli, (void)argc;
 	if (!total && strcmp(argv[1], "per-address"))
-		return cli_refuse(out, "turn connections: '%s': expected total or per-address", argv[1]);
+		return cli_refuse(out, "turn connections: '%s': expected total or per-address",
+			argv[1]);
 	return number(total ? "turn connections total" : "turn connections per-address", argv[2], 1,
 		65534, true, total ? &n->turn.max_conns : &n->turn.max_conns_per_addr, out);
 }
@@ -348,55 +369,62 @@ static int sub_timeouts(struct cli *cli, struct edge_cfg *n, int argc, char **ar
 	if (!hs && strcmp(argv[1], "idle"))
 		return cli_refuse(out, "turn timeouts: '%s': expected handshake or idle", argv[1]);
 	return number(hs ? "turn timeouts handshake" : "turn timeouts idle", argv[2], 1,
-		hs ? 3600 : 86400, true, hs ? &n->turn.handshake_timeout : &n->turn.idle_timeout, out);
+		hs ? 3600 : 86400, true, hs ? &n->turn.handshake_timeout : &n->turn.idle_timeout,
+		out);
 }
 
 static const struct turn_sub subs[] = {
 	{ "enable", "turn enable", "start relaying on the listen interfaces", 0, 0, sub_enable },
 	{ "disable", "turn disable", "stop the TURN server (allocations end)", 0, 0, sub_enable },
-	{ "listen", "turn listen <if> [<if> ...]", "interfaces that take TURN clients; the first relays",
-		1, EDGE_MAX_IFACES, sub_listen },
+	{ "listen", "turn listen <if> [<if> ...]",
+		"interfaces that take TURN clients; the first relays", 1, EDGE_MAX_IFACES,
+		sub_listen },
 	{ "credentials", "turn credentials <username> <password> <realm> | delete <username>",
 		"long-term credentials (add or change a user; one realm)", 2, 3, sub_credentials },
-	{ "public-ip", "turn public-ip <a.b.c.d>|none", "the 1:1 NAT address advertised as relay", 1, 1,
-		sub_public_ip },
+	{ "public-ip", "turn public-ip <a.b.c.d>|none", "the 1:1 NAT address advertised as relay",
+		1, 1, sub_public_ip },
 	{ "tls", "turn tls <port>|none", "TURN over TLS port", 1, 1, sub_tls },
-	{ "certs", "turn certs <key> <cert> [<bundle>]", "TLS key, full-chain certificate, CA bundle",
-		2, 3, sub_certs },
+	{ "certs", "turn certs <key> <cert> [<bundle>]",
+		"TLS key, full-chain certificate, CA bundle", 2, 3, sub_certs },
 	{ "browser-port", "turn browser-port 443|80|53|none",
 		"UDP, TCP and TLS for browsers (443); TCP/TLS only where no other component has "
-		"the port", 1, 1, sub_browser_port },
+		"the port",
+		1, 1, sub_browser_port },
 	{ "short-term-credentials", "turn short-term-credentials enable|disable",
 		"accept short-term credentials (RFC 8489 9.1)", 1, 1, sub_short_term },
 	{ "shared-secret", "turn shared-secret <secret>|none",
-		"time-limited credentials (TURN REST API, coturn's use-auth-secret)", 1, 1, sub_shared_secret },
-	{ "high-capacity-mode", "turn high-capacity-mode enable|disable", "as on the status page", 1, 1,
-		sub_high_capacity },
+		"time-limited credentials (TURN REST API, coturn's use-auth-secret)", 1, 1,
+		sub_shared_secret },
+	{ "high-capacity-mode", "turn high-capacity-mode enable|disable", "as on the status page",
+		1, 1, sub_high_capacity },
 	{ "port", "turn port <port>", "UDP and TCP port (3478)", 1, 1, sub_port },
 	{ "relay-ports", "turn relay-ports <lo>-<hi>", "relay port range (49152-65535)", 1, 1,
 		sub_relay_ports },
-	{ "quota", "turn quota total|user <n>|none", "allocation limits, in total and per user", 2, 2,
-		sub_quota },
+	{ "quota", "turn quota total|user <n>|none", "allocation limits, in total and per user", 2,
+		2, sub_quota },
 	{ "bandwidth", "turn bandwidth <kbit/s>|none", "cap per allocation and direction", 1, 1,
 		sub_bandwidth },
-	{ "max-lifetime", "turn max-lifetime <s>", "longest allocation lifetime granted (3600)", 1, 1,
-		sub_lifetime },
+	{ "max-lifetime", "turn max-lifetime <s>", "longest allocation lifetime granted (3600)", 1,
+		1, sub_lifetime },
 	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/prefix>",
 		"peers to refuse (403), or to relay to despite the default refusals (private and "
-		"special ranges, internal subnets); deny wins over allow", 2, 3, sub_peers },
+		"special ranges, internal subnets); deny wins over allow",
+		2, 3, sub_peers },
 	{ "connections", "turn connections total|per-address <n>|none",
 		"TCP/TLS client connections allowed (16384 in all, 1024 per address)", 2, 2,
 		sub_connections },
 	{ "timeouts", "turn timeouts handshake|idle <s>|none",
-		"close TLS handshakes not done (10 s), connections idle without allocation (60 s)", 2, 2,
-		sub_timeouts },
+		"close TLS handshakes not done (10 s), connections idle without allocation (60 s)",
+		2, 2, sub_timeouts },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static void turn_cli_help(FILE *out)
 {
-	fprintf(out, "  %-66s %s\n", "turn allocations", "live allocations: client, relay, user, age, peers");
-	fprintf(out, "  %-66s %s\n", "turn stats", "requests, errors by code, relayed packets, drops");
+	fprintf(out, "  %-66s %s\n", "turn allocations",
+		"live allocations: client, relay, user, age, peers");
+	fprintf(out, "  %-66s %s\n", "turn stats",
+		"requests, errors by code, relayed packets, drops");
 	for (const struct turn_sub *s = subs; s->name; s++)
 		fprintf(out, "  %-66s %s\n", s->usage, s->help);
 }
@@ -429,7 +457,8 @@ static void peer_policy(const struct edge_cfg *cfg, FILE *out)
 {
 	const struct cfg_turn *t = &cfg->turn;
 
-	fprintf(out, "Never relayed to        : this appliance's addresses (but relay ports), "
+	fprintf(out,
+		"Never relayed to        : this appliance's addresses (but relay ports), "
 		"0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255, subnets' network and "
 		"broadcast addresses\n");
 	if (!t->n_denied)
@@ -490,7 +519,8 @@ static void browser_line(const struct edge_cfg *cfg, FILE *out)
 	fprintf(out, ")\n");
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const char *who = (t->listen_mask & (1u << i)) ?
-			cfg_tcp_port_owner(cfg, i, t->browser_port) : NULL;
+			cfg_tcp_port_owner(cfg, i, t->browser_port) :
+			NULL;
 
 		if (who)
 			fprintf(out, "Browser port on %-8s: UDP only (%s has TCP %u)\n",
@@ -512,13 +542,18 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 	for (int i = 0; i < t->n_users; i++)
 		fprintf(out, "Username                : %s\nPassword                : %s\n",
 			t->users[i].name, t->users[i].password);
-	fprintf(out, "Short term credentials  : %s\n", on_off(t->short_term, "enabled", "disabled"));
-	fprintf(out, "Shared secret           : %s\n", t->shared_secret[0] ? t->shared_secret : "none");
+	fprintf(out, "Short term credentials  : %s\n",
+		on_off(t->short_term, "enabled", "disabled"));
+	fprintf(out, "Shared secret           : %s\n",
+		t->shared_secret[0] ? t->shared_secret : "none");
 	fprintf(out, "Realm                   : %s\n", t->realm[0] ? t->realm : "none");
-	fprintf(out, "Public IP               : %s\n", t->public_ip ? cfg_ipv4_str(t->public_ip, a) : "none");
-	fprintf(out, "High Capacity Mode      : %s\n", on_off(t->high_capacity, "enabled", "disabled"));
-	fprintf(out, "Relay address           : %s\n", rif >= 0 && cfg->ifs[rif].n_addrs ?
-		cfg_ipv4_str(cfg->ifs[rif].addrs[0].addr, a) : "none");
+	fprintf(out, "Public IP               : %s\n",
+		t->public_ip ? cfg_ipv4_str(t->public_ip, a) : "none");
+	fprintf(out, "High Capacity Mode      : %s\n",
+		on_off(t->high_capacity, "enabled", "disabled"));
+	fprintf(out, "Relay address           : %s\n",
+		rif >= 0 && cfg->ifs[rif].n_addrs ? cfg_ipv4_str(cfg->ifs[rif].addrs[0].addr, a) :
+						    "none");
 	if (t->tls_port)
 		fprintf(out, "TLS port                : %u\n", t->tls_port);
 	else
@@ -536,20 +571,23 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 	fprintf(out, "Max allocations         : ");
 	t->max_allocs ? fprintf(out, "%u\n", t->max_allocs) : fprintf(out, "none\n");
 	fprintf(out, "Max allocations per user: ");
-	t->max_allocs_per_user ? fprintf(out, "%u\n", t->max_allocs_per_user) : fprintf(out, "none\n");
+	t->max_allocs_per_user ? fprintf(out, "%u\n", t->max_allocs_per_user) :
+				 fprintf(out, "none\n");
 	fprintf(out, "Bandwidth per allocation: ");
 	t->bandwidth_kbps ? fprintf(out, "%u kbit/s\n", t->bandwidth_kbps) : fprintf(out, "none\n");
 	fprintf(out, "Max lifetime            : %u s\n", t->lifetime_max);
 	fprintf(out, "Max TCP/TLS connections : ");
 	t->max_conns ? fprintf(out, "%u", t->max_conns) : fprintf(out, "none");
 	fprintf(out, " (per address: ");
-	t->max_conns_per_addr ? fprintf(out, "%u)\n", t->max_conns_per_addr) : fprintf(out, "none)\n");
+	t->max_conns_per_addr ? fprintf(out, "%u)\n", t->max_conns_per_addr) :
+				fprintf(out, "none)\n");
 	fprintf(out, "Handshake timeout       : ");
-	t->handshake_timeout ? fprintf(out, "%u s\n", t->handshake_timeout) : fprintf(out, "none\n");
+	t->handshake_timeout ? fprintf(out, "%u s\n", t->handshake_timeout) :
+			       fprintf(out, "none\n");
 	fprintf(out, "Idle timeout            : ");
 	t->idle_timeout ? fprintf(out, "%u s\n", t->idle_timeout) : fprintf(out, "none\n");
 	peer_policy(cfg, out);
-	if (ops->guest_peers)	/* the media targets guests' allocations may reach */
+	if (ops->guest_peers) /* the media targets guests' allocations may reach */
 		ops->guest_peers(ops->ctx, out);
 	else
 		fprintf(out, "Guest peers             : none\n");
@@ -562,20 +600,26 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 			continue;
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
 			blocked += !fw_config_allows(fw, IPPROTO_UDP, 0, (uint16_t)p);
-		fprintf(out, "Firewall %s              : TURN port %s, relay ports %s, TCP port %s, "
+		fprintf(out,
+			"Firewall %s              : TURN port %s, relay ports %s, TCP port %s, "
 			"TLS port %s",
-			cfg->ifs[i].name, fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
-			blocked == 0 ? "allowed" : blocked == total ? "BLOCKED" : "partly BLOCKED",
+			cfg->ifs[i].name,
+			fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
+			blocked == 0		 ? "allowed" :
+				blocked == total ? "BLOCKED" :
+						   "partly BLOCKED",
 			fw_config_allows(fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
-			!t->tls_port ? "none" : fw_config_allows(fw, IPPROTO_TCP, 0, t->tls_port) ?
-			"allowed" : "BLOCKED");
+			!t->tls_port						  ? "none" :
+				fw_config_allows(fw, IPPROTO_TCP, 0, t->tls_port) ? "allowed" :
+										    "BLOCKED");
 		if (t->browser_port && t->browser_port != t->port)
 			fprintf(out, ", browser port UDP %s, TCP %s",
 				fw_config_allows(fw, IPPROTO_UDP, 0, t->browser_port) ? "allowed" :
-				"BLOCKED",
+											"BLOCKED",
 				!(cfg_turn_browser_tcp_mask(cfg) & (1u << i)) ? "not ours" :
-				fw_config_allows(fw, IPPROTO_TCP, 0, t->browser_port) ? "allowed" :
-				"BLOCKED");
+					fw_config_allows(fw, IPPROTO_TCP, 0, t->browser_port) ?
+										"allowed" :
+										"BLOCKED");
 		fprintf(out, "\n");
 	}
 }
@@ -607,16 +651,20 @@ static int turn_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out
 			continue;
 		if (argc - 2 < s->min_args || argc - 2 > s->max_args)
 			return cli_refuse(out, "turn %s: %s (usage: %s)", s->name,
-				argc - 2 < s->min_args ? "missing words" : "too many words", s->usage);
+				argc - 2 < s->min_args ? "missing words" : "too many words",
+				s->usage);
 		next = *cli->cfg;
 		if ((r = s->run(cli, &next, argc - 1, argv + 1, out)) < 0)
 			return r;
 		for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
 			off += snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "",
 				/* no password or secret in a log line */
-				(i == 3 && !strcmp(argv[1], "credentials") && strcmp(argv[2], "delete")) ||
-				(i == 2 && !strcmp(argv[1], "shared-secret") && strcmp(argv[2], "none")) ?
-				"********" : argv[i]);
+				(i == 3 && !strcmp(argv[1], "credentials") &&
+					strcmp(argv[2], "delete")) ||
+						(i == 2 && !strcmp(argv[1], "shared-secret") &&
+							strcmp(argv[2], "none")) ?
+					"********" :
+					argv[i]);
 		return cli_apply(cli, &next, what, out);
 	}
 	return cli_refuse(out, "turn: '%s': unknown setting (help turn lists them)", argv[1]);

@@ -20,29 +20,29 @@
 #define PASSWORD_MIN 8
 #define PASSWORD_MAX 128
 
-#define STRV(s) ((s)[0] ? (s) : "none")	/* the status pages' word for unset */
+#define STRV(s) ((s)[0] ? (s) : "none") /* the status pages' word for unset */
 
 enum sub_kind {
-	SUB_SET,	/* edits the configuration; effective on the component's restart */
-	SUB_SWITCH,	/* enable, disable, restart: applies, then cli_ops.restart */
-	SUB_INFO,	/* a live table from cli_ops.web_info */
-	SUB_SHOW,	/* the component's own page (`user list`) */
+	SUB_SET,    /* edits the configuration; effective on the component's restart */
+	SUB_SWITCH, /* enable, disable, restart: applies, then cli_ops.restart */
+	SUB_INFO,   /* a live table from cli_ops.web_info */
+	SUB_SHOW,   /* the component's own page (`user list`) */
 };
 
 struct web_sub {
-	const char *w1, *w2;		/* "https", "certs"; w2 NULL: a one-word sub-command */
+	const char *w1, *w2; /* "https", "certs"; w2 NULL: a one-word sub-command */
 	const char *usage, *help;
-	int min_args, max_args;		/* words after the sub-command */
+	int min_args, max_args; /* words after the sub-command */
 	int (*run)(struct cli *cli, struct edge_cfg *next, int argc, char **argv, FILE *out);
 	enum sub_kind kind;
-	int secret;			/* words from this index of the line on stay out of logs */
+	int secret; /* words from this index of the line on stay out of logs */
 };
 
 struct web_comp {
 	const char *name;
-	int absent;			/* the role it does not run on; -1: every role */
-	size_t enabled;			/* offsetof its `enabled` in struct edge_cfg */
-	bool live;			/* changes need no restart */
+	int absent;	/* the role it does not run on; -1: every role */
+	size_t enabled; /* offsetof its `enabled` in struct edge_cfg */
+	bool live;	/* changes need no restart */
 	const struct web_sub *subs;
 	void (*page)(struct cli *cli, const struct web_cli_ops *ops, FILE *out);
 	/* Whether @n lets it start; a refusal naming what is missing otherwise. */
@@ -161,17 +161,25 @@ static int words_value(const char *cmd, int argc, char **argv, const char *allow
 /* --- who listens where: one owner per interface and TCP port --- */
 
 enum claim_kind {
-	CL_WB3_HTTPS, CL_WB3_C2W, CL_WB3_REDIRECT, CL_WEBADMIN, CL_WEBADMIN_REDIRECT,
-	CL_TURN, CL_TURN_TLS,
+	CL_WB3_HTTPS,
+	CL_WB3_C2W,
+	CL_WB3_REDIRECT,
+	CL_WEBADMIN,
+	CL_WEBADMIN_REDIRECT,
+	CL_TURN,
+	CL_TURN_TLS,
 };
 
 #define CL_WB3 (1u << CL_WB3_HTTPS | 1u << CL_WB3_C2W | 1u << CL_WB3_REDIRECT)
 #define CL_WA (1u << CL_WEBADMIN | 1u << CL_WEBADMIN_REDIRECT)
 
 static const char *const claim_names[] = {
-	[CL_WB3_HTTPS] = "webbridge3 HTTPS", [CL_WB3_C2W] = "webbridge3 C2W",
-	[CL_WB3_REDIRECT] = "webbridge3 HTTP redirect", [CL_WEBADMIN] = "webadmin",
-	[CL_WEBADMIN_REDIRECT] = "webadmin HTTP redirect", [CL_TURN] = "turn",
+	[CL_WB3_HTTPS] = "webbridge3 HTTPS",
+	[CL_WB3_C2W] = "webbridge3 C2W",
+	[CL_WB3_REDIRECT] = "webbridge3 HTTP redirect",
+	[CL_WEBADMIN] = "webadmin",
+	[CL_WEBADMIN_REDIRECT] = "webadmin HTTP redirect",
+	[CL_TURN] = "turn",
 	[CL_TURN_TLS] = "turn TLS",
 };
 
@@ -251,9 +259,9 @@ static int ports_check(const struct edge_cfg *n, unsigned int mask, const char *
 			return cli_refuse(out, "%s: '%s': clashes with %s on %s%s", cmd,
 				cfg_listen_str(n, &v[i].at, a, sizeof(a)), claim_names[v[j].kind],
 				cfg_listen_str(n, &v[j].at, b, sizeof(b)),
-				c2w_and_https(v[i].kind, v[j].kind)
-					? " (C2W needs a port of its own)"
-					: "");
+				c2w_and_https(v[i].kind, v[j].kind) ?
+					" (C2W needs a port of its own)" :
+					"");
 		}
 	}
 	return 0;
@@ -309,8 +317,7 @@ static int wb3_frame_ancestors(struct cli *cli, struct edge_cfg *n, int argc, ch
 		n->wb3.frame_ancestors, sizeof(n->wb3.frame_ancestors), out);
 }
 
-static int wb3_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
-	FILE *out)
+static int wb3_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	const char *cmd = "webbridge3 http-redirect";
 	int r;
@@ -325,7 +332,7 @@ static int wb3_meetingapps_add(struct cli *cli, struct edge_cfg *n, int argc, ch
 	FILE *out)
 {
 	static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"0123456789.-";
+					 "0123456789.-";
 	const char *cmd = "webbridge3 meetingapps add";
 	struct cfg_webbridge3 *w = &n->wb3;
 	size_t slen = strlen(argv[3]);
@@ -336,8 +343,8 @@ static int wb3_meetingapps_add(struct cli *cli, struct edge_cfg *n, int argc, ch
 	if (strlen(argv[1]) >= sizeof(w->meetingapps_host) ||
 		strspn(argv[1], host_chars) != strlen(argv[1]) || argv[1][0] == '-' ||
 		argv[1][0] == '.')
-		return cli_refuse(
-			out, "%s: '%s': expected a host name or IPv4 address", cmd, argv[1]);
+		return cli_refuse(out, "%s: '%s': expected a host name or IPv4 address", cmd,
+			argv[1]);
 	if ((r = number_word(cmd, argv[2], 1, 65535, &port, out)) < 0)
 		return r;
 	if (slen < 8 || slen >= sizeof(w->meetingapps_secret))
@@ -368,8 +375,7 @@ static int wb3_options(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 		n->wb3.options, sizeof(n->wb3.options), out);
 }
 
-static int wb3_audio_priority(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
-	FILE *out)
+static int wb3_audio_priority(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	(void)cli, (void)argc;
 	return cli_enable_word("webbridge3 audio-priority", argv[1], &n->wb3.audio_priority, out);
@@ -382,9 +388,9 @@ static int wb3_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd,
 	size_t off = 0;
 
 	(void)cli;
-#define MISSING(cond, what) \
-	if (cond) \
-		off += snprintf(miss + off, sizeof(miss) - off, "%s" what, off ? ", " : "")
+#define MISSING(cond, what)                                                                        \
+	if (cond)                                                                                  \
+	off += snprintf(miss + off, sizeof(miss) - off, "%s" what, off ? ", " : "")
 	MISSING(!w->n_https, "no HTTPS listener (webbridge3 https listen <if>:<port>)");
 	MISSING(!w->https_key[0],
 		"no HTTPS certificate (webbridge3 https certs <key> <fullchain>)");
@@ -404,7 +410,7 @@ static void wb3_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 	char buf[24];
 	(void)ops;
 
-#define LINE(label, ...) \
+#define LINE(label, ...)                                                                           \
 	(fprintf(out, "%-38s: ", label), fprintf(out, __VA_ARGS__), fputc('\n', out))
 	LINE("Enabled", "%s", w->enabled ? "true" : "false");
 	fprintf(out, "%-38s:", "HTTPS listening ports and interfaces");
@@ -464,7 +470,8 @@ static const struct web_sub wb3_subs[] = {
 		"favour audio over video when bandwidth is short", 1, 1, wb3_audio_priority,
 		SUB_SET, 0 },
 	{ "enable", NULL, "webbridge3 enable",
-		"start serving (checks listeners, certificates, trust)", 0, 0, NULL, SUB_SWITCH, 0 },
+		"start serving (checks listeners, certificates, trust)", 0, 0, NULL, SUB_SWITCH,
+		0 },
 	{ "disable", NULL, "webbridge3 disable", "stop serving", 0, 0, NULL, SUB_SWITCH, 0 },
 	{ "restart", NULL, "webbridge3 restart", "restart with the saved settings", 0, 0, NULL,
 		SUB_SWITCH, 0 },
@@ -507,8 +514,10 @@ static int cb_prefer(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
 	if ((ifi = cli_want_iface(cli, "callbridge prefer", argv[1], out)) < 0)
 		return ifi;
 	if (!(n->cb.listen_mask & (1u << ifi)))
-		return cli_refuse(out, "callbridge prefer: '%s': not a listening interface "
-			"(callbridge listen ... first)", argv[1]);
+		return cli_refuse(out,
+			"callbridge prefer: '%s': not a listening interface "
+			"(callbridge listen ... first)",
+			argv[1]);
 	n->cb.prefer_if = ifi;
 	return 0;
 }
@@ -519,11 +528,11 @@ static int cb_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, 
 		n->cb.bundle, sizeof(n->cb.key), out);
 }
 
-#define TRUST_SUB(fn, cmd, field) \
-	static int fn(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out) \
-	{ \
-		(void)argc; \
-		return trust_word(cli, cmd, argv[1], n->cb.field, sizeof(n->cb.field), out); \
+#define TRUST_SUB(fn, cmd, field)                                                                  \
+	static int fn(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)       \
+	{                                                                                          \
+		(void)argc;                                                                        \
+		return trust_word(cli, cmd, argv[1], n->cb.field, sizeof(n->cb.field), out);       \
 	}
 TRUST_SUB(cb_trust_c2w, "callbridge trust c2w", trust_c2w)
 TRUST_SUB(cb_trust_cluster, "callbridge trust cluster", trust_cluster)
@@ -571,11 +580,12 @@ static int cb_media(struct cli *cli, struct edge_cfg *n, int argc, char **argv, 
 	for (int i = 1; i < n->cb.n_media; i++)
 		for (int k = 0; k < i; k++)
 			if (n->cb.media[k].ifi == n->cb.media[i].ifi)
-				return cli_refuse(out, "%s: '%s': one media port per interface", cmd,
-					argv[i + 1]);
+				return cli_refuse(out, "%s: '%s': one media port per interface",
+					cmd, argv[i + 1]);
 	if ((r = cfg_media_in_relay(n)) >= 0)
-		return cli_refuse(out, "%s: '%s': inside TURN's relay ports %u-%u on that interface",
-			cmd, argv[r + 1], n->turn.relay_lo, n->turn.relay_hi);
+		return cli_refuse(out,
+			"%s: '%s': inside TURN's relay ports %u-%u on that interface", cmd,
+			argv[r + 1], n->turn.relay_lo, n->turn.relay_hi);
 	/* the data plane would give the port to one of the two: neither may lose it */
 	for (int i = 0; i < n->cb.n_media; i++) {
 		const struct cfg_listen *m = &n->cb.media[i];
@@ -592,13 +602,14 @@ static int cb_ready(struct cli *cli, const struct edge_cfg *n, const char *cmd, 
 {
 	(void)cli;
 	if (!n->cb.listen_mask)
-		return cli_refuse(
-			out, "%s: not ready: no listening interface (callbridge listen <if>)", cmd);
+		return cli_refuse(out,
+			"%s: not ready: no listening interface (callbridge listen <if>)", cmd);
 	if (!n->cb.key[0])
-		return cli_refuse(
-			out, "%s: not ready: no certificate (callbridge certs <key> <crt>)", cmd);
+		return cli_refuse(out,
+			"%s: not ready: no certificate (callbridge certs <key> <crt>)", cmd);
 	if (!n->cb.trust_c2w[0])
-		fprintf(out, "warning: no C2W trust (callbridge trust c2w <bundle>): web bridges "
+		fprintf(out,
+			"warning: no C2W trust (callbridge trust c2w <bundle>): web bridges "
 			"cannot be reached and WebRTC fails\n");
 	return 0;
 }
@@ -615,8 +626,8 @@ static void cb_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 		if (b->listen_mask & (1u << i))
 			fprintf(out, " %s", c->ifs[i].name);
 	fprintf(out, "%s\n", b->listen_mask ? "" : " none");
-	fprintf(out, "Preferred interface   : %s\n", b->prefer_if >= 0 ? c->ifs[b->prefer_if].name :
-		"none");
+	fprintf(out, "Preferred interface   : %s\n",
+		b->prefer_if >= 0 ? c->ifs[b->prefer_if].name : "none");
 	fprintf(out, "Key file              : %s\n", STRV(b->key));
 	fprintf(out, "Certificate file      : %s\n", STRV(b->cert));
 	fprintf(out, "Address               : %s\n", STRV(b->address));
@@ -638,8 +649,8 @@ static void cb_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 }
 
 static const struct web_sub cb_subs[] = {
-	{ "listen", NULL, "callbridge listen <if> [<if> ...]", "interfaces the callbridge serves", 1,
-		EDGE_MAX_IFACES, cb_listen, SUB_SET, 0 },
+	{ "listen", NULL, "callbridge listen <if> [<if> ...]", "interfaces the callbridge serves",
+		1, EDGE_MAX_IFACES, cb_listen, SUB_SET, 0 },
 	{ "prefer", NULL, "callbridge prefer <if>|none", "the interface outgoing links leave by", 1,
 		1, cb_prefer, SUB_SET, 0 },
 	{ "certs", NULL, "callbridge certs <key> <crt> [<bundle>]",
@@ -660,7 +671,8 @@ static const struct web_sub cb_subs[] = {
 	{ "imps", "verify", "callbridge imps verify enable|disable", "verify IM and Presence", 1, 1,
 		cb_imps_verify, SUB_SET, 0 },
 	{ "media", "rotate", "callbridge media rotate",
-		"a new DTLS certificate for the media legs made from now on", 0, 0, NULL, SUB_INFO, 0 },
+		"a new DTLS certificate for the media legs made from now on", 0, 0, NULL, SUB_INFO,
+		0 },
 	{ "media", NULL, "callbridge media", "media legs: 5-tuple, SRTP profile, packets each way",
 		0, 0, NULL, SUB_INFO, 0 },
 	{ "media", NULL, "callbridge media <if>:<port> [<if>:<port> ...]|none",
@@ -676,8 +688,8 @@ static const struct web_sub cb_subs[] = {
 		"to apply them)",
 		0, 0, NULL, SUB_SWITCH, 0 },
 	{ "calls", NULL, "callbridge calls", "live calls", 0, 0, NULL, SUB_INFO, 0 },
-	{ "participants", NULL, "callbridge participants", "live participants", 0, 0, NULL, SUB_INFO,
-		0 },
+	{ "participants", NULL, "callbridge participants", "live participants", 0, 0, NULL,
+		SUB_INFO, 0 },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, SUB_SET, 0 },
 };
 
@@ -705,8 +717,7 @@ static int wa_certs(struct cli *cli, struct edge_cfg *n, int argc, char **argv, 
 		n->webadmin.bundle, sizeof(n->webadmin.key), out);
 }
 
-static int wa_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char **argv,
-	FILE *out)
+static int wa_http_redirect(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	const char *cmd = "webadmin http-redirect";
 	int r;
@@ -770,8 +781,10 @@ static int password_word(const char *cmd, char **argv, int i, int argc, FILE *ou
 	size_t len;
 
 	if (i >= argc)
-		return cli_refuse(out, "%s: no password (edgectl asks for it on a terminal; in a "
-			"script give it as the last word)", cmd);
+		return cli_refuse(out,
+			"%s: no password (edgectl asks for it on a terminal; in a "
+			"script give it as the last word)",
+			cmd);
 	len = strlen(argv[i]);
 	if (len < PASSWORD_MIN)
 		return cli_refuse(out, "%s: password too short: at least %d characters", cmd,
@@ -781,8 +794,8 @@ static int password_word(const char *cmd, char **argv, int i, int argc, FILE *ou
 			PASSWORD_MAX);
 	for (const char *p = argv[i]; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return cli_refuse(
-				out, "%s: password: control characters are not allowed", cmd);
+			return cli_refuse(out, "%s: password: control characters are not allowed",
+				cmd);
 	return 0;
 }
 
@@ -870,7 +883,8 @@ static void user_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 }
 
 static const struct web_sub user_subs[] = {
-	{ "list", NULL, "user list", "the administrators and their roles", 0, 0, NULL, SUB_SHOW, 0 },
+	{ "list", NULL, "user list", "the administrators and their roles", 0, 0, NULL, SUB_SHOW,
+		0 },
 	{ "add", NULL, "user add <name> admin|api|audit|appadmin [<password>]",
 		"a new administrator (edgectl asks for the password)", 2, 3, user_add, SUB_SET, 4 },
 	{ "del", NULL, "user del <name>", "remove an administrator (not the last admin)", 1, 1,
@@ -962,8 +976,8 @@ static int web_run(const struct web_comp *c, struct cli *cli, const struct web_c
 	snprintf(cmd, sizeof(cmd), "%s %s%s%s", c->name, s->w1, s->w2 ? " " : "",
 		s->w2 ? s->w2 : "");
 	if (argc - skip < s->min_args || argc - skip > s->max_args)
-		return cli_refuse(out, "%s: %s (usage: %s)", cmd, argc - skip < s->min_args ?
-			"missing words" : "too many words", s->usage);
+		return cli_refuse(out, "%s: %s (usage: %s)", cmd,
+			argc - skip < s->min_args ? "missing words" : "too many words", s->usage);
 	if (s->kind == SUB_SHOW) {
 		c->page(cli, ops, out);
 		return 0;
@@ -976,7 +990,7 @@ static int web_run(const struct web_comp *c, struct cli *cli, const struct web_c
 	}
 	if (s->kind == SUB_SWITCH && !ops->restart)
 		return cli_refuse(out, "%s: not available here", cmd);
-	if (!(next = malloc(sizeof(*next))))	/* 180 KB: not on the stack */
+	if (!(next = malloc(sizeof(*next)))) /* 180 KB: not on the stack */
 		return cli_refuse(out, "%s: out of memory", cmd);
 	*next = *cli->cfg;
 	if (s->kind == SUB_SWITCH)
@@ -996,7 +1010,7 @@ static int web_run(const struct web_comp *c, struct cli *cli, const struct web_c
 	}
 	if (r >= 0 && s->kind == SUB_SWITCH)
 		r = ops->restart(ops->ctx, c->name, out);
-	explicit_bzero(next, sizeof(*next));	/* a password may have passed through */
+	explicit_bzero(next, sizeof(*next)); /* a password may have passed through */
 	free(next);
 	return r;
 }
@@ -1061,7 +1075,8 @@ int web_cli_register(struct cli *cli, const struct web_cli_ops *ops)
 			callbridge_cli, cb_help, cb_families, NULL, (void *)ops },
 		{ "webadmin", "webadmin [<setting> ...]",
 			"web admin pages and REST API (core): status page, or a setting "
-			"('help webadmin')", webadmin_cli, wa_help, NULL, NULL, (void *)ops },
+			"('help webadmin')",
+			webadmin_cli, wa_help, NULL, NULL, (void *)ops },
 		{ "user", "user [list | add | del | passwd ...]",
 			"administrators of the web admin pages and the REST API ('help user')",
 			user_cli, user_help, NULL, NULL, (void *)ops },

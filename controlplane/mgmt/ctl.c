@@ -24,15 +24,15 @@
 static int bind_private(int fd, const char *path, long gid, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path) - 2];	/* room for "/s" */
+	char dir[sizeof(sa.sun_path) - 2]; /* room for "/s" */
 	const char *slash = strrchr(path, '/');
 	int n, e = 0;
 
 	n = slash ? snprintf(dir, sizeof(dir), "%.*s/.ctlXXXXXX", (int)(slash - path), path) :
-		snprintf(dir, sizeof(dir), ".ctlXXXXXX");
+		    snprintf(dir, sizeof(dir), ".ctlXXXXXX");
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
-	if (!mkdtemp(dir))	/* 0700: nobody else can reach what is bound inside */
+	if (!mkdtemp(dir)) /* 0700: nobody else can reach what is bound inside */
 		return -errno;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -128,7 +128,8 @@ static void answer(struct ctl_server *s, struct ctl_client *c, const char *line)
 	fclose(out);
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(c->fd, text + off, len - off);
-		if (w <= 0) {	/* a client that stopped reading loses its answer, nobody else waits */
+		if (w <=
+			0) { /* a client that stopped reading loses its answer, nobody else waits */
 			drop_client(s, c);
 			break;
 		}
@@ -157,9 +158,10 @@ static void serve_client(struct ctl_server *s, struct ctl_client *c)
 		memmove(c->buf, nl + 1, c->len + 1);
 	}
 	if (c->fd >= 0 && c->len == sizeof(c->buf) - 1) {
-		static const char msg[] = "error: command too long\n\x04" "7\n";
-		if (write(c->fd, msg, sizeof(msg) - 1) < 0)
-			{ /* dropped below anyway */ }
+		static const char msg[] = "error: command too long\n\x04"
+					  "7\n";
+		if (write(c->fd, msg, sizeof(msg) - 1) < 0) { /* dropped below anyway */
+		}
 		drop_client(s, c);
 	}
 }
@@ -189,14 +191,15 @@ static bool peer_allowed(struct ctl_server *s, int fd)
 	n = snprintf(msg, sizeof(msg), "error: permission denied: uid %u is not root%s%s\n%c%d\n",
 		(unsigned int)uc.uid, s->gid >= 0 ? " nor in group " : "",
 		s->gid >= 0 ? s->cli->cfg->ctl_group : "", CTL_TRAILER, EACCES);
-	if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		{ /* closed below anyway */ }
+	if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) { /* closed below anyway */
+	}
 	now = time(NULL);
 	if (now - s->refused_logged >= CTL_REFUSE_LOG_S) {
 		if (s->refused_quiet)
-			edge_log(LOG_WARNING, "mgmt", "control socket: refused uid %u (pid %d), and %u "
-				"more since the last report", (unsigned int)uc.uid, (int)uc.pid,
-				s->refused_quiet);
+			edge_log(LOG_WARNING, "mgmt",
+				"control socket: refused uid %u (pid %d), and %u "
+				"more since the last report",
+				(unsigned int)uc.uid, (int)uc.pid, s->refused_quiet);
 		else
 			edge_log(LOG_WARNING, "mgmt", "control socket: refused uid %u (pid %d)",
 				(unsigned int)uc.uid, (int)uc.pid);

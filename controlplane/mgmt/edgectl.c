@@ -102,8 +102,10 @@ static int with_password(const char *line, const char *cmd, char *full, size_t l
 	int rc = -EINVAL, r;
 
 	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "error: %s: no password, and no terminal to ask for one (give it "
-			"as the last word)\n", cmd);
+		fprintf(stderr,
+			"error: %s: no password, and no terminal to ask for one (give it "
+			"as the last word)\n",
+			cmd);
 		return -EINVAL;
 	}
 	if ((r = read_secret("Password: ", a, sizeof(a))) < 0 ||
@@ -154,7 +156,7 @@ static void put_safe(unsigned char c)
 			u8.n = u8.want = 0;
 			return;
 		}
-		put_escaped(u8.seq, u8.n);	/* cut short: not UTF-8 */
+		put_escaped(u8.seq, u8.n); /* cut short: not UTF-8 */
 		u8.n = u8.want = 0;
 	}
 	if (c == '\n' || (c >= 0x20 && c < 0x7f))
@@ -189,7 +191,7 @@ static int run(int fd, const char *line)
 	/* a failed write still reads on: edged may have said why it closed (a refusal) */
 	if (write(fd, line, len) == (ssize_t)len)
 		(void)!write(fd, "\n", 1);
-	explicit_bzero(full, sizeof(full));	/* it may hold a password */
+	explicit_bzero(full, sizeof(full)); /* it may hold a password */
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf) - 1);
 
@@ -214,9 +216,9 @@ static int run(int fd, const char *line)
 
 static const char *words[] = { "ipv4", "iface", "status", "arp", "ping", "turn", "firewall", "log",
 	"help", "add", "del", "default", "quit", "exit", "pki", "user", "webbridge3", "callbridge",
-	"webadmin", "https", "c2w", "listen", "certs", "trust", "http-redirect", "enable", "disable",
-	"restart", "connections", "calls", "participants", "wc3jwt", "expiry", "passwd", "list",
-	"route", NULL };
+	"webadmin", "https", "c2w", "listen", "certs", "trust", "http-redirect", "enable",
+	"disable", "restart", "connections", "calls", "participants", "wc3jwt", "expiry", "passwd",
+	"list", "route", NULL };
 
 static char *complete_word(const char *text, int state)
 {
@@ -278,7 +280,7 @@ int main(int argc, char **argv)
 
 	if (!path)
 		path = "/run/edged.sock";
-	signal(SIGPIPE, SIG_IGN);	/* edged closing on us is reported, not fatal */
+	signal(SIGPIPE, SIG_IGN); /* edged closing on us is reported, not fatal */
 	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -288,7 +290,8 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		default:
-			fprintf(stderr, "usage: edgectl [-s SOCKET] [--json] [command ...]\n"
+			fprintf(stderr,
+				"usage: edgectl [-s SOCKET] [--json] [command ...]\n"
 				"  with no command: an interactive prompt ('help' lists commands)\n"
 				"  --json: the counters behind a page as JSON (edgectl --json turn,\n"
 				"          edgectl --json iface a, edgectl --json metrics)\n"
@@ -318,10 +321,11 @@ int main(int argc, char **argv)
 		return rc ? 1 : 0;
 	}
 	line[0] = '\0';
-	if (json)	/* the grammar's own form: "--json <page> [<arg>]" */
+	if (json) /* the grammar's own form: "--json <page> [<arg>]" */
 		off = (size_t)snprintf(line, sizeof(line), "--json ");
 	for (int i = optind; i < argc; i++) {
-		int n = snprintf(line + off, sizeof(line) - off, "%s%s", i > optind ? " " : "", argv[i]);
+		int n = snprintf(line + off, sizeof(line) - off, "%s%s", i > optind ? " " : "",
+			argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(line) - off) {
 			fprintf(stderr, "error: command too long\n");
 			return 2;

@@ -24,16 +24,16 @@
 #include "cli_int.h"
 #include "pki.h"
 
-#define PKI_MAX_FILE	(1 << 20)	/* no key or chain is this big; /dev/zero is */
+#define PKI_MAX_FILE (1 << 20) /* no key or chain is this big; /dev/zero is */
 
 /* A PEM file, decoded block by block; blocks of other kinds (EC PARAMETERS, PUBLIC KEY) are
  * passed over, as OpenSSL's own readers do. */
 struct pem_file {
-	STACK_OF(X509) *certs;		/* in file order */
-	EVP_PKEY *key;			/* the first unencrypted private key */
-	X509_REQ *csr;			/* the first CSR */
+	STACK_OF(X509) * certs; /* in file order */
+	EVP_PKEY *key;		/* the first unencrypted private key */
+	X509_REQ *csr;		/* the first CSR */
 	int n_keys, n_encrypted, n_csrs, n_blocks;
-	bool der;			/* no PEM at all, but it starts as DER does */
+	bool der; /* no PEM at all, but it starts as DER does */
 };
 
 static int failf(char *err, size_t len, int r, const char *fmt, ...)
@@ -80,8 +80,10 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
 		goto out;
 	}
 	if (st.st_size > PKI_MAX_FILE) {
-		r = failf(err, errlen, -EFBIG, "%s is larger than %d KiB: not a key or "
-			"certificate file", path, PKI_MAX_FILE >> 10);
+		r = failf(err, errlen, -EFBIG,
+			"%s is larger than %d KiB: not a key or "
+			"certificate file",
+			path, PKI_MAX_FILE >> 10);
 		goto out;
 	}
 	size = (size_t)st.st_size;
@@ -99,7 +101,7 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
 			goto out;
 		}
 		if (n == 0)
-			break;		/* shrank under us: take what is there */
+			break; /* shrank under us: take what is there */
 		got += (size_t)n;
 	}
 	*len = got;
@@ -124,7 +126,7 @@ static int pem_block(struct pem_file *pf, const char *name, const char *hdr,
 
 	if (is_name(name, PEM_STRING_X509, PEM_STRING_X509_OLD, PEM_STRING_X509_TRUSTED)) {
 		X509 *x = strcmp(name, PEM_STRING_X509_TRUSTED) ? d2i_X509(NULL, &p, len) :
-			d2i_X509_AUX(NULL, &p, len);
+								  d2i_X509_AUX(NULL, &p, len);
 
 		if (!x)
 			return failf(err, errlen, -EBADMSG, "certificate %d is damaged",
@@ -134,9 +136,10 @@ static int pem_block(struct pem_file *pf, const char *name, const char *hdr,
 			return failf(err, errlen, -ENOMEM, "out of memory");
 		}
 	} else if (!strcmp(name, "OPENSSH PRIVATE KEY")) {
-		return failf(err, errlen, -EBADMSG, "an OpenSSH private key: TLS needs PEM "
+		return failf(err, errlen, -EBADMSG,
+			"an OpenSSH private key: TLS needs PEM "
 			"(ssh-keygen -p -m PKCS8 converts it)");
-	} else if (strstr(name, "PRIVATE KEY")) {	/* PKCS#8, or RSA/EC/DSA's own */
+	} else if (strstr(name, "PRIVATE KEY")) { /* PKCS#8, or RSA/EC/DSA's own */
 		pf->n_keys++;
 		if (!strcmp(name, PEM_STRING_PKCS8) || (hdr && strstr(hdr, "ENCRYPTED"))) {
 			pf->n_encrypted++;
@@ -146,7 +149,8 @@ static int pem_block(struct pem_file *pf, const char *name, const char *hdr,
 			return 0;
 		pf->key = d2i_AutoPrivateKey(NULL, &p, len);
 		if (!pf->key)
-			return failf(err, errlen, -EBADMSG, "private key is damaged, or of a kind "
+			return failf(err, errlen, -EBADMSG,
+				"private key is damaged, or of a kind "
 				"OpenSSL cannot read");
 	} else if (is_name(name, PEM_STRING_X509_REQ, PEM_STRING_X509_REQ_OLD, NULL)) {
 		if (pf->n_csrs++)
@@ -194,8 +198,9 @@ static int pem_load(const char *path, struct pem_file *pf, char *err, size_t err
 			unsigned long e = ERR_peek_last_error();
 			const char *why = ERR_reason_error_string(e);
 
-			if (e && (ERR_GET_LIB(e) != ERR_LIB_PEM ||
-				ERR_GET_REASON(e) != PEM_R_NO_START_LINE))
+			if (e &&
+				(ERR_GET_LIB(e) != ERR_LIB_PEM ||
+					ERR_GET_REASON(e) != PEM_R_NO_START_LINE))
 				r = failf(err, errlen, -EBADMSG, "damaged PEM after block %d (%s)",
 					pf->n_blocks, why ? why : "unreadable");
 			break;
@@ -223,11 +228,13 @@ static int want_key(const struct pem_file *pf, char *err, size_t errlen)
 	if (pf->key)
 		return 0;
 	if (pf->n_encrypted)
-		return failf(err, errlen, -EBADMSG, "the private key is encrypted (no passphrase "
+		return failf(err, errlen, -EBADMSG,
+			"the private key is encrypted (no passphrase "
 			"can be given: decrypt it with openssl pkey)");
 	return failf(err, errlen, -EBADMSG, "not a private key (PEM)%s",
 		sk_X509_num(pf->certs) ? ": it holds a certificate" :
-		pf->der ? ": it looks like DER (convert it with openssl pkey -inform der)" : "");
+			pf->der ? ": it looks like DER (convert it with openssl pkey -inform der)" :
+				  "");
 }
 
 static int want_certs(const struct pem_file *pf, char *err, size_t errlen)
@@ -235,8 +242,10 @@ static int want_certs(const struct pem_file *pf, char *err, size_t errlen)
 	if (sk_X509_num(pf->certs))
 		return 0;
 	return failf(err, errlen, -EBADMSG, "not a certificate (PEM)%s",
-		pf->n_keys ? ": it holds a private key" : pf->n_csrs ? ": it holds a CSR" :
-		pf->der ? ": it looks like DER (convert it with openssl x509 -inform der)" : "");
+		pf->n_keys	   ? ": it holds a private key" :
+			pf->n_csrs ? ": it holds a CSR" :
+			pf->der ? ": it looks like DER (convert it with openssl x509 -inform der)" :
+				  "");
 }
 
 /* --- what a certificate or key says, as text --- */
@@ -274,7 +283,7 @@ enum validity { VALID, EXPIRED, NOT_YET_VALID };
 static enum validity cert_validity(const X509 *x)
 {
 	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
-		return EXPIRED;		/* 0 is an unreadable date: not valid either */
+		return EXPIRED; /* 0 is an unreadable date: not valid either */
 	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
 		return NOT_YET_VALID;
 	return VALID;
@@ -296,7 +305,7 @@ static char *key_str(const EVP_PKEY *k, char *buf, size_t len)
 	case EVP_PKEY_EC:
 		type = "EC";
 		if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group,
-				sizeof(group), NULL))
+			    sizeof(group), NULL))
 			nist = EC_curve_nid2nist(OBJ_txt2nid(group));
 		break;
 	case EVP_PKEY_ED25519:
@@ -316,8 +325,7 @@ static char *key_str(const EVP_PKEY *k, char *buf, size_t len)
 }
 
 /* @s as text fit for a terminal: a name in a certificate is anyone's choice. */
-static int clean_str(char *buf, size_t len, const char *sep, const char *kind,
-	const ASN1_STRING *s)
+static int clean_str(char *buf, size_t len, const char *sep, const char *kind, const ASN1_STRING *s)
 {
 	const unsigned char *p = ASN1_STRING_get0_data(s);
 	int n = ASN1_STRING_length(s), off;
@@ -338,7 +346,7 @@ static char *san_str(const GENERAL_NAMES *gens, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; i < sk_GENERAL_NAME_num(gens) && off < len; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const ASN1_STRING *v = g->d.ia5;	/* DNS, email, URI, IP: all strings */
+		const ASN1_STRING *v = g->d.ia5; /* DNS, email, URI, IP: all strings */
 		const char *sep = off ? ", " : "", *kind;
 		int n, vlen = ASN1_STRING_length(v);
 
@@ -388,7 +396,7 @@ static char *serial_str(const X509 *x, char *buf, size_t len)
 /* --- pki_check_pair --- */
 
 /* Every certificate of @certs issued by the next one, each valid now. */
-static int chain_check(STACK_OF(X509) *certs, char *err, size_t errlen)
+static int chain_check(STACK_OF(X509) * certs, char *err, size_t errlen)
 {
 	char a[256], b[256], t[40];
 	int n = sk_X509_num(certs);
@@ -397,10 +405,11 @@ static int chain_check(STACK_OF(X509) *certs, char *err, size_t errlen)
 		X509 *issuer = sk_X509_value(certs, i), *x = sk_X509_value(certs, i - 1);
 
 		if (X509_check_issued(issuer, x) != X509_V_OK)
-			return failf(err, errlen, -EBADMSG, "certificate %d (%s) is not the "
+			return failf(err, errlen, -EBADMSG,
+				"certificate %d (%s) is not the "
 				"issuer of certificate %d (%s): expected the server certificate "
-				"first, then each issuer in turn", i + 1,
-				name_str(X509_get_subject_name(issuer), a, sizeof(a)), i,
+				"first, then each issuer in turn",
+				i + 1, name_str(X509_get_subject_name(issuer), a, sizeof(a)), i,
 				name_str(X509_get_subject_name(x), b, sizeof(b)));
 	}
 	for (int i = 0; i < n; i++) {
@@ -424,7 +433,7 @@ static int chain_check(STACK_OF(X509) *certs, char *err, size_t errlen)
 }
 
 /* The index of the certificate of @certs that @key belongs to, or -1. */
-static int key_owner(STACK_OF(X509) *certs, EVP_PKEY *key)
+static int key_owner(STACK_OF(X509) * certs, EVP_PKEY *key)
 {
 	for (int i = 0; i < sk_X509_num(certs); i++)
 		if (X509_check_private_key(sk_X509_value(certs, i), key) == 1)
@@ -433,8 +442,7 @@ static int key_owner(STACK_OF(X509) *certs, EVP_PKEY *key)
 	return -1;
 }
 
-int pki_check_pair(const char *key, const char *cert, const char *bundle, char *err,
-	size_t errlen)
+int pki_check_pair(const char *key, const char *cert, const char *bundle, char *err, size_t errlen)
 {
 	struct pem_file k = { 0 }, c = { 0 }, b = { 0 };
 	char why[512];
@@ -456,16 +464,20 @@ int pki_check_pair(const char *key, const char *cert, const char *bundle, char *
 		int i = key_owner(c.certs, k.key);
 		char hint[300] = "", s[256];
 
-		if (i > 0)	/* a likely slip: worth saying */
-			snprintf(hint, sizeof(hint), " (it is certificate %d's, %s: the server "
-				"certificate goes first)", i + 1, name_str(X509_get_subject_name(
-					sk_X509_value(c.certs, i)), s, sizeof(s)));
+		if (i > 0) /* a likely slip: worth saying */
+			snprintf(hint, sizeof(hint),
+				" (it is certificate %d's, %s: the server "
+				"certificate goes first)",
+				i + 1,
+				name_str(X509_get_subject_name(sk_X509_value(c.certs, i)), s,
+					sizeof(s)));
 		r = failf(err, errlen, -EKEYREJECTED, "%s does not match the certificate in %s%s",
 			base_name(key), base_name(cert), hint);
 		goto out;
 	}
-	if (bundle && *bundle && ((r = pem_load(bundle, &b, why, sizeof(why))) < 0 ||
-		(r = want_certs(&b, why, sizeof(why))) < 0)) {
+	if (bundle && *bundle &&
+		((r = pem_load(bundle, &b, why, sizeof(why))) < 0 ||
+			(r = want_certs(&b, why, sizeof(why))) < 0)) {
 		failf(err, errlen, r, "%s: %s", base_name(bundle), why);
 		goto out;
 	}
@@ -481,7 +493,7 @@ out:
 
 struct pki_sub {
 	const char *name, *usage, *help;
-	int min_args, max_args;		/* words after the subcommand */
+	int min_args, max_args; /* words after the subcommand */
 	int (*run)(struct cli *cli, int argc, char **argv, FILE *out);
 };
 
@@ -520,8 +532,8 @@ int pki_cli_name(struct cli *cli, const char *cmd, const char *word, char *path,
 
 /* `... certs <key> <cert> [<bundle>]`: the key must be the certificate's, the chain in order
  * and valid now, the bundle hold certificates; as `turn certs`. */
-int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char *key,
-	char *cert, char *bundle, size_t len, FILE *out)
+int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char *key, char *cert,
+	char *bundle, size_t len, FILE *out)
 {
 	char kp[512], cp[512], bp[512] = "", err[512];
 	int r;
@@ -531,8 +543,8 @@ int pki_cli_certs(struct cli *cli, const char *cmd, int argc, char **argv, char 
 		return r;
 	if (bundle) {
 		bundle[0] = '\0';
-		if (argc > 3 && (r = pki_cli_name(cli, cmd, argv[3], bp, sizeof(bp), bundle, len,
-					 out)) < 0)
+		if (argc > 3 &&
+			(r = pki_cli_name(cli, cmd, argv[3], bp, sizeof(bp), bundle, len, out)) < 0)
 			return r;
 	}
 	if (pki_check_pair(kp, cp, bp, err, sizeof(err)) < 0)
@@ -597,7 +609,10 @@ static void show_cert(X509 *x, int i, int n, FILE *out)
 		bool srv = xku & XKU_SSL_SERVER, cln = xku & XKU_SSL_CLIENT;
 
 		field(out, "Extended key usage", "%s%s%s", srv ? "TLS server" : "",
-			srv && cln ? ", " : "", cln ? "TLS client" : srv ? "" : "not for TLS");
+			srv && cln ? ", " : "",
+			cln	    ? "TLS client" :
+				srv ? "" :
+				      "not for TLS");
 	}
 	if (X509_check_ca(x) && pathlen >= 0)
 		field(out, "CA", "yes (path length %ld)", pathlen);
@@ -614,8 +629,8 @@ static void show_csr(X509_REQ *req, FILE *out)
 	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
 	char s[512];
 
-	field(out, "Certificate request", "%s", name_str(X509_REQ_get_subject_name(req), s,
-		sizeof(s)));
+	field(out, "Certificate request", "%s",
+		name_str(X509_REQ_get_subject_name(req), s, sizeof(s)));
 	field(out, "Subject alt names", "%s", san_str(sans, s, sizeof(s)));
 	field(out, "Public key", "%s", pub ? key_str(pub, s, sizeof(s)) : "(unreadable)");
 	field(out, "Signature", "%s", X509_REQ_verify(req, pub) == 1 ? "valid" : "INVALID");
@@ -649,7 +664,8 @@ static int sub_inspect(struct cli *cli, int argc, char **argv, FILE *out)
 	if (pf.key)
 		field(out, "Private key", "%s", key_str(pf.key, s, sizeof(s)));
 	if (pf.n_encrypted)
-		field(out, "Private key", "encrypted (no passphrase can be given: decrypt it "
+		field(out, "Private key",
+			"encrypted (no passphrase can be given: decrypt it "
 			"first)");
 	if (pf.csr) {
 		fputs(n || pf.n_keys ? "\n" : "", out);
@@ -720,7 +736,7 @@ static int sub_verify(struct cli *cli, int argc, char **argv, FILE *out)
 			X509 *x = sk_X509_value(f[i].certs, j);
 
 			if (i == 2 ? !X509_STORE_add_cert(store, x) :
-				j + i > 0 && !sk_X509_push(untrusted, x)) {
+				     j + i > 0 && !sk_X509_push(untrusted, x)) {
 				r = cli_refuse(out, "pki verify: out of memory");
 				goto out;
 			}
@@ -753,7 +769,7 @@ out:
 	sk_X509_pop_free(chain, X509_free);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
-	sk_X509_free(untrusted);	/* borrowed from f[] */
+	sk_X509_free(untrusted); /* borrowed from f[] */
 	for (int i = 0; i < 3; i++)
 		pem_free(&f[i]);
 	return r;
@@ -785,7 +801,9 @@ static void describe(const char *path, char *buf, size_t len)
 
 		off += snprintf(buf + off, len - off, "%scertificate (%d in chain): %s, %s %.10s",
 			off ? "; " : "", n, name_str(X509_get_subject_name(x), s, sizeof(s)),
-			v == EXPIRED ? "EXPIRED" : early ? "not valid until" : "expires",
+			v == EXPIRED  ? "EXPIRED" :
+				early ? "not valid until" :
+					"expires",
 			time_str(early ? X509_get0_notBefore(x) : X509_get0_notAfter(x), t,
 				sizeof(t)));
 	}
@@ -842,8 +860,8 @@ static const struct pki_sub subs[] = {
 	{ "match", "pki match <key> <cert>", "whether the key belongs to the certificate", 2, 2,
 		sub_match },
 	{ "verify", "pki verify <cert> [<bundle>] <ca>",
-		"the certificate's chain, with the bundle's intermediates, up to a CA in <ca>",
-		2, 3, sub_verify },
+		"the certificate's chain, with the bundle's intermediates, up to a CA in <ca>", 2,
+		3, sub_verify },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };
 

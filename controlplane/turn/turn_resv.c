@@ -55,7 +55,7 @@ int turn_resv_take(struct turn_resv_table *t, const uint8_t token[TURN_RESV_TOKE
 		if (!port || CRYPTO_memcmp(e->token, token, TURN_RESV_TOKEN_LEN))
 			continue;
 		if (e->expires_ms <= now_ms)
-			return -ENOENT;		/* the next expiry pass releases its port */
+			return -ENOENT; /* the next expiry pass releases its port */
 		if (strcmp(e->user, user))
 			return -EACCES;
 		memset(e, 0, sizeof(*e));

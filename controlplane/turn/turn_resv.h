@@ -16,15 +16,15 @@
 #define TURN_RESV_USER_LEN 128
 
 struct turn_resv {
-	uint8_t token[TURN_RESV_TOKEN_LEN];	/* RAND_bytes: not guessable, unique while live */
-	uint16_t port;				/* host order; 0: a free entry */
+	uint8_t token[TURN_RESV_TOKEN_LEN]; /* RAND_bytes: not guessable, unique while live */
+	uint16_t port;			    /* host order; 0: a free entry */
 	uint64_t expires_ms;
-	char user[TURN_RESV_USER_LEN];		/* the username whose Allocate made it */
+	char user[TURN_RESV_USER_LEN]; /* the username whose Allocate made it */
 };
 
 struct turn_resv_table {
 	struct turn_resv r[TURN_RESV_MAX];
-	unsigned int n;				/* entries in use */
+	unsigned int n; /* entries in use */
 };
 
 /* Gives a reservation's port back (its owner marks it free). */

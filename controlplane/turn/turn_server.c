@@ -31,10 +31,10 @@
 #define CHALLENGE_MAX 20
 #define CHALLENGE_WINDOW_MS 1000
 #define CHALLENGE_SOURCES 4096
-#define CHALLENGE_GLOBAL_MAX 1000	/* a second, to sources the table has no room for */
+#define CHALLENGE_GLOBAL_MAX 1000 /* a second, to sources the table has no room for */
 #define TXN_SLOTS 2048
 #define TXN_TTL_MS 40000
-#define ALLOC_BUCKETS 65536	/* 100 000 allocations: chains of 1.5 on average */
+#define ALLOC_BUCKETS 65536 /* 100 000 allocations: chains of 1.5 on average */
 #define USER_BUCKETS 1024
 #define SOFTWARE "edge TURN"
 
@@ -43,12 +43,12 @@ struct perm {
 	uint64_t expires_ms;
 	uint8_t mac[6];
 	bool resolved;
-	uint16_t port;		/* network order: the one port it opens (a guest's, a hairpin's); 0 = any */
+	uint16_t port; /* network order: the one port it opens (a guest's, a hairpin's); 0 = any */
 };
 
 struct chan {
 	uint16_t num;
-	uint16_t port;		/* network order */
+	uint16_t port; /* network order */
 	uint32_t ip;
 	uint64_t expires_ms;
 };
@@ -56,20 +56,20 @@ struct chan {
 struct alloc {
 	struct alloc *next;
 	struct turn_server *srv;
-	struct turn_key key;		/* for a stream client: turn_stream_key() of its connection */
-	uint32_t cli_ip;		/* the client's address and port, network order */
+	struct turn_key key; /* for a stream client: turn_stream_key() of its connection */
+	uint32_t cli_ip;     /* the client's address and port, network order */
 	uint16_t cli_port;
-	uint8_t transport;		/* TURN_UDP, TURN_TCP, TURN_TLS */
-	uint32_t conn;			/* its stream connection, 0 over UDP */
-	bool tcp;			/* a TCP relay (RFC 6062): nothing for the data plane */
-	bool guest;			/* TURN REST API credentials: media targets only */
+	uint8_t transport; /* TURN_UDP, TURN_TCP, TURN_TLS */
+	uint32_t conn;	   /* its stream connection, 0 over UDP */
+	bool tcp;	   /* a TCP relay (RFC 6062): nothing for the data plane */
+	bool guest;	   /* TURN REST API credentials: media targets only */
 	uint8_t client_if;
 	uint8_t client_mac[6];
 	bool client_resolved;
 	uint32_t relay_ip;
-	uint16_t relay_port;	/* host order */
+	uint16_t relay_port; /* host order */
 	char user[128];
-	struct stun_key hmac;	/* the key the client authenticated with */
+	struct stun_key hmac; /* the key the client authenticated with */
 	uint64_t created_ms, expires_ms;
 	struct tw_timer timer;
 	struct perm perms[TURN_MAX_PERMS];
@@ -77,7 +77,7 @@ struct alloc {
 	struct chan chans[TURN_MAX_CHANS];
 	int n_chans;
 	bool published, dirty;
-	uint64_t retry_ms;		/* dirty with no progress: when the tick tries again */
+	uint64_t retry_ms; /* dirty with no progress: when the tick tries again */
 };
 
 struct txn {
@@ -101,7 +101,7 @@ struct user_count {
  * stores (it is the only writer), a scraper's thread reads with atomic loads. The count is
  * the buckets' sum, so it can never disagree with them. */
 struct turn_alloc_hist {
-	uint64_t bucket[TURN_ALLOC_BOUNDS + 1];	/* the last: above the last bound */
+	uint64_t bucket[TURN_ALLOC_BOUNDS + 1]; /* the last: above the last bound */
 	uint64_t sum_ns;
 };
 
@@ -113,25 +113,25 @@ struct turn_server {
 	struct user_count *users[USER_BUCKETS];
 	struct twheel wheel;
 	uint8_t port_used[65536 / 8];
-	struct alloc **by_port;		/* relay port -> allocation (peer data for stream clients) */
-	uint32_t relay_ip;		/* the relay interface's first address */
+	struct alloc **by_port; /* relay port -> allocation (peer data for stream clients) */
+	uint32_t relay_ip;	/* the relay interface's first address */
 	int relay_if;
 	uint8_t nonce_secret[20];
 	struct stun_key nonce_key;
 	struct txn txns[TXN_SLOTS];
-	struct turn_resv_table resv;	/* EVEN-PORT R=1: ports held for a RESERVATION-TOKEN */
-	struct addr_limit *chal_limit;	/* unauthenticated answers per source address (UDP) */
-	uint64_t chal_global_ms;	/* when the shared budget's second began */
-	unsigned int chal_global;	/* answers from the shared budget in it */
+	struct turn_resv_table resv;   /* EVEN-PORT R=1: ports held for a RESERVATION-TOKEN */
+	struct addr_limit *chal_limit; /* unauthenticated answers per source address (UDP) */
+	uint64_t chal_global_ms;       /* when the shared budget's second began */
+	unsigned int chal_global;      /* answers from the shared budget in it */
 	struct turn_stats st;
-	int last_code;			/* the last answer built (reply_end): serve_timed's */
-	struct turn_alloc_hist alloc_hist[TURN_ALLOC_RESULTS];	/* written here, read anywhere */
+	int last_code; /* the last answer built (reply_end): serve_timed's */
+	struct turn_alloc_hist alloc_hist[TURN_ALLOC_RESULTS]; /* written here, read anywhere */
 	uint64_t rnd;
-	unsigned int n_dirty;		/* allocations waiting for a next hop: the tick's work */
-	struct turn_media_target media[TURN_MAX_MEDIA_TARGETS];	/* what guests may reach */
+	unsigned int n_dirty; /* allocations waiting for a next hop: the tick's work */
+	struct turn_media_target media[TURN_MAX_MEDIA_TARGETS]; /* what guests may reach */
 	unsigned int n_media;
-	uint64_t guest_log_ms;		/* last refused guest logged (one a second) */
-	unsigned int guest_unlogged;	/* refused since, not logged */
+	uint64_t guest_log_ms;	     /* last refused guest logged (one a second) */
+	unsigned int guest_unlogged; /* refused since, not logged */
 };
 
 /* ---- small helpers ---- */
@@ -184,7 +184,7 @@ static void port_set(struct turn_server *s, uint16_t p, bool used)
 	if (used)
 		s->port_used[p >> 3] |= (uint8_t)(1u << (p & 7));
 	else
-		s->port_used[p >> 3] &= (uint8_t)~(1u << (p & 7));
+		s->port_used[p >> 3] &= (uint8_t) ~(1u << (p & 7));
 }
 
 /* A reservation's port, expired or given up (turn_resv_release_fn). */
@@ -202,7 +202,8 @@ static uint16_t port_pick(struct turn_server *s, bool even, bool pair)
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t p = (uint16_t)(lo + (start + i) % n);
 
-		if (port_taken(s, p) || (even && (p & 1)) || (pair && (p == hi || port_taken(s, p + 1))))
+		if (port_taken(s, p) || (even && (p & 1)) ||
+			(pair && (p == hi || port_taken(s, p + 1))))
 			continue;
 		return p;
 	}
@@ -272,11 +273,11 @@ static void publish(struct turn_server *s, struct alloc *a)
 	int ret;
 
 	if (a->tcp) {
-		set_dirty(s, a, false);	/* peers reach a TCP relay through the kernel */
+		set_dirty(s, a, false); /* peers reach a TCP relay through the kernel */
 		return;
 	}
 	if (!a->client_resolved) {
-		set_dirty(s, a, true);	/* the tick publishes it once ARP answers */
+		set_dirty(s, a, true); /* the tick publishes it once ARP answers */
 		return;
 	}
 	d = turn_alloc_new();
@@ -330,12 +331,12 @@ static void publish(struct turn_server *s, struct alloc *a)
 		return;
 	}
 	a->published = true;
-	set_dirty(s, a, !all_resolved(a));	/* the tick keeps asking for the rest */
+	set_dirty(s, a, !all_resolved(a)); /* the tick keeps asking for the rest */
 }
 
 static struct user_count **user_slot(struct turn_server *s, const char *user)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	struct user_count **pp;
 
 	for (const char *c = user; *c; c++)
@@ -394,8 +395,9 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	stun_key_free(&a->hmac);
 	user_count_add(s, a->user, -1);
 	s->n_allocs--;
-	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)", cfg_ipv4_str(a->cli_ip, c),
-		ntohs(a->cli_port), transport_tag(a->transport), a->relay_port, why);
+	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)",
+		cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), transport_tag(a->transport),
+		a->relay_port, why);
 	free(a);
 }
 
@@ -407,7 +409,7 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
  * means guessing 2^88 tags online, and one is good for one client address for NONCE_LIFETIME. */
 #define NONCE_TAG 11
 #define NONCE_RAW (4 + NONCE_TAG)
-#define NONCE_LEN (NONCE_RAW / 3 * 4)	/* 15 bytes: 20 characters, no padding */
+#define NONCE_LEN (NONCE_RAW / 3 * 4) /* 15 bytes: 20 characters, no padding */
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -471,33 +473,19 @@ static int nonce_check(struct turn_server *s, uint32_t client_ip, const char *n,
 struct reply {
 	struct stun_builder b;
 	const struct stun_msg *req;
-	const struct stun_key *key;	/* sign with it, when the request authenticated */
+	const struct stun_key *key; /* sign with it, when the request authenticated */
 	int code;
 };
 
-static void reply_start(struct reply *r, uint8_t *out, size_t cap, const struct stun_msg *m, int code)
+static void reply_start(struct reply *r, uint8_t *out, size_t cap, const struct stun_msg *m,
+	int code)
 {
 	r->req = m;
 	r->key = NULL;
 	r->code = code;
 	stun_build(&r->b, out, cap, m->method, code ? STUN_ERROR : STUN_SUCCESS, m->tid);
-	if (code) {
-		static const struct {
-			int code;
-			const char *reason;
-		} reasons[] = { { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
-			{ 420, "Unknown Attribute" }, { 437, "Allocation Mismatch" },
-			{ 438, "Stale Nonce" }, { 440, "Address Family not Supported" },
-			{ 441, "Wrong Credentials" }, { 442, "Unsupported Transport Protocol" },
-			{ 443, "Peer Address Family Mismatch" }, { 486, "Allocation Quota Reached" },
-			{ 500, "Server Error" }, { 508, "Insufficient Capacity" } };
-		const char *why = "Error";
-
-		for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-			if (reasons[i].code == code)
-				why = reasons[i].reason;
-		stun_add_error(&r->b, code, why);
-	}
+	if (code)
+		stun_add_error(&r->b, code, stun_reason(code));
 }
 
 static size_t reply_end(struct turn_server *s, struct reply *r)
@@ -510,7 +498,7 @@ static size_t reply_end(struct turn_server *s, struct reply *r)
 		stun_add_str(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE);
 		stun_add_integrity(&r->b, r->key);
 	}
-	if (r->req->fp_at)	/* answer with a FINGERPRINT if asked with one */
+	if (r->req->fp_at) /* answer with a FINGERPRINT if asked with one */
 		stun_add_fingerprint(&r->b);
 	len = stun_build_end(&r->b);
 	if (len < 0)
@@ -526,8 +514,8 @@ static size_t reply_end(struct turn_server *s, struct reply *r)
 }
 
 /* A challenge: 401 or 438 with REALM and a fresh NONCE (no integrity: there is no key). */
-static size_t challenge(struct turn_server *s, const struct stun_msg *m, uint32_t client_ip, int code,
-	uint8_t *out, size_t cap)
+static size_t challenge(struct turn_server *s, const struct stun_msg *m, uint32_t client_ip,
+	int code, uint8_t *out, size_t cap)
 {
 	struct reply r;
 	char nonce[NONCE_LEN + 1];
@@ -616,7 +604,8 @@ static int authenticate(struct turn_server *s, const struct stun_msg *m, uint32_
 	if (ret < 0 || password_of(s, u, ul, pw, sizeof(pw)) < 0)
 		return 401;
 	snprintf(realm_s, sizeof(realm_s), "%s", t->realm);
-	if (stun_long_term_key(name, realm_s, pw, lt) < 0 || stun_key_init(key, STUN_MAC_SHA1, lt, 16) < 0)
+	if (stun_long_term_key(name, realm_s, pw, lt) < 0 ||
+		stun_key_init(key, STUN_MAC_SHA1, lt, 16) < 0)
 		return 500;
 	if (stun_check_integrity(m, key) == 0)
 		return 0;
@@ -661,7 +650,7 @@ static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, ui
 		a->perms[i].resolved = true;
 	if (!a->perms[i].resolved) {
 		set_dirty(s, a, true);
-		a->retry_ms = 0;	/* a new next hop: the next tick asks at once */
+		a->retry_ms = 0; /* a new next hop: the next tick asks at once */
 	}
 }
 
@@ -704,7 +693,8 @@ static bool user_is_guest(const struct turn_server *s, const char *user)
 }
 
 static int do_allocate(struct turn_server *s, struct reply *r, const struct stun_msg *m,
-	const struct turn_key *k, const struct turn_src *src, const char *user, struct stun_key *key)
+	const struct turn_key *k, const struct turn_src *src, const char *user,
+	struct stun_key *key)
 {
 	uint8_t ifi = src->ifi;
 	struct stun_addr relayed = { .family = 4 }, mapped = { .family = 4 };
@@ -739,7 +729,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 			return 440;
 	}
 	if (stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY))
-		return 440;	/* dual allocation needs IPv6 */
+		return 440; /* dual allocation needs IPv6 */
 	if (stun_has(m, STUN_AI_EVEN_PORT) && stun_has(m, STUN_AI_RESERVATION_TOKEN))
 		return 400;
 	if (s->relay_if < 0 || !s->relay_ip)
@@ -748,7 +738,8 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		s->st.quota_refusals++;
 		return 486;
 	}
-	if (s->cfg.turn.max_allocs_per_user && allocs_of(s, user) >= s->cfg.turn.max_allocs_per_user) {
+	if (s->cfg.turn.max_allocs_per_user &&
+		allocs_of(s, user) >= s->cfg.turn.max_allocs_per_user) {
 		s->st.quota_refusals++;
 		return 486;
 	}
@@ -757,7 +748,8 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 			return 400;
 		/* RFC 8656 7.2: a token "not valid for some reason" (unknown, expired, used, or
 		 * another user's) gets 508; the reserved port becomes this allocation's */
-		ret = turn_resv_take(&s->resv, stun_val(m, STUN_AI_RESERVATION_TOKEN), user, now_ms(s));
+		ret = turn_resv_take(&s->resv, stun_val(m, STUN_AI_RESERVATION_TOKEN), user,
+			now_ms(s));
 		if (ret < 0) {
 			s->st.reservations_refused++;
 			return 508;
@@ -815,7 +807,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	a->relay_ip = s->relay_ip;
 	a->relay_port = port;
 	a->hmac = *key;
-	key->inner = key->outer = NULL;	/* the allocation owns it now */
+	key->inner = key->outer = NULL; /* the allocation owns it now */
 	a->created_ms = now_ms(s);
 	a->expires_ms = a->created_ms + lifetime * 1000ull;
 	tw_timer_init(&a->timer, timer_fire);
@@ -827,7 +819,8 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	s->n_allocs++;
 	s->st.allocations_created++;
 	/* a stream client's packets go through the kernel: no next hop of ours to resolve */
-	a->client_resolved = a->conn || s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
+	a->client_resolved = a->conn ||
+		s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
 	publish(s, a);
 
 	relayed.port = htons(port);
@@ -841,11 +834,13 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
 	char c[16];
 	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u%s: relay %u, lifetime %u s", user,
-		cfg_ipv4_str(src->ip, c), ntohs(src->port), transport_tag(src->transport), port, lifetime);
+		cfg_ipv4_str(src->ip, c), ntohs(src->port), transport_tag(src->transport), port,
+		lifetime);
 	return 0;
 }
 
-static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_msg *m, struct alloc *a)
+static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_msg *m,
+	struct alloc *a)
 {
 	uint32_t lifetime;
 
@@ -882,10 +877,11 @@ static void guest_refused(struct turn_server *s, const struct alloc *a, const ch
 		s->guest_unlogged++;
 		return;
 	}
-	edge_log(LOG_NOTICE, "turn", "guest %s from %s:%u%s refused: peer %s:%u is not a media "
-		"target (%u more refused since the last line)", what, cfg_ipv4_str(a->cli_ip, c),
-		ntohs(a->cli_port), transport_tag(a->transport), cfg_ipv4_str(ip, pe), ntohs(port),
-		s->guest_unlogged);
+	edge_log(LOG_NOTICE, "turn",
+		"guest %s from %s:%u%s refused: peer %s:%u is not a media "
+		"target (%u more refused since the last line)",
+		what, cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), transport_tag(a->transport),
+		cfg_ipv4_str(ip, pe), ntohs(port), s->guest_unlogged);
 	s->guest_log_ms = now;
 	s->guest_unlogged = 0;
 }
@@ -941,7 +937,7 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 
 	if (!m->n_peers)
 		return 400;
-	for (unsigned int i = 0; i < m->n_peers; i++) {	/* all or nothing */
+	for (unsigned int i = 0; i < m->n_peers; i++) { /* all or nothing */
 		uint32_t ip;
 		bool known = false;
 		int code;
@@ -991,9 +987,10 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 		if (same_num != same_peer) {
 			char c[16], pe[16];
 
-			edge_log(LOG_NOTICE, "turn", "channel bind from %s:%u refused: channel 0x%04x is "
-				"bound to %s:%u (asked: %s:%u)", cfg_ipv4_str(a->cli_ip, c),
-				ntohs(a->cli_port), a->chans[i].num,
+			edge_log(LOG_NOTICE, "turn",
+				"channel bind from %s:%u refused: channel 0x%04x is "
+				"bound to %s:%u (asked: %s:%u)",
+				cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), a->chans[i].num,
 				cfg_ipv4_str(a->chans[i].ip, pe), ntohs(a->chans[i].port),
 				cfg_ipv4_str(ip, c), ntohs(p.port));
 			return 400;
@@ -1038,7 +1035,7 @@ static int do_connect(struct turn_server *s, const struct stun_msg *m, struct al
 
 	if (!a->tcp || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
 		return 400;
-	if (a->guest && p.family == 4) {	/* a guest's media is UDP: no TCP peer at all */
+	if (a->guest && p.family == 4) { /* a guest's media is UDP: no TCP peer at all */
 		ip = rd32(p.ip);
 		guest_refused(s, a, "connect", ip, p.port);
 		return 403;
@@ -1088,9 +1085,8 @@ size_t turn_server_connect_done(struct turn_server *s, uint32_t conn, const uint
 	return reply_end(s, &r);
 }
 
-size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port,
-	uint32_t peer_ip, uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap,
-	uint32_t *conn)
+size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port, uint32_t peer_ip,
+	uint16_t peer_port, uint32_t cid, uint8_t *out, size_t cap, uint32_t *conn)
 {
 	struct alloc *a = s->by_port[relay_port];
 	struct stun_addr peer = { .family = 4, .port = peer_port };
@@ -1154,7 +1150,8 @@ static bool unauth_answer_ok(struct turn_server *s, const struct turn_src *src)
 static size_t serve(struct turn_server *s, const struct turn_src *src, const uint8_t *buf,
 	size_t len, uint8_t *out, size_t cap)
 {
-	struct turn_key k = src->conn ? turn_stream_key(src->conn) :
+	struct turn_key k = src->conn ?
+		turn_stream_key(src->conn) :
 		(struct turn_key){ src->ip, src->dst_ip, src->port, src->dst_port };
 	uint32_t src_ip = src->ip;
 	uint16_t src_port = src->port;
@@ -1170,20 +1167,24 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	if (ret < 0 || m.len != len) {
 		/* bytes after the message: malformed, but only a request is answered (an
 		 * indication never is; found by fuzz_turn) */
-		code = ret < 0 ? stun_parse_error_code(ret, buf, len) : m.cls == STUN_REQUEST ? 400 : 0;
+		code = ret < 0		      ? stun_parse_error_code(ret, buf, len) :
+			m.cls == STUN_REQUEST ? 400 :
+						0;
 		s->st.discarded += !code;
 		if (!code)
 			return 0;
 		/* a malformed request we can still answer: the header is sound */
 		if (len < STUN_HDR_LEN || ret == -STUN_E_NOT_STUN || !unauth_answer_ok(s, src))
 			return 0;
-		m = (struct stun_msg){ .buf = buf, .len = STUN_HDR_LEN, .tid = buf + 8,
+		m = (struct stun_msg){ .buf = buf,
+			.len = STUN_HDR_LEN,
+			.tid = buf + 8,
 			.method = stun_type_method(edge_be16(buf)) };
 		reply_start(&r, out, cap, &m, 400);
 		return reply_end(s, &r);
 	}
 	if (m.cls != STUN_REQUEST) {
-		s->st.discarded++;	/* indications that reach us (the data plane takes Send) */
+		s->st.discarded++; /* indications that reach us (the data plane takes Send) */
 		return 0;
 	}
 	s->st.requests++;
@@ -1191,8 +1192,9 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	{
 		struct txn *t = txn_slot(s, src_ip, src_port, m.tid);
 
-		if (t->ip == src_ip && t->port == src_port && !memcmp(t->tid, m.tid, STUN_TID_LEN) &&
-			t->expires_ms > now_ms(s) && t->len <= cap) {
+		if (t->ip == src_ip && t->port == src_port &&
+			!memcmp(t->tid, m.tid, STUN_TID_LEN) && t->expires_ms > now_ms(s) &&
+			t->len <= cap) {
 			s->st.retransmits++;
 			memcpy(out, t->resp, t->len);
 			return t->len;
@@ -1205,7 +1207,7 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		stun_add_unknown(&r.b, m.unknown, m.n_unknown);
 		return reply_end(s, &r);
 	}
-	if (m.method == STUN_BINDING) {	/* no authentication (RFC 8489 3) */
+	if (m.method == STUN_BINDING) { /* no authentication (RFC 8489 3) */
 		struct stun_addr mapped = { .family = 4, .port = src_port };
 
 		if (!unauth_answer_ok(s, src))
@@ -1245,20 +1247,20 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 	} else if (!a) {
 		code = 437;
 	} else if (strcmp(a->user, user)) {
-		code = 441;	/* RFC 8656 5: the same credentials as the Allocate */
+		code = 441; /* RFC 8656 5: the same credentials as the Allocate */
 	} else if (m.method == STUN_REFRESH) {
 		code = do_refresh(s, &r, &m, a);
-		a = NULL;	/* may be gone */
+		a = NULL; /* may be gone */
 	} else if (m.method == STUN_CREATE_PERMISSION) {
 		code = do_permission(s, &m, a);
 	} else if (m.method == STUN_CONNECT) {
 		code = do_connect(s, &m, a);
-		if (code < 0) {		/* answered when the connection is made or fails */
+		if (code < 0) { /* answered when the connection is made or fails */
 			stun_key_free(&key);
 			return 0;
 		}
 	} else {
-		code = a->tcp ? 400 : do_channel_bind(s, &m, a);	/* no channels on a TCP relay */
+		code = a->tcp ? 400 : do_channel_bind(s, &m, a); /* no channels on a TCP relay */
 	}
 	if (code)
 		reply_start(&r, out, cap, &m, code);
@@ -1277,8 +1279,8 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 
 /* ---- Allocate latency ---- */
 
-const double turn_alloc_bounds_s[TURN_ALLOC_BOUNDS] = { 10e-6, 25e-6, 50e-6, 100e-6, 250e-6,
-	500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1 };
+const double turn_alloc_bounds_s[TURN_ALLOC_BOUNDS] = { 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6,
+	1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1 };
 
 static uint64_t mono_ns(void)
 {
@@ -1297,7 +1299,8 @@ static void hist_add(uint64_t *x, uint64_t v)
 static void alloc_observe(struct turn_server *s, int code, uint64_t ns)
 {
 	struct turn_alloc_hist *h = &s->alloc_hist[code == 0 ? TURN_ALLOC_OK :
-		code == 401 || code == 438 ? TURN_ALLOC_CHALLENGE : TURN_ALLOC_ERROR];
+			code == 401 || code == 438	     ? TURN_ALLOC_CHALLENGE :
+							       TURN_ALLOC_ERROR];
 	unsigned int i = 0;
 
 	while (i < TURN_ALLOC_BOUNDS && ns > turn_alloc_bounds_s[i] * 1e9)
@@ -1337,10 +1340,15 @@ uint64_t turn_server_alloc_latency(const struct turn_server *s, enum turn_alloc_
 }
 
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
-	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out,
+	size_t cap)
 {
-	struct turn_src src = { .ifi = ifi, .transport = TURN_UDP, .ip = src_ip, .dst_ip = dst_ip,
-		.port = src_port, .dst_port = dst_port };
+	struct turn_src src = { .ifi = ifi,
+		.transport = TURN_UDP,
+		.ip = src_ip,
+		.dst_ip = dst_ip,
+		.port = src_port,
+		.dst_port = dst_port };
 
 	return serve_timed(s, &src, buf, len, out, cap);
 }
@@ -1360,8 +1368,8 @@ static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, 
 		return;
 	}
 	s->st.stream_c2p++;
-	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), ip, port,
-		p->mac, data, len);
+	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), ip,
+		port, p->mac, data, len);
 }
 
 size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *src,
@@ -1382,18 +1390,22 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 			s->st.stream_drops++;
 			return 0;
 		}
-		for (i = 0; i < a->n_chans && (a->chans[i].num != num || a->chans[i].expires_ms <= now); i++)
+		for (i = 0;
+			i < a->n_chans && (a->chans[i].num != num || a->chans[i].expires_ms <= now);
+			i++)
 			;
 		if (i == a->n_chans) {
 			s->st.stream_drops++;
 			return 0;
 		}
-		stream_to_peer(s, a, a->chans[i].ip, a->chans[i].port, buf + STUN_CHANNEL_HDR_LEN, dlen);
+		stream_to_peer(s, a, a->chans[i].ip, a->chans[i].port, buf + STUN_CHANNEL_HDR_LEN,
+			dlen);
 		return 0;
 	}
 	r = stun_fast_indication(buf, len, STUN_SEND_INDICATION, &fi);
 	if (r == -EINVAL || r == -ENOTSUP)
-		return r == -EINVAL ? serve_timed(s, src, buf, len, out, cap) : (s->st.discarded++, 0);
+		return r == -EINVAL ? serve_timed(s, src, buf, len, out, cap) :
+				      (s->st.discarded++, 0);
 	a = alloc_find(s, &k);
 	if (r < 0 || fi.peer.family != 4 || !a) {
 		s->st.discarded++;
@@ -1483,7 +1495,8 @@ static void relay_from_cfg(struct turn_server *s)
 {
 	s->relay_if = cfg_turn_relay_if(&s->cfg.turn);
 	s->relay_ip = s->relay_if >= 0 && s->cfg.ifs[s->relay_if].n_addrs ?
-		s->cfg.ifs[s->relay_if].addrs[0].addr : 0;
+		s->cfg.ifs[s->relay_if].addrs[0].addr :
+		0;
 }
 
 struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct turn_env *env)
@@ -1499,7 +1512,8 @@ struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct tur
 	if (!s->by_port || !s->chal_limit || tw_init(&s->wheel, 4096, now_ms(s) / 1000) < 0 ||
 		RAND_bytes(s->nonce_secret, sizeof(s->nonce_secret)) != 1 ||
 		RAND_bytes((uint8_t *)&s->rnd, sizeof(s->rnd)) != 1 ||
-		stun_key_init(&s->nonce_key, STUN_MAC_SHA1, s->nonce_secret, sizeof(s->nonce_secret)) < 0) {
+		stun_key_init(&s->nonce_key, STUN_MAC_SHA1, s->nonce_secret,
+			sizeof(s->nonce_secret)) < 0) {
 		turn_server_free(s);
 		return NULL;
 	}
@@ -1592,8 +1606,10 @@ static void peers_recheck(struct turn_server *s, const char *why)
 			lost = a->n_perms - np + a->n_chans - nc;
 			if (!lost)
 				continue;
-			edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u: %d permissions, %d "
-				"channels withdrawn (%s)", cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port),
+			edge_log(LOG_INFO, "turn",
+				"allocation %s:%u%s relay %u: %d permissions, %d "
+				"channels withdrawn (%s)",
+				cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port),
 				transport_tag(a->transport), a->relay_port, a->n_perms - np,
 				a->n_chans - nc, why);
 			a->n_perms = np;
@@ -1645,8 +1661,8 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 			if (a->tcp)
 				continue;
 			if (!a->conn)
-				changed |= reresolve(s, a->client_if, a->key.client_ip, a->client_mac,
-					&a->client_resolved);
+				changed |= reresolve(s, a->client_if, a->key.client_ip,
+					a->client_mac, &a->client_resolved);
 			for (int i = 0; i < a->n_perms; i++)
 				changed |= reresolve(s, (uint8_t)s->relay_if, a->perms[i].ip,
 					a->perms[i].mac, &a->perms[i].resolved);
@@ -1694,13 +1710,14 @@ static void resolve_dirty(struct turn_server *s, uint64_t now, bool learned)
 			if (!a->dirty || (now < a->retry_ms && !learned))
 				continue;
 			if (!a->client_resolved)
-				progress |= a->client_resolved = s->env.resolve(s->env.ctx,
-					a->client_if, a->key.client_ip, a->client_mac) == 0;
+				progress |= a->client_resolved =
+					s->env.resolve(s->env.ctx, a->client_if, a->key.client_ip,
+						a->client_mac) == 0;
 			for (int i = 0; i < a->n_perms; i++)
 				if (!a->perms[i].resolved)
-					progress |= a->perms[i].resolved = s->env.resolve(s->env.ctx,
-						(uint8_t)s->relay_if, a->perms[i].ip,
-						a->perms[i].mac) == 0;
+					progress |= a->perms[i].resolved =
+						s->env.resolve(s->env.ctx, (uint8_t)s->relay_if,
+							a->perms[i].ip, a->perms[i].mac) == 0;
 			if (progress || !a->published) {
 				publish(s, a);
 				a->retry_ms = 0;
@@ -1749,13 +1766,14 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 
 			snprintf(client, sizeof(client), "%s:%u%s", cfg_ipv4_str(a->cli_ip, c),
 				ntohs(a->cli_port), transport_tag(a->transport));
-			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r), a->relay_port);
+			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r),
+				a->relay_port);
 			uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
 
 			if (a->published)
 				turn_alloc_traffic(&a->key, pk, by);
-			fprintf(out, "%-22s %-22s %-12s %5llus %5llds %-9s %12llu %12llu", client, relay,
-				a->user, (unsigned long long)((now - a->created_ms) / 1000),
+			fprintf(out, "%-22s %-22s %-12s %5llus %5llds %-9s %12llu %12llu", client,
+				relay, a->user, (unsigned long long)((now - a->created_ms) / 1000),
 				(long long)((int64_t)(a->expires_ms - now) / 1000),
 				a->dirty ? "resolving" : "relaying", (unsigned long long)by[0],
 				(unsigned long long)by[1]);
@@ -1764,11 +1782,12 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 
 				for (int k = 0; k < a->n_chans; k++)
 					chans += a->chans[k].ip == a->perms[i].ip;
-				if (a->perms[i].port)	/* a guest's, or a hairpin: one port */
+				if (a->perms[i].port) /* a guest's, or a hairpin: one port */
 					fprintf(out, " %s:%u(%d)", cfg_ipv4_str(a->perms[i].ip, p),
 						ntohs(a->perms[i].port), chans);
 				else
-					fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p), chans);
+					fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p),
+						chans);
 			}
 			fputc('\n', out);
 		}
@@ -1780,15 +1799,19 @@ void turn_server_print_stats(const struct turn_server *s, FILE *out)
 	const struct turn_stats *t = &s->st;
 
 	fprintf(out, "Allocations             : %u\n", s->n_allocs);
-	fprintf(out, "Allocations created     : %llu\n", (unsigned long long)t->allocations_created);
-	fprintf(out, "Allocations expired     : %llu\n", (unsigned long long)t->allocations_expired);
-	fprintf(out, "Allocations deleted     : %llu\n", (unsigned long long)t->allocations_deleted);
+	fprintf(out, "Allocations created     : %llu\n",
+		(unsigned long long)t->allocations_created);
+	fprintf(out, "Allocations expired     : %llu\n",
+		(unsigned long long)t->allocations_expired);
+	fprintf(out, "Allocations deleted     : %llu\n",
+		(unsigned long long)t->allocations_deleted);
 	fprintf(out, "Requests                : %llu\n", (unsigned long long)t->requests);
 	fprintf(out, "Successes               : %llu\n", (unsigned long long)t->responses_ok);
 	fprintf(out, "Errors                  : %llu\n", (unsigned long long)t->responses_err);
 	for (int c = 300; c < 700; c++)
 		if (t->err[c])
-			fprintf(out, "  error %d             : %llu\n", c, (unsigned long long)t->err[c]);
+			fprintf(out, "  error %d             : %llu\n", c,
+				(unsigned long long)t->err[c]);
 	fprintf(out, "Retransmissions         : %llu\n", (unsigned long long)t->retransmits);
 	fprintf(out, "Discarded               : %llu\n", (unsigned long long)t->discarded);
 	fprintf(out, "Authentication failures : %llu\n", (unsigned long long)t->auth_failures);
@@ -1796,10 +1819,13 @@ void turn_server_print_stats(const struct turn_server *s, FILE *out)
 	fprintf(out, "Quota refusals          : %llu\n", (unsigned long long)t->quota_refusals);
 	fprintf(out, "Forbidden peers         : %llu\n", (unsigned long long)t->forbidden_peers);
 	fprintf(out, "Guest refusals          : %llu\n", (unsigned long long)t->guest_refusals);
-	fprintf(out, "Stream relayed          : %llu client -> peer, %llu peer -> client, %llu dropped\n",
+	fprintf(out,
+		"Stream relayed          : %llu client -> peer, %llu peer -> client, %llu dropped\n",
 		(unsigned long long)t->stream_c2p, (unsigned long long)t->stream_p2c,
 		(unsigned long long)t->stream_drops);
 	fprintf(out, "Reservations            : %u held, %llu expired, %llu refused\n", s->resv.n,
-		(unsigned long long)t->reservations_expired, (unsigned long long)t->reservations_refused);
-	fprintf(out, "Challenges dropped (rate): %llu\n", (unsigned long long)t->challenges_dropped);
+		(unsigned long long)t->reservations_expired,
+		(unsigned long long)t->reservations_refused);
+	fprintf(out, "Challenges dropped (rate): %llu\n",
+		(unsigned long long)t->challenges_dropped);
 }

@@ -20,16 +20,16 @@
 #include "tls_policy.h"
 #include "turn_stream.h"
 
-#define MAX_CONNS 65535		/* connection ids: 16-bit slot, generation above */
-#define IN_CAP 4096		/* the largest frame kept; longer ones are skipped */
-#define OUT_CAP 65536		/* per connection: a slow reader loses what does not fit */
+#define MAX_CONNS 65535 /* connection ids: 16-bit slot, generation above */
+#define IN_CAP 4096	/* the largest frame kept; longer ones are skipped */
+#define OUT_CAP 65536	/* per connection: a slow reader loses what does not fit */
 #define ACCEPTS_PER_SERVE 64
 #define READ_PER_EVENT 65536
 #define ADDR_BUCKETS 4096
-#define TAG_LISTEN ((uint64_t)1 << 40)	/* | listener index: 0 TCP, 1 TLS, 2... the browser port's */
-#define TAG_RELAY ((uint64_t)3 << 40)	/* | relay port: a TCP relay's listener */
-#define PEER_WAIT_S 30			/* RFC 6062: Connect, and ConnectionBind, within 30 s */
-#define PEERS_PER_ALLOC 64		/* peer connections of one TCP relay, pending or open */
+#define TAG_LISTEN ((uint64_t)1 << 40) /* | listener index: 0 TCP, 1 TLS, 2... the browser port's */
+#define TAG_RELAY ((uint64_t)3 << 40)  /* | relay port: a TCP relay's listener */
+#define PEER_WAIT_S 30		       /* RFC 6062: Connect, and ConnectionBind, within 30 s */
+#define PEERS_PER_ALLOC 64	       /* peer connections of one TCP relay, pending or open */
 /* Datagrams for a client queue up to this much; the rest of the buffer is kept for the
  * server's own answers, which a client on a stream does not ask for twice. */
 #define OUT_DATA_CAP (OUT_CAP * 3 / 4)
@@ -37,7 +37,7 @@
 #define N_LISTEN (2 + TSTREAM_MAX_MUX)
 #define L_TCP 0
 #define L_TLS 1
-#define L_MUX 2			/* the first of the browser port's, one per address */
+#define L_MUX 2 /* the first of the browser port's, one per address */
 
 /* SNIFF: on the browser port, waiting for the first byte to say TLS or TURN over TCP;
  * HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
@@ -49,27 +49,27 @@ enum conn_state { SNIFF, HANDSHAKE, CONNECTING, WAITING, OPEN };
 struct conn {
 	uint32_t id;
 	int fd;
-	SSL *ssl;			/* NULL over TCP */
+	SSL *ssl; /* NULL over TCP */
 	enum conn_state state;
-	bool peer;			/* a peer's connection on a TCP relay */
-	bool paused;			/* not read: its pipe partner's buffer is full */
-	bool again;			/* on the list of connections OpenSSL holds bytes for */
-	bool failed;			/* a fatal error: no close_notify */
-	bool drain;			/* its pipe partner left: close once the output is out */
-	uint32_t pipe;			/* the connection its bytes go to, or 0 */
-	uint32_t n_peer_conns;		/* a control connection: its TCP relay's peer connections */
-	uint32_t owner;			/* peer: the allocation's control connection */
-	uint16_t relay_port;		/* peer: of that allocation, host order */
-	uint8_t tid[12];		/* peer we connected: the Connect request's */
-	struct turn_src src;		/* peer: its address in ip/port, ours in dst_* */
+	bool peer;	       /* a peer's connection on a TCP relay */
+	bool paused;	       /* not read: its pipe partner's buffer is full */
+	bool again;	       /* on the list of connections OpenSSL holds bytes for */
+	bool failed;	       /* a fatal error: no close_notify */
+	bool drain;	       /* its pipe partner left: close once the output is out */
+	uint32_t pipe;	       /* the connection its bytes go to, or 0 */
+	uint32_t n_peer_conns; /* a control connection: its TCP relay's peer connections */
+	uint32_t owner;	       /* peer: the allocation's control connection */
+	uint16_t relay_port;   /* peer: of that allocation, host order */
+	uint8_t tid[12];       /* peer we connected: the Connect request's */
+	struct turn_src src;   /* peer: its address in ip/port, ours in dst_* */
 	uint64_t opened_ms, active_ms;
 	uint32_t want_events;
 	uint8_t in[IN_CAP];
 	size_t in_len;
-	size_t skip;			/* bytes of an oversize frame still to throw away */
-	uint8_t *out;			/* OUT_CAP bytes once something waits, else NULL */
+	size_t skip;  /* bytes of an oversize frame still to throw away */
+	uint8_t *out; /* OUT_CAP bytes once something waits, else NULL */
 	size_t out_head, out_tail;
-	size_t retry_len;		/* SSL_write must be retried with this length */
+	size_t retry_len; /* SSL_write must be retried with this length */
 };
 
 struct addr_count {
@@ -81,7 +81,7 @@ struct addr_count {
 struct relay_listener {
 	int fd;
 	uint32_t ip;
-	uint32_t owner;			/* the allocation's control connection */
+	uint32_t owner; /* the allocation's control connection */
 };
 
 struct tstreams {
@@ -90,25 +90,25 @@ struct tstreams {
 	void *ctx;
 	struct tstream_cfg cfg;
 	int ep;
-	int lfd[N_LISTEN];		/* listeners: L_TCP, L_TLS, L_MUX + i */
+	int lfd[N_LISTEN]; /* listeners: L_TCP, L_TLS, L_MUX + i */
 	uint16_t lport[N_LISTEN];
-	uint32_t lip[N_LISTEN];		/* the address each is bound to (network order) */
-	SSL_CTX *tls;			/* the last good context; NULL = none */
-	struct timespec mtime[3];	/* of key, cert, bundle when loaded */
-	char loaded[3][512];		/* their paths */
-	struct conn **conns;		/* by slot */
+	uint32_t lip[N_LISTEN];	  /* the address each is bound to (network order) */
+	SSL_CTX *tls;		  /* the last good context; NULL = none */
+	struct timespec mtime[3]; /* of key, cert, bundle when loaded */
+	char loaded[3][512];	  /* their paths */
+	struct conn **conns;	  /* by slot */
 	uint16_t gen[MAX_CONNS];
 	unsigned int n_open[2];
 	unsigned int n_peers;
-	uint32_t *again;		/* connections with bytes inside OpenSSL: read them next */
+	uint32_t *again; /* connections with bytes inside OpenSSL: read them next */
 	unsigned int n_again;
-	uint64_t lretry_ms[N_LISTEN];	/* a listener that could not open: when to try again */
-	bool lpaused[N_LISTEN];		/* out of descriptors: listener off the epoll set a while */
-	struct relay_listener *relays[65536];	/* by relay port: TCP relays' listeners */
+	uint64_t lretry_ms[N_LISTEN]; /* a listener that could not open: when to try again */
+	bool lpaused[N_LISTEN];	      /* out of descriptors: listener off the epoll set a while */
+	struct relay_listener *relays[65536]; /* by relay port: TCP relays' listeners */
 	uint32_t next_slot;
 	struct addr_count *addrs[ADDR_BUCKETS];
 	struct tstream_stats st;
-	uint8_t scratch[16384];		/* answers built; a pipe's bytes, a TLS record at a time */
+	uint8_t scratch[16384]; /* answers built; a pipe's bytes, a TLS record at a time */
 };
 
 static uint64_t mono_ms(void)
@@ -189,21 +189,22 @@ static SSL_CTX *tls_context(const struct tstream_cfg *c, char *err, size_t errle
 {
 	SSL_CTX *ctx;
 
-	ERR_clear_error();	/* a stale error would be reported as this load's reason */
+	ERR_clear_error(); /* a stale error would be reported as this load's reason */
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		snprintf(err, errlen, "cannot make a TLS context");
 		return NULL;
 	}
-	if (tls_policy_apply(ctx) < 0) {	/* the appliance's one policy */
+	if (tls_policy_apply(ctx) < 0) { /* the appliance's one policy */
 		SSL_CTX_free(ctx);
 		snprintf(err, errlen, "cannot apply the TLS policy (OpenSSL refused it)");
 		return NULL;
 	}
 	/* a client that just closes its socket has closed: not a TLS error */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-		SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_mode(ctx,
+		SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+			SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"edge-turn", 9);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
@@ -293,11 +294,12 @@ static int tls_reload(struct tstreams *t, char *err, size_t errlen)
 	}
 	ctx = tls_context(&t->cfg, err, errlen);
 	if (!ctx) {
-		LOG_ERRX("turn", "%s; %s", err, t->tls ? "TLS keeps the last good certificate" :
-			"no TLS until a good one is given");
+		LOG_ERRX("turn", "%s; %s", err,
+			t->tls ? "TLS keeps the last good certificate" :
+				 "no TLS until a good one is given");
 		return -EINVAL;
 	}
-	SSL_CTX_free(t->tls);	/* connections made with it hold their own reference */
+	SSL_CTX_free(t->tls); /* connections made with it hold their own reference */
 	t->tls = ctx;
 	LOG_INFO_("turn", "TLS certificate %s loaded", t->cfg.cert);
 	return 0;
@@ -326,7 +328,8 @@ static void listener_close(struct tstreams *t, int k)
 static int listener_open(struct tstreams *t, int k, uint32_t ip, uint16_t port, char *err,
 	size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons(port),
 		.sin_addr.s_addr = ip };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN | (uint64_t)k };
 	char a[16];
@@ -357,8 +360,10 @@ static int listener_open(struct tstreams *t, int k, uint32_t ip, uint16_t port, 
 	t->lport[k] = port;
 	t->lip[k] = ip;
 	LOG_INFO_("turn", "listening on %s port %s%s%u%s", listener_name(k), ip ? a : "",
-		ip ? ":" : "", port, k >= L_MUX ? " (the browser port: TLS or TURN by the first "
-		"byte)" : "");
+		ip ? ":" : "", port,
+		k >= L_MUX ? " (the browser port: TLS or TURN by the first "
+			     "byte)" :
+			     "");
 	return 0;
 }
 
@@ -400,13 +405,13 @@ static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 	struct conn *p = conn_get(t, c->pipe);
 	char a[16];
 
-	t->conns[c->id & 0xffff] = NULL;	/* first: what this close closes cannot reach it */
+	t->conns[c->id & 0xffff] = NULL; /* first: what this close closes cannot reach it */
 	if (!c->peer && c->state == OPEN && !c->pipe)
 		turn_server_stream_closed(t->srv, c->id);
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->ssl) {
 		if (c->state == OPEN && !c->failed)
-			SSL_shutdown(c->ssl);	/* close_notify, best effort: we do not wait */
+			SSL_shutdown(c->ssl); /* close_notify, best effort: we do not wait */
 		SSL_free(c->ssl);
 		ERR_clear_error();
 	}
@@ -421,16 +426,18 @@ static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 		addr_add(t, c->src.ip, -1);
 		t->n_open[c->src.transport == TURN_TLS]--;
 	}
-	edge_log(LOG_DEBUG, "turn", "%s connection %s:%u closed (%s)", c->peer ? "peer" :
-		c->src.transport == TURN_TLS ? "TLS" : "TCP", inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)),
-		ntohs(c->src.port), why);
+	edge_log(LOG_DEBUG, "turn", "%s connection %s:%u closed (%s)",
+		c->peer				     ? "peer" :
+			c->src.transport == TURN_TLS ? "TLS" :
+						       "TCP",
+		inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)), ntohs(c->src.port), why);
 	free(c->out);
 	free(c);
-	if (p) {	/* a pipe closes as a whole, once what it carried has gone out */
+	if (p) { /* a pipe closes as a whole, once what it carried has gone out */
 		p->pipe = 0;
 		if (p->out && !p->failed && p->state == OPEN) {
 			p->drain = true;
-			p->paused = true;	/* nothing more is read from it */
+			p->paused = true; /* nothing more is read from it */
 			conn_events(t, p, false);
 		} else {
 			conn_close(t, p, "the other side closed");
@@ -471,7 +478,7 @@ static struct conn *conn_new(struct tstreams *t, int fd, uint32_t events)
 		return NULL;
 	t->gen[slot]++;
 	c->id = (uint32_t)t->gen[slot] << 16 | slot;
-	if (c->id == 0)	/* 0 means UDP to the TURN server */
+	if (c->id == 0) /* 0 means UDP to the TURN server */
 		c->id = (uint32_t)++t->gen[slot] << 16 | slot;
 	c->fd = fd;
 	c->opened_ms = c->active_ms = mono_ms();
@@ -512,7 +519,7 @@ static bool accept_one(struct tstreams *t, int k)
 		return false;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
 		(ifi = t->ifi_of(t->ctx, local.sin_addr.s_addr)) < 0) {
-		t->st.refused_iface++;	/* not an address of a TURN listen interface */
+		t->st.refused_iface++; /* not an address of a TURN listen interface */
 		close(fd);
 		return true;
 	}
@@ -527,7 +534,7 @@ static bool accept_one(struct tstreams *t, int k)
 		return true;
 	}
 	if (k == L_TLS && !t->tls) {
-		t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+		t->st.tls_errors++; /* no certificate yet: nothing to offer */
 		t->st.handshake_fails++;
 		close(fd);
 		return true;
@@ -542,9 +549,13 @@ static bool accept_one(struct tstreams *t, int k)
 		close(fd);
 		return true;
 	}
-	c->src = (struct turn_src){ .ifi = (uint8_t)ifi, .transport = TURN_TCP,
-		.ip = peer.sin_addr.s_addr, .port = peer.sin_port, .dst_ip = local.sin_addr.s_addr,
-		.dst_port = local.sin_port, .conn = c->id };
+	c->src = (struct turn_src){ .ifi = (uint8_t)ifi,
+		.transport = TURN_TCP,
+		.ip = peer.sin_addr.s_addr,
+		.port = peer.sin_port,
+		.dst_ip = local.sin_addr.s_addr,
+		.dst_port = local.sin_port,
+		.conn = c->id };
 	t->n_open[0]++;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (k >= L_MUX) {
@@ -570,7 +581,7 @@ static bool conn_to_tls(struct tstreams *t, struct conn *c)
 	c->state = HANDSHAKE;
 	if (!t->tls || !(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, c->fd) != 1) {
 		if (!t->tls) {
-			t->st.tls_errors++;	/* no certificate yet: nothing to offer */
+			t->st.tls_errors++; /* no certificate yet: nothing to offer */
 			t->st.handshake_fails++;
 		}
 		conn_close(t, c, t->tls ? "no memory for TLS" : "no TLS certificate");
@@ -588,7 +599,7 @@ static bool conn_sniff(struct tstreams *t, struct conn *c)
 	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return true;	/* nothing yet */
+		return true; /* nothing yet */
 	if (n <= 0) {
 		t->st.closed_by_client++;
 		c->failed = n < 0;
@@ -628,7 +639,7 @@ static void pipe_resume(struct tstreams *t, struct conn *c)
 		p->paused = false;
 		conn_events(t, p, false);
 		if (p->ssl && SSL_has_pending(p->ssl))
-			again_push(t, p);	/* read when it paused, still inside OpenSSL */
+			again_push(t, p); /* read when it paused, still inside OpenSSL */
 	}
 }
 
@@ -671,7 +682,7 @@ static bool conn_flush(struct tstreams *t, struct conn *c)
 		t->st.bytes_out += (uint64_t)n;
 	}
 	if (c->out && c->out_head == c->out_tail) {
-		free(c->out);	/* idle connections hold no output buffer */
+		free(c->out); /* idle connections hold no output buffer */
 		c->out = NULL;
 		c->out_head = c->out_tail = 0;
 		if (c->drain) {
@@ -711,8 +722,7 @@ static int conn_queue(struct conn *c, const uint8_t *frame, size_t len, size_t c
  * copy, no buffer), else, or what the socket did not take, queued. 0, -ENOBUFS (nothing
  * sent: no room), -ENOENT (not open), or -EPIPE (the connection failed: the caller closes
  * it). */
-static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len,
-	size_t cap)
+static int conn_send(struct tstreams *t, struct conn *c, const uint8_t *buf, size_t len, size_t cap)
 {
 	size_t done = 0;
 	int r;
@@ -769,7 +779,7 @@ static int send_frame(struct tstreams *t, uint32_t conn, const uint8_t *frame, s
 		return -ENOENT;
 	r = conn_send(t, c, frame, len, cap);
 	if (r == -ENOBUFS)
-		t->st.slow_drops++;	/* lost, as it would be over UDP */
+		t->st.slow_drops++; /* lost, as it would be over UDP */
 	else if (r == -EPIPE)
 		conn_close(t, c, "write failed");
 	else if (r == 0)
@@ -928,9 +938,10 @@ static ssize_t conn_recv(struct tstreams *t, struct conn *c, uint8_t *dst, size_
 			/* close_notify, or the socket closed or reset under TLS: the client left */
 			t->st.closed_by_client++;
 			ERR_clear_error();
-			c->failed = e == SSL_ERROR_SYSCALL;	/* no close_notify into a dead socket */
-			conn_close(t, c, e == SSL_ERROR_ZERO_RETURN ? "closed by the client" :
-				"connection reset by the client");
+			c->failed = e == SSL_ERROR_SYSCALL; /* no close_notify into a dead socket */
+			conn_close(t, c,
+				e == SSL_ERROR_ZERO_RETURN ? "closed by the client" :
+							     "connection reset by the client");
 		} else {
 			tls_failed(t, c, "session");
 		}
@@ -1079,8 +1090,11 @@ static struct conn *peer_new(struct tstreams *t, int fd, uint32_t owner, uint32_
 	c->state = state;
 	c->owner = owner;
 	c->relay_port = ntohs(relay_port);
-	c->src = (struct turn_src){ .ip = ip, .port = port, .dst_ip = relay_ip,
-		.dst_port = relay_port, .conn = c->id };
+	c->src = (struct turn_src){ .ip = ip,
+		.port = port,
+		.dst_ip = relay_ip,
+		.dst_port = relay_port,
+		.conn = c->id };
 	t->n_peers++;
 	if ((o = conn_get(t, owner)))
 		o->n_peer_conns++;
@@ -1090,19 +1104,21 @@ static struct conn *peer_new(struct tstreams *t, int fd, uint32_t owner, uint32_
 int tstreams_tcp_connect(struct tstreams *t, uint32_t conn, uint32_t relay_ip, uint16_t relay_port,
 	uint32_t peer_ip, uint16_t peer_port, const uint8_t tid[12])
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = peer_port,
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = peer_port,
 		.sin_addr.s_addr = peer_ip };
 	struct conn *c;
 	int fd;
 
 	for (uint32_t s = 0; s < MAX_CONNS; s++) {
 		c = t->conns[s];
-		if (c && c->peer && c->owner == conn && c->src.ip == peer_ip && c->src.port == peer_port)
-			return -EEXIST;	/* 446 */
+		if (c && c->peer && c->owner == conn && c->src.ip == peer_ip &&
+			c->src.port == peer_port)
+			return -EEXIST; /* 446 */
 	}
 	if (t->n_open[0] + t->n_open[1] + t->n_peers >= MAX_CONNS - 1 ||
 		((c = conn_get(t, conn)) && c->n_peer_conns >= PEERS_PER_ALLOC))
-		return -ENOSPC;		/* 447 */
+		return -ENOSPC; /* 447 */
 	fd = relay_socket(relay_ip, relay_port);
 	if (fd < 0)
 		return fd;
@@ -1138,7 +1154,7 @@ void tstreams_tcp_bind(struct tstreams *t, uint32_t conn, uint32_t cid)
 	p->pipe = conn;
 	c->pipe = cid;
 	t->st.peer_binds++;
-	conn_events(t, p, false);	/* the peer's bytes flow now */
+	conn_events(t, p, false); /* the peer's bytes flow now */
 }
 
 /* Our connection to a peer is made, or failed: the Connect gets its answer. */
@@ -1159,7 +1175,7 @@ static void peer_connected(struct tstreams *t, struct conn *c)
 	if (n && ctl)
 		send_frame(t, ctl->id, t->scratch, n, OUT_CAP);
 	if (!(c = conn_get(t, id)))
-		return;		/* the control connection failed, and its allocation ended */
+		return; /* the control connection failed, and its allocation ended */
 	if (err || !n) {
 		t->st.peer_connect_fails++;
 		conn_close(t, c, err ? strerror(err) : "allocation gone");
@@ -1167,7 +1183,7 @@ static void peer_connected(struct tstreams *t, struct conn *c)
 	}
 	t->st.peer_connects++;
 	c->state = WAITING;
-	c->opened_ms = mono_ms();	/* the client has 30 s to bind it */
+	c->opened_ms = mono_ms(); /* the client has 30 s to bind it */
 	conn_events(t, c, false);
 }
 
@@ -1182,14 +1198,17 @@ static void relay_accept(struct tstreams *t, uint16_t hp)
 	size_t n;
 	int fd;
 
-	if (!l || (fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+	if (!l ||
+		(fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC)) <
+			0)
 		return;
 	if ((ctl = conn_get(t, l->owner)) && ctl->n_peer_conns >= PEERS_PER_ALLOC) {
-		t->st.peer_refused++;	/* that allocation has enough peers */
+		t->st.peer_refused++; /* that allocation has enough peers */
 		close(fd);
 		return;
 	}
-	c = peer_new(t, fd, l->owner, l->ip, htons(hp), peer.sin_addr.s_addr, peer.sin_port, WAITING);
+	c = peer_new(t, fd, l->owner, l->ip, htons(hp), peer.sin_addr.s_addr, peer.sin_port,
+		WAITING);
 	if (!c) {
 		close(fd);
 		return;
@@ -1216,11 +1235,11 @@ static void conn_event(struct tstreams *t, struct conn *c, uint32_t ev)
 		return;
 	}
 	if ((ev & (EPOLLHUP | EPOLLERR)) && (c->state == WAITING || c->paused)) {
-		conn_close(t, c, "reset");	/* it would wake us again and again */
+		conn_close(t, c, "reset"); /* it would wake us again and again */
 		return;
 	}
 	if (c->state == SNIFF && (!conn_sniff(t, c) || c->state == SNIFF))
-		return;		/* closed, or no byte yet */
+		return; /* closed, or no byte yet */
 	if (c->state == HANDSHAKE) {
 		conn_handshake(t, c);
 		if (!(c = conn_get(t, id)) || c->state != OPEN)
@@ -1260,7 +1279,8 @@ unsigned int tstreams_serve(struct tstreams *t)
 			int k = (int)(tag & 0xffff);
 
 			for (int a = 0; k < N_LISTEN && a < ACCEPTS_PER_SERVE && t->lfd[k] >= 0 &&
-				accept_one(t, k); a++)
+				accept_one(t, k);
+				a++)
 				;
 		} else if ((tag & ~(uint64_t)0xffff) == TAG_RELAY) {
 			relay_accept(t, (uint16_t)tag);
@@ -1294,7 +1314,7 @@ void tstreams_tick(struct tstreams *t)
 			conn_close(t, c, "handshake timeout");
 		} else if (c->state == SNIFF && t->cfg.idle_s &&
 			now - c->opened_ms >= t->cfg.idle_s * 1000ull) {
-			t->st.idle_timeouts++;	/* no handshake timeout set: silence is idleness */
+			t->st.idle_timeouts++; /* no handshake timeout set: silence is idleness */
 			conn_close(t, c, "idle timeout");
 		} else if (c->state == CONNECTING && now - c->opened_ms >= PEER_WAIT_S * 1000ull) {
 			size_t n = turn_server_connect_done(t->srv, c->owner, c->tid, 0, ETIMEDOUT,
@@ -1405,12 +1425,12 @@ int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, 
 	if ((r = listener_open(t, L_TCP, c->bind_ip, c->tcp_port, err, errlen)) < 0)
 		ret = r;
 	if ((r = listener_open(t, L_TLS, c->bind_ip, c->tls_port && t->tls ? c->tls_port : 0, err,
-		errlen)) < 0)
+		     errlen)) < 0)
 		ret = r;
 	/* the browser port: its plain TURN needs no certificate, its TLS waits for one */
 	for (unsigned int i = 0; i < TSTREAM_MAX_MUX; i++)
 		if ((r = listener_open(t, L_MUX + (int)i, i < c->n_mux ? c->mux_ip[i] : 0,
-			i < c->n_mux ? c->mux_port : 0, err, errlen)) < 0)
+			     i < c->n_mux ? c->mux_port : 0, err, errlen)) < 0)
 			ret = r;
 	if (c->tls_port && !t->tls && ret == 0) {
 		snprintf(err, errlen, "TLS port %u: no certificate (turn certs)", c->tls_port);
@@ -1449,13 +1469,17 @@ void tstreams_print_stats(const struct tstreams *t, FILE *out)
 {
 	const struct tstream_stats *s = &t->st;
 
-	fprintf(out, "Stream connections      : %u open (TCP %u, TLS %u), %llu accepted, %llu refused "
-		"at a limit\n", t->n_open[0] + t->n_open[1], t->n_open[0], t->n_open[1],
+	fprintf(out,
+		"Stream connections      : %u open (TCP %u, TLS %u), %llu accepted, %llu refused "
+		"at a limit\n",
+		t->n_open[0] + t->n_open[1], t->n_open[0], t->n_open[1],
 		(unsigned long long)(s->accepted[0] + s->accepted[1]),
 		(unsigned long long)(s->refused_total + s->refused_addr));
-	fprintf(out, "Browser port            : %llu connections: %llu TLS, %llu TURN over TCP "
-		"(by their first byte)\n", (unsigned long long)s->mux_accepted,
-		(unsigned long long)s->mux_tls, (unsigned long long)s->mux_tcp);
+	fprintf(out,
+		"Browser port            : %llu connections: %llu TLS, %llu TURN over TCP "
+		"(by their first byte)\n",
+		(unsigned long long)s->mux_accepted, (unsigned long long)s->mux_tls,
+		(unsigned long long)s->mux_tcp);
 	fprintf(out, "Stream limits           : ");
 	limit(out, t->cfg.max_conns, "");
 	fprintf(out, " total, ");
@@ -1465,22 +1489,31 @@ void tstreams_print_stats(const struct tstreams *t, FILE *out)
 	fprintf(out, ", idle ");
 	limit(out, t->cfg.idle_s, " s");
 	fprintf(out, "\n");
-	fprintf(out, "Stream refusals         : %llu over the total, %llu over the per-address limit, "
-		"%llu not on a listen interface\n", (unsigned long long)s->refused_total,
-		(unsigned long long)s->refused_addr, (unsigned long long)s->refused_iface);
-	fprintf(out, "Stream closes           : %llu handshake timeouts, %llu idle timeouts, %llu TLS "
+	fprintf(out,
+		"Stream refusals         : %llu over the total, %llu over the per-address limit, "
+		"%llu not on a listen interface\n",
+		(unsigned long long)s->refused_total, (unsigned long long)s->refused_addr,
+		(unsigned long long)s->refused_iface);
+	fprintf(out,
+		"Stream closes           : %llu handshake timeouts, %llu idle timeouts, %llu TLS "
 		"errors, %llu framing errors, %llu by clients\n",
 		(unsigned long long)s->handshake_timeouts, (unsigned long long)s->idle_timeouts,
 		(unsigned long long)s->tls_errors, (unsigned long long)s->framing_errors,
 		(unsigned long long)s->closed_by_client);
-	fprintf(out, "Stream drops            : %llu datagrams dropped for slow readers, %llu oversize "
-		"frames skipped\n", (unsigned long long)s->slow_drops, (unsigned long long)s->oversize);
-	fprintf(out, "TLS handshakes          : %llu (%llu resumed, %llu with ALPN stun.turn), "
-		"certificate %s\n", (unsigned long long)s->handshakes, (unsigned long long)s->resumed,
+	fprintf(out,
+		"Stream drops            : %llu datagrams dropped for slow readers, %llu oversize "
+		"frames skipped\n",
+		(unsigned long long)s->slow_drops, (unsigned long long)s->oversize);
+	fprintf(out,
+		"TLS handshakes          : %llu (%llu resumed, %llu with ALPN stun.turn), "
+		"certificate %s\n",
+		(unsigned long long)s->handshakes, (unsigned long long)s->resumed,
 		(unsigned long long)s->alpn_turn, t->tls ? t->cfg.cert : "none");
-	fprintf(out, "TCP relays (RFC 6062)   : %u peer connections; %llu connected (%llu failed), %llu "
+	fprintf(out,
+		"TCP relays (RFC 6062)   : %u peer connections; %llu connected (%llu failed), %llu "
 		"offered (%llu refused), %llu bound (%llu not in time); %llu / %llu bytes to / from "
-		"peers\n", t->n_peers, (unsigned long long)s->peer_connects,
+		"peers\n",
+		t->n_peers, (unsigned long long)s->peer_connects,
 		(unsigned long long)s->peer_connect_fails, (unsigned long long)s->peer_attempts,
 		(unsigned long long)s->peer_refused, (unsigned long long)s->peer_binds,
 		(unsigned long long)s->peer_bind_timeouts, (unsigned long long)s->peer_bytes[0],

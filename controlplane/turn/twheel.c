@@ -47,7 +47,7 @@ void tw_add(struct twheel *w, struct tw_timer *t, uint64_t expires)
 
 	tw_del(w, t);
 	if (expires <= w->now)
-		expires = w->now + 1;	/* due: the next advance fires it */
+		expires = w->now + 1; /* due: the next advance fires it */
 	ticks = expires - w->now;
 	t->expires = expires;
 	t->rounds = (uint32_t)((ticks - 1) / w->n_slots);

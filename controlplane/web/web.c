@@ -21,7 +21,7 @@
 struct web_msg {
 	struct web_msg *next;
 	size_t len;
-	unsigned char data[];	/* LWS_PRE bytes, then the message */
+	unsigned char data[]; /* LWS_PRE bytes, then the message */
 };
 
 void web_uuid(char out[WEB_UUID_LEN])
@@ -36,23 +36,23 @@ void web_uuid(char out[WEB_UUID_LEN])
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
 	snprintf(out, WEB_UUID_LEN,
-		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		b[13], b[14], b[15]);
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		b[15]);
 }
 
 int web_respond(struct lws *wsi, unsigned int status, const char *ctype, const struct web_hdr *hdrs,
 	const char *body, size_t len)
 {
 	unsigned char head[LWS_PRE + 2048], *start = head + LWS_PRE, *p = start,
-		*end = head + sizeof(head) - 1;
+					    *end = head + sizeof(head) - 1;
 	unsigned char *buf;
 
 	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
 		return -1;
 	for (; hdrs && hdrs->name; hdrs++)
 		if (lws_add_http_header_by_name(wsi, (const unsigned char *)hdrs->name,
-			(const unsigned char *)hdrs->value, (int)strlen(hdrs->value), &p, end))
+			    (const unsigned char *)hdrs->value, (int)strlen(hdrs->value), &p, end))
 			return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
@@ -183,13 +183,13 @@ int web_rx_msg(struct web_rx *rx, const void *data, size_t len, bool final, size
 	int rc;
 
 	if (rx->done)
-		web_rx_reset(rx);	/* the last message was taken: this one is new */
+		web_rx_reset(rx); /* the last message was taken: this one is new */
 	rc = web_rx_add(rx, data, len, max);
 	if (!final)
 		return 0;
 	if (rx->discard) {
 		rc = rx->err;
-		web_rx_reset(rx);	/* the next fragment starts the next message */
+		web_rx_reset(rx); /* the next fragment starts the next message */
 		return rc;
 	}
 	if (rc < 0) {
@@ -299,10 +299,8 @@ static int redirect_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-const struct lws_protocols web_redirect_protocols[] = {
-	{ "http", redirect_cb, 0, 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+const struct lws_protocols web_redirect_protocols[] = { { "http", redirect_cb, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 int web_svc_say(struct web_svc *s, int rc, const char *fmt, ...)
 {
@@ -329,7 +327,7 @@ static void *svc_main(void *arg)
 		if (restart) {
 			s->cfg = s->next;
 			s->want_restart = false;
-			s->live = NULL;		/* nobody wakes what is about to go */
+			s->live = NULL; /* nobody wakes what is about to go */
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (stop)
@@ -434,7 +432,7 @@ size_t web_addr_key(const char *peer, unsigned int tag, uint8_t key[ADDR_LIMIT_K
 			memcpy(key, &a6.s6_addr[12], 4);
 			n = 4;
 		} else {
-			memcpy(key, a6.s6_addr, 8);	/* the /64 */
+			memcpy(key, a6.s6_addr, 8); /* the /64 */
 			n = 8;
 		}
 	} else {

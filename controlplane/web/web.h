@@ -24,7 +24,7 @@ void web_uuid(char out[WEB_UUID_LEN]);
 
 /* A header to add to an answer: both NULL ends a list. */
 struct web_hdr {
-	const char *name;	/* with its colon: "location:" */
+	const char *name; /* with its colon: "location:" */
 	const char *value;
 };
 
@@ -57,9 +57,9 @@ int web_json_dump(json_t *msg, size_t max, char **out, size_t *len);
 struct web_rx {
 	char *buf;
 	size_t len, cap;
-	bool discard;		/* it grew past its limit: the rest of it is dropped */
-	bool done;		/* buf holds a whole message: the next fragment starts another */
-	int err;		/* why it is discarded: -EMSGSIZE, -ENOMEM */
+	bool discard; /* it grew past its limit: the rest of it is dropped */
+	bool done;    /* buf holds a whole message: the next fragment starts another */
+	int err;      /* why it is discarded: -EMSGSIZE, -ENOMEM */
 };
 
 /* Adds a fragment; -EMSGSIZE past @max bytes: the buffer is emptied and the message's later
@@ -94,7 +94,6 @@ extern const struct lws_protocols web_redirect_protocols[];
 
 /* Decodes "Basic <base64>" into @user and @pass; -EINVAL if it is not that. */
 int web_basic_auth(const char *hdr, char *user, size_t ulen, char *pass, size_t plen);
-
 
 /* Per-address limits (include/addr_limit.h) over web_peer()'s text: failed joins and logins,
  * so that passcodes and passwords cannot be guessed at speed, and log lines a stranger can
@@ -135,7 +134,7 @@ struct web_svc {
 	int (*build)(struct web_svc *s, struct lws_context **ctx);
 	/* In the thread: ends what build made; destroys @ctx (may be NULL). */
 	void (*teardown)(struct web_svc *s, struct lws_context *ctx);
-	struct edge_cfg cfg;		/* the running configuration: the thread's */
+	struct edge_cfg cfg; /* the running configuration: the thread's */
 	/* private */
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -143,9 +142,9 @@ struct web_svc {
 	struct edge_cfg next;
 	bool want_restart, restart_done, stop;
 	int restart_rc;
-	struct lws_context *live;	/* under lock */
-	char msg[1024];			/* the last build's words, under lock */
-	char building[1024];		/* the thread's, while it builds */
+	struct lws_context *live; /* under lock */
+	char msg[1024];		  /* the last build's words, under lock */
+	char building[1024];	  /* the thread's, while it builds */
 };
 
 /* Starts the thread, which builds from @cfg at once. 0 or -errno. */

@@ -49,7 +49,7 @@ static int to_pem(struct web_jwt_key *k, EVP_PKEY *pk, int priv, char *err, size
 		return alg < 0 ? alg : -ENOMEM;
 	}
 	if ((priv ? PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL) :
-		PEM_write_bio_PUBKEY(b, pk)) != 1) {
+		    PEM_write_bio_PUBKEY(b, pk)) != 1) {
 		BIO_free(b);
 		snprintf(err, errlen, "cannot write the key as PEM");
 		return -EINVAL;

@@ -10,9 +10,9 @@
 #include <jansson.h>
 
 struct web_jwt_key {
-	char *pem;		/* PEM: a private key to sign, a public key to check */
+	char *pem; /* PEM: a private key to sign, a public key to check */
 	size_t len;
-	int alg;		/* libjwt's jwt_alg_t: ES256 for EC P-256, RS256 for RSA */
+	int alg; /* libjwt's jwt_alg_t: ES256 for EC P-256, RS256 for RSA */
 };
 
 /* Loads the private key in @path (PEM, EC P-256 or RSA). 0, -errno, or -EINVAL with @err. */

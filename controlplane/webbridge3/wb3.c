@@ -33,48 +33,48 @@
 #endif
 
 #define WB3_JOIN_TIMEOUT_S 10
-#define WB3_MAX_BODY 8192		/* POST /api/join */
-#define WB3_MAX_WS_MSG (64 * 1024)	/* a browser's message: an SDP offer fits */
-#define WB3_MAX_WS_QUEUE (512 * 1024)	/* waiting for a slow browser */
-#define WB3_MAX_JOINS_WAITING 256	/* joins the callbridges have not answered yet */
+#define WB3_MAX_BODY 8192	      /* POST /api/join */
+#define WB3_MAX_WS_MSG (64 * 1024)    /* a browser's message: an SDP offer fits */
+#define WB3_MAX_WS_QUEUE (512 * 1024) /* waiting for a slow browser */
+#define WB3_MAX_JOINS_WAITING 256     /* joins the callbridges have not answered yet */
 #define C2W_MAX_MSG (256 * 1024)
-#define WB3_MAX_MEDIA 8		/* media ports a callbridge may announce */
+#define WB3_MAX_MEDIA 8 /* media ports a callbridge may announce */
 #define C2W_MAX_QUEUE (8 * 1024 * 1024)
 /* What guests' signalling may fill of a link's queue: past it their messages are refused
  * (callBridgeBusy) and the rest is kept for joins, sessions and leaves. */
 #define C2W_GUEST_QUEUE (C2W_MAX_QUEUE / 2)
-#define C2W_LOG_EVERY_S 10		/* a link's dropped messages: a line, then a count */
-enum { WB3_LOG_TOO_BIG = 16, WB3_LOG_BUSY };	/* web_log_once tags (the joins' are below) */
+#define C2W_LOG_EVERY_S 10		     /* a link's dropped messages: a line, then a count */
+enum { WB3_LOG_TOO_BIG = 16, WB3_LOG_BUSY }; /* web_log_once tags (the joins' are below) */
 
 /* A callbridge connected over C2W: the lws per-session data of the "c2w" protocol. */
 struct wb3_link {
 	struct lws *wsi;
 	struct wb3_link *next;
-	char guid[WEB_UUID_LEN];	/* from its hello; "" until then */
+	char guid[WEB_UUID_LEN]; /* from its hello; "" until then */
 	char peer[64];
-	char subject[128];		/* its certificate's subject */
-	struct web_jwt_key key;		/* its certificate's public key: checks its JWTs */
+	char subject[128];	/* its certificate's subject */
+	struct web_jwt_key key; /* its certificate's public key: checks its JWTs */
 	struct web_msgq q;
 	struct web_rx rx;
 	time_t since;
 	unsigned long joins;
-	bool broken;			/* no longer usable: closing (the callbridge redials) */
-	unsigned long too_big_rx;	/* its messages dropped: over C2W_MAX_MSG */
+	bool broken;		  /* no longer usable: closing (the callbridge redials) */
+	unsigned long too_big_rx; /* its messages dropped: over C2W_MAX_MSG */
 	time_t logged_rx;
-	struct wb3_media media[WB3_MAX_MEDIA];	/* its media ports, from its "media" message */
+	struct wb3_media media[WB3_MAX_MEDIA]; /* its media ports, from its "media" message */
 	unsigned int n_media;
 };
 
 /* A request on the HTTPS listeners' "/api" mount; a join waits here for its callbridge. */
 struct wb3_http {
 	struct lws *wsi;
-	struct wb3_http *next;		/* in wb3.joins while waiting */
+	struct wb3_http *next; /* in wb3.joins while waiting */
 	struct wb3_link *link;
 	struct web_rx body;
-	lws_sorted_usec_list_t sul;	/* the join's deadline */
+	lws_sorted_usec_list_t sul; /* the join's deadline */
 	uint32_t req;
 	bool post, too_big, waiting, ready;
-	bool close;			/* answered before its body was read: close after */
+	bool close; /* answered before its body was read: close after */
 	char path[64];
 	char session[WEB_UUID_LEN];
 	char name[65];
@@ -91,11 +91,11 @@ struct wb3_http {
 struct wb3_guest {
 	struct lws *wsi;
 	struct wb3_guest *next;
-	struct wb3_link *link;		/* NULL once its callbridge is gone */
+	struct wb3_link *link; /* NULL once its callbridge is gone */
 	struct web_msgq q;
 	struct web_rx rx;
 	bool authed, left, closing;
-	double tokens;			/* messages it may still send now (rate_ok) */
+	double tokens; /* messages it may still send now (rate_ok) */
 	struct timespec refill;
 	char participant[WEB_UUID_LEN], call[WEB_UUID_LEN], callbridge[WEB_UUID_LEN];
 	char guest[24], name[65];
@@ -112,34 +112,34 @@ struct wb3_guest {
 #define WB3_FAIL_KEYS 8192
 /* Joins one address may have waiting for a callbridge: a browser makes one at a time. */
 #define WB3_MAX_JOINS_PER_ADDR 8
-enum { WB3_LOG_FAILS, WB3_LOG_JOINS };	/* web_log_once tags */
+enum { WB3_LOG_FAILS, WB3_LOG_JOINS }; /* web_log_once tags */
 
 struct wb3 {
-	struct web_svc svc;		/* the thread; svc.cfg is the running configuration */
-	pthread_mutex_t lock;		/* the lists, for readers in other threads */
-	bool destroying;		/* lws_context_destroy is closing everything */
+	struct web_svc svc;   /* the thread; svc.cfg is the running configuration */
+	pthread_mutex_t lock; /* the lists, for readers in other threads */
+	bool destroying;      /* lws_context_destroy is closing everything */
 	bool running;
-	struct lws_context *ctx;	/* the thread's */
+	struct lws_context *ctx; /* the thread's */
 	char guid[WEB_UUID_LEN];
 	struct wb3_link *links;
 	struct wb3_guest *guests;
 	struct wb3_http *joins;
 	uint32_t next_req;
-	unsigned int rr;		/* round robin over callbridges */
+	unsigned int rr; /* round robin over callbridges */
 	/* what the vhosts point at while the context lives */
 	struct lws_http_mount mount_api, mount_root;
 	struct lws_protocol_vhost_options hdr_csp, hdr_nosniff, hdr_referrer, hdr_hsts;
 	char csp[512];
 	char webapp_dir[256];
-	char https_urls[WEB_MAX_LISTEN][80];	/* where port 80 sends a browser */
-	struct addr_limit *fails;	/* failed joins per address (the thread's) */
-	struct addr_limit *log_once;	/* what a stranger triggers, logged once a minute */
+	char https_urls[WEB_MAX_LISTEN][80]; /* where port 80 sends a browser */
+	struct addr_limit *fails;	     /* failed joins per address (the thread's) */
+	struct addr_limit *log_once;	     /* what a stranger triggers, logged once a minute */
 	unsigned long joins_ok, joins_failed;
 	/* failed joins by reason (wb3_join_fail_reasons), for wb3_figures: this thread adds,
 	 * any thread reads, both atomically */
 	uint64_t join_fails[WB3_JOIN_FAIL_REASONS];
-	unsigned long c2w_too_big;	/* guests' messages refused: too large for C2W */
-	unsigned long c2w_busy;		/* guests' messages refused: C2W_GUEST_QUEUE full */
+	unsigned long c2w_too_big; /* guests' messages refused: too large for C2W */
+	unsigned long c2w_busy;	   /* guests' messages refused: C2W_GUEST_QUEUE full */
 	struct wb3_services services;
 };
 
@@ -253,8 +253,9 @@ static bool rate_ok(struct wb3_guest *g)
 	if (!g->refill.tv_sec) {
 		g->tokens = GUEST_MSG_BURST;
 	} else {
-		g->tokens += GUEST_MSG_RATE * ((double)(now.tv_sec - g->refill.tv_sec) +
-			(double)(now.tv_nsec - g->refill.tv_nsec) / 1e9);
+		g->tokens += GUEST_MSG_RATE *
+			((double)(now.tv_sec - g->refill.tv_sec) +
+				(double)(now.tv_nsec - g->refill.tv_nsec) / 1e9);
 		if (g->tokens > GUEST_MSG_BURST)
 			g->tokens = GUEST_MSG_BURST;
 	}
@@ -273,8 +274,8 @@ static void guest_send(struct wb3_guest *g, json_t *msg)
 
 static void guest_error(struct wb3_guest *g, const char *code, const char *message)
 {
-	guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error", code, "message",
-		message));
+	guest_send(g,
+		json_pack("{s:s, s:s, s:s}", "type", "error", "error", code, "message", message));
 }
 
 static void guest_end(struct wb3_guest *g, const char *reason)
@@ -314,10 +315,10 @@ static void join_answer(struct wb3 *w, struct wb3_http *h, unsigned int status, 
 	lws_callback_on_writable(h->wsi);
 }
 
-const char *const wb3_join_fail_reasons[WB3_JOIN_FAIL_REASONS] = { "badRequest",
-	"meetingNotFound", "passcodeRequired", "invalidPasscode", "guestAccessDisabled",
-	"nonMemberAccessDisabled", "participantLimitReached", "tooManyParticipants", "tooManyJoins",
-	"tooManyAttempts", "callBridgeUnavailable", "callBridgeTimeout", "other" };
+const char *const wb3_join_fail_reasons[WB3_JOIN_FAIL_REASONS] = { "badRequest", "meetingNotFound",
+	"passcodeRequired", "invalidPasscode", "guestAccessDisabled", "nonMemberAccessDisabled",
+	"participantLimitReached", "tooManyParticipants", "tooManyJoins", "tooManyAttempts",
+	"callBridgeUnavailable", "callBridgeTimeout", "other" };
 
 static void join_fail(struct wb3 *w, struct wb3_http *h, unsigned int status, const char *code,
 	const char *message)
@@ -338,7 +339,7 @@ static void join_timeout(lws_sorted_usec_list_t *sul)
 
 	LOG_WARN("webbridge3", "join %u: no answer from callbridge %s in %d s", h->req,
 		h->link ? h->link->guid : "?", WB3_JOIN_TIMEOUT_S);
-	web_limit_refund(w->fails, h->peer, 0);	/* not the guest's failure */
+	web_limit_refund(w->fails, h->peer, 0); /* not the guest's failure */
 	join_fail(w, h, 504, "callBridgeTimeout", "The meeting server did not answer. Try again.");
 }
 
@@ -438,8 +439,10 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	if (mine >= WB3_MAX_JOINS_PER_ADDR) {
 		json_decref(o);
 		if (web_log_once(w->log_once, h->peer, WB3_LOG_JOINS))
-			LOG_WARN("webbridge3", "join from %s: %u of its joins already waiting: "
-				"refusing more (logged once a minute)", h->peer, mine);
+			LOG_WARN("webbridge3",
+				"join from %s: %u of its joins already waiting: "
+				"refusing more (logged once a minute)",
+				h->peer, mine);
 		join_fail(w, h, 429, "tooManyJoins",
 			"Too many joins from your address at once. Wait a moment and try again.");
 		return;
@@ -472,9 +475,11 @@ static void join_start(struct wb3 *w, struct wb3_http *h)
 	h->req = ++w->next_req;
 	h->link = l;
 	l->joins++;
-	if (link_send(l, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "join",
-		"req", (json_int_t)h->req, "session", h->session, "meetingId", id, "passcode", pass,
-		"name", name, "userAgent", browser_of(h->ua), "remote", h->peer)) < 0) {
+	if (link_send(l,
+		    json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "join", "req",
+			    (json_int_t)h->req, "session", h->session, "meetingId", id, "passcode",
+			    pass, "name", name, "userAgent", browser_of(h->ua), "remote",
+			    h->peer)) < 0) {
 		web_limit_refund(w->fails, h->peer, 0);
 		json_decref(o);
 		join_fail(w, h, 503, "callBridgeUnavailable",
@@ -502,8 +507,9 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 		 * will never come; let it go at once */
 		const char *p = json_string_value(json_object_get(m, "participant"));
 		if (json_is_true(json_object_get(m, "ok")) && p)
-			link_send(l, json_pack("{s:s, s:s, s:s}", "type", "leave", "participant", p,
-				"reason", "closed"));
+			link_send(l,
+				json_pack("{s:s, s:s, s:s}", "type", "leave", "participant", p,
+					"reason", "closed"));
 		return;
 	}
 	if (!json_is_true(json_object_get(m, "ok"))) {
@@ -514,8 +520,10 @@ static void join_result(struct wb3 *w, struct wb3_link *l, json_t *m)
 			web_limit_refund(w->fails, h->peer, 0);
 		else if (web_limit_over(w->fails, h->peer, 0) &&
 			web_log_once(w->log_once, h->peer, WB3_LOG_FAILS))
-			LOG_WARN("webbridge3", "%s: %u failed joins in %d s: refusing its joins for a "
-				"while", h->peer, WB3_MAX_FAILS, WB3_FAIL_WINDOW_S);
+			LOG_WARN("webbridge3",
+				"%s: %u failed joins in %d s: refusing its joins for a "
+				"while",
+				h->peer, WB3_MAX_FAILS, WB3_FAIL_WINDOW_S);
 		join_fail(w, h, status_of(code), code, msg ? msg : "The join was refused.");
 		return;
 	}
@@ -547,11 +555,8 @@ static void access_log(struct wb3_http *h, size_t sent)
 
 static int http_send_answer(struct wb3_http *h)
 {
-	static const struct web_hdr hdrs[] = {
-		{ "cache-control:", "no-store" },
-		{ "x-content-type-options:", "nosniff" },
-		{ NULL, NULL }
-	};
+	static const struct web_hdr hdrs[] = { { "cache-control:", "no-store" },
+		{ "x-content-type-options:", "nosniff" }, { NULL, NULL } };
 	char *answer = h->answer;
 	size_t len = h->answer_len;
 	struct lws *wsi = h->wsi;
@@ -575,7 +580,7 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct wb3 *w = lws_context_user(lws_get_context(wsi));
 	char cl[16];
 
-	if (!h)		/* after the transaction ended, lws may call us without our data */
+	if (!h) /* after the transaction ended, lws may call us without our data */
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
@@ -598,7 +603,7 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			clean(h->referer, sizeof(h->referer), tmp);
 		}
 		h->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-		h->close = h->post;	/* until its body is read */
+		h->close = h->post; /* until its body is read */
 		if (strcmp(h->path, "/join")) {
 			h->status = 404;
 			h->answer =
@@ -634,7 +639,7 @@ static int cb_api(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 0;
 		}
 		h->close = false;
-		return 0;	/* the body follows */
+		return 0; /* the body follows */
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!h->too_big && web_rx_add(&h->body, in, len, WB3_MAX_BODY) < 0)
 			h->too_big = true;
@@ -698,14 +703,16 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 	if (rc < 0) {
 		char peer[64];
 		web_peer(g->wsi, peer, sizeof(peer));
-		const char *what = rc == -EKEYEXPIRED ? "expired" : l ? "invalid" :
-			"unknown callbridge's";
+		const char *what = rc == -EKEYEXPIRED ? "expired" :
+			l			      ? "invalid" :
+							"unknown callbridge's";
 		LOG_WARN("client_backend", "WARNING : WebSocket : %s token from %s refused", what,
 			peer);
-		guest_send(g, json_pack("{s:s, s:s, s:s}", "type", "error", "error",
-			rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
-			rc == -EKEYEXPIRED ? "Your session has expired. Join again." :
-			"Your session is not valid. Join again."));
+		guest_send(g,
+			json_pack("{s:s, s:s, s:s}", "type", "error", "error",
+				rc == -EKEYEXPIRED ? "expiredToken" : "invalidToken", "message",
+				rc == -EKEYEXPIRED ? "Your session has expired. Join again." :
+						     "Your session is not valid. Join again."));
 		guest_closing(g);
 		return;
 	}
@@ -740,10 +747,12 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 		"%s "
 		"tracing 0",
 		g->guest, l->guid, g->call, g->participant);
-	guest_send(g, json_pack("{s:s, s:s, s:s, s:s}", "type", "authenticated", "participant",
-		g->participant, "name", g->name, "conference", conf ? conf : ""));
-	link_send(l, json_pack("{s:s, s:s, s:s}", "type", "session", "participant", g->participant,
-		"userAgent", browser_of(g->ua)));
+	guest_send(g,
+		json_pack("{s:s, s:s, s:s, s:s}", "type", "authenticated", "participant",
+			g->participant, "name", g->name, "conference", conf ? conf : ""));
+	link_send(l,
+		json_pack("{s:s, s:s, s:s}", "type", "session", "participant", g->participant,
+			"userAgent", browser_of(g->ua)));
 	json_decref(claims);
 }
 
@@ -791,13 +800,9 @@ static bool plain(json_t *v, int depth)
 	if (json_is_real(v) || depth > 8)
 		return false;
 	if (json_is_object(v))
-		json_object_foreach(v, k, e)
-			if (!plain(e, depth + 1))
-				return false;
+		json_object_foreach(v, k, e) if (!plain(e, depth + 1)) return false;
 	if (json_is_array(v))
-		json_array_foreach(v, i, e)
-			if (!plain(e, depth + 1))
-				return false;
+		json_array_foreach(v, i, e) if (!plain(e, depth + 1)) return false;
 	return true;
 }
 
@@ -810,16 +815,18 @@ static void guest_signal(struct wb3 *w, struct wb3_guest *g, json_t *m)
 	char *s, peer[64];
 	size_t len;
 	int rc = web_json_dump(json_pack("{s:s, s:s, s:O}", "type", "signal", "participant",
-		g->participant, "msg", m), C2W_MAX_MSG, &s, &len);
+				       g->participant, "msg", m),
+		C2W_MAX_MSG, &s, &len);
 
 	if (rc == -EMSGSIZE) {
 		w->c2w_too_big++;
 		web_peer(g->wsi, peer, sizeof(peer));
 		if (web_log_once(w->log_once, peer, WB3_LOG_TOO_BIG))
-			LOG_WARN("webbridge3", "guest %s from %s: a message of %zu bytes would "
+			LOG_WARN("webbridge3",
+				"guest %s from %s: a message of %zu bytes would "
 				"be %zu on C2W, over its %d: refused (too large for C2W; %lu so "
-				"far, logged once a minute per address)", g->participant, peer,
-				g->rx.len, len, C2W_MAX_MSG, w->c2w_too_big);
+				"far, logged once a minute per address)",
+				g->participant, peer, g->rx.len, len, C2W_MAX_MSG, w->c2w_too_big);
 		guest_error(g, "messageTooLarge",
 			"That message is too large to pass on to the meeting server.");
 		return;
@@ -836,7 +843,8 @@ static void guest_signal(struct wb3 *w, struct wb3_guest *g, json_t *m)
 		w->c2w_busy++;
 		web_peer(g->wsi, peer, sizeof(peer));
 		if (web_log_once(w->log_once, peer, WB3_LOG_BUSY))
-			LOG_WARN("webbridge3", "C2W: callbridge %s has %d bytes waiting: guests' "
+			LOG_WARN("webbridge3",
+				"C2W: callbridge %s has %d bytes waiting: guests' "
 				"messages refused (%lu so far, logged once a minute per address)",
 				l->guid, C2W_GUEST_QUEUE, w->c2w_busy);
 		guest_error(g, "callBridgeBusy",
@@ -872,8 +880,9 @@ static void guest_message(struct wb3 *w, struct wb3_guest *g)
 			g->left = true;
 			guest_leave_audit(g);
 			if (g->link)
-				link_send(g->link, json_pack("{s:s, s:s, s:s}", "type", "leave",
-					"participant", g->participant, "reason", "left"));
+				link_send(g->link,
+					json_pack("{s:s, s:s, s:s}", "type", "leave", "participant",
+						g->participant, "reason", "left"));
 		}
 		guest_send(g, json_pack("{s:s}", "type", "left"));
 		guest_closing(g);
@@ -901,8 +910,8 @@ static void guest_unlink(struct wb3 *w, struct wb3_guest *g)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-	void *in, size_t len)
+static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
 {
 	struct wb3_guest *g = user;
 	struct wb3 *w = lws_context_user(lws_get_context(wsi));
@@ -963,8 +972,9 @@ static int cb_signalling(struct lws *wsi, enum lws_callback_reasons reason, void
 			g->left = true;
 			guest_leave_audit(g);
 			if (g->link && !w->destroying)
-				link_send(g->link, json_pack("{s:s, s:s, s:s}", "type", "leave",
-					"participant", g->participant, "reason", "closed"));
+				link_send(g->link,
+					json_pack("{s:s, s:s, s:s}", "type", "leave", "participant",
+						g->participant, "reason", "closed"));
 		}
 		guest_unlink(w, g);
 		web_msgq_clear(&g->q);
@@ -989,7 +999,8 @@ static void media_publish(struct wb3 *w)
 		n += l->n_media;
 	all = calloc(n ? n : 1, sizeof(*all));
 	if (!all) {
-		LOG_ERRX("webbridge3", "out of memory: the callbridges' media ports are not passed on");
+		LOG_ERRX("webbridge3",
+			"out of memory: the callbridges' media ports are not passed on");
 		return;
 	}
 	n = 0;
@@ -1008,7 +1019,8 @@ static void link_media(struct wb3 *w, struct wb3_link *l, json_t *a)
 	json_t *v;
 
 	l->n_media = 0;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *s = json_string_value(v), *colon = s ? strrchr(s, ':') : NULL;
 		char ip[16], *end;
 		struct in_addr in;
@@ -1021,8 +1033,8 @@ static void link_media(struct wb3 *w, struct wb3_link *l, json_t *a)
 		port = strtoul(colon + 1, &end, 10);
 		if (inet_pton(AF_INET, ip, &in) != 1 || *end || !colon[1] || !port || port > 65535)
 			goto bad;
-		l->media[l->n_media++] = (struct wb3_media){ .ip = in.s_addr,
-			.port = htons((uint16_t)port) };
+		l->media[l->n_media++] =
+			(struct wb3_media){ .ip = in.s_addr, .port = htons((uint16_t)port) };
 	}
 	if (!json_is_array(a))
 		goto bad;
@@ -1032,8 +1044,10 @@ static void link_media(struct wb3 *w, struct wb3_link *l, json_t *a)
 	return;
 bad:
 	l->n_media = 0;
-	LOG_WARN("webbridge3", "C2W: callbridge %s sent media ports that are not a list of "
-		"\"a.b.c.d:port\": none taken", l->guid);
+	LOG_WARN("webbridge3",
+		"C2W: callbridge %s sent media ports that are not a list of "
+		"\"a.b.c.d:port\": none taken",
+		l->guid);
 	media_publish(w);
 }
 
@@ -1047,7 +1061,8 @@ static void link_signal_many(struct wb3 *w, struct wb3_link *l, json_t *m)
 	if (!json_is_object(msg) || !(s = json_dumps(msg, JSON_COMPACT)))
 		return;
 	len = strlen(s);
-	json_array_foreach(json_object_get(m, "participants"), i, p) {
+	json_array_foreach(json_object_get(m, "participants"), i, p)
+	{
 		const char *id = json_string_value(p);
 		struct wb3_guest *g = id ? guest_by_participant(w, id) : NULL;
 		if (g && g->link == l && !g->left &&
@@ -1076,8 +1091,9 @@ static int link_message(struct wb3 *w, struct wb3_link *l, const char *buf)
 		struct wb3_link *other = guid ? link_by_guid(w, guid) : NULL;
 		if (l->guid[0] || !guid || strlen(guid) != WEB_UUID_LEN - 1 || other) {
 			/* a GUID is a callbridge's for good: its JWTs are checked with its key */
-			const char *why = l->guid[0] ? "a second hello" : other ?
-				"its GUID is another connected callbridge's" : "hello without a GUID";
+			const char *why = l->guid[0] ? "a second hello" :
+				other ? "its GUID is another connected callbridge's" :
+					"hello without a GUID";
 			LOG_WARN("webbridge3", "C2W: callbridge at %s (%s): %s: closing", l->peer,
 				l->subject, why);
 			l->broken = true;
@@ -1130,8 +1146,7 @@ static bool log_due(time_t *last)
 /* One fragment from a callbridge (@final: its message's last). A message over C2W_MAX_MSG
  * is dropped whole (counted) and the next one read; one that is not JSON closes the link.
  * Needs no socket: the fuzzer calls it. -1: close the connection. */
-static int link_receive(struct wb3 *w, struct wb3_link *l, const void *in, size_t len,
-	bool final)
+static int link_receive(struct wb3 *w, struct wb3_link *l, const void *in, size_t len, bool final)
 {
 	int rc = web_rx_msg(&l->rx, in, len, final, C2W_MAX_MSG);
 
@@ -1140,9 +1155,10 @@ static int link_receive(struct wb3 *w, struct wb3_link *l, const void *in, size_
 	if (rc == -EMSGSIZE || rc == -ENOMEM) {
 		l->too_big_rx++;
 		if (log_due(&l->logged_rx))
-			LOG_WARN("webbridge3", "C2W: callbridge %s: a message over %d bytes "
-				"dropped (%lu so far); reading the next", l->guid, C2W_MAX_MSG,
-				l->too_big_rx);
+			LOG_WARN("webbridge3",
+				"C2W: callbridge %s: a message over %d bytes "
+				"dropped (%lu so far); reading the next",
+				l->guid, C2W_MAX_MSG, l->too_big_rx);
 		return 0;
 	}
 	if (rc <= 0)
@@ -1167,7 +1183,7 @@ static void link_closed(struct wb3 *w, struct wb3_link *l)
 	pthread_mutex_unlock(&w->lock);
 	if (l->n_media) {
 		l->n_media = 0;
-		media_publish(w);	/* l is off the list: its ports go */
+		media_publish(w); /* l is off the list: its ports go */
 	}
 	if (w->destroying) {
 		for (struct wb3_guest *g = w->guests; g; g = g->next)
@@ -1234,8 +1250,9 @@ static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		l->next = w->links;
 		w->links = l;
 		pthread_mutex_unlock(&w->lock);
-		link_send(l, json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", w->guid, "role",
-			"webbridge3"));
+		link_send(l,
+			json_pack("{s:s, s:s, s:s}", "type", "hello", "guid", w->guid, "role",
+				"webbridge3"));
 		return 0;
 	}
 	case LWS_CALLBACK_RECEIVE:
@@ -1260,7 +1277,7 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 		SSL *ssl = in;
 		char subj[160] = "?", peer[64];
 
-		if (len)	/* OpenSSL's own check passed */
+		if (len) /* OpenSSL's own check passed */
 			return 0;
 		/* name the callbridge's own certificate, whichever link of its chain failed */
 		X509 *x = X509_STORE_CTX_get0_cert(xs);
@@ -1284,18 +1301,15 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols https_protocols[] = {
-	{ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+static const struct lws_protocols https_protocols[] = { { "http", lws_callback_http_dummy, 0, 0, 0,
+								NULL, 0 },
 	{ "wb3-api", cb_api, sizeof(struct wb3_http), 0, 0, NULL, 0 },
 	{ "wb3-signalling", cb_signalling, sizeof(struct wb3_guest), 8192, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
-static const struct lws_protocols c2w_protocols[] = {
-	{ "c2w-http", cb_c2w_http, 0, 0, 0, NULL, 0 },
+static const struct lws_protocols c2w_protocols[] = { { "c2w-http", cb_c2w_http, 0, 0, 0, NULL, 0 },
 	{ "c2w", cb_c2w, sizeof(struct wb3_link), 16384, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 /* ---- the context ---- */
 
@@ -1313,8 +1327,8 @@ static const char *if_addr(const struct edge_cfg *cfg, int ifi, char buf[16])
 /* what build() did, for the operator who restarted */
 #define SAY(...) web_svc_say(&w->svc, __VA_ARGS__)
 
-static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, char *kp,
-	char *cp, size_t len)
+static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, char *kp, char *cp,
+	size_t len)
 {
 	if (!key[0] || !cert[0] || pki_path(cfg->cert_dir, key, kp, len) < 0 ||
 		pki_path(cfg->cert_dir, cert, cp, len) < 0)
@@ -1344,14 +1358,15 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 	if (!w->ctx)
 		return SAY(-ENOMEM, "webbridge3: cannot create the web server\n");
 
-	snprintf(w->webapp_dir, sizeof(w->webapp_dir), "%s", c->webapp_dir[0] ? c->webapp_dir :
-		EDGE_WEBAPP_DIR);
+	snprintf(w->webapp_dir, sizeof(w->webapp_dir), "%s",
+		c->webapp_dir[0] ? c->webapp_dir : EDGE_WEBAPP_DIR);
 	/* the web app loads only its own files and talks only to us; who may frame it is the
 	 * operator's `https frame-ancestors` */
-	snprintf(w->csp, sizeof(w->csp), "default-src 'self'; connect-src 'self' wss:; "
+	snprintf(w->csp, sizeof(w->csp),
+		"default-src 'self'; connect-src 'self' wss:; "
 		"img-src 'self' data:; media-src 'self' blob: mediastream:; base-uri 'none'; "
-		"form-action 'self'; frame-ancestors %s", c->frame_ancestors[0] ?
-		c->frame_ancestors : "'self'");
+		"form-action 'self'; frame-ancestors %s",
+		c->frame_ancestors[0] ? c->frame_ancestors : "'self'");
 	w->hdr_csp = (struct lws_protocol_vhost_options){ &w->hdr_nosniff, NULL,
 		"content-security-policy:", w->csp };
 	w->hdr_nosniff = (struct lws_protocol_vhost_options){ &w->hdr_referrer, NULL,
@@ -1375,7 +1390,8 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 	w->mount_root.cache_max_age = 0;
 
 	if (paths(cfg, c->https_key, c->https_cert, key, cert, sizeof(key)) < 0)
-		SAY(0, "webbridge3: no HTTPS certificate ('webbridge3 https certs'): not listening "
+		SAY(0,
+			"webbridge3: no HTTPS certificate ('webbridge3 https certs'): not listening "
 			"for browsers\n");
 	else
 		for (int i = 0; i < c->n_https; i++) {
@@ -1389,7 +1405,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 				c->https[i].port);
 			vi.vhost_name = name;
 			vi.iface = ip;
-			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
 			vi.port = c->https[i].port;
 			vi.protocols = https_protocols;
 			vi.mounts = &w->mount_api;
@@ -1435,7 +1451,8 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 
 	if (paths(cfg, c->c2w_key, c->c2w_cert, key, cert, sizeof(key)) < 0 || !c->c2w_trust[0] ||
 		pki_path(cfg->cert_dir, c->c2w_trust, trust, sizeof(trust)) < 0)
-		SAY(0, "webbridge3: C2W needs 'webbridge3 c2w certs' and 'webbridge3 c2w trust': "
+		SAY(0,
+			"webbridge3: C2W needs 'webbridge3 c2w certs' and 'webbridge3 c2w trust': "
 			"no callbridge can connect\n");
 	else
 		for (int i = 0; i < c->n_c2w; i++) {
@@ -1446,7 +1463,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 				c->c2w[i].port);
 			vi.vhost_name = name;
 			vi.iface = ip;
-			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;	/* that address only */
+			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
 			vi.port = c->c2w[i].port;
 			vi.protocols = c2w_protocols;
 			vi.ssl_cert_filepath = cert;
@@ -1488,7 +1505,7 @@ static void teardown(struct web_svc *svc, struct lws_context *ctx)
 	if (!ctx)
 		return;
 	w->destroying = true;
-	lws_context_destroy(ctx);	/* closes every connection: their CLOSED callbacks run */
+	lws_context_destroy(ctx); /* closes every connection: their CLOSED callbacks run */
 	w->destroying = false;
 	pthread_mutex_lock(&w->lock);
 	w->ctx = NULL;
@@ -1553,7 +1570,7 @@ void wb3_figures(struct wb3 *w, struct wb3_figures *f)
 	*f = (struct wb3_figures){ 0 };
 	pthread_mutex_lock(&w->lock);
 	for (const struct wb3_link *l = w->links; l; l = l->next)
-		f->links += l->guid[0] != '\0';	/* set under the lock */
+		f->links += l->guid[0] != '\0'; /* set under the lock */
 	for (const struct wb3_guest *g = w->guests; g; g = g->next)
 		f->guests += __atomic_load_n(&g->authed, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&w->lock);

@@ -24,10 +24,10 @@ struct fw_build {
 	uint32_t *bounds;
 	uint16_t *ent;
 	uint32_t n_iv, cap_iv, cap_ent;
-	uint16_t *keys;		/* per chain: its rule indices, then its fallback entry */
-	uint32_t *key_off;	/* per chain: where its key starts; key_off[n_chains] = end */
+	uint16_t *keys;	   /* per chain: its rule indices, then its fallback entry */
+	uint32_t *key_off; /* per chain: where its key starts; key_off[n_chains] = end */
 	uint32_t n_keys, cap_keys;
-	int32_t *index;		/* open addressing on the key's hash: chain number or -1 */
+	int32_t *index; /* open addressing on the key's hash: chain number or -1 */
 	uint32_t index_mask;
 	/* scratch for one chain */
 	uint32_t *cut;
@@ -103,10 +103,10 @@ static int fw_chain_make(struct fw_build *b, const uint16_t *list, uint32_t n, u
 	for (uint32_t i = n; i-- > 0;) {
 		const struct fw_rule *r = &rules[list[i]];
 		uint64_t end = (uint64_t)r->src_addr +
-			       (r->src_len ? 1ull << (32 - r->src_len) : 1ull << 32);
+			(r->src_len ? 1ull << (32 - r->src_len) : 1ull << 32);
 		uint32_t lo = 0, hi = m;
 
-		while (lo < hi) {	/* the cut at the prefix's start */
+		while (lo < hi) { /* the cut at the prefix's start */
 			uint32_t mid = (lo + hi) / 2;
 
 			if (b->cut[mid] < r->src_addr)
@@ -147,7 +147,7 @@ static int fw_chain_get(struct fw_build *b, uint16_t *list, uint32_t n, uint16_t
 	uint32_t klen = n + 1, h, slot;
 	int c, rc;
 
-	list[n] = fallback;	/* the caller leaves room: the key is the list and its fallback */
+	list[n] = fallback; /* the caller leaves room: the key is the list and its fallback */
 	h = fw_key_hash(list, klen);
 	for (slot = h & b->index_mask; b->index[slot] >= 0; slot = (slot + 1) & b->index_mask) {
 		uint32_t k = (uint32_t)b->index[slot];
@@ -264,7 +264,7 @@ struct fw_ruleset *fw_compile(const struct fw_if_config *cfg)
 		goto out;
 	memset(rs, 0, sizeof(*rs));
 	def = cfg->default_action == FW_ALLOW ? FW_V(FW_SLOT_DEFAULT_ALLOW, 1) :
-		FW_V(FW_SLOT_DEFAULT_DENY, 0);
+						FW_V(FW_SLOT_DEFAULT_DENY, 0);
 	rs->other = def;
 	for (unsigned int i = 0; i < cfg->n_rules; i++)
 		rs->serial[cfg->rules[i].slot] = cfg->rules[i].serial;

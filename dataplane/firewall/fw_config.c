@@ -109,8 +109,8 @@ static int fw_parse_prefix(const char *w, struct fw_rule *r, char *err, size_t e
 	if (inet_pton(AF_INET, addr, &a) != 1)
 		goto bad;
 	if (slash && !fw_number(slash + 1, strlen(slash + 1), 32, &len))
-		return fw_refuse(
-			err, errlen, -EINVAL, "firewall: '%s': prefix length must be 0..32", w);
+		return fw_refuse(err, errlen, -EINVAL,
+			"firewall: '%s': prefix length must be 0..32", w);
 	host = ntohl(a.s_addr);
 	mask = len ? ~0u << (32 - len) : 0;
 	if (host & ~mask) {
@@ -177,7 +177,8 @@ int fw_rule_format(const struct fw_rule *r, char *buf, size_t len)
 {
 	char ports[16], from[40] = "";
 	const char *proto = r->protos == FW_PROTO_TCP ? "/tcp" :
-		r->protos == FW_PROTO_UDP ? "/udp" : "";
+		r->protos == FW_PROTO_UDP	      ? "/udp" :
+							"";
 
 	if (r->port_lo == r->port_hi)
 		snprintf(ports, sizeof(ports), "%u", r->port_lo);

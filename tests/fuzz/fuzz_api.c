@@ -98,7 +98,8 @@ static void expand(char *path, size_t len)
 
 	for (const char *p = path; *p && n + 1 < sizeof(out); p++) {
 		const char *id = p[0] == '@' && p[1] == 's' ? space.id :
-				 p[0] == '@' && p[1] == 'a' ? way.id : NULL;
+			p[0] == '@' && p[1] == 'a'	    ? way.id :
+							      NULL;
 
 		if (id && n + strlen(id) + 1 < sizeof(out)) {
 			memcpy(out + n, id, strlen(id));
@@ -125,7 +126,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(call.name, sizeof(call.name), "9999 <&\"'>");
 	snprintf(call.cospace, sizeof(call.cospace), "58ef98d1-5181-4e63-a386-4b60597be7e4");
 	for (int i = 0; i < 2; i++) {
-		snprintf(legs[i].id, sizeof(legs[i].id), "fcfe42f4-ac94-4ab2-a14a-f4165ec960a%d", i);
+		snprintf(legs[i].id, sizeof(legs[i].id), "fcfe42f4-ac94-4ab2-a14a-f4165ec960a%d",
+			i);
 		snprintf(legs[i].participant_id, sizeof(legs[i].participant_id),
 			"aaaaaaaa-ac94-4ab2-a14a-f4165ec960a%d", i);
 		snprintf(legs[i].guest, sizeof(legs[i].guest), "guest157306474%d", i);
@@ -139,8 +141,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	model.calls = &call;
 	model.n_calls = 1;
 	api.model = &model;
-	api.env = (struct cb_api_env){ .auth = auth, .drop_leg = drop, .drop_call = drop,
-		.changed = changed, .webbridge_status = wb_status };
+	api.env = (struct cb_api_env){ .auth = auth,
+		.drop_leg = drop,
+		.drop_call = drop,
+		.changed = changed,
+		.webbridge_status = wb_status };
 	/* a real EC key, as a callbridge's certificate carries it: forged tokens must fail */
 	char err[64];
 	X509 *x = X509_new();

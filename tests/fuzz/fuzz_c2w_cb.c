@@ -98,10 +98,10 @@ void fuzz_c2w_cb_fragment(const void *data, size_t len, bool final)
 	free(sub);
 	if (rc < 0) {
 		if (!flink.broken)
-			abort();	/* closing says why, in the log */
+			abort(); /* closing says why, in the log */
 		closed = true;
 	}
-	rosters_due(&fcb.roster_sul);	/* what the timer would do 100 ms later */
+	rosters_due(&fcb.roster_sul); /* what the timer would do 100 ms later */
 	drain();
 }
 
@@ -118,7 +118,7 @@ void fuzz_c2w_cb_end(void)
 			"{\"type\":\"hello\",\"guid\":\"%s\",\"role\":\"webbridge3\"}", want);
 		fuzz_c2w_cb_fragment(hello, strlen(hello), true);
 		if (!closed && strcmp(flink.wb_guid, want))
-			abort();	/* up, and deaf */
+			abort(); /* up, and deaf */
 	}
 	/* the connection closes: its guests go, as CLIENT_CLOSED does */
 	flink.up = false;

@@ -35,7 +35,7 @@ void fuzz_c2w_wb3_fragment(const void *data, size_t len, bool final)
 		return;
 	if (link_receive(&fw, &wl, data, len, final) < 0) {
 		if (!wl.broken)
-			abort();	/* closing says why, in the log */
+			abort(); /* closing says why, in the log */
 		closed = true;
 	}
 	if (wl.q.bytes > C2W_MAX_QUEUE)
@@ -45,7 +45,8 @@ void fuzz_c2w_wb3_fragment(const void *data, size_t len, bool final)
 
 void fuzz_c2w_wb3_end(void)
 {
-	static const char hello[] = "{\"type\":\"hello\",\"guid\":"
+	static const char hello[] =
+		"{\"type\":\"hello\",\"guid\":"
 		"\"320d02c3-7af5-4e4f-b51c-9a7a4dc0b8b9\",\"role\":\"callbridge\"}";
 	static const char media[] = "{\"type\":\"media\",\"addresses\":[\"198.18.10.3:50000\"]}";
 
@@ -54,13 +55,13 @@ void fuzz_c2w_wb3_end(void)
 	if (!closed && !wl.guid[0]) {
 		fuzz_c2w_wb3_fragment(hello, strlen(hello), true);
 		if (!closed && !wl.guid[0])
-			abort();	/* up, and deaf */
+			abort(); /* up, and deaf */
 	}
 	if (!closed) {
 		wl.n_media = 0;
 		fuzz_c2w_wb3_fragment(media, strlen(media), true);
 		if (!closed && wl.n_media != 1)
-			abort();	/* up, and deaf */
+			abort(); /* up, and deaf */
 	}
 	web_msgq_clear(&wl.q);
 	web_rx_reset(&wl.rx);

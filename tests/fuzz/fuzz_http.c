@@ -19,8 +19,7 @@ static void check_req(const struct metrics_http_req *r)
 {
 	size_t n = strnlen(r->path, sizeof(r->path));
 
-	if (n == 0 || n > METRICS_HTTP_MAX_URI || r->path[0] != '/' ||
-		strpbrk(r->path, "?# \r\n"))
+	if (n == 0 || n > METRICS_HTTP_MAX_URI || r->path[0] != '/' || strpbrk(r->path, "?# \r\n"))
 		abort();
 	if (r->method != METRICS_HTTP_GET && r->method != METRICS_HTTP_HEAD)
 		abort();
@@ -41,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc == 0) {
 		if (size >= METRICS_HTTP_MAX_HEAD)
-			abort();	/* the server's buffer would be full, waiting forever */
+			abort(); /* the server's buffer would be full, waiting forever */
 		return 0;
 	}
 	if ((size_t)rc > size || rc > METRICS_HTTP_MAX_HEAD)

@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* RTE_IPV4() shifts an int into the sign bit: UBSan would stop every run */
-#define IP4(a, b, c, d) \
+#define IP4(a, b, c, d)                                                                            \
 	RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define OUR_IP IP4(198, 18, 32, 1)
 #define MEDIA_PORT 5004
@@ -54,15 +54,15 @@ static struct rte_mempool *mp;
 static struct dp_l3 l3;
 static struct media_tab tab;
 static struct media_leg leg_a, leg_b;
-static srtp_t a_send, b_send;		/* the browsers: protect what they send */
+static srtp_t a_send, b_send; /* the browsers: protect what they send */
 static struct mdtls_ctx *dtls;
 static uint8_t remote_fp[MDTLS_FP_LEN];
 static const struct rte_ether_addr our_mac = { { 2, 0, 0, 0, 0x32, 1 } };
 static const uint8_t key_a[30] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
 	19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
-static const uint8_t key_b[30] = { 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba,
-	0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9,
-	0xca, 0xcb, 0xcc, 0xcd, 0xce };
+static const uint8_t key_b[30] = { 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb,
+	0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
+	0xcb, 0xcc, 0xcd, 0xce };
 
 /* A browser's own context (libsrtp2). */
 static srtp_t mk_ctx(const uint8_t *key, bool gcm, bool inbound)
@@ -89,8 +89,8 @@ static srtp_t mk_ctx(const uint8_t *key, bool gcm, bool inbound)
 	return s;
 }
 
-static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t port,
-	uint32_t audio, uint32_t video, const struct media_leg *to, uint8_t pt_shift)
+static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t port, uint32_t audio,
+	uint32_t video, const struct media_leg *to, uint8_t pt_shift)
 {
 	struct media_out *o = &l->out[0];
 
@@ -108,7 +108,7 @@ static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t p
 	o->fwd_audio = o->fwd_video = true;
 	o->dst_audio_ssrc = to->audio_ssrc;
 	o->dst_video_ssrc = to->video_ssrc;
-	for (int pt = 0; pt < 128; pt++)	/* most types map, a few do not */
+	for (int pt = 0; pt < 128; pt++) /* most types map, a few do not */
 		o->pt_map[pt] = pt % 7 == 3 ? 0xff : (uint8_t)((pt + pt_shift) & 0x7f);
 }
 
@@ -131,13 +131,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (rte_eal_init(9, eal) < 0 || srtp_init() != srtp_err_status_ok ||
 		media_tables_add_lcore(rte_lcore_id()) < 0)
 		abort();
-	mp = rte_pktmbuf_pool_create("fuzz", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 14 + 60 + 8 +
-		MAX_PAYLOAD + 64, 0);
+	mp = rte_pktmbuf_pool_create("fuzz", 255, 0, 0,
+		RTE_PKTMBUF_HEADROOM + 14 + 60 + 8 + MAX_PAYLOAD + 64, 0);
 	if (!mp)
 		abort();
 	edge_rcu_reader_start();
-	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
-		.addr = { OUR_IP }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[0] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = our_mac,
+		.n_addrs = 1,
+		.addr = { OUR_IP },
+		.mask = { htonl(0xffffff00) } };
 	l3.default_if = 0;
 	l3.relay_if = -1;
 	l3.media_port[0] = htons(MEDIA_PORT);
@@ -148,7 +152,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	tab.seed = 0x1234;
 	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);
 	leg_init(&leg_b, 7, B_IP, B_PORT, 3, 4, &leg_a, 1);
-	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);	/* now that B's SSRCs are set */
+	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0); /* now that B's SSRCs are set */
 	tab.legs[leg_a.slot] = &leg_a;
 	tab.legs[leg_b.slot] = &leg_b;
 	tab.n_legs = 2;
@@ -171,7 +175,7 @@ static struct rte_mbuf *frame(const struct media_leg *from, const uint8_t *pl, s
 	struct rte_udp_hdr *u;
 
 	if (!m)
-		abort();	/* the pool empties only if an earlier input leaked */
+		abort(); /* the pool empties only if an earlier input leaked */
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + 8 + len));
 	if (!eth)
 		abort();
@@ -228,7 +232,7 @@ static void run(const struct media_leg *from, const struct media_leg *to, const 
 	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
 	rte_pktmbuf_free_bulk(out.data, out.n_data);
 	if (rte_mempool_in_use_count(mp) != 0)
-		abort();	/* an mbuf the fast path neither queued nor freed */
+		abort(); /* an mbuf the fast path neither queued nor freed */
 }
 
 /* Ours, as the media server's make_srtp() makes them: GCM in srtp_fast, AES-CM in libsrtp2. */
@@ -237,7 +241,8 @@ static struct media_srtp *mk_ours(const uint8_t *key, bool gcm, bool inbound)
 	struct media_srtp *s;
 
 	if (media_srtp_new(&s, gcm ? MEDIA_SRTP_AEAD_AES_128_GCM : MEDIA_SRTP_AES128_CM_SHA1_80,
-		key, key + 16, inbound, 0) < 0 || s->fast != gcm)
+		    key, key + 16, inbound, 0) < 0 ||
+		s->fast != gcm)
 		abort();
 	return s;
 }
@@ -256,9 +261,10 @@ static void fuzz_from(const struct media_leg *from, const struct media_leg *to, 
 
 		memcpy(buf, data, size);
 		if ((rtcp ? srtp_protect_rtcp(send, buf, &n) : srtp_protect(send, buf, &n)) ==
-			srtp_err_status_ok && (size_t)n <= MAX_PAYLOAD + 32) {
+				srtp_err_status_ok &&
+			(size_t)n <= MAX_PAYLOAD + 32) {
 			run(from, to, buf, (size_t)n);
-			run(from, to, buf, (size_t)n);	/* once more: a replay */
+			run(from, to, buf, (size_t)n); /* once more: a replay */
 		}
 	}
 }
@@ -286,7 +292,7 @@ static void fuzz_fast_path(const uint8_t *data, size_t size)
 	srtp_dealloc(a_send);
 	srtp_dealloc(b_send);
 	media_leg_counters_reset(leg_a.slot);
-	media_leg_counters_reset(leg_b.slot);	/* its last_pli: every input may ask again */
+	media_leg_counters_reset(leg_b.slot); /* its last_pli: every input may ask again */
 }
 
 static void fuzz_ice(const uint8_t *data, size_t size)
@@ -300,7 +306,7 @@ static void fuzz_ice(const uint8_t *data, size_t size)
 		memchr(c.remote_ufrag, 0, sizeof(c.remote_ufrag)) == NULL)
 		abort();
 	(void)mice_answer(data, size, &c, ICE_PWD, A_IP, A_PORT, out, sizeof(out));
-	(void)mice_answer(data, size, &c, ICE_PWD, A_IP, A_PORT, out, 40);	/* too small */
+	(void)mice_answer(data, size, &c, ICE_PWD, A_IP, A_PORT, out, 40); /* too small */
 }
 
 static void fuzz_dtls(const uint8_t *data, size_t size)
@@ -316,7 +322,7 @@ static void fuzz_dtls(const uint8_t *data, size_t size)
 		if (n > MDTLS_MTU)
 			abort();
 	(void)mdtls_timeout_ms(d);
-	(void)mdtls_input(d, data, size);	/* the same record again */
+	(void)mdtls_input(d, data, size); /* the same record again */
 	while (mdtls_output(d, out, sizeof(out)) > 0)
 		;
 	mdtls_free(d);

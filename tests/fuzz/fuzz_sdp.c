@@ -111,11 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (c.n_fb > SDP_MAX_FB || sdp_choose(m, c.name, &c) != 0)
 				abort(); /* what we choose we find again by name */
 		}
-		params.role[i] = i % 4 == 3 ? SDP_ROLE_REJECT
-				 : (m->dir == SDP_SENDRECV || m->dir == SDP_RECVONLY)
-					 ? SDP_ROLE_SEND
-				 : i % 2 ? SDP_ROLE_INACTIVE
-					 : SDP_ROLE_RECV;
+		params.role[i] = i % 4 == 3				   ? SDP_ROLE_REJECT :
+			(m->dir == SDP_SENDRECV || m->dir == SDP_RECVONLY) ? SDP_ROLE_SEND :
+			i % 2						   ? SDP_ROLE_INACTIVE :
+									     SDP_ROLE_RECV;
 		strcpy(s->stream_id, "src");
 		strcpy(s->track_id, "trk");
 		strcpy(s->cname, "cn");

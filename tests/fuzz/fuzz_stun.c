@@ -41,8 +41,8 @@ static void check_fast_path(const uint8_t *data, size_t size)
 			abort();
 		if (fi.data_off + fi.data_len > fi.len)
 			abort();
-	} else if (full == 0 && m.method == STUN_SEND && m.cls == STUN_INDICATION &&
-		!m.n_unknown && !m.mi_at && !m.mi256_at && stun_get_peer(&m, 0, &a) == 0 &&
+	} else if (full == 0 && m.method == STUN_SEND && m.cls == STUN_INDICATION && !m.n_unknown &&
+		!m.mi_at && !m.mi256_at && stun_get_peer(&m, 0, &a) == 0 &&
 		stun_has(&m, STUN_AI_DATA)) {
 		/* the parser is happy and nothing needs the slow path: the fast path must be too,
 		 * unless a known attribute other than the relaying ones is present */
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (int ai = 0; ai < STUN_AI_MAX; ai++) {
 		if (stun_has(&m, ai) && m.off[ai] + m.alen[ai] > m.len)
-			abort();	/* every value lies inside the message */
+			abort(); /* every value lies inside the message */
 		(void)stun_get_u32(&m, ai, &v32);
 		(void)stun_get_u64(&m, ai, &v64);
 		(void)stun_get_str(&m, ai, &s, &sl);
@@ -160,9 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (stun_has(&m, STUN_AI_DATA)) {
 		r = stun_channel_data_build(out, sizeof(out), 0x4000, stun_val(&m, STUN_AI_DATA),
 			m.alen[STUN_AI_DATA], true);
-		if (r > 0 && (stun_frame_len(out, (size_t)r) != r ||
-				     stun_fast_channel_data(out, (size_t)r, &ch, u16) != 0 ||
-				     u16[0] != m.alen[STUN_AI_DATA]))
+		if (r > 0 &&
+			(stun_frame_len(out, (size_t)r) != r ||
+				stun_fast_channel_data(out, (size_t)r, &ch, u16) != 0 ||
+				u16[0] != m.alen[STUN_AI_DATA]))
 			abort();
 	}
 	return 0;

@@ -44,7 +44,7 @@ static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 {
 	(void)ctx, (void)ifi;
 	memset(mac, 2, 6);
-	return (ip & 0xff000000) == 0x09000000 ? -EAGAIN : 0;	/* x.x.x.9: ARP never answers */
+	return (ip & 0xff000000) == 0x09000000 ? -EAGAIN : 0; /* x.x.x.9: ARP never answers */
 }
 
 static uint64_t fake_ms(void *ctx)
@@ -66,7 +66,7 @@ static void fake_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rel
 
 	(void)ctx, (void)ifi, (void)relay_ip, (void)relay_port, (void)peer_ip, (void)peer_port;
 	(void)mac;
-	memcpy(sink, d, len < sizeof(sink) ? len : sizeof(sink));	/* ASan checks every byte */
+	memcpy(sink, d, len < sizeof(sink) ? len : sizeof(sink)); /* ASan checks every byte */
 }
 
 static int fake_tcp_listen(void *ctx, uint32_t conn, uint32_t ip, uint16_t port)
@@ -90,7 +90,7 @@ static int fake_tcp_connect(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_
 static uint32_t fake_tcp_owner(void *ctx, uint32_t cid)
 {
 	(void)ctx;
-	return cid % 5;		/* connections 1..4 own some ids */
+	return cid % 5; /* connections 1..4 own some ids */
 }
 
 static void fake_tcp_bind(void *ctx, uint32_t conn, uint32_t cid)
@@ -110,7 +110,8 @@ static void check_out(size_t n)
 		abort();
 	if ((out[0] & 0xc0) == 0 && stun_parse(out, n, &m) != 0) {
 		if (getenv("FUZZ_DEBUG")) {
-			fprintf(stderr, "bad output (%zu bytes, parse %d):", n, stun_parse(out, n, &m));
+			fprintf(stderr, "bad output (%zu bytes, parse %d):", n,
+				stun_parse(out, n, &m));
 			for (size_t i = 0; i < n; i++)
 				fprintf(stderr, " %02x", out[i]);
 			fprintf(stderr, "\n");
@@ -124,15 +125,20 @@ static void check_out(size_t n)
 
 static struct turn_src stream_src(unsigned int arg)
 {
-	return (struct turn_src){ .ifi = 1, .transport = TURN_TLS, .ip = inet_addr("198.18.20.2"),
-		.port = htons((uint16_t)(41000 + arg % 4)), .dst_ip = inet_addr("198.18.20.1"),
-		.dst_port = htons(447), .conn = 1 + arg % 4 };
+	return (struct turn_src){ .ifi = 1,
+		.transport = TURN_TLS,
+		.ip = inet_addr("198.18.20.2"),
+		.port = htons((uint16_t)(41000 + arg % 4)),
+		.dst_ip = inet_addr("198.18.20.1"),
+		.dst_port = htons(447),
+		.conn = 1 + arg % 4 };
 }
 
 static size_t udp_in(unsigned int arg, const uint8_t *d, size_t len)
 {
-	return turn_server_input(srv, 1, inet_addr("198.18.20.2"), htons((uint16_t)(40000 + arg % 4)),
-		inet_addr("198.18.20.1"), htons(3478), d, len, out, sizeof(out));
+	return turn_server_input(srv, 1, inet_addr("198.18.20.2"),
+		htons((uint16_t)(40000 + arg % 4)), inet_addr("198.18.20.1"), htons(3478), d, len,
+		out, sizeof(out));
 }
 
 static void signed_request(uint8_t op, uint8_t arg, const uint8_t *d, size_t len)
@@ -185,10 +191,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char *eal[] = { "fuzz_turn", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
 		"--log-level=lib.*:error", NULL };
-	struct turn_env env = { .resolve = fake_resolve, .now_ms = fake_ms, .unix_s = fake_unix,
-		.to_peer = fake_to_peer, .tcp_listen = fake_tcp_listen,
-		.tcp_unlisten = fake_tcp_unlisten, .tcp_connect = fake_tcp_connect,
-		.tcp_owner = fake_tcp_owner, .tcp_bind = fake_tcp_bind };
+	struct turn_env env = { .resolve = fake_resolve,
+		.now_ms = fake_ms,
+		.unix_s = fake_unix,
+		.to_peer = fake_to_peer,
+		.tcp_listen = fake_tcp_listen,
+		.tcp_unlisten = fake_tcp_unlisten,
+		.tcp_connect = fake_tcp_connect,
+		.tcp_owner = fake_tcp_owner,
+		.tcp_bind = fake_tcp_bind };
 	uint8_t req[64], k16[16];
 	struct stun_builder b;
 	struct stun_msg m;
@@ -207,8 +218,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.n_ifs = 2;
 	snprintf(cfg.ifs[0].name, sizeof(cfg.ifs[0].name), "a");
 	snprintf(cfg.ifs[1].name, sizeof(cfg.ifs[1].name), "b");
-	cfg_ipv4_add(&cfg, 0, inet_addr("198.18.10.1"), 24, inet_addr("198.18.10.2"), err, sizeof(err));
-	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err, sizeof(err));
+	cfg_ipv4_add(&cfg, 0, inet_addr("198.18.10.1"), 24, inet_addr("198.18.10.2"), err,
+		sizeof(err));
+	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err,
+		sizeof(err));
 	cfg.turn.enabled = true;
 	cfg.turn.listen_mask = 3;
 	cfg.turn.max_allocs = 64;
@@ -219,7 +232,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!srv)
 		abort();
 	/* the nonce a client gets from its first 401: the clock for nonces stands still here */
-	stun_build(&b, req, sizeof(req), STUN_ALLOCATE, STUN_REQUEST, (const uint8_t *)"fuzz-nonce-1");
+	stun_build(&b, req, sizeof(req), STUN_ALLOCATE, STUN_REQUEST,
+		(const uint8_t *)"fuzz-nonce-1");
 	stun_add_transport(&b, IPPROTO_UDP);
 	n = udp_in(0, req, (size_t)stun_build_end(&b));
 	if (!n || stun_parse(out, n, &m) != 0 || stun_get_str(&m, STUN_AI_NONCE, &s, &sl) != 0 ||
@@ -259,8 +273,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!n_relay)
 				break;
 			check_out(turn_server_from_peer(srv, inet_addr("198.18.10.1"),
-				relay_ports[arg % (n_relay < 16 ? n_relay : 16)], inet_addr("198.18.10.2"),
-				htons(3480), d, len, out, sizeof(out), &conn));
+				relay_ports[arg % (n_relay < 16 ? n_relay : 16)],
+				inet_addr("198.18.10.2"), htons(3480), d, len, out, sizeof(out),
+				&conn));
 			break;
 		case 3:
 			signed_request(op, arg, d, len);

@@ -47,8 +47,9 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc < 2 || !(f = fopen(argv[1], "rb"))) {
-		fprintf(stderr, "usage: sdp_answer_tool OFFER [recv|inactive|reject|"
-				"send:CODEC:STREAM:TRACK:SSRC ...]\n");
+		fprintf(stderr,
+			"usage: sdp_answer_tool OFFER [recv|inactive|reject|"
+			"send:CODEC:STREAM:TRACK:SSRC ...]\n");
 		return 2;
 	}
 	n = fread(sdp, 1, SDP_MAX_LEN, f);

@@ -60,7 +60,7 @@ static void test_colliding_addresses(void)
 
 static void test_flood_does_not_forgive(void)
 {
-	uint8_t off[4] = {198, 18, 20, 2}, k[4];
+	uint8_t off[4] = { 198, 18, 20, 2 }, k[4];
 	struct addr_limit *l = addr_limit_new(64, MAX, WIN);
 	uint64_t now = 1000;
 
@@ -90,7 +90,7 @@ static void test_flood_does_not_forgive(void)
 static void test_table_full_of_offenders(void)
 {
 	struct addr_limit *l = addr_limit_new(4, 2, WIN);
-	uint8_t k[4] = {10, 0, 0, 0};
+	uint8_t k[4] = { 10, 0, 0, 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	for (uint8_t i = 0; i < 4; i++) {
@@ -105,14 +105,14 @@ static void test_table_full_of_offenders(void)
 	CU_ASSERT_FALSE(addr_limit_take(l, k, 4, 300));
 	CU_ASSERT_EQUAL(addr_limit_table_full(l), 2);
 	for (uint8_t i = 0; i < 4; i++) { /* nobody was evicted */
-		uint8_t o[4] = {10, 0, 0, i};
+		uint8_t o[4] = { 10, 0, 0, i };
 		CU_ASSERT_TRUE(addr_limit_over(l, o, 4, 300));
 	}
 	/* the first offender's block ends: the newcomer takes its place, the others stay */
 	CU_ASSERT_TRUE(addr_limit_take(l, k, 4, 100 + WIN));
 	CU_ASSERT_EQUAL(addr_limit_keys(l), 4);
 	for (uint8_t i = 1; i < 4; i++) {
-		uint8_t o[4] = {10, 0, 0, i};
+		uint8_t o[4] = { 10, 0, 0, i };
 		CU_ASSERT_TRUE(addr_limit_over(l, o, 4, 100 + WIN));
 	}
 	addr_limit_free(l);
@@ -121,8 +121,8 @@ static void test_table_full_of_offenders(void)
 static void test_eviction_order(void)
 {
 	struct addr_limit *l = addr_limit_new(3, 3, WIN);
-	uint8_t a[4] = {1, 1, 1, 1}, b[4] = {2, 2, 2, 2}, c[4] = {3, 3, 3, 3};
-	uint8_t d[4] = {4, 4, 4, 4};
+	uint8_t a[4] = { 1, 1, 1, 1 }, b[4] = { 2, 2, 2, 2 }, c[4] = { 3, 3, 3, 3 };
+	uint8_t d[4] = { 4, 4, 4, 4 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	/* a is an offender, b was seen before c */
@@ -148,7 +148,7 @@ static void test_eviction_order(void)
 static void test_refund(void)
 {
 	struct addr_limit *l = addr_limit_new(16, 3, WIN);
-	uint8_t k[16] = {0x20, 0x01, 0x0d, 0xb8}; /* an IPv6 key */
+	uint8_t k[16] = { 0x20, 0x01, 0x0d, 0xb8 }; /* an IPv6 key */
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	/* successes given back never add up */
@@ -166,11 +166,11 @@ static void test_refund(void)
 	CU_ASSERT_TRUE(addr_limit_take(l, k, 16, 2002));
 	CU_ASSERT_FALSE(addr_limit_take(l, k, 16, 2003));
 	/* a refund never goes below zero, nor makes an unknown key */
-	uint8_t other[4] = {9, 9, 9, 9};
+	uint8_t other[4] = { 9, 9, 9, 9 };
 	addr_limit_refund(l, other, 4, 2004);
 	CU_ASSERT_EQUAL(addr_limit_keys(l), 1);
 	/* a longer key than an address is refused, an empty one too */
-	uint8_t big[17] = {0};
+	uint8_t big[17] = { 0 };
 	CU_ASSERT_FALSE(addr_limit_take(l, big, 17, 2005));
 	CU_ASSERT_FALSE(addr_limit_take(l, big, 0, 2005));
 	addr_limit_free(l);
@@ -179,7 +179,7 @@ static void test_refund(void)
 static void test_windows(void)
 {
 	struct addr_limit *l = addr_limit_new(16, MAX, WIN);
-	uint8_t k[4] = {198, 18, 20, 3};
+	uint8_t k[4] = { 198, 18, 20, 3 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	/* under the limit, the window ends a window after its first event */
@@ -203,7 +203,7 @@ static void test_windows(void)
 static void test_burst(void)
 {
 	struct addr_limit *l = addr_limit_new(1024, MAX, WIN);
-	uint8_t k[4] = {198, 18, 20, 2};
+	uint8_t k[4] = { 198, 18, 20, 2 };
 	int allowed = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
@@ -240,15 +240,15 @@ static void model_refresh(struct model *m, uint64_t now)
 static void test_random_against_model(void)
 {
 	struct addr_limit *big = addr_limit_new(64, 3, 1000), *small = addr_limit_new(8, 3, 1000);
-	struct model m[40] = {{0}};
-	uint64_t blocked_until[40] = {0}, now = 0;
+	struct model m[40] = { { 0 } };
+	uint64_t blocked_until[40] = { 0 }, now = 0;
 	unsigned int seed = 12345;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
 	for (int i = 0; i < 200000; i++) {
 		unsigned int r = rand_r(&seed), k = r % 40, op = (r >> 8) % 8;
-		uint8_t key[6] = {0xfe, 0x80, 0, 0, 0, (uint8_t)k};
+		uint8_t key[6] = { 0xfe, 0x80, 0, 0, 0, (uint8_t)k };
 
 		now += (r >> 12) % 7;
 		if (op < 5) {
@@ -298,17 +298,17 @@ static void test_bad_arguments(void)
 }
 
 static const struct unit_test tests[] = {
-	{"addresses that shared a slot are counted apart", test_colliding_addresses},
-	{"a flood of other addresses never forgives an offender", test_flood_does_not_forgive},
-	{"a table full of offenders refuses newcomers and counts them",
-		test_table_full_of_offenders},
-	{"when full, the least recently seen non-offender goes", test_eviction_order},
-	{"refunds", test_refund},
-	{"windows and blocks", test_windows},
-	{"60 simultaneous takes let exactly max through", test_burst},
-	{"random workload against a model", test_random_against_model},
-	{"bad arguments", test_bad_arguments},
-	{NULL, NULL},
+	{ "addresses that shared a slot are counted apart", test_colliding_addresses },
+	{ "a flood of other addresses never forgives an offender", test_flood_does_not_forgive },
+	{ "a table full of offenders refuses newcomers and counts them",
+		test_table_full_of_offenders },
+	{ "when full, the least recently seen non-offender goes", test_eviction_order },
+	{ "refunds", test_refund },
+	{ "windows and blocks", test_windows },
+	{ "60 simultaneous takes let exactly max through", test_burst },
+	{ "random workload against a model", test_random_against_model },
+	{ "bad arguments", test_bad_arguments },
+	{ NULL, NULL },
 };
 
 int main(void)

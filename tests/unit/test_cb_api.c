@@ -19,14 +19,19 @@ static char dropped[64];
 static int drop_rc;
 static bool lock_free_in_drop;
 
-static int n_auth;		/* credentials checked (each a password hash in the callbridge) */
+static int n_auth; /* credentials checked (each a password hash in the callbridge) */
 
 /* One user per role, and "crypto" (a role of the MMP's with nothing to do here). */
 static int t_auth(void *ctx, const char *user, const char *password)
 {
-	static const struct { const char *user, *pw; int role; } users[] = {
-		{ "admin", "s3cret", CB_ROLE_ADMIN }, { "appadmin", "pw-app", CB_ROLE_APPADMIN },
-		{ "apiuser", "pw-api", CB_ROLE_API }, { "auditor", "pw-audit", CB_ROLE_AUDIT },
+	static const struct {
+		const char *user, *pw;
+		int role;
+	} users[] = {
+		{ "admin", "s3cret", CB_ROLE_ADMIN },
+		{ "appadmin", "pw-app", CB_ROLE_APPADMIN },
+		{ "apiuser", "pw-api", CB_ROLE_API },
+		{ "auditor", "pw-audit", CB_ROLE_AUDIT },
 		{ "crypto", "pw-crypto", CB_ROLE_NONE },
 	};
 
@@ -91,8 +96,13 @@ static void done(void)
 static int call_as(const char *user, const char *pw, const char *method, const char *path,
 	const char *query, const char *body, size_t body_len)
 {
-	struct cb_api_req q = { .method = method, .path = path, .query = query, .body = body,
-		.body_len = body_len, .user = user, .password = pw };
+	struct cb_api_req q = { .method = method,
+		.path = path,
+		.query = query,
+		.body = body,
+		.body_len = body_len,
+		.user = user,
+		.password = pw };
 
 	cb_api_resp_free(&R);
 	CU_ASSERT_EQUAL(cb_api_handle(&api, &q, &R), 0);
@@ -140,8 +150,7 @@ static void test_auth(void)
 	CU_ASSERT_STRING_EQUAL(R.www_authenticate, "Basic realm=\"webadmin\"");
 	CU_ASSERT_EQUAL(call_as("admin", "wrong", "GET", "/api/v1/coSpaces", NULL, NULL, 0), 401);
 	CU_ASSERT_PTR_NOT_NULL(R.www_authenticate);
-	CU_ASSERT_EQUAL(call_as("admin", NULL, "POST", "/api/v1/coSpaces", NULL, "name=x", 6),
-		401);
+	CU_ASSERT_EQUAL(call_as("admin", NULL, "POST", "/api/v1/coSpaces", NULL, "name=x", 6), 401);
 	CU_ASSERT_EQUAL(call_as("admin", "wrong", "GET", "/", NULL, NULL, 0), 401);
 	CU_ASSERT_PTR_NOT_NULL(R.www_authenticate);
 	CU_ASSERT_EQUAL(call_as("admin", "wrong", "POST", "/general", NULL, "turnUsername=x", 14),
@@ -162,7 +171,9 @@ static void test_auth(void)
  * for the role is 403 (the credentials were right), changes nothing, and says so. */
 static void test_roles(void)
 {
-	static const struct { const char *m, *path, *body; } uses[] = {
+	static const struct {
+		const char *m, *path, *body;
+	} uses[] = {
 		{ "GET", "/", NULL },
 		{ "GET", "/general", NULL },
 		{ "POST", "/general", "turnUsername=x" },
@@ -172,7 +183,9 @@ static void test_roles(void)
 		{ "DELETE", "/api/v1/coSpaces/00000000-0000-4000-8000-000000000000", NULL },
 		{ "GET", "/api/v1/system/profiles", NULL },
 	};
-	static const struct { const char *user, *pw, *may; } roles[] = {
+	static const struct {
+		const char *user, *pw, *may;
+	} roles[] = {
 		/* one letter per use above: y = may, n = 403 */
 		{ "admin", "s3cret", "yyyyyyyy" },
 		{ "appadmin", "pw-app", "yyyyyyyy" },
@@ -186,12 +199,14 @@ static void test_roles(void)
 		for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
 			bool may = roles[r].may[u] == 'y';
 			const char *b = uses[u].body;
-			struct cb_api_req q = { .method = uses[u].m, .path = uses[u].path,
-				.user = roles[r].user, .password = roles[r].pw };
+			struct cb_api_req q = { .method = uses[u].m,
+				.path = uses[u].path,
+				.user = roles[r].user,
+				.password = roles[r].pw };
 			struct cb_api_resp rs;
 			int st, changed = n_changed;
 
-			memset(&rs, 0xa5, sizeof(rs));		/* untouched when it may go on */
+			memset(&rs, 0xa5, sizeof(rs)); /* untouched when it may go on */
 			CU_ASSERT_EQUAL(cb_api_check(&api, &q, &rs), may ? 0 : -EPERM);
 			if (may) {
 				CU_ASSERT_EQUAL(rs.status, (int)0xa5a5a5a5);
@@ -205,7 +220,7 @@ static void test_roles(void)
 			} else {
 				CU_ASSERT_EQUAL(st, 403);
 				CU_ASSERT_EQUAL(n_changed, changed);
-				CU_ASSERT_PTR_NULL(R.www_authenticate);	/* no new login helps */
+				CU_ASSERT_PTR_NULL(R.www_authenticate); /* no new login helps */
 			}
 		}
 	/* what the refusals say: an XML reason on the API, a page on the webadmin */
@@ -213,12 +228,13 @@ static void test_roles(void)
 	CU_ASSERT_STRING_EQUAL(R.content_type, "text/html; charset=utf-8");
 	CU_ASSERT(has("Forbidden"));
 	CU_ASSERT_EQUAL(call_as("auditor", "pw-audit", "POST", "/api/v1/coSpaces", NULL, "name=z",
-		6), 403);
+				6),
+		403);
 	CU_ASSERT_STRING_EQUAL(R.content_type, "text/xml");
 	CU_ASSERT(has("<failureDetails><insufficientPrivileges /></failureDetails>"));
 	/* none of the refused writes made anything */
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", NULL, "name=x"), 200);
-	CU_ASSERT(has("<coSpaces total=\"3\">"));	/* admin's, appadmin's, apiuser's */
+	CU_ASSERT(has("<coSpaces total=\"3\">")); /* admin's, appadmin's, apiuser's */
 	/* the role names as the configuration spells them */
 	CU_ASSERT_EQUAL(cb_api_role("admin"), CB_ROLE_ADMIN);
 	CU_ASSERT_EQUAL(cb_api_role("appadmin"), CB_ROLE_APPADMIN);
@@ -239,7 +255,9 @@ static void test_roles(void)
  * checked again (one password hash per request). */
 static void test_check_before_body(void)
 {
-	struct cb_api_req q = { .method = "POST", .path = "/api/v1/coSpaces", .user = "admin",
+	struct cb_api_req q = { .method = "POST",
+		.path = "/api/v1/coSpaces",
+		.user = "admin",
 		.password = "wrong" };
 	struct cb_api_resp rs;
 
@@ -295,7 +313,7 @@ static void test_cospace_crud(void)
 	fresh();
 	create("coSpaces", "name=Team+A%21&uri=9999&callId=9999&passcode=1234&cdrTag=t1", path,
 		sizeof(path));
-	CU_ASSERT_EQUAL(n_changed, 0);		/* coSpaces are read when a guest joins */
+	CU_ASSERT_EQUAL(n_changed, 0); /* coSpaces are read when a guest joins */
 	CU_ASSERT_EQUAL(req("GET", path, NULL, NULL), 200);
 	CU_ASSERT_STRING_EQUAL(R.content_type, "text/xml");
 	CU_ASSERT(has("<?xml version=\"1.0\"?><coSpace id=\""));
@@ -316,8 +334,9 @@ static void test_cospace_crud(void)
 	e = strchr(p, '<');
 	CU_ASSERT_EQUAL(e - p, 22);
 	snprintf(secret, sizeof(secret), "%.*s", (int)(e - p), p);
-	CU_ASSERT_EQUAL(strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					"0123456789._-"),
+	CU_ASSERT_EQUAL(strspn(secret,
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				"0123456789._-"),
 		22);
 
 	/* list: only the list fields */
@@ -328,8 +347,7 @@ static void test_cospace_crud(void)
 	CU_ASSERT(!has("passcode"));
 
 	/* PUT: omitted = unchanged, empty = unset */
-	CU_ASSERT_EQUAL(req("PUT", path, NULL, "passcode=&name=Team+B&nonMemberAccess=false"),
-		200);
+	CU_ASSERT_EQUAL(req("PUT", path, NULL, "passcode=&name=Team+B&nonMemberAccess=false"), 200);
 	CU_ASSERT_PTR_NULL(R.body);
 	CU_ASSERT_EQUAL(R.location[0], '\0');
 	CU_ASSERT_EQUAL(req("GET", path, NULL, NULL), 200);
@@ -413,7 +431,7 @@ static void test_cospace_duplicates(void)
 	CU_ASSERT(has("<duplicateCoSpaceUri />"));
 	CU_ASSERT_EQUAL(req("PUT", a, NULL, "secondaryUri=200"), 400);
 	CU_ASSERT(has("<duplicateCoSpaceUri />"));
-	CU_ASSERT_EQUAL(req("PUT", b, NULL, "uri=200"), 200);	/* its own callId */
+	CU_ASSERT_EQUAL(req("PUT", b, NULL, "uri=200"), 200); /* its own callId */
 	CU_ASSERT_EQUAL(req("PUT", b, NULL, "uri=beta"), 200);
 	/* an object may keep its own values */
 	CU_ASSERT_EQUAL(req("PUT", a, NULL, "callId=100&uri=alpha&name=a2"), 200);
@@ -440,8 +458,9 @@ static void test_access_methods(void)
 	snprintf(coll, sizeof(coll), "%s/accessMethods", a);
 	snprintf(coll_b, sizeof(coll_b), "%s/accessMethods", b);
 	CU_ASSERT_EQUAL(req("GET", coll, NULL, NULL), 200);
-	CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><accessMethods total=\"0\">"
-				       "</accessMethods>");
+	CU_ASSERT_STRING_EQUAL(R.body,
+		"<?xml version=\"1.0\"?><accessMethods total=\"0\">"
+		"</accessMethods>");
 	/* created in the space's collection, found at the Location given */
 	CU_ASSERT_EQUAL_FATAL(req("POST", coll, NULL, "callId=8888&passcode=4321&name=Hosts"), 200);
 	CU_ASSERT_EQUAL(strncmp(R.location, coll, strlen(coll)), 0);
@@ -452,10 +471,10 @@ static void test_access_methods(void)
 	CU_ASSERT(has("<passcode>4321</passcode>"));
 	CU_ASSERT(has("<name>Hosts</name>"));
 	CU_ASSERT(has("<scope>public</scope>"));
-	CU_ASSERT(has("<secret>"));			/* a callId brings a secret */
-	CU_ASSERT(!has("coSpace"));			/* the path says whose it is */
+	CU_ASSERT(has("<secret>")); /* a callId brings a secret */
+	CU_ASSERT(!has("coSpace")); /* the path says whose it is */
 	slash = strrchr(m1, '/');
-	CU_ASSERT(has(slash + 1));			/* <accessMethod id="..."> */
+	CU_ASSERT(has(slash + 1)); /* <accessMethod id="..."> */
 	CU_ASSERT_EQUAL(req("PUT", m1, NULL, "scope=private&uri=hosts.9999"), 200);
 	CU_ASSERT_EQUAL(req("GET", coll, NULL, NULL), 200);
 	CU_ASSERT(has("total=\"1\""));
@@ -465,7 +484,7 @@ static void test_access_methods(void)
 	CU_ASSERT(has("total=\"1\""));
 	CU_ASSERT_EQUAL(req("GET", coll, "filter=nobody", NULL), 200);
 	CU_ASSERT(has("total=\"0\""));
-	CU_ASSERT_EQUAL(req("GET", coll_b, NULL, NULL), 200);	/* another space's: empty */
+	CU_ASSERT_EQUAL(req("GET", coll_b, NULL, NULL), 200); /* another space's: empty */
 	CU_ASSERT(has("total=\"0\""));
 
 	/* bad values and parameters are named */
@@ -488,15 +507,17 @@ static void test_access_methods(void)
 		char want[128];
 
 		for (unsigned int i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
-			snprintf(want, sizeof(want), "<?xml version=\"1.0\"?><failureDetails><%s />"
-				"</failureDetails>", dups[i].reason);
+			snprintf(want, sizeof(want),
+				"<?xml version=\"1.0\"?><failureDetails><%s />"
+				"</failureDetails>",
+				dups[i].reason);
 			CU_ASSERT_EQUAL(req(dups[i].method, dups[i].path, NULL, dups[i].body), 400);
 			CU_ASSERT_STRING_EQUAL(R.body ? R.body : "", want);
 		}
 	}
 	CU_ASSERT_EQUAL(req("POST", coll, NULL, "callId=9999&passcode=2222"), 200);
 	snprintf(m2, sizeof(m2), "%s", R.location);
-	CU_ASSERT_EQUAL(req("PUT", a, NULL, "passcode=2222"), 400);	/* now the method's */
+	CU_ASSERT_EQUAL(req("PUT", a, NULL, "passcode=2222"), 400); /* now the method's */
 	CU_ASSERT(has("<duplicateCoSpaceIdPasscode />"));
 
 	/* an access method is reached through its own space only */
@@ -520,7 +541,7 @@ static void test_access_methods(void)
 	CU_ASSERT_EQUAL(req("DELETE", a, NULL, NULL), 200);
 	CU_ASSERT_EQUAL(req("GET", m1, NULL, NULL), 404);
 	CU_ASSERT(has("<coSpaceDoesNotExist />"));
-	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "callId=8888"), 200);	/* 8888 is free */
+	CU_ASSERT_EQUAL(req("POST", coll_b, NULL, "callId=8888"), 200); /* 8888 is free */
 	done();
 }
 
@@ -557,7 +578,8 @@ static void test_wbprofiles(void)
 	expect_param_error("PUT", "/api/v1/system/profiles", "webBridgeProfile=nope",
 		"webBridgeProfile", "invalidValue");
 	CU_ASSERT_EQUAL(req("PUT", "/api/v1/system/profiles", NULL,
-		"webBridgeProfile=11111111-2222-4333-8444-555555555555"), 400);
+				"webBridgeProfile=11111111-2222-4333-8444-555555555555"),
+		400);
 	CU_ASSERT(has("<webBridgeProfileDoesNotExist />"));
 	expect_param_error("PUT", "/api/v1/system/profiles", "callProfile=x", "callProfile",
 		"unrecognized");
@@ -612,7 +634,7 @@ static void test_cospace_bad_params(void)
 	expect_param_error("POST", "/api/v1/coSpaces", "name=%C3%28", "name", "invalidValue");
 	snprintf(long_tag, sizeof(long_tag), "cdrTag=%0101d", 7);
 	expect_param_error("POST", "/api/v1/coSpaces", long_tag, "cdrTag", "valueTooLong");
-	long_tag[strlen(long_tag) - 1] = '\0';	/* 100 is fine */
+	long_tag[strlen(long_tag) - 1] = '\0'; /* 100 is fine */
 	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, long_tag), 200);
 	snprintf(long_name, sizeof(long_name), "callId=%040d", 1);
 	expect_param_error("PUT", path, long_name, "callId", "valueTooLong");
@@ -666,8 +688,7 @@ static void test_pagination_filter(void)
 	CU_ASSERT(has("total=\"5\"") && count("<coSpace id=") == 2);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", "filter=%25", NULL), 200);
 	CU_ASSERT(has("total=\"0\""));
-	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", "filter=nothing&tenantFilter=x", NULL),
-		200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", "filter=nothing&tenantFilter=x", NULL), 200);
 	CU_ASSERT(has("total=\"0\""));
 	/* bad values */
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces", "offset=abc", NULL), 400);
@@ -703,7 +724,7 @@ static void test_webbridges(void)
 	snprintf(status, sizeof(status), "%s/status", path);
 	CU_ASSERT_EQUAL(req("GET", status, NULL, NULL), 200);
 	CU_ASSERT(has("<webBridge id=\"") &&
-		  has("\"><status>connectionFailure</status></webBridge>"));
+		has("\"><status>connectionFailure</status></webBridge>"));
 	api.env.webbridge_status = NULL;
 	CU_ASSERT_EQUAL(req("GET", status, NULL, NULL), 200);
 	CU_ASSERT(has("<status>unused</status>"));
@@ -715,11 +736,14 @@ static void test_webbridges(void)
 	CU_ASSERT(has("<webBridgeDoesNotExist />"));
 	/* a profile that is not there is refused; one that is, taken */
 	CU_ASSERT_EQUAL(req("PUT", path, NULL,
-				"webBridgeProfile=11111111-2222-4333-8444-555555555555"), 400);
+				"webBridgeProfile=11111111-2222-4333-8444-555555555555"),
+		400);
 	CU_ASSERT(has("<webBridgeProfileDoesNotExist />"));
 	create("webBridgeProfiles", "name=p", prof, sizeof(prof));
-	snprintf(body, sizeof(body), "url=https%%3A%%2F%%2F%%5B2001%%3Adb8%%3A%%3A1%%5D%%3A445&"
-		"webBridgeProfile=%s", strrchr(prof, '/') + 1);
+	snprintf(body, sizeof(body),
+		"url=https%%3A%%2F%%2F%%5B2001%%3Adb8%%3A%%3A1%%5D%%3A445&"
+		"webBridgeProfile=%s",
+		strrchr(prof, '/') + 1);
 	CU_ASSERT_EQUAL(req("PUT", path, NULL, body), 200);
 	CU_ASSERT_EQUAL(n_changed, 2);
 	CU_ASSERT_EQUAL(req("GET", path, NULL, NULL), 200);
@@ -800,14 +824,15 @@ static void test_paths_methods(void)
 	static const char *const unknown[] = { "/api/v1/foo", "/api/v1", "/api/v1/",
 		"/api/v2/coSpaces", "/api/v1//coSpaces", "/api/v1/coSpaces/x/y/z",
 		"/api/v1/coSpaces/x/accessMethods/y/z", "/api/v1/webBridges/x/accessMethods",
-		"/api/v1/turnServers/x/status",
-		"/api/v1/calls/x/y", "/api/v1/cospace", "/api", NULL };
+		"/api/v1/turnServers/x/status", "/api/v1/calls/x/y", "/api/v1/cospace", "/api",
+		NULL };
 
 	fresh();
 	for (int i = 0; unknown[i]; i++) {
 		CU_ASSERT_EQUAL(req("GET", unknown[i], NULL, NULL), 404);
-		CU_ASSERT_STRING_EQUAL(R.body, "<?xml version=\"1.0\"?><failureDetails>"
-					       "<unrecognizedObject /></failureDetails>");
+		CU_ASSERT_STRING_EQUAL(R.body,
+			"<?xml version=\"1.0\"?><failureDetails>"
+			"<unrecognizedObject /></failureDetails>");
 	}
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces/", NULL, NULL), 200);
 	CU_ASSERT_EQUAL(req("PUT", "/api/v1/coSpaces", NULL, "name=x"), 405);
@@ -885,7 +910,7 @@ static void test_live(void)
 				NULL),
 		200);
 	CU_ASSERT(has("<callType>coSpace</callType>"));
-	CU_ASSERT(has("<durationSeconds>6"));	/* 60, or 61 across a second */
+	CU_ASSERT(has("<durationSeconds>6")); /* 60, or 61 across a second */
 	CU_ASSERT(has("<numCallLegs>2</numCallLegs><maxCallLegs>3</maxCallLegs>"
 		      "<numParticipantsLocal>2</numParticipantsLocal>"
 		      "<numParticipantsRemote>0</numParticipantsRemote>"
@@ -951,8 +976,10 @@ static void test_live(void)
 	CU_ASSERT(has("<participants total=\"2\">") && count("<participant id=") == 1);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/calls/nope/participants", NULL, NULL), 404);
 	CU_ASSERT(has("<callDoesNotExist />"));
-	CU_ASSERT_EQUAL(req("GET", "/api/v1/participants/"
-				"aaaaaaaa-0000-4000-8000-000000000002/callLegs", NULL, NULL),
+	CU_ASSERT_EQUAL(req("GET",
+				"/api/v1/participants/"
+				"aaaaaaaa-0000-4000-8000-000000000002/callLegs",
+				NULL, NULL),
 		200);
 	CU_ASSERT(has("<callLegs total=\"1\">"
 		      "<callLeg id=\"fcfe42f4-0000-4000-8000-000000000002\">"));
@@ -972,14 +999,14 @@ static void test_drop(void)
 {
 	fresh();
 	build_model();
-	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000002",
-				NULL, NULL),
+	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000002", NULL,
+				NULL),
 		200);
 	CU_ASSERT_STRING_EQUAL(dropped, "fcfe42f4-0000-4000-8000-000000000002");
 	CU_ASSERT(lock_free_in_drop);
 	drop_rc = -ENOENT;
-	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-00000000000f",
-				NULL, NULL),
+	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-00000000000f", NULL,
+				NULL),
 		404);
 	CU_ASSERT(has("<callLegDoesNotExist />"));
 	drop_rc = 0;
@@ -1001,8 +1028,8 @@ static void test_drop(void)
 		404);
 	CU_ASSERT_EQUAL(dropped[0], '\0');
 	api.env.drop_leg = NULL;
-	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000002",
-				NULL, NULL),
+	CU_ASSERT_EQUAL(req("DELETE", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000002", NULL,
+				NULL),
 		405);
 	CU_ASSERT(has("<invalidOperation />"));
 	done();
@@ -1044,8 +1071,7 @@ static void test_general_page(void)
 	CU_ASSERT_STRING_EQUAL(g.turn_password, "pw1");
 	CU_ASSERT_STRING_EQUAL(g.turn_server_address, "198.18.20.1");
 	/* mismatch, bad address, malformed form: 400, nothing saved */
-	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPassword=a&turnPasswordConfirm=b"),
-		400);
+	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnPassword=a&turnPasswordConfirm=b"), 400);
 	CU_ASSERT(has("do not match"));
 	CU_ASSERT_EQUAL(req("POST", "/general", NULL, "turnServerAddress=not+a+host"), 400);
 	CU_ASSERT(has("TURN Server address (Call Bridge): not a valid value"));
@@ -1078,10 +1104,12 @@ static void test_general_page(void)
 	CU_ASSERT_STRING_EQUAL(g.turn_password, "");
 	/* the guests' shared secret: typed twice, never shown, cleared by its own box */
 	CU_ASSERT_EQUAL(req("POST", "/general", NULL,
-				"turnSharedSecret=s1&turnSharedSecretConfirm=s2"), 400);
+				"turnSharedSecret=s1&turnSharedSecretConfirm=s2"),
+		400);
 	CU_ASSERT(has("The shared secrets do not match"));
 	CU_ASSERT_EQUAL(req("POST", "/general", NULL,
-				"turnSharedSecret=guest-s3cret&turnSharedSecretConfirm=guest-s3cret"), 303);
+				"turnSharedSecret=guest-s3cret&turnSharedSecretConfirm=guest-s3cret"),
+		303);
 	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
 	CU_ASSERT_STRING_EQUAL(g.turn_shared_secret, "guest-s3cret");
 	CU_ASSERT_EQUAL(req("GET", "/general", NULL, NULL), 200);
@@ -1104,8 +1132,8 @@ static void test_garbage(void)
 {
 	size_t big = 100 * 1024;
 	char *buf = malloc(big + 1);
-	static const char *const bad_forms[] = { "name=%", "name=%4", "name=%zz", "name=%00",
-		"=x", "%=1", "name=a%", "name=%%41", NULL };
+	static const char *const bad_forms[] = { "name=%", "name=%4", "name=%zz", "name=%00", "=x",
+		"%=1", "name=a%", "name=%%41", NULL };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
 	fresh();
@@ -1116,15 +1144,15 @@ static void test_garbage(void)
 	}
 	CU_ASSERT_EQUAL(req("POST", "/api/v1/coSpaces", NULL, "na%ZZme=x"), 400);
 	/* a body with NULs inside its length */
-	CU_ASSERT_EQUAL(call_as("admin", "s3cret", "POST", "/api/v1/coSpaces", NULL,
-				"name=a\0b=c", 10),
+	CU_ASSERT_EQUAL(call_as("admin", "s3cret", "POST", "/api/v1/coSpaces", NULL, "name=a\0b=c",
+				10),
 		400);
 	/* binary */
 	for (size_t i = 0; i < 4096; i++)
 		buf[i] = (char)(i * 7 + 3);
 	CU_ASSERT(call_as("admin", "s3cret", "POST", "/api/v1/coSpaces", NULL, buf, 4096) == 400);
-	CU_ASSERT(call_as("admin", "s3cret", "PUT", "/api/v1/webBridges/x", NULL, buf, 4096) ==
-		  400);
+	CU_ASSERT(
+		call_as("admin", "s3cret", "PUT", "/api/v1/webBridges/x", NULL, buf, 4096) == 400);
 	/* too large */
 	memset(buf, 'a', big);
 	buf[big] = '\0';
@@ -1165,8 +1193,7 @@ static void test_garbage(void)
 	CU_ASSERT_EQUAL(req("GET", buf, NULL, NULL), 404);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces/%zz%00", NULL, NULL), 404);
 	CU_ASSERT_EQUAL(req("GET", "/api/v1/co%53paces", NULL, NULL), 404);
-	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces/'; DROP TABLE coSpaces; --", NULL, NULL),
-		404);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/coSpaces/'; DROP TABLE coSpaces; --", NULL, NULL), 404);
 	/* random junk everywhere: any 2xx-5xx answer, never a crash */
 	srand(7);
 	for (int n = 0; n < 3000; n++) {
@@ -1179,8 +1206,7 @@ static void test_garbage(void)
 		int len = rand() % (int)sizeof(body);
 		int st;
 
-		snprintf(path, sizeof(path), "%s%s", bases[rand() % 8],
-			rand() % 2 ? "" : "/0");
+		snprintf(path, sizeof(path), "%s%s", bases[rand() % 8], rand() % 2 ? "" : "/0");
 		for (int i = 0; i < len; i++)
 			body[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
 		body[len] = '\0';

@@ -34,9 +34,9 @@ static void test_file_reopen(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sub/dir/cb.db", dir);
-	mask = umask(022);	/* the usual one: files 0644 unless the store sees to it */
+	mask = umask(022); /* the usual one: files 0644 unless the store sees to it */
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(umask(022), 022);	/* untouched: other threads make files too */
+	CU_ASSERT_EQUAL(umask(022), 022); /* untouched: other threads make files too */
 	CU_ASSERT_EQUAL(stat(path, &sb), 0);
 	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
 	cb_db_obj_init(CB_DB_COSPACE, &cs);
@@ -58,8 +58,7 @@ static void test_file_reopen(void)
 
 	/* a store an older build left 0644, its -wal too, is made 0600 on open */
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(raw, "CREATE TABLE scratch (x)", NULL, NULL, NULL),
-		SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(raw, "CREATE TABLE scratch (x)", NULL, NULL, NULL), SQLITE_OK);
 	CU_ASSERT_EQUAL(chmod(path, 0644), 0);
 	snprintf(side, sizeof(side), "%s-wal", path);
 	CU_ASSERT_EQUAL(chmod(side, 0644), 0);
@@ -112,13 +111,13 @@ static int space_of(struct cb_db *db, const char *id, struct cb_cospace *out)
 }
 
 /* Adding (or, with update, changing) obj is refused as a duplicate of parameter want. */
-static void clash(struct cb_db *db, enum cb_db_kind kind, void *obj, bool update,
-	const char *want)
+static void clash(struct cb_db *db, enum cb_db_kind kind, void *obj, bool update, const char *want)
 {
 	const char *dup = NULL;
 
-	CU_ASSERT_EQUAL(update ? cb_db_obj_update(db, kind, obj, &dup)
-			       : cb_db_obj_add(db, kind, obj, &dup), -EEXIST);
+	CU_ASSERT_EQUAL(update ? cb_db_obj_update(db, kind, obj, &dup) :
+				 cb_db_obj_add(db, kind, obj, &dup),
+		-EEXIST);
 	CU_ASSERT_STRING_EQUAL(dup ? dup : "", want);
 }
 
@@ -133,7 +132,7 @@ static void test_meeting_id(void)
 	set(CB_DB_COSPACE, &a, "uri", "1234");
 	set(CB_DB_COSPACE, &a, "secondaryUri", "team.a");
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &a, NULL), 0);
-	CU_ASSERT_EQUAL(a.secret[0], '\0');		/* no callId, no secret */
+	CU_ASSERT_EQUAL(a.secret[0], '\0'); /* no callId, no secret */
 	cb_db_obj_init(CB_DB_COSPACE, &b);
 	set(CB_DB_COSPACE, &b, "callId", "5678");
 	set(CB_DB_COSPACE, &b, "uri", "bee");
@@ -152,12 +151,12 @@ static void test_meeting_id(void)
 
 	/* a meeting ID names one space: no callId that is another's URI, nor the reverse */
 	cb_db_obj_init(CB_DB_COSPACE, &c);
-	set(CB_DB_COSPACE, &c, "callId", "1234");	/* a's uri */
+	set(CB_DB_COSPACE, &c, "callId", "1234"); /* a's uri */
 	clash(db, CB_DB_COSPACE, &c, false, "callId");
-	set(CB_DB_COSPACE, &c, "callId", "8765");	/* b's secondaryUri */
+	set(CB_DB_COSPACE, &c, "callId", "8765"); /* b's secondaryUri */
 	clash(db, CB_DB_COSPACE, &c, false, "callId");
 	cb_db_obj_init(CB_DB_COSPACE, &c);
-	set(CB_DB_COSPACE, &c, "uri", "5678");		/* b's callId */
+	set(CB_DB_COSPACE, &c, "uri", "5678"); /* b's callId */
 	clash(db, CB_DB_COSPACE, &c, false, "uri");
 	cb_db_obj_init(CB_DB_COSPACE, &c);
 	set(CB_DB_COSPACE, &c, "secondaryUri", "5678");
@@ -237,7 +236,7 @@ static void test_access_methods(void)
 
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "1111", ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
-	CU_ASSERT_EQUAL(am.id[0], '\0');			/* the space's own passcode */
+	CU_ASSERT_EQUAL(am.id[0], '\0'); /* the space's own passcode */
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "9999", "2222", ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
 	CU_ASSERT_STRING_EQUAL(am.id, host.id);
@@ -268,25 +267,28 @@ static void test_access_methods(void)
 	clash(db, CB_DB_ACCESSMETHOD, &stray, false, "uri");
 	set(CB_DB_COSPACE, &other, "secondaryUri", "lobby.9999");
 	clash(db, CB_DB_COSPACE, &other, true, "secondaryUri");
-	set(CB_DB_COSPACE, &sp, "passcode", "2222");	/* the hosts' */
+	set(CB_DB_COSPACE, &sp, "passcode", "2222"); /* the hosts' */
 	clash(db, CB_DB_COSPACE, &sp, true, "passcode");
 	/* an access method needs a space that exists */
 	method(&stray, "00000000-0000-4000-8000-000000000000", NULL, "nowhere", NULL);
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &stray, NULL), -ENOENT);
 
 	/* listed per space */
-	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, sp.id, NULL, 0, 0, count_one,
-		&n, &total), 0);
+	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, sp.id, NULL, 0, 0, count_one, &n,
+				&total),
+		0);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT_EQUAL(total, 2);
 	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, sp.id, "HOST", 0, 0, NULL, NULL,
-		&total), 0);
+				&total),
+		0);
 	CU_ASSERT_EQUAL(total, 1);
-	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, other.id, NULL, 0, 0, NULL,
-		NULL, &total), 0);
+	CU_ASSERT_EQUAL(cb_db_obj_list_in(db, CB_DB_ACCESSMETHOD, other.id, NULL, 0, 0, NULL, NULL,
+				&total),
+		0);
 	CU_ASSERT_EQUAL(total, 0);
 	CU_ASSERT_EQUAL(cb_db_obj_list(db, CB_DB_ACCESSMETHOD, NULL, 0, 0, NULL, NULL, &total),
-		-EINVAL);				/* whose? */
+		-EINVAL); /* whose? */
 
 	/* deleting the space deletes its ways in, and frees their meeting IDs */
 	CU_ASSERT_EQUAL(cb_db_obj_delete(db, CB_DB_COSPACE, sp.id), 0);
@@ -308,7 +310,7 @@ static void test_non_member_access(void)
 
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(":memory:", &db, err, sizeof(err)), 0);
 	cb_db_obj_init(CB_DB_COSPACE, &sp);
-	CU_ASSERT(sp.non_member_access);			/* the API's default */
+	CU_ASSERT(sp.non_member_access); /* the API's default */
 	set(CB_DB_COSPACE, &sp, "name", "board");
 	set(CB_DB_COSPACE, &sp, "callId", "7777");
 	set(CB_DB_COSPACE, &sp, "nonMemberAccess", "false");
@@ -319,7 +321,7 @@ static void test_non_member_access(void)
 	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &open, NULL), 0);
 
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", NULL, ALL, &got, &am), -EPERM);
-	CU_ASSERT_STRING_EQUAL(got.id, sp.id);			/* named for the log */
+	CU_ASSERT_STRING_EQUAL(got.id, sp.id); /* named for the log */
 	CU_ASSERT_STRING_EQUAL(got.name, "board");
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", "2222", ALL, &got, &am), -EPERM);
 	CU_ASSERT_EQUAL(am.id[0], '\0');
@@ -333,7 +335,7 @@ static void test_non_member_access(void)
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_COSPACE, &sp, NULL), 0);
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", NULL, ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
-	CU_ASSERT_EQUAL(am.id[0], '\0');			/* the space's own, open */
+	CU_ASSERT_EQUAL(am.id[0], '\0'); /* the space's own, open */
 	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "7777", "2222", ALL, &got, &am), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, sp.id);
 	CU_ASSERT_STRING_EQUAL(am.id, host.id);
@@ -357,7 +359,7 @@ static void test_wbprofile_for(void)
 	set(CB_DB_WEBBRIDGE, &wb, "url", "c2w://wb.example:6000");
 	CU_ASSERT_EQUAL_FATAL(cb_db_obj_add(db, CB_DB_WEBBRIDGE, &wb, NULL), 0);
 	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);
-	CU_ASSERT_EQUAL(got.id[0], '\0');			/* the defaults */
+	CU_ASSERT_EQUAL(got.id[0], '\0'); /* the defaults */
 	CU_ASSERT(got.allow_unauthenticated_guests && got.resolve_cospace_call_ids);
 	CU_ASSERT_STRING_EQUAL(got.resolve_cospace_uris, "off");
 
@@ -370,13 +372,13 @@ static void test_wbprofile_for(void)
 	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
 	snprintf(g.web_bridge_profile, sizeof(g.web_bridge_profile), "%s", open.id);
 	CU_ASSERT_EQUAL(cb_db_general_set(db, &g, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);	/* the system's */
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0); /* the system's */
 	CU_ASSERT_STRING_EQUAL(got.id, open.id);
 	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, NULL, &got), 0);
 	CU_ASSERT_STRING_EQUAL(got.id, open.id);
 	set(CB_DB_WEBBRIDGE, &wb, "webBridgeProfile", strict.id);
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_WEBBRIDGE, &wb, NULL), 0);
-	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0);	/* its own */
+	CU_ASSERT_EQUAL(cb_db_wbprofile_for(db, wb.id, &got), 0); /* its own */
 	CU_ASSERT_STRING_EQUAL(got.id, strict.id);
 	CU_ASSERT(!got.allow_unauthenticated_guests);
 	/* a profile deleted under them: as if none were named */
@@ -451,12 +453,15 @@ static void test_upgrade_columns(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/cb.db", dir);
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(raw, "CREATE TABLE turnServers (id TEXT PRIMARY KEY, "
-		"serverAddress TEXT, clientAddress TEXT, username TEXT, password TEXT, type TEXT, "
-		"numRegistrations INTEGER, tcpPortNumberOverride INTEGER, callBridge TEXT, "
-		"callBridgeGroup TEXT); INSERT INTO turnServers (id, serverAddress, type) VALUES "
-		"('0f1e2d3c-4b5a-4968-8776-655443322110', 'turn.example', 'cms');",
-		NULL, NULL, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(
+		sqlite3_exec(raw,
+			"CREATE TABLE turnServers (id TEXT PRIMARY KEY, "
+			"serverAddress TEXT, clientAddress TEXT, username TEXT, password TEXT, type TEXT, "
+			"numRegistrations INTEGER, tcpPortNumberOverride INTEGER, callBridge TEXT, "
+			"callBridgeGroup TEXT); INSERT INTO turnServers (id, serverAddress, type) VALUES "
+			"('0f1e2d3c-4b5a-4968-8776-655443322110', 'turn.example', 'cms');",
+			NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(raw);
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(cb_db_turnservers(db, &ts, 1), 1);
@@ -489,8 +494,8 @@ static void test_uuid(void)
 	CU_ASSERT_EQUAL(cb_db_check_host("a..b"), -EINVAL);
 	CU_ASSERT_EQUAL(cb_db_check_host(""), -EINVAL);
 	CU_ASSERT_EQUAL(cb_db_check_text("caf\xc3\xa9"), 0);
-	CU_ASSERT_EQUAL(cb_db_check_text("\xc0\xaf"), -EINVAL);	/* overlong '/' */
-	CU_ASSERT_EQUAL(cb_db_check_text("\xed\xa0\x80"), -EINVAL);	/* a surrogate */
+	CU_ASSERT_EQUAL(cb_db_check_text("\xc0\xaf"), -EINVAL);	    /* overlong '/' */
+	CU_ASSERT_EQUAL(cb_db_check_text("\xed\xa0\x80"), -EINVAL); /* a surrogate */
 	CU_ASSERT_EQUAL(cb_db_check_text("a\tb"), -EINVAL);
 }
 

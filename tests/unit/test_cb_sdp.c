@@ -73,8 +73,8 @@ static void default_params(void)
 	params.cand[0].port = 3478;
 }
 
-static void set_source(
-	unsigned i, const char *stream, const char *kind, uint32_t ssrc, const char *codec_name)
+static void set_source(unsigned i, const char *stream, const char *kind, uint32_t ssrc,
+	const char *codec_name)
 {
 	struct sdp_source *s = &params.src[i];
 
@@ -132,7 +132,7 @@ static void assert_crlf(void)
 
 static void test_parse_chromium_initial(void)
 {
-	static const uint8_t fp0[4] = {0x60, 0x67, 0xde, 0x45};
+	static const uint8_t fp0[4] = { 0x60, 0x67, 0xde, 0x45 };
 	const struct sdp_media *a, *v;
 
 	parse_ok(fixture("chromium-initial.sdp"));
@@ -158,8 +158,9 @@ static void test_parse_chromium_initial(void)
 	CU_ASSERT_EQUAL(v->ssrc, 222336587u);
 	CU_ASSERT_EQUAL(v->rtx_ssrc, 3229379828u);
 	CU_ASSERT_STRING_EQUAL(a->cname, "d3ZXz1VLrhKJu77l");
-	CU_ASSERT_STRING_EQUAL(v->msid, "0e05dedc-25d5-4cbf-b665-4578fa61c67d "
-					"13196dc0-7039-47cb-8ac1-c317484a427a");
+	CU_ASSERT_STRING_EQUAL(v->msid,
+		"0e05dedc-25d5-4cbf-b665-4578fa61c67d "
+		"13196dc0-7039-47cb-8ac1-c317484a427a");
 	/* all of them, in the offer's order */
 	CU_ASSERT_EQUAL(a->n_codecs, 8);
 	CU_ASSERT_EQUAL(v->n_codecs, 23);
@@ -227,8 +228,9 @@ static void test_parse_firefox(void)
 	CU_ASSERT_EQUAL(v->rtx_ssrc, 4285693074u);
 	CU_ASSERT_EQUAL(a->ssrc, 4080157500u);
 	CU_ASSERT_STRING_EQUAL(a->cname, "{89726c22-4502-42a5-aaab-c21d4cefd0a5}");
-	CU_ASSERT_STRING_EQUAL(a->msid, "{c2c08383-5d0d-4457-9ff4-a4d383def4fe} "
-					"{96b16dd1-d2c8-4129-a0ea-a57bfc068adc}");
+	CU_ASSERT_STRING_EQUAL(a->msid,
+		"{c2c08383-5d0d-4457-9ff4-a4d383def4fe} "
+		"{96b16dd1-d2c8-4129-a0ea-a57bfc068adc}");
 	CU_ASSERT_EQUAL(ext_id(a, "urn:ietf:params:rtp-hdrext:csrc-audio-level"), 2);
 	CU_ASSERT_EQUAL(ext_id(v, "urn:ietf:params:rtp-hdrext:toffset"), 5);
 
@@ -332,7 +334,7 @@ static void test_choose(void)
 	CU_ASSERT_EQUAL(c.n_fb, 3);
 	for (unsigned i = 0; i < c.n_fb; i++)
 		CU_ASSERT(!strcmp(c.fb[i], "nack") || !strcmp(c.fb[i], "nack pli") ||
-			  !strcmp(c.fb[i], "ccm fir"));
+			!strcmp(c.fb[i], "ccm fir"));
 	CU_ASSERT_EQUAL_FATAL(sdp_choose(&offer.media[1], "H264", &c), 0);
 	CU_ASSERT_EQUAL(c.pt, 108); /* packetization-mode=1, 42e01f */
 	CU_ASSERT_EQUAL(sdp_choose(&offer.media[1], "VP9", &c), -ENOENT);
@@ -384,8 +386,9 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_EQUAL(count(answer, "a=rtcp-rsize\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=ice-ufrag:edgeLite\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=fingerprint:sha-256 AA:BB:CC:DD:"), 2);
-	CU_ASSERT_EQUAL(
-		count(answer, "a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ host\r\n"), 2);
+	CU_ASSERT_EQUAL(count(answer,
+				"a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ host\r\n"),
+		2);
 	CU_ASSERT_EQUAL(count(answer, "a=end-of-candidates\r\n"), 2);
 	/* nothing we do not do */
 	CU_ASSERT_PTR_NULL(strstr(answer, "rtx"));
@@ -445,8 +448,9 @@ static void test_answer_initial_firefox(void)
 	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
 	CU_ASSERT_PTR_NULL(
 		strstr(answer, "a=rtcp-rsize\r\na=extmap:1")); /* not offered for audio */
-	CU_ASSERT_EQUAL(
-		count(answer, "a=candidate:2 1 udp 2130706430 2001:db8::1 3479 typ host\r\n"), 2);
+	CU_ASSERT_EQUAL(count(answer,
+				"a=candidate:2 1 udp 2130706430 2001:db8::1 3479 typ host\r\n"),
+		2);
 	CU_ASSERT_EQUAL(count(answer, "a=recvonly\r\n"), 2);
 }
 
@@ -525,8 +529,8 @@ static void test_answer_send_roles(void)
  * carries its candidates, Firefox a session-level a=sendrecv that every m-line overrides. */
 static void test_reoffers(void)
 {
-	static const char *const names[] = {
-		"chromium-reoffer-2pairs.sdp", "firefox-reoffer-2pairs.sdp"};
+	static const char *const names[] = { "chromium-reoffer-2pairs.sdp",
+		"firefox-reoffer-2pairs.sdp" };
 
 	for (unsigned f = 0; f < 2; f++) {
 		parse_ok(fixture(names[f]));
@@ -594,8 +598,9 @@ static void test_answer_no_codec(void)
 	CU_ASSERT_EQUAL(offer.media[1].n_codecs, 5);
 	default_params();
 	CU_ASSERT_EQUAL(build(), -ENOENT);
-	CU_ASSERT_STRING_EQUAL(err, "m-line 1 (video): no codec we can forward; "
-				    "offered: AV1, VP9, H264");
+	CU_ASSERT_STRING_EQUAL(err,
+		"m-line 1 (video): no codec we can forward; "
+		"offered: AV1, VP9, H264");
 	/* an inactive line needs a codec too; a rejected one does not */
 	params.role[1] = SDP_ROLE_INACTIVE;
 	CU_ASSERT_EQUAL(build(), -ENOENT);
@@ -609,8 +614,8 @@ static void test_answer_errors(void)
 
 	parse_ok(fixture("chromium-initial.sdp"));
 	default_params();
-	CU_ASSERT_EQUAL(
-		sdp_build_answer(&offer, &params, small, sizeof(small), err, sizeof(err)), -ENOSPC);
+	CU_ASSERT_EQUAL(sdp_build_answer(&offer, &params, small, sizeof(small), err, sizeof(err)),
+		-ENOSPC);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "longer than"));
 	params.fingerprint = "aa:bb";
 	CU_ASSERT_EQUAL(build(), -EINVAL);
@@ -637,56 +642,56 @@ struct bad {
 };
 
 static const struct bad bad_offers[] = {
-	{"a=ice-ufrag:abcd\r\n", "", -EINVAL, "no a=ice-ufrag"},
-	{"a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", "", -EINVAL, "no a=ice-pwd"},
-	{"a=ice-pwd:abcdefghijklmnopqrstuvwx", "a=ice-pwd:short", -EINVAL, "a=ice-pwd"},
-	{"a=ice-ufrag:abcd", "a=ice-ufrag:ab\"d", -EINVAL, "a=ice-ufrag"},
-	{"a=fingerprint:sha-256", "a=x-fingerprint:sha-256", -EINVAL, "no a=fingerprint"},
-	{"a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:",
+	{ "a=ice-ufrag:abcd\r\n", "", -EINVAL, "no a=ice-ufrag" },
+	{ "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", "", -EINVAL, "no a=ice-pwd" },
+	{ "a=ice-pwd:abcdefghijklmnopqrstuvwx", "a=ice-pwd:short", -EINVAL, "a=ice-pwd" },
+	{ "a=ice-ufrag:abcd", "a=ice-ufrag:ab\"d", -EINVAL, "a=ice-ufrag" },
+	{ "a=fingerprint:sha-256", "a=x-fingerprint:sha-256", -EINVAL, "no a=fingerprint" },
+	{ "a=fingerprint:sha-256 01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:",
 		"a=fingerprint:sha-1 01:23:45:67:89:AB:CD:EF:01:23:", -ENOTSUP,
-		"sha-1 offered, we need sha-256"},
-	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD\r\n", -EINVAL, "31 bytes"},
-	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EG\r\n", -EINVAL, "hex pairs"},
-	{"01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EF:01\r\n", -EINVAL, "hex pairs"},
-	{"a=setup:actpass", "a=setup:passive", -EINVAL, "a=setup:passive"},
-	{"a=setup:actpass\r\n", "", -EINVAL, "no a=setup"},
-	{"a=rtcp-mux\r\n", "", -EINVAL, "no a=rtcp-mux"},
-	{"a=group:BUNDLE 0 1\r\n", "", -EINVAL, "no a=group:BUNDLE"},
-	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0\r\n", -EINVAL, "not in the BUNDLE group"},
-	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1 7\r\n", -EINVAL, "mid 7 has no m-line"},
-	{"a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1\r\na=group:BUNDLE 0\r\n", -EINVAL,
-		"more than one BUNDLE"},
-	{"a=mid:1\r\n", "", -EINVAL, "m-line 1 (video): no a=mid"},
-	{"a=mid:1\r\n", "a=mid:0\r\n", -EINVAL, "used twice"},
-	{"a=mid:1\r\n", "a=mid:1 2\r\n", -EINVAL, "a=mid"},
-	{"v=0\r\n", "", -EINVAL, "starts with v=0"},
-	{"v=0\r\n", "v=0\r\nhello\r\n", -EINVAL, "line 2 (hello): not an SDP line"},
-	{"s=-\r\n", "s=\x01\r\n", -EINVAL, "control character 0x01"},
-	{"s=-\r\n", "s=caf\xc3\xa9\r\n", 0, NULL}, /* UTF-8 is fine */
-	{"s=-\r\n", "s=caf\xe9\r\n", -EILSEQ, "not UTF-8"},
-	{"s=-\r\n", "s=\xc0\xaf\r\n", -EILSEQ, "not UTF-8"},
-	{"s=-\r\n", "s=\xed\xa0\x80\r\n", -EILSEQ, "not UTF-8"},
-	{"s=-\r\n", "s=\xf0\x9f\r\n", -EILSEQ, "not UTF-8"},
-	{"s=-\r\n", "s=a\rb\r\n", -EINVAL, "carriage return"},
-	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus", -EINVAL, "clock rate"},
-	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:128 opus/48000/2", -EINVAL, "payload type"},
-	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/0", -EINVAL, "channels"},
-	{"a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/99999999999/2", -EINVAL, "clock"},
-	{"111 0\r\n", "111 x\r\n", -EINVAL, "m-line 0 (audio): payload type 'x'"},
-	{"m=video 9 UDP", "m=video 70000 UDP", -EINVAL, "port"},
-	{"m=video 9 UDP/TLS/RTP/SAVPF 96 97", "m=video 9", -EINVAL, "needs media, port"},
-	{"m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 RTP/AVP", -EPROTONOSUPPORT, "RTP/AVP"},
-	{"a=fmtp:97 apt=96", "a=fmtp:x apt=96", -EINVAL, "a=fmtp"},
-	{"a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
+		"sha-1 offered, we need sha-256" },
+	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD\r\n", -EINVAL, "31 bytes" },
+	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EG\r\n", -EINVAL, "hex pairs" },
+	{ "01:23:45:67:89:AB:CD:EF\r\n", "01:23:45:67:89:AB:CD:EF:01\r\n", -EINVAL, "hex pairs" },
+	{ "a=setup:actpass", "a=setup:passive", -EINVAL, "a=setup:passive" },
+	{ "a=setup:actpass\r\n", "", -EINVAL, "no a=setup" },
+	{ "a=rtcp-mux\r\n", "", -EINVAL, "no a=rtcp-mux" },
+	{ "a=group:BUNDLE 0 1\r\n", "", -EINVAL, "no a=group:BUNDLE" },
+	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0\r\n", -EINVAL, "not in the BUNDLE group" },
+	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1 7\r\n", -EINVAL, "mid 7 has no m-line" },
+	{ "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0 1\r\na=group:BUNDLE 0\r\n", -EINVAL,
+		"more than one BUNDLE" },
+	{ "a=mid:1\r\n", "", -EINVAL, "m-line 1 (video): no a=mid" },
+	{ "a=mid:1\r\n", "a=mid:0\r\n", -EINVAL, "used twice" },
+	{ "a=mid:1\r\n", "a=mid:1 2\r\n", -EINVAL, "a=mid" },
+	{ "v=0\r\n", "", -EINVAL, "starts with v=0" },
+	{ "v=0\r\n", "v=0\r\nhello\r\n", -EINVAL, "line 2 (hello): not an SDP line" },
+	{ "s=-\r\n", "s=\x01\r\n", -EINVAL, "control character 0x01" },
+	{ "s=-\r\n", "s=caf\xc3\xa9\r\n", 0, NULL }, /* UTF-8 is fine */
+	{ "s=-\r\n", "s=caf\xe9\r\n", -EILSEQ, "not UTF-8" },
+	{ "s=-\r\n", "s=\xc0\xaf\r\n", -EILSEQ, "not UTF-8" },
+	{ "s=-\r\n", "s=\xed\xa0\x80\r\n", -EILSEQ, "not UTF-8" },
+	{ "s=-\r\n", "s=\xf0\x9f\r\n", -EILSEQ, "not UTF-8" },
+	{ "s=-\r\n", "s=a\rb\r\n", -EINVAL, "carriage return" },
+	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus", -EINVAL, "clock rate" },
+	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:128 opus/48000/2", -EINVAL, "payload type" },
+	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/0", -EINVAL, "channels" },
+	{ "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/99999999999/2", -EINVAL, "clock" },
+	{ "111 0\r\n", "111 x\r\n", -EINVAL, "m-line 0 (audio): payload type 'x'" },
+	{ "m=video 9 UDP", "m=video 70000 UDP", -EINVAL, "port" },
+	{ "m=video 9 UDP/TLS/RTP/SAVPF 96 97", "m=video 9", -EINVAL, "needs media, port" },
+	{ "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 RTP/AVP", -EPROTONOSUPPORT, "RTP/AVP" },
+	{ "a=fmtp:97 apt=96", "a=fmtp:x apt=96", -EINVAL, "a=fmtp" },
+	{ "a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
 		"a=sendonly\r\na=rtcp-mux\r\na=extmap:0 u\r\n"
 		"a=rtpmap:111",
-		-EINVAL, "a=extmap: id"},
-	{"a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
+		-EINVAL, "a=extmap: id" },
+	{ "a=sendonly\r\na=rtcp-mux\r\na=rtpmap:111",
 		"a=sendonly\r\na=rtcp-mux\r\n"
 		"a=ssrc:4294967296 cname:x\r\na=rtpmap:111",
-		-EINVAL, "a=ssrc"},
-	{"a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96", -EINVAL, "truncated"},
-	{"a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1\r\n", -EINVAL, "FID"},
+		-EINVAL, "a=ssrc" },
+	{ "a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96", -EINVAL, "truncated" },
+	{ "a=fmtp:97 apt=96\r\n", "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1\r\n", -EINVAL, "FID" },
 };
 
 static void test_bad_offers(void)
@@ -809,7 +814,7 @@ static void test_truncations(void)
 
 static void test_fingerprint_str(void)
 {
-	static const uint8_t fp[3] = {0xab, 0x01, 0xff};
+	static const uint8_t fp[3] = { 0xab, 0x01, 0xff };
 	char s[16];
 
 	CU_ASSERT_EQUAL(sdp_fingerprint_str(fp, 3, s, sizeof(s)), 0);
@@ -823,32 +828,33 @@ static void test_fingerprint_str(void)
 		char str[128];
 
 		CU_ASSERT_EQUAL(sdp_fingerprint_str(offer.fp, offer.fp_len, str, sizeof(str)), 0);
-		CU_ASSERT_STRING_EQUAL(str, "27:25:80:5E:E5:E8:74:F2:CF:7B:F1:37:E1:3E:18:1A:"
-					    "30:94:5C:86:EB:4F:60:A9:98:A1:4E:10:8C:2C:4D:A7");
+		CU_ASSERT_STRING_EQUAL(str,
+			"27:25:80:5E:E5:E8:74:F2:CF:7B:F1:37:E1:3E:18:1A:"
+			"30:94:5C:86:EB:4F:60:A9:98:A1:4E:10:8C:2C:4D:A7");
 	}
 }
 
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{"parse Chromium initial offer", test_parse_chromium_initial},
-		{"parse Chromium offer with 2 receive pairs", test_parse_chromium_2pairs},
-		{"parse Firefox offers", test_parse_firefox},
-		{"the template offer parses", test_template_parses},
-		{"codec choice", test_choose},
-		{"answer to Chromium's first offer", test_answer_initial_chromium},
-		{"answer to Firefox's first offer", test_answer_initial_firefox},
-		{"answer with sources, inactive lines", test_answer_send_roles},
-		{"answers to re-offers", test_reoffers},
-		{"rejected and other m-lines", test_answer_reject},
-		{"no codec we can forward", test_answer_no_codec},
-		{"answer parameter errors", test_answer_errors},
-		{"bad offers are refused, named", test_bad_offers},
-		{"limits", test_limits},
-		{"more codecs and feedback than we keep", test_many_codecs},
-		{"every truncation of a real offer", test_truncations},
-		{"fingerprint string", test_fingerprint_str},
-		{NULL, NULL},
+		{ "parse Chromium initial offer", test_parse_chromium_initial },
+		{ "parse Chromium offer with 2 receive pairs", test_parse_chromium_2pairs },
+		{ "parse Firefox offers", test_parse_firefox },
+		{ "the template offer parses", test_template_parses },
+		{ "codec choice", test_choose },
+		{ "answer to Chromium's first offer", test_answer_initial_chromium },
+		{ "answer to Firefox's first offer", test_answer_initial_firefox },
+		{ "answer with sources, inactive lines", test_answer_send_roles },
+		{ "answers to re-offers", test_reoffers },
+		{ "rejected and other m-lines", test_answer_reject },
+		{ "no codec we can forward", test_answer_no_codec },
+		{ "answer parameter errors", test_answer_errors },
+		{ "bad offers are refused, named", test_bad_offers },
+		{ "limits", test_limits },
+		{ "more codecs and feedback than we keep", test_many_codecs },
+		{ "every truncation of a real offer", test_truncations },
+		{ "fingerprint string", test_fingerprint_str },
+		{ NULL, NULL },
 	};
 
 	return unit_run("cb_sdp", tests);

@@ -45,7 +45,7 @@ static void test_ours_plain(void)
 {
 	struct cb_turn_urls u;
 
-	cb_turn_urls("192.0.2.1", "cms", 0, &u);	/* and the General page's, untyped */
+	cb_turn_urls("192.0.2.1", "cms", 0, &u); /* and the General page's, untyped */
 	CU_ASSERT_EQUAL(u.n, 4);
 	CU_ASSERT(has(&u, "turns:192.0.2.1:443?transport=tcp"));
 	CU_ASSERT_EQUAL(u.dropped_port, 0);

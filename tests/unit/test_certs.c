@@ -16,7 +16,7 @@ EVP_PKEY *tc_key(void)
 	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 }
 
-static int add_ext(STACK_OF(X509_EXTENSION) **sk, X509 *x, X509V3_CTX *ctx, int nid,
+static int add_ext(STACK_OF(X509_EXTENSION) * *sk, X509 *x, X509V3_CTX *ctx, int nid,
 	const char *value)
 {
 	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
@@ -56,10 +56,11 @@ X509 *tc_cert(const struct tc_spec *spec, EVP_PKEY *key, X509 *issuer, EVP_PKEY 
 		!X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name))
 		goto fail;
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	if (add_ext(NULL, x, &ctx, NID_basic_constraints, spec->ca ? "critical,CA:TRUE" :
-			"CA:FALSE") < 0 ||
-		add_ext(NULL, x, &ctx, NID_key_usage, spec->ca ? "critical,keyCertSign,cRLSign" :
-			"critical,digitalSignature") < 0 ||
+	if (add_ext(NULL, x, &ctx, NID_basic_constraints,
+		    spec->ca ? "critical,CA:TRUE" : "CA:FALSE") < 0 ||
+		add_ext(NULL, x, &ctx, NID_key_usage,
+			spec->ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature") <
+			0 ||
 		add_ext(NULL, x, &ctx, NID_subject_key_identifier, "hash") < 0 ||
 		(!spec->ca &&
 			add_ext(NULL, x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth") < 0) ||
@@ -85,8 +86,9 @@ X509_REQ *tc_csr(const struct tc_spec *spec, EVP_PKEY *key)
 	ok = X509_REQ_set_pubkey(req, key) &&
 		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
 			(const unsigned char *)spec->cn, -1, -1, 0) &&
-		(!spec->san || (add_ext(&exts, NULL, &ctx, NID_subject_alt_name, spec->san) == 0 &&
-			X509_REQ_add_extensions(req, exts))) &&
+		(!spec->san ||
+			(add_ext(&exts, NULL, &ctx, NID_subject_alt_name, spec->san) == 0 &&
+				X509_REQ_add_extensions(req, exts))) &&
 		X509_REQ_sign(req, key, EVP_sha256());
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	if (!ok) {

@@ -10,11 +10,11 @@
 
 struct tc_spec {
 	const char *cn;
-	const char *san;		/* as openssl.cnf has it: "DNS:a.example,IP:198.18.20.1" */
-	const char *not_before;		/* "YYYYMMDDHHMMSSZ"; NULL: a day ago */
-	const char *not_after;		/* NULL: a year on */
+	const char *san;	/* as openssl.cnf has it: "DNS:a.example,IP:198.18.20.1" */
+	const char *not_before; /* "YYYYMMDDHHMMSSZ"; NULL: a day ago */
+	const char *not_after;	/* NULL: a year on */
 	bool ca;
-	long serial;			/* 0: 1000 */
+	long serial; /* 0: 1000 */
 };
 
 /* An EC P-256 key. */

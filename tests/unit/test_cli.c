@@ -34,7 +34,7 @@ static void fake_iface(void *ctx, int ifi, FILE *out)
 	fprintf(out, "page of %s\n", running.ifs[ifi].name);
 }
 
-static char restarted[64];	/* the component the last restart named */
+static char restarted[64]; /* the component the last restart named */
 static int restarts;
 static bool wa_running;
 
@@ -91,7 +91,8 @@ static struct metrics_registry *registry;
 static const struct cli_ops ops = { .apply = fake_apply };
 static const struct dp_cli_ops dp_ops = { .iface = fake_iface };
 static const struct turn_cli_ops turn_ops = { .guest_peers = fake_turn_guest_peers };
-static const struct web_cli_ops web_ops = { .restart = fake_restart, .info = fake_web_info,
+static const struct web_cli_ops web_ops = { .restart = fake_restart,
+	.info = fake_web_info,
 	.webadmin_running = fake_webadmin_running };
 static const struct obs_cli_ops obs_ops;
 static struct cli cli;
@@ -179,12 +180,12 @@ static void test_add_del(void)
 {
 	reset();
 	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.10.1/24 198.18.10.2"), 0);
-	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.11.1/24"), 0);	/* gateway optional */
+	CU_ASSERT_EQUAL(run("ipv4 a add 198.18.11.1/24"), 0); /* gateway optional */
 	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 2);
 	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.10.1"), 0);
 	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 1);
 	CU_ASSERT_EQUAL(running.ifs[0].addrs[0].addr, inet_addr("198.18.11.1"));
-	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.11.1/24"), 0);	/* with its prefix too */
+	CU_ASSERT_EQUAL(run("ipv4 a del 198.18.11.1/24"), 0); /* with its prefix too */
 	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 0);
 	/* tabs and extra spaces are only separators */
 	CU_ASSERT_EQUAL(run("  ipv4\ta   add 198.18.12.1/24  "), 0);
@@ -197,7 +198,7 @@ static void test_default_follows_gateway(void)
 	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
 	CU_ASSERT_EQUAL(run("ipv4 b default"), 0);
 	CU_ASSERT_EQUAL(run("ipv4 b del 198.18.20.1"), 0);
-	CU_ASSERT_EQUAL(running.default_if, -1);	/* no gateway left: no default route */
+	CU_ASSERT_EQUAL(running.default_if, -1); /* no gateway left: no default route */
 }
 
 static void test_refusals(void)
@@ -253,8 +254,9 @@ static void test_routes(void)
 	CU_ASSERT_EQUAL(running.ifs[0].routes[0].prefix, 24);
 	CU_ASSERT_EQUAL(running.ifs[0].routes[0].gateway, inet_addr("198.18.10.2"));
 	CU_ASSERT_EQUAL(run("ipv4 a"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Route                   : 198.18.30.0/24 via "
-						"198.18.10.2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Route                   : 198.18.30.0/24 via "
+		"198.18.10.2\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "198.18.32.0/20 via 198.18.10.3"));
 	/* the next hop: on the subnet itself, else the longest route, else the gateway */
 	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.10.7")),
@@ -264,13 +266,13 @@ static void test_routes(void)
 	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.40.9")),
 		inet_addr("198.18.10.3"));
 	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.19.0.1")), 0);
-	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.40.0/24 198.18.10.4"), 0);	/* longer */
+	CU_ASSERT_EQUAL(run("ipv4 a route add 198.18.40.0/24 198.18.10.4"), 0); /* longer */
 	CU_ASSERT_EQUAL(cfg_next_hop(&running.ifs[0], inet_addr("198.18.40.9")),
 		inet_addr("198.18.10.4"));
 	refused("ipv4 a route add 198.18.30.1/24 198.18.10.2",
 		"'198.18.30.1/24' has host bits set: the network is 198.18.30.0/24");
 	refused("ipv4 a route add 198.18.31.0/24 198.18.11.2", "gateway '198.18.11.2' is not on");
-	refused("ipv4 a route add 198.18.31.0/24 198.18.10.1", "'198.18.10.1'");	/* ours */
+	refused("ipv4 a route add 198.18.31.0/24 198.18.10.1", "'198.18.10.1'"); /* ours */
 	refused("ipv4 a route add 198.18.30.0/24 198.18.10.5", "198.18.30.0/24 is already routed");
 	refused("ipv4 a route add 198.18.31.0/33 198.18.10.2", "'198.18.31.0/33'");
 	refused("ipv4 a route add 0.0.0.0/0 198.18.10.2", "'0.0.0.0/0' is the default route");
@@ -290,10 +292,11 @@ static void test_routes(void)
 	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24"), 0);
 	refused("ipv4 b route add 198.18.30.0/24 198.18.20.2",
 		"198.18.30.0/24 is already routed on interface a (via 198.18.10.2)");
-	refused("ipv4 a add 198.18.10.2/24", "'198.18.10.2' is the gateway of route 198.18.30.0/24");
+	refused("ipv4 a add 198.18.10.2/24",
+		"'198.18.10.2' is the gateway of route 198.18.30.0/24");
 	refused("ipv4 b add 198.18.30.1/24", "'198.18.30.1/24' takes in route 198.18.30.0/24");
 	refused("ipv4 b add 198.18.0.1/16", "takes in route");
-	CU_ASSERT_EQUAL(run("ipv4 b route add 198.18.64.0/18 198.18.20.2"), 0);	/* elsewhere */
+	CU_ASSERT_EQUAL(run("ipv4 b route add 198.18.64.0/18 198.18.20.2"), 0); /* elsewhere */
 	CU_ASSERT_EQUAL(run("ipv4 b route del 198.18.64.0/18"), 0);
 	CU_ASSERT_EQUAL(run("ipv4 b del 198.18.20.1"), 0);
 	/* the address that reaches the gateways stays until their routes go */
@@ -325,22 +328,21 @@ static void test_apply_failure_changes_nothing(void)
 static void test_turn_guide(void)
 {
 	struct tc_lab lab;
-	const char *page =
-		"Enabled                 : true\n"
-		"Username                : admin\n"
-		"Password                : Cisco.123\n"
-		"Short term credentials  : disabled\n"
-		"Shared secret           : none\n"
-		"Realm                   : cms.demo\n"
-		"Public IP               : none\n"
-		"High Capacity Mode      : enabled\n"
-		"Relay address           : 198.18.10.1\n"
-		"TLS port                : 447\n"
-		"TLS cert                : cmsedge-fullchain.cer\n"
-		"TLS key                 : edge.key\n"
-		"TLS bundle              : none\n"
-		"Listen interface      a\n"
-		"Listen interface      b\n";
+	const char *page = "Enabled                 : true\n"
+			   "Username                : admin\n"
+			   "Password                : Cisco.123\n"
+			   "Short term credentials  : disabled\n"
+			   "Shared secret           : none\n"
+			   "Realm                   : cms.demo\n"
+			   "Public IP               : none\n"
+			   "High Capacity Mode      : enabled\n"
+			   "Relay address           : 198.18.10.1\n"
+			   "TLS port                : 447\n"
+			   "TLS cert                : cmsedge-fullchain.cer\n"
+			   "TLS key                 : edge.key\n"
+			   "TLS bundle              : none\n"
+			   "Listen interface      a\n"
+			   "Listen interface      b\n";
 
 	reset();
 	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
@@ -371,7 +373,8 @@ static void test_turn_guide(void)
  * with the file and the problem named, and the configuration stays as it was. */
 static void test_turn_certs(void)
 {
-	const struct tc_spec old = { .cn = "edge.lab.example", .not_before = "20190101000000Z",
+	const struct tc_spec old = { .cn = "edge.lab.example",
+		.not_before = "20190101000000Z",
 		.not_after = "20200101000000Z" };
 	struct tc_lab lab;
 	EVP_PKEY *other;
@@ -391,16 +394,18 @@ static void test_turn_certs(void)
 	CU_ASSERT_STRING_EQUAL(running.turn.tls_key, "edge.key");
 	CU_ASSERT_STRING_EQUAL(running.turn.tls_cert, "edge.cer");
 	CU_ASSERT_STRING_EQUAL(running.turn.tls_bundle, "ca.pem");
-	refused("turn certs other.key edge.cer", "other.key does not match the certificate in "
+	refused("turn certs other.key edge.cer",
+		"other.key does not match the certificate in "
 		"edge.cer");
-	refused("turn certs edge.key expired.cer", "expired.cer: certificate expired on "
+	refused("turn certs edge.key expired.cer",
+		"expired.cer: certificate expired on "
 		"2020-01-01 00:00:00 UTC");
 	refused("turn certs garbage.key edge.cer", "garbage.key: not a private key (PEM)");
 	refused("turn certs edge.cer edge.key", "edge.cer: not a private key");
 	refused("turn certs edge.key edge.cer garbage.key", "garbage.key: not a certificate (PEM)");
 	refused("turn certs edge.key edge.cer nobundle.pem", "'nobundle.pem': cannot read");
 	CU_ASSERT_PTR_NULL(strstr(out_text, "SUCCESS"));
-	CU_ASSERT_STRING_EQUAL(running.turn.tls_key, "edge.key");	/* as before */
+	CU_ASSERT_STRING_EQUAL(running.turn.tls_key, "edge.key"); /* as before */
 	CU_ASSERT_STRING_EQUAL(running.turn.tls_bundle, "ca.pem");
 	/* a path is stored as typed */
 	char line[256];
@@ -420,7 +425,7 @@ static void test_turn_settings(void)
 	CU_ASSERT_EQUAL(running.turn.listen_mask, 2);
 	CU_ASSERT_EQUAL(run("turn credentials alice s3cret example.org"), 0);
 	CU_ASSERT_EQUAL(run("turn credentials bob hunter22 example.org"), 0);
-	CU_ASSERT_EQUAL(run("turn credentials alice n3w example.org"), 0);	/* changes alice */
+	CU_ASSERT_EQUAL(run("turn credentials alice n3w example.org"), 0); /* changes alice */
 	CU_ASSERT_EQUAL(running.turn.n_users, 2);
 	CU_ASSERT_STRING_EQUAL(running.turn.users[0].password, "n3w");
 	CU_ASSERT_EQUAL(run("turn credentials delete bob"), 0);
@@ -437,7 +442,8 @@ static void test_turn_settings(void)
 	CU_ASSERT_EQUAL(run("turn quota user 10"), 0);
 	CU_ASSERT_EQUAL(run("turn bandwidth 2000"), 0);
 	CU_ASSERT_EQUAL(run("turn peers deny 198.18.30.7/16"), 0);
-	CU_ASSERT_EQUAL(running.turn.denied[0].addr, inet_addr("198.18.0.0"));	/* host bits cleared */
+	CU_ASSERT_EQUAL(running.turn.denied[0].addr,
+		inet_addr("198.18.0.0")); /* host bits cleared */
 	CU_ASSERT_EQUAL(running.turn.denied[0].len, 16);
 	CU_ASSERT_EQUAL(run("turn peers allow 198.18.200.0/24"), 0);
 	CU_ASSERT_EQUAL(run("turn peers delete deny 198.18.0.0/16"), 0);
@@ -553,7 +559,7 @@ static void test_firewall_commands(void)
 	CU_ASSERT_EQUAL(running.ifs[0].fw.n_rules, 1);
 	CU_ASSERT_FALSE(fw_config_allows(&running.ifs[0].fw, 6, 0, 22));
 	CU_ASSERT_TRUE(fw_config_allows(&running.ifs[0].fw, 6, 0, 23));
-	CU_ASSERT_FALSE(running.ifs[1].fw.enabled);	/* b untouched */
+	CU_ASSERT_FALSE(running.ifs[1].fw.enabled); /* b untouched */
 	CU_ASSERT_EQUAL(run("firewall a allow 3478/udp from 198.18.20.0/24"), 0);
 	CU_ASSERT_EQUAL(run("firewall a delete deny 22"), 0);
 	CU_ASSERT_EQUAL(running.ifs[0].fw.n_rules, 1);
@@ -570,14 +576,16 @@ static void test_firewall_commands(void)
 	CU_ASSERT_EQUAL(run("turn tls 447"), 0);
 	CU_ASSERT_EQUAL(run("firewall a default deny"), 0);
 	CU_ASSERT_EQUAL(run("turn"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TURN port BLOCKED, relay ports BLOCKED, TCP port BLOCKED, "
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"TURN port BLOCKED, relay ports BLOCKED, TCP port BLOCKED, "
 		"TLS port BLOCKED"));
 	CU_ASSERT_EQUAL(run("firewall a allow 447/tcp"), 0);
 	CU_ASSERT_EQUAL(run("turn"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TCP port BLOCKED, TLS port allowed"));
-	CU_ASSERT_EQUAL(run("firewall a allow 3478"), 0);	/* both protocols */
+	CU_ASSERT_EQUAL(run("firewall a allow 3478"), 0); /* both protocols */
 	CU_ASSERT_EQUAL(run("turn"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "TURN port allowed, relay ports BLOCKED, TCP port allowed"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "TURN port allowed, relay ports BLOCKED, TCP port allowed"));
 }
 
 static void test_misc(void)
@@ -593,13 +601,12 @@ static void test_misc(void)
 	CU_ASSERT_PTR_NULL(strstr(out_text, "iface [<if>]"));
 	CU_ASSERT_EQUAL(run("iface b"), 0);
 	CU_ASSERT_STRING_EQUAL(out_text, "page of b\n");
-	CU_ASSERT_EQUAL(run("status"), -EINVAL);	/* no status op in this harness */
+	CU_ASSERT_EQUAL(run("status"), -EINVAL); /* no status op in this harness */
 	memset(long_line, 'x', sizeof(long_line) - 1);
 	long_line[sizeof(long_line) - 1] = '\0';
 	CU_ASSERT_EQUAL(run(long_line), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "too long"));
 }
-
 
 /* --- webbridge3, callbridge, webadmin, user --- */
 
@@ -639,28 +646,28 @@ static void web_lab(struct tc_lab *lab)
 
 static void test_webbridge3_guide(void)
 {
-	const char *page =
-		"Enabled                               : true\n"
-		"HTTPS listening ports and interfaces  : a:445 b:445\n"
-		"HTTPS Key file                        : edge.key\n"
-		"HTTPS Full chain certificate file     : cmsedge-fullchain.cer\n"
-		"HTTPS Frame-Ancestors                 : none\n"
-		"HTTP redirect                         : Disabled\n"
-		"C2W listening ports and interfaces    : a:6000\n"
-		"C2W Key file                          : edge.key\n"
-		"C2W Full chain certificate file       : cmsedge-fullchain.cer\n"
-		"C2W Trust bundle                      : cmscore-fullchain.cer\n"
-		"Meetingapps address                   : none\n"
-		"Meetingapps port                      : none\n"
-		"Audio priority flag                   : Enabled\n"
-		"Beta options                          : none\n";
+	const char *page = "Enabled                               : true\n"
+			   "HTTPS listening ports and interfaces  : a:445 b:445\n"
+			   "HTTPS Key file                        : edge.key\n"
+			   "HTTPS Full chain certificate file     : cmsedge-fullchain.cer\n"
+			   "HTTPS Frame-Ancestors                 : none\n"
+			   "HTTP redirect                         : Disabled\n"
+			   "C2W listening ports and interfaces    : a:6000\n"
+			   "C2W Key file                          : edge.key\n"
+			   "C2W Full chain certificate file       : cmsedge-fullchain.cer\n"
+			   "C2W Trust bundle                      : cmscore-fullchain.cer\n"
+			   "Meetingapps address                   : none\n"
+			   "Meetingapps port                      : none\n"
+			   "Audio priority flag                   : Enabled\n"
+			   "Beta options                          : none\n";
 	struct tc_lab lab;
 
 	web_lab(&lab);
 	running.role = EDGE_ROLE_EDGE;
 	/* the guide's lines, in its order */
 	ok("webbridge3 https certs edge.key cmsedge-fullchain.cer");
-	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n"
+	CU_ASSERT_STRING_EQUAL(out_text,
+		"SUCCESS: Key and certificate pair match\n"
 		"webbridge3: takes effect on 'webbridge3 enable'\n");
 	ok("webbridge3 https listen b:445");
 	CU_ASSERT_EQUAL(running.wb3.n_https, 1);
@@ -689,14 +696,16 @@ static void test_webbridge3_guide(void)
 	ok("webbridge3 options beta1 beta2");
 	ok("webbridge3 audio-priority disable");
 	ok("webbridge3");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "HTTPS Frame-Ancestors                 : "
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"HTTPS Frame-Ancestors                 : "
 		"https://intranet.example 'self'\n"));
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(out_text, "HTTP redirect                         : Enabled\n"));
-	CU_ASSERT_PTR_NOT_NULL(
-		strstr(out_text, "Meetingapps address                   : apps.example\n"
-				 "Meetingapps port                      : 8443\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Audio priority flag                   : Disabled\n"
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Meetingapps address                   : apps.example\n"
+		"Meetingapps port                      : 8443\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Audio priority flag                   : Disabled\n"
 		"Beta options                          : beta1 beta2\n"));
 	CU_ASSERT_PTR_NULL(strstr(out_text, "0123456789abcdef")); /* the secret is not shown */
 	ok("webbridge3 meetingapps del");
@@ -762,7 +771,7 @@ static void test_webbridge3_refusals(void)
 	ok("webadmin listen a 443");
 	refused("webbridge3 https listen a:443", "'a:443': clashes with webadmin on a:443");
 	refused("webbridge3 c2w listen a:443", "'a:443': clashes with webadmin on a:443");
-	ok("webbridge3 c2w listen b:443");	/* another interface: fine */
+	ok("webbridge3 c2w listen b:443"); /* another interface: fine */
 	ok("webbridge3 c2w listen a:6000");
 	refused("webbridge3 https listen a:6000", "'a:6000': clashes with webbridge3 C2W");
 	refused("webadmin listen a 6000", "'a:6000': clashes with webbridge3 C2W on a:6000");
@@ -821,21 +830,20 @@ static void test_webbridge3_refusals(void)
 
 static void test_callbridge(void)
 {
-	const char *page =
-		"Listening interfaces  : a\n"
-		"Preferred interface   : none\n"
-		"Key file              : core.key\n"
-		"Certificate file      : cmscore-fullchain.cer\n"
-		"Address               : none\n"
-		"C2W trusted certs                   : cmsedge-fullchain.cer\n"
-		"Callbridge cluster trusted certs    : none\n"
-		"Callbridge trust branding certs     : none\n"
-		"UCM trusted certs         : none\n"
-		"UCM verification mode     : disabled\n"
-		"IMPS trusted certs        : none\n"
-		"IMPS verification mode    : disabled\n"
-		"WC3 JWT Expiry in hours   : 24\n"
-		"Media ports               : none\n";
+	const char *page = "Listening interfaces  : a\n"
+			   "Preferred interface   : none\n"
+			   "Key file              : core.key\n"
+			   "Certificate file      : cmscore-fullchain.cer\n"
+			   "Address               : none\n"
+			   "C2W trusted certs                   : cmsedge-fullchain.cer\n"
+			   "Callbridge cluster trusted certs    : none\n"
+			   "Callbridge trust branding certs     : none\n"
+			   "UCM trusted certs         : none\n"
+			   "UCM verification mode     : disabled\n"
+			   "IMPS trusted certs        : none\n"
+			   "IMPS verification mode    : disabled\n"
+			   "WC3 JWT Expiry in hours   : 24\n"
+			   "Media ports               : none\n";
 	struct tc_lab lab;
 
 	web_lab(&lab);
@@ -843,12 +851,13 @@ static void test_callbridge(void)
 	refused("callbridge restart", "not ready: no listening interface");
 	ok("callbridge listen a");
 	ok("callbridge certs core.key cmscore-fullchain.cer");
-	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n"
+	CU_ASSERT_STRING_EQUAL(out_text,
+		"SUCCESS: Key and certificate pair match\n"
 		"callbridge: takes effect on 'callbridge restart'\n");
-	ok("callbridge restart");	/* no C2W trust yet: a warning, not a refusal */
+	ok("callbridge restart"); /* no C2W trust yet: a warning, not a refusal */
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "warning: no C2W trust"));
 	ok("callbridge trust c2w cmsedge-fullchain.cer");
-	ok("callbridge restart");	/* the guide applies the configuration so */
+	ok("callbridge restart"); /* the guide applies the configuration so */
 	CU_ASSERT_STRING_EQUAL(out_text, "callbridge restarted\n");
 	CU_ASSERT_STRING_EQUAL(restarted, "callbridge");
 	CU_ASSERT_EQUAL(restarts, 2);
@@ -868,15 +877,17 @@ static void test_callbridge(void)
 	ok("callbridge imps trust ca.pem");
 	ok("callbridge imps verify enable");
 	ok("callbridge wc3jwt expiry 8");
-	ok("callbridge media a:10000 b:50002");	/* TURN does not listen: no relay interface */
+	ok("callbridge media a:10000 b:50002"); /* TURN does not listen: no relay interface */
 	CU_ASSERT_EQUAL(running.cb.n_media, 2);
 	CU_ASSERT_EQUAL(running.cb.media[1].port, 50002);
 	ok("callbridge");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Listening interfaces  : a b\n"
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Listening interfaces  : a b\n"
 		"Preferred interface   : b\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Callbridge cluster trusted certs    : ca.pem\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "UCM verification mode     : enabled\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "IMPS verification mode    : enabled\n"
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"IMPS verification mode    : enabled\n"
 		"WC3 JWT Expiry in hours   : 8\n"
 		"Media ports               : a:10000 b:50002\n"));
 	refused("callbridge media a:50000 a:50002", "'a:50002': one media port per interface");
@@ -893,7 +904,7 @@ static void test_callbridge(void)
 	running.turn.listen_mask = 0;
 	refused("callbridge media c:50000", "'c:50000': no such interface");
 	refused("callbridge media a:0", "'a:0': port must be 1..65535");
-	CU_ASSERT_EQUAL(running.cb.n_media, 2);	/* a refusal changes nothing */
+	CU_ASSERT_EQUAL(running.cb.n_media, 2); /* a refusal changes nothing */
 	ok("callbridge media none");
 	CU_ASSERT_EQUAL(running.cb.n_media, 0);
 	ok("callbridge trust cluster none");
@@ -929,14 +940,13 @@ static void test_callbridge(void)
 
 static void test_webadmin(void)
 {
-	const char *page =
-		"Enabled                 : true\n"
-		"TLS listening interface : a\n"
-		"TLS listening port      : 443\n"
-		"Key file                : core.key\n"
-		"Certificate file        : cmscore-fullchain.cer\n"
-		"HTTP redirect           : Disabled\n"
-		"STATUS                  : webadmin running\n";
+	const char *page = "Enabled                 : true\n"
+			   "TLS listening interface : a\n"
+			   "TLS listening port      : 443\n"
+			   "Key file                : core.key\n"
+			   "Certificate file        : cmscore-fullchain.cer\n"
+			   "HTTP redirect           : Disabled\n"
+			   "STATUS                  : webadmin running\n";
 	struct tc_lab lab;
 
 	web_lab(&lab);
@@ -1021,7 +1031,7 @@ static void test_users(void)
 	ok("user add admin admin Cisco.123x");
 	CU_ASSERT_EQUAL(running.n_admins, 1);
 	CU_ASSERT_STRING_EQUAL(running.admins[0].role, "admin");
-	CU_ASSERT_EQUAL(strncmp(running.admins[0].hash, "$y$", 3), 0);	/* yescrypt */
+	CU_ASSERT_EQUAL(strncmp(running.admins[0].hash, "$y$", 3), 0); /* yescrypt */
 	CU_ASSERT_PTR_NULL(strstr(running.admins[0].hash, "Cisco.123x"));
 	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", "Cisco.123x"), 0);
 	CU_ASSERT_EQUAL(cfg_admin_check(&running, "admin", "Cisco.123"), -EACCES);
@@ -1103,9 +1113,11 @@ static void test_metrics_command(void)
 
 	reset();
 	ok("metrics");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "# HELP edge_x_total x\n# TYPE edge_x_total "
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"# HELP edge_x_total x\n# TYPE edge_x_total "
 		"counter\nedge_x_total 7\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "edge_interface_rx_packets_total{interface=\"b\"} 22\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "edge_interface_rx_packets_total{interface=\"b\"} 22\n"));
 	ok("metrics json");
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"families\":[{\"name\":\"edge_x_total\""));
 	refused("metrics xml", "xml");
@@ -1127,13 +1139,13 @@ static void test_json_pages(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "\"name\":\"edge_interface_rx_packets_total\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"a\"},\"value\":11"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"b\"},\"value\":22"));
-	CU_ASSERT_PTR_NULL(strstr(out_text, "edge_x_total"));	/* not the page's */
+	CU_ASSERT_PTR_NULL(strstr(out_text, "edge_x_total")); /* not the page's */
 	ok("--json iface b");
 	CU_ASSERT_PTR_NULL(strstr(out_text, "\"a\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "{\"interface\":\"b\"},\"value\":22"));
 	ok("--json metrics");
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "edge_x_total"));
-	ok("--json turn");	/* a page whose component has no counters yet: an empty list */
+	ok("--json turn"); /* a page whose component has no counters yet: an empty list */
 	CU_ASSERT_STRING_EQUAL(out_text, "{\"families\":[]}\n");
 	refused("--json iface z", "'z'");
 	refused("--json iface a b", "'b'");
@@ -1156,7 +1168,7 @@ static void test_register(void)
 	int r = 0;
 
 	reset();
-	CU_ASSERT_EQUAL(cli_register(&cli, &dup), -EINVAL);	/* no run */
+	CU_ASSERT_EQUAL(cli_register(&cli, &dup), -EINVAL); /* no run */
 	cmd.run = cli.cmds[0].run;
 	cmd.name = "turn";
 	CU_ASSERT_EQUAL(cli_register(&cli, &cmd), -EEXIST);
@@ -1168,7 +1180,7 @@ static void test_register(void)
 	}
 	CU_ASSERT_EQUAL(r, -ENOSPC);
 	CU_ASSERT_EQUAL(c.n_cmds, CLI_MAX_COMMANDS);
-	ok("help turn");	/* a component's own help follows its line */
+	ok("help turn"); /* a component's own help follows its line */
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "turn [<setting> ...]"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "turn credentials"));
 }
@@ -1192,7 +1204,7 @@ static void test_metrics_endpoint(void)
 	refused("metrics listen a", "missing words");
 	ok("metrics allow add 198.18.20.0/24");
 	ok("metrics allow add 198.18.30.7/32");
-	refused("metrics allow add 198.18.20.9/24", "already allowed");	/* same network */
+	refused("metrics allow add 198.18.20.9/24", "already allowed"); /* same network */
 	refused("metrics allow add 198.18.20.0/33", "'198.18.20.0/33'");
 	refused("metrics allow del 198.18.40.0/24", "not in the list");
 	refused("metrics allow move 198.18.40.0/24", "move");
@@ -1200,12 +1212,13 @@ static void test_metrics_endpoint(void)
 	CU_ASSERT_EQUAL(running.metrics.n_allow, 1);
 	ok("metrics certs edge.key cmsedge-fullchain.cer");
 	CU_ASSERT_STRING_EQUAL(out_text, "SUCCESS: Key and certificate pair match\n");
-	refused("metrics certs edge.key ca.pem", "ca.pem");	/* not the key's certificate */
+	refused("metrics certs edge.key ca.pem", "ca.pem"); /* not the key's certificate */
 	CU_ASSERT_STRING_EQUAL(running.metrics.cert, "cmsedge-fullchain.cer");
 	ok("metrics enable");
 	CU_ASSERT(running.metrics.enabled);
 	ok("metrics status");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Enabled                 : true\n"
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Enabled                 : true\n"
 		"Listening interface     : a\nListening port          : 9100\n"
 		"Protocol                : HTTPS\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Allowed scrapers        : 198.18.20.0/24\n"));
@@ -1228,7 +1241,8 @@ static void test_syslog_commands(void)
 	reset();
 	CU_ASSERT_FATAL(tc_lab_make(&lab) == 0);
 	snprintf(running.cert_dir, sizeof(running.cert_dir), "%s", lab.dir);
-	page_is("syslog", "Enabled                 : false\nCA bundle               : none\n"
+	page_is("syslog",
+		"Enabled                 : false\nCA bundle               : none\n"
 		"Servers                 : none\n");
 	ok("syslog server add 198.18.20.2");
 	CU_ASSERT_EQUAL(running.syslog.n_servers, 1);
@@ -1251,13 +1265,15 @@ static void test_syslog_commands(void)
 	refused("syslog ca none", "uses TLS");
 	ok("syslog enable");
 	ok("syslog");
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Server                  : 198.18.20.2:1514 tcp\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Server                  : logs.example:6514 tls\n"));
-	ok("syslog server del 198.18.20.2:1514");	/* that one */
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "Server                  : 198.18.20.2:1514 tcp\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out_text, "Server                  : logs.example:6514 tls\n"));
+	ok("syslog server del 198.18.20.2:1514"); /* that one */
 	CU_ASSERT_EQUAL(running.syslog.n_servers, 3);
 	ok("syslog server del logs.example");
 	refused("syslog server del logs.example", "no such server");
-	ok("syslog server del 198.18.20.2");		/* every server on the host */
+	ok("syslog server del 198.18.20.2"); /* every server on the host */
 	CU_ASSERT_EQUAL(running.syslog.n_servers, 1);
 	refused("syslog enable now", "'now'");
 	ok("syslog disable");
@@ -1298,6 +1314,6 @@ static const struct unit_test tests[] = {
 
 int main(void)
 {
-	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_ERR);	/* keep lines for `log`, print none */
+	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_ERR); /* keep lines for `log`, print none */
 	return unit_run("cli", tests);
 }

@@ -46,7 +46,7 @@ static void test_lab_conf(void)
 	CU_ASSERT_STRING_EQUAL(c.cores, "0,1");
 	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_FILE);
 	CU_ASSERT_STRING_EQUAL(c.ctl_socket, "/run/edge-lab/edged.sock");
-	CU_ASSERT_STRING_EQUAL(c.ctl_group, "");	/* no mgmt.socket_group: root only */
+	CU_ASSERT_STRING_EQUAL(c.ctl_group, ""); /* no mgmt.socket_group: root only */
 }
 
 static void test_guide_conf(void)
@@ -89,7 +89,7 @@ static void test_guide_conf(void)
 	CU_ASSERT_EQUAL(c.default_if, 1);
 	CU_ASSERT_TRUE(c.hugepages);
 	CU_ASSERT_STRING_EQUAL(c.ifs[0].port, "0000:03:00.0");
-	CU_ASSERT_STRING_EQUAL(c.ifs[0].tap, "edge-a");	/* defaulted */
+	CU_ASSERT_STRING_EQUAL(c.ifs[0].tap, "edge-a"); /* defaulted */
 	CU_ASSERT_EQUAL(c.log_target, LOG_TARGET_SYSLOG);
 	/* the turn lines of the guide */
 	CU_ASSERT_TRUE(c.turn.enabled);
@@ -101,7 +101,7 @@ static void test_guide_conf(void)
 	CU_ASSERT_STRING_EQUAL(c.turn.tls_key, "edge.key");
 	CU_ASSERT_STRING_EQUAL(c.turn.tls_cert, "cmsedge-fullchain.cer");
 	CU_ASSERT_EQUAL(c.turn.listen_mask, 3);
-	CU_ASSERT_EQUAL(cfg_turn_relay_if(&c.turn), 0);	/* relay address: interface a's */
+	CU_ASSERT_EQUAL(cfg_turn_relay_if(&c.turn), 0); /* relay address: interface a's */
 	CU_ASSERT_EQUAL(c.turn.port, 3478);
 	CU_ASSERT_EQUAL(c.turn.public_ip, 0);
 }
@@ -128,9 +128,11 @@ static void test_save_roundtrip(void)
 	lab_and_tmp(&a, tmp);
 	CU_ASSERT_EQUAL(cfg_ipv4_add(&a, 0, ip("198.18.11.1"), 24, 0, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg_route_add(&a, 0, ip("198.18.30.0"), 24, ip("198.18.11.2"), err,
-		sizeof(err)), 0);
+				sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(cfg_route_add(&a, 0, ip("198.18.32.0"), 20, ip("198.18.10.2"), err,
-		sizeof(err)), 0);
+				sizeof(err)),
+		0);
 	a.turn.public_ip = ip("198.18.99.1");
 	snprintf(a.ctl_group, sizeof(a.ctl_group), "edge-ops");
 	a.turn.short_term = true;
@@ -138,21 +140,27 @@ static void test_save_roundtrip(void)
 	a.turn.max_allocs = 5000;
 	a.turn.bandwidth_kbps = 1500;
 	a.turn.denied[a.turn.n_denied++] = (struct cfg_prefix){ ip("198.18.64.0"), 18 };
-	a.metrics = (struct cfg_metrics){ .enabled = true, .ifi = 1, .port = 9443, .n_allow = 2,
+	a.metrics = (struct cfg_metrics){ .enabled = true,
+		.ifi = 1,
+		.port = 9443,
+		.n_allow = 2,
 		.allow = { { ip("198.18.20.0"), 24 }, { ip("198.18.30.7"), 32 } } };
 	SET(a.metrics.key, "m.key");
 	SET(a.metrics.cert, "m.crt");
 	a.syslog.enabled = true;
 	SET(a.syslog.ca, "ca.pem");
-	CU_ASSERT_EQUAL(cfg_syslog_server_parse("198.18.20.2", CFG_SYSLOG_UDP,
-		&a.syslog.servers[0], err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("198.18.20.2", CFG_SYSLOG_UDP, &a.syslog.servers[0],
+				err, sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(cfg_syslog_server_parse("[2001:db8::5]:6000", CFG_SYSLOG_TLS,
-		&a.syslog.servers[1], err, sizeof(err)), 0);
+				&a.syslog.servers[1], err, sizeof(err)),
+		0);
 	a.syslog.n_servers = 2;
 	{
 		char w0[] = "deny", w1[] = "22", w2[] = "allow", w3[] = "3478/udp", w4[] = "from",
-			w5[] = "198.18.20.0/24", w6[] = "enable", w7[] = "default", w8[] = "deny";
-		char *r1[] = { w0, w1 }, *r2[] = { w2, w3, w4, w5 }, *r3[] = { w6 }, *r4[] = { w7, w8 };
+		     w5[] = "198.18.20.0/24", w6[] = "enable", w7[] = "default", w8[] = "deny";
+		char *r1[] = { w0, w1 }, *r2[] = { w2, w3, w4, w5 }, *r3[] = { w6 },
+		     *r4[] = { w7, w8 };
 
 		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 2, r1, err, sizeof(err)), 0);
 		CU_ASSERT_EQUAL(fw_cmd_apply(&a.ifs[1].fw, 4, r2, err, sizeof(err)), 0);
@@ -168,7 +176,8 @@ static void test_save_roundtrip(void)
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_TRUE(fw_rule_same(&a.ifs[1].fw.rules[i], &b.ifs[1].fw.rules[i]));
 	for (int i = 0; i < a.n_ifs; i++)
-		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)), memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
+		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)),
+			memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
 	CU_ASSERT_STRING_EQUAL(b.ctl_group, "edge-ops");
 	CU_ASSERT_EQUAL(b.metrics.port, 9443);
@@ -183,7 +192,6 @@ static void test_save_roundtrip(void)
 	CU_ASSERT_EQUAL(b.ifs[0].routes[1].prefix, 20);
 	unlink(tmp);
 }
-
 
 /* The web components, the role and the administrators go to the file and come back. */
 static void test_web_roundtrip(void)
@@ -241,8 +249,8 @@ static void test_web_roundtrip(void)
 	CU_ASSERT_EQUAL(cfg_admin_hash("Cisco.123", a.admins[0].hash, sizeof(a.admins[0].hash)), 0);
 	SET(a.admins[1].name, "api_user");
 	SET(a.admins[1].role, "api");
-	CU_ASSERT_EQUAL(
-		cfg_admin_hash("api-pass-1", a.admins[1].hash, sizeof(a.admins[1].hash)), 0);
+	CU_ASSERT_EQUAL(cfg_admin_hash("api-pass-1", a.admins[1].hash, sizeof(a.admins[1].hash)),
+		0);
 	a.n_admins = 2;
 	CU_ASSERT_EQUAL(strncmp(a.admins[0].hash, "$y$", 3), 0);
 
@@ -322,7 +330,8 @@ static void test_malformed(void)
 	refused("eal: { cores = \"0,1\" \n", "syntax error");
 	refused(IF_A("{ address = \"198.18.10.1/33\"; }"), "198.18.10.1/33");
 	refused(IF_A("{ address = \"198.18.10.300/24\"; }"), "198.18.10.300/24");
-	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = \"198.18.11.1\"; }"), "198.18.11.1");
+	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = \"198.18.11.1\"; }"),
+		"198.18.11.1");
 	refused(IF_A("{ address = \"198.18.10.1/24\"; gateway = \"gw\"; }"), "'gw'");
 	refused(IF_A("{ address = \"198.18.10.0/24\"; }"), "network or broadcast");
 	refused(IF_A("{ address = \"198.18.10.1/24\"; }, { address = \"198.18.10.1/24\"; }"),
@@ -361,21 +370,25 @@ static void test_malformed(void)
 		"'22x'");
 	/* the web components: a bad value is named, with its line */
 	refused("role = \"middle\";", "line 1: role 'middle'");
-	refused(IF_A("") "webbridge3: {\n https_listen = [ \"z:445\" ]; };", "line 3: "
+	refused(IF_A("") "webbridge3: {\n https_listen = [ \"z:445\" ]; };",
+		"line 3: "
 		"webbridge3.https_listen: 'z:445': no such interface");
 	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a:0\" ]; };",
 		"'a:0': port must be 1..65535");
 	refused(IF_A("") "webbridge3: { c2w_listen = [ \"a6000\" ]; };",
 		"'a6000': expected <if>:<port>");
 	refused(IF_A("") "webbridge3: { https_listen = [ \"a:1\", \"a:2\", \"a:3\", \"a:4\", "
-		"\"a:5\" ]; };", "more than 4 listeners");
+			 "\"a:5\" ]; };",
+		"more than 4 listeners");
 	refused(IF_A("") "webbridge3: { https_listen = [ \"a:445\", \"a:445\" ]; };",
 		"given twice");
 	refused("webbridge3: { meetingapps_port = 65536; };",
 		"meetingapps_port 65536: must be 0..65535");
-	refused("\nwebbridge3: {\n https_key = \"" "0123456789012345678901234567890123456789"
+	refused("\nwebbridge3: {\n https_key = \""
+		"0123456789012345678901234567890123456789"
 		"0123456789012345678901234567890123456789012345678901234567890123456789"
-		"0123456789012345678901234567890\"; };", "'https_key' is longer than 127");
+		"0123456789012345678901234567890\"; };",
+		"'https_key' is longer than 127");
 	refused(IF_A("") "callbridge: { media = [ \"a:50000\", \"a:50002\" ]; };",
 		"one media port per interface (a twice)");
 	refused("callbridge: {\n\n jwt_expiry_hours = 25; };",
@@ -407,8 +420,7 @@ static void test_malformed(void)
 		"line 3: webbridge3.https_listen: expected a list");
 	refused(IF_A("") "webbridge3: { c2w_listen = 6000; };",
 		"webbridge3.c2w_listen: expected a list");
-	refused(IF_A("") "webbridge3: { c2w_listen = ( \"a:6000\", 1 ); };",
-		"expected strings");
+	refused(IF_A("") "webbridge3: { c2w_listen = ( \"a:6000\", 1 ); };", "expected strings");
 	refused("admins = ( { name = \"root\"; role = \"admin\"; hash = \"$y$x\"; },\n"
 		" { name = \"root\"; role = \"api\"; hash = \"$y$x\"; } );",
 		"line 2: admins: 'root' is "
@@ -417,8 +429,10 @@ static void test_malformed(void)
 	refused("turn: {\n port = \"3478\"; };", "line 2: turn.port: expected a number");
 	refused("turn: { enabled = \"yes\"; };", "turn.enabled: expected true or false");
 	refused("turn: { short_term = 1; };", "turn.short_term: expected true or false");
-	refused("turn: { max_allocations = \"many\"; };", "turn.max_allocations: expected a number");
-	refused("turn: { max_allocations = -1; };", "turn.max_allocations -1: must be 0..100000000");
+	refused("turn: { max_allocations = \"many\"; };",
+		"turn.max_allocations: expected a number");
+	refused("turn: { max_allocations = -1; };",
+		"turn.max_allocations -1: must be 0..100000000");
 	refused("turn: { bandwidth_kbps = 4; };", "turn.bandwidth_kbps 4: must be 0 (none) or 8..");
 	refused("turn: { idle_timeout = 1.5; };", "turn.idle_timeout: expected a number");
 	refused("turn: { realm = 7; };", "'realm': expected a string");
@@ -426,7 +440,8 @@ static void test_malformed(void)
 	refused("turn: { relay_ports = 49152; };", "turn.relay_ports: expected a string");
 	refused("eal: { hugepages = \"no\"; };", "eal.hugepages: expected true or false");
 	refused("eal: { memory_mb = \"512\"; };", "eal.memory_mb: expected a number");
-	refused("dataplane: { arp_timeout = \"60\"; };", "dataplane.arp_timeout: expected a number");
+	refused("dataplane: { arp_timeout = \"60\"; };",
+		"dataplane.arp_timeout: expected a number");
 	refused("mgmt: { log = 2; };", "mgmt.log: expected a string");
 	refused("mgmt: { socket = 2; };", "'socket': expected a string");
 	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; rx_queues = \"2\"; } );",
@@ -451,7 +466,8 @@ static void test_malformed(void)
 	refused(IF_A("") "turn: {\n listen = \"a\"; };", "line 3: turn.listen: expected a list");
 	refused("turn: { users = { name = \"u\"; password = \"p\"; }; };",
 		"turn.users: expected a list");
-	refused("turn: { denied_peers = \"198.18.0.0/15\"; };", "turn.denied_peers: expected a list");
+	refused("turn: { denied_peers = \"198.18.0.0/15\"; };",
+		"turn.denied_peers: expected a list");
 	refused(IF_A("") "callbridge: { listen = \"a\"; };", "callbridge.listen: expected a list");
 	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv4 = \"198.18.10.1/24\"; } );",
 		"interface.ipv4: expected a list");

@@ -43,7 +43,7 @@ static void test_pacer_stall(void)
 
 	el_pacer_init(&p, 100000, 0, 10000000);
 	el_pacer_sent(&p, el_pacer_due(&p, NS, UINT64_MAX));
-	CU_ASSERT_EQUAL(p.done, 1000);	/* the first second was a stall too */
+	CU_ASSERT_EQUAL(p.done, 1000); /* the first second was a stall too */
 	due = el_pacer_due(&p, 3 * NS, UINT64_MAX);
 	CU_ASSERT_EQUAL(due, 1000);
 	el_pacer_sent(&p, due);
@@ -162,15 +162,17 @@ static void test_args(void)
 	struct el_cfg cfg;
 	char err[256];
 
-	CU_ASSERT_EQUAL(parse(OK_BASE "--allocations 1000 --pattern video --peer sink", &cfg,
-		err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(parse(OK_BASE "--allocations 1000 --pattern video --peer sink", &cfg, err,
+				sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(cfg.net.n_clients, 1000);
 	CU_ASSERT_EQUAL(cfg.pattern, EL_PAT_VIDEO);
 	CU_ASSERT_EQUAL(cfg.size, 1200);
 	CU_ASSERT_EQUAL(cfg.peer_mode, EL_PEER_SINK);
 	CU_ASSERT_EQUAL(cfg.net.server_port, 3478);
 	CU_ASSERT_EQUAL(parse(OK_BASE "--pps 100 --size 172 --client-ip 198.18.20.2/4", &cfg, err,
-		sizeof(err)), 0);
+				sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(cfg.pattern, EL_PAT_CUSTOM);
 	CU_ASSERT_EQUAL(cfg.net.n_client_ips, 4);
 	CU_ASSERT_EQUAL(parse("--help", &cfg, err, sizeof(err)), 1);
@@ -180,7 +182,8 @@ static void test_args(void)
 	refused(OK_BASE "--pattern loud", "--pattern: 'loud'");
 	/* fewer packets a second than allocations: the pacer's round robin gives each a turn */
 	CU_ASSERT_EQUAL(parse(OK_BASE "--allocations 1000 --pps 1 --rate 10 --warmup 1.5", &cfg,
-		err, sizeof(err)), 0);
+				err, sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(cfg.rate, 10);
 	CU_ASSERT_DOUBLE_EQUAL(cfg.warmup_s, 1.5, 1e-9);
 	refused(OK_BASE "--warmup -1", "--warmup");
@@ -203,16 +206,16 @@ static void test_target_guard(void)
 
 	CU_ASSERT_FALSE(el_target_ok(inet_addr("8.8.8.8"), false));
 	CU_ASSERT_FALSE(el_target_ok(inet_addr("198.20.0.1"), false));
-	CU_ASSERT_FALSE(el_target_ok(inet_addr("203.0.113.7"), false));	/* TEST-NET-3 */
+	CU_ASSERT_FALSE(el_target_ok(inet_addr("203.0.113.7"), false)); /* TEST-NET-3 */
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("198.18.20.1"), false));
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("198.19.255.254"), false));
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("127.0.0.1"), false));
 	CU_ASSERT_TRUE(el_target_ok(inet_addr("8.8.8.8"), true));
 	refused("--server 8.8.8.8:3478 --password pw", "--server 8.8.8.8: not loopback");
-	CU_ASSERT_EQUAL(parse("--server 8.8.8.8:3478 --password pw --i-own-this-target", &cfg,
-		err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(parse("--server 127.0.0.1:3478 --password pw", &cfg, err, sizeof(err)),
+	CU_ASSERT_EQUAL(parse("--server 8.8.8.8:3478 --password pw --i-own-this-target", &cfg, err,
+				sizeof(err)),
 		0);
+	CU_ASSERT_EQUAL(parse("--server 127.0.0.1:3478 --password pw", &cfg, err, sizeof(err)), 0);
 }
 
 static double num(json_t *root, const char *path)
@@ -280,8 +283,10 @@ static void test_report_json(void)
 	hist = json_object_get(json_object_get(root, "traffic"), "histogram");
 	CU_ASSERT(json_array_size(hist) > 100);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(root, "series")), 1);
-	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(json_object_get(root,
-		"series"), 0), "tx_pps")), 5000);
+	CU_ASSERT_EQUAL(json_integer_value(
+				json_object_get(json_array_get(json_object_get(root, "series"), 0),
+					"tx_pps")),
+		5000);
 	json_decref(root);
 }
 

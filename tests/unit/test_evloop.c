@@ -16,10 +16,10 @@ struct probe {
 	int calls;
 	int fd;
 	short revents;
-	int hooks_after_at_call;	/* the after hook's count when the callback ran */
+	int hooks_after_at_call; /* the after hook's count when the callback ran */
 	struct evloop *loop;
-	int del[3];			/* fds this callback deletes, -1: none */
-	int add;			/* an fd this callback registers, -1: none */
+	int del[3]; /* fds this callback deletes, -1: none */
+	int add;    /* an fd this callback registers, -1: none */
 	struct probe *add_probe;
 };
 
@@ -76,7 +76,7 @@ static void test_readable(void)
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, pidle[0], POLLIN, on_fd, &idle), 0);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, pb[0], POLLIN, on_fd, &b), 0);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, efd, POLLIN, on_fd, &c), 0);
-	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 0);	/* nothing written yet */
+	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 0); /* nothing written yet */
 	CU_ASSERT_EQUAL(write(pa[1], "x", 1), 1);
 	CU_ASSERT_EQUAL(write(pb[1], "y", 1), 1);
 	CU_ASSERT_EQUAL(write(efd, &one, 8), 8);
@@ -146,14 +146,14 @@ static void test_replace(void)
 
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fd, POLLIN, on_fd, &old), 0);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fd, POLLIN, on_fd, &new), 0);
-	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 1);	/* once, not once per registration */
+	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 1); /* once, not once per registration */
 	CU_ASSERT_EQUAL(old.calls, 0);
 	CU_ASSERT_EQUAL(new.calls, 1);
 	/* replaced with events it does not have: not served */
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fd, POLLPRI, on_fd, &old), 0);
 	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 0);
 	CU_ASSERT_EQUAL(evloop_del_fd(loop, fd), 0);
-	CU_ASSERT_EQUAL(evloop_del_fd(loop, fd), -ENOENT);	/* one registration */
+	CU_ASSERT_EQUAL(evloop_del_fd(loop, fd), -ENOENT); /* one registration */
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, -1, POLLIN, on_fd, &old), -EBADF);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fd, POLLIN, NULL, &old), -EBADF);
 	evloop_free(loop);
@@ -180,7 +180,7 @@ static void test_limit(void)
 	for (int i = 0; i < EVLOOP_MAX_FDS; i++)
 		CU_ASSERT_EQUAL(evloop_add_fd(loop, fds[i], POLLIN, count_fd, NULL), 0);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fds[EVLOOP_MAX_FDS], POLLIN, count_fd, NULL), -ENOSPC);
-	CU_ASSERT_EQUAL(evloop_add_fd(loop, fds[7], POLLIN, count_fd, NULL), 0);	/* replaced */
+	CU_ASSERT_EQUAL(evloop_add_fd(loop, fds[7], POLLIN, count_fd, NULL), 0); /* replaced */
 	served_total = 0;
 	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), EVLOOP_MAX_FDS);
 	CU_ASSERT_EQUAL(served_total, EVLOOP_MAX_FDS);
@@ -208,14 +208,14 @@ static void on_tick(void *ctx)
 	if (!t->fired++)
 		t->first_ms = now_ms();
 	if (t->fired == t->stop_after)
-		CU_ASSERT_EQUAL(evloop_del_timer(t->loop, t->id), 0);	/* its own */
+		CU_ASSERT_EQUAL(evloop_del_timer(t->loop, t->id), 0); /* its own */
 }
 
 static void test_timers(void)
 {
 	struct evloop *loop = evloop_new();
-	struct ticker fast = { .loop = loop }, slow = { .loop = loop }, once = { .loop = loop,
-		.stop_after = 1 };
+	struct ticker fast = { .loop = loop }, slow = { .loop = loop },
+		      once = { .loop = loop, .stop_after = 1 };
 	uint64_t t0 = now_ms(), end = t0 + 1000;
 
 	CU_ASSERT_EQUAL(evloop_add_timer(loop, 0, on_tick, &fast), -EINVAL);
@@ -226,10 +226,10 @@ static void test_timers(void)
 	/* with no fd and no timeout the timers alone end each pass */
 	while (now_ms() < end)
 		CU_ASSERT_EQUAL(evloop_run_once(loop, -1), 0);
-	CU_ASSERT(fast.fired >= 7 && fast.fired <= 11);	/* 10 due in 1 s */
+	CU_ASSERT(fast.fired >= 7 && fast.fired <= 11); /* 10 due in 1 s */
 	CU_ASSERT(slow.fired >= 1 && slow.fired <= 3);	/* 2 due */
 	CU_ASSERT_EQUAL(once.fired, 1);
-	CU_ASSERT(fast.first_ms >= t0 + 95 && fast.first_ms < t0 + 400);	/* one period on */
+	CU_ASSERT(fast.first_ms >= t0 + 95 && fast.first_ms < t0 + 400); /* one period on */
 	CU_ASSERT_EQUAL(evloop_del_timer(loop, once.id), -ENOENT);
 	for (int i = 0; i < EVLOOP_MAX_TIMERS - 2; i++)
 		CU_ASSERT(evloop_add_timer(loop, 1000, on_tick, &once) >= 0);
@@ -260,15 +260,15 @@ static void test_block_hooks(void)
 
 	before_n = after_n = 0;
 	evloop_set_block_hooks(loop, on_before, on_after, &before_n);
-	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 0);	/* the busy case too */
+	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 0); /* the busy case too */
 	CU_ASSERT_EQUAL(before_n, 1);
 	CU_ASSERT_EQUAL(after_n, 1);
 	t0 = now_ms();
-	CU_ASSERT_EQUAL(evloop_run_once(loop, 200000), 0);	/* 200 ms, in microseconds */
+	CU_ASSERT_EQUAL(evloop_run_once(loop, 200000), 0); /* 200 ms, in microseconds */
 	CU_ASSERT(now_ms() - t0 >= 150 && now_ms() - t0 < 1000);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fd, POLLIN, on_fd, &p), 0);
 	CU_ASSERT_EQUAL(evloop_run_once(loop, 0), 1);
-	CU_ASSERT_EQUAL(p.hooks_after_at_call, 3);	/* served after the poll, not during */
+	CU_ASSERT_EQUAL(p.hooks_after_at_call, 3); /* served after the poll, not during */
 	CU_ASSERT_EQUAL(before_n, 3);
 	CU_ASSERT_EQUAL(after_n, 3);
 	evloop_free(loop);
@@ -294,14 +294,14 @@ static void test_pending(void)
 	CU_ASSERT_EQUAL(evloop_set_pending(loop, fds[0], is_pending), -ENOENT);
 	CU_ASSERT_EQUAL(evloop_add_fd(loop, fds[0], POLLIN, on_fd, &p), 0);
 	CU_ASSERT_EQUAL(evloop_set_pending(loop, fds[0], is_pending), 0);
-	pending_now = true;	/* nothing to poll, but input held: served at once */
+	pending_now = true; /* nothing to poll, but input held: served at once */
 	t0 = now_ms();
 	CU_ASSERT_EQUAL(evloop_run_once(loop, 5000000), 1);
 	CU_ASSERT(now_ms() - t0 < 1000);
 	CU_ASSERT_EQUAL(p.calls, 1);
 	CU_ASSERT(p.revents & POLLIN);
 	pending_now = false;
-	CU_ASSERT_EQUAL(evloop_run_once(loop, 100000), 0);	/* waits 100 ms, serves nothing */
+	CU_ASSERT_EQUAL(evloop_run_once(loop, 100000), 0); /* waits 100 ms, serves nothing */
 	CU_ASSERT_EQUAL(p.calls, 1);
 	/* readable and pending: still one call */
 	pending_now = true;

@@ -193,7 +193,7 @@ static void test_first_match_order(void)
 	cmd(c, "default allow");
 	CU_ASSERT_EQUAL(cmd(c, "allow 22/tcp"), 0);
 	CU_ASSERT_EQUAL(cmd(c, "deny 22"), 0);
-	CU_ASSERT_EQUAL(cmd(c, "allow 22"), 0);	/* shadowed by rule 2: never matches */
+	CU_ASSERT_EQUAL(cmd(c, "allow 22"), 0); /* shadowed by rule 2: never matches */
 	rs = fw_compile(c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
 	CU_ASSERT_TRUE(fw_allowed(v(rs, TCP, 1, 22)));
@@ -209,11 +209,20 @@ static void test_overlapping_ranges(void)
 	static const struct {
 		uint8_t proto;
 		uint16_t port;
-		int rule;	/* 1-based; 0 = default */
+		int rule; /* 1-based; 0 = default */
 	} t[] = {
-		{ TCP, 999, 0 }, { TCP, 1000, 1 }, { TCP, 2000, 1 }, { TCP, 2001, 2 },
-		{ TCP, 2400, 2 }, { UDP, 2400, 2 }, { TCP, 2500, 2 }, { TCP, 2501, 0 },
-		{ UDP, 2501, 3 }, { UDP, 3000, 3 }, { UDP, 3001, 0 }, { TCP, 3000, 0 },
+		{ TCP, 999, 0 },
+		{ TCP, 1000, 1 },
+		{ TCP, 2000, 1 },
+		{ TCP, 2001, 2 },
+		{ TCP, 2400, 2 },
+		{ UDP, 2400, 2 },
+		{ TCP, 2500, 2 },
+		{ TCP, 2501, 0 },
+		{ UDP, 2501, 3 },
+		{ UDP, 3000, 3 },
+		{ UDP, 3001, 0 },
+		{ TCP, 3000, 0 },
 		{ UDP, 1500, 1 },
 	};
 	struct fw_if_config *c = cfg_new();
@@ -304,14 +313,22 @@ static void test_source_prefix(void)
 		uint16_t port;
 		int rule;
 	} t[] = {
-		{ IP(198, 18, 20, 127), 3478, 2 }, { IP(198, 18, 20, 0), 3478, 2 },
-		{ IP(198, 18, 20, 128), 3478, 1 }, { IP(198, 18, 20, 255), 3478, 1 },
-		{ IP(198, 18, 21, 0), 3478, 4 }, { IP(198, 18, 19, 255), 3478, 4 },
-		{ IP(198, 18, 20, 9), 3479, 2 }, { IP(198, 18, 20, 200), 3479, 2 },
-		{ IP(198, 18, 21, 1), 3479, 3 }, { IP(198, 18, 22, 1), 3479, 0 },
+		{ IP(198, 18, 20, 127), 3478, 2 },
+		{ IP(198, 18, 20, 0), 3478, 2 },
+		{ IP(198, 18, 20, 128), 3478, 1 },
+		{ IP(198, 18, 20, 255), 3478, 1 },
+		{ IP(198, 18, 21, 0), 3478, 4 },
+		{ IP(198, 18, 19, 255), 3478, 4 },
+		{ IP(198, 18, 20, 9), 3479, 2 },
+		{ IP(198, 18, 20, 200), 3479, 2 },
+		{ IP(198, 18, 21, 1), 3479, 3 },
+		{ IP(198, 18, 22, 1), 3479, 0 },
 		{ IP(255, 255, 255, 255), 3478, 4 },
-		{ 0, 3478, 4 }, { IP(198, 18, 20, 130), 3480, 5 }, { IP(10, 0, 0, 1), 3480, 5 },
-		{ IP(128, 0, 0, 0), 5000, 6 }, { IP(127, 255, 255, 255), 5000, 0 },
+		{ 0, 3478, 4 },
+		{ IP(198, 18, 20, 130), 3480, 5 },
+		{ IP(10, 0, 0, 1), 3480, 5 },
+		{ IP(128, 0, 0, 0), 5000, 6 },
+		{ IP(127, 255, 255, 255), 5000, 0 },
 		{ IP(255, 255, 255, 255), 5000, 6 },
 	};
 	struct fw_if_config *c = cfg_new();
@@ -359,7 +376,7 @@ static void test_delete(void)
 	CU_ASSERT_EQUAL(c->n_rules, 2);
 	fw_rule_format(&c->rules[1], text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "allow 3478/udp from 198.18.20.0/24");
-	CU_ASSERT_EQUAL(rule_slot(c, 2), slot3);	/* its counters did not move */
+	CU_ASSERT_EQUAL(rule_slot(c, 2), slot3); /* its counters did not move */
 	CU_ASSERT_EQUAL(cmd(c, "delete allow 3478/udp from 198.18.20.0/24"), 0);
 	CU_ASSERT_EQUAL(cmd(c, "delete deny 22"), 0);
 	CU_ASSERT_EQUAL(c->n_rules, 0);
@@ -384,7 +401,7 @@ static void test_full(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'allow 9'"));
 	CU_ASSERT_EQUAL(cmd(c, "delete deny 10001/udp"), 0);
 	CU_ASSERT_EQUAL(cmd(c, "allow 9"), 0);
-	CU_ASSERT_EQUAL(rule_slot(c, FW_MAX_RULES), 1);	/* the slot just freed */
+	CU_ASSERT_EQUAL(rule_slot(c, FW_MAX_RULES), 1); /* the slot just freed */
 	rs = fw_compile(c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
 	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, 1, 9)), 1);
@@ -462,7 +479,7 @@ static void test_compiled_vs_reference(void)
 			struct fw_rule r;
 
 			rnd_rule(&r);
-			fw_rule_add(c, &r, NULL, 0);	/* a duplicate is refused: fine */
+			fw_rule_add(c, &r, NULL, 0); /* a duplicate is refused: fine */
 		}
 		rs = fw_compile(c);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
@@ -474,7 +491,7 @@ static void test_compiled_vs_reference(void)
 			uint32_t src = rnd() % 4 ? IP(198, 18, 0, 0) | (rnd() & 0xffff) : rnd();
 			int i = fw_config_match(c, proto, src, port);
 			fw_verdict_t x = v(rs, proto, src, port);
-			unsigned int want = i >= 0 ? c->rules[i].slot :
+			unsigned int want = i >= 0	      ? c->rules[i].slot :
 				c->default_action == FW_ALLOW ? FW_SLOT_DEFAULT_ALLOW :
 								FW_SLOT_DEFAULT_DENY;
 			bool allow = i >= 0 ? c->rules[i].action == FW_ALLOW :
@@ -496,7 +513,7 @@ static void test_compile_refuses_bad_slots(void)
 
 	cmd(c, "deny 22");
 	cmd(c, "deny 23");
-	c->rules[1].slot = c->rules[0].slot;	/* built by hand, wrongly */
+	c->rules[1].slot = c->rules[0].slot; /* built by hand, wrongly */
 	errno = 0;
 	CU_ASSERT_PTR_NULL(fw_compile(c));
 	CU_ASSERT_EQUAL(errno, EINVAL);
@@ -589,7 +606,7 @@ static void test_counters_and_status(void)
 	/* snprintf's contract: a short buffer gets a cut, terminated text and the full length */
 	CU_ASSERT_EQUAL(fw_status_format("b", c, sum, page, 10), n);
 	CU_ASSERT_EQUAL(strlen(page), 9);
-	n = fw_status_format("b", c, NULL, NULL, 0);	/* zeros: shorter */
+	n = fw_status_format("b", c, NULL, NULL, 0); /* zeros: shorter */
 	CU_ASSERT_EQUAL(fw_status_format("b", c, NULL, page, sizeof(page)), n);
 	CU_ASSERT_EQUAL(strlen(page), (size_t)n);
 	CU_ASSERT_PTR_NOT_NULL(strstr(page, "packets 0 bytes 0\n"));
@@ -622,9 +639,10 @@ static void test_counters_and_status(void)
 
 	memset(c, 0, sizeof(*c));
 	fw_status_format("a", c, NULL, page, sizeof(page));
-	CU_ASSERT_PTR_NOT_NULL(strstr(page, "Enabled                 : false\n"
-					    "Default policy          : allow\n"
-					    "Rules                   : none\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(page,
+		"Enabled                 : false\n"
+		"Default policy          : allow\n"
+		"Rules                   : none\n"));
 	fw_ruleset_free(rs);
 	free(lc);
 	free(sum);
@@ -640,7 +658,7 @@ static void test_flow_replies(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
 	cmd(c, "default deny");
-	cmd(c, "deny 40001/udp");	/* even an explicit deny lets replies in */
+	cmd(c, "deny 40001/udp"); /* even an explicit deny lets replies in */
 	rs = fw_compile(c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
 
@@ -825,7 +843,7 @@ static void test_outbound_ipv4(void)
 	l4[13] = FW_TCP_SYN | FW_TCP_ACK;
 	n_in = mk_ipv4(in, TCP, srv, me, l4, 20);
 	CU_ASSERT_FALSE(fw_allowed(fw_verdict_ipv4(rs, ft, in, n_in, 10)));
-	fw_flow_note_ipv4(ft, out, 23, 10);	/* cut before its ports: ignored */
+	fw_flow_note_ipv4(ft, out, 23, 10); /* cut before its ports: ignored */
 	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 10), 0);
 	fw_flow_note_ipv4(ft, out, n_out, 10);
 	CU_ASSERT_EQUAL(fw_slot(fw_verdict_ipv4(rs, ft, in, n_in, 10)), FW_SLOT_REPLY);
@@ -848,7 +866,7 @@ static void test_outbound_ipv4(void)
 #define READERS 2
 
 static struct fw_ruleset *published;
-static uint64_t reader_pass[READERS];	/* each reader's quiescent-state count */
+static uint64_t reader_pass[READERS]; /* each reader's quiescent-state count */
 static int stop;
 static long reader_checks[READERS], reader_bad[READERS];
 
@@ -935,7 +953,7 @@ static void test_concurrent_publish(void)
  * (the table is big enough), flows never noted never are. */
 static struct fw_flowtab *shared_ft;
 static long flow_lookups, flow_misses, flow_false;
-static int writers_noted, writers_done;	/* writers past their first pass; finished */
+static int writers_noted, writers_done; /* writers past their first pass; finished */
 
 static void *flow_writer(void *arg)
 {

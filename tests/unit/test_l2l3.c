@@ -28,7 +28,8 @@ static const struct rte_ether_addr peer_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
 static struct rte_mbuf *frame(uint16_t ethertype, const struct rte_ether_addr *dst, size_t l3len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + l3len);
+	struct rte_ether_hdr *eth =
+		(struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + l3len);
 
 	memset(eth, 0, sizeof(*eth) + l3len);
 	eth->dst_addr = *dst;
@@ -38,10 +39,12 @@ static struct rte_mbuf *frame(uint16_t ethertype, const struct rte_ether_addr *d
 	return m;
 }
 
-static struct rte_mbuf *arp(uint16_t op, const char *sip, const char *tip, const struct rte_ether_addr *dst)
+static struct rte_mbuf *arp(uint16_t op, const char *sip, const char *tip,
+	const struct rte_ether_addr *dst)
 {
 	struct rte_mbuf *m = frame(RTE_ETHER_TYPE_ARP, dst, sizeof(struct rte_arp_hdr));
-	struct rte_arp_hdr *a = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	struct rte_arp_hdr *a =
+		rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
 
 	a->arp_hardware = htons(RTE_ARP_HRD_ETHER);
 	a->arp_protocol = htons(RTE_ETHER_TYPE_IPV4);
@@ -58,8 +61,10 @@ static struct rte_mbuf *arp(uint16_t op, const char *sip, const char *tip, const
 
 static struct rte_mbuf *ipv4(uint8_t proto, const char *src, const char *dst, size_t payload)
 {
-	struct rte_mbuf *m = frame(RTE_ETHER_TYPE_IPV4, &our_mac, sizeof(struct rte_ipv4_hdr) + payload);
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	struct rte_mbuf *m =
+		frame(RTE_ETHER_TYPE_IPV4, &our_mac, sizeof(struct rte_ipv4_hdr) + payload);
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
 
 	ip->version_ihl = 0x45;
 	ip->total_length = htons(sizeof(*ip) + payload);
@@ -141,7 +146,8 @@ static void test_arp_request_answered(void)
 	struct rte_arp_hdr *a;
 	struct rte_ether_hdr *eth;
 
-	run1(arp(RTE_ARP_OP_REQUEST, PEER_IP, OUR_IP, &(struct rte_ether_addr){ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } }));
+	run1(arp(RTE_ARP_OP_REQUEST, PEER_IP, OUR_IP,
+		&(struct rte_ether_addr){ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } }));
 	CU_ASSERT_EQUAL_FATAL(out.n_tx, 1);
 	CU_ASSERT_EQUAL(st.arp_replies, 1);
 	eth = rte_pktmbuf_mtod(out.tx[0], struct rte_ether_hdr *);
@@ -197,7 +203,8 @@ static void test_arp_other(void)
 static void test_arp_off_subnet(void)
 {
 	struct rte_ether_addr bc = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	const char *senders[] = { "10.9.9.9", "198.18.21.2", "198.18.10.2", OUR_IP, "198.18.20.255" };
+	const char *senders[] = { "10.9.9.9", "198.18.21.2", "198.18.10.2", OUR_IP,
+		"198.18.20.255" };
 
 	for (unsigned int k = 0; k < RTE_DIM(senders); k++) {
 		run1(arp(RTE_ARP_OP_REQUEST, senders[k], OUR_IP, &bc));
@@ -205,7 +212,8 @@ static void test_arp_off_subnet(void)
 		CU_ASSERT_EQUAL(out.n_punt, 0);
 		CU_ASSERT_EQUAL(st.arp_not_learned, 1);
 		free_out();
-		dropped_as(arp(RTE_ARP_OP_REPLY, senders[k], OUR_IP, &our_mac), DP_DROP_ARP_OFF_SUBNET);
+		dropped_as(arp(RTE_ARP_OP_REPLY, senders[k], OUR_IP, &our_mac),
+			DP_DROP_ARP_OFF_SUBNET);
 		CU_ASSERT_EQUAL(st.arp_not_learned, 1);
 	}
 	/* on the subnet: learnt as before, nothing refused */
@@ -235,12 +243,14 @@ static void test_icmp_echo(void)
 		CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &our_mac));
 		CU_ASSERT_EQUAL(ip->src_addr, inet_addr(OUR_IP));
 		CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(PEER_IP));
-		CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);		/* header checksum valid */
+		CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff); /* header checksum valid */
 		CU_ASSERT_EQUAL(ic->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
 		CU_ASSERT_EQUAL(ntohs(ic->icmp_ident), 0x1234);
 		CU_ASSERT_EQUAL(ntohs(ic->icmp_seq_nb), 7);
-		CU_ASSERT_EQUAL(rte_raw_cksum(ic, sizeof(*ic) + sizes[k]), 0xffff);	/* ICMP checksum valid */
-		CU_ASSERT_EQUAL(((uint8_t *)(ic + 1))[sizes[k] ? sizes[k] - 1 : 0], sizes[k] ? (uint8_t)(sizes[k] - 1) : 0);
+		CU_ASSERT_EQUAL(rte_raw_cksum(ic, sizeof(*ic) + sizes[k]),
+			0xffff); /* ICMP checksum valid */
+		CU_ASSERT_EQUAL(((uint8_t *)(ic + 1))[sizes[k] ? sizes[k] - 1 : 0],
+			sizes[k] ? (uint8_t)(sizes[k] - 1) : 0);
 		free_out();
 	}
 }
@@ -283,7 +293,7 @@ static void test_ipv4_validation(void)
 	ip_of(m)->version_ihl = 0x44;
 	dropped_as(m, DP_DROP_IP_HEADER);
 	m = echo_request(PEER_IP, OUR_IP, 8);
-	ip_of(m)->version_ihl = 0x4f;	/* 60-byte header in a 36-byte packet */
+	ip_of(m)->version_ihl = 0x4f; /* 60-byte header in a 36-byte packet */
 	dropped_as(m, DP_DROP_IP_HEADER);
 
 	m = echo_request(PEER_IP, OUR_IP, 8);
@@ -302,7 +312,8 @@ static void test_ipv4_validation(void)
 	dropped_as(reseal(m), DP_DROP_IP_FRAGMENT);
 
 	dropped_as(echo_request(PEER_IP, "198.18.20.9", 8), DP_DROP_IP_NOT_LOCAL);
-	dropped_as(echo_request(PEER_IP, "198.18.10.1", 8), DP_DROP_IP_NOT_LOCAL);	/* strong host: a's address on b */
+	dropped_as(echo_request(PEER_IP, "198.18.10.1", 8),
+		DP_DROP_IP_NOT_LOCAL); /* strong host: a's address on b */
 	dropped_as(echo_request("127.0.0.1", OUR_IP, 8), DP_DROP_IP_SOURCE);
 	dropped_as(echo_request("198.18.20.255", OUR_IP, 8), DP_DROP_IP_SOURCE);
 	dropped_as(echo_request(OUR_IP, OUR_IP, 8), DP_DROP_IP_SOURCE);
@@ -401,7 +412,8 @@ static void test_burst_counters(void)
 	struct rte_mbuf *pkts[40];
 
 	for (int i = 0; i < 40; i++)
-		pkts[i] = i % 2 ? echo_request(PEER_IP, OUR_IP, 56) : echo_request(PEER_IP, "198.18.20.99", 56);
+		pkts[i] = i % 2 ? echo_request(PEER_IP, OUR_IP, 56) :
+				  echo_request(PEER_IP, "198.18.20.99", 56);
 	memset(&st, 0, sizeof(st));
 	memset(&out, 0, sizeof(out));
 	dp_port_input(&l3, 0, pkts, 40, &out, &st);
@@ -438,10 +450,17 @@ int main(void)
 	mp = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (!mp || nbr_init(6) < 0)
 		return 1;
-	l3.ifs[0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
-		.addr = { inet_addr(OUR_IP) }, .mask = { htonl(0xffffff00) } };
-	l3.ifs[1] = (struct dp_if){ .present = true, .up = true, .n_addrs = 1,
-		.addr = { inet_addr("198.18.10.1") }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[0] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = our_mac,
+		.n_addrs = 1,
+		.addr = { inet_addr(OUR_IP) },
+		.mask = { htonl(0xffffff00) } };
+	l3.ifs[1] = (struct dp_if){ .present = true,
+		.up = true,
+		.n_addrs = 1,
+		.addr = { inet_addr("198.18.10.1") },
+		.mask = { htonl(0xffffff00) } };
 	l3.default_if = -1;
 
 	int failed = unit_run("l2l3", tests);

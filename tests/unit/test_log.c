@@ -26,8 +26,12 @@ static void test_controls_escaped(void)
 	CU_ASSERT_STRING_EQUAL(clean("del\x7f"), "del\\x7f");
 	CU_ASSERT_STRING_EQUAL(clean("\x01\x1f"), "\\x01\\x1f");
 	/* C1 controls, as UTF-8 (U+009B is CSI) and as raw bytes */
-	CU_ASSERT_STRING_EQUAL(clean("x\xc2\x9b" "2J"), "x\\xc2\\x9b2J");
-	CU_ASSERT_STRING_EQUAL(clean("x\x9b" "2J"), "x\\x9b2J");
+	CU_ASSERT_STRING_EQUAL(clean("x\xc2\x9b"
+				     "2J"),
+		"x\\xc2\\x9b2J");
+	CU_ASSERT_STRING_EQUAL(clean("x\x9b"
+				     "2J"),
+		"x\\x9b2J");
 }
 
 static void test_utf8(void)
@@ -43,7 +47,9 @@ static void test_utf8(void)
 	CU_ASSERT_STRING_EQUAL(clean("\xed\xa0\x80"), "\\xed\\xa0\\x80");
 	CU_ASSERT_STRING_EQUAL(clean("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
 	CU_ASSERT_STRING_EQUAL(clean("\xe2\x82"), "\\xe2\\x82");
-	CU_ASSERT_STRING_EQUAL(clean("\xe2\x82" "A"), "\\xe2\\x82A");
+	CU_ASSERT_STRING_EQUAL(clean("\xe2\x82"
+				     "A"),
+		"\\xe2\\x82A");
 }
 
 static void test_cut_to_fit(void)

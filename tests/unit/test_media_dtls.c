@@ -23,10 +23,10 @@
 struct client {
 	SSL_CTX *ctx;
 	SSL *ssl;
-	BIO *rb, *wb;			/* memory BIOs: what the client reads, what it wrote */
-	uint8_t fp[MDTLS_FP_LEN];	/* its certificate's SHA-256, for the server's offer */
-	char server_fp[MDTLS_FP_STR_LEN];	/* the server certificate it saw */
-	int max_dgram;			/* the largest datagram the server sent it */
+	BIO *rb, *wb;			  /* memory BIOs: what the client reads, what it wrote */
+	uint8_t fp[MDTLS_FP_LEN];	  /* its certificate's SHA-256, for the server's offer */
+	char server_fp[MDTLS_FP_STR_LEN]; /* the server certificate it saw */
+	int max_dgram;			  /* the largest datagram the server sent it */
 };
 
 static int client_verify(int ok, X509_STORE_CTX *x)
@@ -42,7 +42,7 @@ static int client_verify(int ok, X509_STORE_CTX *x)
 		for (unsigned int i = 0; i < n; i++)
 			sprintf(cl->server_fp + 3 * i, i + 1 < n ? "%02X:" : "%02X", md[i]);
 	}
-	return 1;	/* the browser checks the fingerprint against the answer: done by the test */
+	return 1; /* the browser checks the fingerprint against the answer: done by the test */
 }
 
 /* the browser's retransmission timer, short so that the lost-flight test runs quickly */
@@ -173,7 +173,7 @@ static void client_keys(struct client *cl, size_t kl, size_t sl, uint8_t *ck, ui
 	uint8_t m[60];
 
 	CU_ASSERT_FATAL(SSL_export_keying_material(cl->ssl, m, 2 * (kl + sl), "EXTRACTOR-dtls_srtp",
-		19, NULL, 0, 0) == 1);
+				19, NULL, 0, 0) == 1);
 	memcpy(ck, m, kl);
 	memcpy(sk, m + kl, kl);
 	memcpy(cs, m + 2 * kl, sl);
@@ -204,7 +204,7 @@ static void handshake_with(const char *profiles, int want_id, size_t want_salt,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_EQUAL(mdtls_state(d), MDTLS_HANDSHAKING);
 	CU_ASSERT_EQUAL(mdtls_keys(d, &k), -EAGAIN);
-	CU_ASSERT_EQUAL(mdtls_timeout_ms(d), -1);	/* nothing sent yet */
+	CU_ASSERT_EQUAL(mdtls_timeout_ms(d), -1); /* nothing sent yet */
 
 	CU_ASSERT_EQUAL(pump(&cl, d), 1);
 	CU_ASSERT_EQUAL(mdtls_state(d), MDTLS_DONE);
@@ -265,16 +265,16 @@ static void test_fingerprint_mismatch(void)
 	client_init(&cl, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", true);
 	memcpy(wrong, cl.fp, sizeof(wrong));
 	wrong[31] ^= 1;
-	CU_ASSERT_PTR_NULL(mdtls_new(c, wrong, 20));	/* SHA-1 length: refused */
+	CU_ASSERT_PTR_NULL(mdtls_new(c, wrong, 20)); /* SHA-1 length: refused */
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	d = mdtls_new(c, wrong, sizeof(wrong));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 
-	SSL_do_handshake(cl.ssl);	/* ClientHello */
+	SSL_do_handshake(cl.ssl); /* ClientHello */
 	to_server(&cl, d, false, &r);
 	CU_ASSERT_EQUAL(r, 0);
 	to_client(d, &cl, false);
-	SSL_do_handshake(cl.ssl);	/* Certificate ... Finished */
+	SSL_do_handshake(cl.ssl); /* Certificate ... Finished */
 	to_server(&cl, d, false, &r);
 	CU_ASSERT_EQUAL(r, -EPROTO);
 	CU_ASSERT_EQUAL(mdtls_state(d), MDTLS_FAILED);
@@ -347,12 +347,12 @@ static void test_retransmit(void)
 	d = mdtls_new(c, cl.fp, sizeof(cl.fp));
 	SSL_do_handshake(cl.ssl);
 	to_server(&cl, d, false, NULL);
-	sent = to_client(d, &cl, true);	/* the server's first flight is lost */
+	sent = to_client(d, &cl, true); /* the server's first flight is lost */
 	CU_ASSERT(sent >= 1);
 	t = mdtls_timeout_ms(d);
 	CU_ASSERT(t > 0 && t <= 400);
 
-	mdtls_timer(d);			/* too early: nothing */
+	mdtls_timer(d); /* too early: nothing */
 	CU_ASSERT_EQUAL(to_client(d, &cl, false), 0);
 	sleep_ms(t + 5);
 	CU_ASSERT_EQUAL(mdtls_timeout_ms(d), 0);
@@ -360,7 +360,7 @@ static void test_retransmit(void)
 	/* the same flight again; OpenSSL flushes after each message when it retransmits */
 	CU_ASSERT(to_client(d, &cl, false) >= sent);
 	t = mdtls_timeout_ms(d);
-	CU_ASSERT(t > 400 && t <= 800);			/* backed off */
+	CU_ASSERT(t > 400 && t <= 800); /* backed off */
 
 	/* then the client's flight is lost: the server retransmits its own, the client's timer
 	 * (or that retransmission) sends its flight again, and the server finishes */
@@ -403,7 +403,7 @@ static void test_lost_last_flight(void)
 	SSL_do_handshake(cl.ssl);
 	to_server(&cl, d, false, NULL);
 	CU_ASSERT_EQUAL(mdtls_state(d), MDTLS_DONE);
-	CU_ASSERT(to_client(d, &cl, true) >= 1);	/* lost */
+	CU_ASSERT(to_client(d, &cl, true) >= 1); /* lost */
 	CU_ASSERT(SSL_do_handshake(cl.ssl) <= 0);
 	CU_ASSERT_FATAL(DTLSv1_get_timeout(cl.ssl, &tv) == 1);
 	sleep_ms(tv.tv_sec * 1000 + tv.tv_usec / 1000 + 5);
@@ -432,7 +432,7 @@ static void fill_random(uint8_t *buf, size_t len, bool dtls_like)
 		if (rand() & 1)
 			buf[12] = (uint8_t)(len - 13);
 		if (len >= 14 && (rand() & 1))
-			buf[13] = 1;	/* ClientHello */
+			buf[13] = 1; /* ClientHello */
 	}
 }
 
@@ -470,7 +470,7 @@ static void test_garbage(void)
 
 		fill_random(buf, len, i & 1);
 		if (i & 2)
-			buf[0] = 21 + (uint8_t)(rand() % 3);	/* alert, handshake, app data */
+			buf[0] = 21 + (uint8_t)(rand() % 3); /* alert, handshake, app data */
 		mdtls_input(d, buf, len);
 		to_client(d, &cl, true);
 	}
@@ -519,7 +519,7 @@ static void test_rotate(void)
 	CU_ASSERT_EQUAL(strlen(fp1), MDTLS_FP_STR_LEN - 1);
 	client_init(&a, "SRTP_AEAD_AES_128_GCM", true);
 	da = mdtls_new(c, a.fp, sizeof(a.fp));
-	SSL_do_handshake(a.ssl);	/* the old leg is mid-handshake when the certificate changes */
+	SSL_do_handshake(a.ssl); /* the old leg is mid-handshake when the certificate changes */
 	to_server(&a, da, false, NULL);
 
 	CU_ASSERT_EQUAL_FATAL(mdtls_ctx_rotate(c), 0);
@@ -591,7 +591,8 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "handshake, GCM chosen, keys split as RFC 5764 4.2", test_gcm },
-		{ "a client with AES128_CM_SHA1_80 only: that profile, 14-byte salts", test_cm_only },
+		{ "a client with AES128_CM_SHA1_80 only: that profile, 14-byte salts",
+			test_cm_only },
 		{ "wrong fingerprint: FAILED, says so, client alerted", test_fingerprint_mismatch },
 		{ "no client certificate, no use_srtp, no common profile: FAILED", test_refusals },
 		{ "lost flights retransmitted on the timer, with backoff", test_retransmit },

@@ -11,7 +11,7 @@
 #include "stun.h"
 #include "unit.h"
 
-static const char *pwd = "VOkJxbRl1RmTxUk/WvJxBt";	/* RFC 5769 2.1 */
+static const char *pwd = "VOkJxbRl1RmTxUk/WvJxBt"; /* RFC 5769 2.1 */
 
 static size_t unhex(const char *h, uint8_t *out)
 {
@@ -52,7 +52,7 @@ static int browser_check(uint8_t *buf, size_t cap, const char *user, const char 
 	CU_ASSERT_FATAL(stun_key_init(&k, STUN_MAC_SHA1, (const uint8_t *)pw, strlen(pw)) == 0);
 	stun_build(&b, buf, cap, STUN_BINDING, STUN_REQUEST, tid1);
 	stun_add_str(&b, STUN_ATTR_USERNAME, user);
-	stun_add_u32(&b, 0xc057, 0x00010000);	/* GOOG-NETWORK-INFO: optional, ignored */
+	stun_add_u32(&b, 0xc057, 0x00010000); /* GOOG-NETWORK-INFO: optional, ignored */
 	if (role == ROLE_CONTROLLING)
 		stun_add_u64(&b, STUN_ATTR_ICE_CONTROLLING, 0x1122334455667788ULL);
 	else if (role == ROLE_CONTROLLED)
@@ -113,7 +113,8 @@ static void test_rfc5769(void)
 	CU_ASSERT(r <= (int)n);
 
 	CU_ASSERT_EQUAL(mice_answer(req, n, &c, "VOkJxbRl1RmTxUk/WvJxBr", htonl(0xc0000201), 32853,
-		out, sizeof(out)), -EACCES);
+				out, sizeof(out)),
+		-EACCES);
 }
 
 static void test_success(void)
@@ -136,7 +137,7 @@ static void test_success(void)
 	r = mice_answer(req, (size_t)n, &c, pwd, htonl(0xc0000201), 32853, out, sizeof(out));
 	check_answer(out, r, tid1, &m);
 	CU_ASSERT_EQUAL(m.cls, STUN_SUCCESS);
-	CU_ASSERT_EQUAL(r, 64);		/* 20 + XOR-MAPPED-ADDRESS 12 + MI 24 + FINGERPRINT 8 */
+	CU_ASSERT_EQUAL(r, 64); /* 20 + XOR-MAPPED-ADDRESS 12 + MI 24 + FINGERPRINT 8 */
 	CU_ASSERT(r <= n);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&m, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
 	CU_ASSERT_EQUAL(a.family, 4);
@@ -224,8 +225,8 @@ static void test_unauthenticated(void)
 
 	memset(out, 0xa5, sizeof(out));
 	memcpy(untouched, out, sizeof(out));
-	n = browser_check(req, sizeof(req), "abcd:efgh", "someone else's password12", ROLE_CONTROLLING,
-		true, 0, true);
+	n = browser_check(req, sizeof(req), "abcd:efgh", "someone else's password12",
+		ROLE_CONTROLLING, true, 0, true);
 	CU_ASSERT_EQUAL_FATAL(mice_parse(req, (size_t)n, &c), 0);
 	CU_ASSERT_EQUAL(mice_answer(req, (size_t)n, &c, pwd, 1, 2, out, sizeof(out)), -EACCES);
 	CU_ASSERT_EQUAL(memcmp(out, untouched, sizeof(out)), 0);
@@ -234,7 +235,7 @@ static void test_unauthenticated(void)
 	 * is recomputed so that only the MAC can catch it) */
 	n = browser_check(req, sizeof(req), "abcd:efgh", pwd, ROLE_CONTROLLING, true, 0, true);
 	memcpy(bad, req, (size_t)n);
-	bad[24] ^= 0x01;	/* 'a' of the USERNAME value */
+	bad[24] ^= 0x01; /* 'a' of the USERNAME value */
 	{
 		uint32_t crc = stun_crc32(0, bad, (size_t)n - 8) ^ STUN_FINGERPRINT_XOR;
 
@@ -286,7 +287,7 @@ static void test_malformed(void)
 
 		for (size_t j = 0; j < len; j++)
 			buf[j] = (uint8_t)rand();
-		if (i & 1) {	/* half of them with a plausible header */
+		if (i & 1) { /* half of them with a plausible header */
 			memcpy(buf, req, len < 20 ? len : 20);
 			if (len >= 4) {
 				buf[2] = (uint8_t)((len - 20) >> 8);

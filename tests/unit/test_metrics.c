@@ -14,8 +14,8 @@
 static char *text;
 
 /* Runs @write over @r into `text` (freed by the next call). */
-static const char *dump(
-	struct metrics_registry *r, int (*write)(const struct metrics_registry *, FILE *))
+static const char *dump(struct metrics_registry *r,
+	int (*write)(const struct metrics_registry *, FILE *))
 {
 	size_t len = 0;
 	FILE *f;
@@ -28,8 +28,8 @@ static const char *dump(
 	return text;
 }
 
-static const char *const no_labels[] = {NULL};
-static const char *const if_labels[] = {"interface", "reason", NULL};
+static const char *const no_labels[] = { NULL };
+static const char *const if_labels[] = { "interface", "reason", NULL };
 
 static void counter_collect(void *ctx, struct metrics_sink *sink)
 {
@@ -39,7 +39,7 @@ static void counter_collect(void *ctx, struct metrics_sink *sink)
 
 static void labelled_collect(void *ctx, struct metrics_sink *sink)
 {
-	const char *a[] = {"a", "FIREWALL"}, *b[] = {"q\"x\\y\nz", "IP_TTL"};
+	const char *a[] = { "a", "FIREWALL" }, *b[] = { "q\"x\\y\nz", "IP_TTL" };
 
 	(void)ctx;
 	metrics_sample_u64(sink, a, 7);
@@ -53,12 +53,12 @@ static void gauge_collect(void *ctx, struct metrics_sink *sink)
 	metrics_histogram(sink, NULL, NULL, NULL, 0, 0, 0); /* wrong type: ignored */
 }
 
-static const double bounds[] = {0.001, 0.01, 0.1};
+static const double bounds[] = { 0.001, 0.01, 0.1 };
 
 static void hist_collect(void *ctx, struct metrics_sink *sink)
 {
-	static const uint64_t counts[] = {2, 0, 3}; /* per bucket: 5 of 6 under 0.1 */
-	const char *v[] = {"udp"};
+	static const uint64_t counts[] = { 2, 0, 3 }; /* per bucket: 5 of 6 under 0.1 */
+	const char *v[] = { "udp" };
 
 	(void)ctx;
 	metrics_histogram(sink, v, bounds, counts, 3, 1.5, 6);
@@ -67,25 +67,25 @@ static void hist_collect(void *ctx, struct metrics_sink *sink)
 
 static struct metrics_family fam(const char *name, enum metrics_type t, const char *const *labels)
 {
-	return (struct metrics_family){name, "help", t, labels, counter_collect, NULL};
+	return (struct metrics_family){ name, "help", t, labels, counter_collect, NULL };
 }
 
 static void test_registration_rules(void)
 {
 	struct metrics_registry *r = metrics_registry_new();
 	static const char *const bad_labels[][3] = {
-		{"__reserved", NULL},
-		{"1a", NULL},
-		{"a:b", NULL},
-		{"", NULL},
-		{"a-b", NULL},
-		{"dup", "dup", NULL},
+		{ "__reserved", NULL },
+		{ "1a", NULL },
+		{ "a:b", NULL },
+		{ "", NULL },
+		{ "a-b", NULL },
+		{ "dup", "dup", NULL },
 	};
-	static const char *const le[] = {"le", NULL}, *const ok_labels[] = {"_x", "A1", NULL};
+	static const char *const le[] = { "le", NULL }, *const ok_labels[] = { "_x", "A1", NULL };
 	struct metrics_family f;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	const char *bad_names[] = {"", "1abc", "a-b", "a b", "é", "a.b"};
+	const char *bad_names[] = { "", "1abc", "a-b", "a b", "é", "a.b" };
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		f = fam(bad_names[i], METRICS_COUNTER, NULL);
 		CU_ASSERT_EQUAL(metrics_register(r, &f), -EINVAL);
@@ -120,13 +120,13 @@ static void test_registration_rules(void)
 static void test_exposition_escaping(void)
 {
 	struct metrics_registry *r = metrics_registry_new();
-	struct metrics_family a = {"edge_requests_total",
+	struct metrics_family a = { "edge_requests_total",
 		"Requests, with a \\ and a\nnewline \"as is\".", METRICS_COUNTER, NULL,
-		counter_collect, NULL};
-	struct metrics_family b = {"edge_interface_drops_total", "Drops by reason.",
-		METRICS_COUNTER, if_labels, labelled_collect, NULL};
-	struct metrics_family c = {
-		"edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect, NULL};
+		counter_collect, NULL };
+	struct metrics_family b = { "edge_interface_drops_total", "Drops by reason.",
+		METRICS_COUNTER, if_labels, labelled_collect, NULL };
+	struct metrics_family c = { "edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect,
+		NULL };
 
 	CU_ASSERT_EQUAL(metrics_register(r, &a), 0);
 	CU_ASSERT_EQUAL(metrics_register(r, &b), 0);
@@ -146,13 +146,13 @@ static void test_exposition_escaping(void)
 	metrics_registry_free(r);
 }
 
-static const char *const tr_labels[] = {"transport", NULL};
+static const char *const tr_labels[] = { "transport", NULL };
 
 static void test_histogram(void)
 {
 	struct metrics_registry *r = metrics_registry_new();
-	struct metrics_family h = {"edge_turn_allocate_seconds", "Allocate latency.",
-		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL};
+	struct metrics_family h = { "edge_turn_allocate_seconds", "Allocate latency.",
+		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL };
 
 	CU_ASSERT_EQUAL(metrics_register(r, &h), 0);
 	CU_ASSERT_STRING_EQUAL(dump(r, metrics_write_prometheus),
@@ -180,14 +180,14 @@ static json_t *family(json_t *root, const char *name)
 static void test_json(void)
 {
 	struct metrics_registry *r = metrics_registry_new();
-	struct metrics_family a = {"edge_requests_total", "Requests\n\"quoted\"", METRICS_COUNTER,
-		NULL, counter_collect, NULL};
-	struct metrics_family b = {"edge_interface_drops_total", "Drops by reason.",
-		METRICS_COUNTER, if_labels, labelled_collect, NULL};
-	struct metrics_family c = {
-		"edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect, NULL};
-	struct metrics_family h = {"edge_turn_allocate_seconds", "Allocate latency.",
-		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL};
+	struct metrics_family a = { "edge_requests_total", "Requests\n\"quoted\"", METRICS_COUNTER,
+		NULL, counter_collect, NULL };
+	struct metrics_family b = { "edge_interface_drops_total", "Drops by reason.",
+		METRICS_COUNTER, if_labels, labelled_collect, NULL };
+	struct metrics_family c = { "edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect,
+		NULL };
+	struct metrics_family h = { "edge_turn_allocate_seconds", "Allocate latency.",
+		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL };
 	json_error_t jerr;
 	json_t *root, *f, *s, *bk;
 
@@ -201,8 +201,8 @@ static void test_json(void)
 
 	f = family(root, "edge_requests_total");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(f, "help")), "Requests\n\"quoted\"");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "help")),
+		"Requests\n\"quoted\"");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "type")), "counter");
 	s = json_array_get(json_object_get(f, "samples"), 0);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "value")), 42);
@@ -212,16 +212,16 @@ static void test_json(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(f, "samples")), 2);
 	s = json_array_get(json_object_get(f, "samples"), 0);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(json_object_get(s, "labels"), "reason")),
+	CU_ASSERT_STRING_EQUAL(json_string_value(
+				       json_object_get(json_object_get(s, "labels"), "reason")),
 		"FIREWALL");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "value")), 7);
 	s = json_array_get(json_object_get(f, "samples"), 1);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(json_object_get(s, "labels"), "interface")),
+	CU_ASSERT_STRING_EQUAL(json_string_value(
+				       json_object_get(json_object_get(s, "labels"), "interface")),
 		"q\"x\\y\nz");
-	CU_ASSERT_DOUBLE_EQUAL(
-		json_number_value(json_object_get(s, "value")), 18446744073709551615.0, 1e4);
+	CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(s, "value")),
+		18446744073709551615.0, 1e4);
 
 	f = family(root, "edge_load");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(f, "type")), "gauge");
@@ -235,11 +235,11 @@ static void test_json(void)
 	s = json_array_get(json_object_get(f, "samples"), 0);
 	bk = json_object_get(s, "buckets");
 	CU_ASSERT_EQUAL(json_array_size(bk), 4);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(json_array_get(bk, 2), "le")), "0.1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(bk, 2), "le")),
+		"0.1");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(bk, 2), "count")), 5);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(json_array_get(bk, 3), "le")), "+Inf");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(bk, 3), "le")),
+		"+Inf");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(bk, 3), "count")), 6);
 	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(s, "sum")), 1.5, 1e-12);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "count")), 6);
@@ -278,14 +278,14 @@ static void test_unregister(void)
 static void test_promtool(void)
 {
 	struct metrics_registry *r = metrics_registry_new();
-	struct metrics_family a = {"edge_requests_total", "Requests, with a \\ and a\nnewline.",
-		METRICS_COUNTER, NULL, counter_collect, NULL};
-	struct metrics_family b = {"edge_interface_drops_total", "Drops by reason.",
-		METRICS_COUNTER, if_labels, labelled_collect, NULL};
-	struct metrics_family c = {
-		"edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect, NULL};
-	struct metrics_family h = {"edge_turn_allocate_seconds", "Allocate latency.",
-		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL};
+	struct metrics_family a = { "edge_requests_total", "Requests, with a \\ and a\nnewline.",
+		METRICS_COUNTER, NULL, counter_collect, NULL };
+	struct metrics_family b = { "edge_interface_drops_total", "Drops by reason.",
+		METRICS_COUNTER, if_labels, labelled_collect, NULL };
+	struct metrics_family c = { "edge_load", "A gauge.", METRICS_GAUGE, NULL, gauge_collect,
+		NULL };
+	struct metrics_family h = { "edge_turn_allocate_seconds", "Allocate latency.",
+		METRICS_HISTOGRAM, tr_labels, hist_collect, NULL };
 	FILE *p;
 
 	if (system("command -v promtool >/dev/null 2>&1")) {
@@ -305,13 +305,13 @@ static void test_promtool(void)
 }
 
 static const struct unit_test tests[] = {
-	{"registration: names, label names, duplicates", test_registration_rules},
-	{"exposition: HELP and label values escaped, byte for byte", test_exposition_escaping},
-	{"exposition: histogram buckets cumulative, +Inf, _sum, _count", test_histogram},
-	{"json: parses back with the same values", test_json},
-	{"unregister: first, last, and the name free again", test_unregister},
-	{"promtool check metrics accepts the exposition", test_promtool},
-	{NULL, NULL},
+	{ "registration: names, label names, duplicates", test_registration_rules },
+	{ "exposition: HELP and label values escaped, byte for byte", test_exposition_escaping },
+	{ "exposition: histogram buckets cumulative, +Inf, _sum, _count", test_histogram },
+	{ "json: parses back with the same values", test_json },
+	{ "unregister: first, last, and the name free again", test_unregister },
+	{ "promtool check metrics accepts the exposition", test_promtool },
+	{ NULL, NULL },
 };
 
 int main(void)

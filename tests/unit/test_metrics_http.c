@@ -35,15 +35,17 @@ static void thing_collect(void *ctx, struct metrics_sink *sink)
 }
 
 static const struct metrics_family thing = {
-	.name = "edge_test_things_total", .help = "Things seen by the test.",
-	.type = METRICS_COUNTER, .collect = thing_collect,
+	.name = "edge_test_things_total",
+	.help = "Things seen by the test.",
+	.type = METRICS_COUNTER,
+	.collect = thing_collect,
 };
 
 /* A big answer (about 10 MB) for a reader too slow to take it. */
 static void big_collect(void *ctx, struct metrics_sink *sink)
 {
 	char v[16];
-	const char *lv[] = {v};
+	const char *lv[] = { v };
 
 	(void)ctx;
 	for (int i = 0; i < 300000; i++) {
@@ -52,11 +54,11 @@ static void big_collect(void *ctx, struct metrics_sink *sink)
 	}
 }
 
-static const char *const big_labels[] = {"n", NULL};
+static const char *const big_labels[] = { "n", NULL };
 
 static void msleep(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
 }
@@ -70,12 +72,12 @@ static struct metrics_http_stats stats(void)
 }
 
 /* Waits up to @ms for @field of the stats to reach @want; whether it did. */
-#define WAIT_STAT(field, want, ms)                                                          \
-	({                                                                                   \
-		bool ok_ = false;                                                            \
-		for (int i_ = 0; i_ < (ms) / 10 && !(ok_ = stats().field == (want)); i_++)  \
-			msleep(10);                                                          \
-		ok_;                                                                         \
+#define WAIT_STAT(field, want, ms)                                                                 \
+	({                                                                                         \
+		bool ok_ = false;                                                                  \
+		for (int i_ = 0; i_ < (ms) / 10 && !(ok_ = stats().field == (want)); i_++)         \
+			msleep(10);                                                                \
+		ok_;                                                                               \
 	})
 
 static void start(const struct metrics_http_cfg *cfg)
@@ -108,9 +110,10 @@ struct cli {
 
 static int tcp_connect(uint16_t port, int rcvbuf)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = LOOPBACK,
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = LOOPBACK,
 		.sin_port = htons(port) };
-	struct timeval tv = {5, 0};
+	struct timeval tv = { 5, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	CU_ASSERT_FATAL(fd >= 0);
@@ -161,7 +164,7 @@ static void cli_puts(struct cli *c, const char *s)
 }
 
 struct resp {
-	int status;		/* -1: none, the connection closed or timed out */
+	int status; /* -1: none, the connection closed or timed out */
 	char head[2048];
 	char *body;
 	size_t body_len;
@@ -181,7 +184,7 @@ static struct resp cli_resp(struct cli *c, bool head_only)
 	char *end = NULL, *cl;
 
 	while (!end && len < sizeof(r.head) - 1) {
-		ssize_t n = cli_read(c, r.head + len, 1);	/* byte by byte: no more than the head */
+		ssize_t n = cli_read(c, r.head + len, 1); /* byte by byte: no more than the head */
 
 		if (n <= 0)
 			return r;
@@ -239,8 +242,9 @@ static void test_scrape(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "\r\n" PROM_TYPE));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "\r\nConnection: close\r\n"));
-	CU_ASSERT(r.body && strstr(r.body,
-		"# TYPE edge_test_things_total counter\nedge_test_things_total 42\n"));
+	CU_ASSERT(r.body &&
+		strstr(r.body,
+			"# TYPE edge_test_things_total counter\nedge_test_things_total 42\n"));
 	resp_free(&r);
 	/* a query string is ignored; the absolute form is understood */
 	r = one("GET /metrics?name[]=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", true);
@@ -275,10 +279,9 @@ static void test_head(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.head, "\r\n" PROM_TYPE));
 	cli_puts(&c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
 	g = cli_resp(&c, false);
-	CU_ASSERT_EQUAL(g.status, 200);	/* the first bytes after HEAD's head are GET's */
+	CU_ASSERT_EQUAL(g.status, 200); /* the first bytes after HEAD's head are GET's */
 	CU_ASSERT_PTR_NOT_NULL(strcasestr(r.head, "Content-Length: "));
-	CU_ASSERT_EQUAL(strtoul(strcasestr(r.head, "Content-Length: ") + 16, NULL, 10),
-		g.body_len);
+	CU_ASSERT_EQUAL(strtoul(strcasestr(r.head, "Content-Length: ") + 16, NULL, 10), g.body_len);
 	resp_free(&g);
 	cli_close(&c);
 	stop();
@@ -312,7 +315,7 @@ static void test_errors(void)
 	r = one("GET /metrics HTTP/1.1\r\nHost x\r\n\r\n", true);
 	CU_ASSERT_EQUAL(r.status, 400);
 	resp_free(&r);
-	r = one("GET /metrics HTTP/1.1\r\n\r\n", true);	/* no Host */
+	r = one("GET /metrics HTTP/1.1\r\n\r\n", true); /* no Host */
 	CU_ASSERT_EQUAL(r.status, 400);
 	resp_free(&r);
 	r = one("GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", true);
@@ -393,7 +396,8 @@ static void test_request_limit(void)
 
 static void test_allow_list(void)
 {
-	struct metrics_http_cfg cfg = { .addr = LOOPBACK, .n_allow = 2,
+	struct metrics_http_cfg cfg = { .addr = LOOPBACK,
+		.n_allow = 2,
 		.allow = { { htonl(0x0a000000), 8 }, { htonl(0xc6120000), 15 } } };
 	struct cli c;
 	struct resp r;
@@ -401,7 +405,7 @@ static void test_allow_list(void)
 	start(&cfg);
 	c = cli_open();
 	cli_puts(&c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT(closed_by_server(&c));	/* no answer */
+	CU_ASSERT(closed_by_server(&c)); /* no answer */
 	cli_close(&c);
 	CU_ASSERT(WAIT_STAT(refused, 1, 3000));
 	CU_ASSERT_EQUAL(stats().scrapes, 0);
@@ -477,8 +481,11 @@ static void test_connection_limit(void)
  * answer: all closed after 10 s, counted. */
 static void test_timeouts(void)
 {
-	struct metrics_family big = { .name = "edge_test_big_total", .help = "Big.",
-		.type = METRICS_COUNTER, .labels = big_labels, .collect = big_collect };
+	struct metrics_family big = { .name = "edge_test_big_total",
+		.help = "Big.",
+		.type = METRICS_COUNTER,
+		.labels = big_labels,
+		.collect = big_collect };
 	struct cli quiet, half, slow;
 	struct timespec t0, t1;
 	bool done;
@@ -571,7 +578,7 @@ static bool tls_connect(struct cli *c, const char *ca)
 	SSL_set1_host(c->ssl, "edge.lab.example");
 	SSL_set_tlsext_host_name(c->ssl, "edge.lab.example");
 	SSL_set_fd(c->ssl, c->fd);
-	r = SSL_connect(c->ssl);	/* blocking, bounded by the socket's timeouts */
+	r = SSL_connect(c->ssl); /* blocking, bounded by the socket's timeouts */
 	ERR_clear_error();
 	return r == 1;
 }
@@ -595,7 +602,7 @@ static void test_tls(void)
 	c = cli_open();
 	CU_ASSERT_FATAL(tls_connect(&c, ca));
 	CU_ASSERT(SSL_version(c.ssl) >= TLS1_2_VERSION);
-	for (int i = 0; i < 2; i++) {	/* kept alive under TLS too */
+	for (int i = 0; i < 2; i++) { /* kept alive under TLS too */
 		cli_puts(&c, "GET /metrics HTTP/1.1\r\nHost: edge.lab.example\r\n\r\n");
 		r = cli_resp(&c, false);
 		CU_ASSERT_EQUAL(r.status, 200);
@@ -607,7 +614,7 @@ static void test_tls(void)
 	r = cli_resp(&c, false);
 	CU_ASSERT_EQUAL(r.status, 404);
 	resp_free(&r);
-	CU_ASSERT(closed_by_server(&c));	/* close_notify */
+	CU_ASSERT(closed_by_server(&c)); /* close_notify */
 	cli_close(&c);
 	/* plain HTTP on the TLS port: a failed handshake, counted, no answer */
 	c = cli_open();
@@ -690,16 +697,29 @@ static void test_parse_errors(void)
 {
 	static char big[METRICS_HTTP_MAX_HEAD + 64], uri[METRICS_HTTP_MAX_URI + 64];
 	static const char *const bad[] = {
-		"GARBAGE\r\n\r\n", " GET / HTTP/1.1\r\n", "GET  / HTTP/1.1\r\n", "GET /\r\n",
-		"GET / HTTP/1.1 \r\n", "GET / http/1.1\r\n", "GET / HTTP/1.10\r\n",
-		"GET / HTTP/1.1\r\rHost: a\r\n\r\n", "GET metrics HTTP/1.1\r\n", "GET * HTTP/1.1\r\n",
-		"GET http:///x HTTP/1.1\r\n", "GET /\x01 HTTP/1.1\r\n", "GET /\xc3\xa9 HTTP/1.1\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", "GET / HTTP/1.1\r\nHost : a\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n", "GET / HTTP/1.1\r\nHost: a\x7f\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n", "GET / HTTP/1.1\r\n\r\n",
+		"GARBAGE\r\n\r\n",
+		" GET / HTTP/1.1\r\n",
+		"GET  / HTTP/1.1\r\n",
+		"GET /\r\n",
+		"GET / HTTP/1.1 \r\n",
+		"GET / http/1.1\r\n",
+		"GET / HTTP/1.10\r\n",
+		"GET / HTTP/1.1\r\rHost: a\r\n\r\n",
+		"GET metrics HTTP/1.1\r\n",
+		"GET * HTTP/1.1\r\n",
+		"GET http:///x HTTP/1.1\r\n",
+		"GET /\x01 HTTP/1.1\r\n",
+		"GET /\xc3\xa9 HTTP/1.1\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost : a\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n",
+		"GET / HTTP/1.1\r\nHost: a\x7f\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n",
+		"GET / HTTP/1.1\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n",
-		"\rGET", "G\rET",
+		"\rGET",
+		"G\rET",
 	};
 	size_t i;
 
@@ -712,22 +732,23 @@ static void test_parse_errors(void)
 	}
 	/* with its NUL: strlen would stop there */
 	CU_ASSERT_EQUAL(metrics_http_parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 35,
-		&req), -400);
+				&req),
+		-400);
 	CU_ASSERT_EQUAL(parse("POST /metrics HTTP/1.1\r\n"), -405);
 	CU_ASSERT_EQUAL(parse("get /metrics HTTP/1.1\r\n"), -405);
-	CU_ASSERT_EQUAL(parse("AVERYLONGMETHODNAME"), -405);	/* before its end */
+	CU_ASSERT_EQUAL(parse("AVERYLONGMETHODNAME"), -405); /* before its end */
 	CU_ASSERT_EQUAL(parse("GET / HTTP/2.0\r\n"), -505);
 	CU_ASSERT_EQUAL(parse("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), -505);
 	CU_ASSERT_EQUAL(parse("GET / HTTP/0.9\r\n"), -505);
 	memset(uri, 'a', sizeof(uri));
 	memcpy(uri, "GET /", 5);
-	CU_ASSERT_EQUAL(metrics_http_parse(uri, sizeof(uri), &req), -414);	/* no end yet */
+	CU_ASSERT_EQUAL(metrics_http_parse(uri, sizeof(uri), &req), -414); /* no end yet */
 	memcpy(uri + sizeof(uri) - 12, " HTTP/1.1\r\n", 11);
 	CU_ASSERT_EQUAL(metrics_http_parse(uri, sizeof(uri) - 1, &req), -414);
 	/* a head of exactly the limit is fine, a byte more is not; unfinished, the same */
 	memset(big, 'a', sizeof(big));
 	i = (size_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: a\r\nX: ");
-	big[i] = 'a';	/* snprintf's NUL */
+	big[i] = 'a'; /* snprintf's NUL */
 	memcpy(big + METRICS_HTTP_MAX_HEAD - 4, "\r\n\r\n", 4);
 	CU_ASSERT_EQUAL(metrics_http_parse(big, METRICS_HTTP_MAX_HEAD, &req),
 		METRICS_HTTP_MAX_HEAD);
@@ -740,22 +761,22 @@ static void test_parse_errors(void)
 }
 
 static const struct unit_test tests[] = {
-	{"parse: good heads, keep-alive, paths", test_parse_ok},
-	{"parse: every prefix of a head needs more", test_parse_incomplete},
-	{"parse: 400, 405, 414, 431, 505", test_parse_errors},
-	{"GET /metrics, a query string, absolute form, /", test_scrape},
-	{"HEAD: the head without the body", test_head},
-	{"404 kept alive; 405, 400, 505, 431, 414 closed", test_errors},
-	{"keep-alive: two requests, a pipelined pair, HTTP/1.0", test_keep_alive},
-	{"keep-alive: bounded requests per connection", test_request_limit},
-	{"allow-list: refused at accept, unanswered, counted", test_allow_list},
-	{"a head trickled byte by byte", test_trickle},
-	{"40 clients: 32 kept, the oldest idle closed", test_connection_limit},
-	{"TLS: a scrape verified against the CA, failures counted", test_tls},
-	{"start: address in use, TLS files, allow-list", test_start_errors},
-	{"stop with clients connected", test_stop_with_clients},
-	{"timeouts: silent, half a head, a reader too slow", test_timeouts},
-	{NULL, NULL},
+	{ "parse: good heads, keep-alive, paths", test_parse_ok },
+	{ "parse: every prefix of a head needs more", test_parse_incomplete },
+	{ "parse: 400, 405, 414, 431, 505", test_parse_errors },
+	{ "GET /metrics, a query string, absolute form, /", test_scrape },
+	{ "HEAD: the head without the body", test_head },
+	{ "404 kept alive; 405, 400, 505, 431, 414 closed", test_errors },
+	{ "keep-alive: two requests, a pipelined pair, HTTP/1.0", test_keep_alive },
+	{ "keep-alive: bounded requests per connection", test_request_limit },
+	{ "allow-list: refused at accept, unanswered, counted", test_allow_list },
+	{ "a head trickled byte by byte", test_trickle },
+	{ "40 clients: 32 kept, the oldest idle closed", test_connection_limit },
+	{ "TLS: a scrape verified against the CA, failures counted", test_tls },
+	{ "start: address in use, TLS files, allow-list", test_start_errors },
+	{ "stop with clients connected", test_stop_with_clients },
+	{ "timeouts: silent, half a head, a reader too slow", test_timeouts },
+	{ NULL, NULL },
 };
 
 int main(void)

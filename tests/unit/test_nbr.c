@@ -50,17 +50,17 @@ static void test_basic(void)
  * network or broadcast address, nothing off-subnet. */
 static void test_on_link(void)
 {
-	const uint32_t addr[2] = { htonl(0xc6121401), htonl(0xc6120a00) };	/* .20.1/24, .10.0/31 */
+	const uint32_t addr[2] = { htonl(0xc6121401), htonl(0xc6120a00) }; /* .20.1/24, .10.0/31 */
 	const uint32_t mask[2] = { htonl(0xffffff00), htonl(0xfffffffe) };
 
-	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 1, htonl(0xc6121402)));	/* 198.18.20.2 */
+	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 1, htonl(0xc6121402))); /* 198.18.20.2 */
 	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 1, htonl(0xc61214fe)));
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121501)));	/* 198.18.21.1 */
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0x0a000001)));	/* 10.0.0.1 */
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121401)));	/* ours */
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121400)));	/* network */
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc61214ff)));	/* broadcast */
-	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 0, htonl(0xc6121402)));	/* no address */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121501))); /* 198.18.21.1 */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0x0a000001))); /* 10.0.0.1 */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121401))); /* ours */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc6121400))); /* network */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 1, htonl(0xc61214ff))); /* broadcast */
+	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 0, htonl(0xc6121402))); /* no address */
 	/* a /31 has two hosts and no broadcast (RFC 3021) */
 	CU_ASSERT_TRUE(nbr_on_link(addr, mask, 2, htonl(0xc6120a01)));
 	CU_ASSERT_FALSE(nbr_on_link(addr, mask, 2, htonl(0xc6120a02)));
@@ -116,12 +116,12 @@ static void test_pending(void)
 	int pkts[NBR_PENDING_PKTS + 1];
 	void *got[NBR_PENDING_PKTS];
 
-	CU_ASSERT_EQUAL(nbr_pending_add(0, 7, &pkts[0], 10), 1);	/* first: send a request */
+	CU_ASSERT_EQUAL(nbr_pending_add(0, 7, &pkts[0], 10), 1); /* first: send a request */
 	for (int i = 1; i < NBR_PENDING_PKTS; i++)
 		CU_ASSERT_EQUAL(nbr_pending_add(0, 7, &pkts[i], 10), 0);
-	CU_ASSERT_EQUAL(nbr_pending_add(0, 7, &pkts[NBR_PENDING_PKTS], 10), -ENOSPC);	/* bounded */
+	CU_ASSERT_EQUAL(nbr_pending_add(0, 7, &pkts[NBR_PENDING_PKTS], 10), -ENOSPC); /* bounded */
 	CU_ASSERT_EQUAL(nbr_pending_take(0, 7, got, 3), 3);
-	CU_ASSERT_PTR_EQUAL(got[0], &pkts[0]);	/* oldest first */
+	CU_ASSERT_PTR_EQUAL(got[0], &pkts[0]); /* oldest first */
 	CU_ASSERT_PTR_EQUAL(got[2], &pkts[2]);
 	CU_ASSERT_EQUAL(nbr_pending_take(0, 7, got, NBR_PENDING_PKTS), NBR_PENDING_PKTS - 3);
 	CU_ASSERT_EQUAL(nbr_pending_take(0, 7, got, NBR_PENDING_PKTS), 0);
@@ -130,7 +130,7 @@ static void test_pending(void)
 	retried = dropped = 0;
 	CU_ASSERT_EQUAL(nbr_pending_add(0, 8, &pkts[0], 10), 1);
 	CU_ASSERT_EQUAL(nbr_pending_add(0, 8, &pkts[1], 10), 0);
-	nbr_pending_tick(5, 3, 20, on_retry, on_drop, NULL);	/* not due yet */
+	nbr_pending_tick(5, 3, 20, on_retry, on_drop, NULL); /* not due yet */
 	CU_ASSERT_EQUAL(retried, 0);
 	nbr_pending_tick(10, 3, 20, on_retry, on_drop, NULL);
 	nbr_pending_tick(20, 3, 30, on_retry, on_drop, NULL);
@@ -178,7 +178,8 @@ static void *reader(void *arg)
 				continue;
 			memcpy(&version, &n->mac[1], 4);
 			if (n->ip != key || n->mac[0] != (uint8_t)key || n->expires != version ||
-				n->mac[5] != (n->mac[0] ^ n->mac[1] ^ n->mac[2] ^ n->mac[3] ^ n->mac[4]))
+				n->mac[5] !=
+					(n->mac[0] ^ n->mac[1] ^ n->mac[2] ^ n->mac[3] ^ n->mac[4]))
 				atomic_fetch_add(&bad, 1);
 			atomic_fetch_add_explicit(&checks, 1, memory_order_relaxed);
 		}
@@ -191,7 +192,7 @@ static void *reader(void *arg)
 static void test_hammer(void)
 {
 	pthread_t th[READERS];
-	uint32_t last[KEYS] = { 0 };	/* 0 = absent */
+	uint32_t last[KEYS] = { 0 }; /* 0 = absent */
 	uint32_t version = 0;
 	unsigned int seed = 42;
 	struct timespec t0, t;
@@ -248,7 +249,7 @@ static void test_hammer(void)
 		atomic_load(&checks), present);
 	nbr_reap(0, 0);
 	edge_rcu_reader_stop();
-	edge_rcu_barrier();	/* every retired entry is freed before the leak check at exit */
+	edge_rcu_barrier(); /* every retired entry is freed before the leak check at exit */
 }
 
 static const struct unit_test tests[] = {

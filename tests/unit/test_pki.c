@@ -18,15 +18,17 @@
 
 static struct tc_lab lab;
 static struct edge_cfg running;
-static const struct cli_ops ops;	/* pki changes no configuration */
+static const struct cli_ops ops; /* pki changes no configuration */
 static struct cli cli;
 static char *out_text;
 static char err[512];
 
 static const struct tc_spec expired_spec = { .cn = "edge.lab.example",
-	.not_before = "20190101000000Z", .not_after = "20200101000000Z" };
+	.not_before = "20190101000000Z",
+	.not_after = "20200101000000Z" };
 static const struct tc_spec future_spec = { .cn = "edge.lab.example",
-	.not_before = "20990101000000Z", .not_after = "21000101000000Z" };
+	.not_before = "20990101000000Z",
+	.not_after = "21000101000000Z" };
 
 /* Runs @line; returns its status and leaves its answer in out_text. */
 static int run(const char *line)
@@ -128,7 +130,8 @@ static void test_good_pair(void)
 	CU_ASSERT_STRING_EQUAL(err, "");
 	CU_ASSERT_EQUAL(check("edge.key", "edge.cer", "ca.pem"), 0);
 	CU_ASSERT_EQUAL(pki_check_pair(path_of("edge.key"), path_of("edge.cer"), "", err,
-		sizeof(err)), 0);
+				sizeof(err)),
+		0);
 	teardown();
 }
 
@@ -143,7 +146,8 @@ static void test_mismatch(void)
 	/* the CA's key matches a certificate of the file, but not the first */
 	CU_ASSERT_FATAL(tc_write(lab.dir, "ca.key", lab.ca_key, NULL, 0) == 0);
 	CU_ASSERT_EQUAL(check("ca.key", "cmsedge-fullchain.cer", NULL), -EKEYREJECTED);
-	expect_text(err, "ca.key does not match the certificate in cmsedge-fullchain.cer (it is "
+	expect_text(err,
+		"ca.key does not match the certificate in cmsedge-fullchain.cer (it is "
 		"certificate 2's, CN=Edge Lab CA: the server certificate goes first)");
 	EVP_PKEY_free(other);
 	teardown();
@@ -163,7 +167,8 @@ static void test_not_yet_valid(void)
 	setup();
 	write_leaf(&future_spec, "future.cer", false);
 	CU_ASSERT_EQUAL(check("edge.key", "future.cer", NULL), -EKEYEXPIRED);
-	expect_text(err, "future.cer: certificate not yet valid "
+	expect_text(err,
+		"future.cer: certificate not yet valid "
 		"(valid from 2099-01-01 00:00:00 UTC)");
 	teardown();
 }
@@ -171,8 +176,11 @@ static void test_not_yet_valid(void)
 /* An expired issuer in the chain, and a chain upside down. */
 static void test_chain(void)
 {
-	const struct tc_spec old_ca = { .cn = "Edge Lab CA", .ca = true, .serial = 1,
-		.not_before = "20190101000000Z", .not_after = "20200101000000Z" };
+	const struct tc_spec old_ca = { .cn = "Edge Lab CA",
+		.ca = true,
+		.serial = 1,
+		.not_before = "20190101000000Z",
+		.not_after = "20200101000000Z" };
 	X509 *ca;
 
 	setup();
@@ -181,10 +189,12 @@ static void test_chain(void)
 	CU_ASSERT_FATAL(tc_write(lab.dir, "old-chain.cer", NULL, expired, 2) == 0);
 	CU_ASSERT_FATAL(tc_write(lab.dir, "reversed.cer", NULL, reversed, 2) == 0);
 	CU_ASSERT_EQUAL(check("edge.key", "old-chain.cer", NULL), -EKEYEXPIRED);
-	expect_text(err, "old-chain.cer: certificate 2 (CN=Edge Lab CA) expired on "
+	expect_text(err,
+		"old-chain.cer: certificate 2 (CN=Edge Lab CA) expired on "
 		"2020-01-01 00:00:00 UTC");
 	CU_ASSERT_EQUAL(check("edge.key", "reversed.cer", NULL), -EBADMSG);
-	expect_in(err, "reversed.cer: certificate 2 (CN=edge.lab.example) is not the issuer of "
+	expect_in(err,
+		"reversed.cer: certificate 2 (CN=edge.lab.example) is not the issuer of "
 		"certificate 1 (CN=Edge Lab CA)");
 	X509_free(ca);
 	teardown();
@@ -199,17 +209,20 @@ static void test_garbage_key(void)
 	/* key and certificate swapped */
 	CU_ASSERT_EQUAL(check("edge.cer", "edge.key", NULL), -EBADMSG);
 	expect_text(err, "edge.cer: not a private key (PEM): it holds a certificate");
-	CU_ASSERT_FATAL(tc_write_text(lab.dir, "damaged.key", "-----BEGIN PRIVATE KEY-----\n"
-		"!!!! not base64 !!!!\n-----END PRIVATE KEY-----\n") == 0);
+	CU_ASSERT_FATAL(tc_write_text(lab.dir, "damaged.key",
+				"-----BEGIN PRIVATE KEY-----\n"
+				"!!!! not base64 !!!!\n-----END PRIVATE KEY-----\n") == 0);
 	CU_ASSERT_EQUAL(check("damaged.key", "edge.cer", NULL), -EBADMSG);
 	expect_in(err, "damaged.key: damaged PEM");
-	CU_ASSERT_FATAL(tc_write_text(lab.dir, "damaged.cer", "-----BEGIN CERTIFICATE-----\n"
-		"MIIBAAAA\n-----END CERTIFICATE-----\n") == 0);
+	CU_ASSERT_FATAL(tc_write_text(lab.dir, "damaged.cer",
+				"-----BEGIN CERTIFICATE-----\n"
+				"MIIBAAAA\n-----END CERTIFICATE-----\n") == 0);
 	CU_ASSERT_EQUAL(check("edge.key", "damaged.cer", NULL), -EBADMSG);
 	expect_text(err, "damaged.cer: certificate 1 is damaged");
-	CU_ASSERT_FATAL(tc_write_text(lab.dir, "id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n"
-		"-----END OPENSSH PRIVATE KEY-----\n") == 0);
+	CU_ASSERT_FATAL(tc_write_text(lab.dir, "id_ed25519",
+				"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+				"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n"
+				"-----END OPENSSH PRIVATE KEY-----\n") == 0);
 	CU_ASSERT_EQUAL(check("id_ed25519", "edge.cer", NULL), -EBADMSG);
 	expect_in(err, "id_ed25519: an OpenSSH private key");
 	teardown();
@@ -222,10 +235,10 @@ static void test_encrypted_key(void)
 	setup();
 	f = fopen(path_of("locked.key"), "w");
 	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT(PEM_write_PrivateKey(f, lab.key, EVP_aes_128_cbc(), (unsigned char *)"secret",
-		6, NULL, NULL) == 1);
+	CU_ASSERT(PEM_write_PrivateKey(f, lab.key, EVP_aes_128_cbc(), (unsigned char *)"secret", 6,
+			  NULL, NULL) == 1);
 	fclose(f);
-	CU_ASSERT_EQUAL(check("locked.key", "edge.cer", NULL), -EBADMSG);	/* and no prompt */
+	CU_ASSERT_EQUAL(check("locked.key", "edge.cer", NULL), -EBADMSG); /* and no prompt */
 	expect_in(err, "locked.key: the private key is encrypted");
 	teardown();
 }
@@ -236,8 +249,10 @@ static void test_missing_file(void)
 
 	setup();
 	CU_ASSERT_EQUAL(check("nokey.key", "edge.cer", NULL), -ENOENT);
-	snprintf(want, sizeof(want), "nokey.key: cannot read %s/nokey.key: "
-		"No such file or directory", lab.dir);
+	snprintf(want, sizeof(want),
+		"nokey.key: cannot read %s/nokey.key: "
+		"No such file or directory",
+		lab.dir);
 	expect_text(err, want);
 	CU_ASSERT_EQUAL(check("edge.key", "nocert.cer", NULL), -ENOENT);
 	expect_in(err, "nocert.cer: cannot read");
@@ -294,7 +309,7 @@ static void test_key_types(void)
 	f = fopen(path_of("trad.key"), "r");
 	char line[64] = "";
 	CU_ASSERT(f && fgets(line, sizeof(line), f));
-	CU_ASSERT_STRING_EQUAL(line, "-----BEGIN EC PRIVATE KEY-----\n");	/* the form meant */
+	CU_ASSERT_STRING_EQUAL(line, "-----BEGIN EC PRIVATE KEY-----\n"); /* the form meant */
 	if (f)
 		fclose(f);
 	teardown();
@@ -309,10 +324,12 @@ static void test_cli_match(void)
 	expect_text(out_text, "SUCCESS: Key and certificate pair match\n");
 	CU_ASSERT_FATAL(tc_write(lab.dir, "other.key", other, NULL, 0) == 0);
 	CU_ASSERT_EQUAL(run("pki match other.key edge.cer"), -EINVAL);
-	expect_text(out_text, "error: pki match: 'other.key' does not match the certificate in "
+	expect_text(out_text,
+		"error: pki match: 'other.key' does not match the certificate in "
 		"'edge.cer'\n");
 	CU_ASSERT_EQUAL(run("pki match edge.cer edge.key"), -EINVAL);
-	expect_text(out_text, "error: pki match: 'edge.cer': not a private key (PEM): it holds a "
+	expect_text(out_text,
+		"error: pki match: 'edge.cer': not a private key (PEM): it holds a "
 		"certificate\n");
 	/* a path is taken as it is */
 	char line[256];
@@ -334,7 +351,8 @@ static void test_cli_inspect(void)
 		"Subject                 : CN=edge.lab.example\n"
 		"Issuer                  : CN=Edge Lab CA\n"
 		"Serial                  : 03:e8\n");
-	expect_in(out_text, "Subject alt names       : DNS:edge.lab.example, IP:198.18.20.1\n"
+	expect_in(out_text,
+		"Subject alt names       : DNS:edge.lab.example, IP:198.18.20.1\n"
 		"Public key              : EC P-256, 256 bits\n"
 		"Signature algorithm     : ecdsa-with-SHA256\n"
 		"Extended key usage      : TLS server, TLS client\n"
@@ -350,11 +368,13 @@ static void test_cli_inspect(void)
 
 	write_leaf(&expired_spec, "expired.cer", false);
 	CU_ASSERT_EQUAL(run("pki inspect expired.cer"), 0);
-	expect_in(out_text, "Not before              : 2019-01-01 00:00:00 UTC\n"
+	expect_in(out_text,
+		"Not before              : 2019-01-01 00:00:00 UTC\n"
 		"Not after               : 2020-01-01 00:00:00 UTC (EXPIRED)\n");
 	write_leaf(&future_spec, "future.cer", false);
 	CU_ASSERT_EQUAL(run("pki inspect future.cer"), 0);
-	expect_in(out_text, "Not before              : 2099-01-01 00:00:00 UTC (not yet valid)\n"
+	expect_in(out_text,
+		"Not before              : 2099-01-01 00:00:00 UTC (not yet valid)\n"
 		"Not after               : 2100-01-01 00:00:00 UTC\n");
 
 	CU_ASSERT_EQUAL(run("pki inspect edge.key"), 0);
@@ -371,12 +391,15 @@ static void test_cli_inspect(void)
 	expect_in(out_text, "Subject alt names       : DNS:evil?[2J.example\n");
 
 	CU_ASSERT_EQUAL(run("pki inspect nofile.pem"), -EINVAL);
-	snprintf(want, sizeof(want), "error: pki inspect: 'nofile.pem': cannot read %s/nofile.pem: "
-		"No such file or directory\n", lab.dir);
+	snprintf(want, sizeof(want),
+		"error: pki inspect: 'nofile.pem': cannot read %s/nofile.pem: "
+		"No such file or directory\n",
+		lab.dir);
 	expect_text(out_text, want);
 	CU_ASSERT_FATAL(tc_write_text(lab.dir, "notes.txt", "hello\n") == 0);
 	CU_ASSERT_EQUAL(run("pki inspect notes.txt"), -EINVAL);
-	expect_text(out_text, "error: pki inspect: 'notes.txt': not a key, certificate or CSR "
+	expect_text(out_text,
+		"error: pki inspect: 'notes.txt': not a key, certificate or CSR "
 		"(PEM)\n");
 	teardown();
 }
@@ -384,12 +407,14 @@ static void test_cli_inspect(void)
 static void test_cli_verify(void)
 {
 	const struct tc_spec root_s = { .cn = "Lab Root", .ca = true, .serial = 10 },
-		inter_s = { .cn = "Lab Issuing CA", .ca = true, .serial = 11 },
-		leaf_s = { .cn = "turn.lab.example", .san = "DNS:turn.lab.example", .serial = 12 },
-		other_s = { .cn = "Unrelated CA", .ca = true };
+			     inter_s = { .cn = "Lab Issuing CA", .ca = true, .serial = 11 },
+			     leaf_s = { .cn = "turn.lab.example",
+				     .san = "DNS:turn.lab.example",
+				     .serial = 12 },
+			     other_s = { .cn = "Unrelated CA", .ca = true };
 	EVP_PKEY *rk = tc_key(), *ik = tc_key(), *lk = tc_key(), *ok = tc_key();
 	X509 *root = tc_cert(&root_s, rk, NULL, NULL), *inter = tc_cert(&inter_s, ik, root, rk),
-		*leaf = tc_cert(&leaf_s, lk, inter, ik), *other = tc_cert(&other_s, ok, NULL, NULL);
+	     *leaf = tc_cert(&leaf_s, lk, inter, ik), *other = tc_cert(&other_s, ok, NULL, NULL);
 	char want[512];
 
 	setup();
@@ -400,35 +425,41 @@ static void test_cli_verify(void)
 	CU_ASSERT_FATAL(tc_write(lab.dir, "other-ca.pem", NULL, &other, 1) == 0);
 
 	CU_ASSERT_EQUAL(run("pki verify edge.cer ca.pem"), 0);
-	expect_text(out_text, "SUCCESS: Certificate verified\n"
+	expect_text(out_text,
+		"SUCCESS: Certificate verified\n"
 		"  depth 0: CN=edge.lab.example\n"
 		"  depth 1: CN=Edge Lab CA (trust anchor)\n");
 	CU_ASSERT_EQUAL(run("pki verify cmsedge-fullchain.cer ca.pem"), 0);
 	/* the bundle's intermediates complete the chain */
 	CU_ASSERT_EQUAL(run("pki verify turn.cer issuing.pem root.pem"), 0);
-	expect_text(out_text, "SUCCESS: Certificate verified\n"
+	expect_text(out_text,
+		"SUCCESS: Certificate verified\n"
 		"  depth 0: CN=turn.lab.example\n"
 		"  depth 1: CN=Lab Issuing CA\n"
 		"  depth 2: CN=Lab Root (trust anchor)\n");
 	CU_ASSERT_EQUAL(run("pki verify turn.cer root.pem"), -EINVAL);
-	snprintf(want, sizeof(want), "error: pki verify: 'turn.cer': %s at depth 0 "
+	snprintf(want, sizeof(want),
+		"error: pki verify: 'turn.cer': %s at depth 0 "
 		"(CN=turn.lab.example)\n",
 		X509_verify_cert_error_string(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY));
 	expect_text(out_text, want);
 	/* against an unrelated CA */
 	CU_ASSERT_EQUAL(run("pki verify edge.cer other-ca.pem"), -EINVAL);
-	snprintf(want, sizeof(want), "error: pki verify: 'edge.cer': %s at depth 0 "
+	snprintf(want, sizeof(want),
+		"error: pki verify: 'edge.cer': %s at depth 0 "
 		"(CN=edge.lab.example)\n",
 		X509_verify_cert_error_string(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY));
 	expect_text(out_text, want);
 	write_leaf(&expired_spec, "expired.cer", false);
 	CU_ASSERT_EQUAL(run("pki verify expired.cer ca.pem"), -EINVAL);
-	snprintf(want, sizeof(want), "error: pki verify: 'expired.cer': %s at depth 0 "
+	snprintf(want, sizeof(want),
+		"error: pki verify: 'expired.cer': %s at depth 0 "
 		"(CN=edge.lab.example)\n",
 		X509_verify_cert_error_string(X509_V_ERR_CERT_HAS_EXPIRED));
 	expect_text(out_text, want);
 	CU_ASSERT_EQUAL(run("pki verify edge.cer edge.key"), -EINVAL);
-	expect_text(out_text, "error: pki verify: 'edge.key': not a certificate (PEM): it holds a "
+	expect_text(out_text,
+		"error: pki verify: 'edge.key': not a certificate (PEM): it holds a "
 		"private key\n");
 
 	X509_free(root);
@@ -483,7 +514,8 @@ static void test_cli_list(void)
 	CU_ASSERT(w && !strncmp(w, "certificate (2 in chain): CN=edge.lab.example, expires ", 55));
 	expect_text(listed("edge.key"), "private key (EC P-256, 256 bits)");
 	expect_text(listed("edge.csr"), "CSR: CN=edge.lab.example");
-	expect_text(listed("expired.cer"), "certificate (1 in chain): CN=edge.lab.example, "
+	expect_text(listed("expired.cer"),
+		"certificate (1 in chain): CN=edge.lab.example, "
 		"EXPIRED 2020-01-01");
 	expect_text(listed("notes.txt"), "not a key, certificate or CSR");
 	w = listed("gone.pem");

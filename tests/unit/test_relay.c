@@ -22,10 +22,12 @@ static struct rte_mempool *mp;
 static struct dp_l3 l3;
 static struct dp_if_stats st;
 static struct dp_burst_out out;
-static const struct rte_ether_addr mac_b = { { 2, 0, 0, 0, 0, 0xb } }, mac_a = { { 2, 0, 0, 0, 0, 0xa } };
-static const struct rte_ether_addr client_mac = { { 2, 0, 0, 0, 1, 1 } }, peer_nh = { { 2, 0, 0, 0, 2, 2 } };
-#define IF_A 0	/* internal: relay side */
-#define IF_B 1	/* public: clients */
+static const struct rte_ether_addr mac_b = { { 2, 0, 0, 0, 0, 0xb } },
+				   mac_a = { { 2, 0, 0, 0, 0, 0xa } };
+static const struct rte_ether_addr client_mac = { { 2, 0, 0, 0, 1, 1 } },
+				   peer_nh = { { 2, 0, 0, 0, 2, 2 } };
+#define IF_A 0 /* internal: relay side */
+#define IF_B 1 /* public: clients */
 #define SERVER "198.18.20.1"
 #define CLIENT "198.18.20.2"
 #define RELAY "198.18.10.1"
@@ -57,8 +59,11 @@ static int publish_alloc(uint32_t alloc_exp, uint32_t perm_exp, uint32_t chan_ex
 	if (resolved)
 		a->pc[0].perm.nh_mac = peer_nh;
 	a->n_chans = 1;
-	a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr(PEER), .peer_port = htons(7000),
-		.number = 0x4001, .perm = 0, .expires = chan_exp };
+	a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr(PEER),
+		.peer_port = htons(7000),
+		.number = 0x4001,
+		.perm = 0,
+		.expires = chan_exp };
 	return turn_alloc_publish(a);
 }
 
@@ -66,7 +71,8 @@ static struct rte_mbuf *udp_pkt(const char *src, uint16_t sport, const char *dst
 	const struct rte_ether_addr *dmac, const uint8_t *payload, uint16_t len, bool cksum)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + len);
+	struct rte_ether_hdr *eth =
+		(struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + len);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 
@@ -89,7 +95,8 @@ static struct rte_mbuf *udp_pkt(const char *src, uint16_t sport, const char *dst
 	return m;
 }
 
-static struct rte_mbuf *channel_data(uint16_t number, const uint8_t *data, uint16_t dlen, bool cksum)
+static struct rte_mbuf *channel_data(uint16_t number, const uint8_t *data, uint16_t dlen,
+	bool cksum)
 {
 	uint8_t buf[2048];
 
@@ -208,10 +215,13 @@ static void test_peer_to_client(void)
 			struct rte_mbuf *m;
 			struct rte_ipv4_hdr *ip;
 			struct rte_udp_hdr *u;
-			struct relay_hdr { uint16_t n, l; } *cd;
+			struct relay_hdr {
+				uint16_t n, l;
+			} * cd;
 			struct rte_ether_hdr *eth;
 
-			run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
+			run1(IF_A,
+				udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
 			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
 			CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
 			m = out.fwd[IF_B][0];
@@ -254,7 +264,7 @@ static struct rte_mbuf *send_indication(const char *peer, uint16_t port, const u
 	b[4] = 0x21, b[5] = 0x12, b[6] = 0xa4, b[7] = 0x42;
 	for (int i = 8; i < 20; i++)
 		b[i] = (uint8_t)(i * 3);
-	if (with_software) {	/* a comprehension-optional attribute before the others */
+	if (with_software) { /* a comprehension-optional attribute before the others */
 		b[n] = 0x80, b[n + 1] = 0x22, b[n + 3] = 5;
 		memcpy(b + n + 4, "edge1", 5);
 		n += 4 + 8;
@@ -267,7 +277,7 @@ static struct rte_mbuf *send_indication(const char *peer, uint16_t port, const u
 	b[n] = 0x00, b[n + 1] = 0x13, b[n + 2] = dlen >> 8, b[n + 3] = dlen & 0xff;
 	memcpy(b + n + 4, data, dlen);
 	for (int i = 0; i < ((4 - (dlen & 3)) & 3); i++)
-		b[n + 4 + dlen + i] = 0xEE;	/* padding need not be zero */
+		b[n + 4 + dlen + i] = 0xEE; /* padding need not be zero */
 	n += 4 + ((dlen + 3) & ~3);
 	b[2] = (n - 20) >> 8, b[3] = (n - 20) & 0xff;
 	return udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, b, n, cksum);
@@ -324,7 +334,8 @@ static void test_data_indication(void)
 			uint32_t xaddr;
 
 			/* port 7001 has a permission (same IP) but no channel */
-			run1(IF_A, udp_pkt(PEER, 7001, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
+			run1(IF_A,
+				udp_pkt(PEER, 7001, RELAY, 50000, &mac_a, data, (uint16_t)len, ck));
 			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
 			ip = ip_of(out.fwd[IF_B][0]);
 			u = (struct rte_udp_hdr *)(ip + 1);
@@ -333,7 +344,7 @@ static void test_data_indication(void)
 			CU_ASSERT_EQUAL(ntohs(u->dst_port), 40000);
 			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + 36 + len + pad);
 			CU_ASSERT_EQUAL(out.fwd[IF_B][0]->pkt_len, 42u + 36 + len + pad);
-			CU_ASSERT(b[0] == 0x00 && b[1] == 0x17);			/* Data indication */
+			CU_ASSERT(b[0] == 0x00 && b[1] == 0x17); /* Data indication */
 			{
 				/* and the codec, written apart, reads it as one */
 				struct stun_msg sm;
@@ -345,7 +356,7 @@ static void test_data_indication(void)
 				CU_ASSERT_EQUAL(stun_get_peer(&sm, 0, &pa), 0);
 				CU_ASSERT_EQUAL(ntohs(pa.port), 7001);
 			}
-			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), 16 + len + pad);		/* STUN length */
+			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), 16 + len + pad); /* STUN length */
 			CU_ASSERT(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42);
 			CU_ASSERT(b[20] == 0x00 && b[21] == 0x12 && b[23] == 8 && b[25] == 0x01);
 			memcpy(&xport, b + 26, 2);
@@ -379,7 +390,9 @@ static void test_binding_on_the_data_plane(void)
 		stun_add_str(&b, STUN_ATTR_SOFTWARE, "a client");
 		if (fp)
 			stun_add_fingerprint(&b);
-		run1(IF_B, udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req, (uint16_t)stun_build_end(&b), true));
+		run1(IF_B,
+			udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req,
+				(uint16_t)stun_build_end(&b), true));
 		CU_ASSERT_EQUAL_FATAL(out.n_tx, 1);
 		CU_ASSERT_EQUAL(st.stun_binding_replies, 1);
 		ip = ip_of(out.tx[0]);
@@ -390,9 +403,13 @@ static void test_binding_on_the_data_plane(void)
 		CU_ASSERT_EQUAL(ntohs(u->dst_port), 40123);
 		CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
 		CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0);
-		CU_ASSERT(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out.tx[0], struct rte_ether_hdr *)->src_addr, &mac_b));
+		CU_ASSERT(
+			rte_is_same_ether_addr(&rte_pktmbuf_mtod(out.tx[0], struct rte_ether_hdr *)
+							->src_addr,
+				&mac_b));
 		/* the codec reads it as the answer, with the client's address in it */
-		CU_ASSERT_EQUAL_FATAL(stun_parse((uint8_t *)(u + 1), ntohs(u->dgram_len) - 8, &sm), 0);
+		CU_ASSERT_EQUAL_FATAL(stun_parse((uint8_t *)(u + 1), ntohs(u->dgram_len) - 8, &sm),
+			0);
 		CU_ASSERT(sm.method == STUN_BINDING && sm.cls == STUN_SUCCESS);
 		CU_ASSERT_EQUAL(memcmp(sm.tid, tid, 12), 0);
 		CU_ASSERT_EQUAL(stun_get_xor_addr(&sm, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
@@ -412,7 +429,9 @@ static void test_binding_on_the_data_plane(void)
 		stun_add_str(&b, STUN_ATTR_USERNAME, "u");
 		stun_add_integrity(&b, &k);
 		stun_key_free(&k);
-		run1(IF_B, udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req, (uint16_t)stun_build_end(&b), true));
+		run1(IF_B,
+			udp_pkt(CLIENT, 40123, SERVER, 3478, &mac_b, req,
+				(uint16_t)stun_build_end(&b), true));
 		CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
 		CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_TURN);
 		CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, IF_B);
@@ -434,7 +453,8 @@ static void dropped_as(uint8_t ifi, struct rte_mbuf *m, enum dp_drop_reason r)
 	if (st.drops[r] != 1)
 		for (int i = 0; i < DP_DROP_MAX; i++)
 			if (st.drops[i])
-				fprintf(stderr, "\n   dropped as %s, not %s", dp_drop_name(i), dp_drop_name(r));
+				fprintf(stderr, "\n   dropped as %s, not %s", dp_drop_name(i),
+					dp_drop_name(r));
 }
 
 static void test_refusals(void)
@@ -443,37 +463,46 @@ static void test_refusals(void)
 	uint32_t past = turn_ticks(rte_rdtsc()) - 1;
 
 	dropped_as(IF_B, channel_data(0x4002, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
-	dropped_as(IF_B, udp_pkt(CLIENT, 40001, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1, 0, 0 }, 4, true),
+	dropped_as(IF_B,
+		udp_pkt(CLIENT, 40001, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1, 0, 0 }, 4, true),
 		DP_DROP_TURN_NO_ALLOC);
-	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, buf, 6, true), DP_DROP_TURN_MALFORMED);
-	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1 }, 2, true),
+	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, buf, 6, true),
 		DP_DROP_TURN_MALFORMED);
-	dropped_as(IF_A, udp_pkt("198.18.10.9", 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_B,
+		udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x40, 1 }, 2, true),
+		DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_A, udp_pkt("198.18.10.9", 7000, RELAY, 50000, &mac_a, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
 	/* Send indications that cannot be relayed are discarded silently, and counted */
-	dropped_as(IF_B, send_indication("198.18.10.9", 7000, d, 8, false, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_B, send_indication("198.18.10.9", 7000, d, 8, false, true),
+		DP_DROP_TURN_NO_PERMISSION);
 	{
 		struct rte_mbuf *m = send_indication(PEER, 7000, d, 8, false, true);
 		uint8_t *b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
 
-		b[3] += 4;	/* STUN length past the datagram */
+		b[3] += 4; /* STUN length past the datagram */
 		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
 		m = send_indication(PEER, 7000, d, 8, false, true);
 		b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
-		b[20 + 12 + 1] = 0x33;	/* DATA becomes an unknown comprehension-required attribute */
+		b[20 + 12 + 1] =
+			0x33; /* DATA becomes an unknown comprehension-required attribute */
 		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
 		m = send_indication(PEER, 7000, d, 8, false, true);
 		b = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
-		b[20 + 5] = 0x02;	/* an IPv6 peer */
+		b[20 + 5] = 0x02; /* an IPv6 peer */
 		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
 	}
-	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50001, &mac_a, d, 8, true), DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50001, &mac_a, d, 8, true),
+		DP_DROP_TURN_NO_ALLOC);
 	/* expiries, each checked inline */
 	CU_ASSERT_EQUAL(publish_alloc(past, far(), far(), true), 0);
 	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_EXPIRED);
-	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_EXPIRED);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true),
+		DP_DROP_TURN_EXPIRED);
 	CU_ASSERT_EQUAL(publish_alloc(far(), past, far(), true), 0);
 	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
-	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), past, true), 0);
 	dropped_as(IF_B, channel_data(0x4001, d, 8, true), DP_DROP_TURN_NO_CHANNEL);
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), false), 0);
@@ -481,15 +510,20 @@ static void test_refusals(void)
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);
 	/* the STUN side of the TURN port is not the fast path's: the TURN server gets it on the
 	 * punt ring, malformed or not (it answers 400), never the kernel */
-	run1(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x00, 0x01, 0, 0 }, 4, true));
+	run1(IF_B,
+		udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x00, 0x01, 0, 0 }, 4,
+			true));
 	CU_ASSERT_EQUAL(out.n_punt, 1);
 	CU_ASSERT_EQUAL(out.n_kernel, 0);
 	free_out();
 	/* what is neither STUN nor ChannelData (RTP, DTLS) is no TURN message: dropped, counted */
-	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x80, 0, 0, 1 }, 4,
-		true), DP_DROP_TURN_MALFORMED);
-	dropped_as(IF_B, udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 22, 0xfe, 0xfd, 0 },
-		4, true), DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_B,
+		udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 0x80, 0, 0, 1 }, 4, true),
+		DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_B,
+		udp_pkt(CLIENT, 40000, SERVER, 3478, &mac_b, (uint8_t[]){ 22, 0xfe, 0xfd, 0 }, 4,
+			true),
+		DP_DROP_TURN_MALFORMED);
 }
 
 /* A guest's permission names its media target's port (turn_perm.port): a Send indication to
@@ -505,7 +539,8 @@ static void test_peer_port(void)
 	a->pc[0].perm.port = htons(7000);
 	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
 	dropped_as(IF_B, send_indication(PEER, 443, d, 8, false, true), DP_DROP_TURN_PEER_PORT);
-	dropped_as(IF_A, udp_pkt(PEER, 443, RELAY, 50000, &mac_a, d, 8, true), DP_DROP_TURN_PEER_PORT);
+	dropped_as(IF_A, udp_pkt(PEER, 443, RELAY, 50000, &mac_a, d, 8, true),
+		DP_DROP_TURN_PEER_PORT);
 	run1(IF_B, send_indication(PEER, 7000, d, 8, false, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
 	free_out();
@@ -515,7 +550,7 @@ static void test_peer_port(void)
 	run1(IF_B, channel_data(0x4001, d, 8, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
 	free_out();
-	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);	/* any port again */
+	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0); /* any port again */
 	run1(IF_B, send_indication(PEER, 443, d, 8, false, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
 	free_out();
@@ -535,7 +570,7 @@ static void test_bandwidth_cap(void)
 		limited += st.drops[DP_DROP_TURN_RATE_LIMIT];
 		free_out();
 	}
-	CU_ASSERT(passed >= 9 && passed <= 11);	/* the bucket's depth, and no more */
+	CU_ASSERT(passed >= 9 && passed <= 11); /* the bucket's depth, and no more */
 	CU_ASSERT_EQUAL(passed + limited, 30);
 	/* the other direction has its own bucket */
 	run1(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, sizeof(d), true));
@@ -546,7 +581,8 @@ static void test_bandwidth_cap(void)
 	{
 		const struct turn_alloc *a = turn_by_client(&(struct turn_key){ inet_addr(CLIENT),
 			inet_addr(SERVER), htons(40000), htons(3478) });
-		struct turn_bucket *bk = &turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[0];
+		struct turn_bucket *bk =
+			&turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[0];
 
 		bk->tokens = (uint64_t)5000 << 32;
 		bk->last = rte_rdtsc();
@@ -557,10 +593,10 @@ static void test_bandwidth_cap(void)
 		passed += out.n_fwd[IF_A];
 		free_out();
 	}
-	CU_ASSERT(passed >= 5 && passed <= 6);	/* 6 only if this took over 10 ms */
+	CU_ASSERT(passed >= 5 && passed <= 6); /* 6 only if this took over 10 ms */
 	l3.turn_rate = 0;
 	run1(IF_B, channel_data(0x4001, d, sizeof(d), true));
-	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);	/* no cap, no limit */
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1); /* no cap, no limit */
 	free_out();
 }
 
@@ -573,14 +609,15 @@ static void test_remove(void)
 	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
 	CU_ASSERT_EQUAL(turn_alloc_remove(&k), -ENOENT);
 	dropped_as(IF_B, channel_data(0x4001, d, 4, true), DP_DROP_TURN_NO_ALLOC);
-	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 4, true), DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_A, udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, d, 4, true),
+		DP_DROP_TURN_NO_ALLOC);
 	/* after the grace period the slot and the port come back */
 	edge_rcu_offline();
 	edge_rcu_barrier();
 	edge_rcu_online();
-	CU_ASSERT(turn_tables_reclaim() >= 1);	/* the removed one, and the versions it replaced */
+	CU_ASSERT(turn_tables_reclaim() >= 1); /* the removed one, and the versions it replaced */
 	CU_ASSERT_EQUAL(turn_tab.n_free, turn_tab.capacity);
-	CU_ASSERT_EQUAL(turn_tab.n_free_objs, turn_tab.n_objs);	/* no object leaked */
+	CU_ASSERT_EQUAL(turn_tab.n_free_objs, turn_tab.n_objs); /* no object leaked */
 	CU_ASSERT_EQUAL(publish_alloc(far(), far(), far(), true), 0);
 	run1(IF_B, channel_data(0x4001, d, 4, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
@@ -604,7 +641,8 @@ static void test_stream_client(void)
 	a->relay_port = htons(50002);
 	a->expires = far();
 	a->n_perms = 1;
-	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER), .nh_mac = peer_nh,
+	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER),
+		.nh_mac = peer_nh,
 		.expires = far() };
 	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
 	edge_rcu_quiescent();
@@ -613,7 +651,8 @@ static void test_stream_client(void)
 	CU_ASSERT_EQUAL(out.n_punt + out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
 	m = out.data[0];
 	CU_ASSERT_EQUAL(m->hash.usr, DP_PUNT_TURN_STREAM);
-	CU_ASSERT_EQUAL(ip_of(m)->dst_addr, inet_addr(RELAY));	/* as it came, for the control plane */
+	CU_ASSERT_EQUAL(ip_of(m)->dst_addr,
+		inet_addr(RELAY)); /* as it came, for the control plane */
 	CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
 	free_out();
 	/* a peer without a permission: dropped here, the control plane never sees it */
@@ -638,19 +677,24 @@ static void test_table_limits(void)
 	a->n_perms = TURN_MAX_PERMS + 1;
 	CU_ASSERT_EQUAL(turn_alloc_publish(a), -EINVAL);
 	turn_alloc_discard(a);
-	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0);	/* nothing leaked by the fast path */
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0); /* nothing leaked by the fast path */
 }
 
 static const struct unit_test tests[] = {
-	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid", test_client_to_peer },
+	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid",
+		test_client_to_peer },
 	{ "client -> peer: padded ChannelData", test_padded_channel_data },
 	{ "traffic counted per allocation, each way", test_traffic_per_allocation },
-	{ "peer -> client: UDP becomes ChannelData, every length, checksums valid", test_peer_to_client },
-	{ "client -> peer: Send indication becomes UDP, every length, checksums valid", test_send_indication },
-	{ "peer -> client: no channel, a Data indication, every length, checksums valid", test_data_indication },
+	{ "peer -> client: UDP becomes ChannelData, every length, checksums valid",
+		test_peer_to_client },
+	{ "client -> peer: Send indication becomes UDP, every length, checksums valid",
+		test_send_indication },
+	{ "peer -> client: no channel, a Data indication, every length, checksums valid",
+		test_data_indication },
 	{ "every reason not to relay is a counted drop", test_refusals },
 	{ "a permission with a port: Send to and data from another port dropped", test_peer_port },
-	{ "STUN Binding answered by the data plane; authenticated ones go on", test_binding_on_the_data_plane },
+	{ "STUN Binding answered by the data plane; authenticated ones go on",
+		test_binding_on_the_data_plane },
 	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
 	{ "a client on TCP/TLS: permitted peers' datagrams go to the control plane's data ring",
 		test_stream_client },
@@ -661,8 +705,8 @@ static const struct unit_test tests[] = {
 
 int main(void)
 {
-	char *eal[] = { "test_relay", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-		"--log-level=lib.*:error", NULL };
+	char *eal[] = { "test_relay", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
+		"--no-shconf", "--log-level=lib.*:error", NULL };
 	int failed;
 
 	if (rte_eal_init(9, eal) < 0)
@@ -670,10 +714,18 @@ int main(void)
 	mp = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (!mp || turn_tables_init(64, 0) < 0 || turn_tables_add_lcore(rte_lcore_id()) < 0)
 		return 1;
-	l3.ifs[IF_A] = (struct dp_if){ .present = true, .up = true, .mac = mac_a, .n_addrs = 1,
-		.addr = { inet_addr(RELAY) }, .mask = { htonl(0xffffff00) } };
-	l3.ifs[IF_B] = (struct dp_if){ .present = true, .up = true, .mac = mac_b, .n_addrs = 1,
-		.addr = { inet_addr(SERVER) }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[IF_A] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = mac_a,
+		.n_addrs = 1,
+		.addr = { inet_addr(RELAY) },
+		.mask = { htonl(0xffffff00) } };
+	l3.ifs[IF_B] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = mac_b,
+		.n_addrs = 1,
+		.addr = { inet_addr(SERVER) },
+		.mask = { htonl(0xffffff00) } };
 	l3.default_if = IF_B;
 	l3.turn_port = htons(3478);
 	l3.relay_lo = 49152;

@@ -43,29 +43,47 @@ static struct browser {
 	uint16_t port;
 	struct rte_ether_addr mac;
 	uint16_t slot;
-	bool gcm;		/* AEAD_AES_128_GCM, else AES128_CM_SHA1_80 */
+	bool gcm; /* AEAD_AES_128_GCM, else AES128_CM_SHA1_80 */
 	uint32_t audio_ssrc, video_ssrc;
 	uint8_t pt_opus, pt_vp8;
-	uint8_t key_in[30];	/* what the browser protects with (our leg->rx) */
-	uint8_t key_out[30];	/* what we protect with towards it */
-	srtp_t send, recv;	/* the browser's own contexts */
+	uint8_t key_in[30];  /* what the browser protects with (our leg->rx) */
+	uint8_t key_out[30]; /* what we protect with towards it */
+	srtp_t send, recv;   /* the browser's own contexts */
 } brw[N_LEGS] = {
-	[A] = { .ip = "198.18.30.11", .port = 40001, .mac = { { 2, 0, 0, 0, 0x30, 0x11 } },
-		.slot = 5, .gcm = false, .audio_ssrc = 0xa0a0a001, .video_ssrc = 0xa0a0a002,
-		.pt_opus = 111, .pt_vp8 = 96 },
-	[B] = { .ip = "198.18.30.12", .port = 40002, .mac = { { 2, 0, 0, 0, 0x30, 0x12 } },
-		.slot = 9, .gcm = true, .audio_ssrc = 0xb0b0b001, .video_ssrc = 0xb0b0b002,
-		.pt_opus = 109, .pt_vp8 = 98 },
-	[C] = { .ip = "198.18.30.13", .port = 40003, .mac = { { 2, 0, 0, 0, 0x30, 0x13 } },
-		.slot = 17, .gcm = false, .audio_ssrc = 0xc0c0c001, .video_ssrc = 0,
-		.pt_opus = 111, .pt_vp8 = 96 },
+	[A] = { .ip = "198.18.30.11",
+		.port = 40001,
+		.mac = { { 2, 0, 0, 0, 0x30, 0x11 } },
+		.slot = 5,
+		.gcm = false,
+		.audio_ssrc = 0xa0a0a001,
+		.video_ssrc = 0xa0a0a002,
+		.pt_opus = 111,
+		.pt_vp8 = 96 },
+	[B] = { .ip = "198.18.30.12",
+		.port = 40002,
+		.mac = { { 2, 0, 0, 0, 0x30, 0x12 } },
+		.slot = 9,
+		.gcm = true,
+		.audio_ssrc = 0xb0b0b001,
+		.video_ssrc = 0xb0b0b002,
+		.pt_opus = 109,
+		.pt_vp8 = 98 },
+	[C] = { .ip = "198.18.30.13",
+		.port = 40003,
+		.mac = { { 2, 0, 0, 0, 0x30, 0x13 } },
+		.slot = 17,
+		.gcm = false,
+		.audio_ssrc = 0xc0c0c001,
+		.video_ssrc = 0,
+		.pt_opus = 111,
+		.pt_vp8 = 96 },
 };
 
-static struct media_srtp *rx[N_LEGS];		/* ours: leg->rx */
-static struct media_srtp *tx[N_LEGS][N_LEGS];	/* ours: source x's out[] for receiver y */
-static srtp_t evil;			/* A's SSRCs, another key */
+static struct media_srtp *rx[N_LEGS];	      /* ours: leg->rx */
+static struct media_srtp *tx[N_LEGS][N_LEGS]; /* ours: source x's out[] for receiver y */
+static srtp_t evil;			      /* A's SSRCs, another key */
 static struct media_tab *tab;
-static uint16_t next_seq = 1000;	/* one counter for every stream: gaps are harmless */
+static uint16_t next_seq = 1000; /* one counter for every stream: gaps are harmless */
 static unsigned int pool_start;
 
 static int mk_ctx(srtp_t *s, bool gcm, const uint8_t *key, bool inbound)
@@ -81,7 +99,7 @@ static int mk_ctx(srtp_t *s, bool gcm, const uint8_t *key, bool inbound)
 		srtp_crypto_policy_set_rtp_default(&p.rtp);
 		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
 	}
-	memcpy(k, key, sizeof(k));	/* GCM reads 16 + 12 of them */
+	memcpy(k, key, sizeof(k)); /* GCM reads 16 + 12 of them */
 	p.key = k;
 	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p.window_size = 1024;
@@ -128,7 +146,7 @@ static int build_tab(void)
 			o->tx = *tx[x][y];
 			o->dst = brw[y].slot;
 			o->fwd_audio = true;
-			o->fwd_video = y != C;	/* C has no video slot */
+			o->fwd_video = y != C; /* C has no video slot */
 			o->takes = true;
 			o->dst_audio_ssrc = brw[y].audio_ssrc;
 			o->dst_video_ssrc = brw[y].video_ssrc;
@@ -144,7 +162,7 @@ static int build_tab(void)
 			h++;
 		tab->index[h & (MEDIA_INDEX_SIZE - 1)] = (uint16_t)(e->slot + 1);
 	}
-	media_tab_current = tab;	/* the only thread: no grace period to wait for */
+	media_tab_current = tab; /* the only thread: no grace period to wait for */
 	return 0;
 }
 
@@ -250,7 +268,7 @@ static struct rte_mbuf *frame_opts(const char *src, uint16_t sport, uint16_t dpo
 	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 9 } };
 	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = (uint8_t)(0x40 | ihl / 4);
-	memset(ip + 1, 1, ihl - 20);	/* NOP options */
+	memset(ip + 1, 1, ihl - 20); /* NOP options */
 	ip->total_length = htons((uint16_t)(ihl + 8 + len));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
@@ -357,7 +375,7 @@ static int check_sent(struct rte_mbuf *m, uint8_t *pl, uint16_t *len)
 	CU_ASSERT_EQUAL(ip->fragment_offset & htons(0x3fff), 0);
 	CU_ASSERT_EQUAL(ip->src_addr, inet_addr(OUR_IP));
 	CU_ASSERT_EQUAL(ntohs(ip->total_length), m->data_len - 14);
-	CU_ASSERT_EQUAL(rte_ipv4_cksum(ip), 0);	/* over a header with a right checksum */
+	CU_ASSERT_EQUAL(rte_ipv4_cksum(ip), 0); /* over a header with a right checksum */
 	CU_ASSERT_EQUAL(u->src_port, htons(MEDIA_PORT));
 	CU_ASSERT_EQUAL(u->dst_port, htons(brw[y].port));
 	CU_ASSERT_EQUAL(ntohs(u->dgram_len), ntohs(ip->total_length) - 20);
@@ -381,7 +399,8 @@ static void receive_all(bool rtcp, int got[N_LEGS], uint8_t plain[N_LEGS][2048],
 
 		n = len;
 		CU_ASSERT_EQUAL(rtcp ? srtp_unprotect_rtcp(brw[y].recv, buf, &n) :
-			srtp_unprotect(brw[y].recv, buf, &n), srtp_err_status_ok);
+				       srtp_unprotect(brw[y].recv, buf, &n),
+			srtp_err_status_ok);
 		got[y]++;
 		memcpy(plain[y], buf, (size_t)n);
 		plen[y] = (uint16_t)n;
@@ -416,7 +435,7 @@ static void check_media_to(uint8_t pt, uint32_t ssrc, uint16_t plen, bool to_c)
 		uint8_t want_pt = pt == brw[A].pt_opus ? brw[y].pt_opus : brw[y].pt_vp8;
 
 		CU_ASSERT_EQUAL(got_len[y], len);
-		CU_ASSERT_EQUAL(got_pl[y][1], (p[1] & 0x80) | want_pt);	/* marker kept */
+		CU_ASSERT_EQUAL(got_pl[y][1], (p[1] & 0x80) | want_pt); /* marker kept */
 		CU_ASSERT_EQUAL(got_pl[y][0], p[0]);
 		CU_ASSERT_EQUAL(memcmp(got_pl[y] + 2, p + 2, len - 2), 0);
 	}
@@ -430,7 +449,7 @@ static void check_media_to(uint8_t pt, uint32_t ssrc, uint16_t plen, bool to_c)
 static void test_audio_to_all(void)
 {
 	begin();
-	check_media_to(brw[A].pt_opus, brw[A].audio_ssrc, 148, true);	/* 160 B of RTP */
+	check_media_to(brw[A].pt_opus, brw[A].audio_ssrc, 148, true); /* 160 B of RTP */
 	free_out();
 	check_media_to(brw[A].pt_opus, brw[A].audio_ssrc, 1, true);
 	free_out();
@@ -573,13 +592,13 @@ static void test_no_leg(void)
 	begin();
 	len = protect(brw[A].send, p, len, false);
 	qlen = protect(brw[A].send, q, qlen, false);
-	m[0] = frame("198.18.30.99", 40009, p, len);		/* a stranger */
-	m[1] = frame(brw[A].ip, (uint16_t)(brw[A].port + 1), p, len);	/* A's address */
-	m[2] = frame(brw[B].ip, brw[B].port, p, len);		/* B's 5-tuple, A's SSRC */
-	m[3] = frame(brw[B].ip, brw[B].port, q, qlen);		/* B's SSRC, A's key */
+	m[0] = frame("198.18.30.99", 40009, p, len);		      /* a stranger */
+	m[1] = frame(brw[A].ip, (uint16_t)(brw[A].port + 1), p, len); /* A's address */
+	m[2] = frame(brw[B].ip, brw[B].port, p, len);		      /* B's 5-tuple, A's SSRC */
+	m[3] = frame(brw[B].ip, brw[B].port, q, qlen);		      /* B's SSRC, A's key */
 	run(m, 4);
 	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_NO_LEG], 2);
-	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);	/* checked before any crypto */
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1); /* checked before any crypto */
 	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_AUTH], 1);
 	CU_ASSERT_EQUAL(drops_total(), 4);
 	CU_ASSERT_EQUAL(out.n_fwd[IF0] + out.n_kernel, 0);
@@ -604,16 +623,16 @@ static void test_not_rtp_to_kernel(void)
 	m[0] = frame(brw[A].ip, brw[A].port, stun_req, sizeof(stun_req));
 	m[1] = frame(brw[A].ip, brw[A].port, stun_resp, sizeof(stun_resp));
 	m[2] = frame(brw[A].ip, brw[A].port, dtls, sizeof(dtls));
-	m[3] = frame("198.18.30.99", 40009, dtls, sizeof(dtls));	/* DTLS from a stranger */
+	m[3] = frame("198.18.30.99", 40009, dtls, sizeof(dtls)); /* DTLS from a stranger */
 	m[4] = frame_opts(brw[A].ip, brw[A].port, MEDIA_PORT + 1, p, len, 0);
-	m[5] = frame(brw[A].ip, brw[A].port, p, 11);	/* RTP-looking, shorter than a header */
+	m[5] = frame(brw[A].ip, brw[A].port, p, 11); /* RTP-looking, shorter than a header */
 	run(m, 6);
 	CU_ASSERT_EQUAL(out.n_kernel, 6);
 	CU_ASSERT_EQUAL(st.to_kernel, 6);
 	CU_ASSERT_EQUAL(st.sfu_rx_pkts, 0);
 	CU_ASSERT_EQUAL(drops_total(), 0);
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
-	for (int i = 0; i < 3 && i < out.n_kernel; i++)	/* untouched */
+	for (int i = 0; i < 3 && i < out.n_kernel; i++) /* untouched */
 		CU_ASSERT_EQUAL(out.kernel[i], m[i]);
 	CU_ASSERT_EQUAL(rte_pktmbuf_mtod_offset(out.kernel[2], uint8_t *, 42)[0], 22);
 	end();
@@ -752,7 +771,7 @@ static void test_rtcp_foreign_sender_ssrc(void)
 	uint8_t p[64] = { 0x81, 201, 0, 7 };
 
 	begin();
-	edge_put_be32(p + 4, brw[C].audio_ssrc);	/* C's, sent by B */
+	edge_put_be32(p + 4, brw[C].audio_ssrc); /* C's, sent by B */
 	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	run1(from(B, p, 32, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
@@ -793,7 +812,7 @@ static void test_rtcp_malformed(void)
 static void test_no_receiver(void)
 {
 	uint8_t p[2048];
-	uint16_t len = rtp(p, 100, false, brw[A].audio_ssrc, 148);	/* a PT nobody maps */
+	uint16_t len = rtp(p, 100, false, brw[A].audio_ssrc, 148); /* a PT nobody maps */
 
 	begin();
 	run1(from(A, p, len, false));
@@ -801,7 +820,7 @@ static void test_no_receiver(void)
 	CU_ASSERT_EQUAL(drops_total(), 0);
 	CU_ASSERT_EQUAL(st.sfu_rx_pkts, 1);
 	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
-	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), pool_start);	/* freed, not queued */
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), pool_start); /* freed, not queued */
 	free_out();
 	/* an RR from A about a stream nobody sends */
 	memset(p, 0, 32);
@@ -832,7 +851,7 @@ static void test_gcm_srtcp_both_ways(void)
 	CU_ASSERT_EQUAL(drops_total(), 0);
 	check_rtcp_to(p, len, (const bool[N_LEGS]){ [A] = true, [C] = true });
 	free_out();
-	for (int i = 0; i < 3; i++) {	/* SRTCP index 0, 1, 2 from each towards B */
+	for (int i = 0; i < 3; i++) { /* SRTCP index 0, 1, 2 from each towards B */
 		len = rtcp_sr_sdes(p, brw[A].video_ssrc);
 		run1(from(A, p, len, true));
 		CU_ASSERT_EQUAL(drops_total(), 0);
@@ -881,7 +900,7 @@ static void test_gcm_rtp_from_b(void)
 	uint16_t len, n, got_len[N_LEGS];
 	int got[N_LEGS];
 
-	unsigned int streams = rx[B]->f->n_streams;	/* B's own, from the tests before */
+	unsigned int streams = rx[B]->f->n_streams; /* B's own, from the tests before */
 
 	begin();
 	CU_ASSERT(streams <= 2);
@@ -892,7 +911,7 @@ static void test_gcm_rtp_from_b(void)
 		run1(from(B, p, len, true));
 		CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);
 	}
-	CU_ASSERT_EQUAL(rx[B]->f->n_streams, streams);	/* they took no stream */
+	CU_ASSERT_EQUAL(rx[B]->f->n_streams, streams); /* they took no stream */
 	len = rtp(p, brw[B].pt_opus, false, brw[B].audio_ssrc, 148);
 	memcpy(buf, p, len);
 	n = protect(brw[B].send, buf, len, false);
@@ -914,7 +933,7 @@ static void test_gcm_rtp_from_b(void)
 	CU_ASSERT(got[A] == 1 && got[C] == 0);
 	CU_ASSERT_EQUAL(got_pl[A][1], 0x80 | brw[A].pt_vp8);
 	CU_ASSERT_EQUAL(memcmp(got_pl[A] + 2, p + 2, len - 2), 0);
-	CU_ASSERT(rx[B]->f->n_streams <= 2);	/* B's audio and video SSRCs, nothing else */
+	CU_ASSERT(rx[B]->f->n_streams <= 2); /* B's audio and video SSRCs, nothing else */
 	end();
 }
 
@@ -934,7 +953,7 @@ static void test_pool_empty(void)
 		n_hold++;
 	run1(m);
 	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_NOMBUF], 1);
-	CU_ASSERT_EQUAL(out.n_fwd[IF0], 1);	/* the last receiver has the mbuf itself */
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 1); /* the last receiver has the mbuf itself */
 	rte_pktmbuf_free_bulk(hold, n_hold);
 	receive_all(false, got, got_pl, got_len);
 	CU_ASSERT_EQUAL(got[B] + got[C], 1);
@@ -966,7 +985,7 @@ static void test_full_burst_fan_out(void)
 	n = out.n_fwd[IF0];
 	CU_ASSERT(n <= RTE_DIM(out.fwd[IF0]));
 	CU_ASSERT_EQUAL(out.n_fwd[IF0 + 1], 0);
-	CU_ASSERT_PTR_NULL(out.fwd[IF0 + 1][0]);	/* nothing spilled into the next queue */
+	CU_ASSERT_PTR_NULL(out.fwd[IF0 + 1][0]); /* nothing spilled into the next queue */
 	CU_ASSERT_EQUAL(n + drops_total() + out.flush_drops, 2 * EDGE_MAX_BURST);
 	/* free what was written, wherever it landed (IF0 is 0: the overflow stays in fwd[]) */
 	RTE_BUILD_BUG_ON(IF0 != 0 || EDGE_MAX_IFACES * EDGE_MAX_BURST < 2 * EDGE_MAX_BURST);
@@ -1004,7 +1023,7 @@ static void test_muted_keepalive(void)
 	next_seq = (uint16_t)((next_seq / 16384 + 1) * 16384);
 	len = rtp(p, brw[A].pt_opus, false, brw[A].audio_ssrc, 148);
 	run1(from(A, p, len, false));
-	CU_ASSERT_EQUAL(out.n_fwd[IF0], 2);	/* the keepalive: to B and C */
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 2); /* the keepalive: to B and C */
 	receive_all(false, got, got_pl, got_len);
 	CU_ASSERT_EQUAL(got[B], 1);
 	CU_ASSERT_EQUAL(got[C], 1);
@@ -1050,8 +1069,12 @@ int main(void)
 	if (!mp || srtp_init() != srtp_err_status_ok || setup_keys() < 0 || build_tab() < 0 ||
 		media_tables_add_lcore(rte_lcore_id()) < 0)
 		return 1;
-	l3.ifs[IF0] = (struct dp_if){ .present = true, .up = true, .mac = our_mac, .n_addrs = 1,
-		.addr = { inet_addr(OUR_IP) }, .mask = { htonl(0xffffff00) } };
+	l3.ifs[IF0] = (struct dp_if){ .present = true,
+		.up = true,
+		.mac = our_mac,
+		.n_addrs = 1,
+		.addr = { inet_addr(OUR_IP) },
+		.mask = { htonl(0xffffff00) } };
 	l3.default_if = IF0;
 	l3.relay_if = -1;
 	l3.media_port[IF0] = htons(MEDIA_PORT);

@@ -64,7 +64,8 @@ static const char *v_8489 =
 	"00 1c 00 20 b5 c7 bf 00 5b 6c 52 a2 1c 51 c5 e8 92 f8 19 24 13 62 96 cb 92 7c 43 14 93 09 27 8c c6 51 8e 65";
 
 static const char *short_pw = "VOkJxbRl1RmTxUk/WvJxBt";
-static const char *lt_user = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+static const char *lt_user =
+	"\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 /* "The<U+00AD>M<U+00AA>tr<U+2168>": SASLprep makes it "TheMatrIX" */
 static const char *lt_pass = "The\xc2\xadM\xc2\xaatr\xe2\x85\xa8";
 
@@ -244,7 +245,9 @@ static void test_round_trips(void)
 
 	inet_pton(AF_INET6, "2001:db8::7", peer6.ip);
 	for (int i = 0; i < 3; i++)
-		peers[i] = (struct stun_addr){ .family = 4, .port = htons(7000 + i), .ip = { 198, 18, 200, (uint8_t)i } };
+		peers[i] = (struct stun_addr){ .family = 4,
+			.port = htons(7000 + i),
+			.ip = { 198, 18, 200, (uint8_t)i } };
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
 	short_key(&k, "secret");
@@ -324,38 +327,38 @@ static void test_malformed(void)
 	struct stun_msg m;
 	struct stun_key k;
 
-	CU_ASSERT_EQUAL(stun_parse(buf, 19, &m), -STUN_E_SHORT);	/* truncated header */
-	CU_ASSERT_EQUAL(stun_parse(buf, n - 4, &m), -STUN_E_SHORT);	/* shorter than its length */
+	CU_ASSERT_EQUAL(stun_parse(buf, 19, &m), -STUN_E_SHORT);    /* truncated header */
+	CU_ASSERT_EQUAL(stun_parse(buf, n - 4, &m), -STUN_E_SHORT); /* shorter than its length */
 	buf[4] ^= 1;
-	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_NOT_STUN);	/* bad cookie */
+	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_NOT_STUN); /* bad cookie */
 	buf[4] ^= 1;
 	buf[0] |= 0x80;
-	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_NOT_STUN);	/* top bits */
-	CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_NOT_STUN, buf, n), 0);	/* silently dropped */
+	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_NOT_STUN);	     /* top bits */
+	CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_NOT_STUN, buf, n), 0); /* silently dropped */
 	buf[0] &= 0x3f;
 	buf[3] = 0x57;
-	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_LENGTH);	/* not a multiple of 4 */
-	CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_LENGTH, buf, n), 400);	/* a request: 400 */
-	{	/* a Send "request": no response type exists for it, so no answer */
+	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_LENGTH); /* not a multiple of 4 */
+	CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_LENGTH, buf, n), 400); /* a request: 400 */
+	{ /* a Send "request": no response type exists for it, so no answer */
 		uint8_t send_req[20] = { 0x00, 0x06, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
 
 		CU_ASSERT_EQUAL(stun_parse(send_req, 20, &m), -STUN_E_TYPE);
 		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_TYPE, send_req, 20), 0);
 		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_LENGTH, send_req, 20), 0);
-		send_req[1] = 0x07;	/* Data */
+		send_req[1] = 0x07; /* Data */
 		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_ATTR, send_req, 20), 0);
-		send_req[1] = 0x03;	/* Allocate: a malformed one is answered */
+		send_req[1] = 0x03; /* Allocate: a malformed one is answered */
 		CU_ASSERT_EQUAL(stun_parse_error_code(-STUN_E_ATTR, send_req, 20), 400);
 	}
 	buf[3] = 0x58;
-	buf[22] = 0x00, buf[23] = 0x60;	/* SOFTWARE claims 96 bytes */
+	buf[22] = 0x00, buf[23] = 0x60; /* SOFTWARE claims 96 bytes */
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);
 	buf[23] = 0x10;
-	buf[103] = 0x05;	/* FINGERPRINT of 5 bytes: its padding runs past the end */
+	buf[103] = 0x05; /* FINGERPRINT of 5 bytes: its padding runs past the end */
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);
 	buf[103] = 0x04;
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), 0);
-	buf[102] = 0xff, buf[103] = 0xff;	/* 0xffff: its padding would wrap a 16-bit length */
+	buf[102] = 0xff, buf[103] = 0xff; /* 0xffff: its padding would wrap a 16-bit length */
 	CU_ASSERT_EQUAL(stun_parse(buf, n, &m), -STUN_E_ATTR);
 	buf[102] = 0x00, buf[103] = 0x04;
 	/* wrong FINGERPRINT */
@@ -435,8 +438,8 @@ static void test_credentials(void)
 {
 	char pw[64], out[64];
 	uint8_t key[16];
-	static const uint8_t want[16] = { 0x84, 0x93, 0xfb, 0xc5, 0x3b, 0xa5, 0x82, 0xfb,
-		0x4c, 0x04, 0x4c, 0x45, 0x6b, 0xdc, 0x40, 0xeb };
+	static const uint8_t want[16] = { 0x84, 0x93, 0xfb, 0xc5, 0x3b, 0xa5, 0x82, 0xfb, 0x4c,
+		0x04, 0x4c, 0x45, 0x6b, 0xdc, 0x40, 0xeb };
 
 	/* MD5("user:realm:pass"), checked against a value computed independently */
 	CU_ASSERT_EQUAL(stun_long_term_key("user", "realm", "pass", key), 0);
@@ -460,9 +463,10 @@ static void test_credentials(void)
 static void test_every_attribute(void)
 {
 	static uint8_t out[2048];
-	uint8_t tid[12] = { 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac };
-	struct stun_addr mapped6 = { .family = 6, .port = htons(3478) }, alt = { .family = 4,
-		.port = htons(3479), .ip = { 192, 0, 2, 9 } }, a;
+	uint8_t tid[12] = { 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+		0xac };
+	struct stun_addr mapped6 = { .family = 6, .port = htons(3478) },
+			 alt = { .family = 4, .port = htons(3479), .ip = { 192, 0, 2, 9 } }, a;
 	uint16_t algs[2] = { STUN_PW_MD5, STUN_PW_SHA256 }, got[4], alg;
 	uint8_t userhash[32], fam, icmp_type;
 	struct stun_builder b;
@@ -532,10 +536,12 @@ static void test_every_attribute(void)
 	CU_ASSERT(a.family == 6 && a.port == mapped6.port && !memcmp(a.ip, mapped6.ip, 16));
 	/* the XOR form differs from the plain one on the wire */
 	CU_ASSERT_NOT_EQUAL(memcmp(stun_val(&m, STUN_AI_MAPPED_ADDRESS),
-		stun_val(&m, STUN_AI_XOR_MAPPED_ADDRESS), 20), 0);
+				    stun_val(&m, STUN_AI_XOR_MAPPED_ADDRESS), 20),
+		0);
 	CU_ASSERT_EQUAL(stun_get_str(&m, STUN_AI_USERNAME, &s, &sl), 0);
 	CU_ASSERT(sl == 5 && !memcmp(s, "alice", 5));
-	CU_ASSERT(m.alen[STUN_AI_USERHASH] == 32 && !memcmp(stun_val(&m, STUN_AI_USERHASH), userhash, 32));
+	CU_ASSERT(m.alen[STUN_AI_USERHASH] == 32 &&
+		!memcmp(stun_val(&m, STUN_AI_USERHASH), userhash, 32));
 	CU_ASSERT_EQUAL(stun_get_error(&m, &code, &s, &sl), 0);
 	CU_ASSERT(code == 401 && sl == 12 && !memcmp(s, "Unauthorized", 12));
 	CU_ASSERT_EQUAL(stun_get_str(&m, STUN_AI_REALM, &s, &sl), 0);
@@ -544,7 +550,7 @@ static void test_every_attribute(void)
 	CU_ASSERT(sl == 14);
 	CU_ASSERT_EQUAL(stun_get_password_algorithms(&m, got, 4, &n), 0);
 	CU_ASSERT(n == 2 && got[0] == STUN_PW_MD5 && got[1] == STUN_PW_SHA256);
-	CU_ASSERT_EQUAL(stun_get_password_algorithms(&m, got, 1, &n), 0);	/* counts past max */
+	CU_ASSERT_EQUAL(stun_get_password_algorithms(&m, got, 1, &n), 0); /* counts past max */
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT_EQUAL(stun_get_password_algorithm(&m, &alg), 0);
 	CU_ASSERT_EQUAL(alg, STUN_PW_SHA256);
@@ -597,7 +603,7 @@ static void test_every_attribute(void)
 	/* both integrity attributes verify, MI-SHA256 after MI as RFC 8489 14.6 allows */
 	CU_ASSERT_EQUAL(stun_check_integrity(&m, &k1), 0);
 	CU_ASSERT_EQUAL(stun_check_integrity_sha256(&m, &k256), 0);
-	CU_ASSERT_EQUAL(stun_check_integrity(&m, &k256), -EINVAL);	/* wrong algorithm */
+	CU_ASSERT_EQUAL(stun_check_integrity(&m, &k256), -EINVAL); /* wrong algorithm */
 	CU_ASSERT_EQUAL(stun_check_fingerprint(&m), 0);
 
 	/* the getters refuse values of the wrong shape, and absent attributes */
@@ -622,7 +628,7 @@ static void test_every_attribute(void)
 	CU_ASSERT_EQUAL(stun_get_u64(&m, STUN_AI_ICE_CONTROLLING, &v64), -EINVAL);
 	CU_ASSERT_EQUAL(stun_get_str(&m, STUN_AI_NONCE, &s, &sl), -EINVAL);
 	CU_ASSERT_EQUAL(stun_get_password_algorithm(&m, &alg), -EINVAL);
-	CU_ASSERT_EQUAL(stun_get_u32(&m, STUN_AI_MAX, &v32), -EINVAL);	/* out of range */
+	CU_ASSERT_EQUAL(stun_get_u32(&m, STUN_AI_MAX, &v32), -EINVAL); /* out of range */
 	/* and the builders refuse what cannot be encoded */
 	stun_build(&b, out, sizeof(out), STUN_BINDING, STUN_SUCCESS, tid);
 	CU_ASSERT_EQUAL(stun_add_family(&b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, 5), -EINVAL);
@@ -630,7 +636,7 @@ static void test_every_attribute(void)
 	CU_ASSERT_EQUAL(stun_add_icmp(&b, 200, 0, 0), -EINVAL);
 	stun_build(&b, out, sizeof(out), STUN_BINDING, STUN_SUCCESS, tid);
 	CU_ASSERT_EQUAL(stun_add_error(&b, 700, "x"), -EINVAL);
-	CU_ASSERT_EQUAL(stun_build_end(&b), -EINVAL);	/* sticky */
+	CU_ASSERT_EQUAL(stun_build_end(&b), -EINVAL); /* sticky */
 	stun_build(&b, out, sizeof(out), STUN_BINDING, STUN_SUCCESS, tid);
 	a.family = 5;
 	CU_ASSERT_EQUAL(stun_add_xor_addr(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &a), -EINVAL);
@@ -669,7 +675,7 @@ static void test_capacity(void)
 		else
 			CU_ASSERT_EQUAL(len, -ENOSPC);
 	}
-	CU_ASSERT_EQUAL(full, 20 + 24 + 8 + 20 + 24 + 8);	/* the first size that fits */
+	CU_ASSERT_EQUAL(full, 20 + 24 + 8 + 20 + 24 + 8); /* the first size that fits */
 	stun_key_free(&k);
 }
 
@@ -687,7 +693,7 @@ static void test_integrity_and_fingerprint(void)
 	CU_ASSERT_EQUAL(stun_crc32(0, "123456789", 9), 0xcbf43926u);
 	CU_ASSERT_EQUAL(stun_crc32(stun_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
 	CU_ASSERT_EQUAL(stun_crc32(0, NULL, 0), 0);
-	{	/* both sides of the switch to zlib at 384 bytes chain into the same value */
+	{ /* both sides of the switch to zlib at 384 bytes chain into the same value */
 		static uint8_t blob[1000];
 		uint32_t whole;
 
@@ -737,10 +743,13 @@ static void test_integrity_and_fingerprint(void)
 	CU_ASSERT_EQUAL(stun_check_fingerprint(&m), 0);
 	/* a long HMAC key (over 64 bytes) is hashed first, as RFC 2104 says; still verifies */
 	{
-		static const char longkey[] = "0123456789012345678901234567890123456789012345678901234567890123456789";
+		static const char longkey[] =
+			"0123456789012345678901234567890123456789012345678901234567890123456789";
 		struct stun_key lk;
 
-		CU_ASSERT_EQUAL_FATAL(stun_key_init(&lk, STUN_MAC_SHA1, (const uint8_t *)longkey, 70), 0);
+		CU_ASSERT_EQUAL_FATAL(stun_key_init(&lk, STUN_MAC_SHA1, (const uint8_t *)longkey,
+					      70),
+			0);
 		stun_build(&b, buf, sizeof(buf), STUN_BINDING, STUN_REQUEST, tid);
 		stun_add_integrity(&b, &lk);
 		CU_ASSERT_EQUAL_FATAL(stun_parse(buf, (size_t)stun_build_end(&b), &m), 0);
@@ -774,7 +783,7 @@ static void test_rfc_ordering(void)
 	stun_add_fingerprint(&b);
 	stun_add(&b, 0x0042, "abcd", 4);
 	len = stun_build_end(&b);
-	buf[len - 6] = 0x10;	/* its length now runs past the end */
+	buf[len - 6] = 0x10; /* its length now runs past the end */
 	CU_ASSERT_EQUAL_FATAL(stun_parse(buf, (size_t)len, &m), 0);
 	CU_ASSERT_EQUAL(m.n_unknown, 0);
 	/* duplicates: the first wins for every attribute, including XOR-PEER-ADDRESS's getter */
@@ -782,7 +791,8 @@ static void test_rfc_ordering(void)
 	stun_add_str(&b, STUN_ATTR_USERNAME, "first");
 	stun_add_str(&b, STUN_ATTR_USERNAME, "second");
 	CU_ASSERT_EQUAL_FATAL(stun_parse(buf, (size_t)stun_build_end(&b), &m), 0);
-	CU_ASSERT(m.alen[STUN_AI_USERNAME] == 5 && !memcmp(stun_val(&m, STUN_AI_USERNAME), "first", 5));
+	CU_ASSERT(m.alen[STUN_AI_USERNAME] == 5 &&
+		!memcmp(stun_val(&m, STUN_AI_USERNAME), "first", 5));
 	stun_key_free(&k1);
 	stun_key_free(&k256);
 }
@@ -800,7 +810,7 @@ static void test_malformed_answers(void)
 	stun_build(&b, buf, sizeof(buf), STUN_ALLOCATE, STUN_REQUEST, tid);
 	stun_add_u32(&b, STUN_ATTR_LIFETIME, 1);
 	len = stun_build_end(&b);
-	buf[23] = 9;	/* LIFETIME of 9 bytes runs past the end */
+	buf[23] = 9; /* LIFETIME of 9 bytes runs past the end */
 	ret = stun_parse(buf, (size_t)len, &m);
 	CU_ASSERT_EQUAL(ret, -STUN_E_ATTR);
 	CU_ASSERT_EQUAL(stun_parse_error_code(ret, buf, (size_t)len), 400);
@@ -816,12 +826,13 @@ static void test_malformed_answers(void)
 
 		CU_ASSERT_EQUAL(stun_build_response(&rb, out, sizeof(out), &m, 400), 0);
 		CU_ASSERT_EQUAL_FATAL(stun_parse(out, (size_t)stun_build_end(&rb), &r), 0);
-		CU_ASSERT(r.method == STUN_ALLOCATE && r.cls == STUN_ERROR && !memcmp(r.tid, tid, 12));
+		CU_ASSERT(r.method == STUN_ALLOCATE && r.cls == STUN_ERROR &&
+			!memcmp(r.tid, tid, 12));
 		CU_ASSERT_EQUAL(stun_get_error(&r, &code, &s, &sl), 0);
 		CU_ASSERT(code == 400 && sl == 11 && !memcmp(s, "Bad Request", 11));
 	}
 	/* the same breakage in an indication or a response: discarded silently */
-	buf[1] = 0x13;	/* Allocate success */
+	buf[1] = 0x13; /* Allocate success */
 	ret = stun_parse(buf, (size_t)len, &m);
 	CU_ASSERT_EQUAL(stun_parse_error_code(ret, buf, (size_t)len), 0);
 	/* a TURN request method as an indication is no message */
@@ -837,8 +848,8 @@ static void test_malformed_answers(void)
 	CU_ASSERT_EQUAL(stun_parse(big, (size_t)len, &m), 0);
 	CU_ASSERT_EQUAL(m.alen[STUN_AI_DATA], 65508);
 	stun_build(&b, big, sizeof(big), STUN_BINDING, STUN_INDICATION, tid);
-	CU_ASSERT_EQUAL(stun_add(&b, STUN_ATTR_DATA, val, 65512), -ENOSPC);	/* 65516 */
-	big[2] = 0xff, big[3] = 0xec;	/* 65516 by hand */
+	CU_ASSERT_EQUAL(stun_add(&b, STUN_ATTR_DATA, val, 65512), -ENOSPC); /* 65516 */
+	big[2] = 0xff, big[3] = 0xec;					    /* 65516 by hand */
 	CU_ASSERT_EQUAL(stun_parse(big, sizeof(big), &m), -STUN_E_LENGTH);
 	big[2] = 0xff, big[3] = 0xfc;
 	CU_ASSERT_EQUAL(stun_parse(big, 200, &m), -STUN_E_SHORT);
@@ -851,8 +862,8 @@ static void test_malformed_answers(void)
 	stun_build(&b, buf, sizeof(buf), STUN_BINDING, STUN_REQUEST, tid);
 	buf[3] = 4;
 	memset(buf + 20, 0, 4);
-	CU_ASSERT_EQUAL(stun_parse(buf, 24, &m), 0);	/* type 0, length 0: one empty attribute */
-	CU_ASSERT_EQUAL(stun_unknown_answer(&m), 420);	/* type 0 is reserved: unknown */
+	CU_ASSERT_EQUAL(stun_parse(buf, 24, &m), 0);   /* type 0, length 0: one empty attribute */
+	CU_ASSERT_EQUAL(stun_unknown_answer(&m), 420); /* type 0 is reserved: unknown */
 	/* unknowns: 420 for a request, discard for the others, nothing when none */
 	stun_build(&b, buf, sizeof(buf), STUN_BINDING, STUN_INDICATION, tid);
 	stun_add(&b, 0x0030, NULL, 0);
@@ -878,7 +889,8 @@ static void test_malformed_answers(void)
 		CU_ASSERT_EQUAL(stun_build_response(&rb, out, sizeof(out), &m, 420), 0);
 		CU_ASSERT_EQUAL_FATAL(stun_parse(out, (size_t)stun_build_end(&rb), &r), 0);
 		CU_ASSERT_EQUAL(stun_get_unknown_list(&r, types, 32, &n), 0);
-		CU_ASSERT(n == STUN_MAX_UNKNOWN && types[0] == 0x0040 && types[n - 1] == 0x0040 + n - 1);
+		CU_ASSERT(n == STUN_MAX_UNKNOWN && types[0] == 0x0040 &&
+			types[n - 1] == 0x0040 + n - 1);
 	}
 	CU_ASSERT_STRING_EQUAL(stun_parse_strerror(-STUN_E_NOT_STUN), "not STUN");
 	CU_ASSERT_STRING_EQUAL(stun_parse_strerror(-99), "unknown error");
@@ -887,7 +899,8 @@ static void test_malformed_answers(void)
 static void test_server_helpers(void)
 {
 	uint8_t req[128], out[128], tid[12] = { 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144 };
-	struct stun_addr client = { .family = 4, .port = htons(40000), .ip = { 203, 0, 113, 7 } }, a;
+	struct stun_addr client = { .family = 4, .port = htons(40000), .ip = { 203, 0, 113, 7 } },
+			 a;
 	struct stun_builder b;
 	struct stun_msg m, r;
 	struct stun_key k;
@@ -947,16 +960,18 @@ static void test_fast_path(void)
 	CU_ASSERT_EQUAL(len, 12);
 	CU_ASSERT(buf[9] == 0 && buf[10] == 0 && buf[11] == 0);
 	CU_ASSERT_EQUAL(stun_channel_data_build(buf, 11, 0x4001, payload, 5, true), -ENOSPC);
-	CU_ASSERT_EQUAL(stun_channel_data_build(buf, sizeof(buf), 0x3fff, payload, 5, false), -EINVAL);
-	CU_ASSERT_EQUAL(stun_channel_data_build(buf, sizeof(buf), 0x5000, payload, 5, false), -EINVAL);
-	memmove(buf + 4, payload, 16);	/* payload already in place: only the header is written */
+	CU_ASSERT_EQUAL(stun_channel_data_build(buf, sizeof(buf), 0x3fff, payload, 5, false),
+		-EINVAL);
+	CU_ASSERT_EQUAL(stun_channel_data_build(buf, sizeof(buf), 0x5000, payload, 5, false),
+		-EINVAL);
+	memmove(buf + 4, payload, 16); /* payload already in place: only the header is written */
 	CU_ASSERT_EQUAL(stun_channel_data_build(buf, sizeof(buf), 0x4002, buf + 4, 16, true), 20);
 	CU_ASSERT_EQUAL(memcmp(buf + 4, payload, 16), 0);
 	buf[0] = 0x00;
 	CU_ASSERT_EQUAL(stun_fast_channel_data(buf, 20, &ch, &dlen), -EINVAL);
 	buf[0] = 0x50;
 	CU_ASSERT_EQUAL(stun_fast_channel_data(buf, 20, &ch, &dlen), -EINVAL);
-	CU_ASSERT_EQUAL(stun_frame_len(buf, 20), 20);	/* RFC 5766's channel range frames too */
+	CU_ASSERT_EQUAL(stun_frame_len(buf, 20), 20); /* RFC 5766's channel range frames too */
 	buf[0] = 0x80;
 	CU_ASSERT_EQUAL(stun_frame_len(buf, 20), -EBADMSG);
 	CU_ASSERT_EQUAL(stun_frame_len(buf, 3), 0);
@@ -986,8 +1001,9 @@ static void test_fast_path(void)
 	CU_ASSERT(a.family == 6 && a.port == peer6.port && !memcmp(a.ip, peer6.ip, 16));
 	CU_ASSERT(dlen == 3 && doff == 48);
 	/* truncated, bad padding, no DATA, an unknown required attribute, integrity inside */
-	CU_ASSERT_EQUAL(stun_fast_data_indication(buf, (size_t)len - 4, &a, &doff, &dlen), -EBADMSG);
-	buf[len - 6] = 0, buf[len - 5] = 5;	/* DATA of 5 bytes in 4 */
+	CU_ASSERT_EQUAL(stun_fast_data_indication(buf, (size_t)len - 4, &a, &doff, &dlen),
+		-EBADMSG);
+	buf[len - 6] = 0, buf[len - 5] = 5; /* DATA of 5 bytes in 4 */
 	CU_ASSERT_EQUAL(stun_fast_data_indication(buf, (size_t)len, &a, &doff, &dlen), -EBADMSG);
 	stun_build(&b, buf, sizeof(buf), STUN_SEND, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer4);
@@ -1032,20 +1048,27 @@ static void test_credentials_more(void)
 	CU_ASSERT_EQUAL(stun_rest_password("north", "1700000000:alice", pw, sizeof(pw)), 0);
 	CU_ASSERT_EQUAL(stun_long_term_key("1700000000:alice", "example.org", pw, key2), 0);
 	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "1700000000:aliceXYZ", 16, "example.org",
-		1699999000, key), 0);
+				1699999000, key),
+		0);
 	CU_ASSERT_EQUAL(memcmp(key, key2, 16), 0);
 	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "1700000000:alice", 16, "example.org",
-		1700000001, key), -EKEYEXPIRED);
-	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "alice", 5, "example.org", 0, key), -EINVAL);
-	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "17\0:x", 5, "example.org", 0, key), -EINVAL);
+				1700000001, key),
+		-EKEYEXPIRED);
+	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "alice", 5, "example.org", 0, key),
+		-EINVAL);
+	CU_ASSERT_EQUAL(stun_rest_long_term_key("north", "17\0:x", 5, "example.org", 0, key),
+		-EINVAL);
 	/* the password itself, computed independently:
 	 * printf %s 1700000000:alice | openssl dgst -sha1 -hmac north -binary | base64 */
 	CU_ASSERT_STRING_EQUAL(pw, "Cd/49soE35ICqcJF/bCTn8Z4OyE=");
 	/* SASLprep: prohibited and unassigned-in-stored-strings input */
-	CU_ASSERT_EQUAL(stun_saslprep("a\xe2\x80\x8e" "b", pw, sizeof(pw)), -EINVAL);	/* LRM */
-	CU_ASSERT_EQUAL(stun_saslprep("I\xc2\xadX", pw, sizeof(pw)), 0);	/* soft hyphen goes */
+	CU_ASSERT_EQUAL(stun_saslprep("a\xe2\x80\x8e"
+				      "b",
+				pw, sizeof(pw)),
+		-EINVAL);						 /* LRM */
+	CU_ASSERT_EQUAL(stun_saslprep("I\xc2\xadX", pw, sizeof(pw)), 0); /* soft hyphen goes */
 	CU_ASSERT_STRING_EQUAL(pw, "IX");
-	CU_ASSERT_EQUAL(stun_saslprep("\xe2\x85\xa8", pw, sizeof(pw)), 0);	/* NFKC: IX */
+	CU_ASSERT_EQUAL(stun_saslprep("\xe2\x85\xa8", pw, sizeof(pw)), 0); /* NFKC: IX */
 	CU_ASSERT_STRING_EQUAL(pw, "IX");
 }
 
@@ -1055,9 +1078,13 @@ static void test_demux(void)
 		int lo, hi;
 		enum stun_demux d;
 	} ranges[] = {
-		{ 0, 3, STUN_DEMUX_STUN }, { 4, 15, STUN_DEMUX_UNKNOWN }, { 16, 19, STUN_DEMUX_ZRTP },
-		{ 20, 63, STUN_DEMUX_DTLS }, { 64, 79, STUN_DEMUX_TURN_CHANNEL },
-		{ 80, 127, STUN_DEMUX_QUIC }, { 128, 191, STUN_DEMUX_RTP },
+		{ 0, 3, STUN_DEMUX_STUN },
+		{ 4, 15, STUN_DEMUX_UNKNOWN },
+		{ 16, 19, STUN_DEMUX_ZRTP },
+		{ 20, 63, STUN_DEMUX_DTLS },
+		{ 64, 79, STUN_DEMUX_TURN_CHANNEL },
+		{ 80, 127, STUN_DEMUX_QUIC },
+		{ 128, 191, STUN_DEMUX_RTP },
 		{ 192, 255, STUN_DEMUX_QUIC },
 	};
 
@@ -1075,36 +1102,51 @@ struct suite {
 };
 
 static const struct suite suites[] = {
-	{ "vectors", {
-		{ "RFC 5769 2.1 sample request: parse, verify, rebuild byte for byte", test_rfc5769_request },
-		{ "RFC 5769 2.2/2.3 IPv4 and IPv6 responses", test_rfc5769_responses },
-		{ "RFC 5769 2.4 long-term credentials with SASLprep", test_rfc5769_long_term },
-		{ "RFC 8489 B.1 (erratum 6268): USERHASH and MESSAGE-INTEGRITY-SHA256", test_rfc8489_sha256_userhash },
-	} },
-	{ "attributes", {
-		{ "round trips; tampering is caught; every method and class", test_round_trips },
-		{ "every attribute of RFC 8489/8656/6062/8445/7635 through builder and getter", test_every_attribute },
-		{ "builders never write past the capacity", test_capacity },
-	} },
-	{ "malformed", {
-		{ "malformed input, class by class", test_malformed },
-		{ "what a server answers to each class", test_malformed_answers },
-		{ "RFC order rules: after MI, MI-SHA256, FINGERPRINT; duplicates", test_rfc_ordering },
-	} },
-	{ "integrity", {
-		{ "MESSAGE-INTEGRITY(-SHA256) and FINGERPRINT under tampering; CRC-32", test_integrity_and_fingerprint },
-	} },
-	{ "fastpath", {
-		{ "ChannelData, Send/Data indications, stream framing", test_fast_path },
-		{ "RFC 7983/9443 demultiplexing by the first byte", test_demux },
-	} },
-	{ "credentials", {
-		{ "long-term key, TURN REST API", test_credentials },
-		{ "short-term keys, REST API server side, SASLprep", test_credentials_more },
-	} },
-	{ "server", {
-		{ "responses: success with XOR-MAPPED-ADDRESS, errors, in place", test_server_helpers },
-	} },
+	{ "vectors",
+		{
+			{ "RFC 5769 2.1 sample request: parse, verify, rebuild byte for byte",
+				test_rfc5769_request },
+			{ "RFC 5769 2.2/2.3 IPv4 and IPv6 responses", test_rfc5769_responses },
+			{ "RFC 5769 2.4 long-term credentials with SASLprep",
+				test_rfc5769_long_term },
+			{ "RFC 8489 B.1 (erratum 6268): USERHASH and MESSAGE-INTEGRITY-SHA256",
+				test_rfc8489_sha256_userhash },
+		} },
+	{ "attributes",
+		{
+			{ "round trips; tampering is caught; every method and class",
+				test_round_trips },
+			{ "every attribute of RFC 8489/8656/6062/8445/7635 through builder and getter",
+				test_every_attribute },
+			{ "builders never write past the capacity", test_capacity },
+		} },
+	{ "malformed",
+		{
+			{ "malformed input, class by class", test_malformed },
+			{ "what a server answers to each class", test_malformed_answers },
+			{ "RFC order rules: after MI, MI-SHA256, FINGERPRINT; duplicates",
+				test_rfc_ordering },
+		} },
+	{ "integrity",
+		{
+			{ "MESSAGE-INTEGRITY(-SHA256) and FINGERPRINT under tampering; CRC-32",
+				test_integrity_and_fingerprint },
+		} },
+	{ "fastpath",
+		{
+			{ "ChannelData, Send/Data indications, stream framing", test_fast_path },
+			{ "RFC 7983/9443 demultiplexing by the first byte", test_demux },
+		} },
+	{ "credentials",
+		{
+			{ "long-term key, TURN REST API", test_credentials },
+			{ "short-term keys, REST API server side, SASLprep", test_credentials_more },
+		} },
+	{ "server",
+		{
+			{ "responses: success with XOR-MAPPED-ADDRESS, errors, in place",
+				test_server_helpers },
+		} },
 };
 
 int main(void)

@@ -28,25 +28,25 @@ static void lab(void)
 static void test_lab_layout(void)
 {
 	lab();
-	CU_ASSERT_EQUAL(cfg.turn.browser_port, 443);	/* the default */
+	CU_ASSERT_EQUAL(cfg.turn.browser_port, 443); /* the default */
 	CU_ASSERT_STRING_EQUAL(cfg_tcp_port_owner(&cfg, 0, 443), "webadmin");
 	CU_ASSERT_PTR_NULL(cfg_tcp_port_owner(&cfg, 1, 443));
 	CU_ASSERT_STRING_EQUAL(cfg_tcp_port_owner(&cfg, 1, 445), "webbridge3 HTTPS");
 	CU_ASSERT_STRING_EQUAL(cfg_tcp_port_owner(&cfg, 0, 6000), "webbridge3 C2W");
-	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 2);	/* b only */
+	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 2); /* b only */
 }
 
 static void test_roles_and_redirects(void)
 {
 	lab();
-	cfg.role = EDGE_ROLE_EDGE;	/* no webadmin on an edge */
+	cfg.role = EDGE_ROLE_EDGE; /* no webadmin on an edge */
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 3);
 	cfg.role = EDGE_ROLE_BOTH;
 	cfg.wb3.http_redirect = true;
 	cfg.turn.browser_port = 80;
 	CU_ASSERT_STRING_EQUAL(cfg_tcp_port_owner(&cfg, 1, 80), "webbridge3 HTTP redirect");
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 1);
-	cfg.wb3.https[0].port = 443;	/* webbridge3 on b:443 too: nowhere for TCP */
+	cfg.wb3.https[0].port = 443; /* webbridge3 on b:443 too: nowhere for TCP */
 	cfg.turn.browser_port = 443;
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 0);
 }
@@ -57,10 +57,10 @@ static void test_none_and_same_port(void)
 	cfg.turn.browser_port = 0;
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 0);
 	cfg.turn.browser_port = 443;
-	cfg.turn.port = 443;	/* TURN's own port already: nothing more */
+	cfg.turn.port = 443; /* TURN's own port already: nothing more */
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 0);
 	cfg.turn.port = 3478;
-	cfg.turn.listen_mask = 1;	/* only a, which webadmin has */
+	cfg.turn.listen_mask = 1; /* only a, which webadmin has */
 	CU_ASSERT_EQUAL(cfg_turn_browser_tcp_mask(&cfg), 0);
 	CU_ASSERT(cfg_turn_browser_ok(53) && cfg_turn_browser_ok(80) && cfg_turn_browser_ok(443));
 	CU_ASSERT(!cfg_turn_browser_ok(447) && !cfg_turn_browser_ok(3478));

@@ -27,9 +27,9 @@ static uint8_t out[2048];
 static struct stun_msg resp;
 static char nonce[64];
 
-static uint32_t arp_silent;		/* this address does not answer ARP (yet) */
-static uint8_t mac_shift;		/* added to every MAC's last byte: next hops moved */
-static unsigned int resolves;		/* calls, to see the tick's pace */
+static uint32_t arp_silent;   /* this address does not answer ARP (yet) */
+static uint8_t mac_shift;     /* added to every MAC's last byte: next hops moved */
+static unsigned int resolves; /* calls, to see the tick's pace */
 
 static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 {
@@ -38,7 +38,7 @@ static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	if (ip == arp_silent)
 		return -EAGAIN;
 	memset(mac, 0x02, 6);
-	mac[5] = (uint8_t)(((const uint8_t *)&ip)[3] + mac_shift);	/* the address's last octet */
+	mac[5] = (uint8_t)(((const uint8_t *)&ip)[3] + mac_shift); /* the address's last octet */
 	return 0;
 }
 
@@ -96,8 +96,8 @@ static int send_req(struct req *r, uint16_t port)
 	size_t rl;
 
 	CU_ASSERT_FATAL(len > 0);
-	n = turn_server_input(srv, 1, inet_addr(CLIENT), htons(port), inet_addr(SERVER), htons(3478),
-		r->buf, (size_t)len, out, sizeof(out));
+	n = turn_server_input(srv, 1, inet_addr(CLIENT), htons(port), inet_addr(SERVER),
+		htons(3478), r->buf, (size_t)len, out, sizeof(out));
 	if (n == 0)
 		return -1;
 	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
@@ -139,7 +139,7 @@ static void test_challenge_and_allocate(void)
 
 	CU_ASSERT_EQUAL(allocate(40000, "edge", "pw", IPPROTO_UDP), 0);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
-	CU_ASSERT_EQUAL(memcmp(a.ip, "\xc6\x12\x0a\x01", 4), 0);	/* 198.18.10.1: interface a */
+	CU_ASSERT_EQUAL(memcmp(a.ip, "\xc6\x12\x0a\x01", 4), 0); /* 198.18.10.1: interface a */
 	CU_ASSERT(ntohs(a.port) >= 49152);
 	CU_ASSERT_EQUAL(stun_get_u32(&resp, STUN_AI_LIFETIME, &life), 0);
 	CU_ASSERT_EQUAL(life, 600);
@@ -147,10 +147,10 @@ static void test_challenge_and_allocate(void)
 	CU_ASSERT_EQUAL(ntohs(a.port), 40000);
 	stun_long_term_key("edge", "lab.example", "pw", k16);
 	stun_key_init(&k, STUN_MAC_SHA1, k16, 16);
-	CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0);	/* the answer is signed */
+	CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0); /* the answer is signed */
 	stun_key_free(&k);
 	edge_rcu_quiescent();
-	CU_ASSERT_PTR_NOT_NULL(turn_by_client(&key));	/* and the data plane knows it */
+	CU_ASSERT_PTR_NOT_NULL(turn_by_client(&key)); /* and the data plane knows it */
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 1);
 }
 
@@ -164,7 +164,8 @@ static int nh_of(const struct turn_key *key, uint32_t peer)
 	a = turn_by_client(key);
 	for (unsigned int i = 0; a && i < a->n_perms; i++)
 		if (a->pc[i].perm.peer_ip == peer)
-			return rte_is_zero_ether_addr(&a->pc[i].perm.nh_mac) ? 0 :
+			return rte_is_zero_ether_addr(&a->pc[i].perm.nh_mac) ?
+				0 :
 				a->pc[i].perm.nh_mac.addr_bytes[5];
 	return -1;
 }
@@ -188,28 +189,29 @@ static void test_next_hops(void)
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_req(&r, 40050), 0);
-	turn_server_tick(srv);			/* still silent: asked, no progress */
-	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 0);	/* unresolved: the data plane waits */
+	turn_server_tick(srv);			  /* still silent: asked, no progress */
+	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 0); /* unresolved: the data plane waits */
 	before = resolves;
 	clock_ms += 100;
-	turn_server_tick(srv);			/* within the second: not asked again */
+	turn_server_tick(srv); /* within the second: not asked again */
 	CU_ASSERT_EQUAL(resolves, before);
-	arp_silent = 0;				/* it answers */
+	arp_silent = 0; /* it answers */
 	clock_ms += 1000;
 	turn_server_tick(srv);
 	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 7);
 	/* a route is added: next hops are asked again, and the moved one is published */
 	CU_ASSERT_EQUAL(cfg_route_add(&routed, 0, inet_addr("198.18.30.0"), 24,
-		inet_addr("198.18.10.4"), err, sizeof(err)), 0);
+				inet_addr("198.18.10.4"), err, sizeof(err)),
+		0);
 	mac_shift = 100;
 	before = resolves;
-	turn_server_config(srv, &cfg);		/* nothing changed: nothing asked */
+	turn_server_config(srv, &cfg); /* nothing changed: nothing asked */
 	CU_ASSERT_EQUAL(resolves, before);
 	turn_server_config(srv, &routed);
 	CU_ASSERT(resolves > before);
 	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 107);
 	mac_shift = 0;
-	turn_server_config(srv, &cfg);		/* and back */
+	turn_server_config(srv, &cfg); /* and back */
 	CU_ASSERT_EQUAL(nh_of(&key, peer_ip), 7);
 }
 
@@ -224,14 +226,14 @@ static void test_retransmission_and_mismatch(void)
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	req_auth(&r, "edge", "pw");
 	len = stun_build_end(&r.b);
-	n1 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER), htons(3478),
-		r.buf, (size_t)len, first, sizeof(first));
-	n2 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER), htons(3478),
-		r.buf, (size_t)len, out, sizeof(out));
+	n1 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER),
+		htons(3478), r.buf, (size_t)len, first, sizeof(first));
+	n2 = turn_server_input(srv, 1, inet_addr(CLIENT), htons(40001), inet_addr(SERVER),
+		htons(3478), r.buf, (size_t)len, out, sizeof(out));
 	CU_ASSERT(n1 > 0 && n1 == n2);
-	CU_ASSERT_EQUAL(memcmp(first, out, n1), 0);	/* the same answer, not a second allocation */
+	CU_ASSERT_EQUAL(memcmp(first, out, n1), 0); /* the same answer, not a second allocation */
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 2);
-	CU_ASSERT_EQUAL(allocate(40001, "edge", "pw", IPPROTO_UDP), 437);	/* a new transaction */
+	CU_ASSERT_EQUAL(allocate(40001, "edge", "pw", IPPROTO_UDP), 437); /* a new transaction */
 }
 
 static void test_errors(void)
@@ -240,9 +242,10 @@ static void test_errors(void)
 
 	CU_ASSERT_EQUAL(allocate(40002, "edge", "wrong", IPPROTO_UDP), 401);
 	CU_ASSERT_EQUAL(allocate(40002, "nobody", "pw", IPPROTO_UDP), 401);
-	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", IPPROTO_TCP), 400);	/* RFC 6062 5.1: not over UDP */
-	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", 1), 442);	/* ICMP: no such relay */
-	req_start(&r, STUN_ALLOCATE);	/* no REQUESTED-TRANSPORT */
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", IPPROTO_TCP),
+		400);						/* RFC 6062 5.1: not over UDP */
+	CU_ASSERT_EQUAL(allocate(40002, "edge", "pw", 1), 442); /* ICMP: no such relay */
+	req_start(&r, STUN_ALLOCATE);				/* no REQUESTED-TRANSPORT */
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);
 	req_start(&r, STUN_ALLOCATE);
@@ -255,11 +258,11 @@ static void test_errors(void)
 	stun_add_even_port(&r.b, false);
 	stun_add(&r.b, STUN_ATTR_RESERVATION_TOKEN, "12345678", 8);
 	req_auth(&r, "edge", "pw");
-	CU_ASSERT_EQUAL(send_req(&r, 40002), 400);	/* both at once */
-	req_start(&r, STUN_REFRESH);	/* no allocation on this 5-tuple */
+	CU_ASSERT_EQUAL(send_req(&r, 40002), 400); /* both at once */
+	req_start(&r, STUN_REFRESH);		   /* no allocation on this 5-tuple */
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_req(&r, 40099), 437);
-	req_start(&r, STUN_ALLOCATE);	/* REALM but no NONCE */
+	req_start(&r, STUN_ALLOCATE); /* REALM but no NONCE */
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	stun_add_str(&r.b, STUN_ATTR_USERNAME, "edge");
 	stun_add_str(&r.b, STUN_ATTR_REALM, "lab.example");
@@ -273,17 +276,21 @@ static void test_errors(void)
 	/* a Send indication is not the server's: no answer */
 	stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
 	CU_ASSERT_EQUAL(send_req(&r, 40002), -1);
-	{	/* nor with bytes after it, nor a Send "request" (fuzz_turn found both answered) */
+	{ /* nor with bytes after it, nor a Send "request" (fuzz_turn found both answered) */
 		uint8_t d[24] = { 0x00, 0x16, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
 
 		CU_ASSERT_EQUAL(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
-			inet_addr(SERVER), htons(3478), d, sizeof(d), out, sizeof(out)), 0);
+					inet_addr(SERVER), htons(3478), d, sizeof(d), out,
+					sizeof(out)),
+			0);
 		d[1] = 0x06;
 		CU_ASSERT_EQUAL(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
-			inet_addr(SERVER), htons(3478), d, 20, out, sizeof(out)), 0);
-		d[1] = 0x03;	/* an Allocate with bytes after it: 400 */
+					inet_addr(SERVER), htons(3478), d, 20, out, sizeof(out)),
+			0);
+		d[1] = 0x03; /* an Allocate with bytes after it: 400 */
 		CU_ASSERT(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40002),
-			inet_addr(SERVER), htons(3478), d, sizeof(d), out, sizeof(out)) > 0);
+				  inet_addr(SERVER), htons(3478), d, sizeof(d), out,
+				  sizeof(out)) > 0);
 	}
 }
 
@@ -291,7 +298,7 @@ static void test_stale_nonce(void)
 {
 	clock_unix += 601;
 	CU_ASSERT_EQUAL(allocate(40003, "edge", "pw", IPPROTO_UDP), 438);
-	CU_ASSERT(stun_has(&resp, STUN_AI_NONCE));	/* a fresh one to retry with */
+	CU_ASSERT(stun_has(&resp, STUN_AI_NONCE)); /* a fresh one to retry with */
 	CU_ASSERT_EQUAL(allocate(40003, "edge", "pw", IPPROTO_UDP), 0);
 }
 
@@ -302,15 +309,15 @@ static void test_permissions_and_channels(void)
 	const struct turn_alloc *a;
 	struct req r;
 
-	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2 */
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4); /* 198.18.10.2 */
 	memcpy(lo.ip, "\x7f\x00\x00\x01", 4);
 	req_start(&r, STUN_CREATE_PERMISSION);
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &lo);
 	req_auth(&r, "edge", "pw");
-	CU_ASSERT_EQUAL(send_req(&r, 40000), 403);	/* loopback: never */
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 403); /* loopback: never */
 	req_start(&r, STUN_CREATE_PERMISSION);
 	req_auth(&r, "edge", "pw");
-	CU_ASSERT_EQUAL(send_req(&r, 40000), 400);	/* no peer */
+	CU_ASSERT_EQUAL(send_req(&r, 40000), 400); /* no peer */
 	req_start(&r, STUN_CREATE_PERMISSION);
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
@@ -326,14 +333,14 @@ static void test_permissions_and_channels(void)
 	CU_ASSERT_EQUAL(a->n_perms, 1);
 	CU_ASSERT_EQUAL(a->n_chans, 1);
 	CU_ASSERT_EQUAL(a->pc[0].chan.number, 0x4001);
-	CU_ASSERT_EQUAL(a->pc[0].perm.nh_mac.addr_bytes[5], 2);	/* resolved next hop */
-	peer.port = htons(3481);	/* the channel to another peer: 400 */
+	CU_ASSERT_EQUAL(a->pc[0].perm.nh_mac.addr_bytes[5], 2); /* resolved next hop */
+	peer.port = htons(3481); /* the channel to another peer: 400 */
 	req_start(&r, STUN_CHANNEL_BIND);
 	stun_add_channel(&r.b, 0x4001);
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_req(&r, 40000), 400);
-	req_start(&r, STUN_CHANNEL_BIND);	/* out of range */
+	req_start(&r, STUN_CHANNEL_BIND); /* out of range */
 	stun_add_channel(&r.b, 0x3fff);
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
@@ -377,10 +384,10 @@ static void test_quota_and_reservation(void)
 	cfg.turn.max_allocs_per_user = 1;
 	turn_server_config(srv, &cfg);
 	clock_unix += 601;
-	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 438);	/* nonce aged */
+	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 438); /* nonce aged */
 	CU_ASSERT_EQUAL(allocate(41000, "edge", "pw", IPPROTO_UDP), 0);
 	CU_ASSERT_EQUAL(allocate(41001, "edge", "pw", IPPROTO_UDP), 486);
-	CU_ASSERT_EQUAL(allocate(41001, "other", "pw2", IPPROTO_UDP), 0);	/* per user */
+	CU_ASSERT_EQUAL(allocate(41001, "other", "pw2", IPPROTO_UDP), 0); /* per user */
 	/* the count goes down with the allocation: deleted, the user may allocate again */
 	req_start(&r, STUN_REFRESH);
 	stun_add_u32(&r.b, STUN_ATTR_LIFETIME, 0);
@@ -408,7 +415,7 @@ static void test_quota_and_reservation(void)
 	CU_ASSERT_EQUAL_FATAL(send_req(&r, 41003), 0);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
 	CU_ASSERT_EQUAL(ntohs(a.port), even_port + 1);
-	req_start(&r, STUN_ALLOCATE);	/* a token is good once */
+	req_start(&r, STUN_ALLOCATE); /* a token is good once */
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	stun_add(&r.b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
 	req_auth(&r, "edge", "pw");
@@ -441,11 +448,11 @@ static void test_short_term_and_rest(void)
 	/* TURN REST API: "expiry:user", password base64(HMAC-SHA1(secret, username)) */
 	snprintf(user, sizeof(user), "%llu:dora", (unsigned long long)clock_unix + 3600);
 	CU_ASSERT_EQUAL(stun_rest_password("north-secret", user, pw, sizeof(pw)), 0);
-	req_start(&r, STUN_ALLOCATE);	/* get a nonce first */
+	req_start(&r, STUN_ALLOCATE); /* get a nonce first */
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	CU_ASSERT_EQUAL(send_req(&r, 42001), 401);
 	CU_ASSERT_EQUAL(allocate(42001, user, pw, IPPROTO_UDP), 0);
-	snprintf(user, sizeof(user), "%llu:dora", (unsigned long long)clock_unix - 1);	/* expired */
+	snprintf(user, sizeof(user), "%llu:dora", (unsigned long long)clock_unix - 1); /* expired */
 	CU_ASSERT_EQUAL(stun_rest_password("north-secret", user, pw, sizeof(pw)), 0);
 	CU_ASSERT_EQUAL(allocate(42002, user, pw, IPPROTO_UDP), 401);
 	cfg.turn.short_term = false;
@@ -500,7 +507,7 @@ static int fake_tcp_connect(void *ctx, uint32_t conn, uint32_t relay_ip, uint16_
 {
 	(void)ctx, (void)conn, (void)relay_ip, (void)relay_port, (void)peer_ip, (void)peer_port;
 	memcpy(tcp.tid, tid, 12);
-	return tcp.connects++ ? -EEXIST : 0;	/* the second one to the same peer: 446 */
+	return tcp.connects++ ? -EEXIST : 0; /* the second one to the same peer: 446 */
 }
 
 static uint32_t fake_tcp_owner(void *ctx, uint32_t cid)
@@ -520,8 +527,13 @@ static void fake_tcp_bind(void *ctx, uint32_t conn, uint32_t cid)
 /* Sends @r on stream connection @conn (from CLIENT:@port); the answer as send_req's. */
 static int send_stream(struct req *r, uint32_t conn, uint16_t port)
 {
-	struct turn_src src = { .ifi = 1, .transport = TURN_TCP, .ip = inet_addr(CLIENT),
-		.port = htons(port), .dst_ip = inet_addr(SERVER), .dst_port = htons(3478), .conn = conn };
+	struct turn_src src = { .ifi = 1,
+		.transport = TURN_TCP,
+		.ip = inet_addr(CLIENT),
+		.port = htons(port),
+		.dst_ip = inet_addr(SERVER),
+		.dst_port = htons(3478),
+		.conn = conn };
 	int len = stun_build_end(&r->b), code;
 	const char *reason, *s;
 	size_t n, rl;
@@ -543,8 +555,13 @@ static int send_stream(struct req *r, uint32_t conn, uint16_t port)
 
 static size_t stream_raw(uint32_t conn, const uint8_t *buf, size_t len)
 {
-	struct turn_src src = { .ifi = 1, .transport = TURN_TCP, .ip = inet_addr(CLIENT),
-		.port = htons(41000), .dst_ip = inet_addr(SERVER), .dst_port = htons(3478), .conn = conn };
+	struct turn_src src = { .ifi = 1,
+		.transport = TURN_TCP,
+		.ip = inet_addr(CLIENT),
+		.port = htons(41000),
+		.dst_ip = inet_addr(SERVER),
+		.dst_port = htons(3478),
+		.conn = conn };
 
 	return turn_server_stream_input(srv, &src, buf, len, out, sizeof(out));
 }
@@ -561,7 +578,7 @@ static void test_stream_client(void)
 	struct req r;
 	size_t n;
 
-	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2 */
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4); /* 198.18.10.2 */
 	req_start(&r, STUN_ALLOCATE);
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	CU_ASSERT_EQUAL(send_stream(&r, 7, 41000), 401);
@@ -570,13 +587,13 @@ static void test_stream_client(void)
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_stream(&r, 7, 41000), 0);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
-	CU_ASSERT_EQUAL(ntohs(a.port), 41000);	/* the client's own address, not the key's */
+	CU_ASSERT_EQUAL(ntohs(a.port), 41000); /* the client's own address, not the key's */
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
 	relay_port = ntohs(a.port);
 	edge_rcu_quiescent();
 	d = turn_by_client(&key);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-	CU_ASSERT_EQUAL(d->client_if, TURN_CLIENT_STREAM);	/* peers' data: to the control plane */
+	CU_ASSERT_EQUAL(d->client_if, TURN_CLIENT_STREAM); /* peers' data: to the control plane */
 	CU_ASSERT(turn_server_stream_allocated(srv, 7));
 
 	/* a channel, then ChannelData (padded on the stream) goes to the peer */
@@ -590,11 +607,12 @@ static void test_stream_client(void)
 	CU_ASSERT_EQUAL(sent.calls, 1);
 	CU_ASSERT(sent.len == 5 && !memcmp(sent.data, "hello", 5));
 	CU_ASSERT(sent.peer_ip == inet_addr("198.18.10.2") && sent.peer_port == htons(3480));
-	CU_ASSERT(sent.relay_ip == inet_addr("198.18.10.1") && sent.relay_port == htons(relay_port));
-	cd[1] = 0x02;	/* an unbound channel: dropped */
+	CU_ASSERT(
+		sent.relay_ip == inet_addr("198.18.10.1") && sent.relay_port == htons(relay_port));
+	cd[1] = 0x02; /* an unbound channel: dropped */
 	CU_ASSERT_EQUAL(stream_raw(7, cd, sizeof(cd)), 0);
 	CU_ASSERT_EQUAL(sent.calls, 1);
-	CU_ASSERT_EQUAL(stream_raw(8, cd, sizeof(cd)), 0);	/* no allocation on that connection */
+	CU_ASSERT_EQUAL(stream_raw(8, cd, sizeof(cd)), 0); /* no allocation on that connection */
 	CU_ASSERT_EQUAL(sent.calls, 1);
 	/* a Send indication too */
 	stun_build(&r.b, r.buf, sizeof(r.buf), STUN_SEND, STUN_INDICATION, r.tid);
@@ -605,21 +623,25 @@ static void test_stream_client(void)
 	CU_ASSERT(sent.calls == 2 && sent.len == 9 && !memcmp(sent.data, "indicated", 9));
 
 	/* peer -> client: ChannelData padded to 4 on a bound channel, else a Data indication */
-	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port, inet_addr("198.18.10.2"),
-		htons(3480), (const uint8_t *)"abcde", 5, out, sizeof(out), &conn);
+	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
+		inet_addr("198.18.10.2"), htons(3480), (const uint8_t *)"abcde", 5, out,
+		sizeof(out), &conn);
 	CU_ASSERT_EQUAL(n, 12);
 	CU_ASSERT_EQUAL(conn, 7);
 	CU_ASSERT(out[0] == 0x40 && out[1] == 0x01 && out[3] == 5 && !memcmp(out + 4, "abcde", 5));
 	CU_ASSERT(out[9] == 0 && out[10] == 0 && out[11] == 0);
-	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port, inet_addr("198.18.10.2"),
-		htons(3999), (const uint8_t *)"abcde", 5, out, sizeof(out), &conn);
+	n = turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
+		inet_addr("198.18.10.2"), htons(3999), (const uint8_t *)"abcde", 5, out,
+		sizeof(out), &conn);
 	CU_ASSERT_FATAL(n > 20);
 	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
 	CU_ASSERT(resp.method == STUN_DATA && resp.cls == STUN_INDICATION);
 	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_PEER_ADDRESS, &a), 0);
 	CU_ASSERT_EQUAL(ntohs(a.port), 3999);
 	CU_ASSERT_EQUAL(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
-		inet_addr("198.18.10.9"), htons(3480), (const uint8_t *)"x", 1, out, sizeof(out), &conn), 0);
+				inet_addr("198.18.10.9"), htons(3480), (const uint8_t *)"x", 1, out,
+				sizeof(out), &conn),
+		0);
 
 	/* the connection closes: so does its allocation */
 	turn_server_stream_closed(srv, 7);
@@ -641,7 +663,7 @@ static void test_tcp_relay(void)
 	stun_add_transport(&r.b, IPPROTO_TCP);
 	stun_add_even_port(&r.b, false);
 	req_auth(&r, "edge", "pw");
-	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 400);	/* no port pairs for TCP */
+	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 400); /* no port pairs for TCP */
 	req_start(&r, STUN_ALLOCATE);
 	stun_add_transport(&r.b, IPPROTO_TCP);
 	req_auth(&r, "edge", "pw");
@@ -657,18 +679,20 @@ static void test_tcp_relay(void)
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 446);
-	req_start(&r, STUN_CHANNEL_BIND);	/* channels are for UDP relays */
+	req_start(&r, STUN_CHANNEL_BIND); /* channels are for UDP relays */
 	stun_add_channel(&r.b, 0x4001);
 	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL(send_stream(&r, 9, 42000), 400);
 	{
-		size_t n = turn_server_connect_done(srv, 9, tcp.tid, 0x00010005, 0, out, sizeof(out));
+		size_t n =
+			turn_server_connect_done(srv, 9, tcp.tid, 0x00010005, 0, out, sizeof(out));
 
 		CU_ASSERT_FATAL(n > 0);
 		CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
 		CU_ASSERT(resp.method == STUN_CONNECT && resp.cls == STUN_SUCCESS);
-		CU_ASSERT(stun_get_u32(&resp, STUN_AI_CONNECTION_ID, &cid) == 0 && cid == 0x00010005);
+		CU_ASSERT(
+			stun_get_u32(&resp, STUN_AI_CONNECTION_ID, &cid) == 0 && cid == 0x00010005);
 		stun_long_term_key("edge", "lab.example", "pw", k16);
 		stun_key_init(&k, STUN_MAC_SHA1, k16, 16);
 		CU_ASSERT_EQUAL(stun_check_integrity(&resp, &k), 0);
@@ -713,7 +737,7 @@ static void turn_restart(void)
 	cfg.turn.enabled = true;
 	cfg.turn.max_allocs_per_user = 0;
 	turn_server_config(srv, &cfg);
-	clock_ms += 1000;	/* a new window for the challenge limit */
+	clock_ms += 1000; /* a new window for the challenge limit */
 	/* the data plane's objects come back after a grace period: wait for them */
 	edge_rcu_offline();
 	edge_rcu_barrier();
@@ -751,19 +775,20 @@ static void test_h6_reservation_expires(void)
 	uint16_t relay = 0, relay2 = 0;
 
 	turn_restart();
-	cfg.turn.relay_lo = 60000, cfg.turn.relay_hi = 60001;	/* one pair: nothing else free */
+	cfg.turn.relay_lo = 60000, cfg.turn.relay_hi = 60001; /* one pair: nothing else free */
 	turn_server_config(srv, &cfg);
 	CU_ASSERT_EQUAL_FATAL(allocate_resv(42100, "edge", "pw", 1, NULL, tok, &relay), 0);
 	CU_ASSERT_EQUAL(relay, 60000);
-	CU_ASSERT_EQUAL(allocate_resv(42101, "edge", "pw", -1, NULL, NULL, NULL), 508);	/* held */
+	CU_ASSERT_EQUAL(allocate_resv(42101, "edge", "pw", -1, NULL, NULL, NULL), 508); /* held */
 	clock_ms += 29 * 1000;
 	turn_server_tick(srv);
-	CU_ASSERT_EQUAL(allocate_resv(42102, "edge", "pw", -1, NULL, NULL, NULL), 508);	/* 29 s: still */
+	CU_ASSERT_EQUAL(allocate_resv(42102, "edge", "pw", -1, NULL, NULL, NULL),
+		508); /* 29 s: still */
 	clock_ms += 1001;
 	turn_server_tick(srv);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->reservations_expired, 1);
-	CU_ASSERT_EQUAL(allocate_resv(42103, "edge", "pw", -1, tok, NULL, NULL), 508);	/* gone */
-	CU_ASSERT_EQUAL(allocate_resv(42104, "edge", "pw", -1, NULL, NULL, &relay2), 0);	/* free */
+	CU_ASSERT_EQUAL(allocate_resv(42103, "edge", "pw", -1, tok, NULL, NULL), 508);	 /* gone */
+	CU_ASSERT_EQUAL(allocate_resv(42104, "edge", "pw", -1, NULL, NULL, &relay2), 0); /* free */
 	CU_ASSERT_EQUAL(relay2, 60001);
 	cfg.turn.relay_lo = 49152, cfg.turn.relay_hi = 65535;
 	turn_restart();
@@ -781,7 +806,7 @@ static void test_h6_token_bound_to_user(void)
 	CU_ASSERT_EQUAL(allocate_resv(42201, "other", "pw2", -1, tok, NULL, NULL), 508);
 	CU_ASSERT_EQUAL(allocate_resv(42202, "edge", "pw", -1, tok, NULL, &odd), 0);
 	CU_ASSERT_EQUAL(odd, even + 1);
-	CU_ASSERT_EQUAL(allocate_resv(42203, "edge", "pw", -1, tok, NULL, NULL), 508);	/* once */
+	CU_ASSERT_EQUAL(allocate_resv(42203, "edge", "pw", -1, tok, NULL, NULL), 508); /* once */
 	turn_restart();
 }
 
@@ -795,15 +820,19 @@ static void test_h6_full_table_refuses(void)
 
 	turn_restart();
 	for (int i = 0; i < 64; i++)
-		ok += allocate_resv((uint16_t)(43000 + i), "edge", "pw", 1, NULL, tok[i], &relay[i]) == 0;
+		ok += allocate_resv((uint16_t)(43000 + i), "edge", "pw", 1, NULL, tok[i],
+			      &relay[i]) == 0;
 	CU_ASSERT_EQUAL_FATAL(ok, 64);
 	CU_ASSERT_EQUAL(allocate_resv(43064, "edge", "pw", 1, NULL, tok[64], &relay[64]), 508);
 	CU_ASSERT(turn_server_stats(srv)->reservations_refused >= 1);
-	CU_ASSERT_EQUAL(allocate_resv(43065, "edge", "pw", 0, NULL, NULL, NULL), 0);	/* R=0 is fine */
-	for (int i = 0; i < 64; i += 63) {	/* the first and the last still hold their ports */
+	CU_ASSERT_EQUAL(allocate_resv(43065, "edge", "pw", 0, NULL, NULL, NULL),
+		0);			   /* R=0 is fine */
+	for (int i = 0; i < 64; i += 63) { /* the first and the last still hold their ports */
 		uint16_t odd = 0;
 
-		CU_ASSERT_EQUAL(allocate_resv((uint16_t)(43100 + i), "edge", "pw", -1, tok[i], NULL, &odd), 0);
+		CU_ASSERT_EQUAL(allocate_resv((uint16_t)(43100 + i), "edge", "pw", -1, tok[i], NULL,
+					&odd),
+			0);
 		CU_ASSERT_EQUAL(odd, relay[i] + 1);
 	}
 	turn_restart();
@@ -814,38 +843,43 @@ static void test_h6_full_table_refuses(void)
  * limited over a stream. */
 static void test_h6_challenge_size_and_rate(void)
 {
-	uint8_t req[20] = { 0x00, 0x03, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };	/* Allocate */
+	uint8_t req[20] = { 0x00, 0x03, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 }; /* Allocate */
 	uint32_t spoofed = inet_addr("198.18.20.77");
 	uint64_t dropped = turn_server_stats(srv)->challenges_dropped;
-	struct turn_src tcp = { .ifi = 1, .transport = TURN_TCP, .ip = spoofed,
-		.dst_ip = inet_addr(SERVER), .port = htons(5000), .dst_port = htons(3478), .conn = 77 };
+	struct turn_src tcp = { .ifi = 1,
+		.transport = TURN_TCP,
+		.ip = spoofed,
+		.dst_ip = inet_addr(SERVER),
+		.port = htons(5000),
+		.dst_port = htons(3478),
+		.conn = 77 };
 	size_t n, answered = 0;
 	const char *s;
 	size_t sl;
 
 	clock_ms += 1000;
 	for (int i = 0; i < 25; i++) {
-		req[19] = (uint8_t)i;	/* a new transaction each time */
-		n = turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478), req,
-			sizeof(req), out, sizeof(out));
+		req[19] = (uint8_t)i; /* a new transaction each time */
+		n = turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478),
+			req, sizeof(req), out, sizeof(out));
 		if (i == 0) {
 			CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
 			CU_ASSERT_EQUAL(resp.cls, STUN_ERROR);
 			CU_ASSERT(!stun_has(&resp, STUN_AI_SOFTWARE));
 			CU_ASSERT(stun_get_str(&resp, STUN_AI_NONCE, &s, &sl) == 0 && sl == 20);
-			CU_ASSERT(n <= 80);	/* was 116: 5.8x a 20-byte request, now 4x */
+			CU_ASSERT(n <= 80); /* was 116: 5.8x a 20-byte request, now 4x */
 		}
 		answered += n > 0;
 	}
 	CU_ASSERT_EQUAL(answered, 20);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->challenges_dropped, dropped + 5);
 	/* another source is not held back, nor a stream client (no spoofing over TCP) */
-	CU_ASSERT(turn_server_input(srv, 1, inet_addr("198.18.20.78"), htons(4000), inet_addr(SERVER),
-		htons(3478), req, sizeof(req), out, sizeof(out)) > 0);
+	CU_ASSERT(turn_server_input(srv, 1, inet_addr("198.18.20.78"), htons(4000),
+			  inet_addr(SERVER), htons(3478), req, sizeof(req), out, sizeof(out)) > 0);
 	CU_ASSERT(turn_server_stream_input(srv, &tcp, req, sizeof(req), out, sizeof(out)) > 0);
-	clock_ms += 1000;	/* the next second: answered again */
-	CU_ASSERT(turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478), req,
-		sizeof(req), out, sizeof(out)) > 0);
+	clock_ms += 1000; /* the next second: answered again */
+	CU_ASSERT(turn_server_input(srv, 1, spoofed, htons(4000), inet_addr(SERVER), htons(3478),
+			  req, sizeof(req), out, sizeof(out)) > 0);
 	clock_ms += 1000;
 }
 
@@ -883,9 +917,10 @@ static void test_h6_channel_without_permission(void)
 	int n_allowed = cfg.turn.n_allowed;
 
 	/* the peers are in 198.18/15, which the peer policy refuses unless allowed */
-	cfg.turn.allowed[cfg.turn.n_allowed++] = (struct cfg_prefix){ inet_addr("198.18.10.0"), 24 };
+	cfg.turn.allowed[cfg.turn.n_allowed++] =
+		(struct cfg_prefix){ inet_addr("198.18.10.0"), 24 };
 	turn_restart();
-	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4);	/* 198.18.10.2: A */
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4); /* 198.18.10.2: A */
 	CU_ASSERT_EQUAL_FATAL(allocate(42300, "edge", "pw", IPPROTO_UDP), 0);
 	req_start(&r, STUN_CHANNEL_BIND);
 	stun_add_channel(&r.b, 0x4002);
@@ -893,9 +928,9 @@ static void test_h6_channel_without_permission(void)
 	req_auth(&r, "edge", "pw");
 	CU_ASSERT_EQUAL_FATAL(send_req(&r, 42300), 0);
 	clock_ms += 200 * 1000;
-	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0);	/* B, until 500 s */
-	clock_ms += 101 * 1000;	/* 301 s: A's permission is over, its channel is not */
-	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0);	/* prunes A, publishes */
+	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0); /* B, until 500 s */
+	clock_ms += 101 * 1000; /* 301 s: A's permission is over, its channel is not */
+	CU_ASSERT_EQUAL(h6_perm(42300, "198.18.10.5"), 0); /* prunes A, publishes */
 	edge_rcu_quiescent();
 	a = turn_by_client(&key);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
@@ -940,22 +975,23 @@ static void test_peer_policy(void)
 		{ { "240.0.0.0", "255.255.255.254" }, { "223.255.255.255", "1.0.0.0" } },
 	};
 	static const char *const never[] = { "0.0.0.0", "0.255.255.255", "127.0.0.1",
-		"127.255.255.255", "224.0.0.1", "239.255.255.255", "255.255.255.255",
-		"198.18.10.1", "198.18.20.1", "198.18.10.0", "198.18.10.255", "198.18.20.255" };
+		"127.255.255.255", "224.0.0.1", "239.255.255.255", "255.255.255.255", "198.18.10.1",
+		"198.18.20.1", "198.18.10.0", "198.18.10.255", "198.18.20.255" };
 	static const char *const open_[] = { "1.0.0.0", "126.255.255.255", "128.0.0.0", "8.8.8.8",
 		"223.255.255.254" };
 	struct edge_cfg c = cfg;
 	char err[200];
 
 	c.turn.n_allowed = c.turn.n_denied = 0;
-	c.default_if = 1;	/* b (198.18.20.1/24) is public, a (198.18.10.1/24) internal */
+	c.default_if = 1; /* b (198.18.20.1/24) is public, a (198.18.10.1/24) internal */
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
 		for (int k = 0; k < 2; k++) {
 			CU_ASSERT_EQUAL(verdict(&c, ranges[i].in[k], 3480), CFG_PEER_SPECIAL);
 			CU_ASSERT_EQUAL(verdict(&c, ranges[i].out[k], 3480), CFG_PEER_OK);
 			if (verdict(&c, ranges[i].in[k], 3480) != CFG_PEER_SPECIAL ||
 				verdict(&c, ranges[i].out[k], 3480) != CFG_PEER_OK)
-				fprintf(stderr, "\n   range %zu: %s / %s", i, ranges[i].in[k], ranges[i].out[k]);
+				fprintf(stderr, "\n   range %zu: %s / %s", i, ranges[i].in[k],
+					ranges[i].out[k]);
 		}
 	for (size_t i = 0; i < sizeof(open_) / sizeof(open_[0]); i++)
 		CU_ASSERT_EQUAL(verdict(&c, open_[i], 3480), CFG_PEER_OK);
@@ -972,7 +1008,7 @@ static void test_peer_policy(void)
 	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 3478), CFG_PEER_NEVER);
 	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 0), CFG_PEER_NEVER);
 	CU_ASSERT_EQUAL(verdict(&c, "198.18.10.1", 50000), CFG_PEER_ALLOWED);
-	CU_ASSERT_EQUAL(verdict(&c, "198.18.20.1", 50000), CFG_PEER_NEVER);	/* not the relay's */
+	CU_ASSERT_EQUAL(verdict(&c, "198.18.20.1", 50000), CFG_PEER_NEVER); /* not the relay's */
 	c.turn.public_ip = inet_addr("203.0.113.9");
 	CU_ASSERT_EQUAL(verdict(&c, "203.0.113.9", 443), CFG_PEER_NEVER);
 	CU_ASSERT_EQUAL(verdict(&c, "203.0.113.9", 50000), CFG_PEER_ALLOWED);
@@ -991,21 +1027,24 @@ static void test_peer_policy(void)
 	c = cfg;
 	c.turn.n_allowed = 0;
 	c.ifs[0].n_addrs = c.ifs[1].n_addrs = 0;
-	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 0, inet_addr("5.5.5.1"), 24, inet_addr("5.5.5.2"), err,
-		sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 1, inet_addr("6.6.6.1"), 24, inet_addr("6.6.6.2"), err,
-		sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(cfg_route_add(&c, 0, inet_addr("7.7.0.0"), 16, inet_addr("5.5.5.9"), err,
-		sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 0, inet_addr("5.5.5.1"), 24, inet_addr("5.5.5.2"),
+				      err, sizeof(err)),
+		0);
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv4_add(&c, 1, inet_addr("6.6.6.1"), 24, inet_addr("6.6.6.2"),
+				      err, sizeof(err)),
+		0);
+	CU_ASSERT_EQUAL_FATAL(cfg_route_add(&c, 0, inet_addr("7.7.0.0"), 16, inet_addr("5.5.5.9"),
+				      err, sizeof(err)),
+		0);
 	c.default_if = 1;
 	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.7", 3480), CFG_PEER_INTERNAL);
 	CU_ASSERT_EQUAL(verdict(&c, "7.7.1.1", 3480), CFG_PEER_INTERNAL);
-	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.7", 3480), CFG_PEER_OK);	/* the public side's */
+	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.7", 3480), CFG_PEER_OK); /* the public side's */
 	CU_ASSERT_EQUAL(verdict(&c, "5.5.6.1", 3480), CFG_PEER_OK);
 	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.0", 3480), CFG_PEER_NEVER);
 	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.255", 3480), CFG_PEER_NEVER);
 	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.255", 3480), CFG_PEER_NEVER);
-	c.default_if = -1;	/* no default route: nothing is public */
+	c.default_if = -1; /* no default route: nothing is public */
 	CU_ASSERT_EQUAL(verdict(&c, "6.6.6.7", 3480), CFG_PEER_INTERNAL);
 	c.turn.allowed[c.turn.n_allowed++] = (struct cfg_prefix){ inet_addr("5.5.5.0"), 24 };
 	CU_ASSERT_EQUAL(verdict(&c, "5.5.5.7", 3480), CFG_PEER_ALLOWED);
@@ -1052,26 +1091,39 @@ static void test_peer_policy_server(void)
 	turn_restart();
 	CU_ASSERT_EQUAL_FATAL(allocate(44000, "edge", "pw", IPPROTO_UDP), 0);
 	forbidden = turn_server_stats(srv)->forbidden_peers;
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "10.0.0.5", 3480, 0), 403);
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3480, 0), 403);
-	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.255", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "10.0.0.5", 3480, 0),
+		403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3480,
+				0),
+		403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.255", 3480, 0),
+		403);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->forbidden_peers, forbidden + 3);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->guest_refusals, 0);
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480, 0), 0);
-	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.2"), 0);	/* an operator's: any port */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480,
+				0),
+		0);
+	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.2"), 0); /* an operator's: any port */
 	/* a hairpin to another allocation's relay port; our other ports never */
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3478, 0), 403);
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 50001, 0), 0);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 3478,
+				0),
+		403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.1", 50001,
+				0),
+		0);
 	/* ... and a second relay port of the same address: both pass (browsers pair several
 	 * relayed candidates of one server), so the permission holds no port */
-	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.1", 50003, 0), 0);
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44000, "edge", "pw", "198.18.10.1", 50003, 0),
+		0);
 	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.1"), 0);
 	/* the allow range goes: the permissions it let in go too */
 	cfg.turn.n_allowed = 0;
 	turn_server_config(srv, &cfg);
 	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.2"), -1);
 	CU_ASSERT_EQUAL(perm_port(&key, "198.18.10.1"), -1);
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44000, "edge", "pw", "198.18.10.2", 3480,
+				0),
+		403);
 	cfg.turn.n_allowed = n_allowed;
 	turn_server_config(srv, &cfg);
 	turn_restart();
@@ -1104,18 +1156,22 @@ static void test_guest_media_targets(void)
 	forbidden = turn_server_stats(srv)->forbidden_peers;
 	refused = turn_server_stats(srv)->guest_refusals;
 	/* 198.18.0.0/15 is allowed for operators: the guest is refused all the same */
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.2", 3480, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.2", 3480, 0),
+		403);
 	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44100, user, pw, "198.18.10.3", 443, 0), 403);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->guest_refusals, refused + 2);
 	CU_ASSERT_EQUAL(turn_server_stats(srv)->forbidden_peers, forbidden + 2);
 	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.3"), -1);
 	/* the target: a permission by address carries its port (whatever port was named) */
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.3", 3480, 0), 0);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.3", 3480, 0),
+		0);
 	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.3"), 50000);
 	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 44100, user, pw, "198.18.10.6", 50010, 0), 0);
 	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), 50010);
 	/* the operator's static credentials: the policy, unchanged */
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44101, "edge", "pw", "198.18.10.2", 3480, 0), 0);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44101, "edge", "pw", "198.18.10.2", 3480,
+				0),
+		0);
 	CU_ASSERT_EQUAL(perm_port(&okey, "198.18.10.2"), 0);
 	/* a TCP allocation (RFC 6062) for a guest: 403 (media is UDP), so no listener of ours
 	 * and no Connect, even to a target */
@@ -1138,9 +1194,12 @@ static void test_guest_media_targets(void)
 		struct stun_addr peer = { .family = 4, .port = htons(443) };
 		uint16_t relay_port;
 
-		CU_ASSERT_EQUAL_FATAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &ra), 0);
+		CU_ASSERT_EQUAL_FATAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &ra),
+			0);
 		relay_port = ntohs(ra.port);
-		CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44103, user, pw, "198.18.10.3", 50000, 31), 0);
+		CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44103, user, pw, "198.18.10.3",
+					50000, 31),
+			0);
 		memcpy(peer.ip, "\xc6\x12\x0a\x03", 4);
 		sent.calls = 0;
 		for (int port = 443; port; port = port == 443 ? 50000 : 0) {
@@ -1153,11 +1212,12 @@ static void test_guest_media_targets(void)
 		}
 		CU_ASSERT(sent.calls == 1 && sent.peer_port == htons(50000));
 		CU_ASSERT_EQUAL(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
-			inet_addr("198.18.10.3"), htons(443), (const uint8_t *)"x", 1, out, sizeof(out),
-			&conn), 0);
+					inet_addr("198.18.10.3"), htons(443), (const uint8_t *)"x",
+					1, out, sizeof(out), &conn),
+			0);
 		CU_ASSERT(turn_server_from_peer(srv, inet_addr("198.18.10.1"), relay_port,
-			inet_addr("198.18.10.3"), htons(50000), (const uint8_t *)"x", 1, out, sizeof(out),
-			&conn) > 0);
+				  inet_addr("198.18.10.3"), htons(50000), (const uint8_t *)"x", 1,
+				  out, sizeof(out), &conn) > 0);
 	}
 	turn_server_stream_closed(srv, 31);
 	/* a new list without 198.18.10.3: the guest's permission to it goes, the rest stays */
@@ -1173,7 +1233,8 @@ static void test_guest_media_targets(void)
 	/* and none at all: the guest keeps its allocation, with no peer */
 	turn_server_set_media_targets(srv, NULL, 0);
 	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), -1);
-	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.6", 50010, 0), 403);
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 44100, user, pw, "198.18.10.6", 50010, 0),
+		403);
 	cfg.turn.shared_secret[0] = '\0';
 	turn_restart();
 }
@@ -1193,7 +1254,7 @@ static uint64_t alloc_count(enum turn_alloc_result res, uint64_t *bucket_sum, do
  * the registry (turn_metrics.c's families) the exposition is what promtool accepts. */
 static void test_alloc_latency(void)
 {
-	static struct appliance app;	/* what turn_metrics.c reads: ->turn, ->cfg */
+	static struct appliance app; /* what turn_metrics.c reads: ->turn, ->cfg */
 	struct metrics_registry *reg;
 	uint64_t ok, ch, er, n, bsum;
 	double sum;
@@ -1212,13 +1273,14 @@ static void test_alloc_latency(void)
 	CU_ASSERT_EQUAL(send_req(&r, 40900), 401);
 	CU_ASSERT_EQUAL(alloc_count(TURN_ALLOC_CHALLENGE, &bsum, &sum), ch + 1);
 
-	req_start(&r, STUN_ALLOCATE);	/* success, then its retransmission: counted once */
+	req_start(&r, STUN_ALLOCATE); /* success, then its retransmission: counted once */
 	stun_add_transport(&r.b, IPPROTO_UDP);
 	req_auth(&r, "edge", "pw");
 	len = stun_build_end(&r.b);
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT(turn_server_input(srv, 1, inet_addr(CLIENT), htons(40900),
-			inet_addr(SERVER), htons(3478), r.buf, (size_t)len, out, sizeof(out)) > 0);
+				  inet_addr(SERVER), htons(3478), r.buf, (size_t)len, out,
+				  sizeof(out)) > 0);
 	n = alloc_count(TURN_ALLOC_OK, &bsum, &sum);
 	CU_ASSERT_EQUAL(n, ok + 1);
 	CU_ASSERT_EQUAL(bsum, n);
@@ -1239,11 +1301,13 @@ static void test_alloc_latency(void)
 	CU_ASSERT_EQUAL(metrics_write_prometheus(reg, f), 0);
 	fclose(f);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# TYPE edge_turn_allocate_seconds histogram\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "edge_turn_allocate_seconds_bucket{result=\"success\","
+	CU_ASSERT_PTR_NOT_NULL(strstr(text,
+		"edge_turn_allocate_seconds_bucket{result=\"success\","
 		"le=\"1e-05\"}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "edge_turn_stream_connections{transport=\"tls\"} 0\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "edge_turn_tls_handshakes_total{result=\"timeout\"} 0\n"));
-	if (getenv("HCNT_DUMP"))	/* the exposition, for a look by hand */
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, "edge_turn_tls_handshakes_total{result=\"timeout\"} 0\n"));
+	if (getenv("HCNT_DUMP")) /* the exposition, for a look by hand */
 		fputs(text, stderr);
 	if (!system("command -v promtool >/dev/null 2>&1")) {
 		FILE *p = popen("promtool check metrics", "w");
@@ -1262,25 +1326,35 @@ static const struct unit_test tests[] = {
 	{ "TCP relays (RFC 6062): Allocate, Connect (446), answer, ConnectionBind (441, 400)",
 		test_tcp_relay },
 	{ "401 challenge, then an allocation, signed and published", test_challenge_and_allocate },
-	{ "retransmission gets the same answer; a new Allocate gets 437", test_retransmission_and_mismatch },
+	{ "retransmission gets the same answer; a new Allocate gets 437",
+		test_retransmission_and_mismatch },
 	{ "401, 442, 400, 440, 437, and indications unanswered", test_errors },
 	{ "a stale nonce gets 438 and a fresh one", test_stale_nonce },
-	{ "permissions (403 for loopback), channels, 441 for another user", test_permissions_and_channels },
+	{ "permissions (403 for loopback), channels, 441 for another user",
+		test_permissions_and_channels },
 	{ "next hops: a late ARP answer, routes changing", test_next_hops },
-	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time", test_refresh_delete_and_expiry },
+	{ "Refresh with LIFETIME 0 deletes; lifetimes expire on time",
+		test_refresh_delete_and_expiry },
 	{ "quota per user (486), EVEN-PORT and RESERVATION-TOKEN", test_quota_and_reservation },
-	{ "short-term credentials; TURN REST API usernames, and their expiry", test_short_term_and_rest },
+	{ "short-term credentials; TURN REST API usernames, and their expiry",
+		test_short_term_and_rest },
 	{ "h6: a reserved port comes back after 30 s", test_h6_reservation_expires },
-	{ "h6: a token is used once, by its user only (508 for another)", test_h6_token_bound_to_user },
-	{ "h6: a full reservation table refuses (508), overwrites nothing", test_h6_full_table_refuses },
-	{ "h6: a 401 is small and rate-limited per source over UDP", test_h6_challenge_size_and_rate },
-	{ "h6: a channel whose permission expired is not published", test_h6_channel_without_permission },
+	{ "h6: a token is used once, by its user only (508 for another)",
+		test_h6_token_bound_to_user },
+	{ "h6: a full reservation table refuses (508), overwrites nothing",
+		test_h6_full_table_refuses },
+	{ "h6: a 401 is small and rate-limited per source over UDP",
+		test_h6_challenge_size_and_rate },
+	{ "h6: a channel whose permission expired is not published",
+		test_h6_channel_without_permission },
 	{ "peer policy: default ranges at their boundaries, never-relayed, deny > allow > defaults, "
-		"internal subnets", test_peer_policy },
+	  "internal subnets",
+		test_peer_policy },
 	{ "peer policy in the server: 403 counted, hairpin port, withdrawn when it changes",
 		test_peer_policy_server },
 	{ "guests reach media targets only: 403 elsewhere, port carried, Connect refused, list "
-		"replaced", test_guest_media_targets },
+	  "replaced",
+		test_guest_media_targets },
 	{ "Allocate latency: challenge, success, error counted once each; promtool accepts it",
 		test_alloc_latency },
 	{ NULL, NULL },
@@ -1290,9 +1364,15 @@ int main(void)
 {
 	char *eal[] = { "test_turn_server", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
 		"--no-shconf", "--log-level=lib.*:error", NULL };
-	struct turn_env env = { .resolve = fake_resolve, .now_ms = fake_ms, .unix_s = fake_unix,
-		.to_peer = fake_to_peer, .tcp_listen = fake_tcp_listen, .tcp_unlisten = fake_tcp_unlisten,
-		.tcp_connect = fake_tcp_connect, .tcp_owner = fake_tcp_owner, .tcp_bind = fake_tcp_bind };
+	struct turn_env env = { .resolve = fake_resolve,
+		.now_ms = fake_ms,
+		.unix_s = fake_unix,
+		.to_peer = fake_to_peer,
+		.tcp_listen = fake_tcp_listen,
+		.tcp_unlisten = fake_tcp_unlisten,
+		.tcp_connect = fake_tcp_connect,
+		.tcp_owner = fake_tcp_owner,
+		.tcp_bind = fake_tcp_bind };
 	char err[200];
 	int failed;
 
@@ -1303,8 +1383,10 @@ int main(void)
 	cfg.n_ifs = 2;
 	snprintf(cfg.ifs[0].name, sizeof(cfg.ifs[0].name), "a");
 	snprintf(cfg.ifs[1].name, sizeof(cfg.ifs[1].name), "b");
-	cfg_ipv4_add(&cfg, 0, inet_addr("198.18.10.1"), 24, inet_addr("198.18.10.2"), err, sizeof(err));
-	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err, sizeof(err));
+	cfg_ipv4_add(&cfg, 0, inet_addr("198.18.10.1"), 24, inet_addr("198.18.10.2"), err,
+		sizeof(err));
+	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err,
+		sizeof(err));
 	cfg.turn.enabled = true;
 	cfg.turn.listen_mask = 3;
 	snprintf(cfg.turn.realm, sizeof(cfg.turn.realm), "lab.example");

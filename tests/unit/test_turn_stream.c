@@ -77,7 +77,8 @@ static void pump(int ms)
 
 static int dial(uint16_t p)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons(p),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct timeval tv = { 2, 0 };
@@ -131,9 +132,9 @@ static void test_framing(void)
 	size_t l1 = binding(two, 1), l2 = binding(two + l1, 2), l3 = binding(one, 3);
 	int fd = dial(port);
 
-	CU_ASSERT_EQUAL(send(fd, two, l1 + l2, 0), (ssize_t)(l1 + l2));	/* two in one write */
+	CU_ASSERT_EQUAL(send(fd, two, l1 + l2, 0), (ssize_t)(l1 + l2)); /* two in one write */
 	CU_ASSERT_EQUAL(answers(fd, 1, 2), 2);
-	for (size_t i = 0; i < l3; i++) {	/* one, a byte at a time */
+	for (size_t i = 0; i < l3; i++) { /* one, a byte at a time */
 		CU_ASSERT_EQUAL(send(fd, one + i, 1, 0), 1);
 		pump(2);
 	}
@@ -148,10 +149,10 @@ static void test_garbage_closes(void)
 	uint8_t junk[64], c;
 	int fd = dial(port);
 
-	memset(junk, 0xff, sizeof(junk));	/* neither STUN nor ChannelData */
+	memset(junk, 0xff, sizeof(junk)); /* neither STUN nor ChannelData */
 	CU_ASSERT_EQUAL(send(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
 	pump(50);
-	CU_ASSERT_EQUAL(recv(fd, &c, 1, 0), 0);	/* closed, no answer */
+	CU_ASSERT_EQUAL(recv(fd, &c, 1, 0), 0); /* closed, no answer */
 	CU_ASSERT_EQUAL(st->framing_errors, before + 1);
 	close(fd);
 }
@@ -183,7 +184,8 @@ static SSL *tls_dial_to(uint16_t p, SSL_CTX **ctx, int *fd)
 
 		if (r == 1)
 			return s;
-		if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ && SSL_get_error(s, r) != SSL_ERROR_SYSCALL)
+		if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ &&
+			SSL_get_error(s, r) != SSL_ERROR_SYSCALL)
 			break;
 		pump(5);
 	}
@@ -252,12 +254,12 @@ static void test_stalled_handshake(void)
 {
 	const struct tstream_stats *st = tstreams_stats(ts);
 	uint64_t before = st->handshake_timeouts;
-	uint8_t half[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 };	/* a ClientHello's start */
+	uint8_t half[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 }; /* a ClientHello's start */
 	uint8_t c;
 	int fd = dial(tcfg.tls_port);
 
 	CU_ASSERT_EQUAL(send(fd, half, sizeof(half), 0), (ssize_t)sizeof(half));
-	pump(1300);	/* the handshake timeout is 1 s here */
+	pump(1300); /* the handshake timeout is 1 s here */
 	CU_ASSERT_EQUAL(st->handshake_timeouts, before + 1);
 	CU_ASSERT(recv(fd, &c, 1, 0) <= 0);
 	close(fd);
@@ -274,10 +276,10 @@ static void test_per_address_limit(void)
 		fd[i] = dial(port);
 		pump(20);
 	}
-	CU_ASSERT_EQUAL(st->refused_addr, before + 1);	/* the limit is 2 here */
-	CU_ASSERT_EQUAL(recv(fd[2], &c, 1, 0), 0);	/* the third one: closed at once */
+	CU_ASSERT_EQUAL(st->refused_addr, before + 1); /* the limit is 2 here */
+	CU_ASSERT_EQUAL(recv(fd[2], &c, 1, 0), 0);     /* the third one: closed at once */
 	CU_ASSERT_EQUAL(send(fd[0], req, binding(req, 1), 0), 20);
-	CU_ASSERT_EQUAL(answers(fd[0], 1, 1), 1);	/* the first ones are served */
+	CU_ASSERT_EQUAL(answers(fd[0], 1, 1), 1); /* the first ones are served */
 	for (int i = 0; i < 3; i++)
 		close(fd[i]);
 	pump(50);
@@ -285,14 +287,15 @@ static void test_per_address_limit(void)
 
 static void test_certificate_changes(void)
 {
-	struct tc_spec spec = { .cn = "edge.lab.example", .san = "DNS:edge.lab.example",
+	struct tc_spec spec = { .cn = "edge.lab.example",
+		.san = "DNS:edge.lab.example",
 		.serial = 4242 };
 	X509 *chain[2] = { NULL, lab.ca };
 
 	CU_ASSERT_EQUAL(served_serial(), 1000);
 	/* renewed in place, as an operator's upload would */
 	chain[0] = tc_cert(&spec, lab.key, lab.ca, lab.ca_key);
-	usleep(20000);	/* a new modification time, even on a coarse clock */
+	usleep(20000); /* a new modification time, even on a coarse clock */
 	CU_ASSERT_EQUAL_FATAL(tc_write(lab.dir, "cmsedge-fullchain.cer", NULL, chain, 2), 0);
 	pump(300);
 	CU_ASSERT_EQUAL(served_serial(), 4242);
@@ -306,16 +309,16 @@ static void test_certificate_changes(void)
 
 static void test_first_byte(void)
 {
-	CU_ASSERT_EQUAL(tstream_first_byte(0x16), TSTREAM_TLS);	/* a ClientHello's record */
+	CU_ASSERT_EQUAL(tstream_first_byte(0x16), TSTREAM_TLS); /* a ClientHello's record */
 	for (int b = 0; b < 4; b++)
-		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN);	/* STUN */
+		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN); /* STUN */
 	for (int b = 0x40; b < 0x80; b++)
-		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN);	/* ChannelData */
-	CU_ASSERT_EQUAL(tstream_first_byte('G'), TSTREAM_TURN);	/* 0x47: a channel number */
+		CU_ASSERT_EQUAL(tstream_first_byte((uint8_t)b), TSTREAM_TURN); /* ChannelData */
+	CU_ASSERT_EQUAL(tstream_first_byte('G'), TSTREAM_TURN); /* 0x47: a channel number */
 	CU_ASSERT(tstream_first_byte(0x04) < 0);
-	CU_ASSERT(tstream_first_byte(0x14) < 0);	/* a TLS record, but not a handshake */
+	CU_ASSERT(tstream_first_byte(0x14) < 0); /* a TLS record, but not a handshake */
 	CU_ASSERT(tstream_first_byte(0x17) < 0);
-	CU_ASSERT(tstream_first_byte(0x80) < 0);	/* RTP */
+	CU_ASSERT(tstream_first_byte(0x80) < 0); /* RTP */
 	CU_ASSERT(tstream_first_byte(0xff) < 0);
 }
 
@@ -328,7 +331,7 @@ static void test_mux_tcp(void)
 	size_t l = binding(req, 7);
 	int fd = dial(tcfg.mux_port);
 
-	CU_ASSERT_EQUAL(send(fd, req, 1, 0), 1);	/* the first byte alone decides */
+	CU_ASSERT_EQUAL(send(fd, req, 1, 0), 1); /* the first byte alone decides */
 	pump(20);
 	CU_ASSERT_EQUAL(st->mux_tcp, tcp + 1);
 	CU_ASSERT_EQUAL(send(fd, req + 1, l - 1, 0), (ssize_t)(l - 1));
@@ -380,11 +383,11 @@ static void test_mux_neither(void)
 
 	CU_ASSERT_EQUAL(send(fd, post, sizeof(post) - 1, 0), (ssize_t)(sizeof(post) - 1));
 	pump(50);
-	CU_ASSERT(recv(fd, &c, 1, 0) <= 0);	/* a reset: its bytes were never read */
+	CU_ASSERT(recv(fd, &c, 1, 0) <= 0); /* a reset: its bytes were never read */
 	CU_ASSERT_EQUAL(st->framing_errors, fe + 1);
 	close(fd);
 	quiet = dial(tcfg.mux_port);
-	pump(1300);	/* 1 s here */
+	pump(1300); /* 1 s here */
 	CU_ASSERT_EQUAL(st->handshake_timeouts, hto + 1);
 	CU_ASSERT(recv(quiet, &c, 1, 0) <= 0);
 	close(quiet);
@@ -417,7 +420,7 @@ int main(void)
 	char err[256];
 	int failed = 1;
 
-	signal(SIGPIPE, SIG_IGN);	/* as edged does: OpenSSL writes to sockets with write() */
+	signal(SIGPIPE, SIG_IGN); /* as edged does: OpenSSL writes to sockets with write() */
 	if (rte_eal_init(9, eal) < 0 || turn_tables_init(64, 0) < 0 || tc_lab_make(&lab) < 0)
 		return 1;
 	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_CRIT);
@@ -428,8 +431,11 @@ int main(void)
 	ts = srv ? tstreams_new(srv, loopback_only, NULL) : NULL;
 	if (!ts)
 		return 1;
-	tcfg = (struct tstream_cfg){ .bind_ip = htonl(INADDR_LOOPBACK), .max_conns = 100,
-		.max_per_addr = 2, .handshake_s = 1, .idle_s = 60 };
+	tcfg = (struct tstream_cfg){ .bind_ip = htonl(INADDR_LOOPBACK),
+		.max_conns = 100,
+		.max_per_addr = 2,
+		.handshake_s = 1,
+		.idle_s = 60 };
 	snprintf(tcfg.key, sizeof(tcfg.key), "%s/edge.key", lab.dir);
 	snprintf(tcfg.cert, sizeof(tcfg.cert), "%s/cmsedge-fullchain.cer", lab.dir);
 	/* three free loopback ports: TCP, TLS, and the browser port's */

@@ -14,7 +14,7 @@ struct obj {
 };
 
 static struct twheel w;
-static struct obj *victim;	/* a timer some callback cancels */
+static struct obj *victim; /* a timer some callback cancels */
 
 static void on_fire(struct tw_timer *t)
 {
@@ -37,8 +37,8 @@ static void test_basic(void)
 	tw_timer_init(&b.t, on_fire);
 	tw_timer_init(&c.t, on_fire);
 	tw_add(&w, &a.t, 1005);
-	tw_add(&w, &b.t, 1005 + 64 * 3);	/* same slot, three rounds later */
-	tw_add(&w, &c.t, 900);			/* in the past: next second */
+	tw_add(&w, &b.t, 1005 + 64 * 3); /* same slot, three rounds later */
+	tw_add(&w, &c.t, 900);		 /* in the past: next second */
 	CU_ASSERT_EQUAL(w.armed, 3);
 	CU_ASSERT_EQUAL(tw_advance(&w, 1001), 1);
 	CU_ASSERT_EQUAL(c.fired, 1);
@@ -72,8 +72,8 @@ static void test_cancel_from_callback(void)
 	tw_timer_init(&a.t, on_fire);
 	tw_timer_init(&b.t, on_fire);
 	tw_add(&w, &a.t, 5);
-	tw_add(&w, &b.t, 5);	/* due in the same second as a */
-	victim = &b;		/* whichever fires first cancels b (or a cancels b) */
+	tw_add(&w, &b.t, 5); /* due in the same second as a */
+	victim = &b;	     /* whichever fires first cancels b (or a cancels b) */
 	tw_advance(&w, 5);
 	CU_ASSERT_EQUAL(a.fired + b.fired, 1);
 	CU_ASSERT_EQUAL(w.armed, 0);
@@ -93,7 +93,7 @@ static void test_against_model(void)
 		tw_add(&w, &o[i].t, o[i].want);
 	}
 	for (uint64_t now = 0; now < 6000;) {
-		now += 1 + rand_r(&seed) % 300;	/* uneven steps, some longer than a revolution */
+		now += 1 + rand_r(&seed) % 300; /* uneven steps, some longer than a revolution */
 		tw_advance(&w, now);
 		/* now and then re-arm or cancel a pending one, as refreshes do */
 		for (int k = 0; k < 20; k++) {

@@ -47,8 +47,8 @@ static void test_jwt_round_trip(void)
 	tok = sign(&priv, 1000, 3600);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
 	CU_ASSERT_EQUAL(web_jwt_verify(&pub, tok, 2000, &claims), 0);
-	CU_ASSERT_STRING_EQUAL(
-		json_string_value(json_object_get(claims, "sub")), "guest1573064743");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(claims, "sub")),
+		"guest1573064743");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(claims, "name")), "Thomas");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(claims, "exp")), 4600);
 	json_decref(claims);
@@ -56,8 +56,8 @@ static void test_jwt_round_trip(void)
 	char sub[32];
 	CU_ASSERT_EQUAL(web_jwt_peek(tok, "sub", sub, sizeof(sub)), 0);
 	CU_ASSERT_STRING_EQUAL(sub, "guest1573064743");
-	CU_ASSERT_EQUAL(web_jwt_peek(tok, "sub", sub, 8), -ENOENT);	/* does not fit */
-	CU_ASSERT_EQUAL(web_jwt_peek(tok, "exp", sub, sizeof(sub)), -ENOENT);	/* not a string */
+	CU_ASSERT_EQUAL(web_jwt_peek(tok, "sub", sub, 8), -ENOENT);	      /* does not fit */
+	CU_ASSERT_EQUAL(web_jwt_peek(tok, "exp", sub, sizeof(sub)), -ENOENT); /* not a string */
 	CU_ASSERT_EQUAL(web_jwt_peek("a.b.c", "sub", sub, sizeof(sub)), -ENOENT);
 	CU_ASSERT_EQUAL(web_jwt_peek("no dots", "sub", sub, sizeof(sub)), -ENOENT);
 	/* expired an hour on */
@@ -140,8 +140,8 @@ static void test_uuid(void)
 	web_uuid(a);
 	web_uuid(b);
 	CU_ASSERT_EQUAL(strlen(a), 36);
-	CU_ASSERT_EQUAL(a[14], '4');			/* version 4 */
-	CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19]));	/* RFC 4122 variant */
+	CU_ASSERT_EQUAL(a[14], '4');		       /* version 4 */
+	CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19])); /* RFC 4122 variant */
 	CU_ASSERT_NOT_EQUAL(strcmp(a, b), 0);
 }
 
@@ -160,11 +160,11 @@ static void test_conference_lifecycle(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(m.n_calls, 2);
-	CU_ASSERT_PTR_EQUAL(a->call, b->call);		/* one conference per space */
+	CU_ASSERT_PTR_EQUAL(a->call, b->call); /* one conference per space */
 	CU_ASSERT_EQUAL(a->call->n_legs, 2);
 	CU_ASSERT_STRING_EQUAL(a->call->name, "9999");
 	CU_ASSERT_EQUAL(strncmp(a->guest, "guest", 5), 0);
-	CU_ASSERT_EQUAL(strlen(a->guest), 15);		/* guest + 10 digits */
+	CU_ASSERT_EQUAL(strlen(a->guest), 15); /* guest + 10 digits */
 	CU_ASSERT_NOT_EQUAL(strcmp(a->guest, b->guest), 0);
 	CU_ASSERT_NOT_EQUAL(strcmp(a->id, a->participant_id), 0);
 	CU_ASSERT_PTR_EQUAL(cb_conf_leg(&m, b->id), b);
@@ -178,11 +178,11 @@ static void test_conference_lifecycle(void)
 	snprintf(bid, sizeof(bid), "%s", b->id);
 	cb_conf_leave(&m, b, "session resource teardown");
 	CU_ASSERT_PTR_NULL(cb_conf_leg(&m, bid));
-	CU_ASSERT_EQUAL(m.n_calls, 2);			/* Thomas is still there */
+	CU_ASSERT_EQUAL(m.n_calls, 2); /* Thomas is still there */
 	CU_ASSERT_EQUAL(a->call->n_legs, 1);
 	CU_ASSERT_EQUAL(a->call->max_legs, 2);
 	cb_conf_leave(&m, a, "session resource teardown");
-	CU_ASSERT_EQUAL(m.n_calls, 1);			/* the last one out: 9999 is gone */
+	CU_ASSERT_EQUAL(m.n_calls, 1); /* the last one out: 9999 is gone */
 	CU_ASSERT_STRING_EQUAL(m.calls->name, "other");
 	cb_conf_fini(&m);
 }
@@ -202,8 +202,8 @@ static void test_legs_go_with_their_link(void)
 
 	cb_conf_init(&m);
 	for (int i = 0; i < 9; i++)
-		CU_ASSERT_PTR_NOT_NULL(cb_conf_join(&m, &s[i % 3], (unsigned int)i, "g", "x",
-			i < 6 ? 1 : 2));
+		CU_ASSERT_PTR_NOT_NULL(
+			cb_conf_join(&m, &s[i % 3], (unsigned int)i, "g", "x", i < 6 ? 1 : 2));
 	CU_ASSERT_EQUAL(m.n_calls, 3);
 	dropped = 0;
 	cb_conf_each_on_link(&m, 1, drop, NULL);
@@ -242,7 +242,7 @@ static void test_addr_limit_by_peer(void)
 	CU_ASSERT_TRUE(web_limit_over(l, "198.18.20.2", 0));
 	CU_ASSERT_FALSE(web_limit_over(l, "198.18.21.27", 0));
 	CU_ASSERT_TRUE(web_limit_take(l, "198.18.21.27", 0));
-	CU_ASSERT_TRUE(web_limit_over(l, "198.18.20.2", 0));	/* not lifted by a neighbour */
+	CU_ASSERT_TRUE(web_limit_over(l, "198.18.20.2", 0)); /* not lifted by a neighbour */
 	/* a tag is another count: a log line once per address and kind */
 	CU_ASSERT_TRUE(web_limit_take(l, "198.18.20.2", 1));
 	addr_limit_free(l);
@@ -333,8 +333,8 @@ static void test_json_dump_measured(void)
 	CU_ASSERT_EQUAL(web_json_dump(m, 256 * 1024, &out, &len), -EMSGSIZE);
 	CU_ASSERT_PTR_NULL(out);
 	CU_ASSERT(len > 256 * 1024);
-	CU_ASSERT_EQUAL(web_json_dump(json_pack("{s:s, s:i}", "type", "x", "n", 1), 64, &out,
-		&len), 0);
+	CU_ASSERT_EQUAL(web_json_dump(json_pack("{s:s, s:i}", "type", "x", "n", 1), 64, &out, &len),
+		0);
 	CU_ASSERT_STRING_EQUAL(out, "{\"type\":\"x\",\"n\":1}");
 	CU_ASSERT_EQUAL(len, strlen(out));
 	free(out);
@@ -348,14 +348,12 @@ int main(void)
 		{ "jwt round trip and expiry", test_jwt_round_trip },
 		{ "jwt from another key refused", test_jwt_other_key },
 		{ "jwt tampered, alg none, HS256 confusion, garbage", test_jwt_tampered },
-		{ "uuid v4", test_uuid },
-		{ "conference lifecycle", test_conference_lifecycle },
+		{ "uuid v4", test_uuid }, { "conference lifecycle", test_conference_lifecycle },
 		{ "legs go with their C2W link", test_legs_go_with_their_link },
 		{ "failures counted per address, exactly", test_addr_limit_by_peer },
 		{ "a space and an address have their caps", test_conference_caps },
 		{ "web_rx: an oversized message is dropped, the next one read", test_rx_resync },
-		{ "C2W messages measured before sending", test_json_dump_measured },
-		{ NULL, NULL }
+		{ "C2W messages measured before sending", test_json_dump_measured }, { NULL, NULL }
 	};
 	int rc;
 
