@@ -164,21 +164,32 @@ static int metrics_set(struct cli *cli, struct edge_cfg *n, int argc, char **arg
 	return 0;
 }
 
-static int words_line(int argc, char **argv, char *what, size_t len)
-{
-	int off = 0;
+typedef int edit_fn(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out);
 
-	for (int i = 0; i < argc && off < (int)len - 1; i++)
-		off += snprintf(what + off, len - (size_t)off, "%s%s", i ? " " : "", argv[i]);
-	return off;
+/* Runs @edit on a copy of the running configuration and applies it, logged as typed. */
+static int edit_apply(struct cli *cli, edit_fn *edit, int argc, char **argv, FILE *out)
+{
+	struct edge_cfg *next = malloc(sizeof(*next)); /* 180 KB: not on the stack */
+	char what[256];
+	int r, off = 0;
+
+	if (!next)
+		return cli_refuse(out, "%s: out of memory", argv[0]);
+	*next = *cli->cfg;
+	r = edit(cli, next, argc, argv, out);
+	if (r >= 0) {
+		for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
+			off += snprintf(what + off, sizeof(what) - (size_t)off, "%s%s",
+				i ? " " : "", argv[i]);
+		r = cli_apply(cli, next, what, out);
+	}
+	free(next);
+	return r;
 }
 
 static int metrics_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
 	const struct obs_cli_ops *ops = ctx;
-	struct edge_cfg *next;
-	char what[256];
-	int r;
 
 	if (argc == 1 || !strcmp(argv[1], "json")) {
 		bool json = argc == 2;
@@ -199,16 +210,7 @@ static int metrics_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *
 		metrics_page(cli, ops, out);
 		return 0;
 	}
-	if (!(next = malloc(sizeof(*next))))
-		return cli_refuse(out, "metrics: out of memory");
-	*next = *cli->cfg;
-	r = metrics_set(cli, next, argc, argv, out);
-	if (r >= 0) {
-		words_line(argc, argv, what, sizeof(what));
-		r = cli_apply(cli, next, what, out);
-	}
-	free(next);
-	return r;
+	return edit_apply(cli, metrics_set, argc, argv, out);
 }
 
 static void syslog_page(struct cli *cli, const struct obs_cli_ops *ops, FILE *out)
@@ -325,24 +327,11 @@ static int syslog_set(struct cli *cli, struct edge_cfg *n, int argc, char **argv
 
 static int syslog_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
 {
-	struct edge_cfg *next;
-	char what[256];
-	int r;
-
 	if (argc == 1) {
 		syslog_page(cli, ctx, out);
 		return 0;
 	}
-	if (!(next = malloc(sizeof(*next))))
-		return cli_refuse(out, "syslog: out of memory");
-	*next = *cli->cfg;
-	r = syslog_set(cli, next, argc, argv, out);
-	if (r >= 0) {
-		words_line(argc, argv, what, sizeof(what));
-		r = cli_apply(cli, next, what, out);
-	}
-	free(next);
-	return r;
+	return edit_apply(cli, syslog_set, argc, argv, out);
 }
 
 static void metrics_help(FILE *out)

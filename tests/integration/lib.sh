@@ -26,6 +26,19 @@ for f in json.load(sys.stdin)["families"]:
         print(int(v) if v == int(v) else v)
 ' "${want[@]}"
 }
+# stat_of <figure of the turn stats page>: TURN's figures, from the registry
+stat_of() {
+	case "$1" in
+	"Allocations created") metric edge_turn_allocation_events_total event=created -- turn ;;
+	"Allocations deleted") metric edge_turn_allocation_events_total event=deleted -- turn ;;
+	"Allocations") metric edge_turn_allocations -- turn ;;
+	"Authentication failures") metric edge_turn_auth_failures_total -- turn ;;
+	"Forbidden peers") metric edge_turn_forbidden_peers_total -- turn ;;
+	"Quota refusals") metric edge_turn_quota_refusals_total -- turn ;;
+	"Guest refusals") metric edge_turn_guest_refusals_total -- turn ;;
+	*) echo "stat_of: '$1': no such figure" >&2 ;;
+	esac
+}
 
 # require_netns <suite>: exits 77 unless we are root and may make network namespaces
 require_netns() {

@@ -34,19 +34,6 @@ load() {
 }
 # j <json> <expression on d>: one figure from edgeload's JSON
 j() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
-# TURN's figures, from the registry (metric, lib.sh)
-stat_of() {
-	case "$1" in
-	"Allocations created") metric edge_turn_allocation_events_total event=created -- turn ;;
-	"Allocations deleted") metric edge_turn_allocation_events_total event=deleted -- turn ;;
-	"Allocations") metric edge_turn_allocations -- turn ;;
-	"Authentication failures") metric edge_turn_auth_failures_total -- turn ;;
-	"Forbidden peers") metric edge_turn_forbidden_peers_total -- turn ;;
-	"Quota refusals") metric edge_turn_quota_refusals_total -- turn ;;
-	"Guest refusals") metric edge_turn_guest_refusals_total -- turn ;;
-	*) echo "stat_of: '$1': no such figure" >&2 ;;
-	esac
-}
 relayed() { ctl turn stats | sed -n "s/Relayed $1 *: \([0-9]*\) packets.*/\1/p"; }
 
 "$LAB" down >/dev/null 2>&1 || true

@@ -11,19 +11,6 @@ FAR_NS=edge-far
 
 uclient() { timeout 60 ip netns exec public turnutils_uclient "$@" 198.18.20.1 2>&1; }
 lost() { sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1; }
-# TURN's figures, from the registry (metric, lib.sh)
-stat_of() {
-	case "$1" in
-	"Allocations created") metric edge_turn_allocation_events_total event=created -- turn ;;
-	"Allocations deleted") metric edge_turn_allocation_events_total event=deleted -- turn ;;
-	"Allocations") metric edge_turn_allocations -- turn ;;
-	"Authentication failures") metric edge_turn_auth_failures_total -- turn ;;
-	"Forbidden peers") metric edge_turn_forbidden_peers_total -- turn ;;
-	"Quota refusals") metric edge_turn_quota_refusals_total -- turn ;;
-	"Guest refusals") metric edge_turn_guest_refusals_total -- turn ;;
-	*) echo "stat_of: '$1': no such figure" >&2 ;;
-	esac
-}
 
 require_netns turn
 command -v turnutils_uclient >/dev/null || { echo "turn tests: coturn's clients missing (scripts/setup.sh installs them)"; echo "turn tests: 0 passed, 1 failed"; exit 1; }
