@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "appliance.h"
 #include "ctl.h"
@@ -231,6 +234,107 @@ static void on_tick(void *ctx)
 	app_timers(ctx);
 }
 
+/* ---------------- systemd: readiness and the watchdog ---------------- */
+
+/* What the watchdog saw of each worker at its last pass: a worker polls (loops) or sleeps
+ * (sleeps) all the time, so a count that stands still means the lcore is stuck. */
+static struct {
+	uint64_t period_ms;
+	uint64_t seen[EDGE_MAX_WORKERS];
+	uint64_t stuck_since[EDGE_MAX_WORKERS]; /* ms of the pass that first saw it stand */
+	bool logged[EDGE_MAX_WORKERS];
+} wd;
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Twice a WatchdogSec: the control loop is alive (it runs this), so systemd is told so. A
+ * data plane worker that stopped polling is no reason to restart the control plane: it is
+ * logged (once, and again when it recovers). */
+static void on_watchdog(void *ctx)
+{
+	struct appliance *a = ctx;
+	uint64_t now = now_ms();
+
+	for (unsigned int w = 0; w < a->n_workers; w++) {
+		const struct dp_worker *wk = &a->workers[w];
+		uint64_t c = __atomic_load_n(&wk->loops, __ATOMIC_RELAXED) +
+			__atomic_load_n(&wk->sleeps, __ATOMIC_RELAXED);
+
+		if (c != wd.seen[w]) {
+			if (wd.logged[w])
+				LOG_NOTE("mgmt", "data plane worker %u (lcore %u) polls again", w,
+					wk->lcore_id);
+			wd.seen[w] = c;
+			wd.stuck_since[w] = 0;
+			wd.logged[w] = false;
+			continue;
+		}
+		if (!wd.stuck_since[w])
+			wd.stuck_since[w] = now;
+		else if (!wd.logged[w] && now - wd.stuck_since[w] >= wd.period_ms) {
+			LOG_ERRX("mgmt",
+				"data plane worker %u (lcore %u) has not polled for %lu ms", w,
+				wk->lcore_id,
+				(unsigned long)(now - wd.stuck_since[w] + wd.period_ms));
+			wd.logged[w] = true;
+		}
+	}
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Under systemd (Type=notify, WatchdogSec): a timer that keeps the watchdog fed. */
+static int watchdog_start(struct appliance *a)
+{
+	uint64_t usec = 0;
+	int r = sd_watchdog_enabled(0, &usec);
+
+	if (r <= 0)
+		return r;
+	wd.period_ms = usec / 2000 ? usec / 2000 : 1;
+	r = evloop_add_timer(a->loop, wd.period_ms, on_watchdog, a);
+	if (r < 0)
+		return r;
+	LOG_INFO_("mgmt", "systemd watchdog: fed every %lu ms", (unsigned long)wd.period_ms);
+	return 0;
+}
+
+/* `debug stall <seconds>`: the control loop blocks, as a stuck one would (the watchdog's
+ * test). The data plane keeps relaying meanwhile. */
+static int debug_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
+{
+	long n;
+	char *end;
+
+	(void)cli;
+	(void)ctx;
+	if (argc != 3 || strcmp(argv[1], "stall")) {
+		fprintf(out, "error: debug: %s (usage: debug stall <1-30>)\n",
+			argc == 2 && !strcmp(argv[1], "stall") ? "missing <seconds>" :
+				argc > 3		       ? "too many words" :
+								 "expected stall <seconds>");
+		return -EINVAL;
+	}
+	n = strtol(argv[2], &end, 10);
+	if (*end || n < 1 || n > 30) {
+		fprintf(out, "error: debug stall: '%s': seconds must be 1..30\n", argv[2]);
+		return -EINVAL;
+	}
+	LOG_WARN("mgmt", "debug stall: the control loop blocks for %ld s", n);
+	sleep((unsigned int)n);
+	fprintf(out, "the control loop was stalled for %ld s\n", n);
+	return 0;
+}
+
+static const struct cli_command debug_command = { "debug", "debug stall <seconds>",
+	"block the control loop for 1..30 s (tests the service's watchdog)", debug_cli, NULL, NULL,
+	NULL, NULL };
+
 /* Drains the punt rings between passes of the event loop. While they bring work the loop
  * only looks at its descriptors; when they are empty it sleeps until a descriptor, a timer
  * or a worker's kick (app.cp_wake: the flag is set before the rings are looked at again, so
@@ -349,9 +453,15 @@ int main(int argc, char **argv)
 		stop_all(NULL);
 		return 1;
 	}
+	if (cli_register(&app.cli, &debug_command) < 0 || watchdog_start(&app) < 0)
+		LOG_WARN("mgmt", "the debug command or the systemd watchdog could not be set up");
 	LOG_INFO_("mgmt", "edged started: %d interfaces, %u workers, control socket %s",
 		app.cfg.n_ifs, app.n_workers, app.cfg.ctl_socket);
+	/* systemd (Type=notify): the ports are up and the control socket listens */
+	sd_notifyf(0, "READY=1\nSTATUS=%d interfaces, %u workers\nMAINPID=%lu", app.cfg.n_ifs,
+		app.n_workers, (unsigned long)getpid());
 	control_loop();
+	sd_notify(0, "STOPPING=1");
 	LOG_INFO_("mgmt", "edged stopping");
 	stop_all(&ctl);
 	LOG_INFO_("mgmt", "edged stopped");

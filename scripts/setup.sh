@@ -17,6 +17,8 @@ PACKAGES=(
 	libdpdk-dev liburcu-dev libconfig-dev libcunit1-dev libsrtp2-dev libssl-dev libedit-dev
 	libmnl-dev zlib1g-dev libidn-dev libsqlite3-dev libcrypt-dev
 	libwebsockets-dev libjansson-dev libjwt-dev
+	# edged's readiness and watchdog under systemd (sd_notify); systemd-analyze for its unit
+	libsystemd-dev systemd
 	# lab and tests
 	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
 	openssl valgrind curl strace

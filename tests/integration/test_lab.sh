@@ -112,6 +112,39 @@ check "edgectl status" ctl status
 check "edgectl log shows the change" sh -c "'$ROOT/build/edgectl' -s $SOCK log 100 | grep -q 'configuration changed: ipv4 a del 198.18.10.9'"
 check "commands on standard input" sh -c "printf 'ipv4 b\nhelp\n' | '$ROOT/build/edgectl' -s $SOCK | grep -q 'Default route           : yes'"
 
+echo "systemd: readiness and the watchdog (a notify socket of the test's own)"
+NOTIFY=$(mktemp -d /tmp/edge-notify.XXXXXX)
+python3 "$ROOT/tests/integration/clients/notify_sink.py" "$NOTIFY/sock" "$NOTIFY/log" --max 120 &
+SINK=$!
+for _ in $(seq 1 50); do [ -S "$NOTIFY/sock" ] && break; sleep 0.1; done
+# edged as systemd starts it: NOTIFY_SOCKET, and a 2 s WatchdogSec (fed every second)
+check "edged restarts under a notify socket" env NOTIFY_SOCKET="$NOTIFY/sock" WATCHDOG_USEC=2000000 "$LAB" restart
+for _ in $(seq 1 100); do grep -q "READY=1" "$NOTIFY/log" 2>/dev/null && break; sleep 0.1; done
+check "READY=1 once the ports are up and the control socket listens" grep -q "READY=1|STATUS=2 interfaces" "$NOTIFY/log"
+sleep 3
+n=$(grep -c "WATCHDOG=1" "$NOTIFY/log")
+check "the watchdog is fed about every second ($n in 3 s)" test "$n" -ge 2
+check_not "debug stall: a bad word is refused" ctl debug stall 99
+t0=$(awk 'END {print $1}' "$NOTIFY/log")
+check "debug stall 4: the control loop blocks" ctl debug stall 4
+sleep 1.5
+# the longest silence between two notify messages, from the last one before the stall
+gap=$(awk -v t0="$t0" 'BEGIN {p = t0} /WATCHDOG=1/ && $1 > t0 {g = $1 - p; if (g > m) m = g; p = $1} END {printf "%.1f", m}' "$NOTIFY/log")
+check "no watchdog while stalled (systemd would restart it): ${gap} s of silence" awk -v g="$gap" 'BEGIN {exit !(g >= 3.5)}'
+t1=$(awk 'END {print $1}' "$NOTIFY/log")
+sleep 2
+check "fed again once the loop runs" sh -c "awk -v t=$t1 '/WATCHDOG=1/ && \$1 > t' '$NOTIFY/log' | grep -q ."
+check "STOPPING=1 on SIGTERM, then a plain restart" "$LAB" restart
+check "STOPPING=1 was said" grep -q "STOPPING=1" "$NOTIFY/log"
+kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null
+rm -rf "$NOTIFY"
+unit=$(mktemp /tmp/edged-XXXXXX.service)
+sed "s|/usr/sbin/edged|$ROOT/build/edged|g" "$ROOT/config/edged.service" > "$unit"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the unit" systemd-analyze verify "$unit"
+fi
+rm -f "$unit"
+
 echo "clean stop"
 pid=$(cat $RUN/edged.pid)
 kill -TERM "$pid"
