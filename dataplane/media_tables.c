@@ -12,6 +12,7 @@
 
 struct media_tab *media_tab_current;
 struct media_lcore_leg *media_lcore[RTE_MAX_LCORE];
+struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
 
 int media_tables_add_lcore(unsigned int lcore)
 {
@@ -23,6 +24,12 @@ int media_tables_add_lcore(unsigned int lcore)
 		if (!media_lcore[lcore])
 			return -ENOMEM;
 		memset(media_lcore[lcore], 0, sizeof(struct media_lcore_leg) * MEDIA_MAX_LEGS);
+	}
+	if (!media_twcc[lcore]) {
+		media_twcc[lcore] = aligned_alloc(64, sizeof(struct media_twcc_lcore));
+		if (!media_twcc[lcore])
+			return -ENOMEM;
+		memset(media_twcc[lcore], 0, sizeof(struct media_twcc_lcore));
 	}
 	return 0;
 }
@@ -39,6 +46,8 @@ void media_leg_counters(uint16_t slot, struct media_lcore_leg *out)
 			continue;
 		out->rx_pkts += c->rx_pkts;
 		out->rx_bytes += c->rx_bytes;
+		out->rx_audio_pkts += c->rx_audio_pkts;
+		out->rx_audio_bytes += c->rx_audio_bytes;
 		out->tx_pkts += c->tx_pkts;
 		out->tx_bytes += c->tx_bytes;
 		out->auth_fail += c->auth_fail;
@@ -53,9 +62,25 @@ void media_leg_counters_reset(uint16_t slot)
 {
 	if (slot >= MEDIA_MAX_LEGS)
 		return;
-	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		if (media_lcore[l])
 			memset(&media_lcore[l][slot], 0, sizeof(media_lcore[l][slot]));
+		/* its pending bit may stay: the worker clears it, finding no window to report */
+		if (media_twcc[l])
+			memset(&media_twcc[l]->w[slot], 0, sizeof(media_twcc[l]->w[slot]));
+	}
+}
+
+uint64_t media_leg_twcc_sent(uint16_t slot)
+{
+	uint64_t n = 0;
+
+	if (slot >= MEDIA_MAX_LEGS)
+		return 0;
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+		if (media_twcc[l])
+			n += media_twcc[l]->w[slot].fb_sent;
+	return n;
 }
 
 void media_tables_fini(void)
@@ -63,6 +88,8 @@ void media_tables_fini(void)
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		free(media_lcore[l]);
 		media_lcore[l] = NULL;
+		free(media_twcc[l]);
+		media_twcc[l] = NULL;
 	}
 }
 

@@ -3,7 +3,8 @@
  * context made for that receiver and this source, and sent (media_tables.h says who owns
  * which context). RTCP goes where it names: sender reports to the source's receivers,
  * key-frame requests (PLI/FIR), NACKs and receiver reports to the sender of the SSRC they
- * name, a key-frame request at most once a second per sender and lcore. STUN, DTLS and
+ * name, a key-frame request at most once a second per sender and lcore. A sender that
+ * negotiated transport-cc gets our feedback on its uplink (sfu_twcc_*). STUN, DTLS and
  * anything that is not RTP go to the control plane's socket (the media server). No lock,
  * no heap but the mempool, no log: every drop is counted under its reason. */
 #ifndef EDGE_SFU_H
@@ -246,6 +247,119 @@ static inline uint32_t sfu_keyframe_limit(const struct media_tab *t, const struc
 	return refused;
 }
 
+/* Transport-cc (twcc.h): arrival ticks are the TSC / 256 (a 32-bit tick lasts minutes, the
+ * window's arrivals are reported within 50 ms); feedback goes every 1/SFU_TWCC_PER_SEC s. */
+#define SFU_TWCC_TSC_SHIFT 8
+#define SFU_TWCC_PER_SEC 20
+#define SFU_TWCC_ROUNDS 4 /* feedbacks per leg and round at most (a delta beyond int16) */
+
+/* Notes the transport-wide sequence number of RTP packet @p (authenticated, @len bytes) from
+ * @leg, if it carries one: a few stores, on the lcore that owns the leg. */
+static inline void sfu_twcc_note(const struct media_leg *leg, const struct rte_mbuf *m,
+	const uint8_t *p, uint16_t len)
+{
+	struct media_twcc_lcore *tl = media_twcc[rte_lcore_id()];
+	uint16_t seq;
+
+	if (unlikely(!tl) || twcc_rtp_seq(p, len, leg->twcc_ext, &seq) < 0)
+		return;
+	if (unlikely(!tl->mp))
+		tl->mp = m->pool;
+	twcc_record(&tl->w[leg->slot], seq, (uint32_t)(rte_rdtsc() >> SFU_TWCC_TSC_SHIFT));
+	tl->pending[leg->slot >> 6] |= 1ull << (leg->slot & 63);
+}
+
+/* Reports @w's unreported arrivals to @leg: a transport-cc feedback (more when a delta does
+ * not fit one), protected with the leg's feedback context and sent. False when some are
+ * left for the next round (no mbuf). */
+static inline bool sfu_twcc_send(const struct dp_l3 *l3, const struct media_leg *leg,
+	struct media_twcc_lcore *tl, struct twcc_window *w, uint64_t now, uint64_t hz,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	int64_t at[TWCC_WINDOW];
+	uint64_t now_t = now >> SFU_TWCC_TSC_SHIFT;
+	double us_per_tick = 1e6 * (double)(1u << SFU_TWCC_TSC_SHIFT) / (double)hz;
+	uint32_t media_ssrc = leg->video_ssrc ? leg->video_ssrc : leg->audio_ssrc;
+
+	for (unsigned int round = 0; round < SFU_TWCC_ROUNDS && w->base != w->next; round++) {
+		unsigned int n = (uint16_t)(w->next - w->base), cov;
+		struct rte_mbuf *c;
+		uint8_t *q;
+		int len;
+
+		for (unsigned int i = 0; i < n; i++) {
+			uint16_t seq = (uint16_t)(w->base + i), k = seq & (TWCC_WINDOW - 1);
+
+			/* ticks back to a 64-bit time: every arrival precedes @now */
+			at[i] = w->seq[k] == seq && w->at[k] ?
+				(int64_t)((double)(now_t - (uint32_t)((uint32_t)now_t - w->at[k])) *
+					us_per_tick) :
+				TWCC_LOST;
+		}
+		c = tl->mp ? rte_pktmbuf_alloc(tl->mp) : NULL;
+		if (unlikely(!c ||
+			    rte_pktmbuf_tailroom(c) <
+				    SFU_HDRS + TWCC_FB_MAX(TWCC_WINDOW) + MEDIA_SRTP_TRAILER)) {
+			st->drops[DP_DROP_MEDIA_NOMBUF]++;
+			rte_pktmbuf_free(c);
+			return false;
+		}
+		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+		len = twcc_build(q, TWCC_FB_MAX(TWCC_WINDOW), leg->twcc_ssrc, media_ssrc, w->base,
+			at, n, w->fb_count, &cov);
+		for (unsigned int i = 0; i < cov; i++)
+			w->at[(w->base + i) & (TWCC_WINDOW - 1)] = 0;
+		w->base = (uint16_t)(w->base + cov);
+		if (len <= 0) {
+			rte_pktmbuf_free(c);
+			continue;
+		}
+		if (unlikely(media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) != MEDIA_SRTP_OK)) {
+			st->drops[DP_DROP_MEDIA_PROTECT]++;
+			rte_pktmbuf_free(c);
+			continue;
+		}
+		w->fb_count++;
+		w->fb_sent++;
+		st->sfu_tx_pkts++;
+		sfu_emit(l3, leg, c, (uint16_t)len, out);
+	}
+	return w->base == w->next;
+}
+
+/* The worker's periodic hook: at most every 1/SFU_TWCC_PER_SEC s, a feedback to each leg of
+ * this lcore with arrivals not reported yet, into @out (@ifs: the worker's per-interface
+ * stats). How many legs got one. */
+static inline unsigned int sfu_twcc_tick(const struct dp_l3 *l3, uint64_t now, uint64_t hz,
+	struct dp_burst_out *out, struct dp_if_stats *ifs)
+{
+	struct media_twcc_lcore *tl = media_twcc[rte_lcore_id()];
+	const struct media_tab *t;
+	unsigned int sent = 0;
+
+	if (likely(!tl || now < tl->next_tsc))
+		return 0;
+	tl->next_tsc = now + hz / SFU_TWCC_PER_SEC;
+	t = edge_rcu_read(media_tab_current);
+	for (unsigned int wd = 0; wd < MEDIA_MAX_LEGS / 64; wd++) {
+		uint64_t bits = tl->pending[wd];
+
+		tl->pending[wd] = 0;
+		while (bits) {
+			unsigned int slot = wd * 64 + (unsigned int)__builtin_ctzll(bits);
+			const struct media_leg *leg = t ? t->legs[slot] : NULL;
+
+			bits &= bits - 1;
+			if (!leg || !leg->twcc_ext) /* gone: its window waits for a reset */
+				continue;
+			if (!sfu_twcc_send(l3, leg, tl, &tl->w[slot], now, hz, out, &ifs[leg->ifi]))
+				tl->pending[wd] |= 1ull << (slot & 63);
+			sent++;
+		}
+	}
+	return sent;
+}
+
 /* A datagram for a media port. False: not ours to forward (STUN, DTLS, anything not RTP):
  * the caller hands it to the kernel, where the media server's socket takes it. */
 static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
@@ -306,6 +420,10 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	}
 	lc[leg->slot].rx_pkts++;
 	lc[leg->slot].rx_bytes += len;
+	if (leg->twcc_ext && !rtcp)
+		sfu_twcc_note(leg, m, p, (uint16_t)n);
+	lc[leg->slot].rx_audio_pkts += audio;
+	lc[leg->slot].rx_audio_bytes += audio ? len : 0;
 	/* the last receiver reuses this mbuf when the headers before @p are exactly ours */
 	bool reuse = ihl == sizeof(*ip) && rte_pktmbuf_tailroom(m) >= MEDIA_SRTP_TRAILER + 16 &&
 		p == rte_pktmbuf_mtod_offset(m, uint8_t *, SFU_HDRS);

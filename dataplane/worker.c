@@ -11,6 +11,7 @@
 
 #include "dp.h"
 #include "edge_rcu.h"
+#include "sfu.h"
 
 /* Sends a burst; what the queue does not take is dropped and counted under @full.
  * Returns how many were sent. */
@@ -219,6 +220,31 @@ static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker
 	return n;
 }
 
+/* Transport-cc feedback to the senders whose legs this worker owns, when due (every 50 ms:
+ * sfu_twcc_tick), sent like a pass's output. */
+static inline unsigned int twcc_feedback(const struct dp_l3 *l3, struct dp_worker *w,
+	struct dp_burst_out *out, struct flush_ctx *fc, struct hairpins *hp)
+{
+	const struct media_twcc_lcore *tl = media_twcc[rte_lcore_id()];
+	uint64_t now;
+	unsigned int n;
+
+	if (likely(!tl) || (now = rte_rdtsc()) < tl->next_tsc)
+		return 0; /* most passes: not due, nothing touched */
+	out->n_tx = out->n_kernel = out->n_punt = out->n_data = 0;
+	out->fwd_mask = 0;
+	*fc = (struct flush_ctx){ .l3 = l3, .w = w, .hp = hp };
+	out->flush_ctx = fc;
+	n = sfu_twcc_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
+	if (n) {
+		/* nothing to answer or punt: interface 0 only names emit()'s unused queues */
+		emit(l3, w, 0, out, &dp_stats[w->id].ifs[0], hp);
+		if (unlikely(hp->mask))
+			hairpin_run(hp);
+	}
+	return n;
+}
+
 /* Sleeps up to @us, or until the control plane injects (it kicks w->wake after its enqueue;
  * the ring is looked at after the flag is set, so no inject waits out a whole sleep).
  * Offline meanwhile, so that grace periods do not wait for an idle core. */
@@ -287,6 +313,7 @@ int dp_worker_main(void *arg)
 		work += inject_input(l3, w, &hp);
 		if (unlikely(hp.mask))
 			hairpin_run(&hp);
+		work += twcc_feedback(l3, w, &out, &fc, &hp);
 		w->loops++;
 		edge_rcu_quiescent();
 

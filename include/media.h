@@ -26,7 +26,14 @@ struct media_leg_desc {
 	uint8_t remote_fp[32];		 /* SHA-256 of the browser's DTLS certificate */
 	uint32_t audio_ssrc, video_ssrc; /* what it sends (0: nothing) */
 	uint8_t pt[MEDIA_N_CODECS];	 /* its payload type for each codec, 0xff: none */
+	uint8_t twcc_ext; /* its transport-wide sequence number's extension id (1..14), as the
+			   * answer kept it: we send it transport-cc feedback; 0: none */
 };
+
+/* The SSRC our transport-cc feedback comes from (each leg's under its own key): an offer
+ * that announces it is refused (-EINVAL), so that no source's context numbers it too. */
+#define MEDIA_TWCC_SSRC 0x7c5f0001u
+#define MEDIA_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 /* What the answer tells the browser. */
 struct media_local {
@@ -62,5 +69,30 @@ void media_leg_close(struct media_server *ms, const char *id, const char *why);
 unsigned int media_events_take(struct media_server *ms, struct media_event *ev, unsigned int max);
 /* `callbridge media`: the legs with their 5-tuple, state, profile and counters. */
 void media_show(struct media_server *ms, FILE *out);
+
+/* One medium one way on one leg (CMS's rxAudio, txVideo, ...). rx is what the leg's browser
+ * sends us, tx what we send it. */
+struct media_flow_stats {
+	uint64_t packets, bytes; /* since the leg connected (SRTP and its SRTCP) */
+	uint64_t bit_rate;	 /* bits/s over the last MEDIA_RATE_SECONDS */
+};
+
+#define MEDIA_RATE_SECONDS 3 /* the window of media_flow_stats.bit_rate */
+
+/* A leg's media figures, from the SFU's counters (media_tables.h) sampled every second. rx
+ * per medium is counted by SSRC on the fast path; tx is counted per leg only, and split
+ * between audio and video as the sources it takes send them (an estimate: see
+ * docs/media.md). No loss, jitter or picture size: the SFU does not read RTCP reports or
+ * decode video. */
+struct media_leg_stats {
+	bool connected; /* DTLS done: SRTP flows */
+	bool via_relay; /* its path is our own TURN relay's */
+	struct media_flow_stats rx_audio, rx_video, tx_audio, tx_video;
+	uint64_t keyframe_req; /* key-frame requests it sent that reached a sender */
+	uint64_t auth_fail, replay;
+};
+
+/* Leg @id's figures: 0, -ENOENT (no such leg) or -ENODEV (no media server). */
+int media_leg_stats(struct media_server *ms, const char *id, struct media_leg_stats *out);
 
 #endif

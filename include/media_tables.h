@@ -37,6 +37,7 @@
 
 #include "edge_limits.h"
 #include "../dataplane/srtp_fast.h"
+#include "../dataplane/twcc.h"
 
 #define MEDIA_MAX_LEGS 1024		      /* legs the data plane knows at once */
 #define MEDIA_MAX_OUT 24		      /* receivers of one source (a meeting of 25) */
@@ -148,6 +149,15 @@ struct media_leg {
 	uint16_t local_port, remote_port; /* network order */
 	struct media_srtp rx;		  /* copied from the control plane's media_srtp_new() */
 	uint32_t audio_ssrc, video_ssrc;  /* what the leg sends (0: nothing) */
+	/* transport-cc: the one-byte header extension id (1..14) of the transport-wide sequence
+	 * number its packets carry (0: none, no feedback), our RTCP sender SSRC in the feedback
+	 * we send it, and the context that protects that feedback: keyed with THIS leg's key
+	 * (it receives it), for twcc_ssrc only, made once with the leg's keys and owned by the
+	 * leg's worker like rx (no source's context toward this leg numbers twcc_ssrc: the media
+	 * server refuses a leg that announces it) */
+	uint8_t twcc_ext;
+	uint32_t twcc_ssrc;
+	struct media_srtp twcc_tx;
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];
 };
@@ -194,9 +204,12 @@ static inline const struct media_leg *media_lookup(const struct media_tab *t, ui
 	return NULL;
 }
 
-/* One leg's traffic on one lcore: written by that lcore only. */
+/* One leg's traffic on one lcore: written by that lcore only. What every packet touches
+ * (rx_*, tx_*) shares the first cache line; the key-frame fields are rare. */
 struct media_lcore_leg {
 	uint64_t rx_pkts, rx_bytes; /* SRTP/SRTCP received and authenticated */
+	/* of those, its audio SSRC's (its video: the rest) */
+	uint64_t rx_audio_pkts, rx_audio_bytes;
 	uint64_t tx_pkts, tx_bytes; /* sent to this leg (it is the receiver) */
 	uint64_t auth_fail;	    /* unprotect failed: wrong key, tampered */
 	uint64_t replay;	    /* replayed or too old */
@@ -208,11 +221,26 @@ struct media_lcore_leg {
  * forwards (NULL: it does not). */
 extern struct media_lcore_leg *media_lcore[RTE_MAX_LCORE];
 
+/* Per lcore: each leg's transport-wide arrivals (twcc.h), written by the lcore that owns the
+ * leg (sfu_input records, sfu_twcc_tick reports), and the legs with arrivals not reported yet.
+ * Apart from media_lcore so that its cache line stays what the per-packet counters need. */
+struct media_twcc_lcore {
+	struct rte_mempool *mp; /* where feedback comes from: the pool of the packets it reports */
+	uint64_t next_tsc;	/* the next round of feedback */
+	uint64_t pending[MEDIA_MAX_LEGS / 64];
+	struct twcc_window w[MEDIA_MAX_LEGS];
+};
+
+extern struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
+
+/* Both per-lcore arrays for @lcore. */
 int media_tables_add_lcore(unsigned int lcore);
+/* The transport-cc feedback packets sent to slot @slot, summed over the lcores. */
+uint64_t media_leg_twcc_sent(uint16_t slot);
 /* Sums slot @slot over the lcores into @out (last_pli: the latest). */
 void media_leg_counters(uint16_t slot, struct media_lcore_leg *out);
-/* Zeroes slot @slot on every lcore: the writer calls it for a slot no published table has
- * named for a grace period (a new leg starts from zero). */
+/* Zeroes slot @slot on every lcore (its transport-cc window too): the writer calls it for a
+ * slot no published table has named for a grace period (a new leg starts from zero). */
 void media_leg_counters_reset(uint16_t slot);
 void media_tables_fini(void); /* every reader gone */
 

@@ -11,12 +11,14 @@
 //   "join" | "joining" | "in-call" | "left" | "ended" | "error"
 // and window.wb3 holds what happened (participant, call, conference, candidatesSent,
 // relayCandidatesSent, offerSent, lastError, remoteParticipants, mediaState, renegotiations,
-// and the non-enumerable pc, ...). `?relay=1` makes the page use TURN relays only.
+// and the non-enumerable pc, ...; wb3.stats is what the statistics panel shows, while it is
+// open). `?relay=1` makes the page use TURN relays only.
 'use strict';
 
 (function () {
   const JOIN_TIMEOUT_MS = 15000;   // POST /api/join, and the WebSocket until "authenticated"
   const LEAVE_TIMEOUT_MS = 3000;   // "leave" until "left" or the socket closes
+  const STATS_INTERVAL_MS = 1000;  // the statistics panel's refresh
   const SUBPROTOCOL = 'wb3-signalling';
 
   const $ = (id) => document.getElementById(id);
@@ -27,6 +29,8 @@
     mediaNote: $('media-note'), roster: $('roster'), rosterCount: $('roster-count'),
     muteAudio: $('mute-audio'), muteVideo: $('mute-video'), leave: $('leave'),
     remoteGrid: $('remote-grid'), localVideo: $('local-video'),
+    statsToggle: $('stats-toggle'), stats: $('stats'), statsRows: $('stats-rows'),
+    statsTransport: $('stats-transport'),
   };
   // ?relay=1: only relayed candidates (tests force the path through our TURN server this way)
   const RELAY_ONLY = new URLSearchParams(location.search).get('relay') === '1';
@@ -41,6 +45,7 @@
     mediaState: 'none',      // 'none' | 'negotiating' | 'connected' | 'failed'
     renegotiations: 0,       // offers sent, the first one included
     relayOnly: RELAY_ONLY,
+    stats: null,             // the panel's last figures: { transport, relayProtocol, streams }
   };
   // Not enumerable: JSON.stringify(wb3) and WebDriver's serialisation of wb3 leave them out
   Object.defineProperty(wb3, 'pc', {
@@ -82,6 +87,7 @@
     el.title.textContent = 'Join a meeting';
     el.joinButton.disabled = false;
     el.joinButton.textContent = 'Join';
+    hideStats();
   }
 
   function showCallView() {
@@ -196,6 +202,7 @@
     wb3.remoteParticipants = [];
     wb3.mediaState = 'none';
     wb3.renegotiations = 0;
+    wb3.stats = null;
     el.media.textContent = '';
     el.mediaNote.textContent = '';
     renderRoster([]);
@@ -211,6 +218,8 @@
       sources: 0,              // the last "renegotiate" N: receive pairs we must have
       tiles: new Map(),        // participant id -> { tile, video, label, stream }
       everInRoster: new Set(), // ids some roster named: a later roster without them = they left
+      statsTimer: null,        // the statistics panel's next refresh
+      statsPrev: new Map(),    // getStats() rtp id -> { bytes, timestamp } of the last refresh
     };
   }
 
@@ -226,6 +235,8 @@
       try { s.pc.close(); } catch (e) { /* already closed */ }
     }
     if (s.stream) s.stream.getTracks().forEach((t) => t.stop());
+    clearTimeout(s.statsTimer);
+    s.statsTimer = null;
     for (const id of Array.from(s.tiles.keys())) removeTile(s, id);
     el.localVideo.srcObject = null;
     el.localVideo.hidden = true;
@@ -729,6 +740,168 @@
     }
   }
 
+  // ---------------------------------------------------------------- statistics
+
+  // The panel shows the browser's own view of the call, from RTCPeerConnection.getStats():
+  // each stream we send and receive (codec, bit rate over the last refresh, loss, jitter, and
+  // for video the picture's size and frame rate) and whether the path to the meeting is
+  // direct or relayed by a TURN server. It refreshes once a second while it is open.
+  function toggleStats() {
+    const show = el.stats.hidden;
+    el.stats.hidden = !show;
+    el.statsToggle.setAttribute('aria-pressed', String(show));
+    const s = session;
+    if (!s) return;
+    clearTimeout(s.statsTimer);
+    s.statsTimer = null;
+    if (show) refreshStats(s);
+  }
+
+  function hideStats() {
+    el.stats.hidden = true;
+    el.statsToggle.setAttribute('aria-pressed', 'false');
+    el.statsRows.replaceChildren();
+    el.statsTransport.textContent = '';
+  }
+
+  async function refreshStats(s) {
+    s.statsTimer = null;
+    if (gone(s) || el.stats.hidden) return;
+    if (s.pc) {
+      try {
+        showStats(s, await s.pc.getStats());
+      } catch (e) {
+        el.statsTransport.textContent = 'No statistics: ' + e.message;
+      }
+    } else {
+      el.statsTransport.textContent = 'No audio or video yet';
+    }
+    if (!gone(s) && !el.stats.hidden && s.statsTimer === null)
+      s.statsTimer = setTimeout(() => refreshStats(s), STATS_INTERVAL_MS);
+  }
+
+  // Whose a received track is: the tile showing it names the participant
+  function trackOwner(s, trackId) {
+    for (const [id, t] of s.tiles) {
+      if (t.stream && t.stream.getTracks().some((k) => k.id === trackId)) return displayName(id);
+    }
+    return null;
+  }
+
+  function bitRateText(bps) {
+    if (bps === null) return '\u2013';
+    if (bps >= 1e6) return (bps / 1e6).toFixed(2) + ' Mbit/s';
+    return Math.round(bps / 1000) + ' kbit/s';
+  }
+
+  // One stream's figures from its inbound-rtp or outbound-rtp (and, sent, the receivers'
+  // reports about it: remote-inbound-rtp)
+  function streamStats(s, report, r) {
+    const inbound = r.type === 'inbound-rtp';
+    const kind = r.kind || r.mediaType;
+    const bytes = (inbound ? r.bytesReceived : r.bytesSent) || 0;
+    const prev = s.statsPrev.get(r.id);
+    let bitRate = null;
+    if (prev && r.timestamp > prev.timestamp)
+      bitRate = Math.round((bytes - prev.bytes) * 8000 / (r.timestamp - prev.timestamp));
+    s.statsPrev.set(r.id, { bytes: bytes, timestamp: r.timestamp });
+    const codec = r.codecId && report.get(r.codecId);
+    const remote = !inbound && r.remoteId ? report.get(r.remoteId) : null;
+    let lost = null, jitter = null;
+    if (inbound) {
+      const got = r.packetsReceived || 0, missed = Math.max(0, r.packetsLost || 0);
+      if (got + missed > 0) lost = 100 * missed / (got + missed);
+      if (r.jitter !== undefined) jitter = r.jitter * 1000;
+    } else if (remote) {
+      if (remote.fractionLost !== undefined) lost = 100 * remote.fractionLost;
+      if (remote.jitter !== undefined) jitter = remote.jitter * 1000;
+    }
+    return {
+      direction: inbound ? 'received' : 'sent',
+      who: inbound ? (trackOwner(s, r.trackIdentifier) || 'someone') : 'you',
+      kind: kind,
+      codec: codec && codec.mimeType ? codec.mimeType : null,
+      bitRate: bitRate,
+      packetsLostPercent: lost === null ? null : Math.round(lost * 10) / 10,
+      jitterMs: jitter === null ? null : Math.round(jitter * 10) / 10,
+      width: r.frameWidth || null,
+      height: r.frameHeight || null,
+      framesPerSecond: r.framesPerSecond === undefined ? null : r.framesPerSecond,
+    };
+  }
+
+  // The selected candidate pair: direct, or relayed (our local candidate is a TURN relay's)
+  function transportStats(report) {
+    let pair = null;
+    report.forEach((r) => {
+      if (r.type === 'transport' && r.selectedCandidatePairId)
+        pair = report.get(r.selectedCandidatePairId) || pair;
+    });
+    if (!pair) {
+      report.forEach((r) => {
+        if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r;
+      });
+    }
+    if (!pair) return { transport: null, relayProtocol: null, roundTripMs: null };
+    const local = report.get(pair.localCandidateId) || {};
+    const relayed = local.candidateType === 'relay';
+    return {
+      transport: relayed ? 'relayed' : 'direct',
+      candidateType: local.candidateType || null,
+      relayProtocol: relayed ? (local.relayProtocol || null) : null,
+      roundTripMs: pair.currentRoundTripTime === undefined ? null :
+        Math.round(pair.currentRoundTripTime * 1000),
+    };
+  }
+
+  function showStats(s, report) {
+    if (gone(s) || el.stats.hidden) return;
+    const streams = [];
+    report.forEach((r) => {
+      if (r.type !== 'inbound-rtp' && r.type !== 'outbound-rtp') return;
+      // an m-line that never carried anything (a receive pair not in use) says nothing
+      if (r.type === 'inbound-rtp' && !r.packetsReceived) return;
+      if (r.type === 'outbound-rtp' && !r.packetsSent) return;
+      streams.push(streamStats(s, report, r));
+    });
+    streams.sort((a, b) => (a.direction === b.direction ? 0 : a.direction === 'sent' ? -1 : 1) ||
+      a.who.localeCompare(b.who) || a.kind.localeCompare(b.kind));
+    const t = transportStats(report);
+    wb3.stats = { transport: t.transport, relayProtocol: t.relayProtocol, streams: streams };
+
+    let text = 'Connection: ';
+    if (!t.transport) text += 'not established';
+    else if (t.transport === 'relayed')
+      text += 'relayed (TURN over ' + (t.relayProtocol || 'an unknown protocol') + ')';
+    else text += 'direct (' + (t.candidateType || 'unknown') + ' candidate)';
+    if (t.roundTripMs !== null) text += ', round trip ' + t.roundTripMs + ' ms';
+    el.statsTransport.textContent = text;
+
+    const rows = streams.map((x) => {
+      const tr = document.createElement('tr');
+      const video = x.kind === 'video' && x.width ?
+        x.width + '\u00d7' + x.height + (x.framesPerSecond !== null ?
+          ' @ ' + Math.round(x.framesPerSecond) + ' fps' : '') : '\u2013';
+      const cells = [
+        (x.direction === 'sent' ? '\u2191 sent ' : '\u2193 from ' + x.who + ' ') + x.kind,
+        x.codec || '\u2013',
+        bitRateText(x.bitRate),
+        x.packetsLostPercent === null ? '\u2013' : x.packetsLostPercent.toFixed(1) + ' %',
+        x.jitterMs === null ? '\u2013' : x.jitterMs.toFixed(1) + ' ms',
+        video,
+      ];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.appendChild(td);
+      }
+      tr.dataset.kind = x.kind;
+      tr.dataset.direction = x.direction;
+      return tr;
+    });
+    el.statsRows.replaceChildren(...rows);
+  }
+
   // ---------------------------------------------------------------- a hook for tests
 
   // wb3.offerSteps([2, 1, 3]): the m-lines ({mid, kind, direction}) of the offers this page
@@ -763,6 +936,7 @@
   el.muteAudio.addEventListener('click', () => toggleMute('audio'));
   el.muteVideo.addEventListener('click', () => toggleMute('video'));
   el.leave.addEventListener('click', leave);
+  el.statsToggle.addEventListener('click', toggleStats);
   window.addEventListener('pagehide', () => {
     if (session) { send(session, { type: 'leave' }); endSession(session); }
   });

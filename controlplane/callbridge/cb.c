@@ -1154,6 +1154,11 @@ static int api_drop_leg(void *ctx, const char *id)
 	return 0;
 }
 
+static int api_leg_media(void *ctx, const char *id, struct media_leg_stats *out)
+{
+	return media_leg_stats(((struct callbridge *)ctx)->media, id, out);
+}
+
 static int api_drop_call(void *ctx, const char *id)
 {
 	struct callbridge *cb = ctx;
@@ -1434,7 +1439,8 @@ static int build_ctx(struct callbridge *cb)
 			.drop_leg = api_drop_leg,
 			.drop_call = api_drop_call,
 			.changed = api_changed,
-			.webbridge_status = api_wb_status } };
+			.webbridge_status = api_wb_status,
+			.leg_media = api_leg_media } };
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	ci.user = cb;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cb_api.h"
+#include "media.h"
 
 #define API_PAGE_MAX 20 /* the real API's largest page */
 #define API_MAX_PARAMS 64
@@ -770,8 +771,55 @@ static void render_call(struct sbuf *sb, const struct cb_call *c, bool full, tim
 	sb_add(sb, "</call>");
 }
 
-/* A web app guest's leg: type acano, subtype webApp, as CMS shows a Web App participant. */
-static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_t now)
+/* "VP8" -> "vp8", as CMS names codecs; "" stays "" */
+static void codec_name(char *out, size_t n, const char *sdp_name)
+{
+	size_t i = 0;
+
+	for (; sdp_name[i] && i + 1 < n; i++)
+		out[i] = (char)(sdp_name[i] >= 'A' && sdp_name[i] <= 'Z' ? sdp_name[i] + 32 :
+									   sdp_name[i]);
+	out[i] = '\0';
+}
+
+/* What a leg's sources send it with: the codecs of the first source that has them. */
+static void tx_codecs(const struct cb_leg *l, char *audio, char *video, size_t n)
+{
+	audio[0] = video[0] = '\0';
+	for (unsigned int i = 0; l->call && i < CB_MAX_PAIRS; i++) {
+		if (!l->pair_src[i][0])
+			continue;
+		for (const struct cb_leg *s = l->call->legs; s; s = s->next) {
+			if (strcmp(s->id, l->pair_src[i]))
+				continue;
+			if (!audio[0] && s->audio_ssrc)
+				snprintf(audio, n, "opus");
+			if (!video[0] && s->video_ssrc)
+				codec_name(video, n, s->video_codec);
+		}
+	}
+}
+
+/* <rxAudio>, <txVideo role="main">, ...: the codec when known, the bit rate, and for what
+ * the leg sends, whether it muted it. No packetLossPercentage, jitter, width, height or
+ * frameRate: the SFU neither reads RTCP reports nor decodes (docs/media.md). */
+static void render_flow(struct sbuf *sb, const char *name, bool video, const char *codec,
+	const struct media_flow_stats *f, int muted)
+{
+	sb_printf(sb, video ? "<%s role=\"main\">" : "<%s>", name);
+	if (codec && codec[0])
+		sb_elem(sb, "codec", codec);
+	if (f)
+		sb_elem_u(sb, "bitRate", (unsigned long)f->bit_rate);
+	if (muted >= 0)
+		sb_elem_b(sb, "muted", muted);
+	sb_printf(sb, "</%s>", name);
+}
+
+/* A web app guest's leg: type acano, subtype webApp, as CMS shows a Web App participant.
+ * @ms: its media figures, NULL when there are none (no media server, no media yet). */
+static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_t now,
+	const struct media_leg_stats *ms)
 {
 	sb_open(sb, "callLeg", l->id);
 	sb_elem(sb, "name", l->name);
@@ -786,12 +834,22 @@ static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_
 		sb_add(sb, "<status>");
 		sb_elem(sb, "state", l->session ? "connected" : "initial");
 		sb_elem_u(sb, "durationSeconds", since(l->started, now));
-		sb_elem_b(sb, "encryptedMedia", false);
-		sb_add(sb, "<rxAudio>");
-		sb_elem_b(sb, "muted", l->audio_muted);
-		sb_add(sb, "</rxAudio><rxVideo role=\"main\">");
-		sb_elem_b(sb, "muted", l->video_muted);
-		sb_add(sb, "</rxVideo></status>");
+		sb_elem_b(sb, "encryptedMedia", ms && ms->connected); /* DTLS-SRTP */
+		if (ms) {
+			char rx_video[16], tx_audio[16], tx_video[16];
+
+			codec_name(rx_video, sizeof(rx_video), l->video_ssrc ? l->video_codec : "");
+			tx_codecs(l, tx_audio, tx_video, sizeof(tx_audio));
+			render_flow(sb, "rxAudio", false, l->audio_ssrc ? "opus" : "",
+				&ms->rx_audio, l->audio_muted);
+			render_flow(sb, "txAudio", false, tx_audio, &ms->tx_audio, -1);
+			render_flow(sb, "rxVideo", true, rx_video, &ms->rx_video, l->video_muted);
+			render_flow(sb, "txVideo", true, tx_video, &ms->tx_video, -1);
+		} else {
+			render_flow(sb, "rxAudio", false, NULL, NULL, l->audio_muted);
+			render_flow(sb, "rxVideo", true, NULL, NULL, l->video_muted);
+		}
+		sb_add(sb, "</status>");
 	}
 	sb_add(sb, "</callLeg>");
 }
@@ -857,7 +915,7 @@ static void live_item(struct sbuf *sb, struct live_list *ll, const char *name,
 	if (ll->what == LIVE_CALL)
 		render_call(sb, c, false, ll->now);
 	else if (l && ll->what == LIVE_LEG)
-		render_leg(sb, l, false, ll->now);
+		render_leg(sb, l, false, ll->now, NULL);
 	else if (l)
 		render_participant(sb, l, false, ll->now);
 }
@@ -920,9 +978,14 @@ static void live_list(struct req *r, enum live what, enum live parent, const cha
 static void live_get(struct req *r, enum live what, const char *id)
 {
 	struct cb_model *m = r->api->model;
+	struct cb_api_env *env = &r->api->env;
 	time_t now = time(NULL);
 	bool found = false;
+	struct media_leg_stats ms;
+	bool have_ms;
 
+	/* before model->lock: the media server has its own */
+	have_ms = what == LIVE_LEG && env->leg_media && env->leg_media(env->ctx, id, &ms) == 0;
 	if (m)
 		pthread_mutex_lock(&m->lock);
 	if (m && what == LIVE_CALL) {
@@ -938,7 +1001,7 @@ static void live_get(struct req *r, enum live what, const char *id)
 		if ((found = l)) {
 			sb_add(&r->sb, XML_HEAD);
 			if (what == LIVE_LEG)
-				render_leg(&r->sb, l, true, now);
+				render_leg(&r->sb, l, true, now, have_ms ? &ms : NULL);
 			else
 				render_participant(&r->sb, l, true, now);
 		}

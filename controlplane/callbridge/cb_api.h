@@ -8,6 +8,8 @@
 #include "cb_db.h"
 #include "cb_model.h"
 
+struct media_leg_stats;
+
 #define CB_API_MAX_BODY (64 * 1024) /* larger bodies get 413 */
 
 /* The webadmin users' roles (MMP `user add <name> <role>`, CMS-SPEC 1.8) and what each may
@@ -45,6 +47,9 @@ struct cb_api_env {
 	/* The C2W link's state for a webBridge id: "unused", "success", "connectionFailure",
 	 * "dnsFailure" or "tlsFailure". NULL (callback or answer) reads as "unused". */
 	const char *(*webbridge_status)(void *ctx, const char *id);
+	/* A leg's media figures for GET /callLegs/<id> (media_leg_stats(), include/media.h):
+	 * 0, or -errno when it has none. Called without model->lock. May be NULL. */
+	int (*leg_media)(void *ctx, const char *leg_id, struct media_leg_stats *out);
 };
 
 struct cb_api {

@@ -183,6 +183,20 @@ static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
 			o->media[ol->a_send >= 0 ? ol->a_send : ol->v_send].cname);
 	d->audio_ssrc = ls->audio_ssrc;
 	d->video_ssrc = ls->video_ssrc;
+	/* the transport-wide sequence number, as the answer keeps it on the send lines (the
+	 * one-byte header's ids; one id under BUNDLE): the media server sends feedback */
+	for (int k = 0; k < 2 && !d->twcc_ext; k++) {
+		int line = k ? ol->a_send : ol->v_send;
+		const struct sdp_media *m = line >= 0 ? &o->media[line] : NULL;
+
+		if (!m)
+			continue;
+		for (unsigned int j = 0; j < m->n_ext; j++)
+			if (!strcmp(m->ext[j].uri, MEDIA_TWCC_URI)) {
+				d->twcc_ext = m->ext[j].id <= 14 ? m->ext[j].id : 0;
+				break;
+			}
+	}
 	return 0;
 }
 

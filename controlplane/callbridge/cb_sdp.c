@@ -198,6 +198,13 @@ static bool fb_wanted(const char *fb)
 	return !strcasecmp(fb, "nack") || !strcasecmp(fb, "nack pli") || !strcasecmp(fb, "ccm fir");
 }
 
+/* transport-cc: the feedback we send on a guest's uplink (its send m-lines only: what we
+ * send it carries the sources' own sequence numbers, which it must not answer) */
+static bool fb_uplink(const char *fb)
+{
+	return !strcasecmp(fb, "transport-cc");
+}
+
 /* A codec's rtcp-fb list is bounded: once full, the ones we honour displace the others. */
 static void fb_add(struct sdp_codec *c, const char *fb)
 {
@@ -210,10 +217,10 @@ static void fb_add(struct sdp_codec *c, const char *fb)
 		copy_str(c->fb[c->n_fb++], sizeof(c->fb[0]), fb);
 		return;
 	}
-	if (!fb_wanted(fb))
+	if (!fb_wanted(fb) && !fb_uplink(fb))
 		return;
 	for (unsigned i = SDP_MAX_FB; i-- > 0;)
-		if (!fb_wanted(c->fb[i])) {
+		if (!fb_wanted(c->fb[i]) && !fb_uplink(c->fb[i])) {
 			copy_str(c->fb[i], sizeof(c->fb[0]), fb);
 			return;
 		}
@@ -223,12 +230,30 @@ static const char *const ext_audio[] = { "urn:ietf:params:rtp-hdrext:ssrc-audio-
 static const char *const ext_video[] = { "urn:3gpp:video-orientation",
 	"urn:ietf:params:rtp-hdrext:toffset", NULL };
 
+/* the transport-wide sequence number: answered on the guest's send m-lines, with its id,
+ * when that id fits the one-byte header (1..14: what the media server reads) */
+#define SDP_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
 static bool ext_allowed(bool audio, const char *uri)
 {
 	for (const char *const *a = audio ? ext_audio : ext_video; *a; a++)
 		if (!strcmp(*a, uri))
 			return true;
 	return false;
+}
+
+static bool ext_kept(bool audio, const char *uri)
+{
+	return ext_allowed(audio, uri) || !strcmp(uri, SDP_TWCC_URI);
+}
+
+/* The offer's transport-wide sequence number extension id on @m, 0 when none we can use. */
+static unsigned int twcc_ext_of(const struct sdp_media *m)
+{
+	for (unsigned k = 0; k < m->n_ext; k++)
+		if (!strcmp(m->ext[k].uri, SDP_TWCC_URI))
+			return m->ext[k].id <= 14 ? m->ext[k].id : 0;
+	return 0;
 }
 
 static void ext_add(struct sdp_media *m, uint8_t id, const char *uri)
@@ -239,9 +264,9 @@ static void ext_add(struct sdp_media *m, uint8_t id, const char *uri)
 		return;
 	if (m->n_ext < SDP_MAX_EXT) {
 		e = &m->ext[m->n_ext++];
-	} else if (!m->other && ext_allowed(m->audio, uri)) {
+	} else if (!m->other && ext_kept(m->audio, uri)) {
 		for (unsigned i = SDP_MAX_EXT; i-- > 0 && !e;)
-			if (!ext_allowed(m->audio, m->ext[i].uri))
+			if (!ext_kept(m->audio, m->ext[i].uri))
 				e = &m->ext[i];
 	}
 	if (e) {
@@ -1041,6 +1066,9 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 	const struct sdp_media *m = &o->media[i];
 	const struct sdp_codec *c = &pl->codec;
 	const char *ipv = strchr(p->cand[0].ip, ':') ? "IP6" : "IP4";
+	/* transport-cc on the guest's uplink: the extension and the codec's feedback line */
+	unsigned int twcc = pl->dir == SDP_RECVONLY ? twcc_ext_of(m) : 0;
+	bool twcc_fb = false;
 
 	if (!pl->accept) {
 		put(b, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\n", m->kind, m->proto,
@@ -1060,7 +1088,10 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 
 		for (unsigned j = 0; j < k; j++)
 			again |= !strcmp(m->ext[j].uri, m->ext[k].uri);
-		if (ext_allowed(m->audio, m->ext[k].uri) && !again)
+		if (again)
+			continue;
+		if (ext_allowed(m->audio, m->ext[k].uri) ||
+			(twcc && m->ext[k].id == twcc && !strcmp(m->ext[k].uri, SDP_TWCC_URI)))
 			put(b, "a=extmap:%u %s\r\n", m->ext[k].id, m->ext[k].uri);
 	}
 	if (c->channels)
@@ -1071,6 +1102,12 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 		put(b, "a=fmtp:%u %s\r\n", c->pt, c->fmtp);
 	for (unsigned k = 0; k < c->n_fb; k++)
 		put(b, "a=rtcp-fb:%u %s\r\n", c->pt, c->fb[k]);
+	for (unsigned k = 0; k < m->n_codecs; k++)
+		if (twcc && m->codecs[k].pt == c->pt)
+			for (unsigned j = 0; j < m->codecs[k].n_fb; j++)
+				twcc_fb |= fb_uplink(m->codecs[k].fb[j]);
+	if (twcc_fb)
+		put(b, "a=rtcp-fb:%u transport-cc\r\n", c->pt);
 	if (pl->dir == SDP_SENDONLY) {
 		const struct sdp_source *s = &p->src[i];
 

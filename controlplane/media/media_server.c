@@ -79,6 +79,8 @@ struct ms_leg {
 	struct mdtls *dtls;
 	struct mdtls_keys keys;
 	struct media_srtp *rx; /* what its table entries copy (media_tables.h) */
+	/* our transport-cc feedback to it: its key, MEDIA_TWCC_SSRC only, for the leg's life */
+	struct media_srtp *twcc_tx;
 	struct ms_tx tx[MEDIA_MAX_OUT];
 	unsigned int n_tx;
 	/* what it takes, and what it sends */
@@ -88,6 +90,15 @@ struct ms_leg {
 	bool audio_muted, video_muted;
 	/* control-plane counters */
 	uint64_t checks, check_fail, dtls_in, dtls_out;
+	/* the SFU's counters once a second (ms_sample): bit rates, and what it sent us split
+	 * by medium as its sources sent it (the fast path counts tx per leg only) */
+	struct media_lcore_leg last;
+	uint64_t d_rx_audio_pkts, d_rx_audio_bytes; /* over the last second */
+	uint64_t tx_audio_pkts, tx_audio_bytes;	    /* estimated, since connected */
+	struct ms_rate {
+		uint64_t ms, rx_bytes, rx_audio_bytes, tx_bytes, tx_audio_bytes;
+	} rate[MEDIA_RATE_SECONDS + 1]; /* a ring: sample k at k % its size */
+	uint64_t n_rate;		/* samples taken */
 };
 
 struct ms_port {
@@ -115,6 +126,7 @@ struct media_server {
 	/* counters of what no leg owns, and of legs gone (monotonic for the metrics) */
 	uint64_t unknown_ufrag, not_stun, rtp_early, dtls_unknown, handshakes_refused;
 	uint64_t gone_checks, gone_check_fail, legs_ended, ctx_leaked;
+	uint64_t sampled_ms; /* the legs' counters were last sampled */
 };
 
 /* What a publication made unreachable, freed after its grace period: the old table, the
@@ -134,6 +146,11 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 static void tab_free(struct media_tab *t)
@@ -298,6 +315,8 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 
 	if (!ms)
 		return -ENODEV;
+	if (d->audio_ssrc == MEDIA_TWCC_SSRC || d->video_ssrc == MEDIA_TWCC_SSRC)
+		return -EINVAL; /* our feedback's: two contexts would number it under one key */
 	pthread_mutex_lock(&ms->lock);
 	if (!ms->n_ports) {
 		pthread_mutex_unlock(&ms->lock);
@@ -580,7 +599,8 @@ static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint
 	case MDTLS_DONE:
 		if (l->rx)
 			break;
-		if (mdtls_keys(l->dtls, &l->keys) < 0 || make_srtp(&l->rx, &l->keys, true) < 0) {
+		if (mdtls_keys(l->dtls, &l->keys) < 0 || make_srtp(&l->rx, &l->keys, true) < 0 ||
+			make_srtp(&l->twcc_tx, &l->keys, false) < 0) {
 			leg_end(ms, l, "DTLS keys could not be made", true);
 			break;
 		}
@@ -659,6 +679,11 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->rx = *l->rx; /* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
+	if (l->twcc_tx && l->d.twcc_ext >= 1 && l->d.twcc_ext <= 14) {
+		e->twcc_ext = l->d.twcc_ext;
+		e->twcc_ssrc = MEDIA_TWCC_SSRC;
+		e->twcc_tx = *l->twcc_tx;
+	}
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
 		struct ms_leg *r = &ms->legs[i];
 		struct media_out *o;
@@ -734,6 +759,7 @@ static void ms_publish(struct media_server *ms)
 		if (retire_slot(ret, l->slot) < 0)
 			continue; /* out of memory: the leg stays for the next try */
 		retire_ctx(ret, l->rx);
+		retire_ctx(ret, l->twcc_tx);
 		for (unsigned int k = 0; k < l->n_tx; k++)
 			retire_ctx(ret, l->tx[k].tx);
 		mdtls_free(l->dtls);
@@ -753,6 +779,52 @@ static void ms_publish(struct media_server *ms)
 		if (ms->legs[i].used && ms->legs[i].state == MS_UP && ms->legs[i].nominated >= 0 &&
 			!ms->legs[i].mac_ok)
 			ms->dirty = true; /* ARP pending: try again on the next tick */
+}
+
+/* Once a second: each connected leg's counters, and the audio it was sent, taken as what
+ * its sources' audio came to over that second (every source whose audio it takes sent it
+ * that much, bounded by what it was sent in all). Control loop, under ms->lock. */
+static void ms_sample(struct media_server *ms, uint64_t now)
+{
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+		struct media_lcore_leg c;
+
+		if (!l->used || l->state != MS_UP)
+			continue;
+		media_leg_counters(l->slot, &c);
+		l->d_rx_audio_pkts = c.rx_audio_pkts - l->last.rx_audio_pkts;
+		l->d_rx_audio_bytes = c.rx_audio_bytes - l->last.rx_audio_bytes;
+	}
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *r = &ms->legs[i];
+		uint64_t pkts = 0, bytes = 0;
+		struct media_lcore_leg c;
+		struct ms_rate *s;
+
+		if (!r->used || r->state != MS_UP)
+			continue;
+		for (unsigned int k = 0; k < MEDIA_MAX_LEGS && r->n_sources; k++) {
+			const struct ms_leg *src = &ms->legs[k];
+
+			if (src == r || !src->used || src->state != MS_UP || src->audio_muted ||
+				strcmp(src->d.call, r->d.call) || !takes(r, src))
+				continue;
+			pkts += src->d_rx_audio_pkts;
+			bytes += src->d_rx_audio_bytes;
+		}
+		media_leg_counters(r->slot, &c);
+		r->tx_audio_pkts += min_u64(pkts, c.tx_pkts - r->last.tx_pkts);
+		r->tx_audio_bytes += min_u64(bytes, c.tx_bytes - r->last.tx_bytes);
+		r->last = c;
+		s = &r->rate[r->n_rate++ % (MEDIA_RATE_SECONDS + 1)];
+		*s = (struct ms_rate){ .ms = now,
+			.rx_bytes = c.rx_bytes,
+			.rx_audio_bytes = c.rx_audio_bytes,
+			.tx_bytes = c.tx_bytes,
+			.tx_audio_bytes = r->tx_audio_bytes };
+	}
+	ms->sampled_ms = now;
 }
 
 static void ms_tick(void *ctx)
@@ -787,6 +859,8 @@ static void ms_tick(void *ctx)
 				leg_end(ms, l, "DTLS handshake timed out", true);
 		}
 	}
+	if (now - ms->sampled_ms >= 1000)
+		ms_sample(ms, now);
 	if (ms->dirty)
 		ms_publish(ms);
 	pthread_mutex_unlock(&ms->lock);
@@ -957,6 +1031,70 @@ static const char *profile_short(const struct ms_leg *l)
 								"AES_CM_128_HMAC_SHA1_80";
 }
 
+/* @l's bit rates (bits/s) over the last MEDIA_RATE_SECONDS samples, in @bps's byte fields. */
+static void leg_rates(const struct ms_leg *l, struct ms_rate *bps)
+{
+	const unsigned int size = MEDIA_RATE_SECONDS + 1;
+	const struct ms_rate *a, *b;
+	uint64_t ms;
+
+	memset(bps, 0, sizeof(*bps));
+	if (l->n_rate < 2)
+		return;
+	b = &l->rate[(l->n_rate - 1) % size];
+	a = &l->rate[l->n_rate >= size ? l->n_rate % size : 0];
+	ms = b->ms - a->ms;
+	if (!ms)
+		return;
+	bps->rx_bytes = (b->rx_bytes - a->rx_bytes) * 8000 / ms;
+	bps->rx_audio_bytes = (b->rx_audio_bytes - a->rx_audio_bytes) * 8000 / ms;
+	bps->tx_bytes = (b->tx_bytes - a->tx_bytes) * 8000 / ms;
+	bps->tx_audio_bytes = (b->tx_audio_bytes - a->tx_audio_bytes) * 8000 / ms;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+int media_leg_stats(struct media_server *ms, const char *id, struct media_leg_stats *out)
+{
+	struct media_lcore_leg c;
+	struct ms_rate bps;
+	struct ms_leg *l;
+
+	memset(out, 0, sizeof(*out));
+	if (!ms)
+		return -ENODEV;
+	pthread_mutex_lock(&ms->lock);
+	l = leg_by_id(ms, id);
+	if (!l) {
+		pthread_mutex_unlock(&ms->lock);
+		return -ENOENT;
+	}
+	out->connected = l->state == MS_UP;
+	out->via_relay = l->nominated >= 0 && l->via_relay;
+	media_leg_counters(l->slot, &c);
+	leg_rates(l, &bps);
+	out->rx_audio = (struct media_flow_stats){ .packets = c.rx_audio_pkts,
+		.bytes = c.rx_audio_bytes,
+		.bit_rate = bps.rx_audio_bytes };
+	out->rx_video = (struct media_flow_stats){ .packets = sub0(c.rx_pkts, c.rx_audio_pkts),
+		.bytes = sub0(c.rx_bytes, c.rx_audio_bytes),
+		.bit_rate = sub0(bps.rx_bytes, bps.rx_audio_bytes) };
+	out->tx_audio = (struct media_flow_stats){ .packets = l->tx_audio_pkts,
+		.bytes = l->tx_audio_bytes,
+		.bit_rate = bps.tx_audio_bytes };
+	out->tx_video = (struct media_flow_stats){ .packets = sub0(c.tx_pkts, l->tx_audio_pkts),
+		.bytes = sub0(c.tx_bytes, l->tx_audio_bytes),
+		.bit_rate = sub0(bps.tx_bytes, bps.tx_audio_bytes) };
+	out->keyframe_req = c.keyframe_req;
+	out->auth_fail = c.auth_fail;
+	out->replay = c.replay;
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
 void media_show(struct media_server *ms, FILE *out)
 {
 	if (!ms) {
@@ -982,12 +1120,14 @@ void media_show(struct media_server *ms, FILE *out)
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		const struct ms_leg *l = &ms->legs[i];
 		struct media_lcore_leg c;
+		struct ms_rate bps;
 		char local[32] = "-", remote[32] = "-";
 
 		if (!l->used)
 			continue;
 		n++;
 		media_leg_counters(l->slot, &c);
+		leg_rates(l, &bps);
 		if (l->nominated >= 0) {
 			struct in_addr a = { .s_addr = l->paths[l->nominated].ip };
 			struct in_addr b = { .s_addr = l->local_ip };
@@ -1002,7 +1142,10 @@ void media_show(struct media_server *ms, FILE *out)
 			"  Path                    : %s\n"
 			"  SRTP profile            : %s\n"
 			"  Received                : %lu packets, %lu bytes\n"
+			"  Received audio / video  : %lu / %lu packets\n"
+			"  Bit rate received       : %lu kbit/s (audio %lu, video %lu)\n"
 			"  Sent                    : %lu packets, %lu bytes\n"
+			"  Bit rate sent           : %lu kbit/s (audio ~%lu, video ~%lu)\n"
 			"  Authentication failures : %lu SRTP, %lu ICE\n"
 			"  Replayed                : %lu\n"
 			"  Key frames requested    : %lu\n"
@@ -1012,9 +1155,20 @@ void media_show(struct media_server *ms, FILE *out)
 				l->via_relay ? "relay (through our TURN server)" :
 					       "direct",
 			profile_short(l), (unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes,
+			(unsigned long)c.rx_audio_pkts,
+			(unsigned long)sub0(c.rx_pkts, c.rx_audio_pkts),
+			(unsigned long)(bps.rx_bytes / 1000),
+			(unsigned long)(bps.rx_audio_bytes / 1000),
+			(unsigned long)(sub0(bps.rx_bytes, bps.rx_audio_bytes) / 1000),
 			(unsigned long)c.tx_pkts, (unsigned long)c.tx_bytes,
+			(unsigned long)(bps.tx_bytes / 1000),
+			(unsigned long)(bps.tx_audio_bytes / 1000),
+			(unsigned long)(sub0(bps.tx_bytes, bps.tx_audio_bytes) / 1000),
 			(unsigned long)c.auth_fail, (unsigned long)l->check_fail,
 			(unsigned long)c.replay, (unsigned long)c.keyframe_req, l->n_sources);
+		if (l->d.twcc_ext)
+			fprintf(out, "  Congestion feedback     : %lu transport-cc packets sent\n",
+				(unsigned long)media_leg_twcc_sent(l->slot));
 	}
 	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
 	pthread_mutex_unlock(&ms->lock);

@@ -28,6 +28,48 @@ media_run() {
 	return 1
 }
 
+# media_api_poll <out> <stop file>: GET /callLegs/<id> of every leg once a second (at most 120 s)
+# until one's status shows a bit rate above 0 in each of rxAudio, txAudio, rxVideo and txVideo;
+# that answer goes to <out>, `callbridge media` to <out>.page (the last answer: <out>.last)
+media_api_poll() {
+	local out=$1 stop=$2 i id x t good
+	for i in $(seq 1 120); do
+		[ -e "$stop" ] && return 1
+		for id in $(api GET /callLegs | grep -o '<callLeg id="[^"]*"' | cut -d'"' -f2); do
+			x=$(api GET "/callLegs/$id")
+			printf '%s\n' "$x" > "$out.last"
+			good=1
+			for t in rxAudio txAudio rxVideo txVideo; do
+				grep -qE "<$t( role=\"main\")?>(<codec>[a-z0-9]+</codec>)?<bitRate>[1-9][0-9]*</bitRate>" <<<"$x" || good=
+			done
+			if [ -n "$good" ]; then
+				printf '%s\n' "$x" > "$out"
+				cctl callbridge media > "$out.page" 2>&1
+				return 0
+			fi
+		done
+		sleep 1
+	done
+	return 1
+}
+# media_panel <json> <transport>: every guest's statistics panel shows "Connection: <transport>"
+# ("direct", "relayed (TURN over ") and a received video's size (W×H); prints what they show
+media_panel() {
+	python3 -c 'import json, re, sys
+d = json.load(open(sys.argv[1]))
+bad = []
+for g in d["guests"]:
+	p = g.get("statsPanel") or {}
+	t = p.get("text") or ""
+	if not p.get("shown") or ("Connection: " + sys.argv[2]) not in t or not re.search("from .* video.*[0-9]+\u00d7[0-9]+", t):
+		bad.append("%s: %r" % (g["name"], t[:300]))
+	else:
+		bad or print("%s: %s, %s" % (g["name"], re.search("Connection: [^\n]*", t).group(0),
+			re.search("from .* video.*[0-9]+\u00d7[0-9]+[^\n]*", t).group(0).replace("\t", " ")))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)' "$@"
+}
+
 echo "== media: the callbridge's media port"
 if [ -z "$TWO" ]; then
 	MEDIA_IF=b MEDIA_IP=$PUB_IP	# one appliance: guests reach it directly too
@@ -46,7 +88,40 @@ grep -qx "Media ports               : $MEDIA_IP:10000" <<<"$page" && grep -q "^D
 
 if [ -z "$TWO" ]; then
 	M0=$(wc -l < "$CLOG")
-	media_run "two guests see and hear each other, directly to the media port" "$W/media-direct.json" --guests 2
+	# while they talk, the API's callLegs/<id> is asked for the leg's media figures
+	rm -f "$W/media-callleg.xml" "$W/media-callleg.stop"
+	media_api_poll "$W/media-callleg.xml" "$W/media-callleg.stop" & poll_pid=$!
+	media_run "two guests see and hear each other, directly to the media port" "$W/media-direct.json" --guests 2 --bwe-seconds 15 --stats-panel
+	touch "$W/media-callleg.stop"
+	wait "$poll_pid"
+	if [ -s "$W/media-callleg.xml" ]; then
+		ok "API callLegs/<id>: a guest's status shows rxAudio, txAudio, rxVideo and txVideo bit rates ($(grep -oE '<(rx|tx)(Audio|Video)[^>]*>(<codec>[a-z0-9]*</codec>)?<bitRate>[0-9]*' "$W/media-callleg.xml" | sed -E 's/<([a-zA-Z]*)[^>]*>(<codec>([a-z0-9]*)<\/codec>)?<bitRate>/\1 \3 /' | paste -sd, | sed 's/,/, /g') bit/s)"
+		grep -q '<rxAudio><codec>opus</codec>' "$W/media-callleg.xml" && grep -qE '<rxVideo role="main"><codec>(vp8|h264)</codec>' "$W/media-callleg.xml" &&
+			grep -q '<encryptedMedia>true</encryptedMedia>' "$W/media-callleg.xml" &&
+			ok "API callLegs/<id>: codecs opus and $(grep -oE '<rxVideo role="main"><codec>[a-z0-9]*' "$W/media-callleg.xml" | sed 's/.*>//'), encryptedMedia true" ||
+			bad "API callLegs/<id> codecs: $(grep -o '<status>.*</status>' "$W/media-callleg.xml")"
+		grep -qE '^  Bit rate received       : [1-9][0-9]* kbit/s \(audio [1-9]' "$W/media-callleg.xml.page" &&
+			grep -qE '^  Bit rate sent           : [1-9][0-9]* kbit/s' "$W/media-callleg.xml.page" &&
+			grep -qE '^  Received audio / video  : [1-9][0-9]* / [1-9]' "$W/media-callleg.xml.page" &&
+			ok "callbridge media: per leg audio/video packets and bit rates ($(grep -m1 'Bit rate received' "$W/media-callleg.xml.page" | sed 's/.*: //'))" ||
+			bad "callbridge media page: $(grep -E 'Received|Bit rate|Sent' "$W/media-callleg.xml.page" | head -6 | paste -sd'|')"
+	else
+		bad "API callLegs/<id>: no leg showed all four bit rates during the run: $(grep -o '<status>.*</status>' "$W/media-callleg.xml.last" 2>/dev/null)"
+	fi
+	panel=$(media_panel "$W/media-direct.json" direct) && ok "web app statistics panel: direct, a received video's size ($(paste -sd';' <<<"$panel"))" ||
+		bad "web app statistics panel (direct): $panel"
+	# transport-cc feedback from the SFU: Chromium's send-side estimate ramps up on a clean link
+	bwe=$(python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for g in d["guests"]:
+	s = g.get("bwe") or []
+	print("%s: max %s kbps (%s)" % (g["name"], max([x[1] or 0 for x in s] or [0]) // 1000,
+		" ".join("%ss %s/%s" % (x[0], (x[1] or 0) // 1000, (x[2] or 0) // 1000) for x in s)))' "$W/media-direct.json" 2>/dev/null)
+	python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if any(max([x[1] or 0 for x in g.get("bwe") or []] or [0]) > 1000000 for g in d["guests"]) else 1)' "$W/media-direct.json" 2>/dev/null &&
+		ok "direct: a sender's availableOutgoingBitrate rises above 1 Mbps within 15 s (kbps estimate/video: $bwe)" ||
+		bad "direct: no sender's availableOutgoingBitrate above 1 Mbps within 15 s (kbps estimate/video: $bwe)"
 	grep -q '"local": "host"' "$W/media-direct.json" && ok "direct: the browsers' selected candidate is a host candidate" ||
 		bad "direct: candidates $(grep -o '"candidate": {[^}]*}' "$W/media-direct.json" | head -2)"
 	tail -n +"$((M0 + 1))" "$CLOG" > "$W/media-direct.log"
@@ -60,9 +135,13 @@ fi
 M0=$(wc -l < "$CLOG")
 # in two appliances three guests here: the core's media port behind the edge's relay
 RELAYED=$([ -n "$TWO" ] && echo 3 || echo 2)
-media_run "$RELAYED guests see and hear each other relayed through our TURN over UDP" "$W/media-relay.json" --guests "$RELAYED" --relay &&
+media_run "$RELAYED guests see and hear each other relayed through our TURN over UDP" "$W/media-relay.json" --guests "$RELAYED" --relay --stats-panel &&
 	{ grep -q '"relayProtocol": "udp"' "$W/media-relay.json" && ok "relayed: the browsers' selected candidate is a relay candidate over UDP" ||
-		bad "relay: candidates $(grep -o '"candidate": {[^}]*}' "$W/media-relay.json" | head -2)"; }
+		bad "relay: candidates $(grep -o '"candidate": {[^}]*}' "$W/media-relay.json" | head -2)"
+	# the protocol as each browser chose it when the panel was read (UDP, or TCP: Chromium may
+	# select its TCP relay candidate even with UDP open)
+	panel=$(media_panel "$W/media-relay.json" "relayed (TURN over ") && ok "web app statistics panel: relayed, a received video's size ($(paste -sd';' <<<"$panel"))" ||
+		bad "web app statistics panel (relayed): $panel"; }
 
 # TLS on 443: with TURN over UDP (3478, 443) and plain TCP (3478) closed by the edge's firewall,
 # the browsers' only way is turns:...:443 (Chromium tries no TURN port below 1024 but 53, 80, 443)

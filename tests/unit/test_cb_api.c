@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cb_api.h"
+#include "media.h"
 #include "unit.h"
 
 static struct cb_db *db;
@@ -995,6 +996,94 @@ static void test_live(void)
 	done();
 }
 
+/* The media server's side of GET /callLegs/<id>, faked: leg 1 is connected and sends and
+ * receives; any other leg is unknown to it. */
+static char media_asked[64];
+static bool lock_free_in_media;
+
+static int t_leg_media(void *ctx, const char *id, struct media_leg_stats *out)
+{
+	(void)ctx;
+	snprintf(media_asked, sizeof(media_asked), "%s", id);
+	lock_free_in_media = pthread_mutex_trylock(&model.lock) == 0;
+	if (lock_free_in_media)
+		pthread_mutex_unlock(&model.lock);
+	memset(out, 0, sizeof(*out));
+	if (strcmp(id, "fcfe42f4-0000-4000-8000-000000000001"))
+		return -ENOENT;
+	out->connected = true;
+	out->rx_audio =
+		(struct media_flow_stats){ .packets = 500, .bytes = 40000, .bit_rate = 41000 };
+	out->rx_video =
+		(struct media_flow_stats){ .packets = 900, .bytes = 900000, .bit_rate = 1200000 };
+	out->tx_audio =
+		(struct media_flow_stats){ .packets = 400, .bytes = 30000, .bit_rate = 39000 };
+	out->tx_video =
+		(struct media_flow_stats){ .packets = 800, .bytes = 700000, .bit_rate = 950000 };
+	return 0;
+}
+
+static void test_leg_media(void)
+{
+	fresh();
+	build_model();
+	api.env.leg_media = t_leg_media;
+	/* leg 1 sends Opus and VP8 and takes leg 2, which sends Opus and H.264 */
+	leg1.audio_ssrc = 0x1111;
+	leg1.video_ssrc = 0x2222;
+	snprintf(leg1.video_codec, sizeof(leg1.video_codec), "VP8");
+	snprintf(leg1.pair_src[1], sizeof(leg1.pair_src[1]), "%s", leg2.id);
+	leg2.audio_ssrc = 0x3333;
+	leg2.video_ssrc = 0x4444;
+	snprintf(leg2.video_codec, sizeof(leg2.video_codec), "H264");
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000001", NULL,
+				NULL),
+		200);
+	CU_ASSERT_STRING_EQUAL(media_asked, "fcfe42f4-0000-4000-8000-000000000001");
+	CU_ASSERT(lock_free_in_media);
+	CU_ASSERT(has("<encryptedMedia>true</encryptedMedia>"
+		      "<rxAudio><codec>opus</codec><bitRate>41000</bitRate><muted>true</muted>"
+		      "</rxAudio>"
+		      "<txAudio><codec>opus</codec><bitRate>39000</bitRate></txAudio>"
+		      "<rxVideo role=\"main\"><codec>vp8</codec><bitRate>1200000</bitRate>"
+		      "<muted>false</muted></rxVideo>"
+		      "<txVideo role=\"main\"><codec>h264</codec><bitRate>950000</bitRate>"
+		      "</txVideo></status>"));
+	/* what we cannot know is left out, not made up */
+	CU_ASSERT(!has("packetLossPercentage") && !has("<jitter>") && !has("<width>") &&
+		!has("<frameRate>"));
+
+	/* no video sent, no source yet: codecs unknown, bit rates still there */
+	leg1.video_ssrc = 0;
+	leg1.pair_src[1][0] = '\0';
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000001", NULL,
+				NULL),
+		200);
+	CU_ASSERT(has("<txAudio><bitRate>39000</bitRate></txAudio>"));
+	CU_ASSERT(has("<rxVideo role=\"main\"><bitRate>1200000</bitRate><muted>false</muted>"));
+	CU_ASSERT(has("<txVideo role=\"main\"><bitRate>950000</bitRate></txVideo>"));
+
+	/* a leg the media server does not know: as before, no figures */
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000002", NULL,
+				NULL),
+		200);
+	CU_ASSERT(has("<encryptedMedia>false</encryptedMedia><rxAudio><muted>false</muted>"
+		      "</rxAudio><rxVideo role=\"main\"><muted>false</muted></rxVideo></status>"));
+	CU_ASSERT(!has("bitRate") && !has("txAudio"));
+
+	/* lists and participants never ask the media server */
+	media_asked[0] = '\0';
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs", NULL, NULL), 200);
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/participants/aaaaaaaa-0000-4000-8000-000000000001",
+				NULL, NULL),
+		200);
+	CU_ASSERT_STRING_EQUAL(media_asked, "");
+	CU_ASSERT(!has("bitRate"));
+	/* an unknown leg: 404 whatever the media server says */
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs/nope", NULL, NULL), 404);
+	done();
+}
+
 static void test_drop(void)
 {
 	fresh();
@@ -1236,6 +1325,7 @@ int main(void)
 		{ "webBridgeProfiles, system profiles", test_wbprofiles },
 		{ "unknown paths and methods", test_paths_methods },
 		{ "calls, callLegs, participants", test_live },
+		{ "callLeg media status", test_leg_media },
 		{ "DELETE callLeg/participant", test_drop },
 		{ "webadmin general and status pages", test_general_page },
 		{ "garbage", test_garbage },

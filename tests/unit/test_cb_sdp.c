@@ -365,6 +365,8 @@ static void test_choose(void)
 
 /* ---- answers ---- */
 
+#define TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
 static void test_answer_initial_chromium(void)
 {
 	const char *a, *v;
@@ -394,9 +396,10 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_PTR_NULL(strstr(answer, "rtx"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "red/"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "ulpfec"));
-	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "goog-remb"));
-	CU_ASSERT_PTR_NULL(strstr(answer, "transport-wide-cc"));
+	/* transport-cc on both send lines (our feedback on the guest's uplink), id kept */
+	CU_ASSERT_EQUAL(count(answer, "a=extmap:3 " TWCC "\r\n"), 2);
+	CU_ASSERT_EQUAL(count(answer, "transport-cc"), 2);
 	CU_ASSERT_PTR_NULL(strstr(answer, "sdes:mid"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "abs-send-time"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "a=ssrc"));
@@ -411,8 +414,9 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=fmtp:111 minptime=10;useinbandfec=1\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(a, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"));
-	CU_ASSERT_EQUAL(count(a, "a=extmap:"), 1);
-	CU_ASSERT_EQUAL(count(a, "a=rtcp-fb:"), 0);
+	CU_ASSERT_EQUAL(count(a, "a=extmap:"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a, "a=rtcp-fb:111 transport-cc\r\n"));
+	CU_ASSERT_EQUAL(count(a, "a=rtcp-fb:"), 1);
 	v = section(1);
 	CU_ASSERT(!strncmp(v, "m=video 3478 UDP/TLS/RTP/SAVPF 96\r\n", 35));
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=mid:1\r\n"));
@@ -421,10 +425,18 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=rtcp-fb:96 nack\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=rtcp-fb:96 nack pli\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=rtcp-fb:96 ccm fir\r\n"));
-	CU_ASSERT_EQUAL(count(v, "a=rtcp-fb:"), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=rtcp-fb:96 transport-cc\r\n"));
+	CU_ASSERT_EQUAL(count(v, "a=rtcp-fb:"), 4);
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:13 urn:3gpp:video-orientation\r\n"));
-	CU_ASSERT_EQUAL(count(v, "a=extmap:"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:3 " TWCC "\r\n"));
+	CU_ASSERT_EQUAL(count(v, "a=extmap:"), 3);
+	/* an id the one-byte header cannot carry (what the media server reads): neither the
+	 * extension nor its feedback */
+	parse_ok(subst(fixture("chromium-initial.sdp"), "a=extmap:3 http", "a=extmap:15 http"));
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "transport-wide-cc"));
 }
 
 static void test_answer_initial_firefox(void)
@@ -445,7 +457,11 @@ static void test_answer_initial_firefox(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(section(1), "a=extmap:5 urn:ietf:params:rtp-hdrext:toffset"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "csrc-audio-level"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "rtx"));
-	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
+	/* Firefox numbers it 7: kept, with transport-cc for the codec we answer only */
+	CU_ASSERT_EQUAL(count(answer, "a=extmap:7 " TWCC "\r\n"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(0), "a=rtcp-fb:109 transport-cc\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(1), "a=rtcp-fb:120 transport-cc\r\n"));
+	CU_ASSERT_EQUAL(count(answer, "transport-cc"), 2);
 	CU_ASSERT_PTR_NULL(
 		strstr(answer, "a=rtcp-rsize\r\na=extmap:1")); /* not offered for audio */
 	CU_ASSERT_EQUAL(count(answer,
@@ -487,6 +503,15 @@ static void test_answer_send_roles(void)
 	}
 	CU_ASSERT_EQUAL(count(answer, "a=recvonly\r\n"), 2);
 	CU_ASSERT_EQUAL(count(answer, "a=sendonly\r\n"), 2);
+	/* transport-cc on the guest's uplink only: what we send it carries the sources' own
+	 * transport-wide sequence numbers, not for it to answer */
+	for (unsigned i = 0; i < 6; i++) {
+		s = section(i);
+		CU_ASSERT_EQUAL(count(s, "transport-cc"), i < 2);
+		CU_ASSERT_EQUAL(count(s, "transport-wide-cc"), i < 2);
+		if (i < 2)
+			CU_ASSERT_PTR_NOT_NULL(strstr(s, "a=extmap:3 " TWCC "\r\n"));
+	}
 
 	/* the source sends H264: the receiver's own PT for it */
 	set_source(3, "alice", "video", 2222, "H264");

@@ -21,6 +21,7 @@
 #include "edge_bytes.h"
 #include "edge_rcu.h"
 #include "media_tables.h"
+#include "../../dataplane/sfu.h"
 #include "unit.h"
 
 #define IF0 0
@@ -1032,6 +1033,63 @@ static void test_muted_keepalive(void)
 	end();
 }
 
+/* Transport-cc: B's video carries the transport-wide sequence number (extension id 3); the
+ * worker's tick sends B one feedback, protected with B's key under our feedback SSRC, that
+ * B decrypts and reads: 100, 101, 103..105 received, 102 not. Nothing more until B sends. */
+static void test_twcc_feedback(void)
+{
+	struct media_leg *e = tab->legs[brw[B].slot];
+	struct media_srtp *fb;
+	static const uint16_t tseq[] = { 100, 101, 103, 104, 105 };
+	uint8_t p[2048], got_pl[N_LEGS][2048];
+	uint16_t got_len[N_LEGS];
+	int got[N_LEGS];
+
+	begin();
+	CU_ASSERT_EQUAL_FATAL(mk_ours(&fb, brw[B].gcm, brw[B].key_out, false), 0);
+	e->twcc_ext = 3;
+	e->twcc_ssrc = 0x7c5f0001;
+	e->twcc_tx = *fb;
+	for (unsigned int i = 0; i < sizeof(tseq) / sizeof(tseq[0]); i++) {
+		uint16_t len = rtp(p, brw[B].pt_vp8, false, brw[B].video_ssrc, 40);
+
+		memmove(p + 20, p + 12, 40);
+		p[0] |= 0x10; /* X: one word of one-byte extensions */
+		p[12] = 0xbe, p[13] = 0xde, p[14] = 0, p[15] = 1;
+		p[16] = 0x31, p[17] = (uint8_t)(tseq[i] >> 8), p[18] = (uint8_t)tseq[i], p[19] = 0;
+		run1(from(B, p, (uint16_t)(len + 8), false));
+		CU_ASSERT_EQUAL(drops_total(), 0);
+		free_out();
+	}
+	CU_ASSERT_EQUAL(media_leg_twcc_sent(brw[B].slot), 0);
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(sfu_twcc_tick(&l3, rte_rdtsc(), rte_get_tsc_hz(), &out, &st), 1);
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 1);
+	receive_all(true, got, got_pl, got_len);
+	CU_ASSERT_EQUAL_FATAL(got[B], 1);
+	const uint8_t *q = got_pl[B];
+
+	CU_ASSERT_EQUAL(q[0] & 0xdf, 0x80 | 15);
+	CU_ASSERT_EQUAL(q[1], 205);
+	CU_ASSERT_EQUAL(edge_be32(q + 4), 0x7c5f0001);
+	CU_ASSERT_EQUAL(edge_be32(q + 8), brw[B].video_ssrc);
+	CU_ASSERT_EQUAL(edge_be16(q + 12), 100);
+	CU_ASSERT_EQUAL(edge_be16(q + 14), 6);
+	CU_ASSERT_EQUAL(q[19], 0);			     /* the first feedback */
+	CU_ASSERT_EQUAL(edge_be16(q + 20), 0x8000 | 0x3700); /* 1 1 0 1 1 1 */
+	CU_ASSERT_EQUAL(got_len[B], 20 + 2 + 5 + 1);
+	CU_ASSERT_EQUAL(media_leg_twcc_sent(brw[B].slot), 1);
+	free_out();
+	/* nothing new: nothing sent, even when due */
+	CU_ASSERT_EQUAL(sfu_twcc_tick(&l3, rte_rdtsc() + rte_get_tsc_hz(), rte_get_tsc_hz(), &out,
+				&st),
+		0);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	e->twcc_ext = 0;
+	media_srtp_free(fb);
+	end();
+}
+
 static const struct unit_test tests[] = {
 	{ "RTP from A reaches B and C, re-encrypted, PT mapped", test_audio_to_all },
 	{ "video skips a receiver without a video slot", test_video_not_to_c },
@@ -1053,6 +1111,7 @@ static const struct unit_test tests[] = {
 	{ "GCM leg (srtp_fast): RTP to the AES-CM legs, replay", test_gcm_rtp_from_b },
 	{ "pool empty: copies counted, no leak", test_pool_empty },
 	{ "a full burst's fan-out stays inside dp_burst_out.fwd", test_full_burst_fan_out },
+	{ "transport-cc: feedback to a sender after its packets", test_twcc_feedback },
 	{ "no mbuf left in use", test_no_leak_overall },
 	{ NULL, NULL },
 };

@@ -11,12 +11,13 @@
 # WebDriver call too; the cleanup ends only what we started, by PID.
 #
 # Prints ONE JSON line: {"ok", "guests": [{"name", "participant", "tiles", "framesDecoded",
-# "frameWidth", "audio", "audioLevel", "variance", "candidate", "failures", ...}], "leave",
+# "frameWidth", "audio", "audioLevel", "variance", "candidate", "failures", "statsPanel"
+# (--stats-panel: {"shown", "text", "stats"}), ...}], "leave",
 # "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
 #        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
-#        [--gone-timeout 40]
+#        [--gone-timeout 40] [--stats-panel]
 #        [--timeout 180] [--interval 3] [--min-variance 20] [--screenshot-dir DIR]
 import argparse, json, os, shutil, signal, sys, tempfile, time
 import urllib.parse
@@ -59,7 +60,8 @@ return {
 
 # getStats(): per participant with a tile, its inbound audio and video (found through the
 # tile's stream: its tracks' ids are the inbound-rtp trackIdentifiers), every inbound-rtp by
-# SSRC, and the selected candidate pair's local and remote candidate types
+# SSRC, the selected candidate pair's local and remote candidate types and the send-side
+# estimate (availableOutgoingBitrate), and the bytes sent as outbound video
 JS_STATS = r'''
 const done = arguments[arguments.length - 1];
 (async () => {
@@ -120,9 +122,23 @@ const done = arguments[arguments.length - 1];
                   remoteAddress: (m.address || m.ip || null) + ':' + (m.port || ''),
                   state: pair.state || null };
   }
+  let videoBytesSent = 0;
+  for (const r of all)
+    if (r.type === 'outbound-rtp' && (r.kind || r.mediaType) === 'video')
+      videoBytesSent += r.bytesSent || 0;
   return { peers: peers, ssrcs: ssrcs, candidate: candidate,
-           connectionState: pc.connectionState };
+           connectionState: pc.connectionState,
+           availableOutgoingBitrate: pair && pair.availableOutgoingBitrate !== undefined ?
+             pair.availableOutgoingBitrate : null,
+           videoBytesSent: videoBytesSent, now: performance.now() };
 })().then(done, (e) => done({ error: String(e) }));
+'''
+
+# the web app's statistics panel: its text as a person reads it, and what it shows (wb3.stats)
+JS_PANEL = r'''
+const p = document.getElementById('stats');
+return { shown: !!p && !p.hidden, text: p ? p.innerText : null,
+         stats: (window.wb3 && window.wb3.stats) || null };
 '''
 
 # "not blank": each tile's video drawn into a small canvas, the variance of its luma (a black
@@ -176,6 +192,13 @@ def parse_args():
                         'can end it; the others\' roster must lose it within --gone-timeout')
     p.add_argument('--gone-timeout', type=float, default=40.0,
                    help='seconds a killed guest may stay in the others\' roster')
+    p.add_argument('--bwe-seconds', type=float, default=0.0,
+                   help='sample each guest\'s availableOutgoingBitrate and outbound video '
+                        'bitrate once a second until this long after the peer connections '
+                        'connected (0: not)')
+    p.add_argument('--stats-panel', action='store_true',
+                   help='after the first check, open the web app\'s statistics panel on each '
+                        'guest and report its text and figures (r["statsPanel"])')
     p.add_argument('--interval', type=float, default=3.0, help='seconds between the two samples')
     p.add_argument('--min-variance', type=float, default=20.0,
                    help='a picture whose luma variance is below this is "blank"')
@@ -465,6 +488,39 @@ class Run:
             failures += [f'{g.name}: {f}' for f in fails]
         return failures, second
 
+    def sample_bwe(self, since, seconds):
+        """each guest's send-side estimate and outbound video bitrate, once a second until
+        @seconds after @since: r['bwe'] = [[s since connected, availableOutgoingBitrate (bps),
+        outbound video (bps over the last second)], ...]"""
+        prev = {}
+        for g in self.guests:
+            g.r['bwe'] = []
+        while time.monotonic() - since < seconds and self.left() > 10:
+            for g in self.guests:
+                s = g.stats()
+                t = round(time.monotonic() - since, 1)
+                p = prev.get(g.i)
+                rate = None
+                if p and s['now'] > p['now']:
+                    rate = int((s['videoBytesSent'] - p['videoBytesSent']) * 8000 /
+                               (s['now'] - p['now']))
+                prev[g.i] = s
+                aob = s.get('availableOutgoingBitrate')
+                g.r['bwe'].append([t, None if aob is None else int(aob), rate])
+            self.sleep(1)
+
+    def open_panels(self):
+        """each guest clicks Statistics: the panel refreshes once a second from then on"""
+        for g in self.live():
+            g.driver.find_element(By.ID, 'stats-toggle').click()
+        self.panels_opened = time.monotonic()
+
+    def read_panels(self):
+        """each guest's panel once it has refreshed twice (bit rates need two samples)"""
+        self.sleep(max(0.0, 2.5 - (time.monotonic() - self.panels_opened)))
+        for g in self.live():
+            g.r['statsPanel'] = g.js(JS_PANEL)
+
     def screenshots(self, suffix=''):
         if not self.a.screenshot_dir:
             return
@@ -570,11 +626,18 @@ class Run:
                 g.look()['mediaState'] == 'connected' for g in self.guests), 20)
         except Deadline:
             pass
+        connected = time.monotonic()
         self.sleep(1)
         failures, last_sample = self.check_media(self.guests, 'all')
         self.screenshots()
         if failures:
             raise Failed('; '.join(failures))
+        if a.stats_panel:
+            self.open_panels()
+        if a.bwe_seconds > 0:
+            self.sample_bwe(connected, a.bwe_seconds)
+        if a.stats_panel:
+            self.read_panels()
         last = self.guests[-1]
         if a.leave_one:
             failures = self.leave_one(last, last_sample)
