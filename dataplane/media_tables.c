@@ -26,7 +26,9 @@ int media_tables_add_lcore(unsigned int lcore)
 		memset(media_lcore[lcore], 0, sizeof(struct media_lcore_leg) * MEDIA_MAX_LEGS);
 	}
 	if (!media_twcc[lcore]) {
-		media_twcc[lcore] = aligned_alloc(64, sizeof(struct media_twcc_lcore));
+		/* C11: the size a multiple of the alignment (ASan refuses it otherwise) */
+		media_twcc[lcore] =
+			aligned_alloc(64, (sizeof(struct media_twcc_lcore) + 63) & ~(size_t)63);
 		if (!media_twcc[lcore])
 			return -ENOMEM;
 		memset(media_twcc[lcore], 0, sizeof(struct media_twcc_lcore));
