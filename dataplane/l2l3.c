@@ -275,8 +275,8 @@ static inline bool udp_relay(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 /* UDP for a media port: the SFU's fast path takes SRTP/SRTCP of connected legs; false for
  * the rest, which goes to the media server's socket through the kernel. */
 static inline bool udp_media(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+	struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
 	uint16_t ulen;
@@ -286,12 +286,12 @@ static inline bool udp_media(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (ulen < sizeof(*udp) || ulen > ip_len - ihl)
 		return false; /* the kernel counts its own malformed UDP */
-	return sfu_input(l3, m, ip, ihl, udp, ulen, out, st);
+	return sfu_input(l3, m, ip, ihl, udp, ulen, tsc, out, st);
 }
 
 static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+	struct rte_ether_hdr *eth, uint64_t tsc, uint32_t now_s, struct relay_batch *rb,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -340,7 +340,7 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	if (ip->next_proto_id == IPPROTO_ICMP)
 		return icmp_input(m, eth, ip, ihl, ip_len, out, st);
 	if (ip->next_proto_id == IPPROTO_UDP && l3->media_port[ifi] &&
-		udp_media(l3, ifi, m, ip, ihl, ip_len, out, st))
+		udp_media(l3, ifi, m, ip, ihl, ip_len, tsc, out, st))
 		return;
 	if (ip->next_proto_id == IPPROTO_UDP && l3->turn_port &&
 		udp_relay(l3, ifi, m, ip, ihl, ip_len, rb, out, st))
@@ -356,7 +356,10 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct relay_batch rb;
-	uint32_t now_s = l3->fw[ifi] ? (uint32_t)(rte_rdtsc() / rte_get_tsc_hz()) : 0;
+	/* the burst's arrival, read once: the firewall's clock, the relay's rate buckets, the
+	 * SFU's key-frame limit and transport-cc arrivals */
+	uint64_t tsc = rte_rdtsc();
+	uint32_t now_s = l3->fw[ifi] ? (uint32_t)(tsc / rte_get_tsc_hz()) : 0;
 
 	rb.n_c2p = rb.n_p2c = 0;
 
@@ -395,12 +398,12 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			if (rte_is_broadcast_ether_addr(&eth->dst_addr))
 				drop(m, st, DP_DROP_IP_NOT_LOCAL);
 			else
-				ipv4_input(l3, ifi, m, eth, now_s, &rb, out, st);
+				ipv4_input(l3, ifi, m, eth, tsc, now_s, &rb, out, st);
 			break;
 		default:
 			drop(m, st, DP_DROP_L2_ETHERTYPE);
 		}
 	}
 	if (rb.n_c2p | rb.n_p2c)
-		relay_run(l3, ifi, &rb, rte_rdtsc(), out, st);
+		relay_run(l3, ifi, &rb, tsc, out, st);
 }

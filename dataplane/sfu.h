@@ -256,7 +256,7 @@ static inline uint32_t sfu_keyframe_limit(const struct media_tab *t, const struc
 /* Notes the transport-wide sequence number of RTP packet @p (authenticated, @len bytes) from
  * @leg, if it carries one: a few stores, on the lcore that owns the leg. */
 static inline void sfu_twcc_note(const struct media_leg *leg, const struct rte_mbuf *m,
-	const uint8_t *p, uint16_t len)
+	const uint8_t *p, uint16_t len, uint64_t tsc)
 {
 	struct media_twcc_lcore *tl = media_twcc[rte_lcore_id()];
 	uint16_t seq;
@@ -265,7 +265,7 @@ static inline void sfu_twcc_note(const struct media_leg *leg, const struct rte_m
 		return;
 	if (unlikely(!tl->mp))
 		tl->mp = m->pool;
-	twcc_record(&tl->w[leg->slot], seq, (uint32_t)(rte_rdtsc() >> SFU_TWCC_TSC_SHIFT));
+	twcc_record(&tl->w[leg->slot], seq, (uint32_t)(tsc >> SFU_TWCC_TSC_SHIFT));
 	tl->pending[leg->slot >> 6] |= 1ull << (leg->slot & 63);
 }
 
@@ -360,11 +360,12 @@ static inline unsigned int sfu_twcc_tick(const struct dp_l3 *l3, uint64_t now, u
 	return sent;
 }
 
-/* A datagram for a media port. False: not ours to forward (STUN, DTLS, anything not RTP):
- * the caller hands it to the kernel, where the media server's socket takes it. */
+/* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
+ * forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the media
+ * server's socket takes it. */
 static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-	uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+	uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	uint8_t *p = (uint8_t *)(udp + 1);
 	uint16_t len = (uint16_t)(ulen - sizeof(*udp));
@@ -421,7 +422,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	lc[leg->slot].rx_pkts++;
 	lc[leg->slot].rx_bytes += len;
 	if (leg->twcc_ext && !rtcp)
-		sfu_twcc_note(leg, m, p, (uint16_t)n);
+		sfu_twcc_note(leg, m, p, (uint16_t)n, tsc);
 	lc[leg->slot].rx_audio_pkts += audio;
 	lc[leg->slot].rx_audio_bytes += audio ? len : 0;
 	/* the last receiver reuses this mbuf when the headers before @p are exactly ours */
@@ -439,8 +440,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		}
 		mask = (uint32_t)r;
 		if (keyframe)
-			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, rte_rdtsc(),
-				rte_get_tsc_hz());
+			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, tsc, rte_get_tsc_hz());
 	} else {
 		uint8_t pt = p[1] & 0x7f;
 		/* a muted stream still reaches its receivers once every 2^14 packets: each
