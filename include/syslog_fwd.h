@@ -68,11 +68,6 @@ void syslog_fwd_log_hook(void *ctx, int facility, int severity, const struct tim
 /* Fills up to @max entries, in configured order; returns how many servers there are. */
 int syslog_fwd_stats(struct syslog_fwd *fwd, struct syslog_server_stats *out, int max);
 
-/* "<host>[:<port>]" ("[v6]:port" for a port with an IPv6 address) and "udp", "tcp" or "tls"
- * (NULL: udp) for the CLI; the port defaults to 514, 6514 for tls. 0 or -EINVAL, @err naming
- * the bad word. */
-int syslog_parse_server(const char *hostport, const char *transport, struct syslog_server *out,
-	char *err, size_t errlen);
 const char *syslog_transport_name(enum syslog_transport t);
 
 /* One RFC 5424 message, without framing:

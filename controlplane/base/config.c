@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -1222,7 +1223,7 @@ const char *cfg_syslog_transport_name(enum cfg_syslog_transport t)
 int cfg_syslog_transport_parse(const char *s, enum cfg_syslog_transport *t)
 {
 	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, syslog_transports[i])) {
+		if (!strcasecmp(s, syslog_transports[i])) {
 			*t = (enum cfg_syslog_transport)i;
 			return 0;
 		}
@@ -1240,9 +1241,12 @@ int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
 	if (*host == '[') { /* [v6]:port */
 		end = strchr(host, ']');
 		if (!end || (end[1] && end[1] != ':'))
-			return ERR("'%s': expected [<IPv6 address>]:<port>", hostport);
+			return ERR("'%s': missing ']' (expected [<IPv6 address>]:<port>)",
+				hostport);
 		host++;
 		hlen = (size_t)(end - host);
+		if (!memchr(host, ':', hlen)) /* brackets are for IPv6 addresses only */
+			return ERR("'%s': expected [<IPv6 address>]:<port>", hostport);
 		colon = end[1] ? end + 1 : NULL;
 	} else {
 		colon = strchr(host, ':');
@@ -1254,7 +1258,7 @@ int cfg_syslog_server_parse(const char *hostport, enum cfg_syslog_transport t,
 		errno = 0;
 		port = strtol(colon + 1, &e, 10);
 		if (!colon[1] || *e || errno || port < 1 || port > 65535)
-			return ERR("'%s': port must be 1..65535", hostport);
+			return ERR("'%s': port must be 1..65535 (not '%s')", hostport, colon + 1);
 	}
 	if (!hlen || hlen >= sizeof(out->host))
 		return ERR("'%s': %s", hostport, hlen ? "host name too long" : "missing host");

@@ -507,7 +507,71 @@ static void test_parse_ipv4(void)
 	CU_ASSERT_EQUAL(cfg_parse_prefix("198.18.0.1/2x", &a, &p), -ERANGE);
 }
 
+/* `syslog server add` and the file's servers: host, port and transport words, one parser
+ * (the forwarder takes what it gives); each error names the bad word. */
+static void test_syslog_server_words(void)
+{
+	struct cfg_syslog_server s;
+	enum cfg_syslog_transport t;
+	char err[256];
+
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("198.18.0.10", CFG_SYSLOG_UDP, &s, err,
+				sizeof(err)),
+		0);
+	CU_ASSERT_STRING_EQUAL(s.host, "198.18.0.10");
+	CU_ASSERT_EQUAL(s.port, 514);
+	CU_ASSERT_EQUAL(s.transport, CFG_SYSLOG_UDP);
+	CU_ASSERT_EQUAL(cfg_syslog_transport_parse("tcp", &t), 0);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("logs.example:1514", t, &s, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(s.host, "logs.example");
+	CU_ASSERT_EQUAL(s.port, 1514);
+	CU_ASSERT_EQUAL(s.transport, CFG_SYSLOG_TCP);
+	CU_ASSERT_EQUAL(cfg_syslog_transport_parse("TLS", &t), 0);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("logs.example", t, &s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(s.port, 6514);
+	CU_ASSERT_EQUAL(s.transport, CFG_SYSLOG_TLS);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("[2001:db8::1]:10514", CFG_SYSLOG_TLS, &s, err,
+				sizeof(err)),
+		0);
+	CU_ASSERT_STRING_EQUAL(s.host, "2001:db8::1");
+	CU_ASSERT_EQUAL(s.port, 10514);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("2001:db8::1", CFG_SYSLOG_UDP, &s, err,
+				sizeof(err)),
+		0);
+	CU_ASSERT_STRING_EQUAL(s.host, "2001:db8::1");
+	CU_ASSERT_EQUAL(s.port, 514);
+
+	CU_ASSERT_EQUAL(cfg_syslog_transport_parse("sctp", &t), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("h:0", CFG_SYSLOG_TCP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'0'"));
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("h:65536", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'65536'"));
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("h:51x", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'51x'"));
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("h:", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("h:-1", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("", CFG_SYSLOG_UDP, &s, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse(":514", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("[2001:db8::1", CFG_SYSLOG_UDP, &s, err,
+				sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "']'"));
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("[logs.example]:514", CFG_SYSLOG_UDP, &s, err,
+				sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_EQUAL(cfg_syslog_server_parse("bad host!", CFG_SYSLOG_UDP, &s, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'bad host!'"));
+}
+
 static const struct unit_test tests[] = {
+	{ "syslog server words: host, port, transport", test_syslog_server_words },
 	{ "lab.conf loads as written", test_lab_conf },
 	{ "the guide's deployment loads", test_guide_conf },
 	{ "save then load gives the same model", test_save_roundtrip },

@@ -231,50 +231,6 @@ static void test_format(void)
 	CU_ASSERT_EQUAL(strlen(small), sizeof(small) - 1);
 }
 
-static void test_parse_server(void)
-{
-	struct syslog_server s;
-	char err[256];
-
-	CU_ASSERT_EQUAL(syslog_parse_server("198.18.0.10", NULL, &s, err, sizeof(err)), 0);
-	CU_ASSERT_STRING_EQUAL(s.host, "198.18.0.10");
-	CU_ASSERT_EQUAL(s.port, 514);
-	CU_ASSERT_EQUAL(s.transport, SYSLOG_UDP);
-	CU_ASSERT_EQUAL(syslog_parse_server("logs.example:1514", "tcp", &s, err, sizeof(err)), 0);
-	CU_ASSERT_STRING_EQUAL(s.host, "logs.example");
-	CU_ASSERT_EQUAL(s.port, 1514);
-	CU_ASSERT_EQUAL(s.transport, SYSLOG_TCP);
-	CU_ASSERT_EQUAL(syslog_parse_server("logs.example", "TLS", &s, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(s.port, 6514);
-	CU_ASSERT_EQUAL(s.transport, SYSLOG_TLS);
-	CU_ASSERT_EQUAL(syslog_parse_server("[2001:db8::1]:10514", "tls", &s, err, sizeof(err)), 0);
-	CU_ASSERT_STRING_EQUAL(s.host, "2001:db8::1");
-	CU_ASSERT_EQUAL(s.port, 10514);
-	CU_ASSERT_EQUAL(syslog_parse_server("2001:db8::1", "udp", &s, err, sizeof(err)), 0);
-	CU_ASSERT_STRING_EQUAL(s.host, "2001:db8::1");
-	CU_ASSERT_EQUAL(s.port, 514);
-
-	/* each error names the bad word */
-	CU_ASSERT_EQUAL(syslog_parse_server("h", "sctp", &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'sctp'"));
-	CU_ASSERT_EQUAL(syslog_parse_server("h:0", "tcp", &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'0'"));
-	CU_ASSERT_EQUAL(syslog_parse_server("h:65536", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'65536'"));
-	CU_ASSERT_EQUAL(syslog_parse_server("h:51x", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'51x'"));
-	CU_ASSERT_EQUAL(syslog_parse_server("h:", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(syslog_parse_server("h:-1", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(syslog_parse_server("", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(syslog_parse_server(":514", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(syslog_parse_server("[2001:db8::1", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "']'"));
-	CU_ASSERT_EQUAL(syslog_parse_server("[logs.example]:514", NULL, &s, err, sizeof(err)),
-		-EINVAL);
-	CU_ASSERT_EQUAL(syslog_parse_server("bad host!", NULL, &s, err, sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'bad host!'"));
-}
-
 static void test_configure_errors(void)
 {
 	struct syslog_server two[2] = {
@@ -829,7 +785,6 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "RFC 5424 line: PRI, UTC timestamp, message unchanged", test_format },
-		{ "server words: host, port, transport; errors name the word", test_parse_server },
 		{ "configure: TLS needs a CA bundle that loads; no duplicates",
 			test_configure_errors },
 		{ "UDP: one datagram a line", test_udp },
