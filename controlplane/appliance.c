@@ -1057,6 +1057,10 @@ static const struct metrics_family if_families[] = {
 		sfu_rx_pkts),
 	IF_METRIC("edge_interface_sfu_tx_packets_total", "RTP/RTCP copies sent to receivers.",
 		sfu_tx_pkts),
+	IF_METRIC("edge_interface_sfu_retransmitted_packets_total",
+		"Of those, video resent from the SFU's cache for a receiver's NACK.", sfu_rtx_pkts),
+	IF_METRIC("edge_interface_sfu_nacks_sent_total",
+		"NACKs the SFU sent to senders for packets lost on their uplink.", sfu_nack_pkts),
 	IF_METRIC("edge_interface_hairpin_packets_total",
 		"Our own packets for our own addresses, "
 		"taken in again.",

@@ -1,18 +1,28 @@
 /* The SFU's per-lcore leg counters, the published table pointer, and the SRTP contexts the
  * control plane makes for it (media_tables.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "media_tables.h"
 
 struct media_tab *media_tab_current;
 struct media_lcore_leg *media_lcore[RTE_MAX_LCORE];
 struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
+struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
+struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
+
+/* NACKs one lcore passes another between two of its passes: a burst of 32 packets each with
+ * a few FCIs, from every other lcore, with room to spare */
+#define MEDIA_NACK_RING 1024
 
 int media_tables_add_lcore(unsigned int lcore)
 {
@@ -33,7 +43,34 @@ int media_tables_add_lcore(unsigned int lcore)
 			return -ENOMEM;
 		memset(media_twcc[lcore], 0, sizeof(struct media_twcc_lcore));
 	}
+	if (!media_rtx_lcore[lcore]) {
+		struct media_rtx_lcore *r = calloc(1, sizeof(*r));
+		char name[RTE_RING_NAMESIZE];
+
+		if (!r)
+			return -ENOMEM;
+		snprintf(name, sizeof(name), "media_nack_%u", lcore);
+		r->ring = rte_ring_create_elem(name, sizeof(struct media_nack_req), MEDIA_NACK_RING,
+			SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (!r->ring) {
+			free(r);
+			return -rte_errno;
+		}
+		media_rtx_lcore[lcore] = r;
+	}
 	return 0;
+}
+
+struct rtx_stream *media_rtx_get(uint16_t slot)
+{
+	if (slot >= MEDIA_MAX_LEGS)
+		return NULL;
+	if (!media_rtx[slot]) {
+		media_rtx[slot] = aligned_alloc(64, (sizeof(struct rtx_stream) + 63) & ~(size_t)63);
+		if (media_rtx[slot])
+			rtx_reset(media_rtx[slot]);
+	}
+	return media_rtx[slot];
 }
 
 void media_leg_counters(uint16_t slot, struct media_lcore_leg *out)
@@ -55,6 +92,25 @@ void media_leg_counters(uint16_t slot, struct media_lcore_leg *out)
 		out->auth_fail += c->auth_fail;
 		out->replay += c->replay;
 		out->keyframe_req += c->keyframe_req;
+		out->nack_seqs += c->nack_seqs;
+		out->rtx_pkts += c->rtx_pkts;
+		out->rtx_miss += c->rtx_miss;
+		out->rtx_refused += c->rtx_refused;
+		out->level_sum += c->level_sum;
+		out->level_pkts += c->level_pkts;
+		out->voice_pkts += c->voice_pkts;
+		out->video_frames += c->video_frames;
+		out->rr_blocks += c->rr_blocks;
+		/* the latest of one lcore (a leg's packets arrive on one) */
+		if (c->width) {
+			out->width = c->width;
+			out->height = c->height;
+		}
+		for (int k = 0; k < 2; k++)
+			if (c->rr_blocks) {
+				out->rr_lost[k] = c->rr_lost[k];
+				out->rr_jitter[k] = c->rr_jitter[k];
+			}
 		if (c->last_pli > out->last_pli)
 			out->last_pli = c->last_pli;
 	}
@@ -71,6 +127,8 @@ void media_leg_counters_reset(uint16_t slot)
 		if (media_twcc[l])
 			memset(&media_twcc[l]->w[slot], 0, sizeof(media_twcc[l]->w[slot]));
 	}
+	if (media_rtx[slot])
+		rtx_reset(media_rtx[slot]);
 }
 
 uint64_t media_leg_twcc_sent(uint16_t slot)
@@ -92,6 +150,14 @@ void media_tables_fini(void)
 		media_lcore[l] = NULL;
 		free(media_twcc[l]);
 		media_twcc[l] = NULL;
+		if (media_rtx_lcore[l])
+			rte_ring_free(media_rtx_lcore[l]->ring);
+		free(media_rtx_lcore[l]);
+		media_rtx_lcore[l] = NULL;
+	}
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		free(media_rtx[i]);
+		media_rtx[i] = NULL;
 	}
 }
 

@@ -2,9 +2,11 @@
  * unprotected once with the leg's inbound context, then protected once per receiver with the
  * context made for that receiver and this source, and sent (media_tables.h says who owns
  * which context). RTCP goes where it names: sender reports to the source's receivers,
- * key-frame requests (PLI/FIR), NACKs and receiver reports to the sender of the SSRC they
- * name, a key-frame request at most once a second per sender and lcore. A sender that
- * negotiated transport-cc gets our feedback on its uplink (sfu_twcc_*). STUN, DTLS and
+ * key-frame requests (PLI/FIR) and receiver reports to the sender of the SSRC they name, a
+ * key-frame request at most once a second per sender and lcore. NACKs are ours: answered from
+ * the sender's video kept for a second, and sent to senders for their uplink's losses
+ * (sfu_rtx_*, sfu_nack_*). A sender that negotiated transport-cc gets our feedback on its
+ * uplink (sfu_twcc_*). STUN, DTLS and
  * anything that is not RTP go to the control plane's socket (the media server). No lock,
  * no heap but the mempool, no log: every drop is counted under its reason. */
 #ifndef EDGE_SFU_H
@@ -13,6 +15,7 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_ring_elem.h>
 #include <rte_udp.h>
 
 #include "cksum.h"
@@ -20,6 +23,7 @@
 #include "edge_bytes.h"
 #include "edge_rcu.h"
 #include "media_tables.h"
+#include "rtp_ext.h"
 
 #define SFU_HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
@@ -94,6 +98,32 @@ static inline struct rte_mbuf *sfu_copy(struct rte_mempool *mp, const uint8_t *p
 	return c;
 }
 
+/* Protects @len bytes of plaintext at @q (RTP when !@rtcp), right after the headers in @c, for
+ * receiver @dst with @o (a source's context towards it) and sends @c; @again: a retransmission
+ * of RTP sent before (media_srtp_protect_again). False: dropped, counted. */
+static inline bool sfu_send(const struct dp_l3 *l3, const struct media_leg *dst,
+	const struct media_out *o, struct rte_mbuf *c, uint8_t *q, uint16_t len, bool rtcp,
+	bool again, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	int n = len;
+
+	if (!rtcp)
+		q[1] = (uint8_t)((q[1] & 0x80) | o->pt_map[q[1] & 0x7f]);
+	if (unlikely((rtcp		   ? media_srtp_protect_rtcp(&o->tx, q, &n) :
+				     again ? media_srtp_protect_again(&o->tx, q, &n) :
+					     media_srtp_protect(&o->tx, q, &n)) != MEDIA_SRTP_OK)) {
+		st->drops[DP_DROP_MEDIA_PROTECT]++;
+		rte_pktmbuf_free(c);
+		return false;
+	}
+	struct media_lcore_leg *dc = &media_lcore[rte_lcore_id()][dst->slot];
+	dc->tx_pkts++;
+	dc->tx_bytes += (uint32_t)n;
+	st->sfu_tx_pkts++;
+	sfu_emit(l3, dst, c, (uint16_t)n, out);
+	return true;
+}
+
 /* Protects @len bytes of plaintext at @p (RTP when !@rtcp) for receiver @o and sends it:
  * in @m itself when @in_place (the last receiver; @p then lies inside @m right after
  * its headers), else in a copy. */
@@ -103,8 +133,6 @@ static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_ta
 {
 	const struct media_leg *dst = t->legs[o->dst];
 	struct rte_mbuf *c;
-	uint8_t *q;
-	int n = len;
 
 	if (unlikely(!dst)) {
 		if (in_place)
@@ -113,28 +141,16 @@ static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_ta
 	}
 	if (in_place) {
 		c = m;
-		q = (uint8_t *)p;
 	} else {
 		c = sfu_copy(m->pool, p, len);
 		if (unlikely(!c)) {
 			st->drops[DP_DROP_MEDIA_NOMBUF]++;
 			return;
 		}
-		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
 	}
-	if (!rtcp)
-		q[1] = (uint8_t)((q[1] & 0x80) | o->pt_map[q[1] & 0x7f]);
-	if (unlikely((rtcp ? media_srtp_protect_rtcp(&o->tx, q, &n) :
-			     media_srtp_protect(&o->tx, q, &n)) != MEDIA_SRTP_OK)) {
-		st->drops[DP_DROP_MEDIA_PROTECT]++;
-		rte_pktmbuf_free(c);
-		return;
-	}
-	struct media_lcore_leg *dc = &media_lcore[rte_lcore_id()][dst->slot];
-	dc->tx_pkts++;
-	dc->tx_bytes += (uint32_t)n;
-	st->sfu_tx_pkts++;
-	sfu_emit(l3, dst, c, (uint16_t)n, out);
+	sfu_send(l3, dst, o, c,
+		in_place ? (uint8_t *)p : rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS), len,
+		rtcp, false, out, st);
 }
 
 /* Sends @len bytes of plaintext at @p to every receiver in @mask (bit i: leg->out[i]). */
@@ -170,19 +186,57 @@ static inline uint32_t sfu_route_ssrc(const struct media_leg *leg, uint32_t ssrc
 	return mask;
 }
 
-/* Where a compound RTCP packet from @leg goes; -1 when it is malformed. */
-static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_t *p, uint16_t len,
-	uint32_t *keyframe)
+/* What sfu_rtcp_targets() saw that is the SFU's: receivers' NACKs (RFC 4585 6.2.1), to answer
+ * (sfu_nack_serve), taken out of their RTCP packet, at most SFU_NACK_FCI_MAX FCIs of one
+ * packet served; and the report blocks' figures about what we send the leg, per medium. */
+#define SFU_NACK_FCI_MAX 64
+struct sfu_nacks {
+	unsigned int n, over;	       /* FCIs kept; beyond SFU_NACK_FCI_MAX */
+	uint8_t out[SFU_NACK_FCI_MAX]; /* whose stream: an index into leg->out */
+	uint32_t ssrc[SFU_NACK_FCI_MAX];
+	uint32_t fci[SFU_NACK_FCI_MAX];
+	unsigned int blocks; /* report blocks about our streams to the leg */
+	uint8_t lost[2];     /* [0] audio, [1] video: the worst fraction lost */
+	uint32_t jitter[2];  /* and jitter, of this packet's blocks */
+};
+
+/* A report block at @b about one of the streams we send @leg: its figures into @nk. */
+static inline void sfu_report_block(const struct media_leg *leg, const uint8_t *b,
+	struct sfu_nacks *nk)
 {
-	uint32_t mask = 0;
+	uint32_t ssrc = edge_be32(b), jitter = edge_be32(b + 12);
+
+	for (unsigned int i = 0; i < leg->n_out; i++) {
+		int k = leg->out[i].dst_video_ssrc == ssrc ? 1 :
+			leg->out[i].dst_audio_ssrc == ssrc ? 0 :
+							     -1;
+
+		if (k < 0)
+			continue;
+		nk->lost[k] = RTE_MAX(nk->lost[k], b[4]);
+		nk->jitter[k] = RTE_MAX(nk->jitter[k], jitter);
+		nk->blocks++;
+		return;
+	}
+}
+
+/* Where a compound RTCP packet from @leg (*@len bytes at @p) goes; -1 when it is malformed.
+ * Its generic NACKs go to @nk and out of the packet (*@len shrinks). */
+static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, uint16_t *len,
+	uint32_t *keyframe, struct sfu_nacks *nk)
+{
+	uint32_t mask = 0, w = 0;
 	bool sr = false;
 
 	*keyframe = 0;
-	for (uint32_t off = 0; off + 4 <= len;) {
+	nk->n = nk->over = nk->blocks = 0;
+	nk->lost[0] = nk->lost[1] = 0;
+	nk->jitter[0] = nk->jitter[1] = 0;
+	for (uint32_t off = 0; off + 4 <= *len;) {
 		uint8_t pt = p[off + 1], count = p[off] & 0x1f;
 		uint32_t plen = ((uint32_t)edge_be16(p + off + 2) + 1) * 4;
 
-		if ((p[off] >> 6) != 2 || off + plen > len)
+		if ((p[off] >> 6) != 2 || off + plen > *len)
 			return -1;
 		switch (pt) {
 		case 200: /* SR: report blocks after 28 bytes */
@@ -190,10 +244,28 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_
 			if (pt == 200)
 				sr = true;
 			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8);
-				b < count && at + 24 <= off + plen; b++, at += 24)
+				b < count && at + 24 <= off + plen; b++, at += 24) {
 				mask |= sfu_route_ssrc(leg, edge_be32(p + at));
+				sfu_report_block(leg, p + at, nk);
+			}
 			break;
-		case 205: /* RTPFB (NACK, ...): media source at 8 */
+		case 205:		  /* RTPFB: media source at 8 */
+			if (count == 1) { /* generic NACK: ours, FCIs of 4 bytes from 12 */
+				uint32_t ssrc = plen >= 12 ? edge_be32(p + off + 8) : 0;
+				uint32_t r = sfu_route_ssrc(leg, ssrc);
+
+				for (uint32_t at = off + 12; r && at + 4 <= off + plen; at += 4) {
+					if (nk->n == SFU_NACK_FCI_MAX) {
+						nk->over++;
+						continue;
+					}
+					nk->out[nk->n] = (uint8_t)__builtin_ctz(r);
+					nk->ssrc[nk->n] = ssrc;
+					nk->fci[nk->n++] = edge_be32(p + at);
+				}
+				off += plen;
+				continue; /* not forwarded */
+			}
 			if (plen >= 12)
 				mask |= sfu_route_ssrc(leg, edge_be32(p + off + 8));
 			break;
@@ -213,8 +285,14 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, const uint8_
 		default: /* SDES, BYE, APP, XR ride along */
 			break;
 		}
+		if (w != off)
+			memmove(p + w, p + off, plen);
+		w += plen;
 		off += plen;
 	}
+	*len = (uint16_t)w;
+	if (!w)
+		return 0;
 	if (sr) /* a sender report: to everyone who takes this source */
 		for (unsigned int i = 0; i < leg->n_out; i++)
 			if (leg->out[i].fwd_audio || leg->out[i].fwd_video)
@@ -360,6 +438,243 @@ static inline unsigned int sfu_twcc_tick(const struct dp_l3 *l3, uint64_t now, u
 	return sent;
 }
 
+/* What @leg's RTP packet @p (@len bytes, authenticated, in the clear) says that the control
+ * plane shows: its audio level (the active speaker), a video frame's end, a VP8 key frame's
+ * picture size. A few loads and stores per packet, on @c (the leg's, this lcore's). */
+static inline void sfu_media_notes(const struct media_leg *leg, struct media_lcore_leg *c,
+	const uint8_t *p, uint16_t len, bool audio)
+{
+	if (audio) {
+		int v = leg->level_ext ? rtp_audio_level(p, len, leg->level_ext) : -1;
+
+		if (v >= 0) {
+			c->level_sum += 127u - (unsigned int)(v & 0x7f);
+			c->level_pkts++;
+			c->voice_pkts += (unsigned int)v >> 7;
+		}
+		return;
+	}
+	c->video_frames += p[1] >> 7;
+	if (leg->vp8_pt && (p[1] & 0x7f) == leg->vp8_pt) {
+		uint16_t w, h;
+
+		if (unlikely(rtp_vp8_keyframe_size(p, len, &w, &h) == 0)) {
+			c->width = w;
+			c->height = h;
+		}
+	}
+}
+
+/* NACKs (rtx.h). Ticks are the TSC / 2^20 (about a millisecond; 32 bits last weeks). */
+#define SFU_RTX_TSC_SHIFT 20
+#define SFU_RTX_PER_SEC 1000   /* retransmissions to one receiver per lcore and second ... */
+#define SFU_RTX_BURST 250      /* ... and at once: a receiver that NACKs everything costs this */
+#define SFU_NACK_PER_SEC 100   /* rounds of NACKs to senders for their uplink losses */
+#define SFU_NACK_DELAY_DIV 200 /* a gap is NACKed 5 ms after it is seen (reordering) ... */
+#define SFU_NACK_RETRY_DIV 20  /* ... and again every 50 ms, RTX_TRIES times, within 1 s */
+
+/* Keeps video packet @p (@len bytes, authenticated, in the clear) of @leg for its receivers'
+ * NACKs and notes its sequence number for the uplink's: on the lcore that owns the leg. */
+static inline void sfu_rtx_note(const struct media_leg *leg, const struct rte_mbuf *m,
+	const uint8_t *p, uint16_t len, uint64_t tsc)
+{
+	unsigned int me = rte_lcore_id();
+	struct media_rtx_lcore *rl = media_rtx_lcore[me];
+	struct rtx_stream *s = leg->rtx;
+	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT);
+
+	if (unlikely(!rl))
+		return;
+	if (unlikely(s->owner != me + 1))
+		__atomic_store_n(&s->owner, me + 1, __ATOMIC_RELAXED);
+	if (unlikely(!rl->mp))
+		rl->mp = m->pool;
+	rtx_store(s, p, len, now, leg->rtx_gen);
+	if (rtx_uplink_seen(s, edge_be16(p + 2), now,
+		    (uint32_t)((rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT) / SFU_NACK_DELAY_DIV)) ==
+			RTX_IN_ORDER &&
+		unlikely(s->n_miss))
+		rl->pending[leg->slot >> 6] |= 1ull << (leg->slot & 63);
+}
+
+/* Answers FCI @fci of receiver @dst's NACK about source @src's SSRC @ssrc from @src's cache:
+ * on the lcore that owns @src (its contexts and cache are that lcore's). Retransmissions come
+ * from @mp, within the receiver's budget; every sequence number is counted somewhere. */
+static inline void sfu_nack_serve(const struct dp_l3 *l3, const struct media_leg *src,
+	const struct media_leg *dst, uint32_t ssrc, uint32_t fci, struct rte_mempool *mp,
+	uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	struct media_lcore_leg *dc = &media_lcore[rte_lcore_id()][dst->slot];
+	uint64_t tps = rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT;
+	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT), elapsed = now - dc->rtx_refill;
+	const struct media_out *o = NULL;
+	uint16_t seq[RTX_FCI_SEQS];
+	unsigned int n = rtx_fci_seqs(fci, seq);
+
+	for (unsigned int j = 0; j < src->n_out; j++)
+		if (src->out[j].dst == dst->slot && src->out[j].takes)
+			o = &src->out[j];
+	/* libsrtp2's contexts (AES-CM receivers) do not protect an index twice: none resent */
+	if (unlikely(!o || !o->tx.fast || !src->rtx || ssrc != src->video_ssrc || !mp)) {
+		dc->rtx_miss += n;
+		return;
+	}
+	if (elapsed >= tps / SFU_RTX_PER_SEC + 1) { /* refill the budget */
+		uint64_t add = (uint64_t)elapsed * SFU_RTX_PER_SEC / tps;
+
+		dc->rtx_tokens = (uint32_t)RTE_MIN((uint64_t)SFU_RTX_BURST, dc->rtx_tokens + add);
+		dc->rtx_refill = now;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rtx_pkt *k =
+			rtx_find(src->rtx, seq[i], now, (uint32_t)tps, src->rtx_gen);
+		struct rte_mbuf *c;
+
+		if (!k) {
+			dc->rtx_miss++;
+			continue;
+		}
+		if (!dc->rtx_tokens) {
+			dc->rtx_refused++;
+			continue;
+		}
+		if (unlikely(!(c = sfu_copy(mp, k->data, k->len)))) {
+			st->drops[DP_DROP_MEDIA_NOMBUF]++;
+			continue;
+		}
+		dc->rtx_tokens--;
+		if (sfu_send(l3, dst, o, c, rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS), k->len,
+			    false, true, out, st)) {
+			dc->rtx_pkts++;
+			st->sfu_rtx_pkts++;
+		}
+	}
+}
+
+/* Receiver @leg's NACKs (sfu_rtcp_targets): served here when this lcore owns the source's
+ * stream, else passed to the one that does. */
+static inline void sfu_nacks_input(const struct dp_l3 *l3, const struct media_tab *t,
+	const struct media_leg *leg, const struct sfu_nacks *nk, struct rte_mempool *mp,
+	uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	unsigned int me = rte_lcore_id();
+	struct media_lcore_leg *lc = &media_lcore[me][leg->slot];
+
+	lc->rtx_refused += nk->over; /* not even looked at */
+	for (unsigned int i = 0; i < nk->n; i++) {
+		const struct media_leg *src = t->legs[leg->out[nk->out[i]].dst];
+		unsigned int owner =
+			src && src->rtx ? __atomic_load_n(&src->rtx->owner, __ATOMIC_RELAXED) : 0;
+		uint16_t seq[RTX_FCI_SEQS];
+		unsigned int n = rtx_fci_seqs(nk->fci[i], seq);
+
+		lc->nack_seqs += n;
+		if (owner == me + 1) {
+			sfu_nack_serve(l3, src, leg, nk->ssrc[i], nk->fci[i], mp, tsc, out, st);
+		} else if (!owner || !media_rtx_lcore[owner - 1]) {
+			lc->rtx_miss += n; /* nothing of it kept yet */
+		} else {
+			struct media_nack_req r = { .src = src->slot,
+				.dst = leg->slot,
+				.ssrc = nk->ssrc[i],
+				.fci = nk->fci[i] };
+
+			if (rte_ring_mp_enqueue_elem(media_rtx_lcore[owner - 1]->ring, &r,
+				    sizeof(r)) < 0)
+				media_rtx_lcore[me]->ring_full++;
+		}
+	}
+}
+
+/* The NACKs other lcores passed this one (at most a burst of them a pass). How many. */
+static inline unsigned int sfu_nack_drain(const struct dp_l3 *l3, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *ifs)
+{
+	struct media_rtx_lcore *rl = media_rtx_lcore[rte_lcore_id()];
+	struct media_nack_req r[EDGE_MAX_BURST];
+	const struct media_tab *t;
+	unsigned int n;
+
+	if (likely(!rl) || rte_ring_empty(rl->ring))
+		return 0;
+	n = rte_ring_sc_dequeue_burst_elem(rl->ring, r, sizeof(r[0]), EDGE_MAX_BURST, NULL);
+	t = edge_rcu_read(media_tab_current);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct media_leg *src = t ? t->legs[r[i].src] : NULL;
+		const struct media_leg *dst = t ? t->legs[r[i].dst] : NULL;
+
+		if (!src || !dst) { /* gone meanwhile */
+			rl->ring_stale++;
+			continue;
+		}
+		sfu_nack_serve(l3, src, dst, r[i].ssrc, r[i].fci, rl->mp, tsc, out, &ifs[dst->ifi]);
+	}
+	return n;
+}
+
+/* The worker's periodic hook: at most every 1/SFU_NACK_PER_SEC s, a NACK to each sender of
+ * this lcore whose uplink lost packets due for one, into @out. How many were sent. */
+static inline unsigned int sfu_nack_tick(const struct dp_l3 *l3, uint64_t now, uint64_t hz,
+	struct dp_burst_out *out, struct dp_if_stats *ifs)
+{
+	struct media_rtx_lcore *rl = media_rtx_lcore[rte_lcore_id()];
+	uint32_t tps = (uint32_t)(hz >> SFU_RTX_TSC_SHIFT),
+		 now_t = (uint32_t)(now >> SFU_RTX_TSC_SHIFT);
+	const struct media_tab *t;
+	unsigned int sent = 0;
+
+	if (likely(!rl || now < rl->next_tsc))
+		return 0;
+	rl->next_tsc = now + hz / SFU_NACK_PER_SEC;
+	t = edge_rcu_read(media_tab_current);
+	for (unsigned int wd = 0; wd < MEDIA_MAX_LEGS / 64; wd++) {
+		uint64_t bits = rl->pending[wd];
+
+		rl->pending[wd] = 0;
+		while (bits) {
+			unsigned int slot = wd * 64 + (unsigned int)__builtin_ctzll(bits);
+			const struct media_leg *leg = t ? t->legs[slot] : NULL;
+			uint32_t fci[RTX_MISS_MAX];
+			struct rte_mbuf *c;
+			unsigned int nfci;
+			uint8_t *q;
+			int len;
+
+			bits &= bits - 1;
+			if (!leg || !leg->rtx || !leg->twcc_ssrc) /* gone, or we send it no RTCP */
+				continue;
+			nfci = rtx_nack_due(leg->rtx, now_t, tps / SFU_NACK_RETRY_DIV, tps, fci);
+			if (leg->rtx->n_miss)
+				rl->pending[wd] |= 1ull << (slot & 63);
+			if (!nfci)
+				continue;
+			c = rl->mp ? rte_pktmbuf_alloc(rl->mp) : NULL;
+			if (unlikely(!c ||
+				    rte_pktmbuf_tailroom(c) < SFU_HDRS +
+						    RTX_NACK_MAX(RTX_MISS_MAX) +
+						    MEDIA_SRTP_TRAILER)) {
+				ifs[leg->ifi].drops[DP_DROP_MEDIA_NOMBUF]++;
+				rte_pktmbuf_free(c);
+				continue;
+			}
+			q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+			len = (int)rtx_nack_build(q, leg->twcc_ssrc, leg->video_ssrc, fci, nfci);
+			if (unlikely(media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) !=
+				    MEDIA_SRTP_OK)) {
+				ifs[leg->ifi].drops[DP_DROP_MEDIA_PROTECT]++;
+				rte_pktmbuf_free(c);
+				continue;
+			}
+			leg->rtx->nack_pkts++;
+			ifs[leg->ifi].sfu_tx_pkts++;
+			ifs[leg->ifi].sfu_nack_pkts++;
+			sfu_emit(l3, leg, c, (uint16_t)len, out);
+			sent++;
+		}
+	}
+	return sent;
+}
+
 /* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
  * forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the media
  * server's socket takes it. */
@@ -423,6 +738,11 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	lc[leg->slot].rx_bytes += len;
 	if (leg->twcc_ext && !rtcp)
 		sfu_twcc_note(leg, m, p, (uint16_t)n, tsc);
+	if (!rtcp) {
+		sfu_media_notes(leg, &lc[leg->slot], p, (uint16_t)n, audio);
+		if (!audio && leg->rtx)
+			sfu_rtx_note(leg, m, p, (uint16_t)n, tsc);
+	}
 	lc[leg->slot].rx_audio_pkts += audio;
 	lc[leg->slot].rx_audio_bytes += audio ? len : 0;
 	/* the last receiver reuses this mbuf when the headers before @p are exactly ours */
@@ -432,12 +752,30 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 
 	if (rtcp) {
 		uint32_t keyframe;
-		int64_t r = sfu_rtcp_targets(leg, p, (uint16_t)n, &keyframe);
+		uint16_t rlen = (uint16_t)n;
+		struct sfu_nacks nk;
+		int64_t r = sfu_rtcp_targets(leg, p, &rlen, &keyframe, &nk);
 
 		if (r < 0) {
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
 			return true;
 		}
+		if (nk.n || nk.over)
+			sfu_nacks_input(l3, t, leg, &nk, m->pool, tsc, out, st);
+		if (nk.blocks) {
+			struct media_lcore_leg *c = &lc[leg->slot];
+
+			c->rr_blocks += nk.blocks;
+			for (int k = 0; k < 2; k++) {
+				c->rr_lost[k] = nk.lost[k];
+				c->rr_jitter[k] = nk.jitter[k];
+			}
+		}
+		if (!rlen) { /* NACKs only: answered */
+			rte_pktmbuf_free(m);
+			return true;
+		}
+		n = rlen;
 		mask = (uint32_t)r;
 		if (keyframe)
 			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, tsc, rte_get_tsc_hz());

@@ -389,7 +389,19 @@ static inline void rtp_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc,
 	iv[11] = salt[11] ^ (uint8_t)idx;
 }
 
+static inline int protect_rtp(struct srtp_fast *s, uint8_t *pkt, int *len, bool again);
+
 int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len)
+{
+	return protect_rtp(s, pkt, len, false);
+}
+
+int srtp_fast_protect_again(struct srtp_fast *s, uint8_t *pkt, int *len)
+{
+	return protect_rtp(s, pkt, len, true);
+}
+
+static inline int protect_rtp(struct srtp_fast *s, uint8_t *pkt, int *len, bool again)
 {
 	int h = rtp_hdr_len(pkt, *len, 0), i, rc;
 	uint32_t ssrc;
@@ -408,8 +420,10 @@ int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len)
 		return SRTP_FAST_E_STREAMS;
 	idx = rtp_index(st, edge_be16(pkt + 2));
 	/* the window holds what was sent: an index once, never twice (one nonce, one packet);
-	 * a repeat or what is too old to place is refused */
-	if ((rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx)))
+	 * a repeat or what is too old to place is refused, but for a retransmission of the
+	 * very same packet (@again: the same nonce over the same bytes gives the same bytes) */
+	rc = win_check(st->rtp_win, SRTP_FAST_RTP_WINDOW, st->rtp_seen, st->rtp_top, idx);
+	if (rc && !(again && rc == SRTP_FAST_E_REPLAY))
 		return rc;
 	rtp_iv(iv, s->rtp.salt, ssrc, idx);
 	rc = key_aead(&s->rtp, true, iv, pkt, (size_t)h, NULL, pkt + h, (size_t)(*len - h),

@@ -78,11 +78,13 @@ int srtp_fast_init_session(struct srtp_fast *s, const uint8_t rtp_key[SRTP_FAST_
 void srtp_fast_free(struct srtp_fast *s);
 
 /* In place. Protect appends the trailer (the caller leaves SRTP_FAST_*_TRAILER bytes of room)
- * and grows *len; unprotect checks, decrypts, strips it and shrinks *len. A repeated RTP index
- * is protected again (a forwarded retransmission keeps its index, as libsrtp's
- * allow_repeat_tx); an index behind the window is refused. On any error on unprotect the
- * packet's payload may be overwritten: drop it. */
+ * and grows *len; unprotect checks, decrypts, strips it and shrinks *len. Protect refuses an
+ * RTP index it protected before (one nonce, one packet) and one behind the window;
+ * protect_again accepts the first kind: only for the very same packet again, byte for byte
+ * (a retransmission from the SFU's cache, as libsrtp's allow_repeat_tx), which gives the very
+ * same bytes. On any error on unprotect the packet's payload may be overwritten: drop it. */
 int srtp_fast_protect(struct srtp_fast *s, uint8_t *pkt, int *len);
+int srtp_fast_protect_again(struct srtp_fast *s, uint8_t *pkt, int *len);
 /* RFC 3711 Appendix A's index estimate for @seq in a stream whose highest index so far is
  * @top (@seen false: none yet), in libsrtp's exact form: until the stream passes index 2^15
  * the ROC is taken as 0 (a first packet at 0xfff0 must not look like ROC -1), and the tie at

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtp_ext.h"
+
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define TWCC_WINDOW 256 /* sequence numbers a leg's window holds: a power of two */
 #define TWCC_LOST INT64_MIN
@@ -66,32 +68,13 @@ static inline void twcc_record(struct twcc_window *w, uint16_t seq, uint32_t at)
  * the packet has none. */
 static inline int twcc_rtp_seq(const uint8_t *p, unsigned int len, uint8_t id, uint16_t *seq)
 {
-	unsigned int off = 12 + 4u * (p[0] & 0x0f), end;
+	unsigned int n;
+	int off = rtp_ext_find(p, len, id, &n);
 
-	if (!(p[0] & 0x10) || off + 4 > len || p[off] != 0xbe || p[off + 1] != 0xde)
+	if (off < 0 || n != 2)
 		return -1;
-	end = off + 4 + 4u * ((unsigned int)p[off + 2] << 8 | p[off + 3]);
-	if (end > len)
-		return -1;
-	for (off += 4; off < end;) {
-		uint8_t b = p[off], eid = b >> 4;
-		unsigned int elen = (b & 0x0f) + 1u;
-
-		if (eid == 0) { /* padding */
-			off++;
-			continue;
-		}
-		if (eid == 15 || off + 1 + elen > end)
-			return -1;
-		if (eid == id) {
-			if (elen != 2)
-				return -1;
-			*seq = (uint16_t)(p[off + 1] << 8 | p[off + 2]);
-			return 0;
-		}
-		off += 1 + elen;
-	}
-	return -1;
+	*seq = (uint16_t)(p[off] << 8 | p[off + 1]);
+	return 0;
 }
 
 /* A transport-cc feedback in @out (@cap bytes) from @sender_ssrc about @media_ssrc: the

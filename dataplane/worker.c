@@ -220,22 +220,29 @@ static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker
 	return n;
 }
 
-/* Transport-cc feedback to the senders whose legs this worker owns, when due (every 50 ms:
- * sfu_twcc_tick), sent like a pass's output. */
-static inline unsigned int twcc_feedback(const struct dp_l3 *l3, struct dp_worker *w,
+/* The SFU's feedback, sent like a pass's output: transport-cc feedback (every 50 ms:
+ * sfu_twcc_tick) and NACKs (every 10 ms: sfu_nack_tick) to the senders whose legs this worker
+ * owns, and the retransmissions other workers' receivers asked of those (sfu_nack_drain). */
+static inline unsigned int media_feedback(const struct dp_l3 *l3, struct dp_worker *w,
 	struct dp_burst_out *out, struct flush_ctx *fc, struct hairpins *hp)
 {
 	const struct media_twcc_lcore *tl = media_twcc[rte_lcore_id()];
+	const struct media_rtx_lcore *rl = media_rtx_lcore[rte_lcore_id()];
 	uint64_t now;
 	unsigned int n;
 
-	if (likely(!tl) || (now = rte_rdtsc()) < tl->next_tsc)
+	if (likely(!tl || !rl))
+		return 0;
+	now = rte_rdtsc();
+	if (now < tl->next_tsc && now < rl->next_tsc && rte_ring_empty(rl->ring))
 		return 0; /* most passes: not due, nothing touched */
 	out->n_tx = out->n_kernel = out->n_punt = out->n_data = 0;
 	out->fwd_mask = 0;
 	*fc = (struct flush_ctx){ .l3 = l3, .w = w, .hp = hp };
 	out->flush_ctx = fc;
 	n = sfu_twcc_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
+	n += sfu_nack_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
+	n += sfu_nack_drain(l3, now, out, dp_stats[w->id].ifs);
 	if (n) {
 		/* nothing to answer or punt: interface 0 only names emit()'s unused queues */
 		emit(l3, w, 0, out, &dp_stats[w->id].ifs[0], hp);
@@ -313,7 +320,7 @@ int dp_worker_main(void *arg)
 		work += inject_input(l3, w, &hp);
 		if (unlikely(hp.mask))
 			hairpin_run(&hp);
-		work += twcc_feedback(l3, w, &out, &fc, &hp);
+		work += media_feedback(l3, w, &out, &fc, &hp);
 		w->loops++;
 		edge_rcu_quiescent();
 

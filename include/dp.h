@@ -129,7 +129,9 @@ struct dp_if_stats {
 	uint64_t sfu_rx_pkts;			  /* RTP/RTCP to a media port, received here */
 	uint64_t sfu_tx_pkts;			  /* copies sent to receivers, from here */
 	uint64_t sfu_no_receiver;		  /* authenticated but nobody takes it now */
-	uint64_t hairpin_pkts; /* our own packets for our own addresses, taken in here */
+	uint64_t sfu_rtx_pkts;	/* of sfu_tx_pkts: resent from a cache for a receiver's NACK */
+	uint64_t sfu_nack_pkts; /* NACKs sent to senders for their uplink's losses */
+	uint64_t hairpin_pkts;	/* our own packets for our own addresses, taken in here */
 	uint64_t drops[DP_DROP_MAX];
 } __rte_cache_aligned;
 

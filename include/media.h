@@ -26,14 +26,16 @@ struct media_leg_desc {
 	uint8_t remote_fp[32];		 /* SHA-256 of the browser's DTLS certificate */
 	uint32_t audio_ssrc, video_ssrc; /* what it sends (0: nothing) */
 	uint8_t pt[MEDIA_N_CODECS];	 /* its payload type for each codec, 0xff: none */
-	uint8_t twcc_ext; /* its transport-wide sequence number's extension id (1..14), as the
+	uint8_t twcc_ext;  /* its transport-wide sequence number's extension id (1..14), as the
 			   * answer kept it: we send it transport-cc feedback; 0: none */
+	uint8_t level_ext; /* its audio level's (RFC 6464, 1..14) on its audio; 0: none */
 };
 
 /* The SSRC our transport-cc feedback comes from (each leg's under its own key): an offer
  * that announces it is refused (-EINVAL), so that no source's context numbers it too. */
 #define MEDIA_TWCC_SSRC 0x7c5f0001u
 #define MEDIA_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define MEDIA_AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 /* What the answer tells the browser. */
 struct media_local {
@@ -82,17 +84,49 @@ struct media_flow_stats {
 /* A leg's media figures, from the SFU's counters (media_tables.h) sampled every second. rx
  * per medium is counted by SSRC on the fast path; tx is counted per leg only, and split
  * between audio and video as the sources it takes send them (an estimate: see
- * docs/media.md). No loss, jitter or picture size: the SFU does not read RTCP reports or
- * decode video. */
+ * docs/media.md). Loss on its uplink is counted by sequence number (video only: audio has no
+ * NACK); loss and jitter on what we send it come from its own receiver reports; the picture
+ * size from VP8 key frames (the SFU decodes no video). */
 struct media_leg_stats {
 	bool connected; /* DTLS done: SRTP flows */
 	bool via_relay; /* its path is our own TURN relay's */
 	struct media_flow_stats rx_audio, rx_video, tx_audio, tx_video;
 	uint64_t keyframe_req; /* key-frame requests it sent that reached a sender */
 	uint64_t auth_fail, replay;
+	/* its uplink's video: sequence numbers found missing, of those that came after all
+	 * (our NACKs, or reordered), NACK packets we sent it; packet loss over the last
+	 * MEDIA_RATE_SECONDS in 1/10 %, before retransmission */
+	uint64_t uplink_lost, uplink_recovered, nacks_sent;
+	unsigned int rx_video_loss_permille;
+	/* its NACKs as a receiver: sequence numbers asked for, resent from our cache, not kept
+	 * (or lost upstream), refused over its budget */
+	uint64_t nack_seqs, rtx_sent, rtx_miss, rtx_refused;
+	/* its receiver reports about what we send it: fraction lost in 1/10 % and jitter in
+	 * ms (0 before a report), per medium; report blocks seen */
+	unsigned int tx_audio_loss_permille, tx_video_loss_permille;
+	unsigned int tx_audio_jitter_ms, tx_video_jitter_ms;
+	uint64_t report_blocks;
+	/* what it sends: video frames per second over the last MEDIA_RATE_SECONDS, its last VP8
+	 * key frame's size (0 x 0: none seen), its audio level now (dBov, -127 silence; 0 when
+	 * it sends none) */
+	unsigned int rx_video_fps, rx_video_width, rx_video_height;
+	int audio_level_dbov;
 };
 
 /* Leg @id's figures: 0, -ENOENT (no such leg) or -ENODEV (no media server). */
 int media_leg_stats(struct media_server *ms, const char *id, struct media_leg_stats *out);
+
+/* One leg's audio level as the fast path read it from its packets (RFC 6464): running sums,
+ * for the caller to difference at its own pace (the active speaker). sum: of 127 - level in
+ * -dBov over the pkts that carried one (the mean loudness above -127 dBov), voice: of those,
+ * with the voice activity flag set. */
+struct media_level {
+	char id[MEDIA_ID_LEN];
+	char call[MEDIA_ID_LEN];
+	uint64_t sum, pkts, voice;
+};
+
+/* Every connected leg's that sends audio, into @out: how many (at most @max). */
+unsigned int media_levels(struct media_server *ms, struct media_level *out, unsigned int max);
 
 #endif

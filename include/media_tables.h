@@ -37,6 +37,7 @@
 
 #include "edge_limits.h"
 #include "../dataplane/srtp_fast.h"
+#include "../dataplane/rtx.h"
 #include "../dataplane/twcc.h"
 
 #define MEDIA_MAX_LEGS 1024		      /* legs the data plane knows at once */
@@ -122,6 +123,16 @@ static inline enum media_srtp_rc media_srtp_protect(const struct media_srtp *c, 
 	return media_srtp_lib_rc(srtp_protect(c->lib, p, n));
 }
 
+/* The very same RTP packet again, byte for byte (srtp_fast_protect_again): srtp_fast only;
+ * libsrtp2's contexts refuse a repeated index (allow_repeat_tx 0): MEDIA_SRTP_OTHER. */
+static inline enum media_srtp_rc media_srtp_protect_again(const struct media_srtp *c, void *p,
+	int *n)
+{
+	if (c->fast)
+		return media_srtp_fast_rc(srtp_fast_protect_again(c->f, p, n));
+	return MEDIA_SRTP_OTHER;
+}
+
 static inline enum media_srtp_rc media_srtp_protect_rtcp(const struct media_srtp *c, void *p,
 	int *n)
 {
@@ -149,15 +160,25 @@ struct media_leg {
 	uint16_t local_port, remote_port; /* network order */
 	struct media_srtp rx;		  /* copied from the control plane's media_srtp_new() */
 	uint32_t audio_ssrc, video_ssrc;  /* what the leg sends (0: nothing) */
+	/* bumped by the control plane whenever a receiver's pt_map may differ from the last
+	 * table's: a kept packet is resent only under the generation it was sent in, so that a
+	 * retransmission is the very same bytes under the same index (media_srtp_protect_again) */
+	uint32_t rtx_gen;
+	uint8_t level_ext; /* its audio level's extension id (RFC 6464, 1..14; 0: none) */
+	uint8_t vp8_pt;	   /* its VP8 payload type (picture sizes are read from key frames) */
 	/* transport-cc: the one-byte header extension id (1..14) of the transport-wide sequence
-	 * number its packets carry (0: none, no feedback), our RTCP sender SSRC in the feedback
-	 * we send it, and the context that protects that feedback: keyed with THIS leg's key
-	 * (it receives it), for twcc_ssrc only, made once with the leg's keys and owned by the
-	 * leg's worker like rx (no source's context toward this leg numbers twcc_ssrc: the media
+	 * number its packets carry (0: none, no transport-cc feedback). twcc_ssrc is our RTCP
+	 * sender SSRC in all the feedback we send it (transport-cc, NACKs; 0: we send none), and
+	 * twcc_tx the context that protects that feedback: keyed with THIS leg's key (it
+	 * receives it), for twcc_ssrc only, made once with the leg's keys and owned by the leg's
+	 * worker like rx (no source's context toward this leg numbers twcc_ssrc: the media
 	 * server refuses a leg that announces it) */
 	uint8_t twcc_ext;
 	uint32_t twcc_ssrc;
 	struct media_srtp twcc_tx;
+	/* its video kept for receivers' NACKs and its uplink's losses awaited (rtx.h):
+	 * media_rtx[slot], owned by the leg's worker like rx; NULL: it sends no video */
+	struct rtx_stream *rtx;
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];
 };
@@ -215,6 +236,25 @@ struct media_lcore_leg {
 	uint64_t replay;	    /* replayed or too old */
 	uint64_t keyframe_req;	    /* PLI/FIR it sent that reached a sender */
 	uint64_t last_pli;	    /* TSC: the last key-frame request sent TO this leg */
+	/* NACKs it sent as a receiver (sfu_nack_*), on the lcore that served them */
+	uint64_t nack_seqs;   /* sequence numbers it asked for */
+	uint64_t rtx_pkts;    /* of those, resent from a source's cache */
+	uint64_t rtx_miss;    /* not kept (never sent, lost on the uplink, older than 1 s) */
+	uint64_t rtx_refused; /* over its retransmission budget (and FCIs of one packet past
+			       * SFU_NACK_FCI_MAX, one each) */
+	uint32_t rtx_tokens;  /* the budget (SFU_RTX_PER_SEC), refilled at rtx_refill (ticks) */
+	uint32_t rtx_refill;
+	/* what its packets say (sfu_media_notes): its audio's loudness (the sum of 127 - level
+	 * in -dBov, over the packets that carry one), frames of video sent (marker bits), its
+	 * last VP8 key frame's size */
+	uint64_t level_sum, level_pkts, voice_pkts;
+	uint64_t video_frames;
+	uint16_t width, height;
+	/* its receiver reports about what we send it: the latest report block's fraction lost
+	 * (/256) and interarrival jitter (RTP units: 48 kHz audio, 90 kHz video), per medium */
+	uint8_t rr_lost[2]; /* [0] audio, [1] video */
+	uint32_t rr_jitter[2];
+	uint64_t rr_blocks;
 } __attribute__((aligned(64)));
 
 /* [lcore id][leg slot], each allocated by media_tables_add_lcore() before that lcore
@@ -233,7 +273,35 @@ struct media_twcc_lcore {
 
 extern struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
 
-/* Both per-lcore arrays for @lcore. */
+/* A NACK received on one lcore for a stream another lcore owns, passed to that one: FCI @fci
+ * (PID << 16 | BLP) from receiver slot @dst about source slot @src's SSRC @ssrc (checked
+ * again where it is served: the slot may have been reused meanwhile). */
+struct media_nack_req {
+	uint16_t src, dst;
+	uint32_t ssrc;
+	uint32_t fci;
+	uint32_t pad;
+};
+
+/* Per lcore: the NACK side of the SFU (sfu_nack_*). The ring is multi-producer (any lcore
+ * that receives a NACK), single-consumer (this one, each pass). */
+struct media_rtx_lcore {
+	struct rte_mempool *mp; /* where retransmissions and NACKs come from */
+	struct rte_ring *ring;	/* NACKs for the streams this lcore owns, from the others */
+	uint64_t next_tsc;	/* the next round of NACKs to senders */
+	uint64_t pending[MEDIA_MAX_LEGS / 64]; /* legs whose uplink awaits sequence numbers */
+	uint64_t ring_full, ring_stale;	       /* requests dropped: no room; source gone */
+};
+
+extern struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
+/* By leg slot: allocated by the control plane (media_rtx_get) before a table names the slot,
+ * kept for the slot's next legs (reset with its counters), freed by media_tables_fini(). */
+extern struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
+
+/* Slot @slot's stream, allocated on first use; NULL out of memory. Control plane only. */
+struct rtx_stream *media_rtx_get(uint16_t slot);
+
+/* The per-lcore arrays and ring for @lcore (the ring needs the EAL). */
 int media_tables_add_lcore(unsigned int lcore);
 /* The transport-cc feedback packets sent to slot @slot, summed over the lcores. */
 uint64_t media_leg_twcc_sent(uint16_t slot);

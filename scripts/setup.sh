@@ -28,6 +28,8 @@ PACKAGES=(
 	chromium chromium-driver python3-selenium libnss3-tools
 	# edgeload's plots (bench/edgeload/el_plot.py)
 	python3-matplotlib
+	# random loss on the guests' side in the media tests (the kernel here has no netem)
+	nftables
 )
 
 say() { printf 'setup: %s\n' "$*"; }

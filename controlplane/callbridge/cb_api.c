@@ -803,14 +803,33 @@ static void tx_codecs(const struct cb_leg *l, char *audio, char *video, size_t n
 /* <rxAudio>, <txVideo role="main">, ...: the codec when known, the bit rate, and for what
  * the leg sends, whether it muted it. No packetLossPercentage, jitter, width, height or
  * frameRate: the SFU neither reads RTCP reports nor decodes (docs/media.md). */
+/* What CMS shows of a flow beyond its bit rate, where the SFU knows it (-1: not shown). */
+struct flow_extra {
+	int loss_permille, jitter_ms;
+	int width, height, fps;
+};
+
+static const struct flow_extra no_extra = { -1, -1, -1, -1, -1 };
+
 static void render_flow(struct sbuf *sb, const char *name, bool video, const char *codec,
-	const struct media_flow_stats *f, int muted)
+	const struct media_flow_stats *f, int muted, const struct flow_extra *x)
 {
 	sb_printf(sb, video ? "<%s role=\"main\">" : "<%s>", name);
 	if (codec && codec[0])
 		sb_elem(sb, "codec", codec);
+	if (x->width > 0 && x->height > 0) {
+		sb_elem_u(sb, "width", (unsigned long)x->width);
+		sb_elem_u(sb, "height", (unsigned long)x->height);
+	}
+	if (x->fps >= 0)
+		sb_elem_u(sb, "frameRate", (unsigned long)x->fps);
 	if (f)
 		sb_elem_u(sb, "bitRate", (unsigned long)f->bit_rate);
+	if (x->jitter_ms >= 0)
+		sb_elem_u(sb, "jitter", (unsigned long)x->jitter_ms);
+	if (x->loss_permille >= 0)
+		sb_printf(sb, "<packetLossPercentage>%d.%d</packetLossPercentage>",
+			x->loss_permille / 10, x->loss_permille % 10);
 	if (muted >= 0)
 		sb_elem_b(sb, "muted", muted);
 	sb_printf(sb, "</%s>", name);
@@ -840,14 +859,33 @@ static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_
 
 			codec_name(rx_video, sizeof(rx_video), l->video_ssrc ? l->video_codec : "");
 			tx_codecs(l, tx_audio, tx_video, sizeof(tx_audio));
+			/* rx: loss by sequence number on its uplink (video: audio has no NACK);
+			 * tx: its own receiver reports about what we send it */
+			bool rr = ms->report_blocks > 0;
+			struct flow_extra rxa = no_extra, txa = no_extra, rxv = no_extra,
+					  txv = no_extra;
+
+			if (l->video_ssrc) {
+				rxv.loss_permille = (int)ms->rx_video_loss_permille;
+				rxv.fps = (int)ms->rx_video_fps;
+				rxv.width = (int)ms->rx_video_width;
+				rxv.height = (int)ms->rx_video_height;
+			}
+			if (rr) {
+				txa.loss_permille = (int)ms->tx_audio_loss_permille;
+				txa.jitter_ms = (int)ms->tx_audio_jitter_ms;
+				txv.loss_permille = (int)ms->tx_video_loss_permille;
+				txv.jitter_ms = (int)ms->tx_video_jitter_ms;
+			}
 			render_flow(sb, "rxAudio", false, l->audio_ssrc ? "opus" : "",
-				&ms->rx_audio, l->audio_muted);
-			render_flow(sb, "txAudio", false, tx_audio, &ms->tx_audio, -1);
-			render_flow(sb, "rxVideo", true, rx_video, &ms->rx_video, l->video_muted);
-			render_flow(sb, "txVideo", true, tx_video, &ms->tx_video, -1);
+				&ms->rx_audio, l->audio_muted, &rxa);
+			render_flow(sb, "txAudio", false, tx_audio, &ms->tx_audio, -1, &txa);
+			render_flow(sb, "rxVideo", true, rx_video, &ms->rx_video, l->video_muted,
+				&rxv);
+			render_flow(sb, "txVideo", true, tx_video, &ms->tx_video, -1, &txv);
 		} else {
-			render_flow(sb, "rxAudio", false, NULL, NULL, l->audio_muted);
-			render_flow(sb, "rxVideo", true, NULL, NULL, l->video_muted);
+			render_flow(sb, "rxAudio", false, NULL, NULL, l->audio_muted, &no_extra);
+			render_flow(sb, "rxVideo", true, NULL, NULL, l->video_muted, &no_extra);
 		}
 		sb_add(sb, "</status>");
 	}

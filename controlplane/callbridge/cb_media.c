@@ -197,6 +197,14 @@ static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
 				break;
 			}
 	}
+	/* its audio level (RFC 6464), which the answer keeps on its audio: the active speaker */
+	if (ol->a_send >= 0) {
+		const struct sdp_media *m = &o->media[ol->a_send];
+
+		for (unsigned int j = 0; j < m->n_ext; j++)
+			if (!strcmp(m->ext[j].uri, MEDIA_AUDIO_LEVEL_URI))
+				d->level_ext = m->ext[j].id <= 14 ? m->ext[j].id : 0;
+	}
 	return 0;
 }
 

@@ -79,8 +79,9 @@ struct ms_leg {
 	struct mdtls *dtls;
 	struct mdtls_keys keys;
 	struct media_srtp *rx; /* what its table entries copy (media_tables.h) */
-	/* our transport-cc feedback to it: its key, MEDIA_TWCC_SSRC only, for the leg's life */
+	/* our feedback to it (transport-cc, NACKs): its key, MEDIA_TWCC_SSRC only, for its life */
 	struct media_srtp *twcc_tx;
+	uint32_t rtx_gen; /* its kept video's generation (rtx_gen_of) */
 	struct ms_tx tx[MEDIA_MAX_OUT];
 	unsigned int n_tx;
 	/* what it takes, and what it sends */
@@ -97,6 +98,7 @@ struct ms_leg {
 	uint64_t tx_audio_pkts, tx_audio_bytes;	    /* estimated, since connected */
 	struct ms_rate {
 		uint64_t ms, rx_bytes, rx_audio_bytes, tx_bytes, tx_audio_bytes;
+		uint64_t rx_video_pkts, lost, recovered, frames, level_sum, level_pkts;
 	} rate[MEDIA_RATE_SECONDS + 1]; /* a ring: sample k at k % its size */
 	uint64_t n_rate;		/* samples taken */
 };
@@ -657,6 +659,29 @@ static bool tx_receiver_lives(const struct media_server *ms, const struct ms_tx 
 	return r->used && r->serial == t->dst_serial && r->state != MS_ENDED;
 }
 
+/* The generation of @e's kept video (media_leg.rtx_gen), @l's: one more when @l was not in the
+ * published table, or a receiver of it is new there or its payload type map changed, so that
+ * nothing is ever resent to a receiver with other header bytes than it was first sent with
+ * (the slot's kept packets start empty with each new leg: media_leg_counters_reset). */
+static uint32_t rtx_gen_of(struct ms_leg *l, const struct media_leg *e)
+{
+	const struct media_tab *cur = __atomic_load_n(&media_tab_current, __ATOMIC_ACQUIRE);
+	const struct media_leg *old = cur ? cur->legs[e->slot] : NULL;
+
+	if (!old)
+		return ++l->rtx_gen;
+	for (unsigned int i = 0; i < e->n_out; i++) {
+		unsigned int j = 0;
+
+		while (j < old->n_out && old->out[j].dst != e->out[i].dst)
+			j++;
+		if (j == old->n_out ||
+			memcmp(old->out[j].pt_map, e->out[i].pt_map, sizeof(e->out[i].pt_map)))
+			return ++l->rtx_gen;
+	}
+	return l->rtx_gen;
+}
+
 static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_leg *e,
 	struct ms_retired *ret)
 {
@@ -679,11 +704,20 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->rx = *l->rx; /* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
-	if (l->twcc_tx && l->d.twcc_ext >= 1 && l->d.twcc_ext <= 14) {
-		e->twcc_ext = l->d.twcc_ext;
+	if (l->twcc_tx) { /* our feedback: NACKs, and transport-cc where negotiated */
 		e->twcc_ssrc = MEDIA_TWCC_SSRC;
 		e->twcc_tx = *l->twcc_tx;
+		if (l->d.twcc_ext >= 1 && l->d.twcc_ext <= 14)
+			e->twcc_ext = l->d.twcc_ext;
 	}
+	if (l->d.level_ext >= 1 && l->d.level_ext <= 14)
+		e->level_ext = l->d.level_ext;
+	if (l->d.pt[MEDIA_VP8] < 128)
+		e->vp8_pt = l->d.pt[MEDIA_VP8];
+	/* its video kept for its receivers' NACKs (out of memory: none, they wait for a key
+	 * frame as before) */
+	if (l->d.video_ssrc)
+		e->rtx = media_rtx_get(l->slot);
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
 		struct ms_leg *r = &ms->legs[i];
 		struct media_out *o;
@@ -706,6 +740,7 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 			if (l->d.pt[c] < 128 && r->d.pt[c] < 128)
 				o->pt_map[l->d.pt[c]] = r->d.pt[c];
 	}
+	e->rtx_gen = rtx_gen_of(l, e);
 }
 
 /* Builds and publishes the table of every ready leg; what it replaced goes after a grace
@@ -822,7 +857,13 @@ static void ms_sample(struct media_server *ms, uint64_t now)
 			.rx_bytes = c.rx_bytes,
 			.rx_audio_bytes = c.rx_audio_bytes,
 			.tx_bytes = c.tx_bytes,
-			.tx_audio_bytes = r->tx_audio_bytes };
+			.tx_audio_bytes = r->tx_audio_bytes,
+			.rx_video_pkts = c.rx_pkts - c.rx_audio_pkts,
+			.lost = media_rtx[r->slot] ? media_rtx[r->slot]->lost : 0,
+			.recovered = media_rtx[r->slot] ? media_rtx[r->slot]->recovered : 0,
+			.frames = c.video_frames,
+			.level_sum = c.level_sum,
+			.level_pkts = c.level_pkts };
 	}
 	ms->sampled_ms = now;
 }
@@ -1050,11 +1091,49 @@ static void leg_rates(const struct ms_leg *l, struct ms_rate *bps)
 	bps->rx_audio_bytes = (b->rx_audio_bytes - a->rx_audio_bytes) * 8000 / ms;
 	bps->tx_bytes = (b->tx_bytes - a->tx_bytes) * 8000 / ms;
 	bps->tx_audio_bytes = (b->tx_audio_bytes - a->tx_audio_bytes) * 8000 / ms;
+	/* the rest as differences over the window, and frames per second */
+	bps->rx_video_pkts = b->rx_video_pkts - a->rx_video_pkts;
+	bps->lost = b->lost - a->lost;
+	bps->recovered = b->recovered - a->recovered;
+	bps->frames = (b->frames - a->frames) * 1000 / ms;
+	bps->level_sum = b->level_sum - a->level_sum;
+	bps->level_pkts = b->level_pkts - a->level_pkts;
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
+}
+
+/* @l's loss, jitter, frame rate, picture size and audio level (media_leg_stats) from its
+ * counters @c and their differences over the rate window @w. */
+static void leg_quality(const struct ms_leg *l, const struct media_lcore_leg *c,
+	const struct ms_rate *w, struct media_leg_stats *out)
+{
+	const struct rtx_stream *rs = media_rtx[l->slot];
+	uint64_t expected = w->rx_video_pkts + sub0(w->lost, w->recovered);
+
+	if (rs && l->d.video_ssrc) {
+		out->uplink_lost = rs->lost;
+		out->uplink_recovered = rs->recovered;
+		out->nacks_sent = rs->nack_pkts;
+	}
+	out->rx_video_loss_permille = expected ? (unsigned int)(w->lost * 1000 / expected) : 0;
+	if (out->rx_video_loss_permille > 1000)
+		out->rx_video_loss_permille = 1000;
+	out->nack_seqs = c->nack_seqs;
+	out->rtx_sent = c->rtx_pkts;
+	out->rtx_miss = c->rtx_miss;
+	out->rtx_refused = c->rtx_refused;
+	out->report_blocks = c->rr_blocks;
+	out->tx_audio_loss_permille = c->rr_lost[0] * 1000u / 256;
+	out->tx_video_loss_permille = c->rr_lost[1] * 1000u / 256;
+	out->tx_audio_jitter_ms = c->rr_jitter[0] / 48; /* Opus: 48 kHz */
+	out->tx_video_jitter_ms = c->rr_jitter[1] / 90; /* video: 90 kHz */
+	out->rx_video_fps = (unsigned int)w->frames;
+	out->rx_video_width = c->width;
+	out->rx_video_height = c->height;
+	out->audio_level_dbov = w->level_pkts ? -(127 - (int)(w->level_sum / w->level_pkts)) : 0;
 }
 
 int media_leg_stats(struct media_server *ms, const char *id, struct media_leg_stats *out)
@@ -1091,8 +1170,34 @@ int media_leg_stats(struct media_server *ms, const char *id, struct media_leg_st
 	out->keyframe_req = c.keyframe_req;
 	out->auth_fail = c.auth_fail;
 	out->replay = c.replay;
+	leg_quality(l, &c, &bps, out);
 	pthread_mutex_unlock(&ms->lock);
 	return 0;
+}
+
+unsigned int media_levels(struct media_server *ms, struct media_level *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (!ms)
+		return 0;
+	pthread_mutex_lock(&ms->lock);
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && n < max; i++) {
+		const struct ms_leg *l = &ms->legs[i];
+		struct media_lcore_leg c;
+
+		if (!l->used || l->state != MS_UP || !l->d.audio_ssrc)
+			continue;
+		media_leg_counters(l->slot, &c);
+		memcpy(out[n].id, l->d.id, MEDIA_ID_LEN);
+		memcpy(out[n].call, l->d.call, MEDIA_ID_LEN);
+		out[n].sum = c.level_sum;
+		out[n].pkts = c.level_pkts;
+		out[n].voice = c.voice_pkts;
+		n++;
+	}
+	pthread_mutex_unlock(&ms->lock);
+	return n;
 }
 
 void media_show(struct media_server *ms, FILE *out)
@@ -1169,6 +1274,31 @@ void media_show(struct media_server *ms, FILE *out)
 		if (l->d.twcc_ext)
 			fprintf(out, "  Congestion feedback     : %lu transport-cc packets sent\n",
 				(unsigned long)media_leg_twcc_sent(l->slot));
+		struct media_leg_stats q = { .connected = false };
+
+		leg_quality(l, &c, &bps, &q);
+		if (l->d.video_ssrc)
+			fprintf(out,
+				"  Uplink lost / recovered : %lu / %lu (video, %u.%u%% now)\n"
+				"  NACKs sent to it        : %lu\n"
+				"  Video received          : %u fps, %ux%u\n",
+				(unsigned long)q.uplink_lost, (unsigned long)q.uplink_recovered,
+				q.rx_video_loss_permille / 10, q.rx_video_loss_permille % 10,
+				(unsigned long)q.nacks_sent, q.rx_video_fps, q.rx_video_width,
+				q.rx_video_height);
+		fprintf(out,
+			"  NACKed / retransmitted  : %lu / %lu (not kept %lu, over budget %lu)\n",
+			(unsigned long)q.nack_seqs, (unsigned long)q.rtx_sent,
+			(unsigned long)q.rtx_miss, (unsigned long)q.rtx_refused);
+		if (q.report_blocks)
+			fprintf(out,
+				"  Its reports: loss       : audio %u.%u%%, video %u.%u%%\n"
+				"  Its reports: jitter     : audio %u ms, video %u ms\n",
+				q.tx_audio_loss_permille / 10, q.tx_audio_loss_permille % 10,
+				q.tx_video_loss_permille / 10, q.tx_video_loss_permille % 10,
+				q.tx_audio_jitter_ms, q.tx_video_jitter_ms);
+		if (l->d.level_ext && l->d.audio_ssrc)
+			fprintf(out, "  Audio level             : %d dBov\n", q.audio_level_dbov);
 	}
 	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
 	pthread_mutex_unlock(&ms->lock);

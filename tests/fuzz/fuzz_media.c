@@ -103,9 +103,10 @@ static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t p
 	l->remote_port = htons(port);
 	l->audio_ssrc = audio;
 	l->video_ssrc = video;
+	l->rtx = media_rtx_get(slot); /* video kept, NACKs served from it */
 	l->n_out = 1;
 	o->dst = to->slot;
-	o->fwd_audio = o->fwd_video = true;
+	o->fwd_audio = o->fwd_video = o->takes = true;
 	o->dst_audio_ssrc = to->audio_ssrc;
 	o->dst_video_ssrc = to->video_ssrc;
 	for (int pt = 0; pt < 128; pt++) /* most types map, a few do not */
@@ -330,13 +331,22 @@ static void fuzz_dtls(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static uint8_t copy[MAX_PAYLOAD];
+	struct sfu_nacks nk;
 	uint32_t keyframe;
+	uint16_t len;
 
 	if (size > MAX_PAYLOAD)
 		return 0;
 	fuzz_fast_path(data, size);
-	(void)sfu_rtcp_targets(&leg_a, data, (uint16_t)size, &keyframe);
-	(void)sfu_rtcp_targets(&leg_b, data, (uint16_t)size, &keyframe);
+	/* it rewrites the packet (NACKs taken out): on a copy, each leg's from the input */
+	for (int k = 0; k < 2; k++) {
+		memcpy(copy, data, size);
+		len = (uint16_t)size;
+		if (sfu_rtcp_targets(k ? &leg_b : &leg_a, copy, &len, &keyframe, &nk) >= 0 &&
+			(len > size || nk.n > SFU_NACK_FCI_MAX))
+			abort();
+	}
 	fuzz_ice(data, size);
 	fuzz_dtls(data, size);
 	return 0;

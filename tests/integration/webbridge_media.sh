@@ -130,6 +130,95 @@ sys.exit(0 if any(max([x[1] or 0 for x in g.get("bwe") or []] or [0]) > 1000000 
 		grep -q 'call [0-9]*: media connected' "$W/media-direct.log" &&
 		ok "log: ICE connected, DTLS done with SRTP_AEAD_AES_128_GCM, media connected" ||
 		bad "media log: $(grep media "$W/media-direct.log" | tail -5)"
+
+	# ---- loss (begin): with 5% random loss on the public side, both ways, video keeps decoding
+	# and the losses are NACKed and retransmitted. The loss is nftables' (tests/integration/
+	# loss.sh) in the guests' namespace; its counters prove it was made. `callbridge media` is
+	# read every 2 s during the run: the legs end with it.
+	. "$ROOT/tests/integration/loss.sh"
+	# loss_page_poll <out> <stop file>: the last `callbridge media` page that shows a leg (<= 120 s)
+	loss_page_poll() {
+		local i page
+		for i in $(seq 1 60); do
+			[ -e "$2" ] && return 0
+			page=$(cctl callbridge media 2>&1)
+			grep -q '^Leg ' <<<"$page" && printf '%s\n' "$page" > "$1"
+			sleep 2
+		done
+	}
+	rm -f "$W/media-loss.page" "$W/media-loss.stop"
+	lran=
+	# the loss starts with the 20 s window, once the guests see each other (browser_media.py
+	# runs the command in namespace public); the EXIT trap removes it if we do not get to
+	if ! command -v nft >/dev/null; then
+		bad "loss: nft missing (Debian's nftables)"
+	else
+		loss_rules 5 "$PUB_IP" 10000 > "$W/media-loss.nft"
+		loss_arm public
+		loss_page_poll "$W/media-loss.page" "$W/media-loss.stop" & lpoll_pid=$!
+		media_run "two guests, then 5% random loss both ways on the public side for 20 s" "$W/media-loss.json" --guests 2 \
+			--loss-seconds 20 --loss-cmd "$(command -v nft) -f $W/media-loss.nft" && lran=1
+		touch "$W/media-loss.stop"
+		wait "$lpoll_pid"
+		read -r l_sent l_sdrop l_recv l_rdrop <<<"$(loss_counters)"
+		loss_off && ok "loss: the nftables table in namespace public is gone after the run" ||
+			bad "loss: table $LOSS_TABLE still in namespace public"
+		# dropped both ways, about 5% (1% to 10%: a random share of some thousand packets)
+		if python3 -c 'import sys
+s, sd, r, rd = (int(x or 0) for x in sys.argv[1:5])
+sys.exit(0 if s > 500 and r > 500 and 0.01 < sd / s < 0.10 and 0.01 < rd / r < 0.10 else 1)' "$l_sent" "$l_sdrop" "$l_recv" "$l_rdrop" 2>/dev/null; then
+			ok "loss: nftables dropped $l_sdrop of $l_sent packets to the media port and $l_rdrop of $l_recv from it"
+		else
+			bad "loss: nftables dropped '$l_sdrop' of '$l_sent' packets to the media port and '$l_rdrop' of '$l_recv' from it (want 1-10% each way)"
+		fi
+	fi
+	if [ -n "${lran:-}" ]; then
+		# per guest over the 20 s: video frames decoded (a clean run decodes ~20/s, 640x480), freezes,
+		# NACKs sent (as receiver), packets retransmitted (as sender), the receiver's loss left
+		loss=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for g in d["guests"]:
+	L = g.get("loss") or {}
+	i, o = (L.get("delta") or {}).get("inbound") or {}, (L.get("delta") or {}).get("outbound") or {}
+	print("%s: %ss, framesDecoded %s, freezes %s (%ss), NACKs sent %s, PLIs sent %s, lost %s of %s (%s), NACKs received %s, retransmitted %s of %s sent" % (
+		g["name"], L.get("seconds"), i.get("framesDecoded"), i.get("freezeCount"), i.get("totalFreezesDuration"),
+		i.get("nackCount"), i.get("pliCount"), i.get("packetsLost"), i.get("packetsReceived"), L.get("lossRatio"),
+		o.get("nackCount"), o.get("retransmittedPacketsSent"), o.get("packetsSent")))' "$W/media-loss.json" 2>/dev/null)
+		# judge <what> <python condition on g's L, i (inbound delta), o (outbound delta)> [any]
+		loss_judge() {
+			python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+gs = [(g.get("loss") or {}) for g in d["guests"]]
+ok = [eval(sys.argv[2], {}, {"L": L, "i": (L.get("delta") or {}).get("inbound") or {},
+			 "o": (L.get("delta") or {}).get("outbound") or {}}) for L in gs]
+sys.exit(0 if gs and (any(ok) if sys.argv[3:] == ["any"] else all(ok)) else 1)' "$W/media-loss.json" "$@" 2>/dev/null
+		}
+		# at least half of a clean run's ~400 frames
+		loss_judge '(L.get("seconds") or 0) >= 15 and (i.get("framesDecoded") or 0) >= 200' &&
+			ok "loss: every guest decoded >= 200 video frames in the 20 s ($(paste -sd';' <<<"$loss"))" ||
+			bad "loss: a guest decoded < 200 video frames in the 20 s ($(paste -sd';' <<<"$loss"))"
+		loss_judge 'i.get("freezeCount") is not None and i["freezeCount"] <= 3' &&
+			ok "loss: at most 3 freezes per guest's received video" ||
+			bad "loss: more than 3 freezes (or none counted) in a guest's received video"
+		loss_judge '(i.get("nackCount") or 0) > 0' &&
+			ok "loss: every receiver NACKed the packets it missed" || bad "loss: a receiver sent no NACK"
+		# recovered: a sender resent (the SFU NACKed its uplink's losses), or every receiver lost
+		# under half of what nftables dropped (its NACKs answered)
+		half=$(python3 -c 'import sys; print("%.4f" % (int(sys.argv[2] or 0) / max(1, int(sys.argv[1] or 0)) / 2))' "$l_recv" "$l_rdrop" 2>/dev/null)
+		{ loss_judge '(o.get("retransmittedPacketsSent") or 0) > 0' any ||
+			loss_judge "L.get('lossRatio') is not None and L['lossRatio'] < ${half:-0}"; } &&
+			ok "loss: the losses were retransmitted (a sender resent, or every receiver's video loss left under ${half:-?}, half of what was dropped)" ||
+			bad "loss: no sender retransmitted and a receiver's video loss is at least ${half:-?}"
+		# the SFU's own figures while the legs were up
+		rtx=$(grep -iE 'retransmitted' "$W/media-loss.page" 2>/dev/null | sed -E 's/.*: *//' | paste -sd';')
+		nacks=$(grep -iE 'NACKs sent' "$W/media-loss.page" 2>/dev/null | sed -E 's/.*: *//' | paste -sd';')
+		# "NACKed / retransmitted : <asked> / <resent>": the figure after the last "/"
+		awk -F: 'tolower($1) ~ /retransmitted/ { n = split($NF, p, "/"); if (p[n] + 0 > 0) f = 1 }
+			END { exit !f }' "$W/media-loss.page" 2>/dev/null &&
+			ok "callbridge media: the SFU retransmitted what receivers NACKed (NACKed / retransmitted per leg: $rtx; uplink lost / NACKs sent: $nacks)" ||
+			bad "callbridge media: no leg retransmitted (NACKed / retransmitted: '${rtx}'; uplink lost / NACKs sent: '${nacks}'; legs on the page: $(grep -c '^Leg ' "$W/media-loss.page" 2>/dev/null))"
+	fi
+	# ---- loss (end)
 fi
 
 M0=$(wc -l < "$CLOG")

@@ -1001,6 +1001,8 @@ static void test_live(void)
 static char media_asked[64];
 static bool lock_free_in_media;
 
+static uint64_t media_reports; /* receiver report blocks the media server saw */
+
 static int t_leg_media(void *ctx, const char *id, struct media_leg_stats *out)
 {
 	(void)ctx;
@@ -1020,11 +1022,21 @@ static int t_leg_media(void *ctx, const char *id, struct media_leg_stats *out)
 		(struct media_flow_stats){ .packets = 400, .bytes = 30000, .bit_rate = 39000 };
 	out->tx_video =
 		(struct media_flow_stats){ .packets = 800, .bytes = 700000, .bit_rate = 950000 };
+	out->rx_video_loss_permille = 23;
+	out->rx_video_fps = 30;
+	out->rx_video_width = 640;
+	out->rx_video_height = 480;
+	out->report_blocks = media_reports;
+	out->tx_audio_loss_permille = 5;
+	out->tx_audio_jitter_ms = 3;
+	out->tx_video_loss_permille = 117;
+	out->tx_video_jitter_ms = 12;
 	return 0;
 }
 
 static void test_leg_media(void)
 {
+	media_reports = 0;
 	fresh();
 	build_model();
 	api.env.leg_media = t_leg_media;
@@ -1045,13 +1057,26 @@ static void test_leg_media(void)
 		      "<rxAudio><codec>opus</codec><bitRate>41000</bitRate><muted>true</muted>"
 		      "</rxAudio>"
 		      "<txAudio><codec>opus</codec><bitRate>39000</bitRate></txAudio>"
-		      "<rxVideo role=\"main\"><codec>vp8</codec><bitRate>1200000</bitRate>"
+		      "<rxVideo role=\"main\"><codec>vp8</codec><width>640</width>"
+		      "<height>480</height><frameRate>30</frameRate><bitRate>1200000</bitRate>"
+		      "<packetLossPercentage>2.3</packetLossPercentage>"
 		      "<muted>false</muted></rxVideo>"
 		      "<txVideo role=\"main\"><codec>h264</codec><bitRate>950000</bitRate>"
 		      "</txVideo></status>"));
-	/* what we cannot know is left out, not made up */
-	CU_ASSERT(!has("packetLossPercentage") && !has("<jitter>") && !has("<width>") &&
-		!has("<frameRate>"));
+	/* what we cannot know is left out, not made up: no receiver report yet, no loss or
+	 * jitter on what we send */
+	CU_ASSERT(!has("<jitter>"));
+	/* with its reports: loss and jitter of what we send it */
+	media_reports = 4;
+	CU_ASSERT_EQUAL(req("GET", "/api/v1/callLegs/fcfe42f4-0000-4000-8000-000000000001", NULL,
+				NULL),
+		200);
+	CU_ASSERT(has("<txAudio><codec>opus</codec><bitRate>39000</bitRate><jitter>3</jitter>"
+		      "<packetLossPercentage>0.5</packetLossPercentage></txAudio>"));
+	CU_ASSERT(has("<txVideo role=\"main\"><codec>h264</codec><bitRate>950000</bitRate>"
+		      "<jitter>12</jitter><packetLossPercentage>11.7</packetLossPercentage>"
+		      "</txVideo>"));
+	media_reports = 0;
 
 	/* no video sent, no source yet: codecs unknown, bit rates still there */
 	leg1.video_ssrc = 0;

@@ -138,6 +138,7 @@ static int build_tab(void)
 		e->rx = *rx[x];
 		e->audio_ssrc = s->audio_ssrc;
 		e->video_ssrc = s->video_ssrc;
+		e->rtx = s->video_ssrc ? media_rtx_get(s->slot) : NULL;
 		for (int y = 0; y < N_LEGS; y++) {
 			struct media_out *o;
 
@@ -748,12 +749,240 @@ static void test_rr_to_sender(void)
 	CU_ASSERT_EQUAL(drops_total(), 0);
 	check_rtcp_to(p, len, only_a);
 	free_out();
-	/* a NACK (RTPFB fmt 1) from C about A's audio: to A */
+	/* a NACK (RTPFB fmt 1) from C about A's audio: ours to answer, never the sender's (it
+	 * would resend what we have, refused by our replay window); no audio is kept */
+	struct media_lcore_leg c0 = counters(C), c1;
+
 	p[0] = 0x81, p[1] = 205, p[3] = 3;
 	edge_put_be32(p + 4, brw[C].audio_ssrc);
 	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	run1(from(C, p, 16, true));
-	check_rtcp_to(p, 16, only_a);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	c1 = counters(C);
+	CU_ASSERT_EQUAL(c1.nack_seqs - c0.nack_seqs, 1 + __builtin_popcount(edge_be16(p + 14)));
+	CU_ASSERT_EQUAL(c1.rtx_miss - c0.rtx_miss, c1.nack_seqs - c0.nack_seqs);
+	end();
+}
+
+/* A NACK from @x about @ssrc: FCIs @fci (PID << 16 | BLP), after an RR of @x's when @rr. */
+static uint16_t rtcp_nack(uint8_t *buf, int x, uint32_t ssrc, const uint32_t *fci, unsigned int n,
+	bool rr)
+{
+	uint16_t off = 0;
+
+	if (rr) { /* one report block, about @ssrc */
+		buf[0] = 0x81, buf[1] = 201, buf[2] = 0, buf[3] = 7;
+		edge_put_be32(buf + 4, brw[x].video_ssrc);
+		edge_put_be32(buf + 8, ssrc);
+		memset(buf + 12, 0, 20);
+		off = 32;
+	}
+	buf[off] = 0x81, buf[off + 1] = 205;
+	edge_put_be16(buf + off + 2, (uint16_t)(2 + n));
+	edge_put_be32(buf + off + 4, brw[x].video_ssrc);
+	edge_put_be32(buf + off + 8, ssrc);
+	for (unsigned int i = 0; i < n; i++)
+		edge_put_be32(buf + off + 12 + 4 * i, fci[i]);
+	return (uint16_t)(off + 12 + 4 * n);
+}
+
+/* A sends video seq s .. s+3 that reach B but s+1 and s+3 are lost on the way (the test drops
+ * them); B's NACK for both is answered from the cache: the two, protected for B on A's stream
+ * (B decrypts them: indices it never had), nothing to A. A compound RR + NACK: the RR still
+ * goes to A, without the NACK. */
+static void test_nack_served(void)
+{
+	uint8_t p[2048], orig[4][2048], got_pl[N_LEGS][2048];
+	uint16_t olen[4], got_len[N_LEGS], s = 0;
+	struct media_lcore_leg b0 = counters(B), b1;
+	int got[N_LEGS];
+
+	begin();
+	for (int i = 0; i < 4; i++) {
+		olen[i] = rtp(orig[i], brw[A].pt_vp8, i == 3, brw[A].video_ssrc, 600);
+		if (!i)
+			s = edge_be16(orig[0] + 2);
+		run1(from(A, orig[i], olen[i], false));
+		CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 1); /* B only: C takes no video */
+		if (i == 0 || i == 2) {
+			receive_all(false, got, got_pl, got_len);
+			CU_ASSERT_EQUAL(got[B], 1);
+		}
+		free_out();
+	}
+	uint32_t fci = (uint32_t)(uint16_t)(s + 1) << 16 | 1u << 1; /* s+1, and s+3 */
+	uint16_t len = rtcp_nack(p, B, brw[A].video_ssrc, &fci, 1, true);
+
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	/* two retransmissions to B, and the RR alone to A */
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 3);
+	int to_b = 0, to_a = 0;
+
+	for (unsigned int i = 0; i < out.n_fwd[IF0]; i++) {
+		uint8_t buf[2048];
+		uint16_t l;
+		int n, y = check_sent(out.fwd[IF0][i], buf, &l);
+
+		n = l;
+		if (y == B) {
+			int k = to_b++ ? 3 : 1;
+
+			CU_ASSERT_EQUAL_FATAL(srtp_unprotect(brw[B].recv, buf, &n),
+				srtp_err_status_ok);
+			CU_ASSERT_EQUAL(n, olen[k]);
+			CU_ASSERT_EQUAL(buf[1], (orig[k][1] & 0x80) | brw[B].pt_vp8);
+			CU_ASSERT_EQUAL(memcmp(buf + 2, orig[k] + 2, (size_t)olen[k] - 2), 0);
+		} else if (y == A) {
+			to_a++;
+			CU_ASSERT_EQUAL_FATAL(srtp_unprotect_rtcp(brw[A].recv, buf, &n),
+				srtp_err_status_ok);
+			CU_ASSERT_EQUAL(n, 32); /* the RR: the NACK taken out */
+			CU_ASSERT_EQUAL(buf[1], 201);
+		}
+	}
+	CU_ASSERT_EQUAL(to_b, 2);
+	CU_ASSERT_EQUAL(to_a, 1);
+	b1 = counters(B);
+	CU_ASSERT_EQUAL(b1.nack_seqs - b0.nack_seqs, 2);
+	CU_ASSERT_EQUAL(b1.rtx_pkts - b0.rtx_pkts, 2);
+	CU_ASSERT_EQUAL(b1.rtx_miss - b0.rtx_miss, 0);
+	CU_ASSERT_EQUAL(b1.tx_pkts - b0.tx_pkts, 2 + 4);
+	free_out();
+	/* a new generation (a receiver's payload types may have changed): not resent */
+	tab->legs[brw[A].slot]->rtx_gen++;
+	len = rtcp_nack(p, B, brw[A].video_ssrc, &fci, 1, false);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(counters(B).rtx_miss - b1.rtx_miss, 2);
+	tab->legs[brw[A].slot]->rtx_gen--;
+	end();
+}
+
+/* NACKs for what was never sent, for what is too far back, for a stream nobody keeps, and a
+ * NACK of 300 FCIs that asks for everything: counted, bounded, nothing leaks. */
+static void test_nack_bad(void)
+{
+	uint8_t p[2048];
+	uint32_t fci[300];
+	struct media_lcore_leg b0 = counters(B), b1;
+	uint16_t len, s;
+
+	begin();
+	len = rtp(p, brw[A].pt_vp8, false, brw[A].video_ssrc, 100);
+	s = edge_be16(p + 2);
+	run1(from(A, p, len, false));
+	free_out();
+	/* never sent (ahead), and 1000 back (overwritten long ago) */
+	fci[0] = (uint32_t)(uint16_t)(s + 1) << 16 | 0xffff;
+	fci[1] = (uint32_t)(uint16_t)(s - 1000) << 16;
+	len = rtcp_nack(p, B, brw[A].video_ssrc, fci, 2, false);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	b1 = counters(B);
+	CU_ASSERT_EQUAL(b1.nack_seqs - b0.nack_seqs, 18);
+	CU_ASSERT_EQUAL(b1.rtx_miss - b0.rtx_miss, 18);
+	free_out();
+	/* about an SSRC nobody in the call sends: not served, not forwarded */
+	b0 = b1;
+	len = rtcp_nack(p, B, 0x12345678, fci, 1, false);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	CU_ASSERT_EQUAL(counters(B).nack_seqs, b0.nack_seqs);
+	free_out();
+	/* A sends 400; B NACKs 300 FCIs of 17: 64 FCIs looked at, the budget caps what is sent */
+	for (int i = 0; i < 400; i++) {
+		len = rtp(p, brw[A].pt_vp8, false, brw[A].video_ssrc, 100);
+		if (!i)
+			s = edge_be16(p + 2);
+		run1(from(A, p, len, false));
+		free_out();
+	}
+	for (int i = 0; i < 300; i++)
+		fci[i] = (uint32_t)(uint16_t)(s + 17 * i) << 16 | 0xffff;
+	b0 = counters(B);
+	len = rtcp_nack(p, B, brw[A].video_ssrc, fci, 300, false);
+	run1(from(B, p, len, true));
+	b1 = counters(B);
+	CU_ASSERT_EQUAL(b1.nack_seqs - b0.nack_seqs, SFU_NACK_FCI_MAX * 17);
+	CU_ASSERT(b1.rtx_pkts - b0.rtx_pkts <= SFU_RTX_BURST);
+	CU_ASSERT(b1.rtx_refused - b0.rtx_refused >= 300 - SFU_NACK_FCI_MAX);
+	/* every sequence number asked for is counted once: sent, refused or missed */
+	CU_ASSERT_EQUAL(b1.rtx_pkts - b0.rtx_pkts + b1.rtx_miss - b0.rtx_miss + b1.rtx_refused -
+			b0.rtx_refused - (300 - SFU_NACK_FCI_MAX),
+		SFU_NACK_FCI_MAX * 17);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0] + out.flush_drops, b1.rtx_pkts - b0.rtx_pkts);
+	end();
+}
+
+/* A's uplink loses s+1 and s+2: 5 ms on, a NACK to A for both (from our feedback SSRC, under
+ * A's key); s+1 then comes (recovered), and the next NACK names s+2 only; after RTX_TRIES
+ * NACKs it is given up. */
+static void test_uplink_nack(void)
+{
+	struct media_leg *e = tab->legs[brw[A].slot];
+	uint64_t hz = rte_get_tsc_hz(), now;
+	uint8_t p[3][2048], got_pl[N_LEGS][2048];
+	uint16_t len[3], got_len[N_LEGS], s;
+	struct media_srtp *fb;
+	int got[N_LEGS];
+
+	begin();
+	CU_ASSERT_EQUAL_FATAL(mk_ours(&fb, brw[A].gcm, brw[A].key_out, false), 0);
+	e->twcc_ssrc = 0x7c5f0001;
+	e->twcc_tx = *fb;
+	rtx_reset(e->rtx);
+	for (int i = 0; i < 3; i++)
+		len[i] = rtp(p[i], brw[A].pt_vp8, false, brw[A].video_ssrc, 50);
+	s = edge_be16(p[0] + 2);
+	run1(from(A, p[0], len[0], false));
+	free_out();
+	uint8_t q[2048];
+	uint16_t ql = rtp(q, brw[A].pt_vp8, false, brw[A].video_ssrc, 50);
+
+	CU_ASSERT_EQUAL(edge_be16(q + 2), (uint16_t)(s + 3));
+	run1(from(A, q, ql, false));
+	free_out();
+	CU_ASSERT_EQUAL(e->rtx->lost, 2);
+	memset(&st, 0, sizeof(st));
+	now = rte_rdtsc() + hz / 50;
+	CU_ASSERT_EQUAL(sfu_nack_tick(&l3, now, hz, &out, &st), 1);
+	receive_all(true, got, got_pl, got_len);
+	CU_ASSERT_EQUAL_FATAL(got[A], 1);
+	CU_ASSERT_EQUAL(got_len[A], 16);
+	CU_ASSERT_EQUAL(got_pl[A][0], 0x81);
+	CU_ASSERT_EQUAL(got_pl[A][1], 205);
+	CU_ASSERT_EQUAL(edge_be32(got_pl[A] + 4), 0x7c5f0001);
+	CU_ASSERT_EQUAL(edge_be32(got_pl[A] + 8), brw[A].video_ssrc);
+	CU_ASSERT_EQUAL(edge_be32(got_pl[A] + 12), (uint32_t)(uint16_t)(s + 1) << 16 | 1);
+	free_out();
+	/* not due again yet */
+	CU_ASSERT_EQUAL(sfu_nack_tick(&l3, now + hz / 50, hz, &out, &st), 0);
+	/* s+1 comes after all: forwarded to B like any packet, and no longer awaited */
+	run1(from(A, p[1], len[1], false));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 1);
+	free_out();
+	CU_ASSERT_EQUAL(e->rtx->recovered, 1);
+	now += hz / 10;
+	CU_ASSERT_EQUAL(sfu_nack_tick(&l3, now, hz, &out, &st), 1);
+	receive_all(true, got, got_pl, got_len);
+	CU_ASSERT_EQUAL(edge_be32(got_pl[A] + 12), (uint32_t)(uint16_t)(s + 2) << 16);
+	free_out();
+	for (int i = 2; i < RTX_TRIES; i++) {
+		now += hz / 10;
+		CU_ASSERT_EQUAL(sfu_nack_tick(&l3, now, hz, &out, &st), 1);
+		free_out();
+	}
+	now += hz / 10;
+	CU_ASSERT_EQUAL(sfu_nack_tick(&l3, now, hz, &out, &st), 0);
+	CU_ASSERT_EQUAL(e->rtx->gave_up, 1);
+	CU_ASSERT_EQUAL(e->rtx->n_miss, 0);
+	CU_ASSERT_EQUAL(e->rtx->nack_pkts, RTX_TRIES);
+	e->twcc_ssrc = 0;
+	media_srtp_free(fb);
 	end();
 }
 
@@ -1103,7 +1332,10 @@ static const struct unit_test tests[] = {
 	{ "STUN, DTLS, short and other ports go to the kernel", test_not_rtp_to_kernel },
 	{ "PLI/FIR to the sender, once a second", test_pli_to_sender_once_a_second },
 	{ "SR to the source's receivers", test_sr_to_receivers },
-	{ "RR and NACK to the sender", test_rr_to_sender },
+	{ "RR to the sender; a NACK is ours, not the sender's", test_rr_to_sender },
+	{ "NACK: lost packets resent from the cache, RR still to the sender", test_nack_served },
+	{ "NACK: never sent, too old, unknown SSRC, a flood: bounded, counted", test_nack_bad },
+	{ "uplink loss: NACKs to the sender, recovered, given up", test_uplink_nack },
 	{ "RTCP from B with C's sender SSRC: dropped", test_rtcp_foreign_sender_ssrc },
 	{ "malformed RTCP compound dropped", test_rtcp_malformed },
 	{ "no receiver: consumed, counted, freed", test_no_receiver },

@@ -594,6 +594,13 @@ static void test_rtp_window_jump_and_repeat_tx(void)
 	CU_ASSERT_FATAL(srtp_fast_protect(&tx, old, &on) == 0);
 	n = make_rtp(pkt, 1000, SSRC, 10, 0, -1);
 	CU_ASSERT_EQUAL(srtp_fast_protect(&tx, pkt, &n), SRTP_FAST_E_REPLAY); /* repeat: refused */
+	/* ... but for the very same packet again (a retransmission): the very same bytes */
+	static uint8_t again[SLOT];
+	int an = make_rtp(again, 1000, SSRC, 10, 0, -1);
+
+	CU_ASSERT_FATAL(srtp_fast_protect_again(&tx, again, &an) == 0);
+	CU_ASSERT_EQUAL(an, on);
+	CU_ASSERT(memcmp(again, old, (size_t)on) == 0);
 	n = on;
 	memcpy(pkt, old, (size_t)n);
 	CU_ASSERT_EQUAL(srtp_fast_unprotect(&rx, pkt, &n), 0);
@@ -607,6 +614,8 @@ static void test_rtp_window_jump_and_repeat_tx(void)
 	CU_ASSERT_EQUAL(srtp_fast_unprotect(&rx, pkt, &n), 0);
 	n = make_rtp(pkt, 1000 + 3000 - 1024, SSRC, 10, 0, -1); /* the sender refuses it too */
 	CU_ASSERT_EQUAL(srtp_fast_protect(&tx, pkt, &n), SRTP_FAST_E_OLD);
+	n = make_rtp(pkt, 1000 + 3000 - 1024, SSRC, 10, 0, -1); /* even as a retransmission */
+	CU_ASSERT_EQUAL(srtp_fast_protect_again(&tx, pkt, &n), SRTP_FAST_E_OLD);
 	srtp_fast_free(&tx);
 	srtp_fast_free(&rx);
 }

@@ -12,14 +12,14 @@
 #
 # Prints ONE JSON line: {"ok", "guests": [{"name", "participant", "tiles", "framesDecoded",
 # "frameWidth", "audio", "audioLevel", "variance", "candidate", "failures", "statsPanel"
-# (--stats-panel: {"shown", "text", "stats"}), ...}], "leave",
-# "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
+# (--stats-panel: {"shown", "text", "stats"}), "loss" (--loss-seconds: see sample_loss), ...}],
+# "leave", "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
 #        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
-#        [--gone-timeout 40] [--stats-panel]
+#        [--gone-timeout 40] [--stats-panel] [--bwe-seconds S] [--loss-seconds S [--loss-cmd C]]
 #        [--timeout 180] [--interval 3] [--min-variance 20] [--screenshot-dir DIR]
-import argparse, json, os, shutil, signal, sys, tempfile, time
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -134,6 +134,38 @@ const done = arguments[arguments.length - 1];
 })().then(done, (e) => done({ error: String(e) }));
 '''
 
+# the figures of loss and its repair (--loss-seconds), per SSRC: inbound video (frames decoded,
+# freezes, packets lost and received, NACKs and PLIs this receiver sent, jitter), outbound
+# video (packets sent, of them retransmitted, NACKs and PLIs this sender received) and what
+# the far end reported of ours (remote-inbound-rtp fractionLost)
+JS_LOSS = r'''
+const done = arguments[arguments.length - 1];
+(async () => {
+  const pc = window.wb3 && window.wb3.pc;
+  if (!pc) return { error: 'no peer connection (wb3.pc)' };
+  const report = await pc.getStats();
+  const n = (x) => (x === undefined || x === null) ? null : x;
+  const inb = {}, outb = {}, remote = {};
+  report.forEach((r) => {
+    const kind = r.kind || r.mediaType;
+    if (r.type === 'inbound-rtp' && kind === 'video')
+      inb[String(r.ssrc)] = {
+        framesDecoded: n(r.framesDecoded), freezeCount: n(r.freezeCount),
+        totalFreezesDuration: n(r.totalFreezesDuration), packetsLost: n(r.packetsLost),
+        packetsReceived: n(r.packetsReceived), nackCount: n(r.nackCount),
+        pliCount: n(r.pliCount), jitter: n(r.jitter) };
+    else if (r.type === 'outbound-rtp' && kind === 'video')
+      outb[String(r.ssrc)] = {
+        packetsSent: n(r.packetsSent), retransmittedPacketsSent: n(r.retransmittedPacketsSent),
+        nackCount: n(r.nackCount), pliCount: n(r.pliCount) };
+    else if (r.type === 'remote-inbound-rtp')
+      remote[String(r.ssrc)] = { kind: kind || null, fractionLost: n(r.fractionLost),
+                                 packetsLost: n(r.packetsLost) };
+  });
+  return { inbound: inb, outbound: outb, remoteInbound: remote, now: performance.now() };
+})().then(done, (e) => done({ error: String(e) }));
+'''
+
 # the web app's statistics panel: its text as a person reads it, and what it shows (wb3.stats)
 JS_PANEL = r'''
 const p = document.getElementById('stats');
@@ -196,6 +228,13 @@ def parse_args():
                    help='sample each guest\'s availableOutgoingBitrate and outbound video '
                         'bitrate once a second until this long after the peer connections '
                         'connected (0: not)')
+    p.add_argument('--loss-seconds', type=float, default=0.0,
+                   help='after the checks passed, stay this long in the call and sample each '
+                        'guest\'s video loss, NACK, retransmission and freeze figures once a '
+                        'second (r["loss"]; 0: not)')
+    p.add_argument('--loss-cmd', default='',
+                   help='with --loss-seconds: a shell command run (at most 10 s) as the window '
+                        'starts, e.g. to start dropping packets; if it fails so does the run')
     p.add_argument('--stats-panel', action='store_true',
                    help='after the first check, open the web app\'s statistics panel on each '
                         'guest and report its text and figures (r["statsPanel"])')
@@ -253,6 +292,12 @@ class Guest:
         s = self.driver.execute_async_script(JS_STATS)
         if not isinstance(s, dict) or s.get('error'):
             raise Failed(f'guest {self.i}: getStats failed: {(s or {}).get("error")}')
+        return s
+
+    def loss_stats(self):
+        s = self.driver.execute_async_script(JS_LOSS)
+        if not isinstance(s, dict) or s.get('error'):
+            raise Failed(f'guest {self.i}: getStats (loss) failed: {(s or {}).get("error")}')
         return s
 
     def browser_pids(self):
@@ -509,6 +554,85 @@ class Run:
                 g.r['bwe'].append([t, None if aob is None else int(aob), rate])
             self.sleep(1)
 
+    LOSS_IN = ('framesDecoded', 'freezeCount', 'totalFreezesDuration', 'packetsLost',
+               'packetsReceived', 'nackCount', 'pliCount')
+    LOSS_OUT = ('packetsSent', 'retransmittedPacketsSent', 'nackCount', 'pliCount')
+
+    @staticmethod
+    def loss_delta(first, last, keys):
+        """per SSRC of @last, each figure of @keys since @first (an SSRC that came later
+        counts from 0; a figure Chromium does not give stays None), and their sum"""
+        per, total = {}, {k: None for k in keys}
+        for ssrc, b in last.items():
+            a = first.get(ssrc) or {}
+            d = {}
+            for k in keys:
+                if b.get(k) is None:
+                    d[k] = None
+                    continue
+                d[k] = b[k] - (a.get(k) or 0)
+                if isinstance(d[k], float):
+                    d[k] = round(d[k], 3)
+                total[k] = d[k] if total[k] is None else round(total[k] + d[k], 3)
+            per[ssrc] = d
+        return per, total
+
+    def sample_loss(self, seconds):
+        """--loss-cmd run, then each guest's loss figures (JS_LOSS) at once and once a second
+        for @seconds: r["loss"] =
+        {"seconds": the window sampled, "samples": [{"t", "inbound", "outbound",
+        "remoteInbound"}, ...], "first", "last" (samples), "delta": {"inbound" (video, summed
+        over SSRCs: framesDecoded, freezeCount, totalFreezesDuration, packetsLost,
+        packetsReceived, nackCount (NACKs it sent), pliCount), "outbound" (video:
+        packetsSent, retransmittedPacketsSent, nackCount (NACKs it received), pliCount),
+        "inboundBySsrc", "outboundBySsrc"}, "jitterMax", "fractionLostMax" (remote-inbound
+        video), "lossRatio" (inbound video packetsLost / (packetsLost + packetsReceived) over
+        the window)}"""
+        guests = self.live()
+        if self.a.loss_cmd:
+            try:
+                c = subprocess.run(self.a.loss_cmd, shell=True, stdin=subprocess.DEVNULL,
+                                   capture_output=True, text=True,
+                                   timeout=max(1, min(10, self.left() - 10)))
+            except subprocess.TimeoutExpired:
+                raise Failed(f'--loss-cmd did not end within 10 s: {self.a.loss_cmd}')
+            if c.returncode != 0:
+                raise Failed(f'--loss-cmd exited {c.returncode}: '
+                             f'{(c.stderr or c.stdout).strip()[:200]}')
+        t0 = time.monotonic()
+        for g in guests:
+            g.r['loss'] = {'seconds': 0, 'samples': []}
+        k = 0
+        while True:
+            for g in guests:
+                s = g.loss_stats()
+                s['t'] = round(time.monotonic() - t0, 1)
+                s.pop('now', None)
+                g.r['loss']['samples'].append(s)
+            elapsed = time.monotonic() - t0
+            if elapsed >= seconds - 0.05 or self.left() < 10:
+                break
+            k += 1
+            self.sleep(max(0.0, min(t0 + k - time.monotonic(), self.left() - 10)))
+        for g in guests:
+            L = g.r['loss']
+            first, last = L['samples'][0], L['samples'][-1]
+            L['seconds'] = last['t']
+            L['first'], L['last'] = first, last
+            pin, tin = self.loss_delta(first['inbound'], last['inbound'], self.LOSS_IN)
+            pout, tout = self.loss_delta(first['outbound'], last['outbound'], self.LOSS_OUT)
+            L['delta'] = {'inbound': tin, 'outbound': tout, 'inboundBySsrc': pin,
+                          'outboundBySsrc': pout}
+            jit = [v['jitter'] for x in L['samples'] for v in x['inbound'].values()
+                   if v.get('jitter') is not None]
+            fl = [v['fractionLost'] for x in L['samples'] for v in x['remoteInbound'].values()
+                  if v.get('kind') == 'video' and v.get('fractionLost') is not None]
+            L['jitterMax'] = max(jit) if jit else None
+            L['fractionLostMax'] = max(fl) if fl else None
+            lost, got = tin['packetsLost'], tin['packetsReceived']
+            L['lossRatio'] = round(lost / (lost + got), 4) \
+                if lost is not None and got is not None and lost + got > 0 else None
+
     def open_panels(self):
         """each guest clicks Statistics: the panel refreshes once a second from then on"""
         for g in self.live():
@@ -638,6 +762,8 @@ class Run:
             self.sample_bwe(connected, a.bwe_seconds)
         if a.stats_panel:
             self.read_panels()
+        if a.loss_seconds > 0:
+            self.sample_loss(a.loss_seconds)
         last = self.guests[-1]
         if a.leave_one:
             failures = self.leave_one(last, last_sample)
