@@ -19,6 +19,7 @@ struct media_lcore_leg *media_lcore[RTE_MAX_LCORE];
 struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
 struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
 struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
+uint64_t media_sr_seen[MEDIA_MAX_LEGS][2];
 
 /* NACKs one lcore passes another between two of its passes: a burst of 32 packets each with
  * a few FCIs, from every other lcore, with room to spare */
@@ -101,6 +102,8 @@ void media_leg_counters(uint16_t slot, struct media_lcore_leg *out)
 		out->voice_pkts += c->voice_pkts;
 		out->video_frames += c->video_frames;
 		out->rr_blocks += c->rr_blocks;
+		if (c->rtt_ms)
+			out->rtt_ms = c->rtt_ms;
 		/* the latest of one lcore (a leg's packets arrive on one) */
 		if (c->width) {
 			out->width = c->width;
@@ -129,6 +132,7 @@ void media_leg_counters_reset(uint16_t slot)
 	}
 	if (media_rtx[slot])
 		rtx_reset(media_rtx[slot]);
+	media_sr_seen[slot][0] = media_sr_seen[slot][1] = 0;
 }
 
 uint64_t media_leg_twcc_sent(uint16_t slot)

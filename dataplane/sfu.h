@@ -198,6 +198,13 @@ struct sfu_nacks {
 	unsigned int blocks; /* report blocks about our streams to the leg */
 	uint8_t lost[2];     /* [0] audio, [1] video: the worst fraction lost */
 	uint32_t jitter[2];  /* and jitter, of this packet's blocks */
+	/* a block on a sender report we forwarded (LSR set): whose, and when, for the RTT */
+	uint16_t lsr_src;
+	uint8_t lsr_k;
+	uint32_t lsr, dlsr;
+	/* the leg's own sender report: which medium (-1: none) and its NTP's middle 32 bits */
+	int8_t sr_k;
+	uint32_t sr_ntp;
 };
 
 /* A report block at @b about one of the streams we send @leg: its figures into @nk. */
@@ -216,6 +223,12 @@ static inline void sfu_report_block(const struct media_leg *leg, const uint8_t *
 		nk->lost[k] = RTE_MAX(nk->lost[k], b[4]);
 		nk->jitter[k] = RTE_MAX(nk->jitter[k], jitter);
 		nk->blocks++;
+		if (edge_be32(b + 16)) {
+			nk->lsr_src = leg->out[i].dst;
+			nk->lsr_k = (uint8_t)k;
+			nk->lsr = edge_be32(b + 16);
+			nk->dlsr = edge_be32(b + 20);
+		}
 		return;
 	}
 }
@@ -232,6 +245,9 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 	nk->n = nk->over = nk->blocks = 0;
 	nk->lost[0] = nk->lost[1] = 0;
 	nk->jitter[0] = nk->jitter[1] = 0;
+	nk->lsr = nk->dlsr = nk->sr_ntp = 0;
+	nk->lsr_src = nk->lsr_k = 0;
+	nk->sr_k = -1;
 	for (uint32_t off = 0; off + 4 <= *len;) {
 		uint8_t pt = p[off + 1], count = p[off] & 0x1f;
 		uint32_t plen = ((uint32_t)edge_be16(p + off + 2) + 1) * 4;
@@ -241,8 +257,15 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 		switch (pt) {
 		case 200: /* SR: report blocks after 28 bytes */
 		case 201: /* RR: after 8 */
-			if (pt == 200)
+			if (pt == 200 && plen >= 28) {
+				uint32_t ssrc = edge_be32(p + off + 4);
+
 				sr = true;
+				nk->sr_k = ssrc == leg->audio_ssrc ? 0 :
+					ssrc == leg->video_ssrc	   ? 1 :
+								     -1;
+				nk->sr_ntp = edge_be32(p + off + 10);
+			}
 			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8);
 				b < count && at + 24 <= off + plen; b++, at += 24) {
 				mask |= sfu_route_ssrc(leg, edge_be32(p + at));
@@ -675,6 +698,37 @@ static inline unsigned int sfu_nack_tick(const struct dp_l3 *l3, uint64_t now, u
 	return sent;
 }
 
+/* What @leg's RTCP packet of TSC @tsc reported (sfu_rtcp_targets): its report blocks' loss
+ * and jitter on @c; the round trip, from a block on a sender report we forwarded (RFC 3550
+ * 6.4.1: now - LSR - DLSR, with LSR's time ours: when that report passed us); and its own
+ * sender report's time, for its receivers' blocks. */
+static inline void sfu_reports(const struct media_leg *leg, struct media_lcore_leg *c,
+	const struct sfu_nacks *nk, uint64_t tsc)
+{
+	uint64_t tps = rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT;
+	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT);
+
+	if (nk->sr_k >= 0)
+		__atomic_store_n(&media_sr_seen[leg->slot][nk->sr_k],
+			(uint64_t)nk->sr_ntp << 32 | now, __ATOMIC_RELAXED);
+	if (!nk->blocks)
+		return;
+	c->rr_blocks += nk->blocks;
+	for (int k = 0; k < 2; k++) {
+		c->rr_lost[k] = nk->lost[k];
+		c->rr_jitter[k] = nk->jitter[k];
+	}
+	if (nk->lsr) {
+		uint64_t v =
+			__atomic_load_n(&media_sr_seen[nk->lsr_src][nk->lsr_k], __ATOMIC_RELAXED);
+		uint32_t held = (uint32_t)((uint64_t)nk->dlsr * tps >> 16); /* 1/65536 s */
+		uint32_t rtt = now - (uint32_t)v - held;
+
+		if ((uint32_t)(v >> 32) == nk->lsr && (int32_t)rtt >= 0 && rtt < 10 * tps)
+			c->rtt_ms = (uint32_t)RTE_MAX(1u, rtt * 1000 / tps);
+	}
+}
+
 /* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
  * forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the media
  * server's socket takes it. */
@@ -762,15 +816,8 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		}
 		if (nk.n || nk.over)
 			sfu_nacks_input(l3, t, leg, &nk, m->pool, tsc, out, st);
-		if (nk.blocks) {
-			struct media_lcore_leg *c = &lc[leg->slot];
-
-			c->rr_blocks += nk.blocks;
-			for (int k = 0; k < 2; k++) {
-				c->rr_lost[k] = nk.lost[k];
-				c->rr_jitter[k] = nk.jitter[k];
-			}
-		}
+		if (nk.blocks || nk.sr_k >= 0)
+			sfu_reports(leg, &lc[leg->slot], &nk, tsc);
 		if (!rlen) { /* NACKs only: answered */
 			rte_pktmbuf_free(m);
 			return true;

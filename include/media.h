@@ -106,6 +106,7 @@ struct media_leg_stats {
 	unsigned int tx_audio_loss_permille, tx_video_loss_permille;
 	unsigned int tx_audio_jitter_ms, tx_video_jitter_ms;
 	uint64_t report_blocks;
+	unsigned int rtt_ms; /* the round trip to it (its report on a sender report we forwarded) */
 	/* what it sends: video frames per second over the last MEDIA_RATE_SECONDS, its last VP8
 	 * key frame's size (0 x 0: none seen), its audio level now (dBov, -127 silence; 0 when
 	 * it sends none) */

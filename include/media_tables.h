@@ -255,6 +255,8 @@ struct media_lcore_leg {
 	uint8_t rr_lost[2]; /* [0] audio, [1] video */
 	uint32_t rr_jitter[2];
 	uint64_t rr_blocks;
+	uint32_t rtt_ms; /* the round trip to it, from a report on a sender report we forwarded
+			  * (LSR, DLSR: RFC 3550 6.4.1); 0: none yet */
 } __attribute__((aligned(64)));
 
 /* [lcore id][leg slot], each allocated by media_tables_add_lcore() before that lcore
@@ -300,6 +302,11 @@ extern struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
 
 /* Slot @slot's stream, allocated on first use; NULL out of memory. Control plane only. */
 struct rtx_stream *media_rtx_get(uint16_t slot);
+
+/* By leg slot and medium ([0] audio, [1] video): the leg's last sender report as we forwarded
+ * it, (NTP middle 32 bits) << 32 | (TSC >> 20, low 32 bits), one relaxed 64-bit store by the
+ * lcore that owns the leg, read by any lcore whose receiver reports on it (the round trip). */
+extern uint64_t media_sr_seen[MEDIA_MAX_LEGS][2];
 
 /* The per-lcore arrays and ring for @lcore (the ring needs the EAL). */
 int media_tables_add_lcore(unsigned int lcore);

@@ -805,11 +805,11 @@ static void tx_codecs(const struct cb_leg *l, char *audio, char *video, size_t n
  * frameRate: the SFU neither reads RTCP reports nor decodes (docs/media.md). */
 /* What CMS shows of a flow beyond its bit rate, where the SFU knows it (-1: not shown). */
 struct flow_extra {
-	int loss_permille, jitter_ms;
+	int loss_permille, jitter_ms, rtt_ms;
 	int width, height, fps;
 };
 
-static const struct flow_extra no_extra = { -1, -1, -1, -1, -1 };
+static const struct flow_extra no_extra = { -1, -1, -1, -1, -1, -1 };
 
 static void render_flow(struct sbuf *sb, const char *name, bool video, const char *codec,
 	const struct media_flow_stats *f, int muted, const struct flow_extra *x)
@@ -827,6 +827,8 @@ static void render_flow(struct sbuf *sb, const char *name, bool video, const cha
 		sb_elem_u(sb, "bitRate", (unsigned long)f->bit_rate);
 	if (x->jitter_ms >= 0)
 		sb_elem_u(sb, "jitter", (unsigned long)x->jitter_ms);
+	if (x->rtt_ms > 0)
+		sb_elem_u(sb, "roundTripTime", (unsigned long)x->rtt_ms);
 	if (x->loss_permille >= 0)
 		sb_printf(sb, "<packetLossPercentage>%d.%d</packetLossPercentage>",
 			x->loss_permille / 10, x->loss_permille % 10);
@@ -876,6 +878,7 @@ static void render_leg(struct sbuf *sb, const struct cb_leg *l, bool full, time_
 				txa.jitter_ms = (int)ms->tx_audio_jitter_ms;
 				txv.loss_permille = (int)ms->tx_video_loss_permille;
 				txv.jitter_ms = (int)ms->tx_video_jitter_ms;
+				txa.rtt_ms = txv.rtt_ms = (int)ms->rtt_ms;
 			}
 			render_flow(sb, "rxAudio", false, l->audio_ssrc ? "opus" : "",
 				&ms->rx_audio, l->audio_muted, &rxa);

@@ -1126,6 +1126,7 @@ static void leg_quality(const struct ms_leg *l, const struct media_lcore_leg *c,
 	out->rtx_miss = c->rtx_miss;
 	out->rtx_refused = c->rtx_refused;
 	out->report_blocks = c->rr_blocks;
+	out->rtt_ms = c->rtt_ms;
 	out->tx_audio_loss_permille = c->rr_lost[0] * 1000u / 256;
 	out->tx_video_loss_permille = c->rr_lost[1] * 1000u / 256;
 	out->tx_audio_jitter_ms = c->rr_jitter[0] / 48; /* Opus: 48 kHz */
@@ -1293,10 +1294,11 @@ void media_show(struct media_server *ms, FILE *out)
 		if (q.report_blocks)
 			fprintf(out,
 				"  Its reports: loss       : audio %u.%u%%, video %u.%u%%\n"
-				"  Its reports: jitter     : audio %u ms, video %u ms\n",
+				"  Its reports: jitter     : audio %u ms, video %u ms\n"
+				"  Round trip              : %u ms\n",
 				q.tx_audio_loss_permille / 10, q.tx_audio_loss_permille % 10,
 				q.tx_video_loss_permille / 10, q.tx_video_loss_permille % 10,
-				q.tx_audio_jitter_ms, q.tx_video_jitter_ms);
+				q.tx_audio_jitter_ms, q.tx_video_jitter_ms, q.rtt_ms);
 		if (l->d.level_ext && l->d.audio_ssrc)
 			fprintf(out, "  Audio level             : %d dBov\n", q.audio_level_dbov);
 	}

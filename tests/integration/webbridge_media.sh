@@ -29,7 +29,8 @@ media_run() {
 }
 
 # media_api_poll <out> <stop file>: GET /callLegs/<id> of every leg once a second (at most 120 s)
-# until one's status shows a bit rate above 0 in each of rxAudio, txAudio, rxVideo and txVideo;
+# until one's status shows a bit rate above 0 in each of rxAudio, txAudio, rxVideo and txVideo,
+# the received video's size and the jitter, round trip and loss of the sent video;
 # that answer goes to <out>, `callbridge media` to <out>.page (the last answer: <out>.last)
 media_api_poll() {
 	local out=$1 stop=$2 i id x t good
@@ -40,8 +41,11 @@ media_api_poll() {
 			printf '%s\n' "$x" > "$out.last"
 			good=1
 			for t in rxAudio txAudio rxVideo txVideo; do
-				grep -qE "<$t( role=\"main\")?>(<codec>[a-z0-9]+</codec>)?<bitRate>[1-9][0-9]*</bitRate>" <<<"$x" || good=
+				grep -qE "<$t( role=\"main\")?>(<codec>[a-z0-9]+</codec>)?(<width>[0-9]+</width><height>[0-9]+</height>)?(<frameRate>[0-9]+</frameRate>)?<bitRate>[1-9][0-9]*</bitRate>" <<<"$x" || good=
 			done
+			# and what the SFU learns of the picture and from the guests' receiver reports
+			grep -qE '<rxVideo role="main"><codec>[a-z0-9]+</codec><width>[1-9][0-9]*</width><height>[1-9][0-9]*</height><frameRate>' <<<"$x" &&
+				grep -qE '<txVideo role="main">.*<jitter>[0-9]+</jitter><roundTripTime>[1-9][0-9]*</roundTripTime><packetLossPercentage>[0-9.]+</packetLossPercentage>' <<<"$x" || good=
 			if [ -n "$good" ]; then
 				printf '%s\n' "$x" > "$out"
 				cctl callbridge media > "$out.page" 2>&1
@@ -100,13 +104,14 @@ if [ -z "$TWO" ]; then
 			grep -q '<encryptedMedia>true</encryptedMedia>' "$W/media-callleg.xml" &&
 			ok "API callLegs/<id>: codecs opus and $(grep -oE '<rxVideo role="main"><codec>[a-z0-9]*' "$W/media-callleg.xml" | sed 's/.*>//'), encryptedMedia true" ||
 			bad "API callLegs/<id> codecs: $(grep -o '<status>.*</status>' "$W/media-callleg.xml")"
+		ok "API callLegs/<id>: rxVideo's size and frame rate, txVideo's jitter, round trip and loss from the guest's reports ($(grep -oE '<(width|height|frameRate|jitter|roundTripTime|packetLossPercentage)>[^<]*' "$W/media-callleg.xml" | sed 's/<//; s/>/ /' | paste -sd, | sed 's/,/, /g'))"
 		grep -qE '^  Bit rate received       : [1-9][0-9]* kbit/s \(audio [1-9]' "$W/media-callleg.xml.page" &&
 			grep -qE '^  Bit rate sent           : [1-9][0-9]* kbit/s' "$W/media-callleg.xml.page" &&
 			grep -qE '^  Received audio / video  : [1-9][0-9]* / [1-9]' "$W/media-callleg.xml.page" &&
 			ok "callbridge media: per leg audio/video packets and bit rates ($(grep -m1 'Bit rate received' "$W/media-callleg.xml.page" | sed 's/.*: //'))" ||
 			bad "callbridge media page: $(grep -E 'Received|Bit rate|Sent' "$W/media-callleg.xml.page" | head -6 | paste -sd'|')"
 	else
-		bad "API callLegs/<id>: no leg showed all four bit rates during the run: $(grep -o '<status>.*</status>' "$W/media-callleg.xml.last" 2>/dev/null)"
+		bad "API callLegs/<id>: no leg showed all four bit rates, its received picture size and its reports' jitter, round trip and loss during the run: $(grep -o '<status>.*</status>' "$W/media-callleg.xml.last" 2>/dev/null)"
 	fi
 	panel=$(media_panel "$W/media-direct.json" direct) && ok "web app statistics panel: direct, a received video's size ($(paste -sd';' <<<"$panel"))" ||
 		bad "web app statistics panel (direct): $panel"

@@ -1031,6 +1031,7 @@ static int t_leg_media(void *ctx, const char *id, struct media_leg_stats *out)
 	out->tx_audio_jitter_ms = 3;
 	out->tx_video_loss_permille = 117;
 	out->tx_video_jitter_ms = 12;
+	out->rtt_ms = media_reports ? 7 : 0;
 	return 0;
 }
 
@@ -1072,10 +1073,11 @@ static void test_leg_media(void)
 				NULL),
 		200);
 	CU_ASSERT(has("<txAudio><codec>opus</codec><bitRate>39000</bitRate><jitter>3</jitter>"
+		      "<roundTripTime>7</roundTripTime>"
 		      "<packetLossPercentage>0.5</packetLossPercentage></txAudio>"));
 	CU_ASSERT(has("<txVideo role=\"main\"><codec>h264</codec><bitRate>950000</bitRate>"
-		      "<jitter>12</jitter><packetLossPercentage>11.7</packetLossPercentage>"
-		      "</txVideo>"));
+		      "<jitter>12</jitter><roundTripTime>7</roundTripTime>"
+		      "<packetLossPercentage>11.7</packetLossPercentage></txVideo>"));
 	media_reports = 0;
 
 	/* no video sent, no source yet: codecs unknown, bit rates still there */

@@ -787,6 +787,47 @@ static uint16_t rtcp_nack(uint8_t *buf, int x, uint32_t ssrc, const uint32_t *fc
 	return (uint16_t)(off + 12 + 4 * n);
 }
 
+/* A's sender report passes the SFU; B's report block about A's video names it (LSR) and held
+ * it DLSR: the round trip to B is now - when the report passed us - DLSR. Its loss and jitter
+ * are B's figures for what we send it. A block with a foreign LSR gives no round trip. */
+static void test_rr_rtt_and_loss(void)
+{
+	uint8_t p[64];
+	uint16_t len = rtcp_sr_sdes(p, brw[A].video_ssrc);
+	struct media_lcore_leg b1;
+
+	begin();
+	run1(from(A, p, len, true)); /* NTP's middle 32 bits: 0x0a0b0c0d */
+	free_out();
+	p[0] = 0x81, p[1] = 201, p[2] = 0, p[3] = 7;
+	edge_put_be32(p + 4, brw[B].video_ssrc);
+	edge_put_be32(p + 8, brw[A].video_ssrc);
+	memset(p + 12, 0, 20);
+	p[12] = 0x40;			   /* fraction lost: 25% */
+	edge_put_be32(p + 20, 900);	   /* jitter: 10 ms at 90 kHz */
+	edge_put_be32(p + 24, 0x0a0b0c0d); /* LSR */
+	edge_put_be32(p + 28, 0);	   /* DLSR: answered at once */
+	run1(from(B, p, 32, true));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	b1 = counters(B);
+	CU_ASSERT_EQUAL(b1.rr_lost[1], 0x40);
+	CU_ASSERT_EQUAL(b1.rr_jitter[1], 900);
+	CU_ASSERT(b1.rtt_ms >= 1 && b1.rtt_ms < 100);
+	free_out();
+	/* held 10 s: longer than since the report passed: no round trip made of it */
+	media_lcore[rte_lcore_id()][brw[B].slot].rtt_ms = 0;
+	edge_put_be32(p + 28, 10 * 65536);
+	run1(from(B, p, 32, true));
+	CU_ASSERT_EQUAL(counters(B).rtt_ms, 0);
+	free_out();
+	/* an LSR we never forwarded */
+	edge_put_be32(p + 24, 0x01020304);
+	edge_put_be32(p + 28, 0);
+	run1(from(B, p, 32, true));
+	CU_ASSERT_EQUAL(counters(B).rtt_ms, 0);
+	end();
+}
+
 /* A sends video seq s .. s+3 that reach B but s+1 and s+3 are lost on the way (the test drops
  * them); B's NACK for both is answered from the cache: the two, protected for B on A's stream
  * (B decrypts them: indices it never had), nothing to A. A compound RR + NACK: the RR still
@@ -1333,6 +1374,7 @@ static const struct unit_test tests[] = {
 	{ "PLI/FIR to the sender, once a second", test_pli_to_sender_once_a_second },
 	{ "SR to the source's receivers", test_sr_to_receivers },
 	{ "RR to the sender; a NACK is ours, not the sender's", test_rr_to_sender },
+	{ "receiver report: loss, jitter, the round trip on a forwarded SR", test_rr_rtt_and_loss },
 	{ "NACK: lost packets resent from the cache, RR still to the sender", test_nack_served },
 	{ "NACK: never sent, too old, unknown SSRC, a flood: bounded, counted", test_nack_bad },
 	{ "uplink loss: NACKs to the sender, recovered, given up", test_uplink_nack },
