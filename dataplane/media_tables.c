@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_ring.h>
@@ -18,6 +19,7 @@ struct media_tab *media_tab_current;
 struct media_lcore_leg *media_lcore[RTE_MAX_LCORE];
 struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
 struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
+struct media_rr_lcore *media_rr[RTE_MAX_LCORE];
 struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
 uint64_t media_sr_seen[MEDIA_MAX_LEGS][2];
 
@@ -58,6 +60,15 @@ int media_tables_add_lcore(unsigned int lcore)
 			return -rte_errno;
 		}
 		media_rtx_lcore[lcore] = r;
+	}
+	if (!media_rr[lcore]) {
+		struct media_rr_lcore *r = calloc(1, sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		r->clock_mul[0] = (48000ull << 32) / rte_get_tsc_hz();
+		r->clock_mul[1] = (90000ull << 32) / rte_get_tsc_hz();
+		media_rr[lcore] = r;
 	}
 	return 0;
 }
@@ -129,6 +140,8 @@ void media_leg_counters_reset(uint16_t slot)
 		/* its pending bit may stay: the worker clears it, finding no window to report */
 		if (media_twcc[l])
 			memset(&media_twcc[l]->w[slot], 0, sizeof(media_twcc[l]->w[slot]));
+		if (media_rr[l])
+			memset(media_rr[l]->s[slot], 0, sizeof(media_rr[l]->s[slot]));
 	}
 	if (media_rtx[slot])
 		rtx_reset(media_rtx[slot]);
@@ -158,6 +171,8 @@ void media_tables_fini(void)
 			rte_ring_free(media_rtx_lcore[l]->ring);
 		free(media_rtx_lcore[l]);
 		media_rtx_lcore[l] = NULL;
+		free(media_rr[l]);
+		media_rr[l] = NULL;
 	}
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		free(media_rtx[i]);

@@ -192,6 +192,7 @@ static inline uint32_t sfu_route_ssrc(const struct media_leg *leg, uint32_t ssrc
 #define SFU_NACK_FCI_MAX 64
 struct sfu_nacks {
 	unsigned int n, over;	       /* FCIs kept; beyond SFU_NACK_FCI_MAX */
+	unsigned int feedback;	       /* other feedback (PLI, FIR, RTPFB/PSFB): for someone */
 	uint8_t out[SFU_NACK_FCI_MAX]; /* whose stream: an index into leg->out */
 	uint32_t ssrc[SFU_NACK_FCI_MAX];
 	uint32_t fci[SFU_NACK_FCI_MAX];
@@ -242,7 +243,7 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 	bool sr = false;
 
 	*keyframe = 0;
-	nk->n = nk->over = nk->blocks = 0;
+	nk->n = nk->over = nk->blocks = nk->feedback = 0;
 	nk->lost[0] = nk->lost[1] = 0;
 	nk->jitter[0] = nk->jitter[1] = 0;
 	nk->lsr = nk->dlsr = nk->sr_ntp = 0;
@@ -257,7 +258,9 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 		switch (pt) {
 		case 200: /* SR: report blocks after 28 bytes */
 		case 201: /* RR: after 8 */
-			if (pt == 200 && plen >= 28) {
+			if (plen < (pt == 200 ? 28u : 8u))
+				return -1;
+			if (pt == 200) {
 				uint32_t ssrc = edge_be32(p + off + 4);
 
 				sr = true;
@@ -267,11 +270,22 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 				nk->sr_ntp = edge_be32(p + off + 10);
 			}
 			for (uint32_t b = 0, at = off + (pt == 200 ? 28 : 8);
-				b < count && at + 24 <= off + plen; b++, at += 24) {
-				mask |= sfu_route_ssrc(leg, edge_be32(p + at));
+				b < count && at + 24 <= off + plen; b++, at += 24)
 				sfu_report_block(leg, p + at, nk);
+			/* the reports end here: a receiver's loss downstream is not its sender's
+			 * (ours go to senders: sfu_rr_tick); an SR's sender info goes on (sync),
+			 * an RR as an empty one, for the compound's sake (RFC 3550 6.1) */
+			{
+				uint32_t keep = pt == 200 ? 28 : 8;
+
+				memmove(p + w, p + off, keep); /* w <= off: what is unread stays */
+				p[w] = 0x80;		       /* no report blocks, no padding */
+				p[w + 2] = 0;
+				p[w + 3] = (uint8_t)(keep / 4 - 1);
+				w += keep;
+				off += plen;
+				continue;
 			}
-			break;
 		case 205:		  /* RTPFB: media source at 8 */
 			if (count == 1) { /* generic NACK: ours, FCIs of 4 bytes from 12 */
 				uint32_t ssrc = plen >= 12 ? edge_be32(p + off + 8) : 0;
@@ -289,10 +303,12 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 				off += plen;
 				continue; /* not forwarded */
 			}
+			nk->feedback++;
 			if (plen >= 12)
 				mask |= sfu_route_ssrc(leg, edge_be32(p + off + 8));
 			break;
-		case 206:		  /* PSFB */
+		case 206: /* PSFB */
+			nk->feedback++;
 			if (count == 4) { /* FIR: FCI entries of 8 bytes from 12 */
 				for (uint32_t at = off + 12; at + 8 <= off + plen; at += 8)
 					*keyframe |= sfu_route_ssrc(leg, edge_be32(p + at));
@@ -708,9 +724,13 @@ static inline void sfu_reports(const struct media_leg *leg, struct media_lcore_l
 	uint64_t tps = rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT;
 	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT);
 
-	if (nk->sr_k >= 0)
+	if (nk->sr_k >= 0) {
 		__atomic_store_n(&media_sr_seen[leg->slot][nk->sr_k],
 			(uint64_t)nk->sr_ntp << 32 | now, __ATOMIC_RELAXED);
+		if (likely(media_rr[rte_lcore_id()] != NULL))
+			rr_note_sr(&media_rr[rte_lcore_id()]->s[leg->slot][nk->sr_k], nk->sr_ntp,
+				now);
+	}
 	if (!nk->blocks)
 		return;
 	c->rr_blocks += nk->blocks;
@@ -727,6 +747,79 @@ static inline void sfu_reports(const struct media_leg *leg, struct media_lcore_l
 		if ((uint32_t)(v >> 32) == nk->lsr && (int32_t)rtt >= 0 && rtt < 10 * tps)
 			c->rtt_ms = (uint32_t)RTE_MAX(1u, rtt * 1000 / tps);
 	}
+}
+
+/* Our receiver reports to senders (rtcp_rr.h): SFU_RR_PER_SEC rounds a second. */
+#define SFU_RR_PER_SEC 1
+
+/* @leg's RTP packet @p (authenticated) arrived at TSC @tsc: for our report to it. */
+static inline void sfu_rr_note(const struct media_leg *leg, const uint8_t *p, bool audio,
+	uint64_t tsc)
+{
+	struct media_rr_lcore *r = media_rr[rte_lcore_id()];
+	int k = !audio;
+
+	if (unlikely(!r))
+		return;
+	rr_note(&r->s[leg->slot][k], edge_be16(p + 2), edge_be32(p + 4),
+		(int64_t)(((unsigned __int128)tsc * r->clock_mul[k]) >> 32));
+}
+
+/* The worker's periodic hook: once a second, a receiver report to each sender of this lcore
+ * about the streams it sent us, from our feedback SSRC under its key. How many were sent. */
+static inline unsigned int sfu_rr_tick(const struct dp_l3 *l3, uint64_t now, uint64_t hz,
+	struct dp_burst_out *out, struct dp_if_stats *ifs)
+{
+	struct media_rr_lcore *r = media_rr[rte_lcore_id()];
+	struct media_rtx_lcore *rl = media_rtx_lcore[rte_lcore_id()];
+	uint32_t tps = (uint32_t)(hz >> SFU_RTX_TSC_SHIFT),
+		 now_t = (uint32_t)(now >> SFU_RTX_TSC_SHIFT);
+	const struct media_tab *t;
+	unsigned int sent = 0;
+
+	if (likely(!r || !rl || now < r->next_tsc))
+		return 0;
+	r->next_tsc = now + hz / SFU_RR_PER_SEC;
+	t = edge_rcu_read(media_tab_current);
+	for (unsigned int slot = 0; t && slot < MEDIA_MAX_LEGS; slot++) {
+		const struct media_leg *leg = t->legs[slot];
+		struct rr_source *src = r->s[slot];
+		uint32_t ssrc[2];
+		struct rte_mbuf *c;
+		unsigned int nb = 0;
+		uint8_t *q;
+		int len;
+
+		if (!leg || !leg->twcc_ssrc || !(src[0].started || src[1].started))
+			continue; /* not ours (another lcore's, or nothing came), or no feedback */
+		ssrc[0] = leg->audio_ssrc;
+		ssrc[1] = leg->video_ssrc;
+		c = rl->mp ? rte_pktmbuf_alloc(rl->mp) : NULL;
+		if (unlikely(!c ||
+			    rte_pktmbuf_tailroom(c) < SFU_HDRS + RR_LEN(2) + MEDIA_SRTP_TRAILER)) {
+			ifs[leg->ifi].drops[DP_DROP_MEDIA_NOMBUF]++;
+			rte_pktmbuf_free(c);
+			continue;
+		}
+		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+		for (int k = 0; k < 2; k++)
+			if (src[k].started && ssrc[k])
+				rr_block(&src[k], ssrc[k], q + RR_LEN(nb++), now_t, tps);
+		rr_header(q, leg->twcc_ssrc, nb);
+		len = (int)RR_LEN(nb);
+		if (unlikely(!nb ||
+			    media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) != MEDIA_SRTP_OK)) {
+			if (nb)
+				ifs[leg->ifi].drops[DP_DROP_MEDIA_PROTECT]++;
+			rte_pktmbuf_free(c);
+			continue;
+		}
+		r->sent++;
+		ifs[leg->ifi].sfu_tx_pkts++;
+		sfu_emit(l3, leg, c, (uint16_t)len, out);
+		sent++;
+	}
+	return sent;
 }
 
 /* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
@@ -794,6 +887,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		sfu_twcc_note(leg, m, p, (uint16_t)n, tsc);
 	if (!rtcp) {
 		sfu_media_notes(leg, &lc[leg->slot], p, (uint16_t)n, audio);
+		sfu_rr_note(leg, p, audio, tsc);
 		if (!audio && leg->rtx)
 			sfu_rtx_note(leg, m, p, (uint16_t)n, tsc);
 	}
@@ -824,6 +918,10 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		}
 		n = rlen;
 		mask = (uint32_t)r;
+		if (!mask && !nk.feedback) { /* reports (they end here), SDES: consumed */
+			rte_pktmbuf_free(m);
+			return true;
+		}
 		if (keyframe)
 			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, tsc, rte_get_tsc_hz());
 	} else {

@@ -221,8 +221,9 @@ static inline unsigned int inject_input(const struct dp_l3 *l3, struct dp_worker
 }
 
 /* The SFU's feedback, sent like a pass's output: transport-cc feedback (every 50 ms:
- * sfu_twcc_tick) and NACKs (every 10 ms: sfu_nack_tick) to the senders whose legs this worker
- * owns, and the retransmissions other workers' receivers asked of those (sfu_nack_drain). */
+ * sfu_twcc_tick), NACKs (every 10 ms: sfu_nack_tick) and receiver reports (every second:
+ * sfu_rr_tick) to the senders whose legs this worker owns, and the retransmissions other
+ * workers' receivers asked of those (sfu_nack_drain). */
 static inline unsigned int media_feedback(const struct dp_l3 *l3, struct dp_worker *w,
 	struct dp_burst_out *out, struct flush_ctx *fc, struct hairpins *hp)
 {
@@ -234,7 +235,8 @@ static inline unsigned int media_feedback(const struct dp_l3 *l3, struct dp_work
 	if (likely(!tl || !rl))
 		return 0;
 	now = rte_rdtsc();
-	if (now < tl->next_tsc && now < rl->next_tsc && rte_ring_empty(rl->ring))
+	if (now < tl->next_tsc && now < rl->next_tsc && rte_ring_empty(rl->ring) &&
+		(!media_rr[rte_lcore_id()] || now < media_rr[rte_lcore_id()]->next_tsc))
 		return 0; /* most passes: not due, nothing touched */
 	out->n_tx = out->n_kernel = out->n_punt = out->n_data = 0;
 	out->fwd_mask = 0;
@@ -243,6 +245,7 @@ static inline unsigned int media_feedback(const struct dp_l3 *l3, struct dp_work
 	n = sfu_twcc_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
 	n += sfu_nack_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
 	n += sfu_nack_drain(l3, now, out, dp_stats[w->id].ifs);
+	n += sfu_rr_tick(l3, now, rte_get_tsc_hz(), out, dp_stats[w->id].ifs);
 	if (n) {
 		/* nothing to answer or punt: interface 0 only names emit()'s unused queues */
 		emit(l3, w, 0, out, &dp_stats[w->id].ifs[0], hp);

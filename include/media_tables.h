@@ -37,6 +37,7 @@
 
 #include "edge_limits.h"
 #include "../dataplane/srtp_fast.h"
+#include "../dataplane/rtcp_rr.h"
 #include "../dataplane/rtx.h"
 #include "../dataplane/twcc.h"
 
@@ -296,6 +297,17 @@ struct media_rtx_lcore {
 };
 
 extern struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
+
+/* Per lcore: what each leg's uplink delivered, per medium ([0] audio, [1] video), for our
+ * receiver reports to it (rtcp_rr.h), written by the lcore that owns the leg. */
+struct media_rr_lcore {
+	uint64_t next_tsc;     /* the next round of reports */
+	uint64_t clock_mul[2]; /* TSC -> 48 kHz, 90 kHz: (clock << 32) / TSC hz */
+	uint64_t sent;	       /* reports sent */
+	struct rr_source s[MEDIA_MAX_LEGS][2];
+};
+
+extern struct media_rr_lcore *media_rr[RTE_MAX_LCORE];
 /* By leg slot: allocated by the control plane (media_rtx_get) before a table names the slot,
  * kept for the slot's next legs (reset with its counters), freed by media_tables_fini(). */
 extern struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];

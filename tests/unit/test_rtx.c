@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../dataplane/rtcp_rr.h"
 #include "../../dataplane/rtp_ext.h"
 #include "../../dataplane/rtx.h"
 #include "unit.h"
@@ -242,6 +243,63 @@ static void test_vp8_keyframe_size(void)
 	CU_ASSERT_EQUAL(rtp_vp8_keyframe_size(b, len, &w, &h), -1);
 }
 
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* RFC 3550 A.3 and A.8 by hand: 10 packets across the sequence wrap with 2 lost, one
+ * reordered and one retransmitted late (counted, no jitter), arrivals 1/50 s apart against
+ * timestamps 960 apart at 48 kHz but one 480 late (jitter 480/16 = 30, then decaying). */
+static void test_receiver_report(void)
+{
+	struct rr_source r = { .started = false };
+	uint8_t b[RR_BLOCK_LEN], h[8];
+	static const uint16_t seqs[] = { 65533, 65534, 0, 1, 65535, 3, 5, 6, 7 };
+	int64_t at = 1000000;
+
+	for (unsigned int i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		uint16_t q = seqs[i];
+		uint32_t ts = (uint32_t)(q - 65533) * 960u;
+
+		if (i == 4) { /* 65535, late: no jitter from it */
+			rr_note(&r, q, ts, at);
+			continue;
+		}
+		rr_note(&r, q, ts, (int64_t)(uint16_t)(q - 65533) * 960 + (q == 3 ? 480 : 0) + at);
+	}
+	/* expected 65533 .. 7 = 11, received 9: 2 lost (2 and 4); jitter: 480 at 3, 480 again
+	 * back at 5, then decays: J += (|D| - J) / 16 */
+	rr_note_sr(&r, 0x11223344, 500);
+	rr_block(&r, 0xabcdef01, b, 500 + 2000, 1000);
+	CU_ASSERT_EQUAL(be32(b), 0xabcdef01);
+	CU_ASSERT_EQUAL(b[4], (2 << 8) / 11);
+	CU_ASSERT_EQUAL(be32(b + 4) & 0xffffff, 2);
+	CU_ASSERT_EQUAL(be32(b + 8), 0x10000u + 7);
+	CU_ASSERT(be32(b + 12) >= 40 && be32(b + 12) <= 60);
+	CU_ASSERT_EQUAL(be32(b + 16), 0x11223344);
+	CU_ASSERT_EQUAL(be32(b + 20), 2 * 65536); /* 2 s held */
+	/* the next interval: 3 more, none lost: fraction 0, cumulative still 2 */
+	for (uint16_t q = 8; q < 11; q++)
+		rr_note(&r, q, (uint32_t)(uint16_t)(q - 65533) * 960u,
+			(int64_t)(uint16_t)(q - 65533) * 960 + at);
+	rr_block(&r, 1, b, 3000, 1000);
+	CU_ASSERT_EQUAL(b[4], 0);
+	CU_ASSERT_EQUAL(be32(b + 4) & 0xffffff, 2);
+	/* a sender that starts again elsewhere: the first is not believed, the second confirms */
+	rr_note(&r, 20000, 0, at);
+	CU_ASSERT_EQUAL(r.max_seq, 10);
+	rr_note(&r, 20001, 960, at + 960);
+	rr_block(&r, 1, b, 3000, 1000);
+	CU_ASSERT_EQUAL(be32(b + 4) & 0xffffff, 0);
+	CU_ASSERT_EQUAL(be32(b + 8), 20001);
+	rr_header(h, 0x7c5f0001, 2);
+	CU_ASSERT_EQUAL(h[0], 0x82);
+	CU_ASSERT_EQUAL(h[1], 201);
+	CU_ASSERT_EQUAL(h[2] << 8 | h[3], 13); /* (8 + 48) / 4 - 1 */
+	CU_ASSERT_EQUAL(be32(h + 4), 0x7c5f0001);
+}
+
 static const struct unit_test tests[] = {
 	{ "cache: found, too old, overwritten, another generation, reset", test_store_find },
 	{ "uplink: gaps across the 16-bit wrap, NACKed, recovered, given up",
@@ -250,6 +308,7 @@ static const struct unit_test tests[] = {
 	{ "NACK: RFC 4585 generic NACK bytes, FCIs to sequence numbers", test_nack_build },
 	{ "RFC 6464 audio level in the one-byte extension; malformed ones", test_audio_level },
 	{ "VP8 key frame picture size; inter frames and fragments", test_vp8_keyframe_size },
+	{ "receiver report: RFC 3550 loss, highest, jitter, LSR/DLSR", test_receiver_report },
 	{ NULL, NULL },
 };
 

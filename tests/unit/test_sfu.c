@@ -731,10 +731,23 @@ static void test_sr_to_receivers(void)
 	len = rtcp_sr_sdes(p, brw[C].audio_ssrc);
 	run1(from(C, p, len, true));
 	check_rtcp_to(p, len, (const bool[N_LEGS]){ [A] = true, [B] = true });
+	free_out();
+	/* C's SR with a report block about A's audio (what C receives): the sender info goes
+	 * on to A and B, the block ends here */
+	uint8_t q[128], want[64];
+
+	memcpy(q, p, 28);
+	q[0] = 0x81, q[3] = 12;
+	edge_put_be32(q + 28, brw[A].audio_ssrc);
+	memset(q + 32, 7, 20);
+	memcpy(q + 52, p + 28, 12); /* the SDES after it */
+	memcpy(want, p, 40);
+	run1(from(C, q, 64, true));
+	check_rtcp_to(want, 40, (const bool[N_LEGS]){ [A] = true, [B] = true });
 	end();
 }
 
-/* A receiver report from B with a block about A's audio goes to A only. */
+/* A receiver report from B with a block about A's audio ends at the SFU (counted). */
 static void test_rr_to_sender(void)
 {
 	uint8_t p[64] = { 0x81, 201, 0, 7 };
@@ -745,9 +758,16 @@ static void test_rr_to_sender(void)
 	edge_put_be32(p + 8, brw[A].audio_ssrc);
 	for (int i = 12; i < 32; i++)
 		p[i] = (uint8_t)i;
+	struct media_lcore_leg b0 = counters(B);
+
 	run1(from(B, p, len, true));
 	CU_ASSERT_EQUAL(drops_total(), 0);
-	check_rtcp_to(p, len, only_a);
+	/* reports end at the SFU (A hears of its uplink from our own: sfu_rr_tick); B's block
+	 * about A's audio is what we send B */
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(st.sfu_no_receiver, 0);
+	CU_ASSERT_EQUAL(counters(B).rr_blocks - b0.rr_blocks, 1);
+	CU_ASSERT_EQUAL(counters(B).rr_lost[0], 12); /* byte 12 of the packet */
 	free_out();
 	/* a NACK (RTPFB fmt 1) from C about A's audio: ours to answer, never the sender's (it
 	 * would resend what we have, refused by our replay window); no audio is kept */
@@ -828,6 +848,76 @@ static void test_rr_rtt_and_loss(void)
 	end();
 }
 
+/* Our feedback context to A (transport-cc, NACKs, receiver reports share it, as in a table):
+ * one for the whole run, so that A's browser never sees an SRTCP index twice. */
+static struct media_srtp *fb_a;
+
+static void feedback_to_a(struct media_leg *e)
+{
+	if (!fb_a)
+		CU_ASSERT_EQUAL_FATAL(mk_ours(&fb_a, brw[A].gcm, brw[A].key_out, false), 0);
+	e->twcc_ssrc = 0x7c5f0001;
+	e->twcc_tx = *fb_a;
+}
+
+/* Our receiver report to A, a second on: A sent video s, s+2 (s+1 lost) and audio, and a
+ * sender report for its video; the report (from our feedback SSRC, under A's key) has a block
+ * per stream: the video's 1 lost of 3 (fraction 85/256), highest s+2, the SR's LSR and a DLSR
+ * of about the second that passed. */
+static void test_our_receiver_report(void)
+{
+	struct media_leg *e = tab->legs[brw[A].slot];
+	uint64_t hz = rte_get_tsc_hz();
+	uint8_t p[2048], got_pl[N_LEGS][2048];
+	uint16_t len, got_len[N_LEGS], s;
+	int got[N_LEGS];
+
+	begin();
+	feedback_to_a(e);
+	memset(media_rr[rte_lcore_id()]->s, 0, sizeof(media_rr[rte_lcore_id()]->s));
+	media_rr[rte_lcore_id()]->next_tsc = 0;
+	len = rtp(p, brw[A].pt_vp8, false, brw[A].video_ssrc, 50);
+	s = edge_be16(p + 2);
+	run1(from(A, p, len, false));
+	free_out();
+	next_seq++; /* s+1 lost */
+	len = rtp(p, brw[A].pt_vp8, false, brw[A].video_ssrc, 50);
+	run1(from(A, p, len, false));
+	free_out();
+	for (int i = 0; i < 2; i++) {
+		len = rtp(p, brw[A].pt_opus, false, brw[A].audio_ssrc, 50);
+		run1(from(A, p, len, false));
+		free_out();
+	}
+	len = rtcp_sr_sdes(p, brw[A].video_ssrc);
+	run1(from(A, p, len, true));
+	free_out();
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(sfu_rr_tick(&l3, rte_rdtsc() + hz, hz, &out, &st), 1);
+	receive_all(true, got, got_pl, got_len);
+	CU_ASSERT_EQUAL_FATAL(got[A], 1);
+	const uint8_t *q = got_pl[A], *a = q + 8, *v = q + 32;
+
+	CU_ASSERT_EQUAL(got_len[A], 8 + 2 * 24);
+	CU_ASSERT_EQUAL(q[0], 0x82);
+	CU_ASSERT_EQUAL(q[1], 201);
+	CU_ASSERT_EQUAL(edge_be32(q + 4), 0x7c5f0001);
+	CU_ASSERT_EQUAL(edge_be32(a), brw[A].audio_ssrc);
+	CU_ASSERT_EQUAL(edge_be32(a + 4), 0);  /* nothing lost */
+	CU_ASSERT_EQUAL(edge_be32(a + 16), 0); /* no SR for the audio */
+	CU_ASSERT_EQUAL(edge_be32(v), brw[A].video_ssrc);
+	CU_ASSERT_EQUAL(v[4], 85); /* 1 of 3 */
+	CU_ASSERT_EQUAL(edge_be32(v + 4) & 0xffffff, 1);
+	CU_ASSERT_EQUAL(edge_be32(v + 8) & 0xffff, (uint16_t)(s + 2));
+	CU_ASSERT_EQUAL(edge_be32(v + 16), 0x0a0b0c0d);
+	CU_ASSERT(edge_be32(v + 20) > 60000 && edge_be32(v + 20) < 70000); /* ~1 s in 1/65536 */
+	free_out();
+	/* not again within the second */
+	CU_ASSERT_EQUAL(sfu_rr_tick(&l3, rte_rdtsc() + hz + hz / 2, hz, &out, &st), 0);
+	e->twcc_ssrc = 0;
+	end();
+}
+
 /* A sends video seq s .. s+3 that reach B but s+1 and s+3 are lost on the way (the test drops
  * them); B's NACK for both is answered from the cache: the two, protected for B on A's stream
  * (B decrypts them: indices it never had), nothing to A. A compound RR + NACK: the RR still
@@ -857,8 +947,8 @@ static void test_nack_served(void)
 
 	run1(from(B, p, len, true));
 	CU_ASSERT_EQUAL(drops_total(), 0);
-	/* two retransmissions to B, and the RR alone to A */
-	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 3);
+	/* two retransmissions to B; the RR ends here */
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 2);
 	int to_b = 0, to_a = 0;
 
 	for (unsigned int i = 0; i < out.n_fwd[IF0]; i++) {
@@ -884,7 +974,7 @@ static void test_nack_served(void)
 		}
 	}
 	CU_ASSERT_EQUAL(to_b, 2);
-	CU_ASSERT_EQUAL(to_a, 1);
+	CU_ASSERT_EQUAL(to_a, 0);
 	b1 = counters(B);
 	CU_ASSERT_EQUAL(b1.nack_seqs - b0.nack_seqs, 2);
 	CU_ASSERT_EQUAL(b1.rtx_pkts - b0.rtx_pkts, 2);
@@ -968,13 +1058,10 @@ static void test_uplink_nack(void)
 	uint64_t hz = rte_get_tsc_hz(), now;
 	uint8_t p[3][2048], got_pl[N_LEGS][2048];
 	uint16_t len[3], got_len[N_LEGS], s;
-	struct media_srtp *fb;
 	int got[N_LEGS];
 
 	begin();
-	CU_ASSERT_EQUAL_FATAL(mk_ours(&fb, brw[A].gcm, brw[A].key_out, false), 0);
-	e->twcc_ssrc = 0x7c5f0001;
-	e->twcc_tx = *fb;
+	feedback_to_a(e);
 	rtx_reset(e->rtx);
 	for (int i = 0; i < 3; i++)
 		len[i] = rtp(p[i], brw[A].pt_vp8, false, brw[A].video_ssrc, 50);
@@ -1023,7 +1110,6 @@ static void test_uplink_nack(void)
 	CU_ASSERT_EQUAL(e->rtx->n_miss, 0);
 	CU_ASSERT_EQUAL(e->rtx->nack_pkts, RTX_TRIES);
 	e->twcc_ssrc = 0;
-	media_srtp_free(fb);
 	end();
 }
 
@@ -1093,7 +1179,7 @@ static void test_no_receiver(void)
 	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), pool_start); /* freed, not queued */
 	free_out();
-	/* an RR from A about a stream nobody sends */
+	/* an RR from A about a stream nobody sends: reports end here anyway, not counted */
 	memset(p, 0, 32);
 	p[0] = 0x81, p[1] = 201, p[3] = 7;
 	edge_put_be32(p + 4, brw[A].audio_ssrc);
@@ -1101,7 +1187,8 @@ static void test_no_receiver(void)
 	run1(from(A, p, 32, true));
 	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
 	CU_ASSERT_EQUAL(drops_total(), 0);
-	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
+	CU_ASSERT_EQUAL(st.sfu_no_receiver, 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), pool_start);
 	end();
 }
 
@@ -1373,9 +1460,10 @@ static const struct unit_test tests[] = {
 	{ "STUN, DTLS, short and other ports go to the kernel", test_not_rtp_to_kernel },
 	{ "PLI/FIR to the sender, once a second", test_pli_to_sender_once_a_second },
 	{ "SR to the source's receivers", test_sr_to_receivers },
-	{ "RR to the sender; a NACK is ours, not the sender's", test_rr_to_sender },
+	{ "RR and NACK end at the SFU, counted", test_rr_to_sender },
 	{ "receiver report: loss, jitter, the round trip on a forwarded SR", test_rr_rtt_and_loss },
-	{ "NACK: lost packets resent from the cache, RR still to the sender", test_nack_served },
+	{ "our receiver report to a sender: loss, highest, LSR/DLSR", test_our_receiver_report },
+	{ "NACK: lost packets resent from the cache; RR + NACK compound", test_nack_served },
 	{ "NACK: never sent, too old, unknown SSRC, a flood: bounded, counted", test_nack_bad },
 	{ "uplink loss: NACKs to the sender, recovered, given up", test_uplink_nack },
 	{ "RTCP from B with C's sender SSRC: dropped", test_rtcp_foreign_sender_ssrc },
@@ -1426,6 +1514,7 @@ int main(void)
 				media_srtp_free(tx[x][y]);
 	}
 	srtp_dealloc(evil);
+	media_srtp_free(fb_a);
 	free(tab);
 	media_tables_fini();
 	srtp_shutdown();
