@@ -364,6 +364,37 @@ static inline uint32_t sfu_keyframe_limit(const struct media_tab *t, const struc
 	return refused;
 }
 
+/* Our own RTCP to a leg (transport-cc feedback, NACKs, receiver reports): an mbuf from @mp
+ * with room for @room bytes after the headers, *@q where they go; NULL (counted) when none. */
+static inline struct rte_mbuf *sfu_fb_alloc(struct rte_mempool *mp, unsigned int room, uint8_t **q,
+	struct dp_if_stats *st)
+{
+	struct rte_mbuf *c = mp ? rte_pktmbuf_alloc(mp) : NULL;
+
+	if (unlikely(!c || rte_pktmbuf_tailroom(c) < SFU_HDRS + room + MEDIA_SRTP_TRAILER)) {
+		st->drops[DP_DROP_MEDIA_NOMBUF]++;
+		rte_pktmbuf_free(c);
+		return NULL;
+	}
+	*q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+	return c;
+}
+
+/* ... and sent: @len bytes at @q protected with the leg's feedback context (its key, our
+ * feedback SSRC). False: dropped, counted. */
+static inline bool sfu_fb_send(const struct dp_l3 *l3, const struct media_leg *leg,
+	struct rte_mbuf *c, uint8_t *q, int len, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	if (unlikely(media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) != MEDIA_SRTP_OK)) {
+		st->drops[DP_DROP_MEDIA_PROTECT]++;
+		rte_pktmbuf_free(c);
+		return false;
+	}
+	st->sfu_tx_pkts++;
+	sfu_emit(l3, leg, c, (uint16_t)len, out);
+	return true;
+}
+
 /* Transport-cc (twcc.h): arrival ticks are the TSC / 256 (a 32-bit tick lasts minutes, the
  * window's arrivals are reported within 50 ms); feedback goes every 1/SFU_TWCC_PER_SEC s. */
 #define SFU_TWCC_TSC_SHIFT 8
@@ -413,15 +444,8 @@ static inline bool sfu_twcc_send(const struct dp_l3 *l3, const struct media_leg 
 					us_per_tick) :
 				TWCC_LOST;
 		}
-		c = tl->mp ? rte_pktmbuf_alloc(tl->mp) : NULL;
-		if (unlikely(!c ||
-			    rte_pktmbuf_tailroom(c) <
-				    SFU_HDRS + TWCC_FB_MAX(TWCC_WINDOW) + MEDIA_SRTP_TRAILER)) {
-			st->drops[DP_DROP_MEDIA_NOMBUF]++;
-			rte_pktmbuf_free(c);
+		if (!(c = sfu_fb_alloc(tl->mp, TWCC_FB_MAX(TWCC_WINDOW), &q, st)))
 			return false;
-		}
-		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
 		len = twcc_build(q, TWCC_FB_MAX(TWCC_WINDOW), leg->twcc_ssrc, media_ssrc, w->base,
 			at, n, w->fb_count, &cov);
 		for (unsigned int i = 0; i < cov; i++)
@@ -431,15 +455,10 @@ static inline bool sfu_twcc_send(const struct dp_l3 *l3, const struct media_leg 
 			rte_pktmbuf_free(c);
 			continue;
 		}
-		if (unlikely(media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) != MEDIA_SRTP_OK)) {
-			st->drops[DP_DROP_MEDIA_PROTECT]++;
-			rte_pktmbuf_free(c);
+		if (!sfu_fb_send(l3, leg, c, q, len, out, st))
 			continue;
-		}
 		w->fb_count++;
 		w->fb_sent++;
-		st->sfu_tx_pkts++;
-		sfu_emit(l3, leg, c, (uint16_t)len, out);
 	}
 	return w->base == w->next;
 }
@@ -687,27 +706,14 @@ static inline unsigned int sfu_nack_tick(const struct dp_l3 *l3, uint64_t now, u
 				rl->pending[wd] |= 1ull << (slot & 63);
 			if (!nfci)
 				continue;
-			c = rl->mp ? rte_pktmbuf_alloc(rl->mp) : NULL;
-			if (unlikely(!c ||
-				    rte_pktmbuf_tailroom(c) < SFU_HDRS +
-						    RTX_NACK_MAX(RTX_MISS_MAX) +
-						    MEDIA_SRTP_TRAILER)) {
-				ifs[leg->ifi].drops[DP_DROP_MEDIA_NOMBUF]++;
-				rte_pktmbuf_free(c);
+			if (!(c = sfu_fb_alloc(rl->mp, RTX_NACK_MAX(RTX_MISS_MAX), &q,
+				      &ifs[leg->ifi])))
 				continue;
-			}
-			q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
 			len = (int)rtx_nack_build(q, leg->twcc_ssrc, leg->video_ssrc, fci, nfci);
-			if (unlikely(media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) !=
-				    MEDIA_SRTP_OK)) {
-				ifs[leg->ifi].drops[DP_DROP_MEDIA_PROTECT]++;
-				rte_pktmbuf_free(c);
+			if (!sfu_fb_send(l3, leg, c, q, len, out, &ifs[leg->ifi]))
 				continue;
-			}
 			leg->rtx->nack_pkts++;
-			ifs[leg->ifi].sfu_tx_pkts++;
 			ifs[leg->ifi].sfu_nack_pkts++;
-			sfu_emit(l3, leg, c, (uint16_t)len, out);
 			sent++;
 		}
 	}
@@ -788,35 +794,22 @@ static inline unsigned int sfu_rr_tick(const struct dp_l3 *l3, uint64_t now, uin
 		struct rte_mbuf *c;
 		unsigned int nb = 0;
 		uint8_t *q;
-		int len;
 
 		if (!leg || !leg->twcc_ssrc || !(src[0].started || src[1].started))
 			continue; /* not ours (another lcore's, or nothing came), or no feedback */
 		ssrc[0] = leg->audio_ssrc;
 		ssrc[1] = leg->video_ssrc;
-		c = rl->mp ? rte_pktmbuf_alloc(rl->mp) : NULL;
-		if (unlikely(!c ||
-			    rte_pktmbuf_tailroom(c) < SFU_HDRS + RR_LEN(2) + MEDIA_SRTP_TRAILER)) {
-			ifs[leg->ifi].drops[DP_DROP_MEDIA_NOMBUF]++;
-			rte_pktmbuf_free(c);
+		if ((!src[0].started || !ssrc[0]) && (!src[1].started || !ssrc[1]))
 			continue;
-		}
-		q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+		if (!(c = sfu_fb_alloc(rl->mp, RR_LEN(2), &q, &ifs[leg->ifi])))
+			continue;
 		for (int k = 0; k < 2; k++)
 			if (src[k].started && ssrc[k])
 				rr_block(&src[k], ssrc[k], q + RR_LEN(nb++), now_t, tps);
 		rr_header(q, leg->twcc_ssrc, nb);
-		len = (int)RR_LEN(nb);
-		if (unlikely(!nb ||
-			    media_srtp_protect_rtcp(&leg->twcc_tx, q, &len) != MEDIA_SRTP_OK)) {
-			if (nb)
-				ifs[leg->ifi].drops[DP_DROP_MEDIA_PROTECT]++;
-			rte_pktmbuf_free(c);
+		if (!sfu_fb_send(l3, leg, c, q, (int)RR_LEN(nb), out, &ifs[leg->ifi]))
 			continue;
-		}
 		r->sent++;
-		ifs[leg->ifi].sfu_tx_pkts++;
-		sfu_emit(l3, leg, c, (uint16_t)len, out);
 		sent++;
 	}
 	return sent;

@@ -169,11 +169,11 @@ struct media_leg {
 	uint8_t vp8_pt;	   /* its VP8 payload type (picture sizes are read from key frames) */
 	/* transport-cc: the one-byte header extension id (1..14) of the transport-wide sequence
 	 * number its packets carry (0: none, no transport-cc feedback). twcc_ssrc is our RTCP
-	 * sender SSRC in all the feedback we send it (transport-cc, NACKs; 0: we send none), and
-	 * twcc_tx the context that protects that feedback: keyed with THIS leg's key (it
-	 * receives it), for twcc_ssrc only, made once with the leg's keys and owned by the leg's
-	 * worker like rx (no source's context toward this leg numbers twcc_ssrc: the media
-	 * server refuses a leg that announces it) */
+	 * sender SSRC in all the feedback we send it (transport-cc, NACKs, receiver reports;
+	 * 0: we send none), and twcc_tx the context that protects that feedback: keyed with
+	 * THIS leg's key (it receives it), for twcc_ssrc only, made once with the leg's keys
+	 * and owned by the leg's worker like rx (no source's context toward this leg numbers
+	 * twcc_ssrc: the media server refuses a leg that announces it) */
 	uint8_t twcc_ext;
 	uint32_t twcc_ssrc;
 	struct media_srtp twcc_tx;
