@@ -14,6 +14,7 @@
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_udp.h>
 #include <srtp2/srtp.h>
 
@@ -991,6 +992,60 @@ static void test_nack_served(void)
 	end();
 }
 
+/* A NACK for a stream another worker owns goes to that worker's ring and is served there:
+ * the test plays the other lcore by setting its own lcore id, as the other worker's thread
+ * would see it. */
+static void test_nack_other_worker(void)
+{
+	const unsigned int me = rte_lcore_id(), other = me + 1;
+	struct rtx_stream *rs = tab->legs[brw[A].slot]->rtx;
+	uint8_t p[2048], orig[2048];
+	uint16_t olen, len, s;
+	uint32_t fci;
+
+	begin();
+	CU_ASSERT_EQUAL_FATAL(media_tables_add_lcore(other), 0);
+	olen = rtp(orig, brw[A].pt_vp8, false, brw[A].video_ssrc, 300);
+	s = edge_be16(orig + 2);
+	run1(from(A, orig, olen, false));
+	free_out(); /* lost on the way to B */
+	/* A's stream now belongs to the other worker (as after RSS gave it another queue) */
+	rs->owner = other + 1;
+	fci = (uint32_t)s << 16;
+	len = rtcp_nack(p, B, brw[A].video_ssrc, &fci, 1, false);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);				  /* not served here ... */
+	CU_ASSERT_EQUAL(rte_ring_count(media_rtx_lcore[other]->ring), 1); /* ... but passed on */
+	/* the other worker's pass: it serves it from the cache, with its own counters */
+	RTE_PER_LCORE(_lcore_id) = other;
+	media_rtx_lcore[other]->mp = mp;
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(sfu_nack_drain(&l3, rte_rdtsc(), &out, &st), 1);
+	RTE_PER_LCORE(_lcore_id) = me;
+	rs->owner = me + 1;
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF0], 1);
+	uint8_t buf[2048];
+	uint16_t l;
+	int n, y = check_sent(out.fwd[IF0][0], buf, &l);
+
+	n = l;
+	CU_ASSERT_EQUAL(y, B);
+	CU_ASSERT_EQUAL(srtp_unprotect(brw[B].recv, buf, &n), srtp_err_status_ok);
+	CU_ASSERT_EQUAL(n, olen);
+	CU_ASSERT_EQUAL(memcmp(buf + 2, orig + 2, (size_t)olen - 2), 0);
+	CU_ASSERT_EQUAL(media_lcore[other][brw[B].slot].rtx_pkts, 1);
+	CU_ASSERT_EQUAL(st.sfu_rtx_pkts, 1);
+	/* a request whose source left meanwhile: dropped, counted */
+	struct media_nack_req r = { .src = 1000, .dst = brw[B].slot, .ssrc = 1, .fci = fci };
+
+	CU_ASSERT_EQUAL(rte_ring_mp_enqueue_elem(media_rtx_lcore[me]->ring, &r, sizeof(r)), 0);
+	free_out();
+	CU_ASSERT_EQUAL(sfu_nack_drain(&l3, rte_rdtsc(), &out, &st), 1);
+	CU_ASSERT_EQUAL(media_rtx_lcore[me]->ring_stale, 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	end();
+}
+
 /* NACKs for what was never sent, for what is too far back, for a stream nobody keeps, and a
  * NACK of 300 FCIs that asks for everything: counted, bounded, nothing leaks. */
 static void test_nack_bad(void)
@@ -1465,6 +1520,8 @@ static const struct unit_test tests[] = {
 	{ "our receiver report to a sender: loss, highest, LSR/DLSR", test_our_receiver_report },
 	{ "NACK: lost packets resent from the cache; RR + NACK compound", test_nack_served },
 	{ "NACK: never sent, too old, unknown SSRC, a flood: bounded, counted", test_nack_bad },
+	{ "NACK for another worker's stream: passed over its ring, served there",
+		test_nack_other_worker },
 	{ "uplink loss: NACKs to the sender, recovered, given up", test_uplink_nack },
 	{ "RTCP from B with C's sender SSRC: dropped", test_rtcp_foreign_sender_ssrc },
 	{ "malformed RTCP compound dropped", test_rtcp_malformed },
