@@ -13,6 +13,9 @@
 // relayCandidatesSent, offerSent, lastError, remoteParticipants, mediaState, renegotiations,
 // and the non-enumerable pc, ...; wb3.stats is what the statistics panel shows, while it is
 // open). `?relay=1` makes the page use TURN relays only.
+// The active speaker (the server's choice, "activeSpeaker" messages and the roster's field):
+// wb3.activeSpeaker is their participant id, document.body.dataset.activeSpeaker their name
+// ("" = nobody), and their tile and roster entry have the class "active-speaker".
 'use strict';
 
 (function () {
@@ -46,6 +49,8 @@
     renegotiations: 0,       // offers sent, the first one included
     relayOnly: RELAY_ONLY,
     stats: null,             // the panel's last figures: { transport, relayProtocol, streams }
+    activeSpeaker: null,     // the participant id the server says is speaking, null = nobody
+    activeSpeakerAt: 0,      // when the page learnt it (Date.now())
   };
   // Not enumerable: JSON.stringify(wb3) and WebDriver's serialisation of wb3 leave them out
   Object.defineProperty(wb3, 'pc', {
@@ -54,6 +59,8 @@
 
   // One join attempt's resources; replaced on every join
   let session = null;
+  // The active speaker's name, kept from their "activeSpeaker" message or a roster
+  let activeSpeakerName = '';
 
   function setState(state) {
     wb3.state = state;
@@ -200,12 +207,15 @@
     wb3.audioMuted = wb3.videoMuted = false;
     wb3.roster = [];
     wb3.remoteParticipants = [];
+    wb3.activeSpeaker = null;
+    activeSpeakerName = '';
     wb3.mediaState = 'none';
     wb3.renegotiations = 0;
     wb3.stats = null;
     el.media.textContent = '';
     el.mediaNote.textContent = '';
     renderRoster([]);
+    showActiveSpeaker();
     return {
       ws: null, pc: null, stream: null, iceServers: [], authenticated: false,
       closing: false,          // we are leaving (or were told the call ended): a close is expected
@@ -308,8 +318,18 @@
         break;
       case 'roster':
         wb3.roster = Array.isArray(msg.participants) ? msg.participants : [];
+        if ('activeSpeaker' in msg && (msg.activeSpeaker || null) !== wb3.activeSpeaker) {
+          wb3.activeSpeaker = msg.activeSpeaker || null;
+          activeSpeakerName = '';   // the roster names them
+        }
         renderRoster(wb3.roster);
         rosterChanged(s);
+        showActiveSpeaker();
+        break;
+      case 'activeSpeaker':
+        wb3.activeSpeaker = msg.participant || null;
+        activeSpeakerName = msg.name || '';
+        showActiveSpeaker();
         break;
       case 'renegotiate':
         onRenegotiate(s, msg);
@@ -392,6 +412,23 @@
       el.roster.appendChild(li);
     }
     el.rosterCount.textContent = list.length ? '(' + list.length + ')' : '';
+  }
+
+  // The server's active speaker on the page: their roster entry and tile (or our own video)
+  // get the class, the body their name. The name comes from the roster, else the message.
+  function showActiveSpeaker() {
+    const id = wb3.activeSpeaker;
+    if ((id || '') !== (document.body.dataset.activeSpeakerId || ''))
+      wb3.activeSpeakerAt = Date.now();
+    const p = id ? wb3.roster.find((q) => q && q.id === id) : null;
+    if (p && p.name) activeSpeakerName = p.name;
+    document.body.dataset.activeSpeaker = id ? (activeSpeakerName || 'Guest') : '';
+    document.body.dataset.activeSpeakerId = id || '';
+    for (const li of el.roster.children)
+      li.classList.toggle('active-speaker', !!id && li.dataset.id === id);
+    for (const t of el.remoteGrid.children)
+      t.classList.toggle('active-speaker', !!id && t.dataset.id === id);
+    el.localVideo.classList.toggle('active-speaker', !!id && id === wb3.participant);
   }
 
   // ---------------------------------------------------------------- mute and leave
@@ -619,6 +656,7 @@
     label.textContent = displayName(id);
     tile.append(video, label);
     el.remoteGrid.appendChild(tile);
+    if (id === wb3.activeSpeaker) tile.classList.add('active-speaker');
     const t = { tile: tile, video: video, label: label, stream: null };
     s.tiles.set(id, t);
     tilesChanged(s);

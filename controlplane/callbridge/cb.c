@@ -28,6 +28,7 @@
 #include "cb_conf.h"
 #include "cb_db.h"
 #include "cb_media.h"
+#include "cb_speaker.h"
 #include "cb_turn_urls.h"
 #include "edge_log.h"
 #include "pki.h"
@@ -141,6 +142,10 @@ struct callbridge {
 	bool roster_scheduled;
 	lws_sorted_usec_list_t media_sul; /* the media server's events */
 	struct media_server *media;	  /* NULL: signalling only */
+	/* the active speakers (cb_speaker.h), sampled every CB_SPEAKER_TICK_MS */
+	lws_sorted_usec_list_t speaker_sul;
+	struct cb_speaker *speaker;
+	struct media_level *levels; /* the sample: CB_MAX_LEGS of them */
 	struct cb_media_io media_io;
 	struct lws_vhost *client_vh;
 	bool webadmin_up;
@@ -524,9 +529,11 @@ static void join_refuse(struct cb_link *l, json_int_t req, unsigned int login, c
 static void roster(struct callbridge *cb, struct cb_call *c)
 {
 	json_t *parts;
+	const char *speaker;
 
 	if (!c)
 		return;
+	speaker = cb_speaker_of(cb->speaker, c->id);
 	parts = json_array();
 	for (struct cb_leg *l = c->legs; l; l = l->next)
 		if (l->session)
@@ -541,9 +548,9 @@ static void roster(struct callbridge *cb, struct cb_call *c)
 				json_array_append_new(to, json_string(l->id));
 		if (json_array_size(to))
 			link_send(k,
-				json_pack("{s:s, s:o, s:{s:s, s:O}}", "type", "signal",
+				json_pack("{s:s, s:o, s:{s:s, s:O, s:s?}}", "type", "signal",
 					"participants", to, "msg", "type", "roster", "participants",
-					parts));
+					parts, "activeSpeaker", speaker));
 		else
 			json_decref(to);
 	}
@@ -850,6 +857,94 @@ static void media_events(lws_sorted_usec_list_t *sul)
 		leave_leg(cb, leg, why);
 	}
 	lws_sul_schedule(cb->ctx, 0, &cb->media_sul, media_events, 250 * LWS_US_PER_MS);
+}
+
+/* A call's new active speaker (NULL: nobody) to its guests: like a roster, one message per
+ * web bridge naming its guests in the call. */
+static void speaker_tell(struct callbridge *cb, struct cb_call *c, const struct cb_leg *who)
+{
+	for (struct cb_link *k = cb->links; k; k = k->next) {
+		json_t *to = json_array();
+		for (struct cb_leg *l = c->legs; l; l = l->next)
+			if (l->session && l->link == k->no)
+				json_array_append_new(to, json_string(l->id));
+		if (json_array_size(to))
+			link_send(k,
+				json_pack("{s:s, s:o, s:{s:s, s:s?, s:s?}}", "type", "signal",
+					"participants", to, "msg", "type", "activeSpeaker",
+					"participant", who ? who->id : NULL, "name",
+					who ? who->name : NULL));
+		else
+			json_decref(to);
+	}
+}
+
+/* At log_level debug, each sample: every call's legs and their levels ("-" = no audio), to
+ * see why a speaker was (not) chosen. */
+static void speakers_trace(struct callbridge *cb)
+{
+	for (struct cb_call *c = cb->model.calls; c; c = c->next) {
+		const char *who = cb_speaker_of(cb->speaker, c->id);
+		char buf[512], level[16];
+		size_t len = 0;
+		int x = 0;
+
+		buf[0] = '\0';
+		for (struct cb_leg *l = c->legs; l && len < sizeof(buf); l = l->next) {
+			if (cb_speaker_level_of(cb->speaker, l->id, &x))
+				snprintf(level, sizeof(level), "%d", x);
+			else
+				snprintf(level, sizeof(level), "-");
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, " %s %s", l->guest,
+				level);
+		}
+		if (buf[0])
+			edge_log(LOG_DEBUG, "callbridge", "speaker: conference %s:%s (speaker %s)",
+				c->internal, buf, who ? who : "none");
+	}
+}
+
+/* Every CB_SPEAKER_TICK_MS: the legs' audio levels (RFC 6464, read by the fast path) into
+ * the active speaker selector; a call whose speaker changed tells its guests and logs a line.
+ * The selector's hold time is what limits both to one per CB_SPEAKER_HOLD_MS and call. */
+static void speakers_tick(lws_sorted_usec_list_t *sul)
+{
+	struct callbridge *cb = lws_container_of(sul, struct callbridge, speaker_sul);
+	struct cb_speaker_change chg[16];
+	unsigned int n = media_levels(cb->media, cb->levels, CB_MAX_LEGS);
+
+	n = cb_speaker_levels(cb->speaker, cb->levels, n, (uint64_t)lws_now_usecs() / LWS_US_PER_MS,
+		chg, 16);
+	if (cb->svc.cfg.log_level >= LOG_DEBUG)
+		speakers_trace(cb);
+	for (unsigned int i = 0; i < n; i++) {
+		struct cb_call *c = cb->model.calls;
+		struct cb_leg *who = chg[i].speaker[0] ? cb_conf_leg(&cb->model, chg[i].speaker) :
+							 NULL;
+
+		while (c && strcmp(c->id, chg[i].call))
+			c = c->next;
+		if (!c)
+			continue; /* it ended: nobody to tell */
+		if (who) {
+			/* the others' loudest in the same sample: how clear the choice was */
+			int other = -127, x;
+			for (struct cb_leg *l = c->legs; l; l = l->next)
+				if (l != who && cb_speaker_level_of(cb->speaker, l->id, &x) &&
+					x > other)
+					other = x;
+			edge_log(LOG_INFO, "host:server",
+				"INFO : conference %s: active speaker participant \"%s\" (call %d, "
+				"%d dBov; the others at most %d dBov)",
+				c->internal, who->guest, who->call_no, chg[i].dbov, other);
+		} else
+			edge_log(LOG_INFO, "host:server",
+				"INFO : conference %s: no active speaker (API call leg %s left)",
+				c->internal, chg[i].previous);
+		speaker_tell(cb, c, who);
+	}
+	lws_sul_schedule(cb->ctx, 0, &cb->speaker_sul, speakers_tick,
+		CB_SPEAKER_TICK_MS * LWS_US_PER_MS);
 }
 
 /* Every few seconds: guests who joined but whose WebSocket never came (the browser went
@@ -1451,9 +1546,13 @@ static int build_ctx(struct callbridge *cb)
 	memset(&cb->reap_sul, 0, sizeof(cb->reap_sul));
 	memset(&cb->roster_sul, 0, sizeof(cb->roster_sul));
 	memset(&cb->media_sul, 0, sizeof(cb->media_sul));
+	memset(&cb->speaker_sul, 0, sizeof(cb->speaker_sul));
 	cb->roster_scheduled = false;
 	lws_sul_schedule(cb->ctx, 0, &cb->reap_sul, reap, 5 * LWS_US_PER_SEC);
 	lws_sul_schedule(cb->ctx, 0, &cb->media_sul, media_events, 250 * LWS_US_PER_MS);
+	if (cb->media)
+		lws_sul_schedule(cb->ctx, 0, &cb->speaker_sul, speakers_tick,
+			CB_SPEAKER_TICK_MS * LWS_US_PER_MS);
 
 	/* webadmin: the REST API and the pages */
 	const struct cfg_webadmin *wa = &cfg->webadmin;
@@ -1604,7 +1703,9 @@ struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *med
 	cb_admins(cb, cfg);
 	cb->login_fails = addr_limit_new(CB_LOGIN_KEYS, CB_MAX_LOGIN_FAILS, 60 * 1000);
 	cb->log_once = web_log_once_new(60 * 1000);
-	if (!cb->login_fails || !cb->log_once)
+	cb->speaker = cb_speaker_new(CB_MAX_LEGS, CB_MAX_LEGS);
+	cb->levels = calloc(CB_MAX_LEGS, sizeof(*cb->levels));
+	if (!cb->login_fails || !cb->log_once || !cb->speaker || !cb->levels)
 		goto fail;
 	cb_conf_init(&cb->model);
 	cb->media = media;
@@ -1622,6 +1723,8 @@ struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *med
 fail:
 	addr_limit_free(cb->login_fails);
 	addr_limit_free(cb->log_once);
+	cb_speaker_free(cb->speaker);
+	free(cb->levels);
 	pthread_mutex_destroy(&cb->lock);
 	pthread_mutex_destroy(&cb->auth_lock);
 	free(cb->auth);
@@ -1642,6 +1745,8 @@ void cb_stop(struct callbridge *cb)
 	cb_conf_fini(&cb->model);
 	addr_limit_free(cb->login_fails);
 	addr_limit_free(cb->log_once);
+	cb_speaker_free(cb->speaker);
+	free(cb->levels);
 	pthread_mutex_destroy(&cb->lock);
 	pthread_mutex_destroy(&cb->auth_lock);
 	free(cb->auth);

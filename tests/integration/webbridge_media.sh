@@ -247,6 +247,7 @@ media_run "$RELAYED guests see and hear each other relayed through our TURN over
 
 if [ -z "$TWO" ]; then
 	media_run "three guests; one leaves: the others stop receiving it within 15 s" "$W/media-three.json" --guests 3 --leave-one
+	media_run "the speaking guest is shown as the active speaker" "$W/media-speaker.json" --guests 3 --speaker-check
 	media_run "a guest killed without leaving is gone from the others' roster within 40 s" "$W/media-kill.json" --guests 2 --kill-one --gone-timeout 40
 	# a stopped browser keeps its WebSocket: only consent can tell it is gone
 	M0=$(wc -l < "$CLOG")

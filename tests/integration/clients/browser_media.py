@@ -12,12 +12,15 @@
 #
 # Prints ONE JSON line: {"ok", "guests": [{"name", "participant", "tiles", "framesDecoded",
 # "frameWidth", "audio", "audioLevel", "variance", "candidate", "failures", "statsPanel"
-# (--stats-panel: {"shown", "text", "stats"}), "loss" (--loss-seconds: see sample_loss), ...}],
+# (--stats-panel: {"shown", "text", "stats"}), "loss" (--loss-seconds: see sample_loss),
+# "activeSpeaker" (--speaker-check: the name its web app shows as speaking), ...}], "speaker"
+# (--speaker-check: see speaker_check),
 # "leave", "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
 #        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
 #        [--gone-timeout 40] [--stats-panel] [--bwe-seconds S] [--loss-seconds S [--loss-cmd C]]
+#        [--speaker-check]
 #        [--timeout 180] [--interval 3] [--min-variance 20] [--screenshot-dir DIR]
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
 import urllib.parse
@@ -199,6 +202,44 @@ for (const t of document.querySelectorAll('#remote-grid .tile')) {
 return out;
 '''
 
+# --speaker-check: the active speaker the page shows (webapp/app.js), and our microphone track
+# enabled or not (a disabled track sends silence: RFC 6464 levels of -127 dBov)
+JS_SPEAKER = 'return document.body ? document.body.dataset.activeSpeaker || "" : ""'
+JS_SPEAKER_AT = 'return [Date.now(), (window.wb3 || {}).activeSpeakerAt || 0]'
+JS_AUDIO_ENABLED = r'''
+const pc = window.wb3 && window.wb3.pc;
+let n = 0;
+if (pc) for (const s of pc.getSenders())
+  if (s.track && s.track.kind === 'audio') { s.track.enabled = arguments[0]; n++; }
+return n;
+'''
+
+
+def speech_wav(path, seconds=10, rate=48000):
+    """a voice-like sound for Chromium's fake microphone (--use-file-for-fake-audio-capture):
+    its own beep is 20 ms every 500 ms, a mean level far below any speech floor, and a steady
+    tone is what noise suppression learns to remove; so a buzz of harmonics whose pitch moves
+    every 250 ms, like a voice's, at about -15 dBFS (RMS)"""
+    import math, random, struct, wave
+    rnd = random.Random(6464)
+    seg = rate // 4
+    frames = bytearray()
+    for k in range(seconds * 4):
+        f0 = rnd.uniform(120.0, 260.0)
+        harm = [(h, 1.0 / h) for h in range(1, 9) if h * f0 < rate / 2]
+        norm = sum(a for _, a in harm)
+        for i in range(seg):
+            t = (k * seg + i) / rate
+            fade = min(1.0, i / (rate * 0.01), (seg - i) / (rate * 0.01))
+            v = sum(a * math.sin(2 * math.pi * h * f0 * t) for h, a in harm) / norm
+            frames += struct.pack('<h', int(0.6 * 32767 * fade * v))
+    with wave.open(path, 'wb') as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return path
+
 
 def parse_args():
     p = argparse.ArgumentParser(description='K guests judge each other\'s media from getStats()')
@@ -238,6 +279,10 @@ def parse_args():
     p.add_argument('--stats-panel', action='store_true',
                    help='after the first check, open the web app\'s statistics panel on each '
                         'guest and report its text and figures (r["statsPanel"])')
+    p.add_argument('--speaker-check', action='store_true',
+                   help='after the checks, guest 1 talks (a speech-like WAV for the fake '
+                        'microphone) and the others disable their audio track: within 10 s '
+                        'every other guest must show guest 1 as the active speaker')
     p.add_argument('--interval', type=float, default=3.0, help='seconds between the two samples')
     p.add_argument('--min-variance', type=float, default=20.0,
                    help='a picture whose luma variance is below this is "blank"')
@@ -386,6 +431,11 @@ class Run:
             opts.add_argument(f)
         opts.add_argument('--user-data-dir=' + profile)
         opts.add_argument('--window-size=1024,768')
+        if self.a.speaker_check:
+            wav = os.path.join(self.tmp, 'speech.wav')
+            if not os.path.exists(wav):
+                speech_wav(wav)
+            opts.add_argument('--use-file-for-fake-audio-capture=' + wav)
         opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
         budget = max(5, int(self.left()))
         RemoteConnection.set_timeout(budget + 10)
@@ -656,6 +706,66 @@ class Run:
             except Exception as e:
                 print(f'browser_media: guest {g.i}: no screenshot: {e}', file=sys.stderr)
 
+    # ------------------------------------------------------------ the active speaker
+
+    def speaker_check(self, limit=10.0):
+        """the callbridge's active speaker follows the audio levels (RFC 6464): first guest 1
+        disables its audio track while the others talk, until every page shows someone else
+        (so what follows is a switch); then guest 1 enables it and the others disable theirs,
+        and within @limit s every other guest's page must show guest 1 (body's
+        data-active-speaker) and still do 2 s later. r['speaker'] = {"speaker", "away",
+        "before", "after" (s until seen), "switchMs" (from the toggle until the last page
+        learnt it), "stable", "failures"}, r['activeSpeaker'] per guest"""
+        first, others = self.guests[0], self.guests[1:]
+        res = {'speaker': first.name, 'away': None, 'before': {}, 'after': None,
+               'stable': None, 'failures': []}
+        self.result['speaker'] = res
+
+        def shows():
+            seen = {}
+            for g in self.guests:
+                seen[g.name] = g.r['activeSpeaker'] = g.js(JS_SPEAKER)
+            return seen
+
+        def audio(g, on):
+            if not g.js(JS_AUDIO_ENABLED, on):
+                what = 'enable' if on else 'disable'
+                res['failures'].append(f'{g.name} has no audio track to {what}')
+
+        audio(first, False)
+        t0 = time.monotonic()
+        try:
+            self.wait('someone else than guest 1 shown speaking', lambda: all(
+                v and v != first.name for v in shows().values()), limit)
+            res['away'] = round(time.monotonic() - t0, 1)
+        except Deadline:
+            pass    # the switch below is then not proven, but still checked
+        res['before'] = shows()
+        toggled = first.js(JS_SPEAKER_AT)[0]    # the guests' Chromiums share the clock
+        audio(first, True)
+        for o in others:
+            audio(o, False)
+        t0 = time.monotonic()
+        try:
+            self.wait(f'{first.name} shown as the active speaker', lambda: all(
+                shows()[o.name] == first.name for o in others), limit)
+            res['after'] = round(time.monotonic() - t0, 1)
+            # when the last page learnt it, from the toggle (WebDriver round trips left out)
+            res['switchMs'] = max(o.js(JS_SPEAKER_AT)[1] for o in others) - toggled
+            self.sleep(2)
+            res['stable'] = all(v == first.name for k, v in shows().items()
+                                if k != first.name)
+            if not res['stable']:
+                res['failures'].append(f'the active speaker left {first.name} within 2 s: '
+                                       f'{shows()}')
+        except Deadline:
+            res['failures'].append(f'{limit:g} s after only {first.name} talks, the pages show '
+                                   f'{shows()}')
+        if res['away'] is None:
+            res['failures'].append(f'while {first.name} was silent nobody else was shown '
+                                   f'speaking within {limit:g} s: {res["before"]}')
+        return [f'speaker: {f}' for f in res['failures']]
+
     # ------------------------------------------------------------ leaving, killed
 
     def leave_one(self, last, before):
@@ -764,6 +874,10 @@ class Run:
             self.read_panels()
         if a.loss_seconds > 0:
             self.sample_loss(a.loss_seconds)
+        if a.speaker_check:
+            failures = self.speaker_check()
+            if failures:
+                raise Failed('; '.join(failures))
         last = self.guests[-1]
         if a.leave_one:
             failures = self.leave_one(last, last_sample)
