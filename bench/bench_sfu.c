@@ -41,13 +41,16 @@ struct impl {
 	bool notes; /* the media-quality work: video kept for NACKs (rtx.h), the uplink's
 		     * sequence numbers followed, the audio level read (packets carry it),
 		     * VP8 key frames looked for, frames counted */
+	bool sim;   /* and the video is a simulcast layer (simulcast.h): its rid in every packet
+		     * (as Chromium sends it), each receiver's numbering rewritten; no cache */
 };
 
 static const struct impl impls[] = {
-	{ "ours-gcm", MEDIA_SRTP_AEAD_AES_128_GCM, 0, false },
-	{ "ours-gcm+nack", MEDIA_SRTP_AEAD_AES_128_GCM, 0, true },
-	{ "libsrtp2-gcm", MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_LIBSRTP, false },
-	{ "libsrtp2-cm", MEDIA_SRTP_AES128_CM_SHA1_80, 0, false },
+	{ "ours-gcm", MEDIA_SRTP_AEAD_AES_128_GCM, 0, false, false },
+	{ "ours-gcm+nack", MEDIA_SRTP_AEAD_AES_128_GCM, 0, true, false },
+	{ "ours-gcm+sim", MEDIA_SRTP_AEAD_AES_128_GCM, 0, true, true },
+	{ "libsrtp2-gcm", MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_LIBSRTP, false, false },
+	{ "libsrtp2-cm", MEDIA_SRTP_AES128_CM_SHA1_80, 0, false, false },
 };
 static const int payloads[] = { 160, 1200 };
 static const int receivers[] = { 1, 4, 9 };
@@ -67,8 +70,10 @@ struct bench {
 	srtp_t snd, rcv[MAXR];
 	uint16_t seq;
 	uint32_t ts;
-	bool notes;
+	bool notes, sim;
+	bool key; /* the next video packet starts a key frame */
 };
+#define SIM_SSRC 0x5501c000u /* the sender's layer "h", learnt from its rid */
 
 static void flush(void *ctx, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -155,6 +160,18 @@ static int bench_init(struct bench *b, const struct impl *im, int r)
 		e->level_ext = 1;
 		e->vp8_pt = 96;
 	}
+	if ((b->sim = im->sim)) { /* the receivers start on "h" at its first key frame */
+		e->rtx = NULL;
+		e->n_layers = 2;
+		e->rid_ext = 3;
+		strcpy(e->rid[0], "h");
+		strcpy(e->rid[1], "l");
+		if (!(e->sim = media_sim_get(0, 2)))
+			return -1;
+		for (int y = 1; y <= r; y++)
+			e->sim->rx[y].want = 0;
+		b->key = true;
+	}
 	for (int y = 1; y <= r; y++) {
 		struct media_out *o = &e->out[e->n_out++];
 
@@ -166,6 +183,7 @@ static int bench_init(struct bench *b, const struct impl *im, int r)
 			return -1;
 		o->tx = *b->tx[y - 1];
 		o->dst = (uint16_t)y;
+		o->sim_serial = (uint32_t)y;
 		o->fwd_audio = o->fwd_video = true;
 		o->dst_audio_ssrc = b->tab->legs[y]->audio_ssrc;
 		o->dst_video_ssrc = b->tab->legs[y]->video_ssrc;
@@ -200,8 +218,7 @@ static void bench_fini(struct bench *b, int r)
 static uint16_t next_rtp(struct bench *b, uint8_t *pl, int payload)
 {
 	const struct media_leg *s = b->tab->legs[0];
-	uint32_t ssrc = payload <= 200 ? s->audio_ssrc : s->video_ssrc;
-
+	uint32_t ssrc = payload <= 200 ? s->audio_ssrc : b->sim ? SIM_SSRC : s->video_ssrc;
 	unsigned int h = 12;
 
 	pl[0] = 0x80;
@@ -217,6 +234,21 @@ static uint16_t next_rtp(struct bench *b, uint8_t *pl, int payload)
 		pl[0] |= 0x10;
 		memcpy(pl + h, ext, sizeof(ext));
 		h += sizeof(ext);
+	}
+	if (b->sim && payload > 200) { /* rid "h" (id 3); a VP8 payload descriptor, frame tag */
+		static const uint8_t ext[8] = { 0xbe, 0xde, 0, 1, 0x30, 'h', 0, 0 };
+		static const uint8_t vp8[11] = { 0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80,
+			0x02, 0xe0, 0x01 }; /* a key frame's first packet, 640x480 */
+
+		pl[0] |= 0x10;
+		memcpy(pl + h, ext, sizeof(ext));
+		h += sizeof(ext);
+		memcpy(pl + h, vp8, sizeof(vp8));
+		if (!b->key)
+			pl[h + 1] |= 1; /* an inter frame */
+		b->key = false;
+		h += sizeof(vp8);
+		payload -= (int)sizeof(vp8);
 	}
 	for (int i = 0; i < payload; i++)
 		pl[h + i] = (uint8_t)(i * 13 + b->seq);
@@ -299,6 +331,8 @@ static int check(struct bench *b, int payload, int r)
 		uint8_t *p = rte_pktmbuf_mtod_offset(c, uint8_t *, 42);
 		int n = (int)c->data_len - 42, y = (int)(ntohl(ip->dst_addr) - 0xc6122800u - 10);
 
+		if (b->sim && plen > 200) /* the SSRC its answer names */
+			edge_put_be32(plain + 8, b->tab->legs[0]->video_ssrc);
 		if (y >= 1 && y <= r &&
 			srtp_unprotect(b->rcv[y - 1], p, &n) == srtp_err_status_ok && n == plen &&
 			!memcmp(p + 2, plain + 2, plen - 2u))
@@ -411,6 +445,8 @@ int main(int argc, char **argv)
 		BURST, BATCH);
 	printf("# +nack: a video stream's cache is %zu bytes (%d packets of up to %d bytes)\n",
 		sizeof(struct rtx_stream), RTX_SLOTS, RTX_MAX_PKT);
+	printf("# +sim: a simulcast source's receivers' state is %zu bytes\n",
+		sizeof(struct sim_stream));
 	printf("# impl profile payload R in_pkts out_pkts ns/in ns/out cyc/in in/s out/s\n");
 	for (size_t s = 0; s < RTE_DIM(payloads); s++)
 		for (size_t k = 0; k < RTE_DIM(receivers); k++)

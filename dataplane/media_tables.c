@@ -21,6 +21,7 @@ struct media_twcc_lcore *media_twcc[RTE_MAX_LCORE];
 struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
 struct media_rr_lcore *media_rr[RTE_MAX_LCORE];
 struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
+struct sim_stream *media_sim[MEDIA_MAX_LEGS];
 uint64_t media_sr_seen[MEDIA_MAX_LEGS][2];
 
 /* NACKs one lcore passes another between two of its passes: a burst of 32 packets each with
@@ -85,6 +86,33 @@ struct rtx_stream *media_rtx_get(uint16_t slot)
 	return media_rtx[slot];
 }
 
+struct sim_stream *media_sim_get(uint16_t slot, unsigned int layers)
+{
+	struct sim_stream *s;
+
+	if (slot >= MEDIA_MAX_LEGS)
+		return NULL;
+	if (!media_sim[slot]) {
+		s = aligned_alloc(64, (sizeof(struct sim_stream) + 63) & ~(size_t)63);
+		if (!s)
+			return NULL;
+		memset(s->rtx, 0, sizeof(s->rtx));
+		sim_reset(s);
+		media_sim[slot] = s;
+	}
+	s = media_sim[slot];
+	/* a layer's cache is made before any table names the stream with that many layers */
+	for (unsigned int k = 0; k < layers && k < SIM_LAYERS; k++) {
+		if (s->rtx[k])
+			continue;
+		s->rtx[k] = aligned_alloc(64, (sizeof(struct rtx_stream) + 63) & ~(size_t)63);
+		if (!s->rtx[k])
+			return NULL;
+		rtx_reset(s->rtx[k]);
+	}
+	return s;
+}
+
 void media_leg_counters(uint16_t slot, struct media_lcore_leg *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -145,6 +173,8 @@ void media_leg_counters_reset(uint16_t slot)
 	}
 	if (media_rtx[slot])
 		rtx_reset(media_rtx[slot]);
+	if (media_sim[slot])
+		sim_reset(media_sim[slot]);
 	media_sr_seen[slot][0] = media_sr_seen[slot][1] = 0;
 }
 
@@ -177,6 +207,10 @@ void media_tables_fini(void)
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		free(media_rtx[i]);
 		media_rtx[i] = NULL;
+		for (unsigned int k = 0; media_sim[i] && k < SIM_LAYERS; k++)
+			free(media_sim[i]->rtx[k]);
+		free(media_sim[i]);
+		media_sim[i] = NULL;
 	}
 }
 

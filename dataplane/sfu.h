@@ -237,7 +237,7 @@ static inline void sfu_report_block(const struct media_leg *leg, const uint8_t *
 /* Where a compound RTCP packet from @leg (*@len bytes at @p) goes; -1 when it is malformed.
  * Its generic NACKs go to @nk and out of the packet (*@len shrinks). */
 static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, uint16_t *len,
-	uint32_t *keyframe, struct sfu_nacks *nk)
+	uint32_t *keyframe, struct sfu_nacks *nk, bool keep_sr)
 {
 	uint32_t mask = 0, w = 0;
 	bool sr = false;
@@ -263,7 +263,7 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 			if (pt == 200) {
 				uint32_t ssrc = edge_be32(p + off + 4);
 
-				sr = true;
+				sr = keep_sr;
 				nk->sr_k = ssrc == leg->audio_ssrc ? 0 :
 					ssrc == leg->video_ssrc	   ? 1 :
 								     -1;
@@ -274,7 +274,13 @@ static inline int64_t sfu_rtcp_targets(const struct media_leg *leg, uint8_t *p, 
 				sfu_report_block(leg, p + at, nk);
 			/* the reports end here: a receiver's loss downstream is not its sender's
 			 * (ours go to senders: sfu_rr_tick); an SR's sender info goes on (sync),
-			 * an RR as an empty one, for the compound's sake (RFC 3550 6.1) */
+			 * an RR as an empty one, for the compound's sake (RFC 3550 6.1); a
+			 * simulcast layer's SR not at all (!@keep_sr: its receivers know neither
+			 * its SSRC nor its timestamps) */
+			if (pt == 200 && !keep_sr) {
+				off += plen;
+				continue;
+			}
 			{
 				uint32_t keep = pt == 200 ? 28 : 8;
 
@@ -427,7 +433,14 @@ static inline bool sfu_twcc_send(const struct dp_l3 *l3, const struct media_leg 
 	int64_t at[TWCC_WINDOW];
 	uint64_t now_t = now >> SFU_TWCC_TSC_SHIFT;
 	double us_per_tick = 1e6 * (double)(1u << SFU_TWCC_TSC_SHIFT) / (double)hz;
-	uint32_t media_ssrc = leg->video_ssrc ? leg->video_ssrc : leg->audio_ssrc;
+	/* one the browser sends: Chromium takes feedback only for an SSRC of its own (a simulcast
+	 * leg's video_ssrc is ours, its layers' are learnt) */
+	uint32_t media_ssrc = leg->sim ? leg->audio_ssrc : leg->video_ssrc;
+
+	for (unsigned int k = 0; !media_ssrc && leg->sim && k < leg->n_layers; k++)
+		media_ssrc = leg->sim->ssrc[k];
+	if (!media_ssrc)
+		media_ssrc = leg->audio_ssrc;
 
 	for (unsigned int round = 0; round < SFU_TWCC_ROUNDS && w->base != w->next; round++) {
 		unsigned int n = (uint16_t)(w->next - w->base), cov;
@@ -531,23 +544,24 @@ static inline void sfu_media_notes(const struct media_leg *leg, struct media_lco
 #define SFU_NACK_DELAY_DIV 200 /* a gap is NACKed 5 ms after it is seen (reordering) ... */
 #define SFU_NACK_RETRY_DIV 20  /* ... and again every 50 ms, RTX_TRIES times, within 1 s */
 
-/* Keeps video packet @p (@len bytes, authenticated, in the clear) of @leg for its receivers'
- * NACKs and notes its sequence number for the uplink's: on the lcore that owns the leg. */
-static inline void sfu_rtx_note(const struct media_leg *leg, const struct rte_mbuf *m,
-	const uint8_t *p, uint16_t len, uint64_t tsc)
+/* Keeps video packet @p (@len bytes, authenticated, in the clear; 0: padding, not kept) of
+ * @leg in @s for its receivers' NACKs and notes its sequence number for the uplink's: on the
+ * lcore that owns the leg, whose id + 1 goes to *@owner. */
+static inline void sfu_rtx_keep(const struct media_leg *leg, struct rtx_stream *s,
+	unsigned int *owner, const struct rte_mbuf *m, const uint8_t *p, uint16_t len, uint64_t tsc)
 {
 	unsigned int me = rte_lcore_id();
 	struct media_rtx_lcore *rl = media_rtx_lcore[me];
-	struct rtx_stream *s = leg->rtx;
 	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT);
 
 	if (unlikely(!rl))
 		return;
-	if (unlikely(s->owner != me + 1))
-		__atomic_store_n(&s->owner, me + 1, __ATOMIC_RELAXED);
+	if (unlikely(*owner != me + 1))
+		__atomic_store_n(owner, me + 1, __ATOMIC_RELAXED);
 	if (unlikely(!rl->mp))
 		rl->mp = m->pool;
-	rtx_store(s, p, len, now, leg->rtx_gen);
+	if (len)
+		rtx_store(s, p, len, now, leg->rtx_gen);
 	if (rtx_uplink_seen(s, edge_be16(p + 2), now,
 		    (uint32_t)((rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT) / SFU_NACK_DELAY_DIV)) ==
 			RTX_IN_ORDER &&
@@ -573,7 +587,8 @@ static inline void sfu_nack_serve(const struct dp_l3 *l3, const struct media_leg
 		if (src->out[j].dst == dst->slot && src->out[j].takes)
 			o = &src->out[j];
 	/* libsrtp2's contexts (AES-CM receivers) do not protect an index twice: none resent */
-	if (unlikely(!o || !o->tx.fast || !src->rtx || ssrc != src->video_ssrc || !mp)) {
+	if (unlikely(!o || !o->tx.fast || !(src->rtx || src->sim) || ssrc != src->video_ssrc ||
+		    !mp)) {
 		dc->rtx_miss += n;
 		return;
 	}
@@ -584,10 +599,20 @@ static inline void sfu_nack_serve(const struct dp_l3 *l3, const struct media_leg
 		dc->rtx_refill = now;
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		const struct rtx_pkt *k =
-			rtx_find(src->rtx, seq[i], now, (uint32_t)tps, src->rtx_gen);
+		const struct rtx_pkt *k = NULL;
+		struct sim_rx *r = src->sim ? &src->sim->rx[dst->slot] : NULL;
+		uint16_t in = seq[i];
+		uint32_t ts_off = 0;
 		struct rte_mbuf *c;
+		int layer = 0;
 
+		/* simulcast: the layer packet it was sent as seq[i], from the receiver's numbering
+		 * then (the very bytes again: media_srtp_protect_again) */
+		if (r && r->serial == o->sim_serial)
+			layer = sim_map_find(r, seq[i], &in, &ts_off);
+		if (!r || (layer >= 0 && r->serial == o->sim_serial && src->sim->rtx[layer]))
+			k = rtx_find(r ? src->sim->rtx[layer] : src->rtx, in, now, (uint32_t)tps,
+				src->rtx_gen);
 		if (!k) {
 			dc->rtx_miss++;
 			continue;
@@ -601,6 +626,13 @@ static inline void sfu_nack_serve(const struct dp_l3 *l3, const struct media_leg
 			continue;
 		}
 		dc->rtx_tokens--;
+		if (r) {
+			uint8_t *q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+
+			edge_put_be16(q + 2, seq[i]);
+			edge_put_be32(q + 4, edge_be32(q + 4) + ts_off);
+			edge_put_be32(q + 8, src->video_ssrc);
+		}
 		if (sfu_send(l3, dst, o, c, rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS), k->len,
 			    false, true, out, st)) {
 			dc->rtx_pkts++;
@@ -621,8 +653,10 @@ static inline void sfu_nacks_input(const struct dp_l3 *l3, const struct media_ta
 	lc->rtx_refused += nk->over; /* not even looked at */
 	for (unsigned int i = 0; i < nk->n; i++) {
 		const struct media_leg *src = t->legs[leg->out[nk->out[i]].dst];
-		unsigned int owner =
-			src && src->rtx ? __atomic_load_n(&src->rtx->owner, __ATOMIC_RELAXED) : 0;
+		unsigned int owner = !src ? 0 :
+			src->sim	  ? __atomic_load_n(&src->sim->owner, __ATOMIC_RELAXED) :
+			src->rtx	  ? __atomic_load_n(&src->rtx->owner, __ATOMIC_RELAXED) :
+					    0;
 		uint16_t seq[RTX_FCI_SEQS];
 		unsigned int n = rtx_fci_seqs(nk->fci[i], seq);
 
@@ -670,8 +704,33 @@ static inline unsigned int sfu_nack_drain(const struct dp_l3 *l3, uint64_t tsc,
 	return n;
 }
 
+/* A NACK to sender @leg for what stream @s (its SSRC @ssrc) is due to ask again, if anything;
+ * its pending bit set again while it awaits some. How many were sent (0 or 1). */
+static inline unsigned int sfu_nack_stream(const struct dp_l3 *l3, const struct media_leg *leg,
+	struct rtx_stream *s, uint32_t ssrc, struct media_rtx_lcore *rl, uint32_t now_t,
+	uint32_t tps, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	uint32_t fci[RTX_MISS_MAX];
+	unsigned int nfci = rtx_nack_due(s, now_t, tps / SFU_NACK_RETRY_DIV, tps, fci);
+	struct rte_mbuf *c;
+	uint8_t *q;
+	int len;
+
+	if (s->n_miss)
+		rl->pending[leg->slot >> 6] |= 1ull << (leg->slot & 63);
+	if (!nfci || !(c = sfu_fb_alloc(rl->mp, RTX_NACK_MAX(RTX_MISS_MAX), &q, st)))
+		return 0;
+	len = (int)rtx_nack_build(q, leg->twcc_ssrc, ssrc, fci, nfci);
+	if (!sfu_fb_send(l3, leg, c, q, len, out, st))
+		return 0;
+	s->nack_pkts++;
+	st->sfu_nack_pkts++;
+	return 1;
+}
+
 /* The worker's periodic hook: at most every 1/SFU_NACK_PER_SEC s, a NACK to each sender of
- * this lcore whose uplink lost packets due for one, into @out. How many were sent. */
+ * this lcore whose uplink lost packets due for one (each simulcast layer's its own), into
+ * @out. How many were sent. */
 static inline unsigned int sfu_nack_tick(const struct dp_l3 *l3, uint64_t now, uint64_t hz,
 	struct dp_burst_out *out, struct dp_if_stats *ifs)
 {
@@ -692,29 +751,18 @@ static inline unsigned int sfu_nack_tick(const struct dp_l3 *l3, uint64_t now, u
 		while (bits) {
 			unsigned int slot = wd * 64 + (unsigned int)__builtin_ctzll(bits);
 			const struct media_leg *leg = t ? t->legs[slot] : NULL;
-			uint32_t fci[RTX_MISS_MAX];
-			struct rte_mbuf *c;
-			unsigned int nfci;
-			uint8_t *q;
-			int len;
 
 			bits &= bits - 1;
-			if (!leg || !leg->rtx || !leg->twcc_ssrc) /* gone, or we send it no RTCP */
+			if (!leg || !leg->twcc_ssrc) /* gone, or we send it no RTCP */
 				continue;
-			nfci = rtx_nack_due(leg->rtx, now_t, tps / SFU_NACK_RETRY_DIV, tps, fci);
-			if (leg->rtx->n_miss)
-				rl->pending[wd] |= 1ull << (slot & 63);
-			if (!nfci)
-				continue;
-			if (!(c = sfu_fb_alloc(rl->mp, RTX_NACK_MAX(RTX_MISS_MAX), &q,
-				      &ifs[leg->ifi])))
-				continue;
-			len = (int)rtx_nack_build(q, leg->twcc_ssrc, leg->video_ssrc, fci, nfci);
-			if (!sfu_fb_send(l3, leg, c, q, len, out, &ifs[leg->ifi]))
-				continue;
-			leg->rtx->nack_pkts++;
-			ifs[leg->ifi].sfu_nack_pkts++;
-			sent++;
+			if (leg->rtx)
+				sent += sfu_nack_stream(l3, leg, leg->rtx, leg->video_ssrc, rl,
+					now_t, tps, out, &ifs[leg->ifi]);
+			for (unsigned int k = 0; leg->sim && k < leg->n_layers; k++)
+				if (leg->sim->rtx[k] && leg->sim->ssrc[k])
+					sent += sfu_nack_stream(l3, leg, leg->sim->rtx[k],
+						leg->sim->ssrc[k], rl, now_t, tps, out,
+						&ifs[leg->ifi]);
 		}
 	}
 	return sent;
@@ -815,6 +863,141 @@ static inline unsigned int sfu_rr_tick(const struct dp_l3 *l3, uint64_t now, uin
 	return sent;
 }
 
+/* Simulcast (simulcast.h). Our PLIs to a sender for a layer a receiver waits a key frame of:
+ * at most one per layer every 1/SFU_SIM_PLI_DIV s. */
+#define SFU_SIM_PLI_DIV 4
+
+/* Asks simulcast sender @leg for a key frame of each layer in @need (bits): PLIs from our
+ * feedback SSRC under its key (RFC 4585 6.3.1), on the lcore that owns it. */
+static inline void sfu_sim_pli(const struct dp_l3 *l3, const struct media_leg *leg, uint32_t need,
+	struct rte_mempool *mp, uint32_t now, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	struct sim_stream *s = leg->sim;
+	uint32_t gap = (uint32_t)((rte_get_tsc_hz() >> SFU_RTX_TSC_SHIFT) / SFU_SIM_PLI_DIV);
+
+	for (unsigned int k = 0; k < leg->n_layers && k < SIM_LAYERS; k++) {
+		struct rte_mbuf *c;
+		uint8_t *q;
+
+		if (!(need >> k & 1) || !s->ssrc[k] || !leg->twcc_ssrc ||
+			(s->kf_at[k] && now - s->kf_at[k] < gap))
+			continue;
+		if (!(c = sfu_fb_alloc(mp, 12, &q, st)))
+			return;
+		s->kf_at[k] = now ? now : 1;
+		q[0] = 0x81; /* V=2, FMT 1: PLI */
+		q[1] = 206;  /* PSFB */
+		edge_put_be16(q + 2, 2);
+		edge_put_be32(q + 4, leg->twcc_ssrc);
+		edge_put_be32(q + 8, s->ssrc[k]);
+		if (sfu_fb_send(l3, leg, c, q, 12, out, st))
+			s->plis++;
+	}
+}
+
+/* Receiver @leg's key-frame requests (bits of @keyframe over leg->out) for simulcast sources:
+ * a request for the layer it is sent (or waits for), which the source's lcore turns into our
+ * PLI for that layer's SSRC (the browser knows nothing of the SSRC the receiver names). The
+ * bits it took. */
+static inline uint32_t sfu_sim_keyframe(const struct media_tab *t, const struct media_leg *leg,
+	uint32_t keyframe)
+{
+	uint32_t taken = 0;
+
+	while (keyframe) {
+		unsigned int i = __builtin_ctz(keyframe);
+		const struct media_leg *src = t->legs[leg->out[i].dst];
+
+		keyframe &= keyframe - 1;
+		if (!src || !src->sim)
+			continue;
+		const struct sim_rx *r = &src->sim->rx[leg->slot];
+		uint8_t k = r->cur != SIM_NONE ? r->cur :
+						 __atomic_load_n(&r->want, __ATOMIC_RELAXED);
+
+		if (k < SIM_LAYERS)
+			__atomic_fetch_or(&src->sim->kf_want, 1u << k, __ATOMIC_RELAXED);
+		taken |= 1u << i;
+	}
+	return taken;
+}
+
+/* Simulcast sender @leg's video packet @p (@len bytes, authenticated, in the clear) of layer
+ * @k: to each receiver that is to get this layer now (sim_pick), as the SSRC its answer names
+ * (leg->video_ssrc) with its own sequence numbers and timestamps; the last one in @m itself
+ * when @can_reuse. */
+static inline void sfu_sim_fan_out(const struct dp_l3 *l3, const struct media_tab *t,
+	const struct media_leg *leg, unsigned int k, struct rte_mbuf *m, uint8_t *p, uint16_t len,
+	bool can_reuse, uint64_t tsc, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	struct sim_stream *s = leg->sim;
+	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT), need = 0, mask = 0;
+	uint32_t tpt = (uint32_t)((90000ull << SFU_RTX_TSC_SHIFT) / rte_get_tsc_hz());
+	uint16_t seq = edge_be16(p + 2), oseq[MEDIA_MAX_OUT], w, h;
+	uint32_t ts = edge_be32(p + 4), ots[MEDIA_MAX_OUT];
+	uint8_t pt = p[1] & 0x7f;
+	bool kf = leg->vp8_pt && pt == leg->vp8_pt && rtp_vp8_keyframe_size(p, len, &w, &h) == 0;
+
+	bool pad = sim_padding_only(p, len);
+
+	s->pkts[k]++;
+	s->bytes[k] += pad ? 0 : len; /* a layer's rate is its media's */
+	s->padding += pad;
+	s->frames[k] += p[1] >> 7;
+	if (likely(s->rtx[k] != NULL))
+		sfu_rtx_keep(leg, s->rtx[k], &s->owner, m, p, pad ? 0 : len, tsc);
+	if (kf) {
+		s->width[k] = w;
+		s->height[k] = h;
+	}
+	for (unsigned int i = 0; i < leg->n_out; i++) {
+		const struct media_out *o = &leg->out[i];
+
+		if (o->fwd_video && o->pt_map[pt] != 0xff &&
+			sim_pick(&s->rx[o->dst], o->sim_serial, k, kf, pad, seq, ts, now,
+				tpt ? tpt : 1, &oseq[i], &ots[i], &need))
+			mask |= 1u << i;
+	}
+	if (unlikely(__atomic_load_n(&s->kf_want, __ATOMIC_RELAXED)))
+		need |= __atomic_exchange_n(&s->kf_want, 0, __ATOMIC_RELAXED);
+	if (need)
+		sfu_sim_pli(l3, leg, need, m->pool, now, out, st);
+	if (!mask) {
+		rte_pktmbuf_free(m); /* nobody takes this layer now: consumed, not a drop */
+		st->sfu_no_receiver++;
+		return;
+	}
+	while (mask) {
+		unsigned int i = __builtin_ctz(mask);
+		const struct media_leg *dst = t->legs[leg->out[i].dst];
+		bool last = can_reuse && !(mask & (mask - 1));
+		struct rte_mbuf *c;
+		uint8_t *q;
+
+		mask &= mask - 1;
+		if (unlikely(!dst)) {
+			if (last)
+				rte_pktmbuf_free(m);
+			continue;
+		}
+		if (last) {
+			c = m;
+			q = p;
+		} else if (unlikely(!(c = sfu_copy(m->pool, p, len)))) {
+			st->drops[DP_DROP_MEDIA_NOMBUF]++;
+			continue;
+		} else {
+			q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+		}
+		edge_put_be16(q + 2, oseq[i]);
+		edge_put_be32(q + 4, ots[i]);
+		edge_put_be32(q + 8, leg->video_ssrc);
+		sfu_send(l3, dst, &leg->out[i], c, q, len, false, false, out, st);
+	}
+	if (!can_reuse)
+		rte_pktmbuf_free(m);
+}
+
 /* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
  * forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the media
  * server's socket takes it. */
@@ -830,7 +1013,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	enum media_srtp_rc e;
 	uint32_t ssrc;
 	bool rtcp, audio;
-	int n = len;
+	int n = len, layer = -1;
 
 	if (len < 12 || (p[0] & 0xc0) != 0x80)
 		return false; /* RFC 7983: not RTP/RTCP */
@@ -856,7 +1039,17 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	 * that would otherwise take it, and a forged SSRC costs no decryption). */
 	ssrc = edge_be32(p + (rtcp ? 4 : 8));
 	audio = ssrc == leg->audio_ssrc;
-	if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
+	if (unlikely(leg->sim != NULL) && !audio) {
+		/* a simulcast leg's video: its layers' SSRCs as learnt, and while one is not
+		 * yet, RTP on a new SSRC whose rid may name it (never ours, video_ssrc) */
+		layer = sim_layer(leg->sim, leg->n_layers, ssrc);
+		if (layer < 0 &&
+			(rtcp || !ssrc || ssrc == leg->video_ssrc ||
+				!sim_room(leg->sim, leg->n_layers))) {
+			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
+			return true;
+		}
+	} else if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
 		sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
 		return true;
 	}
@@ -874,15 +1067,25 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		}
 		return true;
 	}
+	if (unlikely(layer < 0 && leg->sim != NULL && !audio)) {
+		/* authenticated: it is the browser's; a layer only if its rid says so */
+		layer = sim_learn(leg->sim, leg->n_layers, leg->rid, leg->rid_ext, p,
+			(unsigned int)n);
+		if (layer < 0) {
+			leg->sim->unknown++;
+			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
+			return true;
+		}
+	}
 	lc[leg->slot].rx_pkts++;
 	lc[leg->slot].rx_bytes += len;
 	if (leg->twcc_ext && !rtcp)
 		sfu_twcc_note(leg, m, p, (uint16_t)n, tsc);
-	if (!rtcp) {
+	if (!rtcp && layer < 0) {
 		sfu_media_notes(leg, &lc[leg->slot], p, (uint16_t)n, audio);
 		sfu_rr_note(leg, p, audio, tsc);
 		if (!audio && leg->rtx)
-			sfu_rtx_note(leg, m, p, (uint16_t)n, tsc);
+			sfu_rtx_keep(leg, leg->rtx, &leg->rtx->owner, m, p, (uint16_t)n, tsc);
 	}
 	lc[leg->slot].rx_audio_pkts += audio;
 	lc[leg->slot].rx_audio_bytes += audio ? len : 0;
@@ -895,7 +1098,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		uint32_t keyframe;
 		uint16_t rlen = (uint16_t)n;
 		struct sfu_nacks nk;
-		int64_t r = sfu_rtcp_targets(leg, p, &rlen, &keyframe, &nk);
+		int64_t r = sfu_rtcp_targets(leg, p, &rlen, &keyframe, &nk, layer < 0);
 
 		if (r < 0) {
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
@@ -915,8 +1118,22 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 			rte_pktmbuf_free(m);
 			return true;
 		}
-		if (keyframe)
+		if (keyframe) {
+			uint32_t sim = sfu_sim_keyframe(t, leg, keyframe);
+
+			mask &= ~sim;
+			keyframe &= ~sim;
 			mask &= ~sfu_keyframe_limit(t, leg, keyframe, lc, tsc, rte_get_tsc_hz());
+			if (sim &&
+				!mask) { /* key-frame requests for simulcast sources only: ours */
+				rte_pktmbuf_free(m);
+				return true;
+			}
+		}
+	} else if (layer >= 0) {
+		sfu_sim_fan_out(l3, t, leg, (unsigned int)layer, m, p, (uint16_t)n, reuse, tsc, out,
+			st);
+		return true;
 	} else {
 		uint8_t pt = p[1] & 0x7f;
 		/* a muted stream still reaches its receivers once every 2^14 packets: each

@@ -13,6 +13,9 @@
 
 #define MEDIA_ID_LEN 40
 #define MEDIA_MAX_CAND 4
+#define MEDIA_MAX_LAYERS 3 /* simulcast layers of one video source */
+#define MEDIA_RID_LEN 16 /* a rid-id (RFC 8851: 1*(ALPHA / DIGIT / "-" / "_"), 15 at most) + NUL */
+#define MEDIA_RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 
 /* The codecs the SFU forwards, for payload-type maps. */
 enum media_codec { MEDIA_OPUS, MEDIA_VP8, MEDIA_H264, MEDIA_N_CODECS };
@@ -29,6 +32,15 @@ struct media_leg_desc {
 	uint8_t twcc_ext;  /* its transport-wide sequence number's extension id (1..14), as the
 			   * answer kept it: we send it transport-cc feedback; 0: none */
 	uint8_t level_ext; /* its audio level's (RFC 6464, 1..14) on its audio; 0: none */
+	/* Simulcast: the layers its video m-line sends (a=simulcast:send, the first alternative
+	 * of each, paused ones left out), in the offer's order; 0 when it sends one stream.
+	 * With layers, video_ssrc is OURS (the callbridge picks it: random, not 0, not
+	 * MEDIA_TWCC_SSRC, unique in the call and remembered like the others): the SSRC its
+	 * receivers see, one continuous stream whichever layer they get. The browser's layer
+	 * SSRCs are learnt by the data plane from the rtp-stream-id extension (rid_ext). */
+	uint8_t n_layers;
+	char rid[MEDIA_MAX_LAYERS][MEDIA_RID_LEN];
+	uint8_t rid_ext; /* the rtp-stream-id one-byte extension id (1..14) on its video */
 };
 
 /* The SSRC our transport-cc feedback comes from (each leg's under its own key): an offer
@@ -66,6 +78,11 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 int media_leg_sources(struct media_server *ms, const char *id, const char (*src)[MEDIA_ID_LEN],
 	unsigned int n);
 int media_leg_mute(struct media_server *ms, const char *id, bool audio, bool video);
+/* Receiver @id shows source @source's video @height pixels high (its tile, in device pixels;
+ * 0: not shown): a simulcast source's layer for it is then at most the smallest one that is as
+ * high. 0, -ENOENT (either leg unknown) or -ENODEV (no media server). */
+int media_leg_view(struct media_server *ms, const char *id, const char *source,
+	unsigned int height);
 void media_leg_close(struct media_server *ms, const char *id, const char *why);
 /* Events since the last call, oldest first: up to @max. */
 unsigned int media_events_take(struct media_server *ms, struct media_event *ev, unsigned int max);

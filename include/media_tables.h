@@ -39,12 +39,14 @@
 #include "../dataplane/srtp_fast.h"
 #include "../dataplane/rtcp_rr.h"
 #include "../dataplane/rtx.h"
+#include "../dataplane/simulcast.h"
 #include "../dataplane/twcc.h"
 
 #define MEDIA_MAX_LEGS 1024		      /* legs the data plane knows at once */
 #define MEDIA_MAX_OUT 24		      /* receivers of one source (a meeting of 25) */
 #define MEDIA_MAX_PORTS 8		      /* media ports (one per media interface) */
 #define MEDIA_INDEX_SIZE (4 * MEDIA_MAX_LEGS) /* open addressing, power of two */
+_Static_assert(SIM_RECEIVERS == MEDIA_MAX_LEGS, "a simulcast source's receivers by slot");
 /* what protect appends: a 16-byte tag (GCM) or 10 (HMAC-SHA1-80), plus SRTCP's index */
 #define MEDIA_SRTP_TRAILER 32
 _Static_assert(SRTP_FAST_RTCP_TRAILER <= MEDIA_SRTP_TRAILER, "srtp_fast's trailer fits");
@@ -151,6 +153,8 @@ struct media_out {
 	uint32_t dst_audio_ssrc;   /* the receiver's own streams: RTCP from this source */
 	uint32_t dst_video_ssrc;   /* naming them goes to the receiver */
 	uint8_t pt_map[128];	   /* this source's payload type -> the receiver's, 0xff: none */
+	uint32_t sim_serial;	   /* the receiver leg's serial (a simulcast source's state for
+				    * the receiver's slot is for this leg: simulcast.h) */
 };
 
 struct media_leg {
@@ -180,6 +184,12 @@ struct media_leg {
 	/* its video kept for receivers' NACKs and its uplink's losses awaited (rtx.h):
 	 * media_rtx[slot], owned by the leg's worker like rx; NULL: it sends no video */
 	struct rtx_stream *rtx;
+	/* simulcast (simulcast.h): its video comes as n_layers layers (0: one stream, video_ssrc)
+	 * named rid[] in the rtp-stream-id extension rid_ext; their SSRCs are learnt into
+	 * media_sim[slot] (sim), and each receiver is sent one layer as video_ssrc (ours) */
+	uint8_t n_layers, rid_ext;
+	char rid[SIM_LAYERS][SIM_RID_LEN];
+	struct sim_stream *sim;
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];
 };
@@ -314,6 +324,10 @@ extern struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
 
 /* Slot @slot's stream, allocated on first use; NULL out of memory. Control plane only. */
 struct rtx_stream *media_rtx_get(uint16_t slot);
+/* By leg slot, like media_rtx: a simulcast leg's layers and its receivers' (simulcast.h), with
+ * a cache for each of its first @layers layers; NULL out of memory. Control plane only. */
+extern struct sim_stream *media_sim[MEDIA_MAX_LEGS];
+struct sim_stream *media_sim_get(uint16_t slot, unsigned int layers);
 
 /* By leg slot and medium ([0] audio, [1] video): the leg's last sender report as we forwarded
  * it, (NTP middle 32 bits) << 32 | (TSC >> 20, low 32 bits), one relaxed 64-bit store by the

@@ -101,6 +101,21 @@ struct ms_leg {
 		uint64_t rx_video_pkts, lost, recovered, frames, level_sum, level_pkts;
 	} rate[MEDIA_RATE_SECONDS + 1]; /* a ring: sample k at k % its size */
 	uint64_t n_rate;		/* samples taken */
+	/* simulcast (simulcast.h), once a second (sim_sample): as a source, its layers' bytes
+	 * then and bit rates over that second; its video's bit rate (any source); as a
+	 * receiver, what it can take, and the report blocks it had sent then */
+	uint64_t sim_bytes[SIM_LAYERS], sim_frames[SIM_LAYERS];
+	uint32_t sim_rate[SIM_LAYERS], sim_fps[SIM_LAYERS];
+	uint64_t video_bytes;
+	uint32_t video_bps;
+	struct sim_est est;
+	uint64_t est_blocks;
+	/* as a receiver, how high it shows each source's video (media_leg_view), by source */
+	struct {
+		uint64_t serial; /* the source leg's; 0: free */
+		uint16_t height;
+	} view[MEDIA_MAX_OUT];
+	uint32_t est_budget; /* its estimate, less what other sources' video takes */
 };
 
 struct ms_port {
@@ -153,6 +168,11 @@ static uint64_t now_ms(void)
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
 }
 
 static void tab_free(struct media_tab *t)
@@ -354,6 +374,7 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 	l->d = *d;
 	edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
 	l->nominated = -1;
+	sim_est_init(&l->est);
 	l->opened_ms = now_ms();
 	random_token(l->ufrag, 8);
 	random_token(l->pwd, 24);
@@ -413,6 +434,49 @@ int media_leg_mute(struct media_server *ms, const char *id, bool audio, bool vid
 	}
 	pthread_mutex_unlock(&ms->lock);
 	return l ? 0 : -ENOENT;
+}
+
+int media_leg_view(struct media_server *ms, const char *id, const char *source, unsigned int height)
+{
+	struct ms_leg *l, *src;
+	unsigned int k = MEDIA_MAX_OUT;
+
+	if (!ms)
+		return -ENODEV;
+	pthread_mutex_lock(&ms->lock);
+	l = leg_by_id(ms, id);
+	src = leg_by_id(ms, source);
+	if (!l || !src || l == src) {
+		pthread_mutex_unlock(&ms->lock);
+		return -ENOENT;
+	}
+	/* its entry, else a free one or one whose source is gone */
+	for (unsigned int i = 0; i < MEDIA_MAX_OUT && k == MEDIA_MAX_OUT; i++)
+		if (l->view[i].serial == src->serial)
+			k = i;
+	for (unsigned int i = 0; i < MEDIA_MAX_OUT && k == MEDIA_MAX_OUT; i++) {
+		bool lives = false;
+
+		for (unsigned int j = 0; j < MEDIA_MAX_LEGS && l->view[i].serial; j++)
+			lives |= ms->legs[j].used && ms->legs[j].serial == l->view[i].serial;
+		if (!lives)
+			k = i;
+	}
+	if (k < MEDIA_MAX_OUT) {
+		l->view[k].serial = src->serial;
+		l->view[k].height = (uint16_t)(height < 16384 ? height : 16383);
+	}
+	pthread_mutex_unlock(&ms->lock);
+	return 0;
+}
+
+/* How high @r shows @src's video (media_leg_view); -1: it did not say. */
+static int view_of(const struct ms_leg *r, const struct ms_leg *src)
+{
+	for (unsigned int i = 0; i < MEDIA_MAX_OUT; i++)
+		if (r->view[i].serial == src->serial)
+			return r->view[i].height;
+	return -1;
 }
 
 /* Ends @l: the next publication drops it and retires its contexts and slot. */
@@ -714,9 +778,20 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 		e->level_ext = l->d.level_ext;
 	if (l->d.pt[MEDIA_VP8] < 128)
 		e->vp8_pt = l->d.pt[MEDIA_VP8];
+	/* simulcast: its layers learnt and its receivers' numbering kept in media_sim[slot] (out
+	 * of memory: its video goes nowhere, as it would without a table); our PLIs for a layer
+	 * need our feedback context */
+	if (l->d.n_layers && l->d.rid_ext >= 1 && l->d.rid_ext <= 14 && l->twcc_tx) {
+		e->n_layers = (uint8_t)(l->d.n_layers < SIM_LAYERS ? l->d.n_layers : SIM_LAYERS);
+		e->rid_ext = l->d.rid_ext;
+		for (unsigned int k = 0; k < e->n_layers; k++)
+			snprintf(e->rid[k], sizeof(e->rid[k]), "%s", l->d.rid[k]);
+		if (!(e->sim = media_sim_get(l->slot, l->d.n_layers)))
+			e->n_layers = 0;
+	}
 	/* its video kept for its receivers' NACKs (out of memory: none, they wait for a key
-	 * frame as before) */
-	if (l->d.video_ssrc)
+	 * frame as before); a simulcast one's per layer, in its media_sim */
+	if (l->d.video_ssrc && !l->d.n_layers)
 		e->rtx = media_rtx_get(l->slot);
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS && e->n_out < MEDIA_MAX_OUT; i++) {
 		struct ms_leg *r = &ms->legs[i];
@@ -735,6 +810,7 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 		o->takes = takes(r, l);
 		o->dst_audio_ssrc = r->d.audio_ssrc;
 		o->dst_video_ssrc = r->d.video_ssrc;
+		o->sim_serial = (uint32_t)r->serial;
 		memset(o->pt_map, 0xff, sizeof(o->pt_map));
 		for (int c = 0; c < MEDIA_N_CODECS; c++)
 			if (l->d.pt[c] < 128 && r->d.pt[c] < 128)
@@ -816,6 +892,139 @@ static void ms_publish(struct media_server *ms)
 			ms->dirty = true; /* ARP pending: try again on the next tick */
 }
 
+/* @l's video uplink's counters (rtx.h: lost, recovered, NACKs sent) into @up, its layers'
+ * summed; false when it sends no video. */
+struct ms_uplink {
+	uint64_t lost, recovered, nack_pkts;
+};
+
+static bool uplink_of(const struct ms_leg *l, struct ms_uplink *up)
+{
+	const struct sim_stream *s = media_sim[l->slot];
+	const struct rtx_stream *one[SIM_LAYERS] = { media_rtx[l->slot] };
+	unsigned int n = 1;
+
+	memset(up, 0, sizeof(*up));
+	if (!l->d.video_ssrc)
+		return false;
+	if (l->d.n_layers && s)
+		for (n = 0; n < l->d.n_layers && n < SIM_LAYERS; n++)
+			one[n] = s->rtx[n];
+	for (unsigned int k = 0; k < n; k++) {
+		if (!one[k])
+			continue;
+		up->lost += one[k]->lost;
+		up->recovered += one[k]->recovered;
+		up->nack_pkts += one[k]->nack_pkts;
+	}
+	return true;
+}
+
+/* Whether @r takes @src's video now. */
+static bool takes_video(const struct ms_leg *r, const struct ms_leg *src)
+{
+	return src != r && src->used && src->state == MS_UP && !src->video_muted &&
+		!strcmp(src->d.call, r->d.call) && takes(r, src);
+}
+
+/* Simulcast, once a second (after the legs' counters): each simulcast source's layer bit
+ * rates; each receiver's estimate from its latest receiver report on the video it was sent
+ * (sim_estimate), shared among the simulcast sources it takes once the others' video is
+ * counted; and for each, the layer that fits (sim_choose), which the fast path switches to
+ * at that layer's next key frame. Control loop, under ms->lock. */
+static void sim_sample(struct media_server *ms, uint64_t now)
+{
+	uint64_t span = now - ms->sampled_ms;
+
+	if (!ms->sampled_ms || !span || span > 10000)
+		span = 1000;
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+		const struct sim_stream *s = media_sim[l->slot];
+		uint64_t v;
+
+		if (!l->used || l->state != MS_UP)
+			continue;
+		v = sub0(l->last.rx_bytes, l->last.rx_audio_bytes);
+		l->video_bps = (uint32_t)min_u64(sub0(v, l->video_bytes) * 8000 / span, UINT32_MAX);
+		l->video_bytes = v;
+		for (unsigned int k = 0; k < SIM_LAYERS; k++) {
+			uint64_t b = l->d.n_layers && s ?
+				__atomic_load_n(&s->bytes[k], __ATOMIC_RELAXED) :
+				0;
+
+			uint64_t f = l->d.n_layers && s ?
+				__atomic_load_n(&s->frames[k], __ATOMIC_RELAXED) :
+				0;
+
+			l->sim_rate[k] = (uint32_t)min_u64(sub0(b, l->sim_bytes[k]) * 8000 / span,
+				UINT32_MAX);
+			l->sim_fps[k] =
+				(uint32_t)min_u64(sub0(f, l->sim_frames[k]) * 1000 / span, 1000);
+			l->sim_bytes[k] = b;
+			l->sim_frames[k] = f;
+		}
+	}
+	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *r = &ms->legs[i];
+		uint64_t sent = 0, others = 0;
+		unsigned int n_sim = 0;
+
+		if (!r->used || r->state != MS_UP)
+			continue;
+		for (unsigned int j = 0; j < MEDIA_MAX_LEGS; j++) {
+			const struct ms_leg *src = &ms->legs[j];
+			const struct sim_stream *s = media_sim[src->slot];
+
+			if (!takes_video(r, src))
+				continue;
+			if (src->d.n_layers && s) {
+				uint8_t k = s->rx[r->slot].cur;
+
+				n_sim++;
+				sent += k < SIM_LAYERS ? src->sim_rate[k] : 0;
+			} else {
+				others += src->video_bps;
+			}
+		}
+		sent += others;
+		if (r->last.rr_blocks != r->est_blocks) {
+			sim_estimate(&r->est, r->last.rr_lost[1],
+				(uint32_t)min_u64(sent, UINT32_MAX), (uint32_t)(now / 1000));
+			r->est_blocks = r->last.rr_blocks;
+		}
+		if (!n_sim)
+			continue;
+		/* its estimate, less the other sources' video, shared among the simulcast ones:
+		 * a bigger tile first, then the longest in the call */
+		struct sim_alloc al[MEDIA_MAX_OUT];
+		uint32_t rate[MEDIA_MAX_OUT][SIM_LAYERS];
+		struct sim_stream *ss[MEDIA_MAX_OUT];
+		unsigned int na = 0;
+
+		r->est_budget = (uint32_t)sub0(r->est.bps, others);
+		for (unsigned int j = 0; j < MEDIA_MAX_LEGS && na < MEDIA_MAX_OUT; j++) {
+			const struct ms_leg *src = &ms->legs[j];
+			struct sim_stream *s = media_sim[src->slot];
+			int view = view_of(r, src);
+
+			if (!takes_video(r, src) || !src->d.n_layers || !s)
+				continue;
+			sim_view_cap(s, src->d.n_layers, src->sim_rate, view, rate[na]);
+			ss[na] = s;
+			al[na] = (struct sim_alloc){ .rate = rate[na],
+				.height = s->height,
+				.n = src->d.n_layers,
+				.cur = s->rx[r->slot].cur,
+				.prio = (uint64_t)(view + 1) << 32 | (uint32_t)~src->serial };
+			na++;
+		}
+		sim_allocate(al, na, r->est_budget);
+		for (unsigned int a = 0; a < na; a++)
+			__atomic_store_n(&ss[a]->rx[r->slot].want, al[a].want, __ATOMIC_RELAXED);
+	}
+}
+
 /* Once a second: each connected leg's counters, and the audio it was sent, taken as what
  * its sources' audio came to over that second (every source whose audio it takes sent it
  * that much, bounded by what it was sent in all). Control loop, under ms->lock. */
@@ -835,6 +1044,7 @@ static void ms_sample(struct media_server *ms, uint64_t now)
 		struct ms_leg *r = &ms->legs[i];
 		uint64_t pkts = 0, bytes = 0;
 		struct media_lcore_leg c;
+		struct ms_uplink up;
 		struct ms_rate *s;
 
 		if (!r->used || r->state != MS_UP)
@@ -849,6 +1059,7 @@ static void ms_sample(struct media_server *ms, uint64_t now)
 			bytes += src->d_rx_audio_bytes;
 		}
 		media_leg_counters(r->slot, &c);
+		uplink_of(r, &up);
 		r->tx_audio_pkts += min_u64(pkts, c.tx_pkts - r->last.tx_pkts);
 		r->tx_audio_bytes += min_u64(bytes, c.tx_bytes - r->last.tx_bytes);
 		r->last = c;
@@ -859,12 +1070,13 @@ static void ms_sample(struct media_server *ms, uint64_t now)
 			.tx_bytes = c.tx_bytes,
 			.tx_audio_bytes = r->tx_audio_bytes,
 			.rx_video_pkts = c.rx_pkts - c.rx_audio_pkts,
-			.lost = media_rtx[r->slot] ? media_rtx[r->slot]->lost : 0,
-			.recovered = media_rtx[r->slot] ? media_rtx[r->slot]->recovered : 0,
+			.lost = up.lost,
+			.recovered = up.recovered,
 			.frames = c.video_frames,
 			.level_sum = c.level_sum,
 			.level_pkts = c.level_pkts };
 	}
+	sim_sample(ms, now);
 	ms->sampled_ms = now;
 }
 
@@ -1100,23 +1312,18 @@ static void leg_rates(const struct ms_leg *l, struct ms_rate *bps)
 	bps->level_pkts = b->level_pkts - a->level_pkts;
 }
 
-static uint64_t sub0(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : 0;
-}
-
 /* @l's loss, jitter, frame rate, picture size and audio level (media_leg_stats) from its
  * counters @c and their differences over the rate window @w. */
 static void leg_quality(const struct ms_leg *l, const struct media_lcore_leg *c,
 	const struct ms_rate *w, struct media_leg_stats *out)
 {
-	const struct rtx_stream *rs = media_rtx[l->slot];
 	uint64_t expected = w->rx_video_pkts + sub0(w->lost, w->recovered);
+	struct ms_uplink up;
 
-	if (rs && l->d.video_ssrc) {
-		out->uplink_lost = rs->lost;
-		out->uplink_recovered = rs->recovered;
-		out->nacks_sent = rs->nack_pkts;
+	if (uplink_of(l, &up)) {
+		out->uplink_lost = up.lost;
+		out->uplink_recovered = up.recovered;
+		out->nacks_sent = up.nack_pkts;
 	}
 	out->rx_video_loss_permille = expected ? (unsigned int)(w->lost * 1000 / expected) : 0;
 	if (out->rx_video_loss_permille > 1000)
@@ -1134,6 +1341,17 @@ static void leg_quality(const struct ms_leg *l, const struct media_lcore_leg *c,
 	out->rx_video_fps = (unsigned int)w->frames;
 	out->rx_video_width = c->width;
 	out->rx_video_height = c->height;
+	if (l->d.n_layers && media_sim[l->slot]) { /* simulcast: its fastest layer's */
+		const struct sim_stream *s = media_sim[l->slot];
+		unsigned int top = 0;
+
+		for (unsigned int k = 1; k < l->d.n_layers && k < SIM_LAYERS; k++)
+			if (l->sim_rate[k] > l->sim_rate[top])
+				top = k;
+		out->rx_video_fps = l->sim_fps[top];
+		out->rx_video_width = s->width[top];
+		out->rx_video_height = s->height[top];
+	}
 	out->audio_level_dbov = w->level_pkts ? -(127 - (int)(w->level_sum / w->level_pkts)) : 0;
 }
 
@@ -1199,6 +1417,54 @@ unsigned int media_levels(struct media_server *ms, struct media_level *out, unsi
 	}
 	pthread_mutex_unlock(&ms->lock);
 	return n;
+}
+
+/* @l's simulcast lines: its layers as a source; as a receiver, its estimate and the layer
+ * it is sent of each simulcast source. */
+static void sim_show(const struct media_server *ms, const struct ms_leg *l, FILE *out)
+{
+	const struct sim_stream *s = media_sim[l->slot];
+	bool any = false;
+
+	if (l->d.n_layers && s) {
+		fprintf(out, "  Simulcast layers        : ");
+		for (unsigned int k = 0; k < l->d.n_layers && k < SIM_LAYERS; k++) {
+			if (!__atomic_load_n(&s->ssrc[k], __ATOMIC_RELAXED))
+				fprintf(out, "%s%s not seen", k ? ", " : "", l->d.rid[k]);
+			else
+				fprintf(out, "%s%s %u kbit/s %ux%u", k ? ", " : "", l->d.rid[k],
+					l->sim_rate[k] / 1000, s->width[k], s->height[k]);
+		}
+		fprintf(out,
+			"\n  Simulcast key frames    : %lu PLIs sent for a layer switch or a receiver\n"
+			"  Simulcast not sent on   : %lu padding-only, %lu of no layer (rid)\n",
+			(unsigned long)s->plis, (unsigned long)s->padding,
+			(unsigned long)s->unknown);
+	}
+	for (unsigned int j = 0; j < MEDIA_MAX_LEGS; j++) {
+		const struct ms_leg *src = &ms->legs[j];
+		const struct sim_stream *ss = media_sim[src->slot];
+
+		if (!takes_video(l, src) || !src->d.n_layers || !ss)
+			continue;
+		if (!any)
+			fprintf(out,
+				"  Estimate                : %u kbit/s (%u cuts), %u kbit/s for simulcast sources\n",
+				l->est.bps / 1000, l->est.cuts, l->est_budget / 1000);
+		any = true;
+		const struct sim_rx *r = &ss->rx[l->slot];
+		uint8_t cur = r->cur, want = __atomic_load_n(&r->want, __ATOMIC_RELAXED);
+
+		int view = view_of(l, src);
+		char shown[32] = "";
+
+		if (view >= 0)
+			snprintf(shown, sizeof(shown), ", shown %d px high", view);
+		fprintf(out, "  Simulcast from %-9.9s: layer %s (wanted %s), %u switches%s\n",
+			src->d.name, cur < SIM_LAYERS ? src->d.rid[cur] : "-",
+			want < SIM_LAYERS ? src->d.rid[want] : "none: paused, no room", r->switches,
+			shown);
+	}
 }
 
 void media_show(struct media_server *ms, FILE *out)
@@ -1301,6 +1567,7 @@ void media_show(struct media_server *ms, FILE *out)
 				q.tx_audio_jitter_ms, q.tx_video_jitter_ms, q.rtt_ms);
 		if (l->d.level_ext && l->d.audio_ssrc)
 			fprintf(out, "  Audio level             : %d dBov\n", q.audio_level_dbov);
+		sim_show(ms, l, out);
 	}
 	fprintf(out, "%sLegs                      : %u\n", n ? "\n" : "", n);
 	pthread_mutex_unlock(&ms->lock);

@@ -14,8 +14,9 @@
  *   5. to mdtls_input() on a fresh DTLS leg, drained with mdtls_output().
  * A is AES128_CM_SHA1_80 (libsrtp2), B AEAD_AES_128_GCM (our srtp_fast), both as the media
  * server makes them (media_srtp_new): A's input is unprotected by libsrtp2 and protected for B
- * by srtp_fast, B's the other way round. Every context is made anew for every input, so no
- * input depends on the ones before it. */
+ * by srtp_fast, B's the other way round; on odd-sized inputs B sends simulcast (its layers
+ * learnt from the rid extension, renumbered for A, PLIs for the layer A waits for). Every
+ * context is made anew for every input, so no input depends on the ones before it. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,12 +201,15 @@ static struct rte_mbuf *frame(const struct media_leg *from, const uint8_t *pl, s
 	return m;
 }
 
-/* What the fast path sent is a well-formed datagram to @to from the media port. */
-static void check_sent(struct rte_mbuf *m, const struct media_leg *to)
+/* What the fast path sent is a well-formed datagram from the media port to @to (or to @from:
+ * our own feedback to a sender, a PLI for a simulcast layer). */
+static void check_sent(struct rte_mbuf *m, const struct media_leg *to, const struct media_leg *from)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 
+	if (ip->dst_addr == from->remote_ip && u->dst_port == from->remote_port)
+		to = from;
 	if (m->data_len < 14 + 20 + 8 || m->pkt_len != m->data_len ||
 		ntohs(ip->total_length) != m->data_len - 14 || ip->dst_addr != to->remote_ip ||
 		ip->src_addr != OUR_IP || u->src_port != htons(MEDIA_PORT) ||
@@ -225,7 +229,7 @@ static void run(const struct media_leg *from, const struct media_leg *to, const 
 	memset(&st, 0, sizeof(st));
 	dp_port_input(&l3, 0, &m, 1, &out, &st);
 	for (unsigned int i = 0; i < out.n_fwd[0]; i++)
-		check_sent(out.fwd[0][i], to);
+		check_sent(out.fwd[0][i], to, from);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
 		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
 	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
@@ -274,7 +278,25 @@ static void fuzz_fast_path(const uint8_t *data, size_t size)
 {
 	struct media_srtp *a_rx = mk_ours(key_a, false, true), *a_tx = mk_ours(key_b, true, false);
 	struct media_srtp *b_rx = mk_ours(key_b, true, true), *b_tx = mk_ours(key_a, false, false);
+	/* every odd-sized input: B sends simulcast, layers "a" and "b" named in extension 1, A
+	 * is to get one of them; our PLIs to B under a context of their own */
+	bool sim = size & 1;
+	struct media_srtp *b_fb = sim ? mk_ours(key_b, true, false) : NULL;
 
+	if (sim) {
+		leg_b.sim = media_sim_get(leg_b.slot, 2);
+		if (!leg_b.sim)
+			abort();
+		leg_b.n_layers = 2;
+		leg_b.rid_ext = 1;
+		strcpy(leg_b.rid[0], "a");
+		strcpy(leg_b.rid[1], "b");
+		leg_b.vp8_pt = 96;
+		leg_b.rtx = NULL;
+		leg_b.twcc_ssrc = 0x7c5f0001;
+		leg_b.twcc_tx = *b_fb;
+		leg_b.sim->rx[leg_a.slot].want = size % 3 == 0 ? 0 : 1;
+	}
 	/* replay windows and rollover counters start from zero */
 	leg_a.rx = *a_rx;
 	leg_a.out[0].tx = *a_tx;
@@ -294,6 +316,13 @@ static void fuzz_fast_path(const uint8_t *data, size_t size)
 	srtp_dealloc(b_send);
 	media_leg_counters_reset(leg_a.slot);
 	media_leg_counters_reset(leg_b.slot); /* its last_pli: every input may ask again */
+	if (sim) {			      /* (its layers were forgotten with its counters) */
+		leg_b.sim = NULL;
+		leg_b.n_layers = leg_b.rid_ext = leg_b.vp8_pt = 0;
+		leg_b.rtx = media_rtx_get(leg_b.slot);
+		leg_b.twcc_ssrc = 0;
+		media_srtp_free(b_fb);
+	}
 }
 
 static void fuzz_ice(const uint8_t *data, size_t size)
@@ -343,7 +372,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int k = 0; k < 2; k++) {
 		memcpy(copy, data, size);
 		len = (uint16_t)size;
-		if (sfu_rtcp_targets(k ? &leg_b : &leg_a, copy, &len, &keyframe, &nk) >= 0 &&
+		if (sfu_rtcp_targets(k ? &leg_b : &leg_a, copy, &len, &keyframe, &nk, k == 0) >=
+				0 &&
 			(len > size || nk.n > SFU_NACK_FCI_MAX))
 			abort();
 	}

@@ -1502,6 +1502,220 @@ static void test_twcc_feedback(void)
 	end();
 }
 
+/* Simulcast (simulcast.h): A sends two layers, "h" and "l", on SSRCs no table names, each with
+ * its rid in extension 3. The first packet of each teaches its SSRC (a rid that names no layer
+ * is dropped); B is sent the layer it is to get, from that layer's key frame on, as A's video
+ * SSRC with its own numbering; switched to "l" it gets "h" until "l"'s key frame, then "l"
+ * numbered on; PLIs go to A for the layer B waits for, B's own PLI included (never forwarded:
+ * A knows nothing of the SSRC B names); a layer's sender report ends here. */
+#define SIM_H 0xa1a1a101u
+#define SIM_L 0xa1a1a102u
+
+static uint16_t sim_rtp(uint8_t *b, uint32_t ssrc, uint16_t seq, uint32_t ts, const char *rid,
+	bool kf)
+{
+	static const uint8_t key[] = { 0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0,
+		0x01 }; /* VP8 key frame, 640x480 */
+	size_t n = strlen(rid);
+
+	memset(b, 0, 128);
+	b[0] = 0x90, b[1] = brw[A].pt_vp8;
+	edge_put_be16(b + 2, seq);
+	edge_put_be32(b + 4, ts);
+	edge_put_be32(b + 8, ssrc);
+	b[12] = 0xbe, b[13] = 0xde, b[14] = 0, b[15] = 1;
+	b[16] = (uint8_t)(3 << 4 | (n - 1));
+	memcpy(b + 17, rid, n);
+	memcpy(b + 20, key, sizeof(key));
+	if (!kf)
+		b[21] |= 1; /* P: an inter frame */
+	for (int i = 31; i < 80; i++)
+		b[i] = (uint8_t)(i ^ seq);
+	return 80;
+}
+
+/* What went out: each packet decrypted by its receiver (RTCP to A, RTP to the others); how
+ * many reached B (its last in @pb) and the PLIs to A (the media SSRCs they name in @pli). */
+static int sim_out(uint8_t *pb, uint16_t *lb, uint32_t *pli, int *n_pli)
+{
+	int nb = 0;
+
+	*n_pli = 0;
+	for (unsigned int i = 0; i < out.n_fwd[IF0]; i++) {
+		uint8_t buf[2048];
+		uint16_t len;
+		int n, y = check_sent(out.fwd[IF0][i], buf, &len);
+
+		n = len;
+		if (y == A) {
+			CU_ASSERT_EQUAL_FATAL(srtp_unprotect_rtcp(brw[A].recv, buf, &n),
+				srtp_err_status_ok);
+			CU_ASSERT_EQUAL(n, 12);
+			CU_ASSERT_EQUAL(buf[0], 0x81);
+			CU_ASSERT_EQUAL(buf[1], 206);
+			CU_ASSERT_EQUAL(edge_be32(buf + 4), 0x7c5f0001);
+			pli[(*n_pli)++] = edge_be32(buf + 8);
+			continue;
+		}
+		CU_ASSERT_EQUAL_FATAL(y, B);
+		CU_ASSERT_EQUAL_FATAL(srtp_unprotect(brw[B].recv, buf, &n), srtp_err_status_ok);
+		memcpy(pb, buf, (size_t)n);
+		*lb = (uint16_t)n;
+		nb++;
+	}
+	free_out();
+	return nb;
+}
+
+static void test_simulcast(void)
+{
+	struct media_leg *e = tab->legs[brw[A].slot];
+	struct rtx_stream *rtx = e->rtx;
+	uint8_t p[2048], got[2048];
+	uint16_t len, glen, s0 = next_seq;
+	uint32_t pli[8], ts0 = 90000;
+	uint64_t auth0 = counters(A).auth_fail;
+	int n_pli;
+	struct sim_stream *sim;
+
+	begin();
+	feedback_to_a(e);
+	e->vp8_pt = brw[A].pt_vp8;
+	e->rtx = NULL;
+	e->n_layers = 2;
+	e->rid_ext = 3;
+	strcpy(e->rid[0], "h");
+	strcpy(e->rid[1], "l");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sim = e->sim = media_sim_get(brw[A].slot, 2));
+	for (unsigned int i = 0; i < e->n_out; i++)
+		e->out[i].sim_serial = 100 + e->out[i].dst;
+	sim->rx[brw[B].slot].want = 0;
+	sim->rx[brw[C].slot].want = 0; /* C takes no video from A: never sent any */
+
+	/* "h" learnt from its first packet; B waits for its key frame: a PLI for it to A */
+	len = sim_rtp(p, SIM_H, s0, ts0, "h", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	CU_ASSERT_EQUAL(sim->ssrc[0], SIM_H);
+	CU_ASSERT_EQUAL(sim_out(got, &glen, pli, &n_pli), 0);
+	CU_ASSERT_EQUAL_FATAL(n_pli, 1);
+	CU_ASSERT_EQUAL(pli[0], SIM_H);
+	/* a rid that names no layer, on a new SSRC: dropped after authentication, counted */
+	len = sim_rtp(p, 0xa1a1a109, 7, 0, "zz", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);
+	CU_ASSERT_EQUAL(sim->unknown, 1);
+	CU_ASSERT_EQUAL(counters(A).auth_fail, auth0);
+	/* "l" learnt; nobody takes it; no PLI again so soon */
+	len = sim_rtp(p, SIM_L, 20000, 5000, "l", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
+	CU_ASSERT_EQUAL(sim->ssrc[1], SIM_L);
+	CU_ASSERT_EQUAL(sim_out(got, &glen, pli, &n_pli), 0);
+	CU_ASSERT_EQUAL(n_pli, 0);
+	/* every layer known: a new SSRC is refused before any crypto */
+	len = sim_rtp(p, 0xa1a1a10a, 8, 0, "h", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);
+	CU_ASSERT_EQUAL(sim->unknown, 1);
+
+	/* "h"'s key frame: B gets it as A's video SSRC, numbered as it came (its first layer) */
+	len = sim_rtp(p, SIM_H, (uint16_t)(s0 + 1), ts0 + 3000, "h", true);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL_FATAL(sim_out(got, &glen, pli, &n_pli), 1);
+	CU_ASSERT_EQUAL(glen, len);
+	CU_ASSERT_EQUAL(edge_be32(got + 8), brw[A].video_ssrc);
+	CU_ASSERT_EQUAL(edge_be16(got + 2), (uint16_t)(s0 + 1));
+	CU_ASSERT_EQUAL(edge_be32(got + 4), ts0 + 3000);
+	CU_ASSERT_EQUAL(got[1], brw[B].pt_vp8);
+	CU_ASSERT_EQUAL(memcmp(got + 12, p + 12, len - 12), 0); /* extension, payload */
+	CU_ASSERT_EQUAL(sim->width[0], 640);
+	CU_ASSERT_EQUAL(sim->height[0], 480);
+	/* B is to get "l": "h" still goes, and A is asked for "l"'s key frame */
+	sim->rx[brw[B].slot].want = 1;
+	len = sim_rtp(p, SIM_H, (uint16_t)(s0 + 2), ts0 + 6000, "h", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL_FATAL(sim_out(got, &glen, pli, &n_pli), 1);
+	CU_ASSERT_EQUAL(edge_be16(got + 2), (uint16_t)(s0 + 2));
+	CU_ASSERT_EQUAL_FATAL(n_pli, 1);
+	CU_ASSERT_EQUAL(pli[0], SIM_L);
+	len = sim_rtp(p, SIM_L, 20001, 5000 + 3000, "l", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(sim_out(got, &glen, pli, &n_pli), 0);
+	/* "l"'s key frame: B's stream goes on at s0 + 3, its timestamp after the last */
+	len = sim_rtp(p, SIM_L, 20002, 5000 + 6000, "l", true);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL_FATAL(sim_out(got, &glen, pli, &n_pli), 1);
+	CU_ASSERT_EQUAL(edge_be32(got + 8), brw[A].video_ssrc);
+	CU_ASSERT_EQUAL(edge_be16(got + 2), (uint16_t)(s0 + 3));
+	CU_ASSERT(
+		edge_be32(got + 4) - (ts0 + 6000) >= 1 && edge_be32(got + 4) - (ts0 + 6000) < 9000);
+	CU_ASSERT_EQUAL(sim->rx[brw[B].slot].switches, 1);
+	uint32_t sw_ts = edge_be32(got + 4); /* "l" at 5000 + 6000 went as this */
+	/* "h" no longer reaches B */
+	len = sim_rtp(p, SIM_H, (uint16_t)(s0 + 3), ts0 + 9000, "h", true);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(sim_out(got, &glen, pli, &n_pli), 0);
+	CU_ASSERT_EQUAL(st.sfu_no_receiver, 1);
+
+	/* B's PLI for A's video is ours: not forwarded; A is asked for "l" (the one B gets) */
+	len = rtcp_keyframe(p, false, brw[B].video_ssrc, brw[A].video_ssrc);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	CU_ASSERT_EQUAL(sim->kf_want, 1u << 1);
+	sim->kf_at[1] = 0; /* the PLI window passed */
+	len = sim_rtp(p, SIM_L, 20003, 5000 + 9000, "l", false);
+	run1(from(A, p, len, false));
+	CU_ASSERT_EQUAL(sim_out(got, &glen, pli, &n_pli), 1);
+	CU_ASSERT_EQUAL(edge_be16(got + 2), (uint16_t)(s0 + 4));
+	CU_ASSERT_EQUAL_FATAL(n_pli, 1);
+	CU_ASSERT_EQUAL(pli[0], SIM_L);
+	CU_ASSERT_EQUAL(sim->kf_want, 0);
+	CU_ASSERT_EQUAL(sim->plis, 3);
+	/* "l" s0 + 5 lost on the way to B; B's NACK for it (and for one never sent) is served
+	 * from "l"'s cache as B was sent it: A's video SSRC, s0 + 5, its timestamp moved */
+	uint8_t lost[128];
+	uint16_t llen = sim_rtp(lost, SIM_L, 20004, 5000 + 12000, "l", false);
+	uint32_t fci = (uint32_t)(uint16_t)(s0 + 5) << 16 | 1u << 1; /* and s0 + 7 */
+	uint64_t miss0 = counters(B).rtx_miss;
+
+	run1(from(A, lost, llen, false));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 1);
+	free_out(); /* never reaches B */
+	len = rtcp_nack(p, B, brw[A].video_ssrc, &fci, 1, false);
+	run1(from(B, p, len, true));
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	CU_ASSERT_EQUAL_FATAL(sim_out(got, &glen, pli, &n_pli), 1);
+	CU_ASSERT_EQUAL(glen, llen);
+	CU_ASSERT_EQUAL(edge_be32(got + 8), brw[A].video_ssrc);
+	CU_ASSERT_EQUAL(edge_be16(got + 2), (uint16_t)(s0 + 5));
+	CU_ASSERT_EQUAL(edge_be32(got + 4), sw_ts + 6000);
+	CU_ASSERT_EQUAL(memcmp(got + 12, lost + 12, llen - 12), 0);
+	CU_ASSERT_EQUAL(counters(B).rtx_miss - miss0, 1); /* s0 + 7: never sent */
+	/* a layer's sender report: its receivers know neither its SSRC nor its clock */
+	len = rtcp_sr_sdes(p, SIM_L);
+	run1(from(A, p, len, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF0], 0);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	/* RTCP from an SSRC no layer has: refused before any crypto */
+	len = rtcp_sr_sdes(p, 0xa1a1a1ff);
+	run1(from(A, p, len, true));
+	CU_ASSERT_EQUAL(st.drops[DP_DROP_MEDIA_SSRC], 1);
+	CU_ASSERT_EQUAL(sim->pkts[0], 4);
+	CU_ASSERT_EQUAL(sim->pkts[1], 5);
+
+	next_seq = (uint16_t)(s0 + 64);
+	e->n_layers = 0;
+	e->vp8_pt = 0;
+	e->sim = NULL;
+	e->rtx = rtx;
+	e->twcc_ssrc = 0;
+	free_out();
+	end();
+}
+
 static const struct unit_test tests[] = {
 	{ "RTP from A reaches B and C, re-encrypted, PT mapped", test_audio_to_all },
 	{ "video skips a receiver without a video slot", test_video_not_to_c },
@@ -1531,6 +1745,8 @@ static const struct unit_test tests[] = {
 	{ "pool empty: copies counted, no leak", test_pool_empty },
 	{ "a full burst's fan-out stays inside dp_burst_out.fwd", test_full_burst_fan_out },
 	{ "transport-cc: feedback to a sender after its packets", test_twcc_feedback },
+	{ "simulcast: layers learnt by rid, switched at key frames, renumbered; PLIs for layers",
+		test_simulcast },
 	{ "no mbuf left in use", test_no_leak_overall },
 	{ NULL, NULL },
 };
