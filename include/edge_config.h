@@ -130,6 +130,8 @@ struct cfg_callbridge {
 	 * plane); guests' TURN allocations may reach these and nothing else. */
 	struct cfg_listen media[WEB_MAX_LISTEN];
 	int n_media;
+	bool simulcast; /* guests send video in up to 3 layers, each receiver gets one (default
+			 * off; the web app learns it from its JWT before its first offer) */
 };
 
 /* The guide's `webadmin` component (core): web admin pages and the REST API. */

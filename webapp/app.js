@@ -11,8 +11,9 @@
 //   "join" | "joining" | "in-call" | "left" | "ended" | "error"
 // and window.wb3 holds what happened (participant, call, conference, candidatesSent,
 // relayCandidatesSent, offerSent, lastError, remoteParticipants, mediaState, renegotiations,
-// and the non-enumerable pc, ...; wb3.stats is what the statistics panel shows, while it is
-// open). `?relay=1` makes the page use TURN relays only.
+// simulcast (the video layers our offer asked for, 0: one stream), and the non-enumerable pc,
+// ...; wb3.stats is what the statistics panel shows, while it is open). `?relay=1` makes the
+// page use TURN relays only.
 // The active speaker (the server's choice, "activeSpeaker" messages and the roster's field):
 // wb3.activeSpeaker is their participant id, document.body.dataset.activeSpeaker their name
 // ("" = nobody), and their tile and roster entry have the class "active-speaker".
@@ -47,10 +48,12 @@
     remoteParticipants: [],  // ids of the participants that have a tile, in tile order
     mediaState: 'none',      // 'none' | 'negotiating' | 'connected' | 'failed'
     renegotiations: 0,       // offers sent, the first one included
+    simulcast: 0,            // video layers our offer asked for (0: one stream)
     relayOnly: RELAY_ONLY,
     stats: null,             // the panel's last figures: { transport, relayProtocol, streams }
     activeSpeaker: null,     // the participant id the server says is speaking, null = nobody
     activeSpeakerAt: 0,      // when the page learnt it (Date.now())
+    views: {},               // participant id -> the height we last said we show them at
   };
   // Not enumerable: JSON.stringify(wb3) and WebDriver's serialisation of wb3 leave them out
   Object.defineProperty(wb3, 'pc', {
@@ -59,6 +62,10 @@
 
   // One join attempt's resources; replaced on every join
   let session = null;
+  // a hidden page shows nobody: each tile's view goes to 0, and back when it shows again
+  document.addEventListener('visibilitychange', () => {
+    if (session) session.tiles.forEach((t, id) => sendView(session, id, t));
+  });
   // The active speaker's name, kept from their "activeSpeaker" message or a roster
   let activeSpeakerName = '';
 
@@ -211,6 +218,7 @@
     activeSpeakerName = '';
     wb3.mediaState = 'none';
     wb3.renegotiations = 0;
+    wb3.simulcast = 0;
     wb3.stats = null;
     el.media.textContent = '';
     el.mediaNote.textContent = '';
@@ -226,6 +234,7 @@
       offerInFlight: false,    // an offer went out and its answer is not applied yet
       offerWanted: false,      // another offer is due once the one in flight is answered
       sources: 0,              // the last "renegotiate" N: receive pairs we must have
+      simulcast: false,        // "authenticated" said the server takes our video as layers
       tiles: new Map(),        // participant id -> { tile, video, label, stream }
       everInRoster: new Set(), // ids some roster named: a later roster without them = they left
       statsTimer: null,        // the statistics panel's next refresh
@@ -312,6 +321,7 @@
         if (msg.participant) wb3.participant = msg.participant;
         if (msg.conference) wb3.conference = msg.conference;
         if (msg.name) wb3.name = msg.name;
+        s.simulcast = msg.simulcast === true;   // the server takes our video as layers
         setState('in-call');
         showCallView();
         startMedia(s);
@@ -479,13 +489,44 @@
     return session !== s || s.closing;
   }
 
+  // Simulcast (when "authenticated" says the server takes it): our video as up to three
+  // layers, highest first, each its own rid (RFC 8851/8853); the SFU forwards each receiver
+  // one of them and orders them by their picture size, not by their names. As many as the
+  // camera's height allows (Chromium's own limits): 540 rows and more 3 (full, half,
+  // quarter), 360 and more 2 (full and quarter: the small one is for a receiver on a narrow
+  // link, next to its other sources and their audio), fewer none.
+  const SIMULCAST_H = { rid: 'h', maxBitrate: 1200000 };
+  const SIMULCAST_M = { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 400000 };
+  const SIMULCAST_L = { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 120000 };
+
+  function simulcastEncodings(video) {
+    const h = (video && video.getSettings && video.getSettings().height) || 0;
+    const layers = h >= 540 ? [SIMULCAST_H, SIMULCAST_M, SIMULCAST_L]
+      : h >= 360 ? [SIMULCAST_H, SIMULCAST_L] : [];
+    return layers.map((e) => Object.assign({}, e));
+  }
+
   // The first offer's m-lines: mid 0 audio, mid 1 video, both sendonly, with our tracks when
-  // we have them (without a track the m-line still goes out and the server answers recvonly)
-  function addSendTransceivers(pc, stream) {
+  // we have them (without a track the m-line still goes out and the server answers recvonly).
+  // With simulcast the video goes as layers; wb3.simulcast is how many we asked for.
+  function addSendTransceivers(pc, stream, simulcast) {
     const audio = stream ? stream.getAudioTracks()[0] : undefined;
     const video = stream ? stream.getVideoTracks()[0] : undefined;
+    const init = { direction: 'sendonly', streams: video ? [stream] : [] };
+    const layers = simulcast && video ? simulcastEncodings(video) : [];
     pc.addTransceiver(audio || 'audio', { direction: 'sendonly', streams: audio ? [stream] : [] });
-    pc.addTransceiver(video || 'video', { direction: 'sendonly', streams: video ? [stream] : [] });
+    wb3.simulcast = 0;
+    if (layers.length) {
+      try {
+        pc.addTransceiver(video, Object.assign({ sendEncodings: layers }, init));
+        wb3.simulcast = layers.length;
+        return;
+      } catch (e) {
+        // a browser without rid encodings: one stream, as without simulcast
+        console.warn('wb3: no simulcast here:', e.message);
+      }
+    }
+    pc.addTransceiver(video || 'video', init);
   }
 
   // Receive pairs are every transceiver after the first two, audio then video, so that their
@@ -513,7 +554,9 @@
     try {
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
         throw new Error('this browser cannot use a camera or microphone here');
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      // with simulcast, a camera picture big enough for three layers when the camera has it
+      const video = s.simulcast ? { width: { ideal: 1280 }, height: { ideal: 720 } } : true;
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video });
     } catch (e) {
       const why = (e && (e.message || e.name)) || 'unknown reason';
       el.mediaNote.textContent = 'Your camera and microphone are not used (' + why +
@@ -535,7 +578,7 @@
     let pc;
     try {
       pc = s.pc = new RTCPeerConnection(rtcConfig(s.iceServers));
-      addSendTransceivers(pc, stream);
+      addSendTransceivers(pc, stream, s.simulcast);
     } catch (e) {
       mediaFailed('The browser refused the media settings: ' + e.message);
       return;
@@ -657,16 +700,36 @@
     tile.append(video, label);
     el.remoteGrid.appendChild(tile);
     if (id === wb3.activeSpeaker) tile.classList.add('active-speaker');
-    const t = { tile: tile, video: video, label: label, stream: null };
+    const t = { tile: tile, video: video, label: label, stream: null, viewSent: -1 };
     s.tiles.set(id, t);
     tilesChanged(s);
+    // how high we show their video: the server sends a simulcast source's layer no higher
+    if (typeof ResizeObserver === 'function') {
+      t.resize = new ResizeObserver(() => sendView(s, id, t));
+      t.resize.observe(video);
+    }
     return t;
+  }
+
+  // {"type":"view","participant":id,"height":device pixels (0: not shown)}, when it changed
+  // by a tenth or more (a window being dragged sends a few, not hundreds)
+  function sendView(s, id, t) {
+    if (gone(s) || s.tiles.get(id) !== t) return;
+    const h = document.hidden ? 0
+      : Math.round(t.video.clientHeight * (window.devicePixelRatio || 1));
+    if (t.viewSent >= 0 && Math.abs(h - t.viewSent) * 10 < Math.max(t.viewSent, 1)) return;
+    if (send(s, { type: 'view', participant: id, height: Math.min(h, 16383) })) {
+      t.viewSent = h;
+      wb3.views[id] = h;
+    }
   }
 
   function removeTile(s, id) {
     const t = s.tiles.get(id);
     if (!t) return;
     s.tiles.delete(id);
+    if (t.resize) t.resize.disconnect();
+    delete wb3.views[id];
     t.video.srcObject = null;
     t.tile.remove();
     tilesChanged(s);
@@ -865,6 +928,7 @@
       width: r.frameWidth || null,
       height: r.frameHeight || null,
       framesPerSecond: r.framesPerSecond === undefined ? null : r.framesPerSecond,
+      rid: !inbound && r.rid ? r.rid : null,   // a simulcast layer we send
     };
   }
 
@@ -903,7 +967,8 @@
       streams.push(streamStats(s, report, r));
     });
     streams.sort((a, b) => (a.direction === b.direction ? 0 : a.direction === 'sent' ? -1 : 1) ||
-      a.who.localeCompare(b.who) || a.kind.localeCompare(b.kind));
+      a.who.localeCompare(b.who) || a.kind.localeCompare(b.kind) ||
+      (b.height || 0) - (a.height || 0));
     const t = transportStats(report);
     wb3.stats = { transport: t.transport, relayProtocol: t.relayProtocol, streams: streams };
 
@@ -921,7 +986,8 @@
         x.width + '\u00d7' + x.height + (x.framesPerSecond !== null ?
           ' @ ' + Math.round(x.framesPerSecond) + ' fps' : '') : '\u2013';
       const cells = [
-        (x.direction === 'sent' ? '\u2191 sent ' : '\u2193 from ' + x.who + ' ') + x.kind,
+        (x.direction === 'sent' ? '\u2191 sent ' : '\u2193 from ' + x.who + ' ') + x.kind +
+          (x.rid ? ' (layer ' + x.rid + ')' : ''),
         x.codec || '\u2013',
         bitRateText(x.bitRate),
         x.packetsLostPercent === null ? '\u2013' : x.packetsLostPercent.toFixed(1) + ' %',

@@ -1054,6 +1054,7 @@ static int load_callbridge(const config_setting_t *g, struct edge_cfg *cfg, char
 	if (BOOL(g, "callbridge", "enabled", &c->enabled) < 0 ||
 		BOOL(g, "callbridge", "ucm_verify", &c->ucm_verify) < 0 ||
 		BOOL(g, "callbridge", "imps_verify", &c->imps_verify) < 0 ||
+		BOOL(g, "callbridge", "simulcast", &c->simulcast) < 0 ||
 		STR(g, "key", c->key) < 0 || STR(g, "cert", c->cert) < 0 ||
 		STR(g, "bundle", c->bundle) < 0 || STR(g, "address", c->address) < 0 ||
 		STR(g, "trust_c2w", c->trust_c2w) < 0 ||
@@ -1539,6 +1540,7 @@ static void save_web(config_setting_t *root, const struct edge_cfg *cfg)
 	set_int(g, "jwt_expiry_hours", c->jwt_expiry_hours);
 	set_str(g, "db_path", c->db_path);
 	save_listens(g, "media", cfg, c->media, c->n_media);
+	set_bool(g, "simulcast", c->simulcast);
 
 	g = config_setting_add(root, "webadmin", CONFIG_TYPE_GROUP);
 	set_bool(g, "enabled", wa->enabled);

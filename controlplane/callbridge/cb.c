@@ -690,9 +690,12 @@ static void guest_join(struct callbridge *cb, struct cb_link *l, json_t *m)
 		join_refuse(l, req, login, "callBridgeUnavailable", "The meeting server is busy.");
 		return;
 	}
-	json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "sub", leg->guest,
+	/* "simulcast": the web app must know before its first offer whether to send layers
+	 * (webbridge3 passes it on in "authenticated") */
+	json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "sub", leg->guest,
 		"callbridge", cb->model.guid, "call", leg->call->id, "participant", leg->id, "name",
-		leg->name, "conference", leg->call->name, "session", session ? session : "");
+		leg->name, "conference", leg->call->name, "session", session ? session : "",
+		"simulcast", cb->svc.cfg.cb.simulcast);
 	char *tok = web_jwt_sign(&cb->key, claims, time(NULL),
 		(long)cb->svc.cfg.cb.jwt_expiry_hours * 3600);
 	json_decref(claims);
@@ -768,6 +771,7 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 			"%zu bytes)",
 			leg->call_no, mlines, sdp ? strlen(sdp) : 0);
 		(void)l;
+		cb->media_io.simulcast = cb->svc.cfg.cb.simulcast;
 		if (cb_media_offer(cb->media, &cb->media_io, leg, sdp))
 			roster_later(cb, leg->call); /* the others renegotiate to receive it */
 	} else if (!strcmp(type, "candidate")) {
@@ -800,6 +804,14 @@ static void guest_signal(struct callbridge *cb, struct cb_link *l, struct cb_leg
 		if (leg->media_open)
 			media_leg_mute(cb->media, leg->id, leg->audio_muted, leg->video_muted);
 		roster_later(cb, leg->call);
+	} else if (!strcmp(type, "view")) { /* checked by the web bridge; again here */
+		const char *src = json_string_value(json_object_get(msg, "participant"));
+		json_t *h = json_object_get(msg, "height");
+
+		if (src && json_is_integer(h) && json_integer_value(h) >= 0 &&
+			json_integer_value(h) <= 16383 && leg->media_open)
+			media_leg_view(cb->media, leg->id, src,
+				(unsigned int)json_integer_value(h));
 	}
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "cb_media.h"
@@ -17,6 +19,9 @@
 #include "edge_log.h"
 
 #define ANSWER_MAX (64 * 1024)
+
+_Static_assert(SDP_MAX_LAYERS == MEDIA_MAX_LAYERS && SDP_RID_LEN == MEDIA_RID_LEN,
+	"cb_sdp's simulcast layers are the media server's");
 
 static void media_error(const struct cb_media_io *io, struct cb_leg *leg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -145,15 +150,29 @@ static void sort_lines(const struct sdp_offer *o, struct offer_lines *ol)
 
 /* What a guest sends, from its offer: the leg keeps it only once the offer is answered. */
 struct leg_send {
-	uint32_t audio_ssrc, video_ssrc;
+	uint32_t audio_ssrc, video_ssrc; /* video: ours when it sends layers */
 	char cname[64];
 	char video_codec[16];
 };
 
+/* Its video's layers, when the answer takes simulcast (sdp_simulcast(), as the answer
+ * decides it): their rids and the rtp-stream-id extension's id. */
+static void describe_layers(const struct sdp_media *m, bool simulcast, struct media_leg_desc *d)
+{
+	unsigned int ext = simulcast ? sdp_simulcast(m) : 0;
+
+	if (!ext)
+		return;
+	d->rid_ext = (uint8_t)ext;
+	d->n_layers = m->n_layers;
+	for (unsigned int k = 0; k < m->n_layers; k++)
+		snprintf(d->rid[k], sizeof(d->rid[k]), "%s", m->layers[k]);
+}
+
 /* What the offer says the guest sends, for the media server. */
 static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
-	const struct cb_leg *leg, struct media_leg_desc *d, struct leg_send *ls, char *err,
-	size_t errlen)
+	const struct cb_leg *leg, bool simulcast, struct media_leg_desc *d, struct leg_send *ls,
+	char *err, size_t errlen)
 {
 	struct sdp_codec vc;
 
@@ -177,6 +196,9 @@ static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
 	if (ol->v_send >= 0 && sdp_choose(&o->media[ol->v_send], NULL, &vc) == 0) {
 		ls->video_ssrc = o->media[ol->v_send].ssrc;
 		snprintf(ls->video_codec, sizeof(ls->video_codec), "%s", vc.name);
+		describe_layers(&o->media[ol->v_send], simulcast, d);
+		if (d->n_layers)
+			ls->video_ssrc = 0; /* ours, chosen once the others' are known */
 	}
 	if (ol->a_send >= 0 || ol->v_send >= 0)
 		snprintf(ls->cname, sizeof(ls->cname), "%s",
@@ -229,6 +251,44 @@ static void ssrc_remember(struct cb_call *c, const struct cb_leg *leg, uint32_t 
 		return;
 	c->ssrcs[c->n_ssrcs].ssrc = ssrc;
 	snprintf(c->ssrcs[c->n_ssrcs++].leg, CB_ID_LEN, "%s", leg->id);
+}
+
+/* The SSRC a simulcast source's receivers see: ours, the same for every offer of @leg (its
+ * receivers' answers keep naming it), unpredictable to the guests: HMAC(a key of this
+ * process, the leg's id and a counter), the first that is not 0, not the feedback SSRC, not
+ * one the offer names and not another leg's in the call. 0, or -ENOSPC (the call remembers
+ * too many SSRCs to tell), -EAGAIN (none found). */
+static int our_video_ssrc(const struct cb_leg *leg, const struct sdp_media *m, uint32_t audio,
+	uint32_t *out)
+{
+	static unsigned char key[32];
+	static bool keyed;
+	unsigned char in[CB_ID_LEN + 1], md[EVP_MAX_MD_SIZE];
+	size_t n = strlen(leg->id);
+
+	if (!keyed && RAND_bytes(key, sizeof(key)) != 1)
+		return -EAGAIN;
+	keyed = true;
+	memcpy(in, leg->id, n);
+	for (unsigned char k = 0; k < 16; k++) {
+		unsigned int mdlen = 0;
+		uint32_t s;
+		int t;
+
+		in[n] = k;
+		if (!HMAC(EVP_sha256(), key, sizeof(key), in, n + 1, md, &mdlen) || mdlen < 4)
+			return -EAGAIN;
+		s = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
+		if (!s || s == MEDIA_TWCC_SSRC || s == audio || s == m->ssrc || s == m->rtx_ssrc)
+			continue;
+		if ((t = ssrc_taken(leg->call, leg, s)) < 0)
+			return t;
+		if (!t) {
+			*out = s;
+			return 0;
+		}
+	}
+	return -EAGAIN;
 }
 
 /* The answer's role for each m-line, from the pairs' mapping. */
@@ -302,10 +362,25 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 		goto out;
 	}
 	sort_lines(o, &ol);
-	if (describe(o, &ol, leg, &d, &ls, err, sizeof(err)) < 0) {
+	if (describe(o, &ol, leg, io->simulcast, &d, &ls, err, sizeof(err)) < 0) {
 		media_error(io, leg, "The browser's offer was refused: %s", err);
 		goto out;
 	}
+	if (d.n_layers &&
+		our_video_ssrc(leg, &o->media[ol.v_send], ls.audio_ssrc, &ls.video_ssrc) < 0) {
+		media_error(io, leg,
+			"The browser's offer was refused: the meeting has no SSRC left "
+			"for its video. Join again.");
+		goto out;
+	}
+	d.video_ssrc = ls.video_ssrc;
+	if (ol.v_send >= 0 && ls.video_codec[0] && !ls.video_ssrc)
+		edge_log(LOG_WARNING, "host:server",
+			"WARNING : call %d: the browser's video has no SSRC in its offer%s: "
+			"it is not forwarded",
+			leg->call_no,
+			o->media[ol.v_send].n_layers ? " (simulcast, answered with one stream)" :
+						       "");
 	/* two legs sending as one SSRC would share a receiver's keystream (media_tables.h):
 	 * not now, nor one that left (its receivers may still be there) */
 	if (ssrc_taken(leg->call, leg, ls.audio_ssrc) ||
@@ -354,6 +429,7 @@ bool cb_media_offer(struct media_server *ms, const struct cb_media_io *io, struc
 	ssrc_remember(leg->call, leg, ls.video_ssrc);
 	map_pairs(leg, ol.na < ol.nv ? ol.na : ol.nv);
 	roles(o, &ol, leg, ap);
+	ap->simulcast = io->simulcast; /* as describe() took it: sdp_simulcast() decides both */
 	ap->ufrag = local.ufrag;
 	ap->pwd = local.pwd;
 	ap->fingerprint = local.fingerprint;

@@ -13,6 +13,9 @@ struct cb_media_io {
 	void *ctx;
 	/* Sends @msg (taken) to @leg's browser over its web bridge. */
 	void (*to_guest)(void *ctx, struct cb_leg *leg, json_t *msg);
+	/* `callbridge simulcast enable`: a guest's video may come as up to MEDIA_MAX_LAYERS
+	 * layers (RFC 8853), each receiver given one under an SSRC of ours */
+	bool simulcast;
 };
 
 /* A guest's offer: answered, or refused with a {"type":"media","state":"error"} message

@@ -11,6 +11,9 @@
 
 #include "cb_sdp.h"
 
+#define SDP_SIM_STREAMS 8 /* a=simulcast streams looked at: we take 3 */
+#define SDP_SIM_ALTS 4	  /* alternatives looked at per stream */
+
 /* The transport attributes as one level (session or one m-line) gives them. */
 struct sdp_xport {
 	char ufrag[64], pwd[128];
@@ -35,6 +38,18 @@ struct sdp_parser {
 	bool group_seen;
 	unsigned n_bundle;
 	char bundle[SDP_MAX_MEDIA][32];
+	/* the m-section's a=simulcast send streams as written, resolved against its a=rid
+	 * lines (which may come after) at its end: the first SDP_SIM_STREAMS streams, the first
+	 * SDP_SIM_ALTS alternatives of each */
+	bool m_sim;
+	unsigned n_sim;
+	struct sdp_sim_stream {
+		unsigned n_alt;
+		struct {
+			bool paused;
+			char id[SDP_RID_LEN];
+		} alt[SDP_SIM_ALTS];
+	} sim[SDP_SIM_STREAMS];
 };
 
 static int fail(struct sdp_parser *p, int e, const char *fmt, ...)
@@ -226,6 +241,10 @@ static void fb_add(struct sdp_codec *c, const char *fb)
 		}
 }
 
+/* Never urn:ietf:params:rtp-hdrext:sdes:mid: extensions pass through the SFU as the sender
+ * wrote them, and a receiver whose BUNDLE knows the mid extension routes a packet by the MID
+ * in it (the source's, naming one of the receiver's own m-lines), not by the SSRC its answer
+ * names. The rtp-stream-id is answered only with simulcast (sdp_simulcast()). */
 static const char *const ext_audio[] = { "urn:ietf:params:rtp-hdrext:ssrc-audio-level", NULL };
 static const char *const ext_video[] = { "urn:3gpp:video-orientation",
 	"urn:ietf:params:rtp-hdrext:toffset", NULL };
@@ -244,16 +263,23 @@ static bool ext_allowed(bool audio, const char *uri)
 
 static bool ext_kept(bool audio, const char *uri)
 {
-	return ext_allowed(audio, uri) || !strcmp(uri, SDP_TWCC_URI);
+	return ext_allowed(audio, uri) || !strcmp(uri, SDP_TWCC_URI) ||
+		(!audio && !strcmp(uri, SDP_RID_URI));
 }
 
-/* The offer's transport-wide sequence number extension id on @m, 0 when none we can use. */
-static unsigned int twcc_ext_of(const struct sdp_media *m)
+/* The offer's extension id for @uri on @m when it fits the one-byte header (1..14: what the
+ * media server reads), else 0. */
+static unsigned int ext_id_of(const struct sdp_media *m, const char *uri)
 {
 	for (unsigned k = 0; k < m->n_ext; k++)
-		if (!strcmp(m->ext[k].uri, SDP_TWCC_URI))
+		if (!strcmp(m->ext[k].uri, uri))
 			return m->ext[k].id <= 14 ? m->ext[k].id : 0;
 	return 0;
+}
+
+static unsigned int twcc_ext_of(const struct sdp_media *m)
+{
+	return ext_id_of(m, SDP_TWCC_URI);
 }
 
 static void ext_add(struct sdp_media *m, uint8_t id, const char *uri)
@@ -495,6 +521,125 @@ static int parse_ssrc_group(struct sdp_parser *p, struct sdp_media *m, char *v)
 	return 0;
 }
 
+/* ---- simulcast (RFC 8851 rid, RFC 8853 simulcast) ---- */
+
+/* rid-id = 1*(alpha-numeric / "-" / "_") */
+static bool rid_syntax(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* and short enough for us (SDP_RID_LEN) */
+static bool rid_ok(const char *s)
+{
+	return rid_syntax(s) && strlen(s) < SDP_RID_LEN;
+}
+
+static const struct sdp_rid *rid_find(const struct sdp_media *m, const char *id)
+{
+	for (unsigned i = 0; i < m->n_rids; i++)
+		if (!strcmp(m->rids[i].id, id))
+			return &m->rids[i];
+	return NULL;
+}
+
+/* a=rid:<id> send|recv [restrictions]. One we cannot use (a malformed or over-long id, an
+ * unknown direction, an id given twice, one past SDP_MAX_RIDS) is left out: the layers that
+ * name it are then not taken (RFC 8851 10: the answerer removes what it does not accept). */
+static void parse_rid(struct sdp_media *m, char *v)
+{
+	char *id = next_tok(&v), *dir = next_tok(&v);
+	struct sdp_rid *r;
+
+	if (!id || !dir || !rid_ok(id) || (strcmp(dir, "send") && strcmp(dir, "recv")) ||
+		rid_find(m, id) || m->n_rids == SDP_MAX_RIDS)
+		return;
+	r = &m->rids[m->n_rids++];
+	copy_str(r->id, sizeof(r->id), id);
+	r->send = !strcmp(dir, "send");
+}
+
+/* One sc-str-list: "h;m;l", "h,x;~m", each alternative a rid-id, "~" paused; cut in place.
+ * false when it is not one (an empty stream or alternative, a bad id). An id too long for us
+ * is kept as "", which names no rid: that alternative is not taken. */
+static bool parse_sim_list(struct sdp_parser *p, char *list, bool keep)
+{
+	for (char *stream = list, *end; stream; stream = end) {
+		struct sdp_sim_stream *st =
+			keep && p->n_sim < SDP_SIM_STREAMS ? &p->sim[p->n_sim++] : NULL;
+
+		if ((end = strchr(stream, ';')))
+			*end++ = '\0';
+		for (char *alt = stream, *next; alt; alt = next) {
+			bool paused = *alt == '~';
+
+			if ((next = strchr(alt, ',')))
+				*next++ = '\0';
+			if (!rid_syntax(alt + paused))
+				return false;
+			if (st && st->n_alt < SDP_SIM_ALTS) {
+				st->alt[st->n_alt].paused = paused;
+				if (!copy_str(st->alt[st->n_alt].id, SDP_RID_LEN, alt + paused))
+					st->alt[st->n_alt].id[0] = '\0';
+				st->n_alt++;
+			}
+		}
+	}
+	return true;
+}
+
+/* a=simulcast:send <list> [recv <list>] (or recv first): the send list kept for the m-line's
+ * end. A malformed line, or a second one, is left out whole: one stream then (RFC 8853 5.3). */
+static void parse_simulcast(struct sdp_parser *p, char *v)
+{
+	char *dir, *list;
+	bool send_seen = false, recv_seen = false;
+
+	if (p->m_sim)
+		return;
+	p->m_sim = true;
+	while ((dir = next_tok(&v))) {
+		bool send = !strcmp(dir, "send");
+
+		if ((!send && strcmp(dir, "recv")) || (send ? send_seen : recv_seen) ||
+			!(list = next_tok(&v)) || !parse_sim_list(p, list, send)) {
+			p->n_sim = 0;
+			return;
+		}
+		*(send ? &send_seen : &recv_seen) = true;
+	}
+}
+
+/* The layers: per stream, its first alternative that is not paused and names a send rid,
+ * each rid once, the first SDP_MAX_LAYERS streams that have one. */
+static void end_simulcast(struct sdp_parser *p, struct sdp_media *m)
+{
+	m->n_layers = 0;
+	for (unsigned i = 0; i < p->n_sim && m->n_layers < SDP_MAX_LAYERS; i++) {
+		const struct sdp_sim_stream *st = &p->sim[i];
+
+		for (unsigned k = 0; k < st->n_alt; k++) {
+			const struct sdp_rid *r = rid_find(m, st->alt[k].id);
+			bool again = false;
+
+			for (unsigned j = 0; j < m->n_layers; j++)
+				again |= !strcmp(m->layers[j], st->alt[k].id);
+			if (st->alt[k].paused || !r || !r->send || again)
+				continue;
+			copy_str(m->layers[m->n_layers++], SDP_RID_LEN, r->id);
+			break;
+		}
+	}
+	p->m_sim = false;
+	p->n_sim = 0;
+}
+
 static int parse_media_attr(struct sdp_parser *p, const char *name, char *v)
 {
 	struct sdp_media *m = p->m;
@@ -535,6 +680,10 @@ static int parse_media_attr(struct sdp_parser *p, const char *name, char *v)
 		return parse_ssrc(p, m, v);
 	} else if (!strcmp(name, "ssrc-group")) {
 		return parse_ssrc_group(p, m, v);
+	} else if (!strcmp(name, "rid")) {
+		parse_rid(m, v);
+	} else if (!strcmp(name, "simulcast")) {
+		parse_simulcast(p, v);
 	}
 	return 0;
 }
@@ -568,10 +717,13 @@ static const struct {
 	uint32_t clock;
 } static_pts[] = { { 0, "PCMU", 8000 }, { 8, "PCMA", 8000 }, { 9, "G722", 8000 } };
 
-/* Codecs without an rtpmap (and not static) are dropped: nothing can be said about them. */
-static void end_media(struct sdp_media *m)
+/* Codecs without an rtpmap (and not static) are dropped: nothing can be said about them. The
+ * simulcast layers are resolved against the section's rids. */
+static void end_media(struct sdp_parser *p, struct sdp_media *m)
 {
 	unsigned n = 0;
+
+	end_simulcast(p, m);
 
 	for (unsigned i = 0; i < m->n_codecs; i++) {
 		struct sdp_codec *c = &m->codecs[i];
@@ -599,7 +751,7 @@ static int parse_mline(struct sdp_parser *p, char *v)
 	uint32_t n;
 
 	if (p->m)
-		end_media(p->m);
+		end_media(p, p->m);
 	if (o->n_media == SDP_MAX_MEDIA)
 		return fail(p, -E2BIG, "more than %d m-lines", SDP_MAX_MEDIA);
 	m = &o->media[o->n_media++];
@@ -714,7 +866,7 @@ static int finish(struct sdp_parser *p)
 
 	p->lineno = 0;
 	if (p->m)
-		end_media(p->m);
+		end_media(p, p->m);
 	if (!o->n_media)
 		return fail(p, -EINVAL, "no m-line");
 	if (!p->group_seen || !p->n_bundle)
@@ -1010,12 +1162,24 @@ static bool source_ok(const struct sdp_source *s)
 		is_visible(s->cname, sizeof(s->cname)) && s->ssrc;
 }
 
-/* What each m-line becomes: rejected, or a direction and a codec. */
+/* What each m-line becomes: rejected, or a direction and a codec (and simulcast). */
 struct sdp_plan {
 	bool accept;
 	enum sdp_dir dir;
 	struct sdp_codec codec;
+	unsigned int rid_ext; /* simulcast taken: the rtp-stream-id extension's id; 0: not */
 };
+
+unsigned int sdp_simulcast(const struct sdp_media *m)
+{
+	struct sdp_codec c;
+
+	if (m->audio || m->other || m->port0 || m->n_layers < 2 ||
+		(m->dir != SDP_SENDONLY && m->dir != SDP_SENDRECV) || sdp_choose(m, NULL, &c) ||
+		strcasecmp(c.name, "VP8"))
+		return 0;
+	return ext_id_of(m, SDP_RID_URI);
+}
 
 static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *p, unsigned i,
 	struct sdp_plan *pl, char *err, size_t errlen)
@@ -1026,6 +1190,7 @@ static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *
 	bool they_send = m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY;
 	bool they_recv = m->dir == SDP_SENDRECV || m->dir == SDP_RECVONLY;
 
+	pl->rid_ext = 0;
 	pl->accept = !m->other && !m->port0 && role != SDP_ROLE_REJECT;
 	if (!pl->accept)
 		return 0;
@@ -1057,6 +1222,7 @@ static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *
 			offered);
 	}
 	pl->dir = role == SDP_ROLE_RECV && they_send ? SDP_RECVONLY : SDP_INACTIVE;
+	pl->rid_ext = pl->dir == SDP_RECVONLY && p->simulcast ? sdp_simulcast(m) : 0;
 	return 0;
 }
 
@@ -1091,7 +1257,9 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 		if (again)
 			continue;
 		if (ext_allowed(m->audio, m->ext[k].uri) ||
-			(twcc && m->ext[k].id == twcc && !strcmp(m->ext[k].uri, SDP_TWCC_URI)))
+			(twcc && m->ext[k].id == twcc && !strcmp(m->ext[k].uri, SDP_TWCC_URI)) ||
+			(pl->rid_ext && m->ext[k].id == pl->rid_ext &&
+				!strcmp(m->ext[k].uri, SDP_RID_URI)))
 			put(b, "a=extmap:%u %s\r\n", m->ext[k].id, m->ext[k].uri);
 	}
 	if (c->channels)
@@ -1108,6 +1276,14 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 				twcc_fb |= fb_uplink(m->codecs[k].fb[j]);
 	if (twcc_fb)
 		put(b, "a=rtcp-fb:%u transport-cc\r\n", c->pt);
+	if (pl->rid_ext) { /* the layers we take, in the offer's order (RFC 8853 5.3.2) */
+		for (unsigned k = 0; k < m->n_layers; k++)
+			put(b, "a=rid:%s recv\r\n", m->layers[k]);
+		put(b, "a=simulcast:recv ");
+		for (unsigned k = 0; k < m->n_layers; k++)
+			put(b, "%s%s", k ? ";" : "", m->layers[k]);
+		put(b, "\r\n");
+	}
 	if (pl->dir == SDP_SENDONLY) {
 		const struct sdp_source *s = &p->src[i];
 

@@ -15,6 +15,12 @@
 #define SDP_MAX_LINE 4096	 /* one line, without its line ending */
 #define SDP_MAX_LEN (256 * 1024) /* the whole offer */
 #define SDP_MAX_CAND 4
+#define SDP_MAX_RIDS 8	 /* a=rid lines kept per m-line; later ones are left out */
+#define SDP_MAX_LAYERS 3 /* simulcast layers taken from one m-line (MEDIA_MAX_LAYERS) */
+#define SDP_RID_LEN                                                                                \
+	16 /* a rid-id of up to 15 characters and its NUL (RFC 8851 sets none:
+			  * a longer one would not fit the one-byte header extension) */
+#define SDP_RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 
 struct sdp_codec {
 	uint8_t pt;
@@ -32,6 +38,13 @@ struct sdp_extmap {
 };
 
 enum sdp_dir { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
+
+/* RFC 8851's a=rid:<id> send|recv [restrictions]: the id and its direction (the restrictions
+ * are not kept: the answer accepts or drops a layer whole). */
+struct sdp_rid {
+	char id[SDP_RID_LEN];
+	bool send;
+};
 
 struct sdp_media {
 	bool audio;	/* else video, unless other */
@@ -53,6 +66,16 @@ struct sdp_media {
 	uint32_t rtx_ssrc; /* second of a=ssrc-group:FID; 0 if none */
 	char msid[80];	   /* "<stream> <track>" from a=msid or a=ssrc msid:, "" if none */
 	char cname[64];
+	/* simulcast (RFC 8853): a=rid lines with a well-formed id of up to 15 characters, each
+	 * id once, in the offer's order; and the layers a=simulcast:send asks to send: per
+	 * stream (';') its first alternative (',') that is not paused ('~') and names a send
+	 * rid, each once, the first SDP_MAX_LAYERS streams that have one. n_layers 0: one
+	 * stream (no or an unusable a=simulcast). A malformed rid or simulcast line is left out
+	 * (RFC 8851 10, RFC 8853 5.3): never a refusal. */
+	uint8_t n_rids;
+	struct sdp_rid rids[SDP_MAX_RIDS];
+	uint8_t n_layers;
+	char layers[SDP_MAX_LAYERS][SDP_RID_LEN];
 };
 
 /* ICE credentials, fingerprint and setup are the offer's BUNDLE transport's: those of the
@@ -106,7 +129,17 @@ struct sdp_answer_params {
 	} cand[SDP_MAX_CAND];
 	enum sdp_role role[SDP_MAX_MEDIA];    /* per m-line of the offer */
 	struct sdp_source src[SDP_MAX_MEDIA]; /* for SDP_ROLE_SEND lines */
+	/* the operator's `callbridge simulcast enable`: a video SDP_ROLE_RECV line that may be
+	 * answered with simulcast (sdp_simulcast()) is */
+	bool simulcast;
 };
+
+/* Whether we take simulcast on @m when we receive it (SDP_ROLE_RECV, simulcast enabled):
+ * video the offerer sends, at least 2 layers, VP8 as our codec (the SFU reads VP8 key frames
+ * to switch layers), and the rtp-stream-id extension with a one-byte id (1..14). Its id, or 0
+ * when not. The answer then has a=rid:<id> recv per layer, a=simulcast:recv <id>;<id>... and
+ * that extension; without it the browser sends one stream (Chromium: its first encoding). */
+unsigned int sdp_simulcast(const struct sdp_media *m);
 
 /* The answer, CRLF lines, NUL-terminated. Its length, or a negative errno with err naming
  * the m-line or parameter at fault (no codec we can forward, a source codec the receiver did

@@ -565,6 +565,12 @@ static int cb_jwt_expiry(struct cli *cli, struct edge_cfg *n, int argc, char **a
 	return 0;
 }
 
+static int cb_simulcast(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
+{
+	(void)cli, (void)argc;
+	return cli_enable_word("callbridge simulcast", argv[1], &n->cb.simulcast, out);
+}
+
 /* Media ports: "none", or one <if>:<port> per media interface. */
 static int cb_media(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
@@ -646,6 +652,7 @@ static void cb_page(struct cli *cli, const struct web_cli_ops *ops, FILE *out)
 		fprintf(out, " %s", cfg_listen_str(c, &b->media[i], buf, sizeof(buf)));
 	}
 	fprintf(out, "%s\n", b->n_media ? "" : " none");
+	fprintf(out, "Simulcast                 : %s\n", b->simulcast ? "enabled" : "disabled");
 }
 
 static const struct web_sub cb_subs[] = {
@@ -678,6 +685,9 @@ static const struct web_sub cb_subs[] = {
 	{ "media", NULL, "callbridge media <if>:<port> [<if>:<port> ...]|none",
 		"UDP media ports (guests' TURN relays may reach only these)", 1, WEB_MAX_LISTEN,
 		cb_media, SUB_SET, 0 },
+	{ "simulcast", NULL, "callbridge simulcast enable|disable",
+		"guests send video in up to 3 sizes; each receiver gets one", 1, 1, cb_simulcast,
+		SUB_SET, 0 },
 	{ "wc3jwt", "expiry", "callbridge wc3jwt expiry <1-24>",
 		"hours a web app's login token lasts", 1, 1, cb_jwt_expiry, SUB_SET, 0 },
 	{ "enable", NULL, "callbridge enable", "start the callbridge", 0, 0, NULL, SUB_SWITCH, 0 },

@@ -747,9 +747,12 @@ static void guest_auth(struct wb3 *w, struct wb3_guest *g, json_t *m)
 		"%s "
 		"tracing 0",
 		g->guest, l->guid, g->call, g->participant);
+	/* the callbridge's word on simulcast, in its JWT: the web app asks for layers (or not)
+	 * in its first offer, which follows this message */
 	guest_send(g,
-		json_pack("{s:s, s:s, s:s, s:s}", "type", "authenticated", "participant",
-			g->participant, "name", g->name, "conference", conf ? conf : ""));
+		json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "authenticated", "participant",
+			g->participant, "name", g->name, "conference", conf ? conf : "",
+			"simulcast", json_is_true(json_object_get(claims, "simulcast"))));
 	link_send(l,
 		json_pack("{s:s, s:s, s:s}", "type", "session", "participant", g->participant,
 			"userAgent", browser_of(g->ua)));
@@ -784,6 +787,15 @@ static const char *signal_ok(json_t *m, const char *type)
 		json_t *a = json_object_get(m, "audio"), *v = json_object_get(m, "video");
 		if ((a && !json_is_boolean(a)) || (v && !json_is_boolean(v)) || (!a && !v))
 			return "mute: audio and video must be true or false";
+		return NULL;
+	}
+	if (!strcmp(type, "view")) { /* how high the page shows a participant's video */
+		json_t *p = json_object_get(m, "participant"), *h = json_object_get(m, "height");
+		if (!json_is_string(p) || json_string_length(p) == 0 || json_string_length(p) > 64)
+			return "view: participant must be a participant id";
+		if (!json_is_integer(h) || json_integer_value(h) < 0 ||
+			json_integer_value(h) > 16383)
+			return "view: height must be an integer from 0 to 16383";
 		return NULL;
 	}
 	return "unknown message type";

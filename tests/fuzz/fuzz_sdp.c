@@ -50,6 +50,19 @@ static void check_offer(const struct sdp_offer *o)
 		}
 		for (unsigned k = 0; k < m->n_ext; k++)
 			must_end(m->ext[k].uri, sizeof(m->ext[k].uri));
+		if (m->n_rids > SDP_MAX_RIDS || m->n_layers > SDP_MAX_LAYERS ||
+			(sdp_simulcast(m) && (m->n_layers < 2 || sdp_simulcast(m) > 14)))
+			abort();
+		for (unsigned k = 0; k < m->n_rids; k++)
+			if (!m->rids[k].id[0])
+				abort();
+		for (unsigned k = 0; k < m->n_rids; k++)
+			must_end(m->rids[k].id, sizeof(m->rids[k].id));
+		for (unsigned k = 0; k < m->n_layers; k++) {
+			must_end(m->layers[k], sizeof(m->layers[k]));
+			if (!m->layers[k][0])
+				abort();
+		}
 	}
 }
 
@@ -93,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	params.fingerprint = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
 			     "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
 	params.n_cand = 2;
+	params.simulcast = size & 1; /* the operator's switch: both ways */
 	strcpy(params.cand[0].ip, "198.18.20.1");
 	params.cand[0].port = 3478;
 	strcpy(params.cand[1].ip, "2001:db8::1");

@@ -1,7 +1,8 @@
 /* Prints the callbridge's SDP answer to an offer file, for checking answers against a real
  * browser by hand (tests/unit/fixtures/sdp/check_answer.py): not a test on its own.
- * Usage: sdp_answer_tool OFFER [ROLE...]; ROLE per m-line: recv | inactive | reject |
- * send:CODEC:STREAM:TRACK:SSRC; lines without a role are recv. */
+ * Usage: sdp_answer_tool [--simulcast] OFFER [ROLE...]; ROLE per m-line: recv | inactive |
+ * reject | send:CODEC:STREAM:TRACK:SSRC; lines without a role are recv. --simulcast: as with
+ * `callbridge simulcast enable`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,13 @@ int main(int argc, char **argv)
 	size_t n;
 	FILE *f;
 
+	if (argc > 1 && !strcmp(argv[1], "--simulcast")) {
+		p.simulcast = true;
+		argc--, argv++;
+	}
 	if (argc < 2 || !(f = fopen(argv[1], "rb"))) {
 		fprintf(stderr,
-			"usage: sdp_answer_tool OFFER [recv|inactive|reject|"
+			"usage: sdp_answer_tool [--simulcast] OFFER [recv|inactive|reject|"
 			"send:CODEC:STREAM:TRACK:SSRC ...]\n");
 		return 2;
 	}

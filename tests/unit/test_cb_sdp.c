@@ -837,6 +837,263 @@ static void test_truncations(void)
 	}
 }
 
+/* ---- simulcast (RFC 8851, RFC 8853) ---- */
+
+#define RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define SIM_LINE "a=simulcast:send h;m;l\r\n"
+
+/* The layers the offer's video line (1) gives, "h;m;l", and what the answer says of them. */
+static const char *layers_of(const char *sdp)
+{
+	static char buf[64];
+	const struct sdp_media *m;
+
+	parse_ok(sdp);
+	m = &offer.media[1];
+	buf[0] = '\0';
+	for (unsigned k = 0; k < m->n_layers; k++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", k ? ";" : "",
+			m->layers[k]);
+	return buf;
+}
+
+static const char *sim_variant(const char *from, const char *to)
+{
+	return subst(fixture("chromium-simulcast.sdp"), from, to);
+}
+
+/* A real Chromium 156 offer: the web app's three encodings (h, m, l) */
+static void test_parse_simulcast(void)
+{
+	const struct sdp_media *v;
+
+	parse_ok(fixture("chromium-simulcast.sdp"));
+	CU_ASSERT_EQUAL_FATAL(offer.n_media, 2);
+	v = &offer.media[1];
+	CU_ASSERT_EQUAL(v->n_rids, 3);
+	CU_ASSERT_STRING_EQUAL(v->rids[0].id, "h");
+	CU_ASSERT_STRING_EQUAL(v->rids[2].id, "l");
+	CU_ASSERT(v->rids[0].send && v->rids[1].send && v->rids[2].send);
+	CU_ASSERT_EQUAL(v->n_layers, 3);
+	CU_ASSERT_STRING_EQUAL(v->layers[0], "h");
+	CU_ASSERT_STRING_EQUAL(v->layers[1], "m");
+	CU_ASSERT_STRING_EQUAL(v->layers[2], "l");
+	/* Chromium names no SSRC for a line with rids: the layers' come with the packets */
+	CU_ASSERT_EQUAL(v->ssrc, 0);
+	CU_ASSERT_EQUAL(ext_id(v, RID_URI), 10);
+	CU_ASSERT_EQUAL(sdp_simulcast(v), 10);
+	CU_ASSERT_EQUAL(offer.media[0].n_layers, 0);
+	CU_ASSERT_EQUAL(offer.media[0].n_rids, 0);
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[0]), 0);
+	/* the offers without simulcast have none */
+	parse_ok(fixture("chromium-2pairs.sdp"));
+	for (unsigned i = 0; i < offer.n_media; i++) {
+		CU_ASSERT_EQUAL(offer.media[i].n_layers, 0);
+		CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[i]), 0);
+	}
+}
+
+static void test_answer_simulcast(void)
+{
+	const char *v;
+
+	parse_ok(fixture("chromium-simulcast.sdp"));
+	default_params();
+	params.simulcast = true;
+	CU_ASSERT_FATAL(build() > 0);
+	assert_crlf();
+	v = section(1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=recvonly\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=rtpmap:96 VP8/90000\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:10 " RID_URI "\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:13 urn:3gpp:video-orientation\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(v, "a=extmap:3 " TWCC "\r\n"));
+	CU_ASSERT_EQUAL(count(v, "a=extmap:"), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v,
+		"a=rid:h recv\r\na=rid:m recv\r\na=rid:l recv\r\n"
+		"a=simulcast:recv h;m;l\r\n"));
+	CU_ASSERT_EQUAL(count(answer, "a=rid:"), 3);
+	CU_ASSERT_EQUAL(count(answer, "a=simulcast:"), 1);
+	/* never the MID (it would reach receivers as the sender wrote it), nor RTX's rid */
+	CU_ASSERT_PTR_NULL(strstr(answer, "sdes:mid"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "repaired-rtp-stream-id"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "a=ssrc"));
+	CU_ASSERT_PTR_NULL(strstr(section(0), RID_URI));
+	/* simulcast off: one stream, nothing of it in the answer */
+	params.simulcast = false;
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "a=rid"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "simulcast"));
+	CU_ASSERT_PTR_NULL(strstr(answer, RID_URI));
+	CU_ASSERT_EQUAL(count(section(1), "a=extmap:"), 3);
+	/* a line we do not receive on takes none */
+	params.simulcast = true;
+	params.role[1] = SDP_ROLE_INACTIVE;
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "simulcast"));
+	CU_ASSERT_PTR_NULL(strstr(answer, RID_URI));
+	params.role[1] = SDP_ROLE_RECV;
+	/* VP8 only: without it (H.264 chosen) one stream */
+	parse_ok(sim_variant("a=rtpmap:96 VP8/90000", "a=rtpmap:96 VP7/90000"));
+	CU_ASSERT_EQUAL(offer.media[1].n_layers, 3);
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[1]), 0);
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(1), " H264/90000\r\n"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "simulcast"));
+	CU_ASSERT_PTR_NULL(strstr(answer, "a=rid"));
+	/* no rtp-stream-id extension, or one the one-byte header cannot carry: one stream */
+	parse_ok(sim_variant("a=extmap:10 " RID_URI "\r\n", ""));
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[1]), 0);
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "simulcast"));
+	parse_ok(sim_variant("a=extmap:10 " RID_URI, "a=extmap:15 " RID_URI));
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[1]), 0);
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "simulcast"));
+	CU_ASSERT_PTR_NULL(strstr(answer, RID_URI));
+	/* a line the offerer only receives on */
+	parse_ok(sim_variant("a=sendonly\r\na=msid:", "a=recvonly\r\na=msid:"));
+	CU_ASSERT_EQUAL(offer.media[1].dir, SDP_RECVONLY);
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[1]), 0);
+	/* two layers are simulcast, in the offer's order */
+	parse_ok(sim_variant(SIM_LINE, "a=simulcast:send m;h\r\n"));
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(1),
+		"a=rid:m recv\r\na=rid:h recv\r\n"
+		"a=simulcast:recv m;h\r\n"));
+	CU_ASSERT_EQUAL(count(answer, "a=rid:"), 2);
+	/* one is not */
+	parse_ok(sim_variant(SIM_LINE, "a=simulcast:send h\r\n"));
+	CU_ASSERT_EQUAL(offer.media[1].n_layers, 1);
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[1]), 0);
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "a=rid"));
+	/* the answer to 5 layers names the 3 we take, in the offer's order */
+	parse_ok(subst(subst(fixture("chromium-simulcast.sdp"), "a=rid:h send\r\n",
+			       "a=rid:a send\r\na=rid:b send\r\na=rid:h send\r\n"),
+		SIM_LINE, "a=simulcast:send a;b;h;m;l\r\n"));
+	CU_ASSERT_EQUAL(offer.media[1].n_rids, 5);
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(1),
+		"a=rid:a recv\r\na=rid:b recv\r\na=rid:h recv\r\n"
+		"a=simulcast:recv a;b;h\r\n"));
+	CU_ASSERT_EQUAL(count(answer, "a=rid:"), 3);
+}
+
+/* RFC 8853's grammar and what does not fit it: never a refusal, one stream at worst */
+static void test_simulcast_bad(void)
+{
+	static const struct {
+		const char *line, *layers;
+	} cases[] = {
+		{ SIM_LINE, "h;m;l" },
+		{ "a=simulcast:send h;x;l\r\n", "h;l" }, /* x: no a=rid */
+		{ "a=simulcast:send x;y\r\n", "" },
+		{ "a=simulcast:send ~h;m;l\r\n", "m;l" }, /* paused: left out */
+		{ "a=simulcast:send ~h,m;l\r\n", "m;l" }, /* the first alternative not paused */
+		{ "a=simulcast:send h,m;l\r\n", "h;l" },  /* the first alternative */
+		{ "a=simulcast:send x,m;l\r\n", "m;l" },  /* the first alternative we know */
+		{ "a=simulcast:send h;h;m\r\n", "h;m" },  /* each once */
+		{ "a=simulcast:send h,m;m,l\r\n", "h;m" },
+		{ "a=simulcast:recv x send l;m;h\r\n", "l;m;h" }, /* recv first, not ours */
+		{ "a=simulcast:send h;m;l recv x\r\n", "h;m;l" },
+		{ "a=simulcast:send h;m;l;h;m;l;h;m;l;x\r\n", "h;m;l" },
+		/* empty lists and bad syntax: the line is left out */
+		{ "a=simulcast:\r\n", "" },
+		{ "a=simulcast:send\r\n", "" },
+		{ "a=simulcast:send \r\n", "" },
+		{ "a=simulcast:send ;\r\n", "" },
+		{ "a=simulcast:send h;;l\r\n", "" },
+		{ "a=simulcast:send ;h;l\r\n", "" },
+		{ "a=simulcast:send h;m;\r\n", "" },
+		{ "a=simulcast:send h,;m\r\n", "" },
+		{ "a=simulcast:send ,h;m\r\n", "" },
+		{ "a=simulcast:send ~;m\r\n", "" },
+		{ "a=simulcast:send ~~h;m;l\r\n", "" },
+		{ "a=simulcast:send h;m;l send h\r\n", "" },
+		{ "a=simulcast:send h;m;l recv\r\n", "" },
+		{ "a=simulcast:sendrecv h;m\r\n", "" },
+		{ "a=simulcast: send rid=h;m;l\r\n", "" }, /* the draft's syntax */
+		{ "a=simulcast:send h;m;l\xc3\xa9\r\n", "" },
+		/* a rid we cannot carry (16 characters) is not taken; 15 are */
+		{ "a=simulcast:send abcdefghijklmnop;m;l\r\n", "m;l" },
+		/* a second line changes nothing */
+		{ SIM_LINE "a=simulcast:send l;m\r\n", "h;m;l" },
+		/* none: one stream */
+		{ "", "" },
+	};
+	char line[160];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = layers_of(sim_variant(SIM_LINE, cases[i].line));
+
+		if (strcmp(got, cases[i].layers))
+			fprintf(stderr, "\ncase %u: %s -> '%s'\n", i, cases[i].line, got);
+		CU_ASSERT_STRING_EQUAL(got, cases[i].layers);
+	}
+	/* the rids' own lines */
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n", "a=rid:m recv\r\n")),
+		"h;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n", "a=rid:m\r\n")), "h;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n", "a=rid:m sendonly\r\n")),
+		"h;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n", "a=rid:m;x send\r\n")),
+		"h;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n", "a=rid:\r\n")), "h;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:m send\r\n",
+				       "a=rid:m send pt=96;max-width=640\r\n")),
+		"h;m;l"); /* restrictions are not ours to keep */
+	CU_ASSERT_STRING_EQUAL(layers_of(sim_variant("a=rid:h send\r\n",
+				       "a=rid:h recv\r\na=rid:h send\r\n")),
+		"m;l"); /* an id twice: the first line counts */
+	/* over-long: 16 characters are not ours, 15 are */
+	CU_ASSERT_STRING_EQUAL(layers_of(subst(sim_variant("a=rid:h send\r\n",
+						       "a=rid:abcdefghijklmnop send\r\n"),
+				       SIM_LINE, "a=simulcast:send abcdefghijklmnop;m;l\r\n")),
+		"m;l");
+	CU_ASSERT_STRING_EQUAL(layers_of(subst(sim_variant("a=rid:h send\r\n",
+						       "a=rid:abcdefghijklmno send\r\n"),
+				       SIM_LINE, "a=simulcast:send abcdefghijklmno;m;l\r\n")),
+		"abcdefghijklmno;m;l");
+	/* the simulcast line before the rids it names */
+	snprintf(line, sizeof(line), "%s", SIM_LINE "a=rid:h send\r\n");
+	CU_ASSERT_STRING_EQUAL(layers_of(
+				       subst(sim_variant(SIM_LINE, ""), "a=rid:h send\r\n", line)),
+		"h;m;l");
+	/* more a=rid lines than we keep: the first SDP_MAX_RIDS */
+	{
+		char rids[512] = "", list[256] = "a=simulcast:send ";
+
+		for (int k = 0; k < SDP_MAX_RIDS + 2; k++) {
+			snprintf(rids + strlen(rids), sizeof(rids) - strlen(rids),
+				"a=rid:r%d send\r\n", k);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%sr%d",
+				k ? ";" : "", SDP_MAX_RIDS + 1 - k);
+		}
+		strcat(list, "\r\n");
+		CU_ASSERT_STRING_EQUAL(layers_of(subst(sim_variant("a=rid:h send\r\n", rids),
+					       SIM_LINE, list)),
+			"r7;r6;r5");
+		CU_ASSERT_EQUAL(offer.media[1].n_rids, SDP_MAX_RIDS); /* r8, r9, m, l left out */
+	}
+	/* a session-level simulcast is no m-line's */
+	CU_ASSERT_STRING_EQUAL(layers_of(subst(sim_variant(SIM_LINE, ""), "t=0 0\r\n",
+				       "t=0 0\r\n" SIM_LINE)),
+		"");
+	/* audio may say it too: only video is answered with it */
+	parse_ok(subst(fixture("chromium-simulcast.sdp"), "a=rtpmap:111 opus",
+		"a=rid:h send\r\na=rid:m send\r\n"
+		"a=simulcast:send h;m\r\na=rtpmap:111 opus"));
+	CU_ASSERT_EQUAL(offer.media[0].n_layers, 2);
+	CU_ASSERT_EQUAL(sdp_simulcast(&offer.media[0]), 0);
+	default_params();
+	params.simulcast = true;
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_EQUAL(count(section(0), "a=rid"), 0);
+	CU_ASSERT_EQUAL(count(section(1), "a=rid"), 3);
+}
+
 static void test_fingerprint_str(void)
 {
 	static const uint8_t fp[3] = { 0xab, 0x01, 0xff };
@@ -879,6 +1136,9 @@ int main(void)
 		{ "more codecs and feedback than we keep", test_many_codecs },
 		{ "every truncation of a real offer", test_truncations },
 		{ "fingerprint string", test_fingerprint_str },
+		{ "parse Chromium's simulcast offer", test_parse_simulcast },
+		{ "answer to simulcast", test_answer_simulcast },
+		{ "simulcast: bad and odd input", test_simulcast_bad },
 		{ NULL, NULL },
 	};
 

@@ -843,7 +843,8 @@ static void test_callbridge(void)
 			   "IMPS trusted certs        : none\n"
 			   "IMPS verification mode    : disabled\n"
 			   "WC3 JWT Expiry in hours   : 24\n"
-			   "Media ports               : none\n";
+			   "Media ports               : none\n"
+			   "Simulcast                 : disabled\n";
 	struct tc_lab lab;
 
 	web_lab(&lab);
@@ -890,6 +891,19 @@ static void test_callbridge(void)
 		"IMPS verification mode    : enabled\n"
 		"WC3 JWT Expiry in hours   : 8\n"
 		"Media ports               : a:10000 b:50002\n"));
+	/* simulcast: off by default (the page above), on, off again; a bad word is named */
+	CU_ASSERT_FALSE(running.cb.simulcast);
+	ok("callbridge simulcast enable");
+	CU_ASSERT_TRUE(running.cb.simulcast);
+	ok("callbridge");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Simulcast                 : enabled\n"));
+	refused("callbridge simulcast on",
+		"callbridge simulcast: 'on': expected enable or disable");
+	CU_ASSERT_TRUE(running.cb.simulcast); /* a refusal changes nothing */
+	refused("callbridge simulcast", "missing words");
+	refused("callbridge simulcast enable now", "too many words");
+	ok("callbridge simulcast disable");
+	CU_ASSERT_FALSE(running.cb.simulcast);
 	refused("callbridge media a:50000 a:50002", "'a:50002': one media port per interface");
 	/* with TURN relaying from b, b's media port may not be a relay port, nor become one */
 	running.turn.listen_mask = 2;

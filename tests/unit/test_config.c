@@ -234,6 +234,7 @@ static void test_web_roundtrip(void)
 	SET(a.cb.imps_trust, "imps.pem");
 	a.cb.ucm_verify = a.cb.imps_verify = true;
 	a.cb.jwt_expiry_hours = 8;
+	a.cb.simulcast = true;
 	SET(a.cb.db_path, "/tmp/cb.db");
 	a.cb.media[0] = (struct cfg_listen){ .ifi = 1, .port = 50000 };
 	a.cb.n_media = 1;
@@ -274,6 +275,7 @@ static void test_web_roundtrip(void)
 	CU_ASSERT_EQUAL(b.cb.prefer_if, 1);
 	CU_ASSERT_EQUAL(b.cb.n_media, 1);
 	CU_ASSERT_EQUAL(b.cb.media[0].port, 50000);
+	CU_ASSERT_TRUE(b.cb.simulcast);
 	CU_ASSERT_EQUAL(b.webadmin.ifi, 0);
 	CU_ASSERT_STRING_EQUAL(b.admins[1].name, "api_user");
 	CU_ASSERT_EQUAL(cfg_admin_check(&b, "admin", "Cisco.123"), 0);
@@ -292,6 +294,7 @@ static void test_web_roundtrip(void)
 	CU_ASSERT_EQUAL(b.cb.prefer_if, -1);
 	CU_ASSERT_EQUAL(b.webadmin.ifi, -1);
 	CU_ASSERT_EQUAL(b.cb.jwt_expiry_hours, 24);
+	CU_ASSERT_FALSE(b.cb.simulcast);
 	unlink(tmp);
 }
 
@@ -414,6 +417,8 @@ static void test_malformed(void)
 		"line 2: webbridge3.enabled: expected true or false");
 	refused("callbridge: { ucm_verify = \"yes\"; };",
 		"line 1: callbridge.ucm_verify: expected true or false");
+	refused("callbridge: { simulcast = \"enable\"; };",
+		"line 1: callbridge.simulcast: expected true or false");
 	refused("\nwebadmin: { http_redirect = 0; };",
 		"line 2: webadmin.http_redirect: expected true or false");
 	refused(IF_A("") "webbridge3: {\n https_listen = \"a:445\"; };",
