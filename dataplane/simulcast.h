@@ -276,20 +276,27 @@ static inline bool sim_pick(struct sim_rx *r, uint32_t serial, unsigned int k, b
 }
 
 /* The control plane's estimate of what a receiver can take (bits/s), once a second from its
- * latest receiver report on the video we send it: above 10% lost, what it was sent less half
- * the loss (RFC 8698-like loss control, as GCC's loss-based part does), and no increase for
- * @hold seconds, doubled at each cut within 30 s of the last (5 s to 40 s); below 2% lost and
- * past the hold, 8% more a second plus 10 kbit/s (at most SIM_EST_MAX); between, as it was. */
-#define SIM_EST_START 2000000u /* before any report: every layer */
+ * latest receiver report on the video we send it and the round trip to it. Loss (GCC's
+ * loss-based rule): above 10% lost, what it was sent less half the loss. Delay: a round trip
+ * SIM_QUEUE_MS above the least seen is a queue building on its link (a loss-based rule alone
+ * lets a deep queue fill and stay full, below 10% loss), so 85% of what it was sent. Either
+ * is a cut, after which no increase for a hold, doubled at each cut within 60 s of the last
+ * (5 s to 60 s). Otherwise, below 2% lost and past the hold, 8% more a second plus 10 kbit/s
+ * (at most SIM_EST_MAX); between, as it was. The least round trip drifts up by 1 ms a new
+ * measurement, so that a longer route is learnt in minutes. */
+#define SIM_EST_START 2000000u /* before any report */
 #define SIM_EST_MAX 20000000u
 #define SIM_EST_MIN 50000u
+#define SIM_QUEUE_MS 100
 
 struct sim_est {
 	uint32_t bps;	     /* the estimate */
 	uint32_t hold_until; /* seconds: no increase before */
 	uint32_t hold;	     /* seconds, the last hold */
 	uint32_t last_cut;   /* seconds */
-	uint32_t cuts;
+	uint32_t cuts, queue_cuts;
+	uint32_t rtt_min;  /* ms; 0: none yet */
+	uint32_t rtt_last; /* the round trip last reported */
 };
 
 static inline void sim_est_init(struct sim_est *e)
@@ -297,24 +304,41 @@ static inline void sim_est_init(struct sim_est *e)
 	*e = (struct sim_est){ .bps = SIM_EST_START };
 }
 
-/* A report at second @now: @lost of 256 lost, while it was sent @sent_bps of video. */
+/* A report at second @now: @lost of 256 lost, while it was sent @sent_bps of video; the round
+ * trip to it @rtt_ms (0: not known). */
 static inline void sim_estimate(struct sim_est *e, unsigned int lost, uint32_t sent_bps,
-	uint32_t now)
+	uint32_t now, uint32_t rtt_ms)
 {
-	if (lost > 256 / 10) {
-		uint64_t b = (uint64_t)sent_bps * (512 - lost) / 512;
+	uint64_t b = UINT64_MAX;
 
+	if (rtt_ms == e->rtt_last)
+		rtt_ms = 0; /* not measured again since (they come with sender reports) */
+	else
+		e->rtt_last = rtt_ms;
+	if (rtt_ms && (!e->rtt_min || rtt_ms < e->rtt_min))
+		e->rtt_min = rtt_ms;
+	else if (rtt_ms)
+		e->rtt_min++;
+	if (lost > 256 / 10)
+		b = (uint64_t)sent_bps * (512 - lost) / 512;
+	if (rtt_ms && rtt_ms > e->rtt_min + SIM_QUEUE_MS) {
+		uint64_t q = (uint64_t)sent_bps * 85 / 100;
+
+		if (q < b)
+			b = q;
+		e->queue_cuts++;
+	}
+	if (b != UINT64_MAX) {
 		if (b < e->bps)
 			e->bps = b < SIM_EST_MIN ? SIM_EST_MIN : (uint32_t)b;
-		e->hold = e->cuts && now - e->last_cut < 30 ?
-			(e->hold * 2 > 40 ? 40 : e->hold * 2) :
+		e->hold = e->cuts && now - e->last_cut < 60 ?
+			(e->hold * 2 > 60 ? 60 : e->hold * 2) :
 			5;
 		e->hold_until = now + e->hold;
 		e->last_cut = now;
 		e->cuts++;
 	} else if (lost < 256 / 50 && (int32_t)(now - e->hold_until) >= 0) {
-		uint64_t b = (uint64_t)e->bps * 108 / 100 + 10000;
-
+		b = (uint64_t)e->bps * 108 / 100 + 10000;
 		e->bps = b > SIM_EST_MAX ? SIM_EST_MAX : (uint32_t)b;
 	}
 }

@@ -990,7 +990,8 @@ static void sim_sample(struct media_server *ms, uint64_t now)
 		sent += others;
 		if (r->last.rr_blocks != r->est_blocks) {
 			sim_estimate(&r->est, r->last.rr_lost[1],
-				(uint32_t)min_u64(sent, UINT32_MAX), (uint32_t)(now / 1000));
+				(uint32_t)min_u64(sent, UINT32_MAX), (uint32_t)(now / 1000),
+				r->last.rtt_ms);
 			r->est_blocks = r->last.rr_blocks;
 		}
 		if (!n_sim)
@@ -1449,8 +1450,10 @@ static void sim_show(const struct media_server *ms, const struct ms_leg *l, FILE
 			continue;
 		if (!any)
 			fprintf(out,
-				"  Estimate                : %u kbit/s (%u cuts), %u kbit/s for simulcast sources\n",
-				l->est.bps / 1000, l->est.cuts, l->est_budget / 1000);
+				"  Estimate                : %u kbit/s (%u cuts, %u for a queue: round trip "
+				"above %u ms), %u kbit/s for simulcast sources\n",
+				l->est.bps / 1000, l->est.cuts, l->est.queue_cuts,
+				l->est.rtt_min + SIM_QUEUE_MS, l->est_budget / 1000);
 		any = true;
 		const struct sim_rx *r = &ss->rx[l->slot];
 		uint8_t cur = r->cur, want = __atomic_load_n(&r->want, __ATOMIC_RELAXED);

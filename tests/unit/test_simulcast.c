@@ -196,38 +196,76 @@ static void test_estimate(void)
 	sim_est_init(&e);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_START);
 	/* 50% lost of 1 Mbit/s: 75% of it, no increase for 5 s */
-	sim_estimate(&e, 128, 1000000, 100);
+	sim_estimate(&e, 128, 1000000, 100, 0);
 	CU_ASSERT_EQUAL(e.bps, 750000);
-	sim_estimate(&e, 0, 750000, 104);
+	sim_estimate(&e, 0, 750000, 104, 0);
 	CU_ASSERT_EQUAL(e.bps, 750000);
-	sim_estimate(&e, 0, 750000, 105);
+	sim_estimate(&e, 0, 750000, 105, 0);
 	CU_ASSERT_EQUAL(e.bps, 750000 * 108 / 100 + 10000);
 	/* 5% lost: as it was */
 	uint32_t was = e.bps;
 
-	sim_estimate(&e, 13, 800000, 106);
+	sim_estimate(&e, 13, 800000, 106, 0);
 	CU_ASSERT_EQUAL(e.bps, was);
-	/* a cut within 30 s of the last: the hold doubles (10 s), then 20, 40, 40 */
-	sim_estimate(&e, 200, 300000, 107);
+	/* a cut within 60 s of the last: the hold doubles (10 s), then 20, 40, 60 */
+	sim_estimate(&e, 200, 300000, 107, 0);
 	CU_ASSERT_EQUAL(e.bps, 300000 * (512 - 200) / 512);
 	CU_ASSERT_EQUAL(e.hold, 10);
-	sim_estimate(&e, 200, 300000, 108);
+	sim_estimate(&e, 200, 300000, 108, 0);
 	CU_ASSERT_EQUAL(e.hold, 20);
-	sim_estimate(&e, 200, 300000, 109);
-	sim_estimate(&e, 200, 300000, 110);
+	sim_estimate(&e, 200, 300000, 109, 0);
 	CU_ASSERT_EQUAL(e.hold, 40);
+	sim_estimate(&e, 200, 300000, 110, 0);
+	CU_ASSERT_EQUAL(e.hold, 60);
 	/* never below the floor, even sent nothing */
-	sim_estimate(&e, 255, 0, 111);
+	sim_estimate(&e, 255, 0, 111, 0);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_MIN);
 	/* a cut long after: 5 s again; and a lossy cut above the estimate does not raise it */
-	sim_estimate(&e, 200, 10000000, 200);
+	sim_estimate(&e, 200, 10000000, 300, 0);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_MIN);
 	CU_ASSERT_EQUAL(e.hold, 5);
 	/* bounded above */
 	e.bps = SIM_EST_MAX - 1;
 	e.hold_until = 0;
-	sim_estimate(&e, 0, 0, 300);
+	sim_estimate(&e, 0, 0, 300, 0);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_MAX);
+}
+
+static void test_estimate_queue(void)
+{
+	struct sim_est e;
+
+	sim_est_init(&e);
+	/* the least round trip learnt; no loss, no queue: up */
+	sim_estimate(&e, 0, 500000, 10, 20);
+	sim_estimate(&e, 0, 500000, 11, 25);
+	CU_ASSERT_EQUAL(e.rtt_min, 21); /* 20, drifting up a ms */
+	CU_ASSERT(e.bps > SIM_EST_START);
+	uint32_t was = e.bps;
+
+	/* 3% lost (no loss cut) but a round trip 150 ms above: a queue, 85% of what was sent */
+	sim_estimate(&e, 8, 400000, 12, 171);
+	CU_ASSERT_EQUAL(e.bps, 340000);
+	CU_ASSERT_EQUAL(e.queue_cuts, 1);
+	CU_ASSERT_EQUAL(e.hold, 5);
+	CU_ASSERT(e.bps < was);
+	/* the same round trip again (no new measurement): not a second cut */
+	sim_estimate(&e, 8, 300000, 13, 171);
+	CU_ASSERT_EQUAL(e.bps, 340000);
+	CU_ASSERT_EQUAL(e.queue_cuts, 1);
+	/* a new one, still high, and heavy loss: the lower of the two, the hold doubled */
+	sim_estimate(&e, 128, 300000, 14, 180);
+	CU_ASSERT_EQUAL(e.bps, 225000);
+	CU_ASSERT_EQUAL(e.queue_cuts, 2);
+	CU_ASSERT_EQUAL(e.hold, 10);
+	/* within 100 ms of the least: no queue */
+	sim_estimate(&e, 0, 225000, 30, 110);
+	CU_ASSERT_EQUAL(e.queue_cuts, 2);
+	CU_ASSERT(e.bps > 225000);
+	/* holds double up to 60 s for cuts within 60 s of the last */
+	for (uint32_t t = 31; t < 40; t++)
+		sim_estimate(&e, 200, 300000, t, 0);
+	CU_ASSERT_EQUAL(e.hold, 60);
 }
 
 static void test_choose(void)
@@ -408,6 +446,7 @@ static const struct unit_test tests[] = {
 	{ "a receiver's layer switches at key frames; numbering goes on across switch, wrap, jump",
 		test_switch_at_key_frames },
 	{ "estimate from receiver reports: cuts, holds, increase, bounds", test_estimate },
+	{ "estimate: a round trip 100 ms above its least is a queue: cut", test_estimate_queue },
 	{ "layer choice: fits the budget, headroom up, paused layers", test_choose },
 	{ "layer choice: no bigger than the receiver's tile", test_view_cap },
 	{ "a receiver's estimate shared among sources: cheapest first, then up, else paused",

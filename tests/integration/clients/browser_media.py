@@ -13,14 +13,16 @@
 # Prints ONE JSON line: {"ok", "guests": [{"name", "participant", "tiles", "framesDecoded",
 # "frameWidth", "audio", "audioLevel", "variance", "candidate", "failures", "statsPanel"
 # (--stats-panel: {"shown", "text", "stats"}), "loss" (--loss-seconds: see sample_loss),
-# "activeSpeaker" (--speaker-check: the name its web app shows as speaking), ...}], "speaker"
-# (--speaker-check: see speaker_check),
+# "activeSpeaker" (--speaker-check: the name its web app shows as speaking), "limit"
+# (--limit-seconds: see sample_limit), ...}], "speaker" (--speaker-check: see speaker_check),
+# "limit" (--limit-seconds: the guest limited, its port, the command run),
 # "leave", "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
 #        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
 #        [--gone-timeout 40] [--stats-panel] [--bwe-seconds S] [--loss-seconds S [--loss-cmd C]]
-#        [--speaker-check]
+#        [--speaker-check] [--limit-seconds S --limit-cmd C [--limit-guest K] [--limit-tail T]]
+#        [--capture-size WxH]
 #        [--timeout 180] [--interval 3] [--min-variance 20] [--screenshot-dir DIR]
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
 import urllib.parse
@@ -169,6 +171,105 @@ const done = arguments[arguments.length - 1];
 })().then(done, (e) => done({ error: String(e) }));
 '''
 
+# --limit-seconds: one sample of what a guest receives and sends. Per participant with a tile
+# (its stream's id is the participant id, docs/media.md; the tile is found through the
+# stream's tracks, whose ids are the inbound-rtp trackIdentifiers) the inbound video that
+# received last: its picture size, frames decoded, bytes; the transport's bytes received; the
+# selected candidate pair with its local and remote address and port; every outbound video
+# encoding (one per simulcast layer: rid, size, bytes); the camera track's settings (the
+# capture size) and what the web app says of simulcast (wb3.simulcast)
+JS_LIMIT = r'''
+const done = arguments[arguments.length - 1];
+(async () => {
+  const w = window.wb3 || {};
+  const pc = w.pc;
+  if (!pc) return { error: 'no peer connection (wb3.pc)' };
+  const owner = {};
+  for (const t of document.querySelectorAll('#remote-grid .tile')) {
+    const v = t.querySelector('video');
+    const s = v && v.srcObject;
+    if (s) for (const k of s.getTracks()) owner[k.id] = t.dataset.id || s.id;
+  }
+  const report = await pc.getStats();
+  const all = [];
+  report.forEach((r) => all.push(r));
+  const byId = {};
+  for (const r of all) byId[r.id] = r;
+  const n = (x) => (x === undefined || x === null) ? null : x;
+  const peers = {}, outbound = [];
+  let transportBytes = null, pair = null;
+  for (const r of all) {
+    const kind = r.kind || r.mediaType;
+    if (r.type === 'inbound-rtp' && kind === 'video') {
+      const pid = owner[r.trackIdentifier];
+      if (!pid) continue;
+      const prev = peers[pid];
+      if (prev && prev.last > (r.lastPacketReceivedTimestamp || 0)) continue;
+      peers[pid] = { ssrc: r.ssrc, last: r.lastPacketReceivedTimestamp || 0,
+                     frameWidth: n(r.frameWidth), frameHeight: n(r.frameHeight),
+                     framesDecoded: n(r.framesDecoded), framesPerSecond: n(r.framesPerSecond),
+                     bytesReceived: n(r.bytesReceived), packetsReceived: n(r.packetsReceived),
+                     packetsLost: n(r.packetsLost), freezeCount: n(r.freezeCount),
+                     pliCount: n(r.pliCount), nackCount: n(r.nackCount) };
+    } else if (r.type === 'outbound-rtp' && kind === 'video') {
+      outbound.push({ rid: n(r.rid), ssrc: r.ssrc, active: n(r.active),
+                      frameWidth: n(r.frameWidth), frameHeight: n(r.frameHeight),
+                      framesEncoded: n(r.framesEncoded), bytesSent: n(r.bytesSent),
+                      targetBitrate: n(r.targetBitrate), scalabilityMode: n(r.scalabilityMode),
+                      qualityLimitationReason: n(r.qualityLimitationReason) });
+    } else if (r.type === 'transport') {
+      transportBytes = (transportBytes || 0) + (r.bytesReceived || 0);
+      if (r.selectedCandidatePairId && byId[r.selectedCandidatePairId])
+        pair = byId[r.selectedCandidatePairId];
+    }
+  }
+  if (!pair)
+    for (const r of all)
+      if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r;
+  let sel = null;
+  if (pair) {
+    const c = (x) => x ? { type: n(x.candidateType), protocol: n(x.protocol),
+                           address: n(x.address || x.ip), port: n(x.port),
+                           relayProtocol: n(x.relayProtocol) } : null;
+    sel = { local: c(byId[pair.localCandidateId]), remote: c(byId[pair.remoteCandidateId]),
+            bytesReceived: n(pair.bytesReceived), bytesSent: n(pair.bytesSent),
+            currentRoundTripTime: n(pair.currentRoundTripTime),
+            availableOutgoingBitrate: n(pair.availableOutgoingBitrate) };
+  }
+  let capture = null;
+  for (const s of pc.getSenders())
+    if (s.track && s.track.kind === 'video') {
+      const st = s.track.getSettings();
+      capture = { width: n(st.width), height: n(st.height), frameRate: n(st.frameRate) };
+    }
+  return { peers: peers, transportBytesReceived: transportBytes, pair: sel,
+           outbound: outbound, capture: capture,
+           simulcast: w.simulcast === undefined ? null : w.simulcast, now: performance.now() };
+})().then(done, (e) => done({ error: String(e) }));
+'''
+
+# --capture-size: the web app's getUserMedia asks for this size (Chromium's fake camera is
+# 640x480 unless asked otherwise; it scales and crops any smaller size from its own); what the
+# app asked for is kept in window.__captureAsked
+JS_CAPTURE = r'''
+(() => {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia) return;
+  const orig = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => {
+    c = Object.assign({}, c || {});
+    if (c.video) {
+      window.__captureAsked = JSON.stringify(c.video);
+      const v = typeof c.video === 'object' ? Object.assign({}, c.video) : {};
+      v.width = { ideal: %(w)d, max: %(w)d };
+      v.height = { ideal: %(h)d, max: %(h)d };
+      c.video = v;
+    }
+    return orig(c);
+  };
+})();
+'''
+
 # the web app's statistics panel: its text as a person reads it, and what it shows (wb3.stats)
 JS_PANEL = r'''
 const p = document.getElementById('stats');
@@ -283,12 +384,41 @@ def parse_args():
                    help='after the checks, guest 1 talks (a speech-like WAV for the fake '
                         'microphone) and the others disable their audio track: within 10 s '
                         'every other guest must show guest 1 as the active speaker')
+    p.add_argument('--limit-seconds', type=float, default=0.0,
+                   help='after the checks passed, run --limit-cmd with guest K\'s port, stay '
+                        'this long in the call and sample what every guest receives (picture '
+                        'size, frames, bytes per participant) about once a second '
+                        '(r["limit"]; 0: not)')
+    p.add_argument('--limit-cmd', default='',
+                   help='with --limit-seconds: a shell command run (at most 10 s) as the window '
+                        'starts, "{port}" replaced by the local UDP port of guest K\'s selected '
+                        'candidate pair (e.g. to shape its downlink); if it fails so does the run')
+    p.add_argument('--limit-guest', type=int, default=0,
+                   help='with --limit-seconds: K, the guest whose port --limit-cmd gets (the '
+                        'last one unless told)')
+    p.add_argument('--limit-tail', type=float, default=10.0,
+                   help='with --limit-seconds: the summary (r["limit"]["tail"]) is over the last '
+                        'this many seconds')
+    p.add_argument('--capture-size', default='',
+                   help='WxH: the camera (Chromium\'s fake one) is asked for this size whatever '
+                        'the web app asks (it keeps its other constraints)')
     p.add_argument('--interval', type=float, default=3.0, help='seconds between the two samples')
     p.add_argument('--min-variance', type=float, default=20.0,
                    help='a picture whose luma variance is below this is "blank"')
     p.add_argument('--timeout', type=float, default=180.0, help='bound on the whole run, seconds')
     p.add_argument('--screenshot-dir', help='save guest-<i>.png there after the first check')
-    return p.parse_args()
+    a = p.parse_args()
+    a.capture = None
+    if a.capture_size:
+        try:
+            cw, ch = (int(x) for x in a.capture_size.lower().split('x'))
+            assert 16 <= cw <= 3840 and 16 <= ch <= 2160
+        except (ValueError, AssertionError):
+            p.error(f'--capture-size {a.capture_size!r}: WxH, e.g. 640x360')
+        a.capture = (cw, ch)
+    if a.limit_seconds > 0 and not 0 <= a.limit_guest <= a.guests:
+        p.error(f'--limit-guest {a.limit_guest}: 1..{a.guests}')
+    return a
 
 
 def page_url(url, relay):
@@ -345,6 +475,12 @@ class Guest:
             raise Failed(f'guest {self.i}: getStats (loss) failed: {(s or {}).get("error")}')
         return s
 
+    def limit_stats(self):
+        s = self.driver.execute_async_script(JS_LIMIT)
+        if not isinstance(s, dict) or s.get('error'):
+            raise Failed(f'guest {self.i}: getStats (limit) failed: {(s or {}).get("error")}')
+        return s
+
     def browser_pids(self):
         """the Chromium of this guest: the processes whose command line names its profile"""
         return bj.pids_using(self.profile)
@@ -359,7 +495,8 @@ class Run:
         self.guests = []
         self.procs = {}
         self.wedged = False
-        self.result = {'ok': False, 'guests': [], 'leave': None, 'kill': None, 'error': None}
+        self.result = {'ok': False, 'guests': [], 'leave': None, 'kill': None, 'limit': None,
+                       'error': None}
 
     # ------------------------------------------------------------ processes and waits
 
@@ -445,6 +582,14 @@ class Run:
             self.collect()
         g.driver.set_page_load_timeout(budget)
         g.driver.set_script_timeout(budget)
+        if self.a.capture:
+            # chromedriver's CDP passthrough (webdriver.Remote does not name it)
+            g.driver.command_executor._commands['executeCdpCommand'] = (
+                'POST', '/session/$sessionId/goog/cdp/execute')
+            g.driver.execute('executeCdpCommand', {
+                'cmd': 'Page.addScriptToEvaluateOnNewDocument',
+                'params': {'source': JS_CAPTURE % {'w': self.a.capture[0],
+                                                   'h': self.a.capture[1]}}})
         return g
 
     def bound_client(self, g, seconds):
@@ -640,15 +785,7 @@ class Run:
         the window)}"""
         guests = self.live()
         if self.a.loss_cmd:
-            try:
-                c = subprocess.run(self.a.loss_cmd, shell=True, stdin=subprocess.DEVNULL,
-                                   capture_output=True, text=True,
-                                   timeout=max(1, min(10, self.left() - 10)))
-            except subprocess.TimeoutExpired:
-                raise Failed(f'--loss-cmd did not end within 10 s: {self.a.loss_cmd}')
-            if c.returncode != 0:
-                raise Failed(f'--loss-cmd exited {c.returncode}: '
-                             f'{(c.stderr or c.stdout).strip()[:200]}')
+            self.run_cmd('--loss-cmd', self.a.loss_cmd)
         t0 = time.monotonic()
         for g in guests:
             g.r['loss'] = {'seconds': 0, 'samples': []}
@@ -682,6 +819,105 @@ class Run:
             lost, got = tin['packetsLost'], tin['packetsReceived']
             L['lossRatio'] = round(lost / (lost + got), 4) \
                 if lost is not None and got is not None and lost + got > 0 else None
+
+    def run_cmd(self, opt, cmd):
+        """a test's shell command (--loss-cmd, --limit-cmd), at most 10 s; Failed if it fails"""
+        try:
+            c = subprocess.run(cmd, shell=True, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=max(1, min(10, self.left() - 10)))
+        except subprocess.TimeoutExpired:
+            raise Failed(f'{opt} did not end within 10 s: {cmd}')
+        if c.returncode != 0:
+            raise Failed(f'{opt} exited {c.returncode}: {(c.stderr or c.stdout).strip()[:200]}')
+
+    @staticmethod
+    def limit_tail(samples, tail):
+        """what a guest received over the last @tail s of its samples: per participant the
+        picture's rows (last, min, max), columns (last), frames decoded per second, kbit/s
+        received; and its transport's kbit/s"""
+        if len(samples) < 2:
+            return None
+        end = samples[-1]
+        start = next((x for x in samples if x['t'] >= end['t'] - tail), samples[0])
+        if start is end:
+            start = samples[-2]
+        dt = max(0.001, (end['now'] - start['now']) / 1000.0)
+        win = [x for x in samples if x['t'] >= start['t']]
+        out = {'from': start['t'], 'to': end['t'], 'peers': {}, 'kbps': None}
+        if end.get('transportBytesReceived') is not None:
+            out['kbps'] = round(((end['transportBytesReceived'] or 0) -
+                                 (start.get('transportBytesReceived') or 0)) * 8 / dt / 1000, 1)
+        for pid, v in end['peers'].items():
+            u = start['peers'].get(pid) or {}
+            rows = [x['peers'][pid]['frameHeight'] for x in win
+                    if (x['peers'].get(pid) or {}).get('frameHeight')]
+            same = u.get('ssrc') == v.get('ssrc')
+            out['peers'][pid] = {
+                'frameHeight': v.get('frameHeight'), 'frameWidth': v.get('frameWidth'),
+                'frameHeightMin': min(rows) if rows else None,
+                'frameHeightMax': max(rows) if rows else None,
+                'fps': round(((v.get('framesDecoded') or 0) -
+                              ((u.get('framesDecoded') or 0) if same else 0)) / dt, 1),
+                'kbps': round(((v.get('bytesReceived') or 0) -
+                               ((u.get('bytesReceived') or 0) if same else 0)) * 8 / dt / 1000,
+                              1)}
+        return out
+
+    def sample_limit(self, seconds):
+        """guest K's selected candidate pair's local port into --limit-cmd, which is run; then
+        each guest sampled (JS_LIMIT) at once and about once a second for @seconds:
+        r["limit"] = {"limited" (this guest's port was given), "samples": [{"t" (s since the
+        command), "peers": {participant: {"ssrc", "frameWidth", "frameHeight",
+        "framesDecoded", "framesPerSecond", "bytesReceived", "packetsReceived",
+        "packetsLost", "freezeCount", "pliCount", "nackCount"}}, "transportBytesReceived",
+        "pair": {"local", "remote": {"type", "protocol", "address", "port"}, ...},
+        "outbound": [{"rid", "frameWidth", "frameHeight", "bytesSent", ...} per encoding],
+        "capture": {"width", "height", "frameRate"}, "simulcast" (wb3.simulcast)}, ...],
+        "first", "last" (samples), "tail" (see limit_tail), "simulcast", "capture", "pair"
+        (of the last sample)}; result["limit"] = {"guest", "participant", "port", "cmd",
+        "seconds", "tailSeconds"}"""
+        a, guests = self.a, self.live()
+        k = a.limit_guest or len(self.guests)
+        target = self.guests[k - 1]
+        if target.gone:
+            raise Failed(f'--limit-guest {k}: {target.name} is no longer in the call')
+        pair = target.limit_stats().get('pair') or {}
+        port = (pair.get('local') or {}).get('port')
+        if not port:
+            raise Failed(f'{target.name}: no selected candidate pair with a local port: {pair}')
+        cmd = a.limit_cmd.replace('{port}', str(port))
+        self.result['limit'] = {'guest': target.name, 'participant': target.r['participant'],
+                                'port': port, 'local': pair.get('local'), 'cmd': cmd,
+                                'seconds': None, 'tailSeconds': a.limit_tail}
+        if cmd:
+            self.run_cmd('--limit-cmd', cmd)
+        t0 = time.monotonic()
+        for g in guests:
+            g.r['limit'] = {'limited': g is target, 'samples': []}
+        n = 0
+        while True:
+            for g in guests:
+                s = g.limit_stats()
+                s['t'] = round(time.monotonic() - t0, 1)
+                g.r['limit']['samples'].append(s)
+            elapsed = time.monotonic() - t0
+            if elapsed >= seconds - 0.05 or self.left() < 10:
+                break
+            n += 1
+            self.sleep(max(0.0, min(t0 + n - time.monotonic(), self.left() - 10)))
+        self.result['limit']['seconds'] = round(time.monotonic() - t0, 1)
+        for g in guests:
+            L = g.r['limit']
+            S = L['samples']
+            L['first'], L['last'] = S[0], S[-1]
+            L['tail'] = self.limit_tail(S, a.limit_tail)
+            L['simulcast'] = S[-1].get('simulcast')
+            L['capture'] = S[-1].get('capture')
+            L['pair'] = S[-1].get('pair')
+            try:
+                L['captureAsked'] = g.js('return window.__captureAsked || null')
+            except WebDriverException:
+                L['captureAsked'] = None
 
     def open_panels(self):
         """each guest clicks Statistics: the panel refreshes once a second from then on"""
@@ -874,6 +1110,8 @@ class Run:
             self.read_panels()
         if a.loss_seconds > 0:
             self.sample_loss(a.loss_seconds)
+        if a.limit_seconds > 0:
+            self.sample_limit(a.limit_seconds)
         if a.speaker_check:
             failures = self.speaker_check()
             if failures:
