@@ -226,12 +226,13 @@ sys.exit(0 if gs and (any(ok) if sys.argv[3:] == ["any"] else all(ok)) else 1)' 
 	# ---- loss (end)
 
 	# ---- simulcast (begin): with `callbridge simulcast enable` each guest sends two or three
-	# layers (the web app's sendEncodings; a 640x360 camera gives Chromium two of three) and the
-	# SFU sends each receiver the highest its estimated bandwidth allows: guest 3's downlink
-	# limited to 300 kbit/s (a token bucket, tests/integration/shaping.sh) gets a lower layer
-	# of guest 1's video than guest 2, who keeps the highest guest 1 sends. Judged by the
-	# browsers' getStats() over the last 10 s of 40; the token bucket's counters prove it held
-	# the traffic back. `callbridge media` is read every 2 s meanwhile (loss_page_poll).
+	# layers (the web app's sendEncodings; a 640x360 camera: full and quarter size) and the
+	# SFU sends each receiver the best its estimated bandwidth and its tile allow: guest 3's
+	# downlink limited to 300 kbit/s (a token bucket with a 400 ms queue,
+	# tests/integration/shaping.sh) gets a lower layer of guest 1's video than guest 2, who keeps
+	# the highest guest 1 sends. Judged by the browsers' getStats() over the last 10 s of 40;
+	# the token bucket's counters prove it held the traffic back. `callbridge media` is read
+	# every 2 s meanwhile (loss_page_poll).
 	. "$ROOT/tests/integration/shaping.sh"
 	# sc_restart: the callbridge restarted with its saved settings (simulcast applies then), and
 	# the web bridge has heard of its media port again (bounded)
@@ -325,12 +326,12 @@ sys.exit(0 if gs and (any(ok) if sys.argv[3:] == ["any"] else all(ok)) else 1)' 
 			bad "simulcast: guest 2 (not limited) does not decode guest 1's highest layer ($x)"
 		x=$(sc_judge rate) && ok "simulcast: guest 3 receives within its 300 kbit/s over the last 10 s ($x)" ||
 			bad "simulcast: guest 3 does not receive within 30-330 kbit/s over the last 10 s ($x)"
-		# the lead's per leg line, once there (optional until then)
-		if grep -q '^  Simulcast layers *:' "$W/media-simulcast.page" 2>/dev/null; then
-			ok "callbridge media: simulcast layers per leg ($(grep '^  Simulcast layers *:' "$W/media-simulcast.page" | sed 's/.*: *//' | paste -sd';'))"
-		else
-			echo "  --    callbridge media: no 'Simulcast layers' line per leg (optional for now)"
-		fi
+		# the SFU's side: each source's layers as they arrive, and a limited receiver's layers
+		# (one of guest 1's, the layer it is sent named) next to its estimate
+		grep -qE '^  Simulcast layers *: [a-z]+ [0-9]+ kbit/s [0-9]+x[0-9]+, ' "$W/media-simulcast.page" 2>/dev/null &&
+			grep -qE '^  Simulcast from .*: layer [a-z]+ \(wanted ' "$W/media-simulcast.page" &&
+			ok "callbridge media: each source's layers, each receiver's ($(grep -E '^  (Simulcast layers|Estimate|Simulcast from)' "$W/media-simulcast.page" | sed 's/^ *//; s/  */ /g' | paste -sd';' | sed 's/;/; /g'))" ||
+			bad "callbridge media: no simulcast layers or receivers' layers: $(grep -E '^  (Simulcast|Estimate)' "$W/media-simulcast.page" 2>/dev/null | head -4 | paste -sd'|')"
 	fi
 	if cctl callbridge simulcast disable >/dev/null 2>&1; then
 		sc_restart || bad "simulcast: the callbridge did not come back after its restart (simulcast disabled): $(tail -3 "$CLOG" | paste -sd'|')"
