@@ -22,6 +22,7 @@ struct media_rtx_lcore *media_rtx_lcore[RTE_MAX_LCORE];
 struct media_rr_lcore *media_rr[RTE_MAX_LCORE];
 struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
 struct sim_stream *media_sim[MEDIA_MAX_LEGS];
+uint32_t media_remb_bps[MEDIA_MAX_LEGS];
 uint64_t media_sr_seen[MEDIA_MAX_LEGS][2];
 
 /* NACKs one lcore passes another between two of its passes: a burst of 32 packets each with
@@ -176,6 +177,7 @@ void media_leg_counters_reset(uint16_t slot)
 	if (media_sim[slot])
 		sim_reset(media_sim[slot]);
 	media_sr_seen[slot][0] = media_sr_seen[slot][1] = 0;
+	media_remb_bps[slot] = 0;
 }
 
 uint64_t media_leg_twcc_sent(uint16_t slot)

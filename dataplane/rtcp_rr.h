@@ -138,4 +138,35 @@ static inline void rr_header(uint8_t *p, uint32_t sender_ssrc, unsigned int nblo
 	p[7] = (uint8_t)sender_ssrc;
 }
 
+/* REMB (draft-alvestrand-rmcat-remb-03 2.2): a receiver's estimate for a sender that has no
+ * transport-cc, @bps bits/s for its @n SSRCs (at most 255), from @sender_ssrc. Its length. */
+#define REMB_LEN(n) (20 + 4 * (n))
+static inline unsigned int remb_build(uint8_t *p, uint32_t sender_ssrc, uint64_t bps,
+	const uint32_t *ssrc, unsigned int n)
+{
+	unsigned int exp = 0, words = (unsigned int)REMB_LEN(n) / 4 - 1;
+
+	while (bps > 0x3ffff) { /* an 18-bit mantissa and a 6-bit exponent */
+		bps >>= 1;
+		exp++;
+	}
+	p[0] = 0x8f; /* FMT 15: application layer feedback */
+	p[1] = 206;
+	p[2] = (uint8_t)(words >> 8);
+	p[3] = (uint8_t)words;
+	for (int k = 0; k < 4; k++) {
+		p[4 + k] = (uint8_t)(sender_ssrc >> (24 - 8 * k));
+		p[8 + k] = 0; /* media source: unused */
+	}
+	memcpy(p + 12, "REMB", 4);
+	p[16] = (uint8_t)n;
+	p[17] = (uint8_t)(exp << 2 | (unsigned int)(bps >> 16));
+	p[18] = (uint8_t)(bps >> 8);
+	p[19] = (uint8_t)bps;
+	for (unsigned int i = 0; i < n; i++)
+		for (int k = 0; k < 4; k++)
+			p[20 + 4 * i + k] = (uint8_t)(ssrc[i] >> (24 - 8 * k));
+	return (unsigned int)REMB_LEN(n);
+}
+
 #endif

@@ -849,13 +849,32 @@ static inline unsigned int sfu_rr_tick(const struct dp_l3 *l3, uint64_t now, uin
 		ssrc[1] = leg->video_ssrc;
 		if ((!src[0].started || !ssrc[0]) && (!src[1].started || !ssrc[1]))
 			continue;
-		if (!(c = sfu_fb_alloc(rl->mp, RR_LEN(2), &q, &ifs[leg->ifi])))
+		if (!(c = sfu_fb_alloc(rl->mp, RR_LEN(2) + REMB_LEN(1 + SIM_LAYERS), &q,
+			      &ifs[leg->ifi])))
 			continue;
 		for (int k = 0; k < 2; k++)
 			if (src[k].started && ssrc[k])
 				rr_block(&src[k], ssrc[k], q + RR_LEN(nb++), now_t, tps);
 		rr_header(q, leg->twcc_ssrc, nb);
-		if (!sfu_fb_send(l3, leg, c, q, (int)RR_LEN(nb), out, &ifs[leg->ifi]))
+		unsigned int len = RR_LEN(nb);
+		uint32_t remb =
+			leg->remb ? __atomic_load_n(&media_remb_bps[slot], __ATOMIC_RELAXED) : 0;
+
+		if (remb) { /* our estimate of its uplink, for its SSRCs (what it sends) */
+			uint32_t mine[1 + SIM_LAYERS];
+			unsigned int n = 0;
+
+			if (leg->audio_ssrc)
+				mine[n++] = leg->audio_ssrc;
+			if (leg->video_ssrc && !leg->sim)
+				mine[n++] = leg->video_ssrc;
+			for (unsigned int k = 0; leg->sim && k < leg->n_layers; k++)
+				if (leg->sim->ssrc[k])
+					mine[n++] = leg->sim->ssrc[k];
+			len += remb_build(q + len, leg->twcc_ssrc, remb, mine, n);
+			r->remb++;
+		}
+		if (!sfu_fb_send(l3, leg, c, q, (int)len, out, &ifs[leg->ifi]))
 			continue;
 		r->sent++;
 		sent++;

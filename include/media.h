@@ -32,6 +32,8 @@ struct media_leg_desc {
 	uint8_t twcc_ext;  /* its transport-wide sequence number's extension id (1..14), as the
 			   * answer kept it: we send it transport-cc feedback; 0: none */
 	uint8_t level_ext; /* its audio level's (RFC 6464, 1..14) on its audio; 0: none */
+	bool remb;	   /* no transport-cc, goog-remb: we send it REMB (our estimate of its
+			    * uplink) with our receiver reports */
 	/* Simulcast: the layers its video m-line sends (a=simulcast:send, the first alternative
 	 * of each, paused ones left out), in the offer's order; 0 when it sends one stream.
 	 * With layers, video_ssrc is OURS (the callbridge picks it: random, not 0, not

@@ -187,6 +187,7 @@ struct media_leg {
 	/* simulcast (simulcast.h): its video comes as n_layers layers (0: one stream, video_ssrc)
 	 * named rid[] in the rtp-stream-id extension rid_ext; their SSRCs are learnt into
 	 * media_sim[slot] (sim), and each receiver is sent one layer as video_ssrc (ours) */
+	bool remb; /* it has no transport-cc: our receiver reports carry REMB (media_remb_bps) */
 	uint8_t n_layers, rid_ext;
 	char rid[SIM_LAYERS][SIM_RID_LEN];
 	struct sim_stream *sim;
@@ -314,6 +315,7 @@ struct media_rr_lcore {
 	uint64_t next_tsc;     /* the next round of reports */
 	uint64_t clock_mul[2]; /* TSC -> 48 kHz, 90 kHz: (clock << 32) / TSC hz */
 	uint64_t sent;	       /* reports sent */
+	uint64_t remb;	       /* of those, with a REMB */
 	struct rr_source s[MEDIA_MAX_LEGS][2];
 };
 
@@ -324,6 +326,9 @@ extern struct rtx_stream *media_rtx[MEDIA_MAX_LEGS];
 
 /* Slot @slot's stream, allocated on first use; NULL out of memory. Control plane only. */
 struct rtx_stream *media_rtx_get(uint16_t slot);
+/* By leg slot: the REMB our receiver reports to a leg without transport-cc carry (bits/s,
+ * 0: none), the control plane's estimate of its uplink, one relaxed store a second. */
+extern uint32_t media_remb_bps[MEDIA_MAX_LEGS];
 /* By leg slot, like media_rtx: a simulcast leg's layers and its receivers' (simulcast.h), with
  * a cache for each of its first @layers layers; NULL out of memory. Control plane only. */
 extern struct sim_stream *media_sim[MEDIA_MAX_LEGS];

@@ -219,6 +219,15 @@ static int describe(const struct sdp_offer *o, const struct offer_lines *ol,
 				break;
 			}
 	}
+	/* no transport-cc but goog-remb on a send line (as the answer keeps it): the media
+	 * server sends REMB with its estimate of the uplink */
+	for (int k = 0; k < 2 && !d->twcc_ext && !d->remb; k++) {
+		int line = k ? ol->a_send : ol->v_send;
+		struct sdp_codec c;
+
+		if (line >= 0 && sdp_choose(&o->media[line], NULL, &c) == 0)
+			d->remb = sdp_remb(&o->media[line], c.pt);
+	}
 	/* its audio level (RFC 6464), which the answer keeps on its audio: the active speaker */
 	if (ol->a_send >= 0) {
 		const struct sdp_media *m = &o->media[ol->a_send];

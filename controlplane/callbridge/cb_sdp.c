@@ -1181,6 +1181,20 @@ unsigned int sdp_simulcast(const struct sdp_media *m)
 	return ext_id_of(m, SDP_RID_URI);
 }
 
+bool sdp_remb(const struct sdp_media *m, uint8_t pt)
+{
+	bool remb = false, twcc = false;
+
+	if (m->other || m->port0 || (m->dir != SDP_SENDONLY && m->dir != SDP_SENDRECV))
+		return false;
+	for (unsigned k = 0; k < m->n_codecs; k++)
+		for (unsigned j = 0; m->codecs[k].pt == pt && j < m->codecs[k].n_fb; j++) {
+			remb |= !strcasecmp(m->codecs[k].fb[j], "goog-remb");
+			twcc |= fb_uplink(m->codecs[k].fb[j]);
+		}
+	return remb && !(twcc && twcc_ext_of(m));
+}
+
 static int plan_line(const struct sdp_offer *o, const struct sdp_answer_params *p, unsigned i,
 	struct sdp_plan *pl, char *err, size_t errlen)
 {
@@ -1276,6 +1290,8 @@ static void put_media(struct sdp_buf *b, const struct sdp_offer *o,
 				twcc_fb |= fb_uplink(m->codecs[k].fb[j]);
 	if (twcc_fb)
 		put(b, "a=rtcp-fb:%u transport-cc\r\n", c->pt);
+	else if (pl->dir == SDP_RECVONLY && sdp_remb(m, c->pt)) /* no transport-cc: REMB */
+		put(b, "a=rtcp-fb:%u goog-remb\r\n", c->pt);
 	if (pl->rid_ext) { /* the layers we take, in the offer's order (RFC 8853 5.3.2) */
 		for (unsigned k = 0; k < m->n_layers; k++)
 			put(b, "a=rid:%s recv\r\n", m->layers[k]);

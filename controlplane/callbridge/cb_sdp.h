@@ -141,6 +141,11 @@ struct sdp_answer_params {
  * that extension; without it the browser sends one stream (Chromium: its first encoding). */
 unsigned int sdp_simulcast(const struct sdp_media *m);
 
+/* Whether we send REMB (draft-alvestrand-rmcat-remb) for what the offerer sends on @m with
+ * payload type @pt: a line it sends on whose codec offers goog-remb and no transport-cc we can
+ * take (transport-cc feedback and its header extension); the answer then keeps goog-remb. */
+bool sdp_remb(const struct sdp_media *m, uint8_t pt);
+
 /* The answer, CRLF lines, NUL-terminated. Its length, or a negative errno with err naming
  * the m-line or parameter at fault (no codec we can forward, a source codec the receiver did
  * not offer, a send role on a line the offerer only sends on, out too small). */

@@ -110,6 +110,10 @@ struct ms_leg {
 	uint32_t video_bps;
 	struct sim_est est;
 	uint64_t est_blocks;
+	/* without transport-cc (d.remb): our estimate of its uplink, sent as REMB, from what it
+	 * sent us and its video's loss over each second (the bytes and counts a second ago) */
+	struct sim_est up_est;
+	uint64_t up_bytes, up_pkts, up_lost;
 	/* as a receiver, how high it shows each source's video (media_leg_view), by source */
 	struct {
 		uint64_t serial; /* the source leg's; 0: free */
@@ -375,6 +379,7 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 	edge_log_sanitize(l->d.name, sizeof(l->d.name), d->name);
 	l->nominated = -1;
 	sim_est_init(&l->est);
+	sim_est_init(&l->up_est);
 	l->opened_ms = now_ms();
 	random_token(l->ufrag, 8);
 	random_token(l->pwd, 24);
@@ -920,6 +925,30 @@ static bool uplink_of(const struct ms_leg *l, struct ms_uplink *up)
 	return true;
 }
 
+/* REMB for @l (no transport-cc): what it sent us over the last @span ms and its video's loss
+ * (found missing, over what came and what was missing) feed its uplink's estimate, which its
+ * worker sends with its next receiver report. */
+static void remb_sample(struct ms_leg *l, uint64_t span, uint64_t now)
+{
+	struct ms_uplink up;
+	uint64_t pkts = sub0(l->last.rx_pkts, l->last.rx_audio_pkts), d_pkts, d_lost;
+	uint32_t bps =
+		(uint32_t)min_u64(sub0(l->last.rx_bytes, l->up_bytes) * 8000 / span, UINT32_MAX);
+
+	uplink_of(l, &up);
+	d_pkts = sub0(pkts, l->up_pkts);
+	d_lost = sub0(up.lost, l->up_lost);
+	l->up_bytes = l->last.rx_bytes;
+	l->up_pkts = pkts;
+	l->up_lost = up.lost;
+	if (!bps)
+		return; /* nothing came: nothing to say */
+	sim_estimate(&l->up_est,
+		(unsigned int)(d_lost * 256 / (d_pkts + d_lost ? d_pkts + d_lost : 1)), bps,
+		(uint32_t)(now / 1000), 0);
+	__atomic_store_n(&media_remb_bps[l->slot], l->up_est.bps, __ATOMIC_RELAXED);
+}
+
 /* Whether @r takes @src's video now. */
 static bool takes_video(const struct ms_leg *r, const struct ms_leg *src)
 {
@@ -948,6 +977,8 @@ static void sim_sample(struct media_server *ms, uint64_t now)
 		v = sub0(l->last.rx_bytes, l->last.rx_audio_bytes);
 		l->video_bps = (uint32_t)min_u64(sub0(v, l->video_bytes) * 8000 / span, UINT32_MAX);
 		l->video_bytes = v;
+		if (l->d.remb)
+			remb_sample(l, span, now);
 		for (unsigned int k = 0; k < SIM_LAYERS; k++) {
 			uint64_t b = l->d.n_layers && s ?
 				__atomic_load_n(&s->bytes[k], __ATOMIC_RELAXED) :
@@ -1544,6 +1575,10 @@ void media_show(struct media_server *ms, FILE *out)
 		if (l->d.twcc_ext)
 			fprintf(out, "  Congestion feedback     : %lu transport-cc packets sent\n",
 				(unsigned long)media_leg_twcc_sent(l->slot));
+		else if (l->d.remb)
+			fprintf(out,
+				"  Congestion feedback     : REMB %u kbit/s with our reports (%u cuts)\n",
+				media_remb_bps[l->slot] / 1000, l->up_est.cuts);
 		struct media_leg_stats q = { .connected = false };
 
 		leg_quality(l, &c, &bps, &q);

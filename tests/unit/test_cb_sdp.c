@@ -437,6 +437,22 @@ static void test_answer_initial_chromium(void)
 	CU_ASSERT_FATAL(build() > 0);
 	CU_ASSERT_PTR_NULL(strstr(answer, "transport-cc"));
 	CU_ASSERT_PTR_NULL(strstr(answer, "transport-wide-cc"));
+	/* ... so REMB where the codec offers it (Chromium: its video, not Opus): our estimate of
+	 * the uplink goes with our receiver reports */
+	CU_ASSERT_PTR_NOT_NULL(strstr(section(1), "a=rtcp-fb:96 goog-remb\r\n"));
+	CU_ASSERT_EQUAL(count(answer, "goog-remb"), 1);
+	CU_ASSERT_TRUE(sdp_remb(&offer.media[1], 96));
+	CU_ASSERT_FALSE(sdp_remb(&offer.media[0], 111));
+	/* without goog-remb either: none */
+	parse_ok(
+		subst(subst(fixture("chromium-initial.sdp"), "a=extmap:3 http", "a=extmap:15 http"),
+			" goog-remb\r\n", " x-other\r\n"));
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_PTR_NULL(strstr(answer, "goog-remb"));
+	CU_ASSERT_FALSE(sdp_remb(&offer.media[1], 96));
+	/* with transport-cc usable: never REMB */
+	parse_ok(fixture("chromium-initial.sdp"));
+	CU_ASSERT_FALSE(sdp_remb(&offer.media[1], 96));
 }
 
 static void test_answer_initial_firefox(void)

@@ -300,6 +300,35 @@ static void test_receiver_report(void)
 	CU_ASSERT_EQUAL(be32(h + 4), 0x7c5f0001);
 }
 
+/* REMB (draft-alvestrand-rmcat-remb-03 2.2): 1.5 Mbit/s is mantissa 187500, exponent 3 */
+static void test_remb(void)
+{
+	uint8_t b[64];
+	const uint32_t ssrc[2] = { 0x11223344, 0x55667788 };
+	unsigned int len = remb_build(b, 0x7c5f0001, 1500000, ssrc, 2);
+	uint32_t mant;
+
+	CU_ASSERT_EQUAL(len, 28);
+	CU_ASSERT_EQUAL(b[0], 0x8f);
+	CU_ASSERT_EQUAL(b[1], 206);
+	CU_ASSERT_EQUAL(b[2] << 8 | b[3], 28 / 4 - 1);
+	CU_ASSERT_EQUAL(b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7], 0x7c5f0001);
+	CU_ASSERT_EQUAL(b[8] | b[9] | b[10] | b[11], 0);
+	CU_ASSERT_EQUAL(memcmp(b + 12, "REMB", 4), 0);
+	CU_ASSERT_EQUAL(b[16], 2);
+	mant = (uint32_t)(b[17] & 3) << 16 | (uint32_t)b[18] << 8 | b[19];
+	CU_ASSERT_EQUAL(b[17] >> 2, 3);
+	CU_ASSERT_EQUAL(mant, 187500);
+	CU_ASSERT_EQUAL((uint64_t)mant << (b[17] >> 2), 1500000);
+	CU_ASSERT_EQUAL(memcmp(b + 20, "\x11\x22\x33\x44\x55\x66\x77\x88", 8), 0);
+	/* what fits the mantissa needs no exponent; the largest is kept to 18 significant bits */
+	remb_build(b, 1, 262143, ssrc, 1);
+	CU_ASSERT_EQUAL(b[17] >> 2, 0);
+	CU_ASSERT_EQUAL((uint32_t)(b[17] & 3) << 16 | (uint32_t)b[18] << 8 | b[19], 262143);
+	remb_build(b, 1, UINT32_MAX, ssrc, 1);
+	CU_ASSERT_EQUAL(b[17] >> 2, 14);
+}
+
 static const struct unit_test tests[] = {
 	{ "cache: found, too old, overwritten, another generation, reset", test_store_find },
 	{ "uplink: gaps across the 16-bit wrap, NACKed, recovered, given up",
@@ -309,6 +338,7 @@ static const struct unit_test tests[] = {
 	{ "RFC 6464 audio level in the one-byte extension; malformed ones", test_audio_level },
 	{ "VP8 key frame picture size; inter frames and fragments", test_vp8_keyframe_size },
 	{ "receiver report: RFC 3550 loss, highest, jitter, LSR/DLSR", test_receiver_report },
+	{ "REMB: bytes, mantissa and exponent", test_remb },
 	{ NULL, NULL },
 };
 

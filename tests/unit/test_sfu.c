@@ -915,6 +915,27 @@ static void test_our_receiver_report(void)
 	free_out();
 	/* not again within the second */
 	CU_ASSERT_EQUAL(sfu_rr_tick(&l3, rte_rdtsc() + hz + hz / 2, hz, &out, &st), 0);
+	/* a leg without transport-cc: the media server's estimate of its uplink goes along, a
+	 * REMB for its two SSRCs after the report, in the same SRTCP packet */
+	e->remb = true;
+	media_remb_bps[brw[A].slot] = 1500000;
+	CU_ASSERT_EQUAL(sfu_rr_tick(&l3, rte_rdtsc() + 3 * hz, hz, &out, &st), 1);
+	receive_all(true, got, got_pl, got_len);
+	CU_ASSERT_EQUAL_FATAL(got[A], 1);
+	CU_ASSERT_EQUAL_FATAL(got_len[A], 8 + 2 * 24 + 28);
+	q = got_pl[A] + 8 + 2 * 24;
+	CU_ASSERT_EQUAL(q[0], 0x8f);
+	CU_ASSERT_EQUAL(q[1], 206);
+	CU_ASSERT_EQUAL(edge_be32(q + 4), 0x7c5f0001);
+	CU_ASSERT_EQUAL(memcmp(q + 12, "REMB", 4), 0);
+	CU_ASSERT_EQUAL(q[16], 2);
+	CU_ASSERT_EQUAL(((uint64_t)((q[17] & 3) << 16 | q[18] << 8 | q[19])) << (q[17] >> 2),
+		1500000);
+	CU_ASSERT_EQUAL(edge_be32(q + 20), brw[A].audio_ssrc);
+	CU_ASSERT_EQUAL(edge_be32(q + 24), brw[A].video_ssrc);
+	free_out();
+	e->remb = false;
+	media_remb_bps[brw[A].slot] = 0;
 	e->twcc_ssrc = 0;
 	end();
 }
