@@ -124,15 +124,23 @@ static inline bool sfu_send(const struct dp_l3 *l3, const struct media_leg *dst,
 	return true;
 }
 
+/* What a simulcast receiver's copy of an RTP packet becomes (simulcast.h): its numbers. */
+struct sfu_renumber {
+	uint16_t seq;
+	uint32_t ts, ssrc;
+};
+
 /* Protects @len bytes of plaintext at @p (RTP when !@rtcp) for receiver @o and sends it:
  * in @m itself when @in_place (the last receiver; @p then lies inside @m right after
- * its headers), else in a copy. */
+ * its headers), else in a copy; renumbered first when @rn (the copy, or @p in place). */
 static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_tab *t,
 	const struct media_out *o, struct rte_mbuf *m, const uint8_t *p, uint16_t len, bool rtcp,
-	bool in_place, struct dp_burst_out *out, struct dp_if_stats *st)
+	bool in_place, const struct sfu_renumber *rn, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	const struct media_leg *dst = t->legs[o->dst];
 	struct rte_mbuf *c;
+	uint8_t *q;
 
 	if (unlikely(!dst)) {
 		if (in_place)
@@ -148,9 +156,13 @@ static inline void sfu_forward_one(const struct dp_l3 *l3, const struct media_ta
 			return;
 		}
 	}
-	sfu_send(l3, dst, o, c,
-		in_place ? (uint8_t *)p : rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS), len,
-		rtcp, false, out, st);
+	q = in_place ? (uint8_t *)p : rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
+	if (rn) {
+		edge_put_be16(q + 2, rn->seq);
+		edge_put_be32(q + 4, rn->ts);
+		edge_put_be32(q + 8, rn->ssrc);
+	}
+	sfu_send(l3, dst, o, c, q, len, rtcp, false, out, st);
 }
 
 /* Sends @len bytes of plaintext at @p to every receiver in @mask (bit i: leg->out[i]). */
@@ -167,7 +179,8 @@ static inline void sfu_fan_out(const struct dp_l3 *l3, const struct media_tab *t
 		unsigned int i = __builtin_ctz(mask);
 
 		mask &= mask - 1;
-		sfu_forward_one(l3, t, &leg->out[i], m, p, len, rtcp, can_reuse && !mask, out, st);
+		sfu_forward_one(l3, t, &leg->out[i], m, p, len, rtcp, can_reuse && !mask, NULL, out,
+			st);
 	}
 	if (!can_reuse)
 		rte_pktmbuf_free(m);
@@ -956,7 +969,6 @@ static inline void sfu_sim_fan_out(const struct dp_l3 *l3, const struct media_ta
 	uint32_t ts = edge_be32(p + 4), ots[MEDIA_MAX_OUT];
 	uint8_t pt = p[1] & 0x7f;
 	bool kf = leg->vp8_pt && pt == leg->vp8_pt && rtp_vp8_keyframe_size(p, len, &w, &h) == 0;
-
 	bool pad = sim_padding_only(p, len);
 
 	s->pkts[k]++;
@@ -988,30 +1000,11 @@ static inline void sfu_sim_fan_out(const struct dp_l3 *l3, const struct media_ta
 	}
 	while (mask) {
 		unsigned int i = __builtin_ctz(mask);
-		const struct media_leg *dst = t->legs[leg->out[i].dst];
-		bool last = can_reuse && !(mask & (mask - 1));
-		struct rte_mbuf *c;
-		uint8_t *q;
+		struct sfu_renumber rn = { .seq = oseq[i], .ts = ots[i], .ssrc = leg->video_ssrc };
 
 		mask &= mask - 1;
-		if (unlikely(!dst)) {
-			if (last)
-				rte_pktmbuf_free(m);
-			continue;
-		}
-		if (last) {
-			c = m;
-			q = p;
-		} else if (unlikely(!(c = sfu_copy(m->pool, p, len)))) {
-			st->drops[DP_DROP_MEDIA_NOMBUF]++;
-			continue;
-		} else {
-			q = rte_pktmbuf_mtod_offset(c, uint8_t *, SFU_HDRS);
-		}
-		edge_put_be16(q + 2, oseq[i]);
-		edge_put_be32(q + 4, ots[i]);
-		edge_put_be32(q + 8, leg->video_ssrc);
-		sfu_send(l3, dst, &leg->out[i], c, q, len, false, false, out, st);
+		sfu_forward_one(l3, t, &leg->out[i], m, p, len, false, can_reuse && !mask, &rn, out,
+			st);
 	}
 	if (!can_reuse)
 		rte_pktmbuf_free(m);

@@ -141,18 +141,10 @@ static const char *fixture(const char *name)
 {
 	static char bufs[2][SDP_MAX_LEN + 1];
 	static unsigned turn;
-	char *buf = bufs[turn++ & 1], path[512];
-	size_t n;
-	FILE *f;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/tests/unit/fixtures/sdp/%s",
-		getenv("EDGE_SRCDIR") ? getenv("EDGE_SRCDIR") : EDGE_SRCDIR, name);
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	n = fread(buf, 1, SDP_MAX_LEN, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
+	snprintf(rel, sizeof(rel), "sdp/%s", name);
+	return unit_fixture(rel, bufs[turn++ & 1], sizeof(bufs[0]));
 }
 
 static void offer(struct cb_leg *l, const char *sdp)

@@ -20,18 +20,10 @@ static char answer[65536], err[256], text[SDP_MAX_LEN + 64];
 static const char *fixture(const char *name)
 {
 	static char buf[SDP_MAX_LEN + 1];
-	char path[512];
-	size_t n;
-	FILE *f;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/tests/unit/fixtures/sdp/%s",
-		getenv("EDGE_SRCDIR") ? getenv("EDGE_SRCDIR") : EDGE_SRCDIR, name);
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	n = fread(buf, 1, SDP_MAX_LEN, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
+	snprintf(rel, sizeof(rel), "sdp/%s", name);
+	return unit_fixture(rel, buf, sizeof(buf));
 }
 
 static void parse_ok(const char *sdp)
