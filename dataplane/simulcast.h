@@ -92,13 +92,13 @@ static inline void sim_rx_reset(struct sim_rx *r)
 {
 	uint8_t want = r->want;
 
-	memset(r, 0, sizeof(*r));
+	_Static_assert(SIM_NONE == 0xff, "unused entries are all ones");
+	memset(r, 0, offsetof(struct sim_rx, sent));
+	memset(r->sent, 0xff, sizeof(r->sent)); /* layer SIM_NONE: nothing */
+	memset(r->map, 0xff, sizeof(r->map));
+	r->head = 0;
 	r->want = want;
 	r->cur = SIM_NONE;
-	for (unsigned int i = 0; i < SIM_MAPS; i++)
-		r->map[i].layer = SIM_NONE;
-	for (unsigned int i = 0; i < SIM_SENT; i++)
-		r->sent[i].layer = SIM_NONE;
 }
 
 /* Back to empty, every receiver's want included (the layers' caches emptied, kept). */
