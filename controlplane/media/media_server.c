@@ -897,12 +897,12 @@ static void ms_publish(struct media_server *ms)
 			ms->dirty = true; /* ARP pending: try again on the next tick */
 }
 
-/* @l's video uplink's counters (rtx.h: lost, recovered, NACKs sent) into @up, its layers'
- * summed; false when it sends no video. */
 struct ms_uplink {
 	uint64_t lost, recovered, nack_pkts;
 };
 
+/* @l's video uplink's counters (rtx.h: lost, recovered, NACKs sent) into @up, its layers'
+ * summed; false when it sends no video. */
 static bool uplink_of(const struct ms_leg *l, struct ms_uplink *up)
 {
 	const struct sim_stream *s = media_sim[l->slot];
@@ -956,11 +956,12 @@ static bool takes_video(const struct ms_leg *r, const struct ms_leg *src)
 		!strcmp(src->d.call, r->d.call) && takes(r, src);
 }
 
-/* Simulcast, once a second (after the legs' counters): each simulcast source's layer bit
- * rates; each receiver's estimate from its latest receiver report on the video it was sent
+/* The estimates, once a second (after the legs' counters): each leg's video rate, each
+ * simulcast source's layer bit rates, a REMB leg's uplink (remb_sample); each receiver's
+ * estimate from its latest receiver report on the video it was sent and its round trip
  * (sim_estimate), shared among the simulcast sources it takes once the others' video is
- * counted; and for each, the layer that fits (sim_choose), which the fast path switches to
- * at that layer's next key frame. Control loop, under ms->lock. */
+ * counted (sim_allocate), each source's layer for it stored for the fast path, which
+ * switches at that layer's next key frame. Control loop, under ms->lock. */
 static void sim_sample(struct media_server *ms, uint64_t now)
 {
 	uint64_t span = now - ms->sampled_ms;
