@@ -20,7 +20,7 @@ PACKAGES=(
 	# edged's readiness and watchdog under systemd (sd_notify); systemd-analyze for its unit
 	libsystemd-dev systemd
 	# lab and tests
-	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice
+	dpdk iproute2 iputils-ping ethtool netcat-openbsd procps psmisc coturn python3-aioice python3-aiortc
 	openssl valgrind curl strace
 	# promtool, to check the metrics exposition (tests/unit/test_metrics.c, test_turn.sh)
 	prometheus

@@ -773,6 +773,7 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->rx = *l->rx; /* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
+	e->remb = l->d.remb;
 	if (l->twcc_tx) { /* our feedback: NACKs, and transport-cc where negotiated */
 		e->twcc_ssrc = MEDIA_TWCC_SSRC;
 		e->twcc_tx = *l->twcc_tx;

@@ -225,6 +225,89 @@ sys.exit(0 if gs and (any(ok) if sys.argv[3:] == ["any"] else all(ok)) else 1)' 
 	fi
 	# ---- loss (end)
 
+	# ---- remb (begin): a guest whose offer has goog-remb and no transport-cc gets REMB
+	# (draft-alvestrand-rmcat-remb) with our receiver reports. Chromium always offers
+	# transport-cc, so the guest is Python aiortc (Debian's python3-aiortc; clients/
+	# aiortc_guest.py), which records every REMB it receives and what its sender does with it
+	# (aiortc 1.4.0 sets its video encoder's target_bitrate to the REMB value, clamped to the
+	# codec's MIN_BITRATE..MAX_BITRATE). `callbridge media` is read every 2 s meanwhile.
+	REMB_CLIENT=$ROOT/tests/integration/clients/aiortc_guest.py
+	rm -f "$W/media-remb.page" "$W/media-remb.stop"
+	loss_page_poll "$W/media-remb.page" "$W/media-remb.stop" & rpoll_pid=$!
+	rran=
+	if timeout 120 ip netns exec public /usr/bin/python3 "$REMB_CLIENT" --url "https://$PUB_IP:445" \
+		--ca "$CERTS/lab-ca.pem" --meeting 9999 --name aiortc --seconds 15 > "$W/media-remb.json" 2> "$W/media-remb.err"; then
+		rran=1
+		ok "remb: an aiortc guest joined 9999, connected and sent for 15 s ($(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print("aiortc %s, %s" % (d["aiortc"], ", ".join("%s ssrc %s %s packets" % (k, s["ssrc"], s.get("packetsSent")) for k, s in d["senders"].items())))' "$W/media-remb.json" 2>/dev/null))"
+	else
+		bad "remb: the aiortc guest failed: $(grep -v '^ *$' "$W/media-remb.err" | tail -1)"
+	fi
+	touch "$W/media-remb.stop"
+	wait "$rpoll_pid"
+	if [ -n "$rran" ]; then
+		# remb_judge <check>: exits 1 when it fails; prints the figures it judged
+		remb_judge() {
+			python3 - "$W/media-remb.json" "$W/media-remb.page" "$1" <<-'PY'
+			import json, re, sys
+			d = json.load(open(sys.argv[1]))
+			what = sys.argv[3]
+			FB = 0x7C5F0001
+			v, a = d["senders"]["video"], d["senders"]["audio"]
+			ours = [r for r in d["rembs"] if r.get("sender") == FB and v["ssrc"] in (r.get("ssrcs") or [])]
+			if what == "answer":
+			    print("; ".join(l for l in d["answer"]["lines"] if "rtcp-fb" in l or "extmap" in l))
+			    ok = d["offer"]["googRemb"] and not d["offer"]["transportCc"] and \
+			        d["answer"]["googRemb"] and not d["answer"]["transportCc"]
+			elif what == "rembs":
+			    ok = len(ours) >= 3
+			    R = d.get("rtcp") or {}
+			    print("%d of %d REMBs from 0x%08x name video %s%s: %s%s" % (
+			          len(ours), len(d["rembs"]), FB, v["ssrc"],
+			          ", all also audio %s" % a["ssrc"] if ours and all(a["ssrc"] in r["ssrcs"] for r in ours) else "",
+			          " ".join("%.1fs:%dk" % (r["t"], r["bitrate"] // 1000) for r in ours),
+			          "" if ok else "; SRTCP in: %s compound packets, parts (type/count) %s, unprotect failed %s, parse failed %s %s" % (
+			          R.get("compound"), R.get("parts"), R.get("unprotectFailed"), R.get("parseFailed"), R.get("why"))))
+			elif what == "target":
+			    # aiortc 1.4.0 (rtcrtpsender.py): REMB naming the sender -> encoder.target_bitrate,
+			    # which the codec clamps (vpx.py 250k-1.5M, h264.py 500k-3M)
+			    lo, hi = v.get("targetBounds") or [None, None]
+			    last = ours[-1]["bitrate"] if ours else None
+			    want = None if last is None or lo is None else max(lo, min(last, hi))
+			    applied = [x for x in d["applied"] if x["kind"] == "video" and x["named"] and x["target"] is not None]
+			    follows = all(x["target"] == max(lo, min(x["bitrate"], hi)) for x in applied) if lo is not None else False
+			    print("%s target %s, last REMB %s, clamped to %s-%s: %s; %d REMBs applied, each followed: %s" % (
+			          v.get("encoder"), v.get("targetBitrate"), last, lo, hi, want, len(applied), follows))
+			    ok = want is not None and v.get("targetBitrate") == want and len(applied) >= 3 and follows
+			elif what == "page":
+			    try:
+			        page = open(sys.argv[2]).read()
+			    except OSError:
+			        page = ""
+			    leg = re.search(r'^Leg \S+ \("aiortc"\)\n((?:  .*\n?)*)', page, re.M)
+			    line = re.search(r"^  Congestion feedback     : REMB (\d+) kbit/s with our reports \((\d+) cuts\)$",
+			                     leg.group(1) if leg else "", re.M)
+			    kb = sorted(r["bitrate"] // 1000 for r in ours)
+			    print("%s; aiortc saw %s-%s kbit/s" % (line.group(0).strip() if line else
+			          "no such line in leg 'aiortc' (%s)" % ("leg found" if leg else "no leg"), kb[0] if kb else "-", kb[-1] if kb else "-"))
+			    # the page may be read a second after aiortc stopped counting: one more increase
+			    # (8% plus 10 kbit/s, docs/media.md)
+			    ok = bool(line) and bool(kb) and kb[0] - 1 <= int(line.group(1)) <= kb[-1] * 1.08 + 11
+			sys.exit(0 if ok else 1)
+			PY
+		}
+		x=$(remb_judge answer) && ok "remb: aiortc offered goog-remb and no transport-cc, the answer kept goog-remb and has no transport-cc ($x)" ||
+			bad "remb: the offer or the answer is not goog-remb without transport-cc ($x)"
+		x=$(remb_judge rembs) && ok "remb: aiortc received at least 3 REMBs from SSRC 0x7c5f0001 naming its video SSRC ($x)" ||
+			bad "remb: aiortc received fewer than 3 REMBs from SSRC 0x7c5f0001 naming its video SSRC ($x)"
+		x=$(remb_judge target) && ok "remb: aiortc's video encoder took the REMB values as its target bit rate ($x)" ||
+			bad "remb: aiortc's video encoder target bit rate did not follow the REMBs ($x)"
+		x=$(remb_judge page) && ok "callbridge media: the aiortc leg shows REMB within what aiortc received (or one increase more) ($x)" ||
+			bad "callbridge media: the aiortc leg shows no REMB line, or one outside what aiortc received ($x)"
+	fi
+	# ---- remb (end)
+
 	# ---- simulcast (begin): with `callbridge simulcast enable` each guest sends two or three
 	# layers (the web app's sendEncodings; a 640x360 camera: full and quarter size) and the
 	# SFU sends each receiver the best its estimated bandwidth and its tile allow: guest 3's
