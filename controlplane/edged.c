@@ -26,6 +26,7 @@
 #include "edge_log.h"
 #include "edge_rcu.h"
 #include "evloop.h"
+#include "hw.h"
 #include "nbr.h"
 #include "turn_tables.h"
 
@@ -331,6 +332,30 @@ static int debug_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *ou
 	return 0;
 }
 
+/* `hardware`: what this box has for the data plane and what it lacks (hw.h). */
+static int hardware_cli(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
+{
+	static struct hw_report r; /* 4 KB: the control loop's, one page at a time */
+	int rc;
+
+	(void)cli;
+	(void)ctx;
+	if (argc != 1) {
+		fprintf(out, "error: hardware: '%s': the command takes no word\n", argv[1]);
+		return -EINVAL;
+	}
+	if ((rc = hw_probe("/", &r)) < 0) {
+		fprintf(out, "error: hardware: /sys cannot be read: %s\n", strerror(-rc));
+		return rc;
+	}
+	hw_print(&r, out);
+	return 0;
+}
+
+static const struct cli_command hardware_command = { "hardware", "hardware",
+	"the CPU, isolated cores, hugepages, IOMMU and NICs the data plane needs, with fixes",
+	hardware_cli, NULL, NULL, NULL, NULL };
+
 static const struct cli_command debug_command = { "debug", "debug stall <seconds>",
 	"block the control loop for 1..30 s (tests the service's watchdog)", debug_cli, NULL, NULL,
 	NULL, NULL };
@@ -453,6 +478,8 @@ int main(int argc, char **argv)
 		stop_all(NULL);
 		return 1;
 	}
+	if (cli_register(&app.cli, &hardware_command) < 0)
+		LOG_WARN("mgmt", "the hardware command could not be registered");
 	if (cli_register(&app.cli, &debug_command) < 0 || watchdog_start(&app) < 0)
 		LOG_WARN("mgmt", "the debug command or the systemd watchdog could not be set up");
 	LOG_INFO_("mgmt", "edged started: %d interfaces, %u workers, control socket %s",

@@ -218,7 +218,7 @@ static const char *words[] = { "ipv4", "iface", "status", "arp", "ping", "turn",
 	"help", "add", "del", "default", "quit", "exit", "pki", "user", "webbridge3", "callbridge",
 	"webadmin", "https", "c2w", "listen", "certs", "trust", "http-redirect", "enable",
 	"disable", "restart", "connections", "calls", "participants", "wc3jwt", "expiry", "passwd",
-	"list", "route", "simulcast", NULL };
+	"list", "route", "simulcast", "hardware", NULL };
 
 static char *complete_word(const char *text, int state)
 {

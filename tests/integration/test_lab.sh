@@ -97,6 +97,24 @@ if [ $rc -ne 0 ] && echo "$out" | grep -q "'q'"; then ok "unknown interface refu
 out=$(ctl frobnicate 2>&1); rc=$?
 if [ $rc -ne 0 ] && echo "$out" | grep -q "'frobnicate'"; then ok "unknown command refused: $out"; else bad "unknown command: rc=$rc: $out"; fi
 check "the configuration file is unchanged" sh -c "[ '$(md5sum < $RUN/edged.conf)' = '$cfg_sum' ]"
+
+echo "edgectl hardware: what the box has for the data plane, and the fix for each lack"
+out=$(ctl hardware 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q '^CPU  *: .*, [0-9]* CPUs$' <<<"$out" && grep -q '^Hugepages' <<<"$out" &&
+	grep -qE '^IOMMU  *: (on|off)' <<<"$out" && grep -qE '^Ethernet NICs  *: [0-9]+$' <<<"$out" &&
+	grep -qE '^Ready for the data plane  : (yes|no \(see the fixes above\))$' <<<"$out"; then
+	ok "hardware: CPU, hugepages, IOMMU, NICs and a verdict ($(grep -E '^(IOMMU|Ethernet NICs|Ready)' <<<"$out" | sed 's/  */ /g' | paste -sd';'))"
+else
+	bad "hardware: rc=$rc: $(head -c 600 <<<"$out")"
+fi
+# no IOMMU here (a VM without one): said, with its fix
+if grep -q '^IOMMU  *: on' <<<"$out" || grep -q 'fix: intel_iommu=on iommu=pt' <<<"$out"; then
+	ok "hardware: the IOMMU's state, and its fix when it is off"
+else
+	bad "hardware: IOMMU off without its fix: $(grep -A1 '^IOMMU' <<<"$out")"
+fi
+out=$(ctl hardware now 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "'now'" <<<"$out"; then ok "hardware: a stray word refused, named: $out"; else bad "hardware now: rc=$rc: $out"; fi
 check_not "nothing answers on the refused address" in_int ping -c 1 -W 1 198.18.10.10
 check "interface a still answers" in_int ping -c 1 -W 2 198.18.10.1
 
