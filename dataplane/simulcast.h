@@ -281,10 +281,13 @@ static inline bool sim_pick(struct sim_rx *r, uint32_t serial, unsigned int k, b
  * SIM_QUEUE_MS above the least seen is a queue building on its link (a loss-based rule alone
  * lets a deep queue fill and stay full, below 10% loss), so 85% of what it was sent. Either
  * is a cut, after which no increase for a hold, doubled at each cut within 60 s of the last
- * (5 s to 60 s). Otherwise, below 2% lost and past the hold, 8% more a second plus 10 kbit/s
- * (at most SIM_EST_MAX); between, as it was. The least round trip drifts up by 1 ms a new
+ * (5 s to 60 s), and none above 90% of the rate that was cut for SIM_CEIL_S (a failed try
+ * for a bigger layer is not tried again for a minute). Otherwise, below 2% lost and past the
+ * hold, half as much again a second until the first cut (from SIM_EST_START), then 8% more a
+ * second plus 10 kbit/s (at most SIM_EST_MAX); between, as it was. The least round trip drifts up by 1 ms a new
  * measurement, so that a longer route is learnt in minutes. */
-#define SIM_EST_START 2000000u /* before any report */
+#define SIM_EST_START 300000u /* before any report (GCC's start) */
+#define SIM_CEIL_S 60	      /* a rate that failed is not tried again for this long */
 #define SIM_EST_MAX 20000000u
 #define SIM_EST_MIN 50000u
 #define SIM_QUEUE_MS 100
@@ -295,8 +298,10 @@ struct sim_est {
 	uint32_t hold;	     /* seconds, the last hold */
 	uint32_t last_cut;   /* seconds */
 	uint32_t cuts, queue_cuts;
-	uint32_t rtt_min;  /* ms; 0: none yet */
-	uint32_t rtt_last; /* the round trip last reported */
+	uint32_t ceil, ceil_until; /* the rate of the last cut (bits/s) and until when (s) the
+				    * estimate stays under 90% of it; 0: none */
+	uint32_t rtt_min;	   /* ms; 0: none yet */
+	uint32_t rtt_last;	   /* the round trip last reported */
 };
 
 static inline void sim_est_init(struct sim_est *e)
@@ -329,6 +334,8 @@ static inline void sim_estimate(struct sim_est *e, unsigned int lost, uint32_t s
 		e->queue_cuts++;
 	}
 	if (b != UINT64_MAX) {
+		e->ceil = sent_bps; /* what it was sent did not fit */
+		e->ceil_until = now + SIM_CEIL_S;
 		if (b < e->bps)
 			e->bps = b < SIM_EST_MIN ? SIM_EST_MIN : (uint32_t)b;
 		e->hold = e->cuts && now - e->last_cut < 60 ?
@@ -338,7 +345,12 @@ static inline void sim_estimate(struct sim_est *e, unsigned int lost, uint32_t s
 		e->last_cut = now;
 		e->cuts++;
 	} else if (lost < 256 / 50 && (int32_t)(now - e->hold_until) >= 0) {
-		b = (uint64_t)e->bps * 108 / 100 + 10000;
+		/* half as much again a second until the first cut (a start, as GCC's probes),
+		 * then 8% */
+		b = e->cuts ? (uint64_t)e->bps * 108 / 100 + 10000 : (uint64_t)e->bps * 3 / 2;
+		if (e->ceil && (int32_t)(now - e->ceil_until) < 0 && b > (uint64_t)e->ceil * 9 / 10)
+			b = (uint64_t)e->ceil * 9 / 10 > e->bps ? (uint64_t)e->ceil * 9 / 10 :
+								  e->bps;
 		e->bps = b > SIM_EST_MAX ? SIM_EST_MAX : (uint32_t)b;
 	}
 }

@@ -195,6 +195,10 @@ static void test_estimate(void)
 
 	sim_est_init(&e);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_START);
+	/* no loss: half as much again a second until the first cut */
+	sim_estimate(&e, 0, 100000, 90, 0);
+	CU_ASSERT_EQUAL(e.bps, SIM_EST_START * 3 / 2);
+	e.bps = 2000000;
 	/* 50% lost of 1 Mbit/s: 75% of it, no increase for 5 s */
 	sim_estimate(&e, 128, 1000000, 100, 0);
 	CU_ASSERT_EQUAL(e.bps, 750000);
@@ -227,6 +231,7 @@ static void test_estimate(void)
 	/* bounded above */
 	e.bps = SIM_EST_MAX - 1;
 	e.hold_until = 0;
+	e.ceil_until = 0;
 	sim_estimate(&e, 0, 0, 300, 0);
 	CU_ASSERT_EQUAL(e.bps, SIM_EST_MAX);
 }
@@ -262,6 +267,14 @@ static void test_estimate_queue(void)
 	sim_estimate(&e, 0, 225000, 30, 110);
 	CU_ASSERT_EQUAL(e.queue_cuts, 2);
 	CU_ASSERT(e.bps > 225000);
+	/* a rate that was cut is not tried again for a minute: under 90% of it */
+	CU_ASSERT_EQUAL(e.ceil, 300000); /* what it was sent at the last cut */
+	e.bps = 260000;
+	e.hold_until = 0;
+	sim_estimate(&e, 0, 260000, 31, 0);
+	CU_ASSERT_EQUAL(e.bps, 270000);
+	sim_estimate(&e, 0, 270000, 31 + SIM_CEIL_S, 0);
+	CU_ASSERT_EQUAL(e.bps, 270000 * 108 / 100 + 10000);
 	/* holds double up to 60 s for cuts within 60 s of the last */
 	for (uint32_t t = 31; t < 40; t++)
 		sim_estimate(&e, 200, 300000, t, 0);
