@@ -964,7 +964,10 @@ static inline void sfu_sim_fan_out(const struct dp_l3 *l3, const struct media_ta
 {
 	struct sim_stream *s = leg->sim;
 	uint32_t now = (uint32_t)(tsc >> SFU_RTX_TSC_SHIFT), need = 0, mask = 0;
-	uint32_t tpt = (uint32_t)((90000ull << SFU_RTX_TSC_SHIFT) / rte_get_tsc_hz());
+	/* 90 kHz units per tick, from the lcore's TSC -> 90 kHz factor (no division a packet) */
+	const struct media_rr_lcore *rr = media_rr[rte_lcore_id()];
+	uint32_t tpt = rr ? (uint32_t)(rr->clock_mul[1] >> (32 - SFU_RTX_TSC_SHIFT)) :
+			    (uint32_t)((90000ull << SFU_RTX_TSC_SHIFT) / rte_get_tsc_hz());
 	uint16_t seq = edge_be16(p + 2), oseq[MEDIA_MAX_OUT], w, h;
 	uint32_t ts = edge_be32(p + 4), ots[MEDIA_MAX_OUT];
 	uint8_t pt = p[1] & 0x7f;
