@@ -377,6 +377,12 @@ int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2], uint64_t by
 	return 0;
 }
 
+void turn_tables_in_use(uint32_t *slots, uint32_t *objs)
+{
+	*slots = turn_tab.capacity - __atomic_load_n(&turn_tab.n_free, __ATOMIC_RELAXED);
+	*objs = turn_tab.n_objs - __atomic_load_n(&turn_tab.n_free_objs, __ATOMIC_RELAXED);
+}
+
 size_t turn_tables_memory(void)
 {
 	/* everything else (objects, slots, client table, port tables) is rte_malloc'd: callers

@@ -188,6 +188,11 @@ int turn_alloc_remove(const struct turn_key *key);
 /* A copy of the allocation with @key for editing (caller frees or publishes it), or NULL. */
 struct turn_alloc *turn_alloc_copy(const struct turn_key *key);
 size_t turn_tables_memory(void);
+/* What the tables hold now, readable from any thread (the control plane writes the counts):
+ * *slots the allocations' slots taken, *objs the allocation objects not free (live ones,
+ * copies being published, and removed ones waiting out their grace period). A soak reads
+ * them back to their baseline. */
+void turn_tables_in_use(uint32_t *slots, uint32_t *objs);
 /* Recycles what removals left once their grace period ended (slots, hash positions, memory).
  * Called by the control plane's timer and when slots run out. Returns how many. */
 unsigned int turn_tables_reclaim(void);

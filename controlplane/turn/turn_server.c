@@ -1736,6 +1736,10 @@ void turn_server_tick(struct turn_server *s)
 	tw_advance(&s->wheel, now / 1000);
 	s->st.reservations_expired += turn_resv_expire(&s->resv, now, resv_release, s);
 	resolve_dirty(s, now, false);
+	/* what removals handed back after their grace period: slots and objects free again
+	 * (left there, they came back only when the tables ran out, and the tables read full
+	 * of allocations long gone) */
+	turn_tables_reclaim();
 }
 
 void turn_server_neighbour_learned(struct turn_server *s)

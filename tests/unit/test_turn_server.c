@@ -372,6 +372,19 @@ static void test_refresh_delete_and_expiry(void)
 	turn_server_tick(srv);
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 0);
 	CU_ASSERT(turn_server_stats(srv)->allocations_expired >= 2);
+	/* once the grace period has run, the next tick hands the data plane's slots and objects
+	 * back: none is held for an allocation that is gone (the soak found them held) */
+	edge_rcu_offline();
+	edge_rcu_barrier();
+	edge_rcu_online();
+	turn_server_tick(srv);
+	{
+		uint32_t slots, objs;
+
+		turn_tables_in_use(&slots, &objs);
+		CU_ASSERT_EQUAL(slots, 0);
+		CU_ASSERT_EQUAL(objs, 0);
+	}
 }
 
 static void test_quota_and_reservation(void)
