@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <dirent.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,8 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
 #include <unistd.h>
 
 #include "appliance.h"
@@ -677,10 +681,52 @@ static void if_page(void *ctx, int ifi, FILE *out)
 				dp_drop_text(r));
 }
 
+/* What the process holds, as a soak watches it: packet buffers taken from the pool (by the
+ * workers, the rings, the mirrors' queues and the lcores' caches), DPDK's heap, and the
+ * process's resident memory and open descriptors (from /proc). Any thread. */
+struct app_resources {
+	unsigned int mbufs_in_use, mbufs;
+	uint64_t heap_bytes, rss_bytes, malloc_bytes;
+	unsigned int fds;
+};
+
+static void app_resources(const struct appliance *app, struct app_resources *r)
+{
+	struct rte_malloc_socket_stats hs;
+	struct mallinfo2 mi;
+	unsigned long pages = 0, resident = 0;
+	struct dirent *d;
+	FILE *f;
+	DIR *dir;
+
+	memset(r, 0, sizeof(*r));
+	if (app->mp) {
+		r->mbufs = app->mp->size;
+		r->mbufs_in_use = rte_mempool_in_use_count(app->mp);
+	}
+	for (int s = 0; s < (int)rte_socket_count(); s++)
+		if (!rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &hs))
+			r->heap_bytes += hs.heap_allocsz_bytes;
+	mi = mallinfo2();
+	r->malloc_bytes = mi.uordblks + mi.hblkhd;
+	if ((f = fopen("/proc/self/statm", "re"))) {
+		if (fscanf(f, "%lu %lu", &pages, &resident) == 2)
+			r->rss_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	if ((dir = opendir("/proc/self/fd"))) {
+		while ((d = readdir(dir)))
+			r->fds += d->d_name[0] != '.';
+		r->fds--; /* the directory's own */
+		closedir(dir);
+	}
+}
+
 static void status_page(void *ctx, FILE *out)
 {
 	struct appliance *app = ctx;
 	time_t up = time(NULL) - app->started;
+	struct app_resources res;
 
 	fprintf(out, "Appliance\n");
 	fprintf(out, "  Uptime                : %ldd %02ld:%02ld:%02ld\n", up / 86400,
@@ -689,6 +735,13 @@ static void status_page(void *ctx, FILE *out)
 	fprintf(out, "  Memory                : %s, %d MB\n",
 		app->cfg.hugepages ? "hugepages" : "no hugepages", app->cfg.memory_mb);
 	fprintf(out, "  Neighbours            : %u (at most %u)\n", nbr_count(), NBR_MAX_ENTRIES);
+	app_resources(app, &res);
+	fprintf(out, "  Packet buffers        : %u in use of %u\n", res.mbufs_in_use, res.mbufs);
+	fprintf(out, "  DPDK heap             : %.1f MB allocated\n", res.heap_bytes / 1048576.0);
+	fprintf(out,
+		"  Process               : %.1f MB resident, %.1f MB allocated (malloc), %u open "
+		"descriptors\n",
+		res.rss_bytes / 1048576.0, res.malloc_bytes / 1048576.0, res.fds);
 	for (unsigned int w = 0; w < app->n_workers; w++) {
 		const struct dp_worker *wk = &app->workers[w];
 		uint64_t loops = wk->loops, idle = wk->idle_loops;
@@ -1018,6 +1071,40 @@ static void wk_collect(void *ctx, struct metrics_sink *sink)
 	}
 }
 
+/* app_resources()'s figures; ctx: which. */
+enum { RES_MBUFS_IN_USE, RES_MBUFS, RES_HEAP, RES_RSS, RES_MALLOC, RES_FDS };
+
+static void res_collect(void *ctx, struct metrics_sink *sink)
+{
+	struct app_resources r;
+
+	app_resources(metrics_app, &r);
+	switch ((uintptr_t)ctx) {
+	case RES_MBUFS_IN_USE:
+		metrics_sample_u64(sink, NULL, r.mbufs_in_use);
+		break;
+	case RES_MBUFS:
+		metrics_sample_u64(sink, NULL, r.mbufs);
+		break;
+	case RES_HEAP:
+		metrics_sample_u64(sink, NULL, r.heap_bytes);
+		break;
+	case RES_RSS:
+		metrics_sample_u64(sink, NULL, r.rss_bytes);
+		break;
+	case RES_MALLOC:
+		metrics_sample_u64(sink, NULL, r.malloc_bytes);
+		break;
+	default:
+		metrics_sample_u64(sink, NULL, r.fds);
+	}
+}
+
+#define RES_METRIC(n, h, which)                                                                    \
+	{                                                                                          \
+		n, h, METRICS_GAUGE, NULL, res_collect, (void *)(uintptr_t)(which)                 \
+	}
+
 #define WK_METRIC(n, h, t, field)                                                                  \
 	{                                                                                          \
 		n, h, t, wk_labels, wk_collect,                                                    \
@@ -1089,6 +1176,18 @@ static const struct metrics_family if_families[] = {
 		METRICS_GAUGE, idle_sleep_us),
 	WK_METRIC("edge_worker_rx_queues", "Receive queues the worker polls.", METRICS_GAUGE,
 		n_rxq),
+	RES_METRIC("edge_packet_buffers_in_use",
+		"Packet buffers (mbufs) taken from the pool: in the workers, rings, queues and the "
+		"lcores' caches.",
+		RES_MBUFS_IN_USE),
+	RES_METRIC("edge_packet_buffers", "Packet buffers (mbufs) in the pool.", RES_MBUFS),
+	RES_METRIC("edge_dpdk_heap_allocated_bytes",
+		"Bytes allocated from DPDK's heap (tables, rings, caches).", RES_HEAP),
+	RES_METRIC("process_resident_memory_bytes", "Resident memory size in bytes.", RES_RSS),
+	RES_METRIC("process_open_fds", "Number of open file descriptors.", RES_FDS),
+	RES_METRIC("edge_malloc_allocated_bytes",
+		"Bytes the process holds from malloc (in use, not the allocator's free lists).",
+		RES_MALLOC),
 	{ "edge_firewall_rule_hits_total",
 		"Packets the interface's firewall decided by each "
 		"rule (the rule as `firewall <if>` prints it), by the default policy, or by the "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "turn_metrics.h"
+#include "turn_tables.h"
 
 static struct appliance *tm_app;
 
@@ -103,6 +104,21 @@ static void tm_allocs_now(void *ctx, struct metrics_sink *sink)
 	(void)ctx;
 	metrics_sample_u64(sink, NULL,
 		tm_app && tm_app->turn ? turn_server_allocations(tm_app->turn) : 0);
+}
+
+static const char *const table_labels[] = { "kind", NULL };
+
+/* The data plane's TURN tables: slots and objects in use (back to their baseline when every
+ * allocation is gone and the grace periods have run). */
+static void tm_tables(void *ctx, struct metrics_sink *sink)
+{
+	static const char *const sl[] = { "slots" }, *const ob[] = { "objects" };
+	uint32_t slots, objs;
+
+	(void)ctx;
+	turn_tables_in_use(&slots, &objs);
+	metrics_sample_u64(sink, sl, slots);
+	metrics_sample_u64(sink, ob, objs);
 }
 
 /* The data plane's relay counters over every interface. */
@@ -343,6 +359,10 @@ static const struct metrics_family tm_families[] = {
 		METRICS_COUNTER, event_labels, tm_allocs, NULL },
 	{ "edge_turn_allocations", "TURN allocations now.", METRICS_GAUGE, NULL, tm_allocs_now,
 		NULL },
+	{ "edge_turn_table_entries",
+		"The data plane's TURN tables: allocation slots and objects in use (objects include "
+		"removed allocations waiting out a grace period).",
+		METRICS_GAUGE, table_labels, tm_tables, NULL },
 	{ "edge_turn_relayed_packets_total",
 		"Packets relayed by TURN, by direction and client transport.", METRICS_COUNTER,
 		dir_tr_labels, tm_relay_pkts, NULL },

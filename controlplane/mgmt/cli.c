@@ -462,6 +462,8 @@ void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, 
 }
 
 static const char *const if_families[] = { "edge_interface_", "edge_worker_", NULL };
+static const char *const status_families[] = { "edge_interface_", "edge_worker_",
+	"edge_packet_buffers", "edge_dpdk_heap_", "edge_malloc_", "process_", NULL };
 static const char *const fw_families[] = { "edge_firewall_", NULL };
 
 int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops)
@@ -470,7 +472,7 @@ int dp_cli_register(struct cli *cli, const struct dp_cli_ops *ops)
 		{ "iface", "iface [<if>]", "interfaces: link, addresses, counters, drops by reason",
 			cmd_iface, NULL, if_families, "interface", (void *)ops },
 		{ "status", "status", "the appliance at a glance: interfaces, workers, counters",
-			cmd_status, NULL, if_families, NULL, (void *)ops },
+			cmd_status, NULL, status_families, NULL, (void *)ops },
 		{ "arp", "arp", "the data plane's neighbour table", cmd_arp, NULL, NULL, NULL,
 			(void *)ops },
 		{ "ping", "ping <address> [<count>]",
