@@ -1710,6 +1710,19 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 		rc = -errno;
 		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
 		unlink(tmp);
+	} else {
+		/* the rename itself is durable once the directory is: after a power cut the file
+		 * is the old one or the new one, never neither */
+		char dir[sizeof(tmp)];
+		const char *slash = strrchr(path, '/');
+		int dfd;
+
+		snprintf(dir, sizeof(dir), "%.*s",
+			slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
 	}
 	config_destroy(&c);
 	return rc;
