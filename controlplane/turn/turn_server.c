@@ -1677,9 +1677,16 @@ void turn_server_set_media_targets(struct turn_server *s, const struct turn_medi
 	unsigned int n)
 {
 	s->n_media = 0;
-	for (unsigned int i = 0; i < n && s->n_media < TURN_MAX_MEDIA_TARGETS; i++)
-		if (t[i].ip && t[i].port)
+	for (unsigned int i = 0; i < n && s->n_media < TURN_MAX_MEDIA_TARGETS; i++) {
+		bool dup = false;
+
+		/* a port heard twice (this appliance's own callbridge, and over C2W) takes one
+		 * place of the few */
+		for (unsigned int k = 0; k < s->n_media && !dup; k++)
+			dup = s->media[k].ip == t[i].ip && s->media[k].port == t[i].port;
+		if (t[i].ip && t[i].port && !dup)
 			s->media[s->n_media++] = t[i];
+	}
 	if (n > TURN_MAX_MEDIA_TARGETS)
 		LOG_WARN("turn", "%u media targets: guests reach only the first %d", n,
 			TURN_MAX_MEDIA_TARGETS);

@@ -1243,6 +1243,20 @@ static void test_guest_media_targets(void)
 	a = turn_by_client(&gkey);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT(a->n_perms == 1 && a->n_chans == 1 && a->pc[0].chan.peer_port == htons(50010));
+	/* a port heard twice (the own callbridge's and over C2W) is one target */
+	{
+		struct turn_media_target d[3] = { t[1], t[0], t[1] };
+		char *page = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&page, &len);
+
+		turn_server_set_media_targets(srv, d, 3);
+		turn_server_print_guest_peers(srv, f);
+		fclose(f);
+		CU_ASSERT_STRING_EQUAL(page,
+			"Guest peers             : 198.18.10.6:50010, 198.18.10.4:50000\n");
+		free(page);
+	}
 	/* and none at all: the guest keeps its allocation, with no peer */
 	turn_server_set_media_targets(srv, NULL, 0);
 	CU_ASSERT_EQUAL(perm_port(&gkey, "198.18.10.6"), -1);
