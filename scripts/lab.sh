@@ -47,6 +47,7 @@ edged_alive() {
 ctl() { "$EDGECTL" -s "$SOCK" "$@"; }
 
 start_edged() {
+	inst "${1:-}" # (edged_alive's own call is in a subshell)
 	edged_alive "${1:-}" && { say "$I_NAME already running (pid $(edged_pid "${1:-}"))"; return 0; }
 	inst "${1:-}"
 	rm -f "$I_SOCK"
