@@ -224,13 +224,18 @@ static void web_info(void *ctx, const char *what, FILE *out)
 			cfg_role_name(app->cfg.role));
 }
 
-/* after app->cfg changed: the administrators the web admin knows */
+/* after app->cfg changed: the administrators the web admin knows, and the TLS listeners'
+ * certificates where their files changed (a renewal drops no connection) */
 static void on_config(void *ctx)
 {
 	struct appliance *app = ctx;
 
-	if (app->cb)
+	if (app->cb) {
 		cb_admins(app->cb, &app->cfg);
+		cb_certs(app->cb, &app->cfg);
+	}
+	if (app->wb3)
+		wb3_certs(app->wb3, &app->cfg);
 }
 
 static bool webadmin_running(void *ctx)

@@ -320,7 +320,7 @@ static void dial(lws_sorted_usec_list_t *sul)
 	ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	ci.userdata = l;
 	ci.pwsi = &l->wsi;
-	ci.retry_and_idle_policy = &web_idle_policy;
+	ci.retry_and_idle_policy = &web_link_idle_policy;
 	l->dialing = true;
 	if (!lws_client_connect_via_info(&ci)) {
 		l->wsi = NULL;
@@ -1503,8 +1503,37 @@ static int cb_webadmin(struct lws *wsi, enum lws_callback_reasons reason, void *
 	}
 }
 
-static const struct lws_protocols webadmin_protocols[] = { { "http", lws_callback_http_dummy, 0, 0,
-								   0, NULL, 0 },
+/* the webadmin's TLS listener: its certificate is replaced while it serves (web_svc_reload) */
+#define CB_TLS_WEBADMIN 0
+
+static int cert_paths(const struct web_svc *svc, int tag, const struct edge_cfg *cfg, char *key,
+	char *cert, size_t len)
+{
+	const struct cfg_webadmin *wa = &cfg->webadmin;
+
+	(void)svc;
+	(void)tag;
+	if (!wa->key[0] || !wa->cert[0] || pki_path(cfg->cert_dir, wa->key, key, len) < 0 ||
+		pki_path(cfg->cert_dir, wa->cert, cert, len) < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static int cb_webadmin_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+		struct callbridge *cb = lws_vhost_user(in);
+
+		if (cb)
+			web_svc_tls_seen(&cb->svc, CB_TLS_WEBADMIN, user);
+		return 0;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols webadmin_protocols[] = { { "http", cb_webadmin_http, 0, 0, 0,
+								   NULL, 0 },
 	{ "webadmin", cb_webadmin, sizeof(struct cb_http), 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
@@ -1585,6 +1614,7 @@ static int build_ctx(struct callbridge *cb)
 		vi.port = wa->port;
 		vi.protocols = webadmin_protocols;
 		vi.mounts = &webadmin_mount;
+		vi.user = cb;
 		vi.ssl_cert_filepath = cert;
 		vi.ssl_private_key_filepath = key;
 		vi.ssl_options_set = TLS_OPTS;
@@ -1727,6 +1757,7 @@ struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *med
 	cb->svc.name = "callbridge";
 	cb->svc.build = build;
 	cb->svc.teardown = teardown;
+	cb->svc.cert_paths = cert_paths;
 	if (web_svc_start(&cb->svc, cfg) < 0) {
 		cb_conf_fini(&cb->model);
 		goto fail;
@@ -1747,6 +1778,11 @@ fail:
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out)
 {
 	return web_svc_restart(&cb->svc, cfg, out);
+}
+
+void cb_certs(struct callbridge *cb, const struct edge_cfg *cfg)
+{
+	web_svc_reload(&cb->svc, cfg);
 }
 
 void cb_stop(struct callbridge *cb)

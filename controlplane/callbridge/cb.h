@@ -18,6 +18,9 @@ struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *med
 /* `callbridge restart` (and `webadmin restart`): closes everything and starts again with
  * @cfg. What it did goes to @out (may be NULL). 0 or -errno. */
 int cb_restart(struct callbridge *cb, const struct edge_cfg *cfg, FILE *out);
+/* After a configuration change: the webadmin's listener takes the key and certificate @cfg
+ * names where they changed, without a restart (wb3_certs()). Does not wait. */
+void cb_certs(struct callbridge *cb, const struct edge_cfg *cfg);
 void cb_stop(struct callbridge *cb);
 
 /* The appliance's users changed (`user add|del|passwd`): the API takes them at once. */

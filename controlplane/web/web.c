@@ -13,7 +13,10 @@
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include "edge_log.h"
 #include "web.h"
@@ -284,6 +287,11 @@ const lws_retry_bo_t web_idle_policy = {
 	.secs_since_valid_hangup = 45,
 };
 
+const lws_retry_bo_t web_link_idle_policy = {
+	.secs_since_valid_ping = 5,
+	.secs_since_valid_hangup = 12,
+};
+
 /* Port 80: every request is sent on to the HTTPS URL the vhost's user data holds. */
 static int redirect_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	size_t len)
@@ -315,6 +323,137 @@ int web_svc_say(struct web_svc *s, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* ---- certificates replaced while serving ---- */
+
+static void file_id(const char *path, unsigned long long id[3])
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		id[0] = id[1] = id[2] = 0;
+		return;
+	}
+	id[0] = st.st_ino;
+	id[1] = (unsigned long long)st.st_size;
+	id[2] = (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
+}
+
+static void ssl_err(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[160];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(err, errlen, "%s: %s", what, e ? buf : "failed");
+	ERR_clear_error();
+}
+
+int web_tls_load(void *ssl_ctx, const char *key, const char *cert, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = ssl_ctx, *t = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *old = SSL_CTX_get0_privatekey(ctx), *new;
+	int rc = -EINVAL;
+
+	if (!t) {
+		ssl_err(err, errlen, "no memory");
+		return -ENOMEM;
+	}
+	if (SSL_CTX_use_certificate_chain_file(t, cert) != 1)
+		ssl_err(err, errlen, cert);
+	else if (SSL_CTX_use_PrivateKey_file(t, key, SSL_FILETYPE_PEM) != 1)
+		ssl_err(err, errlen, key);
+	else if (SSL_CTX_check_private_key(t) != 1)
+		ssl_err(err, errlen, "key and certificate mismatch");
+	else if (old && (new = SSL_CTX_get0_privatekey(t)) &&
+		EVP_PKEY_base_id(old) != EVP_PKEY_base_id(new))
+		/* a context keeps a pair per key type: the old type's would stay offered */
+		snprintf(err, errlen,
+			"a key of another type than the one in use (takes a restart)");
+	else {
+		/* what was read and checked, installed in one call: never a new certificate with
+		 * the old key, whatever happens to the files meanwhile */
+		STACK_OF(X509) *chain = NULL;
+
+		SSL_CTX_get0_chain_certs(t, &chain);
+		if (SSL_CTX_use_cert_and_key(ctx, SSL_CTX_get0_certificate(t),
+			    SSL_CTX_get0_privatekey(t), chain, 1) != 1)
+			ssl_err(err, errlen, "installing the pair");
+		else
+			rc = 0;
+	}
+	SSL_CTX_free(t);
+	return rc;
+}
+
+void web_svc_tls_seen(struct web_svc *s, int tag, void *ssl_ctx)
+{
+	struct web_tls_listener *l;
+
+	if (!ssl_ctx || !s->cert_paths)
+		return;
+	if (s->n_tls >= WEB_SVC_MAX_TLS) {
+		LOG_WARN(s->name,
+			"over %d TLS listeners: this one's certificate changes at a restart",
+			WEB_SVC_MAX_TLS);
+		return;
+	}
+	l = &s->tls[s->n_tls];
+	memset(l, 0, sizeof(*l));
+	if (s->cert_paths(s, tag, &s->cfg, l->key, l->cert, sizeof(l->key)) < 0)
+		return;
+	l->ssl_ctx = ssl_ctx;
+	l->tag = tag;
+	file_id(l->key, l->key_id);
+	file_id(l->cert, l->cert_id);
+	s->n_tls++;
+}
+
+/* In the thread: each listener whose files changed loads them again. */
+static void tls_reload(struct web_svc *s, const struct edge_cfg *cfg)
+{
+	for (int i = 0; i < s->n_tls; i++) {
+		struct web_tls_listener *l = &s->tls[i];
+		char key[sizeof(l->key)], cert[sizeof(l->cert)], err[256];
+		unsigned long long kid[3], cid[3];
+
+		if (s->cert_paths(s, l->tag, cfg, key, cert, sizeof(key)) < 0)
+			continue; /* no certificate any more: the listener goes at the restart */
+		file_id(key, kid);
+		file_id(cert, cid);
+		if (!strcmp(key, l->key) && !strcmp(cert, l->cert) &&
+			!memcmp(kid, l->key_id, sizeof(kid)) &&
+			!memcmp(cid, l->cert_id, sizeof(cid)))
+			continue;
+		if (web_tls_load(l->ssl_ctx, key, cert, err, sizeof(err)) < 0) {
+			LOG_ERRX(s->name,
+				"the new certificate %s is not in use, the old one is: %s", cert,
+				err);
+			/* not again at every change: only when these files change again */
+		} else {
+			LOG_NOTE(s->name,
+				"certificate %s and key %s in use for new connections (those "
+				"established keep theirs)",
+				cert, key);
+		}
+		snprintf(l->key, sizeof(l->key), "%s", key);
+		snprintf(l->cert, sizeof(l->cert), "%s", cert);
+		memcpy(l->key_id, kid, sizeof(kid));
+		memcpy(l->cert_id, cid, sizeof(cid));
+	}
+}
+
+void web_svc_reload(struct web_svc *s, const struct edge_cfg *cfg)
+{
+	if (!s->cert_paths)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->reload_cfg = *cfg;
+	s->want_reload = true;
+	if (s->live)
+		lws_cancel_service(s->live);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *svc_main(void *arg)
 {
 	struct web_svc *s = arg;
@@ -323,18 +462,28 @@ static void *svc_main(void *arg)
 	pthread_setname_np(pthread_self(), s->name);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		bool stop = s->stop, restart = s->want_restart;
+		bool stop = s->stop, restart = s->want_restart, reload = s->want_reload;
 		if (restart) {
 			s->cfg = s->next;
 			s->want_restart = false;
 			s->live = NULL; /* nobody wakes what is about to go */
 		}
+		struct edge_cfg *rcfg = NULL;
+		/* a copy of what to reload from: the files are read with the lock released */
+		if (reload && !restart && !stop && ctx && (rcfg = malloc(sizeof(*rcfg))))
+			*rcfg = s->reload_cfg;
+		s->want_reload = false;
 		pthread_mutex_unlock(&s->lock);
+		if (rcfg) {
+			tls_reload(s, rcfg);
+			free(rcfg);
+		}
 		if (stop)
 			break;
 		if (restart) {
 			s->teardown(s, ctx);
 			ctx = NULL;
+			s->n_tls = 0; /* build() names the new listeners */
 			s->building[0] = '\0';
 			int rc = s->build(s, &ctx);
 			pthread_mutex_lock(&s->lock);

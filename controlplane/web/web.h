@@ -85,8 +85,12 @@ void web_fd_peer(int fd, char *buf, size_t len);
 /* lws's warnings and errors go to our log under @component; once per process. */
 void web_lws_logging(void);
 
-/* Ping after 20 s of silence, hang up after 45: for the guests' and C2W's WebSockets. */
+/* Ping after 20 s of silence, hang up after 45: for the guests' WebSockets. */
 extern const lws_retry_bo_t web_idle_policy;
+/* C2W, between appliances: a ping after 5 s of silence, hung up after 12 s. A core that dies
+ * (power, SIGKILL: its TAP goes with it, so no FIN or RST ever comes) is found within 12 s,
+ * and its guests are told, instead of sitting 45 s in a meeting that is gone. */
+extern const lws_retry_bo_t web_link_idle_policy;
 
 /* A plain HTTP vhost with these protocols answers everything with a 301 to the URL in its
  * vhost user data (the HTTP redirects of webbridge3 and webadmin). */
@@ -127,6 +131,17 @@ static inline bool web_log_once(struct addr_limit *l, const char *peer, unsigned
  * copy of the configuration at start and at every restart, served until stop. Other threads
  * restart and stop it; the context they may wake is published under the lock, so none of them
  * ever touches one being destroyed. */
+/* A TLS listener of a web_svc, whose key and certificate are replaced while it serves (a
+ * certificate renewed at 3 a.m. drops nobody): established connections keep what they
+ * negotiated, new handshakes get the new pair. */
+#define WEB_SVC_MAX_TLS 16
+struct web_tls_listener {
+	void *ssl_ctx; /* the vhost's SSL_CTX */
+	int tag;       /* the component's name for which key and certificate it serves */
+	char key[256], cert[256];
+	unsigned long long key_id[3], cert_id[3]; /* inode, size, mtime (ns): a file renewed */
+};
+
 struct web_svc {
 	const char *name;
 	/* In the thread: makes the context for svc->cfg (NULL: nothing to serve, e.g. disabled),
@@ -134,6 +149,10 @@ struct web_svc {
 	int (*build)(struct web_svc *s, struct lws_context **ctx);
 	/* In the thread: ends what build made; destroys @ctx (may be NULL). */
 	void (*teardown)(struct web_svc *s, struct lws_context *ctx);
+	/* The key and certificate files listener @tag serves under @cfg (full paths), or
+	 * -ENOENT: none (NULL: the component reloads nothing). */
+	int (*cert_paths)(const struct web_svc *s, int tag, const struct edge_cfg *cfg, char *key,
+		char *cert, size_t len);
 	struct edge_cfg cfg; /* the running configuration: the thread's */
 	/* private */
 	pthread_t thread;
@@ -143,8 +162,12 @@ struct web_svc {
 	bool want_restart, restart_done, stop;
 	int restart_rc;
 	struct lws_context *live; /* under lock */
-	char msg[1024];		  /* the last build's words, under lock */
-	char building[1024];	  /* the thread's, while it builds */
+	bool want_reload;	  /* under lock, with reload_cfg */
+	struct edge_cfg reload_cfg;
+	struct web_tls_listener tls[WEB_SVC_MAX_TLS]; /* the thread's */
+	int n_tls;
+	char msg[1024];	     /* the last build's words, under lock */
+	char building[1024]; /* the thread's, while it builds */
 };
 
 /* Starts the thread, which builds from @cfg at once. 0 or -errno. */
@@ -153,6 +176,17 @@ int web_svc_start(struct web_svc *s, const struct edge_cfg *cfg);
  * @out (may be NULL). The build's result, or -ETIMEDOUT. */
 int web_svc_restart(struct web_svc *s, const struct edge_cfg *cfg, FILE *out);
 void web_svc_stop(struct web_svc *s);
+/* After a configuration change (control thread; does not wait): the thread loads again the
+ * key and certificate of each TLS listener whose files changed under @cfg (other names, or
+ * the same files rewritten), and logs what it did. A pair that does not load or match, or a
+ * key of another type than the one in use (that takes a restart), leaves the old pair. */
+void web_svc_reload(struct web_svc *s, const struct edge_cfg *cfg);
+/* From protocols[0]'s LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS during build()
+ * (@ssl_ctx: its user argument): listener @tag serves from that SSL_CTX. */
+void web_svc_tls_seen(struct web_svc *s, int tag, void *ssl_ctx);
+/* Replaces @ssl_ctx's key and certificate chain with those in the files, checked first in a
+ * context of their own: 0, or -EINVAL with the reason in @err (the old pair kept). */
+int web_tls_load(void *ssl_ctx, const char *key, const char *cert, char *err, size_t errlen);
 /* For build(): adds a line to what the restart reports; returns @rc. */
 int web_svc_say(struct web_svc *s, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1279,11 +1279,20 @@ static int cb_c2w(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
+/* the TLS listeners whose certificates are replaced while they serve (web_svc_reload) */
+enum { WB3_TLS_HTTPS, WB3_TLS_C2W };
+
 /* protocol[0] of the C2W listener: refuses a client certificate that does not chain to the
  * trust bundle, and says why in the log (the guide: without the trust step WebRTC fails). */
 static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	size_t len)
 {
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+		struct wb3 *w = lws_vhost_user(in);
+
+		web_svc_tls_seen(&w->svc, WB3_TLS_C2W, user);
+		return 0;
+	}
 	if (reason == LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION) {
 		X509_STORE_CTX *xs = user;
 		SSL *ssl = in;
@@ -1313,8 +1322,23 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols https_protocols[] = { { "http", lws_callback_http_dummy, 0, 0, 0,
-								NULL, 0 },
+
+static int cert_paths(const struct web_svc *svc, int tag, const struct edge_cfg *cfg, char *key,
+	char *cert, size_t len);
+
+static int cb_https_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	size_t len)
+{
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+		struct wb3 *w = lws_vhost_user(in);
+
+		web_svc_tls_seen(&w->svc, WB3_TLS_HTTPS, user);
+		return 0;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols https_protocols[] = { { "http", cb_https_http, 0, 0, 0, NULL, 0 },
 	{ "wb3-api", cb_api, sizeof(struct wb3_http), 0, 0, NULL, 0 },
 	{ "wb3-signalling", cb_signalling, sizeof(struct wb3_guest), 8192, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
@@ -1346,6 +1370,16 @@ static int paths(const struct edge_cfg *cfg, const char *key, const char *cert, 
 		pki_path(cfg->cert_dir, cert, cp, len) < 0)
 		return -ENOENT;
 	return 0;
+}
+
+static int cert_paths(const struct web_svc *svc, int tag, const struct edge_cfg *cfg, char *key,
+	char *cert, size_t len)
+{
+	const struct cfg_webbridge3 *c = &cfg->wb3;
+
+	(void)svc;
+	return tag == WB3_TLS_HTTPS ? paths(cfg, c->https_key, c->https_cert, key, cert, len) :
+				      paths(cfg, c->c2w_key, c->c2w_cert, key, cert, len);
 }
 
 static int build(struct web_svc *svc, struct lws_context **ctxp)
@@ -1481,7 +1515,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			vi.ssl_cert_filepath = cert;
 			vi.ssl_private_key_filepath = key;
 			vi.ssl_ca_filepath = trust;
-			vi.retry_and_idle_policy = &web_idle_policy;
+			vi.retry_and_idle_policy = &web_link_idle_policy;
 			vi.ssl_options_set = TLS_OPTS;
 			vi.ssl_cipher_list = TLS12_CIPHERS;
 			vi.alpn = "http/1.1";
@@ -1551,6 +1585,7 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg, const struct wb3_services *svc
 	w->svc.name = "webbridge3";
 	w->svc.build = build;
 	w->svc.teardown = teardown;
+	w->svc.cert_paths = cert_paths;
 	if (web_svc_start(&w->svc, cfg) < 0) {
 		addr_limit_free(w->fails);
 		addr_limit_free(w->log_once);
@@ -1564,6 +1599,11 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg, const struct wb3_services *svc
 int wb3_restart(struct wb3 *w, const struct edge_cfg *cfg, FILE *out)
 {
 	return web_svc_restart(&w->svc, cfg, out);
+}
+
+void wb3_certs(struct wb3 *w, const struct edge_cfg *cfg)
+{
+	web_svc_reload(&w->svc, cfg);
 }
 
 void wb3_stop(struct wb3 *w)

@@ -30,6 +30,10 @@ struct wb3 *wb3_start(const struct edge_cfg *cfg, const struct wb3_services *svc
 /* Stops listening and closes every connection, then listens again with @cfg; what it did
  * goes to @out (may be NULL). 0, or -errno with the reason in @out and the log. */
 int wb3_restart(struct wb3 *w, const struct edge_cfg *cfg, FILE *out);
+/* After a configuration change: the HTTPS and C2W listeners take the key and certificate
+ * files @cfg names where they changed (other files, or the same rewritten), without a restart:
+ * established connections keep theirs. Does not wait. */
+void wb3_certs(struct wb3 *w, const struct edge_cfg *cfg);
 void wb3_stop(struct wb3 *w);
 
 /* `webbridge3 connections`: the callbridges linked over C2W and the guests. */

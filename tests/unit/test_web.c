@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
 
 #include "../../controlplane/callbridge/cb_conf.h"
 #include "../../controlplane/web/web.h"
@@ -342,10 +344,129 @@ static void test_json_dump_measured(void)
 	free(text);
 }
 
+/* ---- a TLS listener's certificate replaced while it serves (web_tls_load) ---- */
+
+struct tls_pair {
+	SSL *cli, *srv;
+};
+
+/* A handshake in memory between a client trusting nothing in particular and @srv_ctx; 0 or -1. */
+static int handshake(SSL_CTX *srv_ctx, SSL_CTX *cli_ctx, struct tls_pair *p)
+{
+	BIO *a, *b;
+
+	p->cli = SSL_new(cli_ctx);
+	p->srv = SSL_new(srv_ctx);
+	if (!p->cli || !p->srv || !BIO_new_bio_pair(&a, 0, &b, 0))
+		return -1;
+	SSL_set_bio(p->cli, a, a);
+	SSL_set_bio(p->srv, b, b);
+	SSL_set_connect_state(p->cli);
+	SSL_set_accept_state(p->srv);
+	for (int i = 0; i < 20; i++) {
+		int c = SSL_do_handshake(p->cli), s = SSL_do_handshake(p->srv);
+
+		if (c == 1 && s == 1)
+			return 0;
+	}
+	return -1;
+}
+
+/* the serial of the certificate the client of @p was shown */
+static long served_serial(const struct tls_pair *p)
+{
+	X509 *x = SSL_get1_peer_certificate(p->cli);
+	long n = x ? ASN1_INTEGER_get(X509_get0_serialNumber(x)) : -1;
+
+	X509_free(x);
+	return n;
+}
+
+static void pair_free(struct tls_pair *p)
+{
+	SSL_free(p->cli);
+	SSL_free(p->srv);
+}
+
+static bool pair_talks(struct tls_pair *p)
+{
+	char buf[8] = "";
+
+	return SSL_write(p->cli, "ping", 4) == 4 && SSL_read(p->srv, buf, sizeof(buf)) == 4 &&
+		!memcmp(buf, "ping", 4);
+}
+
+static void test_tls_reload(void)
+{
+	struct tc_spec spec = { .cn = "rot.lab.example", .san = "IP:198.18.20.1", .serial = 2000 };
+	SSL_CTX *srv = SSL_CTX_new(TLS_server_method()), *cli = SSL_CTX_new(TLS_client_method());
+	EVP_PKEY *k2 = tc_key(), *rsa = EVP_RSA_gen(2048);
+	X509 *c2 = tc_cert(&spec, k2, lab.ca, lab.ca_key), *crsa;
+	char key[128], cert[128], key2[128], cert2[128], keyr[128], certr[128], err[256];
+	struct tls_pair before, after, again;
+
+	spec.serial = 3000;
+	crsa = tc_cert(&spec, rsa, lab.ca, lab.ca_key);
+	CU_ASSERT_FATAL(srv && cli && k2 && rsa && c2 && crsa);
+	X509 *chain2[] = { c2, lab.ca }, *chainr[] = { crsa, lab.ca };
+	CU_ASSERT_FATAL(tc_write(lab.dir, "rot.key", k2, NULL, 0) == 0 &&
+		tc_write(lab.dir, "rot-fullchain.pem", NULL, chain2, 2) == 0 &&
+		tc_write(lab.dir, "rsa.key", rsa, NULL, 0) == 0 &&
+		tc_write(lab.dir, "rsa-fullchain.pem", NULL, chainr, 2) == 0);
+	snprintf(key, sizeof(key), "%s/edge.key", lab.dir);
+	snprintf(cert, sizeof(cert), "%s/cmsedge-fullchain.cer", lab.dir);
+	snprintf(key2, sizeof(key2), "%s/rot.key", lab.dir);
+	snprintf(cert2, sizeof(cert2), "%s/rot-fullchain.pem", lab.dir);
+	snprintf(keyr, sizeof(keyr), "%s/rsa.key", lab.dir);
+	snprintf(certr, sizeof(certr), "%s/rsa-fullchain.pem", lab.dir);
+
+	/* the listener as it started */
+	CU_ASSERT_EQUAL_FATAL(web_tls_load(srv, key, cert, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(handshake(srv, cli, &before), 0);
+	CU_ASSERT_EQUAL(served_serial(&before), 1000);
+
+	/* renewed: new handshakes get the new certificate, with its chain; the one established
+	 * before keeps its session and talks on */
+	CU_ASSERT_EQUAL(web_tls_load(srv, key2, cert2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(handshake(srv, cli, &after), 0);
+	CU_ASSERT_EQUAL(served_serial(&after), 2000);
+	{
+		STACK_OF(X509) *sk = SSL_get_peer_cert_chain(after.cli);
+
+		CU_ASSERT(
+			sk && sk_X509_num(sk) == 2); /* the leaf and the CA, as the file has them */
+	}
+	CU_ASSERT(pair_talks(&before));
+	CU_ASSERT_EQUAL(served_serial(&before), 1000);
+
+	/* refused, the pair in use kept: a key that is not the certificate's, a missing file, a
+	 * key of another type (the context would keep offering the old type's pair) */
+	CU_ASSERT_EQUAL(web_tls_load(srv, key, cert2, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "mismatch"));
+	CU_ASSERT_EQUAL(web_tls_load(srv, key2, "/nonexistent/cert.pem", err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/cert.pem"));
+	CU_ASSERT_EQUAL(web_tls_load(srv, keyr, certr, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "another type"));
+	CU_ASSERT_EQUAL_FATAL(handshake(srv, cli, &again), 0);
+	CU_ASSERT_EQUAL(served_serial(&again), 2000);
+	CU_ASSERT(pair_talks(&after));
+
+	pair_free(&before);
+	pair_free(&after);
+	pair_free(&again);
+	X509_free(c2);
+	X509_free(crsa);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(rsa);
+	SSL_CTX_free(srv);
+	SSL_CTX_free(cli);
+}
+
 int main(void)
 {
-	static const struct unit_test tests[] = {
-		{ "jwt round trip and expiry", test_jwt_round_trip },
+	static const struct unit_test tests[] = { { "jwt round trip and expiry",
+							  test_jwt_round_trip },
 		{ "jwt from another key refused", test_jwt_other_key },
 		{ "jwt tampered, alg none, HS256 confusion, garbage", test_jwt_tampered },
 		{ "uuid v4", test_uuid }, { "conference lifecycle", test_conference_lifecycle },
@@ -353,8 +474,9 @@ int main(void)
 		{ "failures counted per address, exactly", test_addr_limit_by_peer },
 		{ "a space and an address have their caps", test_conference_caps },
 		{ "web_rx: an oversized message is dropped, the next one read", test_rx_resync },
-		{ "C2W messages measured before sending", test_json_dump_measured }, { NULL, NULL }
-	};
+		{ "C2W messages measured before sending", test_json_dump_measured },
+		{ "a TLS listener's certificate replaced while it serves", test_tls_reload },
+		{ NULL, NULL } };
 	int rc;
 
 	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_WARNING);
