@@ -7,8 +7,12 @@
 #      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
 #      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
 #      appliance and then in two (edge and core, as the guide deploys them), and the attacks
-#      on the appliance (tests/integration/security/), each of which must fail
-#   4. the fuzzers (the STUN codec, the TURN server, the REST API, the media port, SDP), each for a bounded time
+#      on the appliance (tests/integration/security/), each of which must fail; faults under
+#      load (test_faults.sh: link flaps, a stalled control loop, a flood, SIGKILL and restart,
+#      corrupt files and a full disk, certificates rotated, 10 000 firewall swaps); a short soak
+#      (tests/soak/soak.sh, SOAK_SECONDS, default 60) checked back to its baseline
+#   4. the fuzzers (the STUN codec, the TURN server, the REST API, the media port, SDP, the
+#      configuration file, the CLI), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
@@ -82,8 +86,10 @@ integration observability tests/integration/test_observability.sh
 integration webbridge tests/integration/test_webbridge.sh
 WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 integration security tests/integration/test_security.sh
+integration faults tests/integration/test_faults.sh
+integration soak tests/soak/soak.sh
 
-step "fuzzing the STUN codec, the TURN server, the REST API, the media port and SDP"
+step "fuzzing the STUN codec, the TURN server, the REST API, the media port, SDP, the configuration file and the CLI"
 if [ -x scripts/fuzz.sh ]; then
 	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
 else

@@ -427,6 +427,37 @@ else bad "no limit on failed joins:$codes (in $((SECONDS - t0)) s; the last answ
 grep -q "$GUESSER: 10 failed joins in 60 s" "$LOG" && ok "logged once" || bad "no log line for the failed joins"
 ip -n public addr del "$GUESSER/24" dev pub0 2>/dev/null || true
 
+if [ -n "$TWO" ]; then
+	echo "== the core appliance killed (SIGKILL) under a guest in a call, and started again"
+	browser --meeting 9999 --name Kay --stay 60 --timeout 120 > "$W/kay.json" 2> "$W/kay.err" &
+	KPID=$!; PIDS+=($KPID)
+	for _ in $(seq 1 300); do cctl callbridge participants 2>/dev/null | grep -q "Kay .* joined" && break; kill -0 $KPID 2>/dev/null || break; sleep 0.1; done
+	LOG0=$(wc -l < "$LOG")
+	cpid=$(cat /run/edge-lab/core.pid)
+	t0=$(date +%s%N)
+	kill -KILL "$cpid"
+	# what Kay's page says, and when
+	wait $KPID
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	res=$(tail -1 "$W/kay.json")
+	# C2W pings after 5 s of silence and hangs up after 12 (web_link_idle_policy): a dead core
+	# gives no FIN, its TAP went with it
+	if grep -q "the call ended during the stay" "$W/kay.err" && grep -q "The connection to the meeting server was lost" <<<"$res" &&
+		[ "$ms" -lt 20000 ]; then
+		ok "the guest's page says 'The connection to the meeting server was lost.' ($ms ms after the kill)"
+	else
+		bad "the guest after the core was killed ($ms ms): $(cat "$W/kay.err") $(head -c 600 <<<"$res")"
+	fi
+	tail -n +"$((LOG0 + 1))" "$LOG" | grep -q "webbridge3: C2W: callbridge .* disconnected\|C2W.*lost\|C2W.*closed" &&
+		ok "the edge logs the callbridge's link lost" || bad "no line for the lost C2W link: $(tail -n +"$((LOG0 + 1))" "$LOG" | grep -m3 C2W)"
+	out=$(join 9999 "" Nina)
+	[ "$(code <<<"$out")" = 503 ] && grep -q callBridgeUnavailable <<<"$out" && ok "a join with the core down: 503 callBridgeUnavailable" || bad "join with the core down: $out"
+	EDGE_LAB_TWO=1 EDGE_LAB_QUIET=1 "$LAB" up > "$W/core-up.out" 2>&1 || bad "the core did not start again: $(tail -5 "$W/core-up.out")"
+	wait_wb success 30 && ok "the core back: its C2W link up again" || bad "webBridge after the core's restart: $(wb_status)"
+	browser --meeting 9999 --name Lou --stay 2 > "$W/lou.json" 2> "$W/lou.err"
+	[ $? = 0 ] && grep -q '"ok": true' "$W/lou.json" && ok "a guest joins 9999 again, in a call, leaves" || bad "guest after the core's restart: $(cat "$W/lou.err")"
+fi
+
 echo "== API: modify and delete"
 out=$(api PUT "/webBridges/$WB" --data-urlencode "url=c2w://edge.lab.example:6000")
 [ "$(code <<<"$out")" = 200 ] && api GET "/webBridges/$WB" | grep -q "<url>c2w://edge.lab.example:6000</url>" && ok "API: webBridge modified" || bad "PUT webBridge: $out"
