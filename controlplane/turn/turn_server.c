@@ -640,6 +640,8 @@ static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, ui
 	for (i = 0; i < a->n_perms && a->perms[i].ip != ip; i++)
 		;
 	if (i == a->n_perms) {
+		if (a->n_perms == TURN_MAX_PERMS) /* the callers answer 508 before: never here */
+			return;
 		a->perms[i] = (struct perm){ .ip = ip };
 		a->n_perms++;
 	}
@@ -937,6 +939,9 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 
 	if (!m->n_peers)
 		return 400;
+	/* first: a permission that has run out must not count as known, then be pruned and
+	 * installed again past the last place */
+	alloc_prune(s, a);
 	for (unsigned int i = 0; i < m->n_peers; i++) { /* all or nothing */
 		uint32_t ip;
 		bool known = false;
@@ -950,7 +955,6 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 			known |= a->perms[k].ip == ip;
 		new_ips += !known;
 	}
-	alloc_prune(s, a);
 	if (a->n_perms + new_ips > TURN_MAX_PERMS)
 		return 508;
 	for (unsigned int i = 0; i < m->n_peers; i++) {
@@ -998,12 +1002,16 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 		if (same_num)
 			break;
 	}
-	if (i == a->n_chans) {
-		bool has_perm = false;
+	/* a refreshed channel too: its permission may have run out (5 min against the channel's
+	 * 10) and its place been taken */
+	bool has_perm = false;
 
-		for (int k = 0; k < a->n_perms; k++)
-			has_perm |= a->perms[k].ip == ip;
-		if (a->n_chans == TURN_MAX_CHANS || (!has_perm && a->n_perms == TURN_MAX_PERMS))
+	for (int k = 0; k < a->n_perms; k++)
+		has_perm |= a->perms[k].ip == ip;
+	if (!has_perm && a->n_perms == TURN_MAX_PERMS)
+		return 508;
+	if (i == a->n_chans) {
+		if (a->n_chans == TURN_MAX_CHANS)
 			return 508;
 		a->chans[i] = (struct chan){ .num = num, .ip = ip, .port = p.port };
 		a->n_chans++;

@@ -961,6 +961,56 @@ static void test_h6_channel_without_permission(void)
 	turn_restart();
 }
 
+/* Permissions that ran out and the last place (the fuzzer found both writing perms[8]): a
+ * CreatePermission naming a peer whose permission expired counted it as known, pruned it, then
+ * installed it anew; a channel refreshed after its permission ran out and its place was taken
+ * installed one more. Both get 508 now, and the allocation keeps 8. */
+static void test_h6_permissions_full(void)
+{
+	struct turn_key key = { inet_addr(CLIENT), inet_addr(SERVER), htons(42400), htons(3478) };
+	struct stun_addr peer = { .family = 4, .port = htons(3480) };
+	const struct turn_alloc *a;
+	char ip[16];
+	struct req r;
+	int n_allowed = cfg.turn.n_allowed;
+
+	cfg.turn.allowed[cfg.turn.n_allowed++] =
+		(struct cfg_prefix){ inet_addr("198.18.10.0"), 24 };
+	turn_restart();
+	memcpy(peer.ip, "\xc6\x12\x0a\x02", 4); /* 198.18.10.2 */
+	CU_ASSERT_EQUAL_FATAL(allocate(42400, "edge", "pw", IPPROTO_UDP), 0);
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4003);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL_FATAL(send_req(&r, 42400), 0);
+	clock_ms += 301 * 1000; /* .2's permission is over, its channel is not */
+	for (int i = 0; i < 8; i++) {
+		snprintf(ip, sizeof(ip), "198.18.10.%d", 20 + i);
+		CU_ASSERT_EQUAL(h6_perm(42400, ip), 0);
+	}
+	/* the channel refreshed: no place for its permission */
+	req_start(&r, STUN_CHANNEL_BIND);
+	stun_add_channel(&r.b, 0x4003);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req(&r, 42400), 508);
+	clock_ms += 301 * 1000; /* all 8 over */
+	for (int i = 0; i < 7; i++) {
+		snprintf(ip, sizeof(ip), "198.18.10.%d", 40 + i);
+		CU_ASSERT_EQUAL(h6_perm(42400, ip), 0);
+	}
+	/* .20's ran out: it is not "known", and takes the 8th place; a 9th is refused */
+	CU_ASSERT_EQUAL(h6_perm(42400, "198.18.10.20"), 0);
+	CU_ASSERT_EQUAL(h6_perm(42400, "198.18.10.21"), 508);
+	edge_rcu_quiescent();
+	a = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->n_perms, 8);
+	cfg.turn.n_allowed = n_allowed;
+	turn_restart();
+}
+
 /* ---- the peer policy (cfg_turn_peer_verdict) and guests' media targets ---- */
 
 static enum cfg_peer_verdict verdict(const struct edge_cfg *c, const char *ip, uint16_t port)
@@ -1374,6 +1424,7 @@ static const struct unit_test tests[] = {
 		test_h6_challenge_size_and_rate },
 	{ "h6: a channel whose permission expired is not published",
 		test_h6_channel_without_permission },
+	{ "H6: permissions that ran out and the last place", test_h6_permissions_full },
 	{ "peer policy: default ranges at their boundaries, never-relayed, deny > allow > defaults, "
 	  "internal subnets",
 		test_peer_policy },
