@@ -1322,7 +1322,6 @@ static int cb_c2w_http(struct lws *wsi, enum lws_callback_reasons reason, void *
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-
 static int cert_paths(const struct web_svc *svc, int tag, const struct edge_cfg *cfg, char *key,
 	char *cert, size_t len);
 
