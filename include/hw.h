@@ -49,4 +49,15 @@ int hw_probe(const char *root, struct hw_report *r);
 /* The page: every fact, and after each lack "  fix: <command>". How many lacks. */
 unsigned int hw_print(const struct hw_report *r, FILE *out);
 
+struct edge_cfg;
+
+/* `edged -t`: what configuration @cfg needs from the box @r (probed under @root, where the
+ * network interfaces of af_packet ports are looked up too: /sys/class/net of the current
+ * network namespace): each port's NIC and its driver, or the interface an af_packet port
+ * binds to; the lcores of eal.cores; eal.memory_mb of free hugepages when eal.hugepages.
+ * One line per check, "ok ...", "note ..." (worth knowing, not needed) or "lack ..."
+ * followed by "  fix: <command>". How many lacks. */
+unsigned int hw_check_config(const char *root, const struct hw_report *r,
+	const struct edge_cfg *cfg, FILE *out);
+
 #endif
