@@ -44,6 +44,7 @@ struct appliance {
 	struct dp_wake cp_wake;	    /* kicked by a worker that punts while the loop sleeps */
 	volatile bool stop;
 	time_t started;
+	bool db_refused; /* the callbridge's database cannot be used: edged exits 4 */
 	uint64_t tsc_hz;
 	struct cli cli;
 	struct evloop *loop; /* the control loop: components register their fds there */

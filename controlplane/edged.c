@@ -54,7 +54,9 @@ static void usage(const char *prog)
 		"usage: %s -c FILE [-t]\n"
 		"  -c FILE   configuration (libconfig syntax; see config/lab.conf)\n"
 		"  -t        check the configuration, and this box for it, and exit (1: the file is\n"
-		"            wrong; 3: the file is good, the box lacks something for it)\n",
+		"            wrong; 3: the file is good, the box lacks something for it)\n"
+		"exit status when running: 1 could not start; 4 the callbridge's database cannot\n"
+		"be used (corrupt, of a newer schema, a migration that failed: said on stderr)\n",
 		prog);
 }
 
@@ -495,7 +497,9 @@ int main(int argc, char **argv)
 	ret = start(argc, argv);
 	if (ret < 0) {
 		stop_all(NULL);
-		return 1;
+		/* 4: a database that restarting will not mend (edged.service:
+		 * RestartPreventExitStatus) */
+		return app.db_refused ? 4 : 1;
 	}
 	ret = ctl_open(&ctl, app.cfg.ctl_socket, &app.cli, app.loop);
 	if (ret < 0) {

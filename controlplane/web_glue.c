@@ -1,6 +1,7 @@
 /* The appliance's side of webbridge3 and the callbridge: starting their threads by role,
  * and the CLI's restart and live tables. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "appliance.h"
@@ -255,6 +256,19 @@ int app_web_start(struct appliance *app)
 	int ret;
 
 	ops.ctx = app;
+	/* before any service starts: a callbridge database edged cannot use stops the start,
+	 * saying why, rather than leaving the spaces behind a callbridge without them */
+	{
+		char err[1024];
+
+		if ((ret = cb_db_ready(&app->cfg, err, sizeof(err))) < 0) {
+			app->db_refused = true;
+			LOG_ERRX("callbridge", "database: %s; edged does not start", err);
+			if (app->cfg.log_target != LOG_TARGET_STDERR)
+				fprintf(stderr, "edged: callbridge database: %s\n", err);
+			return ret;
+		}
+	}
 	if ((ret = web_cli_register(&app->cli, &ops)) < 0 ||
 		(ret = app_on_config(app, on_config, app)) < 0)
 		return ret;

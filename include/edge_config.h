@@ -212,10 +212,15 @@ struct edge_cfg {
 
 void cfg_defaults(struct edge_cfg *cfg);
 
+/* The file's format, its top-level `version = N;`: a file without one is version 1 (written
+ * before the field). cfg_load upgrades an older one in memory (config.c's cfg_steps) and
+ * refuses a newer one; cfg_save writes this build's. */
+#define EDGE_CFG_FORMAT_VERSION 1
+
 /* Reads @path (libconfig syntax). On error returns -EINVAL and writes "file:line: why". */
 int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen);
 
-/* Writes @cfg to @path atomically (temp file + rename). */
+/* Writes @cfg to @path atomically (temp file + rename), `version` first. */
 int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen);
 
 int cfg_iface_find(const struct edge_cfg *cfg, const char *name);

@@ -26,11 +26,11 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->burst = EDGE_DEFAULT_BURST;
 	cfg->idle_sleep_us = 200;
 	cfg->arp_timeout_s = 300;
-	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/edged.sock");
+	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/edge/edged.sock");
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->log_level = LOG_INFO;
 	cfg->default_if = -1;
-	snprintf(cfg->cert_dir, sizeof(cfg->cert_dir), "/etc/edge/certs");
+	snprintf(cfg->cert_dir, sizeof(cfg->cert_dir), "/var/lib/edge/certs");
 	cfg->turn.port = 3478;
 	cfg->turn.browser_port = 443;
 	cfg->turn.high_capacity = true;
@@ -46,7 +46,7 @@ void cfg_defaults(struct edge_cfg *cfg)
 	cfg->cb.enabled = true;
 	cfg->cb.prefer_if = -1;
 	cfg->cb.jwt_expiry_hours = 24;
-	snprintf(cfg->cb.db_path, sizeof(cfg->cb.db_path), "/var/lib/edged/callbridge.db");
+	snprintf(cfg->cb.db_path, sizeof(cfg->cb.db_path), "/var/lib/edge/callbridge.db");
 	cfg->webadmin.ifi = -1;
 	cfg->metrics.ifi = -1;
 	cfg->metrics.port = 9100;
@@ -1352,6 +1352,54 @@ static int load_syslog(const config_setting_t *g, struct edge_cfg *cfg, char *er
 #undef STR
 #undef BOOL
 
+/* --- the file's format version --- */
+
+/* A step rewrites the parsed file of format version from into from + 1's before it is read:
+ * a renamed or moved setting, a changed unit. */
+struct cfg_step {
+	int from;
+	const char *what;
+	int (*run)(config_t *c, char *err, size_t errlen);
+};
+
+/* None yet: format 1 is every file written so far (no setting has been renamed, moved or
+ * given a new meaning since the first; new settings have defaults and need no step). The
+ * entry is an end mark; a step 1 to 2 goes before it. */
+static const struct cfg_step cfg_steps[] = {
+	{ 0, NULL, NULL },
+};
+
+_Static_assert(sizeof(cfg_steps) / sizeof(cfg_steps[0]) == EDGE_CFG_FORMAT_VERSION,
+	"an upgrade step for every format version after 1");
+
+/* The file's version (1 when absent), refused when newer than this build's; older ones are
+ * brought to this build's by the steps. 0 or -EINVAL with the reason in err. */
+static int upgrade_format(config_t *c, char *err, size_t errlen)
+{
+	const config_setting_t *s = config_lookup(c, "version");
+	int version = 1;
+
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) < 1)
+			return ERR("line %d: version must be a whole number, 1 or more",
+				config_setting_source_line(s));
+		version = config_setting_get_int(s);
+	}
+	if (version > EDGE_CFG_FORMAT_VERSION)
+		return ERR("configuration format version %d is newer than this build's %d", version,
+			EDGE_CFG_FORMAT_VERSION);
+	for (const struct cfg_step *st = cfg_steps; st->run; st++) {
+		char e[256];
+
+		if (st->from < version)
+			continue;
+		if (st->run(c, e, sizeof(e)) < 0)
+			return ERR("upgrading the format from version %d to %d (%s): %s", st->from,
+				st->from + 1, st->what, e);
+	}
+	return 0;
+}
+
 int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	config_t c;
@@ -1380,7 +1428,7 @@ int cfg_load(const char *path, struct edge_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, e);                                          \
 		goto out;                                                                          \
 	} while (0)
-	if (load_basics(&c, cfg, e, sizeof(e)) < 0)
+	if (upgrade_format(&c, e, sizeof(e)) < 0 || load_basics(&c, cfg, e, sizeof(e)) < 0)
 		FAILE();
 	s = config_lookup(&c, "interfaces");
 	if (s && !config_setting_is_list(s))
@@ -1606,6 +1654,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 
 	config_init(&c);
 	root = config_root_setting(&c);
+	set_int(root, "version", EDGE_CFG_FORMAT_VERSION);
 	g = config_setting_add(root, "eal", CONFIG_TYPE_GROUP);
 	set_str(g, "cores", cfg->cores);
 	set_int(g, "memory_mb", cfg->memory_mb);

@@ -1558,7 +1558,7 @@ static int build_ctx(struct callbridge *cb)
 {
 	const struct edge_cfg *cfg = &cb->svc.cfg;
 	struct lws_context_creation_info ci, vi;
-	char ip[16], err[256], key[300], cert[300];
+	char ip[16], err[1024], key[300], cert[300];
 	int rc;
 
 	if (cfg->role == EDGE_ROLE_EDGE)
@@ -1568,6 +1568,8 @@ static int build_ctx(struct callbridge *cb)
 		LOG_ERRX("callbridge", "database: %s", err);
 		return SAY(rc, "callbridge: database: %s\n", err);
 	}
+	if (cb_db_notice(cb->db)[0])
+		LOG_NOTE("callbridge", "%s", cb_db_notice(cb->db));
 	cb->api = (struct cb_api){ .db = cb->db,
 		.model = &cb->model,
 		.env = { .ctx = cb,
@@ -1727,6 +1729,22 @@ static void teardown(struct web_svc *svc, struct lws_context *ctx)
 		cb_db_close(cb->db);
 		cb->db = NULL;
 	}
+}
+
+int cb_db_ready(const struct edge_cfg *cfg, char *err, size_t errlen)
+{
+	struct cb_db *db;
+	int rc;
+
+	if (cfg->role == EDGE_ROLE_EDGE)
+		return 0;
+	rc = cb_db_open(cfg->cb.db_path, &db, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cb_db_notice(db)[0])
+		LOG_NOTE("callbridge", "%s", cb_db_notice(db));
+	cb_db_close(db);
+	return 0;
 }
 
 struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *media)

@@ -13,6 +13,11 @@
 struct callbridge;
 struct media_server;
 
+/* Opens the callbridge's database once, migrating it to this build's schema, and closes it:
+ * edged calls it before it starts anything, so a database it cannot use (corrupt, of a newer
+ * schema, a failed migration) stops the start with the reason in @err, and a migration is
+ * logged. 0 (also when the role has no callbridge) or -errno. */
+int cb_db_ready(const struct edge_cfg *cfg, char *err, size_t errlen);
 /* @media: the media server the guests' legs use (NULL: signalling only). */
 struct callbridge *cb_start(const struct edge_cfg *cfg, struct media_server *media);
 /* `callbridge restart` (and `webadmin restart`): closes everything and starts again with

@@ -17,13 +17,14 @@
 
 #include "cb_db.h"
 
-#define CB_DB_SCHEMA_VERSION 1
+#define CB_DB_SCHEMA_VERSION 2 /* the steps to it: migrate() */
 #define SQL_MAX 2048
 #define QUOTE_(x) #x
 #define CB_DB_STRINGIFY(x) QUOTE_(x)
 
 struct cb_db {
 	sqlite3 *sql;
+	char notice[4608]; /* what opening did that the log should say, or "" */
 };
 
 /* --- validators --- */
@@ -611,37 +612,15 @@ static void read_fields(sqlite3_stmt *st, const struct cb_db_class *c, void *obj
 	}
 }
 
-/* A database made by an older version lacks the columns of newer fields: they are added
- * (empty), so an upgrade keeps every stored object. */
-static int add_columns(struct cb_db *db, const struct cb_db_class *c)
+/* --- the schema and its migrations --- */
+
+/* A field's column type in create_tables() (the steps spell theirs out, frozen). */
+static const char *col_type(const struct cb_db_field *f)
 {
-	char sql[SQL_MAX];
-
-	for (unsigned int i = 0; i < c->n_fields; i++) {
-		const struct cb_db_field *f = &c->fields[i];
-		sqlite3_stmt *st;
-		bool have = false;
-
-		if (!stored(f))
-			continue;
-		snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?",
-			c->plural);
-		if (sql_prepare(db, sql, &st))
-			return -EIO;
-		sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-		have = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (have)
-			continue;
-		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN ", c->plural);
-		sql_cat(sql, "%s", f->name);
-		sql_cat(sql, " %s", f->type == CB_FT_STR ? "TEXT" : "INTEGER");
-		if (sql_exec(db, sql))
-			return -EIO;
-	}
-	return 0;
+	return f->type == CB_FT_STR ? "TEXT" : "INTEGER";
 }
 
+/* The current schema, for a new database: one table per class, from its fields. */
 static int create_tables(struct cb_db *db)
 {
 	char sql[SQL_MAX];
@@ -649,26 +628,268 @@ static int create_tables(struct cb_db *db)
 	for (int k = 0; k < CB_DB_NKINDS; k++) {
 		const struct cb_db_class *c = &classes[k];
 
-		snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY",
-			c->plural);
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s (id TEXT PRIMARY KEY", c->plural);
 		for (unsigned int i = 0; i < c->n_fields; i++) {
 			const struct cb_db_field *f = &c->fields[i];
 
 			if (!stored(f))
 				continue;
 			sql_cat(sql, ", %s", f->name);
-			sql_cat(sql, " %s", f->type == CB_FT_STR ? "TEXT" : "INTEGER");
+			sql_cat(sql, " %s", col_type(f));
 			/* a backstop under the explicit checks in check_unique() */
 			if (k == CB_DB_COSPACE &&
 				(!strcmp(f->name, "uri") || !strcmp(f->name, "callId")))
 				sql_cat(sql, "%s", " UNIQUE");
 		}
 		sql_cat(sql, "%s", ")");
-		if (sql_exec(db, sql) || add_columns(db, c))
+		if (sql_exec(db, sql))
 			return -EIO;
 	}
-	return sql_exec(db,
-		"CREATE TABLE IF NOT EXISTS general (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+	return sql_exec(db, "CREATE TABLE general (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+}
+
+/* 1 if table has column col, 0 if not, -EIO. */
+static int has_column(struct cb_db *db, const char *table, const char *col)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sql_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st))
+		return -EIO;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Version 2 (issue 19): what builds from 2f3e74f back to 283ed04 added to a version 1
+ * database without changing its version: the tables of access methods (f6a5ea7) and web
+ * bridge profiles (e507193) and turnServers.sharedSecret (2f3e74f, which added it with
+ * ALTER TABLE on open). A version 1 file may so be any of those shapes: the step makes what
+ * is missing and keeps what is there. Frozen: a later change to the field tables is a step
+ * 2 to 3, never an edit here. */
+static int step_1_to_2(struct cb_db *db)
+{
+	static const char *const tables[] = {
+		"CREATE TABLE IF NOT EXISTS accessMethods (id TEXT PRIMARY KEY, coSpace TEXT, "
+		"uri TEXT, callId TEXT, passcode TEXT, name TEXT, secret TEXT, scope TEXT, "
+		"callLegProfile TEXT)",
+		"CREATE TABLE IF NOT EXISTS webBridgeProfiles (id TEXT PRIMARY KEY, name TEXT, "
+		"resourceArchive TEXT, allowPasscodes INTEGER, allowSecrets INTEGER, "
+		"userPortalEnabled INTEGER, allowUnauthenticatedGuests INTEGER, "
+		"resolveCoSpaceCallIds INTEGER, resolveLyncConferenceIds INTEGER, "
+		"resolveCoSpaceUris TEXT)",
+	};
+	int rc;
+
+	for (unsigned int i = 0; i < N(tables); i++)
+		if (sql_exec(db, tables[i]))
+			return -EIO;
+	rc = has_column(db, "turnServers", "sharedSecret");
+	if (rc < 0)
+		return rc;
+	return rc ? 0 : sql_exec(db, "ALTER TABLE turnServers ADD COLUMN sharedSecret TEXT");
+}
+
+/* A forward step from version from to from + 1, in the transaction of every step. */
+struct cb_db_step {
+	int from;
+	const char *what;
+	int (*run)(struct cb_db *db);
+};
+
+static const struct cb_db_step steps[] = {
+	{ 1, "access methods, web bridge profiles, turnServers.sharedSecret", step_1_to_2 },
+};
+
+_Static_assert(N(steps) == CB_DB_SCHEMA_VERSION - 1, "a migration step for every version");
+
+/* Every table has every column the field tables read and write: 0, or -EPROTO with the
+ * missing one in err. A test on the migrated old fixture keeps the steps and the field
+ * tables in agreement; this keeps a database some other tool changed from failing later. */
+static int check_schema(struct cb_db *db, char *err, size_t errlen)
+{
+	for (int k = 0; k < CB_DB_NKINDS; k++) {
+		const struct cb_db_class *c = &classes[k];
+
+		for (unsigned int i = 0; i < c->n_fields; i++) {
+			const struct cb_db_field *f = &c->fields[i];
+			int rc;
+
+			if (!stored(f))
+				continue;
+			rc = has_column(db, c->plural, f->name);
+			if (rc < 0)
+				return rc;
+			if (!rc) {
+				snprintf(err, errlen, "table %s has no column %s", c->plural,
+					f->name);
+				return -EPROTO;
+			}
+		}
+	}
+	return 0;
+}
+
+/* One value from a statement that returns one row (PRAGMA user_version, quick_check). */
+static int pragma_text(struct cb_db *db, const char *sql, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sql_prepare(db, sql, &st))
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, len, "%s", t ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+/* PRAGMA quick_check: 0 when it says "ok", else -EIO with its first findings (or SQLite's
+ * error) in out. */
+static int quick_check(struct cb_db *db, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, rows = 0;
+
+	out[0] = '\0';
+	if (sql_prepare(db, "PRAGMA quick_check(3)", &st)) {
+		snprintf(out, len, "%s", sqlite3_errmsg(db->sql));
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t n = strlen(out);
+
+		if (!t || !strncmp(t, "*** in database", 15))
+			continue;
+		snprintf(out + n, len - n, "%s%s", rows++ ? "; " : "", t);
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(out, len, "%s", sqlite3_errmsg(db->sql));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE && !strcmp(out, "ok") ? 0 : -EIO;
+}
+
+/* Tables in the file (not SQLite's own): 0 means a new database. */
+static int count_tables(struct cb_db *db)
+{
+	char n[16];
+
+	if (pragma_text(db,
+		    "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+		    "'sqlite\\_%' ESCAPE '\\'",
+		    n, sizeof(n)))
+		return -EIO;
+	return atoi(n);
+}
+
+/* The file as it is, before a migration changes it, copied beside it as <path>.pre-v<from>
+ * (0600: it holds TURN passwords), through a temporary name so a copy is whole or absent. */
+static int copy_before(struct cb_db *db, const char *path, int from, char *copy, size_t len,
+	char *err, size_t errlen)
+{
+	char tmp[4200];
+	sqlite3_stmt *st;
+	int fd, rc;
+
+	if ((size_t)snprintf(copy, len, "%s.pre-v%d", path, from) >= len ||
+		(size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", copy) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: name too long for its copy", path);
+		return -ENAMETOOLONG;
+	}
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot make %s: %s", path, tmp, strerror(errno));
+		return rc;
+	}
+	close(fd);
+	rc = sql_prepare(db, "VACUUM INTO ?1", &st);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_finalize(st);
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot copy it to %s before migrating: %s", path, tmp,
+			sqlite3_errmsg(db->sql));
+		unlink(tmp);
+		return rc;
+	}
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) || rename(tmp, copy)) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot keep its copy %s: %s", path, copy,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+/* From version (0: a new file) to CB_DB_SCHEMA_VERSION in one transaction: all the steps or,
+ * on any failure, none (ROLLBACK leaves the file as it was). */
+static int migrate(struct cb_db *db, const char *path, int version, char *err, size_t errlen)
+{
+	const struct cb_db_step *failed = NULL;
+	char why[256] = "";
+	int rc;
+
+	if (sql_exec(db, "BEGIN IMMEDIATE")) {
+		snprintf(err, errlen, "%s: cannot begin the schema transaction: %s", path,
+			sqlite3_errmsg(db->sql));
+		return -EIO;
+	}
+	if (version == 0) {
+		rc = create_tables(db);
+	} else {
+		rc = 0;
+		for (unsigned int i = 0; !rc && i < N(steps); i++) {
+			if (steps[i].from < version)
+				continue;
+			rc = steps[i].run(db);
+			if (rc)
+				failed = &steps[i];
+		}
+	}
+	if (rc)
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->sql));
+	else if ((rc = check_schema(db, why, sizeof(why))) == -EIO)
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->sql));
+	if (!rc &&
+		(sql_exec(db, "PRAGMA user_version = " CB_DB_STRINGIFY(CB_DB_SCHEMA_VERSION)) ||
+			sql_exec(db, "COMMIT"))) {
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->sql));
+		rc = -EIO;
+	}
+	if (!rc)
+		return 0;
+	sql_exec(db, "ROLLBACK");
+	if (version == 0)
+		snprintf(err, errlen, "%s: cannot create the schema (version %d): %s", path,
+			CB_DB_SCHEMA_VERSION, why);
+	else if (failed)
+		snprintf(err, errlen,
+			"%s: migrating the schema from version %d to %d failed at step %d to %d "
+			"(%s): %s; the database is left as it was",
+			path, version, CB_DB_SCHEMA_VERSION, failed->from, failed->from + 1,
+			failed->what, why);
+	else
+		snprintf(err, errlen,
+			"%s: migrating the schema from version %d to %d failed: %s; the database "
+			"is left as it was",
+			path, version, CB_DB_SCHEMA_VERSION, why);
+	return rc;
 }
 
 static int mkdir_p(const char *path)
@@ -709,9 +930,9 @@ static void chmod_side(const char *path)
 int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 {
 	bool file = strcmp(path, ":memory:") && strncmp(path, "file:", 5);
-	sqlite3_stmt *st;
+	char copy[4200] = "", text[256];
 	struct cb_db *db;
-	int version = -1, rc, fd;
+	int version, tables, rc, fd;
 
 	*dbp = NULL;
 	if (file && (rc = mkdir_p(path))) {
@@ -746,27 +967,64 @@ int cb_db_open(const char *path, struct cb_db **dbp, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db->sql, 2000);
-	if (sql_exec(db, "PRAGMA journal_mode=WAL") || sql_exec(db, "PRAGMA synchronous=NORMAL"))
-		goto sqlfail;
-	if (sql_prepare(db, "PRAGMA user_version", &st))
-		goto sqlfail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version < 0)
-		goto sqlfail;
+	/* what is in the file, read before anything writes to it: a file that is not a
+	 * database, or a corrupt one, is refused as it is */
+	if (pragma_text(db, "PRAGMA user_version", text, sizeof(text))) {
+		snprintf(err, errlen, "%s: %s: %s", path,
+			sqlite3_errcode(db->sql) == SQLITE_CORRUPT ? "the database is corrupt" :
+								     "not a usable database",
+			sqlite3_errmsg(db->sql));
+		rc = -EIO;
+		goto fail;
+	}
+	version = atoi(text);
+	if (quick_check(db, text, sizeof(text))) {
+		snprintf(err, errlen, "%s: the database is corrupt (quick_check: %s)", path, text);
+		rc = -EIO;
+		goto fail;
+	}
+	if ((tables = count_tables(db)) < 0) {
+		snprintf(err, errlen, "%s: not a usable database: %s", path,
+			sqlite3_errmsg(db->sql));
+		rc = -EIO;
+		goto fail;
+	}
 	if (version > CB_DB_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this build's %d", path,
-			version, CB_DB_SCHEMA_VERSION);
+		snprintf(err, errlen,
+			"%s: schema version %d is newer than this build's %d (made by a newer "
+			"edge?): not opened",
+			path, version, CB_DB_SCHEMA_VERSION);
 		rc = -EPROTO;
 		goto fail;
 	}
-	if (sql_exec(db, "BEGIN") || create_tables(db) ||
-		sql_exec(db, "PRAGMA user_version = " CB_DB_STRINGIFY(CB_DB_SCHEMA_VERSION)) ||
-		sql_exec(db, "COMMIT"))
+	if (version == 0 && tables) {
+		snprintf(err, errlen,
+			"%s: not a callbridge database: %d tables and no schema version", path,
+			tables);
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (version > 0 && version < CB_DB_SCHEMA_VERSION && file &&
+		(rc = copy_before(db, path, version, copy, sizeof(copy), err, errlen)))
+		goto fail;
+	if (version < CB_DB_SCHEMA_VERSION && (rc = migrate(db, path, version, err, errlen)))
+		goto fail;
+	if (version == CB_DB_SCHEMA_VERSION && (rc = check_schema(db, text, sizeof(text)))) {
+		snprintf(err, errlen, "%s: schema version %d, but %s", path, version,
+			rc == -EIO ? sqlite3_errmsg(db->sql) : text);
+		goto fail;
+	}
+	/* after the migration: a file an older SQLite setting left in rollback mode stays
+	 * byte for byte as it was when a step fails */
+	if (sql_exec(db, "PRAGMA journal_mode=WAL") || sql_exec(db, "PRAGMA synchronous=NORMAL"))
 		goto sqlfail;
 	if (file)
 		chmod_side(path);
+	if (version > 0 && version < CB_DB_SCHEMA_VERSION)
+		snprintf(db->notice, sizeof(db->notice),
+			"%s: schema migrated from version %d to %d%s%s", path, version,
+			CB_DB_SCHEMA_VERSION, copy[0] ? "; the old database is kept as " : "",
+			copy);
 	*dbp = db;
 	return 0;
 sqlfail:
@@ -776,6 +1034,11 @@ fail:
 	sqlite3_close(db->sql);
 	free(db);
 	return rc;
+}
+
+const char *cb_db_notice(const struct cb_db *db)
+{
+	return db ? db->notice : "";
 }
 
 void cb_db_close(struct cb_db *db)

@@ -152,8 +152,17 @@ struct cb_db_class {
 };
 
 /* Opens (and creates, with its directory) the store; ":memory:" works. On failure returns
- * -errno and writes a message in err. */
+ * -errno and writes a message naming the file in err; the caller must not go on without it.
+ * The file carries its schema version (PRAGMA user_version); one of an older version is
+ * first copied beside it as <path>.pre-v<version> (0600), then migrated forward in one
+ * transaction: every step or none. Refused, the file left as it was: not a database or
+ * corrupt (PRAGMA quick_check) -EIO; a newer version, or tables without a version, or a
+ * table without a column this build uses -EPROTO; a failed step -EIO (its SQLite error in
+ * err). */
 int cb_db_open(const char *path, struct cb_db **db, char *err, size_t errlen);
+/* What opening did that the log should say (a migration, and where the old file is kept),
+ * or "". */
+const char *cb_db_notice(const struct cb_db *db);
 void cb_db_close(struct cb_db *db);
 
 const struct cb_db_class *cb_db_class(enum cb_db_kind kind);

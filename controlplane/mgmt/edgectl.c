@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	size_t off = 0;
 
 	if (!path)
-		path = "/run/edged.sock";
+		path = "/run/edge/edged.sock";
 	signal(SIGPIPE, SIG_IGN); /* edged closing on us is reported, not fatal */
 	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 				"  with no command: an interactive prompt ('help' lists commands)\n"
 				"  --json: the counters behind a page as JSON (edgectl --json turn,\n"
 				"          edgectl --json iface a, edgectl --json metrics)\n"
-				"  SOCKET defaults to $EDGECTL_SOCKET, else /run/edged.sock\n");
+				"  SOCKET defaults to $EDGECTL_SOCKET, else /run/edge/edged.sock\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

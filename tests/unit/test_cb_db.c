@@ -1,6 +1,8 @@
 /* The callbridge's store: a file that survives a reopen (schema version, WAL, its directory
  * made), the meeting-id lookup the callbridge joins guests with, the arrays it reads
- * webBridges and turnServers from, and the general settings. */
+ * webBridges and turnServers from, the general settings, and the schema's migrations: the
+ * version 1 fixture (fixtures/db/v1.sql) migrated with every row kept, a failed migration
+ * leaving the file byte for byte, and corrupt, truncated, newer or foreign files refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +86,7 @@ static void test_file_reopen(void)
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
-	CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 1);
+	CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	CU_ASSERT_EQUAL(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
@@ -441,40 +443,426 @@ static void test_arrays_general(void)
 	cb_db_close(db);
 }
 
-/* A store made before turnServers had sharedSecret: opening adds the column, the stored
- * object stays, and the new field reads back once set. */
-static void test_upgrade_columns(void)
+/* --- the schema version and its migrations --- */
+
+/* A raw connection runs fixture sql (a file under tests/unit/fixtures/db) on path. */
+static void load_fixture(const char *path, const char *name, const char *extra)
 {
-	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[256];
-	struct cb_turnserver ts;
-	struct cb_db *db;
+	char file[512], *sql, *msg = NULL;
+	sqlite3 *raw;
+	FILE *f;
+	long n;
+
+	snprintf(file, sizeof(file), "%s/%s", FIXTURE_DB_DIR, name);
+	f = fopen(file, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL_FATAL(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	CU_ASSERT_FATAL(n > 0);
+	rewind(f);
+	sql = calloc(1, (size_t)n + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sql);
+	CU_ASSERT_EQUAL_FATAL(fread(sql, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(raw, sql, NULL, NULL, &msg), SQLITE_OK);
+	if (extra)
+		CU_ASSERT_EQUAL(sqlite3_exec(raw, extra, NULL, NULL, &msg), SQLITE_OK);
+	if (msg)
+		fprintf(stderr, "fixture %s: %s\n", name, msg);
+	sqlite3_free(msg);
+	CU_ASSERT_EQUAL(sqlite3_close(raw), SQLITE_OK); /* checkpointed: all in path */
+	free(sql);
+}
+
+/* One integer a raw connection reads from path (-1: it could not). */
+static int raw_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *raw;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(raw);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(raw, sql, -1, &st, NULL) == SQLITE_OK &&
+		sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	return v;
+}
+
+/* Every table's columns (name, type, not null, default, key; in name order: a column a step
+ * adds comes last) and indexes, as text. */
+static void schema_of(const char *path, char *out, size_t len)
+{
+	static const char sql[] =
+		"SELECT group_concat(t, ';') FROM (SELECT m.name || ':' || "
+		"(SELECT group_concat(c.name || ' ' || c.type || ' ' || c.\"notnull\" || ' ' || "
+		"ifnull(c.dflt_value, '-') || ' ' || c.pk, ',') FROM (SELECT * FROM "
+		"pragma_table_info(m.name) ORDER BY name) c) || "
+		"':' || ifnull((SELECT group_concat(i.\"unique\" || ' ' || (SELECT group_concat(x.name) "
+		"FROM pragma_index_info(i.name) x), ',') FROM pragma_index_list(m.name) i), '') AS t "
+		"FROM sqlite_schema m WHERE m.type = 'table' ORDER BY m.name)";
+	sqlite3_stmt *st;
 	sqlite3 *raw;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/cb.db", dir);
-	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &raw), SQLITE_OK);
-	CU_ASSERT_EQUAL(
-		sqlite3_exec(raw,
-			"CREATE TABLE turnServers (id TEXT PRIMARY KEY, "
-			"serverAddress TEXT, clientAddress TEXT, username TEXT, password TEXT, type TEXT, "
-			"numRegistrations INTEGER, tcpPortNumberOverride INTEGER, callBridge TEXT, "
-			"callBridgeGroup TEXT); INSERT INTO turnServers (id, serverAddress, type) VALUES "
-			"('0f1e2d3c-4b5a-4968-8776-655443322110', 'turn.example', 'cms');",
-			NULL, NULL, NULL),
-		SQLITE_OK);
+	out[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 	sqlite3_close(raw);
+}
+
+/* The whole file, to compare byte for byte; *len gets its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	FILE *f;
+
+	if (stat(path, &sb))
+		return NULL;
+	buf = malloc((size_t)sb.st_size + 1);
+	f = fopen(path, "rb");
+	if (!buf || !f || fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f)
+		fclose(f);
+	*len = (size_t)sb.st_size;
+	return buf;
+}
+
+static void cleanup(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/* The store version 1 made (tests/unit/fixtures/db/v1.sql, the schema of 283ed04 with rows
+ * in every table) opens migrated: every row as it was, the version current, the schema the
+ * same as a new store's, the old file kept beside it, and a note for the log. */
+static void test_migrate_v1(void)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], copy[160], fresh[128], err[512];
+	static char s_new[8192], s_old[8192];
+	struct cb_webbridge wb[3];
+	struct cb_turnserver ts;
+	struct cb_cospace cs;
+	struct cb_accessmethod am;
+	struct cb_general g;
+	struct cb_db *db;
+	struct stat sb;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/callbridge.db", dir);
+	snprintf(copy, sizeof(copy), "%s.pre-v1", path);
+	load_fixture(path, "v1.sql", NULL);
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 1);
+	CU_ASSERT_EQUAL(chmod(path, 0644), 0); /* as the sqlite3 shell leaves it */
+
+	err[0] = '\0';
 	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cb_db_notice(db), "from version 1 to 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cb_db_notice(db), copy));
+
+	/* the coSpaces, every column */
+	CU_ASSERT_EQUAL_FATAL(cb_db_cospace_get(db, "11111111-1111-4111-8111-111111111111", &cs),
+		0);
+	CU_ASSERT_STRING_EQUAL(cs.name, "Board room");
+	CU_ASSERT_STRING_EQUAL(cs.uri, "board");
+	CU_ASSERT_STRING_EQUAL(cs.secondary_uri, "board.alt");
+	CU_ASSERT_STRING_EQUAL(cs.call_id, "100100");
+	CU_ASSERT_STRING_EQUAL(cs.passcode, "4242");
+	CU_ASSERT_STRING_EQUAL(cs.secret, "AbCdEfGhIjKlMnOpQrSt_-");
+	CU_ASSERT(cs.require_call_id);
+	CU_ASSERT_STRING_EQUAL(cs.cdr_tag, "cdr-board");
+	CU_ASSERT_STRING_EQUAL(cs.default_layout, "speakerOnly");
+	CU_ASSERT(cs.non_member_access);
+	CU_ASSERT_STRING_EQUAL(cs.owner_jid, "alice@lab.example");
+	CU_ASSERT_STRING_EQUAL(cs.stream_url, "rtmp://stream.lab.example/board");
+	CU_ASSERT_STRING_EQUAL(cs.call_leg_profile, "aaaaaaaa-0000-4000-8000-000000000001");
+	CU_ASSERT_STRING_EQUAL(cs.call_profile, "aaaaaaaa-0000-4000-8000-000000000002");
+	CU_ASSERT_STRING_EQUAL(cs.call_branding_profile, "aaaaaaaa-0000-4000-8000-000000000003");
+	CU_ASSERT_STRING_EQUAL(cs.tenant, "aaaaaaaa-0000-4000-8000-000000000004");
+	CU_ASSERT_EQUAL_FATAL(cb_db_cospace_get(db, "22222222-2222-4222-8222-222222222222", &cs),
+		0);
+	CU_ASSERT_STRING_EQUAL(cs.name, "Caf\xc3\xa9 \xce\xa9");
+	CU_ASSERT_FALSE(cs.non_member_access);
+	CU_ASSERT_FALSE(cs.require_call_id);
+	CU_ASSERT_EQUAL_FATAL(cb_db_cospace_get(db, "33333333-3333-4333-8333-333333333333", &cs),
+		0);
+	CU_ASSERT_STRING_EQUAL(cs.name, "no meeting id");
+	CU_ASSERT(cs.non_member_access); /* NULL: the default */
+	/* a guest still finds the space by its meeting ID and passcode */
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "100100", "4242", ALL, &cs, &am), 0);
+	CU_ASSERT_STRING_EQUAL(cs.id, "11111111-1111-4111-8111-111111111111");
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "100100", "1", ALL, &cs, &am), -EACCES);
+
+	/* the webBridges */
+	CU_ASSERT_EQUAL_FATAL(cb_db_webbridges(db, wb, 3), 2);
+	CU_ASSERT_STRING_EQUAL(wb[0].id, "44444444-4444-4444-8444-444444444444");
+	CU_ASSERT_STRING_EQUAL(wb[0].url, "c2w://wb1.lab.example:9999");
+	CU_ASSERT_STRING_EQUAL(wb[0].tenant, "bbbbbbbb-0000-4000-8000-000000000001");
+	CU_ASSERT_STRING_EQUAL(wb[0].tenant_group, "bbbbbbbb-0000-4000-8000-000000000002");
+	CU_ASSERT_STRING_EQUAL(wb[0].call_bridge, "bbbbbbbb-0000-4000-8000-000000000003");
+	CU_ASSERT_STRING_EQUAL(wb[0].call_bridge_group, "bbbbbbbb-0000-4000-8000-000000000004");
+	CU_ASSERT_STRING_EQUAL(wb[0].web_bridge_profile, "bbbbbbbb-0000-4000-8000-000000000005");
+	CU_ASSERT_STRING_EQUAL(wb[1].url, "https://[2001:db8::5]:8443");
+
+	/* the turnServer, and its new column empty until set */
 	CU_ASSERT_EQUAL_FATAL(cb_db_turnservers(db, &ts, 1), 1);
-	CU_ASSERT_STRING_EQUAL(ts.server_address, "turn.example");
+	CU_ASSERT_STRING_EQUAL(ts.server_address, "turn.lab.example");
+	CU_ASSERT_STRING_EQUAL(ts.client_address, "198.18.20.1");
+	CU_ASSERT_STRING_EQUAL(ts.username, "cbuser");
+	CU_ASSERT_STRING_EQUAL(ts.password, "cb-pass");
+	CU_ASSERT_STRING_EQUAL(ts.type, "cms");
+	CU_ASSERT_EQUAL(ts.num_registrations, 5);
+	CU_ASSERT_EQUAL(ts.tcp_port_number_override, 443);
+	CU_ASSERT_STRING_EQUAL(ts.call_bridge, "cccccccc-0000-4000-8000-000000000001");
+	CU_ASSERT_STRING_EQUAL(ts.call_bridge_group, "cccccccc-0000-4000-8000-000000000002");
 	CU_ASSERT_STRING_EQUAL(ts.shared_secret, "");
 	set(CB_DB_TURNSERVER, &ts, "sharedSecret", "s3cret");
 	CU_ASSERT_EQUAL(cb_db_obj_update(db, CB_DB_TURNSERVER, &ts, NULL), 0);
 	memset(&ts, 0, sizeof(ts));
 	CU_ASSERT_EQUAL(cb_db_turnservers(db, &ts, 1), 1);
 	CU_ASSERT_STRING_EQUAL(ts.shared_secret, "s3cret");
+
+	/* the general TURN settings */
+	memset(&g, 0, sizeof(g));
+	CU_ASSERT_EQUAL(cb_db_general_get(db, &g), 0);
+	CU_ASSERT_STRING_EQUAL(g.turn_server_address, "198.18.20.1");
+	CU_ASSERT_STRING_EQUAL(g.turn_client_address, "turn.lab.example");
+	CU_ASSERT_STRING_EQUAL(g.turn_username, "gen-user");
+	CU_ASSERT_STRING_EQUAL(g.turn_password, "gen-pass");
+
+	/* the tables version 2 added work */
+	cb_db_obj_init(CB_DB_ACCESSMETHOD, &am);
+	snprintf(am.cospace, sizeof(am.cospace), "11111111-1111-4111-8111-111111111111");
+	set(CB_DB_ACCESSMETHOD, &am, "callId", "300300");
+	CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_ACCESSMETHOD, &am, NULL), 0);
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "300300", NULL, ALL, &cs, &am), 0);
+	CU_ASSERT_STRING_EQUAL(cs.id, "11111111-1111-4111-8111-111111111111");
 	cb_db_close(db);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	CU_ASSERT_EQUAL(system(path), 0);
+
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 2);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM coSpaces"), 3);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	/* the copy: version 1, every row, 0600 (TURN passwords) */
+	CU_ASSERT_EQUAL(stat(copy, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	CU_ASSERT_EQUAL(raw_int(copy, "PRAGMA user_version"), 1);
+	CU_ASSERT_EQUAL(raw_int(copy, "SELECT count(*) FROM coSpaces"), 3);
+	CU_ASSERT_EQUAL(raw_int(copy, "SELECT count(*) FROM general"), 4);
+	CU_ASSERT_EQUAL(raw_int(copy,
+				"SELECT count(*) FROM pragma_table_info('turnServers') "
+				"WHERE name = 'sharedSecret'"),
+		0);
+
+	/* migrated, it has the schema a new store has: a field added without a step fails here */
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db", dir);
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(fresh, &db, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cb_db_notice(db), "");
+	cb_db_close(db);
+	schema_of(fresh, s_new, sizeof(s_new));
+	schema_of(path, s_old, sizeof(s_old));
+	CU_ASSERT_STRING_EQUAL(s_old, s_new);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s_new, "accessMethods:"));
+
+	/* opened again: nothing to migrate, nothing to say */
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cb_db_notice(db), "");
+	cb_db_close(db);
+	cleanup(dir);
+}
+
+/* A version 1 store a later build of version 1 (2f3e74f) left: it had added the tables and
+ * the column of version 2 already, with rows in them. The step keeps them. */
+static void test_migrate_v1_late(void)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[512];
+	struct cb_turnserver ts;
+	struct cb_accessmethod am;
+	struct cb_cospace cs;
+	struct cb_db *db;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cb.db", dir);
+	load_fixture(path, "v1.sql",
+		"CREATE TABLE accessMethods (id TEXT PRIMARY KEY, coSpace TEXT, uri TEXT, "
+		"callId TEXT, passcode TEXT, name TEXT, secret TEXT, scope TEXT, "
+		"callLegProfile TEXT); "
+		"INSERT INTO accessMethods (id, coSpace, callId, passcode, scope) VALUES "
+		"('77777777-7777-4777-8777-777777777777', '11111111-1111-4111-8111-111111111111', "
+		"'400400', '9', 'private'); "
+		"ALTER TABLE turnServers ADD COLUMN sharedSecret TEXT; "
+		"UPDATE turnServers SET sharedSecret = 'kept';");
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cb_db_turnservers(db, &ts, 1), 1);
+	CU_ASSERT_STRING_EQUAL(ts.shared_secret, "kept");
+	CU_ASSERT_EQUAL(cb_db_meeting_find(db, "400400", "9", ALL, &cs, &am), 0);
+	CU_ASSERT_STRING_EQUAL(am.id, "77777777-7777-4777-8777-777777777777");
+	CU_ASSERT_STRING_EQUAL(am.scope, "private");
+	cb_db_close(db);
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 2);
+	cleanup(dir);
+}
+
+/* A migration that fails part way rolls back: the file byte for byte as it was, a message
+ * naming the file, the versions, the step and SQLite's error; opening again fails alike. */
+static void failed_migration(const char *extra, int want, const char *const *says)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[512];
+	size_t n0, n1;
+	char *before, *after;
+	struct cb_db *db;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cb.db", dir);
+	load_fixture(path, "v1.sql", extra);
+	before = slurp(path, &n0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+	for (int pass = 0; pass < 2; pass++) {
+		err[0] = '\0';
+		db = (struct cb_db *)1;
+		CU_ASSERT_EQUAL(cb_db_open(path, &db, err, sizeof(err)), want);
+		CU_ASSERT_PTR_NULL(db);
+		for (const char *const *s = says; *s; s++)
+			if (!strstr(err, *s)) {
+				fprintf(stderr, "\"%s\" lacks \"%s\"\n", err, *s);
+				CU_FAIL("the message");
+			}
+		after = slurp(path, &n1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+		CU_ASSERT_EQUAL(n0, n1);
+		CU_ASSERT(n0 == n1 && !memcmp(before, after, n0));
+		free(after);
+	}
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 1);
+	CU_ASSERT_EQUAL(raw_int(path,
+				"SELECT count(*) FROM sqlite_schema WHERE name = "
+				"'webBridgeProfiles'"),
+		0);
+	free(before);
+	cleanup(dir);
+}
+
+static void test_migrate_fails(void)
+{
+	/* a step fails: turnServers made a view by hand, which takes no new column (the step
+	 * has made two tables by then: they go too) */
+	static const char *const step[] = { "/cb.db: migrating the schema from version 1 to 2",
+		"failed at step 1 to 2", "view", "left as it was", NULL };
+	/* the steps run, but a table lacks a column this build uses */
+	static const char *const check[] = { "/cb.db: migrating the schema from version 1 to 2",
+		"table webBridges has no column callBridgeGroup", NULL };
+
+	failed_migration("ALTER TABLE turnServers RENAME TO turnServersOld; "
+			 "CREATE VIEW turnServers AS SELECT * FROM turnServersOld;",
+		-EIO, step);
+	failed_migration("ALTER TABLE webBridges DROP COLUMN callBridgeGroup;", -EPROTO, check);
+}
+
+/* Not a database, a truncated one, a corrupt page, a newer version, tables without a
+ * version: refused with a message naming the file, the file left as it was. */
+static void test_refused(void)
+{
+	char dir[] = "/tmp/cb_db_XXXXXX", path[128], err[512], junk[4096];
+	struct cb_cospace cs;
+	struct cb_db *db;
+	struct stat sb;
+	size_t n0, n1;
+	char *before, *after;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cb.db", dir);
+
+	/* garbage */
+	memset(junk, 'x', sizeof(junk));
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	fclose(f);
+	CU_ASSERT_EQUAL(cb_db_open(path, &db, err, sizeof(err)), -EIO);
+	CU_ASSERT_PTR_NULL(db);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a usable database: file is not a database"));
+	after = slurp(path, &n1);
+	CU_ASSERT(after && n1 == sizeof(junk) && !memcmp(after, junk, n1));
+	free(after);
+	unlink(path);
+
+	/* a store with enough rows for many pages, cut short or with a page overwritten */
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	for (int i = 0; i < 300; i++) {
+		char v[32];
+
+		cb_db_obj_init(CB_DB_COSPACE, &cs);
+		snprintf(v, sizeof(v), "%d", 500000 + i);
+		set(CB_DB_COSPACE, &cs, "callId", v);
+		memset(cs.name, 'n', 200);
+		cs.name[200] = '\0';
+		CU_ASSERT_EQUAL(cb_db_obj_add(db, CB_DB_COSPACE, &cs, NULL), 0);
+	}
+	cb_db_close(db);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_FATAL(sb.st_size > 20 * 4096);
+	before = slurp(path, &n0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+
+	CU_ASSERT_EQUAL(truncate(path, sb.st_size / 2), 0);
+	CU_ASSERT(cb_db_open(path, &db, err, sizeof(err)) < 0);
+	CU_ASSERT_PTR_NULL(db);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "corrupt"));
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL((size_t)sb.st_size, n0 / 2);
+
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(before, 1, n0, f), n0);
+	CU_ASSERT_EQUAL(fseek(f, (long)(n0 - 3 * 4096), SEEK_SET), 0);
+	CU_ASSERT_EQUAL(fwrite(junk, 1, 2048, f), 2048);
+	fclose(f);
+	CU_ASSERT(cb_db_open(path, &db, err, sizeof(err)) < 0);
+	CU_ASSERT_PTR_NULL(db);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "corrupt"));
+
+	/* whole again, it opens */
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(before, 1, n0, f), n0);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(cb_db_open(path, &db, err, sizeof(err)), 0);
+	cb_db_close(db);
+	free(before);
+	unlink(path);
+
+	/* tables, and no version: not ours */
+	load_fixture(path, "v1.sql", "PRAGMA user_version = 0;");
+	CU_ASSERT_EQUAL(cb_db_open(path, &db, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a callbridge database"));
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 0);
+	unlink(path);
+
+	/* a version this build does not know, as a newer package would leave it */
+	load_fixture(path, "v1.sql", "PRAGMA user_version = 3;");
+	CU_ASSERT_EQUAL(cb_db_open(path, &db, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "schema version 3 is newer than this build's 2"));
+	CU_ASSERT_EQUAL(raw_int(path, "PRAGMA user_version"), 3);
+	cleanup(dir);
 }
 
 static void test_uuid(void)
@@ -508,7 +896,10 @@ int main(void)
 		{ "nonMemberAccess false admits no guest", test_non_member_access },
 		{ "web bridge profiles", test_wbprofile_for },
 		{ "arrays and general settings", test_arrays_general },
-		{ "an older store gains new columns", test_upgrade_columns },
+		{ "the version 1 fixture migrates, every row kept", test_migrate_v1 },
+		{ "a late version 1 store keeps its version 2 rows", test_migrate_v1_late },
+		{ "a failed migration leaves the file as it was", test_migrate_fails },
+		{ "garbage, truncated, corrupt, newer, unversioned: refused", test_refused },
 		{ "uuid and validators", test_uuid },
 		{ NULL, NULL },
 	};

@@ -478,6 +478,95 @@ static void test_malformed(void)
 		"interface.ipv4: expected a list");
 }
 
+/* text in a new temporary file, whose name is left in tmp */
+static void write_tmp(char *tmp, const char *text)
+{
+	int fd = mkstemp(tmp);
+	FILE *f;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	f = fdopen(fd, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The format version: a file without one (written before it) is version 1 and loads; a save
+ * writes it first and loads back the same; a newer one is refused naming the file and both
+ * versions; one that is not a whole number is refused. */
+static void test_format_version(void)
+{
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", tmp2[] = "/tmp/edge-cfg-XXXXXX", err[512] = "",
+	     want[640], text[256], line[256];
+	struct edge_cfg a, b;
+	FILE *f;
+
+	/* lab.conf has no version: it loads, and its save starts with this build's */
+	lab_and_tmp(&a, tmp);
+	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
+	f = fopen(tmp, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), f));
+	fclose(f);
+	snprintf(want, sizeof(want), "version = %d;\n", EDGE_CFG_FORMAT_VERSION);
+	CU_ASSERT_STRING_EQUAL(line, want);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	/* saved again: the same bytes (the version is not doubled, nothing drifts) */
+	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp2, &b, err, sizeof(err)), 0);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "cmp -s %s %s", tmp, tmp2);
+		CU_ASSERT_EQUAL(system(cmd), 0);
+	}
+	unlink(tmp);
+	unlink(tmp2);
+
+	/* the same settings with version 1 spelled out, or not: the same model */
+	memcpy(tmp, "/tmp/edge-cfg-XXXXXX", sizeof(tmp));
+	write_tmp(tmp, "version = 1;\n" IF_A("{ address = \"198.18.10.1/24\"; }"));
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &a, err, sizeof(err)), 0);
+	unlink(tmp);
+	memcpy(tmp, "/tmp/edge-cfg-XXXXXX", sizeof(tmp));
+	write_tmp(tmp, IF_A("{ address = \"198.18.10.1/24\"; }"));
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(b.ifs[0].addrs[0].addr, ip("198.18.10.1"));
+	unlink(tmp);
+
+	/* newer: refused, the file and both versions named */
+	memcpy(tmp, "/tmp/edge-cfg-XXXXXX", sizeof(tmp));
+	snprintf(text, sizeof(text), "version = %d;\n" IF_A("{ address = \"198.18.10.1/24\"; }"),
+		EDGE_CFG_FORMAT_VERSION + 1);
+	write_tmp(tmp, text);
+	CU_ASSERT_EQUAL(cfg_load(tmp, &a, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s: configuration format version %d is newer than this build's %d", tmp,
+		EDGE_CFG_FORMAT_VERSION + 1, EDGE_CFG_FORMAT_VERSION);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	unlink(tmp);
+
+	refused("version = 0;\n", "line 1: version must be a whole number, 1 or more");
+	refused("\nversion = \"1\";\n", "line 2: version must be a whole number, 1 or more");
+	refused("version = 1.5;\n", "version must be a whole number");
+}
+
+/* With no setting for them, the paths are the package's (FHS): the control socket under
+ * /run/edge, the certificates and the callbridge's database under /var/lib/edge. */
+static void test_default_paths(void)
+{
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", err[256] = "";
+	struct edge_cfg c;
+
+	write_tmp(tmp, "");
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &c, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(c.ctl_socket, "/run/edge/edged.sock");
+	CU_ASSERT_STRING_EQUAL(c.cert_dir, "/var/lib/edge/certs");
+	CU_ASSERT_STRING_EQUAL(c.cb.db_path, "/var/lib/edge/callbridge.db");
+	unlink(tmp);
+}
+
 static void test_missing_file(void)
 {
 	struct edge_cfg c;
@@ -583,6 +672,8 @@ static const struct unit_test tests[] = {
 	{ "webbridge3, callbridge, webadmin, role and admins: save then load", test_web_roundtrip },
 	{ "malformed files are refused, naming the problem", test_malformed },
 	{ "a missing file is reported", test_missing_file },
+	{ "format version: absent is 1, saved first, newer refused", test_format_version },
+	{ "default paths are the package's", test_default_paths },
 	{ "address and prefix parsing is strict", test_parse_ipv4 },
 	{ NULL, NULL },
 };
