@@ -9,6 +9,7 @@
 #   scripts/lab.sh down     stop what "up" started and remove what it made
 #   scripts/lab.sh status   what is running
 #   scripts/lab.sh restart  stop and start edged only (the namespaces stay)
+#   scripts/lab.sh stop     stop edged only (the namespaces stay: another edged may use them)
 #   scripts/lab.sh webrtc   set up webbridge3, webadmin and the callbridge with the guide's
 #                           commands and space 9999, and say how a guest joins
 # Only 198.18.0.0/15 addresses carry lab traffic.
@@ -263,6 +264,7 @@ up) up ;;
 webrtc) webrtc ;;
 down) down ;;
 status) status ;;
+stop) stop_edged; if [ -f "$RUN/core.conf" ]; then stop_edged core; fi ;;
 restart) stop_edged; start_edged; if [ -f "$RUN/core.conf" ]; then stop_edged core; start_edged core; fi ;;
-*) echo "usage: $0 up|down|status|restart|webrtc" >&2; exit 2 ;;
+*) echo "usage: $0 up|down|status|stop|restart|webrtc" >&2; exit 2 ;;
 esac

@@ -30,6 +30,9 @@ PACKAGES=(
 	python3-matplotlib
 	# random loss on the guests' side in the media tests (the kernel here has no netem)
 	nftables
+	# the Debian package (scripts/build-deb.sh) and its test in a fresh Debian root
+	# (tests/package/test_package.sh); sqlite3 reads the callbridge's database in tests
+	debhelper fakeroot mmdebstrap sqlite3
 )
 
 say() { printf 'setup: %s\n' "$*"; }

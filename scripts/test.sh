@@ -10,7 +10,9 @@
 #      on the appliance (tests/integration/security/), each of which must fail; faults under
 #      load (test_faults.sh: link flaps, a stalled control loop, a flood, SIGKILL and restart,
 #      corrupt files and a full disk, certificates rotated, 10 000 firewall swaps); a short soak
-#      (tests/soak/soak.sh, SOAK_SECONDS, default 60) checked back to its baseline
+#      (tests/soak/soak.sh, SOAK_SECONDS, default 60) checked back to its baseline; the Debian
+#      package (tests/package/test_package.sh: built, installed into a fresh Debian 12 root,
+#      run in the lab, upgraded, removed and purged)
 #   4. the fuzzers (the STUN codec, the TURN server, the REST API, the media port, SDP, the
 #      configuration file, the CLI), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
@@ -88,6 +90,7 @@ WEBBRIDGE_TWO=1 integration webbridge-two tests/integration/test_webbridge.sh
 integration security tests/integration/test_security.sh
 integration faults tests/integration/test_faults.sh
 integration soak tests/soak/soak.sh
+integration package tests/package/test_package.sh
 
 step "fuzzing the STUN codec, the TURN server, the REST API, the media port, SDP, the configuration file and the CLI"
 if [ -x scripts/fuzz.sh ]; then

@@ -159,7 +159,9 @@ rm -rf "$NOTIFY"
 unit=$(mktemp /tmp/edged-XXXXXX.service)
 sed "s|/usr/sbin/edged|$ROOT/build/edged|g" "$ROOT/config/edged.service" > "$unit"
 if command -v systemd-analyze >/dev/null; then
-	check "systemd-analyze verify accepts the unit" systemd-analyze verify "$unit"
+	# its Documentation= names the manual pages, which are installed by the package (and
+	# checked by tests/package/test_package.sh), not on this machine
+	check "systemd-analyze verify accepts the unit" systemd-analyze verify --man=no "$unit"
 fi
 rm -f "$unit"
 
