@@ -29,7 +29,7 @@
 #include "../web/web_jwt.h"
 
 #ifndef EDGE_WEBAPP_DIR
-#define EDGE_WEBAPP_DIR "/usr/share/edged/webapp"
+#define EDGE_WEBAPP_DIR "/usr/share/edge/webapp"
 #endif
 
 #define WB3_JOIN_TIMEOUT_S 10
