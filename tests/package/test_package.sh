@@ -221,6 +221,11 @@ rm -rf "$W/v2" && dpkg-deb -R "$DEB" "$W/v2" &&
 	sed -i "s/^Version: .*/Version: $VER+upgrade1/" "$W/v2/DEBIAN/control" &&
 	dpkg-deb --root-owner-group -b "$W/v2" "$R/tmp/edge-new.deb" >/dev/null ||
 	bad "could not make the newer package"
+# a key and certificate as an operator puts them (turn certs ... names them in certs/)
+openssl ecparam -name prime256v1 -genkey -noout -out "$R/var/lib/edge/certs/edge.key" 2>/dev/null &&
+	openssl req -x509 -new -key "$R/var/lib/edge/certs/edge.key" -subj "/CN=edge.lab.example" -days 2 \
+		-out "$R/var/lib/edge/certs/edge.pem" 2>/dev/null || bad "could not make a certificate"
+csum0=$(cat "$R"/var/lib/edge/certs/edge.* | sha256sum)
 sum0=$(sha256sum <"$R/etc/edge/edged.conf")
 n0=$(wc -l <"$SYSTEMD_LOG")
 if apt_root install /tmp/edge-new.deb >"$W/upgrade.out" 2>&1 && [ "$(status_of)" = installed ] &&
@@ -235,6 +240,8 @@ sum1=$(sha256sum <"$R/etc/edge/edged.conf")
 [ "$sum0" = "$sum1" ] && ! ls "$R"/etc/edge/*.dpkg-* >/dev/null 2>&1 &&
 	ok "the changed /etc/edge/edged.conf kept as it was (no prompt, no .dpkg-new)" ||
 	bad "the configuration after the upgrade: changed $([ "$sum0" = "$sum1" ] && echo no || echo yes); $(ls "$R/etc/edge")"
+[ "$(cat "$R"/var/lib/edge/certs/edge.* 2>/dev/null | sha256sum)" = "$csum0" ] &&
+	ok "the key and certificate in /var/lib/edge/certs kept" || bad "certificates after the upgrade: $(ls -l "$R/var/lib/edge/certs")"
 start_root_edged edged2.out
 wait_ready && relay 42100 relay2 && [ "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM coSpaces) || ' ' || (SELECT count(*) FROM webBridges)")" = "$rows0" ] &&
 	ok "after the upgrade edged starts, TURN relays with the user made before it, and the spaces are there" ||
@@ -267,7 +274,8 @@ n0=$(wc -l <"$SYSTEMD_LOG")
 apt_root remove edge >"$W/remove.out" 2>&1
 [ "$(calls "$n0")" = stop ] && ok "apt-get remove stopped the service" || bad "apt-get remove asked systemd: '$(calls "$n0")'"
 [ "$(status_of)" = config-files ] && [ ! -e "$R/usr/sbin/edged" ] && [ -f "$R/etc/edge/edged.conf" ] && [ -f "$DB" ] &&
-	ok "apt-get remove: the programs gone, /etc/edge/edged.conf and /var/lib/edge/callbridge.db left" ||
+	[ "$(cat "$R"/var/lib/edge/certs/edge.* 2>/dev/null | sha256sum)" = "$csum0" ] &&
+	ok "apt-get remove: the programs gone, /etc/edge/edged.conf, the certificates and the callbridge's database left" ||
 	bad "apt-get remove: status $(status_of), $(ls "$R/etc/edge" "$R/var/lib/edge" 2>&1 | tr '\n' ' ')"
 apt_root purge edge >"$W/purge.out" 2>&1
 [ -z "$(status_of)" ] || [ "$(status_of)" = not-installed ]
