@@ -60,8 +60,8 @@ start_edged() {
 			say "$I_NAME running (pid $(cat "$I_PID")), control socket $I_SOCK"
 			return 0
 		fi
-		edged_alive "${1:-}" || break
-		inst "${1:-}"
+		# the process, not its name: until `ip netns exec` has exec'd edged it is "ip"
+		[ -d "/proc/$(cat "$I_PID")" ] || break
 		sleep 0.2
 	done
 	tail -20 "$I_OUT" "$I_LOG" 2>/dev/null >&2 || true

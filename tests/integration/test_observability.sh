@@ -352,6 +352,8 @@ ip netns exec $INT curl -s -m 5 "http://$EDGE_A:$MPORT/metrics" >/dev/null 2>&1 
 f1=$(mstat "TLS handshakes failed")
 [ "${f1:-0}" -gt "${f0:-0}" ] && ok "counted as a failed TLS handshake ($f0 -> $f1)" || bad "TLS handshakes failed: $f0 -> $f1"
 ctl metrics certs none >/dev/null
+# the endpoint starts again on its own thread: bounded wait for it
+for _ in $(seq 50); do ctl metrics status | grep -q "^STATUS *: serving http://" && break; sleep 0.1; done
 ctl metrics status | grep -q "^STATUS *: serving http://$EDGE_A:$MPORT/metrics" &&
 	ip netns exec $INT curl -sf -m 5 "http://$EDGE_A:$MPORT/metrics" | grep -q '^edge_turn_allocations ' &&
 	ok "metrics certs none: plain HTTP again" || bad "after certs none: $(ctl metrics status | head -1)"
