@@ -60,13 +60,26 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 		d->tap_port_id = app->ports[i].tap_port_id;
 		d->mac = app->ports[i].mac;
 		d->n_addrs = ifc->n_addrs;
-		d->up = ifc->n_addrs > 0;
+		d->up = ifc->n_addrs > 0 || ifc->n_addrs6 > 0;
 		for (int a = 0; a < ifc->n_addrs; a++) {
 			d->addr[a] = ifc->addrs[a].addr;
 			d->mask[a] = mask_of(ifc->addrs[a].prefix);
 			if (!d->gateway)
 				d->gateway = ifc->addrs[a].gateway;
 		}
+		/* IPv6: configured addresses only (no SLAAC), and the link-local of the MAC */
+		d->v6 = ifc->n_addrs6 > 0;
+		d->n_addrs6 = (uint8_t)ifc->n_addrs6;
+		for (int a = 0; a < ifc->n_addrs6; a++) {
+			static const uint8_t none[16];
+
+			memcpy(d->addr6[a], ifc->addrs6[a].addr, 16);
+			d->prefix6[a] = ifc->addrs6[a].prefix;
+			if (!memcmp(d->gateway6, none, 16))
+				memcpy(d->gateway6, ifc->addrs6[a].gateway, 16);
+		}
+		if (d->v6)
+			cfg_ipv6_link_local(d->mac.addr_bytes, d->ll6);
 		if (i == cfg->default_if)
 			l3->default_gw = d->gateway;
 	}
@@ -662,12 +675,32 @@ static void if_page(void *ctx, int ifi, FILE *out)
 			ifc->addrs[k].gateway ? cfg_ipv4_str(ifc->addrs[k].gateway, g) : "none");
 	if (!ifc->n_addrs)
 		fprintf(out, "  IPv4                  : none\n");
+	for (int k = 0; k < ifc->n_addrs6; k++) {
+		char a6[46], g6[46];
+		static const uint8_t none[16];
+		const struct cfg_ipv6 *v = &ifc->addrs6[k];
+
+		fprintf(out, "  IPv6                  : %s/%u gateway %s\n",
+			cfg_ipv6_str(v->addr, a6), v->prefix,
+			memcmp(v->gateway, none, 16) ? cfg_ipv6_str(v->gateway, g6) : "none");
+	}
+	if (ifc->n_addrs6) {
+		uint8_t ll[16];
+		char l6[46];
+
+		cfg_ipv6_link_local(pi->mac.addr_bytes, ll);
+		fprintf(out, "  IPv6 link-local       : %s/64 (from the MAC)\n",
+			cfg_ipv6_str(ll, l6));
+	} else {
+		fprintf(out, "  IPv6                  : none\n");
+	}
 	fprintf(out, "  Default route         : %s\n", app->cfg.default_if == ifi ? "yes" : "no");
 	fprintf(out, "  RX packets            : %lu (%lu bytes)\n", st.rx_pkts, st.rx_bytes);
 	fprintf(out, "  TX packets            : %lu (%lu bytes)\n", st.tx_pkts, st.tx_bytes);
 	fprintf(out, "  ARP replies           : %lu\n", st.arp_replies);
 	fprintf(out, "  ARP not learned       : %lu\n", st.arp_not_learned);
 	fprintf(out, "  ICMP echo replies     : %lu\n", st.icmp_echo_replies);
+	fprintf(out, "  ND advertisements     : %lu\n", st.nd_replies);
 	fprintf(out, "  STUN Binding replies  : %lu\n", st.stun_binding_replies);
 	fprintf(out, "  To kernel             : %lu\n", st.to_kernel);
 	fprintf(out, "  From kernel           : %lu\n", st.from_kernel);
@@ -1131,9 +1164,10 @@ static const struct metrics_family if_families[] = {
 		"by the data plane.",
 		arp_replies),
 	IF_METRIC("edge_interface_icmp_echo_replies_total",
-		"ICMP echo requests answered by the "
-		"data plane.",
-		icmp_echo_replies),
+		"ICMP and ICMPv6 echo requests answered by the data plane.", icmp_echo_replies),
+	IF_METRIC("edge_interface_nd_replies_total",
+		"IPv6 neighbour solicitations for our addresses answered by the data plane.",
+		nd_replies),
 	IF_METRIC("edge_interface_stun_binding_replies_total",
 		"STUN Binding requests answered by "
 		"the data plane.",
@@ -1231,8 +1265,20 @@ void app_metrics_stop(struct appliance *app)
 	pthread_mutex_unlock(&metrics_lock);
 }
 
+/* The MAC of interface @ifi, for the ipv6 page's link-local address. */
+static int if_mac(void *ctx, int ifi, uint8_t mac[6])
+{
+	const struct appliance *app = ctx;
+
+	if (ifi < 0 || ifi >= app->cfg.n_ifs || ifi >= EDGE_MAX_IFACES || !app->ports[ifi].open)
+		return -ENOENT;
+	memcpy(mac, app->ports[ifi].mac.addr_bytes, 6);
+	return 0;
+}
+
 const struct cli_ops app_cli_ops = {
 	.apply = apply,
+	.if_mac = if_mac,
 };
 
 int app_cli_register(struct appliance *app)

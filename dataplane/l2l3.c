@@ -1,7 +1,8 @@
 /* The per-packet stages for traffic arriving on an interface: Ethernet, ARP responder,
  * IPv4 validation, ICMP echo, and the hand-off of everything else for our addresses to the
- * kernel (exception path). Run to completion over a burst; never allocates from the heap,
- * never locks, never logs: every drop is counted under its reason. */
+ * kernel (exception path); IPv6 validation, neighbour solicitations and ICMPv6 echo. Run to
+ * completion over a burst; never allocates from the heap, never locks, never logs: every
+ * drop is counted under its reason. */
 #include <stddef.h>
 
 #include <rte_arp.h>
@@ -351,6 +352,332 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	st->to_kernel++;
 }
 
+/* --- IPv6 arriving on an interface (issue 18): validation, Neighbour Discovery's
+ * solicitations and echo requests answered in place; nothing else is served over IPv6 yet. */
+
+#define IP6_HLEN 40
+#define IP6_MAX_EXT 4 /* extension headers walked before the packet is refused */
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
+#define ND_NEIGHBOR_SOLICIT 135
+#define ND_NEIGHBOR_ADVERT 136
+#define ND_OPT_SOURCE_LLADDR 1
+#define ND_OPT_TARGET_LLADDR 2
+#define ND_NA_LEN 32 /* advertisement: 24 bytes and a target link-layer address option */
+#define ND_NA_FLAG_SOLICITED 0x40
+#define ND_NA_FLAG_OVERRIDE 0x20
+
+static const uint8_t ip6_all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+/* ff02::1:ff00:0/104, the solicited-node groups (RFC 4291 2.7.1) */
+static const uint8_t ip6_sol_node[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+
+static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+static inline bool ip6_is_unspec(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return ip6_eq(a, zero);
+}
+
+/* True when @a is one of the interface's unicast addresses, its link-local among them (a
+ * link-local not filled in, all zero, is none: :: is never ours). */
+static inline bool ip6_is_ours(const struct dp_if *ifp, const uint8_t *a)
+{
+	if (ifp->ll6[0] == 0xfe && ip6_eq(a, ifp->ll6))
+		return true;
+	for (int i = 0; i < ifp->n_addrs6; i++)
+		if (ip6_eq(a, ifp->addr6[i]))
+			return true;
+	return false;
+}
+
+/* True when @a is a multicast group the interface is in: all nodes, or the solicited-node
+ * group of one of its addresses. */
+static inline bool ip6_is_our_group(const struct dp_if *ifp, const uint8_t *a)
+{
+	if (ip6_eq(a, ip6_all_nodes))
+		return true;
+	if (memcmp(a, ip6_sol_node, sizeof(ip6_sol_node)) != 0)
+		return false;
+	if (ifp->ll6[0] == 0xfe && memcmp(a + 13, ifp->ll6 + 13, 3) == 0)
+		return true;
+	for (int i = 0; i < ifp->n_addrs6; i++)
+		if (memcmp(a + 13, ifp->addr6[i] + 13, 3) == 0)
+			return true;
+	return false;
+}
+
+static inline bool ip6_bad_source(const struct dp_if *ifp, const uint8_t *src)
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+
+	return src[0] == 0xff || ip6_eq(src, loopback) || ip6_is_ours(ifp, src);
+}
+
+/* The options of a Hop-by-Hop or Destination Options header of @len bytes (RFC 8200 4.2):
+ * a Jumbo Payload is refused (IP6_LENGTH), as is an option running past the header or an
+ * unknown one whose type says to discard the packet (IP6_EXT_HEADER). */
+static inline enum dp_drop_reason ip6_options(const uint8_t *h, unsigned int len)
+{
+	for (unsigned int o = 2; o < len;) {
+		uint8_t type = h[o];
+
+		if (type == 0) { /* Pad1 */
+			o++;
+			continue;
+		}
+		if (o + 2 > len || o + 2 + h[o + 1] > len)
+			return DP_DROP_IP6_EXT_HEADER;
+		if (type == 0xc2) /* Jumbo Payload (RFC 2675) */
+			return DP_DROP_IP6_LENGTH;
+		/* PadN, Router Alert (MLD's) and the skippable ones (action bits 00) pass */
+		if (type != 1 && type != 5 && (type & 0xc0) != 0)
+			return DP_DROP_IP6_EXT_HEADER;
+		o += 2 + h[o + 1];
+	}
+	return DP_DROP_MAX;
+}
+
+/* Walks the extension headers of a packet of @l3_len bytes (IPv6 header included) to the
+ * upper layer: on success DP_DROP_MAX with its protocol in *@proto and offset in *@off. */
+static inline enum dp_drop_reason ip6_walk(const struct rte_ipv6_hdr *ip, unsigned int l3_len,
+	uint8_t *proto, unsigned int *off)
+{
+	const uint8_t *p = (const uint8_t *)ip;
+	unsigned int o = IP6_HLEN;
+	uint8_t nh = ip->proto;
+
+	for (unsigned int n = 0;; n++) {
+		enum dp_drop_reason r = DP_DROP_MAX;
+		unsigned int len;
+
+		if (nh == IPPROTO_ICMPV6 || nh == IPPROTO_UDP || nh == IPPROTO_TCP)
+			break;
+		if (nh == IPPROTO_FRAGMENT)
+			return DP_DROP_IP6_FRAGMENT;
+		if ((nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING) ||
+			(nh == IPPROTO_HOPOPTS && n != 0) || n == IP6_MAX_EXT || o + 8 > l3_len)
+			return DP_DROP_IP6_EXT_HEADER;
+		len = (p[o + 1] + 1u) * 8;
+		if (o + len > l3_len)
+			return DP_DROP_IP6_EXT_HEADER;
+		if (nh == IPPROTO_ROUTING)
+			r = p[o + 3] ? DP_DROP_IP6_EXT_HEADER : DP_DROP_MAX; /* segments left */
+		else
+			r = ip6_options(p + o, len);
+		if (r != DP_DROP_MAX)
+			return r;
+		nh = p[o];
+		o += len;
+	}
+	*proto = nh;
+	*off = o;
+	return DP_DROP_MAX;
+}
+
+/* Drops the extension headers between the IPv6 header and the upper layer at @off (what we
+ * answer carries none of them): the Ethernet and IPv6 headers move up over them. */
+static inline struct rte_ether_hdr *ip6_strip_ext(struct rte_mbuf *m, unsigned int off)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	unsigned int ext = off - IP6_HLEN;
+	struct rte_ipv6_hdr *ip;
+
+	if (ext == 0)
+		return (struct rte_ether_hdr *)p;
+	memmove(p + ext, p, sizeof(struct rte_ether_hdr) + IP6_HLEN);
+	p = (uint8_t *)rte_pktmbuf_adj(m, ext);
+	ip = (struct rte_ipv6_hdr *)(p + sizeof(struct rte_ether_hdr));
+	ip->proto = IPPROTO_ICMPV6;
+	ip->payload_len = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->payload_len) - ext);
+	return (struct rte_ether_hdr *)p;
+}
+
+/* The options of a Neighbour Discovery message (RFC 4861 4.6): each a whole number of
+ * 8-byte units, at least one, within the message. Sets *@sllao when one is a source
+ * link-layer address. */
+static inline bool nd_options_ok(const uint8_t *o, unsigned int len, bool *sllao)
+{
+	*sllao = false;
+	for (unsigned int i = 0; i < len;) {
+		if (i + 2 > len || o[i + 1] == 0 || i + o[i + 1] * 8u > len)
+			return false;
+		if (o[i] == ND_OPT_SOURCE_LLADDR)
+			*sllao = true;
+		i += o[i + 1] * 8u;
+	}
+	return true;
+}
+
+/* A neighbour solicitation for one of our addresses becomes its advertisement in place
+ * (RFC 4861 7.2.3-4): to the solicitor, or to all nodes when it was a duplicate address
+ * detection's (source ::), carrying our MAC. */
+static inline void nd_solicit(const struct dp_if *ifp, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, struct rte_ipv6_hdr *ip, unsigned int off, unsigned int len,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const uint8_t *ns = (const uint8_t *)ip + off;
+	const bool dad = ip6_is_unspec(ip->src_addr);
+	uint8_t target[16], *na;
+	bool sllao;
+
+	if (ip->hop_limits != 255)
+		return drop(m, st, DP_DROP_ND_HOP_LIMIT);
+	if (ns[1] != 0 || len < 24)
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+	memcpy(target, ns + 8, 16);
+	if (!ip6_is_ours(ifp, target))
+		return drop(m, st, DP_DROP_ND_NOT_FOR_US);
+	if (!nd_options_ok(ns + 24, len - 24, &sllao) ||
+		(dad && (sllao || memcmp(ip->dst_addr, ip6_sol_node, sizeof(ip6_sol_node)) != 0)))
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+
+	/* the advertisement: IPv6 header and 32 bytes, nothing after */
+	eth = ip6_strip_ext(m, off);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	if (m->data_len > sizeof(*eth) + IP6_HLEN + ND_NA_LEN)
+		rte_pktmbuf_trim(m, m->data_len - (sizeof(*eth) + IP6_HLEN + ND_NA_LEN));
+	else if (m->data_len < sizeof(*eth) + IP6_HLEN + ND_NA_LEN &&
+		!rte_pktmbuf_append(m, sizeof(*eth) + IP6_HLEN + ND_NA_LEN - m->data_len))
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED); /* no tailroom: not a received frame */
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = RTE_BE16(ND_NA_LEN);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = 255;
+	if (dad)
+		memcpy(ip->dst_addr, ip6_all_nodes, 16);
+	else
+		memcpy(ip->dst_addr, ip->src_addr, 16);
+	memcpy(ip->src_addr, target, 16);
+	na = (uint8_t *)(ip + 1);
+	memset(na, 0, ND_NA_LEN);
+	na[0] = ND_NEIGHBOR_ADVERT;
+	na[4] = dad ? ND_NA_FLAG_OVERRIDE : ND_NA_FLAG_SOLICITED | ND_NA_FLAG_OVERRIDE;
+	memcpy(na + 8, target, 16);
+	na[24] = ND_OPT_TARGET_LLADDR;
+	na[25] = 1;
+	memcpy(na + 26, ifp->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	uint16_t ck = (uint16_t)~cksum_fold(
+		(uint32_t)cksum_ipv6_phdr(ip->src_addr, ND_NA_LEN, IPPROTO_ICMPV6) +
+		rte_raw_cksum(na, ND_NA_LEN));
+	memcpy(na + 2, &ck, 2);
+
+	if (dad)
+		eth->dst_addr = (struct rte_ether_addr){ { 0x33, 0x33, 0, 0, 0, 1 } };
+	else
+		eth->dst_addr = eth->src_addr;
+	eth->src_addr = ifp->mac;
+	st->nd_replies++;
+	out->tx[out->n_tx++] = m;
+}
+
+/* An echo request to one of our unicast addresses becomes its reply in place; its checksum
+ * is patched for the type change only (the pseudo-header's sum does not change when the
+ * addresses swap). */
+static inline void icmp6_echo(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, unsigned int off,
+	unsigned int len, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ether_addr mac;
+	uint8_t a[16], *ic;
+	uint16_t ck;
+
+	if (ip->dst_addr[0] == 0xff)
+		return drop(m, st, DP_DROP_ICMP6_ECHO_MCAST);
+	if (len < 8 || ((const uint8_t *)ip)[off + 1] != 0)
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+	eth = ip6_strip_ext(m, off);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ic = (uint8_t *)(ip + 1);
+	ic[0] = ICMP6_ECHO_REPLY;
+	memcpy(&ck, ic + 2, 2);
+	ck = rte_cpu_to_be_16(cksum_patch16(rte_be_to_cpu_16(ck), ICMP6_ECHO_REQUEST << 8,
+		ICMP6_ECHO_REPLY << 8));
+	memcpy(ic + 2, &ck, 2);
+	memcpy(a, ip->src_addr, 16);
+	memcpy(ip->src_addr, ip->dst_addr, 16);
+	memcpy(ip->dst_addr, a, 16);
+	ip->hop_limits = 64;
+	mac = eth->src_addr;
+	eth->src_addr = eth->dst_addr;
+	eth->dst_addr = mac;
+	st->icmp_echo_replies++;
+	out->tx[out->n_tx++] = m;
+}
+
+static inline void icmp6_input(const struct dp_if *ifp, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, struct rte_ipv6_hdr *ip, unsigned int off,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	unsigned int len = IP6_HLEN + rte_be_to_cpu_16(ip->payload_len) - off;
+	const uint8_t *ic = (const uint8_t *)ip + off;
+
+	if (len < 4 ||
+		cksum_fold((uint32_t)cksum_ipv6_phdr(ip->src_addr, len, IPPROTO_ICMPV6) +
+			rte_raw_cksum(ic, len)) != 0xffff)
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+	switch (ic[0]) {
+	case ND_NEIGHBOR_SOLICIT:
+		return nd_solicit(ifp, m, eth, ip, off, len, out, st);
+	case ICMP6_ECHO_REQUEST:
+		return icmp6_echo(m, ip, off, len, out, st);
+	default: /* advertisements, router discovery, errors: no IPv6 neighbour table yet */
+		return drop(m, st, DP_DROP_ICMP6_OTHER);
+	}
+}
+
+static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct dp_if *ifp = &l3->ifs[ifi];
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+	unsigned int frame_l3 = m->data_len - sizeof(*eth), plen, off;
+	enum dp_drop_reason r;
+	uint8_t proto;
+
+	if (frame_l3 < IP6_HLEN || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
+		return drop(m, st, DP_DROP_IP6_HEADER);
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (plen == 0 || plen > frame_l3 - IP6_HLEN) /* 0: a Jumbo payload, never on Ethernet */
+		return drop(m, st, DP_DROP_IP6_LENGTH);
+	/* ours, or a group of ours; and a unicast address only in a frame to our MAC (one
+	 * broadcast or multicast at the link layer would have its reply's source MAC taken
+	 * from it) */
+	if (ip->dst_addr[0] == 0xff ? !ip6_is_our_group(ifp, ip->dst_addr) :
+				      (!ip6_is_ours(ifp, ip->dst_addr) ||
+					      rte_is_multicast_ether_addr(&eth->dst_addr)))
+		return drop(m, st, DP_DROP_IP6_NOT_LOCAL);
+	if (!out->hairpin && ip6_bad_source(ifp, ip->src_addr))
+		return drop(m, st, DP_DROP_IP6_SOURCE);
+	r = ip6_walk(ip, IP6_HLEN + plen, &proto, &off);
+	if (r != DP_DROP_MAX)
+		return drop(m, st, r);
+	/* only duplicate address detection's solicitations come from :: (RFC 4861 7.1.1) */
+	if (ip6_is_unspec(ip->src_addr) &&
+		(proto != IPPROTO_ICMPV6 || off >= IP6_HLEN + plen ||
+			((const uint8_t *)ip)[off] != ND_NEIGHBOR_SOLICIT))
+		return drop(m, st, DP_DROP_IP6_SOURCE);
+
+	/* Ethernet pads short frames; what we answer carries none of that */
+	if (frame_l3 > IP6_HLEN + plen)
+		rte_pktmbuf_trim(m, frame_l3 - IP6_HLEN - plen);
+
+	if (proto == IPPROTO_ICMPV6)
+		return icmp6_input(ifp, m, eth, ip, off, out, st);
+	/* TCP and UDP: the firewall does not cover IPv6 yet, so nothing goes to the kernel */
+	drop(m, st, DP_DROP_IP6_NO_SERVICE);
+}
+
 void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n,
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
@@ -379,7 +706,11 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			continue;
 		}
 		if (!rte_is_same_ether_addr(&eth->dst_addr, &ifp->mac) &&
-			!rte_is_broadcast_ether_addr(&eth->dst_addr)) {
+			!rte_is_broadcast_ether_addr(&eth->dst_addr) &&
+			!(ifp->v6 && eth->dst_addr.addr_bytes[0] == 0x33 &&
+				eth->dst_addr.addr_bytes[1] == 0x33)) {
+			/* IPv6 multicast (33:33, RFC 2464 7) is taken when the interface has
+			 * IPv6: the solicitations for its addresses go to such groups */
 			drop(m, st,
 				rte_is_same_ether_addr(&eth->src_addr, &ifp->mac) ?
 					DP_DROP_L2_OWN_FRAME :
@@ -395,10 +726,16 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			arp_input(ifp, ifi, m, eth, out, st);
 			break;
 		case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-			if (rte_is_broadcast_ether_addr(&eth->dst_addr))
+			if (rte_is_multicast_ether_addr(&eth->dst_addr)) /* broadcast, 33:33 */
 				drop(m, st, DP_DROP_IP_NOT_LOCAL);
 			else
 				ipv4_input(l3, ifi, m, eth, tsc, now_s, &rb, out, st);
+			break;
+		case RTE_BE16(RTE_ETHER_TYPE_IPV6):
+			if (ifp->v6)
+				ipv6_input(l3, ifi, m, eth, out, st);
+			else
+				drop(m, st, DP_DROP_L2_ETHERTYPE);
 			break;
 		default:
 			drop(m, st, DP_DROP_L2_ETHERTYPE);

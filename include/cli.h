@@ -17,9 +17,12 @@ struct cli;
 struct cli_ops {
 	/* Makes @next the running configuration (data plane, kernel mirror, file). */
 	int (*apply)(void *ctx, const struct edge_cfg *next, char *err, size_t errlen);
+	/* Interface @ifi's MAC address, for the `ipv6 <if>` page's link-local address: 0, or
+	 * negative when unknown. May be NULL (the page says the address is derived at run time). */
+	int (*if_mac)(void *ctx, int ifi, uint8_t mac[6]);
 };
 
-/* A command: the CLI's own (ipv4, pki, log, metrics, help) and those components register
+/* A command: the CLI's own (ipv4, ipv6, pki, log, metrics, help) and those components register
  * (the data plane's interfaces, turn, webbridge3, callbridge, webadmin, user, metrics,
  * syslog, ...). @run gets
  * the registering component's @ctx. */
@@ -51,7 +54,7 @@ struct cli {
 	int n_cmds;
 };
 
-/* Makes @cli with the CLI's own commands (ipv4, pki, log, help). */
+/* Makes @cli with the CLI's own commands (ipv4, ipv6, pki, log, help). */
 void cli_init(struct cli *cli, struct edge_cfg *cfg, const struct cli_ops *ops, void *ctx);
 /* Adds @cmd (copied; its strings must outlive @cli). 0, -EEXIST (that name is taken),
  * -EINVAL (no name or run) or -ENOSPC. */

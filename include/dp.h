@@ -29,6 +29,14 @@ struct dp_if {
 	uint32_t addr[EDGE_MAX_ADDRS]; /* network byte order */
 	uint32_t mask[EDGE_MAX_ADDRS];
 	uint32_t gateway; /* first configured gateway, or 0 */
+	/* IPv6 (issue 18): on when the interface has a global address; then it also answers
+	 * for its link-local address, fe80::/64 with the EUI-64 of its MAC */
+	bool v6;
+	uint8_t n_addrs6;
+	uint8_t addr6[EDGE_MAX_ADDRS][16];
+	uint8_t prefix6[EDGE_MAX_ADDRS];
+	uint8_t ll6[16];
+	uint8_t gateway6[16]; /* first configured gateway, or all zero */
 };
 
 struct dp_l3 {
@@ -66,9 +74,9 @@ extern struct dp_l3 *dp_l3_current;
 /* Why a packet was dropped. Every drop is counted under exactly one reason. */
 #define DP_DROP_REASONS(X)                                                                         \
 	X(L2_SHORT, "frame shorter than its headers")                                              \
-	X(L2_OTHER_HOST, "destination MAC is neither ours nor broadcast")                          \
+	X(L2_OTHER_HOST, "destination MAC not ours, broadcast, nor (IPv6 on) 33:33 multicast")     \
 	X(L2_OWN_FRAME, "our own transmitted frame seen again (af_packet echoes them)")            \
-	X(L2_ETHERTYPE, "ethertype not handled (IPv6, VLAN, ...)")                                 \
+	X(L2_ETHERTYPE, "ethertype not handled (VLAN, ..., or IPv6 where the interface has none)") \
 	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                     \
 	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                           \
 	X(ARP_OTHER, "ARP reply not addressed to us")                                              \
@@ -82,6 +90,22 @@ extern struct dp_l3 *dp_l3_current;
 	X(IP_NOT_LOCAL, "IPv4 destination is not an address of this interface")                    \
 	X(IP_SOURCE, "IPv4 source is broadcast, multicast, loopback or ours")                      \
 	X(ICMP_MALFORMED, "ICMP truncated or checksum wrong")                                      \
+	X(IP6_HEADER, "IPv6 version not 6 or header truncated")                                    \
+	X(IP6_LENGTH, "IPv6 payload length does not fit the frame (or 0: a Jumbo payload)")        \
+	X(IP6_SOURCE, "IPv6 source multicast, unspecified (except DAD-NS), loopback or ours")      \
+	X(IP6_NOT_LOCAL,                                                                           \
+		"IPv6 destination not an address of this interface nor a multicast group it "      \
+		"is in")                                                                           \
+	X(IP6_EXT_HEADER,                                                                          \
+		"IPv6 extension headers: too many (more than 4), truncated, or of a kind not "     \
+		"handled")                                                                         \
+	X(IP6_FRAGMENT, "IPv6 fragment (not reassembled)")                                         \
+	X(IP6_NO_SERVICE, "IPv6 TCP/UDP: no service over IPv6 yet (TURN, web and TCP are IPv4)")   \
+	X(ICMP6_MALFORMED, "ICMPv6 truncated, checksum wrong, or Neighbour Discovery malformed")   \
+	X(ICMP6_ECHO_MCAST, "ICMPv6 echo request to a multicast group (never answered)")           \
+	X(ICMP6_OTHER, "ICMPv6 of a type not handled (NA, RA, ...: no IPv6 neighbour table yet)")  \
+	X(ND_HOP_LIMIT, "Neighbour Discovery with hop limit not 255 (from off the link)")          \
+	X(ND_NOT_FOR_US, "neighbour solicitation for an address not ours")                         \
 	X(FIREWALL, "refused by the interface firewall")                                           \
 	X(IF_DOWN, "interface has no address")                                                     \
 	X(TX_FULL, "port transmit queue full")                                                     \
@@ -123,6 +147,7 @@ struct dp_if_stats {
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel;
 	uint64_t arp_replies, icmp_echo_replies, punted, stun_binding_replies;
+	uint64_t nd_replies;	  /* neighbour advertisements answering solicitations (IPv6) */
 	uint64_t arp_not_learned; /* ARP senders refused: off the subnets, or the table full */
 	uint64_t relay_c2p_pkts, relay_c2p_bytes; /* TURN: client -> peer, received here */
 	uint64_t relay_p2c_pkts, relay_p2c_bytes; /* TURN: peer -> client, received here */

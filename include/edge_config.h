@@ -23,6 +23,21 @@ struct cfg_route {
 	uint32_t gateway; /* network byte order */
 };
 
+/* An IPv6 address of an interface (issue 18). Configured only: no SLAAC; the link-local
+ * address (fe80::/64 from the MAC, EUI-64) is the data plane's, derived, never stored. */
+struct cfg_ipv6 {
+	uint8_t addr[16];    /* network byte order */
+	uint8_t prefix;	     /* 1..128 */
+	uint8_t gateway[16]; /* all zero: none; a global address on the prefix or a link-local */
+};
+
+/* A static IPv6 route out of an interface: net/prefix via a gateway. */
+struct cfg_route6 {
+	uint8_t net[16]; /* host bits zero */
+	uint8_t prefix;	 /* 0..128 */
+	uint8_t gateway[16];
+};
+
 struct cfg_iface {
 	char name[EDGE_IFNAME_LEN];   /* "a", "b", ... */
 	char port[EDGE_PORTSPEC_LEN]; /* PCI address or vdev string */
@@ -31,6 +46,10 @@ struct cfg_iface {
 	int n_addrs;
 	struct cfg_route routes[EDGE_MAX_ROUTES];
 	int n_routes;
+	struct cfg_ipv6 addrs6[EDGE_MAX_ADDRS]; /* issue 18 */
+	int n_addrs6;
+	struct cfg_route6 routes6[EDGE_MAX_ROUTES];
+	int n_routes6;
 	int rx_queues;		/* 0 = one per worker */
 	struct fw_if_config fw; /* the interface's firewall */
 };
@@ -239,6 +258,33 @@ int cfg_route_del(struct edge_cfg *cfg, int ifi, uint32_t net, uint8_t prefix, c
  * gateway of the longest static route that covers it, else the interface's gateway; 0 when
  * there is none. */
 uint32_t cfg_next_hop(const struct cfg_iface *ifc, uint32_t ip);
+
+/* IPv6 (issue 18). Each edit validates first and changes nothing on error; messages start
+ * "ipv6: " or "ipv6 route: " and name the address. An address is global unicast: not ::,
+ * ::1, multicast (ff00::/8), IPv4-mapped (::ffff:0:0/96) nor link-local (fe80::/10: the
+ * interface's own is derived from its MAC), prefix 1..128, on no other interface; its
+ * gateway (@gw NULL or all zero: none) lies inside its prefix or is link-local. */
+int cfg_ipv6_add(struct edge_cfg *cfg, int ifi, const uint8_t addr[16], uint8_t prefix,
+	const uint8_t *gw, char *err, size_t errlen);
+/* Refused while a route's gateway is reached through this address only. */
+int cfg_ipv6_del(struct edge_cfg *cfg, int ifi, const uint8_t addr[16], char *err, size_t errlen);
+/* A route: net/prefix (0..128, no host bits set) via a gateway inside one of the interface's
+ * prefixes (not one of its addresses) or link-local; the interface has an IPv6 address; no
+ * net/prefix twice on the appliance, none inside a connected prefix. */
+int cfg_route6_add(struct edge_cfg *cfg, int ifi, const uint8_t net[16], uint8_t prefix,
+	const uint8_t gw[16], char *err, size_t errlen);
+int cfg_route6_del(struct edge_cfg *cfg, int ifi, const uint8_t net[16], uint8_t prefix, char *err,
+	size_t errlen);
+/* Parses an IPv6 address (inet_pton's text, no zone, no prefix): 0 or -1. */
+int cfg_parse_ipv6(const char *s, uint8_t out[16]);
+/* Parses "<address>/<n>": 0, -EINVAL (not that shape) or -ERANGE (n not 0..128). */
+int cfg_parse_prefix6(const char *s, uint8_t addr[16], uint8_t *prefix);
+/* RFC 5952 text (inet_ntop): lower case, the longest run of zero fields as "::". */
+const char *cfg_ipv6_str(const uint8_t a[16], char buf[46]);
+/* The link-local address the data plane answers for: fe80::/64 with the modified EUI-64 of
+ * @mac (U/L bit of mac[0] flipped, ff:fe in the middle): 52:54:00:12:34:56 gives
+ * fe80::5054:ff:fe12:3456. */
+void cfg_ipv6_link_local(const uint8_t mac[6], uint8_t out[16]);
 
 /* Parses "a.b.c.d" (strict: four decimal octets). Returns 0 or -EINVAL. */
 int cfg_parse_ipv4(const char *s, uint32_t *addr);

@@ -19,6 +19,9 @@
 #   fuzz_cli    the CLI grammar: sessions of command lines against one running configuration,
 #               each applied one saved and read back (seeds: the integration tests' and the
 #               unit tests' commands, the README's)
+#   fuzz_frame  a frame on an interface: Ethernet, ARP, IPv4, ICMP, IPv6 and its extension
+#               headers, ICMPv6, Neighbour Discovery (seeds: what ping, ping -6 and a host's
+#               kernel send, extension-header chains, fragments)
 # Usage: scripts/fuzz.sh [--keep-corpus] [<seconds>] [<target> ...]   (no targets: all)
 #        scripts/fuzz.sh --minimise [<target> ...]
 # Fails on any crash, leak or UB, keeping the input in tests/fuzz/crashes/. Prints the
@@ -28,8 +31,8 @@
 # no run. The build directory is $FUZZ_BUILD (default build-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(fuzz_stun fuzz_turn fuzz_api fuzz_media fuzz_sdp fuzz_http fuzz_config fuzz_cli)
-declare -A max_lens=([fuzz_api]=8192 [fuzz_sdp]=32768 [fuzz_http]=16384 [fuzz_config]=16384)
+all=(fuzz_stun fuzz_turn fuzz_api fuzz_media fuzz_sdp fuzz_http fuzz_config fuzz_cli fuzz_frame)
+declare -A max_lens=([fuzz_frame]=2048 [fuzz_api]=8192 [fuzz_sdp]=32768 [fuzz_http]=16384 [fuzz_config]=16384)
 # libconfig 1.5 leaks a token at some syntax errors (suppressed in fuzz_config.c): a leak check
 # after each such input costs a heap scan, so fuzz_config's leaks are looked for at exit only
 declare -A flags=([fuzz_config]=-detect_leaks=0)

@@ -469,6 +469,305 @@ uint32_t cfg_next_hop(const struct cfg_iface *ifc, uint32_t ip)
 	return best ? best->gateway : gw;
 }
 
+/* --- IPv6 (issue 18): configured addresses and static routes, no SLAAC --- */
+
+int cfg_parse_ipv6(const char *s, uint8_t out[16])
+{
+	uint8_t a[16];
+
+	if (!s || inet_pton(AF_INET6, s, a) != 1)
+		return -1;
+	memcpy(out, a, 16);
+	return 0;
+}
+
+int cfg_parse_prefix6(const char *s, uint8_t addr[16], uint8_t *prefix)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	char *end;
+	long n;
+
+	if (!slash || slash - s >= (long)sizeof(ip) || slash[1] == '\0')
+		return -EINVAL;
+	memcpy(ip, s, slash - s);
+	ip[slash - s] = '\0';
+	if (cfg_parse_ipv6(ip, addr) < 0)
+		return -EINVAL;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtol(slash + 1, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || n < 0 || n > 128)
+		return -ERANGE;
+	*prefix = (uint8_t)n;
+	return 0;
+}
+
+const char *cfg_ipv6_str(const uint8_t a[16], char buf[46])
+{
+	return inet_ntop(AF_INET6, a, buf, 46);
+}
+
+void cfg_ipv6_link_local(const uint8_t mac[6], uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	/* modified EUI-64 (RFC 4291 appendix A): the U/L bit flipped, ff:fe in the middle */
+	out[8] = mac[0] ^ 0x02;
+	out[9] = mac[1];
+	out[10] = mac[2];
+	out[11] = 0xff;
+	out[12] = 0xfe;
+	out[13] = mac[3];
+	out[14] = mac[4];
+	out[15] = mac[5];
+}
+
+static bool v6_zero(const uint8_t a[16])
+{
+	static const uint8_t none[16];
+
+	return !memcmp(a, none, 16);
+}
+
+/* Whether @a lies inside @net/@prefix. */
+static bool v6_in(const uint8_t a[16], const uint8_t net[16], unsigned prefix)
+{
+	unsigned whole = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, net, whole))
+		return false;
+	return !rest || ((a[whole] ^ net[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* @a with the bits after @prefix cleared. */
+static void v6_net(const uint8_t a[16], unsigned prefix, uint8_t out[16])
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = prefix > 8 * i ? prefix - 8 * i : 0;
+
+		out[i] = bits >= 8 ? a[i] : (uint8_t)(a[i] & (uint8_t)(0xff << (8 - bits)));
+	}
+}
+
+static bool v6_link_local(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* Why @a cannot be an address of this appliance or a gateway, or NULL: the special
+ * addresses. Link-local is the caller's to judge. */
+static const char *v6_special(const uint8_t a[16])
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (v6_zero(a))
+		return "the unspecified address";
+	if (!memcmp(a, loopback, 16))
+		return "the loopback address";
+	if (a[0] == 0xff)
+		return "a multicast address (ff00::/8)";
+	if (!memcmp(a, mapped, 12))
+		return "an IPv4-mapped address (::ffff:0:0/96)";
+	return NULL;
+}
+
+/* Whether gw lies inside one of ifc's prefixes, leaving out address @skip (-1: none), and is
+ * not one of its addresses. */
+static bool on_link6(const struct cfg_iface *ifc, const uint8_t gw[16], int skip)
+{
+	bool in = false;
+
+	for (int k = 0; k < ifc->n_addrs6; k++) {
+		if (k == skip)
+			continue;
+		if (!memcmp(ifc->addrs6[k].addr, gw, 16))
+			return false;
+		in |= v6_in(gw, ifc->addrs6[k].addr, ifc->addrs6[k].prefix);
+	}
+	return in;
+}
+
+int cfg_ipv6_add(struct edge_cfg *cfg, int ifi, const uint8_t addr[16], uint8_t prefix,
+	const uint8_t *gw, char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	const char *why;
+
+	cfg_ipv6_str(addr, a);
+	if (prefix < 1 || prefix > 128)
+		return ERR("ipv6: '%s/%u': prefix must be 1..128", a, prefix);
+	if ((why = v6_special(addr)))
+		return ERR("ipv6: '%s' is %s, not an address to configure", a, why);
+	if (v6_link_local(addr))
+		return ERR("ipv6: '%s' is link-local (fe80::/10): the interface's link-local "
+			   "address is derived from its MAC, not configured",
+			a);
+	if (gw && !v6_zero(gw)) {
+		cfg_ipv6_str(gw, g);
+		if ((why = v6_special(gw)))
+			return ERR("ipv6: gateway '%s' is %s", g, why);
+		if (!memcmp(gw, addr, 16))
+			return ERR("ipv6: gateway '%s' is the address itself", g);
+		if (!v6_link_local(gw) && !v6_in(gw, addr, prefix))
+			return ERR("ipv6: gateway '%s' is neither inside %s/%u nor link-local "
+				   "(fe80::/10)",
+				g, a, prefix);
+	}
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int j = 0; j < cfg->ifs[i].n_addrs6; j++)
+			if (!memcmp(cfg->ifs[i].addrs6[j].addr, addr, 16))
+				return ERR("ipv6: '%s' is already configured on interface %s", a,
+					cfg->ifs[i].name);
+	/* connected prefixes and static routes never overlap, and no route goes via us */
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int j = 0; j < cfg->ifs[i].n_routes6; j++) {
+			const struct cfg_route6 *r = &cfg->ifs[i].routes6[j];
+			char n[INET6_ADDRSTRLEN];
+
+			cfg_ipv6_str(r->net, n);
+			if (!memcmp(r->gateway, addr, 16))
+				return ERR("ipv6: '%s' is the gateway of route %s/%u on interface %s "
+					   "(ipv6 %s route del %s/%u first)",
+					a, n, r->prefix, cfg->ifs[i].name, cfg->ifs[i].name, n,
+					r->prefix);
+			if (r->prefix >= prefix && v6_in(r->net, addr, prefix))
+				return ERR("ipv6: '%s/%u' takes in route %s/%u on interface %s "
+					   "(ipv6 %s route del %s/%u first)",
+					a, prefix, n, r->prefix, cfg->ifs[i].name, cfg->ifs[i].name,
+					n, r->prefix);
+		}
+	if (ifc->n_addrs6 >= EDGE_MAX_ADDRS)
+		return ERR("ipv6: interface %s already has %d addresses", ifc->name,
+			EDGE_MAX_ADDRS);
+	memset(&ifc->addrs6[ifc->n_addrs6], 0, sizeof(ifc->addrs6[0]));
+	memcpy(ifc->addrs6[ifc->n_addrs6].addr, addr, 16);
+	ifc->addrs6[ifc->n_addrs6].prefix = prefix;
+	if (gw)
+		memcpy(ifc->addrs6[ifc->n_addrs6].gateway, gw, 16);
+	ifc->n_addrs6++;
+	return 0;
+}
+
+int cfg_ipv6_del(struct edge_cfg *cfg, int ifi, const uint8_t addr[16], char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char a[INET6_ADDRSTRLEN];
+
+	cfg_ipv6_str(addr, a);
+	for (int j = 0; j < ifc->n_addrs6; j++) {
+		if (memcmp(ifc->addrs6[j].addr, addr, 16))
+			continue;
+		/* a link-local gateway is reachable while the interface keeps an address (the
+		 * data plane speaks IPv6, link-local among it, only then) */
+		for (int r = 0; r < ifc->n_routes6; r++) {
+			const struct cfg_route6 *rt = &ifc->routes6[r];
+
+			if (v6_link_local(rt->gateway) ? ifc->n_addrs6 > 1 :
+							 on_link6(ifc, rt->gateway, j))
+				continue;
+			char n[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+
+			return ERR("ipv6: '%s' is the way to the gateway of route %s/%u via %s "
+				   "(ipv6 %s route del %s/%u first)",
+				a, cfg_ipv6_str(rt->net, n), rt->prefix,
+				cfg_ipv6_str(rt->gateway, g), ifc->name, n, rt->prefix);
+		}
+		memmove(&ifc->addrs6[j], &ifc->addrs6[j + 1],
+			(size_t)(ifc->n_addrs6 - j - 1) * sizeof(ifc->addrs6[0]));
+		ifc->n_addrs6--;
+		memset(&ifc->addrs6[ifc->n_addrs6], 0, sizeof(ifc->addrs6[0]));
+		return 0;
+	}
+	return ERR("ipv6: '%s' is not configured on interface %s", a, ifc->name);
+}
+
+int cfg_route6_add(struct edge_cfg *cfg, int ifi, const uint8_t net[16], uint8_t prefix,
+	const uint8_t gw[16], char *err, size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char n[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN];
+	uint8_t clean[16];
+	const char *why;
+
+	cfg_ipv6_str(net, n);
+	cfg_ipv6_str(gw, g);
+	if (prefix > 128)
+		return ERR("ipv6 route: '%s/%u': prefix must be 0..128", n, prefix);
+	v6_net(net, prefix, clean);
+	if (memcmp(clean, net, 16))
+		return ERR("ipv6 route: '%s/%u' has host bits set: the network is %s/%u", n, prefix,
+			cfg_ipv6_str(clean, c), prefix);
+	if ((why = v6_special(gw)))
+		return ERR("ipv6 route: gateway '%s' is %s", g, why);
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *o = &cfg->ifs[i];
+
+		for (int k = 0; k < o->n_addrs6; k++) {
+			const struct cfg_ipv6 *x = &o->addrs6[k];
+
+			if (!memcmp(x->addr, gw, 16))
+				return ERR("ipv6 route: gateway '%s' is an address of this appliance "
+					   "(interface %s)",
+					g, o->name);
+			/* inside a connected prefix, the kernel and the data plane would disagree */
+			if (prefix >= x->prefix && v6_in(net, x->addr, x->prefix)) {
+				v6_net(x->addr, x->prefix, clean);
+				return ERR("ipv6 route: %s/%u is inside %s/%u, connected on interface "
+					   "%s",
+					n, prefix, cfg_ipv6_str(clean, c), x->prefix, o->name);
+			}
+		}
+		for (int k = 0; k < o->n_routes6; k++)
+			if (!memcmp(o->routes6[k].net, net, 16) && o->routes6[k].prefix == prefix)
+				return ERR("ipv6 route: %s/%u is already routed on interface %s (via "
+					   "%s)",
+					n, prefix, o->name, cfg_ipv6_str(o->routes6[k].gateway, c));
+	}
+	if (!ifc->n_addrs6)
+		return ERR("ipv6 route: interface %s has no IPv6 address (ipv6 %s add "
+			   "<address>/<prefix> first)",
+			ifc->name, ifc->name);
+	if (!v6_link_local(gw) && !on_link6(ifc, gw, -1))
+		return ERR("ipv6 route: gateway '%s' is neither on a prefix of interface %s nor "
+			   "link-local (fe80::/10)",
+			g, ifc->name);
+	if (ifc->n_routes6 >= EDGE_MAX_ROUTES)
+		return ERR("ipv6 route: interface %s already has %d routes", ifc->name,
+			EDGE_MAX_ROUTES);
+	memset(&ifc->routes6[ifc->n_routes6], 0, sizeof(ifc->routes6[0]));
+	memcpy(ifc->routes6[ifc->n_routes6].net, net, 16);
+	ifc->routes6[ifc->n_routes6].prefix = prefix;
+	memcpy(ifc->routes6[ifc->n_routes6].gateway, gw, 16);
+	ifc->n_routes6++;
+	return 0;
+}
+
+int cfg_route6_del(struct edge_cfg *cfg, int ifi, const uint8_t net[16], uint8_t prefix, char *err,
+	size_t errlen)
+{
+	struct cfg_iface *ifc = &cfg->ifs[ifi];
+	char n[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < ifc->n_routes6; i++) {
+		if (memcmp(ifc->routes6[i].net, net, 16) || ifc->routes6[i].prefix != prefix)
+			continue;
+		memmove(&ifc->routes6[i], &ifc->routes6[i + 1],
+			(size_t)(ifc->n_routes6 - i - 1) * sizeof(ifc->routes6[0]));
+		ifc->n_routes6--;
+		memset(&ifc->routes6[ifc->n_routes6], 0, sizeof(ifc->routes6[0]));
+		return 0;
+	}
+	return ERR("ipv6 route: no route to %s/%u on interface %s", cfg_ipv6_str(net, n), prefix,
+		ifc->name);
+}
+
 static const char *level_names[] = { [LOG_ERR] = "err",
 	[LOG_WARNING] = "warning",
 	[LOG_NOTICE] = "notice",
@@ -684,6 +983,72 @@ static int load_routes(const config_setting_t *s, struct edge_cfg *cfg, int ifi,
 	return 0;
 }
 
+/* ipv6 = ( { address = "<addr>/<prefix>"; gateway = "<addr>"; }, ... ) and
+ * routes6 = ( { net = "<net>/<prefix>"; gateway = "<addr>"; }, ... ), after the IPv4 ones */
+static int load_ipv6(const config_setting_t *s, struct edge_cfg *cfg, int ifi, char *err,
+	size_t errlen)
+{
+	const config_setting_t *l;
+	char e2[256];
+	int r;
+
+	if (load_list(s, "interface", "ipv6",
+		    "( { address = \"<address>/<prefix>\"; gateway = \"<address>\"; }, ... )", &l,
+		    err, errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const config_setting_t *a = config_setting_get_elem(l, i);
+		int line = config_setting_source_line(a);
+		const char *addr, *gw = NULL;
+		uint8_t ip[16], gwip[16] = { 0 }, prefix;
+
+		if (!config_setting_is_group(a))
+			return ERR("line %d: ipv6: expected { address = \"<address>/<prefix>\"; }",
+				line);
+		if ((r = load_cstr(a, "ipv6", "address", &addr, err, errlen)) <= 0)
+			return r < 0 ? r : ERR("line %d: ipv6 entry without 'address'", line);
+		if (cfg_parse_prefix6(addr, ip, &prefix) < 0)
+			return ERR("line %d: ipv6: '%s': expected <address>/<prefix> with prefix "
+				   "1..128",
+				line, addr);
+		if ((r = load_cstr(a, "ipv6", "gateway", &gw, err, errlen)) < 0)
+			return r;
+		if (r && gw[0] && cfg_parse_ipv6(gw, gwip) < 0)
+			return ERR("line %d: ipv6: gateway '%s' is not an IPv6 address", line, gw);
+		if (cfg_ipv6_add(cfg, ifi, ip, prefix, gwip, e2, sizeof(e2)) < 0)
+			return ERR("line %d: %s", line, e2);
+	}
+	if (load_list(s, "interface", "routes6",
+		    "( { net = \"<net>/<prefix>\"; gateway = \"<address>\"; }, ... )", &l, err,
+		    errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; l && i < config_setting_length(l); i++) {
+		const config_setting_t *rt = config_setting_get_elem(l, i);
+		int line = config_setting_source_line(rt);
+		const char *net, *gw;
+		uint8_t n[16], g[16], prefix;
+
+		if (!config_setting_is_group(rt))
+			return ERR("line %d: routes6: expected { net = \"<net>/<prefix>\"; gateway = "
+				   "\"<address>\"; }",
+				line);
+		if ((r = load_cstr(rt, "routes6", "net", &net, err, errlen)) <= 0)
+			return r < 0 ? r : ERR("line %d: routes6 entry without 'net'", line);
+		if (cfg_parse_prefix6(net, n, &prefix) < 0)
+			return ERR("line %d: routes6: '%s': expected <net>/<prefix> with prefix "
+				   "0..128",
+				line, net);
+		if ((r = load_cstr(rt, "routes6", "gateway", &gw, err, errlen)) <= 0)
+			return r < 0 ? r : ERR("line %d: routes6 entry without 'gateway'", line);
+		if (cfg_parse_ipv6(gw, g) < 0)
+			return ERR("line %d: routes6: gateway '%s' is not an IPv6 address", line,
+				gw);
+		if (cfg_route6_add(cfg, ifi, n, prefix, g, e2, sizeof(e2)) < 0)
+			return ERR("line %d: %s", line, e2);
+	}
+	return 0;
+}
+
 static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct edge_cfg *cfg,
 	int ifi, char *err, size_t errlen)
 {
@@ -736,7 +1101,9 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 		if (cfg_ipv4_add(cfg, ifi, ip, prefix, gwip, e2, sizeof(e2)) < 0)
 			return ERR("line %d: %s", config_setting_source_line(a), e2);
 	}
-	return load_routes(s, cfg, ifi, err, errlen);
+	if (load_routes(s, cfg, ifi, err, errlen) < 0)
+		return -EINVAL;
+	return load_ipv6(s, cfg, ifi, err, errlen);
 }
 
 static int load_prefixes(const config_setting_t *grp, const char *key, struct cfg_prefix *out,
@@ -1643,6 +2010,38 @@ static void save_obs(config_setting_t *root, const struct edge_cfg *cfg)
 	}
 }
 
+/* An interface's IPv6 addresses and routes, when it has any (RFC 5952 text). */
+static void save_ipv6(config_setting_t *e, const struct cfg_iface *ifc)
+{
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 4];
+
+	if (ifc->n_addrs6) {
+		config_setting_t *l = config_setting_add(e, "ipv6", CONFIG_TYPE_LIST);
+
+		for (int j = 0; j < ifc->n_addrs6; j++) {
+			config_setting_t *ae = config_setting_add(l, NULL, CONFIG_TYPE_GROUP);
+
+			snprintf(pfx, sizeof(pfx), "%s/%u", cfg_ipv6_str(ifc->addrs6[j].addr, a),
+				ifc->addrs6[j].prefix);
+			set_str(ae, "address", pfx);
+			if (!v6_zero(ifc->addrs6[j].gateway))
+				set_str(ae, "gateway", cfg_ipv6_str(ifc->addrs6[j].gateway, g));
+		}
+	}
+	if (ifc->n_routes6) {
+		config_setting_t *l = config_setting_add(e, "routes6", CONFIG_TYPE_LIST);
+
+		for (int j = 0; j < ifc->n_routes6; j++) {
+			config_setting_t *re = config_setting_add(l, NULL, CONFIG_TYPE_GROUP);
+
+			snprintf(pfx, sizeof(pfx), "%s/%u", cfg_ipv6_str(ifc->routes6[j].net, a),
+				ifc->routes6[j].prefix);
+			set_str(re, "net", pfx);
+			set_str(re, "gateway", cfg_ipv6_str(ifc->routes6[j].gateway, g));
+		}
+	}
+}
+
 int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t errlen)
 {
 	static const char *targets[] = { "stderr", "file", "syslog" };
@@ -1723,6 +2122,7 @@ int cfg_save(const char *path, const struct edge_cfg *cfg, char *err, size_t err
 				config_setting_set_string_elem(rt, -1, line);
 			}
 		}
+		save_ipv6(e, ifc);
 	}
 	if (cfg->default_if >= 0)
 		set_str(root, "ipv4_default", cfg->ifs[cfg->default_if].name);

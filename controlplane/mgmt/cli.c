@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 
 #define IPV4_USAGE                                                                                 \
 	"ipv4 <if> [add <addr>/<prefix> <gateway> | del <addr> | default | "                       \
+	"route add <net>/<prefix> <gateway> | route del <net>/<prefix>]"
+
+#define IPV6_USAGE                                                                                 \
+	"ipv6 <if> [add <addr>/<prefix> [<gateway>] | del <addr> | "                               \
 	"route add <net>/<prefix> <gateway> | route del <net>/<prefix>]"
 
 int cli_refuse(FILE *out, const char *fmt, ...)
@@ -215,6 +220,142 @@ static int cmd_ipv4(struct cli *cli, void *ctx, int argc, char **argv, FILE *out
 	}
 	(void)ctx;
 	snprintf(what, sizeof(what), "ipv4 %s %s%s%s%s%s%s%s", argv[1], argv[2],
+		argc > 3 ? " " : "", argc > 3 ? argv[3] : "", argc > 4 ? " " : "",
+		argc > 4 ? argv[4] : "", argc > 5 ? " " : "", argc > 5 ? argv[5] : "");
+	return cli_apply(cli, &next, what, out);
+}
+
+static void ipv6_show(const struct cli *cli, int ifi, FILE *out)
+{
+	const struct cfg_iface *ifc = &cli->cfg->ifs[ifi];
+	static const uint8_t none[16];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	uint8_t mac[6], ll[16];
+
+	fprintf(out, "Interface               : %s\n", ifc->name);
+	if (ifc->n_addrs6 == 0)
+		fprintf(out, "Address                 : none\n");
+	for (int i = 0; i < ifc->n_addrs6; i++) {
+		const struct cfg_ipv6 *x = &ifc->addrs6[i];
+
+		fprintf(out, "Address                 : %s/%u\n", cfg_ipv6_str(x->addr, a),
+			x->prefix);
+		fprintf(out, "Gateway                 : %s\n",
+			memcmp(x->gateway, none, 16) ? cfg_ipv6_str(x->gateway, g) : "none");
+	}
+	for (int i = 0; i < ifc->n_routes6; i++)
+		fprintf(out, "Route                   : %s/%u via %s\n",
+			cfg_ipv6_str(ifc->routes6[i].net, a), ifc->routes6[i].prefix,
+			cfg_ipv6_str(ifc->routes6[i].gateway, g));
+	/* the data plane speaks IPv6, its link-local address among it, once an address is
+	 * configured */
+	if (ifc->n_addrs6 == 0)
+		fprintf(out, "Link-local              : none (no IPv6 address configured)\n");
+	else if (cli->ops && cli->ops->if_mac && cli->ops->if_mac(cli->ctx, ifi, mac) == 0) {
+		cfg_ipv6_link_local(mac, ll);
+		fprintf(out,
+			"Link-local              : %s/64 (from MAC "
+			"%02x:%02x:%02x:%02x:%02x:%02x)\n",
+			cfg_ipv6_str(ll, a), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	} else
+		fprintf(out,
+			"Link-local              : fe80::/64 from the MAC (derived at run "
+			"time)\n");
+	fprintf(out, "SLAAC                   : off (addresses are configured)\n");
+}
+
+/* ipv6 <if> route add <net>/<prefix> <gateway> | route del <net>/<prefix>, on next. */
+static int ipv6_route(struct edge_cfg *next, int ifi, int argc, char **argv, FILE *out)
+{
+	bool add = argc > 3 && !strcmp(argv[3], "add");
+	char err[256];
+	uint8_t net[16], gw[16];
+	uint8_t prefix;
+	int r;
+
+	if (argc < 4)
+		return cli_refuse(out, "ipv6 %s route: missing add or del", argv[1]);
+	if (!add && strcmp(argv[3], "del"))
+		return cli_refuse(out, "ipv6 %s route: '%s': expected add or del", argv[1],
+			argv[3]);
+	if (argc < (add ? 6 : 5))
+		return cli_refuse(out, "ipv6 %s route %s: missing %s", argv[1], argv[3],
+			add ? "<net>/<prefix> <gateway>" : "<net>/<prefix>");
+	if (argc > (add ? 6 : 5))
+		return cli_refuse(out, "ipv6 %s route %s: '%s': unexpected word", argv[1], argv[3],
+			argv[add ? 6 : 5]);
+	r = cfg_parse_prefix6(argv[4], net, &prefix);
+	if (r == -ERANGE)
+		return cli_refuse(out, "ipv6 %s route %s: '%s': prefix must be 0..128", argv[1],
+			argv[3], argv[4]);
+	if (r < 0)
+		return cli_refuse(out, "ipv6 %s route %s: '%s': expected <net>/<prefix>", argv[1],
+			argv[3], argv[4]);
+	if (add && cfg_parse_ipv6(argv[5], gw) < 0)
+		return cli_refuse(out, "ipv6 %s route add: gateway '%s' is not an IPv6 address",
+			argv[1], argv[5]);
+	r = add ? cfg_route6_add(next, ifi, net, prefix, gw, err, sizeof(err)) :
+		  cfg_route6_del(next, ifi, net, prefix, err, sizeof(err));
+	return r < 0 ? cli_refuse(out, "%s", err) : 0;
+}
+
+static int cmd_ipv6(struct cli *cli, void *ctx, int argc, char **argv, FILE *out)
+{
+	struct edge_cfg next;
+	char err[256], what[256];
+	uint8_t addr[16], gw[16] = { 0 };
+	uint8_t prefix;
+	int ifi, r;
+
+	if (argc < 2)
+		return cli_refuse(out, "ipv6: missing interface (usage: %s)", IPV6_USAGE);
+	if ((ifi = cli_want_iface(cli, "ipv6", argv[1], out)) < 0)
+		return ifi;
+	if (argc == 2) {
+		ipv6_show(cli, ifi, out);
+		return 0;
+	}
+	next = *cli->cfg;
+	if (!strcmp(argv[2], "add")) {
+		if (argc < 4)
+			return cli_refuse(out,
+				"ipv6 %s add: missing <address>/<prefix> [<gateway>]", argv[1]);
+		if (argc > 5)
+			return cli_refuse(out, "ipv6 %s add: '%s': unexpected word", argv[1],
+				argv[5]);
+		r = cfg_parse_prefix6(argv[3], addr, &prefix);
+		if (r == -ERANGE || (r == 0 && prefix == 0))
+			return cli_refuse(out, "ipv6 %s add: '%s': prefix must be 1..128", argv[1],
+				argv[3]);
+		if (r < 0)
+			return cli_refuse(out, "ipv6 %s add: '%s': expected <address>/<prefix>",
+				argv[1], argv[3]);
+		if (argc == 5 && cfg_parse_ipv6(argv[4], gw) < 0)
+			return cli_refuse(out, "ipv6 %s add: gateway '%s' is not an IPv6 address",
+				argv[1], argv[4]);
+		if (cfg_ipv6_add(&next, ifi, addr, prefix, gw, err, sizeof(err)) < 0)
+			return cli_refuse(out, "%s", err);
+	} else if (!strcmp(argv[2], "del")) {
+		if (argc != 4)
+			return cli_refuse(out, "ipv6 %s del: %s", argv[1],
+				argc < 4 ? "missing <address>" : "too many words");
+		char *slash = strchr(argv[3], '/');
+		if (slash)
+			*slash = '\0'; /* "del <address>/<prefix>" is accepted as the address */
+		if (cfg_parse_ipv6(argv[3], addr) < 0)
+			return cli_refuse(out, "ipv6 %s del: '%s': not an IPv6 address", argv[1],
+				argv[3]);
+		if (cfg_ipv6_del(&next, ifi, addr, err, sizeof(err)) < 0)
+			return cli_refuse(out, "%s", err);
+	} else if (!strcmp(argv[2], "route")) {
+		if ((r = ipv6_route(&next, ifi, argc, argv, out)) < 0)
+			return r;
+	} else {
+		return cli_refuse(out, "ipv6 %s: '%s': expected add, del or route", argv[1],
+			argv[2]);
+	}
+	(void)ctx;
+	snprintf(what, sizeof(what), "ipv6 %s %s%s%s%s%s%s%s", argv[1], argv[2],
 		argc > 3 ? " " : "", argc > 3 ? argv[3] : "", argc > 4 ? " " : "",
 		argc > 4 ? argv[4] : "", argc > 5 ? " " : "", argc > 5 ? argv[5] : "");
 	return cli_apply(cli, &next, what, out);
@@ -443,6 +584,10 @@ int cli_register(struct cli *cli, const struct cli_command *cmd)
 static const struct cli_command own_commands[] = {
 	{ "ipv4", IPV4_USAGE, "show or change an interface's IPv4 addressing", cmd_ipv4, NULL, NULL,
 		NULL, NULL },
+	{ "ipv6", IPV6_USAGE,
+		"show or change an interface's IPv6 addressing (configured: no SLAAC; link-local "
+		"from the MAC)",
+		cmd_ipv6, NULL, NULL, NULL, NULL },
 	{ "pki", "pki list | inspect | match | verify ...",
 		"key and certificate files: list, inspect, match a pair, verify a chain ('help pki')",
 		pki_cli, pki_cli_help, NULL, NULL, NULL },

@@ -214,11 +214,11 @@ static int run(int fd, const char *line)
 	}
 }
 
-static const char *words[] = { "ipv4", "iface", "status", "arp", "ping", "turn", "firewall", "log",
-	"help", "add", "del", "default", "quit", "exit", "pki", "user", "webbridge3", "callbridge",
-	"webadmin", "https", "c2w", "listen", "certs", "trust", "http-redirect", "enable",
-	"disable", "restart", "connections", "calls", "participants", "wc3jwt", "expiry", "passwd",
-	"list", "route", "simulcast", "hardware", NULL };
+static const char *words[] = { "ipv4", "ipv6", "iface", "status", "arp", "ping", "turn", "firewall",
+	"log", "help", "add", "del", "default", "quit", "exit", "pki", "user", "webbridge3",
+	"callbridge", "webadmin", "https", "c2w", "listen", "certs", "trust", "http-redirect",
+	"enable", "disable", "restart", "connections", "calls", "participants", "wc3jwt", "expiry",
+	"passwd", "list", "route", "simulcast", "hardware", NULL };
 
 static char *complete_word(const char *text, int state)
 {

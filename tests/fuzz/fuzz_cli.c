@@ -79,6 +79,8 @@ static void pages(const struct edge_cfg *cfg, char *buf, size_t len)
 
 		snprintf(line, sizeof(line), "ipv4 %s", cfg->ifs[i].name);
 		cli_exec(&shadow, line, out);
+		snprintf(line, sizeof(line), "ipv6 %s", cfg->ifs[i].name);
+		cli_exec(&shadow, line, out);
 		snprintf(line, sizeof(line), "firewall %s", cfg->ifs[i].name);
 		cli_exec(&shadow, line, out);
 	}

@@ -1295,6 +1295,226 @@ static void test_syslog_commands(void)
 	tc_lab_free(&lab);
 }
 
+/* --- ipv6 (issue 18) --- */
+
+static int fake_if_mac(void *ctx, int ifi, uint8_t mac[6])
+{
+	static const uint8_t macs[2][6] = { { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+		{ 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 } };
+
+	(void)ctx;
+	if (ifi < 0 || ifi > 1)
+		return -ENOENT;
+	memcpy(mac, macs[ifi], 6);
+	return 0;
+}
+
+static const struct cli_ops mac_ops = { .apply = fake_apply, .if_mac = fake_if_mac };
+
+static void v6(const char *s, uint8_t out[16])
+{
+	CU_ASSERT_EQUAL_FATAL(cfg_parse_ipv6(s, out), 0);
+}
+
+/* add, del, route add and del, and the page: live (applied once each) like ipv4 */
+static void test_ipv6_commands(void)
+{
+	const char *page =
+		"Interface               : a\n"
+		"Address                 : 2001:db8:20::1/64\n"
+		"Gateway                 : 2001:db8:20::2\n"
+		"Address                 : 2001:db8:21::1/128\n"
+		"Gateway                 : none\n"
+		"Route                   : 2001:db8:99::/48 via 2001:db8:20::2\n"
+		"Link-local              : fe80::/64 from the MAC (derived at run time)\n"
+		"SLAAC                   : off (addresses are configured)\n";
+	uint8_t want[16];
+
+	reset();
+	CU_ASSERT_EQUAL(run("ipv6 a"), 0);
+	CU_ASSERT_STRING_EQUAL(out_text,
+		"Interface               : a\n"
+		"Address                 : none\n"
+		"Link-local              : none (no IPv6 address configured)\n"
+		"SLAAC                   : off (addresses are configured)\n");
+	ok("ipv6 a add 2001:DB8:20:0::1/64 2001:db8:20::2");
+	ok("ipv6 a add 2001:db8:21::1/128"); /* gateway optional */
+	ok("ipv6 a route add 2001:db8:99::/48 2001:db8:20::2");
+	CU_ASSERT_EQUAL(applies, 3);
+	CU_ASSERT_EQUAL_FATAL(running.ifs[0].n_addrs6, 2);
+	v6("2001:db8:20::1", want);
+	CU_ASSERT_EQUAL(memcmp(running.ifs[0].addrs6[0].addr, want, 16), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs6[0].prefix, 64);
+	v6("2001:db8:20::2", want);
+	CU_ASSERT_EQUAL(memcmp(running.ifs[0].addrs6[0].gateway, want, 16), 0);
+	CU_ASSERT_EQUAL(running.ifs[0].addrs6[1].prefix, 128);
+	CU_ASSERT_EQUAL(running.ifs[0].n_routes6, 1);
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs, 0); /* IPv4 untouched */
+	CU_ASSERT_EQUAL(running.ifs[1].n_addrs6, 0);
+	CU_ASSERT_EQUAL(run("ipv6 a"), 0);
+	if (strcmp(out_text, page))
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", out_text, page);
+	CU_ASSERT_STRING_EQUAL(out_text, page);
+	/* a link-local gateway for an address and for a route */
+	ok("ipv6 b add 2001:db8:30::1/64 fe80::1");
+	ok("ipv6 b route add 2001:db8:98::/48 fe80::1");
+	ok("ipv6 b route add ::/0 fe80::1");
+	CU_ASSERT_EQUAL(running.ifs[1].n_routes6, 2);
+	CU_ASSERT_EQUAL(run("ipv6 b"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Gateway                 : fe80::1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Route                   : ::/0 via fe80::1\n"));
+	/* removal, with or without the prefix */
+	ok("ipv6 a route del 2001:db8:99::/48");
+	CU_ASSERT_EQUAL(running.ifs[0].n_routes6, 0);
+	ok("ipv6 a del 2001:db8:20::1");
+	ok("ipv6 a del 2001:db8:21::1/128");
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs6, 0);
+	ok("ipv6 b route del ::/0");
+	ok("ipv6 b route del 2001:db8:98::/48");
+	ok("ipv6 b del 2001:db8:30::1");
+	CU_ASSERT_EQUAL(running.ifs[1].n_addrs6, 0);
+	CU_ASSERT_EQUAL(applies, 12);
+	/* tabs and extra spaces are only separators */
+	ok("  ipv6\ta   add 2001:db8:20::1/64  ");
+	CU_ASSERT_EQUAL(running.ifs[0].n_addrs6, 1);
+	/* help lists it beside ipv4 */
+	ok("help");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "ipv6 <if> [add <addr>/<prefix> [<gateway>]"));
+	ok("help ipv6");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "no SLAAC"));
+}
+
+/* With the appliance's MAC hook the page shows the interface's own link-local address. */
+static void test_ipv6_link_local_page(void)
+{
+	reset();
+	cli_init(&cli, &running, &mac_ops, NULL);
+	ok("ipv6 b");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "Link-local              : none"));
+	ok("ipv6 b add 2001:db8:30::1/64");
+	ok("ipv6 b");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text,
+		"Link-local              : fe80::5054:ff:fe12:3457/64 "
+		"(from MAC 52:54:00:12:34:57)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "SLAAC                   : off"));
+}
+
+/* Every bad word is named; the configuration stays as it was, nothing is applied. */
+static void test_ipv6_refusals(void)
+{
+	reset();
+	ok("ipv6 a add 2001:db8:20::1/64 2001:db8:20::2");
+	ok("ipv6 a route add 2001:db8:99::/48 2001:db8:20::2");
+	refused("ipv6", "ipv6: missing interface");
+	refused("ipv6 z add 2001:db8:20::9/64", "ipv6: 'z': no such interface");
+	refused("ipv6 a add 2001:db8::1/129",
+		"ipv6 a add: '2001:db8::1/129': prefix must be 1..128");
+	refused("ipv6 a add 2001:db8::1/0", "ipv6 a add: '2001:db8::1/0': prefix must be 1..128");
+	refused("ipv6 a add 2001:db8::1", "ipv6 a add: '2001:db8::1': expected <address>/<prefix>");
+	refused("ipv6 a add 2001:db8::g/64", "'2001:db8::g/64'");
+	refused("ipv6 a add 198.18.10.1/24", "'198.18.10.1/24'");
+	refused("ipv6 a add 2001:db8:20::9/64 gw",
+		"ipv6 a add: gateway 'gw' is not an IPv6 address");
+	refused("ipv6 a add 2001:db8:20::9/64 2001:db8:20::2 extra", "'extra': unexpected word");
+	refused("ipv6 a add", "ipv6 a add: missing");
+	refused("ipv6 a add 2001:db8:20::1/64",
+		"'2001:db8:20::1' is already configured on interface a");
+	refused("ipv6 b add 2001:db8:20::1/48", "already configured on interface a");
+	refused("ipv6 a add ff02::1/64", "'ff02::1' is a multicast address");
+	refused("ipv6 a add ::/64", "'::' is the unspecified address");
+	refused("ipv6 a add ::1/128", "'::1' is the loopback address");
+	refused("ipv6 a add fe80::1/64", "'fe80::1' is link-local");
+	refused("ipv6 a add ::ffff:198.18.10.1/120", "IPv4-mapped");
+	refused("ipv6 a add 2001:db8:21::1/64 2001:db8:20::2",
+		"gateway '2001:db8:20::2' is neither inside 2001:db8:21::1/64 nor link-local");
+	refused("ipv6 a add 2001:db8:21::1/64 2001:db8:21::1", "is the address itself");
+	refused("ipv6 a del 2001:db8:29::1", "'2001:db8:29::1' is not configured on interface a");
+	refused("ipv6 a del nonsense", "ipv6 a del: 'nonsense': not an IPv6 address");
+	refused("ipv6 a del", "missing <address>");
+	refused("ipv6 a del 2001:db8:20::1 x", "too many words");
+	refused("ipv6 a del 2001:db8:20::1", "route 2001:db8:99::/48 via 2001:db8:20::2");
+	refused("ipv6 a default", "ipv6 a: 'default': expected add, del or route");
+	refused("ipv6 a route", "missing add or del");
+	refused("ipv6 a route change 2001:db8:99::/48", "'change'");
+	refused("ipv6 a route add 2001:db8:98::/48", "missing <net>/<prefix> <gateway>");
+	refused("ipv6 a route add 2001:db8:98::/48 2001:db8:20::2 x", "'x': unexpected word");
+	refused("ipv6 a route add 2001:db8:98::/129 2001:db8:20::2",
+		"ipv6 a route add: '2001:db8:98::/129': prefix must be 0..128");
+	refused("ipv6 a route add 2001:db8:98:: 2001:db8:20::2", "'2001:db8:98::': expected");
+	refused("ipv6 a route add 2001:db8:98::/48 gw", "gateway 'gw' is not an IPv6 address");
+	refused("ipv6 a route add 2001:db8:98::1/48 2001:db8:20::2",
+		"'2001:db8:98::1/48' has host bits set: the network is 2001:db8:98::/48");
+	refused("ipv6 a route add 2001:db8:98::/48 2001:db8:21::2",
+		"gateway '2001:db8:21::2' is neither on a prefix of interface a nor link-local");
+	refused("ipv6 a route add 2001:db8:98::/48 2001:db8:20::1",
+		"is an address of this appliance");
+	refused("ipv6 a route add 2001:db8:99::/48 2001:db8:20::3",
+		"is already routed on interface a");
+	refused("ipv6 b route add 2001:db8:98::/48 fe80::1", "interface b has no IPv6 address");
+	refused("ipv6 a route del 2001:db8:98::/48", "no route to 2001:db8:98::/48 on interface a");
+	refused("ipv6 a route del 2001:db8:99::/47", "no route to 2001:db8:99::/47");
+	refused("ipv6 a route del", "missing <net>/<prefix>");
+	/* eight addresses is the most an interface takes */
+	for (int i = 1; i < EDGE_MAX_ADDRS; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "ipv6 a add 2001:db8:%d::1/64", 40 + i);
+		ok(line);
+	}
+	refused("ipv6 a add 2001:db8:50::1/64", "already has 8 addresses");
+	/* a failed apply changes nothing either */
+	fail_apply = 1;
+	refused("ipv6 b add 2001:db8:30::1/64", "disk full");
+	CU_ASSERT_EQUAL(running.ifs[1].n_addrs6, 0);
+}
+
+/* What the commands did is what the file holds: saved, loaded back the same, and the text in
+ * the file is the issue's shape, canonical. */
+static void test_ipv6_persisted(void)
+{
+	char tmp[] = "/tmp/edge-cli6-XXXXXX", err[256] = "", text[8192];
+	struct edge_cfg back;
+	int fd = mkstemp(tmp);
+	FILE *f;
+	size_t n;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	reset();
+	snprintf(running.ifs[0].port, sizeof(running.ifs[0].port), "net_ring0");
+	snprintf(running.ifs[1].port, sizeof(running.ifs[1].port), "net_ring1");
+	ok("ipv4 a add 198.18.10.1/24 198.18.10.2");
+	ok("ipv6 a add 2001:db8:20::1/64 2001:db8:20::2");
+	ok("ipv6 a add 2001:db8:21::1/64");
+	ok("ipv6 a route add 2001:db8:99::/48 2001:db8:20::2");
+	ok("ipv6 b add 2001:db8:30::1/64 fe80::1");
+	ok("ipv6 a del 2001:db8:21::1");
+	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &running, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &back, err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(back.ifs[i].n_addrs6, running.ifs[i].n_addrs6);
+		CU_ASSERT_EQUAL(back.ifs[i].n_routes6, running.ifs[i].n_routes6);
+		CU_ASSERT_EQUAL(memcmp(back.ifs[i].addrs6, running.ifs[i].addrs6,
+					sizeof(back.ifs[i].addrs6)),
+			0);
+		CU_ASSERT_EQUAL(memcmp(back.ifs[i].routes6, running.ifs[i].routes6,
+					sizeof(back.ifs[i].routes6)),
+			0);
+	}
+	CU_ASSERT_EQUAL(back.ifs[0].n_addrs6, 1);
+	CU_ASSERT_EQUAL(back.ifs[0].n_addrs, 1);
+	f = fopen(tmp, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "address = \"2001:db8:20::1/64\";"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "net = \"2001:db8:99::/48\";"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "gateway = \"fe80::1\";"));
+	CU_ASSERT_PTR_NULL(strstr(text, "2001:db8:21::1"));
+	unlink(tmp);
+}
+
 static const struct unit_test tests[] = {
 	{ "the guide's ipv4 commands", test_guide_commands },
 	{ "add and del addresses", test_add_del },
@@ -1302,6 +1522,11 @@ static const struct unit_test tests[] = {
 	{ "malformed commands are refused and change nothing", test_refusals },
 	{ "static routes", test_routes },
 	{ "a failed apply changes nothing", test_apply_failure_changes_nothing },
+	{ "ipv6: add, del, routes and the page", test_ipv6_commands },
+	{ "ipv6: the page's link-local address from the appliance's MAC",
+		test_ipv6_link_local_page },
+	{ "ipv6: malformed commands are refused and change nothing", test_ipv6_refusals },
+	{ "ipv6: what the commands did is what the file holds", test_ipv6_persisted },
 	{ "help, empty lines, long lines", test_misc },
 	{ "turn: the guide's commands and its status page, field for field", test_turn_guide },
 	{ "turn: every setting", test_turn_settings },

@@ -664,6 +664,349 @@ static void test_syslog_server_words(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'bad host!'"));
 }
 
+/* --- IPv6 (issue 18) --- */
+
+static void v6(const char *s, uint8_t out[16])
+{
+	CU_ASSERT_EQUAL_FATAL(cfg_parse_ipv6(s, out), 0);
+}
+
+/* The link-local address is fe80::/64 with the modified EUI-64 of the MAC (RFC 4291). */
+static void test_ipv6_link_local(void)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	static const uint8_t mac2[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t want[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0x00, 0xff,
+		0xfe, 0x12, 0x34, 0x56 };
+	uint8_t ll[16], ref[16];
+	char s[46];
+
+	memset(ll, 0xaa, sizeof(ll));
+	cfg_ipv6_link_local(mac, ll);
+	CU_ASSERT_EQUAL(memcmp(ll, want, 16), 0);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(ll, s), "fe80::5054:ff:fe12:3456");
+	/* the U/L bit is flipped, not set: a locally administered MAC gives a 0 there */
+	cfg_ipv6_link_local(mac2, ll);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(ll, s), "fe80::ff:fe00:1");
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("fe80::ff:fe00:1", ref), 0);
+	CU_ASSERT_EQUAL(memcmp(ll, ref, 16), 0);
+}
+
+/* Address text: inet_pton's, no zone, no spaces; a prefix 0..128 in decimal; out in RFC 5952. */
+static void test_parse_ipv6(void)
+{
+	uint8_t a[16], p = 77;
+	char s[46];
+
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8::1", a), 0);
+	CU_ASSERT_EQUAL(a[0], 0x20);
+	CU_ASSERT_EQUAL(a[1], 0x01);
+	CU_ASSERT_EQUAL(a[3], 0xb8);
+	CU_ASSERT_EQUAL(a[15], 1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8::g", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6(" 2001:db8::1", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8::1 ", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8::1%eth0", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8:1:2:3:4:5:6:7", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("2001:db8::1::2", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("198.18.0.1", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_ipv6("", a), -1);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::/0", a, &p), 0);
+	CU_ASSERT_EQUAL(p, 0);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/128", a, &p), 0);
+	CU_ASSERT_EQUAL(p, 128);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/129", a, &p), -ERANGE);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/99999999999999999999", a, &p), -ERANGE);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/-1", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/+1", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/ 64", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/64x", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1/", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::1", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_parse_prefix6("2001:db8::x/64", a, &p), -EINVAL);
+	CU_ASSERT_EQUAL(p, 128); /* untouched by the failures */
+	/* RFC 5952: lower case, no leading zeros, the longest zero run as "::", not one field */
+	v6("2001:0DB8:0000:0000:0001:0000:0000:0001", a);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a, s), "2001:db8::1:0:0:1");
+	v6("2001:db8:0:1:1:1:1:1", a);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a, s), "2001:db8:0:1:1:1:1:1");
+	v6("2001:db8:0:0:1:0:0:0", a);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a, s), "2001:db8:0:0:1::");
+}
+
+/* The file's shape as the issue writes it: loads, saves in canonical text, and reads back to
+ * the same model and, saved again, the same bytes. */
+static void test_ipv6_file_roundtrip(void)
+{
+	const char *text =
+		"interfaces = ( { name = \"a\"; port = \"net_ring0\";\n"
+		"  ipv6 = ( { address = \"2001:DB8:20:0:0:0:0:1/64\"; gateway = \"2001:db8:20::2\"; },\n"
+		"           { address = \"2001:db8:21::1/128\"; gateway = \"fe80::1\"; },\n"
+		"           { address = \"2001:db8:22::1/48\"; gateway = \"\"; } );\n"
+		"  routes6 = ( { net = \"2001:db8:99::/48\"; gateway = \"2001:db8:20::2\"; },\n"
+		"              { net = \"::/0\"; gateway = \"fe80::1\"; } ); },\n"
+		" { name = \"b\"; port = \"net_ring1\"; ipv4 = ( { address = \"198.18.20.1/24\"; } );\n"
+		"  ipv6 = ( { address = \"2001:db8:30::1/64\"; } ); } );\n";
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", a_path[] = "/tmp/edge-cfg-XXXXXX",
+	     b_path[] = "/tmp/edge-cfg-XXXXXX", err[512] = "", s[46];
+	static char a_text[16384], b_text[16384];
+	struct edge_cfg a, b, c;
+	uint8_t want[16];
+	FILE *f;
+	size_t na, nb;
+	int fd;
+
+	write_tmp(tmp, text);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(a.ifs[0].n_addrs, 0);
+	CU_ASSERT_EQUAL_FATAL(a.ifs[0].n_addrs6, 3);
+	v6("2001:db8:20::1", want);
+	CU_ASSERT_EQUAL(memcmp(a.ifs[0].addrs6[0].addr, want, 16), 0);
+	CU_ASSERT_EQUAL(a.ifs[0].addrs6[0].prefix, 64);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a.ifs[0].addrs6[0].gateway, s), "2001:db8:20::2");
+	CU_ASSERT_EQUAL(a.ifs[0].addrs6[1].prefix, 128);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a.ifs[0].addrs6[1].gateway, s), "fe80::1");
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a.ifs[0].addrs6[2].gateway, s), "::"); /* none */
+	CU_ASSERT_EQUAL_FATAL(a.ifs[0].n_routes6, 2);
+	CU_ASSERT_STRING_EQUAL(cfg_ipv6_str(a.ifs[0].routes6[0].net, s), "2001:db8:99::");
+	CU_ASSERT_EQUAL(a.ifs[0].routes6[0].prefix, 48);
+	CU_ASSERT_EQUAL(a.ifs[0].routes6[1].prefix, 0);
+	CU_ASSERT_EQUAL(a.ifs[1].n_addrs, 1);
+	CU_ASSERT_EQUAL(a.ifs[1].n_addrs6, 1);
+	CU_ASSERT_EQUAL(a.ifs[1].n_routes6, 0);
+
+	fd = mkstemp(a_path);
+	close(fd);
+	fd = mkstemp(b_path);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(cfg_save(a_path, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(a_path, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_save(b_path, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(b_path, &c, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&b, &c, sizeof(b)), 0);
+	f = fopen(a_path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	na = fread(a_text, 1, sizeof(a_text) - 1, f);
+	fclose(f);
+	a_text[na] = '\0';
+	f = fopen(b_path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	nb = fread(b_text, 1, sizeof(b_text) - 1, f);
+	fclose(f);
+	b_text[nb] = '\0';
+	CU_ASSERT_EQUAL(na, nb);
+	CU_ASSERT_STRING_EQUAL(a_text, b_text);
+	/* canonical text, the gateway only where there is one */
+	CU_ASSERT_PTR_NOT_NULL(strstr(a_text, "address = \"2001:db8:20::1/64\";"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(a_text, "gateway = \"2001:db8:20::2\";"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(a_text, "net = \"2001:db8:99::/48\";"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(a_text, "net = \"::/0\";"));
+	CU_ASSERT_PTR_NULL(strstr(a_text, "DB8"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(a_text, "routes6"));
+	/* b has no routes6 and a lab-like interface with no IPv6 none of it */
+	CU_ASSERT_PTR_NULL(strstr(strstr(a_text, "net_ring1"), "routes6"));
+	unlink(tmp);
+	unlink(a_path);
+	unlink(b_path);
+}
+
+/* cfg_save of lab.conf with IPv6 added by the edit functions reads back equal. */
+static void test_ipv6_save_roundtrip(void)
+{
+	struct edge_cfg a, b;
+	char err[256] = "", tmp[] = "/tmp/edge-cfg-XXXXXX";
+	uint8_t x[16], g[16], n[16];
+
+	lab_and_tmp(&a, tmp);
+	v6("2001:db8:11::1", x);
+	v6("2001:db8:11::2", g);
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&a, 0, x, 64, g, err, sizeof(err)), 0);
+	v6("2001:db8:21::1", x);
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&a, 1, x, 64, NULL, err, sizeof(err)), 0);
+	v6("2001:db8:99::", n);
+	CU_ASSERT_EQUAL(cfg_route6_add(&a, 0, n, 48, g, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(a.ifs[0].n_routes6, 1);
+	CU_ASSERT_EQUAL_FATAL(cfg_save(tmp, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(tmp, &b, err, sizeof(err)), 0);
+	for (int i = 0; i < a.n_ifs; i++)
+		memset(&a.ifs[i].fw, 0, sizeof(a.ifs[i].fw)),
+			memset(&b.ifs[i].fw, 0, sizeof(b.ifs[i].fw));
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(b.ifs[0].n_routes6, 1);
+	CU_ASSERT_EQUAL(memcmp(b.ifs[0].routes6[0].gateway, g, 16), 0);
+	CU_ASSERT_EQUAL(memcmp(b.ifs[1].addrs6[b.ifs[1].n_addrs6 - 1].addr, x, 16), 0);
+	CU_ASSERT_EQUAL(b.ifs[0].n_addrs, 1); /* IPv4 beside it, as it was */
+	unlink(tmp);
+}
+
+#define IF6(v6s) "interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv6 = ( " v6s " ); } );\n"
+#define IF6R(v6s, r6)                                                                              \
+	"interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv6 = ( " v6s " );\n"               \
+	" routes6 = ( " r6 " ); } );\n"
+#define A64 "{ address = \"2001:db8:20::1/64\"; }"
+
+static void test_ipv6_malformed(void)
+{
+	char tmp[] = "/tmp/edge-cfg-XXXXXX", err[512] = "", want[600], text[2048];
+	struct edge_cfg c;
+	int off;
+
+	/* the error names the file and the line */
+	write_tmp(tmp, "\n" IF6("{ address = \"2001:db8:20::1/129\"; }"));
+	CU_ASSERT_EQUAL(cfg_load(tmp, &c, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+		"%s: line 2: ipv6: '2001:db8:20::1/129': expected <address>/<prefix> with prefix "
+		"1..128",
+		tmp);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	unlink(tmp);
+
+	refused(IF6("{ address = \"2001:db8:20::g/64\"; }"), "'2001:db8:20::g/64'");
+	refused(IF6("{ address = \"2001:db8:20::1\"; }"), "'2001:db8:20::1': expected");
+	refused(IF6("{ address = \"2001:db8:20::1/0\"; }"),
+		"ipv6: '2001:db8:20::1/0': prefix must be 1..128");
+	refused(IF6("{ address = \"ff02::1/64\"; }"), "'ff02::1' is a multicast address");
+	refused(IF6("{ address = \"::/64\"; }"), "'::' is the unspecified address");
+	refused(IF6("{ address = \"::1/128\"; }"), "'::1' is the loopback address");
+	refused(IF6("{ address = \"fe80::1/64\"; }"),
+		"'fe80::1' is link-local (fe80::/10): the interface's link-local address is derived "
+		"from its MAC");
+	refused(IF6("{ address = \"febf::1/64\"; }"), "'febf::1' is link-local");
+	refused(IF6("{ address = \"::ffff:198.18.0.1/120\"; }"),
+		"'::ffff:198.18.0.1' is an IPv4-mapped address");
+	refused(IF6(A64 ", { address = \"2001:db8:20::1/48\"; }"),
+		"'2001:db8:20::1' is already configured on interface a");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv6 = ( " A64 " ); },\n"
+		" { name = \"b\"; port = \"net_ring1\"; ipv6 = ( " A64 " ); } );",
+		"line 2: ipv6: '2001:db8:20::1' is already configured on interface a");
+	refused(IF6("{ address = \"2001:db8:20::1/64\"; gateway = \"2001:db8:21::2\"; }"),
+		"gateway '2001:db8:21::2' is neither inside 2001:db8:20::1/64 nor link-local");
+	refused(IF6("{ address = \"2001:db8:20::1/64\"; gateway = \"2001:db8:20::1\"; }"),
+		"gateway '2001:db8:20::1' is the address itself");
+	refused(IF6("{ address = \"2001:db8:20::1/64\"; gateway = \"ff02::2\"; }"),
+		"gateway 'ff02::2' is a multicast address");
+	refused(IF6("{ address = \"2001:db8:20::1/64\"; gateway = \"gw\"; }"),
+		"ipv6: gateway 'gw' is not an IPv6 address");
+	refused(IF6("{ address = \"2001:db8:20::1/64\"; gateway = 0; }"),
+		"ipv6.gateway: expected a string");
+	refused(IF6("{ gateway = \"2001:db8:20::2\"; }"), "ipv6 entry without 'address'");
+	refused(IF6("\"2001:db8:20::1/64\""), "ipv6: expected { address");
+	refused("interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv6 = \"2001:db8::1/64\"; } );",
+		"interface.ipv6: expected a list");
+	/* more than EDGE_MAX_ADDRS */
+	off = snprintf(text, sizeof(text),
+		"interfaces = ( { name = \"a\"; port = \"net_ring0\"; ipv6 = ( ");
+	for (int i = 0; i <= EDGE_MAX_ADDRS; i++)
+		off += snprintf(text + off, sizeof(text) - off,
+			"%s{ address = \"2001:db8:%d::1/64\"; }", i ? ", " : "", 20 + i);
+	snprintf(text + off, sizeof(text) - off, " ); } );\n");
+	refused(text, "ipv6: interface a already has 8 addresses");
+	/* routes */
+	refused(IF6R(A64, "{ net = \"2001:db8:99::1/48\"; gateway = \"2001:db8:20::2\"; }"),
+		"line 2: ipv6 route: '2001:db8:99::1/48' has host bits set: the network is "
+		"2001:db8:99::/48");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/129\"; gateway = \"2001:db8:20::2\"; }"),
+		"routes6: '2001:db8:99::/129': expected <net>/<prefix> with prefix 0..128");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/48\"; gateway = \"2001:db8:21::2\"; }"),
+		"ipv6 route: gateway '2001:db8:21::2' is neither on a prefix of interface a nor "
+		"link-local");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/48\"; gateway = \"2001:db8:20::1\"; }"),
+		"gateway '2001:db8:20::1' is an address of this appliance (interface a)");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/48\"; gateway = \"ff02::1\"; }"),
+		"ipv6 route: gateway 'ff02::1' is a multicast address");
+	refused(IF6R(A64, "{ net = \"2001:db8:20:0:1::/80\"; gateway = \"2001:db8:20::2\"; }"),
+		"2001:db8:20:0:1::/80 is inside 2001:db8:20::/64, connected on interface a");
+	refused(IF6R(A64, "{ net = \"2001:db8:20::/64\"; gateway = \"2001:db8:20::2\"; }"),
+		"2001:db8:20::/64 is inside 2001:db8:20::/64");
+	refused(IF6R(A64,
+			"{ net = \"2001:db8:99::/48\"; gateway = \"2001:db8:20::2\"; },\n"
+			"{ net = \"2001:db8:99::/48\"; gateway = \"2001:db8:20::3\"; }"),
+		"2001:db8:99::/48 is already routed on interface a (via 2001:db8:20::2)");
+	refused(IF6R("", "{ net = \"2001:db8:99::/48\"; gateway = \"fe80::1\"; }"),
+		"ipv6 route: interface a has no IPv6 address");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/48\"; }"), "routes6 entry without 'gateway'");
+	refused(IF6R(A64, "{ gateway = \"2001:db8:20::2\"; }"), "routes6 entry without 'net'");
+	refused(IF6R(A64, "{ net = \"2001:db8:99::/48\"; gateway = \"gw\"; }"),
+		"routes6: gateway 'gw' is not an IPv6 address");
+	refused(IF6R(A64, "\"2001:db8:99::/48 2001:db8:20::2\""), "routes6: expected { net");
+}
+
+/* The edits themselves: what the CLI calls, each refusal leaving the model as it was. */
+static void test_ipv6_edits(void)
+{
+	struct edge_cfg c, before;
+	char err[256];
+	uint8_t a1[16], a2[16], g[16], ll[16], n[16], n2[16];
+
+	cfg_defaults(&c);
+	c.n_ifs = 2;
+	snprintf(c.ifs[0].name, sizeof(c.ifs[0].name), "a");
+	snprintf(c.ifs[1].name, sizeof(c.ifs[1].name), "b");
+	v6("2001:db8:20::1", a1);
+	v6("2001:db8:21::1", a2);
+	v6("2001:db8:20::2", g);
+	v6("fe80::1", ll);
+	v6("2001:db8:99::", n);
+	v6("2001:db8:98::", n2);
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&c, 0, a1, 64, g, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&c, 0, a2, 64, ll, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_route6_add(&c, 0, n, 48, g, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_route6_add(&c, 0, n2, 48, ll, err, sizeof(err)), 0);
+	before = c;
+	/* an address that is a route's gateway, or takes in a route, is refused */
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&c, 1, g, 64, NULL, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err,
+		"ipv6: '2001:db8:20::2' is the gateway of route "
+		"2001:db8:99::/48 on interface a (ipv6 a route del "
+		"2001:db8:99::/48 first)");
+	v6("2001:db8:99::1", a2);
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&c, 1, a2, 32, NULL, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'2001:db8:99::1/32' takes in route 2001:db8:99::/48"));
+	/* the address that reaches a route's gateway stays until the route goes */
+	CU_ASSERT_EQUAL(cfg_ipv6_del(&c, 0, a1, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err,
+		"'2001:db8:20::1' is the way to the gateway of route "
+		"2001:db8:99::/48 via 2001:db8:20::2"));
+	CU_ASSERT_EQUAL(cfg_ipv6_del(&c, 1, a1, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "ipv6: '2001:db8:20::1' is not configured on interface b");
+	CU_ASSERT_EQUAL(cfg_route6_del(&c, 0, n, 64, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "ipv6 route: no route to 2001:db8:99::/64 on interface a");
+	CU_ASSERT_EQUAL(cfg_route6_add(&c, 0, n, 129, g, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "prefix must be 0..128"));
+	CU_ASSERT_EQUAL(memcmp(&before, &c, sizeof(c)), 0);
+	/* with the global route gone, a1 may go: the link-local route needs an address left */
+	CU_ASSERT_EQUAL(cfg_route6_del(&c, 0, n, 48, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.ifs[0].n_routes6, 1);
+	CU_ASSERT_EQUAL(cfg_ipv6_del(&c, 0, a1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.ifs[0].n_addrs6, 1);
+	v6("2001:db8:21::1", a2);
+	CU_ASSERT_EQUAL(memcmp(c.ifs[0].addrs6[0].addr, a2, 16), 0);
+	CU_ASSERT_EQUAL(cfg_ipv6_del(&c, 0, a2, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "via fe80::1"));
+	CU_ASSERT_EQUAL(cfg_route6_del(&c, 0, n2, 48, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg_ipv6_del(&c, 0, a2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.ifs[0].n_addrs6, 0);
+	CU_ASSERT_EQUAL(c.ifs[0].n_routes6, 0);
+	/* emptied slots are zero, as a load leaves them */
+	{
+		static const struct cfg_ipv6 z6;
+		static const struct cfg_route6 zr;
+
+		CU_ASSERT_EQUAL(memcmp(&c.ifs[0].addrs6[0], &z6, sizeof(z6)), 0);
+		CU_ASSERT_EQUAL(memcmp(&c.ifs[0].routes6[0], &zr, sizeof(zr)), 0);
+	}
+	/* routes are full at EDGE_MAX_ROUTES */
+	CU_ASSERT_EQUAL(cfg_ipv6_add(&c, 0, a1, 64, NULL, err, sizeof(err)), 0);
+	for (int i = 0; i < EDGE_MAX_ROUTES; i++) {
+		n[5] = (uint8_t)(0x80 + i);
+		CU_ASSERT_EQUAL(cfg_route6_add(&c, 0, n, 48, g, err, sizeof(err)), 0);
+	}
+	n[5] = 0x7f;
+	CU_ASSERT_EQUAL(cfg_route6_add(&c, 0, n, 48, g, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "ipv6 route: interface a already has 16 routes");
+}
+
 static const struct unit_test tests[] = {
 	{ "syslog server words: host, port, transport", test_syslog_server_words },
 	{ "lab.conf loads as written", test_lab_conf },
@@ -675,6 +1018,14 @@ static const struct unit_test tests[] = {
 	{ "format version: absent is 1, saved first, newer refused", test_format_version },
 	{ "default paths are the package's", test_default_paths },
 	{ "address and prefix parsing is strict", test_parse_ipv4 },
+	{ "ipv6: the link-local address from the MAC (modified EUI-64)", test_ipv6_link_local },
+	{ "ipv6: address and prefix parsing is strict, output RFC 5952", test_parse_ipv6 },
+	{ "ipv6: the file's addresses and routes6 round-trip to the same bytes",
+		test_ipv6_file_roundtrip },
+	{ "ipv6: edits saved then loaded give the same model", test_ipv6_save_roundtrip },
+	{ "ipv6: malformed addresses, gateways and routes are refused, naming them",
+		test_ipv6_malformed },
+	{ "ipv6: edits refuse what would break a route, and change nothing", test_ipv6_edits },
 	{ NULL, NULL },
 };
 
