@@ -12,7 +12,8 @@
 #   scripts/lab.sh stop     stop edged only (the namespaces stay: another edged may use them)
 #   scripts/lab.sh webrtc   set up webbridge3, webadmin and the callbridge with the guide's
 #                           commands and space 9999, and say how a guest joins
-# Only 198.18.0.0/15 addresses carry lab traffic.
+# Only 198.18.0.0/15 addresses carry lab traffic, and 2001:db8::/32 for IPv6 (the
+# appliance's a 2001:db8:10::1, b 2001:db8:20::1; the hosts ::2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -167,10 +168,13 @@ up() {
 			ip -n $NS_INT link set core0 master br0
 			ip -n $NS_INT link set br0 up
 			ip -n $NS_INT addr add 198.18.10.2/24 dev br0
+			ip -n $NS_INT addr add 2001:db8:10::2/64 dev br0 nodad
 		else
 			ip -n $NS_INT addr add 198.18.10.2/24 dev int0
+			ip -n $NS_INT addr add 2001:db8:10::2/64 dev int0 nodad
 		fi
 		ip -n $NS_PUB addr add 198.18.20.2/24 dev pub0
+		ip -n $NS_PUB addr add 2001:db8:20::2/64 dev pub0 nodad
 		ip -n $NS_INT route add 198.18.20.0/24 via 198.18.10.1
 		ip -n $NS_PUB route add 198.18.10.0/24 via 198.18.20.1
 		cp config/lab.conf "$CONF"

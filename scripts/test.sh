@@ -4,17 +4,18 @@
 #   2. the control plane's dependency graph (no cycle, scripts/check-deps.py) and the C's
 #      formatting (scripts/check-format.sh); the same unit tests under ASan+UBSan
 #   3. the lab integration tests (root, network namespaces; skipped where impossible): the
-#      appliance itself, TURN with coturn's clients over UDP, then over TCP and TLS, the
-#      firewall, webbridge3 and the callbridge (a guest joins from headless Chromium), in one
-#      appliance and then in two (edge and core, as the guide deploys them), and the attacks
-#      on the appliance (tests/integration/security/), each of which must fail; faults under
+#      appliance itself, on IPv4 and IPv6 (ND and ping -6), TURN with coturn's clients over
+#      UDP, then over TCP and TLS, the firewall, webbridge3 and the callbridge (a guest joins
+#      from headless Chromium), in one appliance and then in two (edge and core, as the guide
+#      deploys them), and the attacks on the appliance (tests/integration/security/), each of
+#      which must fail; faults under
 #      load (test_faults.sh: link flaps, a stalled control loop, a flood, SIGKILL and restart,
 #      corrupt files and a full disk, certificates rotated, 10 000 firewall swaps); a short soak
 #      (tests/soak/soak.sh, SOAK_SECONDS, default 60) checked back to its baseline; the Debian
 #      package (tests/package/test_package.sh: built, installed into a fresh Debian 12 root,
 #      run in the lab, upgraded, removed and purged)
 #   4. the fuzzers (the STUN codec, the TURN server, the REST API, the media port, SDP, the
-#      configuration file, the CLI), each for a bounded time
+#      configuration file, the CLI, the frames an interface takes), each for a bounded time
 #      (EDGE_FUZZ_SECONDS, default 60)
 # Ends with one line "tests: N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
@@ -80,6 +81,7 @@ integration() {
 	[ "$rc" = 0 ] || [ "${f:-1}" -gt 0 ] || tally 0 1
 }
 integration lab tests/integration/test_lab.sh
+integration ipv6 tests/integration/test_ipv6.sh
 integration turn tests/integration/test_turn.sh
 integration edgeload tests/integration/test_edgeload.sh
 integration turn-stream tests/integration/test_turn_stream.sh
@@ -92,7 +94,7 @@ integration faults tests/integration/test_faults.sh
 integration soak tests/soak/soak.sh
 integration package tests/package/test_package.sh
 
-step "fuzzing the STUN codec, the TURN server, the REST API, the media port, SDP, the configuration file and the CLI"
+step "fuzzing the STUN codec, the TURN server, the REST API, the media port, SDP, the configuration file, the CLI and the frames an interface takes"
 if [ -x scripts/fuzz.sh ]; then
 	if scripts/fuzz.sh "${EDGE_FUZZ_SECONDS:-60}"; then tally 1 0; else tally 0 1; fi
 else
