@@ -16,20 +16,6 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
-static bool is_pci(const char *spec)
-{
-	/* 0000:01:00.0 or 01:00.0, optionally followed by ,devargs */
-	int colons = 0;
-
-	for (const char *p = spec; *p && *p != ','; p++) {
-		if (*p == ':')
-			colons++;
-		else if (!isxdigit((unsigned char)*p) && *p != '.')
-			return false;
-	}
-	return colons >= 1;
-}
-
 /* The ethdev name of a port spec: what comes before the first comma. */
 static void spec_name(const char *spec, char *name, size_t len)
 {
@@ -67,7 +53,7 @@ int port_eal_args(const struct edge_cfg *cfg, const char *prog, char **argv, int
 	ADD("-m");
 	ADD("%d", cfg->memory_mb);
 	for (int i = 0; i < cfg->n_ifs; i++) {
-		if (is_pci(cfg->ifs[i].port)) {
+		if (cfg_port_is_pci(cfg->ifs[i].port)) {
 			ADD("-a");
 			any_pci = true;
 		} else {

@@ -287,6 +287,22 @@ const char *cfg_ipv6_str(const uint8_t a[16], char buf[46]);
 void cfg_ipv6_link_local(const uint8_t mac[6], uint8_t out[16]);
 
 /* Parses "a.b.c.d" (strict: four decimal octets). Returns 0 or -EINVAL. */
+/* Whether an interface's port is a PCI address ("0000:03:00.0" or "03:00.0", optionally
+ * followed by ",devargs"), not a virtual device's name. */
+static inline bool cfg_port_is_pci(const char *spec)
+{
+	int colons = 0;
+
+	for (const char *p = spec; *p && *p != ','; p++) {
+		if (*p == ':')
+			colons++;
+		else if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+				 (*p >= 'A' && *p <= 'F') || *p == '.'))
+			return false;
+	}
+	return colons >= 1;
+}
+
 int cfg_parse_ipv4(const char *s, uint32_t *addr);
 /* Parses "a.b.c.d/n". */
 int cfg_parse_prefix(const char *s, uint32_t *addr, uint8_t *prefix);

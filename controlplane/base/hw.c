@@ -511,20 +511,6 @@ static void check_memory(const struct hw_report *r, const struct edge_cfg *cfg, 
 	fprintf(out, ", or eal: { hugepages = false; } (slower)\n");
 }
 
-/* "0000:03:00.0" or "03:00.0", optionally followed by ",devargs" (drivers/port.c's test). */
-static bool spec_is_pci(const char *spec)
-{
-	int colons = 0;
-
-	for (const char *p = spec; *p && *p != ','; p++) {
-		if (*p == ':')
-			colons++;
-		else if (!isxdigit((unsigned char)*p) && *p != '.')
-			return false;
-	}
-	return colons >= 1;
-}
-
 /* The value of @key= among the comma-separated devargs of @spec, into @out ("" when none). */
 static void devarg(const char *spec, const char *key, char *out, size_t len)
 {
@@ -662,7 +648,7 @@ unsigned int hw_check_config(const char *root, const struct hw_report *r,
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct cfg_iface *ifc = &cfg->ifs[i];
 
-		if (!spec_is_pci(ifc->port)) {
+		if (!cfg_port_is_pci(ifc->port)) {
 			check_vdev(root, ifc, out, &lacks);
 			continue;
 		}
