@@ -338,9 +338,11 @@ print("aiortc %s, %s" % (d["aiortc"], ", ".join("%s ssrc %s %s packets" % (k, s[
 		rm -f "$W/media-simulcast.page" "$W/media-simulcast.stop"
 		loss_page_poll "$W/media-simulcast.page" "$W/media-simulcast.stop" & spoll_pid=$!
 		# the filter that sends guest 3's UDP through the bucket is added once the guests see
-		# each other, with the port of guest 3's selected candidate pair
-		media_run "simulcast: three guests, guest 3's downlink limited to 300 kbit/s for 40 s" "$W/media-simulcast.json" \
-			--guests 3 --capture-size 640x360 --limit-guest 3 --limit-seconds 40 --limit-cmd "$(shape_filter_cmd '{port}')"
+		# each other, with the port of guest 3's selected candidate pair. 60 s: the judgement
+		# is over the last 10 s, and guest 3's estimate has once come down only after 30 s
+		# (the bucket's 400 ms queue fills before the first cut)
+		media_run "simulcast: three guests, guest 3's downlink limited to 300 kbit/s for 60 s" "$W/media-simulcast.json" \
+			--guests 3 --capture-size 640x360 --limit-guest 3 --limit-seconds 60 --limit-cmd "$(shape_filter_cmd '{port}')"
 		touch "$W/media-simulcast.stop"
 		wait "$spoll_pid"
 		read -r s_bytes s_pkts s_drop s_over s_redir <<<"$(shape_counters)"
