@@ -717,6 +717,12 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 					DP_DROP_L2_OTHER_HOST);
 			continue;
 		}
+		/* no station sends from a group address (IEEE 802.3): what is answered in place
+		 * (ARP, echo, ND) would go to that group */
+		if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr))) {
+			drop(m, st, DP_DROP_L2_SOURCE);
+			continue;
+		}
 		if (!ifp->up) {
 			drop(m, st, DP_DROP_IF_DOWN);
 			continue;

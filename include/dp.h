@@ -76,6 +76,7 @@ extern struct dp_l3 *dp_l3_current;
 	X(L2_SHORT, "frame shorter than its headers")                                              \
 	X(L2_OTHER_HOST, "destination MAC not ours, broadcast, nor (IPv6 on) 33:33 multicast")     \
 	X(L2_OWN_FRAME, "our own transmitted frame seen again (af_packet echoes them)")            \
+	X(L2_SOURCE, "source MAC is multicast or broadcast (a reply would go to a group)")         \
 	X(L2_ETHERTYPE, "ethertype not handled (VLAN, ..., or IPv6 where the interface has none)") \
 	X(ARP_MALFORMED, "ARP not Ethernet/IPv4 or truncated")                                     \
 	X(ARP_NOT_FOR_US, "ARP request for an address that is not ours")                           \

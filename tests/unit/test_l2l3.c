@@ -352,6 +352,15 @@ static void test_l2(void)
 	l3.ifs[0].v6 = true;
 	m = frame(RTE_ETHER_TYPE_VLAN, &our_mac, 40);
 	dropped_as(m, DP_DROP_L2_ETHERTYPE);
+	/* from a group or the broadcast address: never answered (the echo would go there) */
+	m = echo_request(PEER_IP, OUR_IP, 8);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr =
+		(struct rte_ether_addr){ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	dropped_as(m, DP_DROP_L2_SOURCE);
+	m = arp(RTE_ARP_OP_REQUEST, PEER_IP, OUR_IP, &our_mac);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr =
+		(struct rte_ether_addr){ { 0x01, 0x00, 0x5e, 0, 0, 1 } };
+	dropped_as(m, DP_DROP_L2_SOURCE);
 	/* an interface without addresses answers nothing */
 	l3.ifs[0].up = false;
 	dropped_as(echo_request(PEER_IP, OUR_IP, 8), DP_DROP_IF_DOWN);
@@ -730,6 +739,11 @@ static void test_icmp6_echo(void)
 			   NULL, 0),
 		DP_DROP_IP6_NOT_LOCAL);
 	dropped_as(echo6_ext(PEER6, OUR6, &all_nodes_mac, 56, NULL, 0), DP_DROP_IP6_NOT_LOCAL);
+	/* from a group MAC: dropped before IPv6 is looked at */
+	m = echo6(PEER6, OUR6, 8);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr =
+		(struct rte_ether_addr){ { 0x33, 0x33, 0, 0, 0, 1 } };
+	dropped_as(m, DP_DROP_L2_SOURCE);
 }
 
 static void test_ipv6_validation(void)
