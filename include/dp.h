@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -222,6 +223,19 @@ struct dp_burst_out {
 	void *flush_ctx;
 	uint64_t flush_drops;
 };
+
+/* Frees every mbuf the stages queued in @out (a caller that sends none of them: the tests,
+ * the fuzzers) and empties it. */
+static inline void dp_burst_out_free(struct dp_burst_out *out)
+{
+	for (int i = 0; i < EDGE_MAX_IFACES; i++)
+		rte_pktmbuf_free_bulk(out->fwd[i], out->n_fwd[i]);
+	rte_pktmbuf_free_bulk(out->tx, out->n_tx);
+	rte_pktmbuf_free_bulk(out->kernel, out->n_kernel);
+	rte_pktmbuf_free_bulk(out->punt, out->n_punt);
+	rte_pktmbuf_free_bulk(out->data, out->n_data);
+	memset(out, 0, sizeof(*out));
+}
 
 /* The interface whose MAC @mac is, -1 when it is none of ours. */
 static inline int dp_own_mac(const struct dp_l3 *l3, const struct rte_ether_addr *mac)

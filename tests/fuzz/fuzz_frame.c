@@ -150,12 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dp_port_input(&l3, 0, &m, 1, &out, &st);
 	for (unsigned int i = 0; i < out.n_tx; i++)
 		check_tx(out.tx[i]);
-	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
-	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
-	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
-	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
-	rte_pktmbuf_free_bulk(out.data, out.n_data);
+	dp_burst_out_free(&out);
 	if (rte_mempool_in_use_count(mp) != 0)
 		abort(); /* an mbuf the stages neither queued nor freed */
 	return 0;

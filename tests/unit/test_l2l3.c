@@ -212,7 +212,7 @@ static void test_arp_other(void)
 static void test_arp_off_subnet(void)
 {
 	struct rte_ether_addr bc = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	const char *senders[] = { "10.9.9.9", "198.18.21.2", "198.18.10.2", OUR_IP,
+	const char *senders[] = { "198.19.9.9", "198.18.21.2", "198.18.10.2", OUR_IP,
 		"198.18.20.255" };
 
 	for (unsigned int k = 0; k < RTE_DIM(senders); k++) {

@@ -117,12 +117,7 @@ static void run1(uint8_t ifi, struct rte_mbuf *m)
 
 static void free_out(void)
 {
-	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
-	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
-	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
-	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
-	rte_pktmbuf_free_bulk(out.data, out.n_data);
+	dp_burst_out_free(&out);
 }
 
 static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)

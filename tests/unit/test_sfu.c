@@ -315,13 +315,7 @@ static void run1(struct rte_mbuf *m)
 
 static void free_out(void)
 {
-	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		rte_pktmbuf_free_bulk(out.fwd[i], out.n_fwd[i]);
-	rte_pktmbuf_free_bulk(out.tx, out.n_tx);
-	rte_pktmbuf_free_bulk(out.kernel, out.n_kernel);
-	rte_pktmbuf_free_bulk(out.punt, out.n_punt);
-	rte_pktmbuf_free_bulk(out.data, out.n_data);
-	memset(&out, 0, sizeof(out));
+	dp_burst_out_free(&out);
 }
 
 static uint64_t drops_total(void)
