@@ -64,6 +64,12 @@ struct cfg_prefix {
 	uint8_t len;
 };
 
+/* An IPv6 prefix of TURN's peer policy (issue 18). */
+struct cfg_prefix6 {
+	uint8_t addr[16]; /* host bits zero */
+	uint8_t len;	  /* 0..128 */
+};
+
 struct cfg_turn_user {
 	char name[64];
 	char password[64];
@@ -95,6 +101,9 @@ struct cfg_turn {
 	uint32_t handshake_timeout, idle_timeout; /* seconds; 0 = none */
 	struct cfg_prefix denied[TURN_MAX_PEER_RULES], allowed[TURN_MAX_PEER_RULES];
 	int n_denied, n_allowed;
+	/* the IPv6 ones, in the same lists of the file (denied_peers, allowed_peers) */
+	struct cfg_prefix6 denied6[TURN_MAX_PEER_RULES], allowed6[TURN_MAX_PEER_RULES];
+	int n_denied6, n_allowed6;
 };
 
 /* Which components this appliance runs (DESIGN: roles). Config file only: `role = "both"`. */
@@ -353,6 +362,34 @@ static inline bool cfg_peer_refused(enum cfg_peer_verdict v)
 extern const struct cfg_prefix cfg_turn_special[];
 extern const int cfg_turn_n_special;
 bool cfg_prefix_has(const struct cfg_prefix *p, uint32_t ip);
+
+/* The IPv6 twin (issue 18), in the same order, with the same verdicts. @ip and @port in
+ * network order (@port 0: unknown).
+ *   1. never: ::/96 (::, ::1, IPv4-compatible), IPv4-mapped ::ffff:0:0/96 (never a peer on
+ *      the wire), multicast ff00::/8, link-local fe80::/10 (our own link-local addresses
+ *      among them), this appliance's addresses and the subnet-router anycast address
+ *      (host bits zero) of each of its prefixes up to /126, save the relay interface's
+ *      first address with a port of the relay range (a hairpin); and a NAT64 (64:ff9b::/96,
+ *      RFC 6052) or 6to4 (2002::/16, RFC 3056) address whose embedded IPv4 address is
+ *      never relayed to (cfg_turn_peer_verdict with port 0: no hairpin through them);
+ *   2. the operator's IPv6 deny ranges (denied6);
+ *   3. the operator's IPv6 allow ranges (allowed6);
+ *   then for a NAT64 or 6to4 address, the IPv4 verdict of the embedded address;
+ *   4. refused by default: cfg_turn_special6[] (unique-local, documentation, ...), and the
+ *      prefixes and routes of every interface that does not hold the default route;
+ *   5. relayed. */
+enum cfg_peer_verdict cfg_turn_peer6_verdict(const struct edge_cfg *cfg, const uint8_t ip[16],
+	uint16_t port);
+extern const struct cfg_prefix6 cfg_turn_special6[];
+extern const int cfg_turn_n_special6;
+bool cfg_prefix6_has(const struct cfg_prefix6 *p, const uint8_t ip[16]);
+/* @a/@len with the host bits cleared. */
+struct cfg_prefix6 cfg_prefix6_of(const uint8_t a[16], uint8_t len);
+/* A word of `turn peers` and of denied_peers/allowed_peers: "a.b.c.d/n" (host bits
+ * cleared) into *@p4 and returns 4, or an IPv6 prefix (no host bits set) into *@p6 and
+ * returns 6; else -EINVAL with why in @why ("expected a.b.c.d/n or an IPv6 prefix", ...). */
+int cfg_parse_peer_prefix(const char *s, struct cfg_prefix *p4, struct cfg_prefix6 *p6, char *why,
+	size_t whylen);
 
 /* "<if>:<port>" (webbridge3's listeners): 0, -EINVAL (not that shape), -ENOENT (no such
  * interface) or -ERANGE (port not 1..65535). */

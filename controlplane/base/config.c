@@ -220,6 +220,179 @@ enum cfg_peer_verdict cfg_turn_peer_verdict(const struct edge_cfg *cfg, uint32_t
 	return CFG_PEER_OK;
 }
 
+/* --- TURN's peer policy for IPv6 (issue 18): the same steps, the family's own ranges --- */
+
+static bool v6_in(const uint8_t a[16], const uint8_t net[16], unsigned prefix);
+static void v6_net(const uint8_t a[16], unsigned prefix, uint8_t out[16]);
+static bool v6_link_local(const uint8_t a[16]);
+
+/* Special-purpose ranges (RFC 6890 and its IANA registry): nobody's, or the networks
+ * behind an edge. */
+const struct cfg_prefix6 cfg_turn_special6[] = {
+	{ { 0xfc }, 7 },			  /* unique-local, RFC 4193 */
+	{ { 0xfe, 0xc0 }, 10 },			  /* site-local, deprecated by RFC 3879 */
+	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32 },	  /* documentation, RFC 3849 */
+	{ { 0x3f, 0xff }, 20 },			  /* documentation, RFC 9637 */
+	{ { 0x01, 0x00 }, 64 },			  /* discard-only, RFC 6666 */
+	{ { 0x20, 0x01 }, 23 },			  /* IETF protocol assignments, RFC 2928: Teredo
+					       * (RFC 4380), benchmarking 2001:2::/48 (RFC 5180),
+					       * ORCHIDv2 (RFC 7343) */
+	{ { 0x00, 0x64, 0xff, 0x9b, 0, 1 }, 48 }, /* local-use NAT64, RFC 8215 */
+};
+const int cfg_turn_n_special6 = sizeof(cfg_turn_special6) / sizeof(cfg_turn_special6[0]);
+
+bool cfg_prefix6_has(const struct cfg_prefix6 *p, const uint8_t ip[16])
+{
+	return v6_in(ip, p->addr, p->len);
+}
+
+struct cfg_prefix6 cfg_prefix6_of(const uint8_t a[16], uint8_t len)
+{
+	struct cfg_prefix6 p = { .len = len };
+
+	v6_net(a, len, p.addr);
+	return p;
+}
+
+static bool in_any6(const struct cfg_prefix6 *p, int n, const uint8_t ip[16])
+{
+	for (int i = 0; i < n; i++)
+		if (cfg_prefix6_has(&p[i], ip))
+			return true;
+	return false;
+}
+
+/* The IPv4 address inside a NAT64 (64:ff9b::/96, RFC 6052) or 6to4 (2002::/16, RFC 3056)
+ * address, into *@v4 (network order). */
+static bool embedded_v4(const uint8_t ip[16], uint32_t *v4)
+{
+	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+
+	if (!memcmp(ip, nat64, 12))
+		memcpy(v4, ip + 12, 4);
+	else if (ip[0] == 0x20 && ip[1] == 0x02)
+		memcpy(v4, ip + 2, 4);
+	else
+		return false;
+	return true;
+}
+
+/* Never a peer on the wire: ::/96 (::, ::1, IPv4-compatible), IPv4-mapped, multicast,
+ * link-local. */
+static bool never6(const uint8_t ip[16])
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t compat[12];
+
+	return !memcmp(ip, compat, 12) || !memcmp(ip, mapped, 12) || ip[0] == 0xff ||
+		v6_link_local(ip);
+}
+
+/* own_address() for IPv6: one of our addresses, or the subnet-router anycast address of one
+ * of our prefixes (RFC 4291 2.6.1; /127 and /128 have none); *@relay when it is the relay
+ * interface's first address. */
+static bool own_address6(const struct edge_cfg *cfg, const uint8_t ip[16], bool *relay)
+{
+	int rif = cfg_turn_relay_if(&cfg->turn);
+
+	*relay = rif >= 0 && rif < cfg->n_ifs && cfg->ifs[rif].n_addrs6 &&
+		!memcmp(cfg->ifs[rif].addrs6[0].addr, ip, 16);
+	if (*relay)
+		return true;
+	for (int i = 0; i < cfg->n_ifs; i++)
+		for (int k = 0; k < cfg->ifs[i].n_addrs6; k++) {
+			const struct cfg_ipv6 *a = &cfg->ifs[i].addrs6[k];
+			uint8_t net[16];
+
+			v6_net(a->addr, a->prefix, net);
+			if (!memcmp(a->addr, ip, 16) || (a->prefix <= 126 && !memcmp(net, ip, 16)))
+				return true;
+		}
+	return false;
+}
+
+/* internal_net() for IPv6: inside a prefix or a static route of an interface that does not
+ * hold the default route. */
+static bool internal_net6(const struct edge_cfg *cfg, const uint8_t ip[16])
+{
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *ifc = &cfg->ifs[i];
+
+		if (i == cfg->default_if)
+			continue;
+		for (int k = 0; k < ifc->n_addrs6; k++)
+			if (v6_in(ip, ifc->addrs6[k].addr, ifc->addrs6[k].prefix))
+				return true;
+		for (int k = 0; k < ifc->n_routes6; k++)
+			if (v6_in(ip, ifc->routes6[k].net, ifc->routes6[k].prefix))
+				return true;
+	}
+	return false;
+}
+
+enum cfg_peer_verdict cfg_turn_peer6_verdict(const struct edge_cfg *cfg, const uint8_t ip[16],
+	uint16_t port)
+{
+	const struct cfg_turn *t = &cfg->turn;
+	uint32_t p = ntohs(port), v4;
+	bool relay, embeds = embedded_v4(ip, &v4);
+	/* no hairpin through a translator: our own IPv4 addresses are never peers there */
+	enum cfg_peer_verdict v = embeds ? cfg_turn_peer_verdict(cfg, v4, 0) : CFG_PEER_OK;
+
+	if (never6(ip) || v == CFG_PEER_NEVER)
+		return CFG_PEER_NEVER;
+	if (own_address6(cfg, ip, &relay) && !(relay && p && p >= t->relay_lo && p <= t->relay_hi))
+		return CFG_PEER_NEVER;
+	if (in_any6(t->denied6, t->n_denied6, ip))
+		return CFG_PEER_DENIED;
+	if (in_any6(t->allowed6, t->n_allowed6, ip))
+		return CFG_PEER_ALLOWED;
+	if (embeds)
+		return v;
+	if (in_any6(cfg_turn_special6, cfg_turn_n_special6, ip))
+		return CFG_PEER_SPECIAL;
+	if (internal_net6(cfg, ip))
+		return CFG_PEER_INTERNAL;
+	return CFG_PEER_OK;
+}
+
+int cfg_parse_peer_prefix(const char *s, struct cfg_prefix *p4, struct cfg_prefix6 *p6, char *why,
+	size_t whylen)
+{
+	uint8_t a[16], net[16], len;
+	uint32_t a4;
+	char buf[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (!strchr(s, ':')) {
+		if (cfg_parse_prefix(s, &a4, &len) < 0) {
+			snprintf(why, whylen,
+				"expected a.b.c.d/n or an IPv6 prefix (2001:db8::/32)");
+			return -EINVAL;
+		}
+		p4->addr = a4 & prefix_mask(len); /* not the padding: models are memcmp'd */
+		p4->len = len;
+		return 4;
+	}
+	rc = cfg_parse_prefix6(s, a, &len);
+	if (rc == -ERANGE) {
+		snprintf(why, whylen, "an IPv6 prefix length is 0..128");
+		return -EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(why, whylen, "expected an IPv6 prefix (2001:db8::/32)");
+		return -EINVAL;
+	}
+	v6_net(a, len, net);
+	if (memcmp(a, net, 16)) {
+		snprintf(why, whylen, "host bits set (%s/%u?)", cfg_ipv6_str(net, buf), len);
+		return -EINVAL;
+	}
+	memcpy(p6->addr, a, 16);
+	p6->len = len;
+	return 6;
+}
+
 int cfg_parse_ipv4(const char *s, uint32_t *addr)
 {
 	unsigned int o[4];
@@ -1106,26 +1279,32 @@ static int load_iface(const config_setting_t *s, struct cfg_iface *ifc, struct e
 	return load_ipv6(s, cfg, ifi, err, errlen);
 }
 
+/* denied_peers, allowed_peers: IPv4 and IPv6 prefixes mixed, into @out and @out6. */
 static int load_prefixes(const config_setting_t *grp, const char *key, struct cfg_prefix *out,
-	int *n, char *err, size_t errlen)
+	int *n, struct cfg_prefix6 *out6, int *n6, char *err, size_t errlen)
 {
 	const config_setting_t *list;
 
-	if (load_list(grp, "turn", key, "[ \"a.b.c.d/n\", ... ]", &list, err, errlen) < 0)
+	if (load_list(grp, "turn", key, "[ \"a.b.c.d/n\", \"2001:db8::/32\", ... ]", &list, err,
+		    errlen) < 0)
 		return -EINVAL;
-
 	for (int i = 0; list && i < config_setting_length(list); i++) {
 		const char *v = config_setting_get_string_elem(list, i);
-		uint32_t a;
-		uint8_t len;
+		struct cfg_prefix p = { 0 };
+		struct cfg_prefix6 p6;
+		char why[96];
+		int fam = v ? cfg_parse_peer_prefix(v, &p, &p6, why, sizeof(why)) : -EINVAL;
 
-		if (i >= TURN_MAX_PEER_RULES)
-			return ERR("turn.%s: more than %d entries", key, TURN_MAX_PEER_RULES);
-		if (!v || cfg_parse_prefix(v, &a, &len) < 0)
-			return ERR("line %d: turn.%s: '%s': expected a.b.c.d/prefix",
-				config_setting_source_line(list), key, v ? v : "?");
-		out[i] = (struct cfg_prefix){ a & (len ? htonl(~0u << (32 - len)) : 0), len };
-		*n = i + 1;
+		if (fam < 0)
+			return ERR("line %d: turn.%s: '%s': %s", config_setting_source_line(list),
+				key, v ? v : "?", v ? why : "expected a string");
+		if ((fam == 4 ? *n : *n6) >= TURN_MAX_PEER_RULES)
+			return ERR("turn.%s: more than %d IPv%d entries", key, TURN_MAX_PEER_RULES,
+				fam);
+		if (fam == 4)
+			out[(*n)++] = p;
+		else
+			out6[(*n6)++] = p6;
 	}
 	return 0;
 }
@@ -1219,8 +1398,10 @@ static int load_turn(const config_setting_t *s, struct edge_cfg *cfg, char *err,
 				config_setting_source_line(u));
 		t->n_users = i + 1;
 	}
-	if (load_prefixes(s, "denied_peers", t->denied, &t->n_denied, err, errlen) < 0 ||
-		load_prefixes(s, "allowed_peers", t->allowed, &t->n_allowed, err, errlen) < 0)
+	if (load_prefixes(s, "denied_peers", t->denied, &t->n_denied, t->denied6, &t->n_denied6,
+		    err, errlen) < 0 ||
+		load_prefixes(s, "allowed_peers", t->allowed, &t->n_allowed, t->allowed6,
+			&t->n_allowed6, err, errlen) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -1851,13 +2032,18 @@ static void set_bool(config_setting_t *grp, const char *key, bool v)
 	config_setting_set_bool(config_setting_add(grp, key, CONFIG_TYPE_BOOL), v);
 }
 
-static void save_prefixes(config_setting_t *g, const char *key, const struct cfg_prefix *p, int n)
+static void save_prefixes(config_setting_t *g, const char *key, const struct cfg_prefix *p, int n,
+	const struct cfg_prefix6 *p6, int n6)
 {
 	config_setting_t *l = config_setting_add(g, key, CONFIG_TYPE_ARRAY);
-	char a[16], buf[24];
+	char a[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 4];
 
 	for (int i = 0; i < n; i++) {
 		snprintf(buf, sizeof(buf), "%s/%u", cfg_ipv4_str(p[i].addr, a), p[i].len);
+		config_setting_set_string_elem(l, -1, buf);
+	}
+	for (int i = 0; i < n6; i++) {
+		snprintf(buf, sizeof(buf), "%s/%u", cfg_ipv6_str(p6[i].addr, a), p6[i].len);
 		config_setting_set_string_elem(l, -1, buf);
 	}
 }
@@ -1897,8 +2083,8 @@ static void save_turn(config_setting_t *root, const struct edge_cfg *cfg)
 	set_int(g, "max_connections_per_address", (int)t->max_conns_per_addr);
 	set_int(g, "handshake_timeout", (int)t->handshake_timeout);
 	set_int(g, "idle_timeout", (int)t->idle_timeout);
-	save_prefixes(g, "denied_peers", t->denied, t->n_denied);
-	save_prefixes(g, "allowed_peers", t->allowed, t->n_allowed);
+	save_prefixes(g, "denied_peers", t->denied, t->n_denied, t->denied6, t->n_denied6);
+	save_prefixes(g, "allowed_peers", t->allowed, t->n_allowed, t->allowed6, t->n_allowed6);
 }
 
 static void save_listens(config_setting_t *g, const char *key, const struct edge_cfg *cfg,

@@ -308,44 +308,56 @@ static int sub_lifetime(struct cli *cli, struct edge_cfg *n, int argc, char **ar
 static int sub_peers(struct cli *cli, struct edge_cfg *n, int argc, char **argv, FILE *out)
 {
 	struct cfg_turn *t = &n->turn;
-	bool del = !strcmp(argv[1], "delete");
+	bool del = !strcmp(argv[1], "delete"), deny;
 	const char *kind = argv[del ? 2 : 1], *word = argv[del ? 3 : 2];
-	struct cfg_prefix *list, p;
-	int *count, k;
-	uint32_t a;
-	uint8_t len;
+	struct cfg_prefix p = { 0 }; /* padding too: models are compared with memcmp */
+	struct cfg_prefix6 p6;
+	char why[96], *list;
+	size_t size;
+	int *count, k, fam;
 
 	(void)cli;
 	if (argc != (del ? 4 : 3))
-		return cli_refuse(out, "turn peers: expected [delete] allow|deny <a.b.c.d/prefix>");
-	if (!strcmp(kind, "deny")) {
-		list = t->denied;
-		count = &t->n_denied;
-	} else if (!strcmp(kind, "allow")) {
-		list = t->allowed;
-		count = &t->n_allowed;
-	} else {
+		return cli_refuse(out,
+			"turn peers: expected [delete] allow|deny <prefix> "
+			"(a.b.c.d/n or IPv6)");
+	deny = !strcmp(kind, "deny");
+	if (!deny && strcmp(kind, "allow"))
 		return cli_refuse(out, "turn peers: '%s': expected allow, deny or delete", kind);
+	if ((fam = cfg_parse_peer_prefix(word, &p, &p6, why, sizeof(why))) < 0)
+		return cli_refuse(out, "turn peers: '%s': %s", word, why);
+	/* then the same for both families: @k in a list of @size-byte entries */
+	if (fam == 4) {
+		struct cfg_prefix *l = deny ? t->denied : t->allowed;
+
+		count = deny ? &t->n_denied : &t->n_allowed;
+		for (k = 0; k < *count && (l[k].addr != p.addr || l[k].len != p.len); k++)
+			;
+		list = (char *)l;
+		size = sizeof(p);
+	} else {
+		struct cfg_prefix6 *l = deny ? t->denied6 : t->allowed6;
+
+		count = deny ? &t->n_denied6 : &t->n_allowed6;
+		for (k = 0; k < *count && memcmp(&l[k], &p6, sizeof(p6)); k++) /* no padding */
+			;
+		list = (char *)l;
+		size = sizeof(p6);
 	}
-	if (cfg_parse_prefix(word, &a, &len) < 0)
-		return cli_refuse(out, "turn peers: '%s': expected a.b.c.d/prefix", word);
-	p = (struct cfg_prefix){ a & (len ? htonl(~0u << (32 - len)) : 0), len };
-	for (k = 0; k < *count && (list[k].addr != p.addr || list[k].len != p.len); k++)
-		;
 	if (del) {
 		if (k == *count)
 			return cli_refuse(out, "turn peers delete %s: '%s': not in the list", kind,
 				word);
-		memmove(&list[k], &list[k + 1], (*count - k - 1) * sizeof(*list));
+		memmove(list + k * size, list + (k + 1) * size, (*count - k - 1) * size);
 		(*count)--;
 		return 0;
 	}
 	if (k < *count)
 		return cli_refuse(out, "turn peers %s: '%s': already in the list", kind, word);
 	if (*count == TURN_MAX_PEER_RULES)
-		return cli_refuse(out, "turn peers %s: already %d entries", kind,
-			TURN_MAX_PEER_RULES);
-	list[(*count)++] = p;
+		return cli_refuse(out, "turn peers %s: already %d IPv%d entries", kind,
+			TURN_MAX_PEER_RULES, fam);
+	memcpy(list + (*count)++ * size, fam == 4 ? (const void *)&p : (const void *)&p6, size);
 	return 0;
 }
 
@@ -406,7 +418,7 @@ static const struct turn_sub subs[] = {
 		sub_bandwidth },
 	{ "max-lifetime", "turn max-lifetime <s>", "longest allocation lifetime granted (3600)", 1,
 		1, sub_lifetime },
-	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/prefix>",
+	{ "peers", "turn peers [delete] allow|deny <a.b.c.d/n>|<ipv6-prefix>",
 		"peers to refuse (403), or to relay to despite the default refusals (private and "
 		"special ranges, internal subnets); deny wins over allow",
 		2, 3, sub_peers },
@@ -452,27 +464,35 @@ static void prefix_line(const char *field, const struct cfg_prefix *p, const cha
 	fprintf(out, "%-24s: %s/%u%s\n", field, cfg_ipv4_str(p->addr, a), p->len, note);
 }
 
-/* The peer policy as cfg_turn_peer_verdict() applies it, in its order. */
-static void peer_policy(const struct edge_cfg *cfg, FILE *out)
+/* allowed_note() for an IPv6 prefix. */
+static const char *allowed_note6(const struct cfg_turn *t, const struct cfg_prefix6 *p)
+{
+	const char *note = "";
+
+	for (int i = 0; i < t->n_allowed6; i++) {
+		const struct cfg_prefix6 *al = &t->allowed6[i];
+
+		if (al->len <= p->len && cfg_prefix6_has(al, p->addr))
+			return " (allowed)";
+		if (al->len > p->len && cfg_prefix6_has(p, al->addr))
+			note = " (partly allowed)";
+	}
+	return note;
+}
+
+static void prefix6_line(const char *field, const struct cfg_prefix6 *p, const char *note,
+	FILE *out)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fprintf(out, "%-24s: %s/%u%s\n", field, cfg_ipv6_str(p->addr, a), p->len, note);
+}
+
+/* The networks behind the interfaces without the default route, IPv4 then IPv6. */
+static void internal_lines(const struct edge_cfg *cfg, FILE *out)
 {
 	const struct cfg_turn *t = &cfg->turn;
 
-	fprintf(out,
-		"Never relayed to        : this appliance's addresses (but relay ports), "
-		"0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255, subnets' network and "
-		"broadcast addresses\n");
-	if (!t->n_denied)
-		fprintf(out, "Denied peers            : none\n");
-	for (int i = 0; i < t->n_denied; i++)
-		prefix_line("Denied peers", &t->denied[i], "", out);
-	if (!t->n_allowed)
-		fprintf(out, "Allowed peers           : none\n");
-	for (int i = 0; i < t->n_allowed; i++)
-		prefix_line("Allowed peers", &t->allowed[i], "", out);
-	for (int i = 0; i < cfg_turn_n_special; i++)
-		prefix_line("Refused by default", &cfg_turn_special[i],
-			allowed_note(t, &cfg_turn_special[i]), out);
-	/* the networks behind the interfaces without the default route */
 	for (int i = 0; i < cfg->n_ifs; i++) {
 		const struct cfg_iface *ifc = &cfg->ifs[i];
 		char note[64];
@@ -491,7 +511,53 @@ static void peer_policy(const struct edge_cfg *cfg, FILE *out)
 				allowed_note(t, &p));
 			prefix_line("Refused by default", &p, note, out);
 		}
+		for (int k = 0; k < ifc->n_addrs6 + ifc->n_routes6; k++) {
+			struct cfg_prefix6 p = k < ifc->n_addrs6 ?
+				cfg_prefix6_of(ifc->addrs6[k].addr, ifc->addrs6[k].prefix) :
+				cfg_prefix6_of(ifc->routes6[k - ifc->n_addrs6].net,
+					ifc->routes6[k - ifc->n_addrs6].prefix);
+
+			snprintf(note, sizeof(note), " (%s %s, not public)%s",
+				k < ifc->n_addrs6 ? "prefix of" : "routed via", ifc->name,
+				allowed_note6(t, &p));
+			prefix6_line("Refused by default", &p, note, out);
+		}
 	}
+}
+
+/* The peer policy as cfg_turn_peer_verdict() and cfg_turn_peer6_verdict() apply it, in
+ * their order. */
+static void peer_policy(const struct edge_cfg *cfg, FILE *out)
+{
+	const struct cfg_turn *t = &cfg->turn;
+
+	fprintf(out,
+		"Never relayed to        : this appliance's addresses (but relay ports), "
+		"0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255, subnets' network and "
+		"broadcast addresses\n");
+	fprintf(out,
+		"Never relayed to        : IPv6: this appliance's addresses (but relay ports) and "
+		"prefixes' subnet-router anycast, ::/96, ::ffff:0:0/96, fe80::/10, ff00::/8, "
+		"NAT64 (64:ff9b::/96) and 6to4 (2002::/16) forms of the IPv4 ones\n");
+	if (!t->n_denied && !t->n_denied6)
+		fprintf(out, "Denied peers            : none\n");
+	for (int i = 0; i < t->n_denied; i++)
+		prefix_line("Denied peers", &t->denied[i], "", out);
+	for (int i = 0; i < t->n_denied6; i++)
+		prefix6_line("Denied peers", &t->denied6[i], "", out);
+	if (!t->n_allowed && !t->n_allowed6)
+		fprintf(out, "Allowed peers           : none\n");
+	for (int i = 0; i < t->n_allowed; i++)
+		prefix_line("Allowed peers", &t->allowed[i], "", out);
+	for (int i = 0; i < t->n_allowed6; i++)
+		prefix6_line("Allowed peers", &t->allowed6[i], "", out);
+	for (int i = 0; i < cfg_turn_n_special; i++)
+		prefix_line("Refused by default", &cfg_turn_special[i],
+			allowed_note(t, &cfg_turn_special[i]), out);
+	for (int i = 0; i < cfg_turn_n_special6; i++)
+		prefix6_line("Refused by default", &cfg_turn_special6[i],
+			allowed_note6(t, &cfg_turn_special6[i]), out);
+	internal_lines(cfg, out);
 }
 
 /* The browser port, and where its TCP and TLS listen (cfg_turn_browser_tcp_mask). */

@@ -530,6 +530,94 @@ static void test_turn_refusals(void)
 	refused("turn enable now", "too many words");
 }
 
+/* `turn peers` takes IPv6 prefixes too (issue 18): into their own lists, shown on the page
+ * in the policy's order; bad words refused by name. */
+static void test_turn_peers6(void)
+{
+	static const uint8_t db8[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const char *const want[] = {
+		"Never relayed to        : IPv6: ",
+		"Denied peers            : 2001:db8:30::/48\n",
+		"Allowed peers           : 198.18.0.0/15\n",
+		"Allowed peers           : 2001:db8::/32\n",
+		"Allowed peers           : fd00::/8\n",
+		"Refused by default      : fc00::/7 (partly allowed)\n",
+		"Refused by default      : 2001:db8::/32 (allowed)\n",
+		"Refused by default      : 3fff::/20\n",
+		"Refused by default      : 2001::/23\n",
+		"Refused by default      : 64:ff9b:1::/48\n",
+		"Refused by default      : 2a02:1:2:3::/64 (prefix of a, not public)\n",
+		"Refused by default      : 2a02:9::/32 (routed via a, not public)\n",
+	};
+	char line[96];
+
+	reset();
+	CU_ASSERT_EQUAL(run("turn peers allow 2001:db8::/32"), 0);
+	CU_ASSERT_EQUAL(run("turn peers allow 198.18.0.0/15"), 0);
+	CU_ASSERT_EQUAL(run("turn peers allow FD00::/8"), 0);
+	CU_ASSERT_EQUAL(run("turn peers deny 2001:db8:30::/48"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_allowed, 1);
+	CU_ASSERT_EQUAL_FATAL(running.turn.n_allowed6, 2);
+	CU_ASSERT_EQUAL(running.turn.n_denied, 0);
+	CU_ASSERT_EQUAL_FATAL(running.turn.n_denied6, 1);
+	CU_ASSERT_EQUAL(memcmp(running.turn.allowed6[0].addr, db8, 16), 0);
+	CU_ASSERT_EQUAL(running.turn.allowed6[0].len, 32);
+	CU_ASSERT_EQUAL(running.turn.allowed6[1].addr[0], 0xfd);
+	CU_ASSERT_EQUAL(running.turn.denied6[0].addr[5], 0x30);
+	CU_ASSERT_EQUAL(running.turn.denied6[0].len, 48);
+	/* the page */
+	CU_ASSERT_EQUAL(run("ipv6 a add 2a02:1:2:3::1/64"), 0);
+	CU_ASSERT_EQUAL(run("ipv6 a route add 2a02:9::/32 2a02:1:2:3::9"), 0);
+	CU_ASSERT_EQUAL(run("ipv6 b add 2a03:5::1/64"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b add 198.18.20.1/24 198.18.20.2"), 0);
+	CU_ASSERT_EQUAL(run("ipv4 b default"), 0);
+	CU_ASSERT_EQUAL(run("turn"), 0);
+	CU_ASSERT(strlen(out_text) < sizeof(out_text) - 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(out_text, want[i]));
+		if (!strstr(out_text, want[i]))
+			fprintf(stderr, "\n   missing: %s", want[i]);
+	}
+	CU_ASSERT_PTR_NULL(strstr(out_text, "Denied peers            : none"));
+	CU_ASSERT_PTR_NULL(strstr(out_text, "2a03:5::/64 (prefix of b")); /* b is public */
+	CU_ASSERT(strstr(out_text, "Allowed peers           : 2001:db8::/32") <
+		strstr(out_text, "Refused by default"));
+	/* twice, delete, delete what is not there */
+	refused("turn peers allow 2001:db8::/32", "already in the list");
+	refused("turn peers allow 2001:0db8:0::/32", "already in the list");
+	CU_ASSERT_EQUAL(run("turn peers delete allow 2001:db8::/32"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_allowed6, 1);
+	CU_ASSERT_EQUAL(running.turn.allowed6[0].addr[0], 0xfd); /* the next moved up */
+	CU_ASSERT_EQUAL(running.turn.n_allowed, 1);
+	refused("turn peers delete allow 2001:db8::/32", "not in the list");
+	refused("turn peers delete deny 2001:db8:30::/47", "not in the list");
+	CU_ASSERT_EQUAL(run("turn peers delete deny 2001:db8:30::/48"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_denied6, 0);
+	/* bad words */
+	refused("turn peers allow 2001:db8::1/32",
+		"'2001:db8::1/32': host bits set (2001:db8::/32?)");
+	refused("turn peers deny 2001:db8::/129",
+		"'2001:db8::/129': an IPv6 prefix length is 0..128");
+	refused("turn peers deny 2001:db8::zz/32", "'2001:db8::zz/32'");
+	refused("turn peers deny 2001:db8::", "'2001:db8::'");
+	refused("turn peers deny fe80::1%a/64", "'fe80::1%a/64'");
+	refused("turn peers deny nonsense", "'nonsense': expected a.b.c.d/n or an IPv6 prefix");
+	/* 32 of each family */
+	reset();
+	for (int i = 0; i < TURN_MAX_PEER_RULES; i++) {
+		snprintf(line, sizeof(line), "turn peers deny 2001:db8:%x::/48", i);
+		CU_ASSERT_EQUAL(run(line), 0);
+	}
+	refused("turn peers deny 2001:db8:ffff::/48", "already 32 IPv6 entries");
+	CU_ASSERT_EQUAL(run("turn peers deny 198.18.0.0/15"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_denied, 1);
+	CU_ASSERT_EQUAL(running.turn.n_denied6, 32);
+	CU_ASSERT_EQUAL(run("turn peers delete deny 2001:db8:5::/48"), 0);
+	CU_ASSERT_EQUAL(running.turn.n_denied6, 31);
+	CU_ASSERT_EQUAL(running.turn.denied6[5].addr[5], 6);
+	CU_ASSERT_EQUAL(running.turn.denied6[30].addr[5], 31);
+}
+
 static void test_turn_log_hides_secrets(void)
 {
 	char *text = NULL;
@@ -1532,6 +1620,7 @@ static const struct unit_test tests[] = {
 	{ "turn: every setting", test_turn_settings },
 	{ "turn certs: only a matching pair, valid now", test_turn_certs },
 	{ "turn: malformed settings are refused and change nothing", test_turn_refusals },
+	{ "turn peers: IPv6 prefixes, listed, refused by name", test_turn_peers6 },
 	{ "turn: the page shows the peer policy in its order, and the guests' peers",
 		test_turn_peer_page },
 	{ "turn: no password or secret in a log line", test_turn_log_hides_secrets },
