@@ -10,7 +10,7 @@
  *   (odd while a writer rewrites it). It is a cache of recent flows, not a ledger: a busy
  *   table overwrites its oldest entries, and a reader racing a writer may miss.
  *
- * What a packet meets (fw_verdict_ipv4 does all of it):
+ * What a packet meets (fw_verdict_ipv4 and fw_verdict_ipv6 do all of it):
  *   TCP, UDP   the first rule matching the destination port, protocol and source wins, else
  *              the default. A packet so denied still passes if it is a reply to a flow the
  *              appliance opened itself (fw_flow_note_outbound saw the outbound side).
@@ -18,7 +18,14 @@
  *              operator needs ping. Errors (unreachable, time exceeded, ...) pass only if the
  *              packet they quote belongs to a flow the appliance opened, or to one whose
  *              replies the rules would let in; an error quoting anything else is dropped.
+ *   ICMPv6     the same: informational messages (type >= 128: echo, neighbour discovery...)
+ *              pass; errors (type < 128: unreachable, packet too big, ...) are judged by the
+ *              IPv6 packet they quote (one with extension headers before its TCP/UDP header
+ *              is not looked into: dropped).
  *   others     the default policy.
+ * Families: a rule without `from` applies to IPv4 and IPv6; one `from` an IPv4 prefix to IPv4
+ * packets only, one `from` an IPv6 prefix to IPv6 packets only. The flow table keys IPv6
+ * flows by their full addresses.
  *   ARP        never reaches the firewall.
  * All addresses and ports handed to the fast path are in host byte order; `now` is any
  * seconds counter (e.g. rte_rdtsc() / rte_get_tsc_hz(), once per burst), the same for both.
@@ -29,7 +36,10 @@
  *	if (!fw_allowed(v))
  *		drop(DP_DROP_FIREWALL);
  * and per packet the appliance itself sends (from a kernel mirror or the control plane):
- *	fw_flow_note_ipv4(flows, ip, ip_len, now); */
+ *	fw_flow_note_ipv4(flows, ip, ip_len, now);
+ * For IPv6 the caller walks the extension headers first and hands over the upper layer:
+ *	v = fw_verdict_ipv6(rules, flows, ip6->src, ip6->dst, proto, l4, l4_len, now);
+ *	fw_flow_note_ipv6(flows, ip6->src, ip6->dst, proto, l4, l4_len, now); */
 #ifndef EDGE_FW_H
 #define EDGE_FW_H
 
@@ -50,15 +60,24 @@ enum fw_action {
 #define FW_PROTO_UDP 0x2
 #define FW_PROTO_BOTH (FW_PROTO_TCP | FW_PROTO_UDP)
 
+/* A `from` prefix's family; IPv4 is 0, so a rule built with src_addr alone is IPv4. */
+#define FW_SRC_IPV4 0
+#define FW_SRC_IPV6 1
+
+/* Room for any rule's fw_rule_format text (the longest, with an IPv6 prefix, is 70). */
+#define FW_RULE_TEXT_MAX 96
+
 /* One rule as the operator wrote it: `allow|deny <port>[-<port>][/tcp|/udp] [from <prefix>]`. */
 struct fw_rule {
 	uint8_t action;	  /* enum fw_action */
 	uint8_t protos;	  /* FW_PROTO_TCP | FW_PROTO_UDP: at least one */
-	uint8_t has_src;  /* limited to a source prefix */
-	uint8_t src_len;  /* its length, 0..32 */
+	uint8_t has_src;  /* limited to a source prefix (of src_family); else both families */
+	uint8_t src_len;  /* its length, 0..32 (IPv4) or 0..128 (IPv6) */
 	uint16_t port_lo; /* destination ports, inclusive */
 	uint16_t port_hi;
-	uint32_t src_addr; /* host order; host bits are zero */
+	uint32_t src_addr;  /* IPv4: host order; host bits are zero */
+	uint8_t src6[16];   /* IPv6: network order; host bits are zero */
+	uint8_t src_family; /* FW_SRC_IPV4 or FW_SRC_IPV6; with has_src only */
 	/* Bookkeeping set by fw_cmd_apply / fw_rule_add, not part of what the rule means:
 	 * its counter slot (kept while the rule lives, so deleting another rule does not move
 	 * its hits) and a serial unique to this rule in the process (a new rule that reuses a
@@ -90,9 +109,10 @@ enum fw_slot {
 /* ---- configuration and CLI (control plane) ---- */
 
 /* Runs one `firewall <if> ...` command on @cfg; @argv holds the words after the interface:
- *   default allow|deny          allow|deny <ports>[/tcp|/udp] [from <a.b.c.d>[/<len>]]
+ *   default allow|deny          allow|deny <ports>[/tcp|/udp] [from <prefix>]
  *   enable | disable            delete allow|deny <ports>[/tcp|/udp] [from <prefix>]
- * <ports> is a port (0..65535) or a range lo-hi. A rule without /proto covers TCP and UDP;
+ * <ports> is a port (0..65535) or a range lo-hi; <prefix> a.b.c.d[/<len>] or an IPv6 address
+ * (x:x::x[/<len>]), alone a /32 or /128. A rule without /proto covers TCP and UDP;
  * new rules go last. Returns 0, or a negative errno with @err naming the bad word, @cfg
  * untouched: -EINVAL (syntax), -EEXIST (the same rule is already there), -ENOENT (delete:
  * no such rule), -ENOSPC (FW_MAX_RULES reached). */
@@ -119,9 +139,15 @@ int fw_rule_format(const struct fw_rule *r, char *buf, size_t len);
 int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
 	uint16_t dport);
 
+/* fw_config_match for an IPv6 packet from @src (network order). */
+int fw_config_match6(const struct fw_if_config *cfg, uint8_t ipproto, const uint8_t src[16],
+	uint16_t dport);
+
 /* Whether @cfg, once enabled, would let a TCP/UDP packet from @src_ip to @dport in (rules,
  * then the default; replies aside). */
 bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
+	uint16_t dport);
+bool fw_config_allows6(const struct fw_if_config *cfg, uint8_t ipproto, const uint8_t src[16],
 	uint16_t dport);
 
 /* ---- counters (written per lcore by the fast path, summed by the control plane) ---- */
@@ -159,6 +185,12 @@ struct fw_chain {
 	uint32_t n;   /* intervals: at least 1 */
 };
 
+/* An IPv6 address as a number: its first and last 8 bytes, big-endian. */
+struct fw_addr6 {
+	uint64_t hi;
+	uint64_t lo;
+};
+
 struct fw_ruleset {
 	/* Per destination port, for TCP [0] and UDP [1]: 256 KB, so any rule count costs one
 	 * load; only the ports under a `from` rule need a second look. */
@@ -172,6 +204,12 @@ struct fw_ruleset {
 	const uint32_t *bounds;
 	const uint16_t *ent;
 	uint32_t serial[FW_SLOT_MAX]; /* per slot: the rule's serial, 0 for fixed slots */
+	/* The same for IPv6 sources: the rules without `from` and those from IPv6 prefixes. */
+	uint16_t port6[2][65536];
+	uint32_t n_chains6;
+	const struct fw_chain *chains6;
+	const struct fw_addr6 *bounds6;
+	const uint16_t *ent6;
 };
 
 /* Builds the immutable rule set for @cfg (its `enabled` flag is not looked at: publish NULL
@@ -202,9 +240,27 @@ struct fw_flow {
 	uint64_t pad;
 };
 
+/* An IPv6 flow: the same seqcount, the full addresses (as loaded from the packet's bytes). */
+struct fw_flow6 {
+	uint32_t seq;
+	uint32_t expires;
+	uint64_t ports; /* as in struct fw_flow */
+	uint64_t remote[2];
+	uint64_t local[2];
+};
+
+/* Four IPv6 flows behind a line of tags (each way's remote[1], written after the entry): a
+ * lookup that finds nothing reads that one line. A tag only filters; the entry decides. */
+struct fw_bucket6 {
+	uint64_t tag[FW_FLOW_WAYS];
+	uint64_t pad[8 - FW_FLOW_WAYS];
+	struct fw_flow6 way[FW_FLOW_WAYS];
+};
+
 struct fw_flowtab {
-	uint32_t mask; /* buckets - 1 */
+	uint32_t mask; /* buckets - 1, in both tables */
 	struct fw_flow (*bucket)[FW_FLOW_WAYS];
+	struct fw_bucket6 *bucket6;
 };
 
 /* A table of about @entries flows (rounded up to a power of two, at least 64), zeroed.
@@ -454,6 +510,226 @@ static inline void fw_flow_note_ipv4(struct fw_flowtab *ft, const void *ip, uint
 		return;
 	fw_flow_note_outbound(ft, proto, edge_be32(h + 12), edge_be16(h + ihl), edge_be32(h + 16),
 		edge_be16(h + ihl + 2), proto == 6 && len >= ihl + 14 ? h[ihl + 13] : 0, now);
+}
+
+/* ---- IPv6: the same, keyed by full addresses ---- */
+
+static inline uint64_t fw_flow_hash6(const uint64_t remote[2], const uint64_t local[2],
+	uint64_t ports)
+{
+	uint64_t a = remote[0] * 0xff51afd7ed558ccdull ^ remote[1] ^
+		(local[0] * 0xc4ceb9fe1a85ec53ull ^ local[1]) << 1;
+
+	return fw_flow_hash(a, ports);
+}
+
+/* fw_flow_lookup for IPv6: (@ipproto, @remote_ip -> @local_ip), addresses in network order. */
+static inline bool fw_flow_lookup6(const struct fw_flowtab *ft, uint8_t ipproto,
+	const uint8_t remote_ip[16], uint16_t remote_port, const uint8_t local_ip[16],
+	uint16_t local_port, uint32_t now)
+{
+	const uint64_t r[2] = { rd64(remote_ip), rd64(remote_ip + 8) };
+	const uint64_t l[2] = { rd64(local_ip), rd64(local_ip + 8) };
+	uint64_t ports = (uint64_t)ipproto << 32 | (uint32_t)remote_port << 16 | local_port;
+	const struct fw_bucket6 *b = &ft->bucket6[(fw_flow_hash6(r, l, ports) >> 32) & ft->mask];
+
+	for (int i = 0; i < FW_FLOW_WAYS; i++) {
+		const struct fw_flow6 *f = &b->way[i];
+
+		/* the remote's last 8 bytes differ most often: the tag line tells */
+		if (__atomic_load_n(&b->tag[i], __ATOMIC_RELAXED) != r[1])
+			continue;
+		for (int tries = 0; tries < 4; tries++) {
+			uint32_t s1 = __atomic_load_n(&f->seq, __ATOMIC_ACQUIRE);
+			uint64_t r0 = __atomic_load_n(&f->remote[0], __ATOMIC_ACQUIRE);
+			uint64_t r1 = __atomic_load_n(&f->remote[1], __ATOMIC_ACQUIRE);
+			uint64_t l0 = __atomic_load_n(&f->local[0], __ATOMIC_ACQUIRE);
+			uint64_t l1 = __atomic_load_n(&f->local[1], __ATOMIC_ACQUIRE);
+			uint64_t p = __atomic_load_n(&f->ports, __ATOMIC_ACQUIRE);
+			uint32_t e = __atomic_load_n(&f->expires, __ATOMIC_ACQUIRE);
+
+			if (!(s1 & 1) && __atomic_load_n(&f->seq, __ATOMIC_RELAXED) == s1) {
+				if (r0 == r[0] && r1 == r[1] && l0 == l[0] && l1 == l[1] &&
+					p == ports && (int32_t)(e - now) > 0)
+					return true;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
+/* fw_flow_note_outbound for IPv6, addresses in network order. */
+static inline void fw_flow_note_outbound6(struct fw_flowtab *ft, uint8_t ipproto,
+	const uint8_t local_ip[16], uint16_t local_port, const uint8_t remote_ip[16],
+	uint16_t remote_port, uint8_t tcp_flags, uint32_t now)
+{
+	const uint64_t r[2] = { rd64(remote_ip), rd64(remote_ip + 8) };
+	const uint64_t l[2] = { rd64(local_ip), rd64(local_ip + 8) };
+	uint64_t ports = (uint64_t)ipproto << 32 | (uint32_t)remote_port << 16 | local_port;
+	struct fw_bucket6 *b = &ft->bucket6[(fw_flow_hash6(r, l, ports) >> 32) & ft->mask];
+	struct fw_flow6 *victim = NULL;
+	uint32_t timeout, expires, s;
+	int32_t oldest = INT32_MAX;
+
+	if (ipproto == 17)
+		timeout = FW_FLOW_UDP_TIMEOUT;
+	else if (ipproto != 6)
+		return;
+	else if (tcp_flags & (FW_TCP_FIN | FW_TCP_RST))
+		timeout = FW_FLOW_TCP_END_TIMEOUT;
+	else if ((tcp_flags & (FW_TCP_SYN | FW_TCP_ACK)) == FW_TCP_SYN)
+		timeout = FW_FLOW_TCP_SYN_TIMEOUT;
+	else
+		timeout = FW_FLOW_TCP_TIMEOUT;
+	expires = now + timeout;
+
+	for (int i = 0; i < FW_FLOW_WAYS; i++) {
+		struct fw_flow6 *f = &b->way[i];
+		uint64_t p = __atomic_load_n(&f->ports, __ATOMIC_RELAXED);
+		int32_t left = p ? (int32_t)(__atomic_load_n(&f->expires, __ATOMIC_RELAXED) - now) :
+				   INT32_MIN;
+
+		if (p == ports && __atomic_load_n(&f->remote[0], __ATOMIC_RELAXED) == r[0] &&
+			__atomic_load_n(&f->remote[1], __ATOMIC_RELAXED) == r[1] &&
+			__atomic_load_n(&f->local[0], __ATOMIC_RELAXED) == l[0] &&
+			__atomic_load_n(&f->local[1], __ATOMIC_RELAXED) == l[1]) {
+			if (left > 0 && left + FW_FLOW_REFRESH >= (int32_t)timeout)
+				return;
+			victim = f;
+			break;
+		}
+		if (left < oldest) {
+			oldest = left;
+			victim = f;
+		}
+	}
+	s = __atomic_load_n(&victim->seq, __ATOMIC_RELAXED);
+	if ((s & 1) ||
+		!__atomic_compare_exchange_n(&victim->seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
+			__ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&victim->remote[0], r[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->remote[1], r[1], __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->local[0], l[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->local[1], l[1], __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->ports, ports, __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->expires, expires, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->tag[victim - b->way], r[1], __ATOMIC_RELEASE);
+	__atomic_store_n(&victim->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* fw_chain_lookup for an IPv6 source. */
+static inline uint32_t fw_chain_lookup6(const struct fw_ruleset *rs, uint32_t chain,
+	const uint8_t src_ip[16])
+{
+	const struct fw_chain *c = &rs->chains6[chain];
+	const struct fw_addr6 *b = rs->bounds6 + c->off;
+	uint64_t hi = edge_be64(src_ip), lo = edge_be64(src_ip + 8);
+	uint32_t n = c->n;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+		const struct fw_addr6 *m = b + half;
+
+		b = m->hi < hi || (m->hi == hi && m->lo <= lo) ? m : b;
+		n -= half;
+	}
+	return rs->ent6[b - rs->bounds6];
+}
+
+/* fw_verdict for an IPv6 TCP (6) or UDP (17) packet, addresses in network order. */
+static inline fw_verdict_t fw_verdict6(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	uint8_t ipproto, const uint8_t src_ip[16], const uint8_t dst_ip[16], uint16_t sport,
+	uint16_t dport, uint32_t now)
+{
+	uint32_t e;
+
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (ipproto == 6 || ipproto == 17) {
+		e = rs->port6[ipproto == 17][dport];
+		if (__builtin_expect(e & FW_ENT_CHAIN, 0))
+			e = fw_chain_lookup6(rs, e & ~FW_ENT_CHAIN, src_ip);
+		if (!(e & 1) && ft &&
+			fw_flow_lookup6(ft, ipproto, src_ip, sport, dst_ip, dport, now))
+			return FW_V(FW_SLOT_REPLY, 1);
+	} else {
+		e = rs->other;
+	}
+	return (fw_verdict_t)rs->serial[e >> 1] << 32 | e;
+}
+
+/* Next-header values of the IPv6 extension headers (RFC 8200 and the IANA registry). */
+static inline bool fw_ipv6_is_ext(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 50 || nh == 51 || nh == 60 || nh == 135 ||
+		nh == 139 || nh == 140 || nh == 253 || nh == 254;
+}
+
+/* fw_verdict_icmp for an ICMPv6 message @icmp of @len bytes. Types 128 and up are
+ * informational and pass; below 128 are errors (RFC 4443 2.1; 1..4 are the ones defined),
+ * which quote the IPv6 header and the start of a packet this appliance sent. */
+static inline fw_verdict_t fw_verdict_icmp6(const struct fw_ruleset *rs,
+	const struct fw_flowtab *ft, const uint8_t *icmp, uint32_t len, uint32_t now)
+{
+	const uint8_t *in = icmp + 8;
+	uint16_t lport, rport;
+	uint8_t proto;
+
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (len < 8)
+		return FW_V(FW_SLOT_MALFORMED, 0);
+	if (icmp[0] >= 128)
+		return FW_V(FW_SLOT_ICMP, 1);
+	if (len < 8 + 40 || (in[0] >> 4) != 6)
+		return FW_V(FW_SLOT_MALFORMED, 0);
+	proto = in[6];
+	if (proto == 58) /* about our own ICMPv6: ICMPv6 passes */
+		return FW_V(FW_SLOT_ICMP, 1);
+	if (fw_ipv6_is_ext(proto)) /* its ports are further in: not looked for */
+		return FW_V(FW_SLOT_ICMP_DENY, 0);
+	if (proto != 6 && proto != 17)
+		return rs->other & 1 ? FW_V(FW_SLOT_ICMP, 1) : FW_V(FW_SLOT_ICMP_DENY, 0);
+	if (len < 8 + 40 + 4)
+		return FW_V(FW_SLOT_MALFORMED, 0);
+	lport = edge_be16(in + 40);
+	rport = edge_be16(in + 42);
+	/* quoted: our packet, source (in + 8) us, destination (in + 24) the remote */
+	if (fw_allowed(fw_verdict6(rs, ft, proto, in + 24, in + 8, rport, lport, now)))
+		return FW_V(FW_SLOT_ICMP, 1);
+	return FW_V(FW_SLOT_ICMP_DENY, 0);
+}
+
+/* Everything in one call for the worker, for IPv6: @src and @dst from the IPv6 header
+ * (network order), @proto the upper-layer protocol found after any extension headers (TCP
+ * 6, UDP 17, ICMPv6 58, ...), @l4 its header with @l4_len bytes from there to the end. */
+static inline fw_verdict_t fw_verdict_ipv6(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	const uint8_t src[16], const uint8_t dst[16], uint8_t proto, const uint8_t *l4,
+	unsigned int l4_len, uint32_t now)
+{
+	if (!rs)
+		return FW_V(FW_SLOT_DISABLED, 1);
+	if (proto == 6 || proto == 17) {
+		if (l4_len < 4)
+			return FW_V(FW_SLOT_MALFORMED, 0);
+		return fw_verdict6(rs, ft, proto, src, dst, edge_be16(l4), edge_be16(l4 + 2), now);
+	}
+	if (proto == 58)
+		return fw_verdict_icmp6(rs, ft, l4, l4_len, now);
+	return (fw_verdict_t)rs->serial[rs->other >> 1] << 32 | rs->other;
+}
+
+/* fw_flow_note_ipv4 for an outbound IPv6 packet, its upper layer as fw_verdict_ipv6 takes
+ * it: TCP and UDP are noted, the rest ignored, as are packets cut before their ports. */
+static inline void fw_flow_note_ipv6(struct fw_flowtab *ft, const uint8_t src[16],
+	const uint8_t dst[16], uint8_t proto, const uint8_t *l4, unsigned int l4_len, uint32_t now)
+{
+	if ((proto != 6 && proto != 17) || l4_len < 4)
+		return;
+	fw_flow_note_outbound6(ft, proto, src, edge_be16(l4), dst, edge_be16(l4 + 2),
+		proto == 6 && l4_len >= 14 ? l4[13] : 0, now);
 }
 
 /* Counts a packet of @bytes under its verdict in this lcore's @c. A slot taken over by a

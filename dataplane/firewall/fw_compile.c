@@ -5,7 +5,10 @@
  * How: the rules' port bounds cut 0..65535 into intervals where the same rules apply. In each
  * interval the first rule without `from` ends the search (it or the default decides); the
  * `from` rules before it form a chain, and a chain's prefixes cut the source address space
- * into intervals with one first-matching rule each. Identical chains are shared. */
+ * into intervals with one first-matching rule each. Identical chains are shared.
+ *
+ * IPv6 sources get tables of their own, built the same way from the rules without `from` and
+ * those from IPv6 prefixes (IPv4 ones from the others), over 128-bit addresses. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +35,23 @@ struct fw_build {
 	/* scratch for one chain */
 	uint32_t *cut;
 	uint16_t *paint;
+	/* the IPv6 build: its intervals in bounds6 (bounds unused), its cuts in cut6 */
+	int family; /* FW_SRC_IPV4 or FW_SRC_IPV6 */
+	struct fw_addr6 *bounds6;
+	uint32_t cap_iv6;
+	unsigned __int128 *cut6;
 };
+
+typedef unsigned __int128 fw_u128;
+
+static fw_u128 fw_u128_of(const uint8_t a[16])
+{
+	fw_u128 x = 0;
+
+	for (int i = 0; i < 16; i++)
+		x = x << 8 | a[i];
+	return x;
+}
 
 static uint16_t fw_ent(const struct fw_rule *r)
 {
@@ -59,6 +78,13 @@ static int fw_grow(void **p, uint32_t *cap, uint32_t need, size_t size)
 static int fw_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int fw_cmp_u128(const void *a, const void *b)
+{
+	fw_u128 x = *(const fw_u128 *)a, y = *(const fw_u128 *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -141,6 +167,73 @@ static int fw_chain_make(struct fw_build *b, const uint16_t *list, uint32_t n, u
 	return (int)b->n_chains++;
 }
 
+/* fw_chain_make for IPv6 prefixes. */
+static int fw_chain_make6(struct fw_build *b, const uint16_t *list, uint32_t n, uint16_t fallback)
+{
+	const struct fw_rule *rules = b->cfg->rules;
+	uint32_t m = 0, first, out;
+	int rc;
+
+	b->cut6[m++] = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fw_rule *r = &rules[list[i]];
+		fw_u128 start = fw_u128_of(r->src6);
+
+		b->cut6[m++] = start;
+		/* src_len is 1..128 here (a /0 ends the chain): the size fits */
+		if (start + ((fw_u128)1 << (128 - r->src_len)) != 0)
+			b->cut6[m++] = start + ((fw_u128)1 << (128 - r->src_len));
+	}
+	qsort(b->cut6, m, sizeof(b->cut6[0]), fw_cmp_u128);
+	for (uint32_t i = 1, u = 1; i <= m; i++) {
+		if (i == m)
+			m = u;
+		else if (b->cut6[i] != b->cut6[u - 1])
+			b->cut6[u++] = b->cut6[i];
+	}
+	for (uint32_t i = 0; i < m; i++)
+		b->paint[i] = fallback;
+	for (uint32_t i = n; i-- > 0;) {
+		const struct fw_rule *r = &rules[list[i]];
+		fw_u128 start = fw_u128_of(r->src6);
+		fw_u128 last = start + (((fw_u128)1 << (128 - r->src_len)) - 1);
+		uint32_t lo = 0, hi = m;
+
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+
+			if (b->cut6[mid] < start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (uint32_t j = lo; j < m && b->cut6[j] <= last; j++)
+			b->paint[j] = fw_ent(r);
+	}
+	if (b->n_iv + m > FW_MAX_INTERVALS)
+		return -E2BIG;
+	rc = fw_grow((void **)&b->bounds6, &b->cap_iv6, b->n_iv + m, sizeof(b->bounds6[0]));
+	if (!rc)
+		rc = fw_grow((void **)&b->ent, &b->cap_ent, b->n_iv + m, sizeof(uint16_t));
+	if (rc)
+		return rc;
+	first = out = b->n_iv;
+	for (uint32_t i = 0; i < m; i++) {
+		if (out > first && b->ent[out - 1] == b->paint[i])
+			continue;
+		b->bounds6[out].hi = (uint64_t)(b->cut6[i] >> 64);
+		b->bounds6[out].lo = (uint64_t)b->cut6[i];
+		b->ent[out++] = b->paint[i];
+	}
+	b->n_iv = out;
+	rc = fw_grow((void **)&b->chains, &b->cap_chains, b->n_chains + 1, sizeof(b->chains[0]));
+	if (rc)
+		return rc;
+	b->chains[b->n_chains].off = first;
+	b->chains[b->n_chains].n = out - first;
+	return (int)b->n_chains++;
+}
+
 /* The chain for @list ending in @fallback: an equal one made before, or a new one. */
 static int fw_chain_get(struct fw_build *b, uint16_t *list, uint32_t n, uint16_t fallback)
 {
@@ -156,7 +249,8 @@ static int fw_chain_get(struct fw_build *b, uint16_t *list, uint32_t n, uint16_t
 		if (kn == klen && !memcmp(b->keys + off, list, klen * sizeof(list[0])))
 			return (int)k;
 	}
-	c = fw_chain_make(b, list, n, fallback);
+	c = b->family == FW_SRC_IPV6 ? fw_chain_make6(b, list, n, fallback) :
+				       fw_chain_make(b, list, n, fallback);
 	if (c < 0)
 		return c;
 	if (c >= (int)(FW_ENT_CHAIN - 1))
@@ -182,16 +276,22 @@ static int fw_check(const struct fw_if_config *cfg)
 
 		if (r->slot >= FW_MAX_RULES || (used[r->slot / 64] & 1ull << (r->slot % 64)) ||
 			!r->protos || r->protos > FW_PROTO_BOTH || r->port_lo > r->port_hi ||
-			r->src_len > 32)
+			(r->has_src && r->src_family > FW_SRC_IPV6) ||
+			r->src_len > (r->has_src && r->src_family == FW_SRC_IPV6 ? 128 : 32))
 			return -EINVAL;
 		used[r->slot / 64] |= 1ull << (r->slot % 64);
 	}
 	return 0;
 }
 
-/* One protocol's 65536 entries. */
-static int fw_compile_proto(struct fw_build *b, struct fw_ruleset *rs, int p, uint16_t def,
-	uint16_t *list)
+/* Whether @r applies to packets of @b's family: no `from`, or a prefix of that family. */
+static bool fw_applies(const struct fw_build *b, const struct fw_rule *r)
+{
+	return !r->has_src || r->src_family == b->family;
+}
+
+/* One protocol's 65536 entries, for @b's family, into @port. */
+static int fw_compile_proto(struct fw_build *b, uint16_t *port, int p, uint16_t def, uint16_t *list)
 {
 	const struct fw_if_config *cfg = b->cfg;
 	unsigned int bit = p ? FW_PROTO_UDP : FW_PROTO_TCP;
@@ -199,7 +299,7 @@ static int fw_compile_proto(struct fw_build *b, struct fw_ruleset *rs, int p, ui
 
 	cuts[m++] = 0;
 	for (unsigned int i = 0; i < cfg->n_rules; i++) {
-		if (!(cfg->rules[i].protos & bit))
+		if (!(cfg->rules[i].protos & bit) || !fw_applies(b, &cfg->rules[i]))
 			continue;
 		cuts[m++] = cfg->rules[i].port_lo;
 		cuts[m++] = (uint32_t)cfg->rules[i].port_hi + 1;
@@ -215,7 +315,8 @@ static int fw_compile_proto(struct fw_build *b, struct fw_ruleset *rs, int p, ui
 		for (unsigned int i = 0; i < cfg->n_rules; i++) {
 			const struct fw_rule *r = &cfg->rules[i];
 
-			if (!(r->protos & bit) || lo < r->port_lo || lo > r->port_hi)
+			if (!(r->protos & bit) || lo < r->port_lo || lo > r->port_hi ||
+				!fw_applies(b, r))
 				continue;
 			if (!r->has_src || r->src_len == 0) {
 				e = fw_ent(r);
@@ -230,33 +331,67 @@ static int fw_compile_proto(struct fw_build *b, struct fw_ruleset *rs, int p, ui
 				return ch;
 			e = (uint16_t)(FW_ENT_CHAIN | (uint32_t)ch);
 		}
-		for (uint32_t port = lo; port < hi; port++)
-			rs->port[p][port] = e;
+		for (uint32_t k = lo; k < hi; k++)
+			port[k] = e;
 	}
 	return 0;
 }
 
+static int fw_build_init(struct fw_build *b, const struct fw_if_config *cfg, int family)
+{
+	memset(b, 0, sizeof(*b));
+	b->cfg = cfg;
+	b->family = family;
+	/* at most 2 * 1025 port intervals per protocol, so at most that many chains */
+	b->index_mask = 8191;
+	b->index = malloc((b->index_mask + 1) * sizeof(b->index[0]));
+	b->key_off = calloc(2 * (2 * FW_MAX_RULES + 2) + 1, sizeof(b->key_off[0]));
+	if (family == FW_SRC_IPV6)
+		b->cut6 = malloc((2 * FW_MAX_RULES + 1) * sizeof(b->cut6[0]));
+	else
+		b->cut = malloc((2 * FW_MAX_RULES + 1) * sizeof(b->cut[0]));
+	b->paint = malloc((2 * FW_MAX_RULES + 1) * sizeof(b->paint[0]));
+	if (!b->index || !b->key_off || !(b->cut || b->cut6) || !b->paint)
+		return -ENOMEM;
+	memset(b->index, 0xff, (b->index_mask + 1) * sizeof(b->index[0]));
+	return 0;
+}
+
+static void fw_build_free(struct fw_build *b)
+{
+	free(b->chains);
+	free(b->bounds);
+	free(b->bounds6);
+	free(b->ent);
+	free(b->keys);
+	free(b->key_off);
+	free(b->index);
+	free(b->cut);
+	free(b->cut6);
+	free(b->paint);
+}
+
 struct fw_ruleset *fw_compile(const struct fw_if_config *cfg)
 {
-	struct fw_build b = { .cfg = cfg };
+	struct fw_build b, b6;
 	struct fw_ruleset *rs = NULL;
 	uint16_t def, *list = NULL;
 	size_t head, size;
 	int rc = fw_check(cfg);
 
+	memset(&b, 0, sizeof(b));
+	memset(&b6, 0, sizeof(b6));
+	if (rc)
+		goto out;
+	rc = fw_build_init(&b, cfg, FW_SRC_IPV4);
+	if (!rc)
+		rc = fw_build_init(&b6, cfg, FW_SRC_IPV6);
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	/* at most 2 * 1025 port intervals per protocol, so at most that many chains */
-	b.index_mask = 8191;
-	b.index = malloc((b.index_mask + 1) * sizeof(b.index[0]));
-	b.key_off = calloc(2 * (2 * FW_MAX_RULES + 2) + 1, sizeof(b.key_off[0]));
-	b.cut = malloc((2 * FW_MAX_RULES + 1) * sizeof(b.cut[0]));
-	b.paint = malloc((2 * FW_MAX_RULES + 1) * sizeof(b.paint[0]));
 	list = malloc((FW_MAX_RULES + 1) * sizeof(list[0]));
-	if (!b.index || !b.key_off || !b.cut || !b.paint || !list)
+	if (!list)
 		goto out;
-	memset(b.index, 0xff, (b.index_mask + 1) * sizeof(b.index[0]));
 
 	/* built in a scratch set, then copied with its chains into one block */
 	rs = aligned_alloc(64, sizeof(*rs));
@@ -269,48 +404,59 @@ struct fw_ruleset *fw_compile(const struct fw_if_config *cfg)
 	for (unsigned int i = 0; i < cfg->n_rules; i++)
 		rs->serial[cfg->rules[i].slot] = cfg->rules[i].serial;
 	for (int p = 0; p < 2; p++) {
-		rc = fw_compile_proto(&b, rs, p, def, list);
+		rc = fw_compile_proto(&b, rs->port[p], p, def, list);
+		if (!rc)
+			rc = fw_compile_proto(&b6, rs->port6[p], p, def, list);
 		if (rc)
 			goto out;
 	}
 
+	/* the block: the set, its chains, then the intervals, widest first (all aligned) */
 	head = (sizeof(*rs) + 63) & ~(size_t)63;
-	size = head + b.n_chains * sizeof(struct fw_chain) + b.n_iv * (sizeof(uint32_t) + 2);
+	size = head + (b.n_chains + b6.n_chains) * sizeof(struct fw_chain) +
+		b6.n_iv * (sizeof(struct fw_addr6) + 2) + b.n_iv * (sizeof(uint32_t) + 2);
 	{
 		struct fw_ruleset *set = aligned_alloc(64, (size + 63) & ~(size_t)63);
-		struct fw_chain *chains;
+		struct fw_chain *chains, *chains6;
+		struct fw_addr6 *bounds6;
 		uint32_t *bounds;
-		uint16_t *ent;
+		uint16_t *ent, *ent6;
 
 		rc = -ENOMEM;
 		if (!set)
 			goto out;
 		memcpy(set, rs, sizeof(*rs));
 		chains = (struct fw_chain *)((char *)set + head);
-		bounds = (uint32_t *)(chains + b.n_chains);
+		chains6 = chains + b.n_chains;
+		bounds6 = (struct fw_addr6 *)(chains6 + b6.n_chains);
+		bounds = (uint32_t *)(bounds6 + b6.n_iv);
 		ent = (uint16_t *)(bounds + b.n_iv);
+		ent6 = ent + b.n_iv;
 		if (b.n_chains) {
 			memcpy(chains, b.chains, b.n_chains * sizeof(*chains));
 			memcpy(bounds, b.bounds, b.n_iv * sizeof(*bounds));
 			memcpy(ent, b.ent, b.n_iv * sizeof(*ent));
 		}
+		if (b6.n_chains) {
+			memcpy(chains6, b6.chains, b6.n_chains * sizeof(*chains6));
+			memcpy(bounds6, b6.bounds6, b6.n_iv * sizeof(*bounds6));
+			memcpy(ent6, b6.ent, b6.n_iv * sizeof(*ent6));
+		}
 		set->n_chains = b.n_chains;
 		set->chains = chains;
 		set->bounds = bounds;
 		set->ent = ent;
+		set->n_chains6 = b6.n_chains;
+		set->chains6 = chains6;
+		set->bounds6 = bounds6;
+		set->ent6 = ent6;
 		free(rs);
 		rs = set;
 		rc = 0;
 	}
 out:
-	free(b.chains);
-	free(b.bounds);
-	free(b.ent);
-	free(b.keys);
-	free(b.key_off);
-	free(b.index);
-	free(b.cut);
-	free(b.paint);
+	fw_build_free(&b);
+	fw_build_free(&b6);
 	free(list);
 	if (rc) {
 		free(rs);

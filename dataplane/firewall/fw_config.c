@@ -93,7 +93,48 @@ bad:
 		"firewall: '%s': not a port or port range (0..65535)", w);
 }
 
-/* a.b.c.d[/len], host bits zero */
+/* x:x::x[/len], host bits zero */
+static int fw_parse_prefix6(const char *w, struct fw_rule *r, char *err, size_t errlen)
+{
+	const char *slash = strchr(w, '/');
+	char addr[INET6_ADDRSTRLEN], fix[INET6_ADDRSTRLEN];
+	size_t n = slash ? (size_t)(slash - w) : strlen(w);
+	uint8_t a[16], masked[16];
+	uint32_t len = 128;
+	bool host = false;
+
+	if (n >= sizeof(addr))
+		goto bad;
+	memcpy(addr, w, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		goto bad;
+	if (slash && !fw_number(slash + 1, strlen(slash + 1), 128, &len))
+		return fw_refuse(err, errlen, -EINVAL,
+			"firewall: '%s': prefix length must be 0..128", w);
+	for (unsigned int i = 0; i < 16; i++) {
+		uint32_t bits = len > i * 8 ? len - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+
+		masked[i] = a[i] & mask;
+		host |= masked[i] != a[i];
+	}
+	if (host) {
+		inet_ntop(AF_INET6, masked, fix, sizeof(fix));
+		return fw_refuse(err, errlen, -EINVAL,
+			"firewall: '%s': host bits set (the prefix is %s/%u)", w, fix, len);
+	}
+	r->has_src = 1;
+	r->src_family = FW_SRC_IPV6;
+	memcpy(r->src6, a, 16);
+	r->src_len = (uint8_t)len;
+	return 0;
+bad:
+	return fw_refuse(err, errlen, -EINVAL,
+		"firewall: '%s': not an IPv6 address or prefix (x:x::x[/len])", w);
+}
+
+/* a.b.c.d[/len], host bits zero; or an IPv6 one */
 static int fw_parse_prefix(const char *w, struct fw_rule *r, char *err, size_t errlen)
 {
 	const char *slash = strchr(w, '/');
@@ -102,6 +143,8 @@ static int fw_parse_prefix(const char *w, struct fw_rule *r, char *err, size_t e
 	struct in_addr a;
 	uint32_t len = 32, host, mask;
 
+	if (memchr(w, ':', n))
+		return fw_parse_prefix6(w, r, err, errlen);
 	if (n >= sizeof(addr))
 		goto bad;
 	memcpy(addr, w, n);
@@ -120,6 +163,7 @@ static int fw_parse_prefix(const char *w, struct fw_rule *r, char *err, size_t e
 			"firewall: '%s': host bits set (the prefix is %s/%u)", w, fix, len);
 	}
 	r->has_src = 1;
+	r->src_family = FW_SRC_IPV4;
 	r->src_addr = host;
 	r->src_len = (uint8_t)len;
 	return 0;
@@ -157,7 +201,7 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule *r, char *err, size_t er
 			argv[2]);
 	if (argc == 3)
 		return fw_refuse(err, errlen, -EINVAL,
-			"firewall: 'from' needs an IPv4 address or prefix");
+			"firewall: 'from' needs an IPv4 or IPv6 address or prefix");
 	rc = fw_parse_prefix(argv[3], r, err, errlen);
 	if (rc)
 		return rc;
@@ -168,14 +212,20 @@ int fw_rule_parse(int argc, char **argv, struct fw_rule *r, char *err, size_t er
 
 bool fw_rule_same(const struct fw_rule *a, const struct fw_rule *b)
 {
-	return a->action == b->action && a->protos == b->protos && a->port_lo == b->port_lo &&
-		a->port_hi == b->port_hi && !!a->has_src == !!b->has_src &&
-		(!a->has_src || (a->src_addr == b->src_addr && a->src_len == b->src_len));
+	if (a->action != b->action || a->protos != b->protos || a->port_lo != b->port_lo ||
+		a->port_hi != b->port_hi || !!a->has_src != !!b->has_src)
+		return false;
+	if (!a->has_src)
+		return true;
+	if (a->src_family != b->src_family || a->src_len != b->src_len)
+		return false;
+	return a->src_family == FW_SRC_IPV6 ? !memcmp(a->src6, b->src6, 16) :
+					      a->src_addr == b->src_addr;
 }
 
 int fw_rule_format(const struct fw_rule *r, char *buf, size_t len)
 {
-	char ports[16], from[40] = "";
+	char ports[16], from[64] = "", a6[INET6_ADDRSTRLEN];
 	const char *proto = r->protos == FW_PROTO_TCP ? "/tcp" :
 		r->protos == FW_PROTO_UDP	      ? "/udp" :
 							"";
@@ -184,7 +234,10 @@ int fw_rule_format(const struct fw_rule *r, char *buf, size_t len)
 		snprintf(ports, sizeof(ports), "%u", r->port_lo);
 	else
 		snprintf(ports, sizeof(ports), "%u-%u", r->port_lo, r->port_hi);
-	if (r->has_src)
+	if (r->has_src && r->src_family == FW_SRC_IPV6)
+		snprintf(from, sizeof(from), " from %s/%u",
+			inet_ntop(AF_INET6, r->src6, a6, sizeof(a6)) ? a6 : "::", r->src_len);
+	else if (r->has_src)
 		snprintf(from, sizeof(from), " from %u.%u.%u.%u/%u", r->src_addr >> 24,
 			r->src_addr >> 16 & 0xff, r->src_addr >> 8 & 0xff, r->src_addr & 0xff,
 			r->src_len);
@@ -195,7 +248,7 @@ int fw_rule_format(const struct fw_rule *r, char *buf, size_t len)
 int fw_rule_add(struct fw_if_config *cfg, const struct fw_rule *r, char *err, size_t errlen)
 {
 	uint64_t used[FW_MAX_RULES / 64] = { 0 };
-	char text[64];
+	char text[FW_RULE_TEXT_MAX];
 	struct fw_rule *nr;
 	unsigned int slot;
 
@@ -215,6 +268,12 @@ int fw_rule_add(struct fw_if_config *cfg, const struct fw_rule *r, char *err, si
 	nr = &cfg->rules[cfg->n_rules++];
 	*nr = *r;
 	nr->has_src = !!r->has_src;
+	if (!nr->has_src) { /* what a rule without `from` leaves there means nothing */
+		nr->src_len = 0;
+		nr->src_addr = 0;
+		nr->src_family = FW_SRC_IPV4;
+		memset(nr->src6, 0, sizeof(nr->src6));
+	}
 	nr->slot = (uint16_t)slot;
 	nr->serial = fw_serial_next();
 	return 0;
@@ -223,7 +282,7 @@ int fw_rule_add(struct fw_if_config *cfg, const struct fw_rule *r, char *err, si
 static int fw_rule_delete(struct fw_if_config *cfg, const struct fw_rule *r, char *err,
 	size_t errlen)
 {
-	char text[64];
+	char text[FW_RULE_TEXT_MAX];
 
 	for (unsigned int i = 0; i < cfg->n_rules; i++) {
 		if (!fw_rule_same(&cfg->rules[i], r))
@@ -290,10 +349,50 @@ int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t sr
 		uint32_t mask = r->src_len ? ~0u << (32 - r->src_len) : 0;
 
 		if ((r->protos & bit) && dport >= r->port_lo && dport <= r->port_hi &&
-			(!r->has_src || (src_ip & mask) == r->src_addr))
+			(!r->has_src ||
+				(r->src_family == FW_SRC_IPV4 && (src_ip & mask) == r->src_addr)))
 			return (int)i;
 	}
 	return -1;
+}
+
+/* Whether @a is in the @len-bit prefix @p: the plain way, byte by byte. */
+static bool fw_in_prefix6(const uint8_t p[16], unsigned int len, const uint8_t a[16])
+{
+	for (unsigned int i = 0; i < 16 && len; i++) {
+		unsigned int bits = len < 8 ? len : 8;
+		uint8_t mask = (uint8_t)(0xff00u >> bits);
+
+		if ((a[i] & mask) != p[i])
+			return false;
+		len -= bits;
+	}
+	return true;
+}
+
+int fw_config_match6(const struct fw_if_config *cfg, uint8_t ipproto, const uint8_t src[16],
+	uint16_t dport)
+{
+	unsigned int bit = ipproto == 6 ? FW_PROTO_TCP : ipproto == 17 ? FW_PROTO_UDP : 0;
+
+	for (unsigned int i = 0; bit && i < cfg->n_rules; i++) {
+		const struct fw_rule *r = &cfg->rules[i];
+
+		if ((r->protos & bit) && dport >= r->port_lo && dport <= r->port_hi &&
+			(!r->has_src ||
+				(r->src_family == FW_SRC_IPV6 &&
+					fw_in_prefix6(r->src6, r->src_len, src))))
+			return (int)i;
+	}
+	return -1;
+}
+
+bool fw_config_allows6(const struct fw_if_config *cfg, uint8_t ipproto, const uint8_t src[16],
+	uint16_t dport)
+{
+	int i = fw_config_match6(cfg, ipproto, src, dport);
+
+	return (i >= 0 ? cfg->rules[i].action : cfg->default_action) == FW_ALLOW;
 }
 
 bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t src_ip,
@@ -354,7 +453,7 @@ int fw_status_format(const char *ifname, const struct fw_if_config *cfg,
 	struct fw_out o = { buf, len, 0 };
 	uint64_t rule_drops = 0;
 	int width = 0, numw = cfg->n_rules >= 1000 ? 4 : 3;
-	char text[64];
+	char text[FW_RULE_TEXT_MAX];
 
 #define HIT(slot) (sum ? &sum->hit[(slot)] : &none)
 	if (buf && len)

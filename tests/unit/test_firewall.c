@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "fw.h"
 #include "unit.h"
@@ -912,6 +913,665 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* ---- IPv6 ---- */
+
+/* @text as 16 bytes (inet_pton; the test's own addresses are all valid). */
+static void a6(uint8_t a[16], const char *text)
+{
+	CU_ASSERT_EQUAL_FATAL(inet_pton(AF_INET6, text, a), 1);
+}
+
+/* Verdict for an IPv6 packet from @src to port @dport, no flow table. */
+static fw_verdict_t v6(const struct fw_ruleset *rs, uint8_t proto, const char *src, uint16_t dport)
+{
+	uint8_t s[16], d[16];
+
+	a6(s, src);
+	a6(d, "2001:db8:10::1");
+	return fw_verdict6(rs, NULL, proto, s, d, 40000, dport, 100);
+}
+
+static void test_v6_rule_forms(void)
+{
+	static const struct {
+		const char *in, *canon, *addr;
+		uint8_t len;
+	} t[] = {
+		{ "allow 22/tcp from 2001:db8:20::/48", "allow 22/tcp from 2001:db8:20::/48",
+			"2001:db8:20::", 48 },
+		{ "allow 443 from 2001:DB8:0:0:0:0:0:1", "allow 443 from 2001:db8::1/128",
+			"2001:db8::1", 128 },
+		{ "deny 53/udp from ::/0", "deny 53/udp from ::/0", "::", 0 },
+		{ "allow 5-6 from fe80::/10", "allow 5-6 from fe80::/10", "fe80::", 10 },
+		{ "allow 7 from 2001:db8::8000/113", "allow 7 from 2001:db8::8000/113",
+			"2001:db8::8000", 113 },
+		{ "allow 8 from ::ffff:198.18.0.0/112", "allow 8 from ::ffff:198.18.0.0/112",
+			"::ffff:198.18.0.0", 112 },
+		{ "allow 32768-65535/udp from ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+			"allow 32768-65535/udp from ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+			"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 128 },
+	};
+	struct fw_if_config *c = cfg_new();
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct fw_rule *r = &c->rules[0];
+		char text[FW_RULE_TEXT_MAX], again[FW_RULE_TEXT_MAX + 8];
+		uint8_t want[16];
+
+		memset(c, 0, sizeof(*c));
+		a6(want, t[i].addr);
+		CU_ASSERT_EQUAL(cmd(c, t[i].in), 0);
+		CU_ASSERT_EQUAL_FATAL(c->n_rules, 1);
+		CU_ASSERT_EQUAL(r->has_src, 1);
+		CU_ASSERT_EQUAL(r->src_family, FW_SRC_IPV6);
+		CU_ASSERT_EQUAL(r->src_len, t[i].len);
+		CU_ASSERT_EQUAL(memcmp(r->src6, want, 16), 0);
+		CU_ASSERT_EQUAL(fw_rule_format(r, text, sizeof(text)), (int)strlen(t[i].canon));
+		CU_ASSERT_STRING_EQUAL(text, t[i].canon);
+		/* the canonical text is itself a command giving the same rule back */
+		snprintf(again, sizeof(again), "delete %s", text);
+		CU_ASSERT_EQUAL(cmd(c, again), 0);
+		CU_ASSERT_EQUAL(c->n_rules, 0);
+	}
+	/* the same bits in the two families are two rules; so are ::/0 and 0.0.0.0/0 */
+	memset(c, 0, sizeof(*c));
+	CU_ASSERT_EQUAL(cmd(c, "deny 22 from 0.0.0.0/0"), 0);
+	CU_ASSERT_EQUAL(cmd(c, "deny 22 from ::/0"), 0);
+	CU_ASSERT_EQUAL(cmd(c, "deny 22"), 0);
+	CU_ASSERT_EQUAL(cmd(c, "deny 22 from ::/0"), -EEXIST);
+	CU_ASSERT_EQUAL(c->n_rules, 3);
+	CU_ASSERT_FALSE(fw_rule_same(&c->rules[0], &c->rules[1]));
+	CU_ASSERT_FALSE(fw_rule_same(&c->rules[1], &c->rules[2]));
+	CU_ASSERT_EQUAL(cmd(c, "delete deny 22 from ::/0"), 0);
+	CU_ASSERT_EQUAL(c->n_rules, 2);
+	CU_ASSERT_EQUAL(c->rules[0].src_family, FW_SRC_IPV4);
+	CU_ASSERT_EQUAL(cmd(c, "delete deny 22 from ::/0"), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no rule 'deny 22 from ::/0'"));
+	free(c);
+}
+
+static void test_v6_malformed(void)
+{
+	static const struct {
+		const char *line, *word;
+	} t[] = {
+		{ "allow 22 from 2001:db8::1/129",
+			"'2001:db8::1/129': prefix length must be 0..128" },
+		{ "allow 22 from 2001:db8::1/64",
+			"'2001:db8::1/64': host bits set (the prefix is 2001:db8::/64)" },
+		{ "allow 22 from 2001:db8:20::1/48",
+			"'2001:db8:20::1/48': host bits set (the prefix is 2001:db8:20::/48)" },
+		{ "allow 22 from 2001:db8::8000/112",
+			"'2001:db8::8000/112': host bits set (the prefix is 2001:db8::/112)" },
+		{ "allow 22 from ::1/0", "'::1/0': host bits set (the prefix is ::/0)" },
+		{ "allow 22 from fe80::%eth0", "'fe80::%eth0': not an IPv6 address" },
+		{ "allow 22 from fe80::1%eth0/64", "'fe80::1%eth0/64': not an IPv6 address" },
+		{ "allow 22 from 2001:db8:::1", "'2001:db8:::1': not an IPv6 address" },
+		{ "allow 22 from 1:2:3:4:5:6:7:8:9", "'1:2:3:4:5:6:7:8:9': not an IPv6" },
+		{ "allow 22 from 2001:db8::/", "'2001:db8::/': prefix length" },
+		{ "allow 22 from 2001:db8::/-1", "'2001:db8::/-1': prefix length" },
+		{ "allow 22 from 2001:db8::/48x", "'2001:db8::/48x': prefix length" },
+		{ "allow 22 from 2001:db8::/48/1", "'2001:db8::/48/1': prefix length" },
+		{ "allow 22 from :", "':': not an IPv6" },
+		{ "allow 22 from 2001:db8::/48 now", "'now'" },
+		{ "delete allow 22 from 2001:db8::/48", "no rule 'allow 22 from 2001:db8::/48'" },
+	};
+	struct fw_if_config *c = cfg_new(), *before = cfg_new();
+
+	CU_ASSERT_EQUAL(cmd(c, "deny 22 from 2001:db8::/32"), 0);
+	memcpy(before, c, sizeof(*c));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = cmd(c, t[i].line);
+
+		CU_ASSERT(rc == -EINVAL || rc == -ENOENT);
+		if (!strstr(err, t[i].word) || strncmp(err, "firewall: ", 10))
+			printf("\n  '%s' -> %d '%s' (wanted '%s')", t[i].line, rc, err, t[i].word);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, t[i].word));
+		CU_ASSERT_EQUAL(memcmp(c, before, sizeof(*c)), 0);
+	}
+	free(c);
+	free(before);
+}
+
+/* A `from` rule applies to its own family only; a rule without `from` to both. */
+static void test_v6_families(void)
+{
+	struct fw_if_config *c = cfg_new();
+	struct fw_ruleset *rs;
+	uint8_t s[16];
+
+	cmd(c, "deny 22/tcp from 198.18.0.0/16");
+	cmd(c, "deny 23 from 2001:db8::/32");
+	cmd(c, "deny 24");
+	cmd(c, "deny 25 from ::/0");
+	cmd(c, "deny 26 from 0.0.0.0/0");
+	cmd(c, "allow 27 from 2001:db8:20::/48");
+	cmd(c, "deny 27");
+	CU_ASSERT_EQUAL_FATAL(c->n_rules, 7);
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+
+	/* 22: the IPv4 prefix; an IPv6 source (even the mapped one) is not in it */
+	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(198, 18, 1, 1), 22)), rule_slot(c, 1));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "2001:db8::5", 22)), FW_SLOT_DEFAULT_ALLOW);
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "::ffff:198.18.1.1", 22)), FW_SLOT_DEFAULT_ALLOW);
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "::c612:101", 22)), FW_SLOT_DEFAULT_ALLOW);
+	/* 23: the IPv6 prefix only */
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, UDP, "2001:db8::5", 23)), rule_slot(c, 2));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, UDP, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 23)),
+		rule_slot(c, 2));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, UDP, "2001:db9::", 23)), FW_SLOT_DEFAULT_ALLOW);
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, UDP, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 23)),
+		FW_SLOT_DEFAULT_ALLOW);
+	CU_ASSERT_EQUAL(fw_slot(v(rs, UDP, IP(32, 1, 13, 184), 23)), FW_SLOT_DEFAULT_ALLOW);
+	/* 24: the guide's `deny <port>`: both families */
+	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(203, 0, 113, 9), 24)), rule_slot(c, 3));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "2001:db8:99::9", 24)), rule_slot(c, 3));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, UDP, "::", 24)), rule_slot(c, 3));
+	/* 25 from ::/0: every IPv6 source, no IPv4 one; 26 from 0.0.0.0/0 the other way */
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "fe80::1", 25)), rule_slot(c, 4));
+	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(203, 0, 113, 9), 25)), FW_SLOT_DEFAULT_ALLOW);
+	CU_ASSERT_EQUAL(fw_slot(v(rs, TCP, IP(203, 0, 113, 9), 26)), rule_slot(c, 5));
+	CU_ASSERT_EQUAL(fw_slot(v6(rs, TCP, "fe80::1", 26)), FW_SLOT_DEFAULT_ALLOW);
+	/* 27: allowed from one IPv6 network, denied to the rest of both families */
+	CU_ASSERT_TRUE(fw_allowed(v6(rs, TCP, "2001:db8:20:1::7", 27)));
+	CU_ASSERT_FALSE(fw_allowed(v6(rs, TCP, "2001:db8:21::7", 27)));
+	CU_ASSERT_FALSE(fw_allowed(v(rs, TCP, IP(198, 18, 20, 7), 27)));
+	/* the reference agrees */
+	a6(s, "2001:db8::5");
+	CU_ASSERT_EQUAL(fw_config_match6(c, TCP, s, 22), -1);
+	CU_ASSERT_EQUAL(fw_config_match6(c, TCP, s, 23), 1);
+	CU_ASSERT_EQUAL(fw_config_match6(c, TCP, s, 24), 2);
+	CU_ASSERT_EQUAL(fw_config_match6(c, TCP, s, 25), 3);
+	CU_ASSERT_EQUAL(fw_config_match6(c, TCP, s, 26), -1);
+	CU_ASSERT_EQUAL(fw_config_match(c, TCP, IP(198, 18, 1, 1), 23), -1);
+	CU_ASSERT_EQUAL(fw_config_match(c, TCP, IP(198, 18, 1, 1), 25), -1);
+	CU_ASSERT_EQUAL(fw_config_match(c, TCP, IP(198, 18, 1, 1), 26), 4);
+	CU_ASSERT_FALSE(fw_config_allows6(c, TCP, s, 23));
+	CU_ASSERT_TRUE(fw_config_allows6(c, TCP, s, 22));
+	fw_ruleset_free(rs);
+	free(c);
+}
+
+/* An IPv6 header (no extension headers) with @l4 after it; returns the whole length. */
+static uint32_t mk_ipv6(uint8_t *p, uint8_t proto, const char *src, const char *dst,
+	const uint8_t *l4, uint32_t l4len)
+{
+	memset(p, 0, 40);
+	p[0] = 0x60;
+	p[4] = (uint8_t)(l4len >> 8);
+	p[5] = (uint8_t)l4len;
+	p[6] = proto;
+	p[7] = 64;
+	a6(p + 8, src);
+	a6(p + 24, dst);
+	memcpy(p + 40, l4, l4len);
+	return 40 + l4len;
+}
+
+/* fw_verdict_ipv6 on a packet mk_ipv6 made, cut to @len bytes. */
+static fw_verdict_t v6pkt(const struct fw_ruleset *rs, const struct fw_flowtab *ft,
+	const uint8_t *p, uint32_t len, uint32_t now)
+{
+	return fw_verdict_ipv6(rs, ft, p + 8, p + 24, p[6], p + 40, len - 40, now);
+}
+
+static void test_v6_replies(void)
+{
+	static const char *const me = "2001:db8:10::1", *const dns = "2001:db8:53::53";
+	/* each differs from the DNS flow in one 8-byte word of its key */
+	static const char *const near[] = { "2001:db8:54::53", "2001:db8:53::54" };
+	struct fw_if_config *c = cfg_new();
+	struct fw_flowtab *ft = fw_flowtab_create(1024);
+	struct fw_ruleset *rs;
+	uint8_t out[128], in[128], l4[20] = { 0x9c, 0x40, 0x00, 0x35 }, back[20] = { 0 };
+	uint32_t n, bn;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
+	cmd(c, "default deny");
+	cmd(c, "allow 3478/udp");
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	back[0] = 0x00; /* 53 -> 40000 */
+	back[1] = 0x35;
+	back[2] = 0x9c;
+	back[3] = 0x40;
+
+	/* the answer is denied until our question has gone out */
+	bn = mk_ipv6(in, UDP, dns, me, back, 8);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, in, bn, 100)), FW_SLOT_DEFAULT_DENY);
+	n = mk_ipv6(out, UDP, me, dns, l4, 8);
+	fw_flow_note_ipv6(ft, out + 8, out + 24, out[6], out + 40, n - 40, 100);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 100), 1);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, in, bn, 100)), FW_SLOT_REPLY);
+	CU_ASSERT_TRUE(fw_allowed(v6pkt(rs, ft, in, bn, 159)));
+	CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 160))); /* the UDP timeout */
+	/* as TCP it is another flow */
+	bn = mk_ipv6(in, TCP, dns, me, back, 20);
+	CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 100)));
+	/* from a neighbour of the server, to a neighbour of ours, from another port: no */
+	for (int i = 0; i < 2; i++) {
+		bn = mk_ipv6(in, UDP, near[i], me, back, 8);
+		CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 100)));
+		bn = mk_ipv6(in, UDP, dns, i ? "2001:db8:10::2" : "2001:db8:11::1", back, 8);
+		CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 100)));
+	}
+	back[1] = 0x36;
+	bn = mk_ipv6(in, UDP, dns, me, back, 8);
+	CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 100)));
+	back[1] = 0x35;
+	/* an IPv4 packet with the same low bits is not an IPv6 flow: its table is its own */
+	CU_ASSERT_FALSE(fw_allowed(
+		fw_verdict(rs, ft, UDP, IP(0, 0x53, 0, 0x53), IP(0, 0, 0, 1), 53, 40000, 100)));
+
+	/* TCP: our SYN out, the SYN-ACK in; a SYN or a header cut short is not noted */
+	l4[0] = 0xc0; /* 49152 -> 443 */
+	l4[1] = 0x00;
+	l4[2] = 0x01;
+	l4[3] = 0xbb;
+	l4[13] = FW_TCP_SYN;
+	n = mk_ipv6(out, TCP, me, "2001:db8:443::1", l4, 20);
+	fw_flow_note_ipv6(ft, out + 8, out + 24, TCP, out + 40, 3, 200);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 200), 0);
+	fw_flow_note_ipv6(ft, out + 8, out + 24, 47, out + 40, 20, 200);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 200), 0);
+	fw_flow_note_ipv6(ft, out + 8, out + 24, TCP, out + 40, n - 40, 200);
+	CU_ASSERT_EQUAL(fw_flowtab_live(ft, 200), 1);
+	memcpy(back, (const uint8_t[]){ 0x01, 0xbb, 0xc0, 0x00 }, 4);
+	back[13] = FW_TCP_SYN | FW_TCP_ACK;
+	bn = mk_ipv6(in, TCP, "2001:db8:443::1", me, back, 20);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, in, bn, 200)), FW_SLOT_REPLY);
+	CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, in, bn, 260))); /* SYN timeout */
+	fw_ruleset_free(rs);
+	fw_flowtab_free(ft);
+	free(c);
+}
+
+/* The key is exact: in a 16-bucket table, flows that differ from a noted one in any single
+ * 8-byte word of their addresses, or in a port, often share its bucket; none may pass. */
+static void test_v6_flow_key_exact(void)
+{
+	struct fw_flowtab *ft = fw_flowtab_create(64);
+	struct fw_if_config *c = cfg_new();
+	struct fw_ruleset *rs;
+	uint8_t me[16], srv[16], r[16], l[16];
+	long passed = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
+	CU_ASSERT_EQUAL_FATAL(ft->mask, 15);
+	cmd(c, "default deny");
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	a6(me, "2001:db8:10::1");
+	a6(srv, "2001:db8:53::53");
+	fw_flow_note_outbound6(ft, UDP, me, 40000, srv, 53, 0, 100);
+	CU_ASSERT_TRUE(fw_allowed(fw_verdict6(rs, ft, UDP, srv, me, 53, 40000, 100)));
+	for (int k = 1; k < 256; k++) {
+		for (int w = 0; w < 4; w++) { /* remote first half, remote second, local ... */
+			memcpy(r, srv, 16);
+			memcpy(l, me, 16);
+			(w < 2 ? r : l)[(w % 2) * 8 + 3] ^= (uint8_t)k;
+			passed += fw_allowed(fw_verdict6(rs, ft, UDP, r, l, 53, 40000, 100));
+		}
+		passed += fw_allowed(
+			fw_verdict6(rs, ft, UDP, srv, me, (uint16_t)(53 + k), 40000, 100));
+		passed += fw_allowed(
+			fw_verdict6(rs, ft, UDP, srv, me, 53, (uint16_t)(40000 + k), 100));
+		passed += fw_allowed(fw_verdict6(rs, ft, (uint8_t)(k == TCP ? 1 : TCP), srv, me, 53,
+			40000, 100));
+	}
+	CU_ASSERT_EQUAL(passed, 0);
+	fw_ruleset_free(rs);
+	fw_flowtab_free(ft);
+	free(c);
+}
+
+/* An ICMPv6 error of @type quoting an IPv6 packet @q of @qn bytes. */
+static uint32_t mk_icmp6_err(uint8_t *pkt, uint8_t type, const uint8_t *q, uint32_t qn)
+{
+	uint8_t icmp[128] = { type, 0 };
+
+	memcpy(icmp + 8, q, qn);
+	return mk_ipv6(pkt, 58, "2001:db8:10::fe", "2001:db8:10::1", icmp, 8 + qn);
+}
+
+static void test_v6_icmp(void)
+{
+	static const char *const me = "2001:db8:10::1", *const peer = "2001:db8:99::9";
+	struct fw_if_config *c = cfg_new();
+	struct fw_flowtab *ft = fw_flowtab_create(1024);
+	struct fw_ruleset *rs, *allow;
+	uint8_t pkt[256], q[128], icmp[64] = { 0 }, ports[8] = { 0x9c, 0x40, 0x00, 0x35 };
+	uint32_t n, qn;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ft);
+	cmd(c, "default deny");
+	cmd(c, "allow 3478/udp");
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	cmd(c, "default allow");
+	allow = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(allow);
+
+	/* informational: echo request, echo reply, neighbour solicitation pass */
+	for (int t = 128; t <= 255; t++) {
+		icmp[0] = (uint8_t)t;
+		n = mk_ipv6(pkt, 58, peer, me, icmp, 8);
+		CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP);
+		CU_ASSERT_TRUE(fw_allowed(v6pkt(rs, ft, pkt, n, 100)));
+	}
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, 40 + 7, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, 40, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(NULL, ft, pkt, 40, 100)), FW_SLOT_DISABLED);
+
+	/* errors quoting our UDP me:40000 -> peer:53: dropped until we have that flow */
+	qn = mk_ipv6(q, UDP, me, peer, ports, 8);
+	for (uint8_t t = 1; t <= 4; t++) {
+		n = mk_icmp6_err(pkt, t, q, qn);
+		CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP_DENY);
+		CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, ft, pkt, n, 100)));
+	}
+	fw_flow_note_ipv6(ft, q + 8, q + 24, UDP, q + 40, qn - 40, 100);
+	for (uint8_t t = 1; t <= 4; t++) {
+		n = mk_icmp6_err(pkt, t, q, qn);
+		CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP);
+		CU_ASSERT_TRUE(fw_allowed(v6pkt(rs, ft, pkt, n, 100)));
+	}
+	n = mk_icmp6_err(pkt, 1, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 300)), FW_SLOT_ICMP_DENY); /* expired */
+	/* cut: in the quoted ports, in the quoted header; a quoted IPv4 header */
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, 40 + 8 + 40 + 3, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, 40 + 8 + 39, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, 40 + 8 + 40 + 4, 100)), FW_SLOT_ICMP);
+	q[0] = 0x45;
+	n = mk_icmp6_err(pkt, 1, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_MALFORMED);
+	q[0] = 0x60;
+	/* the quoted packet the other way round (from the peer to us) is no flow of ours */
+	qn = mk_ipv6(q, UDP, peer, me, (const uint8_t[]){ 0x00, 0x35, 0x9c, 0x40 }, 8);
+	n = mk_icmp6_err(pkt, 1, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP_DENY);
+	/* quoting a packet from our TURN port: its replies are allowed, so is the error */
+	qn = mk_ipv6(q, UDP, me, peer, (const uint8_t[]){ 0x0d, 0x96, 0x00, 0x35 }, 8);
+	n = mk_icmp6_err(pkt, 2, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP);
+	/* ... unless the quoted packet is TCP (the rule is /udp) */
+	q[6] = TCP;
+	n = mk_icmp6_err(pkt, 2, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP_DENY);
+	/* about our own ICMPv6: passes; behind an extension header: not looked into */
+	q[6] = 58;
+	n = mk_icmp6_err(pkt, 3, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP);
+	q[6] = 44;
+	n = mk_icmp6_err(pkt, 3, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP_DENY);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(allow, ft, pkt, n, 500)), FW_SLOT_ICMP_DENY);
+	/* about another protocol: the default decides, as for IPv4 */
+	q[6] = 47;
+	n = mk_icmp6_err(pkt, 3, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP_DENY);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(allow, ft, pkt, n, 500)), FW_SLOT_ICMP);
+	/* an unassigned error type is judged the same way */
+	q[6] = UDP;
+	ports[0] = 0x11;
+	qn = mk_ipv6(q, UDP, me, "2001:db8:77::7", ports, 8);
+	n = mk_icmp6_err(pkt, 0, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP_DENY);
+	n = mk_icmp6_err(pkt, 127, q, qn);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(allow, ft, pkt, n, 100)), FW_SLOT_ICMP);
+	fw_ruleset_free(rs);
+	fw_ruleset_free(allow);
+	fw_flowtab_free(ft);
+	free(c);
+}
+
+/* Whole IPv6 packets: TCP, UDP, truncation, other protocols, a disabled firewall. */
+static void test_v6_packets(void)
+{
+	static const char *const me = "2001:db8:10::1", *const peer = "2001:db8:99::9";
+	struct fw_if_config *c = cfg_new();
+	struct fw_ruleset *rs;
+	uint8_t pkt[128], l4[20] = { 0xc0, 0x00, 0x00, 22 };
+	uint32_t n;
+
+	cmd(c, "default deny");
+	cmd(c, "allow 3478/udp");
+	cmd(c, "allow 22/tcp from 2001:db8:99::/48");
+	rs = fw_compile(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	n = mk_ipv6(pkt, TCP, "2001:db8:98::9", me, l4, 20);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, n, 100)), FW_SLOT_DEFAULT_DENY);
+	n = mk_ipv6(pkt, TCP, peer, me, l4, 20);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, n, 100)), rule_slot(c, 2));
+	CU_ASSERT_EQUAL(v6pkt(rs, NULL, pkt, n, 100) >> 32, c->rules[1].serial);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, 40 + 4, 100)), rule_slot(c, 2));
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, 40 + 3, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, 40, 100)), FW_SLOT_MALFORMED);
+	l4[2] = 3478 >> 8;
+	l4[3] = 3478 & 0xff;
+	n = mk_ipv6(pkt, UDP, peer, me, l4, 8);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, n, 100)), rule_slot(c, 1));
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, 40 + 3, 100)), FW_SLOT_MALFORMED);
+	CU_ASSERT_FALSE(fw_allowed(v6pkt(rs, NULL, pkt, 40 + 3, 100)));
+	/* GRE, and SCTP: the default */
+	n = mk_ipv6(pkt, 47, peer, me, l4, 8);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, n, 100)), FW_SLOT_DEFAULT_DENY);
+	n = mk_ipv6(pkt, 132, peer, me, l4, 0);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, NULL, pkt, n, 100)), FW_SLOT_DEFAULT_DENY);
+	CU_ASSERT_EQUAL(fw_slot(v6pkt(NULL, NULL, pkt, n, 100)), FW_SLOT_DISABLED);
+	CU_ASSERT_TRUE(fw_allowed(v6pkt(NULL, NULL, pkt, 40, 100)));
+	fw_ruleset_free(rs);
+	free(c);
+}
+
+/* Random IPv6 prefixes that nest: a few bases, lengths often on or near byte edges. */
+static void rnd_prefix6(uint8_t p[16], uint8_t *len)
+{
+	static const uint8_t base[4][4] = { { 0x20, 0x01, 0x0d, 0xb8 }, { 0x20, 0x01, 0x0d, 0xb9 },
+		{ 0xfe, 0x80, 0, 0 }, { 0xff, 0xff, 0xff, 0xff } };
+	unsigned int l = rnd() % 5 ? 16 + rnd() % 113 : rnd() % 129;
+
+	memcpy(p, base[rnd() % 4], 4);
+	for (int i = 4; i < 16; i++)
+		p[i] = rnd() % 3 ? (uint8_t)(rnd() % 4) : (uint8_t)rnd();
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = l > i * 8 ? l - i * 8 : 0;
+
+		p[i] &= bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+	}
+	*len = (uint8_t)l;
+}
+
+static void rnd_rule6(struct fw_rule *r)
+{
+	rnd_rule(r); /* no `from`, or an IPv4 one: a third of each */
+	if (rnd() % 3 == 0) {
+		r->has_src = 1;
+		r->src_family = FW_SRC_IPV6;
+		r->src_addr = 0;
+		rnd_prefix6(r->src6, &r->src_len);
+	}
+}
+
+/* An address to try: in, at the edge of, or just outside a rule's prefix, or anywhere. */
+static void rnd_addr6(const struct fw_if_config *c, uint8_t a[16])
+{
+	const struct fw_rule *r = c->n_rules ? &c->rules[rnd() % c->n_rules] : NULL;
+	uint8_t len;
+
+	if (!r || r->src_family != FW_SRC_IPV6 || rnd() % 4 == 0) {
+		rnd_prefix6(a, &len);
+		for (int i = 0; i < 16; i++)
+			if (rnd() % 2)
+				a[i] ^= (uint8_t)rnd();
+		return;
+	}
+	memcpy(a, r->src6, 16);
+	switch (rnd() % 4) {
+	case 0: /* the last address in the prefix, or the first after it */
+	case 1:
+		for (int i = 0; i < 16; i++) {
+			unsigned int bits = r->src_len > i * 8 ? r->src_len - i * 8 : 0;
+
+			a[i] |= bits >= 8 ? 0 : (uint8_t)(0xffu >> bits);
+		}
+		if (rnd() % 2) /* + 1, carried */
+			for (int i = 15; i >= 0 && ++a[i] == 0; i--)
+				;
+		break;
+	case 2: /* the one before */
+		for (int i = 15; i >= 0 && a[i]-- == 0; i--)
+			;
+		break;
+	default: /* somewhere inside */
+		for (int i = r->src_len / 8; i < 16; i++)
+			a[i] |= (uint8_t)(rnd() &
+				(i == r->src_len / 8 ? 0xffu >> r->src_len % 8 : 0xff));
+	}
+}
+
+/* test_compile_many_prefixes with IPv6 prefixes (/32../64 under 2001:db8::/32). */
+static void test_v6_compile_many_prefixes(void)
+{
+	struct fw_if_config *c = cfg_new();
+	struct fw_ruleset *rs;
+	struct timespec t0, t1;
+	long bad = 0;
+
+	for (int i = 0; i < FW_MAX_RULES; i++) {
+		struct fw_rule r = { 0 };
+		uint32_t h = (uint32_t)i * 2654435761u;
+
+		r.action = i % 3 ? FW_ALLOW : FW_DENY;
+		r.protos = FW_PROTO_BOTH;
+		r.port_lo = (uint16_t)(1000 + i);
+		r.port_hi = (uint16_t)(3100 - i);
+		r.has_src = 1;
+		r.src_family = FW_SRC_IPV6;
+		r.src_len = (uint8_t)(32 + i % 33);
+		a6(r.src6, "2001:db8::");
+		for (int k = 0; k < 4; k++)
+			r.src6[4 + k] = (uint8_t)(h >> (24 - 8 * k));
+		for (int k = r.src_len; k < 64; k++)
+			r.src6[k / 8] &= (uint8_t) ~(0x80u >> (k % 8));
+		CU_ASSERT_EQUAL_FATAL(fw_rule_add(c, &r, err, sizeof(err)), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rs = fw_compile(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	printf("\n  1024 nested IPv6 from-rules: compiled in %.0f ms, %u chains ",
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		rs->n_chains6);
+	CU_ASSERT_EQUAL(rs->n_chains, 0);
+	for (int k = 0; k < 200000; k++) {
+		uint16_t port = (uint16_t)(900 + rnd() % 2300);
+		uint8_t src[16], dst[16] = { 0 };
+		uint32_t h = (uint32_t)(rnd() % FW_MAX_RULES) * 2654435761u;
+		const struct fw_rule *r = &c->rules[rnd() % FW_MAX_RULES];
+		int i;
+		unsigned int want;
+
+		a6(src, "2001:db8::");
+		for (int b = 0; b < 4; b++) /* near a rule's prefix, often in it */
+			src[4 + b] = (uint8_t)(h >> (24 - 8 * b)) ^
+				(b >= 2 ? (uint8_t)(rnd() % 4) : 0);
+		if (k % 3) /* a prefix's first address, or (below) its last */
+			memcpy(src, r->src6, 8);
+		for (int b = k % 3 == 2 ? r->src_len : 64; b < 64; b++)
+			src[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		for (int b = 8; b < 16; b++)
+			src[b] = (uint8_t)rnd();
+		i = fw_config_match6(c, UDP, src, port);
+		want = i >= 0 ? c->rules[i].slot : FW_SLOT_DEFAULT_ALLOW;
+		bad += fw_slot(fw_verdict6(rs, NULL, UDP, src, dst, 1, port, 100)) != want;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	fw_ruleset_free(rs);
+	free(c);
+}
+
+/* Format and parse back random IPv6 rules, as the configuration file does. */
+static void test_v6_round_trip(void)
+{
+	struct fw_if_config *c = cfg_new();
+
+	for (int i = 0; i < 2000; i++) {
+		struct fw_rule r, back;
+		char text[FW_RULE_TEXT_MAX], *argv[8], *w;
+		int argc = 0;
+
+		rnd_rule6(&r);
+		CU_ASSERT(fw_rule_format(&r, text, sizeof(text)) < (int)sizeof(text));
+		for (w = strtok(text, " "); w; w = strtok(NULL, " "))
+			argv[argc++] = w;
+		CU_ASSERT_EQUAL_FATAL(fw_rule_parse(argc, argv, &back, err, sizeof(err)), 0);
+		CU_ASSERT_TRUE(fw_rule_same(&r, &back));
+		memset(c, 0, sizeof(*c));
+		CU_ASSERT_EQUAL(fw_cmd_apply(c, argc, argv, err, sizeof(err)), 0);
+		CU_ASSERT_TRUE(fw_rule_same(&r, &c->rules[0]));
+	}
+	free(c);
+}
+
+/* The compiled tables decide exactly as the linear references, for random rule sets of both
+ * families, for IPv6 and IPv4 packets alike. */
+static void test_v6_compiled_vs_reference(void)
+{
+	struct fw_if_config *c = cfg_new();
+	long mismatches = 0, chained = 0;
+
+	for (int round = 0; round < 60; round++) {
+		struct fw_ruleset *rs;
+		int n = round < 50 ? (int)(rnd() % 40) : 300 + (int)(rnd() % 700);
+
+		memset(c, 0, sizeof(*c));
+		c->default_action = rnd() % 2 ? FW_ALLOW : FW_DENY;
+		for (int i = 0; i < n; i++) {
+			struct fw_rule r;
+
+			rnd_rule6(&r);
+			fw_rule_add(c, &r, NULL, 0);
+		}
+		rs = fw_compile(c);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+		for (int k = 0; k < 20000; k++) {
+			uint8_t proto = rnd() % 2 ? TCP : UDP, src6[16], dst6[16] = { 0x20 };
+			uint16_t port = k % 2 && c->n_rules ?
+				c->rules[rnd() % c->n_rules].port_lo + (uint16_t)(rnd() % 3) - 1 :
+				(uint16_t)rnd();
+			uint32_t src = rnd() % 4 ? IP(198, 18, 0, 0) | (rnd() & 0xffff) : rnd();
+			int i6, i4;
+			fw_verdict_t x6, x4;
+
+			rnd_addr6(c, src6);
+			i6 = fw_config_match6(c, proto, src6, port);
+			i4 = fw_config_match(c, proto, src, port);
+			x6 = fw_verdict6(rs, NULL, proto, src6, dst6, 1, port, 100);
+			x4 = v(rs, proto, src, port);
+			chained += (rs->port6[proto == UDP][port] & FW_ENT_CHAIN) != 0;
+			for (int f = 0; f < 2; f++) {
+				int i = f ? i6 : i4;
+				fw_verdict_t x = f ? x6 : x4;
+				unsigned int want = i >= 0	      ? c->rules[i].slot :
+					c->default_action == FW_ALLOW ? FW_SLOT_DEFAULT_ALLOW :
+									FW_SLOT_DEFAULT_DENY;
+				bool allow = i >= 0 ? c->rules[i].action == FW_ALLOW :
+						      c->default_action == FW_ALLOW;
+
+				if (fw_slot(x) != want || fw_allowed(x) != allow ||
+					(i >= 0 && x >> 32 != c->rules[i].serial))
+					mismatches++;
+			}
+		}
+		fw_ruleset_free(rs);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	CU_ASSERT(chained > 10000); /* the IPv6 chains were exercised, not just the port table */
+	free(c);
+}
+
 static void test_concurrent_publish(void)
 {
 	struct fw_if_config *c = cfg_new();
@@ -1046,6 +1706,17 @@ int main(void)
 		{ "flow table stays bounded, no false replies", test_flow_table_bounded },
 		{ "ICMP queries and errors; whole IPv4 packets", test_icmp_and_ipv4 },
 		{ "outbound packets noted, their replies let in", test_outbound_ipv4 },
+		{ "IPv6 rule forms, canonical text, families kept apart", test_v6_rule_forms },
+		{ "IPv6 prefixes refused, naming the word, nothing changed", test_v6_malformed },
+		{ "a from-rule applies to its family, a port rule to both", test_v6_families },
+		{ "IPv6 replies to our own flows, keyed by full addresses", test_v6_replies },
+		{ "IPv6 flows keyed exactly, colliding neighbours refused",
+			test_v6_flow_key_exact },
+		{ "ICMPv6 informational and errors", test_v6_icmp },
+		{ "whole IPv6 packets: TCP, UDP, cut short, others", test_v6_packets },
+		{ "IPv6 format -> parse round trip", test_v6_round_trip },
+		{ "1024 nested IPv6 from-rules", test_v6_compile_many_prefixes },
+		{ "compiled vs reference, both families", test_v6_compiled_vs_reference },
 		{ "readers never see half a rule set during swaps", test_concurrent_publish },
 		{ "flow table written and read by several threads", test_concurrent_flows },
 		{ NULL, NULL },
