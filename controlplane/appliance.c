@@ -67,19 +67,42 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 			if (!d->gateway)
 				d->gateway = ifc->addrs[a].gateway;
 		}
-		/* IPv6: configured addresses only (no SLAAC), and the link-local of the MAC */
+		/* IPv6: configured addresses only (no SLAAC), and the link-local of the MAC; each
+		 * ours once its duplicate address detection found nobody else with it */
 		d->v6 = ifc->n_addrs6 > 0;
-		d->n_addrs6 = (uint8_t)ifc->n_addrs6;
 		for (int a = 0; a < ifc->n_addrs6; a++) {
 			static const uint8_t none[16];
+			const uint8_t *ad = ifc->addrs6[a].addr;
 
-			memcpy(d->addr6[a], ifc->addrs6[a].addr, 16);
-			d->prefix6[a] = ifc->addrs6[a].prefix;
+			switch (app_dad_state(app, i, ad)) {
+			case APP_DAD_PREFERRED:
+				memcpy(d->addr6[d->n_addrs6], ad, 16);
+				d->prefix6[d->n_addrs6++] = ifc->addrs6[a].prefix;
+				break;
+			case APP_DAD_TENTATIVE:
+				memcpy(d->tent6[d->n_tent6++], ad, 16);
+				break;
+			case APP_DAD_DUPLICATE:
+				break;
+			}
 			if (!memcmp(d->gateway6, none, 16))
 				memcpy(d->gateway6, ifc->addrs6[a].gateway, 16);
 		}
-		if (d->v6)
-			cfg_ipv6_link_local(d->mac.addr_bytes, d->ll6);
+		if (d->v6) {
+			uint8_t ll[16];
+
+			cfg_ipv6_link_local(d->mac.addr_bytes, ll);
+			switch (app_dad_state(app, i, ll)) {
+			case APP_DAD_PREFERRED:
+				memcpy(d->ll6, ll, 16);
+				break;
+			case APP_DAD_TENTATIVE:
+				memcpy(d->tent6[d->n_tent6++], ll, 16);
+				break;
+			case APP_DAD_DUPLICATE:
+				break;
+			}
+		}
 		if (i == cfg->default_if)
 			l3->default_gw = d->gateway;
 	}
@@ -173,6 +196,130 @@ static uint32_t default_gw(const struct edge_cfg *cfg)
 	return 0;
 }
 
+/* IPv6 of the mirrors. The default route: through the first gateway of the IPv4 default
+ * interface's IPv6 addresses, else of the first interface that has one; -1 when none (an
+ * interface index otherwise, with the gateway in @gw). */
+static int default_gw6(const struct edge_cfg *cfg, uint8_t gw[16])
+{
+	static const uint8_t none[16];
+
+	for (int pass = 0; cfg && pass < 2; pass++)
+		for (int i = 0; i < cfg->n_ifs; i++) {
+			if ((pass == 0) != (i == cfg->default_if))
+				continue;
+			for (int k = 0; k < cfg->ifs[i].n_addrs6; k++)
+				if (memcmp(cfg->ifs[i].addrs6[k].gateway, none, 16)) {
+					memcpy(gw, cfg->ifs[i].addrs6[k].gateway, 16);
+					return i;
+				}
+		}
+	return -1;
+}
+
+static bool has_addr6(const struct cfg_iface *ifc, const struct cfg_ipv6 *a)
+{
+	for (int i = 0; ifc && i < ifc->n_addrs6; i++)
+		if (!memcmp(ifc->addrs6[i].addr, a->addr, 16) && ifc->addrs6[i].prefix == a->prefix)
+			return true;
+	return false;
+}
+
+static bool has_route6(const struct cfg_iface *ifc, const struct cfg_route6 *r)
+{
+	for (int i = 0; ifc && i < ifc->n_routes6; i++)
+		if (!memcmp(ifc->routes6[i].net, r->net, 16) &&
+			ifc->routes6[i].prefix == r->prefix &&
+			!memcmp(ifc->routes6[i].gateway, r->gateway, 16))
+			return true;
+	return false;
+}
+
+/* The mirrors' IPv6 as app_sync_kernel's IPv4: IPv6 on where the interface has an address,
+ * the link-local of its MAC and the configured addresses, the default route and the static
+ * ones. */
+static int sync_kernel6(struct appliance *app, const struct edge_cfg *old,
+	const struct edge_cfg *next, char *err, size_t errlen)
+{
+	uint8_t ogw[16] = { 0 }, ngw[16] = { 0 }, ll[16];
+	int oif = default_gw6(old, ogw), nif = default_gw6(next, ngw), ret;
+	char a[46], g[46];
+
+	if (oif >= 0 && (oif != nif || memcmp(ogw, ngw, 16)))
+		tap_route6(app->ports[oif].tap_ifindex, false, ogw, 0, ogw);
+	for (int i = 0; old && i < old->n_ifs; i++) {
+		const struct cfg_iface *nx = i < next->n_ifs ? &next->ifs[i] : NULL;
+
+		for (int k = 0; k < old->ifs[i].n_routes6; k++)
+			if (!has_route6(nx, &old->ifs[i].routes6[k]))
+				tap_route6(app->ports[i].tap_ifindex, false,
+					old->ifs[i].routes6[k].net, old->ifs[i].routes6[k].prefix,
+					old->ifs[i].routes6[k].gateway);
+		for (int k = 0; k < old->ifs[i].n_addrs6; k++)
+			if (!has_addr6(nx, &old->ifs[i].addrs6[k]))
+				tap_addr6(app->ports[i].tap_ifindex, false,
+					old->ifs[i].addrs6[k].addr, old->ifs[i].addrs6[k].prefix);
+	}
+	for (int i = 0; i < next->n_ifs; i++) {
+		const struct cfg_iface *ifc = &next->ifs[i];
+		const struct cfg_iface *was = old && i < old->n_ifs ? &old->ifs[i] : NULL;
+		const struct port_info *pi = &app->ports[i];
+		bool on = ifc->n_addrs6 > 0, was_on = was && was->n_addrs6 > 0;
+
+		if (on != was_on || !old) {
+			ret = tap_ipv6(pi->tap_name, on);
+			if (ret < 0 && on) {
+				snprintf(err, errlen, "kernel mirror %s: cannot turn IPv6 on: %s",
+					pi->tap_name, strerror(-ret));
+				return ret;
+			}
+		}
+		if (!on)
+			continue;
+		cfg_ipv6_link_local(pi->mac.addr_bytes, ll);
+		if (!was_on && (ret = tap_addr6(pi->tap_ifindex, true, ll, 64)) < 0) {
+			snprintf(err, errlen, "kernel mirror %s: cannot add %s: %s", pi->tap_name,
+				cfg_ipv6_str(ll, a), strerror(-ret));
+			return ret;
+		}
+		for (int k = 0; k < ifc->n_addrs6; k++) {
+			if (was && has_addr6(was, &ifc->addrs6[k]))
+				continue;
+			ret = tap_addr6(pi->tap_ifindex, true, ifc->addrs6[k].addr,
+				ifc->addrs6[k].prefix);
+			if (ret < 0) {
+				snprintf(err, errlen, "kernel mirror %s: cannot add %s: %s",
+					pi->tap_name, cfg_ipv6_str(ifc->addrs6[k].addr, a),
+					strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	if (nif >= 0 && (oif != nif || memcmp(ogw, ngw, 16))) {
+		ret = tap_route6(app->ports[nif].tap_ifindex, true, ngw, 0, ngw);
+		if (ret < 0) {
+			snprintf(err, errlen, "IPv6 default route via %s: %s", cfg_ipv6_str(ngw, g),
+				strerror(-ret));
+			return ret;
+		}
+	}
+	for (int i = 0; i < next->n_ifs; i++)
+		for (int k = 0; k < next->ifs[i].n_routes6; k++) {
+			const struct cfg_route6 *r = &next->ifs[i].routes6[k];
+
+			if (old && i < old->n_ifs && has_route6(&old->ifs[i], r))
+				continue;
+			ret = tap_route6(app->ports[i].tap_ifindex, true, r->net, r->prefix,
+				r->gateway);
+			if (ret < 0) {
+				snprintf(err, errlen, "route %s/%u via %s: %s",
+					cfg_ipv6_str(r->net, a), r->prefix,
+					cfg_ipv6_str(r->gateway, g), strerror(-ret));
+				return ret;
+			}
+		}
+	return 0;
+}
+
 int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const struct edge_cfg *next,
 	char *err, size_t errlen)
 {
@@ -236,7 +383,7 @@ int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const str
 				return ret;
 			}
 		}
-	return 0;
+	return sync_kernel6(app, old, next, err, errlen);
 }
 
 /* ---------------- ARP: learning and resolution ---------------- */
@@ -448,6 +595,9 @@ unsigned int app_drain_punts(struct appliance *app)
 			}
 			break;
 		}
+		case DP_PUNT_ND_DAD:
+			app_dad_punt(app, m);
+			break;
 		case DP_PUNT_TURN:
 			if (app->on_turn_punt.fn)
 				app->on_turn_punt.fn(app->on_turn_punt.ctx, m);
@@ -511,6 +661,7 @@ void app_timers(struct appliance *app)
 	nbr_reap(now, -1);
 	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1) */
 	nbr_pending_tick(now - app->tsc_hz, 3, now, arp_request, pending_drop, app);
+	app_dad_tick(app);
 }
 
 /* Sends an IPv4 packet built by the control plane (Ethernet destination still to fill)
@@ -845,6 +996,7 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 		if (next->ifs[i].n_addrs == 0)
 			nbr_reap(0, i);
 	app->cfg = *next;
+	app_dad_tick(app); /* new IPv6 addresses: their detection starts now */
 	for (int i = 0; i < app->n_on_config; i++)
 		app->on_config[i].fn(app->on_config[i].ctx);
 	return 0;
@@ -908,8 +1060,8 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
  * per-worker fields, each written by one thread, read here with aligned atomic loads. */
 struct fw_snap_rule {
 	uint16_t slot;
-	uint32_t serial; /* 0: a fixed slot (default, replies, ICMP...) */
-	char text[64];	 /* fw_rule_format's, or the fixed slot's name */
+	uint32_t serial;	     /* 0: a fixed slot (default, replies, ICMP...) */
+	char text[FW_RULE_TEXT_MAX]; /* fw_rule_format's, or the fixed slot's name */
 };
 
 struct metrics_snap {
@@ -1276,9 +1428,15 @@ static int if_mac(void *ctx, int ifi, uint8_t mac[6])
 	return 0;
 }
 
+static const char *addr6_state(void *ctx, int ifi, const uint8_t addr[16], char *buf, size_t len)
+{
+	return app_dad_describe(ctx, ifi, addr, buf, len);
+}
+
 const struct cli_ops app_cli_ops = {
 	.apply = apply,
 	.if_mac = if_mac,
+	.addr6_state = addr6_state,
 };
 
 int app_cli_register(struct appliance *app)

@@ -1,6 +1,7 @@
 /* The per-packet stages for traffic arriving on an interface: Ethernet, ARP responder,
  * IPv4 validation, ICMP echo, and the hand-off of everything else for our addresses to the
- * kernel (exception path); IPv6 validation, neighbour solicitations and ICMPv6 echo. Run to
+ * kernel (exception path); IPv6 validation, Neighbour Discovery, ICMPv6 echo and the same
+ * exception path through the firewall. Run to
  * completion over a burst; never allocates from the heap, never locks, never logs: every
  * drop is counted under its reason. */
 #include <stddef.h>
@@ -353,12 +354,15 @@ static inline void ipv4_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 }
 
 /* --- IPv6 arriving on an interface (issue 18): validation, Neighbour Discovery's
- * solicitations and echo requests answered in place; nothing else is served over IPv6 yet. */
+ * solicitations and echo requests answered in place, advertisements to the kernel (or, for
+ * our own addresses, to the control plane's duplicate address detection), and TCP, UDP and
+ * the kernel's ICMPv6 through the firewall to the kernel. */
 
 #define IP6_HLEN 40
 #define IP6_MAX_EXT 4 /* extension headers walked before the packet is refused */
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
+#define ICMP6_MLD_QUERY 130
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
 #define ND_OPT_SOURCE_LLADDR 1
@@ -401,8 +405,17 @@ static inline bool ip6_is_ours(const struct dp_if *ifp, const uint8_t *a)
 	return false;
 }
 
+/* True when @a is an address whose duplicate address detection is running. */
+static inline bool ip6_is_tentative(const struct dp_if *ifp, const uint8_t *a)
+{
+	for (int i = 0; i < ifp->n_tent6; i++)
+		if (ip6_eq(a, ifp->tent6[i]))
+			return true;
+	return false;
+}
+
 /* True when @a is a multicast group the interface is in: all nodes, or the solicited-node
- * group of one of its addresses. */
+ * group of one of its addresses, tentative ones included (RFC 4862 5.4.2). */
 static inline bool ip6_is_our_group(const struct dp_if *ifp, const uint8_t *a)
 {
 	if (ip6_eq(a, ip6_all_nodes))
@@ -413,6 +426,9 @@ static inline bool ip6_is_our_group(const struct dp_if *ifp, const uint8_t *a)
 		return true;
 	for (int i = 0; i < ifp->n_addrs6; i++)
 		if (memcmp(a + 13, ifp->addr6[i] + 13, 3) == 0)
+			return true;
+	for (int i = 0; i < ifp->n_tent6; i++)
+		if (memcmp(a + 13, ifp->tent6[i] + 13, 3) == 0)
 			return true;
 	return false;
 }
@@ -503,6 +519,25 @@ static inline struct rte_ether_hdr *ip6_strip_ext(struct rte_mbuf *m, unsigned i
 	return (struct rte_ether_hdr *)p;
 }
 
+/* The interface's firewall for IPv6 (fw.h): true when @m passes, else dropped and counted. */
+static inline bool ip6_fw_pass(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip, uint8_t proto, unsigned int off, uint32_t now_s,
+	struct dp_if_stats *st)
+{
+	fw_verdict_t v;
+
+	if (!l3->fw[ifi])
+		return true;
+	v = fw_verdict_ipv6(l3->fw[ifi], dp_fw_flows, ip->src_addr, ip->dst_addr, proto,
+		(const uint8_t *)ip + off, IP6_HLEN + rte_be_to_cpu_16(ip->payload_len) - off,
+		now_s);
+	fw_count(&dp_fw_counters[rte_lcore_id()][ifi], v, m->pkt_len);
+	if (likely(fw_allowed(v)))
+		return true;
+	drop(m, st, DP_DROP_FIREWALL);
+	return false;
+}
+
 /* The options of a Neighbour Discovery message (RFC 4861 4.6): each a whole number of
  * 8-byte units, at least one, within the message. Sets *@sllao when one is a source
  * link-layer address. */
@@ -533,14 +568,19 @@ static inline void nd_solicit(const struct dp_if *ifp, struct rte_mbuf *m,
 
 	if (ip->hop_limits != 255)
 		return drop(m, st, DP_DROP_ND_HOP_LIMIT);
-	if (ns[1] != 0 || len < 24)
-		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
-	memcpy(target, ns + 8, 16);
-	if (!ip6_is_ours(ifp, target))
-		return drop(m, st, DP_DROP_ND_NOT_FOR_US);
-	if (!nd_options_ok(ns + 24, len - 24, &sllao) ||
+	if (ns[1] != 0 || len < 24 || !nd_options_ok(ns + 24, len - 24, &sllao) ||
 		(dad && (sllao || memcmp(ip->dst_addr, ip6_sol_node, sizeof(ip6_sol_node)) != 0)))
 		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+	memcpy(target, ns + 8, 16);
+	if (!ip6_is_ours(ifp, target)) {
+		if (dad && ip6_is_tentative(ifp, target)) { /* another node wants it too */
+			m->hash.usr = DP_PUNT_ND_DAD;
+			m->hash.fdir.hi = off;
+			out->punt[out->n_punt++] = m;
+			return;
+		}
+		return drop(m, st, DP_DROP_ND_NOT_FOR_US);
+	}
 
 	/* the advertisement: IPv6 header and 32 bytes, nothing after */
 	eth = ip6_strip_ext(m, off);
@@ -615,10 +655,50 @@ static inline void icmp6_echo(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, unsig
 	out->tx[out->n_tx++] = m;
 }
 
-static inline void icmp6_input(const struct dp_if *ifp, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, struct rte_ipv6_hdr *ip, unsigned int off,
+/* A neighbour advertisement (RFC 4861 7.1.2 checks): one for an address of ours, assigned
+ * or tentative, means another node has it, which the control plane reports (and a detection
+ * running fails); the rest answer the kernel's own resolutions for its connections on the
+ * exception path, so they go to it. */
+static inline void nd_advert(const struct dp_if *ifp, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip, unsigned int off, unsigned int len, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	const uint8_t *na = (const uint8_t *)ip + off;
+	bool sllao;
+
+	if (ip->hop_limits != 255)
+		return drop(m, st, DP_DROP_ND_HOP_LIMIT);
+	if (na[1] != 0 || len < 24 || na[8] == 0xff ||
+		(ip->dst_addr[0] == 0xff && (na[4] & ND_NA_FLAG_SOLICITED)) ||
+		!nd_options_ok(na + 24, len - 24, &sllao))
+		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
+	if (ip6_is_ours(ifp, na + 8) || ip6_is_tentative(ifp, na + 8)) {
+		m->hash.usr = DP_PUNT_ND_DAD;
+		m->hash.fdir.hi = off;
+		out->punt[out->n_punt++] = m;
+		return;
+	}
+	out->kernel[out->n_kernel++] = m;
+	st->to_kernel++;
+}
+
+/* What IPv6 leaves to the kernel (TCP, UDP, and the ICMPv6 of its own connections) passes
+ * the interface's firewall first, as IPv4 does. */
+static inline void ip6_to_kernel(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip, uint8_t proto, unsigned int off, uint32_t now_s,
 	struct dp_burst_out *out, struct dp_if_stats *st)
 {
+	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
+		return;
+	out->kernel[out->n_kernel++] = m;
+	st->to_kernel++;
+}
+
+static inline void icmp6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ether_hdr *eth, struct rte_ipv6_hdr *ip, unsigned int off, uint32_t now_s,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const struct dp_if *ifp = &l3->ifs[ifi];
 	unsigned int len = IP6_HLEN + rte_be_to_cpu_16(ip->payload_len) - off;
 	const uint8_t *ic = (const uint8_t *)ip + off;
 
@@ -627,17 +707,28 @@ static inline void icmp6_input(const struct dp_if *ifp, struct rte_mbuf *m,
 			rte_raw_cksum(ic, len)) != 0xffff)
 		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
 	switch (ic[0]) {
-	case ND_NEIGHBOR_SOLICIT:
-		return nd_solicit(ifp, m, eth, ip, off, len, out, st);
+	case ND_NEIGHBOR_SOLICIT: /* neighbour discovery is to IPv6 what ARP is to IPv4: */
+		return nd_solicit(ifp, m, eth, ip, off, len, out, st); /* no firewall */
+	case ND_NEIGHBOR_ADVERT:
+		return nd_advert(ifp, m, ip, off, len, out, st);
 	case ICMP6_ECHO_REQUEST:
-		return icmp6_echo(m, ip, off, len, out, st);
-	default: /* advertisements, router discovery, errors: no IPv6 neighbour table yet */
+		if (ip6_fw_pass(l3, ifi, m, ip, IPPROTO_ICMPV6, off, now_s, st))
+			icmp6_echo(m, ip, off, len, out, st);
+		return;
+	case ICMP6_ECHO_REPLY: /* the kernel's pings */
+	case ICMP6_MLD_QUERY:  /* the kernel reports the groups it is in */
+		return ip6_to_kernel(l3, ifi, m, ip, IPPROTO_ICMPV6, off, now_s, out, st);
+	default:
+		/* errors about the kernel's connections; router discovery and redirects are
+		 * not taken: the appliance is configured, not autoconfigured */
+		if (ic[0] < 128)
+			return ip6_to_kernel(l3, ifi, m, ip, IPPROTO_ICMPV6, off, now_s, out, st);
 		return drop(m, st, DP_DROP_ICMP6_OTHER);
 	}
 }
 
 static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, struct dp_burst_out *out, struct dp_if_stats *st)
+	struct rte_ether_hdr *eth, uint32_t now_s, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
@@ -673,9 +764,10 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 		rte_pktmbuf_trim(m, frame_l3 - IP6_HLEN - plen);
 
 	if (proto == IPPROTO_ICMPV6)
-		return icmp6_input(ifp, m, eth, ip, off, out, st);
-	/* TCP and UDP: the firewall does not cover IPv6 yet, so nothing goes to the kernel */
-	drop(m, st, DP_DROP_IP6_NO_SERVICE);
+		return icmp6_input(l3, ifi, m, eth, ip, off, now_s, out, st);
+	/* TCP and UDP: no fast path over IPv6 yet, so the exception path: the web front end,
+	 * the callbridge's and the TURN server's TCP and TLS listeners, through the firewall */
+	ip6_to_kernel(l3, ifi, m, ip, proto, off, now_s, out, st);
 }
 
 void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n,
@@ -717,6 +809,12 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 					DP_DROP_L2_OTHER_HOST);
 			continue;
 		}
+		/* our own broadcasts and multicasts come back on a tap (af_packet echoes them);
+		 * only a hairpin carries our source in on purpose */
+		if (unlikely(rte_is_same_ether_addr(&eth->src_addr, &ifp->mac)) && !out->hairpin) {
+			drop(m, st, DP_DROP_L2_OWN_FRAME);
+			continue;
+		}
 		/* no station sends from a group address (IEEE 802.3): what is answered in place
 		 * (ARP, echo, ND) would go to that group */
 		if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr))) {
@@ -739,7 +837,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			break;
 		case RTE_BE16(RTE_ETHER_TYPE_IPV6):
 			if (ifp->v6)
-				ipv6_input(l3, ifi, m, eth, out, st);
+				ipv6_input(l3, ifi, m, eth, now_s, out, st);
 			else
 				drop(m, st, DP_DROP_L2_ETHERTYPE);
 			break;

@@ -79,9 +79,19 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 				rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 
 			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
-				pkts[i]->data_len >= sizeof(*eth) + 20)
+				pkts[i]->data_len >= sizeof(*eth) + 20) {
 				fw_flow_note_ipv4(dp_fw_flows, eth + 1,
 					pkts[i]->data_len - sizeof(*eth), now_s);
+			} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
+				pkts[i]->data_len >= sizeof(*eth) + 40) {
+				/* the kernel's TCP and UDP carry no extension headers */
+				const struct rte_ipv6_hdr *ip6 =
+					(const struct rte_ipv6_hdr *)(eth + 1);
+
+				fw_flow_note_ipv6(dp_fw_flows, ip6->src_addr, ip6->dst_addr,
+					ip6->proto, (const uint8_t *)(ip6 + 1),
+					pkts[i]->data_len - sizeof(*eth) - 40, now_s);
+			}
 		}
 	}
 	st->from_kernel += n;

@@ -175,14 +175,8 @@ int port_setup(const struct cfg_iface *ifc, int ifi, unsigned int n_workers, str
 		snprintf(err, errlen, "%s: not visible to the kernel", what);
 		return -ENODEV;
 	}
-	/* the mirror speaks IPv4 only, as the data plane does; no IPv6 chatter on the wire */
-	char path[128];
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifc->tap);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
+	/* IPv6 off until the interface has an address of that family (app_sync_kernel) */
+	tap_ipv6(ifc->tap, false);
 	ret = tap_link_up(pi->tap_ifindex);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: cannot set up: %s", what, strerror(-ret));

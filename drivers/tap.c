@@ -79,48 +79,115 @@ int tap_link_up(int ifindex)
 	return nl_talk(nlh);
 }
 
-int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix)
+/* RTM_NEWADDR / RTM_DELADDR of @addr (4 or 16 bytes, by @family). IPv6 addresses skip the
+ * kernel's duplicate address detection: the data plane runs it (and answers for them). */
+static int addr_talk(int ifindex, bool add, int family, const void *addr, uint8_t prefix)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const size_t alen = family == AF_INET ? 4 : 16;
+	const uint8_t *a = addr;
 	struct ifaddrmsg *ifa;
 	int ret;
 
 	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = prefix;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_scope = family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80 ?
+		RT_SCOPE_LINK :
+		RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	ret = nl_talk(nlh);
 	return (!add && ret == -EADDRNOTAVAIL) ? 0 : ret;
 }
 
-int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway)
+int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix)
+{
+	return addr_talk(ifindex, add, AF_INET, &addr, prefix);
+}
+
+int tap_addr6(int ifindex, bool add, const uint8_t addr[16], uint8_t prefix)
+{
+	return addr_talk(ifindex, add, AF_INET6, addr, prefix);
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE to @dst/@dst_len via @gateway (4 or 16 bytes, by @family). */
+static int route_talk(int ifindex, bool add, int family, const void *dst, uint8_t dst_len,
+	const void *gateway)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const size_t alen = family == AF_INET ? 4 : 16;
 	struct rtmsg *rtm;
 	int ret;
 
 	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = dst_len;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
 	if (dst_len)
-		mnl_attr_put_u32(nlh, RTA_DST, dst);
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, gateway);
+		mnl_attr_put(nlh, RTA_DST, alen, dst);
+	mnl_attr_put(nlh, RTA_GATEWAY, alen, gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	ret = nl_talk(nlh);
 	return (!add && ret == -ESRCH) ? 0 : ret;
+}
+
+int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway)
+{
+	return route_talk(ifindex, add, AF_INET, &dst, dst_len, &gateway);
+}
+
+int tap_route6(int ifindex, bool add, const uint8_t dst[16], uint8_t dst_len,
+	const uint8_t gateway[16])
+{
+	return route_talk(ifindex, add, AF_INET6, dst, dst_len, gateway);
+}
+
+/* IPv6 on the mirror, on when its interface has IPv6 addresses: as configured, never
+ * autoconfigured (no router solicitations, no SLAAC, no address of its own making) and
+ * with no duplicate address detection of its own (the data plane's covers the addresses,
+ * and answers for them). Best effort: a setting that cannot be written shows as a missing
+ * address later. */
+int tap_ipv6(const char *name, bool on)
+{
+	static const char *const off[] = { "accept_ra=0", "autoconf=0", "accept_dad=0",
+		"dad_transmits=0", "router_solicitations=0", "addr_gen_mode=1" };
+	char path[160];
+	int ret = 0;
+	FILE *f;
+
+	for (size_t i = 0; on && i < sizeof(off) / sizeof(off[0]); i++) {
+		const char *eq = strchr(off[i], '=');
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%.*s", name,
+			(int)(eq - off[i]), off[i]);
+		if (!(f = fopen(path, "w"))) {
+			ret = -errno;
+			continue;
+		}
+		fputs(eq + 1, f);
+		if (fclose(f) != 0)
+			ret = -errno;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	if (!(f = fopen(path, "w")))
+		return -errno;
+	fputs(on ? "0" : "1", f);
+	if (fclose(f) != 0)
+		return -errno;
+	return ret;
 }
 
 /* ---- the relay range, kept from the kernel's ephemeral ports ---- */

@@ -20,6 +20,10 @@ struct cli_ops {
 	/* Interface @ifi's MAC address, for the `ipv6 <if>` page's link-local address: 0, or
 	 * negative when unknown. May be NULL (the page says the address is derived at run time). */
 	int (*if_mac)(void *ctx, int ifi, uint8_t mac[6]);
+	/* The state of IPv6 address @addr on @ifi as text ("preferred", "tentative", "duplicate:
+	 * ..."), for the same page. May be NULL. */
+	const char *(
+		*addr6_state)(void *ctx, int ifi, const uint8_t addr[16], char *buf, size_t len);
 };
 
 /* A command: the CLI's own (ipv4, ipv6, pki, log, metrics, help) and those components register

@@ -36,8 +36,13 @@ struct dp_if {
 	uint8_t n_addrs6;
 	uint8_t addr6[EDGE_MAX_ADDRS][16];
 	uint8_t prefix6[EDGE_MAX_ADDRS];
-	uint8_t ll6[16];
+	uint8_t ll6[16];      /* all zero while its duplicate address detection runs */
 	uint8_t gateway6[16]; /* first configured gateway, or all zero */
+	/* addresses (the link-local among them) whose duplicate address detection is running
+	 * (RFC 4862 5.4): not ours yet, but an advertisement of one, or another node's
+	 * detection of it, goes to the control plane, which then refuses it */
+	uint8_t n_tent6;
+	uint8_t tent6[EDGE_MAX_ADDRS + 1][16];
 };
 
 struct dp_l3 {
@@ -102,10 +107,9 @@ extern struct dp_l3 *dp_l3_current;
 		"IPv6 extension headers: too many (more than 4), truncated, or of a kind not "     \
 		"handled")                                                                         \
 	X(IP6_FRAGMENT, "IPv6 fragment (not reassembled)")                                         \
-	X(IP6_NO_SERVICE, "IPv6 TCP/UDP: no service over IPv6 yet (TURN, web and TCP are IPv4)")   \
 	X(ICMP6_MALFORMED, "ICMPv6 truncated, checksum wrong, or Neighbour Discovery malformed")   \
 	X(ICMP6_ECHO_MCAST, "ICMPv6 echo request to a multicast group (never answered)")           \
-	X(ICMP6_OTHER, "ICMPv6 of a type not handled (NA, RA, ...: no IPv6 neighbour table yet)")  \
+	X(ICMP6_OTHER, "ICMPv6 not taken: router discovery, redirects, others' MLD reports")       \
 	X(ND_HOP_LIMIT, "Neighbour Discovery with hop limit not 255 (from off the link)")          \
 	X(ND_NOT_FOR_US, "neighbour solicitation for an address not ours")                         \
 	X(FIREWALL, "refused by the interface firewall")                                           \
@@ -181,6 +185,10 @@ enum dp_punt_kind {
 	DP_PUNT_TURN_STREAM,   /* a peer's datagram for a TURN client on TCP/TLS (permitted) */
 	DP_PUNT_TURN,	       /* a STUN message for the TURN server (Allocate, Refresh, ...);
 				 * the interface it came in on in hash.fdir.hi */
+	DP_PUNT_ND_DAD,	       /* neighbour discovery about an address of ours that another
+				 * node claims or is detecting: an advertisement, or a detection's
+				 * solicitation (source ::), for a tentative or assigned address;
+				 * the ICMPv6 message's offset from the IPv6 header in hash.fdir.hi */
 };
 
 /* Wakes the control plane when a worker punts while it sleeps in poll: it sets @sleeping

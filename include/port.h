@@ -42,6 +42,13 @@ int tap_link_up(int ifindex);
 int tap_addr(int ifindex, bool add, uint32_t addr, uint8_t prefix);
 /* A route to dst/dst_len (0/0: the default route) via gateway out of ifindex. */
 int tap_route(int ifindex, bool add, uint32_t dst, uint8_t dst_len, uint32_t gateway);
+/* The same for IPv6 (addresses added without the kernel's duplicate address detection). */
+int tap_addr6(int ifindex, bool add, const uint8_t addr[16], uint8_t prefix);
+int tap_route6(int ifindex, bool add, const uint8_t dst[16], uint8_t dst_len,
+	const uint8_t gateway[16]);
+/* IPv6 on the mirror @name on or off: on, it is configured only (no router solicitation,
+ * SLAAC, link-local of its own, or duplicate address detection). 0 or -errno. */
+int tap_ipv6(const char *name, bool on);
 
 /* Keeps the kernel's ephemeral ports (this namespace's, where the TAP mirrors are) out of
  * the TURN relay range: writes ip_local_reserved_ports as it was plus lo-hi. The relay

@@ -229,7 +229,7 @@ static void ipv6_show(const struct cli *cli, int ifi, FILE *out)
 {
 	const struct cfg_iface *ifc = &cli->cfg->ifs[ifi];
 	static const uint8_t none[16];
-	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], st[96];
 	uint8_t mac[6], ll[16];
 
 	fprintf(out, "Interface               : %s\n", ifc->name);
@@ -238,8 +238,12 @@ static void ipv6_show(const struct cli *cli, int ifi, FILE *out)
 	for (int i = 0; i < ifc->n_addrs6; i++) {
 		const struct cfg_ipv6 *x = &ifc->addrs6[i];
 
-		fprintf(out, "Address                 : %s/%u\n", cfg_ipv6_str(x->addr, a),
+		fprintf(out, "Address                 : %s/%u", cfg_ipv6_str(x->addr, a),
 			x->prefix);
+		if (cli->ops && cli->ops->addr6_state)
+			fprintf(out, " (%s)",
+				cli->ops->addr6_state(cli->ctx, ifi, x->addr, st, sizeof(st)));
+		fputc('\n', out);
 		fprintf(out, "Gateway                 : %s\n",
 			memcmp(x->gateway, none, 16) ? cfg_ipv6_str(x->gateway, g) : "none");
 	}
@@ -255,8 +259,12 @@ static void ipv6_show(const struct cli *cli, int ifi, FILE *out)
 		cfg_ipv6_link_local(mac, ll);
 		fprintf(out,
 			"Link-local              : %s/64 (from MAC "
-			"%02x:%02x:%02x:%02x:%02x:%02x)\n",
+			"%02x:%02x:%02x:%02x:%02x:%02x",
 			cfg_ipv6_str(ll, a), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		if (cli->ops->addr6_state)
+			fprintf(out, "; %s",
+				cli->ops->addr6_state(cli->ctx, ifi, ll, st, sizeof(st)));
+		fprintf(out, ")\n");
 	} else
 		fprintf(out,
 			"Link-local              : fe80::/64 from the MAC (derived at run "

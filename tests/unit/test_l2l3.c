@@ -669,13 +669,129 @@ static void test_nd_refused(void)
 	ip6_of(m)->payload_len = htons(20);
 	rte_pktmbuf_trim(m, 4);
 	dropped_as(seal6(m, 40), DP_DROP_ICMP6_MALFORMED);
-	/* advertisements and router advertisements wait for a neighbour table */
-	m = ns6(PEER6, OUR6, &our_mac, OUR6, false);
-	((uint8_t *)(ip6_of(m) + 1))[0] = 136;
-	dropped_as(seal6(m, 40), DP_DROP_ICMP6_OTHER);
+	/* router discovery and redirects are not taken: the appliance is configured */
+	for (int t = 133; t <= 137; t += (t == 134 ? 3 : 1)) {
+		m = ns6(PEER_LL6, "ff02::1", &all_nodes_mac, OUR6, false);
+		((uint8_t *)(ip6_of(m) + 1))[0] = (uint8_t)t;
+		dropped_as(seal6(m, 40), DP_DROP_ICMP6_OTHER);
+	}
+	/* another node's MLD report */
 	m = ns6(PEER_LL6, "ff02::1", &all_nodes_mac, OUR6, false);
-	((uint8_t *)(ip6_of(m) + 1))[0] = 134;
+	((uint8_t *)(ip6_of(m) + 1))[0] = 143;
 	dropped_as(seal6(m, 40), DP_DROP_ICMP6_OTHER);
+}
+
+/* A neighbour advertisement @target from @src to @dst with @flags and a target link-layer
+ * address option. */
+static struct rte_mbuf *na6(const char *src, const char *dst, const struct rte_ether_addr *mac,
+	const char *target, uint8_t flags)
+{
+	struct rte_mbuf *m = ns6(src, dst, mac, target, true);
+	uint8_t *ic = (uint8_t *)(ip6_of(m) + 1);
+
+	ic[0] = 136;
+	ic[4] = flags;
+	ic[24] = 2;
+	return seal6(m, 40);
+}
+
+/* Advertisements answer the kernel's resolutions; one for an address of ours goes to the
+ * control plane (another node has it), with where its message starts. */
+static void test_nd_advert(void)
+{
+	struct rte_mbuf *m;
+
+	run1(na6(PEER6, OUR6, &our_mac, PEER6, 0x60));
+	no_drops();
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_punt + out.n_tx, 0);
+	CU_ASSERT_EQUAL(st.to_kernel, 1);
+	free_out();
+	run1(na6(PEER_LL6, "ff02::1", &all_nodes_mac, PEER_LL6, 0x20)); /* unsolicited */
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	/* ours: the assigned one, the link-local */
+	run1(na6(PEER_LL6, "ff02::1", &all_nodes_mac, OUR6, 0x20));
+	no_drops();
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_kernel, 0);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_DAD);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, 40);
+	free_out();
+	run1(na6(PEER_LL6, "ff02::1", &all_nodes_mac, LL6, 0x20));
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	free_out();
+	/* behind a Hop-by-Hop header: the offset says where the message is */
+	{
+		uint8_t *ic;
+
+		m = pkt6(PEER6, OUR6, &our_mac, (const uint8_t[]){ IPPROTO_HOPOPTS }, 1,
+			IPPROTO_ICMPV6, 32, &ic);
+		ip6_of(m)->hop_limits = 255;
+		ic[0] = 136;
+		memcpy(ic + 8, in6(OUR6), 16);
+		ic[24] = 2;
+		ic[25] = 1;
+		seal6(m, 48);
+	}
+	run1(m);
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, 48);
+	free_out();
+	/* malformed: hop limit, solicited to a group, multicast target, code */
+	m = na6(PEER6, OUR6, &our_mac, PEER6, 0x60);
+	ip6_of(m)->hop_limits = 254;
+	dropped_as(m, DP_DROP_ND_HOP_LIMIT);
+	dropped_as(na6(PEER6, "ff02::1", &all_nodes_mac, PEER6, 0x60), DP_DROP_ICMP6_MALFORMED);
+	dropped_as(na6(PEER6, OUR6, &our_mac, "ff02::1", 0x20), DP_DROP_ICMP6_MALFORMED);
+	m = na6(PEER6, OUR6, &our_mac, PEER6, 0x60);
+	((uint8_t *)(ip6_of(m) + 1))[1] = 1;
+	dropped_as(seal6(m, 40), DP_DROP_ICMP6_MALFORMED);
+}
+
+/* While its detection runs, an address is not ours (nothing answered, nothing taken), but
+ * its group is joined and another node's detection or advertisement of it is punted. */
+static void test_nd_tentative(void)
+{
+	struct dp_if *ifp = &l3.ifs[0];
+	const uint8_t *tent = in6("2001:db8:20::77");
+
+	memcpy(ifp->tent6[0], tent, 16);
+	ifp->n_tent6 = 1;
+	dropped_as(echo6(PEER6, "2001:db8:20::77", 8), DP_DROP_IP6_NOT_LOCAL);
+	dropped_as(ns6(PEER6, "ff02::1:ff00:77", &sol_mac, "2001:db8:20::77", true),
+		DP_DROP_ND_NOT_FOR_US);
+	run1(ns6("::", "ff02::1:ff00:77", &sol_mac, "2001:db8:20::77", false));
+	no_drops();
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_tx, 0);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_DAD);
+	free_out();
+	run1(na6(PEER6, "ff02::1", &all_nodes_mac, "2001:db8:20::77", 0x20));
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	free_out();
+	ifp->n_tent6 = 0;
+	dropped_as(ns6("::", "ff02::1:ff00:77", &sol_mac, "2001:db8:20::77", false),
+		DP_DROP_IP6_NOT_LOCAL);
+}
+
+/* Our own multicast comes back on an af_packet port: never taken as another node's. */
+static void test_own_frames(void)
+{
+	struct rte_mbuf *m = na6(OUR6, "ff02::1", &all_nodes_mac, OUR6, 0x20);
+
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr = our_mac;
+	dropped_as(m, DP_DROP_L2_OWN_FRAME);
+	m = arp(RTE_ARP_OP_REQUEST, OUR_IP, PEER_IP,
+		&(struct rte_ether_addr){ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } });
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr = our_mac;
+	dropped_as(m, DP_DROP_L2_OWN_FRAME);
+	/* a hairpin carries our MAC on purpose */
+	out.hairpin = true;
+	run1(echo_request(PEER_IP, OUR_IP, 8));
+	out.hairpin = false;
+	CU_ASSERT_EQUAL(out.n_tx, 1);
+	free_out();
 }
 
 static void check_echo6_reply(size_t data, const char *from, const char *to)
@@ -810,10 +926,28 @@ static void test_ipv6_validation(void)
 	dropped_as(echo6(PEER6, "ff02::1:ff00:9", 8), DP_DROP_IP6_NOT_LOCAL);
 	dropped_as(echo6(PEER6, "2001:db8:10::1", 8), DP_DROP_IP6_NOT_LOCAL); /* if 1's */
 
-	dropped_as(pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_UDP, 8 + 20, &p),
-		DP_DROP_IP6_NO_SERVICE);
-	dropped_as(pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_TCP, 20, &p),
-		DP_DROP_IP6_NO_SERVICE);
+	/* TCP and UDP: the exception path (the firewall is off here) */
+	for (int t = 0; t < 2; t++) {
+		run1(pkt6(PEER6, OUR6, &our_mac, NULL, 0, t ? IPPROTO_TCP : IPPROTO_UDP, 20, &p));
+		no_drops();
+		CU_ASSERT_EQUAL(out.n_kernel, 1);
+		CU_ASSERT_EQUAL(st.to_kernel, 1);
+		free_out();
+	}
+	/* the kernel's: echo replies, errors, MLD queries; not its others */
+	for (int t = 0; t < 4; t++) {
+		static const uint8_t types[] = { 129, 1, 3, 130 };
+
+		m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_ICMPV6, 8 + 48, &p);
+		p[0] = types[t];
+		run1(seal6(m, 40));
+		no_drops();
+		CU_ASSERT_EQUAL(out.n_kernel, 1);
+		free_out();
+	}
+	m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_ICMPV6, 8, &p);
+	p[0] = 200; /* private experimentation */
+	dropped_as(seal6(m, 40), DP_DROP_ICMP6_OTHER);
 }
 
 /* IPv6 multicast MACs are taken only where the interface has IPv6; IPv4 never rides them. */
@@ -863,7 +997,11 @@ static const struct unit_test tests[] = {
 	{ "IPv6: a neighbour solicitation is answered with an advertisement", test_nd_solicit },
 	{ "IPv6: duplicate address detection for our address is answered to all nodes",
 		test_nd_dad },
-	{ "IPv6: solicitations not ours, off link or malformed; NA and RA", test_nd_refused },
+	{ "IPv6: solicitations not ours, off link or malformed; RA, redirect, MLD reports",
+		test_nd_refused },
+	{ "IPv6: advertisements to the kernel, ours to the control plane", test_nd_advert },
+	{ "IPv6: a tentative address is not ours; its detection is watched", test_nd_tentative },
+	{ "L2: our own frames come back: dropped, save a hairpin", test_own_frames },
 	{ "IPv6: echo requests to our addresses answered, to groups not", test_icmp6_echo },
 	{ "IPv6 validation, each under its reason", test_ipv6_validation },
 	{ "Ethernet: 33:33 multicast only where the interface has IPv6", test_l2_ipv6 },
