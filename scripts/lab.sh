@@ -129,7 +129,10 @@ lab_cert() {	# <dir> <name> <CN> <subjectAltName> <extendedKeyUsage>
 
 lab_certs() {
 	local d=$RUN/certs
-	[ -f "$d/lab-fullchain.pem" ] && [ -f "$d/core-fullchain.pem" ] && return 0
+	# made again when an older lab's lack the IPv6 addresses
+	[ -f "$d/lab-fullchain.pem" ] && [ -f "$d/core-fullchain.pem" ] &&
+		openssl x509 -in "$d/lab-fullchain.pem" -noout -ext subjectAltName 2>/dev/null |
+		grep -qi "2001:DB8:20:0:0:0:0:1" && return 0
 	(
 		set -e
 		umask 077
@@ -138,8 +141,10 @@ lab_certs() {
 			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
 			-out "$d/lab-ca.pem"
 		lab_cert "$d" lab edge.lab.example \
-			"IP:198.18.20.1,IP:198.18.10.1,DNS:edge.lab.example" "serverAuth,clientAuth"
-		lab_cert "$d" core core.lab.example "IP:198.18.10.1,IP:198.18.10.3,DNS:core.lab.example" \
+			"IP:198.18.20.1,IP:198.18.10.1,IP:2001:db8:20::1,IP:2001:db8:10::1,DNS:edge.lab.example" \
+			"serverAuth,clientAuth"
+		lab_cert "$d" core core.lab.example \
+			"IP:198.18.10.1,IP:198.18.10.3,IP:2001:db8:10::1,DNS:core.lab.example" \
 			"serverAuth,clientAuth"
 		chmod 644 "$d/lab-ca.pem"
 	) >/dev/null 2>&1 || say "could not make the lab certificates (openssl); TLS needs yours"

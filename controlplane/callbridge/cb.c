@@ -156,7 +156,8 @@ struct callbridge {
 	struct cb_link *links;
 	unsigned int next_link_no;
 	char cert[300], key_path[300], trust[300];
-	char redirect_url[64]; /* webadmin http-redirect's target */
+	/* the webadmin's addresses (lws keeps the pointers) and where port 80 sends each */
+	char webadmin_addrs[WEB_IF_ADDRS][46], redirect_urls[WEB_IF_ADDRS][80];
 	/* who may use the API: the running configuration's users, kept current by cb_admins()
 	 * (a `user` change applies at once, no restart) */
 	pthread_mutex_t auth_lock;
@@ -1558,7 +1559,7 @@ static int build_ctx(struct callbridge *cb)
 {
 	const struct edge_cfg *cfg = &cb->svc.cfg;
 	struct lws_context_creation_info ci, vi;
-	char ip[16], err[1024], key[300], cert[300];
+	char err[1024], key[300], cert[300];
 	int rc;
 
 	if (cfg->role == EDGE_ROLE_EDGE)
@@ -1601,54 +1602,58 @@ static int build_ctx(struct callbridge *cb)
 	const struct cfg_webadmin *wa = &cfg->webadmin;
 	if (!wa->enabled) {
 		SAY(0, "webadmin: disabled\n");
-	} else if (wa->ifi < 0 || wa->ifi >= cfg->n_ifs || !cfg->ifs[wa->ifi].n_addrs) {
+	} else if (!web_if_addrs(cfg, wa->ifi, cb->webadmin_addrs)) {
 		SAY(0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
 	} else if (!wa->key[0] || !wa->cert[0] ||
 		pki_path(cfg->cert_dir, wa->key, key, sizeof(key)) < 0 ||
 		pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
 		SAY(0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
 	} else {
-		memset(&vi, 0, sizeof(vi));
-		cfg_ipv4_str(cfg->ifs[wa->ifi].addrs[0].addr, ip);
-		vi.vhost_name = "webadmin";
-		vi.iface = ip;
-		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
-		vi.port = wa->port;
-		vi.protocols = webadmin_protocols;
-		vi.mounts = &webadmin_mount;
-		vi.user = cb;
-		vi.ssl_cert_filepath = cert;
-		vi.ssl_private_key_filepath = key;
-		vi.ssl_options_set = TLS_OPTS;
-		vi.ssl_cipher_list = TLS12_CIPHERS;
-		vi.alpn = "http/1.1";
-		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-			LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-		if (lws_create_vhost(cb->ctx, &vi)) {
-			cb->webadmin_up = true;
-			SAY(0, "webadmin: HTTPS on %s %u (%s:%u)\n", cfg->ifs[wa->ifi].name,
-				wa->port, ip, wa->port);
-			if (wa->http_redirect) {
-				snprintf(cb->redirect_url, sizeof(cb->redirect_url),
-					"https://%s:%u/", ip, wa->port);
-				memset(&vi, 0, sizeof(vi));
-				vi.vhost_name = "webadmin-redirect";
-				vi.iface = ip;
-				vi.options |=
-					LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
-				vi.port = 80;
-				vi.protocols = web_redirect_protocols;
-				vi.user = cb->redirect_url;
-				if (lws_create_vhost(cb->ctx, &vi))
-					SAY(0, "webadmin: HTTP redirect on %s:80\n", ip);
-				else
-					SAY(0,
-						"webadmin: cannot listen on %s:80 for the "
-						"redirect\n",
-						ip);
+		int na = web_if_addrs(cfg, wa->ifi, cb->webadmin_addrs);
+
+		for (int k = 0; k < na; k++) {
+			const char *ip = cb->webadmin_addrs[k];
+			char name[32];
+
+			memset(&vi, 0, sizeof(vi));
+			snprintf(name, sizeof(name), "webadmin-%d", k);
+			vi.vhost_name = name;
+			web_vhost_addr(&vi, ip); /* that address only */
+			vi.port = wa->port;
+			vi.protocols = webadmin_protocols;
+			vi.mounts = &webadmin_mount;
+			vi.user = cb;
+			vi.ssl_cert_filepath = cert;
+			vi.ssl_private_key_filepath = key;
+			vi.ssl_options_set = TLS_OPTS;
+			vi.ssl_cipher_list = TLS12_CIPHERS;
+			vi.alpn = "http/1.1";
+			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+				LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+			if (!lws_create_vhost(cb->ctx, &vi)) {
+				SAY(0, "webadmin: cannot listen on %s port %u (see the log)\n", ip,
+					wa->port);
+				continue;
 			}
-		} else {
-			SAY(0, "webadmin: cannot listen on %s:%u (see the log)\n", ip, wa->port);
+			cb->webadmin_up = true;
+			SAY(0, "webadmin: HTTPS on %s %u (%s port %u)\n", cfg->ifs[wa->ifi].name,
+				wa->port, ip, wa->port);
+			if (!wa->http_redirect)
+				continue;
+			web_https_url(cb->redirect_urls[k], sizeof(cb->redirect_urls[k]), ip,
+				wa->port);
+			memset(&vi, 0, sizeof(vi));
+			snprintf(name, sizeof(name), "webadmin-redirect-%d", k);
+			vi.vhost_name = name;
+			web_vhost_addr(&vi, ip);
+			vi.port = 80;
+			vi.protocols = web_redirect_protocols;
+			vi.user = cb->redirect_urls[k];
+			if (lws_create_vhost(cb->ctx, &vi))
+				SAY(0, "webadmin: HTTP redirect on %s port 80\n", ip);
+			else
+				SAY(0, "webadmin: cannot listen on %s port 80 for the redirect\n",
+					ip);
 		}
 	}
 

@@ -569,6 +569,39 @@ void web_svc_stop(struct web_svc *s)
 	pthread_cond_destroy(&s->cond);
 }
 
+int web_if_addrs(const struct edge_cfg *cfg, int ifi, char out[WEB_IF_ADDRS][46])
+{
+	const struct cfg_iface *ifc;
+	int n = 0;
+
+	if (ifi < 0 || ifi >= cfg->n_ifs)
+		return 0;
+	ifc = &cfg->ifs[ifi];
+	if (ifc->n_addrs)
+		cfg_ipv4_str(ifc->addrs[0].addr, out[n++]);
+	for (int k = 0; k < ifc->n_addrs6 && n < WEB_IF_ADDRS; k++)
+		cfg_ipv6_str(ifc->addrs6[k].addr, out[n++]);
+	return n;
+}
+
+void web_vhost_addr(struct lws_context_creation_info *vi, const char *addr)
+{
+	vi->iface = addr;
+	/* an IPv4 address: an IPv4 socket; an IPv6 one: an IPv6 socket bound to it alone */
+	if (strchr(addr, ':'))
+		vi->options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	else
+		vi->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+}
+
+void web_https_url(char *buf, size_t len, const char *addr, unsigned int port)
+{
+	if (strchr(addr, ':'))
+		snprintf(buf, len, "https://[%s]:%u/", addr, port);
+	else
+		snprintf(buf, len, "https://%s:%u/", addr, port);
+}
+
 size_t web_addr_key(const char *peer, unsigned int tag, uint8_t key[ADDR_LIMIT_KEY_MAX])
 {
 	struct in6_addr a6;

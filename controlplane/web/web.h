@@ -80,6 +80,15 @@ bool web_rx_final(struct lws *wsi);
 
 /* The peer's address as text, IPv4 as a.b.c.d ("?" if unknown); of a socket, @fd. */
 void web_peer(struct lws *wsi, char *buf, size_t len);
+
+/* Where a component listens on interface @ifi: its first IPv4 address, then each IPv6 one
+ * (issue 18), as text. Returns how many (0: the interface has no address). */
+#define WEB_IF_ADDRS (1 + EDGE_MAX_ADDRS)
+int web_if_addrs(const struct edge_cfg *cfg, int ifi, char out[WEB_IF_ADDRS][46]);
+/* Sets @vi to listen on @addr alone (an address web_if_addrs gave): its family only. */
+void web_vhost_addr(struct lws_context_creation_info *vi, const char *addr);
+/* "https://<addr>:<port>/", an IPv6 @addr in brackets (RFC 3986 3.2.2). */
+void web_https_url(char *buf, size_t len, const char *addr, unsigned int port);
 void web_fd_peer(int fd, char *buf, size_t len);
 
 /* lws's warnings and errors go to our log under @component; once per process. */

@@ -131,9 +131,13 @@ struct wb3 {
 	struct lws_protocol_vhost_options hdr_csp, hdr_nosniff, hdr_referrer, hdr_hsts;
 	char csp[512];
 	char webapp_dir[256];
-	char https_urls[WEB_MAX_LISTEN][80]; /* where port 80 sends a browser */
-	struct addr_limit *fails;	     /* failed joins per address (the thread's) */
-	struct addr_limit *log_once;	     /* what a stranger triggers, logged once a minute */
+	/* the listeners' addresses (lws keeps the pointers: they live as long as the context)
+	 * and, for each HTTPS one, where port 80 sends a browser */
+	char https_addrs[WEB_MAX_LISTEN][WEB_IF_ADDRS][46],
+		c2w_addrs[WEB_MAX_LISTEN][WEB_IF_ADDRS][46];
+	char https_urls[WEB_MAX_LISTEN][WEB_IF_ADDRS][80];
+	struct addr_limit *fails;    /* failed joins per address (the thread's) */
+	struct addr_limit *log_once; /* what a stranger triggers, logged once a minute */
 	unsigned long joins_ok, joins_failed;
 	/* failed joins by reason (wb3_join_fail_reasons), for wb3_figures: this thread adds,
 	 * any thread reads, both atomically */
@@ -1352,13 +1356,6 @@ static const struct lws_protocols c2w_protocols[] = { { "c2w-http", cb_c2w_http,
 #define TLS_OPTS TLS_POLICY_OPTIONS
 #define TLS12_CIPHERS TLS_POLICY_TLS12_CIPHERS
 
-static const char *if_addr(const struct edge_cfg *cfg, int ifi, char buf[16])
-{
-	if (ifi < 0 || ifi >= cfg->n_ifs || !cfg->ifs[ifi].n_addrs)
-		return NULL;
-	return cfg_ipv4_str(cfg->ifs[ifi].addrs[0].addr, buf);
-}
-
 /* what build() did, for the operator who restarted */
 #define SAY(...) web_svc_say(&w->svc, __VA_ARGS__)
 
@@ -1388,7 +1385,7 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 	const struct cfg_webbridge3 *c = &cfg->wb3;
 	struct lws_context_creation_info ci;
 	struct lws_context_creation_info vi;
-	char key[300], cert[300], trust[300], ip[16], name[32];
+	char key[300], cert[300], trust[300], name[48];
 	int nv = 0;
 
 	if (!c->enabled)
@@ -1440,55 +1437,57 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			"for browsers\n");
 	else
 		for (int i = 0; i < c->n_https; i++) {
-			if (!if_addr(cfg, c->https[i].ifi, ip)) {
-				SAY(0, "webbridge3: interface %s has no address\n",
-					cfg->ifs[c->https[i].ifi].name);
-				continue;
-			}
-			memset(&vi, 0, sizeof(vi));
-			snprintf(name, sizeof(name), "https-%s-%u", cfg->ifs[c->https[i].ifi].name,
-				c->https[i].port);
-			vi.vhost_name = name;
-			vi.iface = ip;
-			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
-			vi.port = c->https[i].port;
-			vi.protocols = https_protocols;
-			vi.mounts = &w->mount_api;
-			vi.headers = &w->hdr_csp;
-			vi.retry_and_idle_policy = &web_idle_policy;
-			vi.ssl_cert_filepath = cert;
-			vi.ssl_private_key_filepath = key;
-			vi.ssl_options_set = TLS_OPTS;
-			vi.ssl_cipher_list = TLS12_CIPHERS;
-			vi.alpn = "http/1.1";
-			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-			vi.user = w;
-			if (!lws_create_vhost(w->ctx, &vi)) {
-				SAY(0, "webbridge3: cannot listen on %s:%u (HTTPS; see the log)\n",
-					ip, vi.port);
-				continue;
-			}
-			nv++;
-			SAY(0, "webbridge3: HTTPS on %s:%u (%s:%u)\n",
-				cfg->ifs[c->https[i].ifi].name, vi.port, ip, vi.port);
-			if (c->http_redirect) {
-				snprintf(w->https_urls[i], sizeof(w->https_urls[i]),
-					"https://%s:%u/", ip, c->https[i].port);
+			const char *ifn = cfg->ifs[c->https[i].ifi].name;
+			int na = web_if_addrs(cfg, c->https[i].ifi, w->https_addrs[i]);
+
+			if (!na)
+				SAY(0, "webbridge3: interface %s has no address\n", ifn);
+			for (int k = 0; k < na; k++) {
+				const char *ip = w->https_addrs[i][k];
+
 				memset(&vi, 0, sizeof(vi));
-				snprintf(name, sizeof(name), "redirect-%s",
-					cfg->ifs[c->https[i].ifi].name);
+				snprintf(name, sizeof(name), "https-%s-%u-%d", ifn,
+					c->https[i].port, k);
 				vi.vhost_name = name;
-				vi.iface = ip;
-				vi.options |=
-					LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
+				web_vhost_addr(&vi, ip); /* that address only */
+				vi.port = c->https[i].port;
+				vi.protocols = https_protocols;
+				vi.mounts = &w->mount_api;
+				vi.headers = &w->hdr_csp;
+				vi.retry_and_idle_policy = &web_idle_policy;
+				vi.ssl_cert_filepath = cert;
+				vi.ssl_private_key_filepath = key;
+				vi.ssl_options_set = TLS_OPTS;
+				vi.ssl_cipher_list = TLS12_CIPHERS;
+				vi.alpn = "http/1.1";
+				vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+				vi.user = w;
+				if (!lws_create_vhost(w->ctx, &vi)) {
+					SAY(0,
+						"webbridge3: cannot listen on %s port %u (HTTPS; see "
+						"the log)\n",
+						ip, vi.port);
+					continue;
+				}
+				nv++;
+				SAY(0, "webbridge3: HTTPS on %s:%u (%s port %u)\n", ifn, vi.port,
+					ip, vi.port);
+				if (!c->http_redirect)
+					continue;
+				web_https_url(w->https_urls[i][k], sizeof(w->https_urls[i][k]), ip,
+					c->https[i].port);
+				memset(&vi, 0, sizeof(vi));
+				snprintf(name, sizeof(name), "redirect-%s-%d", ifn, k);
+				vi.vhost_name = name;
+				web_vhost_addr(&vi, ip);
 				vi.port = 80;
 				vi.protocols = web_redirect_protocols;
-				vi.user = w->https_urls[i];
+				vi.user = w->https_urls[i][k];
 				if (lws_create_vhost(w->ctx, &vi))
-					SAY(0, "webbridge3: HTTP redirect on %s:80\n", ip);
+					SAY(0, "webbridge3: HTTP redirect on %s port 80\n", ip);
 				else
 					SAY(0,
-						"webbridge3: cannot listen on %s:80 for the "
+						"webbridge3: cannot listen on %s port 80 for the "
 						"redirect\n",
 						ip);
 			}
@@ -1501,34 +1500,40 @@ static int build(struct web_svc *svc, struct lws_context **ctxp)
 			"no callbridge can connect\n");
 	else
 		for (int i = 0; i < c->n_c2w; i++) {
-			if (!if_addr(cfg, c->c2w[i].ifi, ip))
-				continue;
-			memset(&vi, 0, sizeof(vi));
-			snprintf(name, sizeof(name), "c2w-%s-%u", cfg->ifs[c->c2w[i].ifi].name,
-				c->c2w[i].port);
-			vi.vhost_name = name;
-			vi.iface = ip;
-			vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* that address only */
-			vi.port = c->c2w[i].port;
-			vi.protocols = c2w_protocols;
-			vi.ssl_cert_filepath = cert;
-			vi.ssl_private_key_filepath = key;
-			vi.ssl_ca_filepath = trust;
-			vi.retry_and_idle_policy = &web_link_idle_policy;
-			vi.ssl_options_set = TLS_OPTS;
-			vi.ssl_cipher_list = TLS12_CIPHERS;
-			vi.alpn = "http/1.1";
-			vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-				LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
-			vi.user = w;
-			if (!lws_create_vhost(w->ctx, &vi)) {
-				SAY(0, "webbridge3: cannot listen on %s:%u (C2W; see the log)\n",
-					ip, vi.port);
-				continue;
+			const char *ifn = cfg->ifs[c->c2w[i].ifi].name;
+			int na = web_if_addrs(cfg, c->c2w[i].ifi, w->c2w_addrs[i]);
+
+			for (int k = 0; k < na; k++) {
+				const char *ip = w->c2w_addrs[i][k];
+
+				memset(&vi, 0, sizeof(vi));
+				snprintf(name, sizeof(name), "c2w-%s-%u-%d", ifn, c->c2w[i].port,
+					k);
+				vi.vhost_name = name;
+				web_vhost_addr(&vi, ip); /* that address only */
+				vi.port = c->c2w[i].port;
+				vi.protocols = c2w_protocols;
+				vi.ssl_cert_filepath = cert;
+				vi.ssl_private_key_filepath = key;
+				vi.ssl_ca_filepath = trust;
+				vi.retry_and_idle_policy = &web_link_idle_policy;
+				vi.ssl_options_set = TLS_OPTS;
+				vi.ssl_cipher_list = TLS12_CIPHERS;
+				vi.alpn = "http/1.1";
+				vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+					LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+				vi.user = w;
+				if (!lws_create_vhost(w->ctx, &vi)) {
+					SAY(0,
+						"webbridge3: cannot listen on %s port %u (C2W; see the "
+						"log)\n",
+						ip, vi.port);
+					continue;
+				}
+				nv++;
+				SAY(0, "webbridge3: C2W on %s:%u (%s port %u), trusting %s\n", ifn,
+					vi.port, ip, vi.port, c->c2w_trust);
 			}
-			nv++;
-			SAY(0, "webbridge3: C2W on %s:%u (%s:%u), trusting %s\n",
-				cfg->ifs[c->c2w[i].ifi].name, vi.port, ip, vi.port, c->c2w_trust);
 		}
 	if (!nv) {
 		lws_context_destroy(w->ctx);

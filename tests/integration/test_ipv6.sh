@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# IPv6 in the lab (issue 18, its first part): the interfaces' IPv6 addresses (config/lab.conf:
-# a 2001:db8:10::1/64, b 2001:db8:20::1/64), answered by the data plane itself — Neighbour
+# IPv6 in the lab (issue 18): the interfaces' IPv6 addresses (config/lab.conf: a
+# 2001:db8:10::1/64, b 2001:db8:20::1/64), answered by the data plane itself — Neighbour
 # Discovery and ICMPv6 echo, on the global and the link-local address — as the hosts in the
-# namespaces see them with their own kernel's ping -6 and neighbour table; `ipv6` changes
-# applied live, persisted and refused with the bad word named; what the appliance does not
-# serve over IPv6 yet (TURN, TCP) dropped and counted under its reason, never passed on.
+# namespaces see them with their own kernel's ping -6 and neighbour table; duplicate address
+# detection (an address another host has is never used); `ipv6` changes applied live,
+# persisted and refused with the bad word named; the exception path over IPv6: webbridge3,
+# the webadmin and C2W on the interfaces' IPv6 addresses, a guest's browser joining over
+# IPv6, and the firewall's rules (the guide's `deny 22`, an IPv6 `from`) for both families.
 # Traffic: 2001:db8::/32 (and fe80::/64 on the links) inside the lab's namespaces only.
 # Exit 77 where namespaces cannot be made.
 set -uo pipefail
@@ -31,9 +33,26 @@ if ! EDGE_LAB_QUIET=1 QUIET_HUGEPAGES=1 "$LAB" up >/tmp/edge-ipv6-lab.out 2>&1; 
 	exit 1
 fi
 
+# "preferred" on every address of `ipv6 <if>` (its link-local among them), within 5 s
+dad_done() {
+	local i
+	for i in $(seq 50); do
+		ctl ipv6 "$1" | grep -q tentative || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+echo "duplicate address detection"
+dad_done a && dad_done b && ok "it ends within 5 s of the start" || bad "still tentative 5 s after the start"
+check "a's and b's addresses (link-locals too) pass duplicate address detection" \
+	sh -c "'$ROOT/build/edgectl' -s $SOCK ipv6 a | grep -c '(preferred\|; preferred' | grep -qx 2 && '$ROOT/build/edgectl' -s $SOCK ipv6 b | grep -c '(preferred\|; preferred' | grep -qx 2 || { '$ROOT/build/edgectl' -s $SOCK ipv6 a; '$ROOT/build/edgectl' -s $SOCK ipv6 b; exit 1; }"
+
 echo "Neighbour Discovery and ping -6, answered by the data plane"
 mac_b=$(ctl iface b | awk '/MAC address/ {print tolower($4)}')
 mac_a=$(ctl iface a | awk '/MAC address/ {print tolower($4)}')
+in_pub ip -6 neigh flush dev pub0 >/dev/null 2>&1
+in_int ip -6 neigh flush dev br0 >/dev/null 2>&1
 nd0=$(nd_replies b)
 e0=$(echo_replies b)
 check "public host: ping -6 2001:db8:20::1 (interface b)" in_pub ping -6 -c 3 -i 0.2 -W 2 2001:db8:20::1
@@ -55,7 +74,8 @@ check_not "interface a's address does not answer on b (strong host model)" in_pu
 
 echo "ipv6 changes, live and persisted"
 check "ipv6 b add 2001:db8:20::5/64" ctl ipv6 b add 2001:db8:20::5/64
-check "the new address answers at once" in_pub ping -6 -c 2 -i 0.2 -W 2 2001:db8:20::5
+check "its duplicate address detection ends within 5 s" dad_done b
+check "then it answers" in_pub ping -6 -c 2 -i 0.2 -W 2 2001:db8:20::5
 check "it is written to the configuration file" grep -q "2001:db8:20::5/64" "$RUN/edged.conf"
 check "ipv6 b shows it" sh -c "'$ROOT/build/edgectl' -s $SOCK ipv6 b | grep -q '2001:db8:20::5/64'"
 check "ipv6 b del 2001:db8:20::5" ctl ipv6 b del 2001:db8:20::5
@@ -71,15 +91,86 @@ for bad_cmd in "ipv6 b add 2001:db8:20::6/129" "ipv6 b add fe80::6/64" "ipv6 b a
 	[ $rc != 0 ] && grep -qF -- "${word%%/*}" <<<"$out" && ok "'$bad_cmd' refused: $out" || bad "'$bad_cmd': rc $rc: $out"
 done
 [ "$(sha256sum <"$RUN/edged.conf")" = "$sum0" ] && ok "the refused changes left the file as it was" || bad "a refused change wrote the file"
-check "the addresses survive a restart" sh -c "'$LAB' restart >/dev/null 2>&1 && ip netns exec public ping -6 -c 2 -i 0.2 -W 2 2001:db8:20::1"
+"$LAB" restart >/dev/null 2>&1
+dad_done b
+check "the addresses survive a restart" sh -c "'$ROOT/build/edgectl' -s $SOCK ipv6 b | grep -q '2001:db8:20::1/64 (preferred)' && ip netns exec public ping -6 -c 2 -i 0.2 -W 2 2001:db8:20::1"
 
-echo "what is not served over IPv6 yet: dropped and counted, never passed on"
-n0=$(drops b IP6_NO_SERVICE)
-in_pub sh -c 'for i in 1 2 3; do echo x | nc -6 -u -w 1 2001:db8:20::1 3478; done' >/dev/null 2>&1
-in_pub nc -6 -z -w 1 2001:db8:20::1 22 >/dev/null 2>&1
-n1=$(drops b IP6_NO_SERVICE)
-[ "$((n1 - n0))" -ge 4 ] && ok "UDP 3478 and TCP 22 over IPv6: $((n1 - n0)) dropped as IP6_NO_SERVICE" ||
-	bad "IP6_NO_SERVICE $n0 -> $n1"
+echo "duplicate address detection refuses an address another host has"
+in_pub ip -6 addr add 2001:db8:20::7/64 dev pub0 nodad
+check "ipv6 b add 2001:db8:20::7/64 (the public host's)" ctl ipv6 b add 2001:db8:20::7/64
+dad_done b
+check "ipv6 b: it is a duplicate, with the other host's MAC" sh -c "'$ROOT/build/edgectl' -s $SOCK ipv6 b | grep '2001:db8:20::7' | grep -i \"duplicate: in use by $(ip -n public link show pub0 | awk '/ether/ {print $2}')\""
+check "the log says so" sh -c "'$ROOT/build/edgectl' -s $SOCK log 50 | grep -q '2001:db8:20::7 is a duplicate'"
+n0=$(nd_replies b)
+in_pub ip -6 addr del 2001:db8:20::7/64 dev pub0
+in_pub ip -6 neigh flush dev pub0 >/dev/null 2>&1
+check_not "it is not answered for" in_pub ping -6 -c 2 -i 0.2 -W 1 2001:db8:20::7
+ctl ipv6 b del 2001:db8:20::7 >/dev/null
+
+echo "the exception path over IPv6: webbridge3, the webadmin and C2W"
+if ! "$LAB" webrtc >/tmp/edge-ipv6-webrtc.out 2>&1; then
+	bad "lab.sh webrtc"; tail -5 /tmp/edge-ipv6-webrtc.out
+fi
+CA=$RUN/certs/lab-ca.pem
+check "webbridge3 over IPv6: the guest page from https://[2001:db8:20::1]:445/" \
+	sh -c "ip netns exec public curl -sS -6 --max-time 10 --cacert '$CA' https://[2001:db8:20::1]:445/ | grep -qi '<html'"
+check "and over IPv4 as before" \
+	sh -c "ip netns exec public curl -sS --max-time 10 --cacert '$CA' https://198.18.20.1:445/ | grep -qi '<html'"
+check "the webadmin's REST API over IPv6 (https://[2001:db8:10::1]/api/v1/coSpaces)" \
+	sh -c "ip netns exec internal curl -sS -6 --max-time 10 --cacert '$CA' -u admin:\${EDGE_LAB_ADMIN_PW:-edge-lab-admin} https://[2001:db8:10::1]/api/v1/coSpaces | grep -q 9999"
+check "C2W listens on [2001:db8:10::1]:6000 (a TLS handshake with the lab's client certificate)" \
+	sh -c "ip netns exec internal timeout 10 openssl s_client -connect '[2001:db8:10::1]:6000' -CAfile '$CA' -cert $RUN/certs/core-fullchain.pem -key $RUN/certs/core.key -brief </dev/null 2>&1 | grep -q 'Verification: OK'"
+check_not "a's webadmin is not on b's address (strong host model)" \
+	ip netns exec public curl -sS -6 --max-time 3 -k https://[2001:db8:10::1]/
+check "a closed TCP port over IPv6 is refused at once by the kernel (RST through the data plane)" \
+	sh -c "ip netns exec public nc -6 -z -w 3 2001:db8:20::1 9 2>&1; [ \$? = 1 ]"
+
+echo "the firewall, both families (the guide's 'firewall a deny 22')"
+ip netns exec edge python3 -c '
+import socket, sys, os
+s6 = socket.socket(socket.AF_INET6); s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s6.bind(("2001:db8:10::1", 22)); s6.listen(16)
+s4 = socket.socket(); s4.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s4.bind(("198.18.10.1", 22)); s4.listen(16)
+print(os.getpid(), flush=True)
+import select, time
+end = time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select([s4, s6], [], [], 1)
+    for s in r:
+        c, _ = s.accept(); c.close()
+' >/tmp/edge-ipv6-ssh.pid &
+SSH_PID=$!
+for _ in $(seq 30); do [ -s /tmp/edge-ipv6-ssh.pid ] && break; sleep 0.1; done
+check "TCP 22 over IPv6 before the firewall" in_int nc -6 -z -w 3 2001:db8:10::1 22
+fw0=$(drops a FIREWALL)
+check "firewall a default allow; deny 22; enable" sh -c "'$ROOT/build/edgectl' -s $SOCK firewall a default allow && '$ROOT/build/edgectl' -s $SOCK firewall a deny 22 && '$ROOT/build/edgectl' -s $SOCK firewall a enable"
+check_not "TCP 22 over IPv6 is refused" in_int nc -6 -z -w 2 2001:db8:10::1 22
+check_not "TCP 22 over IPv4 too" in_int nc -z -w 2 198.18.10.1 22
+fw1=$(drops a FIREWALL)
+[ "$((fw1 - fw0))" -ge 2 ] && ok "a's FIREWALL drops: +$((fw1 - fw0))" || bad "FIREWALL drops $fw0 -> $fw1"
+check "ping -6 still passes (ICMPv6 echo)" in_int ping -6 -c 2 -i 0.2 -W 2 2001:db8:10::1
+check "the webadmin over IPv6 still passes (443 is not denied)" \
+	sh -c "ip netns exec internal curl -sS -6 --max-time 10 --cacert '$CA' -o /dev/null -w '%{http_code}' https://[2001:db8:10::1]/ | grep -q '^[1-5]'"
+check "firewall a delete deny 22; allow 22 from 2001:db8:10::2/128; deny 22" sh -c "'$ROOT/build/edgectl' -s $SOCK firewall a delete deny 22 && '$ROOT/build/edgectl' -s $SOCK firewall a allow 22 from 2001:db8:10::2/128 && '$ROOT/build/edgectl' -s $SOCK firewall a deny 22"
+check "the IPv6 'from' lets 2001:db8:10::2 in" in_int nc -6 -z -w 3 2001:db8:10::1 22
+check_not "but not the same host over IPv4" in_int nc -z -w 2 198.18.10.1 22
+check "the rule is saved as written" grep -q "allow 22 from 2001:db8:10::2/128" "$RUN/edged.conf"
+out=$(ctl firewall a allow 22 from 2001:db8:10::2/129 2>&1) && bad "a /129 accepted: $out" ||
+	{ grep -qF "2001:db8:10::2/129" <<<"$out" && ok "'from 2001:db8:10::2/129' refused: $out" || bad "refusal does not name the word: $out"; }
+ctl firewall a disable >/dev/null
+ctl firewall a delete allow 22 from 2001:db8:10::2/128 >/dev/null
+ctl firewall a delete deny 22 >/dev/null
+kill "$SSH_PID" 2>/dev/null; wait "$SSH_PID" 2>/dev/null
+
+echo "a guest joins the meeting over IPv6 (headless Chromium)"
+if command -v chromium >/dev/null; then
+	check "browser_join.py --url https://[2001:db8:20::1]:445/ joins 9999" \
+		ip netns exec public timeout 90 python3 "$ROOT/tests/integration/clients/browser_join.py" \
+		--url "https://[2001:db8:20::1]:445/" --ca "$CA" --meeting 9999 --name Six --stay 3
+else
+	bad "no chromium or browser_join.py"
+fi
 ctl status >/dev/null && ok "edged still answers" || bad "edged is gone"
 
 finish ipv6
