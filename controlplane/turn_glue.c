@@ -148,16 +148,21 @@ static void env_tcp_bind(void *ctx, uint32_t conn, uint32_t cid)
 		tstreams_tcp_bind(app->streams, conn, cid);
 }
 
-/* The TURN listen interface holding local address @ip, or -1. */
-static int listen_ifi_of(void *ctx, uint32_t ip)
+/* The TURN listen interface holding local address @addr (IPv4 or IPv6), or -1. */
+static int listen_ifi_of(void *ctx, int family, const void *addr)
 {
 	struct appliance *app = ctx;
 
 	for (int i = 0; i < app->cfg.n_ifs; i++) {
+		const struct cfg_iface *ifc = &app->cfg.ifs[i];
+
 		if (!(app->cfg.turn.listen_mask & (1u << i)))
 			continue;
-		for (int k = 0; k < app->cfg.ifs[i].n_addrs; k++)
-			if (app->cfg.ifs[i].addrs[k].addr == ip)
+		for (int k = 0; family == AF_INET && k < ifc->n_addrs; k++)
+			if (!memcmp(&ifc->addrs[k].addr, addr, 4))
+				return i;
+		for (int k = 0; family == AF_INET6 && k < ifc->n_addrs6; k++)
+			if (!memcmp(ifc->addrs6[k].addr, addr, 16))
 				return i;
 	}
 	return -1;
@@ -179,6 +184,9 @@ static void browser_streams(struct appliance *app, struct tstream_cfg *c)
 		if (mask & (1u << i)) {
 			for (int k = 0; k < cfg->ifs[i].n_addrs && c->n_mux < TSTREAM_MAX_MUX; k++)
 				c->mux_ip[c->n_mux++] = cfg->ifs[i].addrs[k].addr;
+			for (int k = 0; k < cfg->ifs[i].n_addrs6 && c->n_mux6 < TSTREAM_MAX_MUX;
+				k++)
+				memcpy(c->mux_ip6[c->n_mux6++], cfg->ifs[i].addrs6[k].addr, 16);
 		} else if (t->enabled && t->browser_port && t->browser_port != t->port &&
 			(t->listen_mask & (1u << i)) &&
 			(who = cfg_tcp_port_owner(cfg, i, t->browser_port))) {
@@ -191,7 +199,7 @@ static void browser_streams(struct appliance *app, struct tstream_cfg *c)
 		}
 	}
 	said_skipped = skipped;
-	c->mux_port = c->n_mux ? t->browser_port : 0;
+	c->mux_port = c->n_mux + c->n_mux6 ? t->browser_port : 0;
 	if (c->mux_port && c->tls_port == c->mux_port)
 		c->tls_port = 0;
 }

@@ -21,7 +21,14 @@ struct turn_src {
 	uint32_t ip, dst_ip; /* the client, and the server address it reached */
 	uint16_t port, dst_port;
 	uint32_t conn; /* its stream connection (nonzero), 0 over UDP */
+	/* an IPv6 client (on a stream: issue 18): the addresses are in ip6 and dst_ip6, and
+	 * ip and dst_ip are 0 */
+	bool v6;
+	uint8_t ip6[16], dst_ip6[16];
 };
+
+/* "a.b.c.d" or the IPv6 text of @src's client address. */
+const char *turn_src_str(const struct turn_src *src, char buf[46]);
 
 struct turn_env {
 	void *ctx;

@@ -24,13 +24,15 @@
 
 struct tstream_cfg {
 	uint16_t tcp_port, tls_port; /* host order; 0 = no listener */
-	uint32_t bind_ip;	     /* listen on it only (network order); 0 = all */
+	uint32_t bind_ip;	     /* listen on it only (network order); 0 = all, IPv6 too */
 	/* The browser port (Chromium uses TURN below 1024 only on 53, 80, 443): TLS and TURN
 	 * over TCP on one port, told apart by the first byte; on each of these addresses only
 	 * (another component may hold the port on the others). 0 = none. */
 	uint16_t mux_port;
 	uint32_t mux_ip[TSTREAM_MAX_MUX]; /* network order */
 	unsigned int n_mux;
+	uint8_t mux_ip6[TSTREAM_MAX_MUX][16]; /* and these IPv6 addresses */
+	unsigned int n_mux6;
 	char key[512], cert[512], bundle[512]; /* paths; "" = none */
 	uint32_t max_conns, max_per_addr;      /* 0 = no limit */
 	uint32_t handshake_s, idle_s;	       /* timeouts; 0 = none */
@@ -58,10 +60,10 @@ enum { TSTREAM_TURN, TSTREAM_TLS };
  * ClientHello), TSTREAM_TURN (STUN or ChannelData), or -EPROTO (neither: closed). */
 int tstream_first_byte(uint8_t b);
 
-/* @ifi_of: the TURN listen interface that holds local address @ip (network order), or -1;
- * connections to any other address are closed at once. */
-struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, uint32_t ip),
-	void *ctx);
+/* @ifi_of: the TURN listen interface that holds local address @addr (AF_INET: 4 bytes,
+ * AF_INET6: 16, network order), or -1; connections to any other address are closed at once. */
+struct tstreams *tstreams_new(struct turn_server *srv,
+	int (*ifi_of)(void *ctx, int family, const void *addr), void *ctx);
 /* Closes every connection and listener. */
 void tstreams_free(struct tstreams *t);
 /* Applies @c: listeners opened or moved, limits, and a TLS context when the files changed.

@@ -59,6 +59,8 @@ struct alloc {
 	struct turn_key key; /* for a stream client: turn_stream_key() of its connection */
 	uint32_t cli_ip;     /* the client's address and port, network order */
 	uint16_t cli_port;
+	bool cli_v6; /* an IPv6 client (a stream's): its address in cli_ip6, cli_ip 0 */
+	uint8_t cli_ip6[16];
 	uint8_t transport; /* TURN_UDP, TURN_TCP, TURN_TLS */
 	uint32_t conn;	   /* its stream connection, 0 over UDP */
 	bool tcp;	   /* a TCP relay (RFC 6062): nothing for the data plane */
@@ -241,6 +243,44 @@ static const char *transport_tag(uint8_t t)
 	return t == TURN_TCP ? "/tcp" : t == TURN_TLS ? "/tls" : "";
 }
 
+const char *turn_src_str(const struct turn_src *src, char buf[46])
+{
+	return src->v6 ? inet_ntop(AF_INET6, src->ip6, buf, 46) : cfg_ipv4_str(src->ip, buf);
+}
+
+/* The client's address as a log line writes it before ":port": IPv6 in brackets. */
+static const char *addr_str(bool v6, uint32_t ip, const uint8_t ip6[16], char buf[48])
+{
+	char t[46];
+
+	if (!v6)
+		return cfg_ipv4_str(ip, buf);
+	snprintf(buf, 48, "[%s]", inet_ntop(AF_INET6, ip6, t, sizeof(t)));
+	return buf;
+}
+
+static const char *src_str(const struct turn_src *src, char buf[48])
+{
+	return addr_str(src->v6, src->ip, src->ip6, buf);
+}
+
+static const char *cli_str(const struct alloc *a, char buf[48])
+{
+	return addr_str(a->cli_v6, a->cli_ip, a->cli_ip6, buf);
+}
+
+/* XOR-MAPPED-ADDRESS: where the client's request came from, in its own family. */
+static void src_mapped(const struct turn_src *src, struct stun_addr *mapped)
+{
+	memset(mapped, 0, sizeof(*mapped));
+	mapped->port = src->port;
+	mapped->family = src->v6 ? 6 : 4;
+	if (src->v6)
+		memcpy(mapped->ip, src->ip6, 16);
+	else
+		memcpy(mapped->ip, &src->ip, 4);
+}
+
 /* ---- the data plane's copy ---- */
 
 static void set_dirty(struct turn_server *s, struct alloc *a, bool dirty)
@@ -379,7 +419,7 @@ static int user_count_add(struct turn_server *s, const char *user, int d)
 static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 {
 	struct alloc **pp = &s->buckets[key_hash(&a->key)];
-	char c[16];
+	char c[48];
 
 	while (*pp != a)
 		pp = &(*pp)->next;
@@ -395,9 +435,8 @@ static void alloc_free(struct turn_server *s, struct alloc *a, const char *why)
 	stun_key_free(&a->hmac);
 	user_count_add(s, a->user, -1);
 	s->n_allocs--;
-	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)",
-		cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), transport_tag(a->transport),
-		a->relay_port, why);
+	edge_log(LOG_INFO, "turn", "allocation %s:%u%s relay %u ended (%s)", cli_str(a, c),
+		ntohs(a->cli_port), transport_tag(a->transport), a->relay_port, why);
 	free(a);
 }
 
@@ -791,6 +830,8 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	a->key = *k;
 	a->cli_ip = src->ip;
 	a->cli_port = src->port;
+	a->cli_v6 = src->v6;
+	memcpy(a->cli_ip6, src->ip6, 16);
 	a->transport = src->transport;
 	a->conn = src->conn;
 	a->tcp = proto == IPPROTO_TCP;
@@ -827,17 +868,15 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 
 	relayed.port = htons(port);
 	memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip, 4);
-	mapped.port = src->port;
-	wr32(mapped.ip, src->ip);
+	src_mapped(src, &mapped);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
 	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
 	if (pair)
 		stun_add(&r->b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
-	char c[16];
+	char c[48];
 	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u%s: relay %u, lifetime %u s", user,
-		cfg_ipv4_str(src->ip, c), ntohs(src->port), transport_tag(src->transport), port,
-		lifetime);
+		src_str(src, c), ntohs(src->port), transport_tag(src->transport), port, lifetime);
 	return 0;
 }
 
@@ -871,7 +910,7 @@ static void guest_refused(struct turn_server *s, const struct alloc *a, const ch
 	uint32_t ip, uint16_t port)
 {
 	uint64_t now = now_ms(s);
-	char c[16], pe[16];
+	char c[48], pe[16];
 
 	s->st.forbidden_peers++;
 	s->st.guest_refusals++;
@@ -882,7 +921,7 @@ static void guest_refused(struct turn_server *s, const struct alloc *a, const ch
 	edge_log(LOG_NOTICE, "turn",
 		"guest %s from %s:%u%s refused: peer %s:%u is not a media "
 		"target (%u more refused since the last line)",
-		what, cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), transport_tag(a->transport),
+		what, cli_str(a, c), ntohs(a->cli_port), transport_tag(a->transport),
 		cfg_ipv4_str(ip, pe), ntohs(port), s->guest_unlogged);
 	s->guest_log_ms = now;
 	s->guest_unlogged = 0;
@@ -989,12 +1028,12 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 		bool same_peer = a->chans[i].ip == ip && a->chans[i].port == p.port;
 
 		if (same_num != same_peer) {
-			char c[16], pe[16];
+			char c[48], pe[16];
 
 			edge_log(LOG_NOTICE, "turn",
 				"channel bind from %s:%u refused: channel 0x%04x is "
 				"bound to %s:%u (asked: %s:%u)",
-				cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port), a->chans[i].num,
+				cli_str(a, c), ntohs(a->cli_port), a->chans[i].num,
 				cfg_ipv4_str(a->chans[i].ip, pe), ntohs(a->chans[i].port),
 				cfg_ipv4_str(ip, c), ntohs(p.port));
 			return 400;
@@ -1216,11 +1255,11 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		return reply_end(s, &r);
 	}
 	if (m.method == STUN_BINDING) { /* no authentication (RFC 8489 3) */
-		struct stun_addr mapped = { .family = 4, .port = src_port };
+		struct stun_addr mapped;
 
 		if (!unauth_answer_ok(s, src))
 			return 0;
-		wr32(mapped.ip, src_ip);
+		src_mapped(src, &mapped);
 		reply_start(&r, out, cap, &m, 0);
 		stun_add_xor_addr(&r.b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
 		return reply_end(s, &r);
@@ -1598,7 +1637,7 @@ static void peers_recheck(struct turn_server *s, const char *why)
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
 			int np = 0, nc = 0, lost;
-			char c[16];
+			char c[48];
 
 			for (int i = 0; i < a->n_perms; i++)
 				if (peer_still_ok(s, a, a->perms[i].ip, a->perms[i].port))
@@ -1617,9 +1656,8 @@ static void peers_recheck(struct turn_server *s, const char *why)
 			edge_log(LOG_INFO, "turn",
 				"allocation %s:%u%s relay %u: %d permissions, %d "
 				"channels withdrawn (%s)",
-				cfg_ipv4_str(a->cli_ip, c), ntohs(a->cli_port),
-				transport_tag(a->transport), a->relay_port, a->n_perms - np,
-				a->n_chans - nc, why);
+				cli_str(a, c), ntohs(a->cli_port), transport_tag(a->transport),
+				a->relay_port, a->n_perms - np, a->n_chans - nc, why);
 			a->n_perms = np;
 			a->n_chans = nc;
 			publish(s, a);
@@ -1775,15 +1813,15 @@ const struct turn_stats *turn_server_stats(const struct turn_server *s)
 void turn_server_list(const struct turn_server *s, FILE *out)
 {
 	uint64_t now = s->env.now_ms(s->env.ctx);
-	char c[16], p[16], r[16];
+	char c[48], p[16], r[16];
 
 	fprintf(out, "%-22s %-22s %-12s %6s %6s %-9s %12s %12s %s\n", "Client", "Relay", "User",
 		"Age", "Left", "State", "To peers", "To client", "Peers (channels)");
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		for (const struct alloc *a = s->buckets[b]; a; a = a->next) {
-			char client[32], relay[32];
+			char client[64], relay[32];
 
-			snprintf(client, sizeof(client), "%s:%u%s", cfg_ipv4_str(a->cli_ip, c),
+			snprintf(client, sizeof(client), "%s:%u%s", cli_str(a, c),
 				ntohs(a->cli_port), transport_tag(a->transport));
 			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r),
 				a->relay_port);

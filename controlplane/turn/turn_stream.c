@@ -34,10 +34,18 @@
  * server's own answers, which a client on a stream does not ask for twice. */
 #define OUT_DATA_CAP (OUT_CAP * 3 / 4)
 
-#define N_LISTEN (2 + TSTREAM_MAX_MUX)
+#define N_LISTEN (2 + 2 * TSTREAM_MAX_MUX)
 #define L_TCP 0
 #define L_TLS 1
-#define L_MUX 2 /* the first of the browser port's, one per address */
+#define L_MUX 2 /* the first of the browser port's, one per address: IPv4 ... */
+#define L_MUX6 (L_MUX + TSTREAM_MAX_MUX) /* ... then IPv6 */
+
+/* Where a listener binds: family 0 is every address of both families (one IPv6 socket
+ * that takes IPv4 too), AF_INET or AF_INET6 one address. */
+struct laddr {
+	int family;
+	uint8_t a[16];
+};
 
 /* SNIFF: on the browser port, waiting for the first byte to say TLS or TURN over TCP;
  * HANDSHAKE: TLS under way; CONNECTING: ours to a peer (Connect); WAITING: a peer's
@@ -74,7 +82,7 @@ struct conn {
 
 struct addr_count {
 	struct addr_count *next;
-	uint32_t ip;
+	uint64_t ip; /* src_key() */
 	uint32_t n;
 };
 
@@ -86,17 +94,17 @@ struct relay_listener {
 
 struct tstreams {
 	struct turn_server *srv;
-	int (*ifi_of)(void *ctx, uint32_t ip);
+	int (*ifi_of)(void *ctx, int family, const void *addr);
 	void *ctx;
 	struct tstream_cfg cfg;
 	int ep;
 	int lfd[N_LISTEN]; /* listeners: L_TCP, L_TLS, L_MUX + i */
 	uint16_t lport[N_LISTEN];
-	uint32_t lip[N_LISTEN];	  /* the address each is bound to (network order) */
-	SSL_CTX *tls;		  /* the last good context; NULL = none */
-	struct timespec mtime[3]; /* of key, cert, bundle when loaded */
-	char loaded[3][512];	  /* their paths */
-	struct conn **conns;	  /* by slot */
+	struct laddr lad[N_LISTEN]; /* the address each is bound to */
+	SSL_CTX *tls;		    /* the last good context; NULL = none */
+	struct timespec mtime[3];   /* of key, cert, bundle when loaded */
+	char loaded[3][512];	    /* their paths */
+	struct conn **conns;	    /* by slot */
 	uint16_t gen[MAX_CONNS];
 	unsigned int n_open[2];
 	unsigned int n_peers;
@@ -121,23 +129,36 @@ static uint64_t mono_ms(void)
 
 /* ---- per source address counts ---- */
 
-static struct addr_count **addr_slot(struct tstreams *t, uint32_t ip)
+/* The key of @src's per-address count: its IPv4 address, or for IPv6 its /64 (what one
+ * subscriber is given), whose first 32 bits are never all zero in a global address, so
+ * the two never meet. */
+static uint64_t src_key(const struct turn_src *src)
 {
-	struct addr_count **pp = &t->addrs[(ip * 2654435761u) >> 20 & (ADDR_BUCKETS - 1)];
+	uint64_t k;
+
+	if (!src->v6)
+		return src->ip;
+	memcpy(&k, src->ip6, 8);
+	return k;
+}
+
+static struct addr_count **addr_slot(struct tstreams *t, uint64_t ip)
+{
+	struct addr_count **pp = &t->addrs[(ip * 0x9e3779b97f4a7c15ull) >> 52 & (ADDR_BUCKETS - 1)];
 
 	while (*pp && (*pp)->ip != ip)
 		pp = &(*pp)->next;
 	return pp;
 }
 
-static uint32_t addr_count(struct tstreams *t, uint32_t ip)
+static uint32_t addr_count(struct tstreams *t, uint64_t ip)
 {
 	struct addr_count *a = *addr_slot(t, ip);
 
 	return a ? a->n : 0;
 }
 
-static int addr_add(struct tstreams *t, uint32_t ip, int d)
+static int addr_add(struct tstreams *t, uint64_t ip, int d)
 {
 	struct addr_count **pp = addr_slot(t, ip), *a = *pp;
 
@@ -321,36 +342,105 @@ static void listener_close(struct tstreams *t, int k)
 	t->lpaused[k] = false;
 	t->lfd[k] = -1;
 	t->lport[k] = 0;
-	t->lip[k] = 0;
+	memset(&t->lad[k], 0, sizeof(t->lad[k]));
 }
 
-/* Listener @k on @ip:@port (0: closed); one that is already there stays. */
-static int listener_open(struct tstreams *t, int k, uint32_t ip, uint16_t port, char *err,
-	size_t errlen)
+/* "" (every address), "a.b.c.d:" or "[v6]:", to go before a port */
+static const char *laddr_str(const struct laddr *la, char buf[48])
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = ip };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN | (uint64_t)k };
-	char a[16];
-	int one = 1, fd;
+	char t[46];
 
-	if (t->lfd[k] >= 0 && t->lport[k] == port && t->lip[k] == ip)
+	buf[0] = '\0';
+	if (la->family && inet_ntop(la->family, la->a, t, sizeof(t)))
+		snprintf(buf, 48, la->family == AF_INET6 ? "[%s]:" : "%s:", t);
+	return buf;
+}
+
+static struct laddr laddr4(uint32_t ip)
+{
+	struct laddr la = { .family = ip ? AF_INET : 0 };
+
+	memcpy(la.a, &ip, 4);
+	return la;
+}
+
+static struct laddr laddr6(const uint8_t ip[16])
+{
+	struct laddr la = { .family = AF_INET6 };
+
+	memcpy(la.a, ip, 16);
+	return la;
+}
+
+/* The port listener @k is to have (0: none) and its address, as the configuration says:
+ * TCP and TLS on bind_ip, or every address of both families; the browser port's on each of
+ * its IPv4 addresses, then each IPv6 one. TLS needs a certificate. */
+static uint16_t wanted(const struct tstreams *t, int k, struct laddr *la)
+{
+	const struct tstream_cfg *c = &t->cfg;
+
+	*la = (struct laddr){ 0 };
+	if (k == L_TCP || k == L_TLS) {
+		*la = laddr4(c->bind_ip);
+		return k == L_TCP ? c->tcp_port : t->tls ? c->tls_port : 0;
+	}
+	if (k < L_MUX6) {
+		if ((unsigned int)(k - L_MUX) >= c->n_mux)
+			return 0;
+		*la = laddr4(c->mux_ip[k - L_MUX]);
+	} else {
+		if ((unsigned int)(k - L_MUX6) >= c->n_mux6)
+			return 0;
+		*la = laddr6(c->mux_ip6[k - L_MUX6]);
+	}
+	return c->mux_port;
+}
+
+/* Listener @k on @la port @port (0: closed); one that is already there stays. */
+static int listener_open(struct tstreams *t, int k, const struct laddr *la, uint16_t port,
+	char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN | (uint64_t)k };
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	char a[48];
+	int one = 1, zero = 0, fd;
+
+	if (t->lfd[k] >= 0 && t->lport[k] == port && !memcmp(&t->lad[k], la, sizeof(*la)))
 		return 0;
 	listener_close(t, k);
 	if (!port)
 		return 0;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (la->family == AF_INET) {
+		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(port);
+		memcpy(&sa->sin_addr, la->a, 4);
+		sl = sizeof(*sa);
+	} else {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
+
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons(port);
+		memcpy(&sa->sin6_addr, la->a, 16); /* all zero for family 0: :: */
+		sl = sizeof(*sa);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	inet_ntop(AF_INET, &ip, a, sizeof(a));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0 ||
+	/* every address: IPv4 clients come to the IPv6 socket as ::ffff:a.b.c.d; one address:
+	 * that family alone */
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, la->family ? &one : &zero, sizeof(one));
+	laddr_str(la, a);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0 ||
 		epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = -errno;
 
-		snprintf(err, errlen, "cannot listen on %s port %s%s%u: %s", listener_name(k),
-			ip ? a : "", ip ? ":" : "", port, strerror(-e));
+		snprintf(err, errlen, "cannot listen on %s port %s%u: %s", listener_name(k), a,
+			port, strerror(-e));
 		LOG_ERRX("turn", "%s (trying again every 10 s)", err);
 		close(fd);
 		t->lretry_ms[k] = mono_ms() + 10000;
@@ -358,9 +448,8 @@ static int listener_open(struct tstreams *t, int k, uint32_t ip, uint16_t port, 
 	}
 	t->lfd[k] = fd;
 	t->lport[k] = port;
-	t->lip[k] = ip;
-	LOG_INFO_("turn", "listening on %s port %s%s%u%s", listener_name(k), ip ? a : "",
-		ip ? ":" : "", port,
+	t->lad[k] = *la;
+	LOG_INFO_("turn", "listening on %s port %s%u%s", listener_name(k), a, port,
 		k >= L_MUX ? " (the browser port: TLS or TURN by the first "
 			     "byte)" :
 			     "");
@@ -403,7 +492,7 @@ static void conn_events(struct tstreams *t, struct conn *c, bool want_out)
 static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 {
 	struct conn *p = conn_get(t, c->pipe);
-	char a[16];
+	char a[46];
 
 	t->conns[c->id & 0xffff] = NULL; /* first: what this close closes cannot reach it */
 	if (!c->peer && c->state == OPEN && !c->pipe)
@@ -423,14 +512,14 @@ static void conn_close(struct tstreams *t, struct conn *c, const char *why)
 		if (o && o->n_peer_conns)
 			o->n_peer_conns--;
 	} else {
-		addr_add(t, c->src.ip, -1);
+		addr_add(t, src_key(&c->src), -1);
 		t->n_open[c->src.transport == TURN_TLS]--;
 	}
 	edge_log(LOG_DEBUG, "turn", "%s connection %s:%u closed (%s)",
 		c->peer				     ? "peer" :
 			c->src.transport == TURN_TLS ? "TLS" :
 						       "TCP",
-		inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)), ntohs(c->src.port), why);
+		turn_src_str(&c->src, a), ntohs(c->src.port), why);
 	free(c->out);
 	free(c);
 	if (p) { /* a pipe closes as a whole, once what it carried has gone out */
@@ -494,12 +583,50 @@ static struct conn *conn_new(struct tstreams *t, int fd, uint32_t events)
 
 static bool conn_to_tls(struct tstreams *t, struct conn *c);
 
+/* An accepted connection's client (@peer) and our address (@local) as the TURN server takes
+ * them, an IPv4 client on the dual-stack socket (::ffff:a.b.c.d) as IPv4: the TURN listen
+ * interface that holds @local, or -1. */
+static int src_of(struct tstreams *t, const struct sockaddr_storage *peer,
+	const struct sockaddr_storage *local, struct turn_src *src)
+{
+	const struct sockaddr_in6 *p6 = (const struct sockaddr_in6 *)peer;
+	const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)local;
+	int ifi;
+
+	*src = (struct turn_src){ .transport = TURN_TCP };
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *p4 = (const struct sockaddr_in *)peer;
+		const struct sockaddr_in *l4 = (const struct sockaddr_in *)local;
+
+		src->ip = p4->sin_addr.s_addr;
+		src->port = p4->sin_port;
+		src->dst_ip = l4->sin_addr.s_addr;
+		src->dst_port = l4->sin_port;
+	} else if (IN6_IS_ADDR_V4MAPPED(&p6->sin6_addr) && IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr)) {
+		memcpy(&src->ip, &p6->sin6_addr.s6_addr[12], 4);
+		memcpy(&src->dst_ip, &l6->sin6_addr.s6_addr[12], 4);
+		src->port = p6->sin6_port;
+		src->dst_port = l6->sin6_port;
+	} else {
+		src->v6 = true;
+		memcpy(src->ip6, &p6->sin6_addr, 16);
+		memcpy(src->dst_ip6, &l6->sin6_addr, 16);
+		src->port = p6->sin6_port;
+		src->dst_port = l6->sin6_port;
+	}
+	ifi = src->v6 ? t->ifi_of(t->ctx, AF_INET6, src->dst_ip6) :
+			t->ifi_of(t->ctx, AF_INET, &src->dst_ip);
+	src->ifi = (uint8_t)(ifi < 0 ? 0 : ifi);
+	return ifi;
+}
+
 /* Takes one connection off listener @k's queue (accepted, or refused and closed): false when
  * the queue is empty. The browser port's wait for their first byte (SNIFF), as TCP till then. */
 static bool accept_one(struct tstreams *t, int k)
 {
-	struct sockaddr_in peer, local;
+	struct sockaddr_storage peer, local;
 	socklen_t pl = sizeof(peer), ll = sizeof(local);
+	struct turn_src src;
 	struct conn *c;
 	int fd, ifi, one = 1;
 	unsigned int open = t->n_open[0] + t->n_open[1];
@@ -518,7 +645,7 @@ static bool accept_one(struct tstreams *t, int k)
 	if (fd < 0)
 		return false;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
-		(ifi = t->ifi_of(t->ctx, local.sin_addr.s_addr)) < 0) {
+		(ifi = src_of(t, &peer, &local, &src)) < 0) {
 		t->st.refused_iface++; /* not an address of a TURN listen interface */
 		close(fd);
 		return true;
@@ -528,7 +655,7 @@ static bool accept_one(struct tstreams *t, int k)
 		close(fd);
 		return true;
 	}
-	if (t->cfg.max_per_addr && addr_count(t, peer.sin_addr.s_addr) >= t->cfg.max_per_addr) {
+	if (t->cfg.max_per_addr && addr_count(t, src_key(&src)) >= t->cfg.max_per_addr) {
 		t->st.refused_addr++;
 		close(fd);
 		return true;
@@ -539,23 +666,18 @@ static bool accept_one(struct tstreams *t, int k)
 		close(fd);
 		return true;
 	}
-	if (addr_add(t, peer.sin_addr.s_addr, 1) < 0) {
+	if (addr_add(t, src_key(&src), 1) < 0) {
 		close(fd);
 		return true;
 	}
 	c = conn_new(t, fd, EPOLLIN);
 	if (!c) {
-		addr_add(t, peer.sin_addr.s_addr, -1);
+		addr_add(t, src_key(&src), -1);
 		close(fd);
 		return true;
 	}
-	c->src = (struct turn_src){ .ifi = (uint8_t)ifi,
-		.transport = TURN_TCP,
-		.ip = peer.sin_addr.s_addr,
-		.port = peer.sin_port,
-		.dst_ip = local.sin_addr.s_addr,
-		.dst_port = local.sin_port,
-		.conn = c->id };
+	c->src = src;
+	c->src.conn = c->id;
 	t->n_open[0]++;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (k >= L_MUX) {
@@ -875,7 +997,7 @@ static void tls_failed(struct tstreams *t, struct conn *c, const char *what)
 {
 	static uint64_t last_s, quiet;
 	uint64_t now_s = mono_ms() / 1000;
-	char why[160], a[16];
+	char why[160], a[46];
 
 	t->st.tls_errors++;
 	c->failed = true;
@@ -883,7 +1005,7 @@ static void tls_failed(struct tstreams *t, struct conn *c, const char *what)
 	ERR_clear_error();
 	if (now_s != last_s) {
 		edge_log(LOG_NOTICE, "turn", "TLS %s with %s:%u failed: %s%s", what,
-			inet_ntop(AF_INET, &c->src.ip, a, sizeof(a)), ntohs(c->src.port), why,
+			turn_src_str(&c->src, a), ntohs(c->src.port), why,
 			quiet ? " (and more, not logged)" : "");
 		last_s = now_s;
 		quiet = 0;
@@ -1342,14 +1464,13 @@ void tstreams_tick(struct tstreams *t)
 	tls_reload(t, err, sizeof(err));
 	/* a certificate that came good on disk opens the TLS port; a port that was taken is
 	 * tried again now and then */
-	if (t->cfg.tcp_port && t->lfd[L_TCP] < 0 && now >= t->lretry_ms[L_TCP])
-		listener_open(t, L_TCP, t->cfg.bind_ip, t->cfg.tcp_port, err, sizeof(err));
-	if (t->cfg.tls_port && t->tls && t->lfd[L_TLS] < 0 && now >= t->lretry_ms[L_TLS])
-		listener_open(t, L_TLS, t->cfg.bind_ip, t->cfg.tls_port, err, sizeof(err));
-	for (unsigned int i = 0; t->cfg.mux_port && i < t->cfg.n_mux; i++)
-		if (t->lfd[L_MUX + i] < 0 && now >= t->lretry_ms[L_MUX + i])
-			listener_open(t, L_MUX + (int)i, t->cfg.mux_ip[i], t->cfg.mux_port, err,
-				sizeof(err));
+	for (int k = 0; k < N_LISTEN; k++) {
+		struct laddr la;
+		uint16_t port = wanted(t, k, &la);
+
+		if (port && t->lfd[k] < 0 && now >= t->lretry_ms[k])
+			listener_open(t, k, &la, port, err, sizeof(err));
+	}
 	for (int k = 0; k < N_LISTEN; k++)
 		if (t->lpaused[k] && t->lfd[k] >= 0 && now >= t->lretry_ms[k]) {
 			struct epoll_event ev = { .events = EPOLLIN,
@@ -1360,8 +1481,8 @@ void tstreams_tick(struct tstreams *t)
 		}
 }
 
-struct tstreams *tstreams_new(struct turn_server *srv, int (*ifi_of)(void *ctx, uint32_t ip),
-	void *ctx)
+struct tstreams *tstreams_new(struct turn_server *srv,
+	int (*ifi_of)(void *ctx, int family, const void *addr), void *ctx)
 {
 	struct tstreams *t = calloc(1, sizeof(*t));
 
@@ -1422,21 +1543,19 @@ int tstreams_config(struct tstreams *t, const struct tstream_cfg *c, char *err, 
 	} else if ((r = tls_reload(t, err, errlen)) < 0) {
 		ret = r;
 	}
-	if ((r = listener_open(t, L_TCP, c->bind_ip, c->tcp_port, err, errlen)) < 0)
-		ret = r;
-	if ((r = listener_open(t, L_TLS, c->bind_ip, c->tls_port && t->tls ? c->tls_port : 0, err,
-		     errlen)) < 0)
-		ret = r;
-	/* the browser port: its plain TURN needs no certificate, its TLS waits for one */
-	for (unsigned int i = 0; i < TSTREAM_MAX_MUX; i++)
-		if ((r = listener_open(t, L_MUX + (int)i, i < c->n_mux ? c->mux_ip[i] : 0,
-			     i < c->n_mux ? c->mux_port : 0, err, errlen)) < 0)
+	/* the browser port's: its plain TURN needs no certificate, its TLS waits for one */
+	for (int k = 0; k < N_LISTEN; k++) {
+		struct laddr la;
+		uint16_t port = wanted(t, k, &la);
+
+		if ((r = listener_open(t, k, &la, port, err, errlen)) < 0)
 			ret = r;
+	}
 	if (c->tls_port && !t->tls && ret == 0) {
 		snprintf(err, errlen, "TLS port %u: no certificate (turn certs)", c->tls_port);
 		ret = -ENOENT;
 	}
-	if (!c->tcp_port && !c->tls_port && !(c->mux_port && c->n_mux))
+	if (!c->tcp_port && !c->tls_port && !(c->mux_port && c->n_mux + c->n_mux6))
 		close_all(t, "TURN stopped");
 	return ret;
 }

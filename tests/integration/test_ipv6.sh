@@ -163,6 +163,42 @@ ctl firewall a delete allow 22 from 2001:db8:10::2/128 >/dev/null
 ctl firewall a delete deny 22 >/dev/null
 kill "$SSH_PID" 2>/dev/null; wait "$SSH_PID" 2>/dev/null
 
+echo "TURN over TCP and TLS for IPv6 clients (coturn's turnutils_uclient), relayed to an IPv4 peer"
+ip netns exec internal turnutils_peer -L 198.18.10.2 -p 3480 >/dev/null 2>&1 &
+PEER_PID=$!
+# v6relay <label> <uclient args...>: 2 clients x 20 messages, none lost, all 40 echoed
+v6relay() {
+	local label=$1 out l r; shift
+	out=$(timeout 90 ip netns exec public turnutils_uclient -u edge -w edge-lab-password \
+		-e 198.18.10.2 -r 3480 -n 20 -m 2 -l 172 -c "$@" 2001:db8:20::1 2>&1)
+	l=$(echo "$out" | sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1)
+	r=$(echo "$out" | sed -n 's/.*start_mclient: tot_send_msgs=[0-9]*, tot_recv_msgs=\([0-9]*\)$/\1/p' | tail -1)
+	[ "$l" = 0 ] && [ "${r:-0}" = 40 ] && ok "$label: none lost ($r echoed)" ||
+		bad "$label: lost '$l', echoed '$r' of 40: $(echo "$out" | tail -3 | tr '\n' ' ')"
+}
+v6relay "TCP to [2001:db8:20::1]:3478" -t
+v6relay "TLS to [2001:db8:20::1]:447" -t -S -p 447
+v6relay "the browser port, TCP to [2001:db8:20::1]:443" -t -p 443
+check "turn allocations showed the IPv6 clients in the log" sh -c "'$ROOT/build/edgectl' -s $SOCK log 300 | grep -q 'allocation for edge \[2001:db8:20::2\]'"
+check "an IPv6 client's Binding over TCP is told its IPv6 address (XOR-MAPPED-ADDRESS)" \
+	sh -c "ip netns exec public timeout 20 python3 -c '
+import socket, struct, os, sys
+s = socket.create_connection((\"2001:db8:20::1\", 3478), timeout=5)
+tid = os.urandom(12)
+s.sendall(struct.pack(\"!HHI\", 1, 0, 0x2112A442) + tid)
+h = s.recv(20); body = s.recv(struct.unpack(\"!H\", h[2:4])[0])
+i = 0
+while i < len(body):
+    t, l = struct.unpack(\"!HH\", body[i:i + 4]); v = body[i + 4:i + 4 + l]
+    if t == 0x20:
+        key = struct.pack(\"!I\", 0x2112A442) + tid
+        ip = bytes(a ^ b for a, b in zip(v[4:20], key))
+        print(v[1], socket.inet_ntop(socket.AF_INET6, ip)); sys.exit(0 if v[1] == 2 and socket.inet_ntop(socket.AF_INET6, ip) == \"2001:db8:20::2\" else 1)
+    i += 4 + (l + 3) // 4 * 4
+sys.exit(1)
+'"
+kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null
+
 echo "a guest joins the meeting over IPv6 (headless Chromium)"
 if command -v chromium >/dev/null; then
 	check "browser_join.py --url https://[2001:db8:20::1]:445/ joins 9999" \

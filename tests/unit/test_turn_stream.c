@@ -54,11 +54,18 @@ static uint64_t real_unix(void *ctx)
 	return (uint64_t)time(NULL);
 }
 
-static int loopback_only(void *ctx, uint32_t ip)
+static int loopback_only(void *ctx, int family, const void *addr)
 {
+	uint32_t ip;
+
 	(void)ctx;
+	if (family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)addr) ? 0 : -1;
+	memcpy(&ip, addr, 4);
 	return ip == htonl(INADDR_LOOPBACK) ? 0 : -1;
 }
+
+static bool have_ipv6; /* ::1 works here: the browser port listens there too */
 
 /* Serves the stream layer for @ms milliseconds (its tick too). */
 static void pump(int ms)
@@ -373,6 +380,49 @@ static void test_mux_tls(void)
 /* Neither (here 0x80, RTP's; an HTTP request's letters fall among the channel numbers and
  * are skipped as oversize ChannelData, as on the TCP port): closed, counted; and a client that
  * connects and says nothing is closed at the handshake timeout. */
+/* The browser port on ::1: an IPv6 client's Binding over TCP is answered with its own IPv6
+ * address and port as XOR-MAPPED-ADDRESS (issue 18). */
+static void test_mux_ipv6(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+		.sin6_port = htons(tcfg.mux_port),
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT },
+			    me;
+	socklen_t ml = sizeof(me);
+	struct timeval tv = { 2, 0 };
+	uint8_t req[64], buf[512];
+	size_t l = binding(req, 9), have = 0;
+	struct stun_addr mapped;
+	struct stun_msg m;
+	int fd;
+
+	if (!have_ipv6) {
+		fprintf(stderr, "(no ::1 here: skipped) ");
+		return;
+	}
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CU_ASSERT_FATAL(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	getsockname(fd, (struct sockaddr *)&me, &ml);
+	CU_ASSERT_EQUAL(send(fd, req, l, 0), (ssize_t)l);
+	for (int round = 0; round < 100 && (have < 20 || (size_t)stun_frame_len(buf, have) > have);
+		round++) {
+		ssize_t r;
+
+		pump(10);
+		r = recv(fd, buf + have, sizeof(buf) - have, MSG_DONTWAIT);
+		if (r > 0)
+			have += (size_t)r;
+	}
+	CU_ASSERT_FATAL(have >= 20 && stun_parse(buf, (size_t)stun_frame_len(buf, have), &m) == 0);
+	CU_ASSERT_EQUAL(m.cls, STUN_SUCCESS);
+	CU_ASSERT_FATAL(stun_get_xor_addr(&m, STUN_AI_XOR_MAPPED_ADDRESS, &mapped) == 0);
+	CU_ASSERT_EQUAL(mapped.family, 6);
+	CU_ASSERT(memcmp(mapped.ip, &in6addr_loopback, 16) == 0);
+	CU_ASSERT_EQUAL(mapped.port, me.sin6_port);
+	close(fd);
+}
+
 static void test_mux_neither(void)
 {
 	const struct tstream_stats *st = tstreams_stats(ts);
@@ -407,6 +457,8 @@ static const struct unit_test tests[] = {
 		test_first_byte },
 	{ "the browser port: TURN over TCP, told by its first byte alone", test_mux_tcp },
 	{ "the browser port: TLS verified with ALPN stun.turn, a request answered", test_mux_tls },
+	{ "the browser port over IPv6: XOR-MAPPED-ADDRESS is the client's IPv6 address",
+		test_mux_ipv6 },
 	{ "the browser port: neither is closed and counted; silence at the handshake timeout",
 		test_mux_neither },
 	{ NULL, NULL },
@@ -441,6 +493,19 @@ int main(void)
 	/* three free loopback ports: TCP, TLS, and the browser port's */
 	tcfg.mux_ip[0] = htonl(INADDR_LOOPBACK);
 	tcfg.n_mux = 1;
+	{
+		int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+			.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+		have_ipv6 = fd6 >= 0 && bind(fd6, (struct sockaddr *)&a6, sizeof(a6)) == 0;
+		if (fd6 >= 0)
+			close(fd6);
+		if (have_ipv6) {
+			memcpy(tcfg.mux_ip6[0], &in6addr_loopback, 16);
+			tcfg.n_mux6 = 1;
+		}
+	}
 	for (int i = 0; i < 200; i++) {
 		port = (uint16_t)(40000 + (getpid() * 7 + i * 3) % 9000);
 		tcfg.tcp_port = port;
