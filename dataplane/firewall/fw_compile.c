@@ -394,7 +394,7 @@ struct fw_ruleset *fw_compile(const struct fw_if_config *cfg)
 		goto out;
 
 	/* built in a scratch set, then copied with its chains into one block */
-	rs = aligned_alloc(64, sizeof(*rs));
+	rs = aligned_alloc(64, (sizeof(*rs) + 63) & ~(size_t)63);
 	if (!rs)
 		goto out;
 	memset(rs, 0, sizeof(*rs));

@@ -346,7 +346,8 @@ int fw_config_match(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t sr
 
 	for (unsigned int i = 0; bit && i < cfg->n_rules; i++) {
 		const struct fw_rule *r = &cfg->rules[i];
-		uint32_t mask = r->src_len ? ~0u << (32 - r->src_len) : 0;
+		uint32_t mask =
+			r->src_family == FW_SRC_IPV4 && r->src_len ? ~0u << (32 - r->src_len) : 0;
 
 		if ((r->protos & bit) && dport >= r->port_lo && dport <= r->port_hi &&
 			(!r->has_src ||

@@ -1288,11 +1288,11 @@ static void test_v6_icmp(void)
 	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_MALFORMED);
 	q[0] = 0x60;
 	/* the quoted packet the other way round (from the peer to us) is no flow of ours */
-	qn = mk_ipv6(q, UDP, peer, me, (const uint8_t[]){ 0x00, 0x35, 0x9c, 0x40 }, 8);
+	qn = mk_ipv6(q, UDP, peer, me, (const uint8_t[8]){ 0x00, 0x35, 0x9c, 0x40 }, 8);
 	n = mk_icmp6_err(pkt, 1, q, qn);
 	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 100)), FW_SLOT_ICMP_DENY);
 	/* quoting a packet from our TURN port: its replies are allowed, so is the error */
-	qn = mk_ipv6(q, UDP, me, peer, (const uint8_t[]){ 0x0d, 0x96, 0x00, 0x35 }, 8);
+	qn = mk_ipv6(q, UDP, me, peer, (const uint8_t[8]){ 0x0d, 0x96, 0x00, 0x35 }, 8);
 	n = mk_icmp6_err(pkt, 2, q, qn);
 	CU_ASSERT_EQUAL(fw_slot(v6pkt(rs, ft, pkt, n, 500)), FW_SLOT_ICMP);
 	/* ... unless the quoted packet is TCP (the rule is /udp) */
