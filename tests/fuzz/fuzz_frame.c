@@ -1,9 +1,9 @@
 /* libFuzzer target for what arrives on an interface before any service sees it: the Ethernet
  * filter, ARP, IPv4 and ICMP, IPv6 with its extension headers, ICMPv6, Neighbour Discovery
  * (dataplane/l2l3.c, through dp_port_input). Each input is one frame, as it is, on an
- * interface with an IPv4 and an IPv6 address (and its link-local); when it is long enough
- * its destination MAC is made ours (odd first byte: left as it is, so the multicast and
- * other-host filters run too). Nothing may crash, read out of bounds (ASan+UBSan), leak an
+ * interface with an IPv4 and an IPv6 address (and its link-local, and a tentative one); when
+ * it is long enough its destination MAC is made ours (odd first byte: left as it is, so the
+ * multicast and other-host filters run too). Nothing may crash, read out of bounds (ASan+UBSan), leak an
  * mbuf, or send a reply that is not well formed: every IPv4 reply has a good header checksum,
  * every ICMPv6 reply a good checksum, a hop limit and a source of ours. */
 #include <arpa/inet.h>
@@ -69,6 +69,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	d->ll6[13] = 0x00;
 	d->ll6[14] = 0x32;
 	d->ll6[15] = 0x01;
+	/* an address whose duplicate address detection runs: 2001:db8:32::77 */
+	memcpy(d->tent6[0], our6, 16);
+	d->tent6[0][15] = 0x77;
+	d->n_tent6 = 1;
 	l3.n_own_macs = 1;
 	l3.own_mac[0] = our_mac;
 	l3.own_mac_ifi[0] = 0;
