@@ -765,9 +765,25 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 
 	if (proto == IPPROTO_ICMPV6)
 		return icmp6_input(l3, ifi, m, eth, ip, off, now_s, out, st);
-	/* TCP and UDP: no fast path over IPv6 yet, so the exception path: the web front end,
-	 * the callbridge's and the TURN server's TCP and TLS listeners, through the firewall */
-	ip6_to_kernel(l3, ifi, m, ip, proto, off, now_s, out, st);
+	/* TCP and UDP: through the firewall, then a STUN Binding on a TURN port is answered in
+	 * place; the rest takes the exception path: the web front end, the callbridge's and the
+	 * TURN server's TCP and TLS listeners (TURN over UDP is IPv4's alone yet: the kernel
+	 * says port unreachable, and a client tries TCP) */
+	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
+		return;
+	if (proto == IPPROTO_UDP && off == IP6_HLEN && (l3->turn_listen & (1u << ifi)) &&
+		plen >= sizeof(struct rte_udp_hdr)) {
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+
+		if ((udp->dst_port == l3->turn_port ||
+			    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
+			l3->turn_port && ulen <= plen &&
+			stun_binding_answer6(ifp, m, ip, udp, ulen, out, st))
+			return;
+	}
+	out->kernel[out->n_kernel++] = m;
+	st->to_kernel++;
 }
 
 void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n,

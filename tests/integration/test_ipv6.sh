@@ -163,6 +163,15 @@ ctl firewall a delete allow 22 from 2001:db8:10::2/128 >/dev/null
 ctl firewall a delete deny 22 >/dev/null
 kill "$SSH_PID" 2>/dev/null; wait "$SSH_PID" 2>/dev/null
 
+echo "STUN over UDP/IPv6, answered by the data plane (coturn's turnutils_stunclient)"
+b0=$(metric edge_interface_stun_binding_replies_total -- iface b)
+check "turnutils_stunclient [2001:db8:20::1]:3478 learns the public host's address" \
+	sh -c "ip netns exec public timeout 20 turnutils_stunclient 2001:db8:20::1 2>&1 | grep -i 'reflexive addr' | grep -q '2001:db8:20::2'"
+check "and on the browser port 443" \
+	sh -c "ip netns exec public timeout 20 turnutils_stunclient -p 443 2001:db8:20::1 2>&1 | grep -i 'reflexive addr' | grep -q '2001:db8:20::2'"
+b1=$(metric edge_interface_stun_binding_replies_total -- iface b)
+[ "$((b1 - b0))" -ge 2 ] && ok "b's STUN Binding replies: +$((b1 - b0))" || bad "STUN Binding replies $b0 -> $b1"
+
 echo "TURN over TCP and TLS for IPv6 clients (coturn's turnutils_uclient), relayed to an IPv4 peer"
 ip netns exec internal turnutils_peer -L 198.18.10.2 -p 3480 >/dev/null 2>&1 &
 PEER_PID=$!

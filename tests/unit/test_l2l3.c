@@ -14,7 +14,9 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "edge_bytes.h"
 #include "nbr.h"
+#include "stun.h"
 
 static struct rte_mempool *mp;
 static struct dp_l3 l3;
@@ -950,6 +952,100 @@ static void test_ipv6_validation(void)
 	dropped_as(seal6(m, 40), DP_DROP_ICMP6_OTHER);
 }
 
+/* A STUN Binding request over UDP/IPv6 from PEER6 port 40000 to @dport, with USERNAME when
+ * @user, and FINGERPRINT; its UDP checksum made. */
+static struct rte_mbuf *binding6(uint16_t dport, bool user)
+{
+	uint8_t *u;
+	uint16_t mlen = 8 + (user ? 8 : 0), ulen = 8 + 20 + mlen;
+	struct rte_mbuf *m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_UDP, ulen, &u);
+	uint8_t *p = u + 8;
+	uint32_t crc;
+
+	ip6_of(m)->hop_limits = 64;
+	wr16(u, htons(40000));
+	wr16(u + 2, htons(dport));
+	wr16(u + 4, htons(ulen));
+	wr16(p, htons(STUN_BINDING_REQUEST));
+	wr16(p + 2, htons(mlen));
+	wr32(p + 4, htonl(STUN_MAGIC));
+	for (int i = 8; i < 20; i++)
+		p[i] = (uint8_t)(i * 7);
+	if (user) {
+		wr16(p + 20, htons(STUN_ATTR_USERNAME));
+		wr16(p + 22, htons(4));
+		memcpy(p + 24, "anon", 4);
+	}
+	crc = stun_crc32(0, p, 20 + mlen - 8) ^ STUN_FINGERPRINT_XOR;
+	wr16(p + 20 + mlen - 8, htons(STUN_ATTR_FINGERPRINT));
+	wr16(p + 20 + mlen - 6, htons(4));
+	wr32(p + 20 + mlen - 4, htonl(crc));
+	wr16(u + 6, 0);
+	wr16(u + 6, rte_ipv6_udptcp_cksum(ip6_of(m), u));
+	return m;
+}
+
+/* A STUN Binding to the TURN port over IPv6 is answered in place: XOR-MAPPED-ADDRESS is the
+ * client's IPv6 address and port, FINGERPRINT and the UDP checksum verify; what is not a
+ * plain Binding (or has a bad checksum, or reaches an interface not listening) goes on. */
+static void test_stun_binding6(void)
+{
+	struct stun_addr mapped;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct stun_msg sm;
+	struct rte_mbuf *m;
+
+	l3.turn_port = htons(3478);
+	l3.turn_listen = 1;
+	run1(binding6(3478, false));
+	no_drops();
+	CU_ASSERT_EQUAL(st.stun_binding_replies, 1);
+	CU_ASSERT_EQUAL_FATAL(out.n_tx, 1);
+	ip = ip6_of(out.tx[0]);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	CU_ASSERT(memcmp(ip->src_addr, in6(OUR6), 16) == 0);
+	CU_ASSERT(memcmp(ip->dst_addr, in6(PEER6), 16) == 0);
+	CU_ASSERT_EQUAL(ntohs(udp->src_port), 3478);
+	CU_ASSERT_EQUAL(ntohs(udp->dst_port), 40000);
+	CU_ASSERT_EQUAL(ntohs(ip->payload_len), ntohs(udp->dgram_len));
+	CU_ASSERT_EQUAL(out.tx[0]->pkt_len, 14 + 40 + ntohs(udp->dgram_len));
+	CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, udp), 0);
+	CU_ASSERT_FATAL(stun_parse((uint8_t *)(udp + 1), ntohs(udp->dgram_len) - 8, &sm) == 0);
+	CU_ASSERT_EQUAL(sm.method, STUN_BINDING);
+	CU_ASSERT_EQUAL(sm.cls, STUN_SUCCESS);
+	CU_ASSERT(stun_has(&sm, STUN_AI_FINGERPRINT));
+	CU_ASSERT_FATAL(stun_get_xor_addr(&sm, STUN_AI_XOR_MAPPED_ADDRESS, &mapped) == 0);
+	CU_ASSERT_EQUAL(mapped.family, 6);
+	CU_ASSERT(memcmp(mapped.ip, in6(PEER6), 16) == 0);
+	CU_ASSERT_EQUAL(ntohs(mapped.port), 40000);
+	free_out();
+	/* the browser port too */
+	l3.turn_port2 = htons(443);
+	run1(binding6(443, false));
+	CU_ASSERT_EQUAL(out.n_tx, 1);
+	free_out();
+	l3.turn_port2 = 0;
+	/* for the TURN server (credentials): the kernel's, as is TURN over UDP/IPv6 yet */
+	run1(binding6(3478, true));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(st.stun_binding_replies, 0);
+	free_out();
+	m = binding6(3478, false);
+	((uint8_t *)(ip6_of(m) + 1))[8 + 10] ^= 1; /* the checksum no longer holds */
+	run1(m);
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	run1(binding6(3479, false));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	l3.turn_listen = 0;
+	run1(binding6(3478, false));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	l3.turn_port = 0;
+}
+
 /* IPv6 multicast MACs are taken only where the interface has IPv6; IPv4 never rides them. */
 static void test_l2_ipv6(void)
 {
@@ -1002,6 +1098,7 @@ static const struct unit_test tests[] = {
 	{ "IPv6: advertisements to the kernel, ours to the control plane", test_nd_advert },
 	{ "IPv6: a tentative address is not ours; its detection is watched", test_nd_tentative },
 	{ "L2: our own frames come back: dropped, save a hairpin", test_own_frames },
+	{ "IPv6: a STUN Binding to the TURN port is answered in place", test_stun_binding6 },
 	{ "IPv6: echo requests to our addresses answered, to groups not", test_icmp6_echo },
 	{ "IPv6 validation, each under its reason", test_ipv6_validation },
 	{ "Ethernet: 33:33 multicast only where the interface has IPv6", test_l2_ipv6 },
