@@ -427,6 +427,16 @@ static int listener_open(struct tstreams *t, int k, const struct laddr *la, uint
 		sl = sizeof(*sa);
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && !la->family && errno == EAFNOSUPPORT) {
+		/* a kernel without IPv6: every IPv4 address, as before IPv6 came */
+		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+
+		memset(&ss, 0, sizeof(ss));
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(port);
+		sl = sizeof(*sa);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
