@@ -49,13 +49,22 @@ static inline void cb_turn_urls(const char *addr, const char *type, int tcp_port
 	int port;
 
 	memset(u, 0, sizeof(*u));
-	snprintf(host, sizeof(host), "%s", addr);
-	colon = strrchr(host, ':');
 	/* acano, cms and expressway listen on 3478; lyncEdge and standard on 443 */
 	port = ours || !strcmp(type, "expressway") ? 3478 : 443;
-	if (colon && !strchr(colon + 1, ']') && strchr(host, ':') == colon) {
-		*colon = '\0';
-		port = atoi(colon + 1);
+	if (addr[0] == '[') { /* "[v6]" or "[v6]:port": the brackets stay (RFC 7065 3.1) */
+		const char *end = strchr(addr, ']');
+
+		snprintf(host, sizeof(host), "%.*s", end ? (int)(end - addr + 1) : 0, addr);
+		if (end && end[1] == ':')
+			port = atoi(end + 2);
+	} else if ((colon = strchr(addr, ':')) && strchr(colon + 1, ':')) {
+		snprintf(host, sizeof(host), "[%s]", addr); /* a bare IPv6 address */
+	} else {
+		snprintf(host, sizeof(host), "%s", addr);
+		if ((colon = strchr(host, ':'))) {
+			*colon = '\0';
+			port = atoi(colon + 1);
+		}
 	}
 	cb_turn_url_add(u, "turn", host, port, "udp");
 	cb_turn_url_add(u, "turn", host, port, "tcp");

@@ -18,7 +18,13 @@ static bool has(const struct cb_turn_urls *u, const char *url)
 static bool all_usable(const struct cb_turn_urls *u)
 {
 	for (int i = 0; i < u->n; i++) {
-		int port = atoi(strchr(strchr(u->url[i], ':') + 1, ':') + 1);
+		char url[300], *q;
+		int port;
+
+		snprintf(url, sizeof(url), "%s", u->url[i]);
+		if ((q = strchr(url, '?')))
+			*q = '\0';
+		port = atoi(strrchr(url, ':') + 1); /* the last colon: an IPv6 host has others */
 
 		if (!cb_turn_port_ok(port))
 			return false;
@@ -98,11 +104,37 @@ static void test_port_rule(void)
 	CU_ASSERT(all_usable(&u));
 }
 
+/* An IPv6 TURN server address, bare or in brackets, with a port or not: bracketed in every
+ * URL (RFC 7065 3.1), the port read after the bracket only (issue 18). */
+static void test_ipv6(void)
+{
+	struct cb_turn_urls u;
+
+	cb_turn_urls("2001:db8:20::1", "acano", 447, &u);
+	CU_ASSERT_EQUAL(u.n, 4);
+	CU_ASSERT(has(&u, "turn:[2001:db8:20::1]:3478?transport=udp"));
+	CU_ASSERT(has(&u, "turn:[2001:db8:20::1]:3478?transport=tcp"));
+	CU_ASSERT(has(&u, "turns:[2001:db8:20::1]:443?transport=tcp"));
+	CU_ASSERT(all_usable(&u));
+	cb_turn_urls("[2001:db8:20::1]", "", 0, &u);
+	CU_ASSERT(has(&u, "turn:[2001:db8:20::1]:3478?transport=tcp"));
+	cb_turn_urls("[2001:db8:20::1]:3479", "cms", 0, &u);
+	CU_ASSERT(has(&u, "turn:[2001:db8:20::1]:3479?transport=udp"));
+	CU_ASSERT(has(&u, "turns:[2001:db8:20::1]:443?transport=tcp"));
+	cb_turn_urls("[2001:db8::7]:447", "standard", 0, &u);
+	CU_ASSERT_EQUAL(u.n, 0);
+	CU_ASSERT_EQUAL(u.dropped_port, 447);
+	/* the IPv4 forms are as they were */
+	cb_turn_urls("192.0.2.1:3479", "cms", 0, &u);
+	CU_ASSERT(has(&u, "turn:192.0.2.1:3479?transport=udp"));
+}
+
 static const struct unit_test tests[] = {
 	{ "ours with turn tls 447: 3478 and 443, never 447", test_ours_with_tls_447 },
 	{ "ours: UDP and TLS on the browser port; a usable TLS override kept", test_ours_plain },
 	{ "expressway 3478, standard and lyncEdge 443: as they listen", test_other_types },
 	{ "WebRTC's TURN port rule: below 1024 only 53, 80, 443", test_port_rule },
+	{ "an IPv6 server address: bracketed, its port after the bracket", test_ipv6 },
 	{ NULL, NULL },
 };
 
