@@ -3,6 +3,7 @@
  * DPDK runs without hugepages or devices; no root needed. */
 #include "unit.h"
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -1046,6 +1047,63 @@ static void test_stun_binding6(void)
 	l3.turn_port = 0;
 }
 
+/* The interface's firewall over IPv6 (`deny 22`, the guide's, and an IPv6 `from`): what it
+ * refuses is dropped as FIREWALL before the kernel sees it; what it lets through goes on;
+ * echo is answered, and Neighbour Discovery never meets the firewall, as ARP does not. */
+static void test_firewall6(void)
+{
+	static struct fw_if_config cfg; /* 40 KB: not on the stack */
+	char err[160], *deny22[] = { "deny", "22" },
+		       *allow_peer[] = { "allow", "22", "from", "2001:db8:20::2/128" };
+	struct fw_counters *ctr = calloc(EDGE_MAX_IFACES, sizeof(*ctr));
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	dp_fw_flows = fw_flowtab_create(1024);
+	CU_ASSERT_FATAL(ctr && dp_fw_flows);
+	dp_fw_counters[rte_lcore_id()] = ctr;
+	memset(&cfg, 0, sizeof(cfg));
+	CU_ASSERT_FATAL(fw_cmd_apply(&cfg, 2, deny22, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL((l3.fw[0] = fw_compile(&cfg)) != NULL);
+
+	m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_TCP, 20, &p);
+	wr16(p, htons(40000));
+	wr16(p + 2, htons(22));
+	dropped_as(m, DP_DROP_FIREWALL);
+	m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_TCP, 20, &p);
+	wr16(p + 2, htons(445));
+	run1(m);
+	no_drops();
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	run1(echo6(PEER6, OUR6, 8));
+	CU_ASSERT_EQUAL(out.n_tx, 1);
+	free_out();
+	run1(ns6(PEER6, SOL6, &sol_mac, OUR6, true));
+	CU_ASSERT_EQUAL(st.nd_replies, 1);
+	free_out();
+	/* an IPv6 `from` ahead of the deny lets that host alone in */
+	fw_ruleset_free(l3.fw[0]);
+	memset(&cfg, 0, sizeof(cfg));
+	CU_ASSERT_FATAL(fw_cmd_apply(&cfg, 4, allow_peer, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(fw_cmd_apply(&cfg, 2, deny22, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL((l3.fw[0] = fw_compile(&cfg)) != NULL);
+	m = pkt6(PEER6, OUR6, &our_mac, NULL, 0, IPPROTO_TCP, 20, &p);
+	wr16(p + 2, htons(22));
+	run1(m);
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	free_out();
+	m = pkt6("2001:db8:20::3", OUR6, &our_mac, NULL, 0, IPPROTO_TCP, 20, &p);
+	wr16(p + 2, htons(22));
+	dropped_as(m, DP_DROP_FIREWALL);
+	fw_ruleset_free(l3.fw[0]);
+	l3.fw[0] = NULL;
+	dp_fw_counters[rte_lcore_id()] = NULL;
+	free(ctr);
+	fw_flowtab_free(dp_fw_flows);
+	dp_fw_flows = NULL;
+}
+
 /* IPv6 multicast MACs are taken only where the interface has IPv6; IPv4 never rides them. */
 static void test_l2_ipv6(void)
 {
@@ -1099,6 +1157,7 @@ static const struct unit_test tests[] = {
 	{ "IPv6: a tentative address is not ours; its detection is watched", test_nd_tentative },
 	{ "L2: our own frames come back: dropped, save a hairpin", test_own_frames },
 	{ "IPv6: a STUN Binding to the TURN port is answered in place", test_stun_binding6 },
+	{ "IPv6: the firewall's deny 22 and an IPv6 from, before the kernel", test_firewall6 },
 	{ "IPv6: echo requests to our addresses answered, to groups not", test_icmp6_echo },
 	{ "IPv6 validation, each under its reason", test_ipv6_validation },
 	{ "Ethernet: 33:33 multicast only where the interface has IPv6", test_l2_ipv6 },
