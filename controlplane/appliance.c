@@ -74,15 +74,15 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 			static const uint8_t none[16];
 			const uint8_t *ad = ifc->addrs6[a].addr;
 
-			switch (app_dad_state(app, i, ad)) {
-			case APP_DAD_PREFERRED:
+			switch (nd_dad_state(&app->dad, i, ad)) {
+			case ND_DAD_PREFERRED:
 				memcpy(d->addr6[d->n_addrs6], ad, 16);
 				d->prefix6[d->n_addrs6++] = ifc->addrs6[a].prefix;
 				break;
-			case APP_DAD_TENTATIVE:
+			case ND_DAD_TENTATIVE:
 				memcpy(d->tent6[d->n_tent6++], ad, 16);
 				break;
-			case APP_DAD_DUPLICATE:
+			case ND_DAD_DUPLICATE:
 				break;
 			}
 			if (!memcmp(d->gateway6, none, 16))
@@ -92,14 +92,14 @@ struct dp_l3 *app_build_l3(struct appliance *app, const struct edge_cfg *cfg, ch
 			uint8_t ll[16];
 
 			cfg_ipv6_link_local(d->mac.addr_bytes, ll);
-			switch (app_dad_state(app, i, ll)) {
-			case APP_DAD_PREFERRED:
+			switch (nd_dad_state(&app->dad, i, ll)) {
+			case ND_DAD_PREFERRED:
 				memcpy(d->ll6, ll, 16);
 				break;
-			case APP_DAD_TENTATIVE:
+			case ND_DAD_TENTATIVE:
 				memcpy(d->tent6[d->n_tent6++], ll, 16);
 				break;
-			case APP_DAD_DUPLICATE:
+			case ND_DAD_DUPLICATE:
 				break;
 			}
 		}
@@ -429,42 +429,72 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	return -EAGAIN;
 }
 
-struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
-	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
+/* A UDP datagram over IPv4 (@src and @dst 4 bytes) or IPv6 (16), checksums made. */
+static struct rte_mbuf *udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6], bool v6,
+	const void *src, uint16_t sport, const void *dst, uint16_t dport, const uint8_t *data,
+	size_t len)
 {
+	const size_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
 	struct rte_mbuf *m;
 
-	if (len > RTE_ETHER_MTU - sizeof(*ip) - sizeof(*udp))
+	if (len > RTE_ETHER_MTU - l3 - sizeof(*udp))
 		return NULL;
 	m = rte_pktmbuf_alloc(app->mp);
 	eth = m ? (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-			  (uint16_t)(sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + len)) :
+			  (uint16_t)(sizeof(*eth) + l3 + sizeof(*udp) + len)) :
 		  NULL;
 	if (!eth) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp = (struct rte_udp_hdr *)((uint8_t *)(eth + 1) + l3);
 	memcpy(eth->dst_addr.addr_bytes, mac, 6);
 	eth->src_addr = app->ports[ifi].mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45,
-		.time_to_live = 64,
-		.next_proto_id = IPPROTO_UDP,
-		.src_addr = src,
-		.dst_addr = dst,
-		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	*udp = (struct rte_udp_hdr){ .src_port = sport,
 		.dst_port = dport,
 		.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len)) };
 	memcpy(udp + 1, data, len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	if (v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		*ip = (struct rte_ipv6_hdr){ .vtc_flow = RTE_BE32(6u << 28),
+			.payload_len = udp->dgram_len,
+			.proto = IPPROTO_UDP,
+			.hop_limits = 64 };
+		memcpy(ip->src_addr, src, 16);
+		memcpy(ip->dst_addr, dst, 16);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		*ip = (struct rte_ipv4_hdr){ .version_ihl = 0x45,
+			.time_to_live = 64,
+			.next_proto_id = IPPROTO_UDP,
+			.total_length =
+				rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len)) };
+		memcpy(&ip->src_addr, src, 4);
+		memcpy(&ip->dst_addr, dst, 4);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	}
 	return m;
+}
+
+struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
+	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data, size_t len)
+{
+	return udp_frame(app, ifi, mac, false, &src, sport, &dst, dport, data, len);
+}
+
+struct rte_mbuf *app_udp_frame6(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
+	const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+	const uint8_t *data, size_t len)
+{
+	return udp_frame(app, ifi, mac, true, src, sport, dst, dport, data, len);
 }
 
 void app_inject(struct appliance *app, struct rte_mbuf *m, uint16_t port)
@@ -596,7 +626,7 @@ unsigned int app_drain_punts(struct appliance *app)
 			break;
 		}
 		case DP_PUNT_ND_DAD:
-			app_dad_punt(app, m);
+			nd_dad_input(&app->dad, &app->cfg, m);
 			break;
 		case DP_PUNT_TURN:
 			if (app->on_turn_punt.fn)
@@ -654,6 +684,37 @@ void app_on_peer_data(struct appliance *app, void (*fn)(void *ctx, struct rte_mb
 	app->on_peer_data = (struct app_pkt_hook){ fn, ctx };
 }
 
+/* IPv6 duplicate address detection's environment: our ports and the L3 table. */
+static void dad_send(void *ctx, uint8_t ifi, struct rte_mbuf *m)
+{
+	struct appliance *app = ctx;
+
+	inject(app, m, app->ports[ifi].port_id);
+}
+
+static void dad_changed(void *ctx)
+{
+	struct appliance *app = ctx;
+
+	app_publish_l3(app, &app->cfg);
+}
+
+static void dad_tick(struct appliance *app)
+{
+	struct nd_dad *dd = &app->dad;
+
+	if (!dd->send) {
+		dd->ctx = app;
+		dd->mp = app->mp;
+		dd->tsc_hz = app->tsc_hz;
+		for (int i = 0; i < app->cfg.n_ifs; i++)
+			dd->mac[i] = app->ports[i].mac;
+		dd->changed = dad_changed;
+		dd->send = dad_send;
+	}
+	nd_dad_tick(dd, &app->cfg);
+}
+
 void app_timers(struct appliance *app)
 {
 	uint64_t now = rte_get_timer_cycles();
@@ -661,7 +722,7 @@ void app_timers(struct appliance *app)
 	nbr_reap(now, -1);
 	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1) */
 	nbr_pending_tick(now - app->tsc_hz, 3, now, arp_request, pending_drop, app);
-	app_dad_tick(app);
+	dad_tick(app);
 }
 
 /* Sends an IPv4 packet built by the control plane (Ethernet destination still to fill)
@@ -996,7 +1057,7 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 		if (next->ifs[i].n_addrs == 0)
 			nbr_reap(0, i);
 	app->cfg = *next;
-	app_dad_tick(app); /* new IPv6 addresses: their detection starts now */
+	dad_tick(app); /* new IPv6 addresses: their detection starts now */
 	for (int i = 0; i < app->n_on_config; i++)
 		app->on_config[i].fn(app->on_config[i].ctx);
 	return 0;
@@ -1430,7 +1491,7 @@ static int if_mac(void *ctx, int ifi, uint8_t mac[6])
 
 static const char *addr6_state(void *ctx, int ifi, const uint8_t addr[16], char *buf, size_t len)
 {
-	return app_dad_describe(ctx, ifi, addr, buf, len);
+	return nd_dad_describe(&((struct appliance *)ctx)->dad, ifi, addr, buf, len);
 }
 
 const struct cli_ops app_cli_ops = {

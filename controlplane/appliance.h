@@ -12,6 +12,7 @@
 #include "edge_config.h"
 #include "evloop.h"
 #include "metrics.h"
+#include "nd_dad.h"
 #include "port.h"
 #include "turn_server.h"
 #include "turn_stream.h"
@@ -30,20 +31,6 @@ struct app_hook {
 struct app_pkt_hook {
 	void (*fn)(void *ctx, struct rte_mbuf *m);
 	void *ctx;
-};
-
-/* IPv6 duplicate address detection (nd_dad.c): the state of each address the interfaces
- * have, the link-locals among them. */
-enum app_dad_state { APP_DAD_TENTATIVE, APP_DAD_PREFERRED, APP_DAD_DUPLICATE };
-#define APP_MAX_DAD (EDGE_MAX_IFACES * (EDGE_MAX_ADDRS + 1))
-struct app_dad {
-	uint8_t addr[16];
-	uint8_t ifi;
-	uint8_t state;	   /* enum app_dad_state */
-	bool announced;	   /* the unsolicited advertisement went out */
-	uint8_t other[6];  /* the MAC of the last other node that claimed it */
-	uint64_t sent_tsc; /* the detection's solicitation; 0: not sent yet */
-	uint64_t conflicts, logged_tsc;
 };
 
 struct appliance {
@@ -90,10 +77,7 @@ struct appliance {
 	struct app_pkt_hook on_turn_punt; /* DP_PUNT_TURN: a UDP request for TURN */
 	struct app_pkt_hook on_peer_data; /* the data ring: peers' datagrams for TURN's
 						 * stream clients */
-	struct {
-		struct app_dad e[APP_MAX_DAD];
-		unsigned int n;
-	} dad;
+	struct nd_dad dad;		  /* IPv6 duplicate address detection (nd_dad.h) */
 };
 
 /* Components register here: @fn(@ctx) after every change of app->cfg (in registration
@@ -123,16 +107,6 @@ unsigned int app_drain_punts(struct appliance *app);
 /* Every 100 ms: neighbour expiry, ARP retries, IPv6 duplicate address detection. */
 void app_timers(struct appliance *app);
 
-/* IPv6 duplicate address detection (nd_dad.c). The state of @addr on @ifi (tentative when
- * unknown: an address not yet seen by the tick); its text for the pages; the tick (after
- * every configuration change, and from app_timers), which starts detections, ends them and
- * republishes the L3 table when one did; and the handler of DP_PUNT_ND_DAD (consumes @m). */
-enum app_dad_state app_dad_state(const struct appliance *app, int ifi, const uint8_t addr[16]);
-const char *app_dad_describe(const struct appliance *app, int ifi, const uint8_t addr[16],
-	char *buf, size_t len);
-void app_dad_tick(struct appliance *app);
-void app_dad_punt(struct appliance *app, struct rte_mbuf *m);
-
 /* Sends an ARP request for @target out of @ifi. */
 void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target);
 
@@ -157,6 +131,10 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
 struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
 	uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *data,
 	size_t len);
+/* The same over IPv6 (16-byte addresses). */
+struct rte_mbuf *app_udp_frame6(struct appliance *app, uint8_t ifi, const uint8_t mac[6],
+	const uint8_t src[16], uint16_t sport, const uint8_t dst[16], uint16_t dport,
+	const uint8_t *data, size_t len);
 
 /* The counters registry, with the interfaces' families (components add theirs as they
  * start; read at collect time, on the caller's thread). 0 or -errno; then app_metrics_stop(). */
