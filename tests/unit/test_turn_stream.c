@@ -60,7 +60,7 @@ static int loopback_only(void *ctx, int family, const void *addr)
 
 	(void)ctx;
 	if (family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)addr) ? 0 : -1;
+		return memcmp(addr, &in6addr_loopback, 16) ? -1 : 0; /* @addr may be unaligned */
 	memcpy(&ip, addr, 4);
 	return ip == htonl(INADDR_LOOPBACK) ? 0 : -1;
 }
