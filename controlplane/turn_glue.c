@@ -397,25 +397,61 @@ static void on_neighbour(void *ctx)
 		turn_server_neighbour_learned(app->turn);
 }
 
+/* An IPv6 client's request (issue 18): the data plane checked the IPv6 header (no extension
+ * headers) and the UDP length; the checksum, which IPv6 makes mandatory, is ours. */
+static void turn_punt6(struct appliance *app, struct rte_mbuf *m, uint8_t ifi)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint8_t out[2048];
+	struct rte_mbuf *r;
+	size_t rl;
+
+	if (ip->proto != IPPROTO_UDP || !udp->dgram_cksum ||
+		rte_ipv6_udptcp_cksum_verify(ip, udp) != 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_UDP_CHECKSUM]++;
+		return;
+	}
+	rl = turn_server_input6(app->turn, ifi, ip->src_addr, udp->src_port, ip->dst_addr,
+		udp->dst_port, eth->src_addr.addr_bytes, (const uint8_t *)(udp + 1),
+		ulen - sizeof(*udp), out, sizeof(out));
+	if (!rl)
+		return;
+	r = app_udp_frame6(app, ifi, eth->src_addr.addr_bytes, ip->dst_addr, udp->dst_port,
+		ip->src_addr, udp->src_port, out, rl);
+	if (r)
+		app_inject(app, r, app->ports[ifi].port_id);
+	else
+		app->turn_send_errors++;
+}
+
 /* A request the data plane punted (DP_PUNT_TURN): served by the TURN server, its answer
  * built from the address the request was sent to and injected towards the MAC it came from.
- * The data plane checked the IPv4 header and the UDP length; the UDP checksum is ours. */
+ * The data plane checked the IP header and the UDP length; the UDP checksum is ours. */
 static void turn_punt(void *ctx, struct rte_mbuf *m)
 {
 	struct appliance *app = ctx;
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-	const struct rte_udp_hdr *udp =
-		(const struct rte_udp_hdr *)((const uint8_t *)ip + (ip->version_ihl & 0xf) * 4);
-	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	const struct rte_udp_hdr *udp;
 	uint8_t ifi = (uint8_t)m->hash.fdir.hi, out[2048];
 	struct rte_mbuf *r;
+	uint16_t ulen;
 	size_t rl;
 
 	if (!app->turn || ifi >= app->cfg.n_ifs || !(app->cfg.turn.listen_mask & (1u << ifi))) {
 		rte_pktmbuf_free(m); /* TURN went off while it waited on the ring */
 		return;
 	}
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		turn_punt6(app, m, ifi);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + (ip->version_ihl & 0xf) * 4);
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (udp->dgram_cksum && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
 		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_UDP_CHECKSUM]++;
 		rte_pktmbuf_free(m);

@@ -127,6 +127,8 @@ int turn_tables_init(uint32_t capacity, int socket_id)
 	uint32_t buckets = 16;
 
 	memset(&turn_tab, 0, sizeof(turn_tab));
+	turn_tab.key6_seed[0] = rte_rand();
+	turn_tab.key6_seed[1] = rte_rand();
 	if (!reclaimed_init) {
 		cds_lfs_init(&reclaimed);
 		reclaimed_init = true;

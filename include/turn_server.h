@@ -25,6 +25,7 @@ struct turn_src {
 	 * ip and dst_ip are 0 */
 	bool v6;
 	uint8_t ip6[16], dst_ip6[16];
+	uint8_t mac[6]; /* an IPv6 UDP client's request came from this MAC: the way back */
 };
 
 /* "a.b.c.d" or the IPv6 text of @src's client address. */
@@ -100,6 +101,12 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg);
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
 	uint32_t dst_ip, uint16_t dst_port, const uint8_t *buf, size_t len, uint8_t *out,
 	size_t cap);
+/* The same from an IPv6 client (issue 18), whose datagram came from Ethernet address @mac:
+ * its allocation relays from the IPv4 relay address, and the data plane sends it what peers
+ * send towards that MAC. */
+size_t turn_server_input6(struct turn_server *s, uint8_t ifi, const uint8_t src_ip[16],
+	uint16_t src_port, const uint8_t dst_ip[16], uint16_t dst_port, const uint8_t mac[6],
+	const uint8_t *buf, size_t len, uint8_t *out, size_t cap);
 
 /* One whole frame from a stream client (TCP or TLS; framed with stun_frame_len()): a STUN
  * message, or ChannelData with its padding. Requests are answered into @out (the length is

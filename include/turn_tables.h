@@ -62,6 +62,18 @@ static inline struct turn_key turn_stream_key(uint32_t conn)
 	return (struct turn_key){ .client_ip = conn };
 }
 
+/* An IPv6 client's (over UDP, issue 18): the key's server address is TURN_KEY6_MARK, which is
+ * no IPv4 address of ours (a broadcast), its client address a keyed 32-bit hash of both IPv6
+ * addresses (turn_key6), its ports the real ones. The allocation holds both addresses
+ * (client_ip6, server_ip6): the fast path checks them, so two clients whose hashes meet are
+ * never taken for one another (the second is refused its allocation, 508, and retries). */
+#define TURN_KEY6_MARK 0xffffffffu
+
+static inline bool turn_key_is6(const struct turn_key *k)
+{
+	return k->server_ip == TURN_KEY6_MARK;
+}
+
 struct turn_perm {
 	uint32_t peer_ip;	      /* network byte order */
 	struct rte_ether_addr nh_mac; /* next hop towards the peer; zero = unresolved */
@@ -96,6 +108,9 @@ struct turn_alloc {
 	uint8_t client_if, relay_if;
 	uint8_t n_perms, n_chans;
 	struct turn_pc pc[TURN_MAX_PERMS];
+	/* an IPv6 client's addresses (turn_key_is6(&key)): in the last line, which was padding,
+	 * so an allocation takes no more memory than before */
+	uint8_t client_ip6[16], server_ip6[16];
 	/* cold: the writer's */
 	uint32_t slot;
 	bool release_slot; /* retired by a removal, not by a newer version */
@@ -148,6 +163,7 @@ struct turn_tables {
 	uint32_t *free_objs;
 	uint32_t n_free_objs;
 	uint32_t n_allocs;
+	uint64_t key6_seed[2]; /* turn_key6's, random, set at init */
 };
 
 extern struct turn_tables turn_tab;
@@ -199,6 +215,26 @@ unsigned int turn_tables_reclaim(void);
 /* Traffic of the allocation with @key, summed over the lcores ([0]: towards the peer). */
 int turn_alloc_traffic(const struct turn_key *key, uint64_t pkts[2],
 	uint64_t bytes[2]); /* bytes held, for the memory-per-allocation figure */
+
+/* The key of an IPv6 client on UDP: @client and @server its and our IPv6 address, the ports
+ * network order (see TURN_KEY6_MARK). Both sides use it: the control plane when it files the
+ * allocation, a worker per packet. */
+static inline struct turn_key turn_key6(const uint8_t client[16], const uint8_t server[16],
+	uint16_t client_port, uint16_t server_port)
+{
+	uint64_t w[4], h;
+
+	memcpy(w, client, 16);
+	memcpy(w + 2, server, 16);
+	h = (w[0] ^ turn_tab.key6_seed[0]) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xff51afd7ed558ccdULL;
+	h = (h ^ (h >> 32) ^ w[2] ^ turn_tab.key6_seed[1]) * 0xc4ceb9fe1a85ec53ULL;
+	h = (h ^ (h >> 29) ^ w[3]) * 0x9e3779b97f4a7c15ULL;
+	return (struct turn_key){ .client_ip = (uint32_t)(h ^ (h >> 32)),
+		.server_ip = TURN_KEY6_MARK,
+		.client_port = client_port,
+		.server_port = server_port };
+}
 
 /* Reader side (workers). */
 static inline uint32_t turn_ctab_hash(const struct turn_ctab *t, const struct turn_key *k)

@@ -59,8 +59,8 @@ struct alloc {
 	struct turn_key key; /* for a stream client: turn_stream_key() of its connection */
 	uint32_t cli_ip;     /* the client's address and port, network order */
 	uint16_t cli_port;
-	bool cli_v6; /* an IPv6 client (a stream's): its address in cli_ip6, cli_ip 0 */
-	uint8_t cli_ip6[16];
+	bool cli_v6; /* an IPv6 client: its address in cli_ip6 (cli_ip 0), ours in srv_ip6 */
+	uint8_t cli_ip6[16], srv_ip6[16];
 	uint8_t transport; /* TURN_UDP, TURN_TCP, TURN_TLS */
 	uint32_t conn;	   /* its stream connection, 0 over UDP */
 	bool tcp;	   /* a TCP relay (RFC 6062): nothing for the data plane */
@@ -281,6 +281,26 @@ static void src_mapped(const struct turn_src *src, struct stun_addr *mapped)
 		memcpy(mapped->ip, &src->ip, 4);
 }
 
+/* The allocation key of @src: its stream connection's, an IPv6 UDP client's (turn_key6), or
+ * the IPv4 5-tuple. */
+static struct turn_key src_key(const struct turn_src *src)
+{
+	if (src->conn)
+		return turn_stream_key(src->conn);
+	if (src->v6)
+		return turn_key6(src->ip6, src->dst_ip6, src->port, src->dst_port);
+	return (struct turn_key){ src->ip, src->dst_ip, src->port, src->dst_port };
+}
+
+/* Whether @a, found by @src's key, is @src's own: for an IPv6 UDP client, the addresses the
+ * key only hashes must match too. */
+static bool src_owns(const struct turn_src *src, const struct alloc *a)
+{
+	return src->conn || !src->v6 ||
+		(a->cli_v6 && !memcmp(a->cli_ip6, src->ip6, 16) &&
+			!memcmp(a->srv_ip6, src->dst_ip6, 16));
+}
+
 /* ---- the data plane's copy ---- */
 
 static void set_dirty(struct turn_server *s, struct alloc *a, bool dirty)
@@ -327,6 +347,10 @@ static void publish(struct turn_server *s, struct alloc *a)
 		return;
 	}
 	d->key = a->key;
+	if (turn_key_is6(&a->key)) {
+		memcpy(d->client_ip6, a->cli_ip6, 16);
+		memcpy(d->server_ip6, a->srv_ip6, 16);
+	}
 	d->relay_ip = a->relay_ip;
 	memcpy(d->client_mac.addr_bytes, a->client_mac, 6);
 	d->relay_port = htons(a->relay_port);
@@ -832,6 +856,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	a->cli_port = src->port;
 	a->cli_v6 = src->v6;
 	memcpy(a->cli_ip6, src->ip6, 16);
+	memcpy(a->srv_ip6, src->dst_ip6, 16);
 	a->transport = src->transport;
 	a->conn = src->conn;
 	a->tcp = proto == IPPROTO_TCP;
@@ -862,8 +887,15 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	s->n_allocs++;
 	s->st.allocations_created++;
 	/* a stream client's packets go through the kernel: no next hop of ours to resolve */
-	a->client_resolved = a->conn ||
-		s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
+	if (a->cli_v6 && !a->conn) {
+		/* an IPv6 client on UDP: answered where its request came from (the data plane has
+		 * no IPv6 neighbour table yet; that MAC is the client's, or its router's) */
+		memcpy(a->client_mac, src->mac, 6);
+		a->client_resolved = true;
+	} else {
+		a->client_resolved = a->conn ||
+			s->env.resolve(s->env.ctx, ifi, k->client_ip, a->client_mac) == 0;
+	}
 	publish(s, a);
 
 	relayed.port = htons(port);
@@ -1172,8 +1204,10 @@ static bool unauth_answer_ok(struct turn_server *s, const struct turn_src *src)
 {
 	uint64_t full = addr_limit_table_full(s->chal_limit), now = now_ms(s);
 
+	/* an IPv6 source is limited by its /64: what one subscriber is given */
 	if (src->transport != TURN_UDP ||
-		addr_limit_take(s->chal_limit, &src->ip, sizeof(src->ip), now))
+		(src->v6 ? addr_limit_take(s->chal_limit, src->ip6, 8, now) :
+			   addr_limit_take(s->chal_limit, &src->ip, sizeof(src->ip), now)))
 		return true;
 	/* Refused because every tracked source is over its limit (a spoofed flood from many
 	 * addresses): a newcomer must still get its challenge, or nobody could authenticate
@@ -1197,10 +1231,10 @@ static bool unauth_answer_ok(struct turn_server *s, const struct turn_src *src)
 static size_t serve(struct turn_server *s, const struct turn_src *src, const uint8_t *buf,
 	size_t len, uint8_t *out, size_t cap)
 {
-	struct turn_key k = src->conn ?
-		turn_stream_key(src->conn) :
-		(struct turn_key){ src->ip, src->dst_ip, src->port, src->dst_port };
-	uint32_t src_ip = src->ip;
+	struct turn_key k = src_key(src);
+	/* what binds a nonce and a retransmission to the client: its IPv4 address, or for an
+	 * IPv6 one the hash of its and our address (turn_key6) */
+	uint32_t src_ip = src->v6 ? turn_key6(src->ip6, src->dst_ip6, 0, 0).client_ip : src->ip;
 	uint16_t src_port = src->port;
 	struct stun_key key = { 0 };
 	struct stun_msg m;
@@ -1284,6 +1318,8 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 		return reply_end(s, &r);
 	}
 	a = alloc_find(s, &k);
+	if (a && !src_owns(src, a) && m.method != STUN_ALLOCATE)
+		a = NULL; /* an IPv6 client whose key meets another's: not its allocation */
 	/* build the answer: success attributes are added by the handlers, so start it first */
 	reply_start(&r, out, cap, &m, 0);
 	if (m.method == STUN_ALLOCATE) {
@@ -1384,6 +1420,22 @@ uint64_t turn_server_alloc_latency(const struct turn_server *s, enum turn_alloc_
 		count += bucket[i] = __atomic_load_n(&h->bucket[i], __ATOMIC_RELAXED);
 	*sum_s = (double)__atomic_load_n(&h->sum_ns, __ATOMIC_RELAXED) / 1e9;
 	return count;
+}
+
+size_t turn_server_input6(struct turn_server *s, uint8_t ifi, const uint8_t src_ip[16],
+	uint16_t src_port, const uint8_t dst_ip[16], uint16_t dst_port, const uint8_t mac[6],
+	const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+{
+	struct turn_src src = { .ifi = ifi,
+		.transport = TURN_UDP,
+		.v6 = true,
+		.port = src_port,
+		.dst_port = dst_port };
+
+	memcpy(src.ip6, src_ip, 16);
+	memcpy(src.dst_ip6, dst_ip, 16);
+	memcpy(src.mac, mac, 6);
+	return serve_timed(s, &src, buf, len, out, cap);
 }
 
 size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, uint16_t src_port,
@@ -1706,7 +1758,7 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 
 			if (a->tcp)
 				continue;
-			if (!a->conn)
+			if (!a->conn && !a->cli_v6) /* an IPv6 client's: its request's MAC */
 				changed |= reresolve(s, a->client_if, a->key.client_ip,
 					a->client_mac, &a->client_resolved);
 			for (int i = 0; i < a->n_perms; i++)

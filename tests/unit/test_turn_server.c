@@ -154,6 +154,103 @@ static void test_challenge_and_allocate(void)
 	CU_ASSERT_EQUAL(turn_server_allocations(srv), 1);
 }
 
+/* Sends @r from [@client]:@port to [2001:db8:20::1]:3478 from MAC 02:..:66; parses the answer
+ * into resp: the error code, 0 for success, -1 for no answer. */
+static int send_req6(struct req *r, const char *client, uint16_t port)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x66 };
+	uint8_t c6[16], s6[16];
+	int len = stun_build_end(&r->b);
+	const char *reason, *s;
+	size_t n, rl;
+	int code;
+
+	inet_pton(AF_INET6, client, c6);
+	inet_pton(AF_INET6, "2001:db8:20::1", s6);
+	n = turn_server_input6(srv, 1, c6, htons(port), s6, htons(3478), mac, r->buf, (size_t)len,
+		out, sizeof(out));
+	if (n == 0)
+		return -1;
+	CU_ASSERT_EQUAL_FATAL(stun_parse(out, n, &resp), 0);
+	if (stun_get_str(&resp, STUN_AI_NONCE, &s, &rl) == 0 && rl < sizeof(nonce)) {
+		memcpy(nonce, s, rl);
+		nonce[rl] = '\0';
+	}
+	if (resp.cls == STUN_SUCCESS)
+		return 0;
+	CU_ASSERT_EQUAL_FATAL(stun_get_error(&resp, &code, &reason, &rl), 0);
+	return code;
+}
+
+/* An IPv6 client over UDP (issue 18): challenged, then allocated an IPv4 relayed address;
+ * XOR-MAPPED-ADDRESS is its IPv6 address; the data plane's copy is filed under turn_key6 with
+ * both IPv6 addresses and the request's MAC; an IPv6 relayed address is refused with 440;
+ * another IPv6 client's Refresh on the same ports finds no allocation (437). */
+static void test_ipv6_client_udp(void)
+{
+	const char *c6 = "2001:db8:20::2";
+	uint8_t a6[16], s6[16];
+	const struct turn_alloc *d;
+	struct stun_addr a;
+	struct turn_key key;
+	struct req r;
+
+	inet_pton(AF_INET6, c6, a6);
+	inet_pton(AF_INET6, "2001:db8:20::1", s6);
+	key = turn_key6(a6, s6, htons(41000), htons(3478));
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(send_req6(&r, c6, 41000), 401);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	stun_add_family(&r.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, 6);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, c6, 41000), 440);
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL_FATAL(send_req6(&r, c6, 41000), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(a.family, 4);
+	CU_ASSERT_EQUAL(memcmp(a.ip, "\xc6\x12\x0a\x01", 4), 0);
+	CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_MAPPED_ADDRESS, &a), 0);
+	CU_ASSERT_EQUAL(a.family, 6);
+	CU_ASSERT(memcmp(a.ip, a6, 16) == 0);
+	CU_ASSERT_EQUAL(ntohs(a.port), 41000);
+	edge_rcu_quiescent();
+	d = turn_by_client(&key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT(turn_key_is6(&d->key));
+	CU_ASSERT(memcmp(d->client_ip6, a6, 16) == 0);
+	CU_ASSERT(memcmp(d->server_ip6, s6, 16) == 0);
+	CU_ASSERT_EQUAL(d->client_mac.addr_bytes[5], 0x66);
+	CU_ASSERT_EQUAL(d->client_if, 1);
+	/* a retransmission is answered the same; an Allocate on the live 5-tuple is 437 */
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, c6, 41000), 437);
+	/* another client, the same ports: a nonce is its client's (401 with one of its own),
+	 * then no allocation */
+	req_start(&r, STUN_REFRESH);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, "2001:db8:20::3", 41000), 401);
+	req_start(&r, STUN_REFRESH);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, "2001:db8:20::3", 41000), 437);
+	/* the client removes its allocation (with a nonce of its own again) */
+	req_start(&r, STUN_REFRESH);
+	stun_add_u32(&r.b, STUN_ATTR_LIFETIME, 0);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, c6, 41000), 401);
+	req_start(&r, STUN_REFRESH);
+	stun_add_u32(&r.b, STUN_ATTR_LIFETIME, 0);
+	req_auth(&r, "edge", "pw");
+	CU_ASSERT_EQUAL(send_req6(&r, c6, 41000), 0);
+	edge_rcu_quiescent();
+	CU_ASSERT_PTR_NULL(turn_by_client(&key));
+}
+
 /* The last byte of the next-hop MAC the data plane has for @key's permission to @peer: 0
  * while unresolved, -1 when there is no such allocation or permission. */
 static int nh_of(const struct turn_key *key, uint32_t peer)
@@ -1398,6 +1495,8 @@ static void test_alloc_latency(void)
 }
 
 static const struct unit_test tests[] = {
+	{ "an IPv6 client over UDP: IPv4 relay, IPv6 mapped address, filed under turn_key6",
+		test_ipv6_client_udp },
 	{ "over TCP: allocate, ChannelData and Send out, peer data framed in, close ends it",
 		test_stream_client },
 	{ "TCP relays (RFC 6062): Allocate, Connect (446), answer, ConnectionBind (441, 400)",
