@@ -2,6 +2,8 @@
  * stages on a ring-backed port, at 1 000, 100 000 and 1 000 000 live allocations, beside the
  * framework floor (the same loop, no stages) in the same run. Each packet picks a random
  * allocation, so the big tables pay their cache misses. Memory per allocation is reported.
+ * The IPv6-client cases (issue 18: the client on IPv6, relay address and peer IPv4) run on a
+ * table refilled with as many IPv6 clients' allocations, each case on a table of one family.
  * Usage: bench_relay [packets-per-case] [max-allocations] */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -52,7 +54,20 @@ static void alloc_of(uint32_t i, struct turn_key *key, unsigned int *k, uint16_t
 	*rport = htons(1024 + i / 16);
 }
 
-static int fill(uint32_t n)
+/* Allocation @i's client address when its client is on IPv6: 2001:db8:1::/64, one address
+ * per 60 000 ports as over IPv4; and our address. */
+static const uint8_t server6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 1 };
+
+static void client6_of(uint32_t i, uint8_t a[16])
+{
+	static const uint8_t net[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+
+	memcpy(a, net, 8);
+	memset(a + 8, 0, 4);
+	edge_put_be32(a + 12, 1 + i / 60000);
+}
+
+static int fill(uint32_t n, bool v6)
 {
 	uint32_t far = turn_ticks(rte_rdtsc() + rte_get_tsc_hz() * 3600);
 
@@ -65,6 +80,12 @@ static int fill(uint32_t n)
 			return -1;
 		}
 		alloc_of(i, &a->key, &k, &a->relay_port);
+		if (v6) {
+			client6_of(i, a->client_ip6);
+			memcpy(a->server_ip6, server6, 16);
+			a->key = turn_key6(a->client_ip6, server6, a->key.client_port,
+				a->key.server_port);
+		}
 		a->client_mac = (struct rte_ether_addr){ { 2, 0, 0, 0, 1, 1 } };
 		a->client_if = IF_B;
 		a->relay_if = k < 8 ? IF_A : IF_C;
@@ -87,10 +108,58 @@ static int fill(uint32_t n)
 	return 0;
 }
 
-enum bcase { CD_C2P, CD_P2C, SEND, DATA, N_CASES };
+enum bcase { CD_C2P, CD_P2C, SEND, DATA, CD6_C2P, CD6_P2C, N_CASES };
 static const char *case_name[N_CASES] = { "ChannelData client -> peer",
 	"ChannelData peer -> client", "Send indication client -> peer",
-	"Data indication peer -> client" };
+	"Data indication peer -> client", "ChannelData IPv6 client -> peer",
+	"ChannelData peer -> IPv6 client" };
+
+static bool case_v6(enum bcase bc)
+{
+	return bc == CD6_C2P || bc == CD6_P2C;
+}
+
+static bool case_c2p(enum bcase bc)
+{
+	return bc == CD_C2P || bc == SEND || bc == CD6_C2P;
+}
+
+/* An IPv6 client's ChannelData: Ethernet, IPv6, UDP, ChannelData header (the payload stays
+ * in place between passes). */
+static inline void make6(struct rte_mbuf *m, uint32_t i)
+{
+	uint16_t l4 = 8 + 4 + PAYLOAD;
+	struct turn_key key;
+	unsigned int k;
+	uint16_t rport;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *u;
+	uint8_t *cd;
+
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + 40 + l4;
+	alloc_of(i, &key, &k, &rport);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	eth->dst_addr = l3.ifs[IF_B].mac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 0, 0, 0, 1, 1 } };
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(l4);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	client6_of(i, ip->src_addr);
+	memcpy(ip->dst_addr, server6, 16);
+	u->src_port = key.client_port;
+	u->dst_port = key.server_port;
+	u->dgram_len = rte_cpu_to_be_16(l4);
+	u->dgram_cksum = 0x1234; /* any non-zero value: the relay patches it incrementally */
+	cd = (uint8_t *)(u + 1);
+	edge_put_be16(cd, (uint16_t)(0x4000 + (i & 0xfff)));
+	edge_put_be16(cd + 2, PAYLOAD);
+}
 
 /* Writes the headers of packet for allocation @i (payload stays in place between passes). */
 static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
@@ -102,7 +171,15 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *u;
 	bool c2p = bc == CD_C2P || bc == SEND;
-	uint16_t l4 = bc == CD_C2P ? 8 + 4 + PAYLOAD : bc == SEND ? 8 + 36 + PAYLOAD : 8 + PAYLOAD;
+	uint16_t l4;
+
+	if (bc == CD6_C2P) {
+		make6(m, i);
+		return;
+	}
+	if (bc == CD6_P2C) /* the peer's side is IPv4: the same datagram */
+		bc = CD_P2C;
+	l4 = bc == CD_C2P ? 8 + 4 + PAYLOAD : bc == SEND ? 8 + 36 + PAYLOAD : 8 + PAYLOAD;
 
 	m->data_off = RTE_PKTMBUF_HEADROOM + (bc == CD_C2P || bc == SEND ? 0 : 4);
 	m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + 20 + l4;
@@ -111,6 +188,9 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	u = (struct rte_udp_hdr *)(ip + 1);
 	eth->dst_addr = l3.ifs[c2p ? IF_B : (k < 8 ? IF_A : IF_C)].mac;
+	/* the client's or the peer's next hop: a recycled mbuf holds the source MAC it left
+	 * with, ours, and would be dropped as our own frame coming back */
+	eth->src_addr = (struct rte_ether_addr){ { 2, 0, 0, 0, c2p ? 1 : 2, c2p ? 1 : 2 } };
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = 0x45;
 	ip->total_length = rte_cpu_to_be_16(20 + l4);
@@ -144,7 +224,7 @@ static unsigned long pos;
 
 static inline void pass(bool stages, enum bcase bc)
 {
-	bool c2p = bc == CD_C2P || bc == SEND;
+	bool c2p = case_c2p(bc);
 	struct rte_mbuf *pkts[BURST], *done[BURST];
 	static struct dp_burst_out out;
 	uint16_t n = rte_ring_dequeue_burst(txr, (void **)done, BURST, NULL);
@@ -227,6 +307,9 @@ int main(int argc, char **argv)
 	}
 	l3.ifs[IF_B].n_addrs = 1;
 	l3.ifs[IF_B].addr[0] = inet_addr("198.18.20.1");
+	l3.ifs[IF_B].v6 = true;
+	l3.ifs[IF_B].n_addrs6 = 1;
+	memcpy(l3.ifs[IF_B].addr6[0], server6, 16);
 	for (unsigned int k = 0; k < 16; k++) {
 		struct dp_if *d = &l3.ifs[k < 8 ? IF_A : IF_C];
 		d->addr[d->n_addrs] = relay_ip(k);
@@ -242,46 +325,67 @@ int main(int argc, char **argv)
 	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst " RTE_STR(BURST) ")",
 		"allocs", "ns/pkt", "cycles", "Mpps/core", "vs 1K");
 	for (unsigned int s = 0; s < RTE_DIM(sizes) && sizes[s] <= max; s++) {
-		struct rte_malloc_socket_stats m0, m1;
-		double c, ns, fl_c, fl;
+		/* one case by name (for callgrind) */
+		const char *only = getenv("BENCH_CASE");
+		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data", "c2p6",
+			"p2c6" };
 
-		rte_malloc_get_socket_stats(0, &m0);
-		if (turn_tables_init(sizes[s], 0) < 0 ||
-			turn_tables_add_lcore(rte_lcore_id()) < 0 || fill(sizes[s]) < 0)
-			return 1;
-		rte_malloc_get_socket_stats(0, &m1);
-		n_allocs = sizes[s];
-		double per_alloc = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes +
-					   turn_tables_memory()) /
-			sizes[s];
+		for (int v6 = 0; v6 <= 1; v6++) { /* the IPv4 clients' table, then the IPv6 ones' */
+			struct rte_malloc_socket_stats m0, m1;
+			double c, ns, fl_c, fl, per_alloc;
+			bool any = false;
 
-		const char *only = getenv("BENCH_CASE"); /* one case by name (for callgrind) */
-		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data" };
-
-		fl = run(false, CD_C2P, packets, &fl_c);
-		printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n", "floor: ring rx -> tx, no stages",
-			sizes[s], fl, fl_c, 1e3 / fl, "");
-		for (int bc = 0; bc < N_CASES; bc++) {
-			if (only && strcmp(only, short_name[bc]))
+			for (int bc = 0; bc < N_CASES; bc++)
+				any |= case_v6(bc) == v6 &&
+					(!only || !strcmp(only, short_name[bc]));
+			if (!any)
 				continue;
-			memset(&st, 0, sizeof(st));
-			ns = run(true, bc, packets, &c);
-			if (s == 0)
-				base[bc] = ns;
-			printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc], sizes[s], ns,
-				c, 1e3 / ns, ns / base[bc]);
-			if (st.relay_c2p_pkts + st.relay_p2c_pkts == 0) {
-				fprintf(stderr, "bench_relay: %s relayed nothing: broken\n",
-					case_name[bc]);
+			rte_malloc_get_socket_stats(0, &m0);
+			if (turn_tables_init(sizes[s], 0) < 0 ||
+				turn_tables_add_lcore(rte_lcore_id()) < 0 || fill(sizes[s], v6) < 0)
 				return 1;
+			rte_malloc_get_socket_stats(0, &m1);
+			n_allocs = sizes[s];
+			per_alloc = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes +
+					    turn_tables_memory()) /
+				sizes[s];
+			if (!v6) {
+				fl = run(false, CD_C2P, packets, &fl_c);
+				printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n",
+					"floor: ring rx -> tx, no stages", sizes[s], fl, fl_c,
+					1e3 / fl, "");
 			}
+			for (int bc = 0; bc < N_CASES; bc++) {
+				if (case_v6(bc) != v6 || (only && strcmp(only, short_name[bc])))
+					continue;
+				memset(&st, 0, sizeof(st));
+				ns = run(true, bc, packets, &c);
+				if (s == 0)
+					base[bc] = ns;
+				printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc],
+					sizes[s], ns, c, 1e3 / ns, ns / base[bc]);
+				if (st.relay_c2p_pkts + st.relay_p2c_pkts == 0) {
+					fprintf(stderr, "bench_relay: %s relayed nothing: broken\n",
+						case_name[bc]);
+					return 1;
+				}
+				for (int r = 0; r < DP_DROP_MAX; r++)
+					if (st.drops[r]) {
+						fprintf(stderr,
+							"bench_relay: %s: %lu dropped as %s\n",
+							case_name[bc], (unsigned long)st.drops[r],
+							dp_drop_name(r));
+						return 1;
+					}
+			}
+			if (!v6)
+				printf("%-34s %9u %9.0f bytes (table memory / allocations)\n",
+					"memory per allocation", sizes[s], per_alloc);
+			edge_rcu_offline();
+			edge_rcu_barrier();
+			edge_rcu_online();
+			turn_tables_fini();
 		}
-		printf("%-34s %9u %9.0f bytes (table memory / allocations)\n",
-			"memory per allocation", sizes[s], per_alloc);
-		edge_rcu_offline();
-		edge_rcu_barrier();
-		edge_rcu_online();
-		turn_tables_fini();
 	}
 	edge_rcu_reader_stop();
 	return 0;

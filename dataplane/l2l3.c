@@ -727,8 +727,44 @@ static inline void icmp6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_m
 	}
 }
 
+/* UDP over IPv6 to a TURN port on a listen interface (no extension headers: @udp right after
+ * @ip), udp_relay's counterpart for a client: ChannelData and Send indications become relay
+ * jobs, a plain Binding is answered in place, the other requests go to the TURN server (which
+ * tells IPv6 by the ethertype); anything else is no TURN message. An IPv6 datagram with no
+ * checksum is not taken (RFC 8200 8.1). */
+static inline void udp_turn6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	struct rte_ipv6_hdr *ip, struct rte_udp_hdr *udp, uint16_t ulen, struct relay_batch *rb,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	const uint8_t *first = (const uint8_t *)(udp + 1);
+
+	if (ulen > sizeof(*udp) && udp->dgram_cksum) {
+		if ((*first & 0xc0) == 0x40) {
+			relay_queue_c2p6(rb, m, ip, udp, ulen, st);
+			return;
+		}
+		if (*first < 4) {
+			struct relay_job *j = &rb->c2p[rb->n_c2p];
+			int r = relay_parse_send(udp, ulen, j);
+
+			if (r == 0) { /* a request: Binding is ours, the rest the TURN server's */
+				if (!stun_binding_answer6(&l3->ifs[ifi], m, ip, udp, ulen, out, st))
+					turn_punt(m, ifi, out);
+				return;
+			}
+			if (r > 0) {
+				relay_job_set6(j, m, ip, udp, ulen);
+				rb->n_c2p++;
+				return;
+			}
+		}
+	}
+	drop(m, st, DP_DROP_TURN_MALFORMED);
+}
+
 static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, uint32_t now_s, struct dp_burst_out *out, struct dp_if_stats *st)
+	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
@@ -765,10 +801,10 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 
 	if (proto == IPPROTO_ICMPV6)
 		return icmp6_input(l3, ifi, m, eth, ip, off, now_s, out, st);
-	/* TCP and UDP: through the firewall, then a STUN Binding on a TURN port is answered in
-	 * place; the rest takes the exception path: the web front end, the callbridge's and the
-	 * TURN server's TCP and TLS listeners (TURN over UDP is IPv4's alone yet: the kernel
-	 * says port unreachable, and a client tries TCP) */
+	/* TCP and UDP: through the firewall, then TURN over UDP on a TURN port (udp_turn6); the
+	 * rest takes the exception path: the web front end, the callbridge's and the TURN
+	 * server's TCP and TLS listeners. The relay address is IPv4's alone yet: UDP to a relay
+	 * port over IPv6 goes to the kernel, which says port unreachable. */
 	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
 		return;
 	if (proto == IPPROTO_UDP && off == IP6_HLEN && (l3->turn_listen & (1u << ifi)) &&
@@ -778,9 +814,8 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 
 		if ((udp->dst_port == l3->turn_port ||
 			    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
-			l3->turn_port && ulen <= plen &&
-			stun_binding_answer6(ifp, m, ip, udp, ulen, out, st))
-			return;
+			l3->turn_port && ulen >= sizeof(*udp) && ulen <= plen)
+			return udp_turn6(l3, ifi, m, ip, udp, ulen, rb, out, st);
 	}
 	out->kernel[out->n_kernel++] = m;
 	st->to_kernel++;
@@ -853,7 +888,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			break;
 		case RTE_BE16(RTE_ETHER_TYPE_IPV6):
 			if (ifp->v6)
-				ipv6_input(l3, ifi, m, eth, now_s, out, st);
+				ipv6_input(l3, ifi, m, eth, now_s, &rb, out, st);
 			else
 				drop(m, st, DP_DROP_L2_ETHERTYPE);
 			break;

@@ -6,7 +6,10 @@
  * Lookups go in stages over the whole burst (bulk hash lookup, then prefetch the slots,
  * then the allocations), so that a million allocations cost cache misses in parallel, not
  * one after another. Packets are rewritten in place (the payload never moves), the UDP
- * checksum is patched incrementally (RFC 1624). No lock, no heap, no log. */
+ * checksum is patched incrementally (RFC 1624). No lock, no heap, no log.
+ * A client may be on IPv6 (issue 18): its allocation is keyed by turn_key6 and holds both
+ * IPv6 addresses, checked per packet; the relay address and the peers are IPv4, so only the
+ * client's side changes family (an IPv6 header in, an IPv6 header out, checksum mandatory). */
 #ifndef EDGE_RELAY_H
 #define EDGE_RELAY_H
 
@@ -29,12 +32,14 @@ struct relay_cd_hdr {
 	rte_be16_t length;
 };
 
-/* A packet the IPv4 stage found for the relay, with what it parsed. */
+/* A packet the IPv4 (or, from a client, the IPv6) stage found for the relay, with what it
+ * parsed. */
 struct relay_job {
 	struct rte_mbuf *m;
-	const struct rte_ipv4_hdr *ip;
+	const struct rte_ipv4_hdr *ip;	/* NULL for an IPv6 client's */
+	const struct rte_ipv6_hdr *ip6; /* an IPv6 client's (no extension headers); else NULL */
 	const struct rte_udp_hdr *udp;
-	uint16_t ihl, ulen, dlen;
+	uint16_t ihl, ulen, dlen;  /* ihl: the L3 header's length, 40 over IPv6 */
 	uint16_t data_off;	   /* Send indication: DATA's value, from the UDP payload */
 	uint16_t peer_port;	   /* Send indication: XOR-PEER-ADDRESS, network order */
 	uint32_t peer_ip;	   /* ... 0 for ChannelData */
@@ -69,6 +74,74 @@ static inline void relay_write_l3(struct rte_mbuf *m, const struct rte_ether_add
 	ip->hdr_checksum = cksum_ipv4_20_of(64, IPPROTO_UDP, len, src, dst);
 }
 
+/* The same for an IPv6 client: hop limit 64, traffic class and flow label 0. */
+static inline void relay_write_l3_6(struct rte_mbuf *m, const struct rte_ether_addr *src_mac,
+	const struct rte_ether_addr *dst_mac, const uint8_t src[16], const uint8_t dst[16],
+	uint16_t l4_len)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+
+	eth->dst_addr = *dst_mac;
+	eth->src_addr = *src_mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(l4_len);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, src, 16);
+	memcpy(ip->dst_addr, dst, 16);
+}
+
+/* Whether @ip's source and destination are @a's client and server IPv6 addresses: the key
+ * holds only a hash of them (a collision or a spoof must not pass for the client). */
+static inline bool relay_is_client6(const struct rte_ipv6_hdr *ip, const struct turn_alloc *a)
+{
+	uint64_t p[4], q[4];
+
+	memcpy(p, ip->src_addr, 16);
+	memcpy(p + 2, ip->dst_addr, 16);
+	memcpy(q, a->client_ip6, 16);
+	memcpy(q + 2, a->server_ip6, 16);
+	return !((p[0] ^ q[0]) | (p[1] ^ q[1]) | (p[2] ^ q[2]) | (p[3] ^ q[3]));
+}
+
+/* Ones' complement sum of two IPv6 addresses' words as in memory: four 64-bit adds with the
+ * carries added back (end-around carry), one fold. */
+static inline uint32_t relay_sum_ip6x2(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t w[4], s, t;
+
+	memcpy(w, a, 16);
+	memcpy(w + 2, b, 16);
+	s = w[0] + w[1];
+	s += s < w[1];
+	t = w[2] + w[3];
+	t += t < w[3];
+	s += t;
+	s += s < t;
+	return cksum_fold64(s);
+}
+
+/* Sum of an IPv6 UDP datagram's pseudo-header and UDP header (checksum field taken as 0), as
+ * in memory: cksum_udp_hdrs' counterpart (the pseudo-header's 32-bit length and next header
+ * sum as the 16-bit ones do). */
+static inline uint32_t relay_udp_hdrs6(const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
+	uint16_t dport, uint16_t len_be)
+{
+	return relay_sum_ip6x2(src, dst) + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport + dport;
+}
+
+/* The sum of the old headers a client's datagram arrived with (pseudo-header and UDP). */
+static inline uint32_t relay_in_hdrs(const struct relay_job *j)
+{
+	if (j->ip6)
+		return relay_udp_hdrs6(j->ip6->src_addr, j->ip6->dst_addr, j->udp->src_port,
+			j->udp->dst_port, j->udp->dgram_len);
+	return cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port, j->udp->dst_port,
+		j->udp->dgram_len);
+}
+
 /* The allocation's traffic, in this lcore's own line (found and prefetched by relay_run). */
 static inline void relay_count(struct turn_lcore_obj *lo, int dir, uint32_t bytes)
 {
@@ -83,8 +156,21 @@ static inline void relay_job_set(struct relay_job *j, struct rte_mbuf *m,
 {
 	j->m = m;
 	j->ip = ip;
+	j->ip6 = NULL;
 	j->udp = udp;
 	j->ihl = ihl;
+	j->ulen = ulen;
+}
+
+/* The same for an IPv6 client's packet (@udp right after @ip6). */
+static inline void relay_job_set6(struct relay_job *j, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip6, const struct rte_udp_hdr *udp, uint16_t ulen)
+{
+	j->m = m;
+	j->ip = NULL;
+	j->ip6 = ip6;
+	j->udp = udp;
+	j->ihl = sizeof(*ip6);
 	j->ulen = ulen;
 }
 
@@ -100,10 +186,11 @@ static inline void relay_drop(struct rte_mbuf *m, struct dp_if_stats *st, enum d
 	rte_pktmbuf_free(m);
 }
 
-/* Queues ChannelData from a client, once its header is known to be sound. */
-static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
-	const struct rte_ipv4_hdr *ip, uint16_t ihl, const struct rte_udp_hdr *udp, uint16_t ulen,
-	struct dp_if_stats *st)
+/* Queues ChannelData from a client, once its header is known to be sound: over IPv4 (@ip,
+ * @ihl) or over IPv6 (@ip6, @ip NULL). */
+static inline bool relay_queue_cd(struct relay_batch *rb, struct rte_mbuf *m,
+	const struct rte_ipv4_hdr *ip, const struct rte_ipv6_hdr *ip6, uint16_t ihl,
+	const struct rte_udp_hdr *udp, uint16_t ulen, struct dp_if_stats *st)
 {
 	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(udp + 1);
 	struct relay_job *j;
@@ -115,10 +202,27 @@ static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
 		return true;
 	}
 	j = &rb->c2p[rb->n_c2p++];
-	relay_job_set(j, m, ip, udp, ihl, ulen);
+	if (ip6)
+		relay_job_set6(j, m, ip6, udp, ulen);
+	else
+		relay_job_set(j, m, ip, udp, ihl, ulen);
 	j->dlen = dlen;
 	j->peer_ip = 0; /* ChannelData */
 	return true;
+}
+
+static inline bool relay_queue_c2p(struct relay_batch *rb, struct rte_mbuf *m,
+	const struct rte_ipv4_hdr *ip, uint16_t ihl, const struct rte_udp_hdr *udp, uint16_t ulen,
+	struct dp_if_stats *st)
+{
+	return relay_queue_cd(rb, m, ip, NULL, ihl, udp, ulen, st);
+}
+
+static inline bool relay_queue_c2p6(struct relay_batch *rb, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip6, const struct rte_udp_hdr *udp, uint16_t ulen,
+	struct dp_if_stats *st)
+{
+	return relay_queue_cd(rb, m, NULL, ip6, sizeof(*ip6), udp, ulen, st);
 }
 
 /* The allocation's token bucket for this lcore and direction (0 = client -> peer): true if
@@ -205,9 +309,7 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (old_ck) {
 		/* everything but the DATA value leaves: sum it out of the old checksum */
-		uint32_t removed = cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr,
-					   j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) +
-			rte_raw_cksum(p, j->data_off);
+		uint32_t removed = relay_in_hdrs(j) + rte_raw_cksum(p, j->data_off);
 		uint16_t tail = j->data_off + dlen;
 
 		if (tail < plen)
@@ -252,6 +354,11 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	if (unlikely(!a ||
 		    a->client_if != ifi)) /* the same 5-tuple on another wire is not the client */
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
+	/* an IPv6 client's key is a hash of its addresses: they must be the allocation's (an
+	 * IPv4 key never names an IPv6 allocation: its server address is one of ours, which
+	 * ipv4_input checked, never the mark) */
+	if (j->ip6 && unlikely(!turn_key_is6(&a->key) || !relay_is_client6(j->ip6, a)))
+		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
 	if (j->peer_ip)
 		return relay_send_one(l3, j, a, now, tsc, out, st);
 	if (unlikely(!turn_live(a->expires, now)))
@@ -270,10 +377,7 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
 		if (dlen == j->ulen - 12)
-			data_sum = cksum_remove(old_ck,
-				cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
-					j->udp->dst_port, j->udp->dgram_len) +
-					cd->number + cd->length);
+			data_sum = cksum_remove(old_ck, relay_in_hdrs(j) + cd->number + cd->length);
 		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
@@ -282,25 +386,62 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 		ch->peer_ip, ch->peer_port, dlen, old_ck, data_sum, out, st);
 }
 
+/* Peer -> client, the common end: the Ethernet, IP and UDP headers in front of the @l4_len
+ * bytes of UDP payload already in place (@data_sum their sum, the peer's payload's part
+ * included), towards @a's client over IPv4 or, for an IPv6 client (@v6), over IPv6, whose
+ * UDP checksum is mandatory (@old_ck == 0: the peer sent none, IPv4 keeps none). */
+static __rte_always_inline void relay_to_client(const struct dp_l3 *l3, const struct turn_alloc *a,
+	bool v6, struct rte_mbuf *m, uint16_t l4_len, uint16_t old_ck, uint32_t data_sum,
+	struct dp_burst_out *out)
+{
+	rte_be16_t ulen = rte_cpu_to_be_16(8 + l4_len);
+	struct rte_udp_hdr *nu;
+
+	if (v6) {
+		relay_write_l3_6(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->server_ip6,
+			a->client_ip6, 8 + l4_len);
+		nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+			RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr));
+		nu->src_port = a->key.server_port;
+		nu->dst_port = a->key.client_port;
+		nu->dgram_len = ulen;
+		nu->dgram_cksum = cksum_final(data_sum +
+			relay_udp_hdrs6(a->server_ip6, a->client_ip6, nu->src_port, nu->dst_port,
+				ulen));
+	} else {
+		relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
+			a->key.client_ip, 8 + l4_len);
+		nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
+		nu->src_port = a->key.server_port;
+		nu->dst_port = a->key.client_port;
+		nu->dgram_len = ulen;
+		nu->dgram_cksum = old_ck ?
+			cksum_final(data_sum +
+				cksum_udp_hdrs(a->key.server_ip, a->key.client_ip, nu->src_port,
+					nu->dst_port, ulen)) :
+			0;
+	}
+	relay_emit(out, a->client_if, m);
+}
+
 /* Peer -> client with no channel for that peer: a Data indication (RFC 8656 11.4) with
  * XOR-PEER-ADDRESS and DATA built in front of the payload, which stays put. */
-static inline void relay_data_indication(const struct dp_l3 *l3, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t data_sum, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+static __rte_always_inline void relay_data_indication(const struct dp_l3 *l3,
+	const struct relay_job *j, const struct turn_alloc *a, bool v6, uint32_t data_sum,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_mbuf *m = j->m;
 	uint16_t dlen = j->ulen - 8, pad = (4 - (dlen & 3)) & 3, old_ck = j->udp->dgram_cksum;
+	uint16_t l3len = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	uint32_t peer_ip = j->ip->src_addr;
 	uint16_t peer_port = j->udp->src_port;
-	int delta = 36 - (int)(j->ihl - sizeof(struct rte_ipv4_hdr));
-	struct rte_udp_hdr *nu;
+	int delta = 36 + l3len - (int)j->ihl;
 	uint8_t *stun;
-	uint16_t ulen;
 
 	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
 			!rte_pktmbuf_adj(m, (uint16_t)-delta))
 		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + 36 + dlen)));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + l3len + 8 + 36 + dlen)));
 	if (pad) {
 		uint8_t *z = (uint8_t *)rte_pktmbuf_append(m, pad);
 
@@ -311,11 +452,7 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	st->relay_p2c_pkts++;
 	st->relay_p2c_bytes += dlen;
 	relay_count(j->lo, 1, dlen);
-	ulen = 8 + 36 + dlen + pad;
-	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
-		a->key.client_ip, ulen);
-	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
-	stun = (uint8_t *)(nu + 1);
+	stun = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN + l3len + 8);
 	wr16(stun, RTE_BE16(STUN_DATA_INDICATION));
 	wr16(stun + 2, rte_cpu_to_be_16(16 + dlen + pad));
 	wr32(stun + 4, RTE_BE32(STUN_MAGIC));
@@ -327,29 +464,56 @@ static inline void relay_data_indication(const struct dp_l3 *l3, const struct re
 	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_MAGIC));
 	wr16(stun + 32, RTE_BE16(STUN_ATTR_DATA));
 	wr16(stun + 34, rte_cpu_to_be_16(dlen));
-	nu->src_port = a->key.server_port;
-	nu->dst_port = a->key.client_port;
-	nu->dgram_len = rte_cpu_to_be_16(ulen);
-	nu->dgram_cksum = old_ck ? cksum_final(data_sum + rte_raw_cksum(stun, 36) +
-					   cksum_udp_hdrs(a->key.server_ip, a->key.client_ip,
-						   nu->src_port, nu->dst_port, nu->dgram_len)) :
-				   0;
-	relay_emit(out, a->client_if, m);
+	relay_to_client(l3, a, v6, m, 36 + dlen + pad, old_ck, data_sum + rte_raw_cksum(stun, 36),
+		out);
+}
+
+/* Peer -> client, the rest once the permission passed: @v6 a constant at each call, so that
+ * each family's path is compiled on its own. */
+static __rte_always_inline void relay_p2c_end(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, const struct turn_chan *ch, bool v6, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	struct rte_mbuf *m = j->m;
+	uint16_t dlen = j->ulen - 8, old_ck = j->udp->dgram_cksum;
+	uint16_t l3len = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	int delta = 4 + l3len - (int)j->ihl;
+	uint32_t data_sum = 0;
+	struct relay_cd_hdr *cd;
+
+	if (old_ck)
+		data_sum = cksum_remove(old_ck,
+			cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+				j->udp->dst_port, j->udp->dgram_len));
+	else if (v6) /* over IPv6 the checksum is mandatory: the payload's sum, read */
+		data_sum = rte_raw_cksum(j->udp + 1, dlen);
+	if (!ch)
+		return relay_data_indication(l3, j, a, v6, data_sum, out, st);
+
+	/* room for the ChannelData header in front of the payload, which stays put */
+	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
+			!rte_pktmbuf_adj(m, (uint16_t)-delta))
+		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+	st->relay_p2c_pkts++;
+	st->relay_p2c_bytes += dlen;
+	relay_count(j->lo, 1, dlen);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + l3len + 12 + dlen)));
+	cd = rte_pktmbuf_mtod_offset(m, struct relay_cd_hdr *, RTE_ETHER_HDR_LEN + l3len + 8);
+	cd->number = rte_cpu_to_be_16(ch->number);
+	cd->length = rte_cpu_to_be_16(dlen);
+	relay_to_client(l3, a, v6, m, 4 + dlen, old_ck, data_sum + cd->number + cd->length, out);
 }
 
 /* Peer -> client, for one job whose relay-port lookup gave @a. */
-static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
+static __rte_always_inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
 	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
 	struct dp_if_stats *st)
 {
 	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
 	const struct turn_perm *pm;
-	uint32_t peer_ip = j->ip->src_addr, data_sum = 0;
-	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8, old_ck = j->udp->dgram_cksum;
-	int delta = 4 - (int)(j->ihl - sizeof(struct rte_ipv4_hdr));
-	struct rte_udp_hdr *nu;
-	struct relay_cd_hdr *cd;
+	uint32_t peer_ip = j->ip->src_addr;
+	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8;
 
 	if (unlikely(!a))
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
@@ -372,35 +536,10 @@ static inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job 
 		return;
 	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
-	if (old_ck)
-		data_sum = cksum_remove(old_ck,
-			cksum_udp_hdrs(peer_ip, j->ip->dst_addr, peer_port, j->udp->dst_port,
-				j->udp->dgram_len));
-	if (!ch)
-		return relay_data_indication(l3, j, a, data_sum, out, st);
-
-	/* room for the ChannelData header in front of the payload, which stays put */
-	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
-			!rte_pktmbuf_adj(m, (uint16_t)-delta))
-		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
-	st->relay_p2c_pkts++;
-	st->relay_p2c_bytes += dlen;
-	relay_count(j->lo, 1, dlen);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 32 + dlen)));
-	relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
-		a->key.client_ip, 12 + dlen);
-	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
-	cd = (struct relay_cd_hdr *)(nu + 1);
-	nu->src_port = a->key.server_port;
-	nu->dst_port = a->key.client_port;
-	nu->dgram_len = rte_cpu_to_be_16(12 + dlen);
-	cd->number = rte_cpu_to_be_16(ch->number);
-	cd->length = rte_cpu_to_be_16(dlen);
-	nu->dgram_cksum = old_ck ? cksum_final(data_sum + cd->number + cd->length +
-					   cksum_udp_hdrs(a->key.server_ip, a->key.client_ip,
-						   nu->src_port, nu->dst_port, nu->dgram_len)) :
-				   0;
-	relay_emit(out, a->client_if, m);
+	if (turn_key_is6(&a->key))
+		relay_p2c_end(l3, j, a, ch, true, out, st);
+	else
+		relay_p2c_end(l3, j, a, ch, false, out, st);
 }
 
 /* Runs the batch: lookups in stages with prefetches, then each packet. */
@@ -420,8 +559,12 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->c2p[i];
 
-			keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr,
-				j->udp->src_port, j->udp->dst_port };
+			if (j->ip6)
+				keys[i] = turn_key6(j->ip6->src_addr, j->ip6->dst_addr,
+					j->udp->src_port, j->udp->dst_port);
+			else
+				keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr,
+					j->udp->src_port, j->udp->dst_port };
 			h[i] = turn_ctab_hash(t, &keys[i]);
 			rte_prefetch0(&t->b[h[i] & t->mask]);
 		}
@@ -431,6 +574,8 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rb->c2p[i].lo = &lc[a[i] - turn_tab.objs];
 				rte_prefetch0(a[i]);
 				rte_prefetch0(rb->c2p[i].lo);
+				if (rb->c2p[i].ip6) /* its addresses, checked: another line */
+					rte_prefetch0(a[i]->client_ip6);
 			}
 		}
 		for (unsigned int i = 0; i < n; i++)
@@ -462,6 +607,11 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rte_prefetch0(rb->p2c[i].lo);
 			}
 		}
+		/* an IPv6 client's addresses are in another line, and only the first one tells:
+		 * a stage of its own, the first lines being on their way */
+		for (unsigned int i = 0; i < n; i++)
+			if (a[i] && turn_key_is6(&a[i]->key))
+				rte_prefetch0(a[i]->client_ip6);
 		for (unsigned int i = 0; i < n; i++)
 			relay_p2c_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);
 	}

@@ -1027,15 +1027,20 @@ static void test_stun_binding6(void)
 	CU_ASSERT_EQUAL(out.n_tx, 1);
 	free_out();
 	l3.turn_port2 = 0;
-	/* for the TURN server (credentials): the kernel's, as is TURN over UDP/IPv6 yet */
+	/* for the TURN server (credentials): on the punt ring, as over IPv4 (it tells IPv6 by
+	 * the ethertype) */
 	run1(binding6(3478, true));
-	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_TURN);
+	CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
 	CU_ASSERT_EQUAL(st.stun_binding_replies, 0);
 	free_out();
+	/* a bad checksum is not answered here: the TURN server checks it, as over IPv4 */
 	m = binding6(3478, false);
 	((uint8_t *)(ip6_of(m) + 1))[8 + 10] ^= 1; /* the checksum no longer holds */
 	run1(m);
-	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
 	free_out();
 	run1(binding6(3479, false));
 	CU_ASSERT_EQUAL(out.n_kernel, 1);

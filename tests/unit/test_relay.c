@@ -675,6 +675,361 @@ static void test_table_limits(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0); /* nothing leaked by the fast path */
 }
 
+/* --- an IPv6 client (issue 18): its allocation is keyed by turn_key6 and holds both IPv6
+ * addresses; the relay address and the peer stay IPv4 --- */
+#define SERVER6 "2001:db8:20::1"
+#define CLIENT6 "2001:db8:20::2"
+#define OTHER6 "2001:db8:20::3"
+
+static const uint8_t *in6(const char *s)
+{
+	static uint8_t a[4][16];
+	static unsigned int n;
+	uint8_t *p = a[n++ & 3];
+
+	if (inet_pton(AF_INET6, s, p) != 1)
+		abort(); /* also called from main, before any test */
+	return p;
+}
+
+static struct turn_key client_key6(void)
+{
+	return turn_key6(in6(CLIENT6), in6(SERVER6), htons(40006), htons(3478));
+}
+
+/* The IPv6 client's allocation: relay port 50006, a permission for PEER and channel 0x4006
+ * to PEER:7006; @client6 is the address it holds for its client (CLIENT6, or another one to
+ * forge a key collision). */
+static int publish_alloc6(const char *client6)
+{
+	struct turn_alloc *a = turn_alloc_new();
+
+	a->key = client_key6();
+	memcpy(a->client_ip6, in6(client6), 16);
+	memcpy(a->server_ip6, in6(SERVER6), 16);
+	a->client_mac = client_mac;
+	a->client_if = IF_B;
+	a->relay_if = IF_A;
+	a->relay_ip = inet_addr(RELAY);
+	a->relay_port = htons(50006);
+	a->expires = far();
+	a->n_perms = 1;
+	a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER),
+		.nh_mac = peer_nh,
+		.expires = far() };
+	a->n_chans = 1;
+	a->pc[0].chan = (struct turn_chan){ .peer_ip = inet_addr(PEER),
+		.peer_port = htons(7006),
+		.number = 0x4006,
+		.perm = 0,
+		.expires = far() };
+	return turn_alloc_publish(a);
+}
+
+static struct rte_mbuf *udp6_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+	const uint8_t *payload, uint16_t len, bool cksum)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 14 + 40 + 8 + len);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(f + 14);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(f + 14 + 40);
+
+	if (!m || !f)
+		abort();
+	memset(f, 0, 14 + 40 + 8);
+	eth->dst_addr = mac_b;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 9 } };
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = htonl(6u << 28 | 0x12345); /* a flow label: not carried over */
+	ip->payload_len = htons(8 + len);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 57;
+	memcpy(ip->src_addr, in6(src), 16);
+	memcpy(ip->dst_addr, in6(dst), 16);
+	u->src_port = htons(sport);
+	u->dst_port = htons(dport);
+	u->dgram_len = htons(8 + len);
+	memcpy(u + 1, payload, len);
+	u->dgram_cksum = cksum ? rte_ipv6_udptcp_cksum(ip, u) : 0;
+	return m;
+}
+
+/* ChannelData from @src6:40006, @pad bytes of padding (0xEE) after the data. */
+static struct rte_mbuf *channel_data6(const char *src6, uint16_t number, const uint8_t *data,
+	uint16_t dlen, uint16_t pad)
+{
+	uint8_t buf[2048];
+
+	buf[0] = number >> 8;
+	buf[1] = number & 0xff;
+	buf[2] = dlen >> 8;
+	buf[3] = dlen & 0xff;
+	memcpy(buf + 4, data, dlen);
+	memset(buf + 4 + dlen, 0xEE, pad);
+	return udp6_pkt(src6, 40006, SERVER6, 3478, buf, 4 + dlen + pad, true);
+}
+
+static struct rte_ipv6_hdr *ip6_of(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, 14);
+}
+
+/* What reaches the peer from the IPv6 client: IPv4 UDP from the relay address to PEER:@port,
+ * with the payload @data and a checksum that verifies. */
+static void check_to_peer(struct rte_mbuf *m, uint16_t port, const uint8_t *data, int len)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	CU_ASSERT_EQUAL(eth->ether_type, htons(RTE_ETHER_TYPE_IPV4));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &peer_nh));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_a));
+	CU_ASSERT_EQUAL(ip->version_ihl, 0x45);
+	CU_ASSERT_EQUAL(ip->src_addr, inet_addr(RELAY));
+	CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(PEER));
+	CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+	CU_ASSERT_EQUAL(ntohs(ip->total_length), 28 + len);
+	CU_ASSERT_EQUAL(m->pkt_len, 42u + len);
+	CU_ASSERT_EQUAL(ntohs(u->src_port), 50006);
+	CU_ASSERT_EQUAL(ntohs(u->dst_port), port);
+	CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + len);
+	CU_ASSERT_EQUAL(memcmp(u + 1, data, len), 0);
+	CU_ASSERT_NOT_EQUAL(u->dgram_cksum, 0);
+	CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0);
+}
+
+/* What reaches the IPv6 client: IPv6 UDP from SERVER6:3478 to CLIENT6:40006 with @ulen bytes
+ * of UDP, its checksum present and valid; returns the UDP payload. */
+static uint8_t *check_to_client6(struct rte_mbuf *m, uint16_t ulen)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv6_hdr *ip = ip6_of(m);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	CU_ASSERT_EQUAL(eth->ether_type, htons(RTE_ETHER_TYPE_IPV6));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &client_mac));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_b));
+	CU_ASSERT_EQUAL(ip->vtc_flow, htonl(6u << 28));
+	CU_ASSERT_EQUAL(ip->proto, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(ip->hop_limits, 64);
+	CU_ASSERT_EQUAL(memcmp(ip->src_addr, in6(SERVER6), 16), 0);
+	CU_ASSERT_EQUAL(memcmp(ip->dst_addr, in6(CLIENT6), 16), 0);
+	CU_ASSERT_EQUAL(ntohs(ip->payload_len), ulen);
+	CU_ASSERT_EQUAL(m->pkt_len, 14u + 40 + ulen);
+	CU_ASSERT_EQUAL(ntohs(u->src_port), 3478);
+	CU_ASSERT_EQUAL(ntohs(u->dst_port), 40006);
+	CU_ASSERT_EQUAL(ntohs(u->dgram_len), ulen);
+	CU_ASSERT_NOT_EQUAL(u->dgram_cksum, 0);
+	CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, u), 0);
+	return (uint8_t *)(u + 1);
+}
+
+static void test_client6_to_peer(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 5);
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (uint16_t pad = 0; pad <= 3; pad += 3) { /* padded: the data summed itself */
+			run1(IF_B, channel_data6(CLIENT6, 0x4006, data, (uint16_t)len, pad));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_pkts, 1);
+			check_to_peer(out.fwd[IF_A][0], 7006, data, len);
+			free_out();
+		}
+	}
+	/* one burst, both families: each found under its own key */
+	{
+		struct rte_mbuf *m[4] = { channel_data(0x4001, data, 100, true),
+			channel_data6(CLIENT6, 0x4006, data, 101, 0),
+			channel_data(0x4001, data, 102, true),
+			channel_data6(CLIENT6, 0x4006, data, 103, 0) };
+
+		memset(&st, 0, sizeof(st));
+		memset(&out, 0, sizeof(out));
+		dp_port_input(&l3, IF_B, m, 4, &out, &st);
+		CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 4);
+		for (int i = 0; i < 4; i++) {
+			struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip_of(out.fwd[IF_A][i]) + 1);
+
+			CU_ASSERT_EQUAL(ntohs(u->dst_port), i & 1 ? 7006 : 7000);
+			CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + 100 + i);
+			CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip_of(out.fwd[IF_A][i]), u),
+				0);
+		}
+		free_out();
+	}
+}
+
+/* A Send indication from the IPv6 client (send_indication's message, over IPv6). */
+static struct rte_mbuf *send_indication6(const char *src6, uint16_t port, const uint8_t *data,
+	uint16_t dlen, bool with_software)
+{
+	struct rte_mbuf *m4 = send_indication(PEER, port, data, dlen, with_software, false);
+	struct rte_udp_hdr *u4 = (struct rte_udp_hdr *)(ip_of(m4) + 1);
+	struct rte_mbuf *m = udp6_pkt(src6, 40006, SERVER6, 3478, (const uint8_t *)(u4 + 1),
+		ntohs(u4->dgram_len) - 8, true);
+
+	rte_pktmbuf_free(m4);
+	return m;
+}
+
+static void test_send6(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 5 + 2);
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int sw = 0; sw <= 1; sw++) {
+			run1(IF_B, send_indication6(CLIENT6, 7011, data, (uint16_t)len, sw));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_pkts, 1);
+			check_to_peer(out.fwd[IF_A][0], 7011, data, len);
+			free_out();
+		}
+	}
+}
+
+static void test_peer_to_client6(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 7);
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (int ck = 0; ck <= 1; ck++) { /* the peer's checksum 0: summed here */
+			uint8_t *b;
+
+			run1(IF_A,
+				udp_pkt(PEER, 7006, RELAY, 50006, &mac_a, data, (uint16_t)len, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
+			b = check_to_client6(out.fwd[IF_B][0], (uint16_t)(12 + len));
+			CU_ASSERT_EQUAL((b[0] << 8 | b[1]), 0x4006);
+			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), len);
+			CU_ASSERT_EQUAL(memcmp(b + 4, data, len), 0);
+			free_out();
+		}
+	}
+}
+
+static void test_data_indication6(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 11 + 9);
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int ck = 0; ck <= 1; ck++) {
+			uint16_t pad = (4 - (len & 3)) & 3;
+			struct stun_msg sm;
+			struct stun_addr pa;
+			uint8_t *b;
+
+			/* port 7001: a permission for PEER, no channel */
+			run1(IF_A,
+				udp_pkt(PEER, 7001, RELAY, 50006, &mac_a, data, (uint16_t)len, ck));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			b = check_to_client6(out.fwd[IF_B][0], (uint16_t)(8 + 36 + len + pad));
+			CU_ASSERT_EQUAL_FATAL(stun_parse(b, 36 + len + pad, &sm), 0);
+			CU_ASSERT(sm.method == STUN_DATA && sm.cls == STUN_INDICATION);
+			CU_ASSERT_EQUAL(sm.alen[STUN_AI_DATA], len);
+			CU_ASSERT_EQUAL_FATAL(stun_get_peer(&sm, 0, &pa), 0);
+			CU_ASSERT_EQUAL(pa.family, 4);
+			CU_ASSERT_EQUAL(ntohs(pa.port), 7001);
+			CU_ASSERT_EQUAL(memcmp(pa.ip, "\xc6\x12\x0a\x02", 4), 0); /* PEER */
+			CU_ASSERT_EQUAL(memcmp(b + 36, data, len), 0);
+			for (int i = 0; i < pad; i++)
+				CU_ASSERT_EQUAL(b[36 + len + i], 0);
+			free_out();
+		}
+	}
+}
+
+/* The key holds a hash of the client's addresses: another source with the same ports is no
+ * client (no allocation under its key), and neither is a packet whose key meets an
+ * allocation made for other addresses (a collision, forged here). */
+static void test_refusals6(void)
+{
+	uint8_t d[8] = "abcdefg";
+
+	dropped_as(IF_B, channel_data6(OTHER6, 0x4006, d, 8, 0), DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_B, send_indication6(OTHER6, 7006, d, 8, false), DP_DROP_TURN_NO_ALLOC);
+	CU_ASSERT_EQUAL_FATAL(publish_alloc6(OTHER6), 0); /* CLIENT6's key, OTHER6's address */
+	dropped_as(IF_B, channel_data6(CLIENT6, 0x4006, d, 8, 0), DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_B, send_indication6(CLIENT6, 7006, d, 8, false), DP_DROP_TURN_NO_ALLOC);
+	CU_ASSERT_EQUAL_FATAL(publish_alloc6(CLIENT6), 0);
+	{ /* our other address is no server address of this allocation */
+		struct turn_key k = client_key6();
+		struct turn_alloc *a = turn_alloc_copy(&k);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		a->server_ip6[15] ^= 1;
+		CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
+		dropped_as(IF_B, channel_data6(CLIENT6, 0x4006, d, 8, 0), DP_DROP_TURN_NO_ALLOC);
+		CU_ASSERT_EQUAL_FATAL(publish_alloc6(CLIENT6), 0);
+	}
+	run1(IF_B, channel_data6(CLIENT6, 0x4006, d, 8, 0));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+	free_out();
+	/* no checksum is no IPv6 UDP (RFC 8200 8.1); RTP on the TURN port no TURN message */
+	{
+		struct rte_mbuf *m = channel_data6(CLIENT6, 0x4006, d, 8, 0);
+
+		((struct rte_udp_hdr *)(ip6_of(m) + 1))->dgram_cksum = 0;
+		dropped_as(IF_B, m, DP_DROP_TURN_MALFORMED);
+	}
+	dropped_as(IF_B,
+		udp6_pkt(CLIENT6, 40006, SERVER6, 3478, (uint8_t[]){ 0x80, 0, 0, 1 }, 4, true),
+		DP_DROP_TURN_MALFORMED);
+	dropped_as(IF_B,
+		udp6_pkt(CLIENT6, 40006, SERVER6, 3478, (uint8_t[]){ 0x40, 6, 0, 9, 1 }, 5, true),
+		DP_DROP_TURN_MALFORMED); /* ChannelData longer than its datagram */
+	dropped_as(IF_B, channel_data6(CLIENT6, 0x4007, d, 8, 0), DP_DROP_TURN_NO_CHANNEL);
+	/* a relay port over IPv6 is not relayed (no IPv6 relay address): the kernel's */
+	run1(IF_B, udp6_pkt(CLIENT6, 7006, SERVER6, 50006, d, 8, true));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
+	free_out();
+}
+
+/* Requests over IPv6 go to the TURN server on the punt ring (it tells IPv6 by the
+ * ethertype), a plain Binding is answered in place. */
+static void test_requests6(void)
+{
+	uint8_t req[128], tid[12] = { 6 };
+	struct stun_builder b;
+	struct rte_mbuf *m;
+	struct turn_key k = client_key6();
+
+	stun_build(&b, req, sizeof(req), STUN_ALLOCATE, STUN_REQUEST, tid);
+	stun_add_str(&b, STUN_ATTR_USERNAME, "u");
+	run1(IF_B,
+		udp6_pkt(CLIENT6, 40006, SERVER6, 3478, req, (uint16_t)stun_build_end(&b), true));
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	m = out.punt[0];
+	CU_ASSERT_EQUAL(m->hash.usr, DP_PUNT_TURN);
+	CU_ASSERT_EQUAL(m->hash.fdir.hi, IF_B);
+	CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type,
+		htons(RTE_ETHER_TYPE_IPV6));
+	CU_ASSERT_EQUAL(out.n_kernel + out.n_tx + out.n_fwd[IF_A], 0);
+	free_out();
+	stun_build(&b, req, sizeof(req), STUN_BINDING, STUN_REQUEST, tid);
+	run1(IF_B,
+		udp6_pkt(CLIENT6, 40006, SERVER6, 3478, req, (uint16_t)stun_build_end(&b), true));
+	CU_ASSERT_EQUAL(out.n_tx, 1);
+	CU_ASSERT_EQUAL(out.n_punt + out.n_kernel, 0);
+	free_out();
+	/* the IPv6 client's allocation goes: the tests after this one count one allocation */
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
+	dropped_as(IF_B, channel_data6(CLIENT6, 0x4006, (uint8_t *)"abcd", 4, 0),
+		DP_DROP_TURN_NO_ALLOC);
+}
+
 static const struct unit_test tests[] = {
 	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid",
 		test_client_to_peer },
@@ -693,6 +1048,15 @@ static const struct unit_test tests[] = {
 	{ "bandwidth cap: a token bucket per allocation and direction", test_bandwidth_cap },
 	{ "a client on TCP/TLS: permitted peers' datagrams go to the control plane's data ring",
 		test_stream_client },
+	{ "IPv6 client -> peer: ChannelData becomes IPv4 UDP, every length; a mixed burst",
+		test_client6_to_peer },
+	{ "IPv6 client -> peer: Send indication becomes IPv4 UDP, every length", test_send6 },
+	{ "peer -> IPv6 client: ChannelData over IPv6, checksum made even from none",
+		test_peer_to_client6 },
+	{ "peer -> IPv6 client: no channel, a Data indication over IPv6", test_data_indication6 },
+	{ "IPv6 client: another source, a key collision, no checksum: counted drops",
+		test_refusals6 },
+	{ "IPv6 client: requests punted to the TURN server, Binding answered", test_requests6 },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
 	{ NULL, NULL },
@@ -720,14 +1084,17 @@ int main(void)
 		.mac = mac_b,
 		.n_addrs = 1,
 		.addr = { inet_addr(SERVER) },
-		.mask = { htonl(0xffffff00) } };
+		.mask = { htonl(0xffffff00) },
+		.v6 = true,
+		.n_addrs6 = 1 };
+	inet_pton(AF_INET6, SERVER6, l3.ifs[IF_B].addr6[0]);
 	l3.default_if = IF_B;
 	l3.turn_port = htons(3478);
 	l3.relay_lo = 49152;
 	l3.relay_hi = 65535;
 	l3.turn_listen = 1u << IF_B | 1u << IF_A;
 	edge_rcu_reader_start();
-	if (publish_alloc(far(), far(), far(), true) < 0)
+	if (publish_alloc(far(), far(), far(), true) < 0 || publish_alloc6(CLIENT6) < 0)
 		return 1;
 	failed = unit_run("relay", tests);
 	edge_rcu_reader_stop();
