@@ -126,6 +126,7 @@ check "a closed TCP port over IPv6 is refused at once by the kernel (RST through
 	sh -c "ip netns exec public nc -6 -z -w 3 2001:db8:20::1 9 2>&1; [ \$? = 1 ]"
 
 echo "the firewall, both families (the guide's 'firewall a deny 22')"
+rm -f /tmp/edge-ipv6-ssh.pid	# the listener writes its PID once it listens
 ip netns exec edge python3 -c '
 import socket, sys, os
 s6 = socket.socket(socket.AF_INET6); s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -141,7 +142,7 @@ while time.time() < end:
         c, _ = s.accept(); c.close()
 ' >/tmp/edge-ipv6-ssh.pid &
 SSH_PID=$!
-for _ in $(seq 30); do [ -s /tmp/edge-ipv6-ssh.pid ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ -s /tmp/edge-ipv6-ssh.pid ] && break; sleep 0.1; done
 check "TCP 22 over IPv6 before the firewall" in_int nc -6 -z -w 3 2001:db8:10::1 22
 fw0=$(drops a FIREWALL)
 check "firewall a default allow; deny 22; enable" sh -c "'$ROOT/build/edgectl' -s $SOCK firewall a default allow && '$ROOT/build/edgectl' -s $SOCK firewall a deny 22 && '$ROOT/build/edgectl' -s $SOCK firewall a enable"
@@ -172,7 +173,7 @@ check "and on the browser port 443" \
 b1=$(metric edge_interface_stun_binding_replies_total -- iface b)
 [ "$((b1 - b0))" -ge 2 ] && ok "b's STUN Binding replies: +$((b1 - b0))" || bad "STUN Binding replies $b0 -> $b1"
 
-echo "TURN over TCP and TLS for IPv6 clients (coturn's turnutils_uclient), relayed to an IPv4 peer"
+echo "TURN for IPv6 clients over UDP, TCP and TLS (coturn's turnutils_uclient), relayed to an IPv4 peer"
 ip netns exec internal turnutils_peer -L 198.18.10.2 -p 3480 >/dev/null 2>&1 &
 PEER_PID=$!
 # v6relay <label> <uclient args...>: 2 clients x 20 messages, none lost, all 40 echoed
@@ -185,6 +186,12 @@ v6relay() {
 	[ "$l" = 0 ] && [ "${r:-0}" = 40 ] && ok "$label: none lost ($r echoed)" ||
 		bad "$label: lost '$l', echoed '$r' of 40: $(echo "$out" | tail -3 | tr '\n' ' ')"
 }
+v6relay "UDP to [2001:db8:20::1]:3478, channels (the data plane's fast path)"
+v6relay "UDP, Send and Data indications" -s
+v6relay "UDP on the browser port 443" -p 443
+out=$(timeout 30 ip netns exec public /usr/bin/python3 "$ROOT/tests/integration/clients/aioice_relay.py" 2001:db8:20::1 2>&1)
+echo "$out" | grep -q "^relay 198.18.10.1 " && ok "aioice over UDP/IPv6 gathers a relayed candidate ($(echo "$out" | grep -m1 ^relay))" ||
+	bad "aioice over UDP/IPv6: $out"
 v6relay "TCP to [2001:db8:20::1]:3478" -t
 v6relay "TLS to [2001:db8:20::1]:447" -t -S -p 447
 v6relay "the browser port, TCP to [2001:db8:20::1]:443" -t -p 443
