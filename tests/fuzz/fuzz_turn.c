@@ -5,7 +5,8 @@
  *
  * The input is a list of records [op][arg][len][bytes], each one client or peer action:
  *   op % 6 == 0: a frame on stream connection 1 + arg % 4 (unsigned, as sent)
- *   op % 6 == 1: a datagram from UDP client port 40000 + arg % 4
+ *   op % 6 == 1: a datagram from UDP client port 40000 + arg % 4, over IPv6 (from
+ *                [2001:db8:20::2 + arg / 4 % 2]) when arg & 0x80
  *   op % 6 == 2: a datagram from a peer to one of the relay ports handed out so far
  *   op % 6 == 3: a signed request (method from arg, attributes from the bytes as
  *                [type hi][type lo][len][value...]), on a stream or over UDP (op & 0x80);
@@ -136,6 +137,15 @@ static struct turn_src stream_src(unsigned int arg)
 
 static size_t udp_in(unsigned int arg, const uint8_t *d, size_t len)
 {
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
+	uint8_t c6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 2 },
+		s6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 1 };
+
+	if (arg & 0x80) {
+		c6[15] += (uint8_t)(arg / 4 % 2);
+		return turn_server_input6(srv, 1, c6, htons((uint16_t)(40000 + arg % 4)), s6,
+			htons(3478), mac, d, len, out, sizeof(out));
+	}
 	return turn_server_input(srv, 1, inet_addr("198.18.20.2"),
 		htons((uint16_t)(40000 + arg % 4)), inet_addr("198.18.20.1"), htons(3478), d, len,
 		out, sizeof(out));
