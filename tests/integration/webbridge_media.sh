@@ -142,12 +142,15 @@ sys.exit(0 if any(max([x[1] or 0 for x in g.get("bwe") or []] or [0]) > 1000000 
 	# read every 2 s during the run: the legs end with it.
 	. "$ROOT/tests/integration/loss.sh"
 	# loss_page_poll <out> <stop file>: the last `callbridge media` page that shows a leg (<= 120 s)
+	# loss_page_poll <file> <stop file> [<regex>]: every 2 s until the stop file, the last
+	# `callbridge media` page with a line matching <regex> (a leg by default) kept in <file>;
+	# one taken while the guests leave would lack what the run had
 	loss_page_poll() {
 		local i page
 		for i in $(seq 1 60); do
 			[ -e "$2" ] && return 0
 			page=$(cctl callbridge media 2>&1)
-			grep -q '^Leg ' <<<"$page" && printf '%s\n' "$page" > "$1"
+			grep -q "${3:-^Leg }" <<<"$page" && printf '%s\n' "$page" > "$1"
 			sleep 2
 		done
 	}
@@ -336,7 +339,8 @@ print("aiortc %s, %s" % (d["aiortc"], ", ".join("%s ssrc %s %s packets" % (k, s[
 		shape_off
 	else
 		rm -f "$W/media-simulcast.page" "$W/media-simulcast.stop"
-		loss_page_poll "$W/media-simulcast.page" "$W/media-simulcast.stop" & spoll_pid=$!
+		loss_page_poll "$W/media-simulcast.page" "$W/media-simulcast.stop" '^  Simulcast from ' &
+		spoll_pid=$!
 		# the filter that sends guest 3's UDP through the bucket is added once the guests see
 		# each other, with the port of guest 3's selected candidate pair. 60 s: the judgement
 		# is over the last 10 s, and guest 3's estimate has once come down only after 30 s
