@@ -220,6 +220,28 @@ if command -v chromium >/dev/null; then
 	check "browser_join.py --url https://[2001:db8:20::1]:445/ joins 9999" \
 		ip netns exec public timeout 90 python3 "$ROOT/tests/integration/clients/browser_join.py" \
 		--url "https://[2001:db8:20::1]:445/" --ca "$CA" --meeting 9999 --name Six --stay 3
+	# the guests' TURN URLs name the edge's IPv6 address alone: relay=1 leaves the browsers
+	# nothing but our TURN over UDP/IPv6, judged from their own getStats()
+	PW=${EDGE_LAB_ADMIN_PW:-edge-lab-admin}
+	gen() { ip netns exec internal curl -sS --max-time 10 --cacert "$CA" -u "admin:$PW" -o /dev/null -w '%{http_code}' https://198.18.10.1/general -d "turnClientAddress=$1"; }
+	code=$(gen 2001:db8:20::1)
+	[ "$code" -lt 400 ] 2>/dev/null && ok "turnClientAddress 2001:db8:20::1 (REST API: HTTP $code)" ||
+		bad "turnClientAddress 2001:db8:20::1: HTTP $code"
+	if ip netns exec public timeout 200 python3 "$ROOT/tests/integration/clients/browser_media.py" \
+		--url "https://[2001:db8:20::1]:445/" --ca "$CA" --meeting 9999 --guests 2 --relay \
+		>/tmp/edge-ipv6-media.json 2>/tmp/edge-ipv6-media.err; then
+		ok "2 Chromium guests see and hear each other relayed only through TURN at [2001:db8:20::1] (getStats: $(grep -o '"framesDecoded": {[^}]*}' /tmp/edge-ipv6-media.json | head -2 | paste -sd' '))"
+	else
+		bad "Chromium relayed over TURN/IPv6: $(tail -1 /tmp/edge-ipv6-media.err)"
+	fi
+	grep -q '"relayProtocol": "udp"' /tmp/edge-ipv6-media.json && ok "getStats: the selected local candidate is a relay one over UDP" ||
+		bad "getStats: candidates $(grep -o '"candidate": {[^}]*}' /tmp/edge-ipv6-media.json | head -2)"
+	# the guests' allocations (REST API credentials, not the operator's user 'edge'), from an
+	# IPv6 client over UDP (no /tcp or /tls after the port)
+	l1=$(ctl log 2000 | grep 'allocation for [^ ]* \[2001:db8:20::[0-9a-f]*\]:[0-9]*: relay' | grep -vc 'allocation for edge ')
+	[ "$l1" -gt 0 ] && ok "the TURN server allocated for the browsers over UDP/IPv6 ($l1 allocations)" ||
+		bad "no guest's UDP/IPv6 allocation in the log"
+	[ "$(gen 198.18.20.1)" -lt 400 ] 2>/dev/null || bad "turnClientAddress back to 198.18.20.1"
 else
 	bad "no chromium or browser_join.py"
 fi
