@@ -1600,17 +1600,16 @@ static int build_ctx(struct callbridge *cb)
 
 	/* webadmin: the REST API and the pages */
 	const struct cfg_webadmin *wa = &cfg->webadmin;
+	int na = wa->enabled ? web_if_addrs(cfg, wa->ifi, cb->webadmin_addrs) : 0;
 	if (!wa->enabled) {
 		SAY(0, "webadmin: disabled\n");
-	} else if (!web_if_addrs(cfg, wa->ifi, cb->webadmin_addrs)) {
+	} else if (!na) {
 		SAY(0, "webadmin: no listening interface ('webadmin listen <if> <port>')\n");
 	} else if (!wa->key[0] || !wa->cert[0] ||
 		pki_path(cfg->cert_dir, wa->key, key, sizeof(key)) < 0 ||
 		pki_path(cfg->cert_dir, wa->cert, cert, sizeof(cert)) < 0) {
 		SAY(0, "webadmin: no certificate ('webadmin certs <key> <crt>')\n");
 	} else {
-		int na = web_if_addrs(cfg, wa->ifi, cb->webadmin_addrs);
-
 		for (int k = 0; k < na; k++) {
 			const char *ip = cb->webadmin_addrs[k];
 			char name[32];
