@@ -177,8 +177,10 @@ void turn_tables_fini(void)
 	for (int l = 0; l < RTE_MAX_LCORE; l++)
 		rte_free(turn_tab.buckets[l]);
 	for (int i = 0; i < EDGE_MAX_IFACES; i++)
-		for (int k = 0; k < EDGE_MAX_ADDRS; k++)
+		for (int k = 0; k < EDGE_MAX_ADDRS; k++) {
 			rte_free(turn_tab.relay[i][k].ports);
+			rte_free(turn_tab.relay6[i][k].ports);
+		}
 	ctab_free(turn_tab.by_client);
 	rte_free(turn_tab.slots);
 	rte_free(turn_tab.objs);
@@ -261,19 +263,49 @@ static uint32_t *relay_ports(uint8_t ifi, uint32_t ip)
 	return NULL;
 }
 
+/* The same for IPv6 relay address @ip. */
+static uint32_t *relay6_ports(uint8_t ifi, const uint8_t ip[16])
+{
+	struct turn_relay_addr6 *r = turn_tab.relay6[ifi];
+
+	for (int k = 0; k < EDGE_MAX_ADDRS; k++) {
+		if (r[k].ports && !memcmp(r[k].ip, ip, 16))
+			return r[k].ports;
+		if (!r[k].ports) {
+			uint32_t *t = rte_zmalloc("turn_relay6_ports", 65536 * sizeof(uint32_t),
+				RTE_CACHE_LINE_SIZE);
+
+			if (!t)
+				return NULL;
+			memcpy(r[k].ip, ip, 16);
+			__atomic_store_n(&r[k].ports, t, __ATOMIC_RELEASE);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* The port tables of @a's relayed addresses, IPv4 ([0]) and IPv6 ([1]), NULL where it has
+ * none; false when one cannot be had. */
+static bool alloc_port_tables(const struct turn_alloc *a, uint32_t *t[2])
+{
+	t[0] = a->relay_ip ? relay_ports(a->relay_if, a->relay_ip) : NULL;
+	t[1] = a->relay6 ? relay6_ports(a->relay_if, a->relay_ip6) : NULL;
+	return (t[0] || !a->relay_ip) && (t[1] || !a->relay6) && (t[0] || t[1]);
+}
+
 int turn_alloc_publish(struct turn_alloc *a)
 {
 	uint16_t port = rte_be_to_cpu_16(a->relay_port);
 	struct turn_alloc **e;
-	uint32_t *relay;
+	uint32_t *relay[2];
 	int ret;
 
-	if (a->relay_if >= EDGE_MAX_IFACES || a->n_perms > TURN_MAX_PERMS ||
+	if (a->relay_if >= EDGE_MAX_IFACES || a->n_perms + 2 * a->n_perms6 > TURN_MAX_PERMS ||
 		a->n_chans > TURN_MAX_CHANS)
 		return -EINVAL;
-	relay = relay_ports(a->relay_if, a->relay_ip);
-	if (!relay)
-		return -ENOMEM;
+	if (!alloc_port_tables(a, relay))
+		return a->relay_ip || a->relay6 ? -ENOMEM : -EINVAL;
 
 	e = ctab_entry(turn_tab.by_client, &a->key);
 	if (e) {
@@ -281,7 +313,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 		struct turn_alloc *old = *e;
 
 		if (old->relay_port != a->relay_port || old->relay_if != a->relay_if ||
-			old->relay_ip != a->relay_ip)
+			old->relay_ip != a->relay_ip || old->relay6 != a->relay6 ||
+			memcmp(old->relay_ip6, a->relay_ip6, 16))
 			return -EINVAL;
 		a->slot = old->slot;
 		/* the new object inherits the buckets' state (approximately: workers race) */
@@ -295,7 +328,7 @@ int turn_alloc_publish(struct turn_alloc *a)
 		alloc_retire(old, false);
 		return 0;
 	}
-	if (relay[port])
+	if ((relay[0] && relay[0][port]) || (relay[1] && relay[1][port]))
 		return -EADDRINUSE;
 	if (turn_tab.n_free == 0)
 		turn_tables_reclaim();
@@ -318,7 +351,9 @@ int turn_alloc_publish(struct turn_alloc *a)
 		turn_tab.free_slots[turn_tab.n_free++] = a->slot;
 		return ret;
 	}
-	__atomic_store_n(&relay[port], a->slot + 1, __ATOMIC_RELEASE);
+	for (int f = 0; f < 2; f++)
+		if (relay[f])
+			__atomic_store_n(&relay[f][port], a->slot + 1, __ATOMIC_RELEASE);
 	turn_tab.n_allocs++;
 	return 0;
 }
@@ -327,14 +362,19 @@ int turn_alloc_remove(const struct turn_key *key)
 {
 	struct turn_alloc **e = ctab_entry(turn_tab.by_client, key);
 	struct turn_alloc *a;
+	uint32_t *relay[2];
 
 	if (!e)
 		return -ENOENT;
 	a = *e;
-	/* unreachable first (port, then hash), then the slot; readers that already hold the
-	 * pointer keep a valid object until the grace period ends */
-	__atomic_store_n(&relay_ports(a->relay_if, a->relay_ip)[rte_be_to_cpu_16(a->relay_port)], 0,
-		__ATOMIC_RELEASE);
+	/* unreachable first (ports, then hash), then the slot; readers that already hold the
+	 * pointer keep a valid object until the grace period ends (the tables exist: its
+	 * publication made them) */
+	alloc_port_tables(a, relay);
+	for (int f = 0; f < 2; f++)
+		if (relay[f])
+			__atomic_store_n(&relay[f][rte_be_to_cpu_16(a->relay_port)], 0,
+				__ATOMIC_RELEASE);
 	__atomic_store_n(e, TURN_CTAB_TOMB, __ATOMIC_RELEASE);
 	turn_tab.by_client->tombs++;
 	turn_tab.by_client->used--;

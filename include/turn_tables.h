@@ -75,7 +75,7 @@ static inline bool turn_key_is6(const struct turn_key *k)
 }
 
 struct turn_perm {
-	uint32_t peer_ip;	      /* network byte order */
+	uint32_t peer_ip;	      /* network byte order; 0 in an IPv6 peer's (turn_perm6_*) */
 	struct rte_ether_addr nh_mac; /* next hop towards the peer; zero = unresolved */
 	uint16_t port;		      /* network order; 0 = any (RFC 8656: by IP only);
 						 * a guest's: its media target's port */
@@ -83,20 +83,32 @@ struct turn_perm {
 };
 
 struct turn_chan {
-	uint32_t peer_ip;   /* network byte order */
+	uint32_t peer_ip;   /* network byte order; 0: an IPv6 peer's (turn_chan_is6) */
 	uint16_t peer_port; /* network byte order */
 	uint16_t number;    /* host order, TURN_CHANNEL_MIN..MAX */
-	uint8_t perm;	    /* index of the peer's permission */
+	uint8_t perm;	    /* index of the peer's permission (an IPv6 peer's: its head) */
 	uint8_t reserved[3];
 	uint32_t expires; /* turn ticks */
 };
 
 /* Permission i and channel i side by side, so that with one peer (the WebRTC case) a packet
- * reads a single cache line of the allocation. The two indices are otherwise unrelated. */
+ * reads a single cache line of the allocation. The two indices are otherwise unrelated.
+ *
+ * IPv6 peers (issue 18) take two permission places each, from the top down, so that an
+ * allocation keeps its size (at most 512 bytes each with the tables, bench/results/relay.md):
+ * the k-th one's permission (peer_ip 0) at TURN_PERM6_HEAD(k) and its 16-byte address in the
+ * permission place below it. IPv4 peers fill the places from the bottom, so their search is
+ * unchanged; n_perms + 2 * n_perms6 <= TURN_MAX_PERMS. A channel to an IPv6 peer has
+ * peer_ip 0 and names its permission's head. */
 struct turn_pc {
-	struct turn_perm perm;
+	union {
+		struct turn_perm perm;
+		uint8_t peer_ip6[16]; /* the address of the IPv6 peer whose head is above */
+	};
 	struct turn_chan chan;
 };
+
+#define TURN_PERM6_HEAD(k) (TURN_MAX_PERMS - 1 - 2 * (k))
 
 struct turn_alloc {
 	/* cache line 0: everything a packet needs when there is one peer */
@@ -106,14 +118,20 @@ struct turn_alloc {
 	uint16_t relay_port;		  /* network byte order */
 	uint32_t expires;		  /* turn ticks */
 	uint8_t client_if, relay_if;
-	uint8_t n_perms, n_chans;
+	uint8_t n_perms : 4, n_perms6 : 4; /* IPv4 peers' permissions, IPv6 peers' */
+	uint8_t n_chans;
 	struct turn_pc pc[TURN_MAX_PERMS];
 	/* an IPv6 client's addresses (turn_key_is6(&key)): in the last line, which was padding,
 	 * so an allocation takes no more memory than before */
 	uint8_t client_ip6[16], server_ip6[16];
+	/* the IPv6 relayed address (relay6), if any, on relay_if with the same relay_port as the
+	 * IPv4 one (relay_ip, 0 when the allocation has none): only packets to IPv6 peers read
+	 * it, so it lives past the hot lines */
+	uint8_t relay_ip6[16];
 	/* cold: the writer's */
 	uint32_t slot;
 	bool release_slot; /* retired by a removal, not by a newer version */
+	bool relay6;	   /* has an IPv6 relayed address */
 	struct cds_lfs_node node;
 	struct rcu_head rcu;
 } __rte_cache_aligned;
@@ -157,6 +175,10 @@ struct turn_tables {
 		uint32_t ip;	 /* network byte order; set before ports */
 		uint32_t *ports; /* 65536 entries, allocated on first use */
 	} relay[EDGE_MAX_IFACES][EDGE_MAX_ADDRS];
+	struct turn_relay_addr6 { /* the same for IPv6 relayed addresses */
+		uint8_t ip[16];
+		uint32_t *ports;
+	} relay6[EDGE_MAX_IFACES][EDGE_MAX_ADDRS];
 	/* control plane only */
 	uint32_t *free_slots;
 	uint32_t n_free;
@@ -304,6 +326,20 @@ static inline const uint32_t *turn_relay_ports(uint8_t ifi, uint32_t ip)
 	return NULL;
 }
 
+/* The same for IPv6 relay address @ip. */
+static inline const uint32_t *turn_relay6_ports(uint8_t ifi, const uint8_t ip[16])
+{
+	const struct turn_relay_addr6 *r = turn_tab.relay6[ifi];
+
+	for (unsigned int k = 0; k < EDGE_MAX_ADDRS; k++) {
+		const uint32_t *t = __atomic_load_n(&r[k].ports, __ATOMIC_ACQUIRE);
+
+		if (!t || !memcmp(r[k].ip, ip, 16))
+			return t;
+	}
+	return NULL;
+}
+
 static inline const struct turn_alloc *turn_by_relay(uint8_t ifi, uint32_t ip, uint16_t port_be)
 {
 	const uint32_t *t = turn_relay_ports(ifi, ip);
@@ -321,6 +357,41 @@ static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a,
 	return NULL;
 }
 
+static inline bool turn_ip6_eq(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t p[2], q[2];
+
+	memcpy(p, a, 16);
+	memcpy(q, b, 16);
+	return !((p[0] ^ q[0]) | (p[1] ^ q[1]));
+}
+
+/* The address of the IPv6 peer whose permission's head is place @head. */
+static inline const uint8_t *turn_perm6_addr(const struct turn_alloc *a, unsigned int head)
+{
+	return a->pc[head - 1].peer_ip6;
+}
+
+/* The permission of IPv6 peer @ip (its head's place in *@head), or NULL (none, or expired). */
+static inline const struct turn_perm *turn_perm6_find(const struct turn_alloc *a,
+	const uint8_t ip[16], uint32_t now, unsigned int *head)
+{
+	for (unsigned int k = 0; k < a->n_perms6; k++) {
+		unsigned int h = TURN_PERM6_HEAD(k);
+
+		if (turn_ip6_eq(turn_perm6_addr(a, h), ip)) {
+			*head = h;
+			return turn_live(a->pc[h].perm.expires, now) ? &a->pc[h].perm : NULL;
+		}
+	}
+	return NULL;
+}
+
+static inline bool turn_chan_is6(const struct turn_chan *ch)
+{
+	return ch->peer_ip == 0;
+}
+
 static inline const struct turn_chan *turn_chan_by_number(const struct turn_alloc *a,
 	uint16_t number, uint32_t now)
 {
@@ -335,6 +406,17 @@ static inline const struct turn_chan *turn_chan_by_peer(const struct turn_alloc 
 {
 	for (unsigned int i = 0; i < a->n_chans; i++)
 		if (a->pc[i].chan.peer_ip == ip && a->pc[i].chan.peer_port == port)
+			return turn_live(a->pc[i].chan.expires, now) ? &a->pc[i].chan : NULL;
+	return NULL;
+}
+
+/* The channel to IPv6 peer (permission head @head, port @port), or NULL. */
+static inline const struct turn_chan *turn_chan_by_peer6(const struct turn_alloc *a,
+	unsigned int head, uint16_t port, uint32_t now)
+{
+	for (unsigned int i = 0; i < a->n_chans; i++)
+		if (a->pc[i].chan.peer_ip == 0 && a->pc[i].chan.perm == head &&
+			a->pc[i].chan.peer_port == port)
 			return turn_live(a->pc[i].chan.expires, now) ? &a->pc[i].chan : NULL;
 	return NULL;
 }
