@@ -37,6 +37,8 @@ struct turn_env {
 	 * subnet, else the interface's gateway): 0, -EAGAIN while ARP runs (the server asks
 	 * again on its tick), or -ENETUNREACH. */
 	int (*resolve)(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
+	/* The same for an IPv6 peer (neighbour discovery); NULL: IPv6 peers are unreachable. */
+	int (*resolve6)(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6]);
 	uint64_t (*now_ms)(void *ctx); /* monotonic */
 	uint64_t (*unix_s)(void *ctx); /* wall clock, for REST API credentials */
 	/* Stream clients' relayed data: a UDP datagram of @len bytes from the relay address

@@ -38,8 +38,25 @@
 #define USER_BUCKETS 1024
 #define SOFTWARE "edge TURN"
 
-struct perm {
+/* A peer's address: IPv4 (@ip, never 0) or IPv6 (@v6, @ip6; @ip 0). */
+struct peer_addr {
 	uint32_t ip;
+	bool v6;
+	uint8_t ip6[16];
+};
+
+static bool peer_eq(const struct peer_addr *a, const struct peer_addr *b)
+{
+	return a->v6 == b->v6 && (a->v6 ? !memcmp(a->ip6, b->ip6, 16) : a->ip == b->ip);
+}
+
+static const char *peer_str(const struct peer_addr *p, char buf[46])
+{
+	return p->v6 ? inet_ntop(AF_INET6, p->ip6, buf, 46) : cfg_ipv4_str(p->ip, buf);
+}
+
+struct perm {
+	struct peer_addr peer;
 	uint64_t expires_ms;
 	uint8_t mac[6];
 	bool resolved;
@@ -49,7 +66,7 @@ struct perm {
 struct chan {
 	uint16_t num;
 	uint16_t port; /* network order */
-	uint32_t ip;
+	struct peer_addr peer;
 	uint64_t expires_ms;
 };
 
@@ -68,7 +85,10 @@ struct alloc {
 	uint8_t client_if;
 	uint8_t client_mac[6];
 	bool client_resolved;
-	uint32_t relay_ip;
+	uint32_t relay_ip; /* 0: no IPv4 relayed address */
+	bool relay6;	   /* an IPv6 relayed address too (RFC 8656 7: REQUESTED- or ADDITIONAL-
+			    * ADDRESS-FAMILY), relay_ip6, with the same port */
+	uint8_t relay_ip6[16];
 	uint16_t relay_port; /* host order */
 	char user[128];
 	struct stun_key hmac; /* the key the client authenticated with */
@@ -117,6 +137,8 @@ struct turn_server {
 	uint8_t port_used[65536 / 8];
 	struct alloc **by_port; /* relay port -> allocation (peer data for stream clients) */
 	uint32_t relay_ip;	/* the relay interface's first address */
+	uint8_t relay_ip6[16];	/* and its first IPv6 address (has_relay6) */
+	bool has_relay6;
 	int relay_if;
 	uint8_t nonce_secret[20];
 	struct stun_key nonce_key;
@@ -329,6 +351,7 @@ static bool all_resolved(const struct alloc *a)
 
 static void publish(struct turn_server *s, struct alloc *a)
 {
+	uint8_t slot_of[TURN_MAX_PERMS]; /* a permission's place in the data plane's copy */
 	struct turn_alloc *d;
 	int ret;
 
@@ -352,20 +375,31 @@ static void publish(struct turn_server *s, struct alloc *a)
 		memcpy(d->server_ip6, a->srv_ip6, 16);
 	}
 	d->relay_ip = a->relay_ip;
+	d->relay6 = a->relay6;
+	memcpy(d->relay_ip6, a->relay_ip6, 16);
 	memcpy(d->client_mac.addr_bytes, a->client_mac, 6);
 	d->relay_port = htons(a->relay_port);
 	d->expires = ticks_at(s, a->expires_ms);
 	d->client_if = a->conn ? TURN_CLIENT_STREAM : a->client_if;
 	d->relay_if = (uint8_t)s->relay_if;
-	d->n_perms = (uint8_t)a->n_perms;
+	/* IPv4 peers from the bottom, IPv6 ones (a head and its address) from the top */
 	for (int i = 0; i < a->n_perms; i++) {
-		struct turn_perm *p = &d->pc[i].perm;
+		const struct perm *pa = &a->perms[i];
+		unsigned int at = pa->peer.v6 ? TURN_PERM6_HEAD(d->n_perms6) : d->n_perms;
+		struct turn_perm *p = &d->pc[at].perm;
 
-		p->peer_ip = a->perms[i].ip;
-		p->port = a->perms[i].port;
-		if (a->perms[i].resolved)
-			memcpy(p->nh_mac.addr_bytes, a->perms[i].mac, 6);
-		p->expires = ticks_at(s, a->perms[i].expires_ms);
+		p->peer_ip = pa->peer.ip; /* 0 for an IPv6 peer */
+		p->port = pa->port;
+		if (pa->resolved)
+			memcpy(p->nh_mac.addr_bytes, pa->mac, 6);
+		p->expires = ticks_at(s, pa->expires_ms);
+		slot_of[i] = (uint8_t)at;
+		if (pa->peer.v6) {
+			memcpy(d->pc[at - 1].peer_ip6, pa->peer.ip6, 16);
+			d->n_perms6++;
+		} else {
+			d->n_perms++;
+		}
 	}
 	/* a channel relays only under its peer's permission (RFC 8656 12: when the permission
 	 * has expired and the channel has not, no data flows). Pruning moves permissions, so the
@@ -376,15 +410,15 @@ static void publish(struct turn_server *s, struct alloc *a)
 		struct turn_chan *c = &d->pc[d->n_chans].chan;
 		int k;
 
-		for (k = 0; k < a->n_perms && a->perms[k].ip != a->chans[i].ip; k++)
+		for (k = 0; k < a->n_perms && !peer_eq(&a->perms[k].peer, &a->chans[i].peer); k++)
 			;
 		if (k == a->n_perms)
 			continue;
-		c->peer_ip = a->chans[i].ip;
+		c->peer_ip = a->chans[i].peer.ip;
 		c->peer_port = a->chans[i].port;
 		c->number = a->chans[i].num;
 		c->expires = ticks_at(s, a->chans[i].expires_ms);
-		c->perm = (uint8_t)k;
+		c->perm = slot_of[k];
 		d->n_chans++;
 	}
 	ret = turn_alloc_publish(d);
@@ -696,22 +730,51 @@ static void txn_remember(struct turn_server *s, uint32_t ip, uint16_t port, cons
 	memcpy(t->resp, resp, len);
 }
 
-static void perm_install(struct turn_server *s, struct alloc *a, uint32_t ip, uint64_t until)
+/* The MAC of the next hop towards peer @p out of the relay interface: 0, -EAGAIN while
+ * ARP or neighbour discovery runs, or -ENETUNREACH. */
+static int peer_resolve(struct turn_server *s, const struct peer_addr *p, uint8_t mac[6])
 {
-	int i;
+	if (p->v6)
+		return s->env.resolve6 ?
+			s->env.resolve6(s->env.ctx, (uint8_t)s->relay_if, p->ip6, mac) :
+			-ENETUNREACH;
+	return s->env.resolve(s->env.ctx, (uint8_t)s->relay_if, p->ip, mac);
+}
 
-	for (i = 0; i < a->n_perms && a->perms[i].ip != ip; i++)
-		;
-	if (i == a->n_perms) {
-		if (a->n_perms == TURN_MAX_PERMS) /* the callers answer 508 before: never here */
+/* The permission places the data plane's copy of @a takes: an IPv6 peer's two
+ * (include/turn_tables.h). */
+static int perm_places(const struct alloc *a)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->n_perms; i++)
+		n += a->perms[i].peer.v6 ? 2 : 1;
+	return n;
+}
+
+static int perm_index(const struct alloc *a, const struct peer_addr *p)
+{
+	for (int i = 0; i < a->n_perms; i++)
+		if (peer_eq(&a->perms[i].peer, p))
+			return i;
+	return -1;
+}
+
+static void perm_install(struct turn_server *s, struct alloc *a, const struct peer_addr *p,
+	uint64_t until)
+{
+	int i = perm_index(a, p);
+
+	if (i < 0) {
+		/* the callers answer 508 before: never refused here */
+		if (perm_places(a) + (p->v6 ? 2 : 1) > TURN_MAX_PERMS)
 			return;
-		a->perms[i] = (struct perm){ .ip = ip };
-		a->n_perms++;
+		i = a->n_perms++;
+		a->perms[i] = (struct perm){ .peer = *p };
 	}
 	if (a->perms[i].expires_ms < until)
 		a->perms[i].expires_ms = until;
-	if (!a->perms[i].resolved &&
-		s->env.resolve(s->env.ctx, (uint8_t)s->relay_if, ip, a->perms[i].mac) == 0)
+	if (!a->perms[i].resolved && peer_resolve(s, p, a->perms[i].mac) == 0)
 		a->perms[i].resolved = true;
 	if (!a->perms[i].resolved) {
 		set_dirty(s, a, true);
@@ -768,6 +831,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	uint16_t port = 0;
 	struct alloc *a;
 	bool even = false, pair = false, reserved = false;
+	bool want4 = true, want6 = false, v6_refused = false;
 	int ret;
 
 	if (stun_get_transport(m, &proto) < 0)
@@ -787,17 +851,42 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	} else if (proto != IPPROTO_UDP) {
 		return 442;
 	}
+	/* the relayed addresses' families (RFC 8656 7.2): IPv4 unless REQUESTED-ADDRESS-FAMILY
+	 * says IPv6; both with ADDITIONAL-ADDRESS-FAMILY IPv6 (a dual allocation), which goes
+	 * with no REQUESTED-ADDRESS-FAMILY and no reservation */
 	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)) {
-		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4)
+		uint8_t f = stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0];
+
+		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 ||
+			stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY) ||
+			stun_has(m, STUN_AI_RESERVATION_TOKEN))
 			return 400;
-		if (stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0] != 0x01)
+		if (f != 0x01 && f != 0x02)
 			return 440;
+		want4 = f == 0x01;
+		want6 = f == 0x02;
 	}
-	if (stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY))
-		return 440; /* dual allocation needs IPv6 */
+	if (stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY)) {
+		if (m->alen[STUN_AI_ADDITIONAL_ADDRESS_FAMILY] != 4 ||
+			stun_has(m, STUN_AI_RESERVATION_TOKEN) || stun_has(m, STUN_AI_EVEN_PORT))
+			return 400;
+		if (stun_val(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY)[0] != 0x02)
+			return 400;
+		want6 = true;
+	}
 	if (stun_has(m, STUN_AI_EVEN_PORT) && stun_has(m, STUN_AI_RESERVATION_TOKEN))
 		return 400;
-	if (s->relay_if < 0 || !s->relay_ip)
+	/* an IPv6 relayed address needs one on the relay interface; stream clients' relayed
+	 * data goes through the control plane, which sends it over IPv4 only, and a TCP relay
+	 * (RFC 6062) listens on IPv4: a dual allocation gets its IPv4 half and an
+	 * ADDRESS-ERROR-CODE for the other (RFC 8656 7.2), an IPv6-only one 440 */
+	if (want6 && (!s->has_relay6 || src->conn)) {
+		if (!want4)
+			return 440;
+		want6 = false;
+		v6_refused = true;
+	}
+	if (s->relay_if < 0 || (want4 && !s->relay_ip))
 		return 508;
 	if (s->cfg.turn.max_allocs && s->n_allocs >= s->cfg.turn.max_allocs) {
 		s->st.quota_refusals++;
@@ -872,7 +961,10 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		free(a);
 		return 508;
 	}
-	a->relay_ip = s->relay_ip;
+	a->relay_ip = want4 ? s->relay_ip : 0;
+	a->relay6 = want6;
+	if (want6)
+		memcpy(a->relay_ip6, s->relay_ip6, 16);
 	a->relay_port = port;
 	a->hmac = *key;
 	key->inner = key->outer = NULL; /* the allocation owns it now */
@@ -899,16 +991,30 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	publish(s, a);
 
 	relayed.port = htons(port);
-	memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip, 4);
 	src_mapped(src, &mapped);
-	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	if (want4) {
+		memcpy(relayed.ip, s->cfg.turn.public_ip ? &s->cfg.turn.public_ip : &s->relay_ip,
+			4);
+		stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	}
+	if (want6) {
+		relayed.family = 6;
+		memcpy(relayed.ip, s->relay_ip6, 16);
+		stun_add_xor_addr(&r->b, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	}
+	if (v6_refused)
+		stun_add_address_error(&r->b, 6, 440, "Address Family not Supported");
 	stun_add_u32(&r->b, STUN_ATTR_LIFETIME, lifetime);
 	if (pair)
 		stun_add(&r->b, STUN_ATTR_RESERVATION_TOKEN, token, 8);
 	stun_add_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
 	char c[48];
-	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u%s: relay %u, lifetime %u s", user,
-		src_str(src, c), ntohs(src->port), transport_tag(src->transport), port, lifetime);
+	edge_log(LOG_INFO, "turn", "allocation for %s %s:%u%s: relay %u%s, lifetime %u s", user,
+		src_str(src, c), ntohs(src->port), transport_tag(src->transport), port,
+		want4 && want6 ? " (IPv4 and IPv6)" :
+			want6  ? " (IPv6)" :
+				 "",
+		lifetime);
 	return 0;
 }
 
@@ -917,10 +1023,14 @@ static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_
 {
 	uint32_t lifetime;
 
-	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY) &&
-		(m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 ||
-			stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0] != 0x01))
-		return 443;
+	/* RFC 8656 8: a family the allocation has no relayed address of gets 443 */
+	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)) {
+		uint8_t f = stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0];
+
+		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 ||
+			!((f == 0x01 && a->relay_ip) || (f == 0x02 && a->relay6)))
+			return 443;
+	}
 	lifetime = lifetime_of(s, m);
 	if (stun_has(m, STUN_AI_LIFETIME) && lifetime == 0) {
 		stun_add_u32(&r->b, STUN_ATTR_LIFETIME, 0);
@@ -939,10 +1049,10 @@ static int do_refresh(struct turn_server *s, struct reply *r, const struct stun_
 /* A guest's peer refused: counted, and logged at most once a second (a stranger holding
  * guest credentials can repeat it at will). */
 static void guest_refused(struct turn_server *s, const struct alloc *a, const char *what,
-	uint32_t ip, uint16_t port)
+	const struct peer_addr *peer, uint16_t port)
 {
 	uint64_t now = now_ms(s);
-	char c[48], pe[16];
+	char c[48], pe[46];
 
 	s->st.forbidden_peers++;
 	s->st.guest_refusals++;
@@ -954,30 +1064,50 @@ static void guest_refused(struct turn_server *s, const struct alloc *a, const ch
 		"guest %s from %s:%u%s refused: peer %s:%u is not a media "
 		"target (%u more refused since the last line)",
 		what, cli_str(a, c), ntohs(a->cli_port), transport_tag(a->transport),
-		cfg_ipv4_str(ip, pe), ntohs(port), s->guest_unlogged);
+		peer_str(peer, pe), ntohs(port), s->guest_unlogged);
 	s->guest_log_ms = now;
 	s->guest_unlogged = 0;
 }
 
-/* A peer a client may name: 0 with @ip set, or the error code (443 IPv6, 403 forbidden). A
- * guest's must be a media target: its address for a permission (@exact false), address and
- * port for a channel (@exact). */
+static struct peer_addr peer_of(const struct stun_addr *p)
+{
+	struct peer_addr pa = { .v6 = p->family == 6 };
+
+	if (pa.v6)
+		memcpy(pa.ip6, p->ip, 16);
+	else
+		memcpy(&pa.ip, p->ip, 4);
+	return pa;
+}
+
+/* Whether the peer policy refuses @p:@port (network order): cfg_turn_peer_verdict or its
+ * IPv6 twin. */
+static bool peer_refused(const struct turn_server *s, const struct peer_addr *p, uint16_t port)
+{
+	return p->v6 ? cfg_peer_refused(cfg_turn_peer6_verdict(&s->cfg, p->ip6, port)) :
+		       peer_forbidden(s, p->ip, port);
+}
+
+/* A peer a client may name: 0 with *@pa set, or the error code (443 a family the allocation
+ * has no relayed address of, RFC 8656 9.1; 403 forbidden). A guest's must be a media target
+ * (IPv4): its address for a permission (@exact false), address and port for a channel
+ * (@exact). */
 static int peer_check(struct turn_server *s, const struct alloc *a, const struct stun_addr *p,
-	bool exact, uint32_t *ip)
+	bool exact, struct peer_addr *pa)
 {
 	uint16_t mp;
 
-	if (p->family != 4)
+	*pa = peer_of(p);
+	if (pa->v6 ? !a->relay6 : !a->relay_ip)
 		return 443;
-	memcpy(ip, p->ip, 4);
 	if (a->guest) {
-		mp = media_port(s, *ip, p->port);
+		mp = pa->v6 ? 0 : media_port(s, pa->ip, p->port);
 		if (mp && (!exact || mp == p->port))
 			return 0;
-		guest_refused(s, a, exact ? "channel bind" : "permission", *ip, p->port);
+		guest_refused(s, a, exact ? "channel bind" : "permission", pa, p->port);
 		return 403;
 	}
-	if (peer_forbidden(s, *ip, p->port)) {
+	if (peer_refused(s, pa, p->port)) {
 		s->st.forbidden_peers++;
 		return 403;
 	}
@@ -988,25 +1118,25 @@ static int peer_check(struct turn_server *s, const struct alloc *a, const struct
  * own relay address) keeps any port: two browsers on this server pair several relayed
  * candidates of each other's, one address and many relay ports; the policy checked the port
  * asked for, and a datagram to one of our own addresses never leaves by the wire. */
-static uint16_t perm_port_for(const struct turn_server *s, const struct alloc *a, uint32_t ip,
-	uint16_t port)
+static uint16_t perm_port_for(const struct turn_server *s, const struct alloc *a,
+	const struct peer_addr *p, uint16_t port)
 {
-	(void)ip;
-	return a->guest ? media_port(s, ip, port) : 0;
+	return a->guest && !p->v6 ? media_port(s, p->ip, port) : 0;
 }
 
-static void perm_set_port(struct alloc *a, uint32_t ip, uint16_t port)
+static void perm_set_port(struct alloc *a, const struct peer_addr *p, uint16_t port)
 {
-	for (int i = 0; i < a->n_perms; i++)
-		if (a->perms[i].ip == ip)
-			a->perms[i].port = port;
+	int i = perm_index(a, p);
+
+	if (i >= 0)
+		a->perms[i].port = port;
 }
 
 static int do_permission(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
 {
 	uint64_t until = now_ms(s) + PERM_LIFETIME * 1000ull;
 	struct stun_addr p;
-	int new_ips = 0;
+	int new_places = 0;
 
 	if (!m->n_peers)
 		return 400;
@@ -1014,27 +1144,26 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 	 * installed again past the last place */
 	alloc_prune(s, a);
 	for (unsigned int i = 0; i < m->n_peers; i++) { /* all or nothing */
-		uint32_t ip;
-		bool known = false;
+		struct peer_addr pa;
 		int code;
 
 		if (stun_get_peer(m, i, &p) < 0)
 			return 400;
-		if ((code = peer_check(s, a, &p, false, &ip)))
+		if ((code = peer_check(s, a, &p, false, &pa)))
 			return code;
-		for (int k = 0; k < a->n_perms; k++)
-			known |= a->perms[k].ip == ip;
-		new_ips += !known;
+		/* a peer named twice in one request counts twice: the limit errs on the safe side */
+		if (perm_index(a, &pa) < 0)
+			new_places += pa.v6 ? 2 : 1;
 	}
-	if (a->n_perms + new_ips > TURN_MAX_PERMS)
+	if (perm_places(a) + new_places > TURN_MAX_PERMS)
 		return 508;
 	for (unsigned int i = 0; i < m->n_peers; i++) {
-		uint32_t ip;
+		struct peer_addr pa;
 
 		stun_get_peer(m, i, &p);
-		ip = rd32(p.ip);
-		perm_install(s, a, ip, until);
-		perm_set_port(a, ip, perm_port_for(s, a, ip, p.port));
+		pa = peer_of(&p);
+		perm_install(s, a, &pa, until);
+		perm_set_port(a, &pa, perm_port_for(s, a, &pa, p.port));
 	}
 	publish(s, a);
 	return 0;
@@ -1042,32 +1171,32 @@ static int do_permission(struct turn_server *s, const struct stun_msg *m, struct
 
 static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
 {
+	struct peer_addr pa;
 	struct stun_addr p;
 	uint16_t num;
-	uint32_t ip;
 	int i;
 
 	if (stun_get_channel(m, &num) < 0 || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
 		return 400;
 	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
 		return 400;
-	if ((i = peer_check(s, a, &p, true, &ip)))
+	if ((i = peer_check(s, a, &p, true, &pa)))
 		return i;
 	alloc_prune(s, a);
 	/* a number is bound to one peer, a peer to one number (RFC 8656 11.1) */
 	for (i = 0; i < a->n_chans; i++) {
 		bool same_num = a->chans[i].num == num;
-		bool same_peer = a->chans[i].ip == ip && a->chans[i].port == p.port;
+		bool same_peer = peer_eq(&a->chans[i].peer, &pa) && a->chans[i].port == p.port;
 
 		if (same_num != same_peer) {
-			char c[48], pe[16];
+			char c[48], pe[46], pn[46];
 
 			edge_log(LOG_NOTICE, "turn",
 				"channel bind from %s:%u refused: channel 0x%04x is "
 				"bound to %s:%u (asked: %s:%u)",
 				cli_str(a, c), ntohs(a->cli_port), a->chans[i].num,
-				cfg_ipv4_str(a->chans[i].ip, pe), ntohs(a->chans[i].port),
-				cfg_ipv4_str(ip, c), ntohs(p.port));
+				peer_str(&a->chans[i].peer, pe), ntohs(a->chans[i].port),
+				peer_str(&pa, pn), ntohs(p.port));
 			return 400;
 		}
 		if (same_num)
@@ -1075,54 +1204,50 @@ static int do_channel_bind(struct turn_server *s, const struct stun_msg *m, stru
 	}
 	/* a refreshed channel too: its permission may have run out (5 min against the channel's
 	 * 10) and its place been taken */
-	bool has_perm = false;
-
-	for (int k = 0; k < a->n_perms; k++)
-		has_perm |= a->perms[k].ip == ip;
-	if (!has_perm && a->n_perms == TURN_MAX_PERMS)
+	if (perm_index(a, &pa) < 0 && perm_places(a) + (pa.v6 ? 2 : 1) > TURN_MAX_PERMS)
 		return 508;
 	if (i == a->n_chans) {
 		if (a->n_chans == TURN_MAX_CHANS)
 			return 508;
-		a->chans[i] = (struct chan){ .num = num, .ip = ip, .port = p.port };
+		a->chans[i] = (struct chan){ .num = num, .peer = pa, .port = p.port };
 		a->n_chans++;
 	}
 	a->chans[i].expires_ms = now_ms(s) + CHAN_LIFETIME * 1000ull;
-	perm_install(s, a, ip, now_ms(s) + PERM_LIFETIME * 1000ull);
-	perm_set_port(a, ip, perm_port_for(s, a, ip, p.port));
+	perm_install(s, a, &pa, now_ms(s) + PERM_LIFETIME * 1000ull);
+	perm_set_port(a, &pa, perm_port_for(s, a, &pa, p.port));
 	publish(s, a);
 	return 0;
 }
 
 /* ---- TCP relays (RFC 6062) ---- */
 
-static const struct perm *perm_live(const struct turn_server *s, const struct alloc *a, uint32_t ip)
+static const struct perm *perm_live(const struct turn_server *s, const struct alloc *a,
+	const struct peer_addr *p)
 {
-	for (int i = 0; i < a->n_perms; i++)
-		if (a->perms[i].ip == ip)
-			return a->perms[i].expires_ms > now_ms(s) ? &a->perms[i] : NULL;
-	return NULL;
+	int i = perm_index(a, p);
+
+	return i >= 0 && a->perms[i].expires_ms > now_ms(s) ? &a->perms[i] : NULL;
 }
 
 /* Connect (RFC 6062 5.2): -1 when the connection is under way (answered later), else the
  * error code. */
 static int do_connect(struct turn_server *s, const struct stun_msg *m, struct alloc *a)
 {
+	struct peer_addr pa;
 	struct stun_addr p;
-	uint32_t ip;
 	int code, r;
 
 	if (!a->tcp || m->n_peers != 1 || stun_get_peer(m, 0, &p) < 0)
 		return 400;
 	if (a->guest && p.family == 4) { /* a guest's media is UDP: no TCP peer at all */
-		ip = rd32(p.ip);
-		guest_refused(s, a, "connect", ip, p.port);
+		pa = peer_of(&p);
+		guest_refused(s, a, "connect", &pa, p.port);
 		return 403;
 	}
-	if ((code = peer_check(s, a, &p, true, &ip)))
+	if ((code = peer_check(s, a, &p, true, &pa)))
 		return code;
-	r = s->env.tcp_connect(s->env.ctx, a->conn, a->relay_ip, htons(a->relay_port), ip, p.port,
-		m->tid);
+	r = s->env.tcp_connect(s->env.ctx, a->conn, a->relay_ip, htons(a->relay_port), pa.ip,
+		p.port, m->tid);
 	return r == -EEXIST ? 446 : r < 0 ? 447 : -1;
 }
 
@@ -1169,6 +1294,7 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 {
 	struct alloc *a = s->by_port[relay_port];
 	struct stun_addr peer = { .family = 4, .port = peer_port };
+	struct peer_addr pa = { .ip = peer_ip };
 	struct stun_builder b;
 	uint8_t tid[STUN_TID_LEN];
 	const struct perm *p;
@@ -1176,7 +1302,7 @@ size_t turn_server_connection_attempt(struct turn_server *s, uint16_t relay_port
 
 	/* a peer's connection under the same rules as a Connect: none for a guest (media is
 	 * UDP), and the policy as it is now, not as it was when the permission was made */
-	if (!a || !a->tcp || a->guest || !(p = perm_live(s, a, peer_ip)) ||
+	if (!a || !a->tcp || a->guest || !(p = perm_live(s, a, &pa)) ||
 		(p->port && p->port != peer_port))
 		return 0;
 	if (peer_forbidden(s, peer_ip, peer_port)) {
@@ -1455,10 +1581,10 @@ size_t turn_server_input(struct turn_server *s, uint8_t ifi, uint32_t src_ip, ui
 /* ---- stream clients: relayed data passes through here, not the fast path ---- */
 
 /* Client -> peer for a stream client: @data goes to the peer if a live permission allows. */
-static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, uint16_t port,
-	const uint8_t *data, size_t len)
+static void stream_to_peer(struct turn_server *s, struct alloc *a, const struct peer_addr *pa,
+	uint16_t port, const uint8_t *data, size_t len)
 {
-	const struct perm *p = perm_live(s, a, ip);
+	const struct perm *p = perm_live(s, a, pa);
 
 	/* a TCP relay carries its data on its peers' connections, not in datagrams */
 	if (!p || (p->port && p->port != port) || !p->resolved || !s->env.to_peer || a->tcp ||
@@ -1467,7 +1593,7 @@ static void stream_to_peer(struct turn_server *s, struct alloc *a, uint32_t ip, 
 		return;
 	}
 	s->st.stream_c2p++;
-	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), ip,
+	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), pa->ip,
 		port, p->mac, data, len);
 }
 
@@ -1497,8 +1623,8 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 			s->st.stream_drops++;
 			return 0;
 		}
-		stream_to_peer(s, a, a->chans[i].ip, a->chans[i].port, buf + STUN_CHANNEL_HDR_LEN,
-			dlen);
+		stream_to_peer(s, a, &a->chans[i].peer, a->chans[i].port,
+			buf + STUN_CHANNEL_HDR_LEN, dlen);
 		return 0;
 	}
 	r = stun_fast_indication(buf, len, STUN_SEND_INDICATION, &fi);
@@ -1510,7 +1636,9 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 		s->st.discarded++;
 		return 0;
 	}
-	stream_to_peer(s, a, rd32(fi.peer.ip), fi.peer.port, buf + fi.data_off, fi.data_len);
+	struct peer_addr pa = { .ip = rd32(fi.peer.ip) };
+
+	stream_to_peer(s, a, &pa, fi.peer.port, buf + fi.data_off, fi.data_len);
 	return 0;
 }
 
@@ -1541,7 +1669,8 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 	struct stun_addr peer = { .family = 4, .port = peer_port };
 	uint8_t tid[STUN_TID_LEN];
 	uint64_t now = now_ms(s);
-	const struct perm *p = a ? perm_live(s, a, peer_ip) : NULL;
+	struct peer_addr pa = { .ip = peer_ip };
+	const struct perm *p = a ? perm_live(s, a, &pa) : NULL;
 	int n;
 
 	if (!a || !a->conn || a->relay_ip != relay_ip || a->expires_ms <= now || !p ||
@@ -1554,7 +1683,7 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 		const struct chan *c = &a->chans[i];
 		size_t padded = (STUN_CHANNEL_HDR_LEN + len + 3) & ~(size_t)3;
 
-		if (c->ip != peer_ip || c->port != peer_port || c->expires_ms <= now)
+		if (!peer_eq(&c->peer, &pa) || c->port != peer_port || c->expires_ms <= now)
 			continue;
 		if (padded > cap) {
 			s->st.stream_drops++;
@@ -1596,6 +1725,11 @@ static void relay_from_cfg(struct turn_server *s)
 	s->relay_ip = s->relay_if >= 0 && s->cfg.ifs[s->relay_if].n_addrs ?
 		s->cfg.ifs[s->relay_if].addrs[0].addr :
 		0;
+	/* and the IPv6 relayed address: the interface's first IPv6 address */
+	s->has_relay6 = s->relay_if >= 0 && s->cfg.ifs[s->relay_if].n_addrs6;
+	memset(s->relay_ip6, 0, 16);
+	if (s->has_relay6)
+		memcpy(s->relay_ip6, s->cfg.ifs[s->relay_if].addrs6[0].addr, 16);
 }
 
 struct turn_server *turn_server_new(const struct edge_cfg *cfg, const struct turn_env *env)
@@ -1650,19 +1784,21 @@ static bool l3_changed(const struct edge_cfg *a, const struct edge_cfg *b)
 		const struct cfg_iface *x = &a->ifs[i], *y = &b->ifs[i];
 
 		if (x->n_addrs != y->n_addrs || x->n_routes != y->n_routes ||
+			x->n_addrs6 != y->n_addrs6 || x->n_routes6 != y->n_routes6 ||
 			memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * (size_t)x->n_addrs) ||
-			memcmp(x->routes, y->routes, sizeof(x->routes[0]) * (size_t)x->n_routes))
+			memcmp(x->routes, y->routes, sizeof(x->routes[0]) * (size_t)x->n_routes) ||
+			memcmp(x->addrs6, y->addrs6, sizeof(x->addrs6[0]) * (size_t)x->n_addrs6) ||
+			memcmp(x->routes6, y->routes6,
+				sizeof(x->routes6[0]) * (size_t)x->n_routes6))
 			return true;
 	}
 	return false;
 }
 
-/* Resolves one next hop again into mac (and *resolved): true if anything changed. */
-static bool reresolve(struct turn_server *s, uint8_t ifi, uint32_t ip, uint8_t mac[6],
-	bool *resolved)
+/* Takes a next hop resolved again (@ok, its MAC @m) into mac and *resolved: true if anything
+ * changed. */
+static bool reresolved(bool ok, const uint8_t m[6], uint8_t mac[6], bool *resolved)
 {
-	uint8_t m[6];
-	bool ok = s->env.resolve(s->env.ctx, ifi, ip, m) == 0;
 	bool changed = ok != *resolved || (ok && memcmp(m, mac, 6));
 
 	if (ok)
@@ -1673,13 +1809,13 @@ static bool reresolve(struct turn_server *s, uint8_t ifi, uint32_t ip, uint8_t m
 
 /* Whether a permission or channel to @ip:@port (network order) is still allowed: a guest's
  * to a media target, an operator's by the peer policy. */
-static bool peer_still_ok(const struct turn_server *s, const struct alloc *a, uint32_t ip,
-	uint16_t port)
+static bool peer_still_ok(const struct turn_server *s, const struct alloc *a,
+	const struct peer_addr *p, uint16_t port)
 {
 	if (a->guest)
-		return port && media_port(s, ip, port) == port;
+		return !p->v6 && port && media_port(s, p->ip, port) == port;
 	/* an operator's permission holds no port: a hairpin's is judged as for a relay port */
-	return !peer_forbidden(s, ip, port ? port : htons(s->cfg.turn.relay_lo));
+	return !peer_refused(s, p, port ? port : htons(s->cfg.turn.relay_lo));
 }
 
 /* Withdraws the permissions and channels that the policy no longer allows (media targets or
@@ -1692,14 +1828,15 @@ static void peers_recheck(struct turn_server *s, const char *why)
 			char c[48];
 
 			for (int i = 0; i < a->n_perms; i++)
-				if (peer_still_ok(s, a, a->perms[i].ip, a->perms[i].port))
+				if (peer_still_ok(s, a, &a->perms[i].peer, a->perms[i].port))
 					a->perms[np++] = a->perms[i];
 			for (int i = 0; i < a->n_chans; i++) {
 				bool perm = false;
 
 				for (int k = 0; k < np; k++)
-					perm |= a->perms[k].ip == a->chans[i].ip;
-				if (perm && peer_still_ok(s, a, a->chans[i].ip, a->chans[i].port))
+					perm |= peer_eq(&a->perms[k].peer, &a->chans[i].peer);
+				if (perm &&
+					peer_still_ok(s, a, &a->chans[i].peer, a->chans[i].port))
 					a->chans[nc++] = a->chans[i];
 			}
 			lost = a->n_perms - np + a->n_chans - nc;
@@ -1724,15 +1861,22 @@ static bool policy_changed(const struct edge_cfg *a, const struct edge_cfg *b)
 	return l3_changed(a, b) || a->default_if != b->default_if || x->public_ip != y->public_ip ||
 		x->listen_mask != y->listen_mask || x->relay_lo != y->relay_lo ||
 		x->relay_hi != y->relay_hi || x->n_denied != y->n_denied ||
-		x->n_allowed != y->n_allowed ||
+		x->n_allowed != y->n_allowed || x->n_denied6 != y->n_denied6 ||
+		x->n_allowed6 != y->n_allowed6 ||
 		memcmp(x->denied, y->denied, sizeof(x->denied[0]) * (size_t)x->n_denied) ||
-		memcmp(x->allowed, y->allowed, sizeof(x->allowed[0]) * (size_t)x->n_allowed);
+		memcmp(x->allowed, y->allowed, sizeof(x->allowed[0]) * (size_t)x->n_allowed) ||
+		memcmp(x->denied6, y->denied6, sizeof(x->denied6[0]) * (size_t)x->n_denied6) ||
+		memcmp(x->allowed6, y->allowed6, sizeof(x->allowed6[0]) * (size_t)x->n_allowed6);
 }
 
 void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 {
 	uint32_t old_relay = s->relay_ip;
+	uint8_t old_relay6[16];
+	bool old_has6 = s->has_relay6;
 	bool moved = l3_changed(&s->cfg, cfg), policy = policy_changed(&s->cfg, cfg);
+
+	memcpy(old_relay6, s->relay_ip6, 16);
 
 	s->cfg = *cfg;
 	relay_from_cfg(s);
@@ -1741,7 +1885,8 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 		free_all(s, "TURN disabled");
 		return;
 	}
-	if (old_relay != s->relay_ip) {
+	if (old_relay != s->relay_ip || old_has6 != s->has_relay6 ||
+		memcmp(old_relay6, s->relay_ip6, 16)) {
 		free_all(s, "relay address changed");
 		return;
 	}
@@ -1755,14 +1900,16 @@ void turn_server_config(struct turn_server *s, const struct edge_cfg *cfg)
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		for (struct alloc *a = s->buckets[b]; a; a = a->next) {
 			bool changed = false;
+			uint8_t m[6];
 
 			if (a->tcp)
 				continue;
 			if (!a->conn && !a->cli_v6) /* an IPv6 client's: its request's MAC */
-				changed |= reresolve(s, a->client_if, a->key.client_ip,
-					a->client_mac, &a->client_resolved);
+				changed |= reresolved(s->env.resolve(s->env.ctx, a->client_if,
+							      a->key.client_ip, m) == 0,
+					m, a->client_mac, &a->client_resolved);
 			for (int i = 0; i < a->n_perms; i++)
-				changed |= reresolve(s, (uint8_t)s->relay_if, a->perms[i].ip,
+				changed |= reresolved(peer_resolve(s, &a->perms[i].peer, m) == 0, m,
 					a->perms[i].mac, &a->perms[i].resolved);
 			if (changed) {
 				a->retry_ms = 0;
@@ -1821,8 +1968,8 @@ static void resolve_dirty(struct turn_server *s, uint64_t now, bool learned)
 			for (int i = 0; i < a->n_perms; i++)
 				if (!a->perms[i].resolved)
 					progress |= a->perms[i].resolved =
-						s->env.resolve(s->env.ctx, (uint8_t)s->relay_if,
-							a->perms[i].ip, a->perms[i].mac) == 0;
+						peer_resolve(s, &a->perms[i].peer,
+							a->perms[i].mac) == 0;
 			if (progress || !a->published) {
 				publish(s, a);
 				a->retry_ms = 0;
@@ -1865,18 +2012,27 @@ const struct turn_stats *turn_server_stats(const struct turn_server *s)
 void turn_server_list(const struct turn_server *s, FILE *out)
 {
 	uint64_t now = s->env.now_ms(s->env.ctx);
-	char c[48], p[16], r[16];
+	char c[48], p[46], r[46], r6[46];
 
 	fprintf(out, "%-22s %-22s %-12s %6s %6s %-9s %12s %12s %s\n", "Client", "Relay", "User",
 		"Age", "Left", "State", "To peers", "To client", "Peers (channels)");
 	for (int b = 0; b < ALLOC_BUCKETS; b++)
 		for (const struct alloc *a = s->buckets[b]; a; a = a->next) {
-			char client[64], relay[32];
+			char client[64], relay[112];
 
 			snprintf(client, sizeof(client), "%s:%u%s", cli_str(a, c),
 				ntohs(a->cli_port), transport_tag(a->transport));
-			snprintf(relay, sizeof(relay), "%s:%u", cfg_ipv4_str(a->relay_ip, r),
-				a->relay_port);
+			/* a dual allocation's two relayed addresses share the port */
+			if (a->relay6)
+				inet_ntop(AF_INET6, a->relay_ip6, r6, sizeof(r6));
+			if (!a->relay6)
+				snprintf(relay, sizeof(relay), "%s:%u",
+					cfg_ipv4_str(a->relay_ip, r), a->relay_port);
+			else if (!a->relay_ip)
+				snprintf(relay, sizeof(relay), "[%s]:%u", r6, a->relay_port);
+			else
+				snprintf(relay, sizeof(relay), "%s,[%s]:%u",
+					cfg_ipv4_str(a->relay_ip, r), r6, a->relay_port);
 			uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
 
 			if (a->published)
@@ -1890,13 +2046,15 @@ void turn_server_list(const struct turn_server *s, FILE *out)
 				int chans = 0;
 
 				for (int k = 0; k < a->n_chans; k++)
-					chans += a->chans[k].ip == a->perms[i].ip;
+					chans += peer_eq(&a->chans[k].peer, &a->perms[i].peer);
+				peer_str(&a->perms[i].peer, p);
 				if (a->perms[i].port) /* a guest's, or a hairpin: one port */
-					fprintf(out, " %s:%u(%d)", cfg_ipv4_str(a->perms[i].ip, p),
-						ntohs(a->perms[i].port), chans);
-				else
-					fprintf(out, " %s(%d)", cfg_ipv4_str(a->perms[i].ip, p),
+					fprintf(out, " %s:%u(%d)", p, ntohs(a->perms[i].port),
 						chans);
+				else if (a->perms[i].peer.v6)
+					fprintf(out, " [%s](%d)", p, chans);
+				else
+					fprintf(out, " %s(%d)", p, chans);
 			}
 			fputc('\n', out);
 		}

@@ -42,6 +42,16 @@ static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	return 0;
 }
 
+/* An IPv6 next hop's MAC: 02:02:02:02:02:<the address's last byte> */
+static int fake_resolve6(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6])
+{
+	(void)ctx, (void)ifi;
+	resolves++;
+	memset(mac, 0x02, 6);
+	mac[5] = ip[15];
+	return 0;
+}
+
 static uint64_t fake_ms(void *ctx)
 {
 	(void)ctx;
@@ -1227,6 +1237,218 @@ static int peer_req(uint16_t method, uint16_t port, const char *user, const char
 	return conn ? send_stream(&r, conn, port) : send_req(&r, port);
 }
 
+/* The XOR-RELAYED-ADDRESSes of the last answer (a dual allocation has two; the parser keeps
+ * the first of a kind), decoded by hand from the bytes: how many, up to 2. */
+static int relayed_addrs(struct stun_addr a[2])
+{
+	const uint8_t *m = out;
+	size_t len = 20 + (((size_t)m[2] << 8) | m[3]);
+	int n = 0;
+
+	for (size_t off = 20; off + 4 <= len && n < 2;) {
+		uint16_t type = (uint16_t)(m[off] << 8 | m[off + 1]);
+		uint16_t al = (uint16_t)(m[off + 2] << 8 | m[off + 3]);
+		const uint8_t *v = m + off + 4;
+
+		if (type == STUN_ATTR_XOR_RELAYED_ADDRESS) {
+			a[n].family = v[1] == 1 ? 4 : 6;
+			a[n].port = htons((uint16_t)((v[2] << 8 | v[3]) ^ 0x2112));
+			for (int i = 0; i < (a[n].family == 4 ? 4 : 16); i++)
+				a[n].ip[i] = v[4 + i] ^ m[4 + i]; /* magic cookie, then the ID */
+			n++;
+		}
+		off += 4 + ((al + 3u) & ~3u);
+	}
+	return n;
+}
+
+/* A CreatePermission (or ChannelBind on 0x4011) from CLIENT:@port to IPv6 peer @ip. */
+static int peer_req6(uint16_t method, uint16_t port, const char *ip, uint16_t peer_port)
+{
+	struct stun_addr p = { .family = 6, .port = htons(peer_port) };
+	struct req r;
+
+	inet_pton(AF_INET6, ip, p.ip);
+	req_start(&r, method);
+	if (method == STUN_CHANNEL_BIND)
+		stun_add_channel(&r.b, 0x4011);
+	stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+	req_auth(&r, "edge", "pw");
+	return send_req(&r, port);
+}
+
+static int allocate_family(uint16_t port, uint16_t attr, const void *val)
+{
+	struct req r;
+
+	req_start(&r, STUN_ALLOCATE);
+	stun_add_transport(&r.b, IPPROTO_UDP);
+	if (attr)
+		stun_add(&r.b, attr, val, 4);
+	req_auth(&r, "edge", "pw");
+	return send_req(&r, port);
+}
+
+/* IPv6 relayed addresses (RFC 8656 7.2, issue 18) once the relay interface has an IPv6
+ * address: REQUESTED-ADDRESS-FAMILY IPv6 relays from it alone, ADDITIONAL-ADDRESS-FAMILY
+ * makes a dual allocation (both relayed addresses, one port); the wrong family's peer is 443;
+ * the IPv6 peer policy answers 403 for the forbidden forms; IPv6 permissions and channels
+ * reach the data plane's copy (from the top of the places, two each; 508 past them); a
+ * Refresh naming a family the allocation lacks is 443. Without an IPv6 relay address: an
+ * IPv6-only request is 440, a dual one gets its IPv4 half and ADDRESS-ERROR-CODE 440. */
+static void test_ipv6_relay(void)
+{
+	static const char *forbidden[] = { "::1", "::", "fe80::1", "ff02::1", "::ffff:198.18.10.7",
+		"::198.18.10.7", "64:ff9b::7f00:1", "2002:7f00:1::1", "fd00::5", "2001:db8:10::1",
+		"2001:db8:10::" };
+	struct turn_key k6 = { inet_addr(CLIENT), inet_addr(SERVER), htons(45000), htons(3478) };
+	struct turn_key kd = { inet_addr(CLIENT), inet_addr(SERVER), htons(45001), htons(3478) };
+	struct edge_cfg c = cfg;
+	const struct turn_alloc *d;
+	struct stun_addr ra[2];
+	uint8_t relay6[16], peer6[16];
+	const char *reason;
+	size_t rl;
+	uint8_t fam;
+	int code;
+	char err[200];
+
+	/* none yet: an IPv6-only allocation is refused, a dual one is half made */
+	CU_ASSERT_EQUAL(allocate_family(45000, STUN_ATTR_REQUESTED_ADDRESS_FAMILY,
+				"\x02\x00\x00\x00"),
+		440);
+	CU_ASSERT_EQUAL_FATAL(allocate_family(45002, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY,
+				      "\x02\x00\x00\x00"),
+		0);
+	CU_ASSERT_EQUAL(relayed_addrs(ra), 1);
+	CU_ASSERT_EQUAL(ra[0].family, 4);
+	CU_ASSERT_EQUAL(stun_get_address_error(&resp, &fam, &code, &reason, &rl), 0);
+	CU_ASSERT_EQUAL(fam, 6);
+	CU_ASSERT_EQUAL(code, 440);
+	/* malformed: a family other than IPv6 as the additional one, both attributes at once */
+	CU_ASSERT_EQUAL(allocate_family(45003, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY,
+				"\x01\x00\x00\x00"),
+		400);
+	CU_ASSERT_EQUAL(allocate_family(45003, STUN_ATTR_REQUESTED_ADDRESS_FAMILY,
+				"\x03\x00\x00\x00"),
+		440);
+
+	/* the relay interface gets an IPv6 address; documentation addresses are allowed as the
+	 * lab allows them */
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv6_add(&c, 0,
+				      (const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, 0,
+					      0x10, [15] = 1 },
+				      64, NULL, err, sizeof(err)),
+		0);
+	c.turn.allowed6[0] = cfg_prefix6_of((const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8 }, 32);
+	c.turn.n_allowed6 = 1;
+	turn_server_config(srv, &c);
+	inet_pton(AF_INET6, "2001:db8:10::1", relay6);
+
+	CU_ASSERT_EQUAL_FATAL(allocate_family(45000, STUN_ATTR_REQUESTED_ADDRESS_FAMILY,
+				      "\x02\x00\x00\x00"),
+		0);
+	CU_ASSERT_EQUAL(relayed_addrs(ra), 1);
+	CU_ASSERT_EQUAL(ra[0].family, 6);
+	CU_ASSERT(memcmp(ra[0].ip, relay6, 16) == 0);
+	edge_rcu_quiescent();
+	d = turn_by_client(&k6);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT(d->relay6 && d->relay_ip == 0 && memcmp(d->relay_ip6, relay6, 16) == 0);
+	CU_ASSERT_EQUAL(d->relay_port, ra[0].port);
+	/* its relay port is in the IPv6 table, not the IPv4 one */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(turn_relay6_ports(0, relay6));
+	CU_ASSERT_NOT_EQUAL(turn_relay6_ports(0, relay6)[ntohs(ra[0].port)], 0);
+	CU_ASSERT(!turn_relay_ports(0, inet_addr("198.18.10.1")) ||
+		turn_relay_ports(0, inet_addr("198.18.10.1"))[ntohs(ra[0].port)] == 0);
+
+	/* the wrong family; the forbidden IPv6 forms; a Refresh naming IPv4 */
+	CU_ASSERT_EQUAL(peer_req(STUN_CREATE_PERMISSION, 45000, "edge", "pw", "198.18.10.7", 3480,
+				0),
+		443);
+	for (unsigned int i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		code = peer_req6(STUN_CREATE_PERMISSION, 45000, forbidden[i], 3480);
+		if (code != 403)
+			fprintf(stderr, "peer %s: %d\n", forbidden[i], code);
+		CU_ASSERT_EQUAL(code, 403);
+	}
+	CU_ASSERT_EQUAL(allocate_family(45000, 0, NULL), 437);
+	{
+		struct req r;
+
+		req_start(&r, STUN_REFRESH);
+		stun_add(&r.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x01\x00\x00\x00", 4);
+		req_auth(&r, "edge", "pw");
+		CU_ASSERT_EQUAL(send_req(&r, 45000), 443);
+	}
+
+	/* IPv6 permissions: two places each, from the top; the fifth is 508 */
+	CU_ASSERT_EQUAL(peer_req6(STUN_CREATE_PERMISSION, 45000, "2001:db8:10::7", 3480), 0);
+	CU_ASSERT_EQUAL(peer_req6(STUN_CHANNEL_BIND, 45000, "2001:db8:10::8", 3481), 0);
+	edge_rcu_quiescent();
+	d = turn_by_client(&k6);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->n_perms, 0);
+	CU_ASSERT_EQUAL(d->n_perms6, 2);
+	inet_pton(AF_INET6, "2001:db8:10::7", peer6);
+	CU_ASSERT(memcmp(turn_perm6_addr(d, TURN_PERM6_HEAD(0)), peer6, 16) == 0);
+	CU_ASSERT_EQUAL(d->pc[TURN_PERM6_HEAD(0)].perm.peer_ip, 0);
+	CU_ASSERT_EQUAL(d->pc[TURN_PERM6_HEAD(0)].perm.nh_mac.addr_bytes[5], 7); /* resolved */
+	inet_pton(AF_INET6, "2001:db8:10::8", peer6);
+	{
+		unsigned int head = 0;
+		const struct turn_perm *pm =
+			turn_perm6_find(d, peer6, turn_ticks(rte_rdtsc()), &head);
+		const struct turn_chan *ch;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pm);
+		CU_ASSERT_EQUAL(head, TURN_PERM6_HEAD(1));
+		CU_ASSERT_EQUAL(d->n_chans, 1);
+		ch = turn_chan_by_peer6(d, head, htons(3481), turn_ticks(rte_rdtsc()));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
+		CU_ASSERT(turn_chan_is6(ch));
+		CU_ASSERT_EQUAL(ch->number, 0x4011);
+		/* an IPv4 lookup never finds it: the IPv4 permissions' places hold none of it
+		 * (its head's peer_ip is 0, the channel's too) */
+		CU_ASSERT_PTR_NULL(turn_perm_find(d, 0, turn_ticks(rte_rdtsc())));
+	}
+	CU_ASSERT_EQUAL(peer_req6(STUN_CREATE_PERMISSION, 45000, "2001:db8:10::9", 3480), 0);
+	CU_ASSERT_EQUAL(peer_req6(STUN_CREATE_PERMISSION, 45000, "2001:db8:10::a", 3480), 0);
+	CU_ASSERT_EQUAL(peer_req6(STUN_CREATE_PERMISSION, 45000, "2001:db8:10::b", 3480), 508);
+	CU_ASSERT_EQUAL(peer_req6(STUN_CREATE_PERMISSION, 45000, "2001:db8:10::a", 3480), 0);
+
+	/* a dual allocation: both relayed addresses, one port; peers of either family */
+	CU_ASSERT_EQUAL_FATAL(allocate_family(45001, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY,
+				      "\x02\x00\x00\x00"),
+		0);
+	CU_ASSERT_EQUAL_FATAL(relayed_addrs(ra), 2);
+	CU_ASSERT_EQUAL(ra[0].family, 4);
+	CU_ASSERT_EQUAL(ra[1].family, 6);
+	CU_ASSERT_EQUAL(memcmp(ra[0].ip, "\xc6\x12\x0a\x01", 4), 0);
+	CU_ASSERT(memcmp(ra[1].ip, relay6, 16) == 0);
+	CU_ASSERT_EQUAL(ra[0].port, ra[1].port);
+	CU_ASSERT(!stun_has(&resp, STUN_AI_ADDRESS_ERROR_CODE));
+	CU_ASSERT_EQUAL(peer_req(STUN_CHANNEL_BIND, 45001, "edge", "pw", "198.18.10.7", 3480, 0),
+		0);
+	CU_ASSERT_EQUAL(peer_req6(STUN_CHANNEL_BIND, 45001, "2001:db8:10::7", 3480), 0);
+	edge_rcu_quiescent();
+	d = turn_by_client(&kd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT(d->relay6 && d->relay_ip == inet_addr("198.18.10.1"));
+	CU_ASSERT_EQUAL(d->n_perms, 1);
+	CU_ASSERT_EQUAL(d->n_perms6, 1);
+	CU_ASSERT_EQUAL(d->pc[0].perm.peer_ip, inet_addr("198.18.10.7"));
+	CU_ASSERT_EQUAL(d->n_chans, 2); /* 0x4010 to the IPv4 peer, 0x4011 to the IPv6 one */
+	CU_ASSERT_EQUAL(turn_relay_ports(0, inet_addr("198.18.10.1"))[ntohs(ra[0].port)],
+		turn_relay6_ports(0, relay6)[ntohs(ra[0].port)]);
+
+	/* the relay interface loses its IPv6 address: allocations relaying from it end */
+	turn_server_config(srv, &cfg);
+	edge_rcu_quiescent();
+	CU_ASSERT_PTR_NULL(turn_by_client(&k6));
+	CU_ASSERT_PTR_NULL(turn_by_client(&kd));
+}
+
 /* The port of @key's published permission to @ip (host order), or -1 when there is none. */
 static int perm_port(const struct turn_key *key, const char *ip)
 {
@@ -1532,6 +1754,9 @@ static const struct unit_test tests[] = {
 	{ "guests reach media targets only: 403 elsewhere, port carried, Connect refused, list "
 	  "replaced",
 		test_guest_media_targets },
+	{ "IPv6 relayed addresses: REQUESTED- and ADDITIONAL-ADDRESS-FAMILY, 440/443/403, IPv6 "
+	  "permissions and channels in the data plane's copy",
+		test_ipv6_relay },
 	{ "Allocate latency: challenge, success, error counted once each; promtool accepts it",
 		test_alloc_latency },
 	{ NULL, NULL },
@@ -1542,6 +1767,7 @@ int main(void)
 	char *eal[] = { "test_turn_server", "-l", "0", "--no-huge", "-m", "128", "--no-pci",
 		"--no-shconf", "--log-level=lib.*:error", NULL };
 	struct turn_env env = { .resolve = fake_resolve,
+		.resolve6 = fake_resolve6,
 		.now_ms = fake_ms,
 		.unix_s = fake_unix,
 		.to_peer = fake_to_peer,
