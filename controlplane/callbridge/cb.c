@@ -470,10 +470,14 @@ static json_t *ice_servers(struct callbridge *cb, const char *guest)
 
 	if (!cb_db_general_get(cb->db, &g) &&
 		(g.turn_client_address[0] || g.turn_server_address[0])) {
+		const char *addr = g.turn_client_address[0] ? g.turn_client_address :
+							      g.turn_server_address;
 		json_t *urls = json_array();
-		add_turn_urls(urls,
-			g.turn_client_address[0] ? g.turn_client_address : g.turn_server_address,
-			"acano", 0);
+		char v6[80];
+
+		add_turn_urls(urls, addr, "acano", 0);
+		if (cb_turn_own_ipv6(&cb->svc.cfg, addr, v6, sizeof(v6)))
+			add_turn_urls(urls, v6, "acano", 0);
 		if (!g.turn_shared_secret[0]) {
 			json_decref(urls);
 			withheld = true;

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+
+#include "edge_config.h"
 
 #define CB_TURN_URLS_MAX 6
 #define CB_TURN_BROWSER_PORT 443 /* our TURN server's browser port (turn browser-port) */
@@ -76,6 +79,38 @@ static inline void cb_turn_urls(const char *addr, const char *type, int tcp_port
 	 * the browser port's TLS serves browsers instead) */
 	if (tcp_port && tcp_port != port && !(ours && tcp_port == CB_TURN_BROWSER_PORT))
 		cb_turn_url_add(u, "turns", host, tcp_port, "tcp");
+}
+
+/* Our own TURN server named by an IPv4 address of ours (@addr "a.b.c.d" or "a.b.c.d:port"):
+ * the first IPv6 address of the same interface, as "[v6]" or "[v6]:port" in @out, when TURN
+ * listens there (issue 18: a browser on an IPv6-only or dual-stack network reaches the relay
+ * either way). False for another server's address, or with no IPv6 address there. */
+static inline bool cb_turn_own_ipv6(const struct edge_cfg *cfg, const char *addr, char *out,
+	size_t len)
+{
+	char host[64], v6[INET6_ADDRSTRLEN];
+	const char *colon = strchr(addr, ':');
+	struct in_addr ip;
+
+	if (!cfg->turn.enabled ||
+		snprintf(host, sizeof(host), "%.*s",
+			colon ? (int)(colon - addr) : (int)strlen(addr),
+			addr) >= (int)sizeof(host) ||
+		inet_pton(AF_INET, host, &ip) != 1 || (colon && strchr(colon + 1, ':')))
+		return false;
+	for (int i = 0; i < cfg->n_ifs; i++) {
+		const struct cfg_iface *f = &cfg->ifs[i];
+		bool has = false;
+
+		for (int k = 0; k < f->n_addrs; k++)
+			has |= f->addrs[k].addr == ip.s_addr;
+		if (!has || !f->n_addrs6 || !(cfg->turn.listen_mask & (1u << i)))
+			continue;
+		inet_ntop(AF_INET6, f->addrs6[0].addr, v6, sizeof(v6));
+		snprintf(out, len, "[%s]%s", v6, colon ? colon : "");
+		return true;
+	}
+	return false;
 }
 
 #endif

@@ -129,12 +129,47 @@ static void test_ipv6(void)
 	CU_ASSERT(has(&u, "turn:192.0.2.1:3479?transport=udp"));
 }
 
+/* Our own TURN server named by an IPv4 address of ours: the same interface's IPv6 address,
+ * with the port if one was named; nothing for another server, an interface TURN does not
+ * listen on, one with no IPv6 address, or TURN off. */
+static void test_own_ipv6(void)
+{
+	struct edge_cfg c;
+	char out[80], err[120];
+	const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 1 };
+
+	memset(&c, 0, sizeof(c));
+	c.n_ifs = 2;
+	c.ifs[0].addrs[0].addr = inet_addr("198.18.10.1");
+	c.ifs[0].n_addrs = 1;
+	c.ifs[1].addrs[0].addr = inet_addr("198.18.20.1");
+	c.ifs[1].n_addrs = 1;
+	CU_ASSERT_EQUAL_FATAL(cfg_ipv6_add(&c, 1, v6, 64, NULL, err, sizeof(err)), 0);
+	c.turn.enabled = true;
+	c.turn.listen_mask = 3;
+	CU_ASSERT(cb_turn_own_ipv6(&c, "198.18.20.1", out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "[2001:db8:20::1]");
+	CU_ASSERT(cb_turn_own_ipv6(&c, "198.18.20.1:3479", out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "[2001:db8:20::1]:3479");
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "198.18.10.1", out, sizeof(out))); /* no IPv6 on a */
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "203.0.113.5", out, sizeof(out)));
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "turn.example.com", out, sizeof(out)));
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "2001:db8:20::1", out, sizeof(out)));
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "[2001:db8:20::1]:3478", out, sizeof(out)));
+	c.turn.listen_mask = 1;
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "198.18.20.1", out, sizeof(out)));
+	c.turn.listen_mask = 3;
+	c.turn.enabled = false;
+	CU_ASSERT(!cb_turn_own_ipv6(&c, "198.18.20.1", out, sizeof(out)));
+}
+
 static const struct unit_test tests[] = {
 	{ "ours with turn tls 447: 3478 and 443, never 447", test_ours_with_tls_447 },
 	{ "ours: UDP and TLS on the browser port; a usable TLS override kept", test_ours_plain },
 	{ "expressway 3478, standard and lyncEdge 443: as they listen", test_other_types },
 	{ "WebRTC's TURN port rule: below 1024 only 53, 80, 443", test_port_rule },
 	{ "an IPv6 server address: bracketed, its port after the bracket", test_ipv6 },
+	{ "our own server by an IPv4 address: its interface's IPv6 address too", test_own_ipv6 },
 	{ NULL, NULL },
 };
 
