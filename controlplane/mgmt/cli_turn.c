@@ -599,7 +599,7 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 	const struct edge_cfg *cfg = cli->cfg;
 	const struct cfg_turn *t = &cfg->turn;
 	int rif = cfg_turn_relay_if(t);
-	char a[16];
+	char a[16], a6[46];
 
 	/* the guide's page, field for field (its last lines have no colon) */
 	fprintf(out, "Enabled                 : %s\n", t->enabled ? "true" : "false");
@@ -634,6 +634,12 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 	fprintf(out, "\nUDP/TCP port            : %u\n", t->port);
 	browser_line(cfg, out);
 	fprintf(out, "Relay ports             : %u-%u\n", t->relay_lo, t->relay_hi);
+	/* RFC 8656 7.2: REQUESTED-ADDRESS-FAMILY IPv6 and dual allocations relay from here */
+	if (rif >= 0 && cfg->ifs[rif].n_addrs6)
+		fprintf(out, "IPv6 relay address      : %s\n",
+			cfg_ipv6_str(cfg->ifs[rif].addrs6[0].addr, a6));
+	else
+		fprintf(out, "IPv6 relay address      : none (IPv6 relayed addresses: 440)\n");
 	fprintf(out, "Max allocations         : ");
 	t->max_allocs ? fprintf(out, "%u\n", t->max_allocs) : fprintf(out, "none\n");
 	fprintf(out, "Max allocations per user: ");
