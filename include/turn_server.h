@@ -46,6 +46,11 @@ struct turn_env {
 	void (*to_peer)(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
 		uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data,
 		size_t len);
+	/* The same from an IPv6 relayed address to an IPv6 peer; NULL: stream clients get no
+	 * IPv6 relayed address (440). */
+	void (*to_peer6)(void *ctx, uint8_t ifi, const uint8_t relay_ip[16], uint16_t relay_port,
+		const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t mac[6],
+		const uint8_t *data, size_t len);
 	/* TCP relays (RFC 6062), done by the stream layer; NULL: Allocate for TCP gets 442.
 	 * A listener on the relay address and port of an allocation made over connection
 	 * @conn (peers' connections to it are offered to the client): 0 or -errno. */
@@ -128,6 +133,10 @@ bool turn_server_stream_allocated(const struct turn_server *s, uint32_t conn);
 size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t relay_port,
 	uint32_t peer_ip, uint16_t peer_port, const uint8_t *data, size_t len, uint8_t *out,
 	size_t cap, uint32_t *conn);
+/* The same from an IPv6 peer to an IPv6 relayed address. */
+size_t turn_server_from_peer6(struct turn_server *s, const uint8_t relay_ip[16],
+	uint16_t relay_port, const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t *data,
+	size_t len, uint8_t *out, size_t cap, uint32_t *conn);
 
 /* RFC 6062. The answer to the Connect that connection @conn sent with transaction @tid:
  * success with CONNECTION-ID @cid, or 447 when @err; 0 if the allocation is gone. */

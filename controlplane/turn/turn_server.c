@@ -877,10 +877,10 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	if (stun_has(m, STUN_AI_EVEN_PORT) && stun_has(m, STUN_AI_RESERVATION_TOKEN))
 		return 400;
 	/* an IPv6 relayed address needs one on the relay interface; stream clients' relayed
-	 * data goes through the control plane, which sends it over IPv4 only, and a TCP relay
-	 * (RFC 6062) listens on IPv4: a dual allocation gets its IPv4 half and an
-	 * ADDRESS-ERROR-CODE for the other (RFC 8656 7.2), an IPv6-only one 440 */
-	if (want6 && (!s->has_relay6 || src->conn)) {
+	 * data goes through the control plane (env.to_peer6), and a TCP relay (RFC 6062)
+	 * listens on IPv4 only: a dual allocation gets its IPv4 half and an ADDRESS-ERROR-CODE
+	 * for the other (RFC 8656 7.2), an IPv6-only one 440 */
+	if (want6 && (!s->has_relay6 || (src->conn && !s->env.to_peer6) || proto == IPPROTO_TCP)) {
 		if (!want4)
 			return 440;
 		want6 = false;
@@ -1587,14 +1587,19 @@ static void stream_to_peer(struct turn_server *s, struct alloc *a, const struct 
 	const struct perm *p = perm_live(s, a, pa);
 
 	/* a TCP relay carries its data on its peers' connections, not in datagrams */
-	if (!p || (p->port && p->port != port) || !p->resolved || !s->env.to_peer || a->tcp ||
+	if (!p || (p->port && p->port != port) || !p->resolved ||
+		(pa->v6 ? !s->env.to_peer6 : !s->env.to_peer) || a->tcp ||
 		a->expires_ms <= now_ms(s)) {
 		s->st.stream_drops++;
 		return;
 	}
 	s->st.stream_c2p++;
-	s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port), pa->ip,
-		port, p->mac, data, len);
+	if (pa->v6)
+		s->env.to_peer6(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip6,
+			htons(a->relay_port), pa->ip6, port, p->mac, data, len);
+	else
+		s->env.to_peer(s->env.ctx, (uint8_t)s->relay_if, a->relay_ip, htons(a->relay_port),
+			pa->ip, port, p->mac, data, len);
 }
 
 size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *src,
@@ -1632,11 +1637,11 @@ size_t turn_server_stream_input(struct turn_server *s, const struct turn_src *sr
 		return r == -EINVAL ? serve_timed(s, src, buf, len, out, cap) :
 				      (s->st.discarded++, 0);
 	a = alloc_find(s, &k);
-	if (r < 0 || fi.peer.family != 4 || !a) {
+	if (r < 0 || !a) {
 		s->st.discarded++;
 		return 0;
 	}
-	struct peer_addr pa = { .ip = rd32(fi.peer.ip) };
+	struct peer_addr pa = peer_of(&fi.peer);
 
 	stream_to_peer(s, a, &pa, fi.peer.port, buf + fi.data_off, fi.data_len);
 	return 0;
@@ -1660,20 +1665,20 @@ bool turn_server_stream_allocated(const struct turn_server *s, uint32_t conn)
 	return alloc_find((struct turn_server *)s, &k) != NULL;
 }
 
-size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t relay_port,
-	uint32_t peer_ip, uint16_t peer_port, const uint8_t *data, size_t len, uint8_t *out,
-	size_t cap, uint32_t *conn)
+/* A peer's datagram for the stream client of @a (NULL: none), which reached relayed address
+ * @relay_ok (of @a's, in the peer's family), framed into @out. */
+static size_t from_peer(struct turn_server *s, struct alloc *a, bool relay_ok,
+	const struct peer_addr *pa, uint16_t peer_port, const uint8_t *data, size_t len,
+	uint8_t *out, size_t cap, uint32_t *conn)
 {
-	struct alloc *a = s->by_port[relay_port];
 	struct stun_builder b;
-	struct stun_addr peer = { .family = 4, .port = peer_port };
+	struct stun_addr peer = { .family = pa->v6 ? 6 : 4, .port = peer_port };
 	uint8_t tid[STUN_TID_LEN];
 	uint64_t now = now_ms(s);
-	struct peer_addr pa = { .ip = peer_ip };
-	const struct perm *p = a ? perm_live(s, a, &pa) : NULL;
+	const struct perm *p = a ? perm_live(s, a, pa) : NULL;
 	int n;
 
-	if (!a || !a->conn || a->relay_ip != relay_ip || a->expires_ms <= now || !p ||
+	if (!a || !a->conn || !relay_ok || a->expires_ms <= now || !p ||
 		(p->port && p->port != peer_port) || len > 65535) {
 		s->st.stream_drops++;
 		return 0;
@@ -1683,7 +1688,7 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 		const struct chan *c = &a->chans[i];
 		size_t padded = (STUN_CHANNEL_HDR_LEN + len + 3) & ~(size_t)3;
 
-		if (!peer_eq(&c->peer, &pa) || c->port != peer_port || c->expires_ms <= now)
+		if (!peer_eq(&c->peer, pa) || c->port != peer_port || c->expires_ms <= now)
 			continue;
 		if (padded > cap) {
 			s->st.stream_drops++;
@@ -1696,7 +1701,10 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 		return padded;
 	}
 	/* no channel: a Data indication (RFC 8656 11.4) */
-	wr32(peer.ip, peer_ip);
+	if (pa->v6)
+		memcpy(peer.ip, pa->ip6, 16);
+	else
+		wr32(peer.ip, pa->ip);
 	random_tid(s, tid);
 	stun_build(&b, out, cap, STUN_DATA, STUN_INDICATION, tid);
 	stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
@@ -1708,6 +1716,29 @@ size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t 
 	}
 	s->st.stream_p2c++;
 	return (size_t)n;
+}
+
+size_t turn_server_from_peer(struct turn_server *s, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t *data, size_t len, uint8_t *out,
+	size_t cap, uint32_t *conn)
+{
+	struct alloc *a = s->by_port[relay_port];
+	struct peer_addr pa = { .ip = peer_ip };
+
+	return from_peer(s, a, a && a->relay_ip && a->relay_ip == relay_ip, &pa, peer_port, data,
+		len, out, cap, conn);
+}
+
+size_t turn_server_from_peer6(struct turn_server *s, const uint8_t relay_ip[16],
+	uint16_t relay_port, const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t *data,
+	size_t len, uint8_t *out, size_t cap, uint32_t *conn)
+{
+	struct alloc *a = s->by_port[relay_port];
+	struct peer_addr pa = { .v6 = true };
+
+	memcpy(pa.ip6, peer_ip, 16);
+	return from_peer(s, a, a && a->relay6 && !memcmp(a->relay_ip6, relay_ip, 16), &pa,
+		peer_port, data, len, out, cap, conn);
 }
 
 static void timer_fire(struct tw_timer *t)

@@ -588,7 +588,23 @@ static struct {
 	uint16_t relay_port, peer_port;
 	uint8_t data[64];
 	size_t len;
+	uint8_t relay_ip6[16], peer_ip6[16]; /* to_peer6's */
+	int calls6;
 } sent;
+
+static void fake_to_peer6(void *ctx, uint8_t ifi, const uint8_t relay_ip[16], uint16_t relay_port,
+	const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t mac[6], const uint8_t *data,
+	size_t len)
+{
+	(void)ctx, (void)ifi, (void)mac;
+	sent.calls6++;
+	memcpy(sent.relay_ip6, relay_ip, 16);
+	memcpy(sent.peer_ip6, peer_ip, 16);
+	sent.relay_port = relay_port;
+	sent.peer_port = peer_port;
+	sent.len = len < sizeof(sent.data) ? len : sizeof(sent.data);
+	memcpy(sent.data, data, sent.len);
+}
 
 static struct {
 	int listens, unlistens, connects, binds;
@@ -1442,6 +1458,66 @@ static void test_ipv6_relay(void)
 	CU_ASSERT_EQUAL(turn_relay_ports(0, inet_addr("198.18.10.1"))[ntohs(ra[0].port)],
 		turn_relay6_ports(0, relay6)[ntohs(ra[0].port)]);
 
+	/* a stream client's IPv6 relayed address: its Send indications leave through to_peer6,
+	 * an IPv6 peer's datagrams come back as a Data indication naming it; an RFC 6062 TCP
+	 * relay is IPv4 only (440) */
+	{
+		struct stun_addr pa = { .family = 6, .port = htons(3482) };
+		uint8_t tid[12] = { 1, 2, 3 }, buf[128], frame[256];
+		struct stun_builder b;
+		uint32_t conn = 0;
+		struct req r;
+		size_t n;
+		int len;
+
+		req_start(&r, STUN_ALLOCATE);
+		stun_add_transport(&r.b, IPPROTO_UDP);
+		stun_add(&r.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\x00\x00\x00", 4);
+		req_auth(&r, "edge", "pw");
+		CU_ASSERT_EQUAL_FATAL(send_stream(&r, 77, 45010), 0);
+		CU_ASSERT_EQUAL(stun_get_xor_addr(&resp, STUN_AI_XOR_RELAYED_ADDRESS, &ra[0]), 0);
+		CU_ASSERT_EQUAL(ra[0].family, 6);
+		req_start(&r, STUN_CREATE_PERMISSION);
+		inet_pton(AF_INET6, "2001:db8:10::7", pa.ip);
+		stun_add_xor_addr(&r.b, STUN_ATTR_XOR_PEER_ADDRESS, &pa);
+		req_auth(&r, "edge", "pw");
+		CU_ASSERT_EQUAL(send_stream(&r, 77, 45010), 0);
+		stun_build(&b, buf, sizeof(buf), STUN_SEND, STUN_INDICATION, tid);
+		stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &pa);
+		stun_add(&b, STUN_ATTR_DATA, "hello6", 6);
+		len = stun_build_end(&b);
+		sent.calls6 = 0;
+		CU_ASSERT_EQUAL(stream_raw(77, buf, (size_t)len), 0);
+		CU_ASSERT_EQUAL(sent.calls6, 1);
+		CU_ASSERT(memcmp(sent.relay_ip6, relay6, 16) == 0);
+		CU_ASSERT(memcmp(sent.peer_ip6, pa.ip, 16) == 0);
+		CU_ASSERT_EQUAL(sent.relay_port, ra[0].port);
+		CU_ASSERT_EQUAL(sent.peer_port, htons(3482));
+		CU_ASSERT(sent.len == 6 && !memcmp(sent.data, "hello6", 6));
+		n = turn_server_from_peer6(srv, relay6, ntohs(ra[0].port), pa.ip, htons(3482),
+			(const uint8_t *)"back", 4, frame, sizeof(frame), &conn);
+		CU_ASSERT_FATAL(n > 0);
+		CU_ASSERT_EQUAL(conn, 77);
+		CU_ASSERT_EQUAL_FATAL(stun_parse(frame, n, &resp), 0);
+		CU_ASSERT_EQUAL(stun_get_peer(&resp, 0, &ra[1]), 0);
+		CU_ASSERT(ra[1].family == 6 && !memcmp(ra[1].ip, pa.ip, 16));
+		/* from another IPv6 address, or to the IPv4 relayed address: nothing */
+		CU_ASSERT_EQUAL(turn_server_from_peer6(srv, relay6, ntohs(ra[0].port), peer6,
+					htons(3482), (const uint8_t *)"x", 1, frame, sizeof(frame),
+					&conn),
+			0);
+		CU_ASSERT_EQUAL(turn_server_from_peer(srv, inet_addr("198.18.10.1"),
+					ntohs(ra[0].port), inet_addr("198.18.10.7"), htons(3482),
+					(const uint8_t *)"x", 1, frame, sizeof(frame), &conn),
+			0);
+		req_start(&r, STUN_ALLOCATE);
+		stun_add_transport(&r.b, IPPROTO_TCP);
+		stun_add(&r.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, "\x02\x00\x00\x00", 4);
+		req_auth(&r, "edge", "pw");
+		CU_ASSERT_EQUAL(send_stream(&r, 78, 45011), 440);
+		turn_server_stream_closed(srv, 77);
+	}
+
 	/* the relay interface loses its IPv6 address: allocations relaying from it end */
 	turn_server_config(srv, &cfg);
 	edge_rcu_quiescent();
@@ -1771,6 +1847,7 @@ int main(void)
 		.now_ms = fake_ms,
 		.unix_s = fake_unix,
 		.to_peer = fake_to_peer,
+		.to_peer6 = fake_to_peer6,
 		.tcp_listen = fake_tcp_listen,
 		.tcp_unlisten = fake_tcp_unlisten,
 		.tcp_connect = fake_tcp_connect,
