@@ -149,6 +149,11 @@ bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t 
 	uint16_t dport);
 bool fw_config_allows6(const struct fw_if_config *cfg, uint8_t ipproto, const uint8_t src[16],
 	uint16_t dport);
+/* Whether @dport is open to a source the rules do not name, over both families: what the CLI's
+ * and the `turn` page's "refused"/"BLOCKED" say. fw_port_state() in words: "allowed",
+ * "BLOCKED", or "BLOCKED over IPv6" (IPv4) when one family only is refused. */
+bool fw_config_allows_any(const struct fw_if_config *cfg, uint8_t ipproto, uint16_t dport);
+const char *fw_port_state(const struct fw_if_config *cfg, uint8_t ipproto, uint16_t dport);
 
 /* ---- counters (written per lcore by the fast path, summed by the control plane) ---- */
 

@@ -473,14 +473,15 @@ static int cmd_firewall(struct cli *cli, void *ctx, int argc, char **argv, FILE 
 		const struct cfg_turn *t = &next->turn;
 
 		if (t->enabled && (t->listen_mask & (1u << ifi)) &&
-			!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_UDP, 0, t->port))
-			fprintf(out, "warning: interface %s will refuse TURN on %u/udp\n", argv[1],
-				t->port);
-		if (!fw_config_allows(&next->ifs[ifi].fw, IPPROTO_TCP, 0, 22))
+			!fw_config_allows_any(&next->ifs[ifi].fw, IPPROTO_UDP, t->port))
+			fprintf(out, "warning: interface %s will refuse TURN on %u/udp (%s)\n",
+				argv[1], t->port,
+				fw_port_state(&next->ifs[ifi].fw, IPPROTO_UDP, t->port));
+		if (!fw_config_allows_any(&next->ifs[ifi].fw, IPPROTO_TCP, 22))
 			fprintf(out,
-				"note: interface %s refuses new SSH (22/tcp); sessions already "
+				"note: interface %s refuses new SSH (22/tcp: %s); sessions already "
 				"open stay up\n",
-				argv[1]);
+				argv[1], fw_port_state(&next->ifs[ifi].fw, IPPROTO_TCP, 22));
 	}
 	for (int i = 0; i < argc && off < (int)sizeof(what) - 1; i++)
 		off += snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "", argv[i]);

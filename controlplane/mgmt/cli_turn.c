@@ -671,27 +671,22 @@ static void status_page(struct cli *cli, const struct turn_cli_ops *ops, FILE *o
 		if (!(t->listen_mask & (1u << i)) || !fw->enabled)
 			continue;
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
-			blocked += !fw_config_allows(fw, IPPROTO_UDP, 0, (uint16_t)p);
+			blocked += !fw_config_allows_any(fw, IPPROTO_UDP, (uint16_t)p);
 		fprintf(out,
 			"Firewall %s              : TURN port %s, relay ports %s, TCP port %s, "
 			"TLS port %s",
-			cfg->ifs[i].name,
-			fw_config_allows(fw, IPPROTO_UDP, 0, t->port) ? "allowed" : "BLOCKED",
+			cfg->ifs[i].name, fw_port_state(fw, IPPROTO_UDP, t->port),
 			blocked == 0		 ? "allowed" :
 				blocked == total ? "BLOCKED" :
 						   "partly BLOCKED",
-			fw_config_allows(fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
-			!t->tls_port						  ? "none" :
-				fw_config_allows(fw, IPPROTO_TCP, 0, t->tls_port) ? "allowed" :
-										    "BLOCKED");
+			fw_port_state(fw, IPPROTO_TCP, t->port),
+			t->tls_port ? fw_port_state(fw, IPPROTO_TCP, t->tls_port) : "none");
 		if (t->browser_port && t->browser_port != t->port)
 			fprintf(out, ", browser port UDP %s, TCP %s",
-				fw_config_allows(fw, IPPROTO_UDP, 0, t->browser_port) ? "allowed" :
-											"BLOCKED",
-				!(cfg_turn_browser_tcp_mask(cfg) & (1u << i)) ? "not ours" :
-					fw_config_allows(fw, IPPROTO_TCP, 0, t->browser_port) ?
-										"allowed" :
-										"BLOCKED");
+				fw_port_state(fw, IPPROTO_UDP, t->browser_port),
+				!(cfg_turn_browser_tcp_mask(cfg) & (1u << i)) ?
+					"not ours" :
+					fw_port_state(fw, IPPROTO_TCP, t->browser_port));
 		fprintf(out, "\n");
 	}
 }

@@ -404,6 +404,26 @@ bool fw_config_allows(const struct fw_if_config *cfg, uint8_t ipproto, uint32_t 
 	return (i >= 0 ? cfg->rules[i].action : cfg->default_action) == FW_ALLOW;
 }
 
+bool fw_config_allows_any(const struct fw_if_config *cfg, uint8_t ipproto, uint16_t dport)
+{
+	static const uint8_t any6[16];
+
+	return fw_config_allows(cfg, ipproto, 0, dport) &&
+		fw_config_allows6(cfg, ipproto, any6, dport);
+}
+
+const char *fw_port_state(const struct fw_if_config *cfg, uint8_t ipproto, uint16_t dport)
+{
+	static const uint8_t any6[16];
+	bool v4 = fw_config_allows(cfg, ipproto, 0, dport);
+	bool v6 = fw_config_allows6(cfg, ipproto, any6, dport);
+
+	return v4 && v6 ? "allowed" :
+		v4	? "BLOCKED over IPv6" :
+		v6	? "BLOCKED over IPv4" :
+			  "BLOCKED";
+}
+
 void fw_counters_sum_init(struct fw_counters *sum, const struct fw_if_config *cfg)
 {
 	memset(sum, 0, sizeof(*sum));

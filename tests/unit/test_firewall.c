@@ -1684,10 +1684,33 @@ static void test_concurrent_flows(void)
 	fw_flowtab_free(shared_ft);
 }
 
+/* "Refused to anyone" as the CLI and the turn page say it: both families, named when one
+ * family only refuses (an IPv6 deny with IPv4 still open, and the other way round). */
+static void test_port_state_families(void)
+{
+	struct fw_if_config *c = cfg_new();
+
+	CU_ASSERT_EQUAL_FATAL(cmd(c, "default allow"), 0);
+	CU_ASSERT_TRUE(fw_config_allows_any(c, TCP, 22));
+	CU_ASSERT_STRING_EQUAL(fw_port_state(c, TCP, 22), "allowed");
+	CU_ASSERT_EQUAL_FATAL(cmd(c, "deny 22 from ::/0"), 0);
+	CU_ASSERT_FALSE(fw_config_allows_any(c, TCP, 22));
+	CU_ASSERT_TRUE(fw_config_allows(c, TCP, 0, 22)); /* what the check used to read alone */
+	CU_ASSERT_STRING_EQUAL(fw_port_state(c, TCP, 22), "BLOCKED over IPv6");
+	CU_ASSERT_EQUAL_FATAL(cmd(c, "deny 22 from 0.0.0.0/0"), 0);
+	CU_ASSERT_STRING_EQUAL(fw_port_state(c, TCP, 22), "BLOCKED");
+	CU_ASSERT_EQUAL_FATAL(cmd(c, "delete deny 22 from ::/0"), 0);
+	CU_ASSERT_STRING_EQUAL(fw_port_state(c, TCP, 22), "BLOCKED over IPv4");
+	CU_ASSERT_STRING_EQUAL(fw_port_state(c, TCP, 23), "allowed");
+	free(c);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "the guide's commands: default allow, deny 22, enable", test_guide_commands },
+		{ "the CLI's 'refused' over both families: BLOCKED over IPv6 or IPv4 named",
+			test_port_state_families },
 		{ "rule forms and their canonical text", test_rule_forms },
 		{ "malformed commands refused, naming the word, nothing changed", test_malformed },
 		{ "first matching rule wins", test_first_match_order },
