@@ -1359,8 +1359,10 @@ static size_t serve(struct turn_server *s, const struct turn_src *src, const uin
 {
 	struct turn_key k = src_key(src);
 	/* what binds a nonce and a retransmission to the client: its IPv4 address, or for an
-	 * IPv6 one the hash of its and our address (turn_key6) */
-	uint32_t src_ip = src->v6 ? turn_key6(src->ip6, src->dst_ip6, 0, 0).client_ip : src->ip;
+	 * IPv6 one the hash of its and our address (turn_key6: over UDP, the key's already) */
+	uint32_t src_ip = !src->v6 ? src->ip :
+		src->conn	   ? turn_key6(src->ip6, src->dst_ip6, 0, 0).client_ip :
+				     k.client_ip;
 	uint16_t src_port = src->port;
 	struct stun_key key = { 0 };
 	struct stun_msg m;
