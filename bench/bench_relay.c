@@ -3,7 +3,9 @@
  * framework floor (the same loop, no stages) in the same run. Each packet picks a random
  * allocation, so the big tables pay their cache misses. Memory per allocation is reported.
  * The IPv6-client cases (issue 18: the client on IPv6, relay address and peer IPv4) run on a
- * table refilled with as many IPv6 clients' allocations, each case on a table of one family.
+ * table refilled with as many IPv6 clients' allocations, each case on a table of one family;
+ * the IPv6-peer cases (IPv6 client, IPv6 relayed address, IPv6 peer) on a third, whose
+ * relayed addresses are IPv6 ones, 8 an interface as the IPv4 ones.
  * Usage: bench_relay [packets-per-case] [max-allocations] */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -43,6 +45,17 @@ static uint32_t relay_ip(unsigned int k)
 	return htonl(0xc6126401 + (k << 8)); /* 198.18.100.1, 198.18.101.1, ... */
 }
 
+/* The IPv6 relayed addresses: 2001:db8:100::1, 2001:db8:101::1, ...; and the IPv6 peer. */
+static void relay_ip6(unsigned int k, uint8_t a[16])
+{
+	static const uint8_t base[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, [15] = 1 };
+
+	memcpy(a, base, 16);
+	a[5] = (uint8_t)k;
+}
+
+static const uint8_t peer6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x02, 0x00, [15] = 2 };
+
 /* Allocation @i's client and relay (a pure function, so packets can be made for any i). */
 static void alloc_of(uint32_t i, struct turn_key *key, unsigned int *k, uint16_t *rport)
 {
@@ -67,8 +80,14 @@ static void client6_of(uint32_t i, uint8_t a[16])
 	edge_put_be32(a + 12, 1 + i / 60000);
 }
 
-static int fill(uint32_t n, bool v6)
+/* The allocations' tables: IPv4 clients (0), IPv6 clients with IPv4 relayed addresses and
+ * peers (1), IPv6 clients with IPv6 relayed addresses and peers (2). */
+enum btable { T_V4, T_V6, T_V66, N_TABLES };
+
+static int fill(uint32_t n, enum btable tb)
 {
+	bool v6 = tb != T_V4;
+
 	uint32_t far = turn_ticks(rte_rdtsc() + rte_get_tsc_hz() * 3600);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -100,6 +119,20 @@ static int fill(uint32_t n, bool v6)
 			.peer_port = htons(7000),
 			.number = 0x4000 + (uint16_t)(i & 0xfff),
 			.expires = far };
+		if (tb == T_V66) { /* its IPv6 peer in the top places, the channel to it */
+			unsigned int h = TURN_PERM6_HEAD(0);
+
+			a->relay_ip = 0;
+			a->relay6 = true;
+			relay_ip6(k, a->relay_ip6);
+			a->n_perms = 0;
+			a->n_perms6 = 1;
+			a->pc[h].perm = (struct turn_perm){ .nh_mac = { { 2, 0, 0, 0, 2, 2 } },
+				.expires = far };
+			memcpy(a->pc[h - 1].peer_ip6, peer6, 16);
+			a->pc[0].chan.peer_ip = 0;
+			a->pc[0].chan.perm = (uint8_t)h;
+		}
 		if (turn_alloc_publish(a) < 0) {
 			fprintf(stderr, "bench_relay: allocation %u not published\n", i);
 			return -1;
@@ -108,20 +141,54 @@ static int fill(uint32_t n, bool v6)
 	return 0;
 }
 
-enum bcase { CD_C2P, CD_P2C, SEND, DATA, CD6_C2P, CD6_P2C, N_CASES };
+enum bcase { CD_C2P, CD_P2C, SEND, DATA, CD6_C2P, CD6_P2C, CD66_C2P, CD66_P2C, N_CASES };
 static const char *case_name[N_CASES] = { "ChannelData client -> peer",
 	"ChannelData peer -> client", "Send indication client -> peer",
 	"Data indication peer -> client", "ChannelData IPv6 client -> peer",
-	"ChannelData peer -> IPv6 client" };
+	"ChannelData peer -> IPv6 client", "ChannelData IPv6 client -> IPv6 peer",
+	"ChannelData IPv6 peer -> IPv6 client" };
 
-static bool case_v6(enum bcase bc)
+static enum btable case_table(enum bcase bc)
 {
-	return bc == CD6_C2P || bc == CD6_P2C;
+	return bc == CD6_C2P || bc == CD6_P2C ? T_V6 : bc >= CD66_C2P ? T_V66 : T_V4;
 }
 
 static bool case_c2p(enum bcase bc)
 {
-	return bc == CD_C2P || bc == SEND || bc == CD6_C2P;
+	return bc == CD_C2P || bc == SEND || bc == CD6_C2P || bc == CD66_C2P;
+}
+
+/* An IPv6 peer's datagram to allocation @i's IPv6 relayed address (its checksum any non-zero
+ * value: the relay patches it incrementally). */
+static inline void make66_p2c(struct rte_mbuf *m, uint32_t i)
+{
+	uint16_t l4 = 8 + PAYLOAD;
+	struct turn_key key;
+	unsigned int k;
+	uint16_t rport;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *u;
+
+	m->data_off = RTE_PKTMBUF_HEADROOM + 4;
+	m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + 40 + l4;
+	alloc_of(i, &key, &k, &rport);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	eth->dst_addr = l3.ifs[k < 8 ? IF_A : IF_C].mac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 0, 0, 0, 2, 2 } };
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(l4);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, peer6, 16);
+	relay_ip6(k, ip->dst_addr);
+	u->src_port = htons(7000);
+	u->dst_port = rport;
+	u->dgram_len = rte_cpu_to_be_16(l4);
+	u->dgram_cksum = 0x1234;
 }
 
 /* An IPv6 client's ChannelData: Ethernet, IPv6, UDP, ChannelData header (the payload stays
@@ -173,8 +240,12 @@ static inline void make(struct rte_mbuf *m, uint32_t i, enum bcase bc)
 	bool c2p = bc == CD_C2P || bc == SEND;
 	uint16_t l4;
 
-	if (bc == CD6_C2P) {
+	if (bc == CD6_C2P || bc == CD66_C2P) { /* the same datagram, another table */
 		make6(m, i);
+		return;
+	}
+	if (bc == CD66_P2C) {
+		make66_p2c(m, i);
 		return;
 	}
 	if (bc == CD6_P2C) /* the peer's side is IPv4: the same datagram */
@@ -305,6 +376,12 @@ int main(int argc, char **argv)
 			.mac = { { 2, 0, 0, 0, 0, (uint8_t)(0xa + i) } },
 			.mask = { htonl(0xffffff00) } };
 	}
+	for (unsigned int k = 0; k < 16; k++) { /* the IPv6 relayed addresses */
+		struct dp_if *d = &l3.ifs[k < 8 ? IF_A : IF_C];
+
+		d->v6 = true;
+		relay_ip6(k, d->addr6[d->n_addrs6++]);
+	}
 	l3.ifs[IF_B].n_addrs = 1;
 	l3.ifs[IF_B].addr[0] = inet_addr("198.18.20.1");
 	l3.ifs[IF_B].v6 = true;
@@ -328,15 +405,15 @@ int main(int argc, char **argv)
 		/* one case by name (for callgrind) */
 		const char *only = getenv("BENCH_CASE");
 		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data", "c2p6",
-			"p2c6" };
+			"p2c6", "c2p66", "p2c66" };
 
-		for (int v6 = 0; v6 <= 1; v6++) { /* the IPv4 clients' table, then the IPv6 ones' */
+		for (int v6 = 0; v6 < N_TABLES; v6++) { /* IPv4 clients, IPv6 ones, IPv6 peers */
 			struct rte_malloc_socket_stats m0, m1;
 			double c, ns, fl_c, fl, per_alloc;
 			bool any = false;
 
 			for (int bc = 0; bc < N_CASES; bc++)
-				any |= case_v6(bc) == v6 &&
+				any |= case_table(bc) == (enum btable)v6 &&
 					(!only || !strcmp(only, short_name[bc]));
 			if (!any)
 				continue;
@@ -356,7 +433,8 @@ int main(int argc, char **argv)
 					1e3 / fl, "");
 			}
 			for (int bc = 0; bc < N_CASES; bc++) {
-				if (case_v6(bc) != v6 || (only && strcmp(only, short_name[bc])))
+				if (case_table(bc) != (enum btable)v6 ||
+					(only && strcmp(only, short_name[bc])))
 					continue;
 				memset(&st, 0, sizeof(st));
 				ns = run(true, bc, packets, &c);

@@ -762,6 +762,31 @@ static inline void udp_turn6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbu
 	drop(m, st, DP_DROP_TURN_MALFORMED);
 }
 
+/* UDP over IPv6 to a relay port (@udp right after @ip), udp_relay's peer side for IPv6
+ * relayed addresses: on an address whose port table exists (turn_relay6_ports), a job for
+ * relay_run, which looks the port up; no checksum is no IPv6 UDP (RFC 8200 8.1), dropped.
+ * False when it is not the relay's (the kernel's port). */
+static inline bool udp_relay6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
+	const struct rte_ipv6_hdr *ip, const struct rte_udp_hdr *udp, uint16_t ulen,
+	struct relay_batch *rb, struct dp_if_stats *st)
+{
+	uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
+	const uint32_t *ports;
+	struct relay_job *j;
+
+	if (dport < l3->relay_lo || dport > l3->relay_hi ||
+		!(ports = turn_relay6_ports(ifi, ip->dst_addr)))
+		return false;
+	if (unlikely(!udp->dgram_cksum)) {
+		drop(m, st, DP_DROP_TURN_MALFORMED);
+		return true;
+	}
+	j = &rb->p2c[rb->n_p2c++];
+	relay_job_set6(j, m, ip, udp, ulen);
+	j->ports = ports;
+	return true;
+}
+
 static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
 	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
 	struct dp_if_stats *st)
@@ -801,21 +826,26 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 
 	if (proto == IPPROTO_ICMPV6)
 		return icmp6_input(l3, ifi, m, eth, ip, off, now_s, out, st);
-	/* TCP and UDP: through the firewall, then TURN over UDP on a TURN port (udp_turn6); the
-	 * rest takes the exception path: the web front end, the callbridge's and the TURN
-	 * server's TCP and TLS listeners. The relay address is IPv4's alone yet: UDP to a relay
-	 * port over IPv6 goes to the kernel, which says port unreachable. */
+	/* TCP and UDP: through the firewall, then TURN over UDP on a TURN port (udp_turn6) and
+	 * peers' UDP to a relay port of an IPv6 relayed address (udp_relay6); the rest takes the
+	 * exception path: the web front end, the callbridge's and the TURN server's TCP and TLS
+	 * listeners, and UDP to a relay port of an address with no IPv6 allocations (the
+	 * kernel says port unreachable). */
 	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
 		return;
-	if (proto == IPPROTO_UDP && off == IP6_HLEN && (l3->turn_listen & (1u << ifi)) &&
+	if (proto == IPPROTO_UDP && off == IP6_HLEN && l3->turn_port &&
 		plen >= sizeof(struct rte_udp_hdr)) {
 		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
 
-		if ((udp->dst_port == l3->turn_port ||
-			    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
-			l3->turn_port && ulen >= sizeof(*udp) && ulen <= plen)
-			return udp_turn6(l3, ifi, m, ip, udp, ulen, rb, out, st);
+		if (ulen >= sizeof(*udp) && ulen <= plen) {
+			if ((udp->dst_port == l3->turn_port ||
+				    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
+				(l3->turn_listen & (1u << ifi)))
+				return udp_turn6(l3, ifi, m, ip, udp, ulen, rb, out, st);
+			if (udp_relay6(l3, ifi, m, ip, udp, ulen, rb, st))
+				return;
+		}
 	}
 	out->kernel[out->n_kernel++] = m;
 	st->to_kernel++;

@@ -8,8 +8,13 @@
  * one after another. Packets are rewritten in place (the payload never moves), the UDP
  * checksum is patched incrementally (RFC 1624). No lock, no heap, no log.
  * A client may be on IPv6 (issue 18): its allocation is keyed by turn_key6 and holds both
- * IPv6 addresses, checked per packet; the relay address and the peers are IPv4, so only the
- * client's side changes family (an IPv6 header in, an IPv6 header out, checksum mandatory). */
+ * IPv6 addresses, checked per packet (an IPv6 header in, an IPv6 header out, checksum
+ * mandatory). So may a peer, when the allocation has an IPv6 relayed address (relay6): its
+ * permission and channels are found by its 16-byte address (turn_perm6_find,
+ * turn_chan_by_peer6), its datagrams leave from relay_ip6 over IPv6, and what it sends the
+ * client arrives on the relay address's IPv6 port table (turn_relay6_ports). Each of the four
+ * combinations of families is compiled on its own (constant flags into always-inline
+ * functions), so the IPv4 paths pay a branch or two, no more. */
 #ifndef EDGE_RELAY_H
 #define EDGE_RELAY_H
 
@@ -42,10 +47,16 @@ struct relay_job {
 	uint16_t ihl, ulen, dlen;  /* ihl: the L3 header's length, 40 over IPv6 */
 	uint16_t data_off;	   /* Send indication: DATA's value, from the UDP payload */
 	uint16_t peer_port;	   /* Send indication: XOR-PEER-ADDRESS, network order */
-	uint32_t peer_ip;	   /* ... 0 for ChannelData */
+	uint32_t peer_ip;	   /* ... 0 for ChannelData, RELAY_PEER6 for an IPv6 peer */
 	struct turn_lcore_obj *lo; /* this lcore's line of the allocation (relay_run) */
 	const uint32_t *ports;	   /* peer -> client: the relay address's port table */
+	uint8_t peer_ip6[16];	   /* Send indication to an IPv6 peer: its address */
 };
+
+/* A Send indication's peer_ip when its XOR-PEER-ADDRESS is IPv6 (the address in peer_ip6):
+ * 255.255.255.255, which no IPv4 peer can be (relay_parse_send refuses it). Over IPv6 (ip6
+ * set), a peer -> client job is an IPv6 peer's; a client -> peer job an IPv6 client's. */
+#define RELAY_PEER6 0xffffffffu
 
 struct relay_batch {
 	struct relay_job c2p[EDGE_MAX_BURST], p2c[EDGE_MAX_BURST];
@@ -236,20 +247,45 @@ static inline bool relay_within_cap(const struct dp_l3 *l3, struct turn_lcore_ob
 		rte_get_tsc_hz());
 }
 
-/* Client -> peer, the common end: the payload (@dlen bytes, already where it stays, @drop
- * bytes after the frame's start) becomes a UDP datagram from the relay address to the peer. */
-static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc *a,
-	struct turn_lcore_obj *lo, const struct turn_perm *pm, struct rte_mbuf *m, uint16_t drop,
-	uint32_t peer_ip, uint16_t peer_port, uint16_t dlen, uint16_t old_ck, uint32_t data_sum,
-	struct dp_burst_out *out, struct dp_if_stats *st)
+/* Client -> peer, the common end: the payload (@dlen bytes, already where it stays, @delta
+ * bytes more in front of it than the new headers take: negative when they need room) becomes
+ * a UDP datagram from the relay address to the peer: IPv4 @peer_ip, or with @peer_ip6 (a
+ * constant NULL or not at each call) over IPv6 from relay_ip6, whose checksum is mandatory
+ * (@old_ck 0: the client sent none, the payload is summed here). @peer_ip6 must not point
+ * into the frame. */
+static __rte_always_inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc *a,
+	struct turn_lcore_obj *lo, const struct turn_perm *pm, struct rte_mbuf *m, int delta,
+	uint32_t peer_ip, const uint8_t *peer_ip6, uint16_t peer_port, uint16_t dlen,
+	uint16_t old_ck, uint32_t data_sum, struct dp_burst_out *out, struct dp_if_stats *st)
 {
+	uint16_t l3len = peer_ip6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	struct rte_udp_hdr *nu;
 
+	if (peer_ip6 && delta < 0) {
+		if (unlikely(!rte_pktmbuf_prepend(m, (uint16_t)-delta)))
+			return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
+	} else {
+		rte_pktmbuf_adj(m, (uint16_t)delta);
+	}
 	st->relay_c2p_pkts++;
 	st->relay_c2p_bytes += dlen;
 	relay_count(lo, 0, dlen);
-	rte_pktmbuf_adj(m, drop);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + 28 + dlen)));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + l3len + 8 + dlen)));
+	if (peer_ip6) {
+		relay_write_l3_6(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip6, peer_ip6,
+			8 + dlen);
+		nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+			RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr));
+		nu->src_port = a->relay_port;
+		nu->dst_port = peer_port;
+		nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
+		if (!old_ck)
+			data_sum = rte_raw_cksum(nu + 1, dlen);
+		nu->dgram_cksum = cksum_final(data_sum +
+			relay_udp_hdrs6(a->relay_ip6, peer_ip6, nu->src_port, nu->dst_port,
+				nu->dgram_len));
+		return relay_emit(out, a->relay_if, m);
+	}
 	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, peer_ip, 8 + dlen);
 	nu = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + 20);
 	nu->src_port = a->relay_port;
@@ -265,8 +301,9 @@ static inline void relay_to_peer(const struct dp_l3 *l3, const struct turn_alloc
 /* A Send indication (RFC 8656 11.2), read by the codec's fast path: 1 and @j filled if the
  * fast path can relay it, 0 if it is not a Send indication (a request: Binding is ours, the
  * rest the TURN server's), -1 to discard it silently (an indication gets no error response):
- * malformed, no XOR-PEER-ADDRESS or DATA, an IPv6 peer, integrity or unknown
- * comprehension-required attributes. */
+ * malformed, no XOR-PEER-ADDRESS or DATA, an unspecified or broadcast peer, integrity or
+ * unknown comprehension-required attributes. An IPv6 peer's address goes to j->peer_ip6,
+ * with j->peer_ip RELAY_PEER6. */
 static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen,
 	struct relay_job *j)
 {
@@ -276,29 +313,42 @@ static inline int relay_parse_send(const struct rte_udp_hdr *udp, uint16_t ulen,
 
 	if (r == -EINVAL)
 		return 0;
-	if (r < 0 || fi.peer.family != 4)
+	if (r < 0)
 		return -1;
 	j->data_off = fi.data_off;
 	j->dlen = fi.data_len;
 	j->peer_port = fi.peer.port;
+	if (unlikely(fi.peer.family == 6)) {
+		uint64_t w[2];
+
+		memcpy(w, fi.peer.ip, 16);
+		memcpy(j->peer_ip6, fi.peer.ip, 16);
+		j->peer_ip = RELAY_PEER6;
+		return w[0] | w[1] ? 1 : -1;
+	}
 	j->peer_ip = rd32(fi.peer.ip);
-	return j->peer_ip ? 1 : -1;
+	return j->peer_ip && j->peer_ip != RELAY_PEER6 ? 1 : -1;
 }
 
-/* Client -> peer, a Send indication: the DATA value becomes the UDP payload, in place. */
-static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+/* Client -> peer, a Send indication: the DATA value becomes the UDP payload, in place; to an
+ * IPv6 peer (@peer6, a constant at each call) when peer_ip is RELAY_PEER6. */
+static __rte_always_inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, bool peer6, uint32_t now, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const uint8_t *p = (const uint8_t *)(j->udp + 1);
 	uint16_t plen = j->ulen - 8, dlen = j->dlen, old_ck = j->udp->dgram_cksum;
 	struct rte_mbuf *m = j->m;
 	const struct turn_perm *pm;
 	uint32_t data_sum = 0;
+	unsigned int head;
 
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
-	pm = turn_perm_find(a, j->peer_ip, now);
+	if (peer6) /* no IPv6 relayed address, no IPv6 peer */
+		pm = a->relay6 ? turn_perm6_find(a, j->peer_ip6, now, &head) : NULL;
+	else
+		pm = turn_perm_find(a, j->peer_ip, now);
 	if (unlikely(!pm))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(pm->port && pm->port != j->peer_port)) /* the line turn_perm_find read */
@@ -317,9 +367,16 @@ static inline void relay_send_one(const struct dp_l3 *l3, const struct relay_job
 					      rte_raw_cksum(p + tail, plen - tail);
 		data_sum = cksum_remove(old_ck, removed);
 	}
-	/* the DATA value stays where it is; everything before it goes */
-	relay_to_peer(l3, a, j->lo, pm, m, (uint16_t)(j->ihl + 8 + j->data_off - 28), j->peer_ip,
-		j->peer_port, dlen, old_ck, data_sum, out, st);
+	/* the DATA value stays where it is; everything before it goes (an IPv6 peer's
+	 * XOR-PEER-ADDRESS is longer than the 20 bytes its IPv6 header adds: never a negative
+	 * delta) */
+	if (peer6)
+		relay_to_peer(l3, a, j->lo, pm, m,
+			j->ihl + j->data_off - (int)sizeof(struct rte_ipv6_hdr), 0, j->peer_ip6,
+			j->peer_port, dlen, old_ck, data_sum, out, st);
+	else
+		relay_to_peer(l3, a, j->lo, pm, m, j->ihl + 8 + j->data_off - 28, j->peer_ip, NULL,
+			j->peer_port, dlen, old_ck, data_sum, out, st);
 }
 
 /* A transaction ID for Data indications: per-lcore xorshift, seeded from the TSC. The ID
@@ -340,9 +397,9 @@ static inline void relay_tid(uint8_t tid[12])
 }
 
 /* Client -> peer, for one job whose allocation lookup gave @a. */
-static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const struct relay_job *j,
-	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+static __rte_always_inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi,
+	const struct relay_job *j, const struct turn_alloc *a, uint32_t now, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct relay_cd_hdr *cd = (const struct relay_cd_hdr *)(j->udp + 1);
 	struct rte_mbuf *m = j->m;
@@ -359,15 +416,22 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 	 * ipv4_input checked, never the mark) */
 	if (j->ip6 && unlikely(!turn_key_is6(&a->key) || !relay_is_client6(j->ip6, a)))
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
-	if (j->peer_ip)
-		return relay_send_one(l3, j, a, now, tsc, out, st);
+	if (j->peer_ip) {
+		if (unlikely(j->peer_ip == RELAY_PEER6))
+			return relay_send_one(l3, j, a, true, now, tsc, out, st);
+		return relay_send_one(l3, j, a, false, now, tsc, out, st);
+	}
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	ch = turn_chan_by_number(a, rte_be_to_cpu_16(cd->number), now);
 	if (unlikely(!ch))
 		return relay_drop(m, st, DP_DROP_TURN_NO_CHANNEL);
-	pm = &a->pc[ch->perm].perm; /* no port check: ChannelBind checked the channel's */
+	/* no port check: ChannelBind checked the channel's; an IPv6 peer's channel names its
+	 * permission's head, whose peer_ip is 0 as the channel's */
+	pm = &a->pc[ch->perm].perm;
 	if (unlikely(pm->peer_ip != ch->peer_ip || !turn_live(pm->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(turn_chan_is6(ch)) && (!a->relay6 || ch->perm == 0))
 		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
 	if (unlikely(rte_is_zero_ether_addr(&pm->nh_mac)))
 		return relay_drop(m, st, DP_DROP_TURN_NH_UNRESOLVED);
@@ -382,8 +446,13 @@ static inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t ifi, const stru
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
 	/* the old headers and the ChannelData header go, the payload stays where it is */
-	relay_to_peer(l3, a, j->lo, pm, m, (uint16_t)(j->ihl - sizeof(struct rte_ipv4_hdr) + 4),
-		ch->peer_ip, ch->peer_port, dlen, old_ck, data_sum, out, st);
+	if (unlikely(turn_chan_is6(ch)))
+		relay_to_peer(l3, a, j->lo, pm, m, j->ihl + 4 - (int)sizeof(struct rte_ipv6_hdr), 0,
+			turn_perm6_addr(a, ch->perm), ch->peer_port, dlen, old_ck, data_sum, out,
+			st);
+	else
+		relay_to_peer(l3, a, j->lo, pm, m, j->ihl - (int)sizeof(struct rte_ipv4_hdr) + 4,
+			ch->peer_ip, NULL, ch->peer_port, dlen, old_ck, data_sum, out, st);
 }
 
 /* Peer -> client, the common end: the Ethernet, IP and UDP headers in front of the @l4_len
@@ -425,23 +494,31 @@ static __rte_always_inline void relay_to_client(const struct dp_l3 *l3, const st
 }
 
 /* Peer -> client with no channel for that peer: a Data indication (RFC 8656 11.4) with
- * XOR-PEER-ADDRESS and DATA built in front of the payload, which stays put. */
+ * XOR-PEER-ADDRESS and DATA built in front of the payload, which stays put; an IPv6 peer's
+ * (@peer6) address XORed with the magic cookie and the transaction ID (RFC 8489 14.2). */
 static __rte_always_inline void relay_data_indication(const struct dp_l3 *l3,
-	const struct relay_job *j, const struct turn_alloc *a, bool v6, uint32_t data_sum,
-	struct dp_burst_out *out, struct dp_if_stats *st)
+	const struct relay_job *j, const struct turn_alloc *a, bool v6, bool peer6,
+	uint32_t data_sum, struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_mbuf *m = j->m;
 	uint16_t dlen = j->ulen - 8, pad = (4 - (dlen & 3)) & 3, old_ck = j->udp->dgram_cksum;
 	uint16_t l3len = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
-	uint32_t peer_ip = j->ip->src_addr;
+	/* STUN header, XOR-PEER-ADDRESS, DATA's header */
+	const uint16_t hl = peer6 ? 20 + 24 + 4 : 20 + 12 + 4;
+	uint32_t peer_ip = 0, p6[4];
 	uint16_t peer_port = j->udp->src_port;
-	int delta = 36 + l3len - (int)j->ihl;
+	int delta = hl + l3len - (int)j->ihl;
 	uint8_t *stun;
+
+	if (peer6) /* read before the new headers overwrite the old */
+		memcpy(p6, j->ip6->src_addr, 16);
+	else
+		peer_ip = j->ip->src_addr;
 
 	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
 			!rte_pktmbuf_adj(m, (uint16_t)-delta))
 		return relay_drop(m, st, DP_DROP_TURN_MALFORMED);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + l3len + 8 + 36 + dlen)));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (RTE_ETHER_HDR_LEN + l3len + 8 + hl + dlen)));
 	if (pad) {
 		uint8_t *z = (uint8_t *)rte_pktmbuf_append(m, pad);
 
@@ -454,25 +531,33 @@ static __rte_always_inline void relay_data_indication(const struct dp_l3 *l3,
 	relay_count(j->lo, 1, dlen);
 	stun = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN + l3len + 8);
 	wr16(stun, RTE_BE16(STUN_DATA_INDICATION));
-	wr16(stun + 2, rte_cpu_to_be_16(16 + dlen + pad));
+	wr16(stun + 2, rte_cpu_to_be_16(hl - 20 + dlen + pad));
 	wr32(stun + 4, RTE_BE32(STUN_MAGIC));
 	relay_tid(stun + 8);
 	wr16(stun + 20, RTE_BE16(STUN_ATTR_XOR_PEER_ADDRESS));
-	wr16(stun + 22, RTE_BE16(8));
-	wr16(stun + 24, RTE_BE16(0x0001)); /* reserved 0, family IPv4 */
 	wr16(stun + 26, peer_port ^ RTE_BE16(STUN_MAGIC >> 16));
-	wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_MAGIC));
-	wr16(stun + 32, RTE_BE16(STUN_ATTR_DATA));
-	wr16(stun + 34, rte_cpu_to_be_16(dlen));
-	relay_to_client(l3, a, v6, m, 36 + dlen + pad, old_ck, data_sum + rte_raw_cksum(stun, 36),
+	if (peer6) {
+		wr16(stun + 22, RTE_BE16(20));
+		wr16(stun + 24, RTE_BE16(0x0002)); /* reserved 0, family IPv6 */
+		wr32(stun + 28, p6[0] ^ RTE_BE32(STUN_MAGIC));
+		for (int i = 0; i < 3; i++)
+			wr32(stun + 32 + 4 * i, p6[1 + i] ^ rd32(stun + 8 + 4 * i));
+	} else {
+		wr16(stun + 22, RTE_BE16(8));
+		wr16(stun + 24, RTE_BE16(0x0001)); /* reserved 0, family IPv4 */
+		wr32(stun + 28, peer_ip ^ RTE_BE32(STUN_MAGIC));
+	}
+	wr16(stun + hl - 4, RTE_BE16(STUN_ATTR_DATA));
+	wr16(stun + hl - 2, rte_cpu_to_be_16(dlen));
+	relay_to_client(l3, a, v6, m, hl + dlen + pad, old_ck, data_sum + rte_raw_cksum(stun, hl),
 		out);
 }
 
-/* Peer -> client, the rest once the permission passed: @v6 a constant at each call, so that
- * each family's path is compiled on its own. */
+/* Peer -> client, the rest once the permission passed: @v6 (the client's family) and @peer6
+ * (the peer's) constants at each call, so that each combination is compiled on its own. */
 static __rte_always_inline void relay_p2c_end(const struct dp_l3 *l3, const struct relay_job *j,
-	const struct turn_alloc *a, const struct turn_chan *ch, bool v6, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+	const struct turn_alloc *a, const struct turn_chan *ch, bool v6, bool peer6,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	struct rte_mbuf *m = j->m;
 	uint16_t dlen = j->ulen - 8, old_ck = j->udp->dgram_cksum;
@@ -481,14 +566,16 @@ static __rte_always_inline void relay_p2c_end(const struct dp_l3 *l3, const stru
 	uint32_t data_sum = 0;
 	struct relay_cd_hdr *cd;
 
-	if (old_ck)
+	if (old_ck) /* an IPv6 peer's always (udp_relay6) */
 		data_sum = cksum_remove(old_ck,
-			cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
-				j->udp->dst_port, j->udp->dgram_len));
+			peer6 ? relay_udp_hdrs6(j->ip6->src_addr, j->ip6->dst_addr,
+					j->udp->src_port, j->udp->dst_port, j->udp->dgram_len) :
+				cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port,
+					j->udp->dst_port, j->udp->dgram_len));
 	else if (v6) /* over IPv6 the checksum is mandatory: the payload's sum, read */
 		data_sum = rte_raw_cksum(j->udp + 1, dlen);
 	if (!ch)
-		return relay_data_indication(l3, j, a, v6, data_sum, out, st);
+		return relay_data_indication(l3, j, a, v6, peer6, data_sum, out, st);
 
 	/* room for the ChannelData header in front of the payload, which stays put */
 	if (delta > 0 ? !rte_pktmbuf_prepend(m, (uint16_t)delta) :
@@ -537,9 +624,49 @@ static __rte_always_inline void relay_p2c_one(const struct dp_l3 *l3, const stru
 	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (turn_key_is6(&a->key))
-		relay_p2c_end(l3, j, a, ch, true, out, st);
+		relay_p2c_end(l3, j, a, ch, true, false, out, st);
 	else
-		relay_p2c_end(l3, j, a, ch, false, out, st);
+		relay_p2c_end(l3, j, a, ch, false, false, out, st);
+}
+
+/* Peer -> client from an IPv6 peer (to the IPv6 relayed address @a holds, as its port table
+ * said): relay_p2c_one's counterpart, the peer found by its address. */
+static __rte_always_inline void relay_p2c6_one(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	struct rte_mbuf *m = j->m;
+	const struct turn_chan *ch;
+	const struct turn_perm *pm;
+	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8;
+	unsigned int head;
+
+	if (unlikely(!a))
+		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
+	if (unlikely(!turn_live(a->expires, now)))
+		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
+	/* (its relayed address's port table led here: no need to read relay6, in a cold line) */
+	pm = turn_perm6_find(a, j->ip6->src_addr, now, &head);
+	if (unlikely(!pm))
+		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
+	if (unlikely(pm->port && pm->port != peer_port))
+		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
+	if (unlikely(!relay_within_cap(l3, j->lo, 1, dlen, tsc)))
+		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
+	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {
+		/* the control plane reads the IPv6 header itself */
+		st->relay_p2c_pkts++;
+		st->relay_p2c_bytes += dlen;
+		relay_count(j->lo, 1, dlen);
+		m->hash.usr = DP_PUNT_TURN_STREAM;
+		out->data[out->n_data++] = m;
+		return;
+	}
+	ch = turn_chan_by_peer6(a, head, peer_port, now);
+	if (turn_key_is6(&a->key))
+		relay_p2c_end(l3, j, a, ch, true, true, out, st);
+	else
+		relay_p2c_end(l3, j, a, ch, false, true, out, st);
 }
 
 /* Runs the batch: lookups in stages with prefetches, then each packet. */
@@ -574,8 +701,11 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rb->c2p[i].lo = &lc[a[i] - turn_tab.objs];
 				rte_prefetch0(a[i]);
 				rte_prefetch0(rb->c2p[i].lo);
-				if (rb->c2p[i].ip6) /* its addresses, checked: another line */
+				if (rb->c2p[i].ip6) { /* its addresses, checked: another line;
+						       * the IPv6 relayed address, another */
 					rte_prefetch0(a[i]->client_ip6);
+					rte_prefetch0(a[i]->relay_ip6);
+				}
 			}
 		}
 		for (unsigned int i = 0; i < n; i++)
@@ -605,6 +735,11 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rb->p2c[i].lo = &lc[a[i] - turn_tab.objs];
 				rte_prefetch0(a[i]);
 				rte_prefetch0(rb->p2c[i].lo);
+				if (rb->p2c[i].ip6) { /* an IPv6 peer's: the first one's address
+						       * and permission, from the top */
+					rte_prefetch0(&a[i]->pc[TURN_PERM6_HEAD(0) - 1]);
+					rte_prefetch0(&a[i]->pc[TURN_PERM6_HEAD(0)]);
+				}
 			}
 		}
 		/* an IPv6 client's addresses are in another line, and only the first one tells:
@@ -612,8 +747,12 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 		for (unsigned int i = 0; i < n; i++)
 			if (a[i] && turn_key_is6(&a[i]->key))
 				rte_prefetch0(a[i]->client_ip6);
-		for (unsigned int i = 0; i < n; i++)
-			relay_p2c_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);
+		for (unsigned int i = 0; i < n; i++) {
+			if (unlikely(rb->p2c[i].ip6))
+				relay_p2c6_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);
+			else
+				relay_p2c_one(l3, &rb->p2c[i], a[i], now, tsc, out, st);
+		}
 	}
 }
 

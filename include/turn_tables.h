@@ -326,6 +326,15 @@ static inline const uint32_t *turn_relay_ports(uint8_t ifi, uint32_t ip)
 	return NULL;
 }
 
+static inline bool turn_ip6_eq(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t p[2], q[2];
+
+	memcpy(p, a, 16);
+	memcpy(q, b, 16);
+	return !((p[0] ^ q[0]) | (p[1] ^ q[1]));
+}
+
 /* The same for IPv6 relay address @ip. */
 static inline const uint32_t *turn_relay6_ports(uint8_t ifi, const uint8_t ip[16])
 {
@@ -334,7 +343,7 @@ static inline const uint32_t *turn_relay6_ports(uint8_t ifi, const uint8_t ip[16
 	for (unsigned int k = 0; k < EDGE_MAX_ADDRS; k++) {
 		const uint32_t *t = __atomic_load_n(&r[k].ports, __ATOMIC_ACQUIRE);
 
-		if (!t || !memcmp(r[k].ip, ip, 16))
+		if (!t || turn_ip6_eq(r[k].ip, ip)) /* not memcmp: a call, ~15 instructions */
 			return t;
 	}
 	return NULL;
@@ -355,15 +364,6 @@ static inline const struct turn_perm *turn_perm_find(const struct turn_alloc *a,
 		if (a->pc[i].perm.peer_ip == peer_ip)
 			return turn_live(a->pc[i].perm.expires, now) ? &a->pc[i].perm : NULL;
 	return NULL;
-}
-
-static inline bool turn_ip6_eq(const uint8_t a[16], const uint8_t b[16])
-{
-	uint64_t p[2], q[2];
-
-	memcpy(p, a, 16);
-	memcpy(q, b, 16);
-	return !((p[0] ^ q[0]) | (p[1] ^ q[1]));
 }
 
 /* The address of the IPv6 peer whose permission's head is place @head. */

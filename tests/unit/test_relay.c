@@ -1030,6 +1030,551 @@ static void test_requests6(void)
 		DP_DROP_TURN_NO_ALLOC);
 }
 
+/* --- IPv6 peers (issue 18): allocations with an IPv6 relayed address, RELAY6 on IF_A. */
+#define RELAY6 "2001:db8:10::1"
+#define PEER6 "2001:db8:10::2"
+#define PEER6B "2001:db8:10::3" /* no permission */
+#define CLIENT4B "198.18.20.5"	/* the IPv4 client of an allocation with IPv6 peers */
+#define P6_CLIENT_PORT4 40010
+#define P6_CLIENT_PORT6 40016
+#define P6_RELAY_PORT4 50010 /* the IPv4 client's relay port, IPv4 and IPv6 */
+#define P6_RELAY_PORT6 50016 /* the IPv6 client's: an IPv6 relayed address only */
+
+static struct turn_key p6_key(bool v6client)
+{
+	if (v6client)
+		return turn_key6(in6(CLIENT6), in6(SERVER6), htons(P6_CLIENT_PORT6), htons(3478));
+	return (struct turn_key){ inet_addr(CLIENT4B), inet_addr(SERVER), htons(P6_CLIENT_PORT4),
+		htons(3478) };
+}
+
+/* An allocation with IPv6 peers: for the IPv4 client, relayed addresses RELAY and RELAY6
+ * (port 50010), an IPv4 permission for PEER (channel 0x4011 to PEER:7011) when @with4, and
+ * an IPv6 one for PEER6 (channel 0x4010 to PEER6:7010); for the IPv6 client (@v6client),
+ * RELAY6 alone (port 50016), PEER6 and channel 0x4016 to PEER6:7016. The IPv6 permission
+ * expires at @perm_exp, allows port @perm_port (0: any), its next hop @resolved or not. */
+static int publish_p6(bool v6client, bool with4, uint32_t perm_exp, uint16_t perm_port,
+	bool resolved)
+{
+	struct turn_alloc *a = turn_alloc_new();
+	unsigned int h = TURN_PERM6_HEAD(0);
+
+	if (!a)
+		return -ENOMEM;
+	a->key = p6_key(v6client);
+	if (v6client) {
+		memcpy(a->client_ip6, in6(CLIENT6), 16);
+		memcpy(a->server_ip6, in6(SERVER6), 16);
+	}
+	a->client_mac = client_mac;
+	a->client_if = IF_B;
+	a->relay_if = IF_A;
+	a->relay_ip = v6client ? 0 : inet_addr(RELAY);
+	a->relay6 = true;
+	memcpy(a->relay_ip6, in6(RELAY6), 16);
+	a->relay_port = htons(v6client ? P6_RELAY_PORT6 : P6_RELAY_PORT4);
+	a->expires = far();
+	a->n_perms6 = 1;
+	a->pc[h].perm = (struct turn_perm){ .port = htons(perm_port), .expires = perm_exp };
+	if (resolved)
+		a->pc[h].perm.nh_mac = peer_nh;
+	memcpy(a->pc[h - 1].peer_ip6, in6(PEER6), 16);
+	a->pc[0].chan = (struct turn_chan){ .peer_port = htons(v6client ? 7016 : 7010),
+		.number = v6client ? 0x4016 : 0x4010,
+		.perm = (uint8_t)h,
+		.expires = far() };
+	a->n_chans = 1;
+	if (with4 && !v6client) {
+		a->n_perms = 1;
+		a->pc[0].perm = (struct turn_perm){ .peer_ip = inet_addr(PEER),
+			.nh_mac = peer_nh,
+			.expires = far() };
+		a->pc[1].chan = (struct turn_chan){ .peer_ip = inet_addr(PEER),
+			.peer_port = htons(7011),
+			.number = 0x4011,
+			.perm = 0,
+			.expires = far() };
+		a->n_chans = 2;
+	}
+	return turn_alloc_publish(a);
+}
+
+static void p6_remove(bool v6client)
+{
+	struct turn_key k = p6_key(v6client);
+
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
+}
+
+/* An IPv6 UDP frame to @dmac (udp6_pkt's, which goes to the client side). */
+static struct rte_mbuf *udp6_frame(const struct rte_ether_addr *dmac, const char *src,
+	uint16_t sport, const char *dst, uint16_t dport, const uint8_t *payload, uint16_t len,
+	bool cksum)
+{
+	struct rte_mbuf *m = udp6_pkt(src, sport, dst, dport, payload, len, cksum);
+
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr = *dmac;
+	return m;
+}
+
+/* What a peer sends the relay: UDP over IPv6 from @src6:@sport to RELAY6:@rport. */
+static struct rte_mbuf *from_peer6(const char *src6, uint16_t sport, uint16_t rport,
+	const uint8_t *data, uint16_t len, bool cksum)
+{
+	return udp6_frame(&mac_a, src6, sport, RELAY6, rport, data, len, cksum);
+}
+
+/* ChannelData @number from the IPv4 or the IPv6 client of publish_p6 (the checksum @ck or
+ * none, over IPv4). */
+static struct rte_mbuf *p6_channel_data(bool v6client, uint16_t number, const uint8_t *data,
+	uint16_t dlen, bool ck)
+{
+	uint8_t buf[2048];
+
+	buf[0] = number >> 8;
+	buf[1] = number & 0xff;
+	buf[2] = dlen >> 8;
+	buf[3] = dlen & 0xff;
+	memcpy(buf + 4, data, dlen);
+	if (v6client)
+		return udp6_pkt(CLIENT6, P6_CLIENT_PORT6, SERVER6, 3478, buf, 4 + dlen, true);
+	return udp_pkt(CLIENT4B, P6_CLIENT_PORT4, SERVER, 3478, &mac_b, buf, 4 + dlen, ck);
+}
+
+/* A Send indication to IPv6 peer @peer6:@port (XOR-PEER-ADDRESS family 2, 20 bytes: the
+ * address XORed with the magic cookie and the transaction ID), from either client. */
+static struct rte_mbuf *p6_send(bool v6client, const char *peer6, uint16_t port,
+	const uint8_t *data, uint16_t dlen, bool ck)
+{
+	const uint8_t *ip = in6(peer6);
+	uint8_t b[2048];
+	uint16_t n = 20;
+
+	memset(b, 0, sizeof(b));
+	b[0] = 0x00, b[1] = 0x16;
+	b[4] = 0x21, b[5] = 0x12, b[6] = 0xa4, b[7] = 0x42;
+	for (int i = 8; i < 20; i++)
+		b[i] = (uint8_t)(i * 7 + 1);
+	b[n] = 0x00, b[n + 1] = 0x12, b[n + 3] = 20;
+	b[n + 5] = 0x02;
+	b[n + 6] = (port >> 8) ^ 0x21;
+	b[n + 7] = (port & 0xff) ^ 0x12;
+	for (int i = 0; i < 16; i++)
+		b[n + 8 + i] = ip[i] ^ b[4 + i]; /* cookie, then transaction ID */
+	n += 24;
+	b[n] = 0x00, b[n + 1] = 0x13, b[n + 2] = dlen >> 8, b[n + 3] = dlen & 0xff;
+	memcpy(b + n + 4, data, dlen);
+	for (int i = 0; i < ((4 - (dlen & 3)) & 3); i++)
+		b[n + 4 + dlen + i] = 0xEE;
+	n += 4 + ((dlen + 3) & ~3);
+	b[2] = (n - 20) >> 8, b[3] = (n - 20) & 0xff;
+	if (v6client)
+		return udp6_pkt(CLIENT6, P6_CLIENT_PORT6, SERVER6, 3478, b, n, true);
+	return udp_pkt(CLIENT4B, P6_CLIENT_PORT4, SERVER, 3478, &mac_b, b, n, ck);
+}
+
+/* What reaches an IPv6 peer: IPv6 UDP from RELAY6:@sport to PEER6:@dport, the payload @data,
+ * hop limit 64, its checksum present and valid (recomputed). */
+static void check_to_peer6(struct rte_mbuf *m, uint16_t sport, uint16_t dport, const uint8_t *data,
+	int len)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv6_hdr *ip = ip6_of(m);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	CU_ASSERT_EQUAL(eth->ether_type, htons(RTE_ETHER_TYPE_IPV6));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &peer_nh));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_a));
+	CU_ASSERT_EQUAL(ip->vtc_flow, htonl(6u << 28));
+	CU_ASSERT_EQUAL(ip->proto, IPPROTO_UDP);
+	CU_ASSERT_EQUAL(ip->hop_limits, 64);
+	CU_ASSERT_EQUAL(memcmp(ip->src_addr, in6(RELAY6), 16), 0);
+	CU_ASSERT_EQUAL(memcmp(ip->dst_addr, in6(PEER6), 16), 0);
+	CU_ASSERT_EQUAL(ntohs(ip->payload_len), 8 + len);
+	CU_ASSERT_EQUAL(m->pkt_len, 14u + 40 + 8 + len);
+	CU_ASSERT_EQUAL(m->data_len, m->pkt_len);
+	CU_ASSERT_EQUAL(ntohs(u->src_port), sport);
+	CU_ASSERT_EQUAL(ntohs(u->dst_port), dport);
+	CU_ASSERT_EQUAL(ntohs(u->dgram_len), 8 + len);
+	CU_ASSERT_EQUAL(memcmp(u + 1, data, len), 0);
+	CU_ASSERT_NOT_EQUAL(u->dgram_cksum, 0);
+	CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, u), 0);
+}
+
+/* What reaches publish_p6's client from a peer: @ulen bytes of UDP from our TURN port, over
+ * IPv4 (its checksum valid, or 0 when @ck is false) or IPv6 (present and valid). Returns the
+ * UDP payload. */
+static uint8_t *check_p6_to_client(struct rte_mbuf *m, bool v6client, uint16_t ulen, bool ck)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_udp_hdr *u;
+
+	CU_ASSERT(rte_is_same_ether_addr(&eth->dst_addr, &client_mac));
+	CU_ASSERT(rte_is_same_ether_addr(&eth->src_addr, &mac_b));
+	CU_ASSERT_EQUAL(m->data_len, m->pkt_len);
+	if (v6client) {
+		struct rte_ipv6_hdr *ip = ip6_of(m);
+
+		u = (struct rte_udp_hdr *)(ip + 1);
+		CU_ASSERT_EQUAL(eth->ether_type, htons(RTE_ETHER_TYPE_IPV6));
+		CU_ASSERT_EQUAL(ip->vtc_flow, htonl(6u << 28));
+		CU_ASSERT_EQUAL(ip->hop_limits, 64);
+		CU_ASSERT_EQUAL(memcmp(ip->src_addr, in6(SERVER6), 16), 0);
+		CU_ASSERT_EQUAL(memcmp(ip->dst_addr, in6(CLIENT6), 16), 0);
+		CU_ASSERT_EQUAL(ntohs(ip->payload_len), ulen);
+		CU_ASSERT_EQUAL(m->pkt_len, 14u + 40 + ulen);
+		CU_ASSERT_EQUAL(ntohs(u->dst_port), P6_CLIENT_PORT6);
+		CU_ASSERT_NOT_EQUAL(u->dgram_cksum, 0);
+		CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, u), 0);
+	} else {
+		struct rte_ipv4_hdr *ip = ip_of(m);
+
+		u = (struct rte_udp_hdr *)(ip + 1);
+		CU_ASSERT_EQUAL(eth->ether_type, htons(RTE_ETHER_TYPE_IPV4));
+		CU_ASSERT_EQUAL(ip->src_addr, inet_addr(SERVER));
+		CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(CLIENT4B));
+		CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+		CU_ASSERT_EQUAL(ntohs(ip->total_length), 20 + ulen);
+		CU_ASSERT_EQUAL(m->pkt_len, 14u + 20 + ulen);
+		CU_ASSERT_EQUAL(ntohs(u->dst_port), P6_CLIENT_PORT4);
+		if (ck)
+			CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0)
+		else
+			CU_ASSERT_EQUAL(u->dgram_cksum, 0);
+	}
+	CU_ASSERT_EQUAL(ntohs(u->src_port), 3478);
+	CU_ASSERT_EQUAL(ntohs(u->dgram_len), ulen);
+	return (uint8_t *)(u + 1);
+}
+
+/* ChannelData from either client to an IPv6 peer leaves over IPv6 from RELAY6, every length,
+ * the checksum made even from none (an IPv4 client's datagram without one). */
+static void test_peer6_channel_c2p(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(false, true, far(), 0, true), 0);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(true, false, far(), 0, true), 0);
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (int v = 0; v < 3; v++) { /* IPv4 client with, without checksum; IPv6 */
+			bool v6 = v == 2;
+
+			run1(IF_B,
+				p6_channel_data(v6, v6 ? 0x4016 : 0x4010, data, (uint16_t)len,
+					v == 0));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_pkts, 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_bytes, (uint64_t)len);
+			check_to_peer6(out.fwd[IF_A][0], v6 ? P6_RELAY_PORT6 : P6_RELAY_PORT4,
+				v6 ? 7016 : 7010, data, len);
+			free_out();
+		}
+	}
+	/* the IPv4 client's IPv4 channel still leaves over IPv4 from RELAY */
+	run1(IF_B, p6_channel_data(false, 0x4011, data, 33, true));
+	CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+	{
+		struct rte_ipv4_hdr *ip = ip_of(out.fwd[IF_A][0]);
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+		CU_ASSERT_EQUAL(ip->src_addr, inet_addr(RELAY));
+		CU_ASSERT_EQUAL(ip->dst_addr, inet_addr(PEER));
+		CU_ASSERT_EQUAL(ntohs(u->dst_port), 7011);
+		CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, u), 0);
+	}
+	free_out();
+	p6_remove(false);
+	p6_remove(true);
+}
+
+/* A Send indication with an IPv6 XOR-PEER-ADDRESS from either client: the DATA value leaves
+ * over IPv6 to the decoded address and port, any port of the permitted peer. */
+static void test_peer6_send(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 3 + 11);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(false, true, far(), 0, true), 0);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(true, false, far(), 0, true), 0);
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int v = 0; v < 3; v++) {
+			bool v6 = v == 2;
+
+			run1(IF_B, p6_send(v6, PEER6, 7020 + v, data, (uint16_t)len, v == 0));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_A], 1);
+			CU_ASSERT_EQUAL(st.relay_c2p_pkts, 1);
+			check_to_peer6(out.fwd[IF_A][0], v6 ? P6_RELAY_PORT6 : P6_RELAY_PORT4,
+				(uint16_t)(7020 + v), data, len);
+			free_out();
+		}
+	}
+	p6_remove(false);
+	p6_remove(true);
+}
+
+/* From an IPv6 peer to either client: ChannelData when a channel is bound to that peer and
+ * port, else a Data indication whose XOR-PEER-ADDRESS is the peer's IPv6 address. */
+static void test_peer6_p2c(void)
+{
+	uint8_t data[1500];
+
+	for (int i = 0; i < (int)sizeof(data); i++)
+		data[i] = (uint8_t)(i * 9 + 5);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(false, true, far(), 0, true), 0);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(true, false, far(), 0, true), 0);
+	for (int len = 0; len <= 1400; len += len < 200 ? 1 : 97) {
+		for (int v6 = 0; v6 <= 1; v6++) {
+			uint16_t rport = v6 ? P6_RELAY_PORT6 : P6_RELAY_PORT4;
+			uint8_t *b;
+
+			run1(IF_A,
+				from_peer6(PEER6, v6 ? 7016 : 7010, rport, data, (uint16_t)len,
+					true));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
+			CU_ASSERT_EQUAL(st.relay_p2c_bytes, (uint64_t)len);
+			b = check_p6_to_client(out.fwd[IF_B][0], v6, (uint16_t)(12 + len), true);
+			CU_ASSERT_EQUAL((b[0] << 8 | b[1]), v6 ? 0x4016 : 0x4010);
+			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), len);
+			CU_ASSERT_EQUAL(memcmp(b + 4, data, len), 0);
+			free_out();
+		}
+	}
+	for (int len = 0; len <= 1300; len += len < 40 ? 1 : 101) {
+		for (int v6 = 0; v6 <= 1; v6++) {
+			uint16_t pad = (4 - (len & 3)) & 3,
+				 rport = v6 ? P6_RELAY_PORT6 : P6_RELAY_PORT4;
+			struct stun_msg sm;
+			struct stun_addr pa;
+			uint8_t *b;
+
+			uint8_t p[16]; /* in6's buffers are a ring of four: a copy */
+
+			memcpy(p, in6(PEER6), 16);
+			/* port 7099: the peer is permitted, no channel */
+			run1(IF_A, from_peer6(PEER6, 7099, rport, data, (uint16_t)len, true));
+			CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 1);
+			b = check_p6_to_client(out.fwd[IF_B][0], v6, (uint16_t)(8 + 48 + len + pad),
+				true);
+			CU_ASSERT(b[0] == 0x00 && b[1] == 0x17);
+			CU_ASSERT_EQUAL((b[2] << 8 | b[3]), 28 + len + pad);
+			CU_ASSERT(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42);
+			/* XOR-PEER-ADDRESS: family 2, 20 bytes, decoded by hand (RFC 8489 14.2) */
+			CU_ASSERT(b[20] == 0x00 && b[21] == 0x12 && b[22] == 0 && b[23] == 20);
+			CU_ASSERT(b[24] == 0x00 && b[25] == 0x02);
+			CU_ASSERT_EQUAL(((b[26] ^ 0x21) << 8 | (b[27] ^ 0x12)), 7099);
+			for (int i = 0; i < 16; i++)
+				CU_ASSERT_EQUAL(b[28 + i] ^ b[4 + i], p[i]);
+			CU_ASSERT(b[44] == 0x00 && b[45] == 0x13 && (b[46] << 8 | b[47]) == len);
+			CU_ASSERT_EQUAL(memcmp(b + 48, data, len), 0);
+			for (int i = 0; i < pad; i++)
+				CU_ASSERT_EQUAL(b[48 + len + i], 0);
+			/* and by the codec, written apart */
+			CU_ASSERT_EQUAL_FATAL(stun_parse(b, 48 + len + pad, &sm), 0);
+			CU_ASSERT(sm.method == STUN_DATA && sm.cls == STUN_INDICATION);
+			CU_ASSERT_EQUAL(sm.alen[STUN_AI_DATA], len);
+			CU_ASSERT_EQUAL_FATAL(stun_get_peer(&sm, 0, &pa), 0);
+			CU_ASSERT_EQUAL(pa.family, 6);
+			CU_ASSERT_EQUAL(ntohs(pa.port), 7099);
+			CU_ASSERT_EQUAL(memcmp(pa.ip, p, 16), 0);
+			free_out();
+		}
+	}
+	/* one burst of both families' peers, IPv4 and IPv6 */
+	{
+		struct rte_mbuf *m[4] = { from_peer6(PEER6, 7010, P6_RELAY_PORT4, data, 100, true),
+			udp_pkt(PEER, 7011, RELAY, P6_RELAY_PORT4, &mac_a, data, 101, true),
+			from_peer6(PEER6, 7016, P6_RELAY_PORT6, data, 102, true),
+			udp_pkt(PEER, 7000, RELAY, 50000, &mac_a, data, 103, true) };
+
+		memset(&st, 0, sizeof(st));
+		memset(&out, 0, sizeof(out));
+		dp_port_input(&l3, IF_A, m, 4, &out, &st);
+		CU_ASSERT_EQUAL_FATAL(out.n_fwd[IF_B], 4);
+		{
+			uint8_t *b = check_p6_to_client(out.fwd[IF_B][0], false, 112, true);
+
+			CU_ASSERT_EQUAL((b[0] << 8 | b[1]), 0x4010);
+			b = check_p6_to_client(out.fwd[IF_B][1], false, 113, true);
+			CU_ASSERT_EQUAL((b[0] << 8 | b[1]), 0x4011);
+			b = check_p6_to_client(out.fwd[IF_B][2], true, 114, true);
+			CU_ASSERT_EQUAL((b[0] << 8 | b[1]), 0x4016);
+			CU_ASSERT_EQUAL(ip_of(out.fwd[IF_B][3])->dst_addr, inet_addr(CLIENT));
+		}
+		free_out();
+	}
+	p6_remove(false);
+	p6_remove(true);
+}
+
+/* Every reason not to relay to or from an IPv6 peer is a counted drop; and an IPv4 peer never
+ * passes for an IPv6 one, nor the other way round. */
+static void test_peer6_refusals(void)
+{
+	uint8_t d[8] = "abcdefg";
+	uint32_t past = turn_ticks(rte_rdtsc()) - 1;
+
+	CU_ASSERT_EQUAL_FATAL(publish_p6(false, false, far(), 0, true), 0);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(true, false, far(), 0, true), 0);
+	/* no permission for that IPv6 peer */
+	dropped_as(IF_A, from_peer6(PEER6B, 7010, P6_RELAY_PORT4, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_A, from_peer6(PEER6B, 7016, P6_RELAY_PORT6, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_B, p6_send(false, PEER6B, 7010, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_B, p6_send(true, PEER6B, 7016, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+	/* families never cross: no IPv4 permission here, so PEER over IPv4 is refused though
+	 * PEER6 is permitted; the IPv4-mapped PEER over IPv6 is no permitted IPv6 peer */
+	dropped_as(IF_A, udp_pkt(PEER, 7010, RELAY, P6_RELAY_PORT4, &mac_a, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	{
+		/* the IPv4 client's Send to an IPv4 peer with its IPv6 permission only */
+		uint8_t b[64] = { 0x00, 0x16, 0, 24, 0x21, 0x12, 0xa4, 0x42, [20] = 0x00, 0x12, 0,
+			8, 0, 1 };
+		uint32_t x = inet_addr(PEER) ^ htonl(0x2112a442);
+
+		b[26] = (7010 >> 8) ^ 0x21, b[27] = (7010 & 0xff) ^ 0x12;
+		memcpy(b + 28, &x, 4);
+		b[32] = 0x00, b[33] = 0x13, b[35] = 8;
+		memcpy(b + 36, d, 8);
+		dropped_as(IF_B,
+			udp_pkt(CLIENT4B, P6_CLIENT_PORT4, SERVER, 3478, &mac_b, b, 44, true),
+			DP_DROP_TURN_NO_PERMISSION);
+	}
+	dropped_as(IF_B, p6_send(false, "::ffff:198.18.10.2", 7010, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	/* the other way: the original IPv4 client's permission for PEER is no IPv6 one; an
+	 * address whose first four bytes are PEER's is no IPv4 peer */
+	p6_remove(false);
+	CU_ASSERT_EQUAL_FATAL(publish_p6(false, true, far(), 0, true), 0);
+	dropped_as(IF_A, from_peer6("c612:a02::", 7011, P6_RELAY_PORT4, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	dropped_as(IF_B, p6_send(false, "c612:a02::", 7011, d, 8, true),
+		DP_DROP_TURN_NO_PERMISSION);
+	run1(IF_A, udp_pkt(PEER, 7011, RELAY, P6_RELAY_PORT4, &mac_a, d, 8, true));
+	CU_ASSERT_EQUAL(out.n_fwd[IF_B], 1); /* while PEER over IPv4 passes */
+	free_out();
+	/* a port table with no allocation on that port; no checksum over IPv6 */
+	dropped_as(IF_A, from_peer6(PEER6, 7010, P6_RELAY_PORT4 + 1, d, 8, true),
+		DP_DROP_TURN_NO_ALLOC);
+	dropped_as(IF_A, from_peer6(PEER6, 7010, P6_RELAY_PORT4, d, 8, false),
+		DP_DROP_TURN_MALFORMED);
+	/* UDP to a relay port of an IPv6 address with no table is the kernel's */
+	run1(IF_B, udp6_pkt(CLIENT6, 7010, SERVER6, P6_RELAY_PORT4, d, 8, true));
+	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
+	free_out();
+	/* a Send to the unspecified address is malformed */
+	dropped_as(IF_B, p6_send(false, "::", 7010, d, 8, true), DP_DROP_TURN_MALFORMED);
+	p6_remove(false);
+	p6_remove(true);
+
+	/* a permission with a port: another port dropped both ways (Send; data from the peer) */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		uint16_t cport = v6 ? 7016 : 7010, rport = v6 ? P6_RELAY_PORT6 : P6_RELAY_PORT4;
+
+		CU_ASSERT_EQUAL_FATAL(publish_p6(v6, false, far(), cport, true), 0);
+		dropped_as(IF_A, from_peer6(PEER6, 443, rport, d, 8, true), DP_DROP_TURN_PEER_PORT);
+		dropped_as(IF_B, p6_send(v6, PEER6, 443, d, 8, true), DP_DROP_TURN_PEER_PORT);
+		run1(IF_A, from_peer6(PEER6, cport, rport, d, 8, true));
+		CU_ASSERT_EQUAL(out.n_fwd[IF_B], 1);
+		free_out();
+		run1(IF_B, p6_send(v6, PEER6, cport, d, 8, true));
+		CU_ASSERT_EQUAL(out.n_fwd[IF_A], 1);
+		free_out();
+		p6_remove(v6);
+
+		/* an unresolved next hop: nothing leaves towards the peer */
+		CU_ASSERT_EQUAL_FATAL(publish_p6(v6, false, far(), 0, false), 0);
+		dropped_as(IF_B, p6_channel_data(v6, v6 ? 0x4016 : 0x4010, d, 8, true),
+			DP_DROP_TURN_NH_UNRESOLVED);
+		dropped_as(IF_B, p6_send(v6, PEER6, cport, d, 8, true), DP_DROP_TURN_NH_UNRESOLVED);
+		p6_remove(v6);
+
+		/* an expired permission: nothing either way */
+		CU_ASSERT_EQUAL_FATAL(publish_p6(v6, false, past, 0, true), 0);
+		dropped_as(IF_A, from_peer6(PEER6, cport, rport, d, 8, true),
+			DP_DROP_TURN_NO_PERMISSION);
+		dropped_as(IF_B, p6_channel_data(v6, v6 ? 0x4016 : 0x4010, d, 8, true),
+			DP_DROP_TURN_NO_PERMISSION);
+		dropped_as(IF_B, p6_send(v6, PEER6, cport, d, 8, true), DP_DROP_TURN_NO_PERMISSION);
+		p6_remove(v6);
+	}
+	/* an IPv6 peer of an allocation with no IPv6 relayed address: no permission */
+	{
+		struct turn_alloc *a;
+		struct turn_key k = p6_key(false);
+
+		CU_ASSERT_EQUAL_FATAL(publish_p6(false, false, far(), 0, true), 0);
+		p6_remove(false);
+		a = turn_alloc_new();
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		a->key = k;
+		a->client_mac = client_mac;
+		a->client_if = IF_B;
+		a->relay_if = IF_A;
+		a->relay_ip = inet_addr(RELAY);
+		a->relay_port = htons(P6_RELAY_PORT4);
+		a->expires = far();
+		a->n_perms6 = 1; /* inconsistent: the control plane never does this */
+		a->pc[7].perm = (struct turn_perm){ .nh_mac = peer_nh, .expires = far() };
+		memcpy(a->pc[6].peer_ip6, in6(PEER6), 16);
+		a->pc[0].chan = (struct turn_chan){ .peer_port = htons(7010),
+			.number = 0x4010,
+			.perm = 7,
+			.expires = far() };
+		a->n_chans = 1;
+		CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
+		dropped_as(IF_B, p6_channel_data(false, 0x4010, d, 8, true),
+			DP_DROP_TURN_NO_PERMISSION);
+		dropped_as(IF_B, p6_send(false, PEER6, 7010, d, 8, true),
+			DP_DROP_TURN_NO_PERMISSION);
+		p6_remove(false);
+	}
+	/* gone: the IPv6 port table holds nothing for it any more */
+	dropped_as(IF_A, from_peer6(PEER6, 7016, P6_RELAY_PORT6, d, 8, true),
+		DP_DROP_TURN_NO_ALLOC);
+}
+
+/* A client on TCP/TLS with an IPv6 peer: the peer's datagram, permitted, goes to the control
+ * plane's data ring as it came (IPv6 header and all). */
+static void test_peer6_stream(void)
+{
+	struct turn_alloc *a = turn_alloc_new();
+	struct turn_key k = turn_stream_key(78);
+	uint8_t d[5] = "abcd";
+	struct rte_mbuf *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	a->key = k;
+	a->client_if = TURN_CLIENT_STREAM;
+	a->relay_if = IF_A;
+	a->relay6 = true;
+	memcpy(a->relay_ip6, in6(RELAY6), 16);
+	a->relay_port = htons(50020);
+	a->expires = far();
+	a->n_perms6 = 1;
+	a->pc[7].perm = (struct turn_perm){ .nh_mac = peer_nh, .expires = far() };
+	memcpy(a->pc[6].peer_ip6, in6(PEER6), 16);
+	CU_ASSERT_EQUAL_FATAL(turn_alloc_publish(a), 0);
+	run1(IF_A, from_peer6(PEER6, 7000, 50020, d, 5, true));
+	CU_ASSERT_EQUAL_FATAL(out.n_data, 1);
+	CU_ASSERT_EQUAL(out.n_punt + out.n_fwd[IF_A] + out.n_fwd[IF_B], 0);
+	m = out.data[0];
+	CU_ASSERT_EQUAL(m->hash.usr, DP_PUNT_TURN_STREAM);
+	CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type,
+		htons(RTE_ETHER_TYPE_IPV6));
+	CU_ASSERT_EQUAL(memcmp(ip6_of(m)->src_addr, in6(PEER6), 16), 0);
+	CU_ASSERT_EQUAL(st.relay_p2c_pkts, 1);
+	free_out();
+	dropped_as(IF_A, from_peer6(PEER6B, 7000, 50020, d, 5, true), DP_DROP_TURN_NO_PERMISSION);
+	CU_ASSERT_EQUAL(out.n_data, 0);
+	CU_ASSERT_EQUAL(turn_alloc_remove(&k), 0);
+}
+
 static const struct unit_test tests[] = {
 	{ "client -> peer: ChannelData becomes UDP, every length, checksums valid",
 		test_client_to_peer },
@@ -1057,6 +1602,15 @@ static const struct unit_test tests[] = {
 	{ "IPv6 client: another source, a key collision, no checksum: counted drops",
 		test_refusals6 },
 	{ "IPv6 client: requests punted to the TURN server, Binding answered", test_requests6 },
+	{ "IPv6 peer: ChannelData from either client leaves over IPv6 from the IPv6 relayed address",
+		test_peer6_channel_c2p },
+	{ "IPv6 peer: Send indication with an IPv6 XOR-PEER-ADDRESS, either client",
+		test_peer6_send },
+	{ "IPv6 peer -> either client: ChannelData, Data indication with its IPv6 address",
+		test_peer6_p2c },
+	{ "IPv6 peer: no permission, port, next hop, expiry, families crossed: counted drops",
+		test_peer6_refusals },
+	{ "IPv6 peer of a client on TCP/TLS: to the control plane's data ring", test_peer6_stream },
 	{ "remove, grace period, reuse", test_remove },
 	{ "relay port in use, too many permissions", test_table_limits },
 	{ NULL, NULL },
@@ -1088,6 +1642,9 @@ int main(void)
 		.v6 = true,
 		.n_addrs6 = 1 };
 	inet_pton(AF_INET6, SERVER6, l3.ifs[IF_B].addr6[0]);
+	l3.ifs[IF_A].v6 = true; /* the IPv6 relayed address */
+	l3.ifs[IF_A].n_addrs6 = 1;
+	inet_pton(AF_INET6, RELAY6, l3.ifs[IF_A].addr6[0]);
 	l3.default_if = IF_B;
 	l3.turn_port = htons(3478);
 	l3.relay_lo = 49152;
