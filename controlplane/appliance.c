@@ -1,5 +1,6 @@
 /* The control plane's side of the data plane: publishing the L3 table, keeping the kernel
- * mirrors in step, ARP learning and resolution, and the status pages. */
+ * mirrors in step, ARP and IPv6 neighbour discovery learning and resolution, and the status
+ * pages. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -429,6 +430,126 @@ int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 	return -EAGAIN;
 }
 
+/* ---------------- IPv6 neighbour discovery: learning and resolution ---------------- */
+
+#define ND_NA_SOLICITED 0x40
+#define ND_NA_OVERRIDE 0x20
+#define ND_OPT_TLLA 2
+
+static bool is_link_local6(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+static bool in_prefix6(const uint8_t a[16], const uint8_t net[16], uint8_t prefix)
+{
+	unsigned int bytes = prefix / 8, bits = prefix % 8;
+
+	return !memcmp(a, net, bytes) &&
+		(!bits || ((a[bytes] ^ net[bytes]) & (0xff00 >> bits)) == 0);
+}
+
+bool app_own_mac6(const struct appliance *app, const uint8_t ip[16], uint8_t mac[6])
+{
+	for (int i = 0; i < app->cfg.n_ifs; i++) {
+		uint8_t ll[16];
+
+		if (!app->cfg.ifs[i].n_addrs6)
+			continue;
+		cfg_ipv6_link_local(app->ports[i].mac.addr_bytes, ll);
+		for (int k = -1; k < app->cfg.ifs[i].n_addrs6; k++)
+			if (!memcmp(k < 0 ? ll : app->cfg.ifs[i].addrs6[k].addr, ip, 16)) {
+				memcpy(mac, app->ports[i].mac.addr_bytes, 6);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* The next hop for @ip out of @ifc: @ip itself when on the link (link-local, or inside one of
+ * the interface's prefixes), else the gateway of its longest matching route, else the
+ * interface's default gateway. False when there is none (or the interface has no IPv6). */
+static bool next_hop6(const struct cfg_iface *ifc, const uint8_t ip[16], uint8_t nh[16])
+{
+	static const uint8_t none[16];
+	int best = -1;
+
+	if (!ifc->n_addrs6)
+		return false;
+	for (int k = -1; k < ifc->n_addrs6; k++)
+		if (k < 0 ? is_link_local6(ip) :
+			    in_prefix6(ip, ifc->addrs6[k].addr, ifc->addrs6[k].prefix)) {
+			memcpy(nh, ip, 16);
+			return true;
+		}
+	for (int k = 0; k < ifc->n_routes6; k++)
+		if (memcmp(ifc->routes6[k].gateway, none, 16) &&
+			in_prefix6(ip, ifc->routes6[k].net, ifc->routes6[k].prefix) &&
+			(best < 0 || ifc->routes6[k].prefix > ifc->routes6[best].prefix))
+			best = k;
+	if (best >= 0) {
+		memcpy(nh, ifc->routes6[best].gateway, 16);
+		return true;
+	}
+	for (int k = 0; k < ifc->n_addrs6; k++)
+		if (memcmp(ifc->addrs6[k].gateway, none, 16)) {
+			memcpy(nh, ifc->addrs6[k].gateway, 16);
+			return true;
+		}
+	return false;
+}
+
+/* The source of a solicitation for @target on @ifi: our global address on its prefix, else
+ * our link-local; only one whose duplicate address detection is over (RFC 4862 5.4). */
+static bool nd_source(const struct appliance *app, uint8_t ifi, const uint8_t target[16],
+	uint8_t src[16])
+{
+	const struct cfg_iface *ifc = &app->cfg.ifs[ifi];
+
+	for (int k = 0; k < ifc->n_addrs6; k++)
+		if (in_prefix6(target, ifc->addrs6[k].addr, ifc->addrs6[k].prefix) &&
+			nd_dad_state(&app->dad, ifi, ifc->addrs6[k].addr) == ND_DAD_PREFERRED) {
+			memcpy(src, ifc->addrs6[k].addr, 16);
+			return true;
+		}
+	cfg_ipv6_link_local(app->ports[ifi].mac.addr_bytes, src);
+	return nd_dad_state(&app->dad, ifi, src) == ND_DAD_PREFERRED;
+}
+
+static void dad_env(struct appliance *app);
+
+/* A neighbour solicitation for @target (IPv6's arp_request). None while no address of the
+ * link is usable yet: the retries come back to it. */
+static void nd_request(uint8_t ifi, const uint8_t target[16], void *arg)
+{
+	struct appliance *app = arg;
+	uint8_t src[16];
+
+	if (ifi >= app->cfg.n_ifs || !nd_source(app, ifi, target, src))
+		return;
+	dad_env(app);
+	nd_send_ns(&app->dad, ifi, src, target);
+}
+
+int app_resolve6(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6])
+{
+	struct appliance *app = ctx;
+	const struct nbr_entry *n;
+	uint8_t nh[16];
+
+	if (app_own_mac6(app, ip, mac))
+		return 0; /* a hairpin, as app_resolve's */
+	if (ifi >= app->cfg.n_ifs || !next_hop6(&app->cfg.ifs[ifi], ip, nh))
+		return -ENETUNREACH;
+	n = nbr6_lookup(ifi, nh);
+	if (nbr_valid(n, rte_get_timer_cycles())) {
+		memcpy(mac, n->mac, 6);
+		return 0;
+	}
+	nd_request(ifi, nh, app);
+	return -EAGAIN;
+}
+
 /* A UDP datagram over IPv4 (@src and @dst 4 bytes) or IPv6 (16), checksums made. */
 static struct rte_mbuf *udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6], bool v6,
 	const void *src, uint16_t sport, const void *dst, uint16_t dport, const uint8_t *data,
@@ -526,6 +647,74 @@ static void arp_learn(struct appliance *app, uint8_t ifi, const struct rte_arp_i
 	}
 }
 
+/* What a neighbour advertisement for another node's address teaches (RFC 4861 7.2.5): its
+ * target link-layer address, for a target on the link. One we are resolving completes that
+ * resolution and releases what waited for it; any other is learnt as ARP's unsolicited
+ * senders are (up to the table's cap), and with the override flag clear it does not move a
+ * known neighbour's address. Without the option, a solicited one only confirms a known
+ * neighbour. True when the table changed. */
+static bool nd_learn(struct appliance *app, uint8_t ifi, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
+	const uint8_t *p = (const uint8_t *)ip, *na, *tlla = NULL;
+	const struct cfg_iface *ifc;
+	uint8_t addr[EDGE_MAX_ADDRS][16], prefix[EDGE_MAX_ADDRS], ll[16], target[16], mac[6];
+	void *waiting[NBR_PENDING_PKTS];
+	const struct nbr_entry *n;
+	size_t end, off = m->hash.fdir.hi;
+	uint64_t now = rte_get_timer_cycles(), expires;
+	unsigned int k;
+
+	if (ifi >= app->cfg.n_ifs || m->data_len < sizeof(*eth) + sizeof(*ip))
+		return false;
+	/* the data plane checked the message and its options; stay inside them all the same */
+	end = sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
+	if (end > m->data_len - sizeof(*eth))
+		end = m->data_len - sizeof(*eth);
+	if (off + 24 > end)
+		return false;
+	na = p + off;
+	for (size_t o = off + 24; o + 2 <= end && p[o + 1]; o += p[o + 1] * 8u)
+		if (p[o] == ND_OPT_TLLA && p[o + 1] == 1 && o + 8 <= end)
+			tlla = p + o + 2;
+	memcpy(target, na + 8, 16);
+
+	ifc = &app->cfg.ifs[ifi];
+	for (k = 0; k < (unsigned int)ifc->n_addrs6 && k < EDGE_MAX_ADDRS; k++) {
+		memcpy(addr[k], ifc->addrs6[k].addr, 16);
+		prefix[k] = ifc->addrs6[k].prefix;
+	}
+	cfg_ipv6_link_local(app->ports[ifi].mac.addr_bytes, ll);
+	if (!ifc->n_addrs6 || !nbr6_on_link((const uint8_t(*)[16])addr, prefix, k, ll, target)) {
+		dp_stats[DP_STATS_CP].ifs[ifi].arp_not_learned++;
+		return false;
+	}
+	expires = now + app->tsc_hz * app->cfg.arp_timeout_s;
+	n = nbr6_lookup(ifi, target);
+	if (!tlla) {
+		if (!nbr_valid(n, now) || !(na[4] & ND_NA_SOLICITED))
+			return false;
+		memcpy(mac, n->mac, 6);
+		return nbr6_update(ifi, target, mac, expires) == 0;
+	}
+	if (nbr_valid(n, now) && !(na[4] & ND_NA_OVERRIDE) && memcmp(n->mac, tlla, 6))
+		return false;
+	if (nbr6_learn(ifi, target, tlla, expires, nbr6_pending_has(ifi, target)) < 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].arp_not_learned++;
+		return false;
+	}
+	/* what waited for this next hop leaves now */
+	k = nbr6_pending_take(ifi, target, waiting, NBR_PENDING_PKTS);
+	for (unsigned int i = 0; i < k; i++) {
+		struct rte_mbuf *w = waiting[i];
+
+		memcpy(rte_pktmbuf_mtod(w, struct rte_ether_hdr *)->dst_addr.addr_bytes, tlla, 6);
+		inject(app, w, app->ports[ifi].port_id);
+	}
+	return true;
+}
+
 /* The interface address on @target's subnet (the ARP sender), else the first one. */
 static uint32_t arp_source(const struct cfg_iface *ifc, uint32_t target)
 {
@@ -565,6 +754,17 @@ static void arp_request(uint8_t ifi, uint32_t target, void *arg)
 void app_arp_request(struct appliance *app, uint8_t ifi, uint32_t target)
 {
 	arp_request(ifi, target, app);
+}
+
+/* A resolution still waiting: ask again (ARP, or a neighbour solicitation). */
+static void pending_retry(uint8_t ifi, int family, const void *addr, void *arg)
+{
+	uint32_t ip;
+
+	if (family == AF_INET6)
+		return nd_request(ifi, addr, arg);
+	memcpy(&ip, addr, 4);
+	arp_request(ifi, ip, arg);
 }
 
 static void pending_drop(void *pkt, void *arg)
@@ -627,6 +827,11 @@ unsigned int app_drain_punts(struct appliance *app)
 		}
 		case DP_PUNT_ND_DAD:
 			nd_dad_input(&app->dad, &app->cfg, m);
+			break;
+		case DP_PUNT_ND_ADVERT:
+			if (nd_learn(app, ifi, m))
+				learned = true;
+			inject(app, m, app->ports[ifi].tap_port_id); /* the kernel learns too */
 			break;
 		case DP_PUNT_TURN:
 			if (app->on_turn_punt.fn)
@@ -699,7 +904,8 @@ static void dad_changed(void *ctx)
 	app_publish_l3(app, &app->cfg);
 }
 
-static void dad_tick(struct appliance *app)
+/* The environment neighbour discovery sends through (detection and resolution alike). */
+static void dad_env(struct appliance *app)
 {
 	struct nd_dad *dd = &app->dad;
 
@@ -712,7 +918,12 @@ static void dad_tick(struct appliance *app)
 		dd->changed = dad_changed;
 		dd->send = dad_send;
 	}
-	nd_dad_tick(dd, &app->cfg);
+}
+
+static void dad_tick(struct appliance *app)
+{
+	dad_env(app);
+	nd_dad_tick(&app->dad, &app->cfg);
 }
 
 void app_timers(struct appliance *app)
@@ -720,8 +931,9 @@ void app_timers(struct appliance *app)
 	uint64_t now = rte_get_timer_cycles();
 
 	nbr_reap(now, -1);
-	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1) */
-	nbr_pending_tick(now - app->tsc_hz, 3, now, arp_request, pending_drop, app);
+	/* three requests a second apart, then what waited is dropped (RFC 1122 2.3.2.1); the
+	 * same for neighbour solicitations (MAX_MULTICAST_SOLICIT, RetransTimer: RFC 4861 10) */
+	nbr_pending_tick(now - app->tsc_hz, 3, now, pending_retry, pending_drop, app);
 	dad_tick(app);
 }
 
@@ -747,6 +959,41 @@ static int send_ipv4(struct appliance *app, uint8_t ifi, uint32_t nexthop, struc
 	}
 	if (r == 1)
 		arp_request(ifi, nexthop, app);
+	return 0;
+}
+
+int app_send_ipv6(struct appliance *app, uint8_t ifi, const uint8_t nexthop[16], struct rte_mbuf *m)
+{
+	uint64_t now = rte_get_timer_cycles();
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	const struct nbr_entry *n;
+	int r;
+
+	if (ifi >= app->cfg.n_ifs) {
+		rte_pktmbuf_free(m);
+		return -ENETUNREACH;
+	}
+	if (nexthop[0] == 0xff) { /* a group: 33:33 and its last 32 bits (RFC 2464 7) */
+		eth->dst_addr = (struct rte_ether_addr){ { 0x33, 0x33, nexthop[12], nexthop[13],
+			nexthop[14], nexthop[15] } };
+		inject(app, m, app->ports[ifi].port_id);
+		return 0;
+	}
+	n = nbr6_lookup(ifi, nexthop);
+	if (nbr_valid(n, now)) {
+		memcpy(eth->dst_addr.addr_bytes, n->mac, 6);
+		inject(app, m, app->ports[ifi].port_id);
+		return 0;
+	}
+	m->port = app->ports[ifi].port_id;
+	r = nbr6_pending_add(ifi, nexthop, m, now);
+	if (r < 0) {
+		dp_stats[DP_STATS_CP].ifs[ifi].drops[DP_DROP_NBR_QUEUE_FULL]++;
+		rte_pktmbuf_free(m);
+		return r;
+	}
+	if (r == 1)
+		nd_request(ifi, nexthop, app);
 	return 0;
 }
 
@@ -1012,9 +1259,10 @@ struct arp_list {
 static void arp_row(const struct nbr_entry *n, void *arg)
 {
 	struct arp_list *l = arg;
-	char a[16];
+	char a[46];
 
-	fprintf(l->out, "%-16s %-4s %02x:%02x:%02x:%02x:%02x:%02x  %s\n", cfg_ipv4_str(n->ip, a),
+	fprintf(l->out, "%-16s %-4s %02x:%02x:%02x:%02x:%02x:%02x  %s\n",
+		n->family == AF_INET6 ? cfg_ipv6_str(n->ip6, a) : cfg_ipv4_str(n->ip, a),
 		l->app->cfg.ifs[n->ifi].name, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
 		n->mac[5], nbr_valid(n, l->now) ? "reachable" : "expired");
 }
@@ -1053,9 +1301,14 @@ static int apply(void *ctx, const struct edge_cfg *next, char *err, size_t errle
 		return ret;
 	}
 	app_publish(l3);
-	for (int i = 0; i < next->n_ifs; i++)
+	for (int i = 0; i < next->n_ifs; i++) {
 		if (next->ifs[i].n_addrs == 0)
-			nbr_reap(0, i);
+			nbr_flush((uint8_t)i, AF_INET);
+		if (next->ifs[i].n_addrs6 == 0)
+			nbr_flush((uint8_t)i, AF_INET6);
+	}
+	for (int i = next->n_ifs; i < app->cfg.n_ifs; i++)
+		nbr_reap(0, i); /* the interface is gone */
 	app->cfg = *next;
 	dad_tick(app); /* new IPv6 addresses: their detection starts now */
 	for (int i = 0; i < app->n_on_config; i++)

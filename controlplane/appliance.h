@@ -102,9 +102,11 @@ int app_publish_l3(struct appliance *app, const struct edge_cfg *cfg);
 /* Brings the kernel mirrors' addresses and default route from @old to @next. */
 int app_sync_kernel(struct appliance *app, const struct edge_cfg *old, const struct edge_cfg *next,
 	char *err, size_t errlen);
-/* Handles what the workers punted: ARP learning and packets waiting for resolution. */
+/* Handles what the workers punted: ARP and neighbour advertisement learning, and packets
+ * waiting for resolution. */
 unsigned int app_drain_punts(struct appliance *app);
-/* Every 100 ms: neighbour expiry, ARP retries, IPv6 duplicate address detection. */
+/* Every 100 ms: neighbour expiry, ARP and neighbour solicitation retries, IPv6 duplicate
+ * address detection. */
 void app_timers(struct appliance *app);
 
 /* Sends an ARP request for @target out of @ifi. */
@@ -126,6 +128,21 @@ bool app_own_mac(const struct appliance *app, uint32_t ip, uint8_t mac[6]);
  * and the media server's environments: 0; -EAGAIN while ARP is asked (asked here);
  * -ENETUNREACH. One of our own addresses resolves to our own MAC (a hairpin). */
 int app_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6]);
+/* IPv6's app_own_mac: one of the interfaces' configured addresses or link-locals. */
+bool app_own_mac6(const struct appliance *app, const uint8_t ip[16], uint8_t mac[6]);
+/* IPv6's app_resolve: our own address gives our MAC (a hairpin); the next hop is @ip itself
+ * when on @ifi's link (link-local, or inside one of its prefixes), else the gateway of its
+ * longest matching IPv6 route on @ifi, else @ifi's IPv6 default gateway (-ENETUNREACH when
+ * none); 0 and the MAC when known; else a neighbour solicitation goes out and -EAGAIN (the
+ * on_neighbour hooks run when an advertisement teaches a neighbour). */
+int app_resolve6(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6]);
+/* Sends an IPv6 frame the control plane built (Ethernet header filled but its destination)
+ * to @nexthop out of @ifi: at once when the neighbour is known (or @nexthop is a group),
+ * else queued while neighbour discovery resolves it (three solicitations a second apart,
+ * then dropped as NBR_UNRESOLVED). Consumes @m; 0, or -ENOSPC (the queue full: dropped as
+ * NBR_QUEUE_FULL) or -ENETUNREACH. */
+int app_send_ipv6(struct appliance *app, uint8_t ifi, const uint8_t nexthop[16],
+	struct rte_mbuf *m);
 /* A UDP datagram of @len bytes from (@src, @sport) to (@dst, @dport) (network order) towards
  * @mac, out of @ifi, checksums made; NULL when it would need IP fragments or no mbuf is free. */
 struct rte_mbuf *app_udp_frame(struct appliance *app, uint8_t ifi, const uint8_t mac[6],

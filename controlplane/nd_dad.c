@@ -111,15 +111,28 @@ static void nd_send(struct nd_dad *dd, uint8_t ifi, const uint8_t src[16], const
 	dd->send(dd->ctx, ifi, m);
 }
 
+void nd_send_ns(struct nd_dad *dd, uint8_t ifi, const uint8_t src[16], const uint8_t target[16])
+{
+	static const uint8_t unspec[16];
+	uint8_t group[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff }, ns[32] = { ND_NS };
+	const bool dad = !memcmp(src, unspec, 16);
+
+	memcpy(group + 13, target + 13, 3);
+	memcpy(ns + 8, target, 16);
+	if (!dad) { /* the source link-layer address option: the target answers without asking */
+		ns[24] = 1;
+		ns[25] = 1;
+		memcpy(ns + 26, dd->mac[ifi].addr_bytes, 6);
+	}
+	nd_send(dd, ifi, src, group, ns, dad ? 24 : 32);
+}
+
 /* The detection's solicitation: from ::, to the solicited-node group, no options. */
 static void send_probe(struct nd_dad *dd, const struct nd_dad_entry *e)
 {
 	static const uint8_t unspec[16];
-	uint8_t group[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff }, ns[24] = { ND_NS };
 
-	memcpy(group + 13, e->addr + 13, 3);
-	memcpy(ns + 8, e->addr, 16);
-	nd_send(dd, e->ifi, unspec, group, ns, sizeof(ns));
+	nd_send_ns(dd, e->ifi, unspec, e->addr);
 }
 
 /* The address is ours from now: to all nodes, override set, solicited not, with our MAC. */

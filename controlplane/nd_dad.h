@@ -50,6 +50,11 @@ const char *nd_dad_describe(const struct nd_dad *d, int ifi, const uint8_t addr[
  * @cfg gained (forgets those it lost), ends those whose second has passed, announces them;
  * calls changed() when a state changed. */
 void nd_dad_tick(struct nd_dad *d, const struct edge_cfg *cfg);
+/* A neighbour solicitation for @target out of @ifi, to its solicited-node group (ff02::1:ffXX:XXXX,
+ * Ethernet 33:33:ff:XX:XX:XX), hop limit 255: from @src with our source link-layer address
+ * option (address resolution, RFC 4861 7.2.2), or from :: without (duplicate address
+ * detection). Needs the environment (mp, mac, send). */
+void nd_send_ns(struct nd_dad *dd, uint8_t ifi, const uint8_t src[16], const uint8_t target[16]);
 /* What the data plane punted (DP_PUNT_ND_DAD): another node's advertisement of one of our
  * addresses, or its detection of a tentative one. Consumes @m. */
 void nd_dad_input(struct nd_dad *d, const struct edge_cfg *cfg, struct rte_mbuf *m);

@@ -657,8 +657,9 @@ static inline void icmp6_echo(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, unsig
 
 /* A neighbour advertisement (RFC 4861 7.1.2 checks): one for an address of ours, assigned
  * or tentative, means another node has it, which the control plane reports (and a detection
- * running fails); the rest answer the kernel's own resolutions for its connections on the
- * exception path, so they go to it. */
+ * running fails); the rest go to the control plane too, which learns the target (it resolves
+ * next hops itself, as with ARP) and passes them on to the kernel, whose own resolutions for
+ * its connections on the exception path wait for them as well. */
 static inline void nd_advert(const struct dp_if *ifp, struct rte_mbuf *m,
 	const struct rte_ipv6_hdr *ip, unsigned int off, unsigned int len, struct dp_burst_out *out,
 	struct dp_if_stats *st)
@@ -672,14 +673,12 @@ static inline void nd_advert(const struct dp_if *ifp, struct rte_mbuf *m,
 		(ip->dst_addr[0] == 0xff && (na[4] & ND_NA_FLAG_SOLICITED)) ||
 		!nd_options_ok(na + 24, len - 24, &sllao))
 		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
-	if (ip6_is_ours(ifp, na + 8) || ip6_is_tentative(ifp, na + 8)) {
+	if (ip6_is_ours(ifp, na + 8) || ip6_is_tentative(ifp, na + 8))
 		m->hash.usr = DP_PUNT_ND_DAD;
-		m->hash.fdir.hi = off;
-		out->punt[out->n_punt++] = m;
-		return;
-	}
-	out->kernel[out->n_kernel++] = m;
-	st->to_kernel++;
+	else
+		m->hash.usr = DP_PUNT_ND_ADVERT;
+	m->hash.fdir.hi = off;
+	out->punt[out->n_punt++] = m;
 }
 
 /* What IPv6 leaves to the kernel (TCP, UDP, and the ICMPv6 of its own connections) passes

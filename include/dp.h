@@ -189,6 +189,9 @@ enum dp_punt_kind {
 				 * node claims or is detecting: an advertisement, or a detection's
 				 * solicitation (source ::), for a tentative or assigned address;
 				 * the ICMPv6 message's offset from the IPv6 header in hash.fdir.hi */
+	DP_PUNT_ND_ADVERT,     /* a neighbour advertisement for another node's address: learn
+				 * the target (IPv6's DP_PUNT_ARP_REPLY), then hand it to the kernel;
+				 * the ICMPv6 message's offset from the IPv6 header in hash.fdir.hi */
 };
 
 /* Wakes the control plane when a worker punts while it sleeps in poll: it sets @sleeping

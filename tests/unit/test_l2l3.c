@@ -698,20 +698,21 @@ static struct rte_mbuf *na6(const char *src, const char *dst, const struct rte_e
 	return seal6(m, 40);
 }
 
-/* Advertisements answer the kernel's resolutions; one for an address of ours goes to the
- * control plane (another node has it), with where its message starts. */
+/* Advertisements answer our resolutions and the kernel's, so the control plane learns them
+ * and hands them on (test_nd_advert_learn); one for an address of ours goes to it as well
+ * (another node has it), with where its message starts. */
 static void test_nd_advert(void)
 {
 	struct rte_mbuf *m;
 
 	run1(na6(PEER6, OUR6, &our_mac, PEER6, 0x60));
 	no_drops();
-	CU_ASSERT_EQUAL(out.n_kernel, 1);
-	CU_ASSERT_EQUAL(out.n_punt + out.n_tx, 0);
-	CU_ASSERT_EQUAL(st.to_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
+	CU_ASSERT_EQUAL(st.to_kernel, 0);
 	free_out();
 	run1(na6(PEER_LL6, "ff02::1", &all_nodes_mac, PEER_LL6, 0x20)); /* unsolicited */
-	CU_ASSERT_EQUAL(out.n_kernel, 1);
+	CU_ASSERT_EQUAL(out.n_punt, 1);
 	free_out();
 	/* ours: the assigned one, the link-local */
 	run1(na6(PEER_LL6, "ff02::1", &all_nodes_mac, OUR6, 0x20));
@@ -749,6 +750,82 @@ static void test_nd_advert(void)
 	dropped_as(na6(PEER6, OUR6, &our_mac, "ff02::1", 0x20), DP_DROP_ICMP6_MALFORMED);
 	m = na6(PEER6, OUR6, &our_mac, PEER6, 0x60);
 	((uint8_t *)(ip6_of(m) + 1))[1] = 1;
+	dropped_as(seal6(m, 40), DP_DROP_ICMP6_MALFORMED);
+}
+
+/* Every advertisement for another node's address goes to the control plane, which learns the
+ * target (it resolves IPv6 next hops itself) and hands the frame on to the kernel: solicited
+ * or not, with the target's link-layer address or without, the message's offset given; the
+ * frame as it came. One for an address of ours is still duplicate address detection's. */
+static void test_nd_advert_learn(void)
+{
+	static const struct {
+		const char *src, *dst, *target;
+		const struct rte_ether_addr *mac;
+		uint8_t flags;
+	} cases[] = {
+		{ PEER6, OUR6, PEER6, &our_mac, 0x60 },		      /* solicited, override */
+		{ PEER_LL6, LL6, PEER_LL6, &our_mac, 0x40 },	      /* solicited, link-local */
+		{ PEER_LL6, "ff02::1", PEER6, &all_nodes_mac, 0x20 }, /* unsolicited */
+		{ PEER6, OUR6, "2001:db8:99::5", &our_mac, 0xe0 },    /* off link: judged later */
+	};
+	struct rte_mbuf *m;
+	uint8_t *ic;
+
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		m = na6(cases[i].src, cases[i].dst, cases[i].mac, cases[i].target, cases[i].flags);
+		run1(m);
+		no_drops();
+		CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+		CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
+		CU_ASSERT_EQUAL(st.to_kernel, 0);
+		CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_ADVERT);
+		CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, 40);
+		/* untouched: the target and its link-layer address option where they were */
+		CU_ASSERT_EQUAL(out.punt[0]->pkt_len, 14 + 40 + 32);
+		ic = (uint8_t *)(ip6_of(out.punt[0]) + 1);
+		CU_ASSERT_EQUAL(ic[0], 136);
+		CU_ASSERT_EQUAL(ic[4], cases[i].flags);
+		CU_ASSERT(memcmp(ic + 8, in6(cases[i].target), 16) == 0);
+		CU_ASSERT(ic[24] == 2 && ic[25] == 1);
+		CU_ASSERT(memcmp(ic + 26, peer_mac.addr_bytes, 6) == 0);
+		free_out();
+	}
+	/* no option: the kernel needs it all the same (a unicast solicitation's answer) */
+	m = ns6(PEER6, OUR6, &our_mac, PEER6, false);
+	ic = (uint8_t *)(ip6_of(m) + 1);
+	ic[0] = 136;
+	ic[4] = 0x40;
+	run1(seal6(m, 40));
+	no_drops();
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_ADVERT);
+	free_out();
+	/* behind a Destination Options header: the offset says where the message is */
+	m = pkt6(PEER6, OUR6, &our_mac, (const uint8_t[]){ IPPROTO_DSTOPTS }, 1, IPPROTO_ICMPV6, 32,
+		&ic);
+	ip6_of(m)->hop_limits = 255;
+	ic[0] = 136;
+	ic[4] = 0x60;
+	memcpy(ic + 8, in6(PEER6), 16);
+	ic[24] = 2;
+	ic[25] = 1;
+	memcpy(ic + 26, peer_mac.addr_bytes, 6);
+	run1(seal6(m, 48));
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_ADVERT);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.fdir.hi, 48);
+	free_out();
+	/* ours stays duplicate address detection's; the malformed are dropped as before */
+	run1(na6(PEER6, OUR6, &our_mac, OUR6, 0x60));
+	CU_ASSERT_EQUAL_FATAL(out.n_punt, 1);
+	CU_ASSERT_EQUAL(out.punt[0]->hash.usr, DP_PUNT_ND_DAD);
+	free_out();
+	m = na6(PEER6, OUR6, &our_mac, PEER6, 0x60);
+	ip6_of(m)->hop_limits = 64;
+	dropped_as(m, DP_DROP_ND_HOP_LIMIT);
+	m = na6(PEER6, OUR6, &our_mac, PEER6, 0x60);
+	((uint8_t *)(ip6_of(m) + 1))[25] = 0; /* an option of no length */
 	dropped_as(seal6(m, 40), DP_DROP_ICMP6_MALFORMED);
 }
 
@@ -1158,7 +1235,9 @@ static const struct unit_test tests[] = {
 		test_nd_dad },
 	{ "IPv6: solicitations not ours, off link or malformed; RA, redirect, MLD reports",
 		test_nd_refused },
-	{ "IPv6: advertisements to the kernel, ours to the control plane", test_nd_advert },
+	{ "IPv6: advertisements to the control plane, ours as detection's", test_nd_advert },
+	{ "IPv6: another node's advertisement goes to the control plane to learn",
+		test_nd_advert_learn },
 	{ "IPv6: a tentative address is not ours; its detection is watched", test_nd_tentative },
 	{ "L2: our own frames come back: dropped, save a hairpin", test_own_frames },
 	{ "IPv6: a STUN Binding to the TURN port is answered in place", test_stun_binding6 },
