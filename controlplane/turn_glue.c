@@ -39,31 +39,34 @@ static uint64_t env_unix_s(void *ctx)
 	return (uint64_t)time(NULL);
 }
 
-/* A stream client's datagram for its peer leaves through the data plane, from the relay
- * address and port, as if the fast path had relayed it. */
-static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
-	uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data, size_t len)
+/* Whether @len bytes of a stream client's for its peer may leave through relay allocation @a
+ * (NULL: not published) on @ifi: not over the MTU, within the allocation's bandwidth cap as
+ * the fast path applies it (in the control plane's own bucket line). Counts a refusal. */
+static bool stream_c2p_ok(struct appliance *app, uint8_t ifi, const struct turn_alloc *a,
+	size_t len, size_t hdrs)
 {
-	struct appliance *app = ctx;
 	struct dp_if_stats *st = &dp_stats[DP_STATS_CP].ifs[ifi];
-	const struct turn_alloc *a;
-	struct rte_mbuf *m;
 
-	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - 28) {
+	if (ifi >= app->cfg.n_ifs || len > RTE_ETHER_MTU - hdrs) {
 		st->drops[DP_DROP_TURN_MALFORMED]++; /* would need IP fragments */
-		return;
+		return false;
 	}
-	/* the allocation's bandwidth cap, as the fast path applies it, in the control plane's
-	 * own bucket line */
-	a = turn_by_relay(ifi, relay_ip, relay_port);
 	if (a && dp_l3_current->turn_rate && turn_tab.buckets[rte_lcore_id()] &&
 		!turn_bucket_take(&turn_tab.buckets[rte_lcore_id()][a - turn_tab.objs].bucket[0],
 			dp_l3_current->turn_rate, dp_l3_current->turn_burst, (uint32_t)len,
 			rte_rdtsc(), rte_get_tsc_hz())) {
 		st->drops[DP_DROP_TURN_RATE_LIMIT]++;
-		return;
+		return false;
 	}
-	m = app_udp_frame(app, ifi, mac, relay_ip, relay_port, peer_ip, peer_port, data, len);
+	return true;
+}
+
+/* ... and out it goes (@m NULL: no mbuf), counted for the interface and the allocation. */
+static void stream_c2p_send(struct appliance *app, uint8_t ifi, const struct turn_alloc *a,
+	struct rte_mbuf *m, size_t len)
+{
+	struct dp_if_stats *st = &dp_stats[DP_STATS_CP].ifs[ifi];
+
 	if (!m) {
 		app->turn_stream_nombuf++;
 		return;
@@ -80,6 +83,40 @@ static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rela
 	app_inject(app, m, app->ports[ifi].port_id);
 }
 
+/* A stream client's datagram for its peer leaves through the data plane, from the relay
+ * address and port, as if the fast path had relayed it. */
+static void env_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t relay_port,
+	uint32_t peer_ip, uint16_t peer_port, const uint8_t mac[6], const uint8_t *data, size_t len)
+{
+	struct appliance *app = ctx;
+	const struct turn_alloc *a =
+		ifi < EDGE_MAX_IFACES ? turn_by_relay(ifi, relay_ip, relay_port) : NULL;
+
+	if (stream_c2p_ok(app, ifi, a, len, 28))
+		stream_c2p_send(app, ifi, a,
+			app_udp_frame(app, ifi, mac, relay_ip, relay_port, peer_ip, peer_port, data,
+				len),
+			len);
+}
+
+/* The same from an IPv6 relayed address. */
+static void env_to_peer6(void *ctx, uint8_t ifi, const uint8_t relay_ip[16], uint16_t relay_port,
+	const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t mac[6], const uint8_t *data,
+	size_t len)
+{
+	struct appliance *app = ctx;
+	const uint32_t *ports = ifi < EDGE_MAX_IFACES ? turn_relay6_ports(ifi, relay_ip) : NULL;
+	uint32_t slot =
+		ports ? __atomic_load_n(&ports[rte_be_to_cpu_16(relay_port)], __ATOMIC_RELAXED) : 0;
+	const struct turn_alloc *a = slot ? edge_rcu_read(turn_tab.slots[slot - 1]) : NULL;
+
+	if (stream_c2p_ok(app, ifi, a, len, 48))
+		stream_c2p_send(app, ifi, a,
+			app_udp_frame6(app, ifi, mac, relay_ip, relay_port, peer_ip, peer_port,
+				data, len),
+			len);
+}
+
 /* A peer's datagram for a stream client (the data ring); consumes @m. */
 static void turn_from_peer(void *ctx, struct rte_mbuf *m)
 {
@@ -93,6 +130,26 @@ static void turn_from_peer(void *ctx, struct rte_mbuf *m)
 	uint32_t conn = 0;
 	size_t n;
 
+	if (rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+		RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		/* from an IPv6 peer: no extension headers (the fast path takes no others) */
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)ip;
+
+		udp = (const struct rte_udp_hdr *)(ip6 + 1);
+		ulen = rte_be_to_cpu_16(udp->dgram_len);
+		if (app->turn && app->streams && ip6->proto == IPPROTO_UDP &&
+			m->data_len >= RTE_ETHER_HDR_LEN + sizeof(*ip6) + ulen &&
+			ulen >= sizeof(*udp) && rte_ipv6_udptcp_cksum_verify(ip6, udp) == 0) {
+			n = turn_server_from_peer6(app->turn, ip6->dst_addr,
+				rte_be_to_cpu_16(udp->dst_port), ip6->src_addr, udp->src_port,
+				(const uint8_t *)(udp + 1), ulen - sizeof(*udp), frame,
+				sizeof(frame), &conn);
+			if (n)
+				tstreams_send(app->streams, conn, frame, n);
+		}
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* the data plane validated the headers and the lengths before it punted; the UDP
 	 * checksum it left for the client to check, which a stream's client cannot */
 	if (app->turn && app->streams && m->data_len >= RTE_ETHER_HDR_LEN + ihl + ulen &&
@@ -481,9 +538,11 @@ int app_turn_start(struct appliance *app)
 {
 	struct turn_env env = { .ctx = app,
 		.resolve = app_resolve,
+		.resolve6 = app_resolve6,
 		.now_ms = env_now_ms,
 		.unix_s = env_unix_s,
 		.to_peer = env_to_peer,
+		.to_peer6 = env_to_peer6,
 		.tcp_listen = env_tcp_listen,
 		.tcp_unlisten = env_tcp_unlisten,
 		.tcp_connect = env_tcp_connect,
