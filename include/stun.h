@@ -77,7 +77,10 @@ enum stun_method {
 	X(FINGERPRINT, 0x8028)                                                                     \
 	X(ICE_CONTROLLED, 0x8029)                                                                  \
 	X(ICE_CONTROLLING, 0x802a)                                                                 \
-	X(THIRD_PARTY_AUTHORIZATION, 0x802e)
+	X(THIRD_PARTY_AUTHORIZATION, 0x802e)                                                       \
+	/* draft-ietf-tram-turnbis' code point for ADDITIONAL-ADDRESS-FAMILY, before RFC 8656 \
+	 * moved it to 0x8000: coturn's clients still send it (turnutils_uclient -Z) */    \
+	X(ADDITIONAL_ADDRESS_FAMILY_DRAFT, 0x8032)
 
 enum stun_attr_type {
 #define X(name, type) STUN_ATTR_##name = type,

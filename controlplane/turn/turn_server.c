@@ -832,6 +832,11 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	struct alloc *a;
 	bool even = false, pair = false, reserved = false;
 	bool want4 = true, want6 = false, v6_refused = false;
+	/* ADDITIONAL-ADDRESS-FAMILY at RFC 8656's code point, or at the draft's that coturn's
+	 * clients send */
+	enum stun_attr_index add_ai = stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY) ?
+		STUN_AI_ADDITIONAL_ADDRESS_FAMILY :
+		STUN_AI_ADDITIONAL_ADDRESS_FAMILY_DRAFT;
 	int ret;
 
 	if (stun_get_transport(m, &proto) < 0)
@@ -857,8 +862,7 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 	if (stun_has(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)) {
 		uint8_t f = stun_val(m, STUN_AI_REQUESTED_ADDRESS_FAMILY)[0];
 
-		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 ||
-			stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY) ||
+		if (m->alen[STUN_AI_REQUESTED_ADDRESS_FAMILY] != 4 || stun_has(m, add_ai) ||
 			stun_has(m, STUN_AI_RESERVATION_TOKEN))
 			return 400;
 		if (f != 0x01 && f != 0x02)
@@ -866,11 +870,9 @@ static int do_allocate(struct turn_server *s, struct reply *r, const struct stun
 		want4 = f == 0x01;
 		want6 = f == 0x02;
 	}
-	if (stun_has(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY)) {
-		if (m->alen[STUN_AI_ADDITIONAL_ADDRESS_FAMILY] != 4 ||
-			stun_has(m, STUN_AI_RESERVATION_TOKEN) || stun_has(m, STUN_AI_EVEN_PORT))
-			return 400;
-		if (stun_val(m, STUN_AI_ADDITIONAL_ADDRESS_FAMILY)[0] != 0x02)
+	if (stun_has(m, add_ai)) {
+		if (m->alen[add_ai] != 4 || stun_has(m, STUN_AI_RESERVATION_TOKEN) ||
+			stun_val(m, add_ai)[0] != 0x02)
 			return 400;
 		want6 = true;
 	}

@@ -510,6 +510,7 @@ static void test_every_attribute(void)
 	stun_add(&b, STUN_ATTR_DONT_FRAGMENT, NULL, 0);
 	stun_add_u64(&b, STUN_ATTR_RESERVATION_TOKEN, 0x0102030405060708ULL);
 	stun_add_family(&b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, 6);
+	stun_add_family(&b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, 6); /* coturn's */
 	stun_add_address_error(&b, 6, 440, stun_reason(440));
 	stun_add_icmp(&b, 3, 4, 1400);
 	stun_add_u32(&b, STUN_ATTR_CONNECTION_ID, 0xc0ffee);

@@ -1518,6 +1518,25 @@ static void test_ipv6_relay(void)
 		turn_server_stream_closed(srv, 77);
 	}
 
+	/* the draft's code point for ADDITIONAL-ADDRESS-FAMILY, which coturn's clients send
+	 * (0x8032), makes a dual allocation too; EVEN-PORT may go with it */
+	{
+		struct req r;
+
+		CU_ASSERT_EQUAL(allocate_family(45004, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT,
+					"\x02\x00\x00\x00"),
+			0);
+		CU_ASSERT_EQUAL(relayed_addrs(ra), 2);
+		req_start(&r, STUN_ALLOCATE);
+		stun_add_transport(&r.b, IPPROTO_UDP);
+		stun_add_even_port(&r.b, false);
+		stun_add(&r.b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, "\x02\x00\x00\x00", 4);
+		req_auth(&r, "edge", "pw");
+		CU_ASSERT_EQUAL(send_req(&r, 45005), 0);
+		CU_ASSERT_EQUAL(relayed_addrs(ra), 2);
+		CU_ASSERT_EQUAL(ntohs(ra[0].port) % 2, 0);
+	}
+
 	/* the relay interface loses its IPv6 address: allocations relaying from it end */
 	turn_server_config(srv, &cfg);
 	edge_rcu_quiescent();
