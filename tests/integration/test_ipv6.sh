@@ -6,7 +6,10 @@
 # detection (an address another host has is never used); `ipv6` changes applied live,
 # persisted and refused with the bad word named; the exception path over IPv6: webbridge3,
 # the webadmin and C2W on the interfaces' IPv6 addresses, a guest's browser joining over
-# IPv6, and the firewall's rules (the guide's `deny 22`, an IPv6 `from`) for both families.
+# IPv6, and the firewall's rules (the guide's `deny 22`, an IPv6 `from`) for both families;
+# TURN for IPv6 clients, IPv6 relayed addresses (alone and dual) and IPv6 peers, coturn's
+# clients relaying through them, and the forbidden IPv6 peers refused with nothing leaving
+# the relay (a sniffer on the internal link).
 # Traffic: 2001:db8::/32 (and fe80::/64 on the links) inside the lab's namespaces only.
 # Exit 77 where namespaces cannot be made.
 set -uo pipefail
@@ -214,6 +217,86 @@ while i < len(body):
 sys.exit(1)
 '"
 kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null
+
+echo "TURN with IPv6 relayed addresses and IPv6 peers (RFC 8656: coturn's turnutils_uclient -x and -Z)"
+# the internal network's IPv6 prefix sits behind the internal interface, refused by default
+# like its IPv4 subnet: the lab allows it as it allows 198.18.0.0/15 (config/lab.conf)
+ctl turn peers allow 2001:db8:10::/64 >/dev/null || bad "turn peers allow 2001:db8:10::/64"
+ip netns exec internal turnutils_peer -L 2001:db8:10::2 -p 3481 >/dev/null 2>&1 &
+PEER6_PID=$!
+sleep 0.5
+# peer6 <label> <server> <uclient args...>: 2 clients x 20 messages to [2001:db8:10::2]:3481
+peer6() {
+	local label=$1 server=$2 out l r; shift 2
+	out=$(timeout 90 ip netns exec public turnutils_uclient -u edge -w edge-lab-password \
+		-e 2001:db8:10::2 -r 3481 -n 20 -m 2 -l 172 "$@" "$server" 2>&1)
+	l=$(echo "$out" | sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' | tail -1)
+	r=$(echo "$out" | sed -n 's/.*start_mclient: tot_send_msgs=[0-9]*, tot_recv_msgs=\([0-9]*\)$/\1/p' | tail -1)
+	[ "$l" = 0 ] && [ "${r:-0}" = 40 ] && ok "$label: none lost ($r echoed)" ||
+		bad "$label: lost '$l', echoed '$r' of 40: $(echo "$out" | tail -3 | tr '\n' ' ')"
+}
+peer6 "IPv6 client, IPv6 relayed address [2001:db8:10::1] (-x), channels" 2001:db8:20::1 -x -c
+peer6 "IPv6 client, IPv6 relayed address, Send and Data indications" 2001:db8:20::1 -x -c -s
+peer6 "IPv4 client 198.18.20.2, a dual allocation (-Z: ADDITIONAL-ADDRESS-FAMILY), to the IPv6 peer" 198.18.20.1 -Z
+check "the log shows the IPv6 and the dual allocations" sh -c "'$ROOT/build/edgectl' -s $SOCK log 400 | grep -q 'relay [0-9]* (IPv6)' && '$ROOT/build/edgectl' -s $SOCK log 400 | grep -q 'relay [0-9]* (IPv4 and IPv6)'"
+out=$(timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/turn_pivot.py" \
+	--server 2001:db8:20::1 --user edge --password edge-lab-password --family 46 permission \
+	'[2001:db8:10::2]:3481' 198.18.10.2:3480 2>&1)
+grep -q '^relayed 198.18.10.1:' <<<"$out" && grep -q '^relayed \[2001:db8:10::1\]:' <<<"$out" &&
+	[ "$(grep -c '^permission .* 0$' <<<"$out")" = 2 ] &&
+	ok "a dual allocation answers both relayed addresses on one port and takes a peer of each family ($(grep '^relayed' <<<"$out" | paste -sd' '))" ||
+	bad "dual allocation: $(tr '\n' ' ' <<<"$out")"
+out=$(timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/turn_pivot.py" \
+	--server 198.18.20.1 --user edge --password edge-lab-password permission '[2001:db8:10::2]:3481' 2>&1)
+grep -q '^permission 443$' <<<"$out" && ok "an IPv6 peer of an IPv4-only allocation: 443 (Peer Address Family Mismatch)" ||
+	bad "IPv6 peer on an IPv4 allocation: $(tr '\n' ' ' <<<"$out")"
+
+# the forbidden IPv6 peers: each CreatePermission 403, then a Send indication to each, and
+# nothing leaves the relay address onto the internal link (a sniffer there); the allowed
+# peer last, which the sniffer must see (it works)
+FORBIDDEN6=('[::1]:3481' '[::]:3481' '[fe80::1]:3481' '[ff02::1]:3481' '[::ffff:198.18.10.2]:3481'
+	'[::198.18.10.2]:3481' '[64:ff9b::7f00:1]:3481' '[64:ff9b::c612:a01]:3481' '[2002:c612:a01::1]:3481'
+	'[fd00::2]:3481' '[2001:db8:10::1]:3481' '[2001:db8:10::]:3481' '[2001:db8:20::1]:3481')
+ip netns exec internal timeout 40 python3 "$ROOT/tests/integration/clients/sniff6.py" --iface int0 \
+	--src 2001:db8:10::1 --seconds 30 >/tmp/edge-sniff6.out 2>/tmp/edge-sniff6.err &
+SNIFF_PID=$!
+for _ in $(seq 50); do grep -q ready /tmp/edge-sniff6.err 2>/dev/null && break; sleep 0.1; done
+f0=$(ctl turn stats | sed -n 's/^Forbidden peers *: *\([0-9]*\).*/\1/p')
+out=$(timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/turn_pivot.py" \
+	--server 2001:db8:20::1 --user edge --password edge-lab-password --family 6 permission "${FORBIDDEN6[@]}" 2>&1)
+n403=$(grep -c '^permission .* 403$' <<<"$out")
+[ "$n403" = "${#FORBIDDEN6[@]}" ] && ok "the forbidden IPv6 peers (loopback, ::, link-local, multicast, mapped, compatible, NAT64 and 6to4 of loopback and of our own address, unique-local, our own addresses, the subnet-router anycast): 403 each (${n403} of ${#FORBIDDEN6[@]})" ||
+	bad "forbidden IPv6 peers: $n403 of ${#FORBIDDEN6[@]} got 403: $(grep -v ' 403$' <<<"$out" | tr '\n' ' ')"
+f1=$(ctl turn stats | sed -n 's/^Forbidden peers *: *\([0-9]*\).*/\1/p')
+[ "$((f1 - f0))" -ge "${#FORBIDDEN6[@]}" ] && ok "turn stats counted them: Forbidden peers $f0 -> $f1" ||
+	bad "Forbidden peers $f0 -> $f1"
+timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/turn_pivot.py" \
+	--server 2001:db8:20::1 --user edge --password edge-lab-password --family 6 send "${FORBIDDEN6[@]}" >/dev/null 2>&1
+# the control: a permitted IPv6 peer, relayed through the same relay address
+timeout 30 ip netns exec public python3 -c '
+import sys; sys.argv[1:] = ["--server", "2001:db8:20::1", "--user", "edge", "--password",
+    "edge-lab-password", "--family", "6", "permission", "[2001:db8:10::2]:3481"]
+sys.path.insert(0, "'"$ROOT"'/tests/integration/clients")
+import turn_pivot as tp, argparse, time
+a = argparse.Namespace(server="2001:db8:20::1", port=3478, user="edge", password="edge-lab-password",
+    secret=None, name="x")
+t = tp.Turn(a, False)
+assert t.authed(tp.ALLOCATE, [tp.attr(tp.A_TRANSPORT, bytes([17, 0, 0, 0])), tp.attr(tp.A_FAMILY, bytes([2, 0, 0, 0]))]) == 0
+assert t.authed(tp.CREATE_PERMISSION, lambda tid: [tp.xor_peer("2001:db8:10::2", 3481, tid)]) == 0
+for i in range(3):
+    t.send("2001:db8:10::2", 3481, b"control %d" % i)
+time.sleep(0.5)
+' >/dev/null 2>&1
+sleep 0.5
+kill "$SNIFF_PID" 2>/dev/null; wait "$SNIFF_PID" 2>/dev/null
+total=$(sed -n 's/^total //p' /tmp/edge-sniff6.out)
+others=$(grep '^udp ' /tmp/edge-sniff6.out | grep -v '^udp 2001:db8:10::2 3481 ' | wc -l)
+ctrl=$(sed -n 's/^udp 2001:db8:10::2 3481 //p' /tmp/edge-sniff6.out)
+[ "${ctrl:-0}" -ge 3 ] && [ "$others" = 0 ] &&
+	ok "the sniffer on the internal link saw the permitted peer's 3 datagrams from [2001:db8:10::1] and nothing towards the forbidden ones (total $total)" ||
+	bad "sniffer: permitted peer '${ctrl}', other flows $others: $(tr '\n' ' ' </tmp/edge-sniff6.out)"
+ctl turn peers delete allow 2001:db8:10::/64 >/dev/null
+kill "$PEER6_PID" 2>/dev/null; wait "$PEER6_PID" 2>/dev/null
 
 echo "a guest joins the meeting over IPv6 (headless Chromium)"
 if command -v chromium >/dev/null; then
