@@ -22,6 +22,34 @@ static inline uint16_t cksum_fold64(uint64_t s)
 	return (uint16_t)s;
 }
 
+/* Ones' complement sum of one IPv6 address's words as in memory: two 64-bit adds with the
+ * carry added back (end-around carry), one fold. */
+static inline uint32_t cksum_ip6(const uint8_t a[16])
+{
+	uint64_t w[2], s;
+
+	memcpy(w, a, 16);
+	s = w[0] + w[1];
+	s += s < w[1];
+	return cksum_fold64(s);
+}
+
+/* The same of two addresses (a pseudo-header's): four 64-bit adds, one fold. */
+static inline uint32_t cksum_ip6x2(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t w[4], s, t;
+
+	memcpy(w, a, 16);
+	memcpy(w + 2, b, 16);
+	s = w[0] + w[1];
+	s += s < w[1];
+	t = w[2] + w[3];
+	t += t < w[3];
+	s += t;
+	s += s < t;
+	return cksum_fold64(s);
+}
+
 /* Ones' complement sum of an IPv4 header of @ihl bytes (20..60, a multiple of 4). */
 static inline uint16_t cksum_ipv4_sum(const void *hdr, unsigned int ihl)
 {

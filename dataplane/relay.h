@@ -117,38 +117,28 @@ static inline bool relay_is_client6(const struct rte_ipv6_hdr *ip, const struct 
 	return !((p[0] ^ q[0]) | (p[1] ^ q[1]) | (p[2] ^ q[2]) | (p[3] ^ q[3]));
 }
 
-/* Ones' complement sum of two IPv6 addresses' words as in memory: four 64-bit adds with the
- * carries added back (end-around carry), one fold. */
-static inline uint32_t relay_sum_ip6x2(const uint8_t a[16], const uint8_t b[16])
+/* Sum of an IPv6 UDP datagram's pseudo-header and UDP header (checksum field taken as 0), as
+ * in memory, from its addresses' sum @addrs (cksum_ip6x2): cksum_udp_hdrs' counterpart (the
+ * pseudo-header's 32-bit length and next header sum as the 16-bit ones do). */
+static inline uint32_t relay_udp_hdrs6_of(uint32_t addrs, uint16_t sport, uint16_t dport,
+	uint16_t len_be)
 {
-	uint64_t w[4], s, t;
-
-	memcpy(w, a, 16);
-	memcpy(w + 2, b, 16);
-	s = w[0] + w[1];
-	s += s < w[1];
-	t = w[2] + w[3];
-	t += t < w[3];
-	s += t;
-	s += s < t;
-	return cksum_fold64(s);
+	return addrs + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport + dport;
 }
 
-/* Sum of an IPv6 UDP datagram's pseudo-header and UDP header (checksum field taken as 0), as
- * in memory: cksum_udp_hdrs' counterpart (the pseudo-header's 32-bit length and next header
- * sum as the 16-bit ones do). */
 static inline uint32_t relay_udp_hdrs6(const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
 	uint16_t dport, uint16_t len_be)
 {
-	return relay_sum_ip6x2(src, dst) + RTE_BE16(IPPROTO_UDP) + 2u * len_be + sport + dport;
+	return relay_udp_hdrs6_of(cksum_ip6x2(src, dst), sport, dport, len_be);
 }
 
-/* The sum of the old headers a client's datagram arrived with (pseudo-header and UDP). */
-static inline uint32_t relay_in_hdrs(const struct relay_job *j)
+/* The sum of the old headers a client's datagram arrived with (pseudo-header and UDP); an
+ * IPv6 client's addresses are @a's (relay_is_client6 checked them), summed at publication. */
+static inline uint32_t relay_in_hdrs(const struct relay_job *j, const struct turn_alloc *a)
 {
 	if (j->ip6)
-		return relay_udp_hdrs6(j->ip6->src_addr, j->ip6->dst_addr, j->udp->src_port,
-			j->udp->dst_port, j->udp->dgram_len);
+		return relay_udp_hdrs6_of(a->client6_sum, j->udp->src_port, j->udp->dst_port,
+			j->udp->dgram_len);
 	return cksum_udp_hdrs(j->ip->src_addr, j->ip->dst_addr, j->udp->src_port, j->udp->dst_port,
 		j->udp->dgram_len);
 }
@@ -281,9 +271,10 @@ static __rte_always_inline void relay_to_peer(const struct dp_l3 *l3, const stru
 		nu->dgram_len = rte_cpu_to_be_16(8 + dlen);
 		if (!old_ck)
 			data_sum = rte_raw_cksum(nu + 1, dlen);
+		/* the relayed address's sum was taken at publication */
 		nu->dgram_cksum = cksum_final(data_sum +
-			relay_udp_hdrs6(a->relay_ip6, peer_ip6, nu->src_port, nu->dst_port,
-				nu->dgram_len));
+			relay_udp_hdrs6_of(a->relay6_sum + cksum_ip6(peer_ip6), nu->src_port,
+				nu->dst_port, nu->dgram_len));
 		return relay_emit(out, a->relay_if, m);
 	}
 	relay_write_l3(m, &l3->ifs[a->relay_if].mac, &pm->nh_mac, a->relay_ip, peer_ip, 8 + dlen);
@@ -359,7 +350,7 @@ static __rte_always_inline void relay_send_one(const struct dp_l3 *l3, const str
 		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
 	if (old_ck) {
 		/* everything but the DATA value leaves: sum it out of the old checksum */
-		uint32_t removed = relay_in_hdrs(j) + rte_raw_cksum(p, j->data_off);
+		uint32_t removed = relay_in_hdrs(j, a) + rte_raw_cksum(p, j->data_off);
 		uint16_t tail = j->data_off + dlen;
 
 		if (tail < plen)
@@ -441,7 +432,8 @@ static __rte_always_inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t if
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
 		if (dlen == j->ulen - 12)
-			data_sum = cksum_remove(old_ck, relay_in_hdrs(j) + cd->number + cd->length);
+			data_sum = cksum_remove(old_ck,
+				relay_in_hdrs(j, a) + cd->number + cd->length);
 		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}

@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 #include <rte_random.h>
 
+#include "cksum.h"
 #include "turn_tables.h"
 
 struct turn_tables turn_tab;
@@ -306,6 +307,8 @@ int turn_alloc_publish(struct turn_alloc *a)
 		return -EINVAL;
 	if (!alloc_port_tables(a, relay))
 		return a->relay_ip || a->relay6 ? -ENOMEM : -EINVAL;
+	a->client6_sum = turn_key_is6(&a->key) ? cksum_ip6x2(a->client_ip6, a->server_ip6) : 0;
+	a->relay6_sum = a->relay6 ? cksum_ip6(a->relay_ip6) : 0;
 
 	e = ctab_entry(turn_tab.by_client, &a->key);
 	if (e) {

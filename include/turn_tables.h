@@ -128,6 +128,10 @@ struct turn_alloc {
 	 * IPv4 one (relay_ip, 0 when the allocation has none): only packets to IPv6 peers read
 	 * it, so it lives past the hot lines */
 	uint8_t relay_ip6[16];
+	/* their ones' complement sums (cksum.h), taken at publication for the checksums of the
+	 * packets an IPv6 client sends (client_ip6 and server_ip6) and of those leaving from
+	 * relay_ip6: in the line relay_run prefetches for an IPv6 client */
+	uint32_t client6_sum, relay6_sum;
 	/* cold: the writer's */
 	uint32_t slot;
 	bool release_slot; /* retired by a removal, not by a newer version */
