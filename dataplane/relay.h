@@ -693,10 +693,13 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rb->c2p[i].lo = &lc[a[i] - turn_tab.objs];
 				rte_prefetch0(a[i]);
 				rte_prefetch0(rb->c2p[i].lo);
-				if (rb->c2p[i].ip6) { /* its addresses, checked: another line;
-						       * the IPv6 relayed address, another */
+				if (rb->c2p[i].ip6) {
+					/* its addresses, checked: another line; the IPv6
+					 * relayed address and the sums, another; and the first
+					 * IPv6 peer's address (its head is in client_ip6's) */
 					rte_prefetch0(a[i]->client_ip6);
 					rte_prefetch0(a[i]->relay_ip6);
+					rte_prefetch0(turn_perm6_addr(a[i], TURN_PERM6_HEAD(0)));
 				}
 			}
 		}
