@@ -7,7 +7,10 @@
  *   op % 6 == 0: a frame on stream connection 1 + arg % 4 (unsigned, as sent)
  *   op % 6 == 1: a datagram from UDP client port 40000 + arg % 4, over IPv6 (from
  *                [2001:db8:20::2 + arg / 4 % 2]) when arg & 0x80
- *   op % 6 == 2: a datagram from a peer to one of the relay ports handed out so far
+ *   op % 6 == 2: a datagram from a peer to one of the relay ports handed out so far, from
+ *                the IPv6 peer [2001:db8:10::2] to the IPv6 relayed address when arg & 0x80
+ *                (the relay interface has one: REQUESTED-ADDRESS-FAMILY and
+ *                ADDITIONAL-ADDRESS-FAMILY among the fuzzed attributes reach it)
  *   op % 6 == 3: a signed request (method from arg, attributes from the bytes as
  *                [type hi][type lo][len][value...]), on a stream or over UDP (op & 0x80);
  *                the target adds USERNAME, REALM, NONCE and a valid MESSAGE-INTEGRITY, so
@@ -40,6 +43,9 @@ static uint16_t relay_ports[16];
 static unsigned int n_relay;
 static uint8_t out[4096];
 static uint32_t tid_seq;
+/* the relay interface's IPv6 address (a), and the IPv6 peer behind it */
+static const uint8_t relay6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, [15] = 1 };
+static uint8_t peer6[16];
 
 static int fake_resolve(void *ctx, uint8_t ifi, uint32_t ip, uint8_t mac[6])
 {
@@ -68,6 +74,21 @@ static void fake_to_peer(void *ctx, uint8_t ifi, uint32_t relay_ip, uint16_t rel
 	(void)ctx, (void)ifi, (void)relay_ip, (void)relay_port, (void)peer_ip, (void)peer_port;
 	(void)mac;
 	memcpy(sink, d, len < sizeof(sink) ? len : sizeof(sink)); /* ASan checks every byte */
+}
+
+static int fake_resolve6(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6])
+{
+	(void)ctx, (void)ifi;
+	memset(mac, 2, 6);
+	return ip[15] == 9 ? -EAGAIN : 0; /* ...::9: neighbour discovery never answers */
+}
+
+static void fake_to_peer6(void *ctx, uint8_t ifi, const uint8_t relay_ip[16], uint16_t relay_port,
+	const uint8_t peer_ip[16], uint16_t peer_port, const uint8_t mac[6], const uint8_t *d,
+	size_t len)
+{
+	(void)relay_ip, (void)peer_ip;
+	fake_to_peer(ctx, ifi, 0, relay_port, 0, peer_port, mac, d, len);
 }
 
 static int fake_tcp_listen(void *ctx, uint32_t conn, uint32_t ip, uint16_t port)
@@ -202,9 +223,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *eal[] = { "fuzz_turn", "-l", "0", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
 		"--log-level=lib.*:error", NULL };
 	struct turn_env env = { .resolve = fake_resolve,
+		.resolve6 = fake_resolve6,
 		.now_ms = fake_ms,
 		.unix_s = fake_unix,
 		.to_peer = fake_to_peer,
+		.to_peer6 = fake_to_peer6,
 		.tcp_listen = fake_tcp_listen,
 		.tcp_unlisten = fake_tcp_unlisten,
 		.tcp_connect = fake_tcp_connect,
@@ -218,6 +241,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char err[200];
 
 	(void)argc, (void)argv;
+	memcpy(peer6, relay6, 16);
+	peer6[15] = 2;
 	if (rte_eal_init(9, eal) < 0 || turn_tables_init(256, 0) < 0)
 		abort();
 	edge_log_open(LOG_TARGET_STDERR, NULL, LOG_EMERG);
@@ -232,6 +257,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		sizeof(err));
 	cfg_ipv4_add(&cfg, 1, inet_addr("198.18.20.1"), 24, inet_addr("198.18.20.2"), err,
 		sizeof(err));
+	if (cfg_ipv6_add(&cfg, 0, relay6, 64, NULL, err, sizeof(err)) < 0)
+		abort();
+	cfg.turn.allowed6[0] = cfg_prefix6_of(relay6, 32); /* 2001:db8::/32: the peers */
+	cfg.turn.n_allowed6 = 1;
 	cfg.turn.enabled = true;
 	cfg.turn.listen_mask = 3;
 	cfg.turn.max_allocs = 64;
@@ -282,10 +311,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:
 			if (!n_relay)
 				break;
-			check_out(turn_server_from_peer(srv, inet_addr("198.18.10.1"),
-				relay_ports[arg % (n_relay < 16 ? n_relay : 16)],
-				inet_addr("198.18.10.2"), htons(3480), d, len, out, sizeof(out),
-				&conn));
+			if (arg & 0x80)
+				check_out(turn_server_from_peer6(srv, relay6,
+					relay_ports[arg % (n_relay < 16 ? n_relay : 16)], peer6,
+					htons(3480), d, len, out, sizeof(out), &conn));
+			else
+				check_out(turn_server_from_peer(srv, inet_addr("198.18.10.1"),
+					relay_ports[arg % (n_relay < 16 ? n_relay : 16)],
+					inet_addr("198.18.10.2"), htons(3480), d, len, out,
+					sizeof(out), &conn));
 			break;
 		case 3:
 			signed_request(op, arg, d, len);
