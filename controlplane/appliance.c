@@ -1341,12 +1341,11 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 	fprintf(out, "Dropped by the firewall : %lu packets\n", st.drops[DP_DROP_FIREWALL]);
 	/* TURN's ports are not opened behind the operator's back: say when they are shut */
 	if (t->enabled && (t->listen_mask & (1u << ifi))) {
-		bool turn_ok = fw_config_allows(&ifc->fw, IPPROTO_UDP, 0, t->port);
-
+		/* both families (fw_port_state: "BLOCKED over IPv6" when one only) */
 		for (uint32_t p = t->relay_lo; p <= t->relay_hi; p++, total++)
-			blocked += !fw_config_allows(&ifc->fw, IPPROTO_UDP, 0, (uint16_t)p);
+			blocked += !fw_config_allows_any(&ifc->fw, IPPROTO_UDP, (uint16_t)p);
 		fprintf(out, "TURN port %u/udp        : %s%s\n", t->port,
-			turn_ok ? "allowed" : "BLOCKED",
+			fw_port_state(&ifc->fw, IPPROTO_UDP, t->port),
 			ifc->fw.enabled ? "" : " (firewall disabled)");
 		fprintf(out, "TURN relay ports        : %s (%u-%u/udp%s)\n",
 			blocked == 0		 ? "allowed" :
@@ -1354,13 +1353,11 @@ static void firewall_page(void *ctx, int ifi, FILE *out)
 						   "partly BLOCKED",
 			t->relay_lo, t->relay_hi, ifc->fw.enabled ? "" : ", firewall disabled");
 		fprintf(out, "TURN port %u/tcp        : %s%s\n", t->port,
-			fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->port) ? "allowed" : "BLOCKED",
+			fw_port_state(&ifc->fw, IPPROTO_TCP, t->port),
 			ifc->fw.enabled ? "" : " (firewall disabled)");
 		if (t->tls_port)
 			fprintf(out, "TURN TLS port %u/tcp     : %s%s\n", t->tls_port,
-				fw_config_allows(&ifc->fw, IPPROTO_TCP, 0, t->tls_port) ?
-					"allowed" :
-					"BLOCKED",
+				fw_port_state(&ifc->fw, IPPROTO_TCP, t->tls_port),
 				ifc->fw.enabled ? "" : " (firewall disabled)");
 	}
 }
