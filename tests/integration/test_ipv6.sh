@@ -238,6 +238,8 @@ peer6() {
 peer6 "IPv6 client, IPv6 relayed address [2001:db8:10::1] (-x), channels" 2001:db8:20::1 -x -c
 peer6 "IPv6 client, IPv6 relayed address, Send and Data indications" 2001:db8:20::1 -x -c -s
 peer6 "IPv4 client 198.18.20.2, a dual allocation (-Z: ADDITIONAL-ADDRESS-FAMILY), to the IPv6 peer" 198.18.20.1 -Z
+peer6 "IPv6 client over TCP, IPv6 relayed address (-t -x: the control plane relays)" 2001:db8:20::1 -t -x -c
+peer6 "IPv4 client over TLS on 447, IPv6 relayed address (-t -S -x)" 198.18.20.1 -t -S -p 447 -x -c
 check "the log shows the IPv6 and the dual allocations" sh -c "'$ROOT/build/edgectl' -s $SOCK log 400 | grep -q 'relay [0-9]* (IPv6)' && '$ROOT/build/edgectl' -s $SOCK log 400 | grep -q 'relay [0-9]* (IPv4 and IPv6)'"
 out=$(timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/turn_pivot.py" \
 	--server 2001:db8:20::1 --user edge --password edge-lab-password --family 46 permission \
