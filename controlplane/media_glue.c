@@ -33,6 +33,22 @@ static int media_send_own(void *ctx, uint8_t ifi, uint32_t src, uint16_t sport, 
 	return 0;
 }
 
+/* media_send_own over IPv6: a leg through our relay's IPv6 relayed address */
+static int media_send_own6(void *ctx, uint8_t ifi, const uint8_t src[16], uint16_t sport,
+	const uint8_t dst[16], uint16_t dport, const uint8_t *buf, size_t len)
+{
+	struct appliance *app = ctx;
+	struct rte_mbuf *m;
+	uint8_t mac[6];
+
+	if (ifi >= app->cfg.n_ifs || !app_own_mac6(app, dst, mac))
+		return -EHOSTUNREACH;
+	if (!(m = app_udp_frame6(app, ifi, mac, src, sport, dst, dport, buf, len)))
+		return -ENOBUFS;
+	app_inject(app, m, app->ports[ifi].port_id);
+	return 0;
+}
+
 /* ---- the media server's counters in the metrics registry (its thread-safe snapshot) ---- */
 
 static void mm_legs(void *ctx, struct metrics_sink *sink)
@@ -112,6 +128,13 @@ static bool media_is_own(void *ctx, uint32_t ip)
 	return app_own_mac(ctx, ip, mac);
 }
 
+static bool media_is_own6(void *ctx, const uint8_t ip[16])
+{
+	uint8_t mac[6];
+
+	return app_own_mac6(ctx, ip, mac);
+}
+
 /* after app->cfg changed */
 static void on_config(void *ctx)
 {
@@ -126,7 +149,10 @@ int app_media_start(struct appliance *app)
 	const struct media_server_env env = { .ctx = app,
 		.resolve = app_resolve,
 		.send_own = media_send_own,
-		.is_own = media_is_own };
+		.is_own = media_is_own,
+		.resolve6 = app_resolve6,
+		.send_own6 = media_send_own6,
+		.is_own6 = media_is_own6 };
 	unsigned int lcore;
 	char err[256];
 	int ret;

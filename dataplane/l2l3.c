@@ -787,8 +787,8 @@ static inline bool udp_relay6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 }
 
 static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ether_hdr *eth, uint32_t now_s, struct relay_batch *rb, struct dp_burst_out *out,
-	struct dp_if_stats *st)
+	struct rte_ether_hdr *eth, uint64_t tsc, uint32_t now_s, struct relay_batch *rb,
+	struct dp_burst_out *out, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
@@ -832,6 +832,18 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	 * kernel says port unreachable). */
 	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
 		return;
+	/* the SFU's IPv6 legs: SRTP/SRTCP on a media port (sfu_input6); the rest of what comes
+	 * to a media port (STUN, DTLS) goes on to the media server's socket */
+	if (proto == IPPROTO_UDP && off == IP6_HLEN && l3->media_port[ifi] &&
+		plen >= sizeof(struct rte_udp_hdr)) {
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+
+		if (ulen >= sizeof(*udp) && ulen <= plen &&
+			sfu_is_media_port6(l3, ifi, ip->dst_addr, udp->dst_port) &&
+			sfu_input6(l3, m, ip, udp, ulen, tsc, out, st))
+			return;
+	}
 	if (proto == IPPROTO_UDP && off == IP6_HLEN && l3->turn_port &&
 		plen >= sizeof(struct rte_udp_hdr)) {
 		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
@@ -917,7 +929,7 @@ void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, 
 			break;
 		case RTE_BE16(RTE_ETHER_TYPE_IPV6):
 			if (ifp->v6)
-				ipv6_input(l3, ifi, m, eth, now_s, &rb, out, st);
+				ipv6_input(l3, ifi, m, eth, tsc, now_s, &rb, out, st);
 			else
 				drop(m, st, DP_DROP_L2_ETHERTYPE);
 			break;

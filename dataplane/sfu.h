@@ -7,7 +7,9 @@
  * the sender's video kept for a second, and sent to senders for their uplink's losses
  * (sfu_rtx_*, sfu_nack_*). A sender that negotiated transport-cc gets our feedback on its
  * uplink (sfu_twcc_*). STUN, DTLS and
- * anything that is not RTP go to the control plane's socket (the media server). No lock,
+ * anything that is not RTP go to the control plane's socket (the media server). Legs are of
+ * either family (issue 18): sfu_input for IPv4, sfu_input6 for IPv6, and each receiver's copy
+ * gets its own family's headers (sfu_emit). No lock,
  * no heap but the mempool, no log: every drop is counted under its reason. */
 #ifndef EDGE_SFU_H
 #define EDGE_SFU_H
@@ -25,7 +27,13 @@
 #include "media_tables.h"
 #include "rtp_ext.h"
 
+/* Every packet the SFU builds has its payload SFU_HDRS past the start of its data (the
+ * IPv4 headers' room); an IPv6 receiver's headers take SFU_HDRS6_EXTRA more bytes, before
+ * that, out of the mbuf's headroom (sfu_emit6), and an IPv6 packet reused in place is first
+ * made to look like that (sfu_input6). */
 #define SFU_HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+#define SFU_HDRS6 (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_udp_hdr))
+#define SFU_HDRS6_EXTRA (SFU_HDRS6 - SFU_HDRS)
 
 static inline void sfu_drop(struct rte_mbuf *m, struct dp_if_stats *st, enum dp_drop_reason r)
 {
@@ -41,8 +49,63 @@ static inline bool sfu_is_media_port(const struct dp_l3 *l3, uint8_t ifi, uint32
 		l3->media_ip[ifi] == dst_ip;
 }
 
-/* Writes fresh Ethernet, IPv4 and UDP headers for @plen bytes of payload that sit right after
- * them in @m, towards @dst, and queues @m out of @dst's interface. */
+/* Whether (@ifi, @dst_ip6, @dst_port) is a media port over IPv6: the media port on one of the
+ * interface's global IPv6 addresses (where the media server's IPv6 sockets are). */
+static inline bool sfu_is_media_port6(const struct dp_l3 *l3, uint8_t ifi, const uint8_t *dst_ip6,
+	uint16_t dst_port)
+{
+	const struct dp_if *ifp = &l3->ifs[ifi];
+
+	if (!l3->media_port[ifi] || l3->media_port[ifi] != dst_port)
+		return false;
+	for (unsigned int i = 0; i < ifp->n_addrs6 && i < EDGE_MAX_ADDRS; i++)
+		if (!memcmp(ifp->addr6[i], dst_ip6, 16))
+			return true;
+	return false;
+}
+
+static inline void sfu_queue(struct rte_mbuf *m, uint8_t ifi, struct dp_burst_out *out);
+
+/* sfu_emit's IPv6 half: the payload at SFU_HDRS gets Ethernet, IPv6 and UDP headers (the
+ * UDP checksum, mandatory over IPv6) starting SFU_HDRS6_EXTRA bytes into the headroom. */
+static inline void sfu_emit6(const struct dp_l3 *l3, const struct media_leg *dst,
+	struct rte_mbuf *m, uint16_t plen, struct dp_burst_out *out)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	if (unlikely(m->data_off < SFU_HDRS6_EXTRA)) { /* never from our pools' mbufs */
+		out->flush_drops++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_off = (uint16_t)(m->data_off - SFU_HDRS6_EXTRA);
+	m->data_len = m->pkt_len = (uint32_t)(SFU_HDRS6 + plen);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	memcpy(eth->dst_addr.addr_bytes, dst->mac, 6);
+	eth->src_addr = l3->ifs[dst->ifi].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = RTE_BE32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + plen));
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, dst->local_ip6, 16);
+	memcpy(ip->dst_addr, dst->remote_ip6, 16);
+	*udp = (struct rte_udp_hdr){ .src_port = dst->local_port,
+		.dst_port = dst->remote_port,
+		.dgram_len = ip->payload_len };
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp); /* 0 comes out as 0xffff */
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	sfu_queue(m, dst->ifi, out);
+}
+
+/* Writes fresh Ethernet, IP and UDP headers for @plen bytes of payload that sit SFU_HDRS
+ * bytes into @m, towards @dst (IPv4, or IPv6 for an IPv6 leg: sfu_emit6), and queues @m out of
+ * @dst's interface. */
 static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst, struct rte_mbuf *m,
 	uint16_t plen, struct dp_burst_out *out)
 {
@@ -50,6 +113,8 @@ static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 
+	if (unlikely(dst->v6))
+		return sfu_emit6(l3, dst, m, plen, out);
 	m->data_len = m->pkt_len = (uint32_t)(SFU_HDRS + plen);
 	memcpy(eth->dst_addr.addr_bytes, dst->mac, 6);
 	eth->src_addr = l3->ifs[dst->ifi].mac;
@@ -67,19 +132,25 @@ static inline void sfu_emit(const struct dp_l3 *l3, const struct media_leg *dst,
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(*ip);
+	sfu_queue(m, dst->ifi, out);
+}
+
+/* Queues @m (its headers written) out of interface @ifi. */
+static inline void sfu_queue(struct rte_mbuf *m, uint8_t ifi, struct dp_burst_out *out)
+{
 	/* a burst fans out to many times its size: a full queue leaves now (the worker's
 	 * flush), or, where nobody can send it (tests), the copy is dropped and counted */
-	if (unlikely(out->n_fwd[dst->ifi] == EDGE_MAX_BURST)) {
+	if (unlikely(out->n_fwd[ifi] == EDGE_MAX_BURST)) {
 		if (!out->flush) {
 			out->flush_drops++;
 			rte_pktmbuf_free(m);
 			return;
 		}
-		out->flush(out->flush_ctx, dst->ifi, out->fwd[dst->ifi], out->n_fwd[dst->ifi]);
-		out->n_fwd[dst->ifi] = 0;
+		out->flush(out->flush_ctx, ifi, out->fwd[ifi], out->n_fwd[ifi]);
+		out->n_fwd[ifi] = 0;
 	}
-	out->fwd[dst->ifi][out->n_fwd[dst->ifi]++] = m;
-	out->fwd_mask |= 1u << dst->ifi;
+	out->fwd[ifi][out->n_fwd[ifi]++] = m;
+	out->fwd_mask |= 1u << ifi;
 }
 
 /* A fresh mbuf holding @len bytes of @p after room for the headers, with room for the SRTP
@@ -1013,37 +1084,27 @@ static inline void sfu_sim_fan_out(const struct dp_l3 *l3, const struct media_ta
 		rte_pktmbuf_free(m);
 }
 
-/* A datagram for a media port, of a burst that arrived at TSC @tsc. False: not ours to
- * forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the media
- * server's socket takes it. */
-static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-	uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen, uint64_t tsc,
-	struct dp_burst_out *out, struct dp_if_stats *st)
+/* The SRTP/SRTCP packet @p (@len bytes, RTP's first bits checked) in @m from @leg (NULL: no
+ * leg's 5-tuple) of table @t: unprotected, and forwarded to its receivers. @hdr_ok: the
+ * headers before @p are exactly SFU_HDRS bytes of Ethernet, IPv4 (or IPv6 made to look so)
+ * and UDP, so the last receiver may reuse @m. Consumes @m. */
+static inline void sfu_leg_input(const struct dp_l3 *l3, struct rte_mbuf *m,
+	const struct media_tab *t, const struct media_leg *leg, struct media_lcore_leg *lc,
+	uint8_t *p, uint16_t len, bool hdr_ok, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
 {
-	uint8_t *p = (uint8_t *)(udp + 1);
-	uint16_t len = (uint16_t)(ulen - sizeof(*udp));
-	const struct media_tab *t;
-	const struct media_leg *leg;
-	struct media_lcore_leg *lc;
 	enum media_srtp_rc e;
 	uint32_t ssrc;
 	bool rtcp, audio;
 	int n = len, layer = -1;
 
-	if (len < 12 || (p[0] & 0xc0) != 0x80)
-		return false; /* RFC 7983: not RTP/RTCP */
-	st->sfu_rx_pkts++;
-	t = edge_rcu_read(media_tab_current);
-	lc = media_lcore[rte_lcore_id()];
-	leg = t && lc ? media_lookup(t, ip->src_addr, udp->src_port, ip->dst_addr, udp->dst_port) :
-			NULL;
 	if (!leg) {
 		sfu_drop(m, st, DP_DROP_MEDIA_NO_LEG);
-		return true;
+		return;
 	}
 	if (unlikely(!rte_pktmbuf_is_contiguous(m))) {
 		sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
-		return true;
+		return;
 	}
 	rtcp = p[1] >= 192 && p[1] <= 223; /* RFC 5761 section 4 */
 	/* Only SSRCs the leg announced, checked on the clear header before any crypto: RTCP's
@@ -1062,11 +1123,11 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 			(rtcp || !ssrc || ssrc == leg->video_ssrc ||
 				!sim_room(leg->sim, leg->n_layers))) {
 			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
-			return true;
+			return;
 		}
 	} else if (unlikely(!ssrc || (!audio && ssrc != leg->video_ssrc))) {
 		sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
-		return true;
+		return;
 	}
 	e = rtcp ? media_srtp_unprotect_rtcp(&leg->rx, p, &n) :
 		   media_srtp_unprotect(&leg->rx, p, &n);
@@ -1080,7 +1141,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		} else { /* too short for its tag, header past the end */
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
 		}
-		return true;
+		return;
 	}
 	if (unlikely(layer < 0 && leg->sim != NULL && !audio)) {
 		/* authenticated: it is the browser's; a layer only if its rid says so */
@@ -1089,7 +1150,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 		if (layer < 0) {
 			leg->sim->unknown++;
 			sfu_drop(m, st, DP_DROP_MEDIA_SSRC);
-			return true;
+			return;
 		}
 	}
 	lc[leg->slot].rx_pkts++;
@@ -1105,7 +1166,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 	lc[leg->slot].rx_audio_pkts += audio;
 	lc[leg->slot].rx_audio_bytes += audio ? len : 0;
 	/* the last receiver reuses this mbuf when the headers before @p are exactly ours */
-	bool reuse = ihl == sizeof(*ip) && rte_pktmbuf_tailroom(m) >= MEDIA_SRTP_TRAILER + 16 &&
+	bool reuse = hdr_ok && rte_pktmbuf_tailroom(m) >= MEDIA_SRTP_TRAILER + 16 &&
 		p == rte_pktmbuf_mtod_offset(m, uint8_t *, SFU_HDRS);
 	uint32_t mask = 0;
 
@@ -1117,7 +1178,7 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 
 		if (r < 0) {
 			sfu_drop(m, st, DP_DROP_MEDIA_MALFORMED);
-			return true;
+			return;
 		}
 		if (nk.n || nk.over)
 			sfu_nacks_input(l3, t, leg, &nk, m->pool, tsc, out, st);
@@ -1125,13 +1186,13 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 			sfu_reports(leg, &lc[leg->slot], &nk, tsc);
 		if (!rlen) { /* NACKs only: answered */
 			rte_pktmbuf_free(m);
-			return true;
+			return;
 		}
 		n = rlen;
 		mask = (uint32_t)r;
 		if (!mask && !nk.feedback) { /* reports (they end here), SDES: consumed */
 			rte_pktmbuf_free(m);
-			return true;
+			return;
 		}
 		if (keyframe) {
 			uint32_t sim = sfu_sim_keyframe(t, leg, keyframe);
@@ -1142,13 +1203,13 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 			if (sim &&
 				!mask) { /* key-frame requests for simulcast sources only: ours */
 				rte_pktmbuf_free(m);
-				return true;
+				return;
 			}
 		}
 	} else if (layer >= 0) {
 		sfu_sim_fan_out(l3, t, leg, (unsigned int)layer, m, p, (uint16_t)n, reuse, tsc, out,
 			st);
-		return true;
+		return;
 	} else {
 		uint8_t pt = p[1] & 0x7f;
 		/* a muted stream still reaches its receivers once every 2^14 packets: each
@@ -1162,6 +1223,64 @@ static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct 
 				mask |= leg->out[i].pt_map[pt] != 0xff ? 1u << i : 0;
 	}
 	sfu_fan_out(l3, t, leg, mask, m, p, (uint16_t)n, rtcp, reuse, out, st);
+}
+
+/* A datagram for a media port over IPv4, of a burst that arrived at TSC @tsc. False: not ours
+ * to forward (STUN, DTLS, anything not RTP): the caller hands it to the kernel, where the
+ * media server's socket takes it. */
+static inline bool sfu_input(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	uint16_t ihl, struct rte_udp_hdr *udp, uint16_t ulen, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	uint8_t *p = (uint8_t *)(udp + 1);
+	uint16_t len = (uint16_t)(ulen - sizeof(*udp));
+	const struct media_tab *t;
+	struct media_lcore_leg *lc;
+
+	if (len < 12 || (p[0] & 0xc0) != 0x80)
+		return false; /* RFC 7983: not RTP/RTCP */
+	st->sfu_rx_pkts++;
+	t = edge_rcu_read(media_tab_current);
+	lc = media_lcore[rte_lcore_id()];
+	sfu_leg_input(l3, m, t,
+		t && lc ?
+			media_lookup(t, ip->src_addr, udp->src_port, ip->dst_addr, udp->dst_port) :
+			NULL,
+		lc, p, len, ihl == sizeof(*ip), tsc, out, st);
+	return true;
+}
+
+/* sfu_input over IPv6: a datagram for a media port (sfu_is_media_port6) with @udp right
+ * after @ip (no extension headers) and @ulen checked against the payload length. False: not
+ * ours (not RTP/RTCP; or no UDP checksum, which IPv6 requires: RFC 8200 8.1): the kernel's.
+ * A packet some leg may reuse in place loses SFU_HDRS6_EXTRA bytes at its start first, so
+ * that its payload sits SFU_HDRS into it, as the SFU's own packets' do. */
+static inline bool sfu_input6(const struct dp_l3 *l3, struct rte_mbuf *m, struct rte_ipv6_hdr *ip,
+	struct rte_udp_hdr *udp, uint16_t ulen, uint64_t tsc, struct dp_burst_out *out,
+	struct dp_if_stats *st)
+{
+	uint8_t *p = (uint8_t *)(udp + 1);
+	uint16_t len = (uint16_t)(ulen - sizeof(*udp));
+	const struct media_tab *t;
+	const struct media_leg *leg;
+	struct media_lcore_leg *lc;
+	bool hdr_ok;
+
+	if (len < 12 || (p[0] & 0xc0) != 0x80 || !udp->dgram_cksum)
+		return false;
+	st->sfu_rx_pkts++;
+	t = edge_rcu_read(media_tab_current);
+	lc = media_lcore[rte_lcore_id()];
+	leg = t && lc ? media_lookup6(t, ip->src_addr, udp->src_port, ip->dst_addr, udp->dst_port) :
+			NULL;
+	hdr_ok = leg && p == rte_pktmbuf_mtod_offset(m, uint8_t *, SFU_HDRS6) &&
+		m->data_len >= SFU_HDRS6;
+	if (hdr_ok) {
+		m->data_off = (uint16_t)(m->data_off + SFU_HDRS6_EXTRA);
+		m->data_len = (uint16_t)(m->data_len - SFU_HDRS6_EXTRA);
+		m->pkt_len -= SFU_HDRS6_EXTRA;
+	}
+	sfu_leg_input(l3, m, t, leg, lc, p, len, hdr_ok, tsc, out, st);
 	return true;
 }
 

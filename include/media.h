@@ -57,7 +57,7 @@ struct media_local {
 	char fingerprint[100]; /* "AB:CD:...", sha-256 */
 	unsigned int n_cand;
 	struct {
-		char ip[16];
+		char ip[46]; /* INET6_ADDRSTRLEN: an IPv6 host candidate too */
 		uint16_t port;
 	} cand[MEDIA_MAX_CAND];
 };

@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_config.h>
 #include <srtp2/srtp.h>
@@ -161,7 +162,8 @@ struct media_leg {
 	uint16_t slot;
 	uint8_t ifi;			  /* where the leg's packets arrive and leave */
 	uint8_t mac[6];			  /* next hop towards the remote end */
-	uint32_t local_ip, remote_ip;	  /* network order */
+	bool v6;			  /* its 5-tuple is IPv6: local_ip6, remote_ip6 (below) */
+	uint32_t local_ip, remote_ip;	  /* network order; 0 for an IPv6 leg */
 	uint16_t local_port, remote_port; /* network order */
 	struct media_srtp rx;		  /* copied from the control plane's media_srtp_new() */
 	uint32_t audio_ssrc, video_ssrc;  /* what the leg sends (0: nothing) */
@@ -193,11 +195,15 @@ struct media_leg {
 	struct sim_stream *sim;
 	uint8_t n_out;
 	struct media_out out[MEDIA_MAX_OUT];
+	/* an IPv6 leg's addresses (v6), network order: past the hot lines, read for its own
+	 * lookups and for the headers of what it receives (all zero for an IPv4 leg) */
+	uint8_t local_ip6[16], remote_ip6[16];
 };
 
 struct media_tab {
 	uint16_t index[MEDIA_INDEX_SIZE]; /* slot + 1 by hash of the 5-tuple; 0 = empty */
 	uint32_t seed;
+	uint64_t key6[4]; /* media_hash6's key (random per table, like seed) */
 	struct media_leg *legs[MEDIA_MAX_LEGS]; /* by slot; NULL = none */
 	unsigned int n_legs;
 };
@@ -235,6 +241,67 @@ static inline const struct media_leg *media_lookup(const struct media_tab *t, ui
 			return l;
 	}
 	return NULL;
+}
+
+/* The high and low halves of the 128-bit product of @a and @b, folded. */
+static inline uint64_t media_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* An IPv6 5-tuple's slot in the index: a keyed hash of both addresses (NH-style: each
+ * 64-bit half of an address xored with its word of @key, multiplied in pairs), then the
+ * ports, finished as media_hash. The key is secret and random per table (media_server.c):
+ * a guest who does not know it cannot aim addresses at one chain of the index. */
+static inline uint32_t media_hash6(const uint64_t key[4], uint32_t seed, const uint8_t rip[16],
+	uint16_t rport, const uint8_t lip[16], uint16_t lport)
+{
+	uint64_t r0, r1, l0, l1, h;
+
+	memcpy(&r0, rip, 8);
+	memcpy(&r1, rip + 8, 8);
+	memcpy(&l0, lip, 8);
+	memcpy(&l1, lip + 8, 8);
+	h = media_mum(r0 ^ key[0], r1 ^ key[1]) ^ media_mum(l0 ^ key[2], l1 ^ key[3]);
+	h ^= ((uint64_t)rport << 16 | lport) ^ ((uint64_t)seed << 32);
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+/* media_lookup for an IPv6 5-tuple (addresses of 16 bytes, network order). The same index:
+ * an IPv4 leg never matches (its v6 is off), nor an IPv6 one media_lookup (its IPv4
+ * addresses are 0, never the media port's address). */
+static inline const struct media_leg *media_lookup6(const struct media_tab *t,
+	const uint8_t rip[16], uint16_t rport, const uint8_t lip[16], uint16_t lport)
+{
+	uint32_t i = media_hash6(t->key6, t->seed, rip, rport, lip, lport);
+
+	for (unsigned int probe = 0; probe < MEDIA_INDEX_SIZE; probe++, i++) {
+		uint16_t s = t->index[i & (MEDIA_INDEX_SIZE - 1)];
+		const struct media_leg *l;
+
+		if (!s)
+			return NULL;
+		l = t->legs[s - 1];
+		if (l->v6 && l->remote_port == rport && l->local_port == lport &&
+			!memcmp(l->remote_ip6, rip, 16) && !memcmp(l->local_ip6, lip, 16))
+			return l;
+	}
+	return NULL;
+}
+
+/* Where leg @l goes in @t's index: media_hash or media_hash6 of its 5-tuple. */
+static inline uint32_t media_leg_hash(const struct media_tab *t, const struct media_leg *l)
+{
+	return l->v6 ?
+		media_hash6(t->key6, t->seed, l->remote_ip6, l->remote_port, l->local_ip6,
+			l->local_port) :
+		media_hash(t->seed, l->remote_ip, l->remote_port, l->local_ip, l->local_port);
 }
 
 /* One leg's traffic on one lcore: written by that lcore only. What every packet touches

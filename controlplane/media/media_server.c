@@ -2,6 +2,8 @@
  * media ports' kernel sockets (the data plane passes all but SRTP there); once a leg has a
  * nominated path, keys and a next hop, it is published in the SFU tables and the data plane
  * forwards its media alone. Consent (RFC 7675) is watched here: checks keep coming to us.
+ * A media port has a socket on its interface's IPv4 address and one on each IPv6 address
+ * (issue 18): a leg's paths, and so its 5-tuple in the tables, are of either family.
  *
  * Locking: the callbridge's thread and the control loop share the legs under ms->lock, held
  * briefly. Only the control loop publishes (edge_rcu_publish). SRTP contexts are made here
@@ -27,9 +29,75 @@
 #include "media_tables.h"
 
 #define MS_MAX_PATHS 4 /* addresses a leg's checks came from (candidate pairs) */
+/* media sockets: on each media interface its first IPv4 address and its IPv6 ones */
+#define MS_MAX_SOCKS (MEDIA_MAX_PORTS * (1 + EDGE_MAX_ADDRS))
 #define MS_MAX_EVENTS 256
 #define MS_MAX_HANDSHAKES 64 /* DTLS handshakes in flight at once */
 #define MS_ICE_WAIT_MS 60000 /* a leg no check reached for this long is reported once */
+
+/* An address of either family (issue 18): IPv4 in ip (ip6 all zero), or IPv6 in ip6 (ip 0). */
+struct ms_ip {
+	bool v6;
+	uint32_t ip; /* network order */
+	uint8_t ip6[16];
+};
+
+/* what the media sockets send to and receive from */
+union ms_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+static bool ms_ip_eq(const struct ms_ip *a, const struct ms_ip *b)
+{
+	return a->v6 == b->v6 && (a->v6 ? !memcmp(a->ip6, b->ip6, 16) : a->ip == b->ip);
+}
+
+/* @sa's address (@port: its port, network order) */
+static struct ms_ip ms_ip_of(const union ms_sa *sa, uint16_t *port)
+{
+	struct ms_ip a = { .v6 = sa->sa.sa_family == AF_INET6 };
+
+	if (a.v6) {
+		memcpy(a.ip6, &sa->in6.sin6_addr, 16);
+		*port = sa->in6.sin6_port;
+	} else {
+		a.ip = sa->in.sin_addr.s_addr;
+		*port = sa->in.sin_port;
+	}
+	return a;
+}
+
+/* (@a, @port) as a socket address; its length */
+static socklen_t ms_sa_of(const struct ms_ip *a, uint16_t port, union ms_sa *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (a->v6) {
+		sa->in6.sin6_family = AF_INET6;
+		memcpy(&sa->in6.sin6_addr, a->ip6, 16);
+		sa->in6.sin6_port = port;
+		return sizeof(sa->in6);
+	}
+	sa->in.sin_family = AF_INET;
+	sa->in.sin_addr.s_addr = a->ip;
+	sa->in.sin_port = port;
+	return sizeof(sa->in);
+}
+
+/* "192.0.2.1:5000", "[2001:db8::1]:5000" (@port network order; 0: the address alone) */
+static const char *ms_ip_str(const struct ms_ip *a, uint16_t port, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->v6 ? AF_INET6 : AF_INET, a->v6 ? (const void *)a->ip6 : (const void *)&a->ip,
+		ip, sizeof(ip));
+	if (!port)
+		snprintf(buf, len, "%s", ip);
+	else
+		snprintf(buf, len, a->v6 ? "[%s]:%u" : "%s:%u", ip, ntohs(port));
+	return buf;
+}
 
 enum ms_state { MS_NEW, MS_ICE, MS_DTLS, MS_UP, MS_ENDED };
 _Static_assert(MS_ENDED + 1 == MEDIA_N_STATES, "media_server_stats() counts every state");
@@ -60,10 +128,10 @@ struct ms_leg {
 	/* paths (candidate pairs: the browser's address and our media port it reached) that
 	 * passed a check, and the nominated one */
 	struct {
-		uint32_t ip;
-		uint16_t port;	/* network order */
-		uint32_t lip;	/* our media port's address ... */
-		uint16_t lport; /* ... and port, network order */
+		struct ms_ip ip;
+		uint16_t port;	  /* network order */
+		struct ms_ip lip; /* our media port's address (the same family) ... */
+		uint16_t lport;	  /* ... and port, network order */
 		uint8_t ifi;
 	} paths[MS_MAX_PATHS];
 	unsigned int n_paths;
@@ -71,7 +139,7 @@ struct ms_leg {
 	unsigned int dtls_path; /* the path DTLS last came by */
 	bool via_relay;		/* the nominated path is our own TURN relay's */
 	uint8_t ifi;		/* the nominated path's local end */
-	uint32_t local_ip;
+	struct ms_ip local_ip;
 	uint16_t local_port; /* network order */
 	uint8_t mac[6];
 	bool mac_ok;
@@ -125,7 +193,7 @@ struct ms_leg {
 struct ms_port {
 	int fd;
 	uint8_t ifi;
-	uint32_t ip;   /* network order */
+	struct ms_ip ip;
 	uint16_t port; /* host order */
 };
 
@@ -135,7 +203,7 @@ struct media_server {
 	struct media_server_env env;
 	struct mdtls_ctx *dtls;
 	int timer;
-	struct ms_port ports[MEDIA_MAX_PORTS];
+	struct ms_port ports[MS_MAX_SOCKS];
 	unsigned int n_ports;
 	struct ms_leg legs[MEDIA_MAX_LEGS];
 	bool slot_busy[MEDIA_MAX_LEGS]; /* a retired slot waits for its grace period (written
@@ -291,8 +359,8 @@ static struct ms_leg *leg_by_ufrag(struct media_server *ms, const char *ufrag)
 	return NULL;
 }
 
-static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t port, uint32_t lip,
-	uint16_t lport)
+static struct ms_leg *leg_by_path(struct media_server *ms, const struct ms_ip *ip, uint16_t port,
+	const struct ms_ip *lip, uint16_t lport)
 {
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
@@ -300,8 +368,8 @@ static struct ms_leg *leg_by_path(struct media_server *ms, uint32_t ip, uint16_t
 		if (!l->used || l->state == MS_ENDED)
 			continue;
 		for (unsigned int p = 0; p < l->n_paths; p++)
-			if (l->paths[p].ip == ip && l->paths[p].port == port &&
-				l->paths[p].lip == lip && l->paths[p].lport == lport)
+			if (ms_ip_eq(&l->paths[p].ip, ip) && l->paths[p].port == port &&
+				ms_ip_eq(&l->paths[p].lip, lip) && l->paths[p].lport == lport)
 				return l;
 	}
 	return NULL;
@@ -320,15 +388,19 @@ static void random_token(char *out, size_t n)
 	out[n] = 0;
 }
 
+/* Our host candidates: the media sockets' addresses, IPv4 ones first (the answer's c= line
+ * names the first), then IPv6 (issue 18). */
 static void local_of(struct media_server *ms, struct media_local *local)
 {
 	local->n_cand = 0;
-	for (unsigned int i = 0; i < ms->n_ports && local->n_cand < MEDIA_MAX_CAND; i++) {
-		struct in_addr a = { .s_addr = ms->ports[i].ip };
-
-		inet_ntop(AF_INET, &a, local->cand[local->n_cand].ip, sizeof(local->cand[0].ip));
-		local->cand[local->n_cand++].port = ms->ports[i].port;
-	}
+	for (int v6 = 0; v6 <= 1; v6++)
+		for (unsigned int i = 0; i < ms->n_ports && local->n_cand < MEDIA_MAX_CAND; i++) {
+			if (ms->ports[i].ip.v6 != v6)
+				continue;
+			ms_ip_str(&ms->ports[i].ip, 0, local->cand[local->n_cand].ip,
+				sizeof(local->cand[0].ip));
+			local->cand[local->n_cand++].port = ms->ports[i].port;
+		}
 	snprintf(local->fingerprint, sizeof(local->fingerprint), "%s",
 		mdtls_ctx_fingerprint(ms->dtls));
 }
@@ -525,25 +597,33 @@ static int make_srtp(struct media_srtp **s, const struct mdtls_keys *k, bool inb
 }
 
 static void send_to_port(const struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
-	size_t len, const struct sockaddr_in *to)
+	size_t len, const union ms_sa *to)
 {
-	if (ms->env.send_own &&
-		ms->env.send_own(ms->env.ctx, p->ifi, p->ip, htons(p->port), to->sin_addr.s_addr,
-			to->sin_port, buf, len) == 0)
+	if (to->sa.sa_family == AF_INET6) {
+		if (ms->env.send_own6 &&
+			ms->env.send_own6(ms->env.ctx, p->ifi, p->ip.ip6, htons(p->port),
+				(const uint8_t *)&to->in6.sin6_addr, to->in6.sin6_port, buf,
+				len) == 0)
+			return;
+		(void)sendto(p->fd, buf, len, 0, &to->sa, sizeof(to->in6));
 		return;
-	(void)sendto(p->fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
+	}
+	if (ms->env.send_own &&
+		ms->env.send_own(ms->env.ctx, p->ifi, p->ip.ip, htons(p->port),
+			to->in.sin_addr.s_addr, to->in.sin_port, buf, len) == 0)
+		return;
+	(void)sendto(p->fd, buf, len, 0, &to->sa, sizeof(to->in));
 }
 
 /* Sends @len bytes over @l's path @pi, from our end of it. */
 static void send_to(struct media_server *ms, const struct ms_leg *l, unsigned int pi,
 	const uint8_t *buf, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-		.sin_addr.s_addr = l->paths[pi].ip,
-		.sin_port = l->paths[pi].port };
+	union ms_sa to;
 
+	ms_sa_of(&l->paths[pi].ip, l->paths[pi].port, &to);
 	for (unsigned int i = 0; i < ms->n_ports; i++)
-		if (ms->ports[i].ip == l->paths[pi].lip &&
+		if (ms_ip_eq(&ms->ports[i].ip, &l->paths[pi].lip) &&
 			htons(ms->ports[i].port) == l->paths[pi].lport) {
 			send_to_port(ms, &ms->ports[i], buf, len, &to);
 			return;
@@ -572,12 +652,15 @@ static unsigned int handshakes_in_flight(const struct media_server *ms)
 }
 
 static void on_stun(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
-	size_t len, const struct sockaddr_in *from)
+	size_t len, const union ms_sa *from)
 {
 	struct mice_check c;
 	struct stun_addr a;
 	struct ms_leg *l;
 	uint8_t out[256];
+	uint16_t fport;
+	struct ms_ip fip = ms_ip_of(from, &fport);
+	char fs[64];
 	int n;
 
 	if (mice_parse(buf, len, &c) < 0) {
@@ -590,9 +673,12 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	a.family = 4;
-	a.port = from->sin_port;
-	wr32(a.ip, from->sin_addr.s_addr);
+	a.family = fip.v6 ? 6 : 4;
+	a.port = fport;
+	if (fip.v6)
+		memcpy(a.ip, fip.ip6, 16);
+	else
+		wr32(a.ip, fip.ip);
 	n = mice_answer_key(buf, len, &c, &l->key, &a, out, sizeof(out));
 	if (n < 0) {
 		l->check_fail++;
@@ -606,25 +692,24 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 	/* remember the path; the first ones the DTLS handshake may come from */
 	unsigned int pi;
 	for (pi = 0; pi < l->n_paths; pi++)
-		if (l->paths[pi].ip == from->sin_addr.s_addr &&
-			l->paths[pi].port == from->sin_port && l->paths[pi].lip == p->ip &&
-			l->paths[pi].lport == htons(p->port))
+		if (ms_ip_eq(&l->paths[pi].ip, &fip) && l->paths[pi].port == fport &&
+			ms_ip_eq(&l->paths[pi].lip, &p->ip) && l->paths[pi].lport == htons(p->port))
 			break;
 	if (pi == l->n_paths) {
 		if (l->n_paths < MS_MAX_PATHS)
 			l->n_paths++;
 		else /* the newest replaces the oldest that is not the nominated one */
 			pi = l->nominated == 0 ? 1 : 0;
-		l->paths[pi].ip = from->sin_addr.s_addr;
-		l->paths[pi].port = from->sin_port;
+		l->paths[pi].ip = fip;
+		l->paths[pi].port = fport;
 		l->paths[pi].lip = p->ip;
 		l->paths[pi].lport = htons(p->port);
 		l->paths[pi].ifi = p->ifi;
 	}
 	if (l->state == MS_NEW) {
 		l->state = MS_ICE;
-		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s ICE connected from %s:%u",
-			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port));
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s ICE connected from %s",
+			l->d.id, ms_ip_str(&fip, fport, fs, sizeof(fs)));
 	}
 	if (c.use_candidate && l->nominated != (int)pi) {
 		/* a (re)nomination: the data plane's 5-tuple changes with the next table */
@@ -632,20 +717,22 @@ static void on_stun(struct media_server *ms, const struct ms_port *p, const uint
 		l->local_ip = l->paths[pi].lip;
 		l->local_port = l->paths[pi].lport;
 		l->ifi = l->paths[pi].ifi;
-		l->via_relay = ms->env.is_own && ms->env.is_own(ms->env.ctx, from->sin_addr.s_addr);
+		l->via_relay = fip.v6 ? ms->env.is_own6 && ms->env.is_own6(ms->env.ctx, fip.ip6) :
+					ms->env.is_own && ms->env.is_own(ms->env.ctx, fip.ip);
 		l->mac_ok = false;
 		ms->dirty = true;
-		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s path nominated: %s:%u (%s)",
-			l->d.id, inet_ntoa(from->sin_addr), ntohs(from->sin_port),
+		edge_log(LOG_INFO, "host:server", "INFO : media: leg %s path nominated: %s (%s)",
+			l->d.id, ms_ip_str(&fip, fport, fs, sizeof(fs)),
 			l->via_relay ? "through our TURN relay" : "direct");
 	}
 }
 
 static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint8_t *buf,
-	size_t len, const struct sockaddr_in *from)
+	size_t len, const union ms_sa *from)
 {
-	struct ms_leg *l =
-		leg_by_path(ms, from->sin_addr.s_addr, from->sin_port, p->ip, htons(p->port));
+	uint16_t fport;
+	struct ms_ip fip = ms_ip_of(from, &fport);
+	struct ms_leg *l = leg_by_path(ms, &fip, fport, &p->ip, htons(p->port));
 
 	if (!l || !l->dtls) {
 		ms->dtls_unknown++; /* DTLS only from a path that passed a check */
@@ -661,9 +748,8 @@ static void on_dtls(struct media_server *ms, const struct ms_port *p, const uint
 	l->dtls_in++;
 	mdtls_input(l->dtls, buf, len);
 	for (unsigned int pi = 0; pi < l->n_paths; pi++)
-		if (l->paths[pi].ip == from->sin_addr.s_addr &&
-			l->paths[pi].port == from->sin_port && l->paths[pi].lip == p->ip &&
-			l->paths[pi].lport == htons(p->port))
+		if (ms_ip_eq(&l->paths[pi].ip, &fip) && l->paths[pi].port == fport &&
+			ms_ip_eq(&l->paths[pi].lip, &p->ip) && l->paths[pi].lport == htons(p->port))
 			l->dtls_path = pi;
 	dtls_flush(ms, l);
 	switch (mdtls_state(l->dtls)) {
@@ -766,10 +852,15 @@ static void build_leg(struct media_server *ms, struct ms_leg *l, struct media_le
 	e->slot = l->slot;
 	e->ifi = l->ifi;
 	memcpy(e->mac, l->mac, 6);
-	e->local_ip = l->local_ip;
 	e->local_port = l->local_port;
-	e->remote_ip = l->paths[l->nominated].ip;
 	e->remote_port = l->paths[l->nominated].port;
+	if ((e->v6 = l->local_ip.v6)) { /* issue 18: the IPv4 addresses stay 0 */
+		memcpy(e->local_ip6, l->local_ip.ip6, 16);
+		memcpy(e->remote_ip6, l->paths[l->nominated].ip.ip6, 16);
+	} else {
+		e->local_ip = l->local_ip.ip;
+		e->remote_ip = l->paths[l->nominated].ip.ip;
+	}
 	e->rx = *l->rx; /* the handle: the state it points to stays where it is */
 	e->audio_ssrc = l->d.audio_ssrc;
 	e->video_ssrc = l->d.video_ssrc;
@@ -840,14 +931,23 @@ static void ms_publish(struct media_server *ms)
 	ret->ms = ms;
 	if (RAND_bytes((uint8_t *)&t->seed, sizeof(t->seed)) != 1)
 		t->seed = (uint32_t)now_ms();
+	if (RAND_bytes((uint8_t *)t->key6, sizeof(t->key6)) != 1)
+		for (unsigned int k = 0; k < 4; k++) /* no randomness: still per table */
+			t->key6[k] = (now_ms() + k) * 0x9e3779b97f4a7c15ull ^ t->seed;
 	/* next hops first: a leg is published once its packets can leave */
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
 
-		if (l->used && l->state == MS_UP && l->nominated >= 0 && !l->mac_ok &&
-			ms->env.resolve)
-			l->mac_ok = ms->env.resolve(ms->env.ctx, l->ifi, l->paths[l->nominated].ip,
-					    l->mac) == 0;
+		if (!l->used || l->state != MS_UP || l->nominated < 0 || l->mac_ok)
+			continue;
+		if (l->paths[l->nominated].ip.v6)
+			l->mac_ok = ms->env.resolve6 &&
+				ms->env.resolve6(ms->env.ctx, l->ifi, l->paths[l->nominated].ip.ip6,
+					l->mac) == 0;
+		else
+			l->mac_ok = ms->env.resolve &&
+				ms->env.resolve(ms->env.ctx, l->ifi, l->paths[l->nominated].ip.ip,
+					l->mac) == 0;
 	}
 	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++) {
 		struct ms_leg *l = &ms->legs[i];
@@ -861,8 +961,7 @@ static void ms_publish(struct media_server *ms)
 		build_leg(ms, l, e, ret);
 		t->legs[l->slot] = e;
 		t->n_legs++;
-		uint32_t h = media_hash(t->seed, e->remote_ip, e->remote_port, e->local_ip,
-			e->local_port);
+		uint32_t h = media_leg_hash(t, e);
 		while (t->index[h & (MEDIA_INDEX_SIZE - 1)])
 			h++;
 		t->index[h & (MEDIA_INDEX_SIZE - 1)] = (uint16_t)(l->slot + 1);
@@ -1167,13 +1266,14 @@ static void on_socket(void *ctx, int fd, short revents)
 		return;
 	pthread_mutex_lock(&ms->lock);
 	for (unsigned int served = 0; served < 64; served++) {
-		struct sockaddr_in from;
+		union ms_sa from;
 		socklen_t fl = sizeof(from);
-		ssize_t n =
-			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, &from.sa, &fl);
 
 		if (n <= 0)
 			break;
+		if (from.sa.sa_family != (p->ip.v6 ? AF_INET6 : AF_INET))
+			continue;
 		if (buf[0] < 4)
 			on_stun(ms, p, buf, (size_t)n, &from);
 		else if (buf[0] >= 20 && buf[0] <= 63)
@@ -1188,6 +1288,16 @@ static void on_socket(void *ctx, int fd, short revents)
 	pthread_mutex_unlock(&ms->lock);
 }
 
+/* The socket on (@ip, @lport: network order), or NULL. */
+static const struct ms_port *port_at(const struct media_server *ms, const struct ms_ip *ip,
+	uint16_t lport)
+{
+	for (unsigned int i = 0; i < ms->n_ports; i++)
+		if (ms_ip_eq(&ms->ports[i].ip, ip) && htons(ms->ports[i].port) == lport)
+			return &ms->ports[i];
+	return NULL;
+}
+
 static void close_ports(struct media_server *ms)
 {
 	for (unsigned int i = 0; i < ms->n_ports; i++) {
@@ -1199,56 +1309,95 @@ static void close_ports(struct media_server *ms)
 
 int media_server_config(struct media_server *ms, const struct edge_cfg *cfg)
 {
-	struct ms_port want[MEDIA_MAX_PORTS];
-	unsigned int n = 0;
-	bool same;
+	struct ms_port want[MS_MAX_SOCKS];
+	unsigned int n = 0, kept = 0;
+	bool changed = false;
 
+	/* on each media interface: its first IPv4 address, and its IPv6 addresses (issue 18:
+	 * their host candidates; the data plane takes the port on each of them) */
 	for (int i = 0; cfg->role != EDGE_ROLE_EDGE && cfg->cb.enabled && i < cfg->cb.n_media &&
-		n < MEDIA_MAX_PORTS;
+		i < MEDIA_MAX_PORTS;
 		i++) {
 		const struct cfg_iface *f = &cfg->ifs[cfg->cb.media[i].ifi];
 
-		if (f->n_addrs)
+		if (f->n_addrs && n < MS_MAX_SOCKS)
 			want[n++] = (struct ms_port){ .fd = -1,
 				.ifi = cfg->cb.media[i].ifi,
-				.ip = f->addrs[0].addr,
+				.ip = { .ip = f->addrs[0].addr },
 				.port = cfg->cb.media[i].port };
+		for (int k = 0; k < f->n_addrs6 && k < EDGE_MAX_ADDRS && n < MS_MAX_SOCKS; k++) {
+			want[n] = (struct ms_port){ .fd = -1,
+				.ifi = cfg->cb.media[i].ifi,
+				.ip = { .v6 = true },
+				.port = cfg->cb.media[i].port };
+			memcpy(want[n++].ip.ip6, f->addrs6[k].addr, 16);
+		}
 	}
 	pthread_mutex_lock(&ms->lock);
-	same = n == ms->n_ports;
-	for (unsigned int i = 0; same && i < n; i++)
-		same = want[i].ip == ms->ports[i].ip && want[i].port == ms->ports[i].port &&
-			want[i].ifi == ms->ports[i].ifi;
-	if (same) {
-		pthread_mutex_unlock(&ms->lock);
-		return 0;
-	}
-	close_ports(ms);
-	for (unsigned int i = 0; i < MEDIA_MAX_LEGS; i++)
-		if (ms->legs[i].used)
-			leg_end(ms, &ms->legs[i], "media port changed", true);
-	for (unsigned int i = 0; i < n; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET,
-			.sin_addr.s_addr = want[i].ip,
-			.sin_port = htons(want[i].port) };
-		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-		char ip[INET_ADDRSTRLEN];
+	/* the sockets still wanted stay open, and so do the legs on them (an address added to a
+	 * media interface ends no meeting); the others close, ending the legs nominated there */
+	for (unsigned int i = 0; i < ms->n_ports; i++) {
+		bool keep = false;
 
-		inet_ntop(AF_INET, &want[i].ip, ip, sizeof(ip));
+		for (unsigned int j = 0; j < n && !keep; j++)
+			if (want[j].fd < 0 && ms_ip_eq(&want[j].ip, &ms->ports[i].ip) &&
+				want[j].port == ms->ports[i].port &&
+				want[j].ifi == ms->ports[i].ifi) {
+				want[j].fd = ms->ports[i].fd;
+				keep = true;
+			}
+		if (keep) {
+			ms->ports[kept++] = ms->ports[i];
+			continue;
+		}
+		evloop_del_fd(ms->loop, ms->ports[i].fd);
+		close(ms->ports[i].fd);
+		changed = true;
+	}
+	ms->n_ports = kept;
+	for (unsigned int i = 0; changed && i < MEDIA_MAX_LEGS; i++) {
+		struct ms_leg *l = &ms->legs[i];
+
+		if (l->used && l->state != MS_ENDED &&
+			(!ms->n_ports ||
+				(l->nominated >= 0 &&
+					!port_at(ms, &l->paths[l->nominated].lip,
+						l->paths[l->nominated].lport))))
+			leg_end(ms, l, "media port changed", true);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		union ms_sa sa;
+		socklen_t sl;
+		int fd, one = 1;
+		char ip[64];
+
+		if (want[i].fd >= 0)
+			continue; /* kept */
+		changed = true;
+		sl = ms_sa_of(&want[i].ip, htons(want[i].port), &sa);
+		fd = socket(sa.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		ms_ip_str(&want[i].ip, htons(want[i].port), ip, sizeof(ip));
 		if (fd >= 0)
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		/* IPv6: this socket only; and bound while the kernel mirror's copy of the address
+		 * may still be tentative (its duplicate address detection is ours, nd_dad.c) */
+		if (fd >= 0 && want[i].ip.v6) {
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		}
+		if (fd < 0 || bind(fd, &sa.sa, sl) < 0 ||
 			evloop_add_fd(ms->loop, fd, POLLIN, on_socket, ms) < 0) {
-			LOG_ERRX("media", "cannot listen on %s:%u/udp", ip, want[i].port);
+			LOG_ERRX("media", "cannot listen on %s/udp", ip);
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
 		want[i].fd = fd;
 		ms->ports[ms->n_ports++] = want[i];
-		LOG_INFO_("media", "media port %s:%u/udp ready", ip, want[i].port);
+		LOG_INFO_("media", "media port %s/udp ready", ip);
 	}
-	ms_publish(ms);
+	if (changed)
+		ms_publish(ms);
 	pthread_mutex_unlock(&ms->lock);
 	return 0;
 }
@@ -1510,13 +1659,25 @@ void media_show(struct media_server *ms, FILE *out)
 		return;
 	}
 	pthread_mutex_lock(&ms->lock);
-	fprintf(out, "Media ports               : ");
-	for (unsigned int i = 0; i < ms->n_ports; i++) {
-		struct in_addr a = { .s_addr = ms->ports[i].ip };
-		fprintf(out, "%s%s:%u", i ? ", " : "", inet_ntoa(a), ms->ports[i].port);
+	/* IPv4 first, as before; the IPv6 ones (issue 18) on a line of their own */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		unsigned int k = 0;
+
+		fprintf(out,
+			v6 ? "\nMedia ports (IPv6)        : " : "Media ports               : ");
+		for (unsigned int i = 0; i < ms->n_ports; i++) {
+			char a[64];
+
+			if (ms->ports[i].ip.v6 != v6)
+				continue;
+			fprintf(out, "%s%s", k++ ? ", " : "",
+				ms_ip_str(&ms->ports[i].ip, htons(ms->ports[i].port), a,
+					sizeof(a)));
+		}
+		if (!k)
+			fprintf(out, "none");
 	}
-	fprintf(out, "%s\nDTLS fingerprint          : sha-256 %s\n", ms->n_ports ? "" : "none",
-		mdtls_ctx_fingerprint(ms->dtls));
+	fprintf(out, "\nDTLS fingerprint          : sha-256 %s\n", mdtls_ctx_fingerprint(ms->dtls));
 	fprintf(out,
 		"Unknown ICE username      : %lu\nDTLS from unknown paths   : %lu\n"
 		"RTP before keys           : %lu\nNot STUN/DTLS/RTP         : %lu\n"
@@ -1529,7 +1690,7 @@ void media_show(struct media_server *ms, FILE *out)
 		const struct ms_leg *l = &ms->legs[i];
 		struct media_lcore_leg c;
 		struct ms_rate bps;
-		char local[32] = "-", remote[32] = "-";
+		char local[64] = "-", remote[64] = "-";
 
 		if (!l->used)
 			continue;
@@ -1537,12 +1698,9 @@ void media_show(struct media_server *ms, FILE *out)
 		media_leg_counters(l->slot, &c);
 		leg_rates(l, &bps);
 		if (l->nominated >= 0) {
-			struct in_addr a = { .s_addr = l->paths[l->nominated].ip };
-			struct in_addr b = { .s_addr = l->local_ip };
-
-			snprintf(remote, sizeof(remote), "%s:%u", inet_ntoa(a),
-				ntohs(l->paths[l->nominated].port));
-			snprintf(local, sizeof(local), "%s:%u", inet_ntoa(b), ntohs(l->local_port));
+			ms_ip_str(&l->paths[l->nominated].ip, l->paths[l->nominated].port, remote,
+				sizeof(remote));
+			ms_ip_str(&l->local_ip, l->local_port, local, sizeof(local));
 		}
 		fprintf(out,
 			"\nLeg %s (\"%s\")\n  State                   : %s\n"

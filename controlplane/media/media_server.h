@@ -25,13 +25,21 @@ struct media_server_env {
 	/* Whether @ip (network order) is one of our own addresses: a path from there is a
 	 * guest relayed by our TURN server. May be NULL. */
 	bool (*is_own)(void *ctx, uint32_t ip);
+	/* The same three for IPv6 legs (issue 18; 16-byte addresses, network order). Each may
+	 * be NULL: no IPv6 next hop (such a leg is never published), no hairpin, none ours. */
+	int (*resolve6)(void *ctx, uint8_t ifi, const uint8_t ip[16], uint8_t mac[6]);
+	int (*send_own6)(void *ctx, uint8_t ifi, const uint8_t src[16], uint16_t sport,
+		const uint8_t dst[16], uint16_t dport, const uint8_t *buf, size_t len);
+	bool (*is_own6)(void *ctx, const uint8_t ip[16]);
 };
 
 /* NULL with the reason in @err. The server serves @loop from now on (its thread). */
 struct media_server *media_server_new(struct evloop *loop, const struct media_server_env *env,
 	char *err, size_t errlen);
-/* (Re)opens the media ports @cfg names; legs on a port that went away end. 0 or -errno (the
- * reason logged). */
+/* (Re)opens the media ports @cfg names: on each media interface a socket on its first IPv4
+ * address and one on each of its IPv6 addresses (issue 18), whose host candidates the answers
+ * carry. Sockets still wanted stay open with their legs; legs nominated on a socket that went
+ * away end (all of them when none is left). 0 or -errno (the reason logged). */
 int media_server_config(struct media_server *ms, const struct edge_cfg *cfg);
 /* Ends every leg, closes the sockets, waits for the tables' grace period, frees. */
 void media_server_free(struct media_server *ms);

@@ -11,7 +11,11 @@
  *      input;
  *   3. to sfu_rtcp_targets() directly;
  *   4. to mice_parse() and, when it parses, mice_answer();
- *   5. to mdtls_input() on a fresh DTLS leg, drained with mdtls_output().
+ *   5. to mdtls_input() on a fresh DTLS leg, drained with mdtls_output();
+ *   6. (issue 18) as stage 1 and 2 from leg C, an IPv6 leg, through sfu_is_media_port6 and
+ *      sfu_input6 as ipv6_input dispatches them: C sends to A (IPv4 headers written on an
+ *      IPv6 packet), B sends to C as well as A (IPv6 headers on IPv4 packets, copies and in
+ *      place).
  * A is AES128_CM_SHA1_80 (libsrtp2), B AEAD_AES_128_GCM (our srtp_fast), both as the media
  * server makes them (media_srtp_new): A's input is unprotected by libsrtp2 and protected for B
  * by srtp_fast, B's the other way round; on odd-sized inputs B sends simulcast (its layers
@@ -48,14 +52,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define A_PORT 40001
 #define B_IP IP4(198, 18, 32, 12)
 #define B_PORT 40002
+#define C_PORT 40003 /* C: IPv6, 2001:db8:32::13, to our 2001:db8:32::1 */
 #define MAX_PAYLOAD 8192
 #define ICE_PWD "fuzzfuzzfuzzfuzzfuzzfu"
 
 static struct rte_mempool *mp;
 static struct dp_l3 l3;
 static struct media_tab tab;
-static struct media_leg leg_a, leg_b;
-static srtp_t a_send, b_send; /* the browsers: protect what they send */
+static struct media_leg leg_a, leg_b, leg_c;
+static srtp_t a_send, b_send, c_send; /* the browsers: protect what they send */
+static const uint8_t our_ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x32, [15] = 1 };
+static const uint8_t c_ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x32, [15] = 0x13 };
 static struct mdtls_ctx *dtls;
 static uint8_t remote_fp[MDTLS_FP_LEN];
 static const struct rte_ether_addr our_mac = { { 2, 0, 0, 0, 0x32, 1 } };
@@ -64,6 +71,9 @@ static const uint8_t key_a[30] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 static const uint8_t key_b[30] = { 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb,
 	0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
 	0xcb, 0xcc, 0xcd, 0xce };
+static const uint8_t key_c[30] = { 0xc1, 0x11, 0xc2, 0x22, 0xc3, 0x33, 0xc4, 0x44, 0xc5, 0x55, 0xc6,
+	0x66, 0xc7, 0x77, 0xc8, 0x88, 0xc9, 0x99, 0xca, 0xaa, 0xcb, 0xbb, 0xcc, 0xcc, 0xcd, 0xdd,
+	0xce, 0xee, 0xcf, 0xff };
 
 /* A browser's own context (libsrtp2). */
 static srtp_t mk_ctx(const uint8_t *key, bool gcm, bool inbound)
@@ -116,7 +126,7 @@ static void leg_init(struct media_leg *l, uint16_t slot, uint32_t ip, uint16_t p
 
 static void index_add(const struct media_leg *e)
 {
-	uint32_t h = media_hash(tab.seed, e->remote_ip, e->remote_port, e->local_ip, e->local_port);
+	uint32_t h = media_leg_hash(&tab, e);
 
 	while (tab.index[h & (MEDIA_INDEX_SIZE - 1)])
 		h++;
@@ -143,7 +153,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.mac = our_mac,
 		.n_addrs = 1,
 		.addr = { OUR_IP },
-		.mask = { htonl(0xffffff00) } };
+		.mask = { htonl(0xffffff00) },
+		.v6 = true,
+		.n_addrs6 = 1,
+		.prefix6 = { 64 } };
+	memcpy(l3.ifs[0].addr6[0], our_ip6, 16);
 	l3.default_if = 0;
 	l3.relay_if = -1;
 	l3.media_port[0] = htons(MEDIA_PORT);
@@ -155,11 +169,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0);
 	leg_init(&leg_b, 7, B_IP, B_PORT, 3, 4, &leg_a, 1);
 	leg_init(&leg_a, 3, A_IP, A_PORT, 1, 2, &leg_b, 0); /* now that B's SSRCs are set */
+	/* C (IPv6, AES-CM, SSRCs 5 and 6) sends to A; B to C as well */
+	leg_init(&leg_c, 11, 0, C_PORT, 5, 6, &leg_a, 2);
+	leg_c.local_ip = 0;
+	leg_c.v6 = true;
+	memcpy(leg_c.local_ip6, our_ip6, 16);
+	memcpy(leg_c.remote_ip6, c_ip6, 16);
+	leg_b.out[1] = leg_b.out[0];
+	leg_b.out[1].dst = leg_c.slot;
+	leg_b.out[1].dst_audio_ssrc = leg_c.audio_ssrc;
+	leg_b.out[1].dst_video_ssrc = leg_c.video_ssrc;
+	leg_b.n_out = 2;
 	tab.legs[leg_a.slot] = &leg_a;
 	tab.legs[leg_b.slot] = &leg_b;
-	tab.n_legs = 2;
+	tab.legs[leg_c.slot] = &leg_c;
+	tab.n_legs = 3;
+	for (int k = 0; k < 4; k++)
+		tab.key6[k] = 0x9e3779b97f4a7c15ull * (uint64_t)(k + 1);
 	index_add(&leg_a);
 	index_add(&leg_b);
+	index_add(&leg_c);
 	media_tab_current = &tab;
 
 	dtls = mdtls_ctx_new(err, sizeof(err));
@@ -167,6 +196,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	SHA256((const uint8_t *)"a browser's certificate", 24, remote_fp);
 	return 0;
+}
+
+/* C's datagram: Ethernet, IPv6 (no extension headers), UDP with its checksum */
+static struct rte_mbuf *frame6(const uint8_t *pl, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *u;
+
+	if (!m || !rte_pktmbuf_append(m, (uint16_t)(14 + 40 + 8 + len)))
+		abort();
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	memset(eth, 0, 14 + 40 + 8);
+	eth->dst_addr = our_mac;
+	eth->src_addr = (struct rte_ether_addr){ { 2, 9, 9, 9, 9, 0x13 } };
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV6);
+	ip->vtc_flow = htonl(6u << 28);
+	ip->payload_len = htons((uint16_t)(8 + len));
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, c_ip6, 16);
+	memcpy(ip->dst_addr, our_ip6, 16);
+	u->src_port = htons(C_PORT);
+	u->dst_port = htons(MEDIA_PORT);
+	u->dgram_len = htons((uint16_t)(8 + len));
+	memcpy(u + 1, pl, len);
+	u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+	return m;
 }
 
 static struct rte_mbuf *frame(const struct media_leg *from, const uint8_t *pl, size_t len)
@@ -205,8 +265,25 @@ static struct rte_mbuf *frame(const struct media_leg *from, const uint8_t *pl, s
  * our own feedback to a sender, a PLI for a simulcast layer). */
 static void check_sent(struct rte_mbuf *m, const struct media_leg *to, const struct media_leg *from)
 {
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+	if (eth->ether_type == htons(RTE_ETHER_TYPE_IPV6)) { /* for C, the only IPv6 leg */
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+		u = (struct rte_udp_hdr *)(ip6 + 1);
+		if (from == &leg_a || /* A sends to B only */
+			m->data_len < 14 + 40 + 8 || m->pkt_len != m->data_len ||
+			ntohs(ip6->payload_len) != m->data_len - 14 - 40 ||
+			ip6->vtc_flow != htonl(6u << 28) || ip6->proto != IPPROTO_UDP ||
+			memcmp(ip6->dst_addr, c_ip6, 16) || memcmp(ip6->src_addr, our_ip6, 16) ||
+			u->src_port != htons(MEDIA_PORT) || u->dst_port != htons(C_PORT) ||
+			ntohs(u->dgram_len) != ntohs(ip6->payload_len) || !u->dgram_cksum ||
+			rte_ipv6_udptcp_cksum_verify(ip6, u) != 0)
+			abort();
+		return;
+	}
 
 	if (ip->dst_addr == from->remote_ip && u->dst_port == from->remote_port)
 		to = from;
@@ -223,11 +300,21 @@ static void run(const struct media_leg *from, const struct media_leg *to, const 
 {
 	struct dp_burst_out out;
 	struct dp_if_stats st;
-	struct rte_mbuf *m = frame(from, pl, len);
+	struct rte_mbuf *m = from->v6 ? frame6(pl, len) : frame(from, pl, len);
 
 	memset(&out, 0, sizeof(out));
 	memset(&st, 0, sizeof(st));
-	dp_port_input(&l3, 0, &m, 1, &out, &st);
+	if (from->v6) { /* as ipv6_input dispatches UDP to our address (issue 18) */
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, 14);
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+
+		if (!sfu_is_media_port6(&l3, 0, ip->dst_addr, u->dst_port))
+			abort();
+		if (!sfu_input6(&l3, m, ip, u, ntohs(u->dgram_len), rte_rdtsc(), &out, &st))
+			rte_pktmbuf_free(m); /* the kernel's */
+	} else {
+		dp_port_input(&l3, 0, &m, 1, &out, &st);
+	}
 	for (unsigned int i = 0; i < out.n_fwd[0]; i++)
 		check_sent(out.fwd[0][i], to, from);
 	dp_burst_out_free(&out);
@@ -273,6 +360,8 @@ static void fuzz_fast_path(const uint8_t *data, size_t size)
 {
 	struct media_srtp *a_rx = mk_ours(key_a, false, true), *a_tx = mk_ours(key_b, true, false);
 	struct media_srtp *b_rx = mk_ours(key_b, true, true), *b_tx = mk_ours(key_a, false, false);
+	struct media_srtp *b_tx_c = mk_ours(key_c, false, false);
+	struct media_srtp *c_rx = mk_ours(key_c, false, true), *c_tx = mk_ours(key_a, false, false);
 	/* every odd-sized input: B sends simulcast, layers "a" and "b" named in extension 1, A
 	 * is to get one of them; our PLIs to B under a context of their own */
 	bool sim = size & 1;
@@ -297,19 +386,29 @@ static void fuzz_fast_path(const uint8_t *data, size_t size)
 	leg_a.out[0].tx = *a_tx;
 	leg_b.rx = *b_rx;
 	leg_b.out[0].tx = *b_tx;
+	leg_b.out[1].tx = *b_tx_c;
+	leg_c.rx = *c_rx;
+	leg_c.out[0].tx = *c_tx;
 	a_send = mk_ctx(key_a, false, false);
 	b_send = mk_ctx(key_b, true, false);
+	c_send = mk_ctx(key_c, false, false);
 
 	fuzz_from(&leg_a, &leg_b, a_send, data, size);
 	fuzz_from(&leg_b, &leg_a, b_send, data, size);
+	fuzz_from(&leg_c, &leg_a, c_send, data, size);
 
 	media_srtp_free(a_rx);
 	media_srtp_free(a_tx);
 	media_srtp_free(b_rx);
 	media_srtp_free(b_tx);
+	media_srtp_free(b_tx_c);
+	media_srtp_free(c_rx);
+	media_srtp_free(c_tx);
 	srtp_dealloc(a_send);
 	srtp_dealloc(b_send);
+	srtp_dealloc(c_send);
 	media_leg_counters_reset(leg_a.slot);
+	media_leg_counters_reset(leg_c.slot);
 	media_leg_counters_reset(leg_b.slot); /* its last_pli: every input may ask again */
 	if (sim) {			      /* (its layers were forgotten with its counters) */
 		leg_b.sim = NULL;

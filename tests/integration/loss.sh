@@ -6,8 +6,10 @@
 # runs whatever trap was there before), so a failing run does not leave the loss behind.
 LOSS_TABLE="inet edge_loss" LOSS_NS= LOSS_PREV_TRAP=
 
-# loss_rules <percent> <ip> <udp port>: the table, as `nft -f` reads it, that drops <percent>
-# of the UDP to and from <ip>:<port> (any table of that name before it is replaced)
+# loss_rules <percent> <ip> <udp port> [<ipv6>]: the table, as `nft -f` reads it, that drops
+# <percent> of the UDP to and from <ip>:<port>, and [<ipv6>]:<port> when given (browsers take
+# the media port's IPv6 host candidate when there is one); any table of that name before it is
+# replaced
 loss_rules() {
 	cat <<-EOF
 	table $LOSS_TABLE { }
@@ -21,11 +23,15 @@ loss_rules() {
 			type filter hook output priority 0; policy accept;
 			ip daddr $2 udp dport $3 counter name out_seen
 			ip daddr $2 udp dport $3 numgen random mod 100 < $1 counter name out_drop drop
+			${4:+ip6 daddr $4 udp dport $3 counter name out_seen}
+			${4:+ip6 daddr $4 udp dport $3 numgen random mod 100 < $1 counter name out_drop drop}
 		}
 		chain input {
 			type filter hook input priority 0; policy accept;
 			ip saddr $2 udp sport $3 counter name in_seen
 			ip saddr $2 udp sport $3 numgen random mod 100 < $1 counter name in_drop drop
+			${4:+ip6 saddr $4 udp sport $3 counter name in_seen}
+			${4:+ip6 saddr $4 udp sport $3 numgen random mod 100 < $1 counter name in_drop drop}
 		}
 	}
 	EOF
@@ -44,11 +50,12 @@ loss_arm() {
 	LOSS_NS=$ns
 }
 
-# loss_on <netns> <percent> <ip> <udp port>: drops <percent> of the UDP to and from <ip>:<port>
+# loss_on <netns> <percent> <ip> <udp port> [<ipv6>]: drops <percent> of the UDP to and from
+# <ip>:<port> (and [<ipv6>]:<port>)
 loss_on() {
 	command -v nft >/dev/null || { echo "nft missing (Debian's nftables)" >&2; return 1; }
 	loss_arm "$1"
-	loss_rules "$2" "$3" "$4" | ip netns exec "$1" nft -f -
+	loss_rules "$2" "$3" "$4" "${5:-}" | ip netns exec "$1" nft -f -
 }
 
 # loss_counters: "<sent> <dropped> <received> <dropped>" packets (to the address, from it)

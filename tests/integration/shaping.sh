@@ -36,9 +36,12 @@ shape_on() {
 
 # shape_filter_cmd <port>: the command (to be run in the namespace) that sends the UDP arriving
 # on the device for destination port <port> (a literal "{port}" passes through, for
-# browser_media.py --limit-cmd) through the token bucket
+# browser_media.py --limit-cmd) through the token bucket, over IPv4 and IPv6 (browsers take
+# the media port's IPv6 host candidate when there is one)
 shape_filter_cmd() {
-	printf '%s filter add dev %s parent ffff: protocol ip prio 1 u32 match ip protocol 17 0xff match ip dport %s 0xffff action mirred egress redirect dev %s\n' \
+	printf '%s filter add dev %s parent ffff: protocol ip prio 1 u32 match ip protocol 17 0xff match ip dport %s 0xffff action mirred egress redirect dev %s && ' \
+		"$(command -v tc)" "$SHAPE_DEV" "$1" "$SHAPE_IFB"
+	printf '%s filter add dev %s parent ffff: protocol ipv6 prio 2 u32 match ip6 protocol 17 0xff match ip6 dport %s 0xffff action mirred egress redirect dev %s\n' \
 		"$(command -v tc)" "$SHAPE_DEV" "$1" "$SHAPE_IFB"
 }
 
@@ -48,8 +51,9 @@ shape_counters() {
 	local q f
 	q=$(ip netns exec "$SHAPE_NS" tc -s qdisc show dev "$SHAPE_IFB" 2>/dev/null |
 		sed -n 's/^[[:space:]]*Sent \([0-9]*\) bytes \([0-9]*\) pkt (dropped \([0-9]*\), overlimits \([0-9]*\).*/\1 \2 \3 \4/p' | head -1)
+	# both filters' (IPv4, IPv6) packets
 	f=$(ip netns exec "$SHAPE_NS" tc -s filter show dev "$SHAPE_DEV" parent ffff: 2>/dev/null |
-		sed -n 's/^[[:space:]]*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -1)
+		sed -n 's/^[[:space:]]*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | awk '{s += $1} END {print s + 0}')
 	echo "${q:-0 0 0 0} ${f:-0}"
 }
 

@@ -330,6 +330,48 @@ if command -v chromium >/dev/null; then
 else
 	bad "no chromium or browser_join.py"
 fi
+echo "media over IPv6: our IPv6 host candidate on the media port, the SFU's fast path (no TURN)"
+if command -v chromium >/dev/null; then
+	# the media port on b (the guests' side): a socket on 198.18.20.1 and on 2001:db8:20::1
+	M6_C0=$(ctl log 2000 | wc -l)
+	ctl callbridge media b:10000 >/dev/null && ctl callbridge restart >/dev/null 2>&1
+	m6_page=""
+	for _ in $(seq 50); do
+		m6_page=$(ctl callbridge media 2>&1)
+		grep -qx 'Media ports (IPv6)        : \[2001:db8:20::1\]:10000' <<<"$m6_page" && break
+		sleep 0.2
+	done
+	grep -qx 'Media ports               : 198.18.20.1:10000' <<<"$m6_page" &&
+		grep -qx 'Media ports (IPv6)        : \[2001:db8:20::1\]:10000' <<<"$m6_page" &&
+		ok "callbridge media b:10000: sockets on 198.18.20.1:10000 and [2001:db8:20::1]:10000" ||
+		bad "callbridge media page: $(head -3 <<<"$m6_page" | paste -sd'|')"
+	rx6_0=$(metric edge_interface_sfu_rx_packets_total -- iface b 2>/dev/null || echo 0)
+	if ip netns exec public timeout 200 python3 "$ROOT/tests/integration/clients/browser_media.py" \
+		--url "https://[2001:db8:20::1]:445/" --ca "$CA" --meeting 9999 --guests 2 \
+		--remote-host 2001:db8:20::1 >/tmp/edge-ipv6-media6.json 2>/tmp/edge-ipv6-media6.err; then
+		ok "2 Chromium guests see and hear each other over IPv6, their selected pair's remote candidate our host candidate [2001:db8:20::1]:10000 (getStats: $(grep -o '"framesDecoded": {[^}]*}' /tmp/edge-ipv6-media6.json | head -2 | paste -sd' '))"
+	else
+		bad "Chromium media over IPv6 to the media port: $(tail -1 /tmp/edge-ipv6-media6.err) ($(grep -o '"candidate": {[^}]*}' /tmp/edge-ipv6-media6.json | head -2 | paste -sd' '))"
+	fi
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+c = [g.get("candidate") or {} for g in d["guests"]]
+sys.exit(0 if len(c) == 2 and all(x.get("remote") == "host" and x.get("local") != "relay" and x.get("remoteIp") == "2001:db8:20::1" and str(x.get("remotePort")) == "10000" for x in c) else 1)' /tmp/edge-ipv6-media6.json 2>/dev/null &&
+		ok "getStats: both guests' selected pairs end at host [2001:db8:20::1]:10000, none relayed" ||
+		bad "getStats: candidates $(grep -o '"candidate": {[^}]*}' /tmp/edge-ipv6-media6.json | head -2 | paste -sd' ')"
+	m6_log=$(ctl log 2000 | tail -n +"$((M6_C0 + 1))")
+	n6=$(grep -c 'media: leg [0-9a-f-]* path nominated: \[2001:db8:20::2\]:[0-9]* (direct)' <<<"$m6_log")
+	[ "$n6" -ge 2 ] && grep -q 'media: leg [0-9a-f-]* DTLS done' <<<"$m6_log" &&
+		ok "log: ICE checks from [2001:db8:20::2] nominated ($n6 legs), DTLS done over IPv6" ||
+		bad "media log: $(grep 'media: leg' <<<"$m6_log" | tail -4 | paste -sd'|')"
+	rx6_1=$(metric edge_interface_sfu_rx_packets_total -- iface b 2>/dev/null || echo 0)
+	[ "$((rx6_1 - rx6_0))" -gt 500 ] 2>/dev/null &&
+		ok "the data plane forwarded their SRTP itself ($((rx6_1 - rx6_0)) packets into the SFU's fast path on b)" ||
+		bad "SFU fast path on b: $rx6_0 -> $rx6_1 packets"
+	ctl callbridge media a:10000 >/dev/null && ctl callbridge restart >/dev/null 2>&1
+else
+	bad "no chromium for the IPv6 media check"
+fi
 ctl status >/dev/null && ok "edged still answers" || bad "edged is gone"
 
 finish ipv6

@@ -76,9 +76,11 @@ sys.exit(1 if bad else 0)' "$@"
 
 echo "== media: the callbridge's media port"
 if [ -z "$TWO" ]; then
-	MEDIA_IF=b MEDIA_IP=$PUB_IP	# one appliance: guests reach it directly too
+	# one appliance: guests reach it directly too, over IPv6 first when b has an IPv6
+	# address (config/lab.conf), as Chromium prefers
+	MEDIA_IF=b MEDIA_IP=$PUB_IP MEDIA_IP6=2001:db8:20::1
 else
-	MEDIA_IF=a MEDIA_IP=$CORE_IP	# the core: guests reach it through the edge's TURN
+	MEDIA_IF=a MEDIA_IP=$CORE_IP MEDIA_IP6=	# the core: guests reach it through the edge's TURN
 fi
 M0=$(wc -l < "$CLOG") E0=$(wc -l < "$LOG")
 cctl_ok callbridge media "$MEDIA_IF:10000" >/dev/null && cctl callbridge restart > "$W/media-restart.out" 2>&1
@@ -161,7 +163,7 @@ sys.exit(0 if any(max([x[1] or 0 for x in g.get("bwe") or []] or [0]) > 1000000 
 	if ! command -v nft >/dev/null; then
 		bad "loss: nft missing (Debian's nftables)"
 	else
-		loss_rules 5 "$PUB_IP" 10000 > "$W/media-loss.nft"
+		loss_rules 5 "$PUB_IP" 10000 "$MEDIA_IP6" > "$W/media-loss.nft"
 		loss_arm public
 		loss_page_poll "$W/media-loss.page" "$W/media-loss.stop" & lpoll_pid=$!
 		media_run "two guests, then 5% random loss both ways on the public side for 20 s" "$W/media-loss.json" --guests 2 \

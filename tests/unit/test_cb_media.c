@@ -21,6 +21,7 @@
 
 static struct media_leg_desc desc; /* the last media_leg_open()'s */
 static unsigned int opens;
+static const char *cand6; /* a second host candidate the stub's media server has: IPv6 */
 
 int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 	struct media_local *local)
@@ -37,6 +38,11 @@ int media_leg_open(struct media_server *ms, const struct media_leg_desc *d,
 	local->n_cand = 1;
 	snprintf(local->cand[0].ip, sizeof(local->cand[0].ip), "198.18.20.1");
 	local->cand[0].port = 3478;
+	if (cand6) {
+		snprintf(local->cand[1].ip, sizeof(local->cand[1].ip), "%s", cand6);
+		local->cand[1].port = 3478;
+		local->n_cand = 2;
+	}
 	return 0;
 }
 
@@ -162,6 +168,15 @@ static bool remembered(const struct cb_call *c, const char *leg, uint32_t ssrc)
 	return false;
 }
 
+static unsigned int count_of(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
 /* ---- tests ---- */
 
 static void test_simulcast_source(void)
@@ -280,12 +295,38 @@ static void test_simulcast_off(void)
 	free_call(c);
 }
 
+/* Issue 18: the media server's IPv6 host candidate reaches the answer whole (the longest
+ * textual IPv6 address: media_local holds INET6_ADDRSTRLEN), after the IPv4 one. */
+static void test_ipv6_candidate(void)
+{
+	struct cb_call *c = new_call();
+	struct cb_leg *a = new_leg(c, "leg-6");
+
+	io.simulcast = false;
+	cand6 = "2001:db8:1234:5678:9abc:def0:1234:5678";
+	CU_ASSERT_EQUAL(strlen(cand6) + 1 <= sizeof(((struct media_local *)0)->cand[0].ip), 1);
+	offer(a, fixture("chromium-initial.sdp"));
+	cand6 = NULL;
+	CU_ASSERT_STRING_EQUAL(media_msg, "");
+	CU_ASSERT_EQUAL(count_of(answer,
+				"a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ "
+				"host\r\n"),
+		2);
+	CU_ASSERT_EQUAL(count_of(answer,
+				"a=candidate:2 1 udp 2130706430 "
+				"2001:db8:1234:5678:9abc:def0:1234:5678 3478 typ host\r\n"),
+		2);
+	CU_ASSERT_EQUAL(count_of(answer, "c=IN IP4 198.18.20.1\r\n"), 2);
+	free_call(c);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "a simulcast source and its receiver", test_simulcast_source },
 		{ "our SSRC is nobody else's", test_simulcast_ssrc_taken },
 		{ "simulcast off", test_simulcast_off },
+		{ "an IPv6 host candidate in the answer", test_ipv6_candidate },
 		{ NULL, NULL },
 	};
 

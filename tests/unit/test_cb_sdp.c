@@ -641,6 +641,60 @@ static void test_answer_no_codec(void)
 	CU_ASSERT(build() > 0);
 }
 
+/* Issue 18: the media server's IPv6 host candidates beside the IPv4 one, in every m-section,
+ * addresses of any length kept whole; an IPv6-only media interface's answer says IP6 in its
+ * c= lines; an IPv6 address that does not parse is refused, named. */
+static void test_answer_ipv6_candidates(void)
+{
+	static const char *const long6 = "2001:db8:1234:5678:9abc:def0:1234:5678";
+	char line[128];
+
+	parse_ok(fixture("chromium-initial.sdp"));
+	default_params();
+	params.n_cand = 3;
+	strcpy(params.cand[1].ip, "2001:db8:20::1");
+	params.cand[1].port = 3478;
+	strcpy(params.cand[2].ip, long6);
+	params.cand[2].port = 3478;
+	CU_ASSERT_FATAL(build() > 0);
+	assert_crlf();
+	for (unsigned i = 0; i < 2; i++) {
+		const char *sec = section(i);
+
+		CU_ASSERT_PTR_NOT_NULL(strstr(sec, "\r\nc=IN IP4 198.18.20.1\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(sec,
+			"a=candidate:1 1 udp 2130706431 198.18.20.1 3478 typ host\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(sec,
+			"a=candidate:2 1 udp 2130706430 2001:db8:20::1 3478 typ host\r\n"));
+		snprintf(line, sizeof(line), "a=candidate:3 1 udp 2130706429 %s 3478 typ host\r\n",
+			long6);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sec, line));
+		/* the candidates end the section's list, once */
+		CU_ASSERT_PTR_NOT_NULL(strstr(sec, " typ host\r\na=end-of-candidates\r\n"));
+	}
+	CU_ASSERT_EQUAL(count(answer, "a=candidate:"), 6);
+
+	/* IPv6 only */
+	default_params();
+	strcpy(params.cand[0].ip, "2001:db8:20::1");
+	params.cand[0].port = 445;
+	CU_ASSERT_FATAL(build() > 0);
+	CU_ASSERT_EQUAL(count(answer, "\r\nc=IN IP6 2001:db8:20::1\r\n"), 2);
+	CU_ASSERT_EQUAL(count(answer, "c=IN IP4"), 0);
+	CU_ASSERT_EQUAL(count(answer,
+				"a=candidate:1 1 udp 2130706431 2001:db8:20::1 445 typ host\r\n"),
+		2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(answer, "m=audio 445 "));
+
+	/* not an address */
+	default_params();
+	params.n_cand = 2;
+	strcpy(params.cand[1].ip, "2001:db8::g");
+	params.cand[1].port = 3478;
+	CU_ASSERT_EQUAL(build(), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "candidate 1"));
+}
+
 static void test_answer_errors(void)
 {
 	char small[256];
@@ -1139,6 +1193,7 @@ int main(void)
 		{ "rejected and other m-lines", test_answer_reject },
 		{ "no codec we can forward", test_answer_no_codec },
 		{ "answer parameter errors", test_answer_errors },
+		{ "answer: IPv6 host candidates (issue 18)", test_answer_ipv6_candidates },
 		{ "bad offers are refused, named", test_bad_offers },
 		{ "limits", test_limits },
 		{ "more codecs and feedback than we keep", test_many_codecs },

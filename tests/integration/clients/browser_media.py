@@ -19,7 +19,8 @@
 # "leave", "kill", "error"}, and exits 0 when every check passed, 1 with a one-line reason on stderr.
 #
 # usage: browser_media.py --url https://198.18.20.1:445/ --ca lab-ca.pem --meeting 9999
-#        [--passcode X] [--guests 2|3] [--relay] [--leave-one | --kill-one | --freeze-one]
+#        [--passcode X] [--guests 2|3] [--relay | --remote-host IP]
+#        [--leave-one | --kill-one | --freeze-one]
 #        [--gone-timeout 40] [--stats-panel] [--bwe-seconds S] [--loss-seconds S [--loss-cmd C]]
 #        [--speaker-check] [--limit-seconds S --limit-cmd C [--limit-guest K] [--limit-tail T]]
 #        [--capture-size WxH]
@@ -125,6 +126,8 @@ const done = arguments[arguments.length - 1];
     candidate = { local: l.candidateType || null, remote: m.candidateType || null,
                   relayProtocol: l.relayProtocol || null, protocol: l.protocol || null,
                   remoteAddress: (m.address || m.ip || null) + ':' + (m.port || ''),
+                  remoteIp: m.address || m.ip || null, remotePort: m.port || null,
+                  localAddress: l.address || l.ip || null,
                   state: pair.state || null };
   }
   let videoBytesSent = 0;
@@ -353,6 +356,10 @@ def parse_args():
     p.add_argument('--relay', action='store_true',
                    help='relay=1 on the page URL (TURN only); check the selected local '
                         'candidate is a relay one')
+    p.add_argument('--remote-host', default='',
+                   help='check the selected candidate pair\'s remote candidate is our host '
+                        'candidate on this address (e.g. 2001:db8:20::1: media over IPv6 '
+                        'straight to the media port, no TURN)')
     g = p.add_mutually_exclusive_group()
     g.add_argument('--leave-one', action='store_true',
                    help='after the first check guest K clicks Leave: within 15 s the others '
@@ -419,6 +426,15 @@ def parse_args():
     if a.limit_seconds > 0 and not 0 <= a.limit_guest <= a.guests:
         p.error(f'--limit-guest {a.limit_guest}: 1..{a.guests}')
     return a
+
+
+def same_ip(a, b):
+    """whether the textual addresses a and b are the same address (either family)"""
+    import ipaddress
+    try:
+        return a is not None and ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
 
 
 def page_url(url, relay):
@@ -724,6 +740,13 @@ class Run:
                 c = r['candidate'] or {}
                 if c.get('local') != 'relay':
                     fails.append(f'the selected local candidate is {c.get("local")}, not relay')
+            if self.a.remote_host and (len(guests) > 1):
+                c = r['candidate'] or {}
+                if not same_ip(c.get('remoteIp'), self.a.remote_host) or \
+                        c.get('remote') != 'host' or c.get('local') == 'relay':
+                    fails.append(f'the selected pair is {c.get("local")} -> {c.get("remote")} '
+                                 f'{c.get("remoteAddress")}, not to our host candidate '
+                                 f'{self.a.remote_host}')
             r['failures'] += [f'{tag}: {f}' for f in fails]
             failures += [f'{g.name}: {f}' for f in fails]
         return failures, second
