@@ -432,8 +432,8 @@ static __rte_always_inline void relay_c2p_one(const struct dp_l3 *l3, uint8_t if
 	/* the payload's own sum, from the old checksum (padding, if any: sum the data itself) */
 	if (old_ck) {
 		if (dlen == j->ulen - 12)
-			data_sum = cksum_remove(old_ck,
-				relay_in_hdrs(j, a) + cd->number + cd->length);
+			data_sum =
+				cksum_remove(old_ck, relay_in_hdrs(j, a) + cd->number + cd->length);
 		else
 			data_sum = rte_raw_cksum(cd + 1, dlen);
 	}
