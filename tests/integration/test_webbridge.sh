@@ -298,9 +298,15 @@ out=$(join 4242 2468 Eve)
 grep -q "turns:$PUB_IP:443?transport=tcp" <<<"$out" && grep -q "turn:$PUB_IP:443?transport=udp" <<<"$out" &&
 	grep -q "turn:$PUB_IP:3478?transport=udp" <<<"$out" && ! grep -q ":447" <<<"$out" &&
 	ok "/api/join: TURN servers from the callbridge (UDP 3478 and 443, TLS 443; never 447, which browsers do not try)" || bad "iceServers: $out"
-# the TURN address is the edge's b: its IPv6 address (config/lab.conf) is handed out too
-grep -q 'turn:\[2001:db8:20::1\]:3478?transport=udp' <<<"$out" && grep -q 'turns:\[2001:db8:20::1\]:443?transport=tcp' <<<"$out" &&
-	ok "/api/join: and the same TURN server on its IPv6 address [2001:db8:20::1] (issue 18)" || bad "iceServers lack the IPv6 address: $out"
+# the TURN address is the edge's b: with the callbridge on the same appliance, its IPv6
+# address (config/lab.conf) is handed out too; a core's callbridge knows no other box's
+if [ -z "$TWO" ]; then
+	grep -q 'turn:\[2001:db8:20::1\]:3478?transport=udp' <<<"$out" && grep -q 'turns:\[2001:db8:20::1\]:443?transport=tcp' <<<"$out" &&
+		ok "/api/join: and the same TURN server on its IPv6 address [2001:db8:20::1] (issue 18)" || bad "iceServers lack the IPv6 address: $out"
+else
+	! grep -q 'turn:\[' <<<"$out" && ok "/api/join from the core's callbridge: no IPv6 TURN URL (the TURN server is another box's)" ||
+		bad "the core named an IPv6 TURN URL: $out"
+fi
 # the guest's own credentials, made from the shared secret: never the operator's password
 grep -q '"username": *"[0-9]*:guest[0-9]*"' <<<"$out" && ! grep -q 'edge-lab-password' <<<"$out" &&
 	ok "/api/join: TURN credentials of the guest's own, not the operator's password" || bad "TURN credentials: $out"
