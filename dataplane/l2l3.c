@@ -786,17 +786,6 @@ static inline bool udp_relay6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	return true;
 }
 
-/* UDP over IPv6 for a media port: the SFU's fast path takes SRTP/SRTCP of connected legs;
- * false for the rest. Not inlined: the relay's IPv6 paths run through ipv6_input too, and
- * the SFU's body inlined there cost them 14 instructions a packet (callgrind, bench_relay). */
-static __rte_noinline bool udp_media6(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
-	struct rte_ipv6_hdr *ip, struct rte_udp_hdr *udp, uint16_t ulen, uint64_t tsc,
-	struct dp_burst_out *out, struct dp_if_stats *st)
-{
-	return sfu_is_media_port6(l3, ifi, ip->dst_addr, udp->dst_port) &&
-		sfu_input6(l3, m, ip, udp, ulen, tsc, out, st);
-}
-
 static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf *m,
 	struct rte_ether_hdr *eth, uint64_t tsc, uint32_t now_s, struct relay_batch *rb,
 	struct dp_burst_out *out, struct dp_if_stats *st)
@@ -843,26 +832,32 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	 * kernel says port unreachable). */
 	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
 		return;
-	/* UDP: the SFU's IPv6 legs, SRTP/SRTCP on a media port (udp_media6; the rest of what
-	 * comes to a media port, STUN and DTLS, goes on to the media server's socket); TURN */
-	if (proto == IPPROTO_UDP && off == IP6_HLEN && plen >= sizeof(struct rte_udp_hdr)) {
+	/* the SFU's IPv6 legs: SRTP/SRTCP on a media port (sfu_input6); the rest of what comes
+	 * to a media port (STUN, DTLS) goes on to the media server's socket */
+	if (proto == IPPROTO_UDP && off == IP6_HLEN && l3->media_port[ifi] &&
+		plen >= sizeof(struct rte_udp_hdr)) {
 		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
 
-		if (ulen < sizeof(*udp) || ulen > plen)
-			goto kernel;
-		if (l3->media_port[ifi] && udp_media6(l3, ifi, m, ip, udp, ulen, tsc, out, st))
-			return;
-		if (!l3->turn_port)
-			goto kernel;
-		if ((udp->dst_port == l3->turn_port ||
-			    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
-			(l3->turn_listen & (1u << ifi)))
-			return udp_turn6(l3, ifi, m, ip, udp, ulen, rb, out, st);
-		if (udp_relay6(l3, ifi, m, ip, udp, ulen, rb, st))
+		if (ulen >= sizeof(*udp) && ulen <= plen &&
+			sfu_is_media_port6(l3, ifi, ip->dst_addr, udp->dst_port) &&
+			sfu_input6(l3, m, ip, udp, ulen, tsc, out, st))
 			return;
 	}
-kernel:
+	if (proto == IPPROTO_UDP && off == IP6_HLEN && l3->turn_port &&
+		plen >= sizeof(struct rte_udp_hdr)) {
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+
+		if (ulen >= sizeof(*udp) && ulen <= plen) {
+			if ((udp->dst_port == l3->turn_port ||
+				    (udp->dst_port == l3->turn_port2 && l3->turn_port2)) &&
+				(l3->turn_listen & (1u << ifi)))
+				return udp_turn6(l3, ifi, m, ip, udp, ulen, rb, out, st);
+			if (udp_relay6(l3, ifi, m, ip, udp, ulen, rb, st))
+				return;
+		}
+	}
 	out->kernel[out->n_kernel++] = m;
 	st->to_kernel++;
 }
