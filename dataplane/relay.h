@@ -583,6 +583,33 @@ static __rte_always_inline void relay_p2c_end(const struct dp_l3 *l3, const stru
 	relay_to_client(l3, a, v6, m, 4 + dlen, old_ck, data_sum + cd->number + cd->length, out);
 }
 
+/* Peer -> client, what follows the permission lookup (@pm, NULL: none) for either family:
+ * the port it opens, the cap, and a stream client's datagram handed to the control plane,
+ * which frames it into that stream (reading the IP header itself). False when @j's packet is
+ * gone (dropped or handed over). */
+static __rte_always_inline bool relay_p2c_admit(const struct dp_l3 *l3, const struct relay_job *j,
+	const struct turn_alloc *a, const struct turn_perm *pm, uint64_t tsc,
+	struct dp_burst_out *out, struct dp_if_stats *st)
+{
+	uint16_t dlen = j->ulen - 8;
+
+	if (unlikely(!pm))
+		return relay_drop(j->m, st, DP_DROP_TURN_NO_PERMISSION), false;
+	if (unlikely(pm->port && pm->port != j->udp->src_port))
+		return relay_drop(j->m, st, DP_DROP_TURN_PEER_PORT), false;
+	if (unlikely(!relay_within_cap(l3, j->lo, 1, dlen, tsc)))
+		return relay_drop(j->m, st, DP_DROP_TURN_RATE_LIMIT), false;
+	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {
+		st->relay_p2c_pkts++;
+		st->relay_p2c_bytes += dlen;
+		relay_count(j->lo, 1, dlen);
+		j->m->hash.usr = DP_PUNT_TURN_STREAM;
+		out->data[out->n_data++] = j->m;
+		return false;
+	}
+	return true;
+}
+
 /* Peer -> client, for one job whose relay-port lookup gave @a. */
 static __rte_always_inline void relay_p2c_one(const struct dp_l3 *l3, const struct relay_job *j,
 	const struct turn_alloc *a, uint32_t now, uint64_t tsc, struct dp_burst_out *out,
@@ -592,28 +619,15 @@ static __rte_always_inline void relay_p2c_one(const struct dp_l3 *l3, const stru
 	const struct turn_chan *ch;
 	const struct turn_perm *pm;
 	uint32_t peer_ip = j->ip->src_addr;
-	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8;
+	uint16_t peer_port = j->udp->src_port;
 
 	if (unlikely(!a))
 		return relay_drop(m, st, DP_DROP_TURN_NO_ALLOC);
 	if (unlikely(!turn_live(a->expires, now)))
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	pm = turn_perm_find(a, peer_ip, now);
-	if (unlikely(!pm))
-		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
-	if (unlikely(pm->port && pm->port != peer_port))
-		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
-	if (unlikely(!relay_within_cap(l3, j->lo, 1, dlen, tsc)))
-		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
-	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {
-		/* its client is on TCP/TLS: the control plane frames it into that stream */
-		st->relay_p2c_pkts++;
-		st->relay_p2c_bytes += dlen;
-		relay_count(j->lo, 1, dlen);
-		m->hash.usr = DP_PUNT_TURN_STREAM;
-		out->data[out->n_data++] = m;
+	if (!relay_p2c_admit(l3, j, a, pm, tsc, out, st))
 		return;
-	}
 	ch = turn_chan_by_peer(a, peer_ip, peer_port, now);
 	if (turn_key_is6(&a->key))
 		relay_p2c_end(l3, j, a, ch, true, false, out, st);
@@ -630,7 +644,7 @@ static __rte_always_inline void relay_p2c6_one(const struct dp_l3 *l3, const str
 	struct rte_mbuf *m = j->m;
 	const struct turn_chan *ch;
 	const struct turn_perm *pm;
-	uint16_t peer_port = j->udp->src_port, dlen = j->ulen - 8;
+	uint16_t peer_port = j->udp->src_port;
 	unsigned int head;
 
 	if (unlikely(!a))
@@ -639,21 +653,8 @@ static __rte_always_inline void relay_p2c6_one(const struct dp_l3 *l3, const str
 		return relay_drop(m, st, DP_DROP_TURN_EXPIRED);
 	/* (its relayed address's port table led here: no need to read relay6, in a cold line) */
 	pm = turn_perm6_find(a, j->ip6->src_addr, now, &head);
-	if (unlikely(!pm))
-		return relay_drop(m, st, DP_DROP_TURN_NO_PERMISSION);
-	if (unlikely(pm->port && pm->port != peer_port))
-		return relay_drop(m, st, DP_DROP_TURN_PEER_PORT);
-	if (unlikely(!relay_within_cap(l3, j->lo, 1, dlen, tsc)))
-		return relay_drop(m, st, DP_DROP_TURN_RATE_LIMIT);
-	if (unlikely(a->client_if == TURN_CLIENT_STREAM)) {
-		/* the control plane reads the IPv6 header itself */
-		st->relay_p2c_pkts++;
-		st->relay_p2c_bytes += dlen;
-		relay_count(j->lo, 1, dlen);
-		m->hash.usr = DP_PUNT_TURN_STREAM;
-		out->data[out->n_data++] = m;
+	if (!relay_p2c_admit(l3, j, a, pm, tsc, out, st))
 		return;
-	}
 	ch = turn_chan_by_peer6(a, head, peer_port, now);
 	if (turn_key_is6(&a->key))
 		relay_p2c_end(l3, j, a, ch, true, true, out, st);
