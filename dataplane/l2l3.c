@@ -830,7 +830,7 @@ static inline void ipv6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mb
 	 * exception path: the web front end, the callbridge's and the TURN server's TCP and TLS
 	 * listeners, and UDP to a relay port of an address with no IPv6 allocations (the
 	 * kernel says port unreachable). */
-	if (!ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
+	if (l3->fw[ifi] && !ip6_fw_pass(l3, ifi, m, ip, proto, off, now_s, st))
 		return;
 	/* the SFU's IPv6 legs: SRTP/SRTCP on a media port (sfu_input6); the rest of what comes
 	 * to a media port (STUN, DTLS) goes on to the media server's socket */
