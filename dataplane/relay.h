@@ -466,9 +466,9 @@ static __rte_always_inline void relay_to_client(const struct dp_l3 *l3, const st
 		nu->src_port = a->key.server_port;
 		nu->dst_port = a->key.client_port;
 		nu->dgram_len = ulen;
+		/* the addresses' sum was taken at publication, in their line */
 		nu->dgram_cksum = cksum_final(data_sum +
-			relay_udp_hdrs6(a->server_ip6, a->client_ip6, nu->src_port, nu->dst_port,
-				ulen));
+			relay_udp_hdrs6_of(a->client6_sum, nu->src_port, nu->dst_port, ulen));
 	} else {
 		relay_write_l3(m, &l3->ifs[a->client_if].mac, &a->client_mac, a->key.server_ip,
 			a->key.client_ip, 8 + l4_len);
@@ -695,9 +695,9 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				rte_prefetch0(a[i]);
 				rte_prefetch0(rb->c2p[i].lo);
 				if (rb->c2p[i].ip6) {
-					/* its addresses, checked: another line; the IPv6
-					 * relayed address and the sums, another; and the first
-					 * IPv6 peer's address (its head is in client_ip6's) */
+					/* its addresses, checked, and their sum: line 5; the
+					 * IPv6 relayed address with the first IPv6 peer's head:
+					 * line 4; that peer's address: line 3 */
 					rte_prefetch0(a[i]->client_ip6);
 					rte_prefetch0(a[i]->relay_ip6);
 					rte_prefetch0(turn_perm6_addr(a[i], TURN_PERM6_HEAD(0)));
@@ -738,7 +738,7 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 				}
 			}
 		}
-		/* an IPv6 client's addresses are in another line, and only the first one tells:
+		/* an IPv6 client's addresses and their sum are in line 5, and only line 0 tells:
 		 * a stage of its own, the first lines being on their way */
 		for (unsigned int i = 0; i < n; i++)
 			if (a[i] && turn_key_is6(&a[i]->key))

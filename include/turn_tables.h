@@ -17,6 +17,7 @@
 #define EDGE_TURN_TABLES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -121,24 +122,31 @@ struct turn_alloc {
 	uint8_t n_perms : 4, n_perms6 : 4; /* IPv4 peers' permissions, IPv6 peers' */
 	uint8_t n_chans;
 	struct turn_pc pc[TURN_MAX_PERMS];
-	/* an IPv6 client's addresses (turn_key_is6(&key)): in the last line, which was padding,
-	 * so an allocation takes no more memory than before */
-	uint8_t client_ip6[16], server_ip6[16];
-	/* the IPv6 relayed address (relay6), if any, on relay_if with the same relay_port as the
-	 * IPv4 one (relay_ip, 0 when the allocation has none): only packets to IPv6 peers read
-	 * it, so it lives past the hot lines */
+	/* line 4 (with pc[7], the first IPv6 peer's head): the IPv6 relayed address (relay6), if
+	 * any, on relay_if with the same relay_port as the IPv4 one (relay_ip, 0 when the
+	 * allocation has none), and its ones' complement sum (cksum.h) taken at publication:
+	 * only packets to and from IPv6 peers read them */
 	uint8_t relay_ip6[16];
-	/* their ones' complement sums (cksum.h), taken at publication for the checksums of the
-	 * packets an IPv6 client sends (client_ip6 and server_ip6) and of those leaving from
-	 * relay_ip6: in the line relay_run prefetches for an IPv6 client */
-	uint32_t client6_sum, relay6_sum;
+	uint32_t relay6_sum;
 	/* cold: the writer's */
 	uint32_t slot;
 	bool release_slot; /* retired by a removal, not by a newer version */
 	bool relay6;	   /* has an IPv6 relayed address */
+	/* line 5: an IPv6 client's addresses (turn_key_is6(&key)) and their sum, taken at
+	 * publication: what every packet of an IPv6 client reads besides line 0, in one line */
+	uint8_t client_ip6[16] __rte_cache_aligned, server_ip6[16];
+	uint32_t client6_sum;
+	/* cold: the writer's */
 	struct cds_lfs_node node;
 	struct rcu_head rcu;
 } __rte_cache_aligned;
+/* six lines: the memory per allocation (issue 4's target) counts on it, relay_run's
+ * prefetches on the lines named above */
+_Static_assert(sizeof(struct turn_alloc) == 6 * RTE_CACHE_LINE_SIZE,
+	"struct turn_alloc: six lines");
+_Static_assert(offsetof(struct turn_alloc, relay_ip6) / RTE_CACHE_LINE_SIZE == 4 &&
+		offsetof(struct turn_alloc, client6_sum) / RTE_CACHE_LINE_SIZE == 5,
+	"struct turn_alloc: the IPv6 relayed address in line 4, the client's sum in line 5");
 
 #define TURN_CTAB_WAYS 3
 #define TURN_CTAB_TOMB ((struct turn_alloc *)1)
