@@ -8,7 +8,7 @@
 # the webadmin and C2W on the interfaces' IPv6 addresses, a guest's browser joining over
 # IPv6, and the firewall's rules (the guide's `deny 22`, an IPv6 `from`) for both families;
 # TURN for IPv6 clients, IPv6 relayed addresses (alone and dual) and IPv6 peers, coturn's
-# clients relaying through them, and the forbidden IPv6 peers refused with nothing leaving
+# clients and aioice relaying through them, and the forbidden IPv6 peers refused with nothing leaving
 # the relay (a sniffer on the internal link).
 # Traffic: 2001:db8::/32 (and fe80::/64 on the links) inside the lab's namespaces only.
 # Exit 77 where namespaces cannot be made.
@@ -252,6 +252,10 @@ out=$(timeout 30 ip netns exec public python3 "$ROOT/tests/integration/clients/t
 	--server 198.18.20.1 --user edge --password edge-lab-password permission '[2001:db8:10::2]:3481' 2>&1)
 grep -q '^permission 443$' <<<"$out" && ok "an IPv6 peer of an IPv4-only allocation: 443 (Peer Address Family Mismatch)" ||
 	bad "IPv6 peer on an IPv4 allocation: $(tr '\n' ' ' <<<"$out")"
+# aioice (Debian's) asks for an IPv6 relayed address with REQUESTED-ADDRESS-FAMILY over UDP/IPv6
+out=$(timeout 30 ip netns exec public /usr/bin/python3 "$ROOT/tests/integration/clients/aioice_relay.py" 2001:db8:20::1 --family 6 2>&1)
+grep -q '^relay 2001:db8:10::1 ' <<<"$out" && ok "aioice gathers an IPv6 relayed candidate ($(grep -m1 ^relay <<<"$out"))" ||
+	bad "aioice, REQUESTED-ADDRESS-FAMILY IPv6: $(tr '\n' ' ' <<<"$out")"
 
 # the forbidden IPv6 peers: each CreatePermission 403, then a Send indication to each, and
 # nothing leaves the relay address onto the internal link (a sniffer there); the allowed
