@@ -678,14 +678,15 @@ static inline void relay_run(const struct dp_l3 *l3, uint8_t ifi, struct relay_b
 
 		for (unsigned int i = 0; i < n; i++) {
 			const struct relay_job *j = &rb->c2p[i];
-
-			if (j->ip6)
-				keys[i] = turn_key6(j->ip6->src_addr, j->ip6->dst_addr,
-					j->udp->src_port, j->udp->dst_port);
-			else
-				keys[i] = (struct turn_key){ j->ip->src_addr, j->ip->dst_addr,
+			/* hashed from registers, not from keys[i] (turn_ctab_hash) */
+			struct turn_key k = j->ip6 ?
+				turn_key6(j->ip6->src_addr, j->ip6->dst_addr, j->udp->src_port,
+					j->udp->dst_port) :
+				(struct turn_key){ j->ip->src_addr, j->ip->dst_addr,
 					j->udp->src_port, j->udp->dst_port };
-			h[i] = turn_ctab_hash(t, &keys[i]);
+
+			keys[i] = k;
+			h[i] = turn_ctab_hash(t, &k);
 			rte_prefetch0(&t->b[h[i] & t->mask]);
 		}
 		for (unsigned int i = 0; i < n; i++) {
