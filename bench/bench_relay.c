@@ -6,6 +6,7 @@
  * table refilled with as many IPv6 clients' allocations, each case on a table of one family;
  * the IPv6-peer cases (IPv6 client, IPv6 relayed address, IPv6 peer) on a third, whose
  * relayed addresses are IPv6 ones, 8 an interface as the IPv4 ones.
+ * Each figure is the fastest of 5 timed parts of a case's packets (the machine is shared).
  * Usage: bench_relay [packets-per-case] [max-allocations] */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -324,18 +325,27 @@ static inline void pass(bool stages, enum bcase bc)
 	}
 }
 
+/* The packets in RUN_PARTS timed parts; the fastest part counts: this machine is shared, and
+ * another tenant's burst slows a part, never speeds one up. */
+#define RUN_PARTS 5
+
 static double run(bool stages, enum bcase bc, unsigned long packets, double *cyc)
 {
-	unsigned long passes = packets / BURST;
-	uint64_t t0, t1;
+	unsigned long passes = packets / BURST / RUN_PARTS;
+	uint64_t best = UINT64_MAX;
 
 	for (int i = 0; i < 2000; i++)
 		pass(stages, bc);
-	t0 = rte_rdtsc_precise();
-	for (unsigned long i = 0; i < passes; i++)
-		pass(stages, bc);
-	t1 = rte_rdtsc_precise();
-	*cyc = (double)(t1 - t0) / (passes * BURST);
+	for (int p = 0; p < RUN_PARTS; p++) {
+		uint64_t t0 = rte_rdtsc_precise(), t1;
+
+		for (unsigned long i = 0; i < passes; i++)
+			pass(stages, bc);
+		t1 = rte_rdtsc_precise();
+		if (t1 - t0 < best)
+			best = t1 - t0;
+	}
+	*cyc = (double)best / (passes * BURST);
 	return *cyc * 1e9 / rte_get_tsc_hz();
 }
 
@@ -399,9 +409,11 @@ int main(int argc, char **argv)
 	edge_rcu_reader_start();
 
 	printf("memory: %s\n", huge ? "2 MB hugepages" : "4 KB pages (--no-huge)");
-	printf("%-34s %9s %9s %9s %9s %8s\n", "case (172-byte payload, burst " RTE_STR(BURST) ")",
-		"allocs", "ns/pkt", "cycles", "Mpps/core", "vs 1K");
+	printf("%-34s %9s %9s %9s %9s %8s %9s\n",
+		"case (172-byte payload, burst " RTE_STR(BURST) ")", "allocs", "ns/pkt", "cycles",
+		"Mpps/core", "vs 1K", "ns-floor");
 	for (unsigned int s = 0; s < RTE_DIM(sizes) && sizes[s] <= max; s++) {
+		double floor_ns[2] = { 0, 0 }; /* IPv4 packets', IPv6 packets' */
 		/* one case by name (for callgrind) */
 		const char *only = getenv("BENCH_CASE");
 		static const char *short_name[N_CASES] = { "c2p", "p2c", "send", "data", "c2p6",
@@ -409,7 +421,7 @@ int main(int argc, char **argv)
 
 		for (int v6 = 0; v6 < N_TABLES; v6++) { /* IPv4 clients, IPv6 ones, IPv6 peers */
 			struct rte_malloc_socket_stats m0, m1;
-			double c, ns, fl_c, fl, per_alloc;
+			double c, ns, fl_c, per_alloc;
 			bool any = false;
 
 			for (int bc = 0; bc < N_CASES; bc++)
@@ -426,11 +438,15 @@ int main(int argc, char **argv)
 			per_alloc = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes +
 					    turn_tables_memory()) /
 				sizes[s];
-			if (!v6) {
-				fl = run(false, CD_C2P, packets, &fl_c);
-				printf("%-34s %9u %9.1f %9.1f %9.2f %8s\n",
-					"floor: ring rx -> tx, no stages", sizes[s], fl, fl_c,
-					1e3 / fl, "");
+			if (v6 != T_V66) { /* each family's packets have a floor: IPv4's are
+					    * made with a header checksum, IPv6's without */
+				double fl = run(false, v6 ? CD6_C2P : CD_C2P, packets, &fl_c);
+
+				floor_ns[v6 ? 1 : 0] = fl;
+				printf("%-34s %9u %9.1f %9.1f %9.2f\n",
+					v6 ? "floor: IPv6 packets, no stages" :
+					     "floor: ring rx -> tx, no stages",
+					sizes[s], fl, fl_c, 1e3 / fl);
 			}
 			for (int bc = 0; bc < N_CASES; bc++) {
 				if (case_table(bc) != (enum btable)v6 ||
@@ -440,8 +456,13 @@ int main(int argc, char **argv)
 				ns = run(true, bc, packets, &c);
 				if (s == 0)
 					base[bc] = ns;
-				printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f\n", case_name[bc],
-					sizes[s], ns, c, 1e3 / ns, ns / base[bc]);
+				/* the stages' own cost: less the floor of the family of the
+				 * packets the case makes */
+				double f = floor_ns[bc == CD6_C2P || bc >= CD66_C2P];
+
+				printf("%-34s %9u %9.1f %9.1f %9.2f %8.2f %9.1f\n", case_name[bc],
+					sizes[s], ns, c, 1e3 / ns, ns / base[bc],
+					f > 0 ? ns - f : 0.0);
 				if (st.relay_c2p_pkts + st.relay_p2c_pkts == 0) {
 					fprintf(stderr, "bench_relay: %s relayed nothing: broken\n",
 						case_name[bc]);

@@ -68,6 +68,7 @@ relay() {
 			# dp_port_input ran for the measured packets plus 2000 warm-up bursts of 32
 			ir="$ir $c $(awk -v n=$((cg + 64000)) '/Collected/ {printf "%.0f", $4 / n}' /tmp/edge-cg-$c.log),"
 		done
+		ir=${ir%,}; ir=${ir# }
 	fi
 	# the sections written by hand after the measured part (each a "## " heading) stay
 	local kept=""
@@ -83,10 +84,13 @@ Each packet (172-byte payload, bursts of 32) goes round a \`net_ring\` port in m
 data plane's stages (\`dp_port_input\`: Ethernet, IPv4 validation, classification, the relay's
 staged lookups and in-place rewrite). Each packet picks a random allocation among the live ones,
 so the big tables pay their cache misses. The floor is the same loop with no stages (plain rx ->
-tx), measured in the same run; it includes writing each packet's headers afresh. Every
-allocation has one permission and one channel (the WebRTC case). Memory per allocation counts
-everything the tables hold in DPDK memory (allocation objects with spares, client table, slots,
-relay port tables) plus the free lists, divided by the allocations.
+tx), measured in the same run; it includes writing each packet's headers afresh, which costs an
+IPv4 packet its header checksum, so IPv6 packets have a floor of their own. ns-floor is a case's
+time less the floor of its packets' family: the stages' own cost. Each time is the fastest of 5
+parts of the case's packets, as another tenant of this shared machine slows a part but never
+speeds one up. Every allocation has one permission and one channel (the WebRTC case). Memory per
+allocation counts everything the tables hold in DPDK memory (allocation objects with spares, client
+table, slots, relay port tables) plus the free lists, divided by the allocations.
 
 \`\`\`
 $table
