@@ -7,6 +7,7 @@
 #ifndef EDGE_CKSUM_H
 #define EDGE_CKSUM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -151,6 +152,15 @@ static inline uint16_t cksum_ipv6_phdr(const void *addrs, uint32_t len, uint8_t 
 		s += w;
 	}
 	return cksum_fold64(s);
+}
+
+/* Whether the UDP checksum of an IPv6 datagram (@ip's addresses, @udp and the @ulen bytes its
+ * length field gives) verifies. The pseudo-header's length is the UDP length (RFC 8200 8.1),
+ * not the IPv6 payload length, which may hold bytes past the datagram. */
+static inline bool cksum_udp6_ok(const void *addrs, const void *udp, uint16_t ulen)
+{
+	return cksum_fold((uint32_t)cksum_ipv6_phdr(addrs, ulen, IPPROTO_UDP) +
+		       rte_raw_cksum(udp, ulen)) == 0xffff;
 }
 
 /* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */

@@ -125,7 +125,7 @@ static inline bool stun_binding_answer6(const struct dp_if *ifp, struct rte_mbuf
 
 	if (ulen < sizeof(*udp) || !stun_binding_plain(p, ulen - sizeof(*udp), &fingerprint) ||
 		m->buf_len < m->data_off + RTE_ETHER_HDR_LEN + 48 + 20 + 24 + 8 ||
-		rte_ipv6_udptcp_cksum_verify(ip, udp) != 0)
+		!cksum_udp6_ok(ip->src_addr, udp, ulen))
 		return false;
 	for (int i = 0; i < 16; i++) /* cookie, then the transaction ID */
 		p[28 + i] = ip->src_addr[i] ^ p[4 + i];

@@ -245,7 +245,9 @@ static void check_fwd(struct rte_mbuf *m, bool sound)
 	}
 }
 
-/* A reply the data plane sent back out of the port: well formed for its family. */
+/* A reply the data plane sent back out of the port: well formed for its family; over IPv6
+ * ICMPv6 (echo, neighbour discovery) or a STUN Binding answer from the TURN port, whose UDP
+ * length is the payload's and whose checksum verifies. */
 static void check_tx(struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -265,9 +267,18 @@ static void check_tx(struct rte_mbuf *m)
 		if (m->data_len < 14 + 40 + 4)
 			abort();
 		plen = ntohs(ip->payload_len);
-		if (plen + 14 + 40 > m->data_len || ip->proto != 58 || !ip->hop_limits ||
-			!ours6(ip->src_addr) || icmp6_sum(ip, (const uint8_t *)(ip + 1), plen) != 0)
+		if (plen + 14 + 40 > m->data_len || !ip->hop_limits || !ours6(ip->src_addr))
 			abort();
+		if (ip->proto == IPPROTO_UDP) {
+			const struct rte_udp_hdr *udp = (const void *)(ip + 1);
+
+			if (plen < 8 + 20 || ntohs(udp->dgram_len) != plen ||
+				udp->src_port != htons(3478) || !udp->dgram_cksum ||
+				rte_ipv6_udptcp_cksum_verify(ip, udp) != 0)
+				abort();
+		} else if (ip->proto != 58 || icmp6_sum(ip, (const uint8_t *)(ip + 1), plen) != 0) {
+			abort();
+		}
 	}
 }
 

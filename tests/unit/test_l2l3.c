@@ -1119,6 +1119,33 @@ static void test_stun_binding6(void)
 	CU_ASSERT_EQUAL(out.n_punt, 1);
 	CU_ASSERT_EQUAL(out.n_kernel + out.n_tx, 0);
 	free_out();
+	/* bytes past the datagram (its UDP length short of the IPv6 payload): the checksum is
+	 * over the UDP length (RFC 8200 8.1), and the answer carries no trailer */
+	for (int over_payload = 0; over_payload < 2; over_payload++) {
+		m = binding6(3478, false);
+		ip = ip6_of(m);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		CU_ASSERT_FATAL(rte_pktmbuf_append(m, 6) != NULL);
+		memset(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len - 6), 0xaa, 6);
+		ip->payload_len = htons(ntohs(udp->dgram_len) + 6);
+		if (over_payload) { /* summed over the payload, trailer and all: wrong */
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		}
+		run1(m);
+		if (!over_payload) {
+			CU_ASSERT_EQUAL_FATAL(out.n_tx, 1);
+			ip = ip6_of(out.tx[0]);
+			udp = (struct rte_udp_hdr *)(ip + 1);
+			CU_ASSERT_EQUAL(ntohs(ip->payload_len), ntohs(udp->dgram_len));
+			CU_ASSERT_EQUAL(out.tx[0]->pkt_len, 14 + 40 + ntohs(udp->dgram_len));
+			CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, udp), 0);
+		} else {
+			CU_ASSERT_EQUAL(out.n_tx, 0);
+			CU_ASSERT_EQUAL(out.n_punt, 1);
+		}
+		free_out();
+	}
 	run1(binding6(3479, false));
 	CU_ASSERT_EQUAL(out.n_kernel, 1);
 	free_out();
