@@ -375,32 +375,21 @@ static const uint8_t ip6_all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 /* ff02::1:ff00:0/104, the solicited-node groups (RFC 4291 2.7.1) */
 static const uint8_t ip6_sol_node[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
 
-static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 static inline bool ip6_is_unspec(const uint8_t *a)
 {
 	static const uint8_t zero[16];
 
-	return ip6_eq(a, zero);
+	return edge_ip6_eq(a, zero);
 }
 
 /* True when @a is one of the interface's unicast addresses, its link-local among them (a
  * link-local not filled in, all zero, is none: :: is never ours). */
 static inline bool ip6_is_ours(const struct dp_if *ifp, const uint8_t *a)
 {
-	if (ifp->ll6[0] == 0xfe && ip6_eq(a, ifp->ll6))
+	if (ifp->ll6[0] == 0xfe && edge_ip6_eq(a, ifp->ll6))
 		return true;
 	for (int i = 0; i < ifp->n_addrs6; i++)
-		if (ip6_eq(a, ifp->addr6[i]))
+		if (edge_ip6_eq(a, ifp->addr6[i]))
 			return true;
 	return false;
 }
@@ -409,7 +398,7 @@ static inline bool ip6_is_ours(const struct dp_if *ifp, const uint8_t *a)
 static inline bool ip6_is_tentative(const struct dp_if *ifp, const uint8_t *a)
 {
 	for (int i = 0; i < ifp->n_tent6; i++)
-		if (ip6_eq(a, ifp->tent6[i]))
+		if (edge_ip6_eq(a, ifp->tent6[i]))
 			return true;
 	return false;
 }
@@ -418,7 +407,7 @@ static inline bool ip6_is_tentative(const struct dp_if *ifp, const uint8_t *a)
  * group of one of its addresses, tentative ones included (RFC 4862 5.4.2). */
 static inline bool ip6_is_our_group(const struct dp_if *ifp, const uint8_t *a)
 {
-	if (ip6_eq(a, ip6_all_nodes))
+	if (edge_ip6_eq(a, ip6_all_nodes))
 		return true;
 	if (memcmp(a, ip6_sol_node, sizeof(ip6_sol_node)) != 0)
 		return false;
@@ -437,7 +426,7 @@ static inline bool ip6_bad_source(const struct dp_if *ifp, const uint8_t *src)
 {
 	static const uint8_t loopback[16] = { [15] = 1 };
 
-	return src[0] == 0xff || ip6_eq(src, loopback) || ip6_is_ours(ifp, src);
+	return src[0] == 0xff || edge_ip6_eq(src, loopback) || ip6_is_ours(ifp, src);
 }
 
 /* The options of a Hop-by-Hop or Destination Options header of @len bytes (RFC 8200 4.2):

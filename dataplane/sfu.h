@@ -59,7 +59,7 @@ static inline bool sfu_is_media_port6(const struct dp_l3 *l3, uint8_t ifi, const
 	if (!l3->media_port[ifi] || l3->media_port[ifi] != dst_port)
 		return false;
 	for (unsigned int i = 0; i < ifp->n_addrs6 && i < EDGE_MAX_ADDRS; i++)
-		if (!memcmp(ifp->addr6[i], dst_ip6, 16))
+		if (edge_ip6_eq(ifp->addr6[i], dst_ip6))
 			return true;
 	return false;
 }

@@ -273,7 +273,7 @@ static uint32_t *relay6_ports(uint8_t ifi, const uint8_t ip[16])
 	struct turn_relay_addr6 *r = turn_tab.relay6[ifi];
 
 	for (int k = 0; k < EDGE_MAX_ADDRS; k++) {
-		if (r[k].ports && !memcmp(r[k].ip, ip, 16))
+		if (r[k].ports && edge_ip6_eq(r[k].ip, ip))
 			return r[k].ports;
 		if (!r[k].ports) {
 			uint32_t *t = rte_zmalloc("turn_relay6_ports", 65536 * sizeof(uint32_t),

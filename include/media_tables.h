@@ -36,6 +36,7 @@
 #include <rte_config.h>
 #include <srtp2/srtp.h>
 
+#include "edge_bytes.h"
 #include "edge_limits.h"
 #include "../dataplane/srtp_fast.h"
 #include "../dataplane/rtcp_rr.h"
@@ -289,7 +290,7 @@ static inline const struct media_leg *media_lookup6(const struct media_tab *t,
 			return NULL;
 		l = t->legs[s - 1];
 		if (l->v6 && l->remote_port == rport && l->local_port == lport &&
-			!memcmp(l->remote_ip6, rip, 16) && !memcmp(l->local_ip6, lip, 16))
+			edge_ip6_eq(l->remote_ip6, rip) && edge_ip6_eq(l->local_ip6, lip))
 			return l;
 	}
 	return NULL;

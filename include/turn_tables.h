@@ -23,6 +23,7 @@
 
 #include <rte_ether.h>
 
+#include "edge_bytes.h"
 #include "edge_limits.h"
 #include "edge_rcu.h"
 
@@ -340,15 +341,6 @@ static inline const uint32_t *turn_relay_ports(uint8_t ifi, uint32_t ip)
 	return NULL;
 }
 
-static inline bool turn_ip6_eq(const uint8_t a[16], const uint8_t b[16])
-{
-	uint64_t p[2], q[2];
-
-	memcpy(p, a, 16);
-	memcpy(q, b, 16);
-	return !((p[0] ^ q[0]) | (p[1] ^ q[1]));
-}
-
 /* The same for IPv6 relay address @ip. */
 static inline const uint32_t *turn_relay6_ports(uint8_t ifi, const uint8_t ip[16])
 {
@@ -357,7 +349,7 @@ static inline const uint32_t *turn_relay6_ports(uint8_t ifi, const uint8_t ip[16
 	for (unsigned int k = 0; k < EDGE_MAX_ADDRS; k++) {
 		const uint32_t *t = __atomic_load_n(&r[k].ports, __ATOMIC_ACQUIRE);
 
-		if (!t || turn_ip6_eq(r[k].ip, ip)) /* not memcmp: a call, ~15 instructions */
+		if (!t || edge_ip6_eq(r[k].ip, ip))
 			return t;
 	}
 	return NULL;
@@ -393,7 +385,7 @@ static inline const struct turn_perm *turn_perm6_find(const struct turn_alloc *a
 	for (unsigned int k = 0; k < a->n_perms6; k++) {
 		unsigned int h = TURN_PERM6_HEAD(k);
 
-		if (turn_ip6_eq(turn_perm6_addr(a, h), ip)) {
+		if (edge_ip6_eq(turn_perm6_addr(a, h), ip)) {
 			*head = h;
 			return turn_live(a->pc[h].perm.expires, now) ? &a->pc[h].perm : NULL;
 		}
