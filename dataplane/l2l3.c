@@ -422,6 +422,17 @@ static inline bool ip6_is_our_group(const struct dp_if *ifp, const uint8_t *a)
 	return false;
 }
 
+bool dp_kernel_may_send(const struct dp_if *ifp, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eth + 1);
+
+	if (m->data_len < sizeof(*eth) || eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV6))
+		return true;
+	return m->data_len >= sizeof(*eth) + sizeof(*ip) &&
+		(ip6_is_unspec(ip->src_addr) || ip6_is_ours(ifp, ip->src_addr));
+}
+
 static inline bool ip6_bad_source(const struct dp_if *ifp, const uint8_t *src)
 {
 	static const uint8_t loopback[16] = { [15] = 1 };

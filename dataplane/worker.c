@@ -70,6 +70,20 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
 
+	st->from_kernel += n;
+	if (ifp->v6) { /* nothing from an IPv6 address that is not ours (yet) */
+		uint16_t k = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (likely(dp_kernel_may_send(ifp, pkts[i]))) {
+				pkts[k++] = pkts[i];
+			} else {
+				st->drops[DP_DROP_KERNEL_SOURCE6]++;
+				rte_pktmbuf_free(pkts[i]);
+			}
+		}
+		n = k;
+	}
 	/* the appliance's own connections: their replies pass a default-deny firewall */
 	if (dp_fw_flows) {
 		uint32_t now_s = (uint32_t)(rte_rdtsc() / rte_get_tsc_hz());
@@ -94,7 +108,6 @@ static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_
 			}
 		}
 	}
-	st->from_kernel += n;
 	tx_burst(ifp->port_id, w->id, pkts, n, st);
 }
 

@@ -135,7 +135,10 @@ extern struct dp_l3 *dp_l3_current;
 	X(MEDIA_SSRC, "RTP or RTCP from an SSRC the leg did not announce")                         \
 	X(MEDIA_PROTECT, "SRTP protect for a receiver failed")                                     \
 	X(MEDIA_NOMBUF, "no mbuf for a receiver's copy")                                           \
-	X(HAIRPIN_LOOP, "addressed to ourselves again after a hairpin")
+	X(HAIRPIN_LOOP, "addressed to ourselves again after a hairpin")                            \
+	X(KERNEL_SOURCE6,                                                                          \
+		"the kernel's IPv6 from an address not ours: tentative (its duplicate address "    \
+		"detection running) or a duplicate")
 
 enum dp_drop_reason {
 #define X(name, text) DP_DROP_##name,
@@ -261,6 +264,13 @@ static inline int dp_own_mac(const struct dp_l3 *l3, const struct rte_ether_addr
  * on interface @ifi and sorts the packets into @out; drops are freed and counted in @st. */
 void dp_port_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_mbuf **pkts, uint16_t n,
 	struct dp_burst_out *out, struct dp_if_stats *st);
+
+/* Kernel -> wire on interface @ifp: whether the kernel mirror's frame @m may leave. The
+ * kernel holds every configured IPv6 address, but one is ours only once duplicate address
+ * detection found nobody else with it: from a tentative address or a duplicate nothing is
+ * sent (RFC 4862 5.4), nor from an address not the interface's; the unspecified address
+ * (the kernel's own detection, MLD before a link-local) may. Other families pass. */
+bool dp_kernel_may_send(const struct dp_if *ifp, const struct rte_mbuf *m);
 
 /* A worker lcore's work list. */
 struct dp_rxq {

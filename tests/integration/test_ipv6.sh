@@ -104,6 +104,26 @@ check "ipv6 b add 2001:db8:20::7/64 (the public host's)" ctl ipv6 b add 2001:db8
 dad_done b
 check "ipv6 b: it is a duplicate, with the other host's MAC" sh -c "'$ROOT/build/edgectl' -s $SOCK ipv6 b | grep '2001:db8:20::7' | grep -i \"duplicate: in use by $(ip -n public link show pub0 | awk '/ether/ {print $2}')\""
 check "the log says so" sh -c "'$ROOT/build/edgectl' -s $SOCK log 50 | grep -q '2001:db8:20::7 is a duplicate'"
+# the kernel mirror still holds the duplicate: what it sends from it must not leave (RFC 4862
+# 5.4): neither the datagrams nor the neighbour solicitations for them
+ip netns exec public timeout 20 python3 "$ROOT/tests/integration/clients/sniff6.py" --iface pub0 \
+	--src 2001:db8:20::7 --any-protocol --seconds 10 >/tmp/edge-sniff6-dup.out 2>/tmp/edge-sniff6-dup.err &
+SNIFF_PID=$!
+for _ in $(seq 50); do grep -q ready /tmp/edge-sniff6-dup.err 2>/dev/null && break; sleep 0.1; done
+k0=$(drops b KERNEL_SOURCE6)
+sent=$(ip netns exec edge timeout 10 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:20::7", 0))
+for i in range(3):
+    s.sendto(b"from a duplicate", ("2001:db8:20::2", 9)); time.sleep(0.5)
+print("sent")' 2>&1)
+sleep 1
+kill "$SNIFF_PID" 2>/dev/null; wait "$SNIFF_PID" 2>/dev/null
+k1=$(drops b KERNEL_SOURCE6)
+[ "$sent" = sent ] && [ "$(sed -n 's/^total //p' /tmp/edge-sniff6-dup.out)" = 0 ] && [ "$((k1 - k0))" -ge 1 ] &&
+	ok "the kernel's datagrams from the duplicate stay in: nothing from 2001:db8:20::7 on the public link, KERNEL_SOURCE6 drops +$((k1 - k0))" ||
+	bad "from the duplicate: sender '$sent', sniffer $(tr '\n' ' ' </tmp/edge-sniff6-dup.out), KERNEL_SOURCE6 $k0 -> $k1"
 n0=$(nd_replies b)
 in_pub ip -6 addr del 2001:db8:20::7/64 dev pub0
 in_pub ip -6 neigh flush dev pub0 >/dev/null 2>&1

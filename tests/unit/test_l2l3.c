@@ -855,6 +855,43 @@ static void test_nd_tentative(void)
 		DP_DROP_IP6_NOT_LOCAL);
 }
 
+/* Kernel -> wire: the kernel mirror's IPv6 leaves from our addresses (the link-local among
+ * them) and the unspecified one only; a tentative address's, a duplicate's (which the kernel
+ * still holds) and anything truncated stay in; other families pass. */
+static void test_kernel_source6(void)
+{
+	struct dp_if *ifp = &l3.ifs[0];
+	static const struct {
+		const char *src;
+		bool may;
+	} cases[] = {
+		{ OUR6, true },
+		{ LL6, true },
+		{ "::", true },
+		{ "2001:db8:20::77", false }, /* tentative */
+		{ "2001:db8:20::7", false },  /* a duplicate: configured, never ours */
+		{ PEER6, false },
+	};
+	struct rte_mbuf *m;
+	uint8_t *l4;
+
+	memcpy(ifp->tent6[0], in6("2001:db8:20::77"), 16);
+	ifp->n_tent6 = 1;
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		m = pkt6(cases[i].src, PEER6, &peer_mac, NULL, 0, IPPROTO_UDP, 8, &l4);
+		CU_ASSERT_EQUAL(dp_kernel_may_send(ifp, m), cases[i].may);
+		rte_pktmbuf_free(m);
+	}
+	ifp->n_tent6 = 0;
+	m = pkt6(OUR6, PEER6, &peer_mac, NULL, 0, IPPROTO_UDP, 8, &l4);
+	rte_pktmbuf_trim(m, 30); /* the IPv6 header cut short */
+	CU_ASSERT_FALSE(dp_kernel_may_send(ifp, m));
+	rte_pktmbuf_free(m);
+	m = frame(RTE_ETHER_TYPE_IPV4, &peer_mac, 20);
+	CU_ASSERT_TRUE(dp_kernel_may_send(ifp, m));
+	rte_pktmbuf_free(m);
+}
+
 /* Our own multicast comes back on an af_packet port: never taken as another node's. */
 static void test_own_frames(void)
 {
@@ -1266,6 +1303,7 @@ static const struct unit_test tests[] = {
 	{ "IPv6: another node's advertisement goes to the control plane to learn",
 		test_nd_advert_learn },
 	{ "IPv6: a tentative address is not ours; its detection is watched", test_nd_tentative },
+	{ "IPv6: the kernel sends only from addresses that are ours", test_kernel_source6 },
 	{ "L2: our own frames come back: dropped, save a hairpin", test_own_frames },
 	{ "IPv6: a STUN Binding to the TURN port is answered in place", test_stun_binding6 },
 	{ "IPv6: the firewall's deny 22 and an IPv6 from, before the kernel", test_firewall6 },

@@ -6,6 +6,9 @@ prints one line per IPv6 or IPv4 UDP flow whose source address is --src:
   udp <destination> <port> <frames>
   total <frames>
 
+With --any-protocol every IPv6 frame from --src counts, by protocol ("ip6 <next header>
+<destination> <frames>"): ICMPv6 (neighbour discovery) too.
+
 and "ready" on stderr once the socket listens. Only the standard library."""
 import argparse
 import signal
@@ -22,6 +25,7 @@ def main():
     p.add_argument("--iface", required=True)
     p.add_argument("--src", required=True, help="an IPv4 or IPv6 source address")
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--any-protocol", action="store_true")
     a = p.parse_args()
     v6 = ":" in a.src
     src = socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, a.src)
@@ -40,7 +44,9 @@ def main():
         if addr[2] == socket.PACKET_OUTGOING or len(f) < 14:
             continue
         et = struct.unpack("!H", f[12:14])[0]
-        if v6 and et == 0x86DD and len(f) >= 62 and f[20] == 17 and f[22:38] == src:
+        if v6 and a.any_protocol and et == 0x86DD and len(f) >= 54 and f[22:38] == src:
+            dst, port = socket.inet_ntop(socket.AF_INET6, f[38:54]), f[20]
+        elif v6 and et == 0x86DD and len(f) >= 62 and f[20] == 17 and f[22:38] == src:
             dst, port = socket.inet_ntop(socket.AF_INET6, f[38:54]), struct.unpack("!H", f[56:58])[0]
         elif not v6 and et == 0x0800 and len(f) >= 42 and f[23] == 17 and f[26:30] == src:
             ihl = (f[14] & 15) * 4
@@ -49,7 +55,7 @@ def main():
             continue
         flows[(dst, port)] = flows.get((dst, port), 0) + 1
     for (dst, port), n in sorted(flows.items()):
-        print("udp", dst, port, n)
+        print("ip6 %d %s %d" % (port, dst, n) if a.any_protocol else "udp %s %d %d" % (dst, port, n))
     print("total", sum(flows.values()), flush=True)
 
 
