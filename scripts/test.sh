@@ -22,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 pass=0 fail=0 skipped=0
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (%d s in)\n' "$*" "$SECONDS"; }
 tally() { pass=$((pass + $1)); fail=$((fail + $2)); }
 
 if [ "$(id -u)" != 0 ]; then
