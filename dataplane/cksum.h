@@ -154,13 +154,14 @@ static inline uint16_t cksum_ipv6_phdr(const void *addrs, uint32_t len, uint8_t 
 	return cksum_fold64(s);
 }
 
-/* Whether the UDP checksum of an IPv6 datagram (@ip's addresses, @udp and the @ulen bytes its
- * length field gives) verifies. The pseudo-header's length is the UDP length (RFC 8200 8.1),
- * not the IPv6 payload length, which may hold bytes past the datagram. */
-static inline bool cksum_udp6_ok(const void *addrs, const void *udp, uint16_t ulen)
+/* Whether the checksum of the @len bytes of upper-layer protocol @proto at @l4 verifies over
+ * IPv6 (@addrs: the source and destination addresses, as in the header). @len is the upper
+ * layer's own length (RFC 8200 8.1): a UDP datagram's is its length field, not the IPv6
+ * payload length, which may hold bytes past it. */
+static inline bool cksum_ipv6_l4_ok(const void *addrs, const void *l4, uint32_t len, uint8_t proto)
 {
-	return cksum_fold((uint32_t)cksum_ipv6_phdr(addrs, ulen, IPPROTO_UDP) +
-		       rte_raw_cksum(udp, ulen)) == 0xffff;
+	return cksum_fold((uint32_t)cksum_ipv6_phdr(addrs, len, proto) + rte_raw_cksum(l4, len)) ==
+		0xffff;
 }
 
 /* One's complement sum of @len bytes that start at an odd offset of the checksummed data. */

@@ -701,9 +701,7 @@ static inline void icmp6_input(const struct dp_l3 *l3, uint8_t ifi, struct rte_m
 	unsigned int len = IP6_HLEN + rte_be_to_cpu_16(ip->payload_len) - off;
 	const uint8_t *ic = (const uint8_t *)ip + off;
 
-	if (len < 4 ||
-		cksum_fold((uint32_t)cksum_ipv6_phdr(ip->src_addr, len, IPPROTO_ICMPV6) +
-			rte_raw_cksum(ic, len)) != 0xffff)
+	if (len < 4 || !cksum_ipv6_l4_ok(ip->src_addr, ic, len, IPPROTO_ICMPV6))
 		return drop(m, st, DP_DROP_ICMP6_MALFORMED);
 	switch (ic[0]) {
 	case ND_NEIGHBOR_SOLICIT: /* neighbour discovery is to IPv6 what ARP is to IPv4: */

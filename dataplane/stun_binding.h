@@ -127,7 +127,7 @@ static __rte_noinline bool stun_binding_answer6(const struct dp_if *ifp, struct 
 
 	if (ulen < sizeof(*udp) || !stun_binding_plain(p, ulen - sizeof(*udp), &fingerprint) ||
 		m->buf_len < m->data_off + RTE_ETHER_HDR_LEN + 48 + 20 + 24 + 8 ||
-		!cksum_udp6_ok(ip->src_addr, udp, ulen))
+		!cksum_ipv6_l4_ok(ip->src_addr, udp, ulen, IPPROTO_UDP))
 		return false;
 	for (int i = 0; i < 16; i++) /* cookie, then the transaction ID */
 		p[28 + i] = ip->src_addr[i] ^ p[4 + i];
