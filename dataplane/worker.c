@@ -64,51 +64,43 @@ static inline void punt(struct dp_worker *w, struct rte_ring *ring, struct rte_m
 	}
 }
 
-/* Kernel -> wire: what the TAP mirror sends leaves through its port as it is. */
+/* Kernel -> wire: what the TAP mirror sends leaves through its port as it is, but for IPv6
+ * from an address that is not ours (yet): dp_kernel_may_send. */
 static inline void tap_input(const struct dp_l3 *l3, struct dp_worker *w, uint8_t ifi,
 	struct rte_mbuf **pkts, uint16_t n, struct dp_if_stats *st)
 {
 	const struct dp_if *ifp = &l3->ifs[ifi];
+	struct fw_flowtab *flows = dp_fw_flows;
+	uint32_t now_s = flows ? (uint32_t)(rte_rdtsc() / rte_get_tsc_hz()) : 0;
+	uint16_t k = 0;
 
 	st->from_kernel += n;
-	if (ifp->v6) { /* nothing from an IPv6 address that is not ours (yet) */
-		uint16_t k = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 
-		for (uint16_t i = 0; i < n; i++) {
-			if (likely(dp_kernel_may_send(ifp, pkts[i]))) {
-				pkts[k++] = pkts[i];
-			} else {
-				st->drops[DP_DROP_KERNEL_SOURCE6]++;
-				rte_pktmbuf_free(pkts[i]);
-			}
+		if (ifp->v6 && unlikely(!dp_kernel_may_send(ifp, pkts[i]))) {
+			st->drops[DP_DROP_KERNEL_SOURCE6]++;
+			rte_pktmbuf_free(pkts[i]);
+			continue;
 		}
-		n = k;
-	}
-	/* the appliance's own connections: their replies pass a default-deny firewall */
-	if (dp_fw_flows) {
-		uint32_t now_s = (uint32_t)(rte_rdtsc() / rte_get_tsc_hz());
+		pkts[k++] = pkts[i];
+		/* the appliance's own connections: their replies pass a default-deny firewall */
+		if (!flows)
+			continue;
+		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+			pkts[i]->data_len >= sizeof(*eth) + 20) {
+			fw_flow_note_ipv4(flows, eth + 1, pkts[i]->data_len - sizeof(*eth), now_s);
+		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
+			pkts[i]->data_len >= sizeof(*eth) + 40) {
+			/* the kernel's TCP and UDP carry no extension headers */
+			const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
 
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_ether_hdr *eth =
-				rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
-
-			if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
-				pkts[i]->data_len >= sizeof(*eth) + 20) {
-				fw_flow_note_ipv4(dp_fw_flows, eth + 1,
-					pkts[i]->data_len - sizeof(*eth), now_s);
-			} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
-				pkts[i]->data_len >= sizeof(*eth) + 40) {
-				/* the kernel's TCP and UDP carry no extension headers */
-				const struct rte_ipv6_hdr *ip6 =
-					(const struct rte_ipv6_hdr *)(eth + 1);
-
-				fw_flow_note_ipv6(dp_fw_flows, ip6->src_addr, ip6->dst_addr,
-					ip6->proto, (const uint8_t *)(ip6 + 1),
-					pkts[i]->data_len - sizeof(*eth) - 40, now_s);
-			}
+			fw_flow_note_ipv6(flows, ip6->src_addr, ip6->dst_addr, ip6->proto,
+				(const uint8_t *)(ip6 + 1), pkts[i]->data_len - sizeof(*eth) - 40,
+				now_s);
 		}
 	}
-	tx_burst(ifp->port_id, w->id, pkts, n, st);
+	tx_burst(ifp->port_id, w->id, pkts, k, st);
 }
 
 /* Hairpins waiting for the input stages, by the interface whose MAC they carry. A level's
