@@ -89,13 +89,7 @@ static inline void wr64(void *p, uint64_t v)
  * inline, where memcmp is a library call of some 15 instructions. */
 static inline bool edge_ip6_eq(const uint8_t a[16], const uint8_t b[16])
 {
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	return ((rd64(a) ^ rd64(b)) | (rd64(a + 8) ^ rd64(b + 8))) == 0;
 }
 
 #endif
